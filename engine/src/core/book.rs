@@ -1,0 +1,513 @@
+//! Price-level order book per instrument, maintained by ingest.
+//!
+//! The book is a *ladder*: two arrays of aggregated quantity indexed by tick offset
+//! from a moving base, shared by both sides. An update is an array index (O(1)); the
+//! best price moves in O(1) when a level appears at or inside the touch, and in
+//! O(distance to the next non-empty level) when the best level empties, which is a
+//! tick or two in the common case. When a price falls outside the window, the window
+//! is re-centred on it (O(window), rare); levels that fall off are counted, never
+//! silently lost. Nothing allocates after [`Book::new`].
+//!
+//! The book trusts no feed: quantities that would go negative are clamped to zero,
+//! off-tick prices and unknown actions are refused; each is reported as a
+//! [`BookIssue`] and counted.
+
+use crate::records::{MarketData, MdAction, Side};
+
+/// A data-quality finding from applying one event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BookIssue {
+    /// The price is not a multiple of the tick.
+    OffTick,
+    /// The price is zero or negative.
+    BadPrice,
+    /// The action code or side is unknown.
+    BadAction,
+    /// A removal exceeded the level's quantity; the level was clamped to zero.
+    NegativeLevel,
+    /// The update moved the window and levels fell off its far edge.
+    LevelsDropped,
+    /// A level deeper than the window holds was ignored (it is not near the touch).
+    OutOfWindow,
+}
+
+/// Counters of [`BookIssue`]s seen by one book.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BookCounters {
+    /// Updates applied.
+    pub updates: u64,
+    /// Off-tick prices refused.
+    pub off_tick: u64,
+    /// Non-positive prices refused.
+    pub bad_price: u64,
+    /// Unknown actions or sides refused.
+    pub bad_action: u64,
+    /// Removals clamped at zero.
+    pub negative_level: u64,
+    /// Levels dropped by window moves.
+    pub levels_dropped: u64,
+    /// Window re-centrings.
+    pub recentres: u64,
+    /// Deep levels outside the window that were ignored.
+    pub out_of_window: u64,
+}
+
+const NONE: i64 = i64::MIN;
+
+/// One instrument's aggregated book.
+pub struct Book {
+    tick: i64,
+    /// Tick index (price / tick) of ladder slot 0.
+    base: i64,
+    /// Window length in ticks; a power of two.
+    width: usize,
+    /// Quantity per level; index = tick index − base. Always ≥ 0.
+    qty: [Box<[i64]>; 2],
+    /// Non-empty level count per side.
+    levels: [usize; 2],
+    /// Best tick index per side, or `NONE` when the side is empty.
+    best: [i64; 2],
+    counters: BookCounters,
+}
+
+impl Book {
+    /// A book for an instrument with tick size `tick` (> 0) whose window spans `width`
+    /// ticks (rounded up to a power of two, at least 64), initially centred on `ref_px`.
+    pub fn new(tick: i64, ref_px: i64, width: usize) -> Self {
+        let tick = tick.max(1);
+        let width = width.max(64).next_power_of_two();
+        Book {
+            tick,
+            base: ref_px / tick - (width / 2) as i64,
+            width,
+            qty: [
+                vec![0; width].into_boxed_slice(),
+                vec![0; width].into_boxed_slice(),
+            ],
+            levels: [0; 2],
+            best: [NONE; 2],
+            counters: BookCounters::default(),
+        }
+    }
+
+    /// Applies one market-data event. Trades do not change the book. On an issue the
+    /// book stays consistent and the issue is counted; `LevelsDropped` and
+    /// `NegativeLevel` are reported after the update was applied.
+    #[inline]
+    pub fn apply(&mut self, md: &MarketData) -> Result<(), BookIssue> {
+        let action = match MdAction::from_u8(md.header.sub) {
+            Some(MdAction::Trade) => return Ok(()),
+            Some(a) => a,
+            None => return self.issue(BookIssue::BadAction),
+        };
+        let side = match Side::from_u8(md.header.side) {
+            Some(s) => s,
+            None => return self.issue(BookIssue::BadAction),
+        };
+        if md.px <= 0 {
+            return self.issue(BookIssue::BadPrice);
+        }
+        if md.px % self.tick != 0 {
+            return self.issue(BookIssue::OffTick);
+        }
+        self.counters.updates += 1;
+        let t = md.px / self.tick;
+        let mut result = Ok(());
+        if action == MdAction::Quote {
+            self.clear_side(side);
+            if md.qty > 0 {
+                result = self.ensure_in_window(side, t);
+                if result != Err(BookIssue::OutOfWindow) {
+                    self.add(side, t, md.qty);
+                }
+            }
+            return result;
+        }
+        let delta = match action {
+            MdAction::Add => md.qty,
+            MdAction::Modify => md.qty,
+            MdAction::Cancel | MdAction::Execute => -md.qty,
+            MdAction::Quote | MdAction::Trade => 0,
+        };
+        if delta > 0 {
+            result = self.ensure_in_window(side, t);
+            if result != Err(BookIssue::OutOfWindow) {
+                self.add(side, t, delta);
+            }
+        } else if delta < 0 {
+            if !self.in_window(t) {
+                // A removal at a deep level the window does not hold.
+                return self.issue(BookIssue::OutOfWindow);
+            }
+            if self.remove(side, t, -delta) {
+                return self.issue(BookIssue::NegativeLevel);
+            }
+        }
+        result
+    }
+
+    #[inline]
+    fn issue(&mut self, i: BookIssue) -> Result<(), BookIssue> {
+        let c = &mut self.counters;
+        match i {
+            BookIssue::OffTick => c.off_tick += 1,
+            BookIssue::BadPrice => c.bad_price += 1,
+            BookIssue::BadAction => c.bad_action += 1,
+            BookIssue::NegativeLevel => c.negative_level += 1,
+            BookIssue::OutOfWindow => c.out_of_window += 1,
+            BookIssue::LevelsDropped => {}
+        }
+        Err(i)
+    }
+
+    #[inline]
+    fn in_window(&self, t: i64) -> bool {
+        t >= self.base && t < self.base + self.width as i64
+    }
+
+    #[inline]
+    fn slot(&self, t: i64) -> usize {
+        debug_assert!(self.in_window(t));
+        (t - self.base) as usize
+    }
+
+    #[inline]
+    fn add(&mut self, side: Side, t: i64, q: i64) {
+        let s = side.index();
+        let i = self.slot(t);
+        if self.qty[s][i] == 0 {
+            self.levels[s] += 1;
+        }
+        self.qty[s][i] += q;
+        let better = match side {
+            Side::Buy => t > self.best[s],
+            Side::Sell => self.best[s] == NONE || t < self.best[s],
+        };
+        if better {
+            self.best[s] = t;
+        }
+    }
+
+    /// Removes `q` at `t`; returns true if it had to clamp at zero.
+    #[inline]
+    fn remove(&mut self, side: Side, t: i64, q: i64) -> bool {
+        let s = side.index();
+        let i = self.slot(t);
+        let have = self.qty[s][i];
+        if have == 0 {
+            return true;
+        }
+        let clamped = q > have;
+        let left = if clamped { 0 } else { have - q };
+        self.qty[s][i] = left;
+        if left == 0 {
+            self.levels[s] -= 1;
+            if self.best[s] == t {
+                self.best[s] = self.scan_from(side, t);
+            }
+        }
+        clamped
+    }
+
+    /// The next non-empty level strictly worse than `t`, or `NONE`.
+    #[inline]
+    fn scan_from(&self, side: Side, t: i64) -> i64 {
+        let s = side.index();
+        if self.levels[s] == 0 {
+            return NONE;
+        }
+        let q = &self.qty[s];
+        let mut i = self.slot(t);
+        match side {
+            Side::Buy => {
+                while i > 0 {
+                    i -= 1;
+                    if q[i] != 0 {
+                        return self.base + i as i64;
+                    }
+                }
+            }
+            Side::Sell => {
+                while i + 1 < self.width {
+                    i += 1;
+                    if q[i] != 0 {
+                        return self.base + i as i64;
+                    }
+                }
+            }
+        }
+        NONE
+    }
+
+    fn clear_side(&mut self, side: Side) {
+        let s = side.index();
+        while self.best[s] != NONE {
+            let t = self.best[s];
+            let i = self.slot(t);
+            let q = self.qty[s][i];
+            self.remove(side, t, q);
+        }
+    }
+
+    /// Moves the window so that it is centred on `centre`; counts dropped levels.
+    #[cold]
+    fn recentre(&mut self, centre: i64) -> Result<(), BookIssue> {
+        let new_base = centre - (self.width / 2) as i64;
+        let shift = new_base - self.base;
+        let w = self.width as i64;
+        let mut dropped = 0u64;
+        for s in 0..2 {
+            let q = &mut self.qty[s];
+            if shift.abs() >= w {
+                dropped += q.iter().filter(|&&v| v != 0).count() as u64;
+                q.fill(0);
+            } else if shift > 0 {
+                let k = shift as usize;
+                dropped += q[..k].iter().filter(|&&v| v != 0).count() as u64;
+                q.copy_within(k.., 0);
+                let n = q.len();
+                q[n - k..].fill(0);
+            } else if shift < 0 {
+                let k = (-shift) as usize;
+                let n = q.len();
+                dropped += q[n - k..].iter().filter(|&&v| v != 0).count() as u64;
+                q.copy_within(..n - k, k);
+                q[..k].fill(0);
+            }
+        }
+        self.base = new_base;
+        self.counters.recentres += 1;
+        // Recount and re-find the best levels from scratch: the rare path may be slow.
+        for side in [Side::Buy, Side::Sell] {
+            let s = side.index();
+            let q = &self.qty[s];
+            self.levels[s] = q.iter().filter(|&&v| v != 0).count();
+            self.best[s] = match side {
+                Side::Buy => q.iter().rposition(|&v| v != 0),
+                Side::Sell => q.iter().position(|&v| v != 0),
+            }
+            .map_or(NONE, |i| self.base + i as i64);
+        }
+        if dropped > 0 {
+            self.counters.levels_dropped += dropped;
+            Err(BookIssue::LevelsDropped)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Makes room for a level at `t` on `side`. The window moves only when `t` would
+    /// be the new best of its side (the touch itself moved), centred between `t` and
+    /// the other side's best; a deep level beyond the window is refused instead, so a
+    /// stray far order can never push the real touch out.
+    #[inline]
+    fn ensure_in_window(&mut self, side: Side, t: i64) -> Result<(), BookIssue> {
+        if self.in_window(t) {
+            return Ok(());
+        }
+        let s = side.index();
+        let own = self.best[s];
+        let becomes_best = own == NONE
+            || match side {
+                Side::Buy => t > own,
+                Side::Sell => t < own,
+            };
+        if !becomes_best {
+            return self.issue(BookIssue::OutOfWindow);
+        }
+        let other = self.best[1 - s];
+        let centre = if other == NONE { t } else { t + (other - t) / 2 };
+        let r = self.recentre(centre);
+        if self.in_window(t) {
+            r
+        } else {
+            // The touch is wider than the window: keep the new touch, drop the rest.
+            self.recentre(t).and(r)
+        }
+    }
+
+    /// Best bid as (price, quantity), if any.
+    #[inline]
+    pub fn best_bid(&self) -> Option<(i64, i64)> {
+        self.best_of(Side::Buy)
+    }
+
+    /// Best ask as (price, quantity), if any.
+    #[inline]
+    pub fn best_ask(&self) -> Option<(i64, i64)> {
+        self.best_of(Side::Sell)
+    }
+
+    /// Best level of `side` as (price, quantity), if any.
+    #[inline]
+    pub fn best_of(&self, side: Side) -> Option<(i64, i64)> {
+        let t = self.best[side.index()];
+        if t == NONE {
+            None
+        } else {
+            Some((t * self.tick, self.qty[side.index()][self.slot(t)]))
+        }
+    }
+
+    /// Fills `out` with up to `out.len()` levels of `side`, best first, as (price,
+    /// quantity); returns how many were written.
+    pub fn depth(&self, side: Side, out: &mut [(i64, i64)]) -> usize {
+        let s = side.index();
+        let mut t = self.best[s];
+        let mut n = 0;
+        while t != NONE && n < out.len() {
+            out[n] = (t * self.tick, self.qty[s][self.slot(t)]);
+            n += 1;
+            t = self.scan_from(side, t);
+        }
+        n
+    }
+
+    /// Total quantity in the best `n` levels of `side`.
+    pub fn depth_qty(&self, side: Side, n: usize) -> i64 {
+        let s = side.index();
+        let mut t = self.best[s];
+        let mut sum = 0;
+        let mut k = 0;
+        while t != NONE && k < n {
+            sum += self.qty[s][self.slot(t)];
+            k += 1;
+            t = self.scan_from(side, t);
+        }
+        sum
+    }
+
+    /// Number of non-empty levels on `side`.
+    pub fn level_count(&self, side: Side) -> usize {
+        self.levels[side.index()]
+    }
+
+    /// True when both sides exist and bid ≥ ask.
+    pub fn is_crossed_or_locked(&self) -> bool {
+        let (b, a) = (self.best[0], self.best[1]);
+        b != NONE && a != NONE && b >= a
+    }
+
+    /// The tick size.
+    pub fn tick(&self) -> i64 {
+        self.tick
+    }
+
+    /// Data-quality and activity counters.
+    pub fn counters(&self) -> &BookCounters {
+        &self.counters
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::MdAction::*;
+
+    fn ev(a: MdAction, side: Side, px: i64, qty: i64) -> MarketData {
+        MarketData::new(a, 0, Some(side), 1, 0, px, qty, 0)
+    }
+
+    #[test]
+    fn best_prices_follow_adds_and_removals() {
+        let mut b = Book::new(5, 10_000, 256);
+        b.apply(&ev(Add, Side::Buy, 9_995, 10)).unwrap();
+        b.apply(&ev(Add, Side::Buy, 9_990, 20)).unwrap();
+        b.apply(&ev(Add, Side::Sell, 10_005, 7)).unwrap();
+        b.apply(&ev(Add, Side::Sell, 10_020, 3)).unwrap();
+        assert_eq!(b.best_bid(), Some((9_995, 10)));
+        assert_eq!(b.best_ask(), Some((10_005, 7)));
+        b.apply(&ev(Execute, Side::Buy, 9_995, 4)).unwrap();
+        assert_eq!(b.best_bid(), Some((9_995, 6)));
+        b.apply(&ev(Cancel, Side::Buy, 9_995, 6)).unwrap();
+        assert_eq!(b.best_bid(), Some((9_990, 20)));
+        b.apply(&ev(Cancel, Side::Sell, 10_005, 7)).unwrap();
+        assert_eq!(b.best_ask(), Some((10_020, 3)));
+        b.apply(&ev(Modify, Side::Sell, 10_020, -1)).unwrap();
+        assert_eq!(b.best_ask(), Some((10_020, 2)));
+        b.apply(&ev(Cancel, Side::Sell, 10_020, 2)).unwrap();
+        assert_eq!(b.best_ask(), None);
+        assert_eq!(b.level_count(Side::Sell), 0);
+    }
+
+    #[test]
+    fn depth_lists_levels_best_first() {
+        let mut b = Book::new(1, 100, 64);
+        for (px, q) in [(98, 1), (99, 2), (95, 3)] {
+            b.apply(&ev(Add, Side::Buy, px, q)).unwrap();
+        }
+        let mut out = [(0, 0); 5];
+        assert_eq!(b.depth(Side::Buy, &mut out), 3);
+        assert_eq!(&out[..3], &[(99, 2), (98, 1), (95, 3)]);
+        assert_eq!(b.depth_qty(Side::Buy, 2), 3);
+    }
+
+    #[test]
+    fn bad_input_is_counted_not_applied() {
+        let mut b = Book::new(5, 1000, 64);
+        assert_eq!(b.apply(&ev(Add, Side::Buy, 1002, 1)), Err(BookIssue::OffTick));
+        assert_eq!(b.apply(&ev(Add, Side::Buy, 0, 1)), Err(BookIssue::BadPrice));
+        let mut m = ev(Add, Side::Buy, 1000, 1);
+        m.header.sub = 99;
+        assert_eq!(b.apply(&m), Err(BookIssue::BadAction));
+        m.header.sub = Add as u8;
+        m.header.side = 0;
+        assert_eq!(b.apply(&m), Err(BookIssue::BadAction));
+        assert_eq!(b.best_bid(), None);
+        b.apply(&ev(Add, Side::Buy, 1000, 3)).unwrap();
+        assert_eq!(b.apply(&ev(Cancel, Side::Buy, 1000, 5)), Err(BookIssue::NegativeLevel));
+        assert_eq!(b.best_bid(), None);
+        let c = b.counters();
+        assert_eq!((c.off_tick, c.bad_price, c.bad_action, c.negative_level), (1, 1, 2, 1));
+    }
+
+    #[test]
+    fn deep_levels_outside_the_window_are_ignored() {
+        let mut b = Book::new(1, 1000, 64); // window [968, 1032)
+        b.apply(&ev(Add, Side::Buy, 999, 1)).unwrap();
+        b.apply(&ev(Add, Side::Sell, 1001, 1)).unwrap();
+        assert_eq!(b.apply(&ev(Add, Side::Sell, 1100, 5)), Err(BookIssue::OutOfWindow));
+        assert_eq!(b.apply(&ev(Cancel, Side::Sell, 1100, 5)), Err(BookIssue::OutOfWindow));
+        assert_eq!(b.best_ask(), Some((1001, 1)));
+        assert_eq!(b.counters().out_of_window, 2);
+        assert_eq!(b.counters().recentres, 0);
+    }
+
+    #[test]
+    fn window_follows_the_touch_and_counts_dropped_levels() {
+        let mut b = Book::new(1, 1000, 64); // window [968, 1032)
+        b.apply(&ev(Add, Side::Buy, 970, 1)).unwrap();
+        b.apply(&ev(Add, Side::Buy, 1020, 1)).unwrap();
+        b.apply(&ev(Add, Side::Sell, 1030, 1)).unwrap();
+        // The bid moves up past the window edge. Centre between 1040 and the ask 1030
+        // (1035) → window [1003, 1067): 970 drops, 1020 and 1030 stay.
+        assert_eq!(b.apply(&ev(Add, Side::Buy, 1040, 2)), Err(BookIssue::LevelsDropped));
+        assert_eq!(b.best_bid(), Some((1040, 2)));
+        assert_eq!(b.best_ask(), Some((1030, 1)));
+        assert_eq!(b.level_count(Side::Buy), 2);
+        assert_eq!(b.counters().levels_dropped, 1);
+        // An empty book re-centres on the first level wherever it is.
+        let mut e = Book::new(1, 1000, 64);
+        assert_eq!(e.apply(&ev(Add, Side::Sell, 5000, 1)), Ok(()));
+        assert_eq!(e.best_ask(), Some((5000, 1)));
+    }
+
+    #[test]
+    fn quote_replaces_the_side() {
+        let mut b = Book::new(1, 100, 64);
+        b.apply(&ev(Quote, Side::Buy, 99, 10)).unwrap();
+        b.apply(&ev(Quote, Side::Buy, 98, 4)).unwrap();
+        assert_eq!(b.best_bid(), Some((98, 4)));
+        assert_eq!(b.level_count(Side::Buy), 1);
+        b.apply(&ev(Quote, Side::Buy, 98, 0)).unwrap();
+        assert_eq!(b.best_bid(), None);
+    }
+
+    #[test]
+    fn crossed_book_is_reported() {
+        let mut b = Book::new(1, 100, 64);
+        b.apply(&ev(Add, Side::Buy, 101, 1)).unwrap();
+        b.apply(&ev(Add, Side::Sell, 100, 1)).unwrap();
+        assert!(b.is_crossed_or_locked());
+    }
+}

@@ -1,0 +1,20 @@
+//! The pure core: every stage as a state machine, and their composition.
+//!
+//! Nothing here reads a clock, touches a file or a socket, spawns a thread or
+//! depends on hash iteration order. Replay runs exactly this code.
+
+pub mod belief;
+pub mod book;
+pub mod diary;
+pub mod fix_encoder;
+pub mod orders;
+pub mod pipeline;
+pub mod risk;
+pub mod router;
+pub mod sensory;
+pub mod sequencer;
+
+pub use book::{Book, BookIssue};
+pub use fix_encoder::{EncodeError, FixEncoder};
+pub use pipeline::{Core, CoreCounters, CoreSink};
+pub use sequencer::Sequencer;

@@ -1,0 +1,283 @@
+//! Our open orders, as the core knows them: what we sent and what the venue said.
+//!
+//! One table serves risk (open-order count, working exposure) and the router (is
+//! something already working on this instrument?). It is a fixed-capacity array
+//! searched linearly: a few dozen open orders at most, so a scan beats a hash map and
+//! its iteration order is deterministic. Capacity is set once; nothing allocates
+//! afterwards.
+
+use crate::records::{ExecKind, ExecReport, Order, OrderAction, Side};
+
+/// Lifecycle of one of our orders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderState {
+    /// Sent, not yet acknowledged.
+    PendingNew,
+    /// Acknowledged and working.
+    Working,
+    /// A cancel was sent.
+    PendingCancel,
+    /// A replace was sent (the new ClOrdID is in `pending_cl_ord_id`).
+    PendingReplace,
+}
+
+/// One open order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenOrder {
+    /// Current ClOrdID.
+    pub cl_ord_id: u64,
+    /// ClOrdID of an outstanding cancel/replace request, 0 if none.
+    pub pending_cl_ord_id: u64,
+    /// Instrument.
+    pub instrument: u32,
+    /// Side.
+    pub side: Side,
+    /// Limit price (0 for market).
+    pub px: i64,
+    /// Price requested by an outstanding replace.
+    pub pending_px: i64,
+    /// Total order quantity.
+    pub qty: i64,
+    /// Quantity requested by an outstanding replace.
+    pub pending_qty: i64,
+    /// Filled so far.
+    pub cum_qty: i64,
+    /// Lifecycle state.
+    pub state: OrderState,
+    /// Control time of the last request we sent for this order.
+    pub sent_ts: u64,
+}
+
+impl OpenOrder {
+    /// Quantity still working (not filled).
+    pub fn leaves(&self) -> i64 {
+        (self.qty - self.cum_qty).max(0)
+    }
+}
+
+/// Result of applying an execution report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExecOutcome {
+    /// The report matched an open order.
+    Applied,
+    /// The report names no order we have open (late, duplicate, or not ours).
+    Unknown,
+}
+
+/// The open-order table.
+pub struct OrderTracker {
+    orders: Vec<OpenOrder>,
+    capacity: usize,
+}
+
+impl OrderTracker {
+    /// A table holding at most `capacity` open orders.
+    pub fn new(capacity: usize) -> Self {
+        OrderTracker {
+            orders: Vec::with_capacity(capacity),
+            capacity,
+        }
+    }
+
+    /// Number of open orders.
+    pub fn len(&self) -> usize {
+        self.orders.len()
+    }
+
+    /// True when nothing is open.
+    pub fn is_empty(&self) -> bool {
+        self.orders.is_empty()
+    }
+
+    /// True when no further order fits.
+    pub fn is_full(&self) -> bool {
+        self.orders.len() >= self.capacity
+    }
+
+    /// Open orders, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &OpenOrder> {
+        self.orders.iter()
+    }
+
+    /// The open order whose current ClOrdID is `cl`.
+    pub fn get(&self, cl: u64) -> Option<&OpenOrder> {
+        self.orders.iter().find(|o| o.cl_ord_id == cl)
+    }
+
+    /// The oldest open order on `instrument`, if any.
+    pub fn first_on(&self, instrument: u32) -> Option<&OpenOrder> {
+        self.orders.iter().find(|o| o.instrument == instrument)
+    }
+
+    /// Signed working quantity (buys positive) on `instrument`.
+    pub fn working_signed(&self, instrument: u32) -> i64 {
+        self.orders
+            .iter()
+            .filter(|o| o.instrument == instrument)
+            .map(|o| o.side.sign() * o.leaves())
+            .sum()
+    }
+
+    /// Working quantity on `side` of `instrument`.
+    pub fn working_on_side(&self, instrument: u32, side: Side) -> i64 {
+        self.orders
+            .iter()
+            .filter(|o| o.instrument == instrument && o.side == side)
+            .map(|o| o.leaves().max(o.pending_qty - o.cum_qty))
+            .sum()
+    }
+
+    /// Records an order that left risk. Returns false (and records nothing) if the
+    /// table is full or the order is malformed; risk checks capacity first.
+    pub fn on_sent(&mut self, o: &Order) -> bool {
+        let Some(side) = o.side() else { return false };
+        match o.action() {
+            Some(OrderAction::New) => {
+                if self.is_full() {
+                    return false;
+                }
+                self.orders.push(OpenOrder {
+                    cl_ord_id: o.cl_ord_id,
+                    pending_cl_ord_id: 0,
+                    instrument: o.header.instrument,
+                    side,
+                    px: o.px,
+                    pending_px: 0,
+                    qty: o.qty,
+                    pending_qty: 0,
+                    cum_qty: 0,
+                    state: OrderState::PendingNew,
+                    sent_ts: o.header.ts_ns,
+                });
+                true
+            }
+            Some(OrderAction::Cancel) => self.mark_pending(o, OrderState::PendingCancel),
+            Some(OrderAction::Replace) => self.mark_pending(o, OrderState::PendingReplace),
+            None => false,
+        }
+    }
+
+    fn mark_pending(&mut self, o: &Order, state: OrderState) -> bool {
+        match self.orders.iter_mut().find(|x| x.cl_ord_id == o.orig_cl_ord_id) {
+            Some(x) => {
+                x.state = state;
+                x.pending_cl_ord_id = o.cl_ord_id;
+                x.pending_px = o.px;
+                x.pending_qty = o.qty;
+                x.sent_ts = o.header.ts_ns;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Applies an execution report: acknowledgements, fills, cancels, replaces and
+    /// rejects move orders through their lifecycle; terminal ones leave the table.
+    pub fn on_exec(&mut self, er: &ExecReport) -> ExecOutcome {
+        let Some(kind) = er.kind() else { return ExecOutcome::Unknown };
+        // Reports for a replace or cancel name the new ClOrdID and the original.
+        let idx = self.orders.iter().position(|o| {
+            o.cl_ord_id == er.cl_ord_id
+                || (o.pending_cl_ord_id != 0 && o.pending_cl_ord_id == er.cl_ord_id)
+                || (er.orig_cl_ord_id != 0 && o.cl_ord_id == er.orig_cl_ord_id)
+        });
+        let Some(i) = idx else { return ExecOutcome::Unknown };
+        let o = &mut self.orders[i];
+        match kind {
+            ExecKind::New => {
+                if o.state == OrderState::PendingNew {
+                    o.state = OrderState::Working;
+                }
+            }
+            ExecKind::PartialFill | ExecKind::Fill => {
+                o.cum_qty = er.cum_qty.max(o.cum_qty);
+                if er.leaves_qty > 0 && o.state == OrderState::PendingNew {
+                    o.state = OrderState::Working;
+                }
+            }
+            ExecKind::Replaced => {
+                o.cl_ord_id = er.cl_ord_id;
+                o.pending_cl_ord_id = 0;
+                o.px = er.order_px;
+                o.qty = er.order_qty;
+                o.cum_qty = er.cum_qty;
+                o.state = OrderState::Working;
+            }
+            ExecKind::CancelRejected => {
+                o.pending_cl_ord_id = 0;
+                o.state = OrderState::Working;
+            }
+            ExecKind::Canceled | ExecKind::Rejected => {}
+        }
+        let done = kind.is_terminal() || (kind.is_fill() && er.leaves_qty == 0);
+        if done {
+            // `remove` keeps the oldest-first order the router relies on.
+            self.orders.remove(i);
+        }
+        ExecOutcome::Applied
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::{Header, Kind};
+
+    fn order(action: OrderAction, cl: u64, orig: u64, side: Side, px: i64, qty: i64) -> Order {
+        Order {
+            header: Header {
+                kind: Kind::Order as u8,
+                sub: action as u8,
+                side: side as u8,
+                flags: 2,
+                instrument: 4,
+                ts_ns: 10,
+                ..Header::default()
+            },
+            cl_ord_id: cl,
+            orig_cl_ord_id: orig,
+            px,
+            qty,
+        }
+    }
+
+    fn er(kind: ExecKind, cl: u64, orig: u64, cum: i64, leaves: i64) -> ExecReport {
+        let mut e = ExecReport::new(kind, 4, Side::Buy, 20);
+        e.cl_ord_id = cl;
+        e.orig_cl_ord_id = orig;
+        e.cum_qty = cum;
+        e.leaves_qty = leaves;
+        e
+    }
+
+    #[test]
+    fn lifecycle_new_fill_replace_cancel() {
+        let mut t = OrderTracker::new(4);
+        assert!(t.on_sent(&order(OrderAction::New, 10, 0, Side::Buy, 100, 5)));
+        assert_eq!(t.get(10).unwrap().state, OrderState::PendingNew);
+        assert_eq!(t.on_exec(&er(ExecKind::New, 10, 0, 0, 5)), ExecOutcome::Applied);
+        t.on_exec(&er(ExecKind::PartialFill, 10, 0, 2, 3));
+        assert_eq!(t.working_signed(4), 3);
+        assert!(t.on_sent(&order(OrderAction::Replace, 11, 10, Side::Buy, 101, 6)));
+        assert_eq!(t.working_on_side(4, Side::Buy), 4); // worst case: the replace's 6 - 2
+        let mut r = er(ExecKind::Replaced, 11, 10, 2, 4);
+        r.order_px = 101;
+        r.order_qty = 6;
+        t.on_exec(&r);
+        let o = t.get(11).unwrap();
+        assert_eq!((o.px, o.qty, o.leaves(), o.state), (101, 6, 4, OrderState::Working));
+        assert!(t.on_sent(&order(OrderAction::Cancel, 12, 11, Side::Buy, 0, 6)));
+        t.on_exec(&er(ExecKind::Canceled, 12, 11, 2, 0));
+        assert!(t.is_empty());
+    }
+
+    #[test]
+    fn unknown_reports_and_capacity() {
+        let mut t = OrderTracker::new(1);
+        assert_eq!(t.on_exec(&er(ExecKind::Fill, 99, 0, 1, 0)), ExecOutcome::Unknown);
+        assert!(t.on_sent(&order(OrderAction::New, 1, 0, Side::Sell, 100, 1)));
+        assert!(!t.on_sent(&order(OrderAction::New, 2, 0, Side::Sell, 100, 1)));
+        t.on_exec(&er(ExecKind::Fill, 1, 0, 1, 0));
+        assert!(t.is_empty());
+    }
+}

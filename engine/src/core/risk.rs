@@ -1,0 +1,412 @@
+//! Risk: pre-trade invariants on every intent, positions and PnL from fills.
+//!
+//! Nothing leaves the core without passing [`Risk::check`]. Each failed check is a
+//! [`RejectReason`] with the limit and the offending value, in the unit of the check
+//! (quantity units, price units, or notional in price × quantity units), so a reject
+//! message reads like `PRICE_BAND: px=1015000 ref=1000000 band_bps=100`.
+//!
+//! Cancels are always allowed for orders we have open (a kill switch must be able to
+//! pull everything); new orders and replaces go through every check.
+
+use super::book::Book;
+use super::orders::{OrderState, OrderTracker};
+use crate::config::RiskConfig;
+use crate::records::{
+    pow10, ExecReport, InstrumentSpec, OrdType, OrderAction, OrderIntent, RejectReason, Side,
+};
+
+/// A failed check: the reason, the limit and the value that breached it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Breach {
+    /// Which check failed.
+    pub reason: RejectReason,
+    /// The limit, in the check's unit.
+    pub limit: i64,
+    /// The offending value, in the same unit.
+    pub value: i64,
+}
+
+impl Breach {
+    fn new(reason: RejectReason, limit: i64, value: i64) -> Self {
+        Breach { reason, limit, value }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct InstrumentRisk {
+    tick: i64,
+    lot: i64,
+    /// 10^(price_decimals + qty_decimals): price × qty units per currency unit.
+    notional_scale: i128,
+    max_notional_raw: i128,
+    position: i64,
+    /// Cash in price × quantity units (sells add, buys subtract).
+    cash: i128,
+    /// Last mark (mid, else last fill) in price units; 0 = none.
+    mark: i64,
+    fills: u64,
+    filled_qty: i64,
+    traded_notional_raw: i128,
+}
+
+/// The risk stage.
+pub struct Risk {
+    cfg: RiskConfig,
+    inst: Vec<InstrumentRisk>,
+    killed: bool,
+    peak_equity: f64,
+    max_drawdown: f64,
+    equity_samples: u64,
+}
+
+/// Positions and PnL at a point in time.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PnlSnapshot {
+    /// Cash + marked positions, in currency units, summed over instruments.
+    pub equity: f64,
+    /// Largest peak-to-trough fall of sampled equity.
+    pub max_drawdown: f64,
+    /// Number of fills.
+    pub fills: u64,
+    /// Total filled quantity (absolute) in quantity units.
+    pub filled_qty: i64,
+    /// Total traded notional in currency units.
+    pub turnover: f64,
+}
+
+impl Risk {
+    /// Risk state for `instruments` under `cfg`.
+    pub fn new(cfg: &RiskConfig, instruments: &[InstrumentSpec]) -> Self {
+        let inst = instruments
+            .iter()
+            .map(|s| {
+                let scale = pow10(s.price_decimals) as i128 * pow10(s.qty_decimals) as i128;
+                InstrumentRisk {
+                    tick: s.tick,
+                    lot: s.lot,
+                    notional_scale: scale,
+                    max_notional_raw: (cfg.max_notional * scale as f64) as i128,
+                    ..InstrumentRisk::default()
+                }
+            })
+            .collect();
+        Risk {
+            cfg: cfg.clone(),
+            inst,
+            killed: false,
+            peak_equity: 0.0,
+            max_drawdown: 0.0,
+            equity_samples: 0,
+        }
+    }
+
+    /// Checks one intent against every invariant. `book` is the instrument's book
+    /// (reference price = mid; the last mark when the book is one-sided).
+    pub fn check(&self, it: &OrderIntent, book: Option<&Book>, orders: &OrderTracker) -> Result<(), Breach> {
+        let malformed = Breach::new(RejectReason::Malformed, 0, 0);
+        let (Some(action), Some(side), Some(r), Some(book)) =
+            (it.action(), it.side(), self.inst.get(it.header.instrument as usize), book)
+        else {
+            return Err(malformed);
+        };
+        if action == OrderAction::Cancel {
+            return match orders.get(it.target_cl_ord_id) {
+                Some(o) if o.state == OrderState::Working || o.state == OrderState::PendingNew => Ok(()),
+                _ => Err(Breach::new(RejectReason::UnknownOrder, 0, it.target_cl_ord_id as i64)),
+            };
+        }
+        if self.killed {
+            return Err(Breach::new(RejectReason::KillSwitch, 0, 1));
+        }
+        let Some(ord_type) = OrdType::from_u8(it.ord_type) else { return Err(malformed) };
+        if it.qty <= 0 || it.qty % r.lot != 0 {
+            return Err(Breach::new(RejectReason::Malformed, r.lot, it.qty));
+        }
+        if ord_type == OrdType::Limit && (it.px <= 0 || it.px % r.tick != 0) {
+            return Err(Breach::new(RejectReason::Malformed, r.tick, it.px));
+        }
+        if it.qty > self.cfg.max_order_qty {
+            return Err(Breach::new(RejectReason::MaxOrderQty, self.cfg.max_order_qty, it.qty));
+        }
+        let reference = match (book.best_bid(), book.best_ask()) {
+            (Some((b, _)), Some((a, _))) if b < a => (b + a) / 2,
+            _ if r.mark > 0 => r.mark,
+            _ => return Err(Breach::new(RejectReason::NoReference, 0, 0)),
+        };
+        let px = if ord_type == OrdType::Limit { it.px } else { reference };
+        let band = self.cfg.price_band_bps as i128;
+        if (px as i128 - reference as i128).abs() * 10_000 > band * reference as i128 {
+            return Err(Breach::new(RejectReason::PriceBand, reference, px));
+        }
+        let notional = px as i128 * it.qty as i128;
+        if notional > r.max_notional_raw {
+            return Err(Breach::new(
+                RejectReason::MaxNotional,
+                clamp_i64(r.max_notional_raw),
+                clamp_i64(notional),
+            ));
+        }
+        // Worst case if everything working on this side fills, plus this order.
+        let mut working = orders.working_on_side(it.header.instrument, side);
+        let mut opens = orders.len();
+        if action == OrderAction::Replace {
+            match orders.get(it.target_cl_ord_id) {
+                Some(o) if o.state == OrderState::Working && o.side == side => {
+                    working -= o.leaves();
+                    opens -= 1;
+                }
+                _ => return Err(Breach::new(RejectReason::UnknownOrder, 0, it.target_cl_ord_id as i64)),
+            }
+        }
+        let worst = r.position + side.sign() * (working + it.qty);
+        if worst.abs() > self.cfg.position_limit && worst.abs() > r.position.abs() {
+            return Err(Breach::new(RejectReason::PositionLimit, self.cfg.position_limit, worst));
+        }
+        if opens >= self.cfg.max_open_orders as usize || (action == OrderAction::New && orders.is_full()) {
+            return Err(Breach::new(RejectReason::MaxOpenOrders, self.cfg.max_open_orders as i64, opens as i64 + 1));
+        }
+        Ok(())
+    }
+
+    /// Applies a fill to positions and cash.
+    pub fn on_exec(&mut self, er: &ExecReport) {
+        let Some(kind) = er.kind() else { return };
+        let Some(side) = er.side() else { return };
+        if !kind.is_fill() || er.last_qty <= 0 {
+            return;
+        }
+        let Some(r) = self.inst.get_mut(er.header.instrument as usize) else { return };
+        r.position += side.sign() * er.last_qty;
+        let notional = er.last_px as i128 * er.last_qty as i128;
+        r.cash -= side.sign() as i128 * notional;
+        r.fills += 1;
+        r.filled_qty += er.last_qty;
+        r.traded_notional_raw += notional;
+        if r.mark == 0 {
+            r.mark = er.last_px;
+        }
+    }
+
+    /// Updates the mark of `instrument` from its book (mid when two-sided).
+    #[inline]
+    pub fn mark(&mut self, instrument: u32, book: &Book) {
+        if let (Some((b, _)), Some((a, _)), Some(r)) =
+            (book.best_bid(), book.best_ask(), self.inst.get_mut(instrument as usize))
+        {
+            if b < a {
+                r.mark = (b + a) / 2;
+            }
+        }
+    }
+
+    /// Samples equity for the drawdown (call on the housekeeping timer).
+    pub fn sample_equity(&mut self) {
+        let e = self.equity();
+        if self.equity_samples == 0 || e > self.peak_equity {
+            self.peak_equity = e;
+        }
+        self.equity_samples += 1;
+        self.max_drawdown = self.max_drawdown.max(self.peak_equity - e);
+    }
+
+    /// Cash plus positions marked at the last mark, in currency units.
+    pub fn equity(&self) -> f64 {
+        self.inst
+            .iter()
+            .map(|r| (r.cash + r.position as i128 * r.mark as i128) as f64 / r.notional_scale as f64)
+            .sum()
+    }
+
+    /// Position of `instrument` in quantity units.
+    #[inline]
+    pub fn position(&self, instrument: u32) -> i64 {
+        self.inst.get(instrument as usize).map_or(0, |r| r.position)
+    }
+
+    /// Engages the kill switch: every later new order or replace is rejected.
+    pub fn kill(&mut self) {
+        self.killed = true;
+    }
+
+    /// Re-arms after a kill.
+    pub fn rearm(&mut self) {
+        self.killed = false;
+    }
+
+    /// True while the kill switch is engaged.
+    pub fn is_killed(&self) -> bool {
+        self.killed
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &RiskConfig {
+        &self.cfg
+    }
+
+    /// PnL and activity so far.
+    pub fn snapshot(&self) -> PnlSnapshot {
+        PnlSnapshot {
+            equity: self.equity(),
+            max_drawdown: self.max_drawdown.max(self.peak_equity - self.equity()),
+            fills: self.inst.iter().map(|r| r.fills).sum(),
+            filled_qty: self.inst.iter().map(|r| r.filled_qty).sum(),
+            turnover: self
+                .inst
+                .iter()
+                .map(|r| r.traded_notional_raw as f64 / r.notional_scale as f64)
+                .sum(),
+        }
+    }
+}
+
+fn clamp_i64(v: i128) -> i64 {
+    v.clamp(i64::MIN as i128, i64::MAX as i128) as i64
+}
+
+/// Formats a breach as a one-line message naming the limit and the value.
+pub fn describe(b: &Breach) -> String {
+    match b.reason {
+        RejectReason::PriceBand => format!("PRICE_BAND: px={} ref={}", b.value, b.limit),
+        r => format!("{}: value={} limit={}", r.name(), b.value, b.limit),
+    }
+}
+
+/// The side sign of a fill for a resting order of `side` (for callers outside risk).
+pub fn fill_sign(side: Side) -> i64 {
+    side.sign()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::{ExecKind, Header, Kind, MarketData, MdAction, Order};
+
+    fn spec() -> InstrumentSpec {
+        InstrumentSpec { symbol: "T".into(), price_decimals: 2, tick: 5, qty_decimals: 0, lot: 10, ref_price: 10_000 }
+    }
+    fn limits() -> RiskConfig {
+        RiskConfig { max_order_qty: 100, max_notional: 5_000.0, price_band_bps: 100, position_limit: 150, max_open_orders: 2 }
+    }
+    fn book() -> Book {
+        let mut b = Book::new(5, 10_000, 64);
+        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Buy), 0, 1, 9_995, 50, 0)).unwrap();
+        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Sell), 0, 2, 10_005, 50, 0)).unwrap();
+        b
+    }
+    fn intent(action: OrderAction, side: Side, px: i64, qty: i64) -> OrderIntent {
+        OrderIntent {
+            header: Header { kind: Kind::Intent as u8, sub: action as u8, side: side as u8, ..Header::default() },
+            px,
+            qty,
+            ord_type: OrdType::Limit as u8,
+            ..OrderIntent::default()
+        }
+    }
+    fn reason(r: &Risk, it: &OrderIntent, t: &OrderTracker) -> Option<RejectReason> {
+        r.check(it, Some(&book()), t).err().map(|b| b.reason)
+    }
+
+    #[test]
+    fn a_clean_order_passes() {
+        let r = Risk::new(&limits(), &[spec()]);
+        assert_eq!(reason(&r, &intent(OrderAction::New, Side::Buy, 10_005, 40), &OrderTracker::new(8)), None);
+    }
+
+    #[test]
+    fn each_check_rejects_its_breach() {
+        let r = Risk::new(&limits(), &[spec()]);
+        let t = OrderTracker::new(8);
+        // qty 110 > 100 (price 100.05 × 110 = 11005 would also breach notional; qty is checked first)
+        assert_eq!(reason(&r, &intent(OrderAction::New, Side::Buy, 10_005, 110), &t), Some(RejectReason::MaxOrderQty));
+        // notional 100.05 × 60 = 6003 > 5000
+        assert_eq!(reason(&r, &intent(OrderAction::New, Side::Buy, 10_005, 60), &t), Some(RejectReason::MaxNotional));
+        // mid 100.00, band 1% → 101.05 is outside
+        let b = r.check(&intent(OrderAction::New, Side::Buy, 10_105, 10), Some(&book()), &t).unwrap_err();
+        assert_eq!((b.reason, b.limit, b.value), (RejectReason::PriceBand, 10_000, 10_105));
+        assert_eq!(describe(&b), "PRICE_BAND: px=10105 ref=10000");
+        // off tick, off lot, zero qty
+        assert_eq!(reason(&r, &intent(OrderAction::New, Side::Buy, 10_002, 10), &t), Some(RejectReason::Malformed));
+        assert_eq!(reason(&r, &intent(OrderAction::New, Side::Buy, 10_000, 15), &t), Some(RejectReason::Malformed));
+        assert_eq!(reason(&r, &intent(OrderAction::New, Side::Buy, 10_000, 0), &t), Some(RejectReason::Malformed));
+        // cancel of an order we do not have
+        let mut c = intent(OrderAction::Cancel, Side::Buy, 0, 10);
+        c.target_cl_ord_id = 42;
+        assert_eq!(reason(&r, &c, &t), Some(RejectReason::UnknownOrder));
+    }
+
+    #[test]
+    fn no_reference_without_a_book_or_mark() {
+        let r = Risk::new(&limits(), &[spec()]);
+        let empty = Book::new(5, 10_000, 64);
+        let b = r.check(&intent(OrderAction::New, Side::Buy, 10_000, 10), Some(&empty), &OrderTracker::new(4));
+        assert_eq!(b.unwrap_err().reason, RejectReason::NoReference);
+    }
+
+    fn sent(t: &mut OrderTracker, cl: u64, side: Side, qty: i64) {
+        let o = Order {
+            header: Header { sub: OrderAction::New as u8, side: side as u8, flags: 2, ..Header::default() },
+            cl_ord_id: cl,
+            orig_cl_ord_id: 0,
+            px: 10_000,
+            qty,
+        };
+        assert!(t.on_sent(&o));
+    }
+
+    #[test]
+    fn position_limit_counts_fills_and_working_orders() {
+        let mut r = Risk::new(&limits(), &[spec()]);
+        let mut fill = ExecReport::new(ExecKind::Fill, 0, Side::Buy, 1);
+        fill.last_px = 10_000;
+        fill.last_qty = 100;
+        r.on_exec(&fill);
+        assert_eq!(r.position(0), 100);
+        let mut t = OrderTracker::new(8);
+        sent(&mut t, 1, Side::Buy, 30);
+        // 100 held + 30 working + 30 new = 160 > 150
+        let b = r.check(&intent(OrderAction::New, Side::Buy, 10_000, 30), Some(&book()), &t).unwrap_err();
+        assert_eq!((b.reason, b.value), (RejectReason::PositionLimit, 160));
+        // Selling reduces exposure: allowed.
+        assert_eq!(reason(&r, &intent(OrderAction::New, Side::Sell, 10_000, 30), &t), None);
+    }
+
+    #[test]
+    fn open_order_count_and_kill_switch() {
+        let mut r = Risk::new(&limits(), &[spec()]);
+        let mut t = OrderTracker::new(8);
+        sent(&mut t, 1, Side::Buy, 10);
+        sent(&mut t, 2, Side::Sell, 10);
+        assert_eq!(reason(&r, &intent(OrderAction::New, Side::Buy, 10_000, 10), &t), Some(RejectReason::MaxOpenOrders));
+        r.kill();
+        let t2 = OrderTracker::new(8);
+        assert_eq!(reason(&r, &intent(OrderAction::New, Side::Buy, 10_000, 10), &t2), Some(RejectReason::KillSwitch));
+        // Cancels of open orders still pass under the kill switch.
+        let mut c = intent(OrderAction::Cancel, Side::Buy, 0, 10);
+        c.target_cl_ord_id = 1;
+        assert_eq!(reason(&r, &c, &t), None);
+        r.rearm();
+        assert_eq!(reason(&r, &intent(OrderAction::New, Side::Buy, 10_000, 10), &t2), None);
+    }
+
+    #[test]
+    fn pnl_and_drawdown_by_hand() {
+        let mut r = Risk::new(&limits(), &[spec()]);
+        let mut f = ExecReport::new(ExecKind::Fill, 0, Side::Buy, 1);
+        f.last_px = 10_000; // buy 10 @ 100.00
+        f.last_qty = 10;
+        r.on_exec(&f);
+        let mut b = book(); // mid 100.00
+        r.mark(0, &b);
+        r.sample_equity();
+        assert_eq!(r.equity(), 0.0);
+        // mid falls to 99.00: equity −10
+        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Buy), 0, 3, 9_895, 1, 0)).unwrap();
+        b.apply(&MarketData::new(MdAction::Cancel, 0, Some(Side::Buy), 0, 1, 9_995, 50, 0)).unwrap();
+        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Sell), 0, 4, 9_905, 1, 0)).unwrap();
+        r.mark(0, &b);
+        r.sample_equity();
+        assert!((r.equity() - -10.0).abs() < 1e-9);
+        assert!((r.snapshot().max_drawdown - 10.0).abs() < 1e-9);
+        assert!((r.snapshot().turnover - 1_000.0).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,139 @@
+//! Execution reports: the venue's answers, re-entering through ingest.
+
+use super::header::{Header, Kind, Side};
+use bytemuck::{Pod, Zeroable};
+
+/// What an execution report says happened, carried in [`Header::sub`].
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ExecKind {
+    /// Order accepted and resting (FIX 150=0).
+    New = 1,
+    /// Part of the order filled; `leaves_qty` > 0 (FIX 150=F, 39=1).
+    PartialFill = 2,
+    /// The order is completely filled (FIX 150=F, 39=2).
+    Fill = 3,
+    /// The order was cancelled; `leaves_qty` = 0 (FIX 150=4).
+    Canceled = 4,
+    /// A cancel/replace took effect; price/qty are the new ones (FIX 150=5).
+    Replaced = 5,
+    /// A new order was rejected (FIX 150=8).
+    Rejected = 6,
+    /// A cancel or replace request was rejected (FIX 35=9).
+    CancelRejected = 7,
+}
+
+impl ExecKind {
+    /// Decodes a kind byte; `None` for an unknown code.
+    pub const fn from_u8(v: u8) -> Option<ExecKind> {
+        Some(match v {
+            1 => ExecKind::New,
+            2 => ExecKind::PartialFill,
+            3 => ExecKind::Fill,
+            4 => ExecKind::Canceled,
+            5 => ExecKind::Replaced,
+            6 => ExecKind::Rejected,
+            7 => ExecKind::CancelRejected,
+            _ => return None,
+        })
+    }
+    /// True for the kinds that carry a fill (`last_qty` > 0).
+    pub const fn is_fill(self) -> bool {
+        matches!(self, ExecKind::PartialFill | ExecKind::Fill)
+    }
+    /// True when the order is no longer working after this report.
+    pub const fn is_terminal(self) -> bool {
+        matches!(self, ExecKind::Fill | ExecKind::Canceled | ExecKind::Rejected)
+    }
+}
+
+/// Why a venue rejected something, carried in [`ExecReport::reason`].
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum VenueReject {
+    /// No reason given.
+    None = 0,
+    /// Unknown instrument.
+    UnknownInstrument = 1,
+    /// Quantity or price not valid (≤ 0, off tick or lot).
+    InvalidPriceOrQty = 2,
+    /// Cancel/replace of an order that is not working (filled, cancelled or unknown).
+    UnknownOrder = 3,
+    /// Duplicate ClOrdID.
+    DuplicateClOrdId = 4,
+    /// A market order found no liquidity on the other side.
+    NoLiquidity = 5,
+}
+
+/// An execution report, 128 bytes.
+///
+/// ```text
+///  0       32        40         48        56      64        72       80      88      96       104        112                    128
+///  +-------+---------+----------+---------+-------+---------+--------+-------+-------+--------+----------+----+----+----+-----+----------+
+///  |Header |cl_ord_id|orig_cl_id|venue_oid|ord_px |ord_qty  |last_px |last_q |cum_q  |leaves_q|transact  |st  |rsn |type|pad5 | reserved |
+///  +-------+---------+----------+---------+-------+---------+--------+-------+-------+--------+----------+----+----+----+-----+----------+
+/// ```
+/// `header.sub` is an [`ExecKind`], `header.side` the order's [`Side`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
+pub struct ExecReport {
+    /// Common header (`kind` = [`Kind::ExecReport`]).
+    pub header: Header,
+    /// ClOrdID of the order (for a replace: the new ClOrdID).
+    pub cl_ord_id: u64,
+    /// OrigClOrdID for replace/cancel reports, 0 otherwise.
+    pub orig_cl_ord_id: u64,
+    /// The venue's order id.
+    pub venue_order_id: u64,
+    /// The order's limit price (0 for market orders).
+    pub order_px: i64,
+    /// The order's total quantity.
+    pub order_qty: i64,
+    /// Price of this fill (0 when not a fill).
+    pub last_px: i64,
+    /// Quantity of this fill (0 when not a fill).
+    pub last_qty: i64,
+    /// Cumulative filled quantity.
+    pub cum_qty: i64,
+    /// Quantity still working.
+    pub leaves_qty: i64,
+    /// Venue transaction time in nanoseconds.
+    pub transact_ts_ns: u64,
+    /// Reserved (zero).
+    pub status: u8,
+    /// A [`VenueReject`] code for rejects, 0 otherwise.
+    pub reason: u8,
+    /// 1 = limit, 2 = market (FIX tag 40 values).
+    pub ord_type: u8,
+    /// Padding (zero).
+    pub _pad: [u8; 5],
+    /// Reserved (zero).
+    pub reserved: u64,
+}
+const _: () = assert!(core::mem::size_of::<ExecReport>() == 128);
+
+impl ExecReport {
+    /// An empty report of `kind` for `instrument`, to be filled in by the venue.
+    pub fn new(kind: ExecKind, instrument: u32, side: Side, ts_ns: u64) -> Self {
+        ExecReport {
+            header: Header {
+                kind: Kind::ExecReport as u8,
+                sub: kind as u8,
+                side: side as u8,
+                instrument,
+                ts_ns,
+                ..Header::default()
+            },
+            transact_ts_ns: ts_ns,
+            ..ExecReport::default()
+        }
+    }
+    /// The report kind, or `None` if unknown.
+    pub fn kind(&self) -> Option<ExecKind> {
+        ExecKind::from_u8(self.header.sub)
+    }
+    /// The order side, or `None` if unknown.
+    pub fn side(&self) -> Option<Side> {
+        Side::from_u8(self.header.side)
+    }
+}

@@ -1,0 +1,125 @@
+//! Fixed-point prices and quantities.
+//!
+//! Every record and journal carries prices and quantities as `i64` integers in the
+//! instrument's own scale: a price of `1234500` with `price_decimals = 4` is
+//! `123.4500`. Floating point is used only inside sensory and belief computations.
+
+use serde::{Deserialize, Serialize};
+
+/// Per-instrument scales and tick/lot sizes. All prices an instrument's records carry
+/// are multiples of `tick` (in price units); all quantities multiples of `lot`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstrumentSpec {
+    /// Symbol as sent in FIX tag 55 (ASCII, at most [`MAX_SYMBOL_LEN`] bytes).
+    pub symbol: String,
+    /// Number of decimal places in a price integer (price units = 10^-decimals).
+    pub price_decimals: u8,
+    /// Tick size in price units (> 0).
+    pub tick: i64,
+    /// Number of decimal places in a quantity integer.
+    #[serde(default)]
+    pub qty_decimals: u8,
+    /// Lot size in quantity units (> 0).
+    #[serde(default = "one")]
+    pub lot: i64,
+    /// Initial reference price in price units, used by generators and the price band
+    /// before the first trade.
+    pub ref_price: i64,
+}
+
+fn one() -> i64 {
+    1
+}
+
+/// Longest symbol the FIX templates reserve room for.
+pub const MAX_SYMBOL_LEN: usize = 12;
+
+impl InstrumentSpec {
+    /// Converts a price integer to a float in currency units (for reports and features).
+    pub fn px_to_f64(&self, px: i64) -> f64 {
+        px as f64 / pow10(self.price_decimals) as f64
+    }
+    /// Converts a quantity integer to a float in units.
+    pub fn qty_to_f64(&self, qty: i64) -> f64 {
+        qty as f64 / pow10(self.qty_decimals) as f64
+    }
+    /// Notional of `qty` at `px` in currency units (floating point; reporting only).
+    pub fn notional_f64(&self, px: i64, qty: i64) -> f64 {
+        self.px_to_f64(px) * self.qty_to_f64(qty)
+    }
+}
+
+/// 10^n for n ≤ 18.
+pub const fn pow10(n: u8) -> i64 {
+    let mut v = 1i64;
+    let mut i = 0;
+    while i < n {
+        v *= 10;
+        i += 1;
+    }
+    v
+}
+
+/// Writes `v` (≥ 0) as a decimal with `decimals` places into `out`, right-aligned and
+/// zero-padded to `out.len()` bytes (FIX allows leading zeros in int, qty and price
+/// fields). Returns `false`, leaving `out` unspecified, if `v` is negative or does not fit.
+#[inline]
+pub fn write_fixed_decimal(out: &mut [u8], v: i64, decimals: u8) -> bool {
+    if v < 0 {
+        return false;
+    }
+    let mut v = v as u64;
+    let mut i = out.len();
+    let mut frac = decimals as usize;
+    if frac > 0 && out.len() < frac + 2 {
+        return false;
+    }
+    while i > 0 {
+        i -= 1;
+        if frac > 0 {
+            out[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            frac -= 1;
+            if frac == 0 {
+                i -= 1;
+                out[i] = b'.';
+            }
+        } else {
+            out[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    }
+    v == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_are_written_right_aligned() {
+        let mut b = [0u8; 10];
+        assert!(write_fixed_decimal(&mut b, 1_234_500, 4));
+        assert_eq!(&b, b"00123.4500");
+        let mut b = [0u8; 6];
+        assert!(write_fixed_decimal(&mut b, 42, 0));
+        assert_eq!(&b, b"000042");
+    }
+
+    #[test]
+    fn overflow_and_negative_are_refused() {
+        let mut b = [0u8; 4];
+        assert!(!write_fixed_decimal(&mut b, 12345, 0));
+        assert!(!write_fixed_decimal(&mut b, -1, 0));
+        let mut b = [0u8; 6];
+        assert!(!write_fixed_decimal(&mut b, 1_000_000, 2));
+    }
+
+    #[test]
+    fn pow10_matches_float() {
+        for n in 0..=18u8 {
+            assert_eq!(pow10(n) as f64, 10f64.powi(n as i32));
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! Hot-path record types: `#[repr(C)]`, `Pod`, fixed size, checked at compile time.
+//!
+//! These are the only shapes that cross rings and journals. Prices and quantities
+//! are fixed-point `i64` in the instrument's scale ([`fixed`]); times are `u64`
+//! nanoseconds of control time.
+
+pub mod control;
+pub mod diary;
+pub mod exec;
+pub mod fixed;
+pub mod header;
+pub mod market;
+pub mod order;
+pub mod signal;
+pub mod slot;
+
+pub use control::{CommandKind, OperatorCommand, Timer, TimerKind};
+pub use diary::{DiaryRecord, Verdict};
+pub use exec::{ExecKind, ExecReport, VenueReject};
+pub use fixed::{pow10, InstrumentSpec};
+pub use header::{flags, Header, Kind, Side};
+pub use market::{MarketData, MdAction};
+pub use order::{OrdType, Order, OrderAction, OrderIntent, RejectReason, RiskReject, Topology};
+pub use signal::{Belief, FeatureVector, BELIEF_K_MAX, N_FEATURES};
+pub use slot::{InputSlot, InputView, SLOT_SIZE};

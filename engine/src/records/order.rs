@@ -1,0 +1,219 @@
+//! What the router wants (intents), what risk lets out (orders) and what it stops
+//! (rejects).
+
+use super::header::{Header, Side};
+use bytemuck::{Pod, Zeroable};
+
+/// Order message type, carried in [`Header::sub`] of intents and orders.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OrderAction {
+    /// NewOrderSingle (FIX 35=D).
+    New = b'D',
+    /// OrderCancelRequest (FIX 35=F).
+    Cancel = b'F',
+    /// OrderCancelReplaceRequest (FIX 35=G).
+    Replace = b'G',
+}
+
+impl OrderAction {
+    /// Decodes an action byte; `None` for an unknown code.
+    pub const fn from_u8(v: u8) -> Option<OrderAction> {
+        match v {
+            b'D' => Some(OrderAction::New),
+            b'F' => Some(OrderAction::Cancel),
+            b'G' => Some(OrderAction::Replace),
+            _ => None,
+        }
+    }
+}
+
+/// Order type (FIX tag 40 values).
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OrdType {
+    /// Market order: no price.
+    Market = 1,
+    /// Limit order.
+    Limit = 2,
+}
+
+impl OrdType {
+    /// Decodes an order-type byte; `None` for an unknown code.
+    pub const fn from_u8(v: u8) -> Option<OrdType> {
+        match v {
+            1 => Some(OrdType::Market),
+            2 => Some(OrdType::Limit),
+            _ => None,
+        }
+    }
+}
+
+/// Execution topology: how a policy's target is worked.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Topology {
+    /// Rest at our own touch and wait to be filled.
+    Passive = 1,
+    /// Cross the spread: a limit at the far touch (marketable).
+    Aggressive = 2,
+}
+
+/// A router's request, before risk, 64 bytes.
+///
+/// `header.seq`/`ts_ns`/`tsc` are those of the input that triggered it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
+pub struct OrderIntent {
+    /// Common header (`kind` = `Kind::Intent`, `sub` = [`OrderAction`]).
+    pub header: Header,
+    /// Limit price (0 for market orders and cancels).
+    pub px: i64,
+    /// Quantity (total order quantity for new and replace).
+    pub qty: i64,
+    /// For cancel/replace: the ClOrdID of the order to act on.
+    pub target_cl_ord_id: u64,
+    /// Policy that produced the intent.
+    pub policy_id: u16,
+    /// A [`Topology`] code.
+    pub topology: u8,
+    /// An [`OrdType`] code.
+    pub ord_type: u8,
+    /// Padding (zero).
+    pub _pad: [u8; 4],
+}
+const _: () = assert!(core::mem::size_of::<OrderIntent>() == 64);
+
+impl OrderIntent {
+    /// The action, or `None` if unknown.
+    pub fn action(&self) -> Option<OrderAction> {
+        OrderAction::from_u8(self.header.sub)
+    }
+    /// The side, or `None` if unknown.
+    pub fn side(&self) -> Option<Side> {
+        Side::from_u8(self.header.side)
+    }
+}
+
+/// An order that passed risk, ready for the FIX encoder, 64 bytes.
+///
+/// ```text
+///  0        32           40               48     56     64
+///  +--------+------------+----------------+------+------+
+///  | Header | cl_ord_id  | orig_cl_ord_id | px   | qty  |
+///  +--------+------------+----------------+------+------+
+/// ```
+/// `header.sub` is the [`OrderAction`]; `header.flags` holds the [`OrdType`] code.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
+pub struct Order {
+    /// Common header (`kind` = `Kind::Order`).
+    pub header: Header,
+    /// ClOrdID, derived deterministically from the triggering input's sequence.
+    pub cl_ord_id: u64,
+    /// OrigClOrdID for cancel/replace, 0 for new orders.
+    pub orig_cl_ord_id: u64,
+    /// Limit price (0 for market orders).
+    pub px: i64,
+    /// Order quantity.
+    pub qty: i64,
+}
+const _: () = assert!(core::mem::size_of::<Order>() == 64);
+
+impl Order {
+    /// The action, or `None` if unknown.
+    pub fn action(&self) -> Option<OrderAction> {
+        OrderAction::from_u8(self.header.sub)
+    }
+    /// The side, or `None` if unknown.
+    pub fn side(&self) -> Option<Side> {
+        Side::from_u8(self.header.side)
+    }
+    /// The order type, or `None` if unknown.
+    pub fn ord_type(&self) -> Option<OrdType> {
+        OrdType::from_u8(self.header.flags)
+    }
+}
+
+/// Pre-trade risk reject reasons: stable codes, never renumbered.
+#[repr(u16)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RejectReason {
+    /// Order quantity above the per-order maximum.
+    MaxOrderQty = 1,
+    /// Order notional above the per-order maximum.
+    MaxNotional = 2,
+    /// Limit price outside the band around the reference price.
+    PriceBand = 3,
+    /// Fill of this order could take the position beyond its limit.
+    PositionLimit = 4,
+    /// Too many open orders.
+    MaxOpenOrders = 5,
+    /// No reference price yet (no book, no trade).
+    NoReference = 6,
+    /// Malformed intent (unknown side/type, non-positive price or quantity).
+    Malformed = 7,
+    /// Cancel/replace of an order we do not have open.
+    UnknownOrder = 8,
+    /// Kill switch engaged.
+    KillSwitch = 9,
+}
+
+impl RejectReason {
+    /// Every reason, in code order (for counting tables).
+    pub const ALL: [RejectReason; 9] = [
+        RejectReason::MaxOrderQty,
+        RejectReason::MaxNotional,
+        RejectReason::PriceBand,
+        RejectReason::PositionLimit,
+        RejectReason::MaxOpenOrders,
+        RejectReason::NoReference,
+        RejectReason::Malformed,
+        RejectReason::UnknownOrder,
+        RejectReason::KillSwitch,
+    ];
+    /// Decodes a reason code; `None` for an unknown code.
+    pub fn from_u16(v: u16) -> Option<RejectReason> {
+        Self::ALL.iter().copied().find(|r| *r as u16 == v)
+    }
+    /// Stable upper-case name used in summaries and messages.
+    pub const fn name(self) -> &'static str {
+        match self {
+            RejectReason::MaxOrderQty => "MAX_ORDER_QTY",
+            RejectReason::MaxNotional => "MAX_NOTIONAL",
+            RejectReason::PriceBand => "PRICE_BAND",
+            RejectReason::PositionLimit => "POSITION_LIMIT",
+            RejectReason::MaxOpenOrders => "MAX_OPEN_ORDERS",
+            RejectReason::NoReference => "NO_REFERENCE",
+            RejectReason::Malformed => "MALFORMED",
+            RejectReason::UnknownOrder => "UNKNOWN_ORDER",
+            RejectReason::KillSwitch => "KILL_SWITCH",
+        }
+    }
+}
+
+/// A risk reject, 64 bytes: the intent that failed, the limit and the offending value.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
+pub struct RiskReject {
+    /// Common header (`kind` = `Kind::Reject`, `sub` = the intent's [`OrderAction`]).
+    pub header: Header,
+    /// A [`RejectReason`] code.
+    pub reason: u16,
+    /// Padding (zero).
+    pub _pad: [u8; 6],
+    /// The limit that was breached, in the unit of the check.
+    pub limit: i64,
+    /// The value that breached it, in the same unit.
+    pub value: i64,
+    /// The intent's price.
+    pub px: i64,
+}
+const _: () = assert!(core::mem::size_of::<RiskReject>() == 64);
+
+impl RiskReject {
+    /// The reason, or `None` if unknown.
+    pub fn reason(&self) -> Option<RejectReason> {
+        RejectReason::from_u16(self.reason)
+    }
+}

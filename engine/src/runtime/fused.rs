@@ -1,0 +1,196 @@
+//! The fused runtime: every stage on one thread, in one loop.
+//!
+//! Each step takes the next input from the venue side (market data and execution
+//! reports, already in control-time order), lets the sequencer inject any timers
+//! due before it, stamps sequence number and TSC on each, and runs the core. Orders
+//! the core emits go straight back to the venue, whose answers re-enter through
+//! the same path on a later step — the single-sequencer loop of DESIGN §1.
+//!
+//! Tick-to-order latency is measured from the TSC stamp taken when an input enters
+//! ingest to the moment its order is encoded and handed to the venue link.
+
+use crate::config::Config;
+use crate::core::pipeline::{Core, CoreCounters, CoreSink};
+use crate::core::risk::PnlSnapshot;
+use crate::core::Sequencer;
+use crate::records::{DiaryRecord, InputSlot, Order, RejectReason, RiskReject};
+use crate::runtime::{LatencyRecorder, StreamDigest};
+
+/// The venue side as the runtime sees it: a source of inputs and a sink of orders.
+pub trait VenueLink {
+    /// The next input (market data or an execution report) in control-time order,
+    /// or `None` when the source is exhausted and nothing is pending.
+    fn poll(&mut self) -> Option<InputSlot>;
+    /// Sends one order; `wire` is its encoded FIX message.
+    fn send(&mut self, order: &Order, wire: &[u8]);
+}
+
+/// Output side of a run: digests, latency, counts.
+struct Outputs {
+    orders: StreamDigest,
+    diary: StreamDigest,
+    inputs: StreamDigest,
+    latency: LatencyRecorder,
+    rejects: u64,
+}
+
+struct Sink<'a, V: VenueLink> {
+    venue: &'a mut V,
+    out: &'a mut Outputs,
+}
+
+impl<V: VenueLink> CoreSink for Sink<'_, V> {
+    #[inline]
+    fn on_order(&mut self, order: &Order, wire: &[u8]) {
+        self.venue.send(order, wire);
+        self.out.latency.record_since(order.header.tsc);
+        self.out.orders.add(wire);
+    }
+    #[inline]
+    fn on_reject(&mut self, _reject: &RiskReject) {
+        self.out.rejects += 1;
+    }
+    #[inline]
+    fn on_diary(&mut self, rec: &DiaryRecord) {
+        self.out.diary.add(bytemuck::bytes_of(rec));
+    }
+}
+
+/// A fused run of the core against one venue link.
+pub struct FusedRun<V: VenueLink> {
+    core: Core,
+    seq: Sequencer,
+    venue: V,
+    out: Outputs,
+    policy: String,
+    finished: bool,
+}
+
+/// What a run did, for the summary line and for tests.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunSummary {
+    /// Name of the policy that ran.
+    pub policy: String,
+    /// Hash of the policy's canonical configuration (hex).
+    pub policy_hash: String,
+    /// Core activity counters.
+    pub counters: CoreCounters,
+    /// Risk rejects by reason name (only non-zero ones), in code order.
+    pub rejects_by_reason: Vec<(&'static str, u64)>,
+    /// PnL and activity.
+    pub pnl: PnlSnapshot,
+    /// Tick-to-order latency (p50, p99, p99.9, max) in ns.
+    pub tick_to_order_ns: [u64; 4],
+    /// Number of orders the latency was measured on.
+    pub latency_samples: u64,
+    /// Digest of the FIX order stream, and how many messages it covers.
+    pub order_hash: (String, u64),
+    /// Digest of the diary stream, and how many records it covers.
+    pub diary_hash: (String, u64),
+    /// Digest of the sequenced input stream (TSC stamps excluded).
+    pub input_hash: (String, u64),
+    /// Inputs whose time ran backwards.
+    pub out_of_order_inputs: u64,
+}
+
+impl<V: VenueLink> FusedRun<V> {
+    /// A run of the core configured by `cfg` against `venue`.
+    pub fn new(cfg: &Config, venue: V) -> Self {
+        FusedRun {
+            core: Core::new(cfg),
+            seq: Sequencer::new(1, cfg.timers.tick_ns),
+            venue,
+            out: Outputs {
+                orders: StreamDigest::default(),
+                diary: StreamDigest::default(),
+                inputs: StreamDigest::default(),
+                latency: LatencyRecorder::new(),
+                rejects: 0,
+            },
+            policy: cfg.strategy.policy.clone(),
+            finished: false,
+        }
+    }
+
+    /// Feeds one input through sequencer and core.
+    #[inline]
+    fn feed(&mut self, mut slot: InputSlot) {
+        self.seq.stamp(&mut slot);
+        let mut hashed = slot;
+        hashed.header_mut().tsc = 0;
+        self.out.inputs.add(hashed.as_bytes());
+        let mut sink = Sink { venue: &mut self.venue, out: &mut self.out };
+        self.core.on_input(&slot, &mut sink);
+    }
+
+    /// Processes the next venue input (and any timers due before it). Returns false
+    /// when the venue is exhausted; the run is then finished.
+    #[inline]
+    pub fn step(&mut self) -> bool {
+        let Some(mut slot) = self.venue.poll() else {
+            self.finish();
+            return false;
+        };
+        let ts = slot.header().ts_ns;
+        while let Some(t) = self.seq.due_timer(ts) {
+            let mut ts_slot = InputSlot::from_timer(&t);
+            ts_slot.header_mut().tsc = self.out.latency.stamp();
+            self.feed(ts_slot);
+        }
+        slot.header_mut().tsc = self.out.latency.stamp();
+        self.feed(slot);
+        true
+    }
+
+    /// Injects an operator command at control time `ts_ns` (sequenced like any input).
+    pub fn command(&mut self, mut cmd: crate::records::OperatorCommand) {
+        cmd.header.tsc = self.out.latency.stamp();
+        self.feed(InputSlot::from_command(&cmd));
+    }
+
+    /// Runs until the venue is exhausted.
+    pub fn run_to_end(&mut self) {
+        while self.step() {}
+    }
+
+    /// Ends the run: releases the diary's pending records. Idempotent.
+    pub fn finish(&mut self) {
+        if !self.finished {
+            self.finished = true;
+            let mut sink = Sink { venue: &mut self.venue, out: &mut self.out };
+            self.core.finish(&mut sink);
+        }
+    }
+
+    /// The core (for inspection).
+    pub fn core(&self) -> &Core {
+        &self.core
+    }
+
+    /// The venue link (for inspection).
+    pub fn venue(&self) -> &V {
+        &self.venue
+    }
+
+    /// The summary so far.
+    pub fn summary(&self) -> RunSummary {
+        let c = *self.core.counters();
+        RunSummary {
+            policy: self.policy.clone(),
+            policy_hash: format!("{:016x}", self.core.policy_hash()),
+            counters: c,
+            rejects_by_reason: RejectReason::ALL
+                .iter()
+                .map(|r| (r.name(), c.rejects[*r as usize]))
+                .filter(|(_, n)| *n > 0)
+                .collect(),
+            pnl: self.core.risk().snapshot(),
+            tick_to_order_ns: self.out.latency.percentiles(),
+            latency_samples: self.out.latency.histogram().len(),
+            order_hash: (self.out.orders.hex(), self.out.orders.count()),
+            diary_hash: (self.out.diary.hex(), self.out.diary.count()),
+            input_hash: (self.out.inputs.hex(), self.out.inputs.count()),
+            out_of_order_inputs: self.seq.out_of_order(),
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! The runtime: what drives the pure core — sources, the sequencer's I/O half,
+//! clocks for latency measurement, and output sinks.
+//!
+//! The spine ships the fused runtime (every stage on one thread); the threaded
+//! pipeline over SPSC rings arrives with the runtime issue and drives the same core.
+
+pub mod digest;
+pub mod fused;
+pub mod latency;
+
+pub use digest::StreamDigest;
+pub use fused::{FusedRun, RunSummary, VenueLink};
+pub use latency::LatencyRecorder;
