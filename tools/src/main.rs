@@ -1,1 +1,41 @@
-fn main(){}
+//! `foxtrot`: the command-line front of the engine.
+//!
+//! Subcommands are one module each under `cmd/`; this file only parses arguments
+//! and dispatches.
+
+mod cmd;
+mod setup;
+
+use clap::{Parser, Subcommand};
+
+/// foxtrot — a low-latency, deterministic execution core.
+#[derive(Parser)]
+#[command(name = "foxtrot", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate market data, run it through the fused pipeline against the
+    /// in-process simulated venue, and print a summary.
+    Sim(cmd::sim::SimArgs),
+    /// Write deterministic synthetic market data to a native `.fxmd` file.
+    Gen(cmd::gen::GenArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Sim(a) => cmd::sim::run(a),
+        Command::Gen(a) => cmd::gen::run(a),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("foxtrot: error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -63,6 +63,8 @@ pub enum VenueReject {
     DuplicateClOrdId = 4,
     /// A market order found no liquidity on the other side.
     NoLiquidity = 5,
+    /// The venue's book is at capacity (order arena or price levels).
+    Capacity = 6,
 }
 
 /// An execution report, 128 bytes.

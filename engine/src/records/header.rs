@@ -132,6 +132,4 @@ pub mod flags {
     pub const LAST_IN_BATCH: u8 = 1 << 0;
     /// First record after a detected feed gap (missing sequence or time jump).
     pub const AFTER_GAP: u8 = 1 << 1;
-    /// The record concerns one of our own orders (venue echo of our resting order).
-    pub const OWN_ORDER: u8 = 1 << 2;
 }

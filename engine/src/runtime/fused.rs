@@ -25,6 +25,21 @@ pub trait VenueLink {
     fn send(&mut self, order: &Order, wire: &[u8]);
 }
 
+/// Taps on everything a run sequences and emits, for journals and tests. Every
+/// method defaults to doing nothing; `()` is the observer that observes nothing.
+pub trait RunObserver {
+    /// A sequenced input, just before the core processes it.
+    fn on_input(&mut self, _slot: &InputSlot) {}
+    /// An order that left the core, with its FIX bytes.
+    fn on_order(&mut self, _order: &Order, _wire: &[u8]) {}
+    /// A risk reject.
+    fn on_reject(&mut self, _reject: &RiskReject) {}
+    /// A released diary record.
+    fn on_diary(&mut self, _rec: &DiaryRecord) {}
+}
+
+impl RunObserver for () {}
+
 /// Output side of a run: digests, latency, counts.
 struct Outputs {
     orders: StreamDigest,
@@ -34,33 +49,38 @@ struct Outputs {
     rejects: u64,
 }
 
-struct Sink<'a, V: VenueLink> {
+struct Sink<'a, V: VenueLink, O: RunObserver> {
     venue: &'a mut V,
     out: &'a mut Outputs,
+    obs: &'a mut O,
 }
 
-impl<V: VenueLink> CoreSink for Sink<'_, V> {
+impl<V: VenueLink, O: RunObserver> CoreSink for Sink<'_, V, O> {
     #[inline]
     fn on_order(&mut self, order: &Order, wire: &[u8]) {
         self.venue.send(order, wire);
         self.out.latency.record_since(order.header.tsc);
         self.out.orders.add(wire);
+        self.obs.on_order(order, wire);
     }
     #[inline]
-    fn on_reject(&mut self, _reject: &RiskReject) {
+    fn on_reject(&mut self, reject: &RiskReject) {
         self.out.rejects += 1;
+        self.obs.on_reject(reject);
     }
     #[inline]
     fn on_diary(&mut self, rec: &DiaryRecord) {
         self.out.diary.add(bytemuck::bytes_of(rec));
+        self.obs.on_diary(rec);
     }
 }
 
-/// A fused run of the core against one venue link.
-pub struct FusedRun<V: VenueLink> {
+/// A fused run of the core against one venue link, with an optional observer.
+pub struct FusedRun<V: VenueLink, O: RunObserver = ()> {
     core: Core,
     seq: Sequencer,
     venue: V,
+    obs: O,
     out: Outputs,
     policy: String,
     finished: bool,
@@ -93,13 +113,21 @@ pub struct RunSummary {
     pub out_of_order_inputs: u64,
 }
 
-impl<V: VenueLink> FusedRun<V> {
+impl<V: VenueLink> FusedRun<V, ()> {
     /// A run of the core configured by `cfg` against `venue`.
     pub fn new(cfg: &Config, venue: V) -> Self {
+        Self::with_observer(cfg, venue, ())
+    }
+}
+
+impl<V: VenueLink, O: RunObserver> FusedRun<V, O> {
+    /// A run of the core configured by `cfg` against `venue`, reporting to `obs`.
+    pub fn with_observer(cfg: &Config, venue: V, obs: O) -> Self {
         FusedRun {
             core: Core::new(cfg),
             seq: Sequencer::new(1, cfg.timers.tick_ns),
             venue,
+            obs,
             out: Outputs {
                 orders: StreamDigest::default(),
                 diary: StreamDigest::default(),
@@ -119,7 +147,8 @@ impl<V: VenueLink> FusedRun<V> {
         let mut hashed = slot;
         hashed.header_mut().tsc = 0;
         self.out.inputs.add(hashed.as_bytes());
-        let mut sink = Sink { venue: &mut self.venue, out: &mut self.out };
+        self.obs.on_input(&slot);
+        let mut sink = Sink { venue: &mut self.venue, out: &mut self.out, obs: &mut self.obs };
         self.core.on_input(&slot, &mut sink);
     }
 
@@ -157,7 +186,7 @@ impl<V: VenueLink> FusedRun<V> {
     pub fn finish(&mut self) {
         if !self.finished {
             self.finished = true;
-            let mut sink = Sink { venue: &mut self.venue, out: &mut self.out };
+            let mut sink = Sink { venue: &mut self.venue, out: &mut self.out, obs: &mut self.obs };
             self.core.finish(&mut sink);
         }
     }
@@ -170,6 +199,11 @@ impl<V: VenueLink> FusedRun<V> {
     /// The venue link (for inspection).
     pub fn venue(&self) -> &V {
         &self.venue
+    }
+
+    /// The observer.
+    pub fn observer(&self) -> &O {
+        &self.obs
     }
 
     /// The summary so far.

@@ -9,5 +9,5 @@ pub mod fused;
 pub mod latency;
 
 pub use digest::StreamDigest;
-pub use fused::{FusedRun, RunSummary, VenueLink};
+pub use fused::{FusedRun, RunObserver, RunSummary, VenueLink};
 pub use latency::LatencyRecorder;

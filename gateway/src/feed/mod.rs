@@ -1,0 +1,4 @@
+//! Market-data sources and formats.
+
+pub mod gen;
+pub mod native;

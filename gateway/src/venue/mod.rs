@@ -1,0 +1,4 @@
+//! The simulated venue: a matching engine and the world around it.
+
+pub mod matching;
+pub mod sim;

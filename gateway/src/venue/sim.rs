@@ -1,0 +1,217 @@
+//! The simulated world: crowd → matching engine → market data, with our orders
+//! arriving after an order-entry latency and reports returning after an ack
+//! latency, all in control time.
+//!
+//! [`SimWorld::poll`] merges three streams in time order: crowd actions (from the
+//! generator), our orders in flight (sent at t, arriving at t + entry latency), and
+//! the venue's outputs (market data at t + md latency, execution reports at t + ack
+//! latency). An output is delivered once no input could still precede it, so
+//! causality holds and the merge is a pure function of the seed, the config and
+//! the orders we send.
+
+use super::matching::{MatchingEngine, NewOrder, VenueOutput, CROWD, ENGINE};
+use crate::feed::gen::{CrowdAction, CrowdGen};
+use foxtrot_engine::config::Config;
+use foxtrot_engine::records::{ExecReport, InputSlot, MarketData, OrdType, Order, OrderAction};
+use foxtrot_engine::runtime::VenueLink;
+use std::collections::VecDeque;
+
+/// Capacity of the in-flight and output queues (they never grow past it in a
+/// bounded run; a full queue would only grow the deque, never lose data).
+const QUEUE_CAP: usize = 1 << 14;
+
+/// The simulated venue and its crowd.
+pub struct SimWorld {
+    gen: CrowdGen,
+    venue: MatchingEngine,
+    out: VenueOutput,
+    inbound: VecDeque<(u64, Order)>,
+    md_q: VecDeque<MarketData>,
+    er_q: VecDeque<ExecReport>,
+    entry_ns: u64,
+    ack_ns: u64,
+    md_ns: u64,
+    md_limit: u64,
+    md_made: u64,
+    /// Control time of the last input the venue processed: its "now".
+    venue_now: u64,
+    md_delivered: u64,
+    er_delivered: u64,
+    orders_received: u64,
+}
+
+impl SimWorld {
+    /// A world for `cfg` (instruments, venue latencies, generator); the crowd stops
+    /// once it has caused `cfg.gen.events` market-data events.
+    pub fn new(cfg: &Config) -> Self {
+        let ticks: Vec<i64> = cfg.instruments.iter().map(|s| s.tick).collect();
+        let max_orders = (cfg.gen.target_depth_orders as usize * 16 * ticks.len()).max(1 << 12);
+        SimWorld {
+            gen: CrowdGen::new(&cfg.gen, &cfg.instruments),
+            venue: MatchingEngine::new(&ticks, max_orders, 8192),
+            out: VenueOutput::with_capacity(4096),
+            inbound: VecDeque::with_capacity(QUEUE_CAP),
+            md_q: VecDeque::with_capacity(QUEUE_CAP),
+            er_q: VecDeque::with_capacity(QUEUE_CAP),
+            entry_ns: cfg.venue.entry_latency_ns,
+            ack_ns: cfg.venue.ack_latency_ns,
+            md_ns: cfg.venue.md_latency_ns,
+            md_limit: cfg.gen.events,
+            md_made: 0,
+            venue_now: 0,
+            md_delivered: 0,
+            er_delivered: 0,
+            orders_received: 0,
+        }
+    }
+
+    /// The matching engine (for inspection).
+    pub fn venue(&self) -> &MatchingEngine {
+        &self.venue
+    }
+
+    /// Market-data events delivered so far.
+    pub fn md_delivered(&self) -> u64 {
+        self.md_delivered
+    }
+
+    /// Execution reports delivered so far.
+    pub fn er_delivered(&self) -> u64 {
+        self.er_delivered
+    }
+
+    /// Orders that reached the venue.
+    pub fn orders_received(&self) -> u64 {
+        self.orders_received
+    }
+
+    fn crowd_ts(&self) -> Option<u64> {
+        (self.md_made < self.md_limit).then(|| self.gen.peek_ts())
+    }
+
+    fn enqueue_outputs(&mut self, ts: u64) {
+        self.venue_now = ts;
+        self.md_made += self.out.md.len() as u64;
+        for mut m in self.out.md.drain(..) {
+            m.header.ts_ns = ts + self.md_ns;
+            m.exch_ts_ns = ts;
+            self.md_q.push_back(m);
+        }
+        for mut e in self.out.er.drain(..) {
+            e.header.ts_ns = ts + self.ack_ns;
+            e.transact_ts_ns = ts;
+            self.er_q.push_back(e);
+        }
+    }
+
+    fn run_crowd(&mut self) {
+        let a = self.gen.next(&self.venue);
+        let ts = a.ts_ns;
+        self.out.clear();
+        match a.action {
+            CrowdAction::Limit { instrument, side, px, qty } => {
+                let o = NewOrder { owner: CROWD, cl_ord_id: 0, instrument, side, ord_type: OrdType::Limit, px, qty };
+                self.venue.submit(&o, ts, &mut self.out);
+                if let Some(add) = self.out.md.iter().find(|m| m.action() == Some(foxtrot_engine::records::MdAction::Add)) {
+                    self.gen.on_rested(instrument, add.order_id);
+                }
+            }
+            CrowdAction::Market { instrument, side, qty } => {
+                let o = NewOrder { owner: CROWD, cl_ord_id: 0, instrument, side, ord_type: OrdType::Market, px: 0, qty };
+                self.venue.submit(&o, ts, &mut self.out);
+            }
+            CrowdAction::Cancel { order_id, .. } => {
+                self.venue.cancel_crowd(order_id, ts, &mut self.out);
+            }
+        }
+        if let Some(first) = self.out.md.first_mut() {
+            first.header.flags |= a.flags;
+        }
+        self.enqueue_outputs(ts);
+    }
+
+    fn run_order(&mut self, ts: u64, o: Order) {
+        self.orders_received += 1;
+        self.out.clear();
+        let (Some(action), Some(side)) = (o.action(), o.side()) else { return };
+        match action {
+            OrderAction::New => {
+                let n = NewOrder {
+                    owner: ENGINE,
+                    cl_ord_id: o.cl_ord_id,
+                    instrument: o.header.instrument,
+                    side,
+                    ord_type: o.ord_type().unwrap_or(OrdType::Limit),
+                    px: o.px,
+                    qty: o.qty,
+                };
+                self.venue.submit(&n, ts, &mut self.out);
+            }
+            OrderAction::Cancel => self.venue.cancel_own(o.cl_ord_id, o.orig_cl_ord_id, ts, &mut self.out),
+            OrderAction::Replace => {
+                self.venue.replace_own(o.cl_ord_id, o.orig_cl_ord_id, o.px, o.qty, ts, &mut self.out)
+            }
+        }
+        // Reports for requests the venue could not attribute carry the request's instrument.
+        for e in self.out.er.iter_mut() {
+            e.header.instrument = o.header.instrument;
+        }
+        self.enqueue_outputs(ts);
+    }
+}
+
+impl VenueLink for SimWorld {
+    fn poll(&mut self) -> Option<InputSlot> {
+        loop {
+            let t_md = self.md_q.front().map(|m| m.header.ts_ns);
+            let t_er = self.er_q.front().map(|e| e.header.ts_ns);
+            let t_crowd = self.crowd_ts();
+            let t_order = self.inbound.front().map(|(t, _)| *t);
+            let t_in = match (t_crowd, t_order) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let t_out = match (t_md, t_er) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            if let Some(to) = t_out {
+                if t_in.is_none_or(|ti| to <= ti) {
+                    // Ties: market data first (it was published before the report left).
+                    if t_md == Some(to) {
+                        let m = self.md_q.pop_front().expect("front exists");
+                        self.md_delivered += 1;
+                        return Some(InputSlot::from_md(&m));
+                    }
+                    let e = self.er_q.pop_front().expect("front exists");
+                    self.er_delivered += 1;
+                    return Some(InputSlot::from_exec(&e));
+                }
+            }
+            match (t_crowd, t_order) {
+                (None, None) => return None,
+                // Ties: the crowd's action was on the wire first.
+                (Some(c), Some(o)) if o < c => {
+                    let (ts, ord) = self.inbound.pop_front().expect("front exists");
+                    self.run_order(ts, ord);
+                }
+                (None, Some(_)) => {
+                    let (ts, ord) = self.inbound.pop_front().expect("front exists");
+                    self.run_order(ts, ord);
+                }
+                _ => self.run_crowd(),
+            }
+        }
+    }
+
+    /// Queues an order to reach the matching engine one entry latency after its
+    /// control time — but never before the venue's "now": the venue may already have
+    /// processed inputs later than the order's trigger (a timer fires at its
+    /// deadline, after the crowd has moved on), and time at the venue cannot run
+    /// backwards.
+    fn send(&mut self, order: &Order, _wire: &[u8]) {
+        let last_queued = self.inbound.back().map_or(0, |(t, _)| *t);
+        let arrive = (order.header.ts_ns + self.entry_ns).max(self.venue_now).max(last_queued);
+        self.inbound.push_back((arrive, *order));
+    }
+}

@@ -1,0 +1,132 @@
+//! `foxtrot sim`: the main job on the embedded default — generated market data
+//! through the fused pipeline against the in-process simulated venue.
+
+use crate::setup::{load_config, CommonArgs};
+use anyhow::Result;
+use clap::Args;
+use foxtrot_engine::runtime::{FusedRun, RunSummary};
+use foxtrot_gateway::SimWorld;
+use std::time::{Duration, Instant};
+
+/// Arguments of `foxtrot sim`.
+#[derive(Args, Debug)]
+pub struct SimArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// Never draw a progress bar.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+/// Runs `foxtrot sim`.
+pub fn run(a: SimArgs) -> Result<()> {
+    let cfg = load_config(&a.common)?;
+    let world = SimWorld::new(&cfg);
+    let mut run = FusedRun::new(&cfg, world);
+    let started = Instant::now();
+    let bar = indicatif::ProgressBar::hidden();
+    let mut shown = false;
+    let total = cfg.gen.events;
+    let mut steps = 0u64;
+    while run.step() {
+        steps += 1;
+        if steps & 0xFFFF == 0 && !a.no_progress && !a.json {
+            if !shown && started.elapsed() > Duration::from_secs(1) {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                bar.set_length(total);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} market-data events ({per_sec}, eta {eta})")
+                        .expect("static template is valid"),
+                );
+                shown = true;
+            }
+            bar.set_position(run.venue().md_delivered().min(total));
+        }
+    }
+    bar.finish_and_clear();
+    let wall = started.elapsed();
+    let s = run.summary();
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&to_json(&s, &cfg, wall))?);
+    } else {
+        print_text(&s, &cfg, wall);
+    }
+    Ok(())
+}
+
+fn to_json(s: &RunSummary, cfg: &foxtrot_engine::Config, wall: Duration) -> serde_json::Value {
+    let c = &s.counters;
+    serde_json::json!({
+        "policy": s.policy,
+        "policy_hash": s.policy_hash,
+        "seed": cfg.gen.seed,
+        "instruments": cfg.instruments.len(),
+        "events": {
+            "inputs": c.inputs, "market_data": c.md, "exec_reports": c.exec_reports,
+            "timers": c.timers, "commands": c.commands, "bad_inputs": c.bad_inputs,
+            "book_issues": c.book_issues, "unknown_exec_reports": c.unknown_exec,
+            "out_of_order": s.out_of_order_inputs,
+        },
+        "orders": { "total": c.orders.iter().sum::<u64>(), "new": c.orders[0], "cancel": c.orders[1], "replace": c.orders[2] },
+        "fills": s.pnl.fills,
+        "filled_qty": s.pnl.filled_qty,
+        "turnover": s.pnl.turnover,
+        "rejects": {
+            "risk": s.rejects_by_reason.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
+            "venue": c.venue_rejects,
+        },
+        "decisions": c.decisions,
+        "pnl": s.pnl.equity,
+        "max_drawdown": s.pnl.max_drawdown,
+        "tick_to_order_ns": {
+            "p50": s.tick_to_order_ns[0], "p99": s.tick_to_order_ns[1],
+            "p999": s.tick_to_order_ns[2], "max": s.tick_to_order_ns[3], "samples": s.latency_samples,
+        },
+        "order_hash": s.order_hash.0, "orders_hashed": s.order_hash.1,
+        "diary_hash": s.diary_hash.0, "diary_records": s.diary_hash.1,
+        "input_hash": s.input_hash.0,
+        "wall_seconds": wall.as_secs_f64(),
+    })
+}
+
+fn ns(v: u64) -> String {
+    if v >= 1_000_000 {
+        format!("{:.2} ms", v as f64 / 1e6)
+    } else if v >= 1_000 {
+        format!("{:.2} µs", v as f64 / 1e3)
+    } else {
+        format!("{v} ns")
+    }
+}
+
+fn print_text(s: &RunSummary, cfg: &foxtrot_engine::Config, wall: Duration) {
+    let c = &s.counters;
+    let rejects = if s.rejects_by_reason.is_empty() {
+        "none".to_string()
+    } else {
+        s.rejects_by_reason.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+    };
+    println!("foxtrot sim: policy {} (hash {}), seed {}, {} instruments", s.policy, s.policy_hash, cfg.gen.seed, cfg.instruments.len());
+    println!("  events        {} inputs: {} market data, {} exec reports, {} timers", c.inputs, c.md, c.exec_reports, c.timers);
+    println!("  orders        {} (new {}, cancel {}, replace {})", c.orders.iter().sum::<u64>(), c.orders[0], c.orders[1], c.orders[2]);
+    println!("  fills         {} (qty {}, turnover {:.2})", s.pnl.fills, s.pnl.filled_qty, s.pnl.turnover);
+    println!("  rejects       risk: {rejects}; venue: {}", c.venue_rejects);
+    println!("  decisions     {} diary records", s.diary_hash.1);
+    println!("  pnl           {:+.2} (max drawdown {:.2})", s.pnl.equity, s.pnl.max_drawdown);
+    println!(
+        "  tick-to-order p50 {}  p99 {}  p99.9 {}  max {}  ({} orders)",
+        ns(s.tick_to_order_ns[0]),
+        ns(s.tick_to_order_ns[1]),
+        ns(s.tick_to_order_ns[2]),
+        ns(s.tick_to_order_ns[3]),
+        s.latency_samples
+    );
+    println!("  data quality  {} book issues, {} out-of-order inputs", c.book_issues, s.out_of_order_inputs);
+    println!("  order hash    {} ({} messages)", s.order_hash.0, s.order_hash.1);
+    println!("  diary hash    {} ({} records)", s.diary_hash.0, s.diary_hash.1);
+    println!("  input hash    {} ({} inputs)", s.input_hash.0, s.input_hash.1);
+    println!("  wall time     {:.3} s ({:.0} inputs/s)", wall.as_secs_f64(), c.inputs as f64 / wall.as_secs_f64().max(1e-9));
+}

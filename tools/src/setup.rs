@@ -1,0 +1,55 @@
+//! What every pipeline command shares: loading the config and applying the
+//! common overrides (`--seed`, `--events`, `--instruments`).
+
+use anyhow::Result;
+use clap::Args;
+use foxtrot_engine::records::InstrumentSpec;
+use foxtrot_engine::Config;
+use std::path::PathBuf;
+
+/// Options shared by every command that runs the pipeline or the generator.
+#[derive(Args, Clone, Debug)]
+pub struct CommonArgs {
+    /// Configuration file (default: the embedded `configs/sim.yaml`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Generator seed (overrides `gen.seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Market-data events to generate (overrides `gen.events`).
+    #[arg(long)]
+    pub events: Option<u64>,
+    /// Number of instruments: the first N of the config, or more synthesised after them.
+    #[arg(long)]
+    pub instruments: Option<usize>,
+}
+
+/// Loads the config and applies the overrides; the result is validated again.
+pub fn load_config(a: &CommonArgs) -> Result<Config> {
+    let mut cfg = match &a.config {
+        Some(p) => Config::load(p)?,
+        None => Config::default_sim(),
+    };
+    if let Some(s) = a.seed {
+        cfg.gen.seed = s;
+    }
+    if let Some(e) = a.events {
+        anyhow::ensure!(e > 0, "--events must be > 0");
+        cfg.gen.events = e;
+    }
+    if let Some(n) = a.instruments {
+        anyhow::ensure!((1..=1024).contains(&n), "--instruments must be in 1..=1024");
+        let base = cfg.instruments[0].clone();
+        cfg.instruments.truncate(n);
+        for i in cfg.instruments.len()..n {
+            cfg.instruments.push(InstrumentSpec {
+                symbol: format!("SYN{i:03}"),
+                ref_price: (base.ref_price / base.tick + 37 * i as i64) * base.tick,
+                ..base.clone()
+            });
+        }
+    }
+    let origin = a.config.clone().unwrap_or_else(|| "<embedded configs/sim.yaml>".into());
+    cfg.validate(&origin)?;
+    Ok(cfg)
+}
