@@ -270,7 +270,10 @@ impl Config {
                 || ins.symbol.len() > crate::records::fixed::MAX_SYMBOL_LEN
                 || !ins.symbol.bytes().all(|b| b.is_ascii_graphic() && b != b'|')
             {
-                return Err(bad(&k("symbol"), format!("{:?} must be 1..=12 printable ASCII bytes", ins.symbol)));
+                return Err(bad(
+                    &k("symbol"),
+                    format!("{:?} must be 1..=12 printable ASCII bytes", ins.symbol),
+                ));
             }
             if ins.price_decimals > 9 || ins.qty_decimals > 9 {
                 return Err(bad(&k("price_decimals"), "decimals must be at most 9".into()));
@@ -279,11 +282,17 @@ impl Config {
                 return Err(bad(&k("tick"), "tick and lot must be > 0".into()));
             }
             if ins.ref_price <= 0 || ins.ref_price % ins.tick != 0 {
-                return Err(bad(&k("ref_price"), format!("{} must be > 0 and a multiple of tick {}", ins.ref_price, ins.tick)));
+                return Err(bad(
+                    &k("ref_price"),
+                    format!("{} must be > 0 and a multiple of tick {}", ins.ref_price, ins.tick),
+                ));
             }
         }
         if self.session.begin_string != "FIX.4.4" && self.session.begin_string != "FIX.4.2" {
-            return Err(bad("session.begin_string", format!("{:?}: expected FIX.4.4 or FIX.4.2", self.session.begin_string)));
+            return Err(bad(
+                "session.begin_string",
+                format!("{:?}: expected FIX.4.4 or FIX.4.2", self.session.begin_string),
+            ));
         }
         for (key, v) in [
             ("session.sender_comp_id", &self.session.sender_comp_id),
@@ -297,21 +306,36 @@ impl Config {
             return Err(bad("timers.tick_ns", "must be > 0".into()));
         }
         if !(64..=1 << 20).contains(&self.book.window_ticks) {
-            return Err(bad("book.window_ticks", format!("{} not in 64..=1048576", self.book.window_ticks)));
+            return Err(bad(
+                "book.window_ticks",
+                format!("{} not in 64..=1048576", self.book.window_ticks),
+            ));
         }
         if self.strategy.policy != "momentum" {
-            return Err(bad("strategy.policy", format!("{:?}: known policies: momentum", self.strategy.policy)));
+            return Err(bad(
+                "strategy.policy",
+                format!("{:?}: known policies: momentum", self.strategy.policy),
+            ));
         }
         let m = &self.strategy.momentum;
         if m.fast == 0 || m.slow <= m.fast {
-            return Err(bad("strategy.momentum.slow", format!("need 0 < fast ({}) < slow ({})", m.fast, m.slow)));
+            return Err(bad(
+                "strategy.momentum.slow",
+                format!("need 0 < fast ({}) < slow ({})", m.fast, m.slow),
+            ));
         }
         if m.qty <= 0 || m.slip_ticks < 0 {
-            return Err(bad("strategy.momentum.qty", "qty must be > 0 and slip_ticks ≥ 0".into()));
+            return Err(bad(
+                "strategy.momentum.qty",
+                "qty must be > 0 and slip_ticks ≥ 0".into(),
+            ));
         }
         let r = &self.risk;
         if r.max_order_qty <= 0 || r.position_limit <= 0 || r.max_open_orders == 0 || r.max_open_orders > 1024 {
-            return Err(bad("risk", "max_order_qty, position_limit > 0; max_open_orders in 1..=1024".into()));
+            return Err(bad(
+                "risk",
+                "max_order_qty, position_limit > 0; max_open_orders in 1..=1024".into(),
+            ));
         }
         if !(r.max_notional > 0.0 && r.max_notional.is_finite()) {
             return Err(bad("risk.max_notional", "must be a positive number".into()));
@@ -333,8 +357,14 @@ impl Config {
                 return Err(bad(key, format!("{p} is not a probability in [0, 1]")));
             }
         }
-        if g.sigma_ticks.iter().any(|s| !(*s >= 0.0 && s.is_finite())) || g.mean_order_lots < 1.0 || g.target_depth_orders == 0 {
-            return Err(bad("gen", "sigma_ticks ≥ 0, mean_order_lots ≥ 1, target_depth_orders > 0".into()));
+        if g.sigma_ticks.iter().any(|s| !(*s >= 0.0 && s.is_finite()))
+            || g.mean_order_lots < 1.0
+            || g.target_depth_orders == 0
+        {
+            return Err(bad(
+                "gen",
+                "sigma_ticks ≥ 0, mean_order_lots ≥ 1, target_depth_orders > 0".into(),
+            ));
         }
         Ok(())
     }

@@ -23,7 +23,9 @@ impl SeededRng {
             z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
             z ^ (z >> 31)
         };
-        SeededRng { s: [next(), next(), next(), next()] }
+        SeededRng {
+            s: [next(), next(), next(), next()],
+        }
     }
 
     /// The next 64 random bits.
@@ -97,13 +99,26 @@ mod tests {
         assert_eq!(first, EXPECTED_SEED0.to_vec());
     }
 
-    const EXPECTED_SEED0: [u64; 3] = [11_091_344_671_253_066_420, 13_793_997_310_169_335_082, 1_900_383_378_846_508_768];
+    const EXPECTED_SEED0: [u64; 3] = [
+        11_091_344_671_253_066_420,
+        13_793_997_310_169_335_082,
+        1_900_383_378_846_508_768,
+    ];
 
     #[test]
     fn same_seed_same_stream_different_seed_different_stream() {
-        let a: Vec<u64> = { let mut r = SeededRng::new(7); (0..100).map(|_| r.next_u64()).collect() };
-        let b: Vec<u64> = { let mut r = SeededRng::new(7); (0..100).map(|_| r.next_u64()).collect() };
-        let c: Vec<u64> = { let mut r = SeededRng::new(8); (0..100).map(|_| r.next_u64()).collect() };
+        let a: Vec<u64> = {
+            let mut r = SeededRng::new(7);
+            (0..100).map(|_| r.next_u64()).collect()
+        };
+        let b: Vec<u64> = {
+            let mut r = SeededRng::new(7);
+            (0..100).map(|_| r.next_u64()).collect()
+        };
+        let c: Vec<u64> = {
+            let mut r = SeededRng::new(8);
+            (0..100).map(|_| r.next_u64()).collect()
+        };
         assert_eq!(a, b);
         assert_ne!(a, c);
     }

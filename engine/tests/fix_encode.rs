@@ -8,8 +8,22 @@ use proptest::prelude::*;
 
 fn specs() -> Vec<InstrumentSpec> {
     vec![
-        InstrumentSpec { symbol: "FOXA".into(), price_decimals: 4, tick: 100, qty_decimals: 0, lot: 1, ref_price: 1_000_000 },
-        InstrumentSpec { symbol: "BTC-USD".into(), price_decimals: 2, tick: 1, qty_decimals: 3, lot: 1, ref_price: 6_000_000 },
+        InstrumentSpec {
+            symbol: "FOXA".into(),
+            price_decimals: 4,
+            tick: 100,
+            qty_decimals: 0,
+            lot: 1,
+            ref_price: 1_000_000,
+        },
+        InstrumentSpec {
+            symbol: "BTC-USD".into(),
+            price_decimals: 2,
+            tick: 1,
+            qty_decimals: 3,
+            lot: 1,
+            ref_price: 6_000_000,
+        },
     ]
 }
 
@@ -37,7 +51,10 @@ fn check_framing(msg: &[u8]) {
     let nine = s.windows(3).position(|w| w == b"\x019=").unwrap() + 1;
     let body_start = nine + s[nine..].iter().position(|&b| b == 0x01).unwrap() + 1;
     let ten = s.windows(4).rposition(|w| w == b"\x0110=").unwrap() + 1;
-    let declared: usize = std::str::from_utf8(&s[nine + 2..body_start - 1]).unwrap().parse().unwrap();
+    let declared: usize = std::str::from_utf8(&s[nine + 2..body_start - 1])
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(declared, ten - body_start, "BodyLength");
     let sum: u32 = s[..ten].iter().map(|&b| b as u32).sum();
     let declared_ck = std::str::from_utf8(&s[ten + 3..ten + 6]).unwrap();
@@ -45,7 +62,18 @@ fn check_framing(msg: &[u8]) {
     assert_eq!(s.len(), ten + 7, "nothing after the checksum field");
 }
 
-fn order(action: OrderAction, ord_type: OrdType, instrument: u32, side: Side, cl: u64, orig: u64, px: i64, qty: i64, ts: u64) -> Order {
+#[allow(clippy::too_many_arguments)]
+fn order(
+    action: OrderAction,
+    ord_type: OrdType,
+    instrument: u32,
+    side: Side,
+    cl: u64,
+    orig: u64,
+    px: i64,
+    qty: i64,
+    ts: u64,
+) -> Order {
     Order {
         header: Header {
             kind: Kind::Order as u8,
@@ -68,7 +96,17 @@ fn new_order_single_reads_back() {
     let mut e = FixEncoder::new("FIX.4.4", "FOXTROT", "VENUE", &specs());
     // 2026-01-05 14:30:07.042 UTC
     let ts = 1_767_623_407_042_123_456;
-    let o = order(OrderAction::New, OrdType::Limit, 0, Side::Sell, 1234, 0, 1_002_500, 300, ts);
+    let o = order(
+        OrderAction::New,
+        OrdType::Limit,
+        0,
+        Side::Sell,
+        1234,
+        0,
+        1_002_500,
+        300,
+        ts,
+    );
     let msg = e.encode(&o).unwrap().to_vec();
     check_framing(&msg);
     let f = fields(&msg);
@@ -96,19 +134,58 @@ fn new_order_single_reads_back() {
 fn cancel_replace_and_market_shapes() {
     let mut e = FixEncoder::new("FIX.4.2", "A", "B", &specs());
     let ts = 1_767_623_400_000_000_000;
-    let f = fields(&e.encode(&order(OrderAction::Cancel, OrdType::Limit, 1, Side::Buy, 20, 10, 0, 1500, ts)).unwrap().to_vec());
+    let f = fields(
+        e.encode(&order(
+            OrderAction::Cancel,
+            OrdType::Limit,
+            1,
+            Side::Buy,
+            20,
+            10,
+            0,
+            1500,
+            ts,
+        ))
+        .unwrap(),
+    );
     assert_eq!(f[0], (8, "FIX.4.2".into()));
     assert_eq!(get(&f, 35), Some("F"));
     assert_eq!(get(&f, 41).unwrap().parse::<u64>().unwrap(), 10);
     assert_eq!(get(&f, 38).unwrap().parse::<f64>().unwrap(), 1.5); // qty_decimals 3
     assert_eq!(get(&f, 44), None);
-    let msg = e.encode(&order(OrderAction::Replace, OrdType::Limit, 1, Side::Buy, 21, 20, 6_000_001, 2000, ts)).unwrap().to_vec();
+    let msg = e
+        .encode(&order(
+            OrderAction::Replace,
+            OrdType::Limit,
+            1,
+            Side::Buy,
+            21,
+            20,
+            6_000_001,
+            2000,
+            ts,
+        ))
+        .unwrap()
+        .to_vec();
     check_framing(&msg);
     let f = fields(&msg);
     assert_eq!(get(&f, 35), Some("G"));
     assert_eq!(get(&f, 44).unwrap().parse::<f64>().unwrap(), 60000.01);
     assert_eq!(get(&f, 55), Some("BTC-USD"));
-    let msg = e.encode(&order(OrderAction::New, OrdType::Market, 1, Side::Buy, 22, 0, 0, 1000, ts)).unwrap().to_vec();
+    let msg = e
+        .encode(&order(
+            OrderAction::New,
+            OrdType::Market,
+            1,
+            Side::Buy,
+            22,
+            0,
+            0,
+            1000,
+            ts,
+        ))
+        .unwrap()
+        .to_vec();
     check_framing(&msg);
     let f = fields(&msg);
     assert_eq!(get(&f, 40), Some("1"));
@@ -119,9 +196,35 @@ fn cancel_replace_and_market_shapes() {
 fn unencodable_orders_are_errors_and_consume_no_seq() {
     let mut e = FixEncoder::new("FIX.4.4", "A", "B", &specs());
     let ts = 1_767_623_400_000_000_000;
-    assert!(e.encode(&order(OrderAction::New, OrdType::Limit, 9, Side::Buy, 1, 0, 100, 1, ts)).is_err());
-    assert!(e.encode(&order(OrderAction::New, OrdType::Limit, 0, Side::Buy, 1, 0, -100, 1, ts)).is_err());
-    assert!(e.encode(&order(OrderAction::New, OrdType::Limit, 0, Side::Buy, 1, 0, i64::MAX, 1, ts)).is_err());
+    assert!(e
+        .encode(&order(OrderAction::New, OrdType::Limit, 9, Side::Buy, 1, 0, 100, 1, ts))
+        .is_err());
+    assert!(e
+        .encode(&order(
+            OrderAction::New,
+            OrdType::Limit,
+            0,
+            Side::Buy,
+            1,
+            0,
+            -100,
+            1,
+            ts
+        ))
+        .is_err());
+    assert!(e
+        .encode(&order(
+            OrderAction::New,
+            OrdType::Limit,
+            0,
+            Side::Buy,
+            1,
+            0,
+            i64::MAX,
+            1,
+            ts
+        ))
+        .is_err());
     let mut bad = order(OrderAction::New, OrdType::Limit, 0, Side::Buy, 1, 0, 100, 1, ts);
     bad.header.side = 9;
     assert!(e.encode(&bad).is_err());
@@ -177,7 +280,11 @@ fn time_of(secs: i64) -> String {
     let sod = secs % 86_400;
     let mut y = 1970;
     loop {
-        let len = if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 { 366 } else { 365 };
+        let len = if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 {
+            366
+        } else {
+            365
+        };
         if days < len {
             break;
         }
@@ -191,5 +298,12 @@ fn time_of(secs: i64) -> String {
         days -= months[m];
         m += 1;
     }
-    format!("{y:04}{:02}{:02}-{:02}:{:02}:{:02}", m + 1, days + 1, sod / 3600, sod / 60 % 60, sod % 60)
+    format!(
+        "{y:04}{:02}{:02}-{:02}:{:02}:{:02}",
+        m + 1,
+        days + 1,
+        sod / 3600,
+        sod / 60 % 60,
+        sod % 60
+    )
 }

@@ -63,7 +63,10 @@ fn same_seed_gives_byte_identical_orders_and_diary() {
     let c = cfg(7, 60_000);
     let (a, b) = (run(&c), run(&c));
     let (ca, cb) = (a.observer(), b.observer());
-    assert!(!ca.orders.is_empty(), "the run must trade for this test to mean anything");
+    assert!(
+        !ca.orders.is_empty(),
+        "the run must trade for this test to mean anything"
+    );
     assert_eq!(ca.wire, cb.wire, "FIX order stream differs");
     let da: Vec<u8> = ca.diary.iter().flat_map(|d| bytemuck::bytes_of(d).to_vec()).collect();
     let db: Vec<u8> = cb.diary.iter().flat_map(|d| bytemuck::bytes_of(d).to_vec()).collect();
@@ -92,7 +95,12 @@ fn every_order_has_exactly_one_diary_record_and_fills_happen() {
     let s = r.summary();
     assert!(s.pnl.fills > 0, "no fills");
     assert!(c.exec_reports > 0);
-    let order_records: Vec<u64> = c.diary.iter().filter(|d| d.header.sub == Verdict::Order as u8).map(|d| d.cl_ord_id).collect();
+    let order_records: Vec<u64> = c
+        .diary
+        .iter()
+        .filter(|d| d.header.sub == Verdict::Order as u8)
+        .map(|d| d.cl_ord_id)
+        .collect();
     let mut sent: Vec<u64> = c.orders.iter().map(|o| o.cl_ord_id).collect();
     let mut recorded = order_records.clone();
     sent.sort_unstable();
@@ -101,7 +109,10 @@ fn every_order_has_exactly_one_diary_record_and_fills_happen() {
     let reject_records = c.diary.iter().filter(|d| d.header.sub == Verdict::Reject as u8).count();
     assert_eq!(reject_records, c.rejects.len());
     // Every record left the diary with its markout horizon filled in.
-    assert!(c.diary.iter().all(|d| d.markout_events > 0 || d.header.seq >= s.counters.inputs - 1));
+    assert!(c
+        .diary
+        .iter()
+        .all(|d| d.markout_events > 0 || d.header.seq >= s.counters.inputs - 1));
     // ClOrdIDs are unique.
     let before = sent.len();
     sent.dedup();
@@ -126,7 +137,12 @@ fn kill_switch_cancels_open_orders_and_blocks_new_ones() {
         if !r.step() {
             break;
         }
-        if r.core().open_orders().len() > 0 && r.core().open_orders().iter().all(|o| o.state == foxtrot_engine::core::orders::OrderState::Working) {
+        if !r.core().open_orders().is_empty()
+            && r.core()
+                .open_orders()
+                .iter()
+                .all(|o| o.state == foxtrot_engine::core::orders::OrderState::Working)
+        {
             ok = true;
             break;
         }
@@ -145,6 +161,9 @@ fn kill_switch_cancels_open_orders_and_blocks_new_ones() {
     let after_kill = r.observer().orders.len();
     r.run_to_end();
     let later: Vec<&Order> = r.observer().orders[after_kill..].iter().collect();
-    assert!(later.iter().all(|o| o.action() == Some(OrderAction::Cancel)), "no new order or replace after the kill");
+    assert!(
+        later.iter().all(|o| o.action() == Some(OrderAction::Cancel)),
+        "no new order or replace after the kill"
+    );
     assert!(r.core().open_orders().is_empty(), "the cancels were acknowledged");
 }

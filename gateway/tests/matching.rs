@@ -6,17 +6,37 @@ use foxtrot_gateway::venue::matching::{MatchingEngine, NewOrder, VenueOutput, CR
 use proptest::prelude::*;
 
 fn lim(owner: u32, cl: u64, side: Side, px: i64, qty: i64) -> NewOrder {
-    NewOrder { owner, cl_ord_id: cl, instrument: 0, side, ord_type: OrdType::Limit, px, qty }
+    NewOrder {
+        owner,
+        cl_ord_id: cl,
+        instrument: 0,
+        side,
+        ord_type: OrdType::Limit,
+        px,
+        qty,
+    }
 }
 fn mkt(owner: u32, cl: u64, side: Side, qty: i64) -> NewOrder {
-    NewOrder { owner, cl_ord_id: cl, instrument: 0, side, ord_type: OrdType::Market, px: 0, qty }
+    NewOrder {
+        owner,
+        cl_ord_id: cl,
+        instrument: 0,
+        side,
+        ord_type: OrdType::Market,
+        px: 0,
+        qty,
+    }
 }
 fn engine() -> (MatchingEngine, VenueOutput) {
     (MatchingEngine::new(&[1], 1024, 256), VenueOutput::with_capacity(64))
 }
 /// Venue id of the order an `Add` just published.
 fn added(out: &VenueOutput) -> u64 {
-    out.md.iter().find(|m| m.action() == Some(MdAction::Add)).unwrap().order_id
+    out.md
+        .iter()
+        .find(|m| m.action() == Some(MdAction::Add))
+        .unwrap()
+        .order_id
 }
 
 #[test]
@@ -43,8 +63,19 @@ fn price_time_priority() {
     assert_eq!(v.queue(0, Side::Sell, 100), vec![(c, 3)]);
     assert_eq!(v.queue(0, Side::Sell, 101), vec![(a, 5)]);
     // Our order: New, then two fills at 100, fully filled.
-    let kinds: Vec<_> = out.er.iter().map(|e| (e.kind().unwrap(), e.last_qty, e.cum_qty, e.leaves_qty)).collect();
-    assert_eq!(kinds, vec![(ExecKind::New, 0, 0, 7), (ExecKind::PartialFill, 5, 5, 2), (ExecKind::Fill, 2, 7, 0)]);
+    let kinds: Vec<_> = out
+        .er
+        .iter()
+        .map(|e| (e.kind().unwrap(), e.last_qty, e.cum_qty, e.leaves_qty))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (ExecKind::New, 0, 0, 7),
+            (ExecKind::PartialFill, 5, 5, 2),
+            (ExecKind::Fill, 2, 7, 0)
+        ]
+    );
     assert!(out.md.last().unwrap().header.flags & foxtrot_engine::records::flags::LAST_IN_BATCH != 0);
 }
 
@@ -55,11 +86,17 @@ fn partial_fill_then_cancel_of_the_rest() {
     out.clear();
     v.submit(&mkt(CROWD, 0, Side::Sell, 4), 2, &mut out);
     let er = out.er[0];
-    assert_eq!((er.kind(), er.last_px, er.last_qty, er.cum_qty, er.leaves_qty), (Some(ExecKind::PartialFill), 99, 4, 4, 6));
+    assert_eq!(
+        (er.kind(), er.last_px, er.last_qty, er.cum_qty, er.leaves_qty),
+        (Some(ExecKind::PartialFill), 99, 4, 4, 6)
+    );
     out.clear();
     v.cancel_own(2, 1, 3, &mut out);
     let er = out.er[0];
-    assert_eq!((er.kind(), er.cl_ord_id, er.orig_cl_ord_id, er.cum_qty, er.leaves_qty), (Some(ExecKind::Canceled), 2, 1, 4, 0));
+    assert_eq!(
+        (er.kind(), er.cl_ord_id, er.orig_cl_ord_id, er.cum_qty, er.leaves_qty),
+        (Some(ExecKind::Canceled), 2, 1, 4, 0)
+    );
     let md = out.md[0];
     assert_eq!((md.action(), md.px, md.qty), (Some(MdAction::Cancel), 99, 6));
     assert_eq!(v.best(0, Side::Buy), None);
@@ -92,7 +129,10 @@ fn replace_up_loses_priority_replace_down_keeps_it() {
     v.submit(&mkt(CROWD, 0, Side::Sell, 15), 5, &mut out);
     let fills: Vec<(u64, i64)> = out.md.iter().map(|m| (m.order_id, m.qty)).collect();
     assert_eq!(fills, vec![(theirs, 10), (ours, 5)]);
-    assert_eq!((out.er[0].cl_ord_id, out.er[0].last_qty, out.er[0].leaves_qty), (3, 5, 7));
+    assert_eq!(
+        (out.er[0].cl_ord_id, out.er[0].last_qty, out.er[0].leaves_qty),
+        (3, 5, 7)
+    );
     out.clear();
     // Re-price across the spread: it trades on arrival.
     v.submit(&lim(CROWD, 0, Side::Sell, 101, 3), 6, &mut out);
@@ -114,7 +154,10 @@ fn market_order_sweeps_levels_and_cancels_the_remainder() {
     let execs: Vec<(i64, i64)> = out.md.iter().map(|m| (m.px, m.qty)).collect();
     assert_eq!(execs, vec![(100, 2), (101, 3), (103, 4)]);
     let last = out.er.last().unwrap();
-    assert_eq!((last.kind(), last.cum_qty, last.leaves_qty), (Some(ExecKind::Canceled), 9, 0));
+    assert_eq!(
+        (last.kind(), last.cum_qty, last.leaves_qty),
+        (Some(ExecKind::Canceled), 9, 0)
+    );
     assert_eq!(v.best(0, Side::Sell), None);
     out.clear();
     v.submit(&mkt(ENGINE, 8, Side::Buy, 1), 3, &mut out);

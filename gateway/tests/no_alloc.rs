@@ -72,7 +72,10 @@ fn fused_loop_allocates_nothing_after_warm_up() {
     let inputs = run.core().counters().inputs - inputs_before;
     let orders = run.summary().order_hash.1 - orders_before;
     assert!(inputs >= 100_000, "measured only {inputs} inputs");
-    assert!(orders > 100, "the measured window must include trading, had {orders} orders");
+    assert!(
+        orders > 100,
+        "the measured window must include trading, had {orders} orders"
+    );
     assert_eq!(after - before, 0, "{} allocations over {inputs} inputs", after - before);
 }
 

@@ -21,7 +21,11 @@ impl BeliefStage {
     pub fn on_features(&mut self, fv: &FeatureVector, out: &mut Belief) {
         let s = fv.values[idx::EMA_SIGNAL];
         let units = [s.max(0.0), (-s).max(0.0)];
-        let (i, v) = if units[0] >= units[1] { (0, units[0]) } else { (1, units[1]) };
+        let (i, v) = if units[0] >= units[1] {
+            (0, units[0])
+        } else {
+            (1, units[1])
+        };
         *out = Belief {
             header: Header {
                 kind: Kind::Belief as u8,

@@ -80,10 +80,7 @@ impl Book {
             tick,
             base: ref_px / tick - (width / 2) as i64,
             width,
-            qty: [
-                vec![0; width].into_boxed_slice(),
-                vec![0; width].into_boxed_slice(),
-            ],
+            qty: [vec![0; width].into_boxed_slice(), vec![0; width].into_boxed_slice()],
             levels: [0; 2],
             best: [NONE; 2],
             counters: BookCounters::default(),

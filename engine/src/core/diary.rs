@@ -40,12 +40,21 @@ impl Diary {
 
     /// Records a decision taken after input number `input_no`.
     #[inline]
-    pub fn record(&mut self, rec: DiaryRecord, input_no: u64, mid: impl Fn(u32) -> Option<i64>, out: &mut impl FnMut(&DiaryRecord)) {
+    pub fn record(
+        &mut self,
+        rec: DiaryRecord,
+        input_no: u64,
+        mid: impl Fn(u32) -> Option<i64>,
+        out: &mut impl FnMut(&DiaryRecord),
+    ) {
         if self.len == self.ring.len() {
             self.release_one(input_no, &mid, out);
         }
         let tail = (self.head + self.len) % self.ring.len();
-        self.ring[tail] = Pending { rec, at_input: input_no };
+        self.ring[tail] = Pending {
+            rec,
+            at_input: input_no,
+        };
         self.len += 1;
     }
 

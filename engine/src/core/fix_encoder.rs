@@ -68,6 +68,10 @@ struct Slots {
 struct Template {
     buf: Vec<u8>,
     slots: Slots,
+    /// Sum of every byte before the CheckSum field that is *not* in a variable
+    /// slot. The CheckSum is this plus the byte sums the slot writers return, so
+    /// encoding never re-reads the message.
+    fixed_sum: u32,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -105,7 +109,10 @@ fn build(shape: Shape, begin: &str, sender: &str, target: &str, spec: &Instrumen
         Shape::Cancel => b"F",
         Shape::Replace => b"G",
     };
-    let mut body = Builder { buf: Vec::new(), slots: Slots::default() };
+    let mut body = Builder {
+        buf: Vec::new(),
+        slots: Slots::default(),
+    };
     body.field(35, msg_type);
     body.slots.seq = body.slot(34, SEQ_WIDTH);
     body.field(49, sender.as_bytes());
@@ -149,27 +156,47 @@ fn build(shape: Shape, begin: &str, sender: &str, target: &str, spec: &Instrumen
     buf.extend_from_slice(b"10=000\x01");
     let s = body.slots;
     let sh = |o: usize| if o == 0 { 0 } else { o + shift };
-    Template {
-        buf,
-        slots: Slots {
-            seq: sh(s.seq),
-            sending: sh(s.sending),
-            cl: sh(s.cl),
-            orig: sh(s.orig),
-            side: sh(s.side),
-            qty: sh(s.qty),
-            px: sh(s.px),
-            transact: sh(s.transact),
-            checksum,
-        },
+    let slots = Slots {
+        seq: sh(s.seq),
+        sending: sh(s.sending),
+        cl: sh(s.cl),
+        orig: sh(s.orig),
+        side: sh(s.side),
+        qty: sh(s.qty),
+        px: sh(s.px),
+        transact: sh(s.transact),
+        checksum,
+    };
+    let mut variable = vec![false; buf.len()];
+    for (at, w) in [
+        (slots.seq, SEQ_WIDTH),
+        (slots.sending, TS_WIDTH),
+        (slots.cl, CLORDID_WIDTH),
+        (slots.orig, CLORDID_WIDTH),
+        (slots.side, 1),
+        (slots.qty, QTY_WIDTH),
+        (slots.px, PX_WIDTH),
+        (slots.transact, TS_WIDTH),
+    ] {
+        if at != 0 {
+            variable[at..at + w].iter_mut().for_each(|v| *v = true);
+        }
     }
+    let fixed_sum = buf[..checksum - 3]
+        .iter()
+        .zip(&variable)
+        .filter(|(_, v)| !**v)
+        .map(|(b, _)| *b as u32)
+        .sum();
+    Template { buf, slots, fixed_sum }
 }
 
-/// Cached `YYYYMMDD-HH:MM:SS` for the current second.
+/// Cached `YYYYMMDD-HH:MM:SS` for the current second, and its byte sum.
 #[derive(Clone, Copy)]
 struct TimeCache {
     sec: u64,
     text: [u8; 17],
+    sum: u32,
 }
 
 /// The encoder: templates per instrument and message type, and the outbound
@@ -195,7 +222,11 @@ impl FixEncoder {
             templates,
             decimals: instruments.iter().map(|s| (s.price_decimals, s.qty_decimals)).collect(),
             next_seq: 1,
-            time: TimeCache { sec: u64::MAX, text: [b'0'; 17] },
+            time: TimeCache {
+                sec: u64::MAX,
+                text: [b'0'; 17],
+                sum: 0,
+            },
         }
     }
 
@@ -227,38 +258,52 @@ impl FixEncoder {
         };
         let ts = order.header.ts_ns;
         if ts / 1_000_000_000 != self.time.sec {
-            self.time = TimeCache { sec: ts / 1_000_000_000, text: format_second(ts / 1_000_000_000) };
+            let text = format_second(ts / 1_000_000_000);
+            let sum = text.iter().map(|&b| b as u32).sum();
+            self.time = TimeCache {
+                sec: ts / 1_000_000_000,
+                text,
+                sum,
+            };
         }
-        let time = self.time.text;
-        let millis = (ts / 1_000_000 % 1000) as u32;
+        let time = self.time;
+        let millis = (ts / 1_000_000 % 1000) as usize;
         let seq = self.next_seq;
         let t = &mut self.templates[i as usize][shape];
         let s = t.slots;
         let b = &mut t.buf[..];
-        put_fixed(&mut b[s.qty..s.qty + QTY_WIDTH], order.qty, qty_dec, 38)?;
+        let mut sum = t.fixed_sum;
+        sum += put_fixed(&mut b[s.qty..s.qty + QTY_WIDTH], order.qty, qty_dec, 38)?;
         if s.px != 0 {
-            put_fixed(&mut b[s.px..s.px + PX_WIDTH], order.px, px_dec, 44)?;
+            sum += put_fixed(&mut b[s.px..s.px + PX_WIDTH], order.px, px_dec, 44)?;
         }
-        put_uint(&mut b[s.seq..s.seq + SEQ_WIDTH], seq);
-        put_uint(&mut b[s.cl..s.cl + CLORDID_WIDTH], order.cl_ord_id);
+        sum += put_uint(&mut b[s.seq..s.seq + SEQ_WIDTH], seq);
+        sum += put_uint(&mut b[s.cl..s.cl + CLORDID_WIDTH], order.cl_ord_id);
         if s.orig != 0 {
-            put_uint(&mut b[s.orig..s.orig + CLORDID_WIDTH], order.orig_cl_ord_id);
+            sum += put_uint(&mut b[s.orig..s.orig + CLORDID_WIDTH], order.orig_cl_ord_id);
         }
         b[s.side] = match side {
             Side::Buy => b'1',
             Side::Sell => b'2',
         };
+        sum += b[s.side] as u32;
+        let ms = [
+            b'.',
+            b'0' + (millis / 100) as u8,
+            DIGITS[2 * (millis % 100)],
+            DIGITS[2 * (millis % 100) + 1],
+        ];
+        let ms_sum: u32 = ms.iter().map(|&x| x as u32).sum();
         for at in [s.sending, s.transact] {
-            b[at..at + 17].copy_from_slice(&time);
-            b[at + 17] = b'.';
-            b[at + 18] = b'0' + (millis / 100) as u8;
-            b[at + 19] = b'0' + (millis / 10 % 10) as u8;
-            b[at + 20] = b'0' + (millis % 10) as u8;
+            b[at..at + 17].copy_from_slice(&time.text);
+            b[at + 17..at + 21].copy_from_slice(&ms);
+            sum += time.sum + ms_sum;
         }
-        let sum = checksum(&b[..s.checksum - 3]);
+        let sum = (sum % 256) as u8;
+        debug_assert_eq!(sum, checksum(&b[..s.checksum - 3]), "incremental checksum");
         b[s.checksum] = b'0' + sum / 100;
-        b[s.checksum + 1] = b'0' + sum / 10 % 10;
-        b[s.checksum + 2] = b'0' + sum % 10;
+        b[s.checksum + 1] = DIGITS[2 * (sum % 100) as usize];
+        b[s.checksum + 2] = DIGITS[2 * (sum % 100) as usize + 1];
         self.next_seq += 1;
         Ok(&t.buf)
     }
@@ -275,21 +320,71 @@ pub fn checksum(bytes: &[u8]) -> u8 {
     acc as u8
 }
 
-#[inline]
-fn put_uint(out: &mut [u8], mut v: u64) {
-    for d in out.iter_mut().rev() {
-        *d = b'0' + (v % 10) as u8;
-        v /= 10;
+/// "00" "01" … "99": two digits per table entry.
+const DIGITS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
     }
+    t
+};
+
+/// Writes `v` right-aligned and zero-padded into `out`, two digits per step, and
+/// returns the byte sum of what it wrote. Digits that do not fit are dropped, so
+/// callers size `out` for the largest value (a u64 needs 20).
+#[inline]
+fn put_uint(out: &mut [u8], mut v: u64) -> u32 {
+    let mut i = out.len();
+    let mut digit_sum = 0u32;
+    while v >= 10 && i >= 2 {
+        let d = (v % 100) as usize;
+        v /= 100;
+        out[i - 2] = DIGITS[2 * d];
+        out[i - 1] = DIGITS[2 * d + 1];
+        digit_sum += (d / 10 + d % 10) as u32;
+        i -= 2;
+    }
+    if v > 0 && i >= 1 {
+        out[i - 1] = b'0' + v as u8;
+        digit_sum += v as u32;
+        i -= 1;
+    }
+    out[..i].fill(b'0');
+    out.len() as u32 * b'0' as u32 + digit_sum
 }
 
+/// Writes a fixed-point decimal (`decimals` places) right-aligned and zero-padded,
+/// returning the byte sum; an error if it is negative or does not fit.
 #[inline]
-fn put_fixed(out: &mut [u8], v: i64, decimals: u8, tag: u32) -> Result<(), EncodeError> {
-    if crate::records::fixed::write_fixed_decimal(out, v, decimals) {
-        Ok(())
-    } else {
-        Err(EncodeError::Overflow { tag, value: v, width: out.len() })
+fn put_fixed(out: &mut [u8], v: i64, decimals: u8, tag: u32) -> Result<u32, EncodeError> {
+    let w = out.len();
+    let overflow = EncodeError::Overflow {
+        tag,
+        value: v,
+        width: w,
+    };
+    if v < 0 {
+        return Err(overflow);
     }
+    if decimals == 0 {
+        if w < 20 && v as u64 >= crate::records::pow10(w as u8) as u64 {
+            return Err(overflow);
+        }
+        return Ok(put_uint(out, v as u64));
+    }
+    let d = decimals as usize;
+    let int_w = w - d - 1;
+    let scale = crate::records::pow10(decimals);
+    let (int, frac) = (v / scale, v % scale);
+    if int_w < 19 && int >= crate::records::pow10(int_w as u8) {
+        return Err(overflow);
+    }
+    let s = put_uint(&mut out[..int_w], int as u64) + put_uint(&mut out[int_w + 1..], frac as u64);
+    out[int_w] = b'.';
+    Ok(s + b'.' as u32)
 }
 
 /// `YYYYMMDD-HH:MM:SS` for a Unix second (proleptic Gregorian, UTC).

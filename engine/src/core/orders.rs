@@ -174,7 +174,9 @@ impl OrderTracker {
     /// Applies an execution report: acknowledgements, fills, cancels, replaces and
     /// rejects move orders through their lifecycle; terminal ones leave the table.
     pub fn on_exec(&mut self, er: &ExecReport) -> ExecOutcome {
-        let Some(kind) = er.kind() else { return ExecOutcome::Unknown };
+        let Some(kind) = er.kind() else {
+            return ExecOutcome::Unknown;
+        };
         // Reports for a replace or cancel name the new ClOrdID and the original.
         let idx = self.orders.iter().position(|o| {
             o.cl_ord_id == er.cl_ord_id

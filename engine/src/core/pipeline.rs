@@ -86,7 +86,10 @@ impl Core {
         let m = &cfg.strategy.momentum;
         let policy_text = format!("momentum:{}", serde_yaml_ng::to_string(m).expect("config serialises"));
         Core {
-            books: ins.iter().map(|s| Book::new(s.tick, s.ref_price, cfg.book.window_ticks)).collect(),
+            books: ins
+                .iter()
+                .map(|s| Book::new(s.tick, s.ref_price, cfg.book.window_ticks))
+                .collect(),
             sensory: Sensory::new(ins, m.fast, m.slow),
             belief: BeliefStage,
             router: Router::new(ins.len(), m),
@@ -152,7 +155,8 @@ impl Core {
             Some(InputView::Timer(t)) => {
                 self.counters.timers += 1;
                 self.risk.sample_equity();
-                self.router.on_timer(&t.header, &self.books, &self.orders, &mut self.intents);
+                self.router
+                    .on_timer(&t.header, &self.books, &self.orders, &mut self.intents);
                 self.act(&t.header, out);
             }
             Some(InputView::Command(c)) => {
@@ -240,7 +244,11 @@ impl Core {
                             ..it.header
                         },
                         cl_ord_id: cl,
-                        orig_cl_ord_id: if action == OrderAction::New { 0 } else { it.target_cl_ord_id },
+                        orig_cl_ord_id: if action == OrderAction::New {
+                            0
+                        } else {
+                            it.target_cl_ord_id
+                        },
                         px: it.px,
                         qty: it.qty,
                     };
@@ -253,7 +261,8 @@ impl Core {
                                 OrderAction::Replace => 2,
                             }] += 1;
                             out.on_order(&order, wire);
-                            let rec = self.diary_record(&it.header, Verdict::Order, it.header.side, cl, it.px, it.qty, 0);
+                            let rec =
+                                self.diary_record(&it.header, Verdict::Order, it.header.side, cl, it.px, it.qty, 0);
                             self.record(rec, input_no, out);
                         }
                         Err(_) => self.reject(&it, RejectReason::Malformed, 0, it.px, input_no, out),
@@ -266,10 +275,21 @@ impl Core {
         k - k0
     }
 
-    fn reject(&mut self, it: &OrderIntent, reason: RejectReason, limit: i64, value: i64, input_no: u64, out: &mut impl CoreSink) {
+    fn reject(
+        &mut self,
+        it: &OrderIntent,
+        reason: RejectReason,
+        limit: i64,
+        value: i64,
+        input_no: u64,
+        out: &mut impl CoreSink,
+    ) {
         self.counters.rejects[reason as usize] += 1;
         out.on_reject(&RiskReject {
-            header: Header { kind: Kind::Reject as u8, ..it.header },
+            header: Header {
+                kind: Kind::Reject as u8,
+                ..it.header
+            },
             reason: reason as u16,
             _pad: [0; 6],
             limit,
@@ -277,12 +297,29 @@ impl Core {
             px: it.px,
         });
         self.router.on_reject(it.header.instrument, it.header.ts_ns);
-        let rec = self.diary_record(&it.header, Verdict::Reject, it.header.side, 0, it.px, it.qty, reason as u16);
+        let rec = self.diary_record(
+            &it.header,
+            Verdict::Reject,
+            it.header.side,
+            0,
+            it.px,
+            it.qty,
+            reason as u16,
+        );
         self.record(rec, input_no, out);
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn diary_record(&self, h: &Header, verdict: Verdict, side: u8, cl: u64, px: i64, qty: i64, reason: u16) -> DiaryRecord {
+    fn diary_record(
+        &self,
+        h: &Header,
+        verdict: Verdict,
+        side: u8,
+        cl: u64,
+        px: i64,
+        qty: i64,
+        reason: u16,
+    ) -> DiaryRecord {
         let b = &self.belief_rec;
         DiaryRecord {
             header: Header {
@@ -314,19 +351,22 @@ impl Core {
     fn record(&mut self, rec: DiaryRecord, input_no: u64, out: &mut impl CoreSink) {
         self.counters.decisions += 1;
         let books = &self.books;
-        self.diary.record(rec, input_no, |i| mid_of(books, i), &mut |r| out.on_diary(r));
+        self.diary
+            .record(rec, input_no, |i| mid_of(books, i), &mut |r| out.on_diary(r));
     }
 
     #[inline]
     fn release_diary(&mut self, out: &mut impl CoreSink) {
         let books = &self.books;
-        self.diary.on_input(self.counters.inputs, |i| mid_of(books, i), &mut |r| out.on_diary(r));
+        self.diary
+            .on_input(self.counters.inputs, |i| mid_of(books, i), &mut |r| out.on_diary(r));
     }
 
     /// Ends the session: releases every diary record still awaiting its markout.
     pub fn finish(&mut self, out: &mut impl CoreSink) {
         let books = &self.books;
-        self.diary.flush(self.counters.inputs, |i| mid_of(books, i), &mut |r| out.on_diary(r));
+        self.diary
+            .flush(self.counters.inputs, |i| mid_of(books, i), &mut |r| out.on_diary(r));
     }
 
     /// Activity counters.

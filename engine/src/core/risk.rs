@@ -11,9 +11,7 @@
 use super::book::Book;
 use super::orders::{OrderState, OrderTracker};
 use crate::config::RiskConfig;
-use crate::records::{
-    pow10, ExecReport, InstrumentSpec, OrdType, OrderAction, OrderIntent, RejectReason, Side,
-};
+use crate::records::{pow10, ExecReport, InstrumentSpec, OrdType, OrderAction, OrderIntent, RejectReason, Side};
 
 /// A failed check: the reason, the limit and the value that breached it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,9 +102,12 @@ impl Risk {
     /// (reference price = mid; the last mark when the book is one-sided).
     pub fn check(&self, it: &OrderIntent, book: Option<&Book>, orders: &OrderTracker) -> Result<(), Breach> {
         let malformed = Breach::new(RejectReason::Malformed, 0, 0);
-        let (Some(action), Some(side), Some(r), Some(book)) =
-            (it.action(), it.side(), self.inst.get(it.header.instrument as usize), book)
-        else {
+        let (Some(action), Some(side), Some(r), Some(book)) = (
+            it.action(),
+            it.side(),
+            self.inst.get(it.header.instrument as usize),
+            book,
+        ) else {
             return Err(malformed);
         };
         if action == OrderAction::Cancel {
@@ -118,7 +119,9 @@ impl Risk {
         if self.killed {
             return Err(Breach::new(RejectReason::KillSwitch, 0, 1));
         }
-        let Some(ord_type) = OrdType::from_u8(it.ord_type) else { return Err(malformed) };
+        let Some(ord_type) = OrdType::from_u8(it.ord_type) else {
+            return Err(malformed);
+        };
         if it.qty <= 0 || it.qty % r.lot != 0 {
             return Err(Breach::new(RejectReason::Malformed, r.lot, it.qty));
         }
@@ -163,7 +166,11 @@ impl Risk {
             return Err(Breach::new(RejectReason::PositionLimit, self.cfg.position_limit, worst));
         }
         if opens >= self.cfg.max_open_orders as usize || (action == OrderAction::New && orders.is_full()) {
-            return Err(Breach::new(RejectReason::MaxOpenOrders, self.cfg.max_open_orders as i64, opens as i64 + 1));
+            return Err(Breach::new(
+                RejectReason::MaxOpenOrders,
+                self.cfg.max_open_orders as i64,
+                opens as i64 + 1,
+            ));
         }
         Ok(())
     }
@@ -175,7 +182,9 @@ impl Risk {
         if !kind.is_fill() || er.last_qty <= 0 {
             return;
         }
-        let Some(r) = self.inst.get_mut(er.header.instrument as usize) else { return };
+        let Some(r) = self.inst.get_mut(er.header.instrument as usize) else {
+            return;
+        };
         r.position += side.sign() * er.last_qty;
         let notional = er.last_px as i128 * er.last_qty as i128;
         r.cash -= side.sign() as i128 * notional;
@@ -282,20 +291,49 @@ mod tests {
     use crate::records::{ExecKind, Header, Kind, MarketData, MdAction, Order};
 
     fn spec() -> InstrumentSpec {
-        InstrumentSpec { symbol: "T".into(), price_decimals: 2, tick: 5, qty_decimals: 0, lot: 10, ref_price: 10_000 }
+        InstrumentSpec {
+            symbol: "T".into(),
+            price_decimals: 2,
+            tick: 5,
+            qty_decimals: 0,
+            lot: 10,
+            ref_price: 10_000,
+        }
     }
     fn limits() -> RiskConfig {
-        RiskConfig { max_order_qty: 100, max_notional: 5_000.0, price_band_bps: 100, position_limit: 150, max_open_orders: 2 }
+        RiskConfig {
+            max_order_qty: 100,
+            max_notional: 5_000.0,
+            price_band_bps: 100,
+            position_limit: 150,
+            max_open_orders: 2,
+        }
     }
     fn book() -> Book {
         let mut b = Book::new(5, 10_000, 64);
-        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Buy), 0, 1, 9_995, 50, 0)).unwrap();
-        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Sell), 0, 2, 10_005, 50, 0)).unwrap();
+        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Buy), 0, 1, 9_995, 50, 0))
+            .unwrap();
+        b.apply(&MarketData::new(
+            MdAction::Add,
+            0,
+            Some(Side::Sell),
+            0,
+            2,
+            10_005,
+            50,
+            0,
+        ))
+        .unwrap();
         b
     }
     fn intent(action: OrderAction, side: Side, px: i64, qty: i64) -> OrderIntent {
         OrderIntent {
-            header: Header { kind: Kind::Intent as u8, sub: action as u8, side: side as u8, ..Header::default() },
+            header: Header {
+                kind: Kind::Intent as u8,
+                sub: action as u8,
+                side: side as u8,
+                ..Header::default()
+            },
             px,
             qty,
             ord_type: OrdType::Limit as u8,
@@ -309,7 +347,14 @@ mod tests {
     #[test]
     fn a_clean_order_passes() {
         let r = Risk::new(&limits(), &[spec()]);
-        assert_eq!(reason(&r, &intent(OrderAction::New, Side::Buy, 10_005, 40), &OrderTracker::new(8)), None);
+        assert_eq!(
+            reason(
+                &r,
+                &intent(OrderAction::New, Side::Buy, 10_005, 40),
+                &OrderTracker::new(8)
+            ),
+            None
+        );
     }
 
     #[test]
@@ -317,17 +362,34 @@ mod tests {
         let r = Risk::new(&limits(), &[spec()]);
         let t = OrderTracker::new(8);
         // qty 110 > 100 (price 100.05 × 110 = 11005 would also breach notional; qty is checked first)
-        assert_eq!(reason(&r, &intent(OrderAction::New, Side::Buy, 10_005, 110), &t), Some(RejectReason::MaxOrderQty));
+        assert_eq!(
+            reason(&r, &intent(OrderAction::New, Side::Buy, 10_005, 110), &t),
+            Some(RejectReason::MaxOrderQty)
+        );
         // notional 100.05 × 60 = 6003 > 5000
-        assert_eq!(reason(&r, &intent(OrderAction::New, Side::Buy, 10_005, 60), &t), Some(RejectReason::MaxNotional));
+        assert_eq!(
+            reason(&r, &intent(OrderAction::New, Side::Buy, 10_005, 60), &t),
+            Some(RejectReason::MaxNotional)
+        );
         // mid 100.00, band 1% → 101.05 is outside
-        let b = r.check(&intent(OrderAction::New, Side::Buy, 10_105, 10), Some(&book()), &t).unwrap_err();
+        let b = r
+            .check(&intent(OrderAction::New, Side::Buy, 10_105, 10), Some(&book()), &t)
+            .unwrap_err();
         assert_eq!((b.reason, b.limit, b.value), (RejectReason::PriceBand, 10_000, 10_105));
         assert_eq!(describe(&b), "PRICE_BAND: px=10105 ref=10000");
         // off tick, off lot, zero qty
-        assert_eq!(reason(&r, &intent(OrderAction::New, Side::Buy, 10_002, 10), &t), Some(RejectReason::Malformed));
-        assert_eq!(reason(&r, &intent(OrderAction::New, Side::Buy, 10_000, 15), &t), Some(RejectReason::Malformed));
-        assert_eq!(reason(&r, &intent(OrderAction::New, Side::Buy, 10_000, 0), &t), Some(RejectReason::Malformed));
+        assert_eq!(
+            reason(&r, &intent(OrderAction::New, Side::Buy, 10_002, 10), &t),
+            Some(RejectReason::Malformed)
+        );
+        assert_eq!(
+            reason(&r, &intent(OrderAction::New, Side::Buy, 10_000, 15), &t),
+            Some(RejectReason::Malformed)
+        );
+        assert_eq!(
+            reason(&r, &intent(OrderAction::New, Side::Buy, 10_000, 0), &t),
+            Some(RejectReason::Malformed)
+        );
         // cancel of an order we do not have
         let mut c = intent(OrderAction::Cancel, Side::Buy, 0, 10);
         c.target_cl_ord_id = 42;
@@ -338,13 +400,22 @@ mod tests {
     fn no_reference_without_a_book_or_mark() {
         let r = Risk::new(&limits(), &[spec()]);
         let empty = Book::new(5, 10_000, 64);
-        let b = r.check(&intent(OrderAction::New, Side::Buy, 10_000, 10), Some(&empty), &OrderTracker::new(4));
+        let b = r.check(
+            &intent(OrderAction::New, Side::Buy, 10_000, 10),
+            Some(&empty),
+            &OrderTracker::new(4),
+        );
         assert_eq!(b.unwrap_err().reason, RejectReason::NoReference);
     }
 
     fn sent(t: &mut OrderTracker, cl: u64, side: Side, qty: i64) {
         let o = Order {
-            header: Header { sub: OrderAction::New as u8, side: side as u8, flags: 2, ..Header::default() },
+            header: Header {
+                sub: OrderAction::New as u8,
+                side: side as u8,
+                flags: 2,
+                ..Header::default()
+            },
             cl_ord_id: cl,
             orig_cl_ord_id: 0,
             px: 10_000,
@@ -364,7 +435,9 @@ mod tests {
         let mut t = OrderTracker::new(8);
         sent(&mut t, 1, Side::Buy, 30);
         // 100 held + 30 working + 30 new = 160 > 150
-        let b = r.check(&intent(OrderAction::New, Side::Buy, 10_000, 30), Some(&book()), &t).unwrap_err();
+        let b = r
+            .check(&intent(OrderAction::New, Side::Buy, 10_000, 30), Some(&book()), &t)
+            .unwrap_err();
         assert_eq!((b.reason, b.value), (RejectReason::PositionLimit, 160));
         // Selling reduces exposure: allowed.
         assert_eq!(reason(&r, &intent(OrderAction::New, Side::Sell, 10_000, 30), &t), None);
@@ -376,10 +449,16 @@ mod tests {
         let mut t = OrderTracker::new(8);
         sent(&mut t, 1, Side::Buy, 10);
         sent(&mut t, 2, Side::Sell, 10);
-        assert_eq!(reason(&r, &intent(OrderAction::New, Side::Buy, 10_000, 10), &t), Some(RejectReason::MaxOpenOrders));
+        assert_eq!(
+            reason(&r, &intent(OrderAction::New, Side::Buy, 10_000, 10), &t),
+            Some(RejectReason::MaxOpenOrders)
+        );
         r.kill();
         let t2 = OrderTracker::new(8);
-        assert_eq!(reason(&r, &intent(OrderAction::New, Side::Buy, 10_000, 10), &t2), Some(RejectReason::KillSwitch));
+        assert_eq!(
+            reason(&r, &intent(OrderAction::New, Side::Buy, 10_000, 10), &t2),
+            Some(RejectReason::KillSwitch)
+        );
         // Cancels of open orders still pass under the kill switch.
         let mut c = intent(OrderAction::Cancel, Side::Buy, 0, 10);
         c.target_cl_ord_id = 1;
@@ -400,9 +479,21 @@ mod tests {
         r.sample_equity();
         assert_eq!(r.equity(), 0.0);
         // mid falls to 99.00: equity −10
-        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Buy), 0, 3, 9_895, 1, 0)).unwrap();
-        b.apply(&MarketData::new(MdAction::Cancel, 0, Some(Side::Buy), 0, 1, 9_995, 50, 0)).unwrap();
-        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Sell), 0, 4, 9_905, 1, 0)).unwrap();
+        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Buy), 0, 3, 9_895, 1, 0))
+            .unwrap();
+        b.apply(&MarketData::new(
+            MdAction::Cancel,
+            0,
+            Some(Side::Buy),
+            0,
+            1,
+            9_995,
+            50,
+            0,
+        ))
+        .unwrap();
+        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Sell), 0, 4, 9_905, 1, 0))
+            .unwrap();
         r.mark(0, &b);
         r.sample_equity();
         assert!((r.equity() - -10.0).abs() < 1e-9);

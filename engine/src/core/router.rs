@@ -148,7 +148,9 @@ impl Router {
         out: &mut IntentBuf,
     ) {
         let i = trigger.instrument;
-        let Some(st) = self.state.get(i as usize).copied() else { return };
+        let Some(st) = self.state.get(i as usize).copied() else {
+            return;
+        };
         if mid_updates < self.slow {
             return;
         }
@@ -203,7 +205,9 @@ impl Router {
             if o.state != OrderState::Working || trigger.ts_ns.saturating_sub(o.sent_ts) < self.max_age_ns {
                 continue;
             }
-            let Some(book) = books.get(o.instrument as usize) else { continue };
+            let Some(book) = books.get(o.instrument as usize) else {
+                continue;
+            };
             if let Some(px) = self.price_for(o.side, book) {
                 if px != o.px {
                     let h = Header {
@@ -237,13 +241,19 @@ mod tests {
 
     fn book() -> Book {
         let mut b = Book::new(1, 1000, 64);
-        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Buy), 0, 1, 999, 5, 0)).unwrap();
-        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Sell), 0, 2, 1001, 5, 0)).unwrap();
+        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Buy), 0, 1, 999, 5, 0))
+            .unwrap();
+        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Sell), 0, 2, 1001, 5, 0))
+            .unwrap();
         b
     }
 
     fn hdr(ts: u64) -> Header {
-        Header { ts_ns: ts, seq: 7, ..Header::default() }
+        Header {
+            ts_ns: ts,
+            seq: 7,
+            ..Header::default()
+        }
     }
 
     #[test]
@@ -255,7 +265,10 @@ mod tests {
         assert!(out.as_slice().is_empty() && out.noop.is_none(), "not warmed up");
         r.decide(&hdr(2), (10.0, 9.0), 4, &book(), 0, &t, &mut out);
         let i = out.as_slice()[0];
-        assert_eq!((i.action(), i.side(), i.px, i.qty), (Some(OrderAction::New), Some(Side::Buy), 1002, 10));
+        assert_eq!(
+            (i.action(), i.side(), i.px, i.qty),
+            (Some(OrderAction::New), Some(Side::Buy), 1002, 10)
+        );
     }
 
     #[test]
@@ -269,7 +282,12 @@ mod tests {
         assert_eq!((i.side(), i.px, i.qty), (Some(Side::Sell), 1001, 20));
         // A working sell exists and the signal turns up again: cancel it.
         let o = Order {
-            header: Header { sub: OrderAction::New as u8, side: Side::Sell as u8, flags: 2, ..Header::default() },
+            header: Header {
+                sub: OrderAction::New as u8,
+                side: Side::Sell as u8,
+                flags: 2,
+                ..Header::default()
+            },
             cl_ord_id: 55,
             orig_cl_ord_id: 0,
             px: 1001,
@@ -301,7 +319,13 @@ mod tests {
         let mut r = Router::new(1, &cfg(TopologyName::Passive));
         let mut t = OrderTracker::new(4);
         let o = Order {
-            header: Header { sub: OrderAction::New as u8, side: Side::Buy as u8, flags: 2, ts_ns: 0, ..Header::default() },
+            header: Header {
+                sub: OrderAction::New as u8,
+                side: Side::Buy as u8,
+                flags: 2,
+                ts_ns: 0,
+                ..Header::default()
+            },
             cl_ord_id: 8,
             orig_cl_ord_id: 0,
             px: 990,
@@ -316,6 +340,9 @@ mod tests {
         assert!(out.as_slice().is_empty(), "too young");
         r.on_timer(&hdr(150), &[book()], &t, &mut out);
         let i = out.as_slice()[0];
-        assert_eq!((i.action(), i.px, i.qty, i.target_cl_ord_id), (Some(OrderAction::Replace), 999, 3, 8));
+        assert_eq!(
+            (i.action(), i.px, i.qty, i.target_cl_ord_id),
+            (Some(OrderAction::Replace), 999, 3, 8)
+        );
     }
 }

@@ -213,14 +213,23 @@ mod tests {
         let bid = MarketData::new(MdAction::Add, 0, Some(Side::Buy), 1, 1, 9_999, 30, 0);
         book.apply(&bid).unwrap();
         assert!(!s.on_md(&bid, &book, &mut fv), "one-sided book: no mid");
-        let ask = MarketData::new(MdAction::Add, 0, Some(Side::Sell), 2, 2, 10_001, 10, flags::LAST_IN_BATCH);
+        let ask = MarketData::new(
+            MdAction::Add,
+            0,
+            Some(Side::Sell),
+            2,
+            2,
+            10_001,
+            10,
+            flags::LAST_IN_BATCH,
+        );
         book.apply(&ask).unwrap();
         assert!(s.on_md(&ask, &book, &mut fv));
         let v = fv.values;
         assert_eq!(v[idx::MID], 100.00);
         assert_eq!(v[idx::SPREAD_TICKS], 2.0);
         assert_eq!(v[idx::IMBALANCE_1], 0.5); // (30 − 10)/40
-        // microprice = (99.99·10 + 100.01·30)/40 = 100.005
+                                              // microprice = (99.99·10 + 100.01·30)/40 = 100.005
         assert!((v[idx::MICROPRICE] - 100.005).abs() < 1e-4);
         assert_eq!(fv.header.kind, Kind::Features as u8);
     }

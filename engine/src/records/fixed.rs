@@ -61,60 +61,9 @@ pub const fn pow10(n: u8) -> i64 {
     v
 }
 
-/// Writes `v` (≥ 0) as a decimal with `decimals` places into `out`, right-aligned and
-/// zero-padded to `out.len()` bytes (FIX allows leading zeros in int, qty and price
-/// fields). Returns `false`, leaving `out` unspecified, if `v` is negative or does not fit.
-#[inline]
-pub fn write_fixed_decimal(out: &mut [u8], v: i64, decimals: u8) -> bool {
-    if v < 0 {
-        return false;
-    }
-    let mut v = v as u64;
-    let mut i = out.len();
-    let mut frac = decimals as usize;
-    if frac > 0 && out.len() < frac + 2 {
-        return false;
-    }
-    while i > 0 {
-        i -= 1;
-        if frac > 0 {
-            out[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-            frac -= 1;
-            if frac == 0 {
-                i -= 1;
-                out[i] = b'.';
-            }
-        } else {
-            out[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-    }
-    v == 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn decimals_are_written_right_aligned() {
-        let mut b = [0u8; 10];
-        assert!(write_fixed_decimal(&mut b, 1_234_500, 4));
-        assert_eq!(&b, b"00123.4500");
-        let mut b = [0u8; 6];
-        assert!(write_fixed_decimal(&mut b, 42, 0));
-        assert_eq!(&b, b"000042");
-    }
-
-    #[test]
-    fn overflow_and_negative_are_refused() {
-        let mut b = [0u8; 4];
-        assert!(!write_fixed_decimal(&mut b, 12345, 0));
-        assert!(!write_fixed_decimal(&mut b, -1, 0));
-        let mut b = [0u8; 6];
-        assert!(!write_fixed_decimal(&mut b, 1_000_000, 2));
-    }
 
     #[test]
     fn pow10_matches_float() {

@@ -148,7 +148,11 @@ impl<V: VenueLink, O: RunObserver> FusedRun<V, O> {
         hashed.header_mut().tsc = 0;
         self.out.inputs.add(hashed.as_bytes());
         self.obs.on_input(&slot);
-        let mut sink = Sink { venue: &mut self.venue, out: &mut self.out, obs: &mut self.obs };
+        let mut sink = Sink {
+            venue: &mut self.venue,
+            out: &mut self.out,
+            obs: &mut self.obs,
+        };
         self.core.on_input(&slot, &mut sink);
     }
 
@@ -186,7 +190,11 @@ impl<V: VenueLink, O: RunObserver> FusedRun<V, O> {
     pub fn finish(&mut self) {
         if !self.finished {
             self.finished = true;
-            let mut sink = Sink { venue: &mut self.venue, out: &mut self.out, obs: &mut self.obs };
+            let mut sink = Sink {
+                venue: &mut self.venue,
+                out: &mut self.out,
+                obs: &mut self.obs,
+            };
             self.core.finish(&mut sink);
         }
     }

@@ -46,6 +46,11 @@ impl LatencyRecorder {
         if h.is_empty() {
             return [0; 4];
         }
-        [h.value_at_quantile(0.5), h.value_at_quantile(0.99), h.value_at_quantile(0.999), h.max()]
+        [
+            h.value_at_quantile(0.5),
+            h.value_at_quantile(0.99),
+            h.value_at_quantile(0.999),
+            h.max(),
+        ]
     }
 }

@@ -151,10 +151,16 @@ impl CrowdGen {
         let target = cfg.target_depth_orders as f64;
         let w_add = 1.0;
         let w_cancel = ci.live.len() as f64 / target;
-        let w_market = if mid.is_some() { cfg.market_order_frac * 2.0 } else { 0.0 };
+        let w_market = if mid.is_some() {
+            cfg.market_order_frac * 2.0
+        } else {
+            0.0
+        };
         let u = rng.uniform() * (w_add + w_cancel + w_market);
         let qty = {
-            let lots = (cfg.mean_order_lots * (0.6 * rng.normal()).exp() / 1.197).round().max(1.0);
+            let lots = (cfg.mean_order_lots * (0.6 * rng.normal()).exp() / 1.197)
+                .round()
+                .max(1.0);
             lots as i64 * ci.lot
         };
         let action = if u < w_market {
@@ -186,9 +192,18 @@ impl CrowdGen {
                 Side::Buy => centre - off,
                 Side::Sell => centre + off,
             };
-            CrowdAction::Limit { instrument, side, px: t.max(1) * ci.tick, qty }
+            CrowdAction::Limit {
+                instrument,
+                side,
+                px: t.max(1) * ci.tick,
+                qty,
+            }
         };
-        TimedAction { ts_ns: ts, action, flags }
+        TimedAction {
+            ts_ns: ts,
+            action,
+            flags,
+        }
     }
 
     fn advance_clock(&mut self) {

@@ -164,7 +164,12 @@ pub struct NativeWriter<W: Write + Seek> {
 impl<W: Write + Seek> NativeWriter<W> {
     /// Starts a file with these instruments.
     pub fn new(mut w: W, instruments: &[InstrumentSpec], seed: u64, start_ns: u64) -> std::io::Result<Self> {
-        let header = NativeHeader { instruments: instruments.to_vec(), seed, n_records: 0, start_ns };
+        let header = NativeHeader {
+            instruments: instruments.to_vec(),
+            seed,
+            n_records: 0,
+            start_ns,
+        };
         w.write_all(&encode_header(&header))?;
         Ok(NativeWriter { w, header })
     }
@@ -186,14 +191,25 @@ impl<W: Write + Seek> NativeWriter<W> {
 /// Parses and checks a file header from the start of a reader of `file_len` bytes.
 pub fn read_header(r: &mut impl Read, file_len: u64) -> Result<NativeHeader, NativeError> {
     if file_len < BLOCK as u64 {
-        return Err(NativeError::Length { offset: 0, expected: BLOCK as u64, found: file_len });
+        return Err(NativeError::Length {
+            offset: 0,
+            expected: BLOCK as u64,
+            found: file_len,
+        });
     }
     let mut h = [0u8; BLOCK];
     r.read_exact(&mut h)?;
     if &h[0..8] != MAGIC {
-        return Err(NativeError::BadMagic { found: h[0..8].try_into().expect("8 bytes") });
+        return Err(NativeError::BadMagic {
+            found: h[0..8].try_into().expect("8 bytes"),
+        });
     }
-    let bad = |offset, field, value: u64, expected| NativeError::BadHeader { offset, field, value, expected };
+    let bad = |offset, field, value: u64, expected| NativeError::BadHeader {
+        offset,
+        field,
+        value,
+        expected,
+    };
     let version = le_u32(&h, 8);
     if version != VERSION {
         return Err(bad(8, "version", version as u64, "1"));
@@ -207,10 +223,16 @@ pub fn read_header(r: &mut impl Read, file_len: u64) -> Result<NativeHeader, Nat
         return Err(bad(16, "n_instruments", n_ins as u64, "1..=65536"));
     }
     let n_records = le_u64(&h, 32);
-    let expected = (BLOCK as u64) * (1 + n_ins as u64) + n_records.saturating_mul(BLOCK as u64);
-    if n_records > u64::MAX / 128 || expected != file_len {
-        let offset = ((BLOCK as u64) * (1 + n_ins as u64)).min(file_len);
-        return Err(NativeError::Length { offset, expected, found: file_len });
+    let data_start = (BLOCK as u64) * (1 + n_ins as u64);
+    let expected = n_records
+        .checked_mul(BLOCK as u64)
+        .and_then(|d| d.checked_add(data_start));
+    if expected != Some(file_len) {
+        return Err(NativeError::Length {
+            offset: data_start.min(file_len),
+            expected: expected.unwrap_or(u64::MAX),
+            found: file_len,
+        });
     }
     let mut instruments = Vec::with_capacity(n_ins as usize);
     for i in 0..n_ins as u64 {
@@ -243,7 +265,12 @@ pub fn read_header(r: &mut impl Read, file_len: u64) -> Result<NativeHeader, Nat
             ref_price: le_u64(&e, 40) as i64,
         });
     }
-    Ok(NativeHeader { instruments, seed: le_u64(&h, 24), n_records, start_ns: le_u64(&h, 40) })
+    Ok(NativeHeader {
+        instruments,
+        seed: le_u64(&h, 24),
+        n_records,
+        start_ns: le_u64(&h, 40),
+    })
 }
 
 /// Streams the records of a native file in constant memory.
@@ -268,7 +295,12 @@ impl<R: Read> NativeReader<R> {
     pub fn new(mut r: R, file_len: u64) -> Result<Self, NativeError> {
         let header = read_header(&mut r, file_len)?;
         let data_offset = BLOCK as u64 * (1 + header.instruments.len() as u64);
-        Ok(NativeReader { r, header, index: 0, data_offset })
+        Ok(NativeReader {
+            r,
+            header,
+            index: 0,
+            data_offset,
+        })
     }
     /// The header.
     pub fn header(&self) -> &NativeHeader {
@@ -282,8 +314,11 @@ impl<R: Read> NativeReader<R> {
         let mut b = [0u8; BLOCK];
         let offset = self.data_offset + self.index * BLOCK as u64;
         self.r.read_exact(&mut b)?;
-        let m = decode_record(&b, self.header.instruments.len() as u32)
-            .map_err(|what| NativeError::BadRecord { offset, index: self.index, what })?;
+        let m = decode_record(&b, self.header.instruments.len() as u32).map_err(|what| NativeError::BadRecord {
+            offset,
+            index: self.index,
+            what,
+        })?;
         self.index += 1;
         Ok(Some(m))
     }

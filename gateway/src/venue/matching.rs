@@ -13,9 +13,7 @@
 //! execution reports. Quantity is conserved: for every fill the aggressor's and the
 //! resting order's filled quantities rise by the same amount.
 
-use foxtrot_engine::records::{
-    flags, ExecKind, ExecReport, MarketData, MdAction, OrdType, Side, VenueReject,
-};
+use foxtrot_engine::records::{flags, ExecKind, ExecReport, MarketData, MdAction, OrdType, Side, VenueReject};
 
 /// Owner id of crowd (simulated third-party) orders: no execution reports.
 pub const CROWD: u32 = 0;
@@ -84,7 +82,10 @@ pub struct VenueOutput {
 impl VenueOutput {
     /// Buffers able to hold `n` records each without growing.
     pub fn with_capacity(n: usize) -> Self {
-        VenueOutput { md: Vec::with_capacity(n), er: Vec::with_capacity(n) }
+        VenueOutput {
+            md: Vec::with_capacity(n),
+            er: Vec::with_capacity(n),
+        }
     }
     /// Empties both buffers, keeping their capacity.
     pub fn clear(&mut self) {
@@ -151,18 +152,26 @@ impl MatchingEngine {
 
     /// Best price and total quantity of `side`.
     pub fn best(&self, instrument: u32, side: Side) -> Option<(i64, i64)> {
-        self.sides.get(instrument as usize)?[side.index()].last().map(|l| (l.px, l.qty))
+        self.sides.get(instrument as usize)?[side.index()]
+            .last()
+            .map(|l| (l.px, l.qty))
     }
 
     /// Levels of `side`, best first, as (price, quantity).
     pub fn levels(&self, instrument: u32, side: Side) -> impl Iterator<Item = (i64, i64)> + '_ {
-        self.sides[instrument as usize][side.index()].iter().rev().map(|l| (l.px, l.qty))
+        self.sides[instrument as usize][side.index()]
+            .iter()
+            .rev()
+            .map(|l| (l.px, l.qty))
     }
 
     /// Resting orders of one level, in time priority, as (order id, leaves).
     pub fn queue(&self, instrument: u32, side: Side, px: i64) -> Vec<(u64, i64)> {
         let mut v = Vec::new();
-        if let Some(l) = self.sides[instrument as usize][side.index()].iter().find(|l| l.px == px) {
+        if let Some(l) = self.sides[instrument as usize][side.index()]
+            .iter()
+            .find(|l| l.px == px)
+        {
             let mut s = l.head;
             while s != NIL {
                 let r = &self.arena[s as usize];
@@ -273,7 +282,11 @@ impl MatchingEngine {
         if ord_type == OrdType::Market || !self.link(slot) {
             // Market remainder (IOC) or no room to rest: the rest is cancelled.
             if r.owner == ENGINE {
-                let kind = if r.cum == 0 && ord_type == OrdType::Market { ExecKind::Rejected } else { ExecKind::Canceled };
+                let kind = if r.cum == 0 && ord_type == OrdType::Market {
+                    ExecKind::Rejected
+                } else {
+                    ExecKind::Canceled
+                };
                 let mut e = self.er(kind, &r, side, ts);
                 if kind == ExecKind::Rejected {
                     e.reason = VenueReject::NoLiquidity as u8;
@@ -285,7 +298,16 @@ impl MatchingEngine {
             self.release(slot);
             return;
         }
-        out.md.push(MarketData::new(MdAction::Add, r.instrument, Some(side), ts, r.id, r.px, r.leaves(), 0));
+        out.md.push(MarketData::new(
+            MdAction::Add,
+            r.instrument,
+            Some(side),
+            ts,
+            r.id,
+            r.px,
+            r.leaves(),
+            0,
+        ));
     }
 
     /// Matches `slot` as an aggressor against the opposite side.
@@ -299,7 +321,9 @@ impl MatchingEngine {
             if a.leaves() == 0 {
                 break;
             }
-            let Some(level) = self.sides[inst][opp.index()].last().copied() else { break };
+            let Some(level) = self.sides[inst][opp.index()].last().copied() else {
+                break;
+            };
             let crosses = ord_type == OrdType::Market
                 || match side {
                     Side::Buy => a.px >= level.px,
@@ -317,11 +341,24 @@ impl MatchingEngine {
             self.sides[inst][opp.index()].last_mut().expect("level exists").qty -= q;
             self.counters.fills += 1;
             self.counters.filled_qty += q;
-            out.md.push(MarketData::new(MdAction::Execute, r.instrument, Some(opp), ts, r.id, px, q, 0));
+            out.md.push(MarketData::new(
+                MdAction::Execute,
+                r.instrument,
+                Some(opp),
+                ts,
+                r.id,
+                px,
+                q,
+                0,
+            ));
             for (s, sd) in [(rs, opp), (slot, side)] {
                 let o = self.arena[s as usize];
                 if o.owner == ENGINE {
-                    let kind = if o.leaves() == 0 { ExecKind::Fill } else { ExecKind::PartialFill };
+                    let kind = if o.leaves() == 0 {
+                        ExecKind::Fill
+                    } else {
+                        ExecKind::PartialFill
+                    };
                     let mut e = self.er(kind, &o, sd, ts);
                     e.last_px = px;
                     e.last_qty = q;
@@ -350,7 +387,15 @@ impl MatchingEngine {
             if levels.len() >= self.max_levels {
                 return false;
             }
-            levels.insert(pos, Level { px: r.px, qty: 0, head: NIL, tail: NIL });
+            levels.insert(
+                pos,
+                Level {
+                    px: r.px,
+                    qty: 0,
+                    head: NIL,
+                    tail: NIL,
+                },
+            );
         }
         let l = &mut levels[pos];
         let tail = l.tail;
@@ -382,7 +427,10 @@ impl MatchingEngine {
             Side::Buy => levels.partition_point(|l| l.px < r.px),
             Side::Sell => levels.partition_point(|l| l.px > r.px),
         };
-        debug_assert!(pos < levels.len() && levels[pos].px == r.px, "a resting order's level exists");
+        debug_assert!(
+            pos < levels.len() && levels[pos].px == r.px,
+            "a resting order's level exists"
+        );
         let l = &mut levels[pos];
         if r.prev == NIL {
             l.head = r.next;
@@ -435,7 +483,16 @@ impl MatchingEngine {
         let side = Side::from_u8(r.side).expect("sides are validated on entry");
         self.unlink(slot);
         self.counters.cancels += 1;
-        out.md.push(MarketData::new(MdAction::Cancel, r.instrument, Some(side), ts, r.id, r.px, r.leaves(), 0));
+        out.md.push(MarketData::new(
+            MdAction::Cancel,
+            r.instrument,
+            Some(side),
+            ts,
+            r.id,
+            r.px,
+            r.leaves(),
+            0,
+        ));
         self.release(slot);
         r
     }
@@ -471,15 +528,45 @@ impl MatchingEngine {
     pub fn replace_own(&mut self, cl: u64, orig_cl: u64, px: i64, qty: i64, ts: u64, out: &mut VenueOutput) {
         let md_start = out.md.len();
         let Some(slot) = self.own_slot(orig_cl) else {
-            let o = NewOrder { owner: ENGINE, cl_ord_id: cl, instrument: 0, side: Side::Buy, ord_type: OrdType::Limit, px, qty };
-            return self.reject(ExecKind::CancelRejected, &o, orig_cl, VenueReject::UnknownOrder, ts, out);
+            let o = NewOrder {
+                owner: ENGINE,
+                cl_ord_id: cl,
+                instrument: 0,
+                side: Side::Buy,
+                ord_type: OrdType::Limit,
+                px,
+                qty,
+            };
+            return self.reject(
+                ExecKind::CancelRejected,
+                &o,
+                orig_cl,
+                VenueReject::UnknownOrder,
+                ts,
+                out,
+            );
         };
         let r = self.arena[slot as usize];
         let side = Side::from_u8(r.side).expect("sides are validated on entry");
         let tick = self.ticks[r.instrument as usize];
         if qty <= r.cum || px <= 0 || px % tick != 0 {
-            let o = NewOrder { owner: ENGINE, cl_ord_id: cl, instrument: r.instrument, side, ord_type: OrdType::Limit, px, qty };
-            return self.reject(ExecKind::CancelRejected, &o, orig_cl, VenueReject::InvalidPriceOrQty, ts, out);
+            let o = NewOrder {
+                owner: ENGINE,
+                cl_ord_id: cl,
+                instrument: r.instrument,
+                side,
+                ord_type: OrdType::Limit,
+                px,
+                qty,
+            };
+            return self.reject(
+                ExecKind::CancelRejected,
+                &o,
+                orig_cl,
+                VenueReject::InvalidPriceOrQty,
+                ts,
+                out,
+            );
         }
         self.counters.replaces += 1;
         if px == r.px && qty <= r.qty {
@@ -495,7 +582,16 @@ impl MatchingEngine {
                 e.0 = cl;
             }
             if delta != 0 {
-                out.md.push(MarketData::new(MdAction::Modify, r.instrument, Some(side), ts, r.id, px, delta, 0));
+                out.md.push(MarketData::new(
+                    MdAction::Modify,
+                    r.instrument,
+                    Some(side),
+                    ts,
+                    r.id,
+                    px,
+                    delta,
+                    0,
+                ));
             }
             let a = self.arena[slot as usize];
             let mut e = self.er(ExecKind::Replaced, &a, side, ts);
@@ -503,7 +599,16 @@ impl MatchingEngine {
             out.er.push(e);
         } else {
             self.unlink(slot);
-            out.md.push(MarketData::new(MdAction::Cancel, r.instrument, Some(side), ts, r.id, r.px, r.leaves(), 0));
+            out.md.push(MarketData::new(
+                MdAction::Cancel,
+                r.instrument,
+                Some(side),
+                ts,
+                r.id,
+                r.px,
+                r.leaves(),
+                0,
+            ));
             let a = &mut self.arena[slot as usize];
             a.px = px;
             a.qty = qty;

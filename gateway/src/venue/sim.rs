@@ -109,15 +109,41 @@ impl SimWorld {
         let ts = a.ts_ns;
         self.out.clear();
         match a.action {
-            CrowdAction::Limit { instrument, side, px, qty } => {
-                let o = NewOrder { owner: CROWD, cl_ord_id: 0, instrument, side, ord_type: OrdType::Limit, px, qty };
+            CrowdAction::Limit {
+                instrument,
+                side,
+                px,
+                qty,
+            } => {
+                let o = NewOrder {
+                    owner: CROWD,
+                    cl_ord_id: 0,
+                    instrument,
+                    side,
+                    ord_type: OrdType::Limit,
+                    px,
+                    qty,
+                };
                 self.venue.submit(&o, ts, &mut self.out);
-                if let Some(add) = self.out.md.iter().find(|m| m.action() == Some(foxtrot_engine::records::MdAction::Add)) {
+                if let Some(add) = self
+                    .out
+                    .md
+                    .iter()
+                    .find(|m| m.action() == Some(foxtrot_engine::records::MdAction::Add))
+                {
                     self.gen.on_rested(instrument, add.order_id);
                 }
             }
             CrowdAction::Market { instrument, side, qty } => {
-                let o = NewOrder { owner: CROWD, cl_ord_id: 0, instrument, side, ord_type: OrdType::Market, px: 0, qty };
+                let o = NewOrder {
+                    owner: CROWD,
+                    cl_ord_id: 0,
+                    instrument,
+                    side,
+                    ord_type: OrdType::Market,
+                    px: 0,
+                    qty,
+                };
                 self.venue.submit(&o, ts, &mut self.out);
             }
             CrowdAction::Cancel { order_id, .. } => {
@@ -133,7 +159,9 @@ impl SimWorld {
     fn run_order(&mut self, ts: u64, o: Order) {
         self.orders_received += 1;
         self.out.clear();
-        let (Some(action), Some(side)) = (o.action(), o.side()) else { return };
+        let (Some(action), Some(side)) = (o.action(), o.side()) else {
+            return;
+        };
         match action {
             OrderAction::New => {
                 let n = NewOrder {
@@ -149,7 +177,8 @@ impl SimWorld {
             }
             OrderAction::Cancel => self.venue.cancel_own(o.cl_ord_id, o.orig_cl_ord_id, ts, &mut self.out),
             OrderAction::Replace => {
-                self.venue.replace_own(o.cl_ord_id, o.orig_cl_ord_id, o.px, o.qty, ts, &mut self.out)
+                self.venue
+                    .replace_own(o.cl_ord_id, o.orig_cl_ord_id, o.px, o.qty, ts, &mut self.out)
             }
         }
         // Reports for requests the venue could not attribute carry the request's instrument.
@@ -211,7 +240,9 @@ impl VenueLink for SimWorld {
     /// backwards.
     fn send(&mut self, order: &Order, _wire: &[u8]) {
         let last_queued = self.inbound.back().map_or(0, |(t, _)| *t);
-        let arrive = (order.header.ts_ns + self.entry_ns).max(self.venue_now).max(last_queued);
+        let arrive = (order.header.ts_ns + self.entry_ns)
+            .max(self.venue_now)
+            .max(last_queued);
         self.inbound.push_back((arrive, *order));
     }
 }

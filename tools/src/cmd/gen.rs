@@ -29,7 +29,12 @@ pub fn run(a: GenArgs) -> Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let file = std::fs::File::create(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    let mut w = NativeWriter::new(std::io::BufWriter::new(file), &cfg.instruments, cfg.gen.seed, cfg.gen.start_ns)?;
+    let mut w = NativeWriter::new(
+        std::io::BufWriter::new(file),
+        &cfg.instruments,
+        cfg.gen.seed,
+        cfg.gen.start_ns,
+    )?;
     // The crowd alone, through the matching engine: what the venue would publish.
     let mut world = SimWorld::new(&cfg);
     let mut n = 0u64;

@@ -38,8 +38,10 @@ pub fn run(a: SimArgs) -> Result<()> {
                 bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
                 bar.set_length(total);
                 bar.set_style(
-                    indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} market-data events ({per_sec}, eta {eta})")
-                        .expect("static template is valid"),
+                    indicatif::ProgressStyle::with_template(
+                        "{bar:40} {pos}/{len} market-data events ({per_sec}, eta {eta})",
+                    )
+                    .expect("static template is valid"),
                 );
                 shown = true;
             }
@@ -107,15 +109,40 @@ fn print_text(s: &RunSummary, cfg: &foxtrot_engine::Config, wall: Duration) {
     let rejects = if s.rejects_by_reason.is_empty() {
         "none".to_string()
     } else {
-        s.rejects_by_reason.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+        s.rejects_by_reason
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
-    println!("foxtrot sim: policy {} (hash {}), seed {}, {} instruments", s.policy, s.policy_hash, cfg.gen.seed, cfg.instruments.len());
-    println!("  events        {} inputs: {} market data, {} exec reports, {} timers", c.inputs, c.md, c.exec_reports, c.timers);
-    println!("  orders        {} (new {}, cancel {}, replace {})", c.orders.iter().sum::<u64>(), c.orders[0], c.orders[1], c.orders[2]);
-    println!("  fills         {} (qty {}, turnover {:.2})", s.pnl.fills, s.pnl.filled_qty, s.pnl.turnover);
+    println!(
+        "foxtrot sim: policy {} (hash {}), seed {}, {} instruments",
+        s.policy,
+        s.policy_hash,
+        cfg.gen.seed,
+        cfg.instruments.len()
+    );
+    println!(
+        "  events        {} inputs: {} market data, {} exec reports, {} timers",
+        c.inputs, c.md, c.exec_reports, c.timers
+    );
+    println!(
+        "  orders        {} (new {}, cancel {}, replace {})",
+        c.orders.iter().sum::<u64>(),
+        c.orders[0],
+        c.orders[1],
+        c.orders[2]
+    );
+    println!(
+        "  fills         {} (qty {}, turnover {:.2})",
+        s.pnl.fills, s.pnl.filled_qty, s.pnl.turnover
+    );
     println!("  rejects       risk: {rejects}; venue: {}", c.venue_rejects);
     println!("  decisions     {} diary records", s.diary_hash.1);
-    println!("  pnl           {:+.2} (max drawdown {:.2})", s.pnl.equity, s.pnl.max_drawdown);
+    println!(
+        "  pnl           {:+.2} (max drawdown {:.2})",
+        s.pnl.equity, s.pnl.max_drawdown
+    );
     println!(
         "  tick-to-order p50 {}  p99 {}  p99.9 {}  max {}  ({} orders)",
         ns(s.tick_to_order_ns[0]),
@@ -124,9 +151,16 @@ fn print_text(s: &RunSummary, cfg: &foxtrot_engine::Config, wall: Duration) {
         ns(s.tick_to_order_ns[3]),
         s.latency_samples
     );
-    println!("  data quality  {} book issues, {} out-of-order inputs", c.book_issues, s.out_of_order_inputs);
+    println!(
+        "  data quality  {} book issues, {} out-of-order inputs",
+        c.book_issues, s.out_of_order_inputs
+    );
     println!("  order hash    {} ({} messages)", s.order_hash.0, s.order_hash.1);
     println!("  diary hash    {} ({} records)", s.diary_hash.0, s.diary_hash.1);
     println!("  input hash    {} ({} inputs)", s.input_hash.0, s.input_hash.1);
-    println!("  wall time     {:.3} s ({:.0} inputs/s)", wall.as_secs_f64(), c.inputs as f64 / wall.as_secs_f64().max(1e-9));
+    println!(
+        "  wall time     {:.3} s ({:.0} inputs/s)",
+        wall.as_secs_f64(),
+        c.inputs as f64 / wall.as_secs_f64().max(1e-9)
+    );
 }

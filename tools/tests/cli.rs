@@ -1,0 +1,95 @@
+//! The `foxtrot` binary as a user runs it.
+
+use std::process::Command;
+
+fn foxtrot(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_foxtrot"))
+        .args(args)
+        .output()
+        .expect("run foxtrot")
+}
+
+fn sim_json(args: &[&str]) -> serde_json::Value {
+    let mut a = vec!["sim", "--json"];
+    a.extend_from_slice(args);
+    let out = foxtrot(&a);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("sim --json prints one JSON object")
+}
+
+#[test]
+fn sim_on_the_embedded_default_trades() {
+    let v = sim_json(&["--events", "60000"]);
+    assert_eq!(v["policy"], "momentum");
+    assert!(v["orders"]["total"].as_u64().unwrap() > 0);
+    assert!(v["fills"].as_u64().unwrap() > 0);
+    assert!(v["events"]["market_data"].as_u64().unwrap() >= 60_000);
+    assert!(v["tick_to_order_ns"]["p50"].as_u64().unwrap() > 0);
+    assert_eq!(v["order_hash"].as_str().unwrap().len(), 32);
+}
+
+#[test]
+fn same_seed_same_hashes_other_seed_other_hashes() {
+    let a = sim_json(&["--events", "40000", "--seed", "5"]);
+    let b = sim_json(&["--events", "40000", "--seed", "5"]);
+    let c = sim_json(&["--events", "40000", "--seed", "6"]);
+    for k in ["order_hash", "diary_hash", "input_hash"] {
+        assert_eq!(a[k], b[k], "{k}");
+        assert_ne!(a[k], c[k], "{k}");
+    }
+}
+
+#[test]
+fn text_summary_names_everything() {
+    let out = foxtrot(&["sim", "--events", "20000", "--instruments", "5"]);
+    assert!(out.status.success());
+    let s = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "policy momentum",
+        "5 instruments",
+        "orders",
+        "fills",
+        "rejects",
+        "pnl",
+        "max drawdown",
+        "p99.9",
+        "order hash",
+        "diary hash",
+    ] {
+        assert!(s.contains(needle), "summary lacks {needle:?}:\n{s}");
+    }
+}
+
+#[test]
+fn gen_writes_a_readable_file_deterministically() {
+    let dir = std::env::temp_dir().join(format!("foxtrot-gen-{}", std::process::id()));
+    let (a, b) = (dir.join("a.fxmd"), dir.join("b.fxmd"));
+    for p in [&a, &b] {
+        let out = foxtrot(&["gen", "--events", "5000", "--seed", "3", "--out", p.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let (ba, bb) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    assert_eq!(ba, bb);
+    let (recs, err) = foxtrot_gateway::feed::native::decode_all(&ba);
+    assert!(err.is_none());
+    assert_eq!(recs.len(), 5000);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn bad_config_is_a_clear_error_not_a_panic() {
+    let dir = std::env::temp_dir().join(format!("foxtrot-cfg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("bad.yaml");
+    let text = foxtrot_engine::config::DEFAULT_SIM_YAML.replace("max_open_orders: 16", "max_open_orders: lots");
+    std::fs::write(&p, text).unwrap();
+    let out = foxtrot(&["sim", "--config", p.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("max_open_orders") && err.contains("bad.yaml:"), "{err}");
+    assert!(!err.contains("panicked"));
+    let out = foxtrot(&["sim", "--config", "/nonexistent/x.yaml"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
+    std::fs::remove_dir_all(&dir).ok();
+}
