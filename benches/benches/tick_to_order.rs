@@ -8,7 +8,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use foxtrot_engine::core::{Core, CoreSink};
-use foxtrot_engine::records::{DiaryRecord, Order, RiskReject};
+use foxtrot_engine::records::{DiaryRecord, Order, RiskReject, TheoryPacket};
 use foxtrot_engine::runtime::FusedRun;
 use foxtrot_gateway::SimWorld;
 use std::time::{Duration, Instant};
@@ -21,6 +21,9 @@ impl CoreSink for Count {
     fn on_reject(&mut self, _r: &RiskReject) {}
     fn on_diary(&mut self, d: &DiaryRecord) {
         self.0 += d.header.seq;
+    }
+    fn on_theory(&mut self, p: &TheoryPacket) {
+        self.0 += p.samples;
     }
 }
 

@@ -55,8 +55,14 @@ pub struct Config {
     pub timers: TimerConfig,
     /// Book shape.
     pub book: BookConfig,
+    /// Feature computation.
+    pub sensory: SensoryConfig,
+    /// Belief layer: emitter weights, regime FSM, drift sentry.
+    pub belief: BeliefConfig,
     /// Policy selection and parameters.
     pub strategy: StrategyConfig,
+    /// Router: attention, fast weights, exploration (each behind its flag).
+    pub router: RouterConfig,
     /// Pre-trade risk limits.
     pub risk: RiskConfig,
     /// Decision diary settings.
@@ -98,14 +104,258 @@ pub struct BookConfig {
     pub window_ticks: usize,
 }
 
+/// Sensory parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SensoryConfig {
+    /// Span of the long EMA of mid, in mid updates.
+    pub long_span: u32,
+    /// Span of the EWMA of squared returns (realised volatility).
+    pub vol_span: u32,
+    /// Span of the trade-flow EWMAs, in executions.
+    pub flow_span: u32,
+    /// Span of the imbalance-change mean/variance behind the surge z-score.
+    pub surge_span: u32,
+    /// Levels in the top-N imbalance and depth features.
+    pub depth_levels: u32,
+    /// Mid updates after the open (or a halt) that count as the opening auction.
+    pub auction_updates: u32,
+    /// Per-batch decay of the sweep-risk probe, in (0, 1).
+    pub sweep_decay: f64,
+    /// An instrument without market data this long (control time) is halted.
+    pub stale_after_ns: u64,
+}
+
+/// Belief layer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BeliefConfig {
+    /// Weights file, relative to the config file's folder.
+    pub weights_file: String,
+    /// How many units the belief keeps (top-k), 1..=8.
+    pub k: u8,
+    /// The loaded model (filled in by the loader from `weights_file`; may also be
+    /// given inline). Always present in the effective config.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<BeliefModel>,
+    /// Regime FSM thresholds.
+    pub regime: RegimeConfig,
+    /// Drift sentry.
+    pub drift: DriftConfig,
+}
+
+/// The belief model: input normalisation, the linear layer, a readout that predicts
+/// the next mid return, and the attention router's query projection and keys.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BeliefModel {
+    /// Per-feature offset subtracted before the layer (24 values).
+    pub mean: Vec<f32>,
+    /// Per-feature divisor applied before the layer (24 values, non-zero).
+    pub scale: Vec<f32>,
+    /// The layer's units: one weight row (24 values) and a bias each.
+    pub units: Vec<BeliefUnit>,
+    /// Readout: predicted next mid return in bps = Σ readout[u] · unit[u] (one per unit).
+    pub readout: Vec<f32>,
+    /// Attention: query projection rows (each one weight per unit) and one key per policy.
+    pub attention: AttentionModel,
+}
+
+/// One unit of the belief layer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BeliefUnit {
+    /// Name, for reports.
+    pub name: String,
+    /// Weights, one per feature.
+    pub w: Vec<f32>,
+    /// Bias.
+    pub b: f32,
+}
+
+/// Attention parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttentionModel {
+    /// Query projection: `dim` rows of one weight per belief unit.
+    pub query: Vec<Vec<f32>>,
+    /// Keys (`dim` values each), in policy order: momentum, market making, mean reversion.
+    pub keys: Vec<Vec<f32>>,
+}
+
+/// Regime FSM thresholds (with hysteresis: enter above `*_enter`, leave below `*_exit`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegimeConfig {
+    /// Volatile when realised vol (bps per update) rises above this…
+    pub vol_enter_bps: f64,
+    /// …and no longer once it falls below this.
+    pub vol_exit_bps: f64,
+    /// Trending when |TREND_Z| rises above this…
+    pub trend_enter: f64,
+    /// …and no longer once it falls below this.
+    pub trend_exit: f64,
+    /// Minimum mid updates spent in a regime before leaving it (halts excepted).
+    pub min_dwell_updates: u32,
+}
+
+/// Drift sentry parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriftConfig {
+    /// Signal monitored: `prediction_error` (|realised − predicted next return|, bps)
+    /// or `abs_return` (|return|, bps).
+    pub signal: DriftSignal,
+    /// Samples used to estimate the reference mean before detection starts.
+    pub warmup: u32,
+    /// Page–Hinkley tolerance δ.
+    pub ph_delta: f64,
+    /// Page–Hinkley threshold λ.
+    pub ph_lambda: f64,
+    /// CUSUM slack k.
+    pub cusum_k: f64,
+    /// CUSUM threshold h.
+    pub cusum_h: f64,
+}
+
+/// The signal the drift sentry watches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DriftSignal {
+    /// |realised next return − belief readout prediction|, bps.
+    PredictionError,
+    /// |return|, bps.
+    AbsReturn,
+}
+
 /// Which policy runs, and its parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StrategyConfig {
-    /// Policy name; the spine ships `momentum`.
-    pub policy: String,
+    /// Regime → policy table (used unless `flags.linear_attention`).
+    pub regime_table: RegimeTable,
     /// Momentum (EMA-cross) parameters.
     pub momentum: MomentumConfig,
+    /// Market-making parameters.
+    pub market_making: MarketMakingConfig,
+    /// Mean-reversion parameters.
+    pub mean_reversion: MeanReversionConfig,
+}
+
+/// What runs in each regime.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegimeTable {
+    /// Before the FSM has classified anything.
+    pub unclassified: PolicyChoice,
+    /// Calm.
+    pub calm: PolicyChoice,
+    /// Trending.
+    pub trending: PolicyChoice,
+    /// Volatile.
+    pub volatile: PolicyChoice,
+    /// Halted.
+    pub halted: PolicyChoice,
+}
+
+/// A policy and its execution topology, or nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyChoice {
+    /// The policy.
+    pub policy: PolicyName,
+    /// How it is worked.
+    pub topology: TopologyName,
+}
+
+/// Built-in policies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyName {
+    /// EMA-cross momentum.
+    Momentum,
+    /// Two-sided quoting around the microprice with inventory skew.
+    MarketMaking,
+    /// Fade deviations from the long EMA.
+    MeanReversion,
+    /// Trade nothing (and cancel what is working).
+    None,
+}
+
+/// Market making.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarketMakingConfig {
+    /// Quote size.
+    pub qty: i64,
+    /// Half spread around the microprice, in ticks (passive topology; aggressive joins the touch).
+    pub half_spread_ticks: i64,
+    /// Quotes shift by this many ticks per `qty` of inventory, against the inventory.
+    pub skew_ticks_per_qty: f64,
+    /// No quote that would grow |inventory| beyond this.
+    pub max_inventory: i64,
+    /// Requote when the desired price is this many ticks from the working one.
+    pub requote_ticks: i64,
+}
+
+/// Mean reversion.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeanReversionConfig {
+    /// Target position magnitude.
+    pub qty: i64,
+    /// Enter when |mid − EMA_LONG| exceeds this many volatility units.
+    pub entry_z: f64,
+    /// Flatten once it is back inside this many.
+    pub exit_z: f64,
+}
+
+/// Router extensions, each used only when its flag is on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouterConfig {
+    /// `choose` the policy with the largest attention weight, or `blend` directional targets.
+    pub attention_mode: AttentionMode,
+    /// Fast-weights parameters.
+    pub fast_weights: FastWeightsConfig,
+    /// Exploration parameters.
+    pub exploration: ExplorationConfig,
+}
+
+/// How attention weights are used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttentionMode {
+    /// Run the policy with the largest weight (ties: lowest index).
+    Choose,
+    /// Blend the directional policies' targets by weight; quote size × market making's weight.
+    Blend,
+}
+
+/// Low-rank Hebbian fast weights on the query projection.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FastWeightsConfig {
+    /// Rank of the fast-weight matrix (number of outer products kept).
+    pub rank: u32,
+    /// Decay per update, in (0, 1].
+    pub decay: f64,
+    /// Learning rate of the reward-modulated outer product.
+    pub eta: f64,
+    /// Frobenius-norm bound of the fast weights.
+    pub max_norm: f64,
+}
+
+/// Budgeted, seeded exploration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExplorationConfig {
+    /// Seed of exploration's own generator.
+    pub seed: u64,
+    /// At most this percentage of decisions explore.
+    pub budget_pct: f64,
+    /// A mutation is considered every this many decisions.
+    pub every: u32,
 }
 
 /// Execution topology as named in the config.
@@ -128,8 +378,6 @@ pub struct MomentumConfig {
     pub slow: u32,
     /// Target position magnitude in quantity units.
     pub qty: i64,
-    /// How the target is worked.
-    pub topology: TopologyName,
     /// Aggressive orders cross this many ticks beyond the far touch.
     pub slip_ticks: i64,
     /// A working order older than this (control time) is re-priced or cancelled.
@@ -140,6 +388,19 @@ pub struct MomentumConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RiskConfig {
+    /// Risk template id, recorded in every diary record.
+    pub template_id: u16,
+    /// Largest gross exposure Σ|position × mark| + working notional, currency units.
+    pub max_gross: f64,
+    /// Order-rate throttle: sustained orders per second of control time (cancels exempt).
+    pub orders_per_sec: f64,
+    /// Order-rate throttle: burst size (bucket capacity).
+    pub order_burst: u32,
+    /// Drawdown (currency) from the intraday equity peak at which only risk-reducing
+    /// orders pass.
+    pub reduce_only_drawdown: f64,
+    /// Drawdown at which no new order passes (cancels still do).
+    pub halt_drawdown: f64,
     /// Largest quantity of one order, in quantity units.
     pub max_order_qty: i64,
     /// Largest notional of one order, in currency units.
@@ -223,6 +484,13 @@ pub struct Flags {
 /// `foxtrot sim` runs anywhere.
 pub const DEFAULT_SIM_YAML: &str = include_str!("../../configs/sim.yaml");
 
+/// The default belief weights (`configs/belief_weights.yaml`), embedded for the
+/// embedded default config.
+pub const DEFAULT_WEIGHTS_YAML: &str = include_str!("../../configs/belief_weights.yaml");
+
+/// Origin name of the embedded default config.
+pub const EMBEDDED_ORIGIN: &str = "<embedded configs/sim.yaml>";
+
 impl Config {
     /// Loads and validates a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -235,23 +503,44 @@ impl Config {
 
     /// The embedded default configuration.
     pub fn default_sim() -> Config {
-        Self::from_yaml(DEFAULT_SIM_YAML, Path::new("<embedded configs/sim.yaml>"))
+        Self::from_yaml(DEFAULT_SIM_YAML, Path::new(EMBEDDED_ORIGIN))
             .expect("the embedded default config is valid (tested)")
     }
 
-    /// Parses and validates YAML text; `origin` names it in errors.
+    /// Parses and validates YAML text; `origin` names it in errors and anchors the
+    /// weights file (relative to its folder). The embedded origin uses the embedded
+    /// weights.
     pub fn from_yaml(text: &str, origin: &Path) -> Result<Config, ConfigError> {
-        let cfg: Config = serde_yaml_ng::from_str(text).map_err(|e| {
-            let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-            ConfigError::Parse {
-                path: origin.to_path_buf(),
-                line,
-                column,
-                message: e.to_string(),
-            }
-        })?;
+        let mut cfg: Config = parse_yaml(text, origin)?;
+        if cfg.belief.model.is_none() {
+            let wf = &cfg.belief.weights_file;
+            let (wtext, wpath) = if origin == Path::new(EMBEDDED_ORIGIN) && wf == "belief_weights.yaml" {
+                (
+                    DEFAULT_WEIGHTS_YAML.to_string(),
+                    PathBuf::from("<embedded configs/belief_weights.yaml>"),
+                )
+            } else {
+                let p = origin.parent().unwrap_or(Path::new(".")).join(wf);
+                let t = std::fs::read_to_string(&p).map_err(|source| ConfigError::Io {
+                    path: p.clone(),
+                    source,
+                })?;
+                (t, p)
+            };
+            let model: BeliefModel = parse_yaml(&wtext, &wpath)?;
+            model.validate(&wpath)?;
+            cfg.belief.model = Some(model);
+        }
         cfg.validate(origin)?;
         Ok(cfg)
+    }
+
+    /// The loaded belief model (always present after loading).
+    pub fn model(&self) -> &BeliefModel {
+        self.belief
+            .model
+            .as_ref()
+            .expect("the loader always fills in the model")
     }
 
     /// Checks ranges and consistency.
@@ -311,11 +600,94 @@ impl Config {
                 format!("{} not in 64..=1048576", self.book.window_ticks),
             ));
         }
-        if self.strategy.policy != "momentum" {
+        let sn = &self.sensory;
+        if sn.long_span == 0 || sn.vol_span == 0 || sn.flow_span == 0 || sn.surge_span == 0 {
+            return Err(bad("sensory", "spans must be > 0".into()));
+        }
+        if !(1..=64).contains(&sn.depth_levels) {
             return Err(bad(
-                "strategy.policy",
-                format!("{:?}: known policies: momentum", self.strategy.policy),
+                "sensory.depth_levels",
+                format!("{} not in 1..=64", sn.depth_levels),
             ));
+        }
+        if !(sn.sweep_decay > 0.0 && sn.sweep_decay < 1.0) {
+            return Err(bad("sensory.sweep_decay", format!("{} not in (0, 1)", sn.sweep_decay)));
+        }
+        let b = &self.belief;
+        if !(1..=crate::records::BELIEF_K_MAX as u8).contains(&b.k) {
+            return Err(bad("belief.k", format!("{} not in 1..=8", b.k)));
+        }
+        match &b.model {
+            Some(m) => m.validate(origin)?,
+            None => return Err(bad("belief.model", "no model loaded".into())),
+        }
+        if b.k as usize > self.model().units.len() {
+            return Err(bad(
+                "belief.k",
+                format!("{} exceeds the model's {} units", b.k, self.model().units.len()),
+            ));
+        }
+        let rg = &b.regime;
+        if !(rg.vol_exit_bps >= 0.0 && rg.vol_exit_bps <= rg.vol_enter_bps) {
+            return Err(bad(
+                "belief.regime.vol_exit_bps",
+                "need 0 ≤ vol_exit_bps ≤ vol_enter_bps".into(),
+            ));
+        }
+        if !(rg.trend_exit >= 0.0 && rg.trend_exit <= rg.trend_enter) {
+            return Err(bad(
+                "belief.regime.trend_exit",
+                "need 0 ≤ trend_exit ≤ trend_enter".into(),
+            ));
+        }
+        let d = &b.drift;
+        for (key, v) in [
+            ("belief.drift.ph_delta", d.ph_delta),
+            ("belief.drift.ph_lambda", d.ph_lambda),
+            ("belief.drift.cusum_k", d.cusum_k),
+            ("belief.drift.cusum_h", d.cusum_h),
+        ] {
+            if !(v >= 0.0 && v.is_finite()) {
+                return Err(bad(key, format!("{v} must be a finite number ≥ 0")));
+            }
+        }
+        if d.ph_lambda == 0.0 || d.cusum_h == 0.0 {
+            return Err(bad("belief.drift", "ph_lambda and cusum_h must be > 0".into()));
+        }
+        let mm = &self.strategy.market_making;
+        if mm.qty <= 0 || mm.half_spread_ticks < 0 || mm.max_inventory <= 0 || mm.requote_ticks < 1 {
+            return Err(bad(
+                "strategy.market_making",
+                "qty > 0, half_spread_ticks ≥ 0, max_inventory > 0, requote_ticks ≥ 1".into(),
+            ));
+        }
+        if !mm.skew_ticks_per_qty.is_finite() || mm.skew_ticks_per_qty < 0.0 {
+            return Err(bad("strategy.market_making.skew_ticks_per_qty", "must be ≥ 0".into()));
+        }
+        let mr = &self.strategy.mean_reversion;
+        if mr.qty <= 0 || !(mr.exit_z >= 0.0 && mr.exit_z < mr.entry_z) {
+            return Err(bad(
+                "strategy.mean_reversion",
+                "qty > 0 and 0 ≤ exit_z < entry_z".into(),
+            ));
+        }
+        let fw = &self.router.fast_weights;
+        let fw_ok = (1..=16).contains(&fw.rank)
+            && fw.decay > 0.0
+            && fw.decay <= 1.0
+            && fw.eta >= 0.0
+            && fw.eta.is_finite()
+            && fw.max_norm > 0.0
+            && fw.max_norm.is_finite();
+        if !fw_ok {
+            return Err(bad(
+                "router.fast_weights",
+                "rank in 1..=16, decay in (0, 1], eta ≥ 0, max_norm > 0".into(),
+            ));
+        }
+        let ex = &self.router.exploration;
+        if !(0.0..=100.0).contains(&ex.budget_pct) || ex.every == 0 {
+            return Err(bad("router.exploration", "budget_pct in [0, 100], every > 0".into()));
         }
         let m = &self.strategy.momentum;
         if m.fast == 0 || m.slow <= m.fast {
@@ -336,6 +708,22 @@ impl Config {
                 "risk",
                 "max_order_qty, position_limit > 0; max_open_orders in 1..=1024".into(),
             ));
+        }
+        for (key, v) in [
+            ("risk.max_gross", r.max_gross),
+            ("risk.orders_per_sec", r.orders_per_sec),
+            ("risk.reduce_only_drawdown", r.reduce_only_drawdown),
+            ("risk.halt_drawdown", r.halt_drawdown),
+        ] {
+            if !(v > 0.0 && v.is_finite()) {
+                return Err(bad(key, format!("{v} must be a positive number")));
+            }
+        }
+        if r.order_burst == 0 {
+            return Err(bad("risk.order_burst", "must be > 0".into()));
+        }
+        if r.halt_drawdown < r.reduce_only_drawdown {
+            return Err(bad("risk.halt_drawdown", "must be ≥ reduce_only_drawdown".into()));
         }
         if !(r.max_notional > 0.0 && r.max_notional.is_finite()) {
             return Err(bad("risk.max_notional", "must be a positive number".into()));
@@ -376,6 +764,69 @@ impl Config {
     }
 }
 
+fn parse_yaml<T: serde::de::DeserializeOwned>(text: &str, origin: &Path) -> Result<T, ConfigError> {
+    serde_yaml_ng::from_str(text).map_err(|e| {
+        let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+        ConfigError::Parse {
+            path: origin.to_path_buf(),
+            line,
+            column,
+            message: e.to_string(),
+        }
+    })
+}
+
+impl BeliefModel {
+    /// Checks shapes: 24 means and non-zero scales, 1..=64 units of 24 weights, one
+    /// readout weight per unit, query rows of one weight per unit, three keys of the
+    /// query's dimension; every number finite.
+    pub fn validate(&self, origin: &Path) -> Result<(), ConfigError> {
+        let n = crate::records::N_FEATURES;
+        let bad = |key: &str, message: String| ConfigError::Invalid {
+            path: origin.to_path_buf(),
+            key: key.to_string(),
+            message,
+        };
+        let finite = |v: &[f32]| v.iter().all(|x| x.is_finite());
+        if self.mean.len() != n || !finite(&self.mean) {
+            return Err(bad("mean", format!("needs {n} finite values, has {}", self.mean.len())));
+        }
+        if self.scale.len() != n || self.scale.iter().any(|x| !x.is_finite() || *x == 0.0) {
+            return Err(bad("scale", format!("needs {n} finite non-zero values")));
+        }
+        let h = self.units.len();
+        if !(1..=64).contains(&h) {
+            return Err(bad("units", format!("{h} units; need 1..=64")));
+        }
+        for (i, u) in self.units.iter().enumerate() {
+            if u.w.len() != n || !finite(&u.w) || !u.b.is_finite() {
+                return Err(bad(
+                    &format!("units[{i}].w"),
+                    format!("needs {n} finite weights and a finite bias"),
+                ));
+            }
+        }
+        if self.readout.len() != h || !finite(&self.readout) {
+            return Err(bad("readout", format!("needs {h} finite values (one per unit)")));
+        }
+        let a = &self.attention;
+        let d = a.query.len();
+        if d == 0 || d > 64 || a.query.iter().any(|r| r.len() != h || !finite(r)) {
+            return Err(bad(
+                "attention.query",
+                format!("needs 1..=64 rows of {h} finite values"),
+            ));
+        }
+        if a.keys.len() != 3 || a.keys.iter().any(|k| k.len() != d || !finite(k)) {
+            return Err(bad(
+                "attention.keys",
+                format!("needs 3 keys (momentum, market_making, mean_reversion) of {d} values"),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Serialises through serde_yaml_ng into a YAML string; field order is the struct's
 /// declaration order, so the text is canonical for a given config.
 fn canonical_yaml<T: Serialize>(v: &T) -> String {
@@ -391,6 +842,11 @@ pub fn hash_text(s: &str) -> u64 {
 mod tests {
     use super::*;
 
+    /// A path in the shipped `configs/` folder, so the weights file resolves.
+    fn beside_configs(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs").join(name)
+    }
+
     #[test]
     fn embedded_default_is_valid() {
         let c = Config::default_sim();
@@ -401,9 +857,11 @@ mod tests {
     #[test]
     fn unknown_key_names_key_and_line() {
         let text = DEFAULT_SIM_YAML.replace("tick_ns:", "tick_nz:");
-        let e = Config::from_yaml(&text, Path::new("x.yaml")).unwrap_err().to_string();
+        let e = Config::from_yaml(&text, &beside_configs("x.yaml"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("tick_nz"), "{e}");
-        assert!(e.starts_with("config x.yaml:"), "{e}");
+        assert!(e.contains("configs/x.yaml:"), "{e}");
         let line = DEFAULT_SIM_YAML.lines().position(|l| l.contains("tick_ns:")).unwrap() + 1;
         assert!(e.contains(&format!(":{line}:")), "expected line {line}: {e}");
     }
@@ -411,7 +869,9 @@ mod tests {
     #[test]
     fn out_of_range_names_key() {
         let text = DEFAULT_SIM_YAML.replace("gap_prob: ", "gap_prob: 7 #");
-        let e = Config::from_yaml(&text, Path::new("x.yaml")).unwrap_err().to_string();
+        let e = Config::from_yaml(&text, &beside_configs("x.yaml"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("gen.gap_prob"), "{e}");
     }
 

@@ -2,7 +2,8 @@
 //! attribution coverage, causality and the kill switch.
 
 use foxtrot_engine::records::{
-    CommandKind, DiaryRecord, InputSlot, InputView, OperatorCommand, Order, OrderAction, RiskReject, Verdict,
+    CommandKind, DiaryRecord, InputSlot, InputView, OperatorCommand, Order, OrderAction, RiskReject, TheoryPacket,
+    Verdict,
 };
 use foxtrot_engine::runtime::{FusedRun, RunObserver};
 use foxtrot_engine::Config;
@@ -14,6 +15,7 @@ struct Capture {
     wire: Vec<u8>,
     orders: Vec<Order>,
     diary: Vec<DiaryRecord>,
+    theory: Vec<TheoryPacket>,
     rejects: Vec<RiskReject>,
     inputs: u64,
     last_ts: u64,
@@ -42,6 +44,9 @@ impl RunObserver for Capture {
     }
     fn on_diary(&mut self, rec: &DiaryRecord) {
         self.diary.push(*rec);
+    }
+    fn on_theory(&mut self, p: &TheoryPacket) {
+        self.theory.push(*p);
     }
 }
 
@@ -77,7 +82,7 @@ fn same_seed_gives_byte_identical_orders_and_diary() {
     assert_eq!(sa.input_hash, sb.input_hash);
     // The digests cover what the observer saw.
     assert_eq!(sa.order_hash.1, ca.orders.len() as u64);
-    assert_eq!(sa.diary_hash.1, ca.diary.len() as u64);
+    assert_eq!(sa.diary_hash.1, (ca.diary.len() + ca.theory.len()) as u64);
 }
 
 #[test]
@@ -108,11 +113,16 @@ fn every_order_has_exactly_one_diary_record_and_fills_happen() {
     assert_eq!(sent, recorded, "one diary record per order, matched by ClOrdID");
     let reject_records = c.diary.iter().filter(|d| d.header.sub == Verdict::Reject as u8).count();
     assert_eq!(reject_records, c.rejects.len());
-    // Every record left the diary with its markout horizon filled in.
-    assert!(c
+    // Every decision left the diary with its markout horizon filled in (all but those
+    // flushed at the very end); regime transitions carry no price and no markout.
+    let decisions: Vec<&DiaryRecord> = c
         .diary
         .iter()
-        .all(|d| d.markout_events > 0 || d.header.seq >= s.counters.inputs - 1));
+        .filter(|d| d.header.sub != Verdict::Transition as u8)
+        .collect();
+    assert_eq!(decisions.len() as u64, s.counters.decisions);
+    let late = decisions.iter().filter(|d| d.markout_events == 0).count();
+    assert!(late <= 1, "{late} decisions without a markout horizon");
     // ClOrdIDs are unique.
     let before = sent.len();
     sent.dedup();
@@ -129,7 +139,12 @@ fn control_time_never_runs_backwards() {
 #[test]
 fn kill_switch_cancels_open_orders_and_blocks_new_ones() {
     let mut c = cfg(5, 100_000);
-    c.strategy.momentum.topology = foxtrot_engine::config::TopologyName::Passive;
+    let passive = foxtrot_engine::config::PolicyChoice {
+        policy: foxtrot_engine::config::PolicyName::Momentum,
+        topology: foxtrot_engine::config::TopologyName::Passive,
+    };
+    let t = &mut c.strategy.regime_table;
+    (t.unclassified, t.calm, t.trending, t.volatile) = (passive, passive, passive, passive);
     let mut r = FusedRun::with_observer(&c, SimWorld::new(&c), Capture::default());
     // Run until something is resting at the venue.
     let mut ok = false;

@@ -17,4 +17,5 @@ pub mod sequencer;
 pub use book::{Book, BookIssue};
 pub use fix_encoder::{EncodeError, FixEncoder};
 pub use pipeline::{Core, CoreCounters, CoreSink};
+pub use router::Router;
 pub use sequencer::Sequencer;

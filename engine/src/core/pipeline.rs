@@ -1,23 +1,32 @@
 //! The core: every stage composed, one input at a time.
 //!
 //! `Core::on_input` is the whole decision path for one sequenced input:
-//! book (ingest) → sensory → belief → router → risk → fix-encoder → diary. It is
-//! pure: no clock, no I/O, no allocation after construction; its outputs go to a
-//! [`CoreSink`]. Replay, the fused runtime and the threaded runtime all drive this
-//! same function.
+//!
+//! ```text
+//! market data ─► book ─► sensory ─► belief (emitter, drift sentry, regime FSM)
+//!                                       └─► router ─► risk ─► fix-encoder ─► sink
+//! exec report ─► open orders, positions (risk)
+//! timer       ─► halts, equity / drawdown, order ageing ─► router ─► risk ─► …
+//! command     ─► kill switch (cancel everything, block new) / re-arm
+//! ```
+//!
+//! and every decision — an order, a reject, a deliberate no-op, a regime change —
+//! becomes a diary record, released with its markout; drift alarms become theory
+//! packets. It is pure: no clock, no I/O, no allocation after construction.
+//! Replay, the fused runtime and the threaded runtime all drive this function.
 
-use super::belief::BeliefStage;
+use super::belief::{BeliefEmitter, DriftSentry, Regime, RegimeFsm, Transition};
 use super::book::Book;
 use super::diary::Diary;
 use super::fix_encoder::FixEncoder;
-use super::orders::{ExecOutcome, OrderTracker};
+use super::orders::{ExecOutcome, OrderState, OrderTracker};
 use super::risk::Risk;
-use super::router::{IntentBuf, Router, POLICY_MOMENTUM};
-use super::sensory::Sensory;
+use super::router::{DecideCtx, IntentBuf, Route, Router};
+use super::sensory::{idx, Sensory};
 use crate::config::{hash_text, Config};
 use crate::records::{
     Belief, CommandKind, DiaryRecord, ExecKind, FeatureVector, Header, InputSlot, InputView, Kind, OrdType, Order,
-    OrderAction, OrderIntent, RejectReason, RiskReject, Verdict,
+    OrderAction, OrderIntent, RejectReason, RiskReject, TheoryPacket, Verdict,
 };
 
 /// Where the core's outputs go.
@@ -28,10 +37,15 @@ pub trait CoreSink {
     fn on_reject(&mut self, reject: &RiskReject);
     /// A diary record was released (with its markout).
     fn on_diary(&mut self, rec: &DiaryRecord);
+    /// The drift sentry fired: a theory packet for the diary stream.
+    fn on_theory(&mut self, packet: &TheoryPacket);
 }
 
 /// ClOrdIDs are `seq × CL_PER_INPUT + k` for the k-th order an input produced.
 pub const CL_PER_INPUT: u64 = 16;
+
+/// Diary flag bit: the decision's policy was chosen by exploration.
+pub const DIARY_EXPLORED: u8 = 1 << 0;
 
 /// Activity counters of the core.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -58,23 +72,36 @@ pub struct CoreCounters {
     pub rejects: [u64; 16],
     /// Venue rejects (new orders and cancel/replace requests).
     pub venue_rejects: u64,
-    /// Decisions recorded in the diary.
+    /// Decisions recorded in the diary (orders, rejects, no-ops).
     pub decisions: u64,
+    /// Regime transitions.
+    pub transitions: u64,
+    /// Drift-sentry alarms (theory packets).
+    pub drift_alarms: u64,
+    /// Decisions taken by exploration.
+    pub explored: u64,
+    /// Mid updates per regime (index = regime code): time spent in each.
+    pub regime_updates: [u64; 5],
 }
 
 /// The composed core.
 pub struct Core {
     books: Vec<Book>,
     sensory: Sensory,
-    belief: BeliefStage,
+    emitter: BeliefEmitter,
+    regime: RegimeFsm,
+    drift: DriftSentry,
     router: Router,
     risk: Risk,
     orders: OrderTracker,
     encoder: FixEncoder,
     diary: Diary,
     policy_hash: u64,
+    risk_template: u16,
+    fast_weights: bool,
+    ticks: Vec<i64>,
     fv: FeatureVector,
-    belief_rec: Belief,
+    beliefs: Vec<Belief>,
     intents: IntentBuf,
     counters: CoreCounters,
 }
@@ -84,15 +111,22 @@ impl Core {
     pub fn new(cfg: &Config) -> Core {
         let ins = &cfg.instruments;
         let m = &cfg.strategy.momentum;
-        let policy_text = format!("momentum:{}", serde_yaml_ng::to_string(m).expect("config serialises"));
+        let policy_text = format!(
+            "{}{}{}",
+            serde_yaml_ng::to_string(&cfg.strategy).expect("config serialises"),
+            serde_yaml_ng::to_string(&cfg.router).expect("config serialises"),
+            serde_yaml_ng::to_string(&cfg.flags).expect("config serialises"),
+        );
         Core {
             books: ins
                 .iter()
                 .map(|s| Book::new(s.tick, s.ref_price, cfg.book.window_ticks))
                 .collect(),
-            sensory: Sensory::new(ins, m.fast, m.slow),
-            belief: BeliefStage,
-            router: Router::new(ins.len(), m),
+            sensory: Sensory::new(ins, m.fast, m.slow, &cfg.sensory),
+            emitter: BeliefEmitter::new(cfg.model(), cfg.belief.k),
+            regime: RegimeFsm::new(&cfg.belief.regime, ins.len()),
+            drift: DriftSentry::new(&cfg.belief.drift, ins.len()),
+            router: Router::new(cfg),
             risk: Risk::new(&cfg.risk, ins),
             orders: OrderTracker::new(cfg.risk.max_open_orders as usize),
             encoder: FixEncoder::new(
@@ -103,8 +137,11 @@ impl Core {
             ),
             diary: Diary::new(1 << 14, cfg.diary.markout_events as u64),
             policy_hash: hash_text(&policy_text),
+            risk_template: cfg.risk.template_id,
+            fast_weights: cfg.flags.fast_weights,
+            ticks: ins.iter().map(|s| s.tick).collect(),
             fv: FeatureVector::default(),
-            belief_rec: Belief::default(),
+            beliefs: vec![Belief::default(); ins.len()],
             intents: IntentBuf::default(),
             counters: CoreCounters::default(),
         }
@@ -128,17 +165,7 @@ impl Core {
                 }
                 self.risk.mark(md.header.instrument, book);
                 if self.sensory.on_md(md, book, &mut self.fv) {
-                    self.belief.on_features(&self.fv, &mut self.belief_rec);
-                    self.router.decide(
-                        &md.header,
-                        self.sensory.emas(md.header.instrument),
-                        self.sensory.mid_updates(md.header.instrument),
-                        book,
-                        self.risk.position(md.header.instrument),
-                        &self.orders,
-                        &mut self.intents,
-                    );
-                    self.act(&md.header, out);
+                    self.decide(&md.header, out);
                 }
             }
             Some(InputView::Exec(er)) => {
@@ -154,22 +181,96 @@ impl Core {
             }
             Some(InputView::Timer(t)) => {
                 self.counters.timers += 1;
+                self.sensory.on_timer(t.header.ts_ns);
+                for i in 0..self.books.len() as u32 {
+                    if self.sensory.is_halted(i) {
+                        if let Some(tr) = self.regime.halt(i) {
+                            self.transition(
+                                &Header {
+                                    instrument: i,
+                                    ..t.header
+                                },
+                                tr,
+                                out,
+                            );
+                        }
+                    }
+                }
                 self.risk.sample_equity();
-                self.router
-                    .on_timer(&t.header, &self.books, &self.orders, &mut self.intents);
-                self.act(&t.header, out);
+                let sensory = &self.sensory;
+                self.intents.clear();
+                self.router.on_timer(
+                    &t.header,
+                    &self.books,
+                    &self.orders,
+                    |i| sensory.is_halted(i),
+                    &mut self.intents,
+                );
+                self.act(&t.header, Route::default(), out);
             }
             Some(InputView::Command(c)) => {
                 self.counters.commands += 1;
                 match CommandKind::from_u8(c.header.sub) {
                     Some(CommandKind::Kill) => self.kill(&c.header, out),
-                    Some(CommandKind::Rearm) => self.risk.rearm(),
+                    Some(CommandKind::Rearm) => {
+                        self.risk.rearm();
+                        self.drift.rearm();
+                    }
                     None => self.counters.bad_inputs += 1,
                 }
             }
             None => self.counters.bad_inputs += 1,
         }
         self.release_diary(out);
+    }
+
+    /// A decision point on `h.instrument` (its mid moved): belief, drift, regime, route.
+    #[inline]
+    fn decide(&mut self, h: &Header, out: &mut impl CoreSink) {
+        let i = h.instrument;
+        let b = &mut self.beliefs[i as usize];
+        let prediction = self.emitter.emit(&self.fv, b);
+        let ret = self.fv.values[idx::RET_BPS] as f64;
+        for a in self.drift.on_update(i, ret, prediction, &self.fv).into_iter().flatten() {
+            self.counters.drift_alarms += 1;
+            out.on_theory(&self.drift.packet(h, i, &a));
+        }
+        let vol = self.fv.values[idx::VOL_BPS] as f64;
+        let trend = self.fv.values[idx::TREND_Z] as f64;
+        if let Some(tr) = self.regime.on_update(i, vol, trend) {
+            self.transition(h, tr, out);
+        }
+        let (regime, confidence) = self.regime.current(i);
+        self.counters.regime_updates[regime as usize] += 1;
+        let b = &mut self.beliefs[i as usize];
+        b.regime = regime as u8;
+        b.confidence = confidence;
+        let book = &self.books[i as usize];
+        let ctx = DecideCtx {
+            trigger: h,
+            fv: &self.fv,
+            belief: &self.beliefs[i as usize],
+            regime,
+            book,
+            position: self.risk.position(i),
+            orders: &self.orders,
+            size_factor: self.drift.size_factor(i),
+            frozen: self.drift.exploration_frozen() || self.risk.warning(i, h.ts_ns),
+        };
+        let route = self.router.decide(&ctx, &mut self.intents);
+        if route.explored {
+            self.counters.explored += 1;
+        }
+        self.act(h, route, out);
+    }
+
+    fn transition(&mut self, h: &Header, tr: Transition, out: &mut impl CoreSink) {
+        self.counters.transitions += 1;
+        let mut rec = self.diary_record(h, Verdict::Transition, 0, 0, 0, 0, 0, Route::default());
+        rec.regime = tr.to as u8;
+        rec.aux = tr.from as u64 | (tr.confidence.to_bits() as u64) << 32;
+        // Transitions carry no price: they are released at once, with no markout.
+        out.on_diary(&rec);
     }
 
     fn kill(&mut self, trigger: &Header, out: &mut impl CoreSink) {
@@ -180,7 +281,7 @@ impl Core {
         loop {
             self.intents.clear();
             for o in self.orders.iter() {
-                if o.state == super::orders::OrderState::Working || o.state == super::orders::OrderState::PendingNew {
+                if o.state == OrderState::Working || o.state == OrderState::PendingNew {
                     let it = OrderIntent {
                         header: Header {
                             kind: Kind::Intent as u8,
@@ -202,7 +303,7 @@ impl Core {
             if self.intents.as_slice().is_empty() || k >= CL_PER_INPUT {
                 break;
             }
-            let handled = self.act_from(trigger, k, out);
+            let handled = self.act_from(trigger, k, Route::default(), out);
             if handled == 0 {
                 break;
             }
@@ -211,16 +312,17 @@ impl Core {
     }
 
     #[inline]
-    fn act(&mut self, trigger: &Header, out: &mut impl CoreSink) {
-        self.act_from(trigger, 0, out);
+    fn act(&mut self, trigger: &Header, route: Route, out: &mut impl CoreSink) {
+        self.act_from(trigger, 0, route, out);
     }
 
-    /// Runs the buffered intents through risk and the encoder; numbering ClOrdIDs
-    /// from `k0`. Returns how many intents were handled.
-    fn act_from(&mut self, trigger: &Header, k0: u64, out: &mut impl CoreSink) -> u64 {
+    /// Runs the buffered intents through risk and the encoder, numbering ClOrdIDs
+    /// from `k0`. Returns how many orders left.
+    fn act_from(&mut self, trigger: &Header, k0: u64, route: Route, out: &mut impl CoreSink) -> u64 {
         let input_no = self.counters.inputs;
         if let Some(side) = self.intents.noop {
-            let rec = self.diary_record(trigger, Verdict::NoOp, side as u8, 0, 0, 0, 0);
+            let mid = mid_of(&self.books, trigger.instrument).unwrap_or(0);
+            let rec = self.diary_record(trigger, Verdict::NoOp, side as u8, 0, mid, 0, 0, route);
             self.record(rec, input_no, out);
         }
         let mut k = k0;
@@ -230,6 +332,11 @@ impl Core {
             }
             let it = self.intents.as_slice()[idx];
             let i = it.header.instrument as usize;
+            let route = Route {
+                policy_id: it.policy_id,
+                topology: it.topology,
+                explored: route.explored,
+            };
             let verdict = self.risk.check(&it, self.books.get(i), &self.orders);
             match verdict {
                 Ok(()) => {
@@ -255,26 +362,36 @@ impl Core {
                     match self.encoder.encode(&order) {
                         Ok(wire) => {
                             self.orders.on_sent(&order);
+                            self.risk.on_sent(action, it.header.ts_ns);
                             self.counters.orders[match action {
                                 OrderAction::New => 0,
                                 OrderAction::Cancel => 1,
                                 OrderAction::Replace => 2,
                             }] += 1;
                             out.on_order(&order, wire);
-                            let rec =
-                                self.diary_record(&it.header, Verdict::Order, it.header.side, cl, it.px, it.qty, 0);
+                            let rec = self.diary_record(
+                                &it.header,
+                                Verdict::Order,
+                                it.header.side,
+                                cl,
+                                it.px,
+                                it.qty,
+                                0,
+                                route,
+                            );
                             self.record(rec, input_no, out);
                         }
-                        Err(_) => self.reject(&it, RejectReason::Malformed, 0, it.px, input_no, out),
+                        Err(_) => self.reject(&it, RejectReason::Malformed, 0, it.px, input_no, route, out),
                     }
                     k += 1;
                 }
-                Err(b) => self.reject(&it, b.reason, b.limit, b.value, input_no, out),
+                Err(b) => self.reject(&it, b.reason, b.limit, b.value, input_no, route, out),
             }
         }
         k - k0
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn reject(
         &mut self,
         it: &OrderIntent,
@@ -282,12 +399,14 @@ impl Core {
         limit: i64,
         value: i64,
         input_no: u64,
+        route: Route,
         out: &mut impl CoreSink,
     ) {
         self.counters.rejects[reason as usize] += 1;
         out.on_reject(&RiskReject {
             header: Header {
                 kind: Kind::Reject as u8,
+                tsc: 0,
                 ..it.header
             },
             reason: reason as u16,
@@ -305,6 +424,7 @@ impl Core {
             it.px,
             it.qty,
             reason as u16,
+            route,
         );
         self.record(rec, input_no, out);
     }
@@ -319,47 +439,54 @@ impl Core {
         px: i64,
         qty: i64,
         reason: u16,
+        route: Route,
     ) -> DiaryRecord {
-        let b = &self.belief_rec;
+        let b = self.beliefs.get(h.instrument as usize).copied().unwrap_or_default();
+        let fv = self.sensory.features(h.instrument).map_or(&self.fv, |f| f);
         DiaryRecord {
             header: Header {
                 kind: Kind::Diary as u8,
                 sub: verdict as u8,
                 side,
-                flags: 0,
+                flags: if route.explored { DIARY_EXPLORED } else { 0 },
                 tsc: 0,
                 ..*h
             },
             cl_ord_id: cl,
             policy_hash: self.policy_hash,
-            feature_digest: xxhash_rust::xxh3::xxh3_64(bytemuck::bytes_of(&self.fv.values)),
+            feature_digest: xxhash_rust::xxh3::xxh3_64(bytemuck::bytes_of(&fv.values)),
             markout: 0,
             markout_events: 0,
             px,
             qty,
             top_idx: [b.top_idx[0], b.top_idx[1], b.top_idx[2], b.top_idx[3]],
             top_val: [b.top_val[0], b.top_val[1], b.top_val[2], b.top_val[3]],
-            policy_id: POLICY_MOMENTUM,
-            topology: self.router.topology() as u8,
+            policy_id: route.policy_id,
+            topology: route.topology,
             regime: b.regime,
-            risk_template: 0,
+            risk_template: self.risk_template,
             reject_reason: reason,
-            reserved: 0,
+            aux: 0,
         }
     }
 
     fn record(&mut self, rec: DiaryRecord, input_no: u64, out: &mut impl CoreSink) {
         self.counters.decisions += 1;
-        let books = &self.books;
-        self.diary
-            .record(rec, input_no, |i| mid_of(books, i), &mut |r| out.on_diary(r));
+        let (books, router, ticks, fw) = (&self.books, &mut self.router, &self.ticks, self.fast_weights);
+        self.diary.record(rec, input_no, |i| mid_of(books, i), &mut |r| {
+            reward(router, ticks, fw, r);
+            out.on_diary(r)
+        });
     }
 
     #[inline]
     fn release_diary(&mut self, out: &mut impl CoreSink) {
-        let books = &self.books;
+        let (books, router, ticks, fw) = (&self.books, &mut self.router, &self.ticks, self.fast_weights);
         self.diary
-            .on_input(self.counters.inputs, |i| mid_of(books, i), &mut |r| out.on_diary(r));
+            .on_input(self.counters.inputs, |i| mid_of(books, i), &mut |r| {
+                reward(router, ticks, fw, r);
+                out.on_diary(r)
+            });
     }
 
     /// Ends the session: releases every diary record still awaiting its markout.
@@ -379,6 +506,11 @@ impl Core {
         &self.risk
     }
 
+    /// The router (policy counts, attention state).
+    pub fn router(&self) -> &Router {
+        &self.router
+    }
+
     /// The book of `instrument`.
     pub fn book(&self, instrument: u32) -> Option<&Book> {
         self.books.get(instrument as usize)
@@ -389,9 +521,30 @@ impl Core {
         &self.orders
     }
 
-    /// Hash of the running policy's canonical configuration.
+    /// Current regime of `instrument`.
+    pub fn regime(&self, instrument: u32) -> Regime {
+        self.regime.current(instrument).0
+    }
+
+    /// The drift sentry.
+    pub fn drift(&self) -> &DriftSentry {
+        &self.drift
+    }
+
+    /// Hash of the running policies' canonical configuration (strategy, router, flags).
     pub fn policy_hash(&self) -> u64 {
         self.policy_hash
+    }
+}
+
+/// Feeds an order's markout back as reward (fast weights on): ticks of markout,
+/// clamped to ±5.
+#[inline]
+fn reward(router: &mut Router, ticks: &[i64], on: bool, r: &DiaryRecord) {
+    if on && r.header.sub == Verdict::Order as u8 && r.markout_events > 0 {
+        let tick = ticks.get(r.header.instrument as usize).copied().unwrap_or(1).max(1);
+        let reward = (r.markout as f64 / tick as f64).clamp(-5.0, 5.0) as f32;
+        router.reinforce(r.policy_id, &r.top_idx, &r.top_val, reward);
     }
 }
 

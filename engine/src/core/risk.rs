@@ -6,7 +6,19 @@
 //! message reads like `PRICE_BAND: px=1015000 ref=1000000 band_bps=100`.
 //!
 //! Cancels are always allowed for orders we have open (a kill switch must be able to
-//! pull everything); new orders and replaces go through every check.
+//! pull everything); new orders and replaces go through every check, in this order:
+//! kill switch, drawdown brake, malformed, max quantity, reference price, price band,
+//! max notional, position limit, gross exposure, open orders, throttle.
+//!
+//! - **Throttle**: a token bucket of `order_burst` tokens refilled at
+//!   `orders_per_sec` per second of *control* time; each new order or replace takes
+//!   one. Cancels are exempt, so the kill switch is never throttled.
+//! - **Drawdown brake**: equity (cash + positions at their marks) is tracked against
+//!   its intraday peak on every timer and fill. Past `reduce_only_drawdown` only
+//!   orders that shrink |position| (and would not flip it) pass; past
+//!   `halt_drawdown` nothing new passes. The brake holds for the rest of the session.
+//! - **Gross exposure**: Σ |position| × mark + Σ working notional + this order, in
+//!   currency, against `max_gross`, for orders that add exposure.
 
 use super::book::Book;
 use super::orders::{OrderState, OrderTracker};
@@ -47,11 +59,25 @@ struct InstrumentRisk {
     traded_notional_raw: i128,
 }
 
+/// State of the drawdown brake.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BrakeMode {
+    /// No brake.
+    Normal,
+    /// Only risk-reducing orders.
+    ReduceOnly,
+    /// No new orders.
+    Halt,
+}
+
 /// The risk stage.
 pub struct Risk {
     cfg: RiskConfig,
     inst: Vec<InstrumentRisk>,
     killed: bool,
+    mode: BrakeMode,
+    tokens: f64,
+    tokens_ts: u64,
     peak_equity: f64,
     max_drawdown: f64,
     equity_samples: u64,
@@ -92,6 +118,9 @@ impl Risk {
             cfg: cfg.clone(),
             inst,
             killed: false,
+            mode: BrakeMode::Normal,
+            tokens: cfg.order_burst as f64,
+            tokens_ts: 0,
             peak_equity: 0.0,
             max_drawdown: 0.0,
             equity_samples: 0,
@@ -118,6 +147,13 @@ impl Risk {
         }
         if self.killed {
             return Err(Breach::new(RejectReason::KillSwitch, 0, 1));
+        }
+        if self.mode == BrakeMode::Halt {
+            return Err(Breach::new(
+                RejectReason::DrawdownHalt,
+                self.cfg.halt_drawdown as i64,
+                self.drawdown() as i64,
+            ));
         }
         let Some(ord_type) = OrdType::from_u8(it.ord_type) else {
             return Err(malformed);
@@ -162,8 +198,28 @@ impl Risk {
             }
         }
         let worst = r.position + side.sign() * (working + it.qty);
-        if worst.abs() > self.cfg.position_limit && worst.abs() > r.position.abs() {
+        let adds_exposure = worst.abs() > r.position.abs();
+        if self.mode == BrakeMode::ReduceOnly && (adds_exposure || worst.signum() * r.position.signum() < 0) {
+            return Err(Breach::new(RejectReason::ReduceOnly, r.position, worst));
+        }
+        if worst.abs() > self.cfg.position_limit && adds_exposure {
             return Err(Breach::new(RejectReason::PositionLimit, self.cfg.position_limit, worst));
+        }
+        if adds_exposure {
+            let replaced = match action {
+                OrderAction::Replace => orders
+                    .get(it.target_cl_ord_id)
+                    .map_or(0.0, |o| self.notional(o.instrument, o.px, o.leaves())),
+                _ => 0.0,
+            };
+            let gross = self.gross(orders) - replaced + self.notional(it.header.instrument, px, it.qty);
+            if gross > self.cfg.max_gross {
+                return Err(Breach::new(
+                    RejectReason::GrossExposure,
+                    self.cfg.max_gross as i64,
+                    gross as i64,
+                ));
+            }
         }
         if opens >= self.cfg.max_open_orders as usize || (action == OrderAction::New && orders.is_full()) {
             return Err(Breach::new(
@@ -172,7 +228,78 @@ impl Risk {
                 opens as i64 + 1,
             ));
         }
+        let tokens = self.tokens_at(it.header.ts_ns);
+        if tokens < 1.0 {
+            return Err(Breach::new(
+                RejectReason::Throttle,
+                self.cfg.order_burst as i64,
+                (tokens * 1000.0) as i64,
+            ));
+        }
         Ok(())
+    }
+
+    /// Notional of `qty` at `px` on `instrument`, in currency units.
+    fn notional(&self, instrument: u32, px: i64, qty: i64) -> f64 {
+        self.inst
+            .get(instrument as usize)
+            .map_or(0.0, |r| (px as i128 * qty as i128) as f64 / r.notional_scale as f64)
+    }
+
+    /// Σ |position| × mark + Σ working notional, in currency units.
+    pub fn gross(&self, orders: &OrderTracker) -> f64 {
+        let held: f64 = self
+            .inst
+            .iter()
+            .map(|r| (r.position.abs() as i128 * r.mark as i128) as f64 / r.notional_scale as f64)
+            .sum();
+        let working: f64 = orders
+            .iter()
+            .map(|o| self.notional(o.instrument, o.px, o.leaves()))
+            .sum();
+        held + working
+    }
+
+    /// Tokens in the throttle's bucket at control time `ts` (refill is computed, not applied).
+    fn tokens_at(&self, ts: u64) -> f64 {
+        let dt = ts.saturating_sub(self.tokens_ts) as f64 * 1e-9;
+        (self.tokens + dt * self.cfg.orders_per_sec).min(self.cfg.order_burst as f64)
+    }
+
+    /// An order (new or replace) left at control time `ts`: takes a throttle token.
+    pub fn on_sent(&mut self, action: OrderAction, ts: u64) {
+        if action == OrderAction::Cancel {
+            return;
+        }
+        self.tokens = self.tokens_at(ts) - 1.0;
+        self.tokens_ts = self.tokens_ts.max(ts);
+    }
+
+    /// Current drawdown from the equity peak, currency units.
+    pub fn drawdown(&self) -> f64 {
+        (self.peak_equity - self.equity()).max(0.0)
+    }
+
+    fn update_brake(&mut self) {
+        let dd = self.drawdown();
+        if dd > self.cfg.halt_drawdown {
+            self.mode = BrakeMode::Halt;
+        } else if dd > self.cfg.reduce_only_drawdown && self.mode == BrakeMode::Normal {
+            self.mode = BrakeMode::ReduceOnly;
+        }
+    }
+
+    /// The drawdown brake's state.
+    pub fn brake(&self) -> BrakeMode {
+        self.mode
+    }
+
+    /// A risk warning on `instrument`: the brake is on, the position is above 80% of
+    /// its limit, or the throttle's bucket is empty at `ts`. Exploration freezes on it.
+    pub fn warning(&self, instrument: u32, ts: u64) -> bool {
+        self.mode != BrakeMode::Normal
+            || self.position(instrument).abs() * 5 > self.cfg.position_limit * 4
+            || self.tokens_at(ts) < 1.0
     }
 
     /// Applies a fill to positions and cash.
@@ -194,6 +321,7 @@ impl Risk {
         if r.mark == 0 {
             r.mark = er.last_px;
         }
+        self.update_brake();
     }
 
     /// Updates the mark of `instrument` from its book (mid when two-sided).
@@ -216,6 +344,7 @@ impl Risk {
         }
         self.equity_samples += 1;
         self.max_drawdown = self.max_drawdown.max(self.peak_equity - e);
+        self.update_brake();
     }
 
     /// Cash plus positions marked at the last mark, in currency units.
@@ -302,6 +431,12 @@ mod tests {
     }
     fn limits() -> RiskConfig {
         RiskConfig {
+            template_id: 1,
+            max_gross: 1e12,
+            orders_per_sec: 1e6,
+            order_burst: 1000,
+            reduce_only_drawdown: 1e12,
+            halt_drawdown: 1e12,
             max_order_qty: 100,
             max_notional: 5_000.0,
             price_band_bps: 100,
@@ -310,7 +445,7 @@ mod tests {
         }
     }
     fn book() -> Book {
-        let mut b = Book::new(5, 10_000, 64);
+        let mut b = Book::new(5, 10_000, 256);
         b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Buy), 0, 1, 9_995, 50, 0))
             .unwrap();
         b.apply(&MarketData::new(
@@ -465,6 +600,129 @@ mod tests {
         assert_eq!(reason(&r, &c, &t), None);
         r.rearm();
         assert_eq!(reason(&r, &intent(OrderAction::New, Side::Buy, 10_000, 10), &t2), None);
+    }
+
+    #[test]
+    fn gross_exposure_counts_positions_and_working_orders() {
+        let mut l = limits();
+        l.max_gross = 2_500.0;
+        let mut r = Risk::new(&l, &[spec()]);
+        let mut f = ExecReport::new(ExecKind::Fill, 0, Side::Buy, 1);
+        f.last_px = 10_000;
+        f.last_qty = 20; // long 20 @ 100.00 → 2 000 held at the mark
+        r.on_exec(&f);
+        r.mark(0, &book());
+        let t = OrderTracker::new(8);
+        assert!((r.gross(&t) - 2_000.0).abs() < 1e-9);
+        // +10 @ 100.00 = 1 000 more → 3 000 > 2 500.
+        let b = r
+            .check(&intent(OrderAction::New, Side::Buy, 10_000, 10), Some(&book()), &t)
+            .unwrap_err();
+        assert_eq!(
+            (b.reason, b.limit, b.value),
+            (RejectReason::GrossExposure, 2_500, 3_000)
+        );
+        // Selling reduces exposure: allowed.
+        assert_eq!(reason(&r, &intent(OrderAction::New, Side::Sell, 10_000, 10), &t), None);
+    }
+
+    #[test]
+    fn throttle_is_a_token_bucket_on_control_time() {
+        let mut l = limits();
+        l.orders_per_sec = 10.0; // one token per 100 ms
+        l.order_burst = 2;
+        let mut r = Risk::new(&l, &[spec()]);
+        let t = OrderTracker::new(8);
+        let at = |ts: u64| {
+            let mut i = intent(OrderAction::New, Side::Buy, 10_000, 10);
+            i.header.ts_ns = ts;
+            i
+        };
+        for ts in [0, 1] {
+            assert!(r.check(&at(ts), Some(&book()), &t).is_ok());
+            r.on_sent(OrderAction::New, ts);
+        }
+        assert_eq!(
+            r.check(&at(2), Some(&book()), &t).unwrap_err().reason,
+            RejectReason::Throttle
+        );
+        assert!(r.warning(0, 2));
+        // 50 ms later: half a token. 100 ms after the last: one.
+        assert_eq!(
+            r.check(&at(50_000_001), Some(&book()), &t).unwrap_err().reason,
+            RejectReason::Throttle
+        );
+        assert!(r.check(&at(100_000_001), Some(&book()), &t).is_ok());
+        // Cancels never take tokens.
+        r.on_sent(OrderAction::Cancel, 100_000_001);
+        assert!(r.check(&at(100_000_001), Some(&book()), &t).is_ok());
+    }
+
+    #[test]
+    fn drawdown_brake_reduce_only_then_halt() {
+        let mut l = limits();
+        l.reduce_only_drawdown = 5.0;
+        l.halt_drawdown = 15.0;
+        let mut r = Risk::new(&l, &[spec()]);
+        let mut f = ExecReport::new(ExecKind::Fill, 0, Side::Buy, 1);
+        f.last_px = 10_000;
+        f.last_qty = 10; // long 10 @ 100.00
+        r.on_exec(&f);
+        let mut b = book();
+        r.mark(0, &b);
+        r.sample_equity(); // peak 0
+        let t = OrderTracker::new(8);
+        // Mid to 99.00: −10 → reduce-only.
+        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Buy), 0, 3, 9_895, 1, 0))
+            .unwrap();
+        b.apply(&MarketData::new(
+            MdAction::Cancel,
+            0,
+            Some(Side::Buy),
+            0,
+            1,
+            9_995,
+            50,
+            0,
+        ))
+        .unwrap();
+        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Sell), 0, 4, 9_905, 1, 0))
+            .unwrap();
+        r.mark(0, &b);
+        r.sample_equity();
+        assert_eq!(r.brake(), BrakeMode::ReduceOnly);
+        let chk = |r: &Risk, b: &Book, side, qty| {
+            r.check(&intent(OrderAction::New, side, 9_900, qty), Some(b), &t)
+                .err()
+                .map(|x| x.reason)
+        };
+        assert_eq!(chk(&r, &b, Side::Buy, 10), Some(RejectReason::ReduceOnly));
+        assert_eq!(
+            chk(&r, &b, Side::Sell, 20),
+            Some(RejectReason::ReduceOnly),
+            "would flip short"
+        );
+        assert_eq!(chk(&r, &b, Side::Sell, 10), None, "flattening is allowed");
+        // Mid to 98.00: −20 → halt.
+        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Buy), 0, 5, 9_795, 1, 0))
+            .unwrap();
+        b.apply(&MarketData::new(
+            MdAction::Cancel,
+            0,
+            Some(Side::Buy),
+            0,
+            3,
+            9_895,
+            1,
+            0,
+        ))
+        .unwrap();
+        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Sell), 0, 6, 9_805, 1, 0))
+            .unwrap();
+        r.mark(0, &b);
+        r.sample_equity();
+        assert_eq!(r.brake(), BrakeMode::Halt);
+        assert_eq!(chk(&r, &b, Side::Sell, 10), Some(RejectReason::DrawdownHalt));
     }
 
     #[test]

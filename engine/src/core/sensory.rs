@@ -1,28 +1,46 @@
 //! Sensory: per-instrument features from the book and the tape.
 //!
-//! The spine's sensory computes the features the momentum policy and the risk band
-//! need; the core-stages issue extends the vector. Slots are stable: a new feature
+//! Each instrument keeps its own feature vector; an input that concerns it updates
+//! what it can and the whole vector is copied out. Slots are stable: a new feature
 //! takes a new index, never an old one.
 //!
-//! | index | name | unit |
+//! | index | name | definition |
 //! |---|---|---|
-//! | 0 | `MID` | currency |
-//! | 1 | `MICROPRICE` | currency (size-weighted touch) |
-//! | 2 | `SPREAD_TICKS` | ticks |
+//! | 0 | `MID` | (best bid + best ask)/2, currency |
+//! | 1 | `MICROPRICE` | (bid·ask_qty + ask·bid_qty)/(bid_qty + ask_qty), currency |
+//! | 2 | `SPREAD_TICKS` | (ask − bid)/tick |
 //! | 3 | `IMBALANCE_1` | (bid_qty − ask_qty)/(bid_qty + ask_qty) at the touch, in [−1, 1] |
-//! | 4 | `EMA_FAST` | currency |
-//! | 5 | `EMA_SLOW` | currency |
-//! | 6 | `EMA_SIGNAL` | (fast − slow) / tick |
-//! | 7 | `LAST_TRADE` | currency (0 before the first execution) |
-//! | 8 | `BID_QTY` | quantity units at the best bid |
-//! | 9 | `ASK_QTY` | quantity units at the best ask |
-//! | 10 | `MID_UPDATES` | count of mid updates seen (saturating in f32) |
+//! | 4 | `EMA_FAST` | EMA of mid, span `strategy.momentum.fast` |
+//! | 5 | `EMA_SLOW` | EMA of mid, span `strategy.momentum.slow` |
+//! | 6 | `EMA_SIGNAL` | (fast − slow)/tick |
+//! | 7 | `LAST_TRADE` | price of the last execution or print, currency |
+//! | 8 | `BID_QTY` | quantity at the best bid |
+//! | 9 | `ASK_QTY` | quantity at the best ask |
+//! | 10 | `MID_UPDATES` | mid updates seen |
+//! | 11 | `IMBALANCE_N` | as `IMBALANCE_1` over the top `sensory.depth_levels` levels |
+//! | 12 | `EMA_LONG` | EMA of mid, span `sensory.long_span` |
+//! | 13 | `RET_BPS` | last log return of mid × 10⁴ |
+//! | 14 | `VOL_BPS` | √(EWMA of squared log returns) × 10⁴, alpha `2/(sensory.vol_span+1)` |
+//! | 15 | `FLOW_IMB` | EWMA(signed executed qty)/EWMA(executed qty); + when buyers aggress |
+//! | 16 | `VWAP` | session VWAP of executions and prints, currency |
+//! | 17 | `VWAP_DEV_TICKS` | (mid − VWAP)/tick |
+//! | 18 | `SESSION_STATE` | probe: 0 opening auction, 1 continuous, 2 halted (stale) |
+//! | 19 | `SWEEP_RISK` | probe: decayed max over batches of levels hit × qty executed / (depth + qty executed) |
+//! | 20 | `IMB_SURGE_Z` | probe: z-score of the change in `IMBALANCE_N` against its EWMA mean and variance |
+//! | 21 | `TREND_Z` | ((EMA_FAST − EMA_LONG)/mid) / max(vol, 1e-6): trend in units of return volatility |
+//! | 22 | `DEPTH_BID_N` | bid quantity in the top `depth_levels` |
+//! | 23 | `DEPTH_ASK_N` | ask quantity in the top `depth_levels` |
 //!
-//! The mid is updated only on inputs that end a batch and when the book is two-sided
-//! and not crossed; EMAs use alpha = 2/(n+1), seeded by the first mid.
+//! The mid (and everything derived from it) is updated only on inputs that end a
+//! batch and when the book is two-sided and not crossed; EMAs use alpha = 2/(n+1)
+//! and are seeded by their first input. The session state is *opening auction*
+//! until `sensory.auction_updates` mid updates have been seen (again after each
+//! halt), *continuous* after, and *halted* when the housekeeping timer finds no
+//! market data on the instrument for `sensory.stale_after_ns`.
 
 use super::book::Book;
-use crate::records::{FeatureVector, Header, InstrumentSpec, Kind, MarketData, MdAction};
+use crate::config::SensoryConfig;
+use crate::records::{flags, FeatureVector, Header, InstrumentSpec, Kind, MarketData, MdAction, Side, N_FEATURES};
 
 /// Feature slot indices (see the module table).
 pub mod idx {
@@ -48,7 +66,55 @@ pub mod idx {
     pub const ASK_QTY: usize = 9;
     /// Number of mid updates seen.
     pub const MID_UPDATES: usize = 10;
+    /// Top-N imbalance.
+    pub const IMBALANCE_N: usize = 11;
+    /// Long EMA of mid.
+    pub const EMA_LONG: usize = 12;
+    /// Last mid log return, bps.
+    pub const RET_BPS: usize = 13;
+    /// Realised volatility, bps.
+    pub const VOL_BPS: usize = 14;
+    /// Trade-flow imbalance.
+    pub const FLOW_IMB: usize = 15;
+    /// Session VWAP.
+    pub const VWAP: usize = 16;
+    /// Mid − VWAP in ticks.
+    pub const VWAP_DEV_TICKS: usize = 17;
+    /// Session state probe.
+    pub const SESSION_STATE: usize = 18;
+    /// Sweep-risk probe.
+    pub const SWEEP_RISK: usize = 19;
+    /// Imbalance-surge probe.
+    pub const IMB_SURGE_Z: usize = 20;
+    /// Trend strength in volatility units.
+    pub const TREND_Z: usize = 21;
+    /// Top-N bid depth.
+    pub const DEPTH_BID_N: usize = 22;
+    /// Top-N ask depth.
+    pub const DEPTH_ASK_N: usize = 23;
 }
+
+/// Session-state probe values.
+pub mod session {
+    /// Opening auction (or re-opening after a halt): not enough continuous trading yet.
+    pub const AUCTION: f32 = 0.0;
+    /// Continuous trading.
+    pub const CONTINUOUS: f32 = 1.0;
+    /// Halted: no market data for longer than the stale limit.
+    pub const HALTED: f32 = 2.0;
+}
+
+/// Features summarised (as slow means) in theory packets, in packet order.
+pub const THEORY_SUMMARY: [usize; crate::records::THEORY_FEATURES] = [
+    idx::RET_BPS,
+    idx::VOL_BPS,
+    idx::IMBALANCE_N,
+    idx::FLOW_IMB,
+    idx::SPREAD_TICKS,
+    idx::TREND_Z,
+    idx::SWEEP_RISK,
+    idx::IMB_SURGE_Z,
+];
 
 /// An exponential moving average with alpha = 2/(span+1), seeded by its first input.
 #[derive(Clone, Copy, Debug)]
@@ -92,78 +158,235 @@ impl Ema {
 struct InstrumentState {
     px_scale: f64,
     qty_scale: f64,
-    tick: f64,
+    tick_px: f64,
     fast: Ema,
     slow: Ema,
-    mid: f64,
-    last_trade: f64,
+    long: Ema,
+    last_mid: f64,
+    var: f64,
+    flow_signed: f64,
+    flow_abs: f64,
+    vwap_pq: f64,
+    vwap_q: f64,
+    last_md_ts: u64,
+    updates_since_open: u64,
+    halted: bool,
+    batch_exec_qty: [i64; 2],
+    batch_levels: [u32; 2],
+    batch_last_px: [i64; 2],
+    sweep: f64,
+    prev_imb: f64,
+    surge_mean: f64,
+    surge_var: f64,
+    surge_n: u64,
+    fv: FeatureVector,
 }
 
 /// The sensory stage.
 pub struct Sensory {
+    cfg: SensoryConfig,
+    vol_alpha: f64,
+    flow_alpha: f64,
+    surge_alpha: f64,
     state: Vec<InstrumentState>,
 }
 
 impl Sensory {
-    /// Sensory state for `instruments`, with the momentum EMA spans.
-    pub fn new(instruments: &[InstrumentSpec], fast: u32, slow: u32) -> Self {
+    /// Sensory state for `instruments`; the fast and slow EMA spans come from the
+    /// momentum policy, the rest from `cfg`.
+    pub fn new(instruments: &[InstrumentSpec], fast: u32, slow: u32, cfg: &SensoryConfig) -> Self {
         Sensory {
+            vol_alpha: 2.0 / (cfg.vol_span as f64 + 1.0),
+            flow_alpha: 2.0 / (cfg.flow_span as f64 + 1.0),
+            surge_alpha: 2.0 / (cfg.surge_span as f64 + 1.0),
+            cfg: cfg.clone(),
             state: instruments
                 .iter()
-                .map(|s| InstrumentState {
-                    px_scale: crate::records::pow10(s.price_decimals) as f64,
-                    qty_scale: crate::records::pow10(s.qty_decimals) as f64,
-                    tick: s.tick as f64,
-                    fast: Ema::new(fast),
-                    slow: Ema::new(slow),
-                    mid: 0.0,
-                    last_trade: 0.0,
+                .enumerate()
+                .map(|(i, s)| {
+                    let mut fv = FeatureVector::default();
+                    fv.header.kind = Kind::Features as u8;
+                    fv.header.instrument = i as u32;
+                    InstrumentState {
+                        px_scale: crate::records::pow10(s.price_decimals) as f64,
+                        qty_scale: crate::records::pow10(s.qty_decimals) as f64,
+                        tick_px: s.tick as f64,
+                        fast: Ema::new(fast),
+                        slow: Ema::new(slow),
+                        long: Ema::new(cfg.long_span),
+                        last_mid: 0.0,
+                        var: 0.0,
+                        flow_signed: 0.0,
+                        flow_abs: 0.0,
+                        vwap_pq: 0.0,
+                        vwap_q: 0.0,
+                        last_md_ts: 0,
+                        updates_since_open: 0,
+                        halted: false,
+                        batch_exec_qty: [0; 2],
+                        batch_levels: [0; 2],
+                        batch_last_px: [0; 2],
+                        sweep: 0.0,
+                        prev_imb: 0.0,
+                        surge_mean: 0.0,
+                        surge_var: 0.0,
+                        surge_n: 0,
+                        fv,
+                    }
                 })
                 .collect(),
         }
     }
 
-    /// Updates features after `md` was applied to `book`, and writes the feature
+    /// Updates features after `md` was applied to `book` and copies the instrument's
     /// vector into `out`. Returns true when the mid was updated (a decision point).
     #[inline]
     pub fn on_md(&mut self, md: &MarketData, book: &Book, out: &mut FeatureVector) -> bool {
+        let (fa, va, sa) = (self.flow_alpha, self.vol_alpha, self.surge_alpha);
+        let levels = self.cfg.depth_levels as usize;
+        let auction_updates = self.cfg.auction_updates as u64;
+        let sweep_decay = self.cfg.sweep_decay;
         let Some(st) = self.state.get_mut(md.header.instrument as usize) else {
             return false;
         };
-        if matches!(md.action(), Some(MdAction::Execute | MdAction::Trade)) && md.px > 0 {
-            st.last_trade = md.px as f64 / st.px_scale;
+        st.last_md_ts = md.header.ts_ns;
+        if st.halted {
+            st.halted = false;
+            st.updates_since_open = 0;
         }
+        let v = &mut st.fv.values;
+        let action = md.action();
+        if matches!(action, Some(MdAction::Execute | MdAction::Trade)) && md.px > 0 && md.qty > 0 {
+            let px = md.px as f64 / st.px_scale;
+            let q = md.qty as f64 / st.qty_scale;
+            v[idx::LAST_TRADE] = px as f32;
+            st.vwap_pq += px * q;
+            st.vwap_q += q;
+            // The aggressor is the side opposite the resting order that executed.
+            let sign = match (action, md.side()) {
+                (Some(MdAction::Execute), Some(Side::Buy)) => -1.0,
+                (Some(MdAction::Execute), Some(Side::Sell)) => 1.0,
+                (Some(MdAction::Trade), Some(s)) => s.sign() as f64,
+                _ => 0.0,
+            };
+            st.flow_signed += fa * (sign * q - st.flow_signed);
+            st.flow_abs += fa * (q - st.flow_abs);
+            if let (Some(MdAction::Execute), Some(s)) = (action, md.side()) {
+                let k = s.index();
+                st.batch_exec_qty[k] += md.qty;
+                if st.batch_last_px[k] != md.px {
+                    st.batch_levels[k] += 1;
+                    st.batch_last_px[k] = md.px;
+                }
+            }
+        }
+        if st.vwap_q > 0.0 {
+            v[idx::VWAP] = (st.vwap_pq / st.vwap_q) as f32;
+        }
+        if st.flow_abs > 0.0 {
+            v[idx::FLOW_IMB] = (st.flow_signed / st.flow_abs) as f32;
+        }
+        let last = md.header.flags & flags::LAST_IN_BATCH != 0;
         let mut updated = false;
-        let last = md.header.flags & crate::records::flags::LAST_IN_BATCH != 0;
+        if last {
+            // Sweep probe: how much of the touch-side depth this batch consumed.
+            let mut score: f64 = 0.0;
+            for side in [Side::Buy, Side::Sell] {
+                let k = side.index();
+                let q = st.batch_exec_qty[k];
+                if q > 0 {
+                    let left = book.depth_qty(side, levels) as f64;
+                    score = score.max(st.batch_levels[k] as f64 * q as f64 / (left + q as f64));
+                }
+            }
+            st.sweep = score.max(st.sweep * sweep_decay);
+            v[idx::SWEEP_RISK] = st.sweep as f32;
+            st.batch_exec_qty = [0; 2];
+            st.batch_levels = [0; 2];
+            st.batch_last_px = [0; 2];
+        }
         if let (true, Some((bp, bq)), Some((ap, aq))) = (last, book.best_bid(), book.best_ask()) {
             if bp < ap {
-                let mid_raw = (bp + ap) as f64 * 0.5;
-                st.mid = mid_raw / st.px_scale;
-                st.fast.update(st.mid);
-                st.slow.update(st.mid);
                 updated = true;
-                let v = &mut out.values;
+                let mid = (bp + ap) as f64 * 0.5 / st.px_scale;
+                if st.last_mid > 0.0 {
+                    let r = (mid / st.last_mid).ln();
+                    st.var += va * (r * r - st.var);
+                    v[idx::RET_BPS] = (r * 1e4) as f32;
+                }
+                st.last_mid = mid;
+                st.fast.update(mid);
+                st.slow.update(mid);
+                st.long.update(mid);
+                st.updates_since_open += 1;
                 let (bqf, aqf) = (bq as f64, aq as f64);
-                let micro = (bp as f64 * aqf + ap as f64 * bqf) / (bqf + aqf);
-                v[idx::MICROPRICE] = (micro / st.px_scale) as f32;
-                v[idx::SPREAD_TICKS] = ((ap - bp) as f64 / st.tick) as f32;
+                let micro = (bp as f64 * aqf + ap as f64 * bqf) / (bqf + aqf) / st.px_scale;
+                let db = book.depth_qty(Side::Buy, levels) as f64;
+                let da = book.depth_qty(Side::Sell, levels) as f64;
+                let imb_n = (db - da) / (db + da);
+                // Surge probe: z-score of the change in imbalance.
+                let d = imb_n - st.prev_imb;
+                st.prev_imb = imb_n;
+                let z = if st.surge_n > 1 {
+                    (d - st.surge_mean) / (st.surge_var + 1e-12).sqrt()
+                } else {
+                    0.0
+                };
+                st.surge_mean += sa * (d - st.surge_mean);
+                st.surge_var += sa * ((d - st.surge_mean) * (d - st.surge_mean) - st.surge_var);
+                st.surge_n += 1;
+                let vol = st.var.sqrt();
+                let tick = st.tick_px / st.px_scale;
+                v[idx::MID] = mid as f32;
+                v[idx::MICROPRICE] = micro as f32;
+                v[idx::SPREAD_TICKS] = ((ap - bp) as f64 / st.tick_px) as f32;
                 v[idx::IMBALANCE_1] = ((bqf - aqf) / (bqf + aqf)) as f32;
                 v[idx::BID_QTY] = (bqf / st.qty_scale) as f32;
                 v[idx::ASK_QTY] = (aqf / st.qty_scale) as f32;
+                v[idx::IMBALANCE_N] = imb_n as f32;
+                v[idx::EMA_FAST] = st.fast.value() as f32;
+                v[idx::EMA_SLOW] = st.slow.value() as f32;
+                v[idx::EMA_LONG] = st.long.value() as f32;
+                v[idx::EMA_SIGNAL] = ((st.fast.value() - st.slow.value()) / tick) as f32;
+                v[idx::VOL_BPS] = (vol * 1e4) as f32;
+                v[idx::TREND_Z] = (((st.fast.value() - st.long.value()) / mid) / vol.max(1e-6)) as f32;
+                v[idx::IMB_SURGE_Z] = z.clamp(-1e3, 1e3) as f32;
+                v[idx::DEPTH_BID_N] = (db / st.qty_scale) as f32;
+                v[idx::DEPTH_ASK_N] = (da / st.qty_scale) as f32;
+                v[idx::MID_UPDATES] = st.slow.count() as f32;
+                if st.vwap_q > 0.0 {
+                    v[idx::VWAP_DEV_TICKS] = ((mid - st.vwap_pq / st.vwap_q) / tick) as f32;
+                }
             }
         }
-        out.header = Header {
+        v[idx::SESSION_STATE] = if st.updates_since_open >= auction_updates {
+            session::CONTINUOUS
+        } else {
+            session::AUCTION
+        };
+        st.fv.header = Header {
             kind: Kind::Features as u8,
             ..md.header
         };
-        let v = &mut out.values;
-        v[idx::MID] = st.mid as f32;
-        v[idx::EMA_FAST] = st.fast.value() as f32;
-        v[idx::EMA_SLOW] = st.slow.value() as f32;
-        v[idx::EMA_SIGNAL] = ((st.fast.value() - st.slow.value()) * st.px_scale / st.tick) as f32;
-        v[idx::LAST_TRADE] = st.last_trade as f32;
-        v[idx::MID_UPDATES] = st.slow.count() as f32;
+        *out = st.fv;
         updated
+    }
+
+    /// The housekeeping timer: instruments without market data for longer than the
+    /// stale limit enter the halted state.
+    pub fn on_timer(&mut self, ts: u64) {
+        let stale = self.cfg.stale_after_ns;
+        for st in &mut self.state {
+            if st.last_md_ts > 0 && ts.saturating_sub(st.last_md_ts) > stale && !st.halted {
+                st.halted = true;
+                st.fv.values[idx::SESSION_STATE] = session::HALTED;
+            }
+        }
+    }
+
+    /// The current feature vector of `instrument`.
+    pub fn features(&self, instrument: u32) -> Option<&FeatureVector> {
+        self.state.get(instrument as usize).map(|s| &s.fv)
     }
 
     /// Mid updates seen on `instrument` (how far the slow EMA has warmed up).
@@ -177,11 +400,53 @@ impl Sensory {
             .get(instrument as usize)
             .map_or((0.0, 0.0), |s| (s.fast.value(), s.slow.value()))
     }
+
+    /// True while `instrument` is halted (stale).
+    pub fn is_halted(&self, instrument: u32) -> bool {
+        self.state.get(instrument as usize).is_some_and(|s| s.halted)
+    }
 }
+
+const _: () = assert!(idx::DEPTH_ASK_N < N_FEATURES);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn spec() -> InstrumentSpec {
+        InstrumentSpec {
+            symbol: "T".into(),
+            price_decimals: 2,
+            tick: 1,
+            qty_decimals: 0,
+            lot: 1,
+            ref_price: 10_000,
+        }
+    }
+    fn cfg() -> SensoryConfig {
+        SensoryConfig {
+            long_span: 9,
+            vol_span: 3,
+            flow_span: 3,
+            surge_span: 3,
+            depth_levels: 2,
+            auction_updates: 2,
+            sweep_decay: 0.5,
+            stale_after_ns: 1_000,
+        }
+    }
+    fn md(a: MdAction, side: Side, ts: u64, px: i64, qty: i64, last: bool) -> MarketData {
+        MarketData::new(
+            a,
+            0,
+            Some(side),
+            ts,
+            0,
+            px,
+            qty,
+            if last { flags::LAST_IN_BATCH } else { 0 },
+        )
+    }
 
     #[test]
     fn ema_matches_hand_computation() {
@@ -197,40 +462,90 @@ mod tests {
     }
 
     #[test]
-    fn features_from_a_two_sided_book() {
-        use crate::records::{flags, Side};
-        let spec = InstrumentSpec {
-            symbol: "T".into(),
-            price_decimals: 2,
-            tick: 1,
-            qty_decimals: 0,
-            lot: 1,
-            ref_price: 10_000,
-        };
+    fn book_features_by_hand() {
         let mut book = Book::new(1, 10_000, 256);
-        let mut s = Sensory::new(std::slice::from_ref(&spec), 2, 4);
+        let mut s = Sensory::new(&[spec()], 2, 4, &cfg());
         let mut fv = FeatureVector::default();
-        let bid = MarketData::new(MdAction::Add, 0, Some(Side::Buy), 1, 1, 9_999, 30, 0);
-        book.apply(&bid).unwrap();
-        assert!(!s.on_md(&bid, &book, &mut fv), "one-sided book: no mid");
-        let ask = MarketData::new(
-            MdAction::Add,
-            0,
-            Some(Side::Sell),
-            2,
-            2,
-            10_001,
-            10,
-            flags::LAST_IN_BATCH,
-        );
+        for m in [
+            md(MdAction::Add, Side::Buy, 1, 9_999, 30, false),
+            md(MdAction::Add, Side::Buy, 1, 9_998, 10, false),
+            md(MdAction::Add, Side::Buy, 1, 9_997, 99, false),
+        ] {
+            book.apply(&m).unwrap();
+            assert!(!s.on_md(&m, &book, &mut fv), "one-sided book: no mid");
+        }
+        let ask = md(MdAction::Add, Side::Sell, 2, 10_001, 10, true);
         book.apply(&ask).unwrap();
         assert!(s.on_md(&ask, &book, &mut fv));
         let v = fv.values;
         assert_eq!(v[idx::MID], 100.00);
         assert_eq!(v[idx::SPREAD_TICKS], 2.0);
         assert_eq!(v[idx::IMBALANCE_1], 0.5); // (30 − 10)/40
-                                              // microprice = (99.99·10 + 100.01·30)/40 = 100.005
-        assert!((v[idx::MICROPRICE] - 100.005).abs() < 1e-4);
+        assert!((v[idx::MICROPRICE] - 100.005).abs() < 1e-4); // (99.99·10 + 100.01·30)/40
+                                                              // top-2: bids 30 + 10 = 40, asks 10 → (40 − 10)/50 = 0.6
+        assert!((v[idx::IMBALANCE_N] - 0.6).abs() < 1e-6);
+        assert_eq!((v[idx::DEPTH_BID_N], v[idx::DEPTH_ASK_N]), (40.0, 10.0));
+        assert_eq!(v[idx::SESSION_STATE], session::AUCTION, "1 of 2 opening updates");
         assert_eq!(fv.header.kind, Kind::Features as u8);
+    }
+
+    #[test]
+    fn returns_vol_vwap_flow_by_hand() {
+        let mut book = Book::new(1, 10_000, 256);
+        let mut s = Sensory::new(&[spec()], 2, 4, &cfg());
+        let mut fv = FeatureVector::default();
+        let mut feed = |m: MarketData, book: &mut Book, fv: &mut FeatureVector| {
+            let _ = book.apply(&m);
+            s.on_md(&m, book, fv)
+        };
+        feed(md(MdAction::Add, Side::Buy, 1, 9_999, 10, false), &mut book, &mut fv);
+        feed(md(MdAction::Add, Side::Sell, 1, 10_001, 10, true), &mut book, &mut fv); // mid 100.00
+                                                                                      // A buyer takes 4 at 100.01 (resting ask executes), then the ask moves up: mid 100.01.
+        feed(
+            md(MdAction::Execute, Side::Sell, 2, 10_001, 4, false),
+            &mut book,
+            &mut fv,
+        );
+        feed(
+            md(MdAction::Cancel, Side::Sell, 2, 10_001, 6, false),
+            &mut book,
+            &mut fv,
+        );
+        feed(md(MdAction::Add, Side::Sell, 2, 10_003, 5, true), &mut book, &mut fv);
+        let v = fv.values;
+        let r = (100.01f64 / 100.00).ln();
+        assert!((v[idx::RET_BPS] as f64 - r * 1e4).abs() < 1e-3);
+        // vol alpha 0.5: var = 0.5·r² after the first return.
+        assert!((v[idx::VOL_BPS] as f64 - (0.5 * r * r).sqrt() * 1e4).abs() < 1e-3);
+        assert_eq!(v[idx::VWAP], 100.01);
+        assert_eq!(v[idx::LAST_TRADE], 100.01);
+        assert_eq!(v[idx::FLOW_IMB], 1.0, "only buyers aggressed");
+        assert_eq!(v[idx::SESSION_STATE], session::CONTINUOUS);
+        // Sweep: one level hit, 4 executed; ask depth left in the top 2 = 5 → 1·4/(5+4).
+        assert!((v[idx::SWEEP_RISK] - 4.0 / 9.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn stale_instrument_halts_and_reopens_in_auction() {
+        let mut book = Book::new(1, 10_000, 256);
+        let mut s = Sensory::new(&[spec()], 2, 4, &cfg());
+        let mut fv = FeatureVector::default();
+        for m in [
+            md(MdAction::Add, Side::Buy, 10, 9_999, 1, false),
+            md(MdAction::Add, Side::Sell, 10, 10_001, 1, true),
+        ] {
+            book.apply(&m).unwrap();
+            s.on_md(&m, &book, &mut fv);
+        }
+        s.on_timer(500);
+        assert!(!s.is_halted(0));
+        s.on_timer(1_011);
+        assert!(s.is_halted(0));
+        assert_eq!(s.features(0).unwrap().values[idx::SESSION_STATE], session::HALTED);
+        let m = md(MdAction::Add, Side::Buy, 2_000, 9_998, 1, true);
+        book.apply(&m).unwrap();
+        s.on_md(&m, &book, &mut fv);
+        assert!(!s.is_halted(0));
+        assert_eq!(fv.values[idx::SESSION_STATE], session::AUCTION);
     }
 }

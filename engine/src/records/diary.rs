@@ -13,6 +13,9 @@ pub enum Verdict {
     Reject = 2,
     /// The policy saw a signal and deliberately did nothing.
     NoOp = 3,
+    /// The regime FSM changed regime: `regime` is the new one, `aux` holds the old
+    /// regime code in its low byte and the confidence (f32 bits) in its high half.
+    Transition = 4,
 }
 
 impl Verdict {
@@ -22,6 +25,7 @@ impl Verdict {
             1 => Some(Verdict::Order),
             2 => Some(Verdict::Reject),
             3 => Some(Verdict::NoOp),
+            4 => Some(Verdict::Transition),
             _ => None,
         }
     }
@@ -72,7 +76,50 @@ pub struct DiaryRecord {
     pub risk_template: u16,
     /// [`crate::records::RejectReason`] code for rejects, 0 otherwise.
     pub reject_reason: u16,
-    /// Reserved (zero).
-    pub reserved: u64,
+    /// Verdict-specific detail (see [`Verdict`]); zero when unused.
+    pub aux: u64,
 }
 const _: () = assert!(core::mem::size_of::<DiaryRecord>() == 128);
+
+/// Drift detectors, as named in a [`TheoryPacket`].
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Detector {
+    /// Page–Hinkley test for an increase in the mean.
+    PageHinkley = 1,
+    /// One-sided CUSUM for an increase in the mean.
+    Cusum = 2,
+}
+
+/// Number of feature summaries carried by a theory packet.
+pub const THEORY_FEATURES: usize = 8;
+
+/// A theory packet, 128 bytes: written to the diary stream when the drift sentry
+/// fires, so a researcher can see what the model believed when it stopped working.
+///
+/// `header.kind` = `Theory`, `header.sub` = [`Detector`], `header.instrument` the
+/// instrument whose signal drifted.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct TheoryPacket {
+    /// Common header (see above).
+    pub header: Header,
+    /// The detector statistic when it fired.
+    pub statistic: f64,
+    /// The threshold it crossed.
+    pub threshold: f64,
+    /// Running mean of the monitored signal.
+    pub signal_mean: f64,
+    /// Samples the detector had seen since its last reset.
+    pub samples: u64,
+    /// Order-size factor in force after the alarm (halved by each alarm).
+    pub size_factor: f32,
+    /// Alarm count so far on this instrument, including this one.
+    pub alarms: u32,
+    /// Slow EWMA means of eight key features, in the order of
+    /// `core::sensory::THEORY_SUMMARY`.
+    pub feature_means: [f32; THEORY_FEATURES],
+    /// Reserved (zero).
+    pub reserved: [u64; 3],
+}
+const _: () = assert!(core::mem::size_of::<TheoryPacket>() == 128);

@@ -65,6 +65,8 @@ pub enum Kind {
     Reject = 20,
     /// [`crate::records::DiaryRecord`].
     Diary = 21,
+    /// [`crate::records::TheoryPacket`].
+    Theory = 22,
 }
 
 impl Kind {
@@ -81,6 +83,7 @@ impl Kind {
             19 => Kind::Order,
             20 => Kind::Reject,
             21 => Kind::Diary,
+            22 => Kind::Theory,
             _ => return None,
         })
     }

@@ -15,7 +15,7 @@ pub mod signal;
 pub mod slot;
 
 pub use control::{CommandKind, OperatorCommand, Timer, TimerKind};
-pub use diary::{DiaryRecord, Verdict};
+pub use diary::{Detector, DiaryRecord, TheoryPacket, Verdict, THEORY_FEATURES};
 pub use exec::{ExecKind, ExecReport, VenueReject};
 pub use fixed::{pow10, InstrumentSpec};
 pub use header::{flags, Header, Kind, Side};

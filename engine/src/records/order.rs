@@ -157,11 +157,19 @@ pub enum RejectReason {
     UnknownOrder = 8,
     /// Kill switch engaged.
     KillSwitch = 9,
+    /// Gross exposure would exceed its cap.
+    GrossExposure = 10,
+    /// Order-rate throttle: no token left in the bucket.
+    Throttle = 11,
+    /// Drawdown brake, first stage: only risk-reducing orders pass.
+    ReduceOnly = 12,
+    /// Drawdown brake, second stage: no new orders.
+    DrawdownHalt = 13,
 }
 
 impl RejectReason {
     /// Every reason, in code order (for counting tables).
-    pub const ALL: [RejectReason; 9] = [
+    pub const ALL: [RejectReason; 13] = [
         RejectReason::MaxOrderQty,
         RejectReason::MaxNotional,
         RejectReason::PriceBand,
@@ -171,6 +179,10 @@ impl RejectReason {
         RejectReason::Malformed,
         RejectReason::UnknownOrder,
         RejectReason::KillSwitch,
+        RejectReason::GrossExposure,
+        RejectReason::Throttle,
+        RejectReason::ReduceOnly,
+        RejectReason::DrawdownHalt,
     ];
     /// Decodes a reason code; `None` for an unknown code.
     pub fn from_u16(v: u16) -> Option<RejectReason> {
@@ -188,6 +200,10 @@ impl RejectReason {
             RejectReason::Malformed => "MALFORMED",
             RejectReason::UnknownOrder => "UNKNOWN_ORDER",
             RejectReason::KillSwitch => "KILL_SWITCH",
+            RejectReason::GrossExposure => "GROSS_EXPOSURE",
+            RejectReason::Throttle => "THROTTLE",
+            RejectReason::ReduceOnly => "REDUCE_ONLY",
+            RejectReason::DrawdownHalt => "DRAWDOWN_HALT",
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::core::pipeline::{Core, CoreCounters, CoreSink};
 use crate::core::risk::PnlSnapshot;
 use crate::core::Sequencer;
-use crate::records::{DiaryRecord, InputSlot, Order, RejectReason, RiskReject};
+use crate::records::{DiaryRecord, InputSlot, Order, RejectReason, RiskReject, TheoryPacket};
 use crate::runtime::{LatencyRecorder, StreamDigest};
 
 /// The venue side as the runtime sees it: a source of inputs and a sink of orders.
@@ -36,6 +36,8 @@ pub trait RunObserver {
     fn on_reject(&mut self, _reject: &RiskReject) {}
     /// A released diary record.
     fn on_diary(&mut self, _rec: &DiaryRecord) {}
+    /// A theory packet (drift alarm), part of the diary stream.
+    fn on_theory(&mut self, _packet: &TheoryPacket) {}
 }
 
 impl RunObserver for () {}
@@ -73,6 +75,11 @@ impl<V: VenueLink, O: RunObserver> CoreSink for Sink<'_, V, O> {
         self.out.diary.add(bytemuck::bytes_of(rec));
         self.obs.on_diary(rec);
     }
+    #[inline]
+    fn on_theory(&mut self, packet: &TheoryPacket) {
+        self.out.diary.add(bytemuck::bytes_of(packet));
+        self.obs.on_theory(packet);
+    }
 }
 
 /// A fused run of the core against one venue link, with an optional observer.
@@ -89,8 +96,12 @@ pub struct FusedRun<V: VenueLink, O: RunObserver = ()> {
 /// What a run did, for the summary line and for tests.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunSummary {
-    /// Name of the policy that ran.
+    /// How policies were arbitrated (`regime_table` or `linear_attention`).
     pub policy: String,
+    /// Decisions (orders, rejects, no-ops) by the policy that took them.
+    pub decisions_by_policy: Vec<(&'static str, u64)>,
+    /// Mid updates spent in each regime, by regime name.
+    pub regime_updates: Vec<(&'static str, u64)>,
     /// Hash of the policy's canonical configuration (hex).
     pub policy_hash: String,
     /// Core activity counters.
@@ -135,7 +146,12 @@ impl<V: VenueLink, O: RunObserver> FusedRun<V, O> {
                 latency: LatencyRecorder::new(),
                 rejects: 0,
             },
-            policy: cfg.strategy.policy.clone(),
+            policy: if cfg.flags.linear_attention {
+                "linear_attention"
+            } else {
+                "regime_table"
+            }
+            .to_string(),
             finished: false,
         }
     }
@@ -220,6 +236,20 @@ impl<V: VenueLink, O: RunObserver> FusedRun<V, O> {
         RunSummary {
             policy: self.policy.clone(),
             policy_hash: format!("{:016x}", self.core.policy_hash()),
+            decisions_by_policy: self
+                .core
+                .router()
+                .decisions_by_policy()
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .map(|(i, n)| (crate::core::router::policy::policy_name(i as u16), *n))
+                .collect(),
+            regime_updates: crate::core::belief::Regime::ALL
+                .iter()
+                .map(|r| (r.name(), c.regime_updates[*r as usize]))
+                .filter(|(_, n)| *n > 0)
+                .collect(),
             counters: c,
             rejects_by_reason: RejectReason::ALL
                 .iter()

@@ -81,6 +81,11 @@ fn to_json(s: &RunSummary, cfg: &foxtrot_engine::Config, wall: Duration) -> serd
             "venue": c.venue_rejects,
         },
         "decisions": c.decisions,
+        "decisions_by_policy": s.decisions_by_policy.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
+        "regime_updates": s.regime_updates.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
+        "transitions": c.transitions,
+        "drift_alarms": c.drift_alarms,
+        "explored": c.explored,
         "pnl": s.pnl.equity,
         "max_drawdown": s.pnl.max_drawdown,
         "tick_to_order_ns": {
@@ -138,7 +143,19 @@ fn print_text(s: &RunSummary, cfg: &foxtrot_engine::Config, wall: Duration) {
         s.pnl.fills, s.pnl.filled_qty, s.pnl.turnover
     );
     println!("  rejects       risk: {rejects}; venue: {}", c.venue_rejects);
-    println!("  decisions     {} diary records", s.diary_hash.1);
+    let pairs = |v: &[(&str, u64)]| v.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ");
+    println!(
+        "  decisions     {} ({}); {} explored",
+        c.decisions,
+        pairs(&s.decisions_by_policy),
+        c.explored
+    );
+    println!(
+        "  regimes       {} ({} transitions); {} drift alarms",
+        pairs(&s.regime_updates),
+        c.transitions,
+        c.drift_alarms
+    );
     println!(
         "  pnl           {:+.2} (max drawdown {:.2})",
         s.pnl.equity, s.pnl.max_drawdown

@@ -1,0 +1,283 @@
+//! The built-in policies: each turns features, position and parameters into a
+//! *target* — a position to hold or quotes to show — and knows nothing of orders.
+
+use crate::config::{MarketMakingConfig, MeanReversionConfig, MomentumConfig, PolicyName};
+use crate::core::book::Book;
+use crate::core::sensory::idx;
+use crate::records::{FeatureVector, Topology};
+
+/// Policy ids (diary `policy_id`); index = id − 1 for per-policy arrays.
+pub const POLICY_IDS: [PolicyName; 3] = [
+    PolicyName::Momentum,
+    PolicyName::MarketMaking,
+    PolicyName::MeanReversion,
+];
+
+/// The diary id of a policy (0 for none).
+pub const fn policy_id(p: PolicyName) -> u16 {
+    match p {
+        PolicyName::None => 0,
+        PolicyName::Momentum => 1,
+        PolicyName::MarketMaking => 2,
+        PolicyName::MeanReversion => 3,
+    }
+}
+
+/// Name of a policy id, for reports.
+pub const fn policy_name(id: u16) -> &'static str {
+    match id {
+        1 => "momentum",
+        2 => "market_making",
+        3 => "mean_reversion",
+        _ => "none",
+    }
+}
+
+/// What a policy wants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// No opinion yet (warming up): leave things as they are.
+    Hold,
+    /// Hold this signed position.
+    Position(i64),
+    /// Show these quotes as (price, quantity); `None` means no quote on that side.
+    Quotes {
+        /// Bid.
+        bid: Option<(i64, i64)>,
+        /// Ask.
+        ask: Option<(i64, i64)>,
+    },
+    /// Trade nothing: cancel everything working.
+    Flat,
+}
+
+/// Per-instrument policy memory (hysteresis of directional targets).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PolicyMemory {
+    momentum: i64,
+    reversion: i64,
+}
+
+/// Rounds `q` down to a multiple of `lot`, at least one lot.
+fn lots(q: f64, lot: i64) -> i64 {
+    ((q / lot as f64).floor() as i64).max(1) * lot
+}
+
+/// Momentum: +qty while EMA_FAST > EMA_SLOW, −qty while below, once the slow EMA has
+/// seen `slow` mid updates.
+pub fn momentum(c: &MomentumConfig, fv: &FeatureVector, mem: &mut PolicyMemory, size: f32, lot: i64) -> Target {
+    let v = &fv.values;
+    if (v[idx::MID_UPDATES] as u64) < c.slow as u64 {
+        return Target::Hold;
+    }
+    let q = lots(c.qty as f64 * size as f64, lot);
+    if v[idx::EMA_FAST] > v[idx::EMA_SLOW] {
+        mem.momentum = q;
+    } else if v[idx::EMA_FAST] < v[idx::EMA_SLOW] {
+        mem.momentum = -q;
+    }
+    Target::Position(mem.momentum)
+}
+
+/// Mean reversion: with z = (mid − EMA_LONG)/(mid · vol), short `qty` when z > entry,
+/// long when z < −entry, flat again once |z| < exit; in between, keep.
+pub fn mean_reversion(
+    c: &MeanReversionConfig,
+    fv: &FeatureVector,
+    mem: &mut PolicyMemory,
+    size: f32,
+    lot: i64,
+) -> Target {
+    let v = &fv.values;
+    let (mid, long, vol) = (
+        v[idx::MID] as f64,
+        v[idx::EMA_LONG] as f64,
+        v[idx::VOL_BPS] as f64 * 1e-4,
+    );
+    if mid <= 0.0 || long <= 0.0 || vol <= 0.0 {
+        return Target::Hold;
+    }
+    let z = (mid - long) / (mid * vol);
+    let q = lots(c.qty as f64 * size as f64, lot);
+    if z > c.entry_z {
+        mem.reversion = -q;
+    } else if z < -c.entry_z {
+        mem.reversion = q;
+    } else if z.abs() < c.exit_z {
+        mem.reversion = 0;
+    }
+    Target::Position(mem.reversion)
+}
+
+/// Market making around the microprice, skewed against inventory. Passive quotes sit
+/// `half_spread_ticks` from the (skewed) microprice; aggressive ones join the touch.
+/// Quotes never cross the opposite touch, and a side that would take |inventory|
+/// beyond `max_inventory` is not quoted.
+#[allow(clippy::too_many_arguments)]
+pub fn market_making(
+    c: &MarketMakingConfig,
+    topology: Topology,
+    fv: &FeatureVector,
+    book: &Book,
+    px_scale: f64,
+    inventory: i64,
+    size: f32,
+    lot: i64,
+) -> Target {
+    let (Some((bb, _)), Some((ba, _))) = (book.best_bid(), book.best_ask()) else {
+        return Target::Hold;
+    };
+    if bb >= ba {
+        return Target::Hold;
+    }
+    let tick = book.tick();
+    let q = lots(c.qty as f64 * size as f64, lot);
+    let skew = -(inventory as f64) * c.skew_ticks_per_qty;
+    let (mut bid, mut ask) = match topology {
+        Topology::Passive => {
+            let micro = fv.values[idx::MICROPRICE] as f64 * px_scale / tick as f64;
+            let b = (micro + skew - c.half_spread_ticks as f64).floor() as i64 * tick;
+            let a = (micro + skew + c.half_spread_ticks as f64).ceil() as i64 * tick;
+            (b, a)
+        }
+        Topology::Aggressive => {
+            let s = skew.round() as i64 * tick;
+            (bb + s, ba + s)
+        }
+    };
+    bid = bid.min(ba - tick).max(tick);
+    ask = ask.max(bb + tick);
+    Target::Quotes {
+        bid: (inventory + q <= c.max_inventory).then_some((bid, q)),
+        ask: (inventory - q >= -c.max_inventory).then_some((ask, q)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::{MarketData, MdAction, Side};
+
+    fn fv(pairs: &[(usize, f32)]) -> FeatureVector {
+        let mut f = FeatureVector::default();
+        for &(i, v) in pairs {
+            f.values[i] = v;
+        }
+        f
+    }
+
+    #[test]
+    fn momentum_waits_then_follows_the_cross_and_scales() {
+        let c = MomentumConfig {
+            fast: 2,
+            slow: 4,
+            qty: 100,
+            slip_ticks: 1,
+            max_order_age_ns: 1,
+        };
+        let mut m = PolicyMemory::default();
+        let warm = fv(&[(idx::MID_UPDATES, 3.0), (idx::EMA_FAST, 2.0), (idx::EMA_SLOW, 1.0)]);
+        assert_eq!(momentum(&c, &warm, &mut m, 1.0, 1), Target::Hold);
+        let up = fv(&[(idx::MID_UPDATES, 4.0), (idx::EMA_FAST, 2.0), (idx::EMA_SLOW, 1.0)]);
+        assert_eq!(momentum(&c, &up, &mut m, 1.0, 1), Target::Position(100));
+        let flat = fv(&[(idx::MID_UPDATES, 5.0), (idx::EMA_FAST, 1.0), (idx::EMA_SLOW, 1.0)]);
+        assert_eq!(
+            momentum(&c, &flat, &mut m, 1.0, 1),
+            Target::Position(100),
+            "equal EMAs keep the target"
+        );
+        let down = fv(&[(idx::MID_UPDATES, 5.0), (idx::EMA_FAST, 0.5), (idx::EMA_SLOW, 1.0)]);
+        assert_eq!(
+            momentum(&c, &down, &mut m, 0.5, 10),
+            Target::Position(-50),
+            "halved, in lots of 10"
+        );
+    }
+
+    #[test]
+    fn mean_reversion_enters_and_exits_with_hysteresis() {
+        let c = MeanReversionConfig {
+            qty: 10,
+            entry_z: 2.0,
+            exit_z: 0.5,
+        };
+        let mut m = PolicyMemory::default();
+        // vol 1 bp: z = (mid − long)/(mid · 1e-4). mid 100.03, long 100 → z ≈ 3 → short.
+        let f = |mid: f32| fv(&[(idx::MID, mid), (idx::EMA_LONG, 100.0), (idx::VOL_BPS, 1.0)]);
+        assert_eq!(mean_reversion(&c, &f(100.03), &mut m, 1.0, 1), Target::Position(-10));
+        assert_eq!(
+            mean_reversion(&c, &f(100.01), &mut m, 1.0, 1),
+            Target::Position(-10),
+            "z≈1: keep"
+        );
+        assert_eq!(mean_reversion(&c, &f(100.0), &mut m, 1.0, 1), Target::Position(0));
+        assert_eq!(mean_reversion(&c, &f(99.97), &mut m, 1.0, 1), Target::Position(10));
+    }
+
+    fn book(bid: i64, ask: i64) -> Book {
+        let mut b = Book::new(1, (bid + ask) / 2, 256);
+        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Buy), 0, 1, bid, 10, 0))
+            .unwrap();
+        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Sell), 0, 2, ask, 10, 0))
+            .unwrap();
+        b
+    }
+
+    #[test]
+    fn market_making_quotes_around_the_microprice_with_skew() {
+        let c = MarketMakingConfig {
+            qty: 5,
+            half_spread_ticks: 2,
+            skew_ticks_per_qty: 0.1,
+            max_inventory: 20,
+            requote_ticks: 1,
+        };
+        // Book 100 / 110 (ticks of 1 price unit, px_scale 1); microprice 105.
+        let f = fv(&[(idx::MICROPRICE, 105.0)]);
+        let t = market_making(&c, Topology::Passive, &f, &book(100, 110), 1.0, 0, 1.0, 1);
+        assert_eq!(
+            t,
+            Target::Quotes {
+                bid: Some((103, 5)),
+                ask: Some((107, 5))
+            }
+        );
+        // Long 10: skew −1 tick → 102 / 106.
+        let t = market_making(&c, Topology::Passive, &f, &book(100, 110), 1.0, 10, 1.0, 1);
+        assert_eq!(
+            t,
+            Target::Quotes {
+                bid: Some((102, 5)),
+                ask: Some((106, 5))
+            }
+        );
+        // Long 18: a bid of 5 would reach 23 > 20: no bid.
+        let t = market_making(&c, Topology::Passive, &f, &book(100, 110), 1.0, 18, 1.0, 1);
+        assert!(matches!(
+            t,
+            Target::Quotes {
+                bid: None,
+                ask: Some(_)
+            }
+        ));
+        // Aggressive joins the touch; a wide skew never crosses the other side.
+        let t = market_making(&c, Topology::Aggressive, &f, &book(100, 110), 1.0, -200, 1.0, 1);
+        assert!(
+            matches!(t, Target::Quotes { ask: None, .. }),
+            "short beyond the limit: no ask"
+        );
+        let c2 = MarketMakingConfig {
+            max_inventory: 1000,
+            ..c
+        };
+        let t = market_making(&c2, Topology::Aggressive, &f, &book(100, 110), 1.0, -200, 1.0, 1);
+        assert_eq!(
+            t,
+            Target::Quotes {
+                bid: Some((109, 5)),
+                ask: Some((130, 5))
+            },
+            "skew +20 ticks, bid capped below the ask"
+        );
+    }
+}
