@@ -21,7 +21,11 @@ fn sim_json(args: &[&str]) -> serde_json::Value {
 fn sim_on_the_embedded_default_trades() {
     let v = sim_json(&["--events", "60000"]);
     assert_eq!(v["policy"], "regime_table");
-    assert!(v["decisions_by_policy"].as_object().unwrap().len() >= 2, "several policies ran: {}", v["decisions_by_policy"]);
+    assert!(
+        v["decisions_by_policy"].as_object().unwrap().len() >= 2,
+        "several policies ran: {}",
+        v["decisions_by_policy"]
+    );
     assert!(v["orders"]["total"].as_u64().unwrap() > 0);
     assert!(v["fills"].as_u64().unwrap() > 0);
     assert!(v["events"]["market_data"].as_u64().unwrap() >= 60_000);
@@ -46,7 +50,9 @@ fn text_summary_names_everything() {
     assert!(out.status.success());
     let s = String::from_utf8(out.stdout).unwrap();
     for needle in [
-        "policy momentum",
+        "policy regime_table",
+        "momentum",
+        "regimes",
         "5 instruments",
         "orders",
         "fills",
