@@ -475,7 +475,7 @@ pub struct Flags {
     /// Budgeted, seeded exploration.
     #[serde(default)]
     pub exploration: bool,
-    /// Automatic feedback from markouts.
+    /// Quiet periods after a drift alarm restore the halved order size automatically.
     #[serde(default)]
     pub auto_feedback: bool,
 }

@@ -182,3 +182,45 @@ fn kill_switch_cancels_open_orders_and_blocks_new_ones() {
     );
     assert!(r.core().open_orders().is_empty(), "the cancels were acknowledged");
 }
+
+#[test]
+fn every_flag_on_is_still_byte_identical_and_changes_behaviour() {
+    let mut c = cfg(9, 80_000);
+    c.flags = foxtrot_engine::config::Flags {
+        fast_weights: true,
+        linear_attention: true,
+        exploration: true,
+        auto_feedback: true,
+    };
+    c.router.exploration.budget_pct = 20.0;
+    c.router.exploration.every = 3;
+    let (a, b) = (run(&c), run(&c));
+    assert_eq!(a.observer().wire, b.observer().wire, "FIX order stream differs");
+    let bytes = |r: &FusedRun<SimWorld, Capture>| -> Vec<u8> {
+        let o = r.observer();
+        o.diary
+            .iter()
+            .flat_map(|d| bytemuck::bytes_of(d).to_vec())
+            .chain(o.theory.iter().flat_map(|p| bytemuck::bytes_of(p).to_vec()))
+            .collect()
+    };
+    assert_eq!(bytes(&a), bytes(&b), "diary differs");
+    let s = a.summary();
+    assert_eq!(s.policy, "linear_attention");
+    assert!(s.counters.explored > 0, "exploration explored nothing");
+    assert!(a
+        .observer()
+        .diary
+        .iter()
+        .any(|d| d.header.flags & foxtrot_engine::core::pipeline::DIARY_EXPLORED != 0));
+    assert!(
+        a.core().router().attention().fast.updates() > 0,
+        "no fast-weight update"
+    );
+    let off = run(&cfg(9, 80_000));
+    assert_ne!(
+        off.summary().order_hash.0,
+        s.order_hash.0,
+        "the flags change what trades"
+    );
+}

@@ -125,7 +125,7 @@ impl Core {
             sensory: Sensory::new(ins, m.fast, m.slow, &cfg.sensory),
             emitter: BeliefEmitter::new(cfg.model(), cfg.belief.k),
             regime: RegimeFsm::new(&cfg.belief.regime, ins.len()),
-            drift: DriftSentry::new(&cfg.belief.drift, ins.len()),
+            drift: DriftSentry::new(&cfg.belief.drift, ins.len(), cfg.flags.auto_feedback),
             router: Router::new(cfg),
             risk: Risk::new(&cfg.risk, ins),
             orders: OrderTracker::new(cfg.risk.max_open_orders as usize),

@@ -14,7 +14,10 @@
 //!
 //! On an alarm the instrument's order-size factor halves (down to 1/16), exploration
 //! freezes, and the caller writes a theory packet. Both detectors then restart
-//! (μ₀ is kept). Everything is arithmetic on the inputs: no clock, no randomness.
+//! (μ₀ is kept). With the `auto_feedback` flag, good behaviour feeds back: every
+//! `warmup` alarm-free samples double the size factor again, up to 1; without it
+//! the halving holds until an operator re-arm. Everything is arithmetic on the
+//! inputs: no clock, no randomness.
 
 use crate::config::{DriftConfig, DriftSignal};
 use crate::records::{Detector, FeatureVector, TheoryPacket, THEORY_FEATURES};
@@ -52,6 +55,7 @@ struct State {
     g: f64,
     size_factor: f32,
     alarms: u32,
+    quiet: u64,
     feature_means: [f32; THEORY_FEATURES],
     fm_init: bool,
 }
@@ -61,11 +65,12 @@ pub struct DriftSentry {
     cfg: DriftConfig,
     st: Vec<State>,
     frozen: bool,
+    auto_feedback: bool,
 }
 
 impl DriftSentry {
-    /// A sentry for `n` instruments.
-    pub fn new(cfg: &DriftConfig, n: usize) -> Self {
+    /// A sentry for `n` instruments; `auto_feedback` lets quiet periods restore size.
+    pub fn new(cfg: &DriftConfig, n: usize, auto_feedback: bool) -> Self {
         DriftSentry {
             cfg: cfg.clone(),
             st: vec![
@@ -76,6 +81,7 @@ impl DriftSentry {
                 n
             ],
             frozen: false,
+            auto_feedback,
         }
     }
 
@@ -84,9 +90,12 @@ impl DriftSentry {
         self.frozen
     }
 
-    /// Lifts the exploration freeze (operator re-arm).
+    /// Operator re-arm: lifts the exploration freeze and restores full size.
     pub fn rearm(&mut self) {
         self.frozen = false;
+        for s in &mut self.st {
+            s.size_factor = 1.0;
+        }
     }
 
     /// Order-size factor of `instrument` (1 until an alarm, halved by each).
@@ -166,6 +175,7 @@ impl DriftSentry {
             }
         }
         if fired.iter().any(Option::is_some) {
+            s.quiet = 0;
             s.alarms += 1;
             s.size_factor = (s.size_factor * 0.5).max(MIN_SIZE_FACTOR);
             s.n = 0;
@@ -174,6 +184,12 @@ impl DriftSentry {
             s.m_min = 0.0;
             s.g = 0.0;
             self.frozen = true;
+        } else if self.auto_feedback && s.size_factor < 1.0 {
+            s.quiet += 1;
+            if s.quiet >= (self.cfg.warmup as u64).max(1) {
+                s.quiet = 0;
+                s.size_factor = (s.size_factor * 2.0).min(1.0);
+            }
         }
         fired
     }
@@ -222,7 +238,7 @@ mod tests {
     fn cusum_fires_where_the_arithmetic_says() {
         // Warm-up mean μ₀ = 1 (four samples of 1). Then x = 3: g grows by 3 − 1 − 0.5
         // = 1.5 per sample: 1.5, 3.0, 4.5, 6.0 > 5 → the 4th post-warm-up sample fires.
-        let mut d = DriftSentry::new(&cfg(4), 1);
+        let mut d = DriftSentry::new(&cfg(4), 1, false);
         let fv = FeatureVector::default();
         let mut fired_at = None;
         for t in 0..20 {
@@ -253,7 +269,7 @@ mod tests {
         c.ph_delta = 0.0;
         c.ph_lambda = 2.0;
         c.cusum_h = 1e9;
-        let mut d = DriftSentry::new(&c, 1);
+        let mut d = DriftSentry::new(&c, 1, false);
         let fv = FeatureVector::default();
         let mut hits = Vec::new();
         for (t, x) in [0.0, 0.0, 4.0, 4.0].into_iter().enumerate() {
@@ -267,12 +283,31 @@ mod tests {
     }
 
     #[test]
+    fn auto_feedback_restores_size_after_quiet_samples() {
+        // μ₀ = 1 after 4 samples of 1; a 3 fires CUSUM at once with h = 1 (g = 1.5).
+        let mut c = cfg(4);
+        c.cusum_h = 1.0;
+        let fv = FeatureVector::default();
+        for auto in [false, true] {
+            let mut d = DriftSentry::new(&c, 1, auto);
+            for x in [1.0, 1.0, 1.0, 1.0, 3.0] {
+                d.on_update(0, x, 0.0, &fv);
+            }
+            assert_eq!(d.size_factor(0), 0.5);
+            for _ in 0..4 {
+                d.on_update(0, 1.0, 0.0, &fv); // quiet: x = μ₀
+            }
+            assert_eq!(d.size_factor(0), if auto { 1.0 } else { 0.5 }, "auto_feedback = {auto}");
+        }
+    }
+
+    #[test]
     fn prediction_error_uses_the_previous_prediction() {
         let mut c = cfg(1);
         c.signal = DriftSignal::PredictionError;
         c.cusum_h = 0.75;
         c.cusum_k = 0.0;
-        let mut d = DriftSentry::new(&c, 1);
+        let mut d = DriftSentry::new(&c, 1, false);
         let fv = FeatureVector::default();
         let mut n = 0;
         // Predictions 2 then 2: returns 2 match (error 0, warm-up μ₀ = 0), then return −1
