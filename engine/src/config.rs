@@ -460,6 +460,35 @@ pub struct GenConfig {
     pub market_order_frac: f64,
     /// Mean crowd order size in lots.
     pub mean_order_lots: f64,
+    /// Adversarial feed corruption (off by default).
+    #[serde(default)]
+    pub adversarial: AdversarialConfig,
+}
+
+/// Feed corruption injected between the venue and the engine, to prove the core
+/// keeps its invariants on bad data. Each probability is per crowd action.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdversarialConfig {
+    /// Master switch.
+    #[serde(default)]
+    pub enabled: bool,
+    /// A phantom level across the touch (a crossed book) that is withdrawn 50 actions later.
+    #[serde(default)]
+    pub crossed_prob: f64,
+    /// A print far from the market (±50%), at zero or a negative price, or of absurd size.
+    #[serde(default)]
+    pub bad_print_prob: f64,
+    /// A malformed record: off-tick, zero or negative price, bad side, unknown action
+    /// or instrument, negative quantity.
+    #[serde(default)]
+    pub garbage_prob: f64,
+    /// An instrument halts: its crowd falls silent for `halt_ns`.
+    #[serde(default)]
+    pub halt_prob: f64,
+    /// Length of a halt in control-time ns.
+    #[serde(default)]
+    pub halt_ns: u64,
 }
 
 /// Feature flags; part of the journalled configuration.
@@ -736,6 +765,10 @@ impl Config {
             return Err(bad("gen.rate_per_sec", "must be a positive number".into()));
         }
         for (key, p) in [
+            ("gen.adversarial.crossed_prob", g.adversarial.crossed_prob),
+            ("gen.adversarial.bad_print_prob", g.adversarial.bad_print_prob),
+            ("gen.adversarial.garbage_prob", g.adversarial.garbage_prob),
+            ("gen.adversarial.halt_prob", g.adversarial.halt_prob),
             ("gen.regime_switch_prob", g.regime_switch_prob),
             ("gen.burst_prob", g.burst_prob),
             ("gen.gap_prob", g.gap_prob),

@@ -24,6 +24,9 @@ pub enum BookIssue {
     OffTick,
     /// The price is zero or negative.
     BadPrice,
+    /// The quantity is zero or negative where it must be positive (add, cancel,
+    /// execute, quote is ≥ 0), or a modify changes nothing.
+    BadQty,
     /// The action code or side is unknown.
     BadAction,
     /// A removal exceeded the level's quantity; the level was clamped to zero.
@@ -43,6 +46,8 @@ pub struct BookCounters {
     pub off_tick: u64,
     /// Non-positive prices refused.
     pub bad_price: u64,
+    /// Non-positive quantities refused.
+    pub bad_qty: u64,
     /// Unknown actions or sides refused.
     pub bad_action: u64,
     /// Removals clamped at zero.
@@ -116,6 +121,15 @@ impl Book {
         if md.px % self.tick != 0 {
             return self.issue(BookIssue::OffTick);
         }
+        let qty_ok = match action {
+            MdAction::Add | MdAction::Cancel | MdAction::Execute => md.qty > 0,
+            MdAction::Modify => md.qty != 0,
+            MdAction::Quote => md.qty >= 0,
+            MdAction::Trade => true,
+        };
+        if !qty_ok {
+            return self.issue(BookIssue::BadQty);
+        }
         self.counters.updates += 1;
         let t = md.px / self.tick;
         let mut result = Ok(());
@@ -158,6 +172,7 @@ impl Book {
         match i {
             BookIssue::OffTick => c.off_tick += 1,
             BookIssue::BadPrice => c.bad_price += 1,
+            BookIssue::BadQty => c.bad_qty += 1,
             BookIssue::BadAction => c.bad_action += 1,
             BookIssue::NegativeLevel => c.negative_level += 1,
             BookIssue::OutOfWindow => c.out_of_window += 1,
@@ -544,6 +559,8 @@ mod tests {
         m.header.side = 0;
         assert_eq!(b.apply(&m), Err(BookIssue::BadAction));
         assert_eq!(b.best_bid(), None);
+        assert_eq!(b.apply(&ev(Add, Side::Buy, 1000, -4)), Err(BookIssue::BadQty));
+        assert_eq!(b.apply(&ev(Cancel, Side::Buy, 1000, 0)), Err(BookIssue::BadQty));
         b.apply(&ev(Add, Side::Buy, 1000, 3)).unwrap();
         assert_eq!(b.apply(&ev(Cancel, Side::Buy, 1000, 5)), Err(BookIssue::NegativeLevel));
         assert_eq!(b.best_bid(), None);

@@ -31,6 +31,11 @@
 //! | 22 | `DEPTH_BID_N` | bid quantity in the top `depth_levels` |
 //! | 23 | `DEPTH_ASK_N` | ask quantity in the top `depth_levels` |
 //!
+//! Executions and prints feed `LAST_TRADE`, VWAP and flow only when they are
+//! plausible: a positive price within [`PRINT_BAND`] of the current mid (when there
+//! is one) and a quantity below [`MAX_PRINT_QTY`]; anything else is counted as a
+//! bad print and ignored, so one corrupt print cannot poison the session's VWAP.
+//!
 //! The mid (and everything derived from it) is updated only on inputs that end a
 //! batch and when the book is two-sided and not crossed; EMAs use alpha = 2/(n+1)
 //! and are seeded by their first input. The session state is *opening auction*
@@ -93,6 +98,12 @@ pub mod idx {
     /// Top-N ask depth.
     pub const DEPTH_ASK_N: usize = 23;
 }
+
+/// Prints further than this fraction from the mid are ignored as bad prints.
+pub const PRINT_BAND: f64 = 0.10;
+
+/// Prints of this many quantity units or more are ignored as bad prints.
+pub const MAX_PRINT_QTY: i64 = 1 << 40;
 
 /// Session-state probe values.
 pub mod session {
@@ -185,6 +196,7 @@ struct InstrumentState {
 /// The sensory stage.
 pub struct Sensory {
     cfg: SensoryConfig,
+    bad_prints: u64,
     vol_alpha: f64,
     flow_alpha: f64,
     surge_alpha: f64,
@@ -196,6 +208,7 @@ impl Sensory {
     /// momentum policy, the rest from `cfg`.
     pub fn new(instruments: &[InstrumentSpec], fast: u32, slow: u32, cfg: &SensoryConfig) -> Self {
         Sensory {
+            bad_prints: 0,
             vol_alpha: 2.0 / (cfg.vol_span as f64 + 1.0),
             flow_alpha: 2.0 / (cfg.flow_span as f64 + 1.0),
             surge_alpha: 2.0 / (cfg.surge_span as f64 + 1.0),
@@ -256,7 +269,15 @@ impl Sensory {
         }
         let v = &mut st.fv.values;
         let action = md.action();
-        if matches!(action, Some(MdAction::Execute | MdAction::Trade)) && md.px > 0 && md.qty > 0 {
+        let is_print = matches!(action, Some(MdAction::Execute | MdAction::Trade));
+        let plausible = md.px > 0
+            && md.qty > 0
+            && md.qty < MAX_PRINT_QTY
+            && (st.last_mid <= 0.0 || ((md.px as f64 / st.px_scale) / st.last_mid - 1.0).abs() <= PRINT_BAND);
+        if is_print && !plausible {
+            self.bad_prints += 1;
+        }
+        if is_print && plausible {
             let px = md.px as f64 / st.px_scale;
             let q = md.qty as f64 / st.qty_scale;
             v[idx::LAST_TRADE] = px as f32;
@@ -399,6 +420,11 @@ impl Sensory {
         self.state
             .get(instrument as usize)
             .map_or((0.0, 0.0), |s| (s.fast.value(), s.slow.value()))
+    }
+
+    /// Prints ignored as implausible.
+    pub fn bad_prints(&self) -> u64 {
+        self.bad_prints
     }
 
     /// True while `instrument` is halted (stale).

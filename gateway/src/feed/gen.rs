@@ -64,6 +64,7 @@ pub struct TimedAction {
 }
 
 struct CrowdInstrument {
+    halted_until: u64,
     tick: i64,
     lot: i64,
     /// Fair value in ticks.
@@ -97,6 +98,7 @@ impl CrowdGen {
             inst: instruments
                 .iter()
                 .map(|s| CrowdInstrument {
+                    halted_until: 0,
                     tick: s.tick,
                     lot: s.lot,
                     fair: (s.ref_price / s.tick) as f64,
@@ -136,6 +138,21 @@ impl CrowdGen {
         let cfg = &self.cfg;
         let rng = &mut self.rng;
         let ci = &mut self.inst[i];
+        let adv = &cfg.adversarial;
+        if adv.enabled && rng.chance(adv.halt_prob) {
+            ci.halted_until = ts + adv.halt_ns;
+        }
+        if ts < ci.halted_until {
+            // Halted: the crowd is silent on this instrument (a no-op action).
+            return TimedAction {
+                ts_ns: ts,
+                action: CrowdAction::Cancel {
+                    instrument,
+                    order_id: 0,
+                },
+                flags,
+            };
+        }
         if rng.chance(cfg.regime_switch_prob) {
             ci.volatile = !ci.volatile;
         }

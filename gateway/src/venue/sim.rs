@@ -11,8 +11,10 @@
 
 use super::matching::{MatchingEngine, NewOrder, VenueOutput, CROWD, ENGINE};
 use crate::feed::gen::{CrowdAction, CrowdGen};
+use foxtrot_engine::config::AdversarialConfig;
 use foxtrot_engine::config::Config;
-use foxtrot_engine::records::{ExecReport, InputSlot, MarketData, OrdType, Order, OrderAction};
+use foxtrot_engine::records::{flags, ExecReport, InputSlot, MarketData, MdAction, OrdType, Order, OrderAction, Side};
+use foxtrot_engine::rng::SeededRng;
 use foxtrot_engine::runtime::VenueLink;
 use std::collections::VecDeque;
 
@@ -35,6 +37,13 @@ pub struct SimWorld {
     md_made: u64,
     /// Control time of the last input the venue processed: its "now".
     venue_now: u64,
+    adv: AdversarialConfig,
+    adv_rng: SeededRng,
+    ticks: Vec<i64>,
+    crowd_actions: u64,
+    /// Phantom levels to withdraw: (crowd action number, the cancel to inject).
+    phantoms: VecDeque<(u64, MarketData)>,
+    injected: u64,
     md_delivered: u64,
     er_delivered: u64,
     orders_received: u64,
@@ -59,6 +68,12 @@ impl SimWorld {
             md_limit: cfg.gen.events,
             md_made: 0,
             venue_now: 0,
+            adv: cfg.gen.adversarial.clone(),
+            adv_rng: SeededRng::new(cfg.gen.seed ^ 0xADE5_A121_0000_0001),
+            ticks,
+            crowd_actions: 0,
+            phantoms: VecDeque::with_capacity(1024),
+            injected: 0,
             md_delivered: 0,
             er_delivered: 0,
             orders_received: 0,
@@ -83,6 +98,81 @@ impl SimWorld {
     /// Orders that reached the venue.
     pub fn orders_received(&self) -> u64 {
         self.orders_received
+    }
+
+    /// Corrupt records injected by the adversarial feed.
+    pub fn injected(&self) -> u64 {
+        self.injected
+    }
+
+    /// After a crowd action at `ts` on `instrument`: inject feed corruption into the
+    /// venue's output, as a broken line handler or a bad upstream would.
+    fn corrupt(&mut self, ts: u64, instrument: u32) {
+        self.crowd_actions += 1;
+        while self.phantoms.front().is_some_and(|(due, _)| *due <= self.crowd_actions) {
+            let (_, mut m) = self.phantoms.pop_front().expect("front exists");
+            m.header.ts_ns = ts;
+            self.out.md.push(m);
+        }
+        let a = &self.adv;
+        let r = &mut self.adv_rng;
+        let tick = self.ticks[instrument as usize];
+        let last = flags::LAST_IN_BATCH;
+        let (bid, ask) = (
+            self.venue.best(instrument, Side::Buy),
+            self.venue.best(instrument, Side::Sell),
+        );
+        if let (true, Some((_, _)), Some((ap, _))) = (r.chance(a.crossed_prob), bid, ask) {
+            // A bid above the best ask: the engine's book crosses until it is withdrawn.
+            let px = ap + (1 + r.below(5) as i64) * tick;
+            let id = u64::MAX - self.injected;
+            let add = MarketData::new(MdAction::Add, instrument, Some(Side::Buy), ts, id, px, 100, last);
+            self.out.md.push(add);
+            if self.phantoms.len() < self.phantoms.capacity() {
+                let cancel = MarketData {
+                    header: foxtrot_engine::records::Header {
+                        sub: MdAction::Cancel as u8,
+                        ..add.header
+                    },
+                    ..add
+                };
+                self.phantoms.push_back((self.crowd_actions + 50, cancel));
+            }
+            self.injected += 1;
+        }
+        if let (true, Some((bp, _))) = (r.chance(a.bad_print_prob), bid) {
+            let (px, qty) = match r.below(4) {
+                0 => (bp / tick / 2 * tick, 100),
+                1 => (bp / tick * 3 / 2 * tick, 100),
+                2 => (if r.chance(0.5) { 0 } else { -bp }, 100),
+                _ => (bp, i64::MAX / 4),
+            };
+            self.out.md.push(MarketData::new(
+                MdAction::Trade,
+                instrument,
+                Some(Side::Buy),
+                ts,
+                0,
+                px,
+                qty,
+                last,
+            ));
+            self.injected += 1;
+        }
+        if r.chance(a.garbage_prob) {
+            let px = bid.map_or(tick * 1000, |(p, _)| p);
+            let mut m = MarketData::new(MdAction::Add, instrument, Some(Side::Sell), ts, 0, px, 10, last);
+            match r.below(6) {
+                0 => m.px += tick / 2 + 1,
+                1 => m.px = -m.px,
+                2 => m.header.side = 7,
+                3 => m.header.sub = 99,
+                4 => m.header.instrument = self.ticks.len() as u32 + 7,
+                _ => m.qty = -1_000_000,
+            }
+            self.out.md.push(m);
+            self.injected += 1;
+        }
     }
 
     fn crowd_ts(&self) -> Option<u64> {
@@ -152,6 +242,14 @@ impl SimWorld {
         }
         if let Some(first) = self.out.md.first_mut() {
             first.header.flags |= a.flags;
+        }
+        if self.adv.enabled {
+            let instrument = match a.action {
+                CrowdAction::Limit { instrument, .. }
+                | CrowdAction::Market { instrument, .. }
+                | CrowdAction::Cancel { instrument, .. } => instrument,
+            };
+            self.corrupt(ts, instrument);
         }
         self.enqueue_outputs(ts);
     }

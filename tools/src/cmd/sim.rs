@@ -4,8 +4,10 @@
 use crate::setup::{load_config, CommonArgs};
 use anyhow::Result;
 use clap::Args;
-use foxtrot_engine::runtime::{FusedRun, RunSummary};
+use foxtrot_engine::runtime::{FusedRun, RunObserver, RunSummary};
+use foxtrot_engine::Config;
 use foxtrot_gateway::SimWorld;
+use foxtrot_tools::check::Checker;
 use std::time::{Duration, Instant};
 
 /// Arguments of `foxtrot sim`.
@@ -19,13 +21,37 @@ pub struct SimArgs {
     /// Never draw a progress bar.
     #[arg(long)]
     no_progress: bool,
+    /// Corrupt the feed (crossed books, bad prints, garbage records, halts; see
+    /// `gen.adversarial` in the config).
+    #[arg(long)]
+    adversarial: bool,
+    /// Re-verify every order against the risk limits with an independent checker;
+    /// exit non-zero on any violation.
+    #[arg(long)]
+    check: bool,
 }
 
 /// Runs `foxtrot sim`.
 pub fn run(a: SimArgs) -> Result<()> {
-    let cfg = load_config(&a.common)?;
-    let world = SimWorld::new(&cfg);
-    let mut run = FusedRun::new(&cfg, world);
+    let mut cfg = load_config(&a.common)?;
+    if a.adversarial {
+        cfg.gen.adversarial.enabled = true;
+    }
+    if a.check {
+        let (run, wall) = drive(&a, &cfg, Checker::new(&cfg));
+        report(&a, &cfg, &run, wall, Some(run.observer()))?;
+        let v = run.observer().total();
+        anyhow::ensure!(v == 0, "{v} invariant violations");
+        Ok(())
+    } else {
+        let (run, wall) = drive(&a, &cfg, ());
+        report(&a, &cfg, &run, wall, None)
+    }
+}
+
+fn drive<O: RunObserver>(a: &SimArgs, cfg: &Config, obs: O) -> (FusedRun<SimWorld, O>, Duration) {
+    let world = SimWorld::new(cfg);
+    let mut run = FusedRun::with_observer(cfg, world, obs);
     let started = Instant::now();
     let bar = indicatif::ProgressBar::hidden();
     let mut shown = false;
@@ -49,17 +75,50 @@ pub fn run(a: SimArgs) -> Result<()> {
         }
     }
     bar.finish_and_clear();
-    let wall = started.elapsed();
+    (run, started.elapsed())
+}
+
+fn report<O: RunObserver>(
+    a: &SimArgs,
+    cfg: &Config,
+    run: &FusedRun<SimWorld, O>,
+    wall: Duration,
+    checker: Option<&Checker>,
+) -> Result<()> {
     let s = run.summary();
+    let injected = run.venue().injected();
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&to_json(&s, &cfg, wall))?);
+        let mut j = to_json(&s, cfg, wall);
+        j["injected_corrupt_records"] = serde_json::json!(injected);
+        if let Some(c) = checker {
+            j["check"] = serde_json::json!({
+                "orders_checked": c.orders,
+                "violations": c.total(),
+                "by_kind": c.violations.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
+                "examples": c.examples,
+            });
+        }
+        println!("{}", serde_json::to_string_pretty(&j)?);
     } else {
-        print_text(&s, &cfg, wall);
+        print_text(&s, cfg, wall);
+        if cfg.gen.adversarial.enabled {
+            println!("  adversarial   {injected} corrupt records injected");
+        }
+        if let Some(c) = checker {
+            println!(
+                "  check         {} orders re-verified independently: {} invariant violations",
+                c.orders,
+                c.total()
+            );
+            for e in &c.examples {
+                println!("                {e}");
+            }
+        }
     }
     Ok(())
 }
 
-fn to_json(s: &RunSummary, cfg: &foxtrot_engine::Config, wall: Duration) -> serde_json::Value {
+fn to_json(s: &RunSummary, cfg: &Config, wall: Duration) -> serde_json::Value {
     let c = &s.counters;
     serde_json::json!({
         "policy": s.policy,
@@ -109,7 +168,7 @@ fn ns(v: u64) -> String {
     }
 }
 
-fn print_text(s: &RunSummary, cfg: &foxtrot_engine::Config, wall: Duration) {
+fn print_text(s: &RunSummary, cfg: &Config, wall: Duration) {
     let c = &s.counters;
     let rejects = if s.rejects_by_reason.is_empty() {
         "none".to_string()
