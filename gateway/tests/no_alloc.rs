@@ -57,6 +57,25 @@ static GLOBAL: Counting = Counting;
 fn fused_loop_allocates_nothing_after_warm_up() {
     let mut cfg = Config::default_sim();
     cfg.gen.events = 400_000;
+    measure(&cfg);
+}
+
+#[test]
+fn with_every_flag_on_and_a_corrupt_feed_too() {
+    let mut cfg = Config::default_sim();
+    cfg.gen.events = 400_000;
+    cfg.gen.adversarial.enabled = true;
+    cfg.flags = foxtrot_engine::config::Flags {
+        fast_weights: true,
+        linear_attention: true,
+        exploration: true,
+        auto_feedback: true,
+    };
+    measure(&cfg);
+}
+
+fn measure(cfg: &Config) {
+    let cfg = cfg.clone();
     let mut run = FusedRun::new(&cfg, SimWorld::new(&cfg));
     for _ in 0..50_000 {
         assert!(run.step());
