@@ -1,0 +1,248 @@
+//! The journal reader: zero-copy iteration, seeking, tailing a live writer.
+//!
+//! Records are returned as [`RecordRef`]s borrowing the mapping: no copy, no
+//! allocation per record. The reader never panics on any byte sequence: every
+//! length is bounded, every record's CRC checked. A bad record followed only by
+//! zeros at the end of the last segment is a **torn tail** (a crash mid-write):
+//! iteration ends there and [`JournalReader::torn_tail`] says where. A bad record
+//! anywhere else is **corruption**: iteration stops with an error naming the
+//! segment and byte offset.
+//!
+//! **Tailing.** A reader in another process follows a live writer by calling
+//! [`JournalReader::next`] again after it returned `None`: it loads each record's
+//! `len` with acquire ordering, so a record it sees is complete; at an end-of-segment
+//! marker it moves to the next segment as soon as that file exists.
+
+use super::index;
+use super::layout::{self, rec, KIND_END, RECORD_HEADER, SEGMENT_HEADER};
+use super::scan::{self, Step};
+use super::segment::ReadSegment;
+use super::writer::list_segments;
+use crate::ShmError;
+use std::path::{Path, PathBuf};
+
+/// A record, borrowed from the mapping.
+#[derive(Clone, Copy, Debug)]
+pub struct RecordRef<'a> {
+    /// Record kind.
+    pub kind: u16,
+    /// Flags.
+    pub flags: u16,
+    /// Sequence number.
+    pub seq: u64,
+    /// Timestamp.
+    pub ts_ns: u64,
+    /// Payload bytes.
+    pub payload: &'a [u8],
+    /// Segment index.
+    pub segment: u64,
+    /// Byte offset in the segment.
+    pub offset: u64,
+}
+
+/// Reads a journal directory in order.
+pub struct JournalReader {
+    dir: PathBuf,
+    segments: Vec<(u64, PathBuf)>,
+    cur: Option<ReadSegment>,
+    cur_i: usize,
+    pos: usize,
+    torn: Option<(u64, u64)>,
+}
+
+impl JournalReader {
+    /// Opens the journal in `dir` at its first record.
+    pub fn open(dir: &Path) -> Result<Self, ShmError> {
+        let segments = list_segments(dir)?;
+        let mut r = JournalReader {
+            dir: dir.to_path_buf(),
+            segments,
+            cur: None,
+            cur_i: 0,
+            pos: SEGMENT_HEADER,
+            torn: None,
+        };
+        if !r.segments.is_empty() {
+            r.cur = Some(ReadSegment::open(&r.segments[0].1)?);
+        }
+        Ok(r)
+    }
+
+    /// The segments, as (index, path).
+    pub fn segments(&self) -> &[(u64, PathBuf)] {
+        &self.segments
+    }
+
+    /// Where iteration found a torn tail, as (segment, offset), if it did.
+    pub fn torn_tail(&self) -> Option<(u64, u64)> {
+        self.torn
+    }
+
+    fn is_last_segment(&mut self) -> bool {
+        if self.cur_i + 1 < self.segments.len() {
+            return false;
+        }
+        // A live writer may have rolled since we listed.
+        if let Ok(s) = list_segments(&self.dir) {
+            self.segments = s;
+        }
+        self.cur_i + 1 >= self.segments.len()
+    }
+
+    fn advance_segment(&mut self) -> Result<bool, ShmError> {
+        if self.is_last_segment() {
+            return Ok(false);
+        }
+        self.cur_i += 1;
+        self.cur = Some(ReadSegment::open(&self.segments[self.cur_i].1)?);
+        self.pos = SEGMENT_HEADER;
+        Ok(true)
+    }
+
+    /// The next record, `Ok(None)` at the end (for now, when tailing), or the
+    /// corruption that stops iteration.
+    pub fn next(&mut self) -> Result<Option<RecordRef<'_>>, ShmError> {
+        let (at, len) = loop {
+            let Some(seg) = self.cur.as_ref() else { return Ok(None) };
+            if self.torn.is_some() {
+                return Ok(None);
+            }
+            let at = self.pos;
+            let len = seg.len_acquire(at);
+            match scan::check(&seg.map, at, len) {
+                Step::Record { len } => {
+                    if layout::le_u16(&seg.map, at + rec::KIND) == KIND_END {
+                        if self.advance_segment()? {
+                            continue;
+                        }
+                        return Ok(None);
+                    }
+                    self.pos += len;
+                    break (at, len);
+                }
+                Step::Empty => {
+                    // The writer has not written here yet — or, past a crash, never
+                    // will; either way this is the end for now.
+                    return Ok(None);
+                }
+                Step::Bad(what) => {
+                    let after = scan::claimed_end(&seg.map, at, len);
+                    let (index, path) = (seg.header.index, seg.path.clone());
+                    let tail = scan::zero_from(&seg.map, after);
+                    if tail && self.is_last_segment() {
+                        self.torn = Some((index, at as u64));
+                        return Ok(None);
+                    }
+                    return Err(ShmError::Corrupt {
+                        segment: index,
+                        path,
+                        offset: at as u64,
+                        what,
+                    });
+                }
+            }
+        };
+        let seg = self.cur.as_ref().expect("a record was just read from it");
+        let b = &seg.map[at..at + len];
+        let payload_len = layout::le_u32(b, rec::PAYLOAD_LEN) as usize;
+        Ok(Some(RecordRef {
+            kind: layout::le_u16(b, rec::KIND),
+            flags: layout::le_u16(b, rec::FLAGS),
+            seq: layout::le_u64(b, rec::SEQ),
+            ts_ns: layout::le_u64(b, rec::TS),
+            payload: &b[RECORD_HEADER..RECORD_HEADER + payload_len],
+            segment: seg.header.index,
+            offset: at as u64,
+        }))
+    }
+
+    /// Positions the reader at the first record with seq ≥ `seq` (or at the end).
+    pub fn seek_seq(&mut self, seq: u64) -> Result<(), ShmError> {
+        self.seek_by(By::Seq, seq)
+    }
+
+    /// Positions the reader at the first record with ts ≥ `ts_ns` (or at the end).
+    /// Assumes timestamps never decrease (control time never runs backwards).
+    pub fn seek_ts(&mut self, ts_ns: u64) -> Result<(), ShmError> {
+        self.seek_by(By::Ts, ts_ns)
+    }
+
+    fn seek_by(&mut self, by: By, want: u64) -> Result<(), ShmError> {
+        self.segments = list_segments(&self.dir)?;
+        self.torn = None;
+        if self.segments.is_empty() {
+            self.cur = None;
+            return Ok(());
+        }
+        // The last segment whose first record's key is ≤ want.
+        let mut chosen = 0;
+        for (i, (_, path)) in self.segments.iter().enumerate() {
+            let seg = ReadSegment::open(path)?;
+            match first_key(&seg, by) {
+                Some(k) if k <= want => chosen = i,
+                _ => break,
+            }
+        }
+        self.cur_i = chosen;
+        let path = self.segments[chosen].1.clone();
+        self.cur = Some(ReadSegment::open(&path)?);
+        // Jump to the last index entry at or before the target (checked: the entry
+        // must point at a record boundary), then scan forward.
+        self.pos = index::read(&path)
+            .iter()
+            .filter(|e| by.of_entry(e) <= want && e.offset as usize >= SEGMENT_HEADER && e.offset % 8 == 0)
+            .map(|e| e.offset as usize)
+            .max()
+            .unwrap_or(SEGMENT_HEADER);
+        if let Some(seg) = self.cur.as_ref() {
+            let len = seg.len_acquire(self.pos);
+            if !matches!(scan::check(&seg.map, self.pos, len), Step::Record { .. }) {
+                self.pos = SEGMENT_HEADER;
+            }
+        }
+        loop {
+            let found = self.next()?.map(|r| (by.of_record(&r), r.offset));
+            match found {
+                Some((k, off)) if k >= want => {
+                    self.pos = off as usize;
+                    return Ok(());
+                }
+                Some(_) => {}
+                None => return Ok(()),
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum By {
+    Seq,
+    Ts,
+}
+
+impl By {
+    fn of_entry(self, e: &index::Entry) -> u64 {
+        match self {
+            By::Seq => e.seq,
+            By::Ts => e.ts,
+        }
+    }
+    fn of_record(self, r: &RecordRef) -> u64 {
+        match self {
+            By::Seq => r.seq,
+            By::Ts => r.ts_ns,
+        }
+    }
+}
+
+/// The key of a segment's first record, if it has one.
+fn first_key(seg: &ReadSegment, by: By) -> Option<u64> {
+    let len = seg.len_acquire(SEGMENT_HEADER);
+    match scan::check(&seg.map, SEGMENT_HEADER, len) {
+        Step::Record { .. } if layout::le_u16(&seg.map, SEGMENT_HEADER + rec::KIND) != KIND_END => Some(match by {
+            By::Seq => layout::le_u64(&seg.map, SEGMENT_HEADER + rec::SEQ),
+            By::Ts => layout::le_u64(&seg.map, SEGMENT_HEADER + rec::TS),
+        }),
+        _ => None,
+    }
+}

@@ -1,0 +1,261 @@
+//! One segment file, memory-mapped.
+//!
+//! The writer maps its segment read-write (shared), so stores are visible to
+//! readers in other processes as soon as they are made, and survive the writer
+//! being killed (they are in the page cache); only `msync` makes them durable
+//! against power loss. Readers map segments read-only.
+
+use super::layout::{self, seg, SEGMENT_HEADER, SEGMENT_MAGIC, SEGMENT_VERSION};
+use crate::ShmError;
+use memmap2::{Mmap, MmapMut, MmapOptions};
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Page-cache and memory options of a writer's mapping.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MapOptions {
+    /// Touch every page when the segment is mapped (`MAP_POPULATE`), so appends
+    /// never take a page fault.
+    pub prefault: bool,
+    /// Lock the mapping in RAM (`mlock`); may need `CAP_IPC_LOCK` or a raised
+    /// `RLIMIT_MEMLOCK`; failure is reported, not fatal.
+    pub mlock: bool,
+    /// Ask for transparent huge pages (`madvise(MADV_HUGEPAGE)`); advisory.
+    pub huge_pages: bool,
+}
+
+/// The parsed segment header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SegmentHeader {
+    /// Segment index.
+    pub index: u64,
+    /// Seq of the first record (0 if none yet).
+    pub first_seq: u64,
+    /// Creation wall time, ns.
+    pub created_ns: u64,
+    /// Segment size in bytes.
+    pub size: u64,
+}
+
+/// Checks and parses a segment header from the first bytes of a file.
+pub fn parse_header(path: &Path, b: &[u8]) -> Result<SegmentHeader, ShmError> {
+    let bad = |offset: usize, what: String| ShmError::BadHeader {
+        path: path.to_path_buf(),
+        offset: offset as u64,
+        what,
+    };
+    if b.len() < SEGMENT_HEADER {
+        return Err(bad(
+            0,
+            format!(
+                "file is {} bytes, shorter than the {SEGMENT_HEADER}-byte header",
+                b.len()
+            ),
+        ));
+    }
+    if &b[..8] != SEGMENT_MAGIC {
+        return Err(bad(seg::MAGIC, format!("magic {:?}, expected \"FXJRNL01\"", &b[..8])));
+    }
+    let v = layout::le_u32(b, seg::VERSION);
+    if v != SEGMENT_VERSION {
+        return Err(bad(seg::VERSION, format!("version {v}, expected {SEGMENT_VERSION}")));
+    }
+    let hl = layout::le_u32(b, seg::HEADER_LEN);
+    if hl as usize != SEGMENT_HEADER {
+        return Err(bad(
+            seg::HEADER_LEN,
+            format!("header length {hl}, expected {SEGMENT_HEADER}"),
+        ));
+    }
+    let size = layout::le_u64(b, seg::SIZE);
+    if size < (SEGMENT_HEADER + 2 * layout::RECORD_HEADER) as u64 || size % 8 != 0 {
+        return Err(bad(seg::SIZE, format!("segment size {size} is too small or unaligned")));
+    }
+    Ok(SegmentHeader {
+        index: layout::le_u64(b, seg::INDEX),
+        first_seq: layout::le_u64(b, seg::FIRST_SEQ),
+        created_ns: layout::le_u64(b, seg::CREATED_NS),
+        size,
+    })
+}
+
+/// A writer's mapping of one segment.
+pub struct WriteSegment {
+    /// The file.
+    pub path: PathBuf,
+    /// The mapping (the whole file).
+    pub map: MmapMut,
+    /// Parsed header.
+    pub header: SegmentHeader,
+    _file: File,
+}
+
+impl WriteSegment {
+    /// Creates segment `index` of `size` bytes in `dir` and maps it. Atomic: the
+    /// file is built under a `.tmp` name and renamed once its header is written, so
+    /// a crash never leaves a segment without a header.
+    pub fn create(dir: &Path, index: u64, size: u64, opts: MapOptions) -> Result<Self, ShmError> {
+        let path = dir.join(layout::segment_name(index));
+        if path.exists() {
+            return Err(ShmError::Io {
+                path,
+                op: "create segment",
+                source: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+            });
+        }
+        let tmp = path.with_extension("seg.tmp");
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)
+            .map_err(ShmError::io(&tmp, "create segment"))?;
+        file.set_len(size).map_err(ShmError::io(&tmp, "size segment"))?;
+        let mut s = Self::map(tmp.clone(), file, opts)?;
+        let created = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        let h = &mut s.map[..SEGMENT_HEADER];
+        h[seg::MAGIC..seg::MAGIC + 8].copy_from_slice(SEGMENT_MAGIC);
+        h[seg::VERSION..seg::VERSION + 4].copy_from_slice(&SEGMENT_VERSION.to_le_bytes());
+        h[seg::HEADER_LEN..seg::HEADER_LEN + 4].copy_from_slice(&(SEGMENT_HEADER as u32).to_le_bytes());
+        h[seg::INDEX..seg::INDEX + 8].copy_from_slice(&index.to_le_bytes());
+        h[seg::CREATED_NS..seg::CREATED_NS + 8].copy_from_slice(&created.to_le_bytes());
+        h[seg::SIZE..seg::SIZE + 8].copy_from_slice(&size.to_le_bytes());
+        s.header = SegmentHeader {
+            index,
+            first_seq: 0,
+            created_ns: created,
+            size,
+        };
+        std::fs::rename(&tmp, &path).map_err(ShmError::io(&path, "publish segment"))?;
+        s.path = path;
+        Ok(s)
+    }
+
+    /// Opens an existing segment read-write; a file shorter than its header says
+    /// (truncated by a crash or power loss) is extended back with zeros.
+    pub fn open(path: &Path, opts: MapOptions) -> Result<Self, ShmError> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(ShmError::io(path, "open segment"))?;
+        let len = file.metadata().map_err(ShmError::io(path, "stat segment"))?.len();
+        let mut head = [0u8; SEGMENT_HEADER];
+        if len >= SEGMENT_HEADER as u64 {
+            use std::os::unix::fs::FileExt;
+            file.read_exact_at(&mut head, 0)
+                .map_err(ShmError::io(path, "read segment header"))?;
+        }
+        let header = parse_header(path, &head[..(len as usize).min(SEGMENT_HEADER)])?;
+        if len != header.size {
+            file.set_len(header.size)
+                .map_err(ShmError::io(path, "restore segment size"))?;
+        }
+        let mut s = Self::map(path.to_path_buf(), file, opts)?;
+        s.header = header;
+        Ok(s)
+    }
+
+    fn map(path: PathBuf, file: File, opts: MapOptions) -> Result<Self, ShmError> {
+        let mut mo = MmapOptions::new();
+        if opts.prefault {
+            mo.populate();
+        }
+        // SAFETY: the file is ours (created or opened read-write by this writer); other
+        // processes only read it, through their own shared mappings, and every
+        // cross-process access to a record goes through the `len` commit word with
+        // acquire/release ordering.
+        let map = unsafe { mo.map_mut(&file) }.map_err(ShmError::io(&path, "mmap segment"))?;
+        if opts.huge_pages {
+            let _ = map.advise(memmap2::Advice::HugePage);
+        }
+        if opts.mlock {
+            // SAFETY: the pointer and length describe our live mapping.
+            let rc = unsafe { libc::mlock(map.as_ptr().cast(), map.len()) };
+            if rc != 0 {
+                return Err(ShmError::io(&path, "mlock segment")(std::io::Error::last_os_error()));
+            }
+        }
+        let header = SegmentHeader {
+            index: 0,
+            first_seq: 0,
+            created_ns: 0,
+            size: map.len() as u64,
+        };
+        Ok(WriteSegment {
+            path,
+            map,
+            header,
+            _file: file,
+        })
+    }
+
+    /// Records the first seq in the header (on the segment's first append).
+    pub fn set_first_seq(&mut self, seq: u64) {
+        self.header.first_seq = seq;
+        self.map[seg::FIRST_SEQ..seg::FIRST_SEQ + 8].copy_from_slice(&seq.to_le_bytes());
+    }
+
+    /// Publishes a record's `len` at `offset` with release ordering: the commit point.
+    #[inline]
+    pub fn publish_len_release(&self, offset: usize, len: u32) {
+        debug_assert!(offset % 8 == 0 && offset + 4 <= self.map.len());
+        // SAFETY: `offset` is 8-aligned inside the page-aligned mapping, so the u32 is
+        // aligned and in bounds; AtomicU32 has the layout of u32; the mapping lives as
+        // long as `self`.
+        let a = unsafe { &*(self.map.as_ptr().add(offset) as *const AtomicU32) };
+        a.store(len, Ordering::Release);
+    }
+}
+
+/// A reader's read-only mapping of one segment.
+pub struct ReadSegment {
+    /// The file.
+    pub path: PathBuf,
+    /// The mapping.
+    pub map: Mmap,
+    /// Parsed header.
+    pub header: SegmentHeader,
+}
+
+impl ReadSegment {
+    /// Maps a segment read-only and checks its header. The mapping covers the file
+    /// as it is now (a truncated file maps short; the reader bounds every access).
+    pub fn open(path: &Path) -> Result<Self, ShmError> {
+        let file = File::open(path).map_err(ShmError::io(path, "open segment"))?;
+        let len = file.metadata().map_err(ShmError::io(path, "stat segment"))?.len();
+        if len < SEGMENT_HEADER as u64 {
+            return Err(ShmError::BadHeader {
+                path: path.to_path_buf(),
+                offset: 0,
+                what: format!("file is {len} bytes, shorter than the {SEGMENT_HEADER}-byte header"),
+            });
+        }
+        // SAFETY: a read-only shared mapping; the writer (if live) only appends past
+        // the commit word we read with acquire ordering, and never truncates.
+        let map = unsafe { Mmap::map(&file) }.map_err(ShmError::io(path, "mmap segment"))?;
+        let _ = map.advise(memmap2::Advice::Sequential);
+        let header = parse_header(path, &map)?;
+        Ok(ReadSegment {
+            path: path.to_path_buf(),
+            map,
+            header,
+        })
+    }
+
+    /// Loads a record's `len` at `offset` with acquire ordering (0 past the mapping).
+    #[inline]
+    pub fn len_acquire(&self, offset: usize) -> u32 {
+        if offset % 8 != 0 || offset + 4 > self.map.len() {
+            return 0;
+        }
+        // SAFETY: aligned and in bounds (checked above) in a live mapping; AtomicU32 has
+        // the layout of u32.
+        let a = unsafe { &*(self.map.as_ptr().add(offset) as *const AtomicU32) };
+        a.load(Ordering::Acquire)
+    }
+}

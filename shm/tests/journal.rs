@@ -1,0 +1,339 @@
+//! Journal behaviour: round trips across segments, seeking, recovery from torn
+//! tails, corruption reports, and a crash test with real `kill -9`s.
+
+use foxtrot_shm::journal::layout::{RECORD_HEADER, SEGMENT_HEADER};
+use foxtrot_shm::{Durability, JournalConfig, JournalReader, JournalWriter, MapOptions, ShmError};
+use std::path::{Path, PathBuf};
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("foxtrot-shm-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn small() -> JournalConfig {
+    JournalConfig {
+        segment_size: 64 << 10,
+        durability: Durability::None,
+        map: MapOptions {
+            prefault: false,
+            mlock: false,
+            huge_pages: false,
+        },
+        index_every: 16,
+    }
+}
+
+/// The payload of record `seq`: its length and bytes are a function of seq.
+fn payload(seq: u64) -> Vec<u8> {
+    let n = (seq * 7 % 120) as usize;
+    (0..n).map(|i| (seq as usize * 31 + i) as u8).collect()
+}
+
+fn write_n(dir: &Path, cfg: JournalConfig, from: u64, n: u64) {
+    let mut w = JournalWriter::open(dir, cfg).unwrap();
+    for seq in from..from + n {
+        w.append((seq % 5) as u16, 0, seq, seq * 1_000, &payload(seq)).unwrap();
+    }
+}
+
+fn read_all(dir: &Path) -> (Vec<(u64, u16, u64, Vec<u8>)>, JournalReader) {
+    let mut r = JournalReader::open(dir).unwrap();
+    let mut v = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        v.push((rec.seq, rec.kind, rec.ts_ns, rec.payload.to_vec()));
+    }
+    (v, r)
+}
+
+#[test]
+fn round_trip_across_segments() {
+    let d = tmp("rt");
+    write_n(&d, small(), 1, 5_000);
+    let (v, r) = read_all(&d);
+    assert!(r.segments().len() > 3, "rolled across segments: {}", r.segments().len());
+    assert_eq!(v.len(), 5_000);
+    for (i, (seq, kind, ts, p)) in v.iter().enumerate() {
+        let s = i as u64 + 1;
+        assert_eq!((*seq, *kind, *ts), (s, (s % 5) as u16, s * 1_000));
+        assert_eq!(p, &payload(s));
+    }
+    // Reopen and append more: continues after the last record.
+    let w = JournalWriter::open(&d, small()).unwrap();
+    assert_eq!(w.last_seq(), 5_000);
+    drop(w);
+    write_n(&d, small(), 5_001, 100);
+    assert_eq!(read_all(&d).0.len(), 5_100);
+    std::fs::remove_dir_all(&d).ok();
+}
+
+#[test]
+fn seek_by_seq_and_time() {
+    let d = tmp("seek");
+    write_n(&d, small(), 10, 4_000);
+    let mut r = JournalReader::open(&d).unwrap();
+    for want in [10u64, 11, 777, 2_500, 4_009] {
+        r.seek_seq(want).unwrap();
+        assert_eq!(r.next().unwrap().unwrap().seq, want);
+    }
+    r.seek_seq(99_999).unwrap();
+    assert!(r.next().unwrap().is_none());
+    r.seek_ts(1_234_500).unwrap(); // ts = seq·1000 → first ≥ is seq 1235
+    assert_eq!(r.next().unwrap().unwrap().seq, 1_235);
+    std::fs::remove_dir_all(&d).ok();
+}
+
+fn last_segment(d: &Path) -> PathBuf {
+    let r = JournalReader::open(d).unwrap();
+    r.segments().last().unwrap().1.clone()
+}
+
+/// Offsets of the records of the last segment.
+fn offsets(d: &Path) -> Vec<u64> {
+    let mut r = JournalReader::open(d).unwrap();
+    let last = r.segments().last().unwrap().0;
+    let mut v = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        if rec.segment == last {
+            v.push(rec.offset);
+        }
+    }
+    v
+}
+
+#[test]
+fn torn_tail_is_cut_and_appends_continue() {
+    let d = tmp("torn");
+    write_n(&d, small(), 1, 300);
+    let offs = offsets(&d);
+    let last = *offs.last().unwrap();
+    // Damage the last record's payload: a write torn by power loss.
+    let seg = last_segment(&d);
+    let mut b = std::fs::read(&seg).unwrap();
+    b[last as usize + RECORD_HEADER - 1] ^= 0xFF;
+    std::fs::write(&seg, &b).unwrap();
+    let (v, r) = read_all(&d);
+    assert_eq!(v.len(), 299);
+    assert_eq!(r.torn_tail().map(|t| t.1), Some(last));
+    let w = JournalWriter::open(&d, small()).unwrap();
+    assert_eq!(w.recovered_torn_tail().map(|t| t.1), Some(last));
+    assert_eq!(w.last_seq(), 299);
+    drop(w);
+    write_n(&d, small(), 300, 10);
+    let (v, r) = read_all(&d);
+    assert_eq!(v.len(), 309);
+    assert!(r.torn_tail().is_none());
+    assert!(v.iter().enumerate().all(|(i, x)| x.0 == i as u64 + 1));
+    std::fs::remove_dir_all(&d).ok();
+}
+
+#[test]
+fn corruption_in_the_middle_is_reported_with_segment_and_offset() {
+    let d = tmp("mid");
+    write_n(&d, small(), 1, 300);
+    let offs = offsets(&d);
+    let victim = offs[offs.len() / 2];
+    let seg = last_segment(&d);
+    let mut b = std::fs::read(&seg).unwrap();
+    b[victim as usize + 20] ^= 0x01; // inside the seq field
+    std::fs::write(&seg, &b).unwrap();
+    let mut r = JournalReader::open(&d).unwrap();
+    let err = loop {
+        match r.next() {
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("corruption not reported"),
+            Err(e) => break e,
+        }
+    };
+    match &err {
+        ShmError::Corrupt { offset, what, .. } => {
+            assert_eq!(*offset, victim);
+            assert_eq!(*what, "CRC32C mismatch");
+        }
+        e => panic!("wrong error {e}"),
+    }
+    assert!(err.to_string().contains(&format!("offset {victim}")), "{err}");
+    // The writer refuses to append over evidence.
+    assert!(matches!(
+        JournalWriter::open(&d, small()),
+        Err(ShmError::Corrupt { .. })
+    ));
+    std::fs::remove_dir_all(&d).ok();
+}
+
+#[test]
+fn truncation_like_power_loss_recovers() {
+    let d = tmp("trunc");
+    write_n(&d, small(), 1, 200);
+    let offs = offsets(&d);
+    let seg = last_segment(&d);
+    // Cut the file in the middle of record 150 of this segment.
+    let k = offs.len() - 50;
+    let cut = offs[k] + 13;
+    let f = std::fs::OpenOptions::new().write(true).open(&seg).unwrap();
+    f.set_len(cut).unwrap();
+    drop(f);
+    let (v, _) = read_all(&d);
+    let expect = 200 - 50;
+    assert_eq!(v.len(), expect, "records before the cut survive");
+    let w = JournalWriter::open(&d, small()).unwrap();
+    assert_eq!(w.last_seq(), expect as u64);
+    drop(w);
+    write_n(&d, small(), expect as u64 + 1, 5);
+    assert_eq!(read_all(&d).0.len(), expect + 5);
+    std::fs::remove_dir_all(&d).ok();
+}
+
+#[test]
+fn random_damage_never_panics_and_is_placed_right() {
+    let d = tmp("fuzz");
+    write_n(&d, small(), 1, 400);
+    let seg = last_segment(&d);
+    let good = std::fs::read(&seg).unwrap();
+    let offs = offsets(&d);
+    let end = {
+        let mut r = JournalReader::open(&d).unwrap();
+        let mut e = 0;
+        while let Some(rec) = r.next().unwrap() {
+            e = rec.offset + foxtrot_shm::journal::layout::record_len(rec.payload.len()) as u64;
+        }
+        e
+    };
+    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    for trial in 0..300 {
+        let mut b = good.clone();
+        let flip_at = SEGMENT_HEADER as u64 + next() % (end - SEGMENT_HEADER as u64);
+        b[flip_at as usize] ^= 1 << (next() % 8);
+        if trial % 3 == 0 {
+            b.truncate((next() % b.len() as u64) as usize);
+        }
+        std::fs::write(&seg, &b).unwrap();
+        let mut r = JournalReader::open(&d);
+        let Ok(r) = r.as_mut() else { continue };
+        let containing = offs.iter().copied().filter(|o| *o <= flip_at).max().unwrap();
+        let mut last_ok = None;
+        let outcome = loop {
+            match r.next() {
+                Ok(Some(rec)) => last_ok = Some(rec.offset),
+                Ok(None) => break r.torn_tail().map(|t| t.1),
+                Err(ShmError::Corrupt { offset, .. }) => break Some(offset),
+                Err(e) => panic!("unexpected error {e}"),
+            }
+        };
+        if trial % 3 != 0 {
+            // A flip inside the written region is caught at the record containing it.
+            assert_eq!(
+                outcome,
+                Some(containing),
+                "trial {trial}: flip at {flip_at}, last good {last_ok:?}"
+            );
+        }
+        // Whatever happened, the writer either recovers or refuses with a reason.
+        let _ = JournalWriter::open(&d, small());
+    }
+    std::fs::remove_dir_all(&d).ok();
+}
+
+// ---- crash test: a child process appends; the parent tails it, then kills it ----
+
+const CHILD_ENV: &str = "FOXTROT_JOURNAL_CRASH_CHILD";
+
+#[test]
+#[ignore = "run by crash_test_kill_9 as a child process"]
+fn crash_child() {
+    let Ok(dir) = std::env::var(CHILD_ENV) else { return };
+    let dir = PathBuf::from(dir);
+    let mut w = JournalWriter::open(&dir, small()).unwrap();
+    let mut seq = w.last_seq() + 1;
+    let progress = dir.join("progress");
+    loop {
+        w.append((seq % 5) as u16, 0, seq, seq * 1_000, &payload(seq)).unwrap();
+        // Tell the parent (through a file it reads after the kill) what is committed.
+        if seq % 64 == 0 {
+            // Write-then-rename, so the parent never reads half a number.
+            let t = dir.join("progress.tmp");
+            std::fs::write(&t, seq.to_le_bytes()).unwrap();
+            std::fs::rename(&t, &progress).unwrap();
+        }
+        seq += 1;
+    }
+}
+
+#[test]
+fn crash_test_kill_9() {
+    let d = tmp("crash");
+    std::fs::create_dir_all(&d).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let mut rng = 12345u64;
+    let mut tailed = 0u64;
+    let mut ever_tailed = 0u64;
+    let mut tail = None::<JournalReader>;
+    for run in 0..50 {
+        let mut child = std::process::Command::new(&exe)
+            .args(["--exact", "crash_child", "--ignored", "--nocapture"])
+            .env(CHILD_ENV, &d)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let wait_ms = 5 + (rng >> 33) % 40;
+        // Tail the live writer from this (another) process meanwhile.
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_millis(wait_ms) {
+            if tail.is_none()
+                && JournalReader::open(&d)
+                    .map(|r| !r.segments().is_empty())
+                    .unwrap_or(false)
+            {
+                tail = JournalReader::open(&d).ok();
+            }
+            if let Some(r) = tail.as_mut() {
+                while let Ok(Some(rec)) = r.next() {
+                    tailed += 1;
+                    assert_eq!(rec.seq, tailed, "tailing sees records in order");
+                    assert_eq!(rec.payload, payload(rec.seq).as_slice());
+                }
+            }
+            std::thread::yield_now();
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let committed = std::fs::read(d.join("progress"))
+            .ok()
+            .and_then(|b| b.get(..8).map(|x| u64::from_le_bytes(x.try_into().unwrap())))
+            .unwrap_or(0);
+        let (v, _) = read_all(&d);
+        assert!(
+            v.len() as u64 >= committed,
+            "run {run}: {} records, {committed} reported committed",
+            v.len()
+        );
+        for (i, (seq, kind, ts, p)) in v.iter().enumerate() {
+            let s = i as u64 + 1;
+            assert_eq!(
+                (*seq, *kind, *ts),
+                (s, (s % 5) as u16, s * 1_000),
+                "run {run}: record {i}"
+            );
+            assert_eq!(p, &payload(s), "run {run}: payload of {s}");
+        }
+        // The tailing reader never saw a record that is not in the journal.
+        assert!(tailed <= v.len() as u64);
+        // The tail reader must restart after recovery may have cut a torn tail.
+        ever_tailed += tailed;
+        tail = None;
+        tailed = 0;
+    }
+    let (v, r) = read_all(&d);
+    assert!(v.len() > 1_000, "the children wrote {} records", v.len());
+    assert!(r.segments().len() > 1, "crashes happened across segment rolls");
+    assert!(ever_tailed > 0, "the tailing reader followed the live writers");
+    std::fs::remove_dir_all(&d).ok();
+}
