@@ -5,13 +5,15 @@
 //!
 //! Segment header, 64 bytes:
 //! ```text
-//!  0        8        12       16              24              32              40              48        64
-//!  +--------+--------+--------+---------------+---------------+---------------+---------------+---------+
-//!  | magic  |version |hdr_len | segment_index | first_seq     | created_ns    | segment_size  |reserved |
-//!  +--------+--------+--------+---------------+---------------+---------------+---------------+---------+
+//!  0        8        12       16              24              32              40              48         56       64
+//!  +--------+--------+--------+---------------+---------------+---------------+---------------+----------+--------+
+//!  | magic  |version |hdr_len | segment_index | first_seq     | created_ns    | segment_size  | base_seq |reserved|
+//!  +--------+--------+--------+---------------+---------------+---------------+---------------+----------+--------+
 //! ```
 //! `magic` = `FXJRNL01`; `first_seq` is the seq of the segment's first record (0
-//! until one is written); `created_ns` is wall time, informational only.
+//! until one is written); `base_seq` the seq of the last record written before this
+//! segment (so a writer recovering an empty segment knows where numbering stood);
+//! `created_ns` is wall time, informational only.
 //!
 //! Records follow from byte 64, each 8-byte aligned:
 //! ```text
@@ -58,6 +60,8 @@ pub mod seg {
     pub const CREATED_NS: usize = 32;
     /// Segment size.
     pub const SIZE: usize = 40;
+    /// Last seq before this segment.
+    pub const BASE_SEQ: usize = 48;
 }
 
 /// Offsets in a record header.

@@ -101,6 +101,7 @@ impl JournalReader {
 
     /// The next record, `Ok(None)` at the end (for now, when tailing), or the
     /// corruption that stops iteration.
+    #[allow(clippy::should_implement_trait)] // records borrow the reader: not an Iterator
     pub fn next(&mut self) -> Result<Option<RecordRef<'_>>, ShmError> {
         let (at, len) = loop {
             let Some(seg) = self.cur.as_ref() else { return Ok(None) };

@@ -36,6 +36,8 @@ pub struct SegmentHeader {
     pub created_ns: u64,
     /// Segment size in bytes.
     pub size: u64,
+    /// Seq of the last record written before this segment.
+    pub base_seq: u64,
 }
 
 /// Checks and parses a segment header from the first bytes of a file.
@@ -77,6 +79,7 @@ pub fn parse_header(path: &Path, b: &[u8]) -> Result<SegmentHeader, ShmError> {
         first_seq: layout::le_u64(b, seg::FIRST_SEQ),
         created_ns: layout::le_u64(b, seg::CREATED_NS),
         size,
+        base_seq: layout::le_u64(b, seg::BASE_SEQ),
     })
 }
 
@@ -95,7 +98,7 @@ impl WriteSegment {
     /// Creates segment `index` of `size` bytes in `dir` and maps it. Atomic: the
     /// file is built under a `.tmp` name and renamed once its header is written, so
     /// a crash never leaves a segment without a header.
-    pub fn create(dir: &Path, index: u64, size: u64, opts: MapOptions) -> Result<Self, ShmError> {
+    pub fn create(dir: &Path, index: u64, size: u64, base_seq: u64, opts: MapOptions) -> Result<Self, ShmError> {
         let path = dir.join(layout::segment_name(index));
         if path.exists() {
             return Err(ShmError::Io {
@@ -124,11 +127,13 @@ impl WriteSegment {
         h[seg::INDEX..seg::INDEX + 8].copy_from_slice(&index.to_le_bytes());
         h[seg::CREATED_NS..seg::CREATED_NS + 8].copy_from_slice(&created.to_le_bytes());
         h[seg::SIZE..seg::SIZE + 8].copy_from_slice(&size.to_le_bytes());
+        h[seg::BASE_SEQ..seg::BASE_SEQ + 8].copy_from_slice(&base_seq.to_le_bytes());
         s.header = SegmentHeader {
             index,
             first_seq: 0,
             created_ns: created,
             size,
+            base_seq,
         };
         std::fs::rename(&tmp, &path).map_err(ShmError::io(&path, "publish segment"))?;
         s.path = path;
@@ -185,6 +190,7 @@ impl WriteSegment {
             first_seq: 0,
             created_ns: 0,
             size: map.len() as u64,
+            base_seq: 0,
         };
         Ok(WriteSegment {
             path,

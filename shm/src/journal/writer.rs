@@ -115,7 +115,7 @@ impl JournalWriter {
                     pos: SEGMENT_HEADER,
                     ..Recovered::default()
                 };
-                (WriteSegment::create(dir, 0, cfg.segment_size, cfg.map)?, r)
+                (WriteSegment::create(dir, 0, cfg.segment_size, 0, cfg.map)?, r)
             }
             Some((_, path)) => {
                 let mut seg = WriteSegment::open(path, cfg.map)?;
@@ -264,7 +264,7 @@ impl JournalWriter {
         index::write(&self.seg.path, &self.index)?;
         self.index.clear();
         let next = self.seg.header.index + 1;
-        self.seg = WriteSegment::create(&self.dir, next, self.cfg.segment_size, self.cfg.map)?;
+        self.seg = WriteSegment::create(&self.dir, next, self.cfg.segment_size, self.last_seq, self.cfg.map)?;
         self.pos = SEGMENT_HEADER;
         self.synced_to = SEGMENT_HEADER;
         self.in_segment = 0;
@@ -299,8 +299,10 @@ struct Recovered {
 /// Scans the last segment for its append position, last seq and record count,
 /// cutting a torn tail.
 fn recover(seg: &mut WriteSegment) -> Result<Recovered, ShmError> {
+    // An empty segment's numbering continues from the one before it.
     let mut r = Recovered {
         pos: SEGMENT_HEADER,
+        last_seq: seg.header.base_seq,
         ..Recovered::default()
     };
     let size = seg.map.len();
