@@ -23,6 +23,11 @@ enum Command {
     Sim(cmd::sim::SimArgs),
     /// Write deterministic synthetic market data to a native `.fxmd` file.
     Gen(cmd::gen::GenArgs),
+    /// Run a recorded input journal through the core again; print (and verify) the
+    /// hashes of its outputs.
+    Replay(cmd::replay::ReplayArgs),
+    /// Inspect a journal: info, cat, verify, tail.
+    Journal(cmd::journal::JournalArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -30,6 +35,8 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Sim(a) => cmd::sim::run(a),
         Command::Gen(a) => cmd::gen::run(a),
+        Command::Replay(a) => cmd::replay::run(a),
+        Command::Journal(a) => cmd::journal::run(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

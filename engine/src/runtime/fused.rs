@@ -42,6 +42,35 @@ pub trait RunObserver {
 
 impl RunObserver for () {}
 
+/// Two observers, both told everything (first `A`, then `B`).
+impl<A: RunObserver, B: RunObserver> RunObserver for (A, B) {
+    #[inline]
+    fn on_input(&mut self, s: &InputSlot) {
+        self.0.on_input(s);
+        self.1.on_input(s);
+    }
+    #[inline]
+    fn on_order(&mut self, o: &Order, wire: &[u8]) {
+        self.0.on_order(o, wire);
+        self.1.on_order(o, wire);
+    }
+    #[inline]
+    fn on_reject(&mut self, r: &RiskReject) {
+        self.0.on_reject(r);
+        self.1.on_reject(r);
+    }
+    #[inline]
+    fn on_diary(&mut self, d: &DiaryRecord) {
+        self.0.on_diary(d);
+        self.1.on_diary(d);
+    }
+    #[inline]
+    fn on_theory(&mut self, p: &TheoryPacket) {
+        self.0.on_theory(p);
+        self.1.on_theory(p);
+    }
+}
+
 /// Output side of a run: digests, latency, counts.
 struct Outputs {
     orders: StreamDigest,
@@ -228,6 +257,11 @@ impl<V: VenueLink, O: RunObserver> FusedRun<V, O> {
     /// The observer.
     pub fn observer(&self) -> &O {
         &self.obs
+    }
+
+    /// The observer, mutably (to flush journals at the end).
+    pub fn observer_mut(&mut self) -> &mut O {
+        &mut self.obs
     }
 
     /// The summary so far.

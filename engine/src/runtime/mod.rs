@@ -6,8 +6,11 @@
 
 pub mod digest;
 pub mod fused;
+pub mod journal;
 pub mod latency;
+pub mod replay;
 
 pub use digest::StreamDigest;
 pub use fused::{FusedRun, RunObserver, RunSummary, VenueLink};
+pub use journal::RunJournals;
 pub use latency::LatencyRecorder;

@@ -1,4 +1,6 @@
 //! One module per subcommand.
 
 pub mod gen;
+pub mod journal;
+pub mod replay;
 pub mod sim;

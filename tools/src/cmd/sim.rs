@@ -2,12 +2,14 @@
 //! through the fused pipeline against the in-process simulated venue.
 
 use crate::setup::{load_config, CommonArgs};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
-use foxtrot_engine::runtime::{FusedRun, RunObserver, RunSummary};
+use foxtrot_engine::runtime::{FusedRun, RunJournals, RunObserver, RunSummary};
 use foxtrot_engine::Config;
 use foxtrot_gateway::SimWorld;
+use foxtrot_shm::JournalConfig;
 use foxtrot_tools::check::Checker;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// Arguments of `foxtrot sim`.
@@ -29,6 +31,10 @@ pub struct SimArgs {
     /// exit non-zero on any violation.
     #[arg(long)]
     check: bool,
+    /// Journal the run (inputs, orders, diary, and the effective config) under DIR,
+    /// for `foxtrot replay` and `foxtrot journal`.
+    #[arg(long, value_name = "DIR")]
+    record: Option<PathBuf>,
 }
 
 /// Runs `foxtrot sim`.
@@ -37,16 +43,56 @@ pub fn run(a: SimArgs) -> Result<()> {
     if a.adversarial {
         cfg.gen.adversarial.enabled = true;
     }
-    if a.check {
-        let (run, wall) = drive(&a, &cfg, Checker::new(&cfg));
-        report(&a, &cfg, &run, wall, Some(run.observer()))?;
-        let v = run.observer().total();
-        anyhow::ensure!(v == 0, "{v} invariant violations");
-        Ok(())
-    } else {
-        let (run, wall) = drive(&a, &cfg, ());
-        report(&a, &cfg, &run, wall, None)
+    let journals = match &a.record {
+        Some(dir) => {
+            anyhow::ensure!(
+                !dir.join("inputs").exists(),
+                "{} already holds a recorded run; record into a new directory",
+                dir.display()
+            );
+            let yaml = serde_yaml_ng::to_string(&cfg)?;
+            Some(
+                RunJournals::create(dir, JournalConfig::default(), &yaml)
+                    .with_context(|| format!("creating journals in {}", dir.display()))?,
+            )
+        }
+        None => None,
+    };
+    let violations = match (a.check, journals) {
+        (false, None) => {
+            let (run, wall) = drive(&a, &cfg, ());
+            report(&a, &cfg, &run, wall, None)?;
+            0
+        }
+        (true, None) => {
+            let (run, wall) = drive(&a, &cfg, Checker::new(&cfg));
+            report(&a, &cfg, &run, wall, Some(run.observer()))?;
+            run.observer().total()
+        }
+        (false, Some(j)) => {
+            let (mut run, wall) = drive(&a, &cfg, j);
+            finish_journals(run.observer_mut())?;
+            report(&a, &cfg, &run, wall, None)?;
+            0
+        }
+        (true, Some(j)) => {
+            let (mut run, wall) = drive(&a, &cfg, (Checker::new(&cfg), j));
+            finish_journals(&mut run.observer_mut().1)?;
+            report(&a, &cfg, &run, wall, Some(&run.observer().0))?;
+            run.observer().0.total()
+        }
+    };
+    anyhow::ensure!(violations == 0, "{violations} invariant violations");
+    Ok(())
+}
+
+fn finish_journals(j: &mut RunJournals) -> Result<()> {
+    if let Some(e) = j.error() {
+        anyhow::bail!("journalling failed: {e}");
     }
+    j.sync()?;
+    eprintln!("recorded to {}", j.dir().display());
+    Ok(())
 }
 
 fn drive<O: RunObserver>(a: &SimArgs, cfg: &Config, obs: O) -> (FusedRun<SimWorld, O>, Duration) {

@@ -1,0 +1,156 @@
+//! Journalling a run: every sequenced input before the core processes it, every
+//! output after, in three journals under one run directory.
+//!
+//! ```text
+//! RUN_DIR/inputs/   kind 1–4: the input record (market data 64 B, execution report
+//!                   128 B, timer 64 B, command 64 B), seq and ts from its header;
+//!                   the first record is kind 100: the effective config (YAML).
+//! RUN_DIR/orders/   kind 19: Order (64 B) followed by its FIX message;
+//!                   kind 20: RiskReject (64 B). TSC stamps are zeroed.
+//! RUN_DIR/diary/    kind 21: DiaryRecord (128 B); kind 22: TheoryPacket (128 B).
+//! ```
+//! Output journals therefore depend only on the inputs, the config and the seeds:
+//! two runs of the same journal produce byte-identical output journals.
+
+use super::fused::RunObserver;
+use crate::records::{DiaryRecord, InputSlot, Kind, Order, RiskReject, TheoryPacket};
+use foxtrot_shm::{JournalConfig, JournalWriter, ShmError};
+use std::path::{Path, PathBuf};
+
+/// Journal record kind of the effective configuration.
+pub const KIND_CONFIG: u16 = 100;
+
+/// Size of an input record of `kind` in the journal, `None` for non-input kinds.
+pub fn input_size(kind: u8) -> Option<usize> {
+    match Kind::from_u8(kind)? {
+        Kind::MarketData | Kind::Timer | Kind::Command => Some(64),
+        Kind::ExecReport => Some(128),
+        _ => None,
+    }
+}
+
+/// The three journals of a run.
+pub struct RunJournals {
+    inputs: JournalWriter,
+    orders: JournalWriter,
+    diary: JournalWriter,
+    error: Option<ShmError>,
+    dir: PathBuf,
+}
+
+impl RunJournals {
+    /// Creates (or continues) the journals under `dir` and writes `config_yaml` as
+    /// the first input record of a new run.
+    pub fn create(dir: &Path, cfg: JournalConfig, config_yaml: &str) -> Result<Self, ShmError> {
+        let mut j = RunJournals {
+            inputs: JournalWriter::open(&dir.join("inputs"), cfg)?,
+            orders: JournalWriter::open(&dir.join("orders"), cfg)?,
+            diary: JournalWriter::open(&dir.join("diary"), cfg)?,
+            error: None,
+            dir: dir.to_path_buf(),
+        };
+        if j.inputs.last_seq() == 0 {
+            j.inputs.append(KIND_CONFIG, 0, 0, 0, config_yaml.as_bytes())?;
+        }
+        Ok(j)
+    }
+
+    /// The run directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The first journal error, if any happened (the run keeps going; the caller
+    /// reports it at the end).
+    pub fn error(&self) -> Option<&ShmError> {
+        self.error.as_ref()
+    }
+
+    /// Flushes all three journals to disk.
+    pub fn sync(&mut self) -> Result<(), ShmError> {
+        self.inputs.sync()?;
+        self.orders.sync()?;
+        self.diary.sync()
+    }
+
+    fn keep(&mut self, r: Result<(), ShmError>) {
+        if let (Err(e), None) = (r, &self.error) {
+            self.error = Some(e);
+        }
+    }
+}
+
+impl RunObserver for RunJournals {
+    #[inline]
+    fn on_input(&mut self, slot: &InputSlot) {
+        let h = slot.header();
+        let n = input_size(h.kind).unwrap_or(crate::records::SLOT_SIZE);
+        let r = self
+            .inputs
+            .append(h.kind as u16, 0, h.seq, h.ts_ns, &slot.as_bytes()[..n]);
+        self.keep(r);
+    }
+
+    #[inline]
+    fn on_order(&mut self, order: &Order, wire: &[u8]) {
+        let mut o = *order;
+        o.header.tsc = 0;
+        let mut buf = [0u8; 512];
+        let n = 64 + wire.len().min(448);
+        buf[..64].copy_from_slice(bytemuck::bytes_of(&o));
+        buf[64..n].copy_from_slice(&wire[..n - 64]);
+        let r = self
+            .orders
+            .append(Kind::Order as u16, 0, o.header.seq, o.header.ts_ns, &buf[..n]);
+        self.keep(r);
+    }
+
+    #[inline]
+    fn on_reject(&mut self, reject: &RiskReject) {
+        let mut x = *reject;
+        x.header.tsc = 0;
+        let r = self.orders.append(
+            Kind::Reject as u16,
+            0,
+            x.header.seq,
+            x.header.ts_ns,
+            bytemuck::bytes_of(&x),
+        );
+        self.keep(r);
+    }
+
+    #[inline]
+    fn on_diary(&mut self, rec: &DiaryRecord) {
+        let r = self.diary.append(
+            Kind::Diary as u16,
+            0,
+            rec.header.seq,
+            rec.header.ts_ns,
+            bytemuck::bytes_of(rec),
+        );
+        self.keep(r);
+    }
+
+    #[inline]
+    fn on_theory(&mut self, p: &TheoryPacket) {
+        let r = self.diary.append(
+            Kind::Theory as u16,
+            0,
+            p.header.seq,
+            p.header.ts_ns,
+            bytemuck::bytes_of(p),
+        );
+        self.keep(r);
+    }
+}
+
+/// Decodes an input journal record into a slot; `None` if its kind or size is wrong.
+pub fn slot_from_record(kind: u16, payload: &[u8]) -> Option<InputSlot> {
+    let n = input_size(u8::try_from(kind).ok()?)?;
+    if payload.len() != n {
+        return None;
+    }
+    let mut s = InputSlot::default();
+    bytemuck::bytes_of_mut(&mut s)[..n].copy_from_slice(payload);
+    (s.kind_byte() as u16 == kind).then_some(s)
+}
