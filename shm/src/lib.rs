@@ -13,6 +13,9 @@
 
 mod error;
 pub mod journal;
+pub mod ring;
 
 pub use error::ShmError;
 pub use journal::{Durability, JournalConfig, JournalReader, JournalWriter, MapOptions, RecordRef};
+#[cfg(not(loom))]
+pub use ring::{ShmConsumer, ShmProducer, ShmRing};

@@ -252,6 +252,8 @@ const CHILD_ENV: &str = "FOXTROT_JOURNAL_CRASH_CHILD";
 fn crash_child() {
     let Ok(dir) = std::env::var(CHILD_ENV) else { return };
     let dir = PathBuf::from(dir);
+    // SAFETY: getppid has no preconditions.
+    let parent = unsafe { libc::getppid() };
     let mut w = JournalWriter::open(&dir, small()).unwrap();
     let mut seq = w.last_seq() + 1;
     let progress = dir.join("progress");
@@ -259,6 +261,11 @@ fn crash_child() {
         w.append((seq % 5) as u16, 0, seq, seq * 1_000, &payload(seq)).unwrap();
         // Tell the parent (through a file it reads after the kill) what is committed.
         if seq % 64 == 0 {
+            // An orphan (the parent test died) stops instead of filling the disk.
+            // SAFETY: getppid has no preconditions.
+            if unsafe { libc::getppid() } != parent || seq > 5_000_000 {
+                return;
+            }
             // Write-then-rename, so the parent never reads half a number.
             let t = dir.join("progress.tmp");
             std::fs::write(&t, seq.to_le_bytes()).unwrap();
@@ -268,23 +275,45 @@ fn crash_child() {
     }
 }
 
+/// Kills the child however the parent's test ends, panics included.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Removes the test directory however the test ends.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 #[test]
 fn crash_test_kill_9() {
     let d = tmp("crash");
     std::fs::create_dir_all(&d).unwrap();
+    let _cleanup = RemoveOnDrop(d.clone());
     let exe = std::env::current_exe().unwrap();
     let mut rng = 12345u64;
     let mut tailed = 0u64;
     let mut ever_tailed = 0u64;
     let mut tail = None::<JournalReader>;
     for run in 0..50 {
-        let mut child = std::process::Command::new(&exe)
-            .args(["--exact", "crash_child", "--ignored", "--nocapture"])
-            .env(CHILD_ENV, &d)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = KillOnDrop(
+            std::process::Command::new(&exe)
+                .args(["--exact", "crash_child", "--ignored", "--nocapture"])
+                .env(CHILD_ENV, &d)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
         rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         let wait_ms = 2 + (rng >> 33) % 14;
         // Tail the live writer from this (another) process meanwhile.
@@ -321,8 +350,8 @@ fn crash_test_kill_9() {
             }
             std::thread::yield_now();
         }
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
+        child.0.kill().unwrap(); // SIGKILL
+        child.0.wait().unwrap();
         let committed = std::fs::read(d.join("progress"))
             .ok()
             .and_then(|b| b.get(..8).map(|x| u64::from_le_bytes(x.try_into().unwrap())))

@@ -1,0 +1,39 @@
+//! Layout of the shared-memory SPSC ring file. Little-endian, 8-byte words.
+//!
+//! ```text
+//!  byte 0    header, 128 B: magic "FXRING01" | version u32 | slot_words u32 |
+//!            capacity u64 (slots, a power of two) | reserved
+//!  byte 128  producer position u64 — written by the producer (release) after each
+//!            push, for monitoring only; padded to 128 B
+//!  byte 256  consumer position u64 — written by the consumer (release) after each
+//!            batch; the producer reads it (acquire) to know which slots are free;
+//!            padded to 128 B
+//!  byte 384  slots: capacity × slot_words words; slot i = [commit u64][payload …]
+//! ```
+//! Positions count records since the ring was created and never wrap. The record at
+//! position `p` lives in slot `p & (capacity − 1)`; its **commit word** is `p + 1`
+//! once the record is written — stored last, with release ordering, by the producer.
+//! The consumer waiting for position `p` spins on that one word (acquire) until it
+//! reads `p + 1`: records are committed in-band, as in Aeron and Agrona, so the
+//! consumer reads no shared index on the fast path. `p + 1` differs on every lap, so
+//! a stale slot is never mistaken for a new one.
+//!
+//! The positions sit in their own 128-byte blocks (two cache lines) so the
+//! producer's and consumer's writes never share a line, nor an adjacent-line
+//! prefetch pair.
+
+/// File magic.
+pub const MAGIC: &[u8; 8] = b"FXRING01";
+/// Format version.
+pub const VERSION: u32 = 1;
+/// Word index of the producer position.
+pub const PRODUCER_POS: usize = 128 / 8;
+/// Word index of the consumer position.
+pub const CONSUMER_POS: usize = 256 / 8;
+/// Word index of the first slot.
+pub const SLOTS: usize = 384 / 8;
+
+/// Total words of a ring with `capacity` slots of `slot_words` words.
+pub const fn total_words(capacity: u64, slot_words: usize) -> usize {
+    SLOTS + capacity as usize * slot_words
+}
