@@ -74,15 +74,220 @@ fn pct(h: &Histogram<u64>) -> [u64; 4] {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) != Some("tick-to-order") {
-        eprintln!("usage: foxtrot-perf tick-to-order [--events N] [--seed S] [--passes P] [--json]");
-        std::process::exit(2);
+    match args.get(1).map(String::as_str) {
+        Some("tick-to-order") => tick_to_order(&args),
+        Some("journal-append") => journal_append(&args),
+        Some("ring-hop") => ring_hop(&args),
+        Some("ring-echo") => ring_echo(&args),
+        _ => {
+            eprintln!("usage: foxtrot-perf tick-to-order [--events N] [--seed S] [--passes P] [--json]");
+            eprintln!("       foxtrot-perf journal-append [--records N] [--dir DIR] [--json]");
+            eprintln!("       foxtrot-perf ring-hop [--trips N] [--cores A,B] [--json]");
+            std::process::exit(2);
+        }
     }
+}
+
+/// Appends 64-byte records to a prefaulted journal (page cache, durability none),
+/// timing each append with the TSC; reports throughput and p50/p99/p99.9/max.
+fn journal_append(args: &[String]) {
+    let json = args.iter().any(|a| a == "--json");
+    let n: u64 = arg(args, "--records", 5_000_000u64);
+    let dir: std::path::PathBuf =
+        arg(args, "--dir", std::env::temp_dir()).join(format!("foxtrot-perf-journal-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut w = foxtrot_shm::JournalWriter::open(&dir, foxtrot_shm::JournalConfig::default()).expect("open journal");
+    let payloads: Vec<[u8; 64]> = (0..4096u64)
+        .map(|i| {
+            let mut p = [0u8; 64];
+            for (j, b) in p.iter_mut().enumerate() {
+                *b = (i as usize * 131 + j * 7) as u8;
+            }
+            p
+        })
+        .collect();
+    let clock = quanta::Clock::new();
+    let mut h = Histogram::<u64>::new_with_bounds(1, 1_000_000_000, 3).expect("static bounds");
+    let start = std::time::Instant::now();
+    for seq in 1..=n {
+        let t0 = clock.raw();
+        w.append(1, 0, seq, seq * 1000, &payloads[seq as usize & 4095])
+            .expect("append");
+        h.saturating_record(clock.delta_as_nanos(t0, clock.raw()).max(1));
+    }
+    let wall = start.elapsed().as_secs_f64();
+    drop(w);
+    let _ = std::fs::remove_dir_all(&dir);
+    let p = pct(&h);
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"records": n, "records_per_sec": n as f64 / wall, "p50": p[0], "p99": p[1], "p999": p[2], "max": p[3]})
+        );
+    } else {
+        println!(
+            "journal append, 64-byte payloads, {n} records: {:.1} M records/s (incl. timing)",
+            n as f64 / wall / 1e6
+        );
+        println!(
+            "  per append  p50 {} ns  p99 {} ns  p99.9 {} ns  max {} ns   SLO p99.9 ≤ 1000",
+            p[0], p[1], p[2], p[3]
+        );
+    }
+}
+
+/// Pins the current thread to `core`. `core_affinity` is not enough here: it only
+/// offers the cores of the current mask, and a child process inherits its parent's
+/// (already pinned) mask — so it could never move a child to another core.
+fn pin(core: Option<usize>) {
+    let Some(c) = core else { return };
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET and
+    // sched_setaffinity(0, …) act on this thread only, with a correctly sized set.
+    let ok = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(c, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+    };
+    if !ok {
+        eprintln!(
+            "foxtrot-perf: could not pin to core {c}: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+}
+
+/// The echo side of the shm ring ping-pong, run as a separate process:
+/// `foxtrot-perf ring-echo IN OUT [core]`.
+fn ring_echo(args: &[String]) {
+    pin(args.get(4).and_then(|c| c.parse().ok()));
+    let mut rx = foxtrot_shm::ShmRing::open(std::path::Path::new(&args[2]))
+        .expect("open in ring")
+        .consumer();
+    let mut tx = foxtrot_shm::ShmRing::open(std::path::Path::new(&args[3]))
+        .expect("open out ring")
+        .producer();
+    let mut stop = false;
+    while !stop {
+        rx.pop_batch(1, |p| {
+            stop = p[0] == u64::MAX;
+            let w = [p[0]];
+            while !tx.try_push(&w) {
+                std::hint::spin_loop();
+            }
+        });
+    }
+}
+
+/// One-way hop latency (RTT/2 of a ping-pong) of an `rtrb` ring between two pinned
+/// threads, and of the shm ring between two pinned processes, measured the same way.
+fn ring_hop(args: &[String]) {
+    let json = args.iter().any(|a| a == "--json");
+    let trips: u64 = arg(args, "--trips", 200_000u64);
+    let cores: Vec<usize> = arg(args, "--cores", "0,1".to_string())
+        .split(',')
+        .filter_map(|c| c.parse().ok())
+        .collect();
+    let (ca, cb) = (cores.first().copied(), cores.get(1).copied());
+    let clock = quanta::Clock::new();
+    let new_hist = || Histogram::<u64>::new_with_bounds(1, 1_000_000_000, 3).expect("static bounds");
+
+    // rtrb: two threads.
+    let (mut a_tx, mut b_rx) = rtrb::RingBuffer::<u64>::new(1024);
+    let (mut b_tx, mut a_rx) = rtrb::RingBuffer::<u64>::new(1024);
+    let echo = std::thread::spawn(move || {
+        pin(cb);
+        loop {
+            if let Ok(v) = b_rx.pop() {
+                while b_tx.push(v).is_err() {
+                    std::hint::spin_loop();
+                }
+                if v == u64::MAX {
+                    return;
+                }
+            } else {
+                std::hint::spin_loop();
+            }
+        }
+    });
+    pin(ca);
+    let mut h_rtrb = new_hist();
+    for i in 0..trips + 10_000 {
+        let t0 = clock.raw();
+        while a_tx.push(i).is_err() {}
+        loop {
+            if a_rx.pop().is_ok() {
+                break;
+            }
+            std::hint::spin_loop();
+        }
+        if i >= 10_000 {
+            h_rtrb.saturating_record((clock.delta_as_nanos(t0, clock.raw()) / 2).max(1));
+        }
+    }
+    let _ = a_tx.push(u64::MAX);
+    let _ = echo.join();
+
+    // shm: two processes.
+    let dir = std::env::temp_dir();
+    let (p_in, p_out) = (
+        dir.join(format!("foxtrot-hop-a-{}", std::process::id())),
+        dir.join(format!("foxtrot-hop-b-{}", std::process::id())),
+    );
+    let mut tx = foxtrot_shm::ShmRing::create(&p_in, 1024, 2).expect("ring").producer();
+    let mut rx = foxtrot_shm::ShmRing::create(&p_out, 1024, 2).expect("ring").consumer();
+    let mut child = std::process::Command::new(std::env::current_exe().expect("exe"))
+        .arg("ring-echo")
+        .arg(&p_in)
+        .arg(&p_out)
+        .arg(cb.map_or(String::new(), |c| c.to_string()))
+        .spawn()
+        .expect("spawn echo process");
+    let mut h_shm = new_hist();
+    for i in 0..trips + 10_000 {
+        let t0 = clock.raw();
+        while !tx.try_push(&[i]) {}
+        while rx.pop_batch(1, |_| {}) == 0 {
+            std::hint::spin_loop();
+        }
+        if i >= 10_000 {
+            h_shm.saturating_record((clock.delta_as_nanos(t0, clock.raw()) / 2).max(1));
+        }
+    }
+    while !tx.try_push(&[u64::MAX]) {}
+    let _ = child.wait();
+    let _ = std::fs::remove_file(&p_in);
+    let _ = std::fs::remove_file(&p_out);
+    let (r, m) = (pct(&h_rtrb), pct(&h_shm));
+    let ratio = m[0] as f64 / r[0].max(1) as f64;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "rtrb_threads": {"p50": r[0], "p99": r[1], "p999": r[2], "max": r[3]},
+                "shm_processes": {"p50": m[0], "p99": m[1], "p999": m[2], "max": m[3]},
+                "ratio_p50": ratio, "trips": trips, "cores": cores,
+            })
+        );
+    } else {
+        println!("one-way hop (RTT/2), {trips} round trips, cores {cores:?}");
+        println!(
+            "  rtrb, two threads      p50 {:>5} ns  p99 {:>6} ns  p99.9 {:>6} ns  max {:>8} ns",
+            r[0], r[1], r[2], r[3]
+        );
+        println!(
+            "  shm ring, two procs    p50 {:>5} ns  p99 {:>6} ns  p99.9 {:>6} ns  max {:>8} ns",
+            m[0], m[1], m[2], m[3]
+        );
+        println!("  shm / rtrb at p50      {ratio:.2}x");
+    }
+}
+
+fn tick_to_order(args: &[String]) {
     let json = args.iter().any(|a| a == "--json");
     let mut cfg = Config::default_sim();
-    cfg.gen.events = arg(&args, "--events", 500_000u64);
-    cfg.gen.seed = arg(&args, "--seed", cfg.gen.seed);
-    let passes: u32 = arg(&args, "--passes", 3);
+    cfg.gen.events = arg(args, "--events", 500_000u64);
+    cfg.gen.seed = arg(args, "--seed", cfg.gen.seed);
+    let passes: u32 = arg(args, "--passes", 3);
 
     let mut run = FusedRun::with_observer(&cfg, SimWorld::new(&cfg), Recorder::default());
     run.run_to_end();

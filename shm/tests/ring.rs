@@ -87,7 +87,10 @@ fn bad_ring_files_are_refused() {
     let path = std::env::temp_dir().join(format!("foxtrot-ring-bad-{}", std::process::id()));
     std::fs::write(&path, b"not a ring").unwrap();
     assert!(ShmRing::open(&path).is_err());
-    assert!(ShmRing::create(&path, 1000, 9).is_err(), "capacity must be a power of two");
+    assert!(
+        ShmRing::create(&path, 1000, 9).is_err(),
+        "capacity must be a power of two"
+    );
     let r = ShmRing::create(&path, 8, 3).unwrap();
     drop(r);
     let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();

@@ -15,8 +15,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 /// Page-cache and memory options of a writer's mapping.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MapOptions {
-    /// Touch every page when the segment is mapped (`MAP_POPULATE`), so appends
-    /// never take a page fault.
+    /// Allocate the file's blocks (`posix_fallocate`) and write-touch every page
+    /// when a segment is created, so appends take no page fault and no block
+    /// allocation (`MAP_POPULATE` alone maps pages read-only: the first write to each
+    /// would still fault).
     pub prefault: bool,
     /// Lock the mapping in RAM (`mlock`); may need `CAP_IPC_LOCK` or a raised
     /// `RLIMIT_MEMLOCK`; failure is reported, not fatal.
@@ -99,14 +101,16 @@ impl WriteSegment {
     /// file is built under a `.tmp` name and renamed once its header is written, so
     /// a crash never leaves a segment without a header.
     pub fn create(dir: &Path, index: u64, size: u64, base_seq: u64, opts: MapOptions) -> Result<Self, ShmError> {
+        let mut s = Self::prepare(dir, index, size, opts)?;
+        s.publish(base_seq)?;
+        Ok(s)
+    }
+
+    /// The slow half of creating segment `index`: the `.tmp` file is sized,
+    /// allocated, mapped and (with `prefault`) every page dirtied. Safe to run on
+    /// another thread ahead of time; nothing is visible to readers until `publish`.
+    pub fn prepare(dir: &Path, index: u64, size: u64, opts: MapOptions) -> Result<Self, ShmError> {
         let path = dir.join(layout::segment_name(index));
-        if path.exists() {
-            return Err(ShmError::Io {
-                path,
-                op: "create segment",
-                source: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
-            });
-        }
         let tmp = path.with_extension("seg.tmp");
         let file = OpenOptions::new()
             .read(true)
@@ -116,11 +120,64 @@ impl WriteSegment {
             .open(&tmp)
             .map_err(ShmError::io(&tmp, "create segment"))?;
         file.set_len(size).map_err(ShmError::io(&tmp, "size segment"))?;
-        let mut s = Self::map(tmp.clone(), file, opts)?;
+        if opts.prefault {
+            use std::os::fd::AsRawFd;
+            // SAFETY: a valid open file descriptor and an in-range length.
+            let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, size as libc::off_t) };
+            if rc != 0 {
+                return Err(ShmError::io(&tmp, "allocate segment")(
+                    std::io::Error::from_raw_os_error(rc),
+                ));
+            }
+        }
+        if opts.prefault {
+            // Bring every page into the page cache with its blocks allocated, by a
+            // few large writes (cheaper than letting each fault do it).
+            use std::os::unix::fs::FileExt;
+            let zeros = vec![0u8; 1 << 20];
+            let mut at = 0u64;
+            while at < size {
+                let n = (size - at).min(zeros.len() as u64) as usize;
+                file.write_all_at(&zeros[..n], at)
+                    .map_err(ShmError::io(&tmp, "prefault segment"))?;
+                at += n as u64;
+            }
+        }
+        let mut s = Self::map(tmp, file, opts)?;
+        if opts.prefault {
+            // The first store through a shared mapping still takes a write-protect
+            // fault per page (dirty tracking), page cache or not: take them all here,
+            // through this very mapping, so the appending thread takes none.
+            for page in s.map.chunks_mut(4096) {
+                page[0] = 0;
+            }
+        }
+        s.header = SegmentHeader {
+            index,
+            first_seq: 0,
+            created_ns: 0,
+            size,
+            base_seq: 0,
+        };
+        Ok(s)
+    }
+
+    /// The fast half: writes the header (with `base_seq`, the last seq before this
+    /// segment) and renames the prepared file into place.
+    pub fn publish(&mut self, base_seq: u64) -> Result<(), ShmError> {
+        let path = self.path.with_extension("").with_extension("seg");
+        if path.exists() {
+            return Err(ShmError::Io {
+                path,
+                op: "create segment",
+                source: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+            });
+        }
         let created = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64);
-        let h = &mut s.map[..SEGMENT_HEADER];
+        let (index, size) = (self.header.index, self.header.size);
+        let h = &mut self.map[..SEGMENT_HEADER];
         h[seg::MAGIC..seg::MAGIC + 8].copy_from_slice(SEGMENT_MAGIC);
         h[seg::VERSION..seg::VERSION + 4].copy_from_slice(&SEGMENT_VERSION.to_le_bytes());
         h[seg::HEADER_LEN..seg::HEADER_LEN + 4].copy_from_slice(&(SEGMENT_HEADER as u32).to_le_bytes());
@@ -128,16 +185,16 @@ impl WriteSegment {
         h[seg::CREATED_NS..seg::CREATED_NS + 8].copy_from_slice(&created.to_le_bytes());
         h[seg::SIZE..seg::SIZE + 8].copy_from_slice(&size.to_le_bytes());
         h[seg::BASE_SEQ..seg::BASE_SEQ + 8].copy_from_slice(&base_seq.to_le_bytes());
-        s.header = SegmentHeader {
+        self.header = SegmentHeader {
             index,
             first_seq: 0,
             created_ns: created,
             size,
             base_seq,
         };
-        std::fs::rename(&tmp, &path).map_err(ShmError::io(&path, "publish segment"))?;
-        s.path = path;
-        Ok(s)
+        std::fs::rename(&self.path, &path).map_err(ShmError::io(&path, "publish segment"))?;
+        self.path = path;
+        Ok(())
     }
 
     /// Opens an existing segment read-write; a file shorter than its header says
