@@ -144,6 +144,21 @@ impl RunObserver for RunJournals {
     }
 }
 
+/// Largest orders-journal payload: the 64-byte Order record and up to 448 bytes of FIX.
+pub const ORDER_RECORD_MAX: usize = 512;
+
+/// The orders-journal payload of an order: its record (TSC zeroed) followed by its
+/// FIX message, written into `buf`; returns the used part.
+#[inline]
+pub fn order_record<'a>(order: &Order, wire: &[u8], buf: &'a mut [u8; ORDER_RECORD_MAX]) -> &'a [u8] {
+    let mut o = *order;
+    o.header.tsc = 0;
+    let n = 64 + wire.len().min(ORDER_RECORD_MAX - 64);
+    buf[..64].copy_from_slice(bytemuck::bytes_of(&o));
+    buf[64..n].copy_from_slice(&wire[..n - 64]);
+    &buf[..n]
+}
+
 /// Decodes an input journal record into a slot; `None` if its kind or size is wrong.
 pub fn slot_from_record(kind: u16, payload: &[u8]) -> Option<InputSlot> {
     let n = input_size(u8::try_from(kind).ok()?)?;

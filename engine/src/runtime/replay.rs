@@ -9,7 +9,7 @@
 //!
 //! The journal is streamed from its mapping; nothing grows with its length.
 
-use super::journal::{slot_from_record, RunJournals, KIND_CONFIG};
+use super::journal::{order_record, slot_from_record, RunJournals, KIND_CONFIG, ORDER_RECORD_MAX};
 use super::{RunObserver, StreamDigest};
 use crate::config::{Config, ConfigError};
 use crate::core::{Core, CoreSink};
@@ -153,13 +153,9 @@ impl Sink<'_> {
 impl CoreSink for Sink<'_> {
     fn on_order(&mut self, order: &Order, wire: &[u8]) {
         self.orders.add(wire);
-        let mut o = *order;
-        o.header.tsc = 0;
-        let mut buf = [0u8; 512];
-        let n = 64 + wire.len().min(448);
-        buf[..64].copy_from_slice(bytemuck::bytes_of(&o));
-        buf[64..n].copy_from_slice(&wire[..n - 64]);
-        self.compare("orders", Kind::Order as u16, o.header.seq, &buf[..n]);
+        let mut buf = [0u8; ORDER_RECORD_MAX];
+        let rec = order_record(order, wire, &mut buf);
+        self.compare("orders", Kind::Order as u16, order.header.seq, rec);
         if let Some(j) = self.out.as_deref_mut() {
             j.on_order(order, wire);
         }
