@@ -224,3 +224,19 @@ fn every_flag_on_is_still_byte_identical_and_changes_behaviour() {
         "the flags change what trades"
     );
 }
+
+#[test]
+fn attention_blend_mode_is_deterministic_and_differs_from_choose() {
+    let mut c = cfg(21, 60_000);
+    c.flags.linear_attention = true;
+    c.router.attention_mode = foxtrot_engine::config::AttentionMode::Blend;
+    let (a, b) = (run(&c), run(&c));
+    assert_eq!(a.observer().wire, b.observer().wire);
+    assert!(!a.observer().orders.is_empty(), "blend mode trades");
+    c.router.attention_mode = foxtrot_engine::config::AttentionMode::Choose;
+    assert_ne!(
+        run(&c).summary().order_hash.0,
+        a.summary().order_hash.0,
+        "blending changes the targets"
+    );
+}
