@@ -478,11 +478,12 @@ impl MatchingEngine {
         true
     }
 
-    fn cancel_slot(&mut self, slot: u32, ts: u64, out: &mut VenueOutput) -> Resting {
+    /// Takes a resting order out of its level and publishes the `Cancel` of its
+    /// remaining quantity (the slot stays allocated).
+    fn pull(&mut self, slot: u32, ts: u64, out: &mut VenueOutput) -> Resting {
         let r = self.arena[slot as usize];
         let side = Side::from_u8(r.side).expect("sides are validated on entry");
         self.unlink(slot);
-        self.counters.cancels += 1;
         out.md.push(MarketData::new(
             MdAction::Cancel,
             r.instrument,
@@ -493,6 +494,12 @@ impl MatchingEngine {
             r.leaves(),
             0,
         ));
+        r
+    }
+
+    fn cancel_slot(&mut self, slot: u32, ts: u64, out: &mut VenueOutput) -> Resting {
+        let r = self.pull(slot, ts, out);
+        self.counters.cancels += 1;
         self.release(slot);
         r
     }
@@ -598,17 +605,7 @@ impl MatchingEngine {
             e.orig_cl_ord_id = orig_cl;
             out.er.push(e);
         } else {
-            self.unlink(slot);
-            out.md.push(MarketData::new(
-                MdAction::Cancel,
-                r.instrument,
-                Some(side),
-                ts,
-                r.id,
-                r.px,
-                r.leaves(),
-                0,
-            ));
+            self.pull(slot, ts, out);
             let a = &mut self.arena[slot as usize];
             a.px = px;
             a.qty = qty;
