@@ -384,3 +384,51 @@ fn crash_test_kill_9() {
     assert!(ever_tailed > 0, "the tailing reader followed the live writers");
     std::fs::remove_dir_all(&d).ok();
 }
+
+#[test]
+fn durability_modes_persist_and_reopen() {
+    for (name, durability) in [
+        ("every", Durability::EveryRecords(7)),
+        ("periodic", Durability::Periodic(std::time::Duration::from_millis(1))),
+    ] {
+        let d = tmp(name);
+        let cfg = JournalConfig { durability, ..small() };
+        let mut w = JournalWriter::open(&d, cfg).unwrap();
+        for seq in 1..=3_000u64 {
+            w.append(1, 0, seq, seq, &payload(seq)).unwrap();
+        }
+        w.sync().unwrap();
+        drop(w);
+        let (v, r) = read_all(&d);
+        assert_eq!(v.len(), 3_000, "{name}");
+        assert!(r.segments().len() > 1, "{name}: rolled");
+        assert_eq!(JournalWriter::open(&d, cfg).unwrap().last_seq(), 3_000);
+        std::fs::remove_dir_all(&d).ok();
+    }
+}
+
+#[test]
+fn bad_parameters_and_oversized_records_are_errors() {
+    let d = tmp("params");
+    assert!(matches!(
+        JournalWriter::open(
+            &d,
+            JournalConfig {
+                segment_size: 1000,
+                ..small()
+            }
+        ),
+        Err(ShmError::Config(_))
+    ));
+    let mut w = JournalWriter::open(&d, small()).unwrap();
+    let huge = vec![0u8; 70_000];
+    assert!(matches!(w.append(1, 0, 1, 1, &huge), Err(ShmError::TooLarge { .. })));
+    assert!(
+        matches!(w.append(0xFFFF, 0, 1, 1, b"x"), Err(ShmError::TooLarge { .. })),
+        "the end-marker kind is reserved"
+    );
+    w.append(1, 0, 1, 1, b"ok").unwrap();
+    drop(w);
+    assert_eq!(read_all(&d).0.len(), 1);
+    std::fs::remove_dir_all(&d).ok();
+}
