@@ -192,11 +192,16 @@ impl JournalWriter {
     pub fn append(&mut self, kind: u16, flags: u16, seq: u64, ts_ns: u64, payload: &[u8]) -> Result<(), ShmError> {
         let len = layout::record_len(payload.len());
         let room = self.cfg.segment_size as usize - SEGMENT_HEADER - RECORD_HEADER;
-        if len > room || kind == KIND_END {
+        if len > room {
             return Err(ShmError::TooLarge {
                 len,
                 segment_size: self.cfg.segment_size,
             });
+        }
+        if kind == KIND_END {
+            return Err(ShmError::Config(format!(
+                "record kind {KIND_END:#06x} is reserved for the end-of-segment marker"
+            )));
         }
         if self.pos + len + RECORD_HEADER > self.cfg.segment_size as usize {
             self.roll()?;
