@@ -173,3 +173,42 @@ fn journal_cli_and_damage() {
     assert!(String::from_utf8_lossy(&e.stderr).contains("run directory"));
     std::fs::remove_dir_all(&d).ok();
 }
+
+#[test]
+fn journal_cat_explains_rejects() {
+    let d = tmp("rejects");
+    let cfg = configs().join("adversarial.yaml");
+    let out = foxtrot(&[
+        "sim",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--events",
+        "100000",
+        "--json",
+        "--record",
+        d.to_str().unwrap(),
+    ]);
+    let sim = json(&out);
+    assert!(
+        !sim["rejects"]["risk"].as_object().unwrap().is_empty(),
+        "the stress config rejects something"
+    );
+    let cat = foxtrot(&["journal", "cat", d.join("orders").to_str().unwrap(), "--json"]);
+    assert!(cat.status.success());
+    let rejects: Vec<serde_json::Value> = String::from_utf8_lossy(&cat.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &serde_json::Value| v["type"] == "reject")
+        .collect();
+    assert!(!rejects.is_empty());
+    for r in &rejects {
+        let reason = r["reason"].as_str().unwrap();
+        let msg = r["message"].as_str().unwrap();
+        assert!(msg.starts_with(&format!("{reason}: ")), "{msg}");
+        assert!(
+            msg.contains(&r["value"].to_string()) || reason == "PRICE_BAND",
+            "{msg} names the value"
+        );
+    }
+    std::fs::remove_dir_all(&d).ok();
+}

@@ -104,11 +104,6 @@ impl OrderTracker {
         self.orders.iter().find(|o| o.cl_ord_id == cl)
     }
 
-    /// The oldest open order on `instrument`, if any.
-    pub fn first_on(&self, instrument: u32) -> Option<&OpenOrder> {
-        self.orders.iter().find(|o| o.instrument == instrument)
-    }
-
     /// Signed working quantity (buys positive) on `instrument`.
     pub fn working_signed(&self, instrument: u32) -> i64 {
         self.orders

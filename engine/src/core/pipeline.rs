@@ -198,7 +198,6 @@ impl Core {
                 }
                 self.risk.sample_equity();
                 let sensory = &self.sensory;
-                self.intents.clear();
                 self.router.on_timer(
                     &t.header,
                     &self.books,

@@ -23,7 +23,7 @@
 use super::book::Book;
 use super::orders::{OrderState, OrderTracker};
 use crate::config::RiskConfig;
-use crate::records::{pow10, ExecReport, InstrumentSpec, OrdType, OrderAction, OrderIntent, RejectReason, Side};
+use crate::records::{pow10, ExecReport, InstrumentSpec, OrdType, OrderAction, OrderIntent, RejectReason};
 
 /// A failed check: the reason, the limit and the value that breached it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -371,11 +371,6 @@ impl Risk {
         self.killed = false;
     }
 
-    /// True while the kill switch is engaged.
-    pub fn is_killed(&self) -> bool {
-        self.killed
-    }
-
     /// The limits in force.
     pub fn limits(&self) -> &RiskConfig {
         &self.cfg
@@ -409,15 +404,10 @@ pub fn describe(b: &Breach) -> String {
     }
 }
 
-/// The side sign of a fill for a resting order of `side` (for callers outside risk).
-pub fn fill_sign(side: Side) -> i64 {
-    side.sign()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::{ExecKind, Header, Kind, MarketData, MdAction, Order};
+    use crate::records::{ExecKind, Header, Kind, MarketData, MdAction, Order, Side};
 
     fn spec() -> InstrumentSpec {
         InstrumentSpec {
@@ -664,38 +654,20 @@ mod tests {
         l.reduce_only_drawdown = 5.0;
         l.halt_drawdown = 15.0;
         let mut r = Risk::new(&l, &[spec()]);
-        let mut f = ExecReport::new(ExecKind::Fill, 0, Side::Buy, 1);
-        f.last_px = 10_000;
-        f.last_qty = 10; // long 10 @ 100.00
-        r.on_exec(&f);
-        let mut b = book();
-        r.mark(0, &b);
+        buy_10_at_100(&mut r);
+        r.mark(0, &book());
         r.sample_equity(); // peak 0
         let t = OrderTracker::new(8);
-        // Mid to 99.00: −10 → reduce-only.
-        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Buy), 0, 3, 9_895, 1, 0))
-            .unwrap();
-        b.apply(&MarketData::new(
-            MdAction::Cancel,
-            0,
-            Some(Side::Buy),
-            0,
-            1,
-            9_995,
-            50,
-            0,
-        ))
-        .unwrap();
-        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Sell), 0, 4, 9_905, 1, 0))
-            .unwrap();
-        r.mark(0, &b);
-        r.sample_equity();
-        assert_eq!(r.brake(), BrakeMode::ReduceOnly);
         let chk = |r: &Risk, b: &Book, side, qty| {
             r.check(&intent(OrderAction::New, side, 9_900, qty), Some(b), &t)
                 .err()
                 .map(|x| x.reason)
         };
+        // Mid to 99.00: −10 → reduce-only.
+        let b = book_at(9_895, 9_905);
+        r.mark(0, &b);
+        r.sample_equity();
+        assert_eq!(r.brake(), BrakeMode::ReduceOnly);
         assert_eq!(chk(&r, &b, Side::Buy, 10), Some(RejectReason::ReduceOnly));
         assert_eq!(
             chk(&r, &b, Side::Sell, 20),
@@ -704,21 +676,7 @@ mod tests {
         );
         assert_eq!(chk(&r, &b, Side::Sell, 10), None, "flattening is allowed");
         // Mid to 98.00: −20 → halt.
-        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Buy), 0, 5, 9_795, 1, 0))
-            .unwrap();
-        b.apply(&MarketData::new(
-            MdAction::Cancel,
-            0,
-            Some(Side::Buy),
-            0,
-            3,
-            9_895,
-            1,
-            0,
-        ))
-        .unwrap();
-        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Sell), 0, 6, 9_805, 1, 0))
-            .unwrap();
+        let b = book_at(9_795, 9_805);
         r.mark(0, &b);
         r.sample_equity();
         assert_eq!(r.brake(), BrakeMode::Halt);
@@ -728,34 +686,33 @@ mod tests {
     #[test]
     fn pnl_and_drawdown_by_hand() {
         let mut r = Risk::new(&limits(), &[spec()]);
-        let mut f = ExecReport::new(ExecKind::Fill, 0, Side::Buy, 1);
-        f.last_px = 10_000; // buy 10 @ 100.00
-        f.last_qty = 10;
-        r.on_exec(&f);
-        let mut b = book(); // mid 100.00
-        r.mark(0, &b);
+        buy_10_at_100(&mut r);
+        r.mark(0, &book()); // mid 100.00
         r.sample_equity();
         assert_eq!(r.equity(), 0.0);
-        // mid falls to 99.00: equity −10
-        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Buy), 0, 3, 9_895, 1, 0))
-            .unwrap();
-        b.apply(&MarketData::new(
-            MdAction::Cancel,
-            0,
-            Some(Side::Buy),
-            0,
-            1,
-            9_995,
-            50,
-            0,
-        ))
-        .unwrap();
-        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Sell), 0, 4, 9_905, 1, 0))
-            .unwrap();
-        r.mark(0, &b);
+        // Mid falls to 99.00: equity −10.
+        r.mark(0, &book_at(9_895, 9_905));
         r.sample_equity();
         assert!((r.equity() - -10.0).abs() < 1e-9);
         assert!((r.snapshot().max_drawdown - 10.0).abs() < 1e-9);
         assert!((r.snapshot().turnover - 1_000.0).abs() < 1e-9);
+    }
+
+    /// A fill: long 10 at 100.00.
+    fn buy_10_at_100(r: &mut Risk) {
+        let mut f = ExecReport::new(ExecKind::Fill, 0, Side::Buy, 1);
+        f.last_px = 10_000;
+        f.last_qty = 10;
+        r.on_exec(&f);
+    }
+
+    /// A book with one level each side.
+    fn book_at(bid: i64, ask: i64) -> Book {
+        let mut b = Book::new(5, 10_000, 256);
+        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Buy), 0, 1, bid, 1, 0))
+            .unwrap();
+        b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Sell), 0, 2, ask, 1, 0))
+            .unwrap();
+        b
     }
 }

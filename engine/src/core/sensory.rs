@@ -410,23 +410,6 @@ impl Sensory {
         self.state.get(instrument as usize).map(|s| &s.fv)
     }
 
-    /// Mid updates seen on `instrument` (how far the slow EMA has warmed up).
-    pub fn mid_updates(&self, instrument: u32) -> u64 {
-        self.state.get(instrument as usize).map_or(0, |s| s.slow.count())
-    }
-
-    /// Fast and slow EMA values of `instrument`, in currency units.
-    pub fn emas(&self, instrument: u32) -> (f64, f64) {
-        self.state
-            .get(instrument as usize)
-            .map_or((0.0, 0.0), |s| (s.fast.value(), s.slow.value()))
-    }
-
-    /// Prints ignored as implausible.
-    pub fn bad_prints(&self) -> u64 {
-        self.bad_prints
-    }
-
     /// True while `instrument` is halted (stale).
     pub fn is_halted(&self, instrument: u32) -> bool {
         self.state.get(instrument as usize).is_some_and(|s| s.halted)

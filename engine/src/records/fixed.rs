@@ -35,21 +35,6 @@ fn one() -> i64 {
 /// Longest symbol the FIX templates reserve room for.
 pub const MAX_SYMBOL_LEN: usize = 12;
 
-impl InstrumentSpec {
-    /// Converts a price integer to a float in currency units (for reports and features).
-    pub fn px_to_f64(&self, px: i64) -> f64 {
-        px as f64 / pow10(self.price_decimals) as f64
-    }
-    /// Converts a quantity integer to a float in units.
-    pub fn qty_to_f64(&self, qty: i64) -> f64 {
-        qty as f64 / pow10(self.qty_decimals) as f64
-    }
-    /// Notional of `qty` at `px` in currency units (floating point; reporting only).
-    pub fn notional_f64(&self, px: i64, qty: i64) -> f64 {
-        self.px_to_f64(px) * self.qty_to_f64(qty)
-    }
-}
-
 /// 10^n for n ≤ 18.
 pub const fn pow10(n: u8) -> i64 {
     let mut v = 1i64;

@@ -77,7 +77,6 @@ struct Outputs {
     diary: StreamDigest,
     inputs: StreamDigest,
     latency: LatencyRecorder,
-    rejects: u64,
 }
 
 struct Sink<'a, V: VenueLink, O: RunObserver> {
@@ -96,7 +95,6 @@ impl<V: VenueLink, O: RunObserver> CoreSink for Sink<'_, V, O> {
     }
     #[inline]
     fn on_reject(&mut self, reject: &RiskReject) {
-        self.out.rejects += 1;
         self.obs.on_reject(reject);
     }
     #[inline]
@@ -173,7 +171,6 @@ impl<V: VenueLink, O: RunObserver> FusedRun<V, O> {
                 diary: StreamDigest::default(),
                 inputs: StreamDigest::default(),
                 latency: LatencyRecorder::new(),
-                rejects: 0,
             },
             policy: if cfg.flags.linear_attention {
                 "linear_attention"

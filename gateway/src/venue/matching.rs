@@ -187,11 +187,6 @@ impl MatchingEngine {
         self.slot_of(id).is_some()
     }
 
-    /// Number of resting orders.
-    pub fn resting(&self) -> usize {
-        self.arena.len() - self.free.len()
-    }
-
     fn slot_of(&self, id: u64) -> Option<u32> {
         let slot = (id & 0xFFFF_FFFF) as usize;
         let r = self.arena.get(slot)?;
@@ -210,12 +205,12 @@ impl MatchingEngine {
         e
     }
 
-    fn reject(&mut self, kind: ExecKind, o: &NewOrder, orig: u64, reason: VenueReject, ts: u64, out: &mut VenueOutput) {
+    /// Rejects a new order (reported to the engine when it is the engine's).
+    fn reject_new(&mut self, o: &NewOrder, reason: VenueReject, ts: u64, out: &mut VenueOutput) {
         self.counters.rejects += 1;
         if o.owner == ENGINE {
-            let mut e = ExecReport::new(kind, o.instrument, o.side, ts);
+            let mut e = ExecReport::new(ExecKind::Rejected, o.instrument, o.side, ts);
             e.cl_ord_id = o.cl_ord_id;
-            e.orig_cl_ord_id = orig;
             e.order_px = o.px;
             e.order_qty = o.qty;
             e.reason = reason as u8;
@@ -239,10 +234,10 @@ impl MatchingEngine {
     pub fn submit(&mut self, o: &NewOrder, ts: u64, out: &mut VenueOutput) {
         let md_start = out.md.len();
         if let Err(r) = self.valid(o) {
-            return self.reject(ExecKind::Rejected, o, 0, r, ts, out);
+            return self.reject_new(o, r, ts, out);
         }
         if self.free.is_empty() {
-            return self.reject(ExecKind::Rejected, o, 0, VenueReject::Capacity, ts, out);
+            return self.reject_new(o, VenueReject::Capacity, ts, out);
         }
         self.counters.orders += 1;
         let slot = self.free.pop().expect("checked non-empty");
@@ -516,16 +511,30 @@ impl MatchingEngine {
                 e.orig_cl_ord_id = orig_cl;
                 out.er.push(e);
             }
-            None => {
-                self.counters.rejects += 1;
-                let mut e = ExecReport::new(ExecKind::CancelRejected, 0, Side::Buy, ts);
-                e.cl_ord_id = cl;
-                e.orig_cl_ord_id = orig_cl;
-                e.reason = VenueReject::UnknownOrder as u8;
-                out.er.push(e);
-            }
+            None => self.cancel_reject(cl, orig_cl, 0, Side::Buy, VenueReject::UnknownOrder, ts, out),
         }
         mark_last(out, md_start);
+    }
+
+    /// Answers a cancel or replace request (ClOrdID `cl`, for `orig_cl`) with a
+    /// cancel reject.
+    #[allow(clippy::too_many_arguments)]
+    fn cancel_reject(
+        &mut self,
+        cl: u64,
+        orig_cl: u64,
+        instrument: u32,
+        side: Side,
+        reason: VenueReject,
+        ts: u64,
+        out: &mut VenueOutput,
+    ) {
+        self.counters.rejects += 1;
+        let mut e = ExecReport::new(ExecKind::CancelRejected, instrument, side, ts);
+        e.cl_ord_id = cl;
+        e.orig_cl_ord_id = orig_cl;
+        e.reason = reason as u8;
+        out.er.push(e);
     }
 
     /// Cancel/replace of the engine order `orig_cl` to price `px` and total quantity
@@ -535,45 +544,13 @@ impl MatchingEngine {
     pub fn replace_own(&mut self, cl: u64, orig_cl: u64, px: i64, qty: i64, ts: u64, out: &mut VenueOutput) {
         let md_start = out.md.len();
         let Some(slot) = self.own_slot(orig_cl) else {
-            let o = NewOrder {
-                owner: ENGINE,
-                cl_ord_id: cl,
-                instrument: 0,
-                side: Side::Buy,
-                ord_type: OrdType::Limit,
-                px,
-                qty,
-            };
-            return self.reject(
-                ExecKind::CancelRejected,
-                &o,
-                orig_cl,
-                VenueReject::UnknownOrder,
-                ts,
-                out,
-            );
+            return self.cancel_reject(cl, orig_cl, 0, Side::Buy, VenueReject::UnknownOrder, ts, out);
         };
         let r = self.arena[slot as usize];
         let side = Side::from_u8(r.side).expect("sides are validated on entry");
         let tick = self.ticks[r.instrument as usize];
         if qty <= r.cum || px <= 0 || px % tick != 0 {
-            let o = NewOrder {
-                owner: ENGINE,
-                cl_ord_id: cl,
-                instrument: r.instrument,
-                side,
-                ord_type: OrdType::Limit,
-                px,
-                qty,
-            };
-            return self.reject(
-                ExecKind::CancelRejected,
-                &o,
-                orig_cl,
-                VenueReject::InvalidPriceOrQty,
-                ts,
-                out,
-            );
+            return self.cancel_reject(cl, orig_cl, r.instrument, side, VenueReject::InvalidPriceOrQty, ts, out);
         }
         self.counters.replaces += 1;
         if px == r.px && qty <= r.qty {

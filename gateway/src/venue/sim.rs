@@ -45,8 +45,6 @@ pub struct SimWorld {
     phantoms: VecDeque<(u64, MarketData)>,
     injected: u64,
     md_delivered: u64,
-    er_delivered: u64,
-    orders_received: u64,
 }
 
 impl SimWorld {
@@ -75,8 +73,6 @@ impl SimWorld {
             phantoms: VecDeque::with_capacity(1024),
             injected: 0,
             md_delivered: 0,
-            er_delivered: 0,
-            orders_received: 0,
         }
     }
 
@@ -88,16 +84,6 @@ impl SimWorld {
     /// Market-data events delivered so far.
     pub fn md_delivered(&self) -> u64 {
         self.md_delivered
-    }
-
-    /// Execution reports delivered so far.
-    pub fn er_delivered(&self) -> u64 {
-        self.er_delivered
-    }
-
-    /// Orders that reached the venue.
-    pub fn orders_received(&self) -> u64 {
-        self.orders_received
     }
 
     /// Corrupt records injected by the adversarial feed.
@@ -255,7 +241,6 @@ impl SimWorld {
     }
 
     fn run_order(&mut self, ts: u64, o: Order) {
-        self.orders_received += 1;
         self.out.clear();
         let (Some(action), Some(side)) = (o.action(), o.side()) else {
             return;
@@ -311,7 +296,6 @@ impl VenueLink for SimWorld {
                         return Some(InputSlot::from_md(&m));
                     }
                     let e = self.er_q.pop_front().expect("front exists");
-                    self.er_delivered += 1;
                     return Some(InputSlot::from_exec(&e));
                 }
             }

@@ -3,6 +3,7 @@
 
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
+use foxtrot_engine::core::risk::{describe, Breach};
 use foxtrot_engine::records::{
     CommandKind, DiaryRecord, ExecKind, InputView, RejectReason, RiskReject, TheoryPacket, Verdict,
 };
@@ -137,6 +138,14 @@ pub fn decode(r: &RecordRef) -> Value {
             );
             m.insert("limit".into(), json!(x.limit));
             m.insert("value".into(), json!(x.value));
+            if let Some(reason) = RejectReason::from_u16(x.reason) {
+                let b = Breach {
+                    reason,
+                    limit: x.limit,
+                    value: x.value,
+                };
+                m.insert("message".into(), json!(describe(&b)));
+            }
         }
         21 if p.len() == 128 => {
             let d: DiaryRecord = bytemuck::pod_read_unaligned(p);

@@ -195,11 +195,6 @@ impl Router {
         self.decisions_by_policy
     }
 
-    /// Exploration counts (decisions considered, explored).
-    pub fn exploration_counts(&self) -> (u64, u64) {
-        self.exploration.counts()
-    }
-
     /// The attention router (fast-weight norms for reports and tests).
     pub fn attention(&self) -> &LinearAttention {
         &self.attention
