@@ -274,6 +274,31 @@ proptest! {
     }
 }
 
+proptest! {
+    /// The rules the decide stage checks before committing an order accept exactly
+    /// what the encoder encodes, over any codes, instruments, prices and sizes.
+    #[test]
+    fn encode_rules_agree_with_the_encoder(
+        instrument in 0u32..3,
+        sub in 0u8..5,
+        side in 0u8..4,
+        ord_type in 0u8..4,
+        px in prop_oneof![any::<i64>(), -10i64..10, 99_999_999_000i64..100_000_001_000],
+        qty in prop_oneof![any::<i64>(), -10i64..10, 999_999_999_000i64..1_000_000_001_000],
+    ) {
+        let mut e = FixEncoder::new("FIX.4.4", "S", "T", &specs());
+        let rules = e.rules();
+        let mut o = order(OrderAction::New, OrdType::Limit, instrument, Side::Buy, 7, 0, px, qty, 0);
+        o.header.sub = sub;
+        o.header.side = side;
+        o.header.flags = ord_type;
+        let seq = e.next_seq();
+        let encoded = e.encode(&o).is_ok();
+        prop_assert_eq!(rules.check(&o).is_ok(), encoded);
+        prop_assert_eq!(e.next_seq(), seq + encoded as u64);
+    }
+}
+
 /// Independent date formatting: count days year by year.
 fn time_of(secs: i64) -> String {
     let mut days = secs / 86_400;

@@ -62,6 +62,60 @@ pub struct BookCounters {
 
 const NONE: i64 = i64::MIN;
 
+/// The touch of one book: best bid and best ask with their quantities, and the
+/// tick. It is what every stage after sensory needs of a book, so it travels with
+/// each market-data input instead of the whole ladder. `Book::top` copies it out;
+/// the accessors answer exactly as the book's own would.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Top {
+    bid: Option<(i64, i64)>,
+    ask: Option<(i64, i64)>,
+    tick: i64,
+}
+
+impl Top {
+    /// A touch from its parts (for tests and replicas).
+    pub fn new(bid: Option<(i64, i64)>, ask: Option<(i64, i64)>, tick: i64) -> Self {
+        Top { bid, ask, tick }
+    }
+
+    /// An empty touch for an instrument with tick size `tick`.
+    pub fn empty(tick: i64) -> Self {
+        Top {
+            bid: None,
+            ask: None,
+            tick,
+        }
+    }
+
+    /// Best bid as (price, quantity), if any.
+    #[inline]
+    pub fn best_bid(&self) -> Option<(i64, i64)> {
+        self.bid
+    }
+
+    /// Best ask as (price, quantity), if any.
+    #[inline]
+    pub fn best_ask(&self) -> Option<(i64, i64)> {
+        self.ask
+    }
+
+    /// The tick size.
+    #[inline]
+    pub fn tick(&self) -> i64 {
+        self.tick
+    }
+
+    /// The mid when both sides exist and are not crossed or locked.
+    #[inline]
+    pub fn mid(&self) -> Option<i64> {
+        match (self.bid, self.ask) {
+            (Some((b, _)), Some((a, _))) if b < a => Some((b + a) / 2),
+            _ => None,
+        }
+    }
+}
+
 /// One instrument's aggregated book.
 pub struct Book {
     tick: i64,
@@ -335,6 +389,16 @@ impl Book {
         } else {
             // The touch is wider than the window: keep the new touch, drop the rest.
             self.recentre(t).and(r)
+        }
+    }
+
+    /// The touch, copied out.
+    #[inline]
+    pub fn top(&self) -> Top {
+        Top {
+            bid: self.best_bid(),
+            ask: self.best_ask(),
+            tick: self.tick,
         }
     }
 

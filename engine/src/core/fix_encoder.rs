@@ -240,22 +240,20 @@ impl FixEncoder {
         self.next_seq = seq;
     }
 
+    /// The encoder's rules without its templates, for a stage that must know
+    /// whether an order will encode before it commits to sending it.
+    pub fn rules(&self) -> EncodeRules {
+        EncodeRules {
+            decimals: self.decimals.clone(),
+        }
+    }
+
     /// Encodes `order` at control time `order.header.ts_ns` and returns the complete
     /// message. On error nothing is consumed (the MsgSeqNum is not advanced).
+    /// It fails exactly when [`EncodeRules::check`] does.
     #[inline]
     pub fn encode(&mut self, order: &Order) -> Result<&[u8], EncodeError> {
-        let i = order.header.instrument;
-        let (px_dec, qty_dec) = *self.decimals.get(i as usize).ok_or(EncodeError::UnknownInstrument(i))?;
-        let (Some(action), Some(side)) = (order.action(), order.side()) else {
-            return Err(EncodeError::BadCodes);
-        };
-        let shape = match (action, order.ord_type()) {
-            (OrderAction::New, Some(OrdType::Limit)) => 0,
-            (OrderAction::New, Some(OrdType::Market)) => 1,
-            (OrderAction::Cancel, _) => 2,
-            (OrderAction::Replace, Some(OrdType::Limit)) => 3,
-            _ => return Err(EncodeError::BadCodes),
-        };
+        let (shape, side, (px_dec, qty_dec)) = shape_of(&self.decimals, order)?;
         let ts = order.header.ts_ns;
         if ts / 1_000_000_000 != self.time.sec {
             let text = format_second(ts / 1_000_000_000);
@@ -269,7 +267,7 @@ impl FixEncoder {
         let time = self.time;
         let millis = (ts / 1_000_000 % 1000) as usize;
         let seq = self.next_seq;
-        let t = &mut self.templates[i as usize][shape];
+        let t = &mut self.templates[order.header.instrument as usize][shape];
         let s = t.slots;
         let b = &mut t.buf[..];
         let mut sum = t.fixed_sum;
@@ -306,6 +304,45 @@ impl FixEncoder {
         b[s.checksum + 2] = DIGITS[2 * (sum % 100) as usize + 1];
         self.next_seq += 1;
         Ok(&t.buf)
+    }
+}
+
+/// Which template encodes `order`, its side, and its instrument's decimals.
+#[inline]
+fn shape_of(decimals: &[(u8, u8)], order: &Order) -> Result<(usize, Side, (u8, u8)), EncodeError> {
+    let i = order.header.instrument;
+    let dec = *decimals.get(i as usize).ok_or(EncodeError::UnknownInstrument(i))?;
+    let (Some(action), Some(side)) = (order.action(), order.side()) else {
+        return Err(EncodeError::BadCodes);
+    };
+    let shape = match (action, order.ord_type()) {
+        (OrderAction::New, Some(OrdType::Limit)) => 0,
+        (OrderAction::New, Some(OrdType::Market)) => 1,
+        (OrderAction::Cancel, _) => 2,
+        (OrderAction::Replace, Some(OrdType::Limit)) => 3,
+        _ => return Err(EncodeError::BadCodes),
+    };
+    Ok((shape, side, dec))
+}
+
+/// The rules [`FixEncoder::encode`] applies, without the templates: a known
+/// instrument, valid codes, and quantity and price that fit their fixed widths.
+#[derive(Clone, Debug)]
+pub struct EncodeRules {
+    decimals: Vec<(u8, u8)>,
+}
+
+impl EncodeRules {
+    /// `Ok` exactly when `FixEncoder::encode` would encode `order`.
+    #[inline]
+    pub fn check(&self, order: &Order) -> Result<(), EncodeError> {
+        let (shape, _, (px_dec, qty_dec)) = shape_of(&self.decimals, order)?;
+        fits_fixed(order.qty, qty_dec, QTY_WIDTH, 38)?;
+        // Shapes 0 (new limit) and 3 (replace) carry a price.
+        if shape == 0 || shape == 3 {
+            fits_fixed(order.px, px_dec, PX_WIDTH, 44)?;
+        }
+        Ok(())
     }
 }
 
@@ -356,11 +393,9 @@ fn put_uint(out: &mut [u8], mut v: u64) -> u32 {
     out.len() as u32 * b'0' as u32 + digit_sum
 }
 
-/// Writes a fixed-point decimal (`decimals` places) right-aligned and zero-padded,
-/// returning the byte sum; an error if it is negative or does not fit.
+/// Whether `v` with `decimals` fits `w` characters (non-negative, digits in range).
 #[inline]
-fn put_fixed(out: &mut [u8], v: i64, decimals: u8, tag: u32) -> Result<u32, EncodeError> {
-    let w = out.len();
+fn fits_fixed(v: i64, decimals: u8, w: usize, tag: u32) -> Result<(), EncodeError> {
     let overflow = EncodeError::Overflow {
         tag,
         value: v,
@@ -373,15 +408,27 @@ fn put_fixed(out: &mut [u8], v: i64, decimals: u8, tag: u32) -> Result<u32, Enco
         if w < 20 && v as u64 >= crate::records::pow10(w as u8) as u64 {
             return Err(overflow);
         }
-        return Ok(put_uint(out, v as u64));
+        return Ok(());
     }
-    let d = decimals as usize;
-    let int_w = w - d - 1;
-    let scale = crate::records::pow10(decimals);
-    let (int, frac) = (v / scale, v % scale);
-    if int_w < 19 && int >= crate::records::pow10(int_w as u8) {
+    let int_w = w - decimals as usize - 1;
+    if int_w < 19 && v / crate::records::pow10(decimals) >= crate::records::pow10(int_w as u8) {
         return Err(overflow);
     }
+    Ok(())
+}
+
+/// Writes a fixed-point decimal (`decimals` places) right-aligned and zero-padded,
+/// returning the byte sum; an error if it is negative or does not fit.
+#[inline]
+fn put_fixed(out: &mut [u8], v: i64, decimals: u8, tag: u32) -> Result<u32, EncodeError> {
+    let w = out.len();
+    fits_fixed(v, decimals, w, tag)?;
+    if decimals == 0 {
+        return Ok(put_uint(out, v as u64));
+    }
+    let int_w = w - decimals as usize - 1;
+    let scale = crate::records::pow10(decimals);
+    let (int, frac) = (v / scale, v % scale);
     let s = put_uint(&mut out[..int_w], int as u64) + put_uint(&mut out[int_w + 1..], frac as u64);
     out[int_w] = b'.';
     Ok(s + b'.' as u32)

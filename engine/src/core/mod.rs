@@ -13,6 +13,7 @@ pub mod risk;
 pub mod router;
 pub mod sensory;
 pub mod sequencer;
+pub mod stage;
 
 pub use book::{Book, BookIssue};
 pub use fix_encoder::{EncodeError, FixEncoder};

@@ -20,7 +20,7 @@
 //! - **Gross exposure**: Σ |position| × mark + Σ working notional + this order, in
 //!   currency, against `max_gross`, for orders that add exposure.
 
-use super::book::Book;
+use super::book::Top;
 use super::orders::{OrderState, OrderTracker};
 use crate::config::RiskConfig;
 use crate::records::{pow10, ExecReport, InstrumentSpec, OrdType, OrderAction, OrderIntent, RejectReason};
@@ -129,7 +129,7 @@ impl Risk {
 
     /// Checks one intent against every invariant. `book` is the instrument's book
     /// (reference price = mid; the last mark when the book is one-sided).
-    pub fn check(&self, it: &OrderIntent, book: Option<&Book>, orders: &OrderTracker) -> Result<(), Breach> {
+    pub fn check(&self, it: &OrderIntent, book: Option<&Top>, orders: &OrderTracker) -> Result<(), Breach> {
         let malformed = Breach::new(RejectReason::Malformed, 0, 0);
         let (Some(action), Some(side), Some(r), Some(book)) = (
             it.action(),
@@ -326,7 +326,7 @@ impl Risk {
 
     /// Updates the mark of `instrument` from its book (mid when two-sided).
     #[inline]
-    pub fn mark(&mut self, instrument: u32, book: &Book) {
+    pub fn mark(&mut self, instrument: u32, book: &Top) {
         if let (Some((b, _)), Some((a, _)), Some(r)) =
             (book.best_bid(), book.best_ask(), self.inst.get_mut(instrument as usize))
         {
@@ -407,6 +407,7 @@ pub fn describe(b: &Breach) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::book::Book;
     use crate::records::{ExecKind, Header, Kind, MarketData, MdAction, Order, Side};
 
     fn spec() -> InstrumentSpec {
@@ -434,7 +435,7 @@ mod tests {
             max_open_orders: 2,
         }
     }
-    fn book() -> Book {
+    fn book() -> Top {
         let mut b = Book::new(5, 10_000, 256);
         b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Buy), 0, 1, 9_995, 50, 0))
             .unwrap();
@@ -449,7 +450,7 @@ mod tests {
             0,
         ))
         .unwrap();
-        b
+        b.top()
     }
     fn intent(action: OrderAction, side: Side, px: i64, qty: i64) -> OrderIntent {
         OrderIntent {
@@ -524,7 +525,7 @@ mod tests {
     #[test]
     fn no_reference_without_a_book_or_mark() {
         let r = Risk::new(&limits(), &[spec()]);
-        let empty = Book::new(5, 10_000, 64);
+        let empty = Book::new(5, 10_000, 64).top();
         let b = r.check(
             &intent(OrderAction::New, Side::Buy, 10_000, 10),
             Some(&empty),
@@ -658,7 +659,7 @@ mod tests {
         r.mark(0, &book());
         r.sample_equity(); // peak 0
         let t = OrderTracker::new(8);
-        let chk = |r: &Risk, b: &Book, side, qty| {
+        let chk = |r: &Risk, b: &Top, side, qty| {
             r.check(&intent(OrderAction::New, side, 9_900, qty), Some(b), &t)
                 .err()
                 .map(|x| x.reason)
@@ -707,12 +708,12 @@ mod tests {
     }
 
     /// A book with one level each side.
-    fn book_at(bid: i64, ask: i64) -> Book {
+    fn book_at(bid: i64, ask: i64) -> Top {
         let mut b = Book::new(5, 10_000, 256);
         b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Buy), 0, 1, bid, 1, 0))
             .unwrap();
         b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Sell), 0, 2, ask, 1, 0))
             .unwrap();
-        b
+        b.top()
     }
 }

@@ -263,7 +263,7 @@ impl<V: VenueLink, O: RunObserver> FusedRun<V, O> {
 
     /// The summary so far.
     pub fn summary(&self) -> RunSummary {
-        let c = *self.core.counters();
+        let c = self.core.counters();
         RunSummary {
             policy: self.policy.clone(),
             policy_hash: format!("{:016x}", self.core.policy_hash()),

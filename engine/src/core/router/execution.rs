@@ -16,7 +16,7 @@
 
 use super::policy::Target;
 use super::IntentBuf;
-use crate::core::book::Book;
+use crate::core::book::Top;
 use crate::core::orders::{OpenOrder, OrderState, OrderTracker};
 use crate::records::{Header, Kind, OrdType, OrderAction, OrderIntent, Side, Topology};
 
@@ -25,7 +25,7 @@ pub struct Decision<'a> {
     /// The triggering input's header (instrument, seq, time).
     pub trigger: &'a Header,
     /// The instrument's book.
-    pub book: &'a Book,
+    pub book: &'a Top,
     /// Current position.
     pub position: i64,
     /// Open orders.
@@ -64,7 +64,7 @@ fn cancel(d: &Decision, o: &OpenOrder, out: &mut IntentBuf) {
 }
 
 /// The price a directional order of `side` takes under `topology`.
-pub fn directional_price(topology: Topology, side: Side, book: &Book, slip_ticks: i64) -> Option<i64> {
+pub fn directional_price(topology: Topology, side: Side, book: &Top, slip_ticks: i64) -> Option<i64> {
     let slip = slip_ticks * book.tick();
     match (topology, side) {
         (Topology::Aggressive, Side::Buy) => book.best_ask().map(|(p, _)| p + slip),
@@ -158,15 +158,16 @@ pub fn execute(d: &Decision, target: Target, out: &mut IntentBuf) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::book::Book;
     use crate::records::{ExecKind, ExecReport, MarketData, MdAction, Order};
 
-    fn book() -> Book {
+    fn book() -> Top {
         let mut b = Book::new(1, 1000, 64);
         b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Buy), 0, 1, 999, 5, 0))
             .unwrap();
         b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Sell), 0, 2, 1001, 5, 0))
             .unwrap();
-        b
+        b.top()
     }
 
     fn working(t: &mut OrderTracker, cl: u64, side: Side, px: i64, qty: i64) {
@@ -189,7 +190,7 @@ mod tests {
         t.on_exec(&ack);
     }
 
-    fn ctx<'a>(h: &'a Header, b: &'a Book, pos: i64, t: &'a OrderTracker, top: Topology) -> Decision<'a> {
+    fn ctx<'a>(h: &'a Header, b: &'a Top, pos: i64, t: &'a OrderTracker, top: Topology) -> Decision<'a> {
         Decision {
             trigger: h,
             book: b,

@@ -24,7 +24,7 @@ use self::execution::{directional_price, execute, Decision};
 use self::explore::Exploration;
 use self::policy::{policy_id, PolicyMemory, Target, POLICY_IDS};
 use super::belief::{BeliefEmitter, Regime};
-use super::book::Book;
+use super::book::Top;
 use super::orders::{OrderState, OrderTracker};
 use crate::config::{AttentionMode, Config, PolicyChoice, PolicyName, TopologyName};
 use crate::records::{Belief, FeatureVector, Header, Kind, OrdType, OrderAction, OrderIntent, Side, Topology};
@@ -123,7 +123,7 @@ pub struct DecideCtx<'a> {
     /// The instrument's regime.
     pub regime: Regime,
     /// The instrument's book.
-    pub book: &'a Book,
+    pub book: &'a Top,
     /// Position.
     pub position: i64,
     /// Open orders.
@@ -314,7 +314,7 @@ impl Router {
     pub fn on_timer(
         &mut self,
         trigger: &Header,
-        books: &[Book],
+        books: &[Top],
         orders: &OrderTracker,
         halted: impl Fn(u32) -> bool,
         out: &mut IntentBuf,

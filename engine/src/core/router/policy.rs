@@ -2,7 +2,7 @@
 //! *target* — a position to hold or quotes to show — and knows nothing of orders.
 
 use crate::config::{MarketMakingConfig, MeanReversionConfig, MomentumConfig, PolicyName};
-use crate::core::book::Book;
+use crate::core::book::Top;
 use crate::core::sensory::idx;
 use crate::records::{FeatureVector, Topology};
 
@@ -118,7 +118,7 @@ pub fn market_making(
     c: &MarketMakingConfig,
     topology: Topology,
     fv: &FeatureVector,
-    book: &Book,
+    book: &Top,
     px_scale: f64,
     inventory: i64,
     size: f32,
@@ -156,6 +156,7 @@ pub fn market_making(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::book::Book;
     use crate::records::{MarketData, MdAction, Side};
 
     fn fv(pairs: &[(usize, f32)]) -> FeatureVector {
@@ -214,13 +215,13 @@ mod tests {
         assert_eq!(mean_reversion(&c, &f(99.97), &mut m, 1.0, 1), Target::Position(10));
     }
 
-    fn book(bid: i64, ask: i64) -> Book {
+    fn book(bid: i64, ask: i64) -> Top {
         let mut b = Book::new(1, (bid + ask) / 2, 256);
         b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Buy), 0, 1, bid, 10, 0))
             .unwrap();
         b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Sell), 0, 2, ask, 10, 0))
             .unwrap();
-        b
+        b.top()
     }
 
     #[test]

@@ -1,0 +1,157 @@
+//! Belief stage: belief emitter, drift sentry and regime FSM.
+//!
+//! At each decision point it computes the instrument's belief and regime and
+//! attaches them, with the drift sentry's size factor and freeze, to the input.
+//! Drift alarms (theory packets) and regime transitions (diary records) are sent
+//! ahead of the input, in the order the fused core has always emitted them.
+
+use super::{diary_record, Msg, Replicas, Staged, STAGED_BAD_INSTRUMENT, STAGED_DECIDE};
+use crate::config::{hash_text, Config};
+use crate::core::belief::{BeliefEmitter, DriftSentry, Regime, RegimeFsm, Transition};
+use crate::core::pipeline::CoreCounters;
+use crate::core::router::Route;
+use crate::core::sensory::idx;
+use crate::records::{CommandKind, Header, InputView, Verdict};
+
+/// The belief stage's state.
+pub struct BeliefStage {
+    emitter: BeliefEmitter,
+    regime: RegimeFsm,
+    drift: DriftSentry,
+    rep: Replicas,
+    policy_hash: u64,
+    risk_template: u16,
+    counters: CoreCounters,
+}
+
+/// Hash of the running policies' canonical configuration (strategy, router, flags).
+pub(crate) fn policy_hash(cfg: &Config) -> u64 {
+    let text = format!(
+        "{}{}{}",
+        serde_yaml_ng::to_string(&cfg.strategy).expect("config serialises"),
+        serde_yaml_ng::to_string(&cfg.router).expect("config serialises"),
+        serde_yaml_ng::to_string(&cfg.flags).expect("config serialises"),
+    );
+    hash_text(&text)
+}
+
+impl BeliefStage {
+    /// Emitter, drift sentry and regime FSM for every configured instrument.
+    pub fn new(cfg: &Config) -> Self {
+        let n = cfg.instruments.len();
+        BeliefStage {
+            emitter: BeliefEmitter::new(cfg.model(), cfg.belief.k),
+            regime: RegimeFsm::new(&cfg.belief.regime, n),
+            drift: DriftSentry::new(&cfg.belief.drift, n, cfg.flags.auto_feedback),
+            rep: Replicas::new(n),
+            policy_hash: policy_hash(cfg),
+            risk_template: cfg.risk.template_id,
+            counters: CoreCounters::default(),
+        }
+    }
+
+    /// Handles one message.
+    #[inline]
+    pub fn on(&mut self, msg: Msg, emit: &mut impl FnMut(Msg)) {
+        let mut s = match msg {
+            Msg::Input(s) => s,
+            Msg::Halted(i, fv) => {
+                self.rep.on_halted(i, &fv);
+                return emit(msg);
+            }
+            other => return emit(other),
+        };
+        match s.input.view() {
+            Some(InputView::Md(md)) if s.flags & STAGED_BAD_INSTRUMENT == 0 => {
+                self.rep.on_md(md.header.instrument as usize, &s);
+                if s.flags & STAGED_DECIDE != 0 {
+                    self.decide(md.header, &mut s, emit);
+                }
+            }
+            Some(InputView::Timer(t)) => {
+                for i in 0..self.rep.halted.len() as u32 {
+                    if self.rep.halted[i as usize] {
+                        if let Some(tr) = self.regime.halt(i) {
+                            self.transition(
+                                &Header {
+                                    instrument: i,
+                                    ..t.header
+                                },
+                                tr,
+                                emit,
+                            );
+                        }
+                    }
+                }
+            }
+            Some(InputView::Command(c)) if CommandKind::from_u8(c.header.sub) == Some(CommandKind::Rearm) => {
+                self.drift.rearm();
+            }
+            _ => {}
+        }
+        emit(Msg::Input(s))
+    }
+
+    #[inline]
+    fn decide(&mut self, h: Header, s: &mut Staged, emit: &mut impl FnMut(Msg)) {
+        let i = h.instrument;
+        let b = &mut self.rep.beliefs[i as usize];
+        let prediction = self.emitter.emit(&s.fv, b);
+        let ret = s.fv.values[idx::RET_BPS] as f64;
+        for a in self.drift.on_update(i, ret, prediction, &s.fv).into_iter().flatten() {
+            self.counters.drift_alarms += 1;
+            emit(Msg::Theory(self.drift.packet(&h, i, &a)));
+        }
+        let vol = s.fv.values[idx::VOL_BPS] as f64;
+        let trend = s.fv.values[idx::TREND_Z] as f64;
+        if let Some(tr) = self.regime.on_update(i, vol, trend) {
+            self.transition(&h, tr, emit);
+        }
+        let (regime, confidence) = self.regime.current(i);
+        self.counters.regime_updates[regime as usize] += 1;
+        let b = &mut self.rep.beliefs[i as usize];
+        b.regime = regime as u8;
+        b.confidence = confidence;
+        s.belief = *b;
+        s.size_factor = self.drift.size_factor(i);
+        s.drift_frozen = self.drift.exploration_frozen();
+    }
+
+    fn transition(&mut self, h: &Header, tr: Transition, emit: &mut impl FnMut(Msg)) {
+        self.counters.transitions += 1;
+        let i = h.instrument;
+        let mut rec = diary_record(
+            h,
+            Verdict::Transition,
+            0,
+            0,
+            0,
+            0,
+            0,
+            Route::default(),
+            &self.rep.belief_of(i),
+            self.rep.features_of(i),
+            self.policy_hash,
+            self.risk_template,
+        );
+        rec.regime = tr.to as u8;
+        rec.aux = tr.from as u64 | (tr.confidence.to_bits() as u64) << 32;
+        // Transitions carry no price: they are released at once, with no markout.
+        emit(Msg::Diary(rec));
+    }
+
+    /// Current regime of `instrument`.
+    pub fn regime(&self, instrument: u32) -> Regime {
+        self.regime.current(instrument).0
+    }
+
+    /// The drift sentry.
+    pub fn drift(&self) -> &DriftSentry {
+        &self.drift
+    }
+
+    /// This stage's share of the core counters (drift alarms, transitions, regime updates).
+    pub fn counters(&self) -> &CoreCounters {
+        &self.counters
+    }
+}

@@ -1,0 +1,423 @@
+//! Decide stage: router, pre-trade risk, open orders and the decision diary.
+//!
+//! It sees every input after sensory and belief. Market data updates its replica
+//! of the instrument's touch and, at decision points, runs the router on the
+//! belief attached to the input; execution reports update open orders and
+//! positions; timers run housekeeping; operator commands kill or re-arm. Every
+//! intent goes through risk and the encoder's rules; what passes leaves as
+//! [`Msg::Order`], what fails as [`Msg::Reject`], and every decision is recorded in
+//! the diary. Each input ends with [`Msg::Done`].
+
+use super::{diary_record, Msg, Replicas, Staged, STAGED_BAD_INSTRUMENT, STAGED_DECIDE};
+use crate::config::Config;
+use crate::core::belief::Regime;
+use crate::core::book::Top;
+use crate::core::diary::Diary;
+use crate::core::fix_encoder::{EncodeRules, FixEncoder};
+use crate::core::orders::{ExecOutcome, OrderState, OrderTracker};
+use crate::core::pipeline::{CoreCounters, CL_PER_INPUT};
+use crate::core::risk::Risk;
+use crate::core::router::{DecideCtx, IntentBuf, Route, Router};
+use crate::records::{
+    CommandKind, DiaryRecord, ExecKind, Header, InputView, Kind, OrdType, Order, OrderAction, OrderIntent,
+    RejectReason, RiskReject, Verdict,
+};
+
+/// The decide stage's state.
+pub struct DecideStage {
+    tops: Vec<Top>,
+    rep: Replicas,
+    router: Router,
+    risk: Risk,
+    orders: OrderTracker,
+    rules: EncodeRules,
+    diary: Diary,
+    policy_hash: u64,
+    risk_template: u16,
+    fast_weights: bool,
+    ticks: Vec<i64>,
+    intents: IntentBuf,
+    counters: CoreCounters,
+}
+
+impl DecideStage {
+    /// Router, risk, order tracker and diary for a validated configuration.
+    pub fn new(cfg: &Config) -> Self {
+        let ins = &cfg.instruments;
+        let encoder = FixEncoder::new(
+            &cfg.session.begin_string,
+            &cfg.session.sender_comp_id,
+            &cfg.session.target_comp_id,
+            ins,
+        );
+        DecideStage {
+            tops: ins.iter().map(|s| Top::empty(s.tick)).collect(),
+            rep: Replicas::new(ins.len()),
+            router: Router::new(cfg),
+            risk: Risk::new(&cfg.risk, ins),
+            orders: OrderTracker::new(cfg.risk.max_open_orders as usize),
+            rules: encoder.rules(),
+            diary: Diary::new(1 << 14, cfg.diary.markout_events as u64),
+            policy_hash: super::belief::policy_hash(cfg),
+            risk_template: cfg.risk.template_id,
+            fast_weights: cfg.flags.fast_weights,
+            ticks: ins.iter().map(|s| s.tick).collect(),
+            intents: IntentBuf::default(),
+            counters: CoreCounters::default(),
+        }
+    }
+
+    /// Handles one message.
+    #[inline]
+    pub fn on(&mut self, msg: Msg, emit: &mut impl FnMut(Msg)) {
+        match msg {
+            Msg::Input(s) => self.on_input(&s, emit),
+            Msg::Halted(i, fv) => self.rep.on_halted(i, &fv),
+            Msg::Finish => {
+                self.finish(emit);
+                emit(Msg::Finish)
+            }
+            other => emit(other),
+        }
+    }
+
+    #[inline]
+    fn on_input(&mut self, s: &Staged, emit: &mut impl FnMut(Msg)) {
+        self.counters.inputs += 1;
+        self.intents.clear();
+        match s.input.view() {
+            Some(InputView::Md(md)) => {
+                let i = md.header.instrument;
+                if s.flags & STAGED_BAD_INSTRUMENT == 0 {
+                    self.rep.on_md(i as usize, s);
+                    if let Some(t) = self.tops.get_mut(i as usize) {
+                        *t = s.top;
+                        self.risk.mark(i, t);
+                    }
+                    if s.flags & STAGED_DECIDE != 0 {
+                        self.decide(&md.header, s, emit);
+                    }
+                }
+            }
+            Some(InputView::Exec(er)) => {
+                self.counters.exec_reports += 1;
+                if self.orders.on_exec(er) == ExecOutcome::Unknown {
+                    self.counters.unknown_exec += 1;
+                }
+                self.risk.on_exec(er);
+                if matches!(er.kind(), Some(ExecKind::Rejected | ExecKind::CancelRejected)) {
+                    self.counters.venue_rejects += 1;
+                    self.router.on_reject(er.header.instrument, er.header.ts_ns);
+                }
+            }
+            Some(InputView::Timer(t)) => {
+                self.counters.timers += 1;
+                self.risk.sample_equity();
+                let halted = &self.rep.halted;
+                self.router.on_timer(
+                    &t.header,
+                    &self.tops,
+                    &self.orders,
+                    |i| halted.get(i as usize).copied().unwrap_or(false),
+                    &mut self.intents,
+                );
+                self.act(&t.header, Route::default(), emit);
+            }
+            Some(InputView::Command(c)) => {
+                self.counters.commands += 1;
+                match CommandKind::from_u8(c.header.sub) {
+                    Some(CommandKind::Kill) => self.kill(&c.header, emit),
+                    Some(CommandKind::Rearm) => self.risk.rearm(),
+                    None => self.counters.bad_inputs += 1,
+                }
+            }
+            None => self.counters.bad_inputs += 1,
+        }
+        self.release_diary(emit);
+        let h = s.input.header();
+        emit(Msg::Done {
+            seq: h.seq,
+            tsc: h.tsc,
+            ts: h.ts_ns,
+        });
+    }
+
+    /// A decision point on `h.instrument`: the router on the belief sensory and
+    /// belief attached, then risk.
+    #[inline]
+    fn decide(&mut self, h: &Header, s: &Staged, emit: &mut impl FnMut(Msg)) {
+        let i = h.instrument;
+        self.rep.beliefs[i as usize] = s.belief;
+        let ctx = DecideCtx {
+            trigger: h,
+            fv: &s.fv,
+            belief: &s.belief,
+            regime: Regime::from_u8(s.belief.regime).unwrap_or(Regime::Unclassified),
+            book: &self.tops[i as usize],
+            position: self.risk.position(i),
+            orders: &self.orders,
+            size_factor: s.size_factor,
+            frozen: s.drift_frozen || self.risk.warning(i, h.ts_ns),
+        };
+        let route = self.router.decide(&ctx, &mut self.intents);
+        if route.explored {
+            self.counters.explored += 1;
+        }
+        self.act(h, route, emit);
+    }
+
+    fn kill(&mut self, trigger: &Header, emit: &mut impl FnMut(Msg)) {
+        self.risk.kill();
+        // Cancel everything open, in batches the intent buffer holds. Each cancel
+        // marks its order pending, so the next batch skips it.
+        let mut k = 0;
+        loop {
+            self.intents.clear();
+            for o in self.orders.iter() {
+                if o.state == OrderState::Working || o.state == OrderState::PendingNew {
+                    let it = OrderIntent {
+                        header: Header {
+                            kind: Kind::Intent as u8,
+                            sub: OrderAction::Cancel as u8,
+                            side: o.side as u8,
+                            instrument: o.instrument,
+                            ..*trigger
+                        },
+                        qty: o.qty,
+                        target_cl_ord_id: o.cl_ord_id,
+                        ord_type: OrdType::Limit as u8,
+                        ..OrderIntent::default()
+                    };
+                    if !self.intents.push(it) {
+                        break;
+                    }
+                }
+            }
+            if self.intents.as_slice().is_empty() || k >= CL_PER_INPUT {
+                break;
+            }
+            let handled = self.act_from(trigger, k, Route::default(), emit);
+            if handled == 0 {
+                break;
+            }
+            k += handled;
+        }
+    }
+
+    #[inline]
+    fn act(&mut self, trigger: &Header, route: Route, emit: &mut impl FnMut(Msg)) {
+        self.act_from(trigger, 0, route, emit);
+    }
+
+    /// Runs the buffered intents through risk and the encoder's rules, numbering
+    /// ClOrdIDs from `k0`. Returns how many orders left.
+    fn act_from(&mut self, trigger: &Header, k0: u64, route: Route, emit: &mut impl FnMut(Msg)) -> u64 {
+        let input_no = self.counters.inputs;
+        if let Some(side) = self.intents.noop {
+            let mid = self.tops.get(trigger.instrument as usize).and_then(Top::mid).unwrap_or(0);
+            let rec = self.diary_record(trigger, Verdict::NoOp, side as u8, 0, mid, 0, 0, route);
+            self.record(rec, input_no, emit);
+        }
+        let mut k = k0;
+        for idx in 0..self.intents.as_slice().len() {
+            if k >= CL_PER_INPUT {
+                break;
+            }
+            let it = self.intents.as_slice()[idx];
+            let i = it.header.instrument as usize;
+            let route = Route {
+                policy_id: it.policy_id,
+                topology: it.topology,
+                explored: route.explored,
+            };
+            match self.risk.check(&it, self.tops.get(i), &self.orders) {
+                Ok(()) => {
+                    let cl = trigger.seq * CL_PER_INPUT + k;
+                    let Some(action) = it.action() else {
+                        // Risk passes only known actions; refuse rather than panic.
+                        self.reject(&it, RejectReason::Malformed, 0, it.px, input_no, route, emit);
+                        continue;
+                    };
+                    let order = Order {
+                        header: Header {
+                            kind: Kind::Order as u8,
+                            sub: it.header.sub,
+                            side: it.header.side,
+                            flags: it.ord_type,
+                            ..it.header
+                        },
+                        cl_ord_id: cl,
+                        orig_cl_ord_id: if action == OrderAction::New {
+                            0
+                        } else {
+                            it.target_cl_ord_id
+                        },
+                        px: it.px,
+                        qty: it.qty,
+                    };
+                    if self.rules.check(&order).is_err() {
+                        self.reject(&it, RejectReason::Malformed, 0, it.px, input_no, route, emit);
+                    } else {
+                        self.orders.on_sent(&order);
+                        self.risk.on_sent(action, it.header.ts_ns);
+                        self.counters.orders[match action {
+                            OrderAction::New => 0,
+                            OrderAction::Cancel => 1,
+                            OrderAction::Replace => 2,
+                        }] += 1;
+                        emit(Msg::Order(order));
+                        let rec = self.diary_record(
+                            &it.header,
+                            Verdict::Order,
+                            it.header.side,
+                            cl,
+                            it.px,
+                            it.qty,
+                            0,
+                            route,
+                        );
+                        self.record(rec, input_no, emit);
+                    }
+                    k += 1;
+                }
+                Err(b) => self.reject(&it, b.reason, b.limit, b.value, input_no, route, emit),
+            }
+        }
+        k - k0
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn reject(
+        &mut self,
+        it: &OrderIntent,
+        reason: RejectReason,
+        limit: i64,
+        value: i64,
+        input_no: u64,
+        route: Route,
+        emit: &mut impl FnMut(Msg),
+    ) {
+        self.counters.rejects[reason as usize] += 1;
+        emit(Msg::Reject(RiskReject {
+            header: Header {
+                kind: Kind::Reject as u8,
+                tsc: 0,
+                ..it.header
+            },
+            reason: reason as u16,
+            _pad: [0; 6],
+            limit,
+            value,
+            px: it.px,
+        }));
+        self.router.on_reject(it.header.instrument, it.header.ts_ns);
+        let rec = self.diary_record(
+            &it.header,
+            Verdict::Reject,
+            it.header.side,
+            0,
+            it.px,
+            it.qty,
+            reason as u16,
+            route,
+        );
+        self.record(rec, input_no, emit);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn diary_record(
+        &self,
+        h: &Header,
+        verdict: Verdict,
+        side: u8,
+        cl: u64,
+        px: i64,
+        qty: i64,
+        reason: u16,
+        route: Route,
+    ) -> DiaryRecord {
+        let i = h.instrument;
+        diary_record(
+            h,
+            verdict,
+            side,
+            cl,
+            px,
+            qty,
+            reason,
+            route,
+            &self.rep.belief_of(i),
+            self.rep.features_of(i),
+            self.policy_hash,
+            self.risk_template,
+        )
+    }
+
+    fn record(&mut self, rec: DiaryRecord, input_no: u64, emit: &mut impl FnMut(Msg)) {
+        self.counters.decisions += 1;
+        let (tops, router, ticks, fw) = (&self.tops, &mut self.router, &self.ticks, self.fast_weights);
+        self.diary.record(rec, input_no, |i| mid_of(tops, i), &mut |r| {
+            reward(router, ticks, fw, r);
+            emit(Msg::Diary(*r))
+        });
+    }
+
+    #[inline]
+    fn release_diary(&mut self, emit: &mut impl FnMut(Msg)) {
+        let (tops, router, ticks, fw) = (&self.tops, &mut self.router, &self.ticks, self.fast_weights);
+        self.diary
+            .on_input(self.counters.inputs, |i| mid_of(tops, i), &mut |r| {
+                reward(router, ticks, fw, r);
+                emit(Msg::Diary(*r))
+            });
+    }
+
+    /// Ends the session: releases every diary record still awaiting its markout.
+    pub fn finish(&mut self, emit: &mut impl FnMut(Msg)) {
+        let tops = &self.tops;
+        self.diary
+            .flush(self.counters.inputs, |i| mid_of(tops, i), &mut |r| emit(Msg::Diary(*r)));
+    }
+
+    /// The risk stage (positions, PnL).
+    pub fn risk(&self) -> &Risk {
+        &self.risk
+    }
+
+    /// The router (policy counts, attention state).
+    pub fn router(&self) -> &Router {
+        &self.router
+    }
+
+    /// Open orders.
+    pub fn open_orders(&self) -> &OrderTracker {
+        &self.orders
+    }
+
+    /// Hash of the running policies' canonical configuration.
+    pub fn policy_hash(&self) -> u64 {
+        self.policy_hash
+    }
+
+    /// This stage's share of the core counters (inputs, reports, timers, commands,
+    /// orders, rejects, decisions).
+    pub fn counters(&self) -> &CoreCounters {
+        &self.counters
+    }
+}
+
+/// Feeds an order's markout back as reward (fast weights on): ticks of markout,
+/// clamped to ±5.
+#[inline]
+fn reward(router: &mut Router, ticks: &[i64], on: bool, r: &DiaryRecord) {
+    if on && r.header.sub == Verdict::Order as u8 && r.markout_events > 0 {
+        let tick = ticks.get(r.header.instrument as usize).copied().unwrap_or(1).max(1);
+        let reward = (r.markout as f64 / tick as f64).clamp(-5.0, 5.0) as f32;
+        router.reinforce(r.policy_id, &r.top_idx, &r.top_val, reward);
+    }
+}
+
+#[inline]
+fn mid_of(tops: &[Top], i: u32) -> Option<i64> {
+    tops.get(i as usize).and_then(Top::mid)
+}

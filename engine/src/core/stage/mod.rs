@@ -1,0 +1,206 @@
+//! The core as four stages joined by one message type.
+//!
+//! ```text
+//!  Input ─► sensory ─► belief ─► decide ─► encode ─► CoreSink
+//!           book,       emitter,   router, risk,      FIX templates,
+//!           features    drift,     open orders,       MsgSeqNum
+//!                       regime     diary
+//! ```
+//!
+//! Each stage owns its state and sees every input in sequence order, so each is a
+//! deterministic state machine of the stream it receives. What a later stage needs
+//! of an earlier stage's state travels *with the input* in a [`Staged`] message —
+//! the instrument's touch and features after sensory, its belief after belief — or
+//! as a message of its own ([`Msg::Halted`] when sensory halts a stale
+//! instrument). Later stages keep replicas of those per-instrument values. Nothing
+//! flows backwards, so the stages can run fused on one thread (the [`Core`]) or on
+//! threads joined by rings, and produce the same bytes either way.
+//!
+//! Router and risk are one stage, `decide`: the router's next decision reads the
+//! positions and open orders that risk changes as it passes orders, and the
+//! diary's markouts feed the router's fast weights. Splitting them would make the
+//! router decide on state that depends on thread timing.
+//!
+//! [`Core`]: super::Core
+
+pub mod belief;
+pub mod decide;
+pub mod encode;
+pub mod sensory;
+
+pub use belief::BeliefStage;
+pub use decide::DecideStage;
+pub use encode::EncodeStage;
+pub use sensory::SensoryStage;
+
+use super::book::Top;
+use super::router::Route;
+use crate::records::{
+    Belief, DiaryRecord, FeatureVector, Header, InputSlot, Kind, Order, RiskReject, TheoryPacket, Verdict,
+};
+
+/// [`Staged::flags`]: sensory found a decision point (the instrument's mid moved).
+pub const STAGED_DECIDE: u8 = 1 << 0;
+/// [`Staged::flags`]: the input names an instrument the core does not know.
+pub const STAGED_BAD_INSTRUMENT: u8 = 1 << 1;
+
+/// One sequenced input with what the stages before have learned from it.
+#[derive(Clone, Copy, Debug)]
+pub struct Staged {
+    /// The input, as sequenced.
+    pub input: InputSlot,
+    /// Market data: the instrument's features after it (set by sensory).
+    pub fv: FeatureVector,
+    /// Market data: the instrument's touch after it (set by sensory).
+    pub top: Top,
+    /// Decision point: the instrument's belief, regime and confidence (set by belief).
+    pub belief: Belief,
+    /// Decision point: the drift sentry's order-size factor (set by belief).
+    pub size_factor: f32,
+    /// Decision point: exploration frozen by a drift alarm (set by belief).
+    pub drift_frozen: bool,
+    /// `STAGED_*` bits.
+    pub flags: u8,
+}
+
+impl Staged {
+    /// A sequenced input about to enter sensory.
+    #[inline]
+    pub fn new(input: InputSlot) -> Self {
+        Staged {
+            input,
+            fv: FeatureVector::default(),
+            top: Top::default(),
+            belief: Belief::default(),
+            size_factor: 1.0,
+            drift_frozen: false,
+            flags: 0,
+        }
+    }
+}
+
+/// Everything that passes between stages.
+#[derive(Clone, Copy, Debug)]
+#[allow(clippy::large_enum_variant)] // every variant crosses the same fixed-size rings
+pub enum Msg {
+    /// A sequenced input on its way through the stages.
+    Input(Staged),
+    /// Sensory halted a stale instrument on a timer; its features now. Sent before
+    /// the timer input itself.
+    Halted(u32, FeatureVector),
+    /// A diary record released by belief (a regime transition) or decide.
+    Diary(DiaryRecord),
+    /// A drift alarm's theory packet, part of the diary stream.
+    Theory(TheoryPacket),
+    /// An order that passed risk, to be encoded and sent.
+    Order(Order),
+    /// An intent risk refused.
+    Reject(RiskReject),
+    /// The last message caused by input `seq` (ingest TSC stamp `tsc`, control time `ts`).
+    Done {
+        /// The input's sequence number.
+        seq: u64,
+        /// Its ingest TSC stamp.
+        tsc: u64,
+        /// Its control time.
+        ts: u64,
+    },
+    /// End of session: decide releases every pending diary record, then it passes on.
+    Finish,
+}
+
+/// Builds a diary record; `belief` and `fv` are the instrument's current ones.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn diary_record(
+    h: &Header,
+    verdict: Verdict,
+    side: u8,
+    cl: u64,
+    px: i64,
+    qty: i64,
+    reason: u16,
+    route: Route,
+    belief: &Belief,
+    fv: &FeatureVector,
+    policy_hash: u64,
+    risk_template: u16,
+) -> DiaryRecord {
+    let b = belief;
+    DiaryRecord {
+        header: Header {
+            kind: Kind::Diary as u8,
+            sub: verdict as u8,
+            side,
+            flags: if route.explored { super::pipeline::DIARY_EXPLORED } else { 0 },
+            tsc: 0,
+            ..*h
+        },
+        cl_ord_id: cl,
+        policy_hash,
+        feature_digest: xxhash_rust::xxh3::xxh3_64(bytemuck::bytes_of(&fv.values)),
+        markout: 0,
+        markout_events: 0,
+        px,
+        qty,
+        top_idx: [b.top_idx[0], b.top_idx[1], b.top_idx[2], b.top_idx[3]],
+        top_val: [b.top_val[0], b.top_val[1], b.top_val[2], b.top_val[3]],
+        policy_id: route.policy_id,
+        topology: route.topology,
+        regime: b.regime,
+        risk_template,
+        reject_reason: reason,
+        aux: 0,
+    }
+}
+
+/// Per-instrument replicas of upstream state kept by the stages after sensory:
+/// features, belief and halted flag, plus the last market data's features.
+#[derive(Clone, Debug)]
+pub(crate) struct Replicas {
+    pub features: Vec<FeatureVector>,
+    pub beliefs: Vec<Belief>,
+    pub halted: Vec<bool>,
+    pub last_fv: FeatureVector,
+}
+
+impl Replicas {
+    pub fn new(n: usize) -> Self {
+        Replicas {
+            features: vec![FeatureVector::default(); n],
+            beliefs: vec![Belief::default(); n],
+            halted: vec![false; n],
+            last_fv: FeatureVector::default(),
+        }
+    }
+
+    /// Market data on a known instrument `i` passed sensory.
+    #[inline]
+    pub fn on_md(&mut self, i: usize, s: &Staged) {
+        if let (Some(f), Some(h)) = (self.features.get_mut(i), self.halted.get_mut(i)) {
+            *f = s.fv;
+            *h = false;
+            self.last_fv = s.fv;
+        }
+    }
+
+    /// Sensory halted instrument `i`.
+    #[inline]
+    pub fn on_halted(&mut self, i: u32, fv: &FeatureVector) {
+        if let (Some(f), Some(h)) = (self.features.get_mut(i as usize), self.halted.get_mut(i as usize)) {
+            *f = *fv;
+            *h = true;
+        }
+    }
+
+    /// The features a diary record of instrument `i` digests.
+    #[inline]
+    pub fn features_of(&self, i: u32) -> &FeatureVector {
+        self.features.get(i as usize).unwrap_or(&self.last_fv)
+    }
+
+    /// The belief a diary record of instrument `i` carries.
+    #[inline]
+    pub fn belief_of(&self, i: u32) -> Belief {
+        self.beliefs.get(i as usize).copied().unwrap_or_default()
+    }
+}

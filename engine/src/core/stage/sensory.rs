@@ -1,0 +1,90 @@
+//! Sensory stage: applies market data to the books and computes features.
+//!
+//! It stamps each market-data input with the instrument's touch and features and
+//! flags decision points. On a timer it halts stale instruments and sends a
+//! [`Msg::Halted`] for each one that halted on it, ahead of the timer itself.
+
+use super::{Msg, STAGED_BAD_INSTRUMENT, STAGED_DECIDE};
+use crate::config::Config;
+use crate::core::book::Book;
+use crate::core::pipeline::CoreCounters;
+use crate::core::sensory::Sensory;
+use crate::records::InputView;
+
+/// The sensory stage's state.
+pub struct SensoryStage {
+    books: Vec<Book>,
+    sensory: Sensory,
+    was_halted: Vec<bool>,
+    counters: CoreCounters,
+}
+
+impl SensoryStage {
+    /// Books and feature state for every configured instrument.
+    pub fn new(cfg: &Config) -> Self {
+        let ins = &cfg.instruments;
+        let m = &cfg.strategy.momentum;
+        SensoryStage {
+            books: ins
+                .iter()
+                .map(|s| Book::new(s.tick, s.ref_price, cfg.book.window_ticks))
+                .collect(),
+            sensory: Sensory::new(ins, m.fast, m.slow, &cfg.sensory),
+            was_halted: vec![false; ins.len()],
+            counters: CoreCounters::default(),
+        }
+    }
+
+    /// Handles one message; everything that is not an input passes through.
+    #[inline]
+    pub fn on(&mut self, msg: Msg, emit: &mut impl FnMut(Msg)) {
+        let Msg::Input(mut s) = msg else {
+            return emit(msg);
+        };
+        match s.input.view() {
+            Some(InputView::Md(md)) => {
+                self.counters.md += 1;
+                match self.books.get_mut(md.header.instrument as usize) {
+                    Some(book) => {
+                        if book.apply(md).is_err() {
+                            self.counters.book_issues += 1;
+                        }
+                        s.top = book.top();
+                        if self.sensory.on_md(md, book, &mut s.fv) {
+                            s.flags |= STAGED_DECIDE;
+                        }
+                    }
+                    None => {
+                        self.counters.bad_inputs += 1;
+                        s.flags |= STAGED_BAD_INSTRUMENT;
+                    }
+                }
+            }
+            Some(InputView::Timer(t)) => {
+                for (i, w) in self.was_halted.iter_mut().enumerate() {
+                    *w = self.sensory.is_halted(i as u32);
+                }
+                self.sensory.on_timer(t.header.ts_ns);
+                for i in 0..self.books.len() as u32 {
+                    if self.sensory.is_halted(i) && !self.was_halted[i as usize] {
+                        if let Some(fv) = self.sensory.features(i) {
+                            emit(Msg::Halted(i, *fv));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        emit(Msg::Input(s))
+    }
+
+    /// The book of `instrument`.
+    pub fn book(&self, instrument: u32) -> Option<&Book> {
+        self.books.get(instrument as usize)
+    }
+
+    /// This stage's share of the core counters (market data, bad instruments, book issues).
+    pub fn counters(&self) -> &CoreCounters {
+        &self.counters
+    }
+}
