@@ -5,6 +5,8 @@
 //!   tailing readers.
 //! - [`ring`]: the cross-process single-producer/single-consumer ring in a shared
 //!   memory file, with records committed in-band (DESIGN §7).
+//! - [`seqlock`]: consistent snapshots of a block of words written by one process
+//!   and read by others (the runtime's stats file).
 //!
 //! It depends on nothing else of foxtrot's, so a feed handler or an inspection
 //! tool can link it alone.
@@ -14,6 +16,7 @@
 mod error;
 pub mod journal;
 pub mod ring;
+pub mod seqlock;
 
 pub use error::ShmError;
 pub use journal::{Durability, JournalConfig, JournalReader, JournalWriter, MapOptions, RecordRef};
