@@ -145,7 +145,8 @@ impl Core {
     #[inline]
     fn run(&mut self, msg: Msg, out: &mut impl CoreSink) {
         let (b, d, e) = (&mut self.belief, &mut self.decide, &mut self.encode);
-        self.sensory.on(msg, &mut |m| b.on(m, &mut |m| d.on(m, &mut |m| e.on(m, out))));
+        self.sensory
+            .on(msg, &mut |m| b.on(m, &mut |m| d.on(m, &mut |m| e.on(m, out))));
     }
 
     /// Ends the session: releases every diary record still awaiting its markout.

@@ -23,6 +23,34 @@ pub trait VenueLink {
     fn poll(&mut self) -> Option<InputSlot>;
     /// Sends one order; `wire` is its encoded FIX message.
     fn send(&mut self, order: &Order, wire: &[u8]);
+    /// The least control time between an order's trigger and the first moment it
+    /// can change this venue's inputs, if orders can change them at all (a
+    /// simulated venue: its entry latency). A threaded runtime uses it to keep
+    /// several inputs in flight and still see the inputs a fused run would.
+    fn feedback_delay(&self) -> Option<u64> {
+        None
+    }
+    /// Like [`poll`](Self::poll), but does nothing that happens after control time
+    /// `horizon`: orders still unknown to the venue could come before it. Only
+    /// venues with a [`feedback_delay`](Self::feedback_delay) need to override it.
+    fn poll_before(&mut self, horizon: u64) -> Polled {
+        let _ = horizon;
+        match self.poll() {
+            Some(s) => Polled::Input(s),
+            None => Polled::Exhausted,
+        }
+    }
+}
+
+/// What [`VenueLink::poll_before`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Polled {
+    /// The next input.
+    Input(InputSlot),
+    /// The next input depends on orders not yet sent; ask again after sending them.
+    Blocked,
+    /// Nothing more will come.
+    Exhausted,
 }
 
 /// Taps on everything a run sequences and emits, for journals and tests. Every
@@ -172,12 +200,7 @@ impl<V: VenueLink, O: RunObserver> FusedRun<V, O> {
                 inputs: StreamDigest::default(),
                 latency: LatencyRecorder::new(),
             },
-            policy: if cfg.flags.linear_attention {
-                "linear_attention"
-            } else {
-                "regime_table"
-            }
-            .to_string(),
+            policy: policy_name(cfg).to_string(),
             finished: false,
         }
     }
@@ -263,37 +286,64 @@ impl<V: VenueLink, O: RunObserver> FusedRun<V, O> {
 
     /// The summary so far.
     pub fn summary(&self) -> RunSummary {
-        let c = self.core.counters();
-        RunSummary {
-            policy: self.policy.clone(),
-            policy_hash: format!("{:016x}", self.core.policy_hash()),
-            decisions_by_policy: self
-                .core
-                .router()
-                .decisions_by_policy()
-                .iter()
-                .enumerate()
-                .filter(|(_, n)| **n > 0)
-                .map(|(i, n)| (crate::core::router::policy::policy_name(i as u16), *n))
-                .collect(),
-            regime_updates: crate::core::belief::Regime::ALL
-                .iter()
-                .map(|r| (r.name(), c.regime_updates[*r as usize]))
-                .filter(|(_, n)| *n > 0)
-                .collect(),
-            counters: c,
-            rejects_by_reason: RejectReason::ALL
-                .iter()
-                .map(|r| (r.name(), c.rejects[*r as usize]))
-                .filter(|(_, n)| *n > 0)
-                .collect(),
-            pnl: self.core.risk().snapshot(),
-            tick_to_order_ns: self.out.latency.percentiles(),
-            latency_samples: self.out.latency.histogram().len(),
-            order_hash: (self.out.orders.hex(), self.out.orders.count()),
-            diary_hash: (self.out.diary.hex(), self.out.diary.count()),
-            input_hash: (self.out.inputs.hex(), self.out.inputs.count()),
-            out_of_order_inputs: self.seq.out_of_order(),
-        }
+        summarize(
+            &self.policy,
+            &self.core,
+            [&self.out.orders, &self.out.diary, &self.out.inputs],
+            self.out.latency.histogram(),
+            self.seq.out_of_order(),
+        )
+    }
+}
+
+/// The name of the policy arbitration a config selects.
+pub(crate) fn policy_name(cfg: &Config) -> &'static str {
+    if cfg.flags.linear_attention {
+        "linear_attention"
+    } else {
+        "regime_table"
+    }
+}
+
+/// A run's summary from its core, its [orders, diary, inputs] digests, its
+/// tick-to-order latency and the sequencer's out-of-order count.
+pub(crate) fn summarize(
+    policy: &str,
+    core: &Core,
+    digests: [&StreamDigest; 3],
+    latency: &hdrhistogram::Histogram<u64>,
+    out_of_order: u64,
+) -> RunSummary {
+    let c = core.counters();
+    let [orders, diary, inputs] = digests;
+    RunSummary {
+        policy: policy.to_string(),
+        policy_hash: format!("{:016x}", core.policy_hash()),
+        decisions_by_policy: core
+            .router()
+            .decisions_by_policy()
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(i, n)| (crate::core::router::policy::policy_name(i as u16), *n))
+            .collect(),
+        regime_updates: crate::core::belief::Regime::ALL
+            .iter()
+            .map(|r| (r.name(), c.regime_updates[*r as usize]))
+            .filter(|(_, n)| *n > 0)
+            .collect(),
+        counters: c,
+        rejects_by_reason: RejectReason::ALL
+            .iter()
+            .map(|r| (r.name(), c.rejects[*r as usize]))
+            .filter(|(_, n)| *n > 0)
+            .collect(),
+        pnl: core.risk().snapshot(),
+        tick_to_order_ns: super::latency::percentiles(latency),
+        latency_samples: latency.len(),
+        order_hash: (orders.hex(), orders.count()),
+        diary_hash: (diary.hex(), diary.count()),
+        input_hash: (inputs.hex(), inputs.count()),
+        out_of_order_inputs: out_of_order,
     }
 }

@@ -29,12 +29,53 @@ pub fn input_size(kind: u8) -> Option<usize> {
     }
 }
 
-/// The three journals of a run.
-pub struct RunJournals {
+/// Keeps the first error of a journal that must not stop the run.
+fn keep(slot: &mut Option<ShmError>, r: Result<(), ShmError>) {
+    if let (Err(e), None) = (r, &slot) {
+        *slot = Some(e);
+    }
+}
+
+/// The input journal of a run (written by ingest).
+pub struct InputJournal {
     inputs: JournalWriter,
+    error: Option<ShmError>,
+}
+
+/// The output journals of a run, orders and diary (written by the last stage).
+pub struct OutputJournals {
     orders: JournalWriter,
     diary: JournalWriter,
     error: Option<ShmError>,
+}
+
+impl InputJournal {
+    /// The first journal error, if any happened.
+    pub fn error(&self) -> Option<&ShmError> {
+        self.error.as_ref()
+    }
+    /// Flushes the journal to disk.
+    pub fn sync(&mut self) -> Result<(), ShmError> {
+        self.inputs.sync()
+    }
+}
+
+impl OutputJournals {
+    /// The first journal error, if any happened.
+    pub fn error(&self) -> Option<&ShmError> {
+        self.error.as_ref()
+    }
+    /// Flushes both journals to disk.
+    pub fn sync(&mut self) -> Result<(), ShmError> {
+        self.orders.sync()?;
+        self.diary.sync()
+    }
+}
+
+/// The three journals of a run.
+pub struct RunJournals {
+    input: InputJournal,
+    output: OutputJournals,
     dir: PathBuf,
 }
 
@@ -42,17 +83,34 @@ impl RunJournals {
     /// Creates (or continues) the journals under `dir` and writes `config_yaml` as
     /// the first input record of a new run.
     pub fn create(dir: &Path, cfg: JournalConfig, config_yaml: &str) -> Result<Self, ShmError> {
-        let mut j = RunJournals {
-            inputs: JournalWriter::open(&dir.join("inputs"), cfg)?,
-            orders: JournalWriter::open(&dir.join("orders"), cfg)?,
-            diary: JournalWriter::open(&dir.join("diary"), cfg)?,
-            error: None,
-            dir: dir.to_path_buf(),
-        };
-        if j.inputs.last_seq() == 0 {
-            j.inputs.append(KIND_CONFIG, 0, 0, 0, config_yaml.as_bytes())?;
+        let mut inputs = JournalWriter::open(&dir.join("inputs"), cfg)?;
+        if inputs.last_seq() == 0 {
+            inputs.append(KIND_CONFIG, 0, 0, 0, config_yaml.as_bytes())?;
         }
-        Ok(j)
+        Ok(RunJournals {
+            input: InputJournal { inputs, error: None },
+            output: OutputJournals {
+                orders: JournalWriter::open(&dir.join("orders"), cfg)?,
+                diary: JournalWriter::open(&dir.join("diary"), cfg)?,
+                error: None,
+            },
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// Reassembles the journals of `dir` from their two halves.
+    pub fn from_parts(dir: &Path, input: InputJournal, output: OutputJournals) -> Self {
+        RunJournals {
+            input,
+            output,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// Splits into the input half (for ingest's thread) and the output half (for
+    /// the last stage's thread).
+    pub fn into_parts(self) -> (InputJournal, OutputJournals) {
+        (self.input, self.output)
     }
 
     /// The run directory.
@@ -63,24 +121,17 @@ impl RunJournals {
     /// The first journal error, if any happened (the run keeps going; the caller
     /// reports it at the end).
     pub fn error(&self) -> Option<&ShmError> {
-        self.error.as_ref()
+        self.input.error().or(self.output.error())
     }
 
     /// Flushes all three journals to disk.
     pub fn sync(&mut self) -> Result<(), ShmError> {
-        self.inputs.sync()?;
-        self.orders.sync()?;
-        self.diary.sync()
-    }
-
-    fn keep(&mut self, r: Result<(), ShmError>) {
-        if let (Err(e), None) = (r, &self.error) {
-            self.error = Some(e);
-        }
+        self.input.sync()?;
+        self.output.sync()
     }
 }
 
-impl RunObserver for RunJournals {
+impl RunObserver for InputJournal {
     #[inline]
     fn on_input(&mut self, slot: &InputSlot) {
         let h = slot.header();
@@ -88,21 +139,19 @@ impl RunObserver for RunJournals {
         let r = self
             .inputs
             .append(h.kind as u16, 0, h.seq, h.ts_ns, &slot.as_bytes()[..n]);
-        self.keep(r);
+        keep(&mut self.error, r);
     }
+}
 
+impl RunObserver for OutputJournals {
     #[inline]
     fn on_order(&mut self, order: &Order, wire: &[u8]) {
-        let mut o = *order;
-        o.header.tsc = 0;
-        let mut buf = [0u8; 512];
-        let n = 64 + wire.len().min(448);
-        buf[..64].copy_from_slice(bytemuck::bytes_of(&o));
-        buf[64..n].copy_from_slice(&wire[..n - 64]);
+        let mut buf = [0u8; ORDER_RECORD_MAX];
+        let rec = order_record(order, wire, &mut buf);
         let r = self
             .orders
-            .append(Kind::Order as u16, 0, o.header.seq, o.header.ts_ns, &buf[..n]);
-        self.keep(r);
+            .append(Kind::Order as u16, 0, order.header.seq, order.header.ts_ns, rec);
+        keep(&mut self.error, r);
     }
 
     #[inline]
@@ -116,7 +165,7 @@ impl RunObserver for RunJournals {
             x.header.ts_ns,
             bytemuck::bytes_of(&x),
         );
-        self.keep(r);
+        keep(&mut self.error, r);
     }
 
     #[inline]
@@ -128,7 +177,7 @@ impl RunObserver for RunJournals {
             rec.header.ts_ns,
             bytemuck::bytes_of(rec),
         );
-        self.keep(r);
+        keep(&mut self.error, r);
     }
 
     #[inline]
@@ -140,7 +189,30 @@ impl RunObserver for RunJournals {
             p.header.ts_ns,
             bytemuck::bytes_of(p),
         );
-        self.keep(r);
+        keep(&mut self.error, r);
+    }
+}
+
+impl RunObserver for RunJournals {
+    #[inline]
+    fn on_input(&mut self, slot: &InputSlot) {
+        self.input.on_input(slot)
+    }
+    #[inline]
+    fn on_order(&mut self, order: &Order, wire: &[u8]) {
+        self.output.on_order(order, wire)
+    }
+    #[inline]
+    fn on_reject(&mut self, reject: &RiskReject) {
+        self.output.on_reject(reject)
+    }
+    #[inline]
+    fn on_diary(&mut self, rec: &DiaryRecord) {
+        self.output.on_diary(rec)
+    }
+    #[inline]
+    fn on_theory(&mut self, p: &TheoryPacket) {
+        self.output.on_theory(p)
     }
 }
 

@@ -42,15 +42,19 @@ impl LatencyRecorder {
     }
     /// (p50, p99, p99.9, max) in ns; zeros when empty.
     pub fn percentiles(&self) -> [u64; 4] {
-        let h = &self.hist;
-        if h.is_empty() {
-            return [0; 4];
-        }
-        [
-            h.value_at_quantile(0.5),
-            h.value_at_quantile(0.99),
-            h.value_at_quantile(0.999),
-            h.max(),
-        ]
+        percentiles(&self.hist)
     }
+}
+
+/// (p50, p99, p99.9, max) of `h`; zeros when empty.
+pub fn percentiles(h: &Histogram<u64>) -> [u64; 4] {
+    if h.is_empty() {
+        return [0; 4];
+    }
+    [
+        h.value_at_quantile(0.5),
+        h.value_at_quantile(0.99),
+        h.value_at_quantile(0.999),
+        h.max(),
+    ]
 }

@@ -272,3 +272,76 @@ pub fn replay(run_dir: &Path, opts: &ReplayOptions) -> Result<ReplayOutcome, Rep
     }
     Ok(outcome)
 }
+
+/// The sequenced inputs of a run's input journal, as an iterator for a threaded
+/// replay. It ends at the end of the journal or at the first bad record, which
+/// [`JournalInputs::error`] then holds.
+pub struct JournalInputs {
+    reader: JournalReader,
+    error: Option<ReplayError>,
+    read: u64,
+}
+
+impl JournalInputs {
+    /// Opens `run_dir`'s input journal; returns its configuration text (the first
+    /// record) and the iterator over the inputs after it.
+    pub fn open(run_dir: &Path) -> Result<(String, JournalInputs), ReplayError> {
+        let dir = run_dir.join("inputs");
+        let mut reader = JournalReader::open(&dir)?;
+        let yaml = match reader.next()? {
+            Some(r) if r.kind == KIND_CONFIG => String::from_utf8_lossy(r.payload).into_owned(),
+            _ => return Err(ReplayError::NoConfig(dir)),
+        };
+        Ok((
+            yaml,
+            JournalInputs {
+                reader,
+                error: None,
+                read: 0,
+            },
+        ))
+    }
+
+    /// Why the iteration stopped early, if it did.
+    pub fn error(&self) -> Option<&ReplayError> {
+        self.error.as_ref()
+    }
+
+    /// Inputs read so far.
+    pub fn read(&self) -> u64 {
+        self.read
+    }
+}
+
+impl Iterator for JournalInputs {
+    type Item = crate::records::InputSlot;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.error.is_some() {
+            return None;
+        }
+        match self.reader.next() {
+            Ok(Some(r)) => match slot_from_record(r.kind, r.payload) {
+                Some(s) => {
+                    self.read += 1;
+                    Some(s)
+                }
+                None => {
+                    self.error = Some(ReplayError::BadInput {
+                        segment: r.segment,
+                        offset: r.offset,
+                        seq: r.seq,
+                        kind: r.kind,
+                        len: r.payload.len(),
+                    });
+                    None
+                }
+            },
+            Ok(None) => None,
+            Err(e) => {
+                self.error = Some(e.into());
+                None
+            }
+        }
+    }
+}

@@ -15,7 +15,7 @@ use foxtrot_engine::config::AdversarialConfig;
 use foxtrot_engine::config::Config;
 use foxtrot_engine::records::{flags, ExecReport, InputSlot, MarketData, MdAction, OrdType, Order, OrderAction, Side};
 use foxtrot_engine::rng::SeededRng;
-use foxtrot_engine::runtime::VenueLink;
+use foxtrot_engine::runtime::{Polled, VenueLink};
 use std::collections::VecDeque;
 
 /// Capacity of the in-flight and output queues (they never grow past it in a
@@ -274,6 +274,24 @@ impl SimWorld {
 
 impl VenueLink for SimWorld {
     fn poll(&mut self) -> Option<InputSlot> {
+        match self.poll_before(u64::MAX) {
+            Polled::Input(s) => Some(s),
+            Polled::Exhausted | Polled::Blocked => None,
+        }
+    }
+
+    fn feedback_delay(&self) -> Option<u64> {
+        Some(self.entry_ns)
+    }
+
+    /// Merges as [`poll`](VenueLink::poll) does, but stops before any step later
+    /// than `horizon`. Orders not yet sent arrive at or after `horizon` (their
+    /// trigger's time plus the entry latency), and every tie at one instant is
+    /// resolved in favour of what is already here, so each step taken is one a
+    /// run that had already received those orders would take too; and the
+    /// venue's "now" never passes `horizon`, so their arrival times are not
+    /// clamped differently either.
+    fn poll_before(&mut self, horizon: u64) -> Polled {
         loop {
             let t_md = self.md_q.front().map(|m| m.header.ts_ns);
             let t_er = self.er_q.front().map(|e| e.header.ts_ns);
@@ -289,18 +307,24 @@ impl VenueLink for SimWorld {
             };
             if let Some(to) = t_out {
                 if t_in.is_none_or(|ti| to <= ti) {
+                    if to > horizon {
+                        return Polled::Blocked;
+                    }
                     // Ties: market data first (it was published before the report left).
                     if t_md == Some(to) {
                         let m = self.md_q.pop_front().expect("front exists");
                         self.md_delivered += 1;
-                        return Some(InputSlot::from_md(&m));
+                        return Polled::Input(InputSlot::from_md(&m));
                     }
                     let e = self.er_q.pop_front().expect("front exists");
-                    return Some(InputSlot::from_exec(&e));
+                    return Polled::Input(InputSlot::from_exec(&e));
                 }
             }
+            if t_in.is_some_and(|ti| ti > horizon) {
+                return Polled::Blocked;
+            }
             match (t_crowd, t_order) {
-                (None, None) => return None,
+                (None, None) => return Polled::Exhausted,
                 // Ties: the crowd's action was on the wire first.
                 (Some(c), Some(o)) if o < c => {
                     let (ts, ord) = self.inbound.pop_front().expect("front exists");

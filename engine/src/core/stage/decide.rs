@@ -214,7 +214,11 @@ impl DecideStage {
     fn act_from(&mut self, trigger: &Header, k0: u64, route: Route, emit: &mut impl FnMut(Msg)) -> u64 {
         let input_no = self.counters.inputs;
         if let Some(side) = self.intents.noop {
-            let mid = self.tops.get(trigger.instrument as usize).and_then(Top::mid).unwrap_or(0);
+            let mid = self
+                .tops
+                .get(trigger.instrument as usize)
+                .and_then(Top::mid)
+                .unwrap_or(0);
             let rec = self.diary_record(trigger, Verdict::NoOp, side as u8, 0, mid, 0, 0, route);
             self.record(rec, input_no, emit);
         }
@@ -266,16 +270,8 @@ impl DecideStage {
                             OrderAction::Replace => 2,
                         }] += 1;
                         emit(Msg::Order(order));
-                        let rec = self.diary_record(
-                            &it.header,
-                            Verdict::Order,
-                            it.header.side,
-                            cl,
-                            it.px,
-                            it.qty,
-                            0,
-                            route,
-                        );
+                        let rec =
+                            self.diary_record(&it.header, Verdict::Order, it.header.side, cl, it.px, it.qty, 0, route);
                         self.record(rec, input_no, emit);
                     }
                     k += 1;

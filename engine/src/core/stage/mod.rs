@@ -131,7 +131,11 @@ pub(crate) fn diary_record(
             kind: Kind::Diary as u8,
             sub: verdict as u8,
             side,
-            flags: if route.explored { super::pipeline::DIARY_EXPLORED } else { 0 },
+            flags: if route.explored {
+                super::pipeline::DIARY_EXPLORED
+            } else {
+                0
+            },
             tsc: 0,
             ..*h
         },

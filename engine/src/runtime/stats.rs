@@ -1,0 +1,459 @@
+//! The live statistics file: counters and latency histograms of a running
+//! pipeline, in a memory-mapped file that `foxtrot stat` reads from another
+//! process, like Aeron's counters file.
+//!
+//! Only the stats thread writes it, off the hot path: stage threads publish
+//! their counters as relaxed atomics and hand their interval histograms over
+//! SPSC rings; the stats thread merges them and writes one snapshot under a
+//! [`seqlock`](foxtrot_shm::seqlock), so a reader always sees a consistent one.
+//!
+//! Layout: little-endian `u64` words.
+//!
+//! ```text
+//! word 0        magic "FXSTAT01"
+//! word 1        layout version (1)
+//! word 2        writer pid
+//! word 3..7     reserved
+//! word 8        seqlock version (odd while a snapshot is being written)
+//! word 9..      snapshot: updated (unix ns), state (1 running, 2 finished),
+//!               thread count, histogram count, GLOBALS counters,
+//!               MAX_THREADS × THREAD_WORDS, MAX_HISTS × HIST_WORDS
+//! ```
+//!
+//! A thread block is its name (16 bytes, NUL-padded), its stage list (16 bytes)
+//! and [`THREAD_COUNTERS`]; a histogram block is its name (16 bytes), the summary
+//! fields of [`HistSnapshot`] and [`BUCKETS`] bucket counts, bucket `k` counting
+//! values in `[2^k, 2^(k+1))` ns.
+
+use foxtrot_shm::seqlock;
+use hdrhistogram::Histogram;
+use memmap2::MmapMut;
+use serde::Serialize;
+use std::fs::OpenOptions;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+
+/// The file's magic word.
+pub const MAGIC: u64 = u64::from_le_bytes(*b"FXSTAT01");
+/// Layout version.
+pub const VERSION: u64 = 1;
+/// Most threads a file describes.
+pub const MAX_THREADS: usize = 8;
+/// Most histograms a file holds.
+pub const MAX_HISTS: usize = 12;
+/// Power-of-two buckets per histogram.
+pub const BUCKETS: usize = 40;
+/// Global counters, by index.
+pub const GLOBALS: [&str; 10] = [
+    "inputs",
+    "market_data",
+    "exec_reports",
+    "timers",
+    "heartbeats",
+    "event_time_ns",
+    "conflated",
+    "orders",
+    "rejects",
+    "venue_sends",
+];
+/// Per-thread counters, by index.
+pub const THREAD_COUNTERS: [&str; 6] = [
+    "messages",
+    "batches",
+    "ring_hwm",
+    "ring_capacity",
+    "full_waits",
+    "idle_parks",
+];
+
+const THREAD_WORDS: usize = 4 + THREAD_COUNTERS.len();
+const HIST_FIELDS: usize = 9;
+const HIST_WORDS: usize = 2 + HIST_FIELDS + BUCKETS;
+const SNAP_HEAD: usize = 4;
+const SNAP_WORDS: usize = SNAP_HEAD + GLOBALS.len() + MAX_THREADS * THREAD_WORDS + MAX_HISTS * HIST_WORDS;
+const SEQ_WORD: usize = 8;
+const FILE_WORDS: usize = SEQ_WORD + 1 + SNAP_WORDS;
+/// Size of the file in bytes.
+pub const FILE_SIZE: usize = FILE_WORDS * 8;
+
+/// Errors of the stats file.
+#[derive(Debug, thiserror::Error)]
+pub enum StatsError {
+    /// The file could not be created, opened or mapped.
+    #[error("stats file {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The file is not a stats file of this version.
+    #[error("stats file {path}: {what}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        what: String,
+    },
+    /// Every read met a write in progress.
+    #[error("stats file {0}: no consistent snapshot after many tries (writer stuck mid-write?)")]
+    Busy(PathBuf),
+}
+
+/// One thread's counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ThreadSnapshot {
+    /// Thread name (`t0`, `t1`, …).
+    pub name: String,
+    /// The stages it runs, `+`-joined.
+    pub stages: String,
+    /// [`THREAD_COUNTERS`] in order, by name.
+    pub counters: Vec<(String, u64)>,
+}
+
+/// One histogram's summary, in nanoseconds.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct HistSnapshot {
+    /// What it measures (`tick_to_order`, `exit.t1`, …).
+    pub name: String,
+    /// Samples.
+    pub count: u64,
+    /// Smallest.
+    pub min: u64,
+    /// Largest.
+    pub max: u64,
+    /// Mean.
+    pub mean: u64,
+    /// Median.
+    pub p50: u64,
+    /// 90th percentile.
+    pub p90: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// 99.9th percentile.
+    pub p999: u64,
+    /// 99.99th percentile.
+    pub p9999: u64,
+    /// Counts of values in `[2^k, 2^(k+1))` ns.
+    pub buckets: Vec<u64>,
+}
+
+impl HistSnapshot {
+    /// Summarises `h` under `name`.
+    pub fn of(name: &str, h: &Histogram<u64>) -> Self {
+        let mut buckets = vec![0u64; BUCKETS];
+        for v in h.iter_recorded() {
+            let x = v.value_iterated_to().max(1);
+            let k = (63 - x.leading_zeros() as usize).min(BUCKETS - 1);
+            buckets[k] += v.count_at_value();
+        }
+        let q = |p: f64| if h.is_empty() { 0 } else { h.value_at_quantile(p) };
+        HistSnapshot {
+            name: name.to_string(),
+            count: h.len(),
+            min: if h.is_empty() { 0 } else { h.min() },
+            max: h.max(),
+            mean: h.mean() as u64,
+            p50: q(0.5),
+            p90: q(0.9),
+            p99: q(0.99),
+            p999: q(0.999),
+            p9999: q(0.9999),
+            buckets,
+        }
+    }
+}
+
+/// A consistent picture of a running (or finished) pipeline.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct StatsSnapshot {
+    /// Writer's pid.
+    pub pid: u64,
+    /// When the snapshot was written (unix ns, wall clock).
+    pub updated_unix_ns: u64,
+    /// `running` or `finished`.
+    pub state: String,
+    /// [`GLOBALS`] by name.
+    pub globals: Vec<(String, u64)>,
+    /// Per-thread counters.
+    pub threads: Vec<ThreadSnapshot>,
+    /// Latency histograms.
+    pub hists: Vec<HistSnapshot>,
+}
+
+impl StatsSnapshot {
+    /// A global counter by name (0 if absent).
+    pub fn global(&self, name: &str) -> u64 {
+        self.globals.iter().find(|(n, _)| n == name).map_or(0, |(_, v)| *v)
+    }
+    /// A histogram by name.
+    pub fn hist(&self, name: &str) -> Option<&HistSnapshot> {
+        self.hists.iter().find(|h| h.name == name)
+    }
+}
+
+fn name_words(s: &str) -> [u64; 2] {
+    let mut b = [0u8; 16];
+    let n = s.len().min(16);
+    b[..n].copy_from_slice(&s.as_bytes()[..n]);
+    [
+        u64::from_le_bytes(b[..8].try_into().expect("8 bytes")),
+        u64::from_le_bytes(b[8..].try_into().expect("8 bytes")),
+    ]
+}
+
+fn words_name(w: &[u64]) -> String {
+    let mut b = Vec::with_capacity(16);
+    b.extend_from_slice(&w[0].to_le_bytes());
+    b.extend_from_slice(&w[1].to_le_bytes());
+    let end = b.iter().position(|&c| c == 0).unwrap_or(16);
+    String::from_utf8_lossy(&b[..end]).into_owned()
+}
+
+/// A mapped stats file, seen as atomic words.
+struct Mapped {
+    map: MmapMut,
+    path: PathBuf,
+}
+
+impl Mapped {
+    fn words(&self) -> &[AtomicU64] {
+        // SAFETY: the mapping is FILE_SIZE bytes (checked at open), page-aligned (so
+        // 8-byte aligned), and lives as long as `self`; AtomicU64 has the size and
+        // alignment of u64, and every access to these words, by any process, is
+        // atomic, so shared mutation through `&AtomicU64` is sound.
+        unsafe { std::slice::from_raw_parts(self.map.as_ptr() as *const AtomicU64, FILE_WORDS) }
+    }
+}
+
+/// The writing side (the stats thread).
+pub struct StatsWriter {
+    m: Mapped,
+    buf: Vec<u64>,
+}
+
+impl StatsWriter {
+    /// Creates (or truncates) the file at `path` and writes its header.
+    pub fn create(path: &Path) -> Result<Self, StatsError> {
+        let io = |source| StatsError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let f = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)
+            .map_err(io)?;
+        f.set_len(FILE_SIZE as u64).map_err(io)?;
+        // SAFETY: the file was just created by us at its full size; other processes
+        // only read it through atomics (see `Mapped::words`), and no one truncates it
+        // while it is mapped.
+        let map = unsafe { MmapMut::map_mut(&f) }.map_err(io)?;
+        let m = Mapped {
+            map,
+            path: path.to_path_buf(),
+        };
+        let w = m.words();
+        use std::sync::atomic::Ordering::Release;
+        w[1].store(VERSION, Release);
+        w[2].store(std::process::id() as u64, Release);
+        w[0].store(MAGIC, Release);
+        Ok(StatsWriter {
+            m,
+            buf: vec![0; SNAP_WORDS],
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.m.path
+    }
+
+    /// Publishes `s` (threads and histograms beyond the file's capacity are left out).
+    pub fn publish(&mut self, s: &StatsSnapshot) {
+        let b = &mut self.buf;
+        b.iter_mut().for_each(|x| *x = 0);
+        b[0] = s.updated_unix_ns;
+        b[1] = if s.state == "finished" { 2 } else { 1 };
+        b[2] = s.threads.len().min(MAX_THREADS) as u64;
+        b[3] = s.hists.len().min(MAX_HISTS) as u64;
+        for (i, name) in GLOBALS.iter().enumerate() {
+            b[SNAP_HEAD + i] = s.global(name);
+        }
+        let t0 = SNAP_HEAD + GLOBALS.len();
+        for (k, t) in s.threads.iter().take(MAX_THREADS).enumerate() {
+            let at = t0 + k * THREAD_WORDS;
+            b[at..at + 2].copy_from_slice(&name_words(&t.name));
+            b[at + 2..at + 4].copy_from_slice(&name_words(&t.stages));
+            for (j, (_, v)) in t.counters.iter().take(THREAD_COUNTERS.len()).enumerate() {
+                b[at + 4 + j] = *v;
+            }
+        }
+        let h0 = t0 + MAX_THREADS * THREAD_WORDS;
+        for (k, h) in s.hists.iter().take(MAX_HISTS).enumerate() {
+            let at = h0 + k * HIST_WORDS;
+            b[at..at + 2].copy_from_slice(&name_words(&h.name));
+            let f = [h.count, h.min, h.max, h.mean, h.p50, h.p90, h.p99, h.p999, h.p9999];
+            b[at + 2..at + 2 + HIST_FIELDS].copy_from_slice(&f);
+            for (j, c) in h.buckets.iter().take(BUCKETS).enumerate() {
+                b[at + 2 + HIST_FIELDS + j] = *c;
+            }
+        }
+        seqlock::write(&self.m.words()[SEQ_WORD..], b);
+    }
+}
+
+/// The reading side (`foxtrot stat`, tests).
+pub struct StatsReader {
+    m: Mapped,
+}
+
+impl StatsReader {
+    /// Maps an existing stats file and checks its header.
+    pub fn open(path: &Path) -> Result<Self, StatsError> {
+        let io = |source| StatsError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let f = OpenOptions::new().read(true).write(true).open(path).map_err(io)?;
+        let len = f.metadata().map_err(io)?.len();
+        if len != FILE_SIZE as u64 {
+            return Err(StatsError::Format {
+                path: path.to_path_buf(),
+                what: format!("{len} bytes; a version-{VERSION} stats file has {FILE_SIZE}"),
+            });
+        }
+        // SAFETY: the file has the full size (checked above); all access to it, here
+        // and in the writer, is through atomics; we never write or truncate it.
+        let map = unsafe { MmapMut::map_mut(&f) }.map_err(io)?;
+        let m = Mapped {
+            map,
+            path: path.to_path_buf(),
+        };
+        let w = m.words();
+        use std::sync::atomic::Ordering::Acquire;
+        if w[0].load(Acquire) != MAGIC || w[1].load(Acquire) != VERSION {
+            return Err(StatsError::Format {
+                path: path.to_path_buf(),
+                what: format!("not a version-{VERSION} foxtrot stats file (bad magic or version)"),
+            });
+        }
+        Ok(StatsReader { m })
+    }
+
+    /// A consistent snapshot.
+    pub fn read(&self) -> Result<StatsSnapshot, StatsError> {
+        let w = self.m.words();
+        let mut b = vec![0u64; SNAP_WORDS];
+        if !seqlock::read(&w[SEQ_WORD..], &mut b, 100_000) {
+            return Err(StatsError::Busy(self.m.path.clone()));
+        }
+        let nt = (b[2] as usize).min(MAX_THREADS);
+        let nh = (b[3] as usize).min(MAX_HISTS);
+        let t0 = SNAP_HEAD + GLOBALS.len();
+        let h0 = t0 + MAX_THREADS * THREAD_WORDS;
+        Ok(StatsSnapshot {
+            pid: w[2].load(std::sync::atomic::Ordering::Relaxed),
+            updated_unix_ns: b[0],
+            state: match b[1] {
+                2 => "finished",
+                1 => "running",
+                _ => "starting",
+            }
+            .to_string(),
+            globals: GLOBALS
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.to_string(), b[SNAP_HEAD + i]))
+                .collect(),
+            threads: (0..nt)
+                .map(|k| {
+                    let at = t0 + k * THREAD_WORDS;
+                    ThreadSnapshot {
+                        name: words_name(&b[at..at + 2]),
+                        stages: words_name(&b[at + 2..at + 4]),
+                        counters: THREAD_COUNTERS
+                            .iter()
+                            .enumerate()
+                            .map(|(j, n)| (n.to_string(), b[at + 4 + j]))
+                            .collect(),
+                    }
+                })
+                .collect(),
+            hists: (0..nh)
+                .map(|k| {
+                    let at = h0 + k * HIST_WORDS;
+                    let f = &b[at + 2..at + 2 + HIST_FIELDS];
+                    HistSnapshot {
+                        name: words_name(&b[at..at + 2]),
+                        count: f[0],
+                        min: f[1],
+                        max: f[2],
+                        mean: f[3],
+                        p50: f[4],
+                        p90: f[5],
+                        p99: f[6],
+                        p999: f[7],
+                        p9999: f[8],
+                        buckets: b[at + 2 + HIST_FIELDS..at + HIST_WORDS].to_vec(),
+                    }
+                })
+                .collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_published_snapshot_reads_back_whole() {
+        let dir = std::env::temp_dir().join(format!("foxtrot-stats-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s.stats");
+        let mut w = StatsWriter::create(&path).unwrap();
+        let mut h = Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 3).unwrap();
+        for v in [100u64, 200, 300, 5_000] {
+            h.record(v).unwrap();
+        }
+        let snap = StatsSnapshot {
+            pid: std::process::id() as u64,
+            updated_unix_ns: 7,
+            state: "running".into(),
+            globals: GLOBALS
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.to_string(), i as u64 * 3))
+                .collect(),
+            threads: vec![ThreadSnapshot {
+                name: "t0".into(),
+                stages: "ingest+sensory".into(),
+                counters: THREAD_COUNTERS.iter().map(|n| (n.to_string(), 11)).collect(),
+            }],
+            hists: vec![HistSnapshot::of("tick_to_order", &h)],
+        };
+        w.publish(&snap);
+        let r = StatsReader::open(&path).unwrap();
+        let got = r.read().unwrap();
+        assert_eq!(got, snap);
+        let t = got.hist("tick_to_order").unwrap();
+        assert_eq!(t.count, 4);
+        assert_eq!(t.buckets.iter().sum::<u64>(), 4);
+        assert_eq!(t.buckets[6], 1, "100 ns is in [64, 128)");
+        // Not a stats file: refused with a message, never a panic.
+        std::fs::write(dir.join("bad"), vec![0u8; FILE_SIZE]).unwrap();
+        assert!(matches!(
+            StatsReader::open(&dir.join("bad")),
+            Err(StatsError::Format { .. })
+        ));
+        std::fs::write(dir.join("short"), b"x").unwrap();
+        assert!(matches!(
+            StatsReader::open(&dir.join("short")),
+            Err(StatsError::Format { .. })
+        ));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
