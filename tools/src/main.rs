@@ -28,6 +28,11 @@ enum Command {
     Replay(cmd::replay::ReplayArgs),
     /// Inspect a journal: info, cat, verify, tail.
     Journal(cmd::journal::JournalArgs),
+    /// Run the configured pipeline on threads (layout, pinning, waiting and
+    /// back-pressure from the config's `runtime` section), with live statistics.
+    Run(cmd::run::RunArgs),
+    /// Show the live statistics of a `foxtrot run`.
+    Stat(cmd::stat::StatArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -37,6 +42,8 @@ fn main() -> std::process::ExitCode {
         Command::Gen(a) => cmd::gen::run(a),
         Command::Replay(a) => cmd::replay::run(a),
         Command::Journal(a) => cmd::journal::run(a),
+        Command::Run(a) => cmd::run::run(a),
+        Command::Stat(a) => cmd::stat::run(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -249,12 +249,13 @@ struct Outbox {
 }
 
 impl Outbox {
-    fn new(tx: Producer<Msg>, batch: usize, consumer: Arc<OnceLock<Thread>>, unpark: bool) -> Self {
+    /// An outbox staging up to `batch` messages; `stamped` records exit latency.
+    fn new(tx: Producer<Msg>, batch: usize, consumer: Arc<OnceLock<Thread>>, unpark: bool, stamped: bool) -> Self {
         let capacity = tx.buffer().capacity();
         Outbox {
             tx,
             staged: Vec::with_capacity(batch),
-            stamps: Vec::with_capacity(batch),
+            stamps: Vec::with_capacity(if stamped { batch } else { 0 }),
             consumer,
             unpark,
             capacity,
@@ -413,6 +414,8 @@ struct Group<O: RunObserver> {
     counters: Arc<ThreadCounters>,
     clock: quanta::Clock,
     wait: crate::config::WaitStrategy,
+    /// `messages` at the last flush (a batch is a flush with new messages).
+    flushed_at: u64,
 }
 
 impl<O: RunObserver> Group<O> {
@@ -499,7 +502,11 @@ impl<O: RunObserver> Group<O> {
         if let End::Last(l) = &mut self.end {
             l.t2o.maybe_swap();
         }
-        self.local.thread[tc("batches")] += 1;
+        let m = self.local.thread[tc("messages")];
+        if m != self.flushed_at {
+            self.flushed_at = m;
+            self.local.thread[tc("batches")] += 1;
+        }
         self.local.publish(&self.counters);
     }
 
@@ -799,17 +806,21 @@ where
                 rt.batch,
                 wake[k + 1].clone(),
                 unpark,
+                true,
             ))
         };
         let back = if k + 1 == n {
             back_tx
                 .take()
-                .map(|tx| Outbox::new(tx, rt.batch * 64, wake[0].clone(), unpark))
+                .map(|tx| Outbox::new(tx, rt.batch * 64, wake[0].clone(), unpark, false))
         } else {
             None
         };
         let mut local = Local::default();
-        if let End::Ring(o) = &end {
+        if let Some(o) = match &end {
+            End::Ring(o) => Some(o),
+            End::Last(_) => back.as_ref(),
+        } {
             local.thread[tc("ring_capacity")] = o.capacity as u64;
         }
         built.push(Group {
@@ -821,6 +832,7 @@ where
             counters: counters[k].clone(),
             clock: quanta::Clock::new(),
             wait: rt.wait,
+            flushed_at: 0,
         });
     }
     let mut ingest = Ingest {

@@ -4,3 +4,5 @@ pub mod gen;
 pub mod journal;
 pub mod replay;
 pub mod sim;
+pub mod run;
+pub mod stat;

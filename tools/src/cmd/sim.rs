@@ -86,7 +86,7 @@ pub fn run(a: SimArgs) -> Result<()> {
     Ok(())
 }
 
-fn finish_journals(j: &mut RunJournals) -> Result<()> {
+pub(crate) fn finish_journals(j: &mut RunJournals) -> Result<()> {
     if let Some(e) = j.error() {
         anyhow::bail!("journalling failed: {e}");
     }
@@ -164,7 +164,7 @@ fn report<O: RunObserver>(
     Ok(())
 }
 
-fn to_json(s: &RunSummary, cfg: &Config, wall: Duration) -> serde_json::Value {
+pub(crate) fn to_json(s: &RunSummary, cfg: &Config, wall: Duration) -> serde_json::Value {
     let c = &s.counters;
     serde_json::json!({
         "policy": s.policy,
@@ -214,7 +214,7 @@ fn ns(v: u64) -> String {
     }
 }
 
-fn print_text(s: &RunSummary, cfg: &Config, wall: Duration) {
+pub(crate) fn print_text(s: &RunSummary, cfg: &Config, wall: Duration) {
     let c = &s.counters;
     let rejects = if s.rejects_by_reason.is_empty() {
         "none".to_string()

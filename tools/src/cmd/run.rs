@@ -1,0 +1,201 @@
+//! `foxtrot run`: the configured pipeline on threads — stage groups, pinning,
+//! wait strategy, rings and back-pressure from the config's `runtime` section —
+//! against the in-process simulated venue, or replaying a recorded run's inputs.
+//! Live statistics go to a memory-mapped file that `foxtrot stat` reads.
+//! SIGINT or SIGTERM stops the source, drains the rings, flushes the journals
+//! and prints the final statistics.
+
+use super::sim::{finish_journals, print_text, to_json};
+use super::stat::print_table;
+use crate::setup::{load_config, CommonArgs};
+use anyhow::{Context, Result};
+use clap::Args;
+use foxtrot_engine::config::{Layout, WaitStrategy};
+use foxtrot_engine::records::InputSlot;
+use foxtrot_engine::runtime::{
+    run_threaded, InputJournal, JournalInputs, OutputJournals, RunJournals, Source, ThreadedOutcome,
+};
+use foxtrot_engine::Config;
+use foxtrot_gateway::SimWorld;
+use foxtrot_shm::JournalConfig;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+/// Arguments of `foxtrot run`.
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Replay the inputs journalled in this run directory instead of generating.
+    #[arg(long, value_name = "RUN_DIR")]
+    from: Option<PathBuf>,
+    /// Journal the run under DIR (inputs, orders, diary, effective config).
+    #[arg(long, value_name = "DIR")]
+    record: Option<PathBuf>,
+    /// Stats file (overrides `runtime.stats_file`; default /dev/shm/foxtrot.stats).
+    #[arg(long, value_name = "FILE")]
+    stats: Option<PathBuf>,
+    /// Stage layout (overrides `runtime.layout`): `fused` or `per_stage`.
+    #[arg(long)]
+    layout: Option<String>,
+    /// Wait strategy (overrides `runtime.wait`).
+    #[arg(long, value_parser = ["busy_spin", "spin_then_yield", "park"])]
+    wait: Option<String>,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Raised by SIGINT/SIGTERM; read by ingest once per pass.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    // Only an atomic store: async-signal-safe.
+    STOP.store(true, Ordering::Relaxed);
+}
+
+/// Installs the SIGINT/SIGTERM handler (off the hot path: the handler only sets a flag).
+fn install_signals() -> Result<()> {
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: `sigaction` with a zeroed struct, an empty mask and a handler that
+        // only stores to an atomic; the struct outlives the call.
+        let rc = unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = on_signal as *const () as usize;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(sig, &sa, std::ptr::null_mut())
+        };
+        anyhow::ensure!(rc == 0, "installing the signal handler failed");
+    }
+    Ok(())
+}
+
+/// The default stats file: in /dev/shm where it exists (no disk I/O), else the temp dir.
+pub fn default_stats_path() -> PathBuf {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() {
+        shm.join("foxtrot.stats")
+    } else {
+        std::env::temp_dir().join("foxtrot.stats")
+    }
+}
+
+/// Runs `foxtrot run`.
+pub fn run(a: RunArgs) -> Result<()> {
+    let mut cfg = match &a.from {
+        Some(dir) => {
+            let (yaml, _) = JournalInputs::open(dir).with_context(|| format!("opening {}", dir.display()))?;
+            let mut c = Config::from_yaml(&yaml, &dir.join("inputs/config.yaml"))?;
+            if let Some(p) = &a.common.config {
+                // The runtime section comes from the given file; decisions from the journal.
+                c.runtime = Config::load(p)?.runtime;
+            }
+            c
+        }
+        None => load_config(&a.common)?,
+    };
+    if let Some(l) = &a.layout {
+        cfg.runtime.layout = Layout::Named(l.clone());
+    }
+    if let Some(w) = &a.wait {
+        cfg.runtime.wait = serde_yaml_ng::from_str::<WaitStrategy>(w)?;
+    }
+    let stats = a
+        .stats
+        .clone()
+        .or(cfg.runtime.stats_file.clone().map(PathBuf::from))
+        .unwrap_or_else(default_stats_path);
+    cfg.runtime.stats_file = Some(stats.display().to_string());
+    cfg.validate(Path::new("<command line>"))?;
+    install_signals()?;
+
+    let journals = match &a.record {
+        Some(dir) => {
+            anyhow::ensure!(
+                !dir.join("inputs").exists(),
+                "{} already holds a recorded run; record into a new directory",
+                dir.display()
+            );
+            Some(
+                RunJournals::create(dir, JournalConfig::default(), &cfg.canonical_text())
+                    .with_context(|| format!("creating journals in {}", dir.display()))?,
+            )
+        }
+        None => None,
+    };
+    let (ij, oj): (Option<InputJournal>, Option<OutputJournals>) = match journals {
+        Some(j) => {
+            let (i, o) = j.into_parts();
+            (Some(i), Some(o))
+        }
+        None => (None, None),
+    };
+    eprintln!(
+        "foxtrot run: {} thread(s), wait {:?}, stats {}",
+        cfg.runtime.layout.groups().map_err(anyhow::Error::msg)?.len(),
+        cfg.runtime.wait,
+        stats.display()
+    );
+    let t0 = Instant::now();
+    let out: ThreadedOutcome<SimWorld, JournalInputs, _, _> = match &a.from {
+        Some(dir) => {
+            let (_, inputs) = JournalInputs::open(dir)?;
+            run_threaded(&cfg, Source::Sequenced(inputs), Opt(ij), Opt(oj), &STOP)?
+        }
+        None => run_threaded(&cfg, Source::Venue(SimWorld::new(&cfg)), Opt(ij), Opt(oj), &STOP)?,
+    };
+    let wall = t0.elapsed();
+    if let Source::Sequenced(inputs) = &out.source {
+        if let Some(e) = inputs.error() {
+            eprintln!("foxtrot run: the input journal ended early: {e}");
+        }
+    }
+    if let (Some(dir), Some(i), Some(o)) = (&a.record, out.input_observer.0, out.output_observer.0) {
+        finish_journals(&mut RunJournals::from_parts(dir, i, o))?;
+    }
+    if out.stopped {
+        eprintln!("foxtrot run: stopped by signal; rings drained, journals flushed");
+    }
+    if a.json {
+        let mut j = to_json(&out.summary, &cfg, wall);
+        j["runtime"] = serde_json::to_value(&out.stats)?;
+        j["stopped"] = serde_json::json!(out.stopped);
+        println!("{}", serde_json::to_string_pretty(&j)?);
+    } else {
+        print_text(&out.summary, &cfg, wall);
+        print_table(&out.stats);
+    }
+    Ok(())
+}
+
+/// An optional observer.
+struct Opt<T>(Option<T>);
+
+impl<T: foxtrot_engine::runtime::RunObserver> foxtrot_engine::runtime::RunObserver for Opt<T> {
+    fn on_input(&mut self, s: &InputSlot) {
+        if let Some(t) = &mut self.0 {
+            t.on_input(s)
+        }
+    }
+    fn on_order(&mut self, o: &foxtrot_engine::records::Order, w: &[u8]) {
+        if let Some(t) = &mut self.0 {
+            t.on_order(o, w)
+        }
+    }
+    fn on_reject(&mut self, r: &foxtrot_engine::records::RiskReject) {
+        if let Some(t) = &mut self.0 {
+            t.on_reject(r)
+        }
+    }
+    fn on_diary(&mut self, d: &foxtrot_engine::records::DiaryRecord) {
+        if let Some(t) = &mut self.0 {
+            t.on_diary(d)
+        }
+    }
+    fn on_theory(&mut self, p: &foxtrot_engine::records::TheoryPacket) {
+        if let Some(t) = &mut self.0 {
+            t.on_theory(p)
+        }
+    }
+}

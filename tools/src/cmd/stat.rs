@@ -1,0 +1,68 @@
+//! `foxtrot stat`: reads a running (or finished) pipeline's stats file — once, as
+//! a table or JSON, or refreshing until interrupted.
+
+use super::run::default_stats_path;
+use anyhow::Result;
+use clap::Args;
+use foxtrot_engine::runtime::stats::{StatsReader, StatsSnapshot};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Arguments of `foxtrot stat`.
+#[derive(Args, Debug)]
+pub struct StatArgs {
+    /// The stats file (default: the one `foxtrot run` writes by default).
+    #[arg(long, value_name = "FILE")]
+    file: Option<PathBuf>,
+    /// Print one snapshot and exit.
+    #[arg(long)]
+    once: bool,
+    /// JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Refresh period in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    interval_ms: u64,
+}
+
+/// Runs `foxtrot stat`.
+pub fn run(a: StatArgs) -> Result<()> {
+    let path = a.file.clone().unwrap_or_else(default_stats_path);
+    let r = StatsReader::open(&path)?;
+    loop {
+        let s = r.read()?;
+        if a.json {
+            println!("{}", serde_json::to_string(&s)?);
+        } else {
+            if !a.once {
+                print!("\x1b[2J\x1b[H");
+            }
+            println!("{}  (pid {}, {})", path.display(), s.pid, s.state);
+            print_table(&s);
+        }
+        if a.once || s.state == "finished" {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(a.interval_ms));
+    }
+}
+
+/// Prints counters and histograms as aligned tables.
+pub fn print_table(s: &StatsSnapshot) {
+    println!("  counters");
+    for (n, v) in &s.globals {
+        println!("    {n:<16} {v:>14}");
+    }
+    println!("  threads");
+    for t in &s.threads {
+        let c: Vec<String> = t.counters.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        println!("    {:<4} {:<32} {}", t.name, t.stages, c.join(" "));
+    }
+    println!("  latency (ns)       count      p50      p90      p99    p99.9      max");
+    for h in &s.hists {
+        println!(
+            "    {:<14} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            h.name, h.count, h.p50, h.p90, h.p99, h.p999, h.max
+        );
+    }
+}
