@@ -55,7 +55,16 @@ fn stat_watches_a_running_pipeline_and_sigint_drains_it() {
     // Long enough never to finish on its own: it is stopped by SIGINT.
     let child = KillOnDrop(
         Command::new(env!("CARGO_BIN_EXE_foxtrot"))
-            .args(["run", "--layout", "per_stage", "--wait", "park", "--events", "500000000", "--json"])
+            .args([
+                "run",
+                "--layout",
+                "per_stage",
+                "--wait",
+                "park",
+                "--events",
+                "500000000",
+                "--json",
+            ])
             .arg("--stats")
             .arg(&stats)
             .arg("--record")

@@ -630,9 +630,17 @@ impl<V: VenueLink, I: Iterator<Item = InputSlot>, OI: RunObserver> Ingest<V, I, 
         }
     }
 
-    /// Sequences the conflated quotes, in instrument order.
+    /// Sequences the conflated quotes, oldest first (ties by instrument), so
+    /// control time does not run backwards.
     fn release_pending<O: RunObserver>(&mut self, grp: &mut Group<O>) {
-        for i in 0..self.pending.len() {
+        while self.pending_n > 0 {
+            let oldest = self
+                .pending
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| p.map(|s| (s.header().ts_ns, i)))
+                .min();
+            let Some((_, i)) = oldest else { break };
             if let Some(s) = self.pending[i].take() {
                 self.pending_n -= 1;
                 self.feed(s, grp);

@@ -3,6 +3,6 @@
 pub mod gen;
 pub mod journal;
 pub mod replay;
-pub mod sim;
 pub mod run;
+pub mod sim;
 pub mod stat;
