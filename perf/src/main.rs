@@ -80,11 +80,15 @@ fn main() {
         Some("ring-hop") => ring_hop(&args),
         Some("journal-read") => journal_read(&args),
         Some("ring-echo") => ring_echo(&args),
+        Some("hop") => hop(&args),
+        Some("pipeline") => pipeline(&args),
         _ => {
             eprintln!("usage: foxtrot-perf tick-to-order [--events N] [--seed S] [--passes P] [--json]");
             eprintln!("       foxtrot-perf journal-append [--records N] [--dir DIR] [--json]");
             eprintln!("       foxtrot-perf ring-hop [--trips N] [--cores A,B] [--json]");
             eprintln!("       foxtrot-perf journal-read [--records N]");
+            eprintln!("       foxtrot-perf hop [--trips N] [--cores A,B] [--json]");
+            eprintln!("       foxtrot-perf pipeline [--events N] [--cores A,B,..] [--groups 2|5] [--wait W] [--json]");
             std::process::exit(2);
         }
     }
@@ -404,5 +408,185 @@ fn tick_to_order(args: &[String]) {
             b[3],
             per_input.mean()
         );
+    }
+}
+
+fn cores(args: &[String], default: &str) -> Vec<usize> {
+    arg(args, "--cores", default.to_string())
+        .split(',')
+        .filter_map(|c| c.trim().parse().ok())
+        .collect()
+}
+
+/// A cache line of its own.
+#[repr(align(128))]
+struct Line(std::sync::atomic::AtomicU64);
+
+/// One-way hop between two pinned threads: a bare cache-line ping-pong (the
+/// physical floor: one line bouncing between the two cores' caches), then an
+/// `rtrb` ring each way measured the same way. Each round trip is timed with
+/// the TSC; one-way = round trip / 2. Prints p50/p99 of both and their ratio.
+fn hop(args: &[String]) {
+    use std::sync::atomic::Ordering::{Acquire, Release};
+    let json = args.iter().any(|a| a == "--json");
+    let trips: u64 = arg(args, "--trips", 2_000_000u64);
+    let c = cores(args, "0,1");
+    let (a, b) = (c.first().copied(), c.get(1).copied());
+    let clock = quanta::Clock::new();
+    let warm = trips / 10;
+
+    // Floor: A writes i to `ping`, B echoes it to `pong`.
+    let ping = Line(std::sync::atomic::AtomicU64::new(0));
+    let pong = Line(std::sync::atomic::AtomicU64::new(0));
+    let mut floor = Histogram::<u64>::new_with_bounds(1, 1_000_000_000, 3).unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            pin(b);
+            for i in 1..=trips + warm {
+                while ping.0.load(Acquire) != i {
+                    std::hint::spin_loop();
+                }
+                pong.0.store(i, Release);
+            }
+        });
+        pin(a);
+        for i in 1..=trips + warm {
+            let t = clock.raw();
+            ping.0.store(i, Release);
+            while pong.0.load(Acquire) != i {
+                std::hint::spin_loop();
+            }
+            if i > warm {
+                floor.saturating_record((clock.delta_as_nanos(t, clock.raw()) / 2).max(1));
+            }
+        }
+    });
+
+    // rtrb: a ring each way, one u64 per message.
+    let (mut tx_ab, mut rx_ab) = rtrb::RingBuffer::<u64>::new(1024);
+    let (mut tx_ba, mut rx_ba) = rtrb::RingBuffer::<u64>::new(1024);
+    let mut ring = Histogram::<u64>::new_with_bounds(1, 1_000_000_000, 3).unwrap();
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            pin(b);
+            for _ in 1..=trips + warm {
+                let v = loop {
+                    if let Ok(v) = rx_ab.pop() {
+                        break v;
+                    }
+                    std::hint::spin_loop();
+                };
+                while tx_ba.push(v).is_err() {
+                    std::hint::spin_loop();
+                }
+            }
+        });
+        pin(a);
+        for i in 1..=trips + warm {
+            let t = clock.raw();
+            while tx_ab.push(i).is_err() {
+                std::hint::spin_loop();
+            }
+            loop {
+                if rx_ba.pop().is_ok() {
+                    break;
+                }
+                std::hint::spin_loop();
+            }
+            if i > warm {
+                ring.saturating_record((clock.delta_as_nanos(t, clock.raw()) / 2).max(1));
+            }
+        }
+    });
+    let (f, r) = (pct(&floor), pct(&ring));
+    let ratio = r[0] as f64 / f[0].max(1) as f64;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "cores": c, "trips": trips,
+                "floor_one_way_ns": {"p50": f[0], "p99": f[1], "p999": f[2], "max": f[3]},
+                "rtrb_one_way_ns": {"p50": r[0], "p99": r[1], "p999": r[2], "max": r[3]},
+                "ratio_p50": ratio,
+                "ratio_p99": r[1] as f64 / f[1].max(1) as f64,
+            })
+        );
+    } else {
+        println!("one-way hop between cores {a:?} and {b:?}, {trips} round trips each (one-way = RTT/2):");
+        println!(
+            "  cache-line ping-pong (floor)  p50 {:>5} ns  p99 {:>5} ns  p99.9 {:>6} ns",
+            f[0], f[1], f[2]
+        );
+        println!(
+            "  rtrb ring                     p50 {:>5} ns  p99 {:>5} ns  p99.9 {:>6} ns",
+            r[0], r[1], r[2]
+        );
+        println!(
+            "  ratio rtrb / floor            p50 {:.2}x     p99 {:.2}x",
+            ratio,
+            r[1] as f64 / f[1].max(1) as f64
+        );
+    }
+}
+
+/// Tick-to-order across the threaded pipeline against the simulated venue: the
+/// stage groups pinned to the given cores (one per group), `busy_spin` by default.
+fn pipeline(args: &[String]) {
+    use foxtrot_engine::config::{Layout, StageName::*, WaitStrategy};
+    let json = args.iter().any(|a| a == "--json");
+    let mut cfg = foxtrot_engine::Config::default_sim();
+    cfg.gen.events = arg(args, "--events", 1_000_000u64);
+    let groups: usize = arg(args, "--groups", 2usize);
+    cfg.runtime.layout = if groups >= 5 {
+        Layout::Named("per_stage".into())
+    } else {
+        Layout::Groups(vec![vec![Ingest, Sensory, Belief], vec![Decide, Encode]])
+    };
+    let n = if groups >= 5 { 5 } else { 2 };
+    let c = cores(args, "");
+    if c.len() == n {
+        cfg.runtime.cores = c.clone();
+    }
+    cfg.runtime.wait = match arg(args, "--wait", "busy_spin".to_string()).as_str() {
+        "park" => WaitStrategy::Park,
+        "spin_then_yield" => WaitStrategy::SpinThenYield,
+        _ => WaitStrategy::BusySpin,
+    };
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let t0 = std::time::Instant::now();
+    let out = foxtrot_engine::runtime::run_threaded::<_, std::iter::Empty<InputSlot>, _, _>(
+        &cfg,
+        foxtrot_engine::runtime::Source::Venue(foxtrot_gateway::SimWorld::new(&cfg)),
+        (),
+        (),
+        &stop,
+    )
+    .expect("the pipeline runs");
+    let wall = t0.elapsed().as_secs_f64();
+    let s = &out.summary;
+    let t = s.tick_to_order_ns;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"groups": n, "cores": cfg.runtime.cores, "wait": format!("{:?}", cfg.runtime.wait),
+                "inputs": s.counters.inputs, "orders": s.order_hash.1, "wall_s": wall,
+                "tick_to_order_ns": {"p50": t[0], "p99": t[1], "p999": t[2], "max": t[3]},
+                "order_hash": s.order_hash.0})
+        );
+    } else {
+        println!(
+            "pipeline: {n} groups on cores {:?}, {:?}; {} inputs, {} orders in {wall:.2} s",
+            cfg.runtime.cores, cfg.runtime.wait, s.counters.inputs, s.order_hash.1
+        );
+        println!(
+            "  tick-to-order p50 {} ns  p99 {} ns  p99.9 {} ns  max {} ns",
+            t[0], t[1], t[2], t[3]
+        );
+        for h in &out.stats.hists {
+            println!(
+                "  {:<14} p50 {:>8} ns  p99 {:>8} ns  ({} samples)",
+                h.name, h.p50, h.p99, h.count
+            );
+        }
     }
 }

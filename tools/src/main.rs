@@ -33,6 +33,8 @@ enum Command {
     Run(cmd::run::RunArgs),
     /// Show the live statistics of a `foxtrot run`.
     Stat(cmd::stat::StatArgs),
+    /// Check this host against what a colocated deployment needs (OK / WARN per item).
+    HostCheck(cmd::host_check::HostCheckArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -44,6 +46,7 @@ fn main() -> std::process::ExitCode {
         Command::Journal(a) => cmd::journal::run(a),
         Command::Run(a) => cmd::run::run(a),
         Command::Stat(a) => cmd::stat::run(a),
+        Command::HostCheck(a) => cmd::host_check::run(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
