@@ -123,7 +123,7 @@ fn bench(c: &mut Criterion) {
                 fv: f,
                 belief: &belief,
                 regime: Regime::Calm,
-                book: &book,
+                book: &book.top(),
                 position: 0,
                 orders: &orders,
                 size_factor: 1.0,
@@ -152,7 +152,7 @@ fn bench(c: &mut Criterion) {
                 ord_type: OrdType::Limit as u8,
                 ..OrderIntent::default()
             };
-            black_box(risk.check(black_box(&it), Some(&book), &orders))
+            black_box(risk.check(black_box(&it), Some(&book.top()), &orders))
         })
     });
 }

@@ -202,7 +202,9 @@ impl HistFeed {
     }
 }
 
-/// The stages of one group after ingest, before the group's end.
+/// The stages of one group after ingest, before the group's end. Each lives in
+/// its thread for the whole run, so their different sizes cost nothing.
+#[allow(clippy::large_enum_variant)]
 enum MidStage {
     Sensory(SensoryStage),
     Belief(BeliefStage),
