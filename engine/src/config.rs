@@ -246,8 +246,13 @@ impl RuntimeConfig {
         if !(1..=4096).contains(&self.batch) {
             return Err(bad("runtime.batch", format!("{} must be in 1..=4096", self.batch)));
         }
-        if self.stats_interval_ms == 0 || self.heartbeat_ms == 0 {
-            return Err(bad("runtime.stats_interval_ms", "intervals must be > 0".into()));
+        for (key, v) in [
+            ("runtime.stats_interval_ms", self.stats_interval_ms),
+            ("runtime.heartbeat_ms", self.heartbeat_ms),
+        ] {
+            if v == 0 {
+                return Err(bad(key, "must be > 0".into()));
+            }
         }
         Ok(())
     }

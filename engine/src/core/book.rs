@@ -74,11 +74,6 @@ pub struct Top {
 }
 
 impl Top {
-    /// A touch from its parts (for tests and replicas).
-    pub fn new(bid: Option<(i64, i64)>, ask: Option<(i64, i64)>, tick: i64) -> Self {
-        Top { bid, ask, tick }
-    }
-
     /// An empty touch for an instrument with tick size `tick`.
     pub fn empty(tick: i64) -> Self {
         Top {

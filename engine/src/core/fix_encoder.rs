@@ -203,7 +203,7 @@ struct TimeCache {
 /// MsgSeqNum counter.
 pub struct FixEncoder {
     templates: Vec<[Template; 4]>,
-    decimals: Vec<(u8, u8)>,
+    rules: EncodeRules,
     next_seq: u64,
     time: TimeCache,
 }
@@ -220,7 +220,7 @@ impl FixEncoder {
             .collect();
         FixEncoder {
             templates,
-            decimals: instruments.iter().map(|s| (s.price_decimals, s.qty_decimals)).collect(),
+            rules: EncodeRules::new(instruments),
             next_seq: 1,
             time: TimeCache {
                 sec: u64::MAX,
@@ -243,9 +243,7 @@ impl FixEncoder {
     /// The encoder's rules without its templates, for a stage that must know
     /// whether an order will encode before it commits to sending it.
     pub fn rules(&self) -> EncodeRules {
-        EncodeRules {
-            decimals: self.decimals.clone(),
-        }
+        self.rules.clone()
     }
 
     /// Encodes `order` at control time `order.header.ts_ns` and returns the complete
@@ -253,7 +251,7 @@ impl FixEncoder {
     /// It fails exactly when [`EncodeRules::check`] does.
     #[inline]
     pub fn encode(&mut self, order: &Order) -> Result<&[u8], EncodeError> {
-        let (shape, side, (px_dec, qty_dec)) = shape_of(&self.decimals, order)?;
+        let (shape, side, (px_dec, qty_dec)) = shape_of(&self.rules.decimals, order)?;
         let ts = order.header.ts_ns;
         if ts / 1_000_000_000 != self.time.sec {
             let text = format_second(ts / 1_000_000_000);
@@ -333,6 +331,13 @@ pub struct EncodeRules {
 }
 
 impl EncodeRules {
+    /// The rules for these instruments (their price and quantity decimals).
+    pub fn new(instruments: &[InstrumentSpec]) -> Self {
+        EncodeRules {
+            decimals: instruments.iter().map(|s| (s.price_decimals, s.qty_decimals)).collect(),
+        }
+    }
+
     /// `Ok` exactly when `FixEncoder::encode` would encode `order`.
     #[inline]
     pub fn check(&self, order: &Order) -> Result<(), EncodeError> {

@@ -78,6 +78,9 @@ pub struct CoreCounters {
     pub transitions: u64,
     /// Drift-sentry alarms (theory packets).
     pub drift_alarms: u64,
+    /// Orders that passed risk but failed to encode (0 unless the encoder and the
+    /// rules decide checks disagree; such an order is never sent).
+    pub encode_failures: u64,
     /// Decisions taken by exploration.
     pub explored: u64,
     /// Mid updates per regime (index = regime code): time spent in each.
@@ -102,6 +105,7 @@ impl CoreCounters {
         self.decisions += o.decisions;
         self.transitions += o.transitions;
         self.drift_alarms += o.drift_alarms;
+        self.encode_failures += o.encode_failures;
         self.explored += o.explored;
         add(&mut self.regime_updates, &o.regime_updates);
     }
@@ -159,6 +163,7 @@ impl Core {
         let mut c = *self.sensory.counters();
         c.add(self.belief.counters());
         c.add(self.decide.counters());
+        c.add(self.encode.counters());
         c
     }
 
@@ -195,10 +200,5 @@ impl Core {
     /// Hash of the running policies' canonical configuration (strategy, router, flags).
     pub fn policy_hash(&self) -> u64 {
         self.decide.policy_hash()
-    }
-
-    /// Orders that passed risk but failed to encode (0 unless the rules diverge).
-    pub fn encode_failures(&self) -> u64 {
-        self.encode.failures()
     }
 }

@@ -70,6 +70,40 @@ pub trait RunObserver {
 
 impl RunObserver for () {}
 
+/// An observer that may be absent (`None` observes nothing).
+impl<T: RunObserver> RunObserver for Option<T> {
+    #[inline]
+    fn on_input(&mut self, s: &InputSlot) {
+        if let Some(t) = self {
+            t.on_input(s)
+        }
+    }
+    #[inline]
+    fn on_order(&mut self, o: &Order, wire: &[u8]) {
+        if let Some(t) = self {
+            t.on_order(o, wire)
+        }
+    }
+    #[inline]
+    fn on_reject(&mut self, r: &RiskReject) {
+        if let Some(t) = self {
+            t.on_reject(r)
+        }
+    }
+    #[inline]
+    fn on_diary(&mut self, d: &DiaryRecord) {
+        if let Some(t) = self {
+            t.on_diary(d)
+        }
+    }
+    #[inline]
+    fn on_theory(&mut self, p: &TheoryPacket) {
+        if let Some(t) = self {
+            t.on_theory(p)
+        }
+    }
+}
+
 /// Two observers, both told everything (first `A`, then `B`).
 impl<A: RunObserver, B: RunObserver> RunObserver for (A, B) {
     #[inline]

@@ -43,7 +43,7 @@ pub const MAX_THREADS: usize = 8;
 pub const MAX_HISTS: usize = 12;
 /// Power-of-two buckets per histogram.
 pub const BUCKETS: usize = 40;
-/// Global counters, by index.
+/// Global counters, by index: `GLOBALS[global::INPUTS] == "inputs"`.
 pub const GLOBALS: [&str; 10] = [
     "inputs",
     "market_data",
@@ -56,7 +56,32 @@ pub const GLOBALS: [&str; 10] = [
     "rejects",
     "venue_sends",
 ];
-/// Per-thread counters, by index.
+
+/// Indices into [`GLOBALS`].
+pub mod global {
+    /// Inputs sequenced.
+    pub const INPUTS: usize = 0;
+    /// Market-data inputs.
+    pub const MARKET_DATA: usize = 1;
+    /// Execution reports.
+    pub const EXEC_REPORTS: usize = 2;
+    /// Timers.
+    pub const TIMERS: usize = 3;
+    /// Heartbeats (one per `heartbeat_ms` of event time).
+    pub const HEARTBEATS: usize = 4;
+    /// Control time of the last input.
+    pub const EVENT_TIME_NS: usize = 5;
+    /// Quotes replaced by a newer one before they were sequenced.
+    pub const CONFLATED: usize = 6;
+    /// Orders encoded.
+    pub const ORDERS: usize = 7;
+    /// Risk rejects.
+    pub const REJECTS: usize = 8;
+    /// Orders handed to the venue.
+    pub const VENUE_SENDS: usize = 9;
+}
+
+/// Per-thread counters, by index: `THREAD_COUNTERS[thread::MESSAGES] == "messages"`.
 pub const THREAD_COUNTERS: [&str; 6] = [
     "messages",
     "batches",
@@ -65,6 +90,22 @@ pub const THREAD_COUNTERS: [&str; 6] = [
     "full_waits",
     "idle_parks",
 ];
+
+/// Indices into [`THREAD_COUNTERS`].
+pub mod thread {
+    /// Messages handled.
+    pub const MESSAGES: usize = 0;
+    /// Publishes that carried new messages.
+    pub const BATCHES: usize = 1;
+    /// Most messages seen on the output ring after a publish.
+    pub const RING_HWM: usize = 2;
+    /// Capacity of the output ring (the back ring for the last thread).
+    pub const RING_CAPACITY: usize = 3;
+    /// Publishes that had to wait for room.
+    pub const FULL_WAITS: usize = 4;
+    /// Times the thread parked while idle.
+    pub const IDLE_PARKS: usize = 5;
+}
 
 const THREAD_WORDS: usize = 4 + THREAD_COUNTERS.len();
 const HIST_FIELDS: usize = 9;
@@ -408,6 +449,26 @@ impl StatsReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counter_indices_name_their_counters() {
+        assert_eq!(GLOBALS[global::INPUTS], "inputs");
+        assert_eq!(GLOBALS[global::MARKET_DATA], "market_data");
+        assert_eq!(GLOBALS[global::EXEC_REPORTS], "exec_reports");
+        assert_eq!(GLOBALS[global::TIMERS], "timers");
+        assert_eq!(GLOBALS[global::HEARTBEATS], "heartbeats");
+        assert_eq!(GLOBALS[global::EVENT_TIME_NS], "event_time_ns");
+        assert_eq!(GLOBALS[global::CONFLATED], "conflated");
+        assert_eq!(GLOBALS[global::ORDERS], "orders");
+        assert_eq!(GLOBALS[global::REJECTS], "rejects");
+        assert_eq!(GLOBALS[global::VENUE_SENDS], "venue_sends");
+        assert_eq!(THREAD_COUNTERS[thread::MESSAGES], "messages");
+        assert_eq!(THREAD_COUNTERS[thread::BATCHES], "batches");
+        assert_eq!(THREAD_COUNTERS[thread::RING_HWM], "ring_hwm");
+        assert_eq!(THREAD_COUNTERS[thread::RING_CAPACITY], "ring_capacity");
+        assert_eq!(THREAD_COUNTERS[thread::FULL_WAITS], "full_waits");
+        assert_eq!(THREAD_COUNTERS[thread::IDLE_PARKS], "idle_parks");
+    }
 
     #[test]
     fn a_published_snapshot_reads_back_whole() {

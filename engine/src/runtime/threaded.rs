@@ -36,7 +36,9 @@
 //! [`Core`]: crate::core::Core
 
 use super::fused::{policy_name, summarize, Polled, RunObserver, RunSummary, VenueLink};
-use super::stats::{HistSnapshot, StatsError, StatsSnapshot, StatsWriter, ThreadSnapshot, GLOBALS, THREAD_COUNTERS};
+use super::stats::{
+    global, thread, HistSnapshot, StatsError, StatsSnapshot, StatsWriter, ThreadSnapshot, GLOBALS, THREAD_COUNTERS,
+};
 use super::wait::Idle;
 use super::StreamDigest;
 use crate::config::{Backpressure, Config, StageName};
@@ -104,16 +106,6 @@ pub struct ThreadedOutcome<V, I, OI, OO> {
 struct ThreadCounters {
     thread: [AtomicU64; THREAD_COUNTERS.len()],
     globals: [AtomicU64; GLOBALS.len()],
-}
-
-fn g(name: &str) -> usize {
-    GLOBALS.iter().position(|n| *n == name).expect("a known global counter")
-}
-fn tc(name: &str) -> usize {
-    THREAD_COUNTERS
-        .iter()
-        .position(|n| *n == name)
-        .expect("a known thread counter")
 }
 
 /// A thread's local counts, published to its [`ThreadCounters`] once per batch.
@@ -293,7 +285,7 @@ impl Outbox {
             return;
         }
         if self.tx.slots() < n {
-            ctx.local.thread[tc("full_waits")] += 1;
+            ctx.local.thread[thread::FULL_WAITS] += 1;
             let mut idle = Idle::new(ctx.wait);
             while self.tx.slots() < n {
                 if self.tx.is_abandoned() {
@@ -311,7 +303,7 @@ impl Outbox {
             chunk.fill_from_iter(self.staged.drain(..));
         }
         let occupied = (self.capacity - self.tx.slots()) as u64;
-        let hwm = &mut ctx.local.thread[tc("ring_hwm")];
+        let hwm = &mut ctx.local.thread[thread::RING_HWM];
         *hwm = (*hwm).max(occupied);
         if self.unpark {
             if let Some(t) = self.consumer.get() {
@@ -356,14 +348,14 @@ impl<O: RunObserver> CoreSink for OutSink<'_, O> {
         self.t2o.saturating_record(ns.max(1));
         self.orders.add(wire);
         self.obs.on_order(order, wire);
-        self.local.globals[g("orders")] += 1;
+        self.local.globals[global::ORDERS] += 1;
         if let Some(b) = self.back.as_deref_mut() {
             b.push(Msg::Order(*order));
         }
     }
     #[inline]
     fn on_reject(&mut self, reject: &RiskReject) {
-        self.local.globals[g("rejects")] += 1;
+        self.local.globals[global::REJECTS] += 1;
         self.obs.on_reject(reject);
     }
     #[inline]
@@ -382,7 +374,7 @@ impl<O: RunObserver> CoreSink for OutSink<'_, O> {
             self.done_stamps.push(tsc);
         }
         if let Some(b) = self.back.as_deref_mut() {
-            b.push(Msg::Done { seq, tsc, ts: 0 });
+            b.push(Msg::Done { seq, tsc });
         }
     }
 }
@@ -434,7 +426,7 @@ impl<O: RunObserver> Group<O> {
             wait,
             ..
         } = self;
-        local.thread[tc("messages")] += 1;
+        local.thread[thread::MESSAGES] += 1;
         match end {
             End::Ring(out) => {
                 let mut ctx = FlushCtx {
@@ -504,10 +496,10 @@ impl<O: RunObserver> Group<O> {
         if let End::Last(l) = &mut self.end {
             l.t2o.maybe_swap();
         }
-        let m = self.local.thread[tc("messages")];
+        let m = self.local.thread[thread::MESSAGES];
         if m != self.flushed_at {
             self.flushed_at = m;
-            self.local.thread[tc("batches")] += 1;
+            self.local.thread[thread::BATCHES] += 1;
         }
         self.local.publish(&self.counters);
     }
@@ -532,41 +524,37 @@ struct Ingest<V, I, OI> {
     heartbeat_ns: u64,
     next_heartbeat: u64,
     exhausted: bool,
-}
-
-/// Drains the back ring: orders go to the venue, Done retires in-flight inputs.
-/// Returns (messages handled, whether Finish came back).
-fn drain_back<V: VenueLink, I>(
-    back: &mut Option<Consumer<Msg>>,
-    source: &mut Source<V, I>,
-    in_flight: &mut VecDeque<u64>,
-    local: &mut Local,
-) -> (usize, bool) {
-    let Some(rx) = back else {
-        return (0, false);
-    };
-    let mut n = 0;
-    let mut finished = false;
-    while let Ok(m) = rx.pop() {
-        n += 1;
-        match m {
-            Msg::Order(o) => {
-                if let Source::Venue(v) = source {
-                    v.send(&o, &[]);
-                    local.globals[g("venue_sends")] += 1;
-                }
-            }
-            Msg::Done { .. } => {
-                in_flight.pop_front();
-            }
-            Msg::Finish => finished = true,
-            _ => {}
-        }
-    }
-    (n, finished)
+    venue_sends: u64,
 }
 
 impl<V: VenueLink, I: Iterator<Item = InputSlot>, OI: RunObserver> Ingest<V, I, OI> {
+    /// Drains the back ring: orders go to the venue, Done retires the oldest
+    /// in-flight input. Returns (messages handled, whether Finish came back).
+    fn drain(&mut self) -> (usize, bool) {
+        let Some(rx) = &mut self.back_rx else {
+            return (0, false);
+        };
+        let mut n = 0;
+        let mut finished = false;
+        while let Ok(m) = rx.pop() {
+            n += 1;
+            match m {
+                Msg::Order(o) => {
+                    if let Source::Venue(v) = &mut self.source {
+                        v.send(&o, &[]);
+                        self.venue_sends += 1;
+                    }
+                }
+                Msg::Done { .. } => {
+                    self.in_flight.pop_front();
+                }
+                Msg::Finish => finished = true,
+                _ => {}
+            }
+        }
+        (n, finished)
+    }
+
     /// Sequences (for a venue source) and feeds one input into the group.
     #[inline]
     fn feed<O: RunObserver>(&mut self, mut slot: InputSlot, grp: &mut Group<O>) {
@@ -597,31 +585,21 @@ impl<V: VenueLink, I: Iterator<Item = InputSlot>, OI: RunObserver> Ingest<V, I, 
             self.in_flight.push_back(h.ts_ns);
         }
         let l = &mut grp.local.globals;
-        l[g("inputs")] += 1;
+        l[global::INPUTS] += 1;
         match slot.view() {
-            Some(InputView::Md(_)) => l[g("market_data")] += 1,
-            Some(InputView::Exec(_)) => l[g("exec_reports")] += 1,
-            Some(InputView::Timer(_)) => l[g("timers")] += 1,
+            Some(InputView::Md(_)) => l[global::MARKET_DATA] += 1,
+            Some(InputView::Exec(_)) => l[global::EXEC_REPORTS] += 1,
+            Some(InputView::Timer(_)) => l[global::TIMERS] += 1,
             _ => {}
         }
-        l[g("event_time_ns")] = h.ts_ns;
+        l[global::EVENT_TIME_NS] = h.ts_ns;
         if h.ts_ns >= self.next_heartbeat {
             if self.next_heartbeat > 0 {
-                l[g("heartbeats")] += 1;
+                l[global::HEARTBEATS] += 1;
             }
             self.next_heartbeat = (h.ts_ns / self.heartbeat_ns + 1) * self.heartbeat_ns;
         }
-        let Ingest {
-            back_rx,
-            source,
-            in_flight,
-            ..
-        } = self;
-        let mut local = Local::default();
-        grp.handle(Msg::Input(Staged::new(slot)), &mut || {
-            drain_back(back_rx, source, in_flight, &mut local).0
-        });
-        grp.local.globals[g("venue_sends")] += local.globals[g("venue_sends")];
+        grp.handle(Msg::Input(Staged::new(slot)), &mut || self.drain().0);
     }
 
     /// Room on the first ring (unbounded when ingest's group is the whole pipeline).
@@ -690,7 +668,7 @@ impl<V: VenueLink, I: Iterator<Item = InputSlot>, OI: RunObserver> Ingest<V, I, 
                         && Self::room(grp) < CONFLATE_MARGIN
                     {
                         if self.pending[i].replace(slot).is_some() {
-                            grp.local.globals[g("conflated")] += 1;
+                            grp.local.globals[global::CONFLATED] += 1;
                         } else {
                             self.pending_n += 1;
                         }
@@ -831,7 +809,7 @@ where
             End::Ring(o) => Some(o),
             End::Last(_) => back.as_ref(),
         } {
-            local.thread[tc("ring_capacity")] = o.capacity as u64;
+            local.thread[thread::RING_CAPACITY] = o.capacity as u64;
         }
         built.push(Group {
             stages,
@@ -851,7 +829,8 @@ where
         obs: input_observer,
         inputs: StreamDigest::default(),
         back_rx,
-        in_flight: VecDeque::with_capacity(MAX_IN_FLIGHT),
+        // Slack for the timers one input can bring in beyond the limit.
+        in_flight: VecDeque::with_capacity(MAX_IN_FLIGHT + 16),
         feedback,
         conflate: rt.md_backpressure == Backpressure::Conflate,
         pending: vec![None; cfg.instruments.len()],
@@ -859,6 +838,7 @@ where
         heartbeat_ns: rt.heartbeat_ms * 1_000_000,
         next_heartbeat: 0,
         exhausted: false,
+        venue_sends: 0,
     };
 
     let stats_done = AtomicBool::new(false);
@@ -908,7 +888,7 @@ where
                         break;
                     }
                     idle.idle(avail);
-                    grp.local.thread[tc("idle_parks")] = idle.parks();
+                    grp.local.thread[thread::IDLE_PARKS] = idle.parks();
                 }
                 grp.local.publish(&grp.counters);
                 grp
@@ -926,11 +906,12 @@ where
                     f.collect();
                 }
                 t2o_feed.collect();
+                if done {
+                    // The final snapshot is published after the threads' last counts.
+                    break;
+                }
                 if let Some(w) = stats_writer.as_mut() {
                     w.publish(&snapshot(counters_ref, names_ref, &feeds, &t2o_feed, "running"));
-                }
-                if done {
-                    break;
                 }
                 std::thread::park_timeout(interval);
             }
@@ -946,12 +927,7 @@ where
         let mut stopped = false;
         let mut finishing = false;
         loop {
-            let (mut work, back_finished) = drain_back(
-                &mut ingest.back_rx,
-                &mut ingest.source,
-                &mut ingest.in_flight,
-                &mut first.local,
-            );
+            let (mut work, back_finished) = ingest.drain();
             if finishing {
                 if back_finished || ingest.back_rx.is_none() || first.finished() {
                     break;
@@ -967,32 +943,16 @@ where
                 work += ingest.poll_pass(&mut first, batch);
             }
             if ingest.exhausted && ingest.pending_n == 0 {
-                let Ingest {
-                    back_rx,
-                    source,
-                    in_flight,
-                    ..
-                } = &mut ingest;
-                let mut local = Local::default();
-                first.handle(Msg::Finish, &mut || {
-                    drain_back(back_rx, source, in_flight, &mut local).0
-                });
+                first.handle(Msg::Finish, &mut || ingest.drain().0);
                 finishing = true;
             }
-            let Ingest {
-                back_rx,
-                source,
-                in_flight,
-                ..
-            } = &mut ingest;
-            let mut local = Local::default();
-            let mut waiting = || drain_back(back_rx, source, in_flight, &mut local).0;
-            first.flush(&mut waiting);
-            first.local.globals[g("venue_sends")] += local.globals[g("venue_sends")];
-            first.local.thread[tc("idle_parks")] = idle.parks();
-            first.local.publish(&first.counters);
+            first.local.globals[global::VENUE_SENDS] = ingest.venue_sends;
+            first.local.thread[thread::IDLE_PARKS] = idle.parks();
+            // Publishes the batch and the counters.
+            first.flush(&mut || ingest.drain().0);
             idle.idle(work);
         }
+        first.local.globals[global::VENUE_SENDS] = ingest.venue_sends;
         first.local.publish(&first.counters);
         let mut groups_back = vec![first];
         for h in handles {
@@ -1007,7 +967,6 @@ where
             let _ = f.total.add(&grp.hist.hist);
         }
         t2o_feed.collect();
-        let (ingest, groups_back) = (ingest, groups_back);
         let last = groups_back.last().expect("at least one group");
         if let End::Last(l) = &last.end {
             let _ = t2o_feed.total.add(&l.t2o.hist);
@@ -1074,7 +1033,7 @@ fn snapshot(
     for c in counters {
         for (i, a) in c.globals.iter().enumerate() {
             let v = a.load(Ordering::Relaxed);
-            if GLOBALS[i] == "event_time_ns" {
+            if i == global::EVENT_TIME_NS {
                 globals[i] = globals[i].max(v);
             } else {
                 globals[i] += v;

@@ -61,11 +61,6 @@ impl Idle {
         }
     }
 
-    /// True when producers should unpark this thread's consumers after publishing.
-    pub fn unparks(&self) -> bool {
-        self.strategy == WaitStrategy::Park
-    }
-
     /// Times this thread parked.
     pub fn parks(&self) -> u64 {
         self.parks

@@ -170,11 +170,11 @@ pub fn check(root: &Path, cores: &[usize]) -> Vec<Finding> {
                 .min()
         });
         match node {
-            Some(n) => nodes.push(n),
+            Some(n) => {
+                nodes.push(n);
+                f.push(ok(&format!("cpu{c} NUMA node"), format!("node {n}")));
+            }
             None => f.push(warn(&format!("cpu{c} NUMA node"), "unknown (no nodeN link)".into())),
-        }
-        if let Some(n) = node {
-            f.push(ok(&format!("cpu{c} NUMA node"), format!("node {n}")));
         }
     }
     nodes.sort();

@@ -11,10 +11,7 @@ use crate::setup::{load_config, CommonArgs};
 use anyhow::{Context, Result};
 use clap::Args;
 use foxtrot_engine::config::{Layout, WaitStrategy};
-use foxtrot_engine::records::InputSlot;
-use foxtrot_engine::runtime::{
-    run_threaded, InputJournal, JournalInputs, OutputJournals, RunJournals, Source, ThreadedOutcome,
-};
+use foxtrot_engine::runtime::{run_threaded, JournalInputs, RunJournals, Source, ThreadedOutcome};
 use foxtrot_engine::Config;
 use foxtrot_gateway::SimWorld;
 use foxtrot_shm::JournalConfig;
@@ -124,13 +121,7 @@ pub fn run(a: RunArgs) -> Result<()> {
         }
         None => None,
     };
-    let (ij, oj): (Option<InputJournal>, Option<OutputJournals>) = match journals {
-        Some(j) => {
-            let (i, o) = j.into_parts();
-            (Some(i), Some(o))
-        }
-        None => (None, None),
-    };
+    let (ij, oj) = journals.map(RunJournals::into_parts).unzip();
     eprintln!(
         "foxtrot run: {} thread(s), wait {:?}, stats {}",
         cfg.runtime.layout.groups().map_err(anyhow::Error::msg)?.len(),
@@ -141,9 +132,9 @@ pub fn run(a: RunArgs) -> Result<()> {
     let out: ThreadedOutcome<SimWorld, JournalInputs, _, _> = match &a.from {
         Some(dir) => {
             let (_, inputs) = JournalInputs::open(dir)?;
-            run_threaded(&cfg, Source::Sequenced(inputs), Opt(ij), Opt(oj), &STOP)?
+            run_threaded(&cfg, Source::Sequenced(inputs), ij, oj, &STOP)?
         }
-        None => run_threaded(&cfg, Source::Venue(SimWorld::new(&cfg)), Opt(ij), Opt(oj), &STOP)?,
+        None => run_threaded(&cfg, Source::Venue(SimWorld::new(&cfg)), ij, oj, &STOP)?,
     };
     let wall = t0.elapsed();
     if let Source::Sequenced(inputs) = &out.source {
@@ -151,7 +142,7 @@ pub fn run(a: RunArgs) -> Result<()> {
             eprintln!("foxtrot run: the input journal ended early: {e}");
         }
     }
-    if let (Some(dir), Some(i), Some(o)) = (&a.record, out.input_observer.0, out.output_observer.0) {
+    if let (Some(dir), Some(i), Some(o)) = (&a.record, out.input_observer, out.output_observer) {
         finish_journals(&mut RunJournals::from_parts(dir, i, o))?;
     }
     if out.stopped {
@@ -167,35 +158,4 @@ pub fn run(a: RunArgs) -> Result<()> {
         print_table(&out.stats);
     }
     Ok(())
-}
-
-/// An optional observer.
-struct Opt<T>(Option<T>);
-
-impl<T: foxtrot_engine::runtime::RunObserver> foxtrot_engine::runtime::RunObserver for Opt<T> {
-    fn on_input(&mut self, s: &InputSlot) {
-        if let Some(t) = &mut self.0 {
-            t.on_input(s)
-        }
-    }
-    fn on_order(&mut self, o: &foxtrot_engine::records::Order, w: &[u8]) {
-        if let Some(t) = &mut self.0 {
-            t.on_order(o, w)
-        }
-    }
-    fn on_reject(&mut self, r: &foxtrot_engine::records::RiskReject) {
-        if let Some(t) = &mut self.0 {
-            t.on_reject(r)
-        }
-    }
-    fn on_diary(&mut self, d: &foxtrot_engine::records::DiaryRecord) {
-        if let Some(t) = &mut self.0 {
-            t.on_diary(d)
-        }
-    }
-    fn on_theory(&mut self, p: &foxtrot_engine::records::TheoryPacket) {
-        if let Some(t) = &mut self.0 {
-            t.on_theory(p)
-        }
-    }
 }

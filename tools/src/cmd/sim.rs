@@ -58,30 +58,13 @@ pub fn run(a: SimArgs) -> Result<()> {
         }
         None => None,
     };
-    let violations = match (a.check, journals) {
-        (false, None) => {
-            let (run, wall) = drive(&a, &cfg, ());
-            report(&a, &cfg, &run, wall, None)?;
-            0
-        }
-        (true, None) => {
-            let (run, wall) = drive(&a, &cfg, Checker::new(&cfg));
-            report(&a, &cfg, &run, wall, Some(run.observer()))?;
-            run.observer().total()
-        }
-        (false, Some(j)) => {
-            let (mut run, wall) = drive(&a, &cfg, j);
-            finish_journals(run.observer_mut())?;
-            report(&a, &cfg, &run, wall, None)?;
-            0
-        }
-        (true, Some(j)) => {
-            let (mut run, wall) = drive(&a, &cfg, (Checker::new(&cfg), j));
-            finish_journals(&mut run.observer_mut().1)?;
-            report(&a, &cfg, &run, wall, Some(&run.observer().0))?;
-            run.observer().0.total()
-        }
-    };
+    let checker = a.check.then(|| Checker::new(&cfg));
+    let (mut run, wall) = drive(&a, &cfg, (checker, journals));
+    if let Some(j) = run.observer_mut().1.as_mut() {
+        finish_journals(j)?;
+    }
+    report(&a, &cfg, &run, wall, run.observer().0.as_ref())?;
+    let violations = run.observer().0.as_ref().map_or(0, Checker::total);
     anyhow::ensure!(violations == 0, "{violations} invariant violations");
     Ok(())
 }

@@ -5,8 +5,8 @@
 //! Drift alarms (theory packets) and regime transitions (diary records) are sent
 //! ahead of the input, in the order the fused core has always emitted them.
 
-use super::{diary_record, Msg, Replicas, Staged, STAGED_BAD_INSTRUMENT, STAGED_DECIDE};
-use crate::config::{hash_text, Config};
+use super::{Msg, Replicas, Staged, STAGED_BAD_INSTRUMENT, STAGED_DECIDE};
+use crate::config::Config;
 use crate::core::belief::{BeliefEmitter, DriftSentry, Regime, RegimeFsm, Transition};
 use crate::core::pipeline::CoreCounters;
 use crate::core::router::Route;
@@ -19,20 +19,7 @@ pub struct BeliefStage {
     regime: RegimeFsm,
     drift: DriftSentry,
     rep: Replicas,
-    policy_hash: u64,
-    risk_template: u16,
     counters: CoreCounters,
-}
-
-/// Hash of the running policies' canonical configuration (strategy, router, flags).
-pub(crate) fn policy_hash(cfg: &Config) -> u64 {
-    let text = format!(
-        "{}{}{}",
-        serde_yaml_ng::to_string(&cfg.strategy).expect("config serialises"),
-        serde_yaml_ng::to_string(&cfg.router).expect("config serialises"),
-        serde_yaml_ng::to_string(&cfg.flags).expect("config serialises"),
-    );
-    hash_text(&text)
 }
 
 impl BeliefStage {
@@ -43,9 +30,7 @@ impl BeliefStage {
             emitter: BeliefEmitter::new(cfg.model(), cfg.belief.k),
             regime: RegimeFsm::new(&cfg.belief.regime, n),
             drift: DriftSentry::new(&cfg.belief.drift, n, cfg.flags.auto_feedback),
-            rep: Replicas::new(n),
-            policy_hash: policy_hash(cfg),
-            risk_template: cfg.risk.template_id,
+            rep: Replicas::new(cfg),
             counters: CoreCounters::default(),
         }
     }
@@ -119,21 +104,9 @@ impl BeliefStage {
 
     fn transition(&mut self, h: &Header, tr: Transition, emit: &mut impl FnMut(Msg)) {
         self.counters.transitions += 1;
-        let i = h.instrument;
-        let mut rec = diary_record(
-            h,
-            Verdict::Transition,
-            0,
-            0,
-            0,
-            0,
-            0,
-            Route::default(),
-            &self.rep.belief_of(i),
-            self.rep.features_of(i),
-            self.policy_hash,
-            self.risk_template,
-        );
+        let mut rec = self
+            .rep
+            .diary_record(h, Verdict::Transition, 0, 0, 0, 0, 0, Route::default());
         rec.regime = tr.to as u8;
         rec.aux = tr.from as u64 | (tr.confidence.to_bits() as u64) << 32;
         // Transitions carry no price: they are released at once, with no markout.

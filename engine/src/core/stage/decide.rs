@@ -8,12 +8,12 @@
 //! [`Msg::Order`], what fails as [`Msg::Reject`], and every decision is recorded in
 //! the diary. Each input ends with [`Msg::Done`].
 
-use super::{diary_record, Msg, Replicas, Staged, STAGED_BAD_INSTRUMENT, STAGED_DECIDE};
+use super::{Msg, Replicas, Staged, STAGED_BAD_INSTRUMENT, STAGED_DECIDE};
 use crate::config::Config;
 use crate::core::belief::Regime;
 use crate::core::book::Top;
 use crate::core::diary::Diary;
-use crate::core::fix_encoder::{EncodeRules, FixEncoder};
+use crate::core::fix_encoder::EncodeRules;
 use crate::core::orders::{ExecOutcome, OrderState, OrderTracker};
 use crate::core::pipeline::{CoreCounters, CL_PER_INPUT};
 use crate::core::risk::Risk;
@@ -32,8 +32,6 @@ pub struct DecideStage {
     orders: OrderTracker,
     rules: EncodeRules,
     diary: Diary,
-    policy_hash: u64,
-    risk_template: u16,
     fast_weights: bool,
     ticks: Vec<i64>,
     intents: IntentBuf,
@@ -44,22 +42,14 @@ impl DecideStage {
     /// Router, risk, order tracker and diary for a validated configuration.
     pub fn new(cfg: &Config) -> Self {
         let ins = &cfg.instruments;
-        let encoder = FixEncoder::new(
-            &cfg.session.begin_string,
-            &cfg.session.sender_comp_id,
-            &cfg.session.target_comp_id,
-            ins,
-        );
         DecideStage {
             tops: ins.iter().map(|s| Top::empty(s.tick)).collect(),
-            rep: Replicas::new(ins.len()),
+            rep: Replicas::new(cfg),
             router: Router::new(cfg),
             risk: Risk::new(&cfg.risk, ins),
             orders: OrderTracker::new(cfg.risk.max_open_orders as usize),
-            rules: encoder.rules(),
+            rules: EncodeRules::new(ins),
             diary: Diary::new(1 << 14, cfg.diary.markout_events as u64),
-            policy_hash: super::belief::policy_hash(cfg),
-            risk_template: cfg.risk.template_id,
             fast_weights: cfg.flags.fast_weights,
             ticks: ins.iter().map(|s| s.tick).collect(),
             intents: IntentBuf::default(),
@@ -135,11 +125,7 @@ impl DecideStage {
         }
         self.release_diary(emit);
         let h = s.input.header();
-        emit(Msg::Done {
-            seq: h.seq,
-            tsc: h.tsc,
-            ts: h.ts_ns,
-        });
+        emit(Msg::Done { seq: h.seq, tsc: h.tsc });
     }
 
     /// A decision point on `h.instrument`: the router on the belief sensory and
@@ -219,7 +205,9 @@ impl DecideStage {
                 .get(trigger.instrument as usize)
                 .and_then(Top::mid)
                 .unwrap_or(0);
-            let rec = self.diary_record(trigger, Verdict::NoOp, side as u8, 0, mid, 0, 0, route);
+            let rec = self
+                .rep
+                .diary_record(trigger, Verdict::NoOp, side as u8, 0, mid, 0, 0, route);
             self.record(rec, input_no, emit);
         }
         let mut k = k0;
@@ -270,8 +258,16 @@ impl DecideStage {
                             OrderAction::Replace => 2,
                         }] += 1;
                         emit(Msg::Order(order));
-                        let rec =
-                            self.diary_record(&it.header, Verdict::Order, it.header.side, cl, it.px, it.qty, 0, route);
+                        let rec = self.rep.diary_record(
+                            &it.header,
+                            Verdict::Order,
+                            it.header.side,
+                            cl,
+                            it.px,
+                            it.qty,
+                            0,
+                            route,
+                        );
                         self.record(rec, input_no, emit);
                     }
                     k += 1;
@@ -307,7 +303,7 @@ impl DecideStage {
             px: it.px,
         }));
         self.router.on_reject(it.header.instrument, it.header.ts_ns);
-        let rec = self.diary_record(
+        let rec = self.rep.diary_record(
             &it.header,
             Verdict::Reject,
             it.header.side,
@@ -318,35 +314,6 @@ impl DecideStage {
             route,
         );
         self.record(rec, input_no, emit);
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn diary_record(
-        &self,
-        h: &Header,
-        verdict: Verdict,
-        side: u8,
-        cl: u64,
-        px: i64,
-        qty: i64,
-        reason: u16,
-        route: Route,
-    ) -> DiaryRecord {
-        let i = h.instrument;
-        diary_record(
-            h,
-            verdict,
-            side,
-            cl,
-            px,
-            qty,
-            reason,
-            route,
-            &self.rep.belief_of(i),
-            self.rep.features_of(i),
-            self.policy_hash,
-            self.risk_template,
-        )
     }
 
     fn record(&mut self, rec: DiaryRecord, input_no: u64, emit: &mut impl FnMut(Msg)) {
@@ -392,7 +359,7 @@ impl DecideStage {
 
     /// Hash of the running policies' canonical configuration.
     pub fn policy_hash(&self) -> u64 {
-        self.policy_hash
+        self.rep.policy_hash
     }
 
     /// This stage's share of the core counters (inputs, reports, timers, commands,

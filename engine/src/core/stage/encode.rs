@@ -3,12 +3,12 @@
 use super::Msg;
 use crate::config::Config;
 use crate::core::fix_encoder::FixEncoder;
-use crate::core::pipeline::CoreSink;
+use crate::core::pipeline::{CoreCounters, CoreSink};
 
 /// The encode stage's state: the FIX templates and the outbound MsgSeqNum.
 pub struct EncodeStage {
     encoder: FixEncoder,
-    failures: u64,
+    counters: CoreCounters,
 }
 
 impl EncodeStage {
@@ -21,7 +21,7 @@ impl EncodeStage {
                 &cfg.session.target_comp_id,
                 &cfg.instruments,
             ),
-            failures: 0,
+            counters: CoreCounters::default(),
         }
     }
 
@@ -34,7 +34,7 @@ impl EncodeStage {
                 Ok(wire) => out.on_order(&o, wire),
                 // Decide checked the order with the same rules; this cannot happen,
                 // but a bad order is counted, never sent and never a panic.
-                Err(_) => self.failures += 1,
+                Err(_) => self.counters.encode_failures += 1,
             },
             Msg::Reject(r) => out.on_reject(&r),
             Msg::Diary(d) => out.on_diary(&d),
@@ -44,13 +44,9 @@ impl EncodeStage {
         }
     }
 
-    /// Orders decide passed that failed to encode (always 0 unless the rules diverge).
-    pub fn failures(&self) -> u64 {
-        self.failures
-    }
-
-    /// The encoder (MsgSeqNum).
-    pub fn encoder(&self) -> &FixEncoder {
-        &self.encoder
+    /// This stage's share of the core counters (orders that failed to encode:
+    /// always 0 unless decide's rules and the encoder disagree).
+    pub fn counters(&self) -> &CoreCounters {
+        &self.counters
     }
 }

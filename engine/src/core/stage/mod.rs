@@ -96,84 +96,88 @@ pub enum Msg {
     Order(Order),
     /// An intent risk refused.
     Reject(RiskReject),
-    /// The last message caused by input `seq` (ingest TSC stamp `tsc`, control time `ts`).
+    /// The last message caused by input `seq` (ingest TSC stamp `tsc`).
     Done {
         /// The input's sequence number.
         seq: u64,
         /// Its ingest TSC stamp.
         tsc: u64,
-        /// Its control time.
-        ts: u64,
     },
     /// End of session: decide releases every pending diary record, then it passes on.
     Finish,
 }
 
-/// Builds a diary record; `belief` and `fv` are the instrument's current ones.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn diary_record(
-    h: &Header,
-    verdict: Verdict,
-    side: u8,
-    cl: u64,
-    px: i64,
-    qty: i64,
-    reason: u16,
-    route: Route,
-    belief: &Belief,
-    fv: &FeatureVector,
-    policy_hash: u64,
-    risk_template: u16,
-) -> DiaryRecord {
-    let b = belief;
-    DiaryRecord {
-        header: Header {
-            kind: Kind::Diary as u8,
-            sub: verdict as u8,
-            side,
-            flags: if route.explored {
-                super::pipeline::DIARY_EXPLORED
-            } else {
-                0
-            },
-            tsc: 0,
-            ..*h
-        },
-        cl_ord_id: cl,
-        policy_hash,
-        feature_digest: xxhash_rust::xxh3::xxh3_64(bytemuck::bytes_of(&fv.values)),
-        markout: 0,
-        markout_events: 0,
-        px,
-        qty,
-        top_idx: [b.top_idx[0], b.top_idx[1], b.top_idx[2], b.top_idx[3]],
-        top_val: [b.top_val[0], b.top_val[1], b.top_val[2], b.top_val[3]],
-        policy_id: route.policy_id,
-        topology: route.topology,
-        regime: b.regime,
-        risk_template,
-        reject_reason: reason,
-        aux: 0,
-    }
-}
-
-/// Per-instrument replicas of upstream state kept by the stages after sensory:
-/// features, belief and halted flag, plus the last market data's features.
+/// Per-instrument replicas of upstream state kept by the stages after sensory
+/// (features, belief and halted flag, plus the last market data's features),
+/// and the policy identity every diary record carries. Both stages that write
+/// diary records build them here.
 #[derive(Clone, Debug)]
 pub(crate) struct Replicas {
     pub features: Vec<FeatureVector>,
     pub beliefs: Vec<Belief>,
     pub halted: Vec<bool>,
     pub last_fv: FeatureVector,
+    pub policy_hash: u64,
+    pub risk_template: u16,
 }
 
 impl Replicas {
-    pub fn new(n: usize) -> Self {
+    pub fn new(cfg: &crate::config::Config) -> Self {
+        let n = cfg.instruments.len();
         Replicas {
             features: vec![FeatureVector::default(); n],
             beliefs: vec![Belief::default(); n],
             halted: vec![false; n],
             last_fv: FeatureVector::default(),
+            policy_hash: policy_hash(cfg),
+            risk_template: cfg.risk.template_id,
+        }
+    }
+
+    /// A diary record of a decision on `h.instrument`, with that instrument's
+    /// current belief and a digest of its current features.
+    #[allow(clippy::too_many_arguments)]
+    pub fn diary_record(
+        &self,
+        h: &Header,
+        verdict: Verdict,
+        side: u8,
+        cl: u64,
+        px: i64,
+        qty: i64,
+        reason: u16,
+        route: Route,
+    ) -> DiaryRecord {
+        let b = self.belief_of(h.instrument);
+        let fv = self.features_of(h.instrument);
+        DiaryRecord {
+            header: Header {
+                kind: Kind::Diary as u8,
+                sub: verdict as u8,
+                side,
+                flags: if route.explored {
+                    super::pipeline::DIARY_EXPLORED
+                } else {
+                    0
+                },
+                tsc: 0,
+                ..*h
+            },
+            cl_ord_id: cl,
+            policy_hash: self.policy_hash,
+            feature_digest: xxhash_rust::xxh3::xxh3_64(bytemuck::bytes_of(&fv.values)),
+            markout: 0,
+            markout_events: 0,
+            px,
+            qty,
+            top_idx: [b.top_idx[0], b.top_idx[1], b.top_idx[2], b.top_idx[3]],
+            top_val: [b.top_val[0], b.top_val[1], b.top_val[2], b.top_val[3]],
+            policy_id: route.policy_id,
+            topology: route.topology,
+            regime: b.regime,
+            risk_template: self.risk_template,
+            reject_reason: reason,
+            aux: 0,
         }
     }
 
@@ -207,4 +211,15 @@ impl Replicas {
     pub fn belief_of(&self, i: u32) -> Belief {
         self.beliefs.get(i as usize).copied().unwrap_or_default()
     }
+}
+
+/// Hash of the running policies' canonical configuration (strategy, router, flags).
+pub(crate) fn policy_hash(cfg: &crate::config::Config) -> u64 {
+    let text = format!(
+        "{}{}{}",
+        serde_yaml_ng::to_string(&cfg.strategy).expect("config serialises"),
+        serde_yaml_ng::to_string(&cfg.router).expect("config serialises"),
+        serde_yaml_ng::to_string(&cfg.flags).expect("config serialises"),
+    );
+    crate::config::hash_text(&text)
 }
