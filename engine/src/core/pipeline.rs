@@ -143,11 +143,13 @@ impl Core {
     /// Processes one sequenced input.
     #[inline]
     pub fn on_input(&mut self, slot: &InputSlot, out: &mut impl CoreSink) {
-        self.run(Msg::Input(Staged::new(*slot)), out);
+        self.run(&mut Msg::Input(Staged::new(*slot)), out);
     }
 
+    /// Passes `msg` through the stages; each works on the message in place and
+    /// hands it on by reference, so nothing is copied between them.
     #[inline]
-    fn run(&mut self, msg: Msg, out: &mut impl CoreSink) {
+    fn run(&mut self, msg: &mut Msg, out: &mut impl CoreSink) {
         let (b, d, e) = (&mut self.belief, &mut self.decide, &mut self.encode);
         self.sensory
             .on(msg, &mut |m| b.on(m, &mut |m| d.on(m, &mut |m| e.on(m, out))));
@@ -155,7 +157,7 @@ impl Core {
 
     /// Ends the session: releases every diary record still awaiting its markout.
     pub fn finish(&mut self, out: &mut impl CoreSink) {
-        self.run(Msg::Finish, out);
+        self.run(&mut Msg::Finish, out);
     }
 
     /// Activity counters, summed over the stages.

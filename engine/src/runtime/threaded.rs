@@ -205,7 +205,7 @@ enum MidStage {
 
 impl MidStage {
     #[inline]
-    fn on(&mut self, m: Msg, emit: &mut dyn FnMut(Msg)) {
+    fn on(&mut self, m: &mut Msg, emit: &mut dyn FnMut(&mut Msg)) {
         match self {
             MidStage::Sensory(s) => s.on(m, &mut |x| emit(x)),
             MidStage::Belief(s) => s.on(m, &mut |x| emit(x)),
@@ -215,7 +215,7 @@ impl MidStage {
 }
 
 /// Passes `m` through `stages` in order; what leaves the last goes to `end`.
-fn through(stages: &mut [MidStage], m: Msg, end: &mut dyn FnMut(Msg)) {
+fn through(stages: &mut [MidStage], m: &mut Msg, end: &mut dyn FnMut(&mut Msg)) {
     match stages.split_first_mut() {
         None => end(m),
         Some((s, rest)) => s.on(m, &mut |x| through(rest, x, end)),
@@ -416,7 +416,7 @@ impl<O: RunObserver> Group<O> {
     /// Passes one message through this group's stages into its end; `waiting` is
     /// called while a full ring holds it up.
     #[inline]
-    fn handle(&mut self, m: Msg, waiting: &mut dyn FnMut() -> usize) {
+    fn handle(&mut self, m: &mut Msg, waiting: &mut dyn FnMut() -> usize) {
         let Group {
             stages,
             end,
@@ -436,7 +436,7 @@ impl<O: RunObserver> Group<O> {
                     wait: *wait,
                     waiting,
                 };
-                through(stages, m, &mut |x| out.push(x, &mut ctx));
+                through(stages, m, &mut |x| out.push(*x, &mut ctx));
             }
             End::Last(last) => {
                 let l = &mut **last;
@@ -599,7 +599,7 @@ impl<V: VenueLink, I: Iterator<Item = InputSlot>, OI: RunObserver> Ingest<V, I, 
             }
             self.next_heartbeat = (h.ts_ns / self.heartbeat_ns + 1) * self.heartbeat_ns;
         }
-        grp.handle(Msg::Input(Staged::new(slot)), &mut || self.drain().0);
+        grp.handle(&mut Msg::Input(Staged::new(slot)), &mut || self.drain().0);
     }
 
     /// Room on the first ring (unbounded when ingest's group is the whole pipeline).
@@ -876,7 +876,8 @@ where
                             let mut fin = false;
                             for m in a.iter().chain(b) {
                                 fin |= matches!(m, Msg::Finish);
-                                grp.handle(*m, &mut || 0);
+                                let mut x = *m;
+                                grp.handle(&mut x, &mut || 0);
                             }
                             chunk.commit_all();
                             grp.flush(&mut || 0);
@@ -943,7 +944,7 @@ where
                 work += ingest.poll_pass(&mut first, batch);
             }
             if ingest.exhausted && ingest.pending_n == 0 {
-                first.handle(Msg::Finish, &mut || ingest.drain().0);
+                first.handle(&mut Msg::Finish, &mut || ingest.drain().0);
                 finishing = true;
             }
             first.local.globals[global::VENUE_SENDS] = ingest.venue_sends;

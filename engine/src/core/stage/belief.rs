@@ -37,20 +37,26 @@ impl BeliefStage {
 
     /// Handles one message.
     #[inline]
-    pub fn on(&mut self, msg: Msg, emit: &mut impl FnMut(Msg)) {
-        let mut s = match msg {
+    pub fn on(&mut self, msg: &mut Msg, emit: &mut impl FnMut(&mut Msg)) {
+        let s = match msg {
             Msg::Input(s) => s,
             Msg::Halted(i, fv) => {
-                self.rep.on_halted(i, &fv);
+                self.rep.on_halted(*i, fv);
                 return emit(msg);
             }
-            other => return emit(other),
+            _ => return emit(msg),
         };
         match s.input.view() {
             Some(InputView::Md(md)) if s.flags & STAGED_BAD_INSTRUMENT == 0 => {
-                self.rep.on_md(md.header.instrument as usize, &s);
+                let h = md.header;
                 if s.flags & STAGED_DECIDE != 0 {
-                    self.decide(md.header, &mut s, emit);
+                    self.rep.on_md(h.instrument as usize, s);
+                    self.decide(h, s, emit);
+                } else if let Some(halted) = self.rep.halted.get_mut(h.instrument as usize) {
+                    // Belief reads an instrument's features only at its decision
+                    // points and halts (which bring their own), so between them
+                    // only the halted flag needs following.
+                    *halted = false;
                 }
             }
             Some(InputView::Timer(t)) => {
@@ -74,18 +80,18 @@ impl BeliefStage {
             }
             _ => {}
         }
-        emit(Msg::Input(s))
+        emit(msg)
     }
 
     #[inline]
-    fn decide(&mut self, h: Header, s: &mut Staged, emit: &mut impl FnMut(Msg)) {
+    fn decide(&mut self, h: Header, s: &mut Staged, emit: &mut impl FnMut(&mut Msg)) {
         let i = h.instrument;
         let b = &mut self.rep.beliefs[i as usize];
         let prediction = self.emitter.emit(&s.fv, b);
         let ret = s.fv.values[idx::RET_BPS] as f64;
         for a in self.drift.on_update(i, ret, prediction, &s.fv).into_iter().flatten() {
             self.counters.drift_alarms += 1;
-            emit(Msg::Theory(self.drift.packet(&h, i, &a)));
+            emit(&mut Msg::Theory(self.drift.packet(&h, i, &a)));
         }
         let vol = s.fv.values[idx::VOL_BPS] as f64;
         let trend = s.fv.values[idx::TREND_Z] as f64;
@@ -102,7 +108,7 @@ impl BeliefStage {
         s.drift_frozen = self.drift.exploration_frozen();
     }
 
-    fn transition(&mut self, h: &Header, tr: Transition, emit: &mut impl FnMut(Msg)) {
+    fn transition(&mut self, h: &Header, tr: Transition, emit: &mut impl FnMut(&mut Msg)) {
         self.counters.transitions += 1;
         let mut rec = self
             .rep
@@ -110,7 +116,7 @@ impl BeliefStage {
         rec.regime = tr.to as u8;
         rec.aux = tr.from as u64 | (tr.confidence.to_bits() as u64) << 32;
         // Transitions carry no price: they are released at once, with no markout.
-        emit(Msg::Diary(rec));
+        emit(&mut Msg::Diary(rec));
     }
 
     /// Current regime of `instrument`.

@@ -59,20 +59,20 @@ impl DecideStage {
 
     /// Handles one message.
     #[inline]
-    pub fn on(&mut self, msg: Msg, emit: &mut impl FnMut(Msg)) {
+    pub fn on(&mut self, msg: &mut Msg, emit: &mut impl FnMut(&mut Msg)) {
         match msg {
-            Msg::Input(s) => self.on_input(&s, emit),
-            Msg::Halted(i, fv) => self.rep.on_halted(i, &fv),
+            Msg::Input(s) => self.on_input(s, emit),
+            Msg::Halted(i, fv) => self.rep.on_halted(*i, fv),
             Msg::Finish => {
                 self.finish(emit);
-                emit(Msg::Finish)
+                emit(msg)
             }
-            other => emit(other),
+            _ => emit(msg),
         }
     }
 
     #[inline]
-    fn on_input(&mut self, s: &Staged, emit: &mut impl FnMut(Msg)) {
+    fn on_input(&mut self, s: &Staged, emit: &mut impl FnMut(&mut Msg)) {
         self.counters.inputs += 1;
         self.intents.clear();
         match s.input.view() {
@@ -125,13 +125,13 @@ impl DecideStage {
         }
         self.release_diary(emit);
         let h = s.input.header();
-        emit(Msg::Done { seq: h.seq, tsc: h.tsc });
+        emit(&mut Msg::Done { seq: h.seq, tsc: h.tsc });
     }
 
     /// A decision point on `h.instrument`: the router on the belief sensory and
     /// belief attached, then risk.
     #[inline]
-    fn decide(&mut self, h: &Header, s: &Staged, emit: &mut impl FnMut(Msg)) {
+    fn decide(&mut self, h: &Header, s: &Staged, emit: &mut impl FnMut(&mut Msg)) {
         let i = h.instrument;
         self.rep.beliefs[i as usize] = s.belief;
         let ctx = DecideCtx {
@@ -152,7 +152,7 @@ impl DecideStage {
         self.act(h, route, emit);
     }
 
-    fn kill(&mut self, trigger: &Header, emit: &mut impl FnMut(Msg)) {
+    fn kill(&mut self, trigger: &Header, emit: &mut impl FnMut(&mut Msg)) {
         self.risk.kill();
         // Cancel everything open, in batches the intent buffer holds. Each cancel
         // marks its order pending, so the next batch skips it.
@@ -191,13 +191,13 @@ impl DecideStage {
     }
 
     #[inline]
-    fn act(&mut self, trigger: &Header, route: Route, emit: &mut impl FnMut(Msg)) {
+    fn act(&mut self, trigger: &Header, route: Route, emit: &mut impl FnMut(&mut Msg)) {
         self.act_from(trigger, 0, route, emit);
     }
 
     /// Runs the buffered intents through risk and the encoder's rules, numbering
     /// ClOrdIDs from `k0`. Returns how many orders left.
-    fn act_from(&mut self, trigger: &Header, k0: u64, route: Route, emit: &mut impl FnMut(Msg)) -> u64 {
+    fn act_from(&mut self, trigger: &Header, k0: u64, route: Route, emit: &mut impl FnMut(&mut Msg)) -> u64 {
         let input_no = self.counters.inputs;
         if let Some(side) = self.intents.noop {
             let mid = self
@@ -257,7 +257,7 @@ impl DecideStage {
                             OrderAction::Cancel => 1,
                             OrderAction::Replace => 2,
                         }] += 1;
-                        emit(Msg::Order(order));
+                        emit(&mut Msg::Order(order));
                         let rec = self.rep.diary_record(
                             &it.header,
                             Verdict::Order,
@@ -287,10 +287,10 @@ impl DecideStage {
         value: i64,
         input_no: u64,
         route: Route,
-        emit: &mut impl FnMut(Msg),
+        emit: &mut impl FnMut(&mut Msg),
     ) {
         self.counters.rejects[reason as usize] += 1;
-        emit(Msg::Reject(RiskReject {
+        emit(&mut Msg::Reject(RiskReject {
             header: Header {
                 kind: Kind::Reject as u8,
                 tsc: 0,
@@ -316,30 +316,31 @@ impl DecideStage {
         self.record(rec, input_no, emit);
     }
 
-    fn record(&mut self, rec: DiaryRecord, input_no: u64, emit: &mut impl FnMut(Msg)) {
+    fn record(&mut self, rec: DiaryRecord, input_no: u64, emit: &mut impl FnMut(&mut Msg)) {
         self.counters.decisions += 1;
         let (tops, router, ticks, fw) = (&self.tops, &mut self.router, &self.ticks, self.fast_weights);
         self.diary.record(rec, input_no, |i| mid_of(tops, i), &mut |r| {
             reward(router, ticks, fw, r);
-            emit(Msg::Diary(*r))
+            emit(&mut Msg::Diary(*r))
         });
     }
 
     #[inline]
-    fn release_diary(&mut self, emit: &mut impl FnMut(Msg)) {
+    fn release_diary(&mut self, emit: &mut impl FnMut(&mut Msg)) {
         let (tops, router, ticks, fw) = (&self.tops, &mut self.router, &self.ticks, self.fast_weights);
         self.diary
             .on_input(self.counters.inputs, |i| mid_of(tops, i), &mut |r| {
                 reward(router, ticks, fw, r);
-                emit(Msg::Diary(*r))
+                emit(&mut Msg::Diary(*r))
             });
     }
 
     /// Ends the session: releases every diary record still awaiting its markout.
-    pub fn finish(&mut self, emit: &mut impl FnMut(Msg)) {
+    pub fn finish(&mut self, emit: &mut impl FnMut(&mut Msg)) {
         let tops = &self.tops;
-        self.diary
-            .flush(self.counters.inputs, |i| mid_of(tops, i), &mut |r| emit(Msg::Diary(*r)));
+        self.diary.flush(self.counters.inputs, |i| mid_of(tops, i), &mut |r| {
+            emit(&mut Msg::Diary(*r))
+        });
     }
 
     /// The risk stage (positions, PnL).

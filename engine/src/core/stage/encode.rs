@@ -28,18 +28,18 @@ impl EncodeStage {
     /// Handles one message: orders are encoded and sent, other outputs are passed
     /// to `out`, the rest is dropped (this is the last stage).
     #[inline]
-    pub fn on(&mut self, msg: Msg, out: &mut impl CoreSink) {
+    pub fn on(&mut self, msg: &Msg, out: &mut impl CoreSink) {
         match msg {
-            Msg::Order(o) => match self.encoder.encode(&o) {
-                Ok(wire) => out.on_order(&o, wire),
+            Msg::Order(o) => match self.encoder.encode(o) {
+                Ok(wire) => out.on_order(o, wire),
                 // Decide checked the order with the same rules; this cannot happen,
                 // but a bad order is counted, never sent and never a panic.
                 Err(_) => self.counters.encode_failures += 1,
             },
-            Msg::Reject(r) => out.on_reject(&r),
-            Msg::Diary(d) => out.on_diary(&d),
-            Msg::Theory(t) => out.on_theory(&t),
-            Msg::Done { seq, tsc, .. } => out.on_input_done(seq, tsc),
+            Msg::Reject(r) => out.on_reject(r),
+            Msg::Diary(d) => out.on_diary(d),
+            Msg::Theory(t) => out.on_theory(t),
+            Msg::Done { seq, tsc } => out.on_input_done(*seq, *tsc),
             Msg::Input(_) | Msg::Halted(..) | Msg::Finish => {}
         }
     }

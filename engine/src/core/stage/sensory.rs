@@ -37,8 +37,8 @@ impl SensoryStage {
 
     /// Handles one message; everything that is not an input passes through.
     #[inline]
-    pub fn on(&mut self, msg: Msg, emit: &mut impl FnMut(Msg)) {
-        let Msg::Input(mut s) = msg else {
+    pub fn on(&mut self, msg: &mut Msg, emit: &mut impl FnMut(&mut Msg)) {
+        let Msg::Input(s) = msg else {
             return emit(msg);
         };
         match s.input.view() {
@@ -68,14 +68,14 @@ impl SensoryStage {
                 for i in 0..self.books.len() as u32 {
                     if self.sensory.is_halted(i) && !self.was_halted[i as usize] {
                         if let Some(fv) = self.sensory.features(i) {
-                            emit(Msg::Halted(i, *fv));
+                            emit(&mut Msg::Halted(i, *fv));
                         }
                     }
                 }
             }
             _ => {}
         }
-        emit(Msg::Input(s))
+        emit(msg)
     }
 
     /// The book of `instrument`.
