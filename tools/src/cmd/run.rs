@@ -5,7 +5,7 @@
 //! SIGINT or SIGTERM stops the source, drains the rings, flushes the journals
 //! and prints the final statistics.
 
-use super::sim::{finish_journals, print_text, to_json};
+use super::sim::{finish_journals, new_journals, print_text, to_json};
 use super::stat::print_table;
 use crate::setup::{load_config, CommonArgs};
 use anyhow::{Context, Result};
@@ -14,7 +14,6 @@ use foxtrot_engine::config::{Layout, WaitStrategy};
 use foxtrot_engine::runtime::{run_threaded, JournalInputs, RunJournals, Source, ThreadedOutcome};
 use foxtrot_engine::Config;
 use foxtrot_gateway::SimWorld;
-use foxtrot_shm::JournalConfig;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -107,20 +106,7 @@ pub fn run(a: RunArgs) -> Result<()> {
     cfg.validate(Path::new("<command line>"))?;
     install_signals()?;
 
-    let journals = match &a.record {
-        Some(dir) => {
-            anyhow::ensure!(
-                !dir.join("inputs").exists(),
-                "{} already holds a recorded run; record into a new directory",
-                dir.display()
-            );
-            Some(
-                RunJournals::create(dir, JournalConfig::default(), &cfg.canonical_text())
-                    .with_context(|| format!("creating journals in {}", dir.display()))?,
-            )
-        }
-        None => None,
-    };
+    let journals = a.record.as_deref().map(|d| new_journals(d, &cfg)).transpose()?;
     let (ij, oj) = journals.map(RunJournals::into_parts).unzip();
     eprintln!(
         "foxtrot run: {} thread(s), wait {:?}, stats {}",

@@ -43,21 +43,7 @@ pub fn run(a: SimArgs) -> Result<()> {
     if a.adversarial {
         cfg.gen.adversarial.enabled = true;
     }
-    let journals = match &a.record {
-        Some(dir) => {
-            anyhow::ensure!(
-                !dir.join("inputs").exists(),
-                "{} already holds a recorded run; record into a new directory",
-                dir.display()
-            );
-            let yaml = serde_yaml_ng::to_string(&cfg)?;
-            Some(
-                RunJournals::create(dir, JournalConfig::default(), &yaml)
-                    .with_context(|| format!("creating journals in {}", dir.display()))?,
-            )
-        }
-        None => None,
-    };
+    let journals = a.record.as_deref().map(|d| new_journals(d, &cfg)).transpose()?;
     let checker = a.check.then(|| Checker::new(&cfg));
     let (mut run, wall) = drive(&a, &cfg, (checker, journals));
     if let Some(j) = run.observer_mut().1.as_mut() {
@@ -67,6 +53,18 @@ pub fn run(a: SimArgs) -> Result<()> {
     let violations = run.observer().0.as_ref().map_or(0, Checker::total);
     anyhow::ensure!(violations == 0, "{violations} invariant violations");
     Ok(())
+}
+
+/// Journals for a new run in `dir`, starting with `cfg`; refuses a directory
+/// that already holds a run.
+pub(crate) fn new_journals(dir: &std::path::Path, cfg: &Config) -> Result<RunJournals> {
+    anyhow::ensure!(
+        !dir.join("inputs").exists(),
+        "{} already holds a recorded run; record into a new directory",
+        dir.display()
+    );
+    RunJournals::create(dir, JournalConfig::default(), &cfg.canonical_text())
+        .with_context(|| format!("creating journals in {}", dir.display()))
 }
 
 pub(crate) fn finish_journals(j: &mut RunJournals) -> Result<()> {
