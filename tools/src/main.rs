@@ -33,6 +33,8 @@ enum Command {
     Run(cmd::run::RunArgs),
     /// Show the live statistics of a `foxtrot run`.
     Stat(cmd::stat::StatArgs),
+    /// Check a configuration file, print the JSON Schema, or render docs/config.md.
+    Config(cmd::config::ConfigArgs),
     /// Check this host against what a colocated deployment needs (OK / WARN per item).
     HostCheck(cmd::host_check::HostCheckArgs),
 }
@@ -47,6 +49,7 @@ fn main() -> std::process::ExitCode {
         Command::Run(a) => cmd::run::run(a),
         Command::Stat(a) => cmd::stat::run(a),
         Command::HostCheck(a) => cmd::host_check::run(a),
+        Command::Config(a) => cmd::config::run(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

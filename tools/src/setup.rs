@@ -50,6 +50,6 @@ pub fn load_config(a: &CommonArgs) -> Result<Config> {
         }
     }
     let origin = a.config.clone().unwrap_or_else(|| "<embedded configs/sim.yaml>".into());
-    cfg.validate(&origin)?;
+    cfg.check(&origin)?;
     Ok(cfg)
 }

@@ -4,27 +4,34 @@
 //! instrument's own scale: a price of `1234500` with `price_decimals = 4` is
 //! `123.4500`. Floating point is used only inside sensory and belief computations.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Per-instrument scales and tick/lot sizes. All prices an instrument's records carry
 /// are multiples of `tick` (in price units); all quantities multiples of `lot`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InstrumentSpec {
     /// Symbol as sent in FIX tag 55 (ASCII, at most [`MAX_SYMBOL_LEN`] bytes).
+    #[schemars(length(min = 1, max = 12))]
     pub symbol: String,
     /// Number of decimal places in a price integer (price units = 10^-decimals).
+    #[schemars(range(max = 9))]
     pub price_decimals: u8,
     /// Tick size in price units (> 0).
+    #[schemars(range(min = 1))]
     pub tick: i64,
     /// Number of decimal places in a quantity integer.
     #[serde(default)]
+    #[schemars(range(max = 9))]
     pub qty_decimals: u8,
     /// Lot size in quantity units (> 0).
     #[serde(default = "one")]
+    #[schemars(range(min = 1))]
     pub lot: i64,
     /// Initial reference price in price units, used by generators and the price band
     /// before the first trade.
+    #[schemars(range(min = 1))]
     pub ref_price: i64,
 }
 

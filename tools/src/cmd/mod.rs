@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod config;
 pub mod gen;
 pub mod host_check;
 pub mod journal;

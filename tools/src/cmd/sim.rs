@@ -150,6 +150,7 @@ pub(crate) fn to_json(s: &RunSummary, cfg: &Config, wall: Duration) -> serde_jso
     serde_json::json!({
         "policy": s.policy,
         "policy_hash": s.policy_hash,
+        "config_hash": cfg.config_hash(),
         "seed": cfg.gen.seed,
         "instruments": cfg.instruments.len(),
         "events": {
@@ -258,6 +259,7 @@ pub(crate) fn print_text(s: &RunSummary, cfg: &Config, wall: Duration) {
         "  data quality  {} book issues, {} out-of-order inputs",
         c.book_issues, s.out_of_order_inputs
     );
+    println!("  config hash   {}", cfg.config_hash());
     println!("  order hash    {} ({} messages)", s.order_hash.0, s.order_hash.1);
     println!("  diary hash    {} ({} records)", s.diary_hash.0, s.diary_hash.1);
     println!("  input hash    {} ({} inputs)", s.input_hash.0, s.input_hash.1);

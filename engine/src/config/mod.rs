@@ -4,7 +4,15 @@
 //! `configs/sim.yaml`). Unknown keys are rejected everywhere; errors name the key
 //! path and the line and column where the YAML parser could place them.
 
+pub mod docs;
+pub mod locate;
+pub mod schema;
+pub mod secret;
+
+pub use secret::Secret;
+
 use crate::records::InstrumentSpec;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -32,10 +40,14 @@ pub enum ConfigError {
         message: String,
     },
     /// A value parsed but is out of range or inconsistent.
-    #[error("config {path}: {key}: {message}")]
+    #[error("config {}{}: {key}: {message}", path.display(), at(*line, *column))]
     Invalid {
         /// The file (or `<string>`).
         path: PathBuf,
+        /// 1-based line of the key, 0 when it is not in the text (a default).
+        line: usize,
+        /// 1-based column of the key, 0 when unknown.
+        column: usize,
         /// Dotted key path, e.g. `risk.max_order_qty`.
         key: String,
         /// What is wrong with it.
@@ -43,11 +55,58 @@ pub enum ConfigError {
     },
 }
 
+/// `:line:column`, or nothing when the position is unknown.
+fn at(line: usize, column: usize) -> String {
+    if line == 0 {
+        String::new()
+    } else {
+        format!(":{line}:{column}")
+    }
+}
+
+impl ConfigError {
+    /// An out-of-range or inconsistent value at `key` of the file `path`.
+    pub fn invalid(path: &Path, key: &str, message: String) -> ConfigError {
+        ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            key: key.to_string(),
+            message,
+        }
+    }
+
+    /// Fills in the line and column of an [`Invalid`](Self::Invalid) error's key
+    /// from the text it was loaded from.
+    fn located(self, text: &str) -> ConfigError {
+        match self {
+            ConfigError::Invalid {
+                path,
+                line: 0,
+                key,
+                message,
+                ..
+            } => {
+                let (line, column) = locate::Locations::index(text).find(&key).unwrap_or((0, 0));
+                ConfigError::Invalid {
+                    path,
+                    line,
+                    column,
+                    key,
+                    message,
+                }
+            }
+            e => e,
+        }
+    }
+}
+
 /// The whole configuration.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Instruments, by index = instrument id.
+    #[schemars(length(min = 1))]
     pub instruments: Vec<InstrumentSpec>,
     /// FIX session identity used by the encoder.
     pub session: SessionConfig,
@@ -81,7 +140,7 @@ pub struct Config {
 }
 
 /// A pipeline stage, in pipeline order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StageName {
     /// Source, sequencer, input journal.
@@ -118,7 +177,7 @@ impl StageName {
 }
 
 /// How stages are grouped onto threads.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Layout {
     /// `fused` (one thread) or `per_stage` (one thread per stage).
@@ -158,7 +217,7 @@ impl Layout {
 }
 
 /// What a stage thread does when it has no work.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WaitStrategy {
     /// Spin on the ring (production: one isolated core per thread).
@@ -171,7 +230,7 @@ pub enum WaitStrategy {
 }
 
 /// What ingest does with market data when the ring to the next stage is full.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Backpressure {
     /// Wait for space; nothing is dropped.
@@ -184,7 +243,7 @@ pub enum Backpressure {
 }
 
 /// Threads, rings, waiting, back-pressure and statistics of `foxtrot run`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct RuntimeConfig {
     /// Stage groups, one thread each: `fused`, `per_stage`, or explicit groups.
@@ -194,16 +253,20 @@ pub struct RuntimeConfig {
     /// Core per group, in group order (empty: not pinned).
     pub cores: Vec<usize>,
     /// Slots per ring between groups (a power of two).
+    #[schemars(range(min = 4, max = 4194304))]
     pub ring_capacity: usize,
     /// Most messages a stage handles before publishing.
+    #[schemars(range(min = 1, max = 4096))]
     pub batch: usize,
     /// Market-data back-pressure policy. Execution reports always wait.
     pub md_backpressure: Backpressure,
     /// Memory-mapped statistics file that `foxtrot stat` reads (none if unset).
     pub stats_file: Option<String>,
     /// How often the stats thread publishes, in wall-clock milliseconds.
+    #[schemars(range(min = 1))]
     pub stats_interval_ms: u64,
     /// A heartbeat is counted every this many milliseconds of event time.
+    #[schemars(range(min = 1))]
     pub heartbeat_ms: u64,
 }
 
@@ -237,84 +300,92 @@ impl RuntimeConfig {
                 ),
             ));
         }
-        if !self.ring_capacity.is_power_of_two() || !(4..=1 << 22).contains(&self.ring_capacity) {
+        if !self.ring_capacity.is_power_of_two() {
             return Err(bad(
                 "runtime.ring_capacity",
-                format!("{} must be a power of two in 4..=4194304", self.ring_capacity),
+                format!("{} must be a power of two", self.ring_capacity),
             ));
-        }
-        if !(1..=4096).contains(&self.batch) {
-            return Err(bad("runtime.batch", format!("{} must be in 1..=4096", self.batch)));
-        }
-        for (key, v) in [
-            ("runtime.stats_interval_ms", self.stats_interval_ms),
-            ("runtime.heartbeat_ms", self.heartbeat_ms),
-        ] {
-            if v == 0 {
-                return Err(bad(key, "must be > 0".into()));
-            }
         }
         Ok(())
     }
 }
 
 /// FIX identity.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SessionConfig {
     /// BeginString (tag 8): `FIX.4.4` or `FIX.4.2`.
+    #[schemars(extend("enum" = ["FIX.4.4", "FIX.4.2"]))]
     pub begin_string: String,
     /// SenderCompID (tag 49).
+    #[schemars(length(min = 1, max = 32))]
     pub sender_comp_id: String,
     /// TargetCompID (tag 56).
+    #[schemars(length(min = 1, max = 32))]
     pub target_comp_id: String,
+    /// Username (tag 553) sent in the FIX Logon, if the counterparty wants one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Password (tag 554) sent in the FIX Logon: a [`Secret`], never printed,
+    /// logged or journalled; `env:NAME` reads it from the environment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<Secret>,
 }
 
 /// Timers.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TimerConfig {
     /// Period of the housekeeping tick in nanoseconds of control time.
+    #[schemars(range(min = 1))]
     pub tick_ns: u64,
 }
 
 /// Book shape.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BookConfig {
     /// Ladder window in ticks (rounded up to a power of two).
+    #[schemars(range(min = 64, max = 1048576))]
     pub window_ticks: usize,
 }
 
 /// Sensory parameters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SensoryConfig {
     /// Span of the long EMA of mid, in mid updates.
+    #[schemars(range(min = 1))]
     pub long_span: u32,
     /// Span of the EWMA of squared returns (realised volatility).
+    #[schemars(range(min = 1))]
     pub vol_span: u32,
     /// Span of the trade-flow EWMAs, in executions.
+    #[schemars(range(min = 1))]
     pub flow_span: u32,
     /// Span of the imbalance-change mean/variance behind the surge z-score.
+    #[schemars(range(min = 1))]
     pub surge_span: u32,
     /// Levels in the top-N imbalance and depth features.
+    #[schemars(range(min = 1, max = 64))]
     pub depth_levels: u32,
     /// Mid updates after the open (or a halt) that count as the opening auction.
     pub auction_updates: u32,
     /// Per-batch decay of the sweep-risk probe, in (0, 1).
+    #[schemars(extend("exclusiveMinimum" = 0, "exclusiveMaximum" = 1))]
     pub sweep_decay: f64,
     /// An instrument without market data this long (control time) is halted.
     pub stale_after_ns: u64,
 }
 
 /// Belief layer.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BeliefConfig {
     /// Weights file, relative to the config file's folder.
     pub weights_file: String,
     /// How many units the belief keeps (top-k), 1..=8.
+    #[schemars(range(min = 1, max = 8))]
     pub k: u8,
     /// The loaded model (filled in by the loader from `weights_file`; may also be
     /// given inline). Always present in the effective config.
@@ -328,7 +399,7 @@ pub struct BeliefConfig {
 
 /// The belief model: input normalisation, the linear layer, a readout that predicts
 /// the next mid return, and the attention router's query projection and keys.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BeliefModel {
     /// Per-feature offset subtracted before the layer (24 values).
@@ -344,7 +415,7 @@ pub struct BeliefModel {
 }
 
 /// One unit of the belief layer.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BeliefUnit {
     /// Name, for reports.
@@ -356,7 +427,7 @@ pub struct BeliefUnit {
 }
 
 /// Attention parameters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttentionModel {
     /// Query projection: `dim` rows of one weight per belief unit.
@@ -366,23 +437,27 @@ pub struct AttentionModel {
 }
 
 /// Regime FSM thresholds (with hysteresis: enter above `*_enter`, leave below `*_exit`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegimeConfig {
     /// Volatile when realised vol (bps per update) rises above this…
+    #[schemars(range(min = 0))]
     pub vol_enter_bps: f64,
     /// …and no longer once it falls below this.
+    #[schemars(range(min = 0))]
     pub vol_exit_bps: f64,
     /// Trending when |TREND_Z| rises above this…
+    #[schemars(range(min = 0))]
     pub trend_enter: f64,
     /// …and no longer once it falls below this.
+    #[schemars(range(min = 0))]
     pub trend_exit: f64,
     /// Minimum mid updates spent in a regime before leaving it (halts excepted).
     pub min_dwell_updates: u32,
 }
 
 /// Drift sentry parameters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DriftConfig {
     /// Signal monitored: `prediction_error` (|realised − predicted next return|, bps)
@@ -391,17 +466,21 @@ pub struct DriftConfig {
     /// Samples used to estimate the reference mean before detection starts.
     pub warmup: u32,
     /// Page–Hinkley tolerance δ.
+    #[schemars(range(min = 0))]
     pub ph_delta: f64,
     /// Page–Hinkley threshold λ.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub ph_lambda: f64,
     /// CUSUM slack k.
+    #[schemars(range(min = 0))]
     pub cusum_k: f64,
     /// CUSUM threshold h.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub cusum_h: f64,
 }
 
 /// The signal the drift sentry watches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DriftSignal {
     /// |realised next return − belief readout prediction|, bps.
@@ -411,7 +490,7 @@ pub enum DriftSignal {
 }
 
 /// Which policy runs, and its parameters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StrategyConfig {
     /// Regime → policy table (used unless `flags.linear_attention`).
@@ -425,7 +504,7 @@ pub struct StrategyConfig {
 }
 
 /// What runs in each regime.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegimeTable {
     /// Before the FSM has classified anything.
@@ -441,7 +520,7 @@ pub struct RegimeTable {
 }
 
 /// A policy and its execution topology, or nothing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyChoice {
     /// The policy.
@@ -451,7 +530,7 @@ pub struct PolicyChoice {
 }
 
 /// Built-in policies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PolicyName {
     /// EMA-cross momentum.
@@ -465,35 +544,42 @@ pub enum PolicyName {
 }
 
 /// Market making.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MarketMakingConfig {
     /// Quote size.
+    #[schemars(range(min = 1))]
     pub qty: i64,
     /// Half spread around the microprice, in ticks (passive topology; aggressive joins the touch).
+    #[schemars(range(min = 0))]
     pub half_spread_ticks: i64,
     /// Quotes shift by this many ticks per `qty` of inventory, against the inventory.
+    #[schemars(range(min = 0))]
     pub skew_ticks_per_qty: f64,
     /// No quote that would grow |inventory| beyond this.
+    #[schemars(range(min = 1))]
     pub max_inventory: i64,
     /// Requote when the desired price is this many ticks from the working one.
+    #[schemars(range(min = 1))]
     pub requote_ticks: i64,
 }
 
 /// Mean reversion.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MeanReversionConfig {
     /// Target position magnitude.
+    #[schemars(range(min = 1))]
     pub qty: i64,
     /// Enter when |mid − EMA_LONG| exceeds this many volatility units.
     pub entry_z: f64,
     /// Flatten once it is back inside this many.
+    #[schemars(range(min = 0))]
     pub exit_z: f64,
 }
 
 /// Router extensions, each used only when its flag is on.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RouterConfig {
     /// `choose` the policy with the largest attention weight, or `blend` directional targets.
@@ -505,7 +591,7 @@ pub struct RouterConfig {
 }
 
 /// How attention weights are used.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AttentionMode {
     /// Run the policy with the largest weight (ties: lowest index).
@@ -515,33 +601,39 @@ pub enum AttentionMode {
 }
 
 /// Low-rank Hebbian fast weights on the query projection.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FastWeightsConfig {
     /// Rank of the fast-weight matrix (number of outer products kept).
+    #[schemars(range(min = 1, max = 16))]
     pub rank: u32,
     /// Decay per update, in (0, 1].
+    #[schemars(range(max = 1), extend("exclusiveMinimum" = 0))]
     pub decay: f64,
     /// Learning rate of the reward-modulated outer product.
+    #[schemars(range(min = 0))]
     pub eta: f64,
     /// Frobenius-norm bound of the fast weights.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub max_norm: f64,
 }
 
 /// Budgeted, seeded exploration.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExplorationConfig {
     /// Seed of exploration's own generator.
     pub seed: u64,
     /// At most this percentage of decisions explore.
+    #[schemars(range(min = 0, max = 100))]
     pub budget_pct: f64,
     /// A mutation is considered every this many decisions.
+    #[schemars(range(min = 1))]
     pub every: u32,
 }
 
 /// Execution topology as named in the config.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TopologyName {
     /// Rest at our touch.
@@ -551,60 +643,73 @@ pub enum TopologyName {
 }
 
 /// EMA-cross momentum policy.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MomentumConfig {
     /// Fast EMA span in mid updates (alpha = 2/(n+1)).
+    #[schemars(range(min = 1))]
     pub fast: u32,
     /// Slow EMA span in mid updates; trading starts once it has seen this many.
     pub slow: u32,
     /// Target position magnitude in quantity units.
+    #[schemars(range(min = 1))]
     pub qty: i64,
     /// Aggressive orders cross this many ticks beyond the far touch.
+    #[schemars(range(min = 0))]
     pub slip_ticks: i64,
     /// A working order older than this (control time) is re-priced or cancelled.
     pub max_order_age_ns: u64,
 }
 
 /// Pre-trade risk limits.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RiskConfig {
     /// Risk template id, recorded in every diary record.
     pub template_id: u16,
     /// Largest gross exposure Σ|position × mark| + working notional, currency units.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub max_gross: f64,
     /// Order-rate throttle: sustained orders per second of control time (cancels exempt).
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub orders_per_sec: f64,
     /// Order-rate throttle: burst size (bucket capacity).
+    #[schemars(range(min = 1))]
     pub order_burst: u32,
     /// Drawdown (currency) from the intraday equity peak at which only risk-reducing
     /// orders pass.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub reduce_only_drawdown: f64,
     /// Drawdown at which no new order passes (cancels still do).
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub halt_drawdown: f64,
     /// Largest quantity of one order, in quantity units.
+    #[schemars(range(min = 1))]
     pub max_order_qty: i64,
     /// Largest notional of one order, in currency units.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub max_notional: f64,
     /// Allowed distance of a limit price from the reference (mid), in basis points.
     pub price_band_bps: u32,
     /// Largest absolute position per instrument, counting working orders, in quantity units.
+    #[schemars(range(min = 1))]
     pub position_limit: i64,
     /// Largest number of open orders across instruments.
+    #[schemars(range(min = 1, max = 1024))]
     pub max_open_orders: u32,
 }
 
 /// Decision diary.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DiaryConfig {
     /// Markouts are taken this many inputs (on any instrument) after the decision.
+    #[schemars(range(min = 1))]
     pub markout_events: u32,
 }
 
 /// Simulated venue.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VenueConfig {
     /// Order-entry latency: an order sent at control time t reaches the matching
@@ -617,30 +722,39 @@ pub struct VenueConfig {
 }
 
 /// Deterministic market-data generator.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GenConfig {
     /// RNG seed; the same seed gives the same stream.
     pub seed: u64,
     /// Number of market-data events to produce.
+    #[schemars(range(min = 1))]
     pub events: u64,
     /// Control time of the first event, ns since the epoch.
     pub start_ns: u64,
     /// Mean crowd actions per second per instrument in the calm regime.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub rate_per_sec: f64,
     /// Mean number of resting crowd orders per instrument the flow aims for.
+    #[schemars(range(min = 1))]
     pub target_depth_orders: u32,
     /// Fair-value volatility per action in ticks, calm and volatile regime.
+    #[schemars(inner(range(min = 0)))]
     pub sigma_ticks: [f64; 2],
     /// Probability per action of switching volatility regime.
+    #[schemars(range(min = 0, max = 1))]
     pub regime_switch_prob: f64,
     /// Probability per action of starting a burst (20× rate for ~200 actions).
+    #[schemars(range(min = 0, max = 1))]
     pub burst_prob: f64,
     /// Probability per action of a feed gap (0.2–2 s of silence).
+    #[schemars(range(min = 0, max = 1))]
     pub gap_prob: f64,
     /// Fraction of actions that are aggressive (market) orders.
+    #[schemars(range(min = 0, max = 1))]
     pub market_order_frac: f64,
     /// Mean crowd order size in lots.
+    #[schemars(range(min = 1))]
     pub mean_order_lots: f64,
     /// Adversarial feed corruption (off by default).
     #[serde(default)]
@@ -649,7 +763,7 @@ pub struct GenConfig {
 
 /// Feed corruption injected between the venue and the engine, to prove the core
 /// keeps its invariants on bad data. Each probability is per crowd action.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdversarialConfig {
     /// Master switch.
@@ -657,16 +771,20 @@ pub struct AdversarialConfig {
     pub enabled: bool,
     /// A phantom level across the touch (a crossed book) that is withdrawn 50 actions later.
     #[serde(default)]
+    #[schemars(range(min = 0, max = 1))]
     pub crossed_prob: f64,
     /// A print far from the market (±50%), at zero or a negative price, or of absurd size.
     #[serde(default)]
+    #[schemars(range(min = 0, max = 1))]
     pub bad_print_prob: f64,
     /// A malformed record: off-tick, zero or negative price, bad side, unknown action
     /// or instrument, negative quantity.
     #[serde(default)]
+    #[schemars(range(min = 0, max = 1))]
     pub garbage_prob: f64,
     /// An instrument halts: its crowd falls silent for `halt_ns`.
     #[serde(default)]
+    #[schemars(range(min = 0, max = 1))]
     pub halt_prob: f64,
     /// Length of a halt in control-time ns.
     #[serde(default)]
@@ -674,7 +792,7 @@ pub struct AdversarialConfig {
 }
 
 /// Feature flags; part of the journalled configuration.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Flags {
     /// Low-rank Hebbian fast weights in the router.
@@ -693,11 +811,11 @@ pub struct Flags {
 
 /// The default configuration shipped with foxtrot (`configs/sim.yaml`), embedded so
 /// `foxtrot sim` runs anywhere.
-pub const DEFAULT_SIM_YAML: &str = include_str!("../../configs/sim.yaml");
+pub const DEFAULT_SIM_YAML: &str = include_str!("../../../configs/sim.yaml");
 
 /// The default belief weights (`configs/belief_weights.yaml`), embedded for the
 /// embedded default config.
-pub const DEFAULT_WEIGHTS_YAML: &str = include_str!("../../configs/belief_weights.yaml");
+pub const DEFAULT_WEIGHTS_YAML: &str = include_str!("../../../configs/belief_weights.yaml");
 
 /// Origin name of the embedded default config.
 pub const EMBEDDED_ORIGIN: &str = "<embedded configs/sim.yaml>";
@@ -732,18 +850,34 @@ impl Config {
                 )
             } else {
                 let p = origin.parent().unwrap_or(Path::new(".")).join(wf);
-                let t = std::fs::read_to_string(&p).map_err(|source| ConfigError::Io {
-                    path: p.clone(),
-                    source,
+                let t = std::fs::read_to_string(&p).map_err(|e| {
+                    let m = format!("cannot read {}: {e}", p.display());
+                    ConfigError::invalid(origin, "belief.weights_file", m).located(text)
                 })?;
                 (t, p)
             };
             let model: BeliefModel = parse_yaml(&wtext, &wpath)?;
-            model.validate(&wpath)?;
+            model.validate(&wpath).map_err(|e| e.located(&wtext))?;
             cfg.belief.model = Some(model);
         }
-        cfg.validate(origin)?;
+        cfg.check(origin).map_err(|e| e.located(text))?;
         Ok(cfg)
+    }
+
+    /// Checks the whole configuration: the schema's ranges, then [`validate`](Self::validate).
+    /// Run it again after changing a loaded configuration.
+    pub fn check(&self, origin: &Path) -> Result<(), ConfigError> {
+        let value = serde_json::to_value(self).expect("config structs always serialise");
+        if let Err((key, message)) = schema::check(&schema::json_schema(), &value) {
+            return Err(ConfigError::invalid(origin, &key, message));
+        }
+        self.validate(origin)
+    }
+
+    /// Hash of the effective configuration's canonical text (16 hex digits): what
+    /// every report prints to say which configuration produced it.
+    pub fn config_hash(&self) -> String {
+        format!("{:016x}", hash_text(&self.canonical_text()))
     }
 
     /// The loaded belief model (always present after loading).
@@ -754,82 +888,42 @@ impl Config {
             .expect("the loader always fills in the model")
     }
 
-    /// Checks ranges and consistency.
+    /// Checks what the schema cannot say: rules relating two keys, character sets
+    /// and arithmetic. Ranges are the schema's (see [`schema`]), checked on load.
     pub fn validate(&self, origin: &Path) -> Result<(), ConfigError> {
-        let bad = |key: &str, message: String| ConfigError::Invalid {
-            path: origin.to_path_buf(),
-            key: key.to_string(),
-            message,
-        };
-        if self.instruments.is_empty() {
-            return Err(bad("instruments", "at least one instrument is required".into()));
-        }
+        let bad = |key: &str, message: String| ConfigError::invalid(origin, key, message);
+        let printable = |v: &str| v.bytes().all(|b| b.is_ascii_graphic() && b != b'|');
         for (i, ins) in self.instruments.iter().enumerate() {
             let k = |f: &str| format!("instruments[{i}].{f}");
-            if ins.symbol.is_empty()
-                || ins.symbol.len() > crate::records::fixed::MAX_SYMBOL_LEN
-                || !ins.symbol.bytes().all(|b| b.is_ascii_graphic() && b != b'|')
-            {
+            if !printable(&ins.symbol) || ins.symbol.len() > crate::records::fixed::MAX_SYMBOL_LEN {
                 return Err(bad(
                     &k("symbol"),
-                    format!("{:?} must be 1..=12 printable ASCII bytes", ins.symbol),
+                    format!("{:?} must be 1..=12 printable ASCII bytes other than `|`", ins.symbol),
                 ));
             }
-            if ins.price_decimals > 9 || ins.qty_decimals > 9 {
-                return Err(bad(&k("price_decimals"), "decimals must be at most 9".into()));
-            }
-            if ins.tick <= 0 || ins.lot <= 0 {
-                return Err(bad(&k("tick"), "tick and lot must be > 0".into()));
-            }
-            if ins.ref_price <= 0 || ins.ref_price % ins.tick != 0 {
+            if ins.tick > 0 && ins.ref_price % ins.tick != 0 {
                 return Err(bad(
                     &k("ref_price"),
-                    format!("{} must be > 0 and a multiple of tick {}", ins.ref_price, ins.tick),
+                    format!("{} must be a multiple of tick {}", ins.ref_price, ins.tick),
                 ));
             }
-        }
-        if self.session.begin_string != "FIX.4.4" && self.session.begin_string != "FIX.4.2" {
-            return Err(bad(
-                "session.begin_string",
-                format!("{:?}: expected FIX.4.4 or FIX.4.2", self.session.begin_string),
-            ));
         }
         for (key, v) in [
             ("session.sender_comp_id", &self.session.sender_comp_id),
             ("session.target_comp_id", &self.session.target_comp_id),
         ] {
-            if v.is_empty() || v.len() > 32 || !v.bytes().all(|b| b.is_ascii_graphic() && b != b'|') {
-                return Err(bad(key, format!("{v:?} must be 1..=32 printable ASCII bytes")));
+            if !printable(v) {
+                return Err(bad(key, format!("{v:?} must be printable ASCII other than `|`")));
             }
         }
-        if self.timers.tick_ns == 0 {
-            return Err(bad("timers.tick_ns", "must be > 0".into()));
-        }
-        if !(64..=1 << 20).contains(&self.book.window_ticks) {
-            return Err(bad(
-                "book.window_ticks",
-                format!("{} not in 64..=1048576", self.book.window_ticks),
-            ));
-        }
-        let sn = &self.sensory;
-        if sn.long_span == 0 || sn.vol_span == 0 || sn.flow_span == 0 || sn.surge_span == 0 {
-            return Err(bad("sensory", "spans must be > 0".into()));
-        }
-        if !(1..=64).contains(&sn.depth_levels) {
-            return Err(bad(
-                "sensory.depth_levels",
-                format!("{} not in 1..=64", sn.depth_levels),
-            ));
-        }
-        if !(sn.sweep_decay > 0.0 && sn.sweep_decay < 1.0) {
-            return Err(bad("sensory.sweep_decay", format!("{} not in (0, 1)", sn.sweep_decay)));
-        }
         let b = &self.belief;
-        if !(1..=crate::records::BELIEF_K_MAX as u8).contains(&b.k) {
-            return Err(bad("belief.k", format!("{} not in 1..=8", b.k)));
-        }
         match &b.model {
-            Some(m) => m.validate(origin)?,
+            Some(m) => m.validate(origin).map_err(|e| match e {
+                ConfigError::Invalid { path, key, message, .. } => {
+                    ConfigError::invalid(&path, &format!("belief.model.{key}"), message)
+                }
+                e => e,
+            })?,
             None => return Err(bad("belief.model", "no model loaded".into())),
         }
         if b.k as usize > self.model().units.len() {
@@ -839,135 +933,29 @@ impl Config {
             ));
         }
         let rg = &b.regime;
-        if !(rg.vol_exit_bps >= 0.0 && rg.vol_exit_bps <= rg.vol_enter_bps) {
-            return Err(bad(
-                "belief.regime.vol_exit_bps",
-                "need 0 ≤ vol_exit_bps ≤ vol_enter_bps".into(),
-            ));
+        if rg.vol_exit_bps > rg.vol_enter_bps {
+            return Err(bad("belief.regime.vol_exit_bps", "must be ≤ vol_enter_bps".into()));
         }
-        if !(rg.trend_exit >= 0.0 && rg.trend_exit <= rg.trend_enter) {
-            return Err(bad(
-                "belief.regime.trend_exit",
-                "need 0 ≤ trend_exit ≤ trend_enter".into(),
-            ));
-        }
-        let d = &b.drift;
-        for (key, v) in [
-            ("belief.drift.ph_delta", d.ph_delta),
-            ("belief.drift.ph_lambda", d.ph_lambda),
-            ("belief.drift.cusum_k", d.cusum_k),
-            ("belief.drift.cusum_h", d.cusum_h),
-        ] {
-            if !(v >= 0.0 && v.is_finite()) {
-                return Err(bad(key, format!("{v} must be a finite number ≥ 0")));
-            }
-        }
-        if d.ph_lambda == 0.0 || d.cusum_h == 0.0 {
-            return Err(bad("belief.drift", "ph_lambda and cusum_h must be > 0".into()));
-        }
-        let mm = &self.strategy.market_making;
-        if mm.qty <= 0 || mm.half_spread_ticks < 0 || mm.max_inventory <= 0 || mm.requote_ticks < 1 {
-            return Err(bad(
-                "strategy.market_making",
-                "qty > 0, half_spread_ticks ≥ 0, max_inventory > 0, requote_ticks ≥ 1".into(),
-            ));
-        }
-        if !mm.skew_ticks_per_qty.is_finite() || mm.skew_ticks_per_qty < 0.0 {
-            return Err(bad("strategy.market_making.skew_ticks_per_qty", "must be ≥ 0".into()));
+        if rg.trend_exit > rg.trend_enter {
+            return Err(bad("belief.regime.trend_exit", "must be ≤ trend_enter".into()));
         }
         let mr = &self.strategy.mean_reversion;
-        if mr.qty <= 0 || !(mr.exit_z >= 0.0 && mr.exit_z < mr.entry_z) {
+        if mr.exit_z >= mr.entry_z {
             return Err(bad(
-                "strategy.mean_reversion",
-                "qty > 0 and 0 ≤ exit_z < entry_z".into(),
+                "strategy.mean_reversion.exit_z",
+                format!("{} must be less than entry_z {}", mr.exit_z, mr.entry_z),
             ));
-        }
-        let fw = &self.router.fast_weights;
-        let fw_ok = (1..=16).contains(&fw.rank)
-            && fw.decay > 0.0
-            && fw.decay <= 1.0
-            && fw.eta >= 0.0
-            && fw.eta.is_finite()
-            && fw.max_norm > 0.0
-            && fw.max_norm.is_finite();
-        if !fw_ok {
-            return Err(bad(
-                "router.fast_weights",
-                "rank in 1..=16, decay in (0, 1], eta ≥ 0, max_norm > 0".into(),
-            ));
-        }
-        let ex = &self.router.exploration;
-        if !(0.0..=100.0).contains(&ex.budget_pct) || ex.every == 0 {
-            return Err(bad("router.exploration", "budget_pct in [0, 100], every > 0".into()));
         }
         let m = &self.strategy.momentum;
-        if m.fast == 0 || m.slow <= m.fast {
+        if m.slow <= m.fast {
             return Err(bad(
                 "strategy.momentum.slow",
-                format!("need 0 < fast ({}) < slow ({})", m.fast, m.slow),
-            ));
-        }
-        if m.qty <= 0 || m.slip_ticks < 0 {
-            return Err(bad(
-                "strategy.momentum.qty",
-                "qty must be > 0 and slip_ticks ≥ 0".into(),
+                format!("need fast ({}) < slow ({})", m.fast, m.slow),
             ));
         }
         let r = &self.risk;
-        if r.max_order_qty <= 0 || r.position_limit <= 0 || r.max_open_orders == 0 || r.max_open_orders > 1024 {
-            return Err(bad(
-                "risk",
-                "max_order_qty, position_limit > 0; max_open_orders in 1..=1024".into(),
-            ));
-        }
-        for (key, v) in [
-            ("risk.max_gross", r.max_gross),
-            ("risk.orders_per_sec", r.orders_per_sec),
-            ("risk.reduce_only_drawdown", r.reduce_only_drawdown),
-            ("risk.halt_drawdown", r.halt_drawdown),
-        ] {
-            if !(v > 0.0 && v.is_finite()) {
-                return Err(bad(key, format!("{v} must be a positive number")));
-            }
-        }
-        if r.order_burst == 0 {
-            return Err(bad("risk.order_burst", "must be > 0".into()));
-        }
         if r.halt_drawdown < r.reduce_only_drawdown {
             return Err(bad("risk.halt_drawdown", "must be ≥ reduce_only_drawdown".into()));
-        }
-        if !(r.max_notional > 0.0 && r.max_notional.is_finite()) {
-            return Err(bad("risk.max_notional", "must be a positive number".into()));
-        }
-        if self.diary.markout_events == 0 {
-            return Err(bad("diary.markout_events", "must be > 0".into()));
-        }
-        let g = &self.gen;
-        if !(g.rate_per_sec > 0.0 && g.rate_per_sec.is_finite()) {
-            return Err(bad("gen.rate_per_sec", "must be a positive number".into()));
-        }
-        for (key, p) in [
-            ("gen.adversarial.crossed_prob", g.adversarial.crossed_prob),
-            ("gen.adversarial.bad_print_prob", g.adversarial.bad_print_prob),
-            ("gen.adversarial.garbage_prob", g.adversarial.garbage_prob),
-            ("gen.adversarial.halt_prob", g.adversarial.halt_prob),
-            ("gen.regime_switch_prob", g.regime_switch_prob),
-            ("gen.burst_prob", g.burst_prob),
-            ("gen.gap_prob", g.gap_prob),
-            ("gen.market_order_frac", g.market_order_frac),
-        ] {
-            if !(0.0..=1.0).contains(&p) {
-                return Err(bad(key, format!("{p} is not a probability in [0, 1]")));
-            }
-        }
-        if g.sigma_ticks.iter().any(|s| !(*s >= 0.0 && s.is_finite()))
-            || g.mean_order_lots < 1.0
-            || g.target_depth_orders == 0
-        {
-            return Err(bad(
-                "gen",
-                "sigma_ticks ≥ 0, mean_order_lots ≥ 1, target_depth_orders > 0".into(),
-            ));
         }
         self.runtime.validate(bad)
     }
@@ -982,11 +970,21 @@ impl Config {
 fn parse_yaml<T: serde::de::DeserializeOwned>(text: &str, origin: &Path) -> Result<T, ConfigError> {
     serde_yaml_ng::from_str(text).map_err(|e| {
         let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+        // The position leads the error already; drop the parser's own copy of it.
+        let message = e.to_string();
+        let suffix = format!(" at line {line} column {column}");
+        let message = message.strip_suffix(&suffix).unwrap_or(&message).to_string();
+        // A syntax error names no key: name the last key read before it.
+        let names_key = message.split_once(": ").is_some_and(|(k, _)| !k.contains(' '));
+        let message = match locate::Locations::index(text).last_key_before(line, column) {
+            Some(k) if !names_key => format!("after key `{k}`: {message}"),
+            _ => message,
+        };
         ConfigError::Parse {
             path: origin.to_path_buf(),
             line,
             column,
-            message: e.to_string(),
+            message,
         }
     })
 }
@@ -997,11 +995,7 @@ impl BeliefModel {
     /// query's dimension; every number finite.
     pub fn validate(&self, origin: &Path) -> Result<(), ConfigError> {
         let n = crate::records::N_FEATURES;
-        let bad = |key: &str, message: String| ConfigError::Invalid {
-            path: origin.to_path_buf(),
-            key: key.to_string(),
-            message,
-        };
+        let bad = |key: &str, message: String| ConfigError::invalid(origin, key, message);
         let finite = |v: &[f32]| v.iter().all(|x| x.is_finite());
         if self.mean.len() != n || !finite(&self.mean) {
             return Err(bad("mean", format!("needs {n} finite values, has {}", self.mean.len())));
