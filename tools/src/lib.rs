@@ -2,6 +2,8 @@
 //! what tests need to reach.
 //!
 //! - [`check`]: the independent invariant checker behind `foxtrot sim --check`.
+//! - [`logging`]: `--log-format human|json` and secret masking.
 #![deny(missing_docs)]
 
 pub mod check;
+pub mod logging;

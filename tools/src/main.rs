@@ -7,11 +7,18 @@ mod cmd;
 mod setup;
 
 use clap::{Parser, Subcommand};
+use foxtrot_tools::logging::{self, LogFormat};
 
 /// foxtrot — a low-latency, deterministic execution core.
 #[derive(Parser)]
 #[command(name = "foxtrot", version, about)]
 struct Cli {
+    /// Log line format on stderr: `human`, or `json` (one object per line).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
+    log_format: LogFormat,
+    /// Least severe log level shown: error, warn, info, debug, trace.
+    #[arg(long, global = true, default_value = "info")]
+    log_level: tracing::Level,
     #[command(subcommand)]
     command: Command,
 }
@@ -41,6 +48,8 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    logging::init(cli.log_format, cli.log_level);
+    let json_logs = cli.log_format == LogFormat::Json;
     let result = match cli.command {
         Command::Sim(a) => cmd::sim::run(a),
         Command::Gen(a) => cmd::gen::run(a),
@@ -54,7 +63,11 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("foxtrot: error: {e:#}");
+            if json_logs {
+                tracing::error!(error = %format!("{e:#}"), "command failed");
+            } else {
+                eprintln!("foxtrot: error: {}", logging::redact(&format!("{e:#}")));
+            }
             std::process::ExitCode::FAILURE
         }
     }

@@ -51,5 +51,20 @@ pub fn load_config(a: &CommonArgs) -> Result<Config> {
     }
     let origin = a.config.clone().unwrap_or_else(|| "<embedded configs/sim.yaml>".into());
     cfg.check(&origin)?;
+    note_loaded(&cfg, &origin);
     Ok(cfg)
+}
+
+/// Registers the config's secrets with the log masker and logs what was loaded.
+pub fn note_loaded(cfg: &Config, origin: &std::path::Path) {
+    if let Some(p) = &cfg.session.password {
+        foxtrot_tools::logging::register_secret(p.expose());
+    }
+    tracing::info!(
+        config = %origin.display(),
+        config_hash = %cfg.config_hash(),
+        instruments = cfg.instruments.len(),
+        session = ?cfg.session,
+        "configuration loaded"
+    );
 }

@@ -45,6 +45,10 @@ pub fn run(a: ConfigArgs) -> Result<()> {
                             print!("{}", c.canonical_text());
                         }
                     }
+                    Err(e) if foxtrot_tools::logging::is_json() => {
+                        tracing::error!(file = %f.display(), error = %e, "invalid configuration");
+                        failed += 1;
+                    }
                     Err(e) => {
                         eprintln!("{e}");
                         failed += 1;

@@ -103,16 +103,16 @@ pub fn run(a: RunArgs) -> Result<()> {
         .or(cfg.runtime.stats_file.clone().map(PathBuf::from))
         .unwrap_or_else(default_stats_path);
     cfg.runtime.stats_file = Some(stats.display().to_string());
-    cfg.validate(Path::new("<command line>"))?;
+    cfg.check(Path::new("<command line>"))?;
     install_signals()?;
 
     let journals = a.record.as_deref().map(|d| new_journals(d, &cfg)).transpose()?;
     let (ij, oj) = journals.map(RunJournals::into_parts).unzip();
-    eprintln!(
-        "foxtrot run: {} thread(s), wait {:?}, stats {}",
-        cfg.runtime.layout.groups().map_err(anyhow::Error::msg)?.len(),
-        cfg.runtime.wait,
-        stats.display()
+    tracing::info!(
+        threads = cfg.runtime.layout.groups().map_err(anyhow::Error::msg)?.len(),
+        wait = ?cfg.runtime.wait,
+        stats = %stats.display(),
+        "pipeline starting"
     );
     let t0 = Instant::now();
     let out: ThreadedOutcome<SimWorld, JournalInputs, _, _> = match &a.from {
@@ -125,14 +125,14 @@ pub fn run(a: RunArgs) -> Result<()> {
     let wall = t0.elapsed();
     if let Source::Sequenced(inputs) = &out.source {
         if let Some(e) = inputs.error() {
-            eprintln!("foxtrot run: the input journal ended early: {e}");
+            tracing::warn!(error = %e, "the input journal ended early");
         }
     }
     if let (Some(dir), Some(i), Some(o)) = (&a.record, out.input_observer, out.output_observer) {
         finish_journals(&mut RunJournals::from_parts(dir, i, o))?;
     }
     if out.stopped {
-        eprintln!("foxtrot run: stopped by signal; rings drained, journals flushed");
+        tracing::info!("stopped by signal; rings drained, journals flushed");
     }
     if a.json {
         let mut j = to_json(&out.summary, &cfg, wall);

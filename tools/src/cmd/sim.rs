@@ -49,6 +49,16 @@ pub fn run(a: SimArgs) -> Result<()> {
     if let Some(j) = run.observer_mut().1.as_mut() {
         finish_journals(j)?;
     }
+    let s = run.summary();
+    tracing::info!(
+        inputs = s.counters.inputs,
+        orders = s.counters.orders.iter().sum::<u64>(),
+        fills = s.pnl.fills,
+        pnl = s.pnl.equity,
+        order_hash = %s.order_hash.0,
+        wall_s = wall.as_secs_f64(),
+        "sim finished"
+    );
     report(&a, &cfg, &run, wall, run.observer().0.as_ref())?;
     let violations = run.observer().0.as_ref().map_or(0, Checker::total);
     anyhow::ensure!(violations == 0, "{violations} invariant violations");
@@ -72,7 +82,7 @@ pub(crate) fn finish_journals(j: &mut RunJournals) -> Result<()> {
         anyhow::bail!("journalling failed: {e}");
     }
     j.sync()?;
-    eprintln!("recorded to {}", j.dir().display());
+    tracing::info!(dir = %j.dir().display(), "recorded");
     Ok(())
 }
 
