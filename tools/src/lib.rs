@@ -2,8 +2,10 @@
 //! what tests need to reach.
 //!
 //! - [`check`]: the independent invariant checker behind `foxtrot sim --check`.
+//! - [`report`]: `foxtrot report`: a run's performance, from its journals.
 //! - [`logging`]: `--log-format human|json` and secret masking.
 #![deny(missing_docs)]
 
 pub mod check;
 pub mod logging;
+pub mod report;

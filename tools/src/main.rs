@@ -40,6 +40,9 @@ enum Command {
     Run(cmd::run::RunArgs),
     /// Show the live statistics of a `foxtrot run`.
     Stat(cmd::stat::StatArgs),
+    /// Report on a recorded run: PnL, drawdown, Sharpe/Sortino, fills, rejects,
+    /// regimes, drift alarms, latency per stage (text, --json, --html with plots).
+    Report(cmd::report::ReportArgs),
     /// Check a configuration file, print the JSON Schema, or render docs/config.md.
     Config(cmd::config::ConfigArgs),
     /// Check this host against what a colocated deployment needs (OK / WARN per item).
@@ -59,6 +62,7 @@ fn main() -> std::process::ExitCode {
         Command::Stat(a) => cmd::stat::run(a),
         Command::HostCheck(a) => cmd::host_check::run(a),
         Command::Config(a) => cmd::config::run(a),
+        Command::Report(a) => cmd::report::run(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

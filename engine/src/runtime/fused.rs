@@ -318,6 +318,11 @@ impl<V: VenueLink, O: RunObserver> FusedRun<V, O> {
         &mut self.obs
     }
 
+    /// Tick-to-order latency so far (ns, from the ingest stamp to the hand-off).
+    pub fn latency(&self) -> &hdrhistogram::Histogram<u64> {
+        self.out.latency.histogram()
+    }
+
     /// The summary so far.
     pub fn summary(&self) -> RunSummary {
         summarize(

@@ -307,6 +307,11 @@ impl JournalInputs {
         self.error.as_ref()
     }
 
+    /// Takes the error that stopped the iteration early, if any.
+    pub fn take_error(&mut self) -> Option<ReplayError> {
+        self.error.take()
+    }
+
     /// Inputs read so far.
     pub fn read(&self) -> u64 {
         self.read

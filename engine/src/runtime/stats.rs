@@ -28,7 +28,7 @@
 use foxtrot_shm::seqlock;
 use hdrhistogram::Histogram;
 use memmap2::MmapMut;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
@@ -153,7 +153,7 @@ pub struct ThreadSnapshot {
 }
 
 /// One histogram's summary, in nanoseconds.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistSnapshot {
     /// What it measures (`tick_to_order`, `exit.t1`, …).
     pub name: String,

@@ -5,6 +5,7 @@ pub mod gen;
 pub mod host_check;
 pub mod journal;
 pub mod replay;
+pub mod report;
 pub mod run;
 pub mod sim;
 pub mod stat;

@@ -130,6 +130,11 @@ pub fn run(a: RunArgs) -> Result<()> {
     }
     if let (Some(dir), Some(i), Some(o)) = (&a.record, out.input_observer, out.output_observer) {
         finish_journals(&mut RunJournals::from_parts(dir, i, o))?;
+        let source = format!(
+            "foxtrot run (threads: {:?})",
+            cfg.runtime.layout.groups().map_err(anyhow::Error::msg)?
+        );
+        super::sim::write_latency(dir, &source, &out.stats.hists)?;
     }
     if out.stopped {
         tracing::info!("stopped by signal; rings drained, journals flushed");

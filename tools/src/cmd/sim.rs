@@ -4,6 +4,7 @@
 use crate::setup::{load_config, CommonArgs};
 use anyhow::{Context, Result};
 use clap::Args;
+use foxtrot_engine::runtime::stats::HistSnapshot;
 use foxtrot_engine::runtime::{FusedRun, RunJournals, RunObserver, RunSummary};
 use foxtrot_engine::Config;
 use foxtrot_gateway::SimWorld;
@@ -46,8 +47,10 @@ pub fn run(a: SimArgs) -> Result<()> {
     let journals = a.record.as_deref().map(|d| new_journals(d, &cfg)).transpose()?;
     let checker = a.check.then(|| Checker::new(&cfg));
     let (mut run, wall) = drive(&a, &cfg, (checker, journals));
+    let h = HistSnapshot::of("tick_to_order", run.latency());
     if let Some(j) = run.observer_mut().1.as_mut() {
         finish_journals(j)?;
+        write_latency(j.dir(), "foxtrot sim (fused: every stage on one thread)", &[h])?;
     }
     let s = run.summary();
     tracing::info!(
@@ -75,6 +78,13 @@ pub(crate) fn new_journals(dir: &std::path::Path, cfg: &Config) -> Result<RunJou
     );
     RunJournals::create(dir, JournalConfig::default(), &cfg.canonical_text())
         .with_context(|| format!("creating journals in {}", dir.display()))
+}
+
+/// Writes the run's latency histograms to `dir/latency.json` for `foxtrot report`.
+pub(crate) fn write_latency(dir: &std::path::Path, source: &str, hists: &[HistSnapshot]) -> Result<()> {
+    let j = serde_json::json!({ "source": source, "hists": hists });
+    let p = dir.join(foxtrot_tools::report::LATENCY_FILE);
+    std::fs::write(&p, serde_json::to_string_pretty(&j)?).with_context(|| format!("writing {}", p.display()))
 }
 
 pub(crate) fn finish_journals(j: &mut RunJournals) -> Result<()> {

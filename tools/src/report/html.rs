@@ -1,0 +1,342 @@
+//! The report as one self-contained HTML file: tables and four plots (equity
+//! curve, drawdown, regime timeline, latency histogram) drawn by `plotters` as
+//! inline SVG, so the file needs nothing beside it — no scripts, fonts or images.
+
+use super::text::ns;
+use super::{metrics, Report};
+use plotters::prelude::*;
+use std::fmt::Write;
+
+const W: u32 = 960;
+const H: u32 = 300;
+
+/// Regime colours, by name.
+fn regime_colour(name: &str) -> RGBColor {
+    match name {
+        "calm" => RGBColor(102, 170, 102),
+        "trending" => RGBColor(70, 110, 200),
+        "volatile" => RGBColor(220, 120, 40),
+        "halted" => RGBColor(190, 40, 40),
+        _ => RGBColor(170, 170, 170),
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// At most `max` points, evenly thinned (first and last kept).
+fn thin(points: &[(f64, f64)], max: usize) -> Vec<(f64, f64)> {
+    if points.len() <= max {
+        return points.to_vec();
+    }
+    let step = points.len().div_ceil(max);
+    let mut v: Vec<(f64, f64)> = points.iter().step_by(step).copied().collect();
+    if let Some(last) = points.last() {
+        v.push(*last);
+    }
+    v
+}
+
+/// A range that is never empty.
+fn span(lo: f64, hi: f64) -> (f64, f64) {
+    if (hi - lo).abs() < 1e-9 {
+        (lo - 1.0, hi + 1.0)
+    } else {
+        let pad = (hi - lo) * 0.05;
+        (lo - pad, hi + pad)
+    }
+}
+
+type DrawResult = Result<(), String>;
+
+fn line_chart(
+    svg: &mut String,
+    title: &str,
+    y_desc: &str,
+    pts: &[(f64, f64)],
+    colour: RGBColor,
+    fill: bool,
+) -> DrawResult {
+    let e = |e: Box<dyn std::error::Error>| e.to_string();
+    let root = SVGBackend::with_string(svg, (W, H)).into_drawing_area();
+    root.fill(&WHITE).map_err(|x| e(Box::new(x)))?;
+    let x1 = pts.last().map_or(1.0, |p| p.0).max(1e-6);
+    let (y0, y1) = span(
+        pts.iter().map(|p| p.1).fold(f64::INFINITY, f64::min).min(0.0),
+        pts.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max).max(0.0),
+    );
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..x1, y0..y1)
+        .map_err(|x| e(Box::new(x)))?;
+    chart
+        .configure_mesh()
+        .x_desc("event time (s)")
+        .y_desc(y_desc)
+        .draw()
+        .map_err(|x| e(Box::new(x)))?;
+    if fill {
+        chart
+            .draw_series(AreaSeries::new(pts.iter().copied(), 0.0, colour.mix(0.35)).border_style(colour))
+            .map_err(|x| e(Box::new(x)))?;
+    } else {
+        chart
+            .draw_series(LineSeries::new(pts.iter().copied(), colour.stroke_width(2)))
+            .map_err(|x| e(Box::new(x)))?;
+    }
+    root.present().map_err(|x| e(Box::new(x)))?;
+    Ok(())
+}
+
+fn regime_chart(svg: &mut String, r: &Report) -> DrawResult {
+    let e = |e: Box<dyn std::error::Error>| e.to_string();
+    let n = r.instruments.len().max(1) as f64;
+    let root = SVGBackend::with_string(svg, (W, 60 + 40 * r.instruments.len().max(1) as u32)).into_drawing_area();
+    root.fill(&WHITE).map_err(|x| e(Box::new(x)))?;
+    let x1 = r.duration_s.max(1e-6);
+    let names = r.instruments.clone();
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "Regime timeline (calm green, trending blue, volatile orange, halted red)",
+            ("sans-serif", 16),
+        )
+        .margin(12)
+        .x_label_area_size(30)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..x1, 0.0..n)
+        .map_err(|x| e(Box::new(x)))?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(names.len().max(1))
+        .y_label_formatter(&|y| names.get(y.floor() as usize).cloned().unwrap_or_default())
+        .x_desc("event time (s)")
+        .draw()
+        .map_err(|x| e(Box::new(x)))?;
+    chart
+        .draw_series(r.spans.iter().filter(|s| s.end_s > s.start_s).map(|s| {
+            let y = s.instrument as f64;
+            Rectangle::new(
+                [(s.start_s, y + 0.1), (s.end_s, y + 0.9)],
+                regime_colour(s.regime).filled(),
+            )
+        }))
+        .map_err(|x| e(Box::new(x)))?;
+    root.present().map_err(|x| e(Box::new(x)))?;
+    Ok(())
+}
+
+const PALETTE: [RGBColor; 6] = [
+    RGBColor(70, 110, 200),
+    RGBColor(220, 120, 40),
+    RGBColor(102, 170, 102),
+    RGBColor(190, 40, 40),
+    RGBColor(140, 90, 180),
+    RGBColor(60, 60, 60),
+];
+
+fn latency_chart(svg: &mut String, r: &Report) -> DrawResult {
+    let e = |e: Box<dyn std::error::Error>| e.to_string();
+    let Some(l) = &r.latency else { return Ok(()) };
+    let hists: Vec<_> = l.hists.iter().filter(|h| h.count > 0).collect();
+    let used = |h: &&foxtrot_engine::runtime::stats::HistSnapshot| {
+        let lo = h.buckets.iter().position(|c| *c > 0).unwrap_or(0);
+        let hi = h.buckets.iter().rposition(|c| *c > 0).unwrap_or(0);
+        (lo, hi)
+    };
+    let lo = hists.iter().map(|h| used(h).0).min().unwrap_or(0);
+    let hi = hists.iter().map(|h| used(h).1).max().unwrap_or(1).max(lo + 1);
+    let root = SVGBackend::with_string(svg, (W, H)).into_drawing_area();
+    root.fill(&WHITE).map_err(|x| e(Box::new(x)))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "Latency histogram (share of samples per power-of-two bucket)",
+            ("sans-serif", 16),
+        )
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(60)
+        .build_cartesian_2d(lo as f64..(hi + 1) as f64, 0.0..100.0)
+        .map_err(|x| e(Box::new(x)))?;
+    chart
+        .configure_mesh()
+        .x_labels(hi + 1 - lo)
+        .x_label_formatter(&|k| ns(1u64 << (k.floor() as u32).min(62)))
+        .y_desc("% of samples")
+        .draw()
+        .map_err(|x| e(Box::new(x)))?;
+    let width = 0.8 / hists.len().max(1) as f64;
+    for (j, h) in hists.iter().enumerate() {
+        let c = PALETTE[j % PALETTE.len()];
+        let total = h.count.max(1) as f64;
+        chart
+            .draw_series(h.buckets.iter().enumerate().filter(|(_, n)| **n > 0).map(|(k, n)| {
+                let x = k as f64 + 0.1 + j as f64 * width;
+                Rectangle::new([(x, 0.0), (x + width, *n as f64 / total * 100.0)], c.filled())
+            }))
+            .map_err(|x| e(Box::new(x)))?
+            .label(h.name.clone())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], c.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|x| e(Box::new(x)))?;
+    root.present().map_err(|x| e(Box::new(x)))?;
+    Ok(())
+}
+
+fn row(o: &mut String, k: &str, v: &str) {
+    let _ = writeln!(o, "<tr><th>{}</th><td>{}</td></tr>", escape(k), escape(v));
+}
+
+/// The report as a self-contained HTML page.
+pub fn render(r: &Report) -> Result<String, String> {
+    let equity = thin(&r.equity, 2000);
+    let values: Vec<f64> = r.equity.iter().map(|p| p.1).collect();
+    let (dd, _) = metrics::drawdowns(&values);
+    let drawdown: Vec<(f64, f64)> = r.equity.iter().zip(&dd).map(|(p, d)| (p.0, -d)).collect();
+    let drawdown = thin(&drawdown, 2000);
+    let (mut s_eq, mut s_dd, mut s_rg, mut s_lat) = (String::new(), String::new(), String::new(), String::new());
+    line_chart(
+        &mut s_eq,
+        "Equity curve (PnL)",
+        "PnL",
+        &equity,
+        RGBColor(70, 110, 200),
+        false,
+    )?;
+    line_chart(
+        &mut s_dd,
+        "Drawdown from the running peak",
+        "drawdown",
+        &drawdown,
+        RGBColor(190, 40, 40),
+        true,
+    )?;
+    regime_chart(&mut s_rg, r)?;
+    latency_chart(&mut s_lat, r)?;
+
+    let mut o = String::new();
+    let _ = write!(
+        o,
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>foxtrot report — {}</title>\n<style>\
+body{{font-family:sans-serif;margin:24px;color:#222;max-width:1000px}}\
+table{{border-collapse:collapse;margin:8px 0 20px}}th,td{{border:1px solid #ccc;padding:4px 10px;text-align:left}}\
+th{{background:#f3f3f3}}h2{{margin-top:28px}}svg{{display:block;margin:8px 0}}</style></head><body>\n",
+        escape(&r.run_dir)
+    );
+    let _ = writeln!(o, "<h1>foxtrot report</h1>\n<table>");
+    row(&mut o, "run", &r.run_dir);
+    row(&mut o, "config hash", &r.config_hash);
+    row(&mut o, "policy hash", &r.policy_hash);
+    row(&mut o, "order hash", &r.order_hash);
+    row(
+        &mut o,
+        "inputs",
+        &format!("{} over {:.1} s of event time", r.inputs, r.duration_s),
+    );
+    row(&mut o, "instruments", &r.instruments.join(", "));
+    row(&mut o, "PnL", &format!("{:+.2}", r.pnl));
+    row(&mut o, "max drawdown", &format!("{:.2}", r.max_drawdown));
+    let f = |v: Option<f64>| v.map_or_else(|| "n/a".into(), |x| format!("{x:.2}"));
+    row(
+        &mut o,
+        "Sharpe / Sortino",
+        &format!("{} / {} (1 s PnL changes, annualised)", f(r.sharpe), f(r.sortino)),
+    );
+    row(&mut o, "turnover", &format!("{:.2}", r.turnover));
+    row(&mut o, "fills", &format!("{} (qty {})", r.fills, r.filled_qty));
+    row(
+        &mut o,
+        "orders",
+        &r.orders
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    let rejects = r
+        .rejects
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    row(
+        &mut o,
+        "risk rejects",
+        if rejects.is_empty() { "none" } else { &rejects },
+    );
+    row(&mut o, "venue rejects", &r.venue_rejects.to_string());
+    let _ = writeln!(
+        o,
+        "</table>\n<h2>Equity</h2>\n{s_eq}\n<h2>Drawdown</h2>\n{s_dd}\n<h2>Regimes</h2>\n{s_rg}"
+    );
+    let _ = writeln!(
+        o,
+        "<table><tr><th>regime</th><th>updates</th><th>episodes</th><th>mean dwell (s)</th><th>median dwell (s)</th><th>share of time</th></tr>"
+    );
+    for g in &r.regimes {
+        let _ = writeln!(
+            o,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{:.2}</td><td>{:.1}%</td></tr>",
+            g.regime,
+            g.updates,
+            g.episodes,
+            g.dwell_mean_s,
+            g.dwell_median_s,
+            g.time_share * 100.0
+        );
+    }
+    let _ = writeln!(o, "</table><p>{} transitions</p>\n<h2>Latency</h2>", r.transitions);
+    match &r.latency {
+        Some(l) => {
+            let _ = writeln!(o, "<p>Measured by {}.</p>\n{s_lat}", escape(&l.source));
+            let _ = writeln!(o, "<table><tr><th>stage</th><th>samples</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr>");
+            for h in &l.hists {
+                let _ = writeln!(
+                    o,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    escape(&h.name),
+                    h.count,
+                    ns(h.p50),
+                    ns(h.p90),
+                    ns(h.p99),
+                    ns(h.p999),
+                    ns(h.max)
+                );
+            }
+            o.push_str("</table>\n");
+        }
+        None => o.push_str("<p>Not recorded (no latency.json in the run directory).</p>\n"),
+    }
+    let _ = writeln!(o, "<h2>Drift alarms ({})</h2>", r.drift_alarms.len());
+    if !r.drift_alarms.is_empty() {
+        o.push_str("<table><tr><th>t (s)</th><th>seq</th><th>instrument</th><th>detector</th><th>statistic</th><th>threshold</th><th>size factor</th></tr>\n");
+        for a in &r.drift_alarms {
+            let _ = writeln!(
+                o,
+                "<tr><td>{:.3}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td></tr>",
+                a.t_s,
+                a.seq,
+                escape(&a.instrument),
+                a.detector,
+                a.statistic,
+                a.threshold,
+                a.size_factor
+            );
+        }
+        o.push_str("</table>\n");
+    }
+    o.push_str("</body></html>\n");
+    Ok(o)
+}

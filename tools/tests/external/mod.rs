@@ -1,0 +1,42 @@
+//! Tools from outside the project (Chromium, DuckDB, promtool) that some tests
+//! drive. `.ci/run` installs them and sets `FOXTROT_REQUIRE_EXTERNAL=1`, which
+//! turns a missing tool into a failure; elsewhere such a test says it was skipped.
+
+use std::path::PathBuf;
+
+/// The tool's path if it is on PATH (or can run as given); `None` — after saying
+/// so on stderr — when it is absent and not required. Panics when it is required.
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        let required = std::env::var("FOXTROT_REQUIRE_EXTERNAL").is_ok_and(|v| v == "1");
+        assert!(
+            !required,
+            "{name} is required (FOXTROT_REQUIRE_EXTERNAL=1) but not on PATH"
+        );
+        eprintln!("SKIPPED: {name} is not installed (bash .ci/run installs it)");
+    }
+    found
+}
+
+/// Whether `python3 -c "import <module>"` works; same rules as [`tool`].
+#[allow(dead_code)]
+pub fn python_module(module: &str) -> bool {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        let required = std::env::var("FOXTROT_REQUIRE_EXTERNAL").is_ok_and(|v| v == "1");
+        assert!(
+            !required,
+            "python module {module} is required (FOXTROT_REQUIRE_EXTERNAL=1) but missing"
+        );
+        eprintln!("SKIPPED: python module {module} is not installed (bash .ci/run installs it)");
+    }
+    ok
+}

@@ -1,0 +1,188 @@
+//! `foxtrot report` on a recorded `foxtrot sim` run: its figures agree with what
+//! the run itself printed, it refuses a run whose journals do not replay, and its
+//! HTML page renders in a real browser.
+
+mod external;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn foxtrot(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_foxtrot"))
+        .args(args)
+        .output()
+        .expect("run foxtrot")
+}
+
+fn ok(out: std::process::Output) -> std::process::Output {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("foxtrot-report-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Records a sim run under `dir/name`; returns its directory and `sim --json` summary.
+fn record(dir: &Path, name: &str, seed: &str) -> (PathBuf, serde_json::Value) {
+    let run = dir.join(name);
+    let out = ok(foxtrot(&[
+        "sim",
+        "--json",
+        "--events",
+        "40000",
+        "--seed",
+        seed,
+        "--record",
+        run.to_str().unwrap(),
+    ]));
+    (run, serde_json::from_slice(&out.stdout).unwrap())
+}
+
+#[test]
+fn report_agrees_with_the_run() {
+    let dir = tempdir("agree");
+    let (run, sim) = record(&dir, "run", "7");
+    let out = ok(foxtrot(&["report", "--json", run.to_str().unwrap()]));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["config_hash"], sim["config_hash"]);
+    assert_eq!(r["policy_hash"], sim["policy_hash"]);
+    assert_eq!(r["order_hash"], sim["order_hash"]);
+    assert_eq!(r["diary_hash"], sim["diary_hash"]);
+    assert_eq!(r["fills"], sim["fills"]);
+    assert_eq!(r["filled_qty"], sim["filled_qty"]);
+    assert!((r["pnl"].as_f64().unwrap() - sim["pnl"].as_f64().unwrap()).abs() < 1e-9);
+    assert!((r["turnover"].as_f64().unwrap() - sim["turnover"].as_f64().unwrap()).abs() < 1e-6);
+    assert!(r["max_drawdown"].as_f64().unwrap() >= sim["max_drawdown"].as_f64().unwrap() - 1e-9);
+    for k in ["new", "cancel", "replace"] {
+        assert_eq!(r["orders"][k], sim["orders"][k], "{k}");
+    }
+    assert_eq!(r["rejects"], sim["rejects"]["risk"]);
+    assert_eq!(r["venue_rejects"], sim["rejects"]["venue"]);
+    assert_eq!(r["transitions"], sim["transitions"]);
+    assert_eq!(
+        r["drift_alarms"].as_array().unwrap().len() as u64,
+        sim["drift_alarms"].as_u64().unwrap()
+    );
+    for g in r["regimes"].as_array().unwrap() {
+        let name = g["regime"].as_str().unwrap();
+        assert_eq!(
+            g["updates"].as_u64().unwrap(),
+            sim["regime_updates"][name].as_u64().unwrap_or(0),
+            "{name}"
+        );
+    }
+    let share: f64 = r["regimes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["time_share"].as_f64().unwrap())
+        .sum();
+    assert!((share - 1.0).abs() < 1e-6, "regime time shares sum to {share}");
+    let lat = &r["latency"]["hists"][0];
+    assert_eq!(lat["name"], "tick_to_order");
+    assert_eq!(lat["count"], sim["tick_to_order_ns"]["samples"]);
+    assert_eq!(lat["p50"], sim["tick_to_order_ns"]["p50"]);
+    assert!(r["sharpe"].as_f64().is_some() && r["sortino"].as_f64().is_some());
+    // The text form names the same figures.
+    let text = String::from_utf8(ok(foxtrot(&["report", run.to_str().unwrap()])).stdout).unwrap();
+    for needle in [
+        "config hash",
+        "max drawdown",
+        "sharpe",
+        "sortino",
+        "turnover",
+        "rejects",
+        "regimes",
+        "drift alarms",
+        "tick_to_order",
+    ] {
+        assert!(text.contains(needle), "no {needle} in:\n{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn report_refuses_journals_that_do_not_replay() {
+    let dir = tempdir("diverged");
+    let (a, _) = record(&dir, "a", "1");
+    let (b, _) = record(&dir, "b", "2");
+    // Run a's inputs with run b's orders: the replay cannot reproduce them.
+    std::fs::remove_dir_all(a.join("orders")).unwrap();
+    std::fs::rename(b.join("orders"), a.join("orders")).unwrap();
+    let out = foxtrot(&["report", a.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("were recorded") && e.contains("different build"), "{e}");
+    let out = foxtrot(&["report", dir.join("nothing").to_str().unwrap()]);
+    assert!(!out.status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn html_report_renders_in_chromium() {
+    let Some(chromium) = external::tool("chromium") else {
+        return;
+    };
+    let dir = tempdir("html");
+    let (run, _) = record(&dir, "run", "42");
+    let page = dir.join("report.html");
+    ok(foxtrot(&[
+        "report",
+        run.to_str().unwrap(),
+        "--html",
+        page.to_str().unwrap(),
+    ]));
+    let html = std::fs::read_to_string(&page).unwrap();
+    // Self-contained: four inline plots, nothing fetched.
+    assert_eq!(html.matches("<svg").count(), 4, "equity, drawdown, regimes, latency");
+    assert!(
+        !html.contains("src=") && !html.contains("href="),
+        "the page refers to other files"
+    );
+    let png = dir.join("shot.png");
+    let out = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--window-size=1100,2400",
+        ])
+        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("run chromium");
+    assert!(png.exists(), "no screenshot: {}", String::from_utf8_lossy(&out.stderr));
+    let decoder = png::Decoder::new(std::fs::File::open(&png).unwrap());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let ch = info.color_type.samples();
+    let px: Vec<&[u8]> = buf[..info.buffer_size()].chunks(ch).collect();
+    let non_white = px.iter().filter(|p| p[..3].iter().any(|c| *c < 235)).count();
+    let share = non_white as f64 / px.len() as f64;
+    let mut colours: Vec<[u8; 3]> = px.iter().map(|p| [p[0], p[1], p[2]]).collect();
+    colours.sort_unstable();
+    colours.dedup();
+    // The plots' own colours are on the page: the equity line (70,110,200), calm
+    // regime bars (102,170,102) and the drawdown fill (a pale red).
+    let has = |c: [u8; 3]| px.iter().any(|p| p[..3].iter().zip(c).all(|(a, b)| a.abs_diff(b) <= 6));
+    assert!(
+        share > 0.05,
+        "only {:.1}% of the screenshot is not white",
+        share * 100.0
+    );
+    assert!(colours.len() > 50, "only {} colours", colours.len());
+    assert!(has([70, 110, 200]) && has([102, 170, 102]), "plot colours missing");
+    let _ = std::fs::remove_dir_all(&dir);
+}
