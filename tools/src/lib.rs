@@ -3,9 +3,11 @@
 //!
 //! - [`check`]: the independent invariant checker behind `foxtrot sim --check`.
 //! - [`report`]: `foxtrot report`: a run's performance, from its journals.
+//! - [`export`]: `foxtrot export --parquet`: a run's journals as Parquet files.
 //! - [`logging`]: `--log-format human|json` and secret masking.
 #![deny(missing_docs)]
 
 pub mod check;
+pub mod export;
 pub mod logging;
 pub mod report;

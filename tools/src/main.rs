@@ -43,6 +43,9 @@ enum Command {
     /// Report on a recorded run: PnL, drawdown, Sharpe/Sortino, fills, rejects,
     /// regimes, drift alarms, latency per stage (text, --json, --html with plots).
     Report(cmd::report::ReportArgs),
+    /// Export a recorded run's journals (inputs, orders, rejects, fills, diary,
+    /// drift alarms) as Parquet files.
+    Export(cmd::export::ExportArgs),
     /// Check a configuration file, print the JSON Schema, or render docs/config.md.
     Config(cmd::config::ConfigArgs),
     /// Check this host against what a colocated deployment needs (OK / WARN per item).
@@ -63,6 +66,7 @@ fn main() -> std::process::ExitCode {
         Command::HostCheck(a) => cmd::host_check::run(a),
         Command::Config(a) => cmd::config::run(a),
         Command::Report(a) => cmd::report::run(a),
+        Command::Export(a) => cmd::export::run(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod config;
+pub mod export;
 pub mod gen;
 pub mod host_check;
 pub mod journal;

@@ -1,0 +1,37 @@
+//! `foxtrot export --parquet RUN_DIR`: a run's journals as Parquet files.
+
+use anyhow::{Context, Result};
+use clap::Args;
+use std::path::PathBuf;
+
+/// Arguments of `foxtrot export`.
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// A run directory recorded by `foxtrot sim --record` or `foxtrot run --record`.
+    run_dir: PathBuf,
+    /// Write Parquet files (inputs, orders, rejects, fills, diary, drift_alarms).
+    #[arg(long, required = true)]
+    parquet: bool,
+    /// Output directory (default: RUN_DIR/parquet).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+/// Runs `foxtrot export`.
+pub fn run(a: ExportArgs) -> Result<()> {
+    let out = a.out.clone().unwrap_or_else(|| a.run_dir.join("parquet"));
+    let c = foxtrot_tools::export::export(&a.run_dir, &out)
+        .with_context(|| format!("exporting {}", a.run_dir.display()))?;
+    println!(
+        "foxtrot export: {} → {}\n  inputs {}  orders {}  rejects {}  fills {}  diary {}  drift_alarms {}",
+        a.run_dir.display(),
+        out.display(),
+        c.inputs,
+        c.orders,
+        c.rejects,
+        c.fills,
+        c.diary,
+        c.drift_alarms
+    );
+    Ok(())
+}
