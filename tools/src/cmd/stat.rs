@@ -2,7 +2,7 @@
 //! a table or JSON, or refreshing until interrupted.
 
 use super::run::default_stats_path;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 use foxtrot_engine::runtime::stats::{StatsReader, StatsSnapshot};
 use std::path::PathBuf;
@@ -20,6 +20,10 @@ pub struct StatArgs {
     /// JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// Serve the stats in the Prometheus text format at http://ADDR/metrics
+    /// (e.g. 127.0.0.1:9464; port 0 picks a free one) until interrupted.
+    #[arg(long, value_name = "ADDR")]
+    prometheus: Option<String>,
     /// Refresh period in milliseconds.
     #[arg(long, default_value_t = 1000)]
     interval_ms: u64,
@@ -29,6 +33,15 @@ pub struct StatArgs {
 pub fn run(a: StatArgs) -> Result<()> {
     let path = a.file.clone().unwrap_or_else(default_stats_path);
     let r = StatsReader::open(&path)?;
+    if let Some(addr) = &a.prometheus {
+        let listener = std::net::TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?;
+        let bound = listener.local_addr()?;
+        println!("foxtrot stat: serving Prometheus metrics on http://{bound}/metrics");
+        std::io::Write::flush(&mut std::io::stdout())?;
+        tracing::info!(addr = %bound, file = %path.display(), "serving Prometheus metrics");
+        foxtrot_tools::prometheus::serve(listener, &r)?;
+        return Ok(());
+    }
     loop {
         let s = r.read()?;
         if a.json {

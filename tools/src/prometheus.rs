@@ -1,0 +1,230 @@
+//! The stats file in the Prometheus text exposition format (version 0.0.4), and
+//! the small HTTP server behind `foxtrot stat --prometheus ADDR`.
+//!
+//! Families (all prefixed `foxtrot_`):
+//!
+//! | family | type | labels |
+//! |---|---|---|
+//! | `up`, `finished`, `stats_updated_seconds` | gauge | — |
+//! | `<counter>_total` for `inputs`, `market_data`, `exec_reports`, `timers`, `heartbeats`, `conflated`, `orders`, `rejects`, `venue_sends` | counter | — |
+//! | `event_time_seconds` | gauge | — |
+//! | `thread_messages_total`, `thread_batches_total`, `thread_full_waits_total`, `thread_idle_parks_total` | counter | `thread`, `stages` |
+//! | `thread_ring_high_water`, `thread_ring_capacity` | gauge | `thread`, `stages` |
+//! | `latency_seconds` | histogram (power-of-two buckets) | `stage` |
+//! | `latency_quantiles_seconds` | summary (0.5, 0.9, 0.99, 0.999) | `stage` |
+//!
+//! `stage` is `tick_to_order` or `exit.<stage>` as in the stats file. Histogram and
+//! summary `_sum` is count × mean (the stats file keeps the mean, not the sum).
+//! The server reads the stats file on every scrape; it never touches the pipeline.
+
+use foxtrot_engine::runtime::stats::{StatsReader, StatsSnapshot};
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+
+fn family(o: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(o, "# HELP foxtrot_{name} {help}");
+    let _ = writeln!(o, "# TYPE foxtrot_{name} {kind}");
+}
+
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+fn secs(ns: u64) -> f64 {
+    ns as f64 / 1e9
+}
+
+/// Renders a snapshot as Prometheus text.
+pub fn render(s: &StatsSnapshot) -> String {
+    let mut o = String::new();
+    family(&mut o, "up", "gauge", "1 while the stats file can be read.");
+    let _ = writeln!(o, "foxtrot_up 1");
+    family(
+        &mut o,
+        "finished",
+        "gauge",
+        "1 once the run has finished, 0 while it runs.",
+    );
+    let _ = writeln!(o, "foxtrot_finished {}", u8::from(s.state == "finished"));
+    family(
+        &mut o,
+        "stats_updated_seconds",
+        "gauge",
+        "Wall-clock time of the last snapshot (unix seconds).",
+    );
+    let _ = writeln!(o, "foxtrot_stats_updated_seconds {}", secs(s.updated_unix_ns));
+    for (name, v) in &s.globals {
+        if name == "event_time_ns" {
+            family(
+                &mut o,
+                "event_time_seconds",
+                "gauge",
+                "Control (event) time of the newest input (unix seconds).",
+            );
+            let _ = writeln!(o, "foxtrot_event_time_seconds {}", secs(*v));
+        } else {
+            family(
+                &mut o,
+                &format!("{name}_total"),
+                "counter",
+                &format!("Pipeline counter `{name}`."),
+            );
+            let _ = writeln!(o, "foxtrot_{name}_total {v}");
+        }
+    }
+    let names: Vec<&str> = s
+        .threads
+        .first()
+        .map(|t| t.counters.iter().map(|(n, _)| n.as_str()).collect())
+        .unwrap_or_default();
+    for (i, name) in names.iter().enumerate() {
+        let (metric, kind) = match *name {
+            "ring_hwm" => ("thread_ring_high_water".to_string(), "gauge"),
+            "ring_capacity" => ("thread_ring_capacity".to_string(), "gauge"),
+            n => (format!("thread_{n}_total"), "counter"),
+        };
+        family(&mut o, &metric, kind, &format!("Per-thread `{name}`."));
+        for t in &s.threads {
+            if let Some((_, v)) = t.counters.get(i) {
+                let _ = writeln!(
+                    o,
+                    "foxtrot_{metric}{{thread=\"{}\",stages=\"{}\"}} {v}",
+                    escape(&t.name),
+                    escape(&t.stages)
+                );
+            }
+        }
+    }
+    family(
+        &mut o,
+        "latency_seconds",
+        "histogram",
+        "Latency from the ingest stamp, power-of-two buckets.",
+    );
+    for h in &s.hists {
+        let stage = escape(&h.name);
+        let mut cum = 0u64;
+        for (k, n) in h.buckets.iter().enumerate() {
+            cum += n;
+            let le = secs(1u64 << (k + 1).min(63));
+            let _ = writeln!(
+                o,
+                "foxtrot_latency_seconds_bucket{{stage=\"{stage}\",le=\"{le:e}\"}} {cum}"
+            );
+        }
+        let _ = writeln!(
+            o,
+            "foxtrot_latency_seconds_bucket{{stage=\"{stage}\",le=\"+Inf\"}} {}",
+            h.count
+        );
+        let _ = writeln!(
+            o,
+            "foxtrot_latency_seconds_sum{{stage=\"{stage}\"}} {}",
+            secs(h.mean) * h.count as f64
+        );
+        let _ = writeln!(o, "foxtrot_latency_seconds_count{{stage=\"{stage}\"}} {}", h.count);
+    }
+    family(
+        &mut o,
+        "latency_quantiles_seconds",
+        "summary",
+        "Latency quantiles from the ingest stamp.",
+    );
+    for h in &s.hists {
+        let stage = escape(&h.name);
+        for (q, v) in [("0.5", h.p50), ("0.9", h.p90), ("0.99", h.p99), ("0.999", h.p999)] {
+            let _ = writeln!(
+                o,
+                "foxtrot_latency_quantiles_seconds{{stage=\"{stage}\",quantile=\"{q}\"}} {}",
+                secs(v)
+            );
+        }
+        let _ = writeln!(
+            o,
+            "foxtrot_latency_quantiles_seconds_sum{{stage=\"{stage}\"}} {}",
+            secs(h.mean) * h.count as f64
+        );
+        let _ = writeln!(
+            o,
+            "foxtrot_latency_quantiles_seconds_count{{stage=\"{stage}\"}} {}",
+            h.count
+        );
+    }
+    o
+}
+
+/// Serves `GET /metrics` from `reader` on `listener` until the process ends.
+/// Other paths get 404; a stats file that cannot be read gives 503 with the reason.
+pub fn serve(listener: TcpListener, reader: &StatsReader) -> std::io::Result<()> {
+    for conn in listener.incoming() {
+        let Ok(mut stream) = conn else { continue };
+        let mut line = String::new();
+        let mut r = BufReader::new(&stream);
+        if r.read_line(&mut line).is_err() {
+            continue;
+        }
+        // Drain the request headers.
+        let mut h = String::new();
+        while r.read_line(&mut h).is_ok_and(|n| n > 2) {
+            h.clear();
+        }
+        let path = line.split_whitespace().nth(1).unwrap_or("");
+        let (status, body) = if path == "/metrics" {
+            match reader.read() {
+                Ok(s) => ("200 OK", render(&s)),
+                Err(e) => ("503 Service Unavailable", format!("stats file unreadable: {e}\n")),
+            }
+        } else {
+            ("404 Not Found", "try /metrics\n".to_string())
+        };
+        let _ = write!(
+            stream,
+            "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use foxtrot_engine::runtime::stats::{HistSnapshot, StatsSnapshot, ThreadSnapshot};
+
+    #[test]
+    fn histogram_buckets_are_cumulative_and_end_at_the_count() {
+        let mut buckets = vec![0u64; 40];
+        buckets[9] = 3; // [512, 1024) ns
+        buckets[11] = 1; // [2048, 4096) ns
+        let s = StatsSnapshot {
+            state: "running".into(),
+            globals: vec![("orders".into(), 7), ("event_time_ns".into(), 2_000_000_000)],
+            threads: vec![ThreadSnapshot {
+                name: "t0".into(),
+                stages: "ingest,sensory".into(),
+                counters: vec![("messages".into(), 5), ("ring_hwm".into(), 2)],
+            }],
+            hists: vec![HistSnapshot {
+                name: "tick_to_order".into(),
+                count: 4,
+                mean: 1000,
+                buckets,
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let t = super::render(&s);
+        assert!(t.contains("foxtrot_orders_total 7\n"));
+        assert!(t.contains("foxtrot_event_time_seconds 2\n"));
+        assert!(t.contains("foxtrot_thread_messages_total{thread=\"t0\",stages=\"ingest,sensory\"} 5\n"));
+        assert!(t.contains("foxtrot_thread_ring_high_water{thread=\"t0\",stages=\"ingest,sensory\"} 2\n"));
+        assert!(
+            t.contains("foxtrot_latency_seconds_bucket{stage=\"tick_to_order\",le=\"1.024e-6\"} 3\n"),
+            "{t}"
+        );
+        assert!(t.contains("foxtrot_latency_seconds_bucket{stage=\"tick_to_order\",le=\"2.048e-6\"} 3\n"));
+        assert!(t.contains("foxtrot_latency_seconds_bucket{stage=\"tick_to_order\",le=\"4.096e-6\"} 4\n"));
+        assert!(t.contains("foxtrot_latency_seconds_bucket{stage=\"tick_to_order\",le=\"+Inf\"} 4\n"));
+        assert!(t.contains("foxtrot_latency_seconds_count{stage=\"tick_to_order\"} 4\n"));
+    }
+}
