@@ -2,6 +2,8 @@
 //! drive. `.ci/run` installs them and sets `FOXTROT_REQUIRE_EXTERNAL=1`, which
 //! turns a missing tool into a failure; elsewhere such a test says it was skipped.
 
+#![allow(dead_code)] // each test binary uses part of it
+
 use std::path::PathBuf;
 
 /// The tool's path if it is on PATH (or can run as given); `None` — after saying
@@ -24,7 +26,6 @@ pub fn tool(name: &str) -> Option<PathBuf> {
 }
 
 /// Whether `python3 -c "import <module>"` works; same rules as [`tool`].
-#[allow(dead_code)]
 pub fn python_module(module: &str) -> bool {
     let ok = std::process::Command::new("python3")
         .args(["-c", &format!("import {module}")])
