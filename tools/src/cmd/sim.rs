@@ -10,6 +10,7 @@ use foxtrot_engine::Config;
 use foxtrot_gateway::SimWorld;
 use foxtrot_shm::JournalConfig;
 use foxtrot_tools::check::Checker;
+use foxtrot_tools::report::text::ns;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -204,16 +205,6 @@ pub(crate) fn to_json(s: &RunSummary, cfg: &Config, wall: Duration) -> serde_jso
         "input_hash": s.input_hash.0,
         "wall_seconds": wall.as_secs_f64(),
     })
-}
-
-fn ns(v: u64) -> String {
-    if v >= 1_000_000 {
-        format!("{:.2} ms", v as f64 / 1e6)
-    } else if v >= 1_000 {
-        format!("{:.2} µs", v as f64 / 1e3)
-    } else {
-        format!("{v} ns")
-    }
 }
 
 pub(crate) fn print_text(s: &RunSummary, cfg: &Config, wall: Duration) {
