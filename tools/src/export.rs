@@ -21,7 +21,6 @@ use foxtrot_engine::core::belief::Regime;
 use foxtrot_engine::records::{DiaryRecord, InputView, Kind, Order, RejectReason, RiskReject, TheoryPacket};
 use foxtrot_engine::runtime::replay::ReplayError;
 use foxtrot_engine::runtime::JournalInputs;
-use foxtrot_engine::Config;
 use foxtrot_shm::{JournalReader, ShmError};
 use parquet::basic::{Compression, Repetition, Type as Physical};
 use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
@@ -141,9 +140,6 @@ pub enum ExportError {
     /// An output journal.
     #[error("{0}")]
     Journal(#[from] ShmError),
-    /// The journalled configuration.
-    #[error("{0}")]
-    Config(#[from] foxtrot_engine::ConfigError),
     /// Writing Parquet.
     #[error("{path}: {message}")]
     Write {
@@ -375,8 +371,7 @@ pub fn export(run_dir: &Path, out: &Path) -> Result<ExportCounts, ExportError> {
         path: out.to_path_buf(),
         message: e.to_string(),
     })?;
-    let (yaml, mut inputs) = JournalInputs::open(run_dir)?;
-    let cfg = Config::from_yaml(&yaml, &run_dir.join("inputs/config.yaml"))?;
+    let (cfg, mut inputs) = JournalInputs::open_with_config(run_dir)?;
     let sym = |i: u32| cfg.instruments.get(i as usize).map(|s| s.symbol.clone());
     let scale = |i: u32| {
         cfg.instruments

@@ -6,14 +6,9 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct KillOnDrop(std::process::Child);
+mod external;
 
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use external::KillOnDrop;
 
 struct RemoveOnDrop(PathBuf);
 

@@ -5,7 +5,7 @@
 //! its doc comment. `foxtrot config docs > docs/config.md` regenerates the file; a
 //! test fails when the committed file differs from what this renders.
 
-use super::schema::json_schema;
+use super::schema::{json_schema, resolve};
 use serde_json::Value;
 use std::fmt::Write;
 
@@ -73,16 +73,6 @@ pub fn markdown() -> String {
     }
     out.push_str(OUTRO);
     out
-}
-
-fn resolve<'a>(root: &'a Value, mut s: &'a Value) -> &'a Value {
-    while let Some(r) = s.get("$ref").and_then(Value::as_str) {
-        match r.strip_prefix("#/$defs/").and_then(|n| root["$defs"].get(n)) {
-            Some(t) => s = t,
-            None => break,
-        }
-    }
-    s
 }
 
 /// A description on one line, safe inside a table cell.

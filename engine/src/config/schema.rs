@@ -35,7 +35,8 @@ pub fn check(schema: &Value, value: &Value) -> Result<(), (String, String)> {
     walk(schema, schema, value, "")
 }
 
-fn resolve<'a>(root: &'a Value, mut s: &'a Value) -> &'a Value {
+/// `s` with its `$ref: "#/$defs/Name"` chain followed to the definition.
+pub(crate) fn resolve<'a>(root: &'a Value, mut s: &'a Value) -> &'a Value {
     // `$ref: "#/$defs/Name"` chains are short; follow them to the definition.
     for _ in 0..16 {
         match s.get("$ref").and_then(Value::as_str) {

@@ -307,6 +307,13 @@ impl JournalInputs {
         self.error.as_ref()
     }
 
+    /// Opens `run_dir`'s input journal and loads its journalled configuration.
+    pub fn open_with_config(run_dir: &Path) -> Result<(Config, JournalInputs), ReplayError> {
+        let (yaml, inputs) = Self::open(run_dir)?;
+        let cfg = Config::from_yaml(&yaml, &run_dir.join("inputs").join("config.yaml"))?;
+        Ok((cfg, inputs))
+    }
+
     /// Takes the error that stopped the iteration early, if any.
     pub fn take_error(&mut self) -> Option<ReplayError> {
         self.error.take()

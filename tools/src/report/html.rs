@@ -53,6 +53,11 @@ fn span(lo: f64, hi: f64) -> (f64, f64) {
 
 type DrawResult = Result<(), String>;
 
+/// A drawing error as text.
+fn msg(e: impl std::error::Error) -> String {
+    e.to_string()
+}
+
 fn line_chart(
     svg: &mut String,
     title: &str,
@@ -61,9 +66,8 @@ fn line_chart(
     colour: RGBColor,
     fill: bool,
 ) -> DrawResult {
-    let e = |e: Box<dyn std::error::Error>| e.to_string();
     let root = SVGBackend::with_string(svg, (W, H)).into_drawing_area();
-    root.fill(&WHITE).map_err(|x| e(Box::new(x)))?;
+    root.fill(&WHITE).map_err(msg)?;
     let x1 = pts.last().map_or(1.0, |p| p.0).max(1e-6);
     let (y0, y1) = span(
         pts.iter().map(|p| p.1).fold(f64::INFINITY, f64::min).min(0.0),
@@ -75,31 +79,30 @@ fn line_chart(
         .x_label_area_size(36)
         .y_label_area_size(70)
         .build_cartesian_2d(0.0..x1, y0..y1)
-        .map_err(|x| e(Box::new(x)))?;
+        .map_err(msg)?;
     chart
         .configure_mesh()
         .x_desc("event time (s)")
         .y_desc(y_desc)
         .draw()
-        .map_err(|x| e(Box::new(x)))?;
+        .map_err(msg)?;
     if fill {
         chart
             .draw_series(AreaSeries::new(pts.iter().copied(), 0.0, colour.mix(0.35)).border_style(colour))
-            .map_err(|x| e(Box::new(x)))?;
+            .map_err(msg)?;
     } else {
         chart
             .draw_series(LineSeries::new(pts.iter().copied(), colour.stroke_width(2)))
-            .map_err(|x| e(Box::new(x)))?;
+            .map_err(msg)?;
     }
-    root.present().map_err(|x| e(Box::new(x)))?;
+    root.present().map_err(msg)?;
     Ok(())
 }
 
 fn regime_chart(svg: &mut String, r: &Report) -> DrawResult {
-    let e = |e: Box<dyn std::error::Error>| e.to_string();
     let n = r.instruments.len().max(1) as f64;
     let root = SVGBackend::with_string(svg, (W, 60 + 40 * r.instruments.len().max(1) as u32)).into_drawing_area();
-    root.fill(&WHITE).map_err(|x| e(Box::new(x)))?;
+    root.fill(&WHITE).map_err(msg)?;
     let x1 = r.duration_s.max(1e-6);
     let names = r.instruments.clone();
     let mut chart = ChartBuilder::on(&root)
@@ -111,7 +114,7 @@ fn regime_chart(svg: &mut String, r: &Report) -> DrawResult {
         .x_label_area_size(30)
         .y_label_area_size(70)
         .build_cartesian_2d(0.0..x1, 0.0..n)
-        .map_err(|x| e(Box::new(x)))?;
+        .map_err(msg)?;
     chart
         .configure_mesh()
         .disable_y_mesh()
@@ -119,7 +122,7 @@ fn regime_chart(svg: &mut String, r: &Report) -> DrawResult {
         .y_label_formatter(&|y| names.get(y.floor() as usize).cloned().unwrap_or_default())
         .x_desc("event time (s)")
         .draw()
-        .map_err(|x| e(Box::new(x)))?;
+        .map_err(msg)?;
     chart
         .draw_series(r.spans.iter().filter(|s| s.end_s > s.start_s).map(|s| {
             let y = s.instrument as f64;
@@ -128,8 +131,8 @@ fn regime_chart(svg: &mut String, r: &Report) -> DrawResult {
                 regime_colour(s.regime).filled(),
             )
         }))
-        .map_err(|x| e(Box::new(x)))?;
-    root.present().map_err(|x| e(Box::new(x)))?;
+        .map_err(msg)?;
+    root.present().map_err(msg)?;
     Ok(())
 }
 
@@ -143,7 +146,6 @@ const PALETTE: [RGBColor; 6] = [
 ];
 
 fn latency_chart(svg: &mut String, r: &Report) -> DrawResult {
-    let e = |e: Box<dyn std::error::Error>| e.to_string();
     let Some(l) = &r.latency else { return Ok(()) };
     let hists: Vec<_> = l.hists.iter().filter(|h| h.count > 0).collect();
     let used = |h: &&foxtrot_engine::runtime::stats::HistSnapshot| {
@@ -154,7 +156,7 @@ fn latency_chart(svg: &mut String, r: &Report) -> DrawResult {
     let lo = hists.iter().map(|h| used(h).0).min().unwrap_or(0);
     let hi = hists.iter().map(|h| used(h).1).max().unwrap_or(1).max(lo + 1);
     let root = SVGBackend::with_string(svg, (W, H)).into_drawing_area();
-    root.fill(&WHITE).map_err(|x| e(Box::new(x)))?;
+    root.fill(&WHITE).map_err(msg)?;
     let mut chart = ChartBuilder::on(&root)
         .caption(
             "Latency histogram (share of samples per power-of-two bucket)",
@@ -164,14 +166,14 @@ fn latency_chart(svg: &mut String, r: &Report) -> DrawResult {
         .x_label_area_size(36)
         .y_label_area_size(60)
         .build_cartesian_2d(lo as f64..(hi + 1) as f64, 0.0..100.0)
-        .map_err(|x| e(Box::new(x)))?;
+        .map_err(msg)?;
     chart
         .configure_mesh()
         .x_labels(hi + 1 - lo)
         .x_label_formatter(&|k| ns(1u64 << (k.floor() as u32).min(62)))
         .y_desc("% of samples")
         .draw()
-        .map_err(|x| e(Box::new(x)))?;
+        .map_err(msg)?;
     let width = 0.8 / hists.len().max(1) as f64;
     for (j, h) in hists.iter().enumerate() {
         let c = PALETTE[j % PALETTE.len()];
@@ -181,7 +183,7 @@ fn latency_chart(svg: &mut String, r: &Report) -> DrawResult {
                 let x = k as f64 + 0.1 + j as f64 * width;
                 Rectangle::new([(x, 0.0), (x + width, *n as f64 / total * 100.0)], c.filled())
             }))
-            .map_err(|x| e(Box::new(x)))?
+            .map_err(msg)?
             .label(h.name.clone())
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], c.filled()));
     }
@@ -190,8 +192,8 @@ fn latency_chart(svg: &mut String, r: &Report) -> DrawResult {
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()
-        .map_err(|x| e(Box::new(x)))?;
-    root.present().map_err(|x| e(Box::new(x)))?;
+        .map_err(msg)?;
+    root.present().map_err(msg)?;
     Ok(())
 }
 

@@ -23,7 +23,6 @@ use foxtrot_engine::records::{DiaryRecord, InputView, Kind, Order, RejectReason,
 use foxtrot_engine::runtime::replay::ReplayError;
 use foxtrot_engine::runtime::stats::HistSnapshot;
 use foxtrot_engine::runtime::{JournalInputs, StreamDigest};
-use foxtrot_engine::Config;
 use foxtrot_shm::{JournalReader, ShmError};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -38,9 +37,6 @@ pub enum ReportError {
     /// The recorded orders could not be read.
     #[error("{0}")]
     Journal(#[from] ShmError),
-    /// The journalled configuration does not load.
-    #[error("{0}")]
-    Config(#[from] foxtrot_engine::ConfigError),
     /// Replaying the inputs did not give the recorded orders.
     #[error("{dir}: the inputs replay to {replayed} orders (hash {replayed_hash}) but {recorded} were recorded (hash {recorded_hash}); the run was made by a different build or its journals are damaged")]
     Diverged {
@@ -225,8 +221,7 @@ fn median(v: &mut [f64]) -> f64 {
 
 /// Replays `run_dir` and measures it.
 pub fn analyse(run_dir: &Path) -> Result<Report, ReportError> {
-    let (yaml, inputs) = JournalInputs::open(run_dir)?;
-    let cfg = Config::from_yaml(&yaml, &run_dir.join("inputs/config.yaml"))?;
+    let (cfg, mut inputs) = JournalInputs::open_with_config(run_dir)?;
     let n = cfg.instruments.len();
     let mut core = Core::new(&cfg);
     let mut watch = Watch {
@@ -234,7 +229,6 @@ pub fn analyse(run_dir: &Path) -> Result<Report, ReportError> {
         diary: StreamDigest::default(),
         alarms: Vec::new(),
     };
-    let mut inputs = inputs;
     let mut t0: Option<u64> = None;
     let mut last_ts = 0u64;
     let secs = |ts: u64, t0: u64| ts.saturating_sub(t0) as f64 / 1e9;

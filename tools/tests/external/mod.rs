@@ -6,6 +6,16 @@
 
 use std::path::PathBuf;
 
+/// A child process killed (and reaped) when the test ends, even by a panic.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The tool's path if it is on PATH (or can run as given); `None` — after saying
 /// so on stderr — when it is absent and not required. Panics when it is required.
 pub fn tool(name: &str) -> Option<PathBuf> {
