@@ -21,6 +21,7 @@ fn small() -> JournalConfig {
             huge_pages: false,
         },
         index_every: 16,
+        prepare_ahead: 1,
     }
 }
 
@@ -68,6 +69,49 @@ fn round_trip_across_segments() {
     write_n(&d, small(), 5_001, 100);
     assert_eq!(read_all(&d).0.len(), 5_100);
     std::fs::remove_dir_all(&d).ok();
+}
+
+/// However many segments the helper keeps ready (none, one, several; pre-faulted or
+/// not), the journal is the same: every record in order, segment files numbered
+/// without gaps, and no unused preparation left behind when the writer is dropped.
+#[test]
+fn prepared_segments_are_used_in_order_and_leftovers_removed() {
+    for ahead in [0u32, 1, 3] {
+        for prefault in [false, true] {
+            let d = tmp(&format!("ahead{ahead}{prefault}"));
+            let cfg = JournalConfig {
+                prepare_ahead: ahead,
+                map: MapOptions {
+                    prefault,
+                    ..small().map
+                },
+                ..small()
+            };
+            let mut w = JournalWriter::open(&d, cfg).unwrap();
+            w.warm_up();
+            drop(w);
+            write_n(&d, cfg, 1, 3_000);
+            write_n(&d, cfg, 3_001, 1_000); // reopen: recovery, then more rolls
+            let (v, r) = read_all(&d);
+            let segs: Vec<u64> = r.segments().iter().map(|(i, _)| *i).collect();
+            assert!(segs.len() > 4, "ahead {ahead}: rolled {} times", segs.len());
+            assert_eq!(segs, (0..segs.len() as u64).collect::<Vec<_>>(), "ahead {ahead}");
+            assert_eq!(v.len(), 4_000, "ahead {ahead} prefault {prefault}");
+            for (i, (seq, _, _, p)) in v.iter().enumerate() {
+                assert_eq!(*seq, i as u64 + 1);
+                assert_eq!(p, &payload(*seq));
+            }
+            let names: Vec<String> = std::fs::read_dir(&d)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            assert!(
+                names.iter().all(|n| !n.ends_with(".tmp")),
+                "ahead {ahead}: leftovers in {names:?}"
+            );
+            std::fs::remove_dir_all(&d).ok();
+        }
+    }
 }
 
 #[test]

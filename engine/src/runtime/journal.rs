@@ -98,6 +98,14 @@ impl RunJournals {
         })
     }
 
+    /// Waits until each journal's helper has its next segments ready (see
+    /// [`JournalWriter::warm_up`]): for a live run, before the first input.
+    pub fn warm_up(&mut self) {
+        self.input.inputs.warm_up();
+        self.output.orders.warm_up();
+        self.output.diary.warm_up();
+    }
+
     /// Reassembles the journals of `dir` from their two halves.
     pub fn from_parts(dir: &Path, input: InputJournal, output: OutputJournals) -> Self {
         RunJournals {

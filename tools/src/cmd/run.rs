@@ -106,7 +106,11 @@ pub fn run(a: RunArgs) -> Result<()> {
     cfg.check(Path::new("<command line>"))?;
     install_signals()?;
 
-    let journals = a.record.as_deref().map(|d| new_journals(d, &cfg)).transpose()?;
+    let mut journals = a.record.as_deref().map(|d| new_journals(d, &cfg)).transpose()?;
+    // Live: no roll in the first minutes may wait for a segment to be made.
+    if let Some(j) = &mut journals {
+        j.warm_up();
+    }
     let (ij, oj) = journals.map(RunJournals::into_parts).unzip();
     tracing::info!(
         threads = cfg.runtime.layout.groups().map_err(anyhow::Error::msg)?.len(),
