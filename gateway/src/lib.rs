@@ -5,11 +5,15 @@
 //! - [`feed`]: the deterministic crowd generator and the native market-data file
 //!   format that `foxtrot gen` writes.
 //!
-//! FIX sessions over TCP and the ITCH/MoldUDP64 decoders arrive with their issues.
+//! - [`itch`]: NASDAQ TotalView-ITCH 5.0 and MoldUDP64: decoder, framings, the
+//!   live-order map and the normaliser into the engine's market-data events.
+//!
+//! FIX sessions over TCP arrive with their issue.
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod feed;
+pub mod itch;
 pub mod venue;
 
 pub use venue::matching::MatchingEngine;

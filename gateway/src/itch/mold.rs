@@ -1,0 +1,418 @@
+//! MoldUDP64: how NASDAQ carries ITCH over UDP.
+//!
+//! ```text
+//! packet  = session(10, ASCII) seq(8, u64 BE) count(2, u16 BE) block × count
+//! block   = length(2, u16 BE) message(length)
+//! ```
+//! `seq` is the sequence number of the packet's first message; the next packet's
+//! is `seq + count`. A count of 0 is a heartbeat (its `seq` is the next expected),
+//! 0xFFFF the end of the session.
+//!
+//! [`MoldPacket::parse`] checks a datagram completely before any message is used:
+//! the header, each block's length against the bytes left, and that nothing
+//! trails the last block. [`Sequencer`] turns a stream of packets that may arrive
+//! out of order, twice, or not at all into messages in sequence order: a packet
+//! from the future is held (up to `window` packets) in case the missing one is
+//! only late; when the window is full, or a heartbeat proves the gap, the missing
+//! range is declared lost and reported, once, as a [`MoldEvent::Gap`].
+//! Duplicates (anything below the next expected number) are counted and dropped.
+
+use zerocopy::byteorder::big_endian::{U16, U64};
+use zerocopy::{FromBytes, Immutable, KnownLayout, Unaligned};
+
+/// Bytes in a packet header.
+pub const HEADER_LEN: usize = 20;
+/// Message count of an end-of-session packet.
+pub const END_OF_SESSION: u16 = 0xFFFF;
+/// Largest datagram the sequencer keeps (a jumbo frame's payload).
+pub const MAX_PACKET: usize = 9000;
+
+/// The packet header.
+#[derive(Debug, FromBytes, KnownLayout, Immutable, Unaligned)]
+#[repr(C)]
+pub struct Header {
+    /// Session name, space-padded ASCII.
+    pub session: [u8; 10],
+    /// Sequence number of the first message.
+    pub seq: U64,
+    /// Messages in the packet (0 heartbeat, 0xFFFF end of session).
+    pub count: U16,
+}
+const _: () = assert!(size_of::<Header>() == HEADER_LEN);
+
+/// Why a datagram is not a MoldUDP64 packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MoldError {
+    /// Shorter than the header.
+    #[error("packet of {found} bytes is shorter than the 20-byte header")]
+    Short {
+        /// Datagram length.
+        found: usize,
+    },
+    /// A block runs past the end of the datagram.
+    #[error("packet offset {offset}: message block {index} of {count} needs {needed} bytes, {left} left")]
+    Block {
+        /// Offset of the block's length field.
+        offset: usize,
+        /// Block index (0-based).
+        index: u16,
+        /// Announced count.
+        count: u16,
+        /// Bytes it needs (length field included).
+        needed: usize,
+        /// Bytes left.
+        left: usize,
+    },
+    /// Bytes after the last announced block.
+    #[error("packet offset {offset}: {extra} bytes after the last of {count} message blocks")]
+    Trailing {
+        /// Where they start.
+        offset: usize,
+        /// How many.
+        extra: usize,
+        /// Announced count.
+        count: u16,
+    },
+}
+
+/// A checked MoldUDP64 packet.
+#[derive(Clone, Copy, Debug)]
+pub struct MoldPacket<'a> {
+    /// The header.
+    pub header: &'a Header,
+    body: &'a [u8],
+}
+
+impl<'a> MoldPacket<'a> {
+    /// Checks `b` (header, every block, nothing trailing).
+    pub fn parse(b: &'a [u8]) -> Result<Self, MoldError> {
+        let Ok((header, body)) = Header::ref_from_prefix(b) else {
+            return Err(MoldError::Short { found: b.len() });
+        };
+        let count = header.count.get();
+        let blocks = if count == END_OF_SESSION { 0 } else { count };
+        let mut at = 0usize;
+        for index in 0..blocks {
+            let left = body.len() - at;
+            let needed = match body.get(at..at + 2) {
+                Some(l) => 2 + u16::from_be_bytes([l[0], l[1]]) as usize,
+                None => 2,
+            };
+            if needed > left {
+                return Err(MoldError::Block {
+                    offset: HEADER_LEN + at,
+                    index,
+                    count,
+                    needed,
+                    left,
+                });
+            }
+            at += needed;
+        }
+        if at != body.len() {
+            return Err(MoldError::Trailing {
+                offset: HEADER_LEN + at,
+                extra: body.len() - at,
+                count,
+            });
+        }
+        Ok(MoldPacket { header, body })
+    }
+
+    /// Sequence number of the first message.
+    pub fn seq(&self) -> u64 {
+        self.header.seq.get()
+    }
+
+    /// Messages carried (0 for heartbeats and end of session).
+    pub fn count(&self) -> u16 {
+        match self.header.count.get() {
+            END_OF_SESSION => 0,
+            n => n,
+        }
+    }
+
+    /// Whether this packet ends the session.
+    pub fn is_end_of_session(&self) -> bool {
+        self.header.count.get() == END_OF_SESSION
+    }
+
+    /// `(seq, message)` of each message, in order.
+    pub fn messages(&self) -> impl Iterator<Item = (u64, &'a [u8])> + 'a {
+        let (body, seq) = (self.body, self.seq());
+        let mut at = 0usize;
+        (0..self.count() as u64).map_while(move |i| {
+            let l = body.get(at..at + 2)?;
+            let n = u16::from_be_bytes([l[0], l[1]]) as usize;
+            let m = body.get(at + 2..at + 2 + n)?;
+            at += 2 + n;
+            Some((seq + i, m))
+        })
+    }
+}
+
+/// Builds MoldUDP64 packets of at most `mtu` bytes from a stream of messages.
+pub struct PacketWriter {
+    session: [u8; 10],
+    next_seq: u64,
+    mtu: usize,
+    buf: Vec<u8>,
+    count: u16,
+}
+
+impl PacketWriter {
+    /// A writer for `session` (space-padded to 10 bytes) starting at `first_seq`.
+    pub fn new(session: &str, first_seq: u64, mtu: usize) -> Self {
+        let mut s = [b' '; 10];
+        for (d, c) in s.iter_mut().zip(session.bytes()) {
+            *d = c;
+        }
+        let mut w = PacketWriter {
+            session: s,
+            next_seq: first_seq,
+            mtu: mtu.clamp(HEADER_LEN + 64, MAX_PACKET),
+            buf: Vec::with_capacity(mtu),
+            count: 0,
+        };
+        w.start();
+        w
+    }
+
+    fn start(&mut self) {
+        self.buf.clear();
+        self.buf.extend_from_slice(&self.session);
+        self.buf.extend_from_slice(&self.next_seq.to_be_bytes());
+        self.buf.extend_from_slice(&0u16.to_be_bytes());
+        self.count = 0;
+    }
+
+    /// Adds a message; returns the finished packet first if it would not fit.
+    pub fn push(&mut self, msg: &[u8]) -> Option<Vec<u8>> {
+        let full = self.count > 0 && (self.buf.len() + 2 + msg.len() > self.mtu || self.count == END_OF_SESSION - 1);
+        let done = if full { self.flush() } else { None };
+        self.buf.extend_from_slice(&(msg.len() as u16).to_be_bytes());
+        self.buf.extend_from_slice(msg);
+        self.count += 1;
+        done
+    }
+
+    /// The packet being built, if it holds any message.
+    pub fn flush(&mut self) -> Option<Vec<u8>> {
+        if self.count == 0 {
+            return None;
+        }
+        self.buf[18..20].copy_from_slice(&self.count.to_be_bytes());
+        let p = self.buf.clone();
+        self.next_seq += self.count as u64;
+        self.start();
+        Some(p)
+    }
+
+    /// A heartbeat carrying the next sequence number.
+    pub fn heartbeat(&self) -> Vec<u8> {
+        let mut p = self.session.to_vec();
+        p.extend_from_slice(&self.next_seq.to_be_bytes());
+        p.extend_from_slice(&0u16.to_be_bytes());
+        p
+    }
+
+    /// The next sequence number to be used.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+}
+
+/// What the sequencer hands on.
+#[derive(Debug, PartialEq, Eq)]
+pub enum MoldEvent<'a> {
+    /// The next message, in sequence order.
+    Message {
+        /// Its sequence number.
+        seq: u64,
+        /// Its bytes.
+        msg: &'a [u8],
+    },
+    /// Messages `first .. first + count` are lost.
+    Gap {
+        /// First missing sequence number.
+        first: u64,
+        /// How many.
+        count: u64,
+    },
+    /// The session ended.
+    EndOfSession,
+}
+
+/// Counters kept by a [`Sequencer`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SequencerStats {
+    /// Packets accepted.
+    pub packets: u64,
+    /// Messages delivered.
+    pub messages: u64,
+    /// Gaps declared.
+    pub gaps: u64,
+    /// Messages declared lost.
+    pub lost: u64,
+    /// Messages received again (already delivered or declared lost).
+    pub duplicates: u64,
+    /// Packets that arrived ahead of a missing one and were held.
+    pub reordered: u64,
+    /// Datagrams refused as malformed.
+    pub malformed: u64,
+    /// Packets of another session, ignored.
+    pub foreign: u64,
+}
+
+/// Orders packets by sequence number; see the module docs.
+pub struct Sequencer {
+    next: u64,
+    session: Option<[u8; 10]>,
+    /// Held packets: (first seq, length, bytes); `window` fixed slots.
+    held: Vec<(u64, usize, Box<[u8; MAX_PACKET]>)>,
+    used: Vec<bool>,
+    stats: SequencerStats,
+}
+
+impl Sequencer {
+    /// A sequencer expecting `first_seq` (1 for a new session) that holds at most
+    /// `window` early packets. Allocates its slots here, never later.
+    pub fn new(first_seq: u64, window: usize) -> Self {
+        let window = window.max(1);
+        Sequencer {
+            next: first_seq,
+            session: None,
+            held: (0..window).map(|_| (0, 0, Box::new([0u8; MAX_PACKET]))).collect(),
+            used: vec![false; window],
+            stats: SequencerStats::default(),
+        }
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> &SequencerStats {
+        &self.stats
+    }
+
+    /// The next sequence number expected.
+    pub fn next_seq(&self) -> u64 {
+        self.next
+    }
+
+    /// Takes one datagram and calls `out` for whatever is now deliverable.
+    /// Returns the parse error of a malformed datagram (which is dropped).
+    pub fn push(&mut self, datagram: &[u8], out: &mut impl FnMut(MoldEvent<'_>)) -> Result<(), MoldError> {
+        let p = match MoldPacket::parse(datagram) {
+            Ok(p) => p,
+            Err(e) => {
+                self.stats.malformed += 1;
+                return Err(e);
+            }
+        };
+        match self.session {
+            None => self.session = Some(p.header.session),
+            Some(s) if s != p.header.session => {
+                self.stats.foreign += 1;
+                return Ok(());
+            }
+            Some(_) => {}
+        }
+        self.stats.packets += 1;
+        let (seq, count) = (p.seq(), p.count() as u64);
+        if count == 0 {
+            // A heartbeat or end of session says everything below `seq` was sent.
+            if seq > self.next {
+                self.drain_until(seq, out);
+            }
+            if p.is_end_of_session() {
+                out(MoldEvent::EndOfSession);
+            }
+            return Ok(());
+        }
+        if seq > self.next {
+            if datagram.len() <= MAX_PACKET {
+                if let Some(i) = self.used.iter().position(|u| !u) {
+                    self.used[i] = true;
+                    let slot = &mut self.held[i];
+                    slot.0 = seq;
+                    slot.1 = datagram.len();
+                    slot.2[..datagram.len()].copy_from_slice(datagram);
+                    self.stats.reordered += 1;
+                    if self.used.iter().all(|u| *u) {
+                        // The window is full: whatever is still missing is lost.
+                        let first = self.lowest_held().map_or(seq, |(_, s)| s);
+                        self.drain_until(first, out);
+                    }
+                    return Ok(());
+                }
+            }
+            // Too big to hold, or nowhere to hold it: the gap is declared now.
+            self.drain_until(seq, out);
+        }
+        deliver(&mut self.next, &mut self.stats, &p, out);
+        self.release(out);
+        Ok(())
+    }
+
+    fn lowest_held(&self) -> Option<(usize, u64)> {
+        (0..self.held.len())
+            .filter(|&i| self.used[i])
+            .map(|i| (i, self.held[i].0))
+            .min_by_key(|&(_, s)| s)
+    }
+
+    /// Declares everything below `upto` that is not held lost, delivering held
+    /// packets in order on the way.
+    fn drain_until(&mut self, upto: u64, out: &mut impl FnMut(MoldEvent<'_>)) {
+        loop {
+            self.release(out);
+            let next_held = self.lowest_held().map(|(_, s)| s);
+            let stop = match next_held {
+                Some(s) if s <= upto => s,
+                _ => upto,
+            };
+            if stop > self.next {
+                let count = stop - self.next;
+                self.stats.gaps += 1;
+                self.stats.lost += count;
+                out(MoldEvent::Gap {
+                    first: self.next,
+                    count,
+                });
+                self.next = stop;
+            }
+            match next_held {
+                Some(s) if s <= upto => continue,
+                _ => {
+                    self.release(out);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Delivers held packets that have become next in line.
+    fn release(&mut self, out: &mut impl FnMut(MoldEvent<'_>)) {
+        while let Some((i, s)) = self.lowest_held() {
+            if s > self.next {
+                return;
+            }
+            self.used[i] = false;
+            let (bytes, len) = (&self.held[i].2, self.held[i].1);
+            if let Ok(p) = MoldPacket::parse(&bytes[..len]) {
+                deliver(&mut self.next, &mut self.stats, &p, out);
+            }
+        }
+    }
+}
+
+fn deliver(next: &mut u64, stats: &mut SequencerStats, p: &MoldPacket<'_>, out: &mut impl FnMut(MoldEvent<'_>)) {
+    for (seq, msg) in p.messages() {
+        if seq < *next {
+            stats.duplicates += 1;
+            continue;
+        }
+        stats.messages += 1;
+        *next = seq + 1;
+        out(MoldEvent::Message { seq, msg });
+    }
+}
