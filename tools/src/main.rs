@@ -28,8 +28,11 @@ enum Command {
     /// Generate market data, run it through the fused pipeline against the
     /// in-process simulated venue, and print a summary.
     Sim(cmd::sim::SimArgs),
-    /// Write deterministic synthetic market data to a native `.fxmd` file.
+    /// Write deterministic synthetic market data: a native `.fxmd` file, or an
+    /// ITCH 5.0 file with `--format itch`.
     Gen(cmd::gen::GenArgs),
+    /// Inspect an ITCH 5.0 file: print its messages, or build its book.
+    Itch(cmd::itch::ItchArgs),
     /// Run a recorded input journal through the core again; print (and verify) the
     /// hashes of its outputs.
     Replay(cmd::replay::ReplayArgs),
@@ -59,6 +62,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Sim(a) => cmd::sim::run(a),
         Command::Gen(a) => cmd::gen::run(a),
+        Command::Itch(a) => cmd::itch::run(a),
         Command::Replay(a) => cmd::replay::run(a),
         Command::Journal(a) => cmd::journal::run(a),
         Command::Run(a) => cmd::run::run(a),

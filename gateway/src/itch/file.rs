@@ -25,7 +25,7 @@ pub enum FileError {
     /// The length prefix disagrees with the message type's length.
     #[error(
         "offset {offset}: length prefix {found} but message type {:?} is {expected} bytes \
-         (a file without length prefixes reads with --framing inferred)",
+         (a file without length prefixes reads with --framing raw)",
         *kind as char
     )]
     LengthMismatch {
@@ -41,7 +41,7 @@ pub enum FileError {
     /// After a length prefix comes a byte that is no message type.
     #[error(
         "offset {offset}: length prefix {prefix} is followed by {kind:#04x}, not an ITCH message type \
-         (a file without length prefixes reads with --framing inferred)"
+         (a file without length prefixes reads with --framing raw)"
     )]
     NotAMessage {
         /// Offset of the length prefix.
@@ -255,7 +255,7 @@ mod tests {
                 kind: 1
             }
         );
-        assert!(e.to_string().contains("--framing inferred"), "{e}");
+        assert!(e.to_string().contains("--framing raw"), "{e}");
         // A garbage byte in a raw file.
         let mut g = delete(1);
         g.push(b'!');

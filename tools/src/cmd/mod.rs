@@ -4,6 +4,7 @@ pub mod config;
 pub mod export;
 pub mod gen;
 pub mod host_check;
+pub mod itch;
 pub mod journal;
 pub mod replay;
 pub mod report;
