@@ -29,12 +29,10 @@ fn bench(c: &mut Criterion) {
     g.bench_function("parse", |b| {
         b.iter(|| {
             let mut acc = 0u64;
-            for r in Frames::new(black_box(&day), Framing::LengthPrefixed) {
-                if let Ok((_, raw)) = r {
-                    if let Ok(m) = decode(raw) {
-                        let h = m.head();
-                        acc = acc.wrapping_add(h.timestamp() ^ h.locate() as u64 ^ h.kind as u64);
-                    }
+            for (_, raw) in Frames::new(black_box(&day), Framing::LengthPrefixed).flatten() {
+                if let Ok(m) = decode(raw) {
+                    let h = m.head();
+                    acc = acc.wrapping_add(h.timestamp() ^ h.locate() as u64 ^ h.kind as u64);
                 }
             }
             acc
@@ -45,11 +43,9 @@ fn bench(c: &mut Criterion) {
             || ItchBook::new(Subscription::All, 1 << 20, 0, 100, 4096),
             |book| {
                 let mut acc = 0i64;
-                for r in Frames::new(black_box(&day), Framing::LengthPrefixed) {
-                    if let Ok((_, raw)) = r {
-                        if let Ok(m) = decode(raw) {
-                            let _ = book.apply(&m, &mut |md, _| acc = acc.wrapping_add(md.qty));
-                        }
+                for (_, raw) in Frames::new(black_box(&day), Framing::LengthPrefixed).flatten() {
+                    if let Ok(m) = decode(raw) {
+                        let _ = book.apply(&m, &mut |md, _| acc = acc.wrapping_add(md.qty));
                     }
                 }
                 acc
