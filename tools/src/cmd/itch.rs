@@ -164,9 +164,8 @@ pub fn run(a: ItchArgs) -> Result<()> {
             let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let out = std::io::stdout();
             let mut out = std::io::BufWriter::new(out.lock());
-            let mut n = 0u64;
-            for r in Frames::new(&bytes, framing(&bytes, &f)) {
-                if limit.is_some_and(|l| n >= l) {
+            for (n, r) in Frames::new(&bytes, framing(&bytes, &f)).enumerate() {
+                if limit.is_some_and(|l| n as u64 >= l) {
                     break;
                 }
                 let (off, raw) = r.with_context(|| format!("{}", file.display()))?;
@@ -176,7 +175,6 @@ pub fn run(a: ItchArgs) -> Result<()> {
                 } else {
                     writeln!(out, "{off:>10}  {}", to_json(&m))?;
                 }
-                n += 1;
             }
             out.flush()?;
             Ok(())
