@@ -149,10 +149,15 @@ fn no_value_replacement_panics() {
 #[test]
 fn every_template_is_valid() {
     std::env::set_var("FOXTROT_FIX_PASSWORD", "not-a-real-password");
-    for name in ["sim", "paper", "live", "replay", "adversarial"] {
+    for name in ["sim", "paper", "live", "replay", "adversarial", "backtest"] {
         let c = Config::load(&configs().join(format!("{name}.yaml"))).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(!c.config_hash().is_empty());
     }
+    // The embedded backtest template is the file.
+    assert_eq!(
+        Config::load(&configs().join("backtest.yaml")).unwrap(),
+        Config::default_backtest()
+    );
     // The replay template decides exactly as the default does.
     let mut r = Config::load(&configs().join("replay.yaml")).unwrap();
     r.runtime = Config::default_sim().runtime;

@@ -543,6 +543,7 @@ pub fn export(run_dir: &Path, out: &Path) -> Result<ExportCounts, ExportError> {
                 V::S(match d.topology {
                     1 => "passive".into(),
                     2 => "aggressive".into(),
+                    3 => "market".into(),
                     t => format!("unknown_{t}"),
                 }),
                 V::S(

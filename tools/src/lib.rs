@@ -8,6 +8,7 @@
 //! - [`logging`]: `--log-format human|json` and secret masking.
 #![deny(missing_docs)]
 
+pub mod backtest;
 pub mod check;
 pub mod export;
 pub mod logging;

@@ -33,6 +33,9 @@ enum Command {
     Gen(cmd::gen::GenArgs),
     /// Inspect an ITCH 5.0 file: print its messages, or build its book.
     Itch(cmd::itch::ItchArgs),
+    /// Import data (CSV quotes/trades, ITCH 5.0) into a market-data directory that
+    /// `foxtrot replay` backtests against the touch venue.
+    Import(cmd::import::ImportArgs),
     /// Run a recorded input journal through the core again; print (and verify) the
     /// hashes of its outputs.
     Replay(cmd::replay::ReplayArgs),
@@ -63,6 +66,7 @@ fn main() -> std::process::ExitCode {
         Command::Sim(a) => cmd::sim::run(a),
         Command::Gen(a) => cmd::gen::run(a),
         Command::Itch(a) => cmd::itch::run(a),
+        Command::Import(a) => cmd::import::run(a),
         Command::Replay(a) => cmd::replay::run(a),
         Command::Journal(a) => cmd::journal::run(a),
         Command::Run(a) => cmd::run::run(a),

@@ -17,7 +17,8 @@ const INTRO: &str = "\
 
 One YAML file configures every command that runs the pipeline (`--config FILE`;
 default: the embedded `configs/sim.yaml`). Templates: `configs/sim.yaml` (the
-default), `configs/paper.yaml`, `configs/live.yaml`, `configs/replay.yaml`.
+default), `configs/paper.yaml`, `configs/live.yaml`, `configs/replay.yaml`, and
+`configs/backtest.yaml` (what `foxtrot import` writes for backtests on imported data).
 
 * `foxtrot config check FILE` validates a file; `foxtrot config schema` prints the
   JSON Schema this page is rendered from.

@@ -640,6 +640,8 @@ pub enum TopologyName {
     Passive,
     /// Cross the spread.
     Aggressive,
+    /// Market orders (directional policies); quoting policies treat it as aggressive.
+    Market,
 }
 
 /// EMA-cross momentum policy.
@@ -820,6 +822,13 @@ pub const DEFAULT_WEIGHTS_YAML: &str = include_str!("../../../configs/belief_wei
 /// Origin name of the embedded default config.
 pub const EMBEDDED_ORIGIN: &str = "<embedded configs/sim.yaml>";
 
+/// The embedded backtest template (`configs/backtest.yaml`), what `foxtrot import`
+/// writes unless given another.
+pub const BACKTEST_YAML: &str = include_str!("../../../configs/backtest.yaml");
+
+/// Origin name of the embedded backtest template.
+pub const BACKTEST_ORIGIN: &str = "<embedded configs/backtest.yaml>";
+
 impl Config {
     /// Loads and validates a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -836,6 +845,12 @@ impl Config {
             .expect("the embedded default config is valid (tested)")
     }
 
+    /// The embedded backtest template.
+    pub fn default_backtest() -> Config {
+        Self::from_yaml(BACKTEST_YAML, Path::new(BACKTEST_ORIGIN))
+            .expect("the embedded backtest config is valid (tested)")
+    }
+
     /// Parses and validates YAML text; `origin` names it in errors and anchors the
     /// weights file (relative to its folder). The embedded origin uses the embedded
     /// weights.
@@ -843,7 +858,8 @@ impl Config {
         let mut cfg: Config = parse_yaml(text, origin)?;
         if cfg.belief.model.is_none() {
             let wf = &cfg.belief.weights_file;
-            let (wtext, wpath) = if origin == Path::new(EMBEDDED_ORIGIN) && wf == "belief_weights.yaml" {
+            let embedded = origin == Path::new(EMBEDDED_ORIGIN) || origin == Path::new(BACKTEST_ORIGIN);
+            let (wtext, wpath) = if embedded && wf == "belief_weights.yaml" {
                 (
                     DEFAULT_WEIGHTS_YAML.to_string(),
                     PathBuf::from("<embedded configs/belief_weights.yaml>"),

@@ -57,6 +57,9 @@ pub enum Topology {
     Passive = 1,
     /// Cross the spread: a limit at the far touch (marketable).
     Aggressive = 2,
+    /// A market order for the whole difference (for backtests on quote-only data,
+    /// whose venue fills market orders at the touch).
+    Market = 3,
 }
 
 /// A router's request, before risk, 64 bytes.

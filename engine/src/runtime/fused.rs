@@ -308,6 +308,11 @@ impl<V: VenueLink, O: RunObserver> FusedRun<V, O> {
         &self.venue
     }
 
+    /// The venue link, mutably.
+    pub fn venue_mut(&mut self) -> &mut V {
+        &mut self.venue
+    }
+
     /// The observer.
     pub fn observer(&self) -> &O {
         &self.obs

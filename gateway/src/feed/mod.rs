@@ -1,4 +1,5 @@
 //! Market-data sources and formats.
 
+pub mod csv;
 pub mod gen;
 pub mod native;

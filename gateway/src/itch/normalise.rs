@@ -23,6 +23,9 @@
 //! quantities are shares. Times are the day's midnight (`date_ns`) plus ITCH's
 //! nanoseconds since midnight.
 //!
+//! Each message's last event carries `LAST_IN_BATCH` (the book is consistent
+//! after it; the engine decides only on such events); a replace's cancel does not.
+//!
 //! Nothing here trusts the feed: a reference to an unknown order, a duplicate
 //! reference, an execution or cancel larger than the order, a full order map, an
 //! unknown side — each is a [`DataIssue`], counted, and the message is dropped or
@@ -30,7 +33,11 @@
 
 use super::msg::{self, Message};
 use super::orders::{OrderMap, OrderMapError};
-use foxtrot_engine::records::{MarketData, MdAction, Side};
+use foxtrot_engine::records::{flags, MarketData, MdAction, Side};
+
+/// Every event but the first of a replace's pair ends its message: the book is
+/// consistent after it, so the engine may decide on it.
+const LAST: u8 = flags::LAST_IN_BATCH;
 
 /// A data-quality finding while normalising one message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -195,7 +202,7 @@ impl Normaliser {
                 }
                 emit(
                     &mut self.stats,
-                    MarketData::new(MdAction::Add, inst, Some(side), ts, r, px as i64, qty as i64, 0),
+                    MarketData::new(MdAction::Add, inst, Some(side), ts, r, px as i64, qty as i64, LAST),
                 );
             }
             Message::Executed(e) => {
@@ -225,7 +232,7 @@ impl Normaliser {
                             0,
                             c.price.get() as i64,
                             c.shares.get() as i64,
-                            0,
+                            LAST,
                         ),
                     );
                 }
@@ -290,7 +297,7 @@ impl Normaliser {
                         new,
                         px as i64,
                         qty as i64,
-                        0,
+                        LAST,
                     ),
                 );
             }
@@ -311,7 +318,7 @@ impl Normaliser {
                         0,
                         p.price.get() as i64,
                         p.shares.get() as i64,
-                        0,
+                        LAST,
                     ),
                 );
             }
@@ -324,7 +331,7 @@ impl Normaliser {
                 if shares > 0 {
                     emit(
                         &mut self.stats,
-                        MarketData::new(MdAction::Trade, inst, None, ts, 0, q.price.get() as i64, shares, 0),
+                        MarketData::new(MdAction::Trade, inst, None, ts, 0, q.price.get() as i64, shares, LAST),
                     );
                 }
             }
@@ -365,7 +372,7 @@ impl Normaliser {
         if take > 0 {
             emit(
                 &mut self.stats,
-                MarketData::new(action, inst, Some(side), ts, r, px as i64, take as i64, 0),
+                MarketData::new(action, inst, Some(side), ts, r, px as i64, take as i64, LAST),
             );
         }
         if over {

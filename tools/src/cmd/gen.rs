@@ -20,13 +20,98 @@ pub struct GenArgs {
     /// Output file (default `data/gen.fxmd`, or `data/gen.itch` for ITCH).
     #[arg(long, short)]
     out: Option<PathBuf>,
-    /// Output format: `native` or `itch` (ITCH 5.0 binary file).
-    #[arg(long, default_value = "native", value_parser = ["native", "itch"])]
+    /// Output format: `native`, `itch` (ITCH 5.0 binary file), or `csv` (the first
+    /// instrument's top-of-book quotes from the simulated market, one row per change:
+    /// timestamp,bid,bid_size,ask,ask_size, ISO timestamps).
+    #[arg(long, default_value = "native", value_parser = ["native", "itch", "csv"])]
     format: String,
     /// ITCH only: `prefixed` (2-byte length before each message, the standard
     /// file format) or `raw` (messages back to back, for the inferred fallback).
     #[arg(long, default_value = "prefixed", value_parser = ["prefixed", "raw"])]
     framing: String,
+}
+
+/// Formats `v` price units with `decimals` decimals.
+fn decimal(v: i64, decimals: u8) -> String {
+    if decimals == 0 {
+        return v.to_string();
+    }
+    let p = 10i64.pow(decimals as u32);
+    format!(
+        "{}{}.{:0w$}",
+        if v < 0 { "-" } else { "" },
+        v.abs() / p,
+        v.abs() % p,
+        w = decimals as usize
+    )
+}
+
+/// Formats ns since the epoch as ISO 8601 UTC with nanoseconds.
+fn iso(ns: u64) -> String {
+    let (secs, frac) = ((ns / 1_000_000_000) as i64, ns % 1_000_000_000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{frac:09}Z",
+        rem / 3_600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// Writes the first instrument's quotes from the simulated market as CSV.
+fn gen_csv(cfg: &foxtrot_engine::config::Config, out: &std::path::Path) -> Result<()> {
+    use std::io::Write;
+    let spec = &cfg.instruments[0];
+    let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+    writeln!(w, "timestamp,bid,bid_size,ask,ask_size")?;
+    let mut world = SimWorld::new(cfg);
+    let mut book = foxtrot_engine::core::Book::new(spec.tick, spec.ref_price, cfg.book.window_ticks);
+    let (mut rows, mut n, mut last) = (0u64, 0u64, None);
+    while n < cfg.gen.events {
+        let Some(slot) = world.poll() else { break };
+        let Some(InputView::Md(m)) = slot.view() else { continue };
+        n += 1;
+        if m.header.instrument != 0 || book.apply(m).is_err() {
+            continue;
+        }
+        let (Some((b, bs)), Some((a, as_))) = (book.best_bid(), book.best_ask()) else {
+            continue;
+        };
+        if b >= a || last == Some((b, bs, a, as_)) {
+            continue;
+        }
+        last = Some((b, bs, a, as_));
+        let (pd, qd) = (spec.price_decimals, spec.qty_decimals);
+        writeln!(
+            w,
+            "{},{},{},{},{}",
+            iso(m.header.ts_ns),
+            decimal(b, pd),
+            decimal(bs, qd),
+            decimal(a, pd),
+            decimal(as_, qd)
+        )?;
+        rows += 1;
+    }
+    w.flush().with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "wrote {rows} quotes of {} from {n} simulated market-data events (seed {}) to {}",
+        spec.symbol,
+        cfg.gen.seed,
+        out.display()
+    );
+    Ok(())
 }
 
 /// Writes a synthetic ITCH day for the config's symbols.
@@ -71,15 +156,21 @@ fn gen_itch(cfg: &foxtrot_engine::config::Config, out: &std::path::Path, raw: bo
 pub fn run(a: GenArgs) -> Result<()> {
     let cfg = load_config(&a.common)?;
     let itch = a.format == "itch";
-    let out = a
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(if itch { "data/gen.itch" } else { "data/gen.fxmd" }));
+    let out = a.out.clone().unwrap_or_else(|| {
+        PathBuf::from(match a.format.as_str() {
+            "itch" => "data/gen.itch",
+            "csv" => "data/gen.csv",
+            _ => "data/gen.fxmd",
+        })
+    });
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     if itch {
         return gen_itch(&cfg, &out, a.framing == "raw");
+    }
+    if a.format == "csv" {
+        return gen_csv(&cfg, &out);
     }
     let file = std::fs::File::create(&out).with_context(|| format!("creating {}", out.display()))?;
     let mut w = NativeWriter::new(

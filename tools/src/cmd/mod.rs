@@ -4,6 +4,7 @@ pub mod config;
 pub mod export;
 pub mod gen;
 pub mod host_check;
+pub mod import;
 pub mod itch;
 pub mod journal;
 pub mod replay;

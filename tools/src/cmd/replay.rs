@@ -26,12 +26,61 @@ pub struct ReplayArgs {
     json: bool,
 }
 
+/// A backtest of a market-data directory (`foxtrot import`'s output).
+fn backtest(a: &ReplayArgs, config: Option<Config>) -> Result<()> {
+    anyhow::ensure!(
+        !a.verify,
+        "{} is imported market data, not a recorded run: there is nothing to verify against \
+         (record the backtest with --out DIR, then replay DIR --verify)",
+        a.run_dir.display()
+    );
+    let started = std::time::Instant::now();
+    let o = foxtrot_tools::backtest::run(&a.run_dir, config, a.out.as_deref())
+        .with_context(|| format!("backtesting {}", a.run_dir.display()))?;
+    let wall = started.elapsed().as_secs_f64();
+    let s = &o.summary;
+    let md_rate = o.venue.md as f64 / wall.max(1e-9);
+    if a.json {
+        let j = serde_json::json!({
+            "backtest": true,
+            "market_data": o.venue.md, "inputs": s.counters.inputs,
+            "order_hash": s.order_hash.0, "orders_hashed": s.order_hash.1,
+            "diary_hash": s.diary_hash.0, "diary_records": s.diary_hash.1,
+            "orders": o.venue.orders, "fills": o.venue.fills, "filled_qty": o.venue.filled_qty,
+            "venue_rejects": o.venue.rejects,
+            "equity": s.pnl.equity, "max_drawdown": s.pnl.max_drawdown,
+            "config_hash": o.config.config_hash(),
+            "wall_seconds": wall, "market_data_per_sec": md_rate,
+        });
+        println!("{j}");
+    } else {
+        println!(
+            "foxtrot replay (backtest against the touch venue): {} market-data events in {wall:.3} s ({md_rate:.0} events/s)",
+            o.venue.md
+        );
+        println!(
+            "  orders {}  fills {} ({} qty)  venue rejects {}  equity {:.2}  max drawdown {:.2}",
+            o.venue.orders, o.venue.fills, o.venue.filled_qty, o.venue.rejects, s.pnl.equity, s.pnl.max_drawdown
+        );
+        println!("  order hash    {} ({} messages)", s.order_hash.0, s.order_hash.1);
+        println!("  diary hash    {} ({} records)", s.diary_hash.0, s.diary_hash.1);
+        println!("  config hash   {}", o.config.config_hash());
+        if let Some(d) = &a.out {
+            println!("  recorded      {} (replay it with --verify)", d.display());
+        }
+    }
+    Ok(())
+}
+
 /// Runs `foxtrot replay`.
 pub fn run(a: ReplayArgs) -> Result<()> {
     let config = match &a.config {
         Some(p) => Some(Config::load(p)?),
         None => None,
     };
+    if foxtrot_tools::backtest::is_market_data(&a.run_dir) {
+        return backtest(&a, config);
+    }
     let started = std::time::Instant::now();
     let opts = ReplayOptions {
         config,

@@ -54,7 +54,11 @@ fn intent(d: &Decision, action: OrderAction, side: Side, px: i64, qty: i64, targ
         target_cl_ord_id: target,
         policy_id: d.policy_id,
         topology: d.topology as u8,
-        ord_type: OrdType::Limit as u8,
+        ord_type: if d.topology == Topology::Market && action == OrderAction::New {
+            OrdType::Market as u8
+        } else {
+            OrdType::Limit as u8
+        },
         _pad: [0; 4],
     }
 }
@@ -71,6 +75,9 @@ pub fn directional_price(topology: Topology, side: Side, book: &Top, slip_ticks:
         (Topology::Aggressive, Side::Sell) => book.best_bid().map(|(p, _)| (p - slip).max(book.tick())),
         (Topology::Passive, Side::Buy) => book.best_bid().map(|(p, _)| p),
         (Topology::Passive, Side::Sell) => book.best_ask().map(|(p, _)| p),
+        // No price; only sent when there is a touch to fill against.
+        (Topology::Market, Side::Buy) => book.best_ask().map(|_| 0),
+        (Topology::Market, Side::Sell) => book.best_bid().map(|_| 0),
     }
 }
 

@@ -80,6 +80,7 @@ fn topology(t: TopologyName) -> Topology {
     match t {
         TopologyName::Passive => Topology::Passive,
         TopologyName::Aggressive => Topology::Aggressive,
+        TopologyName::Market => Topology::Market,
     }
 }
 

@@ -140,7 +140,7 @@ pub fn market_making(
             let a = (micro + skew + c.half_spread_ticks as f64).ceil() as i64 * tick;
             (b, a)
         }
-        Topology::Aggressive => {
+        Topology::Aggressive | Topology::Market => {
             let s = skew.round() as i64 * tick;
             (bb + s, ba + s)
         }

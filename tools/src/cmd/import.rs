@@ -1,0 +1,255 @@
+//! `foxtrot import`: data users bring → a market-data directory for backtests.
+//!
+//! `--format csv` (quotes or trades, see `foxtrot_gateway::feed::csv`) or
+//! `--format itch` (an ITCH 5.0 file, normalised to order-level events). The
+//! directory's configuration is the backtest template (or `--config`) with its
+//! instruments replaced by the imported symbols, each with the tick and decimals
+//! given and its first price as reference. `foxtrot replay DIR` then runs the
+//! backtest. The mappings are documented in `docs/market-data.md`.
+
+use anyhow::{bail, ensure, Context, Result};
+use clap::Args;
+use foxtrot_engine::records::{InstrumentSpec, MarketData};
+use foxtrot_engine::Config;
+use foxtrot_gateway::feed::csv::{CsvOptions, CsvReader, CsvShape, TsUnit};
+use foxtrot_gateway::itch::{self, Frames, ItchBook, Subscription};
+use foxtrot_tools::backtest::{MdWriter, MD_DIR};
+use std::path::{Path, PathBuf};
+
+/// Arguments of `foxtrot import`.
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The file to import.
+    file: PathBuf,
+    /// Its format.
+    #[arg(long, value_parser = ["csv", "itch"])]
+    format: String,
+    /// The market-data directory to create.
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Configuration template (default: the embedded `configs/backtest.yaml`).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// CSV: `quotes` or `trades`.
+    #[arg(long, default_value = "quotes", value_parser = ["quotes", "trades"])]
+    shape: String,
+    /// CSV: the columns, comma-separated, by header name or 0-based index:
+    /// timestamp,bid,bid_size,ask,ask_size (quotes) or timestamp,price,size[,side].
+    #[arg(long, value_delimiter = ',')]
+    columns: Vec<String>,
+    /// CSV: the file has no header line (columns are then indices).
+    #[arg(long)]
+    no_header: bool,
+    /// CSV: field separator.
+    #[arg(long, default_value = ",")]
+    delimiter: char,
+    /// CSV: timestamps as `iso`, or integers in `s`, `ms`, `us`, `ns` since the epoch.
+    #[arg(long, default_value = "iso")]
+    ts_unit: String,
+    /// CSV: the instrument's symbol.
+    #[arg(long, default_value = "CSV")]
+    symbol: String,
+    /// Price decimals (CSV prices are scaled by 10^this; ITCH prices have 4).
+    #[arg(long, default_value_t = 4)]
+    price_decimals: u8,
+    /// Quantity decimals (CSV sizes are scaled by 10^this).
+    #[arg(long, default_value_t = 0)]
+    qty_decimals: u8,
+    /// Tick size in price units (default: one cent at the price decimals).
+    #[arg(long)]
+    tick: Option<i64>,
+    /// ITCH: keep these symbols (comma-separated); default all.
+    #[arg(long, value_delimiter = ',')]
+    symbols: Vec<String>,
+    /// ITCH: the trading day (YYYY-MM-DD) its times of day are on.
+    #[arg(long, default_value = "2026-01-05")]
+    date: String,
+    /// Continue past bad CSV rows (counted and reported) instead of stopping.
+    #[arg(long)]
+    skip_bad_rows: bool,
+}
+
+fn spec(symbol: &str, a: &ImportArgs, price_decimals: u8, ref_price: i64) -> InstrumentSpec {
+    let cent = 10i64.pow(price_decimals.saturating_sub(2) as u32);
+    let tick = a.tick.unwrap_or(cent).max(1);
+    InstrumentSpec {
+        symbol: symbol.chars().take(12).collect(),
+        price_decimals,
+        tick,
+        qty_decimals: a.qty_decimals,
+        lot: 1,
+        ref_price: (ref_price / tick * tick).max(tick),
+    }
+}
+
+fn template(a: &ImportArgs) -> Result<Config> {
+    Ok(match &a.config {
+        Some(p) => Config::load(p)?,
+        None => Config::default_backtest(),
+    })
+}
+
+fn create(out: &Path, cfg: &mut Config, instruments: Vec<InstrumentSpec>) -> Result<MdWriter> {
+    ensure!(
+        !out.join(MD_DIR).exists() && !out.join("inputs").exists(),
+        "{} already holds data; import into a new directory",
+        out.display()
+    );
+    cfg.instruments = instruments;
+    cfg.check(Path::new("<import>"))
+        .context("the imported instruments do not fit the configuration")?;
+    MdWriter::create(out, cfg).with_context(|| format!("creating {}", out.display()))
+}
+
+fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
+    let bytes = std::fs::read(&a.file).with_context(|| format!("reading {}", a.file.display()))?;
+    let shape = if a.shape == "trades" {
+        CsvShape::Trades
+    } else {
+        CsvShape::Quotes
+    };
+    let mut o = CsvOptions::new(shape);
+    if !a.columns.is_empty() {
+        o.columns = a.columns.clone();
+    } else if a.no_header {
+        o.columns = (0..o.columns.len()).map(|i| i.to_string()).collect();
+    }
+    o.header = !a.no_header;
+    ensure!(a.delimiter.is_ascii(), "--delimiter must be one ASCII character");
+    o.delimiter = a.delimiter as u8;
+    o.ts_unit =
+        TsUnit::parse(&a.ts_unit).with_context(|| format!("--ts-unit {:?}: use iso, s, ms, us or ns", a.ts_unit))?;
+    o.price_decimals = a.price_decimals;
+    o.qty_decimals = a.qty_decimals;
+    let file = a.file.display();
+    // The first good row's price is the reference price.
+    let first = {
+        let mut r = CsvReader::new(&bytes, o.clone()).with_context(|| format!("{file}"))?;
+        loop {
+            match r.next_event() {
+                Ok(Some(m)) if m.px > 0 => break m.px,
+                Ok(Some(_)) => continue,
+                Ok(None) => bail!("{file}: no row with a positive price"),
+                Err(e) if a.skip_bad_rows => {
+                    let _ = e;
+                    continue;
+                }
+                Err(e) => bail!("{file}: {e}"),
+            }
+        }
+    };
+    let mut cfg = template(a)?;
+    let mut w = create(&a.out, &mut cfg, vec![spec(&a.symbol, a, a.price_decimals, first)])?;
+    let mut r = CsvReader::new(&bytes, o).with_context(|| format!("{file}"))?;
+    let mut bad = 0u64;
+    let mut last_ts = 0u64;
+    loop {
+        match r.next_event() {
+            Ok(Some(m)) => {
+                ensure!(
+                    m.header.ts_ns >= last_ts,
+                    "{file}: line {}: time goes backwards ({} after {}); sort the file first",
+                    r.line(),
+                    m.header.ts_ns,
+                    last_ts
+                );
+                last_ts = m.header.ts_ns;
+                w.append(&m)?;
+            }
+            Ok(None) => break,
+            Err(e) if a.skip_bad_rows => {
+                bad += 1;
+                if bad <= 5 {
+                    tracing::warn!(error = %e, "{file}: skipped a bad row");
+                }
+            }
+            Err(e) => bail!("{file}: {e} (import stopped; --skip-bad-rows continues past bad rows)"),
+        }
+    }
+    Ok((w.finish()?, bad))
+}
+
+fn import_itch(a: &ImportArgs) -> Result<(u64, u64)> {
+    let bytes = std::fs::read(&a.file).with_context(|| format!("reading {}", a.file.display()))?;
+    let file = a.file.display();
+    let framing = itch::detect(&bytes);
+    let midnight = foxtrot_gateway::feed::csv::iso_ns(format!("{}T00:00:00Z", a.date).as_bytes())
+        .map_err(|e| anyhow::anyhow!("--date {:?}: {e}", a.date))?;
+    let sub = || {
+        if a.symbols.is_empty() {
+            Subscription::All
+        } else {
+            Subscription::Symbols(a.symbols.clone())
+        }
+    };
+    // Pass 1: which instruments, and each one's first price.
+    let mut book = ItchBook::new(sub(), 1 << 22, midnight, 100, 4096);
+    let mut first: Vec<Option<i64>> = Vec::new();
+    for r in Frames::new(&bytes, framing) {
+        let (off, raw) = r.with_context(|| format!("{file}"))?;
+        let m = itch::decode(raw).with_context(|| format!("{file}: offset {off}"))?;
+        let _ = book.apply(&m, &mut |md: &MarketData, _| {
+            let i = md.header.instrument as usize;
+            if first.len() <= i {
+                first.resize(i + 1, None);
+            }
+            if first[i].is_none() && md.px > 0 {
+                first[i] = Some(md.px);
+            }
+        });
+    }
+    let symbols = book.normaliser().symbols().to_vec();
+    ensure!(!symbols.is_empty(), "{file}: no messages for the symbols asked for");
+    let instruments = symbols
+        .iter()
+        .enumerate()
+        .map(|(i, s)| spec(s, a, 4, first.get(i).copied().flatten().unwrap_or(100)))
+        .collect();
+    let mut cfg = template(a)?;
+    let mut w = create(&a.out, &mut cfg, instruments)?;
+    // Pass 2: the events.
+    let mut book = ItchBook::new(sub(), 1 << 22, midnight, 100, 4096);
+    let mut issues = 0u64;
+    let mut err = None;
+    for r in Frames::new(&bytes, framing) {
+        let (_, raw) = r?;
+        let m = itch::decode(raw)?;
+        if book
+            .apply(&m, &mut |md: &MarketData, _| {
+                if err.is_none() {
+                    err = w.append(md).err();
+                }
+            })
+            .is_err()
+        {
+            issues += 1;
+        }
+    }
+    if let Some(e) = err {
+        return Err(e.into());
+    }
+    Ok((w.finish()?, issues))
+}
+
+/// Runs `foxtrot import`.
+pub fn run(a: ImportArgs) -> Result<()> {
+    let t = std::time::Instant::now();
+    let (n, bad) = match a.format.as_str() {
+        "csv" => import_csv(&a)?,
+        _ => import_itch(&a)?,
+    };
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "imported {n} market-data events from {} into {} in {secs:.3} s ({:.2} M events/s){}",
+        a.file.display(),
+        a.out.display(),
+        n as f64 / secs.max(1e-9) / 1e6,
+        if bad > 0 {
+            format!("; {bad} bad rows or data-quality events skipped")
+        } else {
+            String::new()
+        }
+    );
+    println!("backtest it with: foxtrot replay {}", a.out.display());
+    Ok(())
+}
