@@ -40,6 +40,8 @@ struct Resting {
 pub struct TouchStats {
     /// Market-data events delivered.
     pub md: u64,
+    /// Of which ended an update (`LAST_IN_BATCH`): for CSV quotes, one per row.
+    pub updates: u64,
     /// Orders received (new, cancel, replace).
     pub orders: u64,
     /// Fills.
@@ -235,6 +237,7 @@ impl<I: Iterator<Item = MarketData>> VenueLink for TouchVenue<I> {
         let md = self.ahead.take()?;
         self.ahead = self.src.next();
         self.stats.md += 1;
+        self.stats.updates += (md.header.flags & foxtrot_engine::records::flags::LAST_IN_BATCH != 0) as u64;
         let i = md.header.instrument;
         if let Some(b) = self.books.get_mut(i as usize) {
             // Bad data is the core's to count; the venue's touch just ignores it.

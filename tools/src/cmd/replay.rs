@@ -43,7 +43,7 @@ fn backtest(a: &ReplayArgs, config: Option<Config>) -> Result<()> {
     if a.json {
         let j = serde_json::json!({
             "backtest": true,
-            "market_data": o.venue.md, "inputs": s.counters.inputs,
+            "market_data": o.venue.md, "updates": o.venue.updates, "inputs": s.counters.inputs,
             "order_hash": s.order_hash.0, "orders_hashed": s.order_hash.1,
             "diary_hash": s.diary_hash.0, "diary_records": s.diary_hash.1,
             "orders": o.venue.orders, "fills": o.venue.fills, "filled_qty": o.venue.filled_qty,
@@ -51,12 +51,15 @@ fn backtest(a: &ReplayArgs, config: Option<Config>) -> Result<()> {
             "equity": s.pnl.equity, "max_drawdown": s.pnl.max_drawdown,
             "config_hash": o.config.config_hash(),
             "wall_seconds": wall, "market_data_per_sec": md_rate,
+            "updates_per_sec": o.venue.updates as f64 / wall.max(1e-9),
         });
         println!("{j}");
     } else {
         println!(
-            "foxtrot replay (backtest against the touch venue): {} market-data events in {wall:.3} s ({md_rate:.0} events/s)",
-            o.venue.md
+            "foxtrot replay (backtest against the touch venue): {} market-data events, {} updates (quotes) in {wall:.3} s ({md_rate:.0} events/s, {:.0} updates/s)",
+            o.venue.md,
+            o.venue.updates,
+            o.venue.updates as f64 / wall.max(1e-9)
         );
         println!(
             "  orders {}  fills {} ({} qty)  venue rejects {}  equity {:.2}  max drawdown {:.2}",
