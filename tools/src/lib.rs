@@ -10,6 +10,7 @@
 
 pub mod backtest;
 pub mod check;
+pub mod dbn_import;
 pub mod export;
 pub mod logging;
 pub mod prometheus;

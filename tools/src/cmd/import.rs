@@ -1,7 +1,9 @@
 //! `foxtrot import`: data users bring → a market-data directory for backtests.
 //!
-//! `--format csv` (quotes or trades, see `foxtrot_gateway::feed::csv`) or
-//! `--format itch` (an ITCH 5.0 file, normalised to order-level events). The
+//! `--format csv` (quotes or trades, see `foxtrot_gateway::feed::csv`),
+//! `--format itch` (an ITCH 5.0 file, normalised to order-level events) or
+//! `--format dbn` (Databento MBO, MBP-1, MBP-10, BBO or trades, see
+//! `foxtrot_tools::dbn_import`). The
 //! directory's configuration is the backtest template (or `--config`) with its
 //! instruments replaced by the imported symbols, each with the tick and decimals
 //! given and its first price as reference. `foxtrot replay DIR` then runs the
@@ -22,7 +24,7 @@ pub struct ImportArgs {
     /// The file to import.
     file: PathBuf,
     /// Its format.
-    #[arg(long, value_parser = ["csv", "itch"])]
+    #[arg(long, value_parser = ["csv", "itch", "dbn"])]
     format: String,
     /// The market-data directory to create.
     #[arg(long, short)]
@@ -231,11 +233,56 @@ fn import_itch(a: &ImportArgs) -> Result<(u64, u64)> {
     Ok((w.finish()?, issues))
 }
 
+fn import_dbn(a: &ImportArgs) -> Result<(u64, u64)> {
+    use foxtrot_tools::dbn_import::DbnConverter;
+    let mut first: Vec<Option<i64>> = Vec::new();
+    let mut conv = DbnConverter::new(a.price_decimals);
+    conv.convert(&a.file, &mut |md: &MarketData| {
+        let i = md.header.instrument as usize;
+        if first.len() <= i {
+            first.resize(i + 1, None);
+        }
+        if first[i].is_none() && md.px > 0 {
+            first[i] = Some(md.px);
+        }
+    })?;
+    let symbols = conv.symbols().to_vec();
+    ensure!(!symbols.is_empty(), "{}: no market data records", a.file.display());
+    let instruments = symbols
+        .iter()
+        .enumerate()
+        .map(|(i, s)| spec(s, a, a.price_decimals, first.get(i).copied().flatten().unwrap_or(1)))
+        .collect();
+    let mut cfg = template(a)?;
+    let mut w = create(&a.out, &mut cfg, instruments)?;
+    let mut conv = DbnConverter::new(a.price_decimals);
+    let mut err = None;
+    conv.convert(&a.file, &mut |md: &MarketData| {
+        if err.is_none() {
+            err = w.append(md).err();
+        }
+    })?;
+    if let Some(e) = err {
+        return Err(e.into());
+    }
+    let st = *conv.stats();
+    tracing::info!(
+        records = st.records,
+        events = st.events,
+        skipped = st.skipped,
+        off_scale = st.off_scale,
+        unknown_order = st.unknown_order,
+        "DBN converted"
+    );
+    Ok((w.finish()?, st.off_scale + st.unknown_order))
+}
+
 /// Runs `foxtrot import`.
 pub fn run(a: ImportArgs) -> Result<()> {
     let t = std::time::Instant::now();
     let (n, bad) = match a.format.as_str() {
         "csv" => import_csv(&a)?,
+        "dbn" => import_dbn(&a)?,
         _ => import_itch(&a)?,
     };
     let secs = t.elapsed().as_secs_f64();

@@ -1,0 +1,139 @@
+//! DBN import: files written by Databento's own Python package (`databento-dbn`,
+//! installed by `.ci/run`), one per schema, imported with `foxtrot import --format
+//! dbn` and read back from the market-data journal: counts, symbols and fields.
+
+mod external;
+
+use foxtrot_engine::records::{MarketData, MdAction, Side};
+use foxtrot_tools::backtest::MdSource;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn tempdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("foxtrot-dbn-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn import(dir: &Path, schema: &str) -> (Vec<String>, Vec<MarketData>) {
+    let md = dir.join(format!("{schema}.md"));
+    let out = Command::new(env!("CARGO_BIN_EXE_foxtrot"))
+        .args(["import", "--format", "dbn"])
+        .arg(dir.join(format!("{schema}.dbn")))
+        .arg("-o")
+        .arg(&md)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (cfg, src) = MdSource::open(&md).unwrap();
+    (
+        cfg.instruments.iter().map(|i| i.symbol.clone()).collect(),
+        src.collect(),
+    )
+}
+
+const T0: u64 = 1_767_623_400_000_000_000;
+
+#[test]
+fn dbn_files_from_databento_import_field_by_field() {
+    if !external::python_module("databento_dbn") {
+        return;
+    }
+    let d = tempdir("schemas");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/dbn_make.py");
+    let out = Command::new("python3").arg(script).arg(&d).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let counts: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    // MBO: adds, a size modify, a trade and the fill it caused, a cancel, a price
+    // modify (cancel + add). Prices in 1e-4 units.
+    let (syms, ev) = import(&d, "mbo");
+    assert_eq!(counts["mbo"], 8);
+    assert_eq!(syms, ["FOXA", "FOXB"]);
+    let got: Vec<_> = ev
+        .iter()
+        .map(|m| {
+            (
+                m.action().unwrap(),
+                m.header.instrument,
+                m.side(),
+                m.order_id,
+                m.px,
+                m.qty,
+                m.header.ts_ns,
+                m.exch_ts_ns,
+                m.header.flags,
+            )
+        })
+        .collect();
+    use MdAction::*;
+    let (b, s) = (Some(Side::Buy), Some(Side::Sell));
+    assert_eq!(
+        got,
+        vec![
+            (Add, 0, b, 11, 100_0000, 300, T0 + 2, T0 + 1, 1),
+            (Add, 0, s, 12, 100_0100, 200, T0 + 4, T0 + 3, 1),
+            (Add, 1, b, 13, 50_0000, 100, T0 + 6, T0 + 5, 1),
+            (Modify, 0, b, 11, 100_0000, -50, T0 + 8, T0 + 7, 1),
+            (Trade, 0, b, 0, 100_0100, 50, T0 + 10, T0 + 9, 0),
+            (Execute, 0, s, 12, 100_0100, 50, T0 + 10, T0 + 9, 1),
+            (Cancel, 0, s, 12, 100_0100, 150, T0 + 12, T0 + 11, 1),
+            (Cancel, 0, b, 11, 100_0000, 250, T0 + 14, T0 + 13, 0),
+            (Add, 0, b, 11, 99_0000, 250, T0 + 14, T0 + 13, 1),
+        ]
+    );
+
+    // MBP-1: every record a bid and an ask quote; every third a trade first.
+    let (syms, ev) = import(&d, "mbp1");
+    assert_eq!(syms, ["FOXA"]);
+    assert_eq!(ev.len(), 30 * 2 + 10);
+    let quotes: Vec<_> = ev.iter().filter(|m| m.action() == Some(Quote)).collect();
+    for (i, q) in quotes.chunks(2).enumerate() {
+        let mid = 100_0000 + 100 * i as i64;
+        assert_eq!(
+            (q[0].side(), q[0].px, q[0].qty, q[0].header.flags),
+            (b, mid - 100, 10 + i as i64, 0)
+        );
+        assert_eq!(
+            (q[1].side(), q[1].px, q[1].qty, q[1].header.flags),
+            (s, mid + 100, 20 + i as i64, 1)
+        );
+        assert_eq!(q[0].header.ts_ns, T0 + 10 + i as u64);
+    }
+    assert_eq!(ev.iter().filter(|m| m.action() == Some(Trade)).count(), 10);
+
+    // MBP-10: the top level only.
+    let (syms, ev) = import(&d, "mbp10");
+    assert_eq!((syms.as_slice(), ev.len()), (["FOXB".to_string()].as_slice(), 40));
+    assert!(ev
+        .chunks(2)
+        .enumerate()
+        .all(|(i, q)| q[0].px == 49_9900 && q[1].px == 50_0100 && q[0].qty == 100 + i as i64 && q[1].qty == 200));
+
+    // Trades: price, size, aggressor side, instrument by first appearance.
+    let (syms, ev) = import(&d, "trades");
+    assert_eq!(syms, ["FOXB", "FOXA"]);
+    assert_eq!(ev.len(), 25);
+    for (i, t) in ev.iter().enumerate() {
+        let (inst, px) = if i % 2 == 1 { (1, 100_0000) } else { (0, 50_0000) };
+        assert_eq!(
+            (t.action(), t.header.instrument, t.px, t.qty, t.side()),
+            (
+                Some(Trade),
+                inst,
+                px + 100 * i as i64,
+                10 + i as i64,
+                if i % 3 != 0 { s } else { b }
+            )
+        );
+    }
+
+    // BBO-1s.
+    let (_, ev) = import(&d, "bbo");
+    assert_eq!(ev.len(), 24);
+    assert_eq!(
+        (ev[23].px, ev[23].qty, ev[23].header.ts_ns),
+        (100_0000 + 1_200, 6, T0 + 11 * 1_000_000_000)
+    );
+}
