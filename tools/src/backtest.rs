@@ -3,7 +3,9 @@
 //!
 //! A **market-data directory** holds one journal, `market_data/`, whose first
 //! record is the configuration (kind 100, YAML) and whose others are 64-byte
-//! market-data events (kind 1) in time order, unsequenced. It is told apart from a
+//! market-data events (kind 1) in time order, unsequenced, with the data-quality
+//! findings made while writing them (kind 102, a 32-byte `DqEvent`) just before the
+//! event that revealed them. It is told apart from a
 //! recorded run (which holds `inputs/`) by that name. Replaying it runs the fused
 //! core against [`TouchVenue`]: the core sequences the events and its timers, the
 //! venue fills orders at the data's touch, and the outputs are hashed as any run's
@@ -14,6 +16,7 @@ use foxtrot_engine::records::{InputView, Kind, MarketData};
 use foxtrot_engine::runtime::journal::{slot_from_record, KIND_CONFIG};
 use foxtrot_engine::runtime::{FusedRun, RunJournals, RunSummary};
 use foxtrot_engine::Config;
+use foxtrot_gateway::feed::quality::{DqCode, DqEvent, QualityLimits, QualityMonitor, KIND_DATA_QUALITY};
 use foxtrot_gateway::venue::touch::{TouchStats, TouchVenue};
 use foxtrot_shm::{JournalConfig, JournalReader, JournalWriter, ShmError};
 use std::path::{Path, PathBuf};
@@ -56,10 +59,13 @@ pub fn is_market_data(dir: &Path) -> bool {
     dir.join(MD_DIR).is_dir() && !dir.join("inputs").exists()
 }
 
-/// Writes a market-data directory.
+/// Writes a market-data directory, checking each event's quality on the way.
 pub struct MdWriter {
     w: JournalWriter,
     n: u64,
+    events: u64,
+    quality: QualityMonitor,
+    err: Option<ShmError>,
 }
 
 impl MdWriter {
@@ -67,32 +73,79 @@ impl MdWriter {
     pub fn create(dir: &Path, cfg: &Config) -> Result<Self, BacktestError> {
         let mut w = JournalWriter::open(&dir.join(MD_DIR), JournalConfig::default())?;
         w.append(KIND_CONFIG, 0, 0, 0, cfg.canonical_text().as_bytes())?;
-        Ok(MdWriter { w, n: 0 })
+        let tick = cfg.instruments.iter().map(|i| i.tick).min().unwrap_or(1);
+        let quality = QualityMonitor::new(QualityLimits {
+            stale_ns: cfg.sensory.stale_after_ns,
+            band_bps: cfg.risk.price_band_bps as i64,
+            tick,
+            window: cfg.book.window_ticks,
+        });
+        Ok(MdWriter {
+            w,
+            n: 0,
+            events: 0,
+            quality,
+            err: None,
+        })
     }
 
-    /// Appends one event.
+    fn record(&mut self, kind: u16, ts: u64, bytes: &[u8]) {
+        self.n += 1;
+        if self.err.is_none() {
+            self.err = self.w.append(kind, 0, self.n, ts, bytes).err();
+        }
+    }
+
+    /// Checks one event, journals any finding, then the event.
     #[inline]
     pub fn append(&mut self, md: &MarketData) -> Result<(), BacktestError> {
-        self.n += 1;
-        self.w.append(
-            Kind::MarketData as u16,
-            0,
-            self.n,
-            md.header.ts_ns,
-            bytemuck::bytes_of(md),
-        )?;
-        Ok(())
+        let mut found = [DqEvent::default(); 4];
+        let mut k = 0;
+        self.quality.check(md, &mut |d| {
+            if k < found.len() {
+                found[k] = d;
+                k += 1;
+            }
+        });
+        for d in &found[..k] {
+            self.record(KIND_DATA_QUALITY, d.ts_ns, bytemuck::bytes_of(d));
+        }
+        self.record(Kind::MarketData as u16, md.header.ts_ns, bytemuck::bytes_of(md));
+        self.events += 1;
+        match self.err.take() {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
     }
 
-    /// Events written.
+    /// Journals a finding made elsewhere (a transport gap, an undecodable message).
+    pub fn append_quality(&mut self, d: &DqEvent) -> Result<(), BacktestError> {
+        let d = self.quality.note(*d);
+        self.record(KIND_DATA_QUALITY, d.ts_ns, bytemuck::bytes_of(&d));
+        match self.err.take() {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
+    }
+
+    /// Findings so far, by code (those with none left out).
+    pub fn quality(&self) -> Vec<(&'static str, u64)> {
+        DqCode::ALL
+            .iter()
+            .map(|c| (c.name(), self.quality.count(*c)))
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+
+    /// Events written (findings not counted).
     pub fn count(&self) -> u64 {
-        self.n
+        self.events
     }
 
-    /// Flushes the journal to disk.
+    /// Flushes the journal to disk; returns the events written.
     pub fn finish(mut self) -> Result<u64, BacktestError> {
         self.w.sync()?;
-        Ok(self.n)
+        Ok(self.events)
     }
 }
 
@@ -103,6 +156,7 @@ pub struct MdSource {
     reader: JournalReader,
     path: PathBuf,
     error: Option<BacktestError>,
+    quality: u64,
 }
 
 impl MdSource {
@@ -123,8 +177,14 @@ impl MdSource {
                 reader,
                 path,
                 error: None,
+                quality: 0,
             },
         ))
+    }
+
+    /// Data-quality records passed over so far.
+    pub fn quality_records(&self) -> u64 {
+        self.quality
     }
 
     /// The error that ended iteration early, if any.
@@ -141,12 +201,15 @@ impl Iterator for MdSource {
         if self.error.is_some() {
             return None;
         }
-        let r = match self.reader.next() {
-            Ok(Some(r)) => r,
-            Ok(None) => return None,
-            Err(e) => {
-                self.error = Some(e.into());
-                return None;
+        let r = loop {
+            match self.reader.next() {
+                Ok(Some(r)) if r.kind == KIND_DATA_QUALITY => self.quality += 1,
+                Ok(Some(r)) => break r,
+                Ok(None) => return None,
+                Err(e) => {
+                    self.error = Some(e.into());
+                    return None;
+                }
             }
         };
         match slot_from_record(r.kind, r.payload).as_ref().and_then(|s| s.view()) {

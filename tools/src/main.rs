@@ -36,6 +36,12 @@ enum Command {
     /// Import data (CSV quotes/trades, ITCH 5.0) into a market-data directory that
     /// `foxtrot replay` backtests against the touch venue.
     Import(cmd::import::ImportArgs),
+    /// The feed handler: decode an ITCH file or a MoldUDP64 stream into a
+    /// shared-memory ring for the engine side.
+    Feed(cmd::feed::FeedArgs),
+    /// Capture a feed (ITCH file, MoldUDP64, or a feed handler's ring) into a
+    /// market-data directory, with its data-quality findings.
+    Record(cmd::feed::RecordArgs),
     /// Run a recorded input journal through the core again; print (and verify) the
     /// hashes of its outputs.
     Replay(cmd::replay::ReplayArgs),
@@ -67,6 +73,8 @@ fn main() -> std::process::ExitCode {
         Command::Gen(a) => cmd::gen::run(a),
         Command::Itch(a) => cmd::itch::run(a),
         Command::Import(a) => cmd::import::run(a),
+        Command::Feed(a) => cmd::feed::run_feed(a),
+        Command::Record(a) => cmd::feed::run_record(a),
         Command::Replay(a) => cmd::replay::run(a),
         Command::Journal(a) => cmd::journal::run(a),
         Command::Run(a) => cmd::run::run(a),

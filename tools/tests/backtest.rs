@@ -166,7 +166,9 @@ fn an_itch_day_imports_and_backtests() {
     assert_eq!(a, {
         let mut b = json(&ok(&["replay", md.to_str().unwrap(), "--json"]));
         b["wall_seconds"] = a["wall_seconds"].clone();
-        b["market_data_per_sec"] = a["market_data_per_sec"].clone();
+        for k in ["market_data_per_sec", "updates_per_sec"] {
+            b[k] = a[k].clone();
+        }
         b
     });
 }

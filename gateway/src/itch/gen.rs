@@ -8,8 +8,9 @@
 //! most orders on a lit book are cancelled within milliseconds and a few rest for
 //! the day. When an order's time comes it is deleted (most often), partly
 //! cancelled, replaced, or executed (in full or in part, `E`, or `C` at a better
-//! price); non-displayed trades (`P`) and the odd trading-action or other message
-//! (`Y`, `N`, `I`) are mixed in. Prices follow a random walk per symbol in whole
+//! price); now and then an aggressor sweeps the best level of one side (an `E`
+//! for each order there) and the price moves through it; non-displayed trades
+//! (`P`) and the odd other message (`Y`, `N`) are mixed in. Prices follow a random walk per symbol in whole
 //! cents; a new bid is never at or above the best ask (and vice versa), so the
 //! book is never crossed.
 //!
@@ -59,8 +60,8 @@ struct Live {
 struct SymbolState {
     mid: u32,
     /// Live orders per price, per side (to keep new orders off the far side).
-    bids: BTreeMap<u32, u32>,
-    asks: BTreeMap<u32, u32>,
+    bids: BTreeMap<u32, Vec<u64>>,
+    asks: BTreeMap<u32, Vec<u64>>,
 }
 
 /// The generator: call [`ItchGen::next_message`] until it returns `None`.
@@ -78,6 +79,8 @@ pub struct ItchGen {
     syms: Vec<SymbolState>,
     /// Opening messages not yet written.
     opening: Vec<Vec<u8>>,
+    /// Messages of a sweep not yet written.
+    pending: std::collections::VecDeque<Vec<u8>>,
     closing_done: bool,
 }
 
@@ -119,6 +122,7 @@ impl ItchGen {
             due: BinaryHeap::new(),
             syms,
             opening: Vec::new(),
+            pending: std::collections::VecDeque::new(),
             closing_done: false,
             cfg,
         };
@@ -176,7 +180,7 @@ impl ItchGen {
         m
     }
 
-    fn book_of(&mut self, i: usize, side: u8) -> &mut BTreeMap<u32, u32> {
+    fn book_of(&mut self, i: usize, side: u8) -> &mut BTreeMap<u32, Vec<u64>> {
         if side == b'B' {
             &mut self.syms[i].bids
         } else {
@@ -184,18 +188,49 @@ impl ItchGen {
         }
     }
 
-    fn level_add(&mut self, i: usize, side: u8, price: u32) {
-        *self.book_of(i, side).entry(price).or_insert(0) += 1;
+    fn level_add(&mut self, i: usize, side: u8, price: u32, r: u64) {
+        self.book_of(i, side).entry(price).or_default().push(r);
     }
 
-    fn level_remove(&mut self, i: usize, side: u8, price: u32) {
+    fn level_remove(&mut self, i: usize, side: u8, price: u32, r: u64) {
         let b = self.book_of(i, side);
-        if let Some(n) = b.get_mut(&price) {
-            *n -= 1;
-            if *n == 0 {
+        if let Some(v) = b.get_mut(&price) {
+            if let Some(k) = v.iter().position(|x| *x == r) {
+                v.swap_remove(k);
+            }
+            if v.is_empty() {
                 b.remove(&price);
             }
         }
+    }
+
+    /// An aggressor takes out the best level of one side of a symbol: one `E`
+    /// per resting order there (queued), and the mid moves through it.
+    fn sweep(&mut self) {
+        let i = self.rng.below(self.syms.len() as u64) as usize;
+        let buy = self.rng.chance(0.5);
+        let s = &self.syms[i];
+        let level = if buy {
+            s.asks.iter().next().map(|(p, v)| (*p, v.clone()))
+        } else {
+            s.bids.iter().next_back().map(|(p, v)| (*p, v.clone()))
+        };
+        let Some((price, refs)) = level else { return };
+        let side = if buy { b'S' } else { b'B' };
+        for r in refs {
+            let Some(o) = self.live.remove(&r) else { continue };
+            self.level_remove(i, side, price, r);
+            let mut m = Vec::with_capacity(31);
+            let t = self.track();
+            head(&mut m, b'E', o.locate, t, self.now);
+            m.extend_from_slice(&r.to_be_bytes());
+            m.extend_from_slice(&o.shares.to_be_bytes());
+            let mn = self.next_match;
+            self.next_match += 1;
+            m.extend_from_slice(&mn.to_be_bytes());
+            self.pending.push_back(m);
+        }
+        self.syms[i].mid = price;
     }
 
     fn add(&mut self) -> Vec<u8> {
@@ -240,7 +275,7 @@ impl ItchGen {
                 shares,
             },
         );
-        self.level_add(i, side, price);
+        self.level_add(i, side, price, r);
         let mpid = self.rng.chance(0.1);
         let mut m = Vec::with_capacity(40);
         let t = self.track();
@@ -268,7 +303,7 @@ impl ItchGen {
             head(&mut m, b'D', locate, t, self.now);
             m.extend_from_slice(&r.to_be_bytes());
             self.live.remove(&r);
-            self.level_remove(i, side, price);
+            self.level_remove(i, side, price, r);
         } else if roll < 0.80 {
             // Part cancel: the rest lives on a while.
             let cut = (shares / 200).max(1) * 100;
@@ -292,7 +327,7 @@ impl ItchGen {
             m.extend_from_slice(&ns.to_be_bytes());
             m.extend_from_slice(&np.to_be_bytes());
             self.live.remove(&r);
-            self.level_remove(i, side, price);
+            self.level_remove(i, side, price, r);
             self.live.insert(
                 nr,
                 Live {
@@ -302,7 +337,7 @@ impl ItchGen {
                     shares: ns,
                 },
             );
-            self.level_add(i, side, np);
+            self.level_add(i, side, np, nr);
             let later = (50_000f64 * (1.0e6f64).powf(self.rng.uniform())) as u64;
             self.due.push((std::cmp::Reverse(self.now + later), nr));
         } else {
@@ -335,7 +370,7 @@ impl ItchGen {
     fn after_reduce(&mut self, r: u64, i: usize, side: u8, price: u32, shares: u32, took: u32) {
         if took >= shares {
             self.live.remove(&r);
-            self.level_remove(i, side, price);
+            self.level_remove(i, side, price, r);
         } else {
             if let Some(o) = self.live.get_mut(&r) {
                 o.shares = shares - took;
@@ -384,7 +419,7 @@ impl ItchGen {
             self.written += 1;
             return Some(m);
         }
-        if self.written >= self.cfg.messages {
+        if self.written >= self.cfg.messages && self.pending.is_empty() {
             if self.closing_done {
                 return self.opening.pop();
             }
@@ -400,8 +435,17 @@ impl ItchGen {
             self.opening = closing;
             return self.opening.pop();
         }
-        self.now += 1 + self.rng.exponential(self.cfg.mean_gap_ns) as u64;
         self.written += 1;
+        if let Some(m) = self.pending.pop_front() {
+            return Some(m);
+        }
+        self.now += 1 + self.rng.exponential(self.cfg.mean_gap_ns) as u64;
+        if self.rng.chance(0.004) {
+            self.sweep();
+            if let Some(m) = self.pending.pop_front() {
+                return Some(m);
+            }
+        }
         if let Some(&(std::cmp::Reverse(when), r)) = self.due.peek() {
             if when <= self.now {
                 self.due.pop();

@@ -22,7 +22,7 @@ use foxtrot_engine::core::Book;
 use foxtrot_engine::records::{
     ExecKind, ExecReport, InputSlot, MarketData, MdAction, OrdType, Order, OrderAction, Side, VenueReject,
 };
-use foxtrot_engine::runtime::VenueLink;
+use foxtrot_engine::runtime::{Polled, VenueLink};
 use std::collections::VecDeque;
 
 #[derive(Clone, Copy, Debug)]
@@ -227,14 +227,45 @@ impl<I: Iterator<Item = MarketData>> TouchVenue<I> {
 
 impl<I: Iterator<Item = MarketData>> VenueLink for TouchVenue<I> {
     fn poll(&mut self) -> Option<InputSlot> {
+        match self.poll_before(u64::MAX) {
+            Polled::Input(s) => Some(s),
+            Polled::Blocked | Polled::Exhausted => None,
+        }
+    }
+
+    /// Reports arrive `ack_latency_ns` after their order's trigger.
+    fn feedback_delay(&self) -> Option<u64> {
+        Some(self.ack_ns)
+    }
+
+    /// What [`poll`](VenueLink::poll) would deliver, unless an order not yet sent
+    /// (triggered at or after `horizon − ack`) could put a report before it: its
+    /// report would come at or after `horizon`, and win a tie with market data, so
+    /// market data at or after `horizon` waits, as does a queued report after it.
+    /// With the data exhausted, the venue is only done when nothing is in flight.
+    fn poll_before(&mut self, horizon: u64) -> Polled {
         let next_md = self.ahead.map(|m| m.header.ts_ns);
         if let Some(r) = self.reports.front() {
             if next_md.is_none_or(|t| r.header.ts_ns <= t) {
-                let r = self.reports.pop_front()?;
-                return Some(InputSlot::from_exec(&r));
+                if r.header.ts_ns > horizon {
+                    return Polled::Blocked;
+                }
+                return match self.reports.pop_front() {
+                    Some(r) => Polled::Input(InputSlot::from_exec(&r)),
+                    None => Polled::Blocked,
+                };
             }
         }
-        let md = self.ahead.take()?;
+        let Some(md) = self.ahead else {
+            return if horizon == u64::MAX {
+                Polled::Exhausted
+            } else {
+                Polled::Blocked
+            };
+        };
+        if md.header.ts_ns >= horizon {
+            return Polled::Blocked;
+        }
         self.ahead = self.src.next();
         self.stats.md += 1;
         self.stats.updates += (md.header.flags & foxtrot_engine::records::flags::LAST_IN_BATCH != 0) as u64;
@@ -246,7 +277,7 @@ impl<I: Iterator<Item = MarketData>> VenueLink for TouchVenue<I> {
                 self.sweep_resting(i, md.header.ts_ns + self.ack_ns);
             }
         }
-        Some(InputSlot::from_md(&md))
+        Polled::Input(InputSlot::from_md(&md))
     }
 
     fn send(&mut self, order: &Order, _wire: &[u8]) {

@@ -168,7 +168,7 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
             Err(e) => bail!("{file}: {e} (import stopped; --skip-bad-rows continues past bad rows)"),
         }
     }
-    Ok((w.finish()?, bad))
+    Ok((finish(w)?, bad))
 }
 
 fn import_itch(a: &ImportArgs) -> Result<(u64, u64)> {
@@ -230,7 +230,7 @@ fn import_itch(a: &ImportArgs) -> Result<(u64, u64)> {
     if let Some(e) = err {
         return Err(e.into());
     }
-    Ok((w.finish()?, issues))
+    Ok((finish(w)?, issues))
 }
 
 fn import_dbn(a: &ImportArgs) -> Result<(u64, u64)> {
@@ -274,7 +274,17 @@ fn import_dbn(a: &ImportArgs) -> Result<(u64, u64)> {
         unknown_order = st.unknown_order,
         "DBN converted"
     );
-    Ok((w.finish()?, st.off_scale + st.unknown_order))
+    Ok((finish(w)?, st.off_scale + st.unknown_order))
+}
+
+/// Reports the data-quality findings and flushes.
+fn finish(w: MdWriter) -> Result<u64> {
+    let q = w.quality();
+    if !q.is_empty() {
+        let list: Vec<String> = q.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        println!("data quality (journalled with the data): {}", list.join(", "));
+    }
+    Ok(w.finish()?)
 }
 
 /// Runs `foxtrot import`.

@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod export;
+pub mod feed;
 pub mod gen;
 pub mod host_check;
 pub mod import;

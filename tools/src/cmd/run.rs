@@ -1,6 +1,8 @@
 //! `foxtrot run`: the configured pipeline on threads — stage groups, pinning,
 //! wait strategy, rings and back-pressure from the config's `runtime` section —
-//! against the in-process simulated venue, or replaying a recorded run's inputs.
+//! against the in-process simulated venue, replaying a recorded run's inputs, or
+//! paper-trading the market data a `foxtrot feed` process writes into a
+//! shared-memory ring (`--feed shm:PATH`: orders fill at that data's touch).
 //! Live statistics go to a memory-mapped file that `foxtrot stat` reads.
 //! SIGINT or SIGTERM stops the source, drains the rings, flushes the journals
 //! and prints the final statistics.
@@ -11,8 +13,12 @@ use crate::setup::{load_config, CommonArgs};
 use anyhow::{Context, Result};
 use clap::Args;
 use foxtrot_engine::config::{Layout, WaitStrategy};
-use foxtrot_engine::runtime::{run_threaded, JournalInputs, RunJournals, Source, ThreadedOutcome};
+use foxtrot_engine::runtime::{
+    run_threaded, InputJournal, JournalInputs, OutputJournals, RunJournals, Source, ThreadedOutcome, VenueLink,
+};
 use foxtrot_engine::Config;
+use foxtrot_gateway::feed::transport::{FeedEvents, ShmFeed};
+use foxtrot_gateway::venue::touch::TouchVenue;
 use foxtrot_gateway::SimWorld;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,8 +30,12 @@ pub struct RunArgs {
     #[command(flatten)]
     common: CommonArgs,
     /// Replay the inputs journalled in this run directory instead of generating.
-    #[arg(long, value_name = "RUN_DIR")]
+    #[arg(long, value_name = "RUN_DIR", conflicts_with = "feed")]
     from: Option<PathBuf>,
+    /// Read market data from a `foxtrot feed` ring (`shm:PATH`) and paper-trade it
+    /// against the touch venue (use a config with the feed's symbols).
+    #[arg(long, value_name = "shm:PATH")]
+    feed: Option<String>,
     /// Journal the run under DIR (inputs, orders, diary, effective config).
     #[arg(long, value_name = "DIR")]
     record: Option<PathBuf>,
@@ -119,6 +129,15 @@ pub fn run(a: RunArgs) -> Result<()> {
         "pipeline starting"
     );
     let t0 = Instant::now();
+    if let Some(spec) = &a.feed {
+        let Some(path) = spec.strip_prefix("shm:") else {
+            anyhow::bail!("--feed {spec:?}: expected shm:PATH");
+        };
+        let feed = ShmFeed::open(Path::new(path)).with_context(|| format!("opening ring {path}"))?;
+        let venue = TouchVenue::new(&cfg, FeedEvents::new(feed, Some(&STOP)));
+        let out: ThreadedOutcome<_, JournalInputs, _, _> = run_threaded(&cfg, Source::Venue(venue), ij, oj, &STOP)?;
+        return finish(&a, &cfg, out, t0.elapsed());
+    }
     let out: ThreadedOutcome<SimWorld, JournalInputs, _, _> = match &a.from {
         Some(dir) => {
             let (_, inputs) = JournalInputs::open(dir)?;
@@ -126,7 +145,15 @@ pub fn run(a: RunArgs) -> Result<()> {
         }
         None => run_threaded(&cfg, Source::Venue(SimWorld::new(&cfg)), ij, oj, &STOP)?,
     };
-    let wall = t0.elapsed();
+    finish(&a, &cfg, out, t0.elapsed())
+}
+
+fn finish<V: VenueLink>(
+    a: &RunArgs,
+    cfg: &Config,
+    out: ThreadedOutcome<V, JournalInputs, Option<InputJournal>, Option<OutputJournals>>,
+    wall: std::time::Duration,
+) -> Result<()> {
     if let Source::Sequenced(inputs) = &out.source {
         if let Some(e) = inputs.error() {
             tracing::warn!(error = %e, "the input journal ended early");
@@ -144,12 +171,12 @@ pub fn run(a: RunArgs) -> Result<()> {
         tracing::info!("stopped by signal; rings drained, journals flushed");
     }
     if a.json {
-        let mut j = to_json(&out.summary, &cfg, wall);
+        let mut j = to_json(&out.summary, cfg, wall);
         j["runtime"] = serde_json::to_value(&out.stats)?;
         j["stopped"] = serde_json::json!(out.stopped);
         println!("{}", serde_json::to_string_pretty(&j)?);
     } else {
-        print_text(&out.summary, &cfg, wall);
+        print_text(&out.summary, cfg, wall);
         print_table(&out.stats);
     }
     Ok(())
