@@ -282,7 +282,10 @@ pub fn iso_ns(b: &[u8]) -> Result<u64, &'static str> {
     if secs < 0 {
         return Err("timestamp before 1970");
     }
-    Ok(secs as u64 * 1_000_000_000 + ns as u64)
+    (secs as u64)
+        .checked_mul(1_000_000_000)
+        .and_then(|t| t.checked_add(ns as u64))
+        .ok_or("timestamp after 2554, beyond u64 nanoseconds")
 }
 
 impl<'a> CsvReader<'a> {
@@ -499,6 +502,8 @@ mod tests {
         assert!(iso_ns(b"2026-13-05T14:30:00").is_err());
         assert!(iso_ns(b"2026/01/05T14:30:00").is_err());
         assert!(iso_ns(b"2026-01-05T14:30:00.").is_err());
+        // Found by the fuzzer: years past 2554 overflowed u64 nanoseconds.
+        assert!(iso_ns(b"9999-12-31T23:59:59").is_err());
     }
 
     #[test]

@@ -146,7 +146,8 @@ impl<'a> MoldPacket<'a> {
             let n = u16::from_be_bytes([l[0], l[1]]) as usize;
             let m = body.get(at + 2..at + 2 + n)?;
             at += 2 + n;
-            Some((seq + i, m))
+            // A sequence number that would overflow ends the packet here.
+            Some((seq.checked_add(i)?, m))
         })
     }
 }
@@ -412,7 +413,30 @@ fn deliver(next: &mut u64, stats: &mut SequencerStats, p: &MoldPacket<'_>, out: 
             continue;
         }
         stats.messages += 1;
-        *next = seq + 1;
+        *next = seq.saturating_add(1);
         out(MoldEvent::Message { seq, msg });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the fuzzer: a packet whose sequence numbers run past u64::MAX
+    /// ends there, and the sequencer survives it.
+    #[test]
+    fn sequence_numbers_at_the_top_of_the_range() {
+        let mut p = b"SESSION   ".to_vec();
+        p.extend_from_slice(&u64::MAX.to_be_bytes());
+        p.extend_from_slice(&2u16.to_be_bytes());
+        for _ in 0..2 {
+            p.extend_from_slice(&[0, 1, b'S']);
+        }
+        let pk = MoldPacket::parse(&p).unwrap();
+        assert_eq!(pk.messages().map(|(s, _)| s).collect::<Vec<_>>(), vec![u64::MAX]);
+        let mut s = Sequencer::new(u64::MAX, 2);
+        let mut n = 0;
+        s.push(&p, &mut |_| n += 1).unwrap();
+        assert_eq!((n, s.next_seq()), (1, u64::MAX));
     }
 }
