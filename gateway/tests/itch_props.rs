@@ -6,6 +6,7 @@ use foxtrot_gateway::itch::mold::{MoldPacket, PacketWriter, Sequencer};
 use foxtrot_gateway::itch::{decode, file, Frames, Framing, ItchBook, Message, Subscription};
 use proptest::prelude::*;
 
+#[allow(clippy::too_many_arguments)]
 fn add(
     kind: u8,
     locate: u16,
