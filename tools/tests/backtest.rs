@@ -172,3 +172,44 @@ fn an_itch_day_imports_and_backtests() {
         b
     });
 }
+
+/// Data-quality findings are counted, printed and journalled beside the data:
+/// a crossed quote, rows out of time order, a long silence, a price jump.
+#[test]
+fn import_journals_data_quality_findings() {
+    let d = tempdir("dq");
+    let csv = d.join("q.csv");
+    std::fs::write(
+        &csv,
+        "timestamp,bid,bid_size,ask,ask_size\n\
+         2026-01-05T14:30:00Z,10.00,5,10.01,5\n\
+         2026-01-05T14:30:01Z,10.02,5,10.01,5\n\
+         2026-01-05T14:29:59Z,10.00,5,10.01,5\n\
+         2026-01-05T14:40:00Z,12.00,5,12.01,5\n",
+    )
+    .unwrap();
+    let md = d.join("md");
+    let s = ok(&[
+        "import",
+        "--format",
+        "csv",
+        csv.to_str().unwrap(),
+        "-o",
+        md.to_str().unwrap(),
+    ]);
+    assert!(s.contains("out_of_order 2, crossed 1, stale 1, price_jump 1"), "{s}");
+    let cat = ok(&["journal", "cat", "--json", md.join("market_data").to_str().unwrap()]);
+    let codes: Vec<String> = cat
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["type"] == "data_quality")
+        .map(|v| v["code"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        codes,
+        ["crossed", "out_of_order", "out_of_order", "stale", "price_jump"]
+    );
+    // The backtest passes over them and trades the data.
+    let a = json(&ok(&["replay", md.to_str().unwrap(), "--json"]));
+    assert_eq!(a["market_data"], 8);
+}

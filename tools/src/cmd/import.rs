@@ -144,20 +144,10 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
     let mut w = create(&a.out, &mut cfg, vec![spec(&a.symbol, a, a.price_decimals, first)])?;
     let mut r = CsvReader::new(&bytes, o).with_context(|| format!("{file}"))?;
     let mut bad = 0u64;
-    let mut last_ts = 0u64;
     loop {
         match r.next_event() {
-            Ok(Some(m)) => {
-                ensure!(
-                    m.header.ts_ns >= last_ts,
-                    "{file}: line {}: time goes backwards ({} after {}); sort the file first",
-                    r.line(),
-                    m.header.ts_ns,
-                    last_ts
-                );
-                last_ts = m.header.ts_ns;
-                w.append(&m)?;
-            }
+            // A row out of time order is kept, and journalled as a finding.
+            Ok(Some(m)) => w.append(&m)?,
             Ok(None) => break,
             Err(e) if a.skip_bad_rows => {
                 bad += 1;

@@ -172,6 +172,14 @@ pub fn decode(r: &RecordRef) -> Value {
             m.insert("threshold".into(), json!(t.threshold));
             m.insert("size_factor".into(), json!(t.size_factor));
         }
+        foxtrot_gateway::feed::quality::KIND_DATA_QUALITY if p.len() == 32 => {
+            let d: foxtrot_gateway::feed::quality::DqEvent = bytemuck::pod_read_unaligned(p);
+            m.insert("type".into(), json!("data_quality"));
+            m.insert("code".into(), json!(d.code().map_or("?", |c| c.name())));
+            m.insert("instrument".into(), json!(d.instrument));
+            m.insert("a".into(), json!(d.a));
+            m.insert("b".into(), json!(d.b));
+        }
         _ => {
             m.insert("type".into(), json!("unknown"));
             m.insert("bytes".into(), json!(p.len()));
