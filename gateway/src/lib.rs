@@ -1,10 +1,11 @@
 //! foxtrot-gateway: everything on the venue side of the engine.
 //!
 //! - [`venue`]: the price-time-priority matching engine and the simulated world
-//!   (crowd + venue + latencies) that the fused runtime trades against in-process.
-//! - [`feed`]: the deterministic crowd generator and the native market-data file
-//!   format that `foxtrot gen` writes.
-//!
+//!   (crowd + venue + latencies) that the fused runtime trades against in-process,
+//!   and the touch venue that backtests imported data.
+//! - [`feed`]: the deterministic crowd generator, the native market-data file
+//!   format, CSV quotes and trades, data-quality checks, and the feed transports
+//!   (ITCH file, MoldUDP64 over UDP, the shared-memory ring).
 //! - [`itch`]: NASDAQ TotalView-ITCH 5.0 and MoldUDP64: decoder, framings, the
 //!   live-order map and the normaliser into the engine's market-data events.
 //!
