@@ -1,7 +1,7 @@
 //! NASDAQ TotalView-ITCH 5.0: decoding, framing, and the order-level book feed.
 //!
 //! - [`msg`]: the messages as zero-copy big-endian views, and [`msg::decode`].
-//! - [`file`]: the binary file format (2-byte length prefixes) and the
+//! - [`file`](mod@file): the binary file format (2-byte length prefixes) and the
 //!   inferred-length fallback for files without them.
 //! - [`mold`]: MoldUDP64 packets, a packet writer, and the [`mold::Sequencer`]
 //!   that reorders packets and reports gaps.
