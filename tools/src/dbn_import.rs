@@ -169,6 +169,29 @@ impl DbnConverter {
         out(&ask);
     }
 
+    /// An MBP record: its trade (action `T`), if any, then the top-level quotes.
+    #[allow(clippy::too_many_arguments)]
+    fn mbp(
+        &mut self,
+        hd: &RecordHeader,
+        recv: u64,
+        action: std::ffi::c_char,
+        s: std::ffi::c_char,
+        price: i64,
+        size: u32,
+        top: &dbn::BidAskPair,
+        out: &mut impl FnMut(&MarketData),
+    ) {
+        if action as u8 == b'T' {
+            if let Some(px) = self.px(price) {
+                let inst = self.instrument(hd.instrument_id);
+                let e = self.md(MdAction::Trade, inst, side(s), hd, recv, 0, px, size as i64, false);
+                out(&e);
+            }
+        }
+        self.quotes(hd, recv, top, out);
+    }
+
     fn mbo(&mut self, m: &MboMsg, out: &mut impl FnMut(&MarketData)) {
         let inst = self.instrument(m.hd.instrument_id);
         let last = m.flags.is_last();
@@ -299,43 +322,9 @@ impl DbnConverter {
             if let Some(m) = r.get::<MboMsg>() {
                 self.mbo(m, out);
             } else if let Some(m) = r.get::<Mbp1Msg>() {
-                if m.action as u8 == b'T' {
-                    if let Some(px) = self.px(m.price) {
-                        let inst = self.instrument(m.hd.instrument_id);
-                        let e = self.md(
-                            MdAction::Trade,
-                            inst,
-                            side(m.side),
-                            &m.hd,
-                            m.ts_recv,
-                            0,
-                            px,
-                            m.size as i64,
-                            false,
-                        );
-                        out(&e);
-                    }
-                }
-                self.quotes(&m.hd, m.ts_recv, &m.levels[0], out);
+                self.mbp(&m.hd, m.ts_recv, m.action, m.side, m.price, m.size, &m.levels[0], out);
             } else if let Some(m) = r.get::<Mbp10Msg>() {
-                if m.action as u8 == b'T' {
-                    if let Some(px) = self.px(m.price) {
-                        let inst = self.instrument(m.hd.instrument_id);
-                        let e = self.md(
-                            MdAction::Trade,
-                            inst,
-                            side(m.side),
-                            &m.hd,
-                            m.ts_recv,
-                            0,
-                            px,
-                            m.size as i64,
-                            false,
-                        );
-                        out(&e);
-                    }
-                }
-                self.quotes(&m.hd, m.ts_recv, &m.levels[0], out);
+                self.mbp(&m.hd, m.ts_recv, m.action, m.side, m.price, m.size, &m.levels[0], out);
             } else if let Some(m) = r.get::<BboMsg>() {
                 self.quotes(&m.hd, m.ts_recv, &m.levels[0], out);
             } else if let Some(m) = r.get::<TradeMsg>() {

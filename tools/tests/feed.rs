@@ -40,6 +40,48 @@ fn findings(dir: &Path) -> Vec<DqEvent> {
     v
 }
 
+/// Starts `foxtrot feed` from the ITCH file `f` into a ring (on tmpfs when there
+/// is one) and waits for the ring to exist.
+fn start_feeder(
+    d: &Path,
+    name: &str,
+    f: &Path,
+    symbols: &str,
+    capacity: u32,
+    out: Stdio,
+) -> (PathBuf, std::process::Child) {
+    let shm = if Path::new("/dev/shm").is_dir() {
+        PathBuf::from("/dev/shm")
+    } else {
+        d.to_path_buf()
+    };
+    let ring = shm.join(format!("foxtrot-{name}-{}.ring", std::process::id()));
+    let _ = std::fs::remove_file(&ring);
+    let child = foxtrot()
+        .args([
+            "feed",
+            "--symbols",
+            symbols,
+            "--ring-capacity",
+            &capacity.to_string(),
+            "--from",
+        ])
+        .arg(format!("itch:{}", f.display()))
+        .arg("--to")
+        .arg(format!("shm:{}", ring.display()))
+        .stdout(out)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..200 {
+        if ring.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    (ring, child)
+}
+
 const DATE_NS: u64 = 1_767_571_200_000_000_000; // 2026-01-05T00:00:00Z
 
 #[test]
@@ -59,29 +101,8 @@ fn feed_process_to_ring_to_record_process_loses_nothing() {
         .arg(format!("itch:{}", f.display()))
         .arg("-o")
         .arg(&direct));
-    // The ring lives on tmpfs when there is one.
-    let shm = if Path::new("/dev/shm").is_dir() {
-        PathBuf::from("/dev/shm")
-    } else {
-        d.clone()
-    };
-    let ring = shm.join(format!("foxtrot-test-{}.ring", std::process::id()));
-    let _ = std::fs::remove_file(&ring);
     // The feed handler: a small ring, so it must wait for the consumer.
-    let feeder = foxtrot()
-        .args(["feed", "--symbols", "FOXA,FOXC", "--ring-capacity", "1024", "--from"])
-        .arg(format!("itch:{}", f.display()))
-        .arg("--to")
-        .arg(format!("shm:{}", ring.display()))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut waited = 0;
-    while !ring.exists() && waited < 200 {
-        std::thread::sleep(Duration::from_millis(10));
-        waited += 1;
-    }
+    let (ring, feeder) = start_feeder(&d, "test", &f, "FOXA,FOXC", 1024, Stdio::piped());
     let via = d.join("via-ring");
     ok(foxtrot()
         .args(["record", "--symbols", "FOXA,FOXC", "--from"])
@@ -224,27 +245,7 @@ fn the_engine_trades_the_ring_as_the_backtest_does() {
     let bt: serde_json::Value =
         serde_json::from_str(&ok(foxtrot().arg("replay").arg(&rec).args(["--json", "--config", cfg]))).unwrap();
     assert!(bt["orders"].as_u64().unwrap() > 20, "{bt}");
-    let shm = if Path::new("/dev/shm").is_dir() {
-        PathBuf::from("/dev/shm")
-    } else {
-        d.clone()
-    };
-    let ring = shm.join(format!("foxtrot-run-{}.ring", std::process::id()));
-    let _ = std::fs::remove_file(&ring);
-    let feeder = foxtrot()
-        .args(["feed", "--symbols", "FOXA,FOXB", "--ring-capacity", "4096", "--from"])
-        .arg(format!("itch:{}", f.display()))
-        .arg("--to")
-        .arg(format!("shm:{}", ring.display()))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut waited = 0;
-    while !ring.exists() && waited < 200 {
-        std::thread::sleep(Duration::from_millis(10));
-        waited += 1;
-    }
+    let (ring, feeder) = start_feeder(&d, "run", &f, "FOXA,FOXB", 4096, Stdio::null());
     let stats = d.join("stats");
     let run: serde_json::Value = serde_json::from_str(&ok(foxtrot()
         .args(["run", "--wait", "park", "--json", "--config", cfg, "--stats"])

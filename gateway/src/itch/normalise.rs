@@ -189,17 +189,7 @@ impl Normaliser {
                 };
                 let side = self.side(a.side)?;
                 let (r, px, qty) = (a.order_ref.get(), a.price.get(), a.shares.get());
-                match self.orders.insert(r, inst, a.side, px, qty) {
-                    Ok(()) => {}
-                    Err(OrderMapError::Duplicate(r)) => {
-                        self.stats.duplicate_order += 1;
-                        return Err(DataIssue::DuplicateOrder(r));
-                    }
-                    Err(OrderMapError::Full(_)) => {
-                        self.stats.map_full += 1;
-                        return Err(DataIssue::OrderMapFull);
-                    }
-                }
+                self.insert(r, inst, a.side, px, qty)?;
                 emit(
                     &mut self.stats,
                     MarketData::new(MdAction::Add, inst, Some(side), ts, r, px as i64, qty as i64, LAST),
@@ -276,17 +266,7 @@ impl Normaliser {
                     ),
                 );
                 let (px, qty) = (u.price.get(), u.shares.get());
-                match self.orders.insert(new, o.instrument, o.side, px, qty) {
-                    Ok(()) => {}
-                    Err(OrderMapError::Duplicate(r)) => {
-                        self.stats.duplicate_order += 1;
-                        return Err(DataIssue::DuplicateOrder(r));
-                    }
-                    Err(OrderMapError::Full(_)) => {
-                        self.stats.map_full += 1;
-                        return Err(DataIssue::OrderMapFull);
-                    }
-                }
+                self.insert(new, o.instrument, o.side, px, qty)?;
                 emit(
                     &mut self.stats,
                     MarketData::new(
@@ -345,6 +325,22 @@ impl Normaliser {
             }
         }
         Ok(())
+    }
+
+    /// Adds a live order, counting a refusal as the data issue it is.
+    #[inline]
+    fn insert(&mut self, r: u64, inst: u32, side: u8, px: u32, qty: u32) -> Result<(), DataIssue> {
+        match self.orders.insert(r, inst, side, px, qty) {
+            Ok(()) => Ok(()),
+            Err(OrderMapError::Duplicate(r)) => {
+                self.stats.duplicate_order += 1;
+                Err(DataIssue::DuplicateOrder(r))
+            }
+            Err(OrderMapError::Full(_)) => {
+                self.stats.map_full += 1;
+                Err(DataIssue::OrderMapFull)
+            }
+        }
     }
 
     /// Takes `shares` (all for `u32::MAX`) off order `r`, emitting `action`.
