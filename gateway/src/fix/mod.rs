@@ -1,0 +1,16 @@
+//! FIX 4.2 / 4.4.
+//!
+//! - [`decode`]: framing a TCP byte stream into messages and indexing a message's
+//!   fields in place, checking BodyLength and CheckSum; errors name tag and offset.
+//! - [`app`]: application messages ↔ engine records (orders decoded as a venue
+//!   reads them; execution reports and cancel rejects as the engine ingests them).
+//!
+//! Encoding orders is the engine's fix-encoder stage (`foxtrot_engine::core::
+//! fix_encoder`). The session layer and the TCP transport arrive with the rest of
+//! the gateway issue.
+
+pub mod app;
+pub mod decode;
+
+pub use app::{exec_from_fix, order_from_fix, Instruments};
+pub use decode::{frame_len, FixDecoder, FixError, FixMessage, SOH};
