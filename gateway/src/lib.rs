@@ -8,6 +8,7 @@
 //!   (ITCH file, MoldUDP64 over UDP, the shared-memory ring).
 //! - [`itch`]: NASDAQ TotalView-ITCH 5.0 and MoldUDP64: decoder, framings, the
 //!   live-order map and the normaliser into the engine's market-data events.
+//! - [`decimal`]: exact decimal text → fixed-point integers (CSV, FIX).
 //! - [`fix`]: FIX 4.2/4.4 decoding (framing, field index, BodyLength and CheckSum
 //!   checks) and application messages ↔ engine records.
 //!
@@ -15,6 +16,7 @@
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+pub mod decimal;
 pub mod feed;
 pub mod fix;
 pub mod itch;

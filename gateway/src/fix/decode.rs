@@ -176,37 +176,7 @@ pub fn parse_u64(b: &[u8]) -> Option<u64> {
 /// exactly; `None` if it has more decimals, is not a number, or overflows.
 #[inline]
 pub fn parse_fixed(b: &[u8], decimals: u8) -> Option<i64> {
-    let (neg, b) = match b.first() {
-        Some(b'-') => (true, &b[1..]),
-        _ => (false, b),
-    };
-    if b.is_empty() {
-        return None;
-    }
-    let mut v: i64 = 0;
-    let mut frac: Option<u8> = None;
-    for &c in b {
-        match c {
-            b'0'..=b'9' => {
-                if let Some(f) = frac.as_mut() {
-                    if *f == decimals {
-                        if c != b'0' {
-                            return None;
-                        }
-                        continue;
-                    }
-                    *f += 1;
-                }
-                v = v.checked_mul(10)?.checked_add((c - b'0') as i64)?;
-            }
-            b'.' if frac.is_none() => frac = Some(0),
-            _ => return None,
-        }
-    }
-    for _ in frac.unwrap_or(0)..decimals {
-        v = v.checked_mul(10)?;
-    }
-    Some(if neg { -v } else { v })
+    crate::decimal::fixed(b, decimals).ok()
 }
 
 /// Where the message at the start of `buf` ends: `Ok(Some(len))`, `Ok(None)` if
