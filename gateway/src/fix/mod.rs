@@ -4,13 +4,15 @@
 //!   fields in place, checking BodyLength and CheckSum; errors name tag and offset.
 //! - [`app`]: application messages ↔ engine records (orders decoded as a venue
 //!   reads them; execution reports and cancel rejects as the engine ingests them).
+//! - [`session`]: the session layer, one I/O-free state machine for both roles.
 //!
 //! Encoding orders is the engine's fix-encoder stage (`foxtrot_engine::core::
-//! fix_encoder`). The session layer and the TCP transport arrive with the rest of
-//! the gateway issue.
+//! fix_encoder`). The TCP transport, the venue process and persistence in a journal
+//! arrive with the rest of the gateway issue.
 
 pub mod app;
 pub mod decode;
+pub mod session;
 
 pub use app::{exec_from_fix, order_from_fix, Instruments};
 pub use decode::{frame_len, FixDecoder, FixError, FixMessage, SOH};
