@@ -5,14 +5,17 @@
 //! - [`app`]: application messages ↔ engine records (orders decoded as a venue
 //!   reads them; execution reports and cancel rejects as the engine ingests them).
 //! - [`session`]: the session layer, one I/O-free state machine for both roles.
+//! - [`store`]: sequence numbers and sent messages kept in a journal, so a
+//!   restarted process resumes its session.
 //!
 //! Encoding orders is the engine's fix-encoder stage (`foxtrot_engine::core::
-//! fix_encoder`). The TCP transport, the venue process and persistence in a journal
-//! arrive with the rest of the gateway issue.
+//! fix_encoder`). The TCP transport and the venue process arrive with the rest
+//! of the gateway issue.
 
 pub mod app;
 pub mod decode;
 pub mod session;
+pub mod store;
 
 pub use app::{exec_from_fix, order_from_fix, Instruments};
 pub use decode::{frame_len, FixDecoder, FixError, FixMessage, SOH};

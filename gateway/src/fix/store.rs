@@ -1,0 +1,116 @@
+//! A [`MessageStore`] kept in a journal, so a restarted process resumes its FIX
+//! session: same sequence numbers, and every application message it sent still
+//! there to be resent.
+//!
+//! Records: kind 200 — an application message sent: its MsgSeqNum (u64,
+//! little-endian) then its bytes; kind 201 — the sequence numbers, 16 bytes
+//! (`next_out u64 | next_in u64`, little-endian), written on every change; kind
+//! 202 — a reset (everything before it is void). Opening replays the journal
+//! (the last 201 wins), and the journal's own crash recovery means a `kill -9`
+//! loses at most the record being written.
+
+use super::session::{MemoryStore, MessageStore};
+use foxtrot_shm::{JournalConfig, JournalReader, JournalWriter, ShmError};
+use std::path::Path;
+
+const KIND_SENT: u16 = 200;
+const KIND_SEQS: u16 = 201;
+const KIND_RESET: u16 = 202;
+
+/// See the module docs.
+pub struct JournalStore {
+    mem: MemoryStore,
+    w: JournalWriter,
+    n: u64,
+    error: Option<ShmError>,
+}
+
+impl JournalStore {
+    /// Opens (or creates) the store in `dir`, replaying what is there.
+    pub fn open(dir: &Path) -> Result<Self, ShmError> {
+        let mut mem = MemoryStore::default();
+        let mut n = 0u64;
+        if dir.exists() {
+            let mut r = JournalReader::open(dir)?;
+            while let Some(rec) = r.next()? {
+                n += 1;
+                match rec.kind {
+                    KIND_SENT if rec.payload.len() > 8 => {
+                        let mut s = [0u8; 8];
+                        s.copy_from_slice(&rec.payload[..8]);
+                        mem.put(u64::from_le_bytes(s), &rec.payload[8..]);
+                    }
+                    KIND_SEQS if rec.payload.len() == 16 => {
+                        let mut a = [0u8; 8];
+                        let mut b = [0u8; 8];
+                        a.copy_from_slice(&rec.payload[..8]);
+                        b.copy_from_slice(&rec.payload[8..]);
+                        mem.set_seqs(u64::from_le_bytes(a), u64::from_le_bytes(b));
+                    }
+                    KIND_RESET => mem.reset(),
+                    _ => {}
+                }
+            }
+        }
+        let cfg = JournalConfig {
+            segment_size: 16 << 20,
+            prepare_ahead: 1,
+            ..JournalConfig::default()
+        };
+        Ok(JournalStore {
+            mem,
+            w: JournalWriter::open(dir, cfg)?,
+            n,
+            error: None,
+        })
+    }
+
+    /// The first journal error met since opening (appends after it are lost).
+    pub fn error(&self) -> Option<&ShmError> {
+        self.error.as_ref()
+    }
+
+    fn append(&mut self, kind: u16, seq: u64, payload: &[u8]) {
+        self.n += 1;
+        if self.error.is_none() {
+            self.error = self.w.append(kind, 0, seq, 0, payload).err();
+        }
+    }
+}
+
+impl MessageStore for JournalStore {
+    fn seqs(&self) -> (u64, u64) {
+        self.mem.seqs()
+    }
+
+    fn set_seqs(&mut self, next_out: u64, next_in: u64) {
+        if self.mem.seqs() == (next_out, next_in) {
+            return;
+        }
+        self.mem.set_seqs(next_out, next_in);
+        let mut p = [0u8; 16];
+        p[..8].copy_from_slice(&next_out.to_le_bytes());
+        p[8..].copy_from_slice(&next_in.to_le_bytes());
+        let n = self.n + 1;
+        self.append(KIND_SEQS, n, &p);
+    }
+
+    fn put(&mut self, seq: u64, msg: &[u8]) {
+        self.mem.put(seq, msg);
+        let mut p = Vec::with_capacity(8 + msg.len());
+        p.extend_from_slice(&seq.to_le_bytes());
+        p.extend_from_slice(msg);
+        let n = self.n + 1;
+        self.append(KIND_SENT, n, &p);
+    }
+
+    fn get(&self, seq: u64) -> Option<&[u8]> {
+        self.mem.get(seq)
+    }
+
+    fn reset(&mut self) {
+        self.mem.reset();
+        let n = self.n + 1;
+        self.append(KIND_RESET, n, &[]);
+    }
+}
