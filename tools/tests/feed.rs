@@ -168,7 +168,7 @@ fn mold_udp_with_loss_duplicates_and_reordering() {
     let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     for (k, &i) in order.iter().enumerate() {
         tx.send_to(&packets[i], ("127.0.0.1", port)).unwrap();
-        if k % 16 == 0 {
+        if k % 4 == 0 {
             std::thread::sleep(Duration::from_micros(500)); // stay inside the socket buffer
         }
     }

@@ -93,7 +93,7 @@ impl ItchStage {
 
 /// An ITCH file, read into memory (framing detected), optionally paced.
 pub struct ItchFileFeed {
-    bytes: Vec<u8>,
+    bytes: super::mapped::MappedFile,
     pos: usize,
     framing: Framing,
     stage: ItchStage,
@@ -103,10 +103,10 @@ pub struct ItchFileFeed {
 }
 
 impl ItchFileFeed {
-    /// Reads `path`. `speed`: `None` as fast as possible, `Some(x)` at x times the
+    /// Maps `path`. `speed`: `None` as fast as possible, `Some(x)` at x times the
     /// pace of the file's timestamps.
     pub fn open(path: &std::path::Path, sub: Subscription, date_ns: u64, speed: Option<f64>) -> std::io::Result<Self> {
-        let bytes = std::fs::read(path)?;
+        let bytes = super::mapped::MappedFile::open(path)?;
         let framing = itch::detect(&bytes);
         Ok(ItchFileFeed {
             bytes,
@@ -189,6 +189,7 @@ impl MoldUdpFeed {
             _ => addr,
         };
         let mut sock = mio::net::UdpSocket::bind(bind)?;
+        set_recv_buffer(&sock, 8 << 20);
         if let std::net::IpAddr::V4(ip) = addr.ip() {
             if ip.is_multicast() {
                 sock.join_multicast_v4(&ip, &std::net::Ipv4Addr::UNSPECIFIED)?;
@@ -261,6 +262,24 @@ impl Feed for MoldUdpFeed {
 
     fn wait(&mut self, timeout: Duration) {
         let _ = self.poll.poll(&mut self.events, Some(timeout));
+    }
+}
+
+/// Asks for a large kernel receive buffer, so a burst of datagrams waits there
+/// rather than being dropped while the handler is descheduled (best effort: the
+/// kernel caps it at `net.core.rmem_max`).
+fn set_recv_buffer(sock: &mio::net::UdpSocket, bytes: i32) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: a valid socket descriptor, a pointer to an int that outlives the
+    // call, and its size; failure only leaves the default buffer.
+    unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&bytes as *const i32).cast(),
+            std::mem::size_of::<i32>() as libc::socklen_t,
+        );
     }
 }
 

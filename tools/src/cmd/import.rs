@@ -104,7 +104,8 @@ fn create(out: &Path, cfg: &mut Config, instruments: Vec<InstrumentSpec>) -> Res
 }
 
 fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
-    let bytes = std::fs::read(&a.file).with_context(|| format!("reading {}", a.file.display()))?;
+    let bytes = foxtrot_gateway::feed::mapped::MappedFile::open(&a.file)
+        .with_context(|| format!("mapping {}", a.file.display()))?;
     let shape = if a.shape == "trades" {
         CsvShape::Trades
     } else {
@@ -162,7 +163,8 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
 }
 
 fn import_itch(a: &ImportArgs) -> Result<(u64, u64)> {
-    let bytes = std::fs::read(&a.file).with_context(|| format!("reading {}", a.file.display()))?;
+    let bytes = foxtrot_gateway::feed::mapped::MappedFile::open(&a.file)
+        .with_context(|| format!("mapping {}", a.file.display()))?;
     let file = a.file.display();
     let framing = itch::detect(&bytes);
     let midnight = foxtrot_gateway::feed::csv::iso_ns(format!("{}T00:00:00Z", a.date).as_bytes())

@@ -161,7 +161,8 @@ pub fn run(a: ItchArgs) -> Result<()> {
             framing: f,
             limit,
         } => {
-            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let bytes = foxtrot_gateway::feed::mapped::MappedFile::open(&file)
+                .with_context(|| format!("mapping {}", file.display()))?;
             let out = std::io::stdout();
             let mut out = std::io::BufWriter::new(out.lock());
             for (n, r) in Frames::new(&bytes, framing(&bytes, &f)).enumerate() {
@@ -184,7 +185,8 @@ pub fn run(a: ItchArgs) -> Result<()> {
             framing: f,
             symbols,
         } => {
-            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let bytes = foxtrot_gateway::feed::mapped::MappedFile::open(&file)
+                .with_context(|| format!("mapping {}", file.display()))?;
             let sub = if symbols.is_empty() {
                 Subscription::All
             } else {
