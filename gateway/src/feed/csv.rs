@@ -188,16 +188,7 @@ fn trim(b: &[u8]) -> &[u8] {
 
 pub use crate::decimal::fixed;
 
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
+use foxtrot_engine::core::fix_encoder::days_from_civil;
 
 /// Parses `YYYY-MM-DD[T ]HH:MM:SS[.f{1,9}][Z]` as ns since the epoch.
 pub fn iso_ns(b: &[u8]) -> Result<u64, &'static str> {

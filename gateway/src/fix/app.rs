@@ -108,12 +108,7 @@ pub fn parse_utc_timestamp(b: &[u8]) -> Option<u64> {
     if bad != 0 || !(1..=12).contains(&mo) || !(1..=31).contains(&day) || h > 23 || mi > 59 || s > 60 {
         return None;
     }
-    let (y, m) = (y as i64, mo as i64);
-    let yy = if m <= 2 { y - 1 } else { y };
-    let era = yy.div_euclid(400);
-    let yoe = yy - era * 400;
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + day as i64 - 1;
-    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    let days = foxtrot_engine::core::fix_encoder::days_from_civil(y as i64, mo as i64, day as i64);
     let secs = days * 86_400 + (h * 3_600 + mi * 60 + s) as i64;
     u64::try_from(secs).ok()?.checked_mul(1_000_000_000)?.checked_add(frac)
 }

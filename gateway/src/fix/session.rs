@@ -178,17 +178,8 @@ pub struct Session<S: MessageStore> {
 fn ts_text(ns: u64) -> String {
     let secs = ns / 1_000_000_000;
     let ms = ns / 1_000_000 % 1000;
-    let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = foxtrot_engine::core::fix_encoder::civil_from_days((secs / 86_400) as i64);
     format!(
         "{y:04}{m:02}{d:02}-{:02}:{:02}:{:02}.{ms:03}",
         rem / 3600,
