@@ -7,15 +7,19 @@
 //! - [`session`]: the session layer, one I/O-free state machine for both roles.
 //! - [`store`]: sequence numbers and sent messages kept in a journal, so a
 //!   restarted process resumes its session.
+//! - [`transport`]: non-blocking TCP through `mio` (partial reads and writes, a
+//!   bounded send buffer, reconnect backoff) and the link of a connection to a
+//!   session.
 //!
 //! Encoding orders is the engine's fix-encoder stage (`foxtrot_engine::core::
-//! fix_encoder`). The TCP transport and the venue process arrive with the rest
-//! of the gateway issue.
+//! fix_encoder`). The venue process and the engine's use of all this arrive with
+//! the rest of the gateway issue.
 
 pub mod app;
 pub mod decode;
 pub mod session;
 pub mod store;
+pub mod transport;
 
 pub use app::{exec_from_fix, order_from_fix, Instruments};
 pub use decode::{frame_len, FixDecoder, FixError, FixMessage, SOH};
