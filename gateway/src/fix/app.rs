@@ -240,3 +240,108 @@ pub fn exec_from_fix(m: &FixMessage<'_>, inst: &Instruments, ts_ns: u64) -> Resu
     }
     Ok(Some(e))
 }
+
+/// `v` price or quantity units with `decimals` decimals as FIX decimal text.
+pub fn format_fixed(v: i64, decimals: u8) -> String {
+    if decimals == 0 {
+        return v.to_string();
+    }
+    let p = 10i64.pow(decimals as u32);
+    let sign = if v < 0 { "-" } else { "" };
+    format!(
+        "{sign}{}.{:0w$}",
+        v.unsigned_abs() / p as u64,
+        v.unsigned_abs() % p as u64,
+        w = decimals as usize
+    )
+}
+
+/// Formats ns since the epoch as a UTCTimestamp with microseconds.
+pub fn format_utc_timestamp(ns: u64) -> String {
+    let secs = ns / 1_000_000_000;
+    let rem = secs % 86_400;
+    let (y, m, d) = foxtrot_engine::core::fix_encoder::civil_from_days((secs / 86_400) as i64);
+    format!(
+        "{y:04}{m:02}{d:02}-{:02}:{:02}:{:02}.{:06}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60,
+        ns / 1_000 % 1_000_000
+    )
+}
+
+/// The body of the FIX message that reports `e` to the engine — its MsgType
+/// (`8`, or `9` for a cancel reject) and fields — in FIX 4.2 (`fix42`) or 4.4
+/// ExecType conventions; `exec_id` is the venue's unique ExecID (17). The inverse
+/// of [`exec_from_fix`] for every field the engine reads.
+pub fn exec_to_fix(
+    e: &ExecReport,
+    inst: &Instruments,
+    exec_id: u64,
+    fix42: bool,
+) -> (&'static str, Vec<(u32, String)>) {
+    let sym = inst
+        .symbol(e.header.instrument)
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .unwrap_or_default();
+    let (pd, qd) = inst.decimals(e.header.instrument).unwrap_or((0, 0));
+    let side = if e.header.side == Side::Sell as u8 { "2" } else { "1" };
+    let mut f: Vec<(u32, String)> = Vec::with_capacity(20);
+    let kind = e.kind().unwrap_or(ExecKind::New);
+    if kind == ExecKind::CancelRejected {
+        f.push((11, e.cl_ord_id.to_string()));
+        f.push((37, e.venue_order_id.to_string()));
+        f.push((39, "8".into()));
+        f.push((41, e.orig_cl_ord_id.to_string()));
+        f.push((434, "1".into()));
+        f.push((102, "1".into()));
+        f.push((55, sym));
+        f.push((54, side.into()));
+        return ("9", f);
+    }
+    let (exec_type, status) = match kind {
+        ExecKind::New => ("0", "0"),
+        ExecKind::PartialFill => (if fix42 { "1" } else { "F" }, "1"),
+        ExecKind::Fill => (if fix42 { "2" } else { "F" }, "2"),
+        ExecKind::Canceled => ("4", "4"),
+        ExecKind::Replaced => ("5", "5"),
+        ExecKind::Rejected | ExecKind::CancelRejected => ("8", "8"),
+    };
+    f.push((6, format_fixed(if e.last_qty > 0 { e.last_px } else { 0 }, pd)));
+    f.push((11, e.cl_ord_id.to_string()));
+    f.push((14, format_fixed(e.cum_qty, qd)));
+    f.push((17, exec_id.to_string()));
+    if fix42 {
+        f.push((20, "0".into()));
+    }
+    if kind.is_fill() {
+        f.push((31, format_fixed(e.last_px, pd)));
+        f.push((32, format_fixed(e.last_qty, qd)));
+    }
+    f.push((37, e.venue_order_id.to_string()));
+    f.push((38, format_fixed(e.order_qty, qd)));
+    f.push((39, status.into()));
+    f.push((40, if e.ord_type == OrdType::Market as u8 { "1" } else { "2" }.into()));
+    if e.orig_cl_ord_id != 0 {
+        f.push((41, e.orig_cl_ord_id.to_string()));
+    }
+    if e.order_px != 0 {
+        f.push((44, format_fixed(e.order_px, pd)));
+    }
+    f.push((54, side.into()));
+    f.push((55, sym));
+    f.push((60, format_utc_timestamp(e.transact_ts_ns)));
+    if kind == ExecKind::Rejected {
+        let code = match e.reason {
+            r if r == VenueReject::UnknownInstrument as u8 => "1",
+            r if r == VenueReject::UnknownOrder as u8 => "5",
+            r if r == VenueReject::DuplicateClOrdId as u8 => "6",
+            r if r == VenueReject::InvalidPriceOrQty as u8 => "13",
+            _ => "99",
+        };
+        f.push((103, code.into()));
+    }
+    f.push((150, exec_type.into()));
+    f.push((151, format_fixed(e.leaves_qty, qd)));
+    ("8", f)
+}
