@@ -36,7 +36,7 @@ pub struct ImportArgs {
     #[arg(long, default_value = "quotes", value_parser = ["quotes", "trades"])]
     shape: String,
     /// CSV: the columns, comma-separated, by header name or 0-based index:
-    /// timestamp,bid,bid_size,ask,ask_size (quotes) or timestamp,price,size[,side].
+    /// timestamp,bid,bid_size,ask,ask_size (quotes) or timestamp,price,size and optionally side (trades).
     #[arg(long, value_delimiter = ',')]
     columns: Vec<String>,
     /// CSV: the file has no header line (columns are then indices).
