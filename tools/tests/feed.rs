@@ -259,3 +259,31 @@ fn the_engine_trades_the_ring_as_the_backtest_does() {
     assert_eq!(run["order_hash"], bt["order_hash"], "run: {run}");
     assert_eq!(run["diary_hash"], bt["diary_hash"]);
 }
+
+/// A live capture stopped by SIGINT exits cleanly and leaves a readable directory.
+#[test]
+fn record_stops_cleanly_on_sigint() {
+    let d = tempdir("sigint");
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let rec = d.join("rec");
+    let child = foxtrot()
+        .args(["record", "--symbols", "FOXA", "--from"])
+        .arg(format!("mold:127.0.0.1:{port}"))
+        .arg("-o")
+        .arg(&rec)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: signalling a child process this test spawned and still owns.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) }, 0);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("foxtrot record: 0 events"));
+    assert!(events(&rec).is_empty());
+}

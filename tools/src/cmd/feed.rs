@@ -104,10 +104,16 @@ fn open(a: &SourceArgs, allow_shm: bool) -> Result<Box<dyn Feed>> {
     })
 }
 
-/// Drives `feed` to its end (or the idle timeout), calling `f` with each item.
+/// Drives `feed` to its end (or the idle timeout, or SIGINT/SIGTERM), calling `f`
+/// with each item; the caller then flushes what it wrote.
 fn pump(feed: &mut dyn Feed, idle_timeout: Option<f64>, mut f: impl FnMut(&Next) -> Result<()>) -> Result<()> {
+    super::run::install_signals()?;
     let mut idle_since: Option<Instant> = None;
     loop {
+        if super::run::STOP.load(std::sync::atomic::Ordering::Relaxed) {
+            tracing::info!("stopped by signal");
+            return Ok(());
+        }
         match feed.next() {
             Next::End => return Ok(()),
             Next::Idle => {

@@ -54,7 +54,8 @@ pub struct RunArgs {
 }
 
 /// Raised by SIGINT/SIGTERM; read by ingest once per pass.
-static STOP: AtomicBool = AtomicBool::new(false);
+/// Raised by SIGINT or SIGTERM once [`install_signals`] has run.
+pub(crate) static STOP: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_signal(_: libc::c_int) {
     // Only an atomic store: async-signal-safe.
@@ -62,7 +63,8 @@ extern "C" fn on_signal(_: libc::c_int) {
 }
 
 /// Installs the SIGINT/SIGTERM handler (off the hot path: the handler only sets a flag).
-fn install_signals() -> Result<()> {
+/// Makes SIGINT and SIGTERM raise [`STOP`] instead of killing the process.
+pub(crate) fn install_signals() -> Result<()> {
     for sig in [libc::SIGINT, libc::SIGTERM] {
         // SAFETY: `sigaction` with a zeroed struct, an empty mask and a handler that
         // only stores to an atomic; the struct outlives the call.
