@@ -156,3 +156,81 @@ fn itch_over_mold_allocates_nothing_after_warm_up() {
     assert!(seq.stats().reordered > 100 && seq.stats().gaps == 0);
     assert!(events > 200_000 && issues == 0, "{events} events, {issues} issues");
 }
+
+/// The engine's receive path for FIX: execution reports through the session
+/// (sequence checks) and into engine records allocates nothing once logged on.
+#[test]
+fn fix_execution_reports_allocate_nothing_after_logon() {
+    use foxtrot_engine::records::InstrumentSpec;
+    use foxtrot_gateway::fix::session::{split_messages, Inbound, MemoryStore, Role, Session, SessionSettings};
+    use foxtrot_gateway::fix::{exec_from_fix, FixDecoder, Instruments};
+    let s = |a: &str, b: &str| SessionSettings {
+        begin_string: "FIX.4.4".into(),
+        sender: a.into(),
+        target: b.into(),
+        heartbeat_s: 30,
+        reset_on_logon: false,
+        username: None,
+        password: None,
+    };
+    let mut engine = Session::new(s("FOXTROT", "VENUE"), Role::Initiator, MemoryStore::default());
+    let mut venue = Session::new(s("VENUE", "FOXTROT"), Role::Acceptor, MemoryStore::default());
+    let t = 1_767_623_400_000_000_000u64;
+    engine.start(t);
+    let logon = std::mem::take(engine.outbox());
+    split_messages(&logon, |m| {
+        venue.on_message(m, t);
+    });
+    let back = std::mem::take(venue.outbox());
+    split_messages(&back, |m| {
+        engine.on_message(m, t);
+    });
+    // 20k partial fills from the venue, encoded before measuring.
+    for k in 0..20_000u64 {
+        let fields = [
+            (6, "100.25".to_string()),
+            (11, format!("{:020}", k + 1)),
+            (14, "100".into()),
+            (17, k.to_string()),
+            (31, "100.25".into()),
+            (32, "100".into()),
+            (37, "V1".into()),
+            (38, "1000".into()),
+            (39, "1".into()),
+            (54, "1".into()),
+            (55, "FOXA".into()),
+            (60, "20260105-14:30:00.123456".into()),
+            (150, "F".into()),
+            (151, "900".into()),
+        ];
+        let refs: Vec<(u32, &str)> = fields.iter().map(|(a, b)| (*a, b.as_str())).collect();
+        venue.send("8", &refs, t + k);
+    }
+    let wire = std::mem::take(venue.outbox());
+    let mut msgs: Vec<&[u8]> = Vec::new();
+    let mut at = 0;
+    while let Ok(Some(n)) = foxtrot_gateway::fix::frame_len(&wire[at..]) {
+        msgs.push(&wire[at..at + n]);
+        at += n;
+    }
+    let inst = Instruments::new(&[InstrumentSpec {
+        symbol: "FOXA".into(),
+        price_decimals: 4,
+        tick: 100,
+        qty_decimals: 0,
+        lot: 1,
+        ref_price: 1_000_000,
+    }]);
+    let mut dec = FixDecoder::new();
+    let (mut fills, mut qty) = (0u64, 0i64);
+    let before = allocs();
+    for m in &msgs {
+        assert_eq!(engine.on_message(m, t), Inbound::App);
+        let e = exec_from_fix(&dec.decode(m).unwrap(), &inst, t).unwrap().unwrap();
+        fills += 1;
+        qty += e.last_qty;
+    }
+    let after = allocs();
+    assert_eq!(after - before, 0, "{} allocations over {fills} reports", after - before);
+    assert_eq!((fills, qty, engine.next_in()), (20_000, 2_000_000, 20_002));
+}

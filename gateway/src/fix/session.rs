@@ -147,8 +147,10 @@ pub enum Status {
 /// What one inbound message came to.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Inbound {
-    /// An application message, in sequence, for the caller: its bytes.
-    App(Vec<u8>),
+    /// The message is an application message, in sequence, for the caller (who
+    /// has its bytes: the ones passed in, or those [`Session::next_queued`]
+    /// returns with it). Nothing is copied on this path.
+    App,
     /// Handled by the session (or queued, or ignored as a duplicate).
     Session,
     /// Dropped as garbled (framing or checksum); no reply, no sequence number used.
@@ -351,8 +353,8 @@ impl<S: MessageStore> Session<S> {
         self.check(raw, now)
     }
 
-    /// The next queued message now in sequence, processed, if any.
-    pub fn next_queued(&mut self, now: u64) -> Option<Inbound> {
+    /// The next queued message now in sequence, processed, with its bytes.
+    pub fn next_queued(&mut self, now: u64) -> Option<(Inbound, Vec<u8>)> {
         if self.status == Status::Disconnected {
             return None;
         }
@@ -369,7 +371,8 @@ impl<S: MessageStore> Session<S> {
             return None;
         }
         let m = self.queued.remove(&seq)?;
-        Some(self.check(&m, now))
+        let r = self.check(&m, now);
+        Some((r, m))
     }
 
     fn check(&mut self, raw: &[u8], now: u64) -> Inbound {
@@ -388,9 +391,14 @@ impl<S: MessageStore> Session<S> {
             }
         };
         self.last_recv = now;
-        let msg_type: Vec<u8> = m.msg_type().to_vec();
-        let is_app = !is_session_type(&msg_type);
-        let (sender, target) = (m.get(49).map(<[u8]>::to_vec), m.get(56).map(<[u8]>::to_vec));
+        // What the rules need, read while the message is borrowed; only session
+        // messages (rare) copy anything, so application messages allocate nothing.
+        let mut msg_type = [0u8; 8];
+        let mt_len = m.msg_type().len().min(8);
+        msg_type[..mt_len].copy_from_slice(&m.msg_type()[..mt_len]);
+        let is_app = !is_session_type(m.msg_type());
+        let sender_ok = m.get(49) == Some(self.cfg.target.as_bytes());
+        let target_ok = m.get(56) == Some(self.cfg.sender.as_bytes());
         let seq = match m.u64(34) {
             Ok(Some(s)) => s,
             _ => {
@@ -403,26 +411,14 @@ impl<S: MessageStore> Session<S> {
         let new_seq = m.u64(36).ok().flatten();
         let hb = m.u64(108).ok().flatten();
         let reset = m.get(141) == Some(b"Y");
-        let (user, pass) = (m.get(553).map(<[u8]>::to_vec), m.get(554).map(<[u8]>::to_vec));
-        let test_id = m.get(112).map(<[u8]>::to_vec);
+        let owned = |t: u32| if is_app { None } else { m.get(t).map(<[u8]>::to_vec) };
+        let (user, pass, test_id) = (owned(553), owned(554), owned(112));
         let (rb, re) = (m.u64(7).ok().flatten(), m.u64(16).ok().flatten());
-        let app = is_app.then(|| raw.to_vec());
+        let msg_type = &msg_type[..mt_len];
 
         // CompIDs: theirs is our target, ours is their target.
-        if sender.as_deref() != Some(self.cfg.target.as_bytes())
-            || target.as_deref() != Some(self.cfg.sender.as_bytes())
-        {
-            self.reject(
-                seq,
-                Some(if sender.as_deref() != Some(self.cfg.target.as_bytes()) {
-                    49
-                } else {
-                    56
-                }),
-                9,
-                "CompID problem",
-                now,
-            );
+        if !sender_ok || !target_ok {
+            self.reject(seq, Some(if sender_ok { 56 } else { 49 }), 9, "CompID problem", now);
             self.logout("CompID problem", now);
             return self.disconnect("wrong SenderCompID or TargetCompID".into());
         }
@@ -430,7 +426,7 @@ impl<S: MessageStore> Session<S> {
             if msg_type != b"A" {
                 return self.disconnect(format!(
                     "first message is {:?}, not a Logon",
-                    String::from_utf8_lossy(&msg_type)
+                    String::from_utf8_lossy(msg_type)
                 ));
             }
             return self.on_logon(seq, hb, reset, user, pass, now);
@@ -474,7 +470,7 @@ impl<S: MessageStore> Session<S> {
         if self.resend_upto != 0 && expected >= self.resend_upto && self.queued.is_empty() {
             self.resend_upto = 0;
         }
-        match msg_type.as_slice() {
+        match msg_type {
             b"0" => {
                 if let (Some(id), Some((pending, _))) = (&test_id, self.test_req) {
                     if id == format!("TEST{pending}").as_bytes() {
@@ -515,7 +511,7 @@ impl<S: MessageStore> Session<S> {
                 self.reject(seq, Some(35), 11, "Logon when already logged on", now);
                 Inbound::Session
             }
-            _ => Inbound::App(app.unwrap_or_default()),
+            _ => Inbound::App,
         }
     }
 

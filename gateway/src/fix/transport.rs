@@ -200,14 +200,14 @@ impl<S: MessageStore> Link<S> {
                 if over.is_some() {
                     return;
                 }
-                let mut handle = |r: Inbound| match r {
-                    Inbound::App(bytes) => app(&bytes),
+                let mut handle = |r: Inbound, bytes: &[u8]| match r {
+                    Inbound::App => app(bytes),
                     Inbound::Disconnect(why) => over = Some(why),
                     Inbound::Session | Inbound::Garbled(_) => {}
                 };
-                handle(session.on_message(m, now));
-                while let Some(q) = session.next_queued(now) {
-                    handle(q);
+                handle(session.on_message(m, now), m);
+                while let Some((q, bytes)) = session.next_queued(now) {
+                    handle(q, &bytes);
                 }
             })
             .map_err(|e| format!("read: {e}"))?;
