@@ -283,6 +283,14 @@ fn utc_timestamps() {
         Some(1_767_623_400_000_000_001)
     );
     assert_eq!(parse_utc_timestamp(b"20261305-14:30:00"), None);
+    // Formatting is the inverse, at each precision it writes.
+    use foxtrot_gateway::fix::app::format_utc_timestamp;
+    let ns = 1_767_623_400_123_456_789u64;
+    for (digits, unit) in [(0u32, 1_000_000_000u64), (3, 1_000_000), (6, 1_000), (9, 1)] {
+        let text = format_utc_timestamp(ns, digits);
+        assert_eq!(parse_utc_timestamp(text.as_bytes()), Some(ns / unit * unit), "{text}");
+    }
+    assert_eq!(format_utc_timestamp(ns, 3), "20260105-14:30:00.123");
 }
 
 #[test]

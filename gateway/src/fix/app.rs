@@ -256,18 +256,25 @@ pub fn format_fixed(v: i64, decimals: u8) -> String {
     )
 }
 
-/// Formats ns since the epoch as a UTCTimestamp with microseconds.
-pub fn format_utc_timestamp(ns: u64) -> String {
+/// Formats ns since the epoch as a UTCTimestamp with `frac` fractional digits
+/// (0, 3 for milliseconds, 6 for microseconds or 9); the inverse of
+/// [`parse_utc_timestamp`] at that precision.
+pub fn format_utc_timestamp(ns: u64, frac: u32) -> String {
     let secs = ns / 1_000_000_000;
     let rem = secs % 86_400;
     let (y, m, d) = foxtrot_engine::core::fix_encoder::civil_from_days((secs / 86_400) as i64);
-    format!(
-        "{y:04}{m:02}{d:02}-{:02}:{:02}:{:02}.{:06}",
+    let mut t = format!(
+        "{y:04}{m:02}{d:02}-{:02}:{:02}:{:02}",
         rem / 3600,
         rem / 60 % 60,
-        rem % 60,
-        ns / 1_000 % 1_000_000
-    )
+        rem % 60
+    );
+    if frac > 0 {
+        let frac = frac.min(9);
+        let f = ns % 1_000_000_000 / 10u64.pow(9 - frac);
+        t.push_str(&format!(".{f:0w$}", w = frac as usize));
+    }
+    t
 }
 
 /// The body of the FIX message that reports `e` to the engine — its MsgType
@@ -330,7 +337,7 @@ pub fn exec_to_fix(
     }
     f.push((54, side.into()));
     f.push((55, sym));
-    f.push((60, format_utc_timestamp(e.transact_ts_ns)));
+    f.push((60, format_utc_timestamp(e.transact_ts_ns, 6)));
     if kind == ExecKind::Rejected {
         let code = match e.reason {
             r if r == VenueReject::UnknownInstrument as u8 => "1",

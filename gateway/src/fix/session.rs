@@ -34,7 +34,7 @@
 //! [`MemoryStore`] keeps them in memory, a journal-backed store makes a restarted
 //! process resume its session.
 
-use super::app::parse_utc_timestamp;
+use super::app::{format_utc_timestamp, parse_utc_timestamp};
 use super::decode::{frame_len, FixDecoder, FixError, SOH};
 use std::collections::BTreeMap;
 
@@ -177,18 +177,8 @@ pub struct Session<S: MessageStore> {
     out: Vec<u8>,
 }
 
-fn ts_text(ns: u64) -> String {
-    let secs = ns / 1_000_000_000;
-    let ms = ns / 1_000_000 % 1000;
-    let rem = secs % 86_400;
-    let (y, m, d) = foxtrot_engine::core::fix_encoder::civil_from_days((secs / 86_400) as i64);
-    format!(
-        "{y:04}{m:02}{d:02}-{:02}:{:02}:{:02}.{ms:03}",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
-}
+/// SendingTime and OrigSendingTime carry milliseconds, as most counterparties expect.
+const TS_DIGITS: u32 = 3;
 
 impl<S: MessageStore> Session<S> {
     /// A session in `role` over `store` (whose sequence numbers it resumes).
@@ -264,7 +254,7 @@ impl<S: MessageStore> Session<S> {
         let mut body = format!(
             "35={msg_type}\x0134={seq}\x0149={}\x0152={}\x0156={}\x01",
             self.cfg.sender,
-            ts_text(now),
+            format_utc_timestamp(now, TS_DIGITS),
             self.cfg.target
         );
         if let Some(o) = orig {
@@ -600,7 +590,7 @@ impl<S: MessageStore> Session<S> {
             at,
             &[(123, "Y"), (36, &new_seq.to_string())],
             now,
-            Some(&ts_text(now)),
+            Some(&format_utc_timestamp(now, TS_DIGITS)),
         );
         self.out.extend_from_slice(&m);
     }
