@@ -9,6 +9,7 @@
 //! - [`itch`]: NASDAQ TotalView-ITCH 5.0 and MoldUDP64: decoder, framings, the
 //!   live-order map and the normaliser into the engine's market-data events.
 //! - [`decimal`]: exact decimal text → fixed-point integers (CSV, FIX).
+//! - [`net`]: socket options beyond what `std` and `mio` expose.
 //! - [`fix`]: FIX 4.2/4.4 decoding (framing, field index, BodyLength and CheckSum
 //!   checks) and application messages ↔ engine records.
 //!
@@ -20,6 +21,7 @@ pub mod decimal;
 pub mod feed;
 pub mod fix;
 pub mod itch;
+pub mod net;
 pub mod venue;
 
 pub use venue::matching::MatchingEngine;

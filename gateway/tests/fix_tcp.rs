@@ -21,19 +21,7 @@ fn settings(sender: &str, target: &str) -> SessionSettings {
 }
 
 fn small_send_buffer(s: &mio::net::TcpStream) {
-    use std::os::fd::AsRawFd;
-    let v: libc::c_int = 2048;
-    // SAFETY: a valid socket and a pointer to an int that outlives the call.
-    let rc = unsafe {
-        libc::setsockopt(
-            s.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_SNDBUF,
-            (&v as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    assert_eq!(rc, 0);
+    foxtrot_gateway::net::set_int_option(s, libc::SOL_SOCKET, libc::SO_SNDBUF, 2048).unwrap();
 }
 
 #[test]

@@ -189,7 +189,9 @@ impl MoldUdpFeed {
             _ => addr,
         };
         let mut sock = mio::net::UdpSocket::bind(bind)?;
-        set_recv_buffer(&sock, 8 << 20);
+        // A burst waits in the kernel rather than being dropped while the handler
+        // is descheduled (best effort: capped at net.core.rmem_max).
+        let _ = crate::net::set_int_option(&sock, libc::SOL_SOCKET, libc::SO_RCVBUF, 8 << 20);
         if let std::net::IpAddr::V4(ip) = addr.ip() {
             if ip.is_multicast() {
                 sock.join_multicast_v4(&ip, &std::net::Ipv4Addr::UNSPECIFIED)?;
@@ -262,24 +264,6 @@ impl Feed for MoldUdpFeed {
 
     fn wait(&mut self, timeout: Duration) {
         let _ = self.poll.poll(&mut self.events, Some(timeout));
-    }
-}
-
-/// Asks for a large kernel receive buffer, so a burst of datagrams waits there
-/// rather than being dropped while the handler is descheduled (best effort: the
-/// kernel caps it at `net.core.rmem_max`).
-fn set_recv_buffer(sock: &mio::net::UdpSocket, bytes: i32) {
-    use std::os::fd::AsRawFd;
-    // SAFETY: a valid socket descriptor, a pointer to an int that outlives the
-    // call, and its size; failure only leaves the default buffer.
-    unsafe {
-        libc::setsockopt(
-            sock.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVBUF,
-            (&bytes as *const i32).cast(),
-            std::mem::size_of::<i32>() as libc::socklen_t,
-        );
     }
 }
 

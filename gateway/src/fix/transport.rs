@@ -37,19 +37,8 @@ impl Connection {
     pub fn new(stream: TcpStream, busy_poll_us: Option<u32>) -> std::io::Result<Self> {
         stream.set_nodelay(true)?;
         if let Some(us) = busy_poll_us {
-            use std::os::fd::AsRawFd;
-            let v = us as libc::c_int;
-            // SAFETY: a valid socket descriptor and a pointer to an int that lives
-            // through the call; failure leaves busy polling off.
-            unsafe {
-                libc::setsockopt(
-                    stream.as_raw_fd(),
-                    libc::SOL_SOCKET,
-                    libc::SO_BUSY_POLL,
-                    (&v as *const libc::c_int).cast(),
-                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-                );
-            }
+            // Best effort: raising it above the system default needs CAP_NET_ADMIN.
+            let _ = crate::net::set_int_option(&stream, libc::SOL_SOCKET, libc::SO_BUSY_POLL, us as libc::c_int);
         }
         Ok(Connection {
             stream,
