@@ -2,31 +2,22 @@
 //! csv|itch` → `foxtrot import` → `foxtrot replay` against the touch venue, with
 //! the EMA-cross momentum policy trading market orders.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
-fn tempdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("foxtrot-backtest-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use common::{foxtrot, ok, tempdir};
 
-fn foxtrot(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_foxtrot"))
-        .args(args)
-        .output()
-        .expect("run foxtrot")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = foxtrot(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+/// `foxtrot import --format csv CSV -o OUT EXTRA…`, whatever its outcome.
+fn import_csv(csv: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "import",
+        "--format",
+        "csv",
+        csv.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    foxtrot(&args)
 }
 
 fn json(s: &str) -> serde_json::Value {
@@ -94,44 +85,22 @@ fn bad_csv_rows_are_named_and_can_be_skipped() {
          2026-01-05T14:30:02Z,10.01,5,10.02,5\n",
     )
     .unwrap();
-    let out = foxtrot(&[
-        "import",
-        "--format",
-        "csv",
-        csv.to_str().unwrap(),
-        "-o",
-        d.join("a").to_str().unwrap(),
-    ]);
+    let out = import_csv(&csv, &d.join("a"), &[]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("line 3, column 4 (ask): not a decimal number: \"ten\""),
         "{err}"
     );
-    let s = ok(&[
-        "import",
-        "--format",
-        "csv",
-        csv.to_str().unwrap(),
-        "-o",
-        d.join("b").to_str().unwrap(),
-        "--skip-bad-rows",
-    ]);
+    let out = import_csv(&csv, &d.join("b"), &["--skip-bad-rows"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let s = String::from_utf8(out.stdout).unwrap();
     assert!(
         s.contains("imported 4 market-data events") && s.contains("1 bad rows"),
         "{s}"
     );
     // A column mapping that does not exist names the header.
-    let out = foxtrot(&[
-        "import",
-        "--format",
-        "csv",
-        csv.to_str().unwrap(),
-        "-o",
-        d.join("c").to_str().unwrap(),
-        "--columns",
-        "ts,b,bs,a,as",
-    ]);
+    let out = import_csv(&csv, &d.join("c"), &["--columns", "ts,b,bs,a,as"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("column \"ts\" not found in header"));
 }
 

@@ -2,23 +2,19 @@
 //! installed by `.ci/run`), one per schema, imported with `foxtrot import --format
 //! dbn` and read back from the market-data journal: counts, symbols and fields.
 
+mod common;
 mod external;
+
+use common::{command, tempdir};
 
 use foxtrot_engine::records::{MarketData, MdAction, Side};
 use foxtrot_tools::backtest::MdSource;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-fn tempdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("foxtrot-dbn-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn import(dir: &Path, schema: &str) -> (Vec<String>, Vec<MarketData>) {
     let md = dir.join(format!("{schema}.md"));
-    let out = Command::new(env!("CARGO_BIN_EXE_foxtrot"))
+    let out = command()
         .args(["import", "--format", "dbn"])
         .arg(dir.join(format!("{schema}.dbn")))
         .arg("-o")

@@ -9,20 +9,12 @@ use foxtrot_gateway::itch::mold::PacketWriter;
 use foxtrot_gateway::itch::{self, Normaliser, Subscription};
 use foxtrot_shm::JournalReader;
 use foxtrot_tools::backtest::MdSource;
+mod common;
+
+use common::{command, ok_cmd, tempdir};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
-
-fn tempdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("foxtrot-feed-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn foxtrot() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_foxtrot"))
-}
 
 fn events(dir: &Path) -> Vec<MarketData> {
     let (_, src) = MdSource::open(dir).unwrap();
@@ -57,7 +49,7 @@ fn start_feeder(
     };
     let ring = shm.join(format!("foxtrot-{name}-{}.ring", std::process::id()));
     let _ = std::fs::remove_file(&ring);
-    let child = foxtrot()
+    let child = command()
         .args([
             "feed",
             "--symbols",
@@ -88,27 +80,29 @@ const DATE_NS: u64 = 1_767_571_200_000_000_000; // 2026-01-05T00:00:00Z
 fn feed_process_to_ring_to_record_process_loses_nothing() {
     let d = tempdir("shm");
     let f = d.join("day.itch");
-    let ok = |c: &mut Command| {
-        let o = c.output().unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    };
-    ok(foxtrot()
-        .args(["gen", "--format", "itch", "--events", "200000", "-o"])
-        .arg(&f));
+    ok_cmd(
+        command()
+            .args(["gen", "--format", "itch", "--events", "200000", "-o"])
+            .arg(&f),
+    );
     let direct = d.join("direct");
-    ok(foxtrot()
-        .args(["record", "--symbols", "FOXA,FOXC", "--from"])
-        .arg(format!("itch:{}", f.display()))
-        .arg("-o")
-        .arg(&direct));
+    ok_cmd(
+        command()
+            .args(["record", "--symbols", "FOXA,FOXC", "--from"])
+            .arg(format!("itch:{}", f.display()))
+            .arg("-o")
+            .arg(&direct),
+    );
     // The feed handler: a small ring, so it must wait for the consumer.
     let (ring, feeder) = start_feeder(&d, "test", &f, "FOXA,FOXC", 1024, Stdio::piped());
     let via = d.join("via-ring");
-    ok(foxtrot()
-        .args(["record", "--symbols", "FOXA,FOXC", "--from"])
-        .arg(format!("shm:{}", ring.display()))
-        .arg("-o")
-        .arg(&via));
+    ok_cmd(
+        command()
+            .args(["record", "--symbols", "FOXA,FOXC", "--from"])
+            .arg(format!("shm:{}", ring.display()))
+            .arg("-o")
+            .arg(&via),
+    );
     let out = feeder.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let _ = std::fs::remove_file(&ring);
@@ -148,7 +142,7 @@ fn mold_udp_with_loss_duplicates_and_reordering() {
         .unwrap()
         .port();
     let rec = d.join("rec");
-    let child = foxtrot()
+    let child = command()
         .args([
             "record",
             "--symbols",
@@ -228,30 +222,33 @@ fn the_engine_trades_the_ring_as_the_backtest_does() {
     let d = tempdir("run");
     let f = d.join("day.itch");
     let cfg = concat!(env!("CARGO_MANIFEST_DIR"), "/../configs/backtest.yaml");
-    let ok = |c: &mut Command| -> String {
-        let o = c.output().unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        String::from_utf8(o.stdout).unwrap()
-    };
-    ok(foxtrot()
-        .args(["gen", "--format", "itch", "--events", "300000", "-o"])
-        .arg(&f));
+    ok_cmd(
+        command()
+            .args(["gen", "--format", "itch", "--events", "300000", "-o"])
+            .arg(&f),
+    );
     let rec = d.join("rec");
-    ok(foxtrot()
-        .args(["record", "--symbols", "FOXA,FOXB", "--from"])
-        .arg(format!("itch:{}", f.display()))
-        .arg("-o")
-        .arg(&rec));
-    let bt: serde_json::Value =
-        serde_json::from_str(&ok(foxtrot().arg("replay").arg(&rec).args(["--json", "--config", cfg]))).unwrap();
+    ok_cmd(
+        command()
+            .args(["record", "--symbols", "FOXA,FOXB", "--from"])
+            .arg(format!("itch:{}", f.display()))
+            .arg("-o")
+            .arg(&rec),
+    );
+    let bt: serde_json::Value = serde_json::from_str(&ok_cmd(
+        command().arg("replay").arg(&rec).args(["--json", "--config", cfg]),
+    ))
+    .unwrap();
     assert!(bt["orders"].as_u64().unwrap() > 20, "{bt}");
     let (ring, feeder) = start_feeder(&d, "run", &f, "FOXA,FOXB", 4096, Stdio::null());
     let stats = d.join("stats");
-    let run: serde_json::Value = serde_json::from_str(&ok(foxtrot()
-        .args(["run", "--wait", "park", "--json", "--config", cfg, "--stats"])
-        .arg(&stats)
-        .arg("--feed")
-        .arg(format!("shm:{}", ring.display()))))
+    let run: serde_json::Value = serde_json::from_str(&ok_cmd(
+        command()
+            .args(["run", "--wait", "park", "--json", "--config", cfg, "--stats"])
+            .arg(&stats)
+            .arg("--feed")
+            .arg(format!("shm:{}", ring.display())),
+    ))
     .unwrap();
     let out = feeder.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -270,7 +267,7 @@ fn record_stops_cleanly_on_sigint() {
         .unwrap()
         .port();
     let rec = d.join("rec");
-    let child = foxtrot()
+    let child = command()
         .args(["record", "--symbols", "FOXA", "--from"])
         .arg(format!("mold:127.0.0.1:{port}"))
         .arg("-o")

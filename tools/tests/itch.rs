@@ -2,26 +2,12 @@
 //! the Python `itchfeed` package and by `foxtrot itch cat --json`, compared message
 //! by message and field by field; and the raw-framing fallback.
 
+mod common;
 mod external;
 
-use std::path::PathBuf;
+use common::{command, ok, tempdir};
+
 use std::process::Command;
-
-fn tempdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("foxtrot-itch-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn foxtrot(args: &[&str]) -> std::process::Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_foxtrot"))
-        .args(args)
-        .output()
-        .expect("run foxtrot");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    out
-}
 
 fn lines(out: &[u8]) -> Vec<serde_json::Map<String, serde_json::Value>> {
     String::from_utf8_lossy(out)
@@ -41,8 +27,8 @@ fn itchfeed_decodes_our_generated_file_as_we_do() {
     let d = tempdir("itchfeed");
     let f = d.join("day.itch");
     let fs = f.to_str().unwrap();
-    foxtrot(&["gen", "--format", "itch", "--events", "30000", "--seed", "9", "-o", fs]);
-    let ours = lines(&foxtrot(&["itch", "cat", "--json", fs]).stdout);
+    ok(&["gen", "--format", "itch", "--events", "30000", "--seed", "9", "-o", fs]);
+    let ours = lines(ok(&["itch", "cat", "--json", fs]).as_bytes());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/itchfeed_dump.py");
     let out = Command::new("python3").arg(script).arg(&f).output().expect("python3");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -79,8 +65,8 @@ fn raw_files_read_by_inference_and_wrong_framing_is_named() {
     let d = tempdir("raw");
     let (p, r) = (d.join("p.itch"), d.join("r.itch"));
     let (ps, rs) = (p.to_str().unwrap(), r.to_str().unwrap());
-    foxtrot(&["gen", "--format", "itch", "--events", "3000", "-o", ps]);
-    foxtrot(&[
+    ok(&["gen", "--format", "itch", "--events", "3000", "-o", ps]);
+    ok(&[
         "gen",
         "--format",
         "itch",
@@ -91,12 +77,12 @@ fn raw_files_read_by_inference_and_wrong_framing_is_named() {
         "-o",
         rs,
     ]);
-    let a = foxtrot(&["itch", "cat", "--json", ps]).stdout;
+    let a = ok(&["itch", "cat", "--json", ps]);
     // Detected, and forced.
-    assert_eq!(a, foxtrot(&["itch", "cat", "--json", rs]).stdout);
-    assert_eq!(a, foxtrot(&["itch", "cat", "--json", "--framing", "raw", rs]).stdout);
+    assert_eq!(a, ok(&["itch", "cat", "--json", rs]));
+    assert_eq!(a, ok(&["itch", "cat", "--json", "--framing", "raw", rs]));
     // A raw file read as prefixed fails at offset 0 and says what to do.
-    let out = Command::new(env!("CARGO_BIN_EXE_foxtrot"))
+    let out = command()
         .args(["itch", "cat", "--framing", "prefixed", rs])
         .output()
         .unwrap();
@@ -116,10 +102,7 @@ fn raw_files_read_by_inference_and_wrong_framing_is_named() {
     let len = bytes[at + 1];
     bytes[at + 1] += 1;
     std::fs::write(&p, &bytes).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_foxtrot"))
-        .args(["itch", "cat", ps])
-        .output()
-        .unwrap();
+    let out = command().args(["itch", "cat", ps]).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     let want = format!(
         "offset {at}: length prefix {} but message type {kind:?} is {len} bytes",
