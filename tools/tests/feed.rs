@@ -74,25 +74,35 @@ fn start_feeder(
     (ring, child)
 }
 
+/// `foxtrot gen --format itch --events N -o F`.
+fn gen_itch(f: &Path, events: u32) {
+    ok_cmd(
+        command()
+            .args(["gen", "--format", "itch", "--events", &events.to_string(), "-o"])
+            .arg(f),
+    );
+}
+
+/// `foxtrot record` of the ITCH file `f`'s `symbols` into `out`.
+fn record_file(f: &Path, symbols: &str, out: &Path) {
+    ok_cmd(
+        command()
+            .args(["record", "--symbols", symbols, "--from"])
+            .arg(format!("itch:{}", f.display()))
+            .arg("-o")
+            .arg(out),
+    );
+}
+
 const DATE_NS: u64 = 1_767_571_200_000_000_000; // 2026-01-05T00:00:00Z
 
 #[test]
 fn feed_process_to_ring_to_record_process_loses_nothing() {
     let d = tempdir("shm");
     let f = d.join("day.itch");
-    ok_cmd(
-        command()
-            .args(["gen", "--format", "itch", "--events", "200000", "-o"])
-            .arg(&f),
-    );
+    gen_itch(&f, 200_000);
     let direct = d.join("direct");
-    ok_cmd(
-        command()
-            .args(["record", "--symbols", "FOXA,FOXC", "--from"])
-            .arg(format!("itch:{}", f.display()))
-            .arg("-o")
-            .arg(&direct),
-    );
+    record_file(&f, "FOXA,FOXC", &direct);
     // The feed handler: a small ring, so it must wait for the consumer.
     let (ring, feeder) = start_feeder(&d, "test", &f, "FOXA,FOXC", 1024, Stdio::piped());
     let via = d.join("via-ring");
@@ -222,19 +232,9 @@ fn the_engine_trades_the_ring_as_the_backtest_does() {
     let d = tempdir("run");
     let f = d.join("day.itch");
     let cfg = concat!(env!("CARGO_MANIFEST_DIR"), "/../configs/backtest.yaml");
-    ok_cmd(
-        command()
-            .args(["gen", "--format", "itch", "--events", "300000", "-o"])
-            .arg(&f),
-    );
+    gen_itch(&f, 300_000);
     let rec = d.join("rec");
-    ok_cmd(
-        command()
-            .args(["record", "--symbols", "FOXA,FOXB", "--from"])
-            .arg(format!("itch:{}", f.display()))
-            .arg("-o")
-            .arg(&rec),
-    );
+    record_file(&f, "FOXA,FOXB", &rec);
     let bt: serde_json::Value = serde_json::from_str(&ok_cmd(
         command().arg("replay").arg(&rec).args(["--json", "--config", cfg]),
     ))
