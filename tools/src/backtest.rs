@@ -64,6 +64,7 @@ pub struct MdWriter {
     w: JournalWriter,
     n: u64,
     events: u64,
+    last_ts: u64,
     quality: QualityMonitor,
     err: Option<ShmError>,
 }
@@ -84,15 +85,20 @@ impl MdWriter {
             w,
             n: 0,
             events: 0,
+            last_ts: 0,
             quality,
             err: None,
         })
     }
 
+    /// Appends one record. The journal's time never goes back (seeking by time
+    /// relies on it): an event out of time order, or a finding with no time of its
+    /// own, is filed at the latest time so far; its payload keeps its own.
     fn record(&mut self, kind: u16, ts: u64, bytes: &[u8]) {
         self.n += 1;
+        self.last_ts = self.last_ts.max(ts);
         if self.err.is_none() {
-            self.err = self.w.append(kind, 0, self.n, ts, bytes).err();
+            self.err = self.w.append(kind, 0, self.n, self.last_ts, bytes).err();
         }
     }
 
