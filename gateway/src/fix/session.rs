@@ -94,12 +94,16 @@ pub trait MessageStore {
     fn reset(&mut self);
 }
 
-/// A [`MessageStore`] in memory.
+/// A [`MessageStore`] in memory. Sent messages are kept back to back in one
+/// buffer with a sorted index beside it, so storing a message allocates nothing
+/// until the reserved space (1 MiB and 16k messages to start) is used up.
 #[derive(Clone, Debug)]
 pub struct MemoryStore {
     next_out: u64,
     next_in: u64,
-    sent: BTreeMap<u64, Vec<u8>>,
+    bytes: Vec<u8>,
+    /// (seq, start, end) in `bytes`, ascending by seq.
+    index: Vec<(u64, usize, usize)>,
 }
 
 impl Default for MemoryStore {
@@ -107,8 +111,16 @@ impl Default for MemoryStore {
         MemoryStore {
             next_out: 1,
             next_in: 1,
-            sent: BTreeMap::new(),
+            bytes: Vec::with_capacity(1 << 20),
+            index: Vec::with_capacity(1 << 14),
         }
+    }
+}
+
+impl MemoryStore {
+    /// Every stored message, ascending by seq.
+    pub fn sent(&self) -> impl Iterator<Item = (u64, &[u8])> + '_ {
+        self.index.iter().map(|&(s, a, b)| (s, &self.bytes[a..b]))
     }
 }
 
@@ -121,13 +133,28 @@ impl MessageStore for MemoryStore {
         self.next_in = next_in;
     }
     fn put(&mut self, seq: u64, msg: &[u8]) {
-        self.sent.insert(seq, msg.to_vec());
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(msg);
+        let entry = (seq, start, self.bytes.len());
+        // Seqs only grow between resets; a rewrite of a seq replaces its entry.
+        match self.index.last() {
+            Some(&(last, _, _)) if last >= seq => match self.index.binary_search_by_key(&seq, |e| e.0) {
+                Ok(i) => self.index[i] = entry,
+                Err(i) => self.index.insert(i, entry),
+            },
+            _ => self.index.push(entry),
+        }
     }
     fn get(&self, seq: u64) -> Option<&[u8]> {
-        self.sent.get(&seq).map(Vec::as_slice)
+        let i = self.index.binary_search_by_key(&seq, |e| e.0).ok()?;
+        let (_, a, b) = self.index[i];
+        Some(&self.bytes[a..b])
     }
     fn reset(&mut self) {
-        *self = MemoryStore::default();
+        self.next_out = 1;
+        self.next_in = 1;
+        self.bytes.clear();
+        self.index.clear();
     }
 }
 
@@ -218,6 +245,23 @@ impl<S: MessageStore> Session<S> {
     /// Next MsgSeqNum expected.
     pub fn next_in(&self) -> u64 {
         self.store.seqs().1
+    }
+
+    /// The store, mutably (to rewind the expected number on a resume, say).
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
+    }
+
+    /// Makes the session ready for a new connection: status back to awaiting a
+    /// Logon, nothing queued, no test request outstanding, the outbox emptied
+    /// (what it held is in the store, to be resent on request). Sequence numbers
+    /// carry on.
+    pub fn reconnect(&mut self) {
+        self.status = Status::AwaitingLogon;
+        self.queued.clear();
+        self.resend_upto = 0;
+        self.test_req = None;
+        self.out.clear();
     }
 
     /// Bytes to write to the connection; the caller drains them.

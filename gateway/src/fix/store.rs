@@ -23,6 +23,8 @@ pub struct JournalStore {
     w: JournalWriter,
     n: u64,
     error: Option<ShmError>,
+    /// Scratch for a sent record's payload (reused: storing allocates nothing).
+    scratch: Vec<u8>,
 }
 
 impl JournalStore {
@@ -62,7 +64,13 @@ impl JournalStore {
             w: JournalWriter::open(dir, cfg)?,
             n,
             error: None,
+            scratch: Vec::with_capacity(4096),
         })
+    }
+
+    /// Every application message this store holds, ascending by seq.
+    pub fn sent(&self) -> impl Iterator<Item = (u64, &[u8])> + '_ {
+        self.mem.sent()
     }
 
     /// The first journal error met since opening (appends after it are lost).
@@ -97,11 +105,13 @@ impl MessageStore for JournalStore {
 
     fn put(&mut self, seq: u64, msg: &[u8]) {
         self.mem.put(seq, msg);
-        let mut p = Vec::with_capacity(8 + msg.len());
+        let mut p = std::mem::take(&mut self.scratch);
+        p.clear();
         p.extend_from_slice(&seq.to_le_bytes());
         p.extend_from_slice(msg);
         let n = self.n + 1;
         self.append(KIND_SENT, n, &p);
+        self.scratch = p;
     }
 
     fn get(&self, seq: u64) -> Option<&[u8]> {
