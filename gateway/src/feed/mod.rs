@@ -7,6 +7,7 @@
 //! - [`quality`]: data-quality checks and the record that journals them.
 //! - [`transport`]: feeds behind one trait — ITCH file, MoldUDP64 over UDP, and
 //!   the shared-memory ring between a feed-handler process and the engine.
+//! - [`udp`]: native records over UDP, from `foxtrot venue` to the engine.
 
 pub mod csv;
 pub mod gen;
@@ -14,3 +15,4 @@ pub mod mapped;
 pub mod native;
 pub mod quality;
 pub mod transport;
+pub mod udp;
