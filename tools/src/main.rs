@@ -50,6 +50,9 @@ enum Command {
     /// Run the configured pipeline on threads (layout, pinning, waiting and
     /// back-pressure from the config's `runtime` section), with live statistics.
     Run(cmd::run::RunArgs),
+    /// The simulated venue as a process: a FIX acceptor in front of the matching
+    /// engine and its crowd, publishing market data over UDP.
+    Venue(cmd::venue::VenueArgs),
     /// Show the live statistics of a `foxtrot run`.
     Stat(cmd::stat::StatArgs),
     /// Report on a recorded run: PnL, drawdown, Sharpe/Sortino, fills, rejects,
@@ -79,6 +82,7 @@ fn main() -> std::process::ExitCode {
         Command::Journal(a) => cmd::journal::run(a),
         Command::Run(a) => cmd::run::run(a),
         Command::Stat(a) => cmd::stat::run(a),
+        Command::Venue(a) => cmd::venue::run(a),
         Command::HostCheck(a) => cmd::host_check::run(a),
         Command::Config(a) => cmd::config::run(a),
         Command::Report(a) => cmd::report::run(a),

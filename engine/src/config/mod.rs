@@ -330,6 +330,10 @@ pub struct SessionConfig {
     /// logged or journalled; `env:NAME` reads it from the environment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<Secret>,
+    /// HeartBtInt (tag 108) proposed at Logon, seconds (default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 3600))]
+    pub heartbeat_s: Option<u32>,
 }
 
 /// Timers.
@@ -721,6 +725,16 @@ pub struct VenueConfig {
     pub ack_latency_ns: u64,
     /// Market data reaches the engine this long after the venue published it.
     pub md_latency_ns: u64,
+    /// The venue's FIX acceptor, `host:port`. When set, `foxtrot run` trades with
+    /// the `foxtrot venue` process listening there, over TCP, instead of
+    /// simulating the venue in-process (and the three latencies above are the
+    /// network's, not simulated). `foxtrot sim` always simulates in-process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// UDP `host:port` where `foxtrot venue` publishes its market data and
+    /// `foxtrot run` receives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub market_data: Option<String>,
 }
 
 /// Deterministic market-data generator.
@@ -930,6 +944,19 @@ impl Config {
         ] {
             if !printable(v) {
                 return Err(bad(key, format!("{v:?} must be printable ASCII other than `|`")));
+            }
+        }
+        for (key, v) in [
+            ("venue.address", &self.venue.address),
+            ("venue.market_data", &self.venue.market_data),
+        ] {
+            if let Some(a) = v {
+                if a.parse::<std::net::SocketAddr>().is_err() {
+                    return Err(bad(
+                        key,
+                        format!("{a:?} must be an IP address and port, as 127.0.0.1:9878"),
+                    ));
+                }
             }
         }
         let b = &self.belief;

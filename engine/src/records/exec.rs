@@ -65,6 +65,9 @@ pub enum VenueReject {
     NoLiquidity = 5,
     /// The venue's book is at capacity (order arena or price levels).
     Capacity = 6,
+    /// Never sent: the engine stopped after deciding the order and before sending
+    /// it, and a restart does not send stale decisions (the gateway reports this).
+    NotSent = 7,
 }
 
 /// An execution report, 128 bytes.
@@ -72,7 +75,7 @@ pub enum VenueReject {
 /// ```text
 ///  0       32        40         48        56      64        72       80      88      96       104        112                    128
 ///  +-------+---------+----------+---------+-------+---------+--------+-------+-------+--------+----------+----+----+----+-----+----------+
-///  |Header |cl_ord_id|orig_cl_id|venue_oid|ord_px |ord_qty  |last_px |last_q |cum_q  |leaves_q|transact  |st  |rsn |type|pad5 | reserved |
+///  |Header |cl_ord_id|orig_cl_id|venue_oid|ord_px |ord_qty  |last_px |last_q |cum_q  |leaves_q|transact  |st  |rsn |type|pad5 | fix_seq  |
 ///  +-------+---------+----------+---------+-------+---------+--------+-------+-------+--------+----------+----+----+----+-----+----------+
 /// ```
 /// `header.sub` is an [`ExecKind`], `header.side` the order's [`Side`].
@@ -109,8 +112,9 @@ pub struct ExecReport {
     pub ord_type: u8,
     /// Padding (zero).
     pub _pad: [u8; 5],
-    /// Reserved (zero).
-    pub reserved: u64,
+    /// The FIX MsgSeqNum the report arrived with (0 when it did not come over
+    /// FIX): a restarted engine resumes its session after the last one journalled.
+    pub fix_seq: u64,
 }
 const _: () = assert!(core::mem::size_of::<ExecReport>() == 128);
 

@@ -11,15 +11,18 @@
 //!   bounded send buffer, reconnect backoff) and the link of a connection to a
 //!   session.
 //!
+//! - [`venue_link`]: the engine's [`VenueLink`](foxtrot_engine::runtime::VenueLink)
+//!   over all of the above, with restart reconciliation.
+//!
 //! Encoding orders is the engine's fix-encoder stage (`foxtrot_engine::core::
-//! fix_encoder`). The venue process and the engine's use of all this arrive with
-//! the rest of the gateway issue.
+//! fix_encoder`); the venue's side is [`crate::venue::server`].
 
 pub mod app;
 pub mod decode;
 pub mod session;
 pub mod store;
 pub mod transport;
+pub mod venue_link;
 
 pub use app::{exec_from_fix, order_from_fix, Instruments};
 pub use decode::{frame_len, FixDecoder, FixError, FixMessage, SOH};

@@ -125,6 +125,14 @@ impl Connection {
     }
 }
 
+/// The wall clock, ns since the epoch: SendingTime and session timers are the
+/// gateway's business, never the core's (which reads no clock).
+pub fn wall_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
 /// The initiator's reconnect schedule: 100 ms doubling to 5 s.
 #[derive(Clone, Copy, Debug)]
 pub struct Backoff {

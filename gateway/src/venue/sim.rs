@@ -86,6 +86,12 @@ impl SimWorld {
         self.md_delivered
     }
 
+    /// Whether the crowd has produced all its events and everything it and our
+    /// orders caused has been delivered.
+    pub fn is_idle(&self) -> bool {
+        self.md_made >= self.md_limit && self.inbound.is_empty() && self.md_q.is_empty() && self.er_q.is_empty()
+    }
+
     /// Corrupt records injected by the adversarial feed.
     pub fn injected(&self) -> u64 {
         self.injected

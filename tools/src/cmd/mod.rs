@@ -13,3 +13,4 @@ pub mod report;
 pub mod run;
 pub mod sim;
 pub mod stat;
+pub mod venue;

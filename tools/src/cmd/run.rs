@@ -18,6 +18,8 @@ use foxtrot_engine::runtime::{
 };
 use foxtrot_engine::Config;
 use foxtrot_gateway::feed::transport::{FeedEvents, ShmFeed};
+use foxtrot_gateway::fix::session::SessionSettings;
+use foxtrot_gateway::fix::venue_link::{FixLinkSettings, FixVenueLink, Resume};
 use foxtrot_gateway::venue::touch::TouchVenue;
 use foxtrot_gateway::SimWorld;
 use std::path::{Path, PathBuf};
@@ -51,6 +53,16 @@ pub struct RunArgs {
     /// Print the summary as one JSON object.
     #[arg(long)]
     json: bool,
+    /// With `venue.address` set: the FIX session journal's directory (default:
+    /// fix-store/<sender>-<target>). Keep it across restarts.
+    #[arg(long, value_name = "DIR")]
+    session_store: Option<PathBuf>,
+    /// With `venue.address` set: restart after the run journalled in RUN_DIR.
+    /// Its inputs rebuild the core's state first; orders they decide are not
+    /// sent again; the session resumes after the last report it journalled.
+    /// Record the new run with `--record` (a new directory, holding both).
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["from", "feed"])]
+    resume: Option<PathBuf>,
 }
 
 /// Raised by SIGINT/SIGTERM; read by ingest once per pass.
@@ -138,8 +150,16 @@ pub fn run(a: RunArgs) -> Result<()> {
         let feed = ShmFeed::open(Path::new(path)).with_context(|| format!("opening ring {path}"))?;
         let venue = TouchVenue::new(&cfg, FeedEvents::new(feed, Some(&STOP)));
         let out: ThreadedOutcome<_, JournalInputs, _, _> = run_threaded(&cfg, Source::Venue(venue), ij, oj, &STOP)?;
-        return finish(&a, &cfg, out, t0.elapsed());
+        return finish(&a, &cfg, out, t0.elapsed(), None);
     }
+    if let (Some(address), None) = (&cfg.venue.address, &a.from) {
+        let address = address.clone();
+        return run_fix(&a, &cfg, &address, ij, oj, t0);
+    }
+    anyhow::ensure!(
+        a.resume.is_none(),
+        "--resume needs venue.address (a FIX venue) in the config"
+    );
     let out: ThreadedOutcome<SimWorld, JournalInputs, _, _> = match &a.from {
         Some(dir) => {
             let (_, inputs) = JournalInputs::open(dir)?;
@@ -147,7 +167,117 @@ pub fn run(a: RunArgs) -> Result<()> {
         }
         None => run_threaded(&cfg, Source::Venue(SimWorld::new(&cfg)), ij, oj, &STOP)?,
     };
-    finish(&a, &cfg, out, t0.elapsed())
+    finish(&a, &cfg, out, t0.elapsed(), None)
+}
+
+/// `foxtrot run` against a `foxtrot venue` process over FIX.
+fn run_fix(
+    a: &RunArgs,
+    cfg: &Config,
+    address: &str,
+    ij: Option<InputJournal>,
+    oj: Option<OutputJournals>,
+    t0: Instant,
+) -> Result<()> {
+    let s = &cfg.session;
+    let session = SessionSettings {
+        begin_string: s.begin_string.clone(),
+        sender: s.sender_comp_id.clone(),
+        target: s.target_comp_id.clone(),
+        heartbeat_s: s.heartbeat_s.unwrap_or(30),
+        reset_on_logon: false,
+        username: s.username.clone(),
+        password: s.password.as_ref().map(|p| p.expose().to_string()),
+    };
+    let set = FixLinkSettings {
+        connect: address.parse().with_context(|| format!("venue.address {address:?}"))?,
+        market_data: cfg
+            .venue
+            .market_data
+            .as_deref()
+            .map(|m| m.parse().with_context(|| format!("venue.market_data {m:?}")))
+            .transpose()?,
+        store_dir: a
+            .session_store
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("fix-store").join(format!("{}-{}", session.sender, session.target))),
+        session,
+        busy_poll_us: None,
+    };
+    let resume = match &a.resume {
+        Some(dir) => {
+            let (yaml, inputs) = JournalInputs::open(dir).with_context(|| format!("opening {}", dir.display()))?;
+            let prev = Config::from_yaml(&yaml, &dir.join("inputs/config.yaml"))?;
+            anyhow::ensure!(
+                prev.config_hash() == cfg.config_hash(),
+                "--resume {}: that run's config hash is {}, this one's {}; a restart needs the same config",
+                dir.display(),
+                prev.config_hash(),
+                cfg.config_hash()
+            );
+            Some(Resume {
+                inputs: Box::new(inputs),
+            })
+        }
+        None => None,
+    };
+    let store = set.store_dir.display().to_string();
+    let link = FixVenueLink::new(cfg, set, resume).with_context(|| format!("opening the FIX session store {store}"))?;
+    tracing::info!(venue = %address, store = %store, seqs = ?link.seqs(), "trading with a FIX venue");
+    let mut out: ThreadedOutcome<FixVenueLink, JournalInputs, _, _> =
+        run_threaded(cfg, Source::Venue(link), ij, oj, &STOP)?;
+    let fix = match &mut out.source {
+        Source::Venue(link) => {
+            link.logout(std::time::Duration::from_secs(2));
+            let st = link.stats().clone();
+            tracing::info!(
+                logons = st.logons,
+                reconnects = st.reconnects,
+                orders_sent = st.orders_sent,
+                reports = st.reports,
+                replayed = st.replayed,
+                last_disconnect = ?st.last_disconnect,
+                "FIX session over"
+            );
+            Some((st, link.seqs()))
+        }
+        Source::Sequenced(_) => None,
+    };
+    let extra = fix.map(|(st, seqs)| {
+        if !a.json {
+            println!(
+                "fix: {} logons, {} reconnects, {} orders sent, {} reports, {} market-data records; \
+                 replayed {} inputs ({} orders already sent, {} never sent); seqs out {} in {}",
+                st.logons,
+                st.reconnects,
+                st.orders_sent,
+                st.reports,
+                st.md,
+                st.replayed,
+                st.resent_suppressed,
+                st.never_sent,
+                seqs.0,
+                seqs.1
+            );
+        }
+        serde_json::json!({
+            "logons": st.logons,
+            "reconnects": st.reconnects,
+            "orders_sent": st.orders_sent,
+            "reports": st.reports,
+            "bad_reports": st.bad_reports,
+            "replayed": st.replayed,
+            "resent_suppressed": st.resent_suppressed,
+            "never_sent": st.never_sent,
+            "rewound_to": st.rewound_to,
+            "md": st.md,
+            "md_findings": st.md_findings,
+            "next_out": seqs.0,
+            "next_in": seqs.1,
+            "last_disconnect": st.last_disconnect,
+        })
+    });
+    finish(a, cfg, out, t0.elapsed(), extra)
 }
 
 fn finish<V: VenueLink>(
@@ -155,6 +285,7 @@ fn finish<V: VenueLink>(
     cfg: &Config,
     out: ThreadedOutcome<V, JournalInputs, Option<InputJournal>, Option<OutputJournals>>,
     wall: std::time::Duration,
+    fix: Option<serde_json::Value>,
 ) -> Result<()> {
     if let Source::Sequenced(inputs) = &out.source {
         if let Some(e) = inputs.error() {
@@ -176,6 +307,9 @@ fn finish<V: VenueLink>(
         let mut j = to_json(&out.summary, cfg, wall);
         j["runtime"] = serde_json::to_value(&out.stats)?;
         j["stopped"] = serde_json::json!(out.stopped);
+        if let Some(f) = fix {
+            j["fix"] = f;
+        }
         println!("{}", serde_json::to_string_pretty(&j)?);
     } else {
         print_text(&out.summary, cfg, wall);

@@ -1,0 +1,236 @@
+//! Two real processes over loopback: `foxtrot venue` (FIX acceptor, matching
+//! engine, market data over UDP) and `foxtrot run` (the engine, FIX initiator).
+//! Logon, orders, fills, cancels, rejects, logout; then each side killed with
+//! SIGKILL mid-session and restarted, with nothing lost, counted twice or sent twice.
+
+mod common;
+
+use common::{command, ok, tempdir};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+fn free_tcp_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `configs/paper.yaml` with fresh ports, a private stats file and FIX 4.2 or 4.4.
+fn config(dir: &Path, begin: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs");
+    let text = std::fs::read_to_string(root.join("paper.yaml")).unwrap();
+    let weights = root.join("belief_weights.yaml");
+    let text = text
+        .replace("127.0.0.1:9878", &format!("127.0.0.1:{}", free_tcp_port()))
+        .replace("127.0.0.1:9879", &format!("127.0.0.1:{}", free_udp_port()))
+        .replace("/dev/shm/foxtrot-paper.stats", &dir.join("stats").display().to_string())
+        .replace("belief_weights.yaml", &weights.display().to_string())
+        .replace("begin_string: FIX.4.4", &format!("begin_string: {begin}"));
+    let p = dir.join("paper.yaml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Starts `foxtrot venue` with its summary going to `dir/<name>.json`.
+fn venue(dir: &Path, cfg: &Path, name: &str, extra: &[&str]) -> Child {
+    let out = std::fs::File::create(dir.join(format!("{name}.json"))).unwrap();
+    let err = std::fs::File::create(dir.join(format!("{name}.log"))).unwrap();
+    command()
+        .current_dir(dir)
+        .args(["venue", "--config", cfg.to_str().unwrap(), "--speed", "4", "--json"])
+        .args(["--session-store", dir.join("venue-store").to_str().unwrap()])
+        .args(extra)
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .unwrap()
+}
+
+/// Starts `foxtrot run` recording into `dir/<name>`.
+fn engine(dir: &Path, cfg: &Path, name: &str, extra: &[&str]) -> Child {
+    let out = std::fs::File::create(dir.join(format!("{name}.json"))).unwrap();
+    let err = std::fs::File::create(dir.join(format!("{name}.log"))).unwrap();
+    command()
+        .current_dir(dir)
+        .args(["run", "--config", cfg.to_str().unwrap(), "--json"])
+        .args(["--session-store", dir.join("engine-store").to_str().unwrap()])
+        .args(["--record", dir.join(name).to_str().unwrap()])
+        .args(extra)
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .unwrap()
+}
+
+/// Waits for `c` to exit (killing it after `limit`); its JSON summary.
+fn finish(dir: &Path, mut c: Child, name: &str, limit: Duration) -> Value {
+    let t0 = Instant::now();
+    loop {
+        if let Some(st) = c.try_wait().unwrap() {
+            let log = std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap_or_default();
+            assert!(st.success(), "{name} failed ({st}):\n{log}");
+            let text = std::fs::read_to_string(dir.join(format!("{name}.json"))).unwrap();
+            return serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}: {text}\n{log}"));
+        }
+        if t0.elapsed() > limit {
+            let _ = c.kill();
+            let log = std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap_or_default();
+            panic!("{name} did not finish within {limit:?}:\n{log}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits until `log` holds `n` lines containing `what`.
+fn wait_for_log(log: &Path, what: &str, n: usize, limit: Duration) {
+    let t0 = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if text.lines().filter(|l| l.contains(what)).count() >= n {
+            return;
+        }
+        assert!(
+            t0.elapsed() < limit,
+            "{what:?} not seen {n} times in {limit:?}:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn sigkill(mut c: Child) {
+    c.kill().unwrap();
+    c.wait().unwrap();
+}
+
+fn u(v: &Value, path: &str) -> u64 {
+    path.split('.')
+        .fold(v, |v, k| &v[k])
+        .as_u64()
+        .unwrap_or_else(|| panic!("{path} missing in {v}"))
+}
+
+/// Replays a recorded run and requires its outputs to match byte for byte.
+fn replays_identically(run: &Path) {
+    let out = ok(&["replay", run.to_str().unwrap(), "--verify"]);
+    assert!(out.contains("identical"), "{out}");
+}
+
+/// Fills the engine counted must be exactly those the venue reported.
+fn fills_agree(engine: &Value, venue: &Value) {
+    assert_eq!(
+        u(engine, "fills"),
+        u(venue, "fills_in_store"),
+        "engine fills vs venue fill reports\nengine: {engine}\nvenue: {venue}"
+    );
+    assert_eq!(
+        u(engine, "filled_qty"),
+        u(venue, "filled_qty_in_store"),
+        "filled quantity"
+    );
+}
+
+fn logon_orders_fills_logout(begin: &str) {
+    let dir = tempdir(&format!("plain-{begin}"));
+    let cfg = config(&dir, begin);
+    let v = venue(&dir, &cfg, "venue", &["--events", "60000", "--until-done"]);
+    let e = engine(&dir, &cfg, "run", &[]);
+    let e = finish(&dir, e, "run", Duration::from_secs(120));
+    let v = finish(&dir, v, "venue", Duration::from_secs(30));
+    assert_eq!(u(&v, "logons"), 1, "{v}");
+    assert_eq!(u(&e, "fix.logons"), 1, "{e}");
+    assert_eq!(
+        e["fix"]["last_disconnect"], "logged out",
+        "the venue's logout ends the run"
+    );
+    // Every order the engine sent reached the venue, once.
+    let sent = u(&e, "fix.orders_sent");
+    assert!(sent > 20, "too few orders to test anything: {e}");
+    let got = u(&v, "orders.new") + u(&v, "orders.cancel") + u(&v, "orders.replace");
+    assert_eq!(sent, got, "orders sent vs received\n{e}\n{v}");
+    assert!(u(&v, "orders.new") > 0 && u(&v, "orders.cancel") + u(&v, "orders.replace") > 0);
+    assert_eq!(u(&v, "duplicate_cl_ord_ids"), 0);
+    assert!(u(&e, "fills") > 0, "{e}");
+    fills_agree(&e, &v);
+    // Every report the venue sent arrived, and market data flowed.
+    assert_eq!(u(&e, "fix.reports"), u(&v, "reports"));
+    assert!(u(&e, "fix.md") > 1000, "{e}");
+    replays_identically(&dir.join("run"));
+}
+
+#[test]
+fn fix44_logon_orders_fills_cancels_logout_between_two_processes() {
+    logon_orders_fills_logout("FIX.4.4");
+}
+
+#[test]
+fn fix42_logon_orders_fills_cancels_logout_between_two_processes() {
+    logon_orders_fills_logout("FIX.4.2");
+}
+
+#[test]
+fn venue_killed_and_restarted_loses_no_fill_and_counts_none_twice() {
+    let dir = tempdir("venue-kill");
+    let cfg = config(&dir, "FIX.4.4");
+    let v1 = venue(&dir, &cfg, "venue1", &[]);
+    let e = engine(&dir, &cfg, "run", &[]);
+    std::thread::sleep(Duration::from_millis(2500));
+    sigkill(v1);
+    // The engine is left alone, retrying; the venue comes back on the same store.
+    std::thread::sleep(Duration::from_millis(700));
+    let v2 = venue(&dir, &cfg, "venue2", &["--events", "20000", "--until-done"]);
+    let e = finish(&dir, e, "run", Duration::from_secs(120));
+    let v2 = finish(&dir, v2, "venue2", Duration::from_secs(30));
+    assert!(u(&e, "fix.logons") >= 2, "{e}");
+    assert!(u(&e, "fix.reconnects") >= 1, "{e}");
+    // Sequence numbers resumed: the second venue started where the first stopped.
+    assert!(u(&v2, "next_in") > 1 + u(&v2, "orders.new"), "{v2}");
+    assert_eq!(u(&v2, "duplicate_cl_ord_ids"), 0, "{v2}");
+    // Fills over both venue lives, from the venue's store, against the engine's count.
+    fills_agree(&e, &v2);
+    replays_identically(&dir.join("run"));
+    let log = std::fs::read_to_string(dir.join("venue2.log")).unwrap();
+    assert!(!log.contains("ERROR"), "{log}");
+}
+
+#[test]
+fn engine_killed_and_restarted_sends_no_order_twice() {
+    let dir = tempdir("engine-kill");
+    let cfg = config(&dir, "FIX.4.4");
+    let v = venue(&dir, &cfg, "venue", &[]);
+    let e1 = engine(&dir, &cfg, "run1", &[]);
+    std::thread::sleep(Duration::from_millis(2500));
+    sigkill(e1);
+    std::thread::sleep(Duration::from_millis(300));
+    let run1 = dir.join("run1");
+    let e2 = engine(&dir, &cfg, "run2", &["--resume", run1.to_str().unwrap()]);
+    // Let the restarted engine log on and trade a while, then end the day: the
+    // venue's logout ends the engine's run.
+    wait_for_log(&dir.join("venue.log"), "engine logged on", 2, Duration::from_secs(60));
+    std::thread::sleep(Duration::from_millis(2000));
+    // SAFETY: signalling a child process this test spawned and still owns.
+    assert_eq!(unsafe { libc::kill(v.id() as libc::pid_t, libc::SIGTERM) }, 0);
+    let e2 = finish(&dir, e2, "run2", Duration::from_secs(120));
+    let v = finish(&dir, v, "venue", Duration::from_secs(60));
+    // The restart rebuilt the state from the first run's journal…
+    assert!(u(&e2, "fix.replayed") > 100, "{e2}");
+    // …found orders it had already sent, and sent none of them again.
+    assert!(u(&e2, "fix.resent_suppressed") > 0, "{e2}");
+    assert_eq!(u(&v, "duplicate_cl_ord_ids"), 0, "{v}");
+    assert_eq!(u(&v, "possdup_ignored"), 0, "{v}");
+    // Every fill the venue reported is counted once in the restarted engine.
+    fills_agree(&e2, &v);
+    // The second run's journal holds both lives, and replays to the same bytes.
+    replays_identically(&dir.join("run2"));
+}
