@@ -51,3 +51,44 @@ pub fn python_module(module: &str) -> bool {
     }
     ok
 }
+
+/// The QuickFIX counterparty (`quickfix_peer.cpp` beside this file), compiled
+/// once per test binary against Debian's libquickfix-dev; `None` when g++ or the
+/// library is missing (same rules as [`tool`]).
+pub fn quickfix_peer() -> Option<PathBuf> {
+    static PEER: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    PEER.get_or_init(|| {
+        let required = std::env::var("FOXTROT_REQUIRE_EXTERNAL").is_ok_and(|v| v == "1");
+        let flags = std::process::Command::new("pkg-config")
+            .args(["--cflags", "--libs", "quickfix"])
+            .output()
+            .ok()
+            .filter(|o| o.status.success());
+        let (Some(flags), Some(gxx)) = (flags, tool("g++")) else {
+            assert!(
+                !required,
+                "libquickfix-dev is required (FOXTROT_REQUIRE_EXTERNAL=1) but missing"
+            );
+            eprintln!("SKIPPED: libquickfix-dev is not installed (bash .ci/run installs it)");
+            return None;
+        };
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/external/quickfix_peer.cpp");
+        let out = std::env::temp_dir().join(format!("foxtrot-quickfix-peer-{}", std::process::id()));
+        let flags = String::from_utf8_lossy(&flags.stdout).into_owned();
+        let st = std::process::Command::new(gxx)
+            .args(["-std=c++14", "-O1", "-w", "-o"])
+            .arg(&out)
+            .arg(&src)
+            .args(flags.split_whitespace())
+            .arg("-lpthread")
+            .output()
+            .expect("run g++");
+        assert!(
+            st.status.success(),
+            "compiling the QuickFIX peer failed:\n{}",
+            String::from_utf8_lossy(&st.stderr)
+        );
+        Some(out)
+    })
+    .clone()
+}

@@ -1,0 +1,326 @@
+// A FIX counterparty built on QuickFIX (C++, Debian's libquickfix-dev), for the
+// interop tests in tools/tests/quickfix.rs. Nothing of foxtrot is in it: it is
+// QuickFIX's session layer, parser and store talking to ours.
+//
+//   quickfix_peer acceptor  PORT BEGIN SENDER TARGET SECONDS
+//       Accepts one session; acknowledges every NewOrderSingle, fills two of
+//       every three at their limit price and leaves the third resting; cancels
+//       and replaces resting orders, and answers anything else with an
+//       OrderCancelReject. Logs out after SECONDS (or when the peer does).
+//   quickfix_peer initiator HOST PORT BEGIN SENDER TARGET SYMBOL
+//       Logs on, sends a marketable buy and sell, a resting buy that it then
+//       cancels, an off-tick order (rejected by the venue) and an order for an
+//       unknown symbol (session-level reject), waits for the answers, logs out.
+//
+// Both print one JSON object of counts on stdout when done. Debian ships QuickFIX
+// 1.15, whose headers use dynamic exception specifications: build with -std=c++14.
+
+#include <quickfix/Application.h>
+#include <quickfix/MessageStore.h>
+#include <quickfix/Session.h>
+#include <quickfix/SessionSettings.h>
+#include <quickfix/SocketAcceptor.h>
+#include <quickfix/SocketInitiator.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+
+namespace {
+
+std::string get(const FIX::FieldMap& m, int tag) {
+  return m.isSetField(tag) ? m.getField(tag) : std::string();
+}
+
+long long to_ll(const std::string& s) {
+  try {
+    return static_cast<long long>(std::stod(s));
+  } catch (...) {
+    return 0;
+  }
+}
+
+struct Resting {
+  std::string symbol, side, qty, px, order_id;
+};
+
+class Peer : public FIX::Application {
+ public:
+  explicit Peer(bool acceptor) : acceptor_(acceptor) {}
+
+  void onCreate(const FIX::SessionID&) override {}
+  void onLogon(const FIX::SessionID& s) override {
+    std::lock_guard<std::mutex> g(mu_);
+    session_ = s;
+    logons_++;
+    logged_on_ = true;
+  }
+  void onLogout(const FIX::SessionID&) override { logged_on_ = false; }
+  void toAdmin(FIX::Message&, const FIX::SessionID&) override {}
+  void toApp(FIX::Message&, const FIX::SessionID&) throw(FIX::DoNotSend) override {}
+  void fromAdmin(const FIX::Message& m, const FIX::SessionID&)
+      throw(FIX::FieldNotFound, FIX::IncorrectDataFormat, FIX::IncorrectTagValue, FIX::RejectLogon) override {
+    if (get(m.getHeader(), 35) == "3") session_rejects_++;
+  }
+  void fromApp(const FIX::Message& m, const FIX::SessionID& s)
+      throw(FIX::FieldNotFound, FIX::IncorrectDataFormat, FIX::IncorrectTagValue,
+             FIX::UnsupportedMessageType) override {
+    std::lock_guard<std::mutex> g(mu_);
+    std::string t = get(m.getHeader(), 35);
+    if (acceptor_) {
+      if (t == "D") on_new(m, s);
+      else if (t == "F") on_cancel(m, s);
+      else if (t == "G") on_replace(m, s);
+    } else if (t == "8") {
+      reports_++;
+      std::string et = get(m, 150), st = get(m, 39);
+      if (et == "0") acks_++;
+      if (et == "1" || et == "2" || et == "F") {
+        fills_++;
+        filled_qty_ += to_ll(get(m, 32));
+        filled_by_cl_[get(m, 11)] += to_ll(get(m, 32));
+      }
+      if (et == "4") canceled_++;
+      if (et == "8") rejected_++;
+      last_status_[get(m, 11)] = st;
+    } else if (t == "9") {
+      cancel_rejects_++;
+    }
+  }
+
+  // --- acceptor side ---------------------------------------------------------
+  void send(FIX::Message& m, const FIX::SessionID& s) { FIX::Session::sendToTarget(m, s); }
+
+  FIX::Message report(const std::string& exec_type, const std::string& status, const std::string& cl,
+                      const Resting& o, const std::string& cum, const std::string& leaves) {
+    bool fix42 = session_.getBeginString().getValue() == "FIX.4.2";
+    FIX::Message r;
+    r.getHeader().setField(35, "8");
+    r.setField(37, o.order_id);
+    r.setField(17, std::to_string(++exec_id_));
+    r.setField(11, cl);
+    if (fix42) r.setField(20, "0");
+    r.setField(150, exec_type);
+    r.setField(39, status);
+    r.setField(55, o.symbol);
+    r.setField(54, o.side);
+    r.setField(38, o.qty);
+    if (!o.px.empty()) r.setField(44, o.px);
+    r.setField(14, cum);
+    r.setField(151, leaves);
+    r.setField(6, "0");
+    return r;
+  }
+
+  void on_new(const FIX::Message& m, const FIX::SessionID& s) {
+    session_ = s;
+    orders_++;
+    Resting o{get(m, 55), get(m, 54), get(m, 38), get(m, 44), std::to_string(++order_id_)};
+    std::string cl = get(m, 11);
+    FIX::Message ack = report("0", "0", cl, o, "0", o.qty);
+    send(ack, s);
+    if (orders_ % 3 == 0) {
+      resting_[cl] = o;
+      return;
+    }
+    bool fix42 = s.getBeginString().getValue() == "FIX.4.2";
+    FIX::Message fill = report(fix42 ? "2" : "F", "2", cl, o, o.qty, "0");
+    fill.setField(31, o.px.empty() ? "100" : o.px);
+    fill.setField(32, o.qty);
+    send(fill, s);
+    fills_++;
+    filled_qty_ += to_ll(o.qty);
+  }
+
+  void cancel_reject(const FIX::Message& m, const FIX::SessionID& s, const char* response_to) {
+    FIX::Message r;
+    r.getHeader().setField(35, "9");
+    r.setField(37, "NONE");
+    r.setField(11, get(m, 11));
+    r.setField(41, get(m, 41));
+    r.setField(39, "8");
+    r.setField(434, response_to);
+    r.setField(102, "1");
+    send(r, s);
+    cancel_rejects_++;
+  }
+
+  void on_cancel(const FIX::Message& m, const FIX::SessionID& s) {
+    cancels_++;
+    auto it = resting_.find(get(m, 41));
+    if (it == resting_.end()) return cancel_reject(m, s, "1");
+    FIX::Message r = report("4", "4", get(m, 11), it->second, "0", "0");
+    r.setField(41, get(m, 41));
+    send(r, s);
+    resting_.erase(it);
+    canceled_++;
+  }
+
+  void on_replace(const FIX::Message& m, const FIX::SessionID& s) {
+    replaces_++;
+    auto it = resting_.find(get(m, 41));
+    if (it == resting_.end()) return cancel_reject(m, s, "2");
+    Resting o = it->second;
+    resting_.erase(it);
+    o.qty = get(m, 38);
+    o.px = get(m, 44);
+    bool fix42 = s.getBeginString().getValue() == "FIX.4.2";
+    FIX::Message r = report("5", fix42 ? "5" : "0", get(m, 11), o, "0", o.qty);
+    r.setField(41, get(m, 41));
+    send(r, s);
+    resting_[get(m, 11)] = o;
+  }
+
+  // --- initiator side --------------------------------------------------------
+  void order(const std::string& cl, const std::string& symbol, const std::string& side, const std::string& qty,
+             const std::string& px) {
+    FIX::Message o;
+    o.getHeader().setField(35, "D");
+    o.setField(11, cl);
+    o.setField(21, "1");
+    o.setField(55, symbol);
+    o.setField(54, side);
+    o.setField(60, FIX::UtcTimeStampConvertor::convert(FIX::UtcTimeStamp(), 3));
+    o.setField(38, qty);
+    o.setField(40, "2");
+    o.setField(44, px);
+    o.setField(59, "0");
+    FIX::Session::sendToTarget(o, session_);
+  }
+
+  void cancel(const std::string& cl, const std::string& orig, const std::string& symbol, const std::string& side,
+              const std::string& qty) {
+    FIX::Message o;
+    o.getHeader().setField(35, "F");
+    o.setField(11, cl);
+    o.setField(41, orig);
+    o.setField(55, symbol);
+    o.setField(54, side);
+    o.setField(38, qty);
+    o.setField(60, FIX::UtcTimeStampConvertor::convert(FIX::UtcTimeStamp(), 3));
+    FIX::Session::sendToTarget(o, session_);
+  }
+
+  std::string status(const std::string& cl) {
+    std::lock_guard<std::mutex> g(mu_);
+    auto it = last_status_.find(cl);
+    return it == last_status_.end() ? "" : it->second;
+  }
+  long long filled(const std::string& cl) {
+    std::lock_guard<std::mutex> g(mu_);
+    return filled_by_cl_[cl];
+  }
+
+  std::string summary() {
+    std::lock_guard<std::mutex> g(mu_);
+    std::ostringstream j;
+    j << "{\"logons\":" << logons_ << ",\"orders\":" << orders_ << ",\"cancels\":" << cancels_
+      << ",\"replaces\":" << replaces_ << ",\"reports\":" << reports_ << ",\"acks\":" << acks_
+      << ",\"fills\":" << fills_ << ",\"filled_qty\":" << filled_qty_ << ",\"canceled\":" << canceled_
+      << ",\"rejected\":" << rejected_ << ",\"cancel_rejects\":" << cancel_rejects_
+      << ",\"session_rejects\":" << session_rejects_.load() << "}";
+    return j.str();
+  }
+
+  std::atomic<bool> logged_on_{false};
+  std::atomic<int> session_rejects_{0};
+  int logons_ = 0;
+
+ private:
+  bool acceptor_;
+  std::mutex mu_;
+  FIX::SessionID session_;
+  std::map<std::string, Resting> resting_;
+  std::map<std::string, std::string> last_status_;
+  std::map<std::string, long long> filled_by_cl_;
+  long long exec_id_ = 0, order_id_ = 0;
+  int orders_ = 0, cancels_ = 0, replaces_ = 0, reports_ = 0, acks_ = 0, fills_ = 0, canceled_ = 0,
+      rejected_ = 0, cancel_rejects_ = 0;
+  long long filled_qty_ = 0;
+};
+
+std::string settings(bool acceptor, const std::string& host, const std::string& port, const std::string& begin,
+                     const std::string& sender, const std::string& target) {
+  std::ostringstream s;
+  s << "[DEFAULT]\n"
+    << "ConnectionType=" << (acceptor ? "acceptor" : "initiator") << "\n"
+    << "StartTime=00:00:00\nEndTime=00:00:00\nHeartBtInt=5\nUseDataDictionary=N\n"
+    << "ReconnectInterval=1\nResetOnLogon=N\nSocketNodelay=Y\n";
+  if (acceptor) s << "SocketAcceptPort=" << port << "\n";
+  else s << "SocketConnectHost=" << host << "\nSocketConnectPort=" << port << "\n";
+  s << "[SESSION]\nBeginString=" << begin << "\nSenderCompID=" << sender << "\nTargetCompID=" << target << "\n";
+  return s.str();
+}
+
+template <typename F>
+bool wait_until(F f, int ms) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (std::chrono::steady_clock::now() < end) {
+    if (f()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string mode = argc > 1 ? argv[1] : "";
+  try {
+    if (mode == "acceptor" && argc == 7) {
+      std::istringstream in(settings(true, "", argv[2], argv[3], argv[4], argv[5]));
+      FIX::SessionSettings ss(in);
+      Peer app(true);
+      FIX::MemoryStoreFactory store;
+      FIX::SocketAcceptor acc(app, store, ss);
+      acc.start();
+      int seconds = std::stoi(argv[6]);
+      wait_until([&] { return app.logons_ > 0; }, 60000);
+      // Serve until the time is up or the engine logs out.
+      wait_until([&] { return !app.logged_on_; }, seconds * 1000);
+      acc.stop();
+      std::printf("%s\n", app.summary().c_str());
+      return 0;
+    }
+    if (mode == "initiator" && argc == 8) {
+      std::istringstream in(settings(false, argv[2], argv[3], argv[4], argv[5], argv[6]));
+      FIX::SessionSettings ss(in);
+      Peer app(false);
+      FIX::MemoryStoreFactory store;
+      FIX::SocketInitiator ini(app, store, ss);
+      ini.start();
+      if (!wait_until([&] { return app.logged_on_.load(); }, 20000)) {
+        std::fprintf(stderr, "no logon\n");
+        return 2;
+      }
+      std::string sym = argv[7];
+      app.order("1", sym, "1", "100", "200.0000");  // marketable buy
+      app.order("2", sym, "2", "100", "50.0000");   // marketable sell
+      app.order("3", sym, "1", "100", "50.0000");   // rests far below the touch
+      wait_until([&] { return app.status("3") == "0"; }, 10000);
+      app.cancel("4", "3", sym, "1", "100");
+      app.order("5", sym, "1", "100", "100.0050");  // off the tick: the venue rejects it
+      app.order("6", "NOSUCH", "1", "100", "1.0000");  // unknown symbol: session-level reject
+      wait_until(
+          [&] {
+            return app.filled("1") == 100 && app.filled("2") == 100 && app.status("4") == "4" &&
+                   app.status("5") == "8" && app.session_rejects_ > 0;
+          },
+          10000);
+      ini.stop();
+      std::printf("%s\n", app.summary().c_str());
+      return 0;
+    }
+  } catch (std::exception& e) {
+    std::fprintf(stderr, "quickfix_peer: %s\n", e.what());
+    return 1;
+  }
+  std::fprintf(stderr, "usage: quickfix_peer acceptor PORT BEGIN SENDER TARGET SECONDS\n"
+                       "       quickfix_peer initiator HOST PORT BEGIN SENDER TARGET SYMBOL\n");
+  return 2;
+}

@@ -1,0 +1,213 @@
+//! Interop with a FIX engine nobody here wrote: QuickFIX (C++, Debian's
+//! libquickfix-dev), through the small counterparty in `external/quickfix_peer.cpp`.
+//!
+//! (a) Our engine (`foxtrot run`) as initiator against a QuickFIX acceptor that
+//!     acknowledges, fills, cancels and replaces its orders (market data comes
+//!     from a `foxtrot venue` whose FIX side is unused).
+//! (b) A QuickFIX initiator against `foxtrot venue`: orders that fill, one that
+//!     rests and is cancelled, one the venue rejects, one the session rejects.
+//!
+//! Both complete logon → orders → execution reports → logout, in FIX 4.2 and 4.4.
+
+mod common;
+mod external;
+
+use common::{command, ok, tempdir};
+use external::{quickfix_peer, KillOnDrop};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+fn port(udp: bool) -> u16 {
+    if udp {
+        std::net::UdpSocket::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    } else {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+}
+
+/// `configs/paper.yaml` with the FIX venue at `fix`, market data at `md`.
+fn config(dir: &Path, begin: &str, fix: u16, md: u16) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs");
+    let text = std::fs::read_to_string(root.join("paper.yaml"))
+        .unwrap()
+        .replace("127.0.0.1:9878", &format!("127.0.0.1:{fix}"))
+        .replace("127.0.0.1:9879", &format!("127.0.0.1:{md}"))
+        .replace("/dev/shm/foxtrot-paper.stats", &dir.join("stats").display().to_string())
+        .replace(
+            "belief_weights.yaml",
+            &root.join("belief_weights.yaml").display().to_string(),
+        )
+        .replace("begin_string: FIX.4.4", &format!("begin_string: {begin}"));
+    let p = dir.join("paper.yaml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Waits for a child's exit within `limit`; its stdout as JSON.
+fn json_of(mut child: std::process::Child, what: &str, limit: Duration) -> Value {
+    let t0 = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if t0.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "{what} did not finish within {limit:?}:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{what}: {}\n{err}", out.status);
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{what}: {e}: {text}\n{err}"))
+}
+
+fn n(v: &Value, k: &str) -> u64 {
+    k.split('.')
+        .fold(v, |v, k| &v[k])
+        .as_u64()
+        .unwrap_or_else(|| panic!("{k} missing in {v}"))
+}
+
+fn engine_against_quickfix_acceptor(begin: &str) {
+    let Some(peer) = quickfix_peer() else { return };
+    let dir = tempdir(&format!("acceptor-{begin}"));
+    let (fix, md) = (port(false), port(true));
+    let cfg = config(&dir, begin, fix, md);
+    // Market data only: this venue's own FIX port is a spare one nobody uses.
+    let _md = KillOnDrop(
+        command()
+            .args(["venue", "--config", cfg.to_str().unwrap(), "--speed", "4"])
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", port(false)))
+            .arg("--session-store")
+            .arg(dir.join("md-store"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let qf = std::process::Command::new(&peer)
+        .args(["acceptor", &fix.to_string(), begin, "PAPERVENUE", "FOXTROT_PAPER", "5"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let run = dir.join("run");
+    let engine = command()
+        .args([
+            "run",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--json",
+            "--record",
+            run.to_str().unwrap(),
+        ])
+        .arg("--session-store")
+        .arg(dir.join("engine-store"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let e = json_of(engine, "foxtrot run", Duration::from_secs(90));
+    let q = json_of(qf, "QuickFIX acceptor", Duration::from_secs(30));
+    assert_eq!(n(&q, "logons"), 1, "{q}");
+    assert_eq!(n(&e, "fix.logons"), 1, "{e}");
+    assert_eq!(
+        e["fix"]["last_disconnect"], "logged out",
+        "QuickFIX's logout ends the run: {e}"
+    );
+    // Every order we sent, QuickFIX parsed and answered; every answer we parsed.
+    let got = n(&q, "orders") + n(&q, "cancels") + n(&q, "replaces");
+    assert!(n(&q, "orders") > 5, "{q}");
+    assert_eq!(n(&e, "fix.orders_sent"), got, "engine {e}\nQuickFIX {q}");
+    assert_eq!(n(&e, "fix.bad_reports"), 0, "{e}");
+    assert!(n(&q, "fills") > 0, "{q}");
+    assert_eq!(n(&e, "fills"), n(&q, "fills"), "fills: engine {e}\nQuickFIX {q}");
+    assert_eq!(n(&e, "filled_qty"), n(&q, "filled_qty"));
+    let out = ok(&["replay", run.to_str().unwrap(), "--verify"]);
+    assert!(out.contains("identical"), "{out}");
+}
+
+fn quickfix_initiator_against_venue(begin: &str) {
+    let Some(peer) = quickfix_peer() else { return };
+    let dir = tempdir(&format!("initiator-{begin}"));
+    let (fix, md) = (port(false), port(true));
+    let cfg = config(&dir, begin, fix, md);
+    let venue = command()
+        .args(["venue", "--config", cfg.to_str().unwrap(), "--speed", "4", "--json"])
+        .arg("--session-store")
+        .arg(dir.join("venue-store"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Let the crowd build a book to fill against.
+    std::thread::sleep(Duration::from_millis(1500));
+    let qf = std::process::Command::new(&peer)
+        .args([
+            "initiator",
+            "127.0.0.1",
+            &fix.to_string(),
+            begin,
+            "FOXTROT_PAPER",
+            "PAPERVENUE",
+            "FOXA",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let q = json_of(qf, "QuickFIX initiator", Duration::from_secs(60));
+    // SAFETY: signalling a child process this test spawned and still owns.
+    assert_eq!(unsafe { libc::kill(venue.id() as libc::pid_t, libc::SIGTERM) }, 0);
+    let v = json_of(venue, "foxtrot venue", Duration::from_secs(30));
+    assert_eq!(n(&q, "logons"), 1, "{q}");
+    assert_eq!(n(&v, "logons"), 1, "{v}");
+    // Three orders acknowledged (the off-tick one is rejected, not acknowledged).
+    assert!(n(&q, "acks") >= 3, "{q}");
+    // Both marketable orders filled in full against the crowd.
+    assert_eq!(n(&q, "filled_qty"), 200, "{q}");
+    assert_eq!(n(&q, "fills"), n(&v, "fills_in_store"), "QuickFIX {q}\nvenue {v}");
+    assert_eq!(n(&q, "canceled"), 1, "{q}");
+    assert_eq!(n(&q, "rejected"), 1, "the off-tick order: {q}");
+    assert_eq!(n(&q, "session_rejects"), 1, "the unknown symbol: {q}");
+    assert_eq!(n(&v, "malformed_orders"), 1, "{v}");
+    assert_eq!(n(&q, "reports"), n(&v, "reports"), "QuickFIX {q}\nvenue {v}");
+    // QuickFIX logged out; the venue's session is over.
+    assert_eq!(n(&v, "orders.new"), 4, "{v}");
+    assert_eq!(n(&v, "orders.cancel"), 1, "{v}");
+}
+
+#[test]
+fn fix44_engine_against_a_quickfix_acceptor() {
+    engine_against_quickfix_acceptor("FIX.4.4");
+}
+
+#[test]
+fn fix42_engine_against_a_quickfix_acceptor() {
+    engine_against_quickfix_acceptor("FIX.4.2");
+}
+
+#[test]
+fn fix44_quickfix_initiator_against_foxtrot_venue() {
+    quickfix_initiator_against_venue("FIX.4.4");
+}
+
+#[test]
+fn fix42_quickfix_initiator_against_foxtrot_venue() {
+    quickfix_initiator_against_venue("FIX.4.2");
+}
