@@ -82,6 +82,7 @@ fn main() {
         Some("ring-echo") => ring_echo(&args),
         Some("hop") => hop(&args),
         Some("pipeline") => pipeline(&args),
+        Some("fix-rtt") => fix_rtt(&args),
         _ => {
             eprintln!("usage: foxtrot-perf tick-to-order [--events N] [--seed S] [--passes P] [--json]");
             eprintln!("       foxtrot-perf journal-append [--records N] [--payload BYTES] [--dir DIR] [--json]");
@@ -89,6 +90,7 @@ fn main() {
             eprintln!("       foxtrot-perf journal-read [--records N]");
             eprintln!("       foxtrot-perf hop [--trips N] [--cores A,B] [--json]");
             eprintln!("       foxtrot-perf pipeline [--events N] [--cores A,B,..] [--groups 2|5] [--wait W] [--json]");
+            eprintln!("       foxtrot-perf fix-rtt --connect ADDR [--config FILE] [--orders N] [--warmup N] [--label L] [--json]");
             std::process::exit(2);
         }
     }
@@ -615,5 +617,145 @@ fn pipeline(args: &[String]) {
                 h.name, h.p50, h.p99, h.count
             );
         }
+    }
+}
+
+/// The order → first answer round trip over a real FIX session on loopback:
+/// this process is the initiator (the engine's FIX encoder, our session layer,
+/// busy-polling a non-blocking socket), the venue is whatever listens at
+/// `--connect` — `foxtrot venue`, or the QuickFIX acceptor of the interop tests.
+/// Each round sends a NewOrderSingle far below the market (it rests) and waits
+/// for its first report, then cancels it and waits for that answer; the clock runs
+/// from just before the order is encoded to the moment its answer is decoded.
+fn fix_rtt(args: &[String]) {
+    use foxtrot_engine::core::fix_encoder::FixEncoder;
+    use foxtrot_engine::records::{Header, Kind, OrdType, OrderAction, Side};
+    use foxtrot_gateway::fix::decode::FixDecoder;
+    use foxtrot_gateway::fix::session::{Inbound, MemoryStore, Role, Session, SessionSettings, Status};
+    use foxtrot_gateway::fix::transport::{wall_ns, Connection};
+
+    let json = args.iter().any(|a| a == "--json");
+    let rounds: usize = arg(args, "--orders", 10_000usize);
+    let warmup: usize = arg(args, "--warmup", 1_000usize);
+    let connect: std::net::SocketAddr = arg(args, "--connect", "127.0.0.1:9878".parse().expect("address"));
+    let cfg_path: String = arg(args, "--config", "configs/paper.yaml".to_string());
+    let label: String = arg(args, "--label", connect.to_string());
+    let cfg = Config::load(std::path::Path::new(&cfg_path)).expect("config");
+    let s = &cfg.session;
+    let mut session = Session::new(
+        SessionSettings {
+            begin_string: s.begin_string.clone(),
+            sender: s.sender_comp_id.clone(),
+            target: s.target_comp_id.clone(),
+            heartbeat_s: 30,
+            reset_on_logon: true,
+            username: s.username.clone(),
+            password: s.password.as_ref().map(|p| p.expose().to_string()),
+        },
+        Role::Initiator,
+        MemoryStore::default(),
+    );
+    let mut enc = FixEncoder::new(&s.begin_string, &s.sender_comp_id, &s.target_comp_id, &cfg.instruments);
+    let stream = std::net::TcpStream::connect(connect).expect("connect to the venue");
+    stream.set_nonblocking(true).expect("non-blocking");
+    let mut conn = Connection::new(mio::net::TcpStream::from_std(stream), None).expect("connection");
+    let mut dec = FixDecoder::new();
+    session.start(wall_ns());
+    let flush = |session: &mut Session<MemoryStore>, conn: &mut Connection| {
+        let out = session.outbox();
+        conn.queue(out).expect("queue");
+        out.clear();
+        conn.flush().expect("write");
+    };
+    flush(&mut session, &mut conn);
+    // Reads until `want` (a ClOrdID) is answered, or until logged on if 0.
+    let mut pump = |session: &mut Session<MemoryStore>, conn: &mut Connection, want: u64| -> bool {
+        let mut done = false;
+        let t0 = std::time::Instant::now();
+        while !done {
+            let open = conn
+                .read(|m| {
+                    if let Inbound::App = session.on_message(m, wall_ns()) {
+                        if let Ok(msg) = dec.decode(m) {
+                            if matches!(msg.msg_type(), b"8" | b"9") && msg.u64(11).ok().flatten() == Some(want) {
+                                done = true;
+                            }
+                        }
+                    }
+                })
+                .expect("read");
+            if want == 0 && session.status() == Status::Active {
+                done = true;
+            }
+            if !session.outbox().is_empty() {
+                flush(session, conn);
+            }
+            assert!(open, "the venue closed the connection");
+            assert!(t0.elapsed().as_secs() < 10, "no answer for ClOrdID {want} in 10 s");
+        }
+        true
+    };
+    pump(&mut session, &mut conn, 0);
+    let clock = quanta::Clock::new();
+    let spec = &cfg.instruments[0];
+    let px = (spec.ref_price / 2 / spec.tick) * spec.tick;
+    let mut h_new = Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 3).expect("static bounds");
+    let mut h_cancel = h_new.clone();
+    let mut cl = 1_000_000_000u64 + (wall_ns() / 1_000_000_000 % 1_000_000) * 1_000_000;
+    for round in 0..warmup + rounds {
+        for action in [OrderAction::New, OrderAction::Cancel] {
+            cl += 1;
+            let o = Order {
+                header: Header {
+                    kind: Kind::Order as u8,
+                    sub: action as u8,
+                    side: Side::Buy as u8,
+                    flags: OrdType::Limit as u8,
+                    instrument: 0,
+                    ts_ns: wall_ns(),
+                    ..Header::default()
+                },
+                cl_ord_id: cl,
+                orig_cl_ord_id: if action == OrderAction::Cancel { cl - 1 } else { 0 },
+                px,
+                qty: spec.lot * 100,
+            };
+            let t0 = clock.raw();
+            enc.set_next_seq(session.next_out());
+            let bytes = enc.encode(&o).expect("encodes");
+            session.sent_app(bytes, o.header.ts_ns);
+            flush(&mut session, &mut conn);
+            pump(&mut session, &mut conn, cl);
+            let ns = clock.delta_as_nanos(t0, clock.raw()).max(1);
+            if round >= warmup {
+                let h = if action == OrderAction::New {
+                    &mut h_new
+                } else {
+                    &mut h_cancel
+                };
+                h.saturating_record(ns);
+            }
+        }
+    }
+    session.logout("done", wall_ns());
+    flush(&mut session, &mut conn);
+    let (n, c) = (pct(&h_new), pct(&h_cancel));
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"venue": label, "rounds": rounds,
+                "new_to_ack_ns": {"p50": n[0], "p99": n[1], "p999": n[2], "max": n[3]},
+                "cancel_to_ack_ns": {"p50": c[0], "p99": c[1], "p999": c[2], "max": c[3]}})
+        );
+    } else {
+        println!("fix-rtt against {label}: {rounds} rounds after {warmup} warm-up");
+        println!(
+            "  order  -> first report  p50 {:>7} ns  p99 {:>7} ns  p99.9 {:>7} ns  max {:>9} ns",
+            n[0], n[1], n[2], n[3]
+        );
+        println!(
+            "  cancel -> its answer    p50 {:>7} ns  p99 {:>7} ns  p99.9 {:>7} ns  max {:>9} ns",
+            c[0], c[1], c[2], c[3]
+        );
     }
 }

@@ -57,6 +57,8 @@ pub struct VenueSettings {
     pub speed: f64,
     /// `SO_BUSY_POLL` for the FIX socket, µs.
     pub busy_poll_us: Option<u32>,
+    /// Never sleep in the poll: lowest latency, one core always busy.
+    pub spin: bool,
 }
 
 /// What a venue did, for its summary and the tests.
@@ -317,7 +319,12 @@ impl VenueServer {
             self.stats.md_sent = md.sent;
             self.stats.md_dropped = md.dropped;
         }
-        match self.poll.poll(&mut self.events, Some(Duration::from_micros(200))) {
+        let wait = if self.set.spin {
+            Duration::ZERO
+        } else {
+            Duration::from_micros(200)
+        };
+        match self.poll.poll(&mut self.events, Some(wait)) {
             // A signal (the one that stops the venue, say) is not an error.
             Err(e) if e.kind() != std::io::ErrorKind::Interrupted => Err(e),
             _ => Ok(()),

@@ -42,6 +42,10 @@ pub struct VenueArgs {
     /// Seconds `--until-done` waits after the crowd ends.
     #[arg(long, default_value_t = 1.0)]
     grace: f64,
+    /// Busy-poll instead of sleeping between events: the lowest latency, at the
+    /// price of a core kept busy (only where a core is free for it).
+    #[arg(long)]
+    spin: bool,
     /// Print the summary as one JSON object.
     #[arg(long)]
     json: bool,
@@ -94,6 +98,7 @@ pub fn run(a: VenueArgs) -> Result<()> {
         store_dir: store_dir.clone(),
         speed: a.speed,
         busy_poll_us: None,
+        spin: a.spin,
     };
     let mut v = VenueServer::new(&cfg, set).with_context(|| format!("starting the venue on {listen}"))?;
     tracing::info!(
