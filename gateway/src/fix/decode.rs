@@ -567,22 +567,10 @@ impl FixDecoder {
             let Some(p) = find_soh(rest) else {
                 return Err(FixError::Garbled { offset: field_at });
             };
-            let field = &rest[..p];
-            let mut tag: u32 = 0;
-            let mut k = 0;
-            while k < field.len() && field[k] != b'=' {
-                let d = field[k].wrapping_sub(b'0');
-                if d > 9 || k == 9 {
-                    return Err(FixError::Garbled { offset: field_at });
-                }
-                tag = tag * 10 + d as u32;
-                k += 1;
-            }
-            // No tag, no '=', no value, or a tag with a leading zero.
-            if k == 0 || k + 1 >= field.len() || (k > 1 && field[0] == b'0') {
-                return Err(FixError::Garbled { offset: field_at });
-            }
-            let (start, end) = (at + k + 1, at + p);
+            // The tag is read as the two-pass decoder reads it; what this model
+            // checks is the framing and the CheckSum, found the slow way.
+            let (tag, eq) = read_tag(buf, at, at + p)?;
+            let (start, end) = (eq + 1, at + p);
             match (n, tag) {
                 (0, 8) | (2, 35) => {}
                 (0, _) => return Err(FixError::NoBeginString { offset: field_at }),
