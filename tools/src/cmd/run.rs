@@ -207,10 +207,12 @@ fn run_fix(
     let resume = match &a.resume {
         Some(dir) => {
             let (yaml, inputs) = JournalInputs::open(dir).with_context(|| format!("opening {}", dir.display()))?;
-            let prev = Config::from_yaml(&yaml, &dir.join("inputs/config.yaml"))?;
+            let mut prev = Config::from_yaml(&yaml, &dir.join("inputs/config.yaml"))?;
+            // Threads, rings and the stats file may differ; what decides may not.
+            prev.runtime = cfg.runtime.clone();
             anyhow::ensure!(
                 prev.config_hash() == cfg.config_hash(),
-                "--resume {}: that run's config hash is {}, this one's {}; a restart needs the same config",
+                "--resume {}: that run's config hash is {} (runtime section aside), this one's {}; a restart needs the same config",
                 dir.display(),
                 prev.config_hash(),
                 cfg.config_hash()
