@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{command, ok, tempdir};
+use common::{command, ok, tempdir, RemoveOnSuccess};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Child;
@@ -93,6 +93,36 @@ fn finish(dir: &Path, mut c: Child, name: &str, limit: Duration) -> Value {
     }
 }
 
+/// The counter `name` (`orders`, `market_data`, …) of the engine writing `stats`.
+fn counter(stats: &Path, name: &str) -> u64 {
+    let out = command()
+        .args(["stat", "--once", "--json", "--file", stats.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    v["globals"]
+        .as_array()
+        .and_then(|g| g.iter().find(|kv| kv[0] == name))
+        .and_then(|kv| kv[1].as_u64())
+        .unwrap_or(0)
+}
+
+/// Waits (up to 90 s: a loaded machine is slow, not wrong) until the engine
+/// writing `stats` has counted `n` of `name`.
+fn wait_for(stats: &Path, name: &str, n: u64) {
+    let t0 = Instant::now();
+    while counter(stats, name) < n {
+        assert!(t0.elapsed() < Duration::from_secs(90), "fewer than {n} {name} in 90 s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Ends the venue's day: SIGTERM makes it log out, which ends the engine's run.
+fn end_of_day(v: &Child) {
+    // SAFETY: signalling a child process this test spawned and still owns.
+    assert_eq!(unsafe { libc::kill(v.id() as libc::pid_t, libc::SIGTERM) }, 0);
+}
+
 /// Waits until `log` holds `n` lines containing `what`.
 fn wait_for_log(log: &Path, what: &str, n: usize, limit: Duration) {
     let t0 = Instant::now();
@@ -143,9 +173,12 @@ fn fills_agree(engine: &Value, venue: &Value) {
 
 fn logon_orders_fills_logout(begin: &str) {
     let dir = tempdir(&format!("plain-{begin}"));
+    let _cleanup = RemoveOnSuccess(dir.clone());
     let cfg = config(&dir, begin);
-    let v = venue(&dir, &cfg, "venue", &["--events", "60000", "--until-done"]);
+    let v = venue(&dir, &cfg, "venue", &[]);
     let e = engine(&dir, &cfg, "run", &[]);
+    wait_for(&dir.join("stats"), "orders", 100);
+    end_of_day(&v);
     let e = finish(&dir, e, "run", Duration::from_secs(120));
     let v = finish(&dir, v, "venue", Duration::from_secs(30));
     assert_eq!(u(&v, "logons"), 1, "{v}");
@@ -182,14 +215,22 @@ fn fix42_logon_orders_fills_cancels_logout_between_two_processes() {
 #[test]
 fn venue_killed_and_restarted_loses_no_fill_and_counts_none_twice() {
     let dir = tempdir("venue-kill");
+    let _cleanup = RemoveOnSuccess(dir.clone());
     let cfg = config(&dir, "FIX.4.4");
     let v1 = venue(&dir, &cfg, "venue1", &[]);
     let e = engine(&dir, &cfg, "run", &[]);
-    std::thread::sleep(Duration::from_millis(2500));
+    let stats = dir.join("stats");
+    wait_for(&stats, "orders", 100);
     sigkill(v1);
     // The engine is left alone, retrying; the venue comes back on the same store.
     std::thread::sleep(Duration::from_millis(700));
-    let v2 = venue(&dir, &cfg, "venue2", &["--events", "20000", "--until-done"]);
+    let v2 = venue(&dir, &cfg, "venue2", &[]);
+    wait_for_log(&dir.join("venue2.log"), "engine logged on", 1, Duration::from_secs(60));
+    // Trade on the second venue's market for a while (whether the strategy
+    // orders there is its business), then end the day.
+    let md = counter(&stats, "market_data");
+    wait_for(&stats, "market_data", md + 20_000);
+    end_of_day(&v2);
     let e = finish(&dir, e, "run", Duration::from_secs(120));
     let v2 = finish(&dir, v2, "venue2", Duration::from_secs(30));
     assert!(u(&e, "fix.logons") >= 2, "{e}");
@@ -207,20 +248,27 @@ fn venue_killed_and_restarted_loses_no_fill_and_counts_none_twice() {
 #[test]
 fn engine_killed_and_restarted_sends_no_order_twice() {
     let dir = tempdir("engine-kill");
+    let _cleanup = RemoveOnSuccess(dir.clone());
     let cfg = config(&dir, "FIX.4.4");
     let v = venue(&dir, &cfg, "venue", &[]);
     let e1 = engine(&dir, &cfg, "run1", &[]);
-    std::thread::sleep(Duration::from_millis(2500));
+    wait_for(&dir.join("stats"), "orders", 100);
     sigkill(e1);
     std::thread::sleep(Duration::from_millis(300));
     let run1 = dir.join("run1");
-    let e2 = engine(&dir, &cfg, "run2", &["--resume", run1.to_str().unwrap()]);
+    // Another stats file (the runtime section may change across a restart).
+    let stats2 = dir.join("stats2");
+    let e2 = engine(
+        &dir,
+        &cfg,
+        "run2",
+        &["--resume", run1.to_str().unwrap(), "--stats", stats2.to_str().unwrap()],
+    );
     // Let the restarted engine log on and trade a while, then end the day: the
     // venue's logout ends the engine's run.
     wait_for_log(&dir.join("venue.log"), "engine logged on", 2, Duration::from_secs(60));
     std::thread::sleep(Duration::from_millis(2000));
-    // SAFETY: signalling a child process this test spawned and still owns.
-    assert_eq!(unsafe { libc::kill(v.id() as libc::pid_t, libc::SIGTERM) }, 0);
+    end_of_day(&v);
     let e2 = finish(&dir, e2, "run2", Duration::from_secs(120));
     let v = finish(&dir, v, "venue", Duration::from_secs(60));
     // The restart rebuilt the state from the first run's journal…
@@ -233,4 +281,39 @@ fn engine_killed_and_restarted_sends_no_order_twice() {
     fills_agree(&e2, &v);
     // The second run's journal holds both lives, and replays to the same bytes.
     replays_identically(&dir.join("run2"));
+    // A restart with another strategy is refused before it connects.
+    let other = dir.join("other.yaml");
+    let text = std::fs::read_to_string(&cfg).unwrap().replace("qty: 100 ", "qty: 90 ");
+    std::fs::write(&other, text).unwrap();
+    let out = command()
+        .args([
+            "run",
+            "--config",
+            other.to_str().unwrap(),
+            "--resume",
+            run1.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("a restart needs the same config"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_venue_with_until_done_ends_its_day_by_itself() {
+    let dir = tempdir("until-done");
+    let _cleanup = RemoveOnSuccess(dir.clone());
+    let cfg = config(&dir, "FIX.4.4");
+    let v = venue(
+        &dir,
+        &cfg,
+        "venue",
+        &["--events", "3000", "--until-done", "--grace", "0.2"],
+    );
+    let v = finish(&dir, v, "venue", Duration::from_secs(60));
+    assert_eq!(u(&v, "logons"), 0, "{v}");
+    assert!(u(&v, "md_sent") >= 3000, "the crowd made its events: {v}");
 }

@@ -12,7 +12,7 @@
 mod common;
 mod external;
 
-use common::{command, ok, tempdir};
+use common::{command, ok, tempdir, RemoveOnSuccess};
 use external::{quickfix_peer, KillOnDrop};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -84,6 +84,7 @@ fn n(v: &Value, k: &str) -> u64 {
 fn engine_against_quickfix_acceptor(begin: &str) {
     let Some(peer) = quickfix_peer() else { return };
     let dir = tempdir(&format!("acceptor-{begin}"));
+    let _cleanup = RemoveOnSuccess(dir.clone());
     let (fix, md) = (port(false), port(true));
     let cfg = config(&dir, begin, fix, md);
     // Market data only: this venue's own FIX port is a spare one nobody uses.
@@ -145,6 +146,7 @@ fn engine_against_quickfix_acceptor(begin: &str) {
 fn quickfix_initiator_against_venue(begin: &str) {
     let Some(peer) = quickfix_peer() else { return };
     let dir = tempdir(&format!("initiator-{begin}"));
+    let _cleanup = RemoveOnSuccess(dir.clone());
     let (fix, md) = (port(false), port(true));
     let cfg = config(&dir, begin, fix, md);
     let venue = command()

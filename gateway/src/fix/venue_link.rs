@@ -25,7 +25,7 @@
 //! ClOrdIDs are `trigger seq × 16 + k`, so the same orders get the same ids — are
 //! not sent again: one in the session store was sent; one that is not was decided
 //! but never left, and is reported back `Rejected` ([`VenueReject::NotSent`])
-//! rather than sent late. Then the session's expected number is rewound to just
+//! rather than sent late. So is an order decided after the venue's Logout. Then the session's expected number is rewound to just
 //! after the last report the journal holds ([`ExecReport::fix_seq`]), so a report
 //! that reached the old process but not its journal is asked for again, and none
 //! that is in the journal is processed twice.
@@ -81,7 +81,8 @@ pub struct LinkStats {
     pub replayed: u64,
     /// Orders decided on replayed inputs that were already sent (not sent again).
     pub resent_suppressed: u64,
-    /// Orders decided on replayed inputs that had never been sent (reported rejected).
+    /// Orders not sent and reported back rejected: decided on replayed inputs
+    /// but never sent before the restart, or decided after the venue's Logout.
     pub never_sent: u64,
     /// Execution reports received.
     pub reports: u64,
@@ -377,10 +378,13 @@ impl VenueLink for FixVenueLink {
     /// session; an order decided on a replayed input is not sent again (see the
     /// module docs).
     fn send(&mut self, order: &Order, _wire: &[u8]) {
-        if order.cl_ord_id / CL_PER_INPUT <= self.replay_upto {
-            if self.sent_cl.contains(&order.cl_ord_id) {
+        let replayed = order.cl_ord_id / CL_PER_INPUT <= self.replay_upto;
+        if replayed || self.ended {
+            if replayed && self.sent_cl.contains(&order.cl_ord_id) {
                 self.stats.resent_suppressed += 1;
             } else {
+                // Decided before a restart and never sent, or decided after the
+                // venue ended the session: reported back, never sent late.
                 self.stats.never_sent += 1;
                 let mut e = ExecReport::new(
                     ExecKind::Rejected,

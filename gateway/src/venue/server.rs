@@ -3,7 +3,8 @@
 //!
 //! ## Time
 //! The venue runs on the wall clock: its control time is `gen.start_ns` plus the
-//! time since it started, times `speed`. The crowd acts when its generator's
+//! time since it started, times `speed` — or, for a restarted venue, the last
+//! TransactTime in its store plus a millisecond, so time never runs backwards. The crowd acts when its generator's
 //! time comes due; an order acts when it arrives. Inside, it is the same
 //! [`SimWorld`] `foxtrot sim` runs, with its three latencies set to zero (the
 //! network supplies the real ones), so the book, the matching and the crowd are
@@ -74,6 +75,8 @@ pub struct VenueStats {
     pub duplicate_cl_ord_ids: u64,
     /// PossDup resends of orders already handled (ignored).
     pub possdup_ignored: u64,
+    /// Orders that arrived once the session was closing (not executed).
+    pub orders_after_logout: u64,
     /// Execution reports and cancel rejects sent (first time).
     pub reports: u64,
     /// Unsolicited cancels sent after a restart.
@@ -141,9 +144,13 @@ impl VenueServer {
         let mut known = BTreeMap::new();
         let mut max_exec = 0u64;
         let mut dec = FixDecoder::new();
+        let mut last_ts = 0u64;
         for (_, msg) in store.sent() {
             let Ok(m) = dec.decode(msg) else { continue };
             max_exec = max_exec.max(m.u64(17).ok().flatten().unwrap_or(0));
+            if let Some(t) = m.get(60).and_then(crate::fix::app::parse_utc_timestamp) {
+                last_ts = last_ts.max(t);
+            }
             if m.msg_type() != b"8" {
                 continue;
             }
@@ -170,6 +177,12 @@ impl VenueServer {
                 }
             }
         }
+        // A restarted venue's clock carries on after the last report it sent
+        // (the crowd starts afresh from there), so time never runs backwards
+        // for the engine across the restart.
+        if last_ts >= c.gen.start_ns {
+            c.gen.start_ns = last_ts + 1_000_000;
+        }
         let listener = mio::net::TcpListener::bind(set.listen)?;
         let poll = mio::Poll::new()?;
         let mut listener = listener;
@@ -192,7 +205,7 @@ impl VenueServer {
             dec: FixDecoder::new(),
             inbox: Vec::with_capacity(1 << 16),
             inbox_ends: Vec::with_capacity(256),
-            start_ns: cfg.gen.start_ns,
+            start_ns: c.gen.start_ns,
             t0: Instant::now(),
             stats: VenueStats::default(),
             set,
@@ -455,6 +468,12 @@ impl VenueServer {
             OrderAction::Cancel => 1,
             OrderAction::Replace => 2,
         }] += 1;
+        if self.session.as_ref().is_none_or(|s| s.status() != Status::Active) {
+            // The session is closing (a Logout was sent or received): nothing
+            // more trades, or it would be reported to a peer no longer reading.
+            self.stats.orders_after_logout += 1;
+            return;
+        }
         if self.known.contains_key(&o.cl_ord_id) {
             if possdup {
                 self.stats.possdup_ignored += 1;

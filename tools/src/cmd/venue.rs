@@ -142,6 +142,7 @@ fn print_summary(s: &VenueStats, seqs: (u64, u64), json: bool) -> Result<()> {
             "malformed_orders": s.malformed_orders,
             "duplicate_cl_ord_ids": s.duplicate_cl_ord_ids,
             "possdup_ignored": s.possdup_ignored,
+            "orders_after_logout": s.orders_after_logout,
             "reports": s.reports,
             "restart_cancels": s.restart_cancels,
             "md_sent": s.md_sent,

@@ -39,3 +39,16 @@ pub fn ok_cmd(c: &mut Command) -> String {
 pub fn ok(args: &[&str]) -> String {
     ok_cmd(command().args(args))
 }
+
+/// Removes a test's directory when dropped — unless the test is failing, when
+/// the journals and logs are worth keeping (recorded runs preallocate their
+/// segments, so a passing test should not leave them behind).
+pub struct RemoveOnSuccess(pub PathBuf);
+
+impl Drop for RemoveOnSuccess {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
