@@ -234,3 +234,72 @@ fn fix_execution_reports_allocate_nothing_after_logon() {
     assert_eq!(after - before, 0, "{} allocations over {fills} reports", after - before);
     assert_eq!((fills, qty, engine.next_in()), (20_000, 2_000_000, 20_002));
 }
+
+/// The engine's send path for FIX: orders encoded by the fix-encoder templates,
+/// recorded by the session (sequence number, journal-backed store for resends)
+/// and queued, allocates nothing after warm-up.
+#[test]
+fn fix_orders_sent_through_the_session_and_its_journal_allocate_nothing() {
+    use foxtrot_engine::core::fix_encoder::FixEncoder;
+    use foxtrot_engine::records::{Header, InstrumentSpec, Kind, OrdType, Order, OrderAction, Side};
+    use foxtrot_gateway::fix::session::{MessageStore, Role, Session, SessionSettings};
+    use foxtrot_gateway::fix::store::JournalStore;
+    let dir = std::env::temp_dir().join(format!("foxtrot-noalloc-fix-store-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let spec = InstrumentSpec {
+        symbol: "FOXA".into(),
+        price_decimals: 4,
+        tick: 100,
+        qty_decimals: 0,
+        lot: 1,
+        ref_price: 1_000_000,
+    };
+    let mut enc = FixEncoder::new("FIX.4.4", "FOXTROT", "VENUE", std::slice::from_ref(&spec));
+    let settings = SessionSettings {
+        begin_string: "FIX.4.4".into(),
+        sender: "FOXTROT".into(),
+        target: "VENUE".into(),
+        heartbeat_s: 30,
+        reset_on_logon: false,
+        username: None,
+        password: None,
+    };
+    let mut session = Session::new(settings, Role::Initiator, JournalStore::open(&dir).unwrap());
+    let t = 1_767_623_400_000_000_000u64;
+    let mut send = |k: u64, session: &mut Session<JournalStore>| {
+        let o = Order {
+            header: Header {
+                kind: Kind::Order as u8,
+                sub: OrderAction::New as u8,
+                side: if k % 2 == 0 { Side::Buy } else { Side::Sell } as u8,
+                flags: OrdType::Limit as u8,
+                instrument: 0,
+                ts_ns: t + k * 1_000_000,
+                ..Header::default()
+            },
+            cl_ord_id: k * 16,
+            orig_cl_ord_id: 0,
+            px: 1_000_000 + (k % 50) as i64 * 100,
+            qty: 100,
+        };
+        enc.set_next_seq(session.next_out());
+        let bytes = enc.encode(&o).unwrap();
+        session.sent_app(bytes, o.header.ts_ns);
+        session.outbox().clear();
+    };
+    for k in 1..=1_000 {
+        send(k, &mut session);
+    }
+    let before = allocs();
+    for k in 1_001..=21_000 {
+        send(k, &mut session);
+    }
+    let after = allocs();
+    assert_eq!(after - before, 0, "{} allocations over 20000 orders", after - before);
+    assert_eq!(session.next_out(), 21_001);
+    assert!(session.store().error().is_none());
+    let resent = session.store().get(20_000).expect("stored for resend");
+    assert!(resent.windows(4).any(|w| w == b"\x0111="), "an order: {resent:?}");
+    drop(session);
+    let _ = std::fs::remove_dir_all(&dir);
+}

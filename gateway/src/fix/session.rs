@@ -96,7 +96,9 @@ pub trait MessageStore {
 
 /// A [`MessageStore`] in memory. Sent messages are kept back to back in one
 /// buffer with a sorted index beside it, so storing a message allocates nothing
-/// until the reserved space (1 MiB and 16k messages to start) is used up.
+/// until the reserved space is used up: 64 MiB and 256k messages, a day of
+/// orders at a few per second. (Address space only: the kernel commits the
+/// pages as they are written.)
 #[derive(Clone, Debug)]
 pub struct MemoryStore {
     next_out: u64,
@@ -111,8 +113,8 @@ impl Default for MemoryStore {
         MemoryStore {
             next_out: 1,
             next_in: 1,
-            bytes: Vec::with_capacity(1 << 20),
-            index: Vec::with_capacity(1 << 14),
+            bytes: Vec::with_capacity(64 << 20),
+            index: Vec::with_capacity(1 << 18),
         }
     }
 }
