@@ -161,7 +161,6 @@ fn itch_over_mold_allocates_nothing_after_warm_up() {
 /// (sequence checks) and into engine records allocates nothing once logged on.
 #[test]
 fn fix_execution_reports_allocate_nothing_after_logon() {
-    use foxtrot_engine::records::InstrumentSpec;
     use foxtrot_gateway::fix::session::{split_messages, Inbound, MemoryStore, Role, Session, SessionSettings};
     use foxtrot_gateway::fix::{exec_from_fix, FixDecoder, Instruments};
     let s = |a: &str, b: &str| SessionSettings {
@@ -213,14 +212,7 @@ fn fix_execution_reports_allocate_nothing_after_logon() {
         msgs.push(&wire[at..at + n]);
         at += n;
     }
-    let inst = Instruments::new(&[InstrumentSpec {
-        symbol: "FOXA".into(),
-        price_decimals: 4,
-        tick: 100,
-        qty_decimals: 0,
-        lot: 1,
-        ref_price: 1_000_000,
-    }]);
+    let inst = Instruments::new(&[foxa()]);
     let mut dec = FixDecoder::new();
     let (mut fills, mut qty) = (0u64, 0i64);
     let before = allocs();
@@ -241,19 +233,12 @@ fn fix_execution_reports_allocate_nothing_after_logon() {
 #[test]
 fn fix_orders_sent_through_the_session_and_its_journal_allocate_nothing() {
     use foxtrot_engine::core::fix_encoder::FixEncoder;
-    use foxtrot_engine::records::{Header, InstrumentSpec, Kind, OrdType, Order, OrderAction, Side};
+    use foxtrot_engine::records::{Header, Kind, OrdType, Order, OrderAction, Side};
     use foxtrot_gateway::fix::session::{MessageStore, Role, Session, SessionSettings};
     use foxtrot_gateway::fix::store::JournalStore;
     let dir = std::env::temp_dir().join(format!("foxtrot-noalloc-fix-store-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let spec = InstrumentSpec {
-        symbol: "FOXA".into(),
-        price_decimals: 4,
-        tick: 100,
-        qty_decimals: 0,
-        lot: 1,
-        ref_price: 1_000_000,
-    };
+    let spec = foxa();
     let mut enc = FixEncoder::new("FIX.4.4", "FOXTROT", "VENUE", std::slice::from_ref(&spec));
     let settings = SessionSettings {
         begin_string: "FIX.4.4".into(),
@@ -302,4 +287,16 @@ fn fix_orders_sent_through_the_session_and_its_journal_allocate_nothing() {
     assert!(resent.windows(4).any(|w| w == b"\x0111="), "an order: {resent:?}");
     drop(session);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The instrument the FIX tests trade: FOXA, four price decimals, whole shares.
+fn foxa() -> foxtrot_engine::records::InstrumentSpec {
+    foxtrot_engine::records::InstrumentSpec {
+        symbol: "FOXA".into(),
+        price_decimals: 4,
+        tick: 100,
+        qty_decimals: 0,
+        lot: 1,
+        ref_price: 1_000_000,
+    }
 }
