@@ -642,19 +642,10 @@ fn fix_rtt(args: &[String]) {
     let label: String = arg(args, "--label", connect.to_string());
     let cfg = Config::load(std::path::Path::new(&cfg_path)).expect("config");
     let s = &cfg.session;
-    let mut session = Session::new(
-        SessionSettings {
-            begin_string: s.begin_string.clone(),
-            sender: s.sender_comp_id.clone(),
-            target: s.target_comp_id.clone(),
-            heartbeat_s: 30,
-            reset_on_logon: true,
-            username: s.username.clone(),
-            password: s.password.as_ref().map(|p| p.expose().to_string()),
-        },
-        Role::Initiator,
-        MemoryStore::default(),
-    );
+    let mut settings = SessionSettings::from_config(s, Role::Initiator);
+    // Each measurement starts a fresh session: the peer keeps no state of ours.
+    settings.reset_on_logon = true;
+    let mut session = Session::new(settings, Role::Initiator, MemoryStore::default());
     let mut enc = FixEncoder::new(&s.begin_string, &s.sender_comp_id, &s.target_comp_id, &cfg.instruments);
     let stream = std::net::TcpStream::connect(connect).expect("connect to the venue");
     stream.set_nonblocking(true).expect("non-blocking");

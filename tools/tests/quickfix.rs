@@ -12,46 +12,11 @@
 mod common;
 mod external;
 
-use common::{command, ok, tempdir, RemoveOnSuccess};
+use common::{command, free_port, ok, paper_config, tempdir, RemoveOnSuccess};
 use external::{quickfix_peer, KillOnDrop};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-fn port(udp: bool) -> u16 {
-    if udp {
-        std::net::UdpSocket::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    } else {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    }
-}
-
-/// `configs/paper.yaml` with the FIX venue at `fix`, market data at `md`.
-fn config(dir: &Path, begin: &str, fix: u16, md: u16) -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs");
-    let text = std::fs::read_to_string(root.join("paper.yaml"))
-        .unwrap()
-        .replace("127.0.0.1:9878", &format!("127.0.0.1:{fix}"))
-        .replace("127.0.0.1:9879", &format!("127.0.0.1:{md}"))
-        .replace("/dev/shm/foxtrot-paper.stats", &dir.join("stats").display().to_string())
-        .replace(
-            "belief_weights.yaml",
-            &root.join("belief_weights.yaml").display().to_string(),
-        )
-        .replace("begin_string: FIX.4.4", &format!("begin_string: {begin}"));
-    let p = dir.join("paper.yaml");
-    std::fs::write(&p, text).unwrap();
-    p
-}
 
 /// Waits for a child's exit within `limit`; its stdout as JSON.
 fn json_of(mut child: std::process::Child, what: &str, limit: Duration) -> Value {
@@ -85,14 +50,14 @@ fn engine_against_quickfix_acceptor(begin: &str) {
     let Some(peer) = quickfix_peer() else { return };
     let dir = tempdir(&format!("acceptor-{begin}"));
     let _cleanup = RemoveOnSuccess(dir.clone());
-    let (fix, md) = (port(false), port(true));
-    let cfg = config(&dir, begin, fix, md);
+    let (fix, md) = (free_port(false), free_port(true));
+    let cfg = paper_config(&dir, begin, fix, md);
     // Market data only: this venue's own FIX port is a spare one nobody uses.
     let _md = KillOnDrop(
         command()
             .args(["venue", "--config", cfg.to_str().unwrap(), "--speed", "4"])
             .arg("--listen")
-            .arg(format!("127.0.0.1:{}", port(false)))
+            .arg(format!("127.0.0.1:{}", free_port(false)))
             .arg("--session-store")
             .arg(dir.join("md-store"))
             .stdout(Stdio::null())
@@ -147,8 +112,8 @@ fn quickfix_initiator_against_venue(begin: &str) {
     let Some(peer) = quickfix_peer() else { return };
     let dir = tempdir(&format!("initiator-{begin}"));
     let _cleanup = RemoveOnSuccess(dir.clone());
-    let (fix, md) = (port(false), port(true));
-    let cfg = config(&dir, begin, fix, md);
+    let (fix, md) = (free_port(false), free_port(true));
+    let cfg = paper_config(&dir, begin, fix, md);
     let venue = command()
         .args(["venue", "--config", cfg.to_str().unwrap(), "--speed", "4", "--json"])
         .arg("--session-store")

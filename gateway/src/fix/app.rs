@@ -43,6 +43,16 @@ impl Instruments {
             .map(|i| (i as u32, self.list[i].1, self.list[i].2))
     }
 
+    /// How many instruments there are.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
     /// The symbol of instrument `i`.
     pub fn symbol(&self, i: u32) -> Option<&[u8]> {
         self.list.get(i as usize).map(|(s, _, _)| s.as_slice())

@@ -66,6 +66,28 @@ pub struct SessionSettings {
     pub password: Option<String>,
 }
 
+impl SessionSettings {
+    /// The session a config's `session` section describes, seen from `role`: the
+    /// initiator (the engine) uses its CompIDs as written, the acceptor (the
+    /// venue) swaps them and requires the configured credentials. HeartBtInt
+    /// defaults to 30 s; no reset on logon (sessions resume from their stores).
+    pub fn from_config(s: &foxtrot_engine::config::SessionConfig, role: Role) -> Self {
+        let (sender, target) = match role {
+            Role::Initiator => (&s.sender_comp_id, &s.target_comp_id),
+            Role::Acceptor => (&s.target_comp_id, &s.sender_comp_id),
+        };
+        SessionSettings {
+            begin_string: s.begin_string.clone(),
+            sender: sender.clone(),
+            target: target.clone(),
+            heartbeat_s: s.heartbeat_s.unwrap_or(30),
+            reset_on_logon: false,
+            username: s.username.clone(),
+            password: s.password.as_ref().map(|p| p.expose().to_string()),
+        }
+    }
+}
+
 impl std::fmt::Debug for SessionSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SessionSettings")
@@ -492,7 +514,7 @@ impl<S: MessageStore> Session<S> {
             if msg_type == b"5" {
                 // A Logout out of sequence still ends the session.
                 self.send("5", &[], now);
-                return self.disconnect("peer logged out".into());
+                return self.disconnect(PEER_LOGGED_OUT.into());
             }
             self.queued.entry(seq).or_insert_with(|| raw.to_vec());
             if self.resend_upto < expected {
@@ -541,7 +563,7 @@ impl<S: MessageStore> Session<S> {
                 if self.status != Status::LoggingOut {
                     self.send("5", &[], now);
                 }
-                self.disconnect("logged out".into())
+                self.disconnect(LOGGED_OUT.into())
             }
             b"A" => {
                 self.reject(seq, Some(35), 11, "Logon when already logged on", now);
@@ -658,6 +680,17 @@ impl<S: MessageStore> Session<S> {
         let out = self.build(&mt, seq, &refs, now, Some(&sent));
         self.out.extend_from_slice(&out);
     }
+}
+
+/// The [`Inbound::Disconnect`] reason when the session ended by a Logout.
+pub const LOGGED_OUT: &str = "logged out";
+/// The same, for a Logout that arrived out of sequence.
+pub const PEER_LOGGED_OUT: &str = "peer logged out";
+
+/// Whether a disconnect reason says the session ended by a Logout (rather than a
+/// lost connection, a timeout or a sequence problem).
+pub fn is_logout(why: &str) -> bool {
+    why == LOGGED_OUT || why == PEER_LOGGED_OUT
 }
 
 /// Whether a MsgType is a session-level one (not stored for resend).

@@ -186,49 +186,64 @@ impl<S: MessageStore> Link<S> {
         Link { conn, session }
     }
 
-    /// Reads what arrived and runs it through the session, calling `app` with each
-    /// application message in sequence; then sends what the session queued.
-    /// `Err` with the reason when the connection or the session is over.
-    pub fn poll(&mut self, now: u64, mut app: impl FnMut(&[u8])) -> Result<(), String> {
-        let (session, conn) = (&mut self.session, &mut self.conn);
-        let mut over: Option<String> = None;
-        let open = conn
-            .read(|m| {
-                if over.is_some() {
-                    return;
-                }
-                let mut handle = |r: Inbound, bytes: &[u8]| match r {
-                    Inbound::App => app(bytes),
-                    Inbound::Disconnect(why) => over = Some(why),
-                    Inbound::Session | Inbound::Garbled(_) => {}
-                };
-                handle(session.on_message(m, now), m);
-                while let Some((q, bytes)) = session.next_queued(now) {
-                    handle(q, &bytes);
-                }
-            })
-            .map_err(|e| format!("read: {e}"))?;
-        if let Some(Inbound::Disconnect(why)) = session.on_timer(now) {
-            over.get_or_insert(why);
-        }
-        self.flush_outbox()?;
-        if let Some(why) = over {
-            return Err(why);
-        }
-        if !open {
-            return Err("peer closed the connection".into());
-        }
-        Ok(())
+    /// Reads what arrived and runs it through the session; see [`pump`].
+    pub fn poll(&mut self, now: u64, app: impl FnMut(&[u8])) -> Result<(), String> {
+        pump(&mut self.conn, &mut self.session, now, app)
     }
 
-    /// Moves the session's outbox to the connection and writes what it can.
+    /// Moves the session's outbox to the connection; see [`flush`].
     pub fn flush_outbox(&mut self) -> Result<(), String> {
-        let out = std::mem::take(self.session.outbox());
-        self.conn.queue(&out).map_err(|e| e.to_string())?;
-        let mut out = out;
-        out.clear();
-        *self.session.outbox() = out;
-        self.conn.flush().map_err(|e| format!("write: {e}"))?;
-        Ok(())
+        flush(&mut self.conn, &mut self.session)
     }
+}
+
+/// Reads what arrived on `conn` and runs it through `session`, calling `app`
+/// with each application message in sequence; runs the session's timers; then
+/// sends what the session queued. `Err` with the reason when the connection or
+/// the session is over. (Free-standing, so a caller that keeps its session
+/// across connections — a venue, the engine's link — needs no [`Link`].)
+pub fn pump<S: MessageStore>(
+    conn: &mut Connection,
+    session: &mut Session<S>,
+    now: u64,
+    mut app: impl FnMut(&[u8]),
+) -> Result<(), String> {
+    let mut over: Option<String> = None;
+    let open = conn
+        .read(|m| {
+            if over.is_some() {
+                return;
+            }
+            let mut handle = |r: Inbound, bytes: &[u8]| match r {
+                Inbound::App => app(bytes),
+                Inbound::Disconnect(why) => over = Some(why),
+                Inbound::Session | Inbound::Garbled(_) => {}
+            };
+            handle(session.on_message(m, now), m);
+            while let Some((q, bytes)) = session.next_queued(now) {
+                handle(q, &bytes);
+            }
+        })
+        .map_err(|e| format!("read: {e}"))?;
+    if let Some(Inbound::Disconnect(why)) = session.on_timer(now) {
+        over.get_or_insert(why);
+    }
+    flush(conn, session)?;
+    if let Some(why) = over {
+        return Err(why);
+    }
+    if !open {
+        return Err("peer closed the connection".into());
+    }
+    Ok(())
+}
+
+/// Moves the session's outbox to the connection (its buffer is kept, so this
+/// allocates nothing) and writes what the kernel takes now.
+pub fn flush<S: MessageStore>(conn: &mut Connection, session: &mut Session<S>) -> Result<(), String> {
+    let out = session.outbox();
+    conn.queue(out).map_err(|e| e.to_string())?;
+    out.clear();
+    conn.flush().map_err(|e| format!("write: {e}"))?;
+    Ok(())
 }

@@ -32,9 +32,9 @@
 
 use super::app::{exec_from_fix, Instruments};
 use super::decode::FixDecoder;
-use super::session::{Inbound, MessageStore, Role, Session, SessionSettings, Status};
+use super::session::{is_logout, MessageStore, Role, Session, SessionSettings, Status};
 use super::store::JournalStore;
-use super::transport::{wall_ns, Backoff, Connection};
+use super::transport::{flush, pump, wall_ns, Backoff, Connection};
 use crate::feed::transport::{Feed, Next};
 use crate::feed::udp::UdpMdFeed;
 use foxtrot_engine::config::Config;
@@ -232,9 +232,7 @@ impl FixVenueLink {
             &mut self.last_ts,
             &mut self.last_report_seq,
         );
-        let mut over: Option<String> = None;
-        let mut logged_out = false;
-        let mut app = |bytes: &[u8]| {
+        let app = |bytes: &[u8]| {
             let Ok(m) = dec.decode(bytes) else {
                 stats.bad_reports += 1;
                 return;
@@ -254,44 +252,14 @@ impl FixVenueLink {
                 Err(_) => stats.bad_reports += 1,
             }
         };
-        let open = conn.read(|m| {
-            if over.is_some() {
-                return;
-            }
-            let mut handle = |r: Inbound, bytes: &[u8], app: &mut dyn FnMut(&[u8])| match r {
-                Inbound::App => app(bytes),
-                Inbound::Disconnect(why) => {
-                    logged_out = why == "logged out" || why == "peer logged out";
-                    over = Some(why);
-                }
-                Inbound::Session | Inbound::Garbled(_) => {}
-            };
-            handle(session.on_message(m, now), m, &mut app);
-            while let Some((q, bytes)) = session.next_queued(now) {
-                handle(q, &bytes, &mut app);
-            }
-        });
-        if over.is_none() {
-            if let Some(Inbound::Disconnect(why)) = session.on_timer(now) {
-                over = Some(why);
-            }
-        }
-        let out = std::mem::take(session.outbox());
-        let wrote = conn.queue(&out).and_then(|_| conn.flush());
-        let mut out = out;
-        out.clear();
-        *session.outbox() = out;
+        let lost = pump(conn, session, now, app).err();
         if !was_active && session.status() == Status::Active {
             stats.logons += 1;
             self.backoff.succeeded();
         }
-        let lost = match (open, wrote) {
-            (Ok(true), Ok(_)) => over,
-            (Ok(false), _) => Some(over.unwrap_or_else(|| "venue closed the connection".into())),
-            (Err(e), _) | (_, Err(e)) => Some(format!("socket: {e}")),
-        };
         if let Some(why) = lost {
             self.conn = None;
+            let logged_out = is_logout(&why);
             self.stats.last_disconnect = Some(why);
             if logged_out {
                 self.ended = true;
@@ -414,12 +382,9 @@ impl VenueLink for FixVenueLink {
         // reads in order); otherwise stored, and resent on the venue's request
         // after the next logon.
         match &mut self.conn {
+            // A failed write shows on the next poll, which reconnects.
             Some(conn) => {
-                let out = self.session.outbox();
-                if conn.queue(out).is_ok() {
-                    out.clear();
-                    let _ = conn.flush();
-                }
+                let _ = flush(conn, &mut self.session);
             }
             None => self.session.outbox().clear(),
         }

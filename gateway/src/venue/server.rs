@@ -33,7 +33,7 @@ use crate::fix::app::{exec_to_fix, order_from_fix, Instruments};
 use crate::fix::decode::FixDecoder;
 use crate::fix::session::{MessageStore, Role, Session, SessionSettings, Status};
 use crate::fix::store::JournalStore;
-use crate::fix::transport::{wall_ns, Connection, Link};
+use crate::fix::transport::{flush, pump, wall_ns, Connection};
 use foxtrot_engine::config::Config;
 use foxtrot_engine::records::{ExecKind, ExecReport, InputView, OrderAction, Side, VenueReject};
 use foxtrot_engine::runtime::{Polled, VenueLink};
@@ -104,7 +104,7 @@ pub struct VenueServer {
     poll: mio::Poll,
     events: mio::Events,
     conn: Option<Connection>,
-    session: Option<Session<JournalStore>>,
+    session: Session<JournalStore>,
     md: Option<UdpMdPublisher>,
     /// ClOrdIDs handled, with (instrument, side, order qty, cum qty, open).
     known: BTreeMap<u64, OwnOrder>,
@@ -198,7 +198,7 @@ impl VenueServer {
             poll,
             events: mio::Events::with_capacity(16),
             conn: None,
-            session: Some(session),
+            session,
             md,
             known,
             next_exec_id: max_exec + 1,
@@ -246,20 +246,24 @@ impl VenueServer {
         }
     }
 
-    /// Sends one report through the session (stored for resend whether or not the
-    /// engine is connected) and tracks the order's state.
-    fn report(&mut self, e: &ExecReport, text: Option<&str>) {
+    /// Sends one report through the session: stored for resend whether or not
+    /// the engine is connected. Returns its MsgType.
+    fn send_report(&mut self, e: &ExecReport, text: Option<&str>) -> &'static str {
         let (mt, mut fields) = exec_to_fix(e, &self.inst, self.next_exec_id, self.fix42);
         self.next_exec_id += 1;
         if let Some(t) = text {
             fields.push((58, t.to_string()));
         }
         let refs: Vec<(u32, &str)> = fields.iter().map(|(t, v)| (*t, v.as_str())).collect();
-        if let Some(s) = &mut self.session {
-            s.send(mt, &refs, wall_ns());
-        }
+        self.session.send(mt, &refs, wall_ns());
         self.stats.reports += 1;
-        if mt == "8" {
+        mt
+    }
+
+    /// Sends one report ([`send_report`](Self::send_report)) and tracks the
+    /// order's state from it.
+    fn report(&mut self, e: &ExecReport, text: Option<&str>) {
+        if self.send_report(e, text) == "8" {
             let open = !matches!(
                 e.kind(),
                 Some(ExecKind::Fill | ExecKind::Canceled | ExecKind::Rejected | ExecKind::Replaced)
@@ -306,13 +310,10 @@ impl VenueServer {
         if let Some(md) = &mut self.md {
             md.flush();
         }
-        let active = self.session.as_ref().is_some_and(|s| s.status() == Status::Active);
-        if self.conn.is_none() || !active {
+        if self.conn.is_none() || self.session.status() != Status::Active {
             return;
         }
-        if let Some(s) = &mut self.session {
-            s.logout("venue shutting down", wall_ns());
-        }
+        self.session.logout("venue shutting down", wall_ns());
         let end = Instant::now() + Duration::from_secs(1);
         while self.conn.is_some() && Instant::now() < end {
             self.serve(self.now());
@@ -376,9 +377,7 @@ impl VenueServer {
                     self.poll
                         .registry()
                         .register(c.stream(), CONN, mio::Interest::READABLE)?;
-                    if let Some(s) = &mut self.session {
-                        s.reconnect();
-                    }
+                    self.session.reconnect();
                     self.conn = Some(c);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(()),
@@ -387,52 +386,37 @@ impl VenueServer {
         }
     }
 
-    /// Reads and answers the connection; orders go into the world at `now`.
+    /// Reads and answers the connection; orders go into the world at `now`
+    /// (after the session has taken the whole read, so the reports they cause
+    /// follow the session's own answers).
     fn serve(&mut self, now: u64) {
-        if self.conn.is_none() || self.session.is_none() {
-            return;
-        }
-        let (Some(conn), Some(session)) = (self.conn.take(), self.session.take()) else {
-            return;
-        };
-        let was_active = session.status() == Status::Active;
-        let mut link = Link::new(conn, session);
+        let Some(conn) = &mut self.conn else { return };
+        let was_active = self.session.status() == Status::Active;
         let (inbox, ends) = (&mut self.inbox, &mut self.inbox_ends);
         inbox.clear();
         ends.clear();
-        let r = link.poll(wall_ns(), |m| {
+        let mut r = pump(conn, &mut self.session, wall_ns(), |m| {
             inbox.extend_from_slice(m);
             ends.push(inbox.len());
         });
-        let Link { mut conn, session } = link;
-        if !was_active && session.status() == Status::Active {
+        if !was_active && self.session.status() == Status::Active {
             self.stats.logons += 1;
         }
-        self.session = Some(session);
+        let inbox = std::mem::take(&mut self.inbox);
         let mut start = 0;
         for i in 0..self.inbox_ends.len() {
             let end = self.inbox_ends[i];
-            let msg = std::mem::take(&mut self.inbox);
-            self.on_app(&msg[start..end], now);
-            self.inbox = msg;
+            self.on_app(&inbox[start..end], now);
             start = end;
         }
-        match r {
-            Ok(()) => {
-                if let Some(s) = &mut self.session {
-                    let out = std::mem::take(s.outbox());
-                    let ok = conn.queue(&out).is_ok() && conn.flush().is_ok();
-                    let mut out = out;
-                    out.clear();
-                    *s.outbox() = out;
-                    if ok {
-                        self.conn = Some(conn);
-                        return;
-                    }
-                }
-                let _ = self.poll.registry().deregister(conn.stream());
+        self.inbox = inbox;
+        if r.is_ok() {
+            if let Some(conn) = &mut self.conn {
+                r = flush(conn, &mut self.session);
             }
-            Err(_) => {
+        }
+        if r.is_err() {
+            if let Some(mut conn) = self.conn.take() {
                 let _ = self.poll.registry().deregister(conn.stream());
             }
         }
@@ -449,15 +433,13 @@ impl VenueServer {
                 let seq = m.u64(34).ok().flatten().unwrap_or(0).to_string();
                 let tag = e.tag().map(|t| t.to_string());
                 let text = e.to_string();
-                if let Some(s) = &mut self.session {
-                    let mut f: Vec<(u32, &str)> = vec![(45, &seq)];
-                    if let Some(t) = &tag {
-                        f.push((371, t));
-                    }
-                    f.push((373, "5"));
-                    f.push((58, &text));
-                    s.send("3", &f, wall_ns());
+                let mut f: Vec<(u32, &str)> = vec![(45, &seq)];
+                if let Some(t) = &tag {
+                    f.push((371, t));
                 }
+                f.push((373, "5"));
+                f.push((58, &text));
+                self.session.send("3", &f, wall_ns());
                 return;
             }
         };
@@ -468,7 +450,7 @@ impl VenueServer {
             OrderAction::Cancel => 1,
             OrderAction::Replace => 2,
         }] += 1;
-        if self.session.as_ref().is_none_or(|s| s.status() != Status::Active) {
+        if self.session.status() != Status::Active {
             // The session is closing (a Logout was sent or received): nothing
             // more trades, or it would be reported to a peer no longer reading.
             self.stats.orders_after_logout += 1;
@@ -492,13 +474,7 @@ impl VenueServer {
             e.order_px = o.px;
             e.reason = VenueReject::DuplicateClOrdId as u8;
             // Not tracked: the ClOrdID belongs to the original order.
-            let (mt, fields) = exec_to_fix(&e, &self.inst, self.next_exec_id, self.fix42);
-            self.next_exec_id += 1;
-            let refs: Vec<(u32, &str)> = fields.iter().map(|(t, v)| (*t, v.as_str())).collect();
-            if let Some(s) = &mut self.session {
-                s.send(mt, &refs, wall_ns());
-            }
-            self.stats.reports += 1;
+            self.send_report(&e, None);
             return;
         }
         self.world.send(&o, &[]);
@@ -508,12 +484,12 @@ impl VenueServer {
     /// The summary: counters, plus the fills recorded in the store.
     pub fn stats(&mut self) -> VenueStats {
         let mut s = self.stats.clone();
-        s.net_filled_qty = vec![0; self.inst_count()];
+        s.net_filled_qty = vec![0; self.inst.len()];
         s.fills_in_store = 0;
         s.filled_qty_in_store = 0;
-        if let Some(sess) = &self.session {
+        {
             let mut dec = FixDecoder::new();
-            for (_, msg) in sess.store().sent() {
+            for (_, msg) in self.session.store().sent() {
                 let Ok(m) = dec.decode(msg) else { continue };
                 let Ok(Some(x)) = crate::fix::app::exec_from_fix(&m, &self.inst, 0) else {
                     continue;
@@ -535,10 +511,6 @@ impl VenueServer {
         s
     }
 
-    fn inst_count(&self) -> usize {
-        (0..).take_while(|&i| self.inst.symbol(i).is_some()).count()
-    }
-
     /// Logons accepted so far (cheap, unlike [`stats`](Self::stats)).
     pub fn logons(&self) -> u64 {
         self.stats.logons
@@ -551,6 +523,6 @@ impl VenueServer {
 
     /// The session's next outbound and expected sequence numbers.
     pub fn seqs(&self) -> (u64, u64) {
-        self.session.as_ref().map_or((0, 0), |s| s.store().seqs())
+        self.session.store().seqs()
     }
 }

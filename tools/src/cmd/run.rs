@@ -18,7 +18,7 @@ use foxtrot_engine::runtime::{
 };
 use foxtrot_engine::Config;
 use foxtrot_gateway::feed::transport::{FeedEvents, ShmFeed};
-use foxtrot_gateway::fix::session::SessionSettings;
+use foxtrot_gateway::fix::session::{Role, SessionSettings};
 use foxtrot_gateway::fix::venue_link::{FixLinkSettings, FixVenueLink, Resume};
 use foxtrot_gateway::venue::touch::TouchVenue;
 use foxtrot_gateway::SimWorld;
@@ -179,16 +179,7 @@ fn run_fix(
     oj: Option<OutputJournals>,
     t0: Instant,
 ) -> Result<()> {
-    let s = &cfg.session;
-    let session = SessionSettings {
-        begin_string: s.begin_string.clone(),
-        sender: s.sender_comp_id.clone(),
-        target: s.target_comp_id.clone(),
-        heartbeat_s: s.heartbeat_s.unwrap_or(30),
-        reset_on_logon: false,
-        username: s.username.clone(),
-        password: s.password.as_ref().map(|p| p.expose().to_string()),
-    };
+    let session = SessionSettings::from_config(&cfg.session, Role::Initiator);
     let set = FixLinkSettings {
         connect: address.parse().with_context(|| format!("venue.address {address:?}"))?,
         market_data: cfg

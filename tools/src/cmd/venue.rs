@@ -10,8 +10,7 @@ use super::run::{install_signals, STOP};
 use crate::setup::{load_config, CommonArgs};
 use anyhow::{Context, Result};
 use clap::Args;
-use foxtrot_engine::Config;
-use foxtrot_gateway::fix::session::SessionSettings;
+use foxtrot_gateway::fix::session::{Role, SessionSettings};
 use foxtrot_gateway::venue::server::{VenueServer, VenueSettings, VenueStats};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -51,21 +50,6 @@ pub struct VenueArgs {
     json: bool,
 }
 
-/// The session as the venue sees it: the config's CompIDs swapped, and the
-/// configured credentials required of the engine.
-pub fn venue_session(cfg: &Config) -> SessionSettings {
-    let s = &cfg.session;
-    SessionSettings {
-        begin_string: s.begin_string.clone(),
-        sender: s.target_comp_id.clone(),
-        target: s.sender_comp_id.clone(),
-        heartbeat_s: s.heartbeat_s.unwrap_or(30),
-        reset_on_logon: false,
-        username: s.username.clone(),
-        password: s.password.as_ref().map(|p| p.expose().to_string()),
-    }
-}
-
 fn addr(flag: Option<SocketAddr>, key: &str, v: &Option<String>) -> Result<Option<SocketAddr>> {
     match (flag, v) {
         (Some(a), _) => Ok(Some(a)),
@@ -84,7 +68,7 @@ pub fn run(a: VenueArgs) -> Result<()> {
     let listen = addr(a.listen, "venue.address", &cfg.venue.address)?
         .context("no address to listen on: give --listen or set venue.address")?;
     let md = addr(a.market_data, "venue.market_data", &cfg.venue.market_data)?;
-    let session = venue_session(&cfg);
+    let session = SessionSettings::from_config(&cfg.session, Role::Acceptor);
     let store_dir = a
         .session_store
         .clone()

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)] // each test binary uses part of it
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// A new, empty directory for one test, named after the test file and `name`.
@@ -51,4 +51,34 @@ impl Drop for RemoveOnSuccess {
             let _ = std::fs::remove_dir_all(&self.0);
         }
     }
+}
+
+/// A loopback port free a moment ago (TCP or UDP).
+pub fn free_port(udp: bool) -> u16 {
+    let a = if udp {
+        std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr()
+    } else {
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr()
+    };
+    a.unwrap().port()
+}
+
+/// `configs/paper.yaml` written to `dir`, trading over FIX `begin` with the
+/// venue's FIX acceptor on port `fix` and its market data on UDP port `md`, a
+/// private stats file (`dir/stats`) and the weights file found from anywhere.
+pub fn paper_config(dir: &Path, begin: &str, fix: u16, md: u16) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs");
+    let text = std::fs::read_to_string(root.join("paper.yaml"))
+        .unwrap()
+        .replace("127.0.0.1:9878", &format!("127.0.0.1:{fix}"))
+        .replace("127.0.0.1:9879", &format!("127.0.0.1:{md}"))
+        .replace("/dev/shm/foxtrot-paper.stats", &dir.join("stats").display().to_string())
+        .replace(
+            "belief_weights.yaml",
+            &root.join("belief_weights.yaml").display().to_string(),
+        )
+        .replace("begin_string: FIX.4.4", &format!("begin_string: {begin}"));
+    let p = dir.join("paper.yaml");
+    std::fs::write(&p, text).unwrap();
+    p
 }
