@@ -4,6 +4,65 @@
 /// Parses a decimal into an integer scaled by 10^`decimals`, exactly.
 #[inline]
 pub fn fixed(b: &[u8], decimals: u8) -> Result<i64, &'static str> {
+    match fixed_fast(b, decimals) {
+        Some(v) => Ok(v),
+        None => fixed_checked(b, decimals),
+    }
+}
+
+/// Powers of ten that fit an `i64`.
+const POW10: [u64; 19] = {
+    let mut t = [1u64; 19];
+    let mut i = 1;
+    while i < 19 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// [`fixed`] for what prices and quantities nearly always are: unsigned, at most
+/// 18 characters (so the digits cannot overflow), digits and at most one `.`.
+/// `None` for anything else, which [`fixed_checked`] then answers (with the
+/// same value or the error).
+#[inline]
+fn fixed_fast(b: &[u8], decimals: u8) -> Option<i64> {
+    if b.is_empty() || b.len() > 18 {
+        return None;
+    }
+    let (mut v, mut dot) = (0u64, b.len());
+    for (i, &c) in b.iter().enumerate() {
+        let d = c.wrapping_sub(b'0');
+        if d <= 9 {
+            v = v * 10 + d as u64;
+        } else if c == b'.' && dot == b.len() {
+            dot = i;
+        } else {
+            return None;
+        }
+    }
+    let frac = b.len() - dot.min(b.len() - 1) - 1;
+    let scale = decimals as usize;
+    if frac <= scale {
+        let v = v.checked_mul(*POW10.get(scale - frac)?)?;
+        return i64::try_from(v).ok();
+    }
+    // More decimals than the scale: exact only if the extra ones are zeros,
+    // and then the value is the digits before them.
+    let keep = b.len() - (frac - scale);
+    if b[keep..].iter().any(|&c| c != b'0') {
+        return None;
+    }
+    Some(
+        b[..keep]
+            .iter()
+            .filter(|&&c| c != b'.')
+            .fold(0u64, |v, &c| v * 10 + (c - b'0') as u64) as i64,
+    )
+}
+
+/// [`fixed`] byte by byte with every check: signs, overflow, and the errors.
+fn fixed_checked(b: &[u8], decimals: u8) -> Result<i64, &'static str> {
     let (neg, b) = match b.first() {
         Some(b'-') => (true, &b[1..]),
         Some(b'+') => (false, &b[1..]),
@@ -39,4 +98,43 @@ pub fn fixed(b: &[u8], decimals: u8) -> Result<i64, &'static str> {
         v = v.checked_mul(10).ok_or("number too large")?;
     }
     Ok(if neg { -v } else { v })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5000))]
+        /// The fast path gives the checked parser's answer whenever it answers.
+        #[test]
+        fn fast_path_agrees_with_the_checked_parser(
+            text in "[-+]?[0-9]{0,20}(\\.[0-9]{0,12})?|[0-9.]{1,6}|[0-9]{1,19}0{0,8}(\\.0{0,8})?",
+            decimals in 0u8..22,
+        ) {
+            let b = text.as_bytes();
+            if let Some(v) = fixed_fast(b, decimals) {
+                prop_assert_eq!(Ok(v), fixed_checked(b, decimals), "{:?} at {}", text, decimals);
+            }
+            prop_assert_eq!(fixed(b, decimals), fixed_checked(b, decimals));
+        }
+    }
+
+    #[test]
+    fn fast_path_takes_the_usual_prices_and_quantities() {
+        for (t, d, v) in [
+            ("100.25", 4, 1_002_500),
+            ("300", 0, 300),
+            ("100.2500", 4, 1_002_500),
+            ("7.50", 1, 75),
+            (".5", 2, 50),
+            ("1.", 0, 1),
+        ] {
+            assert_eq!(fixed_fast(t.as_bytes(), d), Some(v), "{t}");
+        }
+        for t in ["-1", "+1", "1.2.3", "", "1e5", "100.25"] {
+            assert_eq!(fixed_fast(t.as_bytes(), if t == "100.25" { 1 } else { 2 }), None, "{t}");
+        }
+    }
 }

@@ -6,7 +6,7 @@
 use foxtrot_engine::core::FixEncoder;
 use foxtrot_engine::records::{ExecKind, Header, InstrumentSpec, Kind, OrdType, Order, OrderAction, Side};
 use foxtrot_gateway::fix::app::parse_utc_timestamp;
-use foxtrot_gateway::fix::{exec_from_fix, frame_len, order_from_fix, FixDecoder, FixError, Instruments};
+use foxtrot_gateway::fix::{exec_from_fix, frame_len, order_from_fix, Fields, FixDecoder, FixError, Instruments};
 use proptest::prelude::*;
 
 fn specs() -> Vec<InstrumentSpec> {

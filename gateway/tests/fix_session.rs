@@ -6,6 +6,7 @@
 
 use foxtrot_gateway::fix::decode::FixDecoder;
 use foxtrot_gateway::fix::session::{split_messages, Inbound, MemoryStore, Role, Session, SessionSettings, Status};
+use foxtrot_gateway::fix::Fields;
 
 const S: u64 = 1_000_000_000;
 const T0: u64 = 1_767_623_400 * S;
@@ -385,4 +386,87 @@ fn a_journal_store_survives_a_restart() {
         vec![("D".into(), 2, true), ("D".into(), 3, true), ("D".into(), 4, true)]
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Reports reach the caller already read by the session's one-pass scanner
+/// (`Session::report`), with the fields the full decoder reads; other
+/// application messages, and reports queued behind a gap, are handed over
+/// without it only where the scanner does not apply.
+#[test]
+fn reports_come_with_their_fields_other_messages_without() {
+    let (mut i, mut a) = logged_on();
+    // The venue reports; the engine (initiator) receives.
+    a.send(
+        "8",
+        &[
+            (11, "42"),
+            (37, "7"),
+            (17, "1"),
+            (150, "0"),
+            (39, "0"),
+            (55, "FOXA"),
+            (54, "1"),
+            (14, "0"),
+            (151, "100"),
+        ],
+        T0 + S,
+    );
+    let bytes = std::mem::take(a.outbox());
+    let mut seen = 0;
+    split_messages(&bytes, |m| {
+        assert_eq!(i.on_message(m, T0 + S), Inbound::App);
+        let r = i.report(m).expect("a report is scanned");
+        let mut d = FixDecoder::new();
+        let full = d.decode(m).unwrap();
+        for t in [11, 34, 37, 49, 52, 55, 56, 150, 151, 58, 10] {
+            assert_eq!(r.get(t), full.get(t), "tag {t}");
+        }
+        // Only for the message just checked.
+        assert!(i.report(&m[1..]).is_none());
+        seen += 1;
+    });
+    assert_eq!(seen, 1);
+    // An order (to the venue) is an application message the scanner leaves alone.
+    order(&mut i, 1, T0 + S);
+    let got = deliver_msgs(&mut i, &mut a, T0 + S);
+    assert_eq!(got[0].0, Inbound::App);
+    assert!(a.report(&got[0].1).is_none());
+    // A report after a gap is queued, then handed over scanned once the gap fills.
+    a.send(
+        "8",
+        &[
+            (11, "43"),
+            (37, "8"),
+            (150, "0"),
+            (55, "FOXA"),
+            (54, "1"),
+            (14, "0"),
+            (151, "1"),
+        ],
+        T0 + S,
+    );
+    let lost = std::mem::take(a.outbox());
+    a.send(
+        "8",
+        &[
+            (11, "44"),
+            (37, "9"),
+            (150, "0"),
+            (55, "FOXA"),
+            (54, "1"),
+            (14, "0"),
+            (151, "1"),
+        ],
+        T0 + S,
+    );
+    let later = std::mem::take(a.outbox());
+    split_messages(&later, |m| assert_eq!(i.on_message(m, T0 + S), Inbound::Session));
+    assert!(i.next_queued(T0 + S).is_none());
+    split_messages(&lost, |m| {
+        assert_eq!(i.on_message(m, T0 + S), Inbound::App);
+        assert_eq!(i.report(m).unwrap().get(11), Some(&b"43"[..]));
+    });
+    let (r, q) = i.next_queued(T0 + S).expect("the queued report");
+    assert_eq!(r, Inbound::App);
+    assert_eq!(i.report(&q).unwrap().get(11), Some(&b"44"[..]));
 }

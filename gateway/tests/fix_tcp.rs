@@ -6,6 +6,7 @@
 use foxtrot_gateway::fix::decode::FixDecoder;
 use foxtrot_gateway::fix::session::{MemoryStore, Role, Session, SessionSettings, Status};
 use foxtrot_gateway::fix::transport::{Backoff, Connection, Link};
+use foxtrot_gateway::fix::Fields;
 use std::time::{Duration, Instant};
 
 fn settings(sender: &str, target: &str) -> SessionSettings {
@@ -58,8 +59,8 @@ fn thousands_of_messages_over_loopback_with_partial_writes() {
         assert!(Instant::now() < deadline, "stuck: got {} of {N}", got.len());
         let t = now(&wall);
         let _ = i.flush_outbox();
-        let ri = i.poll(t, |_| {});
-        let ra = a.poll(t, |m| {
+        let ri = i.poll(t, |_, _| {});
+        let ra = a.poll(t, |m, _| {
             let m = dec.decode(m).unwrap();
             got.push(m.u64(11).unwrap().unwrap());
         });

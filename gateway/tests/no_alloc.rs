@@ -158,11 +158,12 @@ fn itch_over_mold_allocates_nothing_after_warm_up() {
 }
 
 /// The engine's receive path for FIX: execution reports through the session
-/// (sequence checks) and into engine records allocates nothing once logged on.
+/// (the one-pass scan, sequence checks) and into engine records allocates
+/// nothing once logged on.
 #[test]
 fn fix_execution_reports_allocate_nothing_after_logon() {
     use foxtrot_gateway::fix::session::{split_messages, Inbound, MemoryStore, Role, Session, SessionSettings};
-    use foxtrot_gateway::fix::{exec_from_fix, FixDecoder, Instruments};
+    use foxtrot_gateway::fix::{exec_from_fix, Instruments};
     let s = |a: &str, b: &str| SessionSettings {
         begin_string: "FIX.4.4".into(),
         sender: a.into(),
@@ -213,12 +214,13 @@ fn fix_execution_reports_allocate_nothing_after_logon() {
         at += n;
     }
     let inst = Instruments::new(&[foxa()]);
-    let mut dec = FixDecoder::new();
     let (mut fills, mut qty) = (0u64, 0i64);
     let before = allocs();
     for m in &msgs {
+        // As the engine's link reads them: the session scans each report once
+        // and hands over its fields.
         assert_eq!(engine.on_message(m, t), Inbound::App);
-        let e = exec_from_fix(&dec.decode(m).unwrap(), &inst, t).unwrap().unwrap();
+        let e = exec_from_fix(&engine.report(m).unwrap(), &inst, t).unwrap().unwrap();
         fills += 1;
         qty += e.last_qty;
     }

@@ -633,6 +633,7 @@ fn fix_rtt(args: &[String]) {
     use foxtrot_gateway::fix::decode::FixDecoder;
     use foxtrot_gateway::fix::session::{Inbound, MemoryStore, Role, Session, SessionSettings, Status};
     use foxtrot_gateway::fix::transport::{wall_ns, Connection};
+    use foxtrot_gateway::fix::Fields;
 
     let json = args.iter().any(|a| a == "--json");
     let rounds: usize = arg(args, "--orders", 10_000usize);
@@ -667,11 +668,12 @@ fn fix_rtt(args: &[String]) {
             let open = conn
                 .read(|m| {
                     if let Inbound::App = session.on_message(m, wall_ns()) {
-                        if let Ok(msg) = dec.decode(m) {
-                            if matches!(msg.msg_type(), b"8" | b"9") && msg.u64(11).ok().flatten() == Some(want) {
-                                done = true;
-                            }
-                        }
+                        // Reports come read by the session's scanner, as in the engine.
+                        let cl = match session.report(m) {
+                            Some(r) => r.u64(11).ok().flatten(),
+                            None => dec.decode(m).ok().and_then(|msg| msg.u64(11).ok().flatten()),
+                        };
+                        done |= cl == Some(want);
                     }
                 })
                 .expect("read");

@@ -12,7 +12,8 @@
 //! (partial fill / fill) and 4.4's `F` (trade, with OrdStatus telling partial from
 //! full) both become fills.
 
-use super::decode::{parse_u64, FixError, FixMessage};
+use super::decode::{eight_digits, parse_u64, FixError};
+use super::fields::Fields;
 use foxtrot_engine::records::{
     ExecKind, ExecReport, Header, InstrumentSpec, Kind, OrdType, Order, OrderAction, Side, VenueReject,
 };
@@ -64,63 +65,94 @@ impl Instruments {
     }
 }
 
-fn bad(m: &FixMessage<'_>, tag: u32, what: &'static str) -> FixError {
-    FixError::BadValue {
-        offset: m.offset_of(tag),
-        tag,
-        what,
-    }
+#[inline]
+fn instrument<'a>(m: &impl Fields<'a>, inst: &Instruments) -> Result<(u32, u8, u8), FixError> {
+    inst.find(m.req(55)?).ok_or_else(|| m.bad(55, "known symbol"))
 }
 
-fn instrument(m: &FixMessage<'_>, inst: &Instruments) -> Result<(u32, u8, u8), FixError> {
-    inst.find(m.req(55)?).ok_or_else(|| bad(m, 55, "known symbol"))
-}
-
-fn side(m: &FixMessage<'_>) -> Result<Side, FixError> {
+#[inline]
+fn side<'a>(m: &impl Fields<'a>) -> Result<Side, FixError> {
     match m.char(54)? {
         Some(b'1') => Ok(Side::Buy),
         Some(b'2') => Ok(Side::Sell),
-        Some(_) => Err(bad(m, 54, "side (1 or 2)")),
+        Some(_) => Err(m.bad(54, "side (1 or 2)")),
         None => Err(FixError::Missing { tag: 54 }),
     }
 }
 
 /// Parses a UTCTimestamp (`YYYYMMDD-HH:MM:SS[.fff[fff[fff]]]`) as ns since the epoch.
-/// Every component is at a fixed position, so the digits are read straight off.
+/// Every component is at a fixed position, so each part is one word: the date's
+/// eight digits, the time's eight bytes (colons checked, then taken for zeros),
+/// and the fraction's last eight bytes (the ones before it taken for zeros);
+/// each word's digits are checked at once and combined in pairs.
 #[inline]
 pub fn parse_utc_timestamp(b: &[u8]) -> Option<u64> {
-    if b.len() < 17 || b[8] != b'-' || b[11] != b':' || b[14] != b':' {
+    let len = b.len();
+    let (Some(date), Some(time)) = (b.first_chunk::<8>(), b.get(9..17)) else {
+        return None;
+    };
+    if b[8] != b'-' || time[2] != b':' || time[5] != b':' {
         return None;
     }
-    let mut bad = 0u8;
-    let mut d = |i: usize| {
-        let v = b[i].wrapping_sub(b'0');
-        bad |= (v > 9) as u8;
-        v as u64
-    };
-    let y = d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3);
-    let mo = d(4) * 10 + d(5);
-    let day = d(6) * 10 + d(7);
-    let h = d(9) * 10 + d(10);
-    let mi = d(12) * 10 + d(13);
-    let s = d(15) * 10 + d(16);
-    let frac = match b.len() {
+    // Pairs of digits: the date's at bytes 0, 2, 4, 6 (YY, YY, MM, DD); the
+    // time's at 0, 3, 6 (HH, MM, SS).
+    let d = pairs(u64::from_le_bytes(*date))?;
+    let t = pairs(u64::from_le_bytes([
+        time[0], time[1], b'0', time[3], time[4], b'0', time[6], time[7],
+    ]))?;
+    let byte = |w: u64, i: u32| w >> (8 * i) & 0xFF;
+    let (y, mo, day) = (byte(d, 0) * 100 + byte(d, 2), byte(d, 4), byte(d, 6));
+    let (h, mi, s) = (byte(t, 0), byte(t, 3), byte(t, 6));
+    let frac = match len {
         17 => 0,
         21 | 24 | 27 if b[17] == b'.' => {
-            let mut f = 0u64;
-            for i in 18..b.len() {
-                f = f * 10 + d(i);
-            }
-            f * 10u64.pow(27 - b.len() as u32)
+            // The last eight bytes, those before the fraction's digits as '0's.
+            let last = u64::from_le_bytes(*b.last_chunk::<8>()?);
+            let digits = (len - 18).min(8);
+            let before = u64::MAX.checked_shr(8 * digits as u32).unwrap_or(0);
+            let f = eight_digits(last & !before | 0x3030_3030_3030_3030 & before)?;
+            let f = if len == 27 {
+                let first = b[18].wrapping_sub(b'0');
+                if first > 9 {
+                    return None;
+                }
+                first as u64 * 100_000_000 + f
+            } else {
+                f
+            };
+            f * 10u64.pow(27 - len as u32)
         }
         _ => return None,
     };
-    if bad != 0 || !(1..=12).contains(&mo) || !(1..=31).contains(&day) || h > 23 || mi > 59 || s > 60 {
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&day) || h > 23 || mi > 59 || s > 60 {
         return None;
     }
-    let days = foxtrot_engine::core::fix_encoder::days_from_civil(y as i64, mo as i64, day as i64);
+    let days = days_from_civil(y, mo, day);
     let secs = days * 86_400 + (h * 3_600 + mi * 60 + s) as i64;
     u64::try_from(secs).ok()?.checked_mul(1_000_000_000)?.checked_add(frac)
+}
+
+/// Eight ASCII digits (a little-endian word) as pairs: byte `i` of the answer
+/// is `10 × digit i + digit i + 1`; `None` unless all eight are digits.
+#[inline]
+fn pairs(w: u64) -> Option<u64> {
+    let d = w.wrapping_sub(0x3030_3030_3030_3030);
+    if (d.wrapping_add(0x7676_7676_7676_7676) | d) & 0x8080_8080_8080_8080 != 0 {
+        return None;
+    }
+    Some(d.wrapping_mul(10) + (d >> 8))
+}
+
+/// Days since 1970-01-01 of a date with a year of at most four digits: the
+/// engine's `days_from_civil` in unsigned arithmetic (the year moved one
+/// 400-year era up, so nothing is negative and every division is by a constant).
+#[inline]
+fn days_from_civil(y: u64, m: u64, d: u64) -> i64 {
+    let y = y + 400 - (m <= 2) as u64;
+    let (era, yoe) = (y / 400, y % 400);
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe) as i64 - 719_468 - 146_097
 }
 
 /// A venue's order id as a number: its digits if it is one, else a fixed 64-bit
@@ -135,12 +167,12 @@ pub fn order_id(b: &[u8]) -> u64 {
 
 /// Decodes an order the engine sent (`D`, `F`, `G`) back into an [`Order`];
 /// `ts_ns` becomes its header time (SendingTime is in the message too).
-pub fn order_from_fix(m: &FixMessage<'_>, inst: &Instruments, ts_ns: u64) -> Result<Order, FixError> {
+pub fn order_from_fix<'a>(m: &impl Fields<'a>, inst: &Instruments, ts_ns: u64) -> Result<Order, FixError> {
     let action = match m.msg_type() {
         b"D" => OrderAction::New,
         b"F" => OrderAction::Cancel,
         b"G" => OrderAction::Replace,
-        _ => return Err(bad(m, 35, "order message type (D, F or G)")),
+        _ => return Err(m.bad(35, "order message type (D, F or G)")),
     };
     let (i, pd, qd) = instrument(m, inst)?;
     let side = side(m)?;
@@ -148,7 +180,7 @@ pub fn order_from_fix(m: &FixMessage<'_>, inst: &Instruments, ts_ns: u64) -> Res
         (OrderAction::Cancel, _) => OrdType::Limit,
         (_, Some(b'1')) => OrdType::Market,
         (_, Some(b'2')) => OrdType::Limit,
-        (_, Some(_)) => return Err(bad(m, 40, "order type (1 or 2)")),
+        (_, Some(_)) => return Err(m.bad(40, "order type (1 or 2)")),
         (_, None) => return Err(FixError::Missing { tag: 40 }),
     };
     let cl = m.u64(11)?.ok_or(FixError::Missing { tag: 11 })?;
@@ -183,7 +215,8 @@ pub fn order_from_fix(m: &FixMessage<'_>, inst: &Instruments, ts_ns: u64) -> Res
 /// Decodes an ExecutionReport (`8`) or OrderCancelReject (`9`) into an
 /// [`ExecReport`] stamped with the receive time `ts_ns`. `Ok(None)` for reports
 /// that change nothing the engine tracks (order status, restatement, done for day).
-pub fn exec_from_fix(m: &FixMessage<'_>, inst: &Instruments, ts_ns: u64) -> Result<Option<ExecReport>, FixError> {
+#[inline]
+pub fn exec_from_fix<'a>(m: &impl Fields<'a>, inst: &Instruments, ts_ns: u64) -> Result<Option<ExecReport>, FixError> {
     if m.msg_type() == b"9" {
         let cl = m.u64(11)?.ok_or(FixError::Missing { tag: 11 })?;
         let orig = m.u64(41)?.unwrap_or(0);
@@ -199,7 +232,7 @@ pub fn exec_from_fix(m: &FixMessage<'_>, inst: &Instruments, ts_ns: u64) -> Resu
         return Ok(Some(e));
     }
     if m.msg_type() != b"8" {
-        return Err(bad(m, 35, "execution report (8) or cancel reject (9)"));
+        return Err(m.bad(35, "execution report (8) or cancel reject (9)"));
     }
     let status = m.char(39)?;
     let kind = match m.char(150)?.ok_or(FixError::Missing { tag: 150 })? {
@@ -217,7 +250,7 @@ pub fn exec_from_fix(m: &FixMessage<'_>, inst: &Instruments, ts_ns: u64) -> Resu
         b'5' => ExecKind::Replaced,
         b'8' => ExecKind::Rejected,
         b'3' | b'D' | b'I' | b'6' | b'E' | b'H' => return Ok(None),
-        _ => return Err(bad(m, 150, "ExecType")),
+        _ => return Err(m.bad(150, "ExecType")),
     };
     let (i, pd, qd) = instrument(m, inst)?;
     let mut e = ExecReport::new(kind, i, side(m)?, ts_ns);
@@ -237,7 +270,7 @@ pub fn exec_from_fix(m: &FixMessage<'_>, inst: &Instruments, ts_ns: u64) -> Resu
         _ => OrdType::Limit as u8,
     };
     if let Some(t) = m.get(60) {
-        e.transact_ts_ns = parse_utc_timestamp(t).ok_or_else(|| bad(m, 60, "UTCTimestamp"))?;
+        e.transact_ts_ns = parse_utc_timestamp(t).ok_or_else(|| m.bad(60, "UTCTimestamp"))?;
     }
     if kind == ExecKind::Rejected {
         e.reason = match m.u64(103)? {
@@ -361,4 +394,86 @@ pub fn exec_to_fix(
     f.push((150, exec_type.into()));
     f.push((151, format_fixed(e.leaves_qty, qd)));
     ("8", f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The parser as first written, digit by digit: the model.
+    fn model(b: &[u8]) -> Option<u64> {
+        if b.len() < 17 || b[8] != b'-' || b[11] != b':' || b[14] != b':' {
+            return None;
+        }
+        let mut bad = 0u8;
+        let mut d = |i: usize| {
+            let v = b[i].wrapping_sub(b'0');
+            bad |= (v > 9) as u8;
+            v as u64
+        };
+        let y = d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3);
+        let mo = d(4) * 10 + d(5);
+        let day = d(6) * 10 + d(7);
+        let h = d(9) * 10 + d(10);
+        let mi = d(12) * 10 + d(13);
+        let s = d(15) * 10 + d(16);
+        let frac = match b.len() {
+            17 => 0,
+            21 | 24 | 27 if b[17] == b'.' => {
+                let mut f = 0u64;
+                for i in 18..b.len() {
+                    f = f * 10 + d(i);
+                }
+                f * 10u64.pow(27 - b.len() as u32)
+            }
+            _ => return None,
+        };
+        if bad != 0 || !(1..=12).contains(&mo) || !(1..=31).contains(&day) || h > 23 || mi > 59 || s > 60 {
+            return None;
+        }
+        let days = foxtrot_engine::core::fix_encoder::days_from_civil(y as i64, mo as i64, day as i64);
+        let secs = days * 86_400 + (h * 3_600 + mi * 60 + s) as i64;
+        u64::try_from(secs).ok()?.checked_mul(1_000_000_000)?.checked_add(frac)
+    }
+
+    #[test]
+    fn days_are_the_engines_for_every_date_of_four_digit_years() {
+        for y in 0..=9999u64 {
+            for m in 1..=12u64 {
+                for d in [1u64, 2, 15, 28, 29, 30, 31] {
+                    assert_eq!(
+                        days_from_civil(y, m, d),
+                        foxtrot_engine::core::fix_encoder::days_from_civil(y as i64, m as i64, d as i64),
+                        "{y}-{m}-{d}"
+                    );
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5000))]
+        /// Word at a time or digit by digit, timestamps parse alike: valid ones
+        /// at every precision, and each mutated.
+        #[test]
+        fn timestamps_parse_as_the_model_does(
+            ns in 0u64..4_102_444_800_000_000_000,
+            frac in prop::sample::select(vec![0u32, 3, 6, 9]),
+            at in 0usize..27,
+            byte in prop::sample::select(vec![b'0', b'9', b':', b'-', b'.', b'/', b'A', 0x01]),
+            how in 0u8..3,
+        ) {
+            let mut t = format_utc_timestamp(ns, frac).into_bytes();
+            prop_assert_eq!(parse_utc_timestamp(&t), model(&t));
+            prop_assert_eq!(parse_utc_timestamp(&t), Some(ns - ns % 10u64.pow(9 - frac)));
+            let i = at.min(t.len() - 1);
+            match how {
+                0 => t[i] = byte,
+                1 => t.insert(i, byte),
+                _ => t.truncate(i),
+            }
+            prop_assert_eq!(parse_utc_timestamp(&t), model(&t), "{:?}", String::from_utf8_lossy(&t));
+        }
+    }
 }

@@ -2,6 +2,10 @@
 //!
 //! - [`decode`]: framing a TCP byte stream into messages and indexing a message's
 //!   fields in place, checking BodyLength and CheckSum; errors name tag and offset.
+//! - [`fields`]: reading a decoded message's fields by tag, whichever decoder
+//!   read it.
+//! - [`report`]: the receive path's one-pass decoder for execution reports and
+//!   cancel rejects, the messages a venue sends most.
 //! - [`app`]: application messages ↔ engine records (orders decoded as a venue
 //!   reads them; execution reports and cancel rejects as the engine ingests them).
 //! - [`session`]: the session layer, one I/O-free state machine for both roles.
@@ -19,6 +23,8 @@
 
 pub mod app;
 pub mod decode;
+pub mod fields;
+pub mod report;
 pub mod session;
 pub mod store;
 pub mod transport;
@@ -26,3 +32,5 @@ pub mod venue_link;
 
 pub use app::{exec_from_fix, order_from_fix, Instruments};
 pub use decode::{frame_len, FixDecoder, FixError, FixMessage, SOH};
+pub use fields::Fields;
+pub use report::{Report, ReportScanner};

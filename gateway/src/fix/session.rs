@@ -36,6 +36,8 @@
 
 use super::app::{format_utc_timestamp, parse_utc_timestamp};
 use super::decode::{frame_len, FixDecoder, FixError, SOH};
+use super::fields::Fields;
+use super::report::{Report, ReportScanner};
 use std::collections::BTreeMap;
 
 /// Who opens the session.
@@ -225,6 +227,10 @@ pub struct Session<S: MessageStore> {
     resend_upto: u64,
     queued: BTreeMap<u64, Vec<u8>>,
     dec: FixDecoder,
+    scanner: ReportScanner,
+    /// Whether the last message checked was an application message read by
+    /// the scanner (whose slots then describe it).
+    scanned: bool,
     out: Vec<u8>,
 }
 
@@ -247,6 +253,8 @@ impl<S: MessageStore> Session<S> {
             resend_upto: 0,
             queued: BTreeMap::new(),
             dec: FixDecoder::new(),
+            scanner: ReportScanner::new(),
+            scanned: false,
             out: Vec::with_capacity(4096),
         }
     }
@@ -411,6 +419,19 @@ impl<S: MessageStore> Session<S> {
         self.check(raw, now)
     }
 
+    /// The fields of the application message [`on_message`](Self::on_message) or
+    /// [`next_queued`](Self::next_queued) just returned [`Inbound::App`] for, given
+    /// its bytes `raw`, if the session read it with the one-pass report scanner
+    /// (an ExecutionReport or OrderCancelReject): the caller needs no second
+    /// decode. `None` for other messages; decode those with a [`FixDecoder`].
+    pub fn report<'a>(&'a self, raw: &'a [u8]) -> Option<Report<'a>> {
+        if self.scanned {
+            self.scanner.last(raw)
+        } else {
+            None
+        }
+    }
+
     /// The next queued message now in sequence, processed, with its bytes.
     pub fn next_queued(&mut self, now: u64) -> Option<(Inbound, Vec<u8>)> {
         if self.status == Status::Disconnected {
@@ -434,44 +455,56 @@ impl<S: MessageStore> Session<S> {
     }
 
     fn check(&mut self, raw: &[u8], now: u64) -> Inbound {
-        let m = match self.dec.decode(raw) {
-            Ok(m) => m,
-            Err(e) if e.is_garbled() => return Inbound::Garbled(e),
-            Err(e) => {
-                // Well framed but malformed: reject by seq if we can read it.
-                let seq = find_seq(raw).unwrap_or(0);
-                let (o, i) = self.store.seqs();
-                if seq == i {
-                    self.store.set_seqs(o, i + 1);
+        self.scanned = false;
+        // Reports take the one-pass scanner; anything it does not accept (other
+        // messages, and malformed ones, whose errors the full decoder names)
+        // the full decoder.
+        let h = match self.scanner.scan(raw) {
+            Some(r) => Head::read(&r, &self.cfg),
+            None => match self.dec.decode(raw) {
+                Ok(m) => Head::read(&m, &self.cfg),
+                Err(e) if e.is_garbled() => return Inbound::Garbled(e),
+                Err(e) => {
+                    // Well framed but malformed: reject by seq if we can read it.
+                    let seq = find_seq(raw).unwrap_or(0);
+                    let (o, i) = self.store.seqs();
+                    if seq == i {
+                        self.store.set_seqs(o, i + 1);
+                    }
+                    self.reject(seq, e.tag(), 0, &e.to_string(), now);
+                    return Inbound::Session;
                 }
-                self.reject(seq, e.tag(), 0, &e.to_string(), now);
-                return Inbound::Session;
-            }
+            },
         };
+        let r = self.rules(h, raw, now);
+        self.scanned = r == Inbound::App && self.scanner.last(raw).is_some();
+        r
+    }
+
+    /// The session rules for one message that decoded.
+    fn rules(&mut self, h: Head, raw: &[u8], now: u64) -> Inbound {
         self.last_recv = now;
-        // What the rules need, read while the message is borrowed; only session
-        // messages (rare) copy anything, so application messages allocate nothing.
-        let mut msg_type = [0u8; 8];
-        let mt_len = m.msg_type().len().min(8);
-        msg_type[..mt_len].copy_from_slice(&m.msg_type()[..mt_len]);
-        let is_app = !is_session_type(m.msg_type());
-        let sender_ok = m.get(49) == Some(self.cfg.target.as_bytes());
-        let target_ok = m.get(56) == Some(self.cfg.sender.as_bytes());
-        let seq = match m.u64(34) {
-            Ok(Some(s)) => s,
-            _ => {
-                return self.disconnect("message without a valid MsgSeqNum (34)".into());
-            }
+        let Head {
+            msg_type,
+            mt_len,
+            sender_ok,
+            target_ok,
+            seq,
+            poss_dup,
+            orig_ok,
+            gap_fill,
+            new_seq,
+            hb,
+            reset,
+            user,
+            pass,
+            test_id,
+            rb,
+            re,
+        } = h;
+        let Some(seq) = seq else {
+            return self.disconnect("message without a valid MsgSeqNum (34)".into());
         };
-        let poss_dup = m.get(43) == Some(b"Y");
-        let orig_ok = m.get(122).is_some_and(|t| parse_utc_timestamp(t).is_some());
-        let gap_fill = m.get(123) == Some(b"Y");
-        let new_seq = m.u64(36).ok().flatten();
-        let hb = m.u64(108).ok().flatten();
-        let reset = m.get(141) == Some(b"Y");
-        let owned = |t: u32| if is_app { None } else { m.get(t).map(<[u8]>::to_vec) };
-        let (user, pass, test_id) = (owned(553), owned(554), owned(112));
-        let (rb, re) = (m.u64(7).ok().flatten(), m.u64(16).ok().flatten());
         let msg_type = &msg_type[..mt_len];
 
         // CompIDs: theirs is our target, ours is their target.
@@ -679,6 +712,59 @@ impl<S: MessageStore> Session<S> {
         let refs: Vec<(u32, &str)> = fields.iter().map(|(t, v)| (*t, v.as_str())).collect();
         let out = self.build(&mt, seq, &refs, now, Some(&sent));
         self.out.extend_from_slice(&out);
+    }
+}
+
+/// What the session rules read from a message, copied out of it so the message
+/// (borrowed from a decoder) is released before the rules change the session.
+/// Only session messages (rare) copy any bytes, so application messages
+/// allocate nothing.
+struct Head {
+    msg_type: [u8; 8],
+    mt_len: usize,
+    sender_ok: bool,
+    target_ok: bool,
+    seq: Option<u64>,
+    poss_dup: bool,
+    orig_ok: bool,
+    gap_fill: bool,
+    new_seq: Option<u64>,
+    hb: Option<u64>,
+    reset: bool,
+    user: Option<Vec<u8>>,
+    pass: Option<Vec<u8>>,
+    test_id: Option<Vec<u8>>,
+    rb: Option<u64>,
+    re: Option<u64>,
+}
+
+impl Head {
+    #[inline]
+    fn read<'a>(m: &impl Fields<'a>, cfg: &SessionSettings) -> Head {
+        let mut msg_type = [0u8; 8];
+        let mt_len = m.msg_type().len().min(8);
+        msg_type[..mt_len].copy_from_slice(&m.msg_type()[..mt_len]);
+        let is_app = !is_session_type(m.msg_type());
+        let owned = |t: u32| if is_app { None } else { m.get(t).map(<[u8]>::to_vec) };
+        Head {
+            msg_type,
+            mt_len,
+            // CompIDs: theirs is our target, ours is their target.
+            sender_ok: m.get(49) == Some(cfg.target.as_bytes()),
+            target_ok: m.get(56) == Some(cfg.sender.as_bytes()),
+            seq: m.u64(34).ok().flatten(),
+            poss_dup: m.get(43) == Some(b"Y"),
+            orig_ok: m.get(122).is_some_and(|t| parse_utc_timestamp(t).is_some()),
+            gap_fill: m.get(123) == Some(b"Y"),
+            new_seq: m.u64(36).ok().flatten(),
+            hb: m.u64(108).ok().flatten(),
+            reset: m.get(141) == Some(b"Y"),
+            user: owned(553),
+            pass: owned(554),
+            test_id: owned(112),
+            rb: m.u64(7).ok().flatten(),
+            re: m.u64(16).ok().flatten(),
+        }
     }
 }
 

@@ -13,6 +13,7 @@
 //! [`Link`] joins a connection and a [`Session`]: bytes in, messages through the
 //! session, its outbox out; application messages are handed to the caller.
 
+use super::report::Report;
 use super::session::{split_messages, Inbound, MessageStore, Session};
 use mio::net::TcpStream;
 use std::io::{ErrorKind, Read, Write};
@@ -187,7 +188,7 @@ impl<S: MessageStore> Link<S> {
     }
 
     /// Reads what arrived and runs it through the session; see [`pump`].
-    pub fn poll(&mut self, now: u64, app: impl FnMut(&[u8])) -> Result<(), String> {
+    pub fn poll(&mut self, now: u64, app: impl FnMut(&[u8], Option<Report<'_>>)) -> Result<(), String> {
         pump(&mut self.conn, &mut self.session, now, app)
     }
 
@@ -198,7 +199,9 @@ impl<S: MessageStore> Link<S> {
 }
 
 /// Reads what arrived on `conn` and runs it through `session`, calling `app`
-/// with each application message in sequence; runs the session's timers; then
+/// with each application message in sequence (its bytes, and its fields if the
+/// session read it with the report scanner: see [`Session::report`]); runs the
+/// session's timers; then
 /// sends what the session queued. `Err` with the reason when the connection or
 /// the session is over. (Free-standing, so a caller that keeps its session
 /// across connections — a venue, the engine's link — needs no [`Link`].)
@@ -206,7 +209,7 @@ pub fn pump<S: MessageStore>(
     conn: &mut Connection,
     session: &mut Session<S>,
     now: u64,
-    mut app: impl FnMut(&[u8]),
+    mut app: impl FnMut(&[u8], Option<Report<'_>>),
 ) -> Result<(), String> {
     let mut over: Option<String> = None;
     let open = conn
@@ -214,14 +217,15 @@ pub fn pump<S: MessageStore>(
             if over.is_some() {
                 return;
             }
-            let mut handle = |r: Inbound, bytes: &[u8]| match r {
-                Inbound::App => app(bytes),
+            let mut handle = |r: Inbound, bytes: &[u8], session: &Session<S>| match r {
+                Inbound::App => app(bytes, session.report(bytes)),
                 Inbound::Disconnect(why) => over = Some(why),
                 Inbound::Session | Inbound::Garbled(_) => {}
             };
-            handle(session.on_message(m, now), m);
+            let r = session.on_message(m, now);
+            handle(r, m, session);
             while let Some((q, bytes)) = session.next_queued(now) {
-                handle(q, &bytes);
+                handle(q, &bytes, session);
             }
         })
         .map_err(|e| format!("read: {e}"))?;

@@ -32,6 +32,8 @@
 
 use super::app::{exec_from_fix, Instruments};
 use super::decode::FixDecoder;
+use super::fields::Fields;
+use super::report::Report;
 use super::session::{is_logout, MessageStore, Role, Session, SessionSettings, Status};
 use super::store::JournalStore;
 use super::transport::{flush, pump, wall_ns, Backoff, Connection};
@@ -232,13 +234,21 @@ impl FixVenueLink {
             &mut self.last_ts,
             &mut self.last_report_seq,
         );
-        let app = |bytes: &[u8]| {
-            let Ok(m) = dec.decode(bytes) else {
-                stats.bad_reports += 1;
-                return;
+        let app = |bytes: &[u8], report: Option<Report<'_>>| {
+            // Reports were read by the session's scanner; anything else it let
+            // through is decoded here.
+            let (seq, exec) = match report {
+                Some(r) => (r.u64(34), exec_from_fix(&r, inst, 0)),
+                None => match dec.decode(bytes) {
+                    Ok(m) => (m.u64(34), exec_from_fix(&m, inst, 0)),
+                    Err(_) => {
+                        stats.bad_reports += 1;
+                        return;
+                    }
+                },
             };
-            let seq = m.u64(34).ok().flatten().unwrap_or(0);
-            match exec_from_fix(&m, inst, 0) {
+            let seq = seq.ok().flatten().unwrap_or(0);
+            match exec {
                 Ok(Some(mut e)) => {
                     let ts = e.transact_ts_ns.max(*last_ts);
                     *last_ts = ts;

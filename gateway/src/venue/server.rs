@@ -31,6 +31,7 @@ use super::sim::SimWorld;
 use crate::feed::udp::UdpMdPublisher;
 use crate::fix::app::{exec_to_fix, order_from_fix, Instruments};
 use crate::fix::decode::FixDecoder;
+use crate::fix::fields::Fields;
 use crate::fix::session::{MessageStore, Role, Session, SessionSettings, Status};
 use crate::fix::store::JournalStore;
 use crate::fix::transport::{flush, pump, wall_ns, Connection};
@@ -395,7 +396,7 @@ impl VenueServer {
         let (inbox, ends) = (&mut self.inbox, &mut self.inbox_ends);
         inbox.clear();
         ends.clear();
-        let mut r = pump(conn, &mut self.session, wall_ns(), |m| {
+        let mut r = pump(conn, &mut self.session, wall_ns(), |m, _| {
             inbox.extend_from_slice(m);
             ends.push(inbox.len());
         });
