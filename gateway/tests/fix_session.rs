@@ -432,34 +432,24 @@ fn reports_come_with_their_fields_other_messages_without() {
     assert_eq!(got[0].0, Inbound::App);
     assert!(a.report(&got[0].1).is_none());
     // A report after a gap is queued, then handed over scanned once the gap fills.
-    a.send(
-        "8",
-        &[
-            (11, "43"),
-            (37, "8"),
-            (150, "0"),
-            (55, "FOXA"),
-            (54, "1"),
-            (14, "0"),
-            (151, "1"),
-        ],
-        T0 + S,
-    );
-    let lost = std::mem::take(a.outbox());
-    a.send(
-        "8",
-        &[
-            (11, "44"),
-            (37, "9"),
-            (150, "0"),
-            (55, "FOXA"),
-            (54, "1"),
-            (14, "0"),
-            (151, "1"),
-        ],
-        T0 + S,
-    );
-    let later = std::mem::take(a.outbox());
+    let mut new_ack = |cl: &str| {
+        a.send(
+            "8",
+            &[
+                (11, cl),
+                (37, cl),
+                (150, "0"),
+                (55, "FOXA"),
+                (54, "1"),
+                (14, "0"),
+                (151, "1"),
+            ],
+            T0 + S,
+        );
+        std::mem::take(a.outbox())
+    };
+    let lost = new_ack("43");
+    let later = new_ack("44");
     split_messages(&later, |m| assert_eq!(i.on_message(m, T0 + S), Inbound::Session));
     assert!(i.next_queued(T0 + S).is_none());
     split_messages(&lost, |m| {

@@ -746,11 +746,12 @@ impl std::fmt::Debug for FixMessage<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn message(body: &str) -> Vec<u8> {
+    /// A FIX 4.4 message with `body` (`|` for SOH), BodyLength and CheckSum right.
+    pub(crate) fn message(body: &str) -> Vec<u8> {
         let body = body.replace('|', "\x01");
         let mut m = format!("8=FIX.4.4\x019={}\x01{body}", body.len()).into_bytes();
         let sum = m.iter().map(|&c| c as u32).sum::<u32>() % 256;

@@ -353,6 +353,7 @@ fn syntax(buf: &[u8], marks: &mut [u64]) -> Option<u64> {
 }
 
 /// The classes of 64 bytes: a bit per byte.
+#[derive(Default)]
 struct Classes {
     soh: u64,
     eq: u64,
@@ -384,13 +385,7 @@ fn classes64(b: &[u8]) -> Classes {
         _mm_sad_epu8, _mm_set1_epi8, _mm_setzero_si128, _mm_sub_epi8, _mm_unpackhi_epi64,
     };
     assert!(b.len() >= 64);
-    let mut c = Classes {
-        soh: 0,
-        eq: 0,
-        digits: 0,
-        zero: 0,
-        sum: 0,
-    };
+    let mut c = Classes::default();
     // SAFETY: SSE2 is part of the x86-64 baseline, so these instructions exist on
     // every CPU this target runs on; the four unaligned loads read bytes 0..64 of
     // `b`, which has at least 64 (asserted above).
@@ -420,13 +415,7 @@ fn classes64(b: &[u8]) -> Classes {
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
 fn classes64(b: &[u8]) -> Classes {
-    let mut c = Classes {
-        soh: 0,
-        eq: 0,
-        digits: 0,
-        zero: 0,
-        sum: 0,
-    };
+    let mut c = Classes::default();
     for (i, &x) in b[..64].iter().enumerate() {
         c.soh |= ((x == SOH) as u64) << i;
         c.eq |= ((x == b'=') as u64) << i;
@@ -488,17 +477,10 @@ impl<'a> Fields<'a> for Report<'a> {
 mod tests {
     use super::*;
     use crate::fix::app::{exec_from_fix, Instruments};
+    use crate::fix::decode::tests::message;
     use crate::fix::decode::{FixDecoder, FixMessage};
     use foxtrot_engine::records::InstrumentSpec;
     use proptest::prelude::*;
-
-    fn message(body: &str) -> Vec<u8> {
-        let body = body.replace('|', "\x01");
-        let mut m = format!("8=FIX.4.4\x019={}\x01{body}", body.len()).into_bytes();
-        let sum = m.iter().map(|&c| c as u32).sum::<u32>() % 256;
-        m.extend_from_slice(format!("10={sum:03}\x01").as_bytes());
-        m
-    }
 
     fn instruments() -> Instruments {
         Instruments::new(&[InstrumentSpec {
