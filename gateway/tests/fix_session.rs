@@ -460,3 +460,26 @@ fn reports_come_with_their_fields_other_messages_without() {
     assert_eq!(r, Inbound::App);
     assert_eq!(i.report(&q).unwrap().get(11), Some(&b"44"[..]));
 }
+
+/// A process killed after journalling a message but before journalling the
+/// sequence numbers that count it: reopened, the store goes on after that
+/// message, so the next one (a Logon, not stored) cannot take its number and
+/// the message is still resent when the peer asks for the gap.
+#[test]
+fn a_journal_store_killed_between_a_message_and_its_numbers_resumes_after_it() {
+    use foxtrot_gateway::fix::session::MessageStore;
+    use foxtrot_gateway::fix::store::JournalStore;
+    let dir = std::env::temp_dir().join(format!("foxtrot-fix-store-kill-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let fill = fix("35=8|34=7|49=VENUE|52=20260105-14:30:05.000|56=FOXTROT|150=F|");
+    {
+        let mut st = JournalStore::open(&dir).unwrap();
+        st.set_seqs(7, 3);
+        st.put(7, &fill);
+        // Killed here: no set_seqs(8, 3).
+    }
+    let st = JournalStore::open(&dir).unwrap();
+    assert_eq!(st.seqs(), (8, 3));
+    assert_eq!(st.get(7), Some(&fill[..]));
+    let _ = std::fs::remove_dir_all(&dir);
+}

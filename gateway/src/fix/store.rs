@@ -53,6 +53,18 @@ impl JournalStore {
                     _ => {}
                 }
             }
+            // A message is journalled before the sequence numbers that count it
+            // (`put`, then `set_seqs`): a process killed between the two left a
+            // message its numbers do not cover. Going on from those numbers would
+            // give the next message (a Logon, say, which is not stored) the same
+            // MsgSeqNum, and the peer would never be sent the stored one. Resume
+            // after the last message kept instead; a resend delivers it.
+            if let Some((last, _)) = mem.sent().last() {
+                let (out, inn) = mem.seqs();
+                if out <= last {
+                    mem.set_seqs(last + 1, inn);
+                }
+            }
         }
         let cfg = JournalConfig {
             segment_size: 16 << 20,
