@@ -31,7 +31,7 @@
 //! cold: nothing on the receive path asks for one). Both properties are
 //! property-tested against the full decoder.
 
-use super::decode::{parse_u64, read_tag, MAX_BODY, MAX_FIELDS, SOH};
+use super::decode::{find_soh, parse_u64, read_tag, MAX_BODY, MAX_FIELDS, SOH};
 use super::fields::Fields;
 
 /// The longest message scanned (reports are a few hundred bytes; a longer
@@ -142,7 +142,7 @@ impl ReportScanner {
     pub fn scan<'a>(&'a mut self, buf: &'a [u8]) -> Option<Report<'a>> {
         self.len = 0;
         let len = buf.len();
-        if len > MAX_SCAN || !buf.starts_with(b"8=") {
+        if len > MAX_SCAN || !is_report(buf) {
             return None;
         }
         let words = len.div_ceil(64);
@@ -202,6 +202,21 @@ impl ReportScanner {
             msg_type: self.msg_type,
         })
     }
+}
+
+/// Whether `buf` starts like a report — `8=…|9=…|35=8|` or `35=9|` — read off
+/// its first few bytes, so that every other message (a venue's orders, session
+/// messages) goes to the full decoder without a pass over its bytes first.
+#[inline]
+fn is_report(buf: &[u8]) -> bool {
+    // Where the field at `from` ends: BeginString is `FIX.4.x` (its SOH at 9)
+    // in all but odd sessions, and BodyLength a few digits.
+    let next = |from: usize| match buf.get(from + 9) {
+        Some(&SOH) if from == 0 => Some(10),
+        _ => Some(from + find_soh(buf.get(from..)?)? + 1),
+    };
+    let third = buf.starts_with(b"8=").then_some(0).and_then(next).and_then(next);
+    matches!(third.and_then(|t| buf.get(t..t + 5)), Some(b"35=8\x01" | b"35=9\x01"))
 }
 
 /// The fields from `at` up to CheckSum: each kept tag's first value goes to its
