@@ -12,7 +12,7 @@
 //! (partial fill / fill) and 4.4's `F` (trade, with OrdStatus telling partial from
 //! full) both become fills.
 
-use super::decode::{eight_digits, parse_u64, FixError};
+use super::decode::{digit_pairs, eight_digits, parse_u64, FixError};
 use super::fields::Fields;
 use foxtrot_engine::records::{
     ExecKind, ExecReport, Header, InstrumentSpec, Kind, OrdType, Order, OrderAction, Side, VenueReject,
@@ -96,8 +96,8 @@ pub fn parse_utc_timestamp(b: &[u8]) -> Option<u64> {
     }
     // Pairs of digits: the date's at bytes 0, 2, 4, 6 (YY, YY, MM, DD); the
     // time's at 0, 3, 6 (HH, MM, SS).
-    let d = pairs(u64::from_le_bytes(*date))?;
-    let t = pairs(u64::from_le_bytes([
+    let d = digit_pairs(u64::from_le_bytes(*date))?;
+    let t = digit_pairs(u64::from_le_bytes([
         time[0], time[1], b'0', time[3], time[4], b'0', time[6], time[7],
     ]))?;
     let byte = |w: u64, i: u32| w >> (8 * i) & 0xFF;
@@ -130,17 +130,6 @@ pub fn parse_utc_timestamp(b: &[u8]) -> Option<u64> {
     let days = days_from_civil(y, mo, day);
     let secs = days * 86_400 + (h * 3_600 + mi * 60 + s) as i64;
     u64::try_from(secs).ok()?.checked_mul(1_000_000_000)?.checked_add(frac)
-}
-
-/// Eight ASCII digits (a little-endian word) as pairs: byte `i` of the answer
-/// is `10 × digit i + digit i + 1`; `None` unless all eight are digits.
-#[inline]
-fn pairs(w: u64) -> Option<u64> {
-    let d = w.wrapping_sub(0x3030_3030_3030_3030);
-    if (d.wrapping_add(0x7676_7676_7676_7676) | d) & 0x8080_8080_8080_8080 != 0 {
-        return None;
-    }
-    Some(d.wrapping_mul(10) + (d >> 8))
 }
 
 /// Days since 1970-01-01 of a date with a year of at most four digits: the

@@ -180,17 +180,26 @@ pub fn parse_u64(b: &[u8]) -> Option<u64> {
     }
 }
 
-/// The value of eight ASCII digits read as a little-endian word (the first digit
-/// in the low byte), or `None` if one is not a digit: three multiply-shift
-/// steps combine neighbours, then pairs, then quads.
+/// Eight ASCII digits (a little-endian word, the first digit in the low byte)
+/// combined in neighbouring pairs: byte `i` of the answer is `10 × digit i +
+/// digit i + 1` (so the even bytes hold the pairs); `None` unless all eight are
+/// digits.
 #[inline]
-pub fn eight_digits(w: u64) -> Option<u64> {
+pub fn digit_pairs(w: u64) -> Option<u64> {
     let d = w.wrapping_sub(0x3030_3030_3030_3030);
     // A byte that was not a digit is above 9 now (or borrowed into one that is).
     if (d.wrapping_add(0x7676_7676_7676_7676) | d) & 0x8080_8080_8080_8080 != 0 {
         return None;
     }
-    let d = (d.wrapping_mul(10) + (d >> 8)) & 0x00FF_00FF_00FF_00FF;
+    Some(d.wrapping_mul(10) + (d >> 8))
+}
+
+/// The value of eight ASCII digits read as a little-endian word (the first digit
+/// in the low byte), or `None` if one is not a digit: [`digit_pairs`], then two
+/// more multiply-shift steps combine pairs into quads and quads into the value.
+#[inline]
+pub fn eight_digits(w: u64) -> Option<u64> {
+    let d = digit_pairs(w)? & 0x00FF_00FF_00FF_00FF;
     let d = (d.wrapping_mul(100) + (d >> 16)) & 0x0000_FFFF_0000_FFFF;
     Some((d.wrapping_mul(10_000) + (d >> 32)) & 0xFFFF_FFFF)
 }

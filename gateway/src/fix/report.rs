@@ -38,11 +38,12 @@ use super::fields::Fields;
 /// message goes to the full decoder).
 pub const MAX_SCAN: usize = 4096;
 
-/// The tags whose values a scan keeps: the session header fields the session
-/// rules read, and every field [`exec_from_fix`](super::app::exec_from_fix) reads.
-pub const KEPT: [u32; 29] = [
-    7, 11, 14, 16, 31, 32, 34, 36, 37, 38, 39, 40, 41, 43, 44, 49, 52, 54, 55, 56, 60, 103, 108, 112, 122, 123, 141,
-    150, 151,
+/// The tags whose values a scan keeps: the header fields the session rules read
+/// of every message, and every field [`exec_from_fix`](super::app::exec_from_fix)
+/// reads. (Not SendingTime (52), which nothing reads, nor TestReqID (112), which
+/// the rules read of session messages only, and those are never scanned.)
+pub const KEPT: [u32; 27] = [
+    7, 11, 14, 16, 31, 32, 34, 36, 37, 38, 39, 40, 41, 43, 44, 49, 54, 55, 56, 60, 103, 108, 122, 123, 141, 150, 151,
 ];
 
 /// Slots: 0 takes the values of tags not kept; `1 + i` is `KEPT[i]`'s.
@@ -209,13 +210,15 @@ impl ReportScanner {
 /// messages) goes to the full decoder without a pass over its bytes first.
 #[inline]
 fn is_report(buf: &[u8]) -> bool {
-    // Where the field at `from` ends: BeginString is `FIX.4.x` (its SOH at 9)
-    // in all but odd sessions, and BodyLength a few digits.
-    let next = |from: usize| match buf.get(from + 9) {
-        Some(&SOH) if from == 0 => Some(10),
-        _ => Some(from + find_soh(buf.get(from..)?)? + 1),
+    // Where the field at `from` ends, eight bytes at a time.
+    let next = |from: usize| Some(from + find_soh(buf.get(from..)?)? + 1);
+    // BeginString is `FIX.4.x` in all but odd sessions: its end read off, not searched.
+    let first = if buf.get(..8) == Some(b"8=FIX.4.") && buf.get(9) == Some(&SOH) {
+        Some(10)
+    } else {
+        buf.starts_with(b"8=").then_some(0).and_then(next)
     };
-    let third = buf.starts_with(b"8=").then_some(0).and_then(next).and_then(next);
+    let third = first.and_then(next);
     matches!(third.and_then(|t| buf.get(t..t + 5)), Some(b"35=8\x01" | b"35=9\x01"))
 }
 
@@ -451,7 +454,7 @@ impl<'a> Report<'a> {
     #[cold]
     fn walk(&self, tag: u32) -> Option<std::ops::Range<usize>> {
         let mut at = 0;
-        while let Some(p) = self.buf[at..].iter().position(|&c| c == SOH) {
+        while let Some(p) = find_soh(&self.buf[at..]) {
             let soh = at + p;
             let (t, eq) = read_tag(self.buf, at, soh).ok()?;
             if t == tag {
