@@ -2,9 +2,12 @@
 //! session, never synthetic zeros.
 #![deny(missing_docs)]
 
-use foxtrot_engine::records::{InputSlot, InputView, MarketData};
+use foxtrot_engine::records::{ExecKind, ExecReport, InputSlot, InputView, InstrumentSpec, MarketData, Side};
 use foxtrot_engine::runtime::{FusedRun, RunObserver};
 use foxtrot_engine::Config;
+use foxtrot_gateway::fix::app::exec_to_fix;
+use foxtrot_gateway::fix::session::{MemoryStore, Role, Session, SessionSettings};
+use foxtrot_gateway::fix::Instruments;
 use foxtrot_gateway::SimWorld;
 
 /// The default sim config with `events` market-data events.
@@ -42,4 +45,97 @@ pub fn md_stream(cfg: &Config, instrument: u32) -> Vec<MarketData> {
             _ => None,
         })
         .collect()
+}
+
+/// A FIX 4.4 ExecutionReport as a venue sends it: a partial fill, 22 fields,
+/// 238 bytes, BodyLength and CheckSum right.
+pub fn fix_execution_report() -> Vec<u8> {
+    let body = "35=8|34=12345|49=VENUE|52=20260105-14:30:00.123|56=FOXTROT|6=100.25|11=00000000000000000042|\
+                14=300|17=E0000001|31=100.25|32=300|37=V-0000077|38=1000|39=1|40=2|44=100.2500|54=1|55=FOXA|\
+                60=20260105-14:30:00.123456|150=F|151=700|"
+        .replace('|', "\x01");
+    let mut m = format!("8=FIX.4.4\x019={}\x01{body}", body.len()).into_bytes();
+    let sum = m.iter().map(|&c| c as u32).sum::<u32>() % 256;
+    m.extend_from_slice(format!("10={sum:03}\x01").as_bytes());
+    m
+}
+
+/// The instrument [`fix_execution_report`] is about: FOXA, prices at four
+/// decimals, whole quantities.
+pub fn fix_instruments() -> Instruments {
+    Instruments::new(&[InstrumentSpec {
+        symbol: "FOXA".into(),
+        price_decimals: 4,
+        tick: 100,
+        qty_decimals: 0,
+        lot: 1,
+        ref_price: 1_000_000,
+    }])
+}
+
+/// What a venue sends for `orders` orders of [`fix_instruments`]' FOXA, as
+/// `foxtrot venue` encodes it (its session and `exec_to_fix`): for each order an
+/// acknowledgement, then a cancel, or up to two partial fills and a fill.
+/// That is two layouts of report — with and without a fill's LastPx and
+/// LastQty — in an irregular order, with prices, quantities, ids and times of
+/// varying lengths.
+pub fn fix_report_stream(orders: u64) -> Vec<Vec<u8>> {
+    let inst = fix_instruments();
+    let settings = SessionSettings {
+        begin_string: "FIX.4.4".into(),
+        sender: "VENUE".into(),
+        target: "FOXTROT".into(),
+        heartbeat_s: 30,
+        reset_on_logon: false,
+        username: None,
+        password: None,
+    };
+    let mut session = Session::new(settings, Role::Acceptor, MemoryStore::default());
+    let mut out = Vec::new();
+    let mut exec_id = 0u64;
+    let mut now = 1_767_623_400_000_000_000u64;
+    let mut send = |e: &ExecReport, now: u64| {
+        exec_id += 1;
+        let (mt, fields) = exec_to_fix(e, &inst, exec_id, false);
+        let refs: Vec<(u32, &str)> = fields.iter().map(|(t, v)| (*t, v.as_str())).collect();
+        session.send(mt, &refs, now);
+        out.push(std::mem::take(session.outbox()));
+    };
+    for o in 0..orders {
+        let qty = [100, 2_500, 40, 10_000, 7][o as usize % 5];
+        let px = 1_000_000 + (o as i64 * 7_919) % 90_000 * 100;
+        let report = |kind, cum: i64, last: i64, now: u64| {
+            let mut e = ExecReport::new(kind, 0, if o % 3 == 0 { Side::Sell } else { Side::Buy }, now);
+            e.cl_ord_id = 1_000 + o * 37;
+            e.venue_order_id = 500_000 + o;
+            e.order_qty = qty;
+            e.order_px = px;
+            e.cum_qty = cum;
+            e.leaves_qty = if kind == ExecKind::Canceled { 0 } else { qty - cum };
+            e.last_qty = last;
+            e.last_px = if last > 0 { px } else { 0 };
+            e.transact_ts_ns = now;
+            e
+        };
+        now += 1_000 + o * 13;
+        send(&report(ExecKind::New, 0, 0, now), now);
+        if o % 4 == 3 {
+            now += 20_000;
+            send(&report(ExecKind::Canceled, 0, 0, now), now);
+            continue;
+        }
+        let mut cum = 0;
+        for part in 0..o % 3 + 1 {
+            let last = (qty / 4).max(1).min(qty - cum - 1).max(0);
+            if last == 0 || part == 2 {
+                break;
+            }
+            cum += last;
+            now += 5_000;
+            send(&report(ExecKind::PartialFill, cum, last, now), now);
+        }
+        now += 5_000;
+        send(&report(ExecKind::Fill, qty, qty - cum, now), now);
+    }
+    out
 }

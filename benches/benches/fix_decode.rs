@@ -3,6 +3,9 @@
 //!
 //! - `execution_report`: what the receive path does — the session's one-pass
 //!   report scanner, then the conversion at the instrument's decimals.
+//! - `execution_report_stream`: the same over the reports `foxtrot venue` sends
+//!   for 64 orders (acknowledgements, fills, cancels: two layouts of fields,
+//!   values of varying lengths), one per iteration.
 //! - `execution_report_full_decoder`: the same through the general decoder,
 //!   which indexes every field of any message (the path before the scanner,
 //!   and still the one for every other message type).
@@ -10,30 +13,12 @@
 //! - `frame_len`: the framing alone, as a TCP reader runs it on each read.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use foxtrot_engine::records::InstrumentSpec;
-use foxtrot_gateway::fix::{exec_from_fix, frame_len, Fields, FixDecoder, Instruments, ReportScanner};
-
-fn er() -> Vec<u8> {
-    let body = "35=8|34=12345|49=VENUE|52=20260105-14:30:00.123|56=FOXTROT|6=100.25|11=00000000000000000042|\
-                14=300|17=E0000001|31=100.25|32=300|37=V-0000077|38=1000|39=1|40=2|44=100.2500|54=1|55=FOXA|\
-                60=20260105-14:30:00.123456|150=F|151=700|"
-        .replace('|', "\x01");
-    let mut m = format!("8=FIX.4.4\x019={}\x01{body}", body.len()).into_bytes();
-    let sum = m.iter().map(|&c| c as u32).sum::<u32>() % 256;
-    m.extend_from_slice(format!("10={sum:03}\x01").as_bytes());
-    m
-}
+use foxtrot_benches::{fix_execution_report, fix_instruments, fix_report_stream};
+use foxtrot_gateway::fix::{exec_from_fix, frame_len, Fields, FixDecoder, ReportScanner};
 
 fn bench(c: &mut Criterion) {
-    let msg = er();
-    let inst = Instruments::new(&[InstrumentSpec {
-        symbol: "FOXA".into(),
-        price_decimals: 4,
-        tick: 100,
-        qty_decimals: 0,
-        lot: 1,
-        ref_price: 1_000_000,
-    }]);
+    let msg = fix_execution_report();
+    let inst = fix_instruments();
     let mut dec = FixDecoder::new();
     let mut scanner = ReportScanner::new();
     let full = exec_from_fix(&dec.decode(&msg).unwrap(), &inst, 1).unwrap();
@@ -45,6 +30,20 @@ fn bench(c: &mut Criterion) {
     c.bench_function("fix_decode/execution_report", |b| {
         b.iter(|| {
             let r = scanner.scan(black_box(&msg)).unwrap();
+            let e = exec_from_fix(&r, &inst, 1).unwrap();
+            black_box(&e);
+        })
+    });
+    // What the venue sends for 64 orders, one report per iteration in order:
+    // the scanner switches between the two layouts it learned, and no report
+    // is the one before it again.
+    let stream = fix_report_stream(64);
+    let mut next = 0;
+    c.bench_function("fix_decode/execution_report_stream", |b| {
+        b.iter(|| {
+            let m = &stream[next];
+            next = if next + 1 == stream.len() { 0 } else { next + 1 };
+            let r = scanner.scan(black_box(m)).unwrap();
             let e = exec_from_fix(&r, &inst, 1).unwrap();
             black_box(&e);
         })

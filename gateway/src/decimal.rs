@@ -2,7 +2,7 @@
 //! (CSV, FIX): no floating point, so `101.25` at four decimals is exactly 1012500.
 
 /// Parses a decimal into an integer scaled by 10^`decimals`, exactly.
-#[inline]
+#[inline(always)]
 pub fn fixed(b: &[u8], decimals: u8) -> Result<i64, &'static str> {
     match fixed_fast(b, decimals) {
         Some(v) => Ok(v),
@@ -25,23 +25,38 @@ const POW10: [u64; 19] = {
 /// 18 characters (so the digits cannot overflow), digits and at most one `.`.
 /// `None` for anything else, which [`fixed_checked`] then answers (with the
 /// same value or the error).
-#[inline]
+#[inline(always)]
 fn fixed_fast(b: &[u8], decimals: u8) -> Option<i64> {
-    if b.is_empty() || b.len() > 18 {
+    let n = b.len();
+    if n == 0 || n > 18 {
         return None;
     }
-    let (mut v, mut dot) = (0u64, b.len());
-    for (i, &c) in b.iter().enumerate() {
-        let d = c.wrapping_sub(b'0');
-        if d <= 9 {
-            v = v * 10 + d as u64;
-        } else if c == b'.' && dot == b.len() {
-            dot = i;
-        } else {
+    // The digits before the '.', then those after it (one tight loop each).
+    let (mut v, mut i) = (0u64, 0);
+    while i < n {
+        let d = b[i].wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        v = v * 10 + d as u64;
+        i += 1;
+    }
+    let mut frac = 0;
+    if i < n {
+        if b[i] != b'.' {
             return None;
         }
+        frac = n - i - 1;
+        i += 1;
+        while i < n {
+            let d = b[i].wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            v = v * 10 + d as u64;
+            i += 1;
+        }
     }
-    let frac = b.len() - dot.min(b.len() - 1) - 1;
     let scale = decimals as usize;
     if frac <= scale {
         let v = v.checked_mul(*POW10.get(scale - frac)?)?;
@@ -49,19 +64,13 @@ fn fixed_fast(b: &[u8], decimals: u8) -> Option<i64> {
     }
     // More decimals than the scale: exact only if the extra ones are zeros,
     // and then the value is the digits before them.
-    let keep = b.len() - (frac - scale);
-    if b[keep..].iter().any(|&c| c != b'0') {
-        return None;
-    }
-    Some(
-        b[..keep]
-            .iter()
-            .filter(|&&c| c != b'.')
-            .fold(0u64, |v, &c| v * 10 + (c - b'0') as u64) as i64,
-    )
+    let extra = POW10[frac - scale];
+    (v % extra == 0).then(|| (v / extra) as i64)
 }
 
 /// [`fixed`] byte by byte with every check: signs, overflow, and the errors.
+#[cold]
+#[inline(never)]
 fn fixed_checked(b: &[u8], decimals: u8) -> Result<i64, &'static str> {
     let (neg, b) = match b.first() {
         Some(b'-') => (true, &b[1..]),

@@ -106,10 +106,14 @@ pub fn parse_utc_timestamp(b: &[u8]) -> Option<u64> {
     let frac = match len {
         17 => 0,
         21 | 24 | 27 if b[17] == b'.' => {
-            // The last eight bytes, those before the fraction's digits as '0's.
+            // The last eight bytes, those before the fraction's digits (3, 6,
+            // or 8 of 9) taken as '0's; the scale to nanoseconds.
             let last = u64::from_le_bytes(*b.last_chunk::<8>()?);
-            let digits = (len - 18).min(8);
-            let before = u64::MAX.checked_shr(8 * digits as u32).unwrap_or(0);
+            let (before, scale) = match len {
+                21 => (u64::MAX >> 24, 1_000_000),
+                24 => (u64::MAX >> 48, 1_000),
+                _ => (0, 1),
+            };
             let f = eight_digits(last & !before | 0x3030_3030_3030_3030 & before)?;
             let f = if len == 27 {
                 let first = b[18].wrapping_sub(b'0');
@@ -120,7 +124,7 @@ pub fn parse_utc_timestamp(b: &[u8]) -> Option<u64> {
             } else {
                 f
             };
-            f * 10u64.pow(27 - len as u32)
+            f * scale
         }
         _ => return None,
     };

@@ -24,13 +24,13 @@ pub trait Fields<'a> {
     fn offset_of(&self, tag: u32) -> usize;
 
     /// The value of `tag`, required.
-    #[inline]
+    #[inline(always)]
     fn req(&self, tag: u32) -> Result<&'a [u8], FixError> {
         self.get(tag).ok_or(FixError::Missing { tag })
     }
 
     /// `tag` as an unsigned integer, if present.
-    #[inline]
+    #[inline(always)]
     fn u64(&self, tag: u32) -> Result<Option<u64>, FixError> {
         match self.get(tag) {
             None => Ok(None),
@@ -39,7 +39,7 @@ pub trait Fields<'a> {
     }
 
     /// `tag` as a decimal with `decimals` implied decimals, if present.
-    #[inline]
+    #[inline(always)]
     fn fixed(&self, tag: u32, decimals: u8) -> Result<Option<i64>, FixError> {
         match self.get(tag) {
             None => Ok(None),
@@ -50,7 +50,7 @@ pub trait Fields<'a> {
     }
 
     /// `tag` as a single character, if present.
-    #[inline]
+    #[inline(always)]
     fn char(&self, tag: u32) -> Result<Option<u8>, FixError> {
         match self.get(tag) {
             None => Ok(None),

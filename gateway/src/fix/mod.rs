@@ -6,6 +6,8 @@
 //!   read it.
 //! - [`report`]: the receive path's one-pass decoder for execution reports and
 //!   cancel rejects, the messages a venue sends most.
+//! - [`layout`]: the orders of tags a venue's reports come in, learned by
+//!   [`report`]'s scanner so that it reads the next report along them.
 //! - [`app`]: application messages ↔ engine records (orders decoded as a venue
 //!   reads them; execution reports and cancel rejects as the engine ingests them).
 //! - [`session`]: the session layer, one I/O-free state machine for both roles.
@@ -24,6 +26,7 @@
 pub mod app;
 pub mod decode;
 pub mod fields;
+pub mod layout;
 pub mod report;
 pub mod session;
 pub mod store;

@@ -31,8 +31,9 @@
 //! cold: nothing on the receive path asks for one). Both properties are
 //! property-tested against the full decoder.
 
-use super::decode::{find_soh, parse_u64, read_tag, MAX_BODY, MAX_FIELDS, SOH};
+use super::decode::{find_soh, parse_u64, read_tag, soh_mask, MAX_BODY, MAX_FIELDS, SOH};
 use super::fields::Fields;
+use super::layout::{Layouts, MAX_STEPS};
 
 /// The longest message scanned (reports are a few hundred bytes; a longer
 /// message goes to the full decoder).
@@ -47,7 +48,7 @@ pub const KEPT: [u32; 27] = [
 ];
 
 /// Slots: 0 takes the values of tags not kept; `1 + i` is `KEPT[i]`'s.
-const SLOTS: usize = 32;
+pub(super) const SLOTS: usize = 32;
 const _: () = assert!(KEPT.len() < SLOTS);
 
 /// Tags below this are looked up in [`SLOT_OF`] (every tag of up to three
@@ -55,7 +56,7 @@ const _: () = assert!(KEPT.len() < SLOTS);
 const SLOT_TABLE: usize = 1024;
 
 /// The slot [`SLOT_OF`] gives CheckSum (10), which ends the scan.
-const END: u8 = SLOTS as u8 - 1;
+pub(super) const END: u8 = SLOTS as u8 - 1;
 
 /// Tag → slot (0: not kept).
 static SLOT_OF: [u8; SLOT_TABLE] = {
@@ -72,6 +73,21 @@ static SLOT_OF: [u8; SLOT_TABLE] = {
 /// Mask words for the longest message scanned.
 const WORDS: usize = MAX_SCAN / 64;
 
+/// Where a report's fields end, and what the checks of its end need.
+struct End {
+    /// Where the CheckSum field starts, and its SOH.
+    at: usize,
+    soh: usize,
+    /// The slots filled.
+    seen: u32,
+    /// How many fields there are.
+    fields: usize,
+    /// Where BodyLength says the body ends.
+    body_end: usize,
+    /// The sum of all bytes.
+    total: u64,
+}
+
 /// Scans reports; reuses its buffers for every message.
 #[derive(Clone, Debug)]
 pub struct ReportScanner {
@@ -84,9 +100,14 @@ pub struct ReportScanner {
     msg_type: u32,
     /// The length of the message the slots describe (0: none).
     len: usize,
-    /// Per 64 bytes: a bit at each tag's `=` and at each SOH.
+    /// Per 64 bytes: a bit at each tag's `=` and at each SOH (only the SOHs
+    /// when reading along a layout).
     marks: [u64; WORDS],
+    /// The layouts of reports accepted.
+    layouts: Layouts,
 }
+
+const _: () = assert!(MAX_STEPS + 3 <= MAX_FIELDS);
 
 impl Default for ReportScanner {
     fn default() -> Self {
@@ -96,6 +117,7 @@ impl Default for ReportScanner {
             msg_type: 0,
             len: 0,
             marks: [0; WORDS],
+            layouts: Layouts::default(),
         }
     }
 }
@@ -110,20 +132,40 @@ pub struct Report<'a> {
 }
 
 /// The marks' bits in order, word after word.
-struct Bits<'m> {
+#[derive(Clone)]
+pub(super) struct Bits<'m> {
     words: &'m [u64],
-    at: usize,
+    /// The position of the current word's bit 0.
+    base: usize,
+    /// The current word's bits not yet taken.
     bits: u64,
 }
 
-impl Bits<'_> {
+impl<'m> Bits<'m> {
+    /// From the first bit of `words`.
     #[inline(always)]
-    fn next(&mut self) -> Option<usize> {
-        while self.bits == 0 {
-            self.at += 1;
-            self.bits = *self.words.get(self.at)?;
+    fn new(words: &'m [u64]) -> Self {
+        Self::from(words, 0)
+    }
+
+    /// From bit `at` of `words` on.
+    #[inline(always)]
+    fn from(words: &'m [u64], at: usize) -> Self {
+        Bits {
+            words,
+            base: at / 64 * 64,
+            bits: words.get(at / 64).map_or(0, |&b| b & u64::MAX << (at % 64)),
         }
-        let i = self.at * 64 + self.bits.trailing_zeros() as usize;
+    }
+
+    /// The next bit's position.
+    #[inline(always)]
+    pub(super) fn next(&mut self) -> Option<usize> {
+        while self.bits == 0 {
+            self.base += 64;
+            self.bits = *self.words.get(self.base / 64)?;
+        }
+        let i = self.base + self.bits.trailing_zeros() as usize;
         self.bits &= self.bits - 1;
         Some(i)
     }
@@ -139,20 +181,100 @@ impl ReportScanner {
     /// it is an ExecutionReport or OrderCancelReject the full decoder accepts;
     /// `None` otherwise (decode it with the full decoder, which reads anything
     /// and names what is wrong).
+    ///
+    /// A report with the tags of one the scanner accepted before, in the same
+    /// order, is read along that [layout](super::layout); any other goes
+    /// through the syntax of every field, and its layout is learned.
     #[inline]
     pub fn scan<'a>(&'a mut self, buf: &'a [u8]) -> Option<Report<'a>> {
         self.len = 0;
         let len = buf.len();
-        if len > MAX_SCAN || !is_report(buf) {
+        if len > MAX_SCAN {
             return None;
         }
+        let (second, third) = is_report(buf)?;
         let words = len.div_ceil(64);
-        let total = syntax(buf, &mut self.marks[..words])?;
-        let mut marks = Bits {
-            words: &self.marks[..words],
-            at: 0,
-            bits: self.marks[0],
+        let (end, learn) = match self.along_layout(buf, second, third) {
+            Some(end) => (end, false),
+            None => (self.by_syntax(buf, words)?, true),
         };
+        // The CheckSum field: where BodyLength says, the last bytes, three
+        // digits summing what precedes it; at most MAX_FIELDS.
+        let End {
+            at,
+            soh,
+            seen,
+            fields,
+            body_end,
+            total,
+        } = end;
+        let eq = at + 2;
+        if at != body_end || soh + 1 != len || soh != eq + 4 || fields > MAX_FIELDS {
+            return None;
+        }
+        // `10=ddd|`: its own bytes are not in the sum it states.
+        let [a, b, c] = *buf[eq + 1..soh].first_chunk::<3>()?;
+        let d = [a, b, c].map(|x| x.wrapping_sub(b'0') as u64);
+        if d.iter().any(|&x| x > 9) {
+            return None;
+        }
+        let own = (b'1' + b'0' + b'=' + SOH) as u64 + (a as u64 + b as u64 + c as u64);
+        if d[0] * 100 + d[1] * 10 + d[2] != (total - own) % 256 {
+            return None;
+        }
+        if learn {
+            self.learn(buf, words);
+        }
+        self.len = len;
+        self.seen = seen;
+        Some(Report {
+            buf,
+            slots: &self.slots,
+            seen,
+            msg_type: self.msg_type,
+        })
+    }
+
+    /// The layouts learned so far, and how many reports were read along them.
+    pub fn layouts(&self) -> &Layouts {
+        &self.layouts
+    }
+
+    /// The fields of `buf` along a learned layout (see [`layout`](super::layout)),
+    /// its second and third fields starting at `second` and `third`; `None` if
+    /// none fits.
+    #[inline]
+    fn along_layout(&mut self, buf: &[u8], second: usize, third: usize) -> Option<End> {
+        if self.layouts.is_empty() {
+            return None;
+        }
+        // `8=…|9=digits|35=8|` or `35=9|` ([`is_report`] read all but
+        // BodyLength, and BeginString's value is not empty).
+        if second < 4 || buf.get(second..second + 2)? != b"9=" {
+            return None;
+        }
+        let declared = parse_u64(&buf[second + 2..third - 1]).filter(|&v| v as usize <= MAX_BODY)?;
+        self.msg_type = pack(third + 3, third + 4);
+        let words = buf.len().div_ceil(64);
+        let total = soh_mask(buf, &mut self.marks[..words]);
+        let sohs = Bits::from(&self.marks[..words], third + 5);
+        let f = self.layouts.follow(buf, sohs, &mut self.slots, third + 5)?;
+        Some(End {
+            at: f.at,
+            soh: f.soh,
+            seen: f.seen,
+            fields: f.fields + 3,
+            body_end: third + declared as usize,
+            total,
+        })
+    }
+
+    /// The fields of `buf` through the syntax of every field (see the module
+    /// docs); `None` if it is malformed.
+    #[inline]
+    fn by_syntax(&mut self, buf: &[u8], words: usize) -> Option<End> {
+        let total = syntax(buf, &mut self.marks[..words])?;
+        let mut marks = Bits::new(&self.marks[..words]);
         // The first three fields: BeginString, BodyLength, MsgType.
         let (eq, soh) = (marks.next()?, marks.next()?);
         if eq != 1 {
@@ -172,25 +294,31 @@ impl ReportScanner {
         }
         // The others, up to CheckSum.
         self.msg_type = pack(eq + 1, soh);
-        let (at, eq, soh, seen) = kept_fields(buf, marks, &mut self.slots, soh + 1)?;
-        // The CheckSum field: where BodyLength says, the last bytes, three
-        // digits summing what precedes it; at most MAX_FIELDS.
+        let (at, _, soh, seen) = kept_fields(buf, marks, &mut self.slots, soh + 1)?;
         let fields = self.marks[..words].iter().map(|w| w.count_ones()).sum::<u32>() / 2;
-        if at != body_end || soh + 1 != len || soh - eq != 4 || fields as usize > MAX_FIELDS {
-            return None;
-        }
-        let own: u64 = buf[at..].iter().map(|&c| c as u64).sum();
-        if parse_u64(&buf[eq + 1..soh])? != (total - own) % 256 {
-            return None;
-        }
-        self.len = len;
-        self.seen = seen;
-        Some(Report {
-            buf,
-            slots: &self.slots,
+        Some(End {
+            at,
+            soh,
             seen,
-            msg_type: self.msg_type,
+            fields: fields as usize,
+            body_end,
+            total,
         })
+    }
+
+    /// Learns the layout of the report [`by_syntax`](Self::by_syntax) just
+    /// read and the checks accepted.
+    #[cold]
+    fn learn(&mut self, buf: &[u8], words: usize) {
+        let mut marks = Bits::new(&self.marks[..words]);
+        // Past BeginString, BodyLength and MsgType: their `=` and SOH each.
+        let mut at = 0;
+        for _ in 0..3 {
+            marks.next();
+            at = marks.next().map_or(0, |soh| soh + 1);
+        }
+        self.layouts
+            .learn(buf, marks, at, |at, eq| key(buf, at, eq).map_or(0, slot_by_key));
     }
 
     /// The report the last [`scan`](Self::scan) accepted, over its bytes `buf`
@@ -208,18 +336,19 @@ impl ReportScanner {
 /// Whether `buf` starts like a report — `8=…|9=…|35=8|` or `35=9|` — read off
 /// its first few bytes, so that every other message (a venue's orders, session
 /// messages) goes to the full decoder without a pass over its bytes first.
+/// `Some(where the second and third fields start)` if it does.
 #[inline]
-fn is_report(buf: &[u8]) -> bool {
+fn is_report(buf: &[u8]) -> Option<(usize, usize)> {
     // Where the field at `from` ends, eight bytes at a time.
     let next = |from: usize| Some(from + find_soh(buf.get(from..)?)? + 1);
     // BeginString is `FIX.4.x` in all but odd sessions: its end read off, not searched.
-    let first = if buf.get(..8) == Some(b"8=FIX.4.") && buf.get(9) == Some(&SOH) {
-        Some(10)
+    let second = if buf.get(..8) == Some(b"8=FIX.4.") && buf.get(9) == Some(&SOH) {
+        10
     } else {
-        buf.starts_with(b"8=").then_some(0).and_then(next)
+        next(buf.starts_with(b"8=").then_some(0)?)?
     };
-    let third = first.and_then(next);
-    matches!(third.and_then(|t| buf.get(t..t + 5)), Some(b"35=8\x01" | b"35=9\x01"))
+    let third = next(second)?;
+    matches!(buf.get(third..third + 5), Some(b"35=8\x01" | b"35=9\x01")).then_some((second, third))
 }
 
 /// The fields from `at` up to CheckSum: each kept tag's first value goes to its
@@ -254,7 +383,7 @@ fn kept_fields(
 }
 
 #[inline]
-fn pack(start: usize, end: usize) -> u32 {
+pub(super) fn pack(start: usize, end: usize) -> u32 {
     start as u32 | (end as u32) << 16
 }
 
@@ -465,7 +594,7 @@ impl<'a> Report<'a> {
         None
     }
 
-    #[inline]
+    #[inline(always)]
     fn find(&self, tag: u32) -> Option<std::ops::Range<usize>> {
         match SLOT_OF.get(tag as usize) {
             Some(&s) if s != 0 && s != END => (self.seen & 1 << s != 0).then(|| range(self.slots[s as usize % SLOTS])),
@@ -480,7 +609,7 @@ impl<'a> Fields<'a> for Report<'a> {
         &self.buf[range(self.msg_type)]
     }
 
-    #[inline]
+    #[inline(always)]
     fn get(&self, tag: u32) -> Option<&'a [u8]> {
         let buf = self.buf;
         self.find(tag).map(|r| &buf[r])
@@ -522,7 +651,12 @@ mod tests {
     /// The scan's answer against the full decoder's: `None` from the scan for
     /// a report means the decoder must fail too; `Some` must read the same.
     fn same_as_decoder(buf: &[u8]) -> bool {
-        let (mut scanner, mut dec) = (ReportScanner::new(), FixDecoder::new());
+        same_with(&mut ReportScanner::new(), buf)
+    }
+
+    /// [`same_as_decoder`] with a scanner that may have learned layouts.
+    fn same_with(scanner: &mut ReportScanner, buf: &[u8]) -> bool {
+        let mut dec = FixDecoder::new();
         let inst = instruments();
         let scanned = scanner.scan(buf);
         let decoded = dec.decode(buf);
@@ -632,6 +766,13 @@ mod tests {
             let mt = if cancel_reject { "9" } else { "8" };
             let mut m = message(&format!("35={mt}|34=7|49=VENUE|56=FOXTROT|{body}"));
             prop_assert!(same_as_decoder(&m), "{:?}", String::from_utf8_lossy(&m));
+            // Learned, then read along its layout (unless a tag is too long to
+            // be in one).
+            let mut learned = ReportScanner::new();
+            prop_assert!(same_with(&mut learned, &m));
+            prop_assert!(same_with(&mut learned, &m));
+            let learnable = fields.iter().all(|(t, _)| *t < 10_000_000);
+            prop_assert_eq!(learned.layouts().followed(), learnable as u64);
             let i = at.index(m.len());
             match how {
                 0 => m[i] = byte,
@@ -640,7 +781,78 @@ mod tests {
                 3 => m.truncate(i),
                 _ => {}
             }
-            same_as_decoder(&m);
+            // The mutated message, by a fresh scanner and by one that tries
+            // the original's layout first.
+            let fresh = same_as_decoder(&m);
+            prop_assert_eq!(same_with(&mut learned, &m), fresh);
+        }
+
+        /// Reports of several layouts (sharing first fields or not) in any
+        /// order, with values of any length: each reads as the decoder reads
+        /// it, whichever layouts the scanner holds at the time.
+        #[test]
+        fn reports_of_many_layouts_read_as_the_decoder_reads_them(
+            layouts in proptest::collection::vec(
+                proptest::collection::vec(prop::sample::select(vec![6u32, 11, 14, 17, 31, 32, 37, 38, 39, 44, 54, 55, 58, 60, 150, 151, 5000]), 0..10),
+                1..8),
+            picks in proptest::collection::vec((any::<prop::sample::Index>(), 1usize..12), 1..40),
+            prefix in 0usize..4,
+        ) {
+            let mut scanner = ReportScanner::new();
+            let shared = ["37=V1", "11=42", "17=E9"];
+            for (n, (which, width)) in picks.iter().enumerate() {
+                let tags = &layouts[which.index(layouts.len())];
+                let mut body: String = shared[..prefix].iter().map(|f| format!("{f}|")).collect();
+                for (k, t) in tags.iter().enumerate() {
+                    let v = "9".repeat(1 + (width + k + n) % 12);
+                    body.push_str(&format!("{t}={v}|"));
+                }
+                let m = message(&format!("35=8|34={n}|49=VENUE|56=FOXTROT|{body}"));
+                prop_assert!(same_with(&mut scanner, &m), "{:?}", String::from_utf8_lossy(&m));
+            }
+            prop_assert!(scanner.layouts().len() <= crate::fix::layout::LAYOUTS);
+        }
+    }
+
+    #[test]
+    fn layouts_are_learned_followed_switched_and_replaced() {
+        let kinds = [
+            "37=V1|11=1|17=E1|150=0|39=0|55=FOXA|54=1|38=10|44=1.5|14=0|151=10|",
+            "37=V1|11=1|17=E2|150=F|39=1|55=FOXA|54=1|38=10|44=1.5|32=4|31=1.5|14=4|151=6|",
+            "37=V1|11=1|17=E3|150=F|39=2|55=FOXA|54=1|38=10|44=1.5|32=6|31=1.5|14=10|151=0|60=20260105-14:30:00|",
+            "37=V1|11=2|41=1|17=E4|150=4|39=4|55=FOXA|54=1|38=10|14=0|151=0|",
+            "37=V1|11=3|17=E5|150=8|39=8|55=FOXA|54=1|38=10|103=6|14=0|151=0|",
+        ]
+        .map(|b| message(&format!("35=8|34=5|49=VENUE|56=FOXTROT|{b}")));
+        let mut s = ReportScanner::new();
+        // The first four are learned, one each, and then read along theirs,
+        // switching at the field where they part.
+        for m in &kinds[..4] {
+            assert!(same_with(&mut s, m));
+        }
+        assert_eq!((s.layouts().len(), s.layouts().followed()), (4, 0));
+        for (n, m) in kinds[..4].iter().enumerate() {
+            assert!(same_with(&mut s, m));
+            assert_eq!(s.layouts().followed(), n as u64 + 1);
+        }
+        // A fifth replaces the oldest (the first), which is then learned again.
+        assert!(same_with(&mut s, &kinds[4]));
+        assert!(same_with(&mut s, &kinds[0]));
+        assert_eq!(s.layouts().followed(), 4);
+        assert!(same_with(&mut s, &kinds[0]));
+        assert_eq!(s.layouts().followed(), 5);
+        // A garbled report of a learned layout: refused, as by the decoder.
+        for bad in [
+            "37=V1|11=1|17=E1|150=0|39=|55=FOXA|",
+            "37=V1|11=1|17=E1|150=0|039=0|55=FOXA|",
+        ] {
+            let learned = message(&format!(
+                "35=8|34=5|49=VENUE|56=FOXTROT|{}",
+                bad.replace("39=|", "39=0|").replace("039", "39")
+            ));
+            assert!(same_with(&mut s, &learned));
+            let m = message(&format!("35=8|34=5|49=VENUE|56=FOXTROT|{bad}"));
+            assert!(!same_with(&mut s, &m), "{bad}");
         }
     }
 }
