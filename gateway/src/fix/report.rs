@@ -23,6 +23,11 @@
 //!    range; a tag of [`KEPT`] has its range stored in its slot if the slot is
 //!    still empty (the first occurrence wins, as in the full index).
 //!
+//! That is the general path. A report whose tags come in the order of one the
+//! general path accepted before is read along that order instead, with one
+//! compare per field and no syntax pass ([`layout`](super::layout)); the two
+//! paths accept the same reports and read them the same.
+//!
 //! It accepts exactly the messages the full decoder accepts, or answers `None`:
 //! for any other message type, any malformed message (the full decoder then
 //! says what is wrong and where), and messages over [`MAX_SCAN`] bytes. What it
