@@ -6,8 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build -q --profile bench -p foxtrot-benches --example fix_decode_instructions
+# (The bench profile builds into target/release.)
 bin=target/release/examples/fix_decode_instructions
-[ -x "$bin" ] || bin=target/bench/examples/fix_decode_instructions
 parts=("$@"); [ ${#parts[@]} -gt 0 ] || parts=(receive stream scan convert full)
 count() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" "$1" "$2" 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'; }
 for p in "${parts[@]}"; do

@@ -613,7 +613,7 @@ fn soh_mask_swar(buf: &[u8], mask: &mut [u64]) -> u64 {
             if at >= buf.len() {
                 break;
             }
-            let w = word_at(buf, at);
+            let w = word_at(buf, at).unwrap_or(0);
             lanes += (w & LOW_BYTES) + ((w >> 8) & LOW_BYTES);
             let flags = zero_bytes(w ^ SOHS) >> 7;
             bits |= (flags.wrapping_mul(GATHER) >> 56) << (j * 8);
@@ -649,19 +649,36 @@ pub(super) fn read_tag(buf: &[u8], at: usize, soh: usize) -> Result<(u32, usize)
     Ok((tag, at + k))
 }
 
-/// The eight bytes at `i` as a little-endian word, zero-padded past the end.
-#[inline]
-fn word_at(b: &[u8], i: usize) -> u64 {
-    let mut w = [0u8; 8];
-    match b.get(i..i + 8) {
-        Some(c) => w.copy_from_slice(c),
-        None => {
-            let rest = &b[i..];
-            w[..rest.len()].copy_from_slice(rest);
-        }
+/// The eight bytes of `b` from `i` as a little-endian word, zeros past the
+/// end; `None` if `i` is past it. Near the end of a buffer of eight bytes or
+/// more, its last eight shifted down (no copy).
+#[inline(always)]
+pub(super) fn word_at(b: &[u8], i: usize) -> Option<u64> {
+    if let Some(w) = b.get(i..).and_then(|r| r.first_chunk::<8>()) {
+        return Some(u64::from_le_bytes(*w));
     }
-    u64::from_le_bytes(w)
+    if i >= b.len() {
+        return None;
+    }
+    if let Some(last) = b.last_chunk::<8>() {
+        return Some(u64::from_le_bytes(*last) >> (8 * (i + 8 - b.len())));
+    }
+    let mut w = [0u8; 8];
+    w[..b.len() - i].copy_from_slice(&b[i..]);
+    Some(u64::from_le_bytes(w))
 }
+
+/// The low `n` bytes of a word set (`n` ≤ 8): `word_at(…) & FIRST[n]` keeps a
+/// word's first `n` bytes.
+pub(super) const FIRST: [u64; 9] = {
+    let mut t = [0u64; 9];
+    let mut n = 1;
+    while n <= 8 {
+        t[n] = u64::MAX >> (64 - 8 * n);
+        n += 1;
+    }
+    t
+};
 
 /// 0x80 in each byte of `x` that is zero, 0 elsewhere (exact: no borrow between
 /// bytes, unlike the shorter has-zero test).

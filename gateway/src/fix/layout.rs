@@ -28,6 +28,7 @@
 //! read along a layout is read exactly as the general path would read it —
 //! property-tested in `report.rs` — and the layouts only make it faster.
 
+use super::decode::{word_at, FIRST};
 use super::report::{pack, Bits, END, SLOTS};
 
 /// The most fields after MsgType (CheckSum included) a layout holds; a report
@@ -36,17 +37,6 @@ pub const MAX_STEPS: usize = 64;
 
 /// How many layouts are kept (the oldest learned is replaced).
 pub const LAYOUTS: usize = 4;
-
-/// The low `n` bytes of a word set (`n` ≤ 8).
-const LOW: [u64; 9] = {
-    let mut t = [0u64; 9];
-    let mut n = 1;
-    while n <= 8 {
-        t[n] = u64::MAX >> (64 - 8 * n);
-        n += 1;
-    }
-    t
-};
 
 /// One field of a layout.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -108,21 +98,6 @@ pub(super) struct Followed {
     pub(super) seen: u32,
     /// How many fields after MsgType there are, CheckSum included.
     pub(super) fields: usize,
-}
-
-/// The eight bytes of `buf` from `at` as a little-endian word, zeros past the
-/// end; `None` if `at` is past it. (Near the end, the last eight bytes shifted
-/// down: every report is longer than eight.)
-#[inline(always)]
-fn word_at(buf: &[u8], at: usize) -> Option<u64> {
-    match buf.get(at..at + 8) {
-        Some(w) => Some(u64::from_le_bytes(w.try_into().ok()?)),
-        None if at < buf.len() => {
-            let last = buf.last_chunk::<8>()?;
-            Some(u64::from_le_bytes(*last) >> (8 * (at + 8 - buf.len())))
-        }
-        None => None,
-    }
 }
 
 impl Layouts {
@@ -241,8 +216,8 @@ impl Layouts {
             let first = slot == END || seen & 1 << (slot as usize % SLOTS) == 0;
             seen |= 1 << (slot as usize % SLOTS);
             l.steps[l.len] = Step {
-                key: w & LOW[len],
-                mask: LOW[len],
+                key: w & FIRST[len],
+                mask: FIRST[len],
                 len: len as u8,
                 slot: if first { slot } else { 0 },
             };
