@@ -6,7 +6,9 @@
 //       Accepts one session; acknowledges every NewOrderSingle, fills two of
 //       every three at their limit price and leaves the third resting; cancels
 //       and replaces resting orders, and answers anything else with an
-//       OrderCancelReject. Logs out after SECONDS (or when the peer does).
+//       OrderCancelReject. Logs out after SECONDS (or when the peer does); an
+//       order that arrives once it has decided to log out is counted but not
+//       answered, so no report follows its Logout.
 //   quickfix_peer initiator HOST PORT BEGIN SENDER TARGET SYMBOL
 //       Logs on, sends a marketable buy and sell, a resting buy that it then
 //       cancels, an off-tick order (rejected by the venue) and an order for an
@@ -72,7 +74,13 @@ class Peer : public FIX::Application {
              FIX::UnsupportedMessageType) override {
     std::lock_guard<std::mutex> g(mu_);
     std::string t = get(m.getHeader(), 35);
-    if (acceptor_) {
+    if (acceptor_ && closing_) {
+      // Too late to answer: a report now could follow our Logout on the wire.
+      if (t == "D") orders_++;
+      else if (t == "F") cancels_++;
+      else if (t == "G") replaces_++;
+      unanswered_++;
+    } else if (acceptor_) {
       if (t == "D") on_new(m, s);
       else if (t == "F") on_cancel(m, s);
       else if (t == "G") on_replace(m, s);
@@ -216,6 +224,13 @@ class Peer : public FIX::Application {
     return filled_by_cl_[cl];
   }
 
+  // From now on no order is answered. Answers are sent while `mu_` is held, so
+  // every one sent before this returns is ahead of the Logout that follows it.
+  void close() {
+    std::lock_guard<std::mutex> g(mu_);
+    closing_ = true;
+  }
+
   std::string summary() {
     std::lock_guard<std::mutex> g(mu_);
     std::ostringstream j;
@@ -223,7 +238,7 @@ class Peer : public FIX::Application {
       << ",\"replaces\":" << replaces_ << ",\"reports\":" << reports_ << ",\"acks\":" << acks_
       << ",\"fills\":" << fills_ << ",\"filled_qty\":" << filled_qty_ << ",\"canceled\":" << canceled_
       << ",\"rejected\":" << rejected_ << ",\"cancel_rejects\":" << cancel_rejects_
-      << ",\"session_rejects\":" << session_rejects_.load() << "}";
+      << ",\"session_rejects\":" << session_rejects_.load() << ",\"unanswered\":" << unanswered_ << "}";
     return j.str();
   }
 
@@ -233,6 +248,7 @@ class Peer : public FIX::Application {
 
  private:
   bool acceptor_;
+  bool closing_ = false;
   std::mutex mu_;
   FIX::SessionID session_;
   std::map<std::string, Resting> resting_;
@@ -240,7 +256,7 @@ class Peer : public FIX::Application {
   std::map<std::string, long long> filled_by_cl_;
   long long exec_id_ = 0, order_id_ = 0;
   int orders_ = 0, cancels_ = 0, replaces_ = 0, reports_ = 0, acks_ = 0, fills_ = 0, canceled_ = 0,
-      rejected_ = 0, cancel_rejects_ = 0;
+      rejected_ = 0, cancel_rejects_ = 0, unanswered_ = 0;
   long long filled_qty_ = 0;
 };
 
@@ -283,6 +299,7 @@ int main(int argc, char** argv) {
       wait_until([&] { return app.logons_ > 0; }, 60000);
       // Serve until the time is up or the engine logs out.
       wait_until([&] { return !app.logged_on_; }, seconds * 1000);
+      app.close();
       acc.stop();
       std::printf("%s\n", app.summary().c_str());
       return 0;
