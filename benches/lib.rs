@@ -2,7 +2,7 @@
 //! session, never synthetic zeros.
 #![deny(missing_docs)]
 
-use foxtrot_engine::records::{ExecKind, ExecReport, InputSlot, InputView, InstrumentSpec, MarketData, Side};
+use foxtrot_engine::records::{ExecKind, ExecReport, InputSlot, InputView, MarketData, Side};
 use foxtrot_engine::runtime::{FusedRun, RunObserver};
 use foxtrot_engine::Config;
 use foxtrot_gateway::fix::app::exec_to_fix;
@@ -60,17 +60,10 @@ pub fn fix_execution_report() -> Vec<u8> {
     m
 }
 
-/// The instrument [`fix_execution_report`] is about: FOXA, prices at four
-/// decimals, whole quantities.
+/// The default config's instruments, whose first, FOXA, is what
+/// [`fix_execution_report`] is about: prices at four decimals, whole quantities.
 pub fn fix_instruments() -> Instruments {
-    Instruments::new(&[InstrumentSpec {
-        symbol: "FOXA".into(),
-        price_decimals: 4,
-        tick: 100,
-        qty_decimals: 0,
-        lot: 1,
-        ref_price: 1_000_000,
-    }])
+    Instruments::new(&Config::default_sim().instruments)
 }
 
 /// What a venue sends for `orders` orders of [`fix_instruments`]' FOXA, as

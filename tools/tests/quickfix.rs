@@ -93,7 +93,8 @@ fn slow_line(to: u16, delay: Duration) -> u16 {
 
 fn engine_against_quickfix_acceptor(begin: &str, line: Option<Duration>) {
     let Some(peer) = quickfix_peer() else { return };
-    let dir = tempdir(&format!("acceptor-{begin}-{}", line.is_some()));
+    let slow = if line.is_some() { "-slow" } else { "" };
+    let dir = tempdir(&format!("acceptor-{begin}{slow}"));
     let _cleanup = RemoveOnSuccess(dir.clone());
     let (qf_port, md) = (free_port(false), free_port(true));
     // The engine connects to QuickFIX directly, or through the slow line.
@@ -160,6 +161,7 @@ fn engine_against_quickfix_acceptor(begin: &str, line: Option<Duration>) {
     assert!(n(&q, "orders") >= 3, "{q}");
     assert_eq!(n(&e, "fix.orders_sent"), got, "engine {e}\nQuickFIX {q}");
     assert_eq!(n(&e, "fix.bad_reports"), 0, "{e}");
+    assert_eq!(n(&e, "fix.reports"), n(&q, "sent"), "reports: engine {e}\nQuickFIX {q}");
     assert!(n(&q, "fills") > 0, "{q}");
     assert_eq!(n(&e, "fills"), n(&q, "fills"), "fills: engine {e}\nQuickFIX {q}");
     assert_eq!(n(&e, "filled_qty"), n(&q, "filled_qty"));

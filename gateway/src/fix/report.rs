@@ -623,18 +623,13 @@ mod tests {
     use crate::fix::app::{exec_from_fix, Instruments};
     use crate::fix::decode::tests::message;
     use crate::fix::decode::{FixDecoder, FixMessage};
-    use foxtrot_engine::records::InstrumentSpec;
     use proptest::prelude::*;
 
-    fn instruments() -> Instruments {
-        Instruments::new(&[InstrumentSpec {
-            symbol: "FOXA".into(),
-            price_decimals: 4,
-            tick: 100,
-            qty_decimals: 0,
-            lot: 1,
-            ref_price: 1_000_000,
-        }])
+    /// The default config's instruments; the reports here are about FOXA.
+    fn instruments() -> &'static Instruments {
+        static INST: std::sync::LazyLock<Instruments> =
+            std::sync::LazyLock::new(|| Instruments::new(&foxtrot_engine::Config::default_sim().instruments));
+        &INST
     }
 
     /// Every tag the message has, the kept ones, and a few it lacks.
@@ -664,7 +659,7 @@ mod tests {
                     assert_eq!(r.get(t), m.get(t), "tag {t} of {:?}", String::from_utf8_lossy(buf));
                     assert_eq!(r.offset_of(t), m.offset_of(t), "tag {t}");
                 }
-                assert_eq!(exec_from_fix(r, &inst, 7), exec_from_fix(m, &inst, 7));
+                assert_eq!(exec_from_fix(r, inst, 7), exec_from_fix(m, inst, 7));
                 assert!(scanner.last(buf).is_some());
                 true
             }

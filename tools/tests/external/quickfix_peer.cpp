@@ -14,7 +14,8 @@
 //       cancels, an off-tick order (rejected by the venue) and an order for an
 //       unknown symbol (session-level reject), waits for the answers, logs out.
 //
-// Both print one JSON object of counts on stdout when done. Debian ships QuickFIX
+// Both print one JSON object of counts on stdout when done ("sent": the
+// acceptor's execution reports and cancel rejects). Debian ships QuickFIX
 // 1.15, whose headers use dynamic exception specifications: build with -std=c++14.
 
 #include <quickfix/Application.h>
@@ -102,7 +103,10 @@ class Peer : public FIX::Application {
   }
 
   // --- acceptor side ---------------------------------------------------------
-  void send(FIX::Message& m, const FIX::SessionID& s) { FIX::Session::sendToTarget(m, s); }
+  void send(FIX::Message& m, const FIX::SessionID& s) {
+    FIX::Session::sendToTarget(m, s);
+    sent_++;
+  }
 
   FIX::Message report(const std::string& exec_type, const std::string& status, const std::string& cl,
                       const Resting& o, const std::string& cum, const std::string& leaves) {
@@ -238,7 +242,7 @@ class Peer : public FIX::Application {
       << ",\"replaces\":" << replaces_ << ",\"reports\":" << reports_ << ",\"acks\":" << acks_
       << ",\"fills\":" << fills_ << ",\"filled_qty\":" << filled_qty_ << ",\"canceled\":" << canceled_
       << ",\"rejected\":" << rejected_ << ",\"cancel_rejects\":" << cancel_rejects_
-      << ",\"session_rejects\":" << session_rejects_.load() << ",\"unanswered\":" << unanswered_ << "}";
+      << ",\"session_rejects\":" << session_rejects_.load() << ",\"sent\":" << sent_ << ",\"unanswered\":" << unanswered_ << "}";
     return j.str();
   }
 
@@ -256,7 +260,8 @@ class Peer : public FIX::Application {
   std::map<std::string, long long> filled_by_cl_;
   long long exec_id_ = 0, order_id_ = 0;
   int orders_ = 0, cancels_ = 0, replaces_ = 0, reports_ = 0, acks_ = 0, fills_ = 0, canceled_ = 0,
-      rejected_ = 0, cancel_rejects_ = 0, unanswered_ = 0;
+      rejected_ = 0, cancel_rejects_ = 0, sent_ = 0,
+      unanswered_ = 0;
   long long filled_qty_ = 0;
 };
 
