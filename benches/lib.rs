@@ -5,10 +5,10 @@
 use foxtrot_engine::records::{ExecKind, ExecReport, InputSlot, InputView, MarketData, Side};
 use foxtrot_engine::runtime::{FusedRun, RunObserver};
 use foxtrot_engine::Config;
-use foxtrot_gateway::fix::app::exec_to_fix;
-use foxtrot_gateway::fix::session::{MemoryStore, Role, Session, SessionSettings};
-use foxtrot_gateway::fix::Instruments;
-use foxtrot_gateway::SimWorld;
+use foxtrot_fix::app::exec_to_fix;
+use foxtrot_fix::session::{MemoryStore, Role, Session, SessionSettings};
+use foxtrot_fix::Instruments;
+use foxtrot_venue::SimWorld;
 
 /// The default sim config with `events` market-data events.
 pub fn sim_config(events: u64) -> Config {

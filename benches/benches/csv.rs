@@ -4,7 +4,7 @@
 //! Throughput is in rows.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use foxtrot_gateway::feed::csv::{CsvOptions, CsvReader, CsvShape, TsUnit};
+use foxtrot_feed::csv::{CsvOptions, CsvReader, CsvShape, TsUnit};
 use std::fmt::Write;
 
 fn bench(c: &mut Criterion) {

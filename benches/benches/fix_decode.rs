@@ -14,7 +14,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use foxtrot_benches::{fix_execution_report, fix_instruments, fix_report_stream};
-use foxtrot_gateway::fix::{exec_from_fix, frame_len, Fields, FixDecoder, ReportScanner};
+use foxtrot_fix::{exec_from_fix, frame_len, Fields, FixDecoder, ReportScanner};
 
 fn bench(c: &mut Criterion) {
     let msg = fix_execution_report();

@@ -4,7 +4,7 @@
 //! boundaries) so the digit writers and the time cache do real work.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use foxtrot_engine::core::FixEncoder;
+use foxtrot_engine::format::fix::FixEncoder;
 use foxtrot_engine::records::{Header, Kind, OrdType, Order, OrderAction, Side};
 
 fn orders() -> Vec<Order> {

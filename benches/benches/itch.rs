@@ -9,8 +9,8 @@
 //! Throughput is in messages; criterion prints it as elements/s.
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use foxtrot_gateway::itch::gen::{ItchGen, ItchGenConfig};
-use foxtrot_gateway::itch::{decode, file, Frames, Framing, ItchBook, Subscription};
+use foxtrot_feed::itch::{decode, file, Frames, Framing, ItchBook, Subscription};
+use foxtrot_venue::gen::itch::{ItchGen, ItchGenConfig};
 
 fn bench(c: &mut Criterion) {
     let mut day = Vec::new();

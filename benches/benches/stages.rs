@@ -82,7 +82,7 @@ fn bench(c: &mut Criterion) {
     });
 
     // Router: a calm-regime market-making decision with both quotes working.
-    let mut router = Router::new(&cfg);
+    let mut router = Router::new(&cfg.core_params());
     let mut orders = OrderTracker::new(cfg.risk.max_open_orders as usize);
     let (bb, ba) = (book.best_bid().unwrap().0, book.best_ask().unwrap().0);
     for (cl, side, px) in [

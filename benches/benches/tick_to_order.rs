@@ -10,7 +10,7 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use foxtrot_engine::core::{Core, CoreSink};
 use foxtrot_engine::records::{DiaryRecord, Order, RiskReject, TheoryPacket};
 use foxtrot_engine::runtime::FusedRun;
-use foxtrot_gateway::SimWorld;
+use foxtrot_venue::SimWorld;
 use std::time::{Duration, Instant};
 
 struct Count(u64);
@@ -35,7 +35,7 @@ fn bench(c: &mut Criterion) {
             let mut total = Duration::ZERO;
             let mut done = 0u64;
             while done < iters {
-                let mut core = Core::new(&cfg);
+                let mut core = Core::new(&cfg.core_params());
                 let mut sink = Count(0);
                 let n = ((iters - done) as usize).min(inputs.len());
                 let t = Instant::now();

@@ -12,7 +12,7 @@
 //! `convert`, `full` (the general decoder + conversion).
 
 use foxtrot_benches::{fix_execution_report, fix_instruments, fix_report_stream};
-use foxtrot_gateway::fix::{exec_from_fix, FixDecoder, ReportScanner};
+use foxtrot_fix::{exec_from_fix, FixDecoder, ReportScanner};
 use std::hint::black_box;
 
 fn main() {

@@ -1,8 +1,9 @@
 //! Bad configurations: every kind of mistake gives one line naming the file, the
 //! line and the key, and nothing panics.
 
-use foxtrot_engine::config::{ConfigError, DEFAULT_SIM_YAML};
+use foxtrot_engine::config::DEFAULT_SIM_YAML;
 use foxtrot_engine::Config;
+use foxtrot_engine::Error as ConfigError;
 use std::path::{Path, PathBuf};
 
 fn configs() -> PathBuf {
@@ -81,7 +82,7 @@ fn out_of_range_names_key_and_line() {
             with_value(key, value)
         };
         let e = load(&text.0).unwrap_err();
-        assert!(matches!(e, ConfigError::Invalid { .. }), "{key}: {e}");
+        assert!(matches!(e, ConfigError::ConfigInvalid { .. }), "{key}: {e}");
         assert_one_line(&e, text.1, path);
     }
 }

@@ -2,7 +2,7 @@
 //! back by a naive tag=value splitter written here, and BodyLength and CheckSum are
 //! recomputed from the bytes by their definitions in the FIX specification.
 
-use foxtrot_engine::core::FixEncoder;
+use foxtrot_engine::format::fix::FixEncoder;
 use foxtrot_engine::records::{Header, InstrumentSpec, Kind, OrdType, Order, OrderAction, Side};
 use proptest::prelude::*;
 

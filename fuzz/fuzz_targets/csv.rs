@@ -1,7 +1,7 @@
 //! Any bytes as a CSV of quotes or trades: events or errors naming line and
 //! column — never a panic, never a loop.
 #![no_main]
-use foxtrot_gateway::feed::csv::{CsvOptions, CsvReader, CsvShape, TsUnit};
+use foxtrot_feed::csv::{CsvOptions, CsvReader, CsvShape, TsUnit};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

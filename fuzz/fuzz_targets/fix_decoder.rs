@@ -5,8 +5,8 @@
 //! them, whether by its general path or along a layout it learned.
 #![no_main]
 use foxtrot_engine::records::InstrumentSpec;
-use foxtrot_gateway::fix::report::{KEPT, MAX_SCAN};
-use foxtrot_gateway::fix::{exec_from_fix, frame_len, order_from_fix, Fields, FixDecoder, Instruments, ReportScanner};
+use foxtrot_fix::report::{KEPT, MAX_SCAN};
+use foxtrot_fix::{exec_from_fix, frame_len, order_from_fix, Fields, FixDecoder, Instruments, ReportScanner};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -2,7 +2,7 @@
 //! books: frames, messages, events or errors naming an offset — never a panic, and
 //! every frame inside the input.
 #![no_main]
-use foxtrot_gateway::itch::{self, Frames, Framing, ItchBook, Subscription};
+use foxtrot_feed::itch::{self, Frames, Framing, ItchBook, Subscription};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -2,7 +2,7 @@
 //! the sequencer: messages in order, gaps, errors — never a panic, and sequence
 //! numbers only ever increase.
 #![no_main]
-use foxtrot_gateway::itch::mold::{MoldEvent, MoldPacket, Sequencer};
+use foxtrot_feed::itch::mold::{MoldEvent, MoldPacket, Sequencer};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

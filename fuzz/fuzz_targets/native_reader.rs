@@ -4,7 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let (records, err) = foxtrot_gateway::feed::native::decode_all(data);
+    let (records, err) = foxtrot_feed::native::decode_all(data);
     if err.is_none() {
         // A clean read accounts for every byte.
         assert!(data.len() >= 64 * (1 + records.len()));

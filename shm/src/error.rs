@@ -6,14 +6,14 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum ShmError {
     /// An I/O call failed.
-    #[error("{path}: {op}: {source}")]
+    #[error("{path}: {op}: {cause}")]
     Io {
         /// The file or directory.
         path: PathBuf,
         /// What was being done.
         op: &'static str,
         /// The OS error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A segment or ring header is not what it must be.
     #[error("{path}: offset {offset}: bad header: {what}")]
@@ -53,6 +53,6 @@ pub enum ShmError {
 impl ShmError {
     pub(crate) fn io(path: impl Into<PathBuf>, op: &'static str) -> impl FnOnce(std::io::Error) -> ShmError {
         let path = path.into();
-        move |source| ShmError::Io { path, op, source }
+        move |cause| ShmError::Io { path, op, cause }
     }
 }

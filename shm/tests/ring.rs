@@ -98,3 +98,32 @@ fn bad_ring_files_are_refused() {
     assert!(ShmRing::open(&path).is_err(), "truncated");
     std::fs::remove_file(&path).ok();
 }
+
+/// A producer that died between committing a record and publishing its
+/// position leaves the position one behind. A restarted producer must resume
+/// after the committed record, not overwrite it (the consumer may hold it).
+#[test]
+fn a_restarted_producer_skips_records_committed_after_the_published_position() {
+    let path = std::env::temp_dir().join(format!("foxtrot-ring-resume-{}", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let mut p = ShmRing::create(&path, 8, 2).unwrap().producer();
+    for v in [11u64, 22, 33] {
+        assert!(p.try_push(&[v]));
+    }
+    drop(p);
+    // The crash: the third record is committed, its position store never happened.
+    {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        f.seek(SeekFrom::Start(128)).unwrap();
+        f.write_all(&2u64.to_le_bytes()).unwrap();
+    }
+    let mut p = ShmRing::open(&path).unwrap().producer();
+    assert_eq!(p.position(), 3, "resumes after the last committed record");
+    assert!(p.try_push(&[44]));
+    let mut c = ShmRing::open(&path).unwrap().consumer();
+    let mut got = Vec::new();
+    c.pop_batch(16, |w| got.push(w[0]));
+    assert_eq!(got, [11, 22, 33, 44]);
+    std::fs::remove_file(&path).ok();
+}

@@ -1,17 +1,21 @@
 //! foxtrot-tools: the `foxtrot` binary's library half — what its commands share and
 //! what tests need to reach.
 //!
+//! - [`backtest`]: a market-data directory against the touch venue.
 //! - [`check`]: the independent invariant checker behind `foxtrot sim --check`.
 //! - [`prometheus`]: `foxtrot stat --prometheus`: the stats file as Prometheus metrics.
 //! - [`report`]: `foxtrot report`: a run's performance, from its journals.
 //! - [`export`]: `foxtrot export --parquet`: a run's journals as Parquet files.
 //! - [`logging`]: `--log-format human|json` and secret masking.
-#![deny(missing_docs)]
+//! - [`Error`]: the library's one error type.
+#![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 
 pub mod backtest;
 pub mod check;
-pub mod dbn_import;
+mod error;
 pub mod export;
 pub mod logging;
 pub mod prometheus;
 pub mod report;
+
+pub use error::Error;

@@ -5,8 +5,8 @@
 use foxtrot_engine::records::{CommandKind, InputSlot, OperatorCommand};
 use foxtrot_engine::runtime::{FusedRun, RunObserver};
 use foxtrot_engine::Config;
-use foxtrot_gateway::SimWorld;
 use foxtrot_tools::check::Checker;
+use foxtrot_venue::SimWorld;
 use std::path::Path;
 
 fn stress(events: u64) -> Config {

@@ -77,7 +77,7 @@ fn gen_writes_a_readable_file_deterministically() {
     }
     let (ba, bb) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
     assert_eq!(ba, bb);
-    let (recs, err) = foxtrot_gateway::feed::native::decode_all(&ba);
+    let (recs, err) = foxtrot_feed::native::decode_all(&ba);
     assert!(err.is_none());
     assert_eq!(recs.len(), 5000);
     std::fs::remove_dir_all(&dir).ok();

@@ -7,8 +7,8 @@ mod external;
 
 use common::{command, tempdir};
 
+use foxtrot_engine::journal::market_data::MdSource;
 use foxtrot_engine::records::{MarketData, MdAction, Side};
-use foxtrot_tools::backtest::MdSource;
 use std::path::Path;
 use std::process::Command;
 

@@ -3,8 +3,8 @@
 
 mod external;
 
+use foxtrot_engine::journal::JournalInputs;
 use foxtrot_engine::records::{InputView, Kind, Order};
-use foxtrot_engine::runtime::JournalInputs;
 use foxtrot_shm::JournalReader;
 use std::path::PathBuf;
 use std::process::Command;

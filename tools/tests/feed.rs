@@ -2,13 +2,14 @@
 //! `foxtrot record`, and MoldUDP64 over loopback UDP with induced loss,
 //! duplication and reordering into `foxtrot record`.
 
+use foxtrot_engine::journal::kinds::KIND_DATA_QUALITY;
+use foxtrot_engine::journal::market_data::MdSource;
 use foxtrot_engine::records::MarketData;
-use foxtrot_gateway::feed::quality::{DqCode, DqEvent, KIND_DATA_QUALITY};
-use foxtrot_gateway::itch::gen::{ItchGen, ItchGenConfig};
-use foxtrot_gateway::itch::mold::PacketWriter;
-use foxtrot_gateway::itch::{self, Normaliser, Subscription};
+use foxtrot_engine::records::{DqCode, DqEvent};
+use foxtrot_feed::itch::mold::PacketWriter;
+use foxtrot_feed::itch::{self, Normaliser, Subscription};
 use foxtrot_shm::JournalReader;
-use foxtrot_tools::backtest::MdSource;
+use foxtrot_venue::gen::itch::{ItchGen, ItchGenConfig};
 mod common;
 
 use common::{command, ok_cmd, tempdir};

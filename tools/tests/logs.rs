@@ -145,7 +145,7 @@ fn human_logs_and_env_secrets_are_redacted_too() {
     assert!(c.status.success(), "{}", String::from_utf8_lossy(&c.stderr));
     let text = String::from_utf8(c.stdout).unwrap();
     assert!(
-        text.contains("password: <redacted>") && !text.contains(PASSWORD),
+        text.contains("password: \"<redacted>\"") && !text.contains(PASSWORD),
         "{text}"
     );
     let _ = std::fs::remove_dir_all(&dir);

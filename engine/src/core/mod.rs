@@ -6,8 +6,8 @@
 pub mod belief;
 pub mod book;
 pub mod diary;
-pub mod fix_encoder;
 pub mod orders;
+pub mod params;
 pub mod pipeline;
 pub mod risk;
 pub mod router;
@@ -16,7 +16,7 @@ pub mod sequencer;
 pub mod stage;
 
 pub use book::{Book, BookIssue};
-pub use fix_encoder::{EncodeError, FixEncoder};
+pub use params::CoreParams;
 pub use pipeline::{Core, CoreCounters, CoreSink};
 pub use router::Router;
 pub use sequencer::Sequencer;

@@ -24,7 +24,7 @@ use super::orders::OrderTracker;
 use super::risk::Risk;
 use super::router::Router;
 use super::stage::{BeliefStage, DecideStage, EncodeStage, Msg, SensoryStage, Staged};
-use crate::config::Config;
+use crate::core::params::CoreParams;
 use crate::records::{DiaryRecord, InputSlot, Order, RiskReject, TheoryPacket};
 
 /// Where the core's outputs go.
@@ -40,9 +40,6 @@ pub trait CoreSink {
     /// Everything input `seq` (ingest TSC stamp `tsc`) caused has been delivered.
     fn on_input_done(&mut self, _seq: u64, _tsc: u64) {}
 }
-
-/// ClOrdIDs are `seq × CL_PER_INPUT + k` for the k-th order an input produced.
-pub const CL_PER_INPUT: u64 = 16;
 
 /// Diary flag bit: the decision's policy was chosen by exploration.
 pub const DIARY_EXPLORED: u8 = 1 << 0;
@@ -120,13 +117,13 @@ pub struct Core {
 }
 
 impl Core {
-    /// Builds every stage from a validated configuration.
-    pub fn new(cfg: &Config) -> Core {
+    /// Builds every stage from the core's parameters (`Config::core_params`).
+    pub fn new(p: &CoreParams) -> Core {
         Core::from_stages(
-            SensoryStage::new(cfg),
-            BeliefStage::new(cfg),
-            DecideStage::new(cfg),
-            EncodeStage::new(cfg),
+            SensoryStage::new(p),
+            BeliefStage::new(p),
+            DecideStage::new(p),
+            EncodeStage::new(p),
         )
     }
 

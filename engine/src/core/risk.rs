@@ -22,7 +22,7 @@
 
 use super::book::Top;
 use super::orders::{OrderState, OrderTracker};
-use crate::config::RiskConfig;
+use crate::core::params::RiskConfig;
 use crate::records::{pow10, ExecReport, InstrumentSpec, OrdType, OrderAction, OrderIntent, RejectReason};
 
 /// A failed check: the reason, the limit and the value that breached it.

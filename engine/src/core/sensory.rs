@@ -44,7 +44,7 @@
 //! market data on the instrument for `sensory.stale_after_ns`.
 
 use super::book::Book;
-use crate::config::SensoryConfig;
+use crate::core::params::SensoryConfig;
 use crate::records::{flags, FeatureVector, Header, InstrumentSpec, Kind, MarketData, MdAction, Side, N_FEATURES};
 
 /// Feature slot indices (see the module table).

@@ -11,6 +11,7 @@ pub mod fixed;
 pub mod header;
 pub mod market;
 pub mod order;
+pub mod quality;
 pub mod signal;
 pub mod slot;
 
@@ -20,6 +21,7 @@ pub use exec::{ExecKind, ExecReport, VenueReject};
 pub use fixed::{pow10, InstrumentSpec};
 pub use header::{flags, Header, Kind, Side};
 pub use market::{MarketData, MdAction};
-pub use order::{OrdType, Order, OrderAction, OrderIntent, RejectReason, RiskReject, Topology};
+pub use order::{OrdType, Order, OrderAction, OrderIntent, RejectReason, RiskReject, Topology, CL_PER_INPUT};
+pub use quality::{DqCode, DqEvent};
 pub use signal::{Belief, FeatureVector, BELIEF_K_MAX, N_FEATURES};
 pub use slot::{InputSlot, InputView, SLOT_SIZE};

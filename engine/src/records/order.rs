@@ -4,6 +4,10 @@
 use super::header::{Header, Side};
 use bytemuck::{Pod, Zeroable};
 
+/// ClOrdIDs are `seq × CL_PER_INPUT + k` for the k-th order input `seq` produced:
+/// the same inputs give the same ids, so a restarted engine recognises its orders.
+pub const CL_PER_INPUT: u64 = 16;
+
 /// Order message type, carried in [`Header::sub`] of intents and orders.
 #[repr(u8)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

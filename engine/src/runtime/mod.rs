@@ -1,22 +1,30 @@
 //! The runtime: what drives the pure core — sources, the sequencer's I/O half,
 //! clocks for latency measurement, and output sinks.
 //!
-//! The fused runtime runs every stage on one thread; the threaded runtime runs
-//! the same stages in groups on threads joined by SPSC rings, with live
-//! statistics in a memory-mapped file.
+//! - [`link`]: the boundary traits — [`VenueLink`] (where inputs come from and
+//!   orders go), [`RunObserver`] (what watches a run) — and [`Sequenced`]
+//!   inputs of a journal.
+//! - [`fused`]: every stage on one thread, in one loop; what `sim`, replay,
+//!   reports and backtests drive.
+//! - [`threaded`]: stage groups on pinned threads joined by SPSC rings.
+//! - [`replay`]: a recorded run through the core again, verified output by output.
+//! - [`summary`]: what a run did, the same from every runtime.
+//! - [`stats`]: the memory-mapped live statistics file; [`latency`]: TSC stamps
+//!   and histograms; [`digest`]: output stream hashes; [`wait`]: idle strategies.
 
 pub mod digest;
 pub mod fused;
-pub mod journal;
 pub mod latency;
+pub mod link;
 pub mod replay;
 pub mod stats;
+pub mod summary;
 pub mod threaded;
 pub mod wait;
 
 pub use digest::StreamDigest;
-pub use fused::{FusedRun, Polled, RunObserver, RunSummary, VenueLink};
-pub use journal::{InputJournal, OutputJournals, RunJournals};
+pub use fused::FusedRun;
 pub use latency::LatencyRecorder;
-pub use replay::JournalInputs;
-pub use threaded::{run_threaded, RuntimeError, Source, ThreadedOutcome};
+pub use link::{Polled, RunObserver, Sequenced, VenueLink};
+pub use summary::RunSummary;
+pub use threaded::{run_threaded, ThreadedOutcome};

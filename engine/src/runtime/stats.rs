@@ -25,6 +25,7 @@
 //! fields of [`HistSnapshot`] and [`BUCKETS`] bucket counts, bucket `k` counting
 //! values in `[2^k, 2^(k+1))` ns.
 
+use crate::error::Error;
 use foxtrot_shm::seqlock;
 use hdrhistogram::Histogram;
 use memmap2::MmapMut;
@@ -116,30 +117,6 @@ const SEQ_WORD: usize = 8;
 const FILE_WORDS: usize = SEQ_WORD + 1 + SNAP_WORDS;
 /// Size of the file in bytes.
 pub const FILE_SIZE: usize = FILE_WORDS * 8;
-
-/// Errors of the stats file.
-#[derive(Debug, thiserror::Error)]
-pub enum StatsError {
-    /// The file could not be created, opened or mapped.
-    #[error("stats file {path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// Cause.
-        source: std::io::Error,
-    },
-    /// The file is not a stats file of this version.
-    #[error("stats file {path}: {what}")]
-    Format {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        what: String,
-    },
-    /// Every read met a write in progress.
-    #[error("stats file {0}: no consistent snapshot after many tries (writer stuck mid-write?)")]
-    Busy(PathBuf),
-}
 
 /// One thread's counters.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -275,10 +252,10 @@ pub struct StatsWriter {
 
 impl StatsWriter {
     /// Creates (or truncates) the file at `path` and writes its header.
-    pub fn create(path: &Path) -> Result<Self, StatsError> {
-        let io = |source| StatsError::Io {
+    pub fn create(path: &Path) -> Result<Self, Error> {
+        let io = |cause| Error::StatsIo {
             path: path.to_path_buf(),
-            source,
+            cause,
         };
         let f = OpenOptions::new()
             .read(true)
@@ -353,15 +330,15 @@ pub struct StatsReader {
 
 impl StatsReader {
     /// Maps an existing stats file and checks its header.
-    pub fn open(path: &Path) -> Result<Self, StatsError> {
-        let io = |source| StatsError::Io {
+    pub fn open(path: &Path) -> Result<Self, Error> {
+        let io = |cause| Error::StatsIo {
             path: path.to_path_buf(),
-            source,
+            cause,
         };
         let f = OpenOptions::new().read(true).write(true).open(path).map_err(io)?;
         let len = f.metadata().map_err(io)?.len();
         if len != FILE_SIZE as u64 {
-            return Err(StatsError::Format {
+            return Err(Error::StatsFormat {
                 path: path.to_path_buf(),
                 what: format!("{len} bytes; a version-{VERSION} stats file has {FILE_SIZE}"),
             });
@@ -376,7 +353,7 @@ impl StatsReader {
         let w = m.words();
         use std::sync::atomic::Ordering::Acquire;
         if w[0].load(Acquire) != MAGIC || w[1].load(Acquire) != VERSION {
-            return Err(StatsError::Format {
+            return Err(Error::StatsFormat {
                 path: path.to_path_buf(),
                 what: format!("not a version-{VERSION} foxtrot stats file (bad magic or version)"),
             });
@@ -385,11 +362,11 @@ impl StatsReader {
     }
 
     /// A consistent snapshot.
-    pub fn read(&self) -> Result<StatsSnapshot, StatsError> {
+    pub fn read(&self) -> Result<StatsSnapshot, Error> {
         let w = self.m.words();
         let mut b = vec![0u64; SNAP_WORDS];
         if !seqlock::read(&w[SEQ_WORD..], &mut b, 100_000) {
-            return Err(StatsError::Busy(self.m.path.clone()));
+            return Err(Error::StatsBusy(self.m.path.clone()));
         }
         let nt = (b[2] as usize).min(MAX_THREADS);
         let nh = (b[3] as usize).min(MAX_HISTS);
@@ -508,12 +485,12 @@ mod tests {
         std::fs::write(dir.join("bad"), vec![0u8; FILE_SIZE]).unwrap();
         assert!(matches!(
             StatsReader::open(&dir.join("bad")),
-            Err(StatsError::Format { .. })
+            Err(Error::StatsFormat { .. })
         ));
         std::fs::write(dir.join("short"), b"x").unwrap();
         assert!(matches!(
             StatsReader::open(&dir.join("short")),
-            Err(StatsError::Format { .. })
+            Err(Error::StatsFormat { .. })
         ));
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -164,7 +164,7 @@ impl WriteSegment {
             return Err(ShmError::Io {
                 path,
                 op: "create segment",
-                source: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+                cause: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
             });
         }
         let created = std::time::SystemTime::now()

@@ -55,8 +55,20 @@ pub fn try_push(w: &[AtomicU64], g: Geometry, st: &mut ProducerState, payload: &
     // Commit point: the record is visible to a consumer that reads pos + 1 here.
     w[s].store(st.pos + 1, Ordering::Release);
     st.pos += 1;
+    // Advisory (monitoring, restart hint): nothing synchronises on it.
     w[PRODUCER_POS].store(st.pos, Ordering::Relaxed);
     true
+}
+
+/// Where a (re)starting producer writes next: the advisory producer position,
+/// moved past every record already committed after it (a producer that died
+/// between its commit and its position store left one).
+pub fn resume_position(w: &[AtomicU64], g: Geometry) -> u64 {
+    let mut pos = w[PRODUCER_POS].load(Ordering::Relaxed);
+    while w[g.slot(pos)].load(Ordering::Acquire) == pos + 1 {
+        pos += 1;
+    }
+    pos
 }
 
 /// Reads every committed record (up to `max`) in order, handing each to `f`, then

@@ -3,7 +3,7 @@
 //! loads and stores).
 
 use super::core::{self, AtomicU64, Geometry, ProducerState};
-use super::layout::{self, CONSUMER_POS, MAGIC, PRODUCER_POS, VERSION};
+use super::layout::{self, CONSUMER_POS, MAGIC, VERSION};
 use crate::ShmError;
 use memmap2::{MmapMut, MmapOptions};
 use std::fs::OpenOptions;
@@ -106,11 +106,12 @@ impl ShmRing {
         unsafe { std::slice::from_raw_parts(self.map.as_ptr().cast::<AtomicU64>(), self.map.len() / 8) }
     }
 
-    /// Becomes the producer, resuming at the published positions.
+    /// Becomes the producer, resuming after the last committed record (the
+    /// published position is only where the search starts; see the layout).
     pub fn producer(self) -> ShmProducer {
         let w = self.words();
         let st = ProducerState {
-            pos: w[PRODUCER_POS].load(core::Ordering::Acquire),
+            pos: core::resume_position(w, self.geometry()),
             cached_consumer: w[CONSUMER_POS].load(core::Ordering::Acquire),
         };
         ShmProducer { ring: self, st }

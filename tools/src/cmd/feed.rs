@@ -15,9 +15,9 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use foxtrot_engine::records::InstrumentSpec;
 use foxtrot_engine::Config;
-use foxtrot_gateway::feed::transport::{Feed, ItchFileFeed, MoldUdpFeed, Next, ShmFeed, ShmPublisher};
-use foxtrot_gateway::itch::Subscription;
-use foxtrot_tools::backtest::MdWriter;
+use foxtrot_feed::capture::MdWriter;
+use foxtrot_feed::itch::Subscription;
+use foxtrot_feed::transport::{Feed, ItchFileFeed, MoldUdpFeed, Next, ShmFeed, ShmPublisher};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -78,7 +78,7 @@ pub struct RecordArgs {
 }
 
 fn open(a: &SourceArgs, allow_shm: bool) -> Result<Box<dyn Feed>> {
-    let midnight = foxtrot_gateway::feed::csv::iso_ns(format!("{}T00:00:00Z", a.date).as_bytes())
+    let midnight = foxtrot_engine::format::calendar::parse_iso8601(format!("{}T00:00:00Z", a.date).as_bytes())
         .map_err(|e| anyhow::anyhow!("--date {:?}: {e}", a.date))?;
     let sub = Subscription::Symbols(a.symbols.clone());
     Ok(match a.from.split_once(':') {
@@ -166,7 +166,7 @@ pub fn run_feed(a: FeedArgs) -> Result<()> {
 /// Runs `foxtrot record`.
 pub fn run_record(a: RecordArgs) -> Result<()> {
     anyhow::ensure!(
-        !a.out.join(foxtrot_tools::backtest::MD_DIR).exists(),
+        !a.out.join(foxtrot_engine::journal::market_data::MD_DIR).exists(),
         "{} already holds data; record into a new directory",
         a.out.display()
     );

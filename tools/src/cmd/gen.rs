@@ -1,15 +1,15 @@
 //! `foxtrot gen`: deterministic synthetic market data, into a native file
 //! (`--format native`: the simulated crowd through the matching engine) or an
 //! ITCH 5.0 file (`--format itch`: a synthetic NASDAQ day, see
-//! `foxtrot_gateway::itch::gen`).
+//! `foxtrot_venue::gen::itch`).
 
 use crate::setup::{load_config, CommonArgs};
 use anyhow::{Context, Result};
 use clap::Args;
 use foxtrot_engine::records::InputView;
 use foxtrot_engine::runtime::VenueLink;
-use foxtrot_gateway::feed::native::NativeWriter;
-use foxtrot_gateway::SimWorld;
+use foxtrot_feed::native::NativeWriter;
+use foxtrot_venue::SimWorld;
 use std::path::PathBuf;
 
 /// Arguments of `foxtrot gen`.
@@ -29,34 +29,6 @@ pub struct GenArgs {
     /// file format) or `raw` (messages back to back, for the inferred fallback).
     #[arg(long, default_value = "prefixed", value_parser = ["prefixed", "raw"])]
     framing: String,
-}
-
-/// Formats `v` price units with `decimals` decimals.
-fn decimal(v: i64, decimals: u8) -> String {
-    if decimals == 0 {
-        return v.to_string();
-    }
-    let p = 10i64.pow(decimals as u32);
-    format!(
-        "{}{}.{:0w$}",
-        if v < 0 { "-" } else { "" },
-        v.abs() / p,
-        v.abs() % p,
-        w = decimals as usize
-    )
-}
-
-/// Formats ns since the epoch as ISO 8601 UTC with nanoseconds.
-fn iso(ns: u64) -> String {
-    let (secs, frac) = ((ns / 1_000_000_000) as i64, ns % 1_000_000_000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = foxtrot_engine::core::fix_encoder::civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{frac:09}Z",
-        rem / 3_600,
-        rem / 60 % 60,
-        rem % 60
-    )
 }
 
 /// Writes the first instrument's quotes from the simulated market as CSV.
@@ -87,11 +59,11 @@ fn gen_csv(cfg: &foxtrot_engine::config::Config, out: &std::path::Path) -> Resul
         writeln!(
             w,
             "{},{},{},{},{}",
-            iso(m.header.ts_ns),
-            decimal(b, pd),
-            decimal(bs, qd),
-            decimal(a, pd),
-            decimal(as_, qd)
+            foxtrot_engine::format::calendar::iso8601(m.header.ts_ns),
+            foxtrot_engine::format::decimal::to_text(b, pd),
+            foxtrot_engine::format::decimal::to_text(bs, qd),
+            foxtrot_engine::format::decimal::to_text(a, pd),
+            foxtrot_engine::format::decimal::to_text(as_, qd)
         )?;
         rows += 1;
     }
@@ -107,7 +79,7 @@ fn gen_csv(cfg: &foxtrot_engine::config::Config, out: &std::path::Path) -> Resul
 
 /// Writes a synthetic ITCH day for the config's symbols.
 fn gen_itch(cfg: &foxtrot_engine::config::Config, out: &std::path::Path, raw: bool) -> Result<()> {
-    use foxtrot_gateway::itch::gen::{ItchGen, ItchGenConfig};
+    use foxtrot_venue::gen::itch::{ItchGen, ItchGenConfig};
     use std::io::Write;
     let spec = &cfg.instruments[0];
     // ITCH prices have four decimals.

@@ -1,6 +1,6 @@
 //! `foxtrot import`: data users bring → a market-data directory for backtests.
 //!
-//! `--format csv` (quotes or trades, see `foxtrot_gateway::feed::csv`),
+//! `--format csv` (quotes or trades, see `foxtrot_feed::csv`),
 //! `--format itch` (an ITCH 5.0 file, normalised to order-level events) or
 //! `--format dbn` (Databento MBO, MBP-1, MBP-10, BBO or trades, see
 //! `foxtrot_tools::dbn_import`). The
@@ -11,11 +11,12 @@
 
 use anyhow::{bail, ensure, Context, Result};
 use clap::Args;
+use foxtrot_engine::journal::market_data::MD_DIR;
 use foxtrot_engine::records::{InstrumentSpec, MarketData};
 use foxtrot_engine::Config;
-use foxtrot_gateway::feed::csv::{CsvOptions, CsvReader, CsvShape, TsUnit};
-use foxtrot_gateway::itch::{self, Frames, ItchBook, Subscription};
-use foxtrot_tools::backtest::{MdWriter, MD_DIR};
+use foxtrot_feed::capture::MdWriter;
+use foxtrot_feed::csv::{CsvOptions, CsvReader, CsvShape, TsUnit};
+use foxtrot_feed::itch::{self, Frames, ItchBook, Subscription};
 use std::path::{Path, PathBuf};
 
 /// Arguments of `foxtrot import`.
@@ -104,8 +105,8 @@ fn create(out: &Path, cfg: &mut Config, instruments: Vec<InstrumentSpec>) -> Res
 }
 
 fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
-    let bytes = foxtrot_gateway::feed::mapped::MappedFile::open(&a.file)
-        .with_context(|| format!("mapping {}", a.file.display()))?;
+    let bytes =
+        foxtrot_feed::mapped::MappedFile::open(&a.file).with_context(|| format!("mapping {}", a.file.display()))?;
     let shape = if a.shape == "trades" {
         CsvShape::Trades
     } else {
@@ -163,11 +164,11 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
 }
 
 fn import_itch(a: &ImportArgs) -> Result<(u64, u64)> {
-    let bytes = foxtrot_gateway::feed::mapped::MappedFile::open(&a.file)
-        .with_context(|| format!("mapping {}", a.file.display()))?;
+    let bytes =
+        foxtrot_feed::mapped::MappedFile::open(&a.file).with_context(|| format!("mapping {}", a.file.display()))?;
     let file = a.file.display();
     let framing = itch::detect(&bytes);
-    let midnight = foxtrot_gateway::feed::csv::iso_ns(format!("{}T00:00:00Z", a.date).as_bytes())
+    let midnight = foxtrot_engine::format::calendar::parse_iso8601(format!("{}T00:00:00Z", a.date).as_bytes())
         .map_err(|e| anyhow::anyhow!("--date {:?}: {e}", a.date))?;
     let sub = || {
         if a.symbols.is_empty() {
@@ -226,7 +227,7 @@ fn import_itch(a: &ImportArgs) -> Result<(u64, u64)> {
 }
 
 fn import_dbn(a: &ImportArgs) -> Result<(u64, u64)> {
-    use foxtrot_tools::dbn_import::DbnConverter;
+    use foxtrot_feed::dbn::DbnConverter;
     let mut first: Vec<Option<i64>> = Vec::new();
     let mut conv = DbnConverter::new(a.price_decimals);
     conv.convert(&a.file, &mut |md: &MarketData| {

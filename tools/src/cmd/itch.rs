@@ -11,7 +11,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use foxtrot_gateway::itch::{self, Frames, Framing, ItchBook, Message, Subscription};
+use foxtrot_feed::itch::{self, Frames, Framing, ItchBook, Message, Subscription};
 use serde_json::{json, Map, Value};
 use std::io::Write;
 use std::path::PathBuf;
@@ -161,8 +161,8 @@ pub fn run(a: ItchArgs) -> Result<()> {
             framing: f,
             limit,
         } => {
-            let bytes = foxtrot_gateway::feed::mapped::MappedFile::open(&file)
-                .with_context(|| format!("mapping {}", file.display()))?;
+            let bytes =
+                foxtrot_feed::mapped::MappedFile::open(&file).with_context(|| format!("mapping {}", file.display()))?;
             let out = std::io::stdout();
             let mut out = std::io::BufWriter::new(out.lock());
             for (n, r) in Frames::new(&bytes, framing(&bytes, &f)).enumerate() {
@@ -185,8 +185,8 @@ pub fn run(a: ItchArgs) -> Result<()> {
             framing: f,
             symbols,
         } => {
-            let bytes = foxtrot_gateway::feed::mapped::MappedFile::open(&file)
-                .with_context(|| format!("mapping {}", file.display()))?;
+            let bytes =
+                foxtrot_feed::mapped::MappedFile::open(&file).with_context(|| format!("mapping {}", file.display()))?;
             let sub = if symbols.is_empty() {
                 Subscription::All
             } else {

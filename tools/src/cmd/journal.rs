@@ -3,11 +3,9 @@
 
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
-use foxtrot_engine::core::risk::{describe, Breach};
-use foxtrot_engine::records::{
-    CommandKind, DiaryRecord, ExecKind, InputView, RejectReason, RiskReject, TheoryPacket, Verdict,
-};
-use foxtrot_engine::runtime::journal::{slot_from_record, KIND_CONFIG};
+use foxtrot_engine::journal::fields::{self, Cell, Names};
+use foxtrot_engine::journal::{kinds, Configured};
+use foxtrot_engine::Config;
 use foxtrot_shm::{JournalReader, RecordRef};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -71,118 +69,45 @@ fn open(dir: &Path) -> Result<JournalReader> {
     Ok(JournalReader::open(dir)?)
 }
 
-/// Decodes one record for display.
-pub fn decode(r: &RecordRef) -> Value {
+/// The configuration that names a journal's instruments and scales its prices:
+/// the journal's own first record, or its run's input journal's.
+fn names_config(dir: &Path) -> Option<Config> {
+    let j = match Configured::open(dir) {
+        Ok(j) => j,
+        Err(_) => Configured::open(&dir.parent()?.join("inputs")).ok()?,
+    };
+    j.config().ok()
+}
+
+/// Decodes one record for display, through the journal's field descriptions.
+pub fn decode(r: &RecordRef, names: &Names) -> Value {
     let mut v = json!({ "seq": r.seq, "ts_ns": r.ts_ns, "kind": r.kind, "segment": r.segment, "offset": r.offset });
     let m = v.as_object_mut().expect("object");
-    let p = r.payload;
-    match r.kind {
-        KIND_CONFIG => {
-            m.insert("type".into(), json!("config"));
-            m.insert("bytes".into(), json!(p.len()));
+    let kind = kinds::info(r.kind).map_or("unknown", |k| k.name);
+    match fields::rows(r.kind, r.seq, r.ts_ns, r.payload, names) {
+        Some(rows) => {
+            m.insert("type".into(), json!(kind));
+            for (table, row) in rows.into_iter().take(1) {
+                for (c, cell) in table.columns.iter().zip(row) {
+                    if matches!(c.name, "seq" | "ts_ns") {
+                        continue;
+                    }
+                    let x = match cell {
+                        Cell::I(i) => json!(i),
+                        Cell::F(f) => json!(f),
+                        Cell::S(s) => json!(s),
+                        Cell::Null => continue,
+                    };
+                    m.insert(c.name.into(), x);
+                }
+            }
         }
-        1..=4 => match slot_from_record(r.kind, p).as_ref().and_then(|s| s.view()) {
-            Some(InputView::Md(md)) => {
-                m.insert("type".into(), json!("market_data"));
-                m.insert(
-                    "action".into(),
-                    json!(md.action().map_or("?".into(), |a| format!("{a:?}"))),
-                );
-                m.insert("side".into(), json!(md.header.side));
-                m.insert("instrument".into(), json!(md.header.instrument));
-                m.insert("px".into(), json!(md.px));
-                m.insert("qty".into(), json!(md.qty));
-                m.insert("order_id".into(), json!(md.order_id));
-                m.insert("flags".into(), json!(md.header.flags));
-            }
-            Some(InputView::Exec(e)) => {
-                m.insert("type".into(), json!("exec_report"));
-                m.insert(
-                    "exec".into(),
-                    json!(ExecKind::from_u8(e.header.sub).map_or("?".into(), |k| format!("{k:?}"))),
-                );
-                m.insert("cl_ord_id".into(), json!(e.cl_ord_id));
-                m.insert("last_px".into(), json!(e.last_px));
-                m.insert("last_qty".into(), json!(e.last_qty));
-                m.insert("cum_qty".into(), json!(e.cum_qty));
-                m.insert("leaves_qty".into(), json!(e.leaves_qty));
-            }
-            Some(InputView::Timer(t)) => {
-                m.insert("type".into(), json!("timer"));
-                m.insert("count".into(), json!(t.count));
-            }
-            Some(InputView::Command(c)) => {
-                m.insert("type".into(), json!("command"));
-                m.insert(
-                    "command".into(),
-                    json!(CommandKind::from_u8(c.header.sub).map_or("?".into(), |k| format!("{k:?}"))),
-                );
-            }
-            None => {
-                m.insert("type".into(), json!("invalid input"));
-            }
-        },
-        19 if p.len() >= 64 => {
-            m.insert("type".into(), json!("order"));
+        None => {
             m.insert(
-                "fix".into(),
-                json!(String::from_utf8_lossy(&p[64..]).replace('\u{1}', "|")),
+                "type".into(),
+                json!(if kind == "unknown" { "unknown" } else { "invalid" }),
             );
-        }
-        20 if p.len() == 64 => {
-            let x: RiskReject = bytemuck::pod_read_unaligned(p);
-            m.insert("type".into(), json!("reject"));
-            m.insert(
-                "reason".into(),
-                json!(RejectReason::from_u16(x.reason).map_or("?", |r| r.name())),
-            );
-            m.insert("limit".into(), json!(x.limit));
-            m.insert("value".into(), json!(x.value));
-            if let Some(reason) = RejectReason::from_u16(x.reason) {
-                let b = Breach {
-                    reason,
-                    limit: x.limit,
-                    value: x.value,
-                };
-                m.insert("message".into(), json!(describe(&b)));
-            }
-        }
-        21 if p.len() == 128 => {
-            let d: DiaryRecord = bytemuck::pod_read_unaligned(p);
-            m.insert("type".into(), json!("diary"));
-            m.insert(
-                "verdict".into(),
-                json!(Verdict::from_u8(d.header.sub).map_or("?".into(), |x| format!("{x:?}"))),
-            );
-            m.insert("instrument".into(), json!(d.header.instrument));
-            m.insert("policy_id".into(), json!(d.policy_id));
-            m.insert("regime".into(), json!(d.regime));
-            m.insert("cl_ord_id".into(), json!(d.cl_ord_id));
-            m.insert("px".into(), json!(d.px));
-            m.insert("qty".into(), json!(d.qty));
-            m.insert("markout".into(), json!(d.markout));
-            m.insert("markout_events".into(), json!(d.markout_events));
-            m.insert("reject_reason".into(), json!(d.reject_reason));
-        }
-        22 if p.len() == 128 => {
-            let t: TheoryPacket = bytemuck::pod_read_unaligned(p);
-            m.insert("type".into(), json!("theory"));
-            m.insert("detector".into(), json!(t.header.sub));
-            m.insert("statistic".into(), json!(t.statistic));
-            m.insert("threshold".into(), json!(t.threshold));
-            m.insert("size_factor".into(), json!(t.size_factor));
-        }
-        foxtrot_gateway::feed::quality::KIND_DATA_QUALITY if p.len() == 32 => {
-            let d: foxtrot_gateway::feed::quality::DqEvent = bytemuck::pod_read_unaligned(p);
-            m.insert("type".into(), json!("data_quality"));
-            m.insert("code".into(), json!(d.code().map_or("?", |c| c.name())));
-            m.insert("instrument".into(), json!(d.instrument));
-            m.insert("a".into(), json!(d.a));
-            m.insert("b".into(), json!(d.b));
-        }
-        _ => {
-            m.insert("type".into(), json!("unknown"));
-            m.insert("bytes".into(), json!(p.len()));
+            m.insert("bytes".into(), json!(r.payload.len()));
         }
     }
     v
@@ -265,9 +190,16 @@ pub fn run(a: JournalArgs) -> Result<()> {
             if let Some(s) = from_seq {
                 r.seek_seq(s)?;
             }
+            let cfg = names_config(&dir);
+            let names = Names {
+                instruments: cfg.as_ref().map_or(&[], |c| &c.instruments[..]),
+            };
+            if !json {
+                println!("{:>10} {:>20} type fields…", "seq", "ts_ns");
+            }
             let mut n = 0;
             while let Some(x) = r.next()? {
-                let v = decode(&x);
+                let v = decode(&x, &names);
                 println!("{}", if json { v.to_string() } else { line(&v) });
                 n += 1;
                 if limit.is_some_and(|l| n >= l) {
@@ -290,11 +222,15 @@ pub fn run(a: JournalArgs) -> Result<()> {
         }
         JournalCmd::Tail { dir, json, count } => {
             let mut r = open(&dir)?;
+            let cfg = names_config(&dir);
+            let names = Names {
+                instruments: cfg.as_ref().map_or(&[], |c| &c.instruments[..]),
+            };
             let mut n = 0;
             loop {
                 match r.next()? {
                     Some(x) => {
-                        let v = decode(&x);
+                        let v = decode(&x, &names);
                         println!("{}", if json { v.to_string() } else { line(&v) });
                         n += 1;
                         if count.is_some_and(|c| n >= c) {

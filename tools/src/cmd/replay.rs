@@ -81,7 +81,7 @@ pub fn run(a: ReplayArgs) -> Result<()> {
         Some(p) => Some(Config::load(p)?),
         None => None,
     };
-    if foxtrot_tools::backtest::is_market_data(&a.run_dir) {
+    if foxtrot_engine::journal::market_data::is_market_data(&a.run_dir) {
         return backtest(&a, config);
     }
     let started = std::time::Instant::now();

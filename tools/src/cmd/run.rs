@@ -13,15 +13,14 @@ use crate::setup::{load_config, CommonArgs};
 use anyhow::{Context, Result};
 use clap::Args;
 use foxtrot_engine::config::{Layout, WaitStrategy};
-use foxtrot_engine::runtime::{
-    run_threaded, InputJournal, JournalInputs, OutputJournals, RunJournals, Source, ThreadedOutcome, VenueLink,
-};
+use foxtrot_engine::journal::{InputJournal, JournalInputs, OutputJournals, RunJournals};
+use foxtrot_engine::runtime::{run_threaded, Sequenced, ThreadedOutcome};
 use foxtrot_engine::Config;
-use foxtrot_gateway::feed::transport::{FeedEvents, ShmFeed};
-use foxtrot_gateway::fix::session::{Role, SessionSettings};
-use foxtrot_gateway::fix::venue_link::{FixLinkSettings, FixVenueLink, Resume};
-use foxtrot_gateway::venue::touch::TouchVenue;
-use foxtrot_gateway::SimWorld;
+use foxtrot_feed::transport::{FeedEvents, ShmFeed};
+use foxtrot_fix::link::{FixLinkSettings, FixVenueLink, Resume};
+use foxtrot_fix::session::{Role, SessionSettings};
+use foxtrot_venue::touch::TouchVenue;
+use foxtrot_venue::SimWorld;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -149,7 +148,7 @@ pub fn run(a: RunArgs) -> Result<()> {
         };
         let feed = ShmFeed::open(Path::new(path)).with_context(|| format!("opening ring {path}"))?;
         let venue = TouchVenue::new(&cfg, FeedEvents::new(feed, Some(&STOP)));
-        let out: ThreadedOutcome<_, JournalInputs, _, _> = run_threaded(&cfg, Source::Venue(venue), ij, oj, &STOP)?;
+        let out = run_threaded(&cfg, venue, ij, oj, &STOP)?;
         return finish(&a, &cfg, out, t0.elapsed(), None);
     }
     if let (Some(address), None) = (&cfg.venue.address, &a.from) {
@@ -160,14 +159,20 @@ pub fn run(a: RunArgs) -> Result<()> {
         a.resume.is_none(),
         "--resume needs venue.address (a FIX venue) in the config"
     );
-    let out: ThreadedOutcome<SimWorld, JournalInputs, _, _> = match &a.from {
+    match &a.from {
         Some(dir) => {
             let (_, inputs) = JournalInputs::open(dir)?;
-            run_threaded(&cfg, Source::Sequenced(inputs), ij, oj, &STOP)?
+            let out = run_threaded(&cfg, Sequenced(inputs), ij, oj, &STOP)?;
+            if let Some(e) = out.source.0.error() {
+                tracing::warn!(error = %e, "the input journal ended early");
+            }
+            finish(&a, &cfg, out, t0.elapsed(), None)
         }
-        None => run_threaded(&cfg, Source::Venue(SimWorld::new(&cfg)), ij, oj, &STOP)?,
-    };
-    finish(&a, &cfg, out, t0.elapsed(), None)
+        None => {
+            let out = run_threaded(&cfg, SimWorld::new(&cfg), ij, oj, &STOP)?;
+            finish(&a, &cfg, out, t0.elapsed(), None)
+        }
+    }
 }
 
 /// `foxtrot run` against a `foxtrot venue` process over FIX.
@@ -217,24 +222,21 @@ fn run_fix(
     let store = set.store_dir.display().to_string();
     let link = FixVenueLink::new(cfg, set, resume).with_context(|| format!("opening the FIX session store {store}"))?;
     tracing::info!(venue = %address, store = %store, seqs = ?link.seqs(), "trading with a FIX venue");
-    let mut out: ThreadedOutcome<FixVenueLink, JournalInputs, _, _> =
-        run_threaded(cfg, Source::Venue(link), ij, oj, &STOP)?;
-    let fix = match &mut out.source {
-        Source::Venue(link) => {
-            link.logout(std::time::Duration::from_secs(2));
-            let st = link.stats().clone();
-            tracing::info!(
-                logons = st.logons,
-                reconnects = st.reconnects,
-                orders_sent = st.orders_sent,
-                reports = st.reports,
-                replayed = st.replayed,
-                last_disconnect = ?st.last_disconnect,
-                "FIX session over"
-            );
-            Some((st, link.seqs()))
-        }
-        Source::Sequenced(_) => None,
+    let mut out = run_threaded(cfg, link, ij, oj, &STOP)?;
+    let fix = {
+        let link = &mut out.source;
+        link.logout(std::time::Duration::from_secs(2));
+        let st = link.stats().clone();
+        tracing::info!(
+            logons = st.logons,
+            reconnects = st.reconnects,
+            orders_sent = st.orders_sent,
+            reports = st.reports,
+            replayed = st.replayed,
+            last_disconnect = ?st.last_disconnect,
+            "FIX session over"
+        );
+        Some((st, link.seqs()))
     };
     let extra = fix.map(|(st, seqs)| {
         if !a.json {
@@ -273,18 +275,13 @@ fn run_fix(
     finish(a, cfg, out, t0.elapsed(), extra)
 }
 
-fn finish<V: VenueLink>(
+fn finish<V>(
     a: &RunArgs,
     cfg: &Config,
-    out: ThreadedOutcome<V, JournalInputs, Option<InputJournal>, Option<OutputJournals>>,
+    out: ThreadedOutcome<V, Option<InputJournal>, Option<OutputJournals>>,
     wall: std::time::Duration,
     fix: Option<serde_json::Value>,
 ) -> Result<()> {
-    if let Source::Sequenced(inputs) = &out.source {
-        if let Some(e) = inputs.error() {
-            tracing::warn!(error = %e, "the input journal ended early");
-        }
-    }
     if let (Some(dir), Some(i), Some(o)) = (&a.record, out.input_observer, out.output_observer) {
         finish_journals(&mut RunJournals::from_parts(dir, i, o))?;
         let source = format!(

@@ -4,13 +4,14 @@
 use crate::setup::{load_config, CommonArgs};
 use anyhow::{Context, Result};
 use clap::Args;
+use foxtrot_engine::journal::RunJournals;
 use foxtrot_engine::runtime::stats::HistSnapshot;
-use foxtrot_engine::runtime::{FusedRun, RunJournals, RunObserver, RunSummary};
+use foxtrot_engine::runtime::{FusedRun, RunObserver, RunSummary};
 use foxtrot_engine::Config;
-use foxtrot_gateway::SimWorld;
 use foxtrot_shm::JournalConfig;
 use foxtrot_tools::check::Checker;
 use foxtrot_tools::report::text::ns;
+use foxtrot_venue::SimWorld;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,6 @@
 //! `foxtrot venue`: the simulated venue as a process — a FIX acceptor in front of
 //! the matching engine and its crowd, publishing market data over UDP
-//! (`foxtrot_gateway::venue::server`). `foxtrot run` with the same config
+//! (`foxtrot_venue::server`). `foxtrot run` with the same config
 //! (`venue.address`, `venue.market_data`) trades with it over real TCP.
 //!
 //! SIGINT or SIGTERM logs the session out and prints the summary; so does the
@@ -10,8 +10,8 @@ use super::run::{install_signals, STOP};
 use crate::setup::{load_config, CommonArgs};
 use anyhow::{Context, Result};
 use clap::Args;
-use foxtrot_gateway::fix::session::{Role, SessionSettings};
-use foxtrot_gateway::venue::server::{VenueServer, VenueSettings, VenueStats};
+use foxtrot_fix::session::{Role, SessionSettings};
+use foxtrot_venue::server::{VenueServer, VenueSettings, VenueStats};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;

@@ -17,49 +17,18 @@ pub mod html;
 pub mod metrics;
 pub mod text;
 
+use crate::Error;
 use foxtrot_engine::core::belief::Regime;
-use foxtrot_engine::core::{Core, CoreSink};
-use foxtrot_engine::records::{DiaryRecord, InputView, Kind, Order, RejectReason, RiskReject, TheoryPacket};
-use foxtrot_engine::runtime::replay::ReplayError;
+use foxtrot_engine::core::Core;
+use foxtrot_engine::journal::fields::detector_name;
+use foxtrot_engine::journal::JournalInputs;
+use foxtrot_engine::records::{InputSlot, InputView, Kind, RejectReason, TheoryPacket};
 use foxtrot_engine::runtime::stats::HistSnapshot;
-use foxtrot_engine::runtime::{JournalInputs, StreamDigest};
+use foxtrot_engine::runtime::{FusedRun, RunObserver, Sequenced, StreamDigest};
 use foxtrot_shm::{JournalReader, ShmError};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-/// Why a report could not be made.
-#[derive(Debug, thiserror::Error)]
-pub enum ReportError {
-    /// The input journal or its configuration could not be read.
-    #[error("{0}")]
-    Replay(#[from] ReplayError),
-    /// The recorded orders could not be read.
-    #[error("{0}")]
-    Journal(#[from] ShmError),
-    /// Replaying the inputs did not give the recorded orders.
-    #[error("{dir}: the inputs replay to {replayed} orders (hash {replayed_hash}) but {recorded} were recorded (hash {recorded_hash}); the run was made by a different build or its journals are damaged")]
-    Diverged {
-        /// The run directory.
-        dir: PathBuf,
-        /// Orders the replay produced.
-        replayed: u64,
-        /// Their digest.
-        replayed_hash: String,
-        /// Orders in the orders journal.
-        recorded: u64,
-        /// Their digest.
-        recorded_hash: String,
-    },
-    /// `latency.json` exists but does not parse.
-    #[error("{path}: {message}")]
-    Latency {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        message: String,
-    },
-}
+use std::path::Path;
 
 /// Time spent in one regime, over all instruments.
 #[derive(Clone, Debug, Serialize)]
@@ -88,7 +57,7 @@ pub struct Alarm {
     /// Instrument symbol.
     pub instrument: String,
     /// `page_hinkley` or `cusum`.
-    pub detector: &'static str,
+    pub detector: String,
     /// The statistic when it fired.
     pub statistic: f64,
     /// Its threshold.
@@ -174,23 +143,52 @@ pub struct Report {
     pub spans: Vec<Span>,
 }
 
+/// What the report watches as the run replays: every drift alarm, equity on
+/// every timer tick, and each instrument's regime after every mid update.
 struct Watch {
-    orders: StreamDigest,
-    diary: StreamDigest,
+    n: usize,
     alarms: Vec<TheoryPacket>,
+    t0: Option<u64>,
+    last_ts: u64,
+    equity: Vec<(f64, f64)>,
+    current: Vec<(Regime, u64)>,
+    spans: Vec<Span>,
 }
 
-impl CoreSink for Watch {
-    fn on_order(&mut self, _order: &Order, wire: &[u8]) {
-        self.orders.add(wire);
-    }
-    fn on_reject(&mut self, _reject: &RiskReject) {}
-    fn on_diary(&mut self, rec: &DiaryRecord) {
-        self.diary.add(bytemuck::bytes_of(rec));
-    }
+fn secs(ts: u64, t0: u64) -> f64 {
+    ts.saturating_sub(t0) as f64 / 1e9
+}
+
+impl RunObserver for Watch {
     fn on_theory(&mut self, p: &TheoryPacket) {
-        self.diary.add(bytemuck::bytes_of(p));
         self.alarms.push(*p);
+    }
+    fn after_input(&mut self, slot: &InputSlot, core: &Core) {
+        let ts = slot.header().ts_ns;
+        let start = *self.t0.get_or_insert(ts);
+        if self.current.is_empty() {
+            self.current = vec![(Regime::Unclassified, start); self.n];
+        }
+        self.last_ts = self.last_ts.max(ts);
+        match slot.view() {
+            Some(InputView::Timer(_)) => self.equity.push((secs(ts, start), core.risk().equity())),
+            Some(InputView::Md(md)) => {
+                let i = md.header.instrument as usize;
+                if i < self.n {
+                    let r = core.regime(i as u32);
+                    if r != self.current[i].0 {
+                        self.spans.push(Span {
+                            instrument: i as u32,
+                            regime: self.current[i].0.name(),
+                            start_s: secs(self.current[i].1, start),
+                            end_s: secs(ts, start),
+                        });
+                        self.current[i] = (r, ts);
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -220,57 +218,30 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 /// Replays `run_dir` and measures it.
-pub fn analyse(run_dir: &Path) -> Result<Report, ReportError> {
-    let (cfg, mut inputs) = JournalInputs::open_with_config(run_dir)?;
+pub fn analyse(run_dir: &Path) -> Result<Report, Error> {
+    let (cfg, inputs) = JournalInputs::open_with_config(run_dir)?;
     let n = cfg.instruments.len();
-    let mut core = Core::new(&cfg);
-    let mut watch = Watch {
-        orders: StreamDigest::default(),
-        diary: StreamDigest::default(),
+    let watch = Watch {
+        n,
         alarms: Vec::new(),
+        t0: None,
+        last_ts: 0,
+        equity: Vec::new(),
+        current: Vec::new(),
+        spans: Vec::new(),
     };
-    let mut t0: Option<u64> = None;
-    let mut last_ts = 0u64;
-    let secs = |ts: u64, t0: u64| ts.saturating_sub(t0) as f64 / 1e9;
-    let mut equity = Vec::new();
-    let mut current: Vec<(Regime, u64)> = Vec::new();
-    let mut spans = Vec::new();
-    let mut count = 0u64;
-    for slot in inputs.by_ref() {
-        let ts = slot.header().ts_ns;
-        let start = *t0.get_or_insert(ts);
-        if current.is_empty() {
-            current = vec![(Regime::Unclassified, start); n];
-        }
-        last_ts = last_ts.max(ts);
-        core.on_input(&slot, &mut watch);
-        count += 1;
-        match slot.view() {
-            Some(InputView::Timer(_)) => equity.push((secs(ts, start), core.risk().equity())),
-            Some(InputView::Md(md)) => {
-                let i = md.header.instrument as usize;
-                if i < n {
-                    let r = core.regime(i as u32);
-                    if r != current[i].0 {
-                        spans.push(Span {
-                            instrument: i as u32,
-                            regime: current[i].0.name(),
-                            start_s: secs(current[i].1, start),
-                            end_s: secs(ts, start),
-                        });
-                        current[i] = (r, ts);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    if let Some(e) = inputs.take_error() {
+    let mut run = FusedRun::with_observer(&cfg, Sequenced(inputs), watch);
+    run.run_to_end();
+    if let Some(e) = run.venue_mut().0.take_error() {
         return Err(e.into());
     }
-    core.finish(&mut watch);
-    let start = t0.unwrap_or(0);
-    for (i, (r, since)) in current.iter().enumerate() {
+    let summary = run.summary();
+    let count = summary.input_hash.1;
+    let core = run.core();
+    let w = run.observer();
+    let (start, last_ts) = (w.t0.unwrap_or(0), w.last_ts);
+    let mut spans = w.spans.clone();
+    for (i, (r, since)) in w.current.iter().enumerate() {
         spans.push(Span {
             instrument: i as u32,
             regime: r.name(),
@@ -278,14 +249,16 @@ pub fn analyse(run_dir: &Path) -> Result<Report, ReportError> {
             end_s: secs(last_ts, start),
         });
     }
+    let mut equity = w.equity.clone();
     equity.push((secs(last_ts, start), core.risk().equity()));
+    let (orders_hex, orders_n) = summary.order_hash.clone();
 
     let recorded = recorded_orders(run_dir)?;
-    if recorded.hex() != watch.orders.hex() || recorded.count() != watch.orders.count() {
-        return Err(ReportError::Diverged {
+    if recorded.hex() != orders_hex || recorded.count() != orders_n {
+        return Err(Error::Diverged {
             dir: run_dir.to_path_buf(),
-            replayed: watch.orders.count(),
-            replayed_hash: watch.orders.hex(),
+            replayed: orders_n,
+            replayed_hash: orders_hex,
             recorded: recorded.count(),
             recorded_hash: recorded.hex(),
         });
@@ -324,18 +297,14 @@ pub fn analyse(run_dir: &Path) -> Result<Report, ReportError> {
             .get(i as usize)
             .map_or_else(|| format!("#{i}"), |s| s.symbol.clone())
     };
-    let drift_alarms = watch
+    let drift_alarms = w
         .alarms
         .iter()
         .map(|p| Alarm {
             seq: p.header.seq,
             t_s: secs(p.header.ts_ns, start),
             instrument: symbol(p.header.instrument),
-            detector: match p.header.sub {
-                1 => "page_hinkley",
-                2 => "cusum",
-                _ => "unknown",
-            },
+            detector: detector_name(p.header.sub),
             statistic: p.statistic,
             threshold: p.threshold,
             size_factor: p.size_factor,
@@ -343,7 +312,7 @@ pub fn analyse(run_dir: &Path) -> Result<Report, ReportError> {
         .collect();
     let latency_path = run_dir.join(LATENCY_FILE);
     let latency = match std::fs::read_to_string(&latency_path) {
-        Ok(t) => Some(serde_json::from_str::<Latency>(&t).map_err(|e| ReportError::Latency {
+        Ok(t) => Some(serde_json::from_str::<Latency>(&t).map_err(|e| Error::Latency {
             path: latency_path.clone(),
             message: e.to_string(),
         })?),
@@ -353,8 +322,8 @@ pub fn analyse(run_dir: &Path) -> Result<Report, ReportError> {
         run_dir: run_dir.display().to_string(),
         config_hash: cfg.config_hash(),
         policy_hash: format!("{:016x}", core.policy_hash()),
-        order_hash: watch.orders.hex(),
-        diary_hash: watch.diary.hex(),
+        order_hash: summary.order_hash.0.clone(),
+        diary_hash: summary.diary_hash.0.clone(),
         instruments: cfg.instruments.iter().map(|s| s.symbol.clone()).collect(),
         inputs: count,
         duration_s,

@@ -19,7 +19,7 @@
 //! the halving holds until an operator re-arm. Everything is arithmetic on the
 //! inputs: no clock, no randomness.
 
-use crate::config::{DriftConfig, DriftSignal};
+use crate::core::params::{DriftConfig, DriftSignal};
 use crate::records::{Detector, FeatureVector, TheoryPacket, THEORY_FEATURES};
 
 /// Smallest order-size factor repeated alarms can reach.

@@ -6,7 +6,7 @@
 //! units is the belief's prediction of the next mid return, in bps — the signal the
 //! drift sentry watches.
 
-use crate::config::BeliefModel;
+use crate::core::params::BeliefModel;
 use crate::records::{Belief, FeatureVector, Header, Kind, BELIEF_K_MAX, N_FEATURES};
 
 /// The emitter. All buffers are sized at construction.
@@ -113,7 +113,7 @@ impl BeliefEmitter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{AttentionModel, BeliefUnit};
+    use crate::core::params::{AttentionModel, BeliefUnit};
 
     fn model(rows: &[(usize, f32, f32)], readout: Vec<f32>) -> BeliefModel {
         // One unit per row: weight `w` on feature `f`, bias `b`.

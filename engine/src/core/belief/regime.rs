@@ -13,7 +13,7 @@
 //! volatile (vol − exit)/(enter − exit), trending (|trend| − exit)/(enter − exit),
 //! calm min(1 − vol/vol_enter, 1 − |trend|/trend_enter), halted 1, clamped.
 
-use crate::config::RegimeConfig;
+use crate::core::params::RegimeConfig;
 
 /// A regime code (the `regime` byte of beliefs and diary records).
 #[repr(u8)]

@@ -19,7 +19,7 @@
 //! ‖F‖_F ≤ Σ_r |s_r|·‖u_r‖·‖v_r‖, the scales are shrunk together whenever that bound
 //! exceeds `max_norm` — so ‖F‖_F ≤ max_norm always, whatever the rewards.
 
-use crate::config::{AttentionModel, FastWeightsConfig};
+use crate::core::params::{AttentionModel, FastWeightsConfig};
 
 /// Number of policies the router arbitrates.
 pub const N_POLICIES: usize = 3;

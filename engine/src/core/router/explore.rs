@@ -7,7 +7,7 @@
 //! `budget_pct`% of decisions — and at most one in `every` — explore, and the same
 //! seed and inputs explore the same way.
 
-use crate::config::ExplorationConfig;
+use crate::core::params::ExplorationConfig;
 use crate::rng::SeededRng;
 
 /// The exploration budget and generator.

@@ -26,7 +26,7 @@ use self::policy::{policy_id, PolicyMemory, Target, POLICY_IDS};
 use super::belief::{BeliefEmitter, Regime};
 use super::book::Top;
 use super::orders::{OrderState, OrderTracker};
-use crate::config::{AttentionMode, Config, PolicyChoice, PolicyName, TopologyName};
+use crate::core::params::{AttentionMode, CoreParams, PolicyChoice, PolicyName, StrategyConfig, TopologyName};
 use crate::records::{Belief, FeatureVector, Header, Kind, OrdType, OrderAction, OrderIntent, Side, Topology};
 
 /// Largest number of intents one input can produce (kill switch aside).
@@ -138,7 +138,7 @@ pub struct DecideCtx<'a> {
 /// The router stage.
 pub struct Router {
     table: [PolicyChoice; 5],
-    cfg: crate::config::StrategyConfig,
+    cfg: StrategyConfig,
     attention: LinearAttention,
     attention_on: bool,
     mode: AttentionMode,
@@ -153,9 +153,9 @@ pub struct Router {
 
 impl Router {
     /// Builds the router from a validated config.
-    pub fn new(cfg: &Config) -> Self {
+    pub fn new(cfg: &CoreParams) -> Self {
         let t = &cfg.strategy.regime_table;
-        let model = cfg.model();
+        let model = &cfg.belief.model;
         Router {
             table: [t.unclassified, t.calm, t.trending, t.volatile, t.halted],
             cfg: cfg.strategy.clone(),

@@ -1,8 +1,8 @@
 //! The built-in policies: each turns features, position and parameters into a
 //! *target* — a position to hold or quotes to show — and knows nothing of orders.
 
-use crate::config::{MarketMakingConfig, MeanReversionConfig, MomentumConfig, PolicyName};
 use crate::core::book::Top;
+use crate::core::params::{MarketMakingConfig, MeanReversionConfig, MomentumConfig, PolicyName};
 use crate::core::sensory::idx;
 use crate::records::{FeatureVector, Topology};
 

@@ -6,8 +6,8 @@
 //! ahead of the input, in the order the fused core has always emitted them.
 
 use super::{Msg, Replicas, Staged, STAGED_BAD_INSTRUMENT, STAGED_DECIDE};
-use crate::config::Config;
 use crate::core::belief::{BeliefEmitter, DriftSentry, Regime, RegimeFsm, Transition};
+use crate::core::params::CoreParams;
 use crate::core::pipeline::CoreCounters;
 use crate::core::router::Route;
 use crate::core::sensory::idx;
@@ -24,13 +24,13 @@ pub struct BeliefStage {
 
 impl BeliefStage {
     /// Emitter, drift sentry and regime FSM for every configured instrument.
-    pub fn new(cfg: &Config) -> Self {
-        let n = cfg.instruments.len();
+    pub fn new(p: &CoreParams) -> Self {
+        let n = p.instruments.len();
         BeliefStage {
-            emitter: BeliefEmitter::new(cfg.model(), cfg.belief.k),
-            regime: RegimeFsm::new(&cfg.belief.regime, n),
-            drift: DriftSentry::new(&cfg.belief.drift, n, cfg.flags.auto_feedback),
-            rep: Replicas::new(cfg),
+            emitter: BeliefEmitter::new(&p.belief.model, p.belief.k),
+            regime: RegimeFsm::new(&p.belief.regime, n),
+            drift: DriftSentry::new(&p.belief.drift, n, p.flags.auto_feedback),
+            rep: Replicas::new(p),
             counters: CoreCounters::default(),
         }
     }

@@ -9,18 +9,18 @@
 //! the diary. Each input ends with [`Msg::Done`].
 
 use super::{Msg, Replicas, Staged, STAGED_BAD_INSTRUMENT, STAGED_DECIDE};
-use crate::config::Config;
 use crate::core::belief::Regime;
 use crate::core::book::Top;
 use crate::core::diary::Diary;
-use crate::core::fix_encoder::EncodeRules;
 use crate::core::orders::{ExecOutcome, OrderState, OrderTracker};
-use crate::core::pipeline::{CoreCounters, CL_PER_INPUT};
+use crate::core::params::CoreParams;
+use crate::core::pipeline::CoreCounters;
 use crate::core::risk::Risk;
 use crate::core::router::{DecideCtx, IntentBuf, Route, Router};
+use crate::format::fix::EncodeRules;
 use crate::records::{
     CommandKind, DiaryRecord, ExecKind, Header, InputView, Kind, OrdType, Order, OrderAction, OrderIntent,
-    RejectReason, RiskReject, Verdict,
+    RejectReason, RiskReject, Verdict, CL_PER_INPUT,
 };
 
 /// The decide stage's state.
@@ -40,17 +40,17 @@ pub struct DecideStage {
 
 impl DecideStage {
     /// Router, risk, order tracker and diary for a validated configuration.
-    pub fn new(cfg: &Config) -> Self {
-        let ins = &cfg.instruments;
+    pub fn new(p: &CoreParams) -> Self {
+        let ins = &p.instruments;
         DecideStage {
             tops: ins.iter().map(|s| Top::empty(s.tick)).collect(),
-            rep: Replicas::new(cfg),
-            router: Router::new(cfg),
-            risk: Risk::new(&cfg.risk, ins),
-            orders: OrderTracker::new(cfg.risk.max_open_orders as usize),
+            rep: Replicas::new(p),
+            router: Router::new(p),
+            risk: Risk::new(&p.risk, ins),
+            orders: OrderTracker::new(p.risk.max_open_orders as usize),
             rules: EncodeRules::new(ins),
-            diary: Diary::new(1 << 14, cfg.diary.markout_events as u64),
-            fast_weights: cfg.flags.fast_weights,
+            diary: Diary::new(1 << 14, p.diary.markout_events as u64),
+            fast_weights: p.flags.fast_weights,
             ticks: ins.iter().map(|s| s.tick).collect(),
             intents: IntentBuf::default(),
             counters: CoreCounters::default(),

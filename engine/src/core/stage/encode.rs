@@ -1,9 +1,9 @@
 //! Encode stage: turns orders into FIX messages and hands every output to the sink.
 
 use super::Msg;
-use crate::config::Config;
-use crate::core::fix_encoder::FixEncoder;
+use crate::core::params::CoreParams;
 use crate::core::pipeline::{CoreCounters, CoreSink};
+use crate::format::fix::FixEncoder;
 
 /// The encode stage's state: the FIX templates and the outbound MsgSeqNum.
 pub struct EncodeStage {
@@ -13,13 +13,13 @@ pub struct EncodeStage {
 
 impl EncodeStage {
     /// Templates for every configured instrument and the session's identity.
-    pub fn new(cfg: &Config) -> Self {
+    pub fn new(p: &CoreParams) -> Self {
         EncodeStage {
             encoder: FixEncoder::new(
-                &cfg.session.begin_string,
-                &cfg.session.sender_comp_id,
-                &cfg.session.target_comp_id,
-                &cfg.instruments,
+                &p.fix.begin_string,
+                &p.fix.sender_comp_id,
+                &p.fix.target_comp_id,
+                &p.instruments,
             ),
             counters: CoreCounters::default(),
         }

@@ -122,15 +122,15 @@ pub(crate) struct Replicas {
 }
 
 impl Replicas {
-    pub fn new(cfg: &crate::config::Config) -> Self {
-        let n = cfg.instruments.len();
+    pub fn new(p: &crate::core::params::CoreParams) -> Self {
+        let n = p.instruments.len();
         Replicas {
             features: vec![FeatureVector::default(); n],
             beliefs: vec![Belief::default(); n],
             halted: vec![false; n],
             last_fv: FeatureVector::default(),
-            policy_hash: policy_hash(cfg),
-            risk_template: cfg.risk.template_id,
+            policy_hash: p.policy_hash,
+            risk_template: p.risk.template_id,
         }
     }
 
@@ -211,15 +211,4 @@ impl Replicas {
     pub fn belief_of(&self, i: u32) -> Belief {
         self.beliefs.get(i as usize).copied().unwrap_or_default()
     }
-}
-
-/// Hash of the running policies' canonical configuration (strategy, router, flags).
-pub(crate) fn policy_hash(cfg: &crate::config::Config) -> u64 {
-    let text = format!(
-        "{}{}{}",
-        serde_yaml_ng::to_string(&cfg.strategy).expect("config serialises"),
-        serde_yaml_ng::to_string(&cfg.router).expect("config serialises"),
-        serde_yaml_ng::to_string(&cfg.flags).expect("config serialises"),
-    );
-    crate::config::hash_text(&text)
 }

@@ -5,8 +5,8 @@
 //! [`Msg::Halted`] for each one that halted on it, ahead of the timer itself.
 
 use super::{Msg, STAGED_BAD_INSTRUMENT, STAGED_DECIDE};
-use crate::config::Config;
 use crate::core::book::Book;
+use crate::core::params::CoreParams;
 use crate::core::pipeline::CoreCounters;
 use crate::core::sensory::Sensory;
 use crate::records::InputView;
@@ -21,15 +21,15 @@ pub struct SensoryStage {
 
 impl SensoryStage {
     /// Books and feature state for every configured instrument.
-    pub fn new(cfg: &Config) -> Self {
-        let ins = &cfg.instruments;
-        let m = &cfg.strategy.momentum;
+    pub fn new(p: &CoreParams) -> Self {
+        let ins = &p.instruments;
+        let m = &p.strategy.momentum;
         SensoryStage {
             books: ins
                 .iter()
-                .map(|s| Book::new(s.tick, s.ref_price, cfg.book.window_ticks))
+                .map(|s| Book::new(s.tick, s.ref_price, p.book.window_ticks))
                 .collect(),
-            sensory: Sensory::new(ins, m.fast, m.slow, &cfg.sensory),
+            sensory: Sensory::new(ins, m.fast, m.slow, &p.sensory),
             was_halted: vec![false; ins.len()],
             counters: CoreCounters::default(),
         }

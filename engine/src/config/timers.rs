@@ -1,0 +1,13 @@
+//! The `timers` section: the housekeeping tick ingest injects.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Timers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimerConfig {
+    /// Period of the housekeeping tick in nanoseconds of control time.
+    #[schemars(range(min = 1))]
+    pub tick_ns: u64,
+}

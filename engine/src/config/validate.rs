@@ -1,0 +1,149 @@
+//! Validation: the schema's ranges ([`super::schema`]), then what the schema
+//! cannot say — rules relating two keys, character sets, arithmetic, and the
+//! shapes of the belief model.
+
+use super::{BeliefModel, Config};
+use crate::error::Error;
+use std::path::Path;
+
+impl Config {
+    /// Checks the whole configuration: the schema's ranges, then [`validate`](Self::validate).
+    /// Run it again after changing a loaded configuration.
+    pub fn check(&self, origin: &Path) -> Result<(), Error> {
+        let value = serde_json::to_value(self).expect("config structs always serialise");
+        if let Err((key, message)) = super::schema::check(&super::schema::json_schema(), &value) {
+            return Err(Error::invalid(origin, &key, message));
+        }
+        self.validate(origin)
+    }
+
+    /// Checks what the schema cannot say: rules relating two keys, character sets
+    /// and arithmetic. Ranges are the schema's (see [`super::schema`]), checked on load.
+    pub fn validate(&self, origin: &Path) -> Result<(), Error> {
+        let bad = |key: &str, message: String| Error::invalid(origin, key, message);
+        let printable = |v: &str| v.bytes().all(|b| b.is_ascii_graphic() && b != b'|');
+        for (i, ins) in self.instruments.iter().enumerate() {
+            let k = |f: &str| format!("instruments[{i}].{f}");
+            if !printable(&ins.symbol) || ins.symbol.len() > crate::records::fixed::MAX_SYMBOL_LEN {
+                return Err(bad(
+                    &k("symbol"),
+                    format!("{:?} must be 1..=12 printable ASCII bytes other than `|`", ins.symbol),
+                ));
+            }
+            if ins.tick > 0 && ins.ref_price % ins.tick != 0 {
+                return Err(bad(
+                    &k("ref_price"),
+                    format!("{} must be a multiple of tick {}", ins.ref_price, ins.tick),
+                ));
+            }
+        }
+        for (key, v) in [
+            ("session.sender_comp_id", &self.session.sender_comp_id),
+            ("session.target_comp_id", &self.session.target_comp_id),
+        ] {
+            if !printable(v) {
+                return Err(bad(key, format!("{v:?} must be printable ASCII other than `|`")));
+            }
+        }
+        for (key, v) in [
+            ("venue.address", &self.venue.address),
+            ("venue.market_data", &self.venue.market_data),
+        ] {
+            if let Some(a) = v {
+                if a.parse::<std::net::SocketAddr>().is_err() {
+                    return Err(bad(
+                        key,
+                        format!("{a:?} must be an IP address and port, as 127.0.0.1:9878"),
+                    ));
+                }
+            }
+        }
+        let b = &self.belief;
+        match &b.model {
+            Some(m) => model(m, origin).map_err(|e| match e {
+                Error::ConfigInvalid { path, key, message, .. } => {
+                    Error::invalid(&path, &format!("belief.model.{key}"), message)
+                }
+                e => e,
+            })?,
+            None => return Err(bad("belief.model", "no model loaded".into())),
+        }
+        if b.k as usize > self.model().units.len() {
+            return Err(bad(
+                "belief.k",
+                format!("{} exceeds the model's {} units", b.k, self.model().units.len()),
+            ));
+        }
+        let rg = &b.regime;
+        if rg.vol_exit_bps > rg.vol_enter_bps {
+            return Err(bad("belief.regime.vol_exit_bps", "must be ≤ vol_enter_bps".into()));
+        }
+        if rg.trend_exit > rg.trend_enter {
+            return Err(bad("belief.regime.trend_exit", "must be ≤ trend_enter".into()));
+        }
+        let mr = &self.strategy.mean_reversion;
+        if mr.exit_z >= mr.entry_z {
+            return Err(bad(
+                "strategy.mean_reversion.exit_z",
+                format!("{} must be less than entry_z {}", mr.exit_z, mr.entry_z),
+            ));
+        }
+        let m = &self.strategy.momentum;
+        if m.slow <= m.fast {
+            return Err(bad(
+                "strategy.momentum.slow",
+                format!("need fast ({}) < slow ({})", m.fast, m.slow),
+            ));
+        }
+        let r = &self.risk;
+        if r.halt_drawdown < r.reduce_only_drawdown {
+            return Err(bad("risk.halt_drawdown", "must be ≥ reduce_only_drawdown".into()));
+        }
+        self.runtime.validate(bad)
+    }
+}
+
+/// Checks shapes: 24 means and non-zero scales, 1..=64 units of 24 weights, one
+/// readout weight per unit, query rows of one weight per unit, three keys of the
+/// query's dimension; every number finite.
+pub fn model(m: &BeliefModel, origin: &Path) -> Result<(), Error> {
+    let n = crate::records::N_FEATURES;
+    let bad = |key: &str, message: String| Error::invalid(origin, key, message);
+    let finite = |v: &[f32]| v.iter().all(|x| x.is_finite());
+    if m.mean.len() != n || !finite(&m.mean) {
+        return Err(bad("mean", format!("needs {n} finite values, has {}", m.mean.len())));
+    }
+    if m.scale.len() != n || m.scale.iter().any(|x| !x.is_finite() || *x == 0.0) {
+        return Err(bad("scale", format!("needs {n} finite non-zero values")));
+    }
+    let h = m.units.len();
+    if !(1..=64).contains(&h) {
+        return Err(bad("units", format!("{h} units; need 1..=64")));
+    }
+    for (i, u) in m.units.iter().enumerate() {
+        if u.w.len() != n || !finite(&u.w) || !u.b.is_finite() {
+            return Err(bad(
+                &format!("units[{i}].w"),
+                format!("needs {n} finite weights and a finite bias"),
+            ));
+        }
+    }
+    if m.readout.len() != h || !finite(&m.readout) {
+        return Err(bad("readout", format!("needs {h} finite values (one per unit)")));
+    }
+    let a = &m.attention;
+    let d = a.query.len();
+    if d == 0 || d > 64 || a.query.iter().any(|r| r.len() != h || !finite(r)) {
+        return Err(bad(
+            "attention.query",
+            format!("needs 1..=64 rows of {h} finite values"),
+        ));
+    }
+    if a.keys.len() != 3 || a.keys.iter().any(|k| k.len() != d || !finite(k)) {
+        return Err(bad(
+            "attention.keys",
+            format!("needs 3 keys (momentum, market_making, mean_reversion) of {d} values"),
+        ));
+    }
+    Ok(())
+}

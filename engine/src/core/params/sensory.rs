@@ -1,0 +1,41 @@
+//! Parameters of the sensory stage: the book's shape and the features.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Book shape.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BookConfig {
+    /// Ladder window in ticks (rounded up to a power of two).
+    #[schemars(range(min = 64, max = 1048576))]
+    pub window_ticks: usize,
+}
+
+/// Sensory parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SensoryConfig {
+    /// Span of the long EMA of mid, in mid updates.
+    #[schemars(range(min = 1))]
+    pub long_span: u32,
+    /// Span of the EWMA of squared returns (realised volatility).
+    #[schemars(range(min = 1))]
+    pub vol_span: u32,
+    /// Span of the trade-flow EWMAs, in executions.
+    #[schemars(range(min = 1))]
+    pub flow_span: u32,
+    /// Span of the imbalance-change mean/variance behind the surge z-score.
+    #[schemars(range(min = 1))]
+    pub surge_span: u32,
+    /// Levels in the top-N imbalance and depth features.
+    #[schemars(range(min = 1, max = 64))]
+    pub depth_levels: u32,
+    /// Mid updates after the open (or a halt) that count as the opening auction.
+    pub auction_updates: u32,
+    /// Per-batch decay of the sweep-risk probe, in (0, 1).
+    #[schemars(extend("exclusiveMinimum" = 0, "exclusiveMaximum" = 1))]
+    pub sweep_decay: f64,
+    /// An instrument without market data this long (control time) is halted.
+    pub stale_after_ns: u64,
+}

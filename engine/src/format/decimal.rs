@@ -1,0 +1,185 @@
+//! Exact decimal text ↔ fixed-point integers, shared by every text format
+//! (CSV, FIX, reports): no floating point, so `101.25` at four decimals is exactly
+//! 1012500, and 1012500 at four decimals prints as `101.2500`.
+
+/// Parses a decimal into an integer scaled by 10^`decimals`, exactly.
+#[inline(always)]
+pub fn fixed(b: &[u8], decimals: u8) -> Result<i64, &'static str> {
+    match fixed_fast(b, decimals) {
+        Some(v) => Ok(v),
+        None => fixed_checked(b, decimals),
+    }
+}
+
+/// `v` units with `decimals` decimal places as text: `-` for negatives, no
+/// exponent, exactly `decimals` digits after the point (none and no point at 0).
+/// The inverse of [`fixed`] for every `i64`.
+pub fn to_text(v: i64, decimals: u8) -> String {
+    if decimals == 0 {
+        return v.to_string();
+    }
+    let p = POW10[(decimals as usize).min(18)];
+    let sign = if v < 0 { "-" } else { "" };
+    format!(
+        "{sign}{}.{:0w$}",
+        v.unsigned_abs() / p,
+        v.unsigned_abs() % p,
+        w = decimals.min(18) as usize
+    )
+}
+
+/// Powers of ten that fit an `i64`.
+const POW10: [u64; 19] = {
+    let mut t = [1u64; 19];
+    let mut i = 1;
+    while i < 19 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// [`fixed`] for what prices and quantities nearly always are: unsigned, at most
+/// 18 characters (so the digits cannot overflow), digits and at most one `.`.
+/// `None` for anything else, which [`fixed_checked`] then answers (with the
+/// same value or the error).
+#[inline(always)]
+fn fixed_fast(b: &[u8], decimals: u8) -> Option<i64> {
+    let n = b.len();
+    if n == 0 || n > 18 {
+        return None;
+    }
+    // The digits before the '.', then those after it (one tight loop each).
+    let (mut v, mut i) = (0u64, 0);
+    while i < n {
+        let d = b[i].wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        v = v * 10 + d as u64;
+        i += 1;
+    }
+    let mut frac = 0;
+    if i < n {
+        if b[i] != b'.' {
+            return None;
+        }
+        frac = n - i - 1;
+        i += 1;
+        while i < n {
+            let d = b[i].wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            v = v * 10 + d as u64;
+            i += 1;
+        }
+    }
+    let scale = decimals as usize;
+    if frac <= scale {
+        let v = v.checked_mul(*POW10.get(scale - frac)?)?;
+        return i64::try_from(v).ok();
+    }
+    // More decimals than the scale: exact only if the extra ones are zeros,
+    // and then the value is the digits before them.
+    let extra = POW10[frac - scale];
+    (v % extra == 0).then(|| (v / extra) as i64)
+}
+
+/// [`fixed`] byte by byte with every check: signs, overflow, and the errors.
+#[cold]
+#[inline(never)]
+fn fixed_checked(b: &[u8], decimals: u8) -> Result<i64, &'static str> {
+    let (neg, b) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        Some(b'+') => (false, &b[1..]),
+        _ => (false, b),
+    };
+    if b.is_empty() {
+        return Err("empty number");
+    }
+    let mut v: i64 = 0;
+    let mut frac: Option<u8> = None;
+    for &c in b {
+        match c {
+            b'0'..=b'9' => {
+                if let Some(f) = frac.as_mut() {
+                    if *f == decimals {
+                        if c != b'0' {
+                            return Err("more decimals than the price/qty scale holds");
+                        }
+                        continue;
+                    }
+                    *f += 1;
+                }
+                v = v
+                    .checked_mul(10)
+                    .and_then(|v| v.checked_add((c - b'0') as i64))
+                    .ok_or("number too large")?;
+            }
+            b'.' if frac.is_none() => frac = Some(0),
+            _ => return Err("not a decimal number"),
+        }
+    }
+    for _ in frac.unwrap_or(0)..decimals {
+        v = v.checked_mul(10).ok_or("number too large")?;
+    }
+    Ok(if neg { -v } else { v })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5000))]
+        /// The fast path gives the checked parser's answer whenever it answers.
+        #[test]
+        fn fast_path_agrees_with_the_checked_parser(
+            text in "[-+]?[0-9]{0,20}(\\.[0-9]{0,12})?|[0-9.]{1,6}|[0-9]{1,19}0{0,8}(\\.0{0,8})?",
+            decimals in 0u8..22,
+        ) {
+            let b = text.as_bytes();
+            if let Some(v) = fixed_fast(b, decimals) {
+                prop_assert_eq!(Ok(v), fixed_checked(b, decimals), "{:?} at {}", text, decimals);
+            }
+            prop_assert_eq!(fixed(b, decimals), fixed_checked(b, decimals));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5000))]
+        /// Printing then parsing gives the value back, at every scale.
+        #[test]
+        fn text_round_trips(v in any::<i64>(), decimals in 0u8..=18) {
+            prop_assume!(v != i64::MIN);
+            prop_assert_eq!(fixed(to_text(v, decimals).as_bytes(), decimals), Ok(v));
+        }
+    }
+
+    #[test]
+    fn text_of_known_values() {
+        assert_eq!(to_text(1_012_500, 4), "101.2500");
+        assert_eq!(to_text(-5, 2), "-0.05");
+        assert_eq!(to_text(300, 0), "300");
+        assert_eq!(to_text(7, 1), "0.7");
+    }
+
+    #[test]
+    fn fast_path_takes_the_usual_prices_and_quantities() {
+        for (t, d, v) in [
+            ("100.25", 4, 1_002_500),
+            ("300", 0, 300),
+            ("100.2500", 4, 1_002_500),
+            ("7.50", 1, 75),
+            (".5", 2, 50),
+            ("1.", 0, 1),
+        ] {
+            assert_eq!(fixed_fast(t.as_bytes(), d), Some(v), "{t}");
+        }
+        for t in ["-1", "+1", "1.2.3", "", "1e5", "100.25"] {
+            assert_eq!(fixed_fast(t.as_bytes(), if t == "100.25" { 1 } else { 2 }), None, "{t}");
+        }
+    }
+}

@@ -1,0 +1,421 @@
+//! Orders into pre-built FIX templates, patched in place: what the core's encode
+//! stage runs and what the FIX link re-stamps with the session's numbers.
+//!
+//! For each instrument and message type a template is built once, with every field
+//! that varies given a **fixed width** (FIX permits leading zeros in int, qty, price
+//! and seq fields). So BodyLength is a constant of the template, and encoding an
+//! order is: write the digits of MsgSeqNum, SendingTime, ClOrdID, (OrigClOrdID),
+//! Side, OrderQty, (Price) and TransactTime into their slots, then the CheckSum.
+//! Nothing allocates, nothing is searched.
+//!
+//! Layout of the NewOrderSingle (limit) template, `|` standing for SOH:
+//! ```text
+//! 8=FIX.4.4|9=BBB|35=D|34=SSSSSSSSSS|49=SENDER|52=YYYYMMDD-HH:MM:SS.sss|56=TARGET|
+//! 11=CCCCCCCCCCCCCCCCCCCC|21=1|38=QQQQQQQQQQQQ|40=2|44=PPPPPPPPPPPPPPPP|54=S|55=SYM|
+//! 59=0|60=YYYYMMDD-HH:MM:SS.sss|10=KKK|
+//! ```
+//! Cancel (35=F) carries 41/11/38/54/55/60; replace (35=G) carries 41/11/21/38/40/44/
+//! 54/55/59/60; the market NewOrderSingle has 40=1 and no 44.
+
+use super::tags::{self, Tag};
+use crate::error::Error;
+use crate::format::calendar::fix_second;
+use crate::records::{pow10, InstrumentSpec, OrdType, Order, OrderAction, Side};
+
+/// Width of MsgSeqNum (tag 34).
+pub const SEQ_WIDTH: usize = 10;
+/// Width of ClOrdID / OrigClOrdID (tags 11, 41): any u64.
+pub const CLORDID_WIDTH: usize = 20;
+/// Width of OrderQty (tag 38), decimals included.
+pub const QTY_WIDTH: usize = 12;
+/// Width of Price (tag 44), decimals included.
+pub const PX_WIDTH: usize = 16;
+/// Width of a UTCTimestamp with milliseconds.
+pub const TS_WIDTH: usize = 21;
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Slots {
+    seq: usize,
+    sending: usize,
+    cl: usize,
+    orig: usize,
+    side: usize,
+    qty: usize,
+    px: usize,
+    transact: usize,
+    checksum: usize,
+}
+
+/// One pre-built message with the offsets of its variable fields.
+#[derive(Clone, Debug)]
+struct Template {
+    buf: Vec<u8>,
+    slots: Slots,
+    /// Sum of every byte before the CheckSum field that is *not* in a variable
+    /// slot. The CheckSum is this plus the byte sums the slot writers return, so
+    /// encoding never re-reads the message.
+    fixed_sum: u32,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    NewLimit,
+    NewMarket,
+    Cancel,
+    Replace,
+}
+
+const SOH: u8 = 0x01;
+
+struct Builder {
+    buf: Vec<u8>,
+    slots: Slots,
+}
+
+impl Builder {
+    fn field(&mut self, tag: Tag, value: &[u8]) -> usize {
+        self.buf.extend_from_slice(tag.to_string().as_bytes());
+        self.buf.push(b'=');
+        let at = self.buf.len();
+        self.buf.extend_from_slice(value);
+        self.buf.push(SOH);
+        at
+    }
+    fn slot(&mut self, tag: Tag, width: usize) -> usize {
+        self.field(tag, &vec![b'0'; width])
+    }
+}
+
+fn build(shape: Shape, begin: &str, sender: &str, target: &str, spec: &InstrumentSpec) -> Template {
+    let msg_type: &[u8] = match shape {
+        Shape::NewLimit | Shape::NewMarket => b"D",
+        Shape::Cancel => b"F",
+        Shape::Replace => b"G",
+    };
+    let mut body = Builder {
+        buf: Vec::new(),
+        slots: Slots::default(),
+    };
+    body.field(tags::MSG_TYPE, msg_type);
+    body.slots.seq = body.slot(tags::MSG_SEQ_NUM, SEQ_WIDTH);
+    body.field(tags::SENDER_COMP_ID, sender.as_bytes());
+    body.slots.sending = body.slot(tags::SENDING_TIME, TS_WIDTH);
+    body.field(tags::TARGET_COMP_ID, target.as_bytes());
+    body.slots.cl = body.slot(tags::CL_ORD_ID, CLORDID_WIDTH);
+    if matches!(shape, Shape::Cancel | Shape::Replace) {
+        body.slots.orig = body.slot(tags::ORIG_CL_ORD_ID, CLORDID_WIDTH);
+    }
+    if shape != Shape::Cancel {
+        body.field(tags::HANDL_INST, b"1");
+    }
+    body.slots.qty = body.slot(tags::ORDER_QTY, QTY_WIDTH);
+    match shape {
+        Shape::NewLimit | Shape::Replace => {
+            body.field(tags::ORD_TYPE, b"2");
+            body.slots.px = body.slot(tags::PRICE, PX_WIDTH);
+        }
+        Shape::NewMarket => {
+            body.field(tags::ORD_TYPE, b"1");
+        }
+        Shape::Cancel => {}
+    }
+    body.slots.side = body.slot(tags::SIDE, 1);
+    body.field(tags::SYMBOL, spec.symbol.as_bytes());
+    if shape != Shape::Cancel {
+        body.field(tags::TIME_IN_FORCE, b"0");
+    }
+    body.slots.transact = body.slot(tags::TRANSACT_TIME, TS_WIDTH);
+
+    let mut head = Vec::new();
+    head.extend_from_slice(b"8=");
+    head.extend_from_slice(begin.as_bytes());
+    head.push(SOH);
+    head.extend_from_slice(format!("9={}", body.buf.len()).as_bytes());
+    head.push(SOH);
+    let shift = head.len();
+    let mut buf = head;
+    buf.extend_from_slice(&body.buf);
+    let checksum = buf.len() + 3;
+    buf.extend_from_slice(b"10=000\x01");
+    let s = body.slots;
+    let sh = |o: usize| if o == 0 { 0 } else { o + shift };
+    let slots = Slots {
+        seq: sh(s.seq),
+        sending: sh(s.sending),
+        cl: sh(s.cl),
+        orig: sh(s.orig),
+        side: sh(s.side),
+        qty: sh(s.qty),
+        px: sh(s.px),
+        transact: sh(s.transact),
+        checksum,
+    };
+    let mut variable = vec![false; buf.len()];
+    for (at, w) in [
+        (slots.seq, SEQ_WIDTH),
+        (slots.sending, TS_WIDTH),
+        (slots.cl, CLORDID_WIDTH),
+        (slots.orig, CLORDID_WIDTH),
+        (slots.side, 1),
+        (slots.qty, QTY_WIDTH),
+        (slots.px, PX_WIDTH),
+        (slots.transact, TS_WIDTH),
+    ] {
+        if at != 0 {
+            variable[at..at + w].iter_mut().for_each(|v| *v = true);
+        }
+    }
+    let fixed_sum = buf[..checksum - 3]
+        .iter()
+        .zip(&variable)
+        .filter(|(_, v)| !**v)
+        .map(|(b, _)| *b as u32)
+        .sum();
+    Template { buf, slots, fixed_sum }
+}
+
+/// Cached `YYYYMMDD-HH:MM:SS` for the current second, and its byte sum.
+#[derive(Clone, Copy)]
+struct TimeCache {
+    sec: u64,
+    text: [u8; 17],
+    sum: u32,
+}
+
+/// The encoder: templates per instrument and message type, and the outbound
+/// MsgSeqNum counter.
+pub struct FixEncoder {
+    templates: Vec<[Template; 4]>,
+    rules: EncodeRules,
+    next_seq: u64,
+    time: TimeCache,
+}
+
+impl FixEncoder {
+    /// Builds every template. `begin` is the BeginString (`FIX.4.4`/`FIX.4.2`).
+    pub fn new(begin: &str, sender: &str, target: &str, instruments: &[InstrumentSpec]) -> Self {
+        let templates = instruments
+            .iter()
+            .map(|spec| {
+                [Shape::NewLimit, Shape::NewMarket, Shape::Cancel, Shape::Replace]
+                    .map(|shape| build(shape, begin, sender, target, spec))
+            })
+            .collect();
+        FixEncoder {
+            templates,
+            rules: EncodeRules::new(instruments),
+            next_seq: 1,
+            time: TimeCache {
+                sec: u64::MAX,
+                text: [b'0'; 17],
+                sum: 0,
+            },
+        }
+    }
+
+    /// The MsgSeqNum the next message will carry.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Sets the next outbound MsgSeqNum (the session layer owns the numbering).
+    pub fn set_next_seq(&mut self, seq: u64) {
+        self.next_seq = seq;
+    }
+
+    /// The encoder's rules without its templates, for a stage that must know
+    /// whether an order will encode before it commits to sending it.
+    pub fn rules(&self) -> EncodeRules {
+        self.rules.clone()
+    }
+
+    /// Encodes `order` at control time `order.header.ts_ns` and returns the complete
+    /// message. On error nothing is consumed (the MsgSeqNum is not advanced).
+    /// It fails exactly when [`EncodeRules::check`] does.
+    #[inline]
+    pub fn encode(&mut self, order: &Order) -> Result<&[u8], Error> {
+        let (shape, side, (px_dec, qty_dec)) = shape_of(&self.rules.decimals, order)?;
+        let ts = order.header.ts_ns;
+        if ts / 1_000_000_000 != self.time.sec {
+            let text = fix_second(ts / 1_000_000_000);
+            let sum = text.iter().map(|&b| b as u32).sum();
+            self.time = TimeCache {
+                sec: ts / 1_000_000_000,
+                text,
+                sum,
+            };
+        }
+        let time = self.time;
+        let millis = (ts / 1_000_000 % 1000) as usize;
+        let seq = self.next_seq;
+        let t = &mut self.templates[order.header.instrument as usize][shape];
+        let s = t.slots;
+        let b = &mut t.buf[..];
+        let mut sum = t.fixed_sum;
+        sum += put_fixed(&mut b[s.qty..s.qty + QTY_WIDTH], order.qty, qty_dec, tags::ORDER_QTY)?;
+        if s.px != 0 {
+            sum += put_fixed(&mut b[s.px..s.px + PX_WIDTH], order.px, px_dec, tags::PRICE)?;
+        }
+        sum += put_uint(&mut b[s.seq..s.seq + SEQ_WIDTH], seq);
+        sum += put_uint(&mut b[s.cl..s.cl + CLORDID_WIDTH], order.cl_ord_id);
+        if s.orig != 0 {
+            sum += put_uint(&mut b[s.orig..s.orig + CLORDID_WIDTH], order.orig_cl_ord_id);
+        }
+        b[s.side] = match side {
+            Side::Buy => b'1',
+            Side::Sell => b'2',
+        };
+        sum += b[s.side] as u32;
+        let ms = [
+            b'.',
+            b'0' + (millis / 100) as u8,
+            DIGITS[2 * (millis % 100)],
+            DIGITS[2 * (millis % 100) + 1],
+        ];
+        let ms_sum: u32 = ms.iter().map(|&x| x as u32).sum();
+        for at in [s.sending, s.transact] {
+            b[at..at + 17].copy_from_slice(&time.text);
+            b[at + 17..at + 21].copy_from_slice(&ms);
+            sum += time.sum + ms_sum;
+        }
+        let sum = (sum % 256) as u8;
+        debug_assert_eq!(sum, checksum(&b[..s.checksum - 3]), "incremental checksum");
+        b[s.checksum] = b'0' + sum / 100;
+        b[s.checksum + 1] = DIGITS[2 * (sum % 100) as usize];
+        b[s.checksum + 2] = DIGITS[2 * (sum % 100) as usize + 1];
+        self.next_seq += 1;
+        Ok(&t.buf)
+    }
+}
+
+/// Which template encodes `order`, its side, and its instrument's decimals.
+#[inline]
+fn shape_of(decimals: &[(u8, u8)], order: &Order) -> Result<(usize, Side, (u8, u8)), Error> {
+    let i = order.header.instrument;
+    let dec = *decimals.get(i as usize).ok_or(Error::UnknownInstrument(i))?;
+    let (Some(action), Some(side)) = (order.action(), order.side()) else {
+        return Err(Error::BadOrderCodes);
+    };
+    let shape = match (action, order.ord_type()) {
+        (OrderAction::New, Some(OrdType::Limit)) => 0,
+        (OrderAction::New, Some(OrdType::Market)) => 1,
+        (OrderAction::Cancel, _) => 2,
+        (OrderAction::Replace, Some(OrdType::Limit)) => 3,
+        _ => return Err(Error::BadOrderCodes),
+    };
+    Ok((shape, side, dec))
+}
+
+/// The rules [`FixEncoder::encode`] applies, without the templates: a known
+/// instrument, valid codes, and quantity and price that fit their fixed widths.
+#[derive(Clone, Debug)]
+pub struct EncodeRules {
+    decimals: Vec<(u8, u8)>,
+}
+
+impl EncodeRules {
+    /// The rules for these instruments (their price and quantity decimals).
+    pub fn new(instruments: &[InstrumentSpec]) -> Self {
+        EncodeRules {
+            decimals: instruments.iter().map(|s| (s.price_decimals, s.qty_decimals)).collect(),
+        }
+    }
+
+    /// `Ok` exactly when `FixEncoder::encode` would encode `order`.
+    #[inline]
+    pub fn check(&self, order: &Order) -> Result<(), Error> {
+        let (shape, _, (px_dec, qty_dec)) = shape_of(&self.decimals, order)?;
+        fits_fixed(order.qty, qty_dec, QTY_WIDTH, tags::ORDER_QTY)?;
+        // Shapes 0 (new limit) and 3 (replace) carry a price.
+        if shape == 0 || shape == 3 {
+            fits_fixed(order.px, px_dec, PX_WIDTH, tags::PRICE)?;
+        }
+        Ok(())
+    }
+}
+
+/// FIX CheckSum: the sum of all bytes modulo 256.
+#[inline]
+pub fn checksum(bytes: &[u8]) -> u8 {
+    // Summing into u32 lanes lets the compiler vectorise; the modulo comes last.
+    let mut acc = 0u32;
+    for &x in bytes {
+        acc = acc.wrapping_add(x as u32);
+    }
+    acc as u8
+}
+
+/// "00" "01" … "99": two digits per table entry.
+const DIGITS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Writes `v` right-aligned and zero-padded into `out`, two digits per step, and
+/// returns the byte sum of what it wrote. Digits that do not fit are dropped, so
+/// callers size `out` for the largest value (a u64 needs 20).
+#[inline]
+fn put_uint(out: &mut [u8], mut v: u64) -> u32 {
+    let mut i = out.len();
+    let mut digit_sum = 0u32;
+    while v >= 10 && i >= 2 {
+        let d = (v % 100) as usize;
+        v /= 100;
+        out[i - 2] = DIGITS[2 * d];
+        out[i - 1] = DIGITS[2 * d + 1];
+        digit_sum += (d / 10 + d % 10) as u32;
+        i -= 2;
+    }
+    if v > 0 && i >= 1 {
+        out[i - 1] = b'0' + v as u8;
+        digit_sum += v as u32;
+        i -= 1;
+    }
+    out[..i].fill(b'0');
+    out.len() as u32 * b'0' as u32 + digit_sum
+}
+
+/// Whether `v` with `decimals` fits `w` characters (non-negative, digits in range).
+#[inline]
+fn fits_fixed(v: i64, decimals: u8, w: usize, tag: Tag) -> Result<(), Error> {
+    let fits = v >= 0
+        && if decimals == 0 {
+            w >= 20 || (v as u64) < pow10(w as u8) as u64
+        } else {
+            let int_w = w - decimals as usize - 1;
+            int_w >= 19 || v / pow10(decimals) < pow10(int_w as u8)
+        };
+    if fits {
+        Ok(())
+    } else {
+        Err(overflow(tag, v, w))
+    }
+}
+
+#[cold]
+fn overflow(tag: Tag, value: i64, width: usize) -> Error {
+    Error::FieldOverflow { tag, value, width }
+}
+
+/// Writes a fixed-point decimal (`decimals` places) right-aligned and zero-padded,
+/// returning the byte sum; an error if it is negative or does not fit.
+#[inline]
+fn put_fixed(out: &mut [u8], v: i64, decimals: u8, tag: Tag) -> Result<u32, Error> {
+    let w = out.len();
+    fits_fixed(v, decimals, w, tag)?;
+    if decimals == 0 {
+        return Ok(put_uint(out, v as u64));
+    }
+    let int_w = w - decimals as usize - 1;
+    let scale = pow10(decimals);
+    let (int, frac) = (v / scale, v % scale);
+    let s = put_uint(&mut out[..int_w], int as u64) + put_uint(&mut out[int_w + 1..], frac as u64);
+    out[int_w] = b'.';
+    Ok(s + b'.' as u32)
+}

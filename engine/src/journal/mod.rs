@@ -1,0 +1,24 @@
+//! foxtrot's journal format: what a run and an import write, and how it is read
+//! back. The container (segments, CRC, recovery, index) is `foxtrot_shm`'s; this
+//! module says what goes in it.
+//!
+//! - [`kinds`]: the registry of every record kind and its payload.
+//! - [`run`]: a run's three journals (`inputs/`, `orders/`, `diary/`), written
+//!   as observers of the run.
+//! - [`open`]: the one opener of a journal whose first record is its
+//!   configuration.
+//! - [`inputs`]: a run's sequenced inputs, streamed back.
+//! - [`market_data`]: the market-data directory `foxtrot import` writes.
+//! - [`fields`]: one field description per record kind, shared by `journal
+//!   cat`, `export` and `report`.
+
+pub mod fields;
+pub mod inputs;
+pub mod kinds;
+pub mod market_data;
+pub mod open;
+pub mod run;
+
+pub use inputs::JournalInputs;
+pub use open::Configured;
+pub use run::{InputJournal, OutputJournals, RunJournals};

@@ -1,0 +1,40 @@
+//! Opening a journal whose first record is the configuration it was written
+//! under (kind 100): a run's input journal, a market-data journal. The one place
+//! that reads that record.
+
+use super::kinds::KIND_CONFIG;
+use crate::config::Config;
+use crate::error::Error;
+use foxtrot_shm::JournalReader;
+use std::path::{Path, PathBuf};
+
+/// A journal positioned after its configuration record.
+pub struct Configured {
+    /// The journal directory.
+    pub dir: PathBuf,
+    /// The configuration record's text.
+    pub text: String,
+    /// The reader, at the first record after the configuration.
+    pub reader: JournalReader,
+}
+
+impl Configured {
+    /// Opens `dir` and reads its first record, which must be a configuration.
+    pub fn open(dir: &Path) -> Result<Configured, Error> {
+        let mut reader = JournalReader::open(dir)?;
+        let text = match reader.next()? {
+            Some(r) if r.kind == KIND_CONFIG => String::from_utf8_lossy(r.payload).into_owned(),
+            _ => return Err(Error::NoConfig(dir.to_path_buf())),
+        };
+        Ok(Configured {
+            dir: dir.to_path_buf(),
+            text,
+            reader,
+        })
+    }
+
+    /// The configuration, loaded and validated (errors name `DIR/config.yaml`).
+    pub fn config(&self) -> Result<Config, Error> {
+        Config::from_yaml(&self.text, &self.dir.join("config.yaml"))
+    }
+}

@@ -1,0 +1,304 @@
+//! No heap allocation per event in the fused loop after warm-up.
+//!
+//! A counting global allocator wraps the system allocator for this test binary.
+//! The fused run (simulated world + sequencer + every core stage + encoder +
+//! diary + digests + latency histogram) warms up, then runs well over 100k more
+//! events while the count of allocations must not move.
+
+use foxtrot_engine::runtime::FusedRun;
+use foxtrot_engine::Config;
+use foxtrot_venue::SimWorld;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+struct Counting;
+
+thread_local! {
+    // Per thread, so tests running in parallel cannot disturb each other's count.
+    // Const-initialised with no destructor: reading it never allocates.
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn count() {
+    ALLOCS.with(|c| c.set(c.get() + 1));
+}
+
+fn allocs() -> u64 {
+    ALLOCS.with(|c| c.get())
+}
+
+// SAFETY: forwards every call unchanged to the system allocator; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        count();
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
+        count();
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc_zeroed(l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        count();
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(p, l, n) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn fused_loop_allocates_nothing_after_warm_up() {
+    let mut cfg = Config::default_sim();
+    cfg.gen.events = 400_000;
+    measure(&cfg);
+}
+
+#[test]
+fn with_every_flag_on_and_a_corrupt_feed_too() {
+    let mut cfg = Config::default_sim();
+    cfg.gen.events = 400_000;
+    cfg.gen.adversarial.enabled = true;
+    cfg.flags = foxtrot_engine::config::Flags {
+        fast_weights: true,
+        linear_attention: true,
+        exploration: true,
+        auto_feedback: true,
+    };
+    measure(&cfg);
+}
+
+fn measure(cfg: &Config) {
+    let cfg = cfg.clone();
+    let mut run = FusedRun::new(&cfg, SimWorld::new(&cfg));
+    for _ in 0..50_000 {
+        assert!(run.step());
+    }
+    let orders_before = run.summary().order_hash.1;
+    let inputs_before = run.core().counters().inputs;
+    let before = allocs();
+    let mut steps = 0u64;
+    while steps < 250_000 && run.step() {
+        steps += 1;
+    }
+    let after = allocs();
+    let inputs = run.core().counters().inputs - inputs_before;
+    let orders = run.summary().order_hash.1 - orders_before;
+    assert!(inputs >= 100_000, "measured only {inputs} inputs");
+    assert!(
+        orders > 100,
+        "the measured window must include trading, had {orders} orders"
+    );
+    assert_eq!(after - before, 0, "{} allocations over {inputs} inputs", after - before);
+}
+
+#[test]
+fn the_counter_counts() {
+    // The allocator above is live: a fresh Vec is seen.
+    let before = allocs();
+    let v: Vec<u64> = std::hint::black_box(Vec::with_capacity(16));
+    drop(v);
+    assert!(allocs() > before);
+}
+
+/// The feed handler's path — MoldUDP64 packets through the sequencer, ITCH
+/// decoding, the normaliser's order map and the books — allocates nothing once
+/// every instrument has been seen.
+#[test]
+fn itch_over_mold_allocates_nothing_after_warm_up() {
+    use foxtrot_feed::itch::mold::{MoldEvent, PacketWriter, Sequencer};
+    use foxtrot_feed::itch::{decode, ItchBook, Subscription};
+    use foxtrot_venue::gen::itch::{ItchGen, ItchGenConfig};
+    let msgs: Vec<Vec<u8>> = ItchGen::new(ItchGenConfig {
+        seed: 4,
+        messages: 300_000,
+        ..ItchGenConfig::default()
+    })
+    .collect();
+    let mut w = PacketWriter::new("NOALLOC", 1, 1400);
+    let mut packets: Vec<Vec<u8>> = msgs.iter().filter_map(|m| w.push(m)).collect();
+    packets.extend(w.flush());
+    // Out of order in pairs, so the reordering slots are used too.
+    for pair in packets.chunks_mut(2).skip(100).step_by(7) {
+        pair.reverse();
+    }
+    let mut seq = Sequencer::new(1, 8);
+    let mut book = ItchBook::new(Subscription::All, 1 << 20, 0, 100, 4096);
+    let (mut events, mut issues) = (0u64, 0u64);
+    let mut feed = |seq: &mut Sequencer, book: &mut ItchBook, p: &[u8]| {
+        seq.push(p, &mut |e| {
+            if let MoldEvent::Message { msg, .. } = e {
+                if let Ok(m) = decode(msg) {
+                    if book.apply(&m, &mut |_, _| events += 1).is_err() {
+                        issues += 1;
+                    }
+                }
+            }
+        })
+        .unwrap();
+    };
+    let warm = packets.len() / 5;
+    for p in &packets[..warm] {
+        feed(&mut seq, &mut book, p);
+    }
+    let before = allocs();
+    for p in &packets[warm..] {
+        feed(&mut seq, &mut book, p);
+    }
+    let after = allocs();
+    assert_eq!(after - before, 0, "{} allocations", after - before);
+    assert!(seq.stats().reordered > 100 && seq.stats().gaps == 0);
+    assert!(events > 200_000 && issues == 0, "{events} events, {issues} issues");
+}
+
+/// The engine's receive path for FIX: execution reports through the session
+/// (the one-pass scan, sequence checks) and into engine records allocates
+/// nothing once logged on.
+#[test]
+fn fix_execution_reports_allocate_nothing_after_logon() {
+    use foxtrot_fix::session::{split_messages, Inbound, MemoryStore, Role, Session, SessionSettings};
+    use foxtrot_fix::{exec_from_fix, Instruments};
+    let s = |a: &str, b: &str| SessionSettings {
+        begin_string: "FIX.4.4".into(),
+        sender: a.into(),
+        target: b.into(),
+        heartbeat_s: 30,
+        reset_on_logon: false,
+        username: None,
+        password: None,
+    };
+    let mut engine = Session::new(s("FOXTROT", "VENUE"), Role::Initiator, MemoryStore::default());
+    let mut venue = Session::new(s("VENUE", "FOXTROT"), Role::Acceptor, MemoryStore::default());
+    let t = 1_767_623_400_000_000_000u64;
+    engine.start(t);
+    let logon = std::mem::take(engine.outbox());
+    split_messages(&logon, |m| {
+        venue.on_message(m, t);
+    });
+    let back = std::mem::take(venue.outbox());
+    split_messages(&back, |m| {
+        engine.on_message(m, t);
+    });
+    // 20k partial fills from the venue, encoded before measuring.
+    for k in 0..20_000u64 {
+        let fields = [
+            (6, "100.25".to_string()),
+            (11, format!("{:020}", k + 1)),
+            (14, "100".into()),
+            (17, k.to_string()),
+            (31, "100.25".into()),
+            (32, "100".into()),
+            (37, "V1".into()),
+            (38, "1000".into()),
+            (39, "1".into()),
+            (54, "1".into()),
+            (55, "FOXA".into()),
+            (60, "20260105-14:30:00.123456".into()),
+            (150, "F".into()),
+            (151, "900".into()),
+        ];
+        let refs: Vec<(u32, &str)> = fields.iter().map(|(a, b)| (*a, b.as_str())).collect();
+        venue.send("8", &refs, t + k);
+    }
+    let wire = std::mem::take(venue.outbox());
+    let mut msgs: Vec<&[u8]> = Vec::new();
+    let mut at = 0;
+    while let Ok(Some(n)) = foxtrot_fix::frame_len(&wire[at..]) {
+        msgs.push(&wire[at..at + n]);
+        at += n;
+    }
+    let inst = Instruments::new(&[foxa()]);
+    let (mut fills, mut qty) = (0u64, 0i64);
+    let before = allocs();
+    for m in &msgs {
+        // As the engine's link reads them: the session scans each report once
+        // and hands over its fields.
+        assert_eq!(engine.on_message(m, t), Inbound::App);
+        let e = exec_from_fix(&engine.report(m).unwrap(), &inst, t).unwrap().unwrap();
+        fills += 1;
+        qty += e.last_qty;
+    }
+    let after = allocs();
+    assert_eq!(after - before, 0, "{} allocations over {fills} reports", after - before);
+    assert_eq!((fills, qty, engine.next_in()), (20_000, 2_000_000, 20_002));
+}
+
+/// The engine's send path for FIX: orders encoded by the fix-encoder templates,
+/// recorded by the session (sequence number, journal-backed store for resends)
+/// and queued, allocates nothing after warm-up.
+#[test]
+fn fix_orders_sent_through_the_session_and_its_journal_allocate_nothing() {
+    use foxtrot_engine::format::fix::encoder::FixEncoder;
+    use foxtrot_engine::records::{Header, Kind, OrdType, Order, OrderAction, Side};
+    use foxtrot_fix::session::{MessageStore, Role, Session, SessionSettings};
+    use foxtrot_fix::store::JournalStore;
+    let dir = std::env::temp_dir().join(format!("foxtrot-noalloc-fix-store-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let spec = foxa();
+    let mut enc = FixEncoder::new("FIX.4.4", "FOXTROT", "VENUE", std::slice::from_ref(&spec));
+    let settings = SessionSettings {
+        begin_string: "FIX.4.4".into(),
+        sender: "FOXTROT".into(),
+        target: "VENUE".into(),
+        heartbeat_s: 30,
+        reset_on_logon: false,
+        username: None,
+        password: None,
+    };
+    let mut session = Session::new(settings, Role::Initiator, JournalStore::open(&dir).unwrap());
+    let t = 1_767_623_400_000_000_000u64;
+    let mut send = |k: u64, session: &mut Session<JournalStore>| {
+        let o = Order {
+            header: Header {
+                kind: Kind::Order as u8,
+                sub: OrderAction::New as u8,
+                side: if k % 2 == 0 { Side::Buy } else { Side::Sell } as u8,
+                flags: OrdType::Limit as u8,
+                instrument: 0,
+                ts_ns: t + k * 1_000_000,
+                ..Header::default()
+            },
+            cl_ord_id: k * 16,
+            orig_cl_ord_id: 0,
+            px: 1_000_000 + (k % 50) as i64 * 100,
+            qty: 100,
+        };
+        enc.set_next_seq(session.next_out());
+        let bytes = enc.encode(&o).unwrap();
+        session.sent_app(bytes, o.header.ts_ns);
+        session.outbox().clear();
+    };
+    for k in 1..=1_000 {
+        send(k, &mut session);
+    }
+    let before = allocs();
+    for k in 1_001..=21_000 {
+        send(k, &mut session);
+    }
+    let after = allocs();
+    assert_eq!(after - before, 0, "{} allocations over 20000 orders", after - before);
+    assert_eq!(session.next_out(), 21_001);
+    assert!(session.store().error().is_none());
+    let resent = session.store().get(20_000).expect("stored for resend");
+    assert!(resent.windows(4).any(|w| w == b"\x0111="), "an order: {resent:?}");
+    drop(session);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The instrument the FIX tests trade: FOXA, four price decimals, whole shares.
+fn foxa() -> foxtrot_engine::records::InstrumentSpec {
+    foxtrot_engine::records::InstrumentSpec {
+        symbol: "FOXA".into(),
+        price_decimals: 4,
+        tick: 100,
+        qty_decimals: 0,
+        lot: 1,
+        ref_price: 1_000_000,
+    }
+}

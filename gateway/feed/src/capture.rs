@@ -1,0 +1,82 @@
+//! A market-data journal written with its quality findings: every event is
+//! checked by a [`QualityMonitor`] before it is journalled, and each finding is
+//! journalled just before the event that revealed it (see
+//! `foxtrot_engine::journal::market_data` for the directory format).
+
+use crate::quality::{QualityLimits, QualityMonitor};
+use foxtrot_engine::journal::market_data::MdJournal;
+use foxtrot_engine::records::{DqCode, DqEvent, MarketData};
+use foxtrot_engine::{Config, Error};
+use foxtrot_shm::JournalConfig;
+use std::path::Path;
+
+/// Writes a market-data directory, checking each event's quality on the way.
+pub struct MdWriter {
+    journal: MdJournal,
+    events: u64,
+    quality: QualityMonitor,
+}
+
+impl MdWriter {
+    /// Creates `dir/market_data` with `cfg` as its first record.
+    pub fn create(dir: &Path, cfg: &Config) -> Result<Self, Error> {
+        let journal = MdJournal::create(dir, cfg, JournalConfig::default())?;
+        let tick = cfg.instruments.iter().map(|i| i.tick).min().unwrap_or(1);
+        let quality = QualityMonitor::new(QualityLimits {
+            stale_ns: cfg.sensory.stale_after_ns,
+            band_bps: cfg.risk.price_band_bps as i64,
+            tick,
+            window: cfg.book.window_ticks,
+        });
+        Ok(MdWriter {
+            journal,
+            events: 0,
+            quality,
+        })
+    }
+
+    /// Checks one event, journals any finding, then the event.
+    #[inline]
+    pub fn append(&mut self, md: &MarketData) -> Result<(), Error> {
+        let mut found = [DqEvent::default(); 4];
+        let mut k = 0;
+        self.quality.check(md, &mut |d| {
+            if k < found.len() {
+                found[k] = d;
+                k += 1;
+            }
+        });
+        for d in &found[..k] {
+            self.journal.finding(d)?;
+        }
+        self.journal.event(md)?;
+        self.events += 1;
+        Ok(())
+    }
+
+    /// Journals a finding made elsewhere (a transport gap, an undecodable message).
+    pub fn append_quality(&mut self, d: &DqEvent) -> Result<(), Error> {
+        let d = self.quality.note(*d);
+        self.journal.finding(&d)
+    }
+
+    /// Findings so far, by code (those with none left out).
+    pub fn quality(&self) -> Vec<(&'static str, u64)> {
+        DqCode::ALL
+            .iter()
+            .map(|c| (c.name(), self.quality.count(*c)))
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+
+    /// Events written (findings not counted).
+    pub fn count(&self) -> u64 {
+        self.events
+    }
+
+    /// Flushes the journal to disk; returns the events written.
+    pub fn finish(mut self) -> Result<u64, Error> {
+        self.journal.sync()?;
+        Ok(self.events)
+    }
+}

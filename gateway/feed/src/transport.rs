@@ -1,0 +1,417 @@
+//! Feed transports behind one trait: an ITCH file (as fast as possible, or paced
+//! by its timestamps), MoldUDP64 over UDP (unicast or multicast, through `mio`),
+//! and the shared-memory ring a feed-handler process fills for the engine.
+//!
+//! Every transport yields the same things ([`Next`]): normalised market-data
+//! events, data-quality findings (a MoldUDP64 gap, an undecodable message, an
+//! order-level inconsistency), `Idle` when nothing is ready yet (a live transport
+//! never blocks inside `next`; [`Feed::wait`] parks until something may be), and
+//! `End`.
+//!
+//! ## The ring record
+//! Between `foxtrot feed` and its consumer each record is 9 words (72 bytes):
+//! word 0 is a tag — 1: a [`MarketData`] in words 1..9; 2: a [`DqEvent`] in words
+//! 1..5; 3: end of feed — and the rest the record's bytes (little-endian, as in
+//! memory). The ring's slots are 10 words: the commit word and these 9.
+
+use crate::itch::mold::{MoldEvent, Sequencer, MAX_PACKET};
+use crate::itch::{self, Frames, Framing, Normaliser, Subscription};
+use foxtrot_engine::records::MarketData;
+use foxtrot_engine::records::{DqCode, DqEvent};
+use foxtrot_shm::{ShmConsumer, ShmProducer, ShmRing};
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// What a feed yields.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Next {
+    /// A market-data event.
+    Event(MarketData),
+    /// A data-quality finding.
+    Quality(DqEvent),
+    /// Nothing ready now; ask again (after [`Feed::wait`]).
+    Idle,
+    /// The feed is over.
+    End,
+}
+
+/// A source of normalised market data. See the module docs.
+pub trait Feed {
+    /// The next item; never blocks.
+    fn next(&mut self) -> Next;
+    /// Waits up to `timeout` for the feed to have something (default: sleeps).
+    fn wait(&mut self, timeout: Duration) {
+        std::thread::sleep(timeout.min(Duration::from_micros(50)));
+    }
+}
+
+/// Words per ring record (tag + a `MarketData`).
+pub const RING_RECORD_WORDS: usize = 9;
+/// Slot size of a feed ring: the commit word and a record.
+pub const RING_SLOT_WORDS: usize = RING_RECORD_WORDS + 1;
+const TAG_MD: u64 = 1;
+const TAG_DQ: u64 = 2;
+const TAG_END: u64 = 3;
+
+/// Normalised ITCH, queued: the shared part of the ITCH transports.
+struct ItchStage {
+    norm: Normaliser,
+    q: VecDeque<Next>,
+}
+
+impl ItchStage {
+    fn new(sub: Subscription, max_live: usize, date_ns: u64) -> Self {
+        ItchStage {
+            norm: Normaliser::new(sub, max_live, date_ns),
+            q: VecDeque::with_capacity(64),
+        }
+    }
+
+    /// Decodes and normalises one message; `at` places it in errors.
+    fn message(&mut self, raw: &[u8], at: i64) {
+        match itch::decode(raw) {
+            Ok(m) => {
+                let q = &mut self.q;
+                if let Err(issue) = self.norm.on_message(&m, &mut |md| q.push_back(Next::Event(*md))) {
+                    let r = match issue {
+                        itch::DataIssue::UnknownOrder(r)
+                        | itch::DataIssue::DuplicateOrder(r)
+                        | itch::DataIssue::Overfill(r) => r as i64,
+                        _ => 0,
+                    };
+                    let ts = self.norm.stats().messages; // position, for lack of a time
+                    self.q
+                        .push_back(Next::Quality(DqEvent::new(DqCode::Book, u32::MAX, 0, r, ts as i64)));
+                }
+            }
+            Err(_) => self
+                .q
+                .push_back(Next::Quality(DqEvent::new(DqCode::Decode, u32::MAX, 0, at, 0))),
+        }
+    }
+}
+
+/// An ITCH file, read into memory (framing detected), optionally paced.
+pub struct ItchFileFeed {
+    bytes: super::mapped::MappedFile,
+    pos: usize,
+    framing: Framing,
+    stage: ItchStage,
+    pace: Option<(f64, Instant, u64)>,
+    speed: Option<f64>,
+    failed: bool,
+}
+
+impl ItchFileFeed {
+    /// Maps `path`. `speed`: `None` as fast as possible, `Some(x)` at x times the
+    /// pace of the file's timestamps.
+    pub fn open(path: &std::path::Path, sub: Subscription, date_ns: u64, speed: Option<f64>) -> std::io::Result<Self> {
+        let bytes = super::mapped::MappedFile::open(path)?;
+        let framing = itch::detect(&bytes);
+        Ok(ItchFileFeed {
+            bytes,
+            pos: 0,
+            framing,
+            stage: ItchStage::new(sub, 1 << 22, date_ns),
+            pace: None,
+            speed,
+            failed: false,
+        })
+    }
+
+    /// The normaliser (symbols, counters).
+    pub fn normaliser(&self) -> &Normaliser {
+        &self.stage.norm
+    }
+}
+
+impl Feed for ItchFileFeed {
+    fn next(&mut self) -> Next {
+        loop {
+            if let Some(n) = self.stage.q.front().copied() {
+                if let (Next::Event(md), Some(speed)) = (n, self.speed) {
+                    let (s, start, t0) = *self.pace.get_or_insert((speed, Instant::now(), md.header.ts_ns));
+                    let due = Duration::from_nanos((md.header.ts_ns.saturating_sub(t0) as f64 / s) as u64);
+                    if start.elapsed() < due {
+                        return Next::Idle;
+                    }
+                }
+                self.stage.q.pop_front();
+                return n;
+            }
+            if self.failed || self.pos >= self.bytes.len() {
+                return Next::End;
+            }
+            let mut frames = Frames::new(&self.bytes[self.pos..], self.framing);
+            match frames.next() {
+                Some(Ok((_, raw))) => {
+                    let at = self.pos as i64;
+                    let len = raw.len() + if self.framing == Framing::LengthPrefixed { 2 } else { 0 };
+                    self.pos += len;
+                    self.stage.message(raw, at);
+                }
+                Some(Err(e)) => {
+                    // A framing error loses the thread of the file: report and stop.
+                    self.failed = true;
+                    let at = self.pos as i64 + e.offset() as i64;
+                    self.stage
+                        .q
+                        .push_back(Next::Quality(DqEvent::new(DqCode::Decode, u32::MAX, 0, at, 0)));
+                }
+                None => self.pos = self.bytes.len(),
+            }
+        }
+    }
+
+    fn wait(&mut self, timeout: Duration) {
+        std::thread::sleep(timeout.min(Duration::from_micros(20)));
+    }
+}
+
+/// MoldUDP64 over UDP: datagrams through a [`Sequencer`] (reordering window, gap
+/// reports), then ITCH decoding and normalisation.
+pub struct MoldUdpFeed {
+    sock: mio::net::UdpSocket,
+    poll: mio::Poll,
+    events: mio::Events,
+    seq: Sequencer,
+    stage: ItchStage,
+    buf: Box<[u8; MAX_PACKET]>,
+    ended: bool,
+}
+
+impl MoldUdpFeed {
+    /// Listens on `addr` (for a multicast group, binds its port on all interfaces
+    /// and joins it), expecting sequence number 1 first.
+    pub fn bind(addr: std::net::SocketAddr, sub: Subscription, date_ns: u64, window: usize) -> std::io::Result<Self> {
+        let bind = match addr.ip() {
+            std::net::IpAddr::V4(ip) if ip.is_multicast() => std::net::SocketAddr::from(([0, 0, 0, 0], addr.port())),
+            _ => addr,
+        };
+        let mut sock = mio::net::UdpSocket::bind(bind)?;
+        // A burst waits in the kernel rather than being dropped while the handler
+        // is descheduled (best effort: capped at net.core.rmem_max).
+        let _ = foxtrot_net::sockopt::set_int_option(&sock, libc::SOL_SOCKET, libc::SO_RCVBUF, 8 << 20);
+        if let std::net::IpAddr::V4(ip) = addr.ip() {
+            if ip.is_multicast() {
+                sock.join_multicast_v4(&ip, &std::net::Ipv4Addr::UNSPECIFIED)?;
+            }
+        }
+        let poll = mio::Poll::new()?;
+        poll.registry()
+            .register(&mut sock, mio::Token(0), mio::Interest::READABLE)?;
+        Ok(MoldUdpFeed {
+            sock,
+            poll,
+            events: mio::Events::with_capacity(4),
+            seq: Sequencer::new(1, window),
+            stage: ItchStage::new(sub, 1 << 22, date_ns),
+            buf: Box::new([0u8; MAX_PACKET]),
+            ended: false,
+        })
+    }
+
+    /// The address it is bound to.
+    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.sock.local_addr()
+    }
+
+    /// The sequencer's counters (gaps, lost, duplicates, reordered, malformed).
+    pub fn sequencer(&self) -> &Sequencer {
+        &self.seq
+    }
+
+    /// The normaliser (symbols, counters).
+    pub fn normaliser(&self) -> &Normaliser {
+        &self.stage.norm
+    }
+}
+
+impl Feed for MoldUdpFeed {
+    fn next(&mut self) -> Next {
+        loop {
+            if let Some(n) = self.stage.q.pop_front() {
+                return n;
+            }
+            if self.ended {
+                return Next::End;
+            }
+            let n = match self.sock.recv(&mut self.buf[..]) {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Next::Idle,
+                Err(_) => return Next::Idle,
+            };
+            let (stage, ended) = (&mut self.stage, &mut self.ended);
+            let r = self.seq.push(&self.buf[..n], &mut |e| match e {
+                MoldEvent::Message { seq, msg } => stage.message(msg, seq as i64),
+                MoldEvent::Gap { first, count } => stage.q.push_back(Next::Quality(DqEvent::new(
+                    DqCode::Gap,
+                    u32::MAX,
+                    0,
+                    first as i64,
+                    count as i64,
+                ))),
+                MoldEvent::EndOfSession => *ended = true,
+            });
+            if r.is_err() {
+                let at = self.seq.next_seq() as i64;
+                self.stage
+                    .q
+                    .push_back(Next::Quality(DqEvent::new(DqCode::Decode, u32::MAX, 0, at, -1)));
+            }
+        }
+    }
+
+    fn wait(&mut self, timeout: Duration) {
+        let _ = self.poll.poll(&mut self.events, Some(timeout));
+    }
+}
+
+/// The engine's end of the feed ring.
+pub struct ShmFeed {
+    cons: ShmConsumer,
+    ended: bool,
+}
+
+impl ShmFeed {
+    /// Opens the ring a `foxtrot feed` process created at `path`.
+    pub fn open(path: &std::path::Path) -> Result<Self, foxtrot_shm::ShmError> {
+        let ring = ShmRing::open(path)?;
+        if ring.geometry().slot_words != RING_SLOT_WORDS {
+            return Err(foxtrot_shm::ShmError::Config(format!(
+                "{}: slots of {} words, a feed ring has {RING_SLOT_WORDS}",
+                path.display(),
+                ring.geometry().slot_words
+            )));
+        }
+        Ok(ShmFeed {
+            cons: ring.consumer(),
+            ended: false,
+        })
+    }
+}
+
+impl Feed for ShmFeed {
+    #[inline]
+    fn next(&mut self) -> Next {
+        if self.ended {
+            return Next::End;
+        }
+        let mut got = Next::Idle;
+        self.cons.pop_batch(1, |w| {
+            got = match w.first() {
+                Some(&TAG_MD) if w.len() >= 9 => {
+                    Next::Event(bytemuck::pod_read_unaligned(bytemuck::cast_slice(&w[1..9])))
+                }
+                Some(&TAG_DQ) if w.len() >= 5 => {
+                    Next::Quality(bytemuck::pod_read_unaligned(bytemuck::cast_slice(&w[1..5])))
+                }
+                Some(&TAG_END) => Next::End,
+                _ => Next::Quality(DqEvent::new(DqCode::Decode, u32::MAX, 0, -1, 0)),
+            };
+        });
+        if got == Next::End {
+            self.ended = true;
+        }
+        got
+    }
+
+    fn wait(&mut self, _timeout: Duration) {
+        // The ring is polled, never waited on: a pause, not a syscall per record.
+        std::hint::spin_loop();
+        std::thread::yield_now();
+    }
+}
+
+/// The feed handler's end of the ring.
+pub struct ShmPublisher {
+    prod: ShmProducer,
+    /// Times a push found the ring full and had to wait.
+    pub full_waits: u64,
+}
+
+impl ShmPublisher {
+    /// Creates the ring at `path` with `capacity` records (a power of two).
+    pub fn create(path: &std::path::Path, capacity: u64) -> Result<Self, foxtrot_shm::ShmError> {
+        Ok(ShmPublisher {
+            prod: ShmRing::create(path, capacity, RING_SLOT_WORDS)?.producer(),
+            full_waits: 0,
+        })
+    }
+
+    fn push(&mut self, rec: &[u64; RING_RECORD_WORDS]) {
+        while !self.prod.try_push(rec) {
+            // Back-pressure: the consumer is behind. Never drop: wait for a slot.
+            self.full_waits += 1;
+            std::thread::yield_now();
+        }
+    }
+
+    /// Publishes one item (an `Idle` publishes nothing).
+    pub fn publish(&mut self, n: &Next) {
+        let mut rec = [0u64; RING_RECORD_WORDS];
+        match n {
+            Next::Event(md) => {
+                rec[0] = TAG_MD;
+                bytemuck::cast_slice_mut::<u64, u8>(&mut rec[1..9]).copy_from_slice(bytemuck::bytes_of(md));
+            }
+            Next::Quality(d) => {
+                rec[0] = TAG_DQ;
+                bytemuck::cast_slice_mut::<u64, u8>(&mut rec[1..5]).copy_from_slice(bytemuck::bytes_of(d));
+            }
+            Next::End => rec[0] = TAG_END,
+            Next::Idle => return,
+        }
+        self.push(&rec);
+    }
+
+    /// Records published.
+    pub fn position(&self) -> u64 {
+        self.prod.position()
+    }
+}
+
+/// A feed as an iterator of its market-data events, for a venue to read (the
+/// touch venue paper-trading a live feed, say): findings are counted and passed
+/// over, and an idle feed is waited on — until `stop` is raised, if given.
+pub struct FeedEvents<F: Feed> {
+    feed: F,
+    findings: u64,
+    stop: Option<&'static std::sync::atomic::AtomicBool>,
+}
+
+impl<F: Feed> FeedEvents<F> {
+    /// Events of `feed`; iteration also ends when `stop` is raised while idle.
+    pub fn new(feed: F, stop: Option<&'static std::sync::atomic::AtomicBool>) -> Self {
+        FeedEvents {
+            feed,
+            findings: 0,
+            stop,
+        }
+    }
+
+    /// Data-quality findings passed over.
+    pub fn findings(&self) -> u64 {
+        self.findings
+    }
+}
+
+impl<F: Feed> Iterator for FeedEvents<F> {
+    type Item = MarketData;
+
+    fn next(&mut self) -> Option<MarketData> {
+        loop {
+            match self.feed.next() {
+                Next::Event(m) => return Some(m),
+                Next::Quality(_) => self.findings += 1,
+                Next::End => return None,
+                Next::Idle => {
+                    if self.stop.is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed)) {
+                        return None;
+                    }
+                    self.feed.wait(Duration::from_millis(1));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,411 @@
+//! FIX application messages ↔ the engine's records.
+//!
+//! - Orders the engine sends (NewOrderSingle `D`, OrderCancelRequest `F`,
+//!   OrderCancelReplaceRequest `G`) decode back into [`Order`] records — what a
+//!   venue reads, and how the round-trip property of the encoder is tested.
+//! - What a venue answers (ExecutionReport `8`, OrderCancelReject `9`) decodes into
+//!   [`ExecReport`] records, which re-enter the engine through ingest.
+//!
+//! Prices and quantities are read exactly at the instrument's decimals (a value
+//! with more precision is an error naming the tag); the instrument comes from
+//! Symbol (55). FIX 4.2 and 4.4 differ here only in ExecType: 4.2's `1`/`2`
+//! (partial fill / fill) and 4.4's `F` (trade, with OrdStatus telling partial from
+//! full) both become fills.
+
+use super::decode::{digit_pairs, eight_digits, parse_u64, FixError};
+use super::fields::Fields;
+use foxtrot_engine::format::calendar::{days_from_civil_u, utc_timestamp};
+use foxtrot_engine::format::decimal::to_text;
+use foxtrot_engine::records::{
+    ExecKind, ExecReport, Header, InstrumentSpec, Kind, OrdType, Order, OrderAction, Side, VenueReject,
+};
+
+/// Symbol → (instrument index, price decimals, quantity decimals).
+#[derive(Clone, Debug, Default)]
+pub struct Instruments {
+    list: Vec<(Vec<u8>, u8, u8)>,
+}
+
+impl Instruments {
+    /// From the config's instruments, in order.
+    pub fn new(specs: &[InstrumentSpec]) -> Self {
+        Instruments {
+            list: specs
+                .iter()
+                .map(|s| (s.symbol.as_bytes().to_vec(), s.price_decimals, s.qty_decimals))
+                .collect(),
+        }
+    }
+
+    /// The instrument of `symbol`: (index, price decimals, quantity decimals).
+    #[inline]
+    pub fn find(&self, symbol: &[u8]) -> Option<(u32, u8, u8)> {
+        self.list
+            .iter()
+            .position(|(s, _, _)| s == symbol)
+            .map(|i| (i as u32, self.list[i].1, self.list[i].2))
+    }
+
+    /// How many instruments there are.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The symbol of instrument `i`.
+    pub fn symbol(&self, i: u32) -> Option<&[u8]> {
+        self.list.get(i as usize).map(|(s, _, _)| s.as_slice())
+    }
+
+    /// (price, quantity) decimals of instrument `i`.
+    pub fn decimals(&self, i: u32) -> Option<(u8, u8)> {
+        self.list.get(i as usize).map(|(_, p, q)| (*p, *q))
+    }
+}
+
+#[inline]
+fn instrument<'a>(m: &impl Fields<'a>, inst: &Instruments) -> Result<(u32, u8, u8), FixError> {
+    inst.find(m.req(55)?).ok_or_else(|| m.bad(55, "known symbol"))
+}
+
+#[inline]
+fn side<'a>(m: &impl Fields<'a>) -> Result<Side, FixError> {
+    match m.char(54)? {
+        Some(b'1') => Ok(Side::Buy),
+        Some(b'2') => Ok(Side::Sell),
+        Some(_) => Err(m.bad(54, "side (1 or 2)")),
+        None => Err(FixError::Missing { tag: 54 }),
+    }
+}
+
+/// Parses a UTCTimestamp (`YYYYMMDD-HH:MM:SS[.fff[fff[fff]]]`) as ns since the epoch.
+/// Every component is at a fixed position, so each part is one word: the date's
+/// eight digits, the time's eight bytes (colons checked, then taken for zeros),
+/// and the fraction's last eight bytes (the ones before it taken for zeros);
+/// each word's digits are checked at once and combined in pairs.
+#[inline]
+pub fn parse_utc_timestamp(b: &[u8]) -> Option<u64> {
+    let len = b.len();
+    let (Some(date), Some(time)) = (b.first_chunk::<8>(), b.get(9..17)) else {
+        return None;
+    };
+    if b[8] != b'-' || time[2] != b':' || time[5] != b':' {
+        return None;
+    }
+    // Pairs of digits: the date's at bytes 0, 2, 4, 6 (YY, YY, MM, DD); the
+    // time's at 0, 3, 6 (HH, MM, SS).
+    let d = digit_pairs(u64::from_le_bytes(*date))?;
+    let t = digit_pairs(u64::from_le_bytes([
+        time[0], time[1], b'0', time[3], time[4], b'0', time[6], time[7],
+    ]))?;
+    let byte = |w: u64, i: u32| w >> (8 * i) & 0xFF;
+    let (y, mo, day) = (byte(d, 0) * 100 + byte(d, 2), byte(d, 4), byte(d, 6));
+    let (h, mi, s) = (byte(t, 0), byte(t, 3), byte(t, 6));
+    let frac = match len {
+        17 => 0,
+        21 | 24 | 27 if b[17] == b'.' => {
+            // The last eight bytes, those before the fraction's digits (3, 6,
+            // or 8 of 9) taken as '0's; the scale to nanoseconds.
+            let last = u64::from_le_bytes(*b.last_chunk::<8>()?);
+            let (before, scale) = match len {
+                21 => (u64::MAX >> 24, 1_000_000),
+                24 => (u64::MAX >> 48, 1_000),
+                _ => (0, 1),
+            };
+            let f = eight_digits(last & !before | 0x3030_3030_3030_3030 & before)?;
+            let f = if len == 27 {
+                let first = b[18].wrapping_sub(b'0');
+                if first > 9 {
+                    return None;
+                }
+                first as u64 * 100_000_000 + f
+            } else {
+                f
+            };
+            f * scale
+        }
+        _ => return None,
+    };
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&day) || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    let days = days_from_civil_u(y, mo, day);
+    let secs = days * 86_400 + (h * 3_600 + mi * 60 + s) as i64;
+    u64::try_from(secs).ok()?.checked_mul(1_000_000_000)?.checked_add(frac)
+}
+
+/// A venue's order id as a number: its digits if it is one, else a fixed 64-bit
+/// hash of its bytes (FNV-1a), so any id the venue uses is stable.
+pub fn order_id(b: &[u8]) -> u64 {
+    parse_u64(b).unwrap_or_else(|| {
+        b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &c| {
+            (h ^ c as u64).wrapping_mul(0x100_0000_01b3)
+        })
+    })
+}
+
+/// Decodes an order the engine sent (`D`, `F`, `G`) back into an [`Order`];
+/// `ts_ns` becomes its header time (SendingTime is in the message too).
+pub fn order_from_fix<'a>(m: &impl Fields<'a>, inst: &Instruments, ts_ns: u64) -> Result<Order, FixError> {
+    let action = match m.msg_type() {
+        b"D" => OrderAction::New,
+        b"F" => OrderAction::Cancel,
+        b"G" => OrderAction::Replace,
+        _ => return Err(m.bad(35, "order message type (D, F or G)")),
+    };
+    let (i, pd, qd) = instrument(m, inst)?;
+    let side = side(m)?;
+    let ord_type = match (action, m.char(40)?) {
+        (OrderAction::Cancel, _) => OrdType::Limit,
+        (_, Some(b'1')) => OrdType::Market,
+        (_, Some(b'2')) => OrdType::Limit,
+        (_, Some(_)) => return Err(m.bad(40, "order type (1 or 2)")),
+        (_, None) => return Err(FixError::Missing { tag: 40 }),
+    };
+    let cl = m.u64(11)?.ok_or(FixError::Missing { tag: 11 })?;
+    let orig = if action == OrderAction::New {
+        0
+    } else {
+        m.u64(41)?.ok_or(FixError::Missing { tag: 41 })?
+    };
+    let qty = m.fixed(38, qd)?.ok_or(FixError::Missing { tag: 38 })?;
+    let px = if ord_type == OrdType::Limit && action != OrderAction::Cancel {
+        m.fixed(44, pd)?.ok_or(FixError::Missing { tag: 44 })?
+    } else {
+        0
+    };
+    Ok(Order {
+        header: Header {
+            kind: Kind::Order as u8,
+            sub: action as u8,
+            side: side as u8,
+            flags: ord_type as u8,
+            instrument: i,
+            ts_ns,
+            ..Header::default()
+        },
+        cl_ord_id: cl,
+        orig_cl_ord_id: orig,
+        px,
+        qty,
+    })
+}
+
+/// Decodes an ExecutionReport (`8`) or OrderCancelReject (`9`) into an
+/// [`ExecReport`] stamped with the receive time `ts_ns`. `Ok(None)` for reports
+/// that change nothing the engine tracks (order status, restatement, done for day).
+#[inline]
+pub fn exec_from_fix<'a>(m: &impl Fields<'a>, inst: &Instruments, ts_ns: u64) -> Result<Option<ExecReport>, FixError> {
+    if m.msg_type() == b"9" {
+        let cl = m.u64(11)?.ok_or(FixError::Missing { tag: 11 })?;
+        let orig = m.u64(41)?.unwrap_or(0);
+        let (i, side) = match m.get(55).and_then(|s| inst.find(s)) {
+            Some((i, _, _)) => (i, side(m).unwrap_or(Side::Buy)),
+            None => (u32::MAX, Side::Buy),
+        };
+        let mut e = ExecReport::new(ExecKind::CancelRejected, i, side, ts_ns);
+        e.cl_ord_id = cl;
+        e.orig_cl_ord_id = orig;
+        e.venue_order_id = m.get(37).map_or(0, order_id);
+        e.reason = VenueReject::UnknownOrder as u8;
+        return Ok(Some(e));
+    }
+    if m.msg_type() != b"8" {
+        return Err(m.bad(35, "execution report (8) or cancel reject (9)"));
+    }
+    let status = m.char(39)?;
+    let kind = match m.char(150)?.ok_or(FixError::Missing { tag: 150 })? {
+        b'0' => ExecKind::New,
+        b'1' => ExecKind::PartialFill,
+        b'2' => ExecKind::Fill,
+        b'F' => {
+            if status == Some(b'2') {
+                ExecKind::Fill
+            } else {
+                ExecKind::PartialFill
+            }
+        }
+        b'4' | b'C' => ExecKind::Canceled,
+        b'5' => ExecKind::Replaced,
+        b'8' => ExecKind::Rejected,
+        b'3' | b'D' | b'I' | b'6' | b'E' | b'H' => return Ok(None),
+        _ => return Err(m.bad(150, "ExecType")),
+    };
+    let (i, pd, qd) = instrument(m, inst)?;
+    let mut e = ExecReport::new(kind, i, side(m)?, ts_ns);
+    e.cl_ord_id = m.u64(11)?.ok_or(FixError::Missing { tag: 11 })?;
+    e.orig_cl_ord_id = m.u64(41)?.unwrap_or(0);
+    e.venue_order_id = order_id(m.req(37)?);
+    e.order_qty = m.fixed(38, qd)?.unwrap_or(0);
+    e.order_px = m.fixed(44, pd)?.unwrap_or(0);
+    e.cum_qty = m.fixed(14, qd)?.ok_or(FixError::Missing { tag: 14 })?;
+    e.leaves_qty = m.fixed(151, qd)?.ok_or(FixError::Missing { tag: 151 })?;
+    if kind.is_fill() {
+        e.last_qty = m.fixed(32, qd)?.ok_or(FixError::Missing { tag: 32 })?;
+        e.last_px = m.fixed(31, pd)?.ok_or(FixError::Missing { tag: 31 })?;
+    }
+    e.ord_type = match m.char(40)? {
+        Some(b'1') => OrdType::Market as u8,
+        _ => OrdType::Limit as u8,
+    };
+    if let Some(t) = m.get(60) {
+        e.transact_ts_ns = parse_utc_timestamp(t).ok_or_else(|| m.bad(60, "UTCTimestamp"))?;
+    }
+    if kind == ExecKind::Rejected {
+        e.reason = match m.u64(103)? {
+            Some(1) => VenueReject::UnknownInstrument,
+            Some(5) => VenueReject::UnknownOrder,
+            Some(6) => VenueReject::DuplicateClOrdId,
+            Some(11) | Some(13) => VenueReject::InvalidPriceOrQty,
+            _ => VenueReject::None,
+        } as u8;
+    }
+    Ok(Some(e))
+}
+
+/// The body of the FIX message that reports `e` to the engine — its MsgType
+/// (`8`, or `9` for a cancel reject) and fields — in FIX 4.2 (`fix42`) or 4.4
+/// ExecType conventions; `exec_id` is the venue's unique ExecID (17). The inverse
+/// of [`exec_from_fix`] for every field the engine reads.
+pub fn exec_to_fix(
+    e: &ExecReport,
+    inst: &Instruments,
+    exec_id: u64,
+    fix42: bool,
+) -> (&'static str, Vec<(u32, String)>) {
+    let sym = inst
+        .symbol(e.header.instrument)
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .unwrap_or_default();
+    let (pd, qd) = inst.decimals(e.header.instrument).unwrap_or((0, 0));
+    let side = if e.header.side == Side::Sell as u8 { "2" } else { "1" };
+    let mut f: Vec<(u32, String)> = Vec::with_capacity(20);
+    let kind = e.kind().unwrap_or(ExecKind::New);
+    if kind == ExecKind::CancelRejected {
+        f.push((11, e.cl_ord_id.to_string()));
+        f.push((37, e.venue_order_id.to_string()));
+        f.push((39, "8".into()));
+        f.push((41, e.orig_cl_ord_id.to_string()));
+        f.push((434, "1".into()));
+        f.push((102, "1".into()));
+        f.push((55, sym));
+        f.push((54, side.into()));
+        return ("9", f);
+    }
+    let (exec_type, status) = match kind {
+        ExecKind::New => ("0", "0"),
+        ExecKind::PartialFill => (if fix42 { "1" } else { "F" }, "1"),
+        ExecKind::Fill => (if fix42 { "2" } else { "F" }, "2"),
+        ExecKind::Canceled => ("4", "4"),
+        ExecKind::Replaced => ("5", "5"),
+        ExecKind::Rejected | ExecKind::CancelRejected => ("8", "8"),
+    };
+    f.push((6, to_text(if e.last_qty > 0 { e.last_px } else { 0 }, pd)));
+    f.push((11, e.cl_ord_id.to_string()));
+    f.push((14, to_text(e.cum_qty, qd)));
+    f.push((17, exec_id.to_string()));
+    if fix42 {
+        f.push((20, "0".into()));
+    }
+    if kind.is_fill() {
+        f.push((31, to_text(e.last_px, pd)));
+        f.push((32, to_text(e.last_qty, qd)));
+    }
+    f.push((37, e.venue_order_id.to_string()));
+    f.push((38, to_text(e.order_qty, qd)));
+    f.push((39, status.into()));
+    f.push((40, if e.ord_type == OrdType::Market as u8 { "1" } else { "2" }.into()));
+    if e.orig_cl_ord_id != 0 {
+        f.push((41, e.orig_cl_ord_id.to_string()));
+    }
+    if e.order_px != 0 {
+        f.push((44, to_text(e.order_px, pd)));
+    }
+    f.push((54, side.into()));
+    f.push((55, sym));
+    f.push((60, utc_timestamp(e.transact_ts_ns, 6)));
+    if kind == ExecKind::Rejected {
+        let code = match e.reason {
+            r if r == VenueReject::UnknownInstrument as u8 => "1",
+            r if r == VenueReject::UnknownOrder as u8 => "5",
+            r if r == VenueReject::DuplicateClOrdId as u8 => "6",
+            r if r == VenueReject::InvalidPriceOrQty as u8 => "13",
+            _ => "99",
+        };
+        f.push((103, code.into()));
+    }
+    f.push((150, exec_type.into()));
+    f.push((151, to_text(e.leaves_qty, qd)));
+    ("8", f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The parser as first written, digit by digit: the model.
+    fn model(b: &[u8]) -> Option<u64> {
+        if b.len() < 17 || b[8] != b'-' || b[11] != b':' || b[14] != b':' {
+            return None;
+        }
+        let mut bad = 0u8;
+        let mut d = |i: usize| {
+            let v = b[i].wrapping_sub(b'0');
+            bad |= (v > 9) as u8;
+            v as u64
+        };
+        let y = d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3);
+        let mo = d(4) * 10 + d(5);
+        let day = d(6) * 10 + d(7);
+        let h = d(9) * 10 + d(10);
+        let mi = d(12) * 10 + d(13);
+        let s = d(15) * 10 + d(16);
+        let frac = match b.len() {
+            17 => 0,
+            21 | 24 | 27 if b[17] == b'.' => {
+                let mut f = 0u64;
+                for i in 18..b.len() {
+                    f = f * 10 + d(i);
+                }
+                f * 10u64.pow(27 - b.len() as u32)
+            }
+            _ => return None,
+        };
+        if bad != 0 || !(1..=12).contains(&mo) || !(1..=31).contains(&day) || h > 23 || mi > 59 || s > 60 {
+            return None;
+        }
+        let days = foxtrot_engine::format::calendar::days_from_civil(y as i64, mo as i64, day as i64);
+        let secs = days * 86_400 + (h * 3_600 + mi * 60 + s) as i64;
+        u64::try_from(secs).ok()?.checked_mul(1_000_000_000)?.checked_add(frac)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5000))]
+        /// Word at a time or digit by digit, timestamps parse alike: valid ones
+        /// at every precision, and each mutated.
+        #[test]
+        fn timestamps_parse_as_the_model_does(
+            ns in 0u64..4_102_444_800_000_000_000,
+            frac in prop::sample::select(vec![0u32, 3, 6, 9]),
+            at in 0usize..27,
+            byte in prop::sample::select(vec![b'0', b'9', b':', b'-', b'.', b'/', b'A', 0x01]),
+            how in 0u8..3,
+        ) {
+            let mut t = utc_timestamp(ns, frac).into_bytes();
+            prop_assert_eq!(parse_utc_timestamp(&t), model(&t));
+            prop_assert_eq!(parse_utc_timestamp(&t), Some(ns - ns % 10u64.pow(9 - frac)));
+            let i = at.min(t.len() - 1);
+            match how {
+                0 => t[i] = byte,
+                1 => t.insert(i, byte),
+                _ => t.truncate(i),
+            }
+            prop_assert_eq!(parse_utc_timestamp(&t), model(&t), "{:?}", String::from_utf8_lossy(&t));
+        }
+    }
+}

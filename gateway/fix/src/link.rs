@@ -1,0 +1,402 @@
+//! The engine's link to a venue over FIX: orders out through an initiator
+//! session on TCP, execution reports back in through it, market data in over UDP
+//! ([`foxtrot_feed::udp`]). It is the [`VenueLink`] `foxtrot run` drives when the
+//! config names a venue address, so the core and the threaded runtime are the
+//! ones every other mode uses.
+//!
+//! ## Time
+//! Market data carries the venue's publication time and a report its
+//! TransactTime; an input's control time is that time, held monotonic (an input
+//! stamped earlier than one already returned takes the later time). The session's
+//! timers and SendingTime use the wall clock: they are the gateway's, not the core's.
+//!
+//! ## Connection
+//! The link connects on the first poll and reconnects with [`Backoff`] after any
+//! loss; the session resumes from its journal ([`JournalStore`]), so whatever the
+//! venue sent meanwhile is resent on the gap. An order decided while the link is
+//! down is stored and sent on the venue's ResendRequest after logon. A Logout from
+//! the venue ends the run: [`VenueLink::poll_before`] reports `Exhausted` once
+//! everything received is delivered.
+//!
+//! ## Restart without duplicates
+//! A restarted engine passes the inputs of its previous run ([`Resume`]). The
+//! link returns them first (timers excepted: ingest makes those again), so the core
+//! rebuilds exactly the state it had, and orders it decides on those inputs —
+//! ClOrdIDs are `trigger seq × 16 + k`, so the same orders get the same ids — are
+//! not sent again: one in the session store was sent; one that is not was decided
+//! but never left, and is reported back `Rejected` ([`VenueReject::NotSent`])
+//! rather than sent late. So is an order decided after the venue's Logout. Then the session's expected number is rewound to just
+//! after the last report the journal holds ([`ExecReport::fix_seq`]), so a report
+//! that reached the old process but not its journal is asked for again, and none
+//! that is in the journal is processed twice.
+
+use super::app::{exec_from_fix, Instruments};
+use super::decode::FixDecoder;
+use super::fields::Fields;
+use super::report::Report;
+use super::session::{is_logout, MessageStore, Role, Session, SessionSettings, Status};
+use super::store::JournalStore;
+use super::transport::{flush, pump, wall_ns, Backoff, Connection};
+use foxtrot_engine::config::Config;
+use foxtrot_engine::format::fix::encoder::FixEncoder;
+use foxtrot_engine::records::CL_PER_INPUT;
+use foxtrot_engine::records::{ExecKind, ExecReport, InputSlot, InputView, Order, VenueReject};
+use foxtrot_engine::runtime::{Polled, VenueLink};
+use foxtrot_feed::transport::{Feed, Next};
+use foxtrot_feed::udp::UdpMdFeed;
+use std::collections::{BTreeSet, VecDeque};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Where the venue is and how to talk to it.
+#[derive(Clone, Debug)]
+pub struct FixLinkSettings {
+    /// The venue's FIX acceptor.
+    pub connect: SocketAddr,
+    /// Where to receive the venue's market data (UDP), if anywhere.
+    pub market_data: Option<SocketAddr>,
+    /// The session, from the engine's side.
+    pub session: SessionSettings,
+    /// Directory of the session's journal.
+    pub store_dir: PathBuf,
+    /// `SO_BUSY_POLL` for the FIX socket, µs.
+    pub busy_poll_us: Option<u32>,
+}
+
+/// The previous run's inputs, for a restart.
+pub struct Resume {
+    /// Its sequenced inputs, in order.
+    pub inputs: Box<dyn Iterator<Item = InputSlot> + Send>,
+}
+
+/// What the link did.
+#[derive(Clone, Debug, Default)]
+pub struct LinkStats {
+    /// Logons completed.
+    pub logons: u64,
+    /// Connections lost (or refused) and retried.
+    pub reconnects: u64,
+    /// Orders sent (first time).
+    pub orders_sent: u64,
+    /// Inputs of the previous run replayed.
+    pub replayed: u64,
+    /// Orders decided on replayed inputs that were already sent (not sent again).
+    pub resent_suppressed: u64,
+    /// Orders not sent and reported back rejected: decided on replayed inputs
+    /// but never sent before the restart, or decided after the venue's Logout.
+    pub never_sent: u64,
+    /// Execution reports received.
+    pub reports: u64,
+    /// Reports that did not decode.
+    pub bad_reports: u64,
+    /// Market-data records received.
+    pub md: u64,
+    /// Market-data findings (gaps, malformed datagrams).
+    pub md_findings: u64,
+    /// Session rewound to this expected MsgSeqNum on resume (0: not rewound).
+    pub rewound_to: u64,
+    /// Why the last connection ended.
+    pub last_disconnect: Option<String>,
+}
+
+/// The link. See the module docs.
+pub struct FixVenueLink {
+    set: FixLinkSettings,
+    inst: Instruments,
+    session: Session<JournalStore>,
+    conn: Option<Connection>,
+    backoff: Backoff,
+    t0: Instant,
+    encoder: FixEncoder,
+    md: Option<UdpMdFeed>,
+    dec: FixDecoder,
+    reports: VecDeque<InputSlot>,
+    last_ts: u64,
+    resume: Option<Resume>,
+    /// Highest trigger seq among replayed inputs; orders of triggers up to it are
+    /// replays.
+    replay_upto: u64,
+    last_report_seq: u64,
+    /// ClOrdIDs the store says were sent (filled on resume).
+    sent_cl: BTreeSet<u64>,
+    ended: bool,
+    stats: LinkStats,
+}
+
+impl FixVenueLink {
+    /// A link for `cfg`'s instruments and session identity with `set`; opens the
+    /// session journal and binds the market-data socket. Connects on first poll.
+    pub fn new(cfg: &Config, set: FixLinkSettings, resume: Option<Resume>) -> std::io::Result<Self> {
+        let store = JournalStore::open(&set.store_dir).map_err(std::io::Error::other)?;
+        let md = set.market_data.map(UdpMdFeed::bind).transpose()?;
+        let s = &cfg.session;
+        let mut sent_cl = BTreeSet::new();
+        if resume.is_some() {
+            let mut dec = FixDecoder::new();
+            for (_, msg) in store.sent() {
+                if let Ok(m) = dec.decode(msg) {
+                    if let Ok(Some(cl)) = m.u64(11) {
+                        sent_cl.insert(cl);
+                    }
+                }
+            }
+        }
+        Ok(FixVenueLink {
+            inst: Instruments::new(&cfg.instruments),
+            session: Session::new(set.session.clone(), Role::Initiator, store),
+            conn: None,
+            backoff: Backoff::default(),
+            t0: Instant::now(),
+            encoder: FixEncoder::new(&s.begin_string, &s.sender_comp_id, &s.target_comp_id, &cfg.instruments),
+            md,
+            dec: FixDecoder::new(),
+            reports: VecDeque::with_capacity(1024),
+            last_ts: 0,
+            resume,
+            replay_upto: 0,
+            last_report_seq: 0,
+            sent_cl,
+            ended: false,
+            stats: LinkStats::default(),
+            set,
+        })
+    }
+
+    /// What the link did so far.
+    pub fn stats(&self) -> &LinkStats {
+        &self.stats
+    }
+
+    /// The session's next outbound and expected sequence numbers.
+    pub fn seqs(&self) -> (u64, u64) {
+        self.session.store().seqs()
+    }
+
+    /// Whether the session is logged on.
+    pub fn is_active(&self) -> bool {
+        self.conn.is_some() && self.session.status() == Status::Active
+    }
+
+    /// Logs out (if logged on) and waits up to `timeout` for the venue's answer.
+    pub fn logout(&mut self, timeout: Duration) {
+        if !self.is_active() {
+            return;
+        }
+        self.session.logout("engine stopping", wall_ns());
+        let end = Instant::now() + timeout;
+        while Instant::now() < end && self.conn.is_some() {
+            self.io();
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    fn mono_ns(&self) -> u64 {
+        self.t0.elapsed().as_nanos() as u64
+    }
+
+    /// Drives the connection: connect when due, read, run timers, write.
+    fn io(&mut self) {
+        if self.ended {
+            return;
+        }
+        if self.conn.is_none() {
+            let now = self.mono_ns();
+            if !self.backoff.due(now) {
+                return;
+            }
+            match std::net::TcpStream::connect_timeout(&self.set.connect, Duration::from_millis(200)).and_then(|s| {
+                s.set_nonblocking(true)?;
+                Connection::new(mio::net::TcpStream::from_std(s), self.set.busy_poll_us)
+            }) {
+                Ok(c) => {
+                    self.conn = Some(c);
+                    self.session.reconnect();
+                    self.session.start(wall_ns());
+                }
+                Err(e) => {
+                    self.stats.reconnects += 1;
+                    self.stats.last_disconnect = Some(format!("connect {}: {e}", self.set.connect));
+                    self.backoff.failed(now);
+                    return;
+                }
+            }
+        }
+        let Some(conn) = &mut self.conn else { return };
+        let was_active = self.session.status() == Status::Active;
+        let now = wall_ns();
+        let (session, dec, inst, reports, stats, last_ts, last_seq) = (
+            &mut self.session,
+            &mut self.dec,
+            &self.inst,
+            &mut self.reports,
+            &mut self.stats,
+            &mut self.last_ts,
+            &mut self.last_report_seq,
+        );
+        let app = |bytes: &[u8], report: Option<Report<'_>>| {
+            // Reports were read by the session's scanner; anything else it let
+            // through is decoded here.
+            let (seq, exec) = match report {
+                Some(r) => (r.u64(34), exec_from_fix(&r, inst, 0)),
+                None => match dec.decode(bytes) {
+                    Ok(m) => (m.u64(34), exec_from_fix(&m, inst, 0)),
+                    Err(_) => {
+                        stats.bad_reports += 1;
+                        return;
+                    }
+                },
+            };
+            let seq = seq.ok().flatten().unwrap_or(0);
+            match exec {
+                Ok(Some(mut e)) => {
+                    let ts = e.transact_ts_ns.max(*last_ts);
+                    *last_ts = ts;
+                    e.header.ts_ns = ts;
+                    e.fix_seq = seq;
+                    *last_seq = seq;
+                    stats.reports += 1;
+                    reports.push_back(InputSlot::from_exec(&e));
+                }
+                Ok(None) => {}
+                Err(_) => stats.bad_reports += 1,
+            }
+        };
+        let lost = pump(conn, session, now, app).err();
+        if !was_active && session.status() == Status::Active {
+            stats.logons += 1;
+            self.backoff.succeeded();
+        }
+        if let Some(why) = lost {
+            self.conn = None;
+            let logged_out = is_logout(&why);
+            self.stats.last_disconnect = Some(why);
+            if logged_out {
+                self.ended = true;
+            } else {
+                self.stats.reconnects += 1;
+                self.backoff.failed(self.mono_ns());
+            }
+        }
+    }
+
+    /// After the replay: rewind the expected number past the last journalled report.
+    fn finish_replay(&mut self) {
+        self.resume = None;
+        let (out, next_in) = self.session.store().seqs();
+        let want = self.last_report_seq + 1;
+        if want < next_in {
+            self.session.store_mut().set_seqs(out, want);
+            self.stats.rewound_to = want;
+        }
+    }
+
+    fn next_md(&mut self) -> Option<InputSlot> {
+        let md = self.md.as_mut()?;
+        loop {
+            match md.next() {
+                Next::Event(mut m) => {
+                    let ts = m.header.ts_ns.max(self.last_ts);
+                    self.last_ts = ts;
+                    m.header.ts_ns = ts;
+                    self.stats.md += 1;
+                    return Some(InputSlot::from_md(&m));
+                }
+                Next::Quality(_) => self.stats.md_findings += 1,
+                Next::Idle | Next::End => return None,
+            }
+        }
+    }
+}
+
+impl VenueLink for FixVenueLink {
+    fn poll(&mut self) -> Option<InputSlot> {
+        match self.poll_before(u64::MAX) {
+            Polled::Input(s) => Some(s),
+            Polled::Blocked | Polled::Exhausted => None,
+        }
+    }
+
+    /// The next input: the previous run's (on a restart), then reports, then
+    /// market data; `Blocked` when nothing has arrived yet.
+    fn poll_before(&mut self, _horizon: u64) -> Polled {
+        if let Some(r) = &mut self.resume {
+            for s in r.inputs.by_ref() {
+                let h = *s.header();
+                match s.view() {
+                    Some(InputView::Timer(_)) | None => continue,
+                    Some(InputView::Exec(e)) if e.fix_seq != 0 => self.last_report_seq = e.fix_seq,
+                    _ => {}
+                }
+                self.replay_upto = h.seq;
+                self.last_ts = self.last_ts.max(h.ts_ns);
+                self.stats.replayed += 1;
+                return Polled::Input(s);
+            }
+            self.finish_replay();
+        }
+        if let Some(s) = self.reports.pop_front() {
+            return Polled::Input(s);
+        }
+        self.io();
+        if let Some(s) = self.reports.pop_front() {
+            return Polled::Input(s);
+        }
+        if let Some(s) = self.next_md() {
+            return Polled::Input(s);
+        }
+        if self.ended {
+            Polled::Exhausted
+        } else {
+            Polled::Blocked
+        }
+    }
+
+    /// Sends `order` (the encoder's bytes at the wall-clock time) through the
+    /// session; an order decided on a replayed input is not sent again (see the
+    /// module docs).
+    fn send(&mut self, order: &Order, _wire: &[u8]) {
+        let replayed = order.cl_ord_id / CL_PER_INPUT <= self.replay_upto;
+        if replayed || self.ended {
+            if replayed && self.sent_cl.contains(&order.cl_ord_id) {
+                self.stats.resent_suppressed += 1;
+            } else {
+                // Decided before a restart and never sent, or decided after the
+                // venue ended the session: reported back, never sent late.
+                self.stats.never_sent += 1;
+                let mut e = ExecReport::new(
+                    ExecKind::Rejected,
+                    order.header.instrument,
+                    order.side().unwrap_or(foxtrot_engine::records::Side::Buy),
+                    self.last_ts,
+                );
+                e.cl_ord_id = order.cl_ord_id;
+                e.orig_cl_ord_id = order.orig_cl_ord_id;
+                e.order_qty = order.qty;
+                e.order_px = order.px;
+                e.ord_type = order.header.flags;
+                e.reason = VenueReject::NotSent as u8;
+                self.reports.push_back(InputSlot::from_exec(&e));
+            }
+            return;
+        }
+        let mut o = *order;
+        let now = wall_ns();
+        o.header.ts_ns = now;
+        self.encoder.set_next_seq(self.session.next_out());
+        if let Ok(bytes) = self.encoder.encode(&o) {
+            self.session.sent_app(bytes, now);
+            self.stats.orders_sent += 1;
+        }
+        // Out now if connected (after a Logon still unanswered is fine: the venue
+        // reads in order); otherwise stored, and resent on the venue's request
+        // after the next logon.
+        match &mut self.conn {
+            // A failed write shows on the next poll, which reconnects.
+            Some(conn) => {
+                let _ = flush(conn, &mut self.session);
+            }
+            None => self.session.outbox().clear(),
+        }
+    }
+}

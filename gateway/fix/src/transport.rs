@@ -1,0 +1,254 @@
+//! Non-blocking TCP for FIX sessions, through `mio`.
+//!
+//! A [`Connection`] owns one socket (with `TCP_NODELAY`, and `SO_BUSY_POLL` when
+//! asked and permitted), a receive buffer that reassembles messages from partial
+//! reads, and a send buffer that absorbs partial writes: [`Connection::flush`]
+//! writes what the kernel takes now and keeps the rest for the next writable
+//! event, so a slow peer fills our buffer (up to a cap, past which the connection
+//! is dropped) and never blocks the thread that drives it.
+//!
+//! [`Backoff`] is the initiator's reconnect schedule on the caller's clock:
+//! 100 ms doubling to 5 s, reset by a successful logon.
+//!
+//! [`Link`] joins a connection and a [`Session`]: bytes in, messages through the
+//! session, its outbox out; application messages are handed to the caller.
+
+use super::report::Report;
+use super::session::{split_messages, Inbound, MessageStore, Session};
+use mio::net::TcpStream;
+use std::io::{ErrorKind, Read, Write};
+
+/// Send-buffer bytes beyond which the peer is too slow and the connection is
+/// dropped (a session resend recovers what it did not take).
+pub const MAX_PENDING: usize = 16 << 20;
+
+/// One non-blocking FIX connection.
+pub struct Connection {
+    stream: TcpStream,
+    rx: Vec<u8>,
+    rx_len: usize,
+    tx: Vec<u8>,
+    tx_at: usize,
+}
+
+impl Connection {
+    /// Wraps a connected (or connecting) stream: `TCP_NODELAY` on, and
+    /// `SO_BUSY_POLL` of `busy_poll_us` microseconds if given (best effort; it
+    /// needs `CAP_NET_ADMIN` to raise above the system default).
+    pub fn new(stream: TcpStream, busy_poll_us: Option<u32>) -> std::io::Result<Self> {
+        stream.set_nodelay(true)?;
+        if let Some(us) = busy_poll_us {
+            // Best effort: raising it above the system default needs CAP_NET_ADMIN.
+            let _ =
+                foxtrot_net::sockopt::set_int_option(&stream, libc::SOL_SOCKET, libc::SO_BUSY_POLL, us as libc::c_int);
+        }
+        Ok(Connection {
+            stream,
+            rx: vec![0; 64 << 10],
+            rx_len: 0,
+            tx: Vec::with_capacity(64 << 10),
+            tx_at: 0,
+        })
+    }
+
+    /// The stream, to register with a `mio::Poll`.
+    pub fn stream(&mut self) -> &mut TcpStream {
+        &mut self.stream
+    }
+
+    /// Reads what is available, calling `f` with each complete message; a partial
+    /// message stays buffered. `Ok(false)` when the peer closed the connection.
+    pub fn read(&mut self, mut f: impl FnMut(&[u8])) -> std::io::Result<bool> {
+        loop {
+            if self.rx_len == self.rx.len() {
+                if self.rx.len() >= super::decode::MAX_BODY * 2 {
+                    return Err(std::io::Error::new(
+                        ErrorKind::InvalidData,
+                        "no FIX message fits the buffer",
+                    ));
+                }
+                self.rx.resize(self.rx.len() * 2, 0);
+            }
+            match self.stream.read(&mut self.rx[self.rx_len..]) {
+                Ok(0) => return Ok(false),
+                Ok(n) => {
+                    self.rx_len += n;
+                    let used = split_messages(&self.rx[..self.rx_len], &mut f);
+                    self.rx.copy_within(used..self.rx_len, 0);
+                    self.rx_len -= used;
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(true),
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Queues bytes to send (then call [`flush`](Self::flush)).
+    pub fn queue(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        if self.tx.len() - self.tx_at + bytes.len() > MAX_PENDING {
+            return Err(std::io::Error::new(
+                ErrorKind::WouldBlock,
+                "peer too slow: send buffer full",
+            ));
+        }
+        self.tx.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    /// Writes as much of the queue as the kernel takes now. `Ok(true)` when
+    /// everything went.
+    pub fn flush(&mut self) -> std::io::Result<bool> {
+        while self.tx_at < self.tx.len() {
+            match self.stream.write(&self.tx[self.tx_at..]) {
+                Ok(0) => return Err(ErrorKind::WriteZero.into()),
+                Ok(n) => self.tx_at += n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        if self.tx_at == self.tx.len() {
+            self.tx.clear();
+            self.tx_at = 0;
+            return Ok(true);
+        }
+        // Keep the buffer from growing without bound at the front.
+        if self.tx_at > (1 << 20) {
+            self.tx.drain(..self.tx_at);
+            self.tx_at = 0;
+        }
+        Ok(false)
+    }
+
+    /// Bytes queued and not yet written.
+    pub fn pending(&self) -> usize {
+        self.tx.len() - self.tx_at
+    }
+}
+
+/// The wall clock, ns since the epoch: SendingTime and session timers are the
+/// gateway's business, never the core's (which reads no clock).
+pub fn wall_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// The initiator's reconnect schedule: 100 ms doubling to 5 s.
+#[derive(Clone, Copy, Debug)]
+pub struct Backoff {
+    next_at: u64,
+    delay: u64,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            next_at: 0,
+            delay: 100_000_000,
+        }
+    }
+}
+
+impl Backoff {
+    /// Whether a connection attempt is due at `now`.
+    pub fn due(&self, now: u64) -> bool {
+        now >= self.next_at
+    }
+
+    /// An attempt failed (or a connection dropped) at `now`: the next waits longer.
+    pub fn failed(&mut self, now: u64) {
+        self.next_at = now + self.delay;
+        self.delay = (self.delay * 2).min(5_000_000_000);
+    }
+
+    /// A logon succeeded: the next failure starts from the shortest delay again.
+    pub fn succeeded(&mut self) {
+        *self = Backoff::default();
+    }
+
+    /// The delay the next failure will impose, ns.
+    pub fn delay(&self) -> u64 {
+        self.delay
+    }
+}
+
+/// A connection driven by a session.
+pub struct Link<S: MessageStore> {
+    /// The connection.
+    pub conn: Connection,
+    /// The session.
+    pub session: Session<S>,
+}
+
+impl<S: MessageStore> Link<S> {
+    /// Joins them.
+    pub fn new(conn: Connection, session: Session<S>) -> Self {
+        Link { conn, session }
+    }
+
+    /// Reads what arrived and runs it through the session; see [`pump`].
+    pub fn poll(&mut self, now: u64, app: impl FnMut(&[u8], Option<Report<'_>>)) -> Result<(), String> {
+        pump(&mut self.conn, &mut self.session, now, app)
+    }
+
+    /// Moves the session's outbox to the connection; see [`flush`].
+    pub fn flush_outbox(&mut self) -> Result<(), String> {
+        flush(&mut self.conn, &mut self.session)
+    }
+}
+
+/// Reads what arrived on `conn` and runs it through `session`, calling `app`
+/// with each application message in sequence (its bytes, and its fields if the
+/// session read it with the report scanner: see [`Session::report`]); runs the
+/// session's timers; then
+/// sends what the session queued. `Err` with the reason when the connection or
+/// the session is over. (Free-standing, so a caller that keeps its session
+/// across connections — a venue, the engine's link — needs no [`Link`].)
+pub fn pump<S: MessageStore>(
+    conn: &mut Connection,
+    session: &mut Session<S>,
+    now: u64,
+    mut app: impl FnMut(&[u8], Option<Report<'_>>),
+) -> Result<(), String> {
+    let mut over: Option<String> = None;
+    let open = conn
+        .read(|m| {
+            if over.is_some() {
+                return;
+            }
+            let mut handle = |r: Inbound, bytes: &[u8], session: &Session<S>| match r {
+                Inbound::App => app(bytes, session.report(bytes)),
+                Inbound::Disconnect(why) => over = Some(why),
+                Inbound::Session | Inbound::Garbled(_) => {}
+            };
+            let r = session.on_message(m, now);
+            handle(r, m, session);
+            while let Some((q, bytes)) = session.next_queued(now) {
+                handle(q, &bytes, session);
+            }
+        })
+        .map_err(|e| format!("read: {e}"))?;
+    if let Some(Inbound::Disconnect(why)) = session.on_timer(now) {
+        over.get_or_insert(why);
+    }
+    flush(conn, session)?;
+    if let Some(why) = over {
+        return Err(why);
+    }
+    if !open {
+        return Err("peer closed the connection".into());
+    }
+    Ok(())
+}
+
+/// Moves the session's outbox to the connection (its buffer is kept, so this
+/// allocates nothing) and writes what the kernel takes now.
+pub fn flush<S: MessageStore>(conn: &mut Connection, session: &mut Session<S>) -> Result<(), String> {
+    let out = session.outbox();
+    conn.queue(out).map_err(|e| e.to_string())?;
+    out.clear();
+    conn.flush().map_err(|e| format!("write: {e}"))?;
+    Ok(())
+}

@@ -1,0 +1,374 @@
+//! The FIX decoder: every order shape the engine's encoder writes decodes back to
+//! the same order (property test); execution reports of FIX 4.2 and 4.4 decode into
+//! engine records; every kind of malformed message is refused with its tag and
+//! offset; stream framing handles partial reads; no bytes make it panic.
+
+use foxtrot_engine::format::fix::FixEncoder;
+use foxtrot_engine::records::{ExecKind, Header, InstrumentSpec, Kind, OrdType, Order, OrderAction, Side};
+use foxtrot_fix::app::parse_utc_timestamp;
+use foxtrot_fix::{exec_from_fix, frame_len, order_from_fix, Fields, FixDecoder, FixError, Instruments};
+use proptest::prelude::*;
+
+fn specs() -> Vec<InstrumentSpec> {
+    vec![
+        InstrumentSpec {
+            symbol: "FOXA".into(),
+            price_decimals: 4,
+            tick: 100,
+            qty_decimals: 0,
+            lot: 1,
+            ref_price: 1_000_000,
+        },
+        InstrumentSpec {
+            symbol: "FOXB.X".into(),
+            price_decimals: 2,
+            tick: 1,
+            qty_decimals: 3,
+            lot: 1,
+            ref_price: 25_000,
+        },
+    ]
+}
+
+/// A message with a correct BodyLength and CheckSum around `body` (`|` for SOH).
+fn fix(begin: &str, body: &str) -> Vec<u8> {
+    let body = body.replace('|', "\x01");
+    let mut m = format!("8={begin}\x019={}\x01{body}", body.len()).into_bytes();
+    let sum = m.iter().map(|&c| c as u32).sum::<u32>() % 256;
+    m.extend_from_slice(format!("10={sum:03}\x01").as_bytes());
+    m
+}
+
+proptest! {
+    /// decode(encode(order)) == order, for every shape the engine sends: limit and
+    /// market NewOrderSingle, cancel, replace; both instruments' decimals.
+    #[test]
+    fn orders_round_trip(
+        shape in 0u8..4, inst in 0u32..2, buy in any::<bool>(), cl in any::<u64>(), orig in any::<u64>(),
+        qty in 1i64..999_999_999, px in 1i64..9_999_999_999, ts in 0u64..4_000_000_000_000_000_000,
+        seq in 1u64..9_999_999_999,
+    ) {
+        let (action, ord_type) = match shape {
+            0 => (OrderAction::New, OrdType::Limit),
+            1 => (OrderAction::New, OrdType::Market),
+            2 => (OrderAction::Cancel, OrdType::Limit),
+            _ => (OrderAction::Replace, OrdType::Limit),
+        };
+        let side = if buy { Side::Buy } else { Side::Sell };
+        let priced = action != OrderAction::Cancel && ord_type == OrdType::Limit;
+        let order = Order {
+            header: Header {
+                kind: Kind::Order as u8,
+                sub: action as u8,
+                side: side as u8,
+                flags: ord_type as u8,
+                instrument: inst,
+                ts_ns: ts,
+                ..Header::default()
+            },
+            cl_ord_id: cl,
+            orig_cl_ord_id: if action == OrderAction::New { 0 } else { orig },
+            px: if priced { px } else { 0 },
+            qty,
+        };
+        let mut enc = FixEncoder::new("FIX.4.4", "FOXTROT", "VENUE", &specs());
+        enc.set_next_seq(seq);
+        let wire = enc.encode(&order).unwrap().to_vec();
+        prop_assert_eq!(frame_len(&wire), Ok(Some(wire.len())));
+        let mut dec = FixDecoder::new();
+        let m = dec.decode(&wire).unwrap();
+        prop_assert_eq!(m.u64(34).unwrap(), Some(seq));
+        prop_assert_eq!(m.get(49), Some(&b"FOXTROT"[..]));
+        let back = order_from_fix(&m, &Instruments::new(&specs()), ts).unwrap();
+        prop_assert_eq!(back, order);
+    }
+
+    /// Any bytes: framing and decoding return a value or an error, never panic,
+    /// and an error's offset lies inside the input.
+    #[test]
+    fn any_bytes_never_panic(data in prop::collection::vec(any::<u8>(), 0..300)) {
+        let _ = frame_len(&data);
+        let mut dec = FixDecoder::new();
+        match dec.decode(&data) {
+            Ok(m) => { let _ = exec_from_fix(&m, &Instruments::new(&specs()), 0); }
+            Err(e) => { let _ = e.to_string(); }
+        }
+    }
+
+    /// A valid message with one byte changed is refused (the CheckSum sees it),
+    /// unless the change is to a byte the decoder does not read as a character.
+    #[test]
+    fn a_flipped_byte_is_refused(i in 0usize..200, x in 1u8..=255) {
+        let mut m = fix("FIX.4.4", "35=0|34=7|49=A|56=B|52=20260105-14:30:00.000|112=PING|");
+        let i = i % m.len();
+        m[i] ^= x;
+        let mut dec = FixDecoder::new();
+        prop_assert!(dec.decode(&m).is_err());
+    }
+}
+
+#[test]
+fn execution_reports_of_4_2_and_4_4_decode_into_engine_records() {
+    let inst = Instruments::new(&specs());
+    let mut dec = FixDecoder::new();
+    // FIX 4.4: a partial fill (ExecType F, OrdStatus 1).
+    let er = fix(
+        "FIX.4.4",
+        "35=8|34=12|49=VENUE|52=20260105-14:30:00.123|56=FOXTROT|6=100.25|11=00000000000000000042|\
+         14=300|17=E1|31=100.25|32=300|37=V-77|38=1000|39=1|40=2|44=100.2500|54=1|55=FOXA|\
+         60=20260105-14:30:00.123456|150=F|151=700|",
+    );
+    let m = dec.decode(&er).unwrap();
+    let e = exec_from_fix(&m, &inst, 99).unwrap().unwrap();
+    assert_eq!(e.kind(), Some(ExecKind::PartialFill));
+    assert_eq!(
+        (e.cl_ord_id, e.header.instrument, e.side(), e.header.ts_ns),
+        (42, 0, Some(Side::Buy), 99)
+    );
+    assert_eq!(
+        (e.order_qty, e.order_px, e.last_qty, e.last_px, e.cum_qty, e.leaves_qty),
+        (1000, 1_002_500, 300, 1_002_500, 300, 700)
+    );
+    assert_eq!(e.transact_ts_ns, 1_767_623_400_123_456_000);
+    assert_ne!(e.venue_order_id, 0);
+    // FIX 4.2: a full fill is ExecType 2, LastShares is tag 32 too; other decimals.
+    let er = fix(
+        "FIX.4.2",
+        "35=8|34=13|49=VENUE|52=20260105-14:30:01|56=FOXTROT|11=43|14=1.5|17=E2|20=0|31=250.07|32=1.5|37=777|\
+         38=1.5|39=2|54=2|55=FOXB.X|150=2|151=0|",
+    );
+    let m = dec.decode(&er).unwrap();
+    let e = exec_from_fix(&m, &inst, 5).unwrap().unwrap();
+    assert_eq!(
+        (
+            e.kind(),
+            e.header.instrument,
+            e.side(),
+            e.last_px,
+            e.last_qty,
+            e.venue_order_id
+        ),
+        (Some(ExecKind::Fill), 1, Some(Side::Sell), 25_007, 1_500, 777)
+    );
+    // A rejection with its reason, a cancel reject, and an informational report.
+    let rej = fix(
+        "FIX.4.4",
+        "35=8|34=14|49=V|52=20260105-14:30:01|56=F|11=44|14=0|37=NONE|39=8|54=1|55=FOXA|103=6|150=8|151=0|",
+    );
+    let e = exec_from_fix(&dec.decode(&rej).unwrap(), &inst, 0).unwrap().unwrap();
+    assert_eq!((e.kind(), e.reason), (Some(ExecKind::Rejected), 4));
+    let ocr = fix(
+        "FIX.4.4",
+        "35=9|34=15|49=V|52=20260105-14:30:01|56=F|11=45|37=NONE|39=8|41=44|102=1|434=1|",
+    );
+    let e = exec_from_fix(&dec.decode(&ocr).unwrap(), &inst, 0).unwrap().unwrap();
+    assert_eq!(
+        (e.kind(), e.cl_ord_id, e.orig_cl_ord_id),
+        (Some(ExecKind::CancelRejected), 45, 44)
+    );
+    let status = fix(
+        "FIX.4.4",
+        "35=8|34=16|49=V|52=20260105-14:30:01|56=F|11=44|14=0|37=1|39=0|54=1|55=FOXA|150=I|151=5|",
+    );
+    assert_eq!(exec_from_fix(&dec.decode(&status).unwrap(), &inst, 0).unwrap(), None);
+    // Bad values name their tag and offset.
+    let bad = fix(
+        "FIX.4.4",
+        "35=8|34=17|49=V|52=20260105-14:30:01|56=F|11=44|14=1.00005|37=1|39=1|54=1|55=FOXA|150=F|151=5|31=1|32=1|",
+    );
+    let m = dec.decode(&bad).unwrap();
+    let err = exec_from_fix(&m, &inst, 0).unwrap_err();
+    assert_eq!(err.tag(), Some(14));
+    let off = String::from_utf8_lossy(&bad).find("14=1.00005").unwrap() + 3;
+    assert!(err.to_string().starts_with(&format!("offset {off}: tag 14")), "{err}");
+    let unknown = fix(
+        "FIX.4.4",
+        "35=8|34=18|49=V|52=20260105-14:30:01|56=F|11=1|14=0|37=1|54=1|55=NOPE|150=0|151=1|",
+    );
+    assert_eq!(
+        exec_from_fix(&dec.decode(&unknown).unwrap(), &inst, 0)
+            .unwrap_err()
+            .tag(),
+        Some(55)
+    );
+}
+
+#[test]
+fn malformed_messages_name_tag_and_offset() {
+    let mut dec = FixDecoder::new();
+    let good = fix("FIX.4.4", "35=0|34=1|49=A|56=B|52=20260105-14:30:00|");
+    assert!(dec.decode(&good).is_ok());
+    let s = String::from_utf8(good.clone()).unwrap();
+    // Wrong BodyLength (one too many): 10= is not where it says.
+    let body_len: usize = s.split('\x01').nth(1).unwrap()[2..].parse().unwrap();
+    let mut b = s.replacen(&format!("9={body_len}"), &format!("9={}", body_len + 1), 1);
+    assert_ne!(b, s);
+    let sum = b.as_bytes()[..b.len() - 7].iter().map(|&c| c as u32).sum::<u32>() % 256;
+    b.replace_range(b.len() - 4..b.len() - 1, &format!("{sum:03}"));
+    let e = dec.decode(b.as_bytes()).unwrap_err();
+    assert!(
+        matches!(e, FixError::BodyLengthMismatch { declared, .. } if declared == body_len + 1),
+        "{e}"
+    );
+    assert_eq!(e.tag(), Some(9));
+    // Wrong CheckSum.
+    let mut c = good.clone();
+    let n = c.len();
+    c[n - 2] = if c[n - 2] == b'9' { b'0' } else { c[n - 2] + 1 };
+    let e = dec.decode(&c).unwrap_err();
+    assert!(
+        matches!(e, FixError::BadChecksum { offset, .. } if offset == n - 4),
+        "{e}"
+    );
+    assert!(e.is_garbled());
+    // MsgType not third.
+    // Offset of the `k`-th field (0-based) of a message.
+    let field_at = |m: &[u8], k: usize| m.iter().enumerate().filter(|(_, c)| **c == 1).nth(k - 1).unwrap().0 + 1;
+    let m = fix("FIX.4.4", "34=1|35=0|");
+    let e = dec.decode(&m).unwrap_err();
+    assert_eq!((e.tag(), e.is_garbled()), (Some(35), false));
+    assert!(
+        e.to_string().starts_with(&format!("offset {}:", field_at(&m, 2))),
+        "{e}"
+    );
+    // Garbled field: no '=', empty value, leading zero in the tag.
+    for body in ["35=0|34|", "35=0|34=|", "35=0|034=1|"] {
+        let m = fix("FIX.4.4", body);
+        let e = dec.decode(&m).unwrap_err();
+        assert_eq!(
+            e,
+            FixError::Garbled {
+                offset: field_at(&m, 3)
+            },
+            "{body}"
+        );
+    }
+    // Not FIX at all.
+    assert!(matches!(
+        dec.decode(b"hello"),
+        Err(FixError::NoBeginString { offset: 0 })
+    ));
+    assert!(matches!(
+        frame_len(b"GET / HTTP/1.1\r\n"),
+        Err(FixError::NoBeginString { .. })
+    ));
+    // A CheckSum alone is no message.
+    assert!(dec.decode(b"10=000\x01").is_err());
+}
+
+#[test]
+fn stream_framing_handles_partial_and_back_to_back_messages() {
+    let a = fix("FIX.4.4", "35=0|34=1|49=A|56=B|52=20260105-14:30:00|");
+    let b = fix("FIX.4.4", "35=1|34=2|49=A|56=B|52=20260105-14:30:00|112=X|");
+    let stream = [a.clone(), b.clone()].concat();
+    for cut in 0..a.len() {
+        assert_eq!(frame_len(&stream[..cut]), Ok(None), "cut at {cut}");
+    }
+    assert_eq!(frame_len(&stream), Ok(Some(a.len())));
+    assert_eq!(frame_len(&stream[a.len()..]), Ok(Some(b.len())));
+    // An absurd BodyLength is an error, not a wait.
+    assert!(frame_len(b"8=FIX.4.4\x019=99999999\x0135=0\x01").is_err());
+}
+
+#[test]
+fn utc_timestamps() {
+    assert_eq!(parse_utc_timestamp(b"19700101-00:00:00"), Some(0));
+    assert_eq!(parse_utc_timestamp(b"20260105-14:30:00.5"), None);
+    assert_eq!(
+        parse_utc_timestamp(b"20260105-14:30:00.500"),
+        Some(1_767_623_400_500_000_000)
+    );
+    assert_eq!(
+        parse_utc_timestamp(b"20260105-14:30:00.000000001"),
+        Some(1_767_623_400_000_000_001)
+    );
+    assert_eq!(parse_utc_timestamp(b"20261305-14:30:00"), None);
+    // Formatting is the inverse, at each precision it writes.
+    use foxtrot_engine::format::calendar::utc_timestamp;
+    let ns = 1_767_623_400_123_456_789u64;
+    for (digits, unit) in [(0u32, 1_000_000_000u64), (3, 1_000_000), (6, 1_000), (9, 1)] {
+        let text = utc_timestamp(ns, digits);
+        assert_eq!(parse_utc_timestamp(text.as_bytes()), Some(ns / unit * unit), "{text}");
+    }
+    assert_eq!(utc_timestamp(ns, 3), "20260105-14:30:00.123");
+}
+
+#[test]
+fn repeating_groups_keep_their_instances() {
+    let m = fix(
+        "FIX.4.4",
+        "35=8|34=1|49=V|56=F|52=20260105-14:30:00|453=2|448=FOX|447=D|452=1|448=VEN|447=D|452=3|11=1|",
+    );
+    let mut dec = FixDecoder::new();
+    let msg = dec.decode(&m).unwrap();
+    let g = msg.group(453, &[448, 447, 452]);
+    assert_eq!(g.len(), 2);
+    assert_eq!(g[0], vec![(448, &b"FOX"[..]), (447, &b"D"[..]), (452, &b"1"[..])]);
+    assert_eq!(g[1][0], (448, &b"VEN"[..]));
+    // The first instance is what a plain lookup sees; the field after the group too.
+    assert_eq!((msg.get(448), msg.get(11)), (Some(&b"FOX"[..]), Some(&b"1"[..])));
+    assert!(format!("{msg:?}").contains("|453=2|"));
+}
+
+proptest! {
+    /// A venue's report, encoded as FIX 4.2 or 4.4 and sent through a session,
+    /// decodes back into the same engine record (every field the engine reads).
+    #[test]
+    fn execution_reports_round_trip(
+        kind in 0u8..7, inst in 0u32..2, buy in any::<bool>(), cl in any::<u64>(), orig in 0u64..1_000,
+        venue_id in any::<u64>(), qty in 1i64..1_000_000_000, px in 1i64..1_000_000_000,
+        last in 1i64..1_000_000, cum in 0i64..1_000_000_000, leaves in 0i64..1_000_000_000,
+        ts in 0u64..4_000_000_000_000_000_000, market in any::<bool>(), fix42 in any::<bool>(), reason in 0u8..7,
+    ) {
+        use foxtrot_engine::records::{ExecReport, VenueReject};
+        use foxtrot_fix::app::exec_to_fix;
+        use foxtrot_fix::session::{MemoryStore, Role, Session, SessionSettings};
+        let kinds = [ExecKind::New, ExecKind::PartialFill, ExecKind::Fill, ExecKind::Canceled,
+                     ExecKind::Replaced, ExecKind::Rejected, ExecKind::CancelRejected];
+        let k = kinds[kind as usize];
+        let side = if buy { Side::Buy } else { Side::Sell };
+        let mut e = ExecReport::new(k, inst, side, 777);
+        e.cl_ord_id = cl;
+        e.orig_cl_ord_id = orig;
+        e.venue_order_id = venue_id % 10_000_000_000_000_000_000;
+        e.transact_ts_ns = ts / 1_000 * 1_000; // microseconds on the wire
+        if k != ExecKind::CancelRejected {
+            e.order_qty = qty;
+            e.order_px = if market { 0 } else { px };
+            e.cum_qty = cum;
+            e.leaves_qty = leaves;
+            e.ord_type = if market { OrdType::Market as u8 } else { OrdType::Limit as u8 };
+            if k.is_fill() { e.last_qty = last; e.last_px = px; }
+            if k == ExecKind::Rejected {
+                let r = [VenueReject::None, VenueReject::UnknownInstrument, VenueReject::InvalidPriceOrQty,
+                         VenueReject::UnknownOrder, VenueReject::DuplicateClOrdId, VenueReject::None, VenueReject::None];
+                e.reason = r[reason as usize] as u8;
+            }
+        } else {
+            e.reason = VenueReject::UnknownOrder as u8;
+        }
+        let inst_t = Instruments::new(&specs());
+        let (t, fields) = exec_to_fix(&e, &inst_t, 42, fix42);
+        let refs: Vec<(u32, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let settings = SessionSettings {
+            begin_string: if fix42 { "FIX.4.2" } else { "FIX.4.4" }.into(),
+            sender: "VENUE".into(), target: "FOXTROT".into(), heartbeat_s: 30,
+            reset_on_logon: false, username: None, password: None,
+        };
+        let mut s = Session::new(settings, Role::Acceptor, MemoryStore::default());
+        s.send(t, &refs, 1_767_623_400_000_000_000);
+        let wire = s.outbox().clone();
+        let mut dec = FixDecoder::new();
+        let m = dec.decode(&wire).unwrap();
+        let mut back = exec_from_fix(&m, &inst_t, 777).unwrap().unwrap();
+        if k == ExecKind::CancelRejected {
+            // The cancel reject carries the ids and the side; nothing else.
+            prop_assert_eq!((back.kind(), back.cl_ord_id, back.orig_cl_ord_id, back.venue_order_id),
+                            (Some(k), e.cl_ord_id, e.orig_cl_ord_id, e.venue_order_id));
+        } else {
+            // ExecReport fields the wire does not carry.
+            back.status = e.status;
+            prop_assert_eq!(back, e);
+        }
+    }
+}

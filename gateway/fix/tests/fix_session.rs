@@ -1,0 +1,485 @@
+//! The FIX session layer, initiator and acceptor wired back to back in memory (the
+//! TCP transport is the caller's): logon, application messages, every sequence
+//! rule, resend with PossDup and gap fill, garbled messages, CompIDs,
+//! credentials, heartbeats and the test-request timeout, logout, and resuming a
+//! session from its store.
+
+use foxtrot_fix::decode::FixDecoder;
+use foxtrot_fix::session::{split_messages, Inbound, MemoryStore, Role, Session, SessionSettings, Status};
+use foxtrot_fix::Fields;
+
+const S: u64 = 1_000_000_000;
+const T0: u64 = 1_767_623_400 * S;
+
+fn settings(sender: &str, target: &str) -> SessionSettings {
+    SessionSettings {
+        begin_string: "FIX.4.4".into(),
+        sender: sender.into(),
+        target: target.into(),
+        heartbeat_s: 30,
+        reset_on_logon: false,
+        username: None,
+        password: None,
+    }
+}
+
+type Sess = Session<MemoryStore>;
+
+fn pair() -> (Sess, Sess) {
+    (
+        Session::new(settings("FOXTROT", "VENUE"), Role::Initiator, MemoryStore::default()),
+        Session::new(settings("VENUE", "FOXTROT"), Role::Acceptor, MemoryStore::default()),
+    )
+}
+
+/// Delivers everything `from` has queued to `to`; returns what `to` made of each
+/// message, with the message.
+fn deliver_msgs(from: &mut Sess, to: &mut Sess, now: u64) -> Vec<(Inbound, Vec<u8>)> {
+    let bytes = std::mem::take(from.outbox());
+    let mut got = Vec::new();
+    let used = split_messages(&bytes, |m| {
+        got.push((to.on_message(m, now), m.to_vec()));
+        while let Some(q) = to.next_queued(now) {
+            got.push(q);
+        }
+    });
+    assert_eq!(used, bytes.len());
+    got
+}
+
+/// Like [`deliver_msgs`], the outcomes only.
+fn deliver(from: &mut Sess, to: &mut Sess, now: u64) -> Vec<Inbound> {
+    deliver_msgs(from, to, now).into_iter().map(|(r, _)| r).collect()
+}
+
+/// Both ways until quiet; returns (what a got, what b got).
+fn settle(a: &mut Sess, b: &mut Sess, now: u64) -> (Vec<Inbound>, Vec<Inbound>) {
+    let (mut ga, mut gb) = (Vec::new(), Vec::new());
+    for _ in 0..10 {
+        let x = deliver(a, b, now);
+        let y = deliver(b, a, now);
+        if x.is_empty() && y.is_empty() {
+            break;
+        }
+        gb.extend(x);
+        ga.extend(y);
+    }
+    (ga, gb)
+}
+
+fn msg_types(bytes: &[u8]) -> Vec<(String, u64, bool)> {
+    let mut v = Vec::new();
+    split_messages(bytes, |m| {
+        let mut d = FixDecoder::new();
+        let m = d.decode(m).unwrap();
+        v.push((
+            String::from_utf8_lossy(m.msg_type()).into_owned(),
+            m.u64(34).unwrap().unwrap(),
+            m.get(43) == Some(b"Y"),
+        ));
+    });
+    v
+}
+
+fn logged_on() -> (Sess, Sess) {
+    let (mut i, mut a) = pair();
+    i.start(T0);
+    let (gi, ga) = settle(&mut i, &mut a, T0);
+    assert_eq!((gi, ga), (vec![Inbound::Session], vec![Inbound::Session]));
+    assert_eq!((i.status(), a.status()), (Status::Active, Status::Active));
+    (i, a)
+}
+
+fn order(i: &mut Sess, n: u32, now: u64) -> u64 {
+    i.send(
+        "D",
+        &[(11, &n.to_string()), (55, "FOXA"), (54, "1"), (38, "100"), (40, "1")],
+        now,
+    )
+}
+
+#[test]
+fn logon_then_application_messages_in_order() {
+    let (mut i, mut a) = logged_on();
+    assert_eq!((i.next_out(), i.next_in(), a.next_out(), a.next_in()), (2, 2, 2, 2));
+    for n in 0..3 {
+        order(&mut i, n, T0 + S);
+    }
+    let got = deliver_msgs(&mut i, &mut a, T0 + S);
+    assert_eq!(got.len(), 3);
+    assert!(got
+        .iter()
+        .all(|(g, m)| *g == Inbound::App && m.windows(5).any(|w| w == b"35=D\x01")));
+    assert_eq!(a.next_in(), 5);
+}
+
+#[test]
+fn a_gap_is_resent_with_possdup_and_session_messages_gap_filled() {
+    let (mut i, mut a) = logged_on();
+    order(&mut i, 1, T0 + S); // seq 2
+    i.send("0", &[], T0 + 31 * S); // two session messages: seqs 3 and 4
+    i.send("0", &[], T0 + 40 * S);
+    order(&mut i, 2, T0 + 41 * S); // seq 5
+    order(&mut i, 3, T0 + 41 * S); // seq 6
+                                   // The link loses seqs 2..5; only 6 arrives.
+    let bytes = std::mem::take(i.outbox());
+    let mut msgs = Vec::new();
+    split_messages(&bytes, |m| msgs.push(m.to_vec()));
+    assert_eq!(msgs.len(), 5);
+    assert_eq!(a.on_message(&msgs[4], T0 + 42 * S), Inbound::Session, "queued");
+    assert_eq!(a.next_queued(T0 + 42 * S), None);
+    // The acceptor asked for 2.. ; the initiator answers.
+    let req = msg_types(a.outbox());
+    assert_eq!(req, vec![("2".to_string(), 2, false)]);
+    deliver(&mut a, &mut i, T0 + 42 * S);
+    let resent_bytes = String::from_utf8_lossy(i.outbox()).into_owned();
+    let resent = msg_types(i.outbox());
+    assert_eq!(
+        resent,
+        vec![
+            ("D".to_string(), 2, true),
+            ("4".to_string(), 3, true), // heartbeat and test request: one gap fill
+            ("D".to_string(), 5, true),
+            ("D".to_string(), 6, true),
+        ]
+    );
+    let got = deliver(&mut i, &mut a, T0 + 43 * S);
+    let apps: Vec<&Inbound> = got.iter().filter(|g| **g == Inbound::App).collect();
+    // 2 and 5 delivered from the resend; 6 from the queue (its PossDup copy is
+    // then a duplicate, ignored).
+    assert_eq!(apps.len(), 3, "{got:?}");
+    assert_eq!(a.next_in(), 7);
+    // The resent copies carry PossDupFlag and their original SendingTime.
+    let first = resent_bytes.split("8=FIX.4.4").nth(1).unwrap();
+    assert!(first.contains("\x0143=Y\x01122=20260105-14:30:01.000\x01"), "{first:?}");
+    assert!(first.contains("\x0152=20260105-14:30:42.000\x01"));
+}
+
+#[test]
+fn seq_too_low_logs_out_unless_possdup() {
+    let (mut i, mut a) = logged_on();
+    order(&mut i, 1, T0 + S);
+    let first = i.outbox().clone();
+    deliver(&mut i, &mut a, T0 + S);
+    // The same bytes again: seq 2 < 3 and no PossDupFlag.
+    let r = a.on_message(&first, T0 + 2 * S);
+    assert!(
+        matches!(&r, Inbound::Disconnect(w) if w.contains("MsgSeqNum too low, expecting 3 but received 2")),
+        "{r:?}"
+    );
+    assert_eq!(msg_types(a.outbox())[0].0, "5");
+    assert_eq!(a.status(), Status::Disconnected);
+}
+
+#[test]
+fn possdup_below_expected_is_ignored_and_needs_orig_sending_time() {
+    let (mut i, mut a) = logged_on();
+    order(&mut i, 1, T0 + S);
+    deliver(&mut i, &mut a, T0 + S);
+    // A resend of seq 2, which the acceptor already has.
+    let possdup = "35=D|34=2|49=FOXTROT|52=20260105-14:30:09.000|56=VENUE|43=Y|122=20260105-14:30:01.000|11=1|55=FOXA|54=1|38=100|40=1|";
+    assert_eq!(a.on_message(&fix(possdup), T0 + 3 * S), Inbound::Session);
+    assert_eq!(a.outbox().len(), 0, "ignored silently");
+    let no_orig = "35=D|34=2|49=FOXTROT|52=20260105-14:30:09.000|56=VENUE|43=Y|11=1|55=FOXA|54=1|38=100|40=1|";
+    assert_eq!(a.on_message(&fix(no_orig), T0 + 3 * S), Inbound::Session);
+    let rej = String::from_utf8_lossy(a.outbox()).into_owned();
+    assert!(rej.contains("35=3\x01") && rej.contains("371=122\x01"), "{rej}");
+}
+
+fn fix(body: &str) -> Vec<u8> {
+    let body = body.replace('|', "\x01");
+    let mut m = format!("8=FIX.4.4\x019={}\x01{body}", body.len()).into_bytes();
+    let sum = m.iter().map(|&c| c as u32).sum::<u32>() % 256;
+    m.extend_from_slice(format!("10={sum:03}\x01").as_bytes());
+    m
+}
+
+#[test]
+fn garbled_messages_are_dropped_without_using_a_seq() {
+    let (mut i, mut a) = logged_on();
+    order(&mut i, 1, T0 + S);
+    let mut bad = std::mem::take(i.outbox());
+    let n = bad.len();
+    bad[n - 3] = if bad[n - 3] == b'9' { b'0' } else { bad[n - 3] + 1 };
+    assert!(matches!(a.on_message(&bad, T0 + S), Inbound::Garbled(_)));
+    assert_eq!((a.next_in(), a.outbox().len()), (2, 0));
+    // The next good message with seq 2 is in sequence.
+    let good = fix("35=D|34=2|49=FOXTROT|52=20260105-14:30:01.000|56=VENUE|11=1|55=FOXA|54=1|38=100|40=1|");
+    assert_eq!(a.on_message(&good, T0 + S), Inbound::App);
+}
+
+#[test]
+fn a_wrong_compid_is_rejected_and_logged_out() {
+    let (_, mut a) = logged_on();
+    let m = fix("35=D|34=2|49=INTRUDER|52=20260105-14:30:01.000|56=VENUE|11=1|");
+    let r = a.on_message(&m, T0 + S);
+    assert!(matches!(r, Inbound::Disconnect(_)));
+    let sent = String::from_utf8_lossy(a.outbox()).into_owned();
+    assert!(sent.contains("35=3\x01") && sent.contains("373=9\x01") && sent.contains("371=49\x01"));
+    assert!(sent.contains("35=5\x01"));
+}
+
+#[test]
+fn heartbeat_timeout_sends_a_test_request_then_disconnects() {
+    let (mut i, mut a) = logged_on();
+    // Quiet for HeartBtInt: a heartbeat goes out.
+    assert_eq!(i.on_timer(T0 + 30 * S), None);
+    assert_eq!(
+        msg_types(i.outbox()).iter().map(|m| m.0.clone()).collect::<Vec<_>>(),
+        ["0"]
+    );
+    deliver(&mut i, &mut a, T0 + 30 * S);
+    // Nothing received for HeartBtInt + 20%: a test request.
+    assert_eq!(i.on_timer(T0 + 36 * S), None);
+    assert!(String::from_utf8_lossy(i.outbox()).contains("35=1\x01"));
+    // Answered: the session stays up.
+    deliver(&mut i, &mut a, T0 + 37 * S);
+    deliver(&mut a, &mut i, T0 + 37 * S);
+    assert_eq!(i.on_timer(T0 + 70 * S), None);
+    assert_eq!(i.status(), Status::Active);
+    // Unanswered this time.
+    i.outbox().clear();
+    assert_eq!(i.on_timer(T0 + 110 * S), None);
+    let r = i.on_timer(T0 + 141 * S);
+    assert!(matches!(r, Some(Inbound::Disconnect(w)) if w.contains("heartbeat timeout")));
+}
+
+#[test]
+fn credentials_are_checked_and_never_shown() {
+    let mut cfg_i = settings("FOXTROT", "VENUE");
+    cfg_i.username = Some("fox".into());
+    cfg_i.password = Some("s3cret-pw".into());
+    let mut cfg_a = settings("VENUE", "FOXTROT");
+    cfg_a.username = Some("fox".into());
+    cfg_a.password = Some("other".into());
+    assert!(!format!("{cfg_i:?}").contains("s3cret-pw"));
+    let mut i = Session::new(cfg_i, Role::Initiator, MemoryStore::default());
+    let mut a = Session::new(cfg_a.clone(), Role::Acceptor, MemoryStore::default());
+    i.start(T0);
+    let got = deliver(&mut i, &mut a, T0);
+    assert!(matches!(&got[0], Inbound::Disconnect(w) if w.contains("invalid Username/Password")));
+    // The right password logs on.
+    let mut cfg_i = settings("FOXTROT", "VENUE");
+    cfg_i.username = Some("fox".into());
+    cfg_i.password = Some("other".into());
+    let mut i = Session::new(cfg_i, Role::Initiator, MemoryStore::default());
+    let mut a = Session::new(cfg_a, Role::Acceptor, MemoryStore::default());
+    i.start(T0);
+    settle(&mut i, &mut a, T0);
+    assert_eq!(a.status(), Status::Active);
+}
+
+#[test]
+fn sequence_reset_modes() {
+    let (_, mut a) = logged_on();
+    // Reset mode ignores MsgSeqNum and moves the expected number.
+    let r = fix("35=4|34=99|49=FOXTROT|52=20260105-14:30:01.000|56=VENUE|123=N|36=50|");
+    assert_eq!(a.on_message(&r, T0 + S), Inbound::Session);
+    assert_eq!(a.next_in(), 50);
+    // A gap fill may not go backwards.
+    let g = fix("35=4|34=50|49=FOXTROT|52=20260105-14:30:01.000|56=VENUE|123=Y|36=10|");
+    assert_eq!(a.on_message(&g, T0 + S), Inbound::Session);
+    assert!(String::from_utf8_lossy(a.outbox()).contains("371=36\x01"));
+}
+
+#[test]
+fn logout_is_answered_and_a_restarted_session_resumes_its_numbers() {
+    let (mut i, mut a) = logged_on();
+    order(&mut i, 1, T0 + S);
+    order(&mut i, 2, T0 + S);
+    settle(&mut i, &mut a, T0 + S);
+    i.logout("end of day", T0 + 2 * S);
+    let (gi, ga) = settle(&mut i, &mut a, T0 + 2 * S);
+    assert!(matches!(ga.last(), Some(Inbound::Disconnect(_))));
+    assert!(matches!(gi.last(), Some(Inbound::Disconnect(_))));
+    // Both restart from their stores: numbers continue, nothing is re-sent.
+    let (out_i, in_i) = (i.next_out(), i.next_in());
+    let mut i2 = Session::new(settings("FOXTROT", "VENUE"), Role::Initiator, i.store().clone());
+    let mut a2 = Session::new(settings("VENUE", "FOXTROT"), Role::Acceptor, a.store().clone());
+    i2.start(T0 + 10 * S);
+    let (gi, ga) = settle(&mut i2, &mut a2, T0 + 10 * S);
+    assert_eq!((gi, ga), (vec![Inbound::Session], vec![Inbound::Session]));
+    assert_eq!((i2.next_out(), i2.next_in()), (out_i + 1, in_i + 1));
+    assert_eq!(a2.status(), Status::Active);
+}
+
+proptest::proptest! {
+    /// Well-framed messages with arbitrary fields and sequence numbers, in any
+    /// order: the session answers, queues, rejects or disconnects — never panics.
+    #[test]
+    fn arbitrary_messages_never_panic(
+        msgs in proptest::collection::vec(
+            (proptest::sample::select(vec!["0", "1", "2", "3", "4", "5", "A", "D", "8", "Z"]),
+             0u64..12, proptest::bool::ANY, proptest::collection::vec((1u32..200, "[A-Z0-9]{0,4}"), 0..5)),
+            1..30),
+    ) {
+        let (_, mut a) = logged_on();
+        for (k, (t, seq, dup, fields)) in msgs.iter().enumerate() {
+            let mut body = format!("35={t}|34={seq}|49=FOXTROT|52=20260105-14:30:01.000|56=VENUE|");
+            if *dup {
+                body.push_str("43=Y|");
+            }
+            for (tag, v) in fields {
+                if !v.is_empty() && ![8, 9, 10, 35, 34, 49, 56, 52].contains(tag) {
+                    body.push_str(&format!("{tag}={v}|"));
+                }
+            }
+            let now = T0 + k as u64 * S;
+            let _ = a.on_message(&fix(&body), now);
+            while a.next_queued(now).is_some() {}
+            let _ = a.on_timer(now);
+            a.outbox().clear();
+        }
+    }
+}
+
+/// A session over a journal-backed store, dropped (as a process dies) and opened
+/// again: same sequence numbers, and a resend request is answered from the sent
+/// messages it kept.
+#[test]
+fn a_journal_store_survives_a_restart() {
+    use foxtrot_fix::store::JournalStore;
+    let dir = std::env::temp_dir().join(format!("foxtrot-fix-store-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut a = Session::new(settings("VENUE", "FOXTROT"), Role::Acceptor, MemoryStore::default());
+    let (out, inn) = {
+        let mut i = Session::new(
+            settings("FOXTROT", "VENUE"),
+            Role::Initiator,
+            JournalStore::open(&dir).unwrap(),
+        );
+        i.start(T0);
+        let bytes = std::mem::take(i.outbox());
+        split_messages(&bytes, |m| {
+            a.on_message(m, T0);
+        });
+        let back = std::mem::take(a.outbox());
+        split_messages(&back, |m| {
+            i.on_message(m, T0);
+        });
+        for n in 0..3 {
+            i.send("D", &[(11, &n.to_string()), (55, "FOXA")], T0 + S);
+        }
+        assert!(i.store().error().is_none());
+        (i.next_out(), i.next_in())
+    };
+    assert_eq!((out, inn), (5, 2));
+    let mut i = Session::new(
+        settings("FOXTROT", "VENUE"),
+        Role::Initiator,
+        JournalStore::open(&dir).unwrap(),
+    );
+    assert_eq!((i.next_out(), i.next_in()), (5, 2));
+    // The counterparty never got 2..4: it asks, and they come back from the journal.
+    // (The venue's Logon, resuming at its seq 2.)
+    i.on_message(
+        &fix("35=A|34=2|49=VENUE|52=20260105-14:30:05.000|56=FOXTROT|98=0|108=30|"),
+        T0 + 5 * S,
+    );
+    assert_eq!(i.status(), Status::Active);
+    let req = fix("35=2|34=3|49=VENUE|52=20260105-14:30:05.000|56=FOXTROT|7=2|16=0|");
+    i.outbox().clear();
+    assert_eq!(i.on_message(&req, T0 + 5 * S), Inbound::Session);
+    let resent = msg_types(i.outbox());
+    assert_eq!(
+        resent,
+        vec![("D".into(), 2, true), ("D".into(), 3, true), ("D".into(), 4, true)]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Reports reach the caller already read by the session's one-pass scanner
+/// (`Session::report`), with the fields the full decoder reads; other
+/// application messages, and reports queued behind a gap, are handed over
+/// without it only where the scanner does not apply.
+#[test]
+fn reports_come_with_their_fields_other_messages_without() {
+    let (mut i, mut a) = logged_on();
+    // The venue reports; the engine (initiator) receives.
+    a.send(
+        "8",
+        &[
+            (11, "42"),
+            (37, "7"),
+            (17, "1"),
+            (150, "0"),
+            (39, "0"),
+            (55, "FOXA"),
+            (54, "1"),
+            (14, "0"),
+            (151, "100"),
+        ],
+        T0 + S,
+    );
+    let bytes = std::mem::take(a.outbox());
+    let mut seen = 0;
+    split_messages(&bytes, |m| {
+        assert_eq!(i.on_message(m, T0 + S), Inbound::App);
+        let r = i.report(m).expect("a report is scanned");
+        let mut d = FixDecoder::new();
+        let full = d.decode(m).unwrap();
+        for t in [11, 34, 37, 49, 52, 55, 56, 150, 151, 58, 10] {
+            assert_eq!(r.get(t), full.get(t), "tag {t}");
+        }
+        // Only for the message just checked.
+        assert!(i.report(&m[1..]).is_none());
+        seen += 1;
+    });
+    assert_eq!(seen, 1);
+    // An order (to the venue) is an application message the scanner leaves alone.
+    order(&mut i, 1, T0 + S);
+    let got = deliver_msgs(&mut i, &mut a, T0 + S);
+    assert_eq!(got[0].0, Inbound::App);
+    assert!(a.report(&got[0].1).is_none());
+    // A report after a gap is queued, then handed over scanned once the gap fills.
+    let mut new_ack = |cl: &str| {
+        a.send(
+            "8",
+            &[
+                (11, cl),
+                (37, cl),
+                (150, "0"),
+                (55, "FOXA"),
+                (54, "1"),
+                (14, "0"),
+                (151, "1"),
+            ],
+            T0 + S,
+        );
+        std::mem::take(a.outbox())
+    };
+    let lost = new_ack("43");
+    let later = new_ack("44");
+    split_messages(&later, |m| assert_eq!(i.on_message(m, T0 + S), Inbound::Session));
+    assert!(i.next_queued(T0 + S).is_none());
+    split_messages(&lost, |m| {
+        assert_eq!(i.on_message(m, T0 + S), Inbound::App);
+        assert_eq!(i.report(m).unwrap().get(11), Some(&b"43"[..]));
+    });
+    let (r, q) = i.next_queued(T0 + S).expect("the queued report");
+    assert_eq!(r, Inbound::App);
+    assert_eq!(i.report(&q).unwrap().get(11), Some(&b"44"[..]));
+}
+
+/// A process killed after journalling a message but before journalling the
+/// sequence numbers that count it: reopened, the store goes on after that
+/// message, so the next one (a Logon, not stored) cannot take its number and
+/// the message is still resent when the peer asks for the gap.
+#[test]
+fn a_journal_store_killed_between_a_message_and_its_numbers_resumes_after_it() {
+    use foxtrot_fix::session::MessageStore;
+    use foxtrot_fix::store::JournalStore;
+    let dir = std::env::temp_dir().join(format!("foxtrot-fix-store-kill-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let fill = fix("35=8|34=7|49=VENUE|52=20260105-14:30:05.000|56=FOXTROT|150=F|");
+    {
+        let mut st = JournalStore::open(&dir).unwrap();
+        st.set_seqs(7, 3);
+        st.put(7, &fill);
+        // Killed here: no set_seqs(8, 3).
+    }
+    let st = JournalStore::open(&dir).unwrap();
+    assert_eq!(st.seqs(), (8, 3));
+    assert_eq!(st.get(7), Some(&fill[..]));
+    let _ = std::fs::remove_dir_all(&dir);
+}

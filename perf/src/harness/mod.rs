@@ -1,0 +1,9 @@
+//! The harnesses, one module each.
+
+pub mod common;
+pub mod fix_rtt;
+pub mod hop;
+pub mod journal;
+pub mod pipeline;
+pub mod ring;
+pub mod tick_to_order;
