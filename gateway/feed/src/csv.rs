@@ -19,6 +19,7 @@
 //! reader is a hand-written byte scanner (no allocation per row), which is what
 //! makes it fast enough to import millions of rows a second.
 
+use crate::Error;
 use foxtrot_engine::records::{flags::LAST_IN_BATCH as LAST, MarketData, MdAction, Side};
 
 /// What a CSV row holds.
@@ -103,45 +104,6 @@ impl CsvOptions {
     }
 }
 
-/// A CSV error, with its place.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum CsvError {
-    /// A configured column is not in the header (or the index is too large).
-    #[error("line 1: column {name:?} not found in header {header:?}")]
-    NoColumn {
-        /// The column asked for.
-        name: String,
-        /// The header line.
-        header: String,
-    },
-    /// A field could not be read.
-    #[error("line {line}, column {column} ({field}): {what}: {text:?}")]
-    Field {
-        /// 1-based line.
-        line: u64,
-        /// 1-based column.
-        column: usize,
-        /// Which field.
-        field: &'static str,
-        /// What is wrong.
-        what: &'static str,
-        /// The text found.
-        text: String,
-    },
-    /// A line has fewer fields than a configured column needs.
-    #[error("line {line}: {found} fields, column {column} ({field}) needed")]
-    Short {
-        /// 1-based line.
-        line: u64,
-        /// Fields on the line.
-        found: usize,
-        /// 1-based column needed.
-        column: usize,
-        /// Which field.
-        field: &'static str,
-    },
-}
-
 const QUOTE_FIELDS: [&str; 5] = ["timestamp", "bid", "bid_size", "ask", "ask_size"];
 const TRADE_FIELDS: [&str; 4] = ["timestamp", "price", "size", "side"];
 
@@ -192,7 +154,7 @@ use foxtrot_engine::format::calendar::parse_iso8601;
 
 impl<'a> CsvReader<'a> {
     /// A reader over `buf`; reads the header (when there is one) to find columns.
-    pub fn new(buf: &'a [u8], opts: CsvOptions) -> Result<Self, CsvError> {
+    pub fn new(buf: &'a [u8], opts: CsvOptions) -> Result<Self, Error> {
         let names: &'static [&'static str] = match opts.shape {
             CsvShape::Quotes => &QUOTE_FIELDS,
             CsvShape::Trades => &TRADE_FIELDS,
@@ -230,23 +192,20 @@ impl<'a> CsvReader<'a> {
                 if r.opts.shape == CsvShape::Trades && k == 3 {
                     continue;
                 }
-                return Err(CsvError::NoColumn {
+                return Err(Error::NoColumn {
                     name: names[k].into(),
                     header: header.join(","),
                 });
             }
             let i = match want.parse::<usize>() {
                 Ok(i) if !r.opts.header || header.get(i).is_some() => i,
-                _ => header
-                    .iter()
-                    .position(|h| *h == want)
-                    .ok_or_else(|| CsvError::NoColumn {
-                        name: want.clone(),
-                        header: header.join(","),
-                    })?,
+                _ => header.iter().position(|h| *h == want).ok_or_else(|| Error::NoColumn {
+                    name: want.clone(),
+                    header: header.join(","),
+                })?,
             };
             if i >= 32 {
-                return Err(CsvError::NoColumn {
+                return Err(Error::NoColumn {
                     name: want,
                     header: header.join(","),
                 });
@@ -279,8 +238,8 @@ impl<'a> CsvReader<'a> {
         }
     }
 
-    fn err(&self, k: usize, what: &'static str, text: &[u8]) -> CsvError {
-        CsvError::Field {
+    fn err(&self, k: usize, what: &'static str, text: &[u8]) -> Error {
+        Error::Field {
             line: self.line,
             column: self.idx[k] + 1,
             field: self.names[k],
@@ -292,7 +251,7 @@ impl<'a> CsvReader<'a> {
     /// The next event, `Ok(None)` at the end; after an error the reader moves on to
     /// the next line, so a caller may count bad rows and continue.
     #[inline]
-    pub fn next_event(&mut self) -> Result<Option<MarketData>, CsvError> {
+    pub fn next_event(&mut self) -> Result<Option<MarketData>, Error> {
         if let Some(m) = self.pending.take() {
             return Ok(Some(m));
         }
@@ -305,7 +264,7 @@ impl<'a> CsvReader<'a> {
             let k = (0..self.names.len())
                 .find(|&k| self.idx[k] != usize::MAX && self.idx[k] >= n)
                 .unwrap_or(0);
-            return Err(CsvError::Short {
+            return Err(Error::ShortLine {
                 line: self.line,
                 found: n,
                 column: self.idx[k] + 1,
@@ -417,7 +376,7 @@ mod tests {
         assert_eq!(r.next_event(), Ok(None));
         let mut o = CsvOptions::new(CsvShape::Quotes);
         o.columns[1] = "bidpx".into();
-        assert!(matches!(CsvReader::new(csv, o), Err(CsvError::NoColumn { .. })));
+        assert!(matches!(CsvReader::new(csv, o), Err(Error::NoColumn { .. })));
     }
 
     proptest! {

@@ -21,6 +21,7 @@
 //! only there); quotes always end theirs. Instruments are numbered by first
 //! appearance and named from the metadata's symbol mappings (else `ID<n>`).
 
+use crate::Error;
 use dbn::decode::{DbnMetadata, DecodeRecordRef, DynDecoder};
 use dbn::{
     BboMsg, MboMsg, Mbp10Msg, Mbp1Msg, RecordHeader, TradeMsg, VersionUpgradePolicy, UNDEF_ORDER_SIZE, UNDEF_PRICE,
@@ -42,19 +43,6 @@ pub struct DbnStats {
     pub off_scale: u64,
     /// MBO references to orders not live, skipped.
     pub unknown_order: u64,
-}
-
-/// A DBN conversion error.
-#[derive(Debug, thiserror::Error)]
-pub enum DbnImportError {
-    /// The `dbn` crate could not read the file.
-    #[error("{path}: {source}")]
-    Dbn {
-        /// The file.
-        path: String,
-        /// What `dbn` said.
-        source: dbn::Error,
-    },
 }
 
 #[derive(Clone, Copy)]
@@ -304,10 +292,10 @@ impl DbnConverter {
     }
 
     /// Reads `path` (DBN or DBN.zst), calling `out` for each event in file order.
-    pub fn convert(&mut self, path: &Path, out: &mut impl FnMut(&MarketData)) -> Result<(), DbnImportError> {
-        let err = |source| DbnImportError::Dbn {
+    pub fn convert(&mut self, path: &Path, out: &mut impl FnMut(&MarketData)) -> Result<(), Error> {
+        let err = |cause| Error::Dbn {
             path: path.display().to_string(),
-            source,
+            cause: Box::new(cause),
         };
         let mut dec = DynDecoder::from_file(path, VersionUpgradePolicy::default()).map_err(err)?;
         for m in &dec.metadata().mappings {

@@ -12,14 +12,18 @@
 //! - [`transport`]: feeds behind one trait — ITCH file, MoldUDP64 over UDP, and
 //!   the shared-memory ring between a feed-handler process and the engine.
 //! - [`udp`]: native records over UDP, from `foxtrot venue` to the engine.
+//! - [`Error`]: the crate's one error type.
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 
 pub mod capture;
 pub mod csv;
 pub mod dbn;
+mod error;
 pub mod itch;
 pub mod mapped;
 pub mod native;
 pub mod quality;
 pub mod transport;
 pub mod udp;
+
+pub use error::Error;

@@ -14,6 +14,7 @@
 //! exactly the records the header announces, and each record's kind, action, side and
 //! instrument — and reports the byte offset of the first problem. It never panics.
 
+use crate::Error;
 use foxtrot_engine::records::{InstrumentSpec, Kind, MarketData, MdAction, Side};
 use std::io::{Read, Seek, SeekFrom, Write};
 
@@ -23,52 +24,6 @@ pub const MAGIC: &[u8; 8] = b"FXMDv001";
 pub const VERSION: u32 = 1;
 /// Size of the file header, of an instrument entry and of a record.
 pub const BLOCK: usize = 64;
-
-/// Errors reading a native file.
-#[derive(Debug, thiserror::Error)]
-pub enum NativeError {
-    /// I/O failure.
-    #[error("i/o error: {0}")]
-    Io(#[from] std::io::Error),
-    /// Not a native market-data file.
-    #[error("offset 0: bad magic {found:?}, expected \"FXMDv001\"")]
-    BadMagic {
-        /// The first eight bytes.
-        found: [u8; 8],
-    },
-    /// A header field is out of range.
-    #[error("offset {offset}: header field {field} = {value}: {expected}")]
-    BadHeader {
-        /// Byte offset of the field.
-        offset: u64,
-        /// Field name.
-        field: &'static str,
-        /// Value found.
-        value: u64,
-        /// What was expected.
-        expected: &'static str,
-    },
-    /// The file ends inside a block or holds fewer/more records than announced.
-    #[error("offset {offset}: file truncated or padded: expected {expected} bytes, found {found}")]
-    Length {
-        /// Offset where the mismatch starts.
-        offset: u64,
-        /// Bytes expected.
-        expected: u64,
-        /// Bytes present.
-        found: u64,
-    },
-    /// A record does not decode.
-    #[error("offset {offset} (record {index}): {what}")]
-    BadRecord {
-        /// Byte offset of the record.
-        offset: u64,
-        /// Record index.
-        index: u64,
-        /// What is wrong.
-        what: &'static str,
-    },
-}
 
 /// The decoded file header.
 #[derive(Clone, Debug, PartialEq)]
@@ -189,9 +144,9 @@ impl<W: Write + Seek> NativeWriter<W> {
 }
 
 /// Parses and checks a file header from the start of a reader of `file_len` bytes.
-pub fn read_header(r: &mut impl Read, file_len: u64) -> Result<NativeHeader, NativeError> {
+pub fn read_header(r: &mut impl Read, file_len: u64) -> Result<NativeHeader, Error> {
     if file_len < BLOCK as u64 {
-        return Err(NativeError::Length {
+        return Err(Error::Length {
             offset: 0,
             expected: BLOCK as u64,
             found: file_len,
@@ -200,11 +155,11 @@ pub fn read_header(r: &mut impl Read, file_len: u64) -> Result<NativeHeader, Nat
     let mut h = [0u8; BLOCK];
     r.read_exact(&mut h)?;
     if &h[0..8] != MAGIC {
-        return Err(NativeError::BadMagic {
+        return Err(Error::BadMagic {
             found: h[0..8].try_into().expect("8 bytes"),
         });
     }
-    let bad = |offset, field, value: u64, expected| NativeError::BadHeader {
+    let bad = |offset, field, value: u64, expected| Error::BadHeader {
         offset,
         field,
         value,
@@ -228,7 +183,7 @@ pub fn read_header(r: &mut impl Read, file_len: u64) -> Result<NativeHeader, Nat
         .checked_mul(BLOCK as u64)
         .and_then(|d| d.checked_add(data_start));
     if expected != Some(file_len) {
-        return Err(NativeError::Length {
+        return Err(Error::Length {
             offset: data_start.min(file_len),
             expected: expected.unwrap_or(u64::MAX),
             found: file_len,
@@ -283,7 +238,7 @@ pub struct NativeReader<R: Read> {
 
 impl NativeReader<std::io::BufReader<std::fs::File>> {
     /// Opens a file and checks its header and length.
-    pub fn open(path: &std::path::Path) -> Result<Self, NativeError> {
+    pub fn open(path: &std::path::Path) -> Result<Self, Error> {
         let f = std::fs::File::open(path)?;
         let len = f.metadata()?.len();
         Self::new(std::io::BufReader::with_capacity(1 << 16, f), len)
@@ -292,7 +247,7 @@ impl NativeReader<std::io::BufReader<std::fs::File>> {
 
 impl<R: Read> NativeReader<R> {
     /// Reads and checks the header of a `file_len`-byte stream.
-    pub fn new(mut r: R, file_len: u64) -> Result<Self, NativeError> {
+    pub fn new(mut r: R, file_len: u64) -> Result<Self, Error> {
         let header = read_header(&mut r, file_len)?;
         let data_offset = BLOCK as u64 * (1 + header.instruments.len() as u64);
         Ok(NativeReader {
@@ -307,14 +262,14 @@ impl<R: Read> NativeReader<R> {
         &self.header
     }
     /// The next record, `Ok(None)` at the end.
-    pub fn next_record(&mut self) -> Result<Option<MarketData>, NativeError> {
+    pub fn next_record(&mut self) -> Result<Option<MarketData>, Error> {
         if self.index >= self.header.n_records {
             return Ok(None);
         }
         let mut b = [0u8; BLOCK];
         let offset = self.data_offset + self.index * BLOCK as u64;
         self.r.read_exact(&mut b)?;
-        let m = decode_record(&b, self.header.instruments.len() as u32).map_err(|what| NativeError::BadRecord {
+        let m = decode_record(&b, self.header.instruments.len() as u32).map_err(|what| Error::BadRecord {
             offset,
             index: self.index,
             what,
@@ -326,7 +281,7 @@ impl<R: Read> NativeReader<R> {
 
 /// Decodes a whole in-memory file, stopping at the first error. Used by the fuzz
 /// target and tests; returns the records read before any error.
-pub fn decode_all(bytes: &[u8]) -> (Vec<MarketData>, Option<NativeError>) {
+pub fn decode_all(bytes: &[u8]) -> (Vec<MarketData>, Option<Error>) {
     let mut out = Vec::new();
     let mut rd = match NativeReader::new(bytes, bytes.len() as u64) {
         Ok(r) => r,

@@ -2,7 +2,8 @@
 //! its offset, never a panic.
 
 use foxtrot_engine::records::{flags, InstrumentSpec, MarketData, MdAction, Side};
-use foxtrot_feed::native::{decode_all, decode_record, encode_record, NativeError, NativeWriter, BLOCK};
+use foxtrot_feed::native::{decode_all, decode_record, encode_record, NativeWriter, BLOCK};
+use foxtrot_feed::Error;
 use proptest::prelude::*;
 use std::io::Cursor;
 
@@ -78,12 +79,12 @@ fn damage_is_reported_with_its_offset() {
     let good = file(&sample());
     let mut bad = good.clone();
     bad[0] = b'X';
-    assert!(matches!(decode_all(&bad).1, Some(NativeError::BadMagic { .. })));
+    assert!(matches!(decode_all(&bad).1, Some(Error::BadMagic { .. })));
     let mut bad = good.clone();
     bad[8] = 2;
     assert!(matches!(
         decode_all(&bad).1,
-        Some(NativeError::BadHeader {
+        Some(Error::BadHeader {
             offset: 8,
             field: "version",
             ..
@@ -93,7 +94,7 @@ fn damage_is_reported_with_its_offset() {
     let bad = &good[..good.len() - 10];
     let e = decode_all(bad).1.unwrap();
     assert!(
-        matches!(e, NativeError::Length { expected, found, .. } if expected == good.len() as u64 && found == bad.len() as u64),
+        matches!(e, Error::Length { expected, found, .. } if expected == good.len() as u64 && found == bad.len() as u64),
         "{e}"
     );
     // A bad action in record 1: reported at its offset, record 0 still delivered.
@@ -104,7 +105,7 @@ fn damage_is_reported_with_its_offset() {
     assert_eq!(recs.len(), 1);
     let e = e.unwrap();
     assert!(
-        matches!(e, NativeError::BadRecord { offset, index: 1, .. } if offset == rec1 as u64),
+        matches!(e, Error::BadRecord { offset, index: 1, .. } if offset == rec1 as u64),
         "{e}"
     );
     assert!(
@@ -117,7 +118,7 @@ fn damage_is_reported_with_its_offset() {
     bad[BLOCK * 3 + 28] = 9;
     assert!(matches!(
         decode_all(&bad).1,
-        Some(NativeError::BadRecord {
+        Some(Error::BadRecord {
             index: 0,
             what: "instrument id out of range",
             ..

@@ -13,9 +13,9 @@ use super::session::{MemoryStore, MessageStore};
 use foxtrot_shm::{JournalConfig, JournalReader, JournalWriter, ShmError};
 use std::path::Path;
 
-const KIND_SENT: u16 = 200;
-const KIND_SEQS: u16 = 201;
-const KIND_RESET: u16 = 202;
+use foxtrot_engine::journal::kinds::{
+    KIND_FIX_RESET as KIND_RESET, KIND_FIX_SENT as KIND_SENT, KIND_FIX_SEQS as KIND_SEQS,
+};
 
 /// See the module docs.
 pub struct JournalStore {

@@ -6,6 +6,7 @@
 //! while the first ring is nearly full.
 
 use super::group::{End, Group};
+use crate::config::{Backpressure, Config};
 use crate::core::stage::{Msg, Staged};
 use crate::core::Sequencer;
 use crate::records::{InputSlot, InputView, MdAction};
@@ -44,6 +45,31 @@ pub(super) struct Ingest<V, OI> {
 }
 
 impl<V: VenueLink, OI: RunObserver> Ingest<V, OI> {
+    /// Ingest for `source` under `cfg`, journalling to `obs`; `back_rx` is the
+    /// back ring from the last group (closed-loop runs).
+    pub(super) fn new(cfg: &Config, source: V, obs: OI, back_rx: Option<Consumer<Msg>>) -> Self {
+        let rt = &cfg.runtime;
+        let sequenced = source.sequenced();
+        Ingest {
+            feedback: if sequenced { None } else { source.feedback_delay() },
+            source,
+            sequenced,
+            seq: Sequencer::new(1, cfg.timers.tick_ns),
+            obs,
+            inputs: StreamDigest::default(),
+            back_rx,
+            // Slack for the timers one input can bring in beyond the limit.
+            in_flight: VecDeque::with_capacity(MAX_IN_FLIGHT + 16),
+            conflate: rt.md_backpressure == Backpressure::Conflate,
+            pending: vec![None; cfg.instruments.len()],
+            pending_n: 0,
+            heartbeat_ns: rt.heartbeat_ms * 1_000_000,
+            next_heartbeat: 0,
+            exhausted: false,
+            venue_sends: 0,
+        }
+    }
+
     /// Drains the back ring: orders go to the venue, Done retires the oldest
     /// in-flight input. Returns (messages handled, whether Finish came back).
     pub(super) fn drain(&mut self) -> (usize, bool) {

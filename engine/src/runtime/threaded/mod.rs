@@ -49,17 +49,16 @@ mod stats_thread;
 mod topology;
 
 use self::group::{run_group, End, MidStage};
-use self::ingest::{run_ingest, Ingest, MAX_IN_FLIGHT};
+use self::ingest::{run_ingest, Ingest};
 use self::stats_thread::{run_stats, StatsFeeds};
 use self::topology::Topology;
 use super::link::{RunObserver, VenueLink};
 use super::stats::{StatsSnapshot, StatsWriter};
 use super::summary::{policy_name, summarize, RunSummary};
 use super::StreamDigest;
-use crate::config::{Backpressure, Config};
-use crate::core::{Core, Sequencer};
+use crate::config::Config;
+use crate::core::Core;
 use crate::error::Error;
-use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -97,30 +96,12 @@ where
     OO: RunObserver + Send,
 {
     let rt = &cfg.runtime;
-    let sequenced = source.sequenced();
-    let mut topo = Topology::build(cfg, !sequenced, output_observer)?;
+    let mut topo = Topology::build(cfg, !source.sequenced(), output_observer)?;
     let writer = match &rt.stats_file {
         Some(p) => Some(StatsWriter::create(&PathBuf::from(p))?),
         None => None,
     };
-    let mut ingest = Ingest {
-        feedback: if sequenced { None } else { source.feedback_delay() },
-        source,
-        sequenced,
-        seq: Sequencer::new(1, cfg.timers.tick_ns),
-        obs: input_observer,
-        inputs: StreamDigest::default(),
-        back_rx: topo.back.take(),
-        // Slack for the timers one input can bring in beyond the limit.
-        in_flight: VecDeque::with_capacity(MAX_IN_FLIGHT + 16),
-        conflate: rt.md_backpressure == Backpressure::Conflate,
-        pending: vec![None; cfg.instruments.len()],
-        pending_n: 0,
-        heartbeat_ns: rt.heartbeat_ms * 1_000_000,
-        next_heartbeat: 0,
-        exhausted: false,
-        venue_sends: 0,
-    };
+    let mut ingest = Ingest::new(cfg, source, input_observer, topo.back.take());
     let feeds = StatsFeeds {
         feeds: std::mem::take(&mut topo.feeds),
         t2o: topo.t2o,

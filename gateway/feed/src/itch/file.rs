@@ -8,7 +8,8 @@
 //! fallback: each length is inferred from the type byte. [`detect`] tells the two
 //! apart from the first bytes.
 
-use super::msg::{message_len, MsgError};
+use super::msg::message_len;
+use crate::Error;
 
 /// How messages are delimited.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,72 +18,6 @@ pub enum Framing {
     LengthPrefixed,
     /// No prefixes: each message's length comes from its type byte.
     Inferred,
-}
-
-/// Why a file could not be read further.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum FileError {
-    /// The length prefix disagrees with the message type's length.
-    #[error(
-        "offset {offset}: length prefix {found} but message type {:?} is {expected} bytes \
-         (a file without length prefixes reads with --framing raw)",
-        *kind as char
-    )]
-    LengthMismatch {
-        /// Offset of the length prefix.
-        offset: u64,
-        /// The type byte after it.
-        kind: u8,
-        /// The specification's length.
-        expected: usize,
-        /// The prefix's value.
-        found: usize,
-    },
-    /// After a length prefix comes a byte that is no message type.
-    #[error(
-        "offset {offset}: length prefix {prefix} is followed by {kind:#04x}, not an ITCH message type \
-         (a file without length prefixes reads with --framing raw)"
-    )]
-    NotAMessage {
-        /// Offset of the length prefix.
-        offset: u64,
-        /// The prefix's value.
-        prefix: usize,
-        /// The byte after it.
-        kind: u8,
-    },
-    /// The file ends inside a message or its prefix.
-    #[error("offset {offset}: file ends {found} bytes into a {needed}-byte {what}")]
-    Truncated {
-        /// Offset where the unfinished item starts.
-        offset: u64,
-        /// What was being read.
-        what: &'static str,
-        /// Bytes it needs.
-        needed: usize,
-        /// Bytes left.
-        found: usize,
-    },
-    /// The bytes at `offset` are not a message.
-    #[error("offset {offset}: {source}")]
-    Message {
-        /// Offset of the message.
-        offset: u64,
-        /// What is wrong with it.
-        source: MsgError,
-    },
-}
-
-impl FileError {
-    /// The byte offset the error names.
-    pub fn offset(&self) -> u64 {
-        match *self {
-            FileError::LengthMismatch { offset, .. }
-            | FileError::NotAMessage { offset, .. }
-            | FileError::Truncated { offset, .. }
-            | FileError::Message { offset, .. } => offset,
-        }
-    }
 }
 
 /// Guesses the framing of a file from its first bytes: a zero byte then a length
@@ -123,14 +58,14 @@ impl<'a> Frames<'a> {
     }
 
     #[inline]
-    fn fail(&mut self, e: FileError) -> Option<Result<(u64, &'a [u8]), FileError>> {
+    fn fail(&mut self, e: Error) -> Option<Result<(u64, &'a [u8]), Error>> {
         self.failed = true;
         Some(Err(e))
     }
 }
 
 impl<'a> Iterator for Frames<'a> {
-    type Item = Result<(u64, &'a [u8]), FileError>;
+    type Item = Result<(u64, &'a [u8]), Error>;
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
@@ -143,7 +78,7 @@ impl<'a> Iterator for Frames<'a> {
             Framing::LengthPrefixed => match rest {
                 [h, l, kind, ..] => (2, (*kind, Some(u16::from_be_bytes([*h, *l]) as usize))),
                 _ => {
-                    return self.fail(FileError::Truncated {
+                    return self.fail(Error::Truncated {
                         offset: at,
                         what: "length prefix and type",
                         needed: 3,
@@ -156,20 +91,20 @@ impl<'a> Iterator for Frames<'a> {
         let (kind, prefix) = kind;
         let Some(expected) = message_len(kind) else {
             return self.fail(match prefix {
-                Some(prefix) => FileError::NotAMessage {
+                Some(prefix) => Error::NotAMessage {
                     offset: at,
                     prefix,
                     kind,
                 },
-                None => FileError::Message {
+                None => Error::At {
                     offset: at,
-                    source: MsgError::UnknownType { kind },
+                    cause: Box::new(Error::UnknownType { kind }),
                 },
             });
         };
         if let Some(found) = prefix {
             if found != expected {
-                return self.fail(FileError::LengthMismatch {
+                return self.fail(Error::LengthMismatch {
                     offset: at,
                     kind,
                     expected,
@@ -178,7 +113,7 @@ impl<'a> Iterator for Frames<'a> {
             }
         }
         let Some(msg) = rest.get(skip..skip + expected) else {
-            return self.fail(FileError::Truncated {
+            return self.fail(Error::Truncated {
                 offset: at,
                 what: "message",
                 needed: skip + expected,
@@ -231,10 +166,10 @@ mod tests {
         f.extend_from_slice(&delete(2));
         let got: Vec<_> = Frames::new(&f, Framing::LengthPrefixed).collect();
         assert_eq!(got.len(), 2);
-        let e = got[1].unwrap_err();
+        let e = got[1].as_ref().unwrap_err();
         assert_eq!(
-            e,
-            FileError::LengthMismatch {
+            *e,
+            Error::LengthMismatch {
                 offset: 21,
                 kind: b'D',
                 expected: 19,
@@ -249,7 +184,7 @@ mod tests {
         let e = Frames::new(&raw, Framing::LengthPrefixed).next().unwrap().unwrap_err();
         assert_eq!(
             e,
-            FileError::NotAMessage {
+            Error::NotAMessage {
                 offset: 0,
                 prefix: 0x4400,
                 kind: 1
@@ -262,9 +197,9 @@ mod tests {
         let got: Vec<_> = Frames::new(&g, Framing::Inferred).collect();
         assert_eq!(
             got[1],
-            Err(FileError::Message {
+            Err(Error::At {
                 offset: 19,
-                source: MsgError::UnknownType { kind: b'!' }
+                cause: Box::new(Error::UnknownType { kind: b'!' })
             })
         );
         // Truncated at the end.
@@ -275,7 +210,7 @@ mod tests {
         assert!(
             matches!(
                 e,
-                FileError::Truncated {
+                Error::Truncated {
                     offset: 0,
                     needed: 21,
                     found: 15,

@@ -17,7 +17,7 @@ pub mod normalise;
 pub mod orders;
 
 pub use book::ItchBook;
-pub use file::{detect, FileError, Frames, Framing};
-pub use msg::{decode, message_len, Message, MsgError};
+pub use file::{detect, Frames, Framing};
+pub use msg::{decode, message_len, Message};
 pub use normalise::{DataIssue, ItchStats, Normaliser, Subscription};
 pub use orders::OrderMap;

@@ -17,6 +17,7 @@
 //! range is declared lost and reported, once, as a [`MoldEvent::Gap`].
 //! Duplicates (anything below the next expected number) are counted and dropped.
 
+use crate::Error;
 use zerocopy::byteorder::big_endian::{U16, U64};
 use zerocopy::{FromBytes, Immutable, KnownLayout, Unaligned};
 
@@ -40,41 +41,6 @@ pub struct Header {
 }
 const _: () = assert!(size_of::<Header>() == HEADER_LEN);
 
-/// Why a datagram is not a MoldUDP64 packet.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum MoldError {
-    /// Shorter than the header.
-    #[error("packet of {found} bytes is shorter than the 20-byte header")]
-    Short {
-        /// Datagram length.
-        found: usize,
-    },
-    /// A block runs past the end of the datagram.
-    #[error("packet offset {offset}: message block {index} of {count} needs {needed} bytes, {left} left")]
-    Block {
-        /// Offset of the block's length field.
-        offset: usize,
-        /// Block index (0-based).
-        index: u16,
-        /// Announced count.
-        count: u16,
-        /// Bytes it needs (length field included).
-        needed: usize,
-        /// Bytes left.
-        left: usize,
-    },
-    /// Bytes after the last announced block.
-    #[error("packet offset {offset}: {extra} bytes after the last of {count} message blocks")]
-    Trailing {
-        /// Where they start.
-        offset: usize,
-        /// How many.
-        extra: usize,
-        /// Announced count.
-        count: u16,
-    },
-}
-
 /// A checked MoldUDP64 packet.
 #[derive(Clone, Copy, Debug)]
 pub struct MoldPacket<'a> {
@@ -85,9 +51,9 @@ pub struct MoldPacket<'a> {
 
 impl<'a> MoldPacket<'a> {
     /// Checks `b` (header, every block, nothing trailing).
-    pub fn parse(b: &'a [u8]) -> Result<Self, MoldError> {
+    pub fn parse(b: &'a [u8]) -> Result<Self, Error> {
         let Ok((header, body)) = Header::ref_from_prefix(b) else {
-            return Err(MoldError::Short { found: b.len() });
+            return Err(Error::ShortPacket { found: b.len() });
         };
         let count = header.count.get();
         let blocks = if count == END_OF_SESSION { 0 } else { count };
@@ -99,7 +65,7 @@ impl<'a> MoldPacket<'a> {
                 None => 2,
             };
             if needed > left {
-                return Err(MoldError::Block {
+                return Err(Error::PacketBlock {
                     offset: HEADER_LEN + at,
                     index,
                     count,
@@ -110,7 +76,7 @@ impl<'a> MoldPacket<'a> {
             at += needed;
         }
         if at != body.len() {
-            return Err(MoldError::Trailing {
+            return Err(Error::PacketTrailing {
                 offset: HEADER_LEN + at,
                 extra: body.len() - at,
                 count,
@@ -301,7 +267,7 @@ impl Sequencer {
 
     /// Takes one datagram and calls `out` for whatever is now deliverable.
     /// Returns the parse error of a malformed datagram (which is dropped).
-    pub fn push(&mut self, datagram: &[u8], out: &mut impl FnMut(MoldEvent<'_>)) -> Result<(), MoldError> {
+    pub fn push(&mut self, datagram: &[u8], out: &mut impl FnMut(MoldEvent<'_>)) -> Result<(), Error> {
         let p = match MoldPacket::parse(datagram) {
             Ok(p) => p,
             Err(e) => {

@@ -10,32 +10,9 @@
 //! read. Types the book does not need are decoded as [`Message::Other`], skipped by
 //! their documented length.
 
+use crate::Error;
 use zerocopy::byteorder::big_endian::{U16, U32, U64};
 use zerocopy::{FromBytes, Immutable, KnownLayout, Unaligned};
-
-/// Why one message could not be decoded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum MsgError {
-    /// No bytes at all.
-    #[error("empty message")]
-    Empty,
-    /// The type byte is not an ITCH 5.0 message type.
-    #[error("unknown message type {kind:#04x}")]
-    UnknownType {
-        /// The type byte.
-        kind: u8,
-    },
-    /// Fewer bytes than the type's length.
-    #[error("message type {:?} needs {expected} bytes, found {found}", *kind as char)]
-    Short {
-        /// The type byte.
-        kind: u8,
-        /// The specification's length.
-        expected: usize,
-        /// Bytes present.
-        found: usize,
-    },
-}
 
 /// The length in bytes (type byte included) of each ITCH 5.0 message type, from
 /// the specification; `None` for a byte that is no message type.
@@ -369,10 +346,10 @@ impl<'a> Message<'a> {
 }
 
 #[inline]
-fn view<T: FromBytes + KnownLayout + Immutable + Unaligned>(b: &[u8]) -> Result<&T, MsgError> {
+fn view<T: FromBytes + KnownLayout + Immutable + Unaligned>(b: &[u8]) -> Result<&T, Error> {
     // `decode` has checked the length against the type's, which equals
     // size_of::<T>(), so this cannot fail; if it did, it is a short message.
-    T::ref_from_prefix(b).map(|(t, _)| t).map_err(|_| MsgError::Short {
+    T::ref_from_prefix(b).map(|(t, _)| t).map_err(|_| Error::ShortMessage {
         kind: b.first().copied().unwrap_or(0),
         expected: size_of::<T>(),
         found: b.len(),
@@ -382,15 +359,15 @@ fn view<T: FromBytes + KnownLayout + Immutable + Unaligned>(b: &[u8]) -> Result<
 /// Decodes one message from `b` (which may be longer than the message: the extra
 /// bytes are ignored, as a newer revision may append fields).
 #[inline]
-pub fn decode(b: &[u8]) -> Result<Message<'_>, MsgError> {
+pub fn decode(b: &[u8]) -> Result<Message<'_>, Error> {
     let Some(&kind) = b.first() else {
-        return Err(MsgError::Empty);
+        return Err(Error::EmptyMessage);
     };
     let Some(expected) = message_len(kind) else {
-        return Err(MsgError::UnknownType { kind });
+        return Err(Error::UnknownType { kind });
     };
     if b.len() < expected {
-        return Err(MsgError::Short {
+        return Err(Error::ShortMessage {
             kind,
             expected,
             found: b.len(),

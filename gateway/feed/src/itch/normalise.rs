@@ -32,7 +32,8 @@
 //! clamped; none panics.
 
 use super::msg::{self, Message};
-use super::orders::{OrderMap, OrderMapError};
+use super::orders::OrderMap;
+use crate::Error;
 use foxtrot_engine::records::{flags, MarketData, MdAction, Side};
 
 /// Every event but the first of a replace's pair ends its message: the book is
@@ -332,11 +333,12 @@ impl Normaliser {
     fn insert(&mut self, r: u64, inst: u32, side: u8, px: u32, qty: u32) -> Result<(), DataIssue> {
         match self.orders.insert(r, inst, side, px, qty) {
             Ok(()) => Ok(()),
-            Err(OrderMapError::Duplicate(r)) => {
+            Err(Error::DuplicateOrder(r)) => {
                 self.stats.duplicate_order += 1;
                 Err(DataIssue::DuplicateOrder(r))
             }
-            Err(OrderMapError::Full(_)) => {
+            // The map refuses only when full.
+            Err(_) => {
                 self.stats.map_full += 1;
                 Err(DataIssue::OrderMapFull)
             }

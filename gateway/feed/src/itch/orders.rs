@@ -4,11 +4,13 @@
 //! Open addressing with linear probing in one pre-sized power-of-two table: a
 //! lookup is a few shifts and (almost always) one cache line. The table is
 //! sized once, for the session's peak of live orders, and never rehashed: an
-//! insert that would push the load past 7/8 is refused ([`OrderMapError::Full`]),
+//! insert that would push the load past 7/8 is refused ([`Error::OrderMapFull`]),
 //! a data-quality event rather than a pause. Deletion shifts later entries of the
 //! same probe run back (no tombstones), so probe lengths stay as short after a
 //! day of churn as at the open. The hash is fixed (see `home`): iteration order is
 //! never observed, and nothing depends on a random seed.
+
+use crate::Error;
 
 /// One live order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -28,17 +30,6 @@ pub struct LiveOrder {
     _pad: [u8; 2],
 }
 const _: () = assert!(size_of::<LiveOrder>() == 24);
-
-/// Why an insert was refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum OrderMapError {
-    /// The reference is already live.
-    #[error("order {0} is already live")]
-    Duplicate(u64),
-    /// The table is at its load limit.
-    #[error("order map full ({0} live orders)")]
-    Full(usize),
-}
 
 /// See the module docs.
 pub struct OrderMap {
@@ -119,16 +110,9 @@ impl OrderMap {
 
     /// Adds a live order.
     #[inline]
-    pub fn insert(
-        &mut self,
-        order_ref: u64,
-        instrument: u32,
-        side: u8,
-        price: u32,
-        shares: u32,
-    ) -> Result<(), OrderMapError> {
+    pub fn insert(&mut self, order_ref: u64, instrument: u32, side: u8, price: u32, shares: u32) -> Result<(), Error> {
         if self.len >= self.limit {
-            return Err(OrderMapError::Full(self.len));
+            return Err(Error::OrderMapFull(self.len));
         }
         let mut i = self.home(order_ref);
         loop {
@@ -147,7 +131,7 @@ impl OrderMap {
                 return Ok(());
             }
             if s.order_ref == order_ref {
-                return Err(OrderMapError::Duplicate(order_ref));
+                return Err(Error::DuplicateOrder(order_ref));
             }
             i = (i + 1) & self.mask;
         }
@@ -209,9 +193,9 @@ mod tests {
                 if ins {
                     let got = m.insert(r, 1, b'B', v, v);
                     if model.contains_key(&r) {
-                        prop_assert_eq!(got, Err(OrderMapError::Duplicate(r)));
+                        prop_assert_eq!(got, Err(Error::DuplicateOrder(r)));
                     } else if model.len() >= m.limit() {
-                        prop_assert!(matches!(got, Err(OrderMapError::Full(_))));
+                        prop_assert!(matches!(got, Err(Error::OrderMapFull(_))));
                     } else {
                         prop_assert_eq!(got, Ok(()));
                         model.insert(r, v);
@@ -238,7 +222,7 @@ mod tests {
         assert_eq!(n as usize, m.limit());
         assert!(m.limit() >= 100);
         assert_eq!(m.slots.len(), cap);
-        assert_eq!(m.insert(n + 1, 0, b'S', 1, 1), Err(OrderMapError::Full(m.limit())));
+        assert_eq!(m.insert(n + 1, 0, b'S', 1, 1), Err(Error::OrderMapFull(m.limit())));
         assert!(m.remove(1).is_some());
         assert!(m.insert(n + 1, 0, b'S', 1, 1).is_ok());
     }

@@ -1,0 +1,215 @@
+//! The crate's one error type: every way market data can fail to read, each
+//! saying where (byte offset, line and column, packet block, file).
+
+/// Errors of foxtrot-feed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No bytes at all.
+    #[error("empty message")]
+    EmptyMessage,
+    /// The type byte is not an ITCH 5.0 message type.
+    #[error("unknown message type {kind:#04x}")]
+    UnknownType {
+        /// The type byte.
+        kind: u8,
+    },
+    /// Fewer bytes than the type's length.
+    #[error("message type {:?} needs {expected} bytes, found {found}", *kind as char)]
+    ShortMessage {
+        /// The type byte.
+        kind: u8,
+        /// The specification's length.
+        expected: usize,
+        /// Bytes present.
+        found: usize,
+    },
+    /// The length prefix disagrees with the message type's length.
+    #[error(
+        "offset {offset}: length prefix {found} but message type {:?} is {expected} bytes \
+         (a file without length prefixes reads with --framing raw)",
+        *kind as char
+    )]
+    LengthMismatch {
+        /// Offset of the length prefix.
+        offset: u64,
+        /// The type byte after it.
+        kind: u8,
+        /// The specification's length.
+        expected: usize,
+        /// The prefix's value.
+        found: usize,
+    },
+    /// After a length prefix comes a byte that is no message type.
+    #[error(
+        "offset {offset}: length prefix {prefix} is followed by {kind:#04x}, not an ITCH message type \
+         (a file without length prefixes reads with --framing raw)"
+    )]
+    NotAMessage {
+        /// Offset of the length prefix.
+        offset: u64,
+        /// The prefix's value.
+        prefix: usize,
+        /// The byte after it.
+        kind: u8,
+    },
+    /// The file ends inside a message or its prefix.
+    #[error("offset {offset}: file ends {found} bytes into a {needed}-byte {what}")]
+    Truncated {
+        /// Offset where the unfinished item starts.
+        offset: u64,
+        /// What was being read.
+        what: &'static str,
+        /// Bytes it needs.
+        needed: usize,
+        /// Bytes left.
+        found: usize,
+    },
+    /// The bytes at `offset` are not a message.
+    #[error("offset {offset}: {cause}")]
+    At {
+        /// Offset of the message.
+        offset: u64,
+        /// What is wrong with it.
+        cause: Box<Error>,
+    },
+    /// Shorter than the header.
+    #[error("packet of {found} bytes is shorter than the 20-byte header")]
+    ShortPacket {
+        /// Datagram length.
+        found: usize,
+    },
+    /// A block runs past the end of the datagram.
+    #[error("packet offset {offset}: message block {index} of {count} needs {needed} bytes, {left} left")]
+    PacketBlock {
+        /// Offset of the block's length field.
+        offset: usize,
+        /// Block index (0-based).
+        index: u16,
+        /// Announced count.
+        count: u16,
+        /// Bytes it needs (length field included).
+        needed: usize,
+        /// Bytes left.
+        left: usize,
+    },
+    /// Bytes after the last announced block.
+    #[error("packet offset {offset}: {extra} bytes after the last of {count} message blocks")]
+    PacketTrailing {
+        /// Where they start.
+        offset: usize,
+        /// How many.
+        extra: usize,
+        /// Announced count.
+        count: u16,
+    },
+    /// The reference is already live.
+    #[error("order {0} is already live")]
+    DuplicateOrder(u64),
+    /// The table is at its load limit.
+    #[error("order map full ({0} live orders)")]
+    OrderMapFull(usize),
+    /// I/O failure.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// Not a native market-data file.
+    #[error("offset 0: bad magic {found:?}, expected \"FXMDv001\"")]
+    BadMagic {
+        /// The first eight bytes.
+        found: [u8; 8],
+    },
+    /// A header field is out of range.
+    #[error("offset {offset}: header field {field} = {value}: {expected}")]
+    BadHeader {
+        /// Byte offset of the field.
+        offset: u64,
+        /// Field name.
+        field: &'static str,
+        /// Value found.
+        value: u64,
+        /// What was expected.
+        expected: &'static str,
+    },
+    /// The file ends inside a block or holds fewer/more records than announced.
+    #[error("offset {offset}: file truncated or padded: expected {expected} bytes, found {found}")]
+    Length {
+        /// Offset where the mismatch starts.
+        offset: u64,
+        /// Bytes expected.
+        expected: u64,
+        /// Bytes present.
+        found: u64,
+    },
+    /// A record does not decode.
+    #[error("offset {offset} (record {index}): {what}")]
+    BadRecord {
+        /// Byte offset of the record.
+        offset: u64,
+        /// Record index.
+        index: u64,
+        /// What is wrong.
+        what: &'static str,
+    },
+    /// A configured column is not in the header (or the index is too large).
+    #[error("line 1: column {name:?} not found in header {header:?}")]
+    NoColumn {
+        /// The column asked for.
+        name: String,
+        /// The header line.
+        header: String,
+    },
+    /// A field could not be read.
+    #[error("line {line}, column {column} ({field}): {what}: {text:?}")]
+    Field {
+        /// 1-based line.
+        line: u64,
+        /// 1-based column.
+        column: usize,
+        /// Which field.
+        field: &'static str,
+        /// What is wrong.
+        what: &'static str,
+        /// The text found.
+        text: String,
+    },
+    /// A line has fewer fields than a configured column needs.
+    #[error("line {line}: {found} fields, column {column} ({field}) needed")]
+    ShortLine {
+        /// 1-based line.
+        line: u64,
+        /// Fields on the line.
+        found: usize,
+        /// 1-based column needed.
+        column: usize,
+        /// Which field.
+        field: &'static str,
+    },
+    /// The `dbn` crate could not read the file.
+    #[error("{path}: {cause}")]
+    Dbn {
+        /// The file.
+        path: String,
+        /// What `dbn` said.
+        cause: Box<dbn::Error>,
+    },
+}
+
+impl Error {
+    /// The byte offset an ITCH file error names (0 for other errors).
+    pub fn offset(&self) -> u64 {
+        match *self {
+            Error::LengthMismatch { offset, .. }
+            | Error::NotAMessage { offset, .. }
+            | Error::Truncated { offset, .. }
+            | Error::At { offset, .. } => offset,
+            _ => 0,
+        }
+    }
+}
+
+/// Two errors are equal when they are the same variant and say the same thing
+/// (the OS and DBN errors they may carry have no equality of their own).
+impl PartialEq for Error {
+    fn eq(&self, other: &Error) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other) && self.to_string() == other.to_string()
+    }
+}
