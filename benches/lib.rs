@@ -5,7 +5,7 @@
 use foxtrot_engine::records::{ExecKind, ExecReport, InputSlot, InputView, MarketData, Side};
 use foxtrot_engine::runtime::{FusedRun, RunObserver};
 use foxtrot_engine::Config;
-use foxtrot_fix::app::exec_to_fix;
+use foxtrot_fix::app::exec_to_fix_numeric;
 use foxtrot_fix::session::{MemoryStore, Role, Session, SessionSettings};
 use foxtrot_fix::Instruments;
 use foxtrot_venue::SimWorld;
@@ -60,6 +60,36 @@ pub fn fix_execution_report() -> Vec<u8> {
     m
 }
 
+/// The engine's session (initiator, FIX 4.4, FOXTROT → VENUE), logged on and
+/// expecting the venue's MsgSeqNum 1 next: what [`fix_report_stream`] sends
+/// is in sequence for it.
+pub fn fix_engine_session() -> Session<MemoryStore> {
+    let mut engine = Session::new(
+        SessionSettings::new("FIX.4.4", "FOXTROT", "VENUE"),
+        Role::Initiator,
+        MemoryStore::default(),
+    );
+    let mut venue = Session::new(
+        SessionSettings::new("FIX.4.4", "VENUE", "FOXTROT"),
+        Role::Acceptor,
+        MemoryStore::default(),
+    );
+    let t = 1_767_623_400_000_000_000u64;
+    engine.start(t);
+    let logon = std::mem::take(engine.outbox());
+    foxtrot_fix::framing::split_frames(&logon, |m| {
+        venue.on_message(m, t);
+    });
+    let answer = std::mem::take(venue.outbox());
+    foxtrot_fix::framing::split_frames(&answer, |m| {
+        engine.on_message(m, t);
+    });
+    assert!(engine.is_logged_on(), "the engine's session logs on");
+    let out = engine.next_out();
+    foxtrot_fix::session::MessageStore::set_seqs(engine.store_mut(), out, 1);
+    engine
+}
+
 /// The default config's instruments, whose first, FOXA, is what
 /// [`fix_execution_report`] is about: prices at four decimals, whole quantities.
 pub fn fix_instruments() -> Instruments {
@@ -74,24 +104,16 @@ pub fn fix_instruments() -> Instruments {
 /// varying lengths.
 pub fn fix_report_stream(orders: u64) -> Vec<Vec<u8>> {
     let inst = fix_instruments();
-    let settings = SessionSettings {
-        begin_string: "FIX.4.4".into(),
-        sender: "VENUE".into(),
-        target: "FOXTROT".into(),
-        heartbeat_s: 30,
-        reset_on_logon: false,
-        username: None,
-        password: None,
-    };
+    let settings = SessionSettings::new("FIX.4.4", "VENUE", "FOXTROT");
     let mut session = Session::new(settings, Role::Acceptor, MemoryStore::default());
     let mut out = Vec::new();
     let mut exec_id = 0u64;
     let mut now = 1_767_623_400_000_000_000u64;
     let mut send = |e: &ExecReport, now: u64| {
         exec_id += 1;
-        let (mt, fields) = exec_to_fix(e, &inst, exec_id, false);
-        let refs: Vec<(u32, &str)> = fields.iter().map(|(t, v)| (*t, v.as_str())).collect();
-        session.send(mt, &refs, now);
+        let (mt, fields) = exec_to_fix_numeric(e, &inst, exec_id, false);
+        let refs: Vec<(u32, &[u8])> = fields.iter().map(|(t, v)| (*t, v.as_slice())).collect();
+        session.send_with(mt.as_bytes(), &[], &refs, now);
         out.push(std::mem::take(session.outbox()));
     };
     for o in 0..orders {

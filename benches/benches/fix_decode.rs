@@ -11,9 +11,18 @@
 //!   and still the one for every other message type).
 //! - `scan_only`, `decode_only`, `convert_only`: the parts.
 //! - `frame_len`: the framing alone, as a TCP reader runs it on each read.
+//! - `session_receive`: what the engine's link does with each report of the
+//!   stream: the session's receive path (the fast path along a learned layout:
+//!   frame, CompIDs, BeginString, sequence, SendingTime), then the conversion.
+//! - `dictionary_validation`: what full validation against the FIX 4.4
+//!   dictionary (parse into header/body/trailer, every check) costs per report
+//!   — the general path's price, which the fast path does not pay.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use foxtrot_benches::{fix_execution_report, fix_instruments, fix_report_stream};
+use foxtrot_benches::{fix_engine_session, fix_execution_report, fix_instruments, fix_report_stream};
+use foxtrot_fix::dictionary::Dictionary;
+use foxtrot_fix::session::{Inbound, MessageStore};
+use foxtrot_fix::validate::{validate, Validation};
 use foxtrot_fix::{exec_from_fix, frame_len, Fields, FixDecoder, ReportScanner};
 
 fn bench(c: &mut Criterion) {
@@ -72,6 +81,42 @@ fn bench(c: &mut Criterion) {
         });
     }
     c.bench_function("fix_decode/frame_len", |b| b.iter(|| frame_len(black_box(&msg))));
+
+    // The session's receive path over the stream, in sequence (rewound to
+    // MsgSeqNum 1 at each wrap); one pass first, as warm-up, learns the layouts.
+    let mut engine = fix_engine_session();
+    let t = 1_767_623_401_000_000_000u64;
+    for m in &stream {
+        assert_eq!(engine.on_message(m, t), Inbound::App);
+    }
+    let rewind = |engine: &mut foxtrot_fix::session::Session<foxtrot_fix::session::MemoryStore>| {
+        let out = engine.store().seqs().0;
+        engine.store_mut().set_seqs(out, 1);
+    };
+    rewind(&mut engine);
+    let mut next = 0;
+    c.bench_function("fix_decode/session_receive", |b| {
+        b.iter(|| {
+            if next == stream.len() {
+                next = 0;
+                rewind(&mut engine);
+            }
+            let m = &stream[next];
+            next += 1;
+            let r = engine.on_message(black_box(m), t);
+            debug_assert_eq!(r, Inbound::App);
+            let e = exec_from_fix(&engine.report(m).unwrap(), &inst, 1).unwrap();
+            black_box(&e);
+        })
+    });
+    let d = Dictionary::shared("FIX.4.4").unwrap();
+    let v = Validation::default();
+    c.bench_function("fix_decode/dictionary_validation", |b| {
+        b.iter(|| {
+            let p = foxtrot_fix::message::parse(black_box(&msg), &d).unwrap();
+            black_box(validate(&p, &d, &v).is_ok());
+        })
+    });
 }
 
 criterion_group!(benches, bench);

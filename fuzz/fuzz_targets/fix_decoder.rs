@@ -50,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
                 check_scan(&rest[..n]);
                 if let Ok(m) = dec.decode(&rest[..n]) {
                     let _ = exec_from_fix(&m, &inst, 0);
-                    let _ = order_from_fix(&m, &inst, 0);
+                    let _ = order_from_fix(&m, &inst, 0, &mut foxtrot_fix::app::NumericIds);
                     let _ = m.group(453, &[448, 447, 452]);
                 }
                 rest = &rest[n..];

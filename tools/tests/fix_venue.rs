@@ -157,7 +157,7 @@ fn logon_orders_fills_logout(begin: &str) {
     assert_eq!(u(&v, "logons"), 1, "{v}");
     assert_eq!(u(&e, "fix.logons"), 1, "{e}");
     assert_eq!(
-        e["fix"]["last_disconnect"], "logged out",
+        e["fix"]["last_disconnect"], "peer logged out",
         "the venue's logout ends the run"
     );
     // Every order the engine sent reached the venue, once.
@@ -198,7 +198,7 @@ fn venue_killed_and_restarted_loses_no_fill_and_counts_none_twice() {
     // The engine is left alone, retrying; the venue comes back on the same store.
     std::thread::sleep(Duration::from_millis(700));
     let v2 = venue(&dir, &cfg, "venue2", &[]);
-    wait_for_log(&dir.join("venue2.log"), "engine logged on", 1, Duration::from_secs(60));
+    wait_for_log(&dir.join("venue2.log"), "event=logged on", 1, Duration::from_secs(60));
     // Trade on the second venue's market for a while (whether the strategy
     // orders there is its business), then end the day.
     let md = counter(&stats, "market_data");
@@ -211,7 +211,7 @@ fn venue_killed_and_restarted_loses_no_fill_and_counts_none_twice() {
     // Sequence numbers resumed: the second venue opened its store with the first
     // one's numbers, not at 1 (a reset would also have refused the engine's Logon).
     let log = std::fs::read_to_string(dir.join("venue2.log")).unwrap();
-    let line = log.lines().find(|l| l.contains("venue listening")).unwrap();
+    let line = log.lines().find(|l| l.contains("session ready")).unwrap();
     let seqs = line.split("seqs=(").nth(1).and_then(|r| r.split(')').next()).unwrap();
     let (out, inn) = seqs.split_once(", ").unwrap();
     let (out, inn): (u64, u64) = (out.parse().unwrap(), inn.parse().unwrap());
@@ -251,7 +251,7 @@ fn engine_killed_and_restarted_sends_no_order_twice() {
     );
     // Let the restarted engine log on and trade a while, then end the day: the
     // venue's logout ends the engine's run.
-    wait_for_log(&dir.join("venue.log"), "engine logged on", 2, Duration::from_secs(60));
+    wait_for_log(&dir.join("venue.log"), "event=logged on", 2, Duration::from_secs(60));
     std::thread::sleep(Duration::from_millis(2000));
     end_of_day(&v);
     let e2 = finish(&dir, e2, "run2", Duration::from_secs(120));

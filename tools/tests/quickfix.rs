@@ -4,18 +4,23 @@
 //! (a) Our engine (`foxtrot run`) as initiator against a QuickFIX acceptor that
 //!     acknowledges, fills, cancels and replaces its orders (market data comes
 //!     from a `foxtrot venue` whose FIX side is unused).
-//! (b) A QuickFIX initiator against `foxtrot venue`: orders that fill, one that
-//!     rests and is cancelled, one the venue rejects, one the session rejects.
+//! (b) A QuickFIX initiator against `foxtrot venue`, with QuickFIX's own
+//!     alphanumeric ClOrdIDs: orders that fill, one that rests, is replaced and
+//!     cancelled, two the venue rejects, one the session rejects, a cancel of
+//!     no order. QuickFIX checks every report against its own data dictionary.
 //!
 //! Both complete logon → orders → execution reports → logout, in FIX 4.2 and 4.4.
 //! (a) also runs over a slow line: a relay that holds what QuickFIX sends back for
-//! 300 ms, so its Logout reaches the engine after more orders have left.
+//! 300 ms, so its Logout reaches the engine after more orders have left; and 50
+//! times in a row against one QuickFIX acceptor (the session resuming its
+//! numbers each time), over a line slow enough that orders are decided before
+//! the Logon is answered: none may be lost.
 
 mod common;
 mod external;
 
 use common::{command, free_port, ok, paper_config, tempdir, RemoveOnSuccess};
-use external::{quickfix_peer, KillOnDrop};
+use external::{quickfix_peer, quickfix_spec, KillOnDrop};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -58,7 +63,17 @@ fn slow_line(to: u16, delay: Duration) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
-        let Ok((client, _)) = listener.accept() else { return };
+        for client in listener.incoming() {
+            let Ok(client) = client else { return };
+            std::thread::spawn(move || relay(client, to, delay));
+        }
+    });
+    port
+}
+
+/// One connection of [`slow_line`].
+fn relay(client: TcpStream, to: u16, delay: Duration) {
+    {
         let Ok(server) = TcpStream::connect(("127.0.0.1", to)) else {
             return;
         };
@@ -87,8 +102,7 @@ fn slow_line(to: u16, delay: Duration) -> u16 {
                 return;
             }
         }
-    });
-    port
+    }
 }
 
 fn engine_against_quickfix_acceptor(begin: &str, line: Option<Duration>) {
@@ -151,7 +165,7 @@ fn engine_against_quickfix_acceptor(begin: &str, line: Option<Duration>) {
     assert_eq!(n(&q, "logons"), 1, "{q}");
     assert_eq!(n(&e, "fix.logons"), 1, "{e}");
     assert_eq!(
-        e["fix"]["last_disconnect"], "logged out",
+        e["fix"]["last_disconnect"], "peer logged out",
         "QuickFIX's logout ends the run: {e}"
     );
     // Every order we sent, QuickFIX parsed; every answer it sent, we parsed. It
@@ -170,7 +184,9 @@ fn engine_against_quickfix_acceptor(begin: &str, line: Option<Duration>) {
 }
 
 fn quickfix_initiator_against_venue(begin: &str) {
-    let Some(peer) = quickfix_peer() else { return };
+    let (Some(peer), Some(spec)) = (quickfix_peer(), quickfix_spec()) else {
+        return;
+    };
     let dir = tempdir(&format!("initiator-{begin}"));
     let _cleanup = RemoveOnSuccess(dir.clone());
     let (fix, md) = (free_port(false), free_port(true));
@@ -195,6 +211,7 @@ fn quickfix_initiator_against_venue(begin: &str) {
             "PAPERVENUE",
             "FOXA",
         ])
+        .arg(&spec)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -210,14 +227,104 @@ fn quickfix_initiator_against_venue(begin: &str) {
     // Both marketable orders filled in full against the crowd.
     assert_eq!(n(&q, "filled_qty"), 200, "{q}");
     assert_eq!(n(&q, "fills"), n(&v, "fills_in_store"), "QuickFIX {q}\nvenue {v}");
-    assert_eq!(n(&q, "canceled"), 1, "{q}");
-    assert_eq!(n(&q, "rejected"), 1, "the off-tick order: {q}");
-    assert_eq!(n(&q, "session_rejects"), 1, "the unknown symbol: {q}");
-    assert_eq!(n(&v, "malformed_orders"), 1, "{v}");
-    assert_eq!(n(&q, "reports"), n(&v, "reports"), "QuickFIX {q}\nvenue {v}");
-    // QuickFIX logged out; the venue's session is over.
+    assert_eq!(n(&q, "replaced"), 1, "the resting order, replaced: {q}");
+    assert_eq!(n(&q, "canceled"), 1, "then cancelled under its `-R-X` id: {q}");
+    assert_eq!(n(&q, "rejected"), 2, "the off-tick order and the unknown symbol: {q}");
+    assert_eq!(n(&q, "cancel_rejects"), 1, "the cancel of no order: {q}");
+    // The only session-level reject is ours, of HandlInst 4: QuickFIX, checking
+    // every report against its dictionary, rejected none of them.
+    assert_eq!(n(&q, "session_rejects"), 1, "the invalid HandlInst: {q}");
+    assert_eq!(n(&v, "malformed_orders"), 1, "the unknown symbol: {v}");
+    assert_eq!(
+        n(&q, "reports") + n(&q, "cancel_rejects"),
+        n(&v, "reports"),
+        "QuickFIX {q}\nvenue {v}"
+    );
     assert_eq!(n(&v, "orders.new"), 4, "{v}");
-    assert_eq!(n(&v, "orders.cancel"), 1, "{v}");
+    assert_eq!(n(&v, "orders.replace"), 1, "{v}");
+    assert_eq!(n(&v, "orders.cancel"), 2, "{v}");
+    assert_eq!(n(&v, "duplicate_cl_ord_ids"), 0, "{v}");
+}
+
+/// 50 runs of `foxtrot run`, one after another, against one QuickFIX acceptor
+/// that logs each out after a second; the engine's session store carries its
+/// numbers from run to run. The line holds QuickFIX's answers for 150 ms, so
+/// every run decides orders before its Logon is answered. Every order each run
+/// sent reached QuickFIX in that same logon.
+fn engine_logs_on_50_times(begin: &str) {
+    let Some(peer) = quickfix_peer() else { return };
+    const RUNS: usize = 50;
+    let dir = tempdir(&format!("logons-{begin}"));
+    let _cleanup = RemoveOnSuccess(dir.clone());
+    let (qf_port, md) = (free_port(false), free_port(true));
+    let fix = slow_line(qf_port, Duration::from_millis(150));
+    let cfg = paper_config(&dir, begin, fix, md);
+    let _md = KillOnDrop(
+        command()
+            .args(["venue", "--config", cfg.to_str().unwrap(), "--speed", "4"])
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", free_port(false)))
+            .arg("--session-store")
+            .arg(dir.join("md-store"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let qf = std::process::Command::new(&peer)
+        .args([
+            "acceptor",
+            &qf_port.to_string(),
+            begin,
+            "PAPERVENUE",
+            "FOXTROT_PAPER",
+            "1",
+            &RUNS.to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let (mut sent, mut held) = (Vec::new(), 0);
+    for k in 0..RUNS {
+        let engine = command()
+            .args(["run", "--config", cfg.to_str().unwrap(), "--json"])
+            .arg("--session-store")
+            .arg(dir.join("engine-store"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let e = json_of(engine, &format!("foxtrot run #{k}"), Duration::from_secs(60));
+        assert_eq!(n(&e, "fix.logons"), 1, "run {k}: {e}");
+        assert_eq!(n(&e, "fix.bad_reports"), 0, "run {k}: {e}");
+        assert_eq!(n(&e, "fix.rejects_sent"), 0, "run {k}: {e}");
+        // Every order decided was sent, or reported back as never sent (one
+        // decided after QuickFIX's Logout).
+        assert_eq!(
+            n(&e, "orders.total"),
+            n(&e, "fix.orders_sent") + n(&e, "fix.never_sent"),
+            "run {k}: {e}"
+        );
+        sent.push(n(&e, "fix.orders_sent"));
+        held += n(&e, "fix.held_for_logon");
+    }
+    let q = json_of(qf, "QuickFIX acceptor", Duration::from_secs(30));
+    assert_eq!(n(&q, "logons"), RUNS as u64, "{q}");
+    let got: Vec<u64> = q["per_logon"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        sent, got,
+        "orders each run sent vs what QuickFIX received in that logon\n{q}"
+    );
+    assert!(sent.iter().all(|&s| s > 0), "a run sent nothing: {sent:?}");
+    // The slow line did its job: orders were decided before Logons were answered.
+    assert!(held > 0, "no order waited for a Logon: the race was not exercised");
 }
 
 #[test]
@@ -243,4 +350,9 @@ fn fix44_quickfix_initiator_against_foxtrot_venue() {
 #[test]
 fn fix42_quickfix_initiator_against_foxtrot_venue() {
     quickfix_initiator_against_venue("FIX.4.2");
+}
+
+#[test]
+fn fix44_engine_logs_on_50_times_against_a_quickfix_acceptor_and_loses_no_order() {
+    engine_logs_on_50_times("FIX.4.4");
 }

@@ -42,9 +42,9 @@ pub use gen::{AdversarialConfig, GenConfig};
 pub use load::{BACKTEST_ORIGIN, BACKTEST_YAML, DEFAULT_SIM_YAML, DEFAULT_WEIGHTS_YAML, EMBEDDED_ORIGIN};
 pub use runtime::{Backpressure, Layout, RuntimeConfig, StageName, WaitStrategy};
 pub use secret::Secret;
-pub use session::SessionConfig;
+pub use session::{SessionChecks, SessionConfig};
 pub use timers::TimerConfig;
-pub use venue::VenueConfig;
+pub use venue::{AcceptorSession, VenueApplication, VenueConfig};
 
 use crate::core::params::{BeliefParams, FixIdentity};
 use crate::records::InstrumentSpec;

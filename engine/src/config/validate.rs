@@ -45,6 +45,29 @@ impl Config {
                 return Err(bad(key, format!("{v:?} must be printable ASCII other than `|`")));
             }
         }
+        let mut pairs = std::collections::BTreeSet::new();
+        for (i, s) in self.venue.sessions.iter().enumerate() {
+            for (f, v) in [
+                ("sender_comp_id", &s.sender_comp_id),
+                ("target_comp_id", &s.target_comp_id),
+            ] {
+                if !printable(v) {
+                    return Err(bad(
+                        &format!("venue.sessions[{i}].{f}"),
+                        format!("{v:?} must be printable ASCII other than `|`"),
+                    ));
+                }
+            }
+            if !pairs.insert((&s.sender_comp_id, &s.target_comp_id)) {
+                return Err(bad(
+                    &format!("venue.sessions[{i}]"),
+                    format!(
+                        "{} ↔ {} is listed twice; a CompID pair names one session",
+                        s.sender_comp_id, s.target_comp_id
+                    ),
+                ));
+            }
+        }
         for (key, v) in [
             ("venue.address", &self.venue.address),
             ("venue.market_data", &self.venue.market_data),

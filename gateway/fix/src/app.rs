@@ -148,9 +148,42 @@ pub fn order_id(b: &[u8]) -> u64 {
     })
 }
 
-/// Decodes an order the engine sent (`D`, `F`, `G`) back into an [`Order`];
-/// `ts_ns` becomes its header time (SendingTime is in the message too).
-pub fn order_from_fix<'a>(m: &impl Fields<'a>, inst: &Instruments, ts_ns: u64) -> Result<Order, FixError> {
+/// How the ClOrdIDs (and OrigClOrdIDs) of orders a venue receives become the
+/// `u64` order ids of foxtrot's records.
+pub trait ClOrdIdMap {
+    /// The id of the ClOrdID `text`, or `None` if it cannot have one (too
+    /// long, map full).
+    fn resolve(&mut self, text: &[u8]) -> Option<u64>;
+    /// The id of the OrigClOrdID `text` (by default as a ClOrdID).
+    fn resolve_orig(&mut self, text: &[u8]) -> Option<u64> {
+        self.resolve(text)
+    }
+}
+
+/// ClOrdIDs that are decimal numbers, read as their own ids (foxtrot's
+/// engine writes them so).
+pub struct NumericIds;
+
+impl ClOrdIdMap for NumericIds {
+    fn resolve(&mut self, text: &[u8]) -> Option<u64> {
+        parse_u64(text)
+    }
+}
+
+impl ClOrdIdMap for crate::clordid::ClOrdIds {
+    fn resolve(&mut self, text: &[u8]) -> Option<u64> {
+        self.intern(text).ok().map(|(id, _)| id)
+    }
+}
+
+/// Decodes an order (`D`, `F`, `G`) into an [`Order`], its ClOrdIDs through
+/// `ids`; `ts_ns` becomes its header time (SendingTime is in the message too).
+pub fn order_from_fix<'a>(
+    m: &impl Fields<'a>,
+    inst: &Instruments,
+    ts_ns: u64,
+    ids: &mut impl ClOrdIdMap,
+) -> Result<Order, FixError> {
     let action = match m.msg_type() {
         b"D" => OrderAction::New,
         b"F" => OrderAction::Cancel,
@@ -166,11 +199,14 @@ pub fn order_from_fix<'a>(m: &impl Fields<'a>, inst: &Instruments, ts_ns: u64) -
         (_, Some(_)) => return Err(m.bad(40, "order type (1 or 2)")),
         (_, None) => return Err(FixError::Missing { tag: 40 }),
     };
-    let cl = m.u64(11)?.ok_or(FixError::Missing { tag: 11 })?;
+    let cl = ids
+        .resolve(m.req(11)?)
+        .ok_or_else(|| m.bad(11, "ClOrdID (too long, or too many)"))?;
     let orig = if action == OrderAction::New {
         0
     } else {
-        m.u64(41)?.ok_or(FixError::Missing { tag: 41 })?
+        ids.resolve_orig(m.req(41)?)
+            .ok_or_else(|| m.bad(41, "OrigClOrdID (too long, or too many)"))?
     };
     let qty = m.fixed(38, qd)?.ok_or(FixError::Missing { tag: 38 })?;
     let px = if ord_type == OrdType::Limit && action != OrderAction::Cancel {
@@ -267,33 +303,69 @@ pub fn exec_from_fix<'a>(m: &impl Fields<'a>, inst: &Instruments, ts_ns: u64) ->
     Ok(Some(e))
 }
 
-/// The body of the FIX message that reports `e` to the engine — its MsgType
-/// (`8`, or `9` for a cancel reject) and fields — in FIX 4.2 (`fix42`) or 4.4
-/// ExecType conventions; `exec_id` is the venue's unique ExecID (17). The inverse
-/// of [`exec_from_fix`] for every field the engine reads.
+/// What a report echoes of the request it answers, as the counterparty wrote
+/// it: its ClOrdID and OrigClOrdID (any FIX string), the symbol (when the
+/// instrument is unknown to the venue), and for a cancel reject whether it
+/// answers a cancel (`1`) or a replace (`2`) — CxlRejResponseTo.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Echo<'a> {
+    /// ClOrdID (11).
+    pub cl_ord_id: &'a [u8],
+    /// OrigClOrdID (41); empty: none.
+    pub orig_cl_ord_id: &'a [u8],
+    /// Symbol (55), if not the instrument's.
+    pub symbol: Option<&'a [u8]>,
+    /// CxlRejResponseTo (434) of a cancel reject: `b'1'` or `b'2'`.
+    pub response_to: u8,
+    /// Text (58), if any.
+    pub text: Option<&'a [u8]>,
+}
+
+/// A report's fields: (tag, value), in ascending tag order.
+pub type ReportFields = Vec<(u32, Vec<u8>)>;
+
+/// The FIX message that reports `e` to the engine — its MsgType (`8`, or `9`
+/// for a cancel reject) and fields — in FIX 4.2 (`fix42`) or 4.4 conventions;
+/// `exec_id` is the venue's unique ExecID (17), `echo` what the report repeats
+/// of the request. Every field is one the version's dictionary defines for the
+/// message (a counterparty validating against it accepts the report), and
+/// the inverse of [`exec_from_fix`] for every field the engine reads.
 pub fn exec_to_fix(
     e: &ExecReport,
     inst: &Instruments,
     exec_id: u64,
     fix42: bool,
-) -> (&'static str, Vec<(u32, String)>) {
-    let sym = inst
-        .symbol(e.header.instrument)
-        .map(|s| String::from_utf8_lossy(s).into_owned())
-        .unwrap_or_default();
+    echo: &Echo,
+) -> (&'static str, ReportFields) {
+    let txt = |s: &str| s.as_bytes().to_vec();
+    let sym = echo
+        .symbol
+        .or_else(|| inst.symbol(e.header.instrument))
+        .unwrap_or(b"")
+        .to_vec();
     let (pd, qd) = inst.decimals(e.header.instrument).unwrap_or((0, 0));
     let side = if e.header.side == Side::Sell as u8 { "2" } else { "1" };
-    let mut f: Vec<(u32, String)> = Vec::with_capacity(20);
+    let mut f: ReportFields = Vec::with_capacity(20);
     let kind = e.kind().unwrap_or(ExecKind::New);
+    let order_id = e.venue_order_id.to_string();
     if kind == ExecKind::CancelRejected {
-        f.push((11, e.cl_ord_id.to_string()));
-        f.push((37, e.venue_order_id.to_string()));
-        f.push((39, "8".into()));
-        f.push((41, e.orig_cl_ord_id.to_string()));
-        f.push((434, "1".into()));
-        f.push((102, "1".into()));
-        f.push((55, sym));
-        f.push((54, side.into()));
+        // OrderCancelReject: ids, status, the request it answers; no symbol or
+        // side (neither version defines them for this message).
+        f.push((11, echo.cl_ord_id.to_vec()));
+        f.push((37, txt(&order_id)));
+        f.push((39, txt("8")));
+        f.push((41, echo.orig_cl_ord_id.to_vec()));
+        if let Some(t) = echo.text {
+            f.push((58, t.to_vec()));
+        }
+        // CxlRejReason: 1 unknown order, 0 too late to cancel (the rest).
+        let reason = if e.reason == VenueReject::UnknownOrder as u8 {
+            "1"
+        } else {
+            "0"
+        };
+        f.push((102, txt(reason)));
+        f.push((434, vec![if echo.response_to == b'2' { b'2' } else { b'1' }]));
         return ("9", f);
     }
     let (exec_type, status) = match kind {
@@ -301,46 +373,75 @@ pub fn exec_to_fix(
         ExecKind::PartialFill => (if fix42 { "1" } else { "F" }, "1"),
         ExecKind::Fill => (if fix42 { "2" } else { "F" }, "2"),
         ExecKind::Canceled => ("4", "4"),
-        ExecKind::Replaced => ("5", "5"),
+        // FIX 4.4 has no OrdStatus Replaced: the order's own state stands.
+        ExecKind::Replaced if fix42 => ("5", "5"),
+        ExecKind::Replaced => ("5", if e.cum_qty > 0 { "1" } else { "0" }),
         ExecKind::Rejected | ExecKind::CancelRejected => ("8", "8"),
     };
-    f.push((6, to_text(if e.last_qty > 0 { e.last_px } else { 0 }, pd)));
-    f.push((11, e.cl_ord_id.to_string()));
-    f.push((14, to_text(e.cum_qty, qd)));
-    f.push((17, exec_id.to_string()));
+    f.push((6, txt(&to_text(if e.last_qty > 0 { e.last_px } else { 0 }, pd))));
+    f.push((11, echo.cl_ord_id.to_vec()));
+    f.push((14, txt(&to_text(e.cum_qty, qd))));
+    f.push((17, txt(&exec_id.to_string())));
     if fix42 {
-        f.push((20, "0".into()));
+        f.push((20, txt("0")));
     }
     if kind.is_fill() {
-        f.push((31, to_text(e.last_px, pd)));
-        f.push((32, to_text(e.last_qty, qd)));
+        f.push((31, txt(&to_text(e.last_px, pd))));
+        f.push((32, txt(&to_text(e.last_qty, qd))));
     }
-    f.push((37, e.venue_order_id.to_string()));
-    f.push((38, to_text(e.order_qty, qd)));
-    f.push((39, status.into()));
-    f.push((40, if e.ord_type == OrdType::Market as u8 { "1" } else { "2" }.into()));
-    if e.orig_cl_ord_id != 0 {
-        f.push((41, e.orig_cl_ord_id.to_string()));
+    f.push((37, txt(&order_id)));
+    f.push((38, txt(&to_text(e.order_qty, qd))));
+    f.push((39, txt(status)));
+    f.push((40, txt(if e.ord_type == OrdType::Market as u8 { "1" } else { "2" })));
+    if !echo.orig_cl_ord_id.is_empty() {
+        f.push((41, echo.orig_cl_ord_id.to_vec()));
     }
     if e.order_px != 0 {
-        f.push((44, to_text(e.order_px, pd)));
+        f.push((44, txt(&to_text(e.order_px, pd))));
     }
-    f.push((54, side.into()));
+    f.push((54, txt(side)));
     f.push((55, sym));
-    f.push((60, utc_timestamp(e.transact_ts_ns, 6)));
+    if let Some(t) = echo.text {
+        f.push((58, t.to_vec()));
+    }
+    f.push((60, txt(&utc_timestamp(e.transact_ts_ns, 6))));
     if kind == ExecKind::Rejected {
+        // OrdRejReason, in the values each version defines (4.2 has 0–8).
         let code = match e.reason {
             r if r == VenueReject::UnknownInstrument as u8 => "1",
             r if r == VenueReject::UnknownOrder as u8 => "5",
             r if r == VenueReject::DuplicateClOrdId as u8 => "6",
-            r if r == VenueReject::InvalidPriceOrQty as u8 => "13",
+            r if r == VenueReject::InvalidPriceOrQty as u8 && !fix42 => "13",
+            _ if fix42 => "0",
             _ => "99",
         };
-        f.push((103, code.into()));
+        f.push((103, txt(code)));
     }
-    f.push((150, exec_type.into()));
-    f.push((151, to_text(e.leaves_qty, qd)));
+    f.push((150, txt(exec_type)));
+    f.push((151, txt(&to_text(e.leaves_qty, qd))));
     ("8", f)
+}
+
+/// [`exec_to_fix`] for a report whose ids are foxtrot's numeric ones, written
+/// as decimal ClOrdIDs (the simulated venue's answer to foxtrot's engine).
+pub fn exec_to_fix_numeric(
+    e: &ExecReport,
+    inst: &Instruments,
+    exec_id: u64,
+    fix42: bool,
+) -> (&'static str, ReportFields) {
+    let cl = e.cl_ord_id.to_string();
+    let orig = if e.orig_cl_ord_id != 0 {
+        e.orig_cl_ord_id.to_string()
+    } else {
+        String::new()
+    };
+    let echo = Echo {
+        cl_ord_id: cl.as_bytes(),
+        orig_cl_ord_id: orig.as_bytes(),
+        ..Echo::default()
+    };
+    exec_to_fix(e, inst, exec_id, fix42, &echo)
 }
 
 #[cfg(test)]

@@ -1,9 +1,21 @@
 //! foxtrot-fix: FIX 4.2 and 4.4 over TCP, for both roles.
 //!
+//! - [`clordid`]: counterparties' ClOrdIDs (any string) ↔ internal order ids,
+//!   without allocating per order.
 //! - [`decode`]: framing a TCP byte stream into messages and indexing a message's
 //!   fields in place, checking BodyLength and CheckSum; errors name tag and offset.
+//! - [`dictionary`]: data dictionaries (QuickFIX XML or foxtrot's compact form;
+//!   FIX 4.2 and 4.4 built in).
 //! - [`fields`]: reading a decoded message's fields by tag, whichever decoder
 //!   read it.
+//! - [`framing`]: a TCP byte stream cut into messages, resynchronising after
+//!   garbage; the BodyLength and CheckSum checks.
+//! - [`message`]: a message read into header, body (with repeating groups) and
+//!   trailer against a dictionary, and written back in order.
+//! - [`message_log`]: every message sent and received, logged to a file by a
+//!   thread of its own (the audit trail), never waited for.
+//! - [`validate`]: a message checked against its dictionary, with the standard
+//!   SessionRejectReasons.
 //! - [`report`]: the receive path's one-pass decoder for execution reports and
 //!   cancel rejects, the messages a venue sends most.
 //! - [`layout`]: the orders of tags a venue's reports come in, learned by
@@ -26,14 +38,20 @@
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 
 pub mod app;
+pub mod clordid;
 pub mod decode;
+pub mod dictionary;
 pub mod fields;
+pub mod framing;
 pub mod layout;
 pub mod link;
+pub mod message;
+pub mod message_log;
 pub mod report;
 pub mod session;
 pub mod store;
 pub mod transport;
+pub mod validate;
 
 pub use app::{exec_from_fix, order_from_fix, Instruments};
 pub use decode::{frame_len, FixDecoder, FixError, FixMessage, SOH};

@@ -33,8 +33,8 @@
 use super::app::{exec_from_fix, Instruments};
 use super::decode::FixDecoder;
 use super::fields::Fields;
-use super::report::Report;
-use super::session::{is_logout, MessageStore, Role, Session, SessionSettings, Status};
+use super::message_log::MessageLog;
+use super::session::{is_logout, MessageStore, Role, Session, SessionEvent, SessionSettings, Status};
 use super::store::JournalStore;
 use super::transport::{flush, pump, wall_ns, Backoff, Connection};
 use foxtrot_engine::config::Config;
@@ -62,6 +62,8 @@ pub struct FixLinkSettings {
     pub store_dir: PathBuf,
     /// `SO_BUSY_POLL` for the FIX socket, µs.
     pub busy_poll_us: Option<u32>,
+    /// Directory for the log of every FIX message sent and received, if any.
+    pub message_log: Option<PathBuf>,
 }
 
 /// The previous run's inputs, for a restart.
@@ -90,6 +92,13 @@ pub struct LinkStats {
     pub reports: u64,
     /// Reports that did not decode.
     pub bad_reports: u64,
+    /// Reports whose ClOrdID is not one of ours (not a number foxtrot wrote):
+    /// counted and dropped.
+    pub foreign_reports: u64,
+    /// Session Rejects and BusinessMessageRejects sent to the venue.
+    pub rejects_sent: u64,
+    /// Orders decided while the Logon was unanswered, held and sent after it.
+    pub held_for_logon: u64,
     /// Market-data records received.
     pub md: u64,
     /// Market-data findings (gaps, malformed datagrams).
@@ -121,6 +130,11 @@ pub struct FixVenueLink {
     /// ClOrdIDs the store says were sent (filled on resume).
     sent_cl: BTreeSet<u64>,
     ended: bool,
+    /// Orders decided while not logged on, sent once the Logon is answered.
+    pending: VecDeque<Order>,
+    /// The message log, while no connection holds it.
+    log: Option<MessageLog>,
+    name: String,
     stats: LinkStats,
 }
 
@@ -131,6 +145,12 @@ impl FixVenueLink {
         let store = JournalStore::open(&set.store_dir).map_err(std::io::Error::other)?;
         let md = set.market_data.map(UdpMdFeed::bind).transpose()?;
         let s = &cfg.session;
+        let name = format!("{}-{}-{}", s.begin_string, s.sender_comp_id, s.target_comp_id);
+        let log = set
+            .message_log
+            .as_ref()
+            .map(|d| MessageLog::open(d, &name))
+            .transpose()?;
         let mut sent_cl = BTreeSet::new();
         if resume.is_some() {
             let mut dec = FixDecoder::new();
@@ -158,6 +178,9 @@ impl FixVenueLink {
             last_report_seq: 0,
             sent_cl,
             ended: false,
+            pending: VecDeque::with_capacity(1024),
+            log,
+            name,
             stats: LinkStats::default(),
             set,
         })
@@ -209,7 +232,8 @@ impl FixVenueLink {
                 s.set_nonblocking(true)?;
                 Connection::new(mio::net::TcpStream::from_std(s), self.set.busy_poll_us)
             }) {
-                Ok(c) => {
+                Ok(mut c) => {
+                    c.set_log(self.log.take());
                     self.conn = Some(c);
                     self.session.reconnect();
                     self.session.start(wall_ns());
@@ -234,10 +258,10 @@ impl FixVenueLink {
             &mut self.last_ts,
             &mut self.last_report_seq,
         );
-        let app = |bytes: &[u8], report: Option<Report<'_>>| {
+        let app = |bytes: &[u8], session: &mut Session<JournalStore>| {
             // Reports were read by the session's scanner; anything else it let
             // through is decoded here.
-            let (seq, exec) = match report {
+            let (seq, exec) = match session.report(bytes) {
                 Some(r) => (r.u64(34), exec_from_fix(&r, inst, 0)),
                 None => match dec.decode(bytes) {
                     Ok(m) => (m.u64(34), exec_from_fix(&m, inst, 0)),
@@ -259,6 +283,9 @@ impl FixVenueLink {
                     reports.push_back(InputSlot::from_exec(&e));
                 }
                 Ok(None) => {}
+                // Not a ClOrdID we wrote: another system's order (a drop copy,
+                // a manual order at the venue), not a damaged report.
+                Err(e) if matches!(e.tag(), Some(11 | 41)) => stats.foreign_reports += 1,
                 Err(_) => stats.bad_reports += 1,
             }
         };
@@ -266,18 +293,69 @@ impl FixVenueLink {
         if !was_active && session.status() == Status::Active {
             stats.logons += 1;
             self.backoff.succeeded();
+            // Orders decided while the Logon was unanswered go out now, in order.
+            while let Some(o) = self.pending.pop_front() {
+                self.write_order(&o);
+            }
         }
+        self.log_events();
         if let Some(why) = lost {
-            self.conn = None;
+            if let Some(mut c) = self.conn.take() {
+                self.log = c.take_log();
+            }
             let logged_out = is_logout(&why);
+            tracing::info!(session = %self.name, reason = %why, "FIX session ended");
             self.stats.last_disconnect = Some(why);
             if logged_out {
                 self.ended = true;
+                // Orders held for a Logon that will not come: reported back.
+                while let Some(o) = self.pending.pop_front() {
+                    self.not_sent(&o);
+                }
             } else {
                 self.stats.reconnects += 1;
                 self.backoff.failed(self.mono_ns());
             }
         }
+    }
+
+    /// Session events as structured log lines (off the report fast path:
+    /// events come from the general path only).
+    fn log_events(&mut self) {
+        let (events, lost) = self.session.take_events();
+        for e in events {
+            match e {
+                SessionEvent::RejectSent { .. } | SessionEvent::BusinessRejectSent { .. } => {
+                    self.stats.rejects_sent += 1;
+                    tracing::warn!(session = %self.name, event = %e);
+                }
+                SessionEvent::Garbled(_) | SessionEvent::GapDetected { .. } | SessionEvent::TestRequestSent => {
+                    tracing::warn!(session = %self.name, event = %e)
+                }
+                _ => tracing::info!(session = %self.name, event = %e),
+            }
+        }
+        if lost > 0 {
+            tracing::warn!(session = %self.name, lost, "session events not logged (too many at once)");
+        }
+    }
+
+    /// An order that will never be sent, reported back `Rejected` (NotSent).
+    fn not_sent(&mut self, order: &Order) {
+        self.stats.never_sent += 1;
+        let mut e = ExecReport::new(
+            ExecKind::Rejected,
+            order.header.instrument,
+            order.side().unwrap_or(foxtrot_engine::records::Side::Buy),
+            self.last_ts,
+        );
+        e.cl_ord_id = order.cl_ord_id;
+        e.orig_cl_ord_id = order.orig_cl_ord_id;
+        e.order_qty = order.qty;
+        e.order_px = order.px;
+        e.ord_type = order.header.flags;
+        e.reason = VenueReject::NotSent as u8;
+        self.reports.push_back(InputSlot::from_exec(&e));
     }
 
     /// After the replay: rewind the expected number past the last journalled report.
@@ -363,23 +441,27 @@ impl VenueLink for FixVenueLink {
             } else {
                 // Decided before a restart and never sent, or decided after the
                 // venue ended the session: reported back, never sent late.
-                self.stats.never_sent += 1;
-                let mut e = ExecReport::new(
-                    ExecKind::Rejected,
-                    order.header.instrument,
-                    order.side().unwrap_or(foxtrot_engine::records::Side::Buy),
-                    self.last_ts,
-                );
-                e.cl_ord_id = order.cl_ord_id;
-                e.orig_cl_ord_id = order.orig_cl_ord_id;
-                e.order_qty = order.qty;
-                e.order_px = order.px;
-                e.ord_type = order.header.flags;
-                e.reason = VenueReject::NotSent as u8;
-                self.reports.push_back(InputSlot::from_exec(&e));
+                self.not_sent(order);
             }
             return;
         }
+        if self.is_active() && self.pending.is_empty() {
+            self.write_order(order);
+        } else {
+            // Not logged on (connecting, or the Logon unanswered): held, and
+            // sent in order once the venue has answered the Logon. An order
+            // sent before that answer may be lost by a venue still deciding
+            // whether to accept the session.
+            self.pending.push_back(*order);
+            self.stats.held_for_logon += 1;
+        }
+    }
+}
+
+impl FixVenueLink {
+    /// Encodes `order` at the wall-clock time with the session's next number,
+    /// stores it and writes it.
+    fn write_order(&mut self, order: &Order) {
         let mut o = *order;
         let now = wall_ns();
         o.header.ts_ns = now;
@@ -388,15 +470,9 @@ impl VenueLink for FixVenueLink {
             self.session.sent_app(bytes, now);
             self.stats.orders_sent += 1;
         }
-        // Out now if connected (after a Logon still unanswered is fine: the venue
-        // reads in order); otherwise stored, and resent on the venue's request
-        // after the next logon.
-        match &mut self.conn {
+        if let Some(conn) = &mut self.conn {
             // A failed write shows on the next poll, which reconnects.
-            Some(conn) => {
-                let _ = flush(conn, &mut self.session);
-            }
-            None => self.session.outbox().clear(),
+            let _ = flush(conn, &mut self.session);
         }
     }
 }

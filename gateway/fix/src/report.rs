@@ -45,11 +45,12 @@ use super::layout::{Layouts, MAX_STEPS};
 pub const MAX_SCAN: usize = 4096;
 
 /// The tags whose values a scan keeps: the header fields the session rules read
-/// of every message, and every field [`exec_from_fix`](super::app::exec_from_fix)
-/// reads. (Not SendingTime (52), which nothing reads, nor TestReqID (112), which
-/// the rules read of session messages only, and those are never scanned.)
-pub const KEPT: [u32; 27] = [
-    7, 11, 14, 16, 31, 32, 34, 36, 37, 38, 39, 40, 41, 43, 44, 49, 54, 55, 56, 60, 103, 108, 122, 123, 141, 150, 151,
+/// of every message (SendingTime for its accuracy), and every field
+/// [`exec_from_fix`](super::app::exec_from_fix) reads. (Not TestReqID (112),
+/// which the rules read of session messages only, and those are never scanned.)
+pub const KEPT: [u32; 28] = [
+    7, 11, 14, 16, 31, 32, 34, 36, 37, 38, 39, 40, 41, 43, 44, 49, 52, 54, 55, 56, 60, 103, 108, 122, 123, 141, 150,
+    151,
 ];
 
 /// Slots: 0 takes the values of tags not kept; `1 + i` is `KEPT[i]`'s.
@@ -205,6 +206,39 @@ impl ReportScanner {
         };
         // The CheckSum field: where BodyLength says, the last bytes, three
         // digits summing what precedes it; at most MAX_FIELDS.
+        self.finish(buf, end)?;
+        if learn {
+            self.learn(buf, words, third + 5);
+        }
+        Some(Report {
+            buf,
+            slots: &self.slots,
+            seen: self.seen,
+            msg_type: self.msg_type,
+        })
+    }
+
+    /// Like [`scan`](Self::scan), but only along a learned layout: `None` for a
+    /// message no learned layout fits (it then needs the full checks, after
+    /// which [`scan`](Self::scan) learns its layout). Nothing is learned here.
+    #[inline]
+    pub fn follow<'a>(&'a mut self, buf: &'a [u8]) -> Option<Report<'a>> {
+        self.len = 0;
+        let len = buf.len();
+        if len > MAX_SCAN || self.layouts.is_empty() {
+            return None;
+        }
+        let (second, third) = is_report(buf)?;
+        let words = len.div_ceil(64);
+        let end = self.along_layout(buf, words, second, third)?;
+        self.finish(buf, end)
+    }
+
+    /// The checks of a report's end (CheckSum where BodyLength says, three
+    /// digits of the right sum), then the report.
+    #[inline(always)]
+    fn finish<'a>(&'a mut self, buf: &'a [u8], end: End) -> Option<Report<'a>> {
+        let len = buf.len();
         let End {
             at,
             soh,
@@ -217,7 +251,6 @@ impl ReportScanner {
         if at != body_end || soh + 1 != len || soh != eq + 4 || fields > MAX_FIELDS {
             return None;
         }
-        // `10=ddd|`: its own bytes are not in the sum it states.
         let [a, b, c] = *buf[eq + 1..soh].first_chunk::<3>()?;
         let d = [a, b, c].map(|x| x.wrapping_sub(b'0') as u64);
         if d.iter().any(|&x| x > 9) {
@@ -226,9 +259,6 @@ impl ReportScanner {
         let own = (b'1' + b'0' + b'=' + SOH) as u64 + (a as u64 + b as u64 + c as u64);
         if d[0] * 100 + d[1] * 10 + d[2] != (total - own) % 256 {
             return None;
-        }
-        if learn {
-            self.learn(buf, words, third + 5);
         }
         self.len = len;
         self.seen = seen;

@@ -1,45 +1,74 @@
 //! The FIX session layer, one state machine for both roles, with no I/O and no
-//! clock: bytes and times go in, messages to send and application messages come
-//! out. The transport (TCP) and the timers' clock belong to the caller, so the
-//! same code runs in the engine (initiator), the simulated venue (acceptor) and
-//! the tests.
+//! clock: framed messages and times go in, messages to send and application
+//! messages come out. The transport (TCP) and the clock belong to the caller, so
+//! the same code runs in the engine (initiator), the simulated venue (acceptor)
+//! and the tests.
 //!
-//! ## Rules implemented
-//! - **Logon** (`A`): the initiator sends HeartBtInt (108), ResetSeqNumFlag (141) if
-//!   configured, Username/Password (553/554) if configured; the acceptor checks
-//!   CompIDs and credentials, adopts the peer's HeartBtInt, resets both sequence
-//!   numbers when asked, and answers with a Logon. Before logon, anything else ends
-//!   the connection.
-//! - **MsgSeqNum** (34): equal to the next expected — processed; higher — a
-//!   ResendRequest (`2`) for the gap, once, and the message is queued until the gap
-//!   is filled; lower without PossDupFlag (43=Y) — Logout with the reason, then
-//!   disconnect; lower with PossDupFlag — ignored as already seen (a PossDup without
-//!   OrigSendingTime (122) is rejected).
-//! - **ResendRequest** from the peer: the application messages of the range are
-//!   sent again from the outbound store with PossDupFlag=Y and OrigSendingTime; the
-//!   session messages in it are replaced by SequenceReset-GapFill (`4`, 123=Y).
-//! - **SequenceReset**: GapFill moves the expected number forward (backwards is a
-//!   Reject); Reset (123=N) sets it regardless of MsgSeqNum.
-//! - **Heartbeat / TestRequest**: a Heartbeat (`0`) when nothing was sent for
-//!   HeartBtInt; a TestRequest (`1`) when nothing was received for HeartBtInt plus a
-//!   fifth; disconnect when the TestRequest is not answered within another
-//!   HeartBtInt. A TestRequest from the peer is answered with its TestReqID.
-//! - **Reject** (`3`, RefSeqNum 45, RefTagID 371, SessionRejectReason 373, Text 58):
-//!   for a wrong CompID (then Logout), a missing required tag, a value of the wrong
-//!   format. A garbled message (bad BeginString, BodyLength or CheckSum) is
-//!   dropped without a reply and without consuming a sequence number.
-//! - **Logout** (`5`): answered with a Logout, then disconnect.
+//! ## What a received message goes through
+//! 1. **Frame**: the first three fields BeginString, BodyLength, MsgType;
+//!    BodyLength and CheckSum right ([`crate::framing::check_frame`]), every field
+//!    `tag=value|`. A frame that fails is garbled: dropped without an answer and
+//!    without using a sequence number — or, before logon (or if it is a Logon),
+//!    the connection is dropped.
+//! 2. **Fast path** (initiator, tried first): an ExecutionReport or
+//!    OrderCancelReject whose tags come in the order of one that passed every
+//!    check before is read along that order ([`ReportScanner::follow`], which
+//!    checks the frame as 1 does), in sequence, from the session's CompIDs, in
+//!    time; it skips 3–4 — the dictionary's checks are off the fast path — and
+//!    the values the engine reads are checked as they are converted
+//!    ([`crate::app::exec_from_fix`]). Anything else takes the general path.
+//! 3. **Identity**: SenderCompID and TargetCompID present (else Reject, reason 1 —
+//!    a BusinessMessageReject for an application message); BeginString the
+//!    session's (else Logout "Incorrect BeginString").
+//! 4. **Dictionary**: [`crate::validate`] — structure, MsgType, required tags,
+//!    formats, enumerations, group counts. A violation is a Reject (`3`) with
+//!    RefSeqNum, RefTagID, RefMsgType, SessionRejectReason (a reason FIX 4.2 does
+//!    not define is left out there) and the standard text; routing fields come
+//!    back reversed (OnBehalfOf ↔ DeliverTo).
+//! 5. **Session rules**, by message type:
+//!    - logon state: before logon only a Logon (else disconnect, no answer); a
+//!      Logon when logged on only with ResetSeqNumFlag=Y (a reset: both sides
+//!      restart at 1, the answer carries 141=Y);
+//!    - SendingTime within `max_latency_s` of now (else Reject 10 and Logout);
+//!    - CompIDs the session's (else Reject 9 and Logout); before logon both end
+//!      the connection without an answer;
+//!    - MsgSeqNum: the expected one is processed; a higher one is queued and a
+//!      ResendRequest (`2`, from the expected number to infinity) sent once per
+//!      gap; a lower one without PossDupFlag ends the session with a Logout
+//!      ("MsgSeqNum too low, expecting N but received M"); with PossDupFlag it is
+//!      ignored, after a Reject if OrigSendingTime is missing (reason 1) or later
+//!      than SendingTime (reason 10, then Logout). Logout and ResendRequest are
+//!      not held to the sequence; a Reject only to its lower bound;
+//!    - Heartbeat, TestRequest (answered with its TestReqID), SequenceReset
+//!      (GapFill held to the sequence; Reset not; a NewSeqNo below the expected
+//!      number is a Reject, reason 5), ResendRequest (application messages resent
+//!      with PossDupFlag=Y and OrigSendingTime, runs of session messages replaced
+//!      by one SequenceReset-GapFill), Logout (answered, then disconnect).
+//! 6. **Timers** ([`Session::on_timer`]): a Heartbeat after HeartBtInt without
+//!    sending; a TestRequest (TestReqID `TEST`) after 1.2 × HeartBtInt without
+//!    receiving (2.4 × for the second); disconnect after 2.4 × HeartBtInt; a
+//!    Logout unanswered for `logout_timeout_s` disconnects; an initiator's Logon
+//!    unanswered for `logon_timeout_s` too.
+//!
+//! Everything the session writes has BeginString, BodyLength and MsgType first,
+//! the other header fields in ascending tag order, and SendingTime with
+//! milliseconds.
 //!
 //! Sequence numbers and sent application messages live in a [`MessageStore`];
-//! [`MemoryStore`] keeps them in memory, a journal-backed store makes a restarted
-//! process resume its session.
+//! [`MemoryStore`] keeps them in memory, [`JournalStore`](super::store::JournalStore)
+//! in a journal so a restarted process resumes its session.
 
-use super::app::parse_utc_timestamp;
-use super::decode::{frame_len, FixDecoder, FixError, SOH};
-use super::fields::Fields;
-use super::report::{Report, ReportScanner};
+use crate::app::parse_utc_timestamp;
+use crate::dictionary::{Dictionary, DictionaryError};
+use crate::fields::Fields;
+use crate::framing::check_frame;
+use crate::message::{self, int, Parsed};
+use crate::report::{Report, ReportScanner};
+use crate::validate::{validate, Reason, Validation, Violation};
 use foxtrot_engine::format::calendar::utc_timestamp;
+use foxtrot_engine::format::fix::tags::{self, msg_type as mt, Tag};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Who opens the session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,33 +90,104 @@ pub struct SessionSettings {
     pub target: String,
     /// HeartBtInt we propose, seconds.
     pub heartbeat_s: u32,
-    /// Ask for both sequence numbers to restart at 1 on logon.
+    /// Ask for both sequence numbers to restart at 1 on logon (initiator), or
+    /// restart them at every logon (acceptor).
     pub reset_on_logon: bool,
     /// Username (553) to send, or to require from the peer.
     pub username: Option<String>,
     /// Password (554) to send, or to require from the peer. Never logged.
     pub password: Option<String>,
+    /// The data dictionary messages are checked against.
+    pub dictionary: Arc<Dictionary>,
+    /// Which checks apply.
+    pub validation: Validation,
+    /// Check SendingTime against the clock (CheckLatency).
+    pub check_latency: bool,
+    /// Largest allowed difference between SendingTime and now, seconds (MaxLatency).
+    pub max_latency_s: u64,
+    /// How long an answer to our Logout may take, seconds.
+    pub logout_timeout_s: u64,
+    /// How long an answer to our Logon may take, seconds (initiator).
+    pub logon_timeout_s: u64,
+    /// Longest ClOrdID an acceptor's application takes, bytes.
+    pub max_cl_ord_id_len: usize,
 }
 
 impl SessionSettings {
+    /// Settings with the defaults counterparties' engines use (HeartBtInt 30 s,
+    /// every check on, MaxLatency 120 s, Logout timeout 2 s, Logon timeout 10 s)
+    /// and the built-in dictionary of `begin_string` (FIX 4.4's for any other).
+    pub fn new(begin_string: &str, sender: &str, target: &str) -> Self {
+        let dictionary =
+            Dictionary::shared(begin_string).unwrap_or_else(|| Dictionary::shared("FIX.4.4").expect("built in"));
+        SessionSettings {
+            begin_string: begin_string.to_string(),
+            sender: sender.to_string(),
+            target: target.to_string(),
+            heartbeat_s: 30,
+            reset_on_logon: false,
+            username: None,
+            password: None,
+            dictionary,
+            validation: Validation::default(),
+            check_latency: true,
+            max_latency_s: 120,
+            logout_timeout_s: 2,
+            logon_timeout_s: 10,
+            max_cl_ord_id_len: 64,
+        }
+    }
+
     /// The session a config's `session` section describes, seen from `role`: the
     /// initiator (the engine) uses its CompIDs as written, the acceptor (the
-    /// venue) swaps them and requires the configured credentials. HeartBtInt
-    /// defaults to 30 s; no reset on logon (sessions resume from their stores).
-    pub fn from_config(s: &foxtrot_engine::config::SessionConfig, role: Role) -> Self {
+    /// venue) swaps them and requires the configured credentials. No reset on
+    /// logon (sessions resume from their stores). Fails only on a dictionary
+    /// file that cannot be read.
+    pub fn from_config(s: &foxtrot_engine::config::SessionConfig, role: Role) -> Result<Self, DictionaryError> {
         let (sender, target) = match role {
             Role::Initiator => (&s.sender_comp_id, &s.target_comp_id),
             Role::Acceptor => (&s.target_comp_id, &s.sender_comp_id),
         };
-        SessionSettings {
-            begin_string: s.begin_string.clone(),
-            sender: sender.clone(),
-            target: target.clone(),
-            heartbeat_s: s.heartbeat_s.unwrap_or(30),
-            reset_on_logon: false,
-            username: s.username.clone(),
-            password: s.password.as_ref().map(|p| p.expose().to_string()),
+        let mut set = SessionSettings::new(&s.begin_string, sender, target);
+        set.heartbeat_s = s.heartbeat_s.unwrap_or(30);
+        set.username = s.username.clone();
+        set.password = s.password.as_ref().map(|p| p.expose().to_string());
+        set.with_checks(&s.checks)
+    }
+
+    /// One of the sessions of a config's `venue.sessions`, from the venue's side.
+    pub fn for_acceptor(s: &foxtrot_engine::config::AcceptorSession) -> Result<Self, DictionaryError> {
+        let mut set = SessionSettings::new(&s.begin_string, &s.sender_comp_id, &s.target_comp_id);
+        set.username = s.username.clone();
+        set.password = s.password.as_ref().map(|p| p.expose().to_string());
+        set.reset_on_logon = s.reset_on_logon;
+        set.with_checks(&s.checks)
+    }
+
+    /// These settings with the checks `c` (and its dictionary file, if it names one).
+    pub fn with_checks(mut self, c: &foxtrot_engine::config::SessionChecks) -> Result<Self, DictionaryError> {
+        if let Some(p) = &c.dictionary {
+            let d = Dictionary::load(std::path::Path::new(p))?;
+            if d.begin_string != self.begin_string {
+                return Err(DictionaryError {
+                    origin: p.clone(),
+                    line: 0,
+                    message: format!("describes {}, the session is {}", d.begin_string, self.begin_string),
+                });
+            }
+            self.dictionary = Arc::new(d);
         }
+        self.validation = Validation {
+            enabled: c.validate,
+            fields_out_of_order: c.validate_fields_out_of_order,
+            fields_have_values: c.validate_fields_have_values,
+            user_defined_fields: c.validate_user_defined_fields,
+            allow_unknown_msg_fields: c.allow_unknown_msg_fields,
+        };
+        self.check_latency = c.check_latency;
+        self.max_latency_s = c.max_latency_s as u64;
+        self.max_cl_ord_id_len = c.max_cl_ord_id_len as usize;
+        Ok(self)
     }
 }
 
@@ -101,6 +201,7 @@ impl std::fmt::Debug for SessionSettings {
             .field("reset_on_logon", &self.reset_on_logon)
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("validation", &self.validation)
             .finish()
     }
 }
@@ -188,7 +289,7 @@ impl MessageStore for MemoryStore {
 /// Where the session is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
-    /// Connected, no Logon yet.
+    /// Connected, no Logon exchanged yet.
     AwaitingLogon,
     /// Logged on.
     Active,
@@ -201,73 +302,293 @@ pub enum Status {
 /// What one inbound message came to.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Inbound {
-    /// The message is an application message, in sequence, for the caller (who
-    /// has its bytes: the ones passed in, or those [`Session::next_queued`]
-    /// returns with it). Nothing is copied on this path.
+    /// An application message, in sequence, for the caller (who has its bytes:
+    /// the ones passed in, or those [`Session::next_queued`] returns with it).
     App,
     /// Handled by the session (or queued, or ignored as a duplicate).
     Session,
-    /// Dropped as garbled (framing or checksum); no reply, no sequence number used.
-    Garbled(FixError),
+    /// Dropped as garbled (framing, BodyLength, CheckSum, field syntax); no
+    /// answer, no sequence number used.
+    Garbled(&'static str),
     /// The session is over; close the connection. The reason, for the log.
     Disconnect(String),
 }
+
+/// BusinessRejectReason (380) values a venue answers with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum BusinessReason {
+    /// 0: Other.
+    Other = 0,
+    /// 1: Unknown ID.
+    UnknownId = 1,
+    /// 2: Unknown Security.
+    UnknownSecurity = 2,
+    /// 3: Unsupported Message Type.
+    UnsupportedMessageType = 3,
+    /// 4: Application not available.
+    ApplicationNotAvailable = 4,
+    /// 5: Conditionally required field missing.
+    ConditionallyRequiredFieldMissing = 5,
+}
+
+impl BusinessReason {
+    /// The standard text.
+    pub fn text(self) -> &'static str {
+        match self {
+            BusinessReason::Other => "Other",
+            BusinessReason::UnknownId => "Unknown ID",
+            BusinessReason::UnknownSecurity => "Unknown Security",
+            BusinessReason::UnsupportedMessageType => "Unsupported Message Type",
+            BusinessReason::ApplicationNotAvailable => "Application not available",
+            BusinessReason::ConditionallyRequiredFieldMissing => "Conditionally required field missing",
+        }
+    }
+}
+
+/// The header of a received message, as the rules read it.
+#[derive(Clone, Debug, Default)]
+struct Head {
+    msg_type: Vec<u8>,
+    begin: Vec<u8>,
+    sender: Option<Vec<u8>>,
+    target: Option<Vec<u8>>,
+    seq: Option<u64>,
+    seq_text: Vec<u8>,
+    sending_time: Option<u64>,
+    poss_dup: bool,
+    orig_sending_time: Option<Option<u64>>,
+    /// Routing fields to reverse on a reject: (tag, value).
+    routing: Vec<(Tag, Vec<u8>)>,
+}
+
+/// The fields of a session message the rules read.
+#[derive(Clone, Debug, Default)]
+struct Body {
+    test_req_id: Option<Vec<u8>>,
+    heartbeat: Option<u64>,
+    reset: bool,
+    gap_fill: bool,
+    new_seq: Option<u64>,
+    begin_seq: Option<u64>,
+    end_seq: Option<u64>,
+    username: Option<Vec<u8>>,
+    password: Option<Vec<u8>>,
+}
+
+/// Something the session did or decided that an operator may want to know
+/// (for structured logs; never on the fast path of a report in sequence).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionEvent {
+    /// Both Logons exchanged (`reset`: with ResetSeqNumFlag).
+    LoggedOn {
+        /// Whether sequence numbers were reset.
+        reset: bool,
+    },
+    /// A session Reject sent.
+    RejectSent {
+        /// RefSeqNum.
+        ref_seq: u64,
+        /// RefMsgType.
+        ref_msg_type: String,
+        /// The reason.
+        reason: Reason,
+        /// RefTagID.
+        tag: Option<i64>,
+    },
+    /// A BusinessMessageReject sent.
+    BusinessRejectSent {
+        /// RefSeqNum.
+        ref_seq: u64,
+        /// RefMsgType.
+        ref_msg_type: String,
+        /// The reason.
+        reason: BusinessReason,
+    },
+    /// A garbled message dropped.
+    Garbled(&'static str),
+    /// A gap seen: a ResendRequest sent for `from..` (the message that showed
+    /// it had `received`).
+    GapDetected {
+        /// First number missing.
+        from: u64,
+        /// The number received.
+        received: u64,
+    },
+    /// A ResendRequest answered, for `from..=to`.
+    Resent {
+        /// First number.
+        from: u64,
+        /// Last number.
+        to: u64,
+    },
+    /// A SequenceReset moved the expected number to `new_seq`.
+    SequenceReset {
+        /// NewSeqNo.
+        new_seq: u64,
+        /// GapFill mode.
+        gap_fill: bool,
+    },
+    /// A Logout sent.
+    LogoutSent(String),
+    /// A TestRequest sent (nothing received for a while).
+    TestRequestSent,
+    /// The session is over.
+    Disconnected(String),
+}
+
+impl std::fmt::Display for SessionEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SessionEvent::LoggedOn { reset } => write!(f, "logged on{}", if *reset { " (sequence reset)" } else { "" }),
+            SessionEvent::RejectSent {
+                ref_seq,
+                ref_msg_type,
+                reason,
+                tag,
+            } => {
+                write!(
+                    f,
+                    "Reject sent for {ref_msg_type:?} seq {ref_seq}: {} ({})",
+                    reason.text(),
+                    *reason as u8
+                )?;
+                match tag {
+                    Some(t) => write!(f, ", tag {t}"),
+                    None => Ok(()),
+                }
+            }
+            SessionEvent::BusinessRejectSent {
+                ref_seq,
+                ref_msg_type,
+                reason,
+            } => {
+                write!(
+                    f,
+                    "BusinessMessageReject sent for {ref_msg_type:?} seq {ref_seq}: {}",
+                    reason.text()
+                )
+            }
+            SessionEvent::Garbled(why) => write!(f, "garbled message dropped: {why}"),
+            SessionEvent::GapDetected { from, received } => {
+                write!(f, "gap: expected {from}, received {received}; ResendRequest sent")
+            }
+            SessionEvent::Resent { from, to } => write!(f, "resent {from}..={to} on request"),
+            SessionEvent::SequenceReset { new_seq, gap_fill } => {
+                write!(
+                    f,
+                    "SequenceReset{} to {new_seq}",
+                    if *gap_fill { "-GapFill" } else { "" }
+                )
+            }
+            SessionEvent::LogoutSent(t) if t.is_empty() => write!(f, "Logout sent"),
+            SessionEvent::LogoutSent(t) => write!(f, "Logout sent: {t}"),
+            SessionEvent::TestRequestSent => write!(f, "TestRequest sent"),
+            SessionEvent::Disconnected(why) => write!(f, "disconnected: {why}"),
+        }
+    }
+}
+
+/// Events kept for the caller at most (beyond, they are counted, not kept).
+const MAX_EVENTS: usize = 1024;
 
 /// The session. See the module docs.
 pub struct Session<S: MessageStore> {
     cfg: SessionSettings,
     role: Role,
-    status: Status,
     store: S,
+    sent_logon: bool,
+    received_logon: bool,
+    sent_logout: bool,
+    sent_reset: bool,
+    received_reset: bool,
+    disconnected: bool,
+    test_request: u32,
+    /// The range our outstanding ResendRequest asks for.
+    resend_range: Option<(u64, u64)>,
+    queued: BTreeMap<u64, Vec<u8>>,
     hb_ns: u64,
     last_sent: u64,
     last_recv: u64,
-    test_req: Option<(u64, u64)>,
-    test_req_id: u64,
-    /// Highest seq a ResendRequest we sent covers (0: none outstanding).
-    resend_upto: u64,
-    queued: BTreeMap<u64, Vec<u8>>,
-    dec: FixDecoder,
     scanner: ReportScanner,
-    /// Whether the last message checked was an application message read by
-    /// the scanner (whose slots then describe it).
+    /// Whether the last message handed out as App was read by the scanner.
     scanned: bool,
     out: Vec<u8>,
+    /// Why the session last ended, for the log.
+    last_reason: Option<String>,
+    events: Vec<SessionEvent>,
+    events_lost: u64,
 }
 
-/// SendingTime and OrigSendingTime carry milliseconds, as most counterparties expect.
+/// SendingTime and OrigSendingTime carry milliseconds.
 const TS_DIGITS: u32 = 3;
+/// The TestReqID of the session's own TestRequests.
+pub const TEST_REQ_ID: &str = "TEST";
 
 impl<S: MessageStore> Session<S> {
     /// A session in `role` over `store` (whose sequence numbers it resumes).
     pub fn new(cfg: SessionSettings, role: Role, store: S) -> Self {
         Session {
-            hb_ns: cfg.heartbeat_s.max(1) as u64 * 1_000_000_000,
+            hb_ns: cfg.heartbeat_s as u64 * 1_000_000_000,
             cfg,
             role,
-            status: Status::AwaitingLogon,
             store,
+            sent_logon: false,
+            received_logon: false,
+            sent_logout: false,
+            sent_reset: false,
+            received_reset: false,
+            disconnected: false,
+            test_request: 0,
+            resend_range: None,
+            queued: BTreeMap::new(),
             last_sent: 0,
             last_recv: 0,
-            test_req: None,
-            test_req_id: 0,
-            resend_upto: 0,
-            queued: BTreeMap::new(),
-            dec: FixDecoder::new(),
             scanner: ReportScanner::new(),
             scanned: false,
             out: Vec::with_capacity(4096),
+            last_reason: None,
+            events: Vec::new(),
+            events_lost: 0,
         }
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &SessionSettings {
+        &self.cfg
     }
 
     /// Where the session is.
     pub fn status(&self) -> Status {
-        self.status
+        if self.disconnected {
+            Status::Disconnected
+        } else if self.sent_logout {
+            Status::LoggingOut
+        } else if self.sent_logon && self.received_logon {
+            Status::Active
+        } else {
+            Status::AwaitingLogon
+        }
+    }
+
+    /// Whether both Logons were exchanged.
+    pub fn is_logged_on(&self) -> bool {
+        self.sent_logon && self.received_logon && !self.disconnected
+    }
+
+    /// Why the session last ended (a disconnect reason), if it did.
+    pub fn last_reason(&self) -> Option<&str> {
+        self.last_reason.as_deref()
     }
 
     /// The store (sequence numbers, sent messages).
     pub fn store(&self) -> &S {
         &self.store
+    }
+
+    /// The store, mutably (to rewind the expected number on a resume, say).
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
     }
 
     /// Next MsgSeqNum to send.
@@ -280,20 +601,24 @@ impl<S: MessageStore> Session<S> {
         self.store.seqs().1
     }
 
-    /// The store, mutably (to rewind the expected number on a resume, say).
-    pub fn store_mut(&mut self) -> &mut S {
-        &mut self.store
+    /// HeartBtInt in force, ns.
+    pub fn heartbeat_ns(&self) -> u64 {
+        self.hb_ns
     }
 
-    /// Makes the session ready for a new connection: status back to awaiting a
-    /// Logon, nothing queued, no test request outstanding, the outbox emptied
-    /// (what it held is in the store, to be resent on request). Sequence numbers
-    /// carry on.
+    /// Makes the session ready for a new connection: no Logon exchanged,
+    /// nothing queued, no test request outstanding, the outbox emptied (what it
+    /// held is in the store, to be resent on request). Sequence numbers carry on.
     pub fn reconnect(&mut self) {
-        self.status = Status::AwaitingLogon;
+        self.sent_logon = false;
+        self.received_logon = false;
+        self.sent_logout = false;
+        self.sent_reset = false;
+        self.received_reset = false;
+        self.disconnected = false;
+        self.test_request = 0;
+        self.resend_range = None;
         self.queued.clear();
-        self.resend_upto = 0;
-        self.test_req = None;
         self.out.clear();
     }
 
@@ -302,13 +627,75 @@ impl<S: MessageStore> Session<S> {
         &mut self.out
     }
 
-    /// Builds and queues one message of `msg_type` with `fields`, consuming a
-    /// sequence number; application messages (any type not a session one) are
-    /// stored for resend. Returns its seq.
-    pub fn send(&mut self, msg_type: &str, fields: &[(u32, &str)], now: u64) -> u64 {
+    fn event(&mut self, e: SessionEvent) {
+        if self.events.len() < MAX_EVENTS {
+            self.events.push(e);
+        } else {
+            self.events_lost += 1;
+        }
+    }
+
+    /// The events since the last call, oldest first (see [`SessionEvent`]), and
+    /// how many more there were than it keeps.
+    pub fn take_events(&mut self) -> (Vec<SessionEvent>, u64) {
+        (std::mem::take(&mut self.events), std::mem::take(&mut self.events_lost))
+    }
+
+    fn disconnect(&mut self, why: impl Into<String>) -> Inbound {
+        let why = why.into();
+        self.event(SessionEvent::Disconnected(why.clone()));
+        self.disconnected = true;
+        self.last_reason = Some(why.clone());
+        Inbound::Disconnect(why)
+    }
+
+    fn incr_in(&mut self) {
+        let (o, i) = self.store.seqs();
+        self.store.set_seqs(o, i + 1);
+    }
+
+    /// Writes one message with the session's header fields and the extra
+    /// `header` ones, at MsgSeqNum `seq`.
+    fn build(&self, msg_type: &[u8], seq: u64, extra: &[(Tag, &[u8])], body: &[u8], now: u64) -> Vec<u8> {
+        let seq = seq.to_string();
+        let ts = utc_timestamp(now, TS_DIGITS);
+        let mut h: Vec<(Tag, &[u8])> = vec![
+            (tags::MSG_SEQ_NUM, seq.as_bytes()),
+            (tags::SENDER_COMP_ID, self.cfg.sender.as_bytes()),
+            (tags::SENDING_TIME, ts.as_bytes()),
+            (tags::TARGET_COMP_ID, self.cfg.target.as_bytes()),
+        ];
+        h.extend_from_slice(extra);
+        message::write_message(&self.cfg.begin_string, msg_type, &mut h, body)
+    }
+
+    /// Sends one message of `msg_type` with body `fields` (tag, value) and extra
+    /// header fields `extra`, consuming a sequence number; application messages
+    /// (any type not a session one) are stored for resend. Returns its seq.
+    pub fn send_with(&mut self, msg_type: &[u8], extra: &[(Tag, &[u8])], fields: &[(Tag, &[u8])], now: u64) -> u64 {
         let (seq, next_in) = self.store.seqs();
-        let m = self.build(msg_type, seq, fields, now, None);
-        if !is_session_type(msg_type.as_bytes()) {
+        let m = self.build(msg_type, seq, extra, &message::body(fields), now);
+        if !mt::is_admin(msg_type) {
+            self.store.put(seq, &m);
+        }
+        self.store.set_seqs(seq + 1, next_in);
+        self.out.extend_from_slice(&m);
+        self.last_sent = now;
+        seq
+    }
+
+    /// Sends one message of `msg_type` with body `fields` (see [`send_with`](Self::send_with)).
+    pub fn send(&mut self, msg_type: &str, fields: &[(Tag, &str)], now: u64) -> u64 {
+        let f: Vec<(Tag, &[u8])> = fields.iter().map(|(t, v)| (*t, v.as_bytes())).collect();
+        self.send_with(msg_type.as_bytes(), &[], &f, now)
+    }
+
+    /// Sends an application message whose body (`tag=value|` fields, after
+    /// MsgType) is written already — an echo, say — with extra header fields.
+    pub fn send_body(&mut self, msg_type: &[u8], extra: &[(Tag, &[u8])], body: &[u8], now: u64) -> u64 {
+        let (seq, next_in) = self.store.seqs();
+        let m = self.build(msg_type, seq, extra, body, now);
+        if !mt::is_admin(msg_type) {
             self.store.put(seq, &m);
         }
         self.store.set_seqs(seq + 1, next_in);
@@ -327,84 +714,137 @@ impl<S: MessageStore> Session<S> {
         self.last_sent = now;
     }
 
-    fn build(&self, msg_type: &str, seq: u64, fields: &[(u32, &str)], now: u64, orig: Option<&str>) -> Vec<u8> {
-        let mut body = format!(
-            "35={msg_type}\x0134={seq}\x0149={}\x0152={}\x0156={}\x01",
-            self.cfg.sender,
-            utc_timestamp(now, TS_DIGITS),
-            self.cfg.target
-        );
-        if let Some(o) = orig {
-            body.push_str(&format!("43=Y\x01122={o}\x01"));
-        }
-        for (t, v) in fields {
-            body.push_str(&format!("{t}={v}\x01"));
-        }
-        let mut m = format!("8={}\x019={}\x01{body}", self.cfg.begin_string, body.len()).into_bytes();
-        let sum = m.iter().fold(0u32, |a, &c| a + c as u32) % 256;
-        m.extend_from_slice(format!("10={sum:03}\x01").as_bytes());
-        m
-    }
-
     /// Initiator: sends the Logon.
     pub fn start(&mut self, now: u64) {
         if self.cfg.reset_on_logon {
             self.store.reset();
+            self.sent_reset = true;
         }
         let hb = self.cfg.heartbeat_s.to_string();
-        let mut f: Vec<(u32, &str)> = vec![(98, "0"), (108, &hb)];
+        let mut f: Vec<(Tag, &str)> = vec![(tags::ENCRYPT_METHOD, "0"), (tags::HEART_BT_INT, &hb)];
         if self.cfg.reset_on_logon {
-            f.push((141, "Y"));
+            f.push((tags::RESET_SEQ_NUM_FLAG, "Y"));
         }
         let (u, p) = (self.cfg.username.clone(), self.cfg.password.clone());
         if let Some(u) = &u {
-            f.push((553, u));
+            f.push((tags::USERNAME, u));
         }
         if let Some(p) = &p {
-            f.push((554, p));
+            f.push((tags::PASSWORD, p));
         }
         self.send("A", &f, now);
+        self.sent_logon = true;
         self.last_recv = now;
     }
 
     /// Starts a Logout (the caller then waits for the answer, or times out).
     pub fn logout(&mut self, text: &str, now: u64) {
-        self.send("5", &[(58, text)], now);
-        self.status = Status::LoggingOut;
+        let f: Vec<(Tag, &str)> = if text.is_empty() {
+            vec![]
+        } else {
+            vec![(tags::TEXT, text)]
+        };
+        self.send("5", &f, now);
+        self.sent_logout = true;
+        self.event(SessionEvent::LogoutSent(text.to_string()));
     }
 
-    fn disconnect(&mut self, why: String) -> Inbound {
-        self.status = Status::Disconnected;
-        Inbound::Disconnect(why)
-    }
-
-    fn reject(&mut self, ref_seq: u64, tag: Option<u32>, reason: u32, text: &str, now: u64) {
-        let (rs, rt, rr) = (ref_seq.to_string(), tag.map(|t| t.to_string()), reason.to_string());
-        let mut f: Vec<(u32, &str)> = vec![(45, &rs)];
-        if let Some(t) = &rt {
-            f.push((371, t));
+    /// A Reject of the message `h` for `reason` (about `tag`, if given). Fails
+    /// (sends nothing) before logon.
+    fn reject(&mut self, h: &Head, reason: Reason, tag: Option<i64>, now: u64) -> Result<(), ()> {
+        if !self.received_logon {
+            return Err(());
         }
-        f.push((373, &rr));
-        f.push((58, text));
-        self.send("3", &f, now);
+        let tag_text = tag.map(|t| t.to_string());
+        let reason_code = (reason as u8).to_string();
+        let mut body: Vec<(Tag, &[u8])> = Vec::with_capacity(5);
+        if !h.seq_text.is_empty() {
+            body.push((tags::REF_SEQ_NUM, &h.seq_text));
+        }
+        body.push((tags::TEXT, reason.text().as_bytes()));
+        if let Some(t) = &tag_text {
+            body.push((tags::REF_TAG_ID, t.as_bytes()));
+        }
+        if !h.msg_type.is_empty() {
+            body.push((tags::REF_MSG_TYPE, &h.msg_type));
+        }
+        if reason.defined_in(&self.cfg.begin_string) {
+            body.push((tags::SESSION_REJECT_REASON, reason_code.as_bytes()));
+        }
+        if h.msg_type.as_slice() != mt::LOGON
+            && h.msg_type.as_slice() != mt::SEQUENCE_RESET
+            && h.seq == Some(self.next_in())
+        {
+            self.incr_in();
+        }
+        let routing: Vec<(Tag, &[u8])> = h.routing.iter().map(|(t, v)| (*t, v.as_slice())).collect();
+        self.send_with(mt::REJECT, &routing, &body, now);
+        self.event(SessionEvent::RejectSent {
+            ref_seq: h.seq.unwrap_or(0),
+            ref_msg_type: String::from_utf8_lossy(&h.msg_type).into_owned(),
+            reason,
+            tag,
+        });
+        Ok(())
     }
 
-    /// Timers, on the caller's clock: heartbeats, test requests, the timeout.
+    /// Answers the application message `raw` (just handed out as
+    /// [`Inbound::App`]) with a BusinessMessageReject; `tag` is the field it is
+    /// about, if any. Its sequence number was already taken.
+    pub fn business_reject(&mut self, raw: &[u8], reason: BusinessReason, tag: Option<Tag>, now: u64) {
+        let d = self.cfg.dictionary.clone();
+        let Ok(p) = message::parse(raw, &d) else { return };
+        let seq = p.header_field(tags::MSG_SEQ_NUM).unwrap_or(b"").to_vec();
+        let text = match tag {
+            Some(t) => format!("{} ({t})", reason.text()),
+            None => reason.text().to_string(),
+        };
+        let code = (reason as u8).to_string();
+        let body: Vec<(Tag, &[u8])> = vec![
+            (tags::REF_SEQ_NUM, &seq),
+            (tags::TEXT, text.as_bytes()),
+            (tags::REF_MSG_TYPE, p.msg_type()),
+            (tags::BUSINESS_REJECT_REASON, code.as_bytes()),
+        ];
+        self.send_with(mt::BUSINESS_MESSAGE_REJECT, &[], &body, now);
+        self.event(SessionEvent::BusinessRejectSent {
+            ref_seq: int(&seq).and_then(|v| u64::try_from(v).ok()).unwrap_or(0),
+            ref_msg_type: String::from_utf8_lossy(p.msg_type()).into_owned(),
+            reason,
+        });
+    }
+
+    /// Timers, on the caller's clock: heartbeats, test requests, the timeouts.
     pub fn on_timer(&mut self, now: u64) -> Option<Inbound> {
-        if self.status != Status::Active {
+        if self.disconnected {
             return None;
         }
-        if let Some((_, sent)) = self.test_req {
-            if now.saturating_sub(sent) >= self.hb_ns {
-                return Some(self.disconnect("heartbeat timeout: TestRequest not answered".into()));
+        let since = |t: u64| now.saturating_sub(t);
+        if !self.received_logon {
+            let limit = self.cfg.logon_timeout_s * 1_000_000_000;
+            if self.sent_logon && since(self.last_recv) >= limit {
+                return Some(self.disconnect("timed out waiting for the Logon answer"));
             }
-        } else if now.saturating_sub(self.last_recv) >= self.hb_ns + self.hb_ns / 5 {
-            self.test_req_id += 1;
-            let id = format!("TEST{}", self.test_req_id);
-            self.send("1", &[(112, &id)], now);
-            self.test_req = Some((self.test_req_id, now));
+            return None;
         }
-        if now.saturating_sub(self.last_sent) >= self.hb_ns {
+        if self.hb_ns == 0 {
+            return None;
+        }
+        if self.sent_logout && since(self.last_sent) >= self.cfg.logout_timeout_s * 1_000_000_000 {
+            return Some(self.disconnect("timed out waiting for the Logout answer"));
+        }
+        let hb = self.hb_ns as f64;
+        if (since(self.last_sent) as f64) < hb && (since(self.last_recv) as f64) < hb {
+            return None;
+        }
+        if since(self.last_recv) as f64 >= 2.4 * hb {
+            return Some(self.disconnect("heartbeat timeout: nothing received for 2.4 × HeartBtInt"));
+        }
+        if since(self.last_recv) as f64 >= 1.2 * (self.test_request as f64 + 1.0) * hb {
+            self.send("1", &[(tags::TEST_REQ_ID, TEST_REQ_ID)], now);
+            self.event(SessionEvent::TestRequestSent);
+            self.test_request += 1;
+        } else if since(self.last_sent) as f64 >= hb && self.test_request == 0 {
             self.send("0", &[], now);
         }
         None
@@ -414,17 +854,76 @@ impl<S: MessageStore> Session<S> {
     /// [`next_queued`](Self::next_queued) until it returns `None`: messages that
     /// arrived ahead of a gap are processed once it is filled.
     pub fn on_message(&mut self, raw: &[u8], now: u64) -> Inbound {
-        if self.status == Status::Disconnected {
+        self.scanned = false;
+        if self.disconnected {
             return Inbound::Disconnect("session is over".into());
         }
-        self.check(raw, now)
+        // The fast path checks the frame itself (first three fields,
+        // BodyLength, CheckSum) as it reads along the layout.
+        if self.role == Role::Initiator {
+            if let Some(r) = self.fast_report(raw, now) {
+                return r;
+            }
+        }
+        if let Err(e) = check_frame(raw) {
+            let why = match e {
+                crate::framing::BadFrame::Header => "the first three fields are not BeginString, BodyLength, MsgType",
+                crate::framing::BadFrame::BodyLength => "BodyLength does not end where CheckSum begins",
+                crate::framing::BadFrame::CheckSum => "CheckSum is wrong",
+            };
+            return self.garbled(raw, why);
+        }
+        self.process(raw, now)
+    }
+
+    /// A garbled message: dropped; before logon (or a Logon) it ends the connection.
+    fn garbled(&mut self, raw: &[u8], why: &'static str) -> Inbound {
+        let is_logon = raw.windows(6).any(|w| w == b"\x0135=A\x01");
+        if is_logon || !self.received_logon {
+            return self.disconnect(format!("garbled message before logon: {why}"));
+        }
+        self.event(SessionEvent::Garbled(why));
+        Inbound::Garbled(why)
+    }
+
+    /// The initiator's fast path: a report along a learned layout.
+    fn fast_report(&mut self, raw: &[u8], now: u64) -> Option<Inbound> {
+        if !self.is_logged_on() || self.sent_logout {
+            return None;
+        }
+        let (cfg, expected) = (&self.cfg, self.store.seqs().1);
+        let r = self.scanner.follow(raw)?;
+        let usual = r.get(tags::SENDER_COMP_ID) == Some(cfg.target.as_bytes())
+            && r.get(tags::TARGET_COMP_ID) == Some(cfg.sender.as_bytes())
+            && raw.get(2..2 + cfg.begin_string.len()) == Some(cfg.begin_string.as_bytes())
+            && r.get(tags::POSS_DUP_FLAG).is_none()
+            && r.u64(tags::MSG_SEQ_NUM) == Ok(Some(expected))
+            && (!cfg.check_latency
+                || r.get(tags::SENDING_TIME)
+                    .and_then(parse_utc_timestamp)
+                    .is_some_and(|t| t.abs_diff(now) <= cfg.max_latency_s * 1_000_000_000));
+        // Anything out of the ordinary takes the general path, which answers it.
+        if !usual {
+            return None;
+        }
+        self.incr_in();
+        self.last_recv = now;
+        self.test_request = 0;
+        if let Some((_, end)) = self.resend_range {
+            if expected >= end {
+                self.resend_range = None;
+            }
+        }
+        self.scanned = true;
+        Some(Inbound::App)
     }
 
     /// The fields of the application message [`on_message`](Self::on_message) or
     /// [`next_queued`](Self::next_queued) just returned [`Inbound::App`] for, given
     /// its bytes `raw`, if the session read it with the one-pass report scanner
     /// (an ExecutionReport or OrderCancelReject): the caller needs no second
-    /// decode. `None` for other messages; decode those with a [`FixDecoder`].
+    /// decode. `None` for other messages; decode those with a
+    /// [`FixDecoder`](crate::decode::FixDecoder).
     pub fn report<'a>(&'a self, raw: &'a [u8]) -> Option<Report<'a>> {
         if self.scanned {
             self.scanner.last(raw)
@@ -435,343 +934,459 @@ impl<S: MessageStore> Session<S> {
 
     /// The next queued message now in sequence, processed, with its bytes.
     pub fn next_queued(&mut self, now: u64) -> Option<(Inbound, Vec<u8>)> {
-        if self.status == Status::Disconnected {
+        if self.disconnected {
             return None;
         }
-        let next = self.next_in();
-        // Anything queued below the expected number was filled by a gap fill.
-        while let Some((&seq, _)) = self.queued.iter().next() {
-            if seq >= next {
-                break;
+        loop {
+            let next = self.next_in();
+            // Anything queued below the expected number was filled by a gap fill.
+            while let Some((&seq, _)) = self.queued.iter().next() {
+                if seq >= next {
+                    break;
+                }
+                self.queued.remove(&seq);
             }
-            self.queued.remove(&seq);
+            let (&seq, _) = self.queued.iter().next()?;
+            if seq != next {
+                return None;
+            }
+            let m = self.queued.remove(&seq)?;
+            // A queued Logon or ResendRequest only takes its number.
+            let t = type_of(&m);
+            if t == mt::LOGON || t == mt::RESEND_REQUEST {
+                self.incr_in();
+                continue;
+            }
+            self.scanned = false;
+            let r = self.process(&m, now);
+            return Some((r, m));
         }
-        let (&seq, _) = self.queued.iter().next()?;
-        if seq != next {
-            return None;
-        }
-        let m = self.queued.remove(&seq)?;
-        let r = self.check(&m, now);
-        Some((r, m))
     }
 
-    fn check(&mut self, raw: &[u8], now: u64) -> Inbound {
-        self.scanned = false;
-        // Reports take the one-pass scanner; anything it does not accept (other
-        // messages, and malformed ones, whose errors the full decoder names)
-        // the full decoder.
-        let h = match self.scanner.scan(raw) {
-            Some(r) => Head::read(&r, &self.cfg),
-            None => match self.dec.decode(raw) {
-                Ok(m) => Head::read(&m, &self.cfg),
-                Err(e) if e.is_garbled() => return Inbound::Garbled(e),
-                Err(e) => {
-                    // Well framed but malformed: reject by seq if we can read it.
-                    let seq = find_seq(raw).unwrap_or(0);
-                    let (o, i) = self.store.seqs();
-                    if seq == i {
-                        self.store.set_seqs(o, i + 1);
-                    }
-                    self.reject(seq, e.tag(), 0, &e.to_string(), now);
+    /// Steps 3–5 of the module docs for one well-framed message.
+    fn process(&mut self, raw: &[u8], now: u64) -> Inbound {
+        let d = self.cfg.dictionary.clone();
+        let p = match message::parse(raw, &d) {
+            Ok(p) => p,
+            Err(_) => return self.garbled(raw, "a field is not tag=value"),
+        };
+        let h = head(&p);
+        let msg_type = h.msg_type.clone();
+        let is_app = !mt::is_admin(&msg_type);
+        // SenderCompID and TargetCompID must be there before anything else.
+        for t in [tags::SENDER_COMP_ID, tags::TARGET_COMP_ID] {
+            if p.header_field(t).is_none() {
+                if is_app {
+                    self.incr_in();
+                    self.business_reject(raw, BusinessReason::ConditionallyRequiredFieldMissing, Some(t), now);
                     return Inbound::Session;
                 }
-            },
-        };
-        let r = self.rules(h, raw, now);
-        self.scanned = r == Inbound::App && self.scanner.last(raw).is_some();
-        r
-    }
-
-    /// The session rules for one message that decoded.
-    fn rules(&mut self, h: Head, raw: &[u8], now: u64) -> Inbound {
-        self.last_recv = now;
-        let Head {
-            msg_type,
-            mt_len,
-            sender_ok,
-            target_ok,
-            seq,
-            poss_dup,
-            orig_ok,
-            gap_fill,
-            new_seq,
-            hb,
-            reset,
-            user,
-            pass,
-            test_id,
-            rb,
-            re,
-        } = h;
-        let Some(seq) = seq else {
-            return self.disconnect("message without a valid MsgSeqNum (34)".into());
-        };
-        let msg_type = &msg_type[..mt_len];
-
-        // CompIDs: theirs is our target, ours is their target.
-        if !sender_ok || !target_ok {
-            self.reject(seq, Some(if sender_ok { 56 } else { 49 }), 9, "CompID problem", now);
-            self.logout("CompID problem", now);
-            return self.disconnect("wrong SenderCompID or TargetCompID".into());
-        }
-        if self.status == Status::AwaitingLogon {
-            if msg_type != b"A" {
-                return self.disconnect(format!(
-                    "first message is {:?}, not a Logon",
-                    String::from_utf8_lossy(msg_type)
-                ));
-            }
-            return self.on_logon(seq, hb, reset, user, pass, now);
-        }
-        // SequenceReset-Reset ignores MsgSeqNum.
-        if msg_type == b"4" && !gap_fill {
-            let (o, i) = self.store.seqs();
-            match new_seq {
-                Some(n) if n >= i => self.store.set_seqs(o, n),
-                _ => self.reject(seq, Some(36), 5, "NewSeqNo lower than expected", now),
-            }
-            return Inbound::Session;
-        }
-        let (o, expected) = self.store.seqs();
-        if seq < expected {
-            if poss_dup {
-                if !orig_ok {
-                    self.reject(seq, Some(122), 1, "PossDupFlag without OrigSendingTime", now);
+                if self
+                    .reject(&h, Reason::RequiredTagMissing, Some(t as i64), now)
+                    .is_err()
+                    || msg_type == mt::LOGON
+                {
+                    return self.disconnect("Logon without SenderCompID or TargetCompID");
                 }
                 return Inbound::Session;
             }
-            let why = format!("MsgSeqNum too low, expecting {expected} but received {seq}");
-            self.logout(&why, now);
-            return self.disconnect(why);
         }
-        if seq > expected {
-            if msg_type == b"5" {
-                // A Logout out of sequence still ends the session.
-                self.send("5", &[], now);
-                return self.disconnect(PEER_LOGGED_OUT.into());
+        if h.begin != self.cfg.begin_string.as_bytes() {
+            if msg_type == mt::LOGOUT {
+                return self.on_logout(raw, &h, now);
             }
-            self.queued.entry(seq).or_insert_with(|| raw.to_vec());
-            if self.resend_upto < expected {
-                self.send("2", &[(7, &expected.to_string()), (16, "0")], now);
-                self.resend_upto = seq;
+            if !self.received_logon {
+                return self.disconnect("wrong BeginString before logon");
             }
+            self.logout("Incorrect BeginString", now);
+            self.incr_in();
             return Inbound::Session;
         }
-        // In sequence.
-        self.store.set_seqs(o, expected + 1);
-        if self.resend_upto != 0 && expected >= self.resend_upto && self.queued.is_empty() {
-            self.resend_upto = 0;
+        if let Err(Violation { reason, tag }) = validate(&p, &d, &self.cfg.validation) {
+            if msg_type == mt::LOGON && !self.received_logon {
+                return self.disconnect(format!("invalid Logon: {} ({:?})", reason.text(), tag));
+            }
+            let _ = self.reject(&h, reason, tag, now);
+            return Inbound::Session;
         }
-        match msg_type {
-            b"0" => {
-                if let (Some(id), Some((pending, _))) = (&test_id, self.test_req) {
-                    if id == format!("TEST{pending}").as_bytes() {
-                        self.test_req = None;
-                    }
+        let b = session_body(&p);
+        match msg_type.as_slice() {
+            mt::LOGON => self.on_logon(raw, &h, &b, now),
+            mt::HEARTBEAT => {
+                if self.verify(raw, &h, true, true, now) {
+                    self.incr_in();
                 }
-                // Any heartbeat proves the line is alive.
-                if test_id.is_none() {
-                    self.test_req = None;
+                self.after_verify()
+            }
+            mt::TEST_REQUEST => {
+                if self.verify(raw, &h, true, true, now) {
+                    let id = b.test_req_id.clone().unwrap_or_default();
+                    let f: Vec<(Tag, &[u8])> = if b.test_req_id.is_some() {
+                        vec![(tags::TEST_REQ_ID, &id)]
+                    } else {
+                        vec![]
+                    };
+                    self.send_with(mt::HEARTBEAT, &[], &f, now);
+                    self.incr_in();
                 }
-                Inbound::Session
+                self.after_verify()
             }
-            b"1" => {
-                let id = String::from_utf8_lossy(test_id.as_deref().unwrap_or(b"")).into_owned();
-                self.send("0", &[(112, &id)], now);
-                Inbound::Session
-            }
-            b"2" => {
-                self.resend(rb.unwrap_or(1), re.unwrap_or(0), now);
-                Inbound::Session
-            }
-            b"3" => Inbound::Session,
-            b"4" => {
-                let (o, i) = self.store.seqs();
-                match new_seq {
-                    Some(n) if n >= i => self.store.set_seqs(o, n),
-                    _ => self.reject(seq, Some(36), 5, "GapFill NewSeqNo not ahead", now),
+            mt::SEQUENCE_RESET => self.on_sequence_reset(raw, &h, &b, now),
+            mt::LOGOUT => self.on_logout(raw, &h, now),
+            mt::RESEND_REQUEST => self.on_resend_request(raw, &h, &b, now),
+            mt::REJECT => {
+                if self.verify(raw, &h, false, true, now) {
+                    self.incr_in();
                 }
-                Inbound::Session
+                self.after_verify()
             }
-            b"5" => {
-                if self.status != Status::LoggingOut {
-                    self.send("5", &[], now);
+            _ => {
+                if !self.verify(raw, &h, true, true, now) {
+                    return self.after_verify();
                 }
-                self.disconnect(LOGGED_OUT.into())
+                self.incr_in();
+                // A report that passed every check teaches the scanner its layout.
+                if self.role == Role::Initiator && matches!(msg_type.as_slice(), b"8" | b"9") {
+                    self.scanned = self.scanner.scan(raw).is_some();
+                }
+                Inbound::App
             }
-            b"A" => {
-                self.reject(seq, Some(35), 11, "Logon when already logged on", now);
-                Inbound::Session
-            }
-            _ => Inbound::App,
         }
     }
 
-    fn on_logon(
-        &mut self,
-        seq: u64,
-        hb: Option<u64>,
-        reset: bool,
-        user: Option<Vec<u8>>,
-        pass: Option<Vec<u8>>,
-        now: u64,
-    ) -> Inbound {
-        let Some(hb) = hb else {
-            self.logout("Logon without HeartBtInt (108)", now);
-            return self.disconnect("Logon without HeartBtInt".into());
-        };
+    fn after_verify(&mut self) -> Inbound {
+        if self.disconnected {
+            Inbound::Disconnect(self.last_reason.clone().unwrap_or_default())
+        } else {
+            Inbound::Session
+        }
+    }
+
+    /// Whether the message may be processed now (QuickFIX's `verify`): logon
+    /// state, SendingTime, CompIDs, and the sequence (too high: queued with a
+    /// ResendRequest; too low: PossDup handling or Logout). Clears a satisfied
+    /// resend range and marks the line alive.
+    fn verify(&mut self, raw: &[u8], h: &Head, too_high: bool, too_low: bool, now: u64) -> bool {
+        let logon = h.msg_type.as_slice() == mt::LOGON;
+        let state_ok = (logon && self.sent_reset)
+            || self.received_reset
+            || (logon && !self.received_logon)
+            || (!logon && self.received_logon)
+            || (h.msg_type.as_slice() == mt::LOGOUT && self.sent_logon)
+            || (h.msg_type.as_slice() != mt::LOGOUT && self.sent_logout)
+            || h.msg_type.as_slice() == mt::SEQUENCE_RESET
+            || h.msg_type.as_slice() == mt::REJECT;
+        if !state_ok {
+            self.disconnect(if logon {
+                "Logon while already logged on".to_string()
+            } else {
+                format!(
+                    "first message is {:?}, not a Logon",
+                    String::from_utf8_lossy(&h.msg_type)
+                )
+            });
+            return false;
+        }
+        let good_time = !self.cfg.check_latency
+            || h.sending_time
+                .is_some_and(|t| t.abs_diff(now) <= self.cfg.max_latency_s * 1_000_000_000);
+        if !good_time {
+            if self.reject(h, Reason::SendingTimeAccuracyProblem, None, now).is_err() {
+                self.disconnect("Logon with SendingTime out of range");
+                return false;
+            }
+            self.logout("", now);
+            return false;
+        }
+        let ids_ok = h.sender.as_deref() == Some(self.cfg.target.as_bytes())
+            && h.target.as_deref() == Some(self.cfg.sender.as_bytes());
+        if !ids_ok {
+            if self.reject(h, Reason::CompIdProblem, None, now).is_err() {
+                self.disconnect("Logon with the wrong CompIDs");
+                return false;
+            }
+            self.logout("", now);
+            return false;
+        }
+        let expected = self.next_in();
+        let seq = h.seq.unwrap_or(0);
+        if too_high && seq > expected {
+            self.target_too_high(raw, seq, now);
+            return false;
+        }
+        if too_low && seq < expected {
+            if !h.poss_dup {
+                let why = format!("MsgSeqNum too low, expecting {expected} but received {seq}");
+                self.logout(&why, now);
+                self.disconnect(why);
+                return false;
+            }
+            if h.msg_type.as_slice() != mt::SEQUENCE_RESET {
+                match h.orig_sending_time {
+                    None => {
+                        let _ = self.reject(h, Reason::RequiredTagMissing, Some(tags::ORIG_SENDING_TIME as i64), now);
+                    }
+                    Some(orig) if orig.zip(h.sending_time).is_some_and(|(o, s)| o > s) => {
+                        let _ = self.reject(h, Reason::SendingTimeAccuracyProblem, None, now);
+                        self.logout("", now);
+                    }
+                    _ => {}
+                }
+            }
+            return false;
+        }
+        if too_high || too_low {
+            if let Some((_, end)) = self.resend_range {
+                if seq >= end {
+                    self.resend_range = None;
+                }
+            }
+        }
+        self.last_recv = now;
+        self.test_request = 0;
+        true
+    }
+
+    /// A message ahead of the expected number: queued, and a ResendRequest for
+    /// the gap unless one already covers it.
+    fn target_too_high(&mut self, raw: &[u8], seq: u64, now: u64) {
+        self.queued.entry(seq).or_insert_with(|| raw.to_vec());
+        if let Some((begin, _)) = self.resend_range {
+            if seq >= begin {
+                return;
+            }
+        }
+        let expected = self.next_in();
+        let b = expected.to_string();
+        self.send("2", &[(tags::BEGIN_SEQ_NO, &b), (tags::END_SEQ_NO, "0")], now);
+        self.resend_range = Some((expected, seq - 1));
+        self.event(SessionEvent::GapDetected {
+            from: expected,
+            received: seq,
+        });
+    }
+
+    fn on_logon(&mut self, raw: &[u8], h: &Head, b: &Body, now: u64) -> Inbound {
+        self.received_reset = b.reset;
+        if b.reset && !self.sent_reset {
+            self.store.reset();
+        }
+        if self.role == Role::Initiator && !self.sent_logon && !b.reset {
+            return self.disconnect("Logon answer before our Logon");
+        }
+        if self.role == Role::Acceptor && self.cfg.reset_on_logon {
+            self.store.reset();
+        }
         if self.role == Role::Acceptor {
             let want_u = self.cfg.username.as_ref().map(|s| s.as_bytes().to_vec());
             let want_p = self.cfg.password.as_ref().map(|s| s.as_bytes().to_vec());
-            if (want_u.is_some() && want_u != user) || (want_p.is_some() && want_p != pass) {
-                self.logout("invalid credentials", now);
-                return self.disconnect("invalid Username/Password".into());
+            if (want_u.is_some() && want_u != b.username) || (want_p.is_some() && want_p != b.password) {
+                return self.disconnect("invalid Username/Password");
             }
-            if reset {
-                self.store.reset();
-            }
-            self.hb_ns = hb.max(1) * 1_000_000_000;
         }
-        let expected = if reset { 1 } else { self.next_in() };
-        if seq < expected {
-            let why = format!("MsgSeqNum too low, expecting {expected} but received {seq}");
-            self.logout(&why, now);
-            return self.disconnect(why);
+        if !self.verify(raw, h, false, true, now) {
+            return self.after_verify();
         }
-        if self.role == Role::Acceptor {
+        self.received_logon = true;
+        if self.role == Role::Acceptor || (self.received_reset && !self.sent_reset) {
+            let hb = b.heartbeat.unwrap_or(self.cfg.heartbeat_s as u64);
+            self.hb_ns = hb * 1_000_000_000;
             let hbs = hb.to_string();
-            let mut f: Vec<(u32, &str)> = vec![(98, "0"), (108, &hbs)];
-            if reset {
-                f.push((141, "Y"));
+            let mut f: Vec<(Tag, &str)> = vec![(tags::ENCRYPT_METHOD, "0"), (tags::HEART_BT_INT, &hbs)];
+            if self.received_reset {
+                f.push((tags::RESET_SEQ_NUM_FLAG, "Y"));
             }
             self.send("A", &f, now);
+            self.sent_logon = true;
+            self.last_recv = now;
+            self.test_request = 0;
         }
-        self.status = Status::Active;
-        let (o, _) = self.store.seqs();
-        if seq > expected {
-            // Logged on, but messages are missing before the Logon: ask for them
-            // (the peer gap-fills its Logon too).
-            self.store.set_seqs(o, expected);
-            self.send("2", &[(7, &expected.to_string()), (16, "0")], now);
-            self.resend_upto = seq;
+        self.sent_reset = false;
+        self.received_reset = false;
+        self.event(SessionEvent::LoggedOn { reset: b.reset });
+        let seq = h.seq.unwrap_or(0);
+        if seq > self.next_in() && !b.reset {
+            self.target_too_high(raw, seq, now);
         } else {
-            self.store.set_seqs(o, seq + 1);
+            self.incr_in();
         }
         Inbound::Session
     }
 
-    /// Answers a ResendRequest for `begin..=end` (0: up to the last sent).
+    fn on_logout(&mut self, raw: &[u8], h: &Head, now: u64) -> Inbound {
+        if !self.verify(raw, h, false, false, now) {
+            return self.after_verify();
+        }
+        let answered = self.sent_logout;
+        if !answered {
+            self.logout("", now);
+        }
+        self.incr_in();
+        self.disconnect(if answered { LOGGED_OUT } else { PEER_LOGGED_OUT })
+    }
+
+    fn on_sequence_reset(&mut self, raw: &[u8], h: &Head, b: &Body, now: u64) -> Inbound {
+        if !self.verify(raw, h, b.gap_fill, b.gap_fill, now) {
+            return self.after_verify();
+        }
+        if let Some(n) = b.new_seq {
+            let expected = self.next_in();
+            if n != expected {
+                self.event(SessionEvent::SequenceReset {
+                    new_seq: n,
+                    gap_fill: b.gap_fill,
+                });
+            }
+            if n > expected {
+                let (o, _) = self.store.seqs();
+                self.store.set_seqs(o, n);
+                if b.gap_fill {
+                    self.queued.retain(|&s, _| s >= n);
+                }
+            } else if n < expected {
+                let _ = self.reject(h, Reason::ValueIsIncorrect, None, now);
+            }
+        }
+        Inbound::Session
+    }
+
+    fn on_resend_request(&mut self, raw: &[u8], h: &Head, b: &Body, now: u64) -> Inbound {
+        if !self.verify(raw, h, false, false, now) {
+            return self.after_verify();
+        }
+        let next_out = self.next_out();
+        let begin = b.begin_seq.unwrap_or(1).max(1);
+        let mut end = b.end_seq.unwrap_or(0);
+        if end == 0 || end >= next_out {
+            end = next_out - 1;
+        }
+        self.resend(begin, end, now);
+        self.event(SessionEvent::Resent { from: begin, to: end });
+        let seq = h.seq.unwrap_or(0);
+        if seq == self.next_in() {
+            self.incr_in();
+        }
+        Inbound::Session
+    }
+
+    /// Answers a ResendRequest for `begin..=end`: stored application messages
+    /// again, each run of others as one SequenceReset-GapFill.
     fn resend(&mut self, begin: u64, end: u64, now: u64) {
-        let (next_out, _) = self.store.seqs();
-        let last = if end == 0 || end >= next_out { next_out - 1 } else { end };
-        let mut seq = begin.max(1);
-        let mut gap_start: Option<u64> = None;
-        while seq <= last {
+        let mut gap: Option<u64> = None;
+        let mut seq = begin;
+        while seq <= end {
             match self.store.get(seq).map(<[u8]>::to_vec) {
                 Some(orig) => {
-                    if let Some(g) = gap_start.take() {
+                    if let Some(g) = gap.take() {
                         self.gap_fill(g, seq, now);
                     }
                     self.resend_one(&orig, now);
                 }
                 None => {
-                    gap_start.get_or_insert(seq);
+                    gap.get_or_insert(seq);
                 }
             }
             seq += 1;
         }
-        if let Some(g) = gap_start {
-            self.gap_fill(g, last + 1, now);
+        if let Some(g) = gap {
+            self.gap_fill(g, end + 1, now);
+        } else if end < begin {
+            // Nothing sent in the range yet: fill to where we are.
+            let next = self.next_out();
+            if begin <= next {
+                self.gap_fill(begin, next, now);
+            }
         }
         self.last_sent = now;
     }
 
     fn gap_fill(&mut self, at: u64, new_seq: u64, now: u64) {
+        let ts = utc_timestamp(now, TS_DIGITS);
+        let n = new_seq.to_string();
         let m = self.build(
-            "4",
+            mt::SEQUENCE_RESET,
             at,
-            &[(123, "Y"), (36, &new_seq.to_string())],
+            &[(tags::POSS_DUP_FLAG, b"Y"), (tags::ORIG_SENDING_TIME, ts.as_bytes())],
+            &message::body(&[(tags::NEW_SEQ_NO, n.as_bytes()), (tags::GAP_FILL_FLAG, b"Y")]),
             now,
-            Some(&utc_timestamp(now, TS_DIGITS)),
         );
         self.out.extend_from_slice(&m);
+        self.last_sent = now;
     }
 
-    /// Sends a stored message again with PossDupFlag=Y and OrigSendingTime.
+    /// Sends a stored message again with PossDupFlag=Y, OrigSendingTime (its
+    /// SendingTime) and a new SendingTime; its other fields as they were.
     fn resend_one(&mut self, orig: &[u8], now: u64) {
-        let mut dec = FixDecoder::new();
-        let Ok(m) = dec.decode(orig) else { return };
-        let seq = m.u64(34).ok().flatten().unwrap_or(0);
-        let sent = String::from_utf8_lossy(m.get(52).unwrap_or(b"")).into_owned();
-        let mt = String::from_utf8_lossy(m.msg_type()).into_owned();
-        let skip = [8u32, 9, 35, 34, 49, 52, 56, 43, 122, 97, 10];
-        let fields: Vec<(u32, String)> = m
-            .fields()
-            .filter(|(t, _)| !skip.contains(t))
-            .map(|(t, v)| (t, String::from_utf8_lossy(v).into_owned()))
-            .collect();
-        let refs: Vec<(u32, &str)> = fields.iter().map(|(t, v)| (*t, v.as_str())).collect();
-        let out = self.build(&mt, seq, &refs, now, Some(&sent));
-        self.out.extend_from_slice(&out);
+        let d = self.cfg.dictionary.clone();
+        let Ok(p) = message::parse(orig, &d) else { return };
+        let seq = p.header_field(tags::MSG_SEQ_NUM).unwrap_or(b"0").to_vec();
+        let sent = p.header_field(tags::SENDING_TIME).unwrap_or(b"").to_vec();
+        let mut extra = p.kept_header();
+        extra.push((tags::POSS_DUP_FLAG, b"Y"));
+        extra.push((tags::ORIG_SENDING_TIME, &sent));
+        let mut body = Vec::new();
+        p.body_text(&d, &mut body);
+        let seq = int(&seq).unwrap_or(0).max(0) as u64;
+        let m = self.build(p.msg_type(), seq, &extra, &body, now);
+        self.out.extend_from_slice(&m);
     }
 }
 
-/// What the session rules read from a message, copied out of it so the message
-/// (borrowed from a decoder) is released before the rules change the session.
-/// Only session messages (rare) copy any bytes, so application messages
-/// allocate nothing.
-struct Head {
-    msg_type: [u8; 8],
-    mt_len: usize,
-    sender_ok: bool,
-    target_ok: bool,
-    seq: Option<u64>,
-    poss_dup: bool,
-    orig_ok: bool,
-    gap_fill: bool,
-    new_seq: Option<u64>,
-    hb: Option<u64>,
-    reset: bool,
-    user: Option<Vec<u8>>,
-    pass: Option<Vec<u8>>,
-    test_id: Option<Vec<u8>>,
-    rb: Option<u64>,
-    re: Option<u64>,
+/// The MsgType of a framed message (its third field).
+fn type_of(m: &[u8]) -> &[u8] {
+    crate::framing::msg_type(m).unwrap_or(b"")
 }
 
-impl Head {
-    #[inline]
-    fn read<'a>(m: &impl Fields<'a>, cfg: &SessionSettings) -> Head {
-        let mut msg_type = [0u8; 8];
-        let mt_len = m.msg_type().len().min(8);
-        msg_type[..mt_len].copy_from_slice(&m.msg_type()[..mt_len]);
-        let is_app = !is_session_type(m.msg_type());
-        let owned = |t: u32| if is_app { None } else { m.get(t).map(<[u8]>::to_vec) };
-        Head {
-            msg_type,
-            mt_len,
-            // CompIDs: theirs is our target, ours is their target.
-            sender_ok: m.get(49) == Some(cfg.target.as_bytes()),
-            target_ok: m.get(56) == Some(cfg.sender.as_bytes()),
-            seq: m.u64(34).ok().flatten(),
-            poss_dup: m.get(43) == Some(b"Y"),
-            orig_ok: m.get(122).is_some_and(|t| parse_utc_timestamp(t).is_some()),
-            gap_fill: m.get(123) == Some(b"Y"),
-            new_seq: m.u64(36).ok().flatten(),
-            hb: m.u64(108).ok().flatten(),
-            reset: m.get(141) == Some(b"Y"),
-            user: owned(553),
-            pass: owned(554),
-            test_id: owned(112),
-            rb: m.u64(7).ok().flatten(),
-            re: m.u64(16).ok().flatten(),
+fn head(p: &Parsed) -> Head {
+    let get = |t: Tag| p.header_field(t);
+    let seq_text = get(tags::MSG_SEQ_NUM).unwrap_or(b"").to_vec();
+    let mut routing = Vec::new();
+    // OnBehalfOf ↔ DeliverTo, each only if it has a value.
+    for (from, to) in [
+        (tags::ON_BEHALF_OF_COMP_ID, tags::DELIVER_TO_COMP_ID),
+        (tags::ON_BEHALF_OF_SUB_ID, tags::DELIVER_TO_SUB_ID),
+        (tags::ON_BEHALF_OF_LOCATION_ID, tags::DELIVER_TO_LOCATION_ID),
+        (tags::DELIVER_TO_COMP_ID, tags::ON_BEHALF_OF_COMP_ID),
+        (tags::DELIVER_TO_SUB_ID, tags::ON_BEHALF_OF_SUB_ID),
+        (tags::DELIVER_TO_LOCATION_ID, tags::ON_BEHALF_OF_LOCATION_ID),
+    ] {
+        if let Some(v) = get(from).filter(|v| !v.is_empty()) {
+            routing.push((to, v.to_vec()));
         }
     }
+    Head {
+        msg_type: p.msg_type().to_vec(),
+        begin: get(tags::BEGIN_STRING).unwrap_or(b"").to_vec(),
+        sender: get(tags::SENDER_COMP_ID).map(<[u8]>::to_vec),
+        target: get(tags::TARGET_COMP_ID).map(<[u8]>::to_vec),
+        seq: int(&seq_text).and_then(|v| u64::try_from(v).ok()),
+        seq_text,
+        sending_time: get(tags::SENDING_TIME).and_then(parse_utc_timestamp),
+        poss_dup: get(tags::POSS_DUP_FLAG) == Some(b"Y"),
+        orig_sending_time: get(tags::ORIG_SENDING_TIME).map(parse_utc_timestamp),
+        routing,
+    }
 }
 
-/// The [`Inbound::Disconnect`] reason when the session ended by a Logout.
+fn session_body(p: &Parsed) -> Body {
+    let get = |t: Tag| p.body_field(t);
+    let num = |t: Tag| get(t).and_then(int).and_then(|v| u64::try_from(v).ok());
+    Body {
+        test_req_id: get(tags::TEST_REQ_ID).map(<[u8]>::to_vec),
+        heartbeat: num(tags::HEART_BT_INT),
+        reset: get(tags::RESET_SEQ_NUM_FLAG) == Some(b"Y"),
+        gap_fill: get(tags::GAP_FILL_FLAG) == Some(b"Y"),
+        new_seq: num(tags::NEW_SEQ_NO),
+        begin_seq: num(tags::BEGIN_SEQ_NO),
+        end_seq: num(tags::END_SEQ_NO),
+        username: get(tags::USERNAME).map(<[u8]>::to_vec),
+        password: get(tags::PASSWORD).map(<[u8]>::to_vec),
+    }
+}
+
+/// The [`Inbound::Disconnect`] reason when the session ended by a Logout we sent first.
 pub const LOGGED_OUT: &str = "logged out";
-/// The same, for a Logout that arrived out of sequence.
+/// The same, for a Logout the peer sent first.
 pub const PEER_LOGGED_OUT: &str = "peer logged out";
 
 /// Whether a disconnect reason says the session ended by a Logout (rather than a
@@ -782,36 +1397,5 @@ pub fn is_logout(why: &str) -> bool {
 
 /// Whether a MsgType is a session-level one (not stored for resend).
 pub fn is_session_type(t: &[u8]) -> bool {
-    matches!(t, b"0" | b"1" | b"2" | b"3" | b"4" | b"5" | b"A")
-}
-
-fn find_seq(raw: &[u8]) -> Option<u64> {
-    let i = raw.windows(4).position(|w| w == b"\x0134=")?;
-    let rest = &raw[i + 4..];
-    let end = rest.iter().position(|&c| c == SOH)?;
-    super::decode::parse_u64(&rest[..end])
-}
-
-/// Splits the complete messages off the front of `buf` (a connection's receive
-/// buffer), calling `f` with each; garbage before a message is skipped to the
-/// next `8=`. Returns how many bytes were consumed.
-pub fn split_messages(buf: &[u8], mut f: impl FnMut(&[u8])) -> usize {
-    let mut at = 0;
-    while at < buf.len() {
-        match frame_len(&buf[at..]) {
-            Ok(Some(n)) => {
-                f(&buf[at..at + n]);
-                at += n;
-            }
-            Ok(None) => break,
-            Err(_) => {
-                // Resynchronise on the next BeginString.
-                match buf[at + 1..].windows(2).position(|w| w == b"8=") {
-                    Some(p) => at += 1 + p,
-                    None => return buf.len(),
-                }
-            }
-        }
-    }
-    at
+    mt::is_admin(t)
 }

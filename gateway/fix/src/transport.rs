@@ -13,8 +13,9 @@
 //! [`Link`] joins a connection and a [`Session`]: bytes in, messages through the
 //! session, its outbox out; application messages are handed to the caller.
 
-use super::report::Report;
-use super::session::{split_messages, Inbound, MessageStore, Session};
+use super::framing::split_frames;
+use super::message_log::{Direction, MessageLog};
+use super::session::{Inbound, MessageStore, Session};
 use mio::net::TcpStream;
 use std::io::{ErrorKind, Read, Write};
 
@@ -29,6 +30,7 @@ pub struct Connection {
     rx_len: usize,
     tx: Vec<u8>,
     tx_at: usize,
+    log: Option<MessageLog>,
 }
 
 impl Connection {
@@ -48,7 +50,19 @@ impl Connection {
             rx_len: 0,
             tx: Vec::with_capacity(64 << 10),
             tx_at: 0,
+            log: None,
         })
+    }
+
+    /// Logs every message read and queued from now on to `log` (see
+    /// [`MessageLog`]); returns the log it had.
+    pub fn set_log(&mut self, log: Option<MessageLog>) -> Option<MessageLog> {
+        std::mem::replace(&mut self.log, log)
+    }
+
+    /// Takes the message log back (to keep it across connections).
+    pub fn take_log(&mut self) -> Option<MessageLog> {
+        self.log.take()
     }
 
     /// The stream, to register with a `mio::Poll`.
@@ -56,32 +70,87 @@ impl Connection {
         &mut self.stream
     }
 
-    /// Reads what is available, calling `f` with each complete message; a partial
-    /// message stays buffered. `Ok(false)` when the peer closed the connection.
+    /// Reads what is available, calling `f` with each complete message
+    /// (frames already buffered first); a partial message stays buffered.
+    /// `Ok(false)` when the peer closed the connection.
     pub fn read(&mut self, mut f: impl FnMut(&[u8])) -> std::io::Result<bool> {
+        self.split(&mut f);
         loop {
-            if self.rx_len == self.rx.len() {
-                if self.rx.len() >= super::decode::MAX_BODY * 2 {
-                    return Err(std::io::Error::new(
-                        ErrorKind::InvalidData,
-                        "no FIX message fits the buffer",
-                    ));
-                }
-                self.rx.resize(self.rx.len() * 2, 0);
+            match self.read_some()? {
+                Some(0) => return Ok(false),
+                Some(_) => self.split(&mut f),
+                None => return Ok(true),
             }
+        }
+    }
+
+    /// Reads what is available into the buffer without handing anything out
+    /// (to look at the first message with [`first_frame`](Self::first_frame)
+    /// before a session takes the connection). `Ok(false)` when the peer closed it.
+    pub fn fill(&mut self) -> std::io::Result<bool> {
+        loop {
+            match self.read_some()? {
+                Some(0) => return Ok(false),
+                Some(_) => {}
+                None => return Ok(true),
+            }
+        }
+    }
+
+    /// The first complete message in the buffer (garbage before it skipped),
+    /// left there for [`read`](Self::read).
+    pub fn first_frame(&self) -> Option<&[u8]> {
+        let buf = &self.rx[..self.rx_len];
+        let mut at = 0;
+        loop {
+            match super::framing::next_frame(&buf[at..]) {
+                super::framing::Frame::Message(n) => return Some(&buf[at..at + n]),
+                super::framing::Frame::Skip(n) => at += n,
+                super::framing::Frame::Incomplete => return None,
+            }
+        }
+    }
+
+    /// One `read` into the buffer: `Some(n)` bytes (0: closed), `None` when
+    /// nothing is available.
+    fn read_some(&mut self) -> std::io::Result<Option<usize>> {
+        if self.rx_len == self.rx.len() {
+            if self.rx.len() >= super::decode::MAX_BODY * 2 {
+                return Err(std::io::Error::new(
+                    ErrorKind::InvalidData,
+                    "no FIX message fits the buffer",
+                ));
+            }
+            self.rx.resize(self.rx.len() * 2, 0);
+        }
+        loop {
             match self.stream.read(&mut self.rx[self.rx_len..]) {
-                Ok(0) => return Ok(false),
                 Ok(n) => {
                     self.rx_len += n;
-                    let used = split_messages(&self.rx[..self.rx_len], &mut f);
-                    self.rx.copy_within(used..self.rx_len, 0);
-                    self.rx_len -= used;
+                    return Ok(Some(n));
                 }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(true),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(None),
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Hands the buffered complete messages to `f` (logging each) and keeps
+    /// the rest.
+    fn split(&mut self, f: &mut impl FnMut(&[u8])) {
+        if self.rx_len == 0 {
+            return;
+        }
+        let log = &mut self.log;
+        let used = split_frames(&self.rx[..self.rx_len], |m| {
+            if let Some(l) = log {
+                l.record(Direction::In, wall_ns(), m);
+            }
+            f(m)
+        });
+        self.rx.copy_within(used..self.rx_len, 0);
+        self.rx_len -= used;
     }
 
     /// Queues bytes to send (then call [`flush`](Self::flush)).
@@ -91,6 +160,9 @@ impl Connection {
                 ErrorKind::WouldBlock,
                 "peer too slow: send buffer full",
             ));
+        }
+        if let (Some(l), false) = (&mut self.log, bytes.is_empty()) {
+            l.record(Direction::Out, wall_ns(), bytes);
         }
         self.tx.extend_from_slice(bytes);
         Ok(())
@@ -189,7 +261,7 @@ impl<S: MessageStore> Link<S> {
     }
 
     /// Reads what arrived and runs it through the session; see [`pump`].
-    pub fn poll(&mut self, now: u64, app: impl FnMut(&[u8], Option<Report<'_>>)) -> Result<(), String> {
+    pub fn poll(&mut self, now: u64, app: impl FnMut(&[u8], &mut Session<S>)) -> Result<(), String> {
         pump(&mut self.conn, &mut self.session, now, app)
     }
 
@@ -200,9 +272,9 @@ impl<S: MessageStore> Link<S> {
 }
 
 /// Reads what arrived on `conn` and runs it through `session`, calling `app`
-/// with each application message in sequence (its bytes, and its fields if the
-/// session read it with the report scanner: see [`Session::report`]); runs the
-/// session's timers; then
+/// with each application message in sequence, as it comes (its bytes, and the
+/// session: to answer it, or to read the fields the report scanner found, see
+/// [`Session::report`]); runs the session's timers; then
 /// sends what the session queued. `Err` with the reason when the connection or
 /// the session is over. (Free-standing, so a caller that keeps its session
 /// across connections — a venue, the engine's link — needs no [`Link`].)
@@ -210,7 +282,7 @@ pub fn pump<S: MessageStore>(
     conn: &mut Connection,
     session: &mut Session<S>,
     now: u64,
-    mut app: impl FnMut(&[u8], Option<Report<'_>>),
+    mut app: impl FnMut(&[u8], &mut Session<S>),
 ) -> Result<(), String> {
     let mut over: Option<String> = None;
     let open = conn
@@ -218,8 +290,8 @@ pub fn pump<S: MessageStore>(
             if over.is_some() {
                 return;
             }
-            let mut handle = |r: Inbound, bytes: &[u8], session: &Session<S>| match r {
-                Inbound::App => app(bytes, session.report(bytes)),
+            let mut handle = |r: Inbound, bytes: &[u8], session: &mut Session<S>| match r {
+                Inbound::App => app(bytes, session),
                 Inbound::Disconnect(why) => over = Some(why),
                 Inbound::Session | Inbound::Garbled(_) => {}
             };

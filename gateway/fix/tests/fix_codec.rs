@@ -79,7 +79,7 @@ proptest! {
         let m = dec.decode(&wire).unwrap();
         prop_assert_eq!(m.u64(34).unwrap(), Some(seq));
         prop_assert_eq!(m.get(49), Some(&b"FOXTROT"[..]));
-        let back = order_from_fix(&m, &Instruments::new(&specs()), ts).unwrap();
+        let back = order_from_fix(&m, &Instruments::new(&specs()), ts, &mut foxtrot_fix::app::NumericIds).unwrap();
         prop_assert_eq!(back, order);
     }
 
@@ -321,7 +321,7 @@ proptest! {
         ts in 0u64..4_000_000_000_000_000_000, market in any::<bool>(), fix42 in any::<bool>(), reason in 0u8..7,
     ) {
         use foxtrot_engine::records::{ExecReport, VenueReject};
-        use foxtrot_fix::app::exec_to_fix;
+        use foxtrot_fix::app::exec_to_fix_numeric;
         use foxtrot_fix::session::{MemoryStore, Role, Session, SessionSettings};
         let kinds = [ExecKind::New, ExecKind::PartialFill, ExecKind::Fill, ExecKind::Canceled,
                      ExecKind::Replaced, ExecKind::Rejected, ExecKind::CancelRejected];
@@ -348,26 +348,34 @@ proptest! {
             e.reason = VenueReject::UnknownOrder as u8;
         }
         let inst_t = Instruments::new(&specs());
-        let (t, fields) = exec_to_fix(&e, &inst_t, 42, fix42);
-        let refs: Vec<(u32, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let settings = SessionSettings {
-            begin_string: if fix42 { "FIX.4.2" } else { "FIX.4.4" }.into(),
-            sender: "VENUE".into(), target: "FOXTROT".into(), heartbeat_s: 30,
-            reset_on_logon: false, username: None, password: None,
-        };
+        let (t, fields) = exec_to_fix_numeric(&e, &inst_t, 42, fix42);
+        let refs: Vec<(u32, &[u8])> = fields.iter().map(|(k, v)| (*k, v.as_slice())).collect();
+        let settings = SessionSettings::new(if fix42 { "FIX.4.2" } else { "FIX.4.4" }, "VENUE", "FOXTROT");
+        let dict = settings.dictionary.clone();
         let mut s = Session::new(settings, Role::Acceptor, MemoryStore::default());
-        s.send(t, &refs, 1_767_623_400_000_000_000);
+        s.send_with(t.as_bytes(), &[], &refs, 1_767_623_400_000_000_000);
         let wire = s.outbox().clone();
+        // What a counterparty validating against the version's dictionary accepts.
+        let parsed = foxtrot_fix::message::parse(&wire, &dict).unwrap();
+        prop_assert_eq!(
+            foxtrot_fix::validate::validate(&parsed, &dict, &foxtrot_fix::validate::Validation::default()),
+            Ok(()),
+            "{}", String::from_utf8_lossy(&wire).replace('\x01', "|")
+        );
         let mut dec = FixDecoder::new();
         let m = dec.decode(&wire).unwrap();
         let mut back = exec_from_fix(&m, &inst_t, 777).unwrap().unwrap();
         if k == ExecKind::CancelRejected {
-            // The cancel reject carries the ids and the side; nothing else.
+            // The cancel reject carries the ids; nothing else.
             prop_assert_eq!((back.kind(), back.cl_ord_id, back.orig_cl_ord_id, back.venue_order_id),
                             (Some(k), e.cl_ord_id, e.orig_cl_ord_id, e.venue_order_id));
         } else {
             // ExecReport fields the wire does not carry.
             back.status = e.status;
+            if fix42 && e.reason == VenueReject::InvalidPriceOrQty as u8 {
+                // FIX 4.2 has no OrdRejReason for it: "broker option" (0).
+                e.reason = VenueReject::None as u8;
+            }
             prop_assert_eq!(back, e);
         }
     }

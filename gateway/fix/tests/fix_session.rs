@@ -5,22 +5,15 @@
 //! session from its store.
 
 use foxtrot_fix::decode::FixDecoder;
-use foxtrot_fix::session::{split_messages, Inbound, MemoryStore, Role, Session, SessionSettings, Status};
+use foxtrot_fix::framing::split_frames;
+use foxtrot_fix::session::{Inbound, MemoryStore, Role, Session, SessionSettings, Status};
 use foxtrot_fix::Fields;
 
 const S: u64 = 1_000_000_000;
 const T0: u64 = 1_767_623_400 * S;
 
 fn settings(sender: &str, target: &str) -> SessionSettings {
-    SessionSettings {
-        begin_string: "FIX.4.4".into(),
-        sender: sender.into(),
-        target: target.into(),
-        heartbeat_s: 30,
-        reset_on_logon: false,
-        username: None,
-        password: None,
-    }
+    SessionSettings::new("FIX.4.4", sender, target)
 }
 
 type Sess = Session<MemoryStore>;
@@ -37,7 +30,7 @@ fn pair() -> (Sess, Sess) {
 fn deliver_msgs(from: &mut Sess, to: &mut Sess, now: u64) -> Vec<(Inbound, Vec<u8>)> {
     let bytes = std::mem::take(from.outbox());
     let mut got = Vec::new();
-    let used = split_messages(&bytes, |m| {
+    let used = split_frames(&bytes, |m| {
         got.push((to.on_message(m, now), m.to_vec()));
         while let Some(q) = to.next_queued(now) {
             got.push(q);
@@ -69,7 +62,7 @@ fn settle(a: &mut Sess, b: &mut Sess, now: u64) -> (Vec<Inbound>, Vec<Inbound>) 
 
 fn msg_types(bytes: &[u8]) -> Vec<(String, u64, bool)> {
     let mut v = Vec::new();
-    split_messages(bytes, |m| {
+    split_frames(bytes, |m| {
         let mut d = FixDecoder::new();
         let m = d.decode(m).unwrap();
         v.push((
@@ -93,7 +86,14 @@ fn logged_on() -> (Sess, Sess) {
 fn order(i: &mut Sess, n: u32, now: u64) -> u64 {
     i.send(
         "D",
-        &[(11, &n.to_string()), (55, "FOXA"), (54, "1"), (38, "100"), (40, "1")],
+        &[
+            (11, &n.to_string()),
+            (55, "FOXA"),
+            (54, "1"),
+            (38, "100"),
+            (40, "1"),
+            (60, "20260105-14:30:00.000"),
+        ],
         now,
     )
 }
@@ -124,7 +124,7 @@ fn a_gap_is_resent_with_possdup_and_session_messages_gap_filled() {
                                    // The link loses seqs 2..5; only 6 arrives.
     let bytes = std::mem::take(i.outbox());
     let mut msgs = Vec::new();
-    split_messages(&bytes, |m| msgs.push(m.to_vec()));
+    split_frames(&bytes, |m| msgs.push(m.to_vec()));
     assert_eq!(msgs.len(), 5);
     assert_eq!(a.on_message(&msgs[4], T0 + 42 * S), Inbound::Session, "queued");
     assert_eq!(a.next_queued(T0 + 42 * S), None);
@@ -151,7 +151,12 @@ fn a_gap_is_resent_with_possdup_and_session_messages_gap_filled() {
     assert_eq!(a.next_in(), 7);
     // The resent copies carry PossDupFlag and their original SendingTime.
     let first = resent_bytes.split("8=FIX.4.4").nth(1).unwrap();
-    assert!(first.contains("\x0143=Y\x01122=20260105-14:30:01.000\x01"), "{first:?}");
+    // Header fields after the first three go in ascending tag order.
+    assert!(first.contains("\x0143=Y\x0149=FOXTROT\x01"), "{first:?}");
+    assert!(
+        first.contains("\x0156=VENUE\x01122=20260105-14:30:01.000\x01"),
+        "{first:?}"
+    );
     assert!(first.contains("\x0152=20260105-14:30:42.000\x01"));
 }
 
@@ -177,10 +182,10 @@ fn possdup_below_expected_is_ignored_and_needs_orig_sending_time() {
     order(&mut i, 1, T0 + S);
     deliver(&mut i, &mut a, T0 + S);
     // A resend of seq 2, which the acceptor already has.
-    let possdup = "35=D|34=2|49=FOXTROT|52=20260105-14:30:09.000|56=VENUE|43=Y|122=20260105-14:30:01.000|11=1|55=FOXA|54=1|38=100|40=1|";
+    let possdup = "35=D|34=2|49=FOXTROT|52=20260105-14:30:09.000|56=VENUE|43=Y|122=20260105-14:30:01.000|11=1|55=FOXA|54=1|38=100|40=1|60=20260105-14:30:00.000|";
     assert_eq!(a.on_message(&fix(possdup), T0 + 3 * S), Inbound::Session);
     assert_eq!(a.outbox().len(), 0, "ignored silently");
-    let no_orig = "35=D|34=2|49=FOXTROT|52=20260105-14:30:09.000|56=VENUE|43=Y|11=1|55=FOXA|54=1|38=100|40=1|";
+    let no_orig = "35=D|34=2|49=FOXTROT|52=20260105-14:30:09.000|56=VENUE|43=Y|11=1|55=FOXA|54=1|38=100|40=1|60=20260105-14:30:00.000|";
     assert_eq!(a.on_message(&fix(no_orig), T0 + 3 * S), Inbound::Session);
     let rej = String::from_utf8_lossy(a.outbox()).into_owned();
     assert!(rej.contains("35=3\x01") && rej.contains("371=122\x01"), "{rej}");
@@ -204,19 +209,23 @@ fn garbled_messages_are_dropped_without_using_a_seq() {
     assert!(matches!(a.on_message(&bad, T0 + S), Inbound::Garbled(_)));
     assert_eq!((a.next_in(), a.outbox().len()), (2, 0));
     // The next good message with seq 2 is in sequence.
-    let good = fix("35=D|34=2|49=FOXTROT|52=20260105-14:30:01.000|56=VENUE|11=1|55=FOXA|54=1|38=100|40=1|");
+    let good = fix("35=D|34=2|49=FOXTROT|52=20260105-14:30:01.000|56=VENUE|11=1|55=FOXA|54=1|38=100|40=1|60=20260105-14:30:00.000|");
     assert_eq!(a.on_message(&good, T0 + S), Inbound::App);
 }
 
 #[test]
 fn a_wrong_compid_is_rejected_and_logged_out() {
     let (_, mut a) = logged_on();
-    let m = fix("35=D|34=2|49=INTRUDER|52=20260105-14:30:01.000|56=VENUE|11=1|");
-    let r = a.on_message(&m, T0 + S);
-    assert!(matches!(r, Inbound::Disconnect(_)));
+    let m = fix("35=D|34=2|49=INTRUDER|52=20260105-14:30:01.000|56=VENUE|11=1|55=FOXA|54=1|38=100|40=1|60=20260105-14:30:00.000|");
+    // Rejected (reason 9, no RefTagID), then a Logout the peer is to answer.
+    assert_eq!(a.on_message(&m, T0 + S), Inbound::Session);
     let sent = String::from_utf8_lossy(a.outbox()).into_owned();
-    assert!(sent.contains("35=3\x01") && sent.contains("373=9\x01") && sent.contains("371=49\x01"));
+    assert!(
+        sent.contains("35=3\x01") && sent.contains("373=9\x01") && !sent.contains("371="),
+        "{sent}"
+    );
     assert!(sent.contains("35=5\x01"));
+    assert_eq!(a.status(), Status::LoggingOut);
 }
 
 #[test]
@@ -237,10 +246,15 @@ fn heartbeat_timeout_sends_a_test_request_then_disconnects() {
     deliver(&mut a, &mut i, T0 + 37 * S);
     assert_eq!(i.on_timer(T0 + 70 * S), None);
     assert_eq!(i.status(), Status::Active);
-    // Unanswered this time.
+    // Unanswered this time: a test request 1.2 × HeartBtInt after the last
+    // message received (at 37 s), the end at 2.4 ×.
     i.outbox().clear();
-    assert_eq!(i.on_timer(T0 + 110 * S), None);
-    let r = i.on_timer(T0 + 141 * S);
+    assert_eq!(i.on_timer(T0 + 72 * S), None);
+    assert!(!String::from_utf8_lossy(i.outbox()).contains("35=1\x01"));
+    assert_eq!(i.on_timer(T0 + 73 * S), None);
+    assert!(String::from_utf8_lossy(i.outbox()).contains("35=1\x01"));
+    assert_eq!(i.on_timer(T0 + 108 * S), None);
+    let r = i.on_timer(T0 + 110 * S);
     assert!(matches!(r, Some(Inbound::Disconnect(w)) if w.contains("heartbeat timeout")));
 }
 
@@ -279,7 +293,11 @@ fn sequence_reset_modes() {
     // A gap fill may not go backwards.
     let g = fix("35=4|34=50|49=FOXTROT|52=20260105-14:30:01.000|56=VENUE|123=Y|36=10|");
     assert_eq!(a.on_message(&g, T0 + S), Inbound::Session);
-    assert!(String::from_utf8_lossy(a.outbox()).contains("371=36\x01"));
+    let rej = String::from_utf8_lossy(a.outbox()).into_owned();
+    assert!(
+        rej.contains("35=3\x01") && rej.contains("373=5\x01") && !rej.contains("371="),
+        "{rej}"
+    );
 }
 
 #[test]
@@ -350,11 +368,11 @@ fn a_journal_store_survives_a_restart() {
         );
         i.start(T0);
         let bytes = std::mem::take(i.outbox());
-        split_messages(&bytes, |m| {
+        split_frames(&bytes, |m| {
             a.on_message(m, T0);
         });
         let back = std::mem::take(a.outbox());
-        split_messages(&back, |m| {
+        split_frames(&back, |m| {
             i.on_message(m, T0);
         });
         for n in 0..3 {
@@ -371,7 +389,8 @@ fn a_journal_store_survives_a_restart() {
     );
     assert_eq!((i.next_out(), i.next_in()), (5, 2));
     // The counterparty never got 2..4: it asks, and they come back from the journal.
-    // (The venue's Logon, resuming at its seq 2.)
+    // (Our Logon is seq 5; the venue's answer resumes at its seq 2.)
+    i.start(T0 + 5 * S);
     i.on_message(
         &fix("35=A|34=2|49=VENUE|52=20260105-14:30:05.000|56=FOXTROT|98=0|108=30|"),
         T0 + 5 * S,
@@ -381,9 +400,15 @@ fn a_journal_store_survives_a_restart() {
     i.outbox().clear();
     assert_eq!(i.on_message(&req, T0 + 5 * S), Inbound::Session);
     let resent = msg_types(i.outbox());
+    // The Logon (seq 5) is not resent: a gap fill to 6 stands for it.
     assert_eq!(
         resent,
-        vec![("D".into(), 2, true), ("D".into(), 3, true), ("D".into(), 4, true)]
+        vec![
+            ("D".into(), 2, true),
+            ("D".into(), 3, true),
+            ("D".into(), 4, true),
+            ("4".into(), 5, true)
+        ]
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -408,12 +433,13 @@ fn reports_come_with_their_fields_other_messages_without() {
             (54, "1"),
             (14, "0"),
             (151, "100"),
+            (6, "0"),
         ],
         T0 + S,
     );
     let bytes = std::mem::take(a.outbox());
     let mut seen = 0;
-    split_messages(&bytes, |m| {
+    split_frames(&bytes, |m| {
         assert_eq!(i.on_message(m, T0 + S), Inbound::App);
         let r = i.report(m).expect("a report is scanned");
         let mut d = FixDecoder::new();
@@ -438,11 +464,14 @@ fn reports_come_with_their_fields_other_messages_without() {
             &[
                 (11, cl),
                 (37, cl),
+                (17, cl),
                 (150, "0"),
+                (39, "0"),
                 (55, "FOXA"),
                 (54, "1"),
                 (14, "0"),
                 (151, "1"),
+                (6, "0"),
             ],
             T0 + S,
         );
@@ -450,9 +479,9 @@ fn reports_come_with_their_fields_other_messages_without() {
     };
     let lost = new_ack("43");
     let later = new_ack("44");
-    split_messages(&later, |m| assert_eq!(i.on_message(m, T0 + S), Inbound::Session));
+    split_frames(&later, |m| assert_eq!(i.on_message(m, T0 + S), Inbound::Session));
     assert!(i.next_queued(T0 + S).is_none());
-    split_messages(&lost, |m| {
+    split_frames(&lost, |m| {
         assert_eq!(i.on_message(m, T0 + S), Inbound::App);
         assert_eq!(i.report(m).unwrap().get(11), Some(&b"43"[..]));
     });

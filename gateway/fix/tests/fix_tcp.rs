@@ -10,15 +10,9 @@ use foxtrot_fix::Fields;
 use std::time::{Duration, Instant};
 
 fn settings(sender: &str, target: &str) -> SessionSettings {
-    SessionSettings {
-        begin_string: "FIX.4.2".into(),
-        sender: sender.into(),
-        target: target.into(),
-        heartbeat_s: 30,
-        reset_on_logon: true,
-        username: None,
-        password: None,
-    }
+    let mut s = SessionSettings::new("FIX.4.2", sender, target);
+    s.reset_on_logon = true;
+    s
 }
 
 fn small_send_buffer(s: &mio::net::TcpStream) {
@@ -68,8 +62,19 @@ fn thousands_of_messages_over_loopback_with_partial_writes() {
             // A burst far larger than the socket takes at once.
             for _ in 0..500.min(N - sent) {
                 let id = sent.to_string();
-                i.session
-                    .send("D", &[(11, &id), (55, "FOXA"), (54, "1"), (38, "100"), (40, "1")], t);
+                i.session.send(
+                    "D",
+                    &[
+                        (11, &id),
+                        (21, "1"),
+                        (55, "FOXA"),
+                        (54, "1"),
+                        (38, "100"),
+                        (40, "1"),
+                        (60, "20260105-14:30:00"),
+                    ],
+                    t,
+                );
                 sent += 1;
             }
             let _ = i.flush_outbox();

@@ -201,7 +201,8 @@ impl MatchingEngine {
         e.order_qty = r.qty;
         e.cum_qty = r.cum;
         e.leaves_qty = if kind.is_terminal() { 0 } else { r.leaves() };
-        e.ord_type = OrdType::Limit as u8;
+        // A market order rests at no price.
+        e.ord_type = if r.px == 0 { OrdType::Market } else { OrdType::Limit } as u8;
         e
     }
 
@@ -277,17 +278,14 @@ impl MatchingEngine {
         if ord_type == OrdType::Market || !self.link(slot) {
             // Market remainder (IOC) or no room to rest: the rest is cancelled.
             if r.owner == ENGINE {
-                let kind = if r.cum == 0 && ord_type == OrdType::Market {
-                    ExecKind::Rejected
+                // Either way the order was accepted (reported New): what it
+                // could not do is cancelled, never rejected after the fact.
+                let mut e = self.er(ExecKind::Canceled, &r, side, ts);
+                e.reason = if ord_type == OrdType::Market {
+                    VenueReject::NoLiquidity
                 } else {
-                    ExecKind::Canceled
-                };
-                let mut e = self.er(kind, &r, side, ts);
-                if kind == ExecKind::Rejected {
-                    e.reason = VenueReject::NoLiquidity as u8;
-                } else if ord_type == OrdType::Limit {
-                    e.reason = VenueReject::Capacity as u8;
-                }
+                    VenueReject::Capacity
+                } as u8;
                 out.er.push(e);
             }
             self.release(slot);

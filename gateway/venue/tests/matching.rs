@@ -1,7 +1,7 @@
 //! Matching-engine behaviour: price-time priority, partial fills, cancels and
 //! replaces, market sweeps, and conservation of quantity under random flow.
 
-use foxtrot_engine::records::{ExecKind, MdAction, OrdType, Side};
+use foxtrot_engine::records::{ExecKind, MdAction, OrdType, Side, VenueReject};
 use foxtrot_venue::matching::{MatchingEngine, NewOrder, VenueOutput, CROWD, ENGINE};
 use proptest::prelude::*;
 
@@ -160,8 +160,13 @@ fn market_order_sweeps_levels_and_cancels_the_remainder() {
     );
     assert_eq!(v.best(0, Side::Sell), None);
     out.clear();
+    // No liquidity at all: accepted, then cancelled (IOC), never rejected
+    // after its acknowledgement; its reports say it is a market order.
     v.submit(&mkt(ENGINE, 8, Side::Buy, 1), 3, &mut out);
-    assert_eq!(out.er.last().unwrap().kind(), Some(ExecKind::Rejected));
+    let kinds: Vec<_> = out.er.iter().map(|e| e.kind().unwrap()).collect();
+    assert_eq!(kinds, vec![ExecKind::New, ExecKind::Canceled]);
+    assert!(out.er.iter().all(|e| e.ord_type == OrdType::Market as u8));
+    assert_eq!(out.er[1].reason, VenueReject::NoLiquidity as u8);
 }
 
 #[test]

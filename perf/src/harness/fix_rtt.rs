@@ -28,7 +28,7 @@ pub fn run(opts: &crate::FixRttArgs) {
     let label = opts.label.clone().unwrap_or_else(|| opts.connect.to_string());
     let cfg = Config::load(cfg_path).expect("config");
     let s = &cfg.session;
-    let mut settings = SessionSettings::from_config(s, Role::Initiator);
+    let mut settings = SessionSettings::from_config(s, Role::Initiator).expect("the session's dictionary");
     // Each measurement starts a fresh session: the peer keeps no state of ours.
     settings.reset_on_logon = true;
     let mut session = Session::new(settings, Role::Initiator, MemoryStore::default());

@@ -184,7 +184,7 @@ fn run_fix(
     oj: Option<OutputJournals>,
     t0: Instant,
 ) -> Result<()> {
-    let session = SessionSettings::from_config(&cfg.session, Role::Initiator);
+    let session = SessionSettings::from_config(&cfg.session, Role::Initiator)?;
     let set = FixLinkSettings {
         connect: address.parse().with_context(|| format!("venue.address {address:?}"))?,
         market_data: cfg
@@ -199,6 +199,7 @@ fn run_fix(
             .unwrap_or_else(|| PathBuf::from("fix-store").join(format!("{}-{}", session.sender, session.target))),
         session,
         busy_poll_us: None,
+        message_log: cfg.session.message_log.as_ref().map(std::path::PathBuf::from),
     };
     let resume = match &a.resume {
         Some(dir) => {
@@ -261,6 +262,9 @@ fn run_fix(
             "orders_sent": st.orders_sent,
             "reports": st.reports,
             "bad_reports": st.bad_reports,
+            "foreign_reports": st.foreign_reports,
+            "rejects_sent": st.rejects_sent,
+            "held_for_logon": st.held_for_logon,
             "replayed": st.replayed,
             "resent_suppressed": st.resent_suppressed,
             "never_sent": st.never_sent,

@@ -1,5 +1,8 @@
-//! `foxtrot venue`: the simulated venue as a process — a FIX acceptor in front of
-//! the matching engine and its crowd, publishing market data over UDP
+//! `foxtrot venue`: the simulated venue as a process — a FIX acceptor for the
+//! config's sessions (`venue.sessions`, else the `session` section seen from the
+//! venue) in front of the matching engine and its crowd, or of the echo
+//! application (`venue.application: echo`, `--application echo`) certification
+//! harnesses expect; it publishes market data over UDP
 //! (`foxtrot_venue::server`). `foxtrot run` with the same config
 //! (`venue.address`, `venue.market_data`) trades with it over real TCP.
 //!
@@ -10,8 +13,9 @@ use super::run::{install_signals, STOP};
 use crate::setup::{load_config, CommonArgs};
 use anyhow::{Context, Result};
 use clap::Args;
+use foxtrot_engine::config::VenueApplication;
 use foxtrot_fix::session::{Role, SessionSettings};
-use foxtrot_venue::server::{VenueServer, VenueSettings, VenueStats};
+use foxtrot_venue::server::{AcceptorSettings, VenueServer, VenueSettings, VenueStats};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -28,9 +32,21 @@ pub struct VenueArgs {
     /// UDP address to publish market data to (default: `venue.market_data`).
     #[arg(long, value_name = "ADDR")]
     market_data: Option<SocketAddr>,
-    /// Directory of the FIX session journal (default: fix-store/<venue>-<engine>).
+    /// Directory of the FIX session journal, for a venue of one session
+    /// (default: the session's `store`, else fix-store/<venue>-<engine>); with
+    /// several sessions, each gets a directory `<venue>-<engine>` in it.
     #[arg(long, value_name = "DIR")]
     session_store: Option<PathBuf>,
+    /// What to do with application messages (default: `venue.application`).
+    #[arg(long, value_enum)]
+    application: Option<AppArg>,
+    /// Directory for a log of every FIX message, one file per session
+    /// (default: `venue.message_log`).
+    #[arg(long, value_name = "DIR")]
+    message_log: Option<PathBuf>,
+    /// Seconds a connection may stay without a Logon (default: `venue.logon_timeout_s`).
+    #[arg(long, value_name = "S")]
+    logon_timeout: Option<u32>,
     /// Control time per wall-clock time (2.0: the crowd acts twice as fast).
     #[arg(long, default_value_t = 1.0)]
     speed: f64,
@@ -48,6 +64,55 @@ pub struct VenueArgs {
     /// Print the summary as one JSON object.
     #[arg(long)]
     json: bool,
+}
+
+/// `--application`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum AppArg {
+    /// Orders trade in the simulated book.
+    Matching,
+    /// Application messages are reflected back.
+    Echo,
+}
+
+/// The sessions the venue accepts: `venue.sessions`, else the `session`
+/// section from the venue's side (which, under the echo application — a
+/// certification harness opening every case with MsgSeqNum 1 — resets its
+/// numbers on each Logon); each with its store directory.
+fn sessions(
+    cfg: &foxtrot_engine::config::Config,
+    store: Option<&PathBuf>,
+    application: VenueApplication,
+) -> Result<Vec<AcceptorSettings>> {
+    let mut out = Vec::new();
+    if cfg.venue.sessions.is_empty() {
+        let mut session = SessionSettings::from_config(&cfg.session, Role::Acceptor)?;
+        session.reset_on_logon = application == VenueApplication::Echo;
+        let dir = store
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from("fix-store").join(format!("{}-{}", session.sender, session.target)));
+        out.push(AcceptorSettings {
+            session,
+            store_dir: dir,
+        });
+        return Ok(out);
+    }
+    let many = cfg.venue.sessions.len() > 1;
+    for s in &cfg.venue.sessions {
+        let session = SessionSettings::for_acceptor(s)?;
+        let name = format!("{}-{}", session.sender, session.target);
+        let dir = match (store, &s.store) {
+            (Some(d), _) if many => d.join(&name),
+            (Some(d), _) => d.clone(),
+            (None, Some(d)) => PathBuf::from(d),
+            (None, None) => PathBuf::from("fix-store").join(&name),
+        };
+        out.push(AcceptorSettings {
+            session,
+            store_dir: dir,
+        });
+    }
+    Ok(out)
 }
 
 fn addr(flag: Option<SocketAddr>, key: &str, v: &Option<String>) -> Result<Option<SocketAddr>> {
@@ -68,18 +133,24 @@ pub fn run(a: VenueArgs) -> Result<()> {
     let listen = addr(a.listen, "venue.address", &cfg.venue.address)?
         .context("no address to listen on: give --listen or set venue.address")?;
     let md = addr(a.market_data, "venue.market_data", &cfg.venue.market_data)?;
-    let session = SessionSettings::from_config(&cfg.session, Role::Acceptor);
-    let store_dir = a
-        .session_store
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("fix-store").join(format!("{}-{}", session.sender, session.target)));
     anyhow::ensure!(a.speed > 0.0, "--speed must be positive");
+    let application = match a.application {
+        Some(AppArg::Echo) => VenueApplication::Echo,
+        Some(AppArg::Matching) => VenueApplication::Matching,
+        None => cfg.venue.application,
+    };
+    let sessions = sessions(&cfg, a.session_store.as_ref(), application)?;
     install_signals()?;
     let set = VenueSettings {
         listen,
         market_data: md,
-        session,
-        store_dir: store_dir.clone(),
+        sessions: sessions.clone(),
+        application,
+        logon_timeout_s: a.logon_timeout.unwrap_or(cfg.venue.logon_timeout_s).max(1) as u64,
+        message_log: a
+            .message_log
+            .clone()
+            .or_else(|| cfg.venue.message_log.as_ref().map(PathBuf::from)),
         speed: a.speed,
         busy_poll_us: None,
         spin: a.spin,
@@ -88,24 +159,15 @@ pub fn run(a: VenueArgs) -> Result<()> {
     tracing::info!(
         listen = %v.local_addr()?,
         market_data = ?md,
-        store = %store_dir.display(),
-        seqs = ?v.seqs(),
+        application = ?application,
         "venue listening"
     );
+    for (s, (name, seqs)) in sessions.iter().zip(v.session_seqs()) {
+        tracing::info!(session = %name, store = %s.store_dir.display(), ?seqs, "session ready");
+    }
     let mut done_at: Option<Instant> = None;
-    let (mut logons, mut connected) = (0, false);
     while !STOP.load(Ordering::Relaxed) {
         v.step()?;
-        if v.logons() != logons {
-            logons = v.logons();
-            tracing::info!(logons, seqs = ?v.seqs(), "engine logged on");
-        }
-        if v.is_connected() != connected {
-            connected = v.is_connected();
-            if !connected {
-                tracing::info!(seqs = ?v.seqs(), "engine disconnected");
-            }
-        }
         if a.until_done && v.crowd_done() {
             let t = *done_at.get_or_insert_with(Instant::now);
             if t.elapsed() >= Duration::from_secs_f64(a.grace) {
@@ -126,6 +188,10 @@ fn print_summary(s: &VenueStats, seqs: (u64, u64), json: bool) -> Result<()> {
             "malformed_orders": s.malformed_orders,
             "duplicate_cl_ord_ids": s.duplicate_cl_ord_ids,
             "possdup_ignored": s.possdup_ignored,
+            "refused_connections": s.refused_connections,
+            "logon_timeouts": s.logon_timeouts,
+            "echoed": s.echoed,
+            "unsupported": s.unsupported,
             "orders_after_logout": s.orders_after_logout,
             "reports": s.reports,
             "restart_cancels": s.restart_cancels,
@@ -141,7 +207,8 @@ fn print_summary(s: &VenueStats, seqs: (u64, u64), json: bool) -> Result<()> {
     } else {
         println!(
             "venue: {} logons, orders {} new / {} cancel / {} replace, {} reports ({} restart cancels), \
-             {} duplicate ClOrdIDs, {} market-data records sent ({} dropped); store: {} fills, net {:?}; seqs out {} in {}",
+             {} duplicate ClOrdIDs, {} echoed, {} refused connections, {} market-data records sent ({} dropped); \
+             store: {} fills, net {:?}; seqs out {} in {}",
             s.logons,
             s.orders[0],
             s.orders[1],
@@ -149,6 +216,8 @@ fn print_summary(s: &VenueStats, seqs: (u64, u64), json: bool) -> Result<()> {
             s.reports,
             s.restart_cancels,
             s.duplicate_cl_ord_ids,
+            s.echoed,
+            s.refused_connections,
             s.md_sent,
             s.md_dropped,
             s.fills_in_store,

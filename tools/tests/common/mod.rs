@@ -42,13 +42,17 @@ pub fn ok(args: &[&str]) -> String {
 
 /// Removes a test's directory when dropped — unless the test is failing, when
 /// the journals and logs are worth keeping (recorded runs preallocate their
-/// segments, so a passing test should not leave them behind).
+/// segments, so a passing test should not leave them behind). A failing test's
+/// processes (every `foxtrot` it started names a path in the directory) are
+/// killed, so none outlives it.
 pub struct RemoveOnSuccess(pub PathBuf);
 
 impl Drop for RemoveOnSuccess {
     fn drop(&mut self) {
         if !std::thread::panicking() {
             let _ = std::fs::remove_dir_all(&self.0);
+        } else {
+            let _ = Command::new("pkill").arg("-9").arg("-f").arg(&self.0).status();
         }
     }
 }

@@ -92,3 +92,21 @@ pub fn quickfix_peer() -> Option<PathBuf> {
     })
     .clone()
 }
+
+/// QuickFIX's own data dictionaries (`FIX42.xml`, `FIX44.xml`), for the QuickFIX
+/// peer to check what foxtrot sends against: the directory named by
+/// `FOXTROT_QUICKFIX_SPEC`, which `.ci/run` fills from the QuickFIX source
+/// distribution on PyPI. `None` when it is not set (same rules as [`tool`]).
+pub fn quickfix_spec() -> Option<PathBuf> {
+    let dir = std::env::var_os("FOXTROT_QUICKFIX_SPEC").map(PathBuf::from);
+    let found = dir.filter(|d| d.join("FIX42.xml").is_file() && d.join("FIX44.xml").is_file());
+    if found.is_none() {
+        let required = std::env::var("FOXTROT_REQUIRE_EXTERNAL").is_ok_and(|v| v == "1");
+        assert!(
+            !required,
+            "QuickFIX's data dictionaries are required (FOXTROT_REQUIRE_EXTERNAL=1): set FOXTROT_QUICKFIX_SPEC"
+        );
+        eprintln!("SKIPPED: QuickFIX's FIX42.xml/FIX44.xml not found (FOXTROT_QUICKFIX_SPEC; bash .ci/run sets it)");
+    }
+    found
+}

@@ -2,20 +2,28 @@
 // interop tests in tools/tests/quickfix.rs. Nothing of foxtrot is in it: it is
 // QuickFIX's session layer, parser and store talking to ours.
 //
-//   quickfix_peer acceptor  PORT BEGIN SENDER TARGET SECONDS
+//   quickfix_peer acceptor  PORT BEGIN SENDER TARGET SECONDS [LOGONS [SPEC_DIR]]
 //       Accepts one session; acknowledges every NewOrderSingle, fills two of
 //       every three at their limit price and leaves the third resting; cancels
 //       and replaces resting orders, and answers anything else with an
 //       OrderCancelReject. Logs out after SECONDS (or when the peer does); an
 //       order that arrives once it has decided to log out is counted but not
-//       answered, so no report follows its Logout.
-//   quickfix_peer initiator HOST PORT BEGIN SENDER TARGET SYMBOL
-//       Logs on, sends a marketable buy and sell, a resting buy that it then
-//       cancels, an off-tick order (rejected by the venue) and an order for an
-//       unknown symbol (session-level reject), waits for the answers, logs out.
+//       answered, so no report follows its Logout. With LOGONS, it serves that
+//       many logons of the session in turn (sequence numbers carry on), and
+//       counts per logon the orders it received ("per_logon").
+//   quickfix_peer initiator HOST PORT BEGIN SENDER TARGET SYMBOL [SPEC_DIR]
+//       Logs on and trades with QuickFIX-style ClOrdIDs (`C<time>-<n>`, a
+//       cancel's `<orig>-X`, a replace's `<orig>-R`): a marketable buy and
+//       sell, a resting buy that it replaces and then cancels, an off-tick
+//       order and an order for an unknown symbol (both rejected by the venue),
+//       an order with an invalid HandlInst (a session-level reject), and a
+//       cancel of an order that never was (a cancel reject); waits for the
+//       answers, logs out.
 //
-// Both print one JSON object of counts on stdout when done ("sent": the
-// acceptor's execution reports and cancel rejects). Debian ships QuickFIX
+// With SPEC_DIR (QuickFIX's FIX42.xml / FIX44.xml), QuickFIX checks every
+// message it receives against its data dictionary and rejects what does not
+// conform. Both print one JSON object of counts on stdout when done ("sent":
+// the acceptor's execution reports and cancel rejects). Debian ships QuickFIX
 // 1.15, whose headers use dynamic exception specifications: build with -std=c++14.
 
 #include <quickfix/Application.h>
@@ -26,6 +34,8 @@
 #include <quickfix/SocketInitiator.h>
 
 #include <atomic>
+#include <ctime>
+#include <vector>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -89,6 +99,7 @@ class Peer : public FIX::Application {
       reports_++;
       std::string et = get(m, 150), st = get(m, 39);
       if (et == "0") acks_++;
+      if (et == "5") replaced_++;
       if (et == "1" || et == "2" || et == "F") {
         fills_++;
         filled_qty_ += to_ll(get(m, 32));
@@ -205,6 +216,37 @@ class Peer : public FIX::Application {
     FIX::Session::sendToTarget(o, session_);
   }
 
+  // An order QuickFIX sends as given: HandlInst 4 is no value of it.
+  void bad_order(const std::string& cl, const std::string& symbol) {
+    FIX::Message o;
+    o.getHeader().setField(35, "D");
+    o.setField(11, cl);
+    o.setField(21, "4");
+    o.setField(55, symbol);
+    o.setField(54, "1");
+    o.setField(60, FIX::UtcTimeStampConvertor::convert(FIX::UtcTimeStamp(), 3));
+    o.setField(38, "100");
+    o.setField(40, "2");
+    o.setField(44, "50.0000");
+    FIX::Session::sendToTarget(o, session_);
+  }
+
+  void replace(const std::string& cl, const std::string& orig, const std::string& symbol, const std::string& side,
+               const std::string& qty, const std::string& px) {
+    FIX::Message o;
+    o.getHeader().setField(35, "G");
+    o.setField(11, cl);
+    o.setField(41, orig);
+    o.setField(21, "1");
+    o.setField(55, symbol);
+    o.setField(54, side);
+    o.setField(60, FIX::UtcTimeStampConvertor::convert(FIX::UtcTimeStamp(), 3));
+    o.setField(38, qty);
+    o.setField(40, "2");
+    o.setField(44, px);
+    FIX::Session::sendToTarget(o, session_);
+  }
+
   void cancel(const std::string& cl, const std::string& orig, const std::string& symbol, const std::string& side,
               const std::string& qty) {
     FIX::Message o;
@@ -223,6 +265,10 @@ class Peer : public FIX::Application {
     auto it = last_status_.find(cl);
     return it == last_status_.end() ? "" : it->second;
   }
+  int cancel_rejects() {
+    std::lock_guard<std::mutex> g(mu_);
+    return cancel_rejects_;
+  }
   long long filled(const std::string& cl) {
     std::lock_guard<std::mutex> g(mu_);
     return filled_by_cl_[cl];
@@ -235,20 +281,37 @@ class Peer : public FIX::Application {
     closing_ = true;
   }
 
+  // The logon is over: its orders are counted, and the next one is answered.
+  void next_logon() {
+    std::lock_guard<std::mutex> g(mu_);
+    int total = orders_ + cancels_ + replaces_;
+    per_logon_.push_back(total - counted_);
+    counted_ = total;
+    closing_ = false;
+  }
+
+  FIX::SessionID session_id() {
+    std::lock_guard<std::mutex> g(mu_);
+    return session_;
+  }
+
   std::string summary() {
     std::lock_guard<std::mutex> g(mu_);
     std::ostringstream j;
-    j << "{\"logons\":" << logons_ << ",\"orders\":" << orders_ << ",\"cancels\":" << cancels_
+    j << "{\"logons\":" << logons_.load() << ",\"orders\":" << orders_ << ",\"cancels\":" << cancels_
       << ",\"replaces\":" << replaces_ << ",\"reports\":" << reports_ << ",\"acks\":" << acks_
       << ",\"fills\":" << fills_ << ",\"filled_qty\":" << filled_qty_ << ",\"canceled\":" << canceled_
       << ",\"rejected\":" << rejected_ << ",\"cancel_rejects\":" << cancel_rejects_
-      << ",\"session_rejects\":" << session_rejects_.load() << ",\"sent\":" << sent_ << ",\"unanswered\":" << unanswered_ << "}";
+      << ",\"session_rejects\":" << session_rejects_.load() << ",\"sent\":" << sent_ << ",\"unanswered\":" << unanswered_
+      << ",\"replaced\":" << replaced_ << ",\"per_logon\":[";
+    for (size_t i = 0; i < per_logon_.size(); i++) j << (i ? "," : "") << per_logon_[i];
+    j << "]}";
     return j.str();
   }
 
   std::atomic<bool> logged_on_{false};
   std::atomic<int> session_rejects_{0};
-  int logons_ = 0;
+  std::atomic<int> logons_{0};
 
  private:
   bool acceptor_;
@@ -261,17 +324,24 @@ class Peer : public FIX::Application {
   long long exec_id_ = 0, order_id_ = 0;
   int orders_ = 0, cancels_ = 0, replaces_ = 0, reports_ = 0, acks_ = 0, fills_ = 0, canceled_ = 0,
       rejected_ = 0, cancel_rejects_ = 0, sent_ = 0,
-      unanswered_ = 0;
+      unanswered_ = 0, replaced_ = 0, counted_ = 0;
+  std::vector<int> per_logon_;
   long long filled_qty_ = 0;
 };
 
 std::string settings(bool acceptor, const std::string& host, const std::string& port, const std::string& begin,
-                     const std::string& sender, const std::string& target) {
+                     const std::string& sender, const std::string& target, const std::string& spec_dir) {
   std::ostringstream s;
   s << "[DEFAULT]\n"
     << "ConnectionType=" << (acceptor ? "acceptor" : "initiator") << "\n"
-    << "StartTime=00:00:00\nEndTime=00:00:00\nHeartBtInt=5\nUseDataDictionary=N\n"
+    << "StartTime=00:00:00\nEndTime=00:00:00\nHeartBtInt=5\n"
     << "ReconnectInterval=1\nResetOnLogon=N\nSocketNodelay=Y\n";
+  if (spec_dir.empty()) {
+    s << "UseDataDictionary=N\n";
+  } else {
+    std::string v = begin == "FIX.4.2" ? "FIX42.xml" : "FIX44.xml";
+    s << "UseDataDictionary=Y\nDataDictionary=" << spec_dir << "/" << v << "\n";
+  }
   if (acceptor) s << "SocketAcceptPort=" << port << "\n";
   else s << "SocketConnectHost=" << host << "\nSocketConnectPort=" << port << "\n";
   s << "[SESSION]\nBeginString=" << begin << "\nSenderCompID=" << sender << "\nTargetCompID=" << target << "\n";
@@ -293,24 +363,38 @@ bool wait_until(F f, int ms) {
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
   try {
-    if (mode == "acceptor" && argc == 7) {
-      std::istringstream in(settings(true, "", argv[2], argv[3], argv[4], argv[5]));
+    if (mode == "acceptor" && argc >= 7 && argc <= 9) {
+      std::string spec = argc == 9 ? argv[8] : "";
+      std::istringstream in(settings(true, "", argv[2], argv[3], argv[4], argv[5], spec));
       FIX::SessionSettings ss(in);
       Peer app(true);
       FIX::MemoryStoreFactory store;
       FIX::SocketAcceptor acc(app, store, ss);
       acc.start();
       int seconds = std::stoi(argv[6]);
-      wait_until([&] { return app.logons_ > 0; }, 60000);
-      // Serve until the time is up or the engine logs out.
-      wait_until([&] { return !app.logged_on_; }, seconds * 1000);
-      app.close();
+      int logons = argc >= 8 ? std::stoi(argv[7]) : 1;
+      for (int k = 0; k < logons; k++) {
+        if (!wait_until([&] { return app.logons_ > k; }, 60000)) break;
+        // Serve until the time is up or the engine logs out.
+        wait_until([&] { return !app.logged_on_; }, seconds * 1000);
+        app.close();
+        if (k + 1 < logons) {
+          FIX::Session* s = FIX::Session::lookupSession(app.session_id());
+          if (s && app.logged_on_) s->logout("end of this logon");
+          wait_until([&] { return !app.logged_on_; }, 10000);
+          // logout() disables the session; the next logon needs it enabled.
+          if (s) s->logon();
+          app.next_logon();
+        }
+      }
       acc.stop();
+      app.next_logon();
       std::printf("%s\n", app.summary().c_str());
       return 0;
     }
-    if (mode == "initiator" && argc == 8) {
-      std::istringstream in(settings(false, argv[2], argv[3], argv[4], argv[5], argv[6]));
+    if (mode == "initiator" && (argc == 8 || argc == 9)) {
+      std::string spec = argc == 9 ? argv[8] : "";
+      std::istringstream in(settings(false, argv[2], argv[3], argv[4], argv[5], argv[6], spec));
       FIX::SessionSettings ss(in);
       Peer app(false);
       FIX::MemoryStoreFactory store;
@@ -321,17 +405,23 @@ int main(int argc, char** argv) {
         return 2;
       }
       std::string sym = argv[7];
-      app.order("1", sym, "1", "100", "200.0000");  // marketable buy
-      app.order("2", sym, "2", "100", "50.0000");   // marketable sell
-      app.order("3", sym, "1", "100", "50.0000");   // rests far below the touch
-      wait_until([&] { return app.status("3") == "0"; }, 10000);
-      app.cancel("4", "3", sym, "1", "100");
-      app.order("5", sym, "1", "100", "100.0050");  // off the tick: the venue rejects it
-      app.order("6", "NOSUCH", "1", "100", "1.0000");  // unknown symbol: session-level reject
+      std::string c = "C" + std::to_string(std::time(nullptr)) + "-";
+      app.order(c + "1", sym, "1", "100", "200.0000");  // marketable buy
+      app.order(c + "2", sym, "2", "100", "50.0000");   // marketable sell
+      app.order(c + "3", sym, "1", "100", "50.0000");   // rests far below the touch
+      wait_until([&] { return app.status(c + "3") == "0"; }, 10000);
+      app.replace(c + "3-R", c + "3", sym, "1", "200", "49.0000");
+      wait_until([&] { return !app.status(c + "3-R").empty(); }, 10000);
+      app.cancel(c + "3-R-X", c + "3-R", sym, "1", "200");
+      app.order(c + "5", sym, "1", "100", "100.0050");    // off the tick: the venue rejects it
+      app.order(c + "6", "NOSUCH", "1", "100", "1.0000");  // unknown symbol: rejected
+      app.bad_order(c + "7", sym);                          // HandlInst 4: a session-level reject
+      app.cancel(c + "8-X", c + "8", sym, "1", "100");      // no such order: a cancel reject
       wait_until(
           [&] {
-            return app.filled("1") == 100 && app.filled("2") == 100 && app.status("4") == "4" &&
-                   app.status("5") == "8" && app.session_rejects_ > 0;
+            return app.filled(c + "1") == 100 && app.filled(c + "2") == 100 && app.status(c + "3-R-X") == "4" &&
+                   app.status(c + "5") == "8" && app.status(c + "6") == "8" && app.session_rejects_ > 0 &&
+                   app.cancel_rejects() > 0;
           },
           10000);
       ini.stop();
@@ -342,7 +432,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "quickfix_peer: %s\n", e.what());
     return 1;
   }
-  std::fprintf(stderr, "usage: quickfix_peer acceptor PORT BEGIN SENDER TARGET SECONDS\n"
-                       "       quickfix_peer initiator HOST PORT BEGIN SENDER TARGET SYMBOL\n");
+  std::fprintf(stderr, "usage: quickfix_peer acceptor PORT BEGIN SENDER TARGET SECONDS [LOGONS [SPEC_DIR]]\n"
+                       "       quickfix_peer initiator HOST PORT BEGIN SENDER TARGET SYMBOL [SPEC_DIR]\n");
   return 2;
 }

@@ -1,0 +1,383 @@
+//! The matching application's side of one session: the counterparty's
+//! ClOrdIDs (any FIX string) mapped to the matching engine's order ids, the
+//! orders it was told about, and the reports that go back.
+//!
+//! ## Ids
+//! Session `k` (0-based, in the config's order) gives its ClOrdIDs the ids
+//! `(k + 1) << 40 | n`, `n` counting from 0 in the order it first saw them
+//! ([`ClOrdIds`]), so a report the world produces names its session by its
+//! id alone. An OrigClOrdID the session never saw gets the session's highest
+//! id, which no order has: the matching engine answers a cancel reject, and the
+//! text the counterparty sent is kept with the request to be echoed.
+//!
+//! ## Duplicates
+//! A ClOrdID is accepted once: a second order with a ClOrdID the session has
+//! seen (in this process or in its store) is rejected (OrdRejReason 6), unless
+//! it is a resend (PossDupFlag or PossResend), which is ignored as handled.
+
+use foxtrot_engine::records::{ExecKind, ExecReport, Order, OrderAction, Side, VenueReject};
+use foxtrot_fix::app::{exec_to_fix, order_from_fix, ClOrdIdMap, Echo, Instruments};
+use foxtrot_fix::clordid::ClOrdIds;
+use foxtrot_fix::decode::{FixDecoder, FixError, FixMessage};
+use foxtrot_fix::fields::Fields;
+use foxtrot_fix::session::{BusinessReason, Session};
+use foxtrot_fix::store::JournalStore;
+use std::collections::BTreeMap;
+
+/// Bits of an id below its session's number.
+const ID_BITS: u32 = 40;
+/// ClOrdIDs a session may use in one process (an arena of at most this many
+/// times the longest ClOrdID; address space until used).
+const MAX_IDS: usize = 1 << 20;
+
+/// The session an order id belongs to.
+pub(crate) fn session_of(id: u64) -> Option<usize> {
+    ((id >> ID_BITS) as usize).checked_sub(1)
+}
+
+/// One order the session was told about.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OwnOrder {
+    pub instrument: u32,
+    pub side: Side,
+    pub qty: i64,
+    pub cum: i64,
+    pub open: bool,
+    pub venue_id: u64,
+}
+
+/// A cancel or replace in flight: what its answer echoes.
+#[derive(Clone, Debug)]
+struct Request {
+    response_to: u8,
+    orig_text: Vec<u8>,
+}
+
+/// The matching application's state for one session.
+pub(crate) struct SessionOrders {
+    pub ids: ClOrdIds,
+    unknown: u64,
+    /// Orders reported to the counterparty, by id.
+    pub known: BTreeMap<u64, OwnOrder>,
+    requests: BTreeMap<u64, Request>,
+    /// Execution reports and cancel rejects sent (first time).
+    pub sent: u64,
+}
+
+/// What an order message came to.
+#[derive(Debug)]
+pub(crate) enum Intake {
+    /// For the matching engine.
+    Order(Order),
+    /// A resend of an order already handled: ignored.
+    PossDup,
+    /// A ClOrdID seen before: rejected here.
+    Duplicate,
+    /// An order that cannot go to the book (unknown symbol, missing price…):
+    /// answered here.
+    Answered,
+}
+
+struct Ids<'a> {
+    ids: &'a mut ClOrdIds,
+    unknown: u64,
+}
+
+impl ClOrdIdMap for Ids<'_> {
+    fn resolve(&mut self, text: &[u8]) -> Option<u64> {
+        self.ids.intern(text).ok().map(|(id, _)| id)
+    }
+    fn resolve_orig(&mut self, text: &[u8]) -> Option<u64> {
+        (text.len() <= 256).then(|| self.ids.get(text).unwrap_or(self.unknown))
+    }
+}
+
+impl SessionOrders {
+    /// The state of session `k`, whose ClOrdIDs are at most `max_len` bytes.
+    pub(crate) fn new(k: usize, max_len: usize) -> Self {
+        let base = (k as u64 + 1) << ID_BITS;
+        SessionOrders {
+            ids: ClOrdIds::new(base, MAX_IDS, max_len),
+            unknown: base | ((1 << ID_BITS) - 1),
+            known: BTreeMap::new(),
+            requests: BTreeMap::new(),
+            sent: 0,
+        }
+    }
+
+    /// Rebuilds what the session's store says it reported: the ClOrdIDs, and
+    /// which orders it left open. Returns (highest ExecID, latest TransactTime).
+    pub(crate) fn restore(&mut self, store: &JournalStore, inst: &Instruments) -> (u64, u64) {
+        let mut dec = FixDecoder::new();
+        let (mut max_exec, mut last_ts) = (0u64, 0u64);
+        for (_, msg) in store.sent() {
+            let Ok(m) = dec.decode(msg) else { continue };
+            max_exec = max_exec.max(m.u64(17).ok().flatten().unwrap_or(0));
+            if let Some(t) = m.get(60).and_then(foxtrot_fix::app::parse_utc_timestamp) {
+                last_ts = last_ts.max(t);
+            }
+            if m.msg_type() != b"8" {
+                continue;
+            }
+            let Some(Ok((cl, _))) = m.get(11).map(|t| self.ids.intern(t)) else {
+                continue;
+            };
+            let Some((i, _, qd)) = m.get(55).and_then(|s| inst.find(s)) else {
+                continue;
+            };
+            let status = m.char(39).ok().flatten().unwrap_or(b'8');
+            self.known.insert(
+                cl,
+                OwnOrder {
+                    instrument: i,
+                    side: if m.get(54) == Some(b"2") { Side::Sell } else { Side::Buy },
+                    qty: m.fixed(38, qd).ok().flatten().unwrap_or(0),
+                    cum: m.fixed(14, qd).ok().flatten().unwrap_or(0),
+                    open: matches!(status, b'0' | b'1' | b'5' | b'6' | b'A' | b'E'),
+                    venue_id: m.u64(37).ok().flatten().unwrap_or(0),
+                },
+            );
+            // A replace report closes the order it replaced.
+            if m.get(150) == Some(b"5") {
+                if let Some(orig) = m.get(41).and_then(|t| self.ids.get(t)) {
+                    if let Some(o) = self.known.get_mut(&orig) {
+                        o.open = false;
+                    }
+                }
+            }
+        }
+        (max_exec, last_ts)
+    }
+
+    /// Reads an order message (`D`, `F`, `G`) the session accepted, at
+    /// control time `now`; answers it itself when it cannot go to the book.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn intake(
+        &mut self,
+        raw: &[u8],
+        m: &FixMessage<'_>,
+        inst: &Instruments,
+        session: &mut Session<JournalStore>,
+        exec_id: &mut u64,
+        now: u64,
+        wall: u64,
+    ) -> Intake {
+        let resend = m.get(43) == Some(b"Y") || m.get(97) == Some(b"Y");
+        let cl_text = m.get(11).unwrap_or(b"");
+        if self.ids.get(cl_text).is_some() {
+            if resend {
+                return Intake::PossDup;
+            }
+            // Not tracked: the ClOrdID belongs to the first order.
+            let mut e = ExecReport::new(ExecKind::Rejected, u32::MAX, side_of(m), now);
+            e.reason = VenueReject::DuplicateClOrdId as u8;
+            let echo = Echo {
+                cl_ord_id: cl_text,
+                orig_cl_ord_id: m.get(41).unwrap_or(b""),
+                symbol: m.get(55),
+                text: Some(b"duplicate ClOrdID"),
+                response_to: 0,
+            };
+            self.send_report(&e, inst, session, exec_id, &echo, wall);
+            return Intake::Duplicate;
+        }
+        let mut ids = Ids {
+            ids: &mut self.ids,
+            unknown: self.unknown,
+        };
+        match order_from_fix(m, inst, now, &mut ids) {
+            Ok(o) => {
+                if o.action() != Some(OrderAction::New) {
+                    self.requests.insert(
+                        o.cl_ord_id,
+                        Request {
+                            response_to: if o.action() == Some(OrderAction::Replace) {
+                                b'2'
+                            } else {
+                                b'1'
+                            },
+                            orig_text: m.get(41).unwrap_or(b"").to_vec(),
+                        },
+                    );
+                }
+                Intake::Order(o)
+            }
+            Err(e) => {
+                self.refuse(raw, m, &e, inst, session, exec_id, now, wall);
+                Intake::Answered
+            }
+        }
+    }
+
+    /// Answers an order foxtrot cannot take: a BusinessMessageReject for a
+    /// conditionally required field missing (a limit order's price, say), else
+    /// an ExecutionReport (new orders) or OrderCancelReject (cancels, replaces)
+    /// saying why.
+    #[allow(clippy::too_many_arguments)]
+    fn refuse(
+        &mut self,
+        raw: &[u8],
+        m: &FixMessage<'_>,
+        e: &FixError,
+        inst: &Instruments,
+        session: &mut Session<JournalStore>,
+        exec_id: &mut u64,
+        now: u64,
+        wall: u64,
+    ) {
+        if let FixError::Missing { tag } = *e {
+            session.business_reject(raw, BusinessReason::ConditionallyRequiredFieldMissing, Some(tag), wall);
+            return;
+        }
+        let text = match e.tag() {
+            Some(55) => "unknown symbol".to_string(),
+            Some(40) => "unsupported order type".to_string(),
+            Some(11) | Some(41) => "ClOrdID too long, or too many".to_string(),
+            _ => e.to_string(),
+        };
+        let new = m.msg_type() == b"D";
+        let kind = if new {
+            ExecKind::Rejected
+        } else {
+            ExecKind::CancelRejected
+        };
+        let mut r = ExecReport::new(kind, u32::MAX, side_of(m), now);
+        r.reason = match e.tag() {
+            Some(55) => VenueReject::UnknownInstrument,
+            _ => VenueReject::InvalidPriceOrQty,
+        } as u8;
+        let echo = Echo {
+            cl_ord_id: m.get(11).unwrap_or(b""),
+            orig_cl_ord_id: m.get(41).unwrap_or(b""),
+            symbol: m.get(55),
+            text: Some(text.as_bytes()),
+            response_to: if m.msg_type() == b"G" { b'2' } else { b'1' },
+        };
+        self.send_report(&r, inst, session, exec_id, &echo, wall);
+    }
+
+    /// Reports `e` (of one of this session's orders) to the counterparty, with
+    /// the ClOrdIDs it used, and tracks the order's state from it.
+    pub(crate) fn report(
+        &mut self,
+        e: &ExecReport,
+        inst: &Instruments,
+        session: &mut Session<JournalStore>,
+        exec_id: &mut u64,
+        text: Option<&[u8]>,
+        wall: u64,
+    ) {
+        let kind = e.kind();
+        let answers_request = matches!(
+            kind,
+            Some(ExecKind::Replaced | ExecKind::Canceled | ExecKind::CancelRejected)
+        );
+        let request = if answers_request {
+            self.requests.remove(&e.cl_ord_id)
+        } else {
+            None
+        };
+        let cl = self.ids.text(e.cl_ord_id).unwrap_or(b"").to_vec();
+        let orig = match (e.orig_cl_ord_id, &request) {
+            (0, _) => Vec::new(),
+            (o, r) => self
+                .ids
+                .text(o)
+                .map(<[u8]>::to_vec)
+                .or_else(|| r.as_ref().map(|r| r.orig_text.clone()))
+                .unwrap_or_default(),
+        };
+        let echo = Echo {
+            cl_ord_id: &cl,
+            orig_cl_ord_id: &orig,
+            symbol: None,
+            text,
+            response_to: request.as_ref().map_or(b'1', |r| r.response_to),
+        };
+        self.send_report(e, inst, session, exec_id, &echo, wall);
+        if kind == Some(ExecKind::CancelRejected) {
+            return;
+        }
+        let open = !matches!(
+            kind,
+            Some(ExecKind::Fill | ExecKind::Canceled | ExecKind::Rejected | ExecKind::Replaced)
+        );
+        let entry = self.known.entry(e.cl_ord_id).or_insert(OwnOrder {
+            instrument: e.header.instrument,
+            side: e.side().unwrap_or(Side::Buy),
+            qty: e.order_qty,
+            cum: 0,
+            open,
+            venue_id: e.venue_order_id,
+        });
+        entry.cum = e.cum_qty;
+        entry.open = open;
+        entry.qty = e.order_qty;
+        if kind == Some(ExecKind::Replaced) {
+            // The replacement lives on under the new ClOrdID.
+            entry.open = e.leaves_qty > 0;
+            if let Some(o) = self.known.get_mut(&e.orig_cl_ord_id) {
+                o.open = false;
+            }
+        }
+    }
+
+    fn send_report(
+        &mut self,
+        e: &ExecReport,
+        inst: &Instruments,
+        session: &mut Session<JournalStore>,
+        exec_id: &mut u64,
+        echo: &Echo,
+        wall: u64,
+    ) {
+        let fix42 = session.settings().begin_string == "FIX.4.2";
+        let (mt, fields) = exec_to_fix(e, inst, *exec_id, fix42, echo);
+        *exec_id += 1;
+        let refs: Vec<(u32, &[u8])> = fields.iter().map(|(t, v)| (*t, v.as_slice())).collect();
+        session.send_with(mt.as_bytes(), &[], &refs, wall);
+        self.sent += 1;
+    }
+
+    /// Orders the store says are open, which a restarted venue's book no
+    /// longer holds: (id, order).
+    pub(crate) fn open_orders(&self) -> Vec<(u64, OwnOrder)> {
+        self.known
+            .iter()
+            .filter(|(_, o)| o.open)
+            .map(|(k, o)| (*k, *o))
+            .collect()
+    }
+}
+
+fn side_of(m: &FixMessage<'_>) -> Side {
+    if m.get(54) == Some(b"2") {
+        Side::Sell
+    } else {
+        Side::Buy
+    }
+}
+
+/// Fill reports in a session's store: (count, total quantity, net quantity per
+/// instrument, buys positive), read from the fields that say so (ExecType,
+/// LastQty, Side, Symbol) whatever the ClOrdIDs are.
+pub(crate) fn fills_in_store(store: &JournalStore, inst: &Instruments, net: &mut [i64]) -> (u64, i64) {
+    let mut dec = FixDecoder::new();
+    let (mut n, mut qty) = (0u64, 0i64);
+    for (_, msg) in store.sent() {
+        let Ok(m) = dec.decode(msg) else { continue };
+        if m.msg_type() != b"8" || !matches!(m.get(150), Some(b"1" | b"2" | b"F")) {
+            continue;
+        }
+        let Some((i, _, qd)) = m.get(55).and_then(|s| inst.find(s)) else {
+            continue;
+        };
+        let Ok(Some(q)) = m.fixed(32, qd) else { continue };
+        n += 1;
+        qty += q;
+        if let Some(x) = net.get_mut(i as usize) {
+            *x += if m.get(54) == Some(b"2") { -q } else { q };
+        }
+    }
+    (n, qty)
+}
