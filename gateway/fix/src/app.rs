@@ -16,6 +16,7 @@ use super::decode::{digit_pairs, eight_digits, parse_u64, FixError};
 use super::fields::Fields;
 use foxtrot_engine::format::calendar::{days_from_civil_u, utc_timestamp};
 use foxtrot_engine::format::decimal::to_text;
+use foxtrot_engine::format::fix::tags;
 use foxtrot_engine::records::{
     ExecKind, ExecReport, Header, InstrumentSpec, Kind, OrdType, Order, OrderAction, Side, VenueReject,
 };
@@ -69,16 +70,17 @@ impl Instruments {
 
 #[inline]
 fn instrument<'a>(m: &impl Fields<'a>, inst: &Instruments) -> Result<(u32, u8, u8), FixError> {
-    inst.find(m.req(55)?).ok_or_else(|| m.bad(55, "known symbol"))
+    inst.find(m.req(tags::SYMBOL)?)
+        .ok_or_else(|| m.bad(tags::SYMBOL, "known symbol"))
 }
 
 #[inline]
 fn side<'a>(m: &impl Fields<'a>) -> Result<Side, FixError> {
-    match m.char(54)? {
+    match m.char(tags::SIDE)? {
         Some(b'1') => Ok(Side::Buy),
         Some(b'2') => Ok(Side::Sell),
-        Some(_) => Err(m.bad(54, "side (1 or 2)")),
-        None => Err(FixError::Missing { tag: 54 }),
+        Some(_) => Err(m.bad(tags::SIDE, "side (1 or 2)")),
+        None => Err(FixError::Missing { tag: tags::SIDE }),
     }
 }
 
@@ -188,29 +190,32 @@ pub fn order_from_fix<'a>(
         b"D" => OrderAction::New,
         b"F" => OrderAction::Cancel,
         b"G" => OrderAction::Replace,
-        _ => return Err(m.bad(35, "order message type (D, F or G)")),
+        _ => return Err(m.bad(tags::MSG_TYPE, "order message type (D, F or G)")),
     };
     let (i, pd, qd) = instrument(m, inst)?;
     let side = side(m)?;
-    let ord_type = match (action, m.char(40)?) {
+    let ord_type = match (action, m.char(tags::ORD_TYPE)?) {
         (OrderAction::Cancel, _) => OrdType::Limit,
         (_, Some(b'1')) => OrdType::Market,
         (_, Some(b'2')) => OrdType::Limit,
-        (_, Some(_)) => return Err(m.bad(40, "order type (1 or 2)")),
-        (_, None) => return Err(FixError::Missing { tag: 40 }),
+        (_, Some(_)) => return Err(m.bad(tags::ORD_TYPE, "order type (1 or 2)")),
+        (_, None) => return Err(FixError::Missing { tag: tags::ORD_TYPE }),
     };
     let cl = ids
-        .resolve(m.req(11)?)
-        .ok_or_else(|| m.bad(11, "ClOrdID (too long, or too many)"))?;
+        .resolve(m.req(tags::CL_ORD_ID)?)
+        .ok_or_else(|| m.bad(tags::CL_ORD_ID, "ClOrdID (too long, or too many)"))?;
     let orig = if action == OrderAction::New {
         0
     } else {
-        ids.resolve_orig(m.req(41)?)
-            .ok_or_else(|| m.bad(41, "OrigClOrdID (too long, or too many)"))?
+        ids.resolve_orig(m.req(tags::ORIG_CL_ORD_ID)?)
+            .ok_or_else(|| m.bad(tags::ORIG_CL_ORD_ID, "OrigClOrdID (too long, or too many)"))?
     };
-    let qty = m.fixed(38, qd)?.ok_or(FixError::Missing { tag: 38 })?;
+    let qty = m
+        .fixed(tags::ORDER_QTY, qd)?
+        .ok_or(FixError::Missing { tag: tags::ORDER_QTY })?;
     let px = if ord_type == OrdType::Limit && action != OrderAction::Cancel {
-        m.fixed(44, pd)?.ok_or(FixError::Missing { tag: 44 })?
+        m.fixed(tags::PRICE, pd)?
+            .ok_or(FixError::Missing { tag: tags::PRICE })?
     } else {
         0
     };
@@ -237,24 +242,29 @@ pub fn order_from_fix<'a>(
 #[inline]
 pub fn exec_from_fix<'a>(m: &impl Fields<'a>, inst: &Instruments, ts_ns: u64) -> Result<Option<ExecReport>, FixError> {
     if m.msg_type() == b"9" {
-        let cl = m.u64(11)?.ok_or(FixError::Missing { tag: 11 })?;
-        let orig = m.u64(41)?.unwrap_or(0);
-        let (i, side) = match m.get(55).and_then(|s| inst.find(s)) {
+        let cl = m
+            .u64(tags::CL_ORD_ID)?
+            .ok_or(FixError::Missing { tag: tags::CL_ORD_ID })?;
+        let orig = m.u64(tags::ORIG_CL_ORD_ID)?.unwrap_or(0);
+        let (i, side) = match m.get(tags::SYMBOL).and_then(|s| inst.find(s)) {
             Some((i, _, _)) => (i, side(m).unwrap_or(Side::Buy)),
             None => (u32::MAX, Side::Buy),
         };
         let mut e = ExecReport::new(ExecKind::CancelRejected, i, side, ts_ns);
         e.cl_ord_id = cl;
         e.orig_cl_ord_id = orig;
-        e.venue_order_id = m.get(37).map_or(0, order_id);
+        e.venue_order_id = m.get(tags::ORDER_ID).map_or(0, order_id);
         e.reason = VenueReject::UnknownOrder as u8;
         return Ok(Some(e));
     }
     if m.msg_type() != b"8" {
-        return Err(m.bad(35, "execution report (8) or cancel reject (9)"));
+        return Err(m.bad(tags::MSG_TYPE, "execution report (8) or cancel reject (9)"));
     }
-    let status = m.char(39)?;
-    let kind = match m.char(150)?.ok_or(FixError::Missing { tag: 150 })? {
+    let status = m.char(tags::ORD_STATUS)?;
+    let kind = match m
+        .char(tags::EXEC_TYPE)?
+        .ok_or(FixError::Missing { tag: tags::EXEC_TYPE })?
+    {
         b'0' => ExecKind::New,
         b'1' => ExecKind::PartialFill,
         b'2' => ExecKind::Fill,
@@ -269,30 +279,40 @@ pub fn exec_from_fix<'a>(m: &impl Fields<'a>, inst: &Instruments, ts_ns: u64) ->
         b'5' => ExecKind::Replaced,
         b'8' => ExecKind::Rejected,
         b'3' | b'D' | b'I' | b'6' | b'E' | b'H' => return Ok(None),
-        _ => return Err(m.bad(150, "ExecType")),
+        _ => return Err(m.bad(tags::EXEC_TYPE, "ExecType")),
     };
     let (i, pd, qd) = instrument(m, inst)?;
     let mut e = ExecReport::new(kind, i, side(m)?, ts_ns);
-    e.cl_ord_id = m.u64(11)?.ok_or(FixError::Missing { tag: 11 })?;
-    e.orig_cl_ord_id = m.u64(41)?.unwrap_or(0);
-    e.venue_order_id = order_id(m.req(37)?);
-    e.order_qty = m.fixed(38, qd)?.unwrap_or(0);
-    e.order_px = m.fixed(44, pd)?.unwrap_or(0);
-    e.cum_qty = m.fixed(14, qd)?.ok_or(FixError::Missing { tag: 14 })?;
-    e.leaves_qty = m.fixed(151, qd)?.ok_or(FixError::Missing { tag: 151 })?;
+    e.cl_ord_id = m
+        .u64(tags::CL_ORD_ID)?
+        .ok_or(FixError::Missing { tag: tags::CL_ORD_ID })?;
+    e.orig_cl_ord_id = m.u64(tags::ORIG_CL_ORD_ID)?.unwrap_or(0);
+    e.venue_order_id = order_id(m.req(tags::ORDER_ID)?);
+    e.order_qty = m.fixed(tags::ORDER_QTY, qd)?.unwrap_or(0);
+    e.order_px = m.fixed(tags::PRICE, pd)?.unwrap_or(0);
+    e.cum_qty = m
+        .fixed(tags::CUM_QTY, qd)?
+        .ok_or(FixError::Missing { tag: tags::CUM_QTY })?;
+    e.leaves_qty = m
+        .fixed(tags::LEAVES_QTY, qd)?
+        .ok_or(FixError::Missing { tag: tags::LEAVES_QTY })?;
     if kind.is_fill() {
-        e.last_qty = m.fixed(32, qd)?.ok_or(FixError::Missing { tag: 32 })?;
-        e.last_px = m.fixed(31, pd)?.ok_or(FixError::Missing { tag: 31 })?;
+        e.last_qty = m
+            .fixed(tags::LAST_QTY, qd)?
+            .ok_or(FixError::Missing { tag: tags::LAST_QTY })?;
+        e.last_px = m
+            .fixed(tags::LAST_PX, pd)?
+            .ok_or(FixError::Missing { tag: tags::LAST_PX })?;
     }
-    e.ord_type = match m.char(40)? {
+    e.ord_type = match m.char(tags::ORD_TYPE)? {
         Some(b'1') => OrdType::Market as u8,
         _ => OrdType::Limit as u8,
     };
-    if let Some(t) = m.get(60) {
-        e.transact_ts_ns = parse_utc_timestamp(t).ok_or_else(|| m.bad(60, "UTCTimestamp"))?;
+    if let Some(t) = m.get(tags::TRANSACT_TIME) {
+        e.transact_ts_ns = parse_utc_timestamp(t).ok_or_else(|| m.bad(tags::TRANSACT_TIME, "UTCTimestamp"))?;
     }
     if kind == ExecKind::Rejected {
-        e.reason = match m.u64(103)? {
+        e.reason = match m.u64(tags::ORD_REJ_REASON)? {
             Some(1) => VenueReject::UnknownInstrument,
             Some(5) => VenueReject::UnknownOrder,
             Some(6) => VenueReject::DuplicateClOrdId,
@@ -351,12 +371,12 @@ pub fn exec_to_fix(
     if kind == ExecKind::CancelRejected {
         // OrderCancelReject: ids, status, the request it answers; no symbol or
         // side (neither version defines them for this message).
-        f.push((11, echo.cl_ord_id.to_vec()));
-        f.push((37, txt(&order_id)));
-        f.push((39, txt("8")));
-        f.push((41, echo.orig_cl_ord_id.to_vec()));
+        f.push((tags::CL_ORD_ID, echo.cl_ord_id.to_vec()));
+        f.push((tags::ORDER_ID, txt(&order_id)));
+        f.push((tags::ORD_STATUS, txt("8")));
+        f.push((tags::ORIG_CL_ORD_ID, echo.orig_cl_ord_id.to_vec()));
         if let Some(t) = echo.text {
-            f.push((58, t.to_vec()));
+            f.push((tags::TEXT, t.to_vec()));
         }
         // CxlRejReason: 1 unknown order, 0 too late to cancel (the rest).
         let reason = if e.reason == VenueReject::UnknownOrder as u8 {
@@ -364,8 +384,11 @@ pub fn exec_to_fix(
         } else {
             "0"
         };
-        f.push((102, txt(reason)));
-        f.push((434, vec![if echo.response_to == b'2' { b'2' } else { b'1' }]));
+        f.push((tags::CXL_REJ_REASON, txt(reason)));
+        f.push((
+            tags::CXL_REJ_RESPONSE_TO,
+            vec![if echo.response_to == b'2' { b'2' } else { b'1' }],
+        ));
         return ("9", f);
     }
     let (exec_type, status) = match kind {
@@ -378,33 +401,39 @@ pub fn exec_to_fix(
         ExecKind::Replaced => ("5", if e.cum_qty > 0 { "1" } else { "0" }),
         ExecKind::Rejected | ExecKind::CancelRejected => ("8", "8"),
     };
-    f.push((6, txt(&to_text(if e.last_qty > 0 { e.last_px } else { 0 }, pd))));
-    f.push((11, echo.cl_ord_id.to_vec()));
-    f.push((14, txt(&to_text(e.cum_qty, qd))));
-    f.push((17, txt(&exec_id.to_string())));
+    f.push((
+        tags::AVG_PX,
+        txt(&to_text(if e.last_qty > 0 { e.last_px } else { 0 }, pd)),
+    ));
+    f.push((tags::CL_ORD_ID, echo.cl_ord_id.to_vec()));
+    f.push((tags::CUM_QTY, txt(&to_text(e.cum_qty, qd))));
+    f.push((tags::EXEC_ID, txt(&exec_id.to_string())));
     if fix42 {
-        f.push((20, txt("0")));
+        f.push((tags::EXEC_TRANS_TYPE, txt("0")));
     }
     if kind.is_fill() {
-        f.push((31, txt(&to_text(e.last_px, pd))));
-        f.push((32, txt(&to_text(e.last_qty, qd))));
+        f.push((tags::LAST_PX, txt(&to_text(e.last_px, pd))));
+        f.push((tags::LAST_QTY, txt(&to_text(e.last_qty, qd))));
     }
-    f.push((37, txt(&order_id)));
-    f.push((38, txt(&to_text(e.order_qty, qd))));
-    f.push((39, txt(status)));
-    f.push((40, txt(if e.ord_type == OrdType::Market as u8 { "1" } else { "2" })));
+    f.push((tags::ORDER_ID, txt(&order_id)));
+    f.push((tags::ORDER_QTY, txt(&to_text(e.order_qty, qd))));
+    f.push((tags::ORD_STATUS, txt(status)));
+    f.push((
+        tags::ORD_TYPE,
+        txt(if e.ord_type == OrdType::Market as u8 { "1" } else { "2" }),
+    ));
     if !echo.orig_cl_ord_id.is_empty() {
-        f.push((41, echo.orig_cl_ord_id.to_vec()));
+        f.push((tags::ORIG_CL_ORD_ID, echo.orig_cl_ord_id.to_vec()));
     }
     if e.order_px != 0 {
-        f.push((44, txt(&to_text(e.order_px, pd))));
+        f.push((tags::PRICE, txt(&to_text(e.order_px, pd))));
     }
-    f.push((54, txt(side)));
-    f.push((55, sym));
+    f.push((tags::SIDE, txt(side)));
+    f.push((tags::SYMBOL, sym));
     if let Some(t) = echo.text {
-        f.push((58, t.to_vec()));
+        f.push((tags::TEXT, t.to_vec()));
     }
-    f.push((60, txt(&utc_timestamp(e.transact_ts_ns, 6))));
+    f.push((tags::TRANSACT_TIME, txt(&utc_timestamp(e.transact_ts_ns, 6))));
     if kind == ExecKind::Rejected {
         // OrdRejReason, in the values each version defines (4.2 has 0–8).
         let code = match e.reason {
@@ -415,10 +444,10 @@ pub fn exec_to_fix(
             _ if fix42 => "0",
             _ => "99",
         };
-        f.push((103, txt(code)));
+        f.push((tags::ORD_REJ_REASON, txt(code)));
     }
-    f.push((150, txt(exec_type)));
-    f.push((151, txt(&to_text(e.leaves_qty, qd))));
+    f.push((tags::EXEC_TYPE, txt(exec_type)));
+    f.push((tags::LEAVES_QTY, txt(&to_text(e.leaves_qty, qd))));
     ("8", f)
 }
 

@@ -39,6 +39,7 @@ use super::store::JournalStore;
 use super::transport::{flush, pump, wall_ns, Backoff, Connection};
 use foxtrot_engine::config::Config;
 use foxtrot_engine::format::fix::encoder::FixEncoder;
+use foxtrot_engine::format::fix::tags;
 use foxtrot_engine::records::CL_PER_INPUT;
 use foxtrot_engine::records::{ExecKind, ExecReport, InputSlot, InputView, Order, VenueReject};
 use foxtrot_engine::runtime::{Polled, VenueLink};
@@ -156,7 +157,7 @@ impl FixVenueLink {
             let mut dec = FixDecoder::new();
             for (_, msg) in store.sent() {
                 if let Ok(m) = dec.decode(msg) {
-                    if let Ok(Some(cl)) = m.u64(11) {
+                    if let Ok(Some(cl)) = m.u64(tags::CL_ORD_ID) {
                         sent_cl.insert(cl);
                     }
                 }
@@ -262,9 +263,9 @@ impl FixVenueLink {
             // Reports were read by the session's scanner; anything else it let
             // through is decoded here.
             let (seq, exec) = match session.report(bytes) {
-                Some(r) => (r.u64(34), exec_from_fix(&r, inst, 0)),
+                Some(r) => (r.u64(tags::MSG_SEQ_NUM), exec_from_fix(&r, inst, 0)),
                 None => match dec.decode(bytes) {
-                    Ok(m) => (m.u64(34), exec_from_fix(&m, inst, 0)),
+                    Ok(m) => (m.u64(tags::MSG_SEQ_NUM), exec_from_fix(&m, inst, 0)),
                     Err(_) => {
                         stats.bad_reports += 1;
                         return;
@@ -285,7 +286,7 @@ impl FixVenueLink {
                 Ok(None) => {}
                 // Not a ClOrdID we wrote: another system's order (a drop copy,
                 // a manual order at the venue), not a damaged report.
-                Err(e) if matches!(e.tag(), Some(11 | 41)) => stats.foreign_reports += 1,
+                Err(e) if matches!(e.tag(), Some(tags::CL_ORD_ID | tags::ORIG_CL_ORD_ID)) => stats.foreign_reports += 1,
                 Err(_) => stats.bad_reports += 1,
             }
         };

@@ -297,11 +297,21 @@ impl<'a> Parsed<'a> {
     /// MsgSeqNum, the CompIDs and SendingTime itself (and PossDupFlag and
     /// OrigSendingTime when it resends).
     pub fn kept_header(&self) -> Vec<(u32, &'a [u8])> {
-        const SESSION_WRITES: [i64; 9] = [8, 9, 35, 34, 49, 52, 56, 43, 122];
+        const SESSION_WRITES: [u32; 9] = [
+            tags::BEGIN_STRING,
+            tags::BODY_LENGTH,
+            tags::MSG_TYPE,
+            tags::MSG_SEQ_NUM,
+            tags::SENDER_COMP_ID,
+            tags::SENDING_TIME,
+            tags::TARGET_COMP_ID,
+            tags::POSS_DUP_FLAG,
+            tags::ORIG_SENDING_TIME,
+        ];
         self.header
             .iter()
             .map(Item::field)
-            .filter(|f| f.tag > 0 && !SESSION_WRITES.contains(&f.tag))
+            .filter(|f| f.tag > 0 && !SESSION_WRITES.iter().any(|&t| t as i64 == f.tag))
             .filter_map(|f| u32::try_from(f.tag).ok().map(|t| (t, f.value)))
             .collect()
     }

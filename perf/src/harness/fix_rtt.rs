@@ -1,6 +1,7 @@
 //! The order → first answer round trip over a real FIX session on loopback.
 
 use super::common::pct;
+use foxtrot_engine::format::fix::tags;
 use foxtrot_engine::records::Order;
 use foxtrot_engine::Config;
 use hdrhistogram::Histogram;
@@ -55,8 +56,11 @@ pub fn run(opts: &crate::FixRttArgs) {
                     if let Inbound::App = session.on_message(m, wall_ns()) {
                         // Reports come read by the session's scanner, as in the engine.
                         let cl = match session.report(m) {
-                            Some(r) => r.u64(11).ok().flatten(),
-                            None => dec.decode(m).ok().and_then(|msg| msg.u64(11).ok().flatten()),
+                            Some(r) => r.u64(tags::CL_ORD_ID).ok().flatten(),
+                            None => dec
+                                .decode(m)
+                                .ok()
+                                .and_then(|msg| msg.u64(tags::CL_ORD_ID).ok().flatten()),
                         };
                         done |= cl == Some(want);
                     }

@@ -10,6 +10,7 @@
 //! PossResend test cases ask for); the ClOrdIDs are forgotten when the session
 //! ends.
 
+use foxtrot_engine::format::fix::tags;
 use foxtrot_fix::message;
 use foxtrot_fix::session::{BusinessReason, Session};
 use foxtrot_fix::store::JournalStore;
@@ -49,8 +50,8 @@ impl Echo {
         };
         match p.msg_type() {
             b"D" => {
-                let cl = p.body_field(11).unwrap_or(b"").to_vec();
-                if p.header_field(97) == Some(b"Y") && self.seen.contains(&cl) {
+                let cl = p.body_field(tags::CL_ORD_ID).unwrap_or(b"").to_vec();
+                if p.header_field(tags::POSS_RESEND) == Some(b"Y") && self.seen.contains(&cl) {
                     return Answer::Duplicate;
                 }
                 self.seen.insert(cl);

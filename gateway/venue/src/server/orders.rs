@@ -15,6 +15,7 @@
 //! seen (in this process or in its store) is rejected (OrdRejReason 6), unless
 //! it is a resend (PossDupFlag or PossResend), which is ignored as handled.
 
+use foxtrot_engine::format::fix::tags;
 use foxtrot_engine::records::{ExecKind, ExecReport, Order, OrderAction, Side, VenueReject};
 use foxtrot_fix::app::{exec_to_fix, order_from_fix, ClOrdIdMap, Echo, Instruments};
 use foxtrot_fix::clordid::ClOrdIds;
@@ -112,34 +113,41 @@ impl SessionOrders {
         let (mut max_exec, mut last_ts) = (0u64, 0u64);
         for (_, msg) in store.sent() {
             let Ok(m) = dec.decode(msg) else { continue };
-            max_exec = max_exec.max(m.u64(17).ok().flatten().unwrap_or(0));
-            if let Some(t) = m.get(60).and_then(foxtrot_fix::app::parse_utc_timestamp) {
+            max_exec = max_exec.max(m.u64(tags::EXEC_ID).ok().flatten().unwrap_or(0));
+            if let Some(t) = m
+                .get(tags::TRANSACT_TIME)
+                .and_then(foxtrot_fix::app::parse_utc_timestamp)
+            {
                 last_ts = last_ts.max(t);
             }
             if m.msg_type() != b"8" {
                 continue;
             }
-            let Some(Ok((cl, _))) = m.get(11).map(|t| self.ids.intern(t)) else {
+            let Some(Ok((cl, _))) = m.get(tags::CL_ORD_ID).map(|t| self.ids.intern(t)) else {
                 continue;
             };
-            let Some((i, _, qd)) = m.get(55).and_then(|s| inst.find(s)) else {
+            let Some((i, _, qd)) = m.get(tags::SYMBOL).and_then(|s| inst.find(s)) else {
                 continue;
             };
-            let status = m.char(39).ok().flatten().unwrap_or(b'8');
+            let status = m.char(tags::ORD_STATUS).ok().flatten().unwrap_or(b'8');
             self.known.insert(
                 cl,
                 OwnOrder {
                     instrument: i,
-                    side: if m.get(54) == Some(b"2") { Side::Sell } else { Side::Buy },
-                    qty: m.fixed(38, qd).ok().flatten().unwrap_or(0),
-                    cum: m.fixed(14, qd).ok().flatten().unwrap_or(0),
+                    side: if m.get(tags::SIDE) == Some(b"2") {
+                        Side::Sell
+                    } else {
+                        Side::Buy
+                    },
+                    qty: m.fixed(tags::ORDER_QTY, qd).ok().flatten().unwrap_or(0),
+                    cum: m.fixed(tags::CUM_QTY, qd).ok().flatten().unwrap_or(0),
                     open: matches!(status, b'0' | b'1' | b'5' | b'6' | b'A' | b'E'),
-                    venue_id: m.u64(37).ok().flatten().unwrap_or(0),
+                    venue_id: m.u64(tags::ORDER_ID).ok().flatten().unwrap_or(0),
                 },
             );
             // A replace report closes the order it replaced.
-            if m.get(150) == Some(b"5") {
-                if let Some(orig) = m.get(41).and_then(|t| self.ids.get(t)) {
+            if m.get(tags::EXEC_TYPE) == Some(b"5") {
+                if let Some(orig) = m.get(tags::ORIG_CL_ORD_ID).and_then(|t| self.ids.get(t)) {
                     if let Some(o) = self.known.get_mut(&orig) {
                         o.open = false;
                     }
@@ -162,8 +170,8 @@ impl SessionOrders {
         now: u64,
         wall: u64,
     ) -> Intake {
-        let resend = m.get(43) == Some(b"Y") || m.get(97) == Some(b"Y");
-        let cl_text = m.get(11).unwrap_or(b"");
+        let resend = m.get(tags::POSS_DUP_FLAG) == Some(b"Y") || m.get(tags::POSS_RESEND) == Some(b"Y");
+        let cl_text = m.get(tags::CL_ORD_ID).unwrap_or(b"");
         if self.ids.get(cl_text).is_some() {
             if resend {
                 return Intake::PossDup;
@@ -173,8 +181,8 @@ impl SessionOrders {
             e.reason = VenueReject::DuplicateClOrdId as u8;
             let echo = Echo {
                 cl_ord_id: cl_text,
-                orig_cl_ord_id: m.get(41).unwrap_or(b""),
-                symbol: m.get(55),
+                orig_cl_ord_id: m.get(tags::ORIG_CL_ORD_ID).unwrap_or(b""),
+                symbol: m.get(tags::SYMBOL),
                 text: Some(b"duplicate ClOrdID"),
                 response_to: 0,
             };
@@ -196,7 +204,7 @@ impl SessionOrders {
                             } else {
                                 b'1'
                             },
-                            orig_text: m.get(41).unwrap_or(b"").to_vec(),
+                            orig_text: m.get(tags::ORIG_CL_ORD_ID).unwrap_or(b"").to_vec(),
                         },
                     );
                 }
@@ -230,9 +238,9 @@ impl SessionOrders {
             return;
         }
         let text = match e.tag() {
-            Some(55) => "unknown symbol".to_string(),
-            Some(40) => "unsupported order type".to_string(),
-            Some(11) | Some(41) => "ClOrdID too long, or too many".to_string(),
+            Some(tags::SYMBOL) => "unknown symbol".to_string(),
+            Some(tags::ORD_TYPE) => "unsupported order type".to_string(),
+            Some(tags::CL_ORD_ID | tags::ORIG_CL_ORD_ID) => "ClOrdID too long, or too many".to_string(),
             _ => e.to_string(),
         };
         let new = m.msg_type() == b"D";
@@ -243,13 +251,13 @@ impl SessionOrders {
         };
         let mut r = ExecReport::new(kind, u32::MAX, side_of(m), now);
         r.reason = match e.tag() {
-            Some(55) => VenueReject::UnknownInstrument,
+            Some(tags::SYMBOL) => VenueReject::UnknownInstrument,
             _ => VenueReject::InvalidPriceOrQty,
         } as u8;
         let echo = Echo {
-            cl_ord_id: m.get(11).unwrap_or(b""),
-            orig_cl_ord_id: m.get(41).unwrap_or(b""),
-            symbol: m.get(55),
+            cl_ord_id: m.get(tags::CL_ORD_ID).unwrap_or(b""),
+            orig_cl_ord_id: m.get(tags::ORIG_CL_ORD_ID).unwrap_or(b""),
+            symbol: m.get(tags::SYMBOL),
             text: Some(text.as_bytes()),
             response_to: if m.msg_type() == b"G" { b'2' } else { b'1' },
         };
@@ -351,7 +359,7 @@ impl SessionOrders {
 }
 
 fn side_of(m: &FixMessage<'_>) -> Side {
-    if m.get(54) == Some(b"2") {
+    if m.get(tags::SIDE) == Some(b"2") {
         Side::Sell
     } else {
         Side::Buy
@@ -366,17 +374,19 @@ pub(crate) fn fills_in_store(store: &JournalStore, inst: &Instruments, net: &mut
     let (mut n, mut qty) = (0u64, 0i64);
     for (_, msg) in store.sent() {
         let Ok(m) = dec.decode(msg) else { continue };
-        if m.msg_type() != b"8" || !matches!(m.get(150), Some(b"1" | b"2" | b"F")) {
+        if m.msg_type() != b"8" || !matches!(m.get(tags::EXEC_TYPE), Some(b"1" | b"2" | b"F")) {
             continue;
         }
-        let Some((i, _, qd)) = m.get(55).and_then(|s| inst.find(s)) else {
+        let Some((i, _, qd)) = m.get(tags::SYMBOL).and_then(|s| inst.find(s)) else {
             continue;
         };
-        let Ok(Some(q)) = m.fixed(32, qd) else { continue };
+        let Ok(Some(q)) = m.fixed(tags::LAST_QTY, qd) else {
+            continue;
+        };
         n += 1;
         qty += q;
         if let Some(x) = net.get_mut(i as usize) {
-            *x += if m.get(54) == Some(b"2") { -q } else { q };
+            *x += if m.get(tags::SIDE) == Some(b"2") { -q } else { q };
         }
     }
     (n, qty)
