@@ -25,8 +25,11 @@ pub enum ShmError {
         /// What is wrong.
         what: String,
     },
-    /// A record in the middle of a journal failed its checks (not a torn tail).
-    #[error("segment {segment} ({path}): offset {offset}: corrupt record: {what}")]
+    /// The journal is damaged where iteration stops (not a torn tail; see
+    /// `journal::damage`).
+    #[error(
+        "{path}: segment {segment}, offset {offset}: damaged: {what}; {after} valid records after it cannot be read"
+    )]
     Corrupt {
         /// Segment index.
         segment: u64,
@@ -34,9 +37,28 @@ pub enum ShmError {
         path: PathBuf,
         /// Byte offset of the record in the segment.
         offset: u64,
-        /// What failed (length, CRC).
+        /// What failed (length, CRC, a missing range).
         what: &'static str,
+        /// Valid records found after the damage (in this segment and later ones).
+        after: u64,
     },
+    /// A segment file is shorter than its header says: everything past its end is lost.
+    #[error(
+        "{path}: segment {segment} is {len} bytes, its header says {size}: truncated, records past byte {len} are lost"
+    )]
+    Truncated {
+        /// Segment index.
+        segment: u64,
+        /// The segment file.
+        path: PathBuf,
+        /// The file's length.
+        len: u64,
+        /// The length its header gives.
+        size: u64,
+    },
+    /// A directory holds no journal.
+    #[error("{0}: not a journal (no segment files)")]
+    NotAJournal(PathBuf),
     /// A record does not fit a segment.
     #[error("record of {len} bytes does not fit a {segment_size}-byte segment")]
     TooLarge {

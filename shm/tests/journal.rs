@@ -1,7 +1,7 @@
 //! Journal behaviour: round trips across segments, seeking, recovery from torn
 //! tails, corruption reports, and a crash test with real `kill -9`s.
 
-use foxtrot_shm::journal::layout::{RECORD_HEADER, SEGMENT_HEADER};
+use foxtrot_shm::journal::layout::SEGMENT_HEADER;
 use foxtrot_shm::{Durability, JournalConfig, JournalReader, JournalWriter, MapOptions, ShmError};
 use std::path::{Path, PathBuf};
 
@@ -154,10 +154,11 @@ fn torn_tail_is_cut_and_appends_continue() {
     write_n(&d, small(), 1, 300);
     let offs = offsets(&d);
     let last = *offs.last().unwrap();
-    // Damage the last record's payload: a write torn by power loss.
+    // What a kill -9 mid-append leaves: the last record's bytes written, its
+    // length (the commit, stored last) not.
     let seg = last_segment(&d);
     let mut b = std::fs::read(&seg).unwrap();
-    b[last as usize + RECORD_HEADER - 1] ^= 0xFF;
+    b[last as usize..last as usize + 4].fill(0);
     std::fs::write(&seg, &b).unwrap();
     let (v, r) = read_all(&d);
     assert_eq!(v.len(), 299);
@@ -209,7 +210,7 @@ fn corruption_in_the_middle_is_reported_with_segment_and_offset() {
 }
 
 #[test]
-fn truncation_like_power_loss_recovers() {
+fn a_truncated_segment_is_damage_and_repair_keeps_what_precedes_it() {
     let d = tmp("trunc");
     write_n(&d, small(), 1, 200);
     let offs = offsets(&d);
@@ -220,14 +221,71 @@ fn truncation_like_power_loss_recovers() {
     let f = std::fs::OpenOptions::new().write(true).open(&seg).unwrap();
     f.set_len(cut).unwrap();
     drop(f);
-    let (v, _) = read_all(&d);
-    let expect = 200 - 50;
-    assert_eq!(v.len(), expect, "records before the cut survive");
+    // The records before the cut read; then the truncation is reported.
+    let mut r = JournalReader::open(&d).unwrap();
+    let mut n = 0;
+    let end = loop {
+        match r.next() {
+            Ok(Some(_)) => n += 1,
+            other => break other.map(|_| ()),
+        }
+    };
+    drop(r);
+    assert_eq!(n, 150, "records before the cut survive");
+    assert!(matches!(end, Err(ShmError::Truncated { .. })), "{end:?}");
+    // A writer refuses it rather than papering over the loss.
+    assert!(matches!(
+        JournalWriter::open(&d, small()),
+        Err(ShmError::Truncated { .. })
+    ));
+    // Repair keeps the 150, backs everything up, and the journal goes on.
+    let backup = tmp("trunc-backup");
+    let rep = foxtrot_shm::journal::repair::repair(&d, &backup).unwrap();
+    assert_eq!(rep.kept, 150);
+    assert!(rep.damage.unwrap().contains("truncated"));
+    assert_eq!(
+        std::fs::metadata(backup.join(seg.file_name().unwrap())).unwrap().len(),
+        cut
+    );
     let w = JournalWriter::open(&d, small()).unwrap();
-    assert_eq!(w.last_seq(), expect as u64);
+    assert_eq!(w.last_seq(), 150);
     drop(w);
-    write_n(&d, small(), expect as u64 + 1, 5);
-    assert_eq!(read_all(&d).0.len(), expect + 5);
+    write_n(&d, small(), 151, 5);
+    assert_eq!(read_all(&d).0.len(), 155);
+    // A sound journal is left alone.
+    let again = foxtrot_shm::journal::repair::repair(&d, &tmp("trunc-backup2")).unwrap();
+    assert_eq!((again.kept, again.damage, again.backup), (155, None, None));
+    std::fs::remove_dir_all(&d).ok();
+    std::fs::remove_dir_all(&backup).ok();
+}
+
+/// A flipped byte in a record's length, in the last segment, with valid
+/// records after it: reported as damage naming them, never as a torn tail.
+#[test]
+fn a_flipped_length_in_the_last_segment_is_damage_not_a_torn_tail() {
+    let d = tmp("flip-len");
+    write_n(&d, small(), 1, 300);
+    let offs = offsets(&d);
+    let seg = last_segment(&d);
+    let mut b = std::fs::read(&seg).unwrap();
+    let at = offs[offs.len() / 2] as usize;
+    b[at + 2] ^= 0x04; // the length's third byte: a plausible-looking huge length
+    std::fs::write(&seg, &b).unwrap();
+    let mut r = JournalReader::open(&d).unwrap();
+    let err = loop {
+        match r.next() {
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("damage read as {:?}", r.torn_tail()),
+            Err(e) => break e,
+        }
+    };
+    match err {
+        ShmError::Corrupt { offset, after, .. } => {
+            assert_eq!(offset as usize, at);
+            assert_eq!(after as usize, offs.len() - offs.len() / 2 - 1, "the records it hides");
+        }
+        e => panic!("{e}"),
+    }
     std::fs::remove_dir_all(&d).ok();
 }
 
@@ -268,18 +326,23 @@ fn random_damage_never_panics_and_is_placed_right() {
         let outcome = loop {
             match r.next() {
                 Ok(Some(rec)) => last_ok = Some(rec.offset),
-                Ok(None) => break r.torn_tail().map(|t| t.1),
-                Err(ShmError::Corrupt { offset, .. }) => break Some(offset),
+                Ok(None) => break Ok(r.torn_tail().map(|t| t.1)),
+                Err(ShmError::Corrupt { offset, .. }) => break Err(offset),
+                Err(ShmError::Truncated { len, .. }) => break Err(len),
                 Err(e) => panic!("unexpected error {e}"),
             }
         };
         if trial % 3 != 0 {
-            // A flip inside the written region is caught at the record containing it.
+            // A flip inside the written region is damage, reported at the record
+            // containing it: never a torn tail, never a clean end.
             assert_eq!(
                 outcome,
-                Some(containing),
+                Err(containing),
                 "trial {trial}: flip at {flip_at}, last good {last_ok:?}"
             );
+        } else {
+            // Truncated: reported, whether or not a flip came first.
+            assert!(outcome.is_err(), "trial {trial}: a truncation passed as {outcome:?}");
         }
         // Whatever happened, the writer either recovers or refuses with a reason.
         let _ = JournalWriter::open(&d, small());

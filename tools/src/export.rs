@@ -210,7 +210,7 @@ pub fn export(run_dir: &Path, out: &Path) -> Result<ExportCounts, Error> {
     let (mut t_in, mut t_fills) = (create(&fields::INPUTS)?, create(&fields::FILLS)?);
     for slot in inputs.by_ref() {
         for (table, row) in fields::input_rows(&slot, &names) {
-            if std::ptr::eq(table, &fields::FILLS) {
+            if table.name == fields::FILLS.name {
                 t_fills.push(row)?;
                 counts.fills += 1;
             } else {

@@ -162,12 +162,12 @@ fn journal_cli_and_damage() {
     assert!(!v.status.success());
     let e = String::from_utf8_lossy(&v.stderr);
     assert!(
-        e.contains("segment 0") && e.contains("offset ") && e.contains("corrupt record"),
+        e.contains("segment 0") && e.contains("offset ") && e.contains("damaged"),
         "{e}"
     );
     let r = foxtrot(&["replay", d.to_str().unwrap()]);
     assert!(!r.status.success());
-    assert!(String::from_utf8_lossy(&r.stderr).contains("corrupt record"));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("damaged"));
     // A run directory is not a journal: say which to name.
     let e = foxtrot(&["journal", "info", d.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&e.stderr).contains("run directory"));

@@ -11,15 +11,17 @@ pub struct GenConfig {
     /// RNG seed; the same seed gives the same stream.
     pub seed: u64,
     /// Number of market-data events to produce.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 100_000_000_000_i64))]
     pub events: u64,
     /// Control time of the first event, ns since the epoch.
+    #[schemars(range(min = 0, max = 4_000_000_000_000_000_000_i64))]
     pub start_ns: u64,
     /// Mean crowd actions per second per instrument in the calm regime.
     #[schemars(extend("exclusiveMinimum" = 0))]
+    #[schemars(range(min = 0.001, max = 10_000_000.0))]
     pub rate_per_sec: f64,
     /// Mean number of resting crowd orders per instrument the flow aims for.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 100_000))]
     pub target_depth_orders: u32,
     /// Fair-value volatility per action in ticks, calm and volatile regime.
     #[schemars(inner(range(min = 0)))]
@@ -37,7 +39,7 @@ pub struct GenConfig {
     #[schemars(range(min = 0, max = 1))]
     pub market_order_frac: f64,
     /// Mean crowd order size in lots.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1.0, max = 1_000_000.0))]
     pub mean_order_lots: f64,
     /// Adversarial feed corruption (off by default).
     #[serde(default)]
@@ -71,5 +73,6 @@ pub struct AdversarialConfig {
     pub halt_prob: f64,
     /// Length of a halt in control-time ns.
     #[serde(default)]
+    #[schemars(range(min = 0, max = 86_400_000_000_000_i64))]
     pub halt_ns: u64,
 }

@@ -130,12 +130,25 @@ pub struct RuntimeConfig {
     /// Memory-mapped statistics file that `foxtrot stat` reads (none if unset).
     pub stats_file: Option<String>,
     /// How often the stats thread publishes, in wall-clock milliseconds.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 3_600_000))]
     pub stats_interval_ms: u64,
     /// A heartbeat is counted every this many milliseconds of event time.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 3_600_000))]
     pub heartbeat_ms: u64,
+    /// The most memory a configuration may need, in MiB, as `foxtrot config check`
+    /// estimates it (books, the simulated venue's arena and levels, rings): a
+    /// configuration beyond it is refused before anything is allocated.
+    #[serde(skip_serializing_if = "is_default_memory")]
+    #[schemars(range(min = 64, max = 1_048_576))]
+    pub max_memory_mb: u64,
 }
+
+fn is_default_memory(v: &u64) -> bool {
+    *v == DEFAULT_MAX_MEMORY_MB
+}
+
+/// The default of `runtime.max_memory_mb`: 8 GiB.
+pub const DEFAULT_MAX_MEMORY_MB: u64 = 8192;
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
@@ -149,6 +162,7 @@ impl Default for RuntimeConfig {
             stats_file: None,
             stats_interval_ms: 100,
             heartbeat_ms: 1000,
+            max_memory_mb: DEFAULT_MAX_MEMORY_MB,
         }
     }
 }

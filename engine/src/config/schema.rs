@@ -113,14 +113,16 @@ fn walk(root: &Value, schema: &Value, v: &Value, path: &str) -> Result<(), (Stri
         return fail("must be a finite number".into());
     }
     if let Some(x) = v.as_f64() {
+        // The value as written: an integer stays an integer in the message.
+        let shown = v.to_string();
         if let Some(m) = num(s, "minimum") {
             if x < m {
-                return fail(format!("{x} is below the minimum {m}"));
+                return fail(format!("{shown} is below the minimum {m}"));
             }
         }
         if let Some(m) = num(s, "maximum") {
             if x > m {
-                return fail(format!("{x} is above the maximum {m}"));
+                return fail(format!("{shown} is above the maximum {m}"));
             }
         }
         if let Some(m) = num(s, "exclusiveMinimum") {

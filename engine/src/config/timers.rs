@@ -8,6 +8,6 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct TimerConfig {
     /// Period of the housekeeping tick in nanoseconds of control time.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1_000, max = 3_600_000_000_000_i64))]
     pub tick_ns: u64,
 }

@@ -24,10 +24,37 @@ impl Config {
         let printable = |v: &str| v.bytes().all(|b| b.is_ascii_graphic() && b != b'|');
         for (i, ins) in self.instruments.iter().enumerate() {
             let k = |f: &str| format!("instruments[{i}].{f}");
-            if !printable(&ins.symbol) || ins.symbol.len() > crate::records::fixed::MAX_SYMBOL_LEN {
+            if ins.symbol.is_empty()
+                || !printable(&ins.symbol)
+                || ins.symbol.len() > crate::records::fixed::MAX_SYMBOL_LEN
+            {
                 return Err(bad(
                     &k("symbol"),
                     format!("{:?} must be 1..=12 printable ASCII bytes other than `|`", ins.symbol),
+                ));
+            }
+            if !ins.symbol.bytes().any(|b| b.is_ascii_alphabetic()) {
+                return Err(bad(
+                    &k("symbol"),
+                    format!(
+                        "{:?} has no letter: a number where a symbol belongs is almost always a mistake",
+                        ins.symbol
+                    ),
+                ));
+            }
+            if let Some(j) = self.instruments[..i].iter().position(|o| o.symbol == ins.symbol) {
+                return Err(bad(
+                    &k("symbol"),
+                    format!(
+                        "{:?} is also instruments[{j}]: symbols name one instrument each",
+                        ins.symbol
+                    ),
+                ));
+            }
+            if ins.tick > ins.ref_price {
+                return Err(bad(
+                    &k("tick"),
+                    format!("{} is larger than ref_price {}", ins.tick, ins.ref_price),
                 ));
             }
             if ins.tick > 0 && ins.ref_price % ins.tick != 0 {
@@ -122,7 +149,56 @@ impl Config {
         if r.halt_drawdown < r.reduce_only_drawdown {
             return Err(bad("risk.halt_drawdown", "must be ≥ reduce_only_drawdown".into()));
         }
+        let need = self.memory_estimate();
+        let limit = self.runtime.max_memory_mb << 20;
+        if need > limit {
+            return Err(bad(
+                "runtime.max_memory_mb",
+                format!(
+                    "this configuration needs about {} MiB (books, the simulated venue's arena and levels), over the limit of {} MiB; raise runtime.max_memory_mb if the host has it",
+                    need >> 20,
+                    limit >> 20
+                ),
+            ));
+        }
         self.runtime.validate(bad)
+    }
+
+    /// About how much memory running this configuration allocates, in bytes:
+    /// each instrument's book (two ladders of `book.window_ticks` quantities and
+    /// their occupancy bits), features and order table, and the simulated
+    /// venue's order arena (`gen.target_depth_orders × 16` per instrument) and
+    /// price levels, plus the fixed rings and queues.
+    pub fn memory_estimate(&self) -> u64 {
+        let n = self.instruments.len() as u64;
+        let window = self.book.window_ticks as u64;
+        let book = 2 * window * 8 + 2 * window / 8;
+        let per_instrument = book + 64 * 1024;
+        let venue_orders = (self.gen.target_depth_orders as u64 * 16 * n).max(4096);
+        let venue = venue_orders * (std::mem::size_of::<[u64; 8]>() as u64 + 4) + n * 2 * 8192 * 32;
+        let fixed = 64 << 20;
+        n * per_instrument + venue + fixed
+    }
+
+    /// Checks the paths a run will write: the statistics file's directory must
+    /// exist. (Not part of [`validate`](Self::validate): a configuration is
+    /// loaded in places that never write its files.)
+    pub fn check_paths(&self, origin: &Path) -> Result<(), Error> {
+        if let Some(f) = &self.runtime.stats_file {
+            let p = Path::new(f);
+            let dir = p
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            if !dir.is_dir() {
+                return Err(Error::invalid(
+                    origin,
+                    "runtime.stats_file",
+                    format!("{f}: the directory {} does not exist", dir.display()),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -13,10 +13,13 @@ use serde::{Deserialize, Serialize};
 pub struct VenueConfig {
     /// Order-entry latency: an order sent at control time t reaches the matching
     /// engine at t + this.
+    #[schemars(range(min = 0, max = 60_000_000_000_i64))]
     pub entry_latency_ns: u64,
     /// Execution reports reach the engine this long after the venue produced them.
+    #[schemars(range(min = 0, max = 60_000_000_000_i64))]
     pub ack_latency_ns: u64,
     /// Market data reaches the engine this long after the venue published it.
+    #[schemars(range(min = 0, max = 60_000_000_000_i64))]
     pub md_latency_ns: u64,
     /// The venue's FIX acceptor, `host:port`. When set, `foxtrot run` trades with
     /// the `foxtrot venue` process listening there, over TCP, instead of

@@ -344,7 +344,7 @@ pub fn rows(
         k if k == Kind::Order as u16 => {
             let o: Order = pod(p)?;
             let h = o.header;
-            let fix = String::from_utf8_lossy(&p[64..]).replace('\u{1}', "|");
+            let fix = String::from_utf8_lossy(&p[64..]).into_owned();
             vec![(
                 &ORDERS,
                 vec![

@@ -19,7 +19,7 @@ pub struct InstrumentSpec {
     #[schemars(range(max = 9))]
     pub price_decimals: u8,
     /// Tick size in price units (> 0).
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 1_000_000_000_000_i64))]
     pub tick: i64,
     /// Number of decimal places in a quantity integer.
     #[serde(default)]
@@ -27,11 +27,11 @@ pub struct InstrumentSpec {
     pub qty_decimals: u8,
     /// Lot size in quantity units (> 0).
     #[serde(default = "one")]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 1_000_000_000_000_i64))]
     pub lot: i64,
     /// Initial reference price in price units, used by generators and the price band
     /// before the first trade.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 1_000_000_000_000_000_i64))]
     pub ref_price: i64,
 }
 

@@ -170,8 +170,23 @@ impl RunObserver for Verifier {
     }
 }
 
+/// Reads each of a run's journals (inputs, orders, diary) to its end: the first
+/// damaged one is the error (a torn tail is not damage). A verification names
+/// the damage before comparing outputs, so a damaged input journal is never
+/// blamed on the outputs it no longer produces.
+pub fn check_journals(run_dir: &Path) -> Result<(), Error> {
+    for j in ["inputs", "orders", "diary"] {
+        let mut r = JournalReader::open(&run_dir.join(j))?;
+        while r.next()?.is_some() {}
+    }
+    Ok(())
+}
+
 /// Replays the run in `run_dir`.
 pub fn replay(run_dir: &Path, opts: &ReplayOptions) -> Result<ReplayOutcome, Error> {
+    if opts.verify {
+        check_journals(run_dir)?;
+    }
     let (journalled, inputs) = JournalInputs::open_with_config(run_dir)?;
     let cfg = opts.config.clone().unwrap_or(journalled);
     let effective = cfg.canonical_text();

@@ -7,16 +7,21 @@
 //! - [`reader`]: zero-copy iteration, seek by seq or time, tailing.
 //! - [`index`]: the sparse seq/time index kept beside each segment.
 //! - [`scan`]: validating one record (shared by reader and recovery).
+//! - [`damage`]: where records stop — the end, a torn tail, or damage.
+//! - [`repair`]: keeping what precedes damage, after a backup.
 //!
 //! The commit protocol is one store: a record's `len` word, written last with
 //! release ordering. Everything a reader needs to know about crashes follows from
-//! it: `len == 0` means not (yet) written; a non-zero `len` with a bad CRC and only
-//! zeros after it is a torn tail; anything else bad is corruption.
+//! it: `len == 0` means not (yet) written; what a crash mid-write can leave at the
+//! end is a torn tail; anything else where the records stop is damage, reported
+//! with where and how many records it costs ([`damage`]).
 
+pub mod damage;
 pub mod index;
 pub mod layout;
 mod prepare;
 pub mod reader;
+pub mod repair;
 pub mod scan;
 pub mod segment;
 pub mod writer;

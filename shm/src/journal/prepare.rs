@@ -12,7 +12,8 @@
 //! come back in the order they were asked for. At a roll the writer takes the next
 //! one (waiting only if the helper has fallen behind), asks for one more, and hands
 //! the old segment back to be unmapped. Nothing prepared is visible to readers: it
-//! lives under a `.seg.tmp` name until the writer publishes it. When the writer is
+//! has no name (`O_TMPFILE`; a `.seg.tmp` name where the filesystem cannot do
+//! that) until the writer publishes it, so a killed writer leaves nothing behind. When the writer is
 //! dropped, the helper is joined and any unused preparation is deleted.
 //!
 //! If the thread cannot be started (or `ahead` is 0) every job is done inline on
@@ -151,9 +152,11 @@ impl Preparer {
 }
 
 fn remove_unused(seg: WriteSegment) {
-    let path = seg.path.clone();
+    let path = seg.unpublished_file().map(Path::to_path_buf);
     drop(seg);
-    let _ = std::fs::remove_file(path);
+    if let Some(p) = path {
+        let _ = std::fs::remove_file(p);
+    }
 }
 
 impl Drop for Preparer {

@@ -2,17 +2,23 @@
 //!
 //! Records are returned as [`RecordRef`]s borrowing the mapping: no copy, no
 //! allocation per record. The reader never panics on any byte sequence: every
-//! length is bounded, every record's CRC checked. A bad record followed only by
-//! zeros at the end of the last segment is a **torn tail** (a crash mid-write):
-//! iteration ends there and [`JournalReader::torn_tail`] says where. A bad record
-//! anywhere else is **corruption**: iteration stops with an error naming the
-//! segment and byte offset.
+//! length is bounded, every record's CRC checked. Where iteration stops is
+//! classified ([`super::damage`]): the clean end, a **torn tail** (what a crash
+//! mid-write leaves at the end of the last segment: iteration ends there and
+//! [`JournalReader::torn_tail`] says where), or **damage** — an error naming the
+//! segment, the byte offset and how many valid records lie beyond it. A segment
+//! file shorter than its header says is damage too, and so is a directory
+//! without segments (not a journal).
 //!
-//! **Tailing.** A reader in another process follows a live writer by calling
-//! [`JournalReader::next`] again after it returned `None`: it loads each record's
-//! `len` with acquire ordering, so a record it sees is complete; at an end-of-segment
-//! marker it moves to the next segment as soon as that file exists.
+//! **Tailing.** A reader opened with [`JournalReader::follow`] follows a live
+//! writer in another process by calling [`JournalReader::next`] again after it
+//! returned `None`: it loads each record's `len` with acquire ordering, so a
+//! record it sees is complete; an empty length at the end of the last segment is
+//! where the writer has got to (not classified); at an end-of-segment marker it
+//! moves to the next segment as soon as that file exists. [`JournalReader::open`]
+//! reads a finished journal and classifies its end.
 
+use super::damage::{self, Stop};
 use super::index;
 use super::layout::{self, rec, KIND_END, RECORD_HEADER, SEGMENT_HEADER};
 use super::scan::{self, Step};
@@ -48,12 +54,26 @@ pub struct JournalReader {
     cur_i: usize,
     pos: usize,
     torn: Option<(u64, u64)>,
+    follow: bool,
 }
 
 impl JournalReader {
-    /// Opens the journal in `dir` at its first record.
+    /// Opens the finished journal in `dir` at its first record; its end is
+    /// classified (see the module docs).
     pub fn open(dir: &Path) -> Result<Self, ShmError> {
+        Self::open_as(dir, false)
+    }
+
+    /// Opens the journal in `dir` to follow a live writer (see the module docs).
+    pub fn follow(dir: &Path) -> Result<Self, ShmError> {
+        Self::open_as(dir, true)
+    }
+
+    fn open_as(dir: &Path, follow: bool) -> Result<Self, ShmError> {
         let segments = list_segments(dir)?;
+        if segments.is_empty() {
+            return Err(ShmError::NotAJournal(dir.to_path_buf()));
+        }
         let mut r = JournalReader {
             dir: dir.to_path_buf(),
             segments,
@@ -61,11 +81,47 @@ impl JournalReader {
             cur_i: 0,
             pos: SEGMENT_HEADER,
             torn: None,
+            follow,
         };
-        if !r.segments.is_empty() {
-            r.cur = Some(ReadSegment::open(&r.segments[0].1)?);
-        }
+        r.cur = Some(ReadSegment::open(&r.segments[0].1)?);
         Ok(r)
+    }
+
+    /// Valid records in the segments after the current one.
+    fn later_records(&self) -> u64 {
+        self.segments[self.cur_i + 1..]
+            .iter()
+            .filter_map(|(_, p)| ReadSegment::open(p).ok())
+            .map(|s| damage::records_from(&s.map, SEGMENT_HEADER))
+            .sum()
+    }
+
+    /// Classifies the stop at `at` (its `len` word `len`): `Ok(())` for the clean
+    /// end or a torn tail (recorded), else the damage.
+    fn stop(&mut self, at: usize, len: u32) -> Result<(), ShmError> {
+        let last = self.is_last_segment();
+        let seg = self.cur.as_ref().expect("iterating a segment");
+        if let Some(e) = seg.truncated() {
+            return Err(e);
+        }
+        match damage::classify(&seg.map, at, len, last) {
+            Stop::Clean => Ok(()),
+            Stop::Torn => {
+                self.torn = Some((seg.header.index, at as u64));
+                Ok(())
+            }
+            Stop::Damage { what, after } => {
+                let (segment, path) = (seg.header.index, seg.path.clone());
+                let later = if last { 0 } else { self.later_records() };
+                Err(ShmError::Corrupt {
+                    segment,
+                    path,
+                    offset: at as u64,
+                    what,
+                    after: after + later,
+                })
+            }
+        }
     }
 
     /// The segments, as (index, path).
@@ -122,24 +178,16 @@ impl JournalReader {
                     break (at, len);
                 }
                 Step::Empty => {
-                    // The writer has not written here yet — or, past a crash, never
-                    // will; either way this is the end for now.
+                    // Following a live writer, the end of the last segment is
+                    // where it has got to; anywhere else the stop is classified.
+                    if !(self.follow && self.is_last_segment()) {
+                        self.stop(at, 0)?;
+                    }
                     return Ok(None);
                 }
-                Step::Bad(what) => {
-                    let after = scan::claimed_end(&seg.map, at, len);
-                    let (index, path) = (seg.header.index, seg.path.clone());
-                    let tail = scan::zero_from(&seg.map, after);
-                    if tail && self.is_last_segment() {
-                        self.torn = Some((index, at as u64));
-                        return Ok(None);
-                    }
-                    return Err(ShmError::Corrupt {
-                        segment: index,
-                        path,
-                        offset: at as u64,
-                        what,
-                    });
+                Step::Bad(_) => {
+                    self.stop(at, len)?;
+                    return Ok(None);
                 }
             }
         };

@@ -93,7 +93,11 @@ pub struct WriteSegment {
     pub map: MmapMut,
     /// Parsed header.
     pub header: SegmentHeader,
-    _file: File,
+    /// Prepared and not yet published: `Some(true)` if the file has no name
+    /// (`O_TMPFILE`: a crash leaves nothing behind), `Some(false)` if it lives
+    /// under `path` (a `.seg.tmp` name, where `O_TMPFILE` is not supported).
+    unpublished: Option<bool>,
+    file: File,
 }
 
 impl WriteSegment {
@@ -106,19 +110,34 @@ impl WriteSegment {
         Ok(s)
     }
 
-    /// The slow half of creating segment `index`: the `.tmp` file is sized,
-    /// allocated, mapped and (with `prefault`) every page dirtied. Safe to run on
-    /// another thread ahead of time; nothing is visible to readers until `publish`.
+    /// The slow half of creating segment `index`: a file with no name yet
+    /// (`O_TMPFILE`, so a crash leaves nothing behind; a `.seg.tmp` file where the
+    /// filesystem cannot) is sized, allocated, mapped and (with `prefault`) every
+    /// page dirtied. Safe to run on another thread ahead of time; nothing is
+    /// visible to readers until `publish`.
     pub fn prepare(dir: &Path, index: u64, size: u64, opts: MapOptions) -> Result<Self, ShmError> {
+        use std::os::unix::fs::OpenOptionsExt;
         let path = dir.join(layout::segment_name(index));
-        let tmp = path.with_extension("seg.tmp");
-        let file = OpenOptions::new()
+        let unnamed = OpenOptions::new()
             .read(true)
             .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)
-            .map_err(ShmError::io(&tmp, "create segment"))?;
+            .custom_flags(libc::O_TMPFILE)
+            .mode(0o644)
+            .open(dir);
+        let (file, tmp, named) = match unnamed {
+            Ok(f) if Path::new("/proc/self/fd").is_dir() => (f, path.clone(), false),
+            _ => {
+                let tmp = path.with_extension("seg.tmp");
+                let f = OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .open(&tmp)
+                    .map_err(ShmError::io(&tmp, "create segment"))?;
+                (f, tmp, true)
+            }
+        };
         file.set_len(size).map_err(ShmError::io(&tmp, "size segment"))?;
         if opts.prefault {
             use std::os::fd::AsRawFd;
@@ -153,13 +172,19 @@ impl WriteSegment {
             size,
             base_seq: 0,
         };
+        s.unpublished = Some(!named);
         Ok(s)
     }
 
     /// The fast half: writes the header (with `base_seq`, the last seq before this
     /// segment) and renames the prepared file into place.
     pub fn publish(&mut self, base_seq: u64) -> Result<(), ShmError> {
-        let path = self.path.with_extension("").with_extension("seg");
+        // A named preparation is `X.seg.tmp`; an unnamed one already carries `X.seg`.
+        let path = if self.unpublished == Some(false) {
+            self.path.with_extension("")
+        } else {
+            self.path.clone()
+        };
         if path.exists() {
             return Err(ShmError::Io {
                 path,
@@ -186,13 +211,47 @@ impl WriteSegment {
             size,
             base_seq,
         };
-        std::fs::rename(&self.path, &path).map_err(ShmError::io(&path, "publish segment"))?;
+        match self.unpublished {
+            Some(true) => {
+                // Give the unnamed file its name: linkat through /proc (no
+                // CAP_DAC_READ_SEARCH needed, unlike AT_EMPTY_PATH).
+                use std::os::fd::AsRawFd;
+                let from = std::ffi::CString::new(format!("/proc/self/fd/{}", self.file.as_raw_fd()))
+                    .expect("no NUL in a number");
+                let to = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
+                    .map_err(|_| ShmError::Config(format!("{}: a journal path with a NUL byte", path.display())))?;
+                // SAFETY: two NUL-terminated paths that outlive the call.
+                let rc = unsafe {
+                    libc::linkat(
+                        libc::AT_FDCWD,
+                        from.as_ptr(),
+                        libc::AT_FDCWD,
+                        to.as_ptr(),
+                        libc::AT_SYMLINK_FOLLOW,
+                    )
+                };
+                if rc != 0 {
+                    return Err(ShmError::io(&path, "publish segment")(std::io::Error::last_os_error()));
+                }
+            }
+            Some(false) => {
+                std::fs::rename(&self.path, &path).map_err(ShmError::io(&path, "publish segment"))?;
+            }
+            None => {}
+        }
+        self.unpublished = None;
         self.path = path;
         Ok(())
     }
 
+    /// The `.seg.tmp` file of a prepared segment that was never published, to
+    /// remove (none for an unnamed one, which vanishes with its descriptor).
+    pub fn unpublished_file(&self) -> Option<&Path> {
+        (self.unpublished == Some(false)).then_some(self.path.as_path())
+    }
+
     /// Opens an existing segment read-write; a file shorter than its header says
-    /// (truncated by a crash or power loss) is extended back with zeros.
+    /// is refused ([`ShmError::Truncated`]).
     pub fn open(path: &Path, opts: MapOptions) -> Result<Self, ShmError> {
         let file = OpenOptions::new()
             .read(true)
@@ -207,9 +266,15 @@ impl WriteSegment {
                 .map_err(ShmError::io(path, "read segment header"))?;
         }
         let header = parse_header(path, &head[..(len as usize).min(SEGMENT_HEADER)])?;
-        if len != header.size {
-            file.set_len(header.size)
-                .map_err(ShmError::io(path, "restore segment size"))?;
+        // Segments are created at full size: a shorter one lost its end, which a
+        // writer must not paper over (`foxtrot journal repair` keeps what is left).
+        if len < header.size {
+            return Err(ShmError::Truncated {
+                segment: header.index,
+                path: path.to_path_buf(),
+                len,
+                size: header.size,
+            });
         }
         let mut s = Self::map(path.to_path_buf(), file, opts)?;
         s.header = header;
@@ -266,7 +331,8 @@ impl WriteSegment {
             path,
             map,
             header,
-            _file: file,
+            unpublished: None,
+            file,
         })
     }
 
@@ -306,9 +372,21 @@ pub struct ReadSegment {
     pub map: Mmap,
     /// Parsed header.
     pub header: SegmentHeader,
+    /// The file's length when mapped (shorter than `header.size`: truncated).
+    pub file_len: u64,
 }
 
 impl ReadSegment {
+    /// The damage of a file shorter than its header says, if it is.
+    pub fn truncated(&self) -> Option<ShmError> {
+        (self.file_len < self.header.size).then(|| ShmError::Truncated {
+            segment: self.header.index,
+            path: self.path.clone(),
+            len: self.file_len,
+            size: self.header.size,
+        })
+    }
+
     /// Maps a segment read-only and checks its header. The mapping covers the file
     /// as it is now (a truncated file maps short; the reader bounds every access).
     pub fn open(path: &Path) -> Result<Self, ShmError> {
@@ -330,6 +408,7 @@ impl ReadSegment {
             path: path.to_path_buf(),
             map,
             header,
+            file_len: len,
         })
     }
 

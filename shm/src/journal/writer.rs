@@ -22,6 +22,7 @@
 //! (a `kill -9` loses nothing that was published); `msync` is what survives the
 //! machine.
 
+use super::damage::{self, Stop};
 use super::index::{self, Entry};
 use super::layout::{self, rec, KIND_END, RECORD_HEADER, SEGMENT_HEADER};
 use super::prepare::Preparer;
@@ -368,26 +369,25 @@ fn recover(seg: &mut WriteSegment) -> Result<Recovered, ShmError> {
                 }
                 r.pos += len;
             }
-            Step::Empty => {
-                // Stray bytes of an unpublished record (killed mid-write) must go, so
-                // the next append starts on zeros.
-                if !scan::zero_from(&seg.map, at) {
-                    seg.map[at..].fill(0);
+            Step::Empty | Step::Bad(_) => {
+                // Where the records stop: the clean end, a torn tail (cut, so the
+                // next append starts on zeros), or damage (refused).
+                match damage::classify(&seg.map, at, len, true) {
+                    Stop::Clean => {}
+                    Stop::Torn => {
+                        seg.map[at..].fill(0);
+                        r.torn = Some((seg.header.index, at as u64));
+                    }
+                    Stop::Damage { what, after } => {
+                        return Err(ShmError::Corrupt {
+                            segment: seg.header.index,
+                            path: seg.path.clone(),
+                            offset: at as u64,
+                            what,
+                            after,
+                        });
+                    }
                 }
-                break;
-            }
-            Step::Bad(what) => {
-                let after = scan::claimed_end(&seg.map, at, len);
-                if !scan::zero_from(&seg.map, after) {
-                    return Err(ShmError::Corrupt {
-                        segment: seg.header.index,
-                        path: seg.path.clone(),
-                        offset: at as u64,
-                        what,
-                    });
-                }
-                seg.map[at..].fill(0);
-                r.torn = Some((seg.header.index, at as u64));
                 break;
             }
         }

@@ -38,7 +38,7 @@ pub fn run(a: ConfigArgs) -> Result<()> {
         ConfigCommand::Check { files, effective } => {
             let mut failed = 0;
             for f in &files {
-                match Config::load(f) {
+                match Config::load(f).and_then(|c| c.check_paths(f).map(|()| c)) {
                     Ok(c) => {
                         println!("{}: ok (config hash {})", f.display(), c.config_hash());
                         if effective {

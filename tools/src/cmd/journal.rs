@@ -1,5 +1,10 @@
-//! `foxtrot journal info|cat|verify|tail DIR`: inspect a journal directory
-//! (for a recorded run: `RUN/inputs`, `RUN/orders` or `RUN/diary`).
+//! `foxtrot journal info|cat|verify|repair|tail DIR`: inspect a journal
+//! directory (for a recorded run: `RUN/inputs`, `RUN/orders` or `RUN/diary`).
+//!
+//! `verify` exits non-zero on damage, naming the segment, the offset and the
+//! records it costs; a torn tail (a crash's partly written last record) is not
+//! damage. `repair` keeps every record before the damage after copying the
+//! journal's files to a backup directory.
 
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
@@ -41,10 +46,19 @@ enum JournalCmd {
         #[arg(long)]
         limit: Option<u64>,
     },
-    /// Check every record; exit non-zero at corruption.
+    /// Check every record and where they stop; exit non-zero on damage.
     Verify {
         /// Journal directory.
         dir: PathBuf,
+    },
+    /// Cut a damaged journal after its last good record, after copying its
+    /// files to a backup directory.
+    Repair {
+        /// Journal directory.
+        dir: PathBuf,
+        /// Where to copy the files first (default `DIR.backup-<unix seconds>`).
+        #[arg(long)]
+        backup: Option<PathBuf>,
     },
     /// Follow a live journal, printing records as they are appended.
     Tail {
@@ -67,6 +81,23 @@ fn open(dir: &Path) -> Result<JournalReader> {
         );
     }
     Ok(JournalReader::open(dir)?)
+}
+
+/// Reads a journal to its end: (records, torn tail), or the damage met after
+/// how many records.
+fn check(dir: &Path) -> Result<(u64, Option<(u64, u64)>)> {
+    let mut r = open(dir)?;
+    let mut n = 0u64;
+    loop {
+        match r.next() {
+            Ok(Some(_)) => n += 1,
+            Ok(None) => return Ok((n, r.torn_tail())),
+            Err(e) => bail!(
+                "{e} (after {n} good records; `foxtrot journal repair {}` keeps them)",
+                dir.display()
+            ),
+        }
+    }
 }
 
 /// The configuration that names a journal's instruments and scales its prices:
@@ -95,7 +126,8 @@ pub fn decode(r: &RecordRef, names: &Names) -> Value {
                     let x = match cell {
                         Cell::I(i) => json!(i),
                         Cell::F(f) => json!(f),
-                        Cell::S(s) => json!(s),
+                        // FIX messages shown with `|` for SOH, as logs show them.
+                        Cell::S(s) => json!(s.replace('\u{1}', "|")),
                         Cell::Null => continue,
                     };
                     m.insert(c.name.into(), x);
@@ -172,11 +204,16 @@ pub fn run(a: JournalArgs) -> Result<()> {
                     println!("  seq {}..{}, ts {}..{}", f.0, l.0, f.1, l.1);
                 }
                 if let Some((s, o)) = r.torn_tail() {
-                    println!("  torn tail at segment {s} offset {o} (cut on the next append)");
+                    println!(
+                        "  torn tail at segment {s} offset {o} (a crash's unfinished record, cut on the next append)"
+                    );
                 }
                 if let Some(e) = &v["error"].as_str() {
                     println!("  error: {e}");
                 }
+            }
+            if let Some(e) = error {
+                bail!("{e}");
             }
             Ok(())
         }
@@ -209,19 +246,41 @@ pub fn run(a: JournalArgs) -> Result<()> {
             Ok(())
         }
         JournalCmd::Verify { dir } => {
-            let mut r = open(&dir)?;
-            let mut n = 0u64;
-            while r.next()?.is_some() {
-                n += 1;
-            }
-            match r.torn_tail() {
-                Some((s, o)) => println!("{}: {n} records OK; torn tail at segment {s} offset {o}", dir.display()),
+            let (n, torn) = check(&dir)?;
+            match torn {
+                Some((s, o)) => println!(
+                    "{}: {n} records OK; torn tail at segment {s} offset {o} (a crash's unfinished record; nothing committed is lost)",
+                    dir.display()
+                ),
                 None => println!("{}: {n} records OK", dir.display()),
             }
             Ok(())
         }
+        JournalCmd::Repair { dir, backup } => {
+            let backup = backup.unwrap_or_else(|| {
+                let secs = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                PathBuf::from(format!("{}.backup-{secs}", dir.display()))
+            });
+            let r = foxtrot_shm::journal::repair::repair(&dir, &backup)?;
+            match (&r.damage, &r.backup) {
+                (Some(d), Some(b)) => println!(
+                    "{}: repaired: {d}; kept {} records, dropped {} (the original files are in {})",
+                    dir.display(),
+                    r.kept,
+                    r.dropped,
+                    b.display()
+                ),
+                _ => println!("{}: {} records OK; nothing to repair", dir.display(), r.kept),
+            }
+            Ok(())
+        }
         JournalCmd::Tail { dir, json, count } => {
-            let mut r = open(&dir)?;
+            if dir.join("inputs").is_dir() {
+                bail!("{} is a run directory; name one of its journals", dir.display());
+            }
+            let mut r = JournalReader::follow(&dir)?;
             let cfg = names_config(&dir);
             let names = Names {
                 instruments: cfg.as_ref().map_or(&[], |c| &c.instruments[..]),

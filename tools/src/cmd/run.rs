@@ -127,6 +127,7 @@ pub fn run(a: RunArgs) -> Result<()> {
         .unwrap_or_else(default_stats_path);
     cfg.runtime.stats_file = Some(stats.display().to_string());
     cfg.check(Path::new("<command line>"))?;
+    cfg.check_paths(Path::new("<command line>"))?;
     install_signals()?;
 
     let mut journals = a.record.as_deref().map(|d| new_journals(d, &cfg)).transpose()?;

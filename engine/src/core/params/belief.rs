@@ -48,18 +48,19 @@ pub struct AttentionModel {
 #[serde(deny_unknown_fields)]
 pub struct RegimeConfig {
     /// Volatile when realised vol (bps per update) rises above this…
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0.0, max = 10_000.0))]
     pub vol_enter_bps: f64,
     /// …and no longer once it falls below this.
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0.0, max = 10_000.0))]
     pub vol_exit_bps: f64,
     /// Trending when |TREND_Z| rises above this…
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0.0, max = 100.0))]
     pub trend_enter: f64,
     /// …and no longer once it falls below this.
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0.0, max = 100.0))]
     pub trend_exit: f64,
     /// Minimum mid updates spent in a regime before leaving it (halts excepted).
+    #[schemars(range(min = 0, max = 1_000_000))]
     pub min_dwell_updates: u32,
 }
 
@@ -71,18 +72,21 @@ pub struct DriftConfig {
     /// or `abs_return` (|return|, bps).
     pub signal: DriftSignal,
     /// Samples used to estimate the reference mean before detection starts.
+    #[schemars(range(min = 0, max = 1_000_000))]
     pub warmup: u32,
     /// Page–Hinkley tolerance δ.
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0.0, max = 1_000_000.0))]
     pub ph_delta: f64,
     /// Page–Hinkley threshold λ.
     #[schemars(extend("exclusiveMinimum" = 0))]
+    #[schemars(range(min = 0.0, max = 1_000_000_000.0))]
     pub ph_lambda: f64,
     /// CUSUM slack k.
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0.0, max = 1_000_000.0))]
     pub cusum_k: f64,
     /// CUSUM threshold h.
     #[schemars(extend("exclusiveMinimum" = 0))]
+    #[schemars(range(min = 0.0, max = 1_000_000_000.0))]
     pub cusum_h: f64,
 }
 

@@ -36,10 +36,11 @@ pub struct FastWeightsConfig {
     #[schemars(range(max = 1), extend("exclusiveMinimum" = 0))]
     pub decay: f64,
     /// Learning rate of the reward-modulated outer product.
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0.0, max = 1.0))]
     pub eta: f64,
     /// Frobenius-norm bound of the fast weights.
     #[schemars(extend("exclusiveMinimum" = 0))]
+    #[schemars(range(min = 0.0, max = 1_000_000.0))]
     pub max_norm: f64,
 }
 
@@ -53,6 +54,6 @@ pub struct ExplorationConfig {
     #[schemars(range(min = 0, max = 100))]
     pub budget_pct: f64,
     /// A mutation is considered every this many decisions.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 1_000_000))]
     pub every: u32,
 }

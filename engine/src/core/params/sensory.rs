@@ -17,25 +17,27 @@ pub struct BookConfig {
 #[serde(deny_unknown_fields)]
 pub struct SensoryConfig {
     /// Span of the long EMA of mid, in mid updates.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 1_000_000))]
     pub long_span: u32,
     /// Span of the EWMA of squared returns (realised volatility).
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 1_000_000))]
     pub vol_span: u32,
     /// Span of the trade-flow EWMAs, in executions.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 1_000_000))]
     pub flow_span: u32,
     /// Span of the imbalance-change mean/variance behind the surge z-score.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 1_000_000))]
     pub surge_span: u32,
     /// Levels in the top-N imbalance and depth features.
     #[schemars(range(min = 1, max = 64))]
     pub depth_levels: u32,
     /// Mid updates after the open (or a halt) that count as the opening auction.
+    #[schemars(range(min = 0, max = 1_000_000))]
     pub auction_updates: u32,
     /// Per-batch decay of the sweep-risk probe, in (0, 1).
     #[schemars(extend("exclusiveMinimum" = 0, "exclusiveMaximum" = 1))]
     pub sweep_decay: f64,
     /// An instrument without market data this long (control time) is halted.
+    #[schemars(range(min = 0, max = 86_400_000_000_000_i64))]
     pub stale_after_ns: u64,
 }

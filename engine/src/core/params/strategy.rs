@@ -74,17 +74,19 @@ pub enum TopologyName {
 #[serde(deny_unknown_fields)]
 pub struct MomentumConfig {
     /// Fast EMA span in mid updates (alpha = 2/(n+1)).
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 100_000))]
     pub fast: u32,
     /// Slow EMA span in mid updates; trading starts once it has seen this many.
+    #[schemars(range(min = 2, max = 1_000_000))]
     pub slow: u32,
     /// Target position magnitude in quantity units.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 1_000_000_000_000_i64))]
     pub qty: i64,
     /// Aggressive orders cross this many ticks beyond the far touch.
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0, max = 1_000_000))]
     pub slip_ticks: i64,
     /// A working order older than this (control time) is re-priced or cancelled.
+    #[schemars(range(min = 0, max = 86_400_000_000_000_i64))]
     pub max_order_age_ns: u64,
 }
 
@@ -93,19 +95,19 @@ pub struct MomentumConfig {
 #[serde(deny_unknown_fields)]
 pub struct MarketMakingConfig {
     /// Quote size.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 1_000_000_000_000_i64))]
     pub qty: i64,
     /// Half spread around the microprice, in ticks (passive topology; aggressive joins the touch).
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0, max = 1_000_000))]
     pub half_spread_ticks: i64,
     /// Quotes shift by this many ticks per `qty` of inventory, against the inventory.
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0.0, max = 1_000_000.0))]
     pub skew_ticks_per_qty: f64,
     /// No quote that would grow |inventory| beyond this.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 1_000_000_000_000_i64))]
     pub max_inventory: i64,
     /// Requote when the desired price is this many ticks from the working one.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 1_000_000))]
     pub requote_ticks: i64,
 }
 
@@ -114,11 +116,12 @@ pub struct MarketMakingConfig {
 #[serde(deny_unknown_fields)]
 pub struct MeanReversionConfig {
     /// Target position magnitude.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 1_000_000_000_000_i64))]
     pub qty: i64,
     /// Enter when |mid − EMA_LONG| exceeds this many volatility units.
+    #[schemars(range(min = 0.0, max = 100.0))]
     pub entry_z: f64,
     /// Flatten once it is back inside this many.
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0.0, max = 100.0))]
     pub exit_z: f64,
 }
