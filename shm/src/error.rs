@@ -56,8 +56,8 @@ pub enum ShmError {
         /// The length its header gives.
         size: u64,
     },
-    /// A directory holds no journal.
-    #[error("{0}: not a journal (no segment files)")]
+    /// A directory holds no journal (or does not exist).
+    #[error("{}: {}", .0.display(), if .0.exists() { "not a journal (no segment files)" } else { "no such journal" })]
     NotAJournal(PathBuf),
     /// A record does not fit a segment.
     #[error("record of {len} bytes does not fit a {segment_size}-byte segment")]

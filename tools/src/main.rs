@@ -69,6 +69,19 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    // A command that only prints (not one that serves sockets, where a peer's
+    // closed connection must not end the process) exits quietly when its
+    // output is closed — `foxtrot replay RUN | head` — as Unix tools do.
+    if !matches!(
+        cli.command,
+        Command::Run(_) | Command::Venue(_) | Command::Feed(_) | Command::Record(_)
+    ) {
+        // SAFETY: restoring the default disposition of one signal at start-up,
+        // before any thread exists.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     logging::init(cli.log_format, cli.log_level);
     let json_logs = cli.log_format == LogFormat::Json;
     let result = match cli.command {

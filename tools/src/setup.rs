@@ -64,7 +64,10 @@ pub fn note_loaded(cfg: &Config, origin: &std::path::Path) {
         config = %origin.display(),
         config_hash = %cfg.config_hash(),
         instruments = cfg.instruments.len(),
-        session = ?cfg.session,
+        session = %format!(
+            "{} {}->{}",
+            cfg.session.begin_string, cfg.session.sender_comp_id, cfg.session.target_comp_id
+        ),
         "configuration loaded"
     );
 }

@@ -110,3 +110,128 @@ fn raw_files_read_by_inference_and_wrong_framing_is_named() {
     );
     assert!(!out.status.success() && err.contains(&want), "{err}\nwanted: {want}");
 }
+
+fn itch_msg(kind: u8, locate: u16, ts: u64, body: &[u8]) -> Vec<u8> {
+    let mut m = vec![kind];
+    m.extend_from_slice(&locate.to_be_bytes());
+    m.extend_from_slice(&0u16.to_be_bytes());
+    m.extend_from_slice(&ts.to_be_bytes()[2..]);
+    m.extend_from_slice(body);
+    m
+}
+
+fn itch_add(r: u64, side: u8, shares: u32, price: u32, ts: u64) -> Vec<u8> {
+    let mut b = r.to_be_bytes().to_vec();
+    b.push(side);
+    b.extend_from_slice(&shares.to_be_bytes());
+    b.extend_from_slice(b"ACME    ");
+    b.extend_from_slice(&price.to_be_bytes());
+    itch_msg(b'A', 7, ts, &b)
+}
+
+/// A file whose two-byte prefixes are all zero (a real-world variant): every
+/// ITCH 5.0 type has a fixed length, so `auto` detects it and reads it as the
+/// prefixed original; so does `--framing zero-prefixed`, and so does import.
+#[test]
+fn zero_length_prefixes_are_detected_and_read() {
+    let d = tempdir("zero");
+    let (p, z) = (d.join("p.itch"), d.join("z.itch"));
+    ok(&["gen", "--format", "itch", "--events", "3000", "-o", p.to_str().unwrap()]);
+    let mut bytes = std::fs::read(&p).unwrap();
+    let mut at = 0usize;
+    while at < bytes.len() {
+        let n = u16::from_be_bytes([bytes[at], bytes[at + 1]]) as usize;
+        bytes[at] = 0;
+        bytes[at + 1] = 0;
+        at += 2 + n;
+    }
+    std::fs::write(&z, &bytes).unwrap();
+    let a = ok(&["itch", "cat", "--json", p.to_str().unwrap()]);
+    assert_eq!(a, ok(&["itch", "cat", "--json", z.to_str().unwrap()]));
+    assert_eq!(
+        a,
+        ok(&[
+            "itch",
+            "cat",
+            "--json",
+            "--framing",
+            "zero-prefixed",
+            z.to_str().unwrap()
+        ])
+    );
+    let (mp, mz) = (d.join("mp"), d.join("mz"));
+    let ip = ok(&[
+        "import",
+        p.to_str().unwrap(),
+        "--format",
+        "itch",
+        "--out",
+        mp.to_str().unwrap(),
+    ]);
+    let iz = ok(&[
+        "import",
+        z.to_str().unwrap(),
+        "--format",
+        "itch",
+        "--out",
+        mz.to_str().unwrap(),
+    ]);
+    let events = |s: &str| {
+        s.split("imported ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .map(str::to_string)
+    };
+    assert_eq!(events(&ip), events(&iz), "{ip}\n{iz}");
+    std::fs::remove_dir_all(&d).ok();
+}
+
+/// Sub-penny prices are valid ITCH prices: the book's tick comes from the data,
+/// so they make no book issues and the touch is right; the feed's own issues
+/// (an unknown order) are journalled as findings by import, as by record.
+#[test]
+fn sub_penny_books_are_right_and_import_journals_the_feeds_issues() {
+    let d = tempdir("subpenny");
+    let f = d.join("s.itch");
+    let mut bytes = Vec::new();
+    for (i, m) in [
+        itch_add(1, b'B', 100, 12_345, 1_000),          // 1.2345
+        itch_add(2, b'B', 200, 12_341, 2_000),          // 1.2341
+        itch_add(3, b'S', 300, 12_349, 3_000),          // 1.2349
+        itch_add(4, b'S', 50, 12_347, 4_000),           // 1.2347
+        itch_msg(b'D', 7, 5_000, &99u64.to_be_bytes()), // unknown order
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let _ = i;
+        foxtrot_feed::itch::file::write_prefixed(&mut bytes, &m);
+    }
+    std::fs::write(&f, &bytes).unwrap();
+    let book = ok(&["itch", "book", f.to_str().unwrap()]);
+    assert!(book.contains(", 0 book issues"), "{book}");
+    assert!(
+        book.contains("bid 100 @ 1.2345") && book.contains("ask 50 @ 1.2347"),
+        "{book}"
+    );
+    let md = d.join("md");
+    let out = ok(&[
+        "import",
+        f.to_str().unwrap(),
+        "--format",
+        "itch",
+        "--out",
+        md.to_str().unwrap(),
+    ]);
+    assert!(
+        out.contains("ACME: tick inferred from the data: 1 price units"),
+        "{out}"
+    );
+    let cat = ok(&["journal", "cat", "--json", md.join("market_data").to_str().unwrap()]);
+    let findings = cat
+        .lines()
+        .filter(|l| l.contains("\"data_quality\"") && l.contains("\"book\""))
+        .count();
+    assert_eq!(findings, 1, "{cat}");
+    std::fs::remove_dir_all(&d).ok();
+}

@@ -92,7 +92,8 @@ fn json_logs_have_stable_fields_and_no_secret() {
         .find(|e| e["message"] == "configuration loaded")
         .expect("load event");
     assert_eq!(loaded["config_hash"].as_str().unwrap().len(), 16);
-    assert!(loaded["session"].as_str().unwrap().contains("<redacted>"), "{loaded}");
+    // The session is named by its identity; its password is nowhere.
+    assert!(loaded["session"].as_str().unwrap().contains("->"), "{loaded}");
     assert!(events
         .iter()
         .any(|e| e["message"] == "recorded" && e["dir"].as_str().is_some()));
@@ -123,10 +124,7 @@ fn human_logs_and_env_secrets_are_redacted_too() {
     let run_dir = dir.join("run");
     let out = run_sim(&cfg, &run_dir, "human");
     let stderr = String::from_utf8(out.stderr.clone()).unwrap();
-    assert!(
-        stderr.contains("configuration loaded") && stderr.contains("<redacted>"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("configuration loaded"), "{stderr}");
     assert!(!stderr.contains(PASSWORD) && !contains(&out.stdout, PASSWORD));
     for f in files(&run_dir) {
         assert!(

@@ -212,3 +212,44 @@ fn journal_cat_explains_rejects() {
     }
     std::fs::remove_dir_all(&d).ok();
 }
+
+/// An input journal cut at a record boundary: `replay --verify` names the
+/// damaged input journal, instead of blaming the outputs it no longer produces.
+#[test]
+fn replay_verify_names_a_truncated_input_journal() {
+    let d = std::env::temp_dir().join(format!("foxtrot-replay-trunc-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    let o = foxtrot(&[
+        "sim",
+        "--no-progress",
+        "--events",
+        "20000",
+        "--record",
+        d.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let seg = d.join("inputs/00000000000000000000.seg");
+    // Cut after the 5000th record, exactly at its end.
+    let mut r = foxtrot_shm::JournalReader::open(&d.join("inputs")).unwrap();
+    let mut end = 0;
+    for _ in 0..5000 {
+        let x = r.next().unwrap().unwrap();
+        end = x.offset + foxtrot_shm::journal::layout::record_len(x.payload.len()) as u64;
+    }
+    drop(r);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&seg)
+        .unwrap()
+        .set_len(end)
+        .unwrap();
+    let v = foxtrot(&["replay", d.to_str().unwrap(), "--verify"]);
+    let err = String::from_utf8_lossy(&v.stderr);
+    assert!(!v.status.success(), "{err}");
+    assert!(
+        err.contains("inputs/00000000000000000000.seg") && err.contains("truncated"),
+        "{err}"
+    );
+    assert!(!err.contains("divergence") && !err.contains("diary stream"), "{err}");
+    std::fs::remove_dir_all(&d).ok();
+}

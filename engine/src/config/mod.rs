@@ -56,7 +56,7 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Instruments, by index = instrument id.
-    #[schemars(length(min = 1))]
+    #[schemars(length(min = 1, max = 4096))]
     pub instruments: Vec<InstrumentSpec>,
     /// FIX session identity used by the encoder.
     pub session: SessionConfig,

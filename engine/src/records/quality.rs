@@ -34,11 +34,14 @@ pub enum DqCode {
     Decode = 7,
     /// Inconsistent order-level data (unknown order, duplicate, overfill).
     Book = 8,
+    /// An event that cannot be: a non-positive price or a negative size (or a
+    /// crossed quote row): dropped, never journalled as data.
+    Invalid = 9,
 }
 
 impl DqCode {
     /// All codes, in order.
-    pub const ALL: [DqCode; 8] = [
+    pub const ALL: [DqCode; 9] = [
         DqCode::Gap,
         DqCode::OutOfOrder,
         DqCode::Crossed,
@@ -47,6 +50,7 @@ impl DqCode {
         DqCode::PriceJump,
         DqCode::Decode,
         DqCode::Book,
+        DqCode::Invalid,
     ];
 
     /// Decodes a code.
@@ -65,6 +69,7 @@ impl DqCode {
             DqCode::PriceJump => "price_jump",
             DqCode::Decode => "decode",
             DqCode::Book => "book",
+            DqCode::Invalid => "invalid",
         }
     }
 }

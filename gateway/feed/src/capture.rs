@@ -35,12 +35,13 @@ impl MdWriter {
         })
     }
 
-    /// Checks one event, journals any finding, then the event.
+    /// Checks one event, journals any finding, then the event — unless it is
+    /// impossible ([`DqCode::Invalid`]), when only the finding is journalled.
     #[inline]
     pub fn append(&mut self, md: &MarketData) -> Result<(), Error> {
         let mut found = [DqEvent::default(); 4];
         let mut k = 0;
-        self.quality.check(md, &mut |d| {
+        let usable = self.quality.check(md, &mut |d| {
             if k < found.len() {
                 found[k] = d;
                 k += 1;
@@ -49,8 +50,10 @@ impl MdWriter {
         for d in &found[..k] {
             self.journal.finding(d)?;
         }
-        self.journal.event(md)?;
-        self.events += 1;
+        if usable {
+            self.journal.event(md)?;
+            self.events += 1;
+        }
         Ok(())
     }
 

@@ -15,12 +15,26 @@
 //! (`2026-01-05T14:30:00.123456789Z`, the `T` may be a space, the `Z` may be
 //! absent).
 //!
-//! Every error names the line, the column and the text it could not read. The
+//! A row that cannot be — a price not above zero with a size, a negative size,
+//! a crossed quote (bid above ask, both with size) — is a data-quality finding
+//! ([`CsvItem::Finding`]), not data: none of its events is given. Every error names the line, the column and
+//! the text it could not read. The
 //! reader is a hand-written byte scanner (no allocation per row), which is what
 //! makes it fast enough to import millions of rows a second.
 
 use crate::Error;
-use foxtrot_engine::records::{flags::LAST_IN_BATCH as LAST, MarketData, MdAction, Side};
+use foxtrot_engine::records::{flags::LAST_IN_BATCH as LAST, DqCode, DqEvent, MarketData, MdAction, Side};
+
+/// What one step of a [`CsvReader`] gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CsvItem {
+    /// A market-data event.
+    Event(MarketData),
+    /// A row that cannot be used as it stands — a crossed quote (bid above ask,
+    /// both with size) — reported as a data-quality finding; its events are
+    /// not given.
+    Finding(DqEvent),
+}
 
 /// What a CSV row holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -248,12 +262,26 @@ impl<'a> CsvReader<'a> {
         }
     }
 
-    /// The next event, `Ok(None)` at the end; after an error the reader moves on to
+    /// The next event, `Ok(None)` at the end; rows that are findings
+    /// ([`CsvItem::Finding`]) are skipped. After an error the reader moves on to
     /// the next line, so a caller may count bad rows and continue.
     #[inline]
     pub fn next_event(&mut self) -> Result<Option<MarketData>, Error> {
+        loop {
+            match self.next_item()? {
+                Some(CsvItem::Event(m)) => return Ok(Some(m)),
+                Some(CsvItem::Finding(_)) => continue,
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// The next event or finding, `Ok(None)` at the end; after an error the
+    /// reader moves on to the next line.
+    #[inline]
+    pub fn next_item(&mut self) -> Result<Option<CsvItem>, Error> {
         if let Some(m) = self.pending.take() {
-            return Ok(Some(m));
+            return Ok(Some(CsvItem::Event(m)));
         }
         let Some(l) = self.next_line() else {
             return Ok(None);
@@ -297,6 +325,15 @@ impl<'a> CsvReader<'a> {
         match self.opts.shape {
             CsvShape::Quotes => {
                 let (b, bs, a, as_) = (px(1)?, qty(2)?, px(3)?, qty(4)?);
+                // A side with a size needs a price; no size is negative.
+                for (px, sz) in [(b, bs), (a, as_)] {
+                    if sz < 0 || (sz > 0 && px <= 0) {
+                        return Ok(Some(CsvItem::Finding(DqEvent::new(DqCode::Invalid, inst, ts, px, sz))));
+                    }
+                }
+                if bs > 0 && as_ > 0 && b > a {
+                    return Ok(Some(CsvItem::Finding(DqEvent::new(DqCode::Crossed, inst, ts, b, a))));
+                }
                 // The pair is one update: the engine decides after the ask side.
                 self.pending = Some(MarketData::new(
                     MdAction::Quote,
@@ -308,7 +345,7 @@ impl<'a> CsvReader<'a> {
                     as_,
                     LAST,
                 ));
-                Ok(Some(MarketData::new(
+                Ok(Some(CsvItem::Event(MarketData::new(
                     MdAction::Quote,
                     inst,
                     Some(Side::Buy),
@@ -317,10 +354,13 @@ impl<'a> CsvReader<'a> {
                     b,
                     bs,
                     0,
-                )))
+                ))))
             }
             CsvShape::Trades => {
                 let (p, q) = (px(1)?, qty(2)?);
+                if p <= 0 || q <= 0 {
+                    return Ok(Some(CsvItem::Finding(DqEvent::new(DqCode::Invalid, inst, ts, p, q))));
+                }
                 let side = if self.idx[3] == usize::MAX {
                     None
                 } else {
@@ -330,7 +370,16 @@ impl<'a> CsvReader<'a> {
                         _ => None,
                     }
                 };
-                Ok(Some(MarketData::new(MdAction::Trade, inst, side, ts, 0, p, q, LAST)))
+                Ok(Some(CsvItem::Event(MarketData::new(
+                    MdAction::Trade,
+                    inst,
+                    side,
+                    ts,
+                    0,
+                    p,
+                    q,
+                    LAST,
+                ))))
             }
         }
     }

@@ -305,8 +305,10 @@ impl DbnConverter {
                 }
             }
         }
+        let mut bytes = 0u64;
         while let Some(r) = dec.decode_record_ref().map_err(err)? {
             self.stats.records += 1;
+            bytes += dbn::Record::record_size(&r) as u64;
             if let Some(m) = r.get::<MboMsg>() {
                 self.mbo(m, out);
             } else if let Some(m) = r.get::<Mbp1Msg>() {
@@ -334,6 +336,31 @@ impl DbnConverter {
                 self.stats.skipped += 1;
             }
         }
+        // An uncompressed file is its metadata then its records, back to back:
+        // bytes beyond the last whole record mean it was cut inside one.
+        if let Some(meta_len) = plain_metadata_len(path) {
+            let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            let used = meta_len + bytes;
+            if len > used {
+                return Err(Error::DbnTruncated {
+                    path: path.display().to_string(),
+                    records: self.stats.records,
+                    partial: len - used,
+                });
+            }
+        }
         Ok(())
     }
+}
+
+/// The length of an uncompressed DBN file's metadata (its 8-byte prologue
+/// included), or `None` for a compressed, older-version or unreadable file.
+fn plain_metadata_len(path: &Path) -> Option<u64> {
+    use std::io::Read;
+    let mut head = [0u8; 8];
+    std::fs::File::open(path).ok()?.read_exact(&mut head).ok()?;
+    // Only a file of the version records are decoded to (older ones are
+    // upgraded in memory, so their sizes differ from the file's).
+    (&head[..3] == b"DBN" && head[3] == dbn::DBN_VERSION)
+        .then(|| 8 + u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as u64)
 }

@@ -26,7 +26,7 @@ pub enum Error {
     /// The length prefix disagrees with the message type's length.
     #[error(
         "offset {offset}: length prefix {found} but message type {:?} is {expected} bytes \
-         (a file without length prefixes reads with --framing raw)",
+         (a file whose prefixes are absent or zero reads with --framing raw or zero-prefixed, which --framing auto detects)",
         *kind as char
     )]
     LengthMismatch {
@@ -42,7 +42,7 @@ pub enum Error {
     /// After a length prefix comes a byte that is no message type.
     #[error(
         "offset {offset}: length prefix {prefix} is followed by {kind:#04x}, not an ITCH message type \
-         (a file without length prefixes reads with --framing raw)"
+         (a file whose prefixes are absent or zero reads with --framing raw or zero-prefixed, which --framing auto detects)"
     )]
     NotAMessage {
         /// Offset of the length prefix.
@@ -184,12 +184,22 @@ pub enum Error {
         field: &'static str,
     },
     /// The `dbn` crate could not read the file.
-    #[error("{path}: {cause}")]
+    #[error("{path}: {}", dbn_text(cause))]
     Dbn {
         /// The file.
         path: String,
         /// What `dbn` said.
         cause: Box<dbn::Error>,
+    },
+    /// A DBN file ends inside a record (cut short).
+    #[error("{path}: the file ends {partial} bytes into a record, after {records} whole records: cut short")]
+    DbnTruncated {
+        /// The file.
+        path: String,
+        /// Records read in full.
+        records: u64,
+        /// Bytes of the unfinished record.
+        partial: u64,
     },
 }
 
@@ -211,5 +221,18 @@ impl Error {
 impl PartialEq for Error {
     fn eq(&self, other: &Error) -> bool {
         std::mem::discriminant(self) == std::mem::discriminant(other) && self.to_string() == other.to_string()
+    }
+}
+
+/// What the `dbn` crate said, in one line without Rust debug formatting (its
+/// I/O errors print their cause with `{:?}`).
+fn dbn_text(e: &dbn::Error) -> String {
+    match e {
+        dbn::Error::Io { source, context } if source.kind() == std::io::ErrorKind::UnexpectedEof => {
+            format!("the file ends inside a record while {context}: cut short")
+        }
+        dbn::Error::Io { source, context } => format!("{source} while {context}"),
+        dbn::Error::Utf8 { source, context } => format!("{source} while {context}"),
+        other => other.to_string(),
     }
 }

@@ -5,6 +5,7 @@
 //! - [`dbn`]: Databento DBN files.
 //! - [`csv`]: CSV quotes and trades users bring.
 //! - [`native`]: the native `.fxmd` file format.
+//! - [`grid`]: an instrument's price grid (tick, range) inferred from its data.
 //! - [`mapped`]: input files mapped read-only rather than read into memory.
 //! - [`quality`]: data-quality checks on normalised market data.
 //! - [`capture`]: a market-data journal written with its quality findings
@@ -19,6 +20,7 @@ pub mod capture;
 pub mod csv;
 pub mod dbn;
 mod error;
+pub mod grid;
 pub mod itch;
 pub mod mapped;
 pub mod native;

@@ -16,7 +16,14 @@ impl MappedFile {
     /// Maps `path` read-only.
     pub fn open(path: &Path) -> std::io::Result<Self> {
         let f = std::fs::File::open(path)?;
-        if f.metadata()?.len() == 0 {
+        let meta = f.metadata()?;
+        if meta.is_dir() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "is a directory; a file is expected here",
+            ));
+        }
+        if meta.len() == 0 {
             return Ok(MappedFile { map: None });
         }
         // SAFETY: a read-only private view of a file this process only reads. If

@@ -13,6 +13,7 @@
 //! | [`DqCode::PriceJump`] | a trade or the mid moved beyond the band from the last mid: `a` = last mid, `b` = new price |
 //! | [`DqCode::Decode`] | a message could not be decoded (`a` = offset or sequence number) |
 //! | [`DqCode::Book`] | the feed referred to an unknown order, or similar (`a` = order id) |
+//! | [`DqCode::Invalid`] | an event that cannot be — a non-positive price with a size, a negative size, a trade of nothing: `a` = price, `b` = size. **The event is dropped**: it never reaches a book, a journal or a strategy |
 //!
 //! None stops the feed: each is counted and handed to the caller, who journals it
 //! (as a `DqEvent`, journal record kind 102) next to the data. The
@@ -58,7 +59,7 @@ pub struct QualityMonitor {
     lim: QualityLimits,
     insts: Vec<Inst>,
     last_ts: u64,
-    counts: [u64; 9],
+    counts: [u64; 10],
 }
 
 impl QualityMonitor {
@@ -68,7 +69,7 @@ impl QualityMonitor {
             lim,
             insts: Vec::new(),
             last_ts: 0,
-            counts: [0; 9],
+            counts: [0; 10],
         }
     }
 
@@ -90,15 +91,34 @@ impl QualityMonitor {
         e
     }
 
-    /// Checks one event, calling `out` for each finding.
+    /// Whether an event can be at all: a price above zero wherever it carries a
+    /// size (a quote of size zero empties its side, whatever its price), no
+    /// negative size, a trade of something. Deletes and cancels carry no price.
     #[inline]
-    pub fn check(&mut self, md: &MarketData, out: &mut impl FnMut(DqEvent)) {
+    pub fn possible(md: &MarketData) -> bool {
+        match md.action() {
+            Some(MdAction::Quote) => md.qty >= 0 && (md.qty == 0 || md.px > 0),
+            Some(MdAction::Trade) | Some(MdAction::Execute) => md.qty > 0 && md.px > 0,
+            Some(MdAction::Add) => md.qty > 0 && md.px > 0,
+            Some(MdAction::Modify) => md.px >= 0,
+            _ => md.qty >= 0,
+        }
+    }
+
+    /// Checks one event, calling `out` for each finding. `false`: the event is
+    /// impossible ([`DqCode::Invalid`]) and must be dropped.
+    #[inline]
+    pub fn check(&mut self, md: &MarketData, out: &mut impl FnMut(DqEvent)) -> bool {
         let ts = md.header.ts_ns;
         let i = md.header.instrument;
-        let mut emit = |counts: &mut [u64; 9], e: DqEvent| {
+        let mut emit = |counts: &mut [u64; 10], e: DqEvent| {
             counts[e.code as usize] += 1;
             out(e);
         };
+        if !Self::possible(md) {
+            emit(&mut self.counts, DqEvent::new(DqCode::Invalid, i, ts, md.px, md.qty));
+            return false;
+        }
         if ts < self.last_ts {
             emit(
                 &mut self.counts,
@@ -130,11 +150,11 @@ impl QualityMonitor {
                     emit(&mut self.counts, DqEvent::new(DqCode::PriceJump, i, ts, m, md.px));
                 }
             }
-            return;
+            return true;
         }
         let _ = st.book.apply(md);
         if md.header.flags & flags::LAST_IN_BATCH == 0 {
-            return;
+            return true;
         }
         match (st.book.best_bid(), st.book.best_ask()) {
             (Some((b, _)), Some((a, _))) if b >= a => {
@@ -157,6 +177,7 @@ impl QualityMonitor {
             }
             _ => st.crossed = false,
         }
+        true
     }
 }
 

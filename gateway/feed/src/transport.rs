@@ -73,15 +73,9 @@ impl ItchStage {
             Ok(m) => {
                 let q = &mut self.q;
                 if let Err(issue) = self.norm.on_message(&m, &mut |md| q.push_back(Next::Event(*md))) {
-                    let r = match issue {
-                        itch::DataIssue::UnknownOrder(r)
-                        | itch::DataIssue::DuplicateOrder(r)
-                        | itch::DataIssue::Overfill(r) => r as i64,
-                        _ => 0,
-                    };
-                    let ts = self.norm.stats().messages; // position, for lack of a time
-                    self.q
-                        .push_back(Next::Quality(DqEvent::new(DqCode::Book, u32::MAX, 0, r, ts as i64)));
+                    // Placed by message number, for lack of a time.
+                    let n = self.norm.stats().messages as i64;
+                    self.q.push_back(Next::Quality(issue.finding(n)));
                 }
             }
             Err(_) => self
@@ -104,10 +98,16 @@ pub struct ItchFileFeed {
 
 impl ItchFileFeed {
     /// Maps `path`. `speed`: `None` as fast as possible, `Some(x)` at x times the
-    /// pace of the file's timestamps.
-    pub fn open(path: &std::path::Path, sub: Subscription, date_ns: u64, speed: Option<f64>) -> std::io::Result<Self> {
+    /// pace of the file's timestamps; `framing`: `None` detects it.
+    pub fn open(
+        path: &std::path::Path,
+        sub: Subscription,
+        date_ns: u64,
+        speed: Option<f64>,
+        framing: Option<Framing>,
+    ) -> std::io::Result<Self> {
         let bytes = super::mapped::MappedFile::open(path)?;
-        let framing = itch::detect(&bytes);
+        let framing = framing.unwrap_or_else(|| itch::detect(&bytes));
         Ok(ItchFileFeed {
             bytes,
             pos: 0,
@@ -146,7 +146,7 @@ impl Feed for ItchFileFeed {
             match frames.next() {
                 Some(Ok((_, raw))) => {
                     let at = self.pos as i64;
-                    let len = raw.len() + if self.framing == Framing::LengthPrefixed { 2 } else { 0 };
+                    let len = raw.len() + self.framing.prefix_len();
                     self.pos += len;
                     self.stage.message(raw, at);
                 }

@@ -34,9 +34,9 @@ fn a_paced_file_keeps_its_timestamps_apart() {
     }
     std::fs::write(&p, &bytes).unwrap();
     let sub = || Subscription::All;
-    let fast = drain(&mut ItchFileFeed::open(&p, sub(), 0, None).unwrap());
+    let fast = drain(&mut ItchFileFeed::open(&p, sub(), 0, None, None).unwrap());
     let t = Instant::now();
-    let paced = drain(&mut ItchFileFeed::open(&p, sub(), 0, Some(1.0)).unwrap());
+    let paced = drain(&mut ItchFileFeed::open(&p, sub(), 0, Some(1.0), None).unwrap());
     let took = t.elapsed();
     let _ = std::fs::remove_file(&p);
     assert!(fast == paced);

@@ -103,6 +103,9 @@ pub struct JournalWriter {
 /// Lists `(index, path)` of the segments in `dir`, sorted by index.
 pub fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>, ShmError> {
     let mut v = Vec::new();
+    if !dir.exists() {
+        return Err(ShmError::NotAJournal(dir.to_path_buf()));
+    }
     for e in std::fs::read_dir(dir).map_err(ShmError::io(dir, "list journal"))? {
         let e = e.map_err(ShmError::io(dir, "list journal"))?;
         if let Some(i) = e.file_name().to_str().and_then(layout::parse_segment_name) {

@@ -37,6 +37,9 @@ pub struct SourceArgs {
     /// ITCH file only: replay at this multiple of real time (default: as fast as possible).
     #[arg(long)]
     pace: Option<f64>,
+    /// ITCH file only: `auto` (detected), `prefixed`, `zero-prefixed` or `raw`.
+    #[arg(long, default_value = "auto", value_parser = foxtrot_feed::itch::file::FRAMING_NAMES)]
+    framing: String,
     /// MoldUDP64 only: packets held while waiting for a late one.
     #[arg(long, default_value_t = 64)]
     reorder_window: usize,
@@ -83,7 +86,14 @@ fn open(a: &SourceArgs, allow_shm: bool) -> Result<Box<dyn Feed>> {
     let sub = Subscription::Symbols(a.symbols.clone());
     Ok(match a.from.split_once(':') {
         Some(("itch", p)) => {
-            Box::new(ItchFileFeed::open(Path::new(p), sub, midnight, a.pace).with_context(|| format!("opening {p}"))?)
+            let framing = match a.framing.as_str() {
+                "auto" => None,
+                f => foxtrot_feed::itch::Framing::choose(f, &[]),
+            };
+            Box::new(
+                ItchFileFeed::open(Path::new(p), sub, midnight, a.pace, framing)
+                    .with_context(|| format!("opening {p}"))?,
+            )
         }
         Some(("mold", addr)) => {
             let addr = addr

@@ -5,8 +5,10 @@
 //! `--format dbn` (Databento MBO, MBP-1, MBP-10, BBO or trades, see
 //! `foxtrot_tools::dbn_import`). The
 //! directory's configuration is the backtest template (or `--config`) with its
-//! instruments replaced by the imported symbols, each with the tick and decimals
-//! given and its first price as reference. `foxtrot replay DIR` then runs the
+//! instruments replaced by the imported symbols, each with its first price as
+//! reference and its tick as given (`--tick`: every price must be on it, else
+//! the import stops naming the row or offset) or inferred from the data (the
+//! coarsest grid every price is on, at most a cent: printed). `foxtrot replay DIR` then runs the
 //! backtest. The mappings are documented in `docs/market-data.md`.
 
 use anyhow::{bail, ensure, Context, Result};
@@ -15,8 +17,9 @@ use foxtrot_engine::journal::market_data::MD_DIR;
 use foxtrot_engine::records::{InstrumentSpec, MarketData};
 use foxtrot_engine::Config;
 use foxtrot_feed::capture::MdWriter;
-use foxtrot_feed::csv::{CsvOptions, CsvReader, CsvShape, TsUnit};
-use foxtrot_feed::itch::{self, Frames, ItchBook, Subscription};
+use foxtrot_feed::csv::{CsvItem, CsvOptions, CsvReader, CsvShape, TsUnit};
+use foxtrot_feed::grid::PriceGrid;
+use foxtrot_feed::itch::{self, Frames, Framing, ItchBook, Subscription};
 use std::path::{Path, PathBuf};
 
 /// Arguments of `foxtrot import`.
@@ -58,9 +61,13 @@ pub struct ImportArgs {
     /// Quantity decimals (CSV sizes are scaled by 10^this).
     #[arg(long, default_value_t = 0)]
     qty_decimals: u8,
-    /// Tick size in price units (default: one cent at the price decimals).
+    /// Tick size in price units (default: inferred from the data, at most one
+    /// cent at the price decimals, and printed).
     #[arg(long)]
     tick: Option<i64>,
+    /// ITCH: `auto` (detected), `prefixed`, `zero-prefixed` or `raw`.
+    #[arg(long, default_value = "auto", value_parser = foxtrot_feed::itch::file::FRAMING_NAMES)]
+    framing: String,
     /// ITCH: keep these symbols (comma-separated); default all.
     #[arg(long, value_delimiter = ',')]
     symbols: Vec<String>,
@@ -72,9 +79,26 @@ pub struct ImportArgs {
     skip_bad_rows: bool,
 }
 
-fn spec(symbol: &str, a: &ImportArgs, price_decimals: u8, ref_price: i64) -> InstrumentSpec {
-    let cent = 10i64.pow(price_decimals.saturating_sub(2) as u32);
-    let tick = a.tick.unwrap_or(cent).max(1);
+/// One cent at `price_decimals`.
+fn cent(price_decimals: u8) -> i64 {
+    10i64.pow(price_decimals.saturating_sub(2) as u32)
+}
+
+/// The tick of an instrument: `--tick`, or the grid inferred from its prices
+/// (said so on stdout).
+fn tick_of(a: &ImportArgs, symbol: &str, grid: &PriceGrid, price_decimals: u8) -> i64 {
+    match a.tick {
+        Some(t) => t.max(1),
+        None => {
+            let t = grid.tick(cent(price_decimals));
+            println!("{symbol}: tick inferred from the data: {t} price units (give --tick to set it)");
+            t
+        }
+    }
+}
+
+fn spec(symbol: &str, a: &ImportArgs, price_decimals: u8, ref_price: i64, tick: i64) -> InstrumentSpec {
+    let _ = a;
     InstrumentSpec {
         symbol: symbol.chars().take(12).collect(),
         price_decimals,
@@ -105,8 +129,7 @@ fn create(out: &Path, cfg: &mut Config, instruments: Vec<InstrumentSpec>) -> Res
 }
 
 fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
-    let bytes =
-        foxtrot_feed::mapped::MappedFile::open(&a.file).with_context(|| format!("mapping {}", a.file.display()))?;
+    let bytes = foxtrot_feed::mapped::MappedFile::open(&a.file).with_context(|| format!("{}", a.file.display()))?;
     let shape = if a.shape == "trades" {
         CsvShape::Trades
     } else {
@@ -126,30 +149,51 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
     o.price_decimals = a.price_decimals;
     o.qty_decimals = a.qty_decimals;
     let file = a.file.display();
-    // The first good row's price is the reference price.
-    let first = {
+    // Pass 1: the first good row's price (the reference), the price grid, and
+    // with --tick, the first row off it.
+    let (first, grid) = {
         let mut r = CsvReader::new(&bytes, o.clone()).with_context(|| format!("{file}"))?;
+        let (mut first, mut grid) = (None, PriceGrid::default());
         loop {
             match r.next_event() {
-                Ok(Some(m)) if m.px > 0 => break m.px,
-                Ok(Some(_)) => continue,
-                Ok(None) => bail!("{file}: no row with a positive price"),
-                Err(e) if a.skip_bad_rows => {
-                    let _ = e;
-                    continue;
+                Ok(Some(m)) if m.px > 0 && m.qty != 0 => {
+                    first.get_or_insert(m.px);
+                    grid.observe(m.px);
+                    if let Some(t) = a.tick.filter(|t| m.px % t.max(&1) != 0) {
+                        bail!(
+                            "{file}: line {}: price {} is not a multiple of --tick {t} (omit --tick to infer the grid)",
+                            r.line(),
+                            m.px
+                        );
+                    }
                 }
+                Ok(Some(_)) => continue,
+                Ok(None) => break,
+                Err(_) if a.skip_bad_rows => continue,
                 Err(e) => bail!("{file}: {e}"),
             }
         }
+        let Some(first) = first else {
+            bail!("{file}: no row with a positive price");
+        };
+        (first, grid)
     };
+    let tick = tick_of(a, &a.symbol, &grid, a.price_decimals);
     let mut cfg = template(a)?;
-    let mut w = create(&a.out, &mut cfg, vec![spec(&a.symbol, a, a.price_decimals, first)])?;
+    let mut w = create(
+        &a.out,
+        &mut cfg,
+        vec![spec(&a.symbol, a, a.price_decimals, first, tick)],
+    )?;
     let mut r = CsvReader::new(&bytes, o).with_context(|| format!("{file}"))?;
     let mut bad = 0u64;
     loop {
-        match r.next_event() {
-            // A row out of time order is kept, and journalled as a finding.
-            Ok(Some(m)) => w.append(&m)?,
+        match r.next_item() {
+            // A row out of time order is kept, and journalled as a finding; an
+            // impossible event (a non-positive price, a negative size) or a
+            // crossed quote row is journalled as a finding only.
+            Ok(Some(CsvItem::Event(m))) => w.append(&m)?,
+            Ok(Some(CsvItem::Finding(d))) => w.append_quality(&d)?,
             Ok(None) => break,
             Err(e) if a.skip_bad_rows => {
                 bad += 1;
@@ -164,10 +208,9 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
 }
 
 fn import_itch(a: &ImportArgs) -> Result<(u64, u64)> {
-    let bytes =
-        foxtrot_feed::mapped::MappedFile::open(&a.file).with_context(|| format!("mapping {}", a.file.display()))?;
+    let bytes = foxtrot_feed::mapped::MappedFile::open(&a.file).with_context(|| format!("{}", a.file.display()))?;
     let file = a.file.display();
-    let framing = itch::detect(&bytes);
+    let framing = Framing::choose(&a.framing, &bytes).unwrap_or_else(|| itch::detect(&bytes));
     let midnight = foxtrot_engine::format::calendar::parse_iso8601(format!("{}T00:00:00Z", a.date).as_bytes())
         .map_err(|e| anyhow::anyhow!("--date {:?}: {e}", a.date))?;
     let sub = || {
@@ -177,47 +220,53 @@ fn import_itch(a: &ImportArgs) -> Result<(u64, u64)> {
             Subscription::Symbols(a.symbols.clone())
         }
     };
-    // Pass 1: which instruments, and each one's first price.
-    let mut book = ItchBook::new(sub(), 1 << 22, midnight, 100, 4096);
+    // Pass 1: which instruments, each one's first price and price grid.
+    let mut norm = itch::Normaliser::new(sub(), 1 << 22, midnight);
     let mut first: Vec<Option<i64>> = Vec::new();
+    let mut grids: Vec<PriceGrid> = Vec::new();
     for r in Frames::new(&bytes, framing) {
         let (off, raw) = r.with_context(|| format!("{file}"))?;
         let m = itch::decode(raw).with_context(|| format!("{file}: offset {off}"))?;
-        let _ = book.apply(&m, &mut |md: &MarketData, _| {
+        let _ = norm.on_message(&m, &mut |md: &MarketData| {
             let i = md.header.instrument as usize;
             if first.len() <= i {
                 first.resize(i + 1, None);
+                grids.resize(i + 1, PriceGrid::default());
             }
-            if first[i].is_none() && md.px > 0 {
-                first[i] = Some(md.px);
+            if md.px > 0 {
+                first[i].get_or_insert(md.px);
+                grids[i].observe(md.px);
             }
         });
     }
-    let symbols = book.normaliser().symbols().to_vec();
+    let symbols = norm.symbols().to_vec();
     ensure!(!symbols.is_empty(), "{file}: no messages for the symbols asked for");
-    let instruments = symbols
-        .iter()
-        .enumerate()
-        .map(|(i, s)| spec(s, a, 4, first.get(i).copied().flatten().unwrap_or(100)))
-        .collect();
+    let mut instruments = Vec::with_capacity(symbols.len());
+    let mut book_grids = Vec::with_capacity(symbols.len());
+    for (i, s) in symbols.iter().enumerate() {
+        let g = grids.get(i).copied().unwrap_or_default();
+        let tick = tick_of(a, s, &g, 4);
+        instruments.push(spec(s, a, 4, first.get(i).copied().flatten().unwrap_or(100), tick));
+        book_grids.push((tick, g.window(tick)));
+    }
     let mut cfg = template(a)?;
     let mut w = create(&a.out, &mut cfg, instruments)?;
-    // Pass 2: the events.
-    let mut book = ItchBook::new(sub(), 1 << 22, midnight, 100, 4096);
+    // Pass 2: the events, each book on its instrument's grid; the feed's own
+    // issues (an unknown order, an overfill) journalled as findings.
+    let mut book = ItchBook::new(sub(), 1 << 22, midnight, 100, 4096).with_grids(book_grids);
     let mut issues = 0u64;
     let mut err = None;
-    for r in Frames::new(&bytes, framing) {
+    for (n, r) in Frames::new(&bytes, framing).enumerate() {
         let (_, raw) = r?;
         let m = itch::decode(raw)?;
-        if book
-            .apply(&m, &mut |md: &MarketData, _| {
-                if err.is_none() {
-                    err = w.append(md).err();
-                }
-            })
-            .is_err()
-        {
+        let applied = book.apply(&m, &mut |md: &MarketData, _| {
+            if err.is_none() {
+                err = w.append(md).err();
+            }
+        });
+        if let Err(issue) = applied {
             issues += 1;
+            w.append_quality(&issue.finding(n as i64))?;
         }
     }
     if let Some(e) = err {
@@ -229,23 +278,39 @@ fn import_itch(a: &ImportArgs) -> Result<(u64, u64)> {
 fn import_dbn(a: &ImportArgs) -> Result<(u64, u64)> {
     use foxtrot_feed::dbn::DbnConverter;
     let mut first: Vec<Option<i64>> = Vec::new();
+    let mut grids: Vec<PriceGrid> = Vec::new();
     let mut conv = DbnConverter::new(a.price_decimals);
     conv.convert(&a.file, &mut |md: &MarketData| {
         let i = md.header.instrument as usize;
         if first.len() <= i {
             first.resize(i + 1, None);
+            grids.resize(i + 1, PriceGrid::default());
         }
-        if first[i].is_none() && md.px > 0 {
-            first[i] = Some(md.px);
+        if md.px > 0 {
+            first[i].get_or_insert(md.px);
+            grids[i].observe(md.px);
         }
     })?;
     let symbols = conv.symbols().to_vec();
-    ensure!(!symbols.is_empty(), "{}: no market data records", a.file.display());
-    let instruments = symbols
-        .iter()
-        .enumerate()
-        .map(|(i, s)| spec(s, a, a.price_decimals, first.get(i).copied().flatten().unwrap_or(1)))
-        .collect();
+    let skipped = conv.stats().skipped;
+    ensure!(
+        !symbols.is_empty(),
+        "{}: no market-data records foxtrot trades on ({} records of other types — definitions, statistics, OHLCV, status… — skipped)",
+        a.file.display(),
+        skipped
+    );
+    let mut instruments = Vec::with_capacity(symbols.len());
+    for (i, s) in symbols.iter().enumerate() {
+        let g = grids.get(i).copied().unwrap_or_default();
+        let tick = tick_of(a, s, &g, a.price_decimals);
+        instruments.push(spec(
+            s,
+            a,
+            a.price_decimals,
+            first.get(i).copied().flatten().unwrap_or(1),
+            tick,
+        ));
+    }
     let mut cfg = template(a)?;
     let mut w = create(&a.out, &mut cfg, instruments)?;
     let mut conv = DbnConverter::new(a.price_decimals);
@@ -259,6 +324,13 @@ fn import_dbn(a: &ImportArgs) -> Result<(u64, u64)> {
         return Err(e.into());
     }
     let st = *conv.stats();
+    if st.skipped > 0 {
+        println!(
+            "{}: {} records of types foxtrot does not trade on (definitions, statistics, OHLCV, status…) skipped",
+            a.file.display(),
+            st.skipped
+        );
+    }
     tracing::info!(
         records = st.records,
         events = st.events,

@@ -32,8 +32,9 @@ enum ItchCmd {
         /// One JSON object per line.
         #[arg(long)]
         json: bool,
-        /// `auto`, `prefixed` or `raw` (no length prefixes: lengths inferred).
-        #[arg(long, default_value = "auto", value_parser = ["auto", "prefixed", "raw"])]
+        /// `auto` (detected), `prefixed`, `zero-prefixed` or `raw` (no length
+        /// prefixes: lengths inferred).
+        #[arg(long, default_value = "auto", value_parser = foxtrot_feed::itch::file::FRAMING_NAMES)]
         framing: String,
         /// Stop after this many messages.
         #[arg(long)]
@@ -43,8 +44,8 @@ enum ItchCmd {
     Book {
         /// The ITCH file.
         file: PathBuf,
-        /// `auto`, `prefixed` or `raw`.
-        #[arg(long, default_value = "auto", value_parser = ["auto", "prefixed", "raw"])]
+        /// `auto` (detected), `prefixed`, `zero-prefixed` or `raw`.
+        #[arg(long, default_value = "auto", value_parser = foxtrot_feed::itch::file::FRAMING_NAMES)]
         framing: String,
         /// Keep only these symbols (comma-separated); default all.
         #[arg(long, value_delimiter = ',')]
@@ -53,11 +54,7 @@ enum ItchCmd {
 }
 
 fn framing(bytes: &[u8], f: &str) -> Framing {
-    match f {
-        "prefixed" => Framing::LengthPrefixed,
-        "raw" => Framing::Inferred,
-        _ => itch::detect(bytes),
-    }
+    Framing::choose(f, bytes).unwrap_or_else(|| itch::detect(bytes))
 }
 
 fn alpha(b: &[u8]) -> Value {
@@ -161,8 +158,7 @@ pub fn run(a: ItchArgs) -> Result<()> {
             framing: f,
             limit,
         } => {
-            let bytes =
-                foxtrot_feed::mapped::MappedFile::open(&file).with_context(|| format!("mapping {}", file.display()))?;
+            let bytes = foxtrot_feed::mapped::MappedFile::open(&file).with_context(|| format!("{}", file.display()))?;
             let out = std::io::stdout();
             let mut out = std::io::BufWriter::new(out.lock());
             for (n, r) in Frames::new(&bytes, framing(&bytes, &f)).enumerate() {
@@ -185,17 +181,40 @@ pub fn run(a: ItchArgs) -> Result<()> {
             framing: f,
             symbols,
         } => {
-            let bytes =
-                foxtrot_feed::mapped::MappedFile::open(&file).with_context(|| format!("mapping {}", file.display()))?;
+            let bytes = foxtrot_feed::mapped::MappedFile::open(&file).with_context(|| format!("{}", file.display()))?;
             let sub = if symbols.is_empty() {
                 Subscription::All
             } else {
                 Subscription::Symbols(symbols)
             };
-            let mut book = ItchBook::new(sub, 1 << 22, 0, 100, 4096);
+            // A first pass finds each instrument's price grid (sub-penny prices
+            // are valid ITCH prices: a one-cent book would count them as issues).
+            let fr = framing(&bytes, &f);
+            let mut grids: Vec<foxtrot_feed::grid::PriceGrid> = Vec::new();
+            {
+                let mut norm = itch::Normaliser::new(sub.clone(), 1 << 22, 0);
+                for (_, raw) in Frames::new(&bytes, fr).map_while(Result::ok) {
+                    let Ok(m) = itch::decode(raw) else { break };
+                    let _ = norm.on_message(&m, &mut |md| {
+                        let i = md.header.instrument as usize;
+                        if grids.len() <= i {
+                            grids.resize(i + 1, Default::default());
+                        }
+                        grids[i].observe(md.px);
+                    });
+                }
+            }
+            let grids = grids
+                .iter()
+                .map(|g| {
+                    let t = g.tick(100);
+                    (t, g.window(t))
+                })
+                .collect();
+            let mut book = ItchBook::new(sub, 1 << 22, 0, 100, 4096).with_grids(grids);
             let (mut issues, mut n) = (0u64, 0u64);
             let t = std::time::Instant::now();
-            for r in Frames::new(&bytes, framing(&bytes, &f)) {
+            for r in Frames::new(&bytes, fr) {
                 let (off, raw) = match r {
                     Ok(x) => x,
                     Err(e) => bail!("{}: {e} (after {n} messages)", file.display()),

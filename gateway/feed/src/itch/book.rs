@@ -23,6 +23,8 @@ pub struct ItchBook {
     books: Vec<Book>,
     tick: i64,
     window: usize,
+    /// (tick, window) per instrument, where known (inferred from the data).
+    grids: Vec<(i64, usize)>,
     crossed: u64,
     book_issues: u64,
 }
@@ -39,20 +41,30 @@ impl ItchBook {
             books: Vec::new(),
             tick,
             window,
+            grids: Vec::new(),
             crossed: 0,
             book_issues: 0,
         }
     }
 
+    /// The same, each instrument's book with its own (tick, window) — instrument
+    /// `i` the `i`-th — instead of the common ones (sub-penny prices are valid
+    /// ITCH prices: a book on a one-cent grid would count them as issues).
+    pub fn with_grids(mut self, grids: Vec<(i64, usize)>) -> Self {
+        self.grids = grids;
+        self
+    }
+
     /// Applies one message; `out` sees each normalised event after the book has.
     #[inline]
     pub fn apply(&mut self, m: &Message<'_>, out: &mut impl FnMut(&MarketData, &Book)) -> Result<(), DataIssue> {
-        let (books, tick, window) = (&mut self.books, self.tick, self.window);
+        let (books, tick, window, grids) = (&mut self.books, self.tick, self.window, &self.grids);
         let (crossed, issues) = (&mut self.crossed, &mut self.book_issues);
         self.norm.on_message(m, &mut |md: &MarketData| {
             let i = md.header.instrument as usize;
             while books.len() <= i {
-                books.push(Book::new(tick, md.px, window));
+                let (t, w) = grids.get(books.len()).copied().unwrap_or((tick, window));
+                books.push(Book::new(t, md.px, w));
             }
             let b = &mut books[i];
             if b.apply(md).is_err() {

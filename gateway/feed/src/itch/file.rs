@@ -4,9 +4,10 @@
 //! Every length prefix is checked against the length the specification gives the
 //! message's type; a mismatch stops the iteration with an error naming the byte
 //! offset, the type, and both lengths. Files written without prefixes (raw
-//! messages back to back) are read with [`Framing::Inferred`], the documented
-//! fallback: each length is inferred from the type byte. [`detect`] tells the two
-//! apart from the first bytes.
+//! messages back to back) are read with [`Framing::Inferred`], and files whose
+//! prefixes are all zero (a real-world variant) with [`Framing::ZeroPrefixed`]:
+//! either way each length comes from the type byte (every ITCH 5.0 type has a
+//! fixed length). [`detect`] tells the three apart from the first bytes.
 
 use super::msg::message_len;
 use crate::Error;
@@ -18,15 +19,44 @@ pub enum Framing {
     LengthPrefixed,
     /// No prefixes: each message's length comes from its type byte.
     Inferred,
+    /// A 2-byte prefix before each message that is zero (or otherwise not its
+    /// length): skipped, and the length taken from the type byte.
+    ZeroPrefixed,
 }
 
+impl Framing {
+    /// Bytes before each message.
+    pub fn prefix_len(self) -> usize {
+        match self {
+            Framing::Inferred => 0,
+            Framing::LengthPrefixed | Framing::ZeroPrefixed => 2,
+        }
+    }
+
+    /// The framing a `--framing` option names for `bytes`: `auto` (detected),
+    /// `prefixed`, `zero-prefixed` or `raw`.
+    pub fn choose(name: &str, bytes: &[u8]) -> Option<Framing> {
+        Some(match name {
+            "auto" => detect(bytes),
+            "prefixed" => Framing::LengthPrefixed,
+            "zero-prefixed" => Framing::ZeroPrefixed,
+            "raw" => Framing::Inferred,
+            _ => return None,
+        })
+    }
+}
+
+/// The values a `--framing` option takes.
+pub const FRAMING_NAMES: [&str; 4] = ["auto", "prefixed", "zero-prefixed", "raw"];
+
 /// Guesses the framing of a file from its first bytes: a zero byte then a length
-/// that matches the type byte after it means prefixed; a valid type byte first
-/// means raw messages. Anything else is treated as prefixed, whose reader then
-/// reports exactly what it found.
+/// that matches the type byte after it means prefixed; two zero bytes then a
+/// type byte, zero prefixes; a valid type byte first, raw messages. Anything
+/// else is treated as prefixed, whose reader then reports exactly what it found.
 pub fn detect(b: &[u8]) -> Framing {
     match b {
         [0, n, kind, ..] if message_len(*kind) == Some(*n as usize) => Framing::LengthPrefixed,
+        [0, 0, kind, ..] if message_len(*kind).is_some() => Framing::ZeroPrefixed,
         [kind, ..] if message_len(*kind).is_some() => Framing::Inferred,
         _ => Framing::LengthPrefixed,
     }
@@ -87,6 +117,17 @@ impl<'a> Iterator for Frames<'a> {
                 }
             },
             Framing::Inferred => (0, (rest[0], None)),
+            Framing::ZeroPrefixed => match rest {
+                [_, _, kind, ..] => (2, (*kind, None)),
+                _ => {
+                    return self.fail(Error::Truncated {
+                        offset: at,
+                        what: "prefix and type",
+                        needed: 3,
+                        found: rest.len(),
+                    })
+                }
+            },
         };
         let (kind, prefix) = kind;
         let Some(expected) = message_len(kind) else {

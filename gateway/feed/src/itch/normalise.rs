@@ -55,6 +55,19 @@ pub enum DataIssue {
     BadSide(u8),
 }
 
+impl DataIssue {
+    /// The issue as a data-quality finding: code `Book`, `a` = the order
+    /// reference it is about (0 if none), `b` = where in the feed (`at`: an
+    /// offset or a message number).
+    pub fn finding(&self, at: i64) -> foxtrot_engine::records::DqEvent {
+        let r = match *self {
+            DataIssue::UnknownOrder(r) | DataIssue::DuplicateOrder(r) | DataIssue::Overfill(r) => r as i64,
+            _ => 0,
+        };
+        foxtrot_engine::records::DqEvent::new(foxtrot_engine::records::DqCode::Book, u32::MAX, 0, r, at)
+    }
+}
+
 /// Counters of one normaliser.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ItchStats {
