@@ -20,6 +20,7 @@
 pub mod belief;
 pub mod canonical;
 pub mod docs;
+pub mod feed;
 pub mod gen;
 pub mod load;
 pub mod locate;
@@ -38,13 +39,14 @@ pub use crate::core::params::{
     TopologyName,
 };
 pub use belief::BeliefConfig;
+pub use feed::FeedConfig;
 pub use gen::{AdversarialConfig, GenConfig};
 pub use load::{BACKTEST_ORIGIN, BACKTEST_YAML, DEFAULT_SIM_YAML, DEFAULT_WEIGHTS_YAML, EMBEDDED_ORIGIN};
 pub use runtime::{Backpressure, Layout, RuntimeConfig, StageName, WaitStrategy};
 pub use secret::Secret;
 pub use session::{SessionChecks, SessionConfig};
 pub use timers::TimerConfig;
-pub use venue::{AcceptorSession, VenueApplication, VenueConfig};
+pub use venue::{AcceptorSession, MdFormat, VenueApplication, VenueConfig};
 
 use crate::core::params::{BeliefParams, FixIdentity};
 use crate::records::InstrumentSpec;
@@ -80,6 +82,10 @@ pub struct Config {
     pub venue: VenueConfig,
     /// Market-data generator settings.
     pub gen: GenConfig,
+    /// Where `foxtrot run` takes its market data from, when not from the
+    /// simulator or `venue.market_data`: an exchange feed, a feed handler's ring.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed: Option<FeedConfig>,
     /// Feature flags (all off by default).
     #[serde(default)]
     pub flags: Flags,

@@ -95,9 +95,29 @@ impl Config {
                 ));
             }
         }
+        let feed_retransmit = self.feed.as_ref().and_then(|f| f.retransmit.clone());
+        if let Some(f) = &self.feed {
+            let known = ["mold:", "udp:", "shm:", "itch:"];
+            if !known.iter().any(|k| f.source.starts_with(k)) {
+                return Err(bad(
+                    "feed.source",
+                    format!(
+                        "{:?}: expected mold:HOST:PORT, udp:HOST:PORT, shm:PATH or itch:PATH",
+                        f.source
+                    ),
+                ));
+            }
+            if let Some(d) = &f.date {
+                if crate::format::calendar::parse_iso8601(format!("{d}T00:00:00Z").as_bytes()).is_err() {
+                    return Err(bad("feed.date", format!("{d:?} is not a date YYYY-MM-DD")));
+                }
+            }
+        }
         for (key, v) in [
             ("venue.address", &self.venue.address),
             ("venue.market_data", &self.venue.market_data),
+            ("venue.retransmit", &self.venue.retransmit),
+            ("feed.retransmit", &feed_retransmit),
         ] {
             if let Some(a) = v {
                 if a.parse::<std::net::SocketAddr>().is_err() {

@@ -31,6 +31,15 @@ pub struct VenueConfig {
     /// `foxtrot run` receives it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub market_data: Option<String>,
+    /// How `venue.market_data` is published: `native` (foxtrot's own records)
+    /// or `moldudp64` (ITCH 5.0 over MoldUDP64, as exchanges publish, with a
+    /// retransmission server at `venue.retransmit`).
+    #[serde(default, skip_serializing_if = "MdFormat::is_native")]
+    pub market_data_format: MdFormat,
+    /// UDP `host:port` of the venue's MoldUDP64 retransmission server: the venue
+    /// answers gap requests there, and the engine asks there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retransmit: Option<String>,
     /// What `foxtrot venue` does with application messages: `matching` (orders
     /// trade in the simulated book with the crowd) or `echo` (every application
     /// message is reflected back, as certification test harnesses expect of an
@@ -51,6 +60,23 @@ pub struct VenueConfig {
     /// written by a thread of its own; none by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_log: Option<String>,
+}
+
+/// A market-data wire format.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MdFormat {
+    /// foxtrot's native 64-byte records in datagrams.
+    #[default]
+    Native,
+    /// ITCH 5.0 over MoldUDP64.
+    Moldudp64,
+}
+
+impl MdFormat {
+    fn is_native(&self) -> bool {
+        *self == MdFormat::Native
+    }
 }
 
 /// An application for `foxtrot venue`.

@@ -45,6 +45,15 @@ pub trait Feed {
     }
 }
 
+impl<F: Feed + ?Sized> Feed for Box<F> {
+    fn next(&mut self) -> Next {
+        (**self).next()
+    }
+    fn wait(&mut self, timeout: Duration) {
+        (**self).wait(timeout)
+    }
+}
+
 /// Words per ring record (tag + a `MarketData`).
 pub const RING_RECORD_WORDS: usize = 9;
 /// Slot size of a feed ring: the commit word and a record.
@@ -178,12 +187,33 @@ pub struct MoldUdpFeed {
     stage: ItchStage,
     buf: Box<[u8; MAX_PACKET]>,
     ended: bool,
+    /// The publisher's retransmission server, if gaps are to be recovered.
+    retransmit: Option<std::net::SocketAddr>,
+    /// Since when a gap is being waited for, how many requests went out, and the
+    /// next sequence number then (progress restarts the wait).
+    waiting: Option<(Instant, u32, u64)>,
+    /// Retransmission requests sent.
+    pub requests: u64,
 }
+
+/// How long a gap is waited for before it is declared lost.
+const RECOVERY_TIMEOUT: Duration = Duration::from_millis(1000);
+/// How often a request is repeated while waiting.
+const REQUEST_EVERY: Duration = Duration::from_millis(250);
 
 impl MoldUdpFeed {
     /// Listens on `addr` (for a multicast group, binds its port on all interfaces
-    /// and joins it), expecting sequence number 1 first.
-    pub fn bind(addr: std::net::SocketAddr, sub: Subscription, date_ns: u64, window: usize) -> std::io::Result<Self> {
+    /// and joins it), expecting sequence number 1 first. With `retransmit` (the
+    /// publisher's retransmission server), a gap is asked for again and waited
+    /// for (up to a second, the request repeated every 250 ms) before it is
+    /// declared lost.
+    pub fn bind(
+        addr: std::net::SocketAddr,
+        sub: Subscription,
+        date_ns: u64,
+        window: usize,
+        retransmit: Option<std::net::SocketAddr>,
+    ) -> std::io::Result<Self> {
         let bind = match addr.ip() {
             std::net::IpAddr::V4(ip) if ip.is_multicast() => std::net::SocketAddr::from(([0, 0, 0, 0], addr.port())),
             _ => addr,
@@ -204,11 +234,70 @@ impl MoldUdpFeed {
             sock,
             poll,
             events: mio::Events::with_capacity(4),
-            seq: Sequencer::new(1, window),
+            seq: if retransmit.is_some() {
+                Sequencer::new(1, window).with_recovery()
+            } else {
+                Sequencer::new(1, window)
+            },
             stage: ItchStage::new(sub, 1 << 22, date_ns),
             buf: Box::new([0u8; MAX_PACKET]),
             ended: false,
+            retransmit,
+            waiting: None,
+            requests: 0,
         })
+    }
+
+    /// Asks the retransmission server for `first .. first + count`.
+    fn request(&mut self, first: u64, count: u64) {
+        let (Some(to), Some(session)) = (self.retransmit, self.seq.session()) else {
+            return;
+        };
+        let mut p = [0u8; 20];
+        p[..10].copy_from_slice(&session);
+        p[10..18].copy_from_slice(&first.to_be_bytes());
+        p[18..20].copy_from_slice(&(count.min(0xFFFE) as u16).to_be_bytes());
+        let _ = self.sock.send_to(&p, to);
+        self.requests += 1;
+    }
+
+    /// While a gap is open: repeat the request now and then, give up after the
+    /// timeout (the gap becomes a finding).
+    fn recovery_tick(&mut self) {
+        if !self.seq.is_waiting() {
+            self.waiting = None;
+            return;
+        }
+        let next = self.seq.next_seq();
+        let (mut since, mut asks, at) = *self.waiting.get_or_insert((Instant::now(), 1, next));
+        if at != next {
+            // Retransmissions are arriving: wait afresh for what is still missing.
+            (since, asks) = (Instant::now(), 1);
+            self.waiting = Some((since, asks, next));
+        }
+        let waited = since.elapsed();
+        if waited >= RECOVERY_TIMEOUT {
+            let stage = &mut self.stage;
+            self.seq.give_up(&mut |e| {
+                if let MoldEvent::Gap { first, count } = e {
+                    stage.q.push_back(Next::Quality(DqEvent::new(
+                        DqCode::Gap,
+                        u32::MAX,
+                        0,
+                        first as i64,
+                        count as i64,
+                    )));
+                } else if let MoldEvent::Message { seq, msg } = e {
+                    stage.message(msg, seq as i64);
+                }
+            });
+            self.waiting = None;
+        } else if waited >= REQUEST_EVERY * asks {
+            if let Some((first, count)) = self.seq.missing() {
+                self.request(first, count);
+            }
+            self.waiting = Some((since, asks + 1, next));
+        }
     }
 
     /// The address it is bound to.
@@ -238,11 +327,20 @@ impl Feed for MoldUdpFeed {
             }
             let n = match self.sock.recv(&mut self.buf[..]) {
                 Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Next::Idle,
-                Err(_) => return Next::Idle,
+                Err(_) => {
+                    if self.retransmit.is_some() {
+                        self.recovery_tick();
+                        if !self.stage.q.is_empty() {
+                            continue;
+                        }
+                    }
+                    return Next::Idle;
+                }
             };
             let (stage, ended) = (&mut self.stage, &mut self.ended);
+            let mut missing = None;
             let r = self.seq.push(&self.buf[..n], &mut |e| match e {
+                MoldEvent::Missing { first, count } => missing = Some((first, count)),
                 MoldEvent::Message { seq, msg } => stage.message(msg, seq as i64),
                 MoldEvent::Gap { first, count } => stage.q.push_back(Next::Quality(DqEvent::new(
                     DqCode::Gap,
@@ -253,6 +351,11 @@ impl Feed for MoldUdpFeed {
                 ))),
                 MoldEvent::EndOfSession => *ended = true,
             });
+            if let Some((first, count)) = missing {
+                self.request(first, count);
+                let next = self.seq.next_seq();
+                self.waiting.get_or_insert((Instant::now(), 1, next));
+            }
             if r.is_err() {
                 let at = self.seq.next_seq() as i64;
                 self.stage
@@ -414,4 +517,43 @@ impl<F: Feed> Iterator for FeedEvents<F> {
             }
         }
     }
+}
+
+/// Opens a market-data source by its spec: `mold:HOST:PORT` (ITCH over
+/// MoldUDP64; with `retransmit`, gaps are recovered), `udp:HOST:PORT` (native
+/// records), `shm:PATH` (a feed handler's ring) or `itch:PATH` (an ITCH file,
+/// paced by `pace`). ITCH sources keep `symbols` (instrument `i` is the `i`-th)
+/// and place their times of day on the day starting at `date_ns`.
+pub fn open_source(
+    spec: &str,
+    symbols: Vec<String>,
+    date_ns: u64,
+    pace: Option<f64>,
+    window: usize,
+    retransmit: Option<std::net::SocketAddr>,
+) -> Result<Box<dyn Feed + Send>, String> {
+    let sub = Subscription::Symbols(symbols);
+    let addr = |a: &str| -> Result<std::net::SocketAddr, String> {
+        use std::net::ToSocketAddrs;
+        a.to_socket_addrs()
+            .ok()
+            .and_then(|mut x| x.next())
+            .ok_or_else(|| format!("{spec:?}: {a:?} is not HOST:PORT"))
+    };
+    Ok(match spec.split_once(':') {
+        Some(("mold", a)) => {
+            Box::new(MoldUdpFeed::bind(addr(a)?, sub, date_ns, window, retransmit).map_err(|e| format!("{spec}: {e}"))?)
+        }
+        Some(("udp", a)) => Box::new(crate::udp::UdpMdFeed::bind(addr(a)?).map_err(|e| format!("{spec}: {e}"))?),
+        Some(("shm", p)) => Box::new(ShmFeed::open(std::path::Path::new(p)).map_err(|e| format!("{spec}: {e}"))?),
+        Some(("itch", p)) => Box::new(
+            ItchFileFeed::open(std::path::Path::new(p), sub, date_ns, pace, None)
+                .map_err(|e| format!("{spec}: {e}"))?,
+        ),
+        _ => {
+            return Err(format!(
+                "{spec:?}: expected mold:HOST:PORT, udp:HOST:PORT, shm:PATH or itch:PATH"
+            ))
+        }
+    })
 }

@@ -306,7 +306,7 @@ fn mold_sequencer_orders_dedups_and_reports_gaps() {
         seq.push(&packets[i], &mut |e| match e {
             MoldEvent::Message { seq, msg } => got.push((seq, msg.to_vec())),
             MoldEvent::Gap { first, count } => gaps.push((first, count)),
-            MoldEvent::EndOfSession => {}
+            MoldEvent::Missing { .. } | MoldEvent::EndOfSession => {}
         })
         .unwrap();
     }

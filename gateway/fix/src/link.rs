@@ -43,8 +43,8 @@ use foxtrot_engine::format::fix::tags;
 use foxtrot_engine::records::CL_PER_INPUT;
 use foxtrot_engine::records::{ExecKind, ExecReport, InputSlot, InputView, Order, VenueReject};
 use foxtrot_engine::runtime::{Polled, VenueLink};
+use foxtrot_feed::quality::QualityMonitor;
 use foxtrot_feed::transport::{Feed, Next};
-use foxtrot_feed::udp::UdpMdFeed;
 use std::collections::{BTreeSet, VecDeque};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -55,8 +55,7 @@ use std::time::{Duration, Instant};
 pub struct FixLinkSettings {
     /// The venue's FIX acceptor.
     pub connect: SocketAddr,
-    /// Where to receive the venue's market data (UDP), if anywhere.
-    pub market_data: Option<SocketAddr>,
+
     /// The session, from the engine's side.
     pub session: SessionSettings,
     /// Directory of the session's journal.
@@ -119,7 +118,7 @@ pub struct FixVenueLink {
     backoff: Backoff,
     t0: Instant,
     encoder: FixEncoder,
-    md: Option<UdpMdFeed>,
+    md: Option<Box<dyn Feed + Send>>,
     dec: FixDecoder,
     reports: VecDeque<InputSlot>,
     last_ts: u64,
@@ -140,11 +139,17 @@ pub struct FixVenueLink {
 }
 
 impl FixVenueLink {
-    /// A link for `cfg`'s instruments and session identity with `set`; opens the
-    /// session journal and binds the market-data socket. Connects on first poll.
-    pub fn new(cfg: &Config, set: FixLinkSettings, resume: Option<Resume>) -> std::io::Result<Self> {
+    /// A link for `cfg`'s instruments and session identity with `set`, its
+    /// market data from `md` (any feed: the venue's, an exchange's, a feed
+    /// handler's ring); opens the session journal. Connects on first poll.
+    pub fn new(
+        cfg: &Config,
+        set: FixLinkSettings,
+        resume: Option<Resume>,
+        md: Option<Box<dyn Feed + Send>>,
+    ) -> std::io::Result<Self> {
         let store = JournalStore::open(&set.store_dir).map_err(std::io::Error::other)?;
-        let md = set.market_data.map(UdpMdFeed::bind).transpose()?;
+
         let s = &cfg.session;
         let name = format!("{}-{}-{}", s.begin_string, s.sender_comp_id, s.target_comp_id);
         let log = set
@@ -374,6 +379,8 @@ impl FixVenueLink {
         let md = self.md.as_mut()?;
         loop {
             match md.next() {
+                // An event that cannot be never reaches the core.
+                Next::Event(m) if !QualityMonitor::possible(&m) => self.stats.md_findings += 1,
                 Next::Event(mut m) => {
                     let ts = m.header.ts_ns.max(self.last_ts);
                     self.last_ts = ts;

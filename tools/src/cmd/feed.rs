@@ -40,9 +40,13 @@ pub struct SourceArgs {
     /// ITCH file only: `auto` (detected), `prefixed`, `zero-prefixed` or `raw`.
     #[arg(long, default_value = "auto", value_parser = foxtrot_feed::itch::file::FRAMING_NAMES)]
     framing: String,
-    /// MoldUDP64 only: packets held while waiting for a late one.
+    /// MoldUDP64 only: packets held while waiting for a late (or retransmitted) one.
     #[arg(long, default_value_t = 64)]
     reorder_window: usize,
+    /// MoldUDP64 only: the publisher's retransmission server (ADDR:PORT); gaps
+    /// are asked for there and waited for before they are declared lost.
+    #[arg(long, value_name = "ADDR")]
+    retransmit: Option<std::net::SocketAddr>,
     /// Stop after this long without data (live sources; default: wait for the end).
     #[arg(long, value_name = "SECONDS")]
     idle_timeout: Option<f64>,
@@ -100,7 +104,8 @@ fn open(a: &SourceArgs, allow_shm: bool) -> Result<Box<dyn Feed>> {
                 .parse()
                 .with_context(|| format!("--from mold:{addr}: not an address:port"))?;
             Box::new(
-                MoldUdpFeed::bind(addr, sub, midnight, a.reorder_window).with_context(|| format!("binding {addr}"))?,
+                MoldUdpFeed::bind(addr, sub, midnight, a.reorder_window, a.retransmit)
+                    .with_context(|| format!("binding {addr}"))?,
             )
         }
         Some(("shm", p)) if allow_shm => {

@@ -12,11 +12,11 @@ use super::stat::print_table;
 use crate::setup::{load_config, CommonArgs};
 use anyhow::{Context, Result};
 use clap::Args;
-use foxtrot_engine::config::{Layout, WaitStrategy};
+use foxtrot_engine::config::{FeedConfig, Layout, MdFormat, WaitStrategy};
 use foxtrot_engine::journal::{InputJournal, JournalInputs, OutputJournals, RunJournals};
 use foxtrot_engine::runtime::{run_threaded, Sequenced, ThreadedOutcome};
 use foxtrot_engine::Config;
-use foxtrot_feed::transport::{FeedEvents, ShmFeed};
+use foxtrot_feed::transport::FeedEvents;
 use foxtrot_fix::link::{FixLinkSettings, FixVenueLink, Resume};
 use foxtrot_fix::session::{Role, SessionSettings};
 use foxtrot_venue::touch::TouchVenue;
@@ -33,9 +33,11 @@ pub struct RunArgs {
     /// Replay the inputs journalled in this run directory instead of generating.
     #[arg(long, value_name = "RUN_DIR", conflicts_with = "feed")]
     from: Option<PathBuf>,
-    /// Read market data from a `foxtrot feed` ring (`shm:PATH`) and paper-trade it
-    /// against the touch venue (use a config with the feed's symbols).
-    #[arg(long, value_name = "shm:PATH")]
+    /// Take market data from this source (overrides `feed.source`):
+    /// `mold:HOST:PORT`, `udp:HOST:PORT`, `shm:PATH` (a `foxtrot feed` ring) or
+    /// `itch:PATH`. With `venue.address`, orders go to that FIX venue; without,
+    /// they fill at the feed's touch (paper trading).
+    #[arg(long, value_name = "SPEC")]
     feed: Option<String>,
     /// Journal the run under DIR (inputs, orders, diary, effective config).
     #[arg(long, value_name = "DIR")]
@@ -43,7 +45,8 @@ pub struct RunArgs {
     /// Stats file (overrides `runtime.stats_file`; default /dev/shm/foxtrot.stats).
     #[arg(long, value_name = "FILE")]
     stats: Option<PathBuf>,
-    /// Stage layout (overrides `runtime.layout`): `fused` or `per_stage`.
+    /// Stage layout (overrides `runtime.layout`, and drops `runtime.cores`):
+    /// `fused` or `per_stage`.
     #[arg(long)]
     layout: Option<String>,
     /// Wait strategy (overrides `runtime.wait`).
@@ -115,7 +118,10 @@ pub fn run(a: RunArgs) -> Result<()> {
         None => load_config(&a.common)?,
     };
     if let Some(l) = &a.layout {
+        // Another layout: the configured pinning (one core per group of the
+        // configured layout) does not apply to it.
         cfg.runtime.layout = Layout::Named(l.clone());
+        cfg.runtime.cores.clear();
     }
     if let Some(w) = &a.wait {
         cfg.runtime.wait = serde_yaml_ng::from_str::<WaitStrategy>(w)?;
@@ -144,17 +150,24 @@ pub fn run(a: RunArgs) -> Result<()> {
     );
     let t0 = Instant::now();
     if let Some(spec) = &a.feed {
-        let Some(path) = spec.strip_prefix("shm:") else {
-            anyhow::bail!("--feed {spec:?}: expected shm:PATH");
-        };
-        let feed = ShmFeed::open(Path::new(path)).with_context(|| format!("opening ring {path}"))?;
-        let venue = TouchVenue::new(&cfg, FeedEvents::new(feed, Some(&STOP)));
-        let out = run_threaded(&cfg, venue, ij, oj, &STOP)?;
-        return finish(&a, &cfg, out, t0.elapsed(), None);
+        let f = cfg.feed.get_or_insert_with(|| FeedConfig {
+            source: spec.clone(),
+            retransmit: None,
+            date: None,
+            pace: None,
+            reorder_window: 4096,
+        });
+        f.source = spec.clone();
     }
     if let (Some(address), None) = (&cfg.venue.address, &a.from) {
         let address = address.clone();
         return run_fix(&a, &cfg, &address, ij, oj, t0);
+    }
+    if cfg.feed.is_some() && a.from.is_none() {
+        let feed = market_data(&cfg)?.expect("a feed is configured");
+        let venue = TouchVenue::new(&cfg, FeedEvents::new(feed, Some(&STOP)));
+        let out = run_threaded(&cfg, venue, ij, oj, &STOP)?;
+        return finish(&a, &cfg, out, t0.elapsed(), None);
     }
     anyhow::ensure!(
         a.resume.is_none(),
@@ -176,6 +189,55 @@ pub fn run(a: RunArgs) -> Result<()> {
     }
 }
 
+/// The market data of a run that does not simulate it: `feed` (an exchange's
+/// feed, a feed handler's ring), else the venue's at `venue.market_data` in its
+/// `venue.market_data_format` (MoldUDP64 gaps asked for at `venue.retransmit`);
+/// `None` when neither is configured.
+fn market_data(cfg: &Config) -> Result<Option<Box<dyn foxtrot_feed::transport::Feed + Send>>> {
+    let symbols: Vec<String> = cfg.instruments.iter().map(|i| i.symbol.clone()).collect();
+    let day = |date: Option<&str>| -> Result<u64> {
+        Ok(match date {
+            Some(d) => foxtrot_engine::format::calendar::parse_iso8601(format!("{d}T00:00:00Z").as_bytes())
+                .map_err(|e| anyhow::anyhow!("feed.date {d:?}: {e}"))?,
+            None => cfg.gen.start_ns - cfg.gen.start_ns % 86_400_000_000_000,
+        })
+    };
+    let addr = |key: &str, a: &str| -> Result<std::net::SocketAddr> {
+        a.parse()
+            .with_context(|| format!("{key} {a:?}: not an IP address and port"))
+    };
+    let (spec, retransmit, date, pace, window) = match (&cfg.feed, &cfg.venue.market_data) {
+        (Some(f), _) => (
+            f.source.clone(),
+            f.retransmit
+                .as_deref()
+                .map(|r| addr("feed.retransmit", r))
+                .transpose()?,
+            day(f.date.as_deref())?,
+            f.pace,
+            f.reorder_window as usize,
+        ),
+        (None, Some(md)) => {
+            let spec = match cfg.venue.market_data_format {
+                MdFormat::Native => format!("udp:{md}"),
+                MdFormat::Moldudp64 => format!("mold:{md}"),
+            };
+            let rtx = cfg
+                .venue
+                .retransmit
+                .as_deref()
+                .map(|r| addr("venue.retransmit", r))
+                .transpose()?;
+            (spec, rtx, day(None)?, None, 4096)
+        }
+        (None, None) => return Ok(None),
+    };
+    let feed = foxtrot_feed::transport::open_source(&spec, symbols, date, pace, window, retransmit)
+        .map_err(anyhow::Error::msg)?;
+    tracing::info!(source = %spec, retransmit = ?retransmit, "market data");
+    Ok(Some(feed))
+}
+
 /// `foxtrot run` against a `foxtrot venue` process over FIX.
 fn run_fix(
     a: &RunArgs,
@@ -188,12 +250,6 @@ fn run_fix(
     let session = SessionSettings::from_config(&cfg.session, Role::Initiator)?;
     let set = FixLinkSettings {
         connect: address.parse().with_context(|| format!("venue.address {address:?}"))?,
-        market_data: cfg
-            .venue
-            .market_data
-            .as_deref()
-            .map(|m| m.parse().with_context(|| format!("venue.market_data {m:?}")))
-            .transpose()?,
         store_dir: a
             .session_store
             .clone()
@@ -222,7 +278,9 @@ fn run_fix(
         None => None,
     };
     let store = set.store_dir.display().to_string();
-    let link = FixVenueLink::new(cfg, set, resume).with_context(|| format!("opening the FIX session store {store}"))?;
+    let md = market_data(cfg)?;
+    let link =
+        FixVenueLink::new(cfg, set, resume, md).with_context(|| format!("opening the FIX session store {store}"))?;
     tracing::info!(venue = %address, store = %store, seqs = ?link.seqs(), "trading with a FIX venue");
     let mut out = run_threaded(cfg, link, ij, oj, &STOP)?;
     let fix = {

@@ -144,6 +144,13 @@ pub fn run(a: VenueArgs) -> Result<()> {
     let set = VenueSettings {
         listen,
         market_data: md,
+        md_format: cfg.venue.market_data_format,
+        retransmit: cfg
+            .venue
+            .retransmit
+            .as_deref()
+            .map(|r| r.parse().with_context(|| format!("venue.retransmit {r:?}")))
+            .transpose()?,
         sessions: sessions.clone(),
         application,
         logon_timeout_s: a.logon_timeout.unwrap_or(cfg.venue.logon_timeout_s).max(1) as u64,

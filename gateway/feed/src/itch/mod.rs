@@ -8,13 +8,17 @@
 //! - [`orders`]: the pre-sized open-addressing map of live orders.
 //! - [`normalise`]: ITCH messages → the engine's market-data events.
 //! - [`book`]: the normaliser in front of one engine book per instrument.
+//! - [`encode`]: the engine's market-data events → ITCH messages (a venue's feed).
+//! - [`publish`]: ITCH over MoldUDP64 with a retransmission server.
 
 pub mod book;
+pub mod encode;
 pub mod file;
 pub mod mold;
 pub mod msg;
 pub mod normalise;
 pub mod orders;
+pub mod publish;
 
 pub use book::ItchBook;
 pub use file::{detect, Frames, Framing};

@@ -16,6 +16,13 @@
 //! only late; when the window is full, or a heartbeat proves the gap, the missing
 //! range is declared lost and reported, once, as a [`MoldEvent::Gap`].
 //! Duplicates (anything below the next expected number) are counted and dropped.
+//!
+//! **Recovery** ([`Sequencer::with_recovery`]): a gap is first reported as
+//! [`MoldEvent::Missing`] — once per range — so the receiver can ask the
+//! publisher's retransmission server for it; a heartbeat beyond the expected
+//! number then holds the gap open instead of declaring it lost, the held packets
+//! wait, and retransmitted packets fill it in order. Only when the window fills,
+//! or the receiver gives up ([`Sequencer::give_up`]), is the rest lost.
 
 use crate::Error;
 use zerocopy::byteorder::big_endian::{U16, U64};
@@ -175,6 +182,12 @@ impl PacketWriter {
         Some(p)
     }
 
+    /// Uses `session` (already padded) instead of the name given to [`new`](Self::new).
+    pub fn set_session(&mut self, session: [u8; 10]) {
+        self.session = session;
+        self.start();
+    }
+
     /// A heartbeat carrying the next sequence number.
     pub fn heartbeat(&self) -> Vec<u8> {
         let mut p = self.session.to_vec();
@@ -198,6 +211,13 @@ pub enum MoldEvent<'a> {
         seq: u64,
         /// Its bytes.
         msg: &'a [u8],
+    },
+    /// Messages `first .. first + count` are missing (recovery only): ask for them.
+    Missing {
+        /// First missing sequence number.
+        first: u64,
+        /// How many.
+        count: u64,
     },
     /// Messages `first .. first + count` are lost.
     Gap {
@@ -239,6 +259,11 @@ pub struct Sequencer {
     held: Vec<(u64, usize, Box<[u8; MAX_PACKET]>)>,
     used: Vec<bool>,
     stats: SequencerStats,
+    recover: bool,
+    /// Recovery: everything below this was asked for.
+    asked: u64,
+    /// Recovery: a heartbeat proved messages below this were sent.
+    proven: u64,
 }
 
 impl Sequencer {
@@ -252,6 +277,53 @@ impl Sequencer {
             held: (0..window).map(|_| (0, 0, Box::new([0u8; MAX_PACKET]))).collect(),
             used: vec![false; window],
             stats: SequencerStats::default(),
+            recover: false,
+            asked: 0,
+            proven: 0,
+        }
+    }
+
+    /// The same, reporting gaps as [`MoldEvent::Missing`] first and holding them
+    /// open for retransmission (see the module docs).
+    pub fn with_recovery(mut self) -> Self {
+        self.recover = true;
+        self
+    }
+
+    /// The session's name, once a packet has told it.
+    pub fn session(&self) -> Option<[u8; 10]> {
+        self.session
+    }
+
+    /// Whether messages are known to be missing and not yet declared lost.
+    pub fn is_waiting(&self) -> bool {
+        self.next < self.proven || self.lowest_held().is_some()
+    }
+
+    /// The missing range still open: (first, count).
+    pub fn missing(&self) -> Option<(u64, u64)> {
+        let upto = self.proven.max(self.lowest_held().map_or(0, |(_, s)| s));
+        (upto > self.next).then(|| (self.next, upto - self.next))
+    }
+
+    /// Declares what is still missing lost (recovery gave up), delivering what
+    /// was held behind it.
+    pub fn give_up(&mut self, out: &mut impl FnMut(MoldEvent<'_>)) {
+        if let Some((first, count)) = self.missing() {
+            self.drain_until(first + count, out);
+        }
+        self.proven = 0;
+    }
+
+    /// Recovery: reports `first ..` up to `upto` as missing unless it was asked for.
+    fn ask(&mut self, upto: u64, out: &mut impl FnMut(MoldEvent<'_>)) {
+        let from = self.next.max(self.asked);
+        if self.recover && upto > from {
+            out(MoldEvent::Missing {
+                first: from,
+                count: upto - from,
+            });
+            self.asked = upto;
         }
     }
 
@@ -288,7 +360,12 @@ impl Sequencer {
         if count == 0 {
             // A heartbeat or end of session says everything below `seq` was sent.
             if seq > self.next {
-                self.drain_until(seq, out);
+                if self.recover && !p.is_end_of_session() {
+                    self.ask(seq, out);
+                    self.proven = self.proven.max(seq);
+                } else {
+                    self.drain_until(seq, out);
+                }
             }
             if p.is_end_of_session() {
                 out(MoldEvent::EndOfSession);
@@ -296,6 +373,7 @@ impl Sequencer {
             return Ok(());
         }
         if seq > self.next {
+            self.ask(seq, out);
             if datagram.len() <= MAX_PACKET {
                 if let Some(i) = self.used.iter().position(|u| !u) {
                     self.used[i] = true;

@@ -48,9 +48,12 @@ mod orders;
 use self::echo::{Answer, Echo};
 use self::orders::{fills_in_store, session_of, Intake, SessionOrders};
 use super::sim::SimWorld;
+use foxtrot_engine::config::MdFormat;
 use foxtrot_engine::config::{Config, VenueApplication};
 use foxtrot_engine::records::{ExecKind, ExecReport, InputView, OrderAction};
 use foxtrot_engine::runtime::{Polled, VenueLink};
+use foxtrot_feed::itch::encode::ItchEncoder;
+use foxtrot_feed::itch::publish::MoldPublisher;
 use foxtrot_feed::udp::UdpMdPublisher;
 use foxtrot_fix::app::Instruments;
 use foxtrot_fix::decode::FixDecoder;
@@ -79,6 +82,10 @@ pub struct VenueSettings {
     pub listen: SocketAddr,
     /// Where to send market data (UDP), if anywhere.
     pub market_data: Option<SocketAddr>,
+    /// In which format: native records, or ITCH 5.0 over MoldUDP64.
+    pub md_format: MdFormat,
+    /// MoldUDP64: where to answer retransmission requests.
+    pub retransmit: Option<SocketAddr>,
     /// The sessions it accepts.
     pub sessions: Vec<AcceptorSettings>,
     /// What it does with application messages.
@@ -136,6 +143,47 @@ pub struct VenueStats {
     pub filled_qty_in_store: i64,
 }
 
+/// Where the market data goes: native records, or ITCH over MoldUDP64.
+enum MdOut {
+    Native(UdpMdPublisher),
+    Mold(Box<(ItchEncoder, MoldPublisher)>),
+}
+
+impl MdOut {
+    fn push(&mut self, m: &foxtrot_engine::records::MarketData) {
+        match self {
+            MdOut::Native(p) => p.push(m),
+            MdOut::Mold(b) => {
+                let (enc, p) = &mut **b;
+                enc.encode(m, &mut |msg| p.push(msg));
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        match self {
+            MdOut::Native(p) => p.flush(),
+            MdOut::Mold(b) => b.1.flush(),
+        }
+    }
+
+    /// Ends the feed (MoldUDP64: its last packet and an end-of-session).
+    fn end(&mut self) {
+        match self {
+            MdOut::Native(p) => p.flush(),
+            MdOut::Mold(b) => b.1.end(),
+        }
+    }
+
+    /// (sent, dropped): records, or ITCH messages.
+    fn counts(&self) -> (u64, u64) {
+        match self {
+            MdOut::Native(p) => (p.sent, p.dropped),
+            MdOut::Mold(b) => (b.1.stats().messages, b.1.stats().dropped + b.0.refused),
+        }
+    }
+}
+
 /// One configured session and what goes with it.
 struct Slot {
     name: String,
@@ -165,7 +213,7 @@ pub struct VenueServer {
     slots: Vec<Slot>,
     pending: Vec<Pending>,
     next_token: usize,
-    md: Option<UdpMdPublisher>,
+    md: Option<MdOut>,
     next_exec_id: u64,
     dec: FixDecoder,
     inbox: Vec<u8>,
@@ -223,7 +271,17 @@ impl VenueServer {
         let poll = mio::Poll::new()?;
         poll.registry()
             .register(&mut listener, LISTENER, mio::Interest::READABLE)?;
-        let md = set.market_data.map(UdpMdPublisher::new).transpose()?;
+        let md = match (set.market_data, set.md_format) {
+            (None, _) => None,
+            (Some(dest), MdFormat::Native) => Some(MdOut::Native(UdpMdPublisher::new(dest)?)),
+            (Some(dest), MdFormat::Moldudp64) => {
+                let enc = ItchEncoder::new(&cfg.instruments);
+                let mut p = MoldPublisher::new("FOXTROT01", dest, set.retransmit, 4 << 20)?;
+                enc.open(c.gen.start_ns, &mut |m| p.push(m));
+                p.flush();
+                Some(MdOut::Mold(Box::new((enc, p))))
+            }
+        };
         let mut v = VenueServer {
             world: SimWorld::new(&c),
             inst,
@@ -306,7 +364,7 @@ impl VenueServer {
     /// answers) and flushes the market data.
     pub fn shutdown(&mut self) {
         if let Some(md) = &mut self.md {
-            md.flush();
+            md.end();
         }
         let mut any = false;
         for slot in &mut self.slots {
@@ -341,8 +399,7 @@ impl VenueServer {
         self.advance(self.now());
         if let Some(md) = &mut self.md {
             md.flush();
-            self.stats.md_sent = md.sent;
-            self.stats.md_dropped = md.dropped;
+            (self.stats.md_sent, self.stats.md_dropped) = md.counts();
         }
         let wait = if self.set.spin {
             Duration::ZERO
