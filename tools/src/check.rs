@@ -30,7 +30,8 @@ struct Open {
 struct Inst {
     bids: BTreeMap<i64, i64>,
     asks: BTreeMap<i64, i64>,
-    mark: i64,
+    /// Twice the last mark (mid, else the first fill price).
+    mark2: i64,
     position: i64,
     cash: i128,
 }
@@ -42,6 +43,9 @@ pub struct Checker {
     inst: Vec<Inst>,
     open: BTreeMap<u64, Open>,
     killed: bool,
+    /// Operator reduce-only, and the instruments the operator halted.
+    reduce_only: bool,
+    halted: Vec<bool>,
     /// Throttle bucket in nano-tokens (1e9 = one order), integer arithmetic.
     tokens_n: i128,
     tokens_ts: u64,
@@ -64,6 +68,8 @@ impl Checker {
             inst: vec![Inst::default(); cfg.instruments.len()],
             open: BTreeMap::new(),
             killed: false,
+            reduce_only: false,
+            halted: vec![false; cfg.instruments.len()],
             tokens_n: cfg.risk.order_burst as i128 * 1_000_000_000,
             tokens_ts: 0,
             peak: None,
@@ -91,11 +97,13 @@ impl Checker {
         10f64.powi(s.price_decimals as i32 + s.qty_decimals as i32)
     }
 
-    fn reference(&self, i: usize) -> Option<i64> {
+    /// Twice the reference price (the mid, else the last mark): exact for a
+    /// mid between two ticks.
+    fn reference2(&self, i: usize) -> Option<i64> {
         let b = &self.inst[i];
         match (b.bids.keys().next_back(), b.asks.keys().next()) {
-            (Some(&bp), Some(&ap)) if bp < ap => Some((bp + ap) / 2),
-            _ if b.mark > 0 => Some(b.mark),
+            (Some(&bp), Some(&ap)) if bp < ap => Some(bp + ap),
+            _ if b.mark2 > 0 => Some(b.mark2),
             _ => None,
         }
     }
@@ -104,7 +112,7 @@ impl Checker {
         (0..self.inst.len())
             .map(|i| {
                 let b = &self.inst[i];
-                (b.cash + b.position as i128 * b.mark as i128) as f64 / self.scale(i)
+                (2 * b.cash + b.position as i128 * b.mark2 as i128) as f64 / (2.0 * self.scale(i))
             })
             .sum()
     }
@@ -160,7 +168,7 @@ impl Checker {
         }
         if let (Some(&bp), Some(&ap)) = (b.bids.keys().next_back(), b.asks.keys().next()) {
             if bp < ap {
-                b.mark = (bp + ap) / 2;
+                b.mark2 = bp + ap;
             }
         }
     }
@@ -185,8 +193,8 @@ impl Checker {
             ) {
                 b.position += side.sign() * e.last_qty;
                 b.cash -= side.sign() as i128 * e.last_px as i128 * e.last_qty as i128;
-                if b.mark == 0 {
-                    b.mark = e.last_px;
+                if b.mark2 == 0 {
+                    b.mark2 = 2 * e.last_px;
                 }
             }
             self.update_brake();
@@ -227,7 +235,7 @@ impl Checker {
 
     fn gross(&self, except: u64) -> f64 {
         let held: f64 = (0..self.inst.len())
-            .map(|i| (self.inst[i].position.abs() as i128 * self.inst[i].mark as i128) as f64 / self.scale(i))
+            .map(|i| (self.inst[i].position.abs() as i128 * self.inst[i].mark2 as i128) as f64 / (2.0 * self.scale(i)))
             .sum();
         let working: f64 = self
             .open
@@ -308,6 +316,12 @@ impl Checker {
         if self.killed {
             self.violation("KILL_SWITCH", format!("cl {} after kill", o.cl_ord_id));
         }
+        if self.halted.get(iu) == Some(&true) {
+            self.violation(
+                "INSTRUMENT_HALTED",
+                format!("cl {} on a halted instrument", o.cl_ord_id),
+            );
+        }
         if self.brake == 2 {
             self.violation("DRAWDOWN_HALT", format!("cl {}", o.cl_ord_id));
         }
@@ -320,11 +334,14 @@ impl Checker {
                 format!("cl {} qty {} > {}", o.cl_ord_id, o.qty, c.max_order_qty),
             );
         }
-        match self.reference(iu) {
+        match self.reference2(iu) {
             None => self.violation("NO_REFERENCE", format!("cl {}", o.cl_ord_id)),
-            Some(r) => {
-                if (o.px as i128 - r as i128).abs() * 10_000 > c.price_band_bps as i128 * r as i128 {
-                    self.violation("PRICE_BAND", format!("cl {} px {} ref {r}", o.cl_ord_id, o.px));
+            Some(r2) => {
+                if (2 * o.px as i128 - r2 as i128).abs() * 10_000 > c.price_band_bps as i128 * r2 as i128 {
+                    self.violation(
+                        "PRICE_BAND",
+                        format!("cl {} px {} ref {}", o.cl_ord_id, o.px, r2 as f64 / 2.0),
+                    );
                 }
             }
         }
@@ -357,6 +374,12 @@ impl Checker {
         }
         if self.brake == 1 && (adds || worst.signum() * pos.signum() < 0) {
             self.violation("REDUCE_ONLY", format!("cl {} pos {pos} worst {worst}", o.cl_ord_id));
+        }
+        if self.reduce_only && (adds || worst.signum() * pos.signum() < 0) {
+            self.violation(
+                "OPERATOR_REDUCE_ONLY",
+                format!("cl {} pos {pos} worst {worst}", o.cl_ord_id),
+            );
         }
         if adds {
             let gross = self.gross(except) + notional;
@@ -414,7 +437,17 @@ impl RunObserver for Checker {
             }
             Some(InputView::Command(c)) => match CommandKind::from_u8(c.header.sub) {
                 Some(CommandKind::Kill) => self.killed = true,
-                Some(CommandKind::Rearm) => self.killed = false,
+                Some(CommandKind::Rearm) => {
+                    self.killed = false;
+                    self.reduce_only = false;
+                }
+                Some(CommandKind::ReduceOnly) => self.reduce_only = true,
+                Some(CommandKind::Halt) | Some(CommandKind::Resume) => {
+                    let halt = CommandKind::from_u8(c.header.sub) == Some(CommandKind::Halt);
+                    if let Some(h) = self.halted.get_mut(c.header.instrument as usize) {
+                        *h = halt;
+                    }
+                }
                 None => {}
             },
             None => {}

@@ -55,6 +55,9 @@ enum Command {
     Venue(cmd::venue::VenueArgs),
     /// Show the live statistics of a `foxtrot run`.
     Stat(cmd::stat::StatArgs),
+    /// An operator's controls over a running engine: kill, rearm, reduce-only,
+    /// halt SYMBOL, resume SYMBOL, status.
+    Ctl(cmd::ctl::CtlArgs),
     /// Report on a recorded run: PnL, drawdown, Sharpe/Sortino, fills, rejects,
     /// regimes, drift alarms, latency per stage (text, --json, --html with plots).
     Report(cmd::report::ReportArgs),
@@ -95,6 +98,7 @@ fn main() -> std::process::ExitCode {
         Command::Journal(a) => cmd::journal::run(a),
         Command::Run(a) => cmd::run::run(a),
         Command::Stat(a) => cmd::stat::run(a),
+        Command::Ctl(a) => cmd::ctl::run(a),
         Command::Venue(a) => cmd::venue::run(a),
         Command::HostCheck(a) => cmd::host_check::run(a),
         Command::Config(a) => cmd::config::run(a),

@@ -17,7 +17,9 @@
 //! summary `_sum` is count × mean (the stats file keeps the mean, not the sum).
 //! The server reads the stats file on every scrape; it never touches the pipeline.
 
-use foxtrot_engine::runtime::stats::{StatsReader, StatsSnapshot};
+use foxtrot_engine::records::RejectReason;
+use foxtrot_engine::runtime::live::TRADING_STATES;
+use foxtrot_engine::runtime::stats::{LiveFigures, StatsReader, StatsSnapshot, SESSION_STATES};
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -151,7 +153,102 @@ pub fn render(s: &StatsSnapshot) -> String {
             h.count
         );
     }
+    if let Some(l) = s.live_figures() {
+        render_live(&mut o, &l);
+    }
     o
+}
+
+/// A gauge family with one series per state, 1 for the state in force.
+fn one_hot(o: &mut String, name: &str, help: &str, states: &[&str], now: &str) {
+    family(o, name, "gauge", help);
+    for st in states {
+        let _ = writeln!(o, "foxtrot_{name}{{state=\"{st}\"}} {}", u8::from(now == *st));
+    }
+}
+
+/// The live board: trading state, positions, PnL, risk and the FIX session.
+fn render_live(o: &mut String, l: &LiveFigures) {
+    let gauge = |o: &mut String, name: &str, help: &str, v: f64| {
+        family(o, name, "gauge", help);
+        let _ = writeln!(o, "foxtrot_{name} {v}");
+    };
+    one_hot(
+        o,
+        "trading_state",
+        "1 for the trading state in force (normal, reduce_only, drawdown_halt, killed).",
+        &TRADING_STATES,
+        &l.trading_state,
+    );
+    one_hot(
+        o,
+        "fix_session_state",
+        "1 for the FIX session's state (none, connecting, active, ended).",
+        &SESSION_STATES,
+        &l.session,
+    );
+    gauge(o, "equity", "Cash plus marked positions, currency units.", l.equity);
+    gauge(
+        o,
+        "drawdown",
+        "Drawdown from the equity peak, currency units.",
+        l.drawdown,
+    );
+    gauge(
+        o,
+        "max_drawdown",
+        "Largest drawdown so far, currency units.",
+        l.max_drawdown,
+    );
+    gauge(o, "open_orders", "Open orders.", l.open_orders as f64);
+    family(o, "fills_total", "counter", "Fills applied.");
+    let _ = writeln!(o, "foxtrot_fills_total {}", l.fills);
+    family(o, "drift_alarms_total", "counter", "Drift sentry alarms.");
+    let _ = writeln!(o, "foxtrot_drift_alarms_total {}", l.drift_alarms);
+    family(o, "operator_commands_total", "counter", "Operator commands applied.");
+    let _ = writeln!(o, "foxtrot_operator_commands_total {}", l.commands);
+    family(o, "risk_rejects_total", "counter", "Risk rejects by reason.");
+    for r in RejectReason::ALL {
+        let n = l.rejects.iter().find(|(k, _)| k == r.name()).map_or(0, |(_, n)| *n);
+        let _ = writeln!(o, "foxtrot_risk_rejects_total{{reason=\"{}\"}} {n}", r.name());
+    }
+    for (name, help) in [
+        ("position", "Position, quantity units."),
+        ("pnl_realised", "Realised PnL, currency units."),
+        ("pnl_unrealised", "Unrealised PnL at the last mark, currency units."),
+        ("instrument_open_orders", "Open orders of the instrument."),
+        ("halted", "1 while the operator has the instrument halted."),
+    ] {
+        family(o, name, "gauge", help);
+        for x in &l.instruments {
+            let f = &x.figures;
+            let v = match name {
+                "position" => f.position as f64,
+                "pnl_realised" => f.realised,
+                "pnl_unrealised" => f.unrealised,
+                "instrument_open_orders" => f.open_orders as f64,
+                _ => f64::from(u8::from(l.halted.contains(&x.symbol))),
+            };
+            let _ = writeln!(o, "foxtrot_{name}{{symbol=\"{}\"}} {v}", escape(&x.symbol));
+        }
+    }
+    let [count, p50, p99, p999, max] = l.order_ack;
+    family(
+        o,
+        "order_acks_total",
+        "counter",
+        "Orders acknowledged over FIX (the venue's first answer).",
+    );
+    let _ = writeln!(o, "foxtrot_order_acks_total {count}");
+    family(
+        o,
+        "order_ack_seconds",
+        "gauge",
+        "Order to acknowledgement over FIX, from writing the order to the venue's first answer: quantiles and max.",
+    );
+    for (q, v) in [("p50", p50), ("p99", p99), ("p999", p999), ("max", max)] {
+        let _ = writeln!(o, "foxtrot_order_ack_seconds{{stat=\"{q}\"}} {}", secs(v));
+    }
 }
 
 /// Serves `GET /metrics` from `reader` on `listener` until the process ends.
@@ -226,5 +323,50 @@ mod tests {
         assert!(t.contains("foxtrot_latency_seconds_bucket{stage=\"tick_to_order\",le=\"4.096e-6\"} 4\n"));
         assert!(t.contains("foxtrot_latency_seconds_bucket{stage=\"tick_to_order\",le=\"+Inf\"} 4\n"));
         assert!(t.contains("foxtrot_latency_seconds_count{stage=\"tick_to_order\"} 4\n"));
+    }
+
+    #[test]
+    fn the_live_board_renders_per_instrument_and_by_reason() {
+        use foxtrot_engine::records::RejectReason;
+        use foxtrot_engine::runtime::live::{self, word, InstrumentFigures, LiveBoard};
+        let b = LiveBoard::new(vec!["FOXA".into(), "FOXB".into()]);
+        b.set(word::STATE, 3);
+        b.set(word::HALTED, 0b10);
+        b.set(word::SESSION, 2);
+        b.set(word::REJECTS + RejectReason::KillSwitch as usize, 4);
+        b.set_instrument(
+            0,
+            &InstrumentFigures {
+                position: -200,
+                realised: 12.5,
+                unrealised: -1.25,
+                open_orders: 1,
+            },
+        );
+        let mut w = vec![0; live::WORDS];
+        b.read(&mut w);
+        let s = StatsSnapshot {
+            symbols: b.symbols().to_vec(),
+            live: w,
+            ..Default::default()
+        };
+        let t = super::render(&s);
+        for line in [
+            "foxtrot_trading_state{state=\"killed\"} 1\n",
+            "foxtrot_trading_state{state=\"normal\"} 0\n",
+            "foxtrot_fix_session_state{state=\"active\"} 1\n",
+            "foxtrot_position{symbol=\"FOXA\"} -200\n",
+            "foxtrot_pnl_realised{symbol=\"FOXA\"} 12.5\n",
+            "foxtrot_pnl_unrealised{symbol=\"FOXA\"} -1.25\n",
+            "foxtrot_halted{symbol=\"FOXB\"} 1\n",
+            "foxtrot_halted{symbol=\"FOXA\"} 0\n",
+        ] {
+            assert!(t.contains(line), "{line} missing:\n{t}");
+        }
+        let kill = format!(
+            "foxtrot_risk_rejects_total{{reason=\"{}\"}} 4\n",
+            RejectReason::KillSwitch.name()
+        );
+        assert!(t.contains(&kill), "{t}");
     }
 }

@@ -262,6 +262,12 @@ fn engine_killed_and_restarted_sends_no_order_twice() {
     assert!(u(&e2, "fix.resent_suppressed") > 0, "{e2}");
     assert_eq!(u(&v, "duplicate_cl_ord_ids"), 0, "{v}");
     assert_eq!(u(&v, "possdup_ignored"), 0, "{v}");
+    // Orders in doubt (sent, no final report journalled) were asked about,
+    // every question answered by the venue before new orders went out.
+    assert!(u(&e2, "fix.status_requests") > 0, "{e2}");
+    assert_eq!(u(&e2, "fix.status_requests"), u(&v, "status_requests"), "{e2}\n{v}");
+    assert_eq!(u(&e2, "fix.status_answers"), u(&e2, "fix.status_requests"), "{e2}");
+    assert_eq!(e2["fix"]["status_gave_up"], false, "{e2}");
     // Every fill the venue reported is counted once in the restarted engine.
     fills_agree(&e2, &v);
     // The second run's journal holds both lives, and replays to the same bytes.
@@ -277,6 +283,8 @@ fn engine_killed_and_restarted_sends_no_order_twice() {
             other.to_str().unwrap(),
             "--resume",
             run1.to_str().unwrap(),
+            "--record",
+            dir.join("refused").to_str().unwrap(),
         ])
         .output()
         .unwrap();
@@ -284,6 +292,10 @@ fn engine_killed_and_restarted_sends_no_order_twice() {
     assert!(
         !out.status.success() && err.contains("a restart needs the same config"),
         "{err}"
+    );
+    assert!(
+        !dir.join("refused").exists(),
+        "a refused restart leaves no run directory"
     );
 }
 
@@ -356,4 +368,258 @@ fn itch_over_moldudp64_with_losses_recovered_and_fix_orders_on_one_host() {
     assert_eq!(u(&v, "duplicate_cl_ord_ids"), 0, "{v}");
     fills_agree(&e, &v);
     replays_identically(&dir.join("run"));
+}
+
+/// A small seeded generator: the kill moments are random but the same on every run.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+/// The kill loop of a restart chain: `FOXTROT_KILLS` (default 50) kill -9s of
+/// the engine at random moments — a third within its first second, before or
+/// during logon and the replay of its predecessor — each restart resuming from
+/// the run just killed; every twelfth round the venue is killed too and
+/// restarted on its store. Then a last engine trades until the venue ends the
+/// day. The venue (over all its lives) must have seen no ClOrdID twice, the
+/// engine's fills must be the venue's, and every run must replay to its
+/// recorded outputs.
+#[test]
+fn kill_loop_across_resume_chains_sends_no_order_twice() {
+    let kills: u64 = std::env::var("FOXTROT_KILLS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(50);
+    let dir = tempdir("kill-loop");
+    let _cleanup = RemoveOnSuccess(dir.clone());
+    let cfg = config(&dir, "FIX.4.4");
+    // Small journal segments: each of the runs holds a segment per journal.
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let text = text.replace(
+        "  heartbeat_ms: 1000\n",
+        "  heartbeat_ms: 1000\n  journal_segment_mb: 2\n",
+    );
+    assert!(text.contains("journal_segment_mb: 2"));
+    std::fs::write(&cfg, text).unwrap();
+    let mut venue_life = 1;
+    let mut v = venue(&dir, &cfg, "venue1", &[]);
+    let mut rng = Lcg(0x5eed_f0c5);
+    let mut prev: Option<PathBuf> = None;
+    let mut early = 0;
+    for i in 0..kills {
+        let name = format!("run{i}");
+        let stats = dir.join(format!("stats{i}"));
+        let mut extra = vec!["--stats".to_string(), stats.display().to_string()];
+        if let Some(p) = &prev {
+            extra.extend(["--resume".to_string(), p.display().to_string()]);
+        }
+        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+        let e = engine(&dir, &cfg, &name, &extra);
+        if i % 3 == 0 {
+            // Within the first second: before logon, during the replay, right after.
+            early += 1;
+            std::thread::sleep(Duration::from_millis(rng.below(1000)));
+        } else {
+            // Mid-session: once it has replayed its predecessor and logged on
+            // (orders decided on the replay count as orders too, so their
+            // counter says nothing about the session).
+            wait_for_log(
+                &dir.join(format!("{name}.log")),
+                "event=logged on",
+                1,
+                Duration::from_secs(60),
+            );
+            std::thread::sleep(Duration::from_millis(rng.below(1500)));
+        }
+        sigkill(e);
+        // As an operator would: resume from the last run that left a directory
+        // (one killed before it started leaves none).
+        if dir.join(&name).is_dir() {
+            prev = Some(dir.join(&name));
+        }
+        if i % 12 == 11 {
+            sigkill(v);
+            venue_life += 1;
+            std::thread::sleep(Duration::from_millis(rng.below(500)));
+            v = venue(&dir, &cfg, &format!("venue{venue_life}"), &[]);
+        }
+    }
+    assert!(early * 3 >= kills, "a third of the kills within the first second");
+    let last = dir.join("last");
+    let stats = dir.join("stats-last");
+    let prev = prev.unwrap_or_else(|| dir.join("none"));
+    let resume = ["--stats", stats.to_str().unwrap(), "--resume", prev.to_str().unwrap()];
+    let e = engine(&dir, &cfg, "last", if kills > 0 { &resume } else { &resume[..2] });
+    wait_for_log(&dir.join("last.log"), "event=logged on", 1, Duration::from_secs(60));
+    let t0 = Instant::now();
+    while counter(&stats, "orders") < 20 && t0.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(1000));
+    end_of_day(&v);
+    let e = finish(&dir, e, "last", Duration::from_secs(120));
+    let vname = format!("venue{venue_life}");
+    let vs = finish(&dir, v, &vname, Duration::from_secs(60));
+    // No ClOrdID twice, over every life of the venue (its store keeps them all).
+    assert_eq!(u(&vs, "duplicates_in_store"), 0, "{vs}");
+    assert_eq!(u(&vs, "duplicate_cl_ord_ids"), 0, "{vs}");
+    // Every fill the venue ever reported is in the last engine's journal chain, once.
+    fills_agree(&e, &vs);
+    // Every run replays to its recorded outputs: the killed ones as far as
+    // their outputs go, the last one exactly.
+    for i in 0..kills {
+        let run = dir.join(format!("run{i}"));
+        if !run.join("inputs").exists() {
+            continue;
+        }
+        let out = command()
+            .args(["replay", run.to_str().unwrap(), "--verify", "--killed"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let err = String::from_utf8_lossy(&out.stderr);
+        // A run killed before it journalled its configuration has nothing to replay.
+        if !out.status.success() && err.contains("configuration") {
+            continue;
+        }
+        assert!(
+            out.status.success() && text.contains("identical"),
+            "run{i}: {text}{err}"
+        );
+    }
+    replays_identically(&last);
+}
+
+/// `foxtrot ctl` against `run` and `stats`: its exit status and what it printed.
+fn ctl(target: &Path, args: &[&str]) -> (bool, String) {
+    let out = command().arg("ctl").arg(target).args(args).output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// An operator's controls over a trading engine: status, kill (every open
+/// order cancelled at the venue, no new one), halt and resume of an instrument,
+/// re-arm, reduce-only; each a journalled input, so the replay reproduces the
+/// run with the kill at the same sequence number. The live board is in `stat`.
+#[test]
+fn operator_controls_reach_the_core_through_the_journal() {
+    let dir = tempdir("ctl");
+    let _cleanup = RemoveOnSuccess(dir.clone());
+    let cfg = config(&dir, "FIX.4.4");
+    let v = venue(&dir, &cfg, "venue", &[]);
+    let e = engine(&dir, &cfg, "run", &[]);
+    let run = dir.join("run");
+    let stats = dir.join("stats");
+    wait_for(&stats, "orders", 30);
+    let (ok, text) = ctl(&run, &["status"]);
+    assert!(
+        ok && text.contains("trading         normal") && text.contains("FIX session active"),
+        "{text}"
+    );
+    // Unknown instruments and missing symbols are refused, with a reason.
+    let (ok, text) = ctl(&run, &["halt", "NOPE"]);
+    assert!(!ok && text.contains("no instrument \"NOPE\""), "{text}");
+    let (ok, text) = ctl(&run, &["halt"]);
+    assert!(!ok && text.contains("needs a SYMBOL"), "{text}");
+
+    let (ok, text) = ctl(&run, &["halt", "FOXA"]);
+    assert!(
+        ok && text.contains("ok: halt FOXA applied") && text.contains("halted: FOXA"),
+        "{text}"
+    );
+    let (ok, text) = ctl(&run, &["resume", "FOXA"]);
+    assert!(ok && text.contains("halted: none"), "{text}");
+    let (ok, text) = ctl(&run, &["kill"]);
+    assert!(
+        ok && text.contains("ok: kill applied") && text.contains("trading         killed"),
+        "{text}"
+    );
+    // The cancels reach the venue and are answered: no order stays open.
+    let t0 = Instant::now();
+    loop {
+        let (_, text) = ctl(&run, &["status"]);
+        if text.contains(" 0 open orders") {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "orders still open after the kill:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let orders_at_kill = counter(&stats, "orders");
+    std::thread::sleep(Duration::from_millis(1500));
+    // Killed: risk rejects every new order (reason kill_switch), none is sent.
+    assert_eq!(
+        counter(&stats, "orders"),
+        orders_at_kill,
+        "an order left a killed engine"
+    );
+    let (ok, text) = ctl(&stats, &["reduce-only"]);
+    assert!(ok && text.contains("killed"), "{text}");
+    let (ok, text) = ctl(&run, &["rearm"]);
+    assert!(ok && text.contains("trading         normal"), "{text}");
+    // The live board in `stat --json`.
+    let out = command()
+        .args(["stat", "--once", "--json", "--file", stats.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["live"]["commands"], 5, "{s}");
+    assert_eq!(s["live"]["instruments"].as_array().map(Vec::len), Some(3), "{s}");
+    assert!(s["live"]["order_ack"][0].as_u64().unwrap() > 0, "{s}");
+    end_of_day(&v);
+    let e = finish(&dir, e, "run", Duration::from_secs(120));
+    let vs = finish(&dir, v, "venue", Duration::from_secs(60));
+    fills_agree(&e, &vs);
+    assert_eq!(u(&vs, "duplicate_cl_ord_ids"), 0, "{vs}");
+    // The commands are inputs of the journal, and the replay reproduces the run.
+    let cat = ok_cat(&run.join("inputs"));
+    let commands: Vec<&str> = cat.lines().filter(|l| l.contains("\"kind\":\"command\"")).collect();
+    assert_eq!(commands.len(), 5, "{commands:?}");
+    replays_identically(&run);
+    // The socket is gone with the engine.
+    assert!(!run.join("ctl.sock").exists());
+}
+
+fn ok_cat(journal: &Path) -> String {
+    ok(&["journal", "cat", "--json", journal.to_str().unwrap()])
+}
+
+/// A fresh start (no `--resume`) on the session store of a run that sent orders
+/// trades under a ClOrdID epoch of its own: its ids restart at the same core
+/// numbers, but none reaches the venue twice.
+#[test]
+fn a_fresh_start_on_a_used_store_sends_no_clordid_twice() {
+    let dir = tempdir("fresh-start");
+    let _cleanup = RemoveOnSuccess(dir.clone());
+    let cfg = config(&dir, "FIX.4.4");
+    let v = venue(&dir, &cfg, "venue", &[]);
+    for (k, name) in ["run1", "run2"].into_iter().enumerate() {
+        let stats = dir.join(format!("stats-{name}"));
+        let e = engine(&dir, &cfg, name, &["--stats", stats.to_str().unwrap()]);
+        wait_for(&stats, "orders", 30);
+        // SIGTERM: the engine logs out and ends; the venue stays.
+        // SAFETY: signalling a child process this test spawned and still owns.
+        assert_eq!(unsafe { libc::kill(e.id() as libc::pid_t, libc::SIGTERM) }, 0);
+        finish(&dir, e, name, Duration::from_secs(60));
+        let epoch = std::fs::read_to_string(dir.join(name).join("clordid-epoch")).unwrap();
+        assert_eq!(epoch.trim(), k.to_string(), "{name}");
+        replays_identically(&dir.join(name));
+    }
+    end_of_day(&v);
+    let vs = finish(&dir, v, "venue", Duration::from_secs(60));
+    assert_eq!(u(&vs, "duplicates_in_store"), 0, "{vs}");
+    assert_eq!(u(&vs, "duplicate_cl_ord_ids"), 0, "{vs}");
 }

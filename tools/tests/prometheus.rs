@@ -109,6 +109,16 @@ fn metrics_endpoint_passes_promtool() {
         );
         assert!((p50 * 1e9 - h["p50"].as_f64().unwrap()).abs() < 1.0, "{name}");
     }
+    // The live board: the run's positions and fills, as `stat --json` reads them.
+    let live = &snap["live"];
+    assert_eq!(value(&body, "foxtrot_fills_total"), live["fills"].as_f64().unwrap());
+    assert_eq!(value(&body, "foxtrot_trading_state{state=\"normal\"}"), 1.0);
+    for i in live["instruments"].as_array().unwrap() {
+        let sym = i["symbol"].as_str().unwrap();
+        let pos = value(&body, &format!("foxtrot_position{{symbol=\"{sym}\"}}"));
+        assert_eq!(pos, i["position"].as_f64().unwrap(), "{sym}");
+    }
+    assert!(live["fills"].as_u64().unwrap() > 0, "{live}");
     let (status, _) = get(&addr, "/other");
     assert!(status.contains("404"), "{status}");
 

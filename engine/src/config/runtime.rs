@@ -141,7 +141,20 @@ pub struct RuntimeConfig {
     #[serde(skip_serializing_if = "is_default_memory")]
     #[schemars(range(min = 64, max = 1_048_576))]
     pub max_memory_mb: u64,
+    /// Size of each segment of a recorded run's journals, in MiB. Every journal
+    /// holds one segment (and keeps one prepared ahead) from its start, so many
+    /// short runs (a restart loop, tests) want small ones.
+    #[serde(skip_serializing_if = "is_default_segment")]
+    #[schemars(range(min = 1, max = 4096))]
+    pub journal_segment_mb: u64,
 }
+
+fn is_default_segment(v: &u64) -> bool {
+    *v == DEFAULT_JOURNAL_SEGMENT_MB
+}
+
+/// The default of `runtime.journal_segment_mb`.
+pub const DEFAULT_JOURNAL_SEGMENT_MB: u64 = 64;
 
 fn is_default_memory(v: &u64) -> bool {
     *v == DEFAULT_MAX_MEMORY_MB
@@ -163,6 +176,7 @@ impl Default for RuntimeConfig {
             stats_interval_ms: 100,
             heartbeat_ms: 1000,
             max_memory_mb: DEFAULT_MAX_MEMORY_MB,
+            journal_segment_mb: DEFAULT_JOURNAL_SEGMENT_MB,
         }
     }
 }

@@ -6,6 +6,7 @@
 pub mod belief;
 pub mod book;
 pub mod diary;
+pub mod live;
 pub mod orders;
 pub mod params;
 pub mod pipeline;

@@ -52,8 +52,12 @@ struct InstrumentRisk {
     position: i64,
     /// Cash in price × quantity units (sells add, buys subtract).
     cash: i128,
-    /// Last mark (mid, else last fill) in price units; 0 = none.
-    mark: i64,
+    /// Twice the last mark (mid, else last fill) in price units, so a mid
+    /// between two ticks loses nothing; 0 = none.
+    mark2: i64,
+    /// Cost of the open position in price × quantity units, signed like it
+    /// (for realised/unrealised PnL on the live board only; no decision reads it).
+    cost: i128,
     fills: u64,
     filled_qty: i64,
     traded_notional_raw: i128,
@@ -75,6 +79,10 @@ pub struct Risk {
     cfg: RiskConfig,
     inst: Vec<InstrumentRisk>,
     killed: bool,
+    /// Operator reduce-only (until re-armed).
+    operator_reduce_only: bool,
+    /// Instruments the operator halted.
+    halted: Vec<bool>,
     mode: BrakeMode,
     tokens: f64,
     tokens_ts: u64,
@@ -118,6 +126,8 @@ impl Risk {
             cfg: cfg.clone(),
             inst,
             killed: false,
+            operator_reduce_only: false,
+            halted: vec![false; instruments.len()],
             mode: BrakeMode::Normal,
             tokens: cfg.order_burst as f64,
             tokens_ts: 0,
@@ -148,6 +158,13 @@ impl Risk {
         if self.killed {
             return Err(Breach::new(RejectReason::KillSwitch, 0, 1));
         }
+        if self.halted.get(it.header.instrument as usize) == Some(&true) {
+            return Err(Breach::new(
+                RejectReason::InstrumentHalted,
+                0,
+                it.header.instrument as i64,
+            ));
+        }
         if self.mode == BrakeMode::Halt {
             return Err(Breach::new(
                 RejectReason::DrawdownHalt,
@@ -167,22 +184,28 @@ impl Risk {
         if it.qty > self.cfg.max_order_qty {
             return Err(Breach::new(RejectReason::MaxOrderQty, self.cfg.max_order_qty, it.qty));
         }
-        let reference = match (book.best_bid(), book.best_ask()) {
-            (Some((b, _)), Some((a, _))) if b < a => (b + a) / 2,
-            _ if r.mark > 0 => r.mark,
+        // In doubled price units: a mid between two ticks is exact.
+        let reference2 = match (book.best_bid(), book.best_ask()) {
+            (Some((b, _)), Some((a, _))) if b < a => b + a,
+            _ if r.mark2 > 0 => r.mark2,
             _ => return Err(Breach::new(RejectReason::NoReference, 0, 0)),
         };
-        let px = if ord_type == OrdType::Limit { it.px } else { reference };
+        let px2 = if ord_type == OrdType::Limit {
+            2 * it.px
+        } else {
+            reference2
+        };
+        let px = px2 / 2;
         let band = self.cfg.price_band_bps as i128;
-        if (px as i128 - reference as i128).abs() * 10_000 > band * reference as i128 {
-            return Err(Breach::new(RejectReason::PriceBand, reference, px));
+        if (px2 as i128 - reference2 as i128).abs() * 10_000 > band * reference2 as i128 {
+            return Err(Breach::new(RejectReason::PriceBand, reference2 / 2, px));
         }
-        let notional = px as i128 * it.qty as i128;
-        if notional > r.max_notional_raw {
+        let notional2 = px2 as i128 * it.qty as i128;
+        if notional2 > 2 * r.max_notional_raw {
             return Err(Breach::new(
                 RejectReason::MaxNotional,
                 clamp_i64(r.max_notional_raw),
-                clamp_i64(notional),
+                clamp_i64(notional2 / 2),
             ));
         }
         // Worst case if everything working on this side fills, plus this order.
@@ -201,6 +224,9 @@ impl Risk {
         let adds_exposure = worst.abs() > r.position.abs();
         if self.mode == BrakeMode::ReduceOnly && (adds_exposure || worst.signum() * r.position.signum() < 0) {
             return Err(Breach::new(RejectReason::ReduceOnly, r.position, worst));
+        }
+        if self.operator_reduce_only && (adds_exposure || worst.signum() * r.position.signum() < 0) {
+            return Err(Breach::new(RejectReason::OperatorReduceOnly, r.position, worst));
         }
         if worst.abs() > self.cfg.position_limit && adds_exposure {
             return Err(Breach::new(RejectReason::PositionLimit, self.cfg.position_limit, worst));
@@ -251,7 +277,7 @@ impl Risk {
         let held: f64 = self
             .inst
             .iter()
-            .map(|r| (r.position.abs() as i128 * r.mark as i128) as f64 / r.notional_scale as f64)
+            .map(|r| (r.position.abs() as i128 * r.mark2 as i128) as f64 / (2 * r.notional_scale) as f64)
             .sum();
         let working: f64 = orders
             .iter()
@@ -312,14 +338,15 @@ impl Risk {
         let Some(r) = self.inst.get_mut(er.header.instrument as usize) else {
             return;
         };
+        r.cost = cost_after(r.cost, r.position, side.sign() * er.last_qty, er.last_px);
         r.position += side.sign() * er.last_qty;
         let notional = er.last_px as i128 * er.last_qty as i128;
         r.cash -= side.sign() as i128 * notional;
         r.fills += 1;
         r.filled_qty += er.last_qty;
         r.traded_notional_raw += notional;
-        if r.mark == 0 {
-            r.mark = er.last_px;
+        if r.mark2 == 0 {
+            r.mark2 = 2 * er.last_px;
         }
         self.update_brake();
     }
@@ -331,7 +358,7 @@ impl Risk {
             (book.best_bid(), book.best_ask(), self.inst.get_mut(instrument as usize))
         {
             if b < a {
-                r.mark = (b + a) / 2;
+                r.mark2 = b + a;
             }
         }
     }
@@ -351,7 +378,7 @@ impl Risk {
     pub fn equity(&self) -> f64 {
         self.inst
             .iter()
-            .map(|r| (r.cash + r.position as i128 * r.mark as i128) as f64 / r.notional_scale as f64)
+            .map(|r| (2 * r.cash + r.position as i128 * r.mark2 as i128) as f64 / (2 * r.notional_scale) as f64)
             .sum()
     }
 
@@ -359,6 +386,50 @@ impl Risk {
     #[inline]
     pub fn position(&self, instrument: u32) -> i64 {
         self.inst.get(instrument as usize).map_or(0, |r| r.position)
+    }
+
+    /// Instrument `i`'s position and PnL split at the last mark: realised
+    /// (closed quantity at its average cost) and unrealised (the open position
+    /// against its average cost), in currency units.
+    pub fn figures(&self, i: u32) -> (i64, f64, f64) {
+        let Some(r) = self.inst.get(i as usize) else {
+            return (0, 0.0, 0.0);
+        };
+        let scale = r.notional_scale as f64;
+        let unrealised = (r.position as i128 * r.mark2 as i128 - 2 * r.cost) as f64 / (2.0 * scale);
+        let realised = (r.cash + r.cost) as f64 / scale;
+        (r.position, realised, unrealised)
+    }
+
+    /// Operator reduce-only: only risk-reducing orders pass until re-armed.
+    pub fn set_reduce_only(&mut self) {
+        self.operator_reduce_only = true;
+    }
+
+    /// Halts (`true`) or resumes instrument `i`.
+    pub fn set_halted(&mut self, i: u32, halted: bool) {
+        if let Some(h) = self.halted.get_mut(i as usize) {
+            *h = halted;
+        }
+    }
+
+    /// The trading state: 0 normal, 1 reduce-only (brake or operator), 2
+    /// drawdown halt, 3 killed.
+    pub fn trading_state(&self) -> u8 {
+        if self.killed {
+            3
+        } else if self.mode == BrakeMode::Halt {
+            2
+        } else if self.mode == BrakeMode::ReduceOnly || self.operator_reduce_only {
+            1
+        } else {
+            0
+        }
+    }
+
+    /// Whether the operator halted instrument `i`.
+    pub fn is_halted(&self, i: u32) -> bool {
+        self.halted.get(i as usize) == Some(&true)
     }
 
     /// Engages the kill switch: every later new order or replace is rejected.
@@ -369,6 +440,7 @@ impl Risk {
     /// Re-arms after a kill.
     pub fn rearm(&mut self) {
         self.killed = false;
+        self.operator_reduce_only = false;
     }
 
     /// The limits in force.
@@ -389,6 +461,23 @@ impl Risk {
                 .map(|r| r.traded_notional_raw as f64 / r.notional_scale as f64)
                 .sum(),
         }
+    }
+}
+
+/// The cost of a position of `pos` with cost `cost` after a signed fill of `q` at `px`:
+/// what adds is at `px`; what closes takes its share of the average cost; a
+/// flip's remainder opens at `px`.
+fn cost_after(cost: i128, pos: i64, q: i64, px: i64) -> i128 {
+    if pos == 0 || pos.signum() == q.signum() {
+        return cost + q as i128 * px as i128;
+    }
+    let closed = q.unsigned_abs().min(pos.unsigned_abs()) as i128;
+    let kept = cost - cost * closed / pos.unsigned_abs() as i128;
+    let opened = q.unsigned_abs() as i128 - closed;
+    if opened > 0 {
+        q.signum() as i128 * opened * px as i128
+    } else {
+        kept
     }
 }
 

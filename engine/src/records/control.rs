@@ -54,8 +54,15 @@ impl Timer {
 pub enum CommandKind {
     /// Kill switch: cancel every open order and block new ones until re-armed.
     Kill = 1,
-    /// Re-arm after a kill.
+    /// Re-arm after a kill (and leave operator reduce-only).
     Rearm = 2,
+    /// Operator reduce-only: only risk-reducing orders pass, until re-armed.
+    ReduceOnly = 3,
+    /// Halt the instrument in `header.instrument`: its open orders cancelled,
+    /// no new ones until resumed.
+    Halt = 4,
+    /// Resume the instrument in `header.instrument` after a halt.
+    Resume = 5,
 }
 
 impl CommandKind {
@@ -64,7 +71,23 @@ impl CommandKind {
         match v {
             1 => Some(CommandKind::Kill),
             2 => Some(CommandKind::Rearm),
+            3 => Some(CommandKind::ReduceOnly),
+            4 => Some(CommandKind::Halt),
+            5 => Some(CommandKind::Resume),
             _ => None,
+        }
+    }
+}
+
+impl CommandKind {
+    /// The command's name (`foxtrot ctl` and journals).
+    pub const fn name(self) -> &'static str {
+        match self {
+            CommandKind::Kill => "kill",
+            CommandKind::Rearm => "rearm",
+            CommandKind::ReduceOnly => "reduce_only",
+            CommandKind::Halt => "halt",
+            CommandKind::Resume => "resume",
         }
     }
 }

@@ -172,11 +172,15 @@ pub enum RejectReason {
     ReduceOnly = 12,
     /// Drawdown brake, second stage: no new orders.
     DrawdownHalt = 13,
+    /// The operator put the engine in reduce-only mode.
+    OperatorReduceOnly = 14,
+    /// The operator halted the instrument.
+    InstrumentHalted = 15,
 }
 
 impl RejectReason {
     /// Every reason, in code order (for counting tables).
-    pub const ALL: [RejectReason; 13] = [
+    pub const ALL: [RejectReason; 15] = [
         RejectReason::MaxOrderQty,
         RejectReason::MaxNotional,
         RejectReason::PriceBand,
@@ -190,6 +194,8 @@ impl RejectReason {
         RejectReason::Throttle,
         RejectReason::ReduceOnly,
         RejectReason::DrawdownHalt,
+        RejectReason::OperatorReduceOnly,
+        RejectReason::InstrumentHalted,
     ];
     /// Decodes a reason code; `None` for an unknown code.
     pub fn from_u16(v: u16) -> Option<RejectReason> {
@@ -211,6 +217,8 @@ impl RejectReason {
             RejectReason::Throttle => "THROTTLE",
             RejectReason::ReduceOnly => "REDUCE_ONLY",
             RejectReason::DrawdownHalt => "DRAWDOWN_HALT",
+            RejectReason::OperatorReduceOnly => "OPERATOR_REDUCE_ONLY",
+            RejectReason::InstrumentHalted => "INSTRUMENT_HALTED",
         }
     }
 }

@@ -25,6 +25,10 @@ pub trait VenueLink {
     fn feedback_delay(&self) -> Option<u64> {
         None
     }
+    /// The live board of a threaded run, for figures only the link knows (the
+    /// FIX session's state, order → acknowledgement latency). Called once
+    /// before the run; the default ignores it.
+    fn attach_board(&mut self, _board: std::sync::Arc<crate::core::live::LiveBoard>) {}
     /// Like [`poll`](Self::poll), but does nothing that happens after control time
     /// `horizon`: orders still unknown to the venue could come before it. Only
     /// venues with a [`feedback_delay`](Self::feedback_delay) need to override it.

@@ -12,6 +12,7 @@
 //! - [`stats`]: the memory-mapped live statistics file; [`latency`]: TSC stamps
 //!   and histograms; [`digest`]: output stream hashes; [`wait`]: idle strategies.
 
+pub mod control;
 pub mod digest;
 pub mod fused;
 pub mod latency;
@@ -22,6 +23,8 @@ pub mod summary;
 pub mod threaded;
 pub mod wait;
 
+/// The live board a threaded run shares with its link (defined beside the stage that fills it).
+pub use crate::core::live;
 pub use digest::StreamDigest;
 pub use fused::FusedRun;
 pub use latency::LatencyRecorder;

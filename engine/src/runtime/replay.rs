@@ -44,6 +44,8 @@ pub struct ReplayOutcome {
     pub diary_hash: (String, u64),
     /// The first divergence from the recorded outputs, when verifying.
     pub divergence: Option<Divergence>,
+    /// Outputs replayed past a killed run's recorded end (`killed` only).
+    pub past_end: u64,
     /// The replayed configuration's canonical text.
     pub config_yaml: String,
 }
@@ -57,6 +59,10 @@ pub struct ReplayOptions {
     pub out: Option<PathBuf>,
     /// Compare every output with the recorded output journals.
     pub verify: bool,
+    /// The run was killed: its recorded outputs may end before the replay's
+    /// (a kill cuts outputs after the inputs that decided them were journalled),
+    /// but must be a prefix of them.
+    pub killed: bool,
 }
 
 fn describe(kind: u16, seq: u64, payload: &[u8]) -> String {
@@ -79,19 +85,45 @@ fn describe(kind: u16, seq: u64, payload: &[u8]) -> String {
 /// Compares every output with the recorded output journals; remembers the first
 /// divergence.
 pub struct Verifier {
-    orders: JournalReader,
-    diary: JournalReader,
+    /// `None`: a killed run that had not made this journal yet (nothing recorded).
+    orders: Option<JournalReader>,
+    diary: Option<JournalReader>,
     divergence: Option<Divergence>,
+    /// `Some(n)`: a killed run, n outputs replayed past its recorded end.
+    past_end: Option<u64>,
 }
 
 impl Verifier {
     /// Reads the recorded outputs of `run_dir`.
     pub fn open(run_dir: &Path) -> Result<Self, Error> {
         Ok(Verifier {
-            orders: JournalReader::open(&run_dir.join("orders"))?,
-            diary: JournalReader::open(&run_dir.join("diary"))?,
+            orders: Some(JournalReader::open(&run_dir.join("orders"))?),
+            diary: Some(JournalReader::open(&run_dir.join("diary"))?),
             divergence: None,
+            past_end: None,
         })
+    }
+
+    /// Reads the recorded outputs of a killed run: they may stop early, and
+    /// what the replay produces past their end is counted, not a divergence.
+    pub fn open_killed(run_dir: &Path) -> Result<Self, Error> {
+        // Killed before it made an output journal: it recorded nothing there.
+        let open = |name: &str| match JournalReader::open(&run_dir.join(name)) {
+            Ok(r) => Ok(Some(r)),
+            Err(ShmError::NotAJournal(_)) => Ok(None),
+            Err(e) => Err(e),
+        };
+        Ok(Verifier {
+            orders: open("orders")?,
+            diary: open("diary")?,
+            divergence: None,
+            past_end: Some(0),
+        })
+    }
+
+    /// Outputs replayed past a killed run's recorded end.
+    pub fn past_end(&self) -> u64 {
+        self.past_end.unwrap_or(0)
     }
 
     /// The first divergence, if there was one.
@@ -108,7 +140,11 @@ impl Verifier {
         } else {
             &mut self.diary
         };
-        self.divergence = match r.next() {
+        let next = match r {
+            Some(r) => r.next(),
+            None => Ok(None),
+        };
+        self.divergence = match next {
             Ok(Some(rec)) if rec.kind == kind && rec.payload == bytes => None,
             Ok(Some(rec)) => Some(Divergence {
                 seq: rec.seq.min(seq),
@@ -116,6 +152,10 @@ impl Verifier {
                 recorded: describe(rec.kind, rec.seq, rec.payload),
                 replayed: describe(kind, seq, bytes),
             }),
+            Ok(None) if self.past_end.is_some() => {
+                self.past_end = self.past_end.map(|n| n + 1);
+                None
+            }
             Ok(None) => Some(Divergence {
                 seq,
                 stream,
@@ -137,6 +177,7 @@ impl Verifier {
             return Ok(());
         }
         for (stream, r) in [("orders", &mut self.orders), ("diary", &mut self.diary)] {
+            let Some(r) = r else { continue };
             if let Some(rec) = r.next()? {
                 self.divergence = Some(Divergence {
                     seq: rec.seq,
@@ -175,8 +216,17 @@ impl RunObserver for Verifier {
 /// the damage before comparing outputs, so a damaged input journal is never
 /// blamed on the outputs it no longer produces.
 pub fn check_journals(run_dir: &Path) -> Result<(), Error> {
+    check_journals_of(run_dir, false)
+}
+
+/// [`check_journals`], where a `killed` run may lack the output journals it had
+/// not made yet.
+fn check_journals_of(run_dir: &Path, killed: bool) -> Result<(), Error> {
     for j in ["inputs", "orders", "diary"] {
-        let mut r = JournalReader::open(&run_dir.join(j))?;
+        let mut r = match JournalReader::open(&run_dir.join(j)) {
+            Err(ShmError::NotAJournal(_)) if killed && j != "inputs" => continue,
+            r => r?,
+        };
         while r.next()?.is_some() {}
     }
     Ok(())
@@ -185,7 +235,7 @@ pub fn check_journals(run_dir: &Path) -> Result<(), Error> {
 /// Replays the run in `run_dir`.
 pub fn replay(run_dir: &Path, opts: &ReplayOptions) -> Result<ReplayOutcome, Error> {
     if opts.verify {
-        check_journals(run_dir)?;
+        check_journals_of(run_dir, opts.killed)?;
     }
     let (journalled, inputs) = JournalInputs::open_with_config(run_dir)?;
     let cfg = opts.config.clone().unwrap_or(journalled);
@@ -194,7 +244,9 @@ pub fn replay(run_dir: &Path, opts: &ReplayOptions) -> Result<ReplayOutcome, Err
         Some(d) => Some(RunJournals::create(d, JournalConfig::default(), &effective)?),
         None => None,
     };
-    let verifier = if opts.verify {
+    let verifier = if opts.verify && opts.killed {
+        Some(Verifier::open_killed(run_dir)?)
+    } else if opts.verify {
         Some(Verifier::open(run_dir)?)
     } else {
         None
@@ -229,6 +281,7 @@ pub fn replay(run_dir: &Path, opts: &ReplayOptions) -> Result<ReplayOutcome, Err
         inputs: n,
         order_hash: summary.order_hash,
         diary_hash: summary.diary_hash,
+        past_end: verifier.as_ref().map_or(0, |v| v.past_end()),
         divergence: verifier.as_mut().and_then(|v| v.divergence.take()),
         config_yaml: effective,
     })

@@ -17,7 +17,9 @@
 //! word 8        seqlock version (odd while a snapshot is being written)
 //! word 9..      snapshot: updated (unix ns), state (1 running, 2 finished),
 //!               thread count, histogram count, GLOBALS counters,
-//!               MAX_THREADS × THREAD_WORDS, MAX_HISTS × HIST_WORDS
+//!               MAX_THREADS × THREAD_WORDS, MAX_HISTS × HIST_WORDS,
+//!               instrument count, MAX_INSTRUMENTS × 2 symbol words,
+//!               the live board's words ([`crate::core::live`])
 //! ```
 //!
 //! A thread block is its name (16 bytes, NUL-padded), its stage list (16 bytes)
@@ -25,7 +27,9 @@
 //! fields of [`HistSnapshot`] and [`BUCKETS`] bucket counts, bucket `k` counting
 //! values in `[2^k, 2^(k+1))` ns.
 
+use crate::core::live::{self, word, InstrumentFigures, TRADING_STATES};
 use crate::error::Error;
+use crate::records::RejectReason;
 use foxtrot_shm::seqlock;
 use hdrhistogram::Histogram;
 use memmap2::MmapMut;
@@ -36,8 +40,8 @@ use std::sync::atomic::AtomicU64;
 
 /// The file's magic word.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"FXSTAT01");
-/// Layout version.
-pub const VERSION: u64 = 1;
+/// Layout version (2: the live board after the histograms).
+pub const VERSION: u64 = 2;
 /// Most threads a file describes.
 pub const MAX_THREADS: usize = 8;
 /// Most histograms a file holds.
@@ -112,7 +116,9 @@ const THREAD_WORDS: usize = 4 + THREAD_COUNTERS.len();
 const HIST_FIELDS: usize = 9;
 const HIST_WORDS: usize = 2 + HIST_FIELDS + BUCKETS;
 const SNAP_HEAD: usize = 4;
-const SNAP_WORDS: usize = SNAP_HEAD + GLOBALS.len() + MAX_THREADS * THREAD_WORDS + MAX_HISTS * HIST_WORDS;
+const LIVE_AT: usize = SNAP_HEAD + GLOBALS.len() + MAX_THREADS * THREAD_WORDS + MAX_HISTS * HIST_WORDS;
+const LIVE_SNAP_WORDS: usize = 1 + 2 * live::MAX_INSTRUMENTS + live::WORDS;
+const SNAP_WORDS: usize = LIVE_AT + LIVE_SNAP_WORDS;
 const SEQ_WORD: usize = 8;
 const FILE_WORDS: usize = SEQ_WORD + 1 + SNAP_WORDS;
 /// Size of the file in bytes.
@@ -197,6 +203,113 @@ pub struct StatsSnapshot {
     pub threads: Vec<ThreadSnapshot>,
     /// Latency histograms.
     pub hists: Vec<HistSnapshot>,
+    /// The instruments' symbols, as the live board shows them.
+    #[serde(skip)]
+    pub symbols: Vec<String>,
+    /// The live board's words ([`crate::core::live`]); empty when none was published.
+    #[serde(skip)]
+    pub live: Vec<u64>,
+}
+
+/// The live board, read: what an operator watches.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct LiveFigures {
+    /// `normal`, `reduce_only`, `drawdown_halt` or `killed`.
+    pub trading_state: String,
+    /// Instruments the operator halted.
+    pub halted: Vec<String>,
+    /// Operator commands applied.
+    pub commands: u64,
+    /// Equity, currency units.
+    pub equity: f64,
+    /// Drawdown from the equity peak.
+    pub drawdown: f64,
+    /// Largest drawdown so far.
+    pub max_drawdown: f64,
+    /// Open orders.
+    pub open_orders: u64,
+    /// Fills.
+    pub fills: u64,
+    /// Drift alarms.
+    pub drift_alarms: u64,
+    /// Inputs the decide stage has applied.
+    pub applied: u64,
+    /// Risk rejects by reason (those seen).
+    pub rejects: Vec<(String, u64)>,
+    /// FIX session state (`none` without a FIX venue).
+    pub session: String,
+    /// Order → acknowledgement latency over FIX, ns: count, p50, p99, p99.9, max.
+    pub order_ack: [u64; 5],
+    /// Per instrument.
+    pub instruments: Vec<LiveInstrument>,
+}
+
+/// One instrument on the live board.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct LiveInstrument {
+    /// Its symbol.
+    pub symbol: String,
+    /// Position, realised and unrealised PnL, open orders.
+    #[serde(flatten)]
+    pub figures: InstrumentFigures,
+}
+
+/// FIX session states by code ([`word::SESSION`]).
+pub const SESSION_STATES: [&str; 4] = ["none", "connecting", "active", "ended"];
+
+impl StatsSnapshot {
+    /// The live board, when one was published.
+    pub fn live_figures(&self) -> Option<LiveFigures> {
+        let w = &self.live;
+        if w.len() < live::WORDS {
+            return None;
+        }
+        let f = |k: usize| f64::from_bits(w[k]);
+        Some(LiveFigures {
+            trading_state: TRADING_STATES
+                .get(w[word::STATE] as usize)
+                .unwrap_or(&"unknown")
+                .to_string(),
+            halted: (0..self.symbols.len().min(64))
+                .filter(|&i| w[word::HALTED] >> i & 1 == 1)
+                .map(|i| self.symbols[i].clone())
+                .collect(),
+            commands: w[word::COMMANDS],
+            equity: f(word::EQUITY),
+            drawdown: f(word::DRAWDOWN),
+            max_drawdown: f(word::MAX_DRAWDOWN),
+            open_orders: w[word::OPEN_ORDERS],
+            fills: w[word::FILLS],
+            drift_alarms: w[word::DRIFT_ALARMS],
+            applied: w[word::APPLIED],
+            rejects: RejectReason::ALL
+                .iter()
+                .map(|r| (r.name().to_string(), w[word::REJECTS + *r as usize]))
+                .filter(|(_, n)| *n > 0)
+                .collect(),
+            session: SESSION_STATES
+                .get(w[word::SESSION] as usize)
+                .unwrap_or(&"unknown")
+                .to_string(),
+            order_ack: [
+                w[word::ORDER_ACK],
+                w[word::ORDER_ACK + 1],
+                w[word::ORDER_ACK + 2],
+                w[word::ORDER_ACK + 3],
+                w[word::ORDER_ACK + 4],
+            ],
+            instruments: self
+                .symbols
+                .iter()
+                .enumerate()
+                .take(live::MAX_INSTRUMENTS)
+                .map(|(i, s)| LiveInstrument {
+                    symbol: s.clone(),
+                    figures: live::instrument_of(w, i),
+                })
+                .collect(),
+        })
+    }
 }
 
 impl StatsSnapshot {
@@ -319,6 +432,19 @@ impl StatsWriter {
                 b[at + 2 + HIST_FIELDS + j] = *c;
             }
         }
+        let n = s.symbols.len().min(live::MAX_INSTRUMENTS);
+        b[LIVE_AT] = if s.live.len() == live::WORDS {
+            n as u64
+        } else {
+            u64::MAX
+        };
+        for (k, sym) in s.symbols.iter().take(n).enumerate() {
+            b[LIVE_AT + 1 + 2 * k..LIVE_AT + 3 + 2 * k].copy_from_slice(&name_words(sym));
+        }
+        let l0 = LIVE_AT + 1 + 2 * live::MAX_INSTRUMENTS;
+        for (k, v) in s.live.iter().take(live::WORDS).enumerate() {
+            b[l0 + k] = *v;
+        }
         seqlock::write(&self.m.words()[SEQ_WORD..], b);
     }
 }
@@ -419,6 +545,19 @@ impl StatsReader {
                     }
                 })
                 .collect(),
+            symbols: match b[LIVE_AT] {
+                u64::MAX => vec![],
+                n => (0..(n as usize).min(live::MAX_INSTRUMENTS))
+                    .map(|k| words_name(&b[LIVE_AT + 1 + 2 * k..LIVE_AT + 3 + 2 * k]))
+                    .collect(),
+            },
+            live: match b[LIVE_AT] {
+                u64::MAX => vec![],
+                _ => {
+                    let l0 = LIVE_AT + 1 + 2 * live::MAX_INSTRUMENTS;
+                    b[l0..l0 + live::WORDS].to_vec()
+                }
+            },
         })
     }
 }
@@ -472,6 +611,8 @@ mod tests {
                 counters: THREAD_COUNTERS.iter().map(|n| (n.to_string(), 11)).collect(),
             }],
             hists: vec![HistSnapshot::of("tick_to_order", &h)],
+            symbols: vec!["AAPL".into(), "MSFT".into()],
+            live: (0..live::WORDS as u64).collect(),
         };
         w.publish(&snap);
         let r = StatsReader::open(&path).unwrap();

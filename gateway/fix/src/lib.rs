@@ -28,6 +28,8 @@
 //! - [`transport`]: non-blocking TCP through `mio` (partial reads and writes, a
 //!   bounded send buffer, reconnect backoff) and the link of a connection to a
 //!   session.
+//! - [`ack_clock`]: order → acknowledgement latency, for the live board.
+//! - [`reconcile`]: after a restart, OrderStatusRequests for orders in doubt.
 //! - [`link`]: the engine's [`VenueLink`](foxtrot_engine::runtime::VenueLink)
 //!   over all of the above, with restart reconciliation.
 //!
@@ -37,6 +39,7 @@
 //! The acceptor side of a venue is `foxtrot-venue`'s `server`.
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 
+pub mod ack_clock;
 pub mod app;
 pub mod clordid;
 pub mod decode;
@@ -47,6 +50,7 @@ pub mod layout;
 pub mod link;
 pub mod message;
 pub mod message_log;
+pub mod reconcile;
 pub mod report;
 pub mod session;
 pub mod store;

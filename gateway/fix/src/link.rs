@@ -30,10 +30,12 @@
 //! that reached the old process but not its journal is asked for again, and none
 //! that is in the journal is processed twice.
 
+use super::ack_clock::AckClock;
 use super::app::{exec_from_fix, Instruments};
 use super::decode::FixDecoder;
 use super::fields::Fields;
 use super::message_log::MessageLog;
+use super::reconcile::{Reconcile, ReconcileStats};
 use super::session::{is_logout, MessageStore, Role, Session, SessionEvent, SessionSettings, Status};
 use super::store::JournalStore;
 use super::transport::{flush, pump, wall_ns, Backoff, Connection};
@@ -41,13 +43,15 @@ use foxtrot_engine::config::Config;
 use foxtrot_engine::format::fix::encoder::FixEncoder;
 use foxtrot_engine::format::fix::tags;
 use foxtrot_engine::records::CL_PER_INPUT;
-use foxtrot_engine::records::{ExecKind, ExecReport, InputSlot, InputView, Order, VenueReject};
+use foxtrot_engine::records::{ExecKind, ExecReport, InputSlot, InputView, Order, Side, VenueReject};
+use foxtrot_engine::runtime::live::{self, LiveBoard};
 use foxtrot_engine::runtime::{Polled, VenueLink};
 use foxtrot_feed::quality::QualityMonitor;
 use foxtrot_feed::transport::{Feed, Next};
 use std::collections::{BTreeSet, VecDeque};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Where the venue is and how to talk to it.
@@ -70,7 +74,16 @@ pub struct FixLinkSettings {
 pub struct Resume {
     /// Its sequenced inputs, in order.
     pub inputs: Box<dyn Iterator<Item = InputSlot> + Send>,
+    /// The highest sequence number among them: every order the store shows sent
+    /// must have been decided on one of them.
+    pub last_seq: u64,
+    /// The ClOrdID epoch of the run it continues (`None`: that run recorded
+    /// none, so it sent nothing; a new epoch is taken).
+    pub epoch: Option<u64>,
 }
+
+/// Bits of a wire ClOrdID below its epoch: the core's `seq × 16 + k`.
+pub const EPOCH_SHIFT: u32 = 48;
 
 /// What the link did.
 #[derive(Clone, Debug, Default)]
@@ -127,8 +140,10 @@ pub struct FixVenueLink {
     /// replays.
     replay_upto: u64,
     last_report_seq: u64,
-    /// ClOrdIDs the store says were sent (filled on resume).
+    /// Core ClOrdIDs of this epoch the store says were sent.
     sent_cl: BTreeSet<u64>,
+    /// The ClOrdID epoch: wire ClOrdIDs are `epoch << EPOCH_SHIFT | core id`.
+    epoch: u64,
     ended: bool,
     /// Orders decided while not logged on, sent once the Logon is answered.
     pending: VecDeque<Order>,
@@ -136,6 +151,9 @@ pub struct FixVenueLink {
     log: Option<MessageLog>,
     name: String,
     stats: LinkStats,
+    acks: AckClock,
+    board: Option<Arc<LiveBoard>>,
+    rec: Reconcile,
 }
 
 impl FixVenueLink {
@@ -157,19 +175,30 @@ impl FixVenueLink {
             .as_ref()
             .map(|d| MessageLog::open(d, &name))
             .transpose()?;
-        let mut sent_cl = BTreeSet::new();
+        let all_sent = sent_cl_ord_ids(&store);
+        // A fresh start takes an epoch no order in the store has: its ClOrdIDs
+        // (which restart at `1 × 16`) can never be ones sent before.
+        let epoch = match resume.as_ref().and_then(|r| r.epoch) {
+            Some(e) => e,
+            None => all_sent.last().map_or(0, |&c| (c >> EPOCH_SHIFT) + 1),
+        };
+        let sent_cl: BTreeSet<u64> = all_sent
+            .iter()
+            .filter(|&&c| c >> EPOCH_SHIFT == epoch)
+            .map(|&c| c & ((1 << EPOCH_SHIFT) - 1))
+            .collect();
+        check_restart(&set.store_dir, &sent_cl, resume.as_ref().map(|r| r.last_seq))?;
+        let inst = Instruments::new(&cfg.instruments);
+        let mut rec = Reconcile::default();
         if resume.is_some() {
-            let mut dec = FixDecoder::new();
-            for (_, msg) in store.sent() {
-                if let Ok(m) = dec.decode(msg) {
-                    if let Ok(Some(cl)) = m.u64(tags::CL_ORD_ID) {
-                        sent_cl.insert(cl);
-                    }
-                }
+            // What this epoch sent, from the store: the replay settles what it
+            // holds final reports for; the rest is in doubt.
+            for (cl, i, side) in orders_in_store(&store, &inst, epoch) {
+                rec.sent_before(cl, i, side);
             }
         }
         Ok(FixVenueLink {
-            inst: Instruments::new(&cfg.instruments),
+            inst,
             session: Session::new(set.session.clone(), Role::Initiator, store),
             conn: None,
             backoff: Backoff::default(),
@@ -183,11 +212,15 @@ impl FixVenueLink {
             replay_upto: 0,
             last_report_seq: 0,
             sent_cl,
+            epoch,
             ended: false,
             pending: VecDeque::with_capacity(1024),
             log,
             name,
             stats: LinkStats::default(),
+            acks: AckClock::default(),
+            board: None,
+            rec,
             set,
         })
     }
@@ -195,6 +228,11 @@ impl FixVenueLink {
     /// What the link did so far.
     pub fn stats(&self) -> &LinkStats {
         &self.stats
+    }
+
+    /// The ClOrdID epoch of this run: wire ClOrdIDs are `epoch << 48 | core id`.
+    pub fn epoch(&self) -> u64 {
+        self.epoch
     }
 
     /// The session's next outbound and expected sequence numbers.
@@ -255,7 +293,9 @@ impl FixVenueLink {
         let Some(conn) = &mut self.conn else { return };
         let was_active = self.session.status() == Status::Active;
         let now = wall_ns();
-        let (session, dec, inst, reports, stats, last_ts, last_seq) = (
+        let mono = self.t0.elapsed().as_nanos() as u64;
+        let epoch = self.epoch;
+        let (session, dec, inst, reports, stats, last_ts, last_seq, acks, rec) = (
             &mut self.session,
             &mut self.dec,
             &self.inst,
@@ -263,7 +303,10 @@ impl FixVenueLink {
             &mut self.stats,
             &mut self.last_ts,
             &mut self.last_report_seq,
+            &mut self.acks,
+            &mut self.rec,
         );
+        let mut answered = 0u32;
         let app = |bytes: &[u8], session: &mut Session<JournalStore>| {
             // Reports were read by the session's scanner; anything else it let
             // through is decoded here.
@@ -279,16 +322,52 @@ impl FixVenueLink {
             };
             let seq = seq.ok().flatten().unwrap_or(0);
             match exec {
+                // Another epoch's order (a run before a fresh start): not ours now.
+                Ok(Some(e)) if e.cl_ord_id >> EPOCH_SHIFT != epoch => stats.foreign_reports += 1,
                 Ok(Some(mut e)) => {
+                    let low = (1u64 << EPOCH_SHIFT) - 1;
+                    e.cl_ord_id &= low;
+                    if e.orig_cl_ord_id >> EPOCH_SHIFT == epoch {
+                        e.orig_cl_ord_id &= low;
+                    }
                     let ts = e.transact_ts_ns.max(*last_ts);
                     *last_ts = ts;
                     e.header.ts_ns = ts;
                     e.fix_seq = seq;
                     *last_seq = seq;
                     stats.reports += 1;
+                    if acks.answered(e.cl_ord_id, mono) {
+                        answered += 1;
+                    }
+                    rec.settle(&e);
                     reports.push_back(InputSlot::from_exec(&e));
                 }
-                Ok(None) => {}
+                Ok(None) => {
+                    // Not a report the core takes: an answer to a status request?
+                    let Ok(m) = dec.decode(bytes) else { return };
+                    if m.msg_type() == b"j" && m.get(tags::REF_MSG_TYPE) == Some(b"H") {
+                        rec.unsupported();
+                        return;
+                    }
+                    if m.msg_type() != b"8" || m.get(tags::EXEC_TYPE) != Some(b"I") {
+                        return;
+                    }
+                    let Ok(Some(cl)) = m.u64(tags::CL_ORD_ID) else { return };
+                    if cl >> EPOCH_SHIFT != epoch {
+                        return;
+                    }
+                    let core = cl & ((1u64 << EPOCH_SHIFT) - 1);
+                    let known = m.get(tags::ORD_STATUS) != Some(b"8");
+                    if let Some((i, side)) = rec.answer(core, known) {
+                        // The venue never had it: closed in the core, journalled.
+                        let side =
+                            foxtrot_engine::records::Side::from_u8(side).unwrap_or(foxtrot_engine::records::Side::Buy);
+                        let mut e = ExecReport::new(ExecKind::Rejected, i, side, *last_ts);
+                        e.cl_ord_id = core;
+                        e.reason = VenueReject::UnknownOrder as u8;
+                        reports.push_back(InputSlot::from_exec(&e));
+                    }
+                }
                 // Not a ClOrdID we wrote: another system's order (a drop copy,
                 // a manual order at the venue), not a damaged report.
                 Err(e) if matches!(e.tag(), Some(tags::CL_ORD_ID | tags::ORIG_CL_ORD_ID)) => stats.foreign_reports += 1,
@@ -296,15 +375,36 @@ impl FixVenueLink {
             }
         };
         let lost = pump(conn, session, now, app).err();
+        if answered > 0 {
+            if let Some(b) = &self.board {
+                for (k, v) in self.acks.summary().into_iter().enumerate() {
+                    b.set(live::word::ORDER_ACK + k, v);
+                }
+            }
+        }
         if !was_active && session.status() == Status::Active {
             stats.logons += 1;
             self.backoff.succeeded();
-            // Orders decided while the Logon was unanswered go out now, in order.
+            // After a restart: ask the venue about every order in doubt.
+            let mono = self.mono_ns();
+            for (cl, i, side) in self.rec.questions(mono) {
+                self.status_request(cl, i, side);
+            }
+            if !self.rec.stats.gave_up && self.rec.stats.requests > 0 {
+                tracing::info!(session = %self.name, orders = self.rec.stats.requests, "orders in doubt after the restart: status requested");
+            }
+        }
+        if self.session.status() == Status::Active && !self.pending.is_empty() && !self.rec.holding(self.mono_ns()) {
+            // Orders decided while the Logon (or the venue's answers about
+            // orders in doubt) were awaited go out now, in order.
             while let Some(o) = self.pending.pop_front() {
                 self.write_order(&o);
             }
         }
         self.log_events();
+        if lost.is_some() || !was_active {
+            self.publish_session();
+        }
         if let Some(why) = lost {
             if let Some(mut c) = self.conn.take() {
                 self.log = c.take_log();
@@ -367,6 +467,7 @@ impl FixVenueLink {
     /// After the replay: rewind the expected number past the last journalled report.
     fn finish_replay(&mut self) {
         self.resume = None;
+        self.rec.arm();
         let (out, next_in) = self.session.store().seqs();
         let want = self.last_report_seq + 1;
         if want < next_in {
@@ -395,7 +496,93 @@ impl FixVenueLink {
     }
 }
 
+/// The ClOrdIDs of every order the session store holds as sent (orders and
+/// cancels alike: each ClOrdID is used once).
+fn sent_cl_ord_ids(store: &JournalStore) -> BTreeSet<u64> {
+    let mut dec = FixDecoder::new();
+    let mut sent = BTreeSet::new();
+    for (_, msg) in store.sent() {
+        if let Ok(m) = dec.decode(msg) {
+            if let Ok(Some(cl)) = m.u64(tags::CL_ORD_ID) {
+                sent.insert(cl);
+            }
+        }
+    }
+    sent
+}
+
+/// The new orders and replaces of `epoch` the store holds as sent: (core
+/// ClOrdID, instrument, side).
+fn orders_in_store(store: &JournalStore, inst: &Instruments, epoch: u64) -> Vec<(u64, u32, u8)> {
+    let mut dec = FixDecoder::new();
+    let mut out = Vec::new();
+    for (_, msg) in store.sent() {
+        let Ok(m) = dec.decode(msg) else { continue };
+        if !matches!(m.msg_type(), b"D" | b"G") {
+            continue;
+        }
+        let (Ok(Some(cl)), Some((i, _, _))) = (m.u64(tags::CL_ORD_ID), m.get(tags::SYMBOL).and_then(|s| inst.find(s)))
+        else {
+            continue;
+        };
+        if cl >> EPOCH_SHIFT != epoch {
+            continue;
+        }
+        let side = if m.get(tags::SIDE) == Some(b"2") {
+            Side::Sell
+        } else {
+            Side::Buy
+        };
+        out.push((cl & ((1 << EPOCH_SHIFT) - 1), i, side as u8));
+    }
+    out
+}
+
+/// Refuses a restart that would decide orders under ClOrdIDs already sent: one
+/// whose inputs end before the input the store's last order of its epoch was
+/// decided on (core ClOrdIDs are `trigger seq × CL_PER_INPUT + k`). `sent` holds
+/// the core ids of the epoch; a fresh start has an epoch of its own.
+fn check_restart(store_dir: &std::path::Path, sent: &BTreeSet<u64>, resumed_upto: Option<u64>) -> std::io::Result<()> {
+    let Some(&last) = sent.last() else { return Ok(()) };
+    let trigger = last / CL_PER_INPUT;
+    let why = match resumed_upto {
+        None => format!(
+            "the FIX session store {} holds {} orders of a new run's ClOrdID epoch; the store is damaged",
+            store_dir.display(),
+            sent.len()
+        ),
+        Some(upto) if trigger > upto => format!(
+            "the FIX session store {} shows an order decided on input {trigger}, but the resumed run's inputs end at {upto}; \
+             resume from the run that journalled it",
+            store_dir.display()
+        ),
+        Some(_) => return Ok(()),
+    };
+    Err(std::io::Error::other(why))
+}
+
+impl FixVenueLink {
+    /// The session's state as the live board shows it.
+    fn publish_session(&self) {
+        if let Some(b) = &self.board {
+            let state = if self.ended {
+                3
+            } else if self.is_active() {
+                2
+            } else {
+                1
+            };
+            b.set(live::word::SESSION, state);
+        }
+    }
+}
+
 impl VenueLink for FixVenueLink {
+    fn attach_board(&mut self, board: Arc<LiveBoard>) {
+        self.board = Some(board);
+        self.publish_session();
+    }
+
     fn poll(&mut self) -> Option<InputSlot> {
         match self.poll_before(u64::MAX) {
             Polled::Input(s) => Some(s),
@@ -411,7 +598,12 @@ impl VenueLink for FixVenueLink {
                 let h = *s.header();
                 match s.view() {
                     Some(InputView::Timer(_)) | None => continue,
-                    Some(InputView::Exec(e)) if e.fix_seq != 0 => self.last_report_seq = e.fix_seq,
+                    Some(InputView::Exec(e)) => {
+                        self.rec.settle(e);
+                        if e.fix_seq != 0 {
+                            self.last_report_seq = e.fix_seq;
+                        }
+                    }
                     _ => {}
                 }
                 self.replay_upto = h.seq;
@@ -453,7 +645,8 @@ impl VenueLink for FixVenueLink {
             }
             return;
         }
-        if self.is_active() && self.pending.is_empty() {
+        let holding = self.rec.holding(self.mono_ns());
+        if self.is_active() && self.pending.is_empty() && !holding {
             self.write_order(order);
         } else {
             // Not logged on (connecting, or the Logon unanswered): held, and
@@ -467,16 +660,48 @@ impl VenueLink for FixVenueLink {
 }
 
 impl FixVenueLink {
+    /// Asks the venue about order `cl` (core id) of `instrument` and `side`.
+    fn status_request(&mut self, cl: u64, instrument: u32, side: u8) {
+        let wire = (cl | self.epoch << EPOCH_SHIFT).to_string();
+        let sym = self.inst.symbol(instrument).unwrap_or(b"").to_vec();
+        let side = if side == foxtrot_engine::records::Side::Sell as u8 {
+            b"2"
+        } else {
+            b"1"
+        };
+        let fields: [(u32, &[u8]); 3] = [
+            (tags::CL_ORD_ID, wire.as_bytes()),
+            (tags::SIDE, side),
+            (tags::SYMBOL, &sym),
+        ];
+        self.session.send_with(b"H", &[], &fields, wall_ns());
+        if let Some(conn) = &mut self.conn {
+            let _ = flush(conn, &mut self.session);
+        }
+    }
+
+    /// What reconciliation after a restart did.
+    pub fn reconcile_stats(&self) -> ReconcileStats {
+        self.rec.stats
+    }
+
     /// Encodes `order` at the wall-clock time with the session's next number,
     /// stores it and writes it.
     fn write_order(&mut self, order: &Order) {
         let mut o = *order;
         let now = wall_ns();
         o.header.ts_ns = now;
+        // On the wire, in this run's epoch (the core's ids stay as decided).
+        let base = self.epoch << EPOCH_SHIFT;
+        o.cl_ord_id |= base;
+        if o.orig_cl_ord_id != 0 {
+            o.orig_cl_ord_id |= base;
+        }
         self.encoder.set_next_seq(self.session.next_out());
         if let Ok(bytes) = self.encoder.encode(&o) {
             self.session.sent_app(bytes, now);
             self.stats.orders_sent += 1;
+            self.acks.sent(order.cl_ord_id, self.mono_ns());
         }
         if let Some(conn) = &mut self.conn {
             // A failed write shows on the next poll, which reconnects.

@@ -205,6 +205,27 @@ impl JournalReader {
         }))
     }
 
+    /// The sequence number of the journal's last record (`None`: no record),
+    /// reading only from the start of the segment that holds it; leaves the
+    /// reader at the end.
+    pub fn last_seq(&mut self) -> Result<Option<u64>, ShmError> {
+        self.segments = list_segments(&self.dir)?;
+        for i in (0..self.segments.len()).rev() {
+            self.cur_i = i;
+            self.cur = Some(ReadSegment::open(&self.segments[i].1)?);
+            self.pos = SEGMENT_HEADER;
+            self.torn = None;
+            let mut last = None;
+            while let Some(r) = self.next()? {
+                last = Some(r.seq);
+            }
+            if last.is_some() {
+                return Ok(last);
+            }
+        }
+        Ok(None)
+    }
+
     /// Positions the reader at the first record with seq ≥ `seq` (or at the end).
     pub fn seek_seq(&mut self, seq: u64) -> Result<(), ShmError> {
         self.seek_by(By::Seq, seq)

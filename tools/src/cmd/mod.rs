@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod config;
+pub mod ctl;
 pub mod export;
 pub mod feed;
 pub mod gen;
@@ -10,6 +11,7 @@ pub mod itch;
 pub mod journal;
 pub mod replay;
 pub mod report;
+pub mod resume;
 pub mod run;
 pub mod sim;
 pub mod stat;

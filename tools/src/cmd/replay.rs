@@ -18,6 +18,11 @@ pub struct ReplayArgs {
     /// divergence, naming its seq.
     #[arg(long)]
     verify: bool,
+    /// With --verify, for a run that was killed: its recorded outputs may end
+    /// early (a kill cuts them after the inputs that decided them), but must be
+    /// a prefix of the replay's.
+    #[arg(long, requires = "verify")]
+    killed: bool,
     /// Write the replay's output journals under this directory.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -89,6 +94,7 @@ pub fn run(a: ReplayArgs) -> Result<()> {
         config,
         out: a.out.clone(),
         verify: a.verify,
+        killed: a.killed,
     };
     let o = replay(&a.run_dir, &opts).with_context(|| format!("replaying {}", a.run_dir.display()))?;
     let wall = started.elapsed();
@@ -98,6 +104,7 @@ pub fn run(a: ReplayArgs) -> Result<()> {
             "order_hash": o.order_hash.0, "orders_hashed": o.order_hash.1,
             "diary_hash": o.diary_hash.0, "diary_records": o.diary_hash.1,
             "verified": a.verify && o.divergence.is_none(),
+            "past_recorded_end": o.past_end,
             "divergence": o.divergence.as_ref().map(|d| serde_json::json!({
                 "seq": d.seq, "stream": d.stream, "recorded": d.recorded, "replayed": d.replayed,
             })),
@@ -113,7 +120,12 @@ pub fn run(a: ReplayArgs) -> Result<()> {
         );
         println!("  order hash    {} ({} messages)", o.order_hash.0, o.order_hash.1);
         println!("  diary hash    {} ({} records)", o.diary_hash.0, o.diary_hash.1);
-        if a.verify && o.divergence.is_none() {
+        if a.verify && o.divergence.is_none() && a.killed {
+            println!(
+                "  verify        identical to the recorded orders and diary as far as they go ({} outputs past the kill)",
+                o.past_end
+            );
+        } else if a.verify && o.divergence.is_none() {
             println!("  verify        identical to the recorded orders and diary");
         }
     }

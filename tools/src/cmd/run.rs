@@ -7,6 +7,8 @@
 //! SIGINT or SIGTERM stops the source, drains the rings, flushes the journals
 //! and prints the final statistics.
 
+use super::ctl::{serve, ControlServer};
+use super::resume::{choose, link, record_epoch, Chosen};
 use super::sim::{finish_journals, new_journals, print_text, to_json};
 use super::stat::print_table;
 use crate::setup::{load_config, CommonArgs};
@@ -14,7 +16,8 @@ use anyhow::{Context, Result};
 use clap::Args;
 use foxtrot_engine::config::{FeedConfig, Layout, MdFormat, WaitStrategy};
 use foxtrot_engine::journal::{InputJournal, JournalInputs, OutputJournals, RunJournals};
-use foxtrot_engine::runtime::{run_threaded, Sequenced, ThreadedOutcome};
+use foxtrot_engine::runtime::control::Controlled;
+use foxtrot_engine::runtime::{run_threaded, Sequenced, ThreadedOutcome, VenueLink};
 use foxtrot_engine::Config;
 use foxtrot_feed::transport::FeedEvents;
 use foxtrot_fix::link::{FixLinkSettings, FixVenueLink, Resume};
@@ -136,6 +139,30 @@ pub fn run(a: RunArgs) -> Result<()> {
     cfg.check_paths(Path::new("<command line>"))?;
     install_signals()?;
 
+    // A restart's predecessor is linked before its journal exists (see `resume`).
+    let resume = match &a.resume {
+        Some(dir) => {
+            anyhow::ensure!(
+                cfg.venue.address.is_some(),
+                "--resume needs venue.address (a FIX venue) in the config"
+            );
+            let record = a
+                .record
+                .as_deref()
+                .context("--resume needs --record: a restart that journals nothing cannot be resumed from")?;
+            anyhow::ensure!(
+                dir.is_dir(),
+                "--resume {}: no such run directory (a run killed before it started leaves none: resume from the one before it)",
+                dir.display()
+            );
+            let chosen = resume_from(dir, &cfg)?;
+            // The record directory is made here, with its link: killed from here
+            // on, this run is a link of the chain; killed before, it left nothing.
+            link(record, dir)?;
+            Some(chosen)
+        }
+        None => None,
+    };
     let mut journals = a.record.as_deref().map(|d| new_journals(d, &cfg)).transpose()?;
     // Live: no roll in the first minutes may wait for a segment to be made.
     if let Some(j) = &mut journals {
@@ -161,11 +188,12 @@ pub fn run(a: RunArgs) -> Result<()> {
     }
     if let (Some(address), None) = (&cfg.venue.address, &a.from) {
         let address = address.clone();
-        return run_fix(&a, &cfg, &address, ij, oj, t0);
+        return run_fix(&a, &cfg, &address, resume, ij, oj, t0);
     }
     if cfg.feed.is_some() && a.from.is_none() {
         let feed = market_data(&cfg)?.expect("a feed is configured");
         let venue = TouchVenue::new(&cfg, FeedEvents::new(feed, Some(&STOP)));
+        let (venue, _ctl) = controlled(&a, &cfg, venue)?;
         let out = run_threaded(&cfg, venue, ij, oj, &STOP)?;
         return finish(&a, &cfg, out, t0.elapsed(), None);
     }
@@ -187,6 +215,44 @@ pub fn run(a: RunArgs) -> Result<()> {
             finish(&a, &cfg, out, t0.elapsed(), None)
         }
     }
+}
+
+/// `link` with an operator's command channel, and the control server that feeds
+/// it (`foxtrot ctl`), serving until it is dropped.
+fn controlled<L: VenueLink>(a: &RunArgs, cfg: &Config, link: L) -> Result<(Controlled<L>, ControlServer)> {
+    let (link, tx) = Controlled::new(link);
+    let stats = PathBuf::from(
+        cfg.runtime
+            .stats_file
+            .as_deref()
+            .expect("the stats file is set before the run"),
+    );
+    let symbols = cfg.instruments.iter().map(|i| i.symbol.clone()).collect();
+    let server = serve(a.record.as_deref(), stats, symbols, tx)?;
+    Ok((link, server))
+}
+
+/// The run of `dir`'s restart chain to resume from ([`choose`]), refused unless
+/// its decisions were taken under this config (the runtime section aside).
+fn resume_from(dir: &Path, cfg: &Config) -> Result<Chosen> {
+    let chosen = choose(dir)?;
+    let mut prev = Config::from_yaml(&chosen.yaml, &chosen.dir.join("inputs/config.yaml"))?;
+    // Threads, rings and the stats file may differ; what decides may not.
+    prev.runtime = cfg.runtime.clone();
+    anyhow::ensure!(
+        prev.config_hash() == cfg.config_hash(),
+        "--resume {}: that run's config hash is {} (runtime section aside), this one's {}; a restart needs the same config",
+        chosen.dir.display(),
+        prev.config_hash(),
+        cfg.config_hash()
+    );
+    tracing::info!(
+        from = %chosen.dir.display(),
+        last_seq = chosen.last_seq,
+        chain = chosen.walked,
+        "resuming"
+    );
+    Ok(chosen)
 }
 
 /// The market data of a run that does not simulate it: `feed` (an exchange's
@@ -243,6 +309,7 @@ fn run_fix(
     a: &RunArgs,
     cfg: &Config,
     address: &str,
+    resume: Option<Chosen>,
     ij: Option<InputJournal>,
     oj: Option<OutputJournals>,
     t0: Instant,
@@ -258,33 +325,23 @@ fn run_fix(
         busy_poll_us: None,
         message_log: cfg.session.message_log.as_ref().map(std::path::PathBuf::from),
     };
-    let resume = match &a.resume {
-        Some(dir) => {
-            let (yaml, inputs) = JournalInputs::open(dir).with_context(|| format!("opening {}", dir.display()))?;
-            let mut prev = Config::from_yaml(&yaml, &dir.join("inputs/config.yaml"))?;
-            // Threads, rings and the stats file may differ; what decides may not.
-            prev.runtime = cfg.runtime.clone();
-            anyhow::ensure!(
-                prev.config_hash() == cfg.config_hash(),
-                "--resume {}: that run's config hash is {} (runtime section aside), this one's {}; a restart needs the same config",
-                dir.display(),
-                prev.config_hash(),
-                cfg.config_hash()
-            );
-            Some(Resume {
-                inputs: Box::new(inputs),
-            })
-        }
-        None => None,
-    };
+    let resume = resume.map(|c| Resume {
+        inputs: Box::new(c.inputs),
+        last_seq: c.last_seq,
+        epoch: c.epoch,
+    });
     let store = set.store_dir.display().to_string();
     let md = market_data(cfg)?;
-    let link =
-        FixVenueLink::new(cfg, set, resume, md).with_context(|| format!("opening the FIX session store {store}"))?;
-    tracing::info!(venue = %address, store = %store, seqs = ?link.seqs(), "trading with a FIX venue");
+    let link = FixVenueLink::new(cfg, set, resume, md).context("starting the FIX link")?;
+    if let Some(rec) = &a.record {
+        // Before any order: a restart of this run must trade in its epoch.
+        record_epoch(rec, link.epoch())?;
+    }
+    tracing::info!(venue = %address, store = %store, seqs = ?link.seqs(), epoch = link.epoch(), "trading with a FIX venue");
+    let (link, _ctl) = controlled(a, cfg, link)?;
     let mut out = run_threaded(cfg, link, ij, oj, &STOP)?;
     let fix = {
-        let link = &mut out.source;
+        let link = out.source.inner_mut();
         link.logout(std::time::Duration::from_secs(2));
         let st = link.stats().clone();
         tracing::info!(
@@ -296,9 +353,9 @@ fn run_fix(
             last_disconnect = ?st.last_disconnect,
             "FIX session over"
         );
-        Some((st, link.seqs()))
+        Some((st, link.seqs(), link.reconcile_stats(), link.epoch()))
     };
-    let extra = fix.map(|(st, seqs)| {
+    let extra = fix.map(|(st, seqs, rec, epoch)| {
         if !a.json {
             println!(
                 "fix: {} logons, {} reconnects, {} orders sent, {} reports, {} market-data records; \
@@ -333,6 +390,11 @@ fn run_fix(
             "next_out": seqs.0,
             "next_in": seqs.1,
             "last_disconnect": st.last_disconnect,
+            "clordid_epoch": epoch,
+            "status_requests": rec.requests,
+            "status_answers": rec.answers,
+            "status_unknown": rec.unknown,
+            "status_gave_up": rec.gave_up,
         })
     });
     finish(a, cfg, out, t0.elapsed(), extra)

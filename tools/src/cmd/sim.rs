@@ -78,7 +78,11 @@ pub(crate) fn new_journals(dir: &std::path::Path, cfg: &Config) -> Result<RunJou
         "{} already holds a recorded run; record into a new directory",
         dir.display()
     );
-    RunJournals::create(dir, JournalConfig::default(), &cfg.canonical_text())
+    let jc = JournalConfig {
+        segment_size: cfg.runtime.journal_segment_mb << 20,
+        ..JournalConfig::default()
+    };
+    RunJournals::create(dir, jc, &cfg.canonical_text())
         .with_context(|| format!("creating journals in {}", dir.display()))
 }
 

@@ -4,6 +4,7 @@
 use super::run::default_stats_path;
 use anyhow::{Context, Result};
 use clap::Args;
+use foxtrot_engine::runtime::stats::LiveFigures;
 use foxtrot_engine::runtime::stats::{StatsReader, StatsSnapshot};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -45,7 +46,9 @@ pub fn run(a: StatArgs) -> Result<()> {
     loop {
         let s = r.read()?;
         if a.json {
-            println!("{}", serde_json::to_string(&s)?);
+            let mut j = serde_json::to_value(&s)?;
+            j["live"] = serde_json::to_value(s.live_figures())?;
+            println!("{j}");
         } else {
             if !a.once {
                 print!("\x1b[2J\x1b[H");
@@ -78,4 +81,56 @@ pub fn print_table(s: &StatsSnapshot) {
             h.name, h.count, h.p50, h.p90, h.p99, h.p999, h.max
         );
     }
+    if let Some(l) = s.live_figures() {
+        print_live(&l);
+    }
+}
+
+/// Prints the live board: trading state, PnL, positions, rejects, the session.
+pub fn print_live(l: &LiveFigures) {
+    print!("{}", live_text(l));
+}
+
+/// The live board as text (`foxtrot stat`, `foxtrot ctl`).
+pub fn live_text(l: &LiveFigures) -> String {
+    use std::fmt::Write as _;
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "  trading         {} (halted: {}); FIX session {}; {} operator commands applied",
+        l.trading_state,
+        if l.halted.is_empty() {
+            "none".to_string()
+        } else {
+            l.halted.join(" ")
+        },
+        l.session,
+        l.commands
+    );
+    let _ = writeln!(
+        o,
+        "  pnl             equity {:.2}, drawdown {:.2} (max {:.2}); {} fills, {} open orders, {} drift alarms",
+        l.equity, l.drawdown, l.max_drawdown, l.fills, l.open_orders, l.drift_alarms
+    );
+    let [n, p50, p99, p999, max] = l.order_ack;
+    if n > 0 {
+        let _ = writeln!(
+            o,
+            "  order→ack (ns)  count {n} p50 {p50} p99 {p99} p99.9 {p999} max {max}"
+        );
+    }
+    if !l.rejects.is_empty() {
+        let r: Vec<String> = l.rejects.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let _ = writeln!(o, "  risk rejects    {}", r.join(" "));
+    }
+    let _ = writeln!(o, "  instrument        position      realised    unrealised  open");
+    for x in &l.instruments {
+        let f = &x.figures;
+        let _ = writeln!(
+            o,
+            "    {:<12} {:>12} {:>13.2} {:>13.2} {:>5}",
+            x.symbol, f.position, f.realised, f.unrealised, f.open_orders
+        );
+    }
+    o
 }

@@ -64,16 +64,20 @@ fn lots(q: f64, lot: i64) -> i64 {
 }
 
 /// Momentum: +qty while EMA_FAST > EMA_SLOW, −qty while below, once the slow EMA has
-/// seen `slow` mid updates.
+/// seen `slow` mid updates. The comparison is the sign of `EMA_SIGNAL`, the
+/// difference taken in f64 before it was stored as f32 (its sign survives the
+/// conversion): comparing the two EMAs as f32 would read close crosses as equal
+/// or flip them late (near 1.1 an f32 step is 0.012 of a 0.00001 tick).
 pub fn momentum(c: &MomentumConfig, fv: &FeatureVector, mem: &mut PolicyMemory, size: f32, lot: i64) -> Target {
     let v = &fv.values;
     if (v[idx::MID_UPDATES] as u64) < c.slow as u64 {
         return Target::Hold;
     }
     let q = lots(c.qty as f64 * size as f64, lot);
-    if v[idx::EMA_FAST] > v[idx::EMA_SLOW] {
+    let cross = v[idx::EMA_SIGNAL];
+    if cross > 0.0 {
         mem.momentum = q;
-    } else if v[idx::EMA_FAST] < v[idx::EMA_SLOW] {
+    } else if cross < 0.0 {
         mem.momentum = -q;
     }
     Target::Position(mem.momentum)
@@ -177,17 +181,17 @@ mod tests {
             max_order_age_ns: 1,
         };
         let mut m = PolicyMemory::default();
-        let warm = fv(&[(idx::MID_UPDATES, 3.0), (idx::EMA_FAST, 2.0), (idx::EMA_SLOW, 1.0)]);
+        let warm = fv(&[(idx::MID_UPDATES, 3.0), (idx::EMA_SIGNAL, 1.0)]);
         assert_eq!(momentum(&c, &warm, &mut m, 1.0, 1), Target::Hold);
-        let up = fv(&[(idx::MID_UPDATES, 4.0), (idx::EMA_FAST, 2.0), (idx::EMA_SLOW, 1.0)]);
+        let up = fv(&[(idx::MID_UPDATES, 4.0), (idx::EMA_SIGNAL, 1.0)]);
         assert_eq!(momentum(&c, &up, &mut m, 1.0, 1), Target::Position(100));
-        let flat = fv(&[(idx::MID_UPDATES, 5.0), (idx::EMA_FAST, 1.0), (idx::EMA_SLOW, 1.0)]);
+        let flat = fv(&[(idx::MID_UPDATES, 5.0), (idx::EMA_SIGNAL, 0.0)]);
         assert_eq!(
             momentum(&c, &flat, &mut m, 1.0, 1),
             Target::Position(100),
             "equal EMAs keep the target"
         );
-        let down = fv(&[(idx::MID_UPDATES, 5.0), (idx::EMA_FAST, 0.5), (idx::EMA_SLOW, 1.0)]);
+        let down = fv(&[(idx::MID_UPDATES, 5.0), (idx::EMA_SIGNAL, -0.5)]);
         assert_eq!(
             momentum(&c, &down, &mut m, 0.5, 10),
             Target::Position(-50),

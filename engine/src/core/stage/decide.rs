@@ -8,10 +8,13 @@
 //! [`Msg::Order`], what fails as [`Msg::Reject`], and every decision is recorded in
 //! the diary. Each input ends with [`Msg::Done`].
 
+use std::sync::Arc;
+
 use super::{Msg, Replicas, Staged, STAGED_BAD_INSTRUMENT, STAGED_DECIDE};
 use crate::core::belief::Regime;
 use crate::core::book::Top;
 use crate::core::diary::Diary;
+use crate::core::live::{self, word, InstrumentFigures, LiveBoard};
 use crate::core::orders::{ExecOutcome, OrderState, OrderTracker};
 use crate::core::params::CoreParams;
 use crate::core::pipeline::CoreCounters;
@@ -36,6 +39,8 @@ pub struct DecideStage {
     ticks: Vec<i64>,
     intents: IntentBuf,
     counters: CoreCounters,
+    board: Option<Arc<LiveBoard>>,
+    drift_alarms: u64,
 }
 
 impl DecideStage {
@@ -54,7 +59,51 @@ impl DecideStage {
             ticks: ins.iter().map(|s| s.tick).collect(),
             intents: IntentBuf::default(),
             counters: CoreCounters::default(),
+            board: None,
+            drift_alarms: 0,
         }
+    }
+
+    /// Publishes the operator's figures to `board` (see [`LiveBoard`]): after
+    /// every input that is not market data, and every 256th that is.
+    pub fn with_board(mut self, board: Arc<LiveBoard>) -> Self {
+        self.board = Some(board);
+        self
+    }
+
+    /// Writes the figures to the board (off the decisions: nothing reads them back).
+    fn publish(&self, b: &LiveBoard) {
+        let r = &self.risk;
+        b.set(word::STATE, r.trading_state() as u64);
+        let halted = (0..self.ticks.len().min(64) as u32)
+            .filter(|&i| r.is_halted(i))
+            .fold(0u64, |m, i| m | 1 << i);
+        b.set(word::HALTED, halted);
+        b.set(word::COMMANDS, self.counters.commands);
+        let snap = r.snapshot();
+        b.set_f64(word::EQUITY, snap.equity);
+        b.set_f64(word::DRAWDOWN, r.drawdown());
+        b.set_f64(word::MAX_DRAWDOWN, snap.max_drawdown);
+        b.set(word::OPEN_ORDERS, self.orders.len() as u64);
+        b.set(word::FILLS, snap.fills);
+        b.set(word::DRIFT_ALARMS, self.drift_alarms);
+        for (code, n) in self.counters.rejects.iter().enumerate() {
+            b.set(word::REJECTS + code, *n);
+        }
+        for i in 0..self.ticks.len().min(live::MAX_INSTRUMENTS) {
+            let (position, realised, unrealised) = r.figures(i as u32);
+            let open_orders = self.orders.iter().filter(|o| o.instrument == i as u32).count() as u64;
+            b.set_instrument(
+                i,
+                &InstrumentFigures {
+                    position,
+                    realised,
+                    unrealised,
+                    open_orders,
+                },
+            );
+        }
+        b.set(word::APPLIED, self.counters.inputs);
     }
 
     /// Handles one message.
@@ -63,6 +112,11 @@ impl DecideStage {
         match msg {
             Msg::Input(s) => self.on_input(s, emit),
             Msg::Halted(i, fv) => self.rep.on_halted(*i, fv),
+            Msg::Theory(_) => {
+                // The belief stage's drift alarms pass through here.
+                self.drift_alarms += 1;
+                emit(msg)
+            }
             Msg::Finish => {
                 self.finish(emit);
                 emit(msg)
@@ -118,12 +172,23 @@ impl DecideStage {
                 match CommandKind::from_u8(c.header.sub) {
                     Some(CommandKind::Kill) => self.kill(&c.header, emit),
                     Some(CommandKind::Rearm) => self.risk.rearm(),
+                    Some(CommandKind::ReduceOnly) => self.risk.set_reduce_only(),
+                    Some(CommandKind::Halt) => {
+                        self.risk.set_halted(c.header.instrument, true);
+                        self.cancel_open(&c.header, Some(c.header.instrument), emit);
+                    }
+                    Some(CommandKind::Resume) => self.risk.set_halted(c.header.instrument, false),
                     None => self.counters.bad_inputs += 1,
                 }
             }
             None => self.counters.bad_inputs += 1,
         }
         self.release_diary(emit);
+        if let Some(b) = &self.board {
+            if !matches!(s.input.view(), Some(InputView::Md(_))) || self.counters.inputs % 256 == 0 {
+                self.publish(b);
+            }
+        }
         let h = s.input.header();
         emit(&mut Msg::Done { seq: h.seq, tsc: h.tsc });
     }
@@ -154,13 +219,19 @@ impl DecideStage {
 
     fn kill(&mut self, trigger: &Header, emit: &mut impl FnMut(&mut Msg)) {
         self.risk.kill();
-        // Cancel everything open, in batches the intent buffer holds. Each cancel
-        // marks its order pending, so the next batch skips it.
+        self.cancel_open(trigger, None, emit);
+    }
+
+    /// Cancels every open order (of `instrument`, if given), in batches the
+    /// intent buffer holds. Each cancel marks its order pending, so the next
+    /// batch skips it.
+    fn cancel_open(&mut self, trigger: &Header, instrument: Option<u32>, emit: &mut impl FnMut(&mut Msg)) {
         let mut k = 0;
         loop {
             self.intents.clear();
             for o in self.orders.iter() {
-                if o.state == OrderState::Working || o.state == OrderState::PendingNew {
+                let mine = instrument.is_none_or(|i| o.instrument == i);
+                if mine && (o.state == OrderState::Working || o.state == OrderState::PendingNew) {
                     let it = OrderIntent {
                         header: Header {
                             kind: Kind::Intent as u8,

@@ -101,11 +101,14 @@ where
         Some(p) => Some(StatsWriter::create(&PathBuf::from(p))?),
         None => None,
     };
+    let mut source = source;
+    source.attach_board(topo.board.clone());
     let mut ingest = Ingest::new(cfg, source, input_observer, topo.back.take());
     let feeds = StatsFeeds {
         feeds: std::mem::take(&mut topo.feeds),
         t2o: topo.t2o,
         writer,
+        board: topo.board.clone(),
     };
     let (counters, names, wake, cores) = (&topo.counters, &topo.names, &topo.wake, &topo.cores);
     let stats_done = AtomicBool::new(false);

@@ -3,6 +3,7 @@
 
 use super::group::{End, Group, ThreadCounters};
 use super::hist::{Hist, HistFeed};
+use crate::core::live::{self, LiveBoard};
 use crate::runtime::link::RunObserver;
 use crate::runtime::stats::{
     global, HistSnapshot, StatsSnapshot, StatsWriter, ThreadSnapshot, GLOBALS, THREAD_COUNTERS,
@@ -17,6 +18,7 @@ pub(super) fn snapshot(
     names: &[String],
     feeds: &[HistFeed],
     t2o: &HistFeed,
+    board: &LiveBoard,
     state: &str,
 ) -> StatsSnapshot {
     let mut globals = vec![0u64; GLOBALS.len()];
@@ -57,6 +59,12 @@ pub(super) fn snapshot(
             })
             .collect(),
         hists,
+        symbols: board.symbols().to_vec(),
+        live: {
+            let mut w = vec![0; live::WORDS];
+            board.read(&mut w);
+            w
+        },
     }
 }
 /// The stats thread's ends of every histogram, and the stats file.
@@ -67,6 +75,8 @@ pub(super) struct StatsFeeds {
     pub t2o: HistFeed,
     /// The stats file, if one is configured.
     pub writer: Option<StatsWriter>,
+    /// The live board the stages publish to.
+    pub board: Arc<LiveBoard>,
 }
 
 /// The stats thread's loop: merge what the threads handed over, publish a
@@ -89,7 +99,7 @@ pub(super) fn run_stats(
             return f;
         }
         if let Some(w) = f.writer.as_mut() {
-            w.publish(&snapshot(counters, names, &f.feeds, &f.t2o, "running"));
+            w.publish(&snapshot(counters, names, &f.feeds, &f.t2o, &f.board, "running"));
         }
         std::thread::park_timeout(interval);
     }
@@ -112,7 +122,7 @@ impl StatsFeeds {
         if let Some(End::Last(l)) = groups.last().map(|g| &g.end) {
             let _ = self.t2o.total.add(&l.t2o.hist);
         }
-        let fin = snapshot(counters, names, &self.feeds, &self.t2o, "finished");
+        let fin = snapshot(counters, names, &self.feeds, &self.t2o, &self.board, "finished");
         if let Some(w) = self.writer.as_mut() {
             w.publish(&fin);
         }

@@ -15,6 +15,7 @@
 use super::group::{End, Group, LastEnd, Local, MidStage, Outbox, ThreadCounters};
 use super::hist::{hist_pair, HistFeed};
 use crate::config::{Config, StageName, WaitStrategy};
+use crate::core::live::LiveBoard;
 use crate::core::stage::{BeliefStage, DecideStage, EncodeStage, Msg, SensoryStage};
 use crate::error::Error;
 use crate::runtime::link::RunObserver;
@@ -44,6 +45,8 @@ pub(super) struct Topology<OO: RunObserver> {
     pub t2o: HistFeed,
     /// Each group's counters.
     pub counters: Vec<Arc<ThreadCounters>>,
+    /// The live board the decide stage publishes to.
+    pub board: Arc<LiveBoard>,
 }
 
 /// The stages of one core, handed out to groups once each.
@@ -121,10 +124,13 @@ impl<OO: RunObserver> Topology<OO> {
         let mut slots = slots.into_iter();
         let (t2o_slot, t2o) = hist_pair("tick_to_order".into());
         let params = cfg.core_params();
+        let board = Arc::new(LiveBoard::new(
+            cfg.instruments.iter().map(|i| i.symbol.clone()).collect(),
+        ));
         let mut pool = StagePool {
             sensory: Some(SensoryStage::new(&params)),
             belief: Some(BeliefStage::new(&params)),
-            decide: Some(DecideStage::new(&params)),
+            decide: Some(DecideStage::new(&params).with_board(board.clone())),
             encode: Some(EncodeStage::new(&params)),
         };
         let unpark = rt.wait == WaitStrategy::Park;
@@ -188,6 +194,7 @@ impl<OO: RunObserver> Topology<OO> {
             feeds,
             t2o,
             counters,
+            board,
         })
     }
 }

@@ -46,7 +46,7 @@ mod echo;
 mod orders;
 
 use self::echo::{Answer, Echo};
-use self::orders::{fills_in_store, session_of, Intake, SessionOrders};
+use self::orders::{duplicates_in_store, fills_in_store, session_of, Intake, SessionOrders};
 use super::sim::SimWorld;
 use foxtrot_engine::config::MdFormat;
 use foxtrot_engine::config::{Config, VenueApplication};
@@ -118,6 +118,8 @@ pub struct VenueStats {
     pub malformed_orders: u64,
     /// Orders whose ClOrdID was seen before (rejected).
     pub duplicate_cl_ord_ids: u64,
+    /// OrderStatusRequests answered (ExecType I).
+    pub status_requests: u64,
     /// PossDup/PossResend resends of orders already handled (ignored).
     pub possdup_ignored: u64,
     /// Orders that arrived once the session was closing (not executed).
@@ -137,6 +139,8 @@ pub struct VenueStats {
     pub md_dropped: u64,
     /// Fill reports in the stores (this process's and its predecessors').
     pub fills_in_store: u64,
+    /// Duplicate-ClOrdID rejects in the stores (every life of the venue).
+    pub duplicates_in_store: u64,
     /// Net filled quantity per instrument over the stores (buys positive).
     pub net_filled_qty: Vec<i64>,
     /// Total filled quantity over the stores (absolute).
@@ -575,6 +579,14 @@ impl VenueServer {
     /// One order message for the matching application.
     fn on_order(&mut self, k: usize, raw: &[u8], now: u64, wall: u64) {
         let s = &mut self.slots[k];
+        if foxtrot_fix::framing::msg_type(raw) == Some(b"H") {
+            if let Ok(m) = self.dec.decode(raw) {
+                self.stats.status_requests += 1;
+                s.orders
+                    .status(&m, &self.inst, &mut s.session, &mut self.next_exec_id, wall);
+            }
+            return;
+        }
         if !matches!(foxtrot_fix::framing::msg_type(raw), Some(b"D" | b"F" | b"G")) {
             s.session.business_reject(
                 raw,
@@ -625,11 +637,13 @@ impl VenueServer {
         s.reports = self.slots.iter().map(|x| x.orders.sent).sum();
         s.net_filled_qty = vec![0; self.inst.len()];
         s.fills_in_store = 0;
+        s.duplicates_in_store = 0;
         s.filled_qty_in_store = 0;
         for slot in &self.slots {
             let (n, q) = fills_in_store(slot.session.store(), &self.inst, &mut s.net_filled_qty);
             s.fills_in_store += n;
             s.filled_qty_in_store += q;
+            s.duplicates_in_store += duplicates_in_store(slot.session.store());
         }
         s
     }

@@ -347,6 +347,63 @@ impl SessionOrders {
         self.sent += 1;
     }
 
+    /// Answers an OrderStatusRequest (35=H) with an ExecutionReport of
+    /// ExecType `I`: the order's status, cumulative and leaves quantity as this
+    /// session reported them; OrdStatus `8` (Rejected) with Text "unknown order"
+    /// for a ClOrdID it never reported on. Returns whether it knew the order.
+    pub(crate) fn status(
+        &mut self,
+        m: &FixMessage<'_>,
+        inst: &Instruments,
+        session: &mut Session<JournalStore>,
+        exec_id: &mut u64,
+        wall: u64,
+    ) -> bool {
+        use foxtrot_engine::format::decimal::to_text;
+        let fix42 = session.settings().begin_string == "FIX.4.2";
+        let cl = m.get(tags::CL_ORD_ID).unwrap_or(b"");
+        let own = self.ids.get(cl).and_then(|id| self.known.get(&id)).copied();
+        let sym = m.get(tags::SYMBOL).unwrap_or(b"").to_vec();
+        let side = m.get(tags::SIDE).unwrap_or(b"1").to_vec();
+        let qd = own.and_then(|o| inst.decimals(o.instrument)).map_or(0, |d| d.1);
+        let (order_id, status, cum, leaves) = match own {
+            Some(o) => {
+                let status = match (o.open, o.cum) {
+                    (true, 0) => "0",
+                    (true, _) => "1",
+                    (false, c) if c >= o.qty => "2",
+                    (false, _) => "4",
+                };
+                let leaves = if o.open { o.qty - o.cum } else { 0 };
+                (o.venue_id.to_string(), status, o.cum, leaves)
+            }
+            None => ("NONE".to_string(), "8", 0, 0),
+        };
+        let mut f: Vec<(u32, Vec<u8>)> = vec![
+            (tags::AVG_PX, b"0".to_vec()),
+            (tags::CL_ORD_ID, cl.to_vec()),
+            (tags::CUM_QTY, to_text(cum, qd).into_bytes()),
+            (tags::EXEC_ID, exec_id.to_string().into_bytes()),
+        ];
+        *exec_id += 1;
+        if fix42 {
+            f.push((tags::EXEC_TRANS_TYPE, b"3".to_vec()));
+        }
+        f.push((tags::ORDER_ID, order_id.into_bytes()));
+        f.push((tags::ORD_STATUS, status.as_bytes().to_vec()));
+        f.push((tags::SIDE, side));
+        f.push((tags::SYMBOL, sym));
+        if own.is_none() {
+            f.push((tags::TEXT, b"unknown order".to_vec()));
+        }
+        f.push((tags::EXEC_TYPE, b"I".to_vec()));
+        f.push((tags::LEAVES_QTY, to_text(leaves, qd).into_bytes()));
+        let refs: Vec<(u32, &[u8])> = f.iter().map(|(t, v)| (*t, v.as_slice())).collect();
+        session.send_with(b"8", &[], &refs, wall);
+        self.sent += 1;
+        own.is_some()
+    }
+
     /// Orders the store says are open, which a restarted venue's book no
     /// longer holds: (id, order).
     pub(crate) fn open_orders(&self) -> Vec<(u64, OwnOrder)> {
@@ -369,6 +426,20 @@ fn side_of(m: &FixMessage<'_>) -> Side {
 /// Fill reports in a session's store: (count, total quantity, net quantity per
 /// instrument, buys positive), read from the fields that say so (ExecType,
 /// LastQty, Side, Symbol) whatever the ClOrdIDs are.
+/// Orders the store shows rejected as duplicate ClOrdIDs (OrdRejReason 6), over
+/// every life of the venue that wrote it.
+pub(crate) fn duplicates_in_store(store: &JournalStore) -> u64 {
+    let mut dec = FixDecoder::new();
+    let mut n = 0;
+    for (_, msg) in store.sent() {
+        let Ok(m) = dec.decode(msg) else { continue };
+        if m.msg_type() == b"8" && m.get(tags::ORD_REJ_REASON) == Some(b"6") {
+            n += 1;
+        }
+    }
+    n
+}
+
 pub(crate) fn fills_in_store(store: &JournalStore, inst: &Instruments, net: &mut [i64]) -> (u64, i64) {
     let mut dec = FixDecoder::new();
     let (mut n, mut qty) = (0u64, 0i64);

@@ -1,0 +1,148 @@
+//! Which run a restart resumes from, wherever the last kill landed.
+//!
+//! A resumed run records its predecessor in `<run-dir>/resumed-from` before its
+//! journal exists, and replays that predecessor's inputs before its own. So the
+//! runs of a restart chain are prefixes of one another, and the one holding the
+//! most inputs holds everything every earlier run decided on. `--resume DIR`
+//! walks the chain back from DIR and takes that run: a run killed before it
+//! journalled anything (no config record yet), or killed while replaying its
+//! predecessor (a shorter prefix), is passed over instead of starting the core
+//! from too little state — which would decide orders again under ClOrdIDs
+//! already sent.
+
+use anyhow::{Context, Result};
+use foxtrot_engine::journal::JournalInputs;
+use std::path::{Path, PathBuf};
+
+/// The file in a run directory naming the run it resumed from.
+pub const RESUMED_FROM: &str = "resumed-from";
+/// The file in a run directory holding its FIX ClOrdID epoch.
+pub const EPOCH: &str = "clordid-epoch";
+
+/// A longer chain than this is taken as a loop of links.
+const MAX_CHAIN: usize = 100_000;
+
+/// The run a restart takes its state from.
+pub struct Chosen {
+    /// Its directory.
+    pub dir: PathBuf,
+    /// Its journalled configuration text.
+    pub yaml: String,
+    /// Its inputs.
+    pub inputs: JournalInputs,
+    /// The highest input sequence number it holds.
+    pub last_seq: u64,
+    /// Runs of the chain walked (the chosen one included).
+    pub walked: usize,
+    /// The ClOrdID epoch its chain traded under (`None`: none recorded, so
+    /// none of its runs sent an order).
+    pub epoch: Option<u64>,
+}
+
+/// The ClOrdID epoch recorded by `dir` or, failing that, by the nearest run
+/// before it in its chain.
+fn epoch_of(dir: &Path) -> Result<Option<u64>> {
+    let mut d = Some(dir.to_path_buf());
+    let mut n = 0;
+    while let Some(x) = d {
+        n += 1;
+        anyhow::ensure!(n <= MAX_CHAIN, "{}: the resumed-from links form a loop", dir.display());
+        let p = x.join(EPOCH);
+        match std::fs::read_to_string(&p) {
+            Ok(s) => {
+                return s
+                    .trim()
+                    .parse()
+                    .map(Some)
+                    .with_context(|| format!("{}: not a number", p.display()))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => d = predecessor(&x)?,
+            Err(e) => return Err(e).with_context(|| format!("reading {}", p.display())),
+        }
+    }
+    Ok(None)
+}
+
+/// Records the ClOrdID epoch a run trades under, before it sends anything.
+pub fn record_epoch(record: &Path, epoch: u64) -> Result<()> {
+    let tmp = record.join(format!("{EPOCH}.tmp"));
+    std::fs::write(&tmp, format!("{epoch}\n")).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, record.join(EPOCH)).with_context(|| format!("writing {}", record.display()))
+}
+
+/// The run's predecessor, if it recorded one.
+fn predecessor(dir: &Path) -> Result<Option<PathBuf>> {
+    let p = dir.join(RESUMED_FROM);
+    match std::fs::read_to_string(&p) {
+        Ok(s) => Ok(Some(PathBuf::from(s.trim_end()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {}", p.display())),
+    }
+}
+
+/// The sequence number of a run's last journalled input (read from its last
+/// segment only: restarts stay quick however long the chain); `None` when it has
+/// no journal or no config record (killed before it wrote one).
+fn measure(dir: &Path) -> Option<u64> {
+    JournalInputs::open(dir).ok()?;
+    let mut r = foxtrot_shm::JournalReader::open(&dir.join("inputs")).ok()?;
+    r.last_seq().ok().flatten()
+}
+
+/// Walks the chain back from `start` and opens the run with the most inputs (the
+/// highest last sequence number; the latest of equals).
+pub fn choose(start: &Path) -> Result<Chosen> {
+    anyhow::ensure!(
+        start.is_dir(),
+        "--resume {}: no such run directory (a run killed before it started leaves none: resume from the one before it)",
+        start.display()
+    );
+    let mut best: Option<(PathBuf, u64)> = None;
+    let mut dir = Some(start.to_path_buf());
+    let mut walked = 0;
+    while let Some(d) = dir {
+        walked += 1;
+        anyhow::ensure!(
+            walked <= MAX_CHAIN,
+            "--resume {}: the resumed-from links form a loop",
+            start.display()
+        );
+        match measure(&d) {
+            Some(last) if best.as_ref().is_none_or(|b| last > b.1) => best = Some((d.clone(), last)),
+            Some(_) => {}
+            None => {
+                tracing::warn!(run = %d.display(), "run holds no journalled configuration (killed at its start); its predecessor is used")
+            }
+        }
+        dir = predecessor(&d)?;
+    }
+    let (dir, last_seq) = best.with_context(|| {
+        format!(
+            "--resume {}: no run of its chain holds a journalled configuration",
+            start.display()
+        )
+    })?;
+    let (yaml, inputs) = JournalInputs::open(&dir).with_context(|| format!("opening {}", dir.display()))?;
+    let epoch = epoch_of(&dir)?;
+    Ok(Chosen {
+        epoch,
+        dir,
+        yaml,
+        inputs,
+        last_seq,
+        walked,
+    })
+}
+
+/// Records in `record` (created if need be) that it resumes from `from`, before
+/// its journal exists: a kill at any moment after leaves a chain [`choose`] can walk.
+pub fn link(record: &Path, from: &Path) -> Result<()> {
+    std::fs::create_dir_all(record).with_context(|| format!("creating {}", record.display()))?;
+    let from = from
+        .canonicalize()
+        .with_context(|| format!("resolving {}", from.display()))?;
+    let tmp = record.join(format!("{RESUMED_FROM}.tmp"));
+    std::fs::write(&tmp, format!("{}\n", from.display())).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, record.join(RESUMED_FROM)).with_context(|| format!("writing {}", record.display()))?;
+    Ok(())
+}
