@@ -20,7 +20,7 @@ pub enum Error {
         cause: std::io::Error,
     },
     /// The YAML did not parse into the schema (wrong type, unknown key, syntax).
-    #[error("config {path}:{line}:{column}: {message}")]
+    #[error("config {}{}: {message}", path.display(), at(*line, *column))]
     ConfigParse {
         /// The file (or `<string>`).
         path: PathBuf,

@@ -22,14 +22,29 @@ pub struct CommonArgs {
     /// Number of instruments: the first N of the config, or more synthesised after them.
     #[arg(long)]
     pub instruments: Option<usize>,
+    /// Set one configuration key (repeatable): `--set strategy.momentum.fast=10`,
+    /// `--set instruments.0.tick=5`. Checked like the file.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+/// Loads `path` (or the embedded default) with `sets` applied.
+pub fn load_with_sets(path: Option<&std::path::Path>, sets: &[String]) -> Result<Config> {
+    use foxtrot_engine::config::overrides::parse_with_sets;
+    use foxtrot_engine::config::{DEFAULT_SIM_YAML, EMBEDDED_ORIGIN};
+    Ok(match path {
+        Some(p) if !sets.is_empty() => {
+            let text = std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+            parse_with_sets(&text, sets, p)?
+        }
+        Some(p) => Config::load(p)?,
+        None => parse_with_sets(DEFAULT_SIM_YAML, sets, std::path::Path::new(EMBEDDED_ORIGIN))?,
+    })
 }
 
 /// Loads the config and applies the overrides; the result is validated again.
 pub fn load_config(a: &CommonArgs) -> Result<Config> {
-    let mut cfg = match &a.config {
-        Some(p) => Config::load(p)?,
-        None => Config::default_sim(),
-    };
+    let mut cfg = load_with_sets(a.config.as_deref(), &a.set)?;
     if let Some(s) = a.seed {
         cfg.gen.seed = s;
     }

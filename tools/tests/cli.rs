@@ -100,3 +100,65 @@ fn bad_config_is_a_clear_error_not_a_panic() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `--set` is the file edited: the same run as a copy of the config with that
+/// key changed, and a wrong key or value is refused with the key named.
+#[test]
+fn set_overrides_a_key_exactly_as_editing_the_file_would() {
+    let dir = std::env::temp_dir().join(format!("foxtrot-cli-set-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs");
+    let text = std::fs::read_to_string(root.join("sim.yaml"))
+        .unwrap()
+        .replace("    fast: 20 ", "    fast: 7  ")
+        .replace(
+            "belief_weights.yaml",
+            &root.join("belief_weights.yaml").display().to_string(),
+        );
+    assert!(text.contains("    fast: 7  "));
+    let edited = dir.join("edited.yaml");
+    std::fs::write(&edited, text).unwrap();
+    let base = sim_json(&["--events", "20000"]);
+    let set = sim_json(&["--events", "20000", "--set", "strategy.momentum.fast=7"]);
+    let file = sim_json(&["--events", "20000", "--config", edited.to_str().unwrap()]);
+    assert_eq!(set["order_hash"], file["order_hash"]);
+    assert_ne!(set["order_hash"], base["order_hash"]);
+    assert_ne!(set["config_hash"], base["config_hash"]);
+    // On a file too: the edited file set back is the default's run.
+    let back = sim_json(&[
+        "--events",
+        "20000",
+        "--config",
+        edited.to_str().unwrap(),
+        "--set",
+        "strategy.momentum.fast=20",
+    ]);
+    assert_eq!(back["order_hash"], base["order_hash"]);
+    for (arg, want) in [
+        ("strategy.momentum.fats=7", "unknown field `fats`"),
+        ("risk.max_order_qty=-5", "risk.max_order_qty: -5 is below the minimum"),
+        ("strategy.momentum.fast", "key=value"),
+    ] {
+        let out = foxtrot(&["sim", "--events", "1000", "--set", arg]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(want), "{arg}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{arg}: one line: {err}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The final positions are in the summary, and their realised plus unrealised
+/// PnL is the run's PnL (the split adds up; half ticks are not lost).
+#[test]
+fn positions_and_their_pnl_add_up_to_the_run_pnl() {
+    let s = sim_json(&["--events", "20000"]);
+    let positions = s["positions"].as_object().expect("positions by symbol");
+    assert_eq!(positions.len(), s["instruments"].as_u64().unwrap() as usize);
+    let sum: f64 = positions
+        .values()
+        .map(|p| p["realised"].as_f64().unwrap() + p["unrealised"].as_f64().unwrap())
+        .sum();
+    let pnl = s["pnl"].as_f64().unwrap();
+    assert!((sum - pnl).abs() < 1e-6, "positions sum to {sum}, pnl {pnl}");
+    assert!(positions.values().any(|p| p["position"].as_i64().unwrap() != 0), "{s}");
+}

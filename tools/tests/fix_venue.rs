@@ -11,6 +11,14 @@ use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::{Duration, Instant};
 
+/// Runs this file's tests one at a time: each starts a venue and engines that
+/// keep both cores busy, and a MoldUDP64 recovery or a restart chain measured
+/// against another test's load would test the machine, not foxtrot.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// `configs/paper.yaml` with fresh ports, a private stats file and FIX 4.2 or 4.4.
 fn config(dir: &Path, begin: &str) -> PathBuf {
     paper_config(dir, begin, free_port(false), free_port(true))
@@ -177,16 +185,19 @@ fn logon_orders_fills_logout(begin: &str) {
 
 #[test]
 fn fix44_logon_orders_fills_cancels_logout_between_two_processes() {
+    let _serial = serial();
     logon_orders_fills_logout("FIX.4.4");
 }
 
 #[test]
 fn fix42_logon_orders_fills_cancels_logout_between_two_processes() {
+    let _serial = serial();
     logon_orders_fills_logout("FIX.4.2");
 }
 
 #[test]
 fn venue_killed_and_restarted_loses_no_fill_and_counts_none_twice() {
+    let _serial = serial();
     let dir = tempdir("venue-kill");
     let _cleanup = RemoveOnSuccess(dir.clone());
     let cfg = config(&dir, "FIX.4.4");
@@ -232,6 +243,7 @@ fn venue_killed_and_restarted_loses_no_fill_and_counts_none_twice() {
 
 #[test]
 fn engine_killed_and_restarted_sends_no_order_twice() {
+    let _serial = serial();
     let dir = tempdir("engine-kill");
     let _cleanup = RemoveOnSuccess(dir.clone());
     let cfg = config(&dir, "FIX.4.4");
@@ -262,9 +274,9 @@ fn engine_killed_and_restarted_sends_no_order_twice() {
     assert!(u(&e2, "fix.resent_suppressed") > 0, "{e2}");
     assert_eq!(u(&v, "duplicate_cl_ord_ids"), 0, "{v}");
     assert_eq!(u(&v, "possdup_ignored"), 0, "{v}");
-    // Orders in doubt (sent, no final report journalled) were asked about,
-    // every question answered by the venue before new orders went out.
-    assert!(u(&e2, "fix.status_requests") > 0, "{e2}");
+    // Orders in doubt (sent, no final report journalled; how many depends on
+    // where the kill landed, often some, sometimes none) were asked about, every
+    // question answered by the venue before new orders went out.
     assert_eq!(u(&e2, "fix.status_requests"), u(&v, "status_requests"), "{e2}\n{v}");
     assert_eq!(u(&e2, "fix.status_answers"), u(&e2, "fix.status_requests"), "{e2}");
     assert_eq!(e2["fix"]["status_gave_up"], false, "{e2}");
@@ -301,6 +313,7 @@ fn engine_killed_and_restarted_sends_no_order_twice() {
 
 #[test]
 fn a_venue_with_until_done_ends_its_day_by_itself() {
+    let _serial = serial();
     let dir = tempdir("until-done");
     let _cleanup = RemoveOnSuccess(dir.clone());
     let cfg = config(&dir, "FIX.4.4");
@@ -322,6 +335,7 @@ fn a_venue_with_until_done_ends_its_day_by_itself() {
 /// has no issue, the run replays identically.
 #[test]
 fn itch_over_moldudp64_with_losses_recovered_and_fix_orders_on_one_host() {
+    let _serial = serial();
     let dir = tempdir("mold");
     let _cleanup = RemoveOnSuccess(dir.clone());
     let (md, rtx, relay_port) = (free_port(true), free_port(true), free_port(true));
@@ -393,6 +407,7 @@ impl Lcg {
 /// recorded outputs.
 #[test]
 fn kill_loop_across_resume_chains_sends_no_order_twice() {
+    let _serial = serial();
     let kills: u64 = std::env::var("FOXTROT_KILLS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -514,6 +529,7 @@ fn ctl(target: &Path, args: &[&str]) -> (bool, String) {
 /// run with the kill at the same sequence number. The live board is in `stat`.
 #[test]
 fn operator_controls_reach_the_core_through_the_journal() {
+    let _serial = serial();
     let dir = tempdir("ctl");
     let _cleanup = RemoveOnSuccess(dir.clone());
     let cfg = config(&dir, "FIX.4.4");
@@ -602,6 +618,7 @@ fn ok_cat(journal: &Path) -> String {
 /// numbers, but none reaches the venue twice.
 #[test]
 fn a_fresh_start_on_a_used_store_sends_no_clordid_twice() {
+    let _serial = serial();
     let dir = tempdir("fresh-start");
     let _cleanup = RemoveOnSuccess(dir.clone());
     let cfg = config(&dir, "FIX.4.4");

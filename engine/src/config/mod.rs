@@ -24,6 +24,7 @@ pub mod feed;
 pub mod gen;
 pub mod load;
 pub mod locate;
+pub mod overrides;
 pub mod runtime;
 pub mod schema;
 pub mod secret;

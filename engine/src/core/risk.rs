@@ -388,6 +388,11 @@ impl Risk {
         self.inst.get(instrument as usize).map_or(0, |r| r.position)
     }
 
+    /// How many instruments it tracks.
+    pub fn instruments(&self) -> usize {
+        self.inst.len()
+    }
+
     /// Instrument `i`'s position and PnL split at the last mark: realised
     /// (closed quantity at its average cost) and unrealised (the open position
     /// against its average cost), in currency units.

@@ -34,7 +34,7 @@ pub struct Divergence {
 }
 
 /// What a replay did.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ReplayOutcome {
     /// Inputs replayed.
     pub inputs: u64,
@@ -48,6 +48,10 @@ pub struct ReplayOutcome {
     pub past_end: u64,
     /// The replayed configuration's canonical text.
     pub config_yaml: String,
+    /// The replay's summary (positions, PnL, rejects by reason, …).
+    pub summary: super::RunSummary,
+    /// The configuration it replayed under.
+    pub config: Config,
 }
 
 /// Replay options.
@@ -279,8 +283,10 @@ pub fn replay(run_dir: &Path, opts: &ReplayOptions) -> Result<ReplayOutcome, Err
     }
     Ok(ReplayOutcome {
         inputs: n,
-        order_hash: summary.order_hash,
-        diary_hash: summary.diary_hash,
+        order_hash: summary.order_hash.clone(),
+        diary_hash: summary.diary_hash.clone(),
+        summary,
+        config: cfg,
         past_end: verifier.as_ref().map_or(0, |v| v.past_end()),
         divergence: verifier.as_mut().and_then(|v| v.divergence.take()),
         config_yaml: effective,

@@ -24,6 +24,9 @@ pub struct RunSummary {
     pub rejects_by_reason: Vec<(&'static str, u64)>,
     /// PnL and activity.
     pub pnl: PnlSnapshot,
+    /// Per instrument, in config order: final position, realised and
+    /// unrealised PnL (currency units, at the last mark).
+    pub positions: Vec<(i64, f64, f64)>,
     /// Tick-to-order latency (p50, p99, p99.9, max) in ns.
     pub tick_to_order_ns: [u64; 4],
     /// Number of orders the latency was measured on.
@@ -81,6 +84,9 @@ pub(crate) fn summarize(
             .filter(|(_, n)| *n > 0)
             .collect(),
         pnl: core.risk().snapshot(),
+        positions: (0..core.risk().instruments() as u32)
+            .map(|i| core.risk().figures(i))
+            .collect(),
         tick_to_order_ns: super::latency::percentiles(latency),
         latency_samples: latency.len(),
         order_hash: (orders.hex(), orders.count()),

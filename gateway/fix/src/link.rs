@@ -468,6 +468,7 @@ impl FixVenueLink {
     fn finish_replay(&mut self) {
         self.resume = None;
         self.rec.arm();
+        tracing::info!(session = %self.name, orders = self.rec.in_doubt(), "replay done; orders sent without a final report");
         let (out, next_in) = self.session.store().seqs();
         let want = self.last_report_seq + 1;
         if want < next_in {

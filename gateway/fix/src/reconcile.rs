@@ -67,6 +67,11 @@ impl Reconcile {
         }
     }
 
+    /// Orders in doubt now.
+    pub fn in_doubt(&self) -> usize {
+        self.in_doubt.len()
+    }
+
     /// The replay of a restart is over: ask about what is in doubt after the next logon.
     pub fn arm(&mut self) {
         self.armed = true;

@@ -14,6 +14,10 @@ pub struct ReplayArgs {
     /// Replay under this configuration instead of the journalled one.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Set one configuration key (repeatable) on the journalled configuration
+    /// (or `--config`'s, or the imported data's): `--set strategy.momentum.fast=10`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
     /// Compare every output with the recorded ones; exit non-zero at the first
     /// divergence, naming its seq.
     #[arg(long)]
@@ -55,6 +59,8 @@ fn backtest(a: &ReplayArgs, config: Option<Config>) -> Result<()> {
             "venue_rejects": o.venue.rejects,
             "equity": s.pnl.equity, "max_drawdown": s.pnl.max_drawdown,
             "config_hash": o.config.config_hash(),
+            "positions": super::sim::positions_json(s, &o.config),
+            "rejects": super::sim::rejects_json(s),
             "wall_seconds": wall, "market_data_per_sec": md_rate,
             "updates_per_sec": o.venue.updates as f64 / wall.max(1e-9),
         });
@@ -73,6 +79,7 @@ fn backtest(a: &ReplayArgs, config: Option<Config>) -> Result<()> {
         println!("  order hash    {} ({} messages)", s.order_hash.0, s.order_hash.1);
         println!("  diary hash    {} ({} records)", s.diary_hash.0, s.diary_hash.1);
         println!("  config hash   {}", o.config.config_hash());
+        print_outcome(s, &o.config);
         if let Some(d) = &a.out {
             println!("  recorded      {} (replay it with --verify)", d.display());
         }
@@ -80,13 +87,39 @@ fn backtest(a: &ReplayArgs, config: Option<Config>) -> Result<()> {
     Ok(())
 }
 
+/// PnL, fills, risk rejects by reason and final positions.
+fn print_outcome(s: &foxtrot_engine::runtime::RunSummary, cfg: &Config) {
+    let rejects = super::sim::rejects_text(s);
+    println!(
+        "  pnl           {:.2} (max drawdown {:.2}); {} fills",
+        s.pnl.equity, s.pnl.max_drawdown, s.pnl.fills
+    );
+    println!("  risk rejects  {rejects}");
+    println!("  positions     {}", super::sim::positions_text(s, cfg));
+}
+
 /// Runs `foxtrot replay`.
 pub fn run(a: ReplayArgs) -> Result<()> {
-    let config = match &a.config {
-        Some(p) => Some(Config::load(p)?),
-        None => None,
+    let md = foxtrot_engine::journal::market_data::is_market_data(&a.run_dir);
+    let config = match (&a.config, a.set.is_empty()) {
+        (Some(p), _) => Some(crate::setup::load_with_sets(Some(p), &a.set)?),
+        (None, true) => None,
+        (None, false) => {
+            use foxtrot_engine::config::overrides::parse_with_sets;
+            let (text, origin) = if md {
+                // The market data's own configuration, as its canonical text.
+                let (own, _) = foxtrot_engine::journal::market_data::MdSource::open(&a.run_dir)
+                    .with_context(|| format!("opening {}", a.run_dir.display()))?;
+                (own.canonical_text(), a.run_dir.join("config.yaml"))
+            } else {
+                let (text, _) = foxtrot_engine::journal::JournalInputs::open(&a.run_dir)
+                    .with_context(|| format!("opening {}", a.run_dir.display()))?;
+                (text, a.run_dir.join("inputs/config.yaml"))
+            };
+            Some(parse_with_sets(&text, &a.set, &origin)?)
+        }
     };
-    if foxtrot_engine::journal::market_data::is_market_data(&a.run_dir) {
+    if md {
         return backtest(&a, config);
     }
     let started = std::time::Instant::now();
@@ -104,6 +137,11 @@ pub fn run(a: ReplayArgs) -> Result<()> {
             "order_hash": o.order_hash.0, "orders_hashed": o.order_hash.1,
             "diary_hash": o.diary_hash.0, "diary_records": o.diary_hash.1,
             "verified": a.verify && o.divergence.is_none(),
+            "pnl": o.summary.pnl.equity,
+            "max_drawdown": o.summary.pnl.max_drawdown,
+            "fills": o.summary.pnl.fills,
+            "positions": super::sim::positions_json(&o.summary, &o.config),
+            "rejects": super::sim::rejects_json(&o.summary),
             "past_recorded_end": o.past_end,
             "divergence": o.divergence.as_ref().map(|d| serde_json::json!({
                 "seq": d.seq, "stream": d.stream, "recorded": d.recorded, "replayed": d.replayed,
@@ -120,6 +158,7 @@ pub fn run(a: ReplayArgs) -> Result<()> {
         );
         println!("  order hash    {} ({} messages)", o.order_hash.0, o.order_hash.1);
         println!("  diary hash    {} ({} records)", o.diary_hash.0, o.diary_hash.1);
+        print_outcome(&o.summary, &o.config);
         if a.verify && o.divergence.is_none() && a.killed {
             println!(
                 "  verify        identical to the recorded orders and diary as far as they go ({} outputs past the kill)",

@@ -190,7 +190,7 @@ pub(crate) fn to_json(s: &RunSummary, cfg: &Config, wall: Duration) -> serde_jso
         "filled_qty": s.pnl.filled_qty,
         "turnover": s.pnl.turnover,
         "rejects": {
-            "risk": s.rejects_by_reason.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
+            "risk": rejects_json(s),
             "venue": c.venue_rejects,
         },
         "decisions": c.decisions,
@@ -201,6 +201,7 @@ pub(crate) fn to_json(s: &RunSummary, cfg: &Config, wall: Duration) -> serde_jso
         "explored": c.explored,
         "pnl": s.pnl.equity,
         "max_drawdown": s.pnl.max_drawdown,
+        "positions": positions_json(s, cfg),
         "tick_to_order_ns": {
             "p50": s.tick_to_order_ns[0], "p99": s.tick_to_order_ns[1],
             "p999": s.tick_to_order_ns[2], "max": s.tick_to_order_ns[3], "samples": s.latency_samples,
@@ -212,17 +213,55 @@ pub(crate) fn to_json(s: &RunSummary, cfg: &Config, wall: Duration) -> serde_jso
     })
 }
 
+/// Final position and PnL split per instrument, by symbol.
+pub(crate) fn positions_json(s: &RunSummary, cfg: &Config) -> serde_json::Value {
+    cfg.instruments
+        .iter()
+        .zip(&s.positions)
+        .map(|(i, (p, r, u))| {
+            (
+                i.symbol.clone(),
+                serde_json::json!({ "position": p, "realised": r, "unrealised": u }),
+            )
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// Final positions as one line: `SYM pos (realised r, unrealised u), …`.
+pub(crate) fn positions_text(s: &RunSummary, cfg: &Config) -> String {
+    cfg.instruments
+        .iter()
+        .zip(&s.positions)
+        .map(|(i, (p, r, u))| format!("{} {p} (realised {r:.2}, unrealised {u:.2})", i.symbol))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Risk rejects by reason as `reason=n, …`, or `none`.
+pub(crate) fn rejects_text(s: &RunSummary) -> String {
+    if s.rejects_by_reason.is_empty() {
+        return "none".to_string();
+    }
+    s.rejects_by_reason
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Risk rejects by reason, as a JSON object.
+pub(crate) fn rejects_json(s: &RunSummary) -> serde_json::Value {
+    s.rejects_by_reason
+        .iter()
+        .map(|(k, v)| (k.to_string(), serde_json::json!(v)))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
 pub(crate) fn print_text(s: &RunSummary, cfg: &Config, wall: Duration) {
     let c = &s.counters;
-    let rejects = if s.rejects_by_reason.is_empty() {
-        "none".to_string()
-    } else {
-        s.rejects_by_reason
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let rejects = rejects_text(s);
     println!(
         "foxtrot sim: policy {} (hash {}), seed {}, {} instruments",
         s.policy,
@@ -246,6 +285,7 @@ pub(crate) fn print_text(s: &RunSummary, cfg: &Config, wall: Duration) {
         s.pnl.fills, s.pnl.filled_qty, s.pnl.turnover
     );
     println!("  rejects       risk: {rejects}; venue: {}", c.venue_rejects);
+    println!("  positions     {}", positions_text(s, cfg));
     let pairs = |v: &[(&str, u64)]| v.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ");
     println!(
         "  decisions     {} ({}); {} explored",
