@@ -40,6 +40,7 @@ fn sentry_fires_at_the_theoretical_trigger_after_alpha_decays() {
     let cfg = Config::default_sim();
     let mut emitter = BeliefEmitter::new(cfg.model(), cfg.belief.k);
     let drift_cfg = DriftConfig {
+        enabled: true,
         signal: DriftSignal::PredictionError,
         warmup: 500,
         ph_delta: 0.05,

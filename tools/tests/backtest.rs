@@ -301,9 +301,8 @@ fn ema_cross_backtest_agrees_with_a_plain_reference() {
         "risk.max_gross=10000000",
         "risk.reduce_only_drawdown=1e9",
         "risk.halt_drawdown=1e9",
-        // …and a drift sentry that never scales the order size.
-        "belief.drift.ph_lambda=1e9",
-        "belief.drift.cusum_h=1e9",
+        // …and no drift sentry to scale the order size.
+        "belief.drift.enabled=false",
     ];
     for s in &sets {
         args.extend(["--set", s]);

@@ -120,6 +120,9 @@ impl DriftSentry {
         fv: &FeatureVector,
     ) -> [Option<Alarm>; 2] {
         let mut fired = [None, None];
+        if !self.cfg.enabled {
+            return fired;
+        }
         let Some(s) = self.st.get_mut(instrument as usize) else {
             return fired;
         };
@@ -225,6 +228,7 @@ mod tests {
 
     fn cfg(warmup: u32) -> DriftConfig {
         DriftConfig {
+            enabled: true,
             signal: DriftSignal::AbsReturn,
             warmup,
             ph_delta: 0.1,
@@ -259,6 +263,21 @@ mod tests {
         );
         assert_eq!(d.alarms(0), 4);
         assert!(d.exploration_frozen());
+    }
+
+    #[test]
+    fn a_disabled_sentry_never_fires_nor_scales_size() {
+        // The CUSUM case above fires at the 8th sample; switched off, nothing.
+        let mut c = cfg(4);
+        c.enabled = false;
+        let mut d = DriftSentry::new(&c, 1, false);
+        let fv = FeatureVector::default();
+        for t in 0..20 {
+            let x = if t < 4 { 1.0 } else { 3.0 };
+            assert_eq!(d.on_update(0, x, 0.0, &fv), [None, None], "sample {t}");
+        }
+        assert_eq!(d.size_factor(0), 1.0);
+        assert!(!d.exploration_frozen());
     }
 
     #[test]

@@ -68,6 +68,10 @@ pub struct RegimeConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DriftConfig {
+    /// The sentry's off switch: `false` raises no alarm and never scales order
+    /// size (a backtest of a strategy alone, say).
+    #[serde(default = "enabled", skip_serializing_if = "is_enabled")]
+    pub enabled: bool,
     /// Signal monitored: `prediction_error` (|realised − predicted next return|, bps)
     /// or `abs_return` (|return|, bps).
     pub signal: DriftSignal,
@@ -88,6 +92,14 @@ pub struct DriftConfig {
     #[schemars(extend("exclusiveMinimum" = 0))]
     #[schemars(range(min = 0.0, max = 1_000_000_000.0))]
     pub cusum_h: f64,
+}
+
+fn enabled() -> bool {
+    true
+}
+
+fn is_enabled(v: &bool) -> bool {
+    *v
 }
 
 /// The signal the drift sentry watches.
