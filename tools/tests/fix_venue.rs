@@ -4,6 +4,7 @@
 //! SIGKILL mid-session and restarted, with nothing lost, counted twice or sent twice.
 
 mod common;
+mod external;
 
 use common::{command, free_port, ok, paper_config, tempdir, RemoveOnSuccess};
 use serde_json::Value;
@@ -247,6 +248,18 @@ fn engine_killed_and_restarted_sends_no_order_twice() {
     let dir = tempdir("engine-kill");
     let _cleanup = RemoveOnSuccess(dir.clone());
     let cfg = config(&dir, "FIX.4.4");
+    // Both sides check every message against QuickFIX's own FIX 4.4 data
+    // dictionary: the engine's OrderStatusRequests and the venue's answers
+    // (ExecType I) are held to an independent reading of the standard.
+    if let Some(spec) = external::quickfix_spec() {
+        let text = std::fs::read_to_string(&cfg).unwrap();
+        let checks = format!(
+            "  heartbeat_s: 5\n  checks: {{ dictionary: {} }}\n",
+            spec.join("FIX44.xml").display()
+        );
+        assert!(text.contains("  heartbeat_s: 5\n"));
+        std::fs::write(&cfg, text.replace("  heartbeat_s: 5\n", &checks)).unwrap();
+    }
     let v = venue(&dir, &cfg, "venue", &[]);
     let e1 = engine(&dir, &cfg, "run1", &[]);
     wait_for(&dir.join("stats"), "orders", 100);
@@ -280,6 +293,11 @@ fn engine_killed_and_restarted_sends_no_order_twice() {
     assert_eq!(u(&e2, "fix.status_requests"), u(&v, "status_requests"), "{e2}\n{v}");
     assert_eq!(u(&e2, "fix.status_answers"), u(&e2, "fix.status_requests"), "{e2}");
     assert_eq!(e2["fix"]["status_gave_up"], false, "{e2}");
+    assert_eq!(
+        u(&e2, "fix.rejects_sent"),
+        0,
+        "the engine rejected none of the venue's messages: {e2}"
+    );
     // Every fill the venue reported is counted once in the restarted engine.
     fills_agree(&e2, &v);
     // The second run's journal holds both lives, and replays to the same bytes.

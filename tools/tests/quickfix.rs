@@ -24,9 +24,42 @@ use external::{quickfix_peer, quickfix_spec, KillOnDrop};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::Path;
 use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+/// `foxtrot venue` for its market data only (its FIX port is a spare nobody
+/// uses), killed when dropped.
+fn market_data_venue(dir: &Path, cfg: &Path) -> KillOnDrop {
+    KillOnDrop(
+        command()
+            .args(["venue", "--config", cfg.to_str().unwrap(), "--speed", "4"])
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", free_port(false)))
+            .arg("--session-store")
+            .arg(dir.join("md-store"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// The QuickFIX peer as an acceptor on `port` for the paper session, with its
+/// trailing arguments `rest` (seconds per logon, logons); given time to listen.
+fn quickfix_acceptor(peer: &Path, port: u16, begin: &str, rest: &[&str]) -> std::process::Child {
+    let port = port.to_string();
+    let child = std::process::Command::new(peer)
+        .args(["acceptor", &port, begin, "PAPERVENUE", "FOXTROT_PAPER"])
+        .args(rest)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    child
+}
 
 /// Waits for a child's exit within `limit`; its stdout as JSON.
 fn json_of(mut child: std::process::Child, what: &str, limit: Duration) -> Value {
@@ -118,32 +151,8 @@ fn engine_against_quickfix_acceptor(begin: &str, line: Option<Duration>) {
     };
     let cfg = paper_config(&dir, begin, fix, md);
     // Market data only: this venue's own FIX port is a spare one nobody uses.
-    let _md = KillOnDrop(
-        command()
-            .args(["venue", "--config", cfg.to_str().unwrap(), "--speed", "4"])
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{}", free_port(false)))
-            .arg("--session-store")
-            .arg(dir.join("md-store"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let qf = std::process::Command::new(&peer)
-        .args([
-            "acceptor",
-            &qf_port.to_string(),
-            begin,
-            "PAPERVENUE",
-            "FOXTROT_PAPER",
-            "5",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    let _md = market_data_venue(&dir, &cfg);
+    let qf = quickfix_acceptor(&peer, qf_port, begin, &["5"]);
     let run = dir.join("run");
     let engine = command()
         .args([
@@ -259,33 +268,8 @@ fn engine_logs_on_50_times(begin: &str) {
     let (qf_port, md) = (free_port(false), free_port(true));
     let fix = slow_line(qf_port, Duration::from_millis(150));
     let cfg = paper_config(&dir, begin, fix, md);
-    let _md = KillOnDrop(
-        command()
-            .args(["venue", "--config", cfg.to_str().unwrap(), "--speed", "4"])
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{}", free_port(false)))
-            .arg("--session-store")
-            .arg(dir.join("md-store"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let qf = std::process::Command::new(&peer)
-        .args([
-            "acceptor",
-            &qf_port.to_string(),
-            begin,
-            "PAPERVENUE",
-            "FOXTROT_PAPER",
-            "1",
-            &RUNS.to_string(),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    let _md = market_data_venue(&dir, &cfg);
+    let qf = quickfix_acceptor(&peer, qf_port, begin, &["1", &RUNS.to_string()]);
     let (mut sent, mut held) = (Vec::new(), 0);
     for k in 0..RUNS {
         let engine = command()

@@ -43,19 +43,9 @@ impl<L: VenueLink> Controlled<L> {
         (Controlled { inner, rx, last_ts: 0 }, CommandSender(tx))
     }
 
-    /// The wrapped link.
-    pub fn inner(&self) -> &L {
-        &self.inner
-    }
-
     /// The wrapped link, mutably.
     pub fn inner_mut(&mut self) -> &mut L {
         &mut self.inner
-    }
-
-    /// The wrapped link, back.
-    pub fn into_inner(self) -> L {
-        self.inner
     }
 
     fn command(&mut self) -> Option<InputSlot> {

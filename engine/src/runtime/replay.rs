@@ -38,17 +38,11 @@ pub struct Divergence {
 pub struct ReplayOutcome {
     /// Inputs replayed.
     pub inputs: u64,
-    /// Digest of the FIX order stream and its message count.
-    pub order_hash: (String, u64),
-    /// Digest of the diary stream (records and theory packets) and its count.
-    pub diary_hash: (String, u64),
     /// The first divergence from the recorded outputs, when verifying.
     pub divergence: Option<Divergence>,
     /// Outputs replayed past a killed run's recorded end (`killed` only).
     pub past_end: u64,
-    /// The replayed configuration's canonical text.
-    pub config_yaml: String,
-    /// The replay's summary (positions, PnL, rejects by reason, …).
+    /// The replay's summary: order and diary hashes, positions, PnL, rejects by reason, …
     pub summary: super::RunSummary,
     /// The configuration it replayed under.
     pub config: Config,
@@ -283,12 +277,9 @@ pub fn replay(run_dir: &Path, opts: &ReplayOptions) -> Result<ReplayOutcome, Err
     }
     Ok(ReplayOutcome {
         inputs: n,
-        order_hash: summary.order_hash.clone(),
-        diary_hash: summary.diary_hash.clone(),
         summary,
         config: cfg,
         past_end: verifier.as_ref().map_or(0, |v| v.past_end()),
         divergence: verifier.as_mut().and_then(|v| v.divergence.take()),
-        config_yaml: effective,
     })
 }

@@ -45,6 +45,11 @@ impl AckClock {
         true
     }
 
+    /// Acknowledgements measured.
+    pub fn count(&self) -> u64 {
+        self.hist.len()
+    }
+
     /// count, p50, p99, p99.9, max (ns).
     pub fn summary(&self) -> [u64; 5] {
         let h = &self.hist;

@@ -177,13 +177,7 @@ pub fn check_frame(m: &[u8]) -> Result<(), BadFrame> {
 mod tests {
     use super::*;
 
-    fn msg(body: &str) -> Vec<u8> {
-        let body = body.replace('|', "\x01");
-        let mut m = format!("8=FIX.4.4\x019={}\x01{body}", body.len()).into_bytes();
-        let s = m.iter().fold(0u32, |a, &c| a + c as u32) % 256;
-        m.extend_from_slice(format!("10={s:03}\x01").as_bytes());
-        m
-    }
+    use crate::decode::tests::message as msg;
 
     fn frames(buf: &[u8]) -> Vec<Vec<u8>> {
         let mut v = Vec::new();

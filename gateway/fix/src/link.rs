@@ -48,7 +48,7 @@ use foxtrot_engine::runtime::live::{self, LiveBoard};
 use foxtrot_engine::runtime::{Polled, VenueLink};
 use foxtrot_feed::quality::QualityMonitor;
 use foxtrot_feed::transport::{Feed, Next};
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -152,6 +152,8 @@ pub struct FixVenueLink {
     name: String,
     stats: LinkStats,
     acks: AckClock,
+    /// Acknowledgements counted when the board last got the figures.
+    acks_published: u64,
     board: Option<Arc<LiveBoard>>,
     rec: Reconcile,
 }
@@ -175,26 +177,25 @@ impl FixVenueLink {
             .as_ref()
             .map(|d| MessageLog::open(d, &name))
             .transpose()?;
-        let all_sent = sent_cl_ord_ids(&store);
+        let inst = Instruments::new(&cfg.instruments);
+        let all_sent = sent_in_store(&store, &inst);
         // A fresh start takes an epoch no order in the store has: its ClOrdIDs
         // (which restart at `1 × 16`) can never be ones sent before.
         let epoch = match resume.as_ref().and_then(|r| r.epoch) {
             Some(e) => e,
-            None => all_sent.last().map_or(0, |&c| (c >> EPOCH_SHIFT) + 1),
+            None => all_sent.keys().next_back().map_or(0, |&c| (c >> EPOCH_SHIFT) + 1),
         };
-        let sent_cl: BTreeSet<u64> = all_sent
-            .iter()
-            .filter(|&&c| c >> EPOCH_SHIFT == epoch)
-            .map(|&c| c & ((1 << EPOCH_SHIFT) - 1))
-            .collect();
-        check_restart(&set.store_dir, &sent_cl, resume.as_ref().map(|r| r.last_seq))?;
-        let inst = Instruments::new(&cfg.instruments);
+        // This epoch's sends, by core ClOrdID (none for a fresh start).
+        let low = (1u64 << EPOCH_SHIFT) - 1;
+        let mine = all_sent.range(epoch << EPOCH_SHIFT..=(epoch << EPOCH_SHIFT | low));
+        let sent_cl: BTreeSet<u64> = mine.clone().map(|(&c, _)| c & low).collect();
         let mut rec = Reconcile::default();
-        if resume.is_some() {
-            // What this epoch sent, from the store: the replay settles what it
-            // holds final reports for; the rest is in doubt.
-            for (cl, i, side) in orders_in_store(&store, &inst, epoch) {
-                rec.sent_before(cl, i, side);
+        if let Some(r) = &resume {
+            check_restart(&set.store_dir, &sent_cl, r.last_seq)?;
+            // The replay settles what it holds final reports for; the rest of
+            // what this epoch sent is in doubt.
+            for (&cl, &(i, side)) in mine.filter_map(|(c, o)| o.as_ref().map(|o| (c, o))) {
+                rec.sent_before(cl & low, i, side);
             }
         }
         Ok(FixVenueLink {
@@ -219,6 +220,7 @@ impl FixVenueLink {
             name,
             stats: LinkStats::default(),
             acks: AckClock::default(),
+            acks_published: 0,
             board: None,
             rec,
             set,
@@ -375,13 +377,6 @@ impl FixVenueLink {
             }
         };
         let lost = pump(conn, session, now, app).err();
-        if answered > 0 {
-            if let Some(b) = &self.board {
-                for (k, v) in self.acks.summary().into_iter().enumerate() {
-                    b.set(live::word::ORDER_ACK + k, v);
-                }
-            }
-        }
         if !was_active && session.status() == Status::Active {
             stats.logons += 1;
             self.backoff.succeeded();
@@ -393,6 +388,12 @@ impl FixVenueLink {
             if !self.rec.stats.gave_up && self.rec.stats.requests > 0 {
                 tracing::info!(session = %self.name, orders = self.rec.stats.requests, "orders in doubt after the restart: status requested");
             }
+        }
+        // Quantiles cost a walk of the histogram: published every 64
+        // acknowledgements (the first at once, and with every session change),
+        // not per report.
+        if answered > 0 && (self.acks_published == 0 || self.acks.count() >= self.acks_published + 64) {
+            self.publish_acks();
         }
         if self.session.status() == Status::Active && !self.pending.is_empty() && !self.rec.holding(self.mono_ns()) {
             // Orders decided while the Logon (or the venue's answers about
@@ -497,74 +498,49 @@ impl FixVenueLink {
     }
 }
 
-/// The ClOrdIDs of every order the session store holds as sent (orders and
-/// cancels alike: each ClOrdID is used once).
-fn sent_cl_ord_ids(store: &JournalStore) -> BTreeSet<u64> {
+/// Every ClOrdID the session store holds as sent (orders and cancels alike:
+/// each ClOrdID is used once), with the instrument and side of the new orders
+/// and replaces among them — one pass over the store.
+fn sent_in_store(store: &JournalStore, inst: &Instruments) -> BTreeMap<u64, Option<(u32, u8)>> {
     let mut dec = FixDecoder::new();
-    let mut sent = BTreeSet::new();
+    let mut sent = BTreeMap::new();
     for (_, msg) in store.sent() {
-        if let Ok(m) = dec.decode(msg) {
-            if let Ok(Some(cl)) = m.u64(tags::CL_ORD_ID) {
-                sent.insert(cl);
+        let Ok(m) = dec.decode(msg) else { continue };
+        let Ok(Some(cl)) = m.u64(tags::CL_ORD_ID) else { continue };
+        let order = match (m.msg_type(), m.get(tags::SYMBOL).and_then(|s| inst.find(s))) {
+            (b"D" | b"G", Some((i, _, _))) => {
+                let side = if m.get(tags::SIDE) == Some(b"2") {
+                    Side::Sell
+                } else {
+                    Side::Buy
+                };
+                Some((i, side as u8))
             }
-        }
+            _ => None,
+        };
+        sent.insert(cl, order);
     }
     sent
 }
 
-/// The new orders and replaces of `epoch` the store holds as sent: (core
-/// ClOrdID, instrument, side).
-fn orders_in_store(store: &JournalStore, inst: &Instruments, epoch: u64) -> Vec<(u64, u32, u8)> {
-    let mut dec = FixDecoder::new();
-    let mut out = Vec::new();
-    for (_, msg) in store.sent() {
-        let Ok(m) = dec.decode(msg) else { continue };
-        if !matches!(m.msg_type(), b"D" | b"G") {
-            continue;
-        }
-        let (Ok(Some(cl)), Some((i, _, _))) = (m.u64(tags::CL_ORD_ID), m.get(tags::SYMBOL).and_then(|s| inst.find(s)))
-        else {
-            continue;
-        };
-        if cl >> EPOCH_SHIFT != epoch {
-            continue;
-        }
-        let side = if m.get(tags::SIDE) == Some(b"2") {
-            Side::Sell
-        } else {
-            Side::Buy
-        };
-        out.push((cl & ((1 << EPOCH_SHIFT) - 1), i, side as u8));
-    }
-    out
-}
-
 /// Refuses a restart that would decide orders under ClOrdIDs already sent: one
-/// whose inputs end before the input the store's last order of its epoch was
-/// decided on (core ClOrdIDs are `trigger seq × CL_PER_INPUT + k`). `sent` holds
-/// the core ids of the epoch; a fresh start has an epoch of its own.
-fn check_restart(store_dir: &std::path::Path, sent: &BTreeSet<u64>, resumed_upto: Option<u64>) -> std::io::Result<()> {
-    let Some(&last) = sent.last() else { return Ok(()) };
-    let trigger = last / CL_PER_INPUT;
-    let why = match resumed_upto {
-        None => format!(
-            "the FIX session store {} holds {} orders of a new run's ClOrdID epoch; the store is damaged",
-            store_dir.display(),
-            sent.len()
-        ),
-        Some(upto) if trigger > upto => format!(
+/// whose inputs end (at `upto`) before the input the store's last order of its
+/// epoch was decided on (core ClOrdIDs are `trigger seq × CL_PER_INPUT + k`;
+/// `sent` holds the epoch's). A fresh start needs no check: its epoch is new.
+fn check_restart(store_dir: &std::path::Path, sent: &BTreeSet<u64>, upto: u64) -> std::io::Result<()> {
+    match sent.last().map(|&last| last / CL_PER_INPUT) {
+        Some(trigger) if trigger > upto => Err(std::io::Error::other(format!(
             "the FIX session store {} shows an order decided on input {trigger}, but the resumed run's inputs end at {upto}; \
              resume from the run that journalled it",
             store_dir.display()
-        ),
-        Some(_) => return Ok(()),
-    };
-    Err(std::io::Error::other(why))
+        ))),
+        _ => Ok(()),
+    }
 }
 
 impl FixVenueLink {
     /// The session's state as the live board shows it.
-    fn publish_session(&self) {
+    fn publish_session(&mut self) {
         if let Some(b) = &self.board {
             let state = if self.ended {
                 3
@@ -575,6 +551,17 @@ impl FixVenueLink {
             };
             b.set(live::word::SESSION, state);
         }
+        self.publish_acks();
+    }
+
+    /// The order → acknowledgement figures, onto the live board.
+    fn publish_acks(&mut self) {
+        if let Some(b) = &self.board {
+            for (k, v) in self.acks.summary().into_iter().enumerate() {
+                b.set(live::word::ORDER_ACK + k, v);
+            }
+        }
+        self.acks_published = self.acks.count();
     }
 }
 

@@ -183,13 +183,7 @@ fn drain(mut rx: rtrb::Consumer<u8>, mut out: BufWriter<File>, stop: &AtomicBool
 mod tests {
     use super::*;
 
-    fn msg(body: &str) -> Vec<u8> {
-        let body = body.replace('|', "\x01");
-        let mut m = format!("8=FIX.4.4\x019={}\x01{body}", body.len()).into_bytes();
-        let s = m.iter().fold(0u32, |a, &c| a + c as u32) % 256;
-        m.extend_from_slice(format!("10={s:03}\x01").as_bytes());
-        m
-    }
+    use crate::decode::tests::message as msg;
 
     #[test]
     fn every_message_becomes_one_line_in_order() {

@@ -30,8 +30,8 @@ pub struct ReconcileStats {
 /// Orders in doubt, and the questions in flight.
 #[derive(Default)]
 pub struct Reconcile {
+    /// Sent before the restart, no final report seen yet: (instrument, side).
     in_doubt: BTreeMap<u64, (u32, u8)>,
-    closed: BTreeSet<u64>,
     asked: BTreeSet<u64>,
     deadline: u64,
     armed: bool,
@@ -43,18 +43,19 @@ impl Reconcile {
     /// A new order or replace `cl` of `instrument` and `side` that the session
     /// store shows sent before the restart.
     pub fn sent_before(&mut self, cl: u64, instrument: u32, side: u8) {
-        if !self.closed.contains(&cl) {
-            self.in_doubt.insert(cl, (instrument, side));
-        }
+        self.in_doubt.insert(cl, (instrument, side));
     }
 
-    /// A report (replayed or live): what it ends is no longer in doubt.
+    /// A report (replayed or live): what it ends is no longer in doubt. Once
+    /// nothing is (every run without a restart), a length check and nothing
+    /// more: no allocation on the report path.
+    #[inline]
     pub fn settle(&mut self, e: &ExecReport) {
+        if self.in_doubt.is_empty() {
+            return;
+        }
         let mut close = |cl: u64| {
-            if cl != 0 {
-                self.closed.insert(cl);
-                self.in_doubt.remove(&cl);
-            }
+            self.in_doubt.remove(&cl);
         };
         match e.kind() {
             Some(ExecKind::Fill | ExecKind::Rejected | ExecKind::CancelRejected) => close(e.cl_ord_id),
@@ -84,12 +85,7 @@ impl Reconcile {
         }
         self.armed = false;
         self.deadline = now_ns + WAIT_NS;
-        let q: Vec<(u64, u32, u8)> = self
-            .in_doubt
-            .iter()
-            .filter(|(cl, _)| !self.closed.contains(cl))
-            .map(|(&cl, &(i, s))| (cl, i, s))
-            .collect();
+        let q: Vec<(u64, u32, u8)> = self.in_doubt.iter().map(|(&cl, &(i, s))| (cl, i, s)).collect();
         self.asked = q.iter().map(|x| x.0).collect();
         self.stats.requests += q.len() as u64;
         q
@@ -102,12 +98,13 @@ impl Reconcile {
             return None;
         }
         self.stats.answers += 1;
-        if known || self.closed.contains(&cl) {
+        if known {
             return None;
         }
-        self.stats.unknown += 1;
-        self.closed.insert(cl);
-        self.in_doubt.remove(&cl)
+        // Still in doubt (no final report came meanwhile): the venue never had it.
+        let gone = self.in_doubt.remove(&cl);
+        self.stats.unknown += u64::from(gone.is_some());
+        gone
     }
 
     /// The venue does not support OrderStatusRequest: stop waiting.

@@ -673,15 +673,7 @@ impl<S: MessageStore> Session<S> {
     /// header fields `extra`, consuming a sequence number; application messages
     /// (any type not a session one) are stored for resend. Returns its seq.
     pub fn send_with(&mut self, msg_type: &[u8], extra: &[(Tag, &[u8])], fields: &[(Tag, &[u8])], now: u64) -> u64 {
-        let (seq, next_in) = self.store.seqs();
-        let m = self.build(msg_type, seq, extra, &message::body(fields), now);
-        if !mt::is_admin(msg_type) {
-            self.store.put(seq, &m);
-        }
-        self.store.set_seqs(seq + 1, next_in);
-        self.out.extend_from_slice(&m);
-        self.last_sent = now;
-        seq
+        self.send_body(msg_type, extra, &message::body(fields), now)
     }
 
     /// Sends one message of `msg_type` with body `fields` (see [`send_with`](Self::send_with)).
@@ -690,8 +682,9 @@ impl<S: MessageStore> Session<S> {
         self.send_with(msg_type.as_bytes(), &[], &f, now)
     }
 
-    /// Sends an application message whose body (`tag=value|` fields, after
-    /// MsgType) is written already — an echo, say — with extra header fields.
+    /// Sends a message whose body (`tag=value|` fields, after MsgType) is
+    /// written already — an echo, say — with extra header fields; application
+    /// messages are stored for resend. Returns its seq.
     pub fn send_body(&mut self, msg_type: &[u8], extra: &[(Tag, &[u8])], body: &[u8], now: u64) -> u64 {
         let (seq, next_in) = self.store.seqs();
         let m = self.build(msg_type, seq, extra, body, now);

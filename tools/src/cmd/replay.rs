@@ -134,8 +134,8 @@ pub fn run(a: ReplayArgs) -> Result<()> {
     if a.json {
         let j = serde_json::json!({
             "inputs": o.inputs,
-            "order_hash": o.order_hash.0, "orders_hashed": o.order_hash.1,
-            "diary_hash": o.diary_hash.0, "diary_records": o.diary_hash.1,
+            "order_hash": o.summary.order_hash.0, "orders_hashed": o.summary.order_hash.1,
+            "diary_hash": o.summary.diary_hash.0, "diary_records": o.summary.diary_hash.1,
             "verified": a.verify && o.divergence.is_none(),
             "pnl": o.summary.pnl.equity,
             "max_drawdown": o.summary.pnl.max_drawdown,
@@ -156,8 +156,14 @@ pub fn run(a: ReplayArgs) -> Result<()> {
             wall.as_secs_f64(),
             o.inputs as f64 / wall.as_secs_f64().max(1e-9)
         );
-        println!("  order hash    {} ({} messages)", o.order_hash.0, o.order_hash.1);
-        println!("  diary hash    {} ({} records)", o.diary_hash.0, o.diary_hash.1);
+        println!(
+            "  order hash    {} ({} messages)",
+            o.summary.order_hash.0, o.summary.order_hash.1
+        );
+        println!(
+            "  diary hash    {} ({} records)",
+            o.summary.diary_hash.0, o.summary.diary_hash.1
+        );
         print_outcome(&o.summary, &o.config);
         if a.verify && o.divergence.is_none() && a.killed {
             println!(

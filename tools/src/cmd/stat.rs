@@ -82,13 +82,8 @@ pub fn print_table(s: &StatsSnapshot) {
         );
     }
     if let Some(l) = s.live_figures() {
-        print_live(&l);
+        print!("{}", live_text(&l));
     }
-}
-
-/// Prints the live board: trading state, PnL, positions, rejects, the session.
-pub fn print_live(l: &LiveFigures) {
-    print!("{}", live_text(l));
 }
 
 /// The live board as text (`foxtrot stat`, `foxtrot ctl`).
