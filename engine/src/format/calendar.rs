@@ -16,17 +16,44 @@ pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// [`days_from_civil`] for a year of at most four digits, in unsigned arithmetic
-/// (the year moved one 400-year era up, so nothing is negative and every division
-/// is by a constant): what a decoder on the hot path calls.
+/// [`days_from_civil`] for a year of at most four digits, in unsigned arithmetic:
+/// what a decoder on the hot path calls. Years 1970–2225 are two table lookups
+/// (the year's first day and leap flag, the month's first day); any other year
+/// takes the formula, moved one 400-year era up so that nothing is negative and
+/// every division is by a constant.
 #[inline]
 pub fn days_from_civil_u(y: u64, m: u64, d: u64) -> i64 {
+    if let (Some(&e), Some(&before)) = (
+        YEARS.get(y.wrapping_sub(1970) as usize),
+        MONTHS.get(m.wrapping_sub(1) as usize),
+    ) {
+        let leap_day = (e & 1) as u64 & (m > 2) as u64;
+        return ((e >> 1) as u64 + before as u64 + leap_day + d) as i64 - 1;
+    }
     let y = y + 400 - (m <= 2) as u64;
     let (era, yoe) = (y / 400, y % 400);
     let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     (era * 146_097 + doe) as i64 - 719_468 - 146_097
 }
+
+/// Per year from 1970: days from 1970-01-01 to its 1 January, shifted up one
+/// bit, with the low bit set in leap years.
+static YEARS: [u32; 256] = {
+    let mut t = [0u32; 256];
+    let (mut i, mut days) = (0, 0u32);
+    while i < 256 {
+        let y = 1970 + i as u32;
+        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        t[i] = days << 1 | leap as u32;
+        days += if leap { 366 } else { 365 };
+        i += 1;
+    }
+    t
+};
+
+/// Days before each month's first in a common year.
+static MONTHS: [u16; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
 
 /// Days since 1970-01-01 to (year, month, day), after H. Hinnant's `civil_from_days`.
 pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
