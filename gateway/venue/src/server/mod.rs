@@ -213,6 +213,10 @@ pub struct VenueServer {
     inst: Instruments,
     listener: mio::net::TcpListener,
     poll: mio::Poll,
+    /// Whether the last poll saw the listener readable (and at start).
+    listener_ready: bool,
+    /// Market data of this step, published at its end.
+    md_staged: Vec<foxtrot_engine::records::MarketData>,
     events: mio::Events,
     slots: Vec<Slot>,
     pending: Vec<Pending>,
@@ -291,6 +295,8 @@ impl VenueServer {
             inst,
             listener,
             poll,
+            listener_ready: true,
+            md_staged: Vec::with_capacity(1024),
             events: mio::Events::with_capacity(64),
             slots,
             pending: Vec::new(),
@@ -368,6 +374,9 @@ impl VenueServer {
     /// answers) and flushes the market data.
     pub fn shutdown(&mut self) {
         if let Some(md) = &mut self.md {
+            for m in self.md_staged.drain(..) {
+                md.push(&m);
+            }
             md.end();
         }
         let mut any = false;
@@ -395,13 +404,18 @@ impl VenueServer {
     pub fn step(&mut self) -> std::io::Result<()> {
         let now = self.now();
         self.advance(now);
-        self.accept()?;
+        if std::mem::take(&mut self.listener_ready) {
+            self.accept()?;
+        }
         for i in 0..self.slots.len() {
             self.serve(i, now);
         }
         self.serve_pending();
         self.advance(self.now());
         if let Some(md) = &mut self.md {
+            for m in self.md_staged.drain(..) {
+                md.push(&m);
+            }
             md.flush();
             (self.stats.md_sent, self.stats.md_dropped) = md.counts();
         }
@@ -410,21 +424,29 @@ impl VenueServer {
         } else {
             Duration::from_micros(200)
         };
-        match self.poll.poll(&mut self.events, Some(wait)) {
+        let r = self.poll.poll(&mut self.events, Some(wait));
+        // Accepting only when the listener says a connection waits saves an
+        // `accept4` per step (the kernel allocates a socket even to answer
+        // EAGAIN). Edge-triggered: `accept` takes every waiting connection.
+        self.listener_ready = self.events.iter().any(|e| e.token() == LISTENER);
+        match r {
             // A signal (the one that stops the venue, say) is not an error.
             Err(e) if e.kind() != std::io::ErrorKind::Interrupted => Err(e),
             _ => Ok(()),
         }
     }
 
-    /// Runs the world up to control time `now`: market data out over UDP,
-    /// reports to the sessions whose orders they are about.
+    /// Runs the world up to control time `now`: reports to the sessions whose
+    /// orders they are about, market data staged for the end of the step (so
+    /// the UDP sends of what an order caused come after its answer is written,
+    /// as an exchange's order entry answers before its feed publishes; over
+    /// loopback a UDP send delivers to the receiver inside the system call).
     fn advance(&mut self, now: u64) {
         while let Polled::Input(slot) = self.world.poll_before(now) {
             match slot.view() {
                 Some(InputView::Md(m)) => {
-                    if let Some(md) = &mut self.md {
-                        md.push(m);
+                    if self.md.is_some() {
+                        self.md_staged.push(*m);
                     }
                 }
                 Some(InputView::Exec(e)) => {
