@@ -444,11 +444,7 @@ impl VenueServer {
     fn advance(&mut self, now: u64) {
         while let Polled::Input(slot) = self.world.poll_before(now) {
             match slot.view() {
-                Some(InputView::Md(m)) => {
-                    if self.md.is_some() {
-                        self.md_staged.push(*m);
-                    }
-                }
+                Some(InputView::Md(m)) if self.md.is_some() => self.md_staged.push(*m),
                 Some(InputView::Exec(e)) => {
                     let e = *e;
                     let Some(s) = session_of(e.cl_ord_id).and_then(|k| self.slots.get_mut(k)) else {
