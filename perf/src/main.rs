@@ -68,6 +68,11 @@ pub struct JournalAppendArgs {
     /// Directory for the journal.
     #[arg(long, default_value_os_t = std::env::temp_dir())]
     pub dir: PathBuf,
+    /// Appends per second in the timed pass (0: as fast as possible). Paced,
+    /// the helper that prepares segments keeps up, as at an engine's input
+    /// rates; unpaced, the appender outruns it and waits at some rolls.
+    #[arg(long, default_value_t = 0.0)]
+    pub rate: f64,
     /// JSON output.
     #[arg(long)]
     pub json: bool,

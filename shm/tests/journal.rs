@@ -109,9 +109,80 @@ fn prepared_segments_are_used_in_order_and_leftovers_removed() {
                 names.iter().all(|n| !n.ends_with(".tmp")),
                 "ahead {ahead}: leftovers in {names:?}"
             );
+            let seg_files = names.iter().filter(|n| n.ends_with(".seg")).count();
+            assert_eq!(
+                seg_files,
+                segs.len(),
+                "ahead {ahead}: unused preparations left: {names:?}"
+            );
             std::fs::remove_dir_all(&d).ok();
         }
     }
+}
+
+/// Segments prepared ahead carry their final names from the start (so a roll
+/// renames nothing) but stay blank until published: a writer that dies leaves
+/// them on disk, no reader lists them, the journal verifies clean, and the next
+/// writer removes them and continues the numbering without a gap.
+#[test]
+fn a_dead_writers_prepared_segments_are_invisible_and_removed() {
+    let d = tmp("blanks");
+    let cfg = JournalConfig {
+        prepare_ahead: 2,
+        ..small()
+    };
+    let mut w = JournalWriter::open(&d, cfg).unwrap();
+    for seq in 1..=1_500u64 {
+        w.append(1, 0, seq, seq, &payload(seq)).unwrap();
+    }
+    w.warm_up();
+    // Dies without dropping (no cleanup): its two preparations stay on disk.
+    std::mem::forget(w);
+    let on_disk = std::fs::read_dir(&d)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".seg"))
+        .count();
+    let (v, r) = read_all(&d);
+    assert_eq!(v.len(), 1_500);
+    let listed = r.segments().len();
+    assert_eq!(on_disk, listed + 2, "two blank preparations on disk, not listed");
+    // The next writer removes them and carries on.
+    write_n(&d, cfg, 1_501, 1_500);
+    let (v, r) = read_all(&d);
+    assert_eq!(
+        v.iter().map(|x| x.0).collect::<Vec<_>>(),
+        (1..=3_000).collect::<Vec<_>>()
+    );
+    let segs: Vec<u64> = r.segments().iter().map(|(i, _)| *i).collect();
+    assert_eq!(segs, (0..segs.len() as u64).collect::<Vec<_>>());
+    std::fs::remove_dir_all(&d).ok();
+}
+
+/// A last segment without its header but with a record in it is not a blank
+/// preparation: it is listed, and reading it reports the damage.
+#[test]
+fn a_segment_with_records_and_no_header_is_damage_not_a_blank() {
+    let d = tmp("noheader");
+    write_n(&d, small(), 1, 3_000);
+    let last = last_segment(&d);
+    let mut b = std::fs::read(&last).unwrap();
+    b[..8].fill(0);
+    std::fs::write(&last, &b).unwrap();
+    let r = JournalReader::open(&d);
+    let listed = match &r {
+        Ok(r) => r.segments().iter().any(|(_, p)| p == &last),
+        Err(e) => e.to_string().contains("magic"),
+    };
+    assert!(
+        listed,
+        "the headerless segment is seen: {:?}",
+        r.as_ref().map(|r| r.segments().len())
+    );
+    assert!(
+        JournalWriter::open(&d, small()).is_err(),
+        "a writer does not write over it"
+    );
+    std::fs::remove_dir_all(&d).ok();
 }
 
 #[test]

@@ -23,14 +23,39 @@ pub fn append(opts: &crate::JournalAppendArgs) {
     w.warm_up();
     let clock = quanta::Clock::new();
     let mut h = Histogram::<u64>::new_with_bounds(1, 1_000_000_000, 3).expect("static bounds");
+    // Paced: append k is due at k / rate seconds after the start (busy-waited:
+    // one thread, no sleep to add its own wake-up tails).
+    let gap_ns = if opts.rate > 0.0 { 1e9 / opts.rate } else { 0.0 };
+    let (mut worst, mut worst_seq) = (0u64, 0u64);
+    // The appends that rolled (the segment changed under them).
+    let (mut last_seg, mut rolls, mut worst_roll) = (w.segment_index(), 0u64, 0u64);
     let start = std::time::Instant::now();
+    let t_start = clock.raw();
     for seq in 1..=n {
+        if gap_ns > 0.0 {
+            let due = (seq as f64 * gap_ns) as u64;
+            while clock.delta_as_nanos(t_start, clock.raw()) < due {
+                std::hint::spin_loop();
+            }
+        }
         let t0 = clock.raw();
         w.append(1, 0, seq, seq * 1000, &payloads[seq as usize & 4095])
             .expect("append");
-        h.saturating_record(clock.delta_as_nanos(t0, clock.raw()).max(1));
+        let ns = clock.delta_as_nanos(t0, clock.raw()).max(1);
+        let seg = w.segment_index();
+        if seg != last_seg {
+            last_seg = seg;
+            rolls += 1;
+            worst_roll = worst_roll.max(ns);
+        }
+        if ns > worst {
+            (worst, worst_seq) = (ns, seq);
+        }
+        h.saturating_record(ns);
     }
     let wall = start.elapsed().as_secs_f64();
+    let per_segment = (foxtrot_shm::JournalConfig::default().segment_size as usize - 64) / record_len;
+    let over_10us = h.count_between(10_001, u64::MAX);
     drop(w);
     let _ = std::fs::remove_dir_all(&dir);
     let mut w = foxtrot_shm::JournalWriter::open(&dir, foxtrot_shm::JournalConfig::default()).expect("open journal");
@@ -68,6 +93,8 @@ pub fn append(opts: &crate::JournalAppendArgs) {
             "records_per_sec": n as f64 / untimed, "records_per_sec_timed": n as f64 / wall,
             "window_records": window, "slowest_window_per_sec": slowest, "median_window_per_sec": median,
             "p50": p[0], "p99": p[1], "p999": p[2], "max": p[3],
+            "rate": opts.rate, "records_per_segment": per_segment, "appends_over_10us": over_10us,
+            "max_at_seq": worst_seq, "rolls": rolls, "slowest_roll_ns": worst_roll,
         });
         println!("{j}");
     } else {
@@ -85,6 +112,15 @@ pub fn append(opts: &crate::JournalAppendArgs) {
         println!(
             "  per append  p50 {} ns  p99 {} ns  p99.9 {} ns  max {} ns   SLO p99.9 ≤ 1000",
             p[0], p[1], p[2], p[3]
+        );
+        let pace = if opts.rate > 0.0 {
+            format!("paced at {:.2} M appends/s", opts.rate / 1e6)
+        } else {
+            "unpaced".to_string()
+        };
+        println!(
+            "  {pace}: {rolls} rolls, the slowest append that rolled {worst_roll} ns; {over_10us} appends over 10 µs; the slowest, {worst} ns, was record {worst_seq} (~{} records into its segment)",
+            (worst_seq as usize - 1) % per_segment
         );
     }
 }

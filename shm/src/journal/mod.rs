@@ -14,7 +14,10 @@
 //! release ordering. Everything a reader needs to know about crashes follows from
 //! it: `len == 0` means not (yet) written; what a crash mid-write can leave at the
 //! end is a torn tail; anything else where the records stop is damage, reported
-//! with where and how many records it costs ([`damage`]).
+//! with where and how many records it costs ([`damage`]). Segments follow the
+//! same rule one level up: a segment prepared ahead has its name but a blank
+//! header, and its magic, written last with release ordering, publishes it;
+//! blank segments at a journal's end are not listed.
 
 pub mod damage;
 pub mod index;

@@ -1,5 +1,5 @@
 //! The segment preparer: one helper thread that creates segments ahead of the
-//! writer and unmaps the ones it has finished with.
+//! writer, and writes the index of and unmaps the ones it has finished with.
 //!
 //! Creating a segment is slow (allocate the file's blocks, bring every page into
 //! the page cache, take every page's write fault: 12–30 ms for 64 MiB on ext4) and
@@ -11,33 +11,57 @@
 //! consecutive segment indices; the helper serves jobs in order, so the segments
 //! come back in the order they were asked for. At a roll the writer takes the next
 //! one (waiting only if the helper has fallen behind), asks for one more, and hands
-//! the old segment back to be unmapped. Nothing prepared is visible to readers: it
-//! has no name (`O_TMPFILE`; a `.seg.tmp` name where the filesystem cannot do
-//! that) until the writer publishes it, so a killed writer leaves nothing behind. When the writer is
-//! dropped, the helper is joined and any unused preparation is deleted.
+//! the old segment back with its index entries, to write the index file and unmap
+//! the segment. Nothing prepared is visible to readers: it has its name but a blank
+//! header until the writer publishes it (a header write into memory, no system
+//! call), and blank segments at a journal's end are not listed; a writer opening
+//! the journal after a crash removes them. When the writer is dropped, the helper
+//! is joined and any unused preparation is deleted.
+//!
+//! The writer and the helper talk through three lock-free SPSC rings (`rtrb`:
+//! jobs, prepared segments, emptied index vectors), allocated once, so a roll
+//! makes no system call and allocates nothing: the writer never wakes the
+//! helper, which looks for jobs every millisecond (it works two segments
+//! ahead, so it has time); the index entries travel to the helper in their
+//! vector, which comes back empty for a later roll. Only a writer that has
+//! outrun the helper waits, yielding, for its next segment.
 //!
 //! If the thread cannot be started (or `ahead` is 0) every job is done inline on
 //! the writer's thread, which is correct but stalls the roll.
 
+use super::index::{self, Entry};
 use super::segment::{MapOptions, WriteSegment};
 use crate::ShmError;
+use rtrb::{Consumer, Producer, RingBuffer};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{channel, Receiver, Sender};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 enum Job {
     Prepare(u64),
-    Retire(WriteSegment),
+    /// A finished segment and its index entries.
+    Retire(WriteSegment, Vec<Entry>),
 }
+
+/// Jobs the ring holds: the requests kept ahead plus retirements.
+const JOBS: usize = 16;
+
+/// How long the helper sleeps when it finds no job.
+const HELPER_IDLE: Duration = Duration::from_millis(1);
 
 /// Prepares segments ahead of a [`JournalWriter`](super::JournalWriter).
 pub(crate) struct Preparer {
     dir: PathBuf,
     size: u64,
     map: MapOptions,
-    jobs: Option<Sender<Job>>,
-    ready: Option<Receiver<Result<WriteSegment, ShmError>>>,
+    jobs: Option<Producer<Job>>,
+    ready: Option<Consumer<Result<WriteSegment, ShmError>>>,
+    /// Emptied index vectors coming back from the helper.
+    spares: Option<Consumer<Vec<Entry>>>,
+    /// Empty index vectors ready for the next rolls (allocated at start: enough
+    /// for the rolls that can happen before the helper gives one back).
+    pool: Vec<Vec<Entry>>,
     thread: Option<JoinHandle<()>>,
     /// The next index to ask for.
     next_request: u64,
@@ -49,43 +73,73 @@ pub(crate) struct Preparer {
 }
 
 impl Preparer {
-    /// Starts the helper and asks for segments `first .. first + ahead`.
-    pub(crate) fn start(dir: &Path, size: u64, map: MapOptions, first: u64, ahead: usize) -> Self {
+    /// Starts the helper and asks for segments `first .. first + ahead`; index
+    /// vectors of `index_capacity` entries are allocated for the rolls.
+    pub(crate) fn start(
+        dir: &Path,
+        size: u64,
+        map: MapOptions,
+        first: u64,
+        ahead: usize,
+        index_capacity: usize,
+    ) -> Self {
         let mut p = Preparer {
             dir: dir.to_path_buf(),
             size,
             map,
             jobs: None,
             ready: None,
+            spares: None,
+            pool: Vec::new(),
             thread: None,
             next_request: first,
             outstanding: 0,
             received: VecDeque::with_capacity(ahead),
         };
+        let circulating = ahead + 3;
+        p.pool = (0..circulating).map(|_| Vec::with_capacity(index_capacity)).collect();
         if ahead == 0 {
             return p;
         }
-        let (jobs, job_rx) = channel::<Job>();
-        let (ready_tx, ready) = channel();
+        let (jobs, mut job_rx) = RingBuffer::<Job>::new(JOBS.max(ahead + 4));
+        let (mut ready_tx, ready) = RingBuffer::new(ahead + 1);
+        let (mut spare_tx, spares) = RingBuffer::new(circulating);
         let (d, s, m) = (p.dir.clone(), size, map);
         let spawned = std::thread::Builder::new()
             .name("journal-prepare".into())
-            .spawn(move || {
-                for job in job_rx {
+            .spawn(move || loop {
+                let mut worked = false;
+                while let Ok(job) = job_rx.pop() {
+                    worked = true;
                     match job {
                         Job::Prepare(i) => {
-                            if ready_tx.send(WriteSegment::prepare(&d, i, s, m)).is_err() {
-                                return;
+                            // Room for every outstanding request; if the writer
+                            // is gone, the preparation is removed.
+                            if let Err(rtrb::PushError::Full(Ok(seg))) =
+                                ready_tx.push(WriteSegment::prepare(&d, i, s, m))
+                            {
+                                remove_unused(seg);
                             }
                         }
-                        Job::Retire(seg) => drop(seg),
+                        Job::Retire(seg, mut entries) => {
+                            retire_here(seg, &entries);
+                            entries.clear();
+                            let _ = spare_tx.push(entries);
+                        }
                     }
+                }
+                if job_rx.is_abandoned() && job_rx.is_empty() {
+                    return;
+                }
+                if !worked {
+                    std::thread::park_timeout(HELPER_IDLE);
                 }
             });
         if let Ok(t) = spawned {
             p.thread = Some(t);
             p.jobs = Some(jobs);
             p.ready = Some(ready);
+            p.spares = Some(spares);
             for _ in 0..ahead {
                 p.request();
             }
@@ -94,8 +148,8 @@ impl Preparer {
     }
 
     fn request(&mut self) {
-        if let Some(jobs) = &self.jobs {
-            if jobs.send(Job::Prepare(self.next_request)).is_ok() {
+        if let Some(jobs) = &mut self.jobs {
+            if jobs.push(Job::Prepare(self.next_request)).is_ok() {
                 self.next_request += 1;
                 self.outstanding += 1;
             }
@@ -123,9 +177,27 @@ impl Preparer {
         WriteSegment::prepare(&self.dir, index, self.size, self.map)
     }
 
+    /// The next prepared segment, waiting (yielding, the helper woken) if the
+    /// helper has not finished it; `None` if the helper is gone.
     fn receive(&mut self) -> Option<Result<WriteSegment, ShmError>> {
         self.outstanding -= 1;
-        self.ready.as_ref().and_then(|r| r.recv().ok())
+        let ready = self.ready.as_mut()?;
+        let mut spins = 0u32;
+        loop {
+            if let Ok(r) = ready.pop() {
+                return Some(r);
+            }
+            if ready.is_abandoned() {
+                return None;
+            }
+            if spins % 64 == 0 {
+                if let Some(t) = &self.thread {
+                    t.thread().unpark();
+                }
+            }
+            spins = spins.wrapping_add(1);
+            std::thread::yield_now();
+        }
     }
 
     /// Blocks until every segment asked for has been prepared.
@@ -138,21 +210,61 @@ impl Preparer {
         }
     }
 
-    /// Hands a finished segment to the helper to unmap (or unmaps it here).
-    pub(crate) fn retire(&mut self, seg: WriteSegment) {
-        match &self.jobs {
-            Some(jobs) => {
-                if let Err(std::sync::mpsc::SendError(Job::Retire(seg))) = jobs.send(Job::Retire(seg)) {
-                    drop(seg);
+    /// Hands a finished segment and its index entries to the helper, which
+    /// writes the index file and unmaps the segment (done here if the helper is
+    /// not running or its queue is full).
+    pub(crate) fn retire(&mut self, seg: WriteSegment, entries: Vec<Entry>) {
+        let job = Job::Retire(seg, entries);
+        let job = match &mut self.jobs {
+            Some(jobs) => match jobs.push(job) {
+                Ok(()) => return,
+                Err(rtrb::PushError::Full(j)) => j,
+            },
+            None => job,
+        };
+        if let Job::Retire(seg, mut entries) = job {
+            retire_here(seg, &entries);
+            entries.clear();
+            self.pool.push(entries);
+        }
+    }
+
+    /// An empty index vector for the next segment, of at least `capacity`: from
+    /// the pool (refilled with those the helper gave back), or — only if the
+    /// helper holds them all, having fallen far behind — a new one.
+    pub(crate) fn spare_index(&mut self, capacity: usize) -> Vec<Entry> {
+        if self.pool.is_empty() {
+            if let Some(r) = &mut self.spares {
+                while let Ok(v) = r.pop() {
+                    self.pool.push(v);
                 }
             }
-            None => drop(seg),
+        }
+        match self.pool.pop() {
+            Some(v) if v.capacity() >= capacity => v,
+            _ => Vec::with_capacity(capacity),
         }
     }
 }
 
+/// What retiring a segment does: its index written beside it (a failure is
+/// only a slower seek later: the index is a hint), then the mapping dropped.
+fn retire_here(seg: WriteSegment, entries: &[Entry]) {
+    if let Err(e) = index::write(&seg.path, entries) {
+        report_index_failure(&e);
+    }
+    drop(seg);
+}
+
+/// A failed index write, in one line on standard error with its path (this
+/// crate has no logger; the append that rolled has long returned).
+fn report_index_failure(e: &ShmError) {
+    eprintln!("journal: {e} (the index is a hint: seeks in that segment scan instead)");
+}
+
+/// Removes a prepared segment that was never published (its file is blank).
 fn remove_unused(seg: WriteSegment) {
-    let path = seg.unpublished_file().map(Path::to_path_buf);
+    let path = seg.is_unpublished().then(|| seg.path.clone());
     drop(seg);
     if let Some(p) = path {
         let _ = std::fs::remove_file(p);
@@ -161,18 +273,21 @@ fn remove_unused(seg: WriteSegment) {
 
 impl Drop for Preparer {
     fn drop(&mut self) {
-        // Closing the job channel ends the helper's loop once it has finished its
-        // current job; whatever it prepared and nobody took is deleted.
+        // Abandoning the job ring ends the helper's loop once it has done the
+        // jobs left; whatever it prepared and nobody took is deleted.
         self.jobs = None;
         if let Some(t) = self.thread.take() {
+            t.thread().unpark();
             let _ = t.join();
         }
         for seg in self.received.drain(..).flatten() {
             remove_unused(seg);
         }
-        if let Some(ready) = self.ready.take() {
-            for seg in ready.try_iter().flatten() {
-                remove_unused(seg);
+        if let Some(mut ready) = self.ready.take() {
+            while let Ok(r) = ready.pop() {
+                if let Ok(seg) = r {
+                    remove_unused(seg);
+                }
             }
         }
     }

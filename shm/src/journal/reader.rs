@@ -149,8 +149,11 @@ impl JournalReader {
         if self.is_last_segment() {
             return Ok(false);
         }
-        self.cur_i += 1;
-        self.cur = Some(ReadSegment::open(&self.segments[self.cur_i].1)?);
+        // Moved to only once the next segment opened: a failed open is retried
+        // from the same place, never skipped.
+        let next = self.cur_i + 1;
+        self.cur = Some(ReadSegment::open(&self.segments[next].1)?);
+        self.cur_i = next;
         self.pos = SEGMENT_HEADER;
         Ok(true)
     }

@@ -10,7 +10,7 @@ use crate::ShmError;
 use memmap2::{Mmap, MmapMut, MmapOptions};
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// Page-cache and memory options of a writer's mapping.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -93,58 +93,45 @@ pub struct WriteSegment {
     pub map: MmapMut,
     /// Parsed header.
     pub header: SegmentHeader,
-    /// Prepared and not yet published: `Some(true)` if the file has no name
-    /// (`O_TMPFILE`: a crash leaves nothing behind), `Some(false)` if it lives
-    /// under `path` (a `.seg.tmp` name, where `O_TMPFILE` is not supported).
-    unpublished: Option<bool>,
-    file: File,
+    /// Prepared and not yet published: the file has its name but a blank
+    /// header, so [`list_segments`](super::writer::list_segments) does not
+    /// list it.
+    unpublished: bool,
 }
 
 impl WriteSegment {
-    /// Creates segment `index` of `size` bytes in `dir` and maps it. Atomic: the
-    /// file is built under a `.tmp` name and renamed once its header is written, so
-    /// a crash never leaves a segment without a header.
+    /// Creates segment `index` of `size` bytes in `dir` and maps it: prepared,
+    /// then published. A crash before the header is written leaves a blank
+    /// segment, which is not listed and which the next writer removes.
     pub fn create(dir: &Path, index: u64, size: u64, base_seq: u64, opts: MapOptions) -> Result<Self, ShmError> {
         let mut s = Self::prepare(dir, index, size, opts)?;
-        s.publish(base_seq)?;
+        s.publish(base_seq);
         Ok(s)
     }
 
-    /// The slow half of creating segment `index`: a file with no name yet
-    /// (`O_TMPFILE`, so a crash leaves nothing behind; a `.seg.tmp` file where the
-    /// filesystem cannot) is sized, allocated, mapped and (with `prefault`) every
-    /// page dirtied. Safe to run on another thread ahead of time; nothing is
-    /// visible to readers until `publish`.
+    /// The slow half of creating segment `index`: the file is created under its
+    /// final name with a blank header (no magic, no first record), sized,
+    /// allocated, mapped and (with `prefault`) every page dirtied. Safe to run on
+    /// another thread ahead of time: a blank segment at the end of a journal is
+    /// not listed ([`list_segments`](super::writer::list_segments)), so readers
+    /// do not see it until [`publish`](Self::publish) writes its header, and a
+    /// writer opening the journal after a crash removes it. Refuses to replace an
+    /// existing file.
     pub fn prepare(dir: &Path, index: u64, size: u64, opts: MapOptions) -> Result<Self, ShmError> {
-        use std::os::unix::fs::OpenOptionsExt;
         let path = dir.join(layout::segment_name(index));
-        let unnamed = OpenOptions::new()
+        let file = OpenOptions::new()
             .read(true)
             .write(true)
-            .custom_flags(libc::O_TMPFILE)
-            .mode(0o644)
-            .open(dir);
-        let (file, tmp, named) = match unnamed {
-            Ok(f) if Path::new("/proc/self/fd").is_dir() => (f, path.clone(), false),
-            _ => {
-                let tmp = path.with_extension("seg.tmp");
-                let f = OpenOptions::new()
-                    .read(true)
-                    .write(true)
-                    .create(true)
-                    .truncate(true)
-                    .open(&tmp)
-                    .map_err(ShmError::io(&tmp, "create segment"))?;
-                (f, tmp, true)
-            }
-        };
-        file.set_len(size).map_err(ShmError::io(&tmp, "size segment"))?;
+            .create_new(true)
+            .open(&path)
+            .map_err(ShmError::io(&path, "create segment"))?;
+        file.set_len(size).map_err(ShmError::io(&path, "size segment"))?;
         if opts.prefault {
             use std::os::fd::AsRawFd;
             // SAFETY: a valid open file descriptor and an in-range length.
             let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, size as libc::off_t) };
             if rc != 0 {
-                return Err(ShmError::io(&tmp, "allocate segment")(
+                return Err(ShmError::io(&path, "allocate segment")(
                     std::io::Error::from_raw_os_error(rc),
                 ));
             }
@@ -160,11 +147,11 @@ impl WriteSegment {
             while at < size {
                 let n = (size - at).min(zeros.len() as u64) as usize;
                 file.write_all_at(&zeros[..n], at)
-                    .map_err(ShmError::io(&tmp, "prefault segment"))?;
+                    .map_err(ShmError::io(&path, "prefault segment"))?;
                 at += n as u64;
             }
         }
-        let mut s = Self::map(tmp, file, opts)?;
+        let mut s = Self::map(path, file, opts)?;
         s.header = SegmentHeader {
             index,
             first_seq: 0,
@@ -172,38 +159,32 @@ impl WriteSegment {
             size,
             base_seq: 0,
         };
-        s.unpublished = Some(!named);
+        s.unpublished = true;
         Ok(s)
     }
 
     /// The fast half: writes the header (with `base_seq`, the last seq before this
-    /// segment) and renames the prepared file into place.
-    pub fn publish(&mut self, base_seq: u64) -> Result<(), ShmError> {
-        // A named preparation is `X.seg.tmp`; an unnamed one already carries `X.seg`.
-        let path = if self.unpublished == Some(false) {
-            self.path.with_extension("")
-        } else {
-            self.path.clone()
-        };
-        if path.exists() {
-            return Err(ShmError::Io {
-                path,
-                op: "create segment",
-                cause: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
-            });
-        }
+    /// segment), its magic last with release ordering, so a reader that sees the
+    /// magic sees the whole header. No system call: the file already has its name
+    /// and its pages, so a roll costs the appending thread a few stores.
+    pub fn publish(&mut self, base_seq: u64) {
         let created = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64);
         let (index, size) = (self.header.index, self.header.size);
         let h = &mut self.map[..SEGMENT_HEADER];
-        h[seg::MAGIC..seg::MAGIC + 8].copy_from_slice(SEGMENT_MAGIC);
         h[seg::VERSION..seg::VERSION + 4].copy_from_slice(&SEGMENT_VERSION.to_le_bytes());
         h[seg::HEADER_LEN..seg::HEADER_LEN + 4].copy_from_slice(&(SEGMENT_HEADER as u32).to_le_bytes());
         h[seg::INDEX..seg::INDEX + 8].copy_from_slice(&index.to_le_bytes());
         h[seg::CREATED_NS..seg::CREATED_NS + 8].copy_from_slice(&created.to_le_bytes());
         h[seg::SIZE..seg::SIZE + 8].copy_from_slice(&size.to_le_bytes());
         h[seg::BASE_SEQ..seg::BASE_SEQ + 8].copy_from_slice(&base_seq.to_le_bytes());
+        const _: () = assert!(seg::MAGIC == 0);
+        // SAFETY: offset 0 of the page-aligned mapping is 8-aligned and in bounds
+        // (the mapping is at least a header long); AtomicU64 has the layout of
+        // u64; the mapping lives as long as `self`.
+        let magic = unsafe { &*(self.map.as_ptr() as *const AtomicU64) };
+        magic.store(u64::from_le_bytes(*SEGMENT_MAGIC), Ordering::Release);
         self.header = SegmentHeader {
             index,
             first_seq: 0,
@@ -211,43 +192,13 @@ impl WriteSegment {
             size,
             base_seq,
         };
-        match self.unpublished {
-            Some(true) => {
-                // Give the unnamed file its name: linkat through /proc (no
-                // CAP_DAC_READ_SEARCH needed, unlike AT_EMPTY_PATH).
-                use std::os::fd::AsRawFd;
-                let from = std::ffi::CString::new(format!("/proc/self/fd/{}", self.file.as_raw_fd()))
-                    .expect("no NUL in a number");
-                let to = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
-                    .map_err(|_| ShmError::Config(format!("{}: a journal path with a NUL byte", path.display())))?;
-                // SAFETY: two NUL-terminated paths that outlive the call.
-                let rc = unsafe {
-                    libc::linkat(
-                        libc::AT_FDCWD,
-                        from.as_ptr(),
-                        libc::AT_FDCWD,
-                        to.as_ptr(),
-                        libc::AT_SYMLINK_FOLLOW,
-                    )
-                };
-                if rc != 0 {
-                    return Err(ShmError::io(&path, "publish segment")(std::io::Error::last_os_error()));
-                }
-            }
-            Some(false) => {
-                std::fs::rename(&self.path, &path).map_err(ShmError::io(&path, "publish segment"))?;
-            }
-            None => {}
-        }
-        self.unpublished = None;
-        self.path = path;
-        Ok(())
+        self.unpublished = false;
     }
 
-    /// The `.seg.tmp` file of a prepared segment that was never published, to
-    /// remove (none for an unnamed one, which vanishes with its descriptor).
-    pub fn unpublished_file(&self) -> Option<&Path> {
-        (self.unpublished == Some(false)).then_some(self.path.as_path())
+    /// Whether this segment was prepared and never published (its file then
+    /// holds nothing and is to be removed).
+    pub fn is_unpublished(&self) -> bool {
+        self.unpublished
     }
 
     /// Opens an existing segment read-write; a file shorter than its header says
@@ -331,8 +282,7 @@ impl WriteSegment {
             path,
             map,
             header,
-            unpublished: None,
-            file,
+            unpublished: false,
         })
     }
 
@@ -352,6 +302,25 @@ impl WriteSegment {
         let a = unsafe { &*(self.map.as_ptr().add(offset) as *const AtomicU32) };
         a.store(len, Ordering::Release);
     }
+}
+
+/// Whether the segment file at `path` is blank: prepared ahead and never
+/// published — no magic and no first record (or shorter than that, a crash
+/// between creating and sizing it). A file with a record but no magic is not
+/// blank: it is damage, for the header check to report. A file that vanished
+/// since it was listed (a writer removing the blanks of one that died) counts
+/// as blank: it is no segment.
+pub fn is_blank(path: &Path) -> bool {
+    use std::os::unix::fs::FileExt;
+    let f = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => return e.kind() == std::io::ErrorKind::NotFound,
+    };
+    let mut magic = [0u8; 8];
+    let mut first_len = [0u8; 4];
+    let m = f.read_at(&mut magic, 0).unwrap_or(0);
+    let r = f.read_at(&mut first_len, SEGMENT_HEADER as u64).unwrap_or(0);
+    magic[..m] == [0u8; 8][..m] && first_len[..r] == [0u8; 4][..r]
 }
 
 /// Whether `file` lives on tmpfs (`/dev/shm`), whose `fallocate` allocates pages.
@@ -422,5 +391,35 @@ impl ReadSegment {
         // the layout of u32.
         let a = unsafe { &*(self.map.as_ptr().add(offset) as *const AtomicU32) };
         a.load(Ordering::Acquire)
+    }
+}
+
+/// The segment-publication protocol of [`WriteSegment::publish`], as a model:
+/// the header's fields are stored, then the magic with release ordering; a
+/// reader that loads the magic with acquire ordering and finds it set reads the
+/// published fields, never the blank ones. (Readers in other processes read
+/// the header through the page cache after listing; the order is the same.)
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use loom::sync::atomic::{AtomicU64, Ordering};
+    use loom::sync::Arc;
+
+    #[test]
+    fn loom_a_published_header_is_seen_whole() {
+        loom::model(|| {
+            // [magic, index, base_seq]
+            let h: Arc<[AtomicU64; 3]> = Arc::new([AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)]);
+            let w = h.clone();
+            let writer = loom::thread::spawn(move || {
+                w[1].store(7, Ordering::Relaxed);
+                w[2].store(4_242, Ordering::Relaxed);
+                w[0].store(u64::from_le_bytes(*super::SEGMENT_MAGIC), Ordering::Release);
+            });
+            if h[0].load(Ordering::Acquire) == u64::from_le_bytes(*super::SEGMENT_MAGIC) {
+                assert_eq!(h[1].load(Ordering::Relaxed), 7);
+                assert_eq!(h[2].load(Ordering::Relaxed), 4_242);
+            }
+            writer.join().unwrap();
+        });
     }
 }

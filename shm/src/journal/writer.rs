@@ -100,8 +100,23 @@ pub struct JournalWriter {
     prepare: Option<Preparer>,
 }
 
-/// Lists `(index, path)` of the segments in `dir`, sorted by index.
+/// The most index entries a segment can have (so its vector never grows).
+fn index_capacity(cfg: &JournalConfig) -> usize {
+    (cfg.segment_size as usize / (RECORD_HEADER * cfg.index_every as usize)) + 2
+}
+
+/// Lists `(index, path)` of the segments in `dir`, sorted by index — without
+/// the blank ones at the end (prepared ahead by a writer and not yet begun:
+/// [`is_blank`](super::segment::is_blank)), which hold nothing yet.
 pub fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>, ShmError> {
+    Ok(list_with_blanks(dir)?.0)
+}
+
+/// `(index, path)` of segments, sorted by index.
+type Segments = Vec<(u64, PathBuf)>;
+
+/// The segments of `dir` (as [`list_segments`]) and the blank ones after them.
+fn list_with_blanks(dir: &Path) -> Result<(Segments, Vec<PathBuf>), ShmError> {
     let mut v = Vec::new();
     if !dir.exists() {
         return Err(ShmError::NotAJournal(dir.to_path_buf()));
@@ -113,7 +128,14 @@ pub fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>, ShmError> {
         }
     }
     v.sort_unstable();
-    Ok(v)
+    let mut blanks = Vec::new();
+    while let Some((_, p)) = v.last() {
+        if !super::segment::is_blank(p) {
+            break;
+        }
+        blanks.push(v.pop().expect("a last segment").1);
+    }
+    Ok((v, blanks))
 }
 
 impl JournalWriter {
@@ -126,7 +148,11 @@ impl JournalWriter {
             )));
         }
         std::fs::create_dir_all(dir).map_err(ShmError::io(dir, "create journal directory"))?;
-        let segs = list_segments(dir)?;
+        // Segments prepared ahead by a writer that died: never begun, removed.
+        let (segs, blanks) = list_with_blanks(dir)?;
+        for b in blanks {
+            std::fs::remove_file(&b).map_err(ShmError::io(&b, "remove a blank segment"))?;
+        }
         let (seg, r) = match segs.last() {
             None => {
                 let r = Recovered {
@@ -141,7 +167,7 @@ impl JournalWriter {
                 (seg, r)
             }
         };
-        let idx_cap = (cfg.segment_size as usize / (RECORD_HEADER * cfg.index_every as usize)) + 2;
+        let idx_cap = index_capacity(&cfg);
         let mut w = JournalWriter {
             dir: dir.to_path_buf(),
             cfg,
@@ -157,7 +183,7 @@ impl JournalWriter {
             ended: r.ended,
             prepare: None,
         };
-        // Stale preparations from a crash are never published: remove them.
+        // Preparations of older versions (named `.seg.tmp`): never published.
         for e in std::fs::read_dir(dir)
             .map_err(ShmError::io(dir, "list journal"))?
             .flatten()
@@ -177,6 +203,7 @@ impl JournalWriter {
             cfg.map,
             w.seg.header.index + 1,
             cfg.prepare_ahead as usize,
+            idx_cap,
         ));
         if w.ended {
             w.roll()?;
@@ -207,6 +234,11 @@ impl JournalWriter {
     /// The journal's directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The index of the segment being appended to.
+    pub fn segment_index(&self) -> u64 {
+        self.seg.header.index
     }
 
     /// Appends one record. The record is visible to readers when this returns.
@@ -297,25 +329,37 @@ impl JournalWriter {
         Ok(())
     }
 
-    /// Writes the end marker, persists the index, and continues in a new segment.
+    /// Writes the end marker and continues in the next segment, which the helper
+    /// prepared (named, sized, pre-faulted) ahead: publishing it is a header write
+    /// into memory. The finished segment's index is written, and the segment
+    /// unmapped, on the helper. No system call here unless the helper has fallen
+    /// behind (the journal then grows faster than segments can be prepared).
     fn roll(&mut self) -> Result<(), ShmError> {
         if !self.ended {
             let (seq, pos) = (self.last_seq, self.pos);
             self.write_at(pos, KIND_END, 0, seq, 0, &[], RECORD_HEADER);
             self.pos += RECORD_HEADER;
         }
-        self.msync(true)?;
-        index::write(&self.seg.path, &self.index)?;
-        self.index.clear();
+        if self.cfg.durability != Durability::None {
+            self.msync(true)?;
+        }
         let next = self.seg.header.index + 1;
         let mut seg = match &mut self.prepare {
             Some(p) => p.take(next)?,
             None => WriteSegment::prepare(&self.dir, next, self.cfg.segment_size, self.cfg.map)?,
         };
-        seg.publish(self.last_seq)?;
+        seg.publish(self.last_seq);
         let old = std::mem::replace(&mut self.seg, seg);
-        if let Some(p) = &mut self.prepare {
-            p.retire(old);
+        match &mut self.prepare {
+            Some(p) => {
+                let spare = p.spare_index(index_capacity(&self.cfg));
+                let entries = std::mem::replace(&mut self.index, spare);
+                p.retire(old, entries);
+            }
+            None => {
+                index::write(&old.path, &self.index)?;
+                self.index.clear();
+            }
         }
         self.pos = SEGMENT_HEADER;
         self.synced_to = SEGMENT_HEADER;
