@@ -64,13 +64,19 @@ pub struct Table {
 }
 
 impl Table {
-    /// Creates `path` with the message type `schema`.
+    /// Creates `path` with the columns of `table`.
     pub fn create(path: &Path, table: &fields::Table) -> Result<Table, Error> {
+        Self::create_message(path, &message_type(table))
+    }
+
+    /// Creates `path` with the Parquet message type `message` (flat: INT64,
+    /// DOUBLE and UTF8 BINARY columns).
+    pub fn create_message(path: &Path, message: &str) -> Result<Table, Error> {
         let err = |e: &dyn std::fmt::Display| Error::Write {
             path: path.to_path_buf(),
             message: e.to_string(),
         };
-        let ty = Arc::new(parse_message_type(&message_type(table)).map_err(|e| err(&e))?);
+        let ty = Arc::new(parse_message_type(message).map_err(|e| err(&e))?);
         let columns = ty
             .get_fields()
             .iter()

@@ -6,6 +6,7 @@
 //! - [`prometheus`]: `foxtrot stat --prometheus`: the stats file as Prometheus metrics.
 //! - [`report`]: `foxtrot report`: a run's performance, from its journals.
 //! - [`export`]: `foxtrot export --parquet`: a run's journals as Parquet files.
+//! - [`sweep`]: `foxtrot sweep`: a parameter grid over an imported dataset, sharded.
 //! - [`logging`]: `--log-format human|json` and secret masking.
 //! - [`Error`]: the library's one error type.
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
@@ -17,5 +18,6 @@ pub mod export;
 pub mod logging;
 pub mod prometheus;
 pub mod report;
+pub mod sweep;
 
 pub use error::Error;

@@ -45,6 +45,9 @@ enum Command {
     /// Run a recorded input journal through the core again; print (and verify) the
     /// hashes of its outputs.
     Replay(cmd::replay::ReplayArgs),
+    /// Sweep a grid of parameters over an imported dataset (sharded with
+    /// `--shard I/N`; `foxtrot sweep merge` joins the shards).
+    Sweep(cmd::sweep::SweepArgs),
     /// Inspect a journal: info, cat, verify, tail.
     Journal(cmd::journal::JournalArgs),
     /// Run the configured pipeline on threads (layout, pinning, waiting and
@@ -95,6 +98,7 @@ fn main() -> std::process::ExitCode {
         Command::Feed(a) => cmd::feed::run_feed(a),
         Command::Record(a) => cmd::feed::run_record(a),
         Command::Replay(a) => cmd::replay::run(a),
+        Command::Sweep(a) => cmd::sweep::run(a),
         Command::Journal(a) => cmd::journal::run(a),
         Command::Run(a) => cmd::run::run(a),
         Command::Stat(a) => cmd::stat::run(a),

@@ -15,4 +15,5 @@ pub mod resume;
 pub mod run;
 pub mod sim;
 pub mod stat;
+pub mod sweep;
 pub mod venue;

@@ -1,0 +1,154 @@
+//! `foxtrot sweep`: a grid over an imported dataset, sharded and merged, against
+//! `foxtrot replay --set` run for the same combinations one at a time.
+
+mod common;
+
+use common::{foxtrot, ok, tempdir};
+
+fn files(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_sharded_sweep_merges_to_the_unsharded_one_and_agrees_with_replay() {
+    let d = tempdir("sweep");
+    let csv = d.join("q.csv");
+    let md = d.join("md");
+    ok(&[
+        "gen",
+        "--format",
+        "csv",
+        "--events",
+        "40000",
+        "-o",
+        csv.to_str().unwrap(),
+    ]);
+    ok(&[
+        "import",
+        "--format",
+        "csv",
+        csv.to_str().unwrap(),
+        "-o",
+        md.to_str().unwrap(),
+        "--symbol",
+        "FOXA",
+    ]);
+    let grid = [
+        "--grid",
+        "strategy.momentum.fast=5,10,20",
+        "--grid",
+        "strategy.momentum.slow=50,100",
+    ];
+    let sweep = |out: &std::path::Path, extra: &[&str]| {
+        let mut a = vec!["sweep", "--data", md.to_str().unwrap(), "--out", out.to_str().unwrap()];
+        a.extend_from_slice(&grid);
+        a.extend_from_slice(extra);
+        ok(&a)
+    };
+    let whole = d.join("whole");
+    sweep(&whole, &["--jobs", "2"]);
+    let (s0, s1) = (d.join("s0"), d.join("s1"));
+    sweep(&s0, &["--shard", "0/2", "--jobs", "1"]);
+    sweep(&s1, &["--shard", "1/2", "--jobs", "1"]);
+    let merged = d.join("merged");
+    ok(&[
+        "sweep",
+        "merge",
+        s1.to_str().unwrap(),
+        s0.to_str().unwrap(),
+        "--out",
+        merged.to_str().unwrap(),
+    ]);
+    // Byte for byte: manifest, JSON lines, table, heat map and Parquet.
+    let names: Vec<String> = files(&whole).into_iter().map(|f| f.0).collect();
+    assert_eq!(
+        names,
+        [
+            "results.html",
+            "results.jsonl",
+            "results.parquet",
+            "results.tsv",
+            "sweep.json"
+        ]
+    );
+    assert_eq!(files(&whole), files(&merged));
+
+    let rows: Vec<serde_json::Value> = std::fs::read_to_string(whole.join("results.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 6);
+    let hashes: std::collections::BTreeSet<_> = rows.iter().map(|r| r["order_hash"].to_string()).collect();
+    assert!(hashes.len() > 1, "the parameters change the orders: {rows:?}");
+    // Each combination is what `foxtrot replay --set` says for it.
+    for r in [&rows[0], &rows[5]] {
+        let fast = format!(
+            "strategy.momentum.fast={}",
+            r["strategy.momentum.fast"].as_str().unwrap()
+        );
+        let slow = format!(
+            "strategy.momentum.slow={}",
+            r["strategy.momentum.slow"].as_str().unwrap()
+        );
+        let out = ok(&["replay", md.to_str().unwrap(), "--set", &fast, "--set", &slow, "--json"]);
+        let j: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+        assert_eq!(j["order_hash"], r["order_hash"], "{fast} {slow}");
+        assert_eq!(j["orders"], r["orders"], "{fast} {slow}");
+        assert_eq!(j["equity"].as_f64(), r["pnl"].as_f64(), "{fast} {slow}");
+    }
+
+    // What merge refuses: a shard twice, a shard missing, another sweep's shard.
+    let refuse = |args: &[&str], why: &str| {
+        let o = foxtrot(args);
+        assert!(!o.status.success(), "{args:?} merged");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.contains(why), "{args:?}: {e}");
+    };
+    let bad = d.join("bad");
+    let (p0, p1, pb) = (s0.to_str().unwrap(), s1.to_str().unwrap(), bad.to_str().unwrap());
+    refuse(&["sweep", "merge", p0, p0, "--out", pb], "given twice");
+    refuse(&["sweep", "merge", p0, "--out", pb], "shard 1/2 is missing");
+    let other = d.join("other");
+    ok(&[
+        "sweep",
+        "--data",
+        md.to_str().unwrap(),
+        "--out",
+        other.to_str().unwrap(),
+        "--grid",
+        "strategy.momentum.fast=5,10,20",
+        "--grid",
+        "strategy.momentum.slow=50,200",
+        "--shard",
+        "1/2",
+    ]);
+    refuse(
+        &["sweep", "merge", p0, other.to_str().unwrap(), "--out", pb],
+        "not a shard of the same sweep",
+    );
+    // A value the configuration refuses fails the sweep before it runs, naming the key.
+    let o = foxtrot(&[
+        "sweep",
+        "--data",
+        md.to_str().unwrap(),
+        "--out",
+        pb,
+        "--grid",
+        "strategy.momentum.fast=5,-3",
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("strategy.momentum.fast"));
+    let _ = p1;
+}
