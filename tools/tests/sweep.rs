@@ -2,6 +2,7 @@
 //! `foxtrot replay --set` run for the same combinations one at a time.
 
 mod common;
+mod external;
 
 use common::{foxtrot, ok, tempdir};
 
@@ -151,4 +152,135 @@ fn a_sharded_sweep_merges_to_the_unsharded_one_and_agrees_with_replay() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("strategy.momentum.fast"));
     let _ = p1;
+}
+
+/// A one-node Slurm cluster of this test's own (`slurm/cluster.sh`), stopped
+/// when the test ends, even by a panic.
+struct Cluster(std::path::PathBuf);
+
+impl Cluster {
+    fn script() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/slurm/cluster.sh")
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("bash")
+            .arg(Self::script())
+            .args(["stop", self.0.to_str().unwrap()])
+            .status();
+    }
+}
+
+/// The sweep as a real Slurm job array: one task per shard, each running
+/// `foxtrot sweep --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`, then
+/// `foxtrot sweep merge` — equal, byte for byte, to the unsharded sweep run here.
+#[test]
+fn a_slurm_job_array_runs_the_shards_and_merges_to_the_whole_sweep() {
+    let (Some(_), Some(_), Some(_)) = (
+        external::tool("sbatch"),
+        external::tool("slurmctld"),
+        external::tool("munged"),
+    ) else {
+        return;
+    };
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        let required = std::env::var("FOXTROT_REQUIRE_EXTERNAL").is_ok_and(|v| v == "1");
+        assert!(!required, "starting a Slurm cluster needs root (CI runs as root)");
+        eprintln!("SKIPPED: starting a Slurm cluster needs root");
+        return;
+    }
+    let d = tempdir("slurm");
+    let cluster_dir = d.join("cluster");
+    let st = std::process::Command::new("bash")
+        .arg(Cluster::script())
+        .args(["start", cluster_dir.to_str().unwrap()])
+        .status()
+        .unwrap();
+    let _cluster = Cluster(cluster_dir.clone());
+    assert!(st.success(), "the cluster started (logs in {})", cluster_dir.display());
+    let conf = cluster_dir.join("slurm.conf");
+
+    let csv = d.join("q.csv");
+    let md = d.join("md");
+    ok(&[
+        "gen",
+        "--format",
+        "csv",
+        "--events",
+        "30000",
+        "-o",
+        csv.to_str().unwrap(),
+    ]);
+    ok(&[
+        "import",
+        "--format",
+        "csv",
+        csv.to_str().unwrap(),
+        "-o",
+        md.to_str().unwrap(),
+        "--symbol",
+        "FOXA",
+    ]);
+    let grid = "--grid strategy.momentum.fast=5,10,20 --grid strategy.momentum.slow=50,100";
+    let whole = d.join("whole");
+    let mut args = vec![
+        "sweep",
+        "--data",
+        md.to_str().unwrap(),
+        "--out",
+        whole.to_str().unwrap(),
+    ];
+    args.extend(grid.split(' '));
+    ok(&args);
+
+    let shards = d.join("shards");
+    let job = d.join("job.sh");
+    std::fs::write(
+        &job,
+        format!(
+            "#!/bin/bash\nset -e\necho \"$SLURM_ARRAY_JOB_ID $SLURM_ARRAY_TASK_ID $SLURM_ARRAY_TASK_COUNT\" > {shards}/ran-$SLURM_ARRAY_TASK_ID\n\
+             exec {exe} sweep --data {md} {grid} --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT --jobs 1 --out {shards}/$SLURM_ARRAY_TASK_ID\n",
+            shards = shards.display(),
+            exe = env!("CARGO_BIN_EXE_foxtrot"),
+            md = md.display(),
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(&shards).unwrap();
+    let out = std::process::Command::new("sbatch")
+        .env("SLURM_CONF", &conf)
+        .args(["--wait", "--array=0-2", "--time=10"])
+        .arg(format!("--output={}/task-%a.log", shards.display()))
+        .arg(&job)
+        .output()
+        .unwrap();
+    let logs: String = (0..3)
+        .map(|i| std::fs::read_to_string(shards.join(format!("task-{i}.log"))).unwrap_or_default())
+        .collect();
+    assert!(
+        out.status.success(),
+        "the array ran: {} {}\n{logs}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Three tasks of one array job, each told its place by Slurm.
+    let ran: Vec<String> = (0..3)
+        .map(|i| std::fs::read_to_string(shards.join(format!("ran-{i}"))).unwrap())
+        .collect();
+    let job_id = ran[0].split(' ').next().unwrap().to_string();
+    for (i, r) in ran.iter().enumerate() {
+        assert_eq!(r.trim(), format!("{job_id} {i} 3"));
+    }
+    let merged = d.join("merged");
+    let parts: Vec<String> = (0..3)
+        .map(|i| shards.join(i.to_string()).to_string_lossy().into_owned())
+        .collect();
+    let mut m = vec!["sweep", "merge"];
+    m.extend(parts.iter().map(String::as_str));
+    m.extend(["--out", merged.to_str().unwrap()]);
+    ok(&m);
+    assert_eq!(files(&whole), files(&merged));
 }
