@@ -8,6 +8,7 @@
 //! | `up`, `finished`, `stats_updated_seconds` | gauge | — |
 //! | `<counter>_total` for `inputs`, `market_data`, `exec_reports`, `timers`, `heartbeats`, `conflated`, `orders`, `rejects`, `venue_sends` | counter | — |
 //! | `event_time_seconds` | gauge | — |
+//! | `resident_memory_bytes`, `open_fds` (the engine process's, sampled each interval) | gauge | — |
 //! | `thread_messages_total`, `thread_batches_total`, `thread_full_waits_total`, `thread_idle_parks_total` | counter | `thread`, `stages` |
 //! | `thread_ring_high_water`, `thread_ring_capacity` | gauge | `thread`, `stages` |
 //! | `latency_seconds` | histogram (power-of-two buckets) | `stage` |
@@ -57,7 +58,18 @@ pub fn render(s: &StatsSnapshot) -> String {
     );
     let _ = writeln!(o, "foxtrot_stats_updated_seconds {}", secs(s.updated_unix_ns));
     for (name, v) in &s.globals {
-        if name == "event_time_ns" {
+        if name == "resident_bytes" || name == "open_fds" {
+            let (metric, help) = if name == "resident_bytes" {
+                (
+                    "resident_memory_bytes",
+                    "Resident memory of the engine process (bytes).",
+                )
+            } else {
+                ("open_fds", "Open file descriptors of the engine process.")
+            };
+            family(&mut o, metric, "gauge", help);
+            let _ = writeln!(o, "foxtrot_{metric} {v}");
+        } else if name == "event_time_ns" {
             family(
                 &mut o,
                 "event_time_seconds",

@@ -41,7 +41,7 @@ use std::sync::atomic::AtomicU64;
 /// The file's magic word.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"FXSTAT01");
 /// Layout version (2: the live board after the histograms).
-pub const VERSION: u64 = 2;
+pub const VERSION: u64 = 3;
 /// Most threads a file describes.
 pub const MAX_THREADS: usize = 8;
 /// Most histograms a file holds.
@@ -49,7 +49,7 @@ pub const MAX_HISTS: usize = 12;
 /// Power-of-two buckets per histogram.
 pub const BUCKETS: usize = 40;
 /// Global counters, by index: `GLOBALS[global::INPUTS] == "inputs"`.
-pub const GLOBALS: [&str; 10] = [
+pub const GLOBALS: [&str; 12] = [
     "inputs",
     "market_data",
     "exec_reports",
@@ -60,6 +60,8 @@ pub const GLOBALS: [&str; 10] = [
     "orders",
     "rejects",
     "venue_sends",
+    "resident_bytes",
+    "open_fds",
 ];
 
 /// Indices into [`GLOBALS`].
@@ -84,6 +86,25 @@ pub mod global {
     pub const REJECTS: usize = 8;
     /// Orders handed to the venue.
     pub const VENUE_SENDS: usize = 9;
+    /// The process's resident memory (bytes), sampled by the stats thread.
+    pub const RESIDENT_BYTES: usize = 10;
+    /// The process's open file descriptors, sampled by the stats thread.
+    pub const OPEN_FDS: usize = 11;
+}
+
+/// (resident bytes, open file descriptors) of this process, from `/proc/self`
+/// (0 where it cannot be read). For the stats thread: a file read and a
+/// directory listing, never on the hot path.
+pub fn process_sample() -> (u64, u64) {
+    let rss = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|t| {
+            let kb = t.lines().find_map(|l| l.strip_prefix("VmRSS:"))?;
+            kb.trim().strip_suffix("kB")?.trim().parse::<u64>().ok()
+        })
+        .map_or(0, |kb| kb * 1024);
+    let fds = std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count() as u64);
+    (rss, fds)
 }
 
 /// Per-thread counters, by index: `THREAD_COUNTERS[thread::MESSAGES] == "messages"`.

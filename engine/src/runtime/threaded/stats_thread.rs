@@ -32,6 +32,9 @@ pub(super) fn snapshot(
             }
         }
     }
+    let (rss, fds) = crate::runtime::stats::process_sample();
+    globals[global::RESIDENT_BYTES] = rss;
+    globals[global::OPEN_FDS] = fds;
     let mut hists: Vec<HistSnapshot> = vec![HistSnapshot::of(&t2o.name, &t2o.total)];
     hists.extend(feeds.iter().map(|f| HistSnapshot::of(&f.name, &f.total)));
     StatsSnapshot {
