@@ -6,6 +6,7 @@
 //! - [`prometheus`]: `foxtrot stat --prometheus`: the stats file as Prometheus metrics.
 //! - [`report`]: `foxtrot report`: a run's performance, from its journals.
 //! - [`export`]: `foxtrot export --parquet`: a run's journals as Parquet files.
+//! - [`soak`]: `foxtrot soak`: days of event time, sampled hourly, with a verdict.
 //! - [`sweep`]: `foxtrot sweep`: a parameter grid over an imported dataset, sharded.
 //! - [`logging`]: `--log-format human|json` and secret masking.
 //! - [`Error`]: the library's one error type.
@@ -18,6 +19,7 @@ pub mod export;
 pub mod logging;
 pub mod prometheus;
 pub mod report;
+pub mod soak;
 pub mod sweep;
 
 pub use error::Error;

@@ -45,6 +45,9 @@ enum Command {
     /// Run a recorded input journal through the core again; print (and verify) the
     /// hashes of its outputs.
     Replay(cmd::replay::ReplayArgs),
+    /// Days of event time through the full pipeline, sampled every simulated
+    /// hour, ending in a verdict (flat memory, stable tail, no violations).
+    Soak(cmd::soak::SoakArgs),
     /// Sweep a grid of parameters over an imported dataset (sharded with
     /// `--shard I/N`; `foxtrot sweep merge` joins the shards).
     Sweep(cmd::sweep::SweepArgs),
@@ -99,6 +102,7 @@ fn main() -> std::process::ExitCode {
         Command::Record(a) => cmd::feed::run_record(a),
         Command::Replay(a) => cmd::replay::run(a),
         Command::Sweep(a) => cmd::sweep::run(a),
+        Command::Soak(a) => cmd::soak::run(a),
         Command::Journal(a) => cmd::journal::run(a),
         Command::Run(a) => cmd::run::run(a),
         Command::Stat(a) => cmd::stat::run(a),

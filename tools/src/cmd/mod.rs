@@ -14,6 +14,7 @@ pub mod report;
 pub mod resume;
 pub mod run;
 pub mod sim;
+pub mod soak;
 pub mod stat;
 pub mod sweep;
 pub mod venue;

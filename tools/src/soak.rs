@@ -1,0 +1,328 @@
+//! `foxtrot soak`: days of event time through the full pipeline against the
+//! simulated venue, as fast as the machine goes, with the adversarial generator
+//! on (regime changes, halts, bad prints, bursts, garbage records), sampled every
+//! simulated hour, ending in a verdict.
+//!
+//! Each hour's sample: market-data events, orders, the process's resident memory
+//! and heap in use (glibc's `mallinfo2`), open file descriptors, the hour's own
+//! tick-to-order p50/p99/p99.9 (the run's histogram minus the previous hour's),
+//! invariant violations found so far by the independent checker
+//! ([`crate::check::Checker`], which re-verifies every order), and drift alarms.
+//!
+//! **Verdict** ([`Verdict::of`]): *flat memory* — the least-squares slope of
+//! resident memory over the hours after the first (warm-up) is at most
+//! [`MAX_RSS_SLOPE`] bytes per hour; *stable tail* — no hour's p99 above
+//! [`MAX_P99_RATIO`] times the median hour's p99; *no violations*.
+
+use crate::check::Checker;
+use foxtrot_engine::records::InputSlot;
+use foxtrot_engine::runtime::{FusedRun, RunObserver};
+use foxtrot_engine::Config;
+use foxtrot_venue::SimWorld;
+use std::fmt::Write as _;
+
+/// The memory slope the verdict allows: 1 MiB per simulated hour.
+pub const MAX_RSS_SLOPE: f64 = 1024.0 * 1024.0;
+
+/// How far above the median hour's p99 any hour's p99 may be.
+pub const MAX_P99_RATIO: f64 = 3.0;
+
+const HOUR_NS: u64 = 3_600_000_000_000;
+
+/// One simulated hour.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HourSample {
+    /// Hours since the start (1 for the first hour's end).
+    pub hour: u64,
+    /// Market-data events in the hour.
+    pub events: u64,
+    /// Orders in the hour.
+    pub orders: u64,
+    /// Resident memory at the hour's end (bytes).
+    pub rss_bytes: u64,
+    /// Heap in use at the hour's end (bytes).
+    pub heap_bytes: u64,
+    /// Open file descriptors at the hour's end.
+    pub open_fds: u64,
+    /// The hour's tick-to-order p50, p99, p99.9 (ns; 0 without orders).
+    pub t2o_ns: [u64; 3],
+    /// Invariant violations so far.
+    pub violations: u64,
+    /// Drift alarms so far.
+    pub drift_alarms: u64,
+    /// Wall-clock seconds since the start.
+    pub wall_s: f64,
+}
+
+/// The soak's verdict.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verdict {
+    /// Resident memory slope after the first hour (bytes per hour).
+    pub rss_slope: f64,
+    /// The median hour's p99 (ns).
+    pub median_p99: u64,
+    /// The worst hour's p99 (ns) and its hour.
+    pub worst_p99: (u64, u64),
+    /// Invariant violations.
+    pub violations: u64,
+    /// Each check: flat memory, stable tail, no violations.
+    pub checks: [bool; 3],
+}
+
+impl Verdict {
+    /// The verdict of `hours` (see the module docs).
+    pub fn of(hours: &[HourSample]) -> Verdict {
+        let after: Vec<&HourSample> = hours.iter().skip(1).collect();
+        let rss_slope = slope(
+            &after
+                .iter()
+                .map(|h| (h.hour as f64, h.rss_bytes as f64))
+                .collect::<Vec<_>>(),
+        );
+        let mut p99: Vec<u64> = hours.iter().map(|h| h.t2o_ns[1]).filter(|&p| p > 0).collect();
+        p99.sort_unstable();
+        let median_p99 = p99.get(p99.len() / 2).copied().unwrap_or(0);
+        let worst_p99 = hours.iter().map(|h| (h.t2o_ns[1], h.hour)).max().unwrap_or((0, 0));
+        let violations = hours.last().map_or(0, |h| h.violations);
+        Verdict {
+            rss_slope,
+            median_p99,
+            worst_p99,
+            violations,
+            checks: [
+                rss_slope <= MAX_RSS_SLOPE,
+                worst_p99.0 as f64 <= MAX_P99_RATIO * median_p99 as f64,
+                violations == 0,
+            ],
+        }
+    }
+
+    /// Whether every check passed.
+    pub fn passed(&self) -> bool {
+        self.checks.iter().all(|&c| c)
+    }
+}
+
+/// Least-squares slope of (x, y); 0 for fewer than two points.
+fn slope(p: &[(f64, f64)]) -> f64 {
+    if p.len() < 2 {
+        return 0.0;
+    }
+    let n = p.len() as f64;
+    let (mx, my) = (
+        p.iter().map(|q| q.0).sum::<f64>() / n,
+        p.iter().map(|q| q.1).sum::<f64>() / n,
+    );
+    let sxy: f64 = p.iter().map(|q| (q.0 - mx) * (q.1 - my)).sum();
+    let sxx: f64 = p.iter().map(|q| (q.0 - mx) * (q.0 - mx)).sum();
+    if sxx == 0.0 {
+        0.0
+    } else {
+        sxy / sxx
+    }
+}
+
+/// The checker, and the event time of the newest input.
+struct Watch {
+    checker: Checker,
+    last_ts: u64,
+}
+
+impl RunObserver for Watch {
+    fn on_input(&mut self, s: &InputSlot) {
+        self.last_ts = self.last_ts.max(s.header().ts_ns);
+        self.checker.on_input(s);
+    }
+    fn on_order(&mut self, o: &foxtrot_engine::records::Order, wire: &[u8]) {
+        self.checker.on_order(o, wire);
+    }
+}
+
+/// (resident bytes, heap in use, open descriptors) of this process.
+fn process() -> (u64, u64, u64) {
+    let (rss, fds) = foxtrot_engine::runtime::stats::process_sample();
+    // SAFETY: mallinfo2 takes no arguments and only reads the allocator's state.
+    let heap = unsafe { libc::mallinfo2() }.uordblks as u64;
+    (rss, heap, fds)
+}
+
+/// Runs `hours` simulated hours of `cfg` (its generator made adversarial and
+/// endless), calling `each` with every hour's sample; the samples.
+pub fn run(cfg: &Config, hours: u64, mut each: impl FnMut(&HourSample)) -> Vec<HourSample> {
+    let mut cfg = cfg.clone();
+    cfg.gen.adversarial.enabled = true;
+    cfg.gen.events = u64::MAX / 4;
+    let start_ns = cfg.gen.start_ns;
+    let watch = Watch {
+        checker: Checker::new(&cfg),
+        last_ts: 0,
+    };
+    let mut run = FusedRun::with_observer(&cfg, SimWorld::new(&cfg), watch);
+    let started = std::time::Instant::now();
+    let mut prev_hist = run.latency().clone();
+    let (mut prev_md, mut prev_orders) = (0u64, 0u64);
+    let mut out = Vec::with_capacity(hours as usize);
+    let mut hour = 1;
+    while hour <= hours && run.step() {
+        if run.observer().last_ts < start_ns + hour * HOUR_NS {
+            continue;
+        }
+        let c = run.core().counters();
+        let (md, orders) = (c.md, c.orders.iter().sum::<u64>());
+        let mut h = run.latency().clone();
+        let _ = h.subtract(&prev_hist);
+        prev_hist = run.latency().clone();
+        let q = |p: f64| if h.is_empty() { 0 } else { h.value_at_quantile(p) };
+        let (rss, heap, fds) = process();
+        let s = HourSample {
+            hour,
+            events: md - prev_md,
+            orders: orders - prev_orders,
+            rss_bytes: rss,
+            heap_bytes: heap,
+            open_fds: fds,
+            t2o_ns: [q(0.5), q(0.99), q(0.999)],
+            violations: run.observer().checker.total(),
+            drift_alarms: c.drift_alarms,
+            wall_s: started.elapsed().as_secs_f64(),
+        };
+        (prev_md, prev_orders) = (md, orders);
+        each(&s);
+        out.push(s);
+        hour += 1;
+    }
+    run.finish();
+    out
+}
+
+/// A self-contained HTML page: the verdict, curves of memory, heap, p99 and
+/// events per hour (inline SVG), and the table of hours.
+pub fn html(hours: &[HourSample], v: &Verdict) -> String {
+    let mut h = String::from(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>foxtrot soak</title>\n\
+         <style>body{font-family:sans-serif;margin:2em}td,th{padding:3px 8px;text-align:right}\
+         .ok{color:#070}.bad{color:#b00}svg{background:#fafafa;margin:4px}</style></head><body>\n<h1>foxtrot soak</h1>\n",
+    );
+    let mark = |ok: bool| {
+        if ok {
+            "<b class=ok>pass</b>"
+        } else {
+            "<b class=bad>FAIL</b>"
+        }
+    };
+    let _ = writeln!(
+        h,
+        "<p>{} simulated hours. Flat memory (slope after hour 1 ≤ {:.0} B/h): {:.0} B/h {}. \
+         Stable tail (no hour's p99 above {MAX_P99_RATIO}× the median hour's {} ns): worst {} ns in hour {} {}. \
+         Invariant violations: {} {}.</p>",
+        hours.len(),
+        MAX_RSS_SLOPE,
+        v.rss_slope,
+        mark(v.checks[0]),
+        v.median_p99,
+        v.worst_p99.0,
+        v.worst_p99.1,
+        mark(v.checks[1]),
+        v.violations,
+        mark(v.checks[2])
+    );
+    let curve = |title: &str, ys: Vec<f64>| -> String {
+        let (w, ht) = (600.0, 160.0);
+        let top = ys.iter().cloned().fold(0.0f64, f64::max).max(1e-9);
+        let n = ys.len().max(2) as f64 - 1.0;
+        let pts: Vec<String> = ys
+            .iter()
+            .enumerate()
+            .map(|(i, y)| format!("{:.1},{:.1}", i as f64 / n * w, ht - y / top * (ht - 10.0)))
+            .collect();
+        format!(
+            "<div><h3>{title} (max {top:.3})</h3><svg width=\"{w}\" height=\"{ht}\"><polyline fill=\"none\" stroke=\"#06c\" \
+             stroke-width=\"1.5\" points=\"{}\"/></svg></div>\n",
+            pts.join(" ")
+        )
+    };
+    h.push_str(&curve(
+        "resident memory (MiB)",
+        hours.iter().map(|s| s.rss_bytes as f64 / 1048576.0).collect(),
+    ));
+    h.push_str(&curve(
+        "heap in use (MiB)",
+        hours.iter().map(|s| s.heap_bytes as f64 / 1048576.0).collect(),
+    ));
+    h.push_str(&curve(
+        "tick-to-order p99 (µs)",
+        hours.iter().map(|s| s.t2o_ns[1] as f64 / 1000.0).collect(),
+    ));
+    h.push_str(&curve(
+        "market-data events per hour",
+        hours.iter().map(|s| s.events as f64).collect(),
+    ));
+    h.push_str(
+        "<table><tr><th>hour</th><th>events</th><th>orders</th><th>RSS MiB</th><th>heap MiB</th><th>fds</th>\
+         <th>p50 ns</th><th>p99 ns</th><th>p99.9 ns</th><th>violations</th><th>drift alarms</th><th>wall s</th></tr>\n",
+    );
+    for s in hours {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{:.1}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td><td>{}</td><td>{:.1}</td></tr>",
+            s.hour,
+            s.events,
+            s.orders,
+            s.rss_bytes as f64 / 1048576.0,
+            s.heap_bytes as f64 / 1048576.0,
+            s.open_fds,
+            s.t2o_ns[0],
+            s.t2o_ns[1],
+            s.t2o_ns[2],
+            s.violations,
+            s.drift_alarms,
+            s.wall_s
+        );
+    }
+    h.push_str("</table>\n</body></html>\n");
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hour(i: u64, rss: u64, p99: u64, violations: u64) -> HourSample {
+        HourSample {
+            hour: i,
+            events: 1,
+            orders: 1,
+            rss_bytes: rss,
+            heap_bytes: 0,
+            open_fds: 5,
+            t2o_ns: [p99 / 2, p99, p99 * 2],
+            violations,
+            drift_alarms: 0,
+            wall_s: i as f64,
+        }
+    }
+
+    #[test]
+    fn the_verdict_catches_growth_a_tail_spike_and_violations() {
+        // Warm-up in hour 1, flat after: passes.
+        let flat: Vec<_> = (1..=10)
+            .map(|i| hour(i, if i == 1 { 10 << 20 } else { 40 << 20 }, 1000, 0))
+            .collect();
+        assert!(Verdict::of(&flat).passed(), "{:?}", Verdict::of(&flat));
+        // 2 MiB more every hour: the slope check fails, and says by how much.
+        let growing: Vec<_> = (1..=10).map(|i| hour(i, (40 + 2 * i) << 20, 1000, 0)).collect();
+        let v = Verdict::of(&growing);
+        assert_eq!(v.checks, [false, true, true]);
+        assert!((v.rss_slope - 2.0 * 1048576.0).abs() < 1.0);
+        // One hour's p99 four times the median.
+        let mut spike = flat.clone();
+        spike[6].t2o_ns[1] = 4000;
+        assert_eq!(Verdict::of(&spike).checks, [true, false, true]);
+        assert_eq!(Verdict::of(&spike).worst_p99, (4000, 7));
+        // A violation.
+        let mut bad = flat;
+        bad[9].violations = 1;
+        assert_eq!(Verdict::of(&bad).checks, [true, true, false]);
+    }
+}
