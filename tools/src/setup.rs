@@ -86,3 +86,12 @@ pub fn note_loaded(cfg: &Config, origin: &std::path::Path) {
         "configuration loaded"
     );
 }
+
+/// The configured busy polling of a section, as the socket layer takes it.
+pub fn busy_poll(c: foxtrot_engine::config::BusyPollConfig) -> foxtrot_net::BusyPoll {
+    foxtrot_net::BusyPoll {
+        usecs: c.usecs,
+        prefer: c.prefer,
+        budget: c.budget,
+    }
+}

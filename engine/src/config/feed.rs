@@ -30,6 +30,10 @@ pub struct FeedConfig {
     #[serde(default = "window")]
     #[schemars(range(min = 1, max = 1_000_000))]
     pub reorder_window: u32,
+    /// Busy polling of the feed's UDP socket (`mold:` and `udp:` sources; none
+    /// by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub busy_poll: Option<super::BusyPollConfig>,
 }
 
 fn window() -> u32 {

@@ -18,6 +18,7 @@
 //!   [`runtime`]; the core's sections are re-exported from [`crate::core::params`].
 
 pub mod belief;
+pub mod busy_poll;
 pub mod canonical;
 pub mod docs;
 pub mod feed;
@@ -40,6 +41,7 @@ pub use crate::core::params::{
     TopologyName,
 };
 pub use belief::BeliefConfig;
+pub use busy_poll::BusyPollConfig;
 pub use feed::FeedConfig;
 pub use gen::{AdversarialConfig, GenConfig};
 pub use load::{BACKTEST_ORIGIN, BACKTEST_YAML, DEFAULT_SIM_YAML, DEFAULT_WEIGHTS_YAML, EMBEDDED_ORIGIN};

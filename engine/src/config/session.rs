@@ -38,6 +38,9 @@ pub struct SessionConfig {
     /// thread of its own; none by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_log: Option<String>,
+    /// Busy polling of the session's TCP socket (none by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub busy_poll: Option<super::BusyPollConfig>,
 }
 
 /// What a FIX session checks in the messages it receives, after framing,

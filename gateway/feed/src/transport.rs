@@ -43,6 +43,11 @@ pub trait Feed {
     fn wait(&mut self, timeout: Duration) {
         std::thread::sleep(timeout.min(Duration::from_micros(50)));
     }
+    /// The socket the feed receives on, if it has one (for socket options
+    /// such as busy polling).
+    fn socket(&self) -> Option<std::os::fd::RawFd> {
+        None
+    }
 }
 
 impl<F: Feed + ?Sized> Feed for Box<F> {
@@ -51,6 +56,9 @@ impl<F: Feed + ?Sized> Feed for Box<F> {
     }
     fn wait(&mut self, timeout: Duration) {
         (**self).wait(timeout)
+    }
+    fn socket(&self) -> Option<std::os::fd::RawFd> {
+        (**self).socket()
     }
 }
 
@@ -317,6 +325,11 @@ impl MoldUdpFeed {
 }
 
 impl Feed for MoldUdpFeed {
+    fn socket(&self) -> Option<std::os::fd::RawFd> {
+        use std::os::fd::AsRawFd;
+        Some(self.sock.as_raw_fd())
+    }
+
     fn next(&mut self) -> Next {
         loop {
             if let Some(n) = self.stage.q.pop_front() {

@@ -184,6 +184,11 @@ impl UdpMdFeed {
 }
 
 impl Feed for UdpMdFeed {
+    fn socket(&self) -> Option<std::os::fd::RawFd> {
+        use std::os::fd::AsRawFd;
+        Some(self.sock.as_raw_fd())
+    }
+
     fn next(&mut self) -> Next {
         loop {
             if let Some(n) = self.q.pop_front() {

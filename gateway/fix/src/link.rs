@@ -65,7 +65,7 @@ pub struct FixLinkSettings {
     /// Directory of the session's journal.
     pub store_dir: PathBuf,
     /// `SO_BUSY_POLL` for the FIX socket, µs.
-    pub busy_poll_us: Option<u32>,
+    pub busy_poll: Option<foxtrot_net::BusyPoll>,
     /// Directory for the log of every FIX message sent and received, if any.
     pub message_log: Option<PathBuf>,
 }
@@ -276,7 +276,7 @@ impl FixVenueLink {
             }
             match std::net::TcpStream::connect_timeout(&self.set.connect, Duration::from_millis(200)).and_then(|s| {
                 s.set_nonblocking(true)?;
-                Connection::new(mio::net::TcpStream::from_std(s), self.set.busy_poll_us)
+                Connection::new(mio::net::TcpStream::from_std(s), self.set.busy_poll)
             }) {
                 Ok(mut c) => {
                     c.set_log(self.log.take());

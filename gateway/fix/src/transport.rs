@@ -34,15 +34,15 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Wraps a connected (or connecting) stream: `TCP_NODELAY` on, and
-    /// `SO_BUSY_POLL` of `busy_poll_us` microseconds if given (best effort; it
-    /// needs `CAP_NET_ADMIN` to raise above the system default).
-    pub fn new(stream: TcpStream, busy_poll_us: Option<u32>) -> std::io::Result<Self> {
+    /// Wraps a connected (or connecting) stream: `TCP_NODELAY` on, and busy
+    /// polling as configured — an error naming the option if the kernel
+    /// refuses it (raising it needs `CAP_NET_ADMIN`), never silently ignored.
+    pub fn new(stream: TcpStream, busy_poll: Option<foxtrot_net::BusyPoll>) -> std::io::Result<Self> {
         stream.set_nodelay(true)?;
-        if let Some(us) = busy_poll_us {
-            // Best effort: raising it above the system default needs CAP_NET_ADMIN.
-            let _ =
-                foxtrot_net::sockopt::set_int_option(&stream, libc::SOL_SOCKET, libc::SO_BUSY_POLL, us as libc::c_int);
+        if let Some(bp) = busy_poll {
+            use std::os::fd::AsRawFd;
+            bp.apply(stream.as_raw_fd())
+                .map_err(|e| std::io::Error::other(format!("busy polling: {e}")))?;
         }
         Ok(Connection {
             stream,

@@ -30,7 +30,7 @@ fn thousands_of_messages_over_loopback_with_partial_writes() {
     let server = mio::net::TcpStream::from_std(server);
     let t0 = 1_767_623_400_000_000_000u64;
     let mut i = Link::new(
-        Connection::new(client, Some(50)).unwrap(),
+        Connection::new(client, None).unwrap(),
         Session::new(settings("FOXTROT", "VENUE"), Role::Initiator, MemoryStore::default()),
     );
     let mut a = Link::new(

@@ -16,6 +16,10 @@ pub struct HostCheckArgs {
     /// Config whose `runtime.cores` to check.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// The network interface the feed arrives on (its driver's XDP support,
+    /// queues and busy-poll settings are checked).
+    #[arg(long, value_name = "IFACE")]
+    nic: Option<String>,
     /// Root of the /sys and /proc trees to read.
     #[arg(long, default_value = "/")]
     root: PathBuf,
@@ -217,6 +221,120 @@ pub fn check(root: &Path, cores: &[usize]) -> Vec<Finding> {
     f
 }
 
+/// Drivers with native (driver-mode) XDP in mainline Linux; any other NIC runs
+/// XDP programs in generic (SKB) mode only, after the kernel has built the skb.
+const NATIVE_XDP: [&str; 18] = [
+    "mlx5_core",
+    "mlx4_en",
+    "i40e",
+    "ice",
+    "ixgbe",
+    "ixgbevf",
+    "igb",
+    "igc",
+    "ena",
+    "bnxt_en",
+    "qede",
+    "nfp",
+    "sfc",
+    "virtio_net",
+    "veth",
+    "tun",
+    "thunderx",
+    "stmmac",
+];
+
+/// What kernel bypass and busy polling need: the busy-poll sysctls, and for
+/// the feed's interface (`nic`) its driver's XDP mode, its receive queues and
+/// the NAPI settings that `SO_PREFER_BUSY_POLL` relies on.
+pub fn check_bypass(root: &Path, nic: Option<&str>) -> Vec<Finding> {
+    let mut f = Vec::new();
+    let sysctl = |name: &str| read(root, &format!("proc/sys/net/core/{name}")).and_then(|v| v.parse::<u64>().ok());
+    match (sysctl("busy_read"), sysctl("busy_poll")) {
+        (Some(r), Some(p)) if r > 0 && p > 0 => f.push(ok(
+            "busy-poll sysctls",
+            format!("net.core.busy_read={r} net.core.busy_poll={p} µs"),
+        )),
+        (Some(r), Some(p)) => f.push(warn(
+            "busy-poll sysctls",
+            format!(
+                "net.core.busy_read={r} net.core.busy_poll={p}: sockets do not busy-poll by default; set both (e.g. 50), \
+                 or give the process CAP_NET_ADMIN and set session.busy_poll / feed.busy_poll per socket"
+            ),
+        )),
+        _ => f.push(warn("busy-poll sysctls", "cannot read /proc/sys/net/core/busy_read".into())),
+    }
+    let Some(nic) = nic else {
+        f.push(warn(
+            "feed NIC",
+            "none given (--nic IFACE): its XDP support and queues are not checked".into(),
+        ));
+        return f;
+    };
+    let dev = root.join(format!("sys/class/net/{nic}"));
+    if !dev.exists() {
+        f.push(warn("feed NIC", format!("{nic}: no such interface")));
+        return f;
+    }
+    let driver = std::fs::read_link(dev.join("device/driver"))
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .or_else(|| {
+            // Virtual devices (veth) have no device link; their kind is in uevent.
+            read(root, &format!("sys/class/net/{nic}/uevent"))?
+                .lines()
+                .find_map(|l| l.strip_prefix("DEVTYPE=").map(str::to_string))
+        });
+    match driver.as_deref() {
+        Some(d) if NATIVE_XDP.contains(&d) => f.push(ok(
+            &format!("{nic} XDP"),
+            format!("driver {d}: native (driver-mode) XDP; zero-copy AF_XDP where the driver offers it"),
+        )),
+        Some(d) => f.push(warn(
+            &format!("{nic} XDP"),
+            format!("driver {d}: generic (SKB) XDP only — it works, without the bypass's gain"),
+        )),
+        None => f.push(warn(&format!("{nic} XDP"), "unknown driver".into())),
+    }
+    let rx = std::fs::read_dir(dev.join("queues"))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter(|e| e.file_name().to_string_lossy().starts_with("rx-"))
+                .count()
+        })
+        .unwrap_or(0);
+    if rx > 1 {
+        f.push(ok(
+            &format!("{nic} queues"),
+            format!(
+                "{rx} receive queues: steer the feed to one (ethtool -N … action Q) and bind the AF_XDP socket there"
+            ),
+        ));
+    } else {
+        f.push(warn(
+            &format!("{nic} queues"),
+            format!("{rx} receive queue: the feed shares it with all other traffic"),
+        ));
+    }
+    let defer = read(root, &format!("sys/class/net/{nic}/napi_defer_hard_irqs")).and_then(|v| v.parse::<u64>().ok());
+    let gro = read(root, &format!("sys/class/net/{nic}/gro_flush_timeout")).and_then(|v| v.parse::<u64>().ok());
+    match (defer, gro) {
+        (Some(d), Some(g)) if d > 0 && g > 0 => f.push(ok(
+            &format!("{nic} NAPI"),
+            format!("napi_defer_hard_irqs={d} gro_flush_timeout={g} ns: prefer-busy-poll can hold off interrupts"),
+        )),
+        (Some(d), Some(g)) => f.push(warn(
+            &format!("{nic} NAPI"),
+            format!(
+                "napi_defer_hard_irqs={d} gro_flush_timeout={g}: SO_PREFER_BUSY_POLL needs both > 0 \
+                 (e.g. echo 2 > …/napi_defer_hard_irqs; echo 200000 > …/gro_flush_timeout)"
+            ),
+        )),
+        _ => f.push(warn(&format!("{nic} NAPI"), "cannot read napi_defer_hard_irqs".into())),
+    }
+    f
+}
+
 /// Runs `foxtrot host-check`.
 pub fn run(a: HostCheckArgs) -> Result<()> {
     let cores = if a.cores.is_empty() {
@@ -227,7 +345,8 @@ pub fn run(a: HostCheckArgs) -> Result<()> {
     } else {
         a.cores.clone()
     };
-    let findings = check(&a.root, &cores);
+    let mut findings = check(&a.root, &cores);
+    findings.extend(check_bypass(&a.root, a.nic.as_deref()));
     for x in &findings {
         if a.json {
             println!("{}", serde_json::to_string(x)?);
@@ -251,6 +370,44 @@ mod tests {
         let f = root.join(p);
         std::fs::create_dir_all(f.parent().unwrap()).unwrap();
         std::fs::write(f, s).unwrap();
+    }
+
+    #[test]
+    fn bypass_items_warn_on_an_untuned_host_and_pass_on_a_tuned_one() {
+        let root = std::env::temp_dir().join(format!("foxtrot-hostcheck-bypass-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        put(&root, "proc/sys/net/core/busy_read", "0\n");
+        put(&root, "proc/sys/net/core/busy_poll", "0\n");
+        put(&root, "sys/class/net/eth1/queues/rx-0/x", "");
+        put(&root, "sys/class/net/eth1/napi_defer_hard_irqs", "0\n");
+        put(&root, "sys/class/net/eth1/gro_flush_timeout", "0\n");
+        put(&root, "sys/bus/pci/drivers/r8169/x", "");
+        std::fs::create_dir_all(root.join("sys/class/net/eth1/device")).unwrap();
+        std::os::unix::fs::symlink(
+            root.join("sys/bus/pci/drivers/r8169"),
+            root.join("sys/class/net/eth1/device/driver"),
+        )
+        .unwrap();
+        let f = check_bypass(&root, Some("eth1"));
+        assert!(f.iter().all(|x| x.level == "WARN"), "{f:#?}");
+        assert!(f.iter().any(|x| x.detail.contains("generic (SKB) XDP only")), "{f:#?}");
+
+        put(&root, "proc/sys/net/core/busy_read", "50\n");
+        put(&root, "proc/sys/net/core/busy_poll", "50\n");
+        put(&root, "sys/class/net/eth1/queues/rx-1/x", "");
+        put(&root, "sys/class/net/eth1/napi_defer_hard_irqs", "2\n");
+        put(&root, "sys/class/net/eth1/gro_flush_timeout", "200000\n");
+        put(&root, "sys/bus/pci/drivers/ice/x", "");
+        std::fs::remove_file(root.join("sys/class/net/eth1/device/driver")).unwrap();
+        std::os::unix::fs::symlink(
+            root.join("sys/bus/pci/drivers/ice"),
+            root.join("sys/class/net/eth1/device/driver"),
+        )
+        .unwrap();
+        let f = check_bypass(&root, Some("eth1"));
+        assert!(f.iter().all(|x| x.level == "OK"), "{f:#?}");
+        assert_eq!(check_bypass(&root, Some("nope"))[1].detail, "nope: no such interface");
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

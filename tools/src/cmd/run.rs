@@ -178,6 +178,7 @@ pub fn run(a: RunArgs) -> Result<()> {
     let t0 = Instant::now();
     if let Some(spec) = &a.feed {
         let f = cfg.feed.get_or_insert_with(|| FeedConfig {
+            busy_poll: None,
             source: spec.clone(),
             retransmit: None,
             date: None,
@@ -300,6 +301,16 @@ fn market_data(cfg: &Config) -> Result<Option<Box<dyn foxtrot_feed::transport::F
     };
     let feed = foxtrot_feed::transport::open_source(&spec, symbols, date, pace, window, retransmit)
         .map_err(anyhow::Error::msg)?;
+    if let Some(bp) = cfg.feed.as_ref().and_then(|f| f.busy_poll) {
+        let fd = feed.socket().with_context(|| {
+            format!("feed.busy_poll: {spec} has no socket to busy-poll (mold: and udp: sources do)")
+        })?;
+        crate::setup::busy_poll(bp)
+            .apply(fd)
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("feed.busy_poll on {spec}"))?;
+        tracing::info!(source = %spec, usecs = bp.usecs, prefer = bp.prefer, budget = ?bp.budget, "busy polling the feed's socket");
+    }
     tracing::info!(source = %spec, retransmit = ?retransmit, "market data");
     Ok(Some(feed))
 }
@@ -322,7 +333,7 @@ fn run_fix(
             .clone()
             .unwrap_or_else(|| PathBuf::from("fix-store").join(format!("{}-{}", session.sender, session.target))),
         session,
-        busy_poll_us: None,
+        busy_poll: cfg.session.busy_poll.map(crate::setup::busy_poll),
         message_log: cfg.session.message_log.as_ref().map(std::path::PathBuf::from),
     };
     let resume = resume.map(|c| Resume {

@@ -159,7 +159,7 @@ pub fn run(a: VenueArgs) -> Result<()> {
             .clone()
             .or_else(|| cfg.venue.message_log.as_ref().map(PathBuf::from)),
         speed: a.speed,
-        busy_poll_us: None,
+        busy_poll: cfg.session.busy_poll.map(crate::setup::busy_poll),
         spin: a.spin,
     };
     let mut v = VenueServer::new(&cfg, set).with_context(|| format!("starting the venue on {listen}"))?;

@@ -97,7 +97,7 @@ pub struct VenueSettings {
     /// Control time per wall-clock time (1.0: real time).
     pub speed: f64,
     /// `SO_BUSY_POLL` for the FIX sockets, µs.
-    pub busy_poll_us: Option<u32>,
+    pub busy_poll: Option<foxtrot_net::BusyPoll>,
     /// Never sleep in the poll: lowest latency, one core always busy.
     pub spin: bool,
 }
@@ -463,7 +463,7 @@ impl VenueServer {
         loop {
             match self.listener.accept() {
                 Ok((stream, peer)) => {
-                    let mut conn = Connection::new(stream, self.set.busy_poll_us)?;
+                    let mut conn = Connection::new(stream, self.set.busy_poll)?;
                     self.poll.registry().register(
                         conn.stream(),
                         mio::Token(self.next_token),
