@@ -17,6 +17,31 @@ fn get(addr: &str, path: &str) -> (String, String) {
     (head.lines().next().unwrap().to_string(), body.to_string())
 }
 
+/// `foxtrot stat --prometheus` on an ephemeral port serving `stats`: the
+/// process, and the address it printed.
+fn exporter(stats: &std::path::Path) -> (KillOnDrop, String) {
+    let mut child = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_foxtrot"))
+            .args(["stat", "--prometheus", "127.0.0.1:0", "--file"])
+            .arg(stats)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    BufReader::new(child.0.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.strip_suffix("/metrics\n"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    (child, addr)
+}
+
 fn value(body: &str, series: &str) -> f64 {
     body.lines()
         .find_map(|l| l.strip_prefix(series).and_then(|r| r.strip_prefix(' ')))
@@ -51,25 +76,7 @@ fn metrics_endpoint_passes_promtool() {
         .unwrap();
     let snap: serde_json::Value = serde_json::from_slice(&snap.stdout).unwrap();
 
-    let mut child = KillOnDrop(
-        Command::new(bin)
-            .args(["stat", "--prometheus", "127.0.0.1:0", "--file"])
-            .arg(&stats)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(child.0.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.strip_suffix("/metrics\n"))
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
+    let (_child, addr) = exporter(&stats);
 
     let (status, body) = get(&addr, "/metrics");
     assert!(status.contains("200"), "{status}");
@@ -222,25 +229,7 @@ fn every_dashboard_query_and_alert_series_returns_data_from_a_real_prometheus() 
         .output()
         .unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    let mut exporter = KillOnDrop(
-        Command::new(bin)
-            .args(["stat", "--prometheus", "127.0.0.1:0", "--file"])
-            .arg(&stats)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(exporter.0.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let target = line
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.strip_suffix("/metrics\n"))
-        .unwrap()
-        .to_string();
+    let (_exporter, target) = exporter(&stats);
     let deploy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy");
     let rules = deploy.join("prometheus/foxtrot-alerts.yml").canonicalize().unwrap();
     std::fs::write(

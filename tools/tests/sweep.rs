@@ -21,30 +21,21 @@ fn files(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     v
 }
 
+/// `n` generated market-data events as a CSV of FOXA quotes, imported into
+/// `dir/md`.
+fn imported_quotes(dir: &std::path::Path, n: u32) -> std::path::PathBuf {
+    let (csv, md) = (dir.join("q.csv"), dir.join("md"));
+    let n = n.to_string();
+    ok(&["gen", "--format", "csv", "--events", &n, "-o", csv.to_str().unwrap()]);
+    let (c, m) = (csv.to_str().unwrap(), md.to_str().unwrap());
+    ok(&["import", "--format", "csv", c, "-o", m, "--symbol", "FOXA"]);
+    md
+}
+
 #[test]
 fn a_sharded_sweep_merges_to_the_unsharded_one_and_agrees_with_replay() {
     let d = tempdir("sweep");
-    let csv = d.join("q.csv");
-    let md = d.join("md");
-    ok(&[
-        "gen",
-        "--format",
-        "csv",
-        "--events",
-        "40000",
-        "-o",
-        csv.to_str().unwrap(),
-    ]);
-    ok(&[
-        "import",
-        "--format",
-        "csv",
-        csv.to_str().unwrap(),
-        "-o",
-        md.to_str().unwrap(),
-        "--symbol",
-        "FOXA",
-    ]);
+    let md = imported_quotes(&d, 40000);
     let grid = [
         "--grid",
         "strategy.momentum.fast=5,10,20",
@@ -203,27 +194,7 @@ fn a_slurm_job_array_runs_the_shards_and_merges_to_the_whole_sweep() {
     assert!(st.success(), "the cluster started (logs in {})", cluster_dir.display());
     let conf = cluster_dir.join("slurm.conf");
 
-    let csv = d.join("q.csv");
-    let md = d.join("md");
-    ok(&[
-        "gen",
-        "--format",
-        "csv",
-        "--events",
-        "30000",
-        "-o",
-        csv.to_str().unwrap(),
-    ]);
-    ok(&[
-        "import",
-        "--format",
-        "csv",
-        csv.to_str().unwrap(),
-        "-o",
-        md.to_str().unwrap(),
-        "--symbol",
-        "FOXA",
-    ]);
+    let md = imported_quotes(&d, 30000);
     let grid = "--grid strategy.momentum.fast=5,10,20 --grid strategy.momentum.slow=50,100";
     let whole = d.join("whole");
     let mut args = vec![
