@@ -54,6 +54,43 @@ pub struct HourSample {
     pub wall_s: f64,
 }
 
+/// The columns of an hour's row, as [`HourSample::cells`] gives them.
+pub const COLUMNS: [&str; 12] = [
+    "hour",
+    "events",
+    "orders",
+    "RSS MiB",
+    "heap MiB",
+    "fds",
+    "p50 ns",
+    "p99 ns",
+    "p99.9 ns",
+    "violations",
+    "drift",
+    "wall s",
+];
+
+impl HourSample {
+    /// The hour's row, one text per [`COLUMNS`] entry.
+    pub fn cells(&self) -> [String; 12] {
+        let mib = |b: u64| format!("{:.1}", b as f64 / 1048576.0);
+        [
+            self.hour.to_string(),
+            self.events.to_string(),
+            self.orders.to_string(),
+            mib(self.rss_bytes),
+            mib(self.heap_bytes),
+            self.open_fds.to_string(),
+            self.t2o_ns[0].to_string(),
+            self.t2o_ns[1].to_string(),
+            self.t2o_ns[2].to_string(),
+            self.violations.to_string(),
+            self.drift_alarms.to_string(),
+            format!("{:.1}", self.wall_s),
+        ]
+    }
+}
+
 /// The soak's verdict.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Verdict {
@@ -257,28 +294,17 @@ pub fn html(hours: &[HourSample], v: &Verdict) -> String {
         "market-data events per hour",
         hours.iter().map(|s| s.events as f64).collect(),
     ));
-    h.push_str(
-        "<table><tr><th>hour</th><th>events</th><th>orders</th><th>RSS MiB</th><th>heap MiB</th><th>fds</th>\
-         <th>p50 ns</th><th>p99 ns</th><th>p99.9 ns</th><th>violations</th><th>drift alarms</th><th>wall s</th></tr>\n",
-    );
+    h.push_str("<table><tr>");
+    for c in COLUMNS {
+        let _ = write!(h, "<th>{c}</th>");
+    }
+    h.push_str("</tr>\n");
     for s in hours {
-        let _ = writeln!(
-            h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{:.1}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td>{}</td><td>{}</td><td>{:.1}</td></tr>",
-            s.hour,
-            s.events,
-            s.orders,
-            s.rss_bytes as f64 / 1048576.0,
-            s.heap_bytes as f64 / 1048576.0,
-            s.open_fds,
-            s.t2o_ns[0],
-            s.t2o_ns[1],
-            s.t2o_ns[2],
-            s.violations,
-            s.drift_alarms,
-            s.wall_s
-        );
+        h.push_str("<tr>");
+        for c in s.cells() {
+            let _ = write!(h, "<td>{c}</td>");
+        }
+        h.push_str("</tr>\n");
     }
     h.push_str("</table>\n</body></html>\n");
     h

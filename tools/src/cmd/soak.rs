@@ -34,28 +34,18 @@ pub fn run(a: SoakArgs) -> Result<()> {
     let cfg = crate::setup::load_with_sets(a.config.as_deref(), &a.set)?;
     let hours = a.hours.unwrap_or(a.days * 24);
     anyhow::ensure!(hours > 0, "--hours/--days must be > 0");
+    // Right-aligned columns as wide as their headers or values.
+    const WIDTHS: [usize; 12] = [4, 10, 7, 7, 8, 4, 7, 7, 8, 10, 6, 7];
+    let row = |cells: &[String]| {
+        let parts: Vec<String> = cells.iter().zip(WIDTHS).map(|(c, w)| format!("{c:>w$}")).collect();
+        println!("{}", parts.join("  "));
+    };
     if !a.json {
-        println!(
-            "hour  events      orders  rss MiB  heap MiB  fds  t2o p50/p99/p99.9 ns        violations  drift  wall s"
-        );
+        row(&soak::COLUMNS.map(str::to_string));
     }
     let samples = soak::run(&cfg, hours, |s| {
         if !a.json {
-            println!(
-                "{:>4}  {:>10}  {:>6}  {:>7.1}  {:>8.1}  {:>3}  {:>7}/{:>7}/{:>8}  {:>10}  {:>5}  {:>6.1}",
-                s.hour,
-                s.events,
-                s.orders,
-                s.rss_bytes as f64 / 1048576.0,
-                s.heap_bytes as f64 / 1048576.0,
-                s.open_fds,
-                s.t2o_ns[0],
-                s.t2o_ns[1],
-                s.t2o_ns[2],
-                s.violations,
-                s.drift_alarms,
-                s.wall_s
-            );
+            row(&s.cells());
         }
     });
     anyhow::ensure!(
