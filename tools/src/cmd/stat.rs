@@ -15,6 +15,9 @@ pub struct StatArgs {
     /// The stats file (default: the one `foxtrot run` writes by default).
     #[arg(long, value_name = "FILE")]
     file: Option<PathBuf>,
+    /// The configuration the run was started with: its `runtime.stats_file`.
+    #[arg(long, value_name = "FILE", conflicts_with = "file")]
+    config: Option<PathBuf>,
     /// Print one snapshot and exit.
     #[arg(long)]
     once: bool,
@@ -32,7 +35,21 @@ pub struct StatArgs {
 
 /// Runs `foxtrot stat`.
 pub fn run(a: StatArgs) -> Result<()> {
-    let path = a.file.clone().unwrap_or_else(default_stats_path);
+    let path = match (&a.file, &a.config) {
+        (Some(f), _) => f.clone(),
+        (None, Some(c)) => {
+            let cfg = foxtrot_engine::Config::load(c)?;
+            cfg.runtime
+                .stats_file
+                .as_ref()
+                .map(PathBuf::from)
+                .unwrap_or_else(default_stats_path)
+        }
+        (None, None) => default_stats_path(),
+    };
+    if !path.exists() {
+        anyhow::bail!("{}", no_stats_file(&path, a.file.is_none() && a.config.is_none()));
+    }
     let r = StatsReader::open(&path)?;
     if let Some(addr) = &a.prometheus {
         let listener = std::net::TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?;
@@ -128,4 +145,29 @@ pub fn live_text(l: &LiveFigures) -> String {
         );
     }
     o
+}
+
+/// The one line for a missing stats file: where it looked, how to point it
+/// elsewhere, and the stats files that do exist in the usual places.
+fn no_stats_file(path: &std::path::Path, defaulted: bool) -> String {
+    let mut found: Vec<String> = [std::path::Path::new("/dev/shm").to_path_buf(), std::env::temp_dir()]
+        .iter()
+        .filter_map(|d| std::fs::read_dir(d).ok())
+        .flat_map(|rd| rd.flatten())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "stats"))
+        .map(|p| p.display().to_string())
+        .collect();
+    found.sort();
+    let how = if defaulted {
+        " (the default path): give --file FILE, or --config CONFIG for the runtime.stats_file a run of that configuration writes"
+    } else {
+        ""
+    };
+    let seen = if found.is_empty() {
+        "no *.stats file in /dev/shm or the temporary directory".to_string()
+    } else {
+        format!("stats files here: {}", found.join(", "))
+    };
+    format!("no stats file at {}{how}; {seen}", path.display())
 }
