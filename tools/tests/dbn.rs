@@ -32,6 +32,10 @@ fn import(dir: &Path, schema: &str) -> (Vec<String>, Vec<MarketData>) {
 const T0: u64 = 1_767_623_400_000_000_000;
 
 #[test]
+#[cfg_attr(
+    not(has_py_dbn),
+    ignore = "needs the Python package databento-dbn: bash .ci/run installs it"
+)]
 fn dbn_files_from_databento_import_field_by_field() {
     if !external::python_module("databento_dbn") {
         return;

@@ -26,6 +26,10 @@ fn foxtrot(args: &[&str]) -> std::process::Output {
 }
 
 #[test]
+#[cfg_attr(
+    not(has_py_duckdb),
+    ignore = "needs the Python package duckdb: bash .ci/run installs it"
+)]
 fn parquet_export_reads_back_in_duckdb() {
     if !external::python_module("duckdb") {
         return;

@@ -20,6 +20,10 @@ fn lines(out: &[u8]) -> Vec<serde_json::Map<String, serde_json::Value>> {
 }
 
 #[test]
+#[cfg_attr(
+    not(has_py_itch),
+    ignore = "needs the Python package itchfeed: bash .ci/run installs it"
+)]
 fn itchfeed_decodes_our_generated_file_as_we_do() {
     if !external::python_module("itch.parser") {
         return;

@@ -153,6 +153,7 @@ fn metrics_endpoint_passes_promtool() {
 /// and pass their unit tests (`promtool test rules`): each alert fires on the
 /// series that should fire it and not on the near misses.
 #[test]
+#[cfg_attr(not(has_promtool), ignore = "needs promtool: bash .ci/run installs it")]
 fn alert_rules_pass_their_promtool_unit_tests() {
     let Some(promtool) = external::tool("promtool") else {
         return;
@@ -214,6 +215,7 @@ fn query(addr: &str, q: &str) -> serde_json::Value {
 /// alert rules loaded: every dashboard panel's query returns data, every series
 /// an alert reads exists, and every rule evaluates without error.
 #[test]
+#[cfg_attr(not(has_prometheus), ignore = "needs prometheus: bash .ci/run installs it")]
 fn every_dashboard_query_and_alert_series_returns_data_from_a_real_prometheus() {
     let Some(prometheus) = external::tool("prometheus") else {
         return;

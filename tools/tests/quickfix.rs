@@ -312,31 +312,55 @@ fn engine_logs_on_50_times(begin: &str) {
 }
 
 #[test]
+#[cfg_attr(
+    not(has_quickfix),
+    ignore = "needs QuickFIX (libquickfix-dev) and g++: bash .ci/run installs it"
+)]
 fn fix44_engine_against_a_quickfix_acceptor() {
     engine_against_quickfix_acceptor("FIX.4.4", None);
 }
 
 #[test]
+#[cfg_attr(
+    not(has_quickfix),
+    ignore = "needs QuickFIX (libquickfix-dev) and g++: bash .ci/run installs it"
+)]
 fn fix42_engine_against_a_quickfix_acceptor() {
     engine_against_quickfix_acceptor("FIX.4.2", None);
 }
 
 #[test]
+#[cfg_attr(
+    not(has_quickfix),
+    ignore = "needs QuickFIX (libquickfix-dev) and g++: bash .ci/run installs it"
+)]
 fn fix42_engine_against_a_quickfix_acceptor_over_a_slow_line() {
     engine_against_quickfix_acceptor("FIX.4.2", Some(Duration::from_millis(300)));
 }
 
 #[test]
+#[cfg_attr(
+    not(has_quickfix),
+    ignore = "needs QuickFIX (libquickfix-dev) and g++: bash .ci/run installs it"
+)]
 fn fix44_quickfix_initiator_against_foxtrot_venue() {
     quickfix_initiator_against_venue("FIX.4.4");
 }
 
 #[test]
+#[cfg_attr(
+    not(has_quickfix),
+    ignore = "needs QuickFIX (libquickfix-dev) and g++: bash .ci/run installs it"
+)]
 fn fix42_quickfix_initiator_against_foxtrot_venue() {
     quickfix_initiator_against_venue("FIX.4.2");
 }
 
 #[test]
+#[cfg_attr(
+    not(has_quickfix),
+    ignore = "needs QuickFIX (libquickfix-dev) and g++: bash .ci/run installs it"
+)]
 fn fix44_engine_logs_on_50_times_against_a_quickfix_acceptor_and_loses_no_order() {
     engine_logs_on_50_times("FIX.4.4");
 }

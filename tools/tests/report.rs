@@ -123,6 +123,7 @@ fn report_refuses_journals_that_do_not_replay() {
 }
 
 #[test]
+#[cfg_attr(not(has_chromium), ignore = "needs chromium: bash .ci/run installs it")]
 fn html_report_renders_in_chromium() {
     let Some(chromium) = external::tool("chromium") else {
         return;

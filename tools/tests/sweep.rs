@@ -168,6 +168,7 @@ impl Drop for Cluster {
 /// `foxtrot sweep --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`, then
 /// `foxtrot sweep merge` — equal, byte for byte, to the unsharded sweep run here.
 #[test]
+#[cfg_attr(not(has_slurm), ignore = "needs slurm-wlm and munge: bash .ci/run installs it")]
 fn a_slurm_job_array_runs_the_shards_and_merges_to_the_whole_sweep() {
     let (Some(_), Some(_), Some(_)) = (
         external::tool("sbatch"),
