@@ -1,6 +1,8 @@
 //! Record a sim, replay it: identical outputs; change one config value: the first
 //! divergence is named; damage the journal: the damage is named.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -252,4 +254,30 @@ fn replay_verify_names_a_truncated_input_journal() {
     );
     assert!(!err.contains("divergence") && !err.contains("diary stream"), "{err}");
     std::fs::remove_dir_all(&d).ok();
+}
+
+/// `timers.enabled=false`: no timer is sequenced, orders still flow, and the
+/// recorded run replays to the same hashes.
+#[test]
+fn a_run_without_housekeeping_timers_records_and_replays() {
+    let d = common::tempdir("notimers");
+    let run = d.join("run");
+    let out = common::ok(&[
+        "sim",
+        "--no-progress",
+        "--events",
+        "30000",
+        "--set",
+        "timers.enabled=false",
+        "--json",
+        "--record",
+        run.to_str().unwrap(),
+    ]);
+    let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(j["events"]["timers"], 0, "{j}");
+    assert!(j["orders"]["total"].as_u64().unwrap() > 0, "{j}");
+    let v = common::ok(&["replay", run.to_str().unwrap(), "--verify", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(v.lines().last().unwrap()).unwrap();
+    assert_eq!(v["verified"], true);
+    assert_eq!(v["order_hash"], j["order_hash"]);
 }

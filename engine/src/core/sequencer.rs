@@ -16,6 +16,8 @@ pub struct Sequencer {
     next_seq: u64,
     last_ts: u64,
     tick_ns: u64,
+    /// Whether the housekeeping timer fires at all.
+    timers: bool,
     next_tick: u64,
     ticks: u64,
     out_of_order: u64,
@@ -29,10 +31,17 @@ impl Sequencer {
             next_seq: first_seq.max(1),
             last_ts: 0,
             tick_ns: tick_ns.max(1),
+            timers: true,
             next_tick: 0,
             ticks: 0,
             out_of_order: 0,
         }
+    }
+
+    /// With `on == false`, no housekeeping timer ever fires (`timers.enabled`).
+    pub fn with_timers(mut self, on: bool) -> Self {
+        self.timers = on;
+        self
     }
 
     /// Stamps the next sequence number on `slot`. Control time never runs backwards:
@@ -54,6 +63,9 @@ impl Sequencer {
     /// before stamping an input at `ts`. The first call only arms the timer.
     #[inline]
     pub fn due_timer(&mut self, ts: u64) -> Option<Timer> {
+        if !self.timers {
+            return None;
+        }
         if self.next_tick == 0 {
             self.next_tick = (ts / self.tick_ns + 1) * self.tick_ns;
             return None;
@@ -99,6 +111,14 @@ mod tests {
         let t = s.due_timer(17_500).unwrap();
         assert_eq!((t.deadline_ns, t.count), (17_000, 2));
         assert!(s.due_timer(17_500).is_none());
+    }
+
+    #[test]
+    fn switched_off_no_timer_ever_fires() {
+        let mut s = Sequencer::new(1, 1_000).with_timers(false);
+        for ts in (10_500..1_000_000).step_by(700) {
+            assert!(s.due_timer(ts).is_none(), "{ts}");
+        }
     }
 
     #[test]

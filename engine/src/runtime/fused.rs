@@ -80,7 +80,7 @@ impl<V: VenueLink, O: RunObserver> FusedRun<V, O> {
         let sequenced = venue.sequenced();
         FusedRun {
             core: Core::new(&cfg.core_params()),
-            seq: Sequencer::new(1, cfg.timers.tick_ns),
+            seq: Sequencer::new(1, cfg.timers.tick_ns).with_timers(cfg.timers.enabled),
             venue,
             obs,
             out: Outputs {

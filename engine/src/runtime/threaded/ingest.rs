@@ -54,7 +54,7 @@ impl<V: VenueLink, OI: RunObserver> Ingest<V, OI> {
             feedback: if sequenced { None } else { source.feedback_delay() },
             source,
             sequenced,
-            seq: Sequencer::new(1, cfg.timers.tick_ns),
+            seq: Sequencer::new(1, cfg.timers.tick_ns).with_timers(cfg.timers.enabled),
             obs,
             inputs: StreamDigest::default(),
             back_rx,
