@@ -281,3 +281,31 @@ fn a_run_without_housekeeping_timers_records_and_replays() {
     assert_eq!(v["verified"], true);
     assert_eq!(v["order_hash"], j["order_hash"]);
 }
+
+/// `belief.enabled=false`: no belief units, so no drift alarm; the regimes
+/// still move, orders still flow, and the recorded run replays.
+#[test]
+fn a_run_without_the_belief_emitter_records_and_replays() {
+    let d = common::tempdir("nobelief");
+    let run = d.join("run");
+    let args = |off: bool| {
+        let mut a = vec!["sim", "--no-progress", "--events", "60000", "--json"];
+        if off {
+            a.extend(["--set", "belief.enabled=false", "--record", run.to_str().unwrap()]);
+        }
+        a
+    };
+    let on: serde_json::Value = serde_json::from_str(common::ok(&args(false)).trim()).unwrap();
+    let off: serde_json::Value = serde_json::from_str(common::ok(&args(true)).trim()).unwrap();
+    assert!(
+        on["drift_alarms"].as_u64().unwrap() > 0,
+        "the sentry fires with the emitter on: {on}"
+    );
+    assert_eq!(off["drift_alarms"], 0, "{off}");
+    assert!(off["transitions"].as_u64().unwrap() > 0, "{off}");
+    assert!(off["orders"]["total"].as_u64().unwrap() > 0, "{off}");
+    let v = common::ok(&["replay", run.to_str().unwrap(), "--verify", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(v.lines().last().unwrap()).unwrap();
+    assert_eq!(v["verified"], true);
+    assert_eq!(v["order_hash"], off["order_hash"]);
+}

@@ -22,4 +22,19 @@ pub struct BeliefConfig {
     pub regime: RegimeConfig,
     /// Drift sentry.
     pub drift: DriftConfig,
+    /// The emitter's off switch: `false` computes no belief units (the
+    /// attention over the feature vector is skipped; the belief carries only
+    /// the regime and its confidence), and so the drift sentry, which judges
+    /// the emitter's predictions, has nothing to judge and stays silent. The
+    /// regime FSM still runs: the regime table needs it.
+    #[serde(default = "on", skip_serializing_if = "is_on")]
+    pub enabled: bool,
+}
+
+fn on() -> bool {
+    true
+}
+
+fn is_on(v: &bool) -> bool {
+    *v
 }

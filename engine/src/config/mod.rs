@@ -124,6 +124,7 @@ impl Config {
                 model: self.model().clone(),
                 regime: self.belief.regime.clone(),
                 drift: self.belief.drift.clone(),
+                enabled: self.belief.enabled,
             },
             strategy: self.strategy.clone(),
             router: self.router.clone(),

@@ -48,6 +48,8 @@ pub struct BeliefParams {
     pub regime: RegimeConfig,
     /// Drift sentry.
     pub drift: DriftConfig,
+    /// Whether the emitter runs (`belief.enabled`).
+    pub enabled: bool,
 }
 
 /// Everything the core's stages read, built once at load time.

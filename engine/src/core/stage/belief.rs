@@ -20,6 +20,8 @@ pub struct BeliefStage {
     drift: DriftSentry,
     rep: Replicas,
     counters: CoreCounters,
+    /// `belief.enabled`: the emitter (and so the drift sentry) runs.
+    enabled: bool,
 }
 
 impl BeliefStage {
@@ -32,6 +34,7 @@ impl BeliefStage {
             drift: DriftSentry::new(&p.belief.drift, n, p.flags.auto_feedback),
             rep: Replicas::new(p),
             counters: CoreCounters::default(),
+            enabled: p.belief.enabled,
         }
     }
 
@@ -86,12 +89,14 @@ impl BeliefStage {
     #[inline]
     fn decide(&mut self, h: Header, s: &mut Staged, emit: &mut impl FnMut(&mut Msg)) {
         let i = h.instrument;
-        let b = &mut self.rep.beliefs[i as usize];
-        let prediction = self.emitter.emit(&s.fv, b);
-        let ret = s.fv.values[idx::RET_BPS] as f64;
-        for a in self.drift.on_update(i, ret, prediction, &s.fv).into_iter().flatten() {
-            self.counters.drift_alarms += 1;
-            emit(&mut Msg::Theory(self.drift.packet(&h, i, &a)));
+        if self.enabled {
+            let b = &mut self.rep.beliefs[i as usize];
+            let prediction = self.emitter.emit(&s.fv, b);
+            let ret = s.fv.values[idx::RET_BPS] as f64;
+            for a in self.drift.on_update(i, ret, prediction, &s.fv).into_iter().flatten() {
+                self.counters.drift_alarms += 1;
+                emit(&mut Msg::Theory(self.drift.packet(&h, i, &a)));
+            }
         }
         let vol = s.fv.values[idx::VOL_BPS] as f64;
         let trend = s.fv.values[idx::TREND_Z] as f64;
