@@ -438,7 +438,7 @@ fn finish<V>(
         }
         println!("{}", serde_json::to_string_pretty(&j)?);
     } else {
-        print_text(&out.summary, cfg, wall);
+        print_text("foxtrot run", &out.summary, cfg, wall);
         print_table(&out.stats);
     }
     Ok(())

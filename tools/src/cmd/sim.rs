@@ -153,7 +153,7 @@ fn report<O: RunObserver>(
         }
         println!("{}", serde_json::to_string_pretty(&j)?);
     } else {
-        print_text(&s, cfg, wall);
+        print_text("foxtrot sim", &s, cfg, wall);
         if cfg.gen.adversarial.enabled {
             println!("  adversarial   {injected} corrupt records injected");
         }
@@ -259,11 +259,12 @@ pub(crate) fn rejects_json(s: &RunSummary) -> serde_json::Value {
         .into()
 }
 
-pub(crate) fn print_text(s: &RunSummary, cfg: &Config, wall: Duration) {
+/// The text summary of a run, titled by the command that ran it.
+pub(crate) fn print_text(title: &str, s: &RunSummary, cfg: &Config, wall: Duration) {
     let c = &s.counters;
     let rejects = rejects_text(s);
     println!(
-        "foxtrot sim: policy {} (hash {}), seed {}, {} instruments",
+        "{title}: policy {} (hash {}), seed {}, {} instruments",
         s.policy,
         s.policy_hash,
         cfg.gen.seed,

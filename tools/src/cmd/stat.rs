@@ -91,11 +91,17 @@ pub fn print_table(s: &StatsSnapshot) {
         let c: Vec<String> = t.counters.iter().map(|(n, v)| format!("{n}={v}")).collect();
         println!("    {:<4} {:<32} {}", t.name, t.stages, c.join(" "));
     }
-    println!("  latency (ns)       count      p50      p90      p99    p99.9      max");
+    println!("  latency (µs)       count      p50      p90      p99    p99.9      max");
     for h in &s.hists {
         println!(
             "    {:<14} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8}",
-            h.name, h.count, h.p50, h.p90, h.p99, h.p999, h.max
+            h.name,
+            h.count,
+            us(h.p50),
+            us(h.p90),
+            us(h.p99),
+            us(h.p999),
+            us(h.max)
         );
     }
     if let Some(l) = s.live_figures() {
@@ -128,7 +134,11 @@ pub fn live_text(l: &LiveFigures) -> String {
     if n > 0 {
         let _ = writeln!(
             o,
-            "  order→ack (ns)  count {n} p50 {p50} p99 {p99} p99.9 {p999} max {max}"
+            "  order→ack (µs)  count {n} p50 {} p99 {} p99.9 {} max {}",
+            us(p50),
+            us(p99),
+            us(p999),
+            us(max)
         );
     }
     if !l.rejects.is_empty() {
@@ -170,4 +180,9 @@ fn no_stats_file(path: &std::path::Path, defaulted: bool) -> String {
         format!("stats files here: {}", found.join(", "))
     };
     format!("no stats file at {}{how}; {seen}", path.display())
+}
+
+/// Nanoseconds as microseconds with two decimals, as the run summaries print them.
+fn us(ns: u64) -> String {
+    format!("{:.2}", ns as f64 / 1000.0)
 }
