@@ -209,7 +209,7 @@ pub fn run(cfg: &Config, hours: u64, mut each: impl FnMut(&HourSample)) -> Vec<H
         let mut h = run.latency().clone();
         let _ = h.subtract(&prev_hist);
         prev_hist = run.latency().clone();
-        let q = |p: f64| if h.is_empty() { 0 } else { h.value_at_quantile(p) };
+        let [p50, p99, p999, _] = foxtrot_engine::runtime::latency::percentiles(&h);
         let (rss, heap, fds) = process();
         let s = HourSample {
             hour,
@@ -218,7 +218,7 @@ pub fn run(cfg: &Config, hours: u64, mut each: impl FnMut(&HourSample)) -> Vec<H
             rss_bytes: rss,
             heap_bytes: heap,
             open_fds: fds,
-            t2o_ns: [q(0.5), q(0.99), q(0.999)],
+            t2o_ns: [p50, p99, p999],
             violations: run.observer().checker.total(),
             drift_alarms: c.drift_alarms,
             wall_s: started.elapsed().as_secs_f64(),

@@ -8,13 +8,28 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 
+/// GET over HTTP/1.1, the connection closed after the answer: the status
+/// line and the body (de-chunked).
 fn get(addr: &str, path: &str) -> (String, String) {
     let mut s = TcpStream::connect(addr).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
     let mut resp = String::new();
     s.read_to_string(&mut resp).unwrap();
     let (head, body) = resp.split_once("\r\n\r\n").unwrap();
-    (head.lines().next().unwrap().to_string(), body.to_string())
+    let status = head.lines().next().unwrap().to_string();
+    if !head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        return (status, body.to_string());
+    }
+    let (mut out, mut rest) = (String::new(), body);
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap();
+        if n == 0 {
+            break;
+        }
+        out.push_str(&after[..n]);
+        rest = &after[n + 2..];
+    }
+    (status, out)
 }
 
 /// `foxtrot stat --prometheus` on an ephemeral port serving `stats`: the
@@ -183,32 +198,9 @@ fn encode(q: &str) -> String {
         .collect()
 }
 
-/// GET over HTTP/1.1 with the connection closed after the answer; the body
-/// (de-chunked).
-fn get_body(addr: &str, path: &str) -> String {
-    let mut s = TcpStream::connect(addr).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
-    let (head, body) = resp.split_once("\r\n\r\n").unwrap();
-    if !head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        return body.to_string();
-    }
-    let (mut out, mut rest) = (String::new(), body);
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap();
-        if n == 0 {
-            break;
-        }
-        out.push_str(&after[..n]);
-        rest = &after[n + 2..];
-    }
-    out
-}
-
 /// Prometheus's answer to an instant query.
 fn query(addr: &str, q: &str) -> serde_json::Value {
-    serde_json::from_str(&get_body(addr, &format!("/api/v1/query?query={}", encode(q)))).unwrap()
+    serde_json::from_str(&get(addr, &format!("/api/v1/query?query={}", encode(q))).1).unwrap()
 }
 
 /// A real Prometheus scrapes `foxtrot stat --prometheus` of a real run with the
@@ -303,7 +295,7 @@ fn every_dashboard_query_and_alert_series_returns_data_from_a_real_prometheus() 
             "alert series {n}: no data"
         );
     }
-    let rules_state: serde_json::Value = serde_json::from_str(&get_body(&addr, "/api/v1/rules")).unwrap();
+    let rules_state: serde_json::Value = serde_json::from_str(&get(&addr, "/api/v1/rules").1).unwrap();
     let loaded: Vec<&serde_json::Value> = rules_state["data"]["groups"]
         .as_array()
         .unwrap()
