@@ -45,6 +45,10 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// Several configuration values are out of range or inconsistent: each
+    /// a [`Error::ConfigInvalid`], one per line.
+    #[error("{}", many(.0))]
+    ConfigInvalidMany(Vec<Error>),
     /// An order names an instrument without FIX templates.
     #[error("no FIX template for instrument {0}")]
     UnknownInstrument(u32),
@@ -117,6 +121,11 @@ fn at(line: usize, column: usize) -> String {
     } else {
         format!(":{line}:{column}")
     }
+}
+
+fn many(errors: &[Error]) -> String {
+    let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    format!("{} problems:\n{}", lines.len(), lines.join("\n"))
 }
 
 impl Error {

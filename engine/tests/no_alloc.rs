@@ -305,6 +305,8 @@ fn journal_appends_across_segment_rolls_allocate_nothing() {
     let _ = std::fs::remove_dir_all(&dir);
     let cfg = JournalConfig {
         segment_size: 256 << 10,
+        // Growing segments (64, 128, then 256 KiB) roll without allocating too.
+        first_segment_size: 64 << 10,
         durability: Durability::None,
         map: MapOptions {
             prefault: true,

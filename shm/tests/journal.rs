@@ -14,6 +14,7 @@ fn tmp(name: &str) -> PathBuf {
 fn small() -> JournalConfig {
     JournalConfig {
         segment_size: 64 << 10,
+        first_segment_size: 0,
         durability: Durability::None,
         map: MapOptions {
             prefault: false,
@@ -68,6 +69,55 @@ fn round_trip_across_segments() {
     drop(w);
     write_n(&d, small(), 5_001, 100);
     assert_eq!(read_all(&d).0.len(), 5_100);
+    std::fs::remove_dir_all(&d).ok();
+}
+
+/// Growing segments: 64 KiB, then doubled per roll up to 256 KiB; every record
+/// reads back in order, and a reopened journal continues at the size its next
+/// index calls for.
+#[test]
+fn segments_grow_from_the_first_size_to_the_full_size() {
+    let d = tmp("grow");
+    let cfg = JournalConfig {
+        segment_size: 256 << 10,
+        first_segment_size: 64 << 10,
+        ..small()
+    };
+    assert_eq!(
+        (0..5).map(|i| cfg.segment_size_of(i)).collect::<Vec<_>>(),
+        [64 << 10, 128 << 10, 256 << 10, 256 << 10, 256 << 10]
+    );
+    write_n(&d, cfg, 1, 8_000);
+    write_n(&d, cfg, 8_001, 4_000);
+    let (v, r) = read_all(&d);
+    assert_eq!(v.len(), 12_000);
+    assert!(v
+        .iter()
+        .enumerate()
+        .all(|(i, x)| x.0 == i as u64 + 1 && x.3 == payload(x.0)));
+    let sizes: Vec<u64> = r
+        .segments()
+        .iter()
+        .map(|(_, p)| std::fs::metadata(p).unwrap().len())
+        .collect();
+    assert!(sizes.len() >= 4, "{sizes:?}");
+    for (i, s) in sizes.iter().enumerate() {
+        assert_eq!(*s, cfg.segment_size_of(i as u64), "segment {i}: {sizes:?}");
+    }
+    // A first size above the full size is the full size; one off the page grid
+    // or below 64 KiB is refused.
+    let above = JournalConfig {
+        first_segment_size: 512 << 10,
+        ..cfg
+    };
+    assert_eq!(above.segment_size_of(0), 256 << 10);
+    for first in [32 << 10, (64 << 10) + 100] {
+        let bad = JournalConfig {
+            first_segment_size: first,
+            ..cfg
+        };
+        assert!(JournalWriter::open(&tmp("grow-bad"), bad).is_err(), "{first}");
+    }
     std::fs::remove_dir_all(&d).ok();
 }
 

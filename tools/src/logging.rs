@@ -43,6 +43,18 @@ pub fn register_secret(value: &str) {
     }
 }
 
+/// `x` rounded to `decimals` places, for a log field: a float is logged in its
+/// shortest exact form, so `-2498.1800000000003` becomes `-2498.18`.
+pub fn rounded(x: f64, decimals: i32) -> f64 {
+    let k = 10f64.powi(decimals);
+    let r = (x * k).round() / k;
+    if r.is_finite() {
+        r
+    } else {
+        x
+    }
+}
+
 /// Masks every registered secret in `line`.
 pub fn redact(line: &str) -> String {
     let mut out = line.to_string();

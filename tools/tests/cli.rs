@@ -80,6 +80,22 @@ fn gen_writes_a_readable_file_deterministically() {
     let (recs, err) = foxtrot_feed::native::decode_all(&ba);
     assert!(err.is_none());
     assert_eq!(recs.len(), 5000);
+    // And a command reads it: imported, then backtested, every event replayed.
+    let md = dir.join("a.md");
+    let out = foxtrot(&[
+        "import",
+        "--format",
+        "native",
+        a.to_str().unwrap(),
+        "--out",
+        md.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("imported 5000 market-data events"));
+    let out = foxtrot(&["replay", md.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("replay --json");
+    assert_eq!(v["market_data"].as_u64(), Some(5000), "{v}");
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -161,4 +177,85 @@ fn positions_and_their_pnl_add_up_to_the_run_pnl() {
     let pnl = s["pnl"].as_f64().unwrap();
     assert!((sum - pnl).abs() < 1e-6, "positions sum to {sum}, pnl {pnl}");
     assert!(positions.values().any(|p| p["position"].as_i64().unwrap() != 0), "{s}");
+}
+
+/// A short recorded run takes a few MiB of disk, not 64 MiB per journal: its
+/// journals start with 1 MiB segments and grow only as the run does.
+#[test]
+fn a_short_recorded_run_is_small_on_disk() {
+    let dir = std::env::temp_dir().join(format!("foxtrot-small-run-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = foxtrot(&[
+        "sim",
+        "--events",
+        "20000",
+        "--no-progress",
+        "--record",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    fn bytes(p: &std::path::Path) -> u64 {
+        std::fs::read_dir(p)
+            .unwrap()
+            .flatten()
+            .map(|e| {
+                let m = e.metadata().unwrap();
+                if m.is_dir() {
+                    bytes(&e.path())
+                } else {
+                    m.len()
+                }
+            })
+            .sum()
+    }
+    let total = bytes(&dir);
+    assert!(total < 16 << 20, "a 20,000-event run took {total} bytes");
+    // Its journal reads as text: a header, event times, symbols and scaled prices.
+    let out = foxtrot(&["journal", "cat", "--limit", "2", dir.join("inputs").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].contains("seq") && lines[0].contains("time (UTC)"), "{text}");
+    assert!(lines[1].contains(" config "), "{text}");
+    assert!(
+        lines[2].contains("T14:30:00.") && lines[2].contains("symbol=FOX") && lines[2].contains("price="),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `config check` names every problem of a file, each with its line, not only
+/// the first: out-of-range keys together, and rules relating keys together.
+#[test]
+fn config_check_reports_every_error_in_a_file() {
+    let dir = std::env::temp_dir().join(format!("foxtrot-cfg-all-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs");
+    std::fs::copy(root.join("belief_weights.yaml"), dir.join("belief_weights.yaml")).unwrap();
+    let base = foxtrot_engine::config::DEFAULT_SIM_YAML;
+    let ranges = dir.join("ranges.yaml");
+    std::fs::write(
+        &ranges,
+        base.replace("max_open_orders: 16", "max_open_orders: 0")
+            .replace("max_order_qty: 1000", "max_order_qty: 0"),
+    )
+    .unwrap();
+    let rules = dir.join("rules.yaml");
+    let text = base
+        .replace("    fast: 20 ", "    fast: 200 ")
+        .replace("halt_drawdown: ", "halt_drawdown: 0.5 #");
+    std::fs::write(&rules, &text).unwrap();
+    for (file, keys) in [
+        (&ranges, ["risk.max_order_qty", "risk.max_open_orders"]),
+        (&rules, ["strategy.momentum.slow", "risk.halt_drawdown"]),
+    ] {
+        let out = foxtrot(&["config", "check", file.to_str().unwrap()]);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("2 problems"), "{err}");
+        for k in keys {
+            assert!(err.lines().any(|l| l.contains(k) && l.contains(".yaml:")), "{k}: {err}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -51,13 +51,17 @@ fn parquet_export_reads_back_in_duckdb() {
     )
     .unwrap();
     let pq = dir.join("pq");
-    foxtrot(&[
+    let said = foxtrot(&[
         "export",
         "--parquet",
         run.to_str().unwrap(),
         "--out",
         pq.to_str().unwrap(),
     ]);
+    // Its counts add up to the run's, and say how.
+    let said = String::from_utf8_lossy(&said.stdout);
+    let total = format!("= {} diary records", sim["diary_records"]);
+    assert!(said.contains(&total), "{said}");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/duckdb_check.py");
     let out = Command::new("python3").arg(script).arg(&pq).output().expect("python3");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

@@ -102,6 +102,12 @@ fn json_logs_have_stable_fields_and_no_secret() {
         .find(|e| e["message"] == "sim finished")
         .expect("finish event");
     assert!(finished["orders"].as_u64().is_some() && finished["order_hash"].as_str().is_some());
+    // Money and seconds are logged rounded (no `-2498.1800000000003`).
+    for (k, places) in [("pnl", 2), ("wall_s", 3)] {
+        let text = finished[k].to_string();
+        let decimals = text.split('.').nth(1).map_or(0, str::len);
+        assert!(decimals <= places, "{k} = {text}");
+    }
     // Nowhere: not in the logs, not in the summary, not in any journalled byte.
     assert!(!stderr.contains(PASSWORD));
     assert!(!contains(&out.stdout, PASSWORD));

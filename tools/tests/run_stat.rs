@@ -59,6 +59,8 @@ fn stat_watches_a_running_pipeline_and_sigint_drains_it() {
                 "--events",
                 "500000000",
                 "--json",
+                "--status-every",
+                "0.5",
             ])
             .arg("--stats")
             .arg(&stats)
@@ -118,6 +120,14 @@ fn stat_watches_a_running_pipeline_and_sigint_drains_it() {
     let mut out = String::new();
     std::io::Read::read_to_string(child.0.stdout.as_mut().unwrap(), &mut out).unwrap();
     assert!(status.success(), "exit {status:?}");
+    // It said how it was doing while it ran: status lines with its figures.
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.0.stderr.as_mut().unwrap(), &mut err).unwrap();
+    let running: Vec<&str> = err.lines().filter(|l| l.contains(" running ")).collect();
+    assert!(
+        !running.is_empty() && running.iter().all(|l| l.contains("inputs=") && l.contains("equity=")),
+        "{err}"
+    );
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["stopped"], true);
     assert_eq!(v["runtime"]["state"], "finished");

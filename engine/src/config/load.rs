@@ -95,6 +95,7 @@ pub(crate) fn located(e: Error, text: &str) -> Error {
                 message,
             }
         }
+        Error::ConfigInvalidMany(all) => Error::ConfigInvalidMany(all.into_iter().map(|e| located(e, text)).collect()),
         e => e,
     }
 }

@@ -141,9 +141,9 @@ pub struct RuntimeConfig {
     #[serde(skip_serializing_if = "is_default_memory")]
     #[schemars(range(min = 64, max = 1_048_576))]
     pub max_memory_mb: u64,
-    /// Size of each segment of a recorded run's journals, in MiB. Every journal
-    /// holds one segment (and keeps one prepared ahead) from its start, so many
-    /// short runs (a restart loop, tests) want small ones.
+    /// Size of the largest segment of a recorded run's journals, in MiB. A journal
+    /// starts with a 1 MiB segment and doubles the size at each roll up to this,
+    /// so a short run takes a few MiB and a long one writes full-size segments.
     #[serde(skip_serializing_if = "is_default_segment")]
     #[schemars(range(min = 1, max = 4096))]
     pub journal_segment_mb: u64,

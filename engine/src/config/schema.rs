@@ -32,7 +32,17 @@ pub fn json_schema() -> Value {
 /// `properties`, `items`, `allOf` and the branch of `anyOf`/`oneOf` that matches
 /// the value's type. Types and unknown keys are the deserialiser's job.
 pub fn check(schema: &Value, value: &Value) -> Result<(), (String, String)> {
-    walk(schema, schema, value, "")
+    match check_all(schema, value).into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Every `(key, message)` of `value` that breaks `schema`, in document order.
+pub fn check_all(schema: &Value, value: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    walk(schema, schema, value, "", &mut out);
+    out
 }
 
 /// `s` with its `$ref: "#/$defs/Name"` chain followed to the definition.
@@ -92,47 +102,55 @@ fn num(s: &Value, key: &str) -> Option<f64> {
     s.get(key).and_then(Value::as_f64)
 }
 
-fn walk(root: &Value, schema: &Value, v: &Value, path: &str) -> Result<(), (String, String)> {
+/// Checks `v` against `schema` at `path`, adding what fails to `out`: a value
+/// that breaks a rule is reported once (its children are not examined), and
+/// its siblings are still checked.
+fn walk(root: &Value, schema: &Value, v: &Value, path: &str, out: &mut Vec<(String, String)>) {
     let s = resolve(root, schema);
-    let fail = |m: String| Err((path.to_string(), m));
+    let fail = |out: &mut Vec<(String, String)>, m: String| out.push((path.to_string(), m));
     for key in ["anyOf", "oneOf"] {
         if let Some(Value::Array(branches)) = s.get(key) {
             if let Some(b) = branches.iter().find(|b| matches_type(root, b, v)) {
-                walk(root, b, v, path)?;
+                walk(root, b, v, path, out);
             }
         }
     }
     if let Some(Value::Array(all)) = s.get("allOf") {
         for b in all {
-            walk(root, b, v, path)?;
+            walk(root, b, v, path, out);
         }
     }
     let ts = type_names(s);
     // A non-finite float serialises as null: reject it where only numbers belong.
     if v.is_null() && !ts.contains(&"null") && ts.contains(&"number") {
-        return fail("must be a finite number".into());
+        fail(out, "must be a finite number".into());
+        return;
     }
     if let Some(x) = v.as_f64() {
         // The value as written: an integer stays an integer in the message.
         let shown = v.to_string();
         if let Some(m) = num(s, "minimum") {
             if x < m {
-                return fail(format!("{shown} is below the minimum {m}"));
+                fail(out, format!("{shown} is below the minimum {m}"));
+                return;
             }
         }
         if let Some(m) = num(s, "maximum") {
             if x > m {
-                return fail(format!("{shown} is above the maximum {m}"));
+                fail(out, format!("{shown} is above the maximum {m}"));
+                return;
             }
         }
         if let Some(m) = num(s, "exclusiveMinimum") {
             if x <= m {
-                return fail(format!("{x} must be greater than {m}"));
+                fail(out, format!("{x} must be greater than {m}"));
+                return;
             }
         }
         if let Some(m) = num(s, "exclusiveMaximum") {
             if x >= m {
-                return fail(format!("{x} must be less than {m}"));
+                fail(out, format!("{x} must be less than {m}"));
+                return;
             }
         }
     }
@@ -140,19 +158,22 @@ fn walk(root: &Value, schema: &Value, v: &Value, path: &str) -> Result<(), (Stri
         let n = t.chars().count() as f64;
         if let Some(m) = num(s, "minLength") {
             if n < m {
-                return fail(format!("{t:?} is shorter than {m} characters"));
+                fail(out, format!("{t:?} is shorter than {m} characters"));
+                return;
             }
         }
         if let Some(m) = num(s, "maxLength") {
             if n > m {
-                return fail(format!("{t:?} is longer than {m} characters"));
+                fail(out, format!("{t:?} is longer than {m} characters"));
+                return;
             }
         }
     }
     if let Some(Value::Array(allowed)) = s.get("enum") {
         if !allowed.contains(v) {
             let list: Vec<String> = allowed.iter().map(|a| a.to_string()).collect();
-            return fail(format!("{v} is not one of {}", list.join(", ")));
+            fail(out, format!("{v} is not one of {}", list.join(", ")));
+            return;
         }
     }
     match v {
@@ -160,12 +181,14 @@ fn walk(root: &Value, schema: &Value, v: &Value, path: &str) -> Result<(), (Stri
             let n = items.len() as f64;
             if let Some(m) = num(s, "minItems") {
                 if n < m {
-                    return fail(format!("{n} items; at least {m} needed"));
+                    fail(out, format!("{n} items; at least {m} needed"));
+                    return;
                 }
             }
             if let Some(m) = num(s, "maxItems") {
                 if n > m {
-                    return fail(format!("{n} items; at most {m} allowed"));
+                    fail(out, format!("{n} items; at most {m} allowed"));
+                    return;
                 }
             }
             // `items` is one schema for every element; `prefixItems` one per position.
@@ -175,7 +198,7 @@ fn walk(root: &Value, schema: &Value, v: &Value, path: &str) -> Result<(), (Stri
                     .and_then(|p| p.get(i))
                     .or_else(|| s.get("items").filter(|x| x.is_object()));
                 if let Some(sub) = sub {
-                    walk(root, sub, item, &format!("{path}[{i}]"))?;
+                    walk(root, sub, item, &format!("{path}[{i}]"), out);
                 }
             }
         }
@@ -183,14 +206,13 @@ fn walk(root: &Value, schema: &Value, v: &Value, path: &str) -> Result<(), (Stri
             if let Some(Value::Object(props)) = s.get("properties") {
                 for (k, sub) in props {
                     if let Some(x) = map.get(k) {
-                        walk(root, sub, x, &join(path, k))?;
+                        walk(root, sub, x, &join(path, k), out);
                     }
                 }
             }
         }
         _ => {}
     }
-    Ok(())
 }
 
 #[cfg(test)]

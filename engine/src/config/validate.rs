@@ -10,17 +10,41 @@ impl Config {
     /// Checks the whole configuration: the schema's ranges, then [`validate`](Self::validate).
     /// Run it again after changing a loaded configuration.
     pub fn check(&self, origin: &Path) -> Result<(), Error> {
-        let value = serde_json::to_value(self).expect("config structs always serialise");
-        if let Err((key, message)) = super::schema::check(&super::schema::json_schema(), &value) {
-            return Err(Error::invalid(origin, &key, message));
+        let mut all = self.check_all(origin);
+        match all.len() {
+            0 => Ok(()),
+            1 => Err(all.remove(0)),
+            _ => Err(Error::ConfigInvalidMany(all)),
         }
-        self.validate(origin)
+    }
+
+    /// Every problem of the configuration: each key out of the schema's ranges,
+    /// then (when the ranges hold, as the rules assume them) each rule broken.
+    pub fn check_all(&self, origin: &Path) -> Vec<Error> {
+        let value = serde_json::to_value(self).expect("config structs always serialise");
+        let schema = super::schema::check_all(&super::schema::json_schema(), &value);
+        if !schema.is_empty() {
+            return schema
+                .into_iter()
+                .map(|(key, message)| Error::invalid(origin, &key, message))
+                .collect();
+        }
+        self.problems(origin)
     }
 
     /// Checks what the schema cannot say: rules relating two keys, character sets
     /// and arithmetic. Ranges are the schema's (see [`super::schema`]), checked on load.
     pub fn validate(&self, origin: &Path) -> Result<(), Error> {
+        match self.problems(origin).into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Every problem [`validate`](Self::validate) finds, in the order of the keys.
+    pub fn problems(&self, origin: &Path) -> Vec<Error> {
         let bad = |key: &str, message: String| Error::invalid(origin, key, message);
+        let mut out = Vec::new();
         let printable = |v: &str| v.bytes().all(|b| b.is_ascii_graphic() && b != b'|');
         for (i, ins) in self.instruments.iter().enumerate() {
             let k = |f: &str| format!("instruments[{i}].{f}");
@@ -28,13 +52,12 @@ impl Config {
                 || !printable(&ins.symbol)
                 || ins.symbol.len() > crate::records::fixed::MAX_SYMBOL_LEN
             {
-                return Err(bad(
+                out.push(bad(
                     &k("symbol"),
                     format!("{:?} must be 1..=12 printable ASCII bytes other than `|`", ins.symbol),
                 ));
-            }
-            if !ins.symbol.bytes().any(|b| b.is_ascii_alphabetic()) {
-                return Err(bad(
+            } else if !ins.symbol.bytes().any(|b| b.is_ascii_alphabetic()) {
+                out.push(bad(
                     &k("symbol"),
                     format!(
                         "{:?} has no letter: a number where a symbol belongs is almost always a mistake",
@@ -43,7 +66,7 @@ impl Config {
                 ));
             }
             if let Some(j) = self.instruments[..i].iter().position(|o| o.symbol == ins.symbol) {
-                return Err(bad(
+                out.push(bad(
                     &k("symbol"),
                     format!(
                         "{:?} is also instruments[{j}]: symbols name one instrument each",
@@ -52,13 +75,13 @@ impl Config {
                 ));
             }
             if ins.tick > ins.ref_price {
-                return Err(bad(
+                out.push(bad(
                     &k("tick"),
                     format!("{} is larger than ref_price {}", ins.tick, ins.ref_price),
                 ));
             }
             if ins.tick > 0 && ins.ref_price % ins.tick != 0 {
-                return Err(bad(
+                out.push(bad(
                     &k("ref_price"),
                     format!("{} must be a multiple of tick {}", ins.ref_price, ins.tick),
                 ));
@@ -69,7 +92,7 @@ impl Config {
             ("session.target_comp_id", &self.session.target_comp_id),
         ] {
             if !printable(v) {
-                return Err(bad(key, format!("{v:?} must be printable ASCII other than `|`")));
+                out.push(bad(key, format!("{v:?} must be printable ASCII other than `|`")));
             }
         }
         let mut pairs = std::collections::BTreeSet::new();
@@ -79,14 +102,14 @@ impl Config {
                 ("target_comp_id", &s.target_comp_id),
             ] {
                 if !printable(v) {
-                    return Err(bad(
+                    out.push(bad(
                         &format!("venue.sessions[{i}].{f}"),
                         format!("{v:?} must be printable ASCII other than `|`"),
                     ));
                 }
             }
             if !pairs.insert((&s.sender_comp_id, &s.target_comp_id)) {
-                return Err(bad(
+                out.push(bad(
                     &format!("venue.sessions[{i}]"),
                     format!(
                         "{} ↔ {} is listed twice; a CompID pair names one session",
@@ -99,7 +122,7 @@ impl Config {
         if let Some(f) = &self.feed {
             let known = ["mold:", "udp:", "shm:", "itch:"];
             if !known.iter().any(|k| f.source.starts_with(k)) {
-                return Err(bad(
+                out.push(bad(
                     "feed.source",
                     format!(
                         "{:?}: expected mold:HOST:PORT, udp:HOST:PORT, shm:PATH or itch:PATH",
@@ -109,7 +132,7 @@ impl Config {
             }
             if let Some(d) = &f.date {
                 if crate::format::calendar::parse_iso8601(format!("{d}T00:00:00Z").as_bytes()).is_err() {
-                    return Err(bad("feed.date", format!("{d:?} is not a date YYYY-MM-DD")));
+                    out.push(bad("feed.date", format!("{d:?} is not a date YYYY-MM-DD")));
                 }
             }
         }
@@ -121,7 +144,7 @@ impl Config {
         ] {
             if let Some(a) = v {
                 if a.parse::<std::net::SocketAddr>().is_err() {
-                    return Err(bad(
+                    out.push(bad(
                         key,
                         format!("{a:?} must be an IP address and port, as 127.0.0.1:9878"),
                     ));
@@ -130,49 +153,57 @@ impl Config {
         }
         let b = &self.belief;
         match &b.model {
-            Some(m) => model(m, origin).map_err(|e| match e {
-                Error::ConfigInvalid { path, key, message, .. } => {
-                    Error::invalid(&path, &format!("belief.model.{key}"), message)
+            Some(m) => {
+                if let Err(e) = model(m, origin) {
+                    out.push(match e {
+                        Error::ConfigInvalid { path, key, message, .. } => {
+                            Error::invalid(&path, &format!("belief.model.{key}"), message)
+                        }
+                        e => e,
+                    });
+                    return out;
                 }
-                e => e,
-            })?,
-            None => return Err(bad("belief.model", "no model loaded".into())),
+            }
+            None => {
+                out.push(bad("belief.model", "no model loaded".into()));
+                return out;
+            }
         }
         if b.k as usize > self.model().units.len() {
-            return Err(bad(
+            out.push(bad(
                 "belief.k",
                 format!("{} exceeds the model's {} units", b.k, self.model().units.len()),
             ));
         }
         let rg = &b.regime;
         if rg.vol_exit_bps > rg.vol_enter_bps {
-            return Err(bad("belief.regime.vol_exit_bps", "must be ≤ vol_enter_bps".into()));
+            out.push(bad("belief.regime.vol_exit_bps", "must be ≤ vol_enter_bps".into()));
         }
         if rg.trend_exit > rg.trend_enter {
-            return Err(bad("belief.regime.trend_exit", "must be ≤ trend_enter".into()));
+            out.push(bad("belief.regime.trend_exit", "must be ≤ trend_enter".into()));
         }
         let mr = &self.strategy.mean_reversion;
         if mr.exit_z >= mr.entry_z {
-            return Err(bad(
+            out.push(bad(
                 "strategy.mean_reversion.exit_z",
                 format!("{} must be less than entry_z {}", mr.exit_z, mr.entry_z),
             ));
         }
         let m = &self.strategy.momentum;
         if m.slow <= m.fast {
-            return Err(bad(
+            out.push(bad(
                 "strategy.momentum.slow",
                 format!("need fast ({}) < slow ({})", m.fast, m.slow),
             ));
         }
         let r = &self.risk;
         if r.halt_drawdown < r.reduce_only_drawdown {
-            return Err(bad("risk.halt_drawdown", "must be ≥ reduce_only_drawdown".into()));
+            out.push(bad("risk.halt_drawdown", "must be ≥ reduce_only_drawdown".into()));
         }
         let need = self.memory_estimate();
         let limit = self.runtime.max_memory_mb << 20;
         if need > limit {
-            return Err(bad(
+            out.push(bad(
                 "runtime.max_memory_mb",
                 format!(
                     "this configuration needs about {} MiB (books, the simulated venue's arena and levels), over the limit of {} MiB; raise runtime.max_memory_mb if the host has it",
@@ -181,7 +212,10 @@ impl Config {
                 ),
             ));
         }
-        self.runtime.validate(bad)
+        if let Err(e) = self.runtime.validate(bad) {
+            out.push(e);
+        }
+        out
     }
 
     /// About how much memory running this configuration allocates, in bytes:

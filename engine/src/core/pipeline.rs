@@ -69,6 +69,9 @@ pub struct CoreCounters {
     pub rejects: [u64; 16],
     /// Venue rejects (new orders and cancel/replace requests).
     pub venue_rejects: u64,
+    /// Of `venue_rejects`, cancel/replace requests refused (35=9: the order had
+    /// already filled or gone when the request arrived).
+    pub venue_cancel_rejects: u64,
     /// Decisions recorded in the diary (orders, rejects, no-ops).
     pub decisions: u64,
     /// Regime transitions.
@@ -99,6 +102,7 @@ impl CoreCounters {
         add(&mut self.orders, &o.orders);
         add(&mut self.rejects, &o.rejects);
         self.venue_rejects += o.venue_rejects;
+        self.venue_cancel_rejects += o.venue_cancel_rejects;
         self.decisions += o.decisions;
         self.transitions += o.transitions;
         self.drift_alarms += o.drift_alarms;

@@ -68,6 +68,7 @@ impl JournalStore {
         }
         let cfg = JournalConfig {
             segment_size: 16 << 20,
+            first_segment_size: 1 << 20,
             prepare_ahead: 1,
             ..JournalConfig::default()
         };

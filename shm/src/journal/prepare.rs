@@ -30,7 +30,8 @@
 //! the writer's thread, which is correct but stalls the roll.
 
 use super::index::{self, Entry};
-use super::segment::{MapOptions, WriteSegment};
+use super::segment::WriteSegment;
+use super::writer::JournalConfig;
 use crate::ShmError;
 use rtrb::{Consumer, Producer, RingBuffer};
 use std::collections::VecDeque;
@@ -53,8 +54,8 @@ const HELPER_IDLE: Duration = Duration::from_millis(1);
 /// Prepares segments ahead of a [`JournalWriter`](super::JournalWriter).
 pub(crate) struct Preparer {
     dir: PathBuf,
-    size: u64,
-    map: MapOptions,
+    /// Segment sizes (by index) and mapping options.
+    cfg: JournalConfig,
     jobs: Option<Producer<Job>>,
     ready: Option<Consumer<Result<WriteSegment, ShmError>>>,
     /// Emptied index vectors coming back from the helper.
@@ -75,18 +76,10 @@ pub(crate) struct Preparer {
 impl Preparer {
     /// Starts the helper and asks for segments `first .. first + ahead`; index
     /// vectors of `index_capacity` entries are allocated for the rolls.
-    pub(crate) fn start(
-        dir: &Path,
-        size: u64,
-        map: MapOptions,
-        first: u64,
-        ahead: usize,
-        index_capacity: usize,
-    ) -> Self {
+    pub(crate) fn start(dir: &Path, cfg: JournalConfig, first: u64, ahead: usize, index_capacity: usize) -> Self {
         let mut p = Preparer {
             dir: dir.to_path_buf(),
-            size,
-            map,
+            cfg,
             jobs: None,
             ready: None,
             spares: None,
@@ -104,7 +97,7 @@ impl Preparer {
         let (jobs, mut job_rx) = RingBuffer::<Job>::new(JOBS.max(ahead + 4));
         let (mut ready_tx, ready) = RingBuffer::new(ahead + 1);
         let (mut spare_tx, spares) = RingBuffer::new(circulating);
-        let (d, s, m) = (p.dir.clone(), size, map);
+        let (d, c) = (p.dir.clone(), cfg);
         let spawned = std::thread::Builder::new()
             .name("journal-prepare".into())
             .spawn(move || loop {
@@ -116,7 +109,7 @@ impl Preparer {
                             // Room for every outstanding request; if the writer
                             // is gone, the preparation is removed.
                             if let Err(rtrb::PushError::Full(Ok(seg))) =
-                                ready_tx.push(WriteSegment::prepare(&d, i, s, m))
+                                ready_tx.push(WriteSegment::prepare(&d, i, c.segment_size_of(i), c.map))
                             {
                                 remove_unused(seg);
                             }
@@ -174,7 +167,7 @@ impl Preparer {
                 Some(Err(_)) | None => {}
             }
         }
-        WriteSegment::prepare(&self.dir, index, self.size, self.map)
+        WriteSegment::prepare(&self.dir, index, self.cfg.segment_size_of(index), self.cfg.map)
     }
 
     /// The next prepared segment, waiting (yielding, the helper woken) if the

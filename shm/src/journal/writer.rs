@@ -48,8 +48,16 @@ pub enum Durability {
 /// Journal parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JournalConfig {
-    /// Segment size in bytes (a multiple of 4096, at least 64 KiB).
+    /// Segment size in bytes (a multiple of 4096, at least 64 KiB): the size of
+    /// every segment, or with `first_segment_size` the largest.
     pub segment_size: u64,
+    /// Size of segment 0 (a multiple of 4096, at least 64 KiB; above
+    /// `segment_size` it is `segment_size`); each later segment is twice its
+    /// predecessor until `segment_size`, so a short run's journal stays small and
+    /// a long one reaches full-size segments after a few rolls (default 1 MiB:
+    /// six rolls to 64 MiB). 0: every segment is `segment_size`. A record must
+    /// fit the first segment.
+    pub first_segment_size: u64,
     /// Durability mode.
     pub durability: Durability,
     /// Mapping options (prefault, mlock, huge pages).
@@ -67,6 +75,7 @@ impl Default for JournalConfig {
     fn default() -> Self {
         JournalConfig {
             segment_size: 64 << 20,
+            first_segment_size: 1 << 20,
             durability: Durability::None,
             map: MapOptions {
                 prefault: true,
@@ -76,6 +85,23 @@ impl Default for JournalConfig {
             index_every: 1024,
             prepare_ahead: 2,
         }
+    }
+}
+
+impl JournalConfig {
+    /// The size of segment `index`: `first_segment_size` doubled per segment up
+    /// to `segment_size`, or `segment_size` throughout.
+    pub fn segment_size_of(&self, index: u64) -> u64 {
+        if self.first_segment_size == 0 {
+            return self.segment_size;
+        }
+        let doubled = self.first_segment_size.saturating_mul(1u64 << index.min(32));
+        doubled.min(self.segment_size)
+    }
+
+    /// The smallest segment: every record must fit it.
+    fn smallest_segment(&self) -> u64 {
+        self.segment_size_of(0)
     }
 }
 
@@ -141,10 +167,13 @@ fn list_with_blanks(dir: &Path) -> Result<(Segments, Vec<PathBuf>), ShmError> {
 impl JournalWriter {
     /// Opens (creating if needed) the journal in `dir`, recovering a torn tail.
     pub fn open(dir: &Path, cfg: JournalConfig) -> Result<Self, ShmError> {
-        if cfg.segment_size < 64 << 10 || cfg.segment_size % 4096 != 0 || cfg.index_every == 0 {
+        let bad = |v: u64| v < 64 << 10 || v % 4096 != 0;
+        if bad(cfg.segment_size) || (cfg.first_segment_size != 0 && bad(cfg.first_segment_size)) || cfg.index_every == 0
+        {
             return Err(ShmError::Config(format!(
-                "segment_size {} must be a multiple of 4096 of at least 65536; index_every > 0",
-                cfg.segment_size
+                "segment_size {} and first_segment_size {} (0: the same) must be multiples of 4096 of at least 65536; \
+                 index_every > 0",
+                cfg.segment_size, cfg.first_segment_size
             )));
         }
         std::fs::create_dir_all(dir).map_err(ShmError::io(dir, "create journal directory"))?;
@@ -159,7 +188,7 @@ impl JournalWriter {
                     pos: SEGMENT_HEADER,
                     ..Recovered::default()
                 };
-                (WriteSegment::create(dir, 0, cfg.segment_size, 0, cfg.map)?, r)
+                (WriteSegment::create(dir, 0, cfg.segment_size_of(0), 0, cfg.map)?, r)
             }
             Some((_, path)) => {
                 let mut seg = WriteSegment::open(path, cfg.map)?;
@@ -199,8 +228,7 @@ impl JournalWriter {
         w.index.reserve(idx_cap);
         w.prepare = Some(Preparer::start(
             dir,
-            cfg.segment_size,
-            cfg.map,
+            cfg,
             w.seg.header.index + 1,
             cfg.prepare_ahead as usize,
             idx_cap,
@@ -245,11 +273,11 @@ impl JournalWriter {
     #[inline]
     pub fn append(&mut self, kind: u16, flags: u16, seq: u64, ts_ns: u64, payload: &[u8]) -> Result<(), ShmError> {
         let len = layout::record_len(payload.len());
-        let room = self.cfg.segment_size as usize - SEGMENT_HEADER - RECORD_HEADER;
+        let room = self.cfg.smallest_segment() as usize - SEGMENT_HEADER - RECORD_HEADER;
         if len > room {
             return Err(ShmError::TooLarge {
                 len,
-                segment_size: self.cfg.segment_size,
+                segment_size: self.cfg.smallest_segment(),
             });
         }
         if kind == KIND_END {
@@ -257,7 +285,7 @@ impl JournalWriter {
                 "record kind {KIND_END:#06x} is reserved for the end-of-segment marker"
             )));
         }
-        if self.pos + len + RECORD_HEADER > self.cfg.segment_size as usize {
+        if self.pos + len + RECORD_HEADER > self.seg.map.len() {
             self.roll()?;
         }
         if self.in_segment == 0 {
@@ -346,7 +374,7 @@ impl JournalWriter {
         let next = self.seg.header.index + 1;
         let mut seg = match &mut self.prepare {
             Some(p) => p.take(next)?,
-            None => WriteSegment::prepare(&self.dir, next, self.cfg.segment_size, self.cfg.map)?,
+            None => WriteSegment::prepare(&self.dir, next, self.cfg.segment_size_of(next), self.cfg.map)?,
         };
         seg.publish(self.last_seq);
         let old = std::mem::replace(&mut self.seg, seg);

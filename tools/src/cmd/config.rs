@@ -16,8 +16,8 @@ pub struct ConfigArgs {
 
 #[derive(Subcommand, Debug)]
 enum ConfigCommand {
-    /// Load and validate each FILE; print its config hash, or the first error
-    /// (file:line:column: key: message) and exit non-zero.
+    /// Load and validate each FILE; print its config hash, or every error
+    /// (file:line:column: key: message, one per line) and exit non-zero.
     Check {
         /// Configuration files.
         #[arg(required = true)]

@@ -22,16 +22,22 @@ pub fn run(a: ExportArgs) -> Result<()> {
     let out = a.out.clone().unwrap_or_else(|| a.run_dir.join("parquet"));
     let c = foxtrot_tools::export::export(&a.run_dir, &out)
         .with_context(|| format!("exporting {}", a.run_dir.display()))?;
+    // Row counts per file, named as the run's summary names them: the diary
+    // journal's records are split between diary.parquet (decisions and
+    // transitions) and drift_alarms.parquet; rejects.parquet holds risk rejects
+    // (the venue's refusals are exec reports, in inputs.parquet).
     println!(
-        "foxtrot export: {} → {}\n  inputs {}  orders {}  rejects {}  fills {}  diary {}  drift_alarms {}",
+        "foxtrot export: {} → {}\n  inputs {}  orders {}  fills {}  risk rejects {}\n  \
+         diary {} + drift alarms {} = {} diary records",
         a.run_dir.display(),
         out.display(),
         c.inputs,
         c.orders,
-        c.rejects,
         c.fills,
+        c.rejects,
         c.diary,
-        c.drift_alarms
+        c.drift_alarms,
+        c.diary + c.drift_alarms
     );
     Ok(())
 }

@@ -74,6 +74,13 @@ fn gen_csv(cfg: &foxtrot_engine::config::Config, out: &std::path::Path) -> Resul
         cfg.gen.seed,
         out.display()
     );
+    let dir = out.with_extension("md");
+    println!(
+        "backtest it with: foxtrot import --format native {} --out {} && foxtrot replay {}",
+        out.display(),
+        dir.display(),
+        dir.display()
+    );
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //!
 //! `--format csv` (quotes or trades, see `foxtrot_feed::csv`),
 //! `--format itch` (an ITCH 5.0 file, normalised to order-level events) or
+//! `--format native` (a `.fxmd` file from `foxtrot gen`),
 //! `--format dbn` (Databento MBO, MBP-1, MBP-10, BBO or trades, see
 //! `foxtrot_tools::dbn_import`). The
 //! directory's configuration is the backtest template (or `--config`) with its
@@ -27,8 +28,8 @@ use std::path::{Path, PathBuf};
 pub struct ImportArgs {
     /// The file to import.
     file: PathBuf,
-    /// Its format.
-    #[arg(long, value_parser = ["csv", "itch", "dbn"])]
+    /// Its format (`native`: a `.fxmd` file from `foxtrot gen`, instruments from its header).
+    #[arg(long, value_parser = ["csv", "itch", "dbn", "native"])]
     format: String,
     /// The market-data directory to create.
     #[arg(long, short)]
@@ -342,6 +343,20 @@ fn import_dbn(a: &ImportArgs) -> Result<(u64, u64)> {
     Ok((finish(w)?, st.off_scale + st.unknown_order))
 }
 
+/// A native `.fxmd` file: its header names the instruments (their ticks and
+/// reference prices as generated), its records are the events.
+fn import_native(a: &ImportArgs) -> Result<(u64, u64)> {
+    use foxtrot_feed::native::NativeReader;
+    let file = a.file.display();
+    let mut r = NativeReader::open(&a.file).with_context(|| format!("{file}"))?;
+    let mut cfg = template(a)?;
+    let mut w = create(&a.out, &mut cfg, r.header().instruments.clone())?;
+    while let Some(m) = r.next_record().with_context(|| format!("{file}"))? {
+        w.append(&m)?;
+    }
+    Ok((finish(w)?, 0))
+}
+
 /// Reports the data-quality findings and flushes.
 fn finish(w: MdWriter) -> Result<u64> {
     let q = w.quality();
@@ -358,6 +373,7 @@ pub fn run(a: ImportArgs) -> Result<()> {
     let (n, bad) = match a.format.as_str() {
         "csv" => import_csv(&a)?,
         "dbn" => import_dbn(&a)?,
+        "native" => import_native(&a)?,
         _ => import_itch(&a)?,
     };
     let secs = t.elapsed().as_secs_f64();

@@ -145,12 +145,23 @@ pub fn decode(r: &RecordRef, names: &Names) -> Value {
     v
 }
 
+/// The header of `journal cat`'s text lines.
+const CAT_HEADER: &str = "       seq  time (UTC)                      type          fields";
+
+/// One record as a text line under [`CAT_HEADER`]: seq, event time (ISO 8601;
+/// `-` for 0, the configuration record), type, then its fields as `name=value`
+/// (prices both as journalled integers, `px`, and scaled, `price`).
 fn line(v: &Value) -> String {
     let o = v.as_object().expect("object");
+    let ts = o["ts_ns"].as_u64().unwrap_or(0);
+    let time = if ts == 0 {
+        "-".to_string()
+    } else {
+        foxtrot_engine::format::calendar::iso8601(ts)
+    };
     let mut s = format!(
-        "{:>10} {:>20} {}",
-        o["seq"],
-        o["ts_ns"],
+        "{:>10}  {time:<30}  {:<12}",
+        o["seq"].as_u64().unwrap_or(0),
         o.get("type").and_then(Value::as_str).unwrap_or("?")
     );
     for (k, x) in o {
@@ -232,7 +243,7 @@ pub fn run(a: JournalArgs) -> Result<()> {
                 instruments: cfg.as_ref().map_or(&[], |c| &c.instruments[..]),
             };
             if !json {
-                println!("{:>10} {:>20} type fields…", "seq", "ts_ns");
+                println!("{CAT_HEADER}");
             }
             let mut n = 0;
             while let Some(x) = r.next()? {

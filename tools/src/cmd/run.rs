@@ -68,6 +68,10 @@ pub struct RunArgs {
     /// Record the new run with `--record` (a new directory, holding both).
     #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["from", "feed"])]
     resume: Option<PathBuf>,
+    /// Log one status line (inputs, orders, fills, equity, trading and session
+    /// state) every this many seconds while running; 0: none.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    status_every: f64,
 }
 
 /// Raised by SIGINT/SIGTERM; read by ingest once per pass.
@@ -176,6 +180,7 @@ pub fn run(a: RunArgs) -> Result<()> {
         "pipeline starting"
     );
     let t0 = Instant::now();
+    let _status = StatusLine::start(&stats, a.status_every);
     if let Some(spec) = &a.feed {
         let f = cfg.feed.get_or_insert_with(|| FeedConfig {
             busy_poll: None,
@@ -215,6 +220,73 @@ pub fn run(a: RunArgs) -> Result<()> {
             let out = run_threaded(&cfg, SimWorld::new(&cfg), ij, oj, &STOP)?;
             finish(&a, &cfg, out, t0.elapsed(), None)
         }
+    }
+}
+
+/// While a run lasts, a thread that logs its figures from the stats file every
+/// `every` seconds (sleeping between: it never competes with the pipeline).
+struct StatusLine {
+    stop: std::sync::Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl StatusLine {
+    fn start(stats: &Path, every: f64) -> StatusLine {
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let (path, flag) = (stats.to_path_buf(), stop.clone());
+        let thread = (every > 0.0 && every.is_finite())
+            .then(|| {
+                std::thread::Builder::new()
+                    .name("status".into())
+                    .spawn(move || status_loop(&path, std::time::Duration::from_secs_f64(every), &flag))
+                    .ok()
+            })
+            .flatten();
+        StatusLine { stop, thread }
+    }
+}
+
+impl Drop for StatusLine {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn status_loop(path: &Path, every: std::time::Duration, stop: &AtomicBool) {
+    use foxtrot_engine::runtime::stats::StatsReader;
+    use foxtrot_tools::logging::rounded;
+    let started = Instant::now();
+    let mut next = every;
+    let mut last_inputs = (0u64, std::time::Duration::ZERO);
+    while !stop.load(Ordering::Relaxed) && !STOP.load(Ordering::Relaxed) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let now = started.elapsed();
+        if now < next {
+            continue;
+        }
+        next += every;
+        let Ok(s) = StatsReader::open(path).and_then(|r| r.read()) else {
+            continue;
+        };
+        let inputs = s.global("inputs");
+        let rate = (inputs - last_inputs.0.min(inputs)) as f64 / (now - last_inputs.1).as_secs_f64().max(1e-9);
+        last_inputs = (inputs, now);
+        let live = s.live_figures().unwrap_or_default();
+        tracing::info!(
+            inputs,
+            inputs_per_s = rate as u64,
+            market_data = s.global("market_data"),
+            orders = s.global("orders"),
+            fills = live.fills,
+            open_orders = live.open_orders,
+            equity = rounded(live.equity, 2),
+            trading = %live.trading_state,
+            session = %live.session,
+            "running"
+        );
     }
 }
 

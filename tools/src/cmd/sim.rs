@@ -59,9 +59,9 @@ pub fn run(a: SimArgs) -> Result<()> {
         inputs = s.counters.inputs,
         orders = s.counters.orders.iter().sum::<u64>(),
         fills = s.pnl.fills,
-        pnl = s.pnl.equity,
+        pnl = foxtrot_tools::logging::rounded(s.pnl.equity, 2),
         order_hash = %s.order_hash.0,
-        wall_s = wall.as_secs_f64(),
+        wall_s = foxtrot_tools::logging::rounded(wall.as_secs_f64(), 3),
         "sim finished"
     );
     report(&a, &cfg, &run, wall, run.observer().0.as_ref())?;
@@ -78,6 +78,8 @@ pub(crate) fn new_journals(dir: &std::path::Path, cfg: &Config) -> Result<RunJou
         "{} already holds a recorded run; record into a new directory",
         dir.display()
     );
+    // Small runs stay small: the first segment is 1 MiB (the default), doubling
+    // per roll up to the configured size.
     let jc = JournalConfig {
         segment_size: cfg.runtime.journal_segment_mb << 20,
         ..JournalConfig::default()
@@ -102,6 +104,27 @@ pub(crate) fn finish_journals(j: &mut RunJournals) -> Result<()> {
     Ok(())
 }
 
+/// A progress bar over `what`, its rate in whole units (`2.21M/s`, not
+/// indicatif's `2,206,565.6588/s`).
+pub(crate) fn progress_style(what: &str) -> indicatif::ProgressStyle {
+    indicatif::ProgressStyle::with_template(&format!(
+        "{{bar:40}} {{human_pos}}/{{human_len}} {what} ({{rate}}, eta {{eta}})"
+    ))
+    .expect("the template is valid")
+    .with_key("rate", |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+        let _ = w.write_str(&rate(s.per_sec()));
+    })
+}
+
+/// `per_sec` as a short rate: `950/s`, `12.3k/s`, `2.21M/s`.
+pub(crate) fn rate(per_sec: f64) -> String {
+    match per_sec {
+        r if r >= 1e6 => format!("{:.2}M/s", r / 1e6),
+        r if r >= 1e4 => format!("{:.1}k/s", r / 1e3),
+        r => format!("{r:.0}/s"),
+    }
+}
+
 fn drive<O: RunObserver>(a: &SimArgs, cfg: &Config, obs: O) -> (FusedRun<SimWorld, O>, Duration) {
     let world = SimWorld::new(cfg);
     let mut run = FusedRun::with_observer(cfg, world, obs);
@@ -116,12 +139,7 @@ fn drive<O: RunObserver>(a: &SimArgs, cfg: &Config, obs: O) -> (FusedRun<SimWorl
             if !shown && started.elapsed() > Duration::from_secs(1) {
                 bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
                 bar.set_length(total);
-                bar.set_style(
-                    indicatif::ProgressStyle::with_template(
-                        "{bar:40} {pos}/{len} market-data events ({per_sec}, eta {eta})",
-                    )
-                    .expect("static template is valid"),
-                );
+                bar.set_style(progress_style("market-data events"));
                 shown = true;
             }
             bar.set_position(run.venue().md_delivered().min(total));
@@ -192,6 +210,7 @@ pub(crate) fn to_json(s: &RunSummary, cfg: &Config, wall: Duration) -> serde_jso
         "rejects": {
             "risk": rejects_json(s),
             "venue": c.venue_rejects,
+            "venue_cancel_too_late": c.venue_cancel_rejects,
         },
         "decisions": c.decisions,
         "decisions_by_policy": s.decisions_by_policy.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
@@ -285,7 +304,10 @@ pub(crate) fn print_text(title: &str, s: &RunSummary, cfg: &Config, wall: Durati
         "  fills         {} (qty {}, turnover {:.2})",
         s.pnl.fills, s.pnl.filled_qty, s.pnl.turnover
     );
-    println!("  rejects       risk: {rejects}; venue: {}", c.venue_rejects);
+    println!(
+        "  rejects       risk: {rejects}; venue: {}",
+        foxtrot_tools::report::text::venue_rejects(c.venue_rejects, c.venue_cancel_rejects)
+    );
     println!("  positions     {}", positions_text(s, cfg));
     let pairs = |v: &[(&str, u64)]| v.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ");
     println!(
@@ -313,7 +335,7 @@ pub(crate) fn print_text(title: &str, s: &RunSummary, cfg: &Config, wall: Durati
         s.latency_samples
     );
     println!(
-        "  data quality  {} book issues, {} out-of-order inputs",
+        "  data quality  {} book issues (events the book could not apply: unknown order ids, prices outside its window), {} out-of-order inputs",
         c.book_issues, s.out_of_order_inputs
     );
     println!("  config hash   {}", cfg.config_hash());
@@ -325,4 +347,14 @@ pub(crate) fn print_text(title: &str, s: &RunSummary, cfg: &Config, wall: Durati
         wall.as_secs_f64(),
         c.inputs as f64 / wall.as_secs_f64().max(1e-9)
     );
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rates_are_short() {
+        assert_eq!(super::rate(2_206_565.658_8), "2.21M/s");
+        assert_eq!(super::rate(12_345.6), "12.3k/s");
+        assert_eq!(super::rate(950.4), "950/s");
+    }
 }

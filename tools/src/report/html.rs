@@ -278,7 +278,11 @@ th{{background:#f3f3f3}}h2{{margin-top:28px}}svg{{display:block;margin:8px 0}}</
         "risk rejects",
         if rejects.is_empty() { "none" } else { &rejects },
     );
-    row(&mut o, "venue rejects", &r.venue_rejects.to_string());
+    row(
+        &mut o,
+        "venue rejects",
+        &super::text::venue_rejects(r.venue_rejects, r.venue_cancel_rejects),
+    );
     let _ = writeln!(
         o,
         "</table>\n<h2>Equity</h2>\n{s_eq}\n<h2>Drawdown</h2>\n{s_dd}\n<h2>Regimes</h2>\n{s_rg}"

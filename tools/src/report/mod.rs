@@ -125,8 +125,10 @@ pub struct Report {
     pub orders: BTreeMap<&'static str, u64>,
     /// Risk rejects by reason (non-zero only).
     pub rejects: BTreeMap<&'static str, u64>,
-    /// Orders the venue rejected.
+    /// Orders and cancel/replace requests the venue rejected.
     pub venue_rejects: u64,
+    /// Of those, cancel/replace requests that came too late.
+    pub venue_cancel_rejects: u64,
     /// Regime counts and dwell times.
     pub regimes: Vec<RegimeStat>,
     /// Regime transitions.
@@ -343,6 +345,7 @@ pub fn analyse(run_dir: &Path) -> Result<Report, Error> {
             .filter(|(_, v)| *v > 0)
             .collect(),
         venue_rejects: c.venue_rejects,
+        venue_cancel_rejects: c.venue_cancel_rejects,
         regimes,
         transitions: c.transitions,
         drift_alarms,

@@ -54,7 +54,11 @@ pub fn render(r: &Report) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let _ = writeln!(o, "  rejects       risk: {rejects}; venue: {}", r.venue_rejects);
+    let _ = writeln!(
+        o,
+        "  rejects       risk: {rejects}; venue: {}",
+        venue_rejects(r.venue_rejects, r.venue_cancel_rejects)
+    );
     let _ = writeln!(o, "  regimes       {} transitions", r.transitions);
     for g in &r.regimes {
         let _ = writeln!(
@@ -101,4 +105,17 @@ pub fn render(r: &Report) -> String {
         }
     }
     o
+}
+
+/// The venue's refusals, said as what they are: cancel/replace requests that
+/// came too late (the order had filled or gone: the race every live order entry
+/// has) and orders refused.
+pub fn venue_rejects(total: u64, too_late: u64) -> String {
+    if total == 0 {
+        return "none".into();
+    }
+    format!(
+        "{total} ({too_late} cancels/replaces too late: the order had filled or gone; {} orders refused)",
+        total - too_late.min(total)
+    )
 }

@@ -151,6 +151,9 @@ impl DecideStage {
                 self.risk.on_exec(er);
                 if matches!(er.kind(), Some(ExecKind::Rejected | ExecKind::CancelRejected)) {
                     self.counters.venue_rejects += 1;
+                    if er.kind() == Some(ExecKind::CancelRejected) {
+                        self.counters.venue_cancel_rejects += 1;
+                    }
                     self.router.on_reject(er.header.instrument, er.header.ts_ns);
                 }
             }
