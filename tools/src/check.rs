@@ -438,8 +438,14 @@ impl RunObserver for Checker {
             Some(InputView::Command(c)) => match CommandKind::from_u8(c.header.sub) {
                 Some(CommandKind::Kill) => self.killed = true,
                 Some(CommandKind::Rearm) => {
+                    // Clears the kill switch, reduce-only and the drawdown brake;
+                    // the peak restarts at the equity of the moment.
                     self.killed = false;
                     self.reduce_only = false;
+                    self.brake = 0;
+                    if self.peak.is_some() {
+                        self.peak = Some(self.equity());
+                    }
                 }
                 Some(CommandKind::ReduceOnly) => self.reduce_only = true,
                 Some(CommandKind::Halt) | Some(CommandKind::Resume) => {

@@ -13,13 +13,31 @@
 //! resident memory over the hours after the first (warm-up) is at most
 //! [`MAX_RSS_SLOPE`] bytes per hour; *stable tail* — no hour's p99 above
 //! [`MAX_P99_RATIO`] times the median hour's p99; *no violations*.
+//!
+//! **The journal's appends** are measured too: every input is appended to a real
+//! input journal (memory-mapped segments prepared by the helper, rolled as a
+//! recorded run rolls them; finished segments are deleted as the soak goes, so
+//! a week fits on disk), each append timed with a clock pair around it. Beside
+//! it, a *control*: an empty clock pair, timed the same way every input, so
+//! that a stall of the thread itself (a preempted vCPU, an interrupt) is told
+//! from one of the journal. Each hour reports the slowest append, the appends
+//! over [`APPEND_TARGET_NS`], and the control's slowest; the target is reported
+//! against, not part of the pass/fail verdict (a 2-vCPU VM's preemptions reach
+//! it whatever the code does; the control shows when).
 
 use crate::check::Checker;
+use foxtrot_engine::core::risk::BrakeMode;
+use foxtrot_engine::journal::kinds::input_size;
+use foxtrot_engine::records::CommandKind;
 use foxtrot_engine::records::InputSlot;
+use foxtrot_engine::runtime::control::Controlled;
 use foxtrot_engine::runtime::{FusedRun, RunObserver};
 use foxtrot_engine::Config;
+use foxtrot_shm::{JournalConfig, JournalWriter, ShmError};
 use foxtrot_venue::SimWorld;
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 /// The memory slope the verdict allows: 1 MiB per simulated hour.
 pub const MAX_RSS_SLOPE: f64 = 1024.0 * 1024.0;
@@ -28,6 +46,26 @@ pub const MAX_RSS_SLOPE: f64 = 1024.0 * 1024.0;
 pub const MAX_P99_RATIO: f64 = 3.0;
 
 const HOUR_NS: u64 = 3_600_000_000_000;
+
+/// The append time the journal aims to stay under.
+pub const APPEND_TARGET_NS: u64 = 10_000;
+
+/// The hour's journal appends.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct AppendSample {
+    /// Appends in the hour.
+    pub appends: u64,
+    /// The slowest (ns).
+    pub max_ns: u64,
+    /// Appends slower than [`APPEND_TARGET_NS`].
+    pub over_target: u64,
+    /// The slowest empty clock pair (the control, ns).
+    pub control_max_ns: u64,
+    /// Empty clock pairs slower than [`APPEND_TARGET_NS`].
+    pub control_over_target: u64,
+    /// Segment rolls in the hour.
+    pub rolls: u64,
+}
 
 /// One simulated hour.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,12 +88,16 @@ pub struct HourSample {
     pub violations: u64,
     /// Drift alarms so far.
     pub drift_alarms: u64,
+    /// The hour ended under the drawdown brake, which the soak's operator re-armed.
+    pub rearmed: bool,
+    /// The hour's journal appends (zero without a journal).
+    pub append: AppendSample,
     /// Wall-clock seconds since the start.
     pub wall_s: f64,
 }
 
 /// The columns of an hour's row, as [`HourSample::cells`] gives them.
-pub const COLUMNS: [&str; 12] = [
+pub const COLUMNS: [&str; 15] = [
     "hour",
     "events",
     "orders",
@@ -67,12 +109,15 @@ pub const COLUMNS: [&str; 12] = [
     "p99.9 ns",
     "violations",
     "drift",
+    "append max ns",
+    "> 10 µs",
+    "control max",
     "wall s",
 ];
 
 impl HourSample {
     /// The hour's row, one text per [`COLUMNS`] entry.
-    pub fn cells(&self) -> [String; 12] {
+    pub fn cells(&self) -> [String; 15] {
         let mib = |b: u64| format!("{:.1}", b as f64 / 1048576.0);
         [
             self.hour.to_string(),
@@ -86,8 +131,71 @@ impl HourSample {
             self.t2o_ns[2].to_string(),
             self.violations.to_string(),
             self.drift_alarms.to_string(),
+            self.append.max_ns.to_string(),
+            self.append.over_target.to_string(),
+            self.append.control_max_ns.to_string(),
             format!("{:.1}", self.wall_s),
         ]
+    }
+}
+
+/// The journal's appends over the whole soak.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct AppendTotals {
+    /// Appends.
+    pub appends: u64,
+    /// The slowest (ns).
+    pub max_ns: u64,
+    /// Appends slower than [`APPEND_TARGET_NS`].
+    pub over_target: u64,
+    /// The control's slowest (ns).
+    pub control_max_ns: u64,
+    /// Control pairs slower than [`APPEND_TARGET_NS`].
+    pub control_over_target: u64,
+    /// Segment rolls.
+    pub rolls: u64,
+    /// The slowest append of the hours that rolled a segment (ns).
+    pub rolling_hours_max_ns: u64,
+}
+
+impl AppendTotals {
+    /// The totals of `hours`.
+    pub fn of(hours: &[HourSample]) -> AppendTotals {
+        let mut t = AppendTotals::default();
+        for h in hours {
+            let a = &h.append;
+            t.appends += a.appends;
+            t.max_ns = t.max_ns.max(a.max_ns);
+            t.over_target += a.over_target;
+            t.control_max_ns = t.control_max_ns.max(a.control_max_ns);
+            t.control_over_target += a.control_over_target;
+            t.rolls += a.rolls;
+            if a.rolls > 0 {
+                t.rolling_hours_max_ns = t.rolling_hours_max_ns.max(a.max_ns);
+            }
+        }
+        t
+    }
+
+    /// One line: the slowest append against the target, and the control.
+    pub fn text(&self) -> String {
+        format!(
+            "{} appends, {} segment rolls: slowest {:.1} µs; {} over the {} µs target ({}); \
+             the empty clock-pair control: slowest {:.1} µs, {} over {} µs",
+            self.appends,
+            self.rolls,
+            self.max_ns as f64 / 1000.0,
+            self.over_target,
+            APPEND_TARGET_NS / 1000,
+            if self.over_target == 0 {
+                "target met"
+            } else {
+                "target NOT met"
+            },
+            self.control_max_ns as f64 / 1000.0,
+            self.control_over_target,
+            APPEND_TARGET_NS / 1000,
+        )
     }
 }
 
@@ -159,15 +267,75 @@ fn slope(p: &[(f64, f64)]) -> f64 {
     }
 }
 
-/// The checker, and the event time of the newest input.
+/// The soak's input journal: appends timed, finished segments deleted.
+struct TimedJournal {
+    writer: JournalWriter,
+    dir: PathBuf,
+    segment: u64,
+    hour: AppendSample,
+    error: Option<String>,
+}
+
+impl TimedJournal {
+    fn open(dir: &Path) -> Result<TimedJournal, ShmError> {
+        let _ = std::fs::remove_dir_all(dir);
+        let mut writer = JournalWriter::open(dir, JournalConfig::default())?;
+        writer.warm_up();
+        Ok(TimedJournal {
+            segment: writer.segment_index(),
+            writer,
+            dir: dir.to_path_buf(),
+            hour: AppendSample::default(),
+            error: None,
+        })
+    }
+
+    #[inline]
+    fn append(&mut self, s: &InputSlot) {
+        let h = s.header();
+        let n = input_size(h.kind).unwrap_or(foxtrot_engine::records::SLOT_SIZE);
+        let t0 = Instant::now();
+        let r = self.writer.append(h.kind as u16, 0, h.seq, h.ts_ns, &s.as_bytes()[..n]);
+        let t1 = Instant::now();
+        let t2 = Instant::now();
+        let (append, control) = ((t1 - t0).as_nanos() as u64, (t2 - t1).as_nanos() as u64);
+        let a = &mut self.hour;
+        a.appends += 1;
+        a.max_ns = a.max_ns.max(append);
+        a.over_target += u64::from(append > APPEND_TARGET_NS);
+        a.control_max_ns = a.control_max_ns.max(control);
+        a.control_over_target += u64::from(control > APPEND_TARGET_NS);
+        if let Err(e) = r {
+            self.error.get_or_insert(e.to_string());
+        }
+        let seg = self.writer.segment_index();
+        if seg != self.segment {
+            self.segment = seg;
+            a.rolls += 1;
+            // Keep the newest two finished segments; older ones go (a week of
+            // inputs would not fit on disk). Outside the timed append.
+            for old in seg.saturating_sub(8)..seg.saturating_sub(2) {
+                for ext in ["seg", "idx"] {
+                    let _ = std::fs::remove_file(self.dir.join(format!("{old:020}.{ext}")));
+                }
+            }
+        }
+    }
+}
+
+/// The checker, the journal, and the event time of the newest input.
 struct Watch {
     checker: Checker,
+    journal: Option<TimedJournal>,
     last_ts: u64,
 }
 
 impl RunObserver for Watch {
     fn on_input(&mut self, s: &InputSlot) {
         self.last_ts = self.last_ts.max(s.header().ts_ns);
+        if let Some(j) = &mut self.journal {
+            j.append(s);
+        }
         self.checker.on_input(s);
     }
     fn on_order(&mut self, o: &foxtrot_engine::records::Order, wire: &[u8]) {
@@ -184,17 +352,33 @@ fn process() -> (u64, u64, u64) {
 }
 
 /// Runs `hours` simulated hours of `cfg` (its generator made adversarial and
-/// endless), calling `each` with every hour's sample; the samples.
-pub fn run(cfg: &Config, hours: u64, mut each: impl FnMut(&HourSample)) -> Vec<HourSample> {
+/// endless), journalling its inputs under `journal` (removed at the end) when
+/// given, calling `each` with every hour's sample; the samples.
+pub fn run(
+    cfg: &Config,
+    hours: u64,
+    journal: Option<&Path>,
+    mut each: impl FnMut(&HourSample),
+) -> Result<Vec<HourSample>, String> {
     let mut cfg = cfg.clone();
     cfg.gen.adversarial.enabled = true;
     cfg.gen.events = u64::MAX / 4;
     let start_ns = cfg.gen.start_ns;
+    let journal = match journal {
+        Some(d) => Some(TimedJournal::open(d).map_err(|e| format!("journal {}: {e}", d.display()))?),
+        None => None,
+    };
     let watch = Watch {
         checker: Checker::new(&cfg),
+        journal,
         last_ts: 0,
     };
-    let mut run = FusedRun::with_observer(&cfg, SimWorld::new(&cfg), watch);
+    // The soak's operator: the drawdown brake (reduce-only or halt) is re-armed
+    // at the end of the hour it engaged in (a
+    // journalled command, as `foxtrot ctl … rearm` sends), so orders, and the
+    // tail they measure, go on for the whole soak.
+    let (world, mut operator) = Controlled::new(SimWorld::new(&cfg));
+    let mut run = FusedRun::with_observer(&cfg, world, watch);
     let started = std::time::Instant::now();
     let mut prev_hist = run.latency().clone();
     let (mut prev_md, mut prev_orders) = (0u64, 0u64);
@@ -211,8 +395,9 @@ pub fn run(cfg: &Config, hours: u64, mut each: impl FnMut(&HourSample)) -> Vec<H
         prev_hist = run.latency().clone();
         let [p50, p99, p999, _] = foxtrot_engine::runtime::latency::percentiles(&h);
         let (rss, heap, fds) = process();
-        let s = HourSample {
+        let mut s = HourSample {
             hour,
+            rearmed: false,
             events: md - prev_md,
             orders: orders - prev_orders,
             rss_bytes: rss,
@@ -221,15 +406,33 @@ pub fn run(cfg: &Config, hours: u64, mut each: impl FnMut(&HourSample)) -> Vec<H
             t2o_ns: [p50, p99, p999],
             violations: run.observer().checker.total(),
             drift_alarms: c.drift_alarms,
+            append: run
+                .observer_mut()
+                .journal
+                .as_mut()
+                .map_or_else(AppendSample::default, |j| std::mem::take(&mut j.hour)),
             wall_s: started.elapsed().as_secs_f64(),
         };
         (prev_md, prev_orders) = (md, orders);
+        if run.core().risk().brake() != BrakeMode::Normal {
+            operator.send(CommandKind::Rearm, 0);
+            s.rearmed = true;
+        }
         each(&s);
         out.push(s);
         hour += 1;
     }
     run.finish();
-    out
+    if let Some(j) = run.observer_mut().journal.take() {
+        let dir = j.dir.clone();
+        let error = j.error.clone();
+        drop(j);
+        let _ = std::fs::remove_dir_all(&dir);
+        if let Some(e) = error {
+            return Err(format!("journal {}: {e}", dir.display()));
+        }
+    }
+    Ok(out)
 }
 
 /// A self-contained HTML page: the verdict, curves of memory, heap, p99 and
@@ -290,6 +493,17 @@ pub fn html(hours: &[HourSample], v: &Verdict) -> String {
         "tick-to-order p99 (µs)",
         hours.iter().map(|s| s.t2o_ns[1] as f64 / 1000.0).collect(),
     ));
+    if hours.iter().any(|s| s.append.appends > 0) {
+        let _ = writeln!(h, "<p>Journal: {}.</p>", AppendTotals::of(hours).text());
+        h.push_str(&curve(
+            "slowest journal append per hour (µs)",
+            hours.iter().map(|s| s.append.max_ns as f64 / 1000.0).collect(),
+        ));
+        h.push_str(&curve(
+            "slowest empty clock pair per hour (µs, the control)",
+            hours.iter().map(|s| s.append.control_max_ns as f64 / 1000.0).collect(),
+        ));
+    }
     h.push_str(&curve(
         "market-data events per hour",
         hours.iter().map(|s| s.events as f64).collect(),
@@ -317,6 +531,7 @@ mod tests {
     fn hour(i: u64, rss: u64, p99: u64, violations: u64) -> HourSample {
         HourSample {
             hour: i,
+            rearmed: false,
             events: 1,
             orders: 1,
             rss_bytes: rss,
@@ -325,6 +540,7 @@ mod tests {
             t2o_ns: [p99 / 2, p99, p99 * 2],
             violations,
             drift_alarms: 0,
+            append: AppendSample::default(),
             wall_s: i as f64,
         }
     }

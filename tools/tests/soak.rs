@@ -32,12 +32,20 @@ fn a_short_soak_samples_every_hour_and_passes_its_verdict() {
         assert!(h["open_fds"].as_u64().unwrap() >= 3);
     }
     assert!(hours[0]["orders"].as_u64().unwrap() > 0);
+    // Every input was journalled, each append timed, and so was the control;
+    // the segments rolled (1 MiB first) and the journal was removed at the end.
+    let journal = &j["journal"];
+    let inputs: u64 = hours.iter().map(|h| h["events"].as_u64().unwrap()).sum();
+    assert!(journal["appends"].as_u64().unwrap() >= inputs, "{journal}");
+    assert!(journal["rolls"].as_u64().unwrap() >= 2, "{journal}");
+    assert!(journal["max_ns"].as_u64().unwrap() > 0 && journal["control_max_ns"].as_u64().unwrap() > 0);
+    assert!(hours.iter().all(|h| h["append_max_ns"].as_u64().unwrap() > 0));
     assert!(hours[0]["t2o_p99_ns"].as_u64().unwrap() > 0);
     assert_eq!(j["verdict"]["violations"], 0);
     assert_eq!(j["verdict"]["passed"], true, "{}", j["verdict"]);
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(
-        page.contains("<svg") && page.contains("resident memory"),
+        page.contains("<svg") && page.contains("resident memory") && page.contains("slowest journal append"),
         "the page has its curves"
     );
 }

@@ -16,7 +16,9 @@
 //! - **Drawdown brake**: equity (cash + positions at their marks) is tracked against
 //!   its intraday peak on every timer and fill. Past `reduce_only_drawdown` only
 //!   orders that shrink |position| (and would not flip it) pass; past
-//!   `halt_drawdown` nothing new passes. The brake holds for the rest of the session.
+//!   `halt_drawdown` nothing new passes. The brake holds for the rest of the session
+//!   unless the operator re-arms (`foxtrot ctl … rearm`), which restarts the peak
+//!   at the equity of that moment.
 //! - **Gross exposure**: Σ |position| × mark + Σ working notional + this order, in
 //!   currency, against `max_gross`, for orders that add exposure.
 
@@ -442,10 +444,16 @@ impl Risk {
         self.killed = true;
     }
 
-    /// Re-arms after a kill.
+    /// Re-arms: clears the kill switch, operator reduce-only and the drawdown
+    /// brake, whose peak restarts at the current equity (an operator's decision
+    /// to trade on after a drawdown halt; the largest drawdown is kept).
     pub fn rearm(&mut self) {
         self.killed = false;
         self.operator_reduce_only = false;
+        self.mode = BrakeMode::Normal;
+        if self.equity_samples > 0 {
+            self.peak_equity = self.equity();
+        }
     }
 
     /// The limits in force.
@@ -776,6 +784,20 @@ mod tests {
         r.sample_equity();
         assert_eq!(r.brake(), BrakeMode::Halt);
         assert_eq!(chk(&r, &b, Side::Sell, 10), Some(RejectReason::DrawdownHalt));
+        // The operator re-arms: the brake lifts, the peak restarts at −20 (so the
+        // next sample does not halt again), the largest drawdown is kept.
+        r.rearm();
+        assert_eq!(r.brake(), BrakeMode::Normal);
+        r.sample_equity();
+        assert_eq!(r.brake(), BrakeMode::Normal);
+        let at_market = intent(OrderAction::New, Side::Buy, 9_800, 10);
+        assert_eq!(r.check(&at_market, Some(&b), &t).err().map(|x| x.reason), None);
+        assert!((r.snapshot().max_drawdown - 20.0).abs() < 1e-9);
+        // A further fall of 10 from the new peak is reduce-only again.
+        let b = book_at(9_695, 9_705);
+        r.mark(0, &b);
+        r.sample_equity();
+        assert_eq!(r.brake(), BrakeMode::ReduceOnly);
     }
 
     #[test]

@@ -27,6 +27,14 @@ pub struct SoakArgs {
     /// Print the hours and the verdict as JSON (one object at the end).
     #[arg(long)]
     json: bool,
+    /// Where to journal the inputs while timing each append (default: a
+    /// directory under the temp dir; finished segments are deleted as the soak
+    /// goes and the directory at its end).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_journal")]
+    journal: Option<PathBuf>,
+    /// Do not journal (no append figures).
+    #[arg(long)]
+    no_journal: bool,
 }
 
 /// Runs `foxtrot soak`; fails (exit 1) when the verdict does.
@@ -35,7 +43,7 @@ pub fn run(a: SoakArgs) -> Result<()> {
     let hours = a.hours.unwrap_or(a.days * 24);
     anyhow::ensure!(hours > 0, "--hours/--days must be > 0");
     // Right-aligned columns as wide as their headers or values.
-    const WIDTHS: [usize; 12] = [4, 10, 7, 7, 8, 4, 7, 7, 8, 10, 6, 7];
+    const WIDTHS: [usize; 15] = [4, 10, 7, 7, 8, 4, 7, 7, 8, 10, 6, 13, 7, 11, 7];
     let row = |cells: &[String]| {
         let parts: Vec<String> = cells.iter().zip(WIDTHS).map(|(c, w)| format!("{c:>w$}")).collect();
         println!("{}", parts.join("  "));
@@ -43,11 +51,18 @@ pub fn run(a: SoakArgs) -> Result<()> {
     if !a.json {
         row(&soak::COLUMNS.map(str::to_string));
     }
-    let samples = soak::run(&cfg, hours, |s| {
+    let journal = (!a.no_journal).then(|| {
+        a.journal
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join(format!("foxtrot-soak-{}", std::process::id())))
+    });
+    let samples = soak::run(&cfg, hours, journal.as_deref(), |s| {
         if !a.json {
             row(&s.cells());
         }
-    });
+    })
+    .map_err(anyhow::Error::msg)?;
+    let appends = soak::AppendTotals::of(&samples);
     anyhow::ensure!(
         samples.len() as u64 == hours,
         "the generator ended after {} of {hours} hours",
@@ -66,7 +81,16 @@ pub fn run(a: SoakArgs) -> Result<()> {
                 "heap_bytes": s.heap_bytes, "open_fds": s.open_fds,
                 "t2o_p50_ns": s.t2o_ns[0], "t2o_p99_ns": s.t2o_ns[1], "t2o_p999_ns": s.t2o_ns[2],
                 "violations": s.violations, "drift_alarms": s.drift_alarms, "wall_seconds": s.wall_s,
+                "append_max_ns": s.append.max_ns, "appends_over_target": s.append.over_target,
+                "control_max_ns": s.append.control_max_ns, "control_over_target": s.append.control_over_target,
+                "rolls": s.append.rolls, "rearmed": s.rearmed,
             })).collect::<Vec<_>>(),
+            "journal": {
+                "appends": appends.appends, "max_ns": appends.max_ns, "over_target": appends.over_target,
+                "target_ns": soak::APPEND_TARGET_NS, "control_max_ns": appends.control_max_ns,
+                "control_over_target": appends.control_over_target, "rolls": appends.rolls,
+                "rolling_hours_max_ns": appends.rolling_hours_max_ns,
+            },
             "verdict": {
                 "passed": v.passed(), "rss_slope_bytes_per_hour": v.rss_slope,
                 "median_p99_ns": v.median_p99, "worst_p99_ns": v.worst_p99.0, "worst_p99_hour": v.worst_p99.1,
@@ -98,6 +122,14 @@ pub fn run(a: SoakArgs) -> Result<()> {
             soak::MAX_P99_RATIO
         );
         println!("  violations    {}: {}", mark(v.checks[2]), v.violations);
+        if appends.appends > 0 {
+            println!("  journal       {}", appends.text());
+        }
+        let rearms = samples.iter().filter(|s| s.rearmed).count();
+        let quiet = samples.iter().filter(|s| s.orders == 0).count();
+        println!(
+            "  trading       {rearms} hours ended under the drawdown brake (reduce-only or halt), re-armed by the soak's operator; {quiet} hours without orders"
+        );
     }
     anyhow::ensure!(v.passed(), "the soak's verdict failed");
     Ok(())
