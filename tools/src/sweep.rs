@@ -475,6 +475,27 @@ fn parquet(path: &Path, grid: &Grid, rows: &[Row]) -> Result<(), Error> {
     Ok(())
 }
 
+/// The rows of a sweep directory's `results.jsonl`, in file order.
+fn read_rows(dir: &Path, m: &Manifest) -> Result<Vec<Row>, Error> {
+    let path = dir.join("results.jsonl");
+    let text = std::fs::read_to_string(&path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+    text.lines()
+        .enumerate()
+        .map(|(n, line)| {
+            let v: Value =
+                serde_json::from_str(line).map_err(|e| bad(format!("{} line {}: {e}", path.display(), n + 1)))?;
+            Row::from_json(&v, &m.grid, &path)
+        })
+        .collect()
+}
+
+/// A sweep directory (`sweep.json` and `results.jsonl`), read back.
+pub fn read(dir: &Path) -> Result<(Manifest, Vec<Row>), Error> {
+    let m = Manifest::read(dir)?;
+    let rows = read_rows(dir, &m)?;
+    Ok((m, rows))
+}
+
 /// Joins the output directories of a sharded sweep into `out`: they must hold
 /// the same sweep (grid, base configuration, dataset), shards `0..N` of one `N`
 /// each once, and together every combination exactly once. Returns how many
@@ -501,11 +522,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, Error> {
             )));
         }
         let path = d.join("results.jsonl");
-        let text = std::fs::read_to_string(&path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
-        for (n, line) in text.lines().enumerate() {
-            let v: Value =
-                serde_json::from_str(line).map_err(|e| bad(format!("{} line {}: {e}", path.display(), n + 1)))?;
-            let r = Row::from_json(&v, &m.grid, &path)?;
+        for (n, r) in read_rows(d, &m)?.into_iter().enumerate() {
             if r.combo >= rows.len() || !m.shard.has(r.combo) {
                 return Err(bad(format!(
                     "{} line {}: combination {} is not shard {}/{}'s",

@@ -86,14 +86,45 @@ fn report_agrees_with_the_run() {
     assert_eq!(lat["name"], "tick_to_order");
     assert_eq!(lat["count"], sim["tick_to_order_ns"]["samples"]);
     assert_eq!(lat["p50"], sim["tick_to_order_ns"]["p50"]);
-    assert!(r["sharpe"].as_f64().is_some() && r["sortino"].as_f64().is_some());
+    // A run of seconds is no sample to annualise: no Sharpe, no Sortino.
+    assert!(r["duration_s"].as_f64().unwrap() < 23_400.0);
+    assert!(
+        r["sharpe"].is_null() && r["sortino"].is_null(),
+        "{} {}",
+        r["sharpe"],
+        r["sortino"]
+    );
+    // Per instrument and by strategy, the parts add up to the whole: realised +
+    // unrealised per instrument, and each fill marked to the final mid (another
+    // computation than the risk engine's cash and position) by strategy.
+    let pnl = r["pnl"].as_f64().unwrap();
+    let per = r["per_instrument"].as_array().unwrap();
+    assert_eq!(per.len(), 3);
+    let sum = |v: &[serde_json::Value], f: &dyn Fn(&serde_json::Value) -> f64| v.iter().map(f).sum::<f64>();
+    let split = sum(per, &|x| {
+        x["realised"].as_f64().unwrap() + x["unrealised"].as_f64().unwrap()
+    });
+    assert!((split - pnl).abs() < 1e-6, "per instrument {split} vs {pnl}");
+    assert_eq!(
+        sum(per, &|x| x["fills"].as_f64().unwrap()) as u64,
+        sim["fills"].as_u64().unwrap()
+    );
+    let attr = r["attribution"].as_array().unwrap();
+    assert!(attr.iter().any(|a| a["policy"] == "momentum"), "{attr:?}");
+    let attributed = sum(attr, &|a| a["pnl"].as_f64().unwrap());
+    assert!((attributed - pnl).abs() < 0.005, "attribution {attributed} vs {pnl}");
+    assert_eq!(
+        sum(attr, &|a| a["fills"].as_f64().unwrap()) as u64,
+        sim["fills"].as_u64().unwrap()
+    );
     // The text form names the same figures.
     let text = String::from_utf8(ok(foxtrot(&["report", run.to_str().unwrap()])).stdout).unwrap();
     for needle in [
         "config hash",
         "max drawdown",
-        "sharpe",
-        "sortino",
+        "sharpe        not shown",
+        "attribution   momentum/",
+        "realised",
         "turnover",
         "rejects",
         "regimes",
@@ -122,6 +153,30 @@ fn report_refuses_journals_that_do_not_replay() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The attribute `name="…"` of the tag that starts `element`.
+fn attr<'a>(element: &'a str, name: &str) -> Option<&'a str> {
+    let tag = &element[..element.find('>').unwrap_or(element.len())];
+    let v = tag.split(&format!("{name}=\"")).nth(1)?;
+    Some(&v[..v.find('"')?])
+}
+
+/// Whether a plot drew data: a coloured line of three points or more, or at
+/// least four coloured shapes (bars, markers) — not only axes, grid, labels
+/// and a legend.
+fn plotted(svg: &str) -> bool {
+    let coloured = |c: Option<&str>| c.is_some_and(|c| c.starts_with('#') && c != "#000000" && c != "#FFFFFF");
+    let lines = svg
+        .split("<polyline")
+        .skip(1)
+        .filter(|e| coloured(attr(e, "stroke")) && attr(e, "points").is_some_and(|p| p.split(' ').count() >= 3))
+        .count();
+    let shapes: usize = ["<rect", "<polygon"]
+        .iter()
+        .map(|t| svg.split(t).skip(1).filter(|e| coloured(attr(e, "fill"))).count())
+        .sum();
+    lines > 0 || shapes >= 4
+}
+
 #[test]
 #[cfg_attr(not(has_chromium), ignore = "needs chromium: bash .ci/run installs it")]
 fn html_report_renders_in_chromium() {
@@ -131,6 +186,10 @@ fn html_report_renders_in_chromium() {
     let dir = tempdir("html");
     let (run, _) = record(&dir, "run", "42");
     let page = dir.join("report.html");
+    // The check itself: an empty chart is caught.
+    assert!(!plotted(
+        r##"<svg><rect fill="#FFFFFF"/><polyline stroke="#000000" points="0,0 1,1 2,2"/><text fill="#000000">x</text><rect fill="#466EC8"/></svg>"##
+    ));
     ok(foxtrot(&[
         "report",
         run.to_str().unwrap(),
@@ -138,8 +197,30 @@ fn html_report_renders_in_chromium() {
         page.to_str().unwrap(),
     ]));
     let html = std::fs::read_to_string(&page).unwrap();
-    // Self-contained: four inline plots, nothing fetched.
-    assert_eq!(html.matches("<svg").count(), 4, "equity, drawdown, regimes, latency");
+    // Self-contained inline plots, nothing fetched: equity, PnL and position per
+    // instrument, a price chart per instrument, regimes, latency (and drawdown
+    // when the equity ever rose above its start); every one with data drawn.
+    let svgs: Vec<&str> = html
+        .split("<svg")
+        .skip(1)
+        .map(|s| &s[..s.find("</svg>").unwrap()])
+        .collect();
+    assert!(svgs.len() >= 8, "{} plots", svgs.len());
+    for (i, svg) in svgs.iter().enumerate() {
+        assert!(plotted(svg), "plot {i} is empty");
+    }
+    for section in [
+        "Per instrument",
+        "Prices and fills",
+        "Attribution by strategy",
+        "Rejects by reason",
+        "Fills (",
+        "Orders (",
+        "Drift alarms",
+        "Sharpe / Sortino</th><td>not shown",
+    ] {
+        assert!(html.contains(section), "no {section:?}");
+    }
     assert!(
         !html.contains("src=") && !html.contains("href="),
         "the page refers to other files"
@@ -156,7 +237,7 @@ fn html_report_renders_in_chromium() {
             "--disable-component-update",
             "--disable-sync",
             "--hide-scrollbars",
-            "--window-size=1100,2400",
+            "--window-size=1100,7000",
         ])
         .arg(format!("--user-data-dir={}", dir.join("profile").display()))
         .arg(format!("--screenshot={}", png.display()))

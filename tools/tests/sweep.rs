@@ -101,6 +101,15 @@ fn a_sharded_sweep_merges_to_the_unsharded_one_and_agrees_with_replay() {
         assert_eq!(j["equity"].as_f64(), r["pnl"].as_f64(), "{fast} {slow}");
     }
 
+    // `foxtrot report` reads a sweep's directory: every combination, and the
+    // heat map with the table on its page.
+    let page = d.join("sweep-report.html");
+    let text = ok(&["report", whole.to_str().unwrap(), "--html", page.to_str().unwrap()]);
+    assert_eq!(text.lines().count(), 7, "a header and six combinations:\n{text}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("PnL by strategy.momentum.fast") && html.contains("Every combination"));
+    assert!(html.contains("6 combinations"), "{html}");
+
     // What merge refuses: a shard twice, a shard missing, another sweep's shard.
     let refuse = |args: &[&str], why: &str| {
         let o = foxtrot(args);

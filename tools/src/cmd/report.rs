@@ -9,7 +9,8 @@ use std::path::PathBuf;
 /// Arguments of `foxtrot report`.
 #[derive(Args, Debug)]
 pub struct ReportArgs {
-    /// A run directory recorded by `foxtrot sim --record` or `foxtrot run --record`.
+    /// A run directory recorded by `foxtrot sim --record` or `foxtrot run --record`,
+    /// or a sweep's output directory (`foxtrot sweep --out`).
     run_dir: PathBuf,
     /// Print the report as one JSON object.
     #[arg(long)]
@@ -21,6 +22,9 @@ pub struct ReportArgs {
 
 /// Runs `foxtrot report`.
 pub fn run(a: ReportArgs) -> Result<()> {
+    if a.run_dir.join("sweep.json").exists() {
+        return sweep(&a);
+    }
     let r = analyse(&a.run_dir).with_context(|| format!("reporting on {}", a.run_dir.display()))?;
     if let Some(path) = &a.html {
         let page = html::render(&r)
@@ -33,6 +37,24 @@ pub fn run(a: ReportArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {
         print!("{}", text::render(&r));
+    }
+    Ok(())
+}
+
+/// A sweep's results: the table on stdout (or JSON rows), the heat map page.
+fn sweep(a: &ReportArgs) -> Result<()> {
+    let (m, rows) =
+        foxtrot_tools::sweep::read(&a.run_dir).with_context(|| format!("reading {}", a.run_dir.display()))?;
+    if let Some(path) = &a.html {
+        let page = html::render_sweep(&a.run_dir.display().to_string(), &m, &rows);
+        std::fs::write(path, page).with_context(|| format!("writing {}", path.display()))?;
+    }
+    if a.json {
+        let text = std::fs::read_to_string(a.run_dir.join("results.jsonl"))?;
+        let v: Vec<serde_json::Value> = text.lines().map(serde_json::from_str).collect::<Result<_, _>>()?;
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        print!("{}", foxtrot_tools::sweep::table(&m.grid, &rows));
     }
     Ok(())
 }

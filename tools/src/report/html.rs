@@ -115,14 +115,20 @@ fn regime_chart(svg: &mut String, r: &Report) -> DrawResult {
         .y_label_area_size(70)
         .build_cartesian_2d(0.0..x1, 0.0..n)
         .map_err(msg)?;
+    // Each instrument's name beside the middle of its row, drawn by position
+    // (the axis' own labels fall on "nice" values and skipped rows).
     chart
         .configure_mesh()
         .disable_y_mesh()
-        .y_labels(names.len().max(1))
-        .y_label_formatter(&|y| names.get(y.floor() as usize).cloned().unwrap_or_default())
+        .y_labels(0)
         .x_desc("event time (s)")
         .draw()
         .map_err(msg)?;
+    for (i, name) in names.iter().enumerate() {
+        let (x, y) = chart.backend_coord(&(0.0, i as f64 + 0.5));
+        root.draw(&Text::new(name.clone(), (x - 64, y - 7), ("sans-serif", 14)))
+            .map_err(msg)?;
+    }
     chart
         .draw_series(r.spans.iter().filter(|s| s.end_s > s.start_s).map(|s| {
             let y = s.instrument as f64;
@@ -162,15 +168,16 @@ fn latency_chart(svg: &mut String, r: &Report) -> DrawResult {
             "Latency histogram (share of samples per power-of-two bucket)",
             ("sans-serif", 16),
         )
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(60)
+        .margin(16)
+        .x_label_area_size(52)
+        .y_label_area_size(72)
         .build_cartesian_2d(lo as f64..(hi + 1) as f64, 0.0..100.0)
         .map_err(msg)?;
     chart
         .configure_mesh()
         .x_labels(hi + 1 - lo)
         .x_label_formatter(&|k| ns(1u64 << (k.floor() as u32).min(62)))
+        .x_desc("latency (bucket's lower bound)")
         .y_desc("% of samples")
         .draw()
         .map_err(msg)?;
@@ -197,6 +204,133 @@ fn latency_chart(svg: &mut String, r: &Report) -> DrawResult {
     Ok(())
 }
 
+/// A named line of `(x, y)` points and its colour.
+type Series = (String, Vec<(f64, f64)>, RGBColor);
+
+/// Equity with its running peak (grey): the gap between them is the drawdown.
+fn equity_chart(svg: &mut String, pts: &[(f64, f64)]) -> DrawResult {
+    let mut peak = f64::NEG_INFINITY;
+    let peaks: Vec<(f64, f64)> = pts
+        .iter()
+        .map(|&(t, e)| {
+            peak = peak.max(e);
+            (t, peak)
+        })
+        .collect();
+    multi_chart(
+        svg,
+        "Equity curve (PnL) and its running peak",
+        "PnL",
+        &[
+            ("equity".to_string(), pts.to_vec(), RGBColor(70, 110, 200)),
+            ("running peak".to_string(), peaks, RGBColor(150, 150, 150)),
+        ],
+    )
+}
+
+/// Several named lines on one chart, with a legend.
+fn multi_chart(svg: &mut String, title: &str, y_desc: &str, series: &[Series]) -> DrawResult {
+    let root = SVGBackend::with_string(svg, (W, H)).into_drawing_area();
+    root.fill(&WHITE).map_err(msg)?;
+    let all = || series.iter().flat_map(|s| s.1.iter());
+    let x1 = all().map(|p| p.0).fold(1e-6, f64::max);
+    let (y0, y1) = span(
+        all().map(|p| p.1).fold(f64::INFINITY, f64::min).min(0.0),
+        all().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max).max(0.0),
+    );
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(80)
+        .build_cartesian_2d(0.0..x1, y0..y1)
+        .map_err(msg)?;
+    chart
+        .configure_mesh()
+        .x_desc("event time (s)")
+        .y_desc(y_desc)
+        .draw()
+        .map_err(msg)?;
+    for (name, pts, c) in series {
+        let c = *c;
+        chart
+            .draw_series(LineSeries::new(thin(pts, 2000), c.stroke_width(2)))
+            .map_err(msg)?
+            .label(name.clone())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 2), (x + 14, y + 2)], c.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(msg)?;
+    root.present().map_err(msg)?;
+    Ok(())
+}
+
+/// An instrument's mid over the run with its fills marked: buys as green
+/// triangles pointing up, sells as red ones pointing down.
+fn price_chart(svg: &mut String, r: &super::InstrumentReport) -> DrawResult {
+    let mids: Vec<(f64, f64)> = r.samples.iter().filter_map(|s| s.3.map(|m| (s.0, m))).collect();
+    let prices = mids.iter().map(|p| p.1).chain(r.fill_marks.iter().map(|f| f.1));
+    let lo = prices.clone().fold(f64::INFINITY, f64::min);
+    let hi = prices.fold(f64::NEG_INFINITY, f64::max);
+    if !lo.is_finite() {
+        return Ok(());
+    }
+    let (y0, y1) = span(lo, hi);
+    let x1 = mids
+        .iter()
+        .map(|p| p.0)
+        .chain(r.fill_marks.iter().map(|f| f.0))
+        .fold(1e-6, f64::max);
+    let root = SVGBackend::with_string(svg, (W, H)).into_drawing_area();
+    root.fill(&WHITE).map_err(msg)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!(
+                "{}: mid with fills (▲ buy, ▼ sell; {} fills)",
+                r.symbol,
+                r.fill_marks.len()
+            ),
+            ("sans-serif", 16),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(80)
+        .build_cartesian_2d(0.0..x1, y0..y1)
+        .map_err(msg)?;
+    chart
+        .configure_mesh()
+        .x_desc("event time (s)")
+        .y_desc("price")
+        .draw()
+        .map_err(msg)?;
+    chart
+        .draw_series(LineSeries::new(thin(&mids, 2000), RGBColor(60, 60, 60).stroke_width(1)))
+        .map_err(msg)?;
+    let marks: Vec<&(f64, f64, bool)> = r
+        .fill_marks
+        .iter()
+        .step_by(r.fill_marks.len().div_ceil(1500).max(1))
+        .collect();
+    chart
+        .draw_series(marks.iter().map(|&&(t, p, buy)| {
+            let c = if buy {
+                RGBColor(30, 150, 60)
+            } else {
+                RGBColor(200, 40, 40)
+            };
+            let d = if buy { -5 } else { 5 };
+            EmptyElement::at((t, p)) + Polygon::new(vec![(0, d), (-4, -d), (4, -d)], c.filled())
+        }))
+        .map_err(msg)?;
+    root.present().map_err(msg)?;
+    Ok(())
+}
+
 fn row(o: &mut String, k: &str, v: &str) {
     let _ = writeln!(o, "<tr><th>{}</th><td>{}</td></tr>", escape(k), escape(v));
 }
@@ -208,25 +342,60 @@ pub fn render(r: &Report) -> Result<String, String> {
     let (dd, _) = metrics::drawdowns(&values);
     let drawdown: Vec<(f64, f64)> = r.equity.iter().zip(&dd).map(|(p, d)| (p.0, -d)).collect();
     let drawdown = thin(&drawdown, 2000);
+    // A peak that never rose (or rose by under 5% of the largest drawdown)
+    // above the start makes the drawdown the equity curve mirrored: say so
+    // instead of drawing it twice.
+    let start = values.first().copied().unwrap_or(0.0);
+    let top = values.iter().copied().fold(start, f64::max);
+    let peak_rose = top - start > 0.05 * r.max_drawdown;
     let (mut s_eq, mut s_dd, mut s_rg, mut s_lat) = (String::new(), String::new(), String::new(), String::new());
-    line_chart(
-        &mut s_eq,
-        "Equity curve (PnL)",
-        "PnL",
-        &equity,
-        RGBColor(70, 110, 200),
-        false,
-    )?;
-    line_chart(
-        &mut s_dd,
-        "Drawdown from the running peak",
-        "drawdown",
-        &drawdown,
-        RGBColor(190, 40, 40),
-        true,
-    )?;
+    equity_chart(&mut s_eq, &equity)?;
+    if peak_rose {
+        line_chart(
+            &mut s_dd,
+            "Drawdown from the running peak",
+            "drawdown",
+            &drawdown,
+            RGBColor(190, 40, 40),
+            true,
+        )?;
+    } else {
+        s_dd = format!(
+            "<p>The equity rose at most {:.2} above its start, so the drawdown is the equity curve above \
+             mirrored (not drawn twice): the largest is {:.2}.</p>",
+            top - start,
+            r.max_drawdown
+        );
+    }
     regime_chart(&mut s_rg, r)?;
     latency_chart(&mut s_lat, r)?;
+    let series = |f: &dyn Fn(&super::InstrumentSample) -> f64| -> Vec<Series> {
+        r.per_instrument
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                let pts = x.samples.iter().map(|s| (s.0, f(s))).collect();
+                (x.symbol.clone(), pts, PALETTE[i % PALETTE.len()])
+            })
+            .collect()
+    };
+    let (mut s_pos, mut s_ipnl) = (String::new(), String::new());
+    multi_chart(
+        &mut s_pos,
+        "Position per instrument",
+        "position",
+        &series(&|s| s.1 as f64),
+    )?;
+    multi_chart(
+        &mut s_ipnl,
+        "PnL per instrument (realised + unrealised)",
+        "PnL",
+        &series(&|s| s.2),
+    )?;
+    let mut s_prices = String::new();
+    for x in r.per_instrument.iter().take(8) {
+        price_chart(&mut s_prices, x)?;
+    }
 
     let mut o = String::new();
     let _ = write!(
@@ -251,11 +420,20 @@ th{{background:#f3f3f3}}h2{{margin-top:28px}}svg{{display:block;margin:8px 0}}</
     row(&mut o, "PnL", &format!("{:+.2}", r.pnl));
     row(&mut o, "max drawdown", &format!("{:.2}", r.max_drawdown));
     let f = |v: Option<f64>| v.map_or_else(|| "n/a".into(), |x| format!("{x:.2}"));
-    row(
-        &mut o,
-        "Sharpe / Sortino",
-        &format!("{} / {} (1 s PnL changes, annualised)", f(r.sharpe), f(r.sortino)),
-    );
+    let ratios = if r.duration_s >= metrics::MIN_ANNUALISED_S {
+        format!(
+            "{} / {} (1 s PnL changes, annualised over a 252 × 6.5 h year)",
+            f(r.sharpe),
+            f(r.sortino)
+        )
+    } else {
+        format!(
+            "not shown: {:.0} s of event time is under the {:.0} s (one trading day) an annualised ratio needs",
+            r.duration_s,
+            metrics::MIN_ANNUALISED_S
+        )
+    };
+    row(&mut o, "Sharpe / Sortino", &ratios);
     row(&mut o, "turnover", &format!("{:.2}", r.turnover));
     row(&mut o, "fills", &format!("{} (qty {})", r.fills, r.filled_qty));
     row(
@@ -283,10 +461,12 @@ th{{background:#f3f3f3}}h2{{margin-top:28px}}svg{{display:block;margin:8px 0}}</
         "venue rejects",
         &super::text::venue_rejects(r.venue_rejects, r.venue_cancel_rejects),
     );
-    let _ = writeln!(
-        o,
-        "</table>\n<h2>Equity</h2>\n{s_eq}\n<h2>Drawdown</h2>\n{s_dd}\n<h2>Regimes</h2>\n{s_rg}"
-    );
+    let _ = writeln!(o, "</table>\n<h2>Equity</h2>\n{s_eq}\n<h2>Drawdown</h2>\n{s_dd}");
+    per_instrument(&mut o, r);
+    let _ = writeln!(o, "{s_ipnl}\n{s_pos}\n<h2>Prices and fills</h2>\n{s_prices}");
+    attribution(&mut o, r);
+    rejects_table(&mut o, r);
+    let _ = writeln!(o, "<h2>Regimes</h2>\n{s_rg}");
     let _ = writeln!(
         o,
         "<table><tr><th>regime</th><th>updates</th><th>episodes</th><th>mean dwell (s)</th><th>median dwell (s)</th><th>share of time</th></tr>"
@@ -307,6 +487,13 @@ th{{background:#f3f3f3}}h2{{margin-top:28px}}svg{{display:block;margin:8px 0}}</
     match &r.latency {
         Some(l) => {
             let _ = writeln!(o, "<p>Measured by {}.</p>\n{s_lat}", escape(&l.source));
+            if l.hists.len() == 1 {
+                o.push_str(
+                    "<p>One row: this run kept every stage on one thread, so only tick → order was timed. \
+                     Per-stage latency comes from a run with one thread per stage \
+                     (<code>foxtrot run --layout per_stage --record DIR</code>).</p>\n",
+                );
+            }
             let _ = writeln!(o, "<table><tr><th>stage</th><th>samples</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr>");
             for h in &l.hists {
                 let _ = writeln!(
@@ -343,6 +530,150 @@ th{{background:#f3f3f3}}h2{{margin-top:28px}}svg{{display:block;margin:8px 0}}</
         }
         o.push_str("</table>\n");
     }
+    orders_and_fills(&mut o, r);
     o.push_str("</body></html>\n");
     Ok(o)
+}
+
+fn per_instrument(o: &mut String, r: &Report) {
+    o.push_str(
+        "<h2>Per instrument</h2>\n<table><tr><th>instrument</th><th>position</th><th>realised</th>\
+        <th>unrealised</th><th>fees</th><th>net</th><th>fills</th><th>filled qty</th></tr>\n",
+    );
+    for x in &r.per_instrument {
+        let _ = writeln!(
+            o,
+            "<tr><td>{}</td><td>{}</td><td>{:+.2}</td><td>{:+.2}</td><td>{:.2}</td><td>{:+.2}</td><td>{}</td><td>{}</td></tr>",
+            escape(&x.symbol),
+            x.position,
+            x.realised,
+            x.unrealised,
+            x.fees,
+            x.realised + x.unrealised - x.fees,
+            x.fills,
+            x.filled_qty
+        );
+    }
+    o.push_str("</table>\n<p>Fees: this build has no fee model, so none are charged (0.00 above).</p>\n");
+}
+
+fn attribution(o: &mut String, r: &Report) {
+    o.push_str(
+        "<h2>Attribution by strategy and topology</h2>\n<p>Each fill's contribution to the PnL marked at the \
+         final mid (signed quantity × (final mid − fill price)); the rows add up to the run's PnL before \
+         fees. Markout: mid after the decision − decision price, signed by side, in price, from the \
+         diary.</p>\n<table><tr><th>strategy</th><th>topology</th><th>orders</th><th>fills</th><th>filled qty</th>\
+         <th>PnL</th><th>mean markout</th><th>markouts</th></tr>\n",
+    );
+    let mut total = 0.0;
+    for a in &r.attribution {
+        total += a.pnl;
+        let _ = writeln!(
+            o,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:+.2}</td><td>{}</td><td>{}</td></tr>",
+            escape(&a.policy),
+            escape(&a.topology),
+            a.orders,
+            a.fills,
+            a.filled_qty,
+            a.pnl,
+            a.markout_mean.map_or_else(|| "n/a".into(), |m| format!("{m:+.4}")),
+            a.markouts
+        );
+    }
+    let _ = writeln!(
+        o,
+        "<tr><th colspan=5>total</th><th>{total:+.2}</th><th colspan=2></th></tr></table>"
+    );
+}
+
+fn rejects_table(o: &mut String, r: &Report) {
+    o.push_str("<h2>Rejects by reason</h2>\n<table><tr><th>by</th><th>reason</th><th>count</th></tr>\n");
+    for (k, v) in &r.rejects {
+        let _ = writeln!(o, "<tr><td>risk</td><td>{}</td><td>{v}</td></tr>", escape(k));
+    }
+    let too_late = r.venue_cancel_rejects;
+    let refused = r.venue_rejects - too_late.min(r.venue_rejects);
+    let _ = writeln!(
+        o,
+        "<tr><td>venue</td><td>cancel/replace too late (the order had filled or gone)</td><td>{too_late}</td></tr>\n\
+         <tr><td>venue</td><td>order refused</td><td>{refused}</td></tr></table>"
+    );
+}
+
+/// The last rows of the orders and fills (all are in `report --json` and the
+/// Parquet export).
+const LAST_ROWS: usize = 50;
+
+fn orders_and_fills(o: &mut String, r: &Report) {
+    let _ = writeln!(
+        o,
+        "<h2>Fills ({}; the last {LAST_ROWS})</h2>\n<table><tr><th>t (s)</th><th>instrument</th><th>ClOrdID</th>\
+         <th>side</th><th>price</th><th>qty</th></tr>",
+        r.fill_rows.len()
+    );
+    for f in r.fill_rows.iter().rev().take(LAST_ROWS).rev() {
+        let _ = writeln!(
+            o,
+            "<tr><td>{:.3}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            f.t_s,
+            escape(&f.symbol),
+            f.cl_ord_id,
+            f.side,
+            f.price,
+            f.qty
+        );
+    }
+    let _ = writeln!(
+        o,
+        "</table>\n<h2>Orders ({}; the last {LAST_ROWS})</h2>\n<table><tr><th>t (s)</th><th>instrument</th>\
+         <th>ClOrdID</th><th>action</th><th>side</th><th>price</th><th>qty</th></tr>",
+        r.order_rows.len()
+    );
+    for x in r.order_rows.iter().rev().take(LAST_ROWS).rev() {
+        let _ = writeln!(
+            o,
+            "<tr><td>{:.3}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            x.t_s,
+            escape(&x.symbol),
+            x.cl_ord_id,
+            x.action,
+            x.side,
+            x.price,
+            x.qty
+        );
+    }
+    o.push_str("</table>\n");
+}
+
+/// A sweep's results as a page: its PnL heat map (two axes) and every
+/// combination's row.
+pub fn render_sweep(dir: &str, m: &crate::sweep::Manifest, rows: &[crate::sweep::Row]) -> String {
+    let about = format!(
+        "<p>{}: {} combinations of {} over data {} ({} records), base configuration {}.</p>\n",
+        escape(dir),
+        rows.len(),
+        escape(
+            &m.grid
+                .axes
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .collect::<Vec<_>>()
+                .join(" × ")
+        ),
+        escape(&m.data.0),
+        m.data.1,
+        escape(&m.base_config_hash)
+    );
+    let table = format!(
+        "<h2>Every combination</h2>\n<pre>{}</pre>\n",
+        escape(&crate::sweep::table(&m.grid, rows))
+    );
+    match crate::sweep::heat_map(&m.grid, rows) {
+        Some(page) => page.replacen("</body>", &format!("{about}{table}</body>"), 1),
+        None => format!(
+            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>foxtrot sweep</title></head>\
+             <body style=\"font-family:sans-serif\">\n<h1>foxtrot sweep</h1>\n{about}{table}</body></html>\n"
+        ),
+    }
 }

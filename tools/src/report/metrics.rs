@@ -6,6 +6,12 @@
 //! capital base). Sharpe and Sortino are annualised with √(intervals per trading
 //! year), a trading year being 252 days of 6.5 hours.
 
+/// The shortest run (seconds of event time: one 6.5-hour trading day) whose
+/// Sharpe and Sortino are annualised and shown. Scaling minutes of one-second
+/// PnL changes to a year multiplies noise by √(year / sample) and reads as a
+/// figure it is not; shorter runs show none (said so in the report).
+pub const MIN_ANNUALISED_S: f64 = 6.5 * 3600.0;
+
 /// Seconds in a trading year (252 days × 6.5 h).
 pub const TRADING_YEAR_S: f64 = 252.0 * 6.5 * 3600.0;
 

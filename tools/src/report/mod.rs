@@ -19,10 +19,14 @@ pub mod text;
 
 use crate::Error;
 use foxtrot_engine::core::belief::Regime;
+use foxtrot_engine::core::router::policy::policy_name;
 use foxtrot_engine::core::Core;
 use foxtrot_engine::journal::fields::detector_name;
+use foxtrot_engine::journal::fields::topology_name;
 use foxtrot_engine::journal::JournalInputs;
-use foxtrot_engine::records::{InputSlot, InputView, Kind, RejectReason, TheoryPacket};
+use foxtrot_engine::records::{
+    DiaryRecord, ExecKind, ExecReport, InputSlot, InputView, Kind, Order, RejectReason, TheoryPacket, Verdict,
+};
 use foxtrot_engine::runtime::stats::HistSnapshot;
 use foxtrot_engine::runtime::{FusedRun, RunObserver, Sequenced, StreamDigest};
 use foxtrot_shm::{JournalReader, ShmError};
@@ -79,6 +83,95 @@ pub struct Span {
     pub end_s: f64,
 }
 
+/// `(t_s, position, pnl, mid)` of an instrument at a timer tick.
+pub type InstrumentSample = (f64, i64, f64, Option<f64>);
+
+/// One instrument: its figures at the end and its course over the run.
+#[derive(Clone, Debug, Serialize)]
+pub struct InstrumentReport {
+    /// Symbol.
+    pub symbol: String,
+    /// Final position (quantity units).
+    pub position: i64,
+    /// Realised PnL (closed quantity against its average cost), currency.
+    pub realised: f64,
+    /// Unrealised PnL (the open position against its average cost at the last mark).
+    pub unrealised: f64,
+    /// Fees charged (currency). No fee model exists yet, so always 0; said so.
+    pub fees: f64,
+    /// Fills and filled quantity.
+    pub fills: u64,
+    /// Filled quantity.
+    pub filled_qty: i64,
+    /// `(t_s, position, pnl, mid)` on every timer tick (mid `None` when one-sided).
+    #[serde(skip)]
+    pub samples: Vec<InstrumentSample>,
+    /// `(t_s, price, buy)` of every fill.
+    #[serde(skip)]
+    pub fill_marks: Vec<(f64, f64, bool)>,
+}
+
+/// One order as the core sent it.
+#[derive(Clone, Debug, Serialize)]
+pub struct OrderRow {
+    /// Seconds since the run's first input.
+    pub t_s: f64,
+    /// Symbol.
+    pub symbol: String,
+    /// ClOrdID.
+    pub cl_ord_id: u64,
+    /// new, cancel or replace.
+    pub action: String,
+    /// buy or sell.
+    pub side: String,
+    /// Limit price (0 for market orders and cancels).
+    pub price: f64,
+    /// Quantity.
+    pub qty: i64,
+}
+
+/// One fill.
+#[derive(Clone, Debug, Serialize)]
+pub struct FillRow {
+    /// Seconds since the run's first input.
+    pub t_s: f64,
+    /// Symbol.
+    pub symbol: String,
+    /// ClOrdID of the filled order.
+    pub cl_ord_id: u64,
+    /// buy or sell.
+    pub side: String,
+    /// Fill price.
+    pub price: f64,
+    /// Fill quantity.
+    pub qty: i64,
+}
+
+/// PnL and markout of the orders of one policy and execution topology.
+#[derive(Clone, Debug, Serialize)]
+pub struct Attribution {
+    /// Policy (strategy) name; `unattributed` for fills of orders no diary
+    /// decision names (the kill switch's cancels, say).
+    pub policy: String,
+    /// Execution topology.
+    pub topology: String,
+    /// Orders decided (diary `order` verdicts).
+    pub orders: u64,
+    /// Fills of those orders.
+    pub fills: u64,
+    /// Their filled quantity.
+    pub filled_qty: i64,
+    /// Σ signed fill quantity × (final mid − fill price): each fill's
+    /// contribution to the run's PnL marked at the end. The rows add up to the
+    /// run's PnL (before fees).
+    pub pnl: f64,
+    /// Mean markout in price (currency per unit: mid after − decision price,
+    /// signed by side) over the decisions whose markout was measured.
+    pub markout_mean: Option<f64>,
+    /// Decisions with a measured markout.
+    pub markouts: u64,
+}
+
 /// Latency histograms the run recorded.
 #[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
 pub struct Latency {
@@ -111,7 +204,9 @@ pub struct Report {
     pub pnl: f64,
     /// Largest fall from a running equity peak (currency).
     pub max_drawdown: f64,
-    /// Annualised Sharpe of 1-second PnL changes (see [`metrics`]).
+    /// Annualised Sharpe of 1-second PnL changes (see [`metrics`]); `None`
+    /// when the run is shorter than [`metrics::MIN_ANNUALISED_S`] of event time
+    /// (too short a sample to scale to a year).
     pub sharpe: Option<f64>,
     /// Annualised Sortino of 1-second PnL changes.
     pub sortino: Option<f64>,
@@ -137,6 +232,16 @@ pub struct Report {
     pub drift_alarms: Vec<Alarm>,
     /// Latency per measured stage, if the run wrote `latency.json`.
     pub latency: Option<Latency>,
+    /// Per instrument.
+    pub per_instrument: Vec<InstrumentReport>,
+    /// PnL and markout by policy and topology.
+    pub attribution: Vec<Attribution>,
+    /// Orders sent, in order (all of them).
+    #[serde(skip)]
+    pub order_rows: Vec<OrderRow>,
+    /// Fills, in order (all of them).
+    #[serde(skip)]
+    pub fill_rows: Vec<FillRow>,
     /// Equity `(t_s, pnl)` on every timer tick.
     #[serde(skip)]
     pub equity: Vec<(f64, f64)>,
@@ -155,6 +260,13 @@ struct Watch {
     equity: Vec<(f64, f64)>,
     current: Vec<(Regime, u64)>,
     spans: Vec<Span>,
+    samples: Vec<Vec<InstrumentSample>>,
+    orders: Vec<(u64, Order)>,
+    fills: Vec<(u64, ExecReport)>,
+    decided: BTreeMap<u64, (u16, u8)>,
+    markouts: BTreeMap<(u16, u8), (f64, u64, u64)>,
+    /// Each instrument's price unit in currency (10^-price_decimals).
+    units: Vec<f64>,
 }
 
 fn secs(ts: u64, t0: u64) -> f64 {
@@ -165,6 +277,21 @@ impl RunObserver for Watch {
     fn on_theory(&mut self, p: &TheoryPacket) {
         self.alarms.push(*p);
     }
+    fn on_order(&mut self, o: &Order, _wire: &[u8]) {
+        self.orders.push((o.header.ts_ns, *o));
+    }
+    fn on_diary(&mut self, d: &DiaryRecord) {
+        if Verdict::from_u8(d.header.sub) == Some(Verdict::Order) {
+            let key = (d.policy_id, d.topology);
+            self.decided.insert(d.cl_ord_id, key);
+            let m = self.markouts.entry(key).or_insert((0.0, 0, 0));
+            m.2 += 1;
+            if d.markout_events > 0 {
+                m.0 += d.markout as f64 * self.units.get(d.header.instrument as usize).copied().unwrap_or(1.0);
+                m.1 += 1;
+            }
+        }
+    }
     fn after_input(&mut self, slot: &InputSlot, core: &Core) {
         let ts = slot.header().ts_ns;
         let start = *self.t0.get_or_insert(ts);
@@ -173,7 +300,20 @@ impl RunObserver for Watch {
         }
         self.last_ts = self.last_ts.max(ts);
         match slot.view() {
-            Some(InputView::Timer(_)) => self.equity.push((secs(ts, start), core.risk().equity())),
+            Some(InputView::Timer(_)) => {
+                let t = secs(ts, start);
+                self.equity.push((t, core.risk().equity()));
+                if self.samples.is_empty() {
+                    self.samples = vec![Vec::new(); self.n];
+                }
+                for (i, v) in self.samples.iter_mut().enumerate() {
+                    let (pos, realised, unrealised) = core.risk().figures(i as u32);
+                    v.push((t, pos, realised + unrealised, mid(core, i as u32)));
+                }
+            }
+            Some(InputView::Exec(e)) if matches!(e.kind(), Some(ExecKind::Fill | ExecKind::PartialFill)) => {
+                self.fills.push((ts, *e));
+            }
             Some(InputView::Md(md)) => {
                 let i = md.header.instrument as usize;
                 if i < self.n {
@@ -191,6 +331,15 @@ impl RunObserver for Watch {
             }
             _ => {}
         }
+    }
+}
+
+/// Instrument `i`'s mid in price units (half-ticks kept), when two-sided.
+fn mid(core: &Core, i: u32) -> Option<f64> {
+    let top = core.book(i)?.top();
+    match (top.best_bid(), top.best_ask()) {
+        (Some((b, _)), Some((a, _))) if b < a => Some((b + a) as f64 / 2.0),
+        _ => None,
     }
 }
 
@@ -231,6 +380,16 @@ pub fn analyse(run_dir: &Path) -> Result<Report, Error> {
         equity: Vec::new(),
         current: Vec::new(),
         spans: Vec::new(),
+        samples: Vec::new(),
+        orders: Vec::new(),
+        fills: Vec::new(),
+        decided: BTreeMap::new(),
+        markouts: BTreeMap::new(),
+        units: cfg
+            .instruments
+            .iter()
+            .map(|s| 10f64.powi(-(s.price_decimals as i32)))
+            .collect(),
     };
     let mut run = FusedRun::with_observer(&cfg, Sequenced(inputs), watch);
     run.run_to_end();
@@ -312,6 +471,8 @@ pub fn analyse(run_dir: &Path) -> Result<Report, Error> {
             size_factor: p.size_factor,
         })
         .collect();
+    let annualised = duration_s >= metrics::MIN_ANNUALISED_S;
+    let (per_instrument, attribution, order_rows, fill_rows) = trading(&cfg, core, w, start);
     let latency_path = run_dir.join(LATENCY_FILE);
     let latency = match std::fs::read_to_string(&latency_path) {
         Ok(t) => Some(serde_json::from_str::<Latency>(&t).map_err(|e| Error::Latency {
@@ -331,8 +492,12 @@ pub fn analyse(run_dir: &Path) -> Result<Report, Error> {
         duration_s,
         pnl: snap.equity,
         max_drawdown: max_drawdown.max(snap.max_drawdown),
-        sharpe: metrics::sharpe(&per_second, metrics::TRADING_YEAR_S),
-        sortino: metrics::sortino(&per_second, metrics::TRADING_YEAR_S),
+        sharpe: annualised
+            .then(|| metrics::sharpe(&per_second, metrics::TRADING_YEAR_S))
+            .flatten(),
+        sortino: annualised
+            .then(|| metrics::sortino(&per_second, metrics::TRADING_YEAR_S))
+            .flatten(),
         turnover: snap.turnover,
         fills: snap.fills,
         filled_qty: snap.filled_qty,
@@ -350,9 +515,116 @@ pub fn analyse(run_dir: &Path) -> Result<Report, Error> {
         transitions: c.transitions,
         drift_alarms,
         latency,
+        per_instrument,
+        attribution,
+        order_rows,
+        fill_rows,
         equity,
         spans,
     })
+}
+
+/// Per instrument, attribution, orders and fills, from what the replay saw.
+fn trading(
+    cfg: &foxtrot_engine::Config,
+    core: &Core,
+    w: &Watch,
+    start: u64,
+) -> (Vec<InstrumentReport>, Vec<Attribution>, Vec<OrderRow>, Vec<FillRow>) {
+    let spec = |i: u32| cfg.instruments.get(i as usize);
+    let symbol = |i: u32| spec(i).map_or_else(|| format!("#{i}"), |s| s.symbol.clone());
+    let price = |i: u32, px: i64| spec(i).map_or(px as f64, |s| px as f64 / 10f64.powi(s.price_decimals as i32));
+    let qty_scale = |i: u32| spec(i).map_or(1.0, |s| 10f64.powi(s.qty_decimals as i32));
+    let side = |s: u8| foxtrot_engine::journal::fields::side_name(s).unwrap_or("?").to_string();
+    let mut per: Vec<InstrumentReport> = (0..cfg.instruments.len() as u32)
+        .map(|i| {
+            let (position, realised, unrealised) = core.risk().figures(i);
+            InstrumentReport {
+                symbol: symbol(i),
+                position,
+                realised,
+                unrealised,
+                fees: 0.0,
+                fills: 0,
+                filled_qty: 0,
+                samples: w.samples.get(i as usize).cloned().unwrap_or_default(),
+                fill_marks: Vec::new(),
+            }
+        })
+        .collect();
+    // Mids are in price units: scale them as prices.
+    for (i, r) in per.iter_mut().enumerate() {
+        for s in &mut r.samples {
+            s.3 = s.3.map(|m| m * price(i as u32, 1));
+        }
+    }
+    let mut groups: BTreeMap<(u16, u8), Attribution> = BTreeMap::new();
+    let group = |g: &mut BTreeMap<(u16, u8), Attribution>, key: (u16, u8)| {
+        g.entry(key)
+            .or_insert_with(|| Attribution {
+                policy: match key.0 {
+                    u16::MAX => "unattributed".into(),
+                    0 => "no strategy".into(),
+                    p => policy_name(p).to_string(),
+                },
+                topology: if key.1 == 0 { "-".into() } else { topology_name(key.1) },
+                orders: 0,
+                fills: 0,
+                filled_qty: 0,
+                pnl: 0.0,
+                markout_mean: None,
+                markouts: 0,
+            })
+            .clone()
+    };
+    for (key, (sum, n, orders)) in &w.markouts {
+        let mut a = group(&mut groups, *key);
+        a.orders = *orders;
+        a.markouts = *n;
+        a.markout_mean = (*n > 0).then(|| *sum / *n as f64);
+        groups.insert(*key, a);
+    }
+    let mut fill_rows = Vec::with_capacity(w.fills.len());
+    for (ts, e) in &w.fills {
+        let i = e.header.instrument;
+        let buy = e.header.side == foxtrot_engine::records::Side::Buy as u8;
+        let px = price(i, e.last_px);
+        let signed = if buy { e.last_qty } else { -e.last_qty } as f64 / qty_scale(i);
+        let final_mid = mid(core, i).map_or(px, |m| m * price(i, 1));
+        let key = w.decided.get(&e.cl_ord_id).copied().unwrap_or((u16::MAX, 0));
+        let mut a = group(&mut groups, key);
+        a.fills += 1;
+        a.filled_qty += e.last_qty;
+        a.pnl += signed * (final_mid - px);
+        groups.insert(key, a);
+        if let Some(r) = per.get_mut(i as usize) {
+            r.fills += 1;
+            r.filled_qty += e.last_qty;
+            r.fill_marks.push((secs(*ts, start), px, buy));
+        }
+        fill_rows.push(FillRow {
+            t_s: secs(*ts, start),
+            symbol: symbol(i),
+            cl_ord_id: e.cl_ord_id,
+            side: side(e.header.side),
+            price: px,
+            qty: e.last_qty,
+        });
+    }
+    let order_rows = w
+        .orders
+        .iter()
+        .map(|(ts, o)| OrderRow {
+            t_s: secs(*ts, start),
+            symbol: symbol(o.header.instrument),
+            cl_ord_id: o.cl_ord_id,
+            action: o.action().map_or("?".into(), |a| format!("{a:?}").to_lowercase()),
+            side: side(o.header.side),
+            price: price(o.header.instrument, o.px),
+            qty: o.qty,
+        })
+        .collect();
+    (per, groups.into_values().collect(), order_rows, fill_rows)
 }
 
 /// The file beside a run's journals that holds its latency histograms.

@@ -32,12 +32,40 @@ pub fn render(r: &Report) -> String {
         r.instruments.join(", ")
     );
     let _ = writeln!(o, "  pnl           {:+.2}   max drawdown {:.2}", r.pnl, r.max_drawdown);
-    let _ = writeln!(
-        o,
-        "  sharpe        {}   sortino {}   (1 s PnL changes, annualised over 252 × 6.5 h)",
-        opt(r.sharpe),
-        opt(r.sortino)
-    );
+    if r.duration_s >= super::metrics::MIN_ANNUALISED_S {
+        let _ = writeln!(
+            o,
+            "  sharpe        {}   sortino {}   (1 s PnL changes, annualised over 252 × 6.5 h)",
+            opt(r.sharpe),
+            opt(r.sortino)
+        );
+    } else {
+        let _ = writeln!(
+            o,
+            "  sharpe        not shown: {:.0} s of event time is under the {:.0} s (one trading day) an annualised ratio needs",
+            r.duration_s,
+            super::metrics::MIN_ANNUALISED_S
+        );
+    }
+    for x in &r.per_instrument {
+        let _ = writeln!(
+            o,
+            "  {:<13} position {}  realised {:+.2}  unrealised {:+.2}  fees {:.2}  fills {}",
+            x.symbol, x.position, x.realised, x.unrealised, x.fees, x.fills
+        );
+    }
+    for a in &r.attribution {
+        let _ = writeln!(
+            o,
+            "  attribution   {}/{}: {} orders, {} fills, PnL {:+.2}, mean markout {}",
+            a.policy,
+            a.topology,
+            a.orders,
+            a.fills,
+            a.pnl,
+            a.markout_mean.map_or_else(|| "n/a".into(), |m| format!("{m:+.4}"))
+        );
+    }
     let _ = writeln!(
         o,
         "  turnover      {:.2}   fills {} (qty {})",
