@@ -42,6 +42,9 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// The policy ledger refused an entry or could not be read.
+    #[error("{0}")]
+    Policy(String),
     /// A parameter sweep's grid, shard or merge is wrong.
     #[error("{0}")]
     Sweep(String),

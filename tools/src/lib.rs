@@ -8,6 +8,7 @@
 //! - [`export`]: `foxtrot export --parquet`: a run's journals as Parquet files.
 //! - [`soak`]: `foxtrot soak`: days of event time, sampled hourly, with a verdict.
 //! - [`sweep`]: `foxtrot sweep`: a parameter grid over an imported dataset, sharded.
+//! - [`policy`]: `foxtrot policy`: the ledger of candidates, promotions and rollbacks.
 //! - [`logging`]: `--log-format human|json` and secret masking.
 //! - [`Error`]: the library's one error type.
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
@@ -17,6 +18,7 @@ pub mod check;
 mod error;
 pub mod export;
 pub mod logging;
+pub mod policy;
 pub mod prometheus;
 pub mod report;
 pub mod soak;

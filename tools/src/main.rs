@@ -48,6 +48,9 @@ enum Command {
     /// Days of event time through the full pipeline, sampled every simulated
     /// hour, ending in a verdict (flat memory, stable tail, no violations).
     Soak(cmd::soak::SoakArgs),
+    /// The policy ledger: candidates, promotions gated on evidence runs,
+    /// rollbacks; any entry's configuration rebuilt from its hash.
+    Policy(cmd::policy::PolicyArgs),
     /// Sweep a grid of parameters over an imported dataset (sharded with
     /// `--shard I/N`; `foxtrot sweep merge` joins the shards).
     Sweep(cmd::sweep::SweepArgs),
@@ -103,6 +106,7 @@ fn main() -> std::process::ExitCode {
         Command::Replay(a) => cmd::replay::run(a),
         Command::Sweep(a) => cmd::sweep::run(a),
         Command::Soak(a) => cmd::soak::run(a),
+        Command::Policy(a) => cmd::policy::run(a),
         Command::Journal(a) => cmd::journal::run(a),
         Command::Run(a) => cmd::run::run(a),
         Command::Stat(a) => cmd::stat::run(a),

@@ -9,6 +9,7 @@ pub mod host_check;
 pub mod import;
 pub mod itch;
 pub mod journal;
+pub mod policy;
 pub mod replay;
 pub mod report;
 pub mod resume;

@@ -1,0 +1,304 @@
+//! The policy ledger: an append-only journal of the policies a desk may trade
+//! — candidates, promotions (with the evidence and the gates they passed),
+//! rollbacks — each entry naming who and why. Any entry's runtime
+//! configuration can be rebuilt byte for byte from its hash.
+//!
+//! Storage: a `foxtrot_shm` journal in `LEDGER/journal` (the same segments,
+//! CRCs and torn-tail recovery as a run's journals), one record per entry,
+//! kind [`ENTRY_KIND`], its payload the entry as one JSON object. Entries are
+//! numbered from 1 (the record's seq); nothing is ever rewritten.
+//!
+//! - A **candidate** carries the configuration's canonical text (what a run
+//!   journals first; it loads back as YAML) and its config hash.
+//! - A **promotion** names a candidate by config hash and records the gates:
+//!   each evidence run (a recorded run) must have been decided by the same
+//!   policy (policy hash: strategy, router and flags), must replay to its
+//!   recorded orders and diary, and its replay must show 0 invariant violations
+//!   to the independent checker ([`crate::check::Checker`]). A failed gate
+//!   refuses the promotion (nothing is appended).
+//! - A **rollback** makes the promotion before the current one current again.
+//!
+//! The *current* policy is the last promotion not undone by a rollback.
+
+use crate::check::Checker;
+use crate::Error;
+use foxtrot_engine::journal::JournalInputs;
+use foxtrot_engine::runtime::{FusedRun, Sequenced};
+use foxtrot_engine::Config;
+use foxtrot_shm::{JournalConfig, JournalReader, JournalWriter};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The record kind of a ledger entry.
+pub const ENTRY_KIND: u16 = 1;
+
+/// What an entry records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// A configuration proposed for trading.
+    Candidate,
+    /// A candidate made the current policy.
+    Promotion,
+    /// The current promotion undone: the one before it is current again.
+    Rollback,
+}
+
+/// One gate of a promotion, on one evidence run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gate {
+    /// The evidence run directory.
+    pub run: String,
+    /// Its journalled configuration's hash.
+    pub config_hash: String,
+    /// Its inputs' record count.
+    pub inputs: u64,
+    /// Same policy hash as the candidate.
+    pub same_policy: bool,
+    /// Replays to its recorded orders and diary.
+    pub replays: bool,
+    /// Invariant violations the independent checker found in the replay.
+    pub violations: u64,
+}
+
+impl Gate {
+    /// Whether every check of the gate passed.
+    pub fn passed(&self) -> bool {
+        self.same_policy && self.replays && self.violations == 0
+    }
+}
+
+/// One ledger entry.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Entry number (1, 2, …).
+    pub n: u64,
+    /// What it records.
+    pub kind: EntryKind,
+    /// The configuration it concerns (for a rollback: the one made current).
+    pub config_hash: String,
+    /// Its policy hash (16 hex digits).
+    pub policy_hash: String,
+    /// Who.
+    pub by: String,
+    /// Why (free text).
+    pub note: String,
+    /// Wall-clock time of the entry (unix ns): the ledger is bookkeeping, not a
+    /// decision of the core.
+    pub unix_ns: u64,
+    /// The foxtrot version that wrote it.
+    pub code_version: String,
+    /// A candidate's canonical configuration text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
+    /// A promotion's gates, one per evidence run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gates: Vec<Gate>,
+}
+
+fn bad(m: impl Into<String>) -> Error {
+    Error::Policy(m.into())
+}
+
+/// A ledger directory, read whole.
+pub struct Ledger {
+    dir: PathBuf,
+    entries: Vec<Entry>,
+}
+
+impl Ledger {
+    /// Opens (creating if absent) the ledger in `dir` and reads its entries.
+    pub fn open(dir: &Path) -> Result<Ledger, Error> {
+        let journal = dir.join("journal");
+        let mut entries = Vec::new();
+        if journal.exists() {
+            let mut r = JournalReader::open(&journal)?;
+            while let Some(rec) = r.next()? {
+                let e: Entry = serde_json::from_slice(rec.payload).map_err(|e| {
+                    bad(format!(
+                        "{}: entry {} is not a ledger entry ({e})",
+                        journal.display(),
+                        rec.seq
+                    ))
+                })?;
+                entries.push(e);
+            }
+        }
+        Ok(Ledger {
+            dir: dir.to_path_buf(),
+            entries,
+        })
+    }
+
+    /// Every entry, in order.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The candidate with `hash` (a config hash, or a unique prefix of one).
+    pub fn candidate(&self, hash: &str) -> Result<&Entry, Error> {
+        let found: Vec<&Entry> = self
+            .entries
+            .iter()
+            .filter(|e| e.kind == EntryKind::Candidate && e.config_hash.starts_with(hash))
+            .collect();
+        match found.as_slice() {
+            [e] => Ok(e),
+            [] => Err(bad(format!("no candidate with config hash {hash} in the ledger"))),
+            _ => Err(bad(format!(
+                "{hash} names {} candidates: give more digits",
+                found.len()
+            ))),
+        }
+    }
+
+    /// The promotions in force, oldest first: each promotion pushes, each
+    /// rollback pops.
+    pub fn promoted(&self) -> Vec<&Entry> {
+        let mut stack = Vec::new();
+        for e in &self.entries {
+            match e.kind {
+                EntryKind::Promotion => stack.push(e),
+                EntryKind::Rollback => {
+                    stack.pop();
+                }
+                EntryKind::Candidate => {}
+            }
+        }
+        stack
+    }
+
+    /// The current policy's candidate entry, if any promotion is in force.
+    pub fn current(&self) -> Option<&Entry> {
+        let p = self.promoted().pop()?;
+        self.candidate(&p.config_hash).ok()
+    }
+
+    /// Rebuilds the runtime configuration of the candidate with `hash`: its
+    /// canonical text, checked to load and to hash to `hash` again.
+    pub fn rebuild(&self, hash: &str) -> Result<String, Error> {
+        let e = self.candidate(hash)?;
+        let text = e
+            .config
+            .clone()
+            .ok_or_else(|| bad("candidate entry without its configuration"))?;
+        let cfg = Config::from_yaml(&text, Path::new("<ledger>"))?;
+        if cfg.config_hash() != e.config_hash || cfg.canonical_text() != text {
+            return Err(bad(format!(
+                "entry {}: its configuration no longer hashes to {} (a different build?)",
+                e.n, e.config_hash
+            )));
+        }
+        Ok(text)
+    }
+
+    /// Appends a candidate: `cfg` as its canonical text. An identical candidate
+    /// already in the ledger is not added again; its entry is returned.
+    pub fn add(&mut self, cfg: &Config, by: &str, note: &str) -> Result<Entry, Error> {
+        let hash = cfg.config_hash();
+        if let Ok(e) = self.candidate(&hash) {
+            if e.config_hash == hash {
+                return Ok(e.clone());
+            }
+        }
+        self.append(
+            EntryKind::Candidate,
+            cfg,
+            by,
+            note,
+            Some(cfg.canonical_text()),
+            Vec::new(),
+        )
+    }
+
+    /// Promotes the candidate `hash` on the evidence of `runs`, after their
+    /// gates pass (see the module docs); a failed gate appends nothing.
+    pub fn promote(&mut self, hash: &str, runs: &[PathBuf], by: &str, note: &str) -> Result<Entry, Error> {
+        let cand = self.candidate(hash)?.clone();
+        if runs.is_empty() {
+            return Err(bad("a promotion needs at least one evidence run (--evidence RUN_DIR)"));
+        }
+        let cfg = Config::from_yaml(cand.config.as_deref().unwrap_or_default(), Path::new("<ledger>"))?;
+        let gates: Vec<Gate> = runs.iter().map(|r| gate(&cfg, r)).collect::<Result<_, _>>()?;
+        if let Some(g) = gates.iter().find(|g| !g.passed()) {
+            return Err(bad(format!(
+                "promotion of {} refused: evidence {} — same policy {}, replays {}, violations {}",
+                cand.config_hash, g.run, g.same_policy, g.replays, g.violations
+            )));
+        }
+        self.append(EntryKind::Promotion, &cfg, by, note, None, gates)
+    }
+
+    /// Undoes the current promotion: the previous one is current again.
+    pub fn rollback(&mut self, by: &str, note: &str) -> Result<Entry, Error> {
+        let promoted = self.promoted();
+        let [.., previous, _current] = promoted.as_slice() else {
+            return Err(bad("nothing to roll back to: fewer than two promotions in force"));
+        };
+        let cfg = Config::from_yaml(
+            self.candidate(&previous.config_hash)?
+                .config
+                .as_deref()
+                .unwrap_or_default(),
+            Path::new("<ledger>"),
+        )?;
+        self.append(EntryKind::Rollback, &cfg, by, note, None, Vec::new())
+    }
+
+    fn append(
+        &mut self,
+        kind: EntryKind,
+        cfg: &Config,
+        by: &str,
+        note: &str,
+        config: Option<String>,
+        gates: Vec<Gate>,
+    ) -> Result<Entry, Error> {
+        let n = self.entries.len() as u64 + 1;
+        let unix_ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        let e = Entry {
+            n,
+            kind,
+            config_hash: cfg.config_hash(),
+            policy_hash: format!("{:016x}", cfg.policy_hash()),
+            by: by.to_string(),
+            note: note.to_string(),
+            unix_ns,
+            code_version: env!("CARGO_PKG_VERSION").to_string(),
+            config,
+            gates,
+        };
+        let payload = serde_json::to_vec(&e).map_err(|x| bad(x.to_string()))?;
+        let jc = JournalConfig {
+            segment_size: 4 << 20,
+            first_segment_size: 1 << 20,
+            prepare_ahead: 0,
+            ..JournalConfig::default()
+        };
+        let mut w = JournalWriter::open(&self.dir.join("journal"), jc)?;
+        w.append(ENTRY_KIND, 0, n, unix_ns, &payload)?;
+        w.sync()?;
+        self.entries.push(e.clone());
+        Ok(e)
+    }
+}
+
+/// The gate of one evidence run against the candidate `cfg`.
+fn gate(cfg: &Config, run: &Path) -> Result<Gate, Error> {
+    let (run_cfg, inputs) = JournalInputs::open_with_config(run)?;
+    let same_policy = run_cfg.policy_hash() == cfg.policy_hash();
+    let replays = crate::report::analyse(run).is_ok();
+    let mut replay = FusedRun::with_observer(&run_cfg, Sequenced(inputs), Checker::new(&run_cfg));
+    replay.run_to_end();
+    let count = replay.summary().input_hash.1;
+    Ok(Gate {
+        run: run.display().to_string(),
+        config_hash: run_cfg.config_hash(),
+        inputs: count,
+        same_policy,
+        replays,
+        violations: replay.observer().total(),
+    })
+}

@@ -1,0 +1,108 @@
+//! `foxtrot policy`: the ledger's gates refuse what they should, and any entry
+//! rebuilds to the configuration that was added, byte for byte.
+
+mod common;
+
+use common::{foxtrot, ok, tempdir};
+
+#[test]
+fn gates_refuse_foreign_evidence_and_rebuild_is_byte_identical() {
+    let d = tempdir("policy");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs");
+    std::fs::copy(root.join("belief_weights.yaml"), d.join("belief_weights.yaml")).unwrap();
+    let text = std::fs::read_to_string(root.join("sim.yaml")).unwrap();
+    let (a, b) = (d.join("a.yaml"), d.join("b.yaml"));
+    std::fs::write(&a, &text).unwrap();
+    std::fs::write(&b, text.replace("    fast: 20 ", "    fast: 9  ")).unwrap();
+    let ledger = d.join("ledger");
+    let l = ledger.to_str().unwrap();
+    let hash = |line: String| line.split_whitespace().nth(2).unwrap().to_string();
+    let ha = hash(ok(&["policy", "add", a.to_str().unwrap(), "--ledger", l, "--by", "x"]));
+    let hb = hash(ok(&["policy", "add", b.to_str().unwrap(), "--ledger", l, "--by", "x"]));
+    assert_ne!(ha, hb);
+    // Adding the same configuration again adds nothing.
+    ok(&["policy", "add", a.to_str().unwrap(), "--ledger", l, "--by", "x"]);
+    assert_eq!(ok(&["policy", "list", "--ledger", l]).lines().count(), 2);
+
+    let ev_a = d.join("ev-a");
+    ok(&[
+        "sim",
+        "--config",
+        a.to_str().unwrap(),
+        "--events",
+        "15000",
+        "--no-progress",
+        "--record",
+        ev_a.to_str().unwrap(),
+    ]);
+    // B's promotion on A's run: another policy decided it; refused, nothing appended.
+    let o = foxtrot(&[
+        "policy",
+        "promote",
+        &hb,
+        "--evidence",
+        ev_a.to_str().unwrap(),
+        "--ledger",
+        l,
+        "--by",
+        "r",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("same policy false"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // A damaged evidence run does not replay: refused too.
+    let damaged = d.join("ev-damaged");
+    ok(&[
+        "sim",
+        "--config",
+        a.to_str().unwrap(),
+        "--events",
+        "15000",
+        "--no-progress",
+        "--record",
+        damaged.to_str().unwrap(),
+    ]);
+    let seg = damaged.join("orders/00000000000000000000.seg");
+    let mut bytes = std::fs::read(&seg).unwrap();
+    bytes[10_000] ^= 0x20;
+    std::fs::write(&seg, bytes).unwrap();
+    let o = foxtrot(&[
+        "policy",
+        "promote",
+        &ha,
+        "--evidence",
+        damaged.to_str().unwrap(),
+        "--ledger",
+        l,
+        "--by",
+        "r",
+    ]);
+    assert!(!o.status.success(), "a damaged run was accepted as evidence");
+    assert_eq!(ok(&["policy", "list", "--ledger", l]).lines().count(), 2);
+
+    ok(&[
+        "policy",
+        "promote",
+        &ha,
+        "--evidence",
+        ev_a.to_str().unwrap(),
+        "--ledger",
+        l,
+        "--by",
+        "r",
+    ]);
+    // One promotion: nothing to roll back to.
+    let o = foxtrot(&["policy", "rollback", "--ledger", l, "--by", "r", "--reason", "x"]);
+    assert!(!o.status.success());
+    // The rebuilt configuration is the file's effective configuration, byte for byte.
+    let rebuilt = ok(&["policy", "rebuild", &ha[..8], "--ledger", l]);
+    let check = ok(&["config", "check", "--effective", a.to_str().unwrap()]);
+    assert!(
+        check.ends_with(&rebuilt),
+        "rebuild differs from the effective configuration"
+    );
+    assert_eq!(ok(&["policy", "current", "--ledger", l]), rebuilt);
+}
