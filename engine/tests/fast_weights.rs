@@ -37,7 +37,8 @@ fn norms_stay_bounded_over_ten_million_updates() {
             2 => (rng.uniform() * 10.0 - 5.0) as f32,
             _ => 0.0,
         };
-        f.update(&keys[(n % 3) as usize], &b, reward);
+        let p = (n % 3) as usize;
+        f.update(p, &keys[p], &b, reward);
         let bound = f.norm_bound();
         max_bound = max_bound.max(bound);
         assert!(

@@ -225,6 +225,35 @@ fn every_flag_on_is_still_byte_identical_and_changes_behaviour() {
     );
 }
 
+/// The fast weights change what the attention router picks: the same run with
+/// linear attention, with and without them, trades differently (the flag alone
+/// is refused by the configuration's validation, as nothing would read them).
+#[test]
+fn fast_weights_change_the_attention_routers_choices() {
+    let mut c = cfg(5, 120_000);
+    c.flags.linear_attention = true;
+    c.router.fast_weights.eta = 0.5;
+    let without = run(&c);
+    c.flags.fast_weights = true;
+    let with = run(&c);
+    assert!(
+        with.core().router().attention().fast.updates() > 0,
+        "no fast-weight update"
+    );
+    assert_ne!(
+        with.summary().order_hash.0,
+        without.summary().order_hash.0,
+        "fast weights changed nothing"
+    );
+    let mut lone = Config::default_sim();
+    lone.flags.fast_weights = true;
+    let err = lone.check(std::path::Path::new("<test>")).unwrap_err().to_string();
+    assert!(
+        err.contains("flags.fast_weights") && err.contains("linear_attention"),
+        "{err}"
+    );
+}
+
 #[test]
 fn attention_blend_mode_is_deterministic_and_differs_from_choose() {
     let mut c = cfg(21, 60_000);

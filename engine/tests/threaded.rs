@@ -14,6 +14,7 @@ fn cfg(events: u64) -> Config {
     let mut c = Config::default_sim();
     c.gen.events = events;
     c.flags.fast_weights = true;
+    c.flags.linear_attention = true;
     c.flags.auto_feedback = true;
     c
 }

@@ -78,6 +78,7 @@ fn threaded_runs_allocate_nothing_after_warm_up() {
         let mut c = Config::default_sim();
         c.gen.events = 240_000;
         c.flags.fast_weights = true;
+        c.flags.linear_attention = true;
         c.runtime.layout = layout.clone();
         c.runtime.ring_capacity = 64;
         c.runtime.batch = 16;

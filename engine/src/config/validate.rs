@@ -196,6 +196,14 @@ impl Config {
                 format!("need fast ({}) < slow ({})", m.fast, m.slow),
             ));
         }
+        if self.flags.fast_weights && !self.flags.linear_attention {
+            out.push(bad(
+                "flags.fast_weights",
+                "needs flags.linear_attention: the fast weights adjust the attention router's query, \
+                 which arbitrates only with linear_attention on; alone they would change nothing"
+                    .into(),
+            ));
+        }
         let r = &self.risk;
         if r.halt_drawdown < r.reduce_only_drawdown {
             out.push(bad("risk.halt_drawdown", "must be ≥ reduce_only_drawdown".into()));

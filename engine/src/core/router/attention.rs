@@ -12,10 +12,13 @@
 //! Weights are positive and sum to 1. `choose` takes the argmax (ties: lowest
 //! index); `blend` uses the weights directly.
 //!
-//! **Fast weights.** F is kept as `rank` outer products s_r · u_r v_rᵀ (u over query
-//! dimensions, v over belief units). A reward R for a decision taken by policy i
-//! with belief b potentiates F by η·R·φ(k_i) bᵀ: the newest product replaces the
-//! oldest. Every update first decays all s_r by `decay`. Then the norm clamp: since
+//! **Fast weights.** A reward R for a decision taken by policy i with belief b
+//! potentiates F by η·R·φ(k_i) bᵀ, after every update decays F by `decay`. The
+//! keys are fixed, so every such product's left factor is one of the
+//! [`N_POLICIES`] keys and F = Σ_i s_i φ(k_i) a_iᵀ *exactly*, a_i the (decayed)
+//! sum of η·R·b over all of policy i's rewards — rank ≤ N_POLICIES, with every
+//! reward kept rather than only the newest few. `rank` caps the factors kept:
+//! past it, the weakest other factor is dropped. Then the norm clamp: since
 //! ‖F‖_F ≤ Σ_r |s_r|·‖u_r‖·‖v_r‖, the scales are shrunk together whenever that bound
 //! exceeds `max_norm` — so ‖F‖_F ≤ max_norm always, whatever the rewards.
 
@@ -34,12 +37,14 @@ pub fn phi(x: f32) -> f32 {
     }
 }
 
-/// Low-rank fast weights.
+/// Low-rank fast weights: F = Σ_i s_i · u_i a_iᵀ over the policies, u_i the
+/// policy's key (φ-transformed, fixed), a_i the decayed sum of η·R·b over every
+/// reward policy i received, s_i the scale the norm clamp shrinks.
 pub struct FastWeights {
     u: Vec<Vec<f32>>,
     v: Vec<Vec<f32>>,
     s: Vec<f32>,
-    next: usize,
+    rank: usize,
     decay: f32,
     eta: f32,
     max_norm: f32,
@@ -47,14 +52,14 @@ pub struct FastWeights {
 }
 
 impl FastWeights {
-    /// Fast weights of `dim` × `units`, rank from `cfg`, initially zero.
+    /// Fast weights of `dim` × `units` over [`N_POLICIES`] key directions, at
+    /// most `cfg.rank` of them non-zero; initially zero.
     pub fn new(cfg: &FastWeightsConfig, dim: usize, units: usize) -> Self {
-        let r = cfg.rank as usize;
         FastWeights {
-            u: vec![vec![0.0; dim]; r],
-            v: vec![vec![0.0; units]; r],
-            s: vec![0.0; r],
-            next: 0,
+            u: vec![vec![0.0; dim]; N_POLICIES],
+            v: vec![vec![0.0; units]; N_POLICIES],
+            s: vec![0.0; N_POLICIES],
+            rank: (cfg.rank as usize).max(1),
             decay: cfg.decay as f32,
             eta: cfg.eta as f32,
             max_norm: cfg.max_norm as f32,
@@ -77,18 +82,37 @@ impl FastWeights {
         }
     }
 
-    /// One Hebbian update: decay, potentiate by η·reward·key ⊗ belief, clamp.
-    pub fn update(&mut self, key_phi: &[f32], b: &[f32], reward: f32) {
+    /// One Hebbian update for a reward to `policy`, whose key is `key_phi`:
+    /// decay everything, add η·reward·key ⊗ belief to the policy's factor (every
+    /// reward adds; none replaces an earlier one), keep at most `rank` factors
+    /// (dropping the weakest other one), clamp the norm.
+    pub fn update(&mut self, policy: usize, key_phi: &[f32], b: &[f32], reward: f32) {
         self.updates += 1;
         for s in &mut self.s {
             *s *= self.decay;
         }
-        if reward.is_finite() && reward != 0.0 {
-            let r = self.next;
-            self.next = (self.next + 1) % self.s.len();
-            self.u[r].copy_from_slice(key_phi);
-            self.v[r].copy_from_slice(b);
-            self.s[r] = self.eta * reward;
+        if reward.is_finite() && reward != 0.0 && policy < N_POLICIES {
+            let p = policy;
+            // Fold the factor's scale into its sum (so neither under- nor
+            // overflows however long it decays), then add this reward.
+            let scale = self.s[p];
+            if scale == 0.0 {
+                self.u[p].copy_from_slice(key_phi);
+            }
+            let add = self.eta * reward;
+            for (a, x) in self.v[p].iter_mut().zip(b) {
+                *a = *a * scale + add * x;
+            }
+            self.s[p] = 1.0;
+            let live = self.s.iter().filter(|s| **s != 0.0).count();
+            if live > self.rank {
+                let weakest = (0..N_POLICIES)
+                    .filter(|&r| r != p && self.s[r] != 0.0)
+                    .min_by(|&x, &y| self.factor_norm(x).total_cmp(&self.factor_norm(y)));
+                if let Some(w) = weakest {
+                    self.s[w] = 0.0;
+                }
+            }
         }
         let bound = self.norm_bound();
         if bound > self.max_norm {
@@ -99,12 +123,14 @@ impl FastWeights {
         }
     }
 
+    fn factor_norm(&self, r: usize) -> f32 {
+        let norm = |x: &[f32]| x.iter().map(|v| v * v).sum::<f32>().sqrt();
+        self.s[r].abs() * norm(&self.u[r]) * norm(&self.v[r])
+    }
+
     /// Σ_r |s_r|·‖u_r‖·‖v_r‖, an upper bound of ‖F‖_F.
     pub fn norm_bound(&self) -> f32 {
-        let norm = |x: &[f32]| x.iter().map(|v| v * v).sum::<f32>().sqrt();
-        (0..self.s.len())
-            .map(|r| self.s[r].abs() * norm(&self.u[r]) * norm(&self.v[r]))
-            .sum()
+        (0..self.s.len()).map(|r| self.factor_norm(r)).sum()
     }
 
     /// The exact Frobenius norm of F (for tests and reports; O(dim × units × rank)).
@@ -195,7 +221,7 @@ impl LinearAttention {
     pub fn reinforce(&mut self, i: usize, b: &[f32], reward: f32) {
         if self.fast_on && i < N_POLICIES {
             let k = &self.keys_phi[i];
-            self.fast.update(k, b, reward);
+            self.fast.update(i, k, b, reward);
         }
     }
 }
@@ -270,10 +296,68 @@ mod tests {
             2,
             2,
         );
-        f.update(&[1.0, 2.0], &[3.0, 0.0], 0.5); // F = 0.5·[1,2]ᵀ[3,0] = [[1.5,0],[3,0]]
+        f.update(0, &[1.0, 2.0], &[3.0, 0.0], 0.5); // F = 0.5·[1,2]ᵀ[3,0] = [[1.5,0],[3,0]]
         assert!((f.frobenius() - (1.5f32 * 1.5 + 9.0).sqrt()).abs() < 1e-5);
         let mut q = [0.0, 0.0];
         f.apply(&[1.0, 1.0], &mut q);
         assert_eq!(q, [1.5, 3.0]);
+    }
+
+    /// Every reward stays in F (decayed), not only the last `rank`: F · b equals
+    /// a dense reference Σ_n decay^(N−n) · η·R_n · k (b_n · b), computed here.
+    #[test]
+    fn every_reward_accumulates_against_a_dense_reference() {
+        let cfg = FastWeightsConfig {
+            rank: 2,
+            decay: 0.9,
+            eta: 0.25,
+            max_norm: 1e6,
+        };
+        let mut f = FastWeights::new(&cfg, 2, 3);
+        let key = [1.0f32, 0.5];
+        let mut dense = [[0.0f64; 3]; 2];
+        for n in 0..12 {
+            let b = [(n % 3) as f32, 1.0, (n as f32) * 0.1];
+            let r = if n % 4 == 0 { -1.0 } else { 0.5 + n as f32 * 0.1 };
+            f.update(0, &key, &b, r);
+            for row in dense.iter_mut() {
+                row.iter_mut().for_each(|x| *x *= 0.9);
+            }
+            for i in 0..2 {
+                for j in 0..3 {
+                    dense[i][j] += 0.25 * r as f64 * key[i] as f64 * b[j] as f64;
+                }
+            }
+        }
+        let probe = [0.3f32, -1.0, 2.0];
+        let mut q = [0.0f32; 2];
+        f.apply(&probe, &mut q);
+        for i in 0..2 {
+            let want: f64 = (0..3).map(|j| dense[i][j] * probe[j] as f64).sum();
+            assert!(
+                (q[i] as f64 - want).abs() < 1e-4 * want.abs().max(1.0),
+                "{q:?} vs {want}"
+            );
+        }
+    }
+
+    /// Rank 1 keeps one policy's factor: the stronger survives another's reward.
+    #[test]
+    fn rank_caps_the_factors_kept() {
+        let cfg = FastWeightsConfig {
+            rank: 1,
+            decay: 1.0,
+            eta: 1.0,
+            max_norm: 1e6,
+        };
+        let mut f = FastWeights::new(&cfg, 1, 1);
+        f.update(0, &[1.0], &[1.0], 3.0);
+        f.update(1, &[1.0], &[1.0], 1.0);
+        // Policy 1's new factor outranks nothing: the weakest *other* (policy 0,
+        // norm 3) is dropped, so F = 1.
+        let mut q = [0.0];
+        f.apply(&[1.0], &mut q);
+        assert_eq!(q, [1.0]);
+        assert_eq!(f.s.iter().filter(|s| **s != 0.0).count(), 1);
     }
 }
