@@ -139,23 +139,26 @@ impl HourSample {
     }
 }
 
-/// The journal's appends over the whole soak.
+/// The journal's appends over the whole soak: the hours' samples merged, and
+/// the slowest append of the hours that rolled a segment.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct AppendTotals {
-    /// Appends.
-    pub appends: u64,
-    /// The slowest (ns).
-    pub max_ns: u64,
-    /// Appends slower than [`APPEND_TARGET_NS`].
-    pub over_target: u64,
-    /// The control's slowest (ns).
-    pub control_max_ns: u64,
-    /// Control pairs slower than [`APPEND_TARGET_NS`].
-    pub control_over_target: u64,
-    /// Segment rolls.
-    pub rolls: u64,
+    /// Every hour's appends together.
+    pub all: AppendSample,
     /// The slowest append of the hours that rolled a segment (ns).
     pub rolling_hours_max_ns: u64,
+}
+
+impl AppendSample {
+    /// Adds `o`'s counts and keeps the larger maxima.
+    pub fn merge(&mut self, o: &AppendSample) {
+        self.appends += o.appends;
+        self.max_ns = self.max_ns.max(o.max_ns);
+        self.over_target += o.over_target;
+        self.control_max_ns = self.control_max_ns.max(o.control_max_ns);
+        self.control_over_target += o.control_over_target;
+        self.rolls += o.rolls;
+    }
 }
 
 impl AppendTotals {
@@ -163,15 +166,9 @@ impl AppendTotals {
     pub fn of(hours: &[HourSample]) -> AppendTotals {
         let mut t = AppendTotals::default();
         for h in hours {
-            let a = &h.append;
-            t.appends += a.appends;
-            t.max_ns = t.max_ns.max(a.max_ns);
-            t.over_target += a.over_target;
-            t.control_max_ns = t.control_max_ns.max(a.control_max_ns);
-            t.control_over_target += a.control_over_target;
-            t.rolls += a.rolls;
-            if a.rolls > 0 {
-                t.rolling_hours_max_ns = t.rolling_hours_max_ns.max(a.max_ns);
+            t.all.merge(&h.append);
+            if h.append.rolls > 0 {
+                t.rolling_hours_max_ns = t.rolling_hours_max_ns.max(h.append.max_ns);
             }
         }
         t
@@ -182,18 +179,18 @@ impl AppendTotals {
         format!(
             "{} appends, {} segment rolls: slowest {:.1} µs; {} over the {} µs target ({}); \
              the empty clock-pair control: slowest {:.1} µs, {} over {} µs",
-            self.appends,
-            self.rolls,
-            self.max_ns as f64 / 1000.0,
-            self.over_target,
+            self.all.appends,
+            self.all.rolls,
+            self.all.max_ns as f64 / 1000.0,
+            self.all.over_target,
             APPEND_TARGET_NS / 1000,
-            if self.over_target == 0 {
+            if self.all.over_target == 0 {
                 "target met"
             } else {
                 "target NOT met"
             },
-            self.control_max_ns as f64 / 1000.0,
-            self.control_over_target,
+            self.all.control_max_ns as f64 / 1000.0,
+            self.all.control_over_target,
             APPEND_TARGET_NS / 1000,
         )
     }

@@ -86,9 +86,9 @@ pub fn run(a: SoakArgs) -> Result<()> {
                 "rolls": s.append.rolls, "rearmed": s.rearmed,
             })).collect::<Vec<_>>(),
             "journal": {
-                "appends": appends.appends, "max_ns": appends.max_ns, "over_target": appends.over_target,
-                "target_ns": soak::APPEND_TARGET_NS, "control_max_ns": appends.control_max_ns,
-                "control_over_target": appends.control_over_target, "rolls": appends.rolls,
+                "appends": appends.all.appends, "max_ns": appends.all.max_ns, "over_target": appends.all.over_target,
+                "target_ns": soak::APPEND_TARGET_NS, "control_max_ns": appends.all.control_max_ns,
+                "control_over_target": appends.all.control_over_target, "rolls": appends.all.rolls,
                 "rolling_hours_max_ns": appends.rolling_hours_max_ns,
             },
             "verdict": {
@@ -122,7 +122,7 @@ pub fn run(a: SoakArgs) -> Result<()> {
             soak::MAX_P99_RATIO
         );
         println!("  violations    {}: {}", mark(v.checks[2]), v.violations);
-        if appends.appends > 0 {
+        if appends.all.appends > 0 {
             println!("  journal       {}", appends.text());
         }
         let rearms = samples.iter().filter(|s| s.rearmed).count();

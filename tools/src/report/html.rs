@@ -4,6 +4,7 @@
 
 use super::text::ns;
 use super::{metrics, Report};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use std::fmt::Write;
 
@@ -58,26 +59,23 @@ fn msg(e: impl std::error::Error) -> String {
     e.to_string()
 }
 
-fn line_chart(
-    svg: &mut String,
+/// A chart over event time whose ranges cover `pts` (and 0 on the y axis).
+fn time_chart<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
     title: &str,
     y_desc: &str,
-    pts: &[(f64, f64)],
-    colour: RGBColor,
-    fill: bool,
-) -> DrawResult {
-    let root = SVGBackend::with_string(svg, (W, H)).into_drawing_area();
-    root.fill(&WHITE).map_err(msg)?;
-    let x1 = pts.last().map_or(1.0, |p| p.0).max(1e-6);
+    pts: impl Iterator<Item = (f64, f64)> + Clone,
+) -> Result<ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>, String> {
+    let x1 = pts.clone().map(|p| p.0).fold(1e-6, f64::max);
     let (y0, y1) = span(
-        pts.iter().map(|p| p.1).fold(f64::INFINITY, f64::min).min(0.0),
-        pts.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max).max(0.0),
+        pts.clone().map(|p| p.1).fold(f64::INFINITY, f64::min).min(0.0),
+        pts.map(|p| p.1).fold(f64::NEG_INFINITY, f64::max).max(0.0),
     );
-    let mut chart = ChartBuilder::on(&root)
+    let mut chart = ChartBuilder::on(root)
         .caption(title, ("sans-serif", 18))
         .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(70)
+        .x_label_area_size(40)
+        .y_label_area_size(80)
         .build_cartesian_2d(0.0..x1, y0..y1)
         .map_err(msg)?;
     chart
@@ -86,15 +84,17 @@ fn line_chart(
         .y_desc(y_desc)
         .draw()
         .map_err(msg)?;
-    if fill {
-        chart
-            .draw_series(AreaSeries::new(pts.iter().copied(), 0.0, colour.mix(0.35)).border_style(colour))
-            .map_err(msg)?;
-    } else {
-        chart
-            .draw_series(LineSeries::new(pts.iter().copied(), colour.stroke_width(2)))
-            .map_err(msg)?;
-    }
+    Ok(chart)
+}
+
+/// `pts` as a filled area down to 0.
+fn area_chart(svg: &mut String, title: &str, y_desc: &str, pts: &[(f64, f64)], colour: RGBColor) -> DrawResult {
+    let root = SVGBackend::with_string(svg, (W, H)).into_drawing_area();
+    root.fill(&WHITE).map_err(msg)?;
+    let mut chart = time_chart(&root, title, y_desc, pts.iter().copied())?;
+    chart
+        .draw_series(AreaSeries::new(pts.iter().copied(), 0.0, colour.mix(0.35)).border_style(colour))
+        .map_err(msg)?;
     root.present().map_err(msg)?;
     Ok(())
 }
@@ -232,25 +232,7 @@ fn equity_chart(svg: &mut String, pts: &[(f64, f64)]) -> DrawResult {
 fn multi_chart(svg: &mut String, title: &str, y_desc: &str, series: &[Series]) -> DrawResult {
     let root = SVGBackend::with_string(svg, (W, H)).into_drawing_area();
     root.fill(&WHITE).map_err(msg)?;
-    let all = || series.iter().flat_map(|s| s.1.iter());
-    let x1 = all().map(|p| p.0).fold(1e-6, f64::max);
-    let (y0, y1) = span(
-        all().map(|p| p.1).fold(f64::INFINITY, f64::min).min(0.0),
-        all().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max).max(0.0),
-    );
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 18))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(80)
-        .build_cartesian_2d(0.0..x1, y0..y1)
-        .map_err(msg)?;
-    chart
-        .configure_mesh()
-        .x_desc("event time (s)")
-        .y_desc(y_desc)
-        .draw()
-        .map_err(msg)?;
+    let mut chart = time_chart(&root, title, y_desc, series.iter().flat_map(|s| s.1.iter().copied()))?;
     for (name, pts, c) in series {
         let c = *c;
         chart
@@ -351,13 +333,12 @@ pub fn render(r: &Report) -> Result<String, String> {
     let (mut s_eq, mut s_dd, mut s_rg, mut s_lat) = (String::new(), String::new(), String::new(), String::new());
     equity_chart(&mut s_eq, &equity)?;
     if peak_rose {
-        line_chart(
+        area_chart(
             &mut s_dd,
             "Drawdown from the running peak",
             "drawdown",
             &drawdown,
             RGBColor(190, 40, 40),
-            true,
         )?;
     } else {
         s_dd = format!(
