@@ -587,42 +587,48 @@ fn rejects_table(o: &mut String, r: &Report) {
 const LAST_ROWS: usize = 50;
 
 fn orders_and_fills(o: &mut String, r: &Report) {
-    let _ = writeln!(
+    let last = |n: usize| n.saturating_sub(LAST_ROWS);
+    table(
         o,
-        "<h2>Fills ({}; the last {LAST_ROWS})</h2>\n<table><tr><th>t (s)</th><th>instrument</th><th>ClOrdID</th>\
-         <th>side</th><th>price</th><th>qty</th></tr>",
-        r.fill_rows.len()
+        &format!("Fills ({}; the last {LAST_ROWS})", r.fill_rows.len()),
+        &["t (s)", "instrument", "ClOrdID", "side", "price", "qty"],
+        r.fill_rows[last(r.fill_rows.len())..].iter().map(|f| {
+            let (t, c, p, q) = (format!("{:.3}", f.t_s), f.cl_ord_id, f.price, f.qty);
+            vec![
+                t,
+                f.symbol.clone(),
+                c.to_string(),
+                f.side.clone(),
+                p.to_string(),
+                q.to_string(),
+            ]
+        }),
     );
-    for f in r.fill_rows.iter().rev().take(LAST_ROWS).rev() {
-        let _ = writeln!(
-            o,
-            "<tr><td>{:.3}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            f.t_s,
-            escape(&f.symbol),
-            f.cl_ord_id,
-            f.side,
-            f.price,
-            f.qty
-        );
+    table(
+        o,
+        &format!("Orders ({}; the last {LAST_ROWS})", r.order_rows.len()),
+        &["t (s)", "instrument", "ClOrdID", "action", "side", "price", "qty"],
+        r.order_rows[last(r.order_rows.len())..].iter().map(|x| {
+            let (t, c, p, q) = (format!("{:.3}", x.t_s), x.cl_ord_id, x.price, x.qty);
+            let (a, sd) = (x.action.clone(), x.side.clone());
+            vec![t, x.symbol.clone(), c.to_string(), a, sd, p.to_string(), q.to_string()]
+        }),
+    );
+}
+
+/// A titled table of text cells (escaped).
+fn table(o: &mut String, title: &str, headers: &[&str], rows: impl Iterator<Item = Vec<String>>) {
+    let _ = write!(o, "<h2>{}</h2>\n<table><tr>", escape(title));
+    for h in headers {
+        let _ = write!(o, "<th>{}</th>", escape(h));
     }
-    let _ = writeln!(
-        o,
-        "</table>\n<h2>Orders ({}; the last {LAST_ROWS})</h2>\n<table><tr><th>t (s)</th><th>instrument</th>\
-         <th>ClOrdID</th><th>action</th><th>side</th><th>price</th><th>qty</th></tr>",
-        r.order_rows.len()
-    );
-    for x in r.order_rows.iter().rev().take(LAST_ROWS).rev() {
-        let _ = writeln!(
-            o,
-            "<tr><td>{:.3}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            x.t_s,
-            escape(&x.symbol),
-            x.cl_ord_id,
-            x.action,
-            x.side,
-            x.price,
-            x.qty
-        );
+    o.push_str("</tr>\n");
+    for row in rows {
+        o.push_str("<tr>");
+        for c in row {
+            let _ = write!(o, "<td>{}</td>", escape(&c));
+        }
+        o.push_str("</tr>\n");
     }
     o.push_str("</table>\n");
 }
