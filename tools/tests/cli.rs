@@ -62,6 +62,8 @@ fn text_summary_names_everything() {
         "p99.9",
         "order hash",
         "diary hash",
+        "too late: the order had filled or gone",
+        "book issues (events the book could not apply",
     ] {
         assert!(s.contains(needle), "summary lacks {needle:?}:\n{s}");
     }

@@ -209,6 +209,22 @@ fn html_report_renders_in_chromium() {
     for (i, svg) in svgs.iter().enumerate() {
         assert!(plotted(svg), "plot {i} is empty");
     }
+    // The regime timeline names every instrument's row (the middle one was
+    // dropped once), the latency axis says what it is, a one-stage latency
+    // table says why, and the drawdown is drawn or said to mirror the equity.
+    let regimes = svgs
+        .iter()
+        .find(|s| s.contains("Regime timeline"))
+        .expect("regime chart");
+    for sym in ["FOXA", "FOXB", "FOXC"] {
+        assert!(
+            regimes.lines().any(|l| l.trim() == sym),
+            "no {sym} label on the regime timeline"
+        );
+    }
+    assert!(html.contains("latency (bucket"), "latency axis unlabelled");
+    assert!(html.contains("One row: this run kept every stage on one thread"));
+    assert!(html.contains("Drawdown from the running peak") || html.contains("mirrored (not drawn twice)"));
     for section in [
         "Per instrument",
         "Prices and fills",
