@@ -34,6 +34,8 @@ struct Inst {
     mark2: i64,
     position: i64,
     cash: i128,
+    /// Fees charged (currency), from the schedule in `risk.fees`.
+    fees: f64,
 }
 
 /// The checker.
@@ -112,7 +114,7 @@ impl Checker {
         (0..self.inst.len())
             .map(|i| {
                 let b = &self.inst[i];
-                (2 * b.cash + b.position as i128 * b.mark2 as i128) as f64 / (2.0 * self.scale(i))
+                (2 * b.cash + b.position as i128 * b.mark2 as i128) as f64 / (2.0 * self.scale(i)) - b.fees
             })
             .sum()
     }
@@ -193,6 +195,19 @@ impl Checker {
             ) {
                 b.position += side.sign() * e.last_qty;
                 b.cash -= side.sign() as i128 * e.last_px as i128 * e.last_qty as i128;
+                // Fees as the schedule reads: maker only when the venue said the
+                // fill added liquidity; per unit of whole quantity.
+                let spec = &self.specs[e.header.instrument as usize];
+                if let Some(f) = self.cfg.fees.iter().find(|f| f.symbol == spec.symbol) {
+                    let bps = if e.header.flags & foxtrot_engine::records::LIQUIDITY_ADDED != 0 {
+                        f.maker_bps
+                    } else {
+                        f.taker_bps
+                    };
+                    let units = e.last_qty as f64 / 10f64.powi(spec.qty_decimals as i32);
+                    let px = e.last_px as f64 / 10f64.powi(spec.price_decimals as i32);
+                    b.fees += px * units * bps / 10_000.0 + units * f.per_unit;
+                }
                 if b.mark2 == 0 {
                     b.mark2 = 2 * e.last_px;
                 }

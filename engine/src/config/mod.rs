@@ -36,9 +36,9 @@ pub mod venue;
 
 pub use crate::core::params::{
     AttentionMode, AttentionModel, BeliefModel, BeliefUnit, BookConfig, CoreParams, DiaryConfig, DriftConfig,
-    DriftSignal, ExplorationConfig, FastWeightsConfig, Flags, MarketMakingConfig, MeanReversionConfig, MomentumConfig,
-    PolicyChoice, PolicyName, RegimeConfig, RegimeTable, RiskConfig, RouterConfig, SensoryConfig, StrategyConfig,
-    TopologyName,
+    DriftSignal, ExplorationConfig, FastWeightsConfig, FeeSchedule, Flags, MarketMakingConfig, MeanReversionConfig,
+    MomentumConfig, PolicyChoice, PolicyName, RegimeConfig, RegimeTable, RiskConfig, RouterConfig, SensoryConfig,
+    StrategyConfig, TopologyName,
 };
 pub use belief::BeliefConfig;
 pub use busy_poll::BusyPollConfig;

@@ -196,6 +196,19 @@ impl Config {
                 format!("need fast ({}) < slow ({})", m.fast, m.slow),
             ));
         }
+        for (i, f) in self.risk.fees.iter().enumerate() {
+            if !self.instruments.iter().any(|s| s.symbol == f.symbol) {
+                out.push(bad(
+                    &format!("risk.fees[{i}].symbol"),
+                    format!("{:?} is not a configured instrument", f.symbol),
+                ));
+            } else if self.risk.fees[..i].iter().any(|o| o.symbol == f.symbol) {
+                out.push(bad(
+                    &format!("risk.fees[{i}].symbol"),
+                    format!("{:?} has a fee schedule already", f.symbol),
+                ));
+            }
+        }
         if self.flags.fast_weights && !self.flags.linear_attention {
             out.push(bad(
                 "flags.fast_weights",

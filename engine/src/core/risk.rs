@@ -63,6 +63,29 @@ struct InstrumentRisk {
     fills: u64,
     filled_qty: i64,
     traded_notional_raw: i128,
+    /// Fee rates: maker and taker as fractions of notional, and per quantity
+    /// unit in currency (`risk.fees`; all 0 without a schedule).
+    maker_rate: f64,
+    taker_rate: f64,
+    per_unit: f64,
+    /// Fees charged so far, currency (negative: rebates earned).
+    fees: f64,
+}
+
+/// The fee of one fill (currency): the maker rate when the venue said the
+/// fill added liquidity, else the taker rate, on its notional; plus the
+/// per-unit charge on its quantity.
+#[inline]
+fn fee(maker: f64, taker: f64, per_unit: f64, flags: u8, notional_raw: i128, scale: i128, qty: i64) -> f64 {
+    let rate = if flags & crate::records::LIQUIDITY_ADDED != 0 {
+        maker
+    } else {
+        taker
+    };
+    if rate == 0.0 && per_unit == 0.0 {
+        return 0.0;
+    }
+    notional_raw as f64 / scale as f64 * rate + qty as f64 * per_unit
 }
 
 /// State of the drawdown brake.
@@ -115,11 +138,15 @@ impl Risk {
             .iter()
             .map(|s| {
                 let scale = pow10(s.price_decimals) as i128 * pow10(s.qty_decimals) as i128;
+                let fee = cfg.fees.iter().find(|f| f.symbol == s.symbol);
                 InstrumentRisk {
                     tick: s.tick,
                     lot: s.lot,
                     notional_scale: scale,
                     max_notional_raw: (cfg.max_notional * scale as f64) as i128,
+                    maker_rate: fee.map_or(0.0, |f| f.maker_bps / 1e4),
+                    taker_rate: fee.map_or(0.0, |f| f.taker_bps / 1e4),
+                    per_unit: fee.map_or(0.0, |f| f.per_unit / pow10(s.qty_decimals) as f64),
                     ..InstrumentRisk::default()
                 }
             })
@@ -347,6 +374,15 @@ impl Risk {
         r.fills += 1;
         r.filled_qty += er.last_qty;
         r.traded_notional_raw += notional;
+        r.fees += fee(
+            r.maker_rate,
+            r.taker_rate,
+            r.per_unit,
+            er.header.flags,
+            notional,
+            r.notional_scale,
+            er.last_qty,
+        );
         if r.mark2 == 0 {
             r.mark2 = 2 * er.last_px;
         }
@@ -376,12 +412,19 @@ impl Risk {
         self.update_brake();
     }
 
-    /// Cash plus positions marked at the last mark, in currency units.
+    /// Cash plus positions marked at the last mark, less fees, in currency units.
     pub fn equity(&self) -> f64 {
         self.inst
             .iter()
-            .map(|r| (2 * r.cash + r.position as i128 * r.mark2 as i128) as f64 / (2 * r.notional_scale) as f64)
+            .map(|r| {
+                (2 * r.cash + r.position as i128 * r.mark2 as i128) as f64 / (2 * r.notional_scale) as f64 - r.fees
+            })
             .sum()
+    }
+
+    /// Fees charged on instrument `i`'s fills so far (currency; negative: rebates).
+    pub fn fees(&self, i: u32) -> f64 {
+        self.inst.get(i as usize).map_or(0.0, |r| r.fees)
     }
 
     /// Position of `instrument` in quantity units.
@@ -524,6 +567,7 @@ mod tests {
     }
     fn limits() -> RiskConfig {
         RiskConfig {
+            fees: Vec::new(),
             template_id: 1,
             max_gross: 1e12,
             orders_per_sec: 1e6,
@@ -798,6 +842,35 @@ mod tests {
         r.mark(0, &b);
         r.sample_equity();
         assert_eq!(r.brake(), BrakeMode::ReduceOnly);
+    }
+
+    /// Fees by hand: buy 10 @ 100.00 taking (2 bps + 0.01 a unit), 1,000 × 0.0002
+    /// plus 10 × 0.01 = 0.30; sell 10 @ 101.00 adding (a 1 bp rebate + 0.01 a
+    /// unit), −1,010 × 0.0001 plus 0.10 = −0.001. Equity: 10.00 − 0.299 = 9.701.
+    #[test]
+    fn fees_and_rebates_by_hand() {
+        let mut l = limits();
+        l.fees = vec![crate::core::params::FeeSchedule {
+            symbol: spec().symbol,
+            maker_bps: -1.0,
+            taker_bps: 2.0,
+            per_unit: 0.01,
+        }];
+        let mut r = Risk::new(&l, &[spec()]);
+        let mut buy = ExecReport::new(ExecKind::Fill, 0, Side::Buy, 1);
+        (buy.last_px, buy.last_qty, buy.header.flags) = (10_000, 10, crate::records::LIQUIDITY_REMOVED);
+        r.on_exec(&buy);
+        assert!((r.fees(0) - 0.30).abs() < 1e-12, "{}", r.fees(0));
+        let mut sell = ExecReport::new(ExecKind::Fill, 0, Side::Sell, 2);
+        (sell.last_px, sell.last_qty, sell.header.flags) = (10_100, 10, crate::records::LIQUIDITY_ADDED);
+        r.on_exec(&sell);
+        assert!((r.fees(0) - 0.299).abs() < 1e-12, "{}", r.fees(0));
+        assert!((r.equity() - 9.701).abs() < 1e-9, "{}", r.equity());
+        // A fill that does not say is charged the taker rate.
+        let mut quiet = ExecReport::new(ExecKind::Fill, 0, Side::Buy, 3);
+        (quiet.last_px, quiet.last_qty) = (10_000, 10);
+        r.on_exec(&quiet);
+        assert!((r.fees(0) - 0.599).abs() < 1e-12, "{}", r.fees(0));
     }
 
     #[test]

@@ -118,6 +118,12 @@ pub struct ExecReport {
 }
 const _: () = assert!(core::mem::size_of::<ExecReport>() == 128);
 
+/// `header.flags` of a fill: it added liquidity (it rested; FIX
+/// LastLiquidityInd 851 = 1). Neither bit: the venue did not say.
+pub const LIQUIDITY_ADDED: u8 = 1;
+/// `header.flags` of a fill: it took liquidity (851 = 2).
+pub const LIQUIDITY_REMOVED: u8 = 2;
+
 impl ExecReport {
     /// An empty report of `kind` for `instrument`, to be filled in by the venue.
     pub fn new(kind: ExecKind, instrument: u32, side: Side, ts_ns: u64) -> Self {

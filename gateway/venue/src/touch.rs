@@ -13,6 +13,9 @@
 //!   own price when the best ask comes down to it), in full.
 //!
 //! Each order is acknowledged (`New`) before it fills, as a real venue would.
+//! A fill says whether it took liquidity (market and marketable orders: the
+//! `LIQUIDITY_REMOVED` flag) or added it (a resting limit reached by the touch:
+//! `LIQUIDITY_ADDED`), for the fee schedule's maker and taker rates.
 //! Reports arrive `ack_latency_ns` after the order's trigger time, and are merged
 //! with the data in time order, so a run is a pure function of the data, the
 //! config and the orders: deterministic, and replayable from its journal.
@@ -21,6 +24,7 @@ use foxtrot_engine::config::Config;
 use foxtrot_engine::core::Book;
 use foxtrot_engine::records::{
     ExecKind, ExecReport, InputSlot, MarketData, MdAction, OrdType, Order, OrderAction, Side, VenueReject,
+    LIQUIDITY_ADDED, LIQUIDITY_REMOVED,
 };
 use foxtrot_engine::runtime::{Polled, VenueLink};
 use std::collections::VecDeque;
@@ -110,8 +114,9 @@ impl<I: Iterator<Item = MarketData>> TouchVenue<I> {
         e
     }
 
-    fn fill(&mut self, o: &Resting, px: i64, ts: u64, ord_type: OrdType) {
+    fn fill(&mut self, o: &Resting, px: i64, ts: u64, ord_type: OrdType, liquidity: u8) {
         let mut e = self.report(ExecKind::Fill, o, ts);
+        e.header.flags = liquidity;
         e.last_px = px;
         e.last_qty = o.qty;
         e.cum_qty = o.qty;
@@ -150,7 +155,7 @@ impl<I: Iterator<Item = MarketData>> TouchVenue<I> {
             let o = self.resting[i];
             if o.instrument == instrument && self.crossing(instrument, o.side, o.px, false).is_some() {
                 self.resting.swap_remove(i);
-                self.fill(&o, o.px, ts, OrdType::Limit);
+                self.fill(&o, o.px, ts, OrdType::Limit, LIQUIDITY_ADDED);
             } else {
                 i += 1;
             }
@@ -187,7 +192,10 @@ impl<I: Iterator<Item = MarketData>> TouchVenue<I> {
         }
         self.reports.push_back(ack);
         match cross {
-            Some(far) => self.fill(&o, far, ts, if market { OrdType::Market } else { OrdType::Limit }),
+            Some(far) => {
+                let t = if market { OrdType::Market } else { OrdType::Limit };
+                self.fill(&o, far, ts, t, LIQUIDITY_REMOVED)
+            }
             None => self.resting.push(o),
         }
     }
@@ -219,7 +227,7 @@ impl<I: Iterator<Item = MarketData>> TouchVenue<I> {
         e.orig_cl_ord_id = old.cl_ord_id;
         self.reports.push_back(e);
         match self.crossing(new.instrument, new.side, new.px, false) {
-            Some(far) => self.fill(&new, far, ts, OrdType::Limit),
+            Some(far) => self.fill(&new, far, ts, OrdType::Limit, LIQUIDITY_REMOVED),
             None => self.resting.push(new),
         }
     }
@@ -392,6 +400,40 @@ mod tests {
             ]
         );
         assert_eq!((v.stats().fills, v.stats().filled_qty, v.stats().md), (3, 15, 4));
+    }
+
+    /// A fill says how it traded: taking (market or marketable) or adding (a
+    /// resting limit the touch reached), for the fee schedule's rates.
+    #[test]
+    fn fills_say_whether_they_took_or_added_liquidity() {
+        let cfg = Config::default_backtest();
+        let data: Vec<MarketData> = [quote(1_000, 99_0000, 99_0100), quote(1_000_000, 98_9000, 98_9900)].concat();
+        let mut v = TouchVenue::new(&cfg, data.into_iter());
+        assert!(v.poll().is_some() && v.poll().is_some());
+        v.send(
+            &order(OrderAction::New, OrdType::Market, Side::Buy, 0, 1, 0, 1_000),
+            &[],
+        );
+        v.send(
+            &order(OrderAction::New, OrdType::Limit, Side::Sell, 98_9000, 2, 0, 1_000),
+            &[],
+        );
+        v.send(
+            &order(OrderAction::New, OrdType::Limit, Side::Buy, 98_9900, 3, 0, 1_000),
+            &[],
+        );
+        let mut liquidity = Vec::new();
+        while let Some(s) = v.poll() {
+            if let Some(InputView::Exec(e)) = s.view() {
+                if e.kind() == Some(ExecKind::Fill) {
+                    liquidity.push((e.cl_ord_id, e.header.flags));
+                }
+            }
+        }
+        assert_eq!(
+            liquidity,
+            vec![(1, LIQUIDITY_REMOVED), (2, LIQUIDITY_REMOVED), (3, LIQUIDITY_ADDED)]
+        );
     }
 
     #[test]

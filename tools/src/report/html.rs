@@ -535,7 +535,11 @@ fn per_instrument(o: &mut String, r: &Report) {
             x.filled_qty
         );
     }
-    o.push_str("</table>\n<p>Fees: this build has no fee model, so none are charged (0.00 above).</p>\n");
+    o.push_str(
+        "</table>\n<p>Fees: the <code>risk.fees</code> schedule — basis points of notional at the maker rate on \
+         fills that added liquidity, at the taker rate otherwise, plus a charge per unit; negative is a rebate \
+         (none configured: 0.00). Realised and unrealised are before fees; net is after.</p>\n",
+    );
 }
 
 fn attribution(o: &mut String, r: &Report) {

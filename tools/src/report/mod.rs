@@ -97,7 +97,7 @@ pub struct InstrumentReport {
     pub realised: f64,
     /// Unrealised PnL (the open position against its average cost at the last mark).
     pub unrealised: f64,
-    /// Fees charged (currency). No fee model exists yet, so always 0; said so.
+    /// Fees charged (currency; negative: rebates), by the `risk.fees` schedule.
     pub fees: f64,
     /// Fills and filled quantity.
     pub fills: u64,
@@ -544,7 +544,7 @@ fn trading(
                 position,
                 realised,
                 unrealised,
-                fees: 0.0,
+                fees: core.risk().fees(i),
                 fills: 0,
                 filled_qty: 0,
                 samples: w.samples.get(i as usize).cloned().unwrap_or_default(),

@@ -16,7 +16,7 @@ pub mod strategy;
 
 pub use belief::{AttentionModel, BeliefModel, BeliefUnit, DriftConfig, DriftSignal, RegimeConfig};
 pub use flags::Flags;
-pub use risk::{DiaryConfig, RiskConfig};
+pub use risk::{DiaryConfig, FeeSchedule, RiskConfig};
 pub use router::{AttentionMode, ExplorationConfig, FastWeightsConfig, RouterConfig};
 pub use sensory::{BookConfig, SensoryConfig};
 pub use strategy::{

@@ -45,6 +45,35 @@ pub struct RiskConfig {
     /// Largest number of open orders across instruments.
     #[schemars(range(min = 1, max = 1024))]
     pub max_open_orders: u32,
+    /// Fees and rebates per instrument (none: no fees). Charged on every fill
+    /// into equity (so PnL, drawdown and the brake see them) and reported per
+    /// instrument; see [`FeeSchedule`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fees: Vec<FeeSchedule>,
+}
+
+/// One instrument's fees: `bps` of the fill's notional plus `per_unit` per unit
+/// of quantity, at the maker rate when the fill added liquidity (the venue said
+/// so: FIX LastLiquidityInd 851 = 1, or the backtest venue's resting fills) and
+/// at the taker rate otherwise (taking, or not said: the conservative choice).
+/// A negative rate is a rebate.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeeSchedule {
+    /// The instrument's symbol.
+    pub symbol: String,
+    /// Basis points of notional on fills that added liquidity (negative: a rebate).
+    #[serde(default)]
+    #[schemars(range(min = -100.0, max = 100.0))]
+    pub maker_bps: f64,
+    /// Basis points of notional on fills that took liquidity (or did not say).
+    #[serde(default)]
+    #[schemars(range(min = -100.0, max = 100.0))]
+    pub taker_bps: f64,
+    /// Currency per unit of quantity, on every fill (negative: a rebate).
+    #[serde(default)]
+    #[schemars(range(min = -1000.0, max = 1000.0))]
+    pub per_unit: f64,
 }
 
 /// Decision diary.
