@@ -212,6 +212,25 @@ fn a_short_recorded_run_is_small_on_disk() {
     }
     let total = bytes(&dir);
     assert!(total < 16 << 20, "a 20,000-event run took {total} bytes");
+    // Production's key: full-size segments from the first.
+    let full = dir.with_extension("full");
+    let _ = std::fs::remove_dir_all(&full);
+    let out = foxtrot(&[
+        "sim",
+        "--events",
+        "2000",
+        "--no-progress",
+        "--set",
+        "runtime.journal_first_segment_mb=64",
+        "--record",
+        full.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let seg0 = std::fs::metadata(full.join("inputs/00000000000000000000.seg"))
+        .unwrap()
+        .len();
+    assert_eq!(seg0, 64 << 20);
+    std::fs::remove_dir_all(&full).ok();
     // Its journal reads as text: a header, event times, symbols and scaled prices.
     let out = foxtrot(&["journal", "cat", "--limit", "2", dir.join("inputs").to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

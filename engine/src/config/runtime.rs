@@ -147,7 +147,23 @@ pub struct RuntimeConfig {
     #[serde(skip_serializing_if = "is_default_segment")]
     #[schemars(range(min = 1, max = 4096))]
     pub journal_segment_mb: u64,
+    /// Size of the first segment of a recorded run's journals, in MiB; each later
+    /// one doubles up to `journal_segment_mb`. Small runs stay small with the
+    /// default (1). A live engine wants it equal to `journal_segment_mb`: every
+    /// segment is then made and pre-faulted at full size before trading, and no
+    /// growing segment is prepared (on the helper thread, beside the pipeline)
+    /// while it trades.
+    #[serde(skip_serializing_if = "is_default_first_segment")]
+    #[schemars(range(min = 1, max = 4096))]
+    pub journal_first_segment_mb: u64,
 }
+
+fn is_default_first_segment(v: &u64) -> bool {
+    *v == DEFAULT_JOURNAL_FIRST_SEGMENT_MB
+}
+
+/// The default of `runtime.journal_first_segment_mb`.
+pub const DEFAULT_JOURNAL_FIRST_SEGMENT_MB: u64 = 1;
 
 fn is_default_segment(v: &u64) -> bool {
     *v == DEFAULT_JOURNAL_SEGMENT_MB
@@ -177,6 +193,7 @@ impl Default for RuntimeConfig {
             heartbeat_ms: 1000,
             max_memory_mb: DEFAULT_MAX_MEMORY_MB,
             journal_segment_mb: DEFAULT_JOURNAL_SEGMENT_MB,
+            journal_first_segment_mb: DEFAULT_JOURNAL_FIRST_SEGMENT_MB,
         }
     }
 }

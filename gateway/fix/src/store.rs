@@ -68,7 +68,9 @@ impl JournalStore {
         }
         let cfg = JournalConfig {
             segment_size: 16 << 20,
-            first_segment_size: 1 << 20,
+            // Full size from the start: the store is written on the session's
+            // thread while it trades, and no growing segment should be made then.
+            first_segment_size: 0,
             prepare_ahead: 1,
             ..JournalConfig::default()
         };

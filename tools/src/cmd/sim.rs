@@ -78,10 +78,11 @@ pub(crate) fn new_journals(dir: &std::path::Path, cfg: &Config) -> Result<RunJou
         "{} already holds a recorded run; record into a new directory",
         dir.display()
     );
-    // Small runs stay small: the first segment is 1 MiB (the default), doubling
-    // per roll up to the configured size.
+    // Small runs stay small: the first segment is `journal_first_segment_mb`
+    // (1 MiB by default), doubling per roll up to `journal_segment_mb`.
     let jc = JournalConfig {
         segment_size: cfg.runtime.journal_segment_mb << 20,
+        first_segment_size: cfg.runtime.journal_first_segment_mb << 20,
         ..JournalConfig::default()
     };
     RunJournals::create(dir, jc, &cfg.canonical_text())
