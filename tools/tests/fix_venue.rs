@@ -388,6 +388,8 @@ fn itch_over_moldudp64_with_losses_recovered_and_fix_orders_on_one_host() {
     let v = venue(&dir, &venue_cfg, "venue", &[]);
     let e = engine(&dir, &cfg, "run", &[]);
     wait_for(&dir.join("stats"), "orders", 100);
+    // Enough of the lossy feed to have recovered many gaps, whatever the pace.
+    wait_for(&dir.join("stats"), "market_data", 12_000);
     end_of_day(&v);
     let e = finish(&dir, e, "run", Duration::from_secs(120));
     let v = finish(&dir, v, "venue", Duration::from_secs(30));

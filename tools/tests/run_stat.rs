@@ -60,7 +60,7 @@ fn stat_watches_a_running_pipeline_and_sigint_drains_it() {
                 "500000000",
                 "--json",
                 "--status-every",
-                "0.5",
+                "0.2",
             ])
             .arg("--stats")
             .arg(&stats)
@@ -105,6 +105,8 @@ fn stat_watches_a_running_pipeline_and_sigint_drains_it() {
     }
     assert_eq!(second["threads"].as_array().unwrap().len(), 5, "one thread per stage");
 
+    // Long enough for a few status lines (every 0.2 s) whatever the machine's speed.
+    std::thread::sleep(Duration::from_millis(800));
     // SIGINT: the run stops, drains, flushes and reports.
     // SAFETY: kill(2) on our own child's pid.
     assert_eq!(unsafe { libc::kill(child.0.id() as i32, libc::SIGINT) }, 0);

@@ -48,6 +48,12 @@ pub trait Feed {
     fn socket(&self) -> Option<std::os::fd::RawFd> {
         None
     }
+    /// Whether a gap is being recovered (requested, not yet filled nor given
+    /// up): a consumer ending its session waits for this to clear rather than
+    /// declare the gap lost early.
+    fn recovering(&self) -> bool {
+        false
+    }
 }
 
 impl<F: Feed + ?Sized> Feed for Box<F> {
@@ -59,6 +65,9 @@ impl<F: Feed + ?Sized> Feed for Box<F> {
     }
     fn socket(&self) -> Option<std::os::fd::RawFd> {
         (**self).socket()
+    }
+    fn recovering(&self) -> bool {
+        (**self).recovering()
     }
 }
 
@@ -328,6 +337,10 @@ impl Feed for MoldUdpFeed {
     fn socket(&self) -> Option<std::os::fd::RawFd> {
         use std::os::fd::AsRawFd;
         Some(self.sock.as_raw_fd())
+    }
+
+    fn recovering(&self) -> bool {
+        self.retransmit.is_some() && self.seq.is_waiting() && !self.ended
     }
 
     fn next(&mut self) -> Next {

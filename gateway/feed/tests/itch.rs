@@ -336,3 +336,56 @@ fn mold_sequencer_orders_dedups_and_reports_gaps() {
     assert!(seq.push(&packets[0][..25], &mut |_| {}).is_err());
     assert_eq!(seq.stats().malformed, 1);
 }
+
+/// A sequencer event as a short name.
+fn name(e: MoldEvent<'_>) -> String {
+    match e {
+        MoldEvent::Message { seq, .. } => format!("m{seq}"),
+        MoldEvent::Missing { first, count } => format!("missing {first}+{count}"),
+        MoldEvent::Gap { first, count } => format!("gap {first}+{count}"),
+        MoldEvent::EndOfSession => "end".into(),
+    }
+}
+
+/// An end of session that arrives behind a gap (the day's last packets lost)
+/// asks for the gap and waits: the retransmitted messages come, then the end.
+/// Given up instead, the gap is declared, then the end.
+#[test]
+fn an_end_of_session_behind_a_gap_waits_for_its_recovery() {
+    let mut w = PacketWriter::new("FOXTROT1", 1, 60);
+    let msgs: Vec<Vec<u8>> = (0..12u8).map(|i| vec![b'S', i, i, i, i, i, i, i, i, i, i]).collect();
+    let mut packets: Vec<Vec<u8>> = msgs.iter().filter_map(|m| w.push(m)).collect();
+    packets.extend(w.flush());
+    assert!(packets.len() >= 3, "{}", packets.len());
+    let mut end = w.heartbeat();
+    end[18..20].copy_from_slice(&foxtrot_feed::itch::mold::END_OF_SESSION.to_be_bytes());
+    let last = packets.len() - 1;
+    for give_up in [false, true] {
+        let mut seq = Sequencer::new(1, 4).with_recovery();
+        let mut log: Vec<String> = Vec::new();
+        for p in &packets[..last] {
+            seq.push(p, &mut |e| log.push(name(e))).unwrap();
+        }
+        // The last data packet is lost; the end of session arrives.
+        seq.push(&end, &mut |e| log.push(name(e))).unwrap();
+        assert!(seq.is_waiting(), "the gap before the end is being recovered");
+        assert!(!log.iter().any(|l| l == "end" || l.starts_with("gap")), "{log:?}");
+        assert!(log.last().unwrap().starts_with("missing"), "{log:?}");
+        if give_up {
+            seq.give_up(&mut |e| log.push(name(e)));
+            let tail: Vec<&String> = log.iter().rev().take(2).collect();
+            assert!(tail[0] == "end" && tail[1].starts_with("gap"), "{log:?}");
+        } else {
+            seq.push(&packets[last], &mut |e| log.push(name(e))).unwrap();
+            assert_eq!(log.last().map(String::as_str), Some("end"), "{log:?}");
+            assert_eq!(
+                log.iter()
+                    .filter(|l| l.starts_with('m') && !l.starts_with("missing"))
+                    .count(),
+                msgs.len(),
+                "{log:?}"
+            );
+        }
+        assert!(!seq.is_waiting());
+    }
+}

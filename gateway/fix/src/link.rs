@@ -611,7 +611,10 @@ impl VenueLink for FixVenueLink {
         if let Some(s) = self.next_md() {
             return Polled::Input(s);
         }
-        if self.ended {
+        // The session is over, but a market-data gap still being recovered is
+        // waited for (the feed gives up after its own timeout), so what the
+        // venue published before its end of day is not declared lost early.
+        if self.ended && !self.md.as_ref().is_some_and(|m| m.recovering()) {
             Polled::Exhausted
         } else {
             Polled::Blocked

@@ -22,7 +22,10 @@
 //! publisher's retransmission server for it; a heartbeat beyond the expected
 //! number then holds the gap open instead of declaring it lost, the held packets
 //! wait, and retransmitted packets fill it in order. Only when the window fills,
-//! or the receiver gives up ([`Sequencer::give_up`]), is the rest lost.
+//! or the receiver gives up ([`Sequencer::give_up`]), is the rest lost. An end
+//! of session behind a gap is held the same way: the gap is asked for, and
+//! [`MoldEvent::EndOfSession`] comes after it is filled (or given up), so the
+//! last packets of a day are not lost to the end's arrival.
 
 use crate::Error;
 use zerocopy::byteorder::big_endian::{U16, U64};
@@ -264,6 +267,9 @@ pub struct Sequencer {
     asked: u64,
     /// Recovery: a heartbeat proved messages below this were sent.
     proven: u64,
+    /// Recovery: an end of session arrived behind a gap at this sequence number;
+    /// [`MoldEvent::EndOfSession`] is delivered once the gap is filled or given up.
+    end_at: Option<u64>,
 }
 
 impl Sequencer {
@@ -280,6 +286,7 @@ impl Sequencer {
             recover: false,
             asked: 0,
             proven: 0,
+            end_at: None,
         }
     }
 
@@ -313,6 +320,12 @@ impl Sequencer {
             self.drain_until(first + count, out);
         }
         self.proven = 0;
+        if let Some(end) = self.end_at {
+            if self.next < end {
+                self.drain_until(end, out);
+            }
+        }
+        self.end_if_done(out);
     }
 
     /// Recovery: reports `first ..` up to `upto` as missing unless it was asked for.
@@ -340,6 +353,22 @@ impl Sequencer {
     /// Takes one datagram and calls `out` for whatever is now deliverable.
     /// Returns the parse error of a malformed datagram (which is dropped).
     pub fn push(&mut self, datagram: &[u8], out: &mut impl FnMut(MoldEvent<'_>)) -> Result<(), Error> {
+        let r = self.push_packet(datagram, out);
+        self.end_if_done(out);
+        r
+    }
+
+    /// Delivers a pending end of session once nothing before it is missing.
+    fn end_if_done(&mut self, out: &mut impl FnMut(MoldEvent<'_>)) {
+        if let Some(end) = self.end_at {
+            if self.next >= end && self.lowest_held().is_none() {
+                self.end_at = None;
+                out(MoldEvent::EndOfSession);
+            }
+        }
+    }
+
+    fn push_packet(&mut self, datagram: &[u8], out: &mut impl FnMut(MoldEvent<'_>)) -> Result<(), Error> {
         let p = match MoldPacket::parse(datagram) {
             Ok(p) => p,
             Err(e) => {
@@ -360,9 +389,15 @@ impl Sequencer {
         if count == 0 {
             // A heartbeat or end of session says everything below `seq` was sent.
             if seq > self.next {
-                if self.recover && !p.is_end_of_session() {
+                if self.recover {
+                    // Behind a heartbeat or the end of session, messages are
+                    // missing: ask for them; an end waits for them.
                     self.ask(seq, out);
                     self.proven = self.proven.max(seq);
+                    if p.is_end_of_session() {
+                        self.end_at = Some(seq);
+                        return Ok(());
+                    }
                 } else {
                     self.drain_until(seq, out);
                 }

@@ -179,6 +179,23 @@ impl MdOut {
         }
     }
 
+    /// After the end of session: answers retransmission requests until none has
+    /// come for `quiet` (at most `max`), so a receiver still recovering a gap
+    /// of the last packets gets them.
+    fn linger(&mut self, quiet: Duration, max: Duration) {
+        let MdOut::Mold(b) = self else { return };
+        let (start, mut last) = (Instant::now(), Instant::now());
+        let mut seen = b.1.stats().requests;
+        while last.elapsed() < quiet && start.elapsed() < max {
+            b.1.serve_requests();
+            if b.1.stats().requests != seen {
+                seen = b.1.stats().requests;
+                last = Instant::now();
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     /// (sent, dropped): records, or ITCH messages.
     fn counts(&self) -> (u64, u64) {
         match self {
@@ -397,6 +414,11 @@ impl VenueServer {
             if self.slots[i].conn.is_some() {
                 self.detach(i, "venue shut down");
             }
+        }
+        // The feed's last packets may still be being recovered by receivers
+        // (their requests repeat every 250 ms): answer until they stop.
+        if let Some(md) = &mut self.md {
+            md.linger(Duration::from_millis(600), Duration::from_secs(3));
         }
     }
 
