@@ -84,6 +84,9 @@ pub fn run(a: StatArgs) -> Result<()> {
 pub fn print_table(s: &StatsSnapshot) {
     println!("  counters");
     for (n, v) in &s.globals {
+        // Named as the summaries name them: the core's rejects are risk's (the
+        // venue's refusals are exec reports).
+        let n = if n == "rejects" { "risk_rejects" } else { n.as_str() };
         println!("    {n:<16} {v:>14}");
     }
     println!("  threads");
