@@ -349,14 +349,20 @@ mod tests {
         out
     }
 
-    #[test]
-    fn market_orders_fill_at_the_far_touch_and_limits_when_it_reaches_them() {
+    /// A venue over two quotes (99.0000/99.0100 at 1 µs, 98.9000/98.9900 at
+    /// 1 ms), the first delivered.
+    fn after_the_first_quote() -> (Config, TouchVenue<std::vec::IntoIter<MarketData>>) {
         let cfg = Config::default_backtest();
-        let ack = cfg.venue.ack_latency_ns;
         let data: Vec<MarketData> = [quote(1_000, 99_0000, 99_0100), quote(1_000_000, 98_9000, 98_9900)].concat();
         let mut v = TouchVenue::new(&cfg, data.into_iter());
-        // The first quote.
         assert!(v.poll().is_some() && v.poll().is_some());
+        (cfg, v)
+    }
+
+    #[test]
+    fn market_orders_fill_at_the_far_touch_and_limits_when_it_reaches_them() {
+        let (cfg, mut v) = after_the_first_quote();
+        let ack = cfg.venue.ack_latency_ns;
         v.send(
             &order(OrderAction::New, OrdType::Market, Side::Buy, 0, 1, 0, 1_000),
             &[],
@@ -406,10 +412,7 @@ mod tests {
     /// resting limit the touch reached), for the fee schedule's rates.
     #[test]
     fn fills_say_whether_they_took_or_added_liquidity() {
-        let cfg = Config::default_backtest();
-        let data: Vec<MarketData> = [quote(1_000, 99_0000, 99_0100), quote(1_000_000, 98_9000, 98_9900)].concat();
-        let mut v = TouchVenue::new(&cfg, data.into_iter());
-        assert!(v.poll().is_some() && v.poll().is_some());
+        let (_, mut v) = after_the_first_quote();
         v.send(
             &order(OrderAction::New, OrdType::Market, Side::Buy, 0, 1, 0, 1_000),
             &[],

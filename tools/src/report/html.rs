@@ -59,18 +59,23 @@ fn msg(e: impl std::error::Error) -> String {
     e.to_string()
 }
 
-/// A chart over event time whose ranges cover `pts` (and 0 on the y axis).
+/// A chart over event time whose ranges cover `pts` (and 0 on the y axis
+/// when `zero`: amounts, not prices).
 fn time_chart<'a, 'b>(
     root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
     title: &str,
     y_desc: &str,
     pts: impl Iterator<Item = (f64, f64)> + Clone,
+    zero: bool,
 ) -> Result<ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>, String> {
     let x1 = pts.clone().map(|p| p.0).fold(1e-6, f64::max);
-    let (y0, y1) = span(
-        pts.clone().map(|p| p.1).fold(f64::INFINITY, f64::min).min(0.0),
-        pts.map(|p| p.1).fold(f64::NEG_INFINITY, f64::max).max(0.0),
-    );
+    let lo = pts.clone().map(|p| p.1).fold(f64::INFINITY, f64::min);
+    let hi = pts.map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+    let (y0, y1) = if zero {
+        span(lo.min(0.0), hi.max(0.0))
+    } else {
+        span(lo, hi)
+    };
     let mut chart = ChartBuilder::on(root)
         .caption(title, ("sans-serif", 18))
         .margin(12)
@@ -91,7 +96,7 @@ fn time_chart<'a, 'b>(
 fn area_chart(svg: &mut String, title: &str, y_desc: &str, pts: &[(f64, f64)], colour: RGBColor) -> DrawResult {
     let root = SVGBackend::with_string(svg, (W, H)).into_drawing_area();
     root.fill(&WHITE).map_err(msg)?;
-    let mut chart = time_chart(&root, title, y_desc, pts.iter().copied())?;
+    let mut chart = time_chart(&root, title, y_desc, pts.iter().copied(), true)?;
     chart
         .draw_series(AreaSeries::new(pts.iter().copied(), 0.0, colour.mix(0.35)).border_style(colour))
         .map_err(msg)?;
@@ -232,7 +237,13 @@ fn equity_chart(svg: &mut String, pts: &[(f64, f64)]) -> DrawResult {
 fn multi_chart(svg: &mut String, title: &str, y_desc: &str, series: &[Series]) -> DrawResult {
     let root = SVGBackend::with_string(svg, (W, H)).into_drawing_area();
     root.fill(&WHITE).map_err(msg)?;
-    let mut chart = time_chart(&root, title, y_desc, series.iter().flat_map(|s| s.1.iter().copied()))?;
+    let mut chart = time_chart(
+        &root,
+        title,
+        y_desc,
+        series.iter().flat_map(|s| s.1.iter().copied()),
+        true,
+    )?;
     for (name, pts, c) in series {
         let c = *c;
         chart
@@ -256,40 +267,18 @@ fn multi_chart(svg: &mut String, title: &str, y_desc: &str, series: &[Series]) -
 /// triangles pointing up, sells as red ones pointing down.
 fn price_chart(svg: &mut String, r: &super::InstrumentReport) -> DrawResult {
     let mids: Vec<(f64, f64)> = r.samples.iter().filter_map(|s| s.3.map(|m| (s.0, m))).collect();
-    let prices = mids.iter().map(|p| p.1).chain(r.fill_marks.iter().map(|f| f.1));
-    let lo = prices.clone().fold(f64::INFINITY, f64::min);
-    let hi = prices.fold(f64::NEG_INFINITY, f64::max);
-    if !lo.is_finite() {
+    if mids.is_empty() && r.fill_marks.is_empty() {
         return Ok(());
     }
-    let (y0, y1) = span(lo, hi);
-    let x1 = mids
-        .iter()
-        .map(|p| p.0)
-        .chain(r.fill_marks.iter().map(|f| f.0))
-        .fold(1e-6, f64::max);
+    let title = format!(
+        "{}: mid with fills (▲ buy, ▼ sell; {} fills)",
+        r.symbol,
+        r.fill_marks.len()
+    );
     let root = SVGBackend::with_string(svg, (W, H)).into_drawing_area();
     root.fill(&WHITE).map_err(msg)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            format!(
-                "{}: mid with fills (▲ buy, ▼ sell; {} fills)",
-                r.symbol,
-                r.fill_marks.len()
-            ),
-            ("sans-serif", 16),
-        )
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(80)
-        .build_cartesian_2d(0.0..x1, y0..y1)
-        .map_err(msg)?;
-    chart
-        .configure_mesh()
-        .x_desc("event time (s)")
-        .y_desc("price")
-        .draw()
-        .map_err(msg)?;
+    let points = mids.iter().copied().chain(r.fill_marks.iter().map(|f| (f.0, f.1)));
+    let mut chart = time_chart(&root, &title, "price", points, false)?;
     chart
         .draw_series(LineSeries::new(thin(&mids, 2000), RGBColor(60, 60, 60).stroke_width(1)))
         .map_err(msg)?;
