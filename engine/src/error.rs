@@ -69,7 +69,7 @@ pub enum Error {
     #[error(transparent)]
     Journal(#[from] ShmError),
     /// A journal's first record is not its configuration.
-    #[error("{0}: the first record is not a configuration (kind 100)")]
+    #[error("{0}: holds no configuration record (kind 100) first: empty (a run killed before its first record?) or not an input journal")]
     NoConfig(PathBuf),
     /// A journal record has a kind or size its journal does not hold.
     #[error("{journal}: segment {segment} offset {offset} (seq {seq}): record of kind {kind} and {len} bytes is not valid here")]

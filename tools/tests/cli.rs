@@ -280,3 +280,19 @@ fn config_check_reports_every_error_in_a_file() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A run killed before its first record leaves an empty input journal: replay
+/// says so (a run with nothing to replay), as the restart chain's walk does.
+#[test]
+fn an_empty_run_says_it_was_killed_before_its_first_record() {
+    let dir = std::env::temp_dir().join(format!("foxtrot-empty-run-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("inputs")).unwrap();
+    let out = foxtrot(&["replay", dir.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("holds no configuration record") && err.contains("killed before its first record"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

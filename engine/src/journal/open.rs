@@ -21,7 +21,15 @@ pub struct Configured {
 impl Configured {
     /// Opens `dir` and reads its first record, which must be a configuration.
     pub fn open(dir: &Path) -> Result<Configured, Error> {
-        let mut reader = JournalReader::open(dir)?;
+        let mut reader = match JournalReader::open(dir) {
+            Ok(r) => r,
+            // The directory was made but no record published (a writer killed
+            // at its start leaves at most blank preparations): no configuration.
+            Err(foxtrot_shm::ShmError::NotAJournal(_)) if dir.is_dir() => {
+                return Err(Error::NoConfig(dir.to_path_buf()))
+            }
+            Err(e) => return Err(e.into()),
+        };
         let text = match reader.next()? {
             Some(r) if r.kind == KIND_CONFIG => String::from_utf8_lossy(r.payload).into_owned(),
             _ => return Err(Error::NoConfig(dir.to_path_buf())),
