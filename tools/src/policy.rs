@@ -13,7 +13,8 @@
 //! - A **promotion** names a candidate by config hash and records the gates:
 //!   each evidence run (a recorded run) must have been decided by the same
 //!   policy (policy hash: strategy, router and flags), must replay to its
-//!   recorded orders and diary, and its replay must show 0 invariant violations
+//!   recorded orders and diary (the engine's replay verifier, as `foxtrot replay
+//!   --verify`), and the same replay must show 0 invariant violations
 //!   to the independent checker ([`crate::check::Checker`]). A failed gate
 //!   refuses the promotion (nothing is appended).
 //! - A **rollback** makes the promotion before the current one current again.
@@ -23,6 +24,7 @@
 use crate::check::Checker;
 use crate::Error;
 use foxtrot_engine::journal::JournalInputs;
+use foxtrot_engine::runtime::replay::{check_journals, Verifier};
 use foxtrot_engine::runtime::{FusedRun, Sequenced};
 use foxtrot_engine::Config;
 use foxtrot_shm::{JournalConfig, JournalReader, JournalWriter};
@@ -285,20 +287,32 @@ impl Ledger {
     }
 }
 
-/// The gate of one evidence run against the candidate `cfg`.
+/// The gate of one evidence run against the candidate `cfg`: one replay,
+/// watched by the engine's own [`Verifier`] (every order and diary record
+/// against the recorded ones) and by the independent [`Checker`].
 fn gate(cfg: &Config, run: &Path) -> Result<Gate, Error> {
+    check_journals(run)?;
     let (run_cfg, inputs) = JournalInputs::open_with_config(run)?;
     let same_policy = run_cfg.policy_hash() == cfg.policy_hash();
-    let replays = crate::report::analyse(run).is_ok();
-    let mut replay = FusedRun::with_observer(&run_cfg, Sequenced(inputs), Checker::new(&run_cfg));
-    replay.run_to_end();
+    let watch = (Verifier::open(run)?, Checker::new(&run_cfg));
+    let mut replay = FusedRun::with_observer(&run_cfg, Sequenced(inputs), watch);
+    while replay.step() && replay.observer().0.divergence().is_none() {}
+    if let Some(e) = replay.venue_mut().0.take_error() {
+        return Err(e.into());
+    }
+    let diverged = replay.observer().0.divergence().is_some();
+    if !diverged {
+        replay.finish();
+    }
     let count = replay.summary().input_hash.1;
+    let (verifier, checker) = replay.observer_mut();
+    let replays = !diverged && verifier.finish().is_ok() && verifier.divergence().is_none();
     Ok(Gate {
         run: run.display().to_string(),
         config_hash: run_cfg.config_hash(),
         inputs: count,
         same_policy,
         replays,
-        violations: replay.observer().total(),
+        violations: checker.total(),
     })
 }

@@ -261,6 +261,8 @@ fn status_loop(path: &Path, every: std::time::Duration, stop: &AtomicBool) {
     let started = Instant::now();
     let mut next = every;
     let mut last_inputs = (0u64, std::time::Duration::ZERO);
+    // Opened once the engine has made the file, then kept.
+    let mut reader = None;
     while !stop.load(Ordering::Relaxed) && !STOP.load(Ordering::Relaxed) {
         std::thread::sleep(std::time::Duration::from_millis(50));
         let now = started.elapsed();
@@ -268,7 +270,10 @@ fn status_loop(path: &Path, every: std::time::Duration, stop: &AtomicBool) {
             continue;
         }
         next += every;
-        let Ok(s) = StatsReader::open(path).and_then(|r| r.read()) else {
+        if reader.is_none() {
+            reader = StatsReader::open(path).ok();
+        }
+        let Some(Ok(s)) = reader.as_ref().map(StatsReader::read) else {
             continue;
         };
         let inputs = s.global("inputs");

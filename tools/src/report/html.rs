@@ -482,82 +482,114 @@ th{{background:#f3f3f3}}h2{{margin-top:28px}}svg{{display:block;margin:8px 0}}</
         }
         None => o.push_str("<p>Not recorded (no latency.json in the run directory).</p>\n"),
     }
-    let _ = writeln!(o, "<h2>Drift alarms ({})</h2>", r.drift_alarms.len());
-    if !r.drift_alarms.is_empty() {
-        o.push_str("<table><tr><th>t (s)</th><th>seq</th><th>instrument</th><th>detector</th><th>statistic</th><th>threshold</th><th>size factor</th></tr>\n");
-        for a in &r.drift_alarms {
-            let _ = writeln!(
-                o,
-                "<tr><td>{:.3}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td></tr>",
-                a.t_s,
-                a.seq,
-                escape(&a.instrument),
-                a.detector,
-                a.statistic,
-                a.threshold,
-                a.size_factor
-            );
-        }
-        o.push_str("</table>\n");
-    }
+    table(
+        &mut o,
+        &format!("Drift alarms ({})", r.drift_alarms.len()),
+        &[
+            "t (s)",
+            "seq",
+            "instrument",
+            "detector",
+            "statistic",
+            "threshold",
+            "size factor",
+        ],
+        r.drift_alarms.iter().map(|a| {
+            vec![
+                format!("{:.3}", a.t_s),
+                a.seq.to_string(),
+                a.instrument.clone(),
+                a.detector.clone(),
+                format!("{:.2}", a.statistic),
+                format!("{:.2}", a.threshold),
+                format!("{:.2}", a.size_factor),
+            ]
+        }),
+    );
     orders_and_fills(&mut o, r);
     o.push_str("</body></html>\n");
     Ok(o)
 }
 
 fn per_instrument(o: &mut String, r: &Report) {
-    o.push_str(
-        "<h2>Per instrument</h2>\n<table><tr><th>instrument</th><th>position</th><th>realised</th>\
-        <th>unrealised</th><th>fees</th><th>net</th><th>fills</th><th>filled qty</th></tr>\n",
+    table(
+        o,
+        "Per instrument",
+        &[
+            "instrument",
+            "position",
+            "realised",
+            "unrealised",
+            "fees",
+            "net",
+            "fills",
+            "filled qty",
+        ],
+        r.per_instrument.iter().map(|x| {
+            let net = x.realised + x.unrealised - x.fees;
+            vec![
+                x.symbol.clone(),
+                x.position.to_string(),
+                format!("{:+.2}", x.realised),
+                format!("{:+.2}", x.unrealised),
+                format!("{:.2}", x.fees),
+                format!("{net:+.2}"),
+                x.fills.to_string(),
+                x.filled_qty.to_string(),
+            ]
+        }),
     );
-    for x in &r.per_instrument {
-        let _ = writeln!(
-            o,
-            "<tr><td>{}</td><td>{}</td><td>{:+.2}</td><td>{:+.2}</td><td>{:.2}</td><td>{:+.2}</td><td>{}</td><td>{}</td></tr>",
-            escape(&x.symbol),
-            x.position,
-            x.realised,
-            x.unrealised,
-            x.fees,
-            x.realised + x.unrealised - x.fees,
-            x.fills,
-            x.filled_qty
-        );
-    }
     o.push_str(
-        "</table>\n<p>Fees: the <code>risk.fees</code> schedule — basis points of notional at the maker rate on \
+        "<p>Fees: the <code>risk.fees</code> schedule — basis points of notional at the maker rate on \
          fills that added liquidity, at the taker rate otherwise, plus a charge per unit; negative is a rebate \
          (none configured: 0.00). Realised and unrealised are before fees; net is after.</p>\n",
     );
 }
 
 fn attribution(o: &mut String, r: &Report) {
-    o.push_str(
-        "<h2>Attribution by strategy and topology</h2>\n<p>Each fill's contribution to the PnL marked at the \
-         final mid (signed quantity × (final mid − fill price)); the rows add up to the run's PnL before \
-         fees. Markout: mid after the decision − decision price, signed by side, in price, from the \
-         diary.</p>\n<table><tr><th>strategy</th><th>topology</th><th>orders</th><th>fills</th><th>filled qty</th>\
-         <th>PnL</th><th>mean markout</th><th>markouts</th></tr>\n",
-    );
-    let mut total = 0.0;
-    for a in &r.attribution {
-        total += a.pnl;
-        let _ = writeln!(
-            o,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:+.2}</td><td>{}</td><td>{}</td></tr>",
-            escape(&a.policy),
-            escape(&a.topology),
-            a.orders,
-            a.fills,
-            a.filled_qty,
-            a.pnl,
+    let total: f64 = r.attribution.iter().map(|a| a.pnl).sum();
+    let blank = || String::new();
+    let rows = r.attribution.iter().map(|a| {
+        vec![
+            a.policy.clone(),
+            a.topology.clone(),
+            a.orders.to_string(),
+            a.fills.to_string(),
+            a.filled_qty.to_string(),
+            format!("{:+.2}", a.pnl),
             a.markout_mean.map_or_else(|| "n/a".into(), |m| format!("{m:+.4}")),
-            a.markouts
-        );
-    }
-    let _ = writeln!(
+            a.markouts.to_string(),
+        ]
+    });
+    let total_row = [
+        "total".into(),
+        blank(),
+        blank(),
+        blank(),
+        blank(),
+        format!("{total:+.2}"),
+        blank(),
+        blank(),
+    ];
+    table(
         o,
-        "<tr><th colspan=5>total</th><th>{total:+.2}</th><th colspan=2></th></tr></table>"
+        "Attribution by strategy and topology",
+        &[
+            "strategy",
+            "topology",
+            "orders",
+            "fills",
+            "filled qty",
+            "PnL",
+            "mean markout",
+            "markouts",
+        ],
+        rows.chain(std::iter::once(total_row.to_vec())),
+    );
+    o.push_str(
+        "<p>Each fill's contribution to the PnL marked at the final mid (signed quantity × (final mid − fill \
+         price)); the rows add up to the run's PnL before fees. Markout: mid after the decision − decision \
+         price, signed by side, in price, from the diary.</p>\n",
     );
 }
 
