@@ -95,3 +95,28 @@ pub fn busy_poll(c: foxtrot_engine::config::BusyPollConfig) -> foxtrot_net::Busy
         budget: c.budget,
     }
 }
+
+/// The configured AF_XDP endpoint, as the socket layer takes it (busy polling
+/// from the section's `busy_poll`).
+pub fn xdp(
+    c: &foxtrot_engine::config::XdpSection,
+    busy: Option<foxtrot_engine::config::BusyPollConfig>,
+) -> foxtrot_net::XdpConfig {
+    use foxtrot_engine::config::{XdpMode, XdpZeroCopy};
+    use foxtrot_net::xdp_config::{AttachMode, ZeroCopy};
+    let mut x = foxtrot_net::XdpConfig::new(&c.interface);
+    x.queue = c.queue;
+    x.mode = match c.mode {
+        XdpMode::Auto => AttachMode::Auto,
+        XdpMode::Native => AttachMode::Native,
+        XdpMode::Generic => AttachMode::Generic,
+    };
+    x.zero_copy = match c.zero_copy {
+        XdpZeroCopy::Auto => ZeroCopy::Auto,
+        XdpZeroCopy::On => ZeroCopy::On,
+        XdpZeroCopy::Off => ZeroCopy::Off,
+    };
+    x.frames = c.frames;
+    x.busy_poll = busy.map(busy_poll);
+    x
+}

@@ -34,6 +34,11 @@ pub struct FeedConfig {
     /// by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub busy_poll: Option<super::BusyPollConfig>,
+    /// Receive the feed through an AF_XDP socket on this interface (`mold:`
+    /// and `udp:` sources; IPv4), its retransmission requests sent the same
+    /// way. `busy_poll` then applies to the AF_XDP socket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xdp: Option<super::XdpSection>,
 }
 
 fn window() -> u32 {

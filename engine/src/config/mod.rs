@@ -15,7 +15,7 @@
 //!   reference page rendered from it; [`locate`]: key paths → lines.
 //! - [`secret`]: values that are never printed, logged or journalled.
 //! - sections: [`session`], [`timers`], [`belief`], [`venue`], [`gen`],
-//!   [`runtime`]; the core's sections are re-exported from [`crate::core::params`].
+//!   [`runtime`], [`feed`] (with [`xdp`] and [`busy_poll`]); the core's sections are re-exported from [`crate::core::params`].
 
 pub mod belief;
 pub mod busy_poll;
@@ -33,6 +33,7 @@ pub mod session;
 pub mod timers;
 pub mod validate;
 pub mod venue;
+pub mod xdp;
 
 pub use crate::core::params::{
     AttentionMode, AttentionModel, BeliefModel, BeliefUnit, BookConfig, CoreParams, DiaryConfig, DriftConfig,
@@ -50,6 +51,7 @@ pub use secret::Secret;
 pub use session::{SessionChecks, SessionConfig};
 pub use timers::TimerConfig;
 pub use venue::{AcceptorSession, MdFormat, VenueApplication, VenueConfig};
+pub use xdp::{XdpMode, XdpSection, XdpZeroCopy};
 
 use crate::core::params::{BeliefParams, FixIdentity};
 use crate::records::InstrumentSpec;

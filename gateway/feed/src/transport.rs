@@ -18,6 +18,7 @@ use crate::itch::mold::{MoldEvent, Sequencer, MAX_PACKET};
 use crate::itch::{self, Frames, Framing, Normaliser, Subscription};
 use foxtrot_engine::records::MarketData;
 use foxtrot_engine::records::{DqCode, DqEvent};
+use foxtrot_net::{Datagrams, KernelUdp};
 use foxtrot_shm::{ShmConsumer, ShmProducer, ShmRing};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -54,6 +55,15 @@ pub trait Feed {
     fn recovering(&self) -> bool {
         false
     }
+    /// What a network feed receives through (the kernel's UDP socket, or
+    /// AF_XDP and its mode); `None` for files and rings.
+    fn receive_path(&self) -> Option<String> {
+        None
+    }
+    /// The receive path's counters (AF_XDP's), for a summary.
+    fn receive_counters(&self) -> String {
+        String::new()
+    }
 }
 
 impl<F: Feed + ?Sized> Feed for Box<F> {
@@ -68,6 +78,12 @@ impl<F: Feed + ?Sized> Feed for Box<F> {
     }
     fn recovering(&self) -> bool {
         (**self).recovering()
+    }
+    fn receive_path(&self) -> Option<String> {
+        (**self).receive_path()
+    }
+    fn receive_counters(&self) -> String {
+        (**self).receive_counters()
     }
 }
 
@@ -197,9 +213,7 @@ impl Feed for ItchFileFeed {
 /// MoldUDP64 over UDP: datagrams through a [`Sequencer`] (reordering window, gap
 /// reports), then ITCH decoding and normalisation.
 pub struct MoldUdpFeed {
-    sock: mio::net::UdpSocket,
-    poll: mio::Poll,
-    events: mio::Events,
+    net: Box<dyn Datagrams>,
     seq: Sequencer,
     stage: ItchStage,
     buf: Box<[u8; MAX_PACKET]>,
@@ -231,26 +245,26 @@ impl MoldUdpFeed {
         window: usize,
         retransmit: Option<std::net::SocketAddr>,
     ) -> std::io::Result<Self> {
-        let bind = match addr.ip() {
-            std::net::IpAddr::V4(ip) if ip.is_multicast() => std::net::SocketAddr::from(([0, 0, 0, 0], addr.port())),
-            _ => addr,
-        };
-        let mut sock = mio::net::UdpSocket::bind(bind)?;
-        // A burst waits in the kernel rather than being dropped while the handler
-        // is descheduled (best effort: capped at net.core.rmem_max).
-        let _ = foxtrot_net::sockopt::set_int_option(&sock, libc::SOL_SOCKET, libc::SO_RCVBUF, 8 << 20);
-        if let std::net::IpAddr::V4(ip) = addr.ip() {
-            if ip.is_multicast() {
-                sock.join_multicast_v4(&ip, &std::net::Ipv4Addr::UNSPECIFIED)?;
-            }
-        }
-        let poll = mio::Poll::new()?;
-        poll.registry()
-            .register(&mut sock, mio::Token(0), mio::Interest::READABLE)?;
-        Ok(MoldUdpFeed {
-            sock,
-            poll,
-            events: mio::Events::with_capacity(4),
+        Ok(Self::over(
+            Box::new(KernelUdp::bind(addr)?),
+            sub,
+            date_ns,
+            window,
+            retransmit,
+        ))
+    }
+
+    /// As [`bind`](Self::bind), receiving (and asking for retransmissions)
+    /// through `net`: a kernel socket, or AF_XDP.
+    pub fn over(
+        net: Box<dyn Datagrams>,
+        sub: Subscription,
+        date_ns: u64,
+        window: usize,
+        retransmit: Option<std::net::SocketAddr>,
+    ) -> Self {
+        MoldUdpFeed {
+            net,
             seq: if retransmit.is_some() {
                 Sequencer::new(1, window).with_recovery()
             } else {
@@ -262,7 +276,7 @@ impl MoldUdpFeed {
             retransmit,
             waiting: None,
             requests: 0,
-        })
+        }
     }
 
     /// Asks the retransmission server for `first .. first + count`.
@@ -274,7 +288,7 @@ impl MoldUdpFeed {
         p[..10].copy_from_slice(&session);
         p[10..18].copy_from_slice(&first.to_be_bytes());
         p[18..20].copy_from_slice(&(count.min(0xFFFE) as u16).to_be_bytes());
-        let _ = self.sock.send_to(&p, to);
+        let _ = self.net.send_to(&p, to);
         self.requests += 1;
     }
 
@@ -319,7 +333,7 @@ impl MoldUdpFeed {
 
     /// The address it is bound to.
     pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
-        self.sock.local_addr()
+        self.net.local_addr()
     }
 
     /// The sequencer's counters (gaps, lost, duplicates, reordered, malformed).
@@ -335,8 +349,15 @@ impl MoldUdpFeed {
 
 impl Feed for MoldUdpFeed {
     fn socket(&self) -> Option<std::os::fd::RawFd> {
-        use std::os::fd::AsRawFd;
-        Some(self.sock.as_raw_fd())
+        Some(self.net.fd())
+    }
+
+    fn receive_path(&self) -> Option<String> {
+        Some(self.net.describe())
+    }
+
+    fn receive_counters(&self) -> String {
+        self.net.counters()
     }
 
     fn recovering(&self) -> bool {
@@ -351,8 +372,8 @@ impl Feed for MoldUdpFeed {
             if self.ended {
                 return Next::End;
             }
-            let n = match self.sock.recv(&mut self.buf[..]) {
-                Ok(n) => n,
+            let n = match self.net.recv_from(&mut self.buf[..]) {
+                Ok((n, _)) => n,
                 Err(_) => {
                     if self.retransmit.is_some() {
                         self.recovery_tick();
@@ -392,7 +413,7 @@ impl Feed for MoldUdpFeed {
     }
 
     fn wait(&mut self, timeout: Duration) {
-        let _ = self.poll.poll(&mut self.events, Some(timeout));
+        self.net.wait(timeout)
     }
 }
 
@@ -549,7 +570,9 @@ impl<F: Feed> Iterator for FeedEvents<F> {
 /// MoldUDP64; with `retransmit`, gaps are recovered), `udp:HOST:PORT` (native
 /// records), `shm:PATH` (a feed handler's ring) or `itch:PATH` (an ITCH file,
 /// paced by `pace`). ITCH sources keep `symbols` (instrument `i` is the `i`-th)
-/// and place their times of day on the day starting at `date_ns`.
+/// and place their times of day on the day starting at `date_ns`. With `xdp`,
+/// the two UDP sources receive (and ask for retransmissions) through an AF_XDP
+/// socket; the other sources refuse it.
 pub fn open_source(
     spec: &str,
     symbols: Vec<String>,
@@ -557,6 +580,7 @@ pub fn open_source(
     pace: Option<f64>,
     window: usize,
     retransmit: Option<std::net::SocketAddr>,
+    xdp: Option<&foxtrot_net::XdpConfig>,
 ) -> Result<Box<dyn Feed + Send>, String> {
     let sub = Subscription::Symbols(symbols);
     let addr = |a: &str| -> Result<std::net::SocketAddr, String> {
@@ -566,16 +590,28 @@ pub fn open_source(
             .and_then(|mut x| x.next())
             .ok_or_else(|| format!("{spec:?}: {a:?} is not HOST:PORT"))
     };
+    let net = |a: &str| foxtrot_net::open_udp(addr(a)?, xdp).map_err(|e| format!("{spec}: {e}"));
+    let no_xdp = |kind: &str| match xdp {
+        Some(x) => Err(format!(
+            "{spec}: AF_XDP (on {}) receives UDP sources (mold:, udp:), not {kind}",
+            x.interface
+        )),
+        None => Ok(()),
+    };
     Ok(match spec.split_once(':') {
-        Some(("mold", a)) => {
-            Box::new(MoldUdpFeed::bind(addr(a)?, sub, date_ns, window, retransmit).map_err(|e| format!("{spec}: {e}"))?)
+        Some(("mold", a)) => Box::new(MoldUdpFeed::over(net(a)?, sub, date_ns, window, retransmit)),
+        Some(("udp", a)) => Box::new(crate::udp::UdpMdFeed::over(net(a)?)),
+        Some(("shm", p)) => {
+            no_xdp("a shared-memory ring")?;
+            Box::new(ShmFeed::open(std::path::Path::new(p)).map_err(|e| format!("{spec}: {e}"))?)
         }
-        Some(("udp", a)) => Box::new(crate::udp::UdpMdFeed::bind(addr(a)?).map_err(|e| format!("{spec}: {e}"))?),
-        Some(("shm", p)) => Box::new(ShmFeed::open(std::path::Path::new(p)).map_err(|e| format!("{spec}: {e}"))?),
-        Some(("itch", p)) => Box::new(
-            ItchFileFeed::open(std::path::Path::new(p), sub, date_ns, pace, None)
-                .map_err(|e| format!("{spec}: {e}"))?,
-        ),
+        Some(("itch", p)) => {
+            no_xdp("a file")?;
+            Box::new(
+                ItchFileFeed::open(std::path::Path::new(p), sub, date_ns, pace, None)
+                    .map_err(|e| format!("{spec}: {e}"))?,
+            )
+        }
         _ => {
             return Err(format!(
                 "{spec:?}: expected mold:HOST:PORT, udp:HOST:PORT, shm:PATH or itch:PATH"

@@ -18,6 +18,7 @@
 use super::transport::{Feed, Next};
 use foxtrot_engine::records::{DqCode, DqEvent};
 use foxtrot_engine::records::{Kind, MarketData};
+use foxtrot_net::{Datagrams, KernelUdp};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -103,9 +104,7 @@ impl UdpMdPublisher {
 
 /// The engine's end: a [`Feed`] of the records of a [`UdpMdPublisher`].
 pub struct UdpMdFeed {
-    sock: mio::net::UdpSocket,
-    poll: mio::Poll,
-    events: mio::Events,
+    net: Box<dyn Datagrams>,
     buf: Box<[u8; 2048]>,
     q: VecDeque<Next>,
     /// Next record number expected (0: take the first datagram's).
@@ -117,28 +116,26 @@ pub struct UdpMdFeed {
 }
 
 impl UdpMdFeed {
-    /// Listens on `addr`.
+    /// Listens on `addr` with a kernel socket.
     pub fn bind(addr: SocketAddr) -> std::io::Result<Self> {
-        let mut sock = mio::net::UdpSocket::bind(addr)?;
-        let _ = foxtrot_net::sockopt::set_int_option(&sock, libc::SOL_SOCKET, libc::SO_RCVBUF, 8 << 20);
-        let poll = mio::Poll::new()?;
-        poll.registry()
-            .register(&mut sock, mio::Token(0), mio::Interest::READABLE)?;
-        Ok(UdpMdFeed {
-            sock,
-            poll,
-            events: mio::Events::with_capacity(4),
+        Ok(Self::over(Box::new(KernelUdp::bind(addr)?)))
+    }
+
+    /// Receives through `net` (a kernel socket, or AF_XDP).
+    pub fn over(net: Box<dyn Datagrams>) -> Self {
+        UdpMdFeed {
+            net,
             buf: Box::new([0u8; 2048]),
             q: VecDeque::with_capacity(2 * MAX_BATCH),
             expected: 0,
             lost: 0,
             malformed: 0,
-        })
+        }
     }
 
     /// The address it is bound to.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.sock.local_addr()
+        self.net.local_addr()
     }
 
     fn datagram(&mut self, n: usize) {
@@ -185,8 +182,15 @@ impl UdpMdFeed {
 
 impl Feed for UdpMdFeed {
     fn socket(&self) -> Option<std::os::fd::RawFd> {
-        use std::os::fd::AsRawFd;
-        Some(self.sock.as_raw_fd())
+        Some(self.net.fd())
+    }
+
+    fn receive_path(&self) -> Option<String> {
+        Some(self.net.describe())
+    }
+
+    fn receive_counters(&self) -> String {
+        self.net.counters()
     }
 
     fn next(&mut self) -> Next {
@@ -194,15 +198,15 @@ impl Feed for UdpMdFeed {
             if let Some(n) = self.q.pop_front() {
                 return n;
             }
-            match self.sock.recv(&mut self.buf[..]) {
-                Ok(n) => self.datagram(n),
+            match self.net.recv_from(&mut self.buf[..]) {
+                Ok((n, _)) => self.datagram(n),
                 Err(_) => return Next::Idle,
             }
         }
     }
 
     fn wait(&mut self, timeout: Duration) {
-        let _ = self.poll.poll(&mut self.events, Some(timeout));
+        self.net.wait(timeout)
     }
 }
 

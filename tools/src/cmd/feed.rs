@@ -50,6 +50,39 @@ pub struct SourceArgs {
     /// Stop after this long without data (live sources; default: wait for the end).
     #[arg(long, value_name = "SECONDS")]
     idle_timeout: Option<f64>,
+    /// MoldUDP64 only: receive through an AF_XDP socket on this interface
+    /// (a build with `--features af_xdp`; root).
+    #[arg(long, value_name = "IFACE")]
+    xdp: Option<String>,
+    /// With --xdp: the receive queue to bind.
+    #[arg(long, default_value_t = 0, requires = "xdp")]
+    xdp_queue: u32,
+    /// With --xdp: where the XDP program runs.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "native", "generic"], requires = "xdp")]
+    xdp_mode: String,
+    /// With --xdp: zero-copy mode.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "on", "off"], requires = "xdp")]
+    xdp_zero_copy: String,
+}
+
+impl SourceArgs {
+    /// The AF_XDP endpoint the flags ask for, if any.
+    fn xdp(&self) -> Option<foxtrot_net::XdpConfig> {
+        use foxtrot_net::xdp_config::{AttachMode, ZeroCopy};
+        let mut x = foxtrot_net::XdpConfig::new(self.xdp.as_deref()?);
+        x.queue = self.xdp_queue;
+        x.mode = match self.xdp_mode.as_str() {
+            "native" => AttachMode::Native,
+            "generic" => AttachMode::Generic,
+            _ => AttachMode::Auto,
+        };
+        x.zero_copy = match self.xdp_zero_copy.as_str() {
+            "on" => ZeroCopy::On,
+            "off" => ZeroCopy::Off,
+            _ => ZeroCopy::Auto,
+        };
+        Some(x)
+    }
 }
 
 /// Arguments of `foxtrot feed`.
@@ -88,6 +121,13 @@ fn open(a: &SourceArgs, allow_shm: bool) -> Result<Box<dyn Feed>> {
     let midnight = foxtrot_engine::format::calendar::parse_iso8601(format!("{}T00:00:00Z", a.date).as_bytes())
         .map_err(|e| anyhow::anyhow!("--date {:?}: {e}", a.date))?;
     let sub = Subscription::Symbols(a.symbols.clone());
+    let xdp = a.xdp();
+    if xdp.is_some() && !a.from.starts_with("mold:") {
+        bail!(
+            "--xdp receives a MoldUDP64 stream (--from mold:ADDR:PORT), not {:?}",
+            a.from
+        );
+    }
     Ok(match a.from.split_once(':') {
         Some(("itch", p)) => {
             let framing = match a.framing.as_str() {
@@ -103,10 +143,9 @@ fn open(a: &SourceArgs, allow_shm: bool) -> Result<Box<dyn Feed>> {
             let addr = addr
                 .parse()
                 .with_context(|| format!("--from mold:{addr}: not an address:port"))?;
-            Box::new(
-                MoldUdpFeed::bind(addr, sub, midnight, a.reorder_window, a.retransmit)
-                    .with_context(|| format!("binding {addr}"))?,
-            )
+            let net = foxtrot_net::open_udp(addr, xdp.as_ref()).with_context(|| format!("binding {addr}"))?;
+            tracing::info!(path = %net.describe(), "receiving {addr}");
+            Box::new(MoldUdpFeed::over(net, sub, midnight, a.reorder_window, a.retransmit))
         }
         Some(("shm", p)) if allow_shm => {
             Box::new(ShmFeed::open(Path::new(p)).with_context(|| format!("opening ring {p}"))?)
@@ -204,6 +243,7 @@ pub fn run_record(a: RecordArgs) -> Result<()> {
         .collect();
     cfg.check(Path::new("<record>"))?;
     let mut feed = open(&a.src, true)?;
+    let path = feed.receive_path();
     let mut w = MdWriter::create(&a.out, &cfg).with_context(|| format!("creating {}", a.out.display()))?;
     let t = Instant::now();
     pump(feed.as_mut(), a.src.idle_timeout, |n| {
@@ -216,10 +256,12 @@ pub fn run_record(a: RecordArgs) -> Result<()> {
     })?;
     let q = w.quality();
     let n = w.finish()?;
+    let counters = feed.receive_counters();
     let list: Vec<String> = q.iter().map(|(k, n)| format!("{k} {n}")).collect();
     println!(
-        "foxtrot record: {n} events from {} into {} in {:.3} s; data quality: {}",
+        "foxtrot record: {n} events from {}{} into {} in {:.3} s; data quality: {}",
         a.src.from,
+        path.map(|p| format!(" (through the {p})")).unwrap_or_default(),
         a.out.display(),
         t.elapsed().as_secs_f64(),
         if list.is_empty() {
@@ -228,5 +270,8 @@ pub fn run_record(a: RecordArgs) -> Result<()> {
             list.join(", ")
         }
     );
+    if !counters.is_empty() {
+        println!("foxtrot record: {counters}");
+    }
     Ok(())
 }

@@ -4,6 +4,9 @@
 //!   are the specification's field names in snake case (the names the Python
 //!   `itchfeed` package uses), integers as integers, alphas as strings with their
 //!   padding; types the book does not use show only their common head.
+//! - `publish FILE --to ADDR:PORT [--retransmit ADDR:PORT] [--rate N]`: the
+//!   file as a MoldUDP64 stream, paced, with a retransmission server (through
+//!   AF_XDP with `--xdp IFACE`).
 //! - `book FILE`: replays the file through the normaliser and the books and
 //!   prints the counters and each symbol's touch.
 //!
@@ -40,6 +43,9 @@ enum ItchCmd {
         #[arg(long)]
         limit: Option<u64>,
     },
+    /// Publish the file's messages as a MoldUDP64 stream (a venue's feed, for
+    /// tests and the AF_XDP harness), answering retransmission requests.
+    Publish(PublishArgs),
     /// Build the book from the file and print counters and each symbol's touch.
     Book {
         /// The ITCH file.
@@ -51,6 +57,109 @@ enum ItchCmd {
         #[arg(long, value_delimiter = ',')]
         symbols: Vec<String>,
     },
+}
+
+/// Arguments of `foxtrot itch publish`.
+#[derive(Args, Debug)]
+pub struct PublishArgs {
+    /// The ITCH file.
+    file: PathBuf,
+    /// Where to send the stream (ADDR:PORT, unicast or a multicast group).
+    #[arg(long)]
+    to: std::net::SocketAddr,
+    /// The retransmission server's address to bind (ADDR:PORT).
+    #[arg(long)]
+    retransmit: Option<std::net::SocketAddr>,
+    /// Messages per second (0: as fast as the socket takes them).
+    #[arg(long, default_value_t = 100_000.0)]
+    rate: f64,
+    /// After the end of session, keep answering retransmission requests until
+    /// none came for this long.
+    #[arg(long, default_value_t = 2.0, value_name = "SECONDS")]
+    linger: f64,
+    /// The MoldUDP64 session name.
+    #[arg(long, default_value = "FOXTROT01")]
+    session: String,
+    /// `auto` (detected), `prefixed`, `zero-prefixed` or `raw`.
+    #[arg(long, default_value = "auto", value_parser = foxtrot_feed::itch::file::FRAMING_NAMES)]
+    framing: String,
+    /// Send through an AF_XDP socket on this interface (a build with
+    /// `--features af_xdp`; root).
+    #[arg(long, value_name = "IFACE")]
+    xdp: Option<String>,
+    /// With --xdp: where the XDP program runs (`auto`, `native`, `generic`).
+    #[arg(long, default_value = "auto", value_parser = ["auto", "native", "generic"], requires = "xdp")]
+    xdp_mode: String,
+    /// With --xdp: the local address to send from (default: the interface's).
+    #[arg(long, requires = "xdp")]
+    from: Option<std::net::SocketAddr>,
+}
+
+fn publish(a: PublishArgs) -> Result<()> {
+    use foxtrot_feed::itch::publish::MoldPublisher;
+    let bytes = foxtrot_feed::mapped::MappedFile::open(&a.file).with_context(|| format!("{}", a.file.display()))?;
+    let mut p = match &a.xdp {
+        None => MoldPublisher::new(&a.session, a.to, a.retransmit, 1 << 22)?,
+        Some(ifn) => {
+            let mut x = foxtrot_net::XdpConfig::new(ifn);
+            x.mode = match a.xdp_mode.as_str() {
+                "native" => foxtrot_net::xdp_config::AttachMode::Native,
+                "generic" => foxtrot_net::xdp_config::AttachMode::Generic,
+                _ => foxtrot_net::xdp_config::AttachMode::Auto,
+            };
+            let from = a.from.unwrap_or_else(|| std::net::SocketAddr::from(([0, 0, 0, 0], 0)));
+            let net = foxtrot_net::open_udp(from, Some(&x)).with_context(|| format!("AF_XDP on {ifn}"))?;
+            MoldPublisher::with_sender(&a.session, net, a.to, a.retransmit, 1 << 22)?
+        }
+    };
+    super::run::install_signals()?;
+    let stop = || super::run::STOP.load(std::sync::atomic::Ordering::Relaxed);
+    let t = std::time::Instant::now();
+    let mut n = 0u64;
+    for r in Frames::new(&bytes, framing(&bytes, &a.framing)) {
+        let (off, raw) = r.with_context(|| format!("{}", a.file.display()))?;
+        itch::decode(raw).with_context(|| format!("{}: offset {off}", a.file.display()))?;
+        p.push(raw);
+        n += 1;
+        if a.rate > 0.0 {
+            let due = std::time::Duration::from_secs_f64(n as f64 / a.rate);
+            if t.elapsed() < due {
+                p.flush();
+                while t.elapsed() < due {
+                    std::thread::sleep(std::time::Duration::from_micros(50));
+                }
+            }
+        }
+        if stop() {
+            break;
+        }
+    }
+    p.flush();
+    p.end();
+    let sent = t.elapsed();
+    let mut last = (std::time::Instant::now(), p.stats().requests);
+    while last.0.elapsed().as_secs_f64() < a.linger && !stop() {
+        p.serve_requests();
+        if p.stats().requests != last.1 {
+            last = (std::time::Instant::now(), p.stats().requests);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let s = p.stats();
+    println!(
+        "foxtrot itch publish: {} messages in {} packets to {} through the {} in {:.3} s; {} dropped by the socket; \
+         {} retransmission requests, {} messages resent, {} unanswerable",
+        s.messages,
+        s.packets,
+        a.to,
+        p.path(),
+        sent.as_secs_f64(),
+        s.dropped,
+        s.requests,
+        s.resent,
+        s.unanswerable
+    );
+    Ok(())
 }
 
 fn framing(bytes: &[u8], f: &str) -> Framing {
@@ -152,6 +261,7 @@ pub fn to_json(m: &Message<'_>) -> Value {
 /// Runs `foxtrot itch`.
 pub fn run(a: ItchArgs) -> Result<()> {
     match a.cmd {
+        ItchCmd::Publish(p) => publish(p),
         ItchCmd::Cat {
             file,
             json,

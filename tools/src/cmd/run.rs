@@ -189,6 +189,7 @@ pub fn run(a: RunArgs) -> Result<()> {
             date: None,
             pace: None,
             reorder_window: 4096,
+            xdp: None,
         });
         f.source = spec.clone();
     }
@@ -376,9 +377,16 @@ fn market_data(cfg: &Config) -> Result<Option<Box<dyn foxtrot_feed::transport::F
         }
         (None, None) => return Ok(None),
     };
-    let feed = foxtrot_feed::transport::open_source(&spec, symbols, date, pace, window, retransmit)
+    let xdp = cfg
+        .feed
+        .as_ref()
+        .and_then(|f| f.xdp.as_ref().map(|x| crate::setup::xdp(x, f.busy_poll)));
+    let feed = foxtrot_feed::transport::open_source(&spec, symbols, date, pace, window, retransmit, xdp.as_ref())
         .map_err(anyhow::Error::msg)?;
-    if let Some(bp) = cfg.feed.as_ref().and_then(|f| f.busy_poll) {
+    if let Some(x) = &xdp {
+        // The AF_XDP socket was opened with its busy polling set.
+        tracing::info!(source = %spec, interface = %x.interface, queue = x.queue, "market data through AF_XDP");
+    } else if let Some(bp) = cfg.feed.as_ref().and_then(|f| f.busy_poll) {
         let fd = feed.socket().with_context(|| {
             format!("feed.busy_poll: {spec} has no socket to busy-poll (mold: and udp: sources do)")
         })?;
@@ -388,7 +396,7 @@ fn market_data(cfg: &Config) -> Result<Option<Box<dyn foxtrot_feed::transport::F
             .with_context(|| format!("feed.busy_poll on {spec}"))?;
         tracing::info!(source = %spec, usecs = bp.usecs, prefer = bp.prefer, budget = ?bp.budget, "busy polling the feed's socket");
     }
-    tracing::info!(source = %spec, retransmit = ?retransmit, "market data");
+    tracing::info!(source = %spec, retransmit = ?retransmit, path = feed.receive_path().as_deref().unwrap_or("-"), "market data");
     Ok(Some(feed))
 }
 

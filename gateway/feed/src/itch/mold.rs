@@ -409,6 +409,9 @@ impl Sequencer {
         }
         if seq > self.next {
             self.ask(seq, out);
+            // This packet's own messages are here: a later packet widening the
+            // gap asks only for what lies beyond them.
+            self.asked = self.asked.max(seq + count);
             if datagram.len() <= MAX_PACKET {
                 if let Some(i) = self.used.iter().position(|u| !u) {
                     self.used[i] = true;

@@ -16,6 +16,7 @@
 //! recovers it by request).
 
 use super::mold::{PacketWriter, HEADER_LEN};
+use foxtrot_net::{Datagrams, KernelUdp};
 use std::collections::VecDeque;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
@@ -39,7 +40,7 @@ pub struct PublisherStats {
 
 /// See the module docs.
 pub struct MoldPublisher {
-    sock: UdpSocket,
+    net: Box<dyn Datagrams>,
     dest: SocketAddr,
     writer: PacketWriter,
     session: [u8; 10],
@@ -68,8 +69,19 @@ impl MoldPublisher {
             (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
         };
         let sock = UdpSocket::bind(bind)?;
-        sock.set_nonblocking(true)?;
         let _ = foxtrot_net::sockopt::set_int_option(&sock, libc::SOL_SOCKET, libc::SO_SNDBUF, 4 << 20);
+        Self::with_sender(session, Box::new(KernelUdp::from_std(sock)?), dest, retransmit, history)
+    }
+
+    /// As [`new`](Self::new), publishing through `net` (a kernel socket, or
+    /// AF_XDP's transmit ring); the retransmission server stays a kernel socket.
+    pub fn with_sender(
+        session: &str,
+        net: Box<dyn Datagrams>,
+        dest: SocketAddr,
+        retransmit: Option<SocketAddr>,
+        history: usize,
+    ) -> std::io::Result<Self> {
         let rtx = match retransmit {
             Some(a) => {
                 let s = UdpSocket::bind(a)?;
@@ -84,7 +96,7 @@ impl MoldPublisher {
             *d = c;
         }
         Ok(MoldPublisher {
-            sock,
+            net,
             dest,
             writer,
             session: s,
@@ -103,13 +115,18 @@ impl MoldPublisher {
         self.rtx.as_ref().and_then(|s| s.local_addr().ok())
     }
 
+    /// What it sends through.
+    pub fn path(&self) -> String {
+        self.net.describe()
+    }
+
     /// The counters.
     pub fn stats(&self) -> &PublisherStats {
         &self.stats
     }
 
     fn send(&mut self, p: &[u8]) {
-        match self.sock.send_to(p, self.dest) {
+        match self.net.send_to(p, self.dest) {
             Ok(_) => self.stats.packets += 1,
             Err(_) => self.stats.dropped += 1,
         }
