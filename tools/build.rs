@@ -1,6 +1,7 @@
 //! Which outside tools the tests that drive them will find, as `cfg`s
 //! (`has_promtool`, `has_prometheus`, `has_chromium`, `has_slurm`,
-//! `has_quickfix`, `has_py_duckdb`, `has_py_itch`, `has_py_dbn`, `has_podman`): a test whose
+//! `has_quickfix`, `has_py_duckdb`, `has_py_itch`, `has_py_dbn`, `has_podman`,
+//! `has_netns`: root with `ip`, `tc`, `ethtool` and `nft`, for the AF_XDP test bed): a test whose
 //! tool is missing is marked ignored, with the reason, so the skip shows in
 //! `cargo test`'s summary instead of passing silently. With
 //! `FOXTROT_REQUIRE_EXTERNAL=1` (`.ci/run`) every one is set: such a test runs
@@ -32,7 +33,11 @@ fn main() {
             .status()
             .is_ok_and(|s| s.success())
         || Path::new("/usr/include/quickfix/Application.h").exists() && on_path("g++");
-    let probes: [(&str, bool); 9] = [
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let probes: [(&str, bool); 10] = [
         ("has_promtool", on_path("promtool")),
         ("has_prometheus", on_path("prometheus")),
         ("has_chromium", on_path("chromium")),
@@ -45,6 +50,10 @@ fn main() {
         ("has_py_itch", python_has("itch.parser")),
         ("has_py_dbn", python_has("databento_dbn")),
         ("has_podman", on_path("buildah") && on_path("podman") && on_path("runc")),
+        (
+            "has_netns",
+            root && ["ip", "tc", "ethtool", "nft"].iter().all(|t| on_path(t)),
+        ),
     ];
     for (cfg, found) in probes {
         println!("cargo::rustc-check-cfg=cfg({cfg})");

@@ -37,6 +37,39 @@ enum Cmd {
     Pipeline(PipelineArgs),
     /// Order → first report round trip over a real FIX session.
     FixRtt(FixRttArgs),
+    /// One-way latency and loss-free rate: AF_XDP vs kernel UDP over a veth
+    /// pair (root; a build with `--features af_xdp`).
+    #[cfg(feature = "af_xdp")]
+    XdpUdp(XdpUdpArgs),
+}
+
+/// `xdp-udp`.
+#[derive(Args)]
+pub struct XdpUdpArgs {
+    /// Where the XDP program runs: `auto`, `native` or `generic`.
+    #[arg(long, default_value = "auto")]
+    pub mode: String,
+    /// Datagrams per second in the latency blocks.
+    #[arg(long, default_value_t = 20_000.0)]
+    pub rate: f64,
+    /// Datagrams per block.
+    #[arg(long, default_value_t = 2_000)]
+    pub block: u64,
+    /// Blocks per path.
+    #[arg(long, default_value_t = 25)]
+    pub blocks: u64,
+    /// Datagrams per rate step of the loss-free search.
+    #[arg(long, default_value_t = 100_000)]
+    pub burst: u64,
+    /// First rate of the search (doubled each step).
+    #[arg(long, default_value_t = 25_000.0)]
+    pub start_rate: f64,
+    /// Last rate tried.
+    #[arg(long, default_value_t = 3_200_000.0)]
+    pub max_rate: f64,
+    /// JSON output.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `tick-to-order`.
@@ -180,5 +213,7 @@ fn main() {
         Cmd::Hop(a) => hop::run(&a),
         Cmd::Pipeline(a) => pipeline::run(&a),
         Cmd::FixRtt(a) => fix_rtt::run(&a),
+        #[cfg(feature = "af_xdp")]
+        Cmd::XdpUdp(a) => xdp_udp::run(&a),
     }
 }

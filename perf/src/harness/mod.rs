@@ -7,3 +7,5 @@ pub mod journal;
 pub mod pipeline;
 pub mod ring;
 pub mod tick_to_order;
+#[cfg(feature = "af_xdp")]
+pub mod xdp_udp;

@@ -245,6 +245,40 @@ const NATIVE_XDP: [&str; 18] = [
     "stmmac",
 ];
 
+/// Whether this kernel and process can open an AF_XDP socket (a live probe),
+/// and whether this build can use one.
+fn af_xdp_sockets() -> Finding {
+    const AF_XDP: libc::c_int = 44;
+    // SAFETY: a plain socket(2) call; the descriptor is closed at once.
+    let fd = unsafe { libc::socket(AF_XDP, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
+    let err = std::io::Error::last_os_error();
+    let build = if cfg!(feature = "af_xdp") {
+        "this build has the af_xdp feature (feed.xdp)"
+    } else {
+        "this build lacks the af_xdp feature: cargo build --release --features af_xdp"
+    };
+    if fd >= 0 {
+        // SAFETY: the descriptor just opened, closed once.
+        unsafe { libc::close(fd) };
+        return if cfg!(feature = "af_xdp") {
+            ok("AF_XDP sockets", format!("the kernel opens them; {build}"))
+        } else {
+            warn("AF_XDP sockets", format!("the kernel opens them; {build}"))
+        };
+    }
+    match err.raw_os_error() {
+        Some(libc::EAFNOSUPPORT) => warn(
+            "AF_XDP sockets",
+            "the kernel has none (CONFIG_XDP_SOCKETS): the feed stays on kernel sockets".into(),
+        ),
+        Some(libc::EPERM) | Some(libc::EACCES) => warn(
+            "AF_XDP sockets",
+            format!("refused ({err}): the engine needs CAP_NET_RAW, CAP_NET_ADMIN and CAP_BPF; {build}"),
+        ),
+        _ => warn("AF_XDP sockets", format!("socket(AF_XDP): {err}")),
+    }
+}
+
 /// What kernel bypass and busy polling need: the busy-poll sysctls, and for
 /// the feed's interface (`nic`) its driver's XDP mode, its receive queues and
 /// the NAPI settings that `SO_PREFER_BUSY_POLL` relies on.
@@ -264,6 +298,9 @@ pub fn check_bypass(root: &Path, nic: Option<&str>) -> Vec<Finding> {
             ),
         )),
         _ => f.push(warn("busy-poll sysctls", "cannot read /proc/sys/net/core/busy_read".into())),
+    }
+    if root == Path::new("/") {
+        f.push(af_xdp_sockets());
     }
     let Some(nic) = nic else {
         f.push(warn(

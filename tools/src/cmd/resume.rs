@@ -136,13 +136,35 @@ pub fn choose(start: &Path) -> Result<Chosen> {
 
 /// Records in `record` (created if need be) that it resumes from `from`, before
 /// its journal exists: a kill at any moment after leaves a chain [`choose`] can walk.
+///
+/// A new `record` directory appears with its link already inside: it is made
+/// under a temporary name beside it and renamed into place (atomic), so a kill
+/// between making the directory and writing the link cannot leave a run
+/// directory that belongs to no chain (found by the kill loop: a run killed
+/// there left `runN/` empty, and `--resume runN` had nothing to walk).
 pub fn link(record: &Path, from: &Path) -> Result<()> {
-    std::fs::create_dir_all(record).with_context(|| format!("creating {}", record.display()))?;
     let from = from
         .canonicalize()
         .with_context(|| format!("resolving {}", from.display()))?;
-    let tmp = record.join(format!("{RESUMED_FROM}.tmp"));
-    std::fs::write(&tmp, format!("{}\n", from.display())).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, record.join(RESUMED_FROM)).with_context(|| format!("writing {}", record.display()))?;
+    let text = format!("{}\n", from.display());
+    if record.is_dir() {
+        let tmp = record.join(format!("{RESUMED_FROM}.tmp"));
+        std::fs::write(&tmp, &text).with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, record.join(RESUMED_FROM)).with_context(|| format!("writing {}", record.display()))?;
+        return Ok(());
+    }
+    let name = record
+        .file_name()
+        .with_context(|| format!("{}: not a directory name", record.display()))?;
+    let parent = match record.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;
+    let tmp = parent.join(format!(".{}.linking-{}", name.to_string_lossy(), std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    std::fs::write(tmp.join(RESUMED_FROM), &text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, record).with_context(|| format!("creating {}", record.display()))?;
     Ok(())
 }
