@@ -70,6 +70,15 @@ impl Config {
             super::validate::model(&model, &wpath).map_err(|e| located(e, &wtext))?;
             cfg.belief.model = Some(model);
         }
+        let fm = &mut cfg.venue.fill_model;
+        if let (Some(f), true) = (&fm.latency_file, fm.latency_table.is_empty()) {
+            let p = origin.parent().unwrap_or(Path::new(".")).join(f);
+            let rows = std::fs::read_to_string(&p)
+                .map_err(|e| format!("cannot read {}: {e}", p.display()))
+                .and_then(|t| super::fill_model::parse_latency_csv(&t).map_err(|e| format!("{}: {e}", p.display())));
+            fm.latency_table =
+                rows.map_err(|m| located(Error::invalid(origin, "venue.fill_model.latency_file", m), text))?;
+        }
         cfg.check(origin).map_err(|e| located(e, text))?;
         Ok(cfg)
     }

@@ -15,13 +15,14 @@
 //!   reference page rendered from it; [`locate`]: key paths → lines.
 //! - [`secret`]: values that are never printed, logged or journalled.
 //! - sections: [`session`], [`timers`], [`belief`], [`venue`], [`gen`],
-//!   [`runtime`], [`feed`] (with [`xdp`] and [`busy_poll`]); the core's sections are re-exported from [`crate::core::params`].
+//!   [`runtime`], [`feed`] (with [`xdp`] and [`busy_poll`]), [`fill_model`]; the core's sections are re-exported from [`crate::core::params`].
 
 pub mod belief;
 pub mod busy_poll;
 pub mod canonical;
 pub mod docs;
 pub mod feed;
+pub mod fill_model;
 pub mod gen;
 pub mod load;
 pub mod locate;
@@ -44,6 +45,7 @@ pub use crate::core::params::{
 pub use belief::BeliefConfig;
 pub use busy_poll::BusyPollConfig;
 pub use feed::FeedConfig;
+pub use fill_model::{FillModelConfig, LatencyModel, QueueModel};
 pub use gen::{AdversarialConfig, GenConfig};
 pub use load::{BACKTEST_ORIGIN, BACKTEST_YAML, DEFAULT_SIM_YAML, DEFAULT_WEIGHTS_YAML, EMBEDDED_ORIGIN};
 pub use runtime::{Backpressure, Layout, RuntimeConfig, StageName, WaitStrategy};
@@ -198,6 +200,24 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("gen.gap_prob"), "{e}");
+    }
+
+    #[test]
+    fn an_xdp_feed_is_checked_against_its_source_and_frames() {
+        let feed = |src: &str, frames: u32| {
+            format!(
+                "{DEFAULT_SIM_YAML}\nfeed:\n  source: \"{src}\"\n  xdp:\n    interface: eth1\n    frames: {frames}\n"
+            )
+        };
+        Config::from_yaml(&feed("mold:10.0.0.2:26400", 4096), &beside_configs("x.yaml")).expect("a valid AF_XDP feed");
+        let e = Config::from_yaml(&feed("shm:/dev/shm/r", 4096), &beside_configs("x.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("feed.xdp") && e.contains("UDP feeds"), "{e}");
+        let e = Config::from_yaml(&feed("mold:10.0.0.2:26400", 3000), &beside_configs("x.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("feed.xdp.frames") && e.contains("power of two"), "{e}");
     }
 
     #[test]

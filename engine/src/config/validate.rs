@@ -118,6 +118,19 @@ impl Config {
                 ));
             }
         }
+        let fm = &self.venue.fill_model;
+        if fm.latency == super::LatencyModel::Interpolated && fm.latency_table.is_empty() {
+            out.push(bad(
+                "venue.fill_model.latency_table",
+                "the interpolated latency model needs recorded latencies (latency_file or latency_table)".into(),
+            ));
+        }
+        if fm.latency_table.windows(2).any(|w| w[0][0] >= w[1][0]) {
+            out.push(bad(
+                "venue.fill_model.latency_table",
+                "rows must be in strictly increasing ts_ns order".into(),
+            ));
+        }
         let feed_retransmit = self.feed.as_ref().and_then(|f| f.retransmit.clone());
         if let Some(f) = &self.feed {
             let known = ["mold:", "udp:", "shm:", "itch:"];
@@ -133,6 +146,23 @@ impl Config {
             if let Some(d) = &f.date {
                 if crate::format::calendar::parse_iso8601(format!("{d}T00:00:00Z").as_bytes()).is_err() {
                     out.push(bad("feed.date", format!("{d:?} is not a date YYYY-MM-DD")));
+                }
+            }
+            if let Some(x) = &f.xdp {
+                if !(f.source.starts_with("mold:") || f.source.starts_with("udp:")) {
+                    out.push(bad(
+                        "feed.xdp",
+                        format!("AF_XDP receives UDP feeds (mold:, udp:), not {:?}", f.source),
+                    ));
+                }
+                if !x.frames.is_power_of_two() {
+                    out.push(bad("feed.xdp.frames", format!("{} is not a power of two", x.frames)));
+                }
+                if x.interface.is_empty() || x.interface.len() > 15 {
+                    out.push(bad(
+                        "feed.xdp.interface",
+                        format!("{:?}: an interface name has 1 to 15 characters", x.interface),
+                    ));
                 }
             }
         }

@@ -60,6 +60,11 @@ pub struct VenueConfig {
     /// written by a thread of its own; none by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_log: Option<String>,
+    /// The backtest venue's queue-position and latency models (`foxtrot
+    /// replay` of imported or recorded data); the touch venue as it always was
+    /// by default.
+    #[serde(default, skip_serializing_if = "super::FillModelConfig::is_default")]
+    pub fill_model: super::FillModelConfig,
 }
 
 /// A market-data wire format.

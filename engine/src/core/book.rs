@@ -434,6 +434,15 @@ impl Book {
         n
     }
 
+    /// The quantity resting at `px` on `side` (0 off the grid or outside the
+    /// window).
+    pub fn qty_at(&self, side: Side, px: i64) -> i64 {
+        if px % self.tick != 0 || !self.in_window(px / self.tick) {
+            return 0;
+        }
+        self.qty[side.index()][self.slot(px / self.tick)]
+    }
+
     /// Total quantity in the best `n` levels of `side`.
     pub fn depth_qty(&self, side: Side, n: usize) -> i64 {
         let s = side.index();

@@ -1,0 +1,192 @@
+//! `venue.fill_model`: how the backtest venue (`foxtrot replay` of data users
+//! bring, filled against its touch) places resting orders in the queue and
+//! when orders and data reach it. The default is the touch venue as it always
+//! was: an order is matched when it is decided, a resting order fills when the
+//! far touch reaches its price, reports come `ack_latency_ns` later.
+//! `docs/backtest-models.md` states each model's assumptions.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The backtest venue's queue and latency models.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FillModelConfig {
+    /// Where a resting order stands in its price level's queue.
+    #[serde(default, skip_serializing_if = "QueueModel::is_touch")]
+    pub queue: QueueModel,
+    /// `prob`: the exponent n of f(x) = xⁿ in the probability that a
+    /// decrease of the level comes from behind the order, f(back) / (f(back) +
+    /// f(front)).
+    #[serde(default = "power", skip_serializing_if = "is_power")]
+    #[schemars(range(min = 0.01, max = 100.0))]
+    pub queue_power: f64,
+    /// When orders and market data reach the venue.
+    #[serde(default, skip_serializing_if = "LatencyModel::is_ack")]
+    pub latency: LatencyModel,
+    /// `interpolated`: a CSV of recorded latencies, `ts_ns,entry_ns,response_ns`
+    /// per row in time order (a header line is allowed), relative to this
+    /// file; an order sent at t takes the entry and response latencies
+    /// interpolated linearly between the rows around t (the first or last row's
+    /// outside them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_file: Option<String>,
+    /// `interpolated`: the recorded latencies themselves, `[ts_ns, entry_ns,
+    /// response_ns]` rows in time order — given here, or read from
+    /// `latency_file` when the configuration is loaded (so a run journals them
+    /// with its configuration and replays without the file).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub latency_table: Vec<[u64; 3]>,
+}
+
+/// Queue-position models of a resting order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueModel {
+    /// No queue: a resting order fills, in full, when the far touch reaches its
+    /// price.
+    #[default]
+    Touch,
+    /// L2: the quantity ahead is the level's when the order joins; it shrinks
+    /// by the trades at the order's price, and never exceeds the level's
+    /// quantity (cancellations are assumed to come from behind).
+    RiskAverse,
+    /// L2: as `risk_averse`, and a decrease of the level not explained by
+    /// trades comes from ahead of the order with probability 1 − f(back) /
+    /// (f(back) + f(front)), f(x) = x^`queue_power`.
+    Prob,
+    /// L3 (order-level data: ITCH, DBN MBO): exactly the orders resting at the
+    /// price when the order joins are ahead of it; it fills when an order
+    /// behind it executes (price-time priority) or the far touch reaches it.
+    Fifo,
+}
+
+impl QueueModel {
+    fn is_touch(&self) -> bool {
+        *self == QueueModel::Touch
+    }
+}
+
+/// Latency models of the backtest venue.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LatencyModel {
+    /// An order is matched against the touch it was decided on; its reports
+    /// arrive `ack_latency_ns` later.
+    #[default]
+    Ack,
+    /// Constant: market data reaches the engine `md_latency_ns` after the venue
+    /// saw it, an order reaches the venue `entry_latency_ns` after it was sent
+    /// (and is matched against the book the venue has then), and reports reach
+    /// the engine `ack_latency_ns` after the venue acted.
+    Constant,
+    /// As `constant`, with the entry and response latencies of each order
+    /// interpolated from `latency_file` at its send time.
+    Interpolated,
+}
+
+impl LatencyModel {
+    fn is_ack(&self) -> bool {
+        *self == LatencyModel::Ack
+    }
+}
+
+fn power() -> f64 {
+    2.0
+}
+
+fn is_power(v: &f64) -> bool {
+    *v == power()
+}
+
+impl Default for FillModelConfig {
+    fn default() -> Self {
+        FillModelConfig::default_model()
+    }
+}
+
+impl FillModelConfig {
+    /// Whether it is the default (the touch venue as it always was).
+    pub fn is_default(&self) -> bool {
+        *self == FillModelConfig::default_model()
+    }
+
+    /// The default model.
+    pub fn default_model() -> Self {
+        FillModelConfig {
+            queue: QueueModel::Touch,
+            queue_power: power(),
+            latency: LatencyModel::Ack,
+            latency_file: None,
+            latency_table: Vec::new(),
+        }
+    }
+}
+
+/// Reads recorded latencies: one `ts_ns,entry_ns,response_ns` row per line, in
+/// strictly increasing time order; blank lines, `#` comments and a header line
+/// (the first line, if it is not numbers) are skipped. An error names the line.
+pub fn parse_latency_csv(text: &str) -> Result<Vec<[u64; 3]>, String> {
+    let mut rows: Vec<[u64; 3]> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let l = line.trim();
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        let f: Vec<&str> = l.split(',').map(str::trim).collect();
+        let nums: Option<Vec<u64>> = f.iter().map(|x| x.parse().ok()).collect();
+        match nums {
+            Some(v) if v.len() == 3 => {
+                if rows.last().is_some_and(|r| r[0] >= v[0]) {
+                    return Err(format!("line {}: ts_ns {} is not after the row before", i + 1, v[0]));
+                }
+                rows.push([v[0], v[1], v[2]]);
+            }
+            _ if i == 0 => {} // a header
+            _ => return Err(format!("line {}: {l:?} is not ts_ns,entry_ns,response_ns", i + 1)),
+        }
+    }
+    if rows.is_empty() {
+        return Err("no rows".into());
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recorded_latencies_read_with_a_header_and_errors_name_the_line() {
+        let rows = parse_latency_csv("ts_ns,entry_ns,response_ns\n1000,100,50\n\n# a gap\n3000, 300 ,150\n").unwrap();
+        assert_eq!(rows, vec![[1000, 100, 50], [3000, 300, 150]]);
+        let e = parse_latency_csv("1000,100,50\n900,1,1\n").unwrap_err();
+        assert!(e.contains("line 2") && e.contains("not after"), "{e}");
+        let e = parse_latency_csv("1000,100,50\n2000,x,1\n").unwrap_err();
+        assert!(e.contains("line 2"), "{e}");
+        assert!(parse_latency_csv("ts,entry,response\n").is_err(), "no rows");
+    }
+
+    #[test]
+    fn a_latency_file_is_read_into_the_configuration_and_journalled_with_it() {
+        let d = std::env::temp_dir().join(format!("foxtrot-fill-model-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("lat.csv"), "1000,100,50\n3000,300,150\n").unwrap();
+        let text = crate::config::BACKTEST_YAML.replace(
+            "venue:\n",
+            "venue:\n  fill_model: {latency: interpolated, latency_file: lat.csv}\n",
+        );
+        // The weights file is found beside the configuration, as is the latency file.
+        std::fs::write(d.join("belief_weights.yaml"), crate::config::DEFAULT_WEIGHTS_YAML).unwrap();
+        let cfg = crate::config::Config::from_yaml(&text, &d.join("c.yaml")).unwrap();
+        assert_eq!(
+            cfg.venue.fill_model.latency_table,
+            vec![[1000, 100, 50], [3000, 300, 150]]
+        );
+        assert!(
+            cfg.canonical_text().contains("latency_table"),
+            "journalled with the run"
+        );
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}
