@@ -54,6 +54,10 @@ impl<L: VenueLink> Controlled<L> {
         Some(InputSlot::from_command(&c))
     }
 
+    fn has_command(&self) -> bool {
+        !self.rx.is_empty()
+    }
+
     fn seen(&mut self, s: &InputSlot) {
         self.last_ts = self.last_ts.max(s.header().ts_ns);
     }
@@ -83,6 +87,18 @@ impl<L: VenueLink> VenueLink for Controlled<L> {
 
     fn attach_board(&mut self, board: Arc<LiveBoard>) {
         self.inner.attach_board(board)
+    }
+
+    fn wait_input(&mut self, timeout: std::time::Duration) -> bool {
+        // A command waiting in the channel is input too: never sleep past one.
+        if self.has_command() {
+            return true;
+        }
+        self.inner.wait_input(timeout)
+    }
+
+    fn waker(&self) -> Option<Arc<dyn Fn() + Send + Sync>> {
+        self.inner.waker()
     }
 
     fn poll_before(&mut self, horizon: u64) -> Polled {

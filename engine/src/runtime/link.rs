@@ -29,6 +29,20 @@ pub trait VenueLink {
     /// FIX session's state, order → acknowledgement latency). Called once
     /// before the run; the default ignores it.
     fn attach_board(&mut self, _board: std::sync::Arc<crate::core::live::LiveBoard>) {}
+    /// Blocks up to `timeout` until input may be ready — a socket of the link
+    /// readable, or its [`waker`](Self::waker) called — and says so; `false`
+    /// when the link has nothing to wait on (the caller parks instead). An
+    /// idle ingest thread of the `park` strategy waits here, so a venue's
+    /// report wakes it at once rather than at the end of a park.
+    fn wait_input(&mut self, _timeout: std::time::Duration) -> bool {
+        false
+    }
+    /// What another thread calls to end a [`wait_input`](Self::wait_input)
+    /// early (a stage that has just queued an order for the link); `None` when
+    /// the link does not wait.
+    fn waker(&self) -> Option<std::sync::Arc<dyn Fn() + Send + Sync>> {
+        None
+    }
     /// Like [`poll`](Self::poll), but does nothing that happens after control time
     /// `horizon`: orders still unknown to the venue could come before it. Only
     /// venues with a [`feedback_delay`](Self::feedback_delay) need to override it.

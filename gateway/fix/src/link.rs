@@ -156,6 +156,8 @@ pub struct FixVenueLink {
     acks_published: u64,
     board: Option<Arc<LiveBoard>>,
     rec: Reconcile,
+    /// An eventfd another thread writes to end a [`wait_input`] early.
+    wake: Arc<std::os::fd::OwnedFd>,
 }
 
 impl FixVenueLink {
@@ -223,6 +225,7 @@ impl FixVenueLink {
             acks_published: 0,
             board: None,
             rec,
+            wake: Arc::new(eventfd()?),
             set,
         })
     }
@@ -571,6 +574,52 @@ impl VenueLink for FixVenueLink {
         self.publish_session();
     }
 
+    /// Waits on the session's socket, the feed's socket and the wake-up
+    /// eventfd (one `ppoll`): a report or market data ends the wait the moment
+    /// it arrives.
+    fn wait_input(&mut self, timeout: std::time::Duration) -> bool {
+        use std::os::fd::AsRawFd;
+        if !self.reports.is_empty() || self.resume.is_some() {
+            return true;
+        }
+        let mut fds = [libc::pollfd {
+            fd: self.wake.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        }; 3];
+        let mut n = 1;
+        if let Some(c) = &mut self.conn {
+            fds[n].fd = c.stream().as_raw_fd();
+            n += 1;
+        }
+        if let Some(fd) = self.md.as_ref().and_then(|m| m.socket()) {
+            fds[n].fd = fd;
+            n += 1;
+        }
+        let ts = libc::timespec {
+            tv_sec: timeout.as_secs() as libc::time_t,
+            tv_nsec: timeout.subsec_nanos() as libc::c_long,
+        };
+        // SAFETY: `n` initialised pollfds and a timespec, living through the call.
+        let rc = unsafe { libc::ppoll(fds.as_mut_ptr(), n as libc::nfds_t, &ts, std::ptr::null()) };
+        if rc > 0 && fds[0].revents & libc::POLLIN != 0 {
+            let mut v = 0u64;
+            // SAFETY: reads the eventfd's 8-byte counter into `v` (resetting it).
+            unsafe { libc::read(fds[0].fd, (&mut v as *mut u64).cast(), 8) };
+        }
+        true
+    }
+
+    fn waker(&self) -> Option<Arc<dyn Fn() + Send + Sync>> {
+        let fd = self.wake.clone();
+        Some(Arc::new(move || {
+            use std::os::fd::AsRawFd;
+            let one = 1u64;
+            // SAFETY: writes 8 bytes to an eventfd this closure keeps open.
+            unsafe { libc::write(fd.as_raw_fd(), (&one as *const u64).cast(), 8) };
+        }))
+    }
+
     fn poll(&mut self) -> Option<InputSlot> {
         match self.poll_before(u64::MAX) {
             Polled::Input(s) => Some(s),
@@ -699,4 +748,16 @@ impl FixVenueLink {
             let _ = flush(conn, &mut self.session);
         }
     }
+}
+
+/// A non-blocking eventfd (the link's wake-up).
+fn eventfd() -> std::io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: a plain eventfd(2) call; the descriptor is owned at once.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: the descriptor eventfd(2) just returned, owned by nothing else.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
 }

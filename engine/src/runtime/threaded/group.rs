@@ -16,6 +16,33 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread::Thread;
 
+/// How a thread is woken when work arrives on its ring: unparked, and — for
+/// the ingest thread, when it waits on its link's sockets rather than parking
+/// — the link's waker too.
+pub(crate) struct Wake {
+    thread: Thread,
+    extra: Option<Arc<dyn Fn() + Send + Sync>>,
+}
+
+impl Wake {
+    /// The current thread, with `extra` called on every wake-up too.
+    pub(crate) fn current(extra: Option<Arc<dyn Fn() + Send + Sync>>) -> Self {
+        Wake {
+            thread: std::thread::current(),
+            extra,
+        }
+    }
+
+    /// Wakes the thread.
+    #[inline]
+    pub(crate) fn wake(&self) {
+        self.thread.unpark();
+        if let Some(f) = &self.extra {
+            f();
+        }
+    }
+}
+
 /// One thread's counters, written by that thread only (relaxed), read by the stats
 /// thread. On its own cache lines so threads never share one.
 #[repr(align(128))]
@@ -87,7 +114,7 @@ pub(super) struct Outbox {
     pub(super) tx: Producer<Msg>,
     pub(super) staged: Vec<Msg>,
     pub(super) stamps: Vec<u64>,
-    pub(super) consumer: Arc<OnceLock<Thread>>,
+    pub(super) consumer: Arc<OnceLock<Wake>>,
     pub(super) unpark: bool,
     pub(super) capacity: usize,
 }
@@ -97,7 +124,7 @@ impl Outbox {
     pub(super) fn new(
         tx: Producer<Msg>,
         batch: usize,
-        consumer: Arc<OnceLock<Thread>>,
+        consumer: Arc<OnceLock<Wake>>,
         unpark: bool,
         stamped: bool,
     ) -> Self {
@@ -163,7 +190,7 @@ impl Outbox {
         *hwm = (*hwm).max(occupied);
         if self.unpark {
             if let Some(t) = self.consumer.get() {
-                t.unpark();
+                t.wake();
             }
         }
         let now = ctx.clock.raw();
@@ -372,11 +399,11 @@ impl<O: RunObserver> Group<O> {
 pub(super) fn run_group<O: RunObserver>(
     mut grp: Group<O>,
     mut rx: Consumer<Msg>,
-    wake: &OnceLock<Thread>,
+    wake: &OnceLock<Wake>,
     core: Option<usize>,
     batch: usize,
 ) -> Group<O> {
-    let _ = wake.set(std::thread::current());
+    let _ = wake.set(Wake::current(None));
     if let Some(c) = core {
         core_affinity::set_for_current(core_affinity::CoreId { id: c });
     }

@@ -266,7 +266,9 @@ pub(super) fn run_ingest<V: VenueLink, OI: RunObserver, OO: RunObserver>(
         first.local.thread[thread::IDLE_PARKS] = idle.parks();
         // Publishes the batch and the counters.
         first.flush(&mut || ingest.drain().0);
-        idle.idle(work);
+        // Where it would park, it waits on the link's sockets instead (woken by
+        // a report, or by the stage that queued an order).
+        idle.idle_or_wait(work, &mut |d| ingest.source.wait_input(d));
     }
     first.local.globals[global::VENUE_SENDS] = ingest.venue_sends;
     first.local.publish(&first.counters);

@@ -128,7 +128,7 @@ where
             .collect();
         let stats = scope.spawn(|| run_stats(feeds, counters, names, &stats_done, interval));
 
-        let _ = wake[0].set(std::thread::current());
+        let _ = wake[0].set(group::Wake::current(ingest.source.waker()));
         if let Some(c) = cores[0] {
             core_affinity::set_for_current(core_affinity::CoreId { id: c });
         }

@@ -12,6 +12,7 @@
 //! core's parameters), an end (the ring to the next group, or the encode stage
 //! and the output observer), and its own counters and histogram.
 
+use super::group::Wake;
 use super::group::{End, Group, LastEnd, Local, MidStage, Outbox, ThreadCounters};
 use super::hist::{hist_pair, HistFeed};
 use crate::config::{Config, StageName, WaitStrategy};
@@ -23,7 +24,6 @@ use crate::runtime::stats::thread;
 use crate::runtime::StreamDigest;
 use rtrb::{Consumer, Producer, RingBuffer};
 use std::sync::{Arc, OnceLock};
-use std::thread::Thread;
 
 /// A threaded run's groups, rings, wake-ups, pins and histogram feeds.
 pub(super) struct Topology<OO: RunObserver> {
@@ -34,7 +34,7 @@ pub(super) struct Topology<OO: RunObserver> {
     /// The back ring from the last group to ingest (closed-loop runs only).
     pub back: Option<Consumer<Msg>>,
     /// Each group's thread, once it has started (for unparking it).
-    pub wake: Vec<Arc<OnceLock<Thread>>>,
+    pub wake: Vec<Arc<OnceLock<Wake>>>,
     /// The core each group is pinned to.
     pub cores: Vec<Option<usize>>,
     /// Each group's stages, `+`-joined, for the stats file.
@@ -101,7 +101,7 @@ impl<OO: RunObserver> Topology<OO> {
         let layout = rt.layout.groups().map_err(Error::Layout)?;
         check_cores(&rt.cores)?;
         let n = layout.len();
-        let wake: Vec<Arc<OnceLock<Thread>>> = (0..n).map(|_| Arc::new(OnceLock::new())).collect();
+        let wake: Vec<Arc<OnceLock<Wake>>> = (0..n).map(|_| Arc::new(OnceLock::new())).collect();
 
         // Ring k joins group k-1 to group k.
         let mut outbound: Vec<Option<Producer<Msg>>> = Vec::with_capacity(n);
