@@ -260,7 +260,12 @@ pub struct Sequencer {
     session: Option<[u8; 10]>,
     /// Held packets: (first seq, length, bytes); `window` fixed slots.
     held: Vec<(u64, usize, Box<[u8; MAX_PACKET]>)>,
-    used: Vec<bool>,
+    /// Slots not holding a packet (a stack).
+    free: Vec<usize>,
+    /// The held packets by first sequence number (then slot): the lowest is
+    /// found in O(1) and taken in O(log window), not by scanning the window on
+    /// every packet while a gap is open.
+    order: std::collections::BinaryHeap<std::cmp::Reverse<(u64, usize)>>,
     stats: SequencerStats,
     recover: bool,
     /// Recovery: everything below this was asked for.
@@ -281,7 +286,8 @@ impl Sequencer {
             next: first_seq,
             session: None,
             held: (0..window).map(|_| (0, 0, Box::new([0u8; MAX_PACKET]))).collect(),
-            used: vec![false; window],
+            free: (0..window).rev().collect(),
+            order: std::collections::BinaryHeap::with_capacity(window),
             stats: SequencerStats::default(),
             recover: false,
             asked: 0,
@@ -413,14 +419,14 @@ impl Sequencer {
             // gap asks only for what lies beyond them.
             self.asked = self.asked.max(seq + count);
             if datagram.len() <= MAX_PACKET {
-                if let Some(i) = self.used.iter().position(|u| !u) {
-                    self.used[i] = true;
+                if let Some(i) = self.free.pop() {
+                    self.order.push(std::cmp::Reverse((seq, i)));
                     let slot = &mut self.held[i];
                     slot.0 = seq;
                     slot.1 = datagram.len();
                     slot.2[..datagram.len()].copy_from_slice(datagram);
                     self.stats.reordered += 1;
-                    if self.used.iter().all(|u| *u) {
+                    if self.free.is_empty() {
                         // The window is full: whatever is still missing is lost.
                         let first = self.lowest_held().map_or(seq, |(_, s)| s);
                         self.drain_until(first, out);
@@ -437,10 +443,7 @@ impl Sequencer {
     }
 
     fn lowest_held(&self) -> Option<(usize, u64)> {
-        (0..self.held.len())
-            .filter(|&i| self.used[i])
-            .map(|i| (i, self.held[i].0))
-            .min_by_key(|&(_, s)| s)
+        self.order.peek().map(|&std::cmp::Reverse((s, i))| (i, s))
     }
 
     /// Declares everything below `upto` that is not held lost, delivering held
@@ -479,7 +482,8 @@ impl Sequencer {
             if s > self.next {
                 return;
             }
-            self.used[i] = false;
+            self.order.pop();
+            self.free.push(i);
             let (bytes, len) = (&self.held[i].2, self.held[i].1);
             if let Ok(p) = MoldPacket::parse(&bytes[..len]) {
                 deliver(&mut self.next, &mut self.stats, &p, out);
