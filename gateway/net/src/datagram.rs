@@ -45,26 +45,19 @@ impl KernelUdp {
             std::net::IpAddr::V4(ip) if ip.is_multicast() => SocketAddr::from(([0, 0, 0, 0], addr.port())),
             _ => addr,
         };
-        let mut sock = mio::net::UdpSocket::bind(bind)?;
+        let sock = std::net::UdpSocket::bind(bind)?;
         let _ = crate::sockopt::set_int_option(&sock, libc::SOL_SOCKET, libc::SO_RCVBUF, 8 << 20);
         if let std::net::IpAddr::V4(ip) = addr.ip() {
             if ip.is_multicast() {
                 sock.join_multicast_v4(&ip, &std::net::Ipv4Addr::UNSPECIFIED)?;
             }
         }
-        let poll = mio::Poll::new()?;
-        poll.registry()
-            .register(&mut sock, mio::Token(0), mio::Interest::READABLE)?;
-        Ok(KernelUdp {
-            sock,
-            poll,
-            events: mio::Events::with_capacity(4),
-        })
+        Self::from_std(sock)
     }
 }
 
 impl KernelUdp {
-    /// Wraps a bound standard socket (made non-blocking).
+    /// Wraps a bound standard socket (made non-blocking), polled through `mio`.
     pub fn from_std(s: std::net::UdpSocket) -> std::io::Result<Self> {
         s.set_nonblocking(true)?;
         let mut sock = mio::net::UdpSocket::from_std(s);

@@ -773,7 +773,10 @@ mod tests {
         }
     }
 
-    fn drain<I: Iterator<Item = MarketData>>(v: &mut TouchVenue<I>) -> Vec<(ExecKind, u64, i64, i64, u64)> {
+    /// A report as the tests compare it: kind, ClOrdID, price, quantity, time.
+    type Seen = (ExecKind, u64, i64, i64, u64);
+
+    fn drain<I: Iterator<Item = MarketData>>(v: &mut TouchVenue<I>) -> Vec<Seen> {
         let mut out = Vec::new();
         while let Some(s) = v.poll() {
             if let Some(InputView::Exec(e)) = s.view() {
@@ -943,14 +946,20 @@ mod tests {
         ///   ours fill.
         ///
         /// (With f(x) = x, p = 0.4 and front 12: 3, then 7 — another answer.)
-        #[test]
-        fn prob_queue_fills_as_worked_out() {
-            let (ack, mut v) = venue(QueueModel::Prob, l2_day());
+        /// The reports of a buy of 10 at the bid on the L2 day, and the ack latency.
+        fn l2_reports(queue: QueueModel) -> (u64, Vec<Seen>) {
+            let (ack, mut v) = venue(queue, l2_day());
             skip(&mut v, 2);
             v.send(&buy(BID, 10, 1_000), &[]);
+            (ack, drain(&mut v))
+        }
+
+        #[test]
+        fn prob_queue_fills_as_worked_out() {
+            let (ack, got) = l2_reports(QueueModel::Prob);
             use ExecKind::*;
             assert_eq!(
-                drain(&mut v),
+                got,
                 vec![
                     (New, 1, 0, 0, 1_000 + ack),
                     (PartialFill, 1, BID, 5, 4_000 + ack),
@@ -964,12 +973,10 @@ mod tests {
         /// 15) → −3 (trade 8): 3 of our 10 fill.
         #[test]
         fn risk_averse_queue_fills_only_past_the_trades() {
-            let (ack, mut v) = venue(QueueModel::RiskAverse, l2_day());
-            skip(&mut v, 2);
-            v.send(&buy(BID, 10, 1_000), &[]);
+            let (ack, got) = l2_reports(QueueModel::RiskAverse);
             use ExecKind::*;
             assert_eq!(
-                drain(&mut v),
+                got,
                 vec![(New, 1, 0, 0, 1_000 + ack), (PartialFill, 1, BID, 3, 5_000 + ack)]
             );
         }
@@ -978,10 +985,8 @@ mod tests {
         /// price, so nothing fills.
         #[test]
         fn the_touch_model_fills_none_of_it() {
-            let (ack, mut v) = venue(QueueModel::Touch, l2_day());
-            skip(&mut v, 2);
-            v.send(&buy(BID, 10, 1_000), &[]);
-            assert_eq!(drain(&mut v), vec![(ExecKind::New, 1, 0, 0, 1_000 + ack)]);
+            let (ack, got) = l2_reports(QueueModel::Touch);
+            assert_eq!(got, vec![(ExecKind::New, 1, 0, 0, 1_000 + ack)]);
         }
 
         /// `fifo` on order-level data: A (30) and B (20) rest at 99.0000 when

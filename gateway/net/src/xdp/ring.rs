@@ -105,8 +105,9 @@ impl Words {
     }
 }
 
-/// This side produces (fill and TX rings).
-pub struct Producer<T: Copy, S: Slots<T>> {
+/// What both ends of a ring keep: the shared words, the slots, and this
+/// side's cached copies of the two indexes.
+struct Ring<T: Copy, S: Slots<T>> {
     words: Words,
     slots: S,
     size: u32,
@@ -114,6 +115,30 @@ pub struct Producer<T: Copy, S: Slots<T>> {
     cached_cons: u32,
     _t: std::marker::PhantomData<T>,
 }
+
+impl<T: Copy, S: Slots<T>> Ring<T, S> {
+    /// Over `size` (a power of two) slots, from the indexes the kernel left.
+    fn new(words: Words, slots: S, size: u32) -> Self {
+        assert!(size.is_power_of_two());
+        let cached_prod = words.producer().load(Ordering::Acquire);
+        let cached_cons = words.consumer().load(Ordering::Acquire);
+        Ring {
+            words,
+            slots,
+            size,
+            cached_prod,
+            cached_cons,
+            _t: std::marker::PhantomData,
+        }
+    }
+
+    fn needs_wakeup(&self) -> bool {
+        self.words.flags().load(Ordering::Relaxed) & NEED_WAKEUP != 0
+    }
+}
+
+/// This side produces (fill and TX rings).
+pub struct Producer<T: Copy, S: Slots<T>>(Ring<T, S>);
 
 // SAFETY: the ring is driven by one thread at a time (it is moved, never
 // shared); the memory it points to is either the kernel's mapping or kept alive
@@ -124,75 +149,50 @@ impl<T: Copy, S: Slots<T>> Producer<T, S> {
     /// A producer over `size` (a power of two) slots; starts from the indexes
     /// the kernel left.
     pub fn new(words: Words, slots: S, size: u32) -> Self {
-        assert!(size.is_power_of_two());
-        let cached_prod = words.producer().load(Ordering::Relaxed);
-        let cached_cons = words.consumer().load(Ordering::Acquire);
-        Producer {
-            words,
-            slots,
-            size,
-            cached_prod,
-            cached_cons,
-            _t: std::marker::PhantomData,
-        }
+        Producer(Ring::new(words, slots, size))
     }
 
     /// Slots free for producing, re-reading the consumer only if the cache
     /// has fewer than `want`.
     pub fn free(&mut self, want: u32) -> u32 {
-        let free = self.size - self.cached_prod.wrapping_sub(self.cached_cons);
+        let r = &mut self.0;
+        let free = r.size - r.cached_prod.wrapping_sub(r.cached_cons);
         if free >= want {
             return free;
         }
-        self.cached_cons = self.words.consumer().load(Ordering::Acquire);
-        self.size - self.cached_prod.wrapping_sub(self.cached_cons)
+        r.cached_cons = r.words.consumer().load(Ordering::Acquire);
+        r.size - r.cached_prod.wrapping_sub(r.cached_cons)
     }
 
     /// Writes `v` into the next unpublished slot and publishes it; `false` if
     /// the ring is full.
     pub fn push(&mut self, v: T) -> bool {
-        if self.free(1) == 0 {
-            return false;
-        }
-        // SAFETY: a free slot (checked above), masked into the array.
-        unsafe { self.slots.write(self.cached_prod & (self.size - 1), v) };
-        self.cached_prod = self.cached_prod.wrapping_add(1);
-        self.words.producer().store(self.cached_prod, Ordering::Release);
-        true
+        self.push_batch(std::slice::from_ref(&v)) == 1
     }
 
     /// Writes as many of `vs` as fit, publishes them at once, and says how many.
     pub fn push_batch(&mut self, vs: &[T]) -> usize {
         let n = (self.free(vs.len() as u32) as usize).min(vs.len());
+        let r = &mut self.0;
         for (k, v) in vs[..n].iter().enumerate() {
             // SAFETY: `n` slots are free (checked above), masked into the array.
-            unsafe {
-                self.slots
-                    .write(self.cached_prod.wrapping_add(k as u32) & (self.size - 1), *v)
-            };
+            unsafe { r.slots.write(r.cached_prod.wrapping_add(k as u32) & (r.size - 1), *v) };
         }
         if n > 0 {
-            self.cached_prod = self.cached_prod.wrapping_add(n as u32);
-            self.words.producer().store(self.cached_prod, Ordering::Release);
+            r.cached_prod = r.cached_prod.wrapping_add(n as u32);
+            r.words.producer().store(r.cached_prod, Ordering::Release);
         }
         n
     }
 
     /// Whether the kernel asks for a wake-up to consume this ring.
     pub fn needs_wakeup(&self) -> bool {
-        self.words.flags().load(Ordering::Relaxed) & NEED_WAKEUP != 0
+        self.0.needs_wakeup()
     }
 }
 
 /// This side consumes (RX and completion rings).
-pub struct Consumer<T: Copy, S: Slots<T>> {
-    words: Words,
-    slots: S,
-    size: u32,
-    cached_prod: u32,
-    cached_cons: u32,
-    _t: std::marker::PhantomData<T>,
-}
+pub struct Consumer<T: Copy, S: Slots<T>>(Ring<T, S>);
 
 // SAFETY: as for `Producer`.
 unsafe impl<T: Copy, S: Slots<T>> Send for Consumer<T, S> {}
@@ -200,41 +200,34 @@ unsafe impl<T: Copy, S: Slots<T>> Send for Consumer<T, S> {}
 impl<T: Copy, S: Slots<T>> Consumer<T, S> {
     /// A consumer over `size` (a power of two) slots.
     pub fn new(words: Words, slots: S, size: u32) -> Self {
-        assert!(size.is_power_of_two());
-        let cached_cons = words.consumer().load(Ordering::Relaxed);
-        let cached_prod = words.producer().load(Ordering::Acquire);
-        Consumer {
-            words,
-            slots,
-            size,
-            cached_prod,
-            cached_cons,
-            _t: std::marker::PhantomData,
-        }
+        Consumer(Ring::new(words, slots, size))
     }
 
     /// Descriptors ready, re-reading the producer only when the cache is empty.
     pub fn ready(&mut self) -> u32 {
-        let n = self.cached_prod.wrapping_sub(self.cached_cons);
+        let r = &mut self.0;
+        let n = r.cached_prod.wrapping_sub(r.cached_cons);
         if n > 0 {
             return n;
         }
-        self.cached_prod = self.words.producer().load(Ordering::Acquire);
-        self.cached_prod.wrapping_sub(self.cached_cons)
+        r.cached_prod = r.words.producer().load(Ordering::Acquire);
+        r.cached_prod.wrapping_sub(r.cached_cons)
     }
 
     /// The `k`-th ready descriptor (`k < ready()`), not yet released.
     pub fn get(&self, k: u32) -> T {
-        debug_assert!(k < self.cached_prod.wrapping_sub(self.cached_cons));
+        let r = &self.0;
+        debug_assert!(k < r.cached_prod.wrapping_sub(r.cached_cons));
         // SAFETY: a published, unreleased slot (the caller's `k < ready()`),
         // masked into the array.
-        unsafe { self.slots.read(self.cached_cons.wrapping_add(k) & (self.size - 1)) }
+        unsafe { r.slots.read(r.cached_cons.wrapping_add(k) & (r.size - 1)) }
     }
 
     /// Hands the first `n` ready slots back to the producer.
     pub fn release(&mut self, n: u32) {
-        self.cached_cons = self.cached_cons.wrapping_add(n);
-        self.words.consumer().store(self.cached_cons, Ordering::Release);
+        let r = &mut self.0;
+        r.cached_cons = r.cached_cons.wrapping_add(n);
+        r.words.consumer().store(r.cached_cons, Ordering::Release);
     }
 
     /// Takes the next descriptor, if one is ready.
@@ -249,7 +242,7 @@ impl<T: Copy, S: Slots<T>> Consumer<T, S> {
 
     /// Whether the kernel asks for a wake-up to produce into this ring.
     pub fn needs_wakeup(&self) -> bool {
-        self.words.flags().load(Ordering::Relaxed) & NEED_WAKEUP != 0
+        self.0.needs_wakeup()
     }
 }
 
@@ -339,19 +332,25 @@ mod loom_tests {
         unsafe { Words::new(&s.w[0], &s.w[1], &s.w[2]) }
     }
 
+    /// Both ends of a two-slot ring over loom's atomics and cells.
+    fn ring_of_two() -> (Producer<u64, LoomSlots>, Consumer<u64, LoomSlots>) {
+        let s = Arc::new(Shared {
+            w: [AtomicU32::new(0), AtomicU32::new(0), AtomicU32::new(0)],
+            d: (0..2).map(|_| UnsafeCell::new(0)).collect(),
+        });
+        (
+            Producer::new(words(&s), LoomSlots(s.clone()), 2),
+            Consumer::new(words(&s), LoomSlots(s.clone()), 2),
+        )
+    }
+
     /// Three descriptors through a ring of two: every one arrives, in order,
     /// and no slot is read while written (loom's cells would say).
     #[test]
     fn loom_descriptors_pass_in_order_through_a_small_ring() {
         loom::model(|| {
-            let s = Arc::new(Shared {
-                w: [AtomicU32::new(0), AtomicU32::new(0), AtomicU32::new(0)],
-                d: (0..2).map(|_| UnsafeCell::new(0)).collect(),
-            });
-            let mut p = Producer::new(words(&s), LoomSlots(s.clone()), 2);
-            let s2 = s.clone();
+            let (mut p, mut c) = ring_of_two();
             let t = loom::thread::spawn(move || {
-                let mut c = Consumer::new(words(&s2), LoomSlots(s2.clone()), 2);
                 let mut got = Vec::new();
                 while got.len() < 3 {
                     match c.pop() {
@@ -378,14 +377,8 @@ mod loom_tests {
     #[test]
     fn loom_batches_are_released_only_after_they_are_read() {
         loom::model(|| {
-            let s = Arc::new(Shared {
-                w: [AtomicU32::new(0), AtomicU32::new(0), AtomicU32::new(0)],
-                d: (0..2).map(|_| UnsafeCell::new(0)).collect(),
-            });
-            let mut p = Producer::new(words(&s), LoomSlots(s.clone()), 2);
-            let s2 = s.clone();
+            let (mut p, mut c) = ring_of_two();
             let t = loom::thread::spawn(move || {
-                let mut c = Consumer::new(words(&s2), LoomSlots(s2.clone()), 2);
                 let mut got = Vec::new();
                 while got.len() < 4 {
                     let n = c.ready();
