@@ -10,7 +10,7 @@
 //! fixed-point integers (`px`) and, where the instrument is known, as decimals
 //! (`price`).
 
-use super::kinds::{input_size, KIND_CONFIG, KIND_DATA_QUALITY};
+use super::kinds::{input_size, KIND_CONFIG, KIND_DATA_QUALITY, KIND_MD_BLOCK};
 use crate::core::belief::Regime;
 use crate::core::risk::{describe, Breach};
 use crate::core::router::policy::policy_name;
@@ -340,6 +340,16 @@ pub fn rows(
                 return None;
             }
             return Some(input_rows(&s, names));
+        }
+        KIND_MD_BLOCK => {
+            // One market-data row per event of the block.
+            let mut d = super::md_block::BlockDecoder::default();
+            d.load(p).ok()?;
+            let mut out = Vec::with_capacity(d.remaining());
+            while let Some(m) = d.next_event() {
+                out.extend(input_rows(&InputSlot::from_md(&m.ok()?), names));
+            }
+            return Some(out);
         }
         k if k == Kind::Order as u16 => {
             let o: Order = pod(p)?;

@@ -16,6 +16,7 @@ pub mod fields;
 pub mod inputs;
 pub mod kinds;
 pub mod market_data;
+pub mod md_block;
 pub mod open;
 pub mod run;
 

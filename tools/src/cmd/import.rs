@@ -126,7 +126,7 @@ fn create(out: &Path, cfg: &mut Config, instruments: Vec<InstrumentSpec>) -> Res
     cfg.instruments = instruments;
     cfg.check(Path::new("<import>"))
         .context("the imported instruments do not fit the configuration")?;
-    MdWriter::create(out, cfg).with_context(|| format!("creating {}", out.display()))
+    MdWriter::create_compact(out, cfg).with_context(|| format!("creating {}", out.display()))
 }
 
 fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {

@@ -110,6 +110,54 @@ fn names_config(dir: &Path) -> Option<Config> {
     j.config().ok()
 }
 
+/// Decodes one record for display, through the journal's field descriptions:
+/// one value, or for a compact market-data block one per event (typed
+/// `market_data`, with the block's `seq` and time — the journal's time, which
+/// never goes back — and the event's own as `event_ts_ns`).
+pub fn decode_all(r: &RecordRef, names: &Names) -> Vec<Value> {
+    if r.kind != kinds::KIND_MD_BLOCK {
+        return vec![decode(r, names)];
+    }
+    match fields::rows(r.kind, r.seq, r.ts_ns, r.payload, names) {
+        Some(rows) => rows
+            .into_iter()
+            .map(|row| {
+                let ts = row
+                    .1
+                    .iter()
+                    .zip(row.0.columns)
+                    .find_map(|(c, col)| match (c, col.name) {
+                        (Cell::I(t), "ts_ns") => Some(*t),
+                        _ => None,
+                    });
+                let mut v = json!({ "seq": r.seq, "ts_ns": r.ts_ns, "event_ts_ns": ts,
+                    "kind": foxtrot_engine::records::Kind::MarketData as u16,
+                    "segment": r.segment, "offset": r.offset, "type": "market_data" });
+                put_row(v.as_object_mut().expect("object"), row);
+                v
+            })
+            .collect(),
+        None => vec![decode(r, names)],
+    }
+}
+
+/// A row's columns into `m` (but its seq and time, which the record gives).
+fn put_row(m: &mut serde_json::Map<String, Value>, (table, row): (&fields::Table, Vec<Cell>)) {
+    for (c, cell) in table.columns.iter().zip(row) {
+        if matches!(c.name, "seq" | "ts_ns") {
+            continue;
+        }
+        let x = match cell {
+            Cell::I(i) => json!(i),
+            Cell::F(f) => json!(f),
+            // FIX messages shown with `|` for SOH, as logs show them.
+            Cell::S(s) => json!(s.replace('\u{1}', "|")),
+            Cell::Null => continue,
+        };
+        m.insert(c.name.into(), x);
+    }
+}
+
 /// Decodes one record for display, through the journal's field descriptions.
 pub fn decode(r: &RecordRef, names: &Names) -> Value {
     let mut v = json!({ "seq": r.seq, "ts_ns": r.ts_ns, "kind": r.kind, "segment": r.segment, "offset": r.offset });
@@ -118,20 +166,8 @@ pub fn decode(r: &RecordRef, names: &Names) -> Value {
     match fields::rows(r.kind, r.seq, r.ts_ns, r.payload, names) {
         Some(rows) => {
             m.insert("type".into(), json!(kind));
-            for (table, row) in rows.into_iter().take(1) {
-                for (c, cell) in table.columns.iter().zip(row) {
-                    if matches!(c.name, "seq" | "ts_ns") {
-                        continue;
-                    }
-                    let x = match cell {
-                        Cell::I(i) => json!(i),
-                        Cell::F(f) => json!(f),
-                        // FIX messages shown with `|` for SOH, as logs show them.
-                        Cell::S(s) => json!(s.replace('\u{1}', "|")),
-                        Cell::Null => continue,
-                    };
-                    m.insert(c.name.into(), x);
-                }
+            for row in rows.into_iter().take(1) {
+                put_row(m, row);
             }
         }
         None => {
@@ -246,12 +282,13 @@ pub fn run(a: JournalArgs) -> Result<()> {
                 println!("{CAT_HEADER}");
             }
             let mut n = 0;
-            while let Some(x) = r.next()? {
-                let v = decode(&x, &names);
-                println!("{}", if json { v.to_string() } else { line(&v) });
-                n += 1;
-                if limit.is_some_and(|l| n >= l) {
-                    break;
+            'records: while let Some(x) = r.next()? {
+                for v in decode_all(&x, &names) {
+                    println!("{}", if json { v.to_string() } else { line(&v) });
+                    n += 1;
+                    if limit.is_some_and(|l| n >= l) {
+                        break 'records;
+                    }
                 }
             }
             Ok(())
@@ -300,11 +337,12 @@ pub fn run(a: JournalArgs) -> Result<()> {
             loop {
                 match r.next()? {
                     Some(x) => {
-                        let v = decode(&x, &names);
-                        println!("{}", if json { v.to_string() } else { line(&v) });
-                        n += 1;
-                        if count.is_some_and(|c| n >= c) {
-                            return Ok(());
+                        for v in decode_all(&x, &names) {
+                            println!("{}", if json { v.to_string() } else { line(&v) });
+                            n += 1;
+                            if count.is_some_and(|c| n >= c) {
+                                return Ok(());
+                            }
                         }
                     }
                     None => std::thread::sleep(std::time::Duration::from_millis(1)),
