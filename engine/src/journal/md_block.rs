@@ -222,7 +222,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn arb_md() -> impl Strategy<Value = MarketData> {
-        proptest::array::uniform8(any::<u64>()).prop_map(|w| bytemuck::cast(w))
+        proptest::array::uniform8(any::<u64>()).prop_map(bytemuck::cast)
     }
 
     proptest! {
