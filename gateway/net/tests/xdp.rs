@@ -28,11 +28,20 @@ fn exchange(bed: &VethPair, mode: AttachMode) {
     let b_ip = bed.ip[1];
     let mut cfg = XdpConfig::new(&bed.ifname[1]);
     cfg.mode = mode;
+    cfg.busy_poll = Some(foxtrot_net::BusyPoll {
+        usecs: 25,
+        prefer: true,
+        budget: Some(16),
+    });
     std::thread::scope(|s| {
         let receiver = s.spawn(move || {
             bed.enter(1).unwrap();
             let mut x = XdpUdp::open(&cfg, SocketAddrV4::new(b_ip, 0)).expect("the AF_XDP socket");
             assert_eq!(x.attached().native, mode == AttachMode::Native, "{}", x.attached());
+            // Busy polling, as configured, read back from the AF_XDP socket.
+            let get = |opt| foxtrot_net::busy_poll::get_int_option(x.xsk_fd(), libc::SOL_SOCKET, opt).unwrap();
+            assert_eq!(get(libc::SO_BUSY_POLL), 25);
+            assert_eq!(get(foxtrot_net::busy_poll::SO_PREFER_BUSY_POLL), 1);
             tx_port.send(x.local_addr().port()).unwrap();
             let mut buf = [0u8; 2048];
             let (mut got, mut peer) = (0, None);

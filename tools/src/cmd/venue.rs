@@ -61,6 +61,11 @@ pub struct VenueArgs {
     /// price of a core kept busy (only where a core is free for it).
     #[arg(long)]
     spin: bool,
+    /// Publish the MoldUDP64 feed through an AF_XDP socket on this interface
+    /// (a build with `--features af_xdp`; root): its transmit ring instead of
+    /// the kernel's UDP stack. The retransmission server stays a kernel socket.
+    #[arg(long, value_name = "IFACE")]
+    xdp: Option<String>,
     /// Print the summary as one JSON object.
     #[arg(long)]
     json: bool,
@@ -161,6 +166,7 @@ pub fn run(a: VenueArgs) -> Result<()> {
         speed: a.speed,
         busy_poll: cfg.session.busy_poll.map(crate::setup::busy_poll),
         spin: a.spin,
+        xdp: a.xdp.as_deref().map(foxtrot_net::XdpConfig::new),
     };
     let mut v = VenueServer::new(&cfg, set).with_context(|| format!("starting the venue on {listen}"))?;
     tracing::info!(

@@ -100,6 +100,8 @@ pub struct VenueSettings {
     pub busy_poll: Option<foxtrot_net::BusyPoll>,
     /// Never sleep in the poll: lowest latency, one core always busy.
     pub spin: bool,
+    /// Publish the MoldUDP64 feed through AF_XDP on this interface.
+    pub xdp: Option<foxtrot_net::XdpConfig>,
 }
 
 /// What a venue did, for its summary and the tests.
@@ -301,7 +303,15 @@ impl VenueServer {
             (Some(dest), MdFormat::Native) => Some(MdOut::Native(UdpMdPublisher::new(dest)?)),
             (Some(dest), MdFormat::Moldudp64) => {
                 let enc = ItchEncoder::new(&cfg.instruments);
-                let mut p = MoldPublisher::new("FOXTROT01", dest, set.retransmit, 4 << 20)?;
+                let mut p = match &set.xdp {
+                    None => MoldPublisher::new("FOXTROT01", dest, set.retransmit, 4 << 20)?,
+                    Some(x) => {
+                        let from = SocketAddr::from(([0, 0, 0, 0], 0));
+                        let net = foxtrot_net::open_udp(from, Some(x))?;
+                        tracing::info!(path = %net.describe(), "publishing market data");
+                        MoldPublisher::with_sender("FOXTROT01", net, dest, set.retransmit, 4 << 20)?
+                    }
+                };
                 enc.open(c.gen.start_ns, &mut |m| p.push(m));
                 p.flush();
                 Some(MdOut::Mold(Box::new((enc, p))))
