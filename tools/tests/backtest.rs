@@ -20,6 +20,24 @@ fn import_csv(csv: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> s
     foxtrot(&args)
 }
 
+/// `foxtrot gen --format csv --events EVENTS` into `d/q.csv`, imported as
+/// symbol FOXA into `d/md`; the two paths.
+fn generated_day(d: &std::path::Path, events: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (csv, md) = (d.join("q.csv"), d.join("md"));
+    ok(&[
+        "gen",
+        "--format",
+        "csv",
+        "--events",
+        events,
+        "-o",
+        csv.to_str().unwrap(),
+    ]);
+    let out = import_csv(&csv, &md, &["--symbol", "FOXA"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    (csv, md)
+}
+
 fn json(s: &str) -> serde_json::Value {
     serde_json::from_str(s.lines().last().unwrap()).unwrap()
 }
@@ -27,28 +45,8 @@ fn json(s: &str) -> serde_json::Value {
 #[test]
 fn csv_quotes_backtest_deterministically_and_record_a_verifiable_run() {
     let d = tempdir("csv");
-    let csv = d.join("q.csv");
-    let md = d.join("md");
-    ok(&[
-        "gen",
-        "--format",
-        "csv",
-        "--events",
-        "150000",
-        "-o",
-        csv.to_str().unwrap(),
-    ]);
+    let (csv, md) = generated_day(&d, "150000");
     let rows = std::fs::read_to_string(&csv).unwrap().lines().count() - 1;
-    ok(&[
-        "import",
-        "--format",
-        "csv",
-        csv.to_str().unwrap(),
-        "-o",
-        md.to_str().unwrap(),
-        "--symbol",
-        "FOXA",
-    ]);
     let a = json(&ok(&["replay", md.to_str().unwrap(), "--json"]));
     let b = json(&ok(&["replay", md.to_str().unwrap(), "--json"]));
     assert_eq!(a["market_data"].as_u64().unwrap() as usize, 2 * rows);
@@ -326,26 +324,7 @@ fn ema_cross_backtest_agrees_with_a_plain_reference() {
 #[test]
 fn a_fee_schedule_costs_what_the_fills_say() {
     let d = tempdir("fees");
-    let (csv, md) = (d.join("q.csv"), d.join("md"));
-    ok(&[
-        "gen",
-        "--format",
-        "csv",
-        "--events",
-        "40000",
-        "-o",
-        csv.to_str().unwrap(),
-    ]);
-    ok(&[
-        "import",
-        "--format",
-        "csv",
-        csv.to_str().unwrap(),
-        "-o",
-        md.to_str().unwrap(),
-        "--symbol",
-        "FOXA",
-    ]);
+    let (_, md) = generated_day(&d, "40000");
     let plain = json(&ok(&["replay", md.to_str().unwrap(), "--json"]));
     let run = d.join("run");
     let fees = "risk.fees=[{symbol: FOXA, maker_bps: 1.5, taker_bps: 1.5, per_unit: 0.002}]";

@@ -5,6 +5,21 @@ mod common;
 
 use common::{foxtrot, ok, tempdir};
 
+/// `foxtrot sim --config CONFIG --events 15000 --record DIR`; the directory.
+fn record_sim(config: &std::path::Path, dir: &std::path::Path) -> std::path::PathBuf {
+    ok(&[
+        "sim",
+        "--config",
+        config.to_str().unwrap(),
+        "--events",
+        "15000",
+        "--no-progress",
+        "--record",
+        dir.to_str().unwrap(),
+    ]);
+    dir.to_path_buf()
+}
+
 #[test]
 fn gates_refuse_foreign_evidence_and_rebuild_is_byte_identical() {
     let d = tempdir("policy");
@@ -24,17 +39,7 @@ fn gates_refuse_foreign_evidence_and_rebuild_is_byte_identical() {
     ok(&["policy", "add", a.to_str().unwrap(), "--ledger", l, "--by", "x"]);
     assert_eq!(ok(&["policy", "list", "--ledger", l]).lines().count(), 2);
 
-    let ev_a = d.join("ev-a");
-    ok(&[
-        "sim",
-        "--config",
-        a.to_str().unwrap(),
-        "--events",
-        "15000",
-        "--no-progress",
-        "--record",
-        ev_a.to_str().unwrap(),
-    ]);
+    let ev_a = record_sim(&a, &d.join("ev-a"));
     // B's promotion on A's run: another policy decided it; refused, nothing appended.
     let o = foxtrot(&[
         "policy",
@@ -54,17 +59,7 @@ fn gates_refuse_foreign_evidence_and_rebuild_is_byte_identical() {
         String::from_utf8_lossy(&o.stderr)
     );
     // A damaged evidence run does not replay: refused too.
-    let damaged = d.join("ev-damaged");
-    ok(&[
-        "sim",
-        "--config",
-        a.to_str().unwrap(),
-        "--events",
-        "15000",
-        "--no-progress",
-        "--record",
-        damaged.to_str().unwrap(),
-    ]);
+    let damaged = record_sim(&a, &d.join("ev-damaged"));
     let seg = damaged.join("orders/00000000000000000000.seg");
     let mut bytes = std::fs::read(&seg).unwrap();
     bytes[10_000] ^= 0x20;

@@ -582,30 +582,20 @@ impl VenueLink for FixVenueLink {
         if !self.reports.is_empty() || self.resume.is_some() {
             return true;
         }
-        let mut fds = [libc::pollfd {
-            fd: self.wake.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        }; 3];
+        let mut fds = [self.wake.as_raw_fd(), -1, -1];
         let mut n = 1;
         if let Some(c) = &mut self.conn {
-            fds[n].fd = c.stream().as_raw_fd();
+            fds[n] = c.stream().as_raw_fd();
             n += 1;
         }
         if let Some(fd) = self.md.as_ref().and_then(|m| m.socket()) {
-            fds[n].fd = fd;
+            fds[n] = fd;
             n += 1;
         }
-        let ts = libc::timespec {
-            tv_sec: timeout.as_secs() as libc::time_t,
-            tv_nsec: timeout.subsec_nanos() as libc::c_long,
-        };
-        // SAFETY: `n` initialised pollfds and a timespec, living through the call.
-        let rc = unsafe { libc::ppoll(fds.as_mut_ptr(), n as libc::nfds_t, &ts, std::ptr::null()) };
-        if rc > 0 && fds[0].revents & libc::POLLIN != 0 {
+        if foxtrot_net::wait_readable(&fds[..n], timeout) & 1 != 0 {
             let mut v = 0u64;
             // SAFETY: reads the eventfd's 8-byte counter into `v` (resetting it).
-            unsafe { libc::read(fds[0].fd, (&mut v as *mut u64).cast(), 8) };
+            unsafe { libc::read(fds[0], (&mut v as *mut u64).cast(), 8) };
         }
         true
     }

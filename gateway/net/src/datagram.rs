@@ -131,6 +131,34 @@ impl Datagrams for crate::xdp::XdpUdp {
     }
 }
 
+/// Waits up to `timeout` for any of `fds` (at most 4) to be readable (one
+/// `ppoll`); bit k of the result is set when `fds[k]` is.
+pub fn wait_readable(fds: &[RawFd], timeout: Duration) -> u32 {
+    let mut p = [libc::pollfd {
+        fd: -1,
+        events: libc::POLLIN,
+        revents: 0,
+    }; 4];
+    let n = fds.len().min(p.len());
+    for (slot, &fd) in p.iter_mut().zip(&fds[..n]) {
+        slot.fd = fd;
+    }
+    let ts = libc::timespec {
+        tv_sec: timeout.as_secs() as libc::time_t,
+        tv_nsec: timeout.subsec_nanos() as libc::c_long,
+    };
+    // SAFETY: `n` initialised pollfds and a timespec, living through the call.
+    let rc = unsafe { libc::ppoll(p.as_mut_ptr(), n as libc::nfds_t, &ts, std::ptr::null()) };
+    if rc <= 0 {
+        return 0;
+    }
+    p[..n]
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| x.revents & libc::POLLIN != 0)
+        .fold(0, |m, (k, _)| m | 1 << k)
+}
+
 /// A UDP endpoint bound to `addr`: the kernel's socket, or with `xdp` an AF_XDP
 /// socket on the configured interface and queue (IPv4 only). A build without
 /// the `af_xdp` feature refuses `xdp`, saying how to get it.

@@ -22,7 +22,7 @@ pub mod xdp;
 pub mod xdp_config;
 
 pub use busy_poll::BusyPoll;
-pub use datagram::{open_udp, Datagrams, KernelUdp};
+pub use datagram::{open_udp, wait_readable, Datagrams, KernelUdp};
 pub use xdp_config::XdpConfig;
 
 pub use sockopt::set_int_option;

@@ -57,3 +57,29 @@ impl XdpConfig {
         }
     }
 }
+
+impl std::str::FromStr for AttachMode {
+    type Err = String;
+    /// `auto`, `native` or `generic` (the configuration's and the flags' words).
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(AttachMode::Auto),
+            "native" => Ok(AttachMode::Native),
+            "generic" => Ok(AttachMode::Generic),
+            _ => Err(format!("{s:?}: expected auto, native or generic")),
+        }
+    }
+}
+
+impl std::str::FromStr for ZeroCopy {
+    type Err = String;
+    /// `auto`, `on` or `off`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(ZeroCopy::Auto),
+            "on" => Ok(ZeroCopy::On),
+            "off" => Ok(ZeroCopy::Off),
+            _ => Err(format!("{s:?}: expected auto, on or off")),
+        }
+    }
+}

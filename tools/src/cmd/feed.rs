@@ -57,30 +57,21 @@ pub struct SourceArgs {
     /// With --xdp: the receive queue to bind.
     #[arg(long, default_value_t = 0, requires = "xdp")]
     xdp_queue: u32,
-    /// With --xdp: where the XDP program runs.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "native", "generic"], requires = "xdp")]
-    xdp_mode: String,
-    /// With --xdp: zero-copy mode.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "on", "off"], requires = "xdp")]
-    xdp_zero_copy: String,
+    /// With --xdp: where the XDP program runs (`auto`, `native`, `generic`).
+    #[arg(long, default_value = "auto", requires = "xdp")]
+    xdp_mode: foxtrot_net::xdp_config::AttachMode,
+    /// With --xdp: zero-copy mode (`auto`, `on`, `off`).
+    #[arg(long, default_value = "auto", requires = "xdp")]
+    xdp_zero_copy: foxtrot_net::xdp_config::ZeroCopy,
 }
 
 impl SourceArgs {
     /// The AF_XDP endpoint the flags ask for, if any.
     fn xdp(&self) -> Option<foxtrot_net::XdpConfig> {
-        use foxtrot_net::xdp_config::{AttachMode, ZeroCopy};
         let mut x = foxtrot_net::XdpConfig::new(self.xdp.as_deref()?);
         x.queue = self.xdp_queue;
-        x.mode = match self.xdp_mode.as_str() {
-            "native" => AttachMode::Native,
-            "generic" => AttachMode::Generic,
-            _ => AttachMode::Auto,
-        };
-        x.zero_copy = match self.xdp_zero_copy.as_str() {
-            "on" => ZeroCopy::On,
-            "off" => ZeroCopy::Off,
-            _ => ZeroCopy::Auto,
-        };
+        x.mode = self.xdp_mode;
+        x.zero_copy = self.xdp_zero_copy;
         Some(x)
     }
 }

@@ -88,8 +88,8 @@ pub struct PublishArgs {
     #[arg(long, value_name = "IFACE")]
     xdp: Option<String>,
     /// With --xdp: where the XDP program runs (`auto`, `native`, `generic`).
-    #[arg(long, default_value = "auto", value_parser = ["auto", "native", "generic"], requires = "xdp")]
-    xdp_mode: String,
+    #[arg(long, default_value = "auto", requires = "xdp")]
+    xdp_mode: foxtrot_net::xdp_config::AttachMode,
     /// With --xdp: the local address to send from (default: the interface's).
     #[arg(long, requires = "xdp")]
     from: Option<std::net::SocketAddr>,
@@ -102,11 +102,7 @@ fn publish(a: PublishArgs) -> Result<()> {
         None => MoldPublisher::new(&a.session, a.to, a.retransmit, 1 << 22)?,
         Some(ifn) => {
             let mut x = foxtrot_net::XdpConfig::new(ifn);
-            x.mode = match a.xdp_mode.as_str() {
-                "native" => foxtrot_net::xdp_config::AttachMode::Native,
-                "generic" => foxtrot_net::xdp_config::AttachMode::Generic,
-                _ => foxtrot_net::xdp_config::AttachMode::Auto,
-            };
+            x.mode = a.xdp_mode;
             let from = a.from.unwrap_or_else(|| std::net::SocketAddr::from(([0, 0, 0, 0], 0)));
             let net = foxtrot_net::open_udp(from, Some(&x)).with_context(|| format!("AF_XDP on {ifn}"))?;
             MoldPublisher::with_sender(&a.session, net, a.to, a.retransmit, 1 << 22)?

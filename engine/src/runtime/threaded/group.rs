@@ -33,12 +33,17 @@ impl Wake {
         }
     }
 
-    /// Wakes the thread.
+    /// Wakes the thread: unparks it, and — when `urgent` (an order for the
+    /// link to send) — ends its wait on the link too. The link's waker is a
+    /// system call, so the completions that follow every input do not make it:
+    /// a thread waiting on its link wakes for them at its next input or timeout.
     #[inline]
-    pub(crate) fn wake(&self) {
+    pub(crate) fn wake(&self, urgent: bool) {
         self.thread.unpark();
-        if let Some(f) = &self.extra {
-            f();
+        if urgent {
+            if let Some(f) = &self.extra {
+                f();
+            }
         }
     }
 }
@@ -117,6 +122,8 @@ pub(super) struct Outbox {
     pub(super) consumer: Arc<OnceLock<Wake>>,
     pub(super) unpark: bool,
     pub(super) capacity: usize,
+    /// An order is among the staged messages (see [`Wake::wake`]).
+    urgent: bool,
 }
 
 impl Outbox {
@@ -136,6 +143,7 @@ impl Outbox {
             consumer,
             unpark,
             capacity,
+            urgent: false,
         }
     }
 
@@ -156,6 +164,7 @@ impl Outbox {
                 self.stamps.push(t);
             }
         }
+        self.urgent |= matches!(m, Msg::Order(_));
         self.staged.push(m);
     }
 
@@ -190,9 +199,10 @@ impl Outbox {
         *hwm = (*hwm).max(occupied);
         if self.unpark {
             if let Some(t) = self.consumer.get() {
-                t.wake();
+                t.wake(self.urgent);
             }
         }
+        self.urgent = false;
         let now = ctx.clock.raw();
         for &t in &self.stamps {
             ctx.hist.hist.saturating_record(ctx.clock.delta_as_nanos(t, now).max(1));

@@ -556,25 +556,8 @@ impl XdpUdp {
         if self.rx.ready() > 0 {
             return;
         }
-        let mut fds = [
-            libc::pollfd {
-                fd: self.xsk.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: self.kernel.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            },
-        ];
-        let ts = libc::timespec {
-            tv_sec: timeout.as_secs() as libc::time_t,
-            tv_nsec: timeout.subsec_nanos() as libc::c_long,
-        };
-        // SAFETY: two pollfds and a timespec living through the call.
-        let rc = unsafe { libc::ppoll(fds.as_mut_ptr(), 2, &ts, std::ptr::null()) };
-        if rc > 0 && fds[1].revents & libc::POLLIN != 0 {
+        let ready = crate::wait_readable(&[self.xsk.as_raw_fd(), self.kernel.as_raw_fd()], timeout);
+        if ready & 2 != 0 {
             self.kernel_ready = true;
         }
     }
