@@ -10,7 +10,7 @@
 
 use foxtrot_engine::config::Config;
 use foxtrot_engine::records::{
-    CommandKind, ExecKind, InputSlot, InputView, InstrumentSpec, MdAction, Order, OrderAction, Side,
+    CommandKind, ExecKind, InputSlot, InputView, InstrumentSpec, MdAction, OrdType, Order, OrderAction, Side,
 };
 use foxtrot_engine::runtime::RunObserver;
 use std::collections::BTreeMap;
@@ -290,7 +290,13 @@ impl Checker {
                 b"2".as_slice()
             });
         let qty_ok = num(get(b"38"), spec.qty_decimals) == Some(o.qty);
-        let px_ok = o.action() == Some(OrderAction::Cancel) || num(get(b"44"), spec.price_decimals) == Some(o.px);
+        // A market order carries OrdType 1 and no price; a limit order OrdType 2 and its price.
+        let px_ok = o.action() == Some(OrderAction::Cancel)
+            || if o.ord_type() == Some(OrdType::Market) {
+                get(b"44").is_none() && get(b"40") == Some(b"1".as_slice()) && o.px == 0
+            } else {
+                num(get(b"44"), spec.price_decimals) == Some(o.px)
+            };
         let sym_ok = get(b"55") == Some(spec.symbol.as_bytes());
         if !(side_ok && qty_ok && px_ok && sym_ok) {
             self.violation(
@@ -340,7 +346,13 @@ impl Checker {
         if self.brake == 2 {
             self.violation("DRAWDOWN_HALT", format!("cl {}", o.cl_ord_id));
         }
-        if o.qty <= 0 || o.qty % spec.lot != 0 || o.px <= 0 || o.px % spec.tick != 0 {
+        let market = o.ord_type() == Some(OrdType::Market);
+        let bad_px = if market {
+            o.px != 0
+        } else {
+            o.px <= 0 || o.px % spec.tick != 0
+        };
+        if o.qty <= 0 || o.qty % spec.lot != 0 || bad_px {
             self.violation("MALFORMED", format!("cl {} px {} qty {}", o.cl_ord_id, o.px, o.qty));
         }
         if o.qty > c.max_order_qty {
@@ -349,8 +361,17 @@ impl Checker {
                 format!("cl {} qty {} > {}", o.cl_ord_id, o.qty, c.max_order_qty),
             );
         }
-        match self.reference2(iu) {
+        // A market order is valued at the reference (the mid, else the last mark);
+        // the price band is a rule for limit prices and does not apply to it.
+        let reference2 = self.reference2(iu);
+        let px = if market {
+            reference2.map_or(0.0, |r2| r2 as f64 / 2.0)
+        } else {
+            o.px as f64
+        };
+        match reference2 {
             None => self.violation("NO_REFERENCE", format!("cl {}", o.cl_ord_id)),
+            Some(_) if market => {}
             Some(r2) => {
                 if (2 * o.px as i128 - r2 as i128).abs() * 10_000 > c.price_band_bps as i128 * r2 as i128 {
                     self.violation(
@@ -360,7 +381,7 @@ impl Checker {
                 }
             }
         }
-        let notional = o.px as f64 * o.qty as f64 / self.scale(iu);
+        let notional = px * o.qty as f64 / self.scale(iu);
         if notional > c.max_notional * (1.0 + 1e-9) {
             self.violation(
                 "MAX_NOTIONAL",

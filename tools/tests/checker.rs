@@ -88,3 +88,63 @@ fn orders_after_a_kill_are_caught() {
     run.run_to_end();
     assert!(run.observer().inner.violations.get("KILL_SWITCH").copied().unwrap_or(0) > 0);
 }
+
+/// Market orders (the `market` topology) carry no price: the checker values
+/// them at the reference, skips the limit-price band, and holds their FIX
+/// bytes to OrdType 1 without a price — none of which counts against an
+/// engine that follows the rules; a tighter notional is still caught on them.
+#[test]
+fn market_orders_are_checked_at_the_reference() {
+    use foxtrot_engine::config::{PolicyName, TopologyName};
+    let mut c = Config::default_sim();
+    c.gen.events = 100_000;
+    let t = &mut c.strategy.regime_table;
+    for r in [&mut t.unclassified, &mut t.calm, &mut t.trending, &mut t.volatile] {
+        r.policy = PolicyName::Momentum;
+        r.topology = TopologyName::Market;
+    }
+    let mut run = FusedRun::with_observer(&c, SimWorld::new(&c), Checker::new(&c));
+    run.run_to_end();
+    let k = run.observer();
+    assert!(k.orders > 200, "enough market orders to mean something: {}", k.orders);
+    assert_eq!(k.total(), 0, "{:?}", k.examples);
+    assert!(
+        run.summary().rejects_by_reason.is_empty(),
+        "{:?}",
+        run.summary().rejects_by_reason
+    );
+
+    let mut strict = c.clone();
+    strict.risk.max_notional = 5_000.0;
+    let mut run = FusedRun::with_observer(&c, SimWorld::new(&c), Checker::new(&strict));
+    run.run_to_end();
+    let v = &run.observer().violations;
+    assert!(v.get("MAX_NOTIONAL").copied().unwrap_or(0) > 0, "{v:?}");
+    assert_eq!(v.len(), 1, "only the tightened limit: {v:?}");
+}
+
+/// A regime whose topology is `market` next to a quoting regime: the quotes
+/// left resting when the regime turns are cancelled once they age, never
+/// "re-priced" to a zero-price replace (which risk rejects as malformed).
+#[test]
+fn aged_quotes_under_a_market_topology_are_cancelled_not_replaced_at_zero() {
+    use foxtrot_engine::config::{PolicyName, TopologyName};
+    let mut c = Config::default_sim();
+    c.gen.events = 200_000;
+    c.strategy.regime_table.trending.policy = PolicyName::Momentum;
+    c.strategy.regime_table.trending.topology = TopologyName::Market;
+    let mut run = FusedRun::with_observer(&c, SimWorld::new(&c), Checker::new(&c));
+    run.run_to_end();
+    let s = run.summary();
+    assert!(
+        s.regime_updates.iter().any(|(r, n)| *r == "trending" && *n > 0),
+        "{:?}",
+        s.regime_updates
+    );
+    assert!(
+        !s.rejects_by_reason.iter().any(|(r, _)| *r == "MALFORMED"),
+        "{:?}",
+        s.rejects_by_reason
+    );
+    assert_eq!(run.observer().total(), 0, "{:?}", run.observer().examples);
+}

@@ -311,7 +311,8 @@ impl Router {
     }
 
     /// The housekeeping timer: cancels working orders of halted instruments, and
-    /// re-prices directional orders older than the maximum age to the current touch.
+    /// re-prices directional orders older than the maximum age to the current touch
+    /// (cancels them when the instrument's topology is now `market`).
     pub fn on_timer(
         &mut self,
         trigger: &Header,
@@ -355,6 +356,10 @@ impl Router {
                     .get(o.instrument as usize)
                     .map_or(Topology::Passive, |s| s.topology);
                 match directional_price(topo, o.side, book, self.cfg.momentum.slip_ticks) {
+                    // A resting order cannot be replaced into a market order (a
+                    // replace keeps its limit price): cancel it; the policy sends a
+                    // market order on its next decision if it still wants one.
+                    Some(_) if topo == Topology::Market => out.push(it(OrderAction::Cancel, 0, o.qty, o.cl_ord_id)),
                     Some(px) if px != o.px && o.cum_qty < o.qty => {
                         out.push(it(OrderAction::Replace, px, o.qty, o.cl_ord_id))
                     }
