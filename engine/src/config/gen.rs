@@ -29,6 +29,11 @@ pub struct GenConfig {
     /// Probability per action of switching volatility regime.
     #[schemars(range(min = 0, max = 1))]
     pub regime_switch_prob: f64,
+    /// Fair-value drift per action in ticks (a trending market when non-zero;
+    /// negative drifts down). Omitted when zero.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    #[schemars(range(min = -1000.0, max = 1000.0))]
+    pub drift_ticks: f64,
     /// Probability per action of starting a burst (20× rate for ~200 actions).
     #[schemars(range(min = 0, max = 1))]
     pub burst_prob: f64,
@@ -44,6 +49,10 @@ pub struct GenConfig {
     /// Adversarial feed corruption (off by default).
     #[serde(default)]
     pub adversarial: AdversarialConfig,
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 /// Feed corruption injected between the venue and the engine, to prove the core

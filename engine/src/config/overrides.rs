@@ -145,3 +145,27 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod live_rules {
+    use super::*;
+
+    /// Exploration stays in replays and the simulator: a configuration that
+    /// sends orders to a counterparty refuses it, naming the key.
+    #[test]
+    fn a_live_configuration_refuses_exploration() {
+        let text = crate::config::DEFAULT_SIM_YAML;
+        let origin = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/sim.yaml");
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert!(parse_with_sets(text, &s(&["flags.exploration=true"]), &origin).is_ok());
+        assert!(parse_with_sets(text, &s(&["venue.address=127.0.0.1:9878"]), &origin).is_ok());
+        let e = parse_with_sets(
+            text,
+            &s(&["flags.exploration=true", "venue.address=127.0.0.1:9878"]),
+            &origin,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("flags.exploration") && e.contains("venue.address"), "{e}");
+    }
+}

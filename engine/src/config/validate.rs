@@ -247,6 +247,14 @@ impl Config {
                     .into(),
             ));
         }
+        if self.flags.exploration && self.venue.address.is_some() {
+            out.push(bad(
+                "flags.exploration",
+                "must be off when orders go to a real counterparty (venue.address is set): \
+                 exploration is for replays and the simulator, where candidates are evaluated"
+                    .into(),
+            ));
+        }
         let r = &self.risk;
         if r.halt_drawdown < r.reduce_only_drawdown {
             out.push(bad("risk.halt_drawdown", "must be ≥ reduce_only_drawdown".into()));

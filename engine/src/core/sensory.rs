@@ -47,6 +47,34 @@ use super::book::Book;
 use crate::core::params::SensoryConfig;
 use crate::records::{flags, FeatureVector, Header, InstrumentSpec, Kind, MarketData, MdAction, Side, N_FEATURES};
 
+/// Each feature slot's name, by index (the module table's second column).
+pub const FEATURE_NAMES: [&str; N_FEATURES] = [
+    "MID",
+    "MICROPRICE",
+    "SPREAD_TICKS",
+    "IMBALANCE_1",
+    "EMA_FAST",
+    "EMA_SLOW",
+    "EMA_SIGNAL",
+    "LAST_TRADE",
+    "BID_QTY",
+    "ASK_QTY",
+    "MID_UPDATES",
+    "IMBALANCE_N",
+    "EMA_LONG",
+    "RET_BPS",
+    "VOL_BPS",
+    "FLOW_IMB",
+    "VWAP",
+    "VWAP_DEV_TICKS",
+    "SESSION_STATE",
+    "SWEEP_RISK",
+    "IMB_SURGE_Z",
+    "TREND_Z",
+    "DEPTH_BID_N",
+    "DEPTH_ASK_N",
+];
+
 /// Feature slot indices (see the module table).
 pub mod idx {
     /// Mid price.

@@ -157,7 +157,7 @@ impl CrowdGen {
             ci.volatile = !ci.volatile;
         }
         let sigma = cfg.sigma_ticks[ci.volatile as usize];
-        ci.fair = (ci.fair + sigma * rng.normal()).max(2.0);
+        ci.fair = (ci.fair + cfg.drift_ticks + sigma * rng.normal()).max(2.0);
 
         let bid = venue.best(instrument, Side::Buy).map(|(p, _)| p / ci.tick);
         let ask = venue.best(instrument, Side::Sell).map(|(p, _)| p / ci.tick);
