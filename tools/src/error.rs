@@ -48,6 +48,9 @@ pub enum Error {
     /// A parameter sweep's grid, shard or merge is wrong.
     #[error("{0}")]
     Sweep(String),
+    /// An evolution's plan, data, shard or state is wrong.
+    #[error("{0}")]
+    Evolve(String),
     /// A record in an output journal is not a valid record of its kind.
     #[error(
         "{journal} journal: record seq {seq} of kind {kind} has {len} bytes, which is not a valid record of that kind"

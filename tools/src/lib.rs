@@ -16,10 +16,13 @@
 pub mod backtest;
 pub mod check;
 mod error;
+pub mod evolve;
 pub mod export;
+pub mod kpi;
 pub mod logging;
 pub mod policy;
 pub mod prometheus;
+pub mod reflect;
 pub mod report;
 pub mod soak;
 pub mod sweep;

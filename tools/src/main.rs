@@ -51,6 +51,13 @@ enum Command {
     /// The policy ledger: candidates, promotions gated on evidence runs,
     /// rollbacks; any entry's configuration rebuilt from its hash.
     Policy(cmd::policy::PolicyArgs),
+    /// Search strategies by deterministic replay over a regime grid and promote
+    /// the champion through the policy ledger's gates (sharded with
+    /// `evolve eval --shard I/N` for a Slurm job array).
+    Evolve(cmd::evolve::EvolveArgs),
+    /// Read a recorded run's diary and drift alarms, propose changes, and apply
+    /// them only as the governance rule allows.
+    Reflect(cmd::reflect::ReflectArgs),
     /// Sweep a grid of parameters over an imported dataset (sharded with
     /// `--shard I/N`; `foxtrot sweep merge` joins the shards).
     Sweep(cmd::sweep::SweepArgs),
@@ -105,6 +112,8 @@ fn main() -> std::process::ExitCode {
         Command::Record(a) => cmd::feed::run_record(a),
         Command::Replay(a) => cmd::replay::run(a),
         Command::Sweep(a) => cmd::sweep::run(a),
+        Command::Evolve(a) => cmd::evolve::run(a),
+        Command::Reflect(a) => cmd::reflect::run(a),
         Command::Soak(a) => cmd::soak::run(a),
         Command::Policy(a) => cmd::policy::run(a),
         Command::Journal(a) => cmd::journal::run(a),

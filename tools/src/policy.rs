@@ -44,6 +44,74 @@ pub enum EntryKind {
     Promotion,
     /// The current promotion undone: the one before it is current again.
     Rollback,
+    /// A generation of an evolution scored: its candidates' fitness (detail).
+    Evaluation,
+    /// A promotion refused by its gates (checks).
+    Refusal,
+    /// A reflection proposal and what governance made of it (detail).
+    Proposal,
+    /// A person signed a proposal off (detail names it).
+    SignOff,
+    /// Key figures of an evolution (detail).
+    Kpi,
+}
+
+/// One named check of a promotion: an out-of-sample grid, a leakage check, a
+/// risk audit, a replay.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    /// Its name (`oos_regime_grid`, `leakage`, `risk_audit`, `replay`, …).
+    pub name: String,
+    /// Whether it passed.
+    pub passed: bool,
+    /// What it found, in a sentence.
+    pub detail: String,
+}
+
+/// A dataset an entry's figures came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatasetRef {
+    /// Its id (`regime/instrument/part` for a regime grid slice).
+    pub id: String,
+    /// Its dataset hash.
+    pub hash: String,
+}
+
+/// A stretch of a recorded run's decision diary.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiarySlice {
+    /// The run directory.
+    pub run: String,
+    /// First diary record (1-based, in diary order).
+    pub first: u64,
+    /// Last diary record.
+    pub last: u64,
+    /// Digest of the run's whole diary stream.
+    pub diary_hash: String,
+}
+
+/// What an entry rests on.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// The datasets scored.
+    pub datasets: Vec<DatasetRef>,
+    /// The foxtrot version.
+    pub code_version: String,
+    /// Hash of the executable that computed it ([`code_hash`]).
+    pub code_hash: String,
+    /// The configuration's hash.
+    pub config_hash: String,
+    /// Diary stretches.
+    pub diary: Vec<DiarySlice>,
+}
+
+/// Hash of the running executable's bytes (16 hex digits): which build
+/// computed a figure. `unknown` if the file cannot be read.
+pub fn code_hash() -> String {
+    std::env::current_exe()
+        .and_then(std::fs::read)
+        .map(|b| format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&b)))
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 /// One gate of a promotion, on one evidence run.
@@ -96,6 +164,31 @@ pub struct Entry {
     /// A promotion's gates, one per evidence run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gates: Vec<Gate>,
+    /// A candidate's genotype (canonical text), when evolution made it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genotype: Option<String>,
+    /// A promotion's or refusal's named checks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<Check>,
+    /// What the entry rests on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+    /// Kind-specific detail: fitness tables, a proposal, KPIs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<serde_json::Value>,
+}
+
+/// What an entry adds beyond its kind and configuration.
+#[derive(Clone, Debug, Default)]
+pub struct Extra {
+    /// See [`Entry::genotype`].
+    pub genotype: Option<String>,
+    /// See [`Entry::checks`].
+    pub checks: Vec<Check>,
+    /// See [`Entry::evidence`].
+    pub evidence: Option<Evidence>,
+    /// See [`Entry::detail`].
+    pub detail: Option<serde_json::Value>,
 }
 
 fn bad(m: impl Into<String>) -> Error {
@@ -164,7 +257,7 @@ impl Ledger {
                 EntryKind::Rollback => {
                     stack.pop();
                 }
-                EntryKind::Candidate => {}
+                _ => {}
             }
         }
         stack
@@ -197,6 +290,11 @@ impl Ledger {
     /// Appends a candidate: `cfg` as its canonical text. An identical candidate
     /// already in the ledger is not added again; its entry is returned.
     pub fn add(&mut self, cfg: &Config, by: &str, note: &str) -> Result<Entry, Error> {
+        self.add_with(cfg, by, note, Extra::default())
+    }
+
+    /// [`Ledger::add`] with a genotype, evidence or scores.
+    pub fn add_with(&mut self, cfg: &Config, by: &str, note: &str, extra: Extra) -> Result<Entry, Error> {
         let hash = cfg.config_hash();
         if let Ok(e) = self.candidate(&hash) {
             if e.config_hash == hash {
@@ -210,25 +308,66 @@ impl Ledger {
             note,
             Some(cfg.canonical_text()),
             Vec::new(),
+            extra,
         )
+    }
+
+    /// Appends an entry of `kind` about `cfg` (evaluations, refusals,
+    /// proposals, sign-offs, KPIs).
+    pub fn record(
+        &mut self,
+        kind: EntryKind,
+        cfg: &Config,
+        by: &str,
+        note: &str,
+        extra: Extra,
+    ) -> Result<Entry, Error> {
+        self.append(kind, cfg, by, note, None, Vec::new(), extra)
     }
 
     /// Promotes the candidate `hash` on the evidence of `runs`, after their
     /// gates pass (see the module docs); a failed gate appends nothing.
     pub fn promote(&mut self, hash: &str, runs: &[PathBuf], by: &str, note: &str) -> Result<Entry, Error> {
+        self.promote_with(hash, runs, by, note, Extra::default())
+    }
+
+    /// [`Ledger::promote`] with further named checks and evidence: every
+    /// check must have passed as well as every evidence run's gate; otherwise
+    /// a refusal carrying the checks is appended and the error names the
+    /// first failure.
+    pub fn promote_with(
+        &mut self,
+        hash: &str,
+        runs: &[PathBuf],
+        by: &str,
+        note: &str,
+        extra: Extra,
+    ) -> Result<Entry, Error> {
         let cand = self.candidate(hash)?.clone();
         if runs.is_empty() {
             return Err(bad("a promotion needs at least one evidence run (--evidence RUN_DIR)"));
         }
         let cfg = Config::from_yaml(cand.config.as_deref().unwrap_or_default(), Path::new("<ledger>"))?;
         let gates: Vec<Gate> = runs.iter().map(|r| gate(&cfg, r)).collect::<Result<_, _>>()?;
-        if let Some(g) = gates.iter().find(|g| !g.passed()) {
-            return Err(bad(format!(
-                "promotion of {} refused: evidence {} — same policy {}, replays {}, violations {}",
-                cand.config_hash, g.run, g.same_policy, g.replays, g.violations
-            )));
+        let refused = if let Some(g) = gates.iter().find(|g| !g.passed()) {
+            Some(format!(
+                "evidence {} — same policy {}, replays {}, violations {}",
+                g.run, g.same_policy, g.replays, g.violations
+            ))
+        } else {
+            extra
+                .checks
+                .iter()
+                .find(|c| !c.passed)
+                .map(|c| format!("check {}: {}", c.name, c.detail))
+        };
+        if let Some(why) = refused {
+            if !extra.checks.is_empty() {
+                self.append(EntryKind::Refusal, &cfg, by, &why, None, gates, extra)?;
+            }
+            return Err(bad(format!("promotion of {} refused: {why}", cand.config_hash)));
         }
-        self.append(EntryKind::Promotion, &cfg, by, note, None, gates)
+        self.append(EntryKind::Promotion, &cfg, by, note, None, gates, extra)
     }
 
     /// Undoes the current promotion: the previous one is current again.
@@ -244,9 +383,10 @@ impl Ledger {
                 .unwrap_or_default(),
             Path::new("<ledger>"),
         )?;
-        self.append(EntryKind::Rollback, &cfg, by, note, None, Vec::new())
+        self.append(EntryKind::Rollback, &cfg, by, note, None, Vec::new(), Extra::default())
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn append(
         &mut self,
         kind: EntryKind,
@@ -255,6 +395,7 @@ impl Ledger {
         note: &str,
         config: Option<String>,
         gates: Vec<Gate>,
+        extra: Extra,
     ) -> Result<Entry, Error> {
         let n = self.entries.len() as u64 + 1;
         let unix_ns = std::time::SystemTime::now()
@@ -271,6 +412,10 @@ impl Ledger {
             code_version: env!("CARGO_PKG_VERSION").to_string(),
             config,
             gates,
+            genotype: extra.genotype,
+            checks: extra.checks,
+            evidence: extra.evidence,
+            detail: extra.detail,
         };
         let payload = serde_json::to_vec(&e).map_err(|x| bad(x.to_string()))?;
         let jc = JournalConfig {

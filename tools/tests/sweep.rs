@@ -154,55 +154,18 @@ fn a_sharded_sweep_merges_to_the_unsharded_one_and_agrees_with_replay() {
     let _ = p1;
 }
 
-/// A one-node Slurm cluster of this test's own (`slurm/cluster.sh`), stopped
-/// when the test ends, even by a panic.
-struct Cluster(std::path::PathBuf);
-
-impl Cluster {
-    fn script() -> std::path::PathBuf {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/slurm/cluster.sh")
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("bash")
-            .arg(Self::script())
-            .args(["stop", self.0.to_str().unwrap()])
-            .status();
-    }
-}
-
 /// The sweep as a real Slurm job array: one task per shard, each running
 /// `foxtrot sweep --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`, then
 /// `foxtrot sweep merge` — equal, byte for byte, to the unsharded sweep run here.
 #[test]
 #[cfg_attr(not(has_slurm), ignore = "needs slurm-wlm and munge: bash .ci/run installs it")]
 fn a_slurm_job_array_runs_the_shards_and_merges_to_the_whole_sweep() {
-    let (Some(_), Some(_), Some(_)) = (
-        external::tool("sbatch"),
-        external::tool("slurmctld"),
-        external::tool("munged"),
-    ) else {
-        return;
-    };
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        let required = std::env::var("FOXTROT_REQUIRE_EXTERNAL").is_ok_and(|v| v == "1");
-        assert!(!required, "starting a Slurm cluster needs root (CI runs as root)");
-        eprintln!("SKIPPED: starting a Slurm cluster needs root");
-        return;
-    }
     let d = tempdir("slurm");
     let cluster_dir = d.join("cluster");
-    let st = std::process::Command::new("bash")
-        .arg(Cluster::script())
-        .args(["start", cluster_dir.to_str().unwrap()])
-        .status()
-        .unwrap();
-    let _cluster = Cluster(cluster_dir.clone());
-    assert!(st.success(), "the cluster started (logs in {})", cluster_dir.display());
-    let conf = cluster_dir.join("slurm.conf");
+    let Some(cluster) = external::SlurmCluster::start(&cluster_dir) else {
+        return;
+    };
+    let conf = cluster.conf();
 
     let md = imported_quotes(&d, 30000);
     let grid = "--grid strategy.momentum.fast=5,10,20 --grid strategy.momentum.slow=50,100";

@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod ctl;
+pub mod evolve;
 pub mod export;
 pub mod feed;
 pub mod gen;
@@ -10,6 +11,7 @@ pub mod import;
 pub mod itch;
 pub mod journal;
 pub mod policy;
+pub mod reflect;
 pub mod replay;
 pub mod report;
 pub mod resume;

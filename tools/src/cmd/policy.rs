@@ -67,6 +67,29 @@ enum PolicyCmd {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Sign off a reflection proposal that governance accepted but left pending
+    /// (auto_feedback off) or staged: it is promoted after its gates pass again.
+    Sign {
+        /// The proposal's id (or a unique prefix).
+        id: String,
+        /// Who signs it off.
+        #[arg(long)]
+        by: String,
+        /// Why.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Key figures: time to candidate, promotion rate, budget usage, rollback
+    /// latency, proposals by verdict.
+    Kpi {
+        /// As one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Also write them in the Prometheus text format to this file (for a
+        /// node exporter's textfile collector).
+        #[arg(long, value_name = "FILE")]
+        prom: Option<PathBuf>,
+    },
     /// Every entry, oldest first.
     List {
         /// One JSON object per line (without the configurations' text).
@@ -90,6 +113,11 @@ fn line(e: &Entry) -> String {
         EntryKind::Candidate => "candidate",
         EntryKind::Promotion => "promotion",
         EntryKind::Rollback => "rollback",
+        EntryKind::Evaluation => "evaluation",
+        EntryKind::Refusal => "refusal",
+        EntryKind::Proposal => "proposal",
+        EntryKind::SignOff => "sign-off",
+        EntryKind::Kpi => "kpi",
     };
     let gates = if e.gates.is_empty() {
         String::new()
@@ -139,6 +167,44 @@ pub fn run(a: PolicyArgs) -> Result<()> {
             write(&text, out.as_ref())?;
             if out.is_some() {
                 println!("current policy: config hash {} (entry {})", e.config_hash, e.n);
+            }
+        }
+        PolicyCmd::Sign { id, by, note } => {
+            println!("{}", foxtrot_tools::reflect::sign(&mut ledger, &id, &by, &note)?);
+        }
+        PolicyCmd::Kpi { json, prom } => {
+            let k = foxtrot_tools::kpi::kpis(&ledger);
+            if let Some(p) = &prom {
+                std::fs::write(p, foxtrot_tools::kpi::render(&k))
+                    .with_context(|| format!("writing {}", p.display()))?;
+            }
+            if json {
+                println!("{}", serde_json::to_string(&k)?);
+            } else {
+                let opt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
+                println!("candidates            {}", k.candidates);
+                println!(
+                    "promotions            {} (rate {:.3}), refused {}",
+                    k.promotions, k.promotion_rate, k.refusals
+                );
+                println!(
+                    "rollbacks             {} (last latency {} s)",
+                    k.rollbacks,
+                    opt(k.rollback_latency_seconds)
+                );
+                println!("time to candidate     {} s", opt(k.time_to_candidate_seconds));
+                println!(
+                    "budget usage          {} ({} events, {} CPU s)",
+                    opt(k.budget_usage_ratio),
+                    k.replay_events.map_or("-".into(), |e| e.to_string()),
+                    opt(k.cpu_seconds)
+                );
+                let props: Vec<String> = k.proposals.iter().map(|(s, n)| format!("{s} {n}")).collect();
+                println!(
+                    "proposals             {} (signed off {})",
+                    if props.is_empty() { "-".into() } else { props.join(", ") },
+                    k.sign_offs
+                );
             }
         }
         PolicyCmd::Rebuild { hash, out } => write(&ledger.rebuild(&hash)?, out.as_ref())?,

@@ -134,6 +134,7 @@ pub fn run(a: ReplayArgs) -> Result<()> {
     if a.json {
         let j = serde_json::json!({
             "inputs": o.inputs,
+            "config_hash": o.config.config_hash(),
             "order_hash": o.summary.order_hash.0, "orders_hashed": o.summary.order_hash.1,
             "diary_hash": o.summary.diary_hash.0, "diary_records": o.summary.diary_hash.1,
             "verified": a.verify && o.divergence.is_none(),

@@ -110,3 +110,52 @@ pub fn quickfix_spec() -> Option<PathBuf> {
     }
     found
 }
+
+/// A one-node Slurm cluster of a test's own (`tests/slurm/cluster.sh`),
+/// stopped when the test ends, even by a panic.
+pub struct SlurmCluster {
+    dir: PathBuf,
+}
+
+impl SlurmCluster {
+    fn script() -> PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/slurm/cluster.sh")
+    }
+
+    /// Starts the cluster in `dir`; `None` (after saying why) when Slurm or
+    /// munge is absent or this is not root, and neither is required.
+    pub fn start(dir: &std::path::Path) -> Option<SlurmCluster> {
+        tool("sbatch")?;
+        tool("slurmctld")?;
+        tool("munged")?;
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            let required = std::env::var("FOXTROT_REQUIRE_EXTERNAL").is_ok_and(|v| v == "1");
+            assert!(!required, "starting a Slurm cluster needs root (CI runs as root)");
+            eprintln!("SKIPPED: starting a Slurm cluster needs root");
+            return None;
+        }
+        let st = std::process::Command::new("bash")
+            .arg(Self::script())
+            .args(["start", dir.to_str().unwrap()])
+            .status()
+            .unwrap();
+        let c = SlurmCluster { dir: dir.to_path_buf() };
+        assert!(st.success(), "the cluster started (logs in {})", dir.display());
+        Some(c)
+    }
+
+    /// Its `slurm.conf` (for `SLURM_CONF`).
+    pub fn conf(&self) -> PathBuf {
+        self.dir.join("slurm.conf")
+    }
+}
+
+impl Drop for SlurmCluster {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("bash")
+            .arg(Self::script())
+            .args(["stop", self.dir.to_str().unwrap()])
+            .status();
+    }
+}
