@@ -198,3 +198,37 @@ pub fn render(k: &Kpis) -> String {
     }
     o
 }
+
+/// The figures as a small text table.
+pub fn table(k: &Kpis) -> String {
+    let opt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
+    let props: Vec<String> = k.proposals.iter().map(|(s, n)| format!("{s} {n}")).collect();
+    let mut o = String::new();
+    let _ = writeln!(o, "candidates evaluated  {}", k.candidates);
+    let _ = writeln!(
+        o,
+        "promotions            {} (rate {:.3}), refused {}",
+        k.promotions, k.promotion_rate, k.refusals
+    );
+    let _ = writeln!(
+        o,
+        "rollbacks             {} (last latency {} s)",
+        k.rollbacks,
+        opt(k.rollback_latency_seconds)
+    );
+    let _ = writeln!(o, "time to candidate     {} s", opt(k.time_to_candidate_seconds));
+    let _ = writeln!(
+        o,
+        "budget usage          {} ({} events, {} CPU s)",
+        opt(k.budget_usage_ratio),
+        k.replay_events.map_or("-".into(), |e| e.to_string()),
+        opt(k.cpu_seconds)
+    );
+    let _ = writeln!(
+        o,
+        "proposals             {} (signed off {})",
+        if props.is_empty() { "-".into() } else { props.join(", ") },
+        k.sign_offs
+    );
+    o
+}

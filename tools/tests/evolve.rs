@@ -149,6 +149,19 @@ fn evolve_promotes_a_new_topology_through_the_gates_and_rebuilds_it() {
     assert!(out.contains("identical to the recorded orders and diary"), "{out}");
     assert!(out.contains(ev["diary"][3]["diary_hash"].as_str().unwrap()), "{out}");
 
+    // The report of the ledger: its KPIs, and a page.
+    let page = d.join("ledger.html");
+    let rep: Value = serde_json::from_str(&ok(&["report", s(&ledger), "--json", "--html", s(&page)])).unwrap();
+    assert_eq!(rep["kpis"]["promotions"], 1);
+    assert!(rep["kpis"]["candidates"].as_u64().unwrap() > 6, "{rep}");
+    assert!(rep["kpis"]["time_to_candidate_seconds"].as_f64().unwrap() > 0.0);
+    assert!(rep["kpis"]["replay_events"].as_u64().unwrap() > 0);
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("Policy ledger") && html.contains("oos_regime_grid ✓"),
+        "{html}"
+    );
+
     // Same plan, one thread: the same bytes and the same promoted policy.
     let (evo1, ledger1) = (d.join("evo1"), d.join("ledger1"));
     let mut a = vec!["evolve"];

@@ -100,4 +100,43 @@ fn gates_refuse_foreign_evidence_and_rebuild_is_byte_identical() {
         "rebuild differs from the effective configuration"
     );
     assert_eq!(ok(&["policy", "current", "--ledger", l]), rebuilt);
+
+    // B promoted on its own run, then rolled back: A is current again, and
+    // the KPIs count both promotions, the rollback and its latency.
+    let ev_b = record_sim(&b, &d.join("ev-b"));
+    ok(&[
+        "policy",
+        "promote",
+        &hb,
+        "--evidence",
+        ev_b.to_str().unwrap(),
+        "--ledger",
+        l,
+        "--by",
+        "r",
+    ]);
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    ok(&[
+        "policy",
+        "rollback",
+        "--ledger",
+        l,
+        "--by",
+        "r",
+        "--reason",
+        "worse live",
+    ]);
+    assert_eq!(ok(&["policy", "current", "--ledger", l]), rebuilt);
+    let k: serde_json::Value = serde_json::from_str(&ok(&["policy", "kpi", "--ledger", l, "--json"])).unwrap();
+    assert_eq!(
+        (k["promotions"].as_u64(), k["rollbacks"].as_u64()),
+        (Some(2), Some(1)),
+        "{k}"
+    );
+    assert_eq!(k["candidates"], 2, "two candidates added by hand: {k}");
+    let lat = k["rollback_latency_seconds"].as_f64().unwrap();
+    assert!((0.05..60.0).contains(&lat), "{k}");
+    let r: serde_json::Value = serde_json::from_str(&ok(&["report", l, "--json"])).unwrap();
+    assert_eq!(r["kpis"], k);
+    assert_eq!(r["entries"], 5);
 }

@@ -181,30 +181,7 @@ pub fn run(a: PolicyArgs) -> Result<()> {
             if json {
                 println!("{}", serde_json::to_string(&k)?);
             } else {
-                let opt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
-                println!("candidates            {}", k.candidates);
-                println!(
-                    "promotions            {} (rate {:.3}), refused {}",
-                    k.promotions, k.promotion_rate, k.refusals
-                );
-                println!(
-                    "rollbacks             {} (last latency {} s)",
-                    k.rollbacks,
-                    opt(k.rollback_latency_seconds)
-                );
-                println!("time to candidate     {} s", opt(k.time_to_candidate_seconds));
-                println!(
-                    "budget usage          {} ({} events, {} CPU s)",
-                    opt(k.budget_usage_ratio),
-                    k.replay_events.map_or("-".into(), |e| e.to_string()),
-                    opt(k.cpu_seconds)
-                );
-                let props: Vec<String> = k.proposals.iter().map(|(s, n)| format!("{s} {n}")).collect();
-                println!(
-                    "proposals             {} (signed off {})",
-                    if props.is_empty() { "-".into() } else { props.join(", ") },
-                    k.sign_offs
-                );
+                print!("{}", foxtrot_tools::kpi::table(&k));
             }
         }
         PolicyCmd::Rebuild { hash, out } => write(&ledger.rebuild(&hash)?, out.as_ref())?,

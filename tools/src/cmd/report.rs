@@ -10,7 +10,7 @@ use std::path::PathBuf;
 #[derive(Args, Debug)]
 pub struct ReportArgs {
     /// A run directory recorded by `foxtrot sim --record` or `foxtrot run --record`,
-    /// or a sweep's output directory (`foxtrot sweep --out`).
+    /// a sweep's output directory (`foxtrot sweep --out`), or a policy ledger.
     run_dir: PathBuf,
     /// Print the report as one JSON object.
     #[arg(long)]
@@ -24,6 +24,9 @@ pub struct ReportArgs {
 pub fn run(a: ReportArgs) -> Result<()> {
     if a.run_dir.join("sweep.json").exists() {
         return sweep(&a);
+    }
+    if a.run_dir.join("journal").is_dir() && !a.run_dir.join("inputs").exists() {
+        return ledger(&a);
     }
     let r = analyse(&a.run_dir).with_context(|| format!("reporting on {}", a.run_dir.display()))?;
     if let Some(path) = &a.html {
@@ -55,6 +58,26 @@ fn sweep(a: &ReportArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         print!("{}", foxtrot_tools::sweep::table(&m.grid, &rows));
+    }
+    Ok(())
+}
+
+/// A policy ledger: its KPIs and entries (text, JSON, or a page).
+fn ledger(a: &ReportArgs) -> Result<()> {
+    let l = foxtrot_tools::policy::Ledger::open(&a.run_dir)
+        .with_context(|| format!("reading the ledger {}", a.run_dir.display()))?;
+    let k = foxtrot_tools::kpi::kpis(&l);
+    if let Some(path) = &a.html {
+        let page = html::render_ledger(&a.run_dir.display().to_string(), &k, l.entries());
+        std::fs::write(path, page).with_context(|| format!("writing {}", path.display()))?;
+    }
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"kpis": k, "entries": l.entries().len()}))?
+        );
+    } else {
+        print!("{}", foxtrot_tools::kpi::table(&k));
     }
     Ok(())
 }

@@ -689,3 +689,57 @@ pub fn render_sweep(dir: &str, m: &crate::sweep::Manifest, rows: &[crate::sweep:
         ),
     }
 }
+
+/// A policy ledger as a page: its KPIs and every entry.
+pub fn render_ledger(dir: &str, k: &crate::kpi::Kpis, entries: &[crate::policy::Entry]) -> String {
+    let opt = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.3}"));
+    let props: Vec<String> = k.proposals.iter().map(|(s, n)| format!("{s} {n}")).collect();
+    let mut o = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>foxtrot policy ledger</title></head>\
+         <body style=\"font-family:sans-serif\">\n<h1>Policy ledger</h1>\n<p>{}: {} entries.</p>\n<h2>Key figures</h2>\n<table>\n",
+        escape(dir),
+        entries.len()
+    );
+    for (name, v) in [
+        ("candidates evaluated", k.candidates.to_string()),
+        ("promotions", format!("{} (rate {:.3})", k.promotions, k.promotion_rate)),
+        ("refused promotions", k.refusals.to_string()),
+        ("rollbacks", k.rollbacks.to_string()),
+        ("last rollback latency (s)", opt(k.rollback_latency_seconds)),
+        ("time to candidate (s)", opt(k.time_to_candidate_seconds)),
+        ("budget usage", opt(k.budget_usage_ratio)),
+        ("replayed events", k.replay_events.map_or("–".into(), |e| e.to_string())),
+        ("CPU seconds", opt(k.cpu_seconds)),
+        (
+            "proposals",
+            if props.is_empty() {
+                "–".into()
+            } else {
+                props.join(", ")
+            },
+        ),
+        ("sign-offs", k.sign_offs.to_string()),
+    ] {
+        let _ = writeln!(o, "<tr><th align=\"left\">{name}</th><td>{}</td></tr>", escape(&v));
+    }
+    o.push_str("</table>\n<h2>Entries</h2>\n<table border=\"1\" cellspacing=\"0\" cellpadding=\"3\">\n<tr><th>#</th><th>kind</th><th>config</th><th>by</th><th>note</th><th>checks</th></tr>\n");
+    for e in entries {
+        let checks: Vec<String> = e
+            .checks
+            .iter()
+            .map(|c| format!("{} {}", c.name, if c.passed { "✓" } else { "✗" }))
+            .collect();
+        let _ = writeln!(
+            o,
+            "<tr><td>{}</td><td>{:?}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            e.n,
+            e.kind,
+            escape(&e.config_hash),
+            escape(&e.by),
+            escape(&e.note),
+            escape(&checks.join(", "))
+        );
+    }
+    o.push_str("</table>\n</body></html>\n");
+    o
+}

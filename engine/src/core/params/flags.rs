@@ -16,7 +16,11 @@ pub struct Flags {
     /// Budgeted, seeded exploration.
     #[serde(default)]
     pub exploration: bool,
-    /// Quiet periods after a drift alarm restore the halved order size automatically.
+    /// Feedback without waiting for a person: in the core, quiet periods after a
+    /// drift alarm restore the halved order size automatically; in `foxtrot
+    /// reflect`, a proposal the governance rule accepts for a run made under
+    /// this configuration is promoted at once instead of waiting for
+    /// `foxtrot policy sign`.
     #[serde(default)]
     pub auto_feedback: bool,
 }
