@@ -53,3 +53,55 @@ fn impossible_and_crossed_csv_rows_become_findings_not_data() {
         .collect();
     assert_eq!(findings, ["invalid", "invalid", "crossed"], "{cat}");
 }
+
+/// A file large enough to be scanned on several threads: an off-tick price
+/// and a bad row are reported at their own line, as one reader would.
+#[test]
+fn errors_in_a_large_csv_name_their_line() {
+    use common::foxtrot;
+    let d = tempdir("large");
+    let _cleanup = RemoveOnSuccess(d.clone());
+    let mut text = String::from("timestamp,bid,bid_size,ask,ask_size\n");
+    let rows = 40_000;
+    for i in 0..rows {
+        text.push_str(&format!(
+            "2026-01-05T14:{:02}:{:02}.{i:06}Z,100.00,5,100.01,5\n",
+            i / 3600 % 60,
+            i / 60 % 60
+        ));
+    }
+    assert!(text.len() > 1 << 20, "more than the one-thread limit");
+    let csv = d.join("q.csv");
+    let run = |text: &str, extra: &[&str]| {
+        std::fs::write(&csv, text).unwrap();
+        let md = d.join("md");
+        let _ = std::fs::remove_dir_all(&md);
+        let mut a = vec![
+            "import",
+            csv.to_str().unwrap(),
+            "--format",
+            "csv",
+            "--out",
+            md.to_str().unwrap(),
+        ];
+        a.extend_from_slice(extra);
+        let o = foxtrot(&a);
+        (o.status.success(), String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    assert!(run(&text, &[]).0);
+    // Line 35,002 (the header is line 1): a price off the cent grid.
+    let mut lines: Vec<&str> = text.lines().collect();
+    let bad_tick = lines[35_001].replace("100.01", "100.015");
+    lines[35_001] = &bad_tick;
+    let (okk, e) = run(&(lines.join("\n") + "\n"), &["--tick", "100", "--price-decimals", "4"]);
+    assert!(
+        !okk && e.contains("line 35002") && e.contains("not a multiple of --tick"),
+        "{e}"
+    );
+    // Line 30,001: a price that is no number.
+    let mut lines: Vec<&str> = text.lines().collect();
+    let bad = lines[30_000].replace("100.00", "1oo.00");
+    lines[30_000] = &bad;
+    let (okk, e) = run(&(lines.join("\n") + "\n"), &[]);
+    assert!(!okk && e.contains("line 30001"), "{e}");
+}

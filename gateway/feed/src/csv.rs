@@ -132,6 +132,9 @@ pub struct CsvReader<'a> {
     need: usize,
     names: &'static [&'static str],
     pending: Option<MarketData>,
+    /// The last ISO timestamp's first 19 bytes (to the second) and their
+    /// value: rows of the same second parse only their fraction.
+    iso_second: Option<([u8; 19], u64)>,
 }
 
 /// Splits `line` by `d` into `out` (up to its length); returns the field count.
@@ -139,14 +142,12 @@ pub struct CsvReader<'a> {
 fn split<'a>(line: &'a [u8], d: u8, out: &mut [&'a [u8]; 32]) -> usize {
     let mut n = 0;
     let mut start = 0;
-    for (i, &c) in line.iter().enumerate() {
-        if c == d {
-            if n < out.len() {
-                out[n] = &line[start..i];
-            }
-            n += 1;
-            start = i + 1;
+    for i in memchr::memchr_iter(d, line) {
+        if n < out.len() {
+            out[n] = &line[start..i];
         }
+        n += 1;
+        start = i + 1;
     }
     if n < out.len() {
         out[n] = &line[start..];
@@ -154,7 +155,15 @@ fn split<'a>(line: &'a [u8], d: u8, out: &mut [&'a [u8]; 32]) -> usize {
     n + 1
 }
 
+#[inline]
 fn trim(b: &[u8]) -> &[u8] {
+    // Most fields need nothing done: say so in two compares.
+    let plain = |c: u8| !c.is_ascii_whitespace() && c != b'"';
+    if let (Some(&f), Some(&l)) = (b.first(), b.last()) {
+        if plain(f) && plain(l) {
+            return b;
+        }
+    }
     let b = b.strip_suffix(b"\r").unwrap_or(b);
     let s = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
     let e = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(s, |i| i + 1);
@@ -182,6 +191,7 @@ impl<'a> CsvReader<'a> {
             names,
             pending: None,
             opts,
+            iso_second: None,
         };
         let header: Vec<String> = if r.opts.header {
             let l = r.next_line().unwrap_or_default();
@@ -235,6 +245,70 @@ impl<'a> CsvReader<'a> {
         self.line
     }
 
+    /// The rest of the file as up to `parts` readers over consecutive runs of
+    /// whole lines (each reads as this one would, line numbers included), for
+    /// passes run on several threads.
+    pub fn split_lines(&self, parts: usize) -> Vec<CsvReader<'a>> {
+        let (start, end) = (self.pos.min(self.buf.len()), self.buf.len());
+        let parts = parts.max(1);
+        let mut out = Vec::with_capacity(parts);
+        let (mut from, mut line) = (start, self.line);
+        for k in 1..=parts {
+            let to = if k == parts {
+                end
+            } else {
+                let guess = start + (end - start) * k / parts;
+                match memchr::memchr(b'\n', &self.buf[guess.max(from)..end]) {
+                    Some(i) => guess.max(from) + i + 1,
+                    None => end,
+                }
+            };
+            out.push(CsvReader {
+                buf: &self.buf[..to],
+                pos: from,
+                line,
+                opts: self.opts.clone(),
+                idx: self.idx,
+                need: self.need,
+                names: self.names,
+                pending: None,
+                iso_second: None,
+            });
+            line += memchr::memchr_iter(b'\n', &self.buf[from..to]).count() as u64;
+            from = to;
+        }
+        out
+    }
+
+    /// An ISO timestamp; a row in the same second as the last one parses
+    /// only its fraction (the same rules as `parse_iso8601`).
+    #[inline]
+    fn iso(&mut self, t: &[u8]) -> Result<u64, &'static str> {
+        if let Some((sec, base)) = &self.iso_second {
+            let b = t.strip_suffix(b"Z").unwrap_or(t);
+            if b.len() > 20 && b.len() <= 29 && b[19] == b'.' && b[..19] == sec[..] {
+                let f = &b[20..];
+                let mut v = 0u64;
+                for &c in f {
+                    if !c.is_ascii_digit() {
+                        return parse_iso8601(t);
+                    }
+                    v = v * 10 + u64::from(c - b'0');
+                }
+                return Ok(base + v * 10u64.pow(9 - f.len() as u32));
+            }
+        }
+        let ns = parse_iso8601(t)?;
+        if t.len() >= 19 {
+            if let Ok(base) = parse_iso8601(&t[..19]) {
+                let mut sec = [0u8; 19];
+                sec.copy_from_slice(&t[..19]);
+                self.iso_second = Some((sec, base));
+            }
+        }
+        Ok(ns)
+    }
+
     #[inline]
     fn next_line(&mut self) -> Option<&'a [u8]> {
         loop {
@@ -242,7 +316,7 @@ impl<'a> CsvReader<'a> {
             if rest.is_empty() {
                 return None;
             }
-            let end = rest.iter().position(|&c| c == b'\n').unwrap_or(rest.len());
+            let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
             self.pos += end + 1;
             self.line += 1;
             let l = &rest[..end];
@@ -299,10 +373,12 @@ impl<'a> CsvReader<'a> {
                 field: self.names[k],
             });
         }
-        let get = |k: usize| trim(f[self.idx[k]]);
-        let t = get(0);
+        let t = trim(f[self.idx[0]]);
         let ts = match self.opts.ts_unit {
-            TsUnit::Iso => parse_iso8601(t).map_err(|w| self.err(0, w, t))?,
+            TsUnit::Iso => match self.iso(t) {
+                Ok(v) => v,
+                Err(w) => return Err(self.err(0, w, t)),
+            },
             u => {
                 let v = fixed(t, 0).map_err(|w| self.err(0, w, t))?;
                 if v < 0 {
@@ -319,6 +395,7 @@ impl<'a> CsvReader<'a> {
                     .ok_or_else(|| self.err(0, "timestamp too large", t))?
             }
         };
+        let get = |k: usize| trim(f[self.idx[k]]);
         let (pd, qd, inst) = (self.opts.price_decimals, self.opts.qty_decimals, self.opts.instrument);
         let px = |k: usize| fixed(get(k), pd).map_err(|w| self.err(k, w, get(k)));
         let qty = |k: usize| fixed(get(k), qd).map_err(|w| self.err(k, w, get(k)));
@@ -447,6 +524,87 @@ mod tests {
             let s = format!("{}{}.{:0w$}", if v < 0 { "-" } else { "" }, v.abs() / 10i64.pow(d as u32), v.abs() % 10i64.pow(d as u32), w = d as usize);
             let s = if d == 0 { format!("{v}") } else { s };
             prop_assert_eq!(fixed(s.as_bytes(), d), Ok(v));
+        }
+    }
+    fn all(mut r: CsvReader) -> Vec<(u64, Result<CsvItem, String>)> {
+        let mut out = Vec::new();
+        loop {
+            match r.next_item() {
+                Ok(Some(x)) => out.push((r.line(), Ok(x))),
+                Ok(None) => return out,
+                Err(e) => out.push((r.line(), Err(e.to_string()))),
+            }
+        }
+    }
+
+    proptest! {
+        /// Rows of the same second parse only their fraction: the same times
+        /// as the full parse, whatever the fraction's length, a `Z` or not,
+        /// `T` or a space, and bad digits still an error.
+        #[test]
+        fn cached_seconds_parse_as_the_full_parser(
+            rows in proptest::collection::vec((0u64..3, 0u32..1_000_000_000, 1usize..10, any::<bool>(), any::<bool>(), 0u8..40), 1..60)
+        ) {
+            let mut text = String::from("timestamp,bid,bid_size,ask,ask_size\n");
+            for (sec, frac, digits, z, space, junk) in &rows {
+                let f = format!("{frac:09}");
+                let mut t = format!("2026-01-05{}14:30:0{sec}.{}", if *space { ' ' } else { 'T' }, &f[..*digits]);
+                if *junk == 0 {
+                    t.push('x');
+                }
+                if *z {
+                    t.push('Z');
+                }
+                text.push_str(&format!("{t},1.0,5,1.1,5\n"));
+            }
+            let got = all(CsvReader::new(text.as_bytes(), CsvOptions::new(CsvShape::Quotes)).unwrap());
+            let mut k = 0;
+            for (sec, frac, digits, z, space, junk) in &rows {
+                let f = format!("{frac:09}");
+                let mut t = format!("2026-01-05{}14:30:0{sec}.{}", if *space { ' ' } else { 'T' }, &f[..*digits]);
+                if *junk == 0 {
+                    t.push('x');
+                }
+                if *z {
+                    t.push('Z');
+                }
+                match parse_iso8601(t.as_bytes()) {
+                    Ok(ns) => {
+                        for _ in 0..2 {
+                            match &got[k].1 {
+                                Ok(CsvItem::Event(m)) => prop_assert_eq!(m.header.ts_ns, ns),
+                                other => prop_assert!(false, "{:?}", other),
+                            }
+                            k += 1;
+                        }
+                    }
+                    Err(_) => {
+                        prop_assert!(got[k].1.is_err(), "{} parsed", t);
+                        k += 1;
+                    }
+                }
+            }
+            prop_assert_eq!(k, got.len());
+        }
+    }
+
+    /// Readers over runs of whole lines give what one reader gives: the same
+    /// items (errors included) with the same line numbers, blank lines too.
+    #[test]
+    fn split_lines_reads_as_one_reader() {
+        let mut text = String::from("timestamp,bid,bid_size,ask,ask_size\n");
+        for i in 0..500u32 {
+            match i % 97 {
+                13 => text.push('\n'),
+                41 => text.push_str("2026-01-05T14:30:00Z,oops,1,1.1,1\n"),
+                _ => text.push_str(&format!("2026-01-05T14:30:{:02}.{i:06}Z,1.{i:04},5,2.0,7\n", i % 60)),
+            }
+        }
+        let whole = all(CsvReader::new(text.as_bytes(), CsvOptions::new(CsvShape::Quotes)).unwrap());
+        for parts in [1, 2, 3, 7, 64] {
+            let r = CsvReader::new(text.as_bytes(), CsvOptions::new(CsvShape::Quotes)).unwrap();
+            let pieces: Vec<_> = r.split_lines(parts).into_iter().flat_map(all).collect();
+            assert_eq!(pieces, whole, "{parts} parts");
         }
     }
 }

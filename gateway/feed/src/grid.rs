@@ -38,6 +38,20 @@ impl PriceGrid {
         self.max = self.max.max(px);
     }
 
+    /// What `self` and `other` saw together (as if one pass had seen both).
+    pub fn merge(&mut self, other: &PriceGrid) {
+        if other.gcd == 0 {
+            return;
+        }
+        if self.gcd == 0 {
+            *self = *other;
+            return;
+        }
+        self.gcd = gcd(self.gcd, other.gcd);
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+    }
+
     /// Whether a price was seen.
     pub fn is_empty(&self) -> bool {
         self.gcd == 0

@@ -76,8 +76,9 @@ fn gen_csv(cfg: &foxtrot_engine::config::Config, out: &std::path::Path) -> Resul
     );
     let dir = out.with_extension("md");
     println!(
-        "backtest it with: foxtrot import --format native {} --out {} && foxtrot replay {}",
+        "backtest it with: foxtrot import --format csv {} --symbol {} --out {} && foxtrot replay {}",
         out.display(),
+        spec.symbol,
         dir.display(),
         dir.display()
     );

@@ -150,35 +150,9 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
     o.price_decimals = a.price_decimals;
     o.qty_decimals = a.qty_decimals;
     let file = a.file.display();
-    // Pass 1: the first good row's price (the reference), the price grid, and
-    // with --tick, the first row off it.
-    let (first, grid) = {
-        let mut r = CsvReader::new(&bytes, o.clone()).with_context(|| format!("{file}"))?;
-        let (mut first, mut grid) = (None, PriceGrid::default());
-        loop {
-            match r.next_event() {
-                Ok(Some(m)) if m.px > 0 && m.qty != 0 => {
-                    first.get_or_insert(m.px);
-                    grid.observe(m.px);
-                    if let Some(t) = a.tick.filter(|t| m.px % t.max(&1) != 0) {
-                        bail!(
-                            "{file}: line {}: price {} is not a multiple of --tick {t} (omit --tick to infer the grid)",
-                            r.line(),
-                            m.px
-                        );
-                    }
-                }
-                Ok(Some(_)) => continue,
-                Ok(None) => break,
-                Err(_) if a.skip_bad_rows => continue,
-                Err(e) => bail!("{file}: {e}"),
-            }
-        }
-        let Some(first) = first else {
-            bail!("{file}: no row with a positive price");
-        };
-        (first, grid)
-    };
+    // Pass 1 (on every core): the first good row's price (the
+    // reference), the price grid, and with --tick, the first row off it.
+    let (first, grid) = csv_prices(a, &bytes, &o)?;
     let tick = tick_of(a, &a.symbol, &grid, a.price_decimals);
     let mut cfg = template(a)?;
     let mut w = create(
@@ -186,25 +160,55 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
         &mut cfg,
         vec![spec(&a.symbol, a, a.price_decimals, first, tick)],
     )?;
-    let mut r = CsvReader::new(&bytes, o).with_context(|| format!("{file}"))?;
+    // Pass 2: one thread parses batches of rows while this one journals them.
+    let r = CsvReader::new(&bytes, o).with_context(|| format!("{file}"))?;
     let mut bad = 0u64;
-    loop {
-        match r.next_item() {
-            // A row out of time order is kept, and journalled as a finding; an
-            // impossible event (a non-positive price, a negative size) or a
-            // crossed quote row is journalled as a finding only.
-            Ok(Some(CsvItem::Event(m))) => w.append(&m)?,
-            Ok(Some(CsvItem::Finding(d))) => w.append_quality(&d)?,
-            Ok(None) => break,
-            Err(e) if a.skip_bad_rows => {
-                bad += 1;
-                if bad <= 5 {
-                    tracing::warn!(error = %e, "{file}: skipped a bad row");
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<CsvItem, foxtrot_feed::Error>>>(4);
+    let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<Result<CsvItem, foxtrot_feed::Error>>>();
+    let outcome: Result<()> = std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut r = r;
+            loop {
+                let mut batch = back_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(CSV_BATCH));
+                batch.clear();
+                let mut end = false;
+                while batch.len() < CSV_BATCH {
+                    match r.next_item() {
+                        Ok(Some(item)) => batch.push(Ok(item)),
+                        Ok(None) => {
+                            end = true;
+                            break;
+                        }
+                        Err(e) => batch.push(Err(e)),
+                    }
+                }
+                if tx.send(batch).is_err() || end {
+                    return;
                 }
             }
-            Err(e) => bail!("{file}: {e} (import stopped; --skip-bad-rows continues past bad rows)"),
+        });
+        for batch in rx.iter() {
+            for item in &batch {
+                match item {
+                    // A row out of time order is kept, and journalled as a finding; an
+                    // impossible event (a non-positive price, a negative size) or a
+                    // crossed quote row is journalled as a finding only.
+                    Ok(CsvItem::Event(m)) => w.append(m)?,
+                    Ok(CsvItem::Finding(d)) => w.append_quality(d)?,
+                    Err(e) if a.skip_bad_rows => {
+                        bad += 1;
+                        if bad <= 5 {
+                            tracing::warn!(error = %e, "{file}: skipped a bad row");
+                        }
+                    }
+                    Err(e) => bail!("{file}: {e} (import stopped; --skip-bad-rows continues past bad rows)"),
+                }
+            }
+            let _ = back_tx.send(batch);
         }
-    }
+        Ok(())
+    });
+    outcome?;
     Ok((finish(w)?, bad))
 }
 
@@ -341,6 +345,58 @@ fn import_dbn(a: &ImportArgs) -> Result<(u64, u64)> {
         "DBN converted"
     );
     Ok((finish(w)?, st.off_scale + st.unknown_order))
+}
+
+/// Rows per batch handed from the parsing thread to the journalling one.
+const CSV_BATCH: usize = 4096;
+
+/// Pass 1 of a CSV import over every core: the first good row's price, the
+/// price grid of every good row, and with `--tick` an error naming the first
+/// row off it — what one reader from the top would find, line numbers included.
+fn csv_prices(a: &ImportArgs, bytes: &[u8], o: &CsvOptions) -> Result<(i64, PriceGrid)> {
+    let file = a.file.display();
+    let r = CsvReader::new(bytes, o.clone()).with_context(|| format!("{file}"))?;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let parts = r.split_lines(if bytes.len() < 1 << 20 { 1 } else { threads });
+    let scan = |mut r: CsvReader| -> Result<(Option<i64>, PriceGrid)> {
+        let (mut first, mut grid) = (None, PriceGrid::default());
+        loop {
+            match r.next_event() {
+                Ok(Some(m)) if m.px > 0 && m.qty != 0 => {
+                    first.get_or_insert(m.px);
+                    grid.observe(m.px);
+                    if let Some(t) = a.tick.filter(|t| m.px % t.max(&1) != 0) {
+                        bail!(
+                            "{file}: line {}: price {} is not a multiple of --tick {t} (omit --tick to infer the grid)",
+                            r.line(),
+                            m.px
+                        );
+                    }
+                }
+                Ok(Some(_)) => continue,
+                Ok(None) => return Ok((first, grid)),
+                Err(_) if a.skip_bad_rows => continue,
+                Err(e) => bail!("{file}: {e}"),
+            }
+        }
+    };
+    let found: Vec<Result<(Option<i64>, PriceGrid)>> = std::thread::scope(|s| {
+        let hs: Vec<_> = parts.into_iter().map(|p| s.spawn(move || scan(p))).collect();
+        hs.into_iter()
+            .map(|h| h.join().expect("a scanning thread panicked"))
+            .collect()
+    });
+    let (mut first, mut grid) = (None, PriceGrid::default());
+    // In file order: the first chunk's error is the file's first error.
+    for f in found {
+        let (f, g) = f?;
+        first = first.or(f);
+        grid.merge(&g);
+    }
+    let Some(first) = first else {
+        bail!("{file}: no row with a positive price");
+    };
+    Ok((first, grid))
 }
 
 /// A native `.fxmd` file: its header names the instruments (their ticks and
