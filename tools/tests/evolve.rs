@@ -480,3 +480,53 @@ fn the_leakage_gate_names_each_leak() {
     let e = leakage(&g, &grid, &fit).unwrap_err();
     assert!(e.contains("volatile/FOXA/oos: its data hashes to"), "{e}");
 }
+
+/// (µ+λ): the best half of each generation survives into the next, so the
+/// best fitness never falls from one generation to the next; every
+/// generation's ledger entry names the datasets it was scored on.
+#[test]
+fn mu_plus_lambda_keeps_the_best_half() {
+    let d = tempdir("mupluslambda");
+    let _rm = RemoveOnSuccess(d.clone());
+    let g = grid(&d, 20000);
+    let (evo, ledger) = (d.join("evo"), d.join("ledger"));
+    let mut a = vec!["evolve"];
+    a.extend(plan_args(&g, &evo));
+    a.extend(["--ledger", s(&ledger), "--mode", "mu-plus-lambda"]);
+    ok(&a);
+    let mut best = f64::MIN;
+    for gen in 0..GENERATIONS.parse::<u32>().unwrap() {
+        let t = json(&evo.join(format!("gen-{gen:03}/table.json")));
+        let b = t
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["fitness"].as_f64())
+            .fold(f64::MIN, f64::max);
+        assert!(b >= best, "generation {gen}: best {b} below {best}");
+        best = b;
+        if gen > 0 {
+            let p = json(&evo.join(format!("gen-{gen:03}/population.json")));
+            let elites = p.as_array().unwrap().iter().filter(|m| m["origin"] == "elite").count();
+            assert_eq!(elites, POPULATION.parse::<usize>().unwrap() / 2);
+        }
+    }
+    let list = ok(&["policy", "list", "--ledger", s(&ledger), "--json"]);
+    let grid_json = json(&g.join("grid.json"));
+    for e in list.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()) {
+        if e["kind"] == "evaluation" {
+            let ds = e["evidence"]["datasets"].as_array().unwrap();
+            assert_eq!(ds.len(), 12);
+            for x in ds {
+                let slice = grid_json["slices"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|s| s["id"] == x["id"])
+                    .unwrap();
+                assert_eq!(slice["hash"], x["hash"]);
+                assert_eq!(slice["part"], "fit");
+            }
+        }
+    }
+}

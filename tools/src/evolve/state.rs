@@ -493,6 +493,19 @@ impl Evolution {
             "evolve",
             &format!("generation {g}: {} candidates, {} replays", rows.len(), sched.jobs.len()),
             Extra {
+                evidence: Some(Evidence {
+                    datasets: fit
+                        .iter()
+                        .map(|&s| DatasetRef {
+                            id: self.grid.slices[s].id.clone(),
+                            hash: self.grid.slices[s].hash.clone(),
+                        })
+                        .collect(),
+                    code_version: env!("CARGO_PKG_VERSION").into(),
+                    code_hash: code_hash(),
+                    config_hash: self.base.config_hash(),
+                    diary: Vec::new(),
+                }),
                 detail: Some(json!({
                     "generation": g,
                     "replays": sched.jobs.len(),
