@@ -294,5 +294,10 @@ fn an_empty_run_says_it_was_killed_before_its_first_record() {
         err.contains("holds no configuration record") && err.contains("killed before its first record"),
         "{err}"
     );
+    // So does the verifying replay of a killed run (the kill loop's check).
+    let out = foxtrot(&["replay", dir.to_str().unwrap(), "--verify", "--killed"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("holds no configuration record"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -221,8 +221,12 @@ pub fn check_journals(run_dir: &Path) -> Result<(), Error> {
 /// not made yet.
 fn check_journals_of(run_dir: &Path, killed: bool) -> Result<(), Error> {
     for j in ["inputs", "orders", "diary"] {
-        let mut r = match JournalReader::open(&run_dir.join(j)) {
+        let dir = run_dir.join(j);
+        let mut r = match JournalReader::open(&dir) {
             Err(ShmError::NotAJournal(_)) if killed && j != "inputs" => continue,
+            // Killed between making the directory and its first segment:
+            // nothing journalled, as a run killed before its configuration.
+            Err(ShmError::NotAJournal(_)) if killed && dir.is_dir() => return Err(Error::NoConfig(dir)),
             r => r?,
         };
         while r.next()?.is_some() {}
