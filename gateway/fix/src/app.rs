@@ -19,6 +19,7 @@ use foxtrot_engine::format::decimal::to_text;
 use foxtrot_engine::format::fix::tags;
 use foxtrot_engine::records::{
     ExecKind, ExecReport, Header, InstrumentSpec, Kind, OrdType, Order, OrderAction, Side, VenueReject,
+    LIQUIDITY_ADDED, LIQUIDITY_REMOVED,
 };
 
 /// Symbol → (instrument index, price decimals, quantity decimals).
@@ -321,6 +322,12 @@ pub fn exec_from_fix<'a>(m: &impl Fields<'a>, inst: &Instruments, ts_ns: u64) ->
         e.last_px = m
             .fixed(tags::LAST_PX, pd)?
             .ok_or(FixError::Missing { tag: tags::LAST_PX })?;
+        // Maker or taker, when the venue says (the fee schedule's rates).
+        e.header.flags = match m.u64(tags::LAST_LIQUIDITY_IND)? {
+            Some(1) => LIQUIDITY_ADDED,
+            Some(2) => LIQUIDITY_REMOVED,
+            _ => 0,
+        };
     }
     e.ord_type = match m.char(tags::ORD_TYPE)? {
         Some(b'1') => OrdType::Market as u8,
@@ -452,6 +459,14 @@ pub fn exec_to_fix(
         f.push((tags::TEXT, t.to_vec()));
     }
     f.push((tags::TRANSACT_TIME, txt(&utc_timestamp(e.transact_ts_ns, 6))));
+    // LastLiquidityInd is FIX 4.3+: a 4.2 counterparty's dictionary does not know it.
+    if kind.is_fill() && !fix42 {
+        if e.header.flags & LIQUIDITY_ADDED != 0 {
+            f.push((tags::LAST_LIQUIDITY_IND, txt("1")));
+        } else if e.header.flags & LIQUIDITY_REMOVED != 0 {
+            f.push((tags::LAST_LIQUIDITY_IND, txt("2")));
+        }
+    }
     if kind == ExecKind::Rejected {
         // OrdRejReason, in the values each version defines (4.2 has 0–8).
         let code = match e.reason {

@@ -319,6 +319,7 @@ proptest! {
         venue_id in any::<u64>(), qty in 1i64..1_000_000_000, px in 1i64..1_000_000_000,
         last in 1i64..1_000_000, cum in 0i64..1_000_000_000, leaves in 0i64..1_000_000_000,
         ts in 0u64..4_000_000_000_000_000_000, market in any::<bool>(), fix42 in any::<bool>(), reason in 0u8..7,
+        liquidity in 0u8..3,
     ) {
         use foxtrot_engine::records::{ExecReport, VenueReject};
         use foxtrot_fix::app::exec_to_fix_numeric;
@@ -338,7 +339,11 @@ proptest! {
             e.cum_qty = cum;
             e.leaves_qty = leaves;
             e.ord_type = if market { OrdType::Market as u8 } else { OrdType::Limit as u8 };
-            if k.is_fill() { e.last_qty = last; e.last_px = px; }
+            if k.is_fill() {
+                e.last_qty = last;
+                e.last_px = px;
+                e.header.flags = liquidity; // 0 unsaid, 1 added, 2 removed (851)
+            }
             if k == ExecKind::Rejected {
                 let r = [VenueReject::None, VenueReject::UnknownInstrument, VenueReject::InvalidPriceOrQty,
                          VenueReject::UnknownOrder, VenueReject::DuplicateClOrdId, VenueReject::None, VenueReject::None];
@@ -372,6 +377,10 @@ proptest! {
         } else {
             // ExecReport fields the wire does not carry.
             back.status = e.status;
+            if fix42 {
+                // LastLiquidityInd is FIX 4.3+: a 4.2 report does not say.
+                e.header.flags = 0;
+            }
             if fix42 && e.reason == VenueReject::InvalidPriceOrQty as u8 {
                 // FIX 4.2 has no OrdRejReason for it: "broker option" (0).
                 e.reason = VenueReject::None as u8;

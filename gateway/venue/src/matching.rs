@@ -13,7 +13,9 @@
 //! execution reports. Quantity is conserved: for every fill the aggressor's and the
 //! resting order's filled quantities rise by the same amount.
 
-use foxtrot_engine::records::{flags, ExecKind, ExecReport, MarketData, MdAction, OrdType, Side, VenueReject};
+use foxtrot_engine::records::{
+    flags, ExecKind, ExecReport, MarketData, MdAction, OrdType, Side, VenueReject, LIQUIDITY_ADDED, LIQUIDITY_REMOVED,
+};
 
 /// Owner id of crowd (simulated third-party) orders: no execution reports.
 pub const CROWD: u32 = 0;
@@ -355,6 +357,8 @@ impl MatchingEngine {
                     let mut e = self.er(kind, &o, sd, ts);
                     e.last_px = px;
                     e.last_qty = q;
+                    // The resting order made the market; the aggressor took it.
+                    e.header.flags = if s == rs { LIQUIDITY_ADDED } else { LIQUIDITY_REMOVED };
                     out.er.push(e);
                 }
             }

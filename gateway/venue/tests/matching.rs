@@ -280,3 +280,33 @@ proptest! {
         prop_assert!(engine_fill_qty <= 2 * exec_md_qty);
     }
 }
+
+/// Every fill of an engine order says whether it made the market (it rested:
+/// LIQUIDITY_ADDED) or took it (it crossed: LIQUIDITY_REMOVED) — what the fee
+/// schedule's maker and taker rates need.
+#[test]
+fn engine_fills_say_whether_they_added_or_took_liquidity() {
+    use foxtrot_engine::records::{LIQUIDITY_ADDED, LIQUIDITY_REMOVED};
+    let (mut v, mut out) = engine();
+    // Our bid rests; the crowd sells into it: we added liquidity.
+    v.submit(&lim(ENGINE, 1, Side::Buy, 100, 5), 1, &mut out);
+    out.clear();
+    v.submit(&mkt(CROWD, 0, Side::Sell, 3), 2, &mut out);
+    let f: Vec<(ExecKind, u8)> = out.er.iter().map(|e| (e.kind().unwrap(), e.header.flags)).collect();
+    assert_eq!(f, vec![(ExecKind::PartialFill, LIQUIDITY_ADDED)]);
+    out.clear();
+    // We cross the crowd's resting offer, limit and market: we took it.
+    v.submit(&lim(CROWD, 0, Side::Sell, 101, 10), 3, &mut out);
+    out.clear();
+    v.submit(&lim(ENGINE, 2, Side::Buy, 101, 4), 4, &mut out);
+    v.submit(&mkt(ENGINE, 3, Side::Buy, 2), 5, &mut out);
+    let f: Vec<(u64, u8)> = out
+        .er
+        .iter()
+        .filter(|e| e.kind().is_some_and(|k| k.is_fill()))
+        .map(|e| (e.cl_ord_id, e.header.flags))
+        .collect();
+    assert_eq!(f, vec![(2, LIQUIDITY_REMOVED), (3, LIQUIDITY_REMOVED)]);
+    // Reports that are not fills say nothing.
+    assert!(out.er.iter().filter(|e| e.kind() == Some(ExecKind::New)).all(|e| e.header.flags == 0));
+}

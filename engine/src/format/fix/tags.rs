@@ -117,6 +117,8 @@ pub const HANDL_INST: Tag = 21;
 pub const LAST_PX: Tag = 31;
 /// LastShares (4.2) / LastQty (4.4).
 pub const LAST_QTY: Tag = 32;
+/// LastLiquidityInd (FIX 4.3+): 1 the fill added liquidity, 2 it removed it.
+pub const LAST_LIQUIDITY_IND: Tag = 851;
 /// OrderID.
 pub const ORDER_ID: Tag = 37;
 /// OrderQty.
