@@ -39,6 +39,28 @@ fn plan_args<'a>(grid: &'a Path, out: &'a Path) -> Vec<&'a str> {
     ]
 }
 
+/// `foxtrot evolve` of the test's plan on one machine into `out`, with
+/// `ledger` and `extra` arguments; its output.
+fn evolve(grid: &Path, out: &Path, ledger: &Path, extra: &[&str]) -> String {
+    let mut a = vec!["evolve"];
+    a.extend(plan_args(grid, out));
+    a.extend(["--ledger", s(ledger)]);
+    a.extend_from_slice(extra);
+    ok(&a)
+}
+
+/// The plan run on one machine into `dir/whole` (ledger `dir/lw`), and the
+/// same plan initialised in `dir/evo` for its steps to be run one by one.
+fn whole_and_init(dir: &Path, grid: &Path) -> (PathBuf, PathBuf, PathBuf, PathBuf) {
+    let (whole, lw) = (dir.join("whole"), dir.join("lw"));
+    evolve(grid, &whole, &lw, &[]);
+    let (evo, ledger) = (dir.join("evo"), dir.join("ledger"));
+    let mut a = vec!["evolve", "init"];
+    a.extend(plan_args(grid, &evo));
+    ok(&a);
+    (whole, lw, evo, ledger)
+}
+
 fn json(p: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).unwrap()
 }
@@ -77,10 +99,7 @@ fn evolve_promotes_a_new_topology_through_the_gates_and_rebuilds_it() {
     let _rm = RemoveOnSuccess(d.clone());
     let g = grid(&d, 30000);
     let (evo, ledger) = (d.join("evo"), d.join("ledger"));
-    let mut a = vec!["evolve"];
-    a.extend(plan_args(&g, &evo));
-    a.extend(["--ledger", s(&ledger), "--jobs", "2"]);
-    let said = ok(&a);
+    let said = evolve(&g, &evo, &ledger, &["--jobs", "2"]);
     assert!(said.contains("promoted"), "{said}");
 
     let r = json(&evo.join("result.json"));
@@ -164,10 +183,7 @@ fn evolve_promotes_a_new_topology_through_the_gates_and_rebuilds_it() {
 
     // Same plan, one thread: the same bytes and the same promoted policy.
     let (evo1, ledger1) = (d.join("evo1"), d.join("ledger1"));
-    let mut a = vec!["evolve"];
-    a.extend(plan_args(&g, &evo1));
-    a.extend(["--ledger", s(&ledger1), "--jobs", "1"]);
-    ok(&a);
+    evolve(&g, &evo1, &ledger1, &["--jobs", "1"]);
     assert_eq!(deterministic_files(&evo1), deterministic_files(&evo));
     assert_eq!(current(&ledger1), current(&ledger));
 }
@@ -180,16 +196,7 @@ fn sharded_generations_merge_to_the_one_machine_evolution() {
     let d = tempdir("shards");
     let _rm = RemoveOnSuccess(d.clone());
     let g = grid(&d, 30000);
-    let (whole, lw) = (d.join("whole"), d.join("lw"));
-    let mut a = vec!["evolve"];
-    a.extend(plan_args(&g, &whole));
-    a.extend(["--ledger", s(&lw)]);
-    ok(&a);
-
-    let (evo, ledger) = (d.join("evo"), d.join("ledger"));
-    let mut a = vec!["evolve", "init"];
-    a.extend(plan_args(&g, &evo));
-    ok(&a);
+    let (whole, lw, evo, ledger) = whole_and_init(&d, &g);
     for gen in 0..GENERATIONS.parse::<u32>().unwrap() {
         ok(&["evolve", "eval", s(&evo), "--shard", "1/2", "--jobs", "1"]);
         if gen == 0 {
@@ -219,16 +226,7 @@ fn a_slurm_job_array_per_generation_promotes_the_same_policy() {
         return;
     };
     let g = grid(&d, 30000);
-    let (whole, lw) = (d.join("whole"), d.join("lw"));
-    let mut a = vec!["evolve"];
-    a.extend(plan_args(&g, &whole));
-    a.extend(["--ledger", s(&lw)]);
-    ok(&a);
-
-    let (evo, ledger) = (d.join("evo"), d.join("ledger"));
-    let mut a = vec!["evolve", "init"];
-    a.extend(plan_args(&g, &evo));
-    ok(&a);
+    let (whole, lw, evo, ledger) = whole_and_init(&d, &g);
     let job = d.join("eval.sh");
     std::fs::write(
         &job,
@@ -288,10 +286,7 @@ fn a_budget_defers_whole_candidates() {
     // Room for three candidates' replays per generation.
     let budget = (3 * fit_events + fit_events / 2).to_string();
     let (evo, ledger) = (d.join("evo"), d.join("ledger"));
-    let mut a = vec!["evolve"];
-    a.extend(plan_args(&g, &evo));
-    a.extend(["--ledger", s(&ledger), "--budget", &budget]);
-    let _ = foxtrot(&a);
+    evolve(&g, &evo, &ledger, &["--budget", &budget]);
     let t0 = json(&evo.join("gen-000/table.json"));
     let deferred: Vec<&Value> = t0
         .as_array()
@@ -490,10 +485,7 @@ fn mu_plus_lambda_keeps_the_best_half() {
     let _rm = RemoveOnSuccess(d.clone());
     let g = grid(&d, 20000);
     let (evo, ledger) = (d.join("evo"), d.join("ledger"));
-    let mut a = vec!["evolve"];
-    a.extend(plan_args(&g, &evo));
-    a.extend(["--ledger", s(&ledger), "--mode", "mu-plus-lambda"]);
-    ok(&a);
+    evolve(&g, &evo, &ledger, &["--mode", "mu-plus-lambda"]);
     let mut best = f64::MIN;
     for gen in 0..GENERATIONS.parse::<u32>().unwrap() {
         let t = json(&evo.join(format!("gen-{gen:03}/table.json")));

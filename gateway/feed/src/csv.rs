@@ -545,29 +545,25 @@ mod tests {
         fn cached_seconds_parse_as_the_full_parser(
             rows in proptest::collection::vec((0u64..3, 0u32..1_000_000_000, 1usize..10, any::<bool>(), any::<bool>(), 0u8..40), 1..60)
         ) {
-            let mut text = String::from("timestamp,bid,bid_size,ask,ask_size\n");
-            for (sec, frac, digits, z, space, junk) in &rows {
+            let stamp = |&(sec, frac, digits, z, space, junk): &(u64, u32, usize, bool, bool, u8)| {
                 let f = format!("{frac:09}");
-                let mut t = format!("2026-01-05{}14:30:0{sec}.{}", if *space { ' ' } else { 'T' }, &f[..*digits]);
-                if *junk == 0 {
+                let mut t = format!("2026-01-05{}14:30:0{sec}.{}", if space { ' ' } else { 'T' }, &f[..digits]);
+                if junk == 0 {
                     t.push('x');
                 }
-                if *z {
+                if z {
                     t.push('Z');
                 }
-                text.push_str(&format!("{t},1.0,5,1.1,5\n"));
+                t
+            };
+            let mut text = String::from("timestamp,bid,bid_size,ask,ask_size\n");
+            for r in &rows {
+                text.push_str(&format!("{},1.0,5,1.1,5\n", stamp(r)));
             }
             let got = all(CsvReader::new(text.as_bytes(), CsvOptions::new(CsvShape::Quotes)).unwrap());
             let mut k = 0;
-            for (sec, frac, digits, z, space, junk) in &rows {
-                let f = format!("{frac:09}");
-                let mut t = format!("2026-01-05{}14:30:0{sec}.{}", if *space { ' ' } else { 'T' }, &f[..*digits]);
-                if *junk == 0 {
-                    t.push('x');
-                }
-                if *z {
-                    t.push('Z');
-                }
+            for r in &rows {
+                let t = stamp(r);
                 match parse_iso8601(t.as_bytes()) {
                     Ok(ns) => {
                         for _ in 0..2 {

@@ -308,5 +308,9 @@ fn engine_fills_say_whether_they_added_or_took_liquidity() {
         .collect();
     assert_eq!(f, vec![(2, LIQUIDITY_REMOVED), (3, LIQUIDITY_REMOVED)]);
     // Reports that are not fills say nothing.
-    assert!(out.er.iter().filter(|e| e.kind() == Some(ExecKind::New)).all(|e| e.header.flags == 0));
+    assert!(out
+        .er
+        .iter()
+        .filter(|e| e.kind() == Some(ExecKind::New))
+        .all(|e| e.header.flags == 0));
 }

@@ -8,11 +8,13 @@
 //! - [`select`]: fitness tables, the novelty archive, tournaments.
 //! - [`schedule`]: the budgeted, fair, sharded scheduler of replays.
 //! - [`state`]: an evolution's directory, generation by generation
-//!   (`init`, `eval --shard I/N`, `advance`), and its promotion.
+//!   (`init`, `eval --shard I/N`, `advance`); `promote`: the champion's
+//!   gates, the ledger's verdict and the KPIs.
 
 pub mod data;
 pub mod genotype;
 pub mod operators;
+mod promote;
 pub mod schedule;
 pub mod score;
 pub mod select;
