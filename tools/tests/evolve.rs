@@ -215,58 +215,89 @@ fn sharded_generations_merge_to_the_one_machine_evolution() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("the evolution is done"));
 }
 
-/// The same evolution as a real Slurm job array per generation (one task per
-/// shard, `foxtrot evolve eval --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`),
-/// advanced between arrays: the byte-identical promoted policy.
+/// The same command on a real Slurm job array: every task runs `foxtrot
+/// evolve … --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT` on one
+/// shared directory — three tasks on a two-CPU node, so one starts only when
+/// another ends and the others score its shards meanwhile — and task 0
+/// promotes the byte-identical policy the one-machine run promotes.
 #[test]
 #[cfg_attr(not(has_slurm), ignore = "needs slurm-wlm and munge: bash .ci/run installs it")]
-fn a_slurm_job_array_per_generation_promotes_the_same_policy() {
+fn the_same_command_on_a_slurm_job_array_promotes_the_same_policy() {
     let d = tempdir("slurm");
     let Some(cluster) = external::SlurmCluster::start(&d.join("cluster")) else {
         return;
     };
     let g = grid(&d, 30000);
-    let (whole, lw, evo, ledger) = whole_and_init(&d, &g);
-    let job = d.join("eval.sh");
+    let (whole, lw) = (d.join("whole"), d.join("lw"));
+    evolve(&g, &whole, &lw, &[]);
+    let (evo, ledger) = (d.join("evo"), d.join("ledger"));
+    let job = d.join("evolve.sh");
     std::fs::write(
         &job,
         format!(
             "#!/bin/bash\nset -e\necho \"$SLURM_ARRAY_JOB_ID $SLURM_ARRAY_TASK_ID $SLURM_ARRAY_TASK_COUNT\" >> {d}/ran\n\
-             exec {exe} evolve eval {evo} --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT --jobs 1\n",
+             exec {exe} evolve --data {g} --generations {GENERATIONS} --population {POPULATION} --seed {SEED} \
+             --out {evo} --ledger {ledger} --jobs 1 --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT\n",
             d = d.display(),
             exe = env!("CARGO_BIN_EXE_foxtrot"),
+            g = g.display(),
             evo = evo.display(),
+            ledger = ledger.display(),
         ),
     )
     .unwrap();
-    for gen in 0..GENERATIONS.parse::<u32>().unwrap() {
-        let out = std::process::Command::new("sbatch")
-            .env("SLURM_CONF", cluster.conf())
-            .args(["--wait", "--array=0-2", "--time=10"])
-            .arg(format!("--output={}/gen{gen}-task-%a.log", d.display()))
-            .arg(&job)
-            .output()
-            .unwrap();
-        let logs: String = (0..3)
-            .map(|i| std::fs::read_to_string(d.join(format!("gen{gen}-task-{i}.log"))).unwrap_or_default())
-            .collect();
-        assert!(
-            out.status.success(),
-            "generation {gen}'s array ran: {} {}\n{logs}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        ok(&["evolve", "advance", s(&evo), "--ledger", s(&ledger)]);
-    }
-    // Three arrays of three tasks, each told its place by Slurm.
+    let out = std::process::Command::new("sbatch")
+        .env("SLURM_CONF", cluster.conf())
+        .args(["--wait", "--array=0-2", "--time=10"])
+        .arg(format!("--output={}/task-%a.log", d.display()))
+        .arg(&job)
+        .output()
+        .unwrap();
+    let logs: String = (0..3)
+        .map(|i| std::fs::read_to_string(d.join(format!("task-{i}.log"))).unwrap_or_default())
+        .collect();
+    assert!(
+        out.status.success(),
+        "the array ran: {} {}\n{logs}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Three tasks of one array, each told its place by Slurm.
     let ran = std::fs::read_to_string(d.join("ran")).unwrap();
     let mut places: Vec<String> = ran.lines().map(|l| l.split_once(' ').unwrap().1.to_string()).collect();
     places.sort();
-    assert_eq!(places, ["0 3", "0 3", "0 3", "1 3", "1 3", "1 3", "2 3", "2 3", "2 3"]);
+    assert_eq!(places, ["0 3", "1 3", "2 3"]);
+    assert!(logs.contains("promoted"), "{logs}");
     assert_eq!(deterministic_files(&evo), deterministic_files(&whole));
     assert_eq!(current(&ledger), current(&lw));
     drop(cluster);
     let _ = std::fs::remove_dir_all(&d);
+}
+
+/// A sharded evolution's tasks as plain processes, all at once on one
+/// directory: the same bytes and the same policy as one machine.
+#[test]
+fn concurrent_shard_tasks_agree_with_one_machine() {
+    let d = tempdir("tasks");
+    let _rm = RemoveOnSuccess(d.clone());
+    let g = grid(&d, 20000);
+    let (whole, lw) = (d.join("whole"), d.join("lw"));
+    evolve(&g, &whole, &lw, &[]);
+    let (evo, ledger) = (d.join("evo"), d.join("ledger"));
+    let tasks: Vec<_> = (0..3)
+        .map(|i| {
+            let mut a: Vec<String> = vec!["evolve".into()];
+            a.extend(plan_args(&g, &evo).into_iter().map(String::from));
+            a.extend(["--ledger".into(), s(&ledger).into(), "--jobs".into(), "1".into()]);
+            a.extend(["--shard".into(), format!("{i}/3")]);
+            common::command().args(&a).spawn().unwrap()
+        })
+        .collect();
+    for mut t in tasks {
+        assert!(t.wait().unwrap().success());
+    }
+    assert_eq!(deterministic_files(&evo), deterministic_files(&whole));
+    assert_eq!(current(&ledger), current(&lw));
 }
 
 /// A budget defers whole candidates (the ledger says how many), keeps the

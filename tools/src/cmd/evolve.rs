@@ -69,6 +69,16 @@ pub struct EvolveArgs {
     /// Threads (default: the machine's cores).
     #[arg(long)]
     jobs: Option<usize>,
+    /// This task's part of every generation, `I/N` (a Slurm job array runs the
+    /// same command with `--shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`
+    /// and one `--out` on a shared file system): every task scores its shard,
+    /// then any shard not yet scored; task 0 initialises the evolution,
+    /// advances each generation and alone writes the ledger.
+    #[arg(long, value_name = "I/N", default_value = "0/1")]
+    shard: String,
+    /// How long a task waits for the others (seconds) before giving up.
+    #[arg(long, default_value_t = 3600)]
+    wait_timeout: u64,
     #[command(subcommand)]
     cmd: Option<EvolveCmd>,
 }
@@ -257,6 +267,10 @@ pub fn run(a: EvolveArgs) -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
         None => {
+            let shard = Shard::parse(&a.shard)?;
+            if shard.count > 1 {
+                return sharded(&a, shard);
+            }
             if a.plan.out.as_ref().is_some_and(|o| o.join("plan.json").exists()) {
                 bail!(
                     "--out {}: already holds an evolution (resume it with evolve eval/advance)",
@@ -272,6 +286,74 @@ pub fn run(a: EvolveArgs) -> Result<()> {
                 let said = e.advance(&mut l)?;
                 println!(
                     "[{:>6.1} s] generation {g}: {n} replays — {said}",
+                    t0.elapsed().as_secs_f64()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Polls `done` every 100 ms until it holds, for at most `secs` seconds.
+fn wait_until(secs: u64, what: &str, mut done: impl FnMut() -> Result<bool>) -> Result<()> {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !done()? {
+        if std::time::Instant::now() > until {
+            bail!("waited {secs} s for {what}; give more with --wait-timeout");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Ok(())
+}
+
+/// One task of a sharded evolution (see `--shard`).
+fn sharded(a: &EvolveArgs, shard: Shard) -> Result<()> {
+    let out = a
+        .plan
+        .out
+        .clone()
+        .context("--out DIR: the evolution's directory (shared by every task)")?;
+    if shard.index == 0 && !out.join("plan.json").exists() {
+        init(&a.plan)?;
+    }
+    wait_until(a.wait_timeout, "task 0 to initialise the evolution", || {
+        Ok(out.join("state.json").exists())
+    })?;
+    let e = Evolution::open(&out)?;
+    let t = threads(a.jobs);
+    let mut ledger = if shard.index == 0 {
+        Some(open_ledger(&a.ledger)?)
+    } else {
+        None
+    };
+    while let Some(g) = e.generation()? {
+        let t0 = std::time::Instant::now();
+        // Its own shard first, then any other not yet filed (a task that never
+        // starts does not stall the rest; a shard scored twice files the same bytes).
+        let mut n = 0;
+        for k in 0..shard.count {
+            let part = Shard {
+                index: (shard.index + k) % shard.count,
+                count: shard.count,
+            };
+            if e.generation()? == Some(g) && !e.shard_done(g, part) {
+                n += e.eval(part, t)?;
+            }
+        }
+        match ledger.as_mut() {
+            Some(l) => {
+                let said = e.advance(l)?;
+                println!(
+                    "[{:>6.1} s] generation {g}: {n} replays here — {said}",
+                    t0.elapsed().as_secs_f64()
+                );
+            }
+            None => {
+                wait_until(a.wait_timeout, "task 0 to advance the generation", || {
+                    Ok(e.generation()? != Some(g))
+                })?;
+                println!(
+                    "[{:>6.1} s] generation {g}: {n} replays here",
                     t0.elapsed().as_secs_f64()
                 );
             }

@@ -65,6 +65,33 @@ pub(super) fn write_json<T: Serialize>(p: &Path, v: &T) -> Result<(), Error> {
     )
 }
 
+/// An advisory lock on `EVO/lock` (`flock`), held until dropped: shared
+/// while a shard reads the generation it scores and writes its results,
+/// exclusive while `advance` moves the generation on — so a shard never
+/// scores a generation half advanced, nor files results for a finished one.
+pub(super) struct DirLock {
+    _file: std::fs::File,
+}
+
+impl DirLock {
+    pub(super) fn take(dir: &Path, exclusive: bool) -> Result<DirLock, Error> {
+        use std::os::fd::AsRawFd;
+        let p = dir.join("lock");
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&p)
+            .map_err(|e| bad(format!("{}: {e}", p.display())))?;
+        let op = if exclusive { libc::LOCK_EX } else { libc::LOCK_SH };
+        // SAFETY: flock on a descriptor this File owns; no memory is passed.
+        if unsafe { libc::flock(f.as_raw_fd(), op) } != 0 {
+            return Err(bad(format!("{}: {}", p.display(), std::io::Error::last_os_error())));
+        }
+        Ok(DirLock { _file: f })
+    }
+}
+
 /// How the next generation is made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -319,11 +346,13 @@ impl Evolution {
     /// Scores this shard's jobs of the current generation on `threads`
     /// threads; returns how many jobs it ran.
     pub fn eval(&self, shard: Shard, threads: usize) -> Result<usize, Error> {
+        let lock = DirLock::take(&self.dir, false)?;
         let g = self
             .generation()?
             .ok_or_else(|| bad(format!("{}: the evolution is done", self.dir.display())))?;
         let pop = self.population(g)?;
         let sched = self.schedule(&pop)?;
+        drop(lock);
         let configs: Vec<Config> = pop
             .iter()
             .map(|(gt, _)| gt.compile(&self.base))
@@ -342,6 +371,11 @@ impl Evolution {
         }
         let gd = gen_dir(&self.dir, g);
         let name = format!("{}-of-{}", shard.index, shard.count);
+        let _lock = DirLock::take(&self.dir, false)?;
+        if self.generation()? != Some(g) {
+            // Another task scored this shard and the generation moved on.
+            return Ok(0);
+        }
         write_text(&gd.join(format!("shard-{name}.jsonl")), &text)?;
         let events: u64 = done
             .iter()
@@ -354,10 +388,18 @@ impl Evolution {
         Ok(done.len())
     }
 
+    /// Whether generation `g`'s shard `shard` has filed its results.
+    pub fn shard_done(&self, g: u32, shard: Shard) -> bool {
+        gen_dir(&self.dir, g)
+            .join(format!("shard-{}-of-{}.jsonl", shard.index, shard.count))
+            .exists()
+    }
+
     /// Merges the current generation's shards; then breeds the next
     /// generation, or after the last one promotes the champion through
     /// `ledger`. Returns what happened, in a sentence.
     pub fn advance(&self, ledger: &mut Ledger) -> Result<String, Error> {
+        let _lock = DirLock::take(&self.dir, true)?;
         let g = self
             .generation()?
             .ok_or_else(|| bad(format!("{}: the evolution is done", self.dir.display())))?;
