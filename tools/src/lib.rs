@@ -21,6 +21,7 @@ pub mod export;
 pub mod kpi;
 pub mod logging;
 pub mod policy;
+pub mod pool;
 pub mod prometheus;
 pub mod reflect;
 pub mod report;

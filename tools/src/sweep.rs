@@ -28,8 +28,6 @@ use foxtrot_engine::journal::fields::Cell;
 use foxtrot_engine::Config;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 fn bad(m: impl Into<String>) -> Error {
     Error::Sweep(m.into())
@@ -298,26 +296,7 @@ pub fn run(s: &Sweep) -> Result<(Manifest, Vec<Row>), Error> {
         .iter()
         .map(|&i| parse_with_sets(&s.base_text, &s.grid.sets(i), origin).map_err(Error::from))
         .collect::<Result<_, _>>()?;
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Row, Error>>>> = Mutex::new((0..mine.len()).map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..s.jobs.clamp(1, mine.len().max(1)) {
-            scope.spawn(|| loop {
-                let k = next.fetch_add(1, Ordering::Relaxed);
-                if k >= mine.len() {
-                    return;
-                }
-                let r = one(s.data, &configs[k], mine[k], &s.grid);
-                results.lock().expect("no thread panics holding it")[k] = Some(r);
-            });
-        }
-    });
-    let rows = results
-        .into_inner()
-        .expect("no thread panicked holding it")
-        .into_iter()
-        .map(|r| r.expect("every combination ran"))
-        .collect::<Result<Vec<_>, _>>()?;
+    let rows = crate::pool::map(mine.len(), s.jobs, |k| one(s.data, &configs[k], mine[k], &s.grid))?;
     let manifest = Manifest {
         grid: s.grid.clone(),
         base_config_hash: base.config_hash(),

@@ -246,22 +246,7 @@ fn the_same_command_on_a_slurm_job_array_promotes_the_same_policy() {
         ),
     )
     .unwrap();
-    let out = std::process::Command::new("sbatch")
-        .env("SLURM_CONF", cluster.conf())
-        .args(["--wait", "--array=0-2", "--time=10"])
-        .arg(format!("--output={}/task-%a.log", d.display()))
-        .arg(&job)
-        .output()
-        .unwrap();
-    let logs: String = (0..3)
-        .map(|i| std::fs::read_to_string(d.join(format!("task-{i}.log"))).unwrap_or_default())
-        .collect();
-    assert!(
-        out.status.success(),
-        "the array ran: {} {}\n{logs}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let logs = cluster.run_array(&job, 3, &d);
     // Three tasks of one array, each told its place by Slurm.
     let ran = std::fs::read_to_string(d.join("ran")).unwrap();
     let mut places: Vec<String> = ran.lines().map(|l| l.split_once(' ').unwrap().1.to_string()).collect();

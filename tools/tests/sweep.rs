@@ -165,7 +165,6 @@ fn a_slurm_job_array_runs_the_shards_and_merges_to_the_whole_sweep() {
     let Some(cluster) = external::SlurmCluster::start(&cluster_dir) else {
         return;
     };
-    let conf = cluster.conf();
 
     let md = imported_quotes(&d, 30000);
     let grid = "--grid strategy.momentum.fast=5,10,20 --grid strategy.momentum.slow=50,100";
@@ -194,22 +193,7 @@ fn a_slurm_job_array_runs_the_shards_and_merges_to_the_whole_sweep() {
     )
     .unwrap();
     std::fs::create_dir_all(&shards).unwrap();
-    let out = std::process::Command::new("sbatch")
-        .env("SLURM_CONF", &conf)
-        .args(["--wait", "--array=0-2", "--time=10"])
-        .arg(format!("--output={}/task-%a.log", shards.display()))
-        .arg(&job)
-        .output()
-        .unwrap();
-    let logs: String = (0..3)
-        .map(|i| std::fs::read_to_string(shards.join(format!("task-{i}.log"))).unwrap_or_default())
-        .collect();
-    assert!(
-        out.status.success(),
-        "the array ran: {} {}\n{logs}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cluster.run_array(&job, 3, &shards);
     // Three tasks of one array job, each told its place by Slurm.
     let ran: Vec<String> = (0..3)
         .map(|i| std::fs::read_to_string(shards.join(format!("ran-{i}"))).unwrap())

@@ -26,8 +26,6 @@ use crate::sweep::Shard;
 use crate::Error;
 use foxtrot_engine::Config;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 /// One replay: a candidate (index in the population) on a slice (index in the grid).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,28 +121,11 @@ pub fn run_shard(
     threads: usize,
 ) -> Result<Vec<(usize, Score)>, Error> {
     let mine: Vec<usize> = (0..schedule.jobs.len()).filter(|&k| shard.has(k)).collect();
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Score, Error>>>> = Mutex::new((0..mine.len()).map(|_| None).collect());
     let slice = |j: &Job| -> &Slice { &grid.slices[j.slice] };
-    std::thread::scope(|scope| {
-        for _ in 0..threads.clamp(1, mine.len().max(1)) {
-            scope.spawn(|| loop {
-                let k = next.fetch_add(1, Ordering::Relaxed);
-                if k >= mine.len() {
-                    return;
-                }
-                let j = &schedule.jobs[mine[k]];
-                let r = score(&configs[j.candidate], grid_dir, slice(j), None);
-                results.lock().expect("no thread panics holding it")[k] = Some(r);
-            });
-        }
-    });
-    let out = results
-        .into_inner()
-        .expect("no thread panicked holding it")
-        .into_iter()
-        .map(|r| r.expect("every job ran"))
-        .collect::<Result<Vec<_>, _>>()?;
+    let out = crate::pool::map(mine.len(), threads, |k| {
+        let j = &schedule.jobs[mine[k]];
+        score(&configs[j.candidate], grid_dir, slice(j), None)
+    })?;
     Ok(mine.into_iter().zip(out).collect())
 }
 

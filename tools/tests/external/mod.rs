@@ -159,3 +159,29 @@ impl Drop for SlurmCluster {
             .status();
     }
 }
+
+impl SlurmCluster {
+    /// Submits `script` as an array of `tasks` tasks and waits for it
+    /// (`sbatch --wait`), each task's output in `logs/task-I.log`; panics with
+    /// sbatch's words and the tasks' logs unless every task succeeded.
+    /// Returns the tasks' logs, concatenated.
+    pub fn run_array(&self, script: &std::path::Path, tasks: usize, logs: &std::path::Path) -> String {
+        let out = std::process::Command::new("sbatch")
+            .env("SLURM_CONF", self.conf())
+            .args(["--wait", &format!("--array=0-{}", tasks - 1), "--time=10"])
+            .arg(format!("--output={}/task-%a.log", logs.display()))
+            .arg(script)
+            .output()
+            .unwrap();
+        let text: String = (0..tasks)
+            .map(|i| std::fs::read_to_string(logs.join(format!("task-{i}.log"))).unwrap_or_default())
+            .collect();
+        assert!(
+            out.status.success(),
+            "the array ran: {} {}\n{text}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text
+    }
+}
