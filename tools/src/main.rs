@@ -52,8 +52,8 @@ enum Command {
     /// rollbacks; any entry's configuration rebuilt from its hash.
     Policy(cmd::policy::PolicyArgs),
     /// Search strategies by deterministic replay over a regime grid and promote
-    /// the champion through the policy ledger's gates (sharded with
-    /// `evolve eval --shard I/N` for a Slurm job array).
+    /// the champion through the policy ledger's gates (on every task of a Slurm
+    /// job array with `--shard I/N`).
     Evolve(cmd::evolve::EvolveArgs),
     /// Read a recorded run's diary and drift alarms, propose changes, and apply
     /// them only as the governance rule allows.
