@@ -386,6 +386,7 @@ pub fn govern(
     out: &Path,
 ) -> Result<Vec<Decision>, Error> {
     let grid = Grid::open(data)?;
+    crate::evolve::data::check_instruments(data, &grid, cfg)?;
     let oos: Vec<_> = grid.part(Part::Oos).collect();
     let per_config: u64 = oos.iter().map(|s| s.events).sum();
     let own: Vec<Score> = oos

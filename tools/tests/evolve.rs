@@ -461,7 +461,8 @@ fn a_pending_proposal_is_promoted_only_by_a_sign_off() {
 }
 
 /// The leakage gate fails on each kind of leak: a held-out slice among the
-/// fitted ones, and data that no longer hashes to the grid's record.
+/// fitted ones, and data that no longer hashes to the grid's record; and a
+/// configuration for instruments other than the grid's is refused.
 #[test]
 fn the_leakage_gate_names_each_leak() {
     use foxtrot_tools::evolve::data::{leakage, Grid};
@@ -476,6 +477,24 @@ fn the_leakage_gate_names_each_leak() {
         .map(|s| s.id.clone())
         .collect();
     assert!(leakage(&g, &grid, &fit).is_ok());
+    // A configuration for other instruments is refused before anything runs.
+    let o = foxtrot(&[
+        "evolve",
+        "--set",
+        "instruments.1.symbol=ZZZ",
+        "--data",
+        s(&g),
+        "--out",
+        s(&d.join("evo")),
+        "--ledger",
+        s(&d.join("ledger")),
+    ]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && e.contains("the configuration trades") && e.contains("ZZZ"),
+        "{e}"
+    );
+    assert!(!d.join("evo").join("plan.json").exists());
     let mut with_oos = fit.clone();
     with_oos.push("calm/FOXB/oos".into());
     let e = leakage(&g, &grid, &with_oos).unwrap_err();

@@ -252,6 +252,7 @@ pub fn run(a: EvolveArgs) -> Result<()> {
         Some(EvolveCmd::Score { config, data, part }) => {
             let cfg = foxtrot_engine::Config::load(&config)?;
             let grid = data::Grid::open(&data)?;
+            data::check_instruments(&data, &grid, &cfg)?;
             let part = if part == "fit" { Part::Fit } else { Part::Oos };
             let scores = grid
                 .part(part)

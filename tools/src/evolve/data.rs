@@ -233,6 +233,38 @@ pub fn generate(base: &Config, out: &Path, events_per_regime: u64, fit_frac: f64
     Ok(grid)
 }
 
+/// Whether `cfg` trades the instruments the grid's data was generated for
+/// (symbol, price and quantity decimals, tick, lot, in order): anything else
+/// would replay one instrument's prices under another's name. An error naming
+/// the first difference.
+pub fn check_instruments(dir: &Path, grid: &Grid, cfg: &Config) -> Result<(), Error> {
+    let Some(first) = grid.slices.first() else {
+        return Err(bad(format!("{}: the grid has no slices", dir.display())));
+    };
+    let (own, _) = MdSource::open(&dir.join(&first.dir))?;
+    let key = |s: &foxtrot_engine::records::InstrumentSpec| {
+        (s.symbol.clone(), s.price_decimals, s.tick, s.qty_decimals, s.lot)
+    };
+    let (want, have): (Vec<_>, Vec<_>) = (
+        own.instruments.iter().map(key).collect(),
+        cfg.instruments.iter().map(key).collect(),
+    );
+    if want != have {
+        let first_diff = want
+            .iter()
+            .zip(&have)
+            .position(|(a, b)| a != b)
+            .unwrap_or(want.len().min(have.len()));
+        return Err(bad(format!(
+            "{}: the grid's data is for instruments {:?}; the configuration trades {:?} (first difference at instrument {first_diff})",
+            dir.display(),
+            want.iter().map(|k| &k.0).collect::<Vec<_>>(),
+            have.iter().map(|k| &k.0).collect::<Vec<_>>()
+        )));
+    }
+    Ok(())
+}
+
 /// The leakage check of a candidate scored on `fitted` (slice ids) against the
 /// grid in `dir`: `Ok(sentence)` when no fitted slice is held out, no fitted
 /// and held-out slice share a dataset hash, every held-out slice of a

@@ -24,7 +24,7 @@
 //! function of the plan and the data, so a run on one machine and a run
 //! whose shards ran on a Slurm job array write the same bytes.
 
-use super::data::{Grid, Part};
+use super::data::{self, Grid, Part};
 use super::genotype::StrategyGenotype;
 use super::operators::{crossover, mutate};
 use super::schedule::{self, cpu_seconds};
@@ -217,6 +217,7 @@ pub fn init(dir: &Path, base: &Config, mut plan: Plan) -> Result<Evolution, Erro
             plan.data.display()
         )));
     }
+    data::check_instruments(&plan.data, &grid, base)?;
     plan.grid_hash = grid_hash(&plan.data)?;
     plan.base_config_hash = base.config_hash();
     let g0 = StrategyGenotype::of(base)?;
