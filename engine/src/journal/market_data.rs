@@ -73,17 +73,7 @@ impl MdJournal {
             Ok(())
         } else {
             let ts = b.last_ts();
-            b.take(|p| {
-                self.n += 1;
-                self.last_ts = self.last_ts.max(ts);
-                if self.err.is_none() {
-                    self.err = self.w.append(KIND_MD_BLOCK, 0, self.n, self.last_ts, p).err();
-                }
-            });
-            match self.err.take() {
-                Some(e) => Err(e.into()),
-                None => Ok(()),
-            }
+            b.take(|p| self.record(KIND_MD_BLOCK, ts, p))
         };
         self.block = Some(b);
         r

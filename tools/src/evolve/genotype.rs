@@ -355,7 +355,7 @@ impl StrategyGenotype {
             ));
         }
         if self.risk > 0 {
-            let d: i64 = if self.risk == 1 { 2 } else { 4 };
+            let d = self.risk_divisor();
             let r = &base.risk;
             let df = d as f64;
             sets.push(format!(
@@ -385,11 +385,12 @@ impl StrategyGenotype {
 
     /// The position limit this genotype's risk level gives over `base`.
     pub fn position_limit(&self, base: &Config) -> i64 {
-        match self.risk {
-            0 => base.risk.position_limit,
-            1 => (base.risk.position_limit / 2).max(1),
-            _ => (base.risk.position_limit / 4).max(1),
-        }
+        (base.risk.position_limit / self.risk_divisor()).max(1)
+    }
+
+    /// What the risk level divides the base's limits by: 1, 2, 4.
+    fn risk_divisor(&self) -> i64 {
+        1 << self.risk.min(MAX_RISK_LEVEL)
     }
 
     /// The phenotype: `base` (its canonical text) with this genotype applied,

@@ -27,13 +27,8 @@ impl Evolution {
             }
             Ok((score(cfg, &self.plan.data, s, dir.as_deref())?, dir))
         };
-        let out: Vec<Result<(Score, Option<PathBuf>), Error>> = std::thread::scope(|scope| {
-            let hs: Vec<_> = oos.iter().map(|s| scope.spawn(move || run(s))).collect();
-            hs.into_iter()
-                .map(|h| h.join().expect("a replay thread panicked"))
-                .collect()
-        });
-        out.into_iter().collect()
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        crate::pool::map(oos.len(), threads, |k| run(oos[k]))
     }
 
     /// The gates and the ledger's verdict on `champion`.
