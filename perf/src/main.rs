@@ -194,6 +194,10 @@ pub struct FixRttArgs {
     /// Rounds before measuring.
     #[arg(long, default_value_t = 1_000)]
     pub warmup: usize,
+    /// Pause between rounds, µs: 0 sends the next order the moment the last
+    /// answer is in (a hot loop); a live engine's orders are milliseconds apart.
+    #[arg(long, default_value_t = 0)]
+    pub gap_us: u64,
     /// Name of the venue in the output (default: its address).
     #[arg(long)]
     pub label: Option<String>,

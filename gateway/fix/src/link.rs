@@ -68,6 +68,10 @@ pub struct FixLinkSettings {
     pub busy_poll: Option<foxtrot_net::BusyPoll>,
     /// Directory for the log of every FIX message sent and received, if any.
     pub message_log: Option<PathBuf>,
+    /// How long after writing an order [`wait_input`](VenueLink::wait_input)
+    /// keeps the thread awake (polling, not sleeping in `ppoll`) while an
+    /// answer is outstanding; 0 sleeps at once.
+    pub answer_spin: Duration,
 }
 
 /// The previous run's inputs, for a restart.
@@ -580,6 +584,15 @@ impl VenueLink for FixVenueLink {
     fn wait_input(&mut self, timeout: std::time::Duration) -> bool {
         use std::os::fd::AsRawFd;
         if !self.reports.is_empty() || self.resume.is_some() {
+            return true;
+        }
+        // An answer is due within the window: a thread woken from `ppoll` by
+        // it would start tens of µs late, so the caller polls again instead.
+        if self
+            .acks
+            .awaiting(self.mono_ns(), self.set.answer_spin.as_nanos() as u64)
+        {
+            std::hint::spin_loop();
             return true;
         }
         let mut fds = [self.wake.as_raw_fd(), -1, -1];

@@ -85,6 +85,14 @@ pub fn run(opts: &crate::FixRttArgs) {
     let mut h_cancel = h_new.clone();
     let mut cl = 1_000_000_000u64 + (wall_ns() / 1_000_000_000 % 1_000_000) * 1_000_000;
     for round in 0..warmup + rounds {
+        if opts.gap_us > 0 {
+            // Spun, not slept: this side stays awake as a running engine does;
+            // the venue idles through the gap as it does between a live run's orders.
+            let until = std::time::Instant::now() + std::time::Duration::from_micros(opts.gap_us);
+            while std::time::Instant::now() < until {
+                std::hint::spin_loop();
+            }
+        }
         for action in [OrderAction::New, OrderAction::Cancel] {
             cl += 1;
             let o = Order {

@@ -420,6 +420,7 @@ fn run_fix(
         session,
         busy_poll: cfg.session.busy_poll.map(crate::setup::busy_poll),
         message_log: cfg.session.message_log.as_ref().map(std::path::PathBuf::from),
+        answer_spin: std::time::Duration::from_micros(cfg.session.answer_spin_us.into()),
     };
     let resume = resume.map(|c| Resume {
         inputs: Box::new(c.inputs),

@@ -606,6 +606,14 @@ impl VenueServer {
             let end = self.inbox_ends[i];
             self.on_order(k, &inbox[start..end], now, wall);
             start = end;
+            // Each order's answers leave before the next order is matched: an
+            // order early in a burst is not answered late for those after it.
+            let s = &mut self.slots[k];
+            if r.is_ok() && !s.session.outbox().is_empty() {
+                if let Some((conn, _)) = &mut s.conn {
+                    r = flush(conn, &mut s.session);
+                }
+            }
         }
         self.inbox = inbox;
         let s = &mut self.slots[k];
