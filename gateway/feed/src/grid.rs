@@ -33,7 +33,10 @@ impl PriceGrid {
             (self.gcd, self.min, self.max) = (px, px, px);
             return;
         }
-        self.gcd = gcd(self.gcd, px);
+        // Nearly every price is on the grid found so far: one division.
+        if px % self.gcd != 0 {
+            self.gcd = gcd(self.gcd, px);
+        }
         self.min = self.min.min(px);
         self.max = self.max.max(px);
     }
