@@ -9,11 +9,21 @@
 use crate::core::params::BeliefModel;
 use crate::records::{Belief, FeatureVector, Header, Kind, BELIEF_K_MAX, N_FEATURES};
 
+/// Units summed side by side (one 256-bit vector of `f32`).
+const LANES: usize = 8;
+
 /// The emitter. All buffers are sized at construction.
 pub struct BeliefEmitter {
     mean: [f32; N_FEATURES],
     inv_scale: [f32; N_FEATURES],
-    w: Vec<[f32; N_FEATURES]>,
+    /// The weights transposed in groups of [`LANES`] units:
+    /// `wt[g * N_FEATURES + f][l]` is unit `g * LANES + l`'s weight on feature
+    /// `f` (zero past the last unit). One pass over the features updates a
+    /// group's sums side by side (one vector multiply and add per feature, no
+    /// chain of dependent adds per unit), each unit still summed in feature
+    /// order from `-0.0` as `Iterator::sum` does — the same value to the bit
+    /// as the row-by-row dot product.
+    wt: Vec<[f32; LANES]>,
     b: Vec<f32>,
     readout: Vec<f32>,
     k: usize,
@@ -33,7 +43,19 @@ impl BeliefEmitter {
         BeliefEmitter {
             mean: arr(&model.mean),
             inv_scale,
-            w: model.units.iter().map(|u| arr(&u.w)).collect(),
+            wt: model
+                .units
+                .chunks(LANES)
+                .flat_map(|g| {
+                    (0..N_FEATURES).map(move |f| {
+                        let mut lanes = [0.0; LANES];
+                        for (l, u) in g.iter().enumerate() {
+                            lanes[l] = u.w[f];
+                        }
+                        lanes
+                    })
+                })
+                .collect(),
             b: model.units.iter().map(|u| u.b).collect(),
             readout: model.readout.clone(),
             k: (k as usize).clamp(1, BELIEF_K_MAX),
@@ -43,7 +65,7 @@ impl BeliefEmitter {
 
     /// Number of units in the layer.
     pub fn width(&self) -> usize {
-        self.w.len()
+        self.units.len()
     }
 
     /// Computes the belief for `fv` into `out` (regime fields untouched) and returns
@@ -56,9 +78,17 @@ impl BeliefEmitter {
             // A non-finite feature (bad data upstream) contributes nothing.
             *xi = if v.is_finite() { v } else { 0.0 };
         }
-        for (u, (w, b)) in self.units.iter_mut().zip(self.w.iter().zip(&self.b)) {
-            let acc: f32 = w.iter().zip(&x).map(|(a, b)| a * b).sum();
-            *u = (acc + b).max(0.0);
+        for (group, units) in self.wt.chunks_exact(N_FEATURES).zip(self.units.chunks_mut(LANES)) {
+            let mut acc = [-0.0f32; LANES];
+            for (w, &xf) in group.iter().zip(&x) {
+                for l in 0..LANES {
+                    acc[l] += w[l] * xf;
+                }
+            }
+            units.copy_from_slice(&acc[..units.len()]);
+        }
+        for (u, &b) in self.units.iter_mut().zip(&self.b) {
+            *u = (*u + b).max(0.0);
         }
         let (regime, confidence) = (out.regime, out.confidence);
         *out = Belief {
@@ -188,5 +218,34 @@ mod tests {
         fv.values[0] = f32::NAN;
         assert_eq!(e.emit(&fv, &mut b), 0.0);
         assert_eq!(b.k, 0);
+    }
+
+    proptest::proptest! {
+        /// The units computed side by side equal, to the bit, each unit's
+        /// row-by-row dot product summed in feature order (`Iterator::sum`),
+        /// for dense random weights and features of every magnitude.
+        #[test]
+        fn side_by_side_units_equal_the_row_by_row_sums(
+            w in proptest::collection::vec(proptest::collection::vec(-1e6f32..1e6, N_FEATURES), 1..12),
+            b in proptest::collection::vec(-10f32..10.0, 12),
+            x in proptest::collection::vec(proptest::prop_oneof![-1e9f32..1e9, -1e-6f32..1e-6, proptest::strategy::Just(0.0f32)], N_FEATURES),
+        ) {
+            let mut m = model(&[], vec![0.0; w.len()]);
+            m.units = w
+                .iter()
+                .enumerate()
+                .map(|(i, ws)| BeliefUnit { name: format!("u{i}"), w: ws.clone(), b: b[i] })
+                .collect();
+            let mut e = BeliefEmitter::new(&m, 8);
+            let mut fv = FeatureVector::default();
+            fv.values.copy_from_slice(&x);
+            let mut out = Belief::default();
+            e.emit(&fv, &mut out);
+            for (u, ws) in w.iter().enumerate() {
+                let acc: f32 = ws.iter().zip(&x).map(|(a, b)| a * b).sum();
+                let want = (acc + b[u]).max(0.0);
+                proptest::prop_assert_eq!(e.units[u].to_bits(), want.to_bits(), "unit {}", u);
+            }
+        }
     }
 }
