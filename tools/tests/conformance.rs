@@ -12,8 +12,9 @@
 //!   separated by `|`, from MsgType on. The runner puts BeginString and
 //!   BodyLength in front, SenderCompID / SendingTime / TargetCompID after
 //!   MsgSeqNum (each unless the line gives it), and the CheckSum at the end
-//!   (unless given). `> raw FIELDS` sends exactly FIELDS (`9={len}` and
-//!   `10={sum}` are computed).
+//!   (unless given: a given CheckSum stands for a wrong one, so should the
+//!   SendingTime make it right — once in 256 sends — the next value is sent).
+//!   `> raw FIELDS` sends exactly FIELDS (`9={len}` and `10={sum}` are computed).
 //! - `< FIELDS` (or `<N FIELDS`): expect the next message to be exactly these
 //!   fields, completed the same way (the venue's CompIDs swapped); `*` matches
 //!   any value and `{ts}` a UTCTimestamp with milliseconds. Every message
@@ -152,6 +153,10 @@ fn wire(f: &[(String, String)], add_len: bool, add_sum: bool) -> Vec<u8> {
     }
     let mut m = text(&fs).into_bytes();
     match sum {
+        // A literal CheckSum is there to be wrong: never the right one by chance.
+        Some(v) if v != "{sum}" && v.parse::<u32>().ok() == Some(checksum(&m)) => {
+            m.extend_from_slice(format!("10={:0w$}\x01", (checksum(&m) + 1) % 256, w = v.len()).as_bytes())
+        }
         Some(v) if v != "{sum}" => m.extend_from_slice(format!("10={v}\x01").as_bytes()),
         Some(_) => m.extend_from_slice(format!("10={:03}\x01", checksum(&m)).as_bytes()),
         None if add_sum => m.extend_from_slice(format!("10={:03}\x01", checksum(&m)).as_bytes()),
@@ -444,6 +449,28 @@ fn the_session_layer_conforms_for_fix42_and_fix44() {
 }
 
 /// The runner itself: a scenario that must fail does (so a pass means something).
+/// A case's literal CheckSum is sent wrong even when the message happens to
+/// sum to it (the SendingTime varies: once in 256 sends it would be right).
+#[test]
+fn a_literal_checksum_is_never_the_right_one() {
+    let f = |v: &str| {
+        vec![
+            ("8".to_string(), "FIX.4.2".to_string()),
+            ("35".into(), "0".into()),
+            ("10".into(), v.into()),
+        ]
+    };
+    let plain = wire(&f("{sum}"), true, true);
+    let body = &plain[..plain.len() - 7];
+    let right = format!("{:03}", checksum(body));
+    let sent = wire(&f(&right), true, true);
+    assert_eq!(&sent[..body.len()], body);
+    assert_ne!(&sent[body.len()..], &plain[body.len()..], "the right CheckSum was sent");
+    // Any other literal goes as written.
+    let other = format!("{:03}", (checksum(body) + 7) % 256);
+    assert!(wire(&f(&other), true, true).ends_with(format!("10={other}\x01").as_bytes()));
+}
+
 #[test]
 fn the_runner_fails_a_wrong_expectation() {
     let dir = tempdir("conformance-self");
