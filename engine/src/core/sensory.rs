@@ -221,9 +221,20 @@ struct InstrumentState {
     fv: FeatureVector,
 }
 
+/// The top-N depth group: the features that walk N book levels per side.
+pub const DEPTH_GROUP: [usize; 5] = [
+    idx::IMBALANCE_N,
+    idx::DEPTH_BID_N,
+    idx::DEPTH_ASK_N,
+    idx::IMB_SURGE_Z,
+    idx::SWEEP_RISK,
+];
+
 /// The sensory stage.
 pub struct Sensory {
     cfg: SensoryConfig,
+    /// Whether the [`DEPTH_GROUP`] is computed (else it reads 0).
+    depth: bool,
     bad_prints: u64,
     vol_alpha: f64,
     flow_alpha: f64,
@@ -236,6 +247,7 @@ impl Sensory {
     /// momentum policy, the rest from `cfg`.
     pub fn new(instruments: &[InstrumentSpec], fast: u32, slow: u32, cfg: &SensoryConfig) -> Self {
         Sensory {
+            depth: true,
             bad_prints: 0,
             vol_alpha: 2.0 / (cfg.vol_span as f64 + 1.0),
             flow_alpha: 2.0 / (cfg.flow_span as f64 + 1.0),
@@ -279,6 +291,18 @@ impl Sensory {
         }
     }
 
+    /// Whether the [`DEPTH_GROUP`] is computed; when not, those features stay 0
+    /// and every other feature is what it would have been.
+    pub fn with_depth_group(mut self, on: bool) -> Self {
+        self.depth = on;
+        self
+    }
+
+    /// Whether the [`DEPTH_GROUP`] is computed.
+    pub fn computes_depth_group(&self) -> bool {
+        self.depth
+    }
+
     /// Updates features after `md` was applied to `book` and copies the instrument's
     /// vector into `out`. Returns true when the mid was updated (a decision point).
     #[inline]
@@ -287,6 +311,7 @@ impl Sensory {
         let levels = self.cfg.depth_levels as usize;
         let auction_updates = self.cfg.auction_updates as u64;
         let sweep_decay = self.cfg.sweep_decay;
+        let depth = self.depth;
         let Some(st) = self.state.get_mut(md.header.instrument as usize) else {
             return false;
         };
@@ -338,18 +363,20 @@ impl Sensory {
         let last = md.header.flags & flags::LAST_IN_BATCH != 0;
         let mut updated = false;
         if last {
-            // Sweep probe: how much of the touch-side depth this batch consumed.
-            let mut score: f64 = 0.0;
-            for side in [Side::Buy, Side::Sell] {
-                let k = side.index();
-                let q = st.batch_exec_qty[k];
-                if q > 0 {
-                    let left = book.depth_qty(side, levels) as f64;
-                    score = score.max(st.batch_levels[k] as f64 * q as f64 / (left + q as f64));
+            if depth {
+                // Sweep probe: how much of the touch-side depth this batch consumed.
+                let mut score: f64 = 0.0;
+                for side in [Side::Buy, Side::Sell] {
+                    let k = side.index();
+                    let q = st.batch_exec_qty[k];
+                    if q > 0 {
+                        let left = book.depth_qty(side, levels) as f64;
+                        score = score.max(st.batch_levels[k] as f64 * q as f64 / (left + q as f64));
+                    }
                 }
+                st.sweep = score.max(st.sweep * sweep_decay);
+                v[idx::SWEEP_RISK] = st.sweep as f32;
             }
-            st.sweep = score.max(st.sweep * sweep_decay);
-            v[idx::SWEEP_RISK] = st.sweep as f32;
             st.batch_exec_qty = [0; 2];
             st.batch_levels = [0; 2];
             st.batch_last_px = [0; 2];
@@ -370,20 +397,26 @@ impl Sensory {
                 st.updates_since_open += 1;
                 let (bqf, aqf) = (bq as f64, aq as f64);
                 let micro = (bp as f64 * aqf + ap as f64 * bqf) / (bqf + aqf) / st.px_scale;
-                let db = book.depth_qty(Side::Buy, levels) as f64;
-                let da = book.depth_qty(Side::Sell, levels) as f64;
-                let imb_n = (db - da) / (db + da);
-                // Surge probe: z-score of the change in imbalance.
-                let d = imb_n - st.prev_imb;
-                st.prev_imb = imb_n;
-                let z = if st.surge_n > 1 {
-                    (d - st.surge_mean) / (st.surge_var + 1e-12).sqrt()
-                } else {
-                    0.0
-                };
-                st.surge_mean += sa * (d - st.surge_mean);
-                st.surge_var += sa * ((d - st.surge_mean) * (d - st.surge_mean) - st.surge_var);
-                st.surge_n += 1;
+                if depth {
+                    let db = book.depth_qty(Side::Buy, levels) as f64;
+                    let da = book.depth_qty(Side::Sell, levels) as f64;
+                    let imb_n = (db - da) / (db + da);
+                    // Surge probe: z-score of the change in imbalance.
+                    let d = imb_n - st.prev_imb;
+                    st.prev_imb = imb_n;
+                    let z = if st.surge_n > 1 {
+                        (d - st.surge_mean) / (st.surge_var + 1e-12).sqrt()
+                    } else {
+                        0.0
+                    };
+                    st.surge_mean += sa * (d - st.surge_mean);
+                    st.surge_var += sa * ((d - st.surge_mean) * (d - st.surge_mean) - st.surge_var);
+                    st.surge_n += 1;
+                    v[idx::IMBALANCE_N] = imb_n as f32;
+                    v[idx::IMB_SURGE_Z] = z.clamp(-1e3, 1e3) as f32;
+                    v[idx::DEPTH_BID_N] = (db / st.qty_scale) as f32;
+                    v[idx::DEPTH_ASK_N] = (da / st.qty_scale) as f32;
+                }
                 let vol = st.var.sqrt();
                 let tick = st.tick_px / st.px_scale;
                 v[idx::MID] = mid as f32;
@@ -392,16 +425,12 @@ impl Sensory {
                 v[idx::IMBALANCE_1] = ((bqf - aqf) / (bqf + aqf)) as f32;
                 v[idx::BID_QTY] = (bqf / st.qty_scale) as f32;
                 v[idx::ASK_QTY] = (aqf / st.qty_scale) as f32;
-                v[idx::IMBALANCE_N] = imb_n as f32;
                 v[idx::EMA_FAST] = st.fast.value() as f32;
                 v[idx::EMA_SLOW] = st.slow.value() as f32;
                 v[idx::EMA_LONG] = st.long.value() as f32;
                 v[idx::EMA_SIGNAL] = ((st.fast.value() - st.slow.value()) / tick) as f32;
                 v[idx::VOL_BPS] = (vol * 1e4) as f32;
                 v[idx::TREND_Z] = (((st.fast.value() - st.long.value()) / mid) / vol.max(1e-6)) as f32;
-                v[idx::IMB_SURGE_Z] = z.clamp(-1e3, 1e3) as f32;
-                v[idx::DEPTH_BID_N] = (db / st.qty_scale) as f32;
-                v[idx::DEPTH_ASK_N] = (da / st.qty_scale) as f32;
                 v[idx::MID_UPDATES] = st.slow.count() as f32;
                 if st.vwap_q > 0.0 {
                     v[idx::VWAP_DEV_TICKS] = ((mid - st.vwap_pq / st.vwap_q) / tick) as f32;
@@ -470,6 +499,7 @@ mod tests {
             auction_updates: 2,
             sweep_decay: 0.5,
             stale_after_ns: 1_000,
+            all_features: false,
         }
     }
     fn md(a: MdAction, side: Side, ts: u64, px: i64, qty: i64, last: bool) -> MarketData {
@@ -584,5 +614,68 @@ mod tests {
         s.on_md(&m, &book, &mut fv);
         assert!(!s.is_halted(0));
         assert_eq!(fv.values[idx::SESSION_STATE], session::AUCTION);
+    }
+
+    /// Without the depth group, its five features read 0 and every other
+    /// feature is, to the bit, what the full computation gives — over adds,
+    /// executions (the sweep probe), cancels and quotes on both sides.
+    #[test]
+    fn the_depth_group_off_leaves_every_other_feature_as_it_was() {
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let mut events = Vec::new();
+        for i in 0..5_000u64 {
+            let r = next();
+            let side = if r & 1 == 0 { Side::Buy } else { Side::Sell };
+            let off = 1 + (r >> 8) as i64 % 6;
+            let px = if side == Side::Buy { 10_000 - off } else { 10_000 + off };
+            let action = [
+                MdAction::Add,
+                MdAction::Add,
+                MdAction::Execute,
+                MdAction::Cancel,
+                MdAction::Quote,
+            ][(r >> 16) as usize % 5];
+            events.push(md(
+                action,
+                side,
+                i * 1_000,
+                px,
+                1 + (r >> 24) as i64 % 50,
+                (r >> 32) & 3 != 0,
+            ));
+        }
+        let run = |depth: bool| {
+            let mut book = Book::new(1, 10_000, 256);
+            let mut s = Sensory::new(&[spec()], 2, 4, &cfg()).with_depth_group(depth);
+            let mut fv = FeatureVector::default();
+            events
+                .iter()
+                .map(|m| {
+                    let _ = book.apply(m);
+                    let d = s.on_md(m, &book, &mut fv);
+                    (d, fv.values)
+                })
+                .collect::<Vec<_>>()
+        };
+        let (full, lean) = (run(true), run(false));
+        let mut depth_seen = false;
+        for ((d1, a), (d2, b)) in full.iter().zip(&lean) {
+            assert_eq!(d1, d2);
+            for f in 0..N_FEATURES {
+                if DEPTH_GROUP.contains(&f) {
+                    assert_eq!(b[f], 0.0);
+                    depth_seen |= a[f] != 0.0;
+                } else {
+                    assert_eq!(a[f].to_bits(), b[f].to_bits(), "feature {}", FEATURE_NAMES[f]);
+                }
+            }
+        }
+        assert!(depth_seen, "the full run computed the depth group");
     }
 }

@@ -40,4 +40,12 @@ pub struct SensoryConfig {
     /// An instrument without market data this long (control time) is halted.
     #[schemars(range(min = 0, max = 86_400_000_000_000_i64))]
     pub stale_after_ns: u64,
+    /// Compute every feature, read or not. By default the top-N depth group
+    /// (`IMBALANCE_N`, `DEPTH_BID_N`, `DEPTH_ASK_N`, `IMB_SURGE_Z`,
+    /// `SWEEP_RISK`: a walk of N book levels per side per update) is computed
+    /// only when something reads it — a belief unit with a weight on one of
+    /// them, or the drift sentry (its theory packets summarise them) — and
+    /// reads 0 otherwise. No policy reads them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub all_features: bool,
 }

@@ -29,10 +29,15 @@ impl SensoryStage {
                 .iter()
                 .map(|s| Book::new(s.tick, s.ref_price, p.book.window_ticks))
                 .collect(),
-            sensory: Sensory::new(ins, m.fast, m.slow, &p.sensory),
+            sensory: Sensory::new(ins, m.fast, m.slow, &p.sensory).with_depth_group(depth_group_read(p)),
             was_halted: vec![false; ins.len()],
             counters: CoreCounters::default(),
         }
+    }
+
+    /// Whether the sensory stage computes its depth group (see [`Sensory::with_depth_group`]).
+    pub fn computes_depth_group(&self) -> bool {
+        self.sensory.computes_depth_group()
     }
 
     /// Handles one message; everything that is not an input passes through.
@@ -86,5 +91,53 @@ impl SensoryStage {
     /// This stage's share of the core counters (market data, bad instruments, book issues).
     pub fn counters(&self) -> &CoreCounters {
         &self.counters
+    }
+}
+
+/// Whether anything in `p` reads the depth group: `sensory.all_features`, the
+/// drift sentry (its theory packets summarise the group), or a belief unit
+/// with a weight on one of its features. No policy reads them.
+pub fn depth_group_read(p: &CoreParams) -> bool {
+    use crate::core::sensory::DEPTH_GROUP;
+    p.sensory.all_features
+        || p.belief.drift.enabled
+        || (p.belief.enabled
+            && p.belief
+                .model
+                .units
+                .iter()
+                .any(|u| DEPTH_GROUP.iter().any(|&f| u.w.get(f).is_some_and(|w| *w != 0.0))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    /// The depth group is computed exactly when something reads it.
+    #[test]
+    fn the_depth_group_is_computed_when_something_reads_it() {
+        let base = Config::default_sim().core_params();
+        assert!(depth_group_read(&base), "the default belief weighs IMBALANCE_N");
+        let mut p = base.clone();
+        p.belief.enabled = false;
+        assert!(depth_group_read(&p), "the drift sentry summarises the group");
+        p.belief.drift.enabled = false;
+        assert!(!depth_group_read(&p), "nothing reads it");
+        p.sensory.all_features = true;
+        assert!(depth_group_read(&p), "asked for");
+        // A belief with no weight on the group does not need it…
+        let mut q = base.clone();
+        q.belief.drift.enabled = false;
+        for u in &mut q.belief.model.units {
+            for &f in &crate::core::sensory::DEPTH_GROUP {
+                u.w[f] = 0.0;
+            }
+        }
+        assert!(!depth_group_read(&q));
+        // …one weight on one of them does.
+        q.belief.model.units[3].w[crate::core::sensory::DEPTH_GROUP[4]] = 0.25;
+        assert!(depth_group_read(&q));
+        assert!(SensoryStage::new(&q).computes_depth_group());
     }
 }
