@@ -183,6 +183,15 @@ impl Book {
         let t = md.px / self.tick;
         let mut result = Ok(());
         if action == MdAction::Quote {
+            let s = side.index();
+            // A new size at the price of the side's only level (most quote
+            // updates): what clearing the side and adding the level back
+            // leaves, without the walk.
+            if md.qty > 0 && self.levels[s] == 1 && self.best[s] == t {
+                let i = self.slot(t);
+                self.qty[s][i] = md.qty;
+                return Ok(());
+            }
             self.clear_side(side);
             if md.qty > 0 {
                 result = self.ensure_in_window(side, t);
@@ -556,7 +565,21 @@ mod tests {
                 Side::Sell => 1001 + rng.below(40) as i64,
             };
             let m = &mut r[side.index()];
-            if rng.chance(0.55) || !m.contains_key(&px) {
+            if rng.chance(0.15) {
+                // A quote: the side becomes this one level (often at the price
+                // it already had: the fast path), or empty at size 0.
+                let px = match m.keys().next_back().filter(|_| rng.chance(0.5)) {
+                    Some(&p) if side == Side::Buy => p,
+                    Some(_) => *m.keys().next().unwrap(),
+                    None => px,
+                };
+                let q = rng.below(9) as i64;
+                b.apply(&ev(Quote, side, px, q)).unwrap();
+                m.clear();
+                if q > 0 {
+                    m.insert(px, q);
+                }
+            } else if rng.chance(0.55) || !m.contains_key(&px) {
                 let q = 1 + rng.below(9) as i64;
                 b.apply(&ev(Add, side, px, q)).unwrap();
                 *m.entry(px).or_default() += q;
