@@ -621,16 +621,10 @@ mod tests {
     /// executions (the sweep probe), cancels and quotes on both sides.
     #[test]
     fn the_depth_group_off_leaves_every_other_feature_as_it_was() {
-        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
+        let mut rng = crate::rng::SeededRng::new(5);
         let mut events = Vec::new();
         for i in 0..5_000u64 {
-            let r = next();
+            let r = rng.next_u64();
             let side = if r & 1 == 0 { Side::Buy } else { Side::Sell };
             let off = 1 + (r >> 8) as i64 % 6;
             let px = if side == Side::Buy { 10_000 - off } else { 10_000 + off };
