@@ -8,16 +8,10 @@ use common::{foxtrot, ok, tempdir};
 
 /// `foxtrot import --format csv CSV -o OUT EXTRA…`, whatever its outcome.
 fn import_csv(csv: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> std::process::Output {
-    let mut args = vec![
-        "import",
-        "--format",
-        "csv",
-        csv.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    foxtrot(&args)
+    common::import_cmd(csv, "csv", out)
+        .args(extra)
+        .output()
+        .expect("run foxtrot")
 }
 
 /// `foxtrot gen --format csv --events EVENTS` into `d/q.csv`, imported as
@@ -116,16 +110,7 @@ fn an_itch_day_imports_and_backtests() {
         "-o",
         f.to_str().unwrap(),
     ]);
-    let s = ok(&[
-        "import",
-        "--format",
-        "itch",
-        f.to_str().unwrap(),
-        "-o",
-        md.to_str().unwrap(),
-        "--symbols",
-        "FOXA,FOXB",
-    ]);
+    let s = common::ok_cmd(common::import_cmd(&f, "itch", &md).args(["--symbols", "FOXA,FOXB"]));
     assert!(s.contains("imported"), "{s}");
     let a = json(&ok(&["replay", md.to_str().unwrap(), "--json"]));
     assert!(a["market_data"].as_u64().unwrap() > 50_000, "{a}");
@@ -156,14 +141,7 @@ fn import_journals_data_quality_findings() {
     )
     .unwrap();
     let md = d.join("md");
-    let s = ok(&[
-        "import",
-        "--format",
-        "csv",
-        csv.to_str().unwrap(),
-        "-o",
-        md.to_str().unwrap(),
-    ]);
+    let s = common::ok_cmd(&mut common::import_cmd(&csv, "csv", &md));
     assert!(s.contains("out_of_order 2, crossed 1, stale 1, price_jump 1"), "{s}");
     let cat = ok(&["journal", "cat", "--json", md.join("market_data").to_str().unwrap()]);
     let codes: Vec<String> = cat

@@ -248,18 +248,7 @@ fn every_damage_to_every_journal_kind_is_reported() {
     }
     std::fs::write(&csv, text).unwrap();
     let md = dir.join("md");
-    ok(&[
-        "import",
-        csv.to_str().unwrap(),
-        "--format",
-        "csv",
-        "--out",
-        md.to_str().unwrap(),
-        "--symbol",
-        "ACME",
-        "--tick",
-        "1",
-    ]);
+    common::ok_cmd(common::import_cmd(&csv, "csv", &md).args(["--symbol", "ACME", "--tick", "1"]));
     // A FIX session store, written by the session layer.
     let store = dir.join("store");
     {

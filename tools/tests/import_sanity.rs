@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{ok, tempdir, RemoveOnSuccess};
+use common::{import_cmd, ok, ok_cmd, tempdir, RemoveOnSuccess};
 
 #[test]
 fn impossible_and_crossed_csv_rows_become_findings_not_data() {
@@ -22,18 +22,7 @@ fn impossible_and_crossed_csv_rows_become_findings_not_data() {
     )
     .unwrap();
     let md = d.join("md");
-    let out = ok(&[
-        "import",
-        csv.to_str().unwrap(),
-        "--format",
-        "csv",
-        "--out",
-        md.to_str().unwrap(),
-        "--symbol",
-        "ACME",
-        "--tick",
-        "1",
-    ]);
+    let out = ok_cmd(import_cmd(&csv, "csv", &md).args(["--symbol", "ACME", "--tick", "1"]));
     assert!(out.contains("invalid 2") && out.contains("crossed 1"), "{out}");
     let cat = ok(&["journal", "cat", "--json", md.join("market_data").to_str().unwrap()]);
     let rows: Vec<serde_json::Value> = cat.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -58,7 +47,6 @@ fn impossible_and_crossed_csv_rows_become_findings_not_data() {
 /// and a bad row are reported at their own line, as one reader would.
 #[test]
 fn errors_in_a_large_csv_name_their_line() {
-    use common::foxtrot;
     let d = tempdir("large");
     let _cleanup = RemoveOnSuccess(d.clone());
     let mut text = String::from("timestamp,bid,bid_size,ask,ask_size\n");
@@ -76,16 +64,7 @@ fn errors_in_a_large_csv_name_their_line() {
         std::fs::write(&csv, text).unwrap();
         let md = d.join("md");
         let _ = std::fs::remove_dir_all(&md);
-        let mut a = vec![
-            "import",
-            csv.to_str().unwrap(),
-            "--format",
-            "csv",
-            "--out",
-            md.to_str().unwrap(),
-        ];
-        a.extend_from_slice(extra);
-        let o = foxtrot(&a);
+        let o = import_cmd(&csv, "csv", &md).args(extra).output().unwrap();
         (o.status.success(), String::from_utf8_lossy(&o.stderr).into_owned())
     };
     assert!(run(&text, &[]).0);

@@ -164,22 +164,8 @@ fn zero_length_prefixes_are_detected_and_read() {
         ])
     );
     let (mp, mz) = (d.join("mp"), d.join("mz"));
-    let ip = ok(&[
-        "import",
-        p.to_str().unwrap(),
-        "--format",
-        "itch",
-        "--out",
-        mp.to_str().unwrap(),
-    ]);
-    let iz = ok(&[
-        "import",
-        z.to_str().unwrap(),
-        "--format",
-        "itch",
-        "--out",
-        mz.to_str().unwrap(),
-    ]);
+    let ip = common::ok_cmd(&mut common::import_cmd(&p, "itch", &mp));
+    let iz = common::ok_cmd(&mut common::import_cmd(&z, "itch", &mz));
     let events = |s: &str| {
         s.split("imported ")
             .nth(1)
@@ -219,14 +205,7 @@ fn sub_penny_books_are_right_and_import_journals_the_feeds_issues() {
         "{book}"
     );
     let md = d.join("md");
-    let out = ok(&[
-        "import",
-        f.to_str().unwrap(),
-        "--format",
-        "itch",
-        "--out",
-        md.to_str().unwrap(),
-    ]);
+    let out = common::ok_cmd(&mut common::import_cmd(&f, "itch", &md));
     assert!(
         out.contains("ACME: tick inferred from the data: 1 price units"),
         "{out}"

@@ -299,6 +299,7 @@ impl Sensory {
     }
 
     /// Whether the [`DEPTH_GROUP`] is computed.
+    #[cfg(test)]
     pub fn computes_depth_group(&self) -> bool {
         self.depth
     }

@@ -40,6 +40,14 @@ pub fn ok(args: &[&str]) -> String {
     ok_cmd(command().args(args))
 }
 
+/// `foxtrot import FILE --format FORMAT --out OUT`, to add options to (and run
+/// with [`ok_cmd`], or `.output()` when it may fail).
+pub fn import_cmd(file: &Path, format: &str, out: &Path) -> Command {
+    let mut c = command();
+    c.arg("import").arg(file).args(["--format", format, "--out"]).arg(out);
+    c
+}
+
 /// Removes a test's directory when dropped — unless the test is failing, when
 /// the journals and logs are worth keeping (recorded runs preallocate their
 /// segments, so a passing test should not leave them behind). A failing test's

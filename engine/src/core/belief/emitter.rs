@@ -9,7 +9,8 @@
 use crate::core::params::BeliefModel;
 use crate::records::{Belief, FeatureVector, Header, Kind, BELIEF_K_MAX, N_FEATURES};
 
-/// Units summed side by side (one 256-bit vector of `f32`).
+/// Units summed side by side: eight `f32` lanes (two SSE2 vectors on the
+/// baseline x86-64 target, one AVX vector where it is enabled).
 const LANES: usize = 8;
 
 /// The emitter. All buffers are sized at construction.
@@ -19,7 +20,7 @@ pub struct BeliefEmitter {
     /// The weights transposed in groups of [`LANES`] units:
     /// `wt[g * N_FEATURES + f][l]` is unit `g * LANES + l`'s weight on feature
     /// `f` (zero past the last unit). One pass over the features updates a
-    /// group's sums side by side (one vector multiply and add per feature, no
+    /// group's sums side by side (vector multiplies and adds per feature, no
     /// chain of dependent adds per unit), each unit still summed in feature
     /// order from `-0.0` as `Iterator::sum` does — the same value to the bit
     /// as the row-by-row dot product.

@@ -36,6 +36,7 @@ impl SensoryStage {
     }
 
     /// Whether the sensory stage computes its depth group (see [`Sensory::with_depth_group`]).
+    #[cfg(test)]
     pub fn computes_depth_group(&self) -> bool {
         self.sensory.computes_depth_group()
     }
@@ -95,12 +96,12 @@ impl SensoryStage {
 }
 
 /// Whether anything in `p` reads the depth group: `sensory.all_features`, the
-/// drift sentry (its theory packets summarise the group), or a belief unit
-/// with a weight on one of its features. No policy reads them.
+/// drift sentry (if its theory packets summarise a feature of the group), or a
+/// belief unit with a weight on one of its features. No policy reads them.
 pub fn depth_group_read(p: &CoreParams) -> bool {
-    use crate::core::sensory::DEPTH_GROUP;
+    use crate::core::sensory::{DEPTH_GROUP, THEORY_SUMMARY};
     p.sensory.all_features
-        || p.belief.drift.enabled
+        || (p.belief.drift.enabled && THEORY_SUMMARY.iter().any(|f| DEPTH_GROUP.contains(f)))
         || (p.belief.enabled
             && p.belief
                 .model
