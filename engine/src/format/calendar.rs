@@ -94,13 +94,16 @@ pub fn fix_second(unix_sec: u64) -> [u8; 17] {
 /// A FIX UTCTimestamp of `ns` with `frac` fractional digits (0, 3 for
 /// milliseconds, 6 for microseconds, 9 for nanoseconds; others are clamped to 9).
 pub fn utc_timestamp(ns: u64, frac: u32) -> String {
-    let mut t = String::from_utf8_lossy(&fix_second(ns / 1_000_000_000)).into_owned();
+    let mut t = [0u8; 27];
+    t[..17].copy_from_slice(&fix_second(ns / 1_000_000_000));
+    let mut len = 17;
     if frac > 0 {
-        let frac = frac.min(9);
-        let f = ns % 1_000_000_000 / 10u64.pow(9 - frac);
-        t.push_str(&format!(".{f:0w$}", w = frac as usize));
+        let frac = frac.min(9) as usize;
+        t[17] = b'.';
+        digits(&mut t[18..18 + frac], ns % 1_000_000_000 / 10u64.pow(9 - frac as u32));
+        len = 18 + frac;
     }
-    t
+    String::from_utf8_lossy(&t[..len]).into_owned()
 }
 
 /// `ns` as ISO 8601 UTC with nanoseconds: `YYYY-MM-DDTHH:MM:SS.fffffffffZ`.
@@ -186,6 +189,22 @@ mod tests {
         assert_eq!(civil_from_days(20_458), (2026, 1, 5));
         assert_eq!(&fix_second(1_767_623_400), b"20260105-14:30:00");
         assert_eq!(utc_timestamp(1_767_623_400_123_456_789, 3), "20260105-14:30:00.123");
+        // Every fraction width, against the plain formatting of the same digits.
+        for ns in [
+            0,
+            1_767_623_400_123_456_789,
+            1_767_623_400_000_000_007,
+            4_102_444_799_999_999_999,
+        ] {
+            for frac in 0..=12u32 {
+                let w = frac.min(9);
+                let mut want = String::from_utf8_lossy(&fix_second(ns / 1_000_000_000)).into_owned();
+                if w > 0 {
+                    want += &format!(".{:0w$}", ns % 1_000_000_000 / 10u64.pow(9 - w), w = w as usize);
+                }
+                assert_eq!(utc_timestamp(ns, frac), want, "{ns} {frac}");
+            }
+        }
         assert_eq!(iso8601(1_767_623_400_000_000_001), "2026-01-05T14:30:00.000000001Z");
     }
 

@@ -15,17 +15,54 @@ pub fn fixed(b: &[u8], decimals: u8) -> Result<i64, &'static str> {
 /// exponent, exactly `decimals` digits after the point (none and no point at 0).
 /// The inverse of [`fixed`] for every `i64`.
 pub fn to_text(v: i64, decimals: u8) -> String {
+    let mut out = Vec::with_capacity(24);
+    push_fixed(&mut out, v, decimals);
+    // Only ASCII digits, `-` and `.` were written.
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Appends [`to_text`]`(v, decimals)` without allocating.
+#[inline]
+pub fn push_fixed(out: &mut Vec<u8>, v: i64, decimals: u8) {
     if decimals == 0 {
-        return v.to_string();
+        return push_int(out, v);
     }
-    let p = POW10[(decimals as usize).min(18)];
-    let sign = if v < 0 { "-" } else { "" };
-    format!(
-        "{sign}{}.{:0w$}",
-        v.unsigned_abs() / p,
-        v.unsigned_abs() % p,
-        w = decimals.min(18) as usize
-    )
+    let w = decimals.min(18) as usize;
+    let p = POW10[w];
+    if v < 0 {
+        out.push(b'-');
+    }
+    let u = v.unsigned_abs();
+    push_int(out, (u / p) as i64);
+    out.push(b'.');
+    let mut frac = [b'0'; 18];
+    let mut f = u % p;
+    for c in frac[..w].iter_mut().rev() {
+        *c = b'0' + (f % 10) as u8;
+        f /= 10;
+    }
+    out.extend_from_slice(&frac[..w]);
+}
+
+/// Appends `v` in decimal (`-` for negatives), as `v.to_string()` writes it,
+/// without allocating.
+#[inline]
+pub fn push_int(out: &mut Vec<u8>, v: i64) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    let mut u = v.unsigned_abs();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (u % 10) as u8;
+        u /= 10;
+        if u == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&buf[at..]);
 }
 
 /// Powers of ten that fit an `i64`.
@@ -155,6 +192,36 @@ mod tests {
         fn text_round_trips(v in any::<i64>(), decimals in 0u8..=18) {
             prop_assume!(v != i64::MIN);
             prop_assert_eq!(fixed(to_text(v, decimals).as_bytes(), decimals), Ok(v));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5000))]
+        /// `push_int` writes what `to_string` writes, after what was there.
+        #[test]
+        fn push_int_writes_what_to_string_does(v in any::<i64>(), small in -1000i64..1000) {
+            for x in [v, small, i64::MIN, i64::MAX, 0] {
+                let mut out = b"x=".to_vec();
+                push_int(&mut out, x);
+                prop_assert_eq!(out, format!("x={x}").into_bytes());
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5000))]
+        /// The text is the plain formatting of the integer and fraction parts.
+        #[test]
+        fn text_is_the_plain_formatting(v in any::<i64>(), decimals in 0u8..=22) {
+            let want = if decimals == 0 {
+                v.to_string()
+            } else {
+                let w = decimals.min(18) as u32;
+                let p = 10u64.pow(w);
+                let sign = if v < 0 { "-" } else { "" };
+                format!("{sign}{}.{:0w$}", v.unsigned_abs() / p, v.unsigned_abs() % p, w = w as usize)
+            };
+            prop_assert_eq!(to_text(v, decimals), want);
         }
     }
 

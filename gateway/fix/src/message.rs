@@ -118,10 +118,16 @@ fn parse_tag(b: &[u8]) -> Option<i64> {
         Some(b'-') => (true, &b[1..]),
         _ => (false, b),
     };
-    if d.is_empty() || d.len() > 10 || !d.iter().all(u8::is_ascii_digit) {
+    if d.is_empty() || d.len() > 10 {
         return None;
     }
-    let v: i64 = std::str::from_utf8(d).ok()?.parse().ok()?;
+    let mut v = 0i64;
+    for &c in d {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + (c - b'0') as i64;
+    }
     let v = if neg { -v } else { v };
     (i32::MIN as i64..=i32::MAX as i64).contains(&v).then_some(v)
 }
@@ -349,7 +355,7 @@ fn write_items(items: &[Item], scope: Option<&Scope>, order_by: Option<&Scope>, 
 }
 
 fn put(out: &mut Vec<u8>, tag: i64, value: &[u8]) {
-    out.extend_from_slice(tag.to_string().as_bytes());
+    foxtrot_engine::format::decimal::push_int(out, tag);
     out.push(b'=');
     out.extend_from_slice(value);
     out.push(crate::decode::SOH);
@@ -369,10 +375,20 @@ pub fn write_message(begin_string: &str, msg_type: &[u8], header: &mut [(u32, &[
     rest.extend_from_slice(body);
     let mut m = Vec::with_capacity(rest.len() + 32);
     put(&mut m, tags::BEGIN_STRING as i64, begin_string.as_bytes());
-    put(&mut m, tags::BODY_LENGTH as i64, rest.len().to_string().as_bytes());
+    m.extend_from_slice(b"9=");
+    foxtrot_engine::format::decimal::push_int(&mut m, rest.len() as i64);
+    m.push(crate::decode::SOH);
     m.extend_from_slice(&rest);
     let sum = m.iter().fold(0u32, |a, &c| a + c as u32) % 256;
-    m.extend_from_slice(format!("10={sum:03}\x01").as_bytes());
+    m.extend_from_slice(&[
+        b'1',
+        b'0',
+        b'=',
+        b'0' + (sum / 100) as u8,
+        b'0' + (sum / 10 % 10) as u8,
+        b'0' + (sum % 10) as u8,
+        crate::decode::SOH,
+    ]);
     m
 }
 
@@ -407,6 +423,23 @@ mod tests {
         assert_eq!(parse(&raw, &d).unwrap_err(), Garbled::FirstThree);
         let raw = m("8=FIX.4.4|9=10|35=0|4garbled=x|10=000|");
         assert_eq!(parse(&raw, &d).unwrap_err(), Garbled::FieldSyntax);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(5000))]
+        /// A tag reads as the standard library reads the same digits, within
+        /// i32, and nothing else reads at all.
+        #[test]
+        fn tags_read_as_the_standard_parser_reads_them(text in "-?[0-9]{0,12}|[-0-9a ]{0,6}|[0-9]{9,11}") {
+            let b = text.as_bytes();
+            let plain = (!b.is_empty() && b.len() <= 11 && b != b"-" && b.iter().skip(1).all(u8::is_ascii_digit)
+                && (b[0] == b'-' || b[0].is_ascii_digit())
+                && b.iter().filter(|c| c.is_ascii_digit()).count() <= 10)
+                .then(|| text.parse::<i64>().ok())
+                .flatten()
+                .filter(|v| (i32::MIN as i64..=i32::MAX as i64).contains(v));
+            proptest::prop_assert_eq!(parse_tag(b), plain, "{:?}", text);
+        }
     }
 
     #[test]

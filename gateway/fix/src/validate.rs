@@ -203,13 +203,19 @@ fn iterate(
         if v.fields_have_values && f.value.is_empty() {
             return Err(Violation::at(Reason::TagSpecifiedWithoutAValue, f.tag));
         }
-        let def = u32::try_from(f.tag).ok().and_then(|t| d.field(t));
-        if let Some(def) = def {
-            if !well_formed(def.ty, f.value) {
+        let def = d.field_info(f.tag);
+        if let Some((ty, enumerated)) = def {
+            if !well_formed(ty, f.value) {
                 return Err(Violation::at(Reason::IncorrectDataFormatForValue, f.tag));
             }
-            if !def.values.is_empty() && !enum_ok(def.ty, &def.values, f.value) {
-                return Err(Violation::at(Reason::ValueIsIncorrect, f.tag));
+            if enumerated {
+                let values = u32::try_from(f.tag)
+                    .ok()
+                    .and_then(|t| d.field(t))
+                    .map_or(&[][..], |x| &x.values[..]);
+                if !enum_ok(ty, values, f.value) {
+                    return Err(Violation::at(Reason::ValueIsIncorrect, f.tag));
+                }
             }
         }
         let check_tag = if f.tag < USER_MIN {

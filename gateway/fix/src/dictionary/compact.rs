@@ -32,6 +32,7 @@ pub fn read(text: &str, origin: &str) -> Result<Dictionary, DictionaryError> {
         header: Scope::default(),
         trailer: Scope::default(),
         messages: BTreeMap::new(),
+        kinds: Vec::new(),
     };
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
@@ -92,6 +93,7 @@ pub fn read(text: &str, origin: &str) -> Result<Dictionary, DictionaryError> {
     if d.begin_string.is_empty() {
         return Err(err(0, "no `fix VERSION` line".into()));
     }
+    d.reindex();
     d.check(origin)?;
     Ok(d)
 }
@@ -125,7 +127,7 @@ fn scope<'a>(
                 .order
                 .first()
                 .ok_or_else(|| err(line, format!("group {tag} has no fields")))?;
-            s.groups.insert(tag, GroupDef { delim, scope: inner });
+            s.add_group(tag, GroupDef { delim, scope: inner });
         }
     }
     Ok(s)

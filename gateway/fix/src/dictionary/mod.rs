@@ -55,6 +55,21 @@ pub enum FieldType {
 }
 
 impl FieldType {
+    /// Every type, in declaration order (a type's index in the per-tag table).
+    const ALL: [FieldType; 11] = [
+        FieldType::Text,
+        FieldType::Char,
+        FieldType::Int,
+        FieldType::SeqNum,
+        FieldType::Decimal,
+        FieldType::Boolean,
+        FieldType::UtcTimestamp,
+        FieldType::UtcTimeOnly,
+        FieldType::UtcDate,
+        FieldType::Data,
+        FieldType::MultipleValue,
+    ];
+
     /// The type of a dictionary type name (`PRICE`, `UTCTIMESTAMP`, …).
     pub fn from_name(name: &str) -> FieldType {
         match name {
@@ -122,6 +137,13 @@ pub struct FieldDef {
 }
 
 /// What a header, a trailer, a message body or a group entry may carry.
+///
+/// Built through [`add`](Self::add) and [`add_group`](Self::add_group), which
+/// keep the lookups of a message's fields compact: a bit per tag below
+/// [`DENSE_TAGS`] for membership and for group count tags, and the required tags
+/// in one sorted list — a few cache lines per scope instead of a walk of B-tree
+/// nodes spread over the heap (what an order costs a venue that has not seen
+/// one for a while is mostly those misses). The maps stay for everything else.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Scope {
     /// Every field (and group count tag) it may carry, in definition order.
@@ -130,6 +152,40 @@ pub struct Scope {
     pub fields: BTreeMap<Tag, bool>,
     /// Its repeating groups, by count tag.
     pub groups: BTreeMap<Tag, GroupDef>,
+    /// A bit per tag below [`DENSE_TAGS`] it may carry.
+    present: TagBits,
+    /// A bit per group count tag below [`DENSE_TAGS`].
+    group_counts: TagBits,
+    /// Its required tags, ascending.
+    required: Vec<Tag>,
+}
+
+/// Tags below this are looked up in flat tables (bits per scope, a byte per
+/// tag for the dictionary); above it (user-defined ranges of custom
+/// dictionaries) in the maps.
+pub const DENSE_TAGS: Tag = 16_384;
+
+/// A set of tags below [`DENSE_TAGS`], a bit each, as long as its largest tag
+/// needs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct TagBits(Vec<u64>);
+
+impl TagBits {
+    fn insert(&mut self, tag: Tag) {
+        let w = (tag / 64) as usize;
+        if self.0.len() <= w {
+            self.0.resize(w + 1, 0);
+        }
+        self.0[w] |= 1 << (tag % 64);
+    }
+
+    /// Whether `tag` (below [`DENSE_TAGS`]) is in the set.
+    #[inline]
+    fn contains(&self, tag: Tag) -> bool {
+        self.0
+            .get((tag / 64) as usize)
+            .is_some_and(|w| w & (1 << (tag % 64)) != 0)
+    }
 }
 
 impl Scope {
@@ -141,24 +197,47 @@ impl Scope {
             None => {
                 self.fields.insert(tag, required);
                 self.order.push(tag);
+                if tag < DENSE_TAGS {
+                    self.present.insert(tag);
+                }
             }
         }
+        if required {
+            if let Err(at) = self.required.binary_search(&tag) {
+                self.required.insert(at, tag);
+            }
+        }
+    }
+
+    /// Makes `tag` (added with [`add`](Self::add)) the count tag of group `g`.
+    pub fn add_group(&mut self, tag: Tag, g: GroupDef) {
+        if tag < DENSE_TAGS {
+            self.group_counts.insert(tag);
+        }
+        self.groups.insert(tag, g);
     }
 
     /// Whether it may carry `tag`.
     #[inline]
     pub fn contains(&self, tag: Tag) -> bool {
-        self.fields.contains_key(&tag)
+        if tag < DENSE_TAGS {
+            self.present.contains(tag)
+        } else {
+            self.fields.contains_key(&tag)
+        }
     }
 
     /// Its required tags, ascending.
     pub fn required(&self) -> impl Iterator<Item = Tag> + '_ {
-        self.fields.iter().filter(|(_, r)| **r).map(|(t, _)| *t)
+        self.required.iter().copied()
     }
 
     /// The group whose count tag is `tag`, if it is one.
     #[inline]
     pub fn group(&self, tag: Tag) -> Option<&GroupDef> {
+        if tag < DENSE_TAGS && !self.group_counts.contains(tag) {
+            return None;
+        }
         self.groups.get(&tag)
     }
 
@@ -204,7 +283,26 @@ pub struct Dictionary {
     pub trailer: Scope,
     /// Every message type, by MsgType.
     pub messages: BTreeMap<String, MessageDef>,
+    /// An entry per tag below [`DENSE_TAGS`] (up to the largest one it knows):
+    /// [`KIND_FIELD`], [`KIND_HEADER`], [`KIND_TRAILER`], [`KIND_DATA`],
+    /// [`KIND_ENUM`] and the type's index in the bits from [`KIND_TYPE_SHIFT`] —
+    /// what reading and checking a message ask of every field, without a map
+    /// lookup. Built by [`reindex`](Self::reindex) once the dictionary is read.
+    kinds: Vec<u16>,
 }
+
+/// In [`Dictionary`]'s per-tag entry: the tag is a defined field.
+const KIND_FIELD: u16 = 1;
+/// The tag belongs in the header.
+const KIND_HEADER: u16 = 2;
+/// The tag belongs in the trailer.
+const KIND_TRAILER: u16 = 4;
+/// The tag is a data field.
+const KIND_DATA: u16 = 8;
+/// The field's values are enumerated.
+const KIND_ENUM: u16 = 16;
+/// Where the field type's index in [`FieldType::ALL`] starts.
+const KIND_TYPE_SHIFT: u16 = 8;
 
 /// Why a dictionary could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -280,7 +378,77 @@ impl Dictionary {
     /// The field `tag`, if it is defined.
     #[inline]
     pub fn field(&self, tag: Tag) -> Option<&FieldDef> {
+        if tag < DENSE_TAGS && self.kind(tag as i64).is_some_and(|k| k & KIND_FIELD == 0) {
+            return None;
+        }
         self.fields.get(&tag)
+    }
+
+    /// The type of field `tag` and whether its values are enumerated, if it is
+    /// defined — what checking a value needs, without the field's definition.
+    #[inline]
+    pub fn field_info(&self, tag: i64) -> Option<(FieldType, bool)> {
+        match self.kind(tag) {
+            Some(k) => (k & KIND_FIELD != 0).then(|| {
+                let ty = FieldType::ALL[((k >> KIND_TYPE_SHIFT) as usize).min(FieldType::ALL.len() - 1)];
+                (ty, k & KIND_ENUM != 0)
+            }),
+            None => u32::try_from(tag)
+                .ok()
+                .and_then(|t| self.fields.get(&t))
+                .map(|f| (f.ty, !f.values.is_empty())),
+        }
+    }
+
+    /// Rebuilds the per-tag table from the fields, the header and the trailer
+    /// (the readers call it; call it again after changing them).
+    pub fn reindex(&mut self) {
+        let top = self
+            .fields
+            .keys()
+            .chain(&self.header.order)
+            .chain(&self.trailer.order)
+            .copied()
+            .chain(STANDARD_HEADER.iter().map(|&t| t as Tag))
+            .filter(|&t| t < DENSE_TAGS)
+            .max()
+            .unwrap_or(0);
+        let mut kinds = vec![0u16; top as usize + 1];
+        for (t, f) in self.fields.range(..DENSE_TAGS) {
+            let ty = FieldType::ALL.iter().position(|x| *x == f.ty).unwrap_or(0) as u16;
+            kinds[*t as usize] |= KIND_FIELD
+                | if f.ty == FieldType::Data { KIND_DATA } else { 0 }
+                | if f.values.is_empty() { 0 } else { KIND_ENUM }
+                | ty << KIND_TYPE_SHIFT;
+        }
+        for t in self
+            .header
+            .order
+            .iter()
+            .copied()
+            .chain(STANDARD_HEADER.iter().map(|&t| t as Tag))
+        {
+            if t < DENSE_TAGS {
+                kinds[t as usize] |= KIND_HEADER;
+            }
+        }
+        for t in self.trailer.order.iter().copied().chain([93, 89, 10]) {
+            if t < DENSE_TAGS {
+                kinds[t as usize] |= KIND_TRAILER;
+            }
+        }
+        self.kinds = kinds;
+    }
+
+    /// `tag`'s byte in the per-tag table: `None` when the table does not cover
+    /// it (negative, from [`DENSE_TAGS`] up, or a dictionary never indexed),
+    /// `Some(0)` for a tag nothing defines.
+    #[inline]
+    fn kind(&self, tag: i64) -> Option<u16> {
+        if self.kinds.is_empty() || !(0..DENSE_TAGS as i64).contains(&tag) {
+            return None;
+        }
+        Some(self.kinds.get(tag as usize).copied().unwrap_or(0))
     }
 
     /// The message type `msg_type`, if it is defined.
@@ -293,18 +461,27 @@ impl Dictionary {
     /// standard header tags every FIX version shares).
     #[inline]
     pub fn is_header(&self, tag: i64) -> bool {
-        STANDARD_HEADER.contains(&tag) || u32::try_from(tag).is_ok_and(|t| self.header.contains(t))
+        match self.kind(tag) {
+            Some(k) => k & KIND_HEADER != 0,
+            None => STANDARD_HEADER.contains(&tag) || u32::try_from(tag).is_ok_and(|t| self.header.contains(t)),
+        }
     }
 
     /// Whether `tag` belongs in the trailer.
     #[inline]
     pub fn is_trailer(&self, tag: i64) -> bool {
-        matches!(tag, 93 | 89 | 10) || u32::try_from(tag).is_ok_and(|t| self.trailer.contains(t))
+        match self.kind(tag) {
+            Some(k) => k & KIND_TRAILER != 0,
+            None => matches!(tag, 93 | 89 | 10) || u32::try_from(tag).is_ok_and(|t| self.trailer.contains(t)),
+        }
     }
 
     /// Whether `tag` is a data field (its value's length is the previous field's).
     #[inline]
     pub fn is_data(&self, tag: i64) -> bool {
+        if let Some(k) = self.kind(tag) {
+            return k & KIND_DATA != 0;
+        }
         u32::try_from(tag)
             .ok()
             .and_then(|t| self.field(t))
@@ -382,6 +559,64 @@ mod tests {
             .values
             .iter()
             .any(|v| v == "FUT"));
+    }
+
+    /// The flat tables answer as the maps they summarise do, for every tag of
+    /// both built-in dictionaries, QuickFIX's own XML (when the test has it), and
+    /// a custom dictionary with tags past the tables.
+    #[test]
+    fn flat_lookups_agree_with_the_maps() {
+        let mut dicts = vec![Dictionary::fix42(), Dictionary::fix44()];
+        let custom = "fix FIX.4.4\nfield 8 BeginString STRING\nfield 9 BodyLength INT\n\
+            field 35 MsgType STRING\nfield 10 CheckSum STRING\nfield 95 RawDataLength INT\n\
+            field 96 RawData DATA\nfield 20001 Custom INT\nfield 20002 CustomData DATA\n\
+            field 20000 CustomCount INT\nheader 8! 9! 35! 20001\ntrailer 10!\n\
+            message 0 Heartbeat admin 95 96 20000{ 20001! 20002 }\n";
+        dicts.push(compact::read(custom, "custom").unwrap());
+        if let Some(dir) = std::env::var_os("FOXTROT_QUICKFIX_SPEC") {
+            for f in ["FIX42.xml", "FIX44.xml"] {
+                let path = std::path::Path::new(&dir).join(f);
+                dicts.push(Dictionary::load(&path).unwrap());
+            }
+        }
+        fn scope_agrees(s: &Scope, at: &str) {
+            let want: Vec<Tag> = s.fields.iter().filter(|(_, r)| **r).map(|(t, _)| *t).collect();
+            assert_eq!(s.required().collect::<Vec<_>>(), want, "{at}: required");
+            for t in (0..DENSE_TAGS + 6_000).chain([u32::MAX]) {
+                assert_eq!(s.contains(t), s.fields.contains_key(&t), "{at}: contains {t}");
+                assert_eq!(s.group(t).is_some(), s.groups.contains_key(&t), "{at}: group {t}");
+            }
+            for (t, g) in &s.groups {
+                scope_agrees(&g.scope, &format!("{at}/{t}"));
+            }
+        }
+        for d in &dicts {
+            for t in (-3..DENSE_TAGS as i64 + 6_000).chain([i64::from(u32::MAX), i64::MIN]) {
+                let def = u32::try_from(t).ok().and_then(|t| d.fields.get(&t));
+                let header =
+                    STANDARD_HEADER.contains(&t) || u32::try_from(t).is_ok_and(|u| d.header.fields.contains_key(&u));
+                let trailer =
+                    [93, 89, 10].contains(&t) || u32::try_from(t).is_ok_and(|u| d.trailer.fields.contains_key(&u));
+                let at = format!("{} tag {t}", d.begin_string);
+                assert_eq!(d.is_header(t), header, "{at}: header");
+                assert_eq!(d.is_trailer(t), trailer, "{at}: trailer");
+                assert_eq!(d.is_data(t), def.is_some_and(|f| f.ty == FieldType::Data), "{at}: data");
+                if let Ok(u) = u32::try_from(t) {
+                    assert_eq!(d.field(u), def, "{at}: field");
+                }
+                assert_eq!(d.field_info(t), def.map(|f| (f.ty, !f.values.is_empty())), "{at}: info");
+            }
+            scope_agrees(&d.header, "header");
+            scope_agrees(&d.trailer, "trailer");
+            for (mt, m) in &d.messages {
+                scope_agrees(&m.scope, mt);
+            }
+        }
+        // The custom dictionary's tags past the tables are found in the maps.
+        let c = &dicts[2];
+        assert!(c.is_header(20001) && c.is_data(20002) && c.is_data(96) && !c.is_data(95));
+        let hb = &c.message(b"0").unwrap().scope;
+        assert!(hb.contains(20000) && hb.group(20000).is_some_and(|g| g.scope.required().eq([20001])));
     }
 
     #[test]

@@ -71,7 +71,7 @@ impl<'a, 'i> Reader<'a, 'i> {
                     let mut inner = Scope::default();
                     let delim = self.add_children(c, &mut inner, required(c), seen)?;
                     if let Some(delim) = delim {
-                        scope.groups.insert(t, GroupDef { delim, scope: inner });
+                        scope.add_group(t, GroupDef { delim, scope: inner });
                     }
                     Some(t)
                 }
@@ -189,13 +189,15 @@ pub fn read(text: &str, origin: &str) -> Result<Dictionary, DictionaryError> {
             },
         );
     }
-    let d = Dictionary {
+    let mut d = Dictionary {
         begin_string: format!("{ty}.{major}.{minor}"),
         fields,
         header,
         trailer,
         messages,
+        kinds: Vec::new(),
     };
+    d.reindex();
     d.check(origin)?;
     Ok(d)
 }
