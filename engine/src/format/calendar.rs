@@ -94,6 +94,13 @@ pub fn fix_second(unix_sec: u64) -> [u8; 17] {
 /// A FIX UTCTimestamp of `ns` with `frac` fractional digits (0, 3 for
 /// milliseconds, 6 for microseconds, 9 for nanoseconds; others are clamped to 9).
 pub fn utc_timestamp(ns: u64, frac: u32) -> String {
+    let mut t = Vec::with_capacity(27);
+    push_utc_timestamp(&mut t, ns, frac);
+    String::from_utf8_lossy(&t).into_owned()
+}
+
+/// Appends [`utc_timestamp`]`(ns, frac)` without allocating.
+pub fn push_utc_timestamp(out: &mut Vec<u8>, ns: u64, frac: u32) {
     let mut t = [0u8; 27];
     t[..17].copy_from_slice(&fix_second(ns / 1_000_000_000));
     let mut len = 17;
@@ -103,7 +110,7 @@ pub fn utc_timestamp(ns: u64, frac: u32) -> String {
         digits(&mut t[18..18 + frac], ns % 1_000_000_000 / 10u64.pow(9 - frac as u32));
         len = 18 + frac;
     }
-    String::from_utf8_lossy(&t[..len]).into_owned()
+    out.extend_from_slice(&t[..len]);
 }
 
 /// `ns` as ISO 8601 UTC with nanoseconds: `YYYY-MM-DDTHH:MM:SS.fffffffffZ`.

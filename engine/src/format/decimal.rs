@@ -33,7 +33,7 @@ pub fn push_fixed(out: &mut Vec<u8>, v: i64, decimals: u8) {
         out.push(b'-');
     }
     let u = v.unsigned_abs();
-    push_int(out, (u / p) as i64);
+    push_uint(out, u / p);
     out.push(b'.');
     let mut frac = [b'0'; 18];
     let mut f = u % p;
@@ -48,9 +48,17 @@ pub fn push_fixed(out: &mut Vec<u8>, v: i64, decimals: u8) {
 /// without allocating.
 #[inline]
 pub fn push_int(out: &mut Vec<u8>, v: i64) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    push_uint(out, v.unsigned_abs());
+}
+
+/// Appends `u` in decimal, as `u.to_string()` writes it, without allocating.
+#[inline]
+pub fn push_uint(out: &mut Vec<u8>, mut u: u64) {
     let mut buf = [0u8; 20];
     let mut at = buf.len();
-    let mut u = v.unsigned_abs();
     loop {
         at -= 1;
         buf[at] = b'0' + (u % 10) as u8;
@@ -58,9 +66,6 @@ pub fn push_int(out: &mut Vec<u8>, v: i64) {
         if u == 0 {
             break;
         }
-    }
-    if v < 0 {
-        out.push(b'-');
     }
     out.extend_from_slice(&buf[at..]);
 }
@@ -199,10 +204,15 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(5000))]
         /// `push_int` writes what `to_string` writes, after what was there.
         #[test]
-        fn push_int_writes_what_to_string_does(v in any::<i64>(), small in -1000i64..1000) {
+        fn push_int_writes_what_to_string_does(v in any::<i64>(), small in -1000i64..1000, u in any::<u64>()) {
             for x in [v, small, i64::MIN, i64::MAX, 0] {
                 let mut out = b"x=".to_vec();
                 push_int(&mut out, x);
+                prop_assert_eq!(out, format!("x={x}").into_bytes());
+            }
+            for x in [u, u64::MAX, 0, 9, 10] {
+                let mut out = b"x=".to_vec();
+                push_uint(&mut out, x);
                 prop_assert_eq!(out, format!("x={x}").into_bytes());
             }
         }

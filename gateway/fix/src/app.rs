@@ -14,8 +14,7 @@
 
 use super::decode::{digit_pairs, eight_digits, parse_u64, FixError};
 use super::fields::Fields;
-use foxtrot_engine::format::calendar::{days_from_civil_u, utc_timestamp};
-use foxtrot_engine::format::decimal::to_text;
+use foxtrot_engine::format::calendar::days_from_civil_u;
 use foxtrot_engine::format::fix::tags;
 use foxtrot_engine::records::{
     ExecKind, ExecReport, Header, InstrumentSpec, Kind, OrdType, Order, OrderAction, Side, VenueReject,
@@ -375,6 +374,7 @@ pub type ReportFields = Vec<(u32, Vec<u8>)>;
 /// of the request. Every field is one the version's dictionary defines for the
 /// message (a counterparty validating against it accepts the report), and
 /// the inverse of [`exec_from_fix`] for every field the engine reads.
+/// [`write_exec_body`] writes the same fields as message body bytes.
 pub fn exec_to_fix(
     e: &ExecReport,
     inst: &Instruments,
@@ -382,106 +382,150 @@ pub fn exec_to_fix(
     fix42: bool,
     echo: &Echo,
 ) -> (&'static str, ReportFields) {
-    let txt = |s: &str| s.as_bytes().to_vec();
-    let sym = echo
-        .symbol
-        .or_else(|| inst.symbol(e.header.instrument))
-        .unwrap_or(b"")
-        .to_vec();
+    let mut body = Vec::with_capacity(256);
+    let mt = write_exec_body(e, inst, exec_id, fix42, echo, &mut body);
+    let fields = body
+        .split(|&c| c == crate::decode::SOH)
+        .filter(|f| !f.is_empty())
+        .filter_map(|f| {
+            let eq = f.iter().position(|&c| c == b'=')?;
+            let tag = std::str::from_utf8(&f[..eq]).ok()?.parse().ok()?;
+            Some((tag, f[eq + 1..].to_vec()))
+        })
+        .collect();
+    (mt, fields)
+}
+
+/// Appends the body of the report [`exec_to_fix`] describes — its fields as
+/// `tag=value<SOH>`, in ascending tag order — to `out`, without allocating
+/// (beyond `out` growing). Returns its MsgType.
+pub fn write_exec_body(
+    e: &ExecReport,
+    inst: &Instruments,
+    exec_id: u64,
+    fix42: bool,
+    echo: &Echo,
+    out: &mut Vec<u8>,
+) -> &'static str {
+    use foxtrot_engine::format::calendar::push_utc_timestamp;
+    use foxtrot_engine::format::decimal::{push_fixed, push_int, push_uint};
+    fn tag(out: &mut Vec<u8>, t: u32) {
+        push_int(out, t as i64);
+        out.push(b'=');
+    }
+    fn put(out: &mut Vec<u8>, t: u32, v: &[u8]) {
+        tag(out, t);
+        out.extend_from_slice(v);
+        out.push(crate::decode::SOH);
+    }
+    fn fixed(out: &mut Vec<u8>, t: u32, v: i64, decimals: u8) {
+        tag(out, t);
+        push_fixed(out, v, decimals);
+        out.push(crate::decode::SOH);
+    }
+    fn int(out: &mut Vec<u8>, t: u32, v: u64) {
+        tag(out, t);
+        push_uint(out, v);
+        out.push(crate::decode::SOH);
+    }
+    let sym = echo.symbol.or_else(|| inst.symbol(e.header.instrument)).unwrap_or(b"");
     let (pd, qd) = inst.decimals(e.header.instrument).unwrap_or((0, 0));
-    let side = if e.header.side == Side::Sell as u8 { "2" } else { "1" };
-    let mut f: ReportFields = Vec::with_capacity(20);
+    let side: &[u8] = if e.header.side == Side::Sell as u8 { b"2" } else { b"1" };
     let kind = e.kind().unwrap_or(ExecKind::New);
-    let order_id = e.venue_order_id.to_string();
     if kind == ExecKind::CancelRejected {
         // OrderCancelReject: ids, status, the request it answers; no symbol or
         // side (neither version defines them for this message).
-        f.push((tags::CL_ORD_ID, echo.cl_ord_id.to_vec()));
-        f.push((tags::ORDER_ID, txt(&order_id)));
-        f.push((tags::ORD_STATUS, txt("8")));
-        f.push((tags::ORIG_CL_ORD_ID, echo.orig_cl_ord_id.to_vec()));
+        put(out, tags::CL_ORD_ID, echo.cl_ord_id);
+        int(out, tags::ORDER_ID, e.venue_order_id);
+        put(out, tags::ORD_STATUS, b"8");
+        put(out, tags::ORIG_CL_ORD_ID, echo.orig_cl_ord_id);
         if let Some(t) = echo.text {
-            f.push((tags::TEXT, t.to_vec()));
+            put(out, tags::TEXT, t);
         }
         // CxlRejReason: 1 unknown order, 0 too late to cancel (the rest).
-        let reason = if e.reason == VenueReject::UnknownOrder as u8 {
-            "1"
+        let reason: &[u8] = if e.reason == VenueReject::UnknownOrder as u8 {
+            b"1"
         } else {
-            "0"
+            b"0"
         };
-        f.push((tags::CXL_REJ_REASON, txt(reason)));
-        f.push((
+        put(out, tags::CXL_REJ_REASON, reason);
+        put(
+            out,
             tags::CXL_REJ_RESPONSE_TO,
-            vec![if echo.response_to == b'2' { b'2' } else { b'1' }],
-        ));
-        return ("9", f);
+            if echo.response_to == b'2' { b"2" } else { b"1" },
+        );
+        return "9";
     }
-    let (exec_type, status) = match kind {
-        ExecKind::New => ("0", "0"),
-        ExecKind::PartialFill => (if fix42 { "1" } else { "F" }, "1"),
-        ExecKind::Fill => (if fix42 { "2" } else { "F" }, "2"),
-        ExecKind::Canceled => ("4", "4"),
+    let (exec_type, status): (&[u8], &[u8]) = match kind {
+        ExecKind::New => (b"0", b"0"),
+        ExecKind::PartialFill => (if fix42 { b"1" } else { b"F" }, b"1"),
+        ExecKind::Fill => (if fix42 { b"2" } else { b"F" }, b"2"),
+        ExecKind::Canceled => (b"4", b"4"),
         // FIX 4.4 has no OrdStatus Replaced: the order's own state stands.
-        ExecKind::Replaced if fix42 => ("5", "5"),
-        ExecKind::Replaced => ("5", if e.cum_qty > 0 { "1" } else { "0" }),
-        ExecKind::Rejected | ExecKind::CancelRejected => ("8", "8"),
+        ExecKind::Replaced if fix42 => (b"5", b"5"),
+        ExecKind::Replaced => (b"5", if e.cum_qty > 0 { b"1" } else { b"0" }),
+        ExecKind::Rejected | ExecKind::CancelRejected => (b"8", b"8"),
     };
-    f.push((
-        tags::AVG_PX,
-        txt(&to_text(if e.last_qty > 0 { e.last_px } else { 0 }, pd)),
-    ));
-    f.push((tags::CL_ORD_ID, echo.cl_ord_id.to_vec()));
-    f.push((tags::CUM_QTY, txt(&to_text(e.cum_qty, qd))));
-    f.push((tags::EXEC_ID, txt(&exec_id.to_string())));
+    fixed(out, tags::AVG_PX, if e.last_qty > 0 { e.last_px } else { 0 }, pd);
+    put(out, tags::CL_ORD_ID, echo.cl_ord_id);
+    fixed(out, tags::CUM_QTY, e.cum_qty, qd);
+    int(out, tags::EXEC_ID, exec_id);
     if fix42 {
-        f.push((tags::EXEC_TRANS_TYPE, txt("0")));
+        put(out, tags::EXEC_TRANS_TYPE, b"0");
     }
     if kind.is_fill() {
-        f.push((tags::LAST_PX, txt(&to_text(e.last_px, pd))));
-        f.push((tags::LAST_QTY, txt(&to_text(e.last_qty, qd))));
+        fixed(out, tags::LAST_PX, e.last_px, pd);
+        fixed(out, tags::LAST_QTY, e.last_qty, qd);
     }
-    f.push((tags::ORDER_ID, txt(&order_id)));
-    f.push((tags::ORDER_QTY, txt(&to_text(e.order_qty, qd))));
-    f.push((tags::ORD_STATUS, txt(status)));
-    f.push((
+    int(out, tags::ORDER_ID, e.venue_order_id);
+    fixed(out, tags::ORDER_QTY, e.order_qty, qd);
+    put(out, tags::ORD_STATUS, status);
+    put(
+        out,
         tags::ORD_TYPE,
-        txt(if e.ord_type == OrdType::Market as u8 { "1" } else { "2" }),
-    ));
+        if e.ord_type == OrdType::Market as u8 {
+            b"1"
+        } else {
+            b"2"
+        },
+    );
     if !echo.orig_cl_ord_id.is_empty() {
-        f.push((tags::ORIG_CL_ORD_ID, echo.orig_cl_ord_id.to_vec()));
+        put(out, tags::ORIG_CL_ORD_ID, echo.orig_cl_ord_id);
     }
     if e.order_px != 0 {
-        f.push((tags::PRICE, txt(&to_text(e.order_px, pd))));
+        fixed(out, tags::PRICE, e.order_px, pd);
     }
-    f.push((tags::SIDE, txt(side)));
-    f.push((tags::SYMBOL, sym));
+    put(out, tags::SIDE, side);
+    put(out, tags::SYMBOL, sym);
     if let Some(t) = echo.text {
-        f.push((tags::TEXT, t.to_vec()));
+        put(out, tags::TEXT, t);
     }
-    f.push((tags::TRANSACT_TIME, txt(&utc_timestamp(e.transact_ts_ns, 6))));
+    tag(out, tags::TRANSACT_TIME);
+    push_utc_timestamp(out, e.transact_ts_ns, 6);
+    out.push(crate::decode::SOH);
     // LastLiquidityInd is FIX 4.3+: a 4.2 counterparty's dictionary does not know it.
     if kind.is_fill() && !fix42 {
         if e.header.flags & LIQUIDITY_ADDED != 0 {
-            f.push((tags::LAST_LIQUIDITY_IND, txt("1")));
+            put(out, tags::LAST_LIQUIDITY_IND, b"1");
         } else if e.header.flags & LIQUIDITY_REMOVED != 0 {
-            f.push((tags::LAST_LIQUIDITY_IND, txt("2")));
+            put(out, tags::LAST_LIQUIDITY_IND, b"2");
         }
     }
     if kind == ExecKind::Rejected {
         // OrdRejReason, in the values each version defines (4.2 has 0–8).
-        let code = match e.reason {
-            r if r == VenueReject::UnknownInstrument as u8 => "1",
-            r if r == VenueReject::UnknownOrder as u8 => "5",
-            r if r == VenueReject::DuplicateClOrdId as u8 => "6",
-            r if r == VenueReject::InvalidPriceOrQty as u8 && !fix42 => "13",
-            _ if fix42 => "0",
-            _ => "99",
+        let code: &[u8] = match e.reason {
+            r if r == VenueReject::UnknownInstrument as u8 => b"1",
+            r if r == VenueReject::UnknownOrder as u8 => b"5",
+            r if r == VenueReject::DuplicateClOrdId as u8 => b"6",
+            r if r == VenueReject::InvalidPriceOrQty as u8 && !fix42 => b"13",
+            _ if fix42 => b"0",
+            _ => b"99",
         };
-        f.push((tags::ORD_REJ_REASON, txt(code)));
+        put(out, tags::ORD_REJ_REASON, code);
     }
-    f.push((tags::EXEC_TYPE, txt(exec_type)));
-    f.push((tags::LEAVES_QTY, txt(&to_text(e.leaves_qty, qd))));
-    ("8", f)
+    put(out, tags::EXEC_TYPE, exec_type);
+    fixed(out, tags::LEAVES_QTY, e.leaves_qty, qd);
+    "8"
 }
 
 /// [`exec_to_fix`] for a report whose ids are foxtrot's numeric ones, written
@@ -510,6 +554,176 @@ pub fn exec_to_fix_numeric(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    use foxtrot_engine::format::calendar::utc_timestamp;
+    use foxtrot_engine::format::decimal::to_text;
+
+    /// The report's fields as first written, a value allocated per field: the
+    /// model [`write_exec_body`] is held to.
+    fn exec_to_fix_model(
+        e: &ExecReport,
+        inst: &Instruments,
+        exec_id: u64,
+        fix42: bool,
+        echo: &Echo,
+    ) -> (&'static str, ReportFields) {
+        let txt = |s: &str| s.as_bytes().to_vec();
+        let sym = echo
+            .symbol
+            .or_else(|| inst.symbol(e.header.instrument))
+            .unwrap_or(b"")
+            .to_vec();
+        let (pd, qd) = inst.decimals(e.header.instrument).unwrap_or((0, 0));
+        let side = if e.header.side == Side::Sell as u8 { "2" } else { "1" };
+        let mut f: ReportFields = Vec::with_capacity(20);
+        let kind = e.kind().unwrap_or(ExecKind::New);
+        let order_id = e.venue_order_id.to_string();
+        if kind == ExecKind::CancelRejected {
+            // OrderCancelReject: ids, status, the request it answers; no symbol or
+            // side (neither version defines them for this message).
+            f.push((tags::CL_ORD_ID, echo.cl_ord_id.to_vec()));
+            f.push((tags::ORDER_ID, txt(&order_id)));
+            f.push((tags::ORD_STATUS, txt("8")));
+            f.push((tags::ORIG_CL_ORD_ID, echo.orig_cl_ord_id.to_vec()));
+            if let Some(t) = echo.text {
+                f.push((tags::TEXT, t.to_vec()));
+            }
+            // CxlRejReason: 1 unknown order, 0 too late to cancel (the rest).
+            let reason = if e.reason == VenueReject::UnknownOrder as u8 {
+                "1"
+            } else {
+                "0"
+            };
+            f.push((tags::CXL_REJ_REASON, txt(reason)));
+            f.push((
+                tags::CXL_REJ_RESPONSE_TO,
+                vec![if echo.response_to == b'2' { b'2' } else { b'1' }],
+            ));
+            return ("9", f);
+        }
+        let (exec_type, status) = match kind {
+            ExecKind::New => ("0", "0"),
+            ExecKind::PartialFill => (if fix42 { "1" } else { "F" }, "1"),
+            ExecKind::Fill => (if fix42 { "2" } else { "F" }, "2"),
+            ExecKind::Canceled => ("4", "4"),
+            // FIX 4.4 has no OrdStatus Replaced: the order's own state stands.
+            ExecKind::Replaced if fix42 => ("5", "5"),
+            ExecKind::Replaced => ("5", if e.cum_qty > 0 { "1" } else { "0" }),
+            ExecKind::Rejected | ExecKind::CancelRejected => ("8", "8"),
+        };
+        f.push((
+            tags::AVG_PX,
+            txt(&to_text(if e.last_qty > 0 { e.last_px } else { 0 }, pd)),
+        ));
+        f.push((tags::CL_ORD_ID, echo.cl_ord_id.to_vec()));
+        f.push((tags::CUM_QTY, txt(&to_text(e.cum_qty, qd))));
+        f.push((tags::EXEC_ID, txt(&exec_id.to_string())));
+        if fix42 {
+            f.push((tags::EXEC_TRANS_TYPE, txt("0")));
+        }
+        if kind.is_fill() {
+            f.push((tags::LAST_PX, txt(&to_text(e.last_px, pd))));
+            f.push((tags::LAST_QTY, txt(&to_text(e.last_qty, qd))));
+        }
+        f.push((tags::ORDER_ID, txt(&order_id)));
+        f.push((tags::ORDER_QTY, txt(&to_text(e.order_qty, qd))));
+        f.push((tags::ORD_STATUS, txt(status)));
+        f.push((
+            tags::ORD_TYPE,
+            txt(if e.ord_type == OrdType::Market as u8 { "1" } else { "2" }),
+        ));
+        if !echo.orig_cl_ord_id.is_empty() {
+            f.push((tags::ORIG_CL_ORD_ID, echo.orig_cl_ord_id.to_vec()));
+        }
+        if e.order_px != 0 {
+            f.push((tags::PRICE, txt(&to_text(e.order_px, pd))));
+        }
+        f.push((tags::SIDE, txt(side)));
+        f.push((tags::SYMBOL, sym));
+        if let Some(t) = echo.text {
+            f.push((tags::TEXT, t.to_vec()));
+        }
+        f.push((tags::TRANSACT_TIME, txt(&utc_timestamp(e.transact_ts_ns, 6))));
+        // LastLiquidityInd is FIX 4.3+: a 4.2 counterparty's dictionary does not know it.
+        if kind.is_fill() && !fix42 {
+            if e.header.flags & LIQUIDITY_ADDED != 0 {
+                f.push((tags::LAST_LIQUIDITY_IND, txt("1")));
+            } else if e.header.flags & LIQUIDITY_REMOVED != 0 {
+                f.push((tags::LAST_LIQUIDITY_IND, txt("2")));
+            }
+        }
+        if kind == ExecKind::Rejected {
+            // OrdRejReason, in the values each version defines (4.2 has 0–8).
+            let code = match e.reason {
+                r if r == VenueReject::UnknownInstrument as u8 => "1",
+                r if r == VenueReject::UnknownOrder as u8 => "5",
+                r if r == VenueReject::DuplicateClOrdId as u8 => "6",
+                r if r == VenueReject::InvalidPriceOrQty as u8 && !fix42 => "13",
+                _ if fix42 => "0",
+                _ => "99",
+            };
+            f.push((tags::ORD_REJ_REASON, txt(code)));
+        }
+        f.push((tags::EXEC_TYPE, txt(exec_type)));
+        f.push((tags::LEAVES_QTY, txt(&to_text(e.leaves_qty, qd))));
+        ("8", f)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        /// The body writer gives the model's fields, byte for byte, for every
+        /// kind of report, both versions and every echo.
+        #[test]
+        fn report_bodies_are_the_models_fields(
+            kind in 0u8..7, inst in 0u32..3, buy in any::<bool>(), venue_id in any::<u64>(),
+            qty in any::<i64>(), px in any::<i64>(), last in any::<i64>(), cum in any::<i64>(),
+            leaves in any::<i64>(), ts in any::<u64>(), market in any::<bool>(), fix42 in any::<bool>(),
+            reason in 0u8..6, flags in 0u8..4, exec_id in any::<u64>(), texts in 0u8..16, to in any::<u8>(),
+        ) {
+            let kinds = [ExecKind::New, ExecKind::PartialFill, ExecKind::Fill, ExecKind::Canceled,
+                         ExecKind::Replaced, ExecKind::Rejected, ExecKind::CancelRejected];
+            let k = kinds[kind as usize];
+            let mut e = ExecReport::new(k, inst, if buy { Side::Buy } else { Side::Sell }, 7);
+            e.venue_order_id = venue_id;
+            e.order_qty = qty;
+            e.order_px = if market { 0 } else { px };
+            e.last_px = px;
+            e.last_qty = last;
+            e.cum_qty = cum;
+            e.leaves_qty = leaves;
+            e.transact_ts_ns = ts;
+            e.ord_type = if market { OrdType::Market as u8 } else { OrdType::Limit as u8 };
+            e.reason = reason;
+            e.header.flags = flags;
+            let spec = |symbol: &str, price_decimals, qty_decimals| InstrumentSpec {
+                symbol: symbol.into(),
+                price_decimals,
+                tick: 1,
+                qty_decimals,
+                lot: 1,
+                ref_price: 100,
+            };
+            let instruments = Instruments::new(&[spec("FOXA", 4, 0), spec("FOXB.X", 2, 3)]);
+            let echo = Echo {
+                cl_ord_id: b"CL-1",
+                orig_cl_ord_id: if texts & 1 != 0 { b"CL-0" } else { b"" },
+                symbol: (texts & 2 != 0).then_some(&b"ECHO"[..]),
+                response_to: to,
+                text: (texts & 4 != 0).then_some(&b"a text"[..]),
+            };
+            let want = exec_to_fix_model(&e, &instruments, exec_id, fix42, &echo);
+            prop_assert_eq!(exec_to_fix(&e, &instruments, exec_id, fix42, &echo), want.clone());
+            let mut body = b"58=before\x01".to_vec();
+            let mt = write_exec_body(&e, &instruments, exec_id, fix42, &echo, &mut body);
+            let mut flat = b"58=before\x01".to_vec();
+            for (t, v) in &want.1 {
+                flat.extend_from_slice(format!("{t}=").as_bytes());
+                flat.extend_from_slice(v);
+                flat.push(1);
+            }
+            prop_assert_eq!((mt, body), (want.0, flat));
+        }
+    }
 
     /// The parser as first written, digit by digit: the model.
     fn model(b: &[u8]) -> Option<u64> {

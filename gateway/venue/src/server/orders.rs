@@ -17,7 +17,7 @@
 
 use foxtrot_engine::format::fix::tags;
 use foxtrot_engine::records::{ExecKind, ExecReport, Order, OrderAction, Side, VenueReject};
-use foxtrot_fix::app::{exec_to_fix, order_from_fix, ClOrdIdMap, Echo, Instruments};
+use foxtrot_fix::app::{order_from_fix, write_exec_body, ClOrdIdMap, Echo, Instruments};
 use foxtrot_fix::clordid::ClOrdIds;
 use foxtrot_fix::decode::{FixDecoder, FixError, FixMessage};
 use foxtrot_fix::fields::Fields;
@@ -63,6 +63,8 @@ pub(crate) struct SessionOrders {
     requests: BTreeMap<u64, Request>,
     /// Execution reports and cancel rejects sent (first time).
     pub sent: u64,
+    /// The body of the report being written (kept: no allocation per report).
+    body: Vec<u8>,
 }
 
 /// What an order message came to.
@@ -103,6 +105,7 @@ impl SessionOrders {
             known: BTreeMap::new(),
             requests: BTreeMap::new(),
             sent: 0,
+            body: Vec::with_capacity(512),
         }
     }
 
@@ -340,10 +343,10 @@ impl SessionOrders {
         wall: u64,
     ) {
         let fix42 = session.settings().begin_string == "FIX.4.2";
-        let (mt, fields) = exec_to_fix(e, inst, *exec_id, fix42, echo);
+        self.body.clear();
+        let mt = write_exec_body(e, inst, *exec_id, fix42, echo, &mut self.body);
         *exec_id += 1;
-        let refs: Vec<(u32, &[u8])> = fields.iter().map(|(t, v)| (*t, v.as_slice())).collect();
-        session.send_with(mt.as_bytes(), &[], &refs, wall);
+        session.send_body(mt.as_bytes(), &[], &self.body, wall);
         self.sent += 1;
     }
 
