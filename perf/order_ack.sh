@@ -5,7 +5,8 @@
 # the best case), and paced at the live run's own order spacing (each order finds
 # the venue as idle as the live run's orders do).
 #   bash perf/order_ack.sh [SECONDS] [foxtrot run options, e.g. --layout fused --wait busy_spin]
-# FOXTROT_VENUE_OPTS passes options to the venue (e.g. --spin).
+# FOXTROT_VENUE_OPTS passes options to the venue (default --spin: an exchange's order
+# entry does not sleep between orders; FOXTROT_VENUE_OPTS= runs a venue that does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-20}"
@@ -17,7 +18,7 @@ sed -e "s#/dev/shm/foxtrot-paper.stats#$tmp/stats#" \
     -e "s#belief_weights.yaml#$PWD/configs/belief_weights.yaml#" configs/paper.yaml > "$tmp/paper.yaml"
 # shellcheck disable=SC2086
 target/release/foxtrot venue --config "$tmp/paper.yaml" --session-store "$tmp/venue-store" \
-  ${FOXTROT_VENUE_OPTS:-} >/dev/null 2>"$tmp/venue.log" &
+  ${FOXTROT_VENUE_OPTS---spin} >/dev/null 2>"$tmp/venue.log" &
 sleep 0.5
 target/release/foxtrot run --config "$tmp/paper.yaml" --session-store "$tmp/engine-store" \
   --record "$tmp/run" "$@" >/dev/null 2>"$tmp/engine.log" &
