@@ -82,11 +82,9 @@ pub struct Parsed<'a> {
     pub valid_structure: bool,
 }
 
-/// Reads one field at `*pos`; `data_len` is the length a data field's value has.
-fn field<'a>(m: &'a [u8], pos: &mut usize, data_len: Option<usize>) -> Result<Field<'a>, Garbled> {
-    let start = *pos;
-    let eq = m[start..].iter().position(|&c| c == b'=').ok_or(Garbled::FieldSyntax)? + start;
-    let tag = parse_tag(&m[start..eq]).ok_or(Garbled::FieldSyntax)?;
+/// Reads one field at `*pos`, whose `=` is at `eq`; `data_len` is the length a
+/// data field's value has.
+fn field<'a>(m: &'a [u8], pos: &mut usize, eq: usize, tag: i64, data_len: Option<usize>) -> Result<Field<'a>, Garbled> {
     let vs = eq + 1;
     let end = match data_len {
         Some(n) => {
@@ -172,7 +170,7 @@ impl<'a> Cursor<'a> {
         } else {
             None
         };
-        let f = field(self.m, &mut self.pos, data_len)?;
+        let f = field(self.m, &mut self.pos, eq, tag, data_len)?;
         self.prev = Some(f);
         Ok(f)
     }
@@ -224,9 +222,13 @@ pub fn parse<'a>(m: &'a [u8], d: &Dictionary) -> Result<Parsed<'a>, Garbled> {
         Body,
         Trailer,
     }
+    // Room for what a usual message carries (no regrowth on the way).
     let mut p = Parsed {
+        header: Vec::with_capacity(12),
+        body: Vec::with_capacity(24),
+        trailer: Vec::with_capacity(2),
+        misplaced: 0,
         valid_structure: true,
-        ..Parsed::default()
     };
     let mut c = Cursor { m, pos: 0, prev: None };
     let mut part = Part::Header;
