@@ -150,6 +150,30 @@ impl Book {
         }
     }
 
+    /// A book with its window's first slot at tick index `base` and (price,
+    /// quantity) levels `bid` and `ask` — what a [`QuoteTouch`](super::QuoteTouch)
+    /// stands for. A level outside the window, off the grid or without a
+    /// positive quantity is left out.
+    pub fn with_touch(
+        tick: i64,
+        ref_px: i64,
+        width: usize,
+        base: i64,
+        bid: Option<(i64, i64)>,
+        ask: Option<(i64, i64)>,
+    ) -> Self {
+        let mut b = Book::new(tick, ref_px, width);
+        b.base = base;
+        for (side, level) in [(Side::Buy, bid), (Side::Sell, ask)] {
+            if let Some((px, q)) = level {
+                if q > 0 && px % b.tick == 0 && b.in_window(px / b.tick) {
+                    b.add(side, px / b.tick, q);
+                }
+            }
+        }
+        b
+    }
+
     /// Applies one market-data event. Trades do not change the book. On an issue the
     /// book stays consistent and the issue is counted; `LevelsDropped` and
     /// `NegativeLevel` are reported after the update was applied.

@@ -3,8 +3,10 @@
 //!
 //! Imported data (a CSV of quotes, an ITCH or DBN file) cannot react to our
 //! orders, so this venue does not pretend to match them against a book it does
-//! not have. It keeps each instrument's touch from the data (quotes set it;
-//! order-level events go through an engine [`Book`]) and fills:
+//! not have. It keeps each instrument's touch from the data (quotes set it —
+//! while fills are at the touch, a [`QuoteTouch`] of two levels, not a second
+//! ladder beside the core's; order-level events go through an engine [`Book`])
+//! and fills:
 //!
 //! - a **market order** immediately, in full, at the far touch (the best ask for a
 //!   buy), or rejects it (`NoLiquidity`) when that side is empty;
@@ -37,7 +39,7 @@
 //!   the venue does at time t happens before anything the engine sees after t.
 
 use foxtrot_engine::config::{Config, LatencyModel, QueueModel};
-use foxtrot_engine::core::Book;
+use foxtrot_engine::core::{Book, QuoteTouch};
 use foxtrot_engine::records::{
     ExecKind, ExecReport, InputSlot, MarketData, MdAction, OrdType, Order, OrderAction, Side, VenueReject,
     LIQUIDITY_ADDED, LIQUIDITY_REMOVED,
@@ -133,6 +135,49 @@ impl Latency {
     }
 }
 
+/// One instrument's book at the venue. With fills at the touch (no queue model
+/// reads below it) and quote data, the touch is the whole book: two levels
+/// ([`QuoteTouch`]) instead of a second ladder beside the core's. The first
+/// order-level event turns it into the ladder it stands for.
+enum VenueBook {
+    Touch(QuoteTouch),
+    Ladder(Book),
+}
+
+impl VenueBook {
+    /// Applies `md` (bad data is the core's to count; the venue ignores it).
+    #[inline]
+    fn apply(&mut self, md: &MarketData) {
+        match self {
+            VenueBook::Touch(t) => {
+                if !t.apply(md) {
+                    let mut b = t.to_book();
+                    let _ = b.apply(md);
+                    *self = VenueBook::Ladder(b);
+                }
+            }
+            VenueBook::Ladder(b) => {
+                let _ = b.apply(md);
+            }
+        }
+    }
+
+    #[inline]
+    fn best_of(&self, side: Side) -> Option<(i64, i64)> {
+        match self {
+            VenueBook::Touch(t) => t.best_of(side),
+            VenueBook::Ladder(b) => b.best_of(side),
+        }
+    }
+
+    fn qty_at(&self, side: Side, px: i64) -> i64 {
+        match self {
+            VenueBook::Touch(t) => t.qty_at(side, px),
+            VenueBook::Ladder(b) => b.qty_at(side, px),
+        }
+    }
+}
+
 /// Counters of a [`TouchVenue`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TouchStats {
@@ -155,7 +200,7 @@ pub struct TouchVenue<I: Iterator<Item = MarketData>> {
     src: I,
     /// The next event of `src`, read ahead.
     ahead: Option<MarketData>,
-    books: Vec<Book>,
+    books: Vec<VenueBook>,
     resting: Vec<Resting>,
     reports: VecDeque<ExecReport>,
     ack_ns: u64,
@@ -189,7 +234,10 @@ impl<I: Iterator<Item = MarketData>> TouchVenue<I> {
             books: cfg
                 .instruments
                 .iter()
-                .map(|s| Book::new(s.tick, s.ref_price, cfg.book.window_ticks))
+                .map(|s| match fm.queue {
+                    QueueModel::Touch => VenueBook::Touch(QuoteTouch::new(s.tick, s.ref_price, cfg.book.window_ticks)),
+                    _ => VenueBook::Ladder(Book::new(s.tick, s.ref_price, cfg.book.window_ticks)),
+                })
                 .collect(),
             resting: Vec::with_capacity(256),
             reports: VecDeque::with_capacity(1024),
@@ -490,8 +538,7 @@ impl<I: Iterator<Item = MarketData>> TouchVenue<I> {
         let Some(b) = self.books.get_mut(i as usize) else {
             return;
         };
-        // Bad data is the core's to count; the venue's touch just ignores it.
-        let _ = b.apply(md);
+        b.apply(md);
         if md.action() != Some(MdAction::Trade) && !self.resting.is_empty() {
             self.sweep_resting(i, report_ts);
         }
@@ -784,6 +831,67 @@ mod tests {
             }
         }
         out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// The venue holding only the touch fills, acknowledges and rejects as
+        /// the one holding the ladder does: quotes near and far (beyond the
+        /// window), trades, now and then an order-level add (the touch turns
+        /// into the ladder), and market, limit and cancel orders between them.
+        #[test]
+        fn the_touch_alone_answers_as_the_ladder_does(
+            steps in proptest::collection::vec((0u8..12, 0i64..60, 0i64..30, proptest::prelude::any::<bool>()), 1..250),
+        ) {
+            let cfg = Config::default_backtest();
+            let spec = &cfg.instruments[0];
+            let mut data = Vec::new();
+            for (k, &(a, off, q, buy)) in steps.iter().enumerate() {
+                let ts = 1_000 * (k as u64 + 1);
+                let far = if a == 9 { 500 } else { 1 };
+                let px = spec.ref_price + (off - 30) * spec.tick * far;
+                let side = Some(if buy { Side::Buy } else { Side::Sell });
+                let action = match a {
+                    10 => MdAction::Add,
+                    11 => MdAction::Trade,
+                    _ => MdAction::Quote,
+                };
+                data.push(MarketData::new(action, 0, side, ts, k as u64, px, q, flags::LAST_IN_BATCH));
+            }
+            let mut touch = TouchVenue::new(&cfg, data.clone().into_iter());
+            let mut ladder = TouchVenue::new(&cfg, data.into_iter());
+            proptest::prop_assert!(matches!(touch.books[0], VenueBook::Touch(_)));
+            ladder.books[0] = VenueBook::Ladder(Book::new(spec.tick, spec.ref_price, cfg.book.window_ticks));
+            let seen = |s: InputSlot| match s.view() {
+                Some(InputView::Exec(e)) => (1, e.kind() as Option<ExecKind>, e.cl_ord_id, e.last_px, e.last_qty, e.header.ts_ns),
+                Some(InputView::Md(m)) => (0, None, 0, m.px, m.qty, m.header.ts_ns),
+                _ => (2, None, 0, 0, 0, 0),
+            };
+            let mut cl = 1;
+            for (k, &(a, off, _, buy)) in steps.iter().enumerate() {
+                let (x, y) = (touch.poll(), ladder.poll());
+                proptest::prop_assert_eq!(x.map(seen), y.map(seen), "step {}", k);
+                let ts = 1_000 * (k as u64 + 1) + 500;
+                let side = if buy { Side::Buy } else { Side::Sell };
+                let o = match a % 4 {
+                    0 => order(OrderAction::New, OrdType::Market, side, 0, cl, 0, ts),
+                    1 => order(OrderAction::New, OrdType::Limit, side, spec.ref_price + (off - 30) * spec.tick, cl, 0, ts),
+                    2 if cl > 2 => order(OrderAction::Cancel, OrdType::Limit, side, 0, cl, cl - 2, ts),
+                    _ => continue,
+                };
+                cl += 1;
+                touch.send(&o, &[]);
+                ladder.send(&o, &[]);
+            }
+            loop {
+                let (x, y) = (touch.poll(), ladder.poll());
+                proptest::prop_assert_eq!(x.map(seen), y.map(seen));
+                if x.is_none() {
+                    break;
+                }
+            }
+            proptest::prop_assert_eq!(touch.stats(), ladder.stats());
+        }
     }
 
     /// A venue over two quotes (99.0000/99.0100 at 1 µs, 98.9000/98.9900 at
