@@ -160,9 +160,11 @@ pub struct Scope {
     required: Vec<Tag>,
 }
 
-/// Tags below this are looked up in flat tables (bits per scope, a byte per
-/// tag for the dictionary); above it (user-defined ranges of custom
-/// dictionaries) in the maps.
+/// Tags below this are looked up in flat tables (bits per scope, a 16-bit
+/// entry per tag for the dictionary); above it (user-defined ranges of custom
+/// dictionaries) in the maps. The tables follow the maps as
+/// [`Scope::add`]/[`Scope::add_group`] and [`Dictionary::reindex`] build them:
+/// code that edits the public maps directly calls `reindex` after.
 pub const DENSE_TAGS: Tag = 16_384;
 
 /// A set of tags below [`DENSE_TAGS`], a bit each, as long as its largest tag
