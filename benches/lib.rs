@@ -5,7 +5,7 @@
 use foxtrot_engine::records::{ExecKind, ExecReport, InputSlot, InputView, MarketData, Side};
 use foxtrot_engine::runtime::{FusedRun, RunObserver};
 use foxtrot_engine::Config;
-use foxtrot_fix::app::exec_to_fix_numeric;
+use foxtrot_fix::app::write_exec_body_numeric;
 use foxtrot_fix::session::{MemoryStore, Role, Session, SessionSettings};
 use foxtrot_fix::Instruments;
 use foxtrot_venue::SimWorld;
@@ -97,7 +97,7 @@ pub fn fix_instruments() -> Instruments {
 }
 
 /// What a venue sends for `orders` orders of [`fix_instruments`]' FOXA, as
-/// `foxtrot venue` encodes it (its session and `exec_to_fix`): for each order an
+/// `foxtrot venue` encodes it (its session and `write_exec_body`): for each order an
 /// acknowledgement, then a cancel, or up to two partial fills and a fill.
 /// That is two layouts of report — with and without a fill's LastPx and
 /// LastQty — in an irregular order, with prices, quantities, ids and times of
@@ -111,9 +111,9 @@ pub fn fix_report_stream(orders: u64) -> Vec<Vec<u8>> {
     let mut now = 1_767_623_400_000_000_000u64;
     let mut send = |e: &ExecReport, now: u64| {
         exec_id += 1;
-        let (mt, fields) = exec_to_fix_numeric(e, &inst, exec_id, false);
-        let refs: Vec<(u32, &[u8])> = fields.iter().map(|(t, v)| (*t, v.as_slice())).collect();
-        session.send_with(mt.as_bytes(), &[], &refs, now);
+        let mut body = Vec::new();
+        let mt = write_exec_body_numeric(e, &inst, exec_id, false, &mut body);
+        session.send_body(mt.as_bytes(), &[], &body, now);
         out.push(std::mem::take(session.outbox()));
     };
     for o in 0..orders {

@@ -133,11 +133,10 @@ impl Book {
     /// A book for an instrument with tick size `tick` (> 0) whose window spans `width`
     /// ticks (rounded up to a power of two, at least 64), initially centred on `ref_px`.
     pub fn new(tick: i64, ref_px: i64, width: usize) -> Self {
-        let tick = tick.max(1);
-        let width = width.max(64).next_power_of_two();
+        let (tick, width, base) = Book::window(tick, ref_px, width);
         Book {
             tick,
-            base: ref_px / tick - (width / 2) as i64,
+            base,
             width,
             qty: [vec![0; width].into_boxed_slice(), vec![0; width].into_boxed_slice()],
             occ: [
@@ -150,19 +149,21 @@ impl Book {
         }
     }
 
-    /// A book with its window's first slot at tick index `base` and (price,
-    /// quantity) levels `bid` and `ask` — what a [`QuoteTouch`](super::QuoteTouch)
-    /// stands for. A level outside the window, off the grid or without a
-    /// positive quantity is left out.
-    pub fn with_touch(
-        tick: i64,
-        ref_px: i64,
-        width: usize,
-        base: i64,
-        bid: Option<(i64, i64)>,
-        ask: Option<(i64, i64)>,
-    ) -> Self {
-        let mut b = Book::new(tick, ref_px, width);
+    /// The tick (at least 1), the window's length in ticks (a power of two, at
+    /// least 64) and the tick index of its first slot of a new book for
+    /// `tick`, `ref_px` and `width`.
+    pub fn window(tick: i64, ref_px: i64, width: usize) -> (i64, usize, i64) {
+        let tick = tick.max(1);
+        let width = width.max(64).next_power_of_two();
+        (tick, width, ref_px / tick - (width / 2) as i64)
+    }
+
+    /// A book whose window (see [`window`](Self::window)) starts at tick index
+    /// `base`, with (price, quantity) levels `bid` and `ask` — what a
+    /// [`QuoteTouch`](super::QuoteTouch) stands for. A level outside the
+    /// window, off the grid or without a positive quantity is left out.
+    pub fn with_touch(tick: i64, width: usize, base: i64, bid: Option<(i64, i64)>, ask: Option<(i64, i64)>) -> Self {
+        let mut b = Book::new(tick, 0, width);
         b.base = base;
         for (side, level) in [(Side::Buy, bid), (Side::Sell, ask)] {
             if let Some((px, q)) = level {

@@ -25,7 +25,6 @@ pub struct QuoteTouch {
     width: i64,
     /// Tick index of the window's first slot, as the book's.
     base: i64,
-    ref_px: i64,
     /// Per side (buy, sell): the level's tick index and quantity, if any.
     level: [Option<(i64, i64)>; 2],
 }
@@ -33,13 +32,11 @@ pub struct QuoteTouch {
 impl QuoteTouch {
     /// The touch of a fresh [`Book::new`]`(tick, ref_px, width)`.
     pub fn new(tick: i64, ref_px: i64, width: usize) -> Self {
-        let tick = tick.max(1);
-        let width = width.max(64).next_power_of_two() as i64;
+        let (tick, width, base) = Book::window(tick, ref_px, width);
         QuoteTouch {
             tick,
-            width,
-            base: ref_px / tick - width / 2,
-            ref_px,
+            width: width as i64,
+            base,
             level: [None; 2],
         }
     }
@@ -49,14 +46,13 @@ impl QuoteTouch {
     /// ladder), changes nothing and returns false.
     #[inline]
     pub fn apply(&mut self, md: &MarketData) -> bool {
-        let action = match MdAction::from_u8(md.header.sub) {
+        match MdAction::from_u8(md.header.sub) {
+            Some(MdAction::Quote) => {}
             Some(MdAction::Trade) => return true,
-            Some(MdAction::Quote) => MdAction::Quote,
             Some(_) => return false,
             // Refused by the book, which stays as it was.
             None => return true,
-        };
-        debug_assert_eq!(action, MdAction::Quote);
+        }
         let Some(side) = Side::from_u8(md.header.side) else {
             return true;
         };
@@ -122,7 +118,7 @@ impl QuoteTouch {
     /// The book this touch stands for: same window, same levels.
     pub fn to_book(&self) -> Book {
         let lv = |s: usize| self.level[s].map(|(t, q)| (t * self.tick, q));
-        Book::with_touch(self.tick, self.ref_px, self.width as usize, self.base, lv(0), lv(1))
+        Book::with_touch(self.tick, self.width as usize, self.base, lv(0), lv(1))
     }
 }
 

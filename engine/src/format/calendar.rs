@@ -5,6 +5,8 @@
 //! Time is `u64` nanoseconds since 1970-01-01T00:00:00Z everywhere; leap
 //! seconds are not counted (`:60` parses as the next minute's `:00`).
 
+use super::decimal::put_padded;
+
 /// (year, month, day) to days since 1970-01-01, after H. Hinnant's
 /// `days_from_civil`; the inverse of [`civil_from_days`].
 pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
@@ -69,25 +71,17 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-/// Writes `v` as `out.len()` zero-padded digits (higher digits dropped).
-fn digits(out: &mut [u8], mut v: u64) {
-    for c in out.iter_mut().rev() {
-        *c = b'0' + (v % 10) as u8;
-        v /= 10;
-    }
-}
-
 /// `YYYYMMDD-HH:MM:SS` of a Unix second: a FIX UTCTimestamp without fraction.
 pub fn fix_second(unix_sec: u64) -> [u8; 17] {
     let (y, m, d) = civil_from_days((unix_sec / 86_400) as i64);
     let sod = unix_sec % 86_400;
     let mut t = *b"00000000-00:00:00";
-    digits(&mut t[0..4], y as u64);
-    digits(&mut t[4..6], m as u64);
-    digits(&mut t[6..8], d as u64);
-    digits(&mut t[9..11], sod / 3600);
-    digits(&mut t[12..14], sod / 60 % 60);
-    digits(&mut t[15..17], sod % 60);
+    put_padded(&mut t[0..4], y as u64);
+    put_padded(&mut t[4..6], m as u64);
+    put_padded(&mut t[6..8], d as u64);
+    put_padded(&mut t[9..11], sod / 3600);
+    put_padded(&mut t[12..14], sod / 60 % 60);
+    put_padded(&mut t[15..17], sod % 60);
     t
 }
 
@@ -107,7 +101,7 @@ pub fn push_utc_timestamp(out: &mut Vec<u8>, ns: u64, frac: u32) {
     if frac > 0 {
         let frac = frac.min(9) as usize;
         t[17] = b'.';
-        digits(&mut t[18..18 + frac], ns % 1_000_000_000 / 10u64.pow(9 - frac as u32));
+        put_padded(&mut t[18..18 + frac], ns % 1_000_000_000 / 10u64.pow(9 - frac as u32));
         len = 18 + frac;
     }
     out.extend_from_slice(&t[..len]);

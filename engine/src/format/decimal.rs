@@ -35,13 +35,19 @@ pub fn push_fixed(out: &mut Vec<u8>, v: i64, decimals: u8) {
     let u = v.unsigned_abs();
     push_uint(out, u / p);
     out.push(b'.');
-    let mut frac = [b'0'; 18];
-    let mut f = u % p;
-    for c in frac[..w].iter_mut().rev() {
-        *c = b'0' + (f % 10) as u8;
-        f /= 10;
-    }
+    let mut frac = [0u8; 18];
+    put_padded(&mut frac[..w], u % p);
     out.extend_from_slice(&frac[..w]);
+}
+
+/// Writes `v` right-aligned and zero-padded into all of `out` (digits that do
+/// not fit are dropped).
+#[inline]
+pub fn put_padded(out: &mut [u8], mut v: u64) {
+    for c in out.iter_mut().rev() {
+        *c = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
 }
 
 /// Appends `v` in decimal (`-` for negatives), as `v.to_string()` writes it,

@@ -365,40 +365,14 @@ pub struct Echo<'a> {
     pub text: Option<&'a [u8]>,
 }
 
-/// A report's fields: (tag, value), in ascending tag order.
-pub type ReportFields = Vec<(u32, Vec<u8>)>;
-
-/// The FIX message that reports `e` to the engine — its MsgType (`8`, or `9`
-/// for a cancel reject) and fields — in FIX 4.2 (`fix42`) or 4.4 conventions;
-/// `exec_id` is the venue's unique ExecID (17), `echo` what the report repeats
-/// of the request. Every field is one the version's dictionary defines for the
-/// message (a counterparty validating against it accepts the report), and
-/// the inverse of [`exec_from_fix`] for every field the engine reads.
-/// [`write_exec_body`] writes the same fields as message body bytes.
-pub fn exec_to_fix(
-    e: &ExecReport,
-    inst: &Instruments,
-    exec_id: u64,
-    fix42: bool,
-    echo: &Echo,
-) -> (&'static str, ReportFields) {
-    let mut body = Vec::with_capacity(256);
-    let mt = write_exec_body(e, inst, exec_id, fix42, echo, &mut body);
-    let fields = body
-        .split(|&c| c == crate::decode::SOH)
-        .filter(|f| !f.is_empty())
-        .filter_map(|f| {
-            let eq = f.iter().position(|&c| c == b'=')?;
-            let tag = std::str::from_utf8(&f[..eq]).ok()?.parse().ok()?;
-            Some((tag, f[eq + 1..].to_vec()))
-        })
-        .collect();
-    (mt, fields)
-}
-
-/// Appends the body of the report [`exec_to_fix`] describes — its fields as
-/// `tag=value<SOH>`, in ascending tag order — to `out`, without allocating
-/// (beyond `out` growing). Returns its MsgType.
+/// Appends the body of the FIX message that reports `e` to the engine — its
+/// fields as `tag=value<SOH>`, in ascending tag order — to `out`, without
+/// allocating (beyond `out` growing), and returns its MsgType (`8`, or `9` for
+/// a cancel reject); in FIX 4.2 (`fix42`) or 4.4 conventions; `exec_id` is the
+/// venue's unique ExecID (17), `echo` what the report repeats of the request.
+/// Every field is one the version's dictionary defines for the message (a
+/// counterparty validating against it accepts the report), and the inverse of
+/// [`exec_from_fix`] for every field the engine reads.
 pub fn write_exec_body(
     e: &ExecReport,
     inst: &Instruments,
@@ -407,27 +381,12 @@ pub fn write_exec_body(
     echo: &Echo,
     out: &mut Vec<u8>,
 ) -> &'static str {
+    use crate::message::put_with;
     use foxtrot_engine::format::calendar::push_utc_timestamp;
-    use foxtrot_engine::format::decimal::{push_fixed, push_int, push_uint};
-    fn tag(out: &mut Vec<u8>, t: u32) {
-        push_int(out, t as i64);
-        out.push(b'=');
-    }
-    fn put(out: &mut Vec<u8>, t: u32, v: &[u8]) {
-        tag(out, t);
-        out.extend_from_slice(v);
-        out.push(crate::decode::SOH);
-    }
-    fn fixed(out: &mut Vec<u8>, t: u32, v: i64, decimals: u8) {
-        tag(out, t);
-        push_fixed(out, v, decimals);
-        out.push(crate::decode::SOH);
-    }
-    fn int(out: &mut Vec<u8>, t: u32, v: u64) {
-        tag(out, t);
-        push_uint(out, v);
-        out.push(crate::decode::SOH);
-    }
+    use foxtrot_engine::format::decimal::{push_fixed, push_uint};
+    let put = |out: &mut Vec<u8>, t: u32, v: &[u8]| crate::message::put(out, t as i64, v);
+    let fixed = |out: &mut Vec<u8>, t: u32, v: i64, d: u8| put_with(out, t as i64, |o| push_fixed(o, v, d));
+    let int = |out: &mut Vec<u8>, t: u32, v: u64| put_with(out, t as i64, |o| push_uint(o, v));
     let sym = echo.symbol.or_else(|| inst.symbol(e.header.instrument)).unwrap_or(b"");
     let (pd, qd) = inst.decimals(e.header.instrument).unwrap_or((0, 0));
     let side: &[u8] = if e.header.side == Side::Sell as u8 { b"2" } else { b"1" };
@@ -500,9 +459,9 @@ pub fn write_exec_body(
     if let Some(t) = echo.text {
         put(out, tags::TEXT, t);
     }
-    tag(out, tags::TRANSACT_TIME);
-    push_utc_timestamp(out, e.transact_ts_ns, 6);
-    out.push(crate::decode::SOH);
+    put_with(out, tags::TRANSACT_TIME as i64, |o| {
+        push_utc_timestamp(o, e.transact_ts_ns, 6)
+    });
     // LastLiquidityInd is FIX 4.3+: a 4.2 counterparty's dictionary does not know it.
     if kind.is_fill() && !fix42 {
         if e.header.flags & LIQUIDITY_ADDED != 0 {
@@ -528,14 +487,15 @@ pub fn write_exec_body(
     "8"
 }
 
-/// [`exec_to_fix`] for a report whose ids are foxtrot's numeric ones, written
-/// as decimal ClOrdIDs (the simulated venue's answer to foxtrot's engine).
-pub fn exec_to_fix_numeric(
+/// [`write_exec_body`] for a report whose ids are foxtrot's numeric ones,
+/// written as decimal ClOrdIDs (the simulated venue's answer to foxtrot's engine).
+pub fn write_exec_body_numeric(
     e: &ExecReport,
     inst: &Instruments,
     exec_id: u64,
     fix42: bool,
-) -> (&'static str, ReportFields) {
+    out: &mut Vec<u8>,
+) -> &'static str {
     let cl = e.cl_ord_id.to_string();
     let orig = if e.orig_cl_ord_id != 0 {
         e.orig_cl_ord_id.to_string()
@@ -547,7 +507,7 @@ pub fn exec_to_fix_numeric(
         orig_cl_ord_id: orig.as_bytes(),
         ..Echo::default()
     };
-    exec_to_fix(e, inst, exec_id, fix42, &echo)
+    write_exec_body(e, inst, exec_id, fix42, &echo, out)
 }
 
 #[cfg(test)]
@@ -557,6 +517,9 @@ mod tests {
 
     use foxtrot_engine::format::calendar::utc_timestamp;
     use foxtrot_engine::format::decimal::to_text;
+
+    /// A report's fields: (tag, value), in ascending tag order.
+    type ReportFields = Vec<(u32, Vec<u8>)>;
 
     /// The report's fields as first written, a value allocated per field: the
     /// model [`write_exec_body`] is held to.
@@ -712,7 +675,6 @@ mod tests {
                 text: (texts & 4 != 0).then_some(&b"a text"[..]),
             };
             let want = exec_to_fix_model(&e, &instruments, exec_id, fix42, &echo);
-            prop_assert_eq!(exec_to_fix(&e, &instruments, exec_id, fix42, &echo), want.clone());
             let mut body = b"58=before\x01".to_vec();
             let mt = write_exec_body(&e, &instruments, exec_id, fix42, &echo, &mut body);
             let mut flat = b"58=before\x01".to_vec();

@@ -356,10 +356,16 @@ fn write_items(items: &[Item], scope: Option<&Scope>, order_by: Option<&Scope>, 
     }
 }
 
-fn put(out: &mut Vec<u8>, tag: i64, value: &[u8]) {
+pub(crate) fn put(out: &mut Vec<u8>, tag: i64, value: &[u8]) {
+    put_with(out, tag, |o| o.extend_from_slice(value));
+}
+
+/// Appends one field `tag=…<SOH>` whose value `value` writes.
+#[inline]
+pub(crate) fn put_with(out: &mut Vec<u8>, tag: i64, value: impl FnOnce(&mut Vec<u8>)) {
     foxtrot_engine::format::decimal::push_int(out, tag);
     out.push(b'=');
-    out.extend_from_slice(value);
+    value(out);
     out.push(crate::decode::SOH);
 }
 

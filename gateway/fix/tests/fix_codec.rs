@@ -322,7 +322,7 @@ proptest! {
         liquidity in 0u8..3,
     ) {
         use foxtrot_engine::records::{ExecReport, VenueReject};
-        use foxtrot_fix::app::exec_to_fix_numeric;
+        use foxtrot_fix::app::write_exec_body_numeric;
         use foxtrot_fix::session::{MemoryStore, Role, Session, SessionSettings};
         let kinds = [ExecKind::New, ExecKind::PartialFill, ExecKind::Fill, ExecKind::Canceled,
                      ExecKind::Replaced, ExecKind::Rejected, ExecKind::CancelRejected];
@@ -353,12 +353,12 @@ proptest! {
             e.reason = VenueReject::UnknownOrder as u8;
         }
         let inst_t = Instruments::new(&specs());
-        let (t, fields) = exec_to_fix_numeric(&e, &inst_t, 42, fix42);
-        let refs: Vec<(u32, &[u8])> = fields.iter().map(|(k, v)| (*k, v.as_slice())).collect();
+        let mut body = Vec::new();
+        let t = write_exec_body_numeric(&e, &inst_t, 42, fix42, &mut body);
         let settings = SessionSettings::new(if fix42 { "FIX.4.2" } else { "FIX.4.4" }, "VENUE", "FOXTROT");
         let dict = settings.dictionary.clone();
         let mut s = Session::new(settings, Role::Acceptor, MemoryStore::default());
-        s.send_with(t.as_bytes(), &[], &refs, 1_767_623_400_000_000_000);
+        s.send_body(t.as_bytes(), &[], &body, 1_767_623_400_000_000_000);
         let wire = s.outbox().clone();
         // What a counterparty validating against the version's dictionary accepts.
         let parsed = foxtrot_fix::message::parse(&wire, &dict).unwrap();
