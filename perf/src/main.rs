@@ -37,6 +37,8 @@ enum Cmd {
     Pipeline(PipelineArgs),
     /// Order → first report round trip over a real FIX session.
     FixRtt(FixRttArgs),
+    /// The EMA-cross backtest (answer checked) beside the strategy's tight loop.
+    Backtest(BacktestArgs),
     /// One-way latency and loss-free rate: AF_XDP vs kernel UDP over a veth
     /// pair (root; a build with `--features af_xdp`).
     #[cfg(feature = "af_xdp")]
@@ -84,6 +86,30 @@ pub struct TickToOrderArgs {
     /// Passes over the recorded inputs.
     #[arg(long, default_value_t = 3)]
     pub passes: u32,
+    /// JSON output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `backtest`.
+#[derive(Args)]
+pub struct BacktestArgs {
+    /// Quotes in the walk.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub quotes: usize,
+    /// The walk's seed.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Timed runs of each variant (medians are quoted).
+    #[arg(long, default_value_t = 5)]
+    pub runs: usize,
+    /// Where the market-data directory is written (and removed).
+    #[arg(long, default_value_os_t = std::env::temp_dir())]
+    pub dir: PathBuf,
+    /// The variants to time (default all): `tight-array`, `tight-journal`,
+    /// `lean`, `full` (one alone, for a profiler).
+    #[arg(long, value_delimiter = ',', value_parser = ["tight-array", "tight-journal", "lean", "full"])]
+    pub only: Vec<String>,
     /// JSON output.
     #[arg(long)]
     pub json: bool,
@@ -217,6 +243,7 @@ fn main() {
         Cmd::Hop(a) => hop::run(&a),
         Cmd::Pipeline(a) => pipeline::run(&a),
         Cmd::FixRtt(a) => fix_rtt::run(&a),
+        Cmd::Backtest(a) => backtest::run(&a),
         #[cfg(feature = "af_xdp")]
         Cmd::XdpUdp(a) => xdp_udp::run(&a),
     }

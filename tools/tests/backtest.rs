@@ -5,6 +5,7 @@
 mod common;
 
 use common::{foxtrot, ok, tempdir};
+use foxtrot_venue::gen::quote_walk;
 
 /// `foxtrot import --format csv CSV -o OUT EXTRA…`, whatever its outcome.
 fn import_csv(csv: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> std::process::Output {
@@ -171,79 +172,6 @@ fn import_journals_data_quality_findings() {
     assert_eq!(a["market_data"], 6);
 }
 
-/// A seeded walk of EUR/USD-like quotes (tick 0.00001, spreads of 1–3 ticks,
-/// 5–50 ms apart) as an import CSV; returns the quotes as (bid, ask) in ticks.
-fn eurusd_quotes(path: &std::path::Path, n: usize, seed: u64) -> Vec<(i64, i64)> {
-    let mut x = seed;
-    let mut next = |m: u64| {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (x >> 33) % m
-    };
-    let (mut mid2, mut t) = (220_000i64, 1_767_623_400_000_000_000u64);
-    let mut out = String::from("timestamp,bid,bid_size,ask,ask_size\n");
-    let mut quotes = Vec::with_capacity(n);
-    for _ in 0..n {
-        mid2 += [-1, 0, 0, 1][next(4) as usize] * [1, 1, 2][next(3) as usize];
-        let spread = [1, 1, 2, 3][next(4) as usize];
-        let bid = (mid2 - spread).div_euclid(2);
-        let ask = bid + spread;
-        t += 5_000_000 + next(45_000_000);
-        let (s, ns) = (t / 1_000_000_000, t % 1_000_000_000);
-        // Seconds since the epoch as a calendar time: 2026-01-05 + offset.
-        let day_s = s - 1_767_571_200;
-        let (h, m, sec) = (day_s / 3600, day_s / 60 % 60, day_s % 60);
-        out.push_str(&format!(
-            "2026-01-05T{h:02}:{m:02}:{sec:02}.{ns:09}Z,{}.{:05},{},{}.{:05},{}\n",
-            bid / 100_000,
-            bid % 100_000,
-            (1 + next(9)) * 100_000,
-            ask / 100_000,
-            ask % 100_000,
-            (1 + next(9)) * 100_000
-        ));
-        quotes.push((bid, ask));
-    }
-    std::fs::write(path, out).unwrap();
-    quotes
-}
-
-/// The EMA cross written plainly, as the reference: EMAs of the mid (the first
-/// mid starts both, then `alpha = 2/(span+1)`), from the `slow`-th quote on the
-/// target is +qty while fast > slow and −qty while below, reached at once by a
-/// market order filled at the far touch. Returns (orders, position, PnL marked
-/// at the final mid, in units of 1e-5 × 2 so half ticks stay exact).
-fn ema_cross_reference(quotes: &[(i64, i64)], fast: u32, slow: u32, qty: i64) -> (u64, i64, i128) {
-    let (af, asl) = (2.0 / (fast as f64 + 1.0), 2.0 / (slow as f64 + 1.0));
-    let (mut ef, mut es, mut n) = (0.0f64, 0.0f64, 0u32);
-    let (mut pos, mut cash2, mut orders, mut target) = (0i64, 0i128, 0u64, 0i64);
-    for &(b, a) in quotes {
-        let mid = (b + a) as f64 * 0.5 / 1e5;
-        if n == 0 {
-            (ef, es) = (mid, mid);
-        } else {
-            ef += af * (mid - ef);
-            es += asl * (mid - es);
-        }
-        n += 1;
-        if n < slow {
-            continue;
-        }
-        if ef > es {
-            target = qty;
-        } else if ef < es {
-            target = -qty;
-        }
-        if target != pos {
-            let q = target - pos;
-            cash2 -= 2 * q as i128 * if q > 0 { a } else { b } as i128;
-            pos = target;
-            orders += 1;
-        }
-    }
-    let (b, a) = quotes.last().copied().unwrap_or((0, 0));
-    (orders, pos, cash2 + pos as i128 * (b + a) as i128)
-}
-
 /// The EMA-cross backtest of the issue, against a plain reference over 300,000
 /// quotes (`FOXTROT_EMA_QUOTES` for more): the same number of orders, final
 /// position and PnL to the cent. Decisions on the f32 EMAs fail it (close
@@ -257,7 +185,8 @@ fn ema_cross_backtest_agrees_with_a_plain_reference() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(300_000);
-    let quotes = eurusd_quotes(&csv, n, 7);
+    let quotes = quote_walk::eurusd(n, 7);
+    std::fs::write(&csv, quote_walk::to_csv(&quotes)).unwrap();
     let md = d.join("md");
     let out = import_csv(
         &csv,
@@ -284,11 +213,12 @@ fn ema_cross_backtest_agrees_with_a_plain_reference() {
         args.extend(["--set", s]);
     }
     let j = json(&ok(&args));
-    let (orders, pos, pnl2) = ema_cross_reference(&quotes, 10, 50, 100_000);
+    let want = quote_walk::ema_cross(&quotes, 10, 50, 100_000);
+    let (orders, pos) = (want.orders, want.position);
     assert!(orders > 1000, "a meaningful test trades: {orders}");
     assert_eq!(j["orders"].as_u64().unwrap(), orders, "{j}");
     assert_eq!(j["positions"]["EURUSD"]["position"].as_i64().unwrap(), pos, "{j}");
-    let want = pnl2 as f64 / 2e5;
+    let want = want.pnl(quote_walk::PRICE_DECIMALS);
     let got = j["equity"].as_f64().unwrap();
     assert!((got - want).abs() < 0.005, "PnL {got} vs the reference's {want}");
     println!("{n} quotes: {orders} orders, final position {pos}, PnL {want:.2}: foxtrot and the reference agree");

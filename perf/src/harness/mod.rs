@@ -1,5 +1,6 @@
 //! The harnesses, one module each.
 
+pub mod backtest;
 pub mod common;
 pub mod fix_rtt;
 pub mod hop;

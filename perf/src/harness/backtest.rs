@@ -1,0 +1,241 @@
+//! The EMA-cross backtest of issue #20, timed with its answer checked, beside
+//! the same strategy as a tight loop over the same data.
+//!
+//! Generates a seeded EUR/USD-like walk (`foxtrot_venue::gen::quote_walk`),
+//! writes it as a compact market-data directory exactly as `foxtrot import`
+//! does (not timed, as loading is not for the peers), then, alternating in each
+//! round so the machine's noise falls on all of them alike:
+//!
+//! - `tight, array`: the plain EMA cross over the quotes in memory — the floor;
+//! - `tight, journal`: the same over the memory-mapped journal, decoded by
+//!   `MdSource` — the floor with foxtrot's data path;
+//! - `lean`: `FusedRun` + `TouchVenue` with only what the strategy needs (no
+//!   belief, no drift sentry, no timers) — `foxtrot replay`'s backtest;
+//! - `full`: the same under the default pipeline (every feature, belief,
+//!   regime, drift sentry, diary, timers).
+//!
+//! Every timed run of the first three must give the reference's answer
+//! (orders, final position, PnL to the cent), or the harness stops: a fast
+//! wrong backtest is not a figure. `full` is not held to it (its drift sentry
+//! scales orders), and its orders are printed.
+
+use foxtrot_engine::config::overrides::parse_with_sets;
+use foxtrot_engine::journal::market_data::MdSource;
+use foxtrot_engine::records::{flags::LAST_IN_BATCH, InstrumentSpec, MdAction, Side};
+use foxtrot_engine::runtime::FusedRun;
+use foxtrot_engine::Config;
+use foxtrot_feed::capture::MdWriter;
+use foxtrot_venue::gen::quote_walk::{self, EmaCross, EmaCrossAnswer, Quote, PRICE_DECIMALS};
+use foxtrot_venue::touch::TouchVenue;
+use std::path::Path;
+use std::time::Instant;
+
+/// The strategy of the issue: EMA 10/50, ±100,000 by market order, with
+/// limits that let a target be reached in one order.
+const STRATEGY: [&str; 9] = [
+    "strategy.momentum.fast=10",
+    "strategy.momentum.slow=50",
+    "strategy.momentum.qty=100000",
+    "risk.max_order_qty=200000",
+    "risk.position_limit=100000",
+    "risk.max_notional=1000000",
+    "risk.max_gross=10000000",
+    "risk.reduce_only_drawdown=1e9",
+    "risk.halt_drawdown=1e9",
+];
+
+/// What the strategy does not read, switched off.
+const LEAN: [&str; 3] = [
+    "belief.enabled=false",
+    "belief.drift.enabled=false",
+    "timers.enabled=false",
+];
+
+/// One variant's result of one timed run.
+struct Outcome {
+    secs: f64,
+    answer: EmaCrossAnswer,
+    equity: f64,
+}
+
+fn tight_array(quotes: &[Quote]) -> Outcome {
+    let t = Instant::now();
+    let mut s = EmaCross::new(10, 50, 100_000, PRICE_DECIMALS);
+    for q in std::hint::black_box(quotes) {
+        s.on_quote(q.bid, q.ask);
+    }
+    let answer = std::hint::black_box(s.answer());
+    Outcome {
+        secs: t.elapsed().as_secs_f64(),
+        equity: answer.pnl(PRICE_DECIMALS),
+        answer,
+    }
+}
+
+fn tight_journal(dir: &Path) -> Outcome {
+    let t = Instant::now();
+    let (_, src) = MdSource::open(dir).expect("the data just written opens");
+    let mut s = EmaCross::new(10, 50, 100_000, PRICE_DECIMALS);
+    let mut bid = 0;
+    for m in src {
+        if m.action() != Some(MdAction::Quote) {
+            continue;
+        }
+        match m.side() {
+            Some(Side::Buy) => bid = m.px,
+            _ if m.header.flags & LAST_IN_BATCH != 0 => s.on_quote(bid, m.px),
+            _ => {}
+        }
+    }
+    let answer = s.answer();
+    Outcome {
+        secs: t.elapsed().as_secs_f64(),
+        equity: answer.pnl(PRICE_DECIMALS),
+        answer,
+    }
+}
+
+fn backtest(dir: &Path, cfg: &Config) -> Outcome {
+    let t = Instant::now();
+    let (_, src) = MdSource::open(dir).expect("the data just written opens");
+    let mut run = FusedRun::new(cfg, TouchVenue::new(cfg, src));
+    run.run_to_end();
+    run.finish();
+    let secs = t.elapsed().as_secs_f64();
+    let s = run.summary();
+    Outcome {
+        secs,
+        answer: EmaCrossAnswer {
+            orders: run.venue().stats().orders,
+            position: s.positions.first().map_or(0, |p| p.0),
+            pnl_x2: 0,
+        },
+        equity: s.pnl.equity,
+    }
+}
+
+/// Writes `quotes` as `foxtrot import` would: the backtest template with one
+/// instrument, compact blocks.
+fn import(dir: &Path, quotes: &[Quote]) -> Config {
+    let mut cfg = Config::default_backtest();
+    cfg.instruments = vec![InstrumentSpec {
+        symbol: "EURUSD".into(),
+        price_decimals: PRICE_DECIMALS,
+        tick: 1,
+        qty_decimals: 0,
+        lot: 1,
+        ref_price: quotes.first().map_or(1, |q| q.bid.max(1)),
+    }];
+    cfg.check(Path::new("<foxtrot-perf backtest>"))
+        .expect("the template takes the instrument");
+    let mut w = MdWriter::create_compact(dir, &cfg).expect("creating the market-data directory");
+    for q in quotes {
+        for e in quote_walk::events(q, 0) {
+            w.append(&e).expect("journalling a quote");
+        }
+    }
+    w.finish().expect("finishing the market-data directory");
+    cfg
+}
+
+fn with_sets(cfg: &Config, sets: &[&str]) -> Config {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    parse_with_sets(&cfg.canonical_text(), &sets, Path::new("<foxtrot-perf backtest>"))
+        .expect("the harness's settings are valid")
+}
+
+/// Median and best of `xs` (seconds); none when empty.
+fn median_best(xs: &mut [f64]) -> Option<(f64, f64)> {
+    xs.sort_by(f64::total_cmp);
+    Some((*xs.get(xs.len() / 2)?, xs[0]))
+}
+
+pub fn run(a: &crate::BacktestArgs) {
+    let quotes = quote_walk::eurusd(a.quotes, a.seed);
+    let want = quote_walk::ema_cross(&quotes, 10, 50, 100_000);
+    let dir = a.dir.join(format!("foxtrot-perf-backtest-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let base = import(&dir, &quotes);
+    let lean = with_sets(&base, &[&STRATEGY[..], &LEAN[..]].concat());
+    let full = with_sets(&base, &STRATEGY);
+    const KEYS: [&str; 4] = ["tight-array", "tight-journal", "lean", "full"];
+    let names = ["tight, array", "tight, journal", "lean backtest", "full pipeline"];
+    let on: Vec<bool> = KEYS
+        .iter()
+        .map(|k| a.only.is_empty() || a.only.iter().any(|o| o == k))
+        .collect();
+    let mut secs: [Vec<f64>; 4] = Default::default();
+    let mut full_orders = 0;
+    for _ in 0..a.runs {
+        for k in (0..4).filter(|&k| on[k]) {
+            let o = match k {
+                0 => tight_array(&quotes),
+                1 => tight_journal(&dir),
+                2 => backtest(&dir, &lean),
+                _ => backtest(&dir, &full),
+            };
+            if k < 3 {
+                let same = o.answer.orders == want.orders
+                    && o.answer.position == want.position
+                    && (o.equity - want.pnl(PRICE_DECIMALS)).abs() < 0.005;
+                if !same {
+                    let _ = std::fs::remove_dir_all(&dir);
+                    eprintln!(
+                        "foxtrot-perf backtest: {} answered {} orders, position {}, PnL {:.2}; the reference {} orders, position {}, PnL {:.2}",
+                        names[k], o.answer.orders, o.answer.position, o.equity, want.orders, want.position, want.pnl(PRICE_DECIMALS)
+                    );
+                    std::process::exit(1);
+                }
+            } else {
+                full_orders = o.answer.orders;
+            }
+            secs[k].push(o.secs);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let n = quotes.len() as f64;
+    let rates: Vec<Option<(f64, f64)>> = secs
+        .iter_mut()
+        .map(|s| {
+            let (med, best) = median_best(s)?;
+            Some((n / med, n / best))
+        })
+        .collect();
+    let rate = |k: usize| rates[k].map(|(m, b)| serde_json::json!({"median": m, "best": b}));
+    if a.json {
+        let j = serde_json::json!({
+            "quotes": quotes.len(), "runs": a.runs,
+            "answer": {"orders": want.orders, "position": want.position, "pnl": want.pnl(PRICE_DECIMALS)},
+            "quotes_per_s": {
+                "tight_array": rate(0), "tight_journal": rate(1), "lean": rate(2), "full": rate(3),
+            },
+            "full_orders": full_orders,
+        });
+        println!("{j}");
+        return;
+    }
+    println!(
+        "EMA-cross backtest, {} quotes, {} runs each (alternated); answer checked: {} orders, position {}, PnL {:.2}",
+        quotes.len(),
+        a.runs,
+        want.orders,
+        want.position,
+        want.pnl(PRICE_DECIMALS)
+    );
+    let targets = ["", "", "target ≥ 25M/s", "target ≥ 5M/s"];
+    for k in 0..4 {
+        if let Some((med, best)) = rates[k] {
+            println!(
+                "  {:<15} median {:>7.2} M quotes/s  best {:>7.2} M/s  {}",
+                names[k],
+                med / 1e6,
+                best / 1e6,
+                targets[k]
+            );
+        }
+    }
+    if !on[3] {
+        return;
+    }
+    println!("  (full pipeline: {full_orders} orders; its drift sentry scales them, so it is not held to the answer)");
+}
