@@ -20,6 +20,6 @@ pub mod stage;
 pub use book::{Book, BookIssue};
 pub use params::CoreParams;
 pub use pipeline::{Core, CoreCounters, CoreSink};
-pub use quote_touch::QuoteTouch;
+pub use quote_touch::{QuoteTouch, TouchBook};
 pub use router::Router;
 pub use sequencer::Sequencer;

@@ -122,6 +122,59 @@ impl QuoteTouch {
     }
 }
 
+/// A book that stays a [`QuoteTouch`] while its events allow and turns into
+/// the ladder it stands for at the first that does not: for readers of the
+/// touch only (a backtest venue filling at the touch, a data-quality check),
+/// which answer as a [`Book`] fed the same events would.
+pub enum TouchBook {
+    /// Every event so far was a quote or a trade.
+    Touch(QuoteTouch),
+    /// An order-level event came.
+    Ladder(Book),
+}
+
+impl TouchBook {
+    /// As [`Book::new`]`(tick, ref_px, width)`, held as its touch.
+    pub fn new(tick: i64, ref_px: i64, width: usize) -> Self {
+        TouchBook::Touch(QuoteTouch::new(tick, ref_px, width))
+    }
+
+    /// Applies `md` as [`Book::apply`] would (bad data changes nothing; what
+    /// was wrong with it is the caller's to find).
+    #[inline]
+    pub fn apply(&mut self, md: &MarketData) {
+        match self {
+            TouchBook::Touch(t) => {
+                if !t.apply(md) {
+                    let mut b = t.to_book();
+                    let _ = b.apply(md);
+                    *self = TouchBook::Ladder(b);
+                }
+            }
+            TouchBook::Ladder(b) => {
+                let _ = b.apply(md);
+            }
+        }
+    }
+
+    /// Best price and quantity of `side`, if any.
+    #[inline]
+    pub fn best_of(&self, side: Side) -> Option<(i64, i64)> {
+        match self {
+            TouchBook::Touch(t) => t.best_of(side),
+            TouchBook::Ladder(b) => b.best_of(side),
+        }
+    }
+
+    /// The quantity at `px` on `side`.
+    pub fn qty_at(&self, side: Side, px: i64) -> i64 {
+        match self {
+            TouchBook::Touch(t) => t.qty_at(side, px),
+            TouchBook::Ladder(b) => b.qty_at(side, px),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,11 +17,12 @@
 //!
 //! None stops the feed: each is counted and handed to the caller, who journals it
 //! (as a `DqEvent`, journal record kind 102) next to the data. The
-//! monitor keeps one engine book per instrument, created on first sight; nothing
-//! else allocates.
+//! monitor keeps one book per instrument, created on first sight: its touch
+//! while the data is quotes (`TouchBook`), the engine's ladder from the first
+//! order-level event; nothing else allocates.
 
-use foxtrot_engine::core::Book;
-use foxtrot_engine::records::{flags, DqCode, DqEvent, MarketData, MdAction};
+use foxtrot_engine::core::TouchBook;
+use foxtrot_engine::records::{flags, DqCode, DqEvent, MarketData, MdAction, Side};
 
 /// Limits of a [`QualityMonitor`].
 #[derive(Clone, Copy, Debug)]
@@ -48,7 +49,8 @@ impl Default for QualityLimits {
 }
 
 struct Inst {
-    book: Book,
+    /// The touch while the data is quotes (two levels, not a ladder).
+    book: TouchBook,
     last_ts: u64,
     mid: Option<i64>,
     crossed: bool,
@@ -129,7 +131,7 @@ impl QualityMonitor {
         }
         while self.insts.len() <= i as usize {
             self.insts.push(Inst {
-                book: Book::new(self.lim.tick, md.px.max(self.lim.tick), self.lim.window),
+                book: TouchBook::new(self.lim.tick, md.px.max(self.lim.tick), self.lim.window),
                 last_ts: ts,
                 mid: None,
                 crossed: false,
@@ -152,11 +154,11 @@ impl QualityMonitor {
             }
             return true;
         }
-        let _ = st.book.apply(md);
+        st.book.apply(md);
         if md.header.flags & flags::LAST_IN_BATCH == 0 {
             return true;
         }
-        match (st.book.best_bid(), st.book.best_ask()) {
+        match (st.book.best_of(Side::Buy), st.book.best_of(Side::Sell)) {
             (Some((b, _)), Some((a, _))) if b >= a => {
                 // Once per episode, not once per event while it lasts.
                 if !st.crossed {
@@ -184,7 +186,6 @@ impl QualityMonitor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use foxtrot_engine::records::Side;
 
     fn q(ts: u64, bid: i64, ask: i64) -> [MarketData; 2] {
         [

@@ -4,7 +4,7 @@
 //! Imported data (a CSV of quotes, an ITCH or DBN file) cannot react to our
 //! orders, so this venue does not pretend to match them against a book it does
 //! not have. It keeps each instrument's touch from the data (quotes set it —
-//! while fills are at the touch, a [`QuoteTouch`] of two levels, not a second
+//! while fills are at the touch, a [`TouchBook`] of two levels, not a second
 //! ladder beside the core's; order-level events go through an engine [`Book`])
 //! and fills:
 //!
@@ -39,7 +39,7 @@
 //!   the venue does at time t happens before anything the engine sees after t.
 
 use foxtrot_engine::config::{Config, LatencyModel, QueueModel};
-use foxtrot_engine::core::{Book, QuoteTouch};
+use foxtrot_engine::core::{Book, TouchBook};
 use foxtrot_engine::records::{
     ExecKind, ExecReport, InputSlot, MarketData, MdAction, OrdType, Order, OrderAction, Side, VenueReject,
     LIQUIDITY_ADDED, LIQUIDITY_REMOVED,
@@ -135,49 +135,6 @@ impl Latency {
     }
 }
 
-/// One instrument's book at the venue. With fills at the touch (no queue model
-/// reads below it) and quote data, the touch is the whole book: two levels
-/// ([`QuoteTouch`]) instead of a second ladder beside the core's. The first
-/// order-level event turns it into the ladder it stands for.
-enum VenueBook {
-    Touch(QuoteTouch),
-    Ladder(Book),
-}
-
-impl VenueBook {
-    /// Applies `md` (bad data is the core's to count; the venue ignores it).
-    #[inline]
-    fn apply(&mut self, md: &MarketData) {
-        match self {
-            VenueBook::Touch(t) => {
-                if !t.apply(md) {
-                    let mut b = t.to_book();
-                    let _ = b.apply(md);
-                    *self = VenueBook::Ladder(b);
-                }
-            }
-            VenueBook::Ladder(b) => {
-                let _ = b.apply(md);
-            }
-        }
-    }
-
-    #[inline]
-    fn best_of(&self, side: Side) -> Option<(i64, i64)> {
-        match self {
-            VenueBook::Touch(t) => t.best_of(side),
-            VenueBook::Ladder(b) => b.best_of(side),
-        }
-    }
-
-    fn qty_at(&self, side: Side, px: i64) -> i64 {
-        match self {
-            VenueBook::Touch(t) => t.qty_at(side, px),
-            VenueBook::Ladder(b) => b.qty_at(side, px),
-        }
-    }
-}
-
 /// Counters of a [`TouchVenue`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TouchStats {
@@ -200,7 +157,7 @@ pub struct TouchVenue<I: Iterator<Item = MarketData>> {
     src: I,
     /// The next event of `src`, read ahead.
     ahead: Option<MarketData>,
-    books: Vec<VenueBook>,
+    books: Vec<TouchBook>,
     resting: Vec<Resting>,
     reports: VecDeque<ExecReport>,
     ack_ns: u64,
@@ -235,8 +192,8 @@ impl<I: Iterator<Item = MarketData>> TouchVenue<I> {
                 .instruments
                 .iter()
                 .map(|s| match fm.queue {
-                    QueueModel::Touch => VenueBook::Touch(QuoteTouch::new(s.tick, s.ref_price, cfg.book.window_ticks)),
-                    _ => VenueBook::Ladder(Book::new(s.tick, s.ref_price, cfg.book.window_ticks)),
+                    QueueModel::Touch => TouchBook::new(s.tick, s.ref_price, cfg.book.window_ticks),
+                    _ => TouchBook::Ladder(Book::new(s.tick, s.ref_price, cfg.book.window_ticks)),
                 })
                 .collect(),
             resting: Vec::with_capacity(256),
@@ -860,8 +817,8 @@ mod tests {
             }
             let mut touch = TouchVenue::new(&cfg, data.clone().into_iter());
             let mut ladder = TouchVenue::new(&cfg, data.into_iter());
-            proptest::prop_assert!(matches!(touch.books[0], VenueBook::Touch(_)));
-            ladder.books[0] = VenueBook::Ladder(Book::new(spec.tick, spec.ref_price, cfg.book.window_ticks));
+            proptest::prop_assert!(matches!(touch.books[0], TouchBook::Touch(_)));
+            ladder.books[0] = TouchBook::Ladder(Book::new(spec.tick, spec.ref_price, cfg.book.window_ticks));
             let seen = |s: InputSlot| match s.view() {
                 Some(InputView::Exec(e)) => (1, e.kind() as Option<ExecKind>, e.cl_ord_id, e.last_px, e.last_qty, e.header.ts_ns),
                 Some(InputView::Md(m)) => (0, None, 0, m.px, m.qty, m.header.ts_ns),
