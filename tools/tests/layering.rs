@@ -177,7 +177,14 @@ const RULES: &[Rule] = &[
             "foxtrot_engine::runtime::FusedRun",
             "foxtrot_engine::runtime::run_threaded",
         ],
-        allowed: &["foxtrot_engine::core::Book", "foxtrot_engine::core::book"],
+        // The book data structures (a feed handler keeps books, a quality
+        // check keeps the touch), not the core that decides.
+        allowed: &[
+            "foxtrot_engine::core::Book",
+            "foxtrot_engine::core::book",
+            "foxtrot_engine::core::TouchBook",
+            "foxtrot_engine::core::quote_touch",
+        ],
     },
     Rule {
         dir: "gateway/venue/src",
