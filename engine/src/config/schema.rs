@@ -16,11 +16,19 @@
 //! [`super::Config::validate`].
 
 use serde_json::Value;
+use std::fmt::Write as _;
 
 /// The configuration's JSON Schema (draft 2020-12), with `$defs` for nested types.
 pub fn json_schema() -> Value {
     let schema = schemars::schema_for!(super::Config);
     schema.to_value()
+}
+
+/// [`json_schema`], derived once per process: every load checks against it,
+/// and deriving it costs more than the check.
+pub(crate) fn cached() -> &'static Value {
+    static SCHEMA: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(json_schema)
 }
 
 /// The first value of `value` that `schema` rejects: its dotted key path (e.g.
@@ -41,7 +49,7 @@ pub fn check(schema: &Value, value: &Value) -> Result<(), (String, String)> {
 /// Every `(key, message)` of `value` that breaks `schema`, in document order.
 pub fn check_all(schema: &Value, value: &Value) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    walk(schema, schema, value, "", &mut out);
+    walk(schema, schema, value, &mut String::new(), &mut out);
     out
 }
 
@@ -60,12 +68,14 @@ pub(crate) fn resolve<'a>(root: &'a Value, mut s: &'a Value) -> &'a Value {
     s
 }
 
-fn type_names(s: &Value) -> Vec<&str> {
-    match s.get("type") {
-        Some(Value::String(t)) => vec![t.as_str()],
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    }
+/// The names `s` gives as its `type` (one, a list, or none).
+fn type_names(s: &Value) -> impl Iterator<Item = &str> + Clone {
+    let (one, many) = match s.get("type") {
+        Some(Value::String(t)) => (Some(t.as_str()), None),
+        Some(Value::Array(ts)) => (None, Some(ts.iter().filter_map(Value::as_str))),
+        _ => (None, None),
+    };
+    one.into_iter().chain(many.into_iter().flatten())
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -82,20 +92,12 @@ fn kind(v: &Value) -> &'static str {
 
 fn matches_type(root: &Value, branch: &Value, v: &Value) -> bool {
     let b = resolve(root, branch);
-    let ts = type_names(b);
-    if ts.is_empty() {
+    let mut ts = type_names(b).peekable();
+    if ts.peek().is_none() {
         return true;
     }
     let k = kind(v);
-    ts.iter().any(|t| *t == k || (*t == "number" && k == "integer"))
-}
-
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
-    }
+    ts.any(|t| t == k || (t == "number" && k == "integer"))
 }
 
 fn num(s: &Value, key: &str) -> Option<f64> {
@@ -104,10 +106,11 @@ fn num(s: &Value, key: &str) -> Option<f64> {
 
 /// Checks `v` against `schema` at `path`, adding what fails to `out`: a value
 /// that breaks a rule is reported once (its children are not examined), and
-/// its siblings are still checked.
-fn walk(root: &Value, schema: &Value, v: &Value, path: &str, out: &mut Vec<(String, String)>) {
+/// its siblings are still checked. `path` is one buffer for the whole walk: a
+/// child's key is appended for its walk and cut off after it.
+fn walk(root: &Value, schema: &Value, v: &Value, path: &mut String, out: &mut Vec<(String, String)>) {
     let s = resolve(root, schema);
-    let fail = |out: &mut Vec<(String, String)>, m: String| out.push((path.to_string(), m));
+    let fail = |out: &mut Vec<(String, String)>, path: &str, m: String| out.push((path.to_string(), m));
     for key in ["anyOf", "oneOf"] {
         if let Some(Value::Array(branches)) = s.get(key) {
             if let Some(b) = branches.iter().find(|b| matches_type(root, b, v)) {
@@ -122,34 +125,33 @@ fn walk(root: &Value, schema: &Value, v: &Value, path: &str, out: &mut Vec<(Stri
     }
     let ts = type_names(s);
     // A non-finite float serialises as null: reject it where only numbers belong.
-    if v.is_null() && !ts.contains(&"null") && ts.contains(&"number") {
-        fail(out, "must be a finite number".into());
+    if v.is_null() && !ts.clone().any(|t| t == "null") && ts.clone().any(|t| t == "number") {
+        fail(out, path, "must be a finite number".into());
         return;
     }
     if let Some(x) = v.as_f64() {
-        // The value as written: an integer stays an integer in the message.
-        let shown = v.to_string();
+        // Shown as written: an integer stays an integer in the message.
         if let Some(m) = num(s, "minimum") {
             if x < m {
-                fail(out, format!("{shown} is below the minimum {m}"));
+                fail(out, path, format!("{v} is below the minimum {m}"));
                 return;
             }
         }
         if let Some(m) = num(s, "maximum") {
             if x > m {
-                fail(out, format!("{shown} is above the maximum {m}"));
+                fail(out, path, format!("{v} is above the maximum {m}"));
                 return;
             }
         }
         if let Some(m) = num(s, "exclusiveMinimum") {
             if x <= m {
-                fail(out, format!("{x} must be greater than {m}"));
+                fail(out, path, format!("{x} must be greater than {m}"));
                 return;
             }
         }
         if let Some(m) = num(s, "exclusiveMaximum") {
             if x >= m {
-                fail(out, format!("{x} must be less than {m}"));
+                fail(out, path, format!("{x} must be less than {m}"));
                 return;
             }
         }
@@ -158,13 +160,13 @@ fn walk(root: &Value, schema: &Value, v: &Value, path: &str, out: &mut Vec<(Stri
         let n = t.chars().count() as f64;
         if let Some(m) = num(s, "minLength") {
             if n < m {
-                fail(out, format!("{t:?} is shorter than {m} characters"));
+                fail(out, path, format!("{t:?} is shorter than {m} characters"));
                 return;
             }
         }
         if let Some(m) = num(s, "maxLength") {
             if n > m {
-                fail(out, format!("{t:?} is longer than {m} characters"));
+                fail(out, path, format!("{t:?} is longer than {m} characters"));
                 return;
             }
         }
@@ -172,7 +174,7 @@ fn walk(root: &Value, schema: &Value, v: &Value, path: &str, out: &mut Vec<(Stri
     if let Some(Value::Array(allowed)) = s.get("enum") {
         if !allowed.contains(v) {
             let list: Vec<String> = allowed.iter().map(|a| a.to_string()).collect();
-            fail(out, format!("{v} is not one of {}", list.join(", ")));
+            fail(out, path, format!("{v} is not one of {}", list.join(", ")));
             return;
         }
     }
@@ -181,13 +183,13 @@ fn walk(root: &Value, schema: &Value, v: &Value, path: &str, out: &mut Vec<(Stri
             let n = items.len() as f64;
             if let Some(m) = num(s, "minItems") {
                 if n < m {
-                    fail(out, format!("{n} items; at least {m} needed"));
+                    fail(out, path, format!("{n} items; at least {m} needed"));
                     return;
                 }
             }
             if let Some(m) = num(s, "maxItems") {
                 if n > m {
-                    fail(out, format!("{n} items; at most {m} allowed"));
+                    fail(out, path, format!("{n} items; at most {m} allowed"));
                     return;
                 }
             }
@@ -198,7 +200,10 @@ fn walk(root: &Value, schema: &Value, v: &Value, path: &str, out: &mut Vec<(Stri
                     .and_then(|p| p.get(i))
                     .or_else(|| s.get("items").filter(|x| x.is_object()));
                 if let Some(sub) = sub {
-                    walk(root, sub, item, &format!("{path}[{i}]"), out);
+                    let at = path.len();
+                    let _ = write!(path, "[{i}]");
+                    walk(root, sub, item, path, out);
+                    path.truncate(at);
                 }
             }
         }
@@ -206,7 +211,13 @@ fn walk(root: &Value, schema: &Value, v: &Value, path: &str, out: &mut Vec<(Stri
             if let Some(Value::Object(props)) = s.get("properties") {
                 for (k, sub) in props {
                     if let Some(x) = map.get(k) {
-                        walk(root, sub, x, &join(path, k), out);
+                        let at = path.len();
+                        if at > 0 {
+                            path.push('.');
+                        }
+                        path.push_str(k);
+                        walk(root, sub, x, path, out);
+                        path.truncate(at);
                     }
                 }
             }

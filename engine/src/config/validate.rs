@@ -22,7 +22,7 @@ impl Config {
     /// then (when the ranges hold, as the rules assume them) each rule broken.
     pub fn check_all(&self, origin: &Path) -> Vec<Error> {
         let value = serde_json::to_value(self).expect("config structs always serialise");
-        let schema = super::schema::check_all(&super::schema::json_schema(), &value);
+        let schema = super::schema::check_all(super::schema::cached(), &value);
         if !schema.is_empty() {
             return schema
                 .into_iter()
