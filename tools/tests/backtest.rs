@@ -195,20 +195,9 @@ fn ema_cross_backtest_agrees_with_a_plain_reference() {
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let mut args = vec!["replay", md.to_str().unwrap(), "--json"];
-    let sets = [
-        "strategy.momentum.fast=10",
-        "strategy.momentum.slow=50",
-        "strategy.momentum.qty=100000",
-        // Limits that let a ±100,000 target be reached in one order…
-        "risk.max_order_qty=200000",
-        "risk.position_limit=100000",
-        "risk.max_notional=1000000",
-        "risk.max_gross=10000000",
-        "risk.reduce_only_drawdown=1e9",
-        "risk.halt_drawdown=1e9",
-        // …and no drift sentry to scale the order size.
-        "belief.drift.enabled=false",
-    ];
+    // foxtrot's momentum policy as the reference's EMA cross, and no drift
+    // sentry to scale the order size.
+    let sets = [&quote_walk::EMA_CROSS_SETS[..], &["belief.drift.enabled=false"]].concat();
     for s in &sets {
         args.extend(["--set", s]);
     }

@@ -25,24 +25,10 @@ use foxtrot_engine::records::{flags::LAST_IN_BATCH, InstrumentSpec, MdAction, Si
 use foxtrot_engine::runtime::FusedRun;
 use foxtrot_engine::Config;
 use foxtrot_feed::capture::MdWriter;
-use foxtrot_venue::gen::quote_walk::{self, EmaCross, EmaCrossAnswer, Quote, PRICE_DECIMALS};
+use foxtrot_venue::gen::quote_walk::{self, EmaCross, EmaCrossAnswer, Quote, EMA_CROSS_SETS, PRICE_DECIMALS};
 use foxtrot_venue::touch::TouchVenue;
 use std::path::Path;
 use std::time::Instant;
-
-/// The strategy of the issue: EMA 10/50, ±100,000 by market order, with
-/// limits that let a target be reached in one order.
-const STRATEGY: [&str; 9] = [
-    "strategy.momentum.fast=10",
-    "strategy.momentum.slow=50",
-    "strategy.momentum.qty=100000",
-    "risk.max_order_qty=200000",
-    "risk.position_limit=100000",
-    "risk.max_notional=1000000",
-    "risk.max_gross=10000000",
-    "risk.reduce_only_drawdown=1e9",
-    "risk.halt_drawdown=1e9",
-];
 
 /// What the strategy does not read, switched off.
 const LEAN: [&str; 3] = [
@@ -156,8 +142,8 @@ pub fn run(a: &crate::BacktestArgs) {
     let dir = a.dir.join(format!("foxtrot-perf-backtest-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let base = import(&dir, &quotes);
-    let lean = with_sets(&base, &[&STRATEGY[..], &LEAN[..]].concat());
-    let full = with_sets(&base, &STRATEGY);
+    let lean = with_sets(&base, &[&EMA_CROSS_SETS[..], &LEAN[..]].concat());
+    let full = with_sets(&base, &EMA_CROSS_SETS);
     const KEYS: [&str; 4] = ["tight-array", "tight-journal", "lean", "full"];
     let names = ["tight, array", "tight, journal", "lean backtest", "full pipeline"];
     let on: Vec<bool> = KEYS

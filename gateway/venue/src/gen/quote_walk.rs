@@ -88,6 +88,21 @@ pub fn events(q: &Quote, instrument: u32) -> [MarketData; 2] {
     ]
 }
 
+/// The `--set`s that make foxtrot's momentum policy the EMA cross of
+/// [`ema_cross`]`(…, 10, 50, 100_000)`: spans 10 and 50, a ±100,000 target, and
+/// risk limits that let a target be reached in one order and never halt.
+pub const EMA_CROSS_SETS: [&str; 9] = [
+    "strategy.momentum.fast=10",
+    "strategy.momentum.slow=50",
+    "strategy.momentum.qty=100000",
+    "risk.max_order_qty=200000",
+    "risk.position_limit=100000",
+    "risk.max_notional=1000000",
+    "risk.max_gross=10000000",
+    "risk.reduce_only_drawdown=1e9",
+    "risk.halt_drawdown=1e9",
+];
+
 /// What the EMA cross did over a run of quotes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EmaCrossAnswer {
