@@ -94,15 +94,15 @@ pub struct TickToOrderArgs {
 /// `backtest`.
 #[derive(Args)]
 pub struct BacktestArgs {
-    /// Quotes in the walk.
-    #[arg(long, default_value_t = 1_000_000)]
-    pub quotes: usize,
+    /// Quotes in the walk (at least 1,000, enough for the strategy to trade).
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1000..))]
+    pub quotes: u64,
     /// The walk's seed.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
     /// Timed runs of each variant (medians are quoted).
-    #[arg(long, default_value_t = 5)]
-    pub runs: usize,
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    pub runs: u64,
     /// Where the market-data directory is written (and removed).
     #[arg(long, default_value_os_t = std::env::temp_dir())]
     pub dir: PathBuf,

@@ -137,7 +137,7 @@ fn median_best(xs: &mut [f64]) -> Option<(f64, f64)> {
 }
 
 pub fn run(a: &crate::BacktestArgs) {
-    let quotes = quote_walk::eurusd(a.quotes, a.seed);
+    let quotes = quote_walk::eurusd(a.quotes as usize, a.seed);
     let want = quote_walk::ema_cross(&quotes, 10, 50, 100_000);
     let dir = a.dir.join(format!("foxtrot-perf-backtest-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
