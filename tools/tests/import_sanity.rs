@@ -84,3 +84,54 @@ fn errors_in_a_large_csv_name_their_line() {
     let (okk, e) = run(&(lines.join("\n") + "\n"), &[]);
     assert!(!okk && e.contains("line 30001"), "{e}");
 }
+
+/// An import that fails leaves the directory as it found it: with `--tick`
+/// (one pass, the market data created at the first good row) a price off the
+/// tick found after rows were journalled removes what was written, keeps what
+/// the directory already held, and never touches an earlier import's data.
+#[test]
+fn a_failed_import_leaves_nothing_behind() {
+    let d = tempdir("leaves-nothing");
+    let _cleanup = RemoveOnSuccess(d.clone());
+    let csv = d.join("q.csv");
+    let mut text = String::from("timestamp,bid,bid_size,ask,ask_size\n");
+    for i in 0..20_000 {
+        text.push_str(&format!("2026-01-05T14:30:{:02}.{i:06}Z,100.00,5,100.01,5\n", i / 1000));
+    }
+    text.push_str("2026-01-05T14:31:00Z,100.015,5,100.02,5\n");
+    std::fs::write(&csv, &text).unwrap();
+    // A new directory: gone after the failure.
+    let fresh = d.join("fresh");
+    let o = import_cmd(&csv, "csv", &fresh)
+        .args(["--tick", "100", "--price-decimals", "4"])
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && e.contains("line 20002") && e.contains("not a multiple of --tick"), "{e}");
+    assert!(!fresh.exists(), "a failed import removes the directory it created");
+    // A directory holding other files: they stay, the market data goes.
+    let kept = d.join("kept");
+    std::fs::create_dir_all(&kept).unwrap();
+    std::fs::write(kept.join("notes.txt"), "mine").unwrap();
+    let o = import_cmd(&csv, "csv", &kept)
+        .args(["--tick", "100", "--price-decimals", "4"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let left: Vec<_> = std::fs::read_dir(&kept).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, ["notes.txt"]);
+    // An earlier import's data is refused and left whole.
+    let good: String = text.lines().take(100).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&csv, &good).unwrap();
+    let done = d.join("done");
+    ok_cmd(import_cmd(&csv, "csv", &done).args(["--tick", "100", "--price-decimals", "4"]));
+    let before = ok(&["journal", "cat", "--json", done.join("market_data").to_str().unwrap()]);
+    std::fs::write(&csv, &text).unwrap();
+    let o = import_cmd(&csv, "csv", &done)
+        .args(["--tick", "100", "--price-decimals", "4"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let after = ok(&["journal", "cat", "--json", done.join("market_data").to_str().unwrap()]);
+    assert_eq!(before, after, "an earlier import is not touched");
+}

@@ -150,22 +150,38 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
     o.price_decimals = a.price_decimals;
     o.qty_decimals = a.qty_decimals;
     let file = a.file.display();
-    // Pass 1 (on every core): the first good row's price (the
-    // reference), the price grid, and with --tick, the first row off it.
-    let (first, grid) = csv_prices(a, &bytes, &o)?;
-    let tick = tick_of(a, &a.symbol, &grid, a.price_decimals);
+    // Without --tick, pass 1 (on every core) finds the price grid and the
+    // first good row's price (the reference) before anything is written.
+    // With --tick there is no grid to find: one pass checks every price
+    // against it, and the directory is created at the first good row.
+    let known = match a.tick {
+        Some(_) => None,
+        None => {
+            let (first, grid) = csv_prices(a, &bytes, &o)?;
+            Some((first, tick_of(a, &a.symbol, &grid, a.price_decimals)))
+        }
+    };
+    let tick = a.tick.map_or_else(|| known.map_or(1, |k| k.1), |t| t.max(1));
+    let out_existed = a.out.exists();
+    let mut w: Option<MdWriter> = None;
     let mut cfg = template(a)?;
-    let mut w = create(
-        &a.out,
-        &mut cfg,
-        vec![spec(&a.symbol, a, a.price_decimals, first, tick)],
-    )?;
-    // Pass 2: one thread parses batches of rows while this one journals them.
+    if let Some((first, tick)) = known {
+        w = Some(create(
+            &a.out,
+            &mut cfg,
+            vec![spec(&a.symbol, a, a.price_decimals, first, tick)],
+        )?);
+    }
+    // One thread parses batches of rows while this one journals them.
     let r = CsvReader::new(&bytes, o).with_context(|| format!("{file}"))?;
     let mut bad = 0u64;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<CsvItem, foxtrot_feed::Error>>>(4);
-    let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<Result<CsvItem, foxtrot_feed::Error>>>();
+    let check_tick = a.tick.is_some();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Row>>(4);
+    let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<Row>>();
     let outcome: Result<()> = std::thread::scope(|scope| {
+        // Dropped when this closure returns, early or not, so a parser
+        // waiting to hand over a batch is released before the scope joins it.
+        let rx = rx;
         scope.spawn(move || {
             let mut r = r;
             loop {
@@ -174,12 +190,20 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
                 let mut end = false;
                 while batch.len() < CSV_BATCH {
                     match r.next_item() {
-                        Ok(Some(item)) => batch.push(Ok(item)),
+                        Ok(Some(CsvItem::Event(m))) if check_tick && m.px > 0 && m.qty != 0 && m.px % tick != 0 => {
+                            batch.push(Row::OffTick {
+                                line: r.line(),
+                                px: m.px,
+                            });
+                            end = true;
+                            break;
+                        }
+                        Ok(Some(item)) => batch.push(Row::Item(Ok(item))),
                         Ok(None) => {
                             end = true;
                             break;
                         }
-                        Err(e) => batch.push(Err(e)),
+                        Err(e) => batch.push(Row::Item(Err(e))),
                     }
                 }
                 if tx.send(batch).is_err() || end {
@@ -187,29 +211,80 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
                 }
             }
         });
+        // Rows before the first good price, when the directory waits for it.
+        let mut early: Vec<CsvItem> = Vec::new();
         for batch in rx.iter() {
-            for item in &batch {
-                match item {
-                    // A row out of time order is kept, and journalled as a finding; an
-                    // impossible event (a non-positive price, a negative size) or a
-                    // crossed quote row is journalled as a finding only.
-                    Ok(CsvItem::Event(m)) => w.append(m)?,
-                    Ok(CsvItem::Finding(d)) => w.append_quality(d)?,
-                    Err(e) if a.skip_bad_rows => {
+            for row in &batch {
+                let item = match row {
+                    Row::OffTick { line, px } => bail!(
+                        "{file}: line {line}: price {px} is not a multiple of --tick {tick} (omit --tick to infer the grid)"
+                    ),
+                    Row::Item(Ok(item)) => item,
+                    Row::Item(Err(e)) if a.skip_bad_rows => {
                         bad += 1;
                         if bad <= 5 {
                             tracing::warn!(error = %e, "{file}: skipped a bad row");
                         }
+                        continue;
                     }
-                    Err(e) => bail!("{file}: {e} (import stopped; --skip-bad-rows continues past bad rows)"),
-                }
+                    Row::Item(Err(e)) => bail!("{file}: {e} (import stopped; --skip-bad-rows continues past bad rows)"),
+                };
+                let writer = match (&mut w, item) {
+                    (Some(writer), _) => writer,
+                    (None, CsvItem::Event(m)) if m.px > 0 && m.qty != 0 => {
+                        let made = create(&a.out, &mut cfg, vec![spec(&a.symbol, a, a.price_decimals, m.px, tick)])?;
+                        let writer = w.insert(made);
+                        for held in early.drain(..) {
+                            journal(writer, &held)?;
+                        }
+                        writer
+                    }
+                    (None, _) => {
+                        early.push(*item);
+                        continue;
+                    }
+                };
+                // A row out of time order is kept, and journalled as a finding; an
+                // impossible event (a non-positive price, a negative size) or a
+                // crossed quote row is journalled as a finding only.
+                journal(writer, item)?;
             }
             let _ = back_tx.send(batch);
         }
         Ok(())
     });
-    outcome?;
-    Ok((finish(w)?, bad))
+    // Whether this import created the directory's market data (`create`
+    // refuses a directory that holds some).
+    let made = w.is_some();
+    let done = outcome.and_then(|()| match w.take() {
+        Some(w) => Ok((finish(w)?, bad)),
+        None => bail!("{file}: no row with a positive price"),
+    });
+    if done.is_err() && made {
+        // Leave nothing half-written behind: what this import created goes.
+        drop(w);
+        let _ = std::fs::remove_dir_all(a.out.join(MD_DIR));
+        if !out_existed {
+            let _ = std::fs::remove_dir(&a.out);
+        }
+    }
+    done
+}
+
+/// What the parsing thread hands over: a row's item or error, or the row
+/// whose price is off `--tick` (where parsing stopped).
+enum Row {
+    Item(Result<CsvItem, foxtrot_feed::Error>),
+    OffTick { line: u64, px: i64 },
+}
+
+/// Journals one item of a CSV row.
+fn journal(w: &mut MdWriter, item: &CsvItem) -> Result<()> {
+    match item {
+        CsvItem::Event(m) => w.append(m)?,
+        CsvItem::Finding(d) => w.append_quality(d)?,
+    }
+    Ok(())
 }
 
 fn import_itch(a: &ImportArgs) -> Result<(u64, u64)> {
