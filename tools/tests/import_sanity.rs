@@ -107,7 +107,10 @@ fn a_failed_import_leaves_nothing_behind() {
         .output()
         .unwrap();
     let e = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success() && e.contains("line 20002") && e.contains("not a multiple of --tick"), "{e}");
+    assert!(
+        !o.status.success() && e.contains("line 20002") && e.contains("not a multiple of --tick"),
+        "{e}"
+    );
     assert!(!fresh.exists(), "a failed import removes the directory it created");
     // A directory holding other files: they stay, the market data goes.
     let kept = d.join("kept");
@@ -118,7 +121,10 @@ fn a_failed_import_leaves_nothing_behind() {
         .output()
         .unwrap();
     assert!(!o.status.success());
-    let left: Vec<_> = std::fs::read_dir(&kept).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let left: Vec<_> = std::fs::read_dir(&kept)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(left, ["notes.txt"]);
     // An earlier import's data is refused and left whole.
     let good: String = text.lines().take(100).map(|l| format!("{l}\n")).collect();
