@@ -154,18 +154,17 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
     // first good row's price (the reference) before anything is written.
     // With --tick there is no grid to find: one pass checks every price
     // against it, and the directory is created at the first good row.
-    let known = match a.tick {
-        Some(_) => None,
+    let (first, tick) = match a.tick {
+        Some(t) => (None, t.max(1)),
         None => {
             let (first, grid) = csv_prices(a, &bytes, &o)?;
-            Some((first, tick_of(a, &a.symbol, &grid, a.price_decimals)))
+            (Some(first), tick_of(a, &a.symbol, &grid, a.price_decimals))
         }
     };
-    let tick = a.tick.map_or_else(|| known.map_or(1, |k| k.1), |t| t.max(1));
     let out_existed = a.out.exists();
     let mut w: Option<MdWriter> = None;
     let mut cfg = template(a)?;
-    if let Some((first, tick)) = known {
+    if let Some(first) = first {
         w = Some(create(
             &a.out,
             &mut cfg,
@@ -425,9 +424,9 @@ fn import_dbn(a: &ImportArgs) -> Result<(u64, u64)> {
 /// Rows per batch handed from the parsing thread to the journalling one.
 const CSV_BATCH: usize = 4096;
 
-/// Pass 1 of a CSV import over every core: the first good row's price, the
-/// price grid of every good row, and with `--tick` an error naming the first
-/// row off it — what one reader from the top would find, line numbers included.
+/// Pass 1 of a CSV import without `--tick`, over every core: the first good
+/// row's price and the price grid of every good row — what one reader from the
+/// top would find, line numbers included in its errors.
 fn csv_prices(a: &ImportArgs, bytes: &[u8], o: &CsvOptions) -> Result<(i64, PriceGrid)> {
     let file = a.file.display();
     let r = CsvReader::new(bytes, o.clone()).with_context(|| format!("{file}"))?;
@@ -440,13 +439,6 @@ fn csv_prices(a: &ImportArgs, bytes: &[u8], o: &CsvOptions) -> Result<(i64, Pric
                 Ok(Some(m)) if m.px > 0 && m.qty != 0 => {
                     first.get_or_insert(m.px);
                     grid.observe(m.px);
-                    if let Some(t) = a.tick.filter(|t| m.px % t.max(&1) != 0) {
-                        bail!(
-                            "{file}: line {}: price {} is not a multiple of --tick {t} (omit --tick to infer the grid)",
-                            r.line(),
-                            m.px
-                        );
-                    }
                 }
                 Ok(Some(_)) => continue,
                 Ok(None) => return Ok((first, grid)),
