@@ -202,7 +202,7 @@ fn ema_cross_backtest_agrees_with_a_plain_reference() {
         args.extend(["--set", s]);
     }
     let j = json(&ok(&args));
-    let want = quote_walk::ema_cross(&quotes, 10, 50, 100_000);
+    let want = quote_walk::ema_cross(&quotes, quote_walk::FAST, quote_walk::SLOW, quote_walk::QTY);
     let (orders, pos) = (want.orders, want.position);
     assert!(orders > 1000, "a meaningful test trades: {orders}");
     assert_eq!(j["orders"].as_u64().unwrap(), orders, "{j}");

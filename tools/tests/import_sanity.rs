@@ -85,10 +85,10 @@ fn errors_in_a_large_csv_name_their_line() {
     assert!(!okk && e.contains("line 30001"), "{e}");
 }
 
-/// An import that fails leaves the directory as it found it: with `--tick`
-/// (one pass, the market data created at the first good row) a price off the
-/// tick found after rows were journalled removes what was written, keeps what
-/// the directory already held, and never touches an earlier import's data.
+/// An import that fails leaves the directory as it found it: a CSV price off
+/// `--tick` (one pass, so found after rows were journalled) or a damaged native
+/// record removes what was written, keeps what the directory already held,
+/// and never touches an earlier import's data.
 #[test]
 fn a_failed_import_leaves_nothing_behind() {
     let d = tempdir("leaves-nothing");
@@ -140,4 +140,16 @@ fn a_failed_import_leaves_nothing_behind() {
     assert!(!o.status.success());
     let after = ok(&["journal", "cat", "--json", done.join("market_data").to_str().unwrap()]);
     assert_eq!(before, after, "an earlier import is not touched");
+    // Any format: a native file whose middle record is damaged (a 256-byte
+    // header, then 64-byte records) fails after 10,000 events were written.
+    let fxmd = d.join("day.fxmd");
+    ok(&["gen", "--events", "20000", "-o", fxmd.to_str().unwrap()]);
+    let mut bytes = std::fs::read(&fxmd).unwrap();
+    bytes[256 + 64 * 10_000..256 + 64 * 10_001].fill(0xff);
+    std::fs::write(&fxmd, &bytes).unwrap();
+    let native = d.join("native");
+    let o = import_cmd(&fxmd, "native", &native).output().unwrap();
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && e.contains("record 10000"), "{e}");
+    assert!(!native.exists(), "a failed native import removes what it wrote");
 }

@@ -3,8 +3,9 @@
 //!
 //! Generates a seeded EUR/USD-like walk (`foxtrot_venue::gen::quote_walk`),
 //! writes it as a compact market-data directory exactly as `foxtrot import`
-//! does (not timed, as loading is not for the peers), then, alternating in each
-//! round so the machine's noise falls on all of them alike:
+//! does — its CSV text through the importer's reader — (not timed, as loading
+//! is not for the peers), then, alternating in each round so the machine's
+//! noise falls on all of them alike:
 //!
 //! - `tight, array`: the plain EMA cross over the quotes in memory — the floor;
 //! - `tight, journal`: the same over the memory-mapped journal, decoded by
@@ -25,7 +26,8 @@ use foxtrot_engine::records::{flags::LAST_IN_BATCH, InstrumentSpec, MdAction, Si
 use foxtrot_engine::runtime::FusedRun;
 use foxtrot_engine::Config;
 use foxtrot_feed::capture::MdWriter;
-use foxtrot_venue::gen::quote_walk::{self, EmaCross, EmaCrossAnswer, Quote, EMA_CROSS_SETS, PRICE_DECIMALS};
+use foxtrot_feed::csv::{CsvItem, CsvOptions, CsvReader, CsvShape};
+use foxtrot_venue::gen::quote_walk::{self, EmaCross, Quote, EMA_CROSS_SETS, FAST, PRICE_DECIMALS, QTY, SLOW};
 use foxtrot_venue::touch::TouchVenue;
 use std::path::Path;
 use std::time::Instant;
@@ -40,28 +42,38 @@ const LEAN: [&str; 3] = [
 /// One variant's result of one timed run.
 struct Outcome {
     secs: f64,
-    answer: EmaCrossAnswer,
+    orders: u64,
+    position: i64,
+    /// Cash plus the position marked at the last mid, currency units.
     equity: f64,
+}
+
+impl Outcome {
+    fn of(secs: f64, s: &EmaCross) -> Self {
+        let a = s.answer();
+        Outcome {
+            secs,
+            orders: a.orders,
+            position: a.position,
+            equity: a.pnl(PRICE_DECIMALS),
+        }
+    }
 }
 
 fn tight_array(quotes: &[Quote]) -> Outcome {
     let t = Instant::now();
-    let mut s = EmaCross::new(10, 50, 100_000, PRICE_DECIMALS);
+    let mut s = EmaCross::new(FAST, SLOW, QTY, PRICE_DECIMALS);
     for q in std::hint::black_box(quotes) {
         s.on_quote(q.bid, q.ask);
     }
-    let answer = std::hint::black_box(s.answer());
-    Outcome {
-        secs: t.elapsed().as_secs_f64(),
-        equity: answer.pnl(PRICE_DECIMALS),
-        answer,
-    }
+    let s = std::hint::black_box(s);
+    Outcome::of(t.elapsed().as_secs_f64(), &s)
 }
 
 fn tight_journal(dir: &Path) -> Outcome {
     let t = Instant::now();
     let (_, src) = MdSource::open(dir).expect("the data just written opens");
-    let mut s = EmaCross::new(10, 50, 100_000, PRICE_DECIMALS);
+    let mut s = EmaCross::new(FAST, SLOW, QTY, PRICE_DECIMALS);
     let mut bid = 0;
     for m in src {
         if m.action() != Some(MdAction::Quote) {
@@ -73,12 +85,7 @@ fn tight_journal(dir: &Path) -> Outcome {
             _ => {}
         }
     }
-    let answer = s.answer();
-    Outcome {
-        secs: t.elapsed().as_secs_f64(),
-        equity: answer.pnl(PRICE_DECIMALS),
-        answer,
-    }
+    Outcome::of(t.elapsed().as_secs_f64(), &s)
 }
 
 fn backtest(dir: &Path, cfg: &Config) -> Outcome {
@@ -91,17 +98,15 @@ fn backtest(dir: &Path, cfg: &Config) -> Outcome {
     let s = run.summary();
     Outcome {
         secs,
-        answer: EmaCrossAnswer {
-            orders: run.venue().stats().orders,
-            position: s.positions.first().map_or(0, |p| p.0),
-            pnl_x2: 0,
-        },
+        orders: run.venue().stats().orders,
+        position: s.positions.first().map_or(0, |p| p.0),
         equity: s.pnl.equity,
     }
 }
 
-/// Writes `quotes` as `foxtrot import` would: the backtest template with one
-/// instrument, compact blocks.
+/// Writes `quotes` as `foxtrot import --format csv --tick 1` does: the walk as
+/// CSV text read by the importer's reader, each row's events (or finding)
+/// journalled compact under the backtest template with one instrument.
 fn import(dir: &Path, quotes: &[Quote]) -> Config {
     let mut cfg = Config::default_backtest();
     cfg.instruments = vec![InstrumentSpec {
@@ -114,11 +119,17 @@ fn import(dir: &Path, quotes: &[Quote]) -> Config {
     }];
     cfg.check(Path::new("<foxtrot-perf backtest>"))
         .expect("the template takes the instrument");
+    let text = quote_walk::to_csv(quotes);
+    let mut o = CsvOptions::new(CsvShape::Quotes);
+    o.price_decimals = PRICE_DECIMALS;
+    let mut r = CsvReader::new(text.as_bytes(), o).expect("the walk's header");
     let mut w = MdWriter::create_compact(dir, &cfg).expect("creating the market-data directory");
-    for q in quotes {
-        for e in quote_walk::events(q, 0) {
-            w.append(&e).expect("journalling a quote");
+    while let Some(item) = r.next_item().expect("the walk's rows read") {
+        match item {
+            CsvItem::Event(m) => w.append(&m),
+            CsvItem::Finding(d) => w.append_quality(&d),
         }
+        .expect("journalling a quote");
     }
     w.finish().expect("finishing the market-data directory");
     cfg
@@ -138,7 +149,7 @@ fn median_best(xs: &mut [f64]) -> Option<(f64, f64)> {
 
 pub fn run(a: &crate::BacktestArgs) {
     let quotes = quote_walk::eurusd(a.quotes as usize, a.seed);
-    let want = quote_walk::ema_cross(&quotes, 10, 50, 100_000);
+    let want = quote_walk::ema_cross(&quotes, FAST, SLOW, QTY);
     let dir = a.dir.join(format!("foxtrot-perf-backtest-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let base = import(&dir, &quotes);
@@ -161,19 +172,19 @@ pub fn run(a: &crate::BacktestArgs) {
                 _ => backtest(&dir, &full),
             };
             if k < 3 {
-                let same = o.answer.orders == want.orders
-                    && o.answer.position == want.position
+                let same = o.orders == want.orders
+                    && o.position == want.position
                     && (o.equity - want.pnl(PRICE_DECIMALS)).abs() < 0.005;
                 if !same {
                     let _ = std::fs::remove_dir_all(&dir);
                     eprintln!(
                         "foxtrot-perf backtest: {} answered {} orders, position {}, PnL {:.2}; the reference {} orders, position {}, PnL {:.2}",
-                        names[k], o.answer.orders, o.answer.position, o.equity, want.orders, want.position, want.pnl(PRICE_DECIMALS)
+                        names[k], o.orders, o.position, o.equity, want.orders, want.position, want.pnl(PRICE_DECIMALS)
                     );
                     std::process::exit(1);
                 }
             } else {
-                full_orders = o.answer.orders;
+                full_orders = o.orders;
             }
             secs[k].push(o.secs);
         }

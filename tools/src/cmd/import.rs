@@ -10,7 +10,9 @@
 //! reference and its tick as given (`--tick`: every price must be on it, else
 //! the import stops naming the row or offset) or inferred from the data (the
 //! coarsest grid every price is on, at most a cent: printed). `foxtrot replay DIR` then runs the
-//! backtest. The mappings are documented in `docs/market-data.md`.
+//! backtest. The mappings are documented in `docs/market-data.md`. A failed
+//! import leaves the directory as it found it: the market data it had begun to
+//! write is removed (and the directory, if the import made it).
 
 use anyhow::{bail, ensure, Context, Result};
 use clap::Args;
@@ -161,7 +163,6 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
             (Some(first), tick_of(a, &a.symbol, &grid, a.price_decimals))
         }
     };
-    let out_existed = a.out.exists();
     let mut w: Option<MdWriter> = None;
     let mut cfg = template(a)?;
     if let Some(first) = first {
@@ -189,7 +190,7 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
                 let mut end = false;
                 while batch.len() < CSV_BATCH {
                     match r.next_item() {
-                        Ok(Some(CsvItem::Event(m))) if check_tick && m.px > 0 && m.qty != 0 && m.px % tick != 0 => {
+                        Ok(Some(CsvItem::Event(m))) if check_tick && priced(&m) && m.px % tick != 0 => {
                             batch.push(Row::OffTick {
                                 line: r.line(),
                                 px: m.px,
@@ -230,7 +231,7 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
                 };
                 let writer = match (&mut w, item) {
                     (Some(writer), _) => writer,
-                    (None, CsvItem::Event(m)) if m.px > 0 && m.qty != 0 => {
+                    (None, CsvItem::Event(m)) if priced(m) => {
                         let made = create(&a.out, &mut cfg, vec![spec(&a.symbol, a, a.price_decimals, m.px, tick)])?;
                         let writer = w.insert(made);
                         for held in early.drain(..) {
@@ -252,22 +253,17 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
         }
         Ok(())
     });
-    // Whether this import created the directory's market data (`create`
-    // refuses a directory that holds some).
-    let made = w.is_some();
-    let done = outcome.and_then(|()| match w.take() {
+    outcome?;
+    match w {
         Some(w) => Ok((finish(w)?, bad)),
         None => bail!("{file}: no row with a positive price"),
-    });
-    if done.is_err() && made {
-        // Leave nothing half-written behind: what this import created goes.
-        drop(w);
-        let _ = std::fs::remove_dir_all(a.out.join(MD_DIR));
-        if !out_existed {
-            let _ = std::fs::remove_dir(&a.out);
-        }
     }
-    done
+}
+
+/// Whether an event carries a price: the rows the reference price, the grid
+/// and the `--tick` check are taken from.
+fn priced(m: &MarketData) -> bool {
+    m.px > 0 && m.qty != 0
 }
 
 /// What the parsing thread hands over: a row's item or error, or the row
@@ -436,7 +432,7 @@ fn csv_prices(a: &ImportArgs, bytes: &[u8], o: &CsvOptions) -> Result<(i64, Pric
         let (mut first, mut grid) = (None, PriceGrid::default());
         loop {
             match r.next_event() {
-                Ok(Some(m)) if m.px > 0 && m.qty != 0 => {
+                Ok(Some(m)) if priced(&m) => {
                     first.get_or_insert(m.px);
                     grid.observe(m.px);
                 }
@@ -493,12 +489,25 @@ fn finish(w: MdWriter) -> Result<u64> {
 /// Runs `foxtrot import`.
 pub fn run(a: ImportArgs) -> Result<()> {
     let t = std::time::Instant::now();
-    let (n, bad) = match a.format.as_str() {
-        "csv" => import_csv(&a)?,
-        "dbn" => import_dbn(&a)?,
-        "native" => import_native(&a)?,
-        _ => import_itch(&a)?,
+    // `create` refuses a directory that holds market data, so market data
+    // there after a failure is this import's, half-written: it goes, and so
+    // does the directory if this import made it (and left nothing else in it).
+    let out_existed = a.out.exists();
+    let had_data = a.out.join(MD_DIR).exists();
+    let imported = match a.format.as_str() {
+        "csv" => import_csv(&a),
+        "dbn" => import_dbn(&a),
+        "native" => import_native(&a),
+        _ => import_itch(&a),
     };
+    let (n, bad) = imported.inspect_err(|_| {
+        if !had_data {
+            let _ = std::fs::remove_dir_all(a.out.join(MD_DIR));
+        }
+        if !out_existed {
+            let _ = std::fs::remove_dir(&a.out);
+        }
+    })?;
     let secs = t.elapsed().as_secs_f64();
     println!(
         "imported {n} market-data events from {} into {} in {secs:.3} s ({:.2} M events/s){}",

@@ -8,8 +8,6 @@
 //! The same seed gives the same quotes on every machine (a 64-bit LCG, no
 //! floating point).
 
-use foxtrot_engine::records::{flags::LAST_IN_BATCH, MarketData, MdAction, Side};
-
 /// One quote: a bid and an ask with their sizes, at a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Quote {
@@ -78,19 +76,16 @@ pub fn to_csv(quotes: &[Quote]) -> String {
     out
 }
 
-/// The two events a quote row imports as (`foxtrot_feed::csv`): the bid side,
-/// then the ask side, which ends the update.
-pub fn events(q: &Quote, instrument: u32) -> [MarketData; 2] {
-    let side = |s, px, qty, flags| MarketData::new(MdAction::Quote, instrument, Some(s), q.ts_ns, 0, px, qty, flags);
-    [
-        side(Side::Buy, q.bid, q.bid_size, 0),
-        side(Side::Sell, q.ask, q.ask_size, LAST_IN_BATCH),
-    ]
-}
+/// The EMA cross of issue #20: spans 10 and 50, a target of ±100,000.
+pub const FAST: u32 = 10;
+/// See [`FAST`].
+pub const SLOW: u32 = 50;
+/// See [`FAST`].
+pub const QTY: i64 = 100_000;
 
-/// The `--set`s that make foxtrot's momentum policy the EMA cross of
-/// [`ema_cross`]`(…, 10, 50, 100_000)`: spans 10 and 50, a ±100,000 target, and
-/// risk limits that let a target be reached in one order and never halt.
+/// The `--set`s that make foxtrot's momentum policy [`ema_cross`]`(…, FAST,
+/// SLOW, QTY)`, with risk limits that let a target be reached in one order and
+/// never halt (a test holds them to the constants).
 pub const EMA_CROSS_SETS: [&str; 9] = [
     "strategy.momentum.fast=10",
     "strategy.momentum.slow=50",
@@ -241,6 +236,14 @@ mod tests {
         let got = s.answer();
         assert_eq!((got.orders, got.position), (1, 10));
         assert_eq!(got.pnl(0), -10.0);
+    }
+
+    #[test]
+    fn the_settings_are_the_constants() {
+        let set = |k: &str| EMA_CROSS_SETS.iter().find_map(|s| s.strip_prefix(k)?.strip_prefix('='));
+        assert_eq!(set("strategy.momentum.fast"), Some(FAST.to_string().as_str()));
+        assert_eq!(set("strategy.momentum.slow"), Some(SLOW.to_string().as_str()));
+        assert_eq!(set("strategy.momentum.qty"), Some(QTY.to_string().as_str()));
     }
 
     #[test]
