@@ -330,7 +330,9 @@ proptest! {
         let side = if buy { Side::Buy } else { Side::Sell };
         let mut e = ExecReport::new(k, inst, side, 777);
         e.cl_ord_id = cl;
-        e.orig_cl_ord_id = orig;
+        // A cancel reject answers a request, which names its order (41 is
+        // required in both); other reports carry 41 only when they have one.
+        e.orig_cl_ord_id = if k == ExecKind::CancelRejected { orig.max(1) } else { orig };
         e.venue_order_id = venue_id % 10_000_000_000_000_000_000;
         e.transact_ts_ns = ts / 1_000 * 1_000; // microseconds on the wire
         if k != ExecKind::CancelRejected {
