@@ -485,6 +485,15 @@ impl VenueServer {
                     };
                     s.orders
                         .report(&e, &self.inst, &mut s.session, &mut self.next_exec_id, None, wall_ns());
+                    // An acknowledgement leaves at once, before the fills the
+                    // same order makes are encoded (an exchange's order entry
+                    // acknowledges before it reports the match); a failed write
+                    // shows on the session's next read.
+                    if e.kind() == Some(ExecKind::New) {
+                        if let Some((conn, _)) = &mut s.conn {
+                            let _ = flush(conn, &mut s.session);
+                        }
+                    }
                 }
                 _ => {}
             }
