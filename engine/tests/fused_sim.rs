@@ -183,6 +183,73 @@ fn kill_switch_cancels_open_orders_and_blocks_new_ones() {
     assert!(r.core().open_orders().is_empty(), "the cancels were acknowledged");
 }
 
+/// One input sends at most `CL_PER_INPUT` (16) orders: a kill with more open
+/// orders than that cancels them over the inputs that follow it, first thing at
+/// each, until none it found open is left — none is left working at the venue.
+#[test]
+fn a_kill_of_more_open_orders_than_one_input_may_send_cancels_them_all() {
+    use foxtrot_engine::core::orders::OrderState;
+    use foxtrot_engine::records::CL_PER_INPUT;
+    let mut c = cfg(5, 400_000);
+    let base = c.instruments[0].clone();
+    c.instruments = (0..24)
+        .map(|k| {
+            let mut s = base.clone();
+            s.symbol = format!("FX{k:02}");
+            s
+        })
+        .collect();
+    c.risk.max_open_orders = 64;
+    let passive = foxtrot_engine::config::PolicyChoice {
+        policy: foxtrot_engine::config::PolicyName::Momentum,
+        topology: foxtrot_engine::config::TopologyName::Passive,
+    };
+    let t = &mut c.strategy.regime_table;
+    (t.unclassified, t.calm, t.trending, t.volatile) = (passive, passive, passive, passive);
+    c.validate(std::path::Path::new("test")).expect("a valid configuration");
+    let mut r = FusedRun::with_observer(&c, SimWorld::new(&c), Capture::default());
+    let working = |r: &FusedRun<SimWorld, Capture>| -> Vec<u64> {
+        r.core()
+            .open_orders()
+            .iter()
+            .filter(|o| o.state == OrderState::Working)
+            .map(|o| o.cl_ord_id)
+            .collect()
+    };
+    let mut ok = false;
+    while r.step() {
+        if working(&r).len() as u64 > CL_PER_INPUT {
+            ok = true;
+            break;
+        }
+    }
+    assert!(ok, "never more than {CL_PER_INPUT} working orders");
+    let mut open = working(&r);
+    let before = r.observer().orders.len();
+    r.command(OperatorCommand::new(CommandKind::Kill, r.observer().last_ts));
+    assert_eq!(
+        r.observer().orders.len() - before,
+        CL_PER_INPUT as usize,
+        "the kill's own input sends as many cancels as it may"
+    );
+    // The rest go at the next inputs, CL_PER_INPUT at most each.
+    for _ in 0..3 {
+        assert!(r.step());
+    }
+    let mut cancelled: Vec<u64> = r.observer().orders[before..]
+        .iter()
+        .inspect(|o| assert_eq!(o.action(), Some(OrderAction::Cancel), "only cancels after the kill"))
+        .map(|o| o.orig_cl_ord_id)
+        .collect();
+    cancelled.sort_unstable();
+    open.sort_unstable();
+    assert_eq!(cancelled, open, "every order working at the kill is cancelled, once");
+    let ids: std::collections::BTreeSet<u64> = r.observer().orders.iter().map(|o| o.cl_ord_id).collect();
+    assert_eq!(ids.len(), r.observer().orders.len(), "no ClOrdID used twice");
+    r.run_to_end();
+    assert!(r.core().open_orders().is_empty(), "the cancels were acknowledged");
+}
+
 #[test]
 fn every_flag_on_is_still_byte_identical_and_changes_behaviour() {
     let mut c = cfg(9, 80_000);

@@ -41,6 +41,15 @@ pub struct DecideStage {
     counters: CoreCounters,
     board: Option<Arc<LiveBoard>>,
     drift_alarms: u64,
+    /// The current input's next order number (its orders' ClOrdIDs are
+    /// `seq × CL_PER_INPUT + k`).
+    k_next: u64,
+    /// A kill whose cancels did not all fit in one input (at most
+    /// [`CL_PER_INPUT`] orders each): the orders sent before this ClOrdID still
+    /// to cancel, at the inputs that follow, before anything else they do.
+    sweep_all: Option<u64>,
+    /// The same for a halt, per instrument.
+    sweep: Vec<Option<u64>>,
 }
 
 impl DecideStage {
@@ -58,6 +67,9 @@ impl DecideStage {
             fast_weights: p.flags.fast_weights,
             ticks: ins.iter().map(|s| s.tick).collect(),
             intents: IntentBuf::default(),
+            k_next: 0,
+            sweep_all: None,
+            sweep: vec![None; ins.len()],
             counters: CoreCounters::default(),
             board: None,
             drift_alarms: 0,
@@ -129,6 +141,10 @@ impl DecideStage {
     fn on_input(&mut self, s: &Staged, emit: &mut impl FnMut(&mut Msg)) {
         self.counters.inputs += 1;
         self.intents.clear();
+        self.k_next = 0;
+        if self.sweep_all.is_some() || self.sweep.iter().any(Option::is_some) {
+            self.continue_sweeps(s.input.header(), emit);
+        }
         match s.input.view() {
             Some(InputView::Md(md)) => {
                 let i = md.header.instrument;
@@ -177,8 +193,14 @@ impl DecideStage {
                     Some(CommandKind::Rearm) => self.risk.rearm(),
                     Some(CommandKind::ReduceOnly) => self.risk.set_reduce_only(),
                     Some(CommandKind::Halt) => {
-                        self.risk.set_halted(c.header.instrument, true);
-                        self.cancel_open(&c.header, Some(c.header.instrument), emit);
+                        let i = c.header.instrument;
+                        self.risk.set_halted(i, true);
+                        let below = c.header.seq * CL_PER_INPUT;
+                        if !self.cancel_open(&c.header, Some(i), below, emit) {
+                            if let Some(w) = self.sweep.get_mut(i as usize) {
+                                *w = Some(below);
+                            }
+                        }
                     }
                     Some(CommandKind::Resume) => self.risk.set_halted(c.header.instrument, false),
                     None => self.counters.bad_inputs += 1,
@@ -222,18 +244,45 @@ impl DecideStage {
 
     fn kill(&mut self, trigger: &Header, emit: &mut impl FnMut(&mut Msg)) {
         self.risk.kill();
-        self.cancel_open(trigger, None, emit);
+        let below = trigger.seq * CL_PER_INPUT;
+        if !self.cancel_open(trigger, None, below, emit) {
+            self.sweep_all = Some(below);
+        }
     }
 
-    /// Cancels every open order (of `instrument`, if given), in batches the
-    /// intent buffer holds. Each cancel marks its order pending, so the next
-    /// batch skips it.
-    fn cancel_open(&mut self, trigger: &Header, instrument: Option<u32>, emit: &mut impl FnMut(&mut Msg)) {
-        let mut k = 0;
+    /// Goes on with the kill's and the halts' cancels that did not fit in
+    /// their own input, at input `trigger`.
+    fn continue_sweeps(&mut self, trigger: &Header, emit: &mut impl FnMut(&mut Msg)) {
+        if let Some(below) = self.sweep_all {
+            if self.cancel_open(trigger, None, below, emit) {
+                self.sweep_all = None;
+            }
+        }
+        for i in 0..self.sweep.len() {
+            if let Some(below) = self.sweep[i] {
+                if self.cancel_open(trigger, Some(i as u32), below, emit) {
+                    self.sweep[i] = None;
+                }
+            }
+        }
+    }
+
+    /// Cancels every open order (of `instrument`, if given) sent before
+    /// ClOrdID `below`, in batches the intent buffer holds, from the input's
+    /// next order number. Each cancel marks its order pending, so the next
+    /// batch skips it. Returns whether none is left to cancel; `false` when the
+    /// input's [`CL_PER_INPUT`] order numbers ran out first.
+    fn cancel_open(
+        &mut self,
+        trigger: &Header,
+        instrument: Option<u32>,
+        below: u64,
+        emit: &mut impl FnMut(&mut Msg),
+    ) -> bool {
         loop {
             self.intents.clear();
             for o in self.orders.iter() {
-                let mine = instrument.is_none_or(|i| o.instrument == i);
+                let mine = instrument.is_none_or(|i| o.instrument == i) && o.cl_ord_id < below;
                 if mine && (o.state == OrderState::Working || o.state == OrderState::PendingNew) {
                     let it = OrderIntent {
                         header: Header {
@@ -253,20 +302,26 @@ impl DecideStage {
                     }
                 }
             }
-            if self.intents.as_slice().is_empty() || k >= CL_PER_INPUT {
-                break;
+            if self.intents.as_slice().is_empty() {
+                return true;
             }
-            let handled = self.act_from(trigger, k, Route::default(), emit);
+            if self.k_next >= CL_PER_INPUT {
+                return false;
+            }
+            let handled = self.act_from(trigger, self.k_next, Route::default(), emit);
             if handled == 0 {
-                break;
+                // Risk passes every cancel of an open order; if it ever did
+                // not, retrying at each input would only repeat the refusal.
+                return true;
             }
-            k += handled;
+            self.k_next += handled;
         }
     }
 
     #[inline]
     fn act(&mut self, trigger: &Header, route: Route, emit: &mut impl FnMut(&mut Msg)) {
-        self.act_from(trigger, 0, route, emit);
+        let n = self.act_from(trigger, self.k_next, route, emit);
+        self.k_next += n;
     }
 
     /// Runs the buffered intents through risk and the encoder's rules, numbering
