@@ -7,7 +7,7 @@ use foxtrot_engine::core::belief::{BeliefEmitter, DriftSentry, Regime, RegimeFsm
 use foxtrot_engine::core::orders::OrderTracker;
 use foxtrot_engine::core::risk::Risk;
 use foxtrot_engine::core::router::{DecideCtx, IntentBuf, Router};
-use foxtrot_engine::core::sensory::{idx, Sensory};
+use foxtrot_engine::core::sensory::{idx, ExactFeatures, Sensory};
 use foxtrot_engine::core::Book;
 use foxtrot_engine::records::{
     Belief, ExecKind, ExecReport, FeatureVector, Header, Kind, MarketData, OrdType, Order, OrderAction, OrderIntent,
@@ -24,11 +24,13 @@ fn bench(c: &mut Criterion) {
     let mut book = Book::new(spec.tick, spec.ref_price, cfg.book.window_ticks);
     let mut sensory = Sensory::new(&cfg.instruments, m.fast, m.slow, &cfg.sensory);
     let mut fvs: Vec<FeatureVector> = Vec::new();
+    let mut exacts: Vec<ExactFeatures> = Vec::new();
     let mut fv = FeatureVector::default();
     for md in &stream {
         let _ = book.apply(md);
         if sensory.on_md(md, &book, &mut fv) {
             fvs.push(fv);
+            exacts.push(*sensory.exact(md.header.instrument).expect("instrument 0"));
         }
     }
     assert!(fvs.len() > 10_000);
@@ -121,6 +123,7 @@ fn bench(c: &mut Criterion) {
             let ctx = DecideCtx {
                 trigger: &h,
                 fv: f,
+                exact: &exacts[i % fvs.len()],
                 belief: &belief,
                 regime: Regime::Calm,
                 book: &book.top(),

@@ -192,6 +192,25 @@ impl Ema {
     }
 }
 
+/// The features that decisions compare against thresholds or round to a tick,
+/// as sensory computed them (f64): the f32 [`FeatureVector`] keeps 24 bits of
+/// each, enough for what only feeds the belief, not to decide near a threshold
+/// (near 1.1 an f32 step is 0.012 of a 0.00001 tick). Same meaning and units as
+/// the feature of the same name in [`idx`].
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ExactFeatures {
+    /// [`idx::MID`].
+    pub mid: f64,
+    /// [`idx::MICROPRICE`].
+    pub micro: f64,
+    /// [`idx::EMA_LONG`].
+    pub ema_long: f64,
+    /// [`idx::VOL_BPS`].
+    pub vol_bps: f64,
+    /// [`idx::TREND_Z`].
+    pub trend_z: f64,
+}
+
 /// Per-instrument sensory state.
 #[derive(Clone, Debug)]
 struct InstrumentState {
@@ -219,6 +238,7 @@ struct InstrumentState {
     surge_var: f64,
     surge_n: u64,
     fv: FeatureVector,
+    exact: ExactFeatures,
 }
 
 /// The top-N depth group: the features that walk N book levels per side.
@@ -285,6 +305,7 @@ impl Sensory {
                         surge_var: 0.0,
                         surge_n: 0,
                         fv,
+                        exact: ExactFeatures::default(),
                     }
                 })
                 .collect(),
@@ -430,8 +451,16 @@ impl Sensory {
                 v[idx::EMA_SLOW] = st.slow.value() as f32;
                 v[idx::EMA_LONG] = st.long.value() as f32;
                 v[idx::EMA_SIGNAL] = ((st.fast.value() - st.slow.value()) / tick) as f32;
+                let trend_z = ((st.fast.value() - st.long.value()) / mid) / vol.max(1e-6);
                 v[idx::VOL_BPS] = (vol * 1e4) as f32;
-                v[idx::TREND_Z] = (((st.fast.value() - st.long.value()) / mid) / vol.max(1e-6)) as f32;
+                v[idx::TREND_Z] = trend_z as f32;
+                st.exact = ExactFeatures {
+                    mid,
+                    micro,
+                    ema_long: st.long.value(),
+                    vol_bps: vol * 1e4,
+                    trend_z,
+                };
                 v[idx::MID_UPDATES] = st.slow.count() as f32;
                 if st.vwap_q > 0.0 {
                     v[idx::VWAP_DEV_TICKS] = ((mid - st.vwap_pq / st.vwap_q) / tick) as f32;
@@ -466,6 +495,12 @@ impl Sensory {
     /// The current feature vector of `instrument`.
     pub fn features(&self, instrument: u32) -> Option<&FeatureVector> {
         self.state.get(instrument as usize).map(|s| &s.fv)
+    }
+
+    /// The current exact (f64) decision features of `instrument`.
+    #[inline]
+    pub fn exact(&self, instrument: u32) -> Option<&ExactFeatures> {
+        self.state.get(instrument as usize).map(|s| &s.exact)
     }
 
     /// True while `instrument` is halted (stale).

@@ -26,6 +26,7 @@ use self::policy::{policy_id, PolicyMemory, Target, POLICY_IDS};
 use super::belief::{BeliefEmitter, Regime};
 use super::book::Top;
 use super::orders::{OrderState, OrderTracker};
+use super::sensory::ExactFeatures;
 use crate::core::params::{AttentionMode, CoreParams, PolicyChoice, PolicyName, StrategyConfig, TopologyName};
 use crate::records::{Belief, FeatureVector, Header, Kind, OrdType, OrderAction, OrderIntent, Side, Topology};
 
@@ -119,6 +120,8 @@ pub struct DecideCtx<'a> {
     pub trigger: &'a Header,
     /// The instrument's features.
     pub fv: &'a FeatureVector,
+    /// The features its policy compares, exact.
+    pub exact: &'a ExactFeatures,
     /// The instrument's belief.
     pub belief: &'a Belief,
     /// The instrument's regime.
@@ -244,14 +247,14 @@ impl Router {
         let mut target = match policy {
             PolicyName::Momentum => policy::momentum(&self.cfg.momentum, c.fv, &mut st.memory, size, st.lot),
             PolicyName::MeanReversion => {
-                policy::mean_reversion(&self.cfg.mean_reversion, c.fv, &mut st.memory, size, st.lot)
+                policy::mean_reversion(&self.cfg.mean_reversion, c.exact, &mut st.memory, size, st.lot)
             }
             PolicyName::MarketMaking => {
                 let scale = blend.filter(|_| !explored).unwrap_or(1.0);
                 policy::market_making(
                     &self.cfg.market_making,
                     topo,
-                    c.fv,
+                    c.exact.micro,
                     c.book,
                     st.px_scale,
                     c.position,
@@ -266,7 +269,7 @@ impl Router {
             let w = self.blend_w;
             let mut m = st.memory;
             let a = policy::momentum(&self.cfg.momentum, c.fv, &mut m, size, st.lot);
-            let b = policy::mean_reversion(&self.cfg.mean_reversion, c.fv, &mut m, size, st.lot);
+            let b = policy::mean_reversion(&self.cfg.mean_reversion, c.exact, &mut m, size, st.lot);
             st.memory = m;
             let pos = |t: Target| if let Target::Position(p) = t { p as f32 } else { 0.0 };
             let (wa, wb) = (w[0], w[2]);

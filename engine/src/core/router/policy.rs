@@ -3,7 +3,7 @@
 
 use crate::core::book::Top;
 use crate::core::params::{MarketMakingConfig, MeanReversionConfig, MomentumConfig, PolicyName};
-use crate::core::sensory::idx;
+use crate::core::sensory::{idx, ExactFeatures};
 use crate::records::{FeatureVector, Topology};
 
 /// Policy ids (diary `policy_id`); index = id − 1 for per-policy arrays.
@@ -84,20 +84,17 @@ pub fn momentum(c: &MomentumConfig, fv: &FeatureVector, mem: &mut PolicyMemory, 
 }
 
 /// Mean reversion: with z = (mid − EMA_LONG)/(mid · vol), short `qty` when z > entry,
-/// long when z < −entry, flat again once |z| < exit; in between, keep.
+/// long when z < −entry, flat again once |z| < exit; in between, keep. Computed
+/// on the exact features: the f32 ones lose the difference `mid − EMA_LONG` near
+/// the thresholds.
 pub fn mean_reversion(
     c: &MeanReversionConfig,
-    fv: &FeatureVector,
+    e: &ExactFeatures,
     mem: &mut PolicyMemory,
     size: f32,
     lot: i64,
 ) -> Target {
-    let v = &fv.values;
-    let (mid, long, vol) = (
-        v[idx::MID] as f64,
-        v[idx::EMA_LONG] as f64,
-        v[idx::VOL_BPS] as f64 * 1e-4,
-    );
+    let (mid, long, vol) = (e.mid, e.ema_long, e.vol_bps * 1e-4);
     if mid <= 0.0 || long <= 0.0 || vol <= 0.0 {
         return Target::Hold;
     }
@@ -113,15 +110,16 @@ pub fn mean_reversion(
     Target::Position(mem.reversion)
 }
 
-/// Market making around the microprice, skewed against inventory. Passive quotes sit
-/// `half_spread_ticks` from the (skewed) microprice; aggressive ones join the touch.
+/// Market making around the microprice (`micro`, exact, in price units), skewed
+/// against inventory. Passive quotes sit `half_spread_ticks` from the (skewed)
+/// microprice, rounded away from it to the tick; aggressive ones join the touch.
 /// Quotes never cross the opposite touch, and a side that would take |inventory|
 /// beyond `max_inventory` is not quoted.
 #[allow(clippy::too_many_arguments)]
 pub fn market_making(
     c: &MarketMakingConfig,
     topology: Topology,
-    fv: &FeatureVector,
+    micro: f64,
     book: &Top,
     px_scale: f64,
     inventory: i64,
@@ -139,7 +137,7 @@ pub fn market_making(
     let skew = -(inventory as f64) * c.skew_ticks_per_qty;
     let (mut bid, mut ask) = match topology {
         Topology::Passive => {
-            let micro = fv.values[idx::MICROPRICE] as f64 * px_scale / tick as f64;
+            let micro = micro * px_scale / tick as f64;
             let b = (micro + skew - c.half_spread_ticks as f64).floor() as i64 * tick;
             let a = (micro + skew + c.half_spread_ticks as f64).ceil() as i64 * tick;
             (b, a)
@@ -208,7 +206,12 @@ mod tests {
         };
         let mut m = PolicyMemory::default();
         // vol 1 bp: z = (mid − long)/(mid · 1e-4). mid 100.03, long 100 → z ≈ 3 → short.
-        let f = |mid: f32| fv(&[(idx::MID, mid), (idx::EMA_LONG, 100.0), (idx::VOL_BPS, 1.0)]);
+        let f = |mid: f64| ExactFeatures {
+            mid,
+            ema_long: 100.0,
+            vol_bps: 1.0,
+            ..ExactFeatures::default()
+        };
         assert_eq!(mean_reversion(&c, &f(100.03), &mut m, 1.0, 1), Target::Position(-10));
         assert_eq!(
             mean_reversion(&c, &f(100.01), &mut m, 1.0, 1),
@@ -217,6 +220,40 @@ mod tests {
         );
         assert_eq!(mean_reversion(&c, &f(100.0), &mut m, 1.0, 1), Target::Position(0));
         assert_eq!(mean_reversion(&c, &f(99.97), &mut m, 1.0, 1), Target::Position(10));
+    }
+
+    /// Near 1.1 an f32 step is 1.2e-7: a mid 0.005 of a 0.00001 tick above
+    /// the long EMA reads equal to it in f32 (z = 0, no position), while its
+    /// exact z is above the entry threshold (a quiet market: vol tiny). The
+    /// policy decides on the exact one.
+    #[test]
+    fn mean_reversion_decides_on_what_f32_features_lose() {
+        let c = MeanReversionConfig {
+            qty: 10,
+            entry_z: 2.0,
+            exit_z: 0.5,
+        };
+        let (long, mid) = (1.1f64, 1.1f64 + 5e-8);
+        assert_eq!(mid as f32, long as f32, "the difference is below an f32 step");
+        // z = (mid − long) / (mid · vol) = 2.5 with vol = 5e-8 / (mid · 2.5).
+        let vol_bps = (mid - long) / (mid * 2.5) * 1e4;
+        let e = ExactFeatures {
+            mid,
+            ema_long: long,
+            vol_bps,
+            ..ExactFeatures::default()
+        };
+        let mut m = PolicyMemory::default();
+        assert_eq!(mean_reversion(&c, &e, &mut m, 1.0, 1), Target::Position(-10));
+        // What the f32 features would have given: mid and long equal, z 0.
+        let lost = ExactFeatures {
+            mid: mid as f32 as f64,
+            ema_long: long as f32 as f64,
+            vol_bps: vol_bps as f32 as f64,
+            ..ExactFeatures::default()
+        };
+        let mut m = PolicyMemory::default();
+        assert_eq!(mean_reversion(&c, &lost, &mut m, 1.0, 1), Target::Position(0));
     }
 
     fn book(bid: i64, ask: i64) -> Top {
@@ -238,8 +275,8 @@ mod tests {
             requote_ticks: 1,
         };
         // Book 100 / 110 (ticks of 1 price unit, px_scale 1); microprice 105.
-        let f = fv(&[(idx::MICROPRICE, 105.0)]);
-        let t = market_making(&c, Topology::Passive, &f, &book(100, 110), 1.0, 0, 1.0, 1);
+        let f = 105.0;
+        let t = market_making(&c, Topology::Passive, f, &book(100, 110), 1.0, 0, 1.0, 1);
         assert_eq!(
             t,
             Target::Quotes {
@@ -248,7 +285,7 @@ mod tests {
             }
         );
         // Long 10: skew −1 tick → 102 / 106.
-        let t = market_making(&c, Topology::Passive, &f, &book(100, 110), 1.0, 10, 1.0, 1);
+        let t = market_making(&c, Topology::Passive, f, &book(100, 110), 1.0, 10, 1.0, 1);
         assert_eq!(
             t,
             Target::Quotes {
@@ -257,7 +294,7 @@ mod tests {
             }
         );
         // Long 18: a bid of 5 would reach 23 > 20: no bid.
-        let t = market_making(&c, Topology::Passive, &f, &book(100, 110), 1.0, 18, 1.0, 1);
+        let t = market_making(&c, Topology::Passive, f, &book(100, 110), 1.0, 18, 1.0, 1);
         assert!(matches!(
             t,
             Target::Quotes {
@@ -266,7 +303,7 @@ mod tests {
             }
         ));
         // Aggressive joins the touch; a wide skew never crosses the other side.
-        let t = market_making(&c, Topology::Aggressive, &f, &book(100, 110), 1.0, -200, 1.0, 1);
+        let t = market_making(&c, Topology::Aggressive, f, &book(100, 110), 1.0, -200, 1.0, 1);
         assert!(
             matches!(t, Target::Quotes { ask: None, .. }),
             "short beyond the limit: no ask"
@@ -275,7 +312,7 @@ mod tests {
             max_inventory: 1000,
             ..c
         };
-        let t = market_making(&c2, Topology::Aggressive, &f, &book(100, 110), 1.0, -200, 1.0, 1);
+        let t = market_making(&c2, Topology::Aggressive, f, &book(100, 110), 1.0, -200, 1.0, 1);
         assert_eq!(
             t,
             Target::Quotes {

@@ -98,9 +98,8 @@ impl BeliefStage {
                 emit(&mut Msg::Theory(self.drift.packet(&h, i, &a)));
             }
         }
-        let vol = s.fv.values[idx::VOL_BPS] as f64;
-        let trend = s.fv.values[idx::TREND_Z] as f64;
-        if let Some(tr) = self.regime.on_update(i, vol, trend) {
+        // The regime's thresholds are compared on the exact features.
+        if let Some(tr) = self.regime.on_update(i, s.exact.vol_bps, s.exact.trend_z) {
             self.transition(&h, tr, emit);
         }
         let (regime, confidence) = self.regime.current(i);

@@ -227,6 +227,7 @@ impl DecideStage {
         let ctx = DecideCtx {
             trigger: h,
             fv: &s.fv,
+            exact: &s.exact,
             belief: &s.belief,
             regime: Regime::from_u8(s.belief.regime).unwrap_or(Regime::Unclassified),
             book: &self.tops[i as usize],

@@ -35,6 +35,7 @@ pub use sensory::SensoryStage;
 
 use super::book::Top;
 use super::router::Route;
+use super::sensory::ExactFeatures;
 use crate::records::{
     Belief, DiaryRecord, FeatureVector, Header, InputSlot, Kind, Order, RiskReject, TheoryPacket, Verdict,
 };
@@ -51,6 +52,8 @@ pub struct Staged {
     pub input: InputSlot,
     /// Market data: the instrument's features after it (set by sensory).
     pub fv: FeatureVector,
+    /// Market data: the features decisions compare, exact (set by sensory).
+    pub exact: ExactFeatures,
     /// Market data: the instrument's touch after it (set by sensory).
     pub top: Top,
     /// Decision point: the instrument's belief, regime and confidence (set by belief).
@@ -70,6 +73,7 @@ impl Staged {
         Staged {
             input,
             fv: FeatureVector::default(),
+            exact: ExactFeatures::default(),
             top: Top::default(),
             belief: Belief::default(),
             size_factor: 1.0,

@@ -59,6 +59,9 @@ impl SensoryStage {
                         if self.sensory.on_md(md, book, &mut s.fv) {
                             s.flags |= STAGED_DECIDE;
                         }
+                        if let Some(e) = self.sensory.exact(md.header.instrument) {
+                            s.exact = *e;
+                        }
                     }
                     None => {
                         self.counters.bad_inputs += 1;
