@@ -201,8 +201,9 @@ impl Ema {
 pub struct ExactFeatures {
     /// [`idx::MID`].
     pub mid: f64,
-    /// [`idx::MICROPRICE`].
-    pub micro: f64,
+    /// [`idx::MICROPRICE`], in the instrument's price units (not divided by
+    /// its scale: a microprice on a tick divides by the tick exactly).
+    pub micro_px: f64,
     /// [`idx::EMA_LONG`].
     pub ema_long: f64,
     /// [`idx::VOL_BPS`].
@@ -418,7 +419,10 @@ impl Sensory {
                 st.long.update(mid);
                 st.updates_since_open += 1;
                 let (bqf, aqf) = (bq as f64, aq as f64);
-                let micro = (bp as f64 * aqf + ap as f64 * bqf) / (bqf + aqf) / st.px_scale;
+                // In price units first: integer products (exact in f64), one
+                // rounding; a microprice on a tick is then that tick exactly.
+                let micro_px = (bp as f64 * aqf + ap as f64 * bqf) / (bqf + aqf);
+                let micro = micro_px / st.px_scale;
                 if depth {
                     let db = book.depth_qty(Side::Buy, levels) as f64;
                     let da = book.depth_qty(Side::Sell, levels) as f64;
@@ -456,7 +460,7 @@ impl Sensory {
                 v[idx::TREND_Z] = trend_z as f32;
                 st.exact = ExactFeatures {
                     mid,
-                    micro,
+                    micro_px,
                     ema_long: st.long.value(),
                     vol_bps: vol * 1e4,
                     trend_z,

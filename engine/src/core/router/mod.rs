@@ -111,7 +111,6 @@ struct InstrumentRoute {
     last_policy: u16,
     topology: Topology,
     lot: i64,
-    px_scale: f64,
 }
 
 /// Inputs of one decision.
@@ -177,7 +176,6 @@ impl Router {
                     last_policy: 0,
                     topology: Topology::Passive,
                     lot: s.lot,
-                    px_scale: crate::records::pow10(s.price_decimals) as f64,
                 })
                 .collect(),
             dense: vec![0.0; model.units.len()],
@@ -254,9 +252,8 @@ impl Router {
                 policy::market_making(
                     &self.cfg.market_making,
                     topo,
-                    c.exact.micro,
+                    c.exact.micro_px,
                     c.book,
-                    st.px_scale,
                     c.position,
                     size * scale,
                     st.lot,

@@ -110,7 +110,8 @@ pub fn mean_reversion(
     Target::Position(mem.reversion)
 }
 
-/// Market making around the microprice (`micro`, exact, in price units), skewed
+/// Market making around the microprice (`micro_px`: exact, in the instrument's
+/// integer price units, so one on a tick is that tick to the bit), skewed
 /// against inventory. Passive quotes sit `half_spread_ticks` from the (skewed)
 /// microprice, rounded away from it to the tick; aggressive ones join the touch.
 /// Quotes never cross the opposite touch, and a side that would take |inventory|
@@ -119,9 +120,8 @@ pub fn mean_reversion(
 pub fn market_making(
     c: &MarketMakingConfig,
     topology: Topology,
-    micro: f64,
+    micro_px: f64,
     book: &Top,
-    px_scale: f64,
     inventory: i64,
     size: f32,
     lot: i64,
@@ -137,7 +137,7 @@ pub fn market_making(
     let skew = -(inventory as f64) * c.skew_ticks_per_qty;
     let (mut bid, mut ask) = match topology {
         Topology::Passive => {
-            let micro = micro * px_scale / tick as f64;
+            let micro = micro_px / tick as f64;
             let b = (micro + skew - c.half_spread_ticks as f64).floor() as i64 * tick;
             let a = (micro + skew + c.half_spread_ticks as f64).ceil() as i64 * tick;
             (b, a)
@@ -265,6 +265,59 @@ mod tests {
         b.top()
     }
 
+    /// A microprice on a tick is that tick: 100.02 with a 0.01 tick (price
+    /// units 1,000,200 and 100) quotes one tick either side of it. Through an
+    /// f32 feature scaled back to price units it read 10,001.9997 ticks and the
+    /// bid floored to the tick below.
+    #[test]
+    fn market_making_on_a_microprice_on_the_tick_quotes_from_that_tick() {
+        let c = MarketMakingConfig {
+            qty: 5,
+            half_spread_ticks: 1,
+            skew_ticks_per_qty: 0.0,
+            max_inventory: 20,
+            requote_ticks: 1,
+        };
+        let mut b = Book::new(100, 1_000_200, 256);
+        b.apply(&MarketData::new(
+            MdAction::Add,
+            0,
+            Some(Side::Buy),
+            0,
+            1,
+            1_000_100,
+            10,
+            0,
+        ))
+        .unwrap();
+        b.apply(&MarketData::new(
+            MdAction::Add,
+            0,
+            Some(Side::Sell),
+            0,
+            2,
+            1_000_300,
+            10,
+            0,
+        ))
+        .unwrap();
+        let want = Target::Quotes {
+            bid: Some((1_000_100, 5)),
+            ask: Some((1_000_300, 5)),
+        };
+        assert_eq!(
+            market_making(&c, Topology::Passive, 1_000_200.0, &b.top(), 0, 1.0, 1),
+            want
+        );
+        // The f32 route: the feature, then scaled back.
+        let lost = (1_000_200.0f64 / 1e4) as f32 as f64 * 1e4;
+        assert_ne!(
+            market_making(&c, Topology::Passive, lost, &b.top(), 0, 1.0, 1),
+            want,
+            "the f32 route quotes elsewhere"
+        );
+    }
+
     #[test]
     fn market_making_quotes_around_the_microprice_with_skew() {
         let c = MarketMakingConfig {
@@ -274,9 +327,9 @@ mod tests {
             max_inventory: 20,
             requote_ticks: 1,
         };
-        // Book 100 / 110 (ticks of 1 price unit, px_scale 1); microprice 105.
+        // Book 100 / 110 (ticks of 1 price unit); microprice 105.
         let f = 105.0;
-        let t = market_making(&c, Topology::Passive, f, &book(100, 110), 1.0, 0, 1.0, 1);
+        let t = market_making(&c, Topology::Passive, f, &book(100, 110), 0, 1.0, 1);
         assert_eq!(
             t,
             Target::Quotes {
@@ -285,7 +338,7 @@ mod tests {
             }
         );
         // Long 10: skew −1 tick → 102 / 106.
-        let t = market_making(&c, Topology::Passive, f, &book(100, 110), 1.0, 10, 1.0, 1);
+        let t = market_making(&c, Topology::Passive, f, &book(100, 110), 10, 1.0, 1);
         assert_eq!(
             t,
             Target::Quotes {
@@ -294,7 +347,7 @@ mod tests {
             }
         );
         // Long 18: a bid of 5 would reach 23 > 20: no bid.
-        let t = market_making(&c, Topology::Passive, f, &book(100, 110), 1.0, 18, 1.0, 1);
+        let t = market_making(&c, Topology::Passive, f, &book(100, 110), 18, 1.0, 1);
         assert!(matches!(
             t,
             Target::Quotes {
@@ -303,7 +356,7 @@ mod tests {
             }
         ));
         // Aggressive joins the touch; a wide skew never crosses the other side.
-        let t = market_making(&c, Topology::Aggressive, f, &book(100, 110), 1.0, -200, 1.0, 1);
+        let t = market_making(&c, Topology::Aggressive, f, &book(100, 110), -200, 1.0, 1);
         assert!(
             matches!(t, Target::Quotes { ask: None, .. }),
             "short beyond the limit: no ask"
@@ -312,7 +365,7 @@ mod tests {
             max_inventory: 1000,
             ..c
         };
-        let t = market_making(&c2, Topology::Aggressive, f, &book(100, 110), 1.0, -200, 1.0, 1);
+        let t = market_making(&c2, Topology::Aggressive, f, &book(100, 110), -200, 1.0, 1);
         assert_eq!(
             t,
             Target::Quotes {
