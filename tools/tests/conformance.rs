@@ -29,7 +29,7 @@
 
 mod common;
 
-use common::{command, free_port, tempdir, RemoveOnSuccess};
+use common::{command, tempdir, venue_port, RemoveOnSuccess};
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -390,27 +390,25 @@ fn cases_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance")
 }
 
-/// Starts `foxtrot venue` with the conformance config on a free port.
+/// Starts `foxtrot venue` with the conformance config on a port the kernel
+/// gives it ([`venue_port`]; a port found free and probed by connecting once
+/// let the probe succeed against something else, and all 118 cases failed with
+/// "connection refused").
 fn venue(dir: &Path) -> (std::process::Child, u16) {
-    let port = free_port(false);
     let cfg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/conformance.yaml");
-    let child = command()
+    let log = dir.join("venue.log");
+    let mut child = command()
         .args(["venue", "--config", cfg.to_str().unwrap()])
-        .arg("--listen")
-        .arg(format!("127.0.0.1:{port}"))
+        .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
         .arg("--session-store")
         .arg(dir.join("stores"))
         .arg("--message-log")
         .arg(dir.join("messages"))
         .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.join("venue.log")).unwrap())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    let t0 = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(t0.elapsed() < Duration::from_secs(20), "the venue did not listen");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let port = venue_port(&mut child, &log);
     (child, port)
 }
 

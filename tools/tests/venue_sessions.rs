@@ -148,22 +148,24 @@ fn initiator(k: usize, port: u16) -> Result<Seen, String> {
 fn eight_sessions_trade_at_once_while_a_silent_connection_times_out() {
     let dir = tempdir("sessions");
     let _cleanup = RemoveOnSuccess(dir.clone());
-    let port = free_port(false);
-    let cfg = config(&dir, port);
+    // The port is the kernel's (`--listen …:0`), read from the venue's log.
+    let cfg = config(&dir, 0);
     let mut venue = command()
-        .args(["venue", "--config", cfg.to_str().unwrap(), "--json"])
+        .args([
+            "venue",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--json",
+            "--log-format",
+            "json",
+        ])
+        .args(["--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(dir.join("venue.log")).unwrap())
         .spawn()
         .unwrap();
-    let t0 = Instant::now();
-    let silent = loop {
-        if let Ok(s) = TcpStream::connect(("127.0.0.1", port)) {
-            break s;
-        }
-        assert!(t0.elapsed() < Duration::from_secs(20), "the venue did not listen");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let port = common::venue_port(&mut venue, &dir.join("venue.log"));
+    let silent = TcpStream::connect(("127.0.0.1", port)).unwrap();
     // A connection for no configured session: dropped at once.
     let mut stranger = TcpStream::connect(("127.0.0.1", port)).unwrap();
     let mut logon = Session::new(

@@ -65,6 +65,37 @@ impl Drop for RemoveOnSuccess {
     }
 }
 
+/// The FIX port a `foxtrot venue` started with `--listen 127.0.0.1:0
+/// --log-format json` (stderr to `log`) was given by the kernel, read from its
+/// "venue listening" line. Safer than a port found free beforehand and probed
+/// by connecting: another listener may take that port first, and a connect to
+/// a local port nobody listens on can connect to itself — the probe then
+/// succeeds against something that is not the venue.
+#[allow(dead_code)]
+pub fn venue_port(child: &mut std::process::Child, log: &Path) -> u16 {
+    let t0 = std::time::Instant::now();
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let port = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|j| j["message"] == "venue listening")
+            .and_then(|j| j["listen"].as_str()?.parse::<std::net::SocketAddr>().ok())
+            .map(|a| a.port());
+        if let Some(port) = port {
+            return port;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the venue exited ({status}) before listening:\n{text}");
+        }
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(20),
+            "the venue did not listen:\n{text}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// A loopback port free a moment ago (TCP or UDP).
 pub fn free_port(udp: bool) -> u16 {
     let a = if udp {
