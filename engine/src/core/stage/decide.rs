@@ -44,12 +44,13 @@ pub struct DecideStage {
     /// The current input's next order number (its orders' ClOrdIDs are
     /// `seq × CL_PER_INPUT + k`).
     k_next: u64,
-    /// A kill whose cancels did not all fit in one input (at most
-    /// [`CL_PER_INPUT`] orders each): the orders sent before this ClOrdID still
-    /// to cancel, at the inputs that follow, before anything else they do.
-    sweep_all: Option<u64>,
-    /// The same for a halt, per instrument.
-    sweep: Vec<Option<u64>>,
+    /// Cancels of a halt (slot = instrument) or a kill (the last slot: every
+    /// instrument) that did not all fit in their own input, at most
+    /// [`CL_PER_INPUT`] orders each: the orders sent before this ClOrdID are
+    /// still to cancel, at the inputs that follow, before anything else they do.
+    sweeps: Vec<Option<u64>>,
+    /// Whether any slot of `sweeps` is set (one test per input, not a scan).
+    sweeping: bool,
 }
 
 impl DecideStage {
@@ -68,8 +69,8 @@ impl DecideStage {
             ticks: ins.iter().map(|s| s.tick).collect(),
             intents: IntentBuf::default(),
             k_next: 0,
-            sweep_all: None,
-            sweep: vec![None; ins.len()],
+            sweeps: vec![None; ins.len() + 1],
+            sweeping: false,
             counters: CoreCounters::default(),
             board: None,
             drift_alarms: 0,
@@ -142,7 +143,7 @@ impl DecideStage {
         self.counters.inputs += 1;
         self.intents.clear();
         self.k_next = 0;
-        if self.sweep_all.is_some() || self.sweep.iter().any(Option::is_some) {
+        if self.sweeping {
             self.continue_sweeps(s.input.header(), emit);
         }
         match s.input.view() {
@@ -193,14 +194,8 @@ impl DecideStage {
                     Some(CommandKind::Rearm) => self.risk.rearm(),
                     Some(CommandKind::ReduceOnly) => self.risk.set_reduce_only(),
                     Some(CommandKind::Halt) => {
-                        let i = c.header.instrument;
-                        self.risk.set_halted(i, true);
-                        let below = c.header.seq * CL_PER_INPUT;
-                        if !self.cancel_open(&c.header, Some(i), below, emit) {
-                            if let Some(w) = self.sweep.get_mut(i as usize) {
-                                *w = Some(below);
-                            }
-                        }
+                        self.risk.set_halted(c.header.instrument, true);
+                        self.sweep(&c.header, Some(c.header.instrument), emit);
                     }
                     Some(CommandKind::Resume) => self.risk.set_halted(c.header.instrument, false),
                     None => self.counters.bad_inputs += 1,
@@ -245,27 +240,40 @@ impl DecideStage {
 
     fn kill(&mut self, trigger: &Header, emit: &mut impl FnMut(&mut Msg)) {
         self.risk.kill();
+        self.sweep(trigger, None, emit);
+    }
+
+    /// A command's cancels of every order open before it (of `instrument`, or
+    /// of all): what does not fit in its input is left to the inputs after.
+    fn sweep(&mut self, trigger: &Header, instrument: Option<u32>, emit: &mut impl FnMut(&mut Msg)) {
         let below = trigger.seq * CL_PER_INPUT;
-        if !self.cancel_open(trigger, None, below, emit) {
-            self.sweep_all = Some(below);
+        if !self.cancel_open(trigger, instrument, below, emit) {
+            let slot = instrument.map_or(self.sweeps.len() - 1, |i| i as usize);
+            if let Some(w) = self.sweeps.get_mut(slot) {
+                *w = Some(below);
+                self.sweeping = true;
+            }
         }
     }
 
     /// Goes on with the kill's and the halts' cancels that did not fit in
-    /// their own input, at input `trigger`.
+    /// their own input, at input `trigger`. Intents it could not send this
+    /// input are dropped here, not left for the input's own decision.
     fn continue_sweeps(&mut self, trigger: &Header, emit: &mut impl FnMut(&mut Msg)) {
-        if let Some(below) = self.sweep_all {
-            if self.cancel_open(trigger, None, below, emit) {
-                self.sweep_all = None;
-            }
-        }
-        for i in 0..self.sweep.len() {
-            if let Some(below) = self.sweep[i] {
-                if self.cancel_open(trigger, Some(i as u32), below, emit) {
-                    self.sweep[i] = None;
+        let all = self.sweeps.len() - 1;
+        let mut left = false;
+        for slot in 0..self.sweeps.len() {
+            if let Some(below) = self.sweeps[slot] {
+                let instrument = (slot < all).then_some(slot as u32);
+                if self.cancel_open(trigger, instrument, below, emit) {
+                    self.sweeps[slot] = None;
+                } else {
+                    left = true;
                 }
             }
         }
+        self.sweeping = left;
+        self.intents.clear();
     }
 
     /// Cancels every open order (of `instrument`, if given) sent before

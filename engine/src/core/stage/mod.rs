@@ -52,7 +52,7 @@ pub struct Staged {
     pub input: InputSlot,
     /// Market data: the instrument's features after it (set by sensory).
     pub fv: FeatureVector,
-    /// Market data: the features decisions compare, exact (set by sensory).
+    /// Decision point: the features decisions compare, exact (set by sensory).
     pub exact: ExactFeatures,
     /// Market data: the instrument's touch after it (set by sensory).
     pub top: Top,

@@ -58,9 +58,10 @@ impl SensoryStage {
                         s.top = book.top();
                         if self.sensory.on_md(md, book, &mut s.fv) {
                             s.flags |= STAGED_DECIDE;
-                        }
-                        if let Some(e) = self.sensory.exact(md.header.instrument) {
-                            s.exact = *e;
+                            // Read only at decision points (regime, policies).
+                            if let Some(e) = self.sensory.exact(md.header.instrument) {
+                                s.exact = *e;
+                            }
                         }
                     }
                     None => {
