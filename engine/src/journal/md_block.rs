@@ -30,7 +30,10 @@ fn words(md: &MarketData) -> [u64; 8] {
 
 /// Builds one block.
 pub struct BlockEncoder {
-    buf: Vec<u8>,
+    /// The payload so far in `buf[..end]`; the bytes past [`MAX_PAYLOAD`] are
+    /// slack, so a varint is stored as one eight-byte write.
+    buf: Box<[u8]>,
+    end: usize,
     prev: [u64; 8],
     count: usize,
     last_ts: u64,
@@ -38,11 +41,11 @@ pub struct BlockEncoder {
 
 impl Default for BlockEncoder {
     fn default() -> Self {
-        let mut buf = Vec::with_capacity(MAX_PAYLOAD);
-        buf.extend_from_slice(&[0, 0]);
-        buf.extend_from_slice(&VERSION.to_le_bytes());
+        let mut buf = vec![0u8; MAX_PAYLOAD + 8].into_boxed_slice();
+        buf[2..4].copy_from_slice(&VERSION.to_le_bytes());
         BlockEncoder {
             buf,
+            end: 4,
             prev: [0; 8],
             count: 0,
             last_ts: 0,
@@ -50,31 +53,59 @@ impl Default for BlockEncoder {
     }
 }
 
+/// Stores the LEB128 varint of `z` at `buf[at..]`; returns where it ends.
+/// Up to seven bytes (any `z` below 2^49: every delta of a quote stream) are
+/// built in a register and stored at once, which the slack past the payload
+/// leaves room for.
+#[inline(always)]
+fn put_varint(buf: &mut [u8], at: usize, mut z: u64) -> usize {
+    if z < 1 << 49 {
+        let (mut word, mut n) = (0u64, 0);
+        loop {
+            let b = z & 0x7f;
+            z >>= 7;
+            if z == 0 {
+                word |= b << (8 * n);
+                n += 1;
+                break;
+            }
+            word |= (b | 0x80) << (8 * n);
+            n += 1;
+        }
+        buf[at..at + 8].copy_from_slice(&word.to_le_bytes());
+        return at + n;
+    }
+    let mut at = at;
+    loop {
+        let b = (z & 0x7f) as u8;
+        z >>= 7;
+        if z == 0 {
+            buf[at] = b;
+            return at + 1;
+        }
+        buf[at] = b | 0x80;
+        at += 1;
+    }
+}
+
 impl BlockEncoder {
     /// Adds an event (the block must not be full).
+    #[inline]
     pub fn push(&mut self, md: &MarketData) {
         debug_assert!(!self.is_full());
         let w = words(md);
-        let mask_at = self.buf.len();
-        self.buf.push(0);
+        let mask_at = self.end;
+        let mut at = mask_at + 1;
         let mut mask = 0u8;
         for (k, (&now, &before)) in w.iter().zip(self.prev.iter()).enumerate() {
-            if now != before {
+            let d = now.wrapping_sub(before) as i64;
+            if d != 0 {
                 mask |= 1 << k;
-                let d = now.wrapping_sub(before) as i64;
-                let mut z = ((d << 1) ^ (d >> 63)) as u64;
-                loop {
-                    let b = (z & 0x7f) as u8;
-                    z >>= 7;
-                    if z == 0 {
-                        self.buf.push(b);
-                        break;
-                    }
-                    self.buf.push(b | 0x80);
-                }
+                at = put_varint(&mut self.buf, at, ((d << 1) ^ (d >> 63)) as u64);
             }
         }
         self.buf[mask_at] = mask;
+        self.end = at;
         self.prev = w;
         self.count += 1;
         self.last_ts = self.last_ts.max(md.header.ts_ns);
@@ -104,8 +135,8 @@ impl BlockEncoder {
     pub fn take<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> R {
         let n = self.count as u16;
         self.buf[..2].copy_from_slice(&n.to_le_bytes());
-        let r = f(&self.buf);
-        self.buf.truncate(4);
+        let r = f(&self.buf[..self.end]);
+        self.end = 4;
         self.prev = [0; 8];
         self.count = 0;
         self.last_ts = 0;

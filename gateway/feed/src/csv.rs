@@ -135,6 +135,147 @@ pub struct CsvReader<'a> {
     /// The last ISO timestamp's first 19 bytes (to the second) and their
     /// value: rows of the same second parse only their fraction.
     iso_second: Option<([u8; 19], u64)>,
+    /// Quote rows in the default column order: each is tried first in one
+    /// pass ([`CsvReader::quote_fast`]).
+    fast: bool,
+}
+
+/// One quote row that can be (no finding): its time and both sides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QuoteRow {
+    /// Time, ns since the epoch.
+    pub ts: u64,
+    /// Bid price, price units.
+    pub bid: i64,
+    /// Bid size, quantity units.
+    pub bid_size: i64,
+    /// Ask price, price units.
+    pub ask: i64,
+    /// Ask size, quantity units.
+    pub ask_size: i64,
+    /// Instrument index.
+    pub instrument: u32,
+}
+
+impl QuoteRow {
+    /// Its two events: the bid side, then the ask side, which ends the
+    /// update (the engine decides after it).
+    #[inline]
+    pub fn events(&self) -> [MarketData; 2] {
+        let (i, ts) = (self.instrument, self.ts);
+        [
+            MarketData::new(MdAction::Quote, i, Some(Side::Buy), ts, 0, self.bid, self.bid_size, 0),
+            MarketData::new(
+                MdAction::Quote,
+                i,
+                Some(Side::Sell),
+                ts,
+                0,
+                self.ask,
+                self.ask_size,
+                LAST,
+            ),
+        ]
+    }
+}
+
+/// What one row gives (see [`CsvReader::next_row`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CsvRow {
+    /// A quote row (its two events: [`QuoteRow::events`]).
+    Quote(QuoteRow),
+    /// A trade's event, or a finding.
+    Item(CsvItem),
+}
+
+/// `v` read with `frac` digits after the point, at `decimals` places — the
+/// arithmetic of `fixed`'s fast path; `None` where that has no answer.
+#[inline(always)]
+fn scaled(v: u64, frac: usize, decimals: u8) -> Option<i64> {
+    const POW10: [u64; 19] = {
+        let mut p = [1u64; 19];
+        let mut i = 1;
+        while i < 19 {
+            p[i] = p[i - 1] * 10;
+            i += 1;
+        }
+        p
+    };
+    let scale = decimals as usize;
+    if frac <= scale {
+        let v = v.checked_mul(*POW10.get(scale - frac)?)?;
+        return i64::try_from(v).ok();
+    }
+    let extra = *POW10.get(frac - scale)?;
+    (v % extra == 0).then(|| (v / extra) as i64)
+}
+
+/// Up to eight ASCII digits at `l[i..i + 8]`, read as one word: their value
+/// and how many there are (`None` when fewer than eight bytes are left).
+///
+/// A byte `c` is a digit exactly when `t = c ^ b'0'` is at most 9; `t + 0x76`
+/// then stays below 0x80, and any other byte sets bit 7 of `t + 0x76` or of
+/// `t`. A carry out of a byte only reaches later bytes, so the first byte
+/// flagged is the first that is not a digit. The digits, moved to the top of
+/// the word behind zero bytes (leading zeros), are combined pairwise: 2, 4,
+/// then 8 digits at a time.
+#[inline(always)]
+fn digits8(l: &[u8], i: usize) -> Option<(u64, usize)> {
+    let w: [u8; 8] = l.get(i..i + 8)?.try_into().ok()?;
+    let t = u64::from_le_bytes(w) ^ 0x3030_3030_3030_3030;
+    let flags = (t.wrapping_add(0x7676_7676_7676_7676) | t) & 0x8080_8080_8080_8080;
+    let n = (flags.trailing_zeros() / 8) as usize;
+    if n == 0 {
+        return Some((0, 0));
+    }
+    let v = t << (64 - 8 * n);
+    let v = (v & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(2561) >> 8;
+    let v = (v & 0x00ff_00ff_00ff_00ff).wrapping_mul(6_553_601) >> 16;
+    let v = (v & 0x0000_ffff_0000_ffff).wrapping_mul(42_949_672_960_001) >> 32;
+    Some((v, n))
+}
+
+/// Digits from `l[i]` on: their value (wrapping past 19 digits: callers
+/// refuse fields that long) and where they stop.
+#[inline(always)]
+fn digits(l: &[u8], mut i: usize) -> (u64, usize) {
+    const SHIFT: [u64; 9] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
+    let mut v = 0u64;
+    while let Some((d, n)) = digits8(l, i) {
+        v = v.wrapping_mul(SHIFT[n]).wrapping_add(d);
+        i += n;
+        if n < 8 {
+            return (v, i);
+        }
+    }
+    while let Some(&c) = l.get(i) {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        v = v.wrapping_mul(10).wrapping_add(d as u64);
+        i += 1;
+    }
+    (v, i)
+}
+
+/// An unsigned decimal from `l[i]` on (digits, then optionally a point and
+/// digits; at most 18 bytes, so nothing overflows) at `decimals` places: its
+/// value and where it stops.
+#[inline(always)]
+fn decimal(l: &[u8], i: usize, decimals: u8) -> Option<(i64, usize)> {
+    let (v, j) = digits(l, i);
+    let (v, end, frac) = if l.get(j) == Some(&b'.') {
+        let (f, k) = digits(l, j + 1);
+        let frac = k - j - 1;
+        (v.wrapping_mul(10u64.pow(frac.min(18) as u32)).wrapping_add(f), k, frac)
+    } else {
+        (v, j, 0)
+    };
+    if end == i || end - i > 18 {
+        return None;
+    }
+    Some((scaled(v, frac, decimals)?, end))
 }
 
 /// Splits `line` by `d` into `out` (up to its length); returns the field count.
@@ -212,6 +353,7 @@ impl<'a> CsvReader<'a> {
             pending: None,
             opts,
             iso_second: None,
+            fast: false,
         };
         let header: Vec<String> = if r.opts.header {
             let l = r.next_line().unwrap_or_default();
@@ -257,6 +399,10 @@ impl<'a> CsvReader<'a> {
             r.idx[k] = i;
             r.need = r.need.max(i + 1);
         }
+        let d = r.opts.delimiter;
+        r.fast = r.opts.shape == CsvShape::Quotes
+            && r.idx == [0, 1, 2, 3, 4]
+            && !(d.is_ascii_alphanumeric() || b".-+:\r\n\" ".contains(&d));
         Ok(r)
     }
 
@@ -293,6 +439,7 @@ impl<'a> CsvReader<'a> {
                 names: self.names,
                 pending: None,
                 iso_second: None,
+                fast: self.fast,
             });
             line += memchr::memchr_iter(b'\n', &self.buf[from..to]).count() as u64;
             from = to;
@@ -327,6 +474,82 @@ impl<'a> CsvReader<'a> {
             }
         }
         Ok(ns)
+    }
+
+    /// A quote row in the default column order read in one pass from where
+    /// the reader is: its values and the bytes it takes, its line end
+    /// included. `None` for anything this pass does not read exactly as the
+    /// general path does (a new second, spaces, quotes, signs, another column
+    /// after the last, a blank line…): the general path then reads that row.
+    #[inline(always)]
+    fn quote_fast(&self) -> Option<(QuoteRow, usize)> {
+        let l = self.buf.get(self.pos..)?;
+        let d = self.opts.delimiter;
+        let (ts, i) = match self.opts.ts_unit {
+            TsUnit::Iso => {
+                let (sec, base) = self.iso_second.as_ref()?;
+                if l.len() < 21 || l[..19] != sec[..] || l[19] != b'.' {
+                    return None;
+                }
+                let (f, j) = digits(l, 20);
+                let n = j - 20;
+                if n == 0 || n > 9 {
+                    return None;
+                }
+                let j = if l.get(j) == Some(&b'Z') { j + 1 } else { j };
+                (base + f * 10u64.pow(9 - n as u32), j)
+            }
+            u => {
+                let (v, j) = digits(l, 0);
+                if j == 0 || j > 18 {
+                    return None;
+                }
+                let mul: u64 = match u {
+                    TsUnit::S => 1_000_000_000,
+                    TsUnit::Ms => 1_000_000,
+                    TsUnit::Us => 1_000,
+                    _ => 1,
+                };
+                (v.checked_mul(mul)?, j)
+            }
+        };
+        let after = |i: usize| (l.get(i) == Some(&d)).then_some(i + 1);
+        let (pd, qd) = (self.opts.price_decimals, self.opts.qty_decimals);
+        let (bid, i) = decimal(l, after(i)?, pd)?;
+        let (bid_size, i) = decimal(l, after(i)?, qd)?;
+        let (ask, i) = decimal(l, after(i)?, pd)?;
+        let (ask_size, i) = decimal(l, after(i)?, qd)?;
+        let len = match l.get(i) {
+            None => i,
+            Some(b'\n') => i + 1,
+            Some(b'\r') if l.get(i + 1) == Some(&b'\n') => i + 2,
+            _ => return None,
+        };
+        let q = QuoteRow {
+            ts,
+            bid,
+            bid_size,
+            ask,
+            ask_size,
+            instrument: self.opts.instrument,
+        };
+        Some((q, len))
+    }
+
+    /// A quote row as data, or the finding that it cannot be.
+    #[inline]
+    fn quote_row(q: QuoteRow) -> CsvRow {
+        let (inst, ts) = (q.instrument, q.ts);
+        // A side with a size needs a price; no size is negative.
+        for (px, sz) in [(q.bid, q.bid_size), (q.ask, q.ask_size)] {
+            if sz < 0 || (sz > 0 && px <= 0) {
+                return CsvRow::Item(CsvItem::Finding(DqEvent::new(DqCode::Invalid, inst, ts, px, sz)));
+            }
+        }
+        if q.bid_size > 0 && q.ask_size > 0 && q.bid > q.ask {
+            return CsvRow::Item(CsvItem::Finding(DqEvent::new(DqCode::Crossed, inst, ts, q.bid, q.ask)));
+        }
+        CsvRow::Quote(q)
     }
 
     #[inline]
@@ -376,6 +599,37 @@ impl<'a> CsvReader<'a> {
     pub fn next_item(&mut self) -> Result<Option<CsvItem>, Error> {
         if let Some(m) = self.pending.take() {
             return Ok(Some(CsvItem::Event(m)));
+        }
+        Ok(match self.row()? {
+            Some(CsvRow::Quote(q)) => {
+                let [bid, ask] = q.events();
+                self.pending = Some(ask);
+                Some(CsvItem::Event(bid))
+            }
+            Some(CsvRow::Item(i)) => Some(i),
+            None => None,
+        })
+    }
+
+    /// The next row — a quote row whole, or a trade's event or a finding —
+    /// `Ok(None)` at the end; after an error the reader moves on to the next
+    /// line. (An event [`next_item`](Self::next_item) holds back comes first.)
+    #[inline]
+    pub fn next_row(&mut self) -> Result<Option<CsvRow>, Error> {
+        if let Some(m) = self.pending.take() {
+            return Ok(Some(CsvRow::Item(CsvItem::Event(m))));
+        }
+        self.row()
+    }
+
+    #[inline]
+    fn row(&mut self) -> Result<Option<CsvRow>, Error> {
+        if self.fast {
+            if let Some((q, len)) = self.quote_fast() {
+                self.pos += len;
+                self.line += 1;
+                return Ok(Some(Self::quote_row(q)));
+            }
         }
         let Some(l) = self.next_line() else {
             return Ok(None);
@@ -432,41 +686,25 @@ impl<'a> CsvReader<'a> {
                     (Ok(b), Ok(bs), Ok(a), Ok(as_)) => (b, bs, a, as_),
                     _ => (px(1)?, qty(2)?, px(3)?, qty(4)?),
                 };
-                // A side with a size needs a price; no size is negative.
-                for (px, sz) in [(b, bs), (a, as_)] {
-                    if sz < 0 || (sz > 0 && px <= 0) {
-                        return Ok(Some(CsvItem::Finding(DqEvent::new(DqCode::Invalid, inst, ts, px, sz))));
-                    }
-                }
-                if bs > 0 && as_ > 0 && b > a {
-                    return Ok(Some(CsvItem::Finding(DqEvent::new(DqCode::Crossed, inst, ts, b, a))));
-                }
-                // The pair is one update: the engine decides after the ask side.
-                self.pending = Some(MarketData::new(
-                    MdAction::Quote,
-                    inst,
-                    Some(Side::Sell),
+                Ok(Some(Self::quote_row(QuoteRow {
                     ts,
-                    0,
-                    a,
-                    as_,
-                    LAST,
-                ));
-                Ok(Some(CsvItem::Event(MarketData::new(
-                    MdAction::Quote,
-                    inst,
-                    Some(Side::Buy),
-                    ts,
-                    0,
-                    b,
-                    bs,
-                    0,
-                ))))
+                    bid: b,
+                    bid_size: bs,
+                    ask: a,
+                    ask_size: as_,
+                    instrument: inst,
+                })))
             }
             CsvShape::Trades => {
                 let (p, q) = (px(1)?, qty(2)?);
                 if p <= 0 || q <= 0 {
-                    return Ok(Some(CsvItem::Finding(DqEvent::new(DqCode::Invalid, inst, ts, p, q))));
+                    return Ok(Some(CsvRow::Item(CsvItem::Finding(DqEvent::new(
+                        DqCode::Invalid,
+                        inst,
+                        ts,
+                        p,
+                        q,
+                    )))));
                 }
                 let side = if self.idx[3] == usize::MAX {
                     None
@@ -477,7 +715,7 @@ impl<'a> CsvReader<'a> {
                         _ => None,
                     }
                 };
-                Ok(Some(CsvItem::Event(MarketData::new(
+                Ok(Some(CsvRow::Item(CsvItem::Event(MarketData::new(
                     MdAction::Trade,
                     inst,
                     side,
@@ -486,7 +724,7 @@ impl<'a> CsvReader<'a> {
                     p,
                     q,
                     LAST,
-                ))))
+                )))))
             }
         }
     }
@@ -496,6 +734,27 @@ impl<'a> CsvReader<'a> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    proptest! {
+        /// The word-at-a-time digit reader reads what a byte loop reads: the
+        /// same value and the same stop, at any offset, whatever follows.
+        #[test]
+        fn digits_read_as_a_byte_loop(
+            text in prop::collection::vec(prop_oneof![4 => b'0'..=b'9', 1 => any::<u8>()], 0..40),
+            at in 0usize..40,
+        ) {
+            let at = at.min(text.len());
+            let (mut v, mut i) = (0u64, at);
+            while let Some(&c) = text.get(i) {
+                if !c.is_ascii_digit() {
+                    break;
+                }
+                v = v.wrapping_mul(10).wrapping_add((c - b'0') as u64);
+                i += 1;
+            }
+            prop_assert_eq!(digits(&text, at), (v, i));
+        }
+    }
 
     #[test]
     fn decimals_are_exact() {
@@ -623,6 +882,59 @@ mod tests {
                 }
             }
             prop_assert_eq!(k, got.len());
+        }
+    }
+
+    proptest! {
+        /// The one-pass quote reader gives what the general path gives —
+        /// items, errors and line numbers — on rows it reads and rows it hands
+        /// on alike: fractions of any length, `Z` or not, CRLF, blank lines,
+        /// spaces, quotes, signs, long numbers, more decimals than the scale,
+        /// an extra column, integer timestamps.
+        #[test]
+        fn the_one_pass_quote_reader_reads_as_the_general_path(
+            rows in prop::collection::vec((0u64..3, 1usize..11, 0u8..12, 0u64..2_000_000, 0u8..6, 0u64..1_000, 0u8..9), 1..50),
+            iso in any::<bool>(),
+            decimals in 0u8..6,
+        ) {
+            let mut text = String::from("timestamp,bid,bid_size,ask,ask_size\n");
+            for &(sec, digits, twist, px, frac, size, more) in &rows {
+                let f = format!("{:010}", px.wrapping_mul(2_654_435_761) % 10_000_000_000);
+                let ts = if iso {
+                    format!("2026-01-05T14:30:0{sec}.{}{}", &f[..digits.min(10)], if twist % 2 == 0 { "Z" } else { "" })
+                } else {
+                    format!("{}{}", 1_767_600_000 + sec, &f[..digits.min(10)])
+                };
+                let num = |v: u64| -> String {
+                    let s = v.to_string();
+                    let k = (frac as usize).min(s.len());
+                    if frac == 0 { s } else { format!("{}.{}", &s[..s.len() - k], &s[s.len() - k..]) }
+                };
+                let (b, a) = (num(px), num(px + 7));
+                let mut row = match twist {
+                    3 => format!("{ts},{b}, {size},{a},{size}"),
+                    4 => format!("{ts},\"{b}\",{size},{a},{size}"),
+                    5 => format!("{ts},-{b},{size},{a},{size}"),
+                    6 => format!("{ts},{b}123456789012345,{size},{a},{size}"),
+                    7 => format!("{ts},{b},{size},{a},{size},x"),
+                    8 => String::new(),
+                    9 => format!("{ts},{b},{size},{a}"),
+                    _ => format!("{ts},{b},{size},{a},{size}"),
+                };
+                row.push_str(if more % 3 == 0 { "\r\n" } else { "\n" });
+                text.push_str(&row);
+            }
+            if rows.len() % 2 == 0 {
+                text.pop();
+            }
+            let mut o = CsvOptions::new(CsvShape::Quotes);
+            o.price_decimals = decimals;
+            o.ts_unit = if iso { TsUnit::Iso } else { TsUnit::Us };
+            let fast = CsvReader::new(text.as_bytes(), o.clone()).unwrap();
+            prop_assert!(fast.fast);
+            let mut general = CsvReader::new(text.as_bytes(), o).unwrap();
+            general.fast = false;
+            prop_assert_eq!(all(fast), all(general));
         }
     }
 

@@ -20,7 +20,7 @@ use foxtrot_engine::journal::market_data::MD_DIR;
 use foxtrot_engine::records::{InstrumentSpec, MarketData};
 use foxtrot_engine::Config;
 use foxtrot_feed::capture::MdWriter;
-use foxtrot_feed::csv::{CsvItem, CsvOptions, CsvReader, CsvShape, TsUnit};
+use foxtrot_feed::csv::{CsvItem, CsvOptions, CsvReader, CsvRow, CsvShape, TsUnit};
 use foxtrot_feed::grid::PriceGrid;
 use foxtrot_feed::itch::{self, Frames, Framing, ItchBook, Subscription};
 use std::path::{Path, PathBuf};
@@ -189,21 +189,22 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
                 batch.clear();
                 let mut end = false;
                 while batch.len() < CSV_BATCH {
-                    match r.next_item() {
-                        Ok(Some(CsvItem::Event(m))) if check_tick && priced(&m) && m.px % tick != 0 => {
-                            batch.push(Row::OffTick {
-                                line: r.line(),
-                                px: m.px,
-                            });
-                            end = true;
-                            break;
+                    match r.next_row() {
+                        Ok(Some(row)) => {
+                            if check_tick {
+                                if let Some(px) = off_tick(&row, tick) {
+                                    batch.push(Row::OffTick { line: r.line(), px });
+                                    end = true;
+                                    break;
+                                }
+                            }
+                            batch.push(Row::Data(row));
                         }
-                        Ok(Some(item)) => batch.push(Row::Item(Ok(item))),
                         Ok(None) => {
                             end = true;
                             break;
                         }
-                        Err(e) => batch.push(Row::Item(Err(e))),
+                        Err(e) => batch.push(Row::Bad(Box::new(e))),
                     }
                 }
                 if tx.send(batch).is_err() || end {
@@ -212,27 +213,28 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
             }
         });
         // Rows before the first good price, when the directory waits for it.
-        let mut early: Vec<CsvItem> = Vec::new();
+        let mut early: Vec<CsvRow> = Vec::new();
         for batch in rx.iter() {
             for row in &batch {
-                let item = match row {
+                let row = match row {
                     Row::OffTick { line, px } => bail!(
                         "{file}: line {line}: price {px} is not a multiple of --tick {tick} (omit --tick to infer the grid)"
                     ),
-                    Row::Item(Ok(item)) => item,
-                    Row::Item(Err(e)) if a.skip_bad_rows => {
+                    Row::Data(row) => row,
+                    Row::Bad(e) if a.skip_bad_rows => {
                         bad += 1;
                         if bad <= 5 {
                             tracing::warn!(error = %e, "{file}: skipped a bad row");
                         }
                         continue;
                     }
-                    Row::Item(Err(e)) => bail!("{file}: {e} (import stopped; --skip-bad-rows continues past bad rows)"),
+                    Row::Bad(e) => bail!("{file}: {e} (import stopped; --skip-bad-rows continues past bad rows)"),
                 };
-                let writer = match (&mut w, item) {
+                let writer = match (&mut w, row) {
                     (Some(writer), _) => writer,
-                    (None, CsvItem::Event(m)) if priced(m) => {
-                        let made = create(&a.out, &mut cfg, vec![spec(&a.symbol, a, a.price_decimals, m.px, tick)])?;
+                    (None, row) if first_price(row).is_some() => {
+                        let px = first_price(row).unwrap_or(1);
+                        let made = create(&a.out, &mut cfg, vec![spec(&a.symbol, a, a.price_decimals, px, tick)])?;
                         let writer = w.insert(made);
                         for held in early.drain(..) {
                             journal(writer, &held)?;
@@ -240,14 +242,14 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
                         writer
                     }
                     (None, _) => {
-                        early.push(*item);
+                        early.push(*row);
                         continue;
                     }
                 };
                 // A row out of time order is kept, and journalled as a finding; an
                 // impossible event (a non-positive price, a negative size) or a
                 // crossed quote row is journalled as a finding only.
-                journal(writer, item)?;
+                journal(writer, row)?;
             }
             let _ = back_tx.send(batch);
         }
@@ -266,18 +268,46 @@ fn priced(m: &MarketData) -> bool {
     m.px > 0 && m.qty != 0
 }
 
-/// What the parsing thread hands over: a row's item or error, or the row
+/// The price of the first event of `row` that carries one (see [`priced`]):
+/// the reference price of an import that waits for it.
+fn first_price(row: &CsvRow) -> Option<i64> {
+    match row {
+        CsvRow::Quote(q) => q.events().iter().find(|m| priced(m)).map(|m| m.px),
+        CsvRow::Item(CsvItem::Event(m)) if priced(m) => Some(m.px),
+        CsvRow::Item(_) => None,
+    }
+}
+
+/// The first price of `row` that carries a size and is off the `tick` grid.
+#[inline]
+fn off_tick(row: &CsvRow, tick: i64) -> Option<i64> {
+    let off = |m: &MarketData| priced(m) && m.px % tick != 0;
+    match row {
+        CsvRow::Quote(q) => q.events().iter().find(|m| off(m)).map(|m| m.px),
+        CsvRow::Item(CsvItem::Event(m)) if off(m) => Some(m.px),
+        CsvRow::Item(_) => None,
+    }
+}
+
+/// What the parsing thread hands over: a row, a row's error, or the row
 /// whose price is off `--tick` (where parsing stopped).
 enum Row {
-    Item(Result<CsvItem, foxtrot_feed::Error>),
+    Data(CsvRow),
+    Bad(Box<foxtrot_feed::Error>),
     OffTick { line: u64, px: i64 },
 }
 
-/// Journals one item of a CSV row.
-fn journal(w: &mut MdWriter, item: &CsvItem) -> Result<()> {
-    match item {
-        CsvItem::Event(m) => w.append(m)?,
-        CsvItem::Finding(d) => w.append_quality(d)?,
+/// Journals one CSV row.
+#[inline]
+fn journal(w: &mut MdWriter, row: &CsvRow) -> Result<()> {
+    match row {
+        CsvRow::Quote(q) => {
+            let [bid, ask] = q.events();
+            w.append(&bid)?;
+            w.append(&ask)?;
+        }
+        CsvRow::Item(CsvItem::Event(m)) => w.append(m)?,
+        CsvRow::Item(CsvItem::Finding(d)) => w.append_quality(d)?,
     }
     Ok(())
 }
