@@ -15,6 +15,7 @@
 //! off-tick prices and unknown actions are refused; each is reported as a
 //! [`BookIssue`] and counted.
 
+use super::tick_grid::TickGrid;
 use crate::records::{MarketData, MdAction, Side};
 
 /// A data-quality finding from applying one event.
@@ -114,6 +115,8 @@ impl Top {
 /// One instrument's aggregated book.
 pub struct Book {
     tick: i64,
+    /// `tick`, for exact division by multiplication.
+    grid: TickGrid,
     /// Tick index (price / tick) of ladder slot 0.
     base: i64,
     /// Window length in ticks; a power of two.
@@ -136,6 +139,7 @@ impl Book {
         let (tick, width, base) = Book::window(tick, ref_px, width);
         Book {
             tick,
+            grid: TickGrid::new(tick),
             base,
             width,
             qty: [vec![0; width].into_boxed_slice(), vec![0; width].into_boxed_slice()],
@@ -192,9 +196,9 @@ impl Book {
         if md.px <= 0 {
             return self.issue(BookIssue::BadPrice);
         }
-        if md.px % self.tick != 0 {
+        let Some(t) = self.grid.index(md.px) else {
             return self.issue(BookIssue::OffTick);
-        }
+        };
         let qty_ok = match action {
             MdAction::Add | MdAction::Cancel | MdAction::Execute => md.qty > 0,
             MdAction::Modify => md.qty != 0,
@@ -205,7 +209,6 @@ impl Book {
             return self.issue(BookIssue::BadQty);
         }
         self.counters.updates += 1;
-        let t = md.px / self.tick;
         let mut result = Ok(());
         if action == MdAction::Quote {
             let s = side.index();

@@ -16,6 +16,7 @@ pub mod router;
 pub mod sensory;
 pub mod sequencer;
 pub mod stage;
+pub mod tick_grid;
 
 pub use book::{Book, BookIssue};
 pub use params::CoreParams;
@@ -23,3 +24,4 @@ pub use pipeline::{Core, CoreCounters, CoreSink};
 pub use quote_touch::{QuoteTouch, TouchBook};
 pub use router::Router;
 pub use sequencer::Sequencer;
+pub use tick_grid::TickGrid;

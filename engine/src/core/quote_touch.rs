@@ -15,12 +15,15 @@
 //! stands for, to apply it to and go on with.
 
 use super::book::Book;
+use super::tick_grid::TickGrid;
 use crate::records::{MarketData, MdAction, Side};
 
 /// See the module docs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct QuoteTouch {
     tick: i64,
+    /// `tick`, for exact division by multiplication.
+    grid: TickGrid,
     /// Window length in ticks, as the book's (a power of two, at least 64).
     width: i64,
     /// Tick index of the window's first slot, as the book's.
@@ -35,6 +38,7 @@ impl QuoteTouch {
         let (tick, width, base) = Book::window(tick, ref_px, width);
         QuoteTouch {
             tick,
+            grid: TickGrid::new(tick),
             width: width as i64,
             base,
             level: [None; 2],
@@ -56,10 +60,11 @@ impl QuoteTouch {
         let Some(side) = Side::from_u8(md.header.side) else {
             return true;
         };
-        if md.px <= 0 || md.px % self.tick != 0 || md.qty < 0 {
-            return true;
-        }
-        let (s, t) = (side.index(), md.px / self.tick);
+        let t = match self.grid.index(md.px) {
+            Some(t) if t > 0 && md.qty >= 0 => t,
+            _ => return true,
+        };
+        let s = side.index();
         if md.qty > 0 && matches!(self.level[s], Some((own, _)) if own == t) {
             self.level[s] = Some((t, md.qty));
             return true;

@@ -25,9 +25,22 @@ impl MdWriter {
     }
 
     /// The same, writing events compact, in blocks of up to 256 (an import:
-    /// about a quarter of the bytes; see `foxtrot_engine::journal::md_block`).
+    /// about a quarter of the bytes; see `foxtrot_engine::journal::md_block`),
+    /// into segments whose pages fault in as they are written.
     pub fn create_compact(dir: &Path, cfg: &Config) -> Result<Self, Error> {
-        Self::with_journal(MdJournal::create(dir, cfg, JournalConfig::default())?.compact(), cfg)
+        // Pages are not dirtied ahead: an import is a batch, not a trading
+        // thread that must never fault, and the helper zeroing segments of
+        // 1, 2, 4 … 64 MiB two ahead of the writer zeroes up to three times
+        // what is written, on a core the import's two threads need (1M quotes:
+        // 0.24 s of CPU against 0.32 s with it, 0.14 s against 0.23 s on tmpfs).
+        let j = JournalConfig {
+            map: foxtrot_shm::MapOptions {
+                prefault: false,
+                ..JournalConfig::default().map
+            },
+            ..JournalConfig::default()
+        };
+        Self::with_journal(MdJournal::create(dir, cfg, j)?.compact(), cfg)
     }
 
     fn with_journal(journal: MdJournal, cfg: &Config) -> Result<Self, Error> {

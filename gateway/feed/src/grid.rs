@@ -7,9 +7,13 @@
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PriceGrid {
     gcd: i64,
+    /// `gcd`, for the membership test of every price without a division.
+    on: TickGrid,
     min: i64,
     max: i64,
 }
+
+use foxtrot_engine::core::TickGrid;
 
 fn gcd(a: i64, b: i64) -> i64 {
     let (mut a, mut b) = (a.abs(), b.abs());
@@ -31,11 +35,13 @@ impl PriceGrid {
         }
         if self.gcd == 0 {
             (self.gcd, self.min, self.max) = (px, px, px);
+            self.on = TickGrid::new(px);
             return;
         }
-        // Nearly every price is on the grid found so far: one division.
-        if px % self.gcd != 0 {
+        // Nearly every price is on the grid found so far: one multiplication.
+        if self.on.index(px).is_none() {
             self.gcd = gcd(self.gcd, px);
+            self.on = TickGrid::new(self.gcd);
         }
         self.min = self.min.min(px);
         self.max = self.max.max(px);
@@ -51,6 +57,7 @@ impl PriceGrid {
             return;
         }
         self.gcd = gcd(self.gcd, other.gcd);
+        self.on = TickGrid::new(self.gcd);
         self.min = self.min.min(other.min);
         self.max = self.max.max(other.max);
     }

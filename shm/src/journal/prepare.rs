@@ -122,12 +122,15 @@ impl Preparer {
                     while let Ok(job) = job_rx.pop() {
                         worked = true;
                         match job {
+                            // Once the writer is gone nobody takes a segment:
+                            // none is begun, and one under way is cut short.
+                            Job::Prepare(_) if job_rx.is_abandoned() => {}
                             Job::Prepare(i) => {
+                                let gone = || job_rx.is_abandoned();
+                                let seg = WriteSegment::prepare_unless(&d, i, c.segment_size_of(i), c.map, &gone);
                                 // Room for every outstanding request; if the writer
                                 // is gone, the preparation is removed.
-                                if let Err(rtrb::PushError::Full(Ok(seg))) =
-                                    ready_tx.push(WriteSegment::prepare(&d, i, c.segment_size_of(i), c.map))
-                                {
+                                if let Err(rtrb::PushError::Full(Ok(seg))) = ready_tx.push(seg) {
                                     remove_unused(seg);
                                 }
                             }

@@ -118,6 +118,20 @@ impl WriteSegment {
     /// writer opening the journal after a crash removes it. Refuses to replace an
     /// existing file.
     pub fn prepare(dir: &Path, index: u64, size: u64, opts: MapOptions) -> Result<Self, ShmError> {
+        Self::prepare_unless(dir, index, size, opts, &|| false)
+    }
+
+    /// [`prepare`](Self::prepare), with the prefault cut short (between two
+    /// 1 MiB writes) once `gone()` says nobody will use the segment: a helper
+    /// whose writer has been dropped does not spend tens of milliseconds
+    /// dirtying pages of a file that is about to be deleted.
+    pub(crate) fn prepare_unless(
+        dir: &Path,
+        index: u64,
+        size: u64,
+        opts: MapOptions,
+        gone: &dyn Fn() -> bool,
+    ) -> Result<Self, ShmError> {
         let path = dir.join(layout::segment_name(index));
         let file = OpenOptions::new()
             .read(true)
@@ -144,7 +158,7 @@ impl WriteSegment {
             use std::os::unix::fs::FileExt;
             let zeros = vec![0u8; 1 << 20];
             let mut at = 0u64;
-            while at < size {
+            while at < size && !gone() {
                 let n = (size - at).min(zeros.len() as u64) as usize;
                 file.write_all_at(&zeros[..n], at)
                     .map_err(ShmError::io(&path, "prefault segment"))?;

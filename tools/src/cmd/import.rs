@@ -16,6 +16,7 @@
 
 use anyhow::{bail, ensure, Context, Result};
 use clap::Args;
+use foxtrot_engine::core::TickGrid;
 use foxtrot_engine::journal::market_data::MD_DIR;
 use foxtrot_engine::records::{InstrumentSpec, MarketData};
 use foxtrot_engine::Config;
@@ -176,6 +177,7 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
     let r = CsvReader::new(&bytes, o).with_context(|| format!("{file}"))?;
     let mut bad = 0u64;
     let check_tick = a.tick.is_some();
+    let grid = TickGrid::new(tick);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Row>>(4);
     let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<Row>>();
     let outcome: Result<()> = std::thread::scope(|scope| {
@@ -192,7 +194,7 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
                     match r.next_row() {
                         Ok(Some(row)) => {
                             if check_tick {
-                                if let Some(px) = off_tick(&row, tick) {
+                                if let Some(px) = off_tick(&row, &grid) {
                                     batch.push(Row::OffTick { line: r.line(), px });
                                     end = true;
                                     break;
@@ -280,8 +282,8 @@ fn first_price(row: &CsvRow) -> Option<i64> {
 
 /// The first price of `row` that carries a size and is off the `tick` grid.
 #[inline]
-fn off_tick(row: &CsvRow, tick: i64) -> Option<i64> {
-    let off = |m: &MarketData| priced(m) && m.px % tick != 0;
+fn off_tick(row: &CsvRow, grid: &TickGrid) -> Option<i64> {
+    let off = |m: &MarketData| priced(m) && grid.index(m.px).is_none();
     match row {
         CsvRow::Quote(q) => q.events().iter().find(|m| off(m)).map(|m| m.px),
         CsvRow::Item(CsvItem::Event(m)) if off(m) => Some(m.px),
@@ -460,13 +462,17 @@ fn csv_prices(a: &ImportArgs, bytes: &[u8], o: &CsvOptions) -> Result<(i64, Pric
     let parts = r.split_lines(if bytes.len() < 1 << 20 { 1 } else { threads });
     let scan = |mut r: CsvReader| -> Result<(Option<i64>, PriceGrid)> {
         let (mut first, mut grid) = (None, PriceGrid::default());
+        let mut see = |m: &MarketData| {
+            if priced(m) {
+                first.get_or_insert(m.px);
+                grid.observe(m.px);
+            }
+        };
         loop {
-            match r.next_event() {
-                Ok(Some(m)) if priced(&m) => {
-                    first.get_or_insert(m.px);
-                    grid.observe(m.px);
-                }
-                Ok(Some(_)) => continue,
+            match r.next_row() {
+                Ok(Some(CsvRow::Quote(q))) => q.events().iter().for_each(&mut see),
+                Ok(Some(CsvRow::Item(CsvItem::Event(m)))) => see(&m),
+                Ok(Some(CsvRow::Item(CsvItem::Finding(_)))) => continue,
                 Ok(None) => return Ok((first, grid)),
                 Err(_) if a.skip_bad_rows => continue,
                 Err(e) => bail!("{file}: {e}"),
