@@ -123,6 +123,16 @@ fn fixed_fast(b: &[u8], decimals: u8) -> Option<i64> {
             i += 1;
         }
     }
+    scaled(v, frac, decimals)
+}
+
+/// The digits `v` of a decimal with `frac` of them after the point, in units
+/// of 10^-`decimals`: `None` when that overflows an `i64`, or when more
+/// decimals than the scale holds are not all zeros (the value would not be
+/// exact). The arithmetic of [`fixed`]'s fast path, for readers that find the
+/// digits their own way.
+#[inline(always)]
+pub fn scaled(v: u64, frac: usize, decimals: u8) -> Option<i64> {
     let scale = decimals as usize;
     if frac <= scale {
         let v = v.checked_mul(*POW10.get(scale - frac)?)?;
@@ -130,7 +140,7 @@ fn fixed_fast(b: &[u8], decimals: u8) -> Option<i64> {
     }
     // More decimals than the scale: exact only if the extra ones are zeros,
     // and then the value is the digits before them.
-    let extra = POW10[frac - scale];
+    let extra = *POW10.get(frac - scale)?;
     (v % extra == 0).then(|| (v / extra) as i64)
 }
 

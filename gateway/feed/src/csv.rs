@@ -188,28 +188,6 @@ pub enum CsvRow {
     Item(CsvItem),
 }
 
-/// `v` read with `frac` digits after the point, at `decimals` places — the
-/// arithmetic of `fixed`'s fast path; `None` where that has no answer.
-#[inline(always)]
-fn scaled(v: u64, frac: usize, decimals: u8) -> Option<i64> {
-    const POW10: [u64; 19] = {
-        let mut p = [1u64; 19];
-        let mut i = 1;
-        while i < 19 {
-            p[i] = p[i - 1] * 10;
-            i += 1;
-        }
-        p
-    };
-    let scale = decimals as usize;
-    if frac <= scale {
-        let v = v.checked_mul(*POW10.get(scale - frac)?)?;
-        return i64::try_from(v).ok();
-    }
-    let extra = *POW10.get(frac - scale)?;
-    (v % extra == 0).then(|| (v / extra) as i64)
-}
-
 /// Up to eight ASCII digits at `l[i..i + 8]`, read as one word: their value
 /// and how many there are (`None` when fewer than eight bytes are left).
 ///
@@ -333,6 +311,7 @@ fn trim(b: &[u8]) -> &[u8] {
 }
 
 pub use foxtrot_engine::format::decimal::fixed;
+use foxtrot_engine::format::decimal::scaled;
 
 use foxtrot_engine::format::calendar::parse_iso8601;
 
