@@ -11,7 +11,7 @@
 //! | `foxtrot-venue` | `foxtrot-tools` |
 //! | `engine/src/core` | the runtime, the configuration loader, journals, shm, any gateway or tools crate, threads, sockets, files, clocks |
 //! | `engine/src/records`, `engine/src/format` | anything of the engine but records and format, shm, I/O |
-//! | production I/O crates | the engine's core other than its book, and its fused/threaded runtimes |
+//! | production I/O crates | the engine's core other than its book (and the price grid books use), and its fused/threaded runtimes |
 //!
 //! Dev-dependencies are exempt: a crate's tests may run it against anything.
 
@@ -178,12 +178,15 @@ const RULES: &[Rule] = &[
             "foxtrot_engine::runtime::run_threaded",
         ],
         // The book data structures (a feed handler keeps books, a quality
-        // check keeps the touch), not the core that decides.
+        // check keeps the touch, the price grid checks prices against the
+        // tick as the books do), not the core that decides.
         allowed: &[
             "foxtrot_engine::core::Book",
             "foxtrot_engine::core::book",
             "foxtrot_engine::core::TouchBook",
             "foxtrot_engine::core::quote_touch",
+            "foxtrot_engine::core::TickGrid",
+            "foxtrot_engine::core::tick_grid",
         ],
     },
     Rule {
