@@ -31,8 +31,9 @@ impl MdWriter {
         // Pages are not dirtied ahead: an import is a batch, not a trading
         // thread that must never fault, and the helper zeroing segments of
         // 1, 2, 4 … 64 MiB two ahead of the writer zeroes up to three times
-        // what is written, on a core the import's two threads need (1M quotes:
-        // 0.24 s of CPU against 0.32 s with it, 0.14 s against 0.23 s on tmpfs).
+        // what is written, on a core the import's two threads need (1M quotes
+        // on tmpfs, medians of 7: 0.27 s of CPU against 0.38 s with it, 0.15 s
+        // wall against 0.23 s).
         let j = JournalConfig {
             map: foxtrot_shm::MapOptions {
                 prefault: false,
