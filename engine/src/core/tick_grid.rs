@@ -67,7 +67,7 @@ impl TickGrid {
             return None;
         }
         let m = (n >> self.shift).wrapping_mul(self.inv);
-        // m ≤ max < 2^63 (d ≥ 1 and n < 2^63), so it fits an i64.
+        // On the grid, m is the quotient n / tick ≤ n < 2^63: it fits an i64.
         (m <= self.max).then_some(m as i64)
     }
 }

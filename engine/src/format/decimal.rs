@@ -77,7 +77,7 @@ pub fn push_uint(out: &mut Vec<u8>, mut u: u64) {
 }
 
 /// Powers of ten that fit an `i64`.
-const POW10: [u64; 19] = {
+pub const POW10: [u64; 19] = {
     let mut t = [1u64; 19];
     let mut i = 1;
     while i < 19 {

@@ -61,6 +61,18 @@ pub enum TsUnit {
 }
 
 impl TsUnit {
+    /// Nanoseconds in one unit of an integer timestamp (1 for `Iso`, which
+    /// is not an integer).
+    #[inline]
+    pub fn nanos(self) -> u64 {
+        match self {
+            TsUnit::S => 1_000_000_000,
+            TsUnit::Ms => 1_000_000,
+            TsUnit::Us => 1_000,
+            TsUnit::Ns | TsUnit::Iso => 1,
+        }
+    }
+
     /// Parses `s|ms|us|ns|iso`.
     pub fn parse(s: &str) -> Option<TsUnit> {
         Some(match s {
@@ -158,6 +170,12 @@ pub struct QuoteRow {
 }
 
 impl QuoteRow {
+    /// (price, size) of the bid side, then of the ask side.
+    #[inline]
+    pub fn sides(&self) -> [(i64, i64); 2] {
+        [(self.bid, self.bid_size), (self.ask, self.ask_size)]
+    }
+
     /// Its two events: the bid side, then the ask side, which ends the
     /// update (the engine decides after it).
     #[inline]
@@ -217,10 +235,9 @@ fn digits8(l: &[u8], i: usize) -> Option<(u64, usize)> {
 /// refuse fields that long) and where they stop.
 #[inline(always)]
 fn digits(l: &[u8], mut i: usize) -> (u64, usize) {
-    const SHIFT: [u64; 9] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
     let mut v = 0u64;
     while let Some((d, n)) = digits8(l, i) {
-        v = v.wrapping_mul(SHIFT[n]).wrapping_add(d);
+        v = v.wrapping_mul(POW10[n]).wrapping_add(d);
         i += n;
         if n < 8 {
             return (v, i);
@@ -246,7 +263,7 @@ fn decimal(l: &[u8], i: usize, decimals: u8) -> Option<(i64, usize)> {
     let (v, end, frac) = if l.get(j) == Some(&b'.') {
         let (f, k) = digits(l, j + 1);
         let frac = k - j - 1;
-        (v.wrapping_mul(10u64.pow(frac.min(18) as u32)).wrapping_add(f), k, frac)
+        (v.wrapping_mul(POW10[frac.min(18)]).wrapping_add(f), k, frac)
     } else {
         (v, j, 0)
     };
@@ -311,7 +328,7 @@ fn trim(b: &[u8]) -> &[u8] {
 }
 
 pub use foxtrot_engine::format::decimal::fixed;
-use foxtrot_engine::format::decimal::scaled;
+use foxtrot_engine::format::decimal::{scaled, POW10};
 
 use foxtrot_engine::format::calendar::parse_iso8601;
 
@@ -476,20 +493,14 @@ impl<'a> CsvReader<'a> {
                     return None;
                 }
                 let j = if l.get(j) == Some(&b'Z') { j + 1 } else { j };
-                (base + f * 10u64.pow(9 - n as u32), j)
+                (base + f * POW10[9 - n], j)
             }
             u => {
                 let (v, j) = digits(l, 0);
                 if j == 0 || j > 18 {
                     return None;
                 }
-                let mul: u64 = match u {
-                    TsUnit::S => 1_000_000_000,
-                    TsUnit::Ms => 1_000_000,
-                    TsUnit::Us => 1_000,
-                    _ => 1,
-                };
-                (v.checked_mul(mul)?, j)
+                (v.checked_mul(u.nanos())?, j)
             }
         };
         let after = |i: usize| (l.get(i) == Some(&d)).then_some(i + 1);
@@ -520,7 +531,7 @@ impl<'a> CsvReader<'a> {
     fn quote_row(q: QuoteRow) -> CsvRow {
         let (inst, ts) = (q.instrument, q.ts);
         // A side with a size needs a price; no size is negative.
-        for (px, sz) in [(q.bid, q.bid_size), (q.ask, q.ask_size)] {
+        for (px, sz) in q.sides() {
             if sz < 0 || (sz > 0 && px <= 0) {
                 return CsvRow::Item(CsvItem::Finding(DqEvent::new(DqCode::Invalid, inst, ts, px, sz)));
             }
@@ -637,14 +648,8 @@ impl<'a> CsvReader<'a> {
                 if v < 0 {
                     return Err(self.err(0, "negative timestamp", t));
                 }
-                let mul = match u {
-                    TsUnit::S => 1_000_000_000,
-                    TsUnit::Ms => 1_000_000,
-                    TsUnit::Us => 1_000,
-                    _ => 1,
-                };
                 (v as u64)
-                    .checked_mul(mul)
+                    .checked_mul(u.nanos())
                     .ok_or_else(|| self.err(0, "timestamp too large", t))?
             }
         };

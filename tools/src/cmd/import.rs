@@ -234,18 +234,17 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
                 };
                 let writer = match (&mut w, row) {
                     (Some(writer), _) => writer,
-                    (None, row) if first_price(row).is_some() => {
-                        let px = first_price(row).unwrap_or(1);
+                    (None, row) => {
+                        let Some(px) = first_price(row) else {
+                            early.push(*row);
+                            continue;
+                        };
                         let made = create(&a.out, &mut cfg, vec![spec(&a.symbol, a, a.price_decimals, px, tick)])?;
                         let writer = w.insert(made);
                         for held in early.drain(..) {
                             journal(writer, &held)?;
                         }
                         writer
-                    }
-                    (None, _) => {
-                        early.push(*row);
-                        continue;
                     }
                 };
                 // A row out of time order is kept, and journalled as a finding; an
@@ -267,14 +266,23 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
 /// Whether an event carries a price: the rows the reference price, the grid
 /// and the `--tick` check are taken from.
 fn priced(m: &MarketData) -> bool {
-    m.px > 0 && m.qty != 0
+    carries_price(m.px, m.qty)
+}
+
+/// [`priced`] of a side's price and size.
+fn carries_price(px: i64, qty: i64) -> bool {
+    px > 0 && qty != 0
 }
 
 /// The price of the first event of `row` that carries one (see [`priced`]):
 /// the reference price of an import that waits for it.
 fn first_price(row: &CsvRow) -> Option<i64> {
     match row {
-        CsvRow::Quote(q) => q.events().iter().find(|m| priced(m)).map(|m| m.px),
+        CsvRow::Quote(q) => q
+            .sides()
+            .into_iter()
+            .find(|&(px, qty)| px > 0 && qty != 0)
+            .map(|(px, _)| px),
         CsvRow::Item(CsvItem::Event(m)) if priced(m) => Some(m.px),
         CsvRow::Item(_) => None,
     }
@@ -283,10 +291,10 @@ fn first_price(row: &CsvRow) -> Option<i64> {
 /// The first price of `row` that carries a size and is off the `tick` grid.
 #[inline]
 fn off_tick(row: &CsvRow, grid: &TickGrid) -> Option<i64> {
-    let off = |m: &MarketData| priced(m) && grid.index(m.px).is_none();
+    let off = |px: i64, qty: i64| carries_price(px, qty) && grid.index(px).is_none();
     match row {
-        CsvRow::Quote(q) => q.events().iter().find(|m| off(m)).map(|m| m.px),
-        CsvRow::Item(CsvItem::Event(m)) if off(m) => Some(m.px),
+        CsvRow::Quote(q) => q.sides().into_iter().find(|&(px, qty)| off(px, qty)).map(|(px, _)| px),
+        CsvRow::Item(CsvItem::Event(m)) if off(m.px, m.qty) => Some(m.px),
         CsvRow::Item(_) => None,
     }
 }
