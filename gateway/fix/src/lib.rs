@@ -20,6 +20,8 @@
 //!   cancel rejects, the messages a venue sends most.
 //! - [`layout`]: the orders of tags a venue's reports come in, learned by
 //!   [`report`]'s scanner so that it reads the next report along them.
+//! - [`app_layout`]: the acceptor's fast path: orders read along the order of
+//!   tags of one that passed every check, with only the value checks left.
 //! - [`app`]: application messages ↔ engine records (orders decoded as a venue
 //!   reads them; execution reports and cancel rejects as the engine ingests them).
 //! - [`session`]: the session layer, one I/O-free state machine for both roles.
@@ -41,6 +43,7 @@
 
 pub mod ack_clock;
 pub mod app;
+pub mod app_layout;
 pub mod clordid;
 pub mod decode;
 pub mod dictionary;

@@ -374,21 +374,39 @@ pub(crate) fn put_with(out: &mut Vec<u8>, tag: i64, value: impl FnOnce(&mut Vec<
 /// order), the `body` bytes as given (already `tag=value|` fields), and the
 /// CheckSum.
 pub fn write_message(begin_string: &str, msg_type: &[u8], header: &mut [(u32, &[u8])], body: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(288 + body.len());
+    write_message_into(&mut m, &mut Vec::new(), begin_string, msg_type, header, body);
+    m
+}
+
+/// [`write_message`] appending to `out`, with `rest` (cleared first) as the
+/// space the fields after BodyLength are written in before their length is
+/// known: with both kept by the caller, nothing is allocated once they have
+/// grown to the longest message.
+pub fn write_message_into(
+    out: &mut Vec<u8>,
+    rest: &mut Vec<u8>,
+    begin_string: &str,
+    msg_type: &[u8],
+    header: &mut [(u32, &[u8])],
+    body: &[u8],
+) {
+    // Stable, and for the few header fields an insertion sort: no allocation.
     header.sort_by_key(|(t, _)| *t);
-    let mut rest = Vec::with_capacity(256 + body.len());
-    put(&mut rest, tags::MSG_TYPE as i64, msg_type);
+    rest.clear();
+    put(rest, tags::MSG_TYPE as i64, msg_type);
     for (t, v) in header.iter() {
-        put(&mut rest, *t as i64, v);
+        put(rest, *t as i64, v);
     }
     rest.extend_from_slice(body);
-    let mut m = Vec::with_capacity(rest.len() + 32);
-    put(&mut m, tags::BEGIN_STRING as i64, begin_string.as_bytes());
-    m.extend_from_slice(b"9=");
-    foxtrot_engine::format::decimal::push_int(&mut m, rest.len() as i64);
-    m.push(crate::decode::SOH);
-    m.extend_from_slice(&rest);
-    let sum = m.iter().fold(0u32, |a, &c| a + c as u32) % 256;
-    m.extend_from_slice(&[
+    let start = out.len();
+    put(out, tags::BEGIN_STRING as i64, begin_string.as_bytes());
+    out.extend_from_slice(b"9=");
+    foxtrot_engine::format::decimal::push_int(out, rest.len() as i64);
+    out.push(crate::decode::SOH);
+    out.extend_from_slice(rest);
+    let sum = out[start..].iter().fold(0u32, |a, &c| a + c as u32) % 256;
+    out.extend_from_slice(&[
         b'1',
         b'0',
         b'=',
@@ -397,7 +415,6 @@ pub fn write_message(begin_string: &str, msg_type: &[u8], header: &mut [(u32, &[
         b'0' + (sum % 10) as u8,
         crate::decode::SOH,
     ]);
-    m
 }
 
 /// Writes fields `tag=value|` in the order given.

@@ -16,7 +16,14 @@
 //!    checks the frame as 1 does), in sequence, from the session's CompIDs, in
 //!    time; it skips 3–4 — the dictionary's checks are off the fast path — and
 //!    the values the engine reads are checked as they are converted
-//!    ([`crate::app::exec_from_fix`]). Anything else takes the general path.
+//!    ([`crate::app::exec_from_fix`]). The acceptor's fast path, tried after
+//!    step 1, is the same for the application messages a peer sends (orders,
+//!    cancels, replaces): one whose MsgType and tags, in order, are those of
+//!    one that passed every check before is read along them
+//!    ([`AppLayouts::follow`]), checking each value as step 4 would (not
+//!    empty, its type's format, its enumeration); the checks of steps 3–4 that
+//!    depend on tags alone passed with the layout. Anything else takes the
+//!    general path.
 //! 3. **Identity**: SenderCompID and TargetCompID present (else Reject, reason 1 —
 //!    a BusinessMessageReject for an application message); BeginString the
 //!    session's (else Logout "Incorrect BeginString").
@@ -59,6 +66,7 @@
 //! in a journal so a restarted process resumes its session.
 
 use crate::app::parse_utc_timestamp;
+use crate::app_layout::AppLayouts;
 use crate::dictionary::{Dictionary, DictionaryError};
 use crate::fields::Fields;
 use crate::framing::check_frame;
@@ -513,6 +521,12 @@ pub struct Session<S: MessageStore> {
     scanner: ReportScanner,
     /// Whether the last message handed out as App was read by the scanner.
     scanned: bool,
+    /// Space the messages sent are written in (kept: no allocation per message).
+    scratch: Scratch,
+    /// The acceptor's learned application-message layouts (its fast path).
+    apps: AppLayouts,
+    /// Whether the acceptor reads along them (off only to compare the paths).
+    app_fast_path: bool,
     out: Vec<u8>,
     /// Why the session last ended, for the log.
     last_reason: Option<String>,
@@ -546,6 +560,9 @@ impl<S: MessageStore> Session<S> {
             last_recv: 0,
             scanner: ReportScanner::new(),
             scanned: false,
+            apps: AppLayouts::default(),
+            scratch: Scratch::default(),
+            app_fast_path: true,
             out: Vec::with_capacity(4096),
             last_reason: None,
             events: Vec::new(),
@@ -657,16 +674,18 @@ impl<S: MessageStore> Session<S> {
     /// Writes one message with the session's header fields and the extra
     /// `header` ones, at MsgSeqNum `seq`.
     fn build(&self, msg_type: &[u8], seq: u64, extra: &[(Tag, &[u8])], body: &[u8], now: u64) -> Vec<u8> {
-        let seq = seq.to_string();
-        let ts = utc_timestamp(now, TS_DIGITS);
-        let mut h: Vec<(Tag, &[u8])> = vec![
-            (tags::MSG_SEQ_NUM, seq.as_bytes()),
-            (tags::SENDER_COMP_ID, self.cfg.sender.as_bytes()),
-            (tags::SENDING_TIME, ts.as_bytes()),
-            (tags::TARGET_COMP_ID, self.cfg.target.as_bytes()),
-        ];
-        h.extend_from_slice(extra);
-        message::write_message(&self.cfg.begin_string, msg_type, &mut h, body)
+        let mut m = Vec::with_capacity(288 + body.len());
+        write_with_header(
+            &self.cfg,
+            &mut Scratch::default(),
+            &mut m,
+            msg_type,
+            seq,
+            extra,
+            body,
+            now,
+        );
+        m
     }
 
     /// Sends one message of `msg_type` with body `fields` (tag, value) and extra
@@ -687,12 +706,23 @@ impl<S: MessageStore> Session<S> {
     /// messages are stored for resend. Returns its seq.
     pub fn send_body(&mut self, msg_type: &[u8], extra: &[(Tag, &[u8])], body: &[u8], now: u64) -> u64 {
         let (seq, next_in) = self.store.seqs();
-        let m = self.build(msg_type, seq, extra, body, now);
+        // Written where it is sent from, with kept scratch space: no
+        // allocation per message.
+        let start = self.out.len();
+        write_with_header(
+            &self.cfg,
+            &mut self.scratch,
+            &mut self.out,
+            msg_type,
+            seq,
+            extra,
+            body,
+            now,
+        );
         if !mt::is_admin(msg_type) {
-            self.store.put(seq, &m);
+            self.store.put(seq, &self.out[start..]);
         }
         self.store.set_seqs(seq + 1, next_in);
-        self.out.extend_from_slice(&m);
         self.last_sent = now;
         seq
     }
@@ -866,7 +896,57 @@ impl<S: MessageStore> Session<S> {
             };
             return self.garbled(raw, why);
         }
+        if self.role == Role::Acceptor && self.app_fast_path {
+            if let Some(r) = self.fast_app(raw, now) {
+                return r;
+            }
+        }
         self.process(raw, now)
+    }
+
+    /// Reads application messages along learned layouts (the default) or
+    /// always by the general path (`false`): the two answer every message
+    /// alike, which is what turning it off is for (tests, measurements).
+    pub fn set_app_fast_path(&mut self, on: bool) {
+        self.app_fast_path = on;
+    }
+
+    /// How many application-message layouts the acceptor has learned.
+    pub fn app_layouts(&self) -> usize {
+        self.apps.len()
+    }
+
+    /// The acceptor's fast path: an application message along a learned
+    /// layout ([`AppLayouts`]), in sequence, from the session's CompIDs, in
+    /// time. It skips steps 3–4 of the module docs — what they check is
+    /// either the layout's (its tags passed them) or checked as the values
+    /// are read — and the rules of step 5 that an ordinary message meets.
+    /// Anything else takes the general path, which answers it.
+    fn fast_app(&mut self, raw: &[u8], now: u64) -> Option<Inbound> {
+        if !self.is_logged_on() || self.sent_logout || self.received_reset || self.apps.is_empty() {
+            return None;
+        }
+        let f = self.apps.follow(raw)?;
+        let (cfg, expected) = (&self.cfg, self.next_in());
+        let usual = f.sender == cfg.target.as_bytes()
+            && f.target == cfg.sender.as_bytes()
+            && f.begin == cfg.begin_string.as_bytes()
+            && message::int(f.seq).and_then(|v| u64::try_from(v).ok()) == Some(expected)
+            && (!cfg.check_latency
+                || parse_utc_timestamp(f.sending_time)
+                    .is_some_and(|t| t.abs_diff(now) <= cfg.max_latency_s * 1_000_000_000));
+        if !usual {
+            return None;
+        }
+        if let Some((_, end)) = self.resend_range {
+            if expected >= end {
+                self.resend_range = None;
+            }
+        }
+        self.last_recv = now;
+        self.test_request = 0;
+        self.incr_in();
+        Some(Inbound::App)
     }
 
     /// A garbled message: dropped; before logon (or a Logon) it ends the connection.
@@ -1038,9 +1118,12 @@ impl<S: MessageStore> Session<S> {
                     return self.after_verify();
                 }
                 self.incr_in();
-                // A report that passed every check teaches the scanner its layout.
+                // A report that passed every check teaches the scanner its layout;
+                // any other application message, the acceptor's layouts.
                 if self.role == Role::Initiator && matches!(msg_type.as_slice(), b"8" | b"9") {
                     self.scanned = self.scanner.scan(raw).is_some();
+                } else if self.role == Role::Acceptor {
+                    self.apps.learn(raw, &p, &d);
                 }
                 Inbound::App
             }
@@ -1328,6 +1411,48 @@ impl<S: MessageStore> Session<S> {
 /// The MsgType of a framed message (its third field).
 fn type_of(m: &[u8]) -> &[u8] {
     crate::framing::msg_type(m).unwrap_or(b"")
+}
+
+/// What writing a message needs besides its destination: the fields after
+/// BodyLength, and the text of MsgSeqNum and SendingTime.
+#[derive(Default)]
+struct Scratch {
+    rest: Vec<u8>,
+    values: Vec<u8>,
+}
+
+/// Appends one message with the session's header fields (MsgSeqNum `seq`,
+/// the CompIDs, SendingTime `now`) and the `extra` ones to `out`.
+#[allow(clippy::too_many_arguments)]
+fn write_with_header(
+    cfg: &SessionSettings,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+    msg_type: &[u8],
+    seq: u64,
+    extra: &[(Tag, &[u8])],
+    body: &[u8],
+    now: u64,
+) {
+    let Scratch { rest, values } = scratch;
+    values.clear();
+    foxtrot_engine::format::decimal::push_uint(values, seq);
+    let seq_len = values.len();
+    foxtrot_engine::format::calendar::push_utc_timestamp(values, now, TS_DIGITS);
+    let (seq, ts) = values.split_at(seq_len);
+    let mut fixed: [(Tag, &[u8]); 4] = [
+        (tags::MSG_SEQ_NUM, seq),
+        (tags::SENDER_COMP_ID, cfg.sender.as_bytes()),
+        (tags::SENDING_TIME, ts),
+        (tags::TARGET_COMP_ID, cfg.target.as_bytes()),
+    ];
+    if extra.is_empty() {
+        message::write_message_into(out, rest, &cfg.begin_string, msg_type, &mut fixed, body);
+    } else {
+        let mut h = fixed.to_vec();
+        h.extend_from_slice(extra);
+        message::write_message_into(out, rest, &cfg.begin_string, msg_type, &mut h, body);
+    }
 }
 
 fn head(p: &Parsed) -> Head {

@@ -249,7 +249,9 @@ fn iterate(
     Ok(())
 }
 
-fn enum_ok(ty: FieldType, values: &[String], v: &[u8]) -> bool {
+/// Whether `v` is one of `values` (sorted), or for a MultipleValue field, each
+/// of its space-separated values is.
+pub fn enum_ok(ty: FieldType, values: &[String], v: &[u8]) -> bool {
     let has = |x: &[u8]| values.binary_search_by(|e| e.as_bytes().cmp(x)).is_ok();
     if ty == FieldType::MultipleValue {
         v.split(|&c| c == b' ').all(has)

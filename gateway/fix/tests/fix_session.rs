@@ -8,6 +8,7 @@ use foxtrot_fix::decode::FixDecoder;
 use foxtrot_fix::framing::split_frames;
 use foxtrot_fix::session::{Inbound, MemoryStore, Role, Session, SessionSettings, Status};
 use foxtrot_fix::Fields;
+use proptest::prelude::*;
 
 const S: u64 = 1_000_000_000;
 const T0: u64 = 1_767_623_400 * S;
@@ -511,4 +512,151 @@ fn a_journal_store_killed_between_a_message_and_its_numbers_resumes_after_it() {
     assert_eq!(st.seqs(), (8, 3));
     assert_eq!(st.get(7), Some(&fill[..]));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// One change to an ordinary order, cancel or replace, for the fast-path test.
+#[derive(Clone, Debug)]
+enum Change {
+    /// None: the message as a peer sends it.
+    Clean,
+    /// Field `i` (modulo the count) gets `value`.
+    Value(usize, String),
+    /// Fields `i` and `i + 1` swap places.
+    Swap(usize),
+    /// Field `i` is left out.
+    Drop(usize),
+    /// A field is added after field `i`.
+    Add(usize, u32, String),
+    /// MsgSeqNum this far from the expected one.
+    Seq(i64),
+    /// The field `i`'s tag gets a leading zero.
+    LeadingZero(usize),
+}
+
+fn change() -> impl Strategy<Value = Change> {
+    let value = || proptest::string::string_regex("[019A-Z .:-]{0,6}").unwrap();
+    prop_oneof![
+        6 => Just(Change::Clean),
+        3 => (0usize..16, value()).prop_map(|(i, v)| Change::Value(i, v)),
+        1 => (0usize..16).prop_map(Change::Swap),
+        1 => (0usize..16).prop_map(Change::Drop),
+        1 => (0usize..16, prop::sample::select(vec![58u32, 43, 122, 115, 9999, 1, 5001, 44, 41]), value())
+            .prop_map(|(i, t, v)| Change::Add(i, t, v)),
+        1 => (-2i64..=2).prop_map(Change::Seq),
+        1 => (0usize..16).prop_map(Change::LeadingZero),
+    ]
+}
+
+/// `kind` 0: a limit order, 1: a market order, 2: a cancel, 3: a replace —
+/// its fields after BodyLength, MsgSeqNum `seq`, changed by `c`; framed.
+fn peer_message(kind: u8, n: u32, seq: u64, c: &Change) -> Vec<u8> {
+    let t = "20260105-14:30:01.000";
+    let seq_text = match c {
+        Change::Seq(d) => (seq as i64 + d).to_string(),
+        _ => seq.to_string(),
+    };
+    let mut f: Vec<(String, String)> = vec![
+        ("35".into(), ["D", "D", "F", "G"][kind as usize].into()),
+        ("34".into(), seq_text),
+        ("49".into(), "FOXTROT".into()),
+        ("52".into(), t.into()),
+        ("56".into(), "VENUE".into()),
+        ("11".into(), format!("C{n}")),
+    ];
+    if kind >= 2 {
+        f.push(("41".into(), format!("C{}", n.saturating_sub(1))));
+    }
+    f.push(("55".into(), "FOXA".into()));
+    f.push(("54".into(), "1".into()));
+    f.push(("38".into(), "100".into()));
+    // A cancel names the order; it has no type, price or time in force.
+    if kind != 2 {
+        f.push(("40".into(), if kind == 1 { "1" } else { "2" }.into()));
+        if kind != 1 {
+            f.push(("44".into(), "100.25".into()));
+        }
+        f.push(("59".into(), "0".into()));
+    }
+    f.push(("60".into(), t.into()));
+    let n = f.len();
+    // MsgType stays first (a message without it is garbled, which the frame check
+    // decides before either path).
+    let at = |i: usize| 1 + i % (n - 1);
+    match c {
+        Change::Clean | Change::Seq(_) => {}
+        Change::Value(i, v) => f[at(*i)].1 = v.clone(),
+        Change::Swap(i) => {
+            let j = at(*i);
+            if j + 1 < n {
+                f.swap(j, j + 1);
+            }
+        }
+        Change::Drop(i) => {
+            f.remove(at(*i));
+        }
+        Change::Add(i, tag, v) => f.insert(at(*i) + 1, (tag.to_string(), v.clone())),
+        Change::LeadingZero(i) => f[at(*i)].0.insert(0, '0'),
+    }
+    let body: String = f.iter().map(|(t, v)| format!("{t}={v}|")).collect();
+    fix(&body)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// The acceptor's fast path (application messages read along learned
+    /// layouts) answers every message exactly as the general path does:
+    /// the same outcome, the same bytes sent (rejects, resend requests,
+    /// logouts), the same sequence numbers and events — over ordinary orders,
+    /// cancels and replaces and every kind of damage to them.
+    #[test]
+    fn the_acceptors_fast_path_answers_as_the_general_path(
+        msgs in proptest::collection::vec((0u8..4, change()), 1..60),
+    ) {
+        let (_, mut fast) = logged_on();
+        let (_, mut general) = logged_on();
+        general.set_app_fast_path(false);
+        let now = T0 + S;
+        // A clean message of each kind first, so that layouts are learned.
+        let clean = (0..4u8).map(|k| (k, Change::Clean));
+        for (n, (kind, c)) in clean.chain(msgs).enumerate() {
+            let m = peer_message(kind, n as u32, general.next_in(), &c);
+            let a = fast.on_message(&m, now);
+            let b = general.on_message(&m, now);
+            prop_assert_eq!(&a, &b, "message {} {:?}: {}", n, c, String::from_utf8_lossy(&m));
+            loop {
+                let (qa, qb) = (fast.next_queued(now), general.next_queued(now));
+                prop_assert_eq!(&qa, &qb);
+                if qa.is_none() {
+                    break;
+                }
+            }
+            prop_assert_eq!(std::mem::take(fast.outbox()), std::mem::take(general.outbox()), "message {} {:?}", n, c);
+            prop_assert_eq!((fast.next_in(), fast.next_out()), (general.next_in(), general.next_out()));
+            prop_assert_eq!(fast.take_events(), general.take_events());
+            prop_assert_eq!(fast.status(), general.status());
+        }
+        // Each of the clean four taught one.
+        prop_assert!(fast.app_layouts() >= 4);
+    }
+}
+
+/// The fast path is taken: an ordinary order after one of its layout is read
+/// without the general path, and what it reads is what the general path does.
+#[test]
+fn the_acceptor_learns_the_layouts_of_what_passed() {
+    let (_, mut a) = logged_on();
+    assert_eq!(a.app_layouts(), 0);
+    for kind in 0..4u8 {
+        let m = peer_message(kind, kind as u32, a.next_in(), &Change::Clean);
+        assert_eq!(a.on_message(&m, T0 + S), Inbound::App);
+    }
+    // Two orders (limit and market), a cancel and a replace.
+    assert_eq!(a.app_layouts(), 4);
+    // A rejected message teaches nothing.
+    let bad = peer_message(0, 9, a.next_in(), &Change::Value(7, "X".into()));
+    assert_eq!(a.on_message(&bad, T0 + S), Inbound::Session);
+    let bad2 = peer_message(0, 9, a.next_in(), &Change::Add(3, 9999, "x".into()));
+    assert_eq!(a.on_message(&bad2, T0 + S), Inbound::Session);
+    assert_eq!(a.app_layouts(), 4);
 }
