@@ -480,18 +480,66 @@ impl Book {
         self.qty[side.index()][self.slot(px / self.tick)]
     }
 
-    /// Total quantity in the best `n` levels of `side`.
+    /// Total quantity in the best `n` levels of `side`: the levels [`depth`]
+    /// lists, summed as the occupancy words are walked from the best level
+    /// (each level one bit scan, not one search from its price).
+    ///
+    /// [`depth`]: Self::depth
+    #[inline]
     pub fn depth_qty(&self, side: Side, n: usize) -> i64 {
         let s = side.index();
-        let mut t = self.best[s];
-        let mut sum = 0;
-        let mut k = 0;
-        while t != NONE && k < n {
-            sum += self.qty[s][self.slot(t)];
-            k += 1;
-            t = self.scan_from(side, t);
+        let t = self.best[s];
+        // No more levels than the side has: the walk stops at its last one
+        // instead of scanning the rest of the window for none.
+        let n = n.min(self.levels[s]);
+        if t == NONE || n == 0 {
+            return 0;
         }
-        sum
+        let (occ, qty) = (&self.occ[s], &self.qty[s]);
+        let i = self.slot(t);
+        let (mut sum, mut k) = (0i64, 0usize);
+        let mut w = i / 64;
+        match side {
+            // Bids: the best is the highest set bit; then downwards.
+            Side::Buy => {
+                let mut word = occ[w] & (u64::MAX >> (63 - i % 64));
+                loop {
+                    while word != 0 {
+                        let b = 63 - word.leading_zeros() as usize;
+                        sum += qty[w * 64 + b];
+                        k += 1;
+                        if k == n {
+                            return sum;
+                        }
+                        word &= !(1u64 << b);
+                    }
+                    if w == 0 {
+                        return sum;
+                    }
+                    w -= 1;
+                    word = occ[w];
+                }
+            }
+            // Asks: the best is the lowest set bit; then upwards.
+            Side::Sell => {
+                let mut word = occ[w] & (u64::MAX << (i % 64));
+                loop {
+                    while word != 0 {
+                        sum += qty[w * 64 + word.trailing_zeros() as usize];
+                        k += 1;
+                        if k == n {
+                            return sum;
+                        }
+                        word &= word - 1;
+                    }
+                    w += 1;
+                    if w == occ.len() {
+                        return sum;
+                    }
+                    word = occ[w];
+                }
+            }
+        }
     }
 
     /// Number of non-empty levels on `side`.
@@ -664,6 +712,30 @@ mod tests {
         assert_eq!(b.depth(Side::Buy, &mut out), 3);
         assert_eq!(&out[..3], &[(99, 2), (98, 1), (95, 3)]);
         assert_eq!(b.depth_qty(Side::Buy, 2), 3);
+    }
+
+    proptest::proptest! {
+        /// The word-walk sum of the best `n` levels is the sum of the levels
+        /// `depth` lists one search at a time, on books built by any adds,
+        /// cancels and executes, across occupancy-word boundaries.
+        #[test]
+        fn depth_qty_sums_the_levels_depth_lists(
+            ops in proptest::collection::vec((0u8..3, proptest::bool::ANY, 900i64..1100, 1i64..50), 1..300),
+            n in 0usize..12,
+        ) {
+            let mut b = Book::new(1, 1000, 256);
+            for (op, buy, px, q) in ops {
+                let side = if buy { Side::Buy } else { Side::Sell };
+                let act = [Add, Cancel, Execute][op as usize];
+                let _ = b.apply(&ev(act, side, px, q));
+            }
+            for side in [Side::Buy, Side::Sell] {
+                let mut out = vec![(0, 0); n];
+                let k = b.depth(side, &mut out);
+                let want: i64 = out[..k].iter().map(|l| l.1).sum();
+                proptest::prop_assert_eq!(b.depth_qty(side, n), want);
+            }
+        }
     }
 
     #[test]
