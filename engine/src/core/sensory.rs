@@ -346,14 +346,16 @@ impl Sensory {
         let v = &mut st.fv.values;
         let action = md.action();
         let is_print = matches!(action, Some(MdAction::Execute | MdAction::Trade));
-        let plausible = md.px > 0
+        // Only a print is judged (a quote or an order's update costs no division).
+        let plausible = is_print
+            && md.px > 0
             && md.qty > 0
             && md.qty < MAX_PRINT_QTY
             && (st.last_mid <= 0.0 || ((md.px as f64 / st.px_scale) / st.last_mid - 1.0).abs() <= PRINT_BAND);
         if is_print && !plausible {
             self.bad_prints += 1;
         }
-        if is_print && plausible {
+        if plausible {
             let px = md.px as f64 / st.px_scale;
             let q = md.qty as f64 / st.qty_scale;
             v[idx::LAST_TRADE] = px as f32;
@@ -376,12 +378,13 @@ impl Sensory {
                     st.batch_last_px[k] = md.px;
                 }
             }
-        }
-        if st.vwap_q > 0.0 {
-            v[idx::VWAP] = (st.vwap_pq / st.vwap_q) as f32;
-        }
-        if st.flow_abs > 0.0 {
-            v[idx::FLOW_IMB] = (st.flow_signed / st.flow_abs) as f32;
+            // VWAP and flow change only here (their slots keep the last values).
+            if st.vwap_q > 0.0 {
+                v[idx::VWAP] = (st.vwap_pq / st.vwap_q) as f32;
+            }
+            if st.flow_abs > 0.0 {
+                v[idx::FLOW_IMB] = (st.flow_signed / st.flow_abs) as f32;
+            }
         }
         let last = md.header.flags & flags::LAST_IN_BATCH != 0;
         let mut updated = false;
