@@ -460,13 +460,21 @@ impl Book {
     /// Fills `out` with up to `out.len()` levels of `side`, best first, as (price,
     /// quantity); returns how many were written.
     pub fn depth(&self, side: Side, out: &mut [(i64, i64)]) -> usize {
-        let s = side.index();
-        let mut t = self.best[s];
+        let n = out.len();
+        match side {
+            Side::Buy => self.write_levels(side, out, self.levels_of::<true>(n)),
+            Side::Sell => self.write_levels(side, out, self.levels_of::<false>(n)),
+        }
+    }
+
+    /// Writes `levels` (ladder slots of `side`) into `out` as (price,
+    /// quantity); returns how many.
+    fn write_levels(&self, side: Side, out: &mut [(i64, i64)], levels: impl Iterator<Item = usize>) -> usize {
+        let qty = &self.qty[side.index()];
         let mut n = 0;
-        while t != NONE && n < out.len() {
-            out[n] = (t * self.tick, self.qty[s][self.slot(t)]);
+        for (o, i) in out.iter_mut().zip(levels) {
+            *o = ((self.base + i as i64) * self.tick, qty[i]);
             n += 1;
-            t = self.scan_from(side, t);
         }
         n
     }
@@ -480,65 +488,41 @@ impl Book {
         self.qty[side.index()][self.slot(px / self.tick)]
     }
 
-    /// Total quantity in the best `n` levels of `side`: the levels [`depth`]
-    /// lists, summed as the occupancy words are walked from the best level
-    /// (each level one bit scan, not one search from its price).
+    /// Total quantity in the best `n` levels of `side` (the levels [`depth`]
+    /// lists).
     ///
     /// [`depth`]: Self::depth
     #[inline]
     pub fn depth_qty(&self, side: Side, n: usize) -> i64 {
-        let s = side.index();
-        let t = self.best[s];
-        // No more levels than the side has: the walk stops at its last one
-        // instead of scanning the rest of the window for none.
-        let n = n.min(self.levels[s]);
-        if t == NONE || n == 0 {
-            return 0;
-        }
-        let (occ, qty) = (&self.occ[s], &self.qty[s]);
-        let i = self.slot(t);
-        let (mut sum, mut k) = (0i64, 0usize);
-        let mut w = i / 64;
+        let qty = &self.qty[side.index()];
         match side {
-            // Bids: the best is the highest set bit; then downwards.
-            Side::Buy => {
-                let mut word = occ[w] & (u64::MAX >> (63 - i % 64));
-                loop {
-                    while word != 0 {
-                        let b = 63 - word.leading_zeros() as usize;
-                        sum += qty[w * 64 + b];
-                        k += 1;
-                        if k == n {
-                            return sum;
-                        }
-                        word &= !(1u64 << b);
-                    }
-                    if w == 0 {
-                        return sum;
-                    }
-                    w -= 1;
-                    word = occ[w];
-                }
-            }
-            // Asks: the best is the lowest set bit; then upwards.
-            Side::Sell => {
-                let mut word = occ[w] & (u64::MAX << (i % 64));
-                loop {
-                    while word != 0 {
-                        sum += qty[w * 64 + word.trailing_zeros() as usize];
-                        k += 1;
-                        if k == n {
-                            return sum;
-                        }
-                        word &= word - 1;
-                    }
-                    w += 1;
-                    if w == occ.len() {
-                        return sum;
-                    }
-                    word = occ[w];
-                }
-            }
+            Side::Buy => self.levels_of::<true>(n).map(|i| qty[i]).sum(),
+            Side::Sell => self.levels_of::<false>(n).map(|i| qty[i]).sum(),
+        }
+    }
+
+    /// The best `n` non-empty levels of the bids (`BUY`) or the asks, best
+    /// first, as ladder slots.
+    #[inline]
+    fn levels_of<const BUY: bool>(&self, n: usize) -> Levels<'_, BUY> {
+        let s = if BUY { Side::Buy } else { Side::Sell }.index();
+        let t = self.best[s];
+        let (i, left) = if t == NONE {
+            (0, 0)
+        } else {
+            (self.slot(t), self.levels[s].min(n))
+        };
+        let occ = &self.occ[s];
+        Levels {
+            occ,
+            w: i / 64,
+            // The best level's word, without the bits on the wrong side of it.
+            word: match (left, BUY) {
+                (0, _) => 0,
+                (_, true) => occ[i / 64] & (u64::MAX >> (63 - i % 64)),
+                (_, false) => occ[i / 64] & (u64::MAX << (i % 64)),
+            },
+            left,
         }
     }
 
@@ -561,6 +545,49 @@ impl Book {
     /// Data-quality and activity counters.
     pub fn counters(&self) -> &BookCounters {
         &self.counters
+    }
+}
+
+/// The non-empty levels of one side, best first, as ladder slots: the
+/// occupancy words walked from the best level, one bit scan per level, and
+/// no further than the side's last level (a side of one level does not scan
+/// the rest of the window for more).
+/// Bids (`BUY`) walk down from the highest bit, asks up from the lowest.
+struct Levels<'a, const BUY: bool> {
+    occ: &'a [u64],
+    /// The word being walked, and what is left of it.
+    w: usize,
+    word: u64,
+    /// Levels still to give.
+    left: usize,
+}
+
+impl<const BUY: bool> Iterator for Levels<'_, BUY> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        if self.left == 0 {
+            return None;
+        }
+        loop {
+            if self.word != 0 {
+                let b = if BUY {
+                    63 - self.word.leading_zeros() as usize
+                } else {
+                    self.word.trailing_zeros() as usize
+                };
+                self.word &= !(1u64 << b);
+                self.left -= 1;
+                return Some(self.w * 64 + b);
+            }
+            if BUY {
+                self.w = self.w.checked_sub(1)?;
+            } else {
+                self.w += 1;
+            }
+            self.word = *self.occ.get(self.w)?;
+        }
     }
 }
 
@@ -715,11 +742,11 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The word-walk sum of the best `n` levels is the sum of the levels
-        /// `depth` lists one search at a time, on books built by any adds,
-        /// cancels and executes, across occupancy-word boundaries.
+        /// `depth` and `depth_qty` give the best `n` levels a plain scan of
+        /// the whole ladder finds, on books built by any adds, cancels and
+        /// executes, across occupancy-word boundaries.
         #[test]
-        fn depth_qty_sums_the_levels_depth_lists(
+        fn depth_and_depth_qty_give_the_best_levels_a_scan_finds(
             ops in proptest::collection::vec((0u8..3, proptest::bool::ANY, 900i64..1100, 1i64..50), 1..300),
             n in 0usize..12,
         ) {
@@ -730,10 +757,20 @@ mod tests {
                 let _ = b.apply(&ev(act, side, px, q));
             }
             for side in [Side::Buy, Side::Sell] {
+                // The plain answer: every slot of the ladder looked at, best first.
+                let q = &b.qty[side.index()];
+                let mut want: Vec<(i64, i64)> = (0..q.len())
+                    .filter(|&i| q[i] != 0)
+                    .map(|i| ((b.base + i as i64) * b.tick, q[i]))
+                    .collect();
+                if side == Side::Buy {
+                    want.reverse();
+                }
+                want.truncate(n);
                 let mut out = vec![(0, 0); n];
                 let k = b.depth(side, &mut out);
-                let want: i64 = out[..k].iter().map(|l| l.1).sum();
-                proptest::prop_assert_eq!(b.depth_qty(side, n), want);
+                proptest::prop_assert_eq!(&out[..k], &want[..]);
+                proptest::prop_assert_eq!(b.depth_qty(side, n), want.iter().map(|l| l.1).sum::<i64>());
             }
         }
     }

@@ -82,10 +82,10 @@ struct Layout {
     steps: Vec<Step>,
 }
 
-/// The header values the session rules read, from a message that followed a
-/// layout.
+/// The header values the session rules read of an ordinary message (from a
+/// message that followed a layout, or from a report the scanner read).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Followed<'a> {
+pub struct HeaderValues<'a> {
     /// BeginString (8).
     pub begin: &'a [u8],
     /// MsgSeqNum (34), as written.
@@ -146,7 +146,7 @@ impl AppLayouts {
     /// MsgType: its header values if every tag is the one expected and every
     /// value passes its check, else `None`.
     #[inline]
-    pub fn follow<'a>(&self, raw: &'a [u8]) -> Option<Followed<'a>> {
+    pub fn follow<'a>(&self, raw: &'a [u8]) -> Option<HeaderValues<'a>> {
         let msg_type = crate::framing::msg_type(raw)?;
         self.layouts
             .iter()
@@ -155,8 +155,9 @@ impl AppLayouts {
     }
 }
 
+/// The same tags as written (a tag with a leading zero is another layout).
 fn same_tags(a: &Layout, b: &Layout) -> bool {
-    a.steps.len() == b.steps.len() && a.steps.iter().zip(&b.steps).all(|(x, y)| x.tag == y.tag)
+    a.steps.len() == b.steps.len() && a.steps.iter().zip(&b.steps).all(|(x, y)| x.key == y.key)
 }
 
 /// The layout of `raw`, or `None` if it is not one to learn.
@@ -214,8 +215,8 @@ fn layout_of(raw: &[u8], d: &Dictionary) -> Option<Layout> {
 
 /// `raw` read along `l`.
 #[inline]
-fn along<'a>(l: &Layout, raw: &'a [u8]) -> Option<Followed<'a>> {
-    let mut f = Followed::default();
+fn along<'a>(l: &Layout, raw: &'a [u8]) -> Option<HeaderValues<'a>> {
+    let mut f = HeaderValues::default();
     let mut at = 0;
     for s in &l.steps {
         let len = s.len as usize;

@@ -66,7 +66,7 @@
 //! in a journal so a restarted process resumes its session.
 
 use crate::app::parse_utc_timestamp;
-use crate::app_layout::AppLayouts;
+use crate::app_layout::{AppLayouts, HeaderValues};
 use crate::dictionary::{Dictionary, DictionaryError};
 use crate::fields::Fields;
 use crate::framing::check_frame;
@@ -923,29 +923,14 @@ impl<S: MessageStore> Session<S> {
     /// are read — and the rules of step 5 that an ordinary message meets.
     /// Anything else takes the general path, which answers it.
     fn fast_app(&mut self, raw: &[u8], now: u64) -> Option<Inbound> {
-        if !self.is_logged_on() || self.sent_logout || self.received_reset || self.apps.is_empty() {
+        if self.received_reset || self.apps.is_empty() {
             return None;
         }
-        let f = self.apps.follow(raw)?;
-        let (cfg, expected) = (&self.cfg, self.next_in());
-        let usual = f.sender == cfg.target.as_bytes()
-            && f.target == cfg.sender.as_bytes()
-            && f.begin == cfg.begin_string.as_bytes()
-            && message::int(f.seq).and_then(|v| u64::try_from(v).ok()) == Some(expected)
-            && (!cfg.check_latency
-                || parse_utc_timestamp(f.sending_time)
-                    .is_some_and(|t| t.abs_diff(now) <= cfg.max_latency_s * 1_000_000_000));
-        if !usual {
+        let h = self.apps.follow(raw)?;
+        if !self.in_sequence(&h, now) {
             return None;
         }
-        if let Some((_, end)) = self.resend_range {
-            if expected >= end {
-                self.resend_range = None;
-            }
-        }
-        self.last_recv = now;
-        self.test_request = 0;
-        self.incr_in();
+        self.take_in_sequence(now);
         Some(Inbound::App)
     }
 
@@ -961,34 +946,51 @@ impl<S: MessageStore> Session<S> {
 
     /// The initiator's fast path: a report along a learned layout.
     fn fast_report(&mut self, raw: &[u8], now: u64) -> Option<Inbound> {
-        if !self.is_logged_on() || self.sent_logout {
-            return None;
-        }
-        let (cfg, expected) = (&self.cfg, self.store.seqs().1);
+        // (The scanner's answer borrows it: the session's state is read first.)
+        let live = self.is_logged_on() && !self.sent_logout;
+        let expected = self.next_in();
         let r = self.scanner.follow(raw)?;
-        let usual = r.get(tags::SENDER_COMP_ID) == Some(cfg.target.as_bytes())
-            && r.get(tags::TARGET_COMP_ID) == Some(cfg.sender.as_bytes())
-            && raw.get(2..2 + cfg.begin_string.len()) == Some(cfg.begin_string.as_bytes())
-            && r.get(tags::POSS_DUP_FLAG).is_none()
-            && r.u64(tags::MSG_SEQ_NUM) == Ok(Some(expected))
-            && (!cfg.check_latency
-                || r.get(tags::SENDING_TIME)
-                    .and_then(parse_utc_timestamp)
-                    .is_some_and(|t| t.abs_diff(now) <= cfg.max_latency_s * 1_000_000_000));
+        let soh = crate::decode::find_soh(raw)?;
+        let h = HeaderValues {
+            begin: raw.get(2..soh)?,
+            seq: r.get(tags::MSG_SEQ_NUM).unwrap_or_default(),
+            sender: r.get(tags::SENDER_COMP_ID).unwrap_or_default(),
+            target: r.get(tags::TARGET_COMP_ID).unwrap_or_default(),
+            sending_time: r.get(tags::SENDING_TIME).unwrap_or_default(),
+        };
         // Anything out of the ordinary takes the general path, which answers it.
-        if !usual {
+        if !live || r.get(tags::POSS_DUP_FLAG).is_some() || !ordinary(&self.cfg, expected, &h, now) {
             return None;
         }
-        self.incr_in();
-        self.last_recv = now;
-        self.test_request = 0;
+        self.take_in_sequence(now);
+        self.scanned = true;
+        Some(Inbound::App)
+    }
+
+    /// Whether a message with header values `h` is an ordinary application
+    /// message in sequence as the general path judges one (`verify`, and the
+    /// identity and BeginString checks before it): logged on and not logging
+    /// out, the session's CompIDs and BeginString, MsgSeqNum — read as the
+    /// general path reads it — the expected one, SendingTime in time. Both
+    /// fast paths ask this, so neither can take what the general path would
+    /// answer otherwise.
+    fn in_sequence(&self, h: &HeaderValues, now: u64) -> bool {
+        self.is_logged_on() && !self.sent_logout && ordinary(&self.cfg, self.next_in(), h, now)
+    }
+
+    /// Takes an ordinary message in sequence: what `verify` and `process` do
+    /// for one (a satisfied resend range cleared, the line alive, the number
+    /// counted).
+    fn take_in_sequence(&mut self, now: u64) {
+        let expected = self.next_in();
         if let Some((_, end)) = self.resend_range {
             if expected >= end {
                 self.resend_range = None;
             }
         }
-        self.scanned = true;
-        Some(Inbound::App)
+        self.last_recv = now;
+        self.test_request = 0;
+        self.incr_in();
     }
 
     /// The fields of the application message [`on_message`](Self::on_message) or
@@ -1411,6 +1413,19 @@ impl<S: MessageStore> Session<S> {
 /// The MsgType of a framed message (its third field).
 fn type_of(m: &[u8]) -> &[u8] {
     crate::framing::msg_type(m).unwrap_or(b"")
+}
+
+/// The rules of [`Session::in_sequence`] that read the message: the session's
+/// CompIDs and BeginString, MsgSeqNum `expected` (read with [`int`], as the
+/// general path reads it), SendingTime within `max_latency_s` of `now`.
+fn ordinary(cfg: &SessionSettings, expected: u64, h: &HeaderValues, now: u64) -> bool {
+    h.sender == cfg.target.as_bytes()
+        && h.target == cfg.sender.as_bytes()
+        && h.begin == cfg.begin_string.as_bytes()
+        && int(h.seq).and_then(|v| u64::try_from(v).ok()) == Some(expected)
+        && (!cfg.check_latency
+            || parse_utc_timestamp(h.sending_time)
+                .is_some_and(|t| t.abs_diff(now) <= cfg.max_latency_s * 1_000_000_000))
 }
 
 /// What writing a message needs besides its destination: the fields after
