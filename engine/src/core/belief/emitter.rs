@@ -23,8 +23,15 @@ pub struct BeliefEmitter {
     /// group's sums side by side (vector multiplies and adds per feature, no
     /// chain of dependent adds per unit), each unit still summed in feature
     /// order from `-0.0` as `Iterator::sum` does — the same value to the bit
-    /// as the row-by-row dot product.
+    /// as the row-by-row dot product (a sum of zero perhaps with the other
+    /// sign, see `rows`).
     wt: Vec<[f32; LANES]>,
+    /// Per group of [`LANES`] units, the features some unit of it weighs, in
+    /// order (`rows[g].1` of them): a feature every unit of the group gives
+    /// weight 0 would add ±0 to each sum, which changes no sum but one that is
+    /// zero, and that only in its sign — a unit at or below zero is never
+    /// kept — so it is skipped.
+    rows: Vec<([u8; N_FEATURES], u8)>,
     b: Vec<f32>,
     readout: Vec<f32>,
     k: usize,
@@ -41,7 +48,16 @@ impl BeliefEmitter {
         };
         let mut inv_scale = arr(&model.scale);
         inv_scale.iter_mut().for_each(|s| *s = 1.0 / *s);
+        let weighed = |units: &[crate::core::params::BeliefUnit]| {
+            let mut rows = ([0u8; N_FEATURES], 0u8);
+            for f in (0..N_FEATURES).filter(|&f| units.iter().any(|u| u.w[f] != 0.0)) {
+                rows.0[rows.1 as usize] = f as u8;
+                rows.1 += 1;
+            }
+            rows
+        };
         BeliefEmitter {
+            rows: model.units.chunks(LANES).map(weighed).collect(),
             mean: arr(&model.mean),
             inv_scale,
             wt: model
@@ -79,9 +95,11 @@ impl BeliefEmitter {
             // A non-finite feature (bad data upstream) contributes nothing.
             *xi = if v.is_finite() { v } else { 0.0 };
         }
-        for (group, units) in self.wt.chunks_exact(N_FEATURES).zip(self.units.chunks_mut(LANES)) {
+        let groups = self.wt.chunks_exact(N_FEATURES).zip(&self.rows);
+        for ((group, (rows, n)), units) in groups.zip(self.units.chunks_mut(LANES)) {
             let mut acc = [-0.0f32; LANES];
-            for (w, &xf) in group.iter().zip(&x) {
+            for &f in &rows[..*n as usize] {
+                let (w, xf) = (&group[f as usize], x[f as usize]);
                 for l in 0..LANES {
                     acc[l] += w[l] * xf;
                 }
@@ -223,14 +241,25 @@ mod tests {
 
     proptest::proptest! {
         /// The units computed side by side equal, to the bit, each unit's
-        /// row-by-row dot product summed in feature order (`Iterator::sum`),
-        /// for dense random weights and features of every magnitude.
+        /// row-by-row dot product over every feature summed in feature order
+        /// (`Iterator::sum`), for random weights (many of them zero, whole
+        /// features unweighed by every unit) and features of every
+        /// magnitude. A unit at or below zero is never kept, so there only
+        /// its sign of zero may differ.
         #[test]
         fn side_by_side_units_equal_the_row_by_row_sums(
-            w in proptest::collection::vec(proptest::collection::vec(-1e6f32..1e6, N_FEATURES), 1..12),
-            b in proptest::collection::vec(-10f32..10.0, 12),
+            w in proptest::collection::vec(
+                proptest::collection::vec(proptest::prop_oneof![-1e6f32..1e6, proptest::strategy::Just(0.0f32)], N_FEATURES),
+                1..12,
+            ),
+            unweighed in proptest::collection::vec(proptest::bool::weighted(0.5), N_FEATURES),
+            b in proptest::collection::vec(proptest::prop_oneof![-10f32..10.0, proptest::strategy::Just(0.0f32)], 12),
             x in proptest::collection::vec(proptest::prop_oneof![-1e9f32..1e9, -1e-6f32..1e-6, proptest::strategy::Just(0.0f32)], N_FEATURES),
         ) {
+            let w: Vec<Vec<f32>> = w
+                .iter()
+                .map(|ws| ws.iter().zip(&unweighed).map(|(&v, &z)| if z { 0.0 } else { v }).collect())
+                .collect();
             let mut m = model(&[], vec![0.0; w.len()]);
             m.units = w
                 .iter()
@@ -245,7 +274,11 @@ mod tests {
             for (u, ws) in w.iter().enumerate() {
                 let acc: f32 = ws.iter().zip(&x).map(|(a, b)| a * b).sum();
                 let want = (acc + b[u]).max(0.0);
-                proptest::prop_assert_eq!(e.units[u].to_bits(), want.to_bits(), "unit {}", u);
+                if want > 0.0 {
+                    proptest::prop_assert_eq!(e.units[u].to_bits(), want.to_bits(), "unit {}", u);
+                } else {
+                    proptest::prop_assert!(e.units[u] <= 0.0, "unit {} is {} where the sum is {}", u, e.units[u], want);
+                }
             }
         }
     }
