@@ -186,20 +186,23 @@ fn kill_switch_cancels_open_orders_and_blocks_new_ones() {
 /// One input sends at most `CL_PER_INPUT` (16) orders: a kill with more open
 /// orders than that cancels them over the inputs that follow it, first thing at
 /// each, until none it found open is left — none is left working at the venue.
+/// Those inputs keep `MAX_INTENTS` (4) numbers for their own decisions, so
+/// no decision is left unplaced (it would have no order, reject or diary
+/// record).
 #[test]
 fn a_kill_of_more_open_orders_than_one_input_may_send_cancels_them_all() {
     use foxtrot_engine::core::orders::OrderState;
     use foxtrot_engine::records::CL_PER_INPUT;
     let mut c = cfg(5, 400_000);
     let base = c.instruments[0].clone();
-    c.instruments = (0..24)
+    c.instruments = (0..48)
         .map(|k| {
             let mut s = base.clone();
             s.symbol = format!("FX{k:02}");
             s
         })
         .collect();
-    c.risk.max_open_orders = 64;
+    c.risk.max_open_orders = 128;
     let passive = foxtrot_engine::config::PolicyChoice {
         policy: foxtrot_engine::config::PolicyName::Momentum,
         topology: foxtrot_engine::config::TopologyName::Passive,
@@ -216,14 +219,19 @@ fn a_kill_of_more_open_orders_than_one_input_may_send_cancels_them_all() {
             .map(|o| o.cl_ord_id)
             .collect()
     };
+    // Enough that the cancels go on over inputs that use all the numbers a
+    // continuing sweep may take.
+    let enough = 36;
     let mut ok = false;
+    let mut most = 0;
     while r.step() {
-        if working(&r).len() as u64 > CL_PER_INPUT {
+        most = most.max(working(&r).len());
+        if working(&r).len() >= enough {
             ok = true;
             break;
         }
     }
-    assert!(ok, "never more than {CL_PER_INPUT} working orders");
+    assert!(ok, "never {enough} working orders (most {most})");
     let mut open = working(&r);
     let before = r.observer().orders.len();
     r.command(OperatorCommand::new(CommandKind::Kill, r.observer().last_ts));
@@ -232,9 +240,15 @@ fn a_kill_of_more_open_orders_than_one_input_may_send_cancels_them_all() {
         CL_PER_INPUT as usize,
         "the kill's own input sends as many cancels as it may"
     );
-    // The rest go at the next inputs, CL_PER_INPUT at most each.
-    for _ in 0..3 {
+    // The rest go at the next inputs, CL_PER_INPUT − MAX_INTENTS at most each.
+    let sweep_max = (CL_PER_INPUT as usize) - foxtrot_engine::core::router::MAX_INTENTS;
+    for _ in 0..6 {
+        let n = r.observer().orders.len();
         assert!(r.step());
+        assert!(
+            r.observer().orders.len() - n <= sweep_max,
+            "an input after the kill sent more than {sweep_max} cancels"
+        );
     }
     let mut cancelled: Vec<u64> = r.observer().orders[before..]
         .iter()
@@ -248,6 +262,11 @@ fn a_kill_of_more_open_orders_than_one_input_may_send_cancels_them_all() {
     assert_eq!(ids.len(), r.observer().orders.len(), "no ClOrdID used twice");
     r.run_to_end();
     assert!(r.core().open_orders().is_empty(), "the cancels were acknowledged");
+    assert_eq!(
+        r.core().counters().unplaced,
+        0,
+        "a decision was left without order numbers"
+    );
 }
 
 #[test]

@@ -83,6 +83,12 @@ pub struct CoreCounters {
     pub encode_failures: u64,
     /// Decisions taken by exploration.
     pub explored: u64,
+    /// Intents of an input's own decision (or housekeeping timer) left
+    /// unplaced because the input's [`crate::records::CL_PER_INPUT`] order
+    /// numbers had run out — 0 by construction: the cancels of a kill or halt
+    /// that go on over the inputs after it leave each input
+    /// [`crate::core::router::MAX_INTENTS`] numbers for its own decision.
+    pub unplaced: u64,
     /// Mid updates per regime (index = regime code): time spent in each.
     pub regime_updates: [u64; 5],
 }
@@ -108,6 +114,7 @@ impl CoreCounters {
         self.drift_alarms += o.drift_alarms;
         self.encode_failures += o.encode_failures;
         self.explored += o.explored;
+        self.unplaced += o.unplaced;
         add(&mut self.regime_updates, &o.regime_updates);
     }
 }

@@ -19,12 +19,17 @@ use crate::core::orders::{ExecOutcome, OrderState, OrderTracker};
 use crate::core::params::CoreParams;
 use crate::core::pipeline::CoreCounters;
 use crate::core::risk::Risk;
-use crate::core::router::{DecideCtx, IntentBuf, Route, Router};
+use crate::core::router::{DecideCtx, IntentBuf, Route, Router, MAX_INTENTS};
 use crate::format::fix::EncodeRules;
 use crate::records::{
     CommandKind, DiaryRecord, ExecKind, Header, InputView, Kind, OrdType, Order, OrderAction, OrderIntent,
     RejectReason, RiskReject, Verdict, CL_PER_INPUT,
 };
+
+/// Order numbers of an input the cancels of a kill or halt may take when they
+/// go on at the inputs after it: the rest ([`MAX_INTENTS`]) are kept for the
+/// input's own decision, which so never runs out of them.
+const SWEEP_NUMBERS: u64 = CL_PER_INPUT - MAX_INTENTS as u64;
 
 /// The decide stage's state.
 pub struct DecideStage {
@@ -245,9 +250,11 @@ impl DecideStage {
 
     /// A command's cancels of every order open before it (of `instrument`, or
     /// of all): what does not fit in its input is left to the inputs after.
+    /// The command's own input takes no decision, so the cancels may use
+    /// all its order numbers.
     fn sweep(&mut self, trigger: &Header, instrument: Option<u32>, emit: &mut impl FnMut(&mut Msg)) {
         let below = trigger.seq * CL_PER_INPUT;
-        if !self.cancel_open(trigger, instrument, below, emit) {
+        if !self.cancel_open(trigger, instrument, below, CL_PER_INPUT, emit) {
             let slot = instrument.map_or(self.sweeps.len() - 1, |i| i as usize);
             if let Some(w) = self.sweeps.get_mut(slot) {
                 *w = Some(below);
@@ -257,15 +264,17 @@ impl DecideStage {
     }
 
     /// Goes on with the kill's and the halts' cancels that did not fit in
-    /// their own input, at input `trigger`. Intents it could not send this
-    /// input are dropped here, not left for the input's own decision.
+    /// their own input, at input `trigger`, with [`SWEEP_NUMBERS`] of its
+    /// order numbers at most: the rest are the input's own decision's.
+    /// Intents it could not send this input are dropped here (they are built
+    /// again at the next input), not left for the input's own decision.
     fn continue_sweeps(&mut self, trigger: &Header, emit: &mut impl FnMut(&mut Msg)) {
         let all = self.sweeps.len() - 1;
         let mut left = false;
         for slot in 0..self.sweeps.len() {
             if let Some(below) = self.sweeps[slot] {
                 let instrument = (slot < all).then_some(slot as u32);
-                if self.cancel_open(trigger, instrument, below, emit) {
+                if self.cancel_open(trigger, instrument, below, SWEEP_NUMBERS, emit) {
                     self.sweeps[slot] = None;
                 } else {
                     left = true;
@@ -278,14 +287,15 @@ impl DecideStage {
 
     /// Cancels every open order (of `instrument`, if given) sent before
     /// ClOrdID `below`, in batches the intent buffer holds, from the input's
-    /// next order number. Each cancel marks its order pending, so the next
-    /// batch skips it. Returns whether none is left to cancel; `false` when the
-    /// input's [`CL_PER_INPUT`] order numbers ran out first.
+    /// next order number up to (not including) number `limit`. Each cancel
+    /// marks its order pending, so the next batch skips it. Returns whether
+    /// none is left to cancel; `false` when the numbers ran out first.
     fn cancel_open(
         &mut self,
         trigger: &Header,
         instrument: Option<u32>,
         below: u64,
+        limit: u64,
         emit: &mut impl FnMut(&mut Msg),
     ) -> bool {
         loop {
@@ -314,10 +324,10 @@ impl DecideStage {
             if self.intents.as_slice().is_empty() {
                 return true;
             }
-            if self.k_next >= CL_PER_INPUT {
+            if self.k_next >= limit {
                 return false;
             }
-            let handled = self.act_from(trigger, self.k_next, Route::default(), emit);
+            let (handled, _) = self.act_from(trigger, self.k_next, limit, Route::default(), emit);
             if handled == 0 {
                 // Risk passes every cancel of an open order; if it ever did
                 // not, retrying at each input would only repeat the refusal.
@@ -327,15 +337,28 @@ impl DecideStage {
         }
     }
 
+    /// The input's own decision (or timer): its intents, with the order
+    /// numbers the sweeps left — at least [`MAX_INTENTS`], so none is left
+    /// unplaced (counted if one were).
     #[inline]
     fn act(&mut self, trigger: &Header, route: Route, emit: &mut impl FnMut(&mut Msg)) {
-        let n = self.act_from(trigger, self.k_next, route, emit);
+        let (n, unplaced) = self.act_from(trigger, self.k_next, CL_PER_INPUT, route, emit);
         self.k_next += n;
+        self.counters.unplaced += unplaced as u64;
     }
 
     /// Runs the buffered intents through risk and the encoder's rules, numbering
-    /// ClOrdIDs from `k0`. Returns how many orders left.
-    fn act_from(&mut self, trigger: &Header, k0: u64, route: Route, emit: &mut impl FnMut(&mut Msg)) -> u64 {
+    /// ClOrdIDs from `k0` up to (not including) `limit`. Returns how many
+    /// orders left, and how many intents were not reached when the numbers
+    /// ran out.
+    fn act_from(
+        &mut self,
+        trigger: &Header,
+        k0: u64,
+        limit: u64,
+        route: Route,
+        emit: &mut impl FnMut(&mut Msg),
+    ) -> (u64, usize) {
         let input_no = self.counters.inputs;
         if let Some(side) = self.intents.noop {
             let mid = self
@@ -349,9 +372,10 @@ impl DecideStage {
             self.record(rec, input_no, emit);
         }
         let mut k = k0;
-        for idx in 0..self.intents.as_slice().len() {
-            if k >= CL_PER_INPUT {
-                break;
+        let n = self.intents.as_slice().len();
+        for idx in 0..n {
+            if k >= limit {
+                return (k - k0, n - idx);
             }
             let it = self.intents.as_slice()[idx];
             let i = it.header.instrument as usize;
@@ -413,7 +437,7 @@ impl DecideStage {
                 Err(b) => self.reject(&it, b.reason, b.limit, b.value, input_no, route, emit),
             }
         }
-        k - k0
+        (k - k0, 0)
     }
 
     #[allow(clippy::too_many_arguments)]
