@@ -127,15 +127,16 @@ impl DriftSentry {
             return fired;
         };
         // Feature summary for theory packets: slow EWMA of the key features.
-        for (j, &f) in crate::core::sensory::THEORY_SUMMARY.iter().enumerate() {
-            let v = fv.values[f];
-            if v.is_finite() {
-                s.feature_means[j] = if s.fm_init {
-                    s.feature_means[j] + 0.01 * (v - s.feature_means[j])
-                } else {
-                    v
-                };
-            }
+        // Gathered first, then updated side by side (a few vector operations;
+        // `v.abs() < ∞` is `is_finite` as a vector compare).
+        let mut x = [0.0f32; THEORY_FEATURES];
+        for (xj, &f) in x.iter_mut().zip(&crate::core::sensory::THEORY_SUMMARY) {
+            *xj = fv.values[f];
+        }
+        let init = s.fm_init;
+        for (m, &v) in s.feature_means.iter_mut().zip(&x) {
+            let next = if init { *m + 0.01 * (v - *m) } else { v };
+            *m = if v.abs() < f32::INFINITY { next } else { *m };
         }
         s.fm_init = true;
         let x = match self.cfg.signal {
@@ -337,5 +338,45 @@ mod tests {
         assert_eq!(n, 0);
         n += d.on_update(0, -1.0, 2.0, &fv).iter().flatten().count();
         assert_eq!(n, 1);
+    }
+
+    proptest::proptest! {
+        /// The theory packets' feature means are each feature's slow EWMA,
+        /// seeded by its first value and skipping non-finite values, to the
+        /// bit — computed here one feature at a time as the plain definition.
+        #[test]
+        fn feature_means_are_the_plain_ewma(
+            rows in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::prop_oneof![
+                        -1e6f32..1e6,
+                        proptest::strategy::Just(f32::NAN),
+                        proptest::strategy::Just(f32::INFINITY),
+                        proptest::strategy::Just(f32::NEG_INFINITY),
+                    ],
+                    crate::records::N_FEATURES,
+                ),
+                1..40,
+            ),
+        ) {
+            let mut d = DriftSentry::new(&cfg(1_000_000), 1, false);
+            let mut want = [0.0f32; THEORY_FEATURES];
+            for (n, row) in rows.iter().enumerate() {
+                let mut fv = FeatureVector::default();
+                fv.values.copy_from_slice(row);
+                d.on_update(0, 1.0, 0.0, &fv);
+                for (j, &f) in crate::core::sensory::THEORY_SUMMARY.iter().enumerate() {
+                    let v = row[f];
+                    if v.is_finite() {
+                        want[j] = if n == 0 { v } else { want[j] + 0.01 * (v - want[j]) };
+                    }
+                }
+            }
+            let a = Alarm { detector: Detector::Cusum, statistic: 0.0, threshold: 0.0, signal_mean: 0.0, samples: 0 };
+            let got = d.packet(&crate::records::Header::default(), 0, &a).feature_means;
+            for j in 0..THEORY_FEATURES {
+                proptest::prop_assert_eq!(got[j].to_bits(), want[j].to_bits(), "feature {}", j);
+            }
+        }
     }
 }
