@@ -37,6 +37,19 @@ pub struct FillModelConfig {
     /// with its configuration and replays without the file).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub latency_table: Vec<[u64; 3]>,
+    /// `interpolated`: a CSV of recorded feed latencies, `ts_ns,md_ns` per row
+    /// in time order (a header line is allowed), relative to this file; market
+    /// data the venue publishes at t reaches the engine md_ns later,
+    /// interpolated linearly between the rows around t (the first or last
+    /// row's outside them), and never before data published earlier (a feed
+    /// delivers in order). Without it, `venue.md_latency_ns` for every event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed_latency_file: Option<String>,
+    /// `interpolated`: the recorded feed latencies themselves, `[ts_ns, md_ns]`
+    /// rows in time order — given here, or read from `feed_latency_file` when
+    /// the configuration is loaded (journalled with the run's configuration).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub feed_latency_table: Vec<[u64; 2]>,
 }
 
 /// Queue-position models of a resting order.
@@ -81,7 +94,9 @@ pub enum LatencyModel {
     /// the engine `ack_latency_ns` after the venue acted.
     Constant,
     /// As `constant`, with the entry and response latencies of each order
-    /// interpolated from `latency_file` at its send time.
+    /// interpolated from `latency_file` at its send time, and (with
+    /// `feed_latency_file`) each market-data event's latency from that file at
+    /// its publication time.
     Interpolated,
 }
 
@@ -119,6 +134,8 @@ impl FillModelConfig {
             latency: LatencyModel::Ack,
             latency_file: None,
             latency_table: Vec::new(),
+            feed_latency_file: None,
+            feed_latency_table: Vec::new(),
         }
     }
 }
@@ -127,23 +144,34 @@ impl FillModelConfig {
 /// strictly increasing time order; blank lines, `#` comments and a header line
 /// (the first line, if it is not numbers) are skipped. An error names the line.
 pub fn parse_latency_csv(text: &str) -> Result<Vec<[u64; 3]>, String> {
-    let mut rows: Vec<[u64; 3]> = Vec::new();
+    parse_rows(text, "ts_ns,entry_ns,response_ns")
+}
+
+/// Reads recorded feed latencies: one `ts_ns,md_ns` row per line, as
+/// [`parse_latency_csv`] reads its rows.
+pub fn parse_feed_latency_csv(text: &str) -> Result<Vec<[u64; 2]>, String> {
+    parse_rows(text, "ts_ns,md_ns")
+}
+
+/// Rows of `N` numbers, the first strictly increasing; `shape` names the
+/// columns in errors.
+fn parse_rows<const N: usize>(text: &str, shape: &str) -> Result<Vec<[u64; N]>, String> {
+    let mut rows: Vec<[u64; N]> = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let l = line.trim();
         if l.is_empty() || l.starts_with('#') {
             continue;
         }
-        let f: Vec<&str> = l.split(',').map(str::trim).collect();
-        let nums: Option<Vec<u64>> = f.iter().map(|x| x.parse().ok()).collect();
-        match nums {
-            Some(v) if v.len() == 3 => {
+        let nums: Option<Vec<u64>> = l.split(',').map(|x| x.trim().parse().ok()).collect();
+        match nums.and_then(|v| <[u64; N]>::try_from(v).ok()) {
+            Some(v) => {
                 if rows.last().is_some_and(|r| r[0] >= v[0]) {
                     return Err(format!("line {}: ts_ns {} is not after the row before", i + 1, v[0]));
                 }
-                rows.push([v[0], v[1], v[2]]);
+                rows.push(v);
             }
-            _ if i == 0 => {} // a header
-            _ => return Err(format!("line {}: {l:?} is not ts_ns,entry_ns,response_ns", i + 1)),
+            None if i == 0 => {} // a header
+            None => return Err(format!("line {}: {l:?} is not {shape}", i + 1)),
         }
     }
     if rows.is_empty() {
@@ -165,6 +193,12 @@ mod tests {
         let e = parse_latency_csv("1000,100,50\n2000,x,1\n").unwrap_err();
         assert!(e.contains("line 2"), "{e}");
         assert!(parse_latency_csv("ts,entry,response\n").is_err(), "no rows");
+        assert_eq!(
+            parse_feed_latency_csv("ts_ns,md_ns\n1000,40\n2000,60\n").unwrap(),
+            vec![[1000, 40], [2000, 60]]
+        );
+        let e = parse_feed_latency_csv("1000,40\n2000,60,1\n").unwrap_err();
+        assert!(e.contains("line 2") && e.contains("ts_ns,md_ns"), "{e}");
     }
 
     #[test]
@@ -172,9 +206,10 @@ mod tests {
         let d = std::env::temp_dir().join(format!("foxtrot-fill-model-{}", std::process::id()));
         std::fs::create_dir_all(&d).unwrap();
         std::fs::write(d.join("lat.csv"), "1000,100,50\n3000,300,150\n").unwrap();
+        std::fs::write(d.join("feed.csv"), "ts_ns,md_ns\n1000,40\n").unwrap();
         let text = crate::config::BACKTEST_YAML.replace(
             "venue:\n",
-            "venue:\n  fill_model: {latency: interpolated, latency_file: lat.csv}\n",
+            "venue:\n  fill_model: {latency: interpolated, latency_file: lat.csv, feed_latency_file: feed.csv}\n",
         );
         // The weights file is found beside the configuration, as is the latency file.
         std::fs::write(d.join("belief_weights.yaml"), crate::config::DEFAULT_WEIGHTS_YAML).unwrap();
@@ -183,8 +218,9 @@ mod tests {
             cfg.venue.fill_model.latency_table,
             vec![[1000, 100, 50], [3000, 300, 150]]
         );
+        assert_eq!(cfg.venue.fill_model.feed_latency_table, vec![[1000, 40]]);
         assert!(
-            cfg.canonical_text().contains("latency_table"),
+            cfg.canonical_text().contains("latency_table") && cfg.canonical_text().contains("feed_latency_table"),
             "journalled with the run"
         );
         let _ = std::fs::remove_dir_all(&d);

@@ -79,6 +79,16 @@ impl Config {
             fm.latency_table =
                 rows.map_err(|m| located(Error::invalid(origin, "venue.fill_model.latency_file", m), text))?;
         }
+        if let (Some(f), true) = (&fm.feed_latency_file, fm.feed_latency_table.is_empty()) {
+            let p = origin.parent().unwrap_or(Path::new(".")).join(f);
+            let rows = std::fs::read_to_string(&p)
+                .map_err(|e| format!("cannot read {}: {e}", p.display()))
+                .and_then(|t| {
+                    super::fill_model::parse_feed_latency_csv(&t).map_err(|e| format!("{}: {e}", p.display()))
+                });
+            fm.feed_latency_table =
+                rows.map_err(|m| located(Error::invalid(origin, "venue.fill_model.feed_latency_file", m), text))?;
+        }
         cfg.check(origin).map_err(|e| located(e, text))?;
         Ok(cfg)
     }

@@ -131,6 +131,19 @@ impl Config {
                 "rows must be in strictly increasing ts_ns order".into(),
             ));
         }
+        if fm.feed_latency_table.windows(2).any(|w| w[0][0] >= w[1][0]) {
+            out.push(bad(
+                "venue.fill_model.feed_latency_table",
+                "rows must be in strictly increasing ts_ns order".into(),
+            ));
+        }
+        if fm.latency != super::LatencyModel::Interpolated && !fm.feed_latency_table.is_empty() {
+            out.push(bad(
+                "venue.fill_model.feed_latency_table",
+                "recorded feed latencies are read by the interpolated latency model only (latency: interpolated)"
+                    .into(),
+            ));
+        }
         let feed_retransmit = self.feed.as_ref().and_then(|f| f.retransmit.clone());
         if let Some(f) = &self.feed {
             let known = ["mold:", "udp:", "shm:", "itch:"];

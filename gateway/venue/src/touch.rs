@@ -32,7 +32,9 @@
 //!   behind it executes (`fifo`), and in every model when the far touch
 //!   reaches its price.
 //! - **Latency**: `constant` and `interpolated` — market data reaches the
-//!   engine `md_latency_ns` after the venue saw it; an order reaches the venue
+//!   engine `md_latency_ns` after the venue saw it (`interpolated` with a
+//!   recorded feed table: that table's latency at the event's time, in
+//!   publication order); an order reaches the venue
 //!   its entry latency after it was sent and is matched against the book the
 //!   venue holds then; reports reach the engine the response latency after the
 //!   venue acted. The venue's clock runs on the data's timestamps: everything
@@ -90,28 +92,32 @@ enum Latency {
     Table(Vec<[u64; 3]>),
 }
 
+/// The row of recorded `[ts, …]` values at time `t`: each value linear
+/// between the rows around `t` (integer arithmetic, rounded down), the end
+/// rows' outside them. `rows` is not empty, its times strictly increasing.
+fn interpolate<const N: usize>(rows: &[[u64; N]], t: u64) -> [u64; N] {
+    let i = rows.partition_point(|r| r[0] <= t);
+    if i == 0 || i == rows.len() {
+        return rows[i.saturating_sub(1)];
+    }
+    let (a, b) = (rows[i - 1], rows[i]);
+    let mut out = a;
+    for k in 1..N {
+        let v = a[k] as i128 + (b[k] as i128 - a[k] as i128) * (t - a[0]) as i128 / (b[0] - a[0]) as i128;
+        out[k] = v as u64;
+    }
+    out
+}
+
 impl Latency {
-    /// (entry, response) for an order sent at `t`: linear between the rows
-    /// around `t` (integer arithmetic, rounded down), the end rows' outside.
+    /// (entry, response) for an order sent at `t` (see [`interpolate`]).
     fn at(&self, t: u64) -> (u64, u64) {
         match self {
             Latency::Ack(a) => (0, *a),
             Latency::Constant { entry, response } => (*entry, *response),
             Latency::Table(rows) => {
-                let i = rows.partition_point(|r| r[0] <= t);
-                if i == 0 {
-                    return (rows[0][1], rows[0][2]);
-                }
-                if i == rows.len() {
-                    let r = rows[rows.len() - 1];
-                    return (r[1], r[2]);
-                }
-                let (a, b) = (rows[i - 1], rows[i]);
-                let lerp = |x: u64, y: u64| {
-                    let v = x as i128 + (y as i128 - x as i128) * (t - a[0]) as i128 / (b[0] - a[0]) as i128;
-                    v as u64
-                };
-                (lerp(a[1], b[1]), lerp(a[2], b[2]))
+                let r = interpolate(rows, t);
+                (r[1], r[2])
             }
         }
     }
@@ -133,6 +139,16 @@ impl Latency {
             Latency::Table(rows) => rows.iter().map(|r| r[2]).min().unwrap_or(0),
         }
     }
+}
+
+/// When market data the venue publishes reaches the engine.
+#[derive(Clone, Debug)]
+enum FeedLatency {
+    /// `md_latency_ns` for every event (0 in the `ack` model).
+    Constant(u64),
+    /// Recorded `[ts, md]` rows, interpolated at each event's time; an event
+    /// never arrives before one published earlier.
+    Table(Vec<[u64; 2]>),
 }
 
 /// Counters of a [`TouchVenue`].
@@ -168,7 +184,9 @@ pub struct TouchVenue<I: Iterator<Item = MarketData>> {
     latency: Latency,
     /// Market data reaches the engine this long after the venue saw it
     /// (modelled latency only).
-    feed_ns: u64,
+    feed: FeedLatency,
+    /// When the last market data delivered reaches the engine.
+    feed_last: u64,
     /// Data the venue has applied, waiting to reach the engine (timestamps
     /// already the engine's).
     delayed: VecDeque<MarketData>,
@@ -216,11 +234,14 @@ impl<I: Iterator<Item = MarketData>> TouchVenue<I> {
                     response: cfg.venue.ack_latency_ns,
                 },
             },
-            feed_ns: if fm.latency == LatencyModel::Ack {
-                0
-            } else {
-                cfg.venue.md_latency_ns
+            feed: match fm.latency {
+                LatencyModel::Ack => FeedLatency::Constant(0),
+                LatencyModel::Interpolated if !fm.feed_latency_table.is_empty() => {
+                    FeedLatency::Table(fm.feed_latency_table.clone())
+                }
+                _ => FeedLatency::Constant(cfg.venue.md_latency_ns),
             },
+            feed_last: 0,
             delayed: VecDeque::with_capacity(1024),
             inbound: VecDeque::with_capacity(64),
             feed_orders: std::collections::HashMap::new(),
@@ -706,7 +727,11 @@ impl<I: Iterator<Item = MarketData>> TouchVenue<I> {
                         let t = md.header.ts_ns;
                         self.apply_md(&md, t + self.latency.at(t).1);
                         let mut seen = md;
-                        seen.header.ts_ns = t + self.feed_ns;
+                        seen.header.ts_ns = match &self.feed {
+                            FeedLatency::Constant(ns) => t + ns,
+                            FeedLatency::Table(rows) => (t + interpolate(rows, t)[1]).max(self.feed_last),
+                        };
+                        self.feed_last = seen.header.ts_ns;
                         self.delayed.push_back(seen);
                     }
                     continue;
@@ -1139,6 +1164,45 @@ mod tests {
                 ]
             );
             assert_eq!(v.feedback_delay(), Some(150), "the least entry + response");
+        }
+
+        /// Recorded feed latencies `[[1,000, 100], [3,000, 300]]`: a quote
+        /// published at 1,000 reaches the engine at 1,000 + 100 = 1,100, one at
+        /// 2,000 at 2,000 + 200 = 2,200, one at 4,000 at 4,000 + 300 (the last
+        /// row's) = 4,300. With the latency falling faster than time passes
+        /// (`[[0, 1,000], [100, 0]]`), a quote at 50 (latency 500: 550) arrives
+        /// with the one at 0 (1,000), not before it: a feed delivers in order.
+        #[test]
+        fn recorded_feed_latencies_delay_each_quote_and_keep_the_order() {
+            let arrivals = |table: Vec<[u64; 2]>, times: &[u64]| -> Vec<u64> {
+                let mut cfg = Config::default_backtest();
+                cfg.venue.fill_model.latency = LatencyModel::Interpolated;
+                cfg.venue.fill_model.latency_table = vec![[0, 10, 10]];
+                cfg.venue.fill_model.feed_latency_table = table;
+                cfg.check(std::path::Path::new("test")).expect("a valid model");
+                let data: Vec<MarketData> = times.iter().flat_map(|&t| quote(t, BID, ASK)).collect();
+                let mut v = TouchVenue::new(&cfg, data.into_iter());
+                std::iter::from_fn(|| v.poll())
+                    .filter_map(|s| match s.view() {
+                        Some(InputView::Md(m)) if m.header.flags & flags::LAST_IN_BATCH != 0 => Some(m.header.ts_ns),
+                        _ => None,
+                    })
+                    .collect()
+            };
+            assert_eq!(
+                arrivals(vec![[1_000, 100], [3_000, 300]], &[1_000, 2_000, 4_000]),
+                vec![1_100, 2_200, 4_300]
+            );
+            assert_eq!(
+                arrivals(vec![[0, 1_000], [100, 0]], &[0, 50, 200]),
+                vec![1_000, 1_000, 1_000]
+            );
+            // Only the interpolated model reads them: elsewhere an error, not ignored.
+            let mut cfg = Config::default_backtest();
+            cfg.venue.fill_model.latency = LatencyModel::Constant;
+            cfg.venue.fill_model.feed_latency_table = vec![[0, 5]];
+            let e = cfg.check(std::path::Path::new("test")).unwrap_err().to_string();
+            assert!(e.contains("feed_latency_table"), "{e}");
         }
 
         /// Outside the rows, the end rows' latencies; between, rounded down.
