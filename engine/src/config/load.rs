@@ -70,28 +70,49 @@ impl Config {
             super::validate::model(&model, &wpath).map_err(|e| located(e, &wtext))?;
             cfg.belief.model = Some(model);
         }
+        // Recorded latencies named by file are read into the configuration
+        // (and so journalled with it), unless given inline.
         let fm = &mut cfg.venue.fill_model;
-        if let (Some(f), true) = (&fm.latency_file, fm.latency_table.is_empty()) {
-            let p = origin.parent().unwrap_or(Path::new(".")).join(f);
-            let rows = std::fs::read_to_string(&p)
-                .map_err(|e| format!("cannot read {}: {e}", p.display()))
-                .and_then(|t| super::fill_model::parse_latency_csv(&t).map_err(|e| format!("{}: {e}", p.display())));
-            fm.latency_table =
-                rows.map_err(|m| located(Error::invalid(origin, "venue.fill_model.latency_file", m), text))?;
+        if fm.latency_table.is_empty() {
+            let key = "venue.fill_model.latency_file";
+            if let Some(rows) = read_rows(
+                origin,
+                text,
+                &fm.latency_file,
+                key,
+                super::fill_model::parse_latency_csv,
+            )? {
+                fm.latency_table = rows;
+            }
         }
-        if let (Some(f), true) = (&fm.feed_latency_file, fm.feed_latency_table.is_empty()) {
-            let p = origin.parent().unwrap_or(Path::new(".")).join(f);
-            let rows = std::fs::read_to_string(&p)
-                .map_err(|e| format!("cannot read {}: {e}", p.display()))
-                .and_then(|t| {
-                    super::fill_model::parse_feed_latency_csv(&t).map_err(|e| format!("{}: {e}", p.display()))
-                });
-            fm.feed_latency_table =
-                rows.map_err(|m| located(Error::invalid(origin, "venue.fill_model.feed_latency_file", m), text))?;
+        if fm.feed_latency_table.is_empty() {
+            let key = "venue.fill_model.feed_latency_file";
+            let parse = super::fill_model::parse_feed_latency_csv;
+            if let Some(rows) = read_rows(origin, text, &fm.feed_latency_file, key, parse)? {
+                fm.feed_latency_table = rows;
+            }
         }
         cfg.check(origin).map_err(|e| located(e, text))?;
         Ok(cfg)
     }
+}
+
+/// The rows `parse` reads from `file` (relative to the configuration at
+/// `origin`, whose `text` locates an error at `key`); `None` without a file.
+fn read_rows<T>(
+    origin: &Path,
+    text: &str,
+    file: &Option<String>,
+    key: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Option<T>, Error> {
+    let Some(f) = file else { return Ok(None) };
+    let p = origin.parent().unwrap_or(Path::new(".")).join(f);
+    std::fs::read_to_string(&p)
+        .map_err(|e| format!("cannot read {}: {e}", p.display()))
+        .and_then(|t| parse(&t).map_err(|e| format!("{}: {e}", p.display())))
+        .map(Some)
+        .map_err(|m| located(Error::invalid(origin, key, m), text))
 }
 
 /// Fills in the line and column of a [`Error::ConfigInvalid`]'s key from the

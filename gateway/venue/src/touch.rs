@@ -182,8 +182,8 @@ pub struct TouchVenue<I: Iterator<Item = MarketData>> {
     queue: QueueModel,
     power: f64,
     latency: Latency,
-    /// Market data reaches the engine this long after the venue saw it
-    /// (modelled latency only).
+    /// When market data reaches the engine after the venue saw it (0 late
+    /// unless a latency is modelled).
     feed: FeedLatency,
     /// When the last market data delivered reaches the engine.
     feed_last: u64,
