@@ -1,6 +1,6 @@
 //! Which outside tools the tests that drive them will find, as `cfg`s
 //! (`has_promtool`, `has_prometheus`, `has_chromium`, `has_slurm`,
-//! `has_quickfix`, `has_py_duckdb`, `has_py_itch`, `has_py_dbn`, `has_podman`,
+//! `has_quickfix`, `has_py_duckdb`, `has_py_itch`, `has_py_dbn`, `has_py_hftbacktest`, `has_podman`,
 //! `has_netns`: root with `ip`, `tc`, `ethtool` and `nft`, for the AF_XDP test bed): a test whose
 //! tool is missing is marked ignored, with the reason, so the skip shows in
 //! `cargo test`'s summary instead of passing silently. With
@@ -37,7 +37,7 @@ fn main() {
         .arg("-u")
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    let probes: [(&str, bool); 10] = [
+    let probes: [(&str, bool); 11] = [
         ("has_promtool", on_path("promtool")),
         ("has_prometheus", on_path("prometheus")),
         ("has_chromium", on_path("chromium")),
@@ -49,6 +49,7 @@ fn main() {
         ("has_py_duckdb", python_has("duckdb")),
         ("has_py_itch", python_has("itch.parser")),
         ("has_py_dbn", python_has("databento_dbn")),
+        ("has_py_hftbacktest", python_has("hftbacktest")),
         ("has_podman", on_path("buildah") && on_path("podman") && on_path("runc")),
         (
             "has_netns",

@@ -110,6 +110,10 @@ pub struct BacktestArgs {
     /// `lean`, `full` (one alone, for a profiler).
     #[arg(long, value_delimiter = ',', value_parser = ["tight-array", "tight-journal", "lean", "full"])]
     pub only: Vec<String>,
+    /// Also write the walk as the CSV `foxtrot import` reads (for a peer
+    /// backtester to run the same quotes: `perf/vs_hftbacktest.sh`).
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
     /// JSON output.
     #[arg(long)]
     pub json: bool,

@@ -3,6 +3,7 @@
 //! the EMA-cross momentum policy trading market orders.
 
 mod common;
+mod external;
 
 use common::{foxtrot, ok, tempdir};
 use foxtrot_venue::gen::quote_walk;
@@ -212,6 +213,115 @@ fn ema_cross_backtest_agrees_with_a_plain_reference() {
     let got = j["equity"].as_f64().unwrap();
     assert!((got - want).abs() < 0.005, "PnL {got} vs the reference's {want}");
     println!("{n} quotes: {orders} orders, final position {pos}, PnL {want:.2}: foxtrot and the reference agree");
+}
+
+/// The same EMA cross run by a peer backtester, hftbacktest 2.4.4 (the version
+/// issue #20 compared against), over the same CSV: its own market depth,
+/// exchange model (market orders filled at the touch), position and balance
+/// (`tests/hftbacktest_ema.py`). Over 1,000,000 quotes of another walk than
+/// the reference test's (`FOXTROT_EMA_QUOTES` for another count; ~25 s here,
+/// most of it the peer reading the CSV), with the issue's spans and faster
+/// ones (more crosses, more near-ties), foxtrot, the plain reference and both
+/// of hftbacktest's depths answer the same orders, final position and PnL to
+/// the cent.
+#[test]
+#[cfg_attr(
+    not(has_py_hftbacktest),
+    ignore = "needs the Python package hftbacktest: bash .ci/run installs it"
+)]
+fn ema_cross_backtest_agrees_with_hftbacktest() {
+    if !external::python_module("hftbacktest") {
+        return;
+    }
+    let d = tempdir("ema-hftbacktest");
+    let _cleanup = common::RemoveOnSuccess(d.clone());
+    let csv = d.join("eurusd.csv");
+    let n = std::env::var("FOXTROT_EMA_QUOTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let quotes = quote_walk::eurusd(n, 3);
+    std::fs::write(&csv, quote_walk::to_csv(&quotes)).unwrap();
+    let spans = [(quote_walk::FAST, quote_walk::SLOW), (5, 20)];
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/hftbacktest_ema.py");
+    let mut peer = std::process::Command::new("python3");
+    peer.arg(script).arg(&csv);
+    for (f, s) in spans {
+        peer.args(["--params", &format!("{f},{s}")]);
+    }
+    peer.args(["--qty", &quote_walk::QTY.to_string()])
+        .args(["--price-decimals", &quote_walk::PRICE_DECIMALS.to_string()])
+        .args(["--depth", "hashmap", "--depth", "roivec"]);
+    let out = peer.output().expect("python3");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let peer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(peer["quotes"].as_u64(), Some(n as u64), "{peer}");
+    let md = d.join("md");
+    let out = import_csv(
+        &csv,
+        &md,
+        &["--symbol", "EURUSD", "--price-decimals", "5", "--tick", "1"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for (fast, slow) in spans {
+        let mut args = vec!["replay".to_string(), md.to_str().unwrap().to_string(), "--json".into()];
+        let own = [
+            format!("strategy.momentum.fast={fast}"),
+            format!("strategy.momentum.slow={slow}"),
+        ];
+        let sets = quote_walk::EMA_CROSS_SETS
+            .iter()
+            .map(|s| s.to_string())
+            .chain(own)
+            .chain(["belief.drift.enabled=false".to_string()]);
+        for s in sets {
+            args.extend(["--set".to_string(), s]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let j = json(&ok(&args));
+        let want = quote_walk::ema_cross(&quotes, fast, slow, quote_walk::QTY);
+        assert!(want.orders > 1000, "a meaningful test trades: {}", want.orders);
+        let (orders, pos) = (
+            j["orders"].as_u64().unwrap(),
+            j["positions"]["EURUSD"]["position"].as_i64().unwrap(),
+        );
+        let equity = j["equity"].as_f64().unwrap();
+        let reference = want.pnl(quote_walk::PRICE_DECIMALS);
+        assert_eq!(
+            (orders, pos),
+            (want.orders, want.position),
+            "spans {fast}/{slow}: foxtrot {j}"
+        );
+        assert!(
+            (equity - reference).abs() < 0.005,
+            "spans {fast}/{slow}: PnL {equity} vs the reference's {reference}"
+        );
+        let theirs: Vec<&serde_json::Value> = peer["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["fast"] == fast && r["slow"] == slow)
+            .collect();
+        assert_eq!(theirs.len(), 2, "both depths ran: {peer}");
+        for r in theirs {
+            assert_eq!(
+                r["orders"].as_u64(),
+                Some(orders),
+                "spans {fast}/{slow}: hftbacktest {r}"
+            );
+            assert_eq!(
+                r["position"].as_f64(),
+                Some(pos as f64),
+                "spans {fast}/{slow}: hftbacktest {r}"
+            );
+            let e = r["equity"].as_f64().unwrap();
+            assert!(
+                (e - equity).abs() < 0.005,
+                "spans {fast}/{slow}: hftbacktest's PnL {e}, foxtrot's {equity}"
+            );
+        }
+        println!("{n} quotes, spans {fast}/{slow}: {orders} orders, position {pos}, PnL {equity:.2}: foxtrot, the reference and hftbacktest agree");
+    }
 }
 
 /// Fees: the same backtest with and without a schedule sends the same orders,

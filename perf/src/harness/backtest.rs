@@ -150,6 +150,12 @@ fn median_best(xs: &mut [f64]) -> Option<(f64, f64)> {
 pub fn run(a: &crate::BacktestArgs) {
     let quotes = quote_walk::eurusd(a.quotes as usize, a.seed);
     let want = quote_walk::ema_cross(&quotes, FAST, SLOW, QTY);
+    if let Some(csv) = &a.csv {
+        if let Err(e) = std::fs::write(csv, quote_walk::to_csv(&quotes)) {
+            eprintln!("foxtrot-perf backtest: writing {}: {e}", csv.display());
+            std::process::exit(1);
+        }
+    }
     let dir = a.dir.join(format!("foxtrot-perf-backtest-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let base = import(&dir, &quotes);
