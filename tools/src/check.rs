@@ -104,7 +104,7 @@ impl Checker {
     fn reference2(&self, i: usize) -> Option<i64> {
         let b = &self.inst[i];
         match (b.bids.keys().next_back(), b.asks.keys().next()) {
-            (Some(&bp), Some(&ap)) if bp < ap => Some(bp + ap),
+            (Some(&bp), Some(&ap)) if bp <= ap => Some(bp + ap),
             _ if b.mark2 > 0 => Some(b.mark2),
             _ => None,
         }
@@ -169,7 +169,7 @@ impl Checker {
             }
         }
         if let (Some(&bp), Some(&ap)) = (b.bids.keys().next_back(), b.asks.keys().next()) {
-            if bp < ap {
+            if bp <= ap {
                 b.mark2 = bp + ap;
             }
         }

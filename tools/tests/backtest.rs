@@ -215,6 +215,59 @@ fn ema_cross_backtest_agrees_with_a_plain_reference() {
     println!("{n} quotes: {orders} orders, final position {pos}, PnL {want:.2}: foxtrot and the reference agree");
 }
 
+/// Locked quotes (bid = ask: FX venues and consolidated feeds show them) are
+/// prices: the mid the EMAs take and the mark. A walk where a quarter of the
+/// quotes are locked, against the plain reference (which takes every quote's
+/// mid): the same orders, position and PnL to the cent. Skipping locked books
+/// as decision points (the code before) made 4,369 orders where the reference
+/// makes 5,981; marking at the last unlocked mid leaves the PnL off by half the
+/// last spread times the position. (hftbacktest's depth cannot hold a locked
+/// top of book — a bid at the ask's price removes the ask — so it is not the
+/// peer here.)
+#[test]
+fn ema_cross_takes_locked_quotes_as_prices() {
+    let d = tempdir("ema-locked");
+    let _cleanup = common::RemoveOnSuccess(d.clone());
+    let csv = d.join("locked.csv");
+    let mut quotes = quote_walk::eurusd_spreads(200_000, 5, [0, 1, 2, 3]);
+    // It ends locked, so the final mark is a locked book's.
+    let last = *quotes.last().unwrap();
+    quotes.push(quote_walk::Quote {
+        ts_ns: last.ts_ns + 10_000_000,
+        bid: last.ask,
+        ..last
+    });
+    let locked = quotes.iter().filter(|q| q.bid == q.ask).count();
+    assert!(locked > 40_000, "a quarter locked: {locked}");
+    std::fs::write(&csv, quote_walk::to_csv(&quotes)).unwrap();
+    let md = d.join("md");
+    let out = import_csv(
+        &csv,
+        &md,
+        &["--symbol", "EURUSD", "--price-decimals", "5", "--tick", "1"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut args = vec!["replay", md.to_str().unwrap(), "--json"];
+    let sets = [&quote_walk::EMA_CROSS_SETS[..], &["belief.drift.enabled=false"]].concat();
+    for s in &sets {
+        args.extend(["--set", s]);
+    }
+    let j = json(&ok(&args));
+    let want = quote_walk::ema_cross(&quotes, quote_walk::FAST, quote_walk::SLOW, quote_walk::QTY);
+    assert!(want.orders > 1000, "a meaningful test trades: {}", want.orders);
+    assert_eq!(j["orders"].as_u64().unwrap(), want.orders, "{j}");
+    assert_eq!(
+        j["positions"]["EURUSD"]["position"].as_i64().unwrap(),
+        want.position,
+        "{j}"
+    );
+    let (got, reference) = (j["equity"].as_f64().unwrap(), want.pnl(quote_walk::PRICE_DECIMALS));
+    assert!(
+        (got - reference).abs() < 0.005,
+        "PnL {got} vs the reference's {reference}"
+    );
+}
+
 /// The same EMA cross run by a peer backtester, hftbacktest 2.4.4 (the version
 /// issue #20 compared against), over the same CSV: its own market depth,
 /// exchange model (market orders filled at the touch), position and balance

@@ -102,11 +102,13 @@ impl Top {
         self.tick
     }
 
-    /// The mid when both sides exist and are not crossed or locked.
+    /// The mid when both sides exist and are not crossed (a locked book's
+    /// mid is its one price: FX venues and consolidated feeds show locked
+    /// quotes as real prices).
     #[inline]
     pub fn mid(&self) -> Option<i64> {
         match (self.bid, self.ask) {
-            (Some((b, _)), Some((a, _))) if b < a => Some((b + a) / 2),
+            (Some((b, _)), Some((a, _))) if b <= a => Some((b + a) / 2),
             _ => None,
         }
     }

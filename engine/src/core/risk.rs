@@ -215,7 +215,7 @@ impl Risk {
         }
         // In doubled price units: a mid between two ticks is exact.
         let reference2 = match (book.best_bid(), book.best_ask()) {
-            (Some((b, _)), Some((a, _))) if b < a => b + a,
+            (Some((b, _)), Some((a, _))) if b <= a => b + a,
             _ if r.mark2 > 0 => r.mark2,
             _ => return Err(Breach::new(RejectReason::NoReference, 0, 0)),
         };
@@ -389,13 +389,14 @@ impl Risk {
         self.update_brake();
     }
 
-    /// Updates the mark of `instrument` from its book (mid when two-sided).
+    /// Updates the mark of `instrument` from its book (mid when two-sided and
+    /// not crossed; a locked book marks at its price).
     #[inline]
     pub fn mark(&mut self, instrument: u32, book: &Top) {
         if let (Some((b, _)), Some((a, _)), Some(r)) =
             (book.best_bid(), book.best_ask(), self.inst.get_mut(instrument as usize))
         {
-            if b < a {
+            if b <= a {
                 r.mark2 = b + a;
             }
         }

@@ -338,7 +338,7 @@ impl RunObserver for Watch {
 fn mid(core: &Core, i: u32) -> Option<f64> {
     let top = core.book(i)?.top();
     match (top.best_bid(), top.best_ask()) {
-        (Some((b, _)), Some((a, _))) if b < a => Some((b + a) as f64 / 2.0),
+        (Some((b, _)), Some((a, _))) if b <= a => Some((b + a) as f64 / 2.0),
         _ => None,
     }
 }

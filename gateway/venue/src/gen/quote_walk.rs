@@ -28,6 +28,12 @@ pub const PRICE_DECIMALS: u8 = 5;
 
 /// `n` quotes from `seed`, starting 2026-01-05 14:30 UTC near 1.10000.
 pub fn eurusd(n: usize, seed: u64) -> Vec<Quote> {
+    eurusd_spreads(n, seed, [1, 1, 2, 3])
+}
+
+/// [`eurusd`] with each quote's spread in ticks drawn from `spreads` (a 0
+/// gives locked quotes: bid = ask, as FX venues show them).
+pub fn eurusd_spreads(n: usize, seed: u64, spreads: [i64; 4]) -> Vec<Quote> {
     let mut x = seed;
     let mut next = |m: u64| {
         x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -37,7 +43,7 @@ pub fn eurusd(n: usize, seed: u64) -> Vec<Quote> {
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
         mid2 += [-1, 0, 0, 1][next(4) as usize] * [1, 1, 2][next(3) as usize];
-        let spread = [1, 1, 2, 3][next(4) as usize];
+        let spread = spreads[next(4) as usize];
         let bid = (mid2 - spread).div_euclid(2);
         t += 5_000_000 + next(45_000_000);
         let bid_size = (1 + next(9) as i64) * 100_000;
