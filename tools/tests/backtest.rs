@@ -173,6 +173,80 @@ fn import_journals_data_quality_findings() {
     assert_eq!(a["market_data"], 6);
 }
 
+/// `quotes` as an import CSV in `d/eurusd.csv`, imported as EURUSD (5 price
+/// decimals, tick 1) into `d/md`; the two paths.
+fn import_walk(d: &std::path::Path, quotes: &[quote_walk::Quote]) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (csv, md) = (d.join("eurusd.csv"), d.join("md"));
+    std::fs::write(&csv, quote_walk::to_csv(quotes)).unwrap();
+    let out = import_csv(
+        &csv,
+        &md,
+        &["--symbol", "EURUSD", "--price-decimals", "5", "--tick", "1"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    (csv, md)
+}
+
+/// `foxtrot replay MD --json` with foxtrot's momentum policy as the
+/// reference's EMA cross of spans `fast`/`slow` (and no drift sentry to scale
+/// the order size), `extra` settings after: its orders, final position and PnL.
+fn replay_ema(md: &std::path::Path, fast: u32, slow: u32, extra: &[String]) -> (u64, i64, f64) {
+    let mut args = vec!["replay".to_string(), md.to_str().unwrap().to_string(), "--json".into()];
+    let sets = quote_walk::EMA_CROSS_SETS
+        .iter()
+        .map(|s| s.to_string())
+        .chain([
+            format!("strategy.momentum.fast={fast}"),
+            format!("strategy.momentum.slow={slow}"),
+            "belief.drift.enabled=false".to_string(),
+        ])
+        .chain(extra.iter().cloned());
+    for s in sets {
+        args.extend(["--set".to_string(), s]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let j = json(&ok(&args));
+    (
+        j["orders"].as_u64().unwrap(),
+        j["positions"]["EURUSD"]["position"].as_i64().unwrap(),
+        j["equity"].as_f64().unwrap(),
+    )
+}
+
+/// [`replay_ema`] with no extra settings, asserted to answer what the plain
+/// reference gives over `quotes` — orders, final position, PnL to the cent.
+fn replay_as_reference(md: &std::path::Path, quotes: &[quote_walk::Quote], fast: u32, slow: u32) -> (u64, i64, f64) {
+    let (orders, pos, equity) = replay_ema(md, fast, slow, &[]);
+    let want = quote_walk::ema_cross(quotes, fast, slow, quote_walk::QTY);
+    assert!(want.orders > 1000, "a meaningful test trades: {}", want.orders);
+    assert_eq!((orders, pos), (want.orders, want.position), "spans {fast}/{slow}");
+    let reference = want.pnl(quote_walk::PRICE_DECIMALS);
+    assert!(
+        (equity - reference).abs() < 0.005,
+        "spans {fast}/{slow}: PnL {equity} vs the reference's {reference}"
+    );
+    (orders, pos, equity)
+}
+
+/// Asserts hftbacktest's result `r` is foxtrot's (orders, position, PnL to the cent).
+fn assert_peer_agrees(r: &serde_json::Value, (orders, pos, equity): (u64, i64, f64), what: &str) {
+    assert_eq!(r["orders"].as_u64(), Some(orders), "{what}: hftbacktest {r}");
+    assert_eq!(r["position"].as_f64(), Some(pos as f64), "{what}: hftbacktest {r}");
+    let e = r["equity"].as_f64().unwrap();
+    assert!(
+        (e - equity).abs() < 0.005,
+        "{what}: hftbacktest's PnL {e}, foxtrot's {equity}"
+    );
+}
+
+/// `FOXTROT_EMA_QUOTES`, else 1,000,000.
+fn ema_quotes() -> usize {
+    std::env::var("FOXTROT_EMA_QUOTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000)
+}
+
 /// The EMA-cross backtest of the issue, against a plain reference over
 /// 1,000,000 quotes, as issue #20 asks (`FOXTROT_EMA_QUOTES` for another
 /// count; ~3.5 s here): the same number of orders, final position and PnL to
@@ -182,37 +256,11 @@ fn import_journals_data_quality_findings() {
 fn ema_cross_backtest_agrees_with_a_plain_reference() {
     let d = tempdir("ema-ref");
     let _cleanup = common::RemoveOnSuccess(d.clone());
-    let csv = d.join("eurusd.csv");
-    let n = std::env::var("FOXTROT_EMA_QUOTES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+    let n = ema_quotes();
     let quotes = quote_walk::eurusd(n, 7);
-    std::fs::write(&csv, quote_walk::to_csv(&quotes)).unwrap();
-    let md = d.join("md");
-    let out = import_csv(
-        &csv,
-        &md,
-        &["--symbol", "EURUSD", "--price-decimals", "5", "--tick", "1"],
-    );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let mut args = vec!["replay", md.to_str().unwrap(), "--json"];
-    // foxtrot's momentum policy as the reference's EMA cross, and no drift
-    // sentry to scale the order size.
-    let sets = [&quote_walk::EMA_CROSS_SETS[..], &["belief.drift.enabled=false"]].concat();
-    for s in &sets {
-        args.extend(["--set", s]);
-    }
-    let j = json(&ok(&args));
-    let want = quote_walk::ema_cross(&quotes, quote_walk::FAST, quote_walk::SLOW, quote_walk::QTY);
-    let (orders, pos) = (want.orders, want.position);
-    assert!(orders > 1000, "a meaningful test trades: {orders}");
-    assert_eq!(j["orders"].as_u64().unwrap(), orders, "{j}");
-    assert_eq!(j["positions"]["EURUSD"]["position"].as_i64().unwrap(), pos, "{j}");
-    let want = want.pnl(quote_walk::PRICE_DECIMALS);
-    let got = j["equity"].as_f64().unwrap();
-    assert!((got - want).abs() < 0.005, "PnL {got} vs the reference's {want}");
-    println!("{n} quotes: {orders} orders, final position {pos}, PnL {want:.2}: foxtrot and the reference agree");
+    let (_, md) = import_walk(&d, &quotes);
+    let (orders, pos, pnl) = replay_as_reference(&md, &quotes, quote_walk::FAST, quote_walk::SLOW);
+    println!("{n} quotes: {orders} orders, final position {pos}, PnL {pnl:.2}: foxtrot and the reference agree");
 }
 
 /// Locked quotes (bid = ask: FX venues and consolidated feeds show them) are
@@ -228,7 +276,6 @@ fn ema_cross_backtest_agrees_with_a_plain_reference() {
 fn ema_cross_takes_locked_quotes_as_prices() {
     let d = tempdir("ema-locked");
     let _cleanup = common::RemoveOnSuccess(d.clone());
-    let csv = d.join("locked.csv");
     let mut quotes = quote_walk::eurusd_spreads(200_000, 5, [0, 1, 2, 3]);
     // It ends locked, so the final mark is a locked book's.
     let last = *quotes.last().unwrap();
@@ -239,33 +286,8 @@ fn ema_cross_takes_locked_quotes_as_prices() {
     });
     let locked = quotes.iter().filter(|q| q.bid == q.ask).count();
     assert!(locked > 40_000, "a quarter locked: {locked}");
-    std::fs::write(&csv, quote_walk::to_csv(&quotes)).unwrap();
-    let md = d.join("md");
-    let out = import_csv(
-        &csv,
-        &md,
-        &["--symbol", "EURUSD", "--price-decimals", "5", "--tick", "1"],
-    );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let mut args = vec!["replay", md.to_str().unwrap(), "--json"];
-    let sets = [&quote_walk::EMA_CROSS_SETS[..], &["belief.drift.enabled=false"]].concat();
-    for s in &sets {
-        args.extend(["--set", s]);
-    }
-    let j = json(&ok(&args));
-    let want = quote_walk::ema_cross(&quotes, quote_walk::FAST, quote_walk::SLOW, quote_walk::QTY);
-    assert!(want.orders > 1000, "a meaningful test trades: {}", want.orders);
-    assert_eq!(j["orders"].as_u64().unwrap(), want.orders, "{j}");
-    assert_eq!(
-        j["positions"]["EURUSD"]["position"].as_i64().unwrap(),
-        want.position,
-        "{j}"
-    );
-    let (got, reference) = (j["equity"].as_f64().unwrap(), want.pnl(quote_walk::PRICE_DECIMALS));
-    assert!(
-        (got - reference).abs() < 0.005,
-        "PnL {got} vs the reference's {reference}"
-    );
+    let (_, md) = import_walk(&d, &quotes);
+    replay_as_reference(&md, &quotes, quote_walk::FAST, quote_walk::SLOW);
 }
 
 /// The same EMA cross run by a peer backtester, hftbacktest 2.4.4 (the version
@@ -276,7 +298,8 @@ fn ema_cross_takes_locked_quotes_as_prices() {
 /// most of it the peer reading the CSV), with the issue's spans and faster
 /// ones (more crosses, more near-ties), foxtrot, the plain reference and both
 /// of hftbacktest's depths answer the same orders, final position and PnL to
-/// the cent.
+/// the cent; and with constant order and feed latencies, foxtrot's `constant`
+/// model and hftbacktest's `ConstantLatency` do too.
 #[test]
 #[cfg_attr(
     not(has_py_hftbacktest),
@@ -288,93 +311,73 @@ fn ema_cross_backtest_agrees_with_hftbacktest() {
     }
     let d = tempdir("ema-hftbacktest");
     let _cleanup = common::RemoveOnSuccess(d.clone());
-    let csv = d.join("eurusd.csv");
-    let n = std::env::var("FOXTROT_EMA_QUOTES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+    let n = ema_quotes();
     let quotes = quote_walk::eurusd(n, 3);
-    std::fs::write(&csv, quote_walk::to_csv(&quotes)).unwrap();
+    let (csv, md) = import_walk(&d, &quotes);
     let spans = [(quote_walk::FAST, quote_walk::SLOW), (5, 20)];
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/hftbacktest_ema.py");
-    let mut peer = std::process::Command::new("python3");
-    peer.arg(script).arg(&csv);
+    let peer = |args: &[String]| {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/hftbacktest_ema.py");
+        let out = std::process::Command::new("python3")
+            .arg(script)
+            .arg(&csv)
+            .args(["--qty", &quote_walk::QTY.to_string()])
+            .args(["--price-decimals", &quote_walk::PRICE_DECIMALS.to_string()])
+            .args(args)
+            .output()
+            .expect("python3");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let peer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(peer["quotes"].as_u64(), Some(n as u64), "{peer}");
+        peer
+    };
+    let mut args: Vec<String> = ["--depth", "hashmap", "--depth", "roivec"].map(String::from).to_vec();
     for (f, s) in spans {
-        peer.args(["--params", &format!("{f},{s}")]);
+        args.extend(["--params".to_string(), format!("{f},{s}")]);
     }
-    peer.args(["--qty", &quote_walk::QTY.to_string()])
-        .args(["--price-decimals", &quote_walk::PRICE_DECIMALS.to_string()])
-        .args(["--depth", "hashmap", "--depth", "roivec"]);
-    let out = peer.output().expect("python3");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let peer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(peer["quotes"].as_u64(), Some(n as u64), "{peer}");
-    let md = d.join("md");
-    let out = import_csv(
-        &csv,
-        &md,
-        &["--symbol", "EURUSD", "--price-decimals", "5", "--tick", "1"],
-    );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let peer_at_the_touch = peer(&args);
     for (fast, slow) in spans {
-        let mut args = vec!["replay".to_string(), md.to_str().unwrap().to_string(), "--json".into()];
-        let own = [
-            format!("strategy.momentum.fast={fast}"),
-            format!("strategy.momentum.slow={slow}"),
-        ];
-        let sets = quote_walk::EMA_CROSS_SETS
-            .iter()
-            .map(|s| s.to_string())
-            .chain(own)
-            .chain(["belief.drift.enabled=false".to_string()]);
-        for s in sets {
-            args.extend(["--set".to_string(), s]);
-        }
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let j = json(&ok(&args));
-        let want = quote_walk::ema_cross(&quotes, fast, slow, quote_walk::QTY);
-        assert!(want.orders > 1000, "a meaningful test trades: {}", want.orders);
-        let (orders, pos) = (
-            j["orders"].as_u64().unwrap(),
-            j["positions"]["EURUSD"]["position"].as_i64().unwrap(),
-        );
-        let equity = j["equity"].as_f64().unwrap();
-        let reference = want.pnl(quote_walk::PRICE_DECIMALS);
-        assert_eq!(
-            (orders, pos),
-            (want.orders, want.position),
-            "spans {fast}/{slow}: foxtrot {j}"
-        );
-        assert!(
-            (equity - reference).abs() < 0.005,
-            "spans {fast}/{slow}: PnL {equity} vs the reference's {reference}"
-        );
-        let theirs: Vec<&serde_json::Value> = peer["results"]
+        let (orders, pos, equity) = replay_as_reference(&md, &quotes, fast, slow);
+        let theirs: Vec<&serde_json::Value> = peer_at_the_touch["results"]
             .as_array()
             .unwrap()
             .iter()
             .filter(|r| r["fast"] == fast && r["slow"] == slow)
             .collect();
-        assert_eq!(theirs.len(), 2, "both depths ran: {peer}");
+        assert_eq!(theirs.len(), 2, "both depths ran: {peer_at_the_touch}");
         for r in theirs {
-            assert_eq!(
-                r["orders"].as_u64(),
-                Some(orders),
-                "spans {fast}/{slow}: hftbacktest {r}"
-            );
-            assert_eq!(
-                r["position"].as_f64(),
-                Some(pos as f64),
-                "spans {fast}/{slow}: hftbacktest {r}"
-            );
-            let e = r["equity"].as_f64().unwrap();
-            assert!(
-                (e - equity).abs() < 0.005,
-                "spans {fast}/{slow}: hftbacktest's PnL {e}, foxtrot's {equity}"
-            );
+            assert_peer_agrees(r, (orders, pos, equity), &format!("spans {fast}/{slow}"));
         }
         println!("{n} quotes, spans {fast}/{slow}: {orders} orders, position {pos}, PnL {equity:.2}: foxtrot, the reference and hftbacktest agree");
     }
+    // The constant latency model against hftbacktest's `ConstantLatency` and a
+    // feed latency: entry 7 ms, response 45 ms, feed 9 ms — longer than the
+    // 5–50 ms between quotes, so orders meet later quotes than they were
+    // decided on, and the strategy holds while one is out.
+    let (entry, response, feed) = (7_000_000u64, 45_000_000u64, 9_000_000u64);
+    let theirs = peer(&[
+        "--depth".into(),
+        "roivec".into(),
+        "--latency".into(),
+        format!("{entry},{response}"),
+        "--feed-ns".into(),
+        feed.to_string(),
+    ]);
+    let r = &theirs["results"][0];
+    let (orders, pos, equity) = replay_ema(
+        &md,
+        quote_walk::FAST,
+        quote_walk::SLOW,
+        &[
+            "venue.fill_model.latency=constant".into(),
+            format!("venue.entry_latency_ns={entry}"),
+            format!("venue.ack_latency_ns={response}"),
+            format!("venue.md_latency_ns={feed}"),
+        ],
+    );
+    let at_the_touch = quote_walk::ema_cross(&quotes, quote_walk::FAST, quote_walk::SLOW, quote_walk::QTY);
+    assert_ne!(orders, at_the_touch.orders, "the latencies change the orders");
+    assert_peer_agrees(r, (orders, pos, equity), "with latencies");
+    println!("{n} quotes, entry/response/feed latency 7/45/9 ms: {orders} orders, position {pos}, PnL {equity:.2}: foxtrot and hftbacktest agree");
 }
 
 /// Fees: the same backtest with and without a schedule sends the same orders,

@@ -63,18 +63,21 @@ def read_quotes(path, decimals):
     return ts_ns, np.array(bid), np.array(bid_sz), np.array(ask), np.array(ask_sz)
 
 
-def events(ts, bid, bid_sz, ask, ask_sz, tick):
-    """hftbacktest events: per quote, deletes of the levels that moved, then both sides."""
+def events(ts, bid, bid_sz, ask, ask_sz, tick, feed_ns):
+    """hftbacktest events: per quote, deletes of the levels that moved, then
+    both sides; the exchange sees each at the quote's time, the strategy
+    `feed_ns` later."""
     rows = []
     prev_bid = prev_ask = None
     seen = EXCH_EVENT | LOCAL_EVENT
     for t, b, bs, a, as_ in zip(ts.tolist(), bid.tolist(), bid_sz.tolist(), ask.tolist(), ask_sz.tolist()):
+        lt = t + feed_ns
         if prev_bid is not None and prev_bid != b:
-            rows.append((seen | DEPTH_EVENT | BUY_EVENT, t, t, prev_bid * tick, 0.0, 0, 0, 0.0))
+            rows.append((seen | DEPTH_EVENT | BUY_EVENT, t, lt, prev_bid * tick, 0.0, 0, 0, 0.0))
         if prev_ask is not None and prev_ask != a:
-            rows.append((seen | DEPTH_EVENT | SELL_EVENT, t, t, prev_ask * tick, 0.0, 0, 0, 0.0))
-        rows.append((seen | DEPTH_EVENT | BUY_EVENT, t, t, b * tick, float(bs), 0, 0, 0.0))
-        rows.append((seen | DEPTH_EVENT | SELL_EVENT, t, t, a * tick, float(as_), 0, 0, 0.0))
+            rows.append((seen | DEPTH_EVENT | SELL_EVENT, t, lt, prev_ask * tick, 0.0, 0, 0, 0.0))
+        rows.append((seen | DEPTH_EVENT | BUY_EVENT, t, lt, b * tick, float(bs), 0, 0, 0.0))
+        rows.append((seen | DEPTH_EVENT | SELL_EVENT, t, lt, a * tick, float(as_), 0, 0, 0.0))
         prev_bid, prev_ask = b, a
     # hftbacktest reports the data of the last time as the end of the data, not
     # as a feed: a last event that changes nothing (the ask set to what it is)
@@ -86,13 +89,14 @@ def events(ts, bid, bid_sz, ask, ask_sz, tick):
 
 
 @njit
-def ema_cross(hbt, fast, slow, qty, half_scale):
+def ema_cross(hbt, fast, slow, qty, half_scale, wait):
     alpha_fast = 2.0 / (fast + 1.0)
     alpha_slow = 2.0 / (slow + 1.0)
     fast_ema = 0.0
     slow_ema = 0.0
     seen = 0
     target = 0.0
+    sent = 0.0
     order_id = 0
     last_bid = 0
     last_ask = 0
@@ -123,24 +127,28 @@ def ema_cross(hbt, fast, slow, qty, half_scale):
         elif fast_ema < slow_ema:
             target = -qty
         position = hbt.position(0)
+        if position != sent:
+            # The last order's fill has not come back yet: hold.
+            continue
         if target != position:
             order_id += 1
             q = target - position
+            sent = target
             if q > 0:
-                hbt.submit_buy_order(0, order_id, depth.best_ask, q, GTC, MARKET, True)
+                hbt.submit_buy_order(0, order_id, depth.best_ask, q, GTC, MARKET, wait)
             else:
-                hbt.submit_sell_order(0, order_id, depth.best_bid, -q, GTC, MARKET, True)
+                hbt.submit_sell_order(0, order_id, depth.best_bid, -q, GTC, MARKET, wait)
             hbt.clear_inactive_orders(0)
     return last_bid, last_ask
 
 
-def run(data, depth, tick, lo, hi, fast, slow, qty, half_scale):
+def run(data, depth, tick, lo, hi, fast, slow, qty, half_scale, latency=(1, 1)):
     """One backtest over `data`: (seconds in the strategy loop, its answer)."""
     asset = (
         BacktestAsset()
         .data([data])
         .linear_asset(1.0)
-        .constant_order_latency(1, 1)
+        .constant_order_latency(latency[0], latency[1])
         .risk_adverse_queue_model()
         .no_partial_fill_exchange()
         .trading_value_fee_model(0.0, 0.0)
@@ -153,7 +161,10 @@ def run(data, depth, tick, lo, hi, fast, slow, qty, half_scale):
     else:
         hbt = HashMapMarketDepthBacktest([asset])
     t = time.perf_counter()
-    last_bid, last_ask = ema_cross(hbt, fast, slow, qty, half_scale)
+    # With the default 1 ns each way the strategy waits for each order's
+    # response (it is back long before the next quote); with a longer latency
+    # it goes on seeing quotes, and holds while an order is out.
+    last_bid, last_ask = ema_cross(hbt, fast, slow, qty, half_scale, latency == (1, 1))
     took = time.perf_counter() - t
     sv = hbt.state_values(0)
     position = sv.position
@@ -176,21 +187,26 @@ def main():
     p.add_argument("--depth", action="append", choices=["hashmap", "roivec"], default=[],
                    help="hftbacktest's market depth (repeatable; default hashmap)")
     p.add_argument("--runs", type=int, default=1, help="timed runs of each")
+    p.add_argument("--latency", default="1,1", metavar="ENTRY_NS,RESPONSE_NS",
+                   help="hftbacktest's constant order latency (default 1,1)")
+    p.add_argument("--feed-ns", type=int, default=0,
+                   help="feed latency: each quote reaches the strategy this long after the exchange")
     a = p.parse_args()
     params = [tuple(int(x) for x in s.split(",")) for s in a.params] or [(10, 50)]
+    latency = tuple(int(x) for x in a.latency.split(","))
     tick = 10.0 ** -a.price_decimals
     ts, bid, bid_sz, ask, ask_sz = read_quotes(a.csv, a.price_decimals)
-    data = events(ts, bid, bid_sz, ask, ask_sz, tick)
+    data = events(ts, bid, bid_sz, ask, ask_sz, tick, a.feed_ns)
     lo, hi = min(bid.min(), ask.min()), max(bid.max(), ask.max())
     half_scale = 0.5 / 10**a.price_decimals
     results = []
     for depth in a.depth or ["hashmap"]:
         # A run over a few quotes compiles the strategy for this depth (not timed).
-        run(data[:1000], depth, tick, lo, hi, 10, 50, a.qty, half_scale)
+        run(data[:1000], depth, tick, lo, hi, 10, 50, a.qty, half_scale, latency)
         for fast, slow in params:
             secs, answer = [], None
             for _ in range(a.runs):
-                took, answer = run(data, depth, tick, lo, hi, fast, slow, a.qty, half_scale)
+                took, answer = run(data, depth, tick, lo, hi, fast, slow, a.qty, half_scale, latency)
                 secs.append(took)
             results.append({"depth": depth, "fast": fast, "slow": slow, **answer, "seconds": secs})
     print(json.dumps({"quotes": len(ts), "results": results}))
