@@ -299,7 +299,8 @@ fn ema_cross_takes_locked_quotes_as_prices() {
 /// ones (more crosses, more near-ties), foxtrot, the plain reference and both
 /// of hftbacktest's depths answer the same orders, final position and PnL to
 /// the cent; and with constant order and feed latencies, foxtrot's `constant`
-/// model and hftbacktest's `ConstantLatency` do too.
+/// model and hftbacktest's `ConstantLatency` do too, as do the `interpolated`
+/// model and `IntpOrderLatency` with recorded order latencies.
 #[test]
 #[cfg_attr(
     not(has_py_hftbacktest),
@@ -378,6 +379,40 @@ fn ema_cross_backtest_agrees_with_hftbacktest() {
     assert_ne!(orders, at_the_touch.orders, "the latencies change the orders");
     assert_peer_agrees(r, (orders, pos, equity), "with latencies");
     println!("{n} quotes, entry/response/feed latency 7/45/9 ms: {orders} orders, position {pos}, PnL {equity:.2}: foxtrot and hftbacktest agree");
+    // The interpolated model against hftbacktest's `IntpOrderLatency`: recorded
+    // orders every 5 s over the walk, entry 2–40 ms, response 1–200 ms (a
+    // seeded draw), the times they reached the venue increasing.
+    let lat = d.join("latency.csv");
+    let (mut x, mut text, mut e) = (11u64, String::from("ts_ns,entry_ns,response_ns\n"), 20_000_000i64);
+    let mut draw = |m: u64| {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (x >> 33) % m
+    };
+    let (first, last) = (quotes[0].ts_ns, quotes[quotes.len() - 1].ts_ns);
+    for ts in (first..=last + 5_000_000_000).step_by(5_000_000_000) {
+        e = (e + draw(30_000_000) as i64 - 15_000_000).clamp(2_000_000, 40_000_000);
+        text += &format!("{ts},{e},{}\n", 1_000_000 + draw(199_000_000));
+    }
+    std::fs::write(&lat, text).unwrap();
+    let theirs = peer(&[
+        "--depth".into(),
+        "roivec".into(),
+        "--latency-file".into(),
+        lat.to_str().unwrap().into(),
+    ]);
+    let (orders, pos, equity) = replay_ema(
+        &md,
+        quote_walk::FAST,
+        quote_walk::SLOW,
+        &[
+            "venue.fill_model.latency=interpolated".into(),
+            format!("venue.fill_model.latency_file={}", lat.display()),
+            "venue.md_latency_ns=0".into(),
+        ],
+    );
+    assert_ne!(orders, at_the_touch.orders, "the latencies change the orders");
+    assert_peer_agrees(&theirs["results"][0], (orders, pos, equity), "interpolated latencies");
+    println!("{n} quotes, interpolated order latencies: {orders} orders, position {pos}, PnL {equity:.2}: foxtrot and hftbacktest agree");
 }
 
 /// Fees: the same backtest with and without a schedule sends the same orders,

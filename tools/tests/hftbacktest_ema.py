@@ -143,12 +143,16 @@ def ema_cross(hbt, fast, slow, qty, half_scale, wait):
 
 
 def run(data, depth, tick, lo, hi, fast, slow, qty, half_scale, latency=(1, 1)):
-    """One backtest over `data`: (seconds in the strategy loop, its answer)."""
+    """One backtest over `data`: (seconds in the strategy loop, its answer).
+    `latency` is (entry, response) constant, or recorded rows for hftbacktest's
+    `IntpOrderLatency`."""
+    asset = BacktestAsset().data([data]).linear_asset(1.0)
+    if isinstance(latency, tuple):
+        asset = asset.constant_order_latency(latency[0], latency[1])
+    else:
+        asset = asset.intp_order_latency(latency)
     asset = (
-        BacktestAsset()
-        .data([data])
-        .linear_asset(1.0)
-        .constant_order_latency(latency[0], latency[1])
+        asset
         .risk_adverse_queue_model()
         .no_partial_fill_exchange()
         .trading_value_fee_model(0.0, 0.0)
@@ -164,7 +168,7 @@ def run(data, depth, tick, lo, hi, fast, slow, qty, half_scale, latency=(1, 1)):
     # With the default 1 ns each way the strategy waits for each order's
     # response (it is back long before the next quote); with a longer latency
     # it goes on seeing quotes, and holds while an order is out.
-    last_bid, last_ask = ema_cross(hbt, fast, slow, qty, half_scale, latency == (1, 1))
+    last_bid, last_ask = ema_cross(hbt, fast, slow, qty, half_scale, isinstance(latency, tuple) and latency == (1, 1))
     took = time.perf_counter() - t
     sv = hbt.state_values(0)
     position = sv.position
@@ -189,11 +193,21 @@ def main():
     p.add_argument("--runs", type=int, default=1, help="timed runs of each")
     p.add_argument("--latency", default="1,1", metavar="ENTRY_NS,RESPONSE_NS",
                    help="hftbacktest's constant order latency (default 1,1)")
+    p.add_argument("--latency-file", metavar="CSV",
+                   help="recorded order latencies, ts_ns,entry_ns,response_ns rows (foxtrot's latency_file),"
+                        " for hftbacktest's IntpOrderLatency as req_ts = ts, exch_ts = ts + entry,"
+                        " resp_ts = exch_ts + response")
     p.add_argument("--feed-ns", type=int, default=0,
                    help="feed latency: each quote reaches the strategy this long after the exchange")
     a = p.parse_args()
     params = [tuple(int(x) for x in s.split(",")) for s in a.params] or [(10, 50)]
     latency = tuple(int(x) for x in a.latency.split(","))
+    if a.latency_file:
+        rows = [[int(x) for x in line.split(",")] for line in open(a.latency_file)
+                if line.strip() and line[0].isdigit()]
+        latency = np.zeros(len(rows), dtype=[("req_ts", "i8"), ("exch_ts", "i8"), ("resp_ts", "i8"), ("_padding", "i8")])
+        for k, (ts, entry, response) in enumerate(rows):
+            latency[k] = (ts, ts + entry, ts + entry + response, 0)
     tick = 10.0 ** -a.price_decimals
     ts, bid, bid_sz, ask, ask_sz = read_quotes(a.csv, a.price_decimals)
     data = events(ts, bid, bid_sz, ask, ask_sz, tick, a.feed_ns)

@@ -26,9 +26,13 @@ pub struct FillModelConfig {
     pub latency: LatencyModel,
     /// `interpolated`: a CSV of recorded latencies, `ts_ns,entry_ns,response_ns`
     /// per row in time order (a header line is allowed), relative to this
-    /// file; an order sent at t takes the entry and response latencies
-    /// interpolated linearly between the rows around t (the first or last row's
-    /// outside them).
+    /// file: each row an order sent at ts_ns that reached the venue entry_ns
+    /// later, whose response came response_ns after that. An order sent at t
+    /// takes the entry latency interpolated linearly between the rows around
+    /// t by their send times, and the response latency interpolated between
+    /// the rows around the time the venue acts by their times at the venue
+    /// (ts_ns + entry_ns, which must increase too); the first or last row's
+    /// outside them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_file: Option<String>,
     /// `interpolated`: the recorded latencies themselves, `[ts_ns, entry_ns,
@@ -93,8 +97,9 @@ pub enum LatencyModel {
     /// (and is matched against the book the venue has then), and reports reach
     /// the engine `ack_latency_ns` after the venue acted.
     Constant,
-    /// As `constant`, with the entry and response latencies of each order
-    /// interpolated from `latency_file` at its send time, and (with
+    /// As `constant`, with each order's entry latency interpolated from
+    /// `latency_file` at its send time and its response latency at the time
+    /// the venue acted (as hftbacktest's `IntpOrderLatency`), and (with
     /// `feed_latency_file`) each market-data event's latency from that file at
     /// its publication time.
     Interpolated,
@@ -219,6 +224,16 @@ mod tests {
             vec![[1000, 100, 50], [3000, 300, 150]]
         );
         assert_eq!(cfg.venue.fill_model.feed_latency_table, vec![[1000, 40]]);
+        // Responses are interpolated by the times the venue acted (ts + entry):
+        // rows whose orders reached the venue out of order are refused, by row.
+        std::fs::write(d.join("lat.csv"), "1000,100,50\n3000,300,150\n3100,150,150\n").unwrap();
+        let e = crate::config::Config::from_yaml(&text, &d.join("c.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("latency_table") && e.contains("row 3") && e.contains("3250"),
+            "{e}"
+        );
         assert!(
             cfg.canonical_text().contains("latency_table") && cfg.canonical_text().contains("feed_latency_table"),
             "journalled with the run"

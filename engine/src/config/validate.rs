@@ -130,6 +130,22 @@ impl Config {
                 "venue.fill_model.latency_table",
                 "rows must be in strictly increasing ts_ns order".into(),
             ));
+        } else if let Some(i) = fm
+            .latency_table
+            .windows(2)
+            .position(|w| w[0][0] + w[0][1] >= w[1][0] + w[1][1])
+        {
+            // Responses are interpolated by the time the venue acted.
+            out.push(bad(
+                "venue.fill_model.latency_table",
+                format!(
+                    "row {} reached the venue (ts_ns + entry_ns = {}) no later than the row before it ({}): \
+                     the times the venue acted must increase too",
+                    i + 2,
+                    fm.latency_table[i + 1][0] + fm.latency_table[i + 1][1],
+                    fm.latency_table[i][0] + fm.latency_table[i][1]
+                ),
+            ));
         }
         if fm.feed_latency_table.windows(2).any(|w| w[0][0] >= w[1][0]) {
             out.push(bad(

@@ -37,7 +37,9 @@
 //!   publication order); an order reaches the venue
 //!   its entry latency after it was sent and is matched against the book the
 //!   venue holds then; reports reach the engine the response latency after the
-//!   venue acted. The venue's clock runs on the data's timestamps: everything
+//!   venue acted (`interpolated`: the entry latency at the send time, the
+//!   response latency at the time the venue acted, as hftbacktest's
+//!   `IntpOrderLatency`). The venue's clock runs on the data's timestamps: everything
 //!   the venue does at time t happens before anything the engine sees after t.
 
 use foxtrot_engine::config::{Config, LatencyModel, QueueModel};
@@ -81,15 +83,21 @@ struct FeedOrder {
     seq: u64,
 }
 
-/// The entry and response latencies of an order sent at a time.
+/// The entry latency of an order sent at a time, and the response latency of
+/// the venue acting at a time.
 #[derive(Clone, Debug)]
 enum Latency {
     /// The touch venue as it always was: matched on send, reported `ack` later.
     Ack(u64),
     /// Constant entry and response latencies.
     Constant { entry: u64, response: u64 },
-    /// Recorded `[ts, entry, response]` rows, interpolated.
-    Table(Vec<[u64; 3]>),
+    /// Recorded orders, interpolated: `[ts, entry]` by the time each was sent,
+    /// `[ts + entry, response]` by the time the venue acted on it (as
+    /// hftbacktest's `IntpOrderLatency` reads `req_ts`, `exch_ts`, `resp_ts`).
+    Table {
+        entry: Vec<[u64; 2]>,
+        response: Vec<[u64; 2]>,
+    },
 }
 
 /// The row of recorded `[ts, …]` values at time `t`: each value linear
@@ -110,15 +118,30 @@ fn interpolate<const N: usize>(rows: &[[u64; N]], t: u64) -> [u64; N] {
 }
 
 impl Latency {
-    /// (entry, response) for an order sent at `t` (see [`interpolate`]).
-    fn at(&self, t: u64) -> (u64, u64) {
+    /// Recorded `[ts, entry, response]` rows (times strictly increasing, and
+    /// so the times the venue acted, `ts + entry`: the configuration's check).
+    fn table(rows: &[[u64; 3]]) -> Self {
+        Latency::Table {
+            entry: rows.iter().map(|r| [r[0], r[1]]).collect(),
+            response: rows.iter().map(|r| [r[0] + r[1], r[2]]).collect(),
+        }
+    }
+
+    /// The entry latency of an order sent at `t` (see [`interpolate`]).
+    fn entry_at(&self, t: u64) -> u64 {
         match self {
-            Latency::Ack(a) => (0, *a),
-            Latency::Constant { entry, response } => (*entry, *response),
-            Latency::Table(rows) => {
-                let r = interpolate(rows, t);
-                (r[1], r[2])
-            }
+            Latency::Ack(_) => 0,
+            Latency::Constant { entry, .. } => *entry,
+            Latency::Table { entry, .. } => interpolate(entry, t)[1],
+        }
+    }
+
+    /// The response latency of the venue acting at `t` (see [`interpolate`]).
+    fn response_at(&self, t: u64) -> u64 {
+        match self {
+            Latency::Ack(a) => *a,
+            Latency::Constant { response, .. } => *response,
+            Latency::Table { response, .. } => interpolate(response, t)[1],
         }
     }
 
@@ -127,7 +150,7 @@ impl Latency {
         match self {
             Latency::Ack(_) => 0,
             Latency::Constant { entry, .. } => *entry,
-            Latency::Table(rows) => rows.iter().map(|r| r[1]).min().unwrap_or(0),
+            Latency::Table { entry, .. } => entry.iter().map(|r| r[1]).min().unwrap_or(0),
         }
     }
 
@@ -136,7 +159,7 @@ impl Latency {
         match self {
             Latency::Ack(a) => *a,
             Latency::Constant { response, .. } => *response,
-            Latency::Table(rows) => rows.iter().map(|r| r[2]).min().unwrap_or(0),
+            Latency::Table { response, .. } => response.iter().map(|r| r[1]).min().unwrap_or(0),
         }
     }
 }
@@ -227,7 +250,7 @@ impl<I: Iterator<Item = MarketData>> TouchVenue<I> {
                     entry: cfg.venue.entry_latency_ns,
                     response: cfg.venue.ack_latency_ns,
                 },
-                LatencyModel::Interpolated if !fm.latency_table.is_empty() => Latency::Table(fm.latency_table.clone()),
+                LatencyModel::Interpolated if !fm.latency_table.is_empty() => Latency::table(&fm.latency_table),
                 // Refused by the configuration's check; constant if it got here.
                 LatencyModel::Interpolated => Latency::Constant {
                     entry: cfg.venue.entry_latency_ns,
@@ -662,8 +685,8 @@ impl<I: Iterator<Item = MarketData>> VenueLink for TouchVenue<I> {
         let side = order.side().unwrap_or(Side::Buy);
         if self.modelled() {
             let t = order.header.ts_ns;
-            let (entry, response) = self.latency.at(t);
-            let arrival = t + entry;
+            let arrival = t + self.latency.entry_at(t);
+            let response = self.latency.response_at(arrival);
             // In arrival order; an order sent later but arriving at the same
             // time comes after.
             let at = self.inbound.len() - self.inbound.iter().rev().take_while(|x| x.0 > arrival).count();
@@ -725,7 +748,7 @@ impl<I: Iterator<Item = MarketData>> TouchVenue<I> {
                     } else if let Some(md) = self.ahead {
                         self.ahead = self.src.next();
                         let t = md.header.ts_ns;
-                        self.apply_md(&md, t + self.latency.at(t).1);
+                        self.apply_md(&md, t + self.latency.response_at(t));
                         let mut seen = md;
                         seen.header.ts_ns = match &self.feed {
                             FeedLatency::Constant(ns) => t + ns,
@@ -1208,13 +1231,23 @@ mod tests {
         /// Outside the rows, the end rows' latencies; between, rounded down.
         #[test]
         fn latencies_interpolate_between_rows_and_hold_outside() {
-            let l = Latency::Table(vec![[1_000, 100, 50], [3_000, 301, 150]]);
-            assert_eq!(l.at(0), (100, 50));
-            assert_eq!(l.at(1_000), (100, 50));
-            assert_eq!(l.at(2_000), (200, 100)); // 100 + 201·1000/2000 = 200.5 → 200
-            assert_eq!(l.at(3_000), (301, 150));
-            assert_eq!(l.at(9_000), (301, 150));
-            assert_eq!(Latency::Constant { entry: 7, response: 9 }.at(5), (7, 9));
+            // Sent at 1,000 and 3,000; the venue acted at 1,100 and 3,301.
+            let l = Latency::table(&[[1_000, 100, 50], [3_000, 301, 150]]);
+            let entry = |t| l.entry_at(t);
+            let response = |t| l.response_at(t);
+            assert_eq!(
+                [entry(0), entry(1_000), entry(3_000), entry(9_000)],
+                [100, 100, 301, 301]
+            );
+            assert_eq!(entry(2_000), 200); // 100 + 201·1000/2000 = 200.5 → 200
+                                           // Responses by the venue's time: 1,100 → 50, 3,301 → 150.
+            assert_eq!(
+                [response(0), response(1_100), response(3_301), response(9_000)],
+                [50, 50, 150, 150]
+            );
+            assert_eq!(response(2_000), 90); // 50 + 100·900/2201 = 90.89… → 90
+            let c = Latency::Constant { entry: 7, response: 9 };
+            assert_eq!((c.entry_at(5), c.response_at(5)), (7, 9));
         }
     }
 }
