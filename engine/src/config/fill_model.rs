@@ -32,7 +32,7 @@ pub struct FillModelConfig {
     /// t by their send times, and the response latency interpolated between
     /// the rows around the time the venue acts by their times at the venue
     /// (ts_ns + entry_ns, which must increase too); the first or last row's
-    /// outside them.
+    /// outside them. Latencies are at most 60 s, as the constant ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_file: Option<String>,
     /// `interpolated`: the recorded latencies themselves, `[ts_ns, entry_ns,
@@ -46,7 +46,8 @@ pub struct FillModelConfig {
     /// data the venue publishes at t reaches the engine md_ns later,
     /// interpolated linearly between the rows around t (the first or last
     /// row's outside them), and never before data published earlier (a feed
-    /// delivers in order). Without it, `venue.md_latency_ns` for every event.
+    /// delivers in order); at most 60 s. Without it, `venue.md_latency_ns` for
+    /// every event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feed_latency_file: Option<String>,
     /// `interpolated`: the recorded feed latencies themselves, `[ts_ns, md_ns]`
@@ -234,6 +235,21 @@ mod tests {
             e.contains("latency_table") && e.contains("row 3") && e.contains("3250"),
             "{e}"
         );
+        // A latency beyond the constant ones' 60 s bound is refused, by row.
+        std::fs::write(d.join("lat.csv"), "1000,100,50\n3000,300,18446744073709551615\n").unwrap();
+        let e = crate::config::Config::from_yaml(&text, &d.join("c.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("latency_table") && e.contains("row 2") && e.contains("above 60 s"),
+            "{e}"
+        );
+        std::fs::write(d.join("lat.csv"), "1000,100,50\n").unwrap();
+        std::fs::write(d.join("feed.csv"), "1000,60000000001\n").unwrap();
+        let e = crate::config::Config::from_yaml(&text, &d.join("c.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("feed_latency_table") && e.contains("row 1"), "{e}");
         assert!(
             cfg.canonical_text().contains("latency_table") && cfg.canonical_text().contains("feed_latency_table"),
             "journalled with the run"

@@ -6,6 +6,10 @@ use super::{BeliefModel, Config};
 use crate::error::Error;
 use std::path::Path;
 
+/// The longest recorded latency a table may hold: the bound of the constant
+/// latencies (`venue.*_latency_ns`), which also keeps time sums far from overflow.
+const MAX_LATENCY_NS: u64 = 60_000_000_000;
+
 impl Config {
     /// Checks the whole configuration: the schema's ranges, then [`validate`](Self::validate).
     /// Run it again after changing a loaded configuration.
@@ -130,10 +134,15 @@ impl Config {
                 "venue.fill_model.latency_table",
                 "rows must be in strictly increasing ts_ns order".into(),
             ));
+        } else if let Some(i) = fm.latency_table.iter().position(|r| r[1].max(r[2]) > MAX_LATENCY_NS) {
+            out.push(bad(
+                "venue.fill_model.latency_table",
+                format!("row {}: a latency above 60 s ({:?})", i + 1, fm.latency_table[i]),
+            ));
         } else if let Some(i) = fm
             .latency_table
             .windows(2)
-            .position(|w| w[0][0] + w[0][1] >= w[1][0] + w[1][1])
+            .position(|w| w[0][0].saturating_add(w[0][1]) >= w[1][0].saturating_add(w[1][1]))
         {
             // Responses are interpolated by the time the venue acted.
             out.push(bad(
@@ -142,8 +151,8 @@ impl Config {
                     "row {} reached the venue (ts_ns + entry_ns = {}) no later than the row before it ({}): \
                      the times the venue acted must increase too",
                     i + 2,
-                    fm.latency_table[i + 1][0] + fm.latency_table[i + 1][1],
-                    fm.latency_table[i][0] + fm.latency_table[i][1]
+                    fm.latency_table[i + 1][0].saturating_add(fm.latency_table[i + 1][1]),
+                    fm.latency_table[i][0].saturating_add(fm.latency_table[i][1])
                 ),
             ));
         }
@@ -151,6 +160,12 @@ impl Config {
             out.push(bad(
                 "venue.fill_model.feed_latency_table",
                 "rows must be in strictly increasing ts_ns order".into(),
+            ));
+        }
+        if let Some(i) = fm.feed_latency_table.iter().position(|r| r[1] > MAX_LATENCY_NS) {
+            out.push(bad(
+                "venue.fill_model.feed_latency_table",
+                format!("row {}: a latency above 60 s ({:?})", i + 1, fm.feed_latency_table[i]),
             ));
         }
         if fm.latency != super::LatencyModel::Interpolated && !fm.feed_latency_table.is_empty() {

@@ -123,7 +123,7 @@ impl Latency {
     fn table(rows: &[[u64; 3]]) -> Self {
         Latency::Table {
             entry: rows.iter().map(|r| [r[0], r[1]]).collect(),
-            response: rows.iter().map(|r| [r[0] + r[1], r[2]]).collect(),
+            response: rows.iter().map(|r| [r[0].saturating_add(r[1]), r[2]]).collect(),
         }
     }
 
