@@ -383,11 +383,12 @@ fn ema_cross_backtest_agrees_with_hftbacktest() {
     // orders every 5 s over the walk, entry 2–40 ms, response 1–200 ms (a
     // seeded draw), the times they reached the venue increasing.
     let lat = d.join("latency.csv");
-    let (mut x, mut text, mut e) = (11u64, String::from("ts_ns,entry_ns,response_ns\n"), 20_000_000i64);
-    let mut draw = |m: u64| {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (x >> 33) % m
-    };
+    let (mut rng, mut text, mut e) = (
+        foxtrot_engine::rng::SeededRng::new(11),
+        String::from("ts_ns,entry_ns,response_ns\n"),
+        20_000_000i64,
+    );
+    let mut draw = |m: u64| rng.below(m);
     let (first, last) = (quotes[0].ts_ns, quotes[quotes.len() - 1].ts_ns);
     for ts in (first..=last + 5_000_000_000).step_by(5_000_000_000) {
         e = (e + draw(30_000_000) as i64 - 15_000_000).clamp(2_000_000, 40_000_000);

@@ -225,31 +225,33 @@ mod tests {
             vec![[1000, 100, 50], [3000, 300, 150]]
         );
         assert_eq!(cfg.venue.fill_model.feed_latency_table, vec![[1000, 40]]);
-        // Responses are interpolated by the times the venue acted (ts + entry):
-        // rows whose orders reached the venue out of order are refused, by row.
-        std::fs::write(d.join("lat.csv"), "1000,100,50\n3000,300,150\n3100,150,150\n").unwrap();
-        let e = crate::config::Config::from_yaml(&text, &d.join("c.yaml"))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("latency_table") && e.contains("row 3") && e.contains("3250"),
-            "{e}"
-        );
-        // A latency beyond the constant ones' 60 s bound is refused, by row.
-        std::fs::write(d.join("lat.csv"), "1000,100,50\n3000,300,18446744073709551615\n").unwrap();
-        let e = crate::config::Config::from_yaml(&text, &d.join("c.yaml"))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("latency_table") && e.contains("row 2") && e.contains("above 60 s"),
-            "{e}"
-        );
-        std::fs::write(d.join("lat.csv"), "1000,100,50\n").unwrap();
-        std::fs::write(d.join("feed.csv"), "1000,60000000001\n").unwrap();
-        let e = crate::config::Config::from_yaml(&text, &d.join("c.yaml"))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("feed_latency_table") && e.contains("row 1"), "{e}");
+        // Refused, naming the table and the row: orders that reached the venue
+        // out of order (responses are interpolated by the times the venue
+        // acted, ts + entry), and latencies beyond the constant ones' 60 s.
+        for (lat, feed, want) in [
+            (
+                "1000,100,50\n3000,300,150\n3100,150,150\n",
+                "1000,40\n",
+                ["latency_table", "row 3", "3250"],
+            ),
+            (
+                "1000,100,50\n3000,300,18446744073709551615\n",
+                "1000,40\n",
+                ["latency_table", "row 2", "above 60 s"],
+            ),
+            (
+                "1000,100,50\n",
+                "1000,60000000001\n",
+                ["feed_latency_table", "row 1", "above 60 s"],
+            ),
+        ] {
+            std::fs::write(d.join("lat.csv"), lat).unwrap();
+            std::fs::write(d.join("feed.csv"), feed).unwrap();
+            let e = crate::config::Config::from_yaml(&text, &d.join("c.yaml"))
+                .unwrap_err()
+                .to_string();
+            assert!(want.iter().all(|w| e.contains(w)), "{want:?}: {e}");
+        }
         assert!(
             cfg.canonical_text().contains("latency_table") && cfg.canonical_text().contains("feed_latency_table"),
             "journalled with the run"

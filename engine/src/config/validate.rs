@@ -10,6 +10,16 @@ use std::path::Path;
 /// latencies (`venue.*_latency_ns`), which also keeps time sums far from overflow.
 const MAX_LATENCY_NS: u64 = 60_000_000_000;
 
+/// What is wrong with recorded latency rows `[ts_ns, latency…]`, if anything:
+/// times not strictly increasing, or a latency above [`MAX_LATENCY_NS`].
+fn latency_rows_problem<const N: usize>(rows: &[[u64; N]]) -> Option<String> {
+    if rows.windows(2).any(|w| w[0][0] >= w[1][0]) {
+        return Some("rows must be in strictly increasing ts_ns order".into());
+    }
+    let i = rows.iter().position(|r| r[1..].iter().any(|&l| l > MAX_LATENCY_NS))?;
+    Some(format!("row {}: a latency above 60 s ({:?})", i + 1, rows[i]))
+}
+
 impl Config {
     /// Checks the whole configuration: the schema's ranges, then [`validate`](Self::validate).
     /// Run it again after changing a loaded configuration.
@@ -129,44 +139,29 @@ impl Config {
                 "the interpolated latency model needs recorded latencies (latency_file or latency_table)".into(),
             ));
         }
-        if fm.latency_table.windows(2).any(|w| w[0][0] >= w[1][0]) {
-            out.push(bad(
-                "venue.fill_model.latency_table",
-                "rows must be in strictly increasing ts_ns order".into(),
-            ));
-        } else if let Some(i) = fm.latency_table.iter().position(|r| r[1].max(r[2]) > MAX_LATENCY_NS) {
-            out.push(bad(
-                "venue.fill_model.latency_table",
-                format!("row {}: a latency above 60 s ({:?})", i + 1, fm.latency_table[i]),
-            ));
-        } else if let Some(i) = fm
-            .latency_table
-            .windows(2)
-            .position(|w| w[0][0].saturating_add(w[0][1]) >= w[1][0].saturating_add(w[1][1]))
-        {
+        let order_rows = latency_rows_problem(&fm.latency_table).or_else(|| {
             // Responses are interpolated by the time the venue acted.
-            out.push(bad(
-                "venue.fill_model.latency_table",
-                format!(
-                    "row {} reached the venue (ts_ns + entry_ns = {}) no later than the row before it ({}): \
-                     the times the venue acted must increase too",
-                    i + 2,
-                    fm.latency_table[i + 1][0].saturating_add(fm.latency_table[i + 1][1]),
-                    fm.latency_table[i][0].saturating_add(fm.latency_table[i][1])
-                ),
-            ));
-        }
-        if fm.feed_latency_table.windows(2).any(|w| w[0][0] >= w[1][0]) {
-            out.push(bad(
+            let at_venue = |r: &[u64; 3]| r[0].saturating_add(r[1]);
+            let t = &fm.latency_table;
+            let i = t.windows(2).position(|w| at_venue(&w[0]) >= at_venue(&w[1]))?;
+            Some(format!(
+                "row {} reached the venue (ts_ns + entry_ns = {}) no later than the row before it ({}): \
+                 the times the venue acted must increase too",
+                i + 2,
+                at_venue(&t[i + 1]),
+                at_venue(&t[i])
+            ))
+        });
+        for (key, problem) in [
+            ("venue.fill_model.latency_table", order_rows),
+            (
                 "venue.fill_model.feed_latency_table",
-                "rows must be in strictly increasing ts_ns order".into(),
-            ));
-        }
-        if let Some(i) = fm.feed_latency_table.iter().position(|r| r[1] > MAX_LATENCY_NS) {
-            out.push(bad(
-                "venue.fill_model.feed_latency_table",
-                format!("row {}: a latency above 60 s ({:?})", i + 1, fm.feed_latency_table[i]),
-            ));
+                latency_rows_problem(&fm.feed_latency_table),
+            ),
+        ] {
+            if let Some(m) = problem {
+                out.push(bad(key, m));
+            }
         }
         if fm.latency != super::LatencyModel::Interpolated && !fm.feed_latency_table.is_empty() {
             out.push(bad(

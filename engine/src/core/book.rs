@@ -102,15 +102,23 @@ impl Top {
         self.tick
     }
 
-    /// The mid when both sides exist and are not crossed (a locked book's
-    /// mid is its one price: FX venues and consolidated feeds show locked
-    /// quotes as real prices).
+    /// Twice the mid (exact for a mid between two ticks) when both sides
+    /// exist and are not crossed: the one definition of a book's price that
+    /// marks, price bands and reports read. A locked book's mid is its one
+    /// price, as FX venues and consolidated feeds show locked quotes.
     #[inline]
-    pub fn mid(&self) -> Option<i64> {
+    pub fn mid2(&self) -> Option<i64> {
         match (self.bid, self.ask) {
-            (Some((b, _)), Some((a, _))) if b <= a => Some((b + a) / 2),
+            (Some((b, _)), Some((a, _))) if b <= a => Some(b + a),
             _ => None,
         }
+    }
+
+    /// [`mid2`](Self::mid2) halved, in whole price units (a half tick
+    /// rounded down): for the diary's records and markouts.
+    #[inline]
+    pub fn mid(&self) -> Option<i64> {
+        self.mid2().map(|m| m / 2)
     }
 }
 

@@ -214,8 +214,8 @@ impl Risk {
             return Err(Breach::new(RejectReason::MaxOrderQty, self.cfg.max_order_qty, it.qty));
         }
         // In doubled price units: a mid between two ticks is exact.
-        let reference2 = match (book.best_bid(), book.best_ask()) {
-            (Some((b, _)), Some((a, _))) if b <= a => b + a,
+        let reference2 = match book.mid2() {
+            Some(m2) => m2,
             _ if r.mark2 > 0 => r.mark2,
             _ => return Err(Breach::new(RejectReason::NoReference, 0, 0)),
         };
@@ -389,16 +389,12 @@ impl Risk {
         self.update_brake();
     }
 
-    /// Updates the mark of `instrument` from its book (mid when two-sided and
-    /// not crossed; a locked book marks at its price).
+    /// Updates the mark of `instrument` from its book ([`Top::mid2`]; kept
+    /// while the book has none).
     #[inline]
     pub fn mark(&mut self, instrument: u32, book: &Top) {
-        if let (Some((b, _)), Some((a, _)), Some(r)) =
-            (book.best_bid(), book.best_ask(), self.inst.get_mut(instrument as usize))
-        {
-            if b <= a {
-                r.mark2 = b + a;
-            }
+        if let (Some(m2), Some(r)) = (book.mid2(), self.inst.get_mut(instrument as usize)) {
+            r.mark2 = m2;
         }
     }
 

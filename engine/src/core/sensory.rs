@@ -408,8 +408,7 @@ impl Sensory {
             st.batch_last_px = [0; 2];
         }
         if let (true, Some((bp, bq)), Some((ap, aq))) = (last, book.best_bid(), book.best_ask()) {
-            // A locked book (bid = ask) is a price, as FX venues and
-            // consolidated feeds show it; a crossed one is not.
+            // Not crossed, as `Top::mid2` (a locked book is a price).
             if bp <= ap {
                 updated = true;
                 let mid = (bp + ap) as f64 * 0.5 / st.px_scale;

@@ -336,11 +336,7 @@ impl RunObserver for Watch {
 
 /// Instrument `i`'s mid in price units (half-ticks kept), when two-sided.
 fn mid(core: &Core, i: u32) -> Option<f64> {
-    let top = core.book(i)?.top();
-    match (top.best_bid(), top.best_ask()) {
-        (Some((b, _)), Some((a, _))) if b <= a => Some((b + a) as f64 / 2.0),
-        _ => None,
-    }
+    Some(core.book(i)?.top().mid2()? as f64 / 2.0)
 }
 
 /// Digest and count of the FIX messages in a run's recorded orders journal.
