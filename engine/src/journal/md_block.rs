@@ -270,6 +270,45 @@ mod tests {
             prop_assert_eq!(bytemuck::cast_slice::<MarketData, u8>(&got), bytemuck::cast_slice::<MarketData, u8>(&evs));
         }
 
+        /// Any block body (valid header, arbitrary bytes after it) decodes as a
+        /// plain byte-at-a-time reading of the format decodes it: the same
+        /// events, and the error at the same event.
+        #[test]
+        fn decodes_as_the_plain_reading(
+            n in 1usize..6,
+            body in proptest::collection::vec(prop_oneof![
+                3 => 0u8..0x80, 3 => 0x80u8..=0xff, 1 => Just(0u8), 1 => Just(0xffu8)
+            ], 0..120),
+        ) {
+            let mut payload = (n as u16).to_le_bytes().to_vec();
+            payload.extend_from_slice(&VERSION.to_le_bytes());
+            payload.extend_from_slice(&body);
+            let mut d = BlockDecoder::default();
+            d.load(&payload).unwrap();
+            let got: Vec<Result<[u64; 8], BadBlock>> =
+                std::iter::from_fn(|| d.next_event()).map(|r| r.map(bytemuck::cast)).collect();
+            prop_assert_eq!(got, plain_reading(&payload));
+        }
+
+        /// The varint writer (built in a register below 2^49) writes the
+        /// byte-at-a-time LEB128 of any value.
+        #[test]
+        fn put_varint_writes_leb128(z in prop_oneof![any::<u64>(), 0u64..1 << 21, (0u32..64).prop_map(|k| 1u64 << k)]) {
+            let mut want = Vec::new();
+            let mut v = z;
+            loop {
+                let b = (v & 0x7f) as u8;
+                v >>= 7;
+                want.push(if v == 0 { b } else { b | 0x80 });
+                if v == 0 {
+                    break;
+                }
+            }
+            let mut buf = [0u8; 24];
+            let end = put_varint(&mut buf, 3, z);
+            prop_assert_eq!(&buf[3..end], &want[..]);
+        }
+
         /// Damaged blocks are refused or read as other events — never a panic.
         #[test]
         fn damaged_blocks_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
@@ -282,6 +321,48 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The format read one byte at a time, as its description says: the
+    /// reference the decoder is held to.
+    fn plain_reading(payload: &[u8]) -> Vec<Result<[u64; 8], BadBlock>> {
+        let n = u16::from_le_bytes([payload[0], payload[1]]) as usize;
+        let (mut pos, mut prev, mut out) = (4usize, [0u64; 8], Vec::new());
+        let varint = |pos: &mut usize| -> Option<u64> {
+            let mut z: u128 = 0;
+            for i in 0..10 {
+                let b = *payload.get(*pos)?;
+                *pos += 1;
+                z |= ((b & 0x7f) as u128) << (7 * i);
+                if b & 0x80 == 0 {
+                    return u64::try_from(z).ok();
+                }
+            }
+            None
+        };
+        for e in 0..n {
+            let Some(&mask) = payload.get(pos) else {
+                out.push(Err(BadBlock));
+                return out;
+            };
+            pos += 1;
+            for (k, word) in prev.iter_mut().enumerate() {
+                if mask & (1 << k) != 0 {
+                    let Some(z) = varint(&mut pos) else {
+                        out.push(Err(BadBlock));
+                        return out;
+                    };
+                    let d = ((z >> 1) as i64) ^ -((z & 1) as i64);
+                    *word = word.wrapping_add(d as u64);
+                }
+            }
+            if e + 1 == n && pos != payload.len() {
+                out.push(Err(BadBlock));
+                return out;
+            }
+            out.push(Ok(prev));
+        }
+        out
     }
 
     /// A quote stream (bid then ask, a few ticks and lots moving) takes well
