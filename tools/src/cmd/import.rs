@@ -176,11 +176,33 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
     // One thread parses batches of rows while this one journals them.
     let instrument = o.instrument;
     let r = CsvReader::new(&bytes, o).with_context(|| format!("{file}"))?;
+    let bad = match shape {
+        CsvShape::Quotes => parse_and_journal::<Packed>(a, r, instrument, tick, &mut w, &mut cfg)?,
+        CsvShape::Trades => parse_and_journal::<CsvRow>(a, r, instrument, tick, &mut w, &mut cfg)?,
+    };
+    match w {
+        Some(w) => Ok((finish(w)?, bad)),
+        None => bail!("{file}: no row with a positive price"),
+    }
+}
+
+/// Parses `r` on a thread of its own while this one journals its rows into
+/// `w` (created at the first row with a price when there is none yet); returns
+/// the bad rows skipped. Rows cross between the threads as `D` ([`Handover`]).
+fn parse_and_journal<D: Handover>(
+    a: &ImportArgs,
+    r: CsvReader,
+    instrument: u32,
+    tick: i64,
+    w: &mut Option<MdWriter>,
+    cfg: &mut Config,
+) -> Result<u64> {
+    let file = a.file.display();
     let mut bad = 0u64;
     let check_tick = a.tick.is_some();
     let grid = TickGrid::new(tick);
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Row>>(4);
-    let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<Row>>();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Row<D>>>(4);
+    let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<Row<D>>>();
     let outcome: Result<()> = std::thread::scope(|scope| {
         // Dropped when this closure returns, early or not, so a parser
         // waiting to hand over a batch is released before the scope joins it.
@@ -201,7 +223,7 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
                                     break;
                                 }
                             }
-                            batch.push(Row::pack(row, instrument));
+                            batch.push(Row::Data(D::pack(row, instrument)));
                         }
                         Ok(None) => {
                             end = true;
@@ -217,17 +239,14 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
         });
         // Rows before the first good price, when the directory waits for it.
         let mut early: Vec<CsvRow> = Vec::new();
+        let mut scratch = CsvRow::Item(CsvItem::Finding(DqEvent::default()));
         for batch in rx.iter() {
             for row in &batch {
-                let unpacked;
                 let row = match row {
                     Row::OffTick { line, px } => bail!(
                         "{file}: line {line}: price {px} is not a multiple of --tick {tick} (omit --tick to infer the grid)"
                     ),
-                    Row::Data(packed) => {
-                        unpacked = packed.unpack(instrument);
-                        &unpacked
-                    }
+                    Row::Data(d) => d.row(instrument, &mut scratch),
                     Row::Bad(e) if a.skip_bad_rows => {
                         bad += 1;
                         if bad <= 5 {
@@ -237,14 +256,14 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
                     }
                     Row::Bad(e) => bail!("{file}: {e} (import stopped; --skip-bad-rows continues past bad rows)"),
                 };
-                let writer = match (&mut w, row) {
+                let writer = match (&mut *w, row) {
                     (Some(writer), _) => writer,
                     (None, row) => {
                         let Some(px) = first_price(row) else {
                             early.push(*row);
                             continue;
                         };
-                        let made = create(&a.out, &mut cfg, vec![spec(&a.symbol, a, a.price_decimals, px, tick)])?;
+                        let made = create(&a.out, cfg, vec![spec(&a.symbol, a, a.price_decimals, px, tick)])?;
                         let writer = w.insert(made);
                         for held in early.drain(..) {
                             journal(writer, &held)?;
@@ -262,10 +281,7 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
         Ok(())
     });
     outcome?;
-    match w {
-        Some(w) => Ok((finish(w)?, bad)),
-        None => bail!("{file}: no row with a positive price"),
-    }
+    Ok(bad)
 }
 
 /// Whether an event carries a price: the rows the reference price, the grid
@@ -304,65 +320,65 @@ fn off_tick(row: &CsvRow, grid: &TickGrid) -> Option<i64> {
     }
 }
 
-/// What the parsing thread hands over: a row, a row's error, or the row
-/// whose price is off `--tick` (where parsing stopped).
-enum Row {
-    Data(Packed),
+/// What the parsing thread hands over: a row (as `D`), a row's error, or the
+/// row whose price is off `--tick` (where parsing stopped).
+enum Row<D> {
+    Data(D),
     Bad(Box<foxtrot_feed::Error>),
     OffTick { line: u64, px: i64 },
 }
 
-/// A [`CsvRow`] in 40 bytes (a [`Row`] in 48) for the hand-over between the
-/// threads: every row is written on one core and read on the other, so each
-/// byte of it is cache traffic both pay for (the 72-byte `CsvRow` of a
-/// million quotes made the import ~12% slower). [`Packed::unpack`] gives the
-/// row back exactly; what has no compact form travels boxed.
+/// How a parsed row crosses from the parsing thread to the journalling one.
+/// Every row is written on one core and read on the other, so each byte of it
+/// is cache traffic both pay for: a quote CSV's rows travel [`Packed`] (48
+/// bytes a `Row`, not 72: the import of a million quotes ~12% faster), a trade
+/// CSV's as they are (its import is limited by its parser, and packing its
+/// rows measured no gain).
+trait Handover: Send {
+    /// The row as it travels.
+    fn pack(row: CsvRow, instrument: u32) -> Self;
+    /// The row back, exactly as it was (in `scratch` if it must be rebuilt).
+    fn row<'s>(&'s self, instrument: u32, scratch: &'s mut CsvRow) -> &'s CsvRow;
+}
+
+impl Handover for CsvRow {
+    #[inline]
+    fn pack(row: CsvRow, _: u32) -> Self {
+        row
+    }
+    #[inline]
+    fn row<'s>(&'s self, _: u32, _: &'s mut CsvRow) -> &'s CsvRow {
+        self
+    }
+}
+
+/// A quote CSV's row in 40 bytes: a quote row of the import's instrument as
+/// its five numbers, a finding as itself; anything else (no quote CSV gives
+/// one) boxed.
 enum Packed {
-    /// A quote row of the import's instrument: time, bid, bid size, ask, ask size.
+    /// Time, bid, bid size, ask, ask size.
     Quote([i64; 5]),
-    /// An event as `MarketData::new` builds one (a trade row's): sequence
-    /// number, TSC stamp and order id 0, the exchange's time its time. Its
-    /// words 1 (time), 3 (kind, action, side, flags, instrument), 6 (price)
-    /// and 7 (quantity).
-    Event([u64; 4]),
     /// A finding.
     Finding(DqEvent),
     /// Anything else.
     Other(Box<CsvRow>),
 }
 
-impl Row {
+impl Handover for Packed {
     #[inline]
-    fn pack(row: CsvRow, instrument: u32) -> Row {
-        Row::Data(match row {
+    fn pack(row: CsvRow, instrument: u32) -> Packed {
+        match row {
             CsvRow::Quote(q) if q.instrument == instrument => {
                 Packed::Quote([q.ts as i64, q.bid, q.bid_size, q.ask, q.ask_size])
             }
-            CsvRow::Item(CsvItem::Event(m)) => {
-                let w: [u64; 8] = bytemuck::cast(m);
-                if w[0] == 0 && w[2] == 0 && w[4] == w[1] && w[5] == 0 {
-                    Packed::Event([w[1], w[3], w[6], w[7]])
-                } else {
-                    Packed::boxed(row)
-                }
-            }
             CsvRow::Item(CsvItem::Finding(d)) => Packed::Finding(d),
-            row => Packed::boxed(row),
-        })
-    }
-}
-
-impl Packed {
-    /// A row with no compact form (none that a CSV reader gives today).
-    #[cold]
-    #[inline(never)]
-    fn boxed(row: CsvRow) -> Packed {
-        Packed::Other(Box::new(row))
+            row => Packed::Other(Box::new(row)),
+        }
     }
 
     #[inline]
-    fn unpack(&self, instrument: u32) -> CsvRow {
-        match self {
+    fn row<'s>(&'s self, instrument: u32, scratch: &'s mut CsvRow) -> &'s CsvRow {
+        *scratch = match self {
             Packed::Quote([ts, bid, bid_size, ask, ask_size]) => CsvRow::Quote(QuoteRow {
                 ts: *ts as u64,
                 bid: *bid,
@@ -371,16 +387,14 @@ impl Packed {
                 ask_size: *ask_size,
                 instrument,
             }),
-            Packed::Event([ts, w3, px, qty]) => {
-                CsvRow::Item(CsvItem::Event(bytemuck::cast([0, *ts, 0, *w3, *ts, 0, *px, *qty])))
-            }
             Packed::Finding(d) => CsvRow::Item(CsvItem::Finding(*d)),
-            Packed::Other(row) => **row,
-        }
+            Packed::Other(row) => return row,
+        };
+        scratch
     }
 }
 
-const _: () = assert!(std::mem::size_of::<Row>() == 48);
+const _: () = assert!(std::mem::size_of::<Row<Packed>>() == 48);
 
 /// Journals one CSV row.
 #[inline]
@@ -694,22 +708,22 @@ mod tests {
         /// exactly as it was.
         #[test]
         fn rows_pack_and_unpack_exactly(row in arb_row(), instrument in 0u32..3) {
-            let Row::Data(p) = Row::pack(row, instrument) else {
-                panic!("a row packs as data");
-            };
-            prop_assert_eq!(p.unpack(instrument), row);
+            let mut scratch = CsvRow::Item(CsvItem::Finding(DqEvent::default()));
+            let p = Packed::pack(row, instrument);
+            prop_assert_eq!(*p.row(instrument, &mut scratch), row);
+            prop_assert_eq!(*CsvRow::pack(row, instrument).row(instrument, &mut scratch), row);
         }
 
-        /// What a CSV import reads — quote rows of its instrument, trade rows,
+        /// What a quote CSV gives — quote rows of the import's instrument,
         /// findings — travels unboxed: no allocation a row.
         #[test]
-        fn csv_rows_travel_unboxed(row in csv_row()) {
-            // Only a quote row of another instrument than the import's is boxed.
-            let foreign = matches!(row, CsvRow::Quote(q) if q.instrument != 0);
-            let Row::Data(p) = Row::pack(row, 0) else {
-                panic!("a row packs as data");
+        fn quote_csv_rows_travel_unboxed(row in csv_row()) {
+            let quote_csv = match row {
+                CsvRow::Quote(q) => q.instrument == 0,
+                CsvRow::Item(CsvItem::Finding(_)) => true,
+                CsvRow::Item(CsvItem::Event(_)) => false,
             };
-            prop_assert_eq!(matches!(p, Packed::Other(_)), foreign);
+            prop_assert_eq!(!matches!(Packed::pack(row, 0), Packed::Other(_)), quote_csv);
         }
     }
 }
