@@ -6,11 +6,12 @@ use xxhash_rust::xxh3::Xxh3;
 ///
 /// Each record is hashed with its length prefix, so a stream of records cannot
 /// collide with a different split of the same bytes. Records are gathered in a
-/// buffer and hashed a few kilobytes at a time: XXH3's streaming state gives
-/// the same digest however its input is split, and one long update costs a
-/// fraction of many short ones (each short update copies into the hasher's
-/// own 256-byte buffer and pays its call and bookkeeping). No allocation after
-/// construction.
+/// buffer and hashed a few kilobytes at a time — XXH3's streaming state gives
+/// the same digest however its input is split — rather than in two short
+/// updates each (every one copying into the hasher's own 256-byte buffer and
+/// paying its call): few instructions saved in all, but the default sim's
+/// tick-to-order p50 a few percent lower, its p99 unchanged (one input in ~60
+/// hashes the gathered 4 KiB). No allocation after construction.
 pub struct StreamDigest {
     h: Xxh3,
     n: u64,

@@ -1239,8 +1239,9 @@ mod tests {
                 [entry(0), entry(1_000), entry(3_000), entry(9_000)],
                 [100, 100, 301, 301]
             );
-            assert_eq!(entry(2_000), 200); // 100 + 201·1000/2000 = 200.5 → 200
-                                           // Responses by the venue's time: 1,100 → 50, 3,301 → 150.
+            // 100 + 201·1000/2000 = 200.5 → 200.
+            assert_eq!(entry(2_000), 200);
+            // Responses by the venue's time: 1,100 → 50, 3,301 → 150.
             assert_eq!(
                 [response(0), response(1_100), response(3_301), response(9_000)],
                 [50, 50, 150, 150]
