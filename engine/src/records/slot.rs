@@ -90,6 +90,11 @@ impl InputSlot {
     pub fn as_bytes(&self) -> &[u8] {
         bytemuck::bytes_of(self)
     }
+    /// The slot as words (the header's `seq`, `ts_ns` and `tsc`
+    /// are words 0, 1 and 2).
+    pub fn words(&self) -> &[u64; SLOT_SIZE / 8] {
+        &self.words
+    }
 }
 
 #[cfg(test)]

@@ -105,9 +105,8 @@ impl<V: VenueLink, O: RunObserver> FusedRun<V, O> {
     /// Feeds one sequenced input through the core.
     #[inline]
     fn feed_sequenced(&mut self, slot: InputSlot) {
-        let mut hashed = slot;
-        hashed.header_mut().tsc = 0;
-        self.out.inputs.add(hashed.as_bytes());
+        // Hashed without its latency stamp (word 2, `tsc`).
+        self.out.inputs.add_words(slot.words(), 2);
         self.obs.on_input(&slot);
         let mut sink = Sink {
             venue: &mut self.venue,

@@ -118,9 +118,8 @@ impl<V: VenueLink, OI: RunObserver> Ingest<V, OI> {
     #[inline]
     pub(super) fn enter<O: RunObserver>(&mut self, slot: InputSlot, grp: &mut Group<O>) {
         let h = *slot.header();
-        let mut hashed = slot;
-        hashed.header_mut().tsc = 0;
-        self.inputs.add(hashed.as_bytes());
+        // Hashed without its latency stamp (word 2, `tsc`).
+        self.inputs.add_words(slot.words(), 2);
         self.obs.on_input(&slot);
         if self.feedback.is_some() {
             self.in_flight.push_back(h.ts_ns);
