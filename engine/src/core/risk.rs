@@ -85,7 +85,7 @@ fn fee(maker: f64, taker: f64, per_unit: f64, flags: u8, notional_raw: i128, sca
     if rate == 0.0 && per_unit == 0.0 {
         return 0.0;
     }
-    notional_raw as f64 / scale as f64 * rate + qty as f64 * per_unit
+    to_f64(notional_raw) / to_f64(scale) * rate + qty as f64 * per_unit
 }
 
 /// State of the drawdown brake.
@@ -298,7 +298,7 @@ impl Risk {
     fn notional(&self, instrument: u32, px: i64, qty: i64) -> f64 {
         self.inst
             .get(instrument as usize)
-            .map_or(0.0, |r| (px as i128 * qty as i128) as f64 / r.notional_scale as f64)
+            .map_or(0.0, |r| to_f64(px as i128 * qty as i128) / to_f64(r.notional_scale))
     }
 
     /// Σ |position| × mark + Σ working notional, in currency units.
@@ -306,7 +306,7 @@ impl Risk {
         let held: f64 = self
             .inst
             .iter()
-            .map(|r| (r.position.abs() as i128 * r.mark2 as i128) as f64 / (2 * r.notional_scale) as f64)
+            .map(|r| to_f64(r.position.abs() as i128 * r.mark2 as i128) / to_f64(2 * r.notional_scale))
             .sum();
         let working: f64 = orders
             .iter()
@@ -336,7 +336,12 @@ impl Risk {
     }
 
     fn update_brake(&mut self) {
-        let dd = self.drawdown();
+        self.update_brake_at(self.equity());
+    }
+
+    /// [`update_brake`](Self::update_brake) with the equity already computed.
+    fn update_brake_at(&mut self, equity: f64) {
+        let dd = (self.peak_equity - equity).max(0.0);
         if dd > self.cfg.halt_drawdown {
             self.mode = BrakeMode::Halt;
         } else if dd > self.cfg.reduce_only_drawdown && self.mode == BrakeMode::Normal {
@@ -406,16 +411,14 @@ impl Risk {
         }
         self.equity_samples += 1;
         self.max_drawdown = self.max_drawdown.max(self.peak_equity - e);
-        self.update_brake();
+        self.update_brake_at(e);
     }
 
     /// Cash plus positions marked at the last mark, less fees, in currency units.
     pub fn equity(&self) -> f64 {
         self.inst
             .iter()
-            .map(|r| {
-                (2 * r.cash + r.position as i128 * r.mark2 as i128) as f64 / (2 * r.notional_scale) as f64 - r.fees
-            })
+            .map(|r| to_f64(2 * r.cash + r.position as i128 * r.mark2 as i128) / to_f64(2 * r.notional_scale) - r.fees)
             .sum()
     }
 
@@ -442,9 +445,9 @@ impl Risk {
         let Some(r) = self.inst.get(i as usize) else {
             return (0, 0.0, 0.0);
         };
-        let scale = r.notional_scale as f64;
-        let unrealised = (r.position as i128 * r.mark2 as i128 - 2 * r.cost) as f64 / (2.0 * scale);
-        let realised = (r.cash + r.cost) as f64 / scale;
+        let scale = to_f64(r.notional_scale);
+        let unrealised = to_f64(r.position as i128 * r.mark2 as i128 - 2 * r.cost) / (2.0 * scale);
+        let realised = to_f64(r.cash + r.cost) / scale;
         (r.position, realised, unrealised)
     }
 
@@ -511,7 +514,7 @@ impl Risk {
             turnover: self
                 .inst
                 .iter()
-                .map(|r| r.traded_notional_raw as f64 / r.notional_scale as f64)
+                .map(|r| to_f64(r.traded_notional_raw) / to_f64(r.notional_scale))
                 .sum(),
         }
     }
@@ -546,9 +549,40 @@ pub fn describe(b: &Breach) -> String {
     }
 }
 
+/// `v as f64`, exactly: through the hardware's i64 conversion when `v` fits
+/// (both round the same integer to the nearest f64, ties to even), the
+/// software i128 one (~100 instructions) only when it does not.
+#[inline]
+fn to_f64(v: i128) -> f64 {
+    match i64::try_from(v) {
+        Ok(x) => x as f64,
+        Err(_) => v as f64,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        /// The fast conversion is the plain one, for any i128: small, up to
+        /// 2^60, about i64's edges (where the fast path ends) and far past.
+        #[test]
+        fn to_f64_is_the_plain_conversion(
+            v in proptest::prop_oneof![
+                proptest::num::i128::ANY,
+                (-4i128..4).prop_map(|d| i64::MAX as i128 + d),
+                (-4i128..4).prop_map(|d| i64::MIN as i128 + d),
+                proptest::num::i64::ANY.prop_map(|x| x as i128),
+                (-1_000_000i128..1_000_000),
+                (-(1i128 << 60)..(1i128 << 60)),
+            ]
+        ) {
+            proptest::prop_assert_eq!(to_f64(v).to_bits(), (v as f64).to_bits());
+        }
+    }
     use crate::core::book::Book;
     use crate::records::{ExecKind, Header, Kind, MarketData, MdAction, Order, Side};
 
