@@ -563,7 +563,8 @@ fn to_f64(v: i128) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
+    use crate::core::book::Book;
+    use crate::records::{ExecKind, Header, Kind, MarketData, MdAction, Order, Side};
     use proptest::strategy::Strategy as _;
 
     proptest::proptest! {
@@ -583,8 +584,6 @@ mod tests {
             proptest::prop_assert_eq!(to_f64(v).to_bits(), (v as f64).to_bits());
         }
     }
-    use crate::core::book::Book;
-    use crate::records::{ExecKind, Header, Kind, MarketData, MdAction, Order, Side};
 
     fn spec() -> InstrumentSpec {
         InstrumentSpec {

@@ -90,11 +90,13 @@ impl InputSlot {
     pub fn as_bytes(&self) -> &[u8] {
         bytemuck::bytes_of(self)
     }
-    /// The slot as words (the header's `seq`, `ts_ns` and `tsc`
-    /// are words 0, 1 and 2).
+    /// The slot as words (native byte order, as [`as_bytes`](Self::as_bytes)
+    /// reads them).
     pub fn words(&self) -> &[u64; SLOT_SIZE / 8] {
         &self.words
     }
+    /// The word of [`words`](Self::words) that holds the header's `tsc`.
+    pub const TSC_WORD: usize = core::mem::offset_of!(Header, tsc) / 8;
 }
 
 #[cfg(test)]

@@ -55,12 +55,13 @@ impl StreamDigest {
         self.len = at + framed;
         self.n += 1;
     }
-    /// Adds the record of `words` (its bytes in memory order) with word `zeroed` read as
-    /// 0 — the same digest as [`add`](Self::add) of those bytes. Each word is
-    /// stored on its own: a record just stamped word by word is not copied
-    /// out with wide loads that would wait on those stamps.
+    /// Adds the record of `words` (its bytes in memory order) with word
+    /// `zeroed` read as 0: the same digest as [`add`](Self::add) of those
+    /// bytes. Each word is stored on its own, so a record just stamped word by
+    /// word is not copied out with wide loads that would wait on the stamps.
     #[inline]
     pub fn add_words<const N: usize>(&mut self, words: &[u64; N], zeroed: usize) {
+        const { assert!(4 + 8 * N <= BUF, "a record of words fits the buffer") };
         let framed = 4 + 8 * N;
         if self.len + framed > BUF {
             self.h.update(&self.buf[..self.len]);

@@ -105,8 +105,8 @@ impl<V: VenueLink, O: RunObserver> FusedRun<V, O> {
     /// Feeds one sequenced input through the core.
     #[inline]
     fn feed_sequenced(&mut self, slot: InputSlot) {
-        // Hashed without its latency stamp (word 2, `tsc`).
-        self.out.inputs.add_words(slot.words(), 2);
+        // Hashed without its latency stamp (`tsc`).
+        self.out.inputs.add_words(slot.words(), InputSlot::TSC_WORD);
         self.obs.on_input(&slot);
         let mut sink = Sink {
             venue: &mut self.venue,

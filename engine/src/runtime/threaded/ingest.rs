@@ -118,8 +118,8 @@ impl<V: VenueLink, OI: RunObserver> Ingest<V, OI> {
     #[inline]
     pub(super) fn enter<O: RunObserver>(&mut self, slot: InputSlot, grp: &mut Group<O>) {
         let h = *slot.header();
-        // Hashed without its latency stamp (word 2, `tsc`).
-        self.inputs.add_words(slot.words(), 2);
+        // Hashed without its latency stamp (`tsc`).
+        self.inputs.add_words(slot.words(), InputSlot::TSC_WORD);
         self.obs.on_input(&slot);
         if self.feedback.is_some() {
             self.in_flight.push_back(h.ts_ns);
