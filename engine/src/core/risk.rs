@@ -551,7 +551,8 @@ pub fn describe(b: &Breach) -> String {
 
 /// `v as f64`, exactly: through the hardware's i64 conversion when `v` fits
 /// (both round the same integer to the nearest f64, ties to even), the
-/// software i128 one (~100 instructions) only when it does not.
+/// software i128 one (`__floattidf`, ~45 instructions a call under
+/// callgrind) only when it does not.
 #[inline]
 fn to_f64(v: i128) -> f64 {
     match i64::try_from(v) {

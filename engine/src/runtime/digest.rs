@@ -38,23 +38,20 @@ impl StreamDigest {
     /// Adds one record.
     #[inline]
     pub fn add(&mut self, bytes: &[u8]) {
-        let framed = 4 + bytes.len();
-        if self.len + framed > BUF {
+        if 4 + bytes.len() > BUF {
+            // Longer than the buffer: hashed where it lies, after what is
+            // gathered.
             self.h.update(&self.buf[..self.len]);
             self.len = 0;
-            if framed > BUF {
-                self.h.update(&(bytes.len() as u32).to_le_bytes());
-                self.h.update(bytes);
-                self.n += 1;
-                return;
-            }
+            self.h.update(&(bytes.len() as u32).to_le_bytes());
+            self.h.update(bytes);
+            self.n += 1;
+            return;
         }
-        let at = self.len;
-        self.buf[at..at + 4].copy_from_slice(&(bytes.len() as u32).to_le_bytes());
-        self.buf[at + 4..at + framed].copy_from_slice(bytes);
-        self.len = at + framed;
-        self.n += 1;
+        let body = self.frame(bytes.len());
+        self.buf[body..body + bytes.len()].copy_from_slice(bytes);
     }
+
     /// Adds the record of `words` (its bytes in memory order) with word
     /// `zeroed` read as 0: the same digest as [`add`](Self::add) of those
     /// bytes. Each word is stored on its own, so a record just stamped word by
@@ -62,19 +59,27 @@ impl StreamDigest {
     #[inline]
     pub fn add_words<const N: usize>(&mut self, words: &[u64; N], zeroed: usize) {
         const { assert!(4 + 8 * N <= BUF, "a record of words fits the buffer") };
-        let framed = 4 + 8 * N;
-        if self.len + framed > BUF {
+        let body = self.frame(8 * N);
+        for (k, w) in words.iter().enumerate() {
+            let w = if k == zeroed { 0 } else { *w };
+            self.buf[body + 8 * k..body + 8 * k + 8].copy_from_slice(&w.to_ne_bytes());
+        }
+    }
+
+    /// Makes room in the buffer for a record of `len` bytes (its frame fits
+    /// an empty buffer), writes its length prefix and counts it; returns where
+    /// its bytes go.
+    #[inline]
+    fn frame(&mut self, len: usize) -> usize {
+        if self.len + 4 + len > BUF {
             self.h.update(&self.buf[..self.len]);
             self.len = 0;
         }
         let at = self.len;
-        self.buf[at..at + 4].copy_from_slice(&((8 * N) as u32).to_le_bytes());
-        for (k, w) in words.iter().enumerate() {
-            let w = if k == zeroed { 0 } else { *w };
-            self.buf[at + 4 + 8 * k..at + 12 + 8 * k].copy_from_slice(&w.to_ne_bytes());
-        }
-        self.len = at + framed;
+        self.buf[at..at + 4].copy_from_slice(&(len as u32).to_le_bytes());
+        self.len = at + 4 + len;
         self.n += 1;
+        at + 4
     }
     /// Records added.
     pub fn count(&self) -> u64 {
