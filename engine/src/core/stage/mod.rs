@@ -81,6 +81,20 @@ impl Staged {
             flags: 0,
         }
     }
+
+    /// Makes this message carry `input` as [`new`](Self::new) would, in place:
+    /// `flags` cleared and the drift fields at their defaults, while `fv`,
+    /// `exact`, `top` and `belief` keep the previous input's values — each is
+    /// read only for an input whose stage before set it (`fv` and `top` for
+    /// market data on a known instrument, `exact` and `belief` at a decision
+    /// point, [`STAGED_DECIDE`]), so what is left in them is never read.
+    #[inline]
+    pub fn reuse(&mut self, input: &InputSlot) {
+        self.input = *input;
+        self.size_factor = 1.0;
+        self.drift_frozen = false;
+        self.flags = 0;
+    }
 }
 
 /// Everything that passes between stages.
