@@ -212,6 +212,18 @@ pub struct ExactFeatures {
     pub trend_z: f64,
 }
 
+/// What one market-data input did to its instrument's features.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MdUpdate {
+    /// The mid was updated: a decision point.
+    pub decision: bool,
+    /// A feature value may have changed. When false, every value is what it
+    /// was after the instrument's previous input (only the header, which
+    /// names the input, differs), so a copy of the values taken then is
+    /// still current.
+    pub changed: bool,
+}
+
 /// Per-instrument sensory state.
 #[derive(Clone, Debug)]
 struct InstrumentState {
@@ -330,13 +342,24 @@ impl Sensory {
     /// vector into `out`. Returns true when the mid was updated (a decision point).
     #[inline]
     pub fn on_md(&mut self, md: &MarketData, book: &Book, out: &mut FeatureVector) -> bool {
+        let u = self.update(md, book);
+        if let Some(fv) = self.features(md.header.instrument) {
+            *out = *fv;
+        }
+        u.decision
+    }
+
+    /// Updates features after `md` was applied to `book`, without copying them
+    /// out: [`features`](Self::features) then holds the instrument's vector.
+    #[inline]
+    pub fn update(&mut self, md: &MarketData, book: &Book) -> MdUpdate {
         let (fa, va, sa) = (self.flow_alpha, self.vol_alpha, self.surge_alpha);
         let levels = self.cfg.depth_levels as usize;
         let auction_updates = self.cfg.auction_updates as u64;
         let sweep_decay = self.cfg.sweep_decay;
         let depth = self.depth;
         let Some(st) = self.state.get_mut(md.header.instrument as usize) else {
-            return false;
+            return MdUpdate::default();
         };
         st.last_md_ts = md.header.ts_ns;
         if st.halted {
@@ -355,6 +378,9 @@ impl Sensory {
         if is_print && !plausible {
             self.bad_prints += 1;
         }
+        // Whether a value may have changed (a slot written); the values are
+        // otherwise the same as after the instrument's previous input.
+        let mut changed = plausible;
         if plausible {
             let px = md.px as f64 / st.px_scale;
             let q = md.qty as f64 / st.qty_scale;
@@ -402,6 +428,7 @@ impl Sensory {
                 }
                 st.sweep = score.max(st.sweep * sweep_decay);
                 v[idx::SWEEP_RISK] = st.sweep as f32;
+                changed = true;
             }
             st.batch_exec_qty = [0; 2];
             st.batch_levels = [0; 2];
@@ -411,6 +438,7 @@ impl Sensory {
             // Not crossed, as `Top::mid2` (a locked book is a price).
             if bp <= ap {
                 updated = true;
+                changed = true;
                 let mid = (bp + ap) as f64 * 0.5 / st.px_scale;
                 if st.last_mid > 0.0 {
                     let r = (mid / st.last_mid).ln();
@@ -475,17 +503,21 @@ impl Sensory {
                 }
             }
         }
-        v[idx::SESSION_STATE] = if st.updates_since_open >= auction_updates {
+        let state = if st.updates_since_open >= auction_updates {
             session::CONTINUOUS
         } else {
             session::AUCTION
         };
+        changed |= v[idx::SESSION_STATE] != state;
+        v[idx::SESSION_STATE] = state;
         st.fv.header = Header {
             kind: Kind::Features as u8,
             ..md.header
         };
-        *out = st.fv;
-        updated
+        MdUpdate {
+            decision: updated,
+            changed,
+        }
     }
 
     /// The housekeeping timer: instruments without market data for longer than the
@@ -658,6 +690,67 @@ mod tests {
         s.on_md(&m, &book, &mut fv);
         assert!(!s.is_halted(0));
         assert_eq!(fv.values[idx::SESSION_STATE], session::AUCTION);
+    }
+
+    /// An input `update` calls unchanged leaves every value, to the bit, as
+    /// the later stages last saw it (the copy taken at the last change, or
+    /// the vector a halt sent) — over adds, executions, cancels, quotes and
+    /// trades on both sides, halts and reopenings, with the depth group on
+    /// and off; and both kinds of input occur.
+    #[test]
+    fn an_unchanged_update_leaves_the_values_the_stages_hold() {
+        for depth in [true, false] {
+            let mut rng = crate::rng::SeededRng::new(11);
+            let mut book = Book::new(1, 10_000, 256);
+            let mut s = Sensory::new(&[spec()], 2, 4, &cfg()).with_depth_group(depth);
+            let mut held = [0f32; N_FEATURES];
+            let (mut same, mut changed, mut halts) = (0, 0, 0);
+            let mut ts = 0u64;
+            for _ in 0..20_000 {
+                let r = rng.next_u64();
+                // Now and then a timer, after a gap longer than the stale limit
+                // or not.
+                ts += if r % 97 == 0 { 2_000 } else { 1 + (r >> 40) % 50 };
+                if r % 97 == 0 || r % 89 == 0 {
+                    let was = s.is_halted(0);
+                    s.on_timer(ts);
+                    if s.is_halted(0) && !was {
+                        held = s.features(0).unwrap().values;
+                        halts += 1;
+                    }
+                    continue;
+                }
+                let side = if r & 1 == 0 { Side::Buy } else { Side::Sell };
+                let off = 1 + (r >> 8) as i64 % 6;
+                let px = if side == Side::Buy { 10_000 - off } else { 10_000 + off };
+                let action = [
+                    MdAction::Add,
+                    MdAction::Execute,
+                    MdAction::Cancel,
+                    MdAction::Quote,
+                    MdAction::Quote,
+                    MdAction::Trade,
+                ][(r >> 16) as usize % 6];
+                let m = md(action, side, ts, px, 1 + (r >> 24) as i64 % 50, (r >> 32) & 3 == 0);
+                let _ = book.apply(&m);
+                let u = s.update(&m, &book);
+                let now = s.features(0).unwrap().values;
+                if u.changed {
+                    held = now;
+                    changed += 1;
+                } else {
+                    assert!(!u.decision, "a decision point always changes");
+                    for f in 0..N_FEATURES {
+                        assert_eq!(now[f].to_bits(), held[f].to_bits(), "feature {}", FEATURE_NAMES[f]);
+                    }
+                    same += 1;
+                }
+            }
+            assert!(
+                same > 1_000 && changed > 1_000 && halts > 10,
+                "{same} {changed} {halts}"
+            );
+        }
     }
 
     /// Without the depth group, its five features read 0 and every other

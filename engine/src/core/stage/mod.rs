@@ -44,13 +44,19 @@ use crate::records::{
 pub const STAGED_DECIDE: u8 = 1 << 0;
 /// [`Staged::flags`]: the input names an instrument the core does not know.
 pub const STAGED_BAD_INSTRUMENT: u8 = 1 << 1;
+/// [`Staged::flags`]: market data that changed none of its instrument's
+/// feature values (sensory's [`MdUpdate::changed`](super::sensory::MdUpdate)
+/// false): `fv` was not set, and the values the later stages hold for the
+/// instrument are current. Never set together with [`STAGED_DECIDE`].
+pub const STAGED_FV_SAME: u8 = 1 << 2;
 
 /// One sequenced input with what the stages before have learned from it.
 #[derive(Clone, Copy, Debug)]
 pub struct Staged {
     /// The input, as sequenced.
     pub input: InputSlot,
-    /// Market data: the instrument's features after it (set by sensory).
+    /// Market data: the instrument's features after it (set by sensory unless
+    /// [`STAGED_FV_SAME`]).
     pub fv: FeatureVector,
     /// Decision point: the features decisions compare, exact (set by sensory).
     pub exact: ExactFeatures,
@@ -85,9 +91,10 @@ impl Staged {
     /// Makes this message carry `input` as [`new`](Self::new) would, in place:
     /// `flags` cleared and the drift fields at their defaults, while `fv`,
     /// `exact`, `top` and `belief` keep the previous input's values — each is
-    /// read only for an input whose stage before set it (`fv` and `top` for
-    /// market data on a known instrument, `exact` and `belief` at a decision
-    /// point, [`STAGED_DECIDE`]), so what is left in them is never read.
+    /// read only for an input whose stage before set it (`top` for market data
+    /// on a known instrument, `fv` for those without [`STAGED_FV_SAME`], `exact`
+    /// and `belief` at a decision point, [`STAGED_DECIDE`]), so what is left in
+    /// them is never read.
     #[inline]
     pub fn reuse(&mut self, input: &InputSlot) {
         self.input = *input;
@@ -134,7 +141,11 @@ pub(crate) struct Replicas {
     pub features: Vec<FeatureVector>,
     pub beliefs: Vec<Belief>,
     pub halted: Vec<bool>,
-    pub last_fv: FeatureVector,
+    /// The features of the last market data, for a record of an instrument
+    /// out of range: `features[i]` while `last` is `Some(i)` (no copy per
+    /// input), else this copy, taken when a halt changed `features[i]` after it.
+    last_fv: FeatureVector,
+    last: Option<usize>,
     pub policy_hash: u64,
     pub risk_template: u16,
 }
@@ -147,6 +158,7 @@ impl Replicas {
             beliefs: vec![Belief::default(); n],
             halted: vec![false; n],
             last_fv: FeatureVector::default(),
+            last: None,
             policy_hash: p.policy_hash,
             risk_template: p.risk.template_id,
         }
@@ -203,16 +215,24 @@ impl Replicas {
     #[inline]
     pub fn on_md(&mut self, i: usize, s: &Staged) {
         if let (Some(f), Some(h)) = (self.features.get_mut(i), self.halted.get_mut(i)) {
-            *f = s.fv;
+            if s.flags & STAGED_FV_SAME == 0 {
+                *f = s.fv;
+            }
             *h = false;
-            self.last_fv = s.fv;
+            self.last = Some(i);
         }
     }
 
     /// Sensory halted instrument `i`.
     #[inline]
     pub fn on_halted(&mut self, i: u32, fv: &FeatureVector) {
-        if let (Some(f), Some(h)) = (self.features.get_mut(i as usize), self.halted.get_mut(i as usize)) {
+        let i = i as usize;
+        if let (Some(f), Some(h)) = (self.features.get_mut(i), self.halted.get_mut(i)) {
+            if self.last == Some(i) {
+                // The last market data's features are about to change here.
+                self.last_fv = *f;
+                self.last = None;
+            }
             *f = *fv;
             *h = true;
         }
@@ -221,12 +241,59 @@ impl Replicas {
     /// The features a diary record of instrument `i` digests.
     #[inline]
     pub fn features_of(&self, i: u32) -> &FeatureVector {
-        self.features.get(i as usize).unwrap_or(&self.last_fv)
+        match (self.features.get(i as usize), self.last) {
+            (Some(f), _) => f,
+            (None, Some(last)) => &self.features[last],
+            (None, None) => &self.last_fv,
+        }
     }
 
     /// The belief a diary record of instrument `i` carries.
     #[inline]
     pub fn belief_of(&self, i: u32) -> Belief {
         self.beliefs.get(i as usize).copied().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::records::{MarketData, MdAction, Side};
+
+    fn staged(i: u32, value: f32, flags: u8) -> Staged {
+        let md = MarketData::new(MdAction::Quote, i, Some(Side::Buy), 1, 0, 100, 1, 0);
+        let mut s = Staged::new(InputSlot::from_md(&md));
+        s.fv.values[0] = value;
+        s.flags = flags;
+        s
+    }
+
+    /// A record of an instrument out of range digests the last market data's
+    /// features as they were after it, whichever instrument it was about, also
+    /// when it left them unchanged and when a halt changed them since.
+    #[test]
+    fn out_of_range_records_digest_the_last_market_datas_features() {
+        let mut r = Replicas::new(&Config::default_sim().core_params());
+        let far = r.features.len() as u32 + 5;
+        assert_eq!(r.features_of(far).values[0], 0.0, "none yet");
+        r.on_md(1, &staged(1, 7.0, 0));
+        assert_eq!(r.features_of(far).values[0], 7.0);
+        r.on_md(0, &staged(0, 3.0, 0));
+        assert_eq!(r.features_of(far).values[0], 3.0);
+        // Unchanged market data on 1: its held values (7) are the last ones.
+        r.on_md(1, &staged(1, 99.0, STAGED_FV_SAME));
+        assert_eq!(r.features_of(1).values[0], 7.0);
+        assert_eq!(r.features_of(far).values[0], 7.0);
+        // A halt of 1 changes its features but not the last market data's.
+        let mut halted = FeatureVector::default();
+        halted.values[0] = -1.0;
+        r.on_halted(1, &halted);
+        assert_eq!(r.features_of(1).values[0], -1.0);
+        assert_eq!(r.features_of(far).values[0], 7.0);
+        // A halt of another instrument changes nothing here.
+        r.on_md(0, &staged(0, 4.0, 0));
+        r.on_halted(1, &halted);
+        assert_eq!(r.features_of(far).values[0], 4.0);
     }
 }

@@ -4,7 +4,7 @@
 //! flags decision points. On a timer it halts stale instruments and sends a
 //! [`Msg::Halted`] for each one that halted on it, ahead of the timer itself.
 
-use super::{Msg, STAGED_BAD_INSTRUMENT, STAGED_DECIDE};
+use super::{Msg, STAGED_BAD_INSTRUMENT, STAGED_DECIDE, STAGED_FV_SAME};
 use crate::core::book::Book;
 use crate::core::params::CoreParams;
 use crate::core::pipeline::CoreCounters;
@@ -56,10 +56,18 @@ impl SensoryStage {
                             self.counters.book_issues += 1;
                         }
                         s.top = book.top();
-                        if self.sensory.on_md(md, book, &mut s.fv) {
+                        let i = md.header.instrument;
+                        let u = self.sensory.update(md, book);
+                        if !u.changed {
+                            // The later stages' copies of the values are current.
+                            s.flags |= STAGED_FV_SAME;
+                        } else if let Some(fv) = self.sensory.features(i) {
+                            s.fv = *fv;
+                        }
+                        if u.decision {
                             s.flags |= STAGED_DECIDE;
                             // Read only at decision points (regime, policies).
-                            if let Some(e) = self.sensory.exact(md.header.instrument) {
+                            if let Some(e) = self.sensory.exact(i) {
                                 s.exact = *e;
                             }
                         }
