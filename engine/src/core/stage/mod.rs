@@ -10,7 +10,8 @@
 //! Each stage owns its state and sees every input in sequence order, so each is a
 //! deterministic state machine of the stream it receives. What a later stage needs
 //! of an earlier stage's state travels *with the input* in a [`Staged`] message —
-//! the instrument's touch and features after sensory, its belief after belief — or
+//! the instrument's touch and features after sensory (the features only when a
+//! value changed, [`STAGED_FV_SAME`]), its belief after belief — or
 //! as a message of its own ([`Msg::Halted`] when sensory halts a stale
 //! instrument). Later stages keep replicas of those per-instrument values. Nothing
 //! flows backwards, so the stages can run fused on one thread (the [`Core`]) or on
@@ -243,7 +244,7 @@ impl Replicas {
     pub fn features_of(&self, i: u32) -> &FeatureVector {
         match (self.features.get(i as usize), self.last) {
             (Some(f), _) => f,
-            (None, Some(last)) => &self.features[last],
+            (None, Some(last)) => self.features.get(last).unwrap_or(&self.last_fv),
             (None, None) => &self.last_fv,
         }
     }
