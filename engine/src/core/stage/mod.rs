@@ -270,6 +270,24 @@ mod tests {
         s
     }
 
+    /// A reused message carries its new input as a new message would in every
+    /// field a stage reads whatever the flags (the input, the flags, the drift
+    /// fields), whatever the previous input left in them.
+    #[test]
+    fn a_reused_message_reads_as_a_new_one() {
+        let mut m = staged(1, 7.0, STAGED_DECIDE | STAGED_BAD_INSTRUMENT | STAGED_FV_SAME);
+        m.size_factor = 0.25;
+        m.drift_frozen = true;
+        let next = staged(2, 0.0, 0);
+        m.reuse(&next.input);
+        let fresh = Staged::new(next.input);
+        assert_eq!(bytemuck::bytes_of(&m.input), bytemuck::bytes_of(&fresh.input));
+        assert_eq!(
+            (m.flags, m.size_factor.to_bits(), m.drift_frozen),
+            (fresh.flags, fresh.size_factor.to_bits(), fresh.drift_frozen)
+        );
+    }
+
     /// A record of an instrument out of range digests the last market data's
     /// features as they were after it, whichever instrument it was about, also
     /// when it left them unchanged and when a halt changed them since.

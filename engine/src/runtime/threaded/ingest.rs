@@ -42,6 +42,11 @@ pub(super) struct Ingest<V, OI> {
     pub(super) next_heartbeat: u64,
     pub(super) exhausted: bool,
     pub(super) venue_sends: u64,
+    /// The message each input enters the first group in, kept from one input
+    /// to the next (see [`Staged::reuse`]); boxed so that it can be taken out
+    /// while the group's drain borrows the rest of `self`. Always `Some`
+    /// between inputs.
+    pub(super) msg: Option<Box<Msg>>,
 }
 
 impl<V: VenueLink, OI: RunObserver> Ingest<V, OI> {
@@ -67,6 +72,7 @@ impl<V: VenueLink, OI: RunObserver> Ingest<V, OI> {
             next_heartbeat: 0,
             exhausted: false,
             venue_sends: 0,
+            msg: Some(Box::new(Msg::Input(Staged::new(InputSlot::default())))),
         }
     }
 
@@ -139,7 +145,18 @@ impl<V: VenueLink, OI: RunObserver> Ingest<V, OI> {
             }
             self.next_heartbeat = (h.ts_ns / self.heartbeat_ns + 1) * self.heartbeat_ns;
         }
-        grp.handle(&mut Msg::Input(Staged::new(slot)), &mut || self.drain().0);
+        let mut msg = match self.msg.take() {
+            Some(mut m) => {
+                match &mut *m {
+                    Msg::Input(s) => s.reuse(&slot),
+                    other => *other = Msg::Input(Staged::new(slot)),
+                }
+                m
+            }
+            None => Box::new(Msg::Input(Staged::new(slot))),
+        };
+        grp.handle(&mut msg, &mut || self.drain().0);
+        self.msg = Some(msg);
     }
 
     /// Room on the first ring (unbounded when ingest's group is the whole pipeline).
