@@ -4,7 +4,7 @@
 //!
 //! - [`records`]: `#[repr(C)]` `Pod` records with compile-time sizes — the only
 //!   shapes that cross rings and journals.
-//! - [`format`]: text and wire formats shared with the gateways: exact decimals,
+//! - [`format`](mod@format): text and wire formats shared with the gateways: exact decimals,
 //!   UTC timestamps, FIX tag numbers and the order templates.
 //! - [`core`]: the pipeline's stages (book and sensory, belief, decide = router +
 //!   risk + diary, encode) as state machines, composed in [`core::Core`], and the

@@ -65,7 +65,7 @@ pub struct CoreCounters {
     pub book_issues: u64,
     /// Orders emitted, by action: new, cancel, replace.
     pub orders: [u64; 3],
-    /// Risk rejects by [`RejectReason`] code (index = code).
+    /// Risk rejects by [`RejectReason`](crate::records::RejectReason) code (index = code).
     pub rejects: [u64; 16],
     /// Venue rejects (new orders and cancel/replace requests).
     pub venue_rejects: u64,

@@ -3,7 +3,7 @@
 //! A journal record (see `foxtrot_shm::journal::layout`) carries a 16-bit kind.
 //! The codes below are the only ones written; each is written to one kind of
 //! journal, with a payload of the size given. The input kinds are the
-//! [`Kind`](crate::records::Kind) codes of the records themselves.
+//! [`Kind`] codes of the records themselves.
 //!
 //! | code | name | journal | payload |
 //! |---|---|---|---|

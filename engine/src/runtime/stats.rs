@@ -5,7 +5,7 @@
 //! Only the stats thread writes it, off the hot path: stage threads publish
 //! their counters as relaxed atomics and hand their interval histograms over
 //! SPSC rings; the stats thread merges them and writes one snapshot under a
-//! [`seqlock`](foxtrot_shm::seqlock), so a reader always sees a consistent one.
+//! [`seqlock`], so a reader always sees a consistent one.
 //!
 //! Layout: little-endian `u64` words.
 //!

@@ -19,7 +19,7 @@
 //! BodyLength and CheckSum are checked as the framing reads them
 //! ([`crate::decode`]); this module reads the structure only.
 //!
-//! Writing ([`Parsed::write_echo`], [`write_message`]) puts the header's
+//! Writing ([`Parsed::body_text`], [`write_message`]) puts the header's
 //! BeginString, BodyLength and MsgType first and the other header fields in
 //! ascending tag order, then the body fields in ascending tag order with each
 //! group's entries right after its count field (their fields in the group's

@@ -1,6 +1,6 @@
 //! [`Datagrams`]: the UDP endpoint a feed receives on and a publisher sends
 //! through, whether the kernel's socket ([`KernelUdp`]) or, with the `af_xdp`
-//! feature, an AF_XDP socket ([`XdpUdp`](crate::xdp::XdpUdp)). What a transport
+//! feature, an AF_XDP socket (`xdp::XdpUdp`). What a transport
 //! builds on top — sequencing, gap requests, decoding — is the same code over
 //! either, so the two paths journal the same stream identically.
 

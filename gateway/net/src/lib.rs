@@ -9,7 +9,7 @@
 //! - [`xdp_config`]: an AF_XDP endpoint's configuration (in every build).
 //! - [`netns`]: two network namespaces joined by a veth pair, for tests and
 //!   the latency harness.
-//! - [`xdp`] (feature `af_xdp`): AF_XDP sockets, the XDP program that feeds
+//! - `xdp` (feature `af_xdp`): AF_XDP sockets, the XDP program that feeds
 //!   them, and the rings they share with the kernel.
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 

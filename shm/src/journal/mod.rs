@@ -3,7 +3,7 @@
 //! - [`layout`]: the on-disk format (segment header, record header, CRC).
 //! - [`segment`]: one mapped file, for the writer (read-write) or a reader.
 //! - [`writer`]: append, roll, durability modes, crash recovery.
-//! - [`prepare`]: the helper thread that creates segments ahead of the writer.
+//! - `prepare`: the helper thread that creates segments ahead of the writer.
 //! - [`reader`]: zero-copy iteration, seek by seq or time, tailing.
 //! - [`index`]: the sparse seq/time index kept beside each segment.
 //! - [`scan`]: validating one record (shared by reader and recovery).

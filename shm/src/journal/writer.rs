@@ -5,7 +5,7 @@
 //! and one store; no syscall, no allocation. When the next record (plus room for
 //! the end marker) would not fit, the writer writes an end-of-segment marker and
 //! continues in the next segment, which a helper thread has already created,
-//! allocated and pre-faulted ([`prepare`](super::prepare)): the roll itself is a
+//! allocated and pre-faulted (`prepare`): the roll itself is a
 //! header write, an index write and a rename, and the old segment is unmapped on
 //! the helper too. Without the helper, creating a pre-faulted 64 MiB segment stalled
 //! the appending thread for 12–30 ms, and unmapping the old one for ~2.5 ms

@@ -59,7 +59,7 @@ pub struct RunArgs {
     #[arg(long)]
     json: bool,
     /// With `venue.address` set: the FIX session journal's directory (default:
-    /// fix-store/<sender>-<target>). Keep it across restarts.
+    /// `fix-store/<sender>-<target>`). Keep it across restarts.
     #[arg(long, value_name = "DIR")]
     session_store: Option<PathBuf>,
     /// With `venue.address` set: restart after the run journalled in RUN_DIR.

@@ -33,7 +33,7 @@ pub struct VenueArgs {
     #[arg(long, value_name = "ADDR")]
     market_data: Option<SocketAddr>,
     /// Directory of the FIX session journal, for a venue of one session
-    /// (default: the session's `store`, else fix-store/<venue>-<engine>); with
+    /// (default: the session's `store`, else `fix-store/<venue>-<engine>`); with
     /// several sessions, each gets a directory `<venue>-<engine>` in it.
     #[arg(long, value_name = "DIR")]
     session_store: Option<PathBuf>,

@@ -15,7 +15,7 @@
 //! ```
 //!
 //! [`init`] writes generation 0 (the base genotype and mutants of it);
-//! [`eval`] scores one shard of the current generation; [`advance`] merges
+//! [`eval`](Evolution::eval) scores one shard of the current generation; [`advance`](Evolution::advance) merges
 //! the shards (every scheduled job exactly once), writes the fitness table,
 //! updates the archive and breeds the next generation — or, after the last,
 //! runs the gates and asks the ledger to promote the champion. Every random

@@ -15,7 +15,7 @@ pub struct BeliefModel {
     pub scale: Vec<f32>,
     /// The layer's units: one weight row (24 values) and a bias each.
     pub units: Vec<BeliefUnit>,
-    /// Readout: predicted next mid return in bps = Σ readout[u] · unit[u] (one per unit).
+    /// Readout: predicted next mid return in bps = Σ `readout[u] · unit[u]` (one per unit).
     pub readout: Vec<f32>,
     /// Attention: query projection rows (each one weight per unit) and one key per policy.
     pub attention: AttentionModel,

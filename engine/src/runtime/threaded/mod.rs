@@ -34,10 +34,10 @@
 //! SPSC rings and merges the full ones off the hot path.
 //!
 //!
-//! The parts: [`topology`] wires groups, rings, pins and histograms in the
-//! order data flows; [`group`] is one thread's stages and duty cycle;
-//! [`ingest`] is the first group's source, sequencer and back ring;
-//! [`stats_thread`] merges histograms and publishes snapshots; [`hist`] is the
+//! The parts: `topology` wires groups, rings, pins and histograms in the
+//! order data flows; `group` is one thread's stages and duty cycle;
+//! `ingest` is the first group's source, sequencer and back ring;
+//! `stats_thread` merges histograms and publishes snapshots; `hist` is the
 //! per-thread histogram hand-over. [`run_threaded`] only starts and joins them.
 //!
 //! [`Core`]: crate::core::Core

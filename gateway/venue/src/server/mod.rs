@@ -32,14 +32,14 @@
 //! session ([`MessageLog`]) by a thread of its own.
 //!
 //! ## Applications
-//! - **matching** ([`orders`]): orders trade in the book with the crowd; each
+//! - **matching** (`orders`): orders trade in the book with the crowd; each
 //!   session's ClOrdIDs are its own (any string), execution reports echo them.
 //!   Reports produced while a session is away (a resting order filled by the
 //!   crowd) are stored and reach it on its next logon; a **restarted venue**
 //!   knows which orders it had reported open and no longer holds (its book died
 //!   with the old process), and cancels them with an unsolicited
 //!   ExecutionReport (ExecType 4, Text "venue restarted").
-//! - **echo** ([`echo`]): application messages are reflected back, as
+//! - **echo** (`echo`): application messages are reflected back, as
 //!   certification test harnesses expect of an acceptor under test.
 
 mod echo;
