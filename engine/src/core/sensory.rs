@@ -578,6 +578,16 @@ mod tests {
             all_features: false,
         }
     }
+    /// An event drawn from `r`: a side, a price one to six ticks off 100.00 on
+    /// that side, one of `actions`, a size of 1 to 50.
+    fn random_md(r: u64, ts: u64, actions: &[MdAction], last: bool) -> MarketData {
+        let side = if r & 1 == 0 { Side::Buy } else { Side::Sell };
+        let off = 1 + (r >> 8) as i64 % 6;
+        let px = if side == Side::Buy { 10_000 - off } else { 10_000 + off };
+        let action = actions[(r >> 16) as usize % actions.len()];
+        md(action, side, ts, px, 1 + (r >> 24) as i64 % 50, last)
+    }
+
     fn md(a: MdAction, side: Side, ts: u64, px: i64, qty: i64, last: bool) -> MarketData {
         MarketData::new(
             a,
@@ -720,18 +730,15 @@ mod tests {
                     }
                     continue;
                 }
-                let side = if r & 1 == 0 { Side::Buy } else { Side::Sell };
-                let off = 1 + (r >> 8) as i64 % 6;
-                let px = if side == Side::Buy { 10_000 - off } else { 10_000 + off };
-                let action = [
+                let actions = [
                     MdAction::Add,
                     MdAction::Execute,
                     MdAction::Cancel,
                     MdAction::Quote,
                     MdAction::Quote,
                     MdAction::Trade,
-                ][(r >> 16) as usize % 6];
-                let m = md(action, side, ts, px, 1 + (r >> 24) as i64 % 50, (r >> 32) & 3 == 0);
+                ];
+                let m = random_md(r, ts, &actions, (r >> 32) & 3 == 0);
                 let _ = book.apply(&m);
                 let u = s.update(&m, &book);
                 let now = s.features(0).unwrap().values;
@@ -762,24 +769,14 @@ mod tests {
         let mut events = Vec::new();
         for i in 0..5_000u64 {
             let r = rng.next_u64();
-            let side = if r & 1 == 0 { Side::Buy } else { Side::Sell };
-            let off = 1 + (r >> 8) as i64 % 6;
-            let px = if side == Side::Buy { 10_000 - off } else { 10_000 + off };
-            let action = [
+            let actions = [
                 MdAction::Add,
                 MdAction::Add,
                 MdAction::Execute,
                 MdAction::Cancel,
                 MdAction::Quote,
-            ][(r >> 16) as usize % 5];
-            events.push(md(
-                action,
-                side,
-                i * 1_000,
-                px,
-                1 + (r >> 24) as i64 % 50,
-                (r >> 32) & 3 != 0,
-            ));
+            ];
+            events.push(random_md(r, i * 1_000, &actions, (r >> 32) & 3 != 0));
         }
         let run = |depth: bool| {
             let mut book = Book::new(1, 10_000, 256);
