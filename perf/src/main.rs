@@ -89,6 +89,9 @@ pub struct TickToOrderArgs {
     /// JSON output.
     #[arg(long)]
     pub json: bool,
+    /// Exit with status 2 when the SLO (p50 ≤ 250 ns, p99 ≤ 1 µs) is not met.
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// `backtest`.
@@ -117,6 +120,10 @@ pub struct BacktestArgs {
     /// JSON output.
     #[arg(long)]
     pub json: bool,
+    /// Exit with status 2 when a timed variant misses its target (lean ≥ 25M
+    /// quotes/s, full ≥ 5M: issue #20).
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// `journal-append`.

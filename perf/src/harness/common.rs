@@ -1,4 +1,4 @@
-//! What every harness shares: percentiles and pinning.
+//! What every harness shares: percentiles, targets and pinning.
 
 use hdrhistogram::Histogram;
 
@@ -10,6 +10,45 @@ pub fn pct(h: &Histogram<u64>) -> [u64; 4] {
         h.value_at_quantile(0.999),
         h.max(),
     ]
+}
+
+/// A figure's target, as an issue or the SLO states it, and whether a
+/// measurement meets it. Harnesses print the verdict beside the figure and put
+/// it in their JSON; with `--check` a missed target makes the process exit 2,
+/// so a deployment gate or a script can act on it.
+#[derive(Clone, Copy, Debug)]
+pub enum Target {
+    /// The figure must be at most this.
+    AtMost(f64),
+    /// The figure must be at least this.
+    AtLeast(f64),
+}
+
+impl Target {
+    /// Whether `value` meets the target.
+    pub fn met(self, value: f64) -> bool {
+        match self {
+            Target::AtMost(t) => value <= t,
+            Target::AtLeast(t) => value >= t,
+        }
+    }
+
+    /// `"met"` or `"NOT met"`, for the text output.
+    pub fn verdict(self, value: f64) -> &'static str {
+        if self.met(value) {
+            "met"
+        } else {
+            "NOT met"
+        }
+    }
+}
+
+/// Ends the process with status 2 when `check` is set and a target was missed.
+pub fn exit_if_missed(check: bool, all_met: bool, what: &str) {
+    if check && !all_met {
+        eprintln!("foxtrot-perf {what}: a target was not met (--check)");
+        std::process::exit(2);
+    }
 }
 
 /// Pins the current thread to `core`. `core_affinity` is not enough here: it only
@@ -29,5 +68,21 @@ pub fn pin(core: Option<usize>) {
             "foxtrot-perf: could not pin to core {c}: {}",
             std::io::Error::last_os_error()
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Target;
+
+    #[test]
+    fn targets_hold_their_bound_inclusive() {
+        let p50 = Target::AtMost(250.0);
+        assert!(p50.met(250.0) && p50.met(12.0));
+        assert!(!p50.met(251.0));
+        assert_eq!(p50.verdict(671.0), "NOT met");
+        let rate = Target::AtLeast(25e6);
+        assert!(rate.met(25e6) && !rate.met(2.05e6));
+        assert_eq!(rate.verdict(30e6), "met");
     }
 }

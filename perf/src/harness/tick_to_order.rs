@@ -10,7 +10,7 @@
 //! core reproduces the recorded run's decisions exactly (the core is deterministic),
 //! so the orders measured are the ones the live run sent.
 
-use super::common::pct;
+use super::common::{exit_if_missed, pct, Target};
 use foxtrot_engine::core::{Core, CoreSink, Sequencer};
 use foxtrot_engine::records::{DiaryRecord, InputSlot, InputView, Order, RiskReject, TheoryPacket};
 use foxtrot_engine::runtime::{FusedRun, RunObserver};
@@ -52,6 +52,12 @@ impl CoreSink for Stamp<'_> {
     fn on_diary(&mut self, _d: &DiaryRecord) {}
     fn on_theory(&mut self, _p: &TheoryPacket) {}
 }
+
+/// Issue #20's SLO for inputs that send an order, with the default config:
+/// p50 ≤ 250 ns and p99 ≤ 1 µs.
+pub const SLO_P50_NS: Target = Target::AtMost(250.0);
+/// See [`SLO_P50_NS`].
+pub const SLO_P99_NS: Target = Target::AtMost(1_000.0);
 
 pub fn run(opts: &crate::TickToOrderArgs) {
     let json = opts.json;
@@ -111,16 +117,25 @@ pub fn run(opts: &crate::TickToOrderArgs) {
         }
     }
     let (a, b) = (pct(&t2o), pct(&per_input));
+    let (p50_met, p99_met) = (SLO_P50_NS.met(a[0] as f64), SLO_P99_NS.met(a[1] as f64));
     if json {
         let j = serde_json::json!({
             "tick_to_order_ns": {"p50": a[0], "p99": a[1], "p999": a[2], "max": a[3], "samples": t2o.len()},
             "per_input_ns": {"p50": b[0], "p99": b[1], "p999": b[2], "max": b[3], "mean": per_input.mean(), "samples": per_input.len()},
             "inputs_per_pass": inputs.len(), "passes": passes, "order_inputs": orders,
+            "slo": {"p50_ns": 250, "p99_ns": 1000, "p50_met": p50_met, "p99_met": p99_met},
         });
         println!("{j}");
     } else {
         println!("tick-to-order (decode → book → sensory → belief → router → risk → FIX encode), {passes} passes over {} inputs", inputs.len());
-        println!("  inputs that sent an order  p50 {:>6} ns  p99 {:>6} ns  p99.9 {:>6} ns  max {:>8} ns  ({} samples)   SLO p50 ≤ 500, p99 ≤ 2000", a[0], a[1], a[2], a[3], t2o.len());
+        println!(
+            "  inputs that sent an order  p50 {:>6} ns  p99 {:>6} ns  p99.9 {:>6} ns  max {:>8} ns  ({} samples)",
+            a[0],
+            a[1],
+            a[2],
+            a[3],
+            t2o.len()
+        );
         println!(
             "  every input                p50 {:>6} ns  p99 {:>6} ns  p99.9 {:>6} ns  max {:>8} ns  (mean {:.0} ns)",
             b[0],
@@ -129,5 +144,11 @@ pub fn run(opts: &crate::TickToOrderArgs) {
             b[3],
             per_input.mean()
         );
+        println!(
+            "  SLO (issue #20): p50 ≤ 250 ns {}, p99 ≤ 1000 ns {}",
+            SLO_P50_NS.verdict(a[0] as f64),
+            SLO_P99_NS.verdict(a[1] as f64)
+        );
     }
+    exit_if_missed(opts.check, p50_met && p99_met, "tick-to-order");
 }
