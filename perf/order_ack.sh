@@ -45,4 +45,8 @@ for raw in sys.argv[2:]:
     n = j["new_to_ack_ns"]
     print(f"fix-rtt ({j['venue']}): order -> first report p50 {n['p50']/1e3:.1f} µs p99 {n['p99']/1e3:.1f} µs"
           f" — live p50 / this p50 = {live / (n['p50']/1e3):.2f}")
+# Issue #19: the live p50 within 1.5x of fix-rtt's (back to back, the first run above).
+hot = json.loads(sys.argv[2])["new_to_ack_ns"]["p50"] / 1e3
+ratio = live / hot
+print(f"issue #19 target, live p50 <= 1.5x fix-rtt back to back: {ratio:.2f}x, {'met' if ratio <= 1.5 else 'NOT met'}")
 PY
