@@ -222,12 +222,17 @@ impl Book {
         let mut result = Ok(());
         if action == MdAction::Quote {
             let s = side.index();
-            // A new size at the price of the side's only level (most quote
-            // updates): what clearing the side and adding the level back
-            // leaves, without the walk.
-            if md.qty > 0 && self.levels[s] == 1 && self.best[s] == t {
-                let i = self.slot(t);
+            // The side's only level takes a new size, at its price or another
+            // one in the window (most quote updates): what clearing the side
+            // and adding the level back leaves, without the walk — the old
+            // slot emptied, the new one set.
+            if md.qty > 0 && self.levels[s] == 1 && self.in_window(t) {
+                let (old, i) = (self.slot(self.best[s]), self.slot(t));
+                self.qty[s][old] = 0;
+                self.occ[s][old / 64] &= !(1 << (old % 64));
                 self.qty[s][i] = md.qty;
+                self.occ[s][i / 64] |= 1 << (i % 64);
+                self.best[s] = t;
                 return Ok(());
             }
             self.clear_side(side);
