@@ -140,7 +140,7 @@ pub struct Core {
     decide: DecideStage,
     encode: EncodeStage,
     /// The message each input travels in, kept from one input to the next
-    /// (see [`Staged::reuse`]): no ~330-byte message built and zeroed per input.
+    /// (see [`Msg::set_input`]): no ~330-byte message built and zeroed per input.
     msg: Msg,
 }
 
@@ -169,10 +169,7 @@ impl Core {
     /// Processes one sequenced input.
     #[inline]
     pub fn on_input(&mut self, slot: &InputSlot, out: &mut impl CoreSink) {
-        match &mut self.msg {
-            Msg::Input(s) => s.reuse(slot),
-            m => *m = Msg::Input(Staged::new(*slot)),
-        }
+        self.msg.set_input(slot);
         let Core {
             sensory,
             belief,

@@ -212,8 +212,8 @@ pub fn run(a: &crate::BacktestArgs) {
     let rate = |k: usize| {
         rates[k].map(|(m, b)| {
             let mut j = serde_json::json!({"median": m, "best": b});
-            if let Some(Target::AtLeast(t)) = targets[k] {
-                j["target"] = t.into();
+            if let Some(t) = targets[k] {
+                j["target"] = t.bound().into();
                 j["met"] = met(k).into();
             }
             j
@@ -241,10 +241,9 @@ pub fn run(a: &crate::BacktestArgs) {
     );
     for k in 0..4 {
         if let Some((med, best)) = rates[k] {
-            let target = match targets[k] {
-                Some(t @ Target::AtLeast(v)) => format!("target ≥ {}M/s: {}", v / 1e6, t.verdict(med)),
-                _ => String::new(),
-            };
+            let target = targets[k].map_or(String::new(), |t| {
+                format!("target ≥ {}M/s: {}", t.bound() / 1e6, t.verdict(med))
+            });
             println!(
                 "  {:<15} median {:>7.2} M quotes/s  best {:>7.2} M/s  {target}",
                 names[k],

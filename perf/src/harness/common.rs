@@ -33,6 +33,13 @@ impl Target {
         }
     }
 
+    /// The bound itself, for the JSON and the text beside the verdict.
+    pub fn bound(self) -> f64 {
+        match self {
+            Target::AtMost(t) | Target::AtLeast(t) => t,
+        }
+    }
+
     /// `"met"` or `"NOT met"`, for the text output.
     pub fn verdict(self, value: f64) -> &'static str {
         if self.met(value) {
@@ -84,5 +91,6 @@ mod tests {
         let rate = Target::AtLeast(25e6);
         assert!(rate.met(25e6) && !rate.met(2.05e6));
         assert_eq!(rate.verdict(30e6), "met");
+        assert_eq!((p50.bound(), rate.bound()), (250.0, 25e6));
     }
 }

@@ -123,7 +123,7 @@ pub fn run(opts: &crate::TickToOrderArgs) {
             "tick_to_order_ns": {"p50": a[0], "p99": a[1], "p999": a[2], "max": a[3], "samples": t2o.len()},
             "per_input_ns": {"p50": b[0], "p99": b[1], "p999": b[2], "max": b[3], "mean": per_input.mean(), "samples": per_input.len()},
             "inputs_per_pass": inputs.len(), "passes": passes, "order_inputs": orders,
-            "slo": {"p50_ns": 250, "p99_ns": 1000, "p50_met": p50_met, "p99_met": p99_met},
+            "slo": {"p50_ns": SLO_P50_NS.bound(), "p99_ns": SLO_P99_NS.bound(), "p50_met": p50_met, "p99_met": p99_met},
         });
         println!("{j}");
     } else {
@@ -145,8 +145,10 @@ pub fn run(opts: &crate::TickToOrderArgs) {
             per_input.mean()
         );
         println!(
-            "  SLO (issue #20): p50 ≤ 250 ns {}, p99 ≤ 1000 ns {}",
+            "  SLO (issue #20): p50 ≤ {} ns {}, p99 ≤ {} ns {}",
+            SLO_P50_NS.bound(),
             SLO_P50_NS.verdict(a[0] as f64),
+            SLO_P99_NS.bound(),
             SLO_P99_NS.verdict(a[1] as f64)
         );
     }

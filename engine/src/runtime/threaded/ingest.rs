@@ -43,7 +43,7 @@ pub(super) struct Ingest<V, OI> {
     pub(super) exhausted: bool,
     pub(super) venue_sends: u64,
     /// The message each input enters the first group in, kept from one input
-    /// to the next (see [`Staged::reuse`]); boxed so that it can be taken out
+    /// to the next (see [`Msg::set_input`]); boxed so that it can be taken out
     /// while the group's drain borrows the rest of `self`. Always `Some`
     /// between inputs.
     pub(super) msg: Option<Box<Msg>>,
@@ -145,16 +145,8 @@ impl<V: VenueLink, OI: RunObserver> Ingest<V, OI> {
             }
             self.next_heartbeat = (h.ts_ns / self.heartbeat_ns + 1) * self.heartbeat_ns;
         }
-        let mut msg = match self.msg.take() {
-            Some(mut m) => {
-                match &mut *m {
-                    Msg::Input(s) => s.reuse(&slot),
-                    other => *other = Msg::Input(Staged::new(slot)),
-                }
-                m
-            }
-            None => Box::new(Msg::Input(Staged::new(slot))),
-        };
+        let mut msg = self.msg.take().unwrap_or_else(|| Box::new(Msg::Finish));
+        msg.set_input(&slot);
         grp.handle(&mut msg, &mut || self.drain().0);
         self.msg = Some(msg);
     }
