@@ -48,7 +48,7 @@ impl QuoteTouch {
     /// Applies `md` as [`Book::apply`] would and returns true — or, for an event
     /// that is neither a quote nor a trade (an order-level one, which needs the
     /// ladder), changes nothing and returns false.
-    #[inline]
+    #[inline(always)]
     pub fn apply(&mut self, md: &MarketData) -> bool {
         match MdAction::from_u8(md.header.sub) {
             Some(MdAction::Quote) => {}
@@ -146,7 +146,7 @@ impl TouchBook {
 
     /// Applies `md` as [`Book::apply`] would (bad data changes nothing; what
     /// was wrong with it is the caller's to find).
-    #[inline]
+    #[inline(always)]
     pub fn apply(&mut self, md: &MarketData) {
         match self {
             TouchBook::Touch(t) => {

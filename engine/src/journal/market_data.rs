@@ -92,7 +92,7 @@ impl MdJournal {
     }
 
     /// Appends one market-data event.
-    #[inline]
+    #[inline(always)]
     pub fn event(&mut self, md: &MarketData) -> Result<(), Error> {
         if let Some(b) = &mut self.block {
             b.push(md);

@@ -54,28 +54,32 @@ impl Default for BlockEncoder {
 }
 
 /// Stores the LEB128 varint of `z` at `buf[at..]`; returns where it ends.
-/// Up to seven bytes (any `z` below 2^49: every delta of a quote stream) are
-/// built in a register and stored at once, which the slack past the payload
-/// leaves room for.
+/// Up to eight bytes (any `z` below 2^56: every delta of a quote stream) are
+/// built in a register without a branch and stored at once, which the slack
+/// past the payload leaves room for: the value's 7-bit groups are spread one
+/// to a byte (halves of 28 bits, then quarters of 14, then groups of 7), and
+/// every byte before the last gets its continuation bit.
 #[inline(always)]
-fn put_varint(buf: &mut [u8], at: usize, mut z: u64) -> usize {
-    if z < 1 << 49 {
-        let (mut word, mut n) = (0u64, 0);
-        loop {
-            let b = z & 0x7f;
-            z >>= 7;
-            if z == 0 {
-                word |= b << (8 * n);
-                n += 1;
-                break;
-            }
-            word |= (b | 0x80) << (8 * n);
-            n += 1;
-        }
-        buf[at..at + 8].copy_from_slice(&word.to_le_bytes());
-        return at + n;
+fn put_varint(buf: &mut [u8], at: usize, z: u64) -> usize {
+    if z < 0x80 {
+        // One byte: a price that moved a few ticks, a field back where it was.
+        buf[at] = z as u8;
+        return at + 1;
+    }
+    if z < 1 << 56 {
+        // Bytes it takes: one per started 7 bits, at least one; x * 37 >> 8
+        // is x / 7 for every x up to 64 + 6.
+        let bits = 64 - (z | 1).leading_zeros();
+        let n = ((bits + 6) * 37) >> 8;
+        let w = (z & 0x0fff_ffff) | ((z & 0x00ff_ffff_f000_0000) << 4);
+        let w = (w & 0x0000_3fff_0000_3fff) | ((w & 0x0fff_c000_0fff_c000) << 2);
+        let w = (w & 0x007f_007f_007f_007f) | ((w & 0x3f80_3f80_3f80_3f80) << 1);
+        let w = w | (0x8080_8080_8080_8080 & ((1u64 << (8 * (n - 1))) - 1));
+        buf[at..at + 8].copy_from_slice(&w.to_le_bytes());
+        return at + n as usize;
     }
     let mut at = at;
+    let mut z = z;
     loop {
         let b = (z & 0x7f) as u8;
         z >>= 7;
@@ -90,20 +94,33 @@ fn put_varint(buf: &mut [u8], at: usize, mut z: u64) -> usize {
 
 impl BlockEncoder {
     /// Adds an event (the block must not be full).
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, md: &MarketData) {
         debug_assert!(!self.is_full());
         let w = words(md);
         let mask_at = self.end;
         let mut at = mask_at + 1;
         let mut mask = 0u8;
-        for (k, (&now, &before)) in w.iter().zip(self.prev.iter()).enumerate() {
-            let d = now.wrapping_sub(before) as i64;
-            if d != 0 {
-                mask |= 1 << k;
-                at = put_varint(&mut self.buf, at, ((d << 1) ^ (d >> 63)) as u64);
-            }
+        // Unrolled, each word its own branch (a quote stream moves the same
+        // words event after event, so each is well predicted), and inlined
+        // into a caller that builds the event, words it knows are constant.
+        macro_rules! word {
+            ($k:literal) => {
+                let d = w[$k].wrapping_sub(self.prev[$k]) as i64;
+                if d != 0 {
+                    mask |= 1 << $k;
+                    at = put_varint(&mut self.buf, at, ((d << 1) ^ (d >> 63)) as u64);
+                }
+            };
         }
+        word!(0);
+        word!(1);
+        word!(2);
+        word!(3);
+        word!(4);
+        word!(5);
+        word!(6);
+        word!(7);
         self.buf[mask_at] = mask;
         self.end = at;
         self.prev = w;

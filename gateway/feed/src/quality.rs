@@ -109,7 +109,7 @@ impl QualityMonitor {
 
     /// Checks one event, calling `out` for each finding. `false`: the event is
     /// impossible ([`DqCode::Invalid`]) and must be dropped.
-    #[inline]
+    #[inline(always)]
     pub fn check(&mut self, md: &MarketData, out: &mut impl FnMut(DqEvent)) -> bool {
         let ts = md.header.ts_ns;
         let i = md.header.instrument;
