@@ -224,11 +224,48 @@ fn digits8(l: &[u8], i: usize) -> Option<(u64, usize)> {
     if n == 0 {
         return Some((0, 0));
     }
+    Some((swar_value(t, n), n))
+}
+
+/// The value of the `n` (1 to 8) digits in the low bytes of `t` (each byte a
+/// digit's value, the first digit lowest): moved to the top of the word behind
+/// zero bytes (leading zeros), combined pairwise: 2, 4, then 8 digits at a time.
+#[inline(always)]
+fn swar_value(t: u64, n: usize) -> u64 {
     let v = t << (64 - 8 * n);
     let v = (v & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(2561) >> 8;
     let v = (v & 0x00ff_00ff_00ff_00ff).wrapping_mul(6_553_601) >> 16;
-    let v = (v & 0x0000_ffff_0000_ffff).wrapping_mul(42_949_672_960_001) >> 32;
-    Some((v, n))
+    (v & 0x0000_ffff_0000_ffff).wrapping_mul(42_949_672_960_001) >> 32
+}
+
+/// A number with its point in the eight bytes at `l[i..]` (digits, `.`,
+/// digits, then a byte that is neither: "1.09999," or "12.5\n"), read from
+/// that one word: the point's byte is squeezed out and the digits on both
+/// sides read as one run. Its digits and their count after the point, and
+/// where it stops; `None` for any other shape (the caller reads it its
+/// general way, which this reads exactly as).
+#[inline(always)]
+fn dotted8(l: &[u8], i: usize) -> Option<(u64, usize, usize)> {
+    let w: [u8; 8] = l.get(i..i + 8)?.try_into().ok()?;
+    let t = u64::from_le_bytes(w) ^ 0x3030_3030_3030_3030;
+    // Bytes that are not digits (see `digits8`): exact up to the first
+    // byte past the point that is not a digit, as neither a digit nor the
+    // point carries into the byte after it.
+    let flags = (t.wrapping_add(0x7676_7676_7676_7676) | t) & 0x8080_8080_8080_8080;
+    let p = (flags.trailing_zeros() / 8) as usize;
+    if p >= 8 || w[p] != b'.' {
+        return None;
+    }
+    let after = flags & (flags - 1);
+    if after == 0 {
+        return None;
+    }
+    let q = (after.trailing_zeros() / 8) as usize;
+    let below = (1u64 << (8 * p)) - 1;
+    let run = (t & below) | ((t >> 8) & !below);
+    let n = q - 1;
+    let v = if n == 0 { 0 } else { swar_value(run, n) };
+    Some((v, q - p - 1, i + q))
 }
 
 /// Digits from `l[i]` on: their value (wrapping past 19 digits: callers
@@ -259,6 +296,9 @@ fn digits(l: &[u8], mut i: usize) -> (u64, usize) {
 /// value and where it stops.
 #[inline(always)]
 fn decimal(l: &[u8], i: usize, decimals: u8) -> Option<(i64, usize)> {
+    if let Some((v, frac, end)) = dotted8(l, i) {
+        return Some((scaled(v, frac, decimals)?, end));
+    }
     let (v, j) = digits(l, i);
     let (v, end, frac) = if l.get(j) == Some(&b'.') {
         let (f, k) = digits(l, j + 1);
@@ -737,6 +777,44 @@ mod tests {
                 i += 1;
             }
             prop_assert_eq!(digits(&text, at), (v, i));
+        }
+
+        /// A decimal reads as its definition read a byte at a time — digits,
+        /// a point, digits, at most 18 bytes — whether it is read from one
+        /// word (`dotted8`: the point and what follows it within eight
+        /// bytes) or in runs of digits.
+        #[test]
+        fn decimals_read_as_a_byte_loop(
+            text in prop::collection::vec(prop_oneof![6 => b'0'..=b'9', 2 => Just(b'.'), 1 => Just(b','), 1 => any::<u8>()], 0..30),
+            at in 0usize..30,
+            decimals in 0u8..9,
+        ) {
+            let at = at.min(text.len());
+            let run = |mut j: usize| {
+                let mut v = 0u64;
+                while let Some(&c) = text.get(j) {
+                    if !c.is_ascii_digit() {
+                        break;
+                    }
+                    v = v.wrapping_mul(10).wrapping_add((c - b'0') as u64);
+                    j += 1;
+                }
+                (v, j)
+            };
+            let (v, j) = run(at);
+            let (v, end, frac) = if text.get(j) == Some(&b'.') {
+                let (f, k) = run(j + 1);
+                let frac = k - j - 1;
+                (v.wrapping_mul(10u64.pow(frac.min(18) as u32)).wrapping_add(f), k, frac)
+            } else {
+                (v, j, 0)
+            };
+            let want = if end == at || end - at > 18 {
+                None
+            } else {
+                scaled(v, frac, decimals).map(|v| (v, end))
+            };
+            prop_assert_eq!(decimal(&text, at, decimals), want);
         }
     }
 
