@@ -238,14 +238,15 @@ fn swar_value(t: u64, n: usize) -> u64 {
     (v & 0x0000_ffff_0000_ffff).wrapping_mul(42_949_672_960_001) >> 32
 }
 
-/// A number with its point in the eight bytes at `l[i..]` (digits, `.`,
-/// digits, then a byte that is neither: "1.09999," or "12.5\n"), read from
-/// that one word: the point's byte is squeezed out and the digits on both
-/// sides read as one run. Its digits and their count after the point, and
-/// where it stops; `None` for any other shape (the caller reads it its
-/// general way, which this reads exactly as).
+/// A number within the eight bytes at `l[i..]` — digits then a byte that is
+/// neither a digit nor a point ("200000,"), or digits, a point, digits, then
+/// such a byte ("1.09999,", "12.5\n") — read from that one word: the point's
+/// byte, if any, squeezed out and the digits on both sides read as one run.
+/// Its digits, their count after the point, and where it stops; `None` for any
+/// other shape (the caller reads it its general way, which this reads exactly
+/// as).
 #[inline(always)]
-fn dotted8(l: &[u8], i: usize) -> Option<(u64, usize, usize)> {
+fn number8(l: &[u8], i: usize) -> Option<(u64, usize, usize)> {
     let w: [u8; 8] = l.get(i..i + 8)?.try_into().ok()?;
     let t = u64::from_le_bytes(w) ^ 0x3030_3030_3030_3030;
     // Bytes that are not digits (see `digits8`): exact up to the first
@@ -253,8 +254,12 @@ fn dotted8(l: &[u8], i: usize) -> Option<(u64, usize, usize)> {
     // point carries into the byte after it.
     let flags = (t.wrapping_add(0x7676_7676_7676_7676) | t) & 0x8080_8080_8080_8080;
     let p = (flags.trailing_zeros() / 8) as usize;
-    if p >= 8 || w[p] != b'.' {
+    if p >= 8 {
         return None;
+    }
+    if w[p] != b'.' {
+        // Digits only, ended within the word.
+        return (p > 0).then(|| (swar_value(t, p), 0, i + p));
     }
     let after = flags & (flags - 1);
     if after == 0 {
@@ -296,7 +301,7 @@ fn digits(l: &[u8], mut i: usize) -> (u64, usize) {
 /// value and where it stops.
 #[inline(always)]
 fn decimal(l: &[u8], i: usize, decimals: u8) -> Option<(i64, usize)> {
-    if let Some((v, frac, end)) = dotted8(l, i) {
+    if let Some((v, frac, end)) = number8(l, i) {
         return Some((scaled(v, frac, decimals)?, end));
     }
     let (v, j) = digits(l, i);
@@ -781,8 +786,7 @@ mod tests {
 
         /// A decimal reads as its definition read a byte at a time — digits,
         /// a point, digits, at most 18 bytes — whether it is read from one
-        /// word (`dotted8`: the point and what follows it within eight
-        /// bytes) or in runs of digits.
+        /// word (`number8`: within eight bytes) or in runs of digits.
         #[test]
         fn decimals_read_as_a_byte_loop(
             text in prop::collection::vec(prop_oneof![6 => b'0'..=b'9', 2 => Just(b'.'), 1 => Just(b','), 1 => any::<u8>()], 0..30),
