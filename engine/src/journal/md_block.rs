@@ -67,9 +67,9 @@ fn put_varint(buf: &mut [u8], at: usize, z: u64) -> usize {
         return at + 1;
     }
     if z < 1 << 56 {
-        // Bytes it takes: one per started 7 bits, at least one; x * 37 >> 8
-        // is x / 7 for every x up to 64 + 6.
-        let bits = 64 - (z | 1).leading_zeros();
+        // Bytes it takes: one per started 7 bits (x * 37 >> 8 is x / 7 for
+        // every x up to 64 + 6).
+        let bits = 64 - z.leading_zeros();
         let n = ((bits + 6) * 37) >> 8;
         let w = (z & 0x0fff_ffff) | ((z & 0x00ff_ffff_f000_0000) << 4);
         let w = (w & 0x0000_3fff_0000_3fff) | ((w & 0x0fff_c000_0fff_c000) << 2);

@@ -206,20 +206,29 @@ pub enum CsvRow {
     Item(CsvItem),
 }
 
-/// Up to eight ASCII digits at `l[i..i + 8]`, read as one word: their value
-/// and how many there are (`None` when fewer than eight bytes are left).
+/// The eight bytes at `l[i..]` as one word with `b'0'` taken from each (a
+/// digit's byte becomes its value), and the word's non-digit flags: bit 7 of
+/// each byte that is not a digit, exact up to the first such byte. `None` when
+/// fewer than eight bytes are left.
 ///
 /// A byte `c` is a digit exactly when `t = c ^ b'0'` is at most 9; `t + 0x76`
 /// then stays below 0x80, and any other byte sets bit 7 of `t + 0x76` or of
 /// `t`. A carry out of a byte only reaches later bytes, so the first byte
-/// flagged is the first that is not a digit. The digits, moved to the top of
-/// the word behind zero bytes (leading zeros), are combined pairwise: 2, 4,
-/// then 8 digits at a time.
+/// flagged is the first that is not a digit.
 #[inline(always)]
-fn digits8(l: &[u8], i: usize) -> Option<(u64, usize)> {
+fn digit_word(l: &[u8], i: usize) -> Option<(u64, u64)> {
     let w: [u8; 8] = l.get(i..i + 8)?.try_into().ok()?;
     let t = u64::from_le_bytes(w) ^ 0x3030_3030_3030_3030;
     let flags = (t.wrapping_add(0x7676_7676_7676_7676) | t) & 0x8080_8080_8080_8080;
+    Some((t, flags))
+}
+
+/// Up to eight ASCII digits at `l[i..i + 8]`, read as one word
+/// ([`digit_word`], [`swar_value`]): their value and how many there are
+/// (`None` when fewer than eight bytes are left).
+#[inline(always)]
+fn digits8(l: &[u8], i: usize) -> Option<(u64, usize)> {
+    let (t, flags) = digit_word(l, i)?;
     let n = (flags.trailing_zeros() / 8) as usize;
     if n == 0 {
         return Some((0, 0));
@@ -247,17 +256,14 @@ fn swar_value(t: u64, n: usize) -> u64 {
 /// as).
 #[inline(always)]
 fn number8(l: &[u8], i: usize) -> Option<(u64, usize, usize)> {
-    let w: [u8; 8] = l.get(i..i + 8)?.try_into().ok()?;
-    let t = u64::from_le_bytes(w) ^ 0x3030_3030_3030_3030;
-    // Bytes that are not digits (see `digits8`): exact up to the first
-    // byte past the point that is not a digit, as neither a digit nor the
-    // point carries into the byte after it.
-    let flags = (t.wrapping_add(0x7676_7676_7676_7676) | t) & 0x8080_8080_8080_8080;
+    // The flags are exact up to the first byte past the point that is not a
+    // digit too, as neither a digit nor the point carries into the next byte.
+    let (t, flags) = digit_word(l, i)?;
     let p = (flags.trailing_zeros() / 8) as usize;
     if p >= 8 {
         return None;
     }
-    if w[p] != b'.' {
+    if l[i + p] != b'.' {
         // Digits only, ended within the word.
         return (p > 0).then(|| (swar_value(t, p), 0, i + p));
     }

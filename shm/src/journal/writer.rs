@@ -432,13 +432,13 @@ impl JournalWriter {
     fn populate(&mut self, need: usize) {
         let len = self.seg.map.len();
         let from = self.populated & !4095;
+        // `need` is past `populated` and within the segment, so `from < to`.
         let to = (need.next_multiple_of(4096) + POPULATE_STEP).min(len);
-        if from >= to
-            || self
-                .seg
-                .map
-                .advise_range(memmap2::Advice::PopulateWrite, from, to - from)
-                .is_err()
+        if self
+            .seg
+            .map
+            .advise_range(memmap2::Advice::PopulateWrite, from, to - from)
+            .is_err()
         {
             self.populated = usize::MAX;
             return;
