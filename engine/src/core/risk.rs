@@ -552,13 +552,23 @@ pub fn describe(b: &Breach) -> String {
 /// `v as f64`, exactly: through the hardware's i64 conversion when `v` fits
 /// (both round the same integer to the nearest f64, ties to even), the
 /// software i128 one (`__floattidf`, ~45 instructions a call under
-/// callgrind) only when it does not.
+/// callgrind) only when it does not. The software conversion is behind a
+/// call the optimiser cannot see through: written inline, it was computed on
+/// every call and its result thrown away when the value fit (the compiler
+/// treats it as free to speculate).
 #[inline]
 fn to_f64(v: i128) -> f64 {
     match i64::try_from(v) {
         Ok(x) => x as f64,
-        Err(_) => v as f64,
+        Err(_) => wide_to_f64(v),
     }
+}
+
+/// The conversion of an i128 beyond i64, kept out of line.
+#[cold]
+#[inline(never)]
+fn wide_to_f64(v: i128) -> f64 {
+    v as f64
 }
 
 #[cfg(test)]
