@@ -20,7 +20,7 @@
 use super::tags::{self, Tag};
 use crate::error::Error;
 use crate::format::calendar::fix_second;
-use crate::records::{pow10, InstrumentSpec, OrdType, Order, OrderAction, Side};
+use crate::records::{InstrumentSpec, OrdType, Order, OrderAction, Side};
 
 /// Width of MsgSeqNum (tag 34).
 pub const SEQ_WIDTH: usize = 10;
@@ -357,11 +357,31 @@ const DIGITS: [u8; 200] = {
     t
 };
 
-/// Writes `v` right-aligned and zero-padded into `out`, two digits per step, and
-/// returns the byte sum of what it wrote. Digits that do not fit are dropped, so
-/// callers size `out` for the largest value (a u64 needs 20).
+/// Writes `v` right-aligned and zero-padded into `out` (at most 20 bytes, what
+/// a u64 needs), two digits per step, and returns the byte sum of what it
+/// wrote. Digits that do not fit are dropped.
 #[inline]
-fn put_uint(out: &mut [u8], mut v: u64) -> u32 {
+fn put_uint(out: &mut [u8], v: u64) -> u32 {
+    let w = zero_fill(out);
+    w as u32 * b'0' as u32 + put_digits(&mut out[..w], v)
+}
+
+/// `b'0'` over `out` (up to 20 bytes), returning how many were written: a
+/// slot's width is a constant where this is inlined, so these are a store or
+/// two, not a call to `memset` for the leading zeros.
+#[inline]
+fn zero_fill(out: &mut [u8]) -> usize {
+    const ZEROS: [u8; 20] = [b'0'; 20];
+    debug_assert!(out.len() <= ZEROS.len(), "a slot of {} bytes", out.len());
+    let w = out.len().min(ZEROS.len());
+    out[..w].copy_from_slice(&ZEROS[..w]);
+    w
+}
+
+/// The digits of `v` right-aligned over the zeros already in `out`; returns
+/// their sum (each byte's value less `b'0'`). Digits that do not fit are dropped.
+#[inline]
+fn put_digits(out: &mut [u8], mut v: u64) -> u32 {
     let mut i = out.len();
     let mut digit_sum = 0u32;
     while v >= 10 && i >= 2 {
@@ -373,24 +393,22 @@ fn put_uint(out: &mut [u8], mut v: u64) -> u32 {
         i -= 2;
     }
     if v > 0 && i >= 1 {
-        out[i - 1] = b'0' + v as u8;
-        digit_sum += v as u32;
-        i -= 1;
+        // `v % 10`: at an odd width, `v` may still have more than one digit.
+        let d = (v % 10) as u8;
+        out[i - 1] = b'0' + d;
+        digit_sum += d as u32;
     }
-    out[..i].fill(b'0');
-    out.len() as u32 * b'0' as u32 + digit_sum
+    digit_sum
 }
 
-/// Whether `v` with `decimals` fits `w` characters (non-negative, digits in range).
+/// Whether `v` with `decimals` fits `w` characters (non-negative, digits in
+/// range, room for the point). `v / 10^d < 10^i` exactly when `v < 10^(i + d)`,
+/// so no division: `w` digits, or `w − 1` beside a point, hold any `v` below
+/// `10^digits`, and 19 digits hold every i64.
 #[inline]
 fn fits_fixed(v: i64, decimals: u8, w: usize, tag: Tag) -> Result<(), Error> {
-    let fits = v >= 0
-        && if decimals == 0 {
-            w >= 20 || (v as u64) < pow10(w as u8) as u64
-        } else {
-            let int_w = w - decimals as usize - 1;
-            int_w >= 19 || v / pow10(decimals) < pow10(int_w as u8)
-        };
+    let digits = if decimals == 0 { w } else { w.saturating_sub(1) };
+    let fits = v >= 0 && (decimals as usize) < w && (digits >= 19 || (v as u64) < POW10[digits]);
     if fits {
         Ok(())
     } else {
@@ -398,24 +416,108 @@ fn fits_fixed(v: i64, decimals: u8, w: usize, tag: Tag) -> Result<(), Error> {
     }
 }
 
+/// 10^n for n ≤ 18.
+const POW10: [u64; 19] = {
+    let mut t = [1u64; 19];
+    let mut i = 1;
+    while i < 19 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
 #[cold]
 fn overflow(tag: Tag, value: i64, width: usize) -> Error {
     Error::FieldOverflow { tag, value, width }
 }
 
 /// Writes a fixed-point decimal (`decimals` places) right-aligned and zero-padded,
-/// returning the byte sum; an error if it is negative or does not fit.
+/// returning the byte sum; an error if it is negative or does not fit. The
+/// fraction's digits are peeled off by constant divisions, so nothing divides
+/// by the instrument's runtime scale (a hardware division, tens of cycles).
 #[inline]
 fn put_fixed(out: &mut [u8], v: i64, decimals: u8, tag: Tag) -> Result<u32, Error> {
-    let w = out.len();
-    fits_fixed(v, decimals, w, tag)?;
+    fits_fixed(v, decimals, out.len(), tag)?;
     if decimals == 0 {
         return Ok(put_uint(out, v as u64));
     }
+    let w = zero_fill(out);
+    // `fits_fixed` holds `decimals < w`.
     let int_w = w - decimals as usize - 1;
-    let scale = pow10(decimals);
-    let (int, frac) = (v / scale, v % scale);
-    let s = put_uint(&mut out[..int_w], int as u64) + put_uint(&mut out[int_w + 1..], frac as u64);
+    let (mut v, mut digit_sum) = (v as u64, 0u32);
+    for i in (int_w + 1..w).rev() {
+        let d = (v % 10) as u8;
+        v /= 10;
+        out[i] = b'0' + d;
+        digit_sum += d as u32;
+    }
     out[int_w] = b'.';
-    Ok(s + b'.' as u32)
+    digit_sum += put_digits(&mut out[..int_w], v);
+    Ok((w as u32 - 1) * b'0' as u32 + b'.' as u32 + digit_sum)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The plain reading of a fixed-width field: `v` with `decimals` places,
+    /// zero-padded to `w` characters, or none when it is negative or longer.
+    fn plain(v: i64, decimals: u8, w: usize) -> Option<String> {
+        if v < 0 {
+            return None;
+        }
+        let d = decimals as usize;
+        let text = if d == 0 {
+            format!("{v:0w$}")
+        } else {
+            let digits = format!("{v:0>width$}", width = d + 1);
+            let (int, frac) = digits.split_at(digits.len() - d);
+            format!("{int:0>iw$}.{frac}", iw = w.saturating_sub(d + 1))
+        };
+        (text.len() == w).then_some(text)
+    }
+
+    proptest! {
+        /// `put_fixed` writes the plain zero-padded text and its byte sum, and
+        /// refuses exactly the values the plain text does not fit, at the
+        /// widths the templates give quantities and prices (and ClOrdID's, the
+        /// widest), and at the edges of each (10^k ± 1).
+        #[test]
+        fn fixed_fields_are_the_plain_text(
+            v in prop_oneof![
+                any::<i64>(),
+                0i64..1_000_000,
+                (0u32..19, -2i64..2).prop_map(|(k, d)| 10i64.pow(k) + d),
+            ],
+            decimals in 0u8..=9,
+            w in prop::sample::select(vec![QTY_WIDTH, PX_WIDTH, CLORDID_WIDTH]),
+        ) {
+            let mut out = [b'#'; 20];
+            let got = put_fixed(&mut out[..w], v, decimals, tags::PRICE);
+            match plain(v, decimals, w) {
+                Some(text) => {
+                    prop_assert_eq!(std::str::from_utf8(&out[..w]).unwrap(), text.as_str());
+                    let sum: u32 = text.bytes().map(u32::from).sum();
+                    prop_assert_eq!(got.ok(), Some(sum));
+                }
+                None => prop_assert!(got.is_err(), "{} with {} places wrote {:?}", v, decimals, &out[..w]),
+            }
+            prop_assert!(out[w..].iter().all(|&b| b == b'#'), "wrote past the slot");
+        }
+
+        /// `put_uint` writes the low `w` digits of `v`, zero-padded, and their
+        /// byte sum, at every width up to a u64's 20 digits. (At an odd width
+        /// too narrow for `v`, the code before this test wrote `b'0' + 10`.)
+        #[test]
+        fn unsigned_fields_are_the_low_digits(v in any::<u64>(), w in 1usize..=20) {
+            let mut out = [b'#'; 20];
+            let sum = put_uint(&mut out[..w], v);
+            let text = format!("{v:020}");
+            let want = &text[20 - w..];
+            prop_assert_eq!(std::str::from_utf8(&out[..w]).unwrap(), want);
+            prop_assert_eq!(sum, want.bytes().map(u32::from).sum::<u32>());
+        }
+    }
 }
