@@ -157,40 +157,65 @@ const RANKED_MAX: usize = 8;
 #[cfg(target_arch = "x86_64")]
 #[inline]
 fn top_k_ranked(units: &[f32], k: usize, out: &mut Belief) -> usize {
-    use std::arch::x86_64::{_mm_cmpeq_ps, _mm_cmpgt_ps, _mm_movemask_ps, _mm_set1_ps, _mm_setr_ps};
     // Padded with zeros, which are never kept and never rank above a kept unit.
     let mut u = [0.0f32; RANKED_MAX];
     u[..units.len()].copy_from_slice(units);
-    // Bits j of `greater[i]`/`equal[i]`: unit j is greater than / equal to unit i.
-    let mut greater = [0i32; RANKED_MAX];
-    let mut equal = [0i32; RANKED_MAX];
-    // SAFETY: SSE is part of the x86-64 baseline, so every processor this
-    // code is built for has these instructions; they touch registers only.
-    unsafe {
-        let lo = _mm_setr_ps(u[0], u[1], u[2], u[3]);
-        let hi = _mm_setr_ps(u[4], u[5], u[6], u[7]);
-        for i in 0..RANKED_MAX {
-            let s = _mm_set1_ps(u[i]);
-            greater[i] = _mm_movemask_ps(_mm_cmpgt_ps(lo, s)) | _mm_movemask_ps(_mm_cmpgt_ps(hi, s)) << 4;
-            equal[i] = _mm_movemask_ps(_mm_cmpeq_ps(lo, s)) | _mm_movemask_ps(_mm_cmpeq_ps(hi, s)) << 4;
-        }
-    }
+    let lanes = sse::Lanes8::new(&u);
+    let (positive, _) = lanes.compare(0.0);
     // One spare slot past the k kept receives every unit not kept.
     let mut val = [0.0f32; BELIEF_K_MAX + 1];
     let mut idx = [0u16; BELIEF_K_MAX + 1];
-    let mut positive = 0usize;
     for (i, &v) in u.iter().enumerate() {
-        let above = (greater[i] | (equal[i] & ((1 << i) - 1))) as u8;
-        let rank = BITS[above as usize] as usize;
-        let kept = (v > 0.0) & (rank < k);
+        let (greater, equal) = lanes.compare(v);
+        let rank = BITS[greater | (equal & ((1 << i) - 1))] as usize;
+        let kept = (positive >> i) & 1 == 1 && rank < k;
         let at = if kept { rank } else { BELIEF_K_MAX };
         val[at] = v;
         idx[at] = i as u16;
-        positive += (v > 0.0) as usize;
     }
     out.top_val.copy_from_slice(&val[..BELIEF_K_MAX]);
     out.top_idx.copy_from_slice(&idx[..BELIEF_K_MAX]);
-    positive.min(k)
+    (BITS[positive] as usize).min(k)
+}
+
+/// Eight `f32` lanes in two SSE registers.
+#[cfg(target_arch = "x86_64")]
+mod sse {
+    use std::arch::x86_64::{__m128, _mm_cmpeq_ps, _mm_cmpgt_ps, _mm_movemask_ps, _mm_set1_ps, _mm_setr_ps};
+
+    pub struct Lanes8 {
+        lo: __m128,
+        hi: __m128,
+    }
+
+    impl Lanes8 {
+        #[inline(always)]
+        pub fn new(u: &[f32; 8]) -> Self {
+            // SAFETY: SSE is part of the x86-64 baseline, so every processor
+            // this code is built for has it; the intrinsic touches registers only.
+            unsafe {
+                Lanes8 {
+                    lo: _mm_setr_ps(u[0], u[1], u[2], u[3]),
+                    hi: _mm_setr_ps(u[4], u[5], u[6], u[7]),
+                }
+            }
+        }
+
+        /// Bit j of the first mask: lane j is greater than `v`; of the
+        /// second: lane j equals `v`.
+        #[inline(always)]
+        pub fn compare(&self, v: f32) -> (usize, usize) {
+            // SAFETY: as in `new`: baseline SSE, registers only.
+            unsafe {
+                let s = _mm_set1_ps(v);
+                let mask = |lo, hi| (_mm_movemask_ps(lo) | _mm_movemask_ps(hi) << 4) as usize;
+                (
+                    mask(_mm_cmpgt_ps(self.lo, s), _mm_cmpgt_ps(self.hi, s)),
+                    mask(_mm_cmpeq_ps(self.lo, s), _mm_cmpeq_ps(self.hi, s)),
+                )
+            }
+        }
+    }
 }
 
 /// Elsewhere than x86-64, the insertion.
