@@ -219,9 +219,9 @@ impl JournalWriter {
             recovered_torn: r.torn,
             ended: r.ended,
             prepare: None,
-            populated: 0,
+            // Nothing populated yet, unless every page is (prefaulted).
+            populated: if cfg.map.prefault { usize::MAX } else { 0 },
         };
-        w.populated = w.unpopulated();
         // Preparations of older versions (named `.seg.tmp`): never published.
         for e in std::fs::read_dir(dir)
             .map_err(ShmError::io(dir, "list journal"))?
@@ -410,16 +410,6 @@ impl JournalWriter {
             self.populated = 0;
         }
         Ok(())
-    }
-
-    /// What `populated` starts a segment at: nothing populated yet, unless
-    /// every page is already (a prefaulted segment).
-    fn unpopulated(&self) -> usize {
-        if self.cfg.map.prefault {
-            usize::MAX
-        } else {
-            0
-        }
     }
 
     /// Faults in the pages of a segment that was not prefaulted (an import's:

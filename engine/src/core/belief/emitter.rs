@@ -142,7 +142,8 @@ impl BeliefEmitter {
 }
 
 /// Widths up to this take their top-k by rank ([`top_k_ranked`]), wider ones
-/// by insertion ([`top_k_inserted`]): ranking costs `width²` comparisons.
+/// by insertion ([`top_k_inserted`]): the rank compares a unit with all of
+/// them at once in eight lanes (two SSE registers).
 const RANKED_MAX: usize = 8;
 
 /// The `k` largest positive `units` (at most [`RANKED_MAX`]) into

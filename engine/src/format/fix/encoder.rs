@@ -20,7 +20,7 @@
 use super::tags::{self, Tag};
 use crate::error::Error;
 use crate::format::calendar::fix_second;
-use crate::records::{InstrumentSpec, OrdType, Order, OrderAction, Side};
+use crate::records::{pow10, InstrumentSpec, OrdType, Order, OrderAction, Side};
 
 /// Width of MsgSeqNum (tag 34).
 pub const SEQ_WIDTH: usize = 10;
@@ -408,24 +408,13 @@ fn put_digits(out: &mut [u8], mut v: u64) -> u32 {
 #[inline]
 fn fits_fixed(v: i64, decimals: u8, w: usize, tag: Tag) -> Result<(), Error> {
     let digits = if decimals == 0 { w } else { w.saturating_sub(1) };
-    let fits = v >= 0 && (decimals as usize) < w && (digits >= 19 || (v as u64) < POW10[digits]);
+    let fits = v >= 0 && (decimals as usize) < w && (digits >= 19 || v < pow10(digits as u8));
     if fits {
         Ok(())
     } else {
         Err(overflow(tag, v, w))
     }
 }
-
-/// 10^n for n ≤ 18.
-const POW10: [u64; 19] = {
-    let mut t = [1u64; 19];
-    let mut i = 1;
-    while i < 19 {
-        t[i] = t[i - 1] * 10;
-        i += 1;
-    }
-    t
-};
 
 #[cold]
 fn overflow(tag: Tag, value: i64, width: usize) -> Error {
