@@ -249,7 +249,7 @@ fn ema_quotes() -> usize {
 
 /// The EMA-cross backtest of the issue, against a plain reference over
 /// 1,000,000 quotes, as issue #20 asks (`FOXTROT_EMA_QUOTES` for another
-/// count; ~3.5 s here): the same number of orders, final position and PnL to
+/// count, `FOXTROT_SEED` for another walk; ~3.5 s here): the same number of orders, final position and PnL to
 /// the cent. Decisions on the f32 EMAs fail it (close crosses read as equal or
 /// late).
 #[test]
@@ -257,7 +257,7 @@ fn ema_cross_backtest_agrees_with_a_plain_reference() {
     let d = tempdir("ema-ref");
     let _cleanup = common::RemoveOnSuccess(d.clone());
     let n = ema_quotes();
-    let quotes = quote_walk::eurusd(n, 7);
+    let quotes = quote_walk::eurusd(n, common::seed(7));
     let (_, md) = import_walk(&d, &quotes);
     let (orders, pos, pnl) = replay_as_reference(&md, &quotes, quote_walk::FAST, quote_walk::SLOW);
     println!("{n} quotes: {orders} orders, final position {pos}, PnL {pnl:.2}: foxtrot and the reference agree");
@@ -294,8 +294,9 @@ fn ema_cross_takes_locked_quotes_as_prices() {
 /// issue #20 compared against), over the same CSV: its own market depth,
 /// exchange model (market orders filled at the touch), position and balance
 /// (`tests/hftbacktest_ema.py`). Over 1,000,000 quotes of another walk than
-/// the reference test's (`FOXTROT_EMA_QUOTES` for another count; ~25 s here,
-/// most of it the peer reading the CSV), with the issue's spans and faster
+/// the reference test's (`FOXTROT_EMA_QUOTES` for another count,
+/// `FOXTROT_SEED` for another walk; ~25 s here, most of it the peer reading
+/// the CSV), with the issue's spans and faster
 /// ones (more crosses, more near-ties), foxtrot, the plain reference and both
 /// of hftbacktest's depths answer the same orders, final position and PnL to
 /// the cent; and with constant order and feed latencies, foxtrot's `constant`
@@ -313,7 +314,7 @@ fn ema_cross_backtest_agrees_with_hftbacktest() {
     let d = tempdir("ema-hftbacktest");
     let _cleanup = common::RemoveOnSuccess(d.clone());
     let n = ema_quotes();
-    let quotes = quote_walk::eurusd(n, 3);
+    let quotes = quote_walk::eurusd(n, common::seed(3));
     let (csv, md) = import_walk(&d, &quotes);
     let spans = [(quote_walk::FAST, quote_walk::SLOW), (5, 20)];
     let peer = |args: &[String]| {

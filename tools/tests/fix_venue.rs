@@ -404,7 +404,8 @@ fn itch_over_moldudp64_with_losses_recovered_and_fix_orders_on_one_host() {
     replays_identically(&dir.join("run"));
 }
 
-/// A small seeded generator: the kill moments are random but the same on every run.
+/// A small seeded generator: the kill moments are random but the same on every
+/// run of one seed (`FOXTROT_SEED`; CI keeps the default).
 struct Lcg(u64);
 
 impl Lcg {
@@ -445,7 +446,7 @@ fn kill_loop_across_resume_chains_sends_no_order_twice() {
     std::fs::write(&cfg, text).unwrap();
     let mut venue_life = 1;
     let mut v = venue(&dir, &cfg, "venue1", &[]);
-    let mut rng = Lcg(0x5eed_f0c5);
+    let mut rng = Lcg(common::seed(0x5eed_f0c5));
     let mut prev: Option<PathBuf> = None;
     let mut early = 0;
     for i in 0..kills {

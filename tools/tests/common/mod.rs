@@ -6,6 +6,21 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The seed of a test's random choices: `FOXTROT_SEED` (decimal, or hex
+/// with `0x`) when set — to try moments other than CI's, or rerun a failing
+/// campaign as it was — else `default`. Printed, so a failure names it.
+pub fn seed(default: u64) -> u64 {
+    let s = std::env::var("FOXTROT_SEED")
+        .ok()
+        .and_then(|v| match v.strip_prefix("0x") {
+            Some(h) => u64::from_str_radix(h, 16).ok(),
+            None => v.parse().ok(),
+        });
+    let s = s.unwrap_or(default);
+    eprintln!("seed {s:#x} (FOXTROT_SEED=0x{s:x} reruns it)");
+    s
+}
+
 /// A new, empty directory for one test, named after the test file and `name`.
 pub fn tempdir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!(
