@@ -13,10 +13,14 @@ use std::path::Path;
 use std::process::Command;
 
 fn import(dir: &Path, schema: &str) -> (Vec<String>, Vec<MarketData>) {
-    let md = dir.join(format!("{schema}.md"));
+    import_file(dir, &format!("{schema}.dbn"))
+}
+
+fn import_file(dir: &Path, file: &str) -> (Vec<String>, Vec<MarketData>) {
+    let md = dir.join(format!("{file}.md"));
     let out = command()
         .args(["import", "--format", "dbn"])
-        .arg(dir.join(format!("{schema}.dbn")))
+        .arg(dir.join(file))
         .arg("-o")
         .arg(&md)
         .output()
@@ -136,4 +140,20 @@ fn dbn_files_from_databento_import_field_by_field() {
         (ev[23].px, ev[23].qty, ev[23].header.ts_ns),
         (100_0000 + 1_200, 6, T0 + 11 * 1_000_000_000)
     );
+
+    // Compressed, as Databento ships files (`.dbn.zst`): the same events.
+    for schema in ["mbo", "mbp1", "mbp10", "trades", "bbo"] {
+        let plain = std::fs::read(d.join(format!("{schema}.dbn"))).unwrap();
+        let (again, zst) = (format!("{schema}-again.dbn"), format!("{schema}.dbn.zst"));
+        std::fs::write(d.join(&again), &plain).unwrap();
+        std::fs::write(d.join(&zst), zstd::encode_all(&plain[..], 3).unwrap()).unwrap();
+        let (a, b) = (import_file(&d, &again), import_file(&d, &zst));
+        assert!(!a.1.is_empty(), "{schema}");
+        assert_eq!(a.0, b.0, "{schema}");
+        assert_eq!(
+            bytemuck::cast_slice::<MarketData, u8>(&a.1),
+            bytemuck::cast_slice::<MarketData, u8>(&b.1),
+            "{schema}"
+        );
+    }
 }

@@ -27,8 +27,12 @@ use dbn::{
     BboMsg, MboMsg, Mbp10Msg, Mbp1Msg, RecordHeader, TradeMsg, VersionUpgradePolicy, UNDEF_ORDER_SIZE, UNDEF_PRICE,
 };
 use foxtrot_engine::records::{flags, MarketData, MdAction, Side};
+use std::cell::Cell;
 use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufReader, Read};
 use std::path::Path;
+use std::rc::Rc;
 
 /// Counters of one conversion.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -297,27 +301,70 @@ impl DbnConverter {
             path: path.display().to_string(),
             cause: Box::new(cause),
         };
-        let mut dec = DynDecoder::from_file(path, VersionUpgradePolicy::default()).map_err(err)?;
+        let bad_length = Rc::new(Cell::new(None));
+        // A bad record length is named as such, not as what `dbn` was doing
+        // when its reader failed (even reading the metadata: it reads ahead).
+        let err = |cause| match bad_length.get() {
+            Some((record, at, len)) => Error::DbnBadLength {
+                path: path.display().to_string(),
+                record,
+                at,
+                compressed: is_zstd(path),
+                len,
+            },
+            None => err(cause),
+        };
+        let mut dec = decoder(path, &bad_length).map_err(err)?;
         for m in &dec.metadata().mappings {
             for iv in &m.intervals {
                 if let Ok(id) = iv.symbol.parse::<u32>() {
+                    if !m.raw_symbol.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+                        return Err(Error::DbnBadSymbol {
+                            path: path.display().to_string(),
+                            id,
+                            symbol: m.raw_symbol.clone(),
+                        });
+                    }
                     self.names.entry(id).or_insert_with(|| m.raw_symbol.clone());
                 }
             }
         }
+        let meta_len = plain_metadata_len(path);
         let mut bytes = 0u64;
         while let Some(r) = dec.decode_record_ref().map_err(err)? {
             self.stats.records += 1;
+            let at = meta_len.map(|m| m + bytes);
             bytes += dbn::Record::record_size(&r) as u64;
-            if let Some(m) = r.get::<MboMsg>() {
+            // A record whose `rtype` names a type but whose length is shorter
+            // than that type's is damage (`RecordRef::get` would panic on it).
+            let short = |kind: &'static str, want: usize| Error::DbnShortRecord {
+                path: path.display().to_string(),
+                record: self.stats.records,
+                at,
+                kind,
+                len: dbn::Record::record_size(&r),
+                want,
+            };
+            macro_rules! whole {
+                ($t:ty, $kind:literal) => {
+                    match r.has::<$t>() {
+                        false => None,
+                        true => Some(
+                            r.try_get::<$t>()
+                                .map_err(|_| short($kind, std::mem::size_of::<$t>()))?,
+                        ),
+                    }
+                };
+            }
+            if let Some(m) = whole!(MboMsg, "MBO") {
                 self.mbo(m, out);
-            } else if let Some(m) = r.get::<Mbp1Msg>() {
+            } else if let Some(m) = whole!(Mbp1Msg, "MBP-1") {
                 self.mbp(&m.hd, m.ts_recv, m.action, m.side, m.price, m.size, &m.levels[0], out);
-            } else if let Some(m) = r.get::<Mbp10Msg>() {
+            } else if let Some(m) = whole!(Mbp10Msg, "MBP-10") {
                 self.mbp(&m.hd, m.ts_recv, m.action, m.side, m.price, m.size, &m.levels[0], out);
-            } else if let Some(m) = r.get::<BboMsg>() {
+            } else if let Some(m) = whole!(BboMsg, "BBO") {
                 self.quotes(&m.hd, m.ts_recv, &m.levels[0], out);
-            } else if let Some(m) = r.get::<TradeMsg>() {
+            } else if let Some(m) = whole!(TradeMsg, "trade") {
                 let Some(px) = self.px(m.price) else { continue };
                 let inst = self.instrument(m.hd.instrument_id);
                 let e = self.md(
@@ -338,7 +385,7 @@ impl DbnConverter {
         }
         // An uncompressed file is its metadata then its records, back to back:
         // bytes beyond the last whole record mean it was cut inside one.
-        if let Some(meta_len) = plain_metadata_len(path) {
+        if let Some(meta_len) = meta_len {
             let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
             let used = meta_len + bytes;
             if len > used {
@@ -353,6 +400,131 @@ impl DbnConverter {
     }
 }
 
+/// Where [`Framed`] notes the first bad record length it met: (record
+/// number from 1, stream offset, length in bytes).
+type BadLength = Rc<Cell<Option<(u64, u64, u64)>>>;
+
+/// Whether `path` starts with a zstd frame's magic number.
+fn is_zstd(path: &Path) -> bool {
+    let mut head = [0u8; 4];
+    File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && head == ZSTD_MAGIC
+}
+
+/// The first four bytes of a zstd frame.
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// The decoder of `path`: a DBN stream (plain, or inflated from zstd) read
+/// through [`Framed`], which records its first bad record length in
+/// `bad_length`; any other file as `dbn` infers it (a legacy DBZ file, or
+/// one it refuses).
+fn decoder(
+    path: &Path,
+    bad_length: &BadLength,
+) -> dbn::Result<DynDecoder<'static, BufReader<Box<dyn Read>>>> {
+    use dbn::Compression;
+    let io = |e| dbn::Error::io(e, format!("opening file to decode at path '{}'", path.display()));
+    let mut head = [0u8; 4];
+    let n = File::open(path).map(|mut f| read_full(&mut f, &mut head)).map_err(io)?;
+    let file = File::open(path).map_err(io)?;
+    let stream: Box<dyn Read> = match &head[..n] {
+        h if h == ZSTD_MAGIC => {
+            Box::new(zstd::stream::read::Decoder::new(file).map_err(|e| dbn::Error::io(e, "creating zstd decoder"))?)
+        }
+        [b'D', b'B', b'N', _] => Box::new(file),
+        _ => return DynDecoder::new_inferred(Box::new(file) as Box<dyn Read>, VersionUpgradePolicy::default()),
+    };
+    let framed: Box<dyn Read> = Box::new(Framed::new(stream, bad_length.clone()));
+    DynDecoder::new(framed, Compression::None, VersionUpgradePolicy::default())
+}
+
+/// A DBN stream passed through with its record framing checked: each
+/// record's length (its first byte, in 4-byte words) must be a whole number
+/// of 8-byte words of at least a 16-byte header, as every DBN record's is.
+/// `dbn` lays each record over its buffer where the one before ended, so one
+/// damaged length would misalign every record after it (a debug build of
+/// `dbn` asserts on that; a release build reads through misaligned
+/// references). The first bad length ends the stream with an error, and is
+/// noted (record number from 1, stream offset, length) for a clear message.
+struct Framed<R> {
+    inner: R,
+    /// The 8-byte prologue (`DBN`, version, metadata length), served first.
+    prologue: [u8; 8],
+    served: usize,
+    /// Stream offset of the next byte read from `inner`.
+    pos: u64,
+    /// Stream offset of the next record's header.
+    next: u64,
+    records: u64,
+    bad: BadLength,
+}
+
+impl<R: Read> Framed<R> {
+    fn new(mut inner: R, bad: BadLength) -> Self {
+        let mut head = [0u8; 8];
+        // A stream shorter than its prologue is served as it is, for `dbn`
+        // to refuse.
+        let got = read_full(&mut inner, &mut head);
+        let next = if got == 8 {
+            8 + u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as u64
+        } else {
+            u64::MAX
+        };
+        // The bytes read, at the end of the prologue, are what is served first.
+        let mut prologue = [0u8; 8];
+        prologue[8 - got..].copy_from_slice(&head[..got]);
+        Framed {
+            inner,
+            prologue,
+            served: 8 - got,
+            pos: got as u64,
+            next,
+            records: 0,
+            bad,
+        }
+    }
+}
+
+/// Reads until `buf` is full or the stream ends; returns the bytes read.
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> usize {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    n
+}
+
+impl<R: Read> Read for Framed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.served < 8 {
+            let k = (8 - self.served).min(buf.len());
+            buf[..k].copy_from_slice(&self.prologue[self.served..self.served + k]);
+            self.served += k;
+            return Ok(k);
+        }
+        let n = self.inner.read(buf)?;
+        let end = self.pos + n as u64;
+        while self.next < end {
+            let len = buf[(self.next - self.pos) as usize] as u64 * 4;
+            self.records += 1;
+            if len < 16 || len % 8 != 0 {
+                self.bad.set(Some((self.records, self.next, len)));
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "a record length that is not a whole number of 8-byte words",
+                ));
+            }
+            self.next += len;
+        }
+        self.pos = end;
+        Ok(n)
+    }
+}
+
 /// The length of an uncompressed DBN file's metadata (its 8-byte prologue
 /// included), or `None` for a compressed, older-version or unreadable file.
 fn plain_metadata_len(path: &Path) -> Option<u64> {
@@ -363,4 +535,84 @@ fn plain_metadata_len(path: &Path) -> Option<u64> {
     // upgraded in memory, so their sizes differ from the file's).
     (&head[..3] == b"DBN" && head[3] == dbn::DBN_VERSION)
         .then(|| 8 + u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader handing out at most `step` bytes a call (cycling 1..=7 when 0).
+    struct Trickle<'a> {
+        data: &'a [u8],
+        at: usize,
+        call: usize,
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.call += 1;
+            let step = if self.step == 0 { 1 + self.call % 7 } else { self.step };
+            let k = step.min(buf.len()).min(self.data.len() - self.at);
+            buf[..k].copy_from_slice(&self.data[self.at..self.at + k]);
+            self.at += k;
+            Ok(k)
+        }
+    }
+
+    /// A prologue with 8 bytes of metadata, then records of these lengths
+    /// (in 4-byte words), each filled with its own number.
+    fn stream(words: &[u8]) -> Vec<u8> {
+        let mut s = b"DBN\x03".to_vec();
+        s.extend_from_slice(&8u32.to_le_bytes());
+        s.extend_from_slice(&[0xee; 8]);
+        for (i, &w) in words.iter().enumerate() {
+            let mut r = vec![i as u8; (w as usize * 4).max(1)];
+            r[0] = w;
+            s.extend_from_slice(&r);
+        }
+        s
+    }
+
+    fn read_all(data: &[u8], step: usize) -> (Vec<u8>, bool, Option<(u64, u64, u64)>) {
+        let bad = Rc::new(Cell::new(None));
+        let mut f = Framed::new(
+            Trickle {
+                data,
+                at: 0,
+                call: 0,
+                step,
+            },
+            bad.clone(),
+        );
+        let mut out = Vec::new();
+        let ok = f.read_to_end(&mut out).is_ok();
+        (out, ok, bad.get())
+    }
+
+    /// Records of whole 8-byte words pass through unchanged however the
+    /// stream is cut into reads; the first other length ends it, named by
+    /// record number, offset and length, wherever the read boundaries fall.
+    #[test]
+    fn framing_passes_whole_records_and_names_the_first_bad_length() {
+        let good = stream(&[12, 4, 20, 4]);
+        for step in [0, 1, 3, 8, 4096] {
+            let (out, ok, bad) = read_all(&good, step);
+            assert!(ok && bad.is_none(), "step {step}");
+            assert_eq!(out, good, "step {step}");
+        }
+        // Record 3 says 9 words (36 bytes): at 16 + 48 + 16.
+        for step in [0, 1, 5, 4096] {
+            let (_, ok, bad) = read_all(&stream(&[12, 4, 9, 4]), step);
+            assert!(!ok, "step {step}");
+            assert_eq!(bad, Some((3, 80, 36)), "step {step}");
+        }
+        // Shorter than a header, or zero.
+        assert_eq!(read_all(&stream(&[12, 2]), 0).2, Some((2, 64, 8)));
+        assert_eq!(read_all(&stream(&[0]), 0).2, Some((1, 16, 0)));
+        // A stream shorter than its prologue is passed on as it is.
+        let (out, ok, bad) = read_all(b"DBN", 1);
+        assert!(ok && bad.is_none());
+        assert_eq!(out, b"DBN");
+    }
 }

@@ -191,6 +191,50 @@ pub enum Error {
         /// What `dbn` said.
         cause: Box<dbn::Error>,
     },
+    /// A DBN file's metadata maps an instrument to a symbol that is not
+    /// printable ASCII (damaged metadata).
+    #[error("{path}: the metadata maps instrument {id} to {symbol:?}, which is not printable ASCII: the metadata is damaged")]
+    DbnBadSymbol {
+        /// The file.
+        path: String,
+        /// The instrument id.
+        id: u32,
+        /// The symbol as read.
+        symbol: String,
+    },
+    /// A DBN record's length is not a whole number of 8-byte words of at
+    /// least a header (every DBN record is): a damaged length byte, which
+    /// would leave every later record misaligned.
+    #[error("{path}: record {record} (byte {at}{}): a length of {len} bytes, not a whole number of 8-byte words of at least a 16-byte header: the file is damaged", if *compressed { " of the decompressed stream" } else { "" })]
+    DbnBadLength {
+        /// The file.
+        path: String,
+        /// Its number, from 1.
+        record: u64,
+        /// Where it starts (in the decompressed stream of a compressed file).
+        at: u64,
+        /// Whether the file is compressed.
+        compressed: bool,
+        /// The length its header gives.
+        len: u64,
+    },
+    /// A DBN record is shorter than its type's (its length byte damaged, or
+    /// a record of another DBN version than the metadata says).
+    #[error("{path}: record {record}{}: a {kind} record of {len} bytes, shorter than its {want}: the file is damaged", at.map_or(String::new(), |a| format!(" (byte {a})")))]
+    DbnShortRecord {
+        /// The file.
+        path: String,
+        /// Its number, from 1.
+        record: u64,
+        /// Where it starts in the file (known for an uncompressed file).
+        at: Option<u64>,
+        /// The record type its `rtype` names.
+        kind: &'static str,
+        /// The length its header gives.
+        len: usize,
+        /// The length of that type.
+        want: usize,
+    },
     /// A DBN file ends inside a record (cut short).
     #[error("{path}: the file ends {partial} bytes into a record, after {records} whole records: cut short")]
     DbnTruncated {
