@@ -153,6 +153,34 @@ fn report_refuses_journals_that_do_not_replay() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A run whose diary journal is damaged (one bit of a record flipped) is
+/// refused with one line naming the segment, though the report is derived
+/// from the inputs and the damaged records would not change it.
+#[test]
+fn report_refuses_a_damaged_diary() {
+    let dir = tempdir("damaged-diary");
+    let (run, _) = record(&dir, "a", "1");
+    let seg = run.join("diary/00000000000000000000.seg");
+    let mut bytes = std::fs::read(&seg).unwrap();
+    // Inside the first records (past the 64-byte segment header and the
+    // configuration record), well before the written end.
+    let at = 4096;
+    assert!(bytes[at..].iter().take(4096).any(|&b| b != 0), "records at byte {at}");
+    bytes[at] ^= 0x10;
+    std::fs::write(&seg, bytes).unwrap();
+    for extra in [&[][..], &["--json"][..]] {
+        let mut args = vec!["report", run.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let out = foxtrot(&args);
+        let e = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "a damaged diary reported as sound {extra:?}");
+        let lines: Vec<&str> = e.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "{e}");
+        assert!(lines[0].contains("diary") && lines[0].contains("damaged"), "{e}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The attribute `name="…"` of the tag that starts `element`.
 fn attr<'a>(element: &'a str, name: &str) -> Option<&'a str> {
     let tag = &element[..element.find('>').unwrap_or(element.len())];

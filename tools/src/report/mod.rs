@@ -366,6 +366,10 @@ fn median(v: &mut [f64]) -> f64 {
 
 /// Replays `run_dir` and measures it.
 pub fn analyse(run_dir: &Path) -> Result<Report, Error> {
+    // Every journal of the run read to its end first: the report is derived
+    // from the inputs, but a damaged diary or orders journal is named, not
+    // passed over under a report that reads as sound.
+    foxtrot_engine::runtime::replay::check_journals(run_dir)?;
     let (cfg, inputs) = JournalInputs::open_with_config(run_dir)?;
     let n = cfg.instruments.len();
     let watch = Watch {
