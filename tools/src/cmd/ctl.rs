@@ -161,11 +161,16 @@ fn board(stats: &Path) -> Result<(u64, String)> {
     Ok((l.commands, live_text(&l)))
 }
 
+/// The longest command line read from a control connection (bytes).
+const MAX_LINE: u64 = 256;
+
 fn answer(conn: UnixStream, stats: &Path, symbols: &[String], tx: &mut CommandSender) -> Result<()> {
     conn.set_nonblocking(false)?;
     conn.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut line = String::new();
-    BufReader::new(&conn).read_line(&mut line)?;
+    // One short line: a peer that sends more (or no newline) is cut off at
+    // the bound, not buffered without end inside the engine.
+    BufReader::new((&conn).take(MAX_LINE)).read_line(&mut line)?;
     let mut w = &conn;
     let mut words = line.split_whitespace();
     let (cmd, sym) = (words.next().unwrap_or(""), words.next());
@@ -226,5 +231,28 @@ fn answer(conn: UnixStream, stats: &Path, symbols: &[String], tx: &mut CommandSe
             )?);
         }
         std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A peer that sends a long line with no newline, and keeps the
+    /// connection open, is answered once [`MAX_LINE`] bytes are read: not
+    /// buffered until it stops (or the read times out).
+    #[test]
+    fn an_endless_line_is_cut_at_the_bound_and_answered() {
+        let (engine_end, mut peer) = UnixStream::pair().unwrap();
+        use foxtrot_engine::runtime::{control::Controlled, Sequenced};
+        let (_, mut tx) = Controlled::new(Sequenced(std::iter::empty()));
+        peer.write_all(&[b'x'; 10_000]).unwrap();
+        let stats = std::env::temp_dir().join("foxtrot-ctl-no-stats");
+        answer(engine_end, &stats, &[], &mut tx).expect("answered, not timed out");
+        let mut reply = vec![0u8; 400];
+        let n = peer.read(&mut reply).unwrap();
+        let reply = String::from_utf8_lossy(&reply[..n]);
+        assert!(reply.starts_with("error: unknown command \"xxx"), "{reply}");
+        assert!(n < MAX_LINE as usize + 40, "{n} bytes: the whole line was read");
     }
 }
