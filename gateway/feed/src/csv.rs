@@ -13,7 +13,8 @@
 //! value with more decimals than the scale holds, or that overflows, is an error.
 //! Timestamps are integers in a stated unit since the epoch, or ISO 8601 UTC
 //! (`2026-01-05T14:30:00.123456789Z`, the `T` may be a space, the `Z` may be
-//! absent).
+//! absent). Lines may end in CRLF, and a UTF-8 byte-order mark at the start of
+//! the file (spreadsheets save one) is skipped.
 //!
 //! A row that cannot be — a price not above zero with a size, a negative size,
 //! a crossed quote (bid above ask, both with size) — is a data-quality finding
@@ -385,7 +386,9 @@ use foxtrot_engine::format::calendar::parse_iso8601;
 
 impl<'a> CsvReader<'a> {
     /// A reader over `buf`; reads the header (when there is one) to find columns.
+    /// A UTF-8 byte-order mark at its start (spreadsheets write one) is skipped.
     pub fn new(buf: &'a [u8], opts: CsvOptions) -> Result<Self, Error> {
+        let buf = buf.strip_prefix(b"\xef\xbb\xbf").unwrap_or(buf);
         let names: &'static [&'static str] = match opts.shape {
             CsvShape::Quotes => &QUOTE_FIELDS,
             CsvShape::Trades => &TRADE_FIELDS,
@@ -839,6 +842,30 @@ mod tests {
         assert!(fixed(b"1e5", 4).is_err());
         assert!(fixed(b"", 4).is_err());
         assert!(fixed(b"99999999999999999999", 0).is_err());
+    }
+
+    /// A file that starts with a UTF-8 byte-order mark (as spreadsheets save
+    /// CSV) reads as the same file without it, with a header or without.
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let events = |text: &[u8], header: bool| {
+            let mut o = CsvOptions::new(CsvShape::Quotes);
+            o.header = header;
+            if !header {
+                o.columns = ["0", "1", "2", "3", "4"].map(String::from).to_vec();
+            }
+            o.ts_unit = TsUnit::Us;
+            o.price_decimals = 2;
+            let mut r = CsvReader::new(text, o).unwrap();
+            std::iter::from_fn(|| r.next_event().unwrap()).collect::<Vec<_>>()
+        };
+        let rows = b"1000,10.01,5,10.02,7\n2000,10.02,1,10.03,2\n";
+        let with_header = [&b"timestamp,bid,bid_size,ask,ask_size\n"[..], rows].concat();
+        for (text, header) in [(with_header, true), (rows.to_vec(), false)] {
+            let plain = events(&text, header);
+            assert_eq!(plain.len(), 4);
+            assert_eq!(events(&[&b"\xef\xbb\xbf"[..], &text].concat(), header), plain);
+        }
     }
 
     #[test]
