@@ -120,10 +120,34 @@ pub fn iso8601(ns: u64) -> String {
     )
 }
 
-/// Parses `YYYY-MM-DD[T ]HH:MM:SS[.f{1,9}][Z]` as ns since the epoch.
+/// A UTC offset `±HH:MM`, `±HHMM` or `±HH` as signed seconds (local time
+/// minus UTC); `None` when it is none of those.
+fn utc_offset(o: &[u8]) -> Option<i64> {
+    let sign = match o.first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let d = |c: &u8| c.is_ascii_digit().then(|| (c - b'0') as i64);
+    let (h, m) = match &o[1..] {
+        [a, b] => (d(a)? * 10 + d(b)?, 0),
+        [a, b, c, e] | [a, b, b':', c, e] => (d(a)? * 10 + d(b)?, d(c)? * 10 + d(e)?),
+        _ => return None,
+    };
+    (h <= 23 && m <= 59).then_some(sign * (h * 3_600 + m * 60))
+}
+
+/// Parses `YYYY-MM-DD[T ]HH:MM:SS[.f{1,9}][Z|±HH:MM|±HHMM|±HH]` as ns since
+/// the epoch (UTC when no offset is given: a time with an offset is that
+/// local time, converted).
 pub fn parse_iso8601(b: &[u8]) -> Result<u64, &'static str> {
-    const BAD: &str = "not an ISO 8601 UTC timestamp (YYYY-MM-DDTHH:MM:SS[.fff][Z])";
-    let b = b.strip_suffix(b"Z").unwrap_or(b);
+    const BAD: &str = "not an ISO 8601 timestamp (YYYY-MM-DDTHH:MM:SS[.fff][Z|±HH:MM])";
+    // An offset follows the seconds (and fraction), after the date's dashes;
+    // `Z` is the offset zero, not a suffix of another.
+    let (b, offset) = match b.get(19..).and_then(|t| t.iter().position(|&c| c == b'+' || c == b'-')) {
+        Some(i) => (&b[..19 + i], utc_offset(&b[19 + i..]).ok_or(BAD)?),
+        None => (b.strip_suffix(b"Z").unwrap_or(b), 0),
+    };
     if b.len() < 19
         || b[4] != b'-'
         || b[7] != b'-'
@@ -161,7 +185,7 @@ pub fn parse_iso8601(b: &[u8]) -> Result<u64, &'static str> {
         let f = &b[20..];
         ns = num(20..b.len())? * 10i64.pow(9 - f.len() as u32);
     }
-    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3_600 + mi * 60 + s;
+    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3_600 + mi * 60 + s - offset;
     if secs < 0 {
         return Err("timestamp before 1970");
     }
@@ -236,6 +260,31 @@ mod tests {
         assert!(parse_iso8601(b"2026-13-05T14:30:00").is_err());
         assert!(parse_iso8601(b"2026/01/05T14:30:00").is_err());
         assert!(parse_iso8601(b"2026-01-05T14:30:00.").is_err());
+        // UTC offsets (pandas writes `+00:00`): the local time, converted.
+        let utc = 1_767_623_400_123_456_000;
+        for t in [
+            &b"2026-01-05 14:30:00.123456+00:00"[..],
+            b"2026-01-05T09:30:00.123456-05:00",
+            b"2026-01-05T09:30:00.123456-0500",
+            b"2026-01-05T19:30:00.123456+05",
+            b"2026-01-05T20:00:00.123456+05:30",
+        ] {
+            assert_eq!(parse_iso8601(t), Ok(utc), "{}", String::from_utf8_lossy(t));
+        }
+        assert_eq!(
+            parse_iso8601(b"2026-01-05T14:30:00+00:00"),
+            Ok(1_767_623_400_000_000_000)
+        );
+        for bad in [
+            &b"2026-01-05T14:30:00+24:00"[..],
+            b"2026-01-05T14:30:00+05:60",
+            b"2026-01-05T14:30:00+5",
+            b"2026-01-05T14:30:00.5-",
+            b"2026-01-05T14:30:00+05:00Z",
+            b"1970-01-01T00:00:00+01:00",
+        ] {
+            assert!(parse_iso8601(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
         // Found by the fuzzer: years past 2554 overflowed u64 nanoseconds.
         assert!(parse_iso8601(b"9999-12-31T23:59:59").is_err());
         let ns = 1_767_623_400_123_456_789;

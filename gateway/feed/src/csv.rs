@@ -11,9 +11,9 @@
 //! Prices are decimals (`101.25`) scaled by 10^`price_decimals` into integer
 //! price units, sizes by 10^`qty_decimals`, exactly and without floating point: a
 //! value with more decimals than the scale holds, or that overflows, is an error.
-//! Timestamps are integers in a stated unit since the epoch, or ISO 8601 UTC
-//! (`2026-01-05T14:30:00.123456789Z`, the `T` may be a space, the `Z` may be
-//! absent). Lines may end in CRLF, and a UTF-8 byte-order mark at the start of
+//! Timestamps are integers in a stated unit since the epoch, or ISO 8601
+//! (`2026-01-05T14:30:00.123456789Z`, the `T` may be a space; UTC when `Z` or
+//! nothing follows, else converted from a `±HH:MM`, `±HHMM` or `±HH` offset). Lines may end in CRLF, and a UTF-8 byte-order mark at the start of
 //! the file (spreadsheets save one) is skipped.
 //!
 //! A row that cannot be — a price not above zero with a size, a negative size,
