@@ -417,10 +417,7 @@ const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 /// through [`Framed`], which records its first bad record length in
 /// `bad_length`; any other file as `dbn` infers it (a legacy DBZ file, or
 /// one it refuses).
-fn decoder(
-    path: &Path,
-    bad_length: &BadLength,
-) -> dbn::Result<DynDecoder<'static, BufReader<Box<dyn Read>>>> {
+fn decoder(path: &Path, bad_length: &BadLength) -> dbn::Result<DynDecoder<'static, BufReader<Box<dyn Read>>>> {
     use dbn::Compression;
     let io = |e| dbn::Error::io(e, format!("opening file to decode at path '{}'", path.display()));
     let mut head = [0u8; 4];
