@@ -6,7 +6,7 @@
 //! its iteration order is deterministic. Capacity is set once; nothing allocates
 //! afterwards.
 
-use crate::records::{ExecKind, ExecReport, Order, OrderAction, Side};
+use crate::records::{ExecKind, ExecReport, Order, OrderAction, Side, VenueReject};
 
 /// Lifecycle of one of our orders.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,6 +62,10 @@ pub enum ExecOutcome {
     Applied,
     /// The report names no order we have open (late, duplicate, or not ours).
     Unknown,
+    /// A cancel/replace refused because the venue no longer has the order
+    /// working (unknown, or too late), while we held it working: its final
+    /// report was missed, so it is closed now (its last fills may be missing).
+    Gone,
 }
 
 /// The open-order table.
@@ -200,6 +204,13 @@ impl OrderTracker {
                 o.cum_qty = er.cum_qty;
                 o.state = OrderState::Working;
             }
+            ExecKind::CancelRejected if er.reason == VenueReject::UnknownOrder as u8 => {
+                // The venue no longer has the order working (it filled or
+                // ended) while no final report of it reached us: it is closed
+                // here, not retried for ever; its last fills may be missing.
+                self.orders.remove(i);
+                return ExecOutcome::Gone;
+            }
             ExecKind::CancelRejected => {
                 o.pending_cl_ord_id = 0;
                 o.state = OrderState::Working;
@@ -266,6 +277,35 @@ mod tests {
         assert!(t.on_sent(&order(OrderAction::Cancel, 12, 11, Side::Buy, 0, 6)));
         t.on_exec(&er(ExecKind::Canceled, 12, 11, 2, 0));
         assert!(t.is_empty());
+    }
+
+    /// A refused cancel/replace leaves the order working unless the venue
+    /// says the order is gone (unknown, or too late): then the order, whose
+    /// final report never came, is closed — not cancelled again and again.
+    #[test]
+    fn a_cancel_refused_as_gone_closes_the_order_and_any_other_leaves_it_working() {
+        let mut t = OrderTracker::new(4);
+        t.on_sent(&order(OrderAction::New, 10, 0, Side::Buy, 100, 5));
+        t.on_exec(&er(ExecKind::New, 10, 0, 0, 5));
+        t.on_sent(&order(OrderAction::Replace, 11, 10, Side::Buy, 101, 5));
+        // Refused for another reason (its price, say): still working.
+        let refused = er(ExecKind::CancelRejected, 11, 10, 0, 0);
+        assert_eq!(t.on_exec(&refused), ExecOutcome::Applied);
+        let o = t.get(10).unwrap();
+        assert_eq!((o.state, o.pending_cl_ord_id), (OrderState::Working, 0));
+        // Refused as gone (its fill report was lost): closed.
+        t.on_sent(&order(OrderAction::Cancel, 12, 10, Side::Buy, 0, 5));
+        let mut gone = er(ExecKind::CancelRejected, 12, 10, 0, 0);
+        gone.reason = VenueReject::UnknownOrder as u8;
+        assert_eq!(t.on_exec(&gone), ExecOutcome::Gone);
+        assert!(t.is_empty());
+        // After its fill (a consistent session), the same refusal names nothing.
+        t.on_sent(&order(OrderAction::New, 20, 0, Side::Buy, 100, 5));
+        t.on_sent(&order(OrderAction::Cancel, 21, 20, Side::Buy, 0, 5));
+        t.on_exec(&er(ExecKind::Fill, 20, 0, 5, 0));
+        let mut late = er(ExecKind::CancelRejected, 21, 20, 0, 0);
+        late.reason = VenueReject::UnknownOrder as u8;
+        assert_eq!(t.on_exec(&late), ExecOutcome::Unknown);
     }
 
     #[test]

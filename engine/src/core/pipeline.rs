@@ -72,6 +72,12 @@ pub struct CoreCounters {
     /// Of `venue_rejects`, cancel/replace requests refused (35=9: the order had
     /// already filled or gone when the request arrived).
     pub venue_cancel_rejects: u64,
+    /// Orders closed because the venue refused a cancel/replace of them as
+    /// no longer working (unknown, or too late) while the core held them
+    /// working: a final report was missed (a garbled or lost report), so
+    /// their last fills may be missing — 0 in a consistent session, where
+    /// the fill or cancel report comes first. Reconcile with the venue.
+    pub orders_gone: u64,
     /// Decisions recorded in the diary (orders, rejects, no-ops).
     pub decisions: u64,
     /// Regime transitions.
@@ -109,6 +115,7 @@ impl CoreCounters {
         add(&mut self.rejects, &o.rejects);
         self.venue_rejects += o.venue_rejects;
         self.venue_cancel_rejects += o.venue_cancel_rejects;
+        self.orders_gone += o.orders_gone;
         self.decisions += o.decisions;
         self.transitions += o.transitions;
         self.drift_alarms += o.drift_alarms;

@@ -255,6 +255,26 @@ pub fn order_from_fix<'a>(
 /// Decodes an ExecutionReport (`8`) or OrderCancelReject (`9`) into an
 /// [`ExecReport`] stamped with the receive time `ts_ns`. `Ok(None)` for reports
 /// that change nothing the engine tracks (order status, restatement, done for day).
+/// CxlRejReason (102) of a refused cancel/replace whose reason is `reason` (a
+/// [`VenueReject`] code): `1` (unknown order) when the order is not working —
+/// filled, cancelled or never known — and otherwise a reason that does not say
+/// the order is gone (`99` Other; FIX 4.2, which has no `99`, `2` Broker
+/// option): a replace refused for its price leaves the order working, and a
+/// counterparty reading `0` (too late to cancel) would take it for done.
+pub fn cxl_rej_reason(reason: u8, fix42: bool) -> &'static str {
+    match reason {
+        r if r == VenueReject::UnknownOrder as u8 => "1",
+        _ if fix42 => "2",
+        _ => "99",
+    }
+}
+
+/// Whether a CxlRejReason says the order is no longer working at the venue:
+/// `0` (too late to cancel: it filled or ended) or `1` (unknown order).
+fn order_gone(reason: Option<u64>) -> bool {
+    matches!(reason, Some(0 | 1))
+}
+
 /// (Inlined where it is called, so the record is built where the caller keeps
 /// it rather than copied there.)
 #[inline(always)]
@@ -272,7 +292,13 @@ pub fn exec_from_fix<'a>(m: &impl Fields<'a>, inst: &Instruments, ts_ns: u64) ->
         e.cl_ord_id = cl;
         e.orig_cl_ord_id = orig;
         e.venue_order_id = m.get(tags::ORDER_ID).map_or(0, order_id);
-        e.reason = VenueReject::UnknownOrder as u8;
+        // Only a reason saying the order is gone closes it in the core; any
+        // other (already pending, broker option, other, none) leaves it working.
+        e.reason = if order_gone(m.u64(tags::CXL_REJ_REASON).ok().flatten()) {
+            VenueReject::UnknownOrder
+        } else {
+            VenueReject::None
+        } as u8;
         return Ok(Some(e));
     }
     if m.msg_type() != b"8" {
@@ -401,13 +427,7 @@ pub fn write_exec_body(
         if let Some(t) = echo.text {
             put(out, tags::TEXT, t);
         }
-        // CxlRejReason: 1 unknown order, 0 too late to cancel (the rest).
-        let reason: &[u8] = if e.reason == VenueReject::UnknownOrder as u8 {
-            b"1"
-        } else {
-            b"0"
-        };
-        put(out, tags::CXL_REJ_REASON, reason);
+        put(out, tags::CXL_REJ_REASON, cxl_rej_reason(e.reason, fix42).as_bytes());
         put(
             out,
             tags::CXL_REJ_RESPONSE_TO,
@@ -551,13 +571,7 @@ mod tests {
             if let Some(t) = echo.text {
                 f.push((tags::TEXT, t.to_vec()));
             }
-            // CxlRejReason: 1 unknown order, 0 too late to cancel (the rest).
-            let reason = if e.reason == VenueReject::UnknownOrder as u8 {
-                "1"
-            } else {
-                "0"
-            };
-            f.push((tags::CXL_REJ_REASON, txt(reason)));
+            f.push((tags::CXL_REJ_REASON, txt(cxl_rej_reason(e.reason, fix42))));
             f.push((
                 tags::CXL_REJ_RESPONSE_TO,
                 vec![if echo.response_to == b'2' { b'2' } else { b'1' }],

@@ -166,6 +166,28 @@ fn execution_reports_of_4_2_and_4_4_decode_into_engine_records() {
         (e.kind(), e.cl_ord_id, e.orig_cl_ord_id),
         (Some(ExecKind::CancelRejected), 45, 44)
     );
+    // CxlRejReason 0 (too late) and 1 (unknown order) say the order is gone;
+    // any other, or none, leaves it working.
+    use foxtrot_engine::records::VenueReject;
+    for (reason, gone) in [
+        ("102=0|", true),
+        ("102=1|", true),
+        ("102=3|", false),
+        ("102=99|", false),
+        ("", false),
+    ] {
+        let ocr = fix(
+            "FIX.4.4",
+            &format!("35=9|34=15|49=V|52=20260105-14:30:01|56=F|11=45|37=NONE|39=8|41=44|{reason}434=1|"),
+        );
+        let e = exec_from_fix(&dec.decode(&ocr).unwrap(), &inst, 0).unwrap().unwrap();
+        let want = if gone {
+            VenueReject::UnknownOrder
+        } else {
+            VenueReject::None
+        };
+        assert_eq!(e.reason, want as u8, "{reason}");
+    }
     let status = fix(
         "FIX.4.4",
         "35=8|34=16|49=V|52=20260105-14:30:01|56=F|11=44|14=0|37=1|39=0|54=1|55=FOXA|150=I|151=5|",
@@ -352,7 +374,10 @@ proptest! {
                 e.reason = r[reason as usize] as u8;
             }
         } else {
-            e.reason = VenueReject::UnknownOrder as u8;
+            // Refused as gone, or for a reason that leaves the order working.
+            let r = [VenueReject::UnknownOrder, VenueReject::InvalidPriceOrQty, VenueReject::UnknownInstrument,
+                     VenueReject::None, VenueReject::UnknownOrder, VenueReject::UnknownOrder, VenueReject::None];
+            e.reason = r[reason as usize] as u8;
         }
         let inst_t = Instruments::new(&specs());
         let mut body = Vec::new();
@@ -373,9 +398,11 @@ proptest! {
         let m = dec.decode(&wire).unwrap();
         let mut back = exec_from_fix(&m, &inst_t, 777).unwrap().unwrap();
         if k == ExecKind::CancelRejected {
-            // The cancel reject carries the ids; nothing else.
-            prop_assert_eq!((back.kind(), back.cl_ord_id, back.orig_cl_ord_id, back.venue_order_id),
-                            (Some(k), e.cl_ord_id, e.orig_cl_ord_id, e.venue_order_id));
+            // The cancel reject carries the ids, and whether the order is gone
+            // (CxlRejReason 1) or may still be working (any other): nothing else.
+            let gone = if e.reason == VenueReject::UnknownOrder as u8 { e.reason } else { VenueReject::None as u8 };
+            prop_assert_eq!((back.kind(), back.cl_ord_id, back.orig_cl_ord_id, back.venue_order_id, back.reason),
+                            (Some(k), e.cl_ord_id, e.orig_cl_ord_id, e.venue_order_id, gone));
         } else {
             // ExecReport fields the wire does not carry.
             back.status = e.status;

@@ -212,6 +212,7 @@ pub(crate) fn to_json(s: &RunSummary, cfg: &Config, wall: Duration) -> serde_jso
             "risk": rejects_json(s),
             "venue": c.venue_rejects,
             "venue_cancel_too_late": c.venue_cancel_rejects,
+            "orders_gone": c.orders_gone,
         },
         "decisions": c.decisions,
         "decisions_by_policy": s.decisions_by_policy.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
@@ -309,6 +310,12 @@ pub(crate) fn print_text(title: &str, s: &RunSummary, cfg: &Config, wall: Durati
         "  rejects       risk: {rejects}; venue: {}",
         foxtrot_tools::report::text::venue_rejects(c.venue_rejects, c.venue_cancel_rejects)
     );
+    if c.orders_gone > 0 {
+        println!(
+            "  missed reports {} orders closed when the venue refused a cancel/replace as unknown or too late while no final report of them had come: their last fills may be missing; reconcile with the venue",
+            c.orders_gone
+        );
+    }
     println!("  positions     {}", positions_text(s, cfg));
     let pairs = |v: &[(&str, u64)]| v.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ");
     println!(

@@ -167,8 +167,10 @@ impl DecideStage {
             }
             Some(InputView::Exec(er)) => {
                 self.counters.exec_reports += 1;
-                if self.orders.on_exec(er) == ExecOutcome::Unknown {
-                    self.counters.unknown_exec += 1;
+                match self.orders.on_exec(er) {
+                    ExecOutcome::Unknown => self.counters.unknown_exec += 1,
+                    ExecOutcome::Gone => self.counters.orders_gone += 1,
+                    ExecOutcome::Applied => {}
                 }
                 self.risk.on_exec(er);
                 if matches!(er.kind(), Some(ExecKind::Rejected | ExecKind::CancelRejected)) {
