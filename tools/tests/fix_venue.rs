@@ -10,6 +10,8 @@ use common::{command, free_port, ok, paper_config, tempdir, RemoveOnSuccess};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Child;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Runs this file's tests one at a time: each starts a venue and engines that
@@ -660,4 +662,98 @@ fn a_fresh_start_on_a_used_store_sends_no_clordid_twice() {
     let vs = finish(&dir, v, "venue", Duration::from_secs(60));
     assert_eq!(u(&vs, "duplicates_in_store"), 0, "{vs}");
     assert_eq!(u(&vs, "duplicate_cl_ord_ids"), 0, "{vs}");
+}
+
+/// A TCP proxy from `listen` to `upstream` that passes the engine's bytes
+/// through and garbles every `every`-th fill the venue reports: its ExecType
+/// `F` becomes `Z` (no such value) with BodyLength and CheckSum kept right,
+/// so the engine's session refuses it (a session-level Reject) and the fill
+/// is lost to the core, as a counterparty's malformed report would be.
+/// Returns how many fills it garbled.
+fn garbling_proxy(listen: std::net::TcpListener, upstream: u16, every: u64) -> Arc<AtomicU64> {
+    use std::io::{Read, Write};
+    let garbled = Arc::new(AtomicU64::new(0));
+    let g = garbled.clone();
+    std::thread::spawn(move || {
+        let mut fills = 0u64;
+        for conn in listen.incoming() {
+            let Ok(mut down) = conn else { return };
+            let Ok(mut up) = std::net::TcpStream::connect(("127.0.0.1", upstream)) else {
+                return;
+            };
+            let (mut d2, mut u2) = (down.try_clone().unwrap(), up.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut d2, &mut u2);
+                let _ = u2.shutdown(std::net::Shutdown::Write);
+            });
+            let mut pending = Vec::new();
+            let mut buf = [0u8; 65536];
+            loop {
+                let n = match up.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                pending.extend_from_slice(&buf[..n]);
+                // Whole messages: up to the SOH after `10=ddd`.
+                while let Some(i) = pending.windows(4).position(|w| w == b"\x0110=") {
+                    let Some(end) = pending[i + 4..].iter().position(|&b| b == 1).map(|j| i + 5 + j) else {
+                        break;
+                    };
+                    let mut m: Vec<u8> = pending.drain(..end).collect();
+                    let text = String::from_utf8_lossy(&m).into_owned();
+                    if text.contains("\x0135=8\x01") && text.contains("\x01150=F\x01") {
+                        fills += 1;
+                        if fills % every == 0 {
+                            let at = text.find("\x01150=F\x01").unwrap() + 5;
+                            m[at] = b'Z';
+                            let body_end = m.len() - 7; // "10=ddd\x01"
+                            let sum = m[..body_end].iter().map(|&b| b as u32).sum::<u32>() % 256;
+                            m[body_end + 3..body_end + 6].copy_from_slice(format!("{sum:03}").as_bytes());
+                            g.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    if down.write_all(&m).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    garbled
+}
+
+/// Fill reports lost to the core (garbled, refused at the session layer)
+/// leave orders it still holds working that the venue has filled. The
+/// engine's next cancel or replace of such an order is refused as unknown
+/// (CxlRejReason 1); the core then closes the order and counts it, once,
+/// instead of asking again and again (it sent ~300 refused requests a second
+/// before: thousands in a run like this one).
+#[test]
+fn fills_lost_to_garbled_reports_close_their_orders_without_a_storm_of_cancels() {
+    let _serial = serial();
+    let dir = tempdir("garbled");
+    let _cleanup = RemoveOnSuccess(dir.clone());
+    let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let cfg = paper_config(&dir, "FIX.4.4", proxy.local_addr().unwrap().port(), free_port(true));
+    let venue_port = free_port(false);
+    let v = venue(&dir, &cfg, "venue", &["--listen", &format!("127.0.0.1:{venue_port}")]);
+    wait_for_log(&dir.join("venue.log"), "venue listening", 1, Duration::from_secs(30));
+    let garbled = garbling_proxy(proxy, venue_port, 3);
+    let e = engine(&dir, &cfg, "run", &[]);
+    wait_for(&dir.join("stats"), "orders", 300);
+    end_of_day(&v);
+    let e = finish(&dir, e, "run", Duration::from_secs(120));
+    let v = finish(&dir, v, "venue", Duration::from_secs(30));
+    let garbled = garbled.load(Ordering::Relaxed);
+    let (gone, refused) = (u(&e, "rejects.orders_gone"), u(&e, "rejects.venue_cancel_too_late"));
+    println!("{garbled} fills garbled: {gone} orders closed as gone, {refused} cancel/replaces refused as too late");
+    assert!(garbled >= 3, "too few fills garbled to test anything ({garbled})\n{e}");
+    assert!(gone >= 1, "no order closed as gone after {garbled} lost fills\n{e}");
+    assert!(gone <= garbled, "{gone} orders closed for {garbled} lost fills\n{e}");
+    // Each lost fill costs at most a refusal or two (and the venue's own
+    // races a few more), not one per decision.
+    assert!(
+        refused <= 3 * garbled + 10,
+        "{refused} cancel/replaces refused as too late for {garbled} lost fills\n{e}\n{v}"
+    );
 }
