@@ -468,6 +468,24 @@ fn run_fix(
                 seqs.0,
                 seqs.1
             );
+            // What was refused or lost on the way in: one line, when anything was.
+            let bad = [
+                (st.md_findings, "market-data findings (gaps, malformed datagrams)"),
+                (st.bad_reports, "reports that did not decode"),
+                (
+                    st.rejects_sent,
+                    "session or business rejects sent (a malformed message refused)",
+                ),
+                (st.foreign_reports, "reports of ClOrdIDs not ours"),
+            ];
+            let said: Vec<String> = bad
+                .iter()
+                .filter(|(n, _)| *n > 0)
+                .map(|(n, what)| format!("{n} {what}"))
+                .collect();
+            if !said.is_empty() {
+                println!("fix: refused or lost on the way in: {}", said.join(", "));
+            }
         }
         serde_json::json!({
             "logons": st.logons,
