@@ -66,6 +66,24 @@ pub enum ExecOutcome {
     /// working (unknown, or too late), while we held it working: its final
     /// report was missed, so it is closed now (its last fills may be missing).
     Gone,
+    /// A fill the order cannot have had — no quantity, more in all than the
+    /// order's, or beyond its limit price — applied as the venue reported
+    /// it (the venue's word stands) and flagged: a venue error or a garbled
+    /// report.
+    SuspectFill,
+}
+
+/// Whether fill `er` is one `o` can have: some quantity, no more in all than
+/// the order's (or a pending replace's), and at its limit or better (a
+/// pending replace's limit counts too: the venue may have applied it).
+fn fill_fits(o: &OpenOrder, er: &ExecReport) -> bool {
+    let most = o.qty.max(o.pending_qty);
+    let within = match (o.side, o.px) {
+        (_, 0) => true, // a market order
+        (Side::Buy, px) => er.last_px <= px.max(o.pending_px),
+        (Side::Sell, px) => er.last_px >= if o.pending_px != 0 { px.min(o.pending_px) } else { px },
+    };
+    er.last_qty > 0 && er.cum_qty <= most && within
 }
 
 /// The open-order table.
@@ -184,6 +202,7 @@ impl OrderTracker {
         });
         let Some(i) = idx else { return ExecOutcome::Unknown };
         let o = &mut self.orders[i];
+        let mut suspect = false;
         match kind {
             ExecKind::New => {
                 if o.state == OrderState::PendingNew {
@@ -191,6 +210,7 @@ impl OrderTracker {
                 }
             }
             ExecKind::PartialFill | ExecKind::Fill => {
+                suspect = !fill_fits(o, er);
                 o.cum_qty = er.cum_qty.max(o.cum_qty);
                 if er.leaves_qty > 0 && o.state == OrderState::PendingNew {
                     o.state = OrderState::Working;
@@ -222,7 +242,11 @@ impl OrderTracker {
             // `remove` keeps the oldest-first order the router relies on.
             self.orders.remove(i);
         }
-        ExecOutcome::Applied
+        if suspect {
+            ExecOutcome::SuspectFill
+        } else {
+            ExecOutcome::Applied
+        }
     }
 }
 
@@ -306,6 +330,59 @@ mod tests {
         let mut late = er(ExecKind::CancelRejected, 21, 20, 0, 0);
         late.reason = VenueReject::UnknownOrder as u8;
         assert_eq!(t.on_exec(&late), ExecOutcome::Unknown);
+    }
+
+    /// A fill is applied as reported, and flagged when the order cannot have
+    /// had it: no quantity, more than the order's in all, or beyond its limit
+    /// (a pending replace's limit and quantity allowed; a market order has none).
+    #[test]
+    fn fills_an_order_cannot_have_had_are_flagged() {
+        let fill = |cl, cum, leaves, last, px| {
+            let mut e = er(ExecKind::PartialFill, cl, 0, cum, leaves);
+            e.last_qty = last;
+            e.last_px = px;
+            e
+        };
+        let mut t = OrderTracker::new(4);
+        t.on_sent(&order(OrderAction::New, 1, 0, Side::Buy, 100, 10));
+        assert_eq!(t.on_exec(&fill(1, 2, 8, 2, 100)), ExecOutcome::Applied);
+        assert_eq!(
+            t.on_exec(&fill(1, 3, 7, 1, 99)),
+            ExecOutcome::Applied,
+            "better than the limit"
+        );
+        assert_eq!(
+            t.on_exec(&fill(1, 4, 6, 1, 101)),
+            ExecOutcome::SuspectFill,
+            "a buy above its limit"
+        );
+        assert_eq!(
+            t.on_exec(&fill(1, 4, 6, 0, 100)),
+            ExecOutcome::SuspectFill,
+            "no quantity"
+        );
+        assert_eq!(
+            t.on_exec(&fill(1, 12, 0, 8, 100)),
+            ExecOutcome::SuspectFill,
+            "overfilled"
+        );
+        assert!(t.is_empty(), "applied all the same: filled");
+        t.on_sent(&order(OrderAction::New, 2, 0, Side::Sell, 100, 10));
+        assert_eq!(
+            t.on_exec(&fill(2, 1, 9, 1, 99)),
+            ExecOutcome::SuspectFill,
+            "a sell below its limit"
+        );
+        // A replace to 98 for 12 is pending: the venue may already have applied it.
+        t.on_sent(&order(OrderAction::Replace, 3, 2, Side::Sell, 98, 12));
+        assert_eq!(t.on_exec(&fill(2, 11, 1, 10, 98)), ExecOutcome::Applied);
+        assert_eq!(t.on_exec(&fill(2, 12, 0, 1, 97)), ExecOutcome::SuspectFill);
+        t.on_sent(&order(OrderAction::New, 4, 0, Side::Buy, 0, 5));
+        assert_eq!(
+            t.on_exec(&fill(4, 5, 0, 5, 1_000_000)),
+            ExecOutcome::Applied,
+            "a market order"
+        );
     }
 
     #[test]

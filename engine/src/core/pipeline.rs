@@ -78,6 +78,11 @@ pub struct CoreCounters {
     /// their last fills may be missing — 0 in a consistent session, where
     /// the fill or cancel report comes first. Reconcile with the venue.
     pub orders_gone: u64,
+    /// Fills an order of ours cannot have had — no quantity, more in all than
+    /// the order's, or beyond its limit price — booked as the venue reported
+    /// them and counted here: a venue error or a garbled report (0 against
+    /// a sound venue).
+    pub suspect_fills: u64,
     /// Decisions recorded in the diary (orders, rejects, no-ops).
     pub decisions: u64,
     /// Regime transitions.
@@ -116,6 +121,7 @@ impl CoreCounters {
         self.venue_rejects += o.venue_rejects;
         self.venue_cancel_rejects += o.venue_cancel_rejects;
         self.orders_gone += o.orders_gone;
+        self.suspect_fills += o.suspect_fills;
         self.decisions += o.decisions;
         self.transitions += o.transitions;
         self.drift_alarms += o.drift_alarms;

@@ -213,6 +213,7 @@ pub(crate) fn to_json(s: &RunSummary, cfg: &Config, wall: Duration) -> serde_jso
             "venue": c.venue_rejects,
             "venue_cancel_too_late": c.venue_cancel_rejects,
             "orders_gone": c.orders_gone,
+            "suspect_fills": c.suspect_fills,
         },
         "decisions": c.decisions,
         "decisions_by_policy": s.decisions_by_policy.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
@@ -310,6 +311,12 @@ pub(crate) fn print_text(title: &str, s: &RunSummary, cfg: &Config, wall: Durati
         "  rejects       risk: {rejects}; venue: {}",
         foxtrot_tools::report::text::venue_rejects(c.venue_rejects, c.venue_cancel_rejects)
     );
+    if c.suspect_fills > 0 {
+        println!(
+            "  suspect fills {} fills an order of ours cannot have had (no quantity, more than the order's, or beyond its limit), booked as the venue reported them: a venue error or a garbled report",
+            c.suspect_fills
+        );
+    }
     if c.orders_gone > 0 {
         println!(
             "  missed reports {} orders closed when the venue refused a cancel/replace as unknown or too late while no final report of them had come: their last fills may be missing; reconcile with the venue",

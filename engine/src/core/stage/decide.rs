@@ -170,6 +170,7 @@ impl DecideStage {
                 match self.orders.on_exec(er) {
                     ExecOutcome::Unknown => self.counters.unknown_exec += 1,
                     ExecOutcome::Gone => self.counters.orders_gone += 1,
+                    ExecOutcome::SuspectFill => self.counters.suspect_fills += 1,
                     ExecOutcome::Applied => {}
                 }
                 self.risk.on_exec(er);
