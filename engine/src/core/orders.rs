@@ -345,27 +345,17 @@ mod tests {
         };
         let mut t = OrderTracker::new(4);
         t.on_sent(&order(OrderAction::New, 1, 0, Side::Buy, 100, 10));
-        assert_eq!(t.on_exec(&fill(1, 2, 8, 2, 100)), ExecOutcome::Applied);
-        assert_eq!(
-            t.on_exec(&fill(1, 3, 7, 1, 99)),
-            ExecOutcome::Applied,
-            "better than the limit"
-        );
-        assert_eq!(
-            t.on_exec(&fill(1, 4, 6, 1, 101)),
-            ExecOutcome::SuspectFill,
-            "a buy above its limit"
-        );
-        assert_eq!(
-            t.on_exec(&fill(1, 4, 6, 0, 100)),
-            ExecOutcome::SuspectFill,
-            "no quantity"
-        );
-        assert_eq!(
-            t.on_exec(&fill(1, 12, 0, 8, 100)),
-            ExecOutcome::SuspectFill,
-            "overfilled"
-        );
+        use ExecOutcome::{Applied, SuspectFill};
+        // Fills (cum, leaves, last qty, last px) of a buy of 10 at 100, in turn.
+        for (cum, leaves, last, px, want, what) in [
+            (2, 8, 2, 100, Applied, "at the limit"),
+            (3, 7, 1, 99, Applied, "better than the limit"),
+            (4, 6, 1, 101, SuspectFill, "a buy above its limit"),
+            (4, 6, 0, 100, SuspectFill, "no quantity"),
+            (12, 0, 8, 100, SuspectFill, "overfilled"),
+        ] {
+            assert_eq!(t.on_exec(&fill(1, cum, leaves, last, px)), want, "{what}");
+        }
         assert!(t.is_empty(), "applied all the same: filled");
         t.on_sent(&order(OrderAction::New, 2, 0, Side::Sell, 100, 10));
         assert_eq!(
