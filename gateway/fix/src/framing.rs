@@ -101,16 +101,26 @@ pub fn next_frame(buf: &[u8]) -> Frame {
 
 /// Splits the complete frames off the front of `buf`, calling `f` with each;
 /// garbage is skipped. Returns how many bytes were consumed.
-pub fn split_frames(buf: &[u8], mut f: impl FnMut(&[u8])) -> usize {
-    let mut at = 0;
+pub fn split_frames(buf: &[u8], f: impl FnMut(&[u8])) -> usize {
+    split_frames_counting(buf, f).0
+}
+
+/// As [`split_frames`], also returning how many bytes were skipped as no
+/// message (garbage before a frame, a frame whose BodyLength is beyond
+/// [`MAX_FRAME`]).
+pub fn split_frames_counting(buf: &[u8], mut f: impl FnMut(&[u8])) -> (usize, usize) {
+    let (mut at, mut skipped) = (0, 0);
     loop {
         match next_frame(&buf[at..]) {
             Frame::Message(n) => {
                 f(&buf[at..at + n]);
                 at += n;
             }
-            Frame::Skip(n) => at += n,
-            Frame::Incomplete => return at,
+            Frame::Skip(n) => {
+                at += n;
+                skipped += n;
+            }
+            Frame::Incomplete => return (at, skipped),
         }
     }
 }
@@ -183,6 +193,24 @@ mod tests {
         let mut v = Vec::new();
         split_frames(buf, |f| v.push(f.to_vec()));
         v
+    }
+
+    /// Bytes that are no message — garbage before a frame, a frame whose
+    /// BodyLength is beyond the largest — are skipped and counted; a partial
+    /// message at the end is neither.
+    #[test]
+    fn skipped_bytes_are_counted() {
+        let good = msg("35=0|34=3|");
+        let junk = b"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+        let huge = b"8=FIX.4.4\x019=99999999\x0135=8\x01";
+        let partial = &good[..good.len() - 3];
+        let buf = [&junk[..], &good, &huge[..], &good, partial].concat();
+        let mut n = 0;
+        let (used, skipped) = split_frames_counting(&buf, |_| n += 1);
+        assert_eq!(n, 2);
+        assert_eq!(used, buf.len() - partial.len());
+        assert_eq!(skipped, junk.len() + huge.len());
+        assert_eq!(split_frames_counting(&good, |_| {}), (good.len(), 0));
     }
 
     #[test]

@@ -120,6 +120,8 @@ pub struct LinkStats {
     pub md: u64,
     /// Market-data findings (gaps, malformed datagrams).
     pub md_findings: u64,
+    /// Bytes from the venue that were no FIX message (skipped by the framing).
+    pub skipped_bytes: u64,
     /// Session rewound to this expected MsgSeqNum on resume (0: not rewound).
     pub rewound_to: u64,
     /// Why the last connection ended.
@@ -132,6 +134,10 @@ pub struct FixVenueLink {
     inst: Instruments,
     session: Session<JournalStore>,
     conn: Option<Connection>,
+    /// The connection's skipped bytes at which the next warning is given
+    /// (doubling), and as counted into the stats so far.
+    skip_warn_at: u64,
+    skip_counted: u64,
     backoff: Backoff,
     t0: Instant,
     encoder: FixEncoder,
@@ -208,6 +214,8 @@ impl FixVenueLink {
             inst,
             session: Session::new(set.session.clone(), Role::Initiator, store),
             conn: None,
+            skip_warn_at: 1,
+            skip_counted: 0,
             backoff: Backoff::default(),
             t0: Instant::now(),
             encoder: FixEncoder::new(&s.begin_string, &s.sender_comp_id, &s.target_comp_id, &cfg.instruments),
@@ -288,6 +296,7 @@ impl FixVenueLink {
                 Ok(mut c) => {
                     c.set_log(self.log.take());
                     self.conn = Some(c);
+                    (self.skip_warn_at, self.skip_counted) = (1, 0);
                     self.session.reconnect();
                     self.session.start(wall_ns());
                 }
@@ -384,6 +393,17 @@ impl FixVenueLink {
             }
         };
         let lost = pump(conn, session, now, app).err();
+        // Bytes that were no FIX message: one line when they start, and
+        // again each time their count doubles (not one per read).
+        let skipped = conn.skipped();
+        if skipped != self.skip_counted {
+            stats.skipped_bytes += skipped - self.skip_counted;
+            self.skip_counted = skipped;
+            if skipped >= self.skip_warn_at {
+                tracing::warn!(session = %self.name, bytes = skipped, "bytes that are no FIX message skipped on this connection (garbage, or a BodyLength beyond the largest message)");
+                self.skip_warn_at = skipped.saturating_mul(2);
+            }
+        }
         if !was_active && session.status() == Status::Active {
             stats.logons += 1;
             self.backoff.succeeded();

@@ -13,7 +13,7 @@
 //! [`Link`] joins a connection and a [`Session`]: bytes in, messages through the
 //! session, its outbox out; application messages are handed to the caller.
 
-use super::framing::split_frames;
+use super::framing::split_frames_counting;
 use super::message_log::{Direction, MessageLog};
 use super::session::{Inbound, MessageStore, Session};
 use mio::net::TcpStream;
@@ -31,6 +31,8 @@ pub struct Connection {
     tx: Vec<u8>,
     tx_at: usize,
     log: Option<MessageLog>,
+    /// Bytes read that were no message (skipped by the framing).
+    skipped: u64,
 }
 
 impl Connection {
@@ -51,6 +53,7 @@ impl Connection {
             tx: Vec::with_capacity(64 << 10),
             tx_at: 0,
             log: None,
+            skipped: 0,
         })
     }
 
@@ -143,14 +146,21 @@ impl Connection {
             return;
         }
         let log = &mut self.log;
-        let used = split_frames(&self.rx[..self.rx_len], |m| {
+        let (used, skipped) = split_frames_counting(&self.rx[..self.rx_len], |m| {
             if let Some(l) = log {
                 l.record(Direction::In, wall_ns(), m);
             }
             f(m)
         });
+        self.skipped += skipped as u64;
         self.rx.copy_within(used..self.rx_len, 0);
         self.rx_len -= used;
+    }
+
+    /// Bytes read so far that were no FIX message (skipped by the framing:
+    /// garbage between messages, a BodyLength beyond the largest frame).
+    pub fn skipped(&self) -> u64 {
+        self.skipped
     }
 
     /// Queues bytes to send (then call [`flush`](Self::flush)).

@@ -471,6 +471,7 @@ fn run_fix(
             // What was refused or lost on the way in: one line, when anything was.
             let bad = [
                 (st.md_findings, "market-data findings (gaps, malformed datagrams)"),
+                (st.skipped_bytes, "bytes from the venue that were no FIX message"),
                 (st.bad_reports, "reports that did not decode"),
                 (
                     st.rejects_sent,
@@ -502,6 +503,7 @@ fn run_fix(
             "rewound_to": st.rewound_to,
             "md": st.md,
             "md_findings": st.md_findings,
+            "skipped_bytes": st.skipped_bytes,
             "next_out": seqs.0,
             "next_in": seqs.1,
             "last_disconnect": st.last_disconnect,
