@@ -14,7 +14,8 @@
 //   quickfix_peer initiator HOST PORT BEGIN SENDER TARGET SYMBOL [SPEC_DIR]
 //       Logs on and trades with QuickFIX-style ClOrdIDs (`C<time>-<n>`, a
 //       cancel's `<orig>-X`, a replace's `<orig>-R`): a marketable buy and
-//       sell, a resting buy that it replaces and then cancels, an off-tick
+//       sell, a resting buy that it fails to replace off the tick (a cancel
+//       reject that leaves it working), replaces and then cancels, an off-tick
 //       order and an order for an unknown symbol (both rejected by the venue),
 //       an order with an invalid HandlInst (a session-level reject), and a
 //       cancel of an order that never was (a cancel reject); waits for the
@@ -110,6 +111,7 @@ class Peer : public FIX::Application {
       last_status_[get(m, 11)] = st;
     } else if (t == "9") {
       cancel_rejects_++;
+      cxl_rej_reasons_ += (cxl_rej_reasons_.empty() ? "" : ",") + get(m, 102);
     }
   }
 
@@ -303,7 +305,7 @@ class Peer : public FIX::Application {
       << ",\"fills\":" << fills_ << ",\"filled_qty\":" << filled_qty_ << ",\"canceled\":" << canceled_
       << ",\"rejected\":" << rejected_ << ",\"cancel_rejects\":" << cancel_rejects_
       << ",\"session_rejects\":" << session_rejects_.load() << ",\"sent\":" << sent_ << ",\"unanswered\":" << unanswered_
-      << ",\"replaced\":" << replaced_ << ",\"per_logon\":[";
+      << ",\"replaced\":" << replaced_ << ",\"cxl_rej_reasons\":\"" << cxl_rej_reasons_ << "\",\"per_logon\":[";
     for (size_t i = 0; i < per_logon_.size(); i++) j << (i ? "," : "") << per_logon_[i];
     j << "]}";
     return j.str();
@@ -321,6 +323,8 @@ class Peer : public FIX::Application {
   std::map<std::string, Resting> resting_;
   std::map<std::string, std::string> last_status_;
   std::map<std::string, long long> filled_by_cl_;
+  // CxlRejReason of each OrderCancelReject received, in order, comma-separated.
+  std::string cxl_rej_reasons_;
   long long exec_id_ = 0, order_id_ = 0;
   int orders_ = 0, cancels_ = 0, replaces_ = 0, reports_ = 0, acks_ = 0, fills_ = 0, canceled_ = 0,
       rejected_ = 0, cancel_rejects_ = 0, sent_ = 0,
@@ -410,6 +414,8 @@ int main(int argc, char** argv) {
       app.order(c + "2", sym, "2", "100", "50.0000");   // marketable sell
       app.order(c + "3", sym, "1", "100", "50.0000");   // rests far below the touch
       wait_until([&] { return app.status(c + "3") == "0"; }, 10000);
+      app.replace(c + "3-T", c + "3", sym, "1", "200", "49.0050");  // off the tick: refused, still resting
+      wait_until([&] { return app.cancel_rejects() > 0; }, 10000);
       app.replace(c + "3-R", c + "3", sym, "1", "200", "49.0000");
       wait_until([&] { return !app.status(c + "3-R").empty(); }, 10000);
       app.cancel(c + "3-R-X", c + "3-R", sym, "1", "200");
@@ -421,7 +427,7 @@ int main(int argc, char** argv) {
           [&] {
             return app.filled(c + "1") == 100 && app.filled(c + "2") == 100 && app.status(c + "3-R-X") == "4" &&
                    app.status(c + "5") == "8" && app.status(c + "6") == "8" && app.session_rejects_ > 0 &&
-                   app.cancel_rejects() > 0;
+                   app.cancel_rejects() > 1;
           },
           10000);
       ini.stop();
