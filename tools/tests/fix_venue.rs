@@ -745,7 +745,7 @@ fn fills_lost_to_garbled_reports_close_their_orders_without_a_storm_of_cancels()
     let e = finish(&dir, e, "run", Duration::from_secs(120));
     let v = finish(&dir, v, "venue", Duration::from_secs(30));
     let garbled = garbled.load(Ordering::Relaxed);
-    let (gone, refused) = (u(&e, "rejects.orders_gone"), u(&e, "rejects.venue_cancel_too_late"));
+    let (gone, refused) = (u(&e, "anomalies.orders_gone"), u(&e, "rejects.venue_cancel_too_late"));
     println!("{garbled} fills garbled: {gone} orders closed as gone, {refused} cancel/replaces refused as too late");
     assert!(garbled >= 3, "too few fills garbled to test anything ({garbled})\n{e}");
     assert!(gone >= 1, "no order closed as gone after {garbled} lost fills\n{e}");

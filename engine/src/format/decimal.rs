@@ -76,16 +76,8 @@ pub fn push_uint(out: &mut Vec<u8>, mut u: u64) {
     out.extend_from_slice(&buf[at..]);
 }
 
-/// Powers of ten that fit an `i64`.
-pub const POW10: [u64; 19] = {
-    let mut t = [1u64; 19];
-    let mut i = 1;
-    while i < 19 {
-        t[i] = t[i - 1] * 10;
-        i += 1;
-    }
-    t
-};
+/// Powers of ten that fit an `i64` (the records' table).
+pub use crate::records::POW10;
 
 /// [`fixed`] for what prices and quantities nearly always are: unsigned, at most
 /// 18 characters (so the digits cannot overflow), digits and at most one `.`.

@@ -42,13 +42,13 @@ fn one() -> i64 {
 /// Longest symbol the FIX templates reserve room for.
 pub const MAX_SYMBOL_LEN: usize = 12;
 
-/// 10^n for n ≤ 18, read from a table (a runtime `n` costs one load, not a
-/// loop of multiplies). Past 18 it does not fit: the product wraps.
+/// 10^n for n ≤ 18, read from [`POW10`] (a runtime `n` costs one load, not
+/// a loop of multiplies). Past 18 it does not fit: the product wraps.
 pub const fn pow10(n: u8) -> i64 {
     if (n as usize) < POW10.len() {
-        return POW10[n as usize];
+        return POW10[n as usize] as i64;
     }
-    let mut v = POW10[POW10.len() - 1];
+    let mut v = POW10[POW10.len() - 1] as i64;
     let mut i = POW10.len() - 1;
     while i < n as usize {
         v = v.wrapping_mul(10);
@@ -57,9 +57,10 @@ pub const fn pow10(n: u8) -> i64 {
     v
 }
 
-/// 10^0 … 10^18, every power of ten an i64 holds.
-const POW10: [i64; 19] = {
-    let mut t = [1i64; 19];
+/// 10^0 … 10^18, every power of ten an `i64` holds: the one table of them
+/// (`format::decimal` reads it too).
+pub const POW10: [u64; 19] = {
+    let mut t = [1u64; 19];
     let mut i = 1;
     while i < t.len() {
         t[i] = t[i - 1] * 10;

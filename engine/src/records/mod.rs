@@ -18,7 +18,7 @@ pub mod slot;
 pub use control::{CommandKind, OperatorCommand, Timer, TimerKind};
 pub use diary::{Detector, DiaryRecord, TheoryPacket, Verdict, THEORY_FEATURES};
 pub use exec::{ExecKind, ExecReport, VenueReject, LIQUIDITY_ADDED, LIQUIDITY_REMOVED};
-pub use fixed::{pow10, InstrumentSpec};
+pub use fixed::{pow10, InstrumentSpec, POW10};
 pub use header::{flags, Header, Kind, Side};
 pub use market::{MarketData, MdAction};
 pub use order::{OrdType, Order, OrderAction, OrderIntent, RejectReason, RiskReject, Topology, CL_PER_INPUT};

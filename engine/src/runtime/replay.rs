@@ -222,15 +222,24 @@ pub fn check_journals(run_dir: &Path) -> Result<(), Error> {
 fn check_journals_of(run_dir: &Path, killed: bool) -> Result<(), Error> {
     for j in ["inputs", "orders", "diary"] {
         let dir = run_dir.join(j);
-        let mut r = match JournalReader::open(&dir) {
-            Err(ShmError::NotAJournal(_)) if killed && j != "inputs" => continue,
+        match check_journal(&dir) {
+            Err(Error::Journal(ShmError::NotAJournal(_))) if killed && j != "inputs" => continue,
             // Killed between making the directory and its first segment:
             // nothing journalled, as a run killed before its configuration.
-            Err(ShmError::NotAJournal(_)) if killed && dir.is_dir() => return Err(Error::NoConfig(dir)),
+            Err(Error::Journal(ShmError::NotAJournal(_))) if killed && dir.is_dir() => {
+                return Err(Error::NoConfig(dir))
+            }
             r => r?,
-        };
-        while r.next()?.is_some() {}
+        }
     }
+    Ok(())
+}
+
+/// Reads the journal in `dir` to its end: its first damage is the error (a
+/// torn tail is not damage).
+pub fn check_journal(dir: &Path) -> Result<(), Error> {
+    let mut r = JournalReader::open(dir)?;
+    while r.next()?.is_some() {}
     Ok(())
 }
 

@@ -301,6 +301,9 @@ impl DbnConverter {
             path: path.display().to_string(),
             cause: Box::new(cause),
         };
+        let (file, head) = open_with_head(path).map_err(err)?;
+        let compressed = head.starts_with(&ZSTD_MAGIC);
+        let meta_len = plain_metadata_len(&head);
         let bad_length = Rc::new(Cell::new(None));
         // A bad record length is named as such, not as what `dbn` was doing
         // when its reader failed (even reading the metadata: it reads ahead).
@@ -309,12 +312,12 @@ impl DbnConverter {
                 path: path.display().to_string(),
                 record,
                 at,
-                compressed: is_zstd(path),
+                compressed,
                 len,
             },
             None => err(cause),
         };
-        let mut dec = decoder(path, &bad_length).map_err(err)?;
+        let mut dec = decoder(file, &head, &bad_length).map_err(err)?;
         for m in &dec.metadata().mappings {
             for iv in &m.intervals {
                 if let Ok(id) = iv.symbol.parse::<u32>() {
@@ -329,7 +332,6 @@ impl DbnConverter {
                 }
             }
         }
-        let meta_len = plain_metadata_len(path);
         let mut bytes = 0u64;
         while let Some(r) = dec.decode_record_ref().map_err(err)? {
             self.stats.records += 1;
@@ -404,31 +406,37 @@ impl DbnConverter {
 /// number from 1, stream offset, length in bytes).
 type BadLength = Rc<Cell<Option<(u64, u64, u64)>>>;
 
-/// Whether `path` starts with a zstd frame's magic number.
-fn is_zstd(path: &Path) -> bool {
-    let mut head = [0u8; 4];
-    File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && head == ZSTD_MAGIC
-}
-
 /// The first four bytes of a zstd frame.
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
-/// The decoder of `path`: a DBN stream (plain, or inflated from zstd) read
-/// through [`Framed`], which records its first bad record length in
-/// `bad_length`; any other file as `dbn` infers it (a legacy DBZ file, or
-/// one it refuses).
-fn decoder(path: &Path, bad_length: &BadLength) -> dbn::Result<DynDecoder<'static, BufReader<Box<dyn Read>>>> {
-    use dbn::Compression;
+/// `path` opened, with its first (up to) eight bytes, which tell its form;
+/// the file is left at its start.
+fn open_with_head(path: &Path) -> dbn::Result<(File, Vec<u8>)> {
+    use std::io::{Seek, SeekFrom};
     let io = |e| dbn::Error::io(e, format!("opening file to decode at path '{}'", path.display()));
-    let mut head = [0u8; 4];
-    let n = File::open(path).map(|mut f| read_full(&mut f, &mut head)).map_err(io)?;
-    let file = File::open(path).map_err(io)?;
-    let stream: Box<dyn Read> = match &head[..n] {
-        h if h == ZSTD_MAGIC => {
-            Box::new(zstd::stream::read::Decoder::new(file).map_err(|e| dbn::Error::io(e, "creating zstd decoder"))?)
-        }
-        [b'D', b'B', b'N', _] => Box::new(file),
-        _ => return DynDecoder::new_inferred(Box::new(file) as Box<dyn Read>, VersionUpgradePolicy::default()),
+    let mut file = File::open(path).map_err(io)?;
+    let mut head = [0u8; 8];
+    let n = read_full(&mut file, &mut head);
+    file.seek(SeekFrom::Start(0)).map_err(io)?;
+    Ok((file, head[..n].to_vec()))
+}
+
+/// The decoder of `file` (whose first bytes are `head`): a DBN stream
+/// (plain, or inflated from zstd) read through [`Framed`], which records its
+/// first bad record length in `bad_length`; any other file as `dbn` infers it
+/// (a legacy DBZ file, or one it refuses).
+fn decoder(
+    file: File,
+    head: &[u8],
+    bad_length: &BadLength,
+) -> dbn::Result<DynDecoder<'static, BufReader<Box<dyn Read>>>> {
+    use dbn::Compression;
+    let stream: Box<dyn Read> = if head.starts_with(&ZSTD_MAGIC) {
+        Box::new(zstd::stream::read::Decoder::new(file).map_err(|e| dbn::Error::io(e, "creating zstd decoder"))?)
+    } else if head.starts_with(b"DBN") {
+        Box::new(file)
+    } else {
+        return DynDecoder::new_inferred(Box::new(file) as Box<dyn Read>, VersionUpgradePolicy::default());
     };
     let framed: Box<dyn Read> = Box::new(Framed::new(stream, bad_length.clone()));
     DynDecoder::new(framed, Compression::None, VersionUpgradePolicy::default())
@@ -523,15 +531,17 @@ impl<R: Read> Read for Framed<R> {
 }
 
 /// The length of an uncompressed DBN file's metadata (its 8-byte prologue
-/// included), or `None` for a compressed, older-version or unreadable file.
-fn plain_metadata_len(path: &Path) -> Option<u64> {
-    use std::io::Read;
-    let mut head = [0u8; 8];
-    std::fs::File::open(path).ok()?.read_exact(&mut head).ok()?;
+/// included) from its first bytes `head`, or `None` for a compressed,
+/// older-version or shorter file.
+fn plain_metadata_len(head: &[u8]) -> Option<u64> {
     // Only a file of the version records are decoded to (older ones are
     // upgraded in memory, so their sizes differ from the file's).
-    (&head[..3] == b"DBN" && head[3] == dbn::DBN_VERSION)
-        .then(|| 8 + u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as u64)
+    match head {
+        [b'D', b'B', b'N', v, a, b, c, d] if *v == dbn::DBN_VERSION => {
+            Some(8 + u32::from_le_bytes([*a, *b, *c, *d]) as u64)
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]

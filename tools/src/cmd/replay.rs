@@ -61,7 +61,7 @@ fn backtest(a: &ReplayArgs, config: Option<Config>) -> Result<()> {
             "config_hash": o.config.config_hash(),
             "positions": super::sim::positions_json(s, &o.config),
             "rejects": super::sim::rejects_json(s),
-            "suspect_fills": s.counters.suspect_fills, "orders_gone": s.counters.orders_gone,
+            "anomalies": super::sim::anomalies_json(&s.counters),
             "wall_seconds": wall, "market_data_per_sec": md_rate,
             "updates_per_sec": o.venue.updates as f64 / wall.max(1e-9),
         });
@@ -97,12 +97,8 @@ fn print_outcome(s: &foxtrot_engine::runtime::RunSummary, cfg: &Config) {
     );
     println!("  risk rejects  {rejects}");
     println!("  positions     {}", super::sim::positions_text(s, cfg));
-    let c = &s.counters;
-    if c.suspect_fills > 0 || c.orders_gone > 0 {
-        println!(
-            "  suspect       {} fills an order cannot have had (booked as reported), {} orders closed as gone without a final report",
-            c.suspect_fills, c.orders_gone
-        );
+    for line in super::sim::anomaly_lines(&s.counters) {
+        println!("{line}");
     }
 }
 

@@ -212,9 +212,8 @@ pub(crate) fn to_json(s: &RunSummary, cfg: &Config, wall: Duration) -> serde_jso
             "risk": rejects_json(s),
             "venue": c.venue_rejects,
             "venue_cancel_too_late": c.venue_cancel_rejects,
-            "orders_gone": c.orders_gone,
-            "suspect_fills": c.suspect_fills,
         },
+        "anomalies": anomalies_json(c),
         "decisions": c.decisions,
         "decisions_by_policy": s.decisions_by_policy.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
         "regime_updates": s.regime_updates.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
@@ -258,6 +257,31 @@ pub(crate) fn positions_text(s: &RunSummary, cfg: &Config) -> String {
         .map(|(i, (p, r, u))| format!("{} {p} (realised {r:.2}, unrealised {u:.2})", i.symbol))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// What a sound venue never causes — fills an order cannot have had, orders
+/// closed as gone without a final report — as summary lines (none when
+/// there was none).
+pub(crate) fn anomaly_lines(c: &foxtrot_engine::core::CoreCounters) -> Vec<String> {
+    let mut v = Vec::new();
+    if c.suspect_fills > 0 {
+        v.push(format!(
+            "  suspect fills {} fills an order of ours cannot have had (no quantity, more than the order's, or beyond its limit), booked as the venue reported them: a venue error or a garbled report",
+            c.suspect_fills
+        ));
+    }
+    if c.orders_gone > 0 {
+        v.push(format!(
+            "  missed reports {} orders closed when the venue refused a cancel/replace as unknown or too late while no final report of them had come: their last fills may be missing; reconcile with the venue",
+            c.orders_gone
+        ));
+    }
+    v
+}
+
+/// [`anomaly_lines`]' counts, for `--json`.
+pub(crate) fn anomalies_json(c: &foxtrot_engine::core::CoreCounters) -> serde_json::Value {
+    serde_json::json!({ "suspect_fills": c.suspect_fills, "orders_gone": c.orders_gone })
 }
 
 /// Risk rejects by reason as `reason=n, …`, or `none`.
@@ -311,17 +335,8 @@ pub(crate) fn print_text(title: &str, s: &RunSummary, cfg: &Config, wall: Durati
         "  rejects       risk: {rejects}; venue: {}",
         foxtrot_tools::report::text::venue_rejects(c.venue_rejects, c.venue_cancel_rejects)
     );
-    if c.suspect_fills > 0 {
-        println!(
-            "  suspect fills {} fills an order of ours cannot have had (no quantity, more than the order's, or beyond its limit), booked as the venue reported them: a venue error or a garbled report",
-            c.suspect_fills
-        );
-    }
-    if c.orders_gone > 0 {
-        println!(
-            "  missed reports {} orders closed when the venue refused a cancel/replace as unknown or too late while no final report of them had come: their last fills may be missing; reconcile with the venue",
-            c.orders_gone
-        );
+    for line in anomaly_lines(c) {
+        println!("{line}");
     }
     println!("  positions     {}", positions_text(s, cfg));
     let pairs = |v: &[(&str, u64)]| v.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ");
