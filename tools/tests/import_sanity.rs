@@ -153,3 +153,65 @@ fn a_failed_import_leaves_nothing_behind() {
     assert!(!o.status.success() && e.contains("record 10000"), "{e}");
     assert!(!native.exists(), "a failed native import removes what it wrote");
 }
+
+/// A CSV as Python writes one: pandas' unnamed index column, epoch seconds
+/// with a fraction (`time.time()`), prices reached by float arithmetic and
+/// printed to full precision (`1.0999599999999998`), sizes as floats. It
+/// imports to the prices meant, says how many values it rounded, and a
+/// price really off the scale is still refused with the option to change.
+#[test]
+fn a_csv_written_by_python_imports_to_the_prices_meant() {
+    let d = tempdir("python-csv");
+    let _cleanup = RemoveOnSuccess(d.clone());
+    let csv = d.join("q.csv");
+    // Rust prints an f64 as Python's repr does: the shortest text that reads back.
+    let (mut bid, mut ticks) = (1.1f64, 110_000i64);
+    let mut text = String::from(",timestamp,bid,ask,bid_size,ask_size\n");
+    let mut want = Vec::new();
+    for i in 0..3000u64 {
+        let step = [1i64, -1, 0, 1, -1, -1][(i % 6) as usize] * if i % 7 == 0 { 2 } else { 1 };
+        bid += step as f64 * 0.00001;
+        ticks += step;
+        let ask = bid + 0.00002;
+        text += &format!(
+            "{i},{}.{:02},{bid},{ask},1000000.0,2500000.0\n",
+            1_767_623_400 + i / 20,
+            i % 20 * 5
+        );
+        want.extend([ticks, ticks + 2]);
+    }
+    let noisy = text
+        .lines()
+        .filter(|l| l.split(',').nth(2).is_some_and(|p| p.len() > 12))
+        .count();
+    assert!(noisy > 100, "the walk prints float noise ({noisy} rows)");
+    std::fs::write(&csv, &text).unwrap();
+    let md = d.join("md");
+    let out = ok_cmd(import_cmd(&csv, "csv", &md).args(["--ts-unit", "s", "--price-decimals", "5"]));
+    assert!(
+        out.contains("values written in binary floating point rounded to their scale"),
+        "{out}"
+    );
+    let cat = ok(&["journal", "cat", "--json", md.join("market_data").to_str().unwrap()]);
+    let events: Vec<serde_json::Value> = cat
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r["type"] == "market_data")
+        .collect();
+    let px: Vec<i64> = events.iter().map(|e| e["px"].as_i64().unwrap()).collect();
+    assert_eq!(px, want);
+    assert_eq!(events[2]["event_ts_ns"].as_u64(), Some(1_767_623_400_050_000_000));
+    assert!(events.iter().all(|e| e["qty"] == 1_000_000 || e["qty"] == 2_500_000));
+
+    // At the default four decimals the prices do not fit: said, with the option.
+    let out = import_cmd(&csv, "csv", &d.join("md4"))
+        .args(["--ts-unit", "s"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("line 2, column 3 (bid): more decimals than the price scale holds (--price-decimals)"),
+        "{err}"
+    );
+}

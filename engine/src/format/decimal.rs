@@ -2,6 +2,10 @@
 //! (CSV, FIX, reports): no floating point, so `101.25` at four decimals is exactly
 //! 1012500, and 1012500 at four decimals prints as `101.2500`.
 
+/// [`fixed`]'s error for a decimal with more places than the scale that are
+/// not all zeros (its value is not a whole number of units).
+pub const MORE_DECIMALS: &str = "more decimals than the price/qty scale holds";
+
 /// Parses a decimal into an integer scaled by 10^`decimals`, exactly.
 #[inline(always)]
 pub fn fixed(b: &[u8], decimals: u8) -> Result<i64, &'static str> {
@@ -156,7 +160,7 @@ fn fixed_checked(b: &[u8], decimals: u8) -> Result<i64, &'static str> {
                 if let Some(f) = frac.as_mut() {
                     if *f == decimals {
                         if c != b'0' {
-                            return Err("more decimals than the price/qty scale holds");
+                            return Err(MORE_DECIMALS);
                         }
                         continue;
                     }

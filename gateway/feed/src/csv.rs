@@ -10,8 +10,10 @@
 //!
 //! Prices are decimals (`101.25`) scaled by 10^`price_decimals` into integer
 //! price units, sizes by 10^`qty_decimals`, exactly and without floating point: a
-//! value with more decimals than the scale holds, or that overflows, is an error.
-//! Timestamps are integers in a stated unit since the epoch, or ISO 8601
+//! value with more decimals than the scale holds, or that overflows, is an error
+//! — but for a value written from a binary float, rounded ([`float_noise`],
+//! counted in [`CsvReader::rounded`]). Timestamps are numbers in a stated unit
+//! since the epoch (a fraction down to the nanosecond, exact), or ISO 8601
 //! (`2026-01-05T14:30:00.123456789Z`, the `T` may be a space; UTC when `Z` or
 //! nothing follows, else converted from a `±HH:MM`, `±HHMM` or `±HH` offset). Lines may end in CRLF, and a UTF-8 byte-order mark at the start of
 //! the file (spreadsheets save one) is skipped.
@@ -49,11 +51,11 @@ pub enum CsvShape {
 /// Timestamp encoding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TsUnit {
-    /// Integer seconds.
+    /// Seconds (a fraction down to the nanosecond allowed).
     S,
-    /// Integer milliseconds.
+    /// Milliseconds (a fraction down to the nanosecond allowed).
     Ms,
-    /// Integer microseconds.
+    /// Microseconds (a fraction down to the nanosecond allowed).
     Us,
     /// Integer nanoseconds.
     Ns,
@@ -71,6 +73,18 @@ impl TsUnit {
             TsUnit::Ms => 1_000_000,
             TsUnit::Us => 1_000,
             TsUnit::Ns | TsUnit::Iso => 1,
+        }
+    }
+
+    /// Decimal places down to the nanosecond: a timestamp in this unit may
+    /// carry this many after its point (`1767623400.05` seconds).
+    #[inline]
+    pub fn ns_decimals(self) -> u8 {
+        match self {
+            TsUnit::S => 9,
+            TsUnit::Ms => 6,
+            TsUnit::Us => 3,
+            TsUnit::Ns | TsUnit::Iso => 0,
         }
     }
 
@@ -151,6 +165,99 @@ pub struct CsvReader<'a> {
     /// Quote rows in the default column order: each is tried first in one
     /// pass ([`CsvReader::quote_fast`]).
     fast: bool,
+    /// Values rounded off binary floating-point noise ([`float_noise`]).
+    rounded: std::cell::RefCell<Rounded>,
+}
+
+/// Prices and sizes written from binary floating point ("1.0999599999999998",
+/// as Python and pandas print 1.09996 reached by arithmetic) and rounded to
+/// their scale: how many, and the first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Rounded {
+    /// Values rounded.
+    pub count: u64,
+    /// The first: its line, its field and its text.
+    pub first: Option<(u64, &'static str, String)>,
+}
+
+impl std::fmt::Display for Rounded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} values written in binary floating point rounded to their scale",
+            self.count
+        )?;
+        if let Some((line, field, text)) = &self.first {
+            write!(f, " (the first: line {line}, {field} {text:?})")?;
+        }
+        Ok(())
+    }
+}
+
+/// A timestamp of `unit`s since the epoch — whole units, and a fraction down
+/// to the nanosecond — in nanoseconds, exactly (no floating point).
+fn epoch_ns(t: &[u8], unit: TsUnit) -> Result<u64, &'static str> {
+    let (int, frac) = match t.iter().position(|&c| c == b'.') {
+        Some(p) => (&t[..p], &t[p + 1..]),
+        None => (t, &b""[..]),
+    };
+    let whole = fixed(int, 0)?;
+    let places = unit.ns_decimals() as usize;
+    if frac.iter().any(|c| !c.is_ascii_digit()) {
+        return Err("not a decimal number");
+    }
+    let digits = frac.iter().rposition(|&c| c != b'0').map_or(0, |i| i + 1);
+    if digits > places {
+        return Err("finer than a nanosecond");
+    }
+    let part = frac[..digits].iter().fold(0u64, |v, &c| v * 10 + (c - b'0') as u64) * POW10[places - digits];
+    if whole < 0 || (part > 0 && int.first() == Some(&b'-')) {
+        return Err("negative timestamp");
+    }
+    (whole as u64)
+        .checked_mul(unit.nanos())
+        .and_then(|v| v.checked_add(part))
+        .ok_or("timestamp too large")
+}
+
+/// The value at `decimals` places of a decimal written from a binary float:
+/// at least 15 significant digits (a float printed to its full precision), more
+/// decimals than the scale, and within a millionth of a scale unit of a value
+/// on the scale — that value. `None` for anything else: a decimal really off
+/// the scale (`1.099965` at five places, or `1.0999650000000001`) stays an
+/// error.
+pub fn float_noise(t: &[u8], decimals: u8) -> Option<i64> {
+    let (neg, t) = match t.first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let point = t.iter().position(|&c| c == b'.')?;
+    let (int, frac) = (&t[..point], &t[point + 1..]);
+    let d = decimals as usize;
+    if frac.len() <= d || int.len() + frac.len() > 38 {
+        return None;
+    }
+    let mut v: u128 = 0;
+    let mut significant = 0;
+    for &c in int.iter().chain(frac) {
+        let x = c.wrapping_sub(b'0');
+        if x > 9 {
+            return None;
+        }
+        v = v * 10 + x as u128;
+        significant += usize::from(v != 0);
+    }
+    if significant < 15 {
+        return None;
+    }
+    let unit = 10u128.pow((frac.len() - d) as u32);
+    let (q, r) = (v / unit, v % unit);
+    if r.min(unit - r) > unit / 1_000_000 {
+        return None;
+    }
+    let q = i64::try_from(q + u128::from(2 * r >= unit)).ok()?;
+    Some(if neg { -q } else { q })
 }
 
 /// One quote row that can be (no finding): its time and both sides.
@@ -380,7 +487,7 @@ fn trim(b: &[u8]) -> &[u8] {
 }
 
 pub use foxtrot_engine::format::decimal::fixed;
-use foxtrot_engine::format::decimal::{scaled, POW10};
+use foxtrot_engine::format::decimal::{scaled, MORE_DECIMALS, POW10};
 
 use foxtrot_engine::format::calendar::parse_iso8601;
 
@@ -404,6 +511,7 @@ impl<'a> CsvReader<'a> {
             opts,
             iso_second: None,
             fast: false,
+            rounded: Default::default(),
         };
         let header: Vec<String> = if r.opts.header {
             let l = r.next_line().unwrap_or_default();
@@ -461,6 +569,35 @@ impl<'a> CsvReader<'a> {
         self.line
     }
 
+    /// The prices and sizes rounded off binary floating-point noise so far.
+    pub fn rounded(&self) -> Rounded {
+        self.rounded.borrow().clone()
+    }
+
+    /// Field `k`'s text at `decimals` places ([`fixed`]), or rounded off
+    /// binary floating-point noise ([`float_noise`], counted); else the
+    /// error, naming the option that sets the scale.
+    #[cold]
+    fn value(&self, k: usize, t: &[u8], decimals: u8) -> Result<i64, Error> {
+        fixed(t, decimals).or_else(|w| {
+            if let Some(v) = float_noise(t, decimals) {
+                let mut r = self.rounded.borrow_mut();
+                r.count += 1;
+                r.first
+                    .get_or_insert_with(|| (self.line, self.names[k], String::from_utf8_lossy(t).into_owned()));
+                return Ok(v);
+            }
+            let w = match (w, self.opts.shape, k) {
+                (MORE_DECIMALS, CsvShape::Quotes, 1 | 3) | (MORE_DECIMALS, CsvShape::Trades, 1) => {
+                    "more decimals than the price scale holds (--price-decimals)"
+                }
+                (MORE_DECIMALS, ..) => "more decimals than the size scale holds (--qty-decimals)",
+                (w, ..) => w,
+            };
+            Err(self.err(k, w, t))
+        })
+    }
+
     /// The rest of the file as up to `parts` readers over consecutive runs of
     /// whole lines (each reads as this one would, line numbers included), for
     /// passes run on several threads.
@@ -490,6 +627,7 @@ impl<'a> CsvReader<'a> {
                 pending: None,
                 iso_second: None,
                 fast: self.fast,
+                rounded: Default::default(),
             });
             line += memchr::memchr_iter(b'\n', &self.buf[from..to]).count() as u64;
             from = to;
@@ -697,20 +835,12 @@ impl<'a> CsvReader<'a> {
                 Ok(v) => v,
                 Err(w) => return Err(self.err(0, w, t)),
             },
-            u => {
-                let v = fixed(t, 0).map_err(|w| self.err(0, w, t))?;
-                if v < 0 {
-                    return Err(self.err(0, "negative timestamp", t));
-                }
-                (v as u64)
-                    .checked_mul(u.nanos())
-                    .ok_or_else(|| self.err(0, "timestamp too large", t))?
-            }
+            u => epoch_ns(t, u).map_err(|w| self.err(0, w, t))?,
         };
         let get = |k: usize| trim(f[self.idx[k]]);
         let (pd, qd, inst) = (self.opts.price_decimals, self.opts.qty_decimals, self.opts.instrument);
-        let px = |k: usize| fixed(get(k), pd).map_err(|w| self.err(k, w, get(k)));
-        let qty = |k: usize| fixed(get(k), qd).map_err(|w| self.err(k, w, get(k)));
+        let px = |k: usize| self.value(k, get(k), pd);
+        let qty = |k: usize| self.value(k, get(k), qd);
         match self.opts.shape {
             CsvShape::Quotes => {
                 // All four read (the usual case) without building an error;
@@ -866,6 +996,69 @@ mod tests {
             assert_eq!(plain.len(), 4);
             assert_eq!(events(&[&b"\xef\xbb\xbf"[..], &text].concat(), header), plain);
         }
+    }
+
+    #[test]
+    fn epoch_timestamps_take_a_fraction_down_to_the_nanosecond() {
+        let read = |text: &str, unit: TsUnit| {
+            let mut o = CsvOptions::new(CsvShape::Quotes);
+            o.ts_unit = unit;
+            o.price_decimals = 2;
+            let csv = format!("timestamp,bid,bid_size,ask,ask_size\n{text},10.01,5,10.02,7\n");
+            let mut r = CsvReader::new(csv.as_bytes(), o).unwrap();
+            r.next_event()
+                .map(|m| m.unwrap().header.ts_ns)
+                .map_err(|e| e.to_string())
+        };
+        // What Python's time.time() and pandas' Timestamp.timestamp() print.
+        assert_eq!(read("1767623400.05", TsUnit::S), Ok(1_767_623_400_050_000_000));
+        assert_eq!(read("1767623400.123456789", TsUnit::S), Ok(1_767_623_400_123_456_789));
+        assert_eq!(read("1767623400", TsUnit::S), Ok(1_767_623_400_000_000_000));
+        assert_eq!(read("1767623400123.5", TsUnit::Ms), Ok(1_767_623_400_123_500_000));
+        assert_eq!(read("1767623400123456.789", TsUnit::Us), Ok(1_767_623_400_123_456_789));
+        let finer = read("1767623400.0000000001", TsUnit::S).unwrap_err();
+        assert!(finer.contains("(timestamp): finer than a nanosecond"), "{finer}");
+        assert!(read("1.5", TsUnit::Ns).unwrap_err().contains("finer than a nanosecond"));
+        assert!(read("99999999999.5", TsUnit::S)
+            .unwrap_err()
+            .contains("timestamp too large"));
+    }
+
+    #[test]
+    fn float_noise_is_rounded_and_counted_a_value_off_the_scale_is_not() {
+        // 1.09996 and friends as Python prints them after arithmetic.
+        assert_eq!(float_noise(b"1.0999599999999998", 5), Some(109_996));
+        assert_eq!(float_noise(b"1.1000100000000001", 5), Some(110_001));
+        assert_eq!(float_noise(b"0.30000000000000004", 2), Some(30));
+        assert_eq!(float_noise(b"-2.0999999999999996", 1), Some(-21));
+        assert_eq!(float_noise(b"1000000.0000000001", 0), Some(1_000_000));
+        // Off the scale by more than noise, too few digits to be a float's,
+        // on the scale already, or not a number: not this function's.
+        assert_eq!(float_noise(b"1.0999650000000001", 5), None);
+        assert_eq!(float_noise(b"1.099965", 5), None);
+        assert_eq!(float_noise(b"1.09996000001", 5), None);
+        assert_eq!(float_noise(b"1.09996", 5), None);
+        assert_eq!(float_noise(b"1.0999599999999998x", 5), None);
+        assert_eq!(float_noise(b"99999999999999999999.00000000000000000001", 2), None);
+
+        let csv = b"timestamp,bid,bid_size,ask,ask_size\n\
+            1000,1.09999,1000000.0,1.10001,2000000.0\n\
+            2000,1.0999599999999998,1000000.0,1.0999799999999997,2000000.0\n\
+            3000,1.099965,1,1.1,1\n";
+        let mut o = CsvOptions::new(CsvShape::Quotes);
+        o.ts_unit = TsUnit::Us;
+        o.price_decimals = 5;
+        let mut r = CsvReader::new(csv, o).unwrap();
+        let px: Vec<i64> = (0..4).map(|_| r.next_event().unwrap().unwrap().px).collect();
+        assert_eq!(px, [109_999, 110_001, 109_996, 109_998]);
+        let rounded = r.rounded();
+        assert_eq!(rounded.count, 2);
+        assert_eq!(rounded.first, Some((3, "bid", "1.0999599999999998".into())));
+        let e = r.next_event().unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "line 4, column 2 (bid): more decimals than the price scale holds (--price-decimals): \"1.099965\""
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@ use foxtrot_engine::journal::market_data::MD_DIR;
 use foxtrot_engine::records::{DqEvent, InstrumentSpec, MarketData};
 use foxtrot_engine::Config;
 use foxtrot_feed::capture::MdWriter;
-use foxtrot_feed::csv::{CsvItem, CsvOptions, CsvReader, CsvRow, CsvShape, QuoteRow, TsUnit};
+use foxtrot_feed::csv::{CsvItem, CsvOptions, CsvReader, CsvRow, CsvShape, QuoteRow, Rounded, TsUnit};
 use foxtrot_feed::grid::PriceGrid;
 use foxtrot_feed::itch::{self, Frames, Framing, ItchBook, Subscription};
 use std::path::{Path, PathBuf};
@@ -53,7 +53,7 @@ pub struct ImportArgs {
     /// CSV: field separator.
     #[arg(long, default_value = ",")]
     delimiter: char,
-    /// CSV: timestamps as `iso`, or integers in `s`, `ms`, `us`, `ns` since the epoch.
+    /// CSV: timestamps as `iso`, or numbers of `s`, `ms`, `us`, `ns` since the epoch (a fraction down to the nanosecond allowed).
     #[arg(long, default_value = "iso")]
     ts_unit: String,
     /// CSV: the instrument's symbol.
@@ -203,11 +203,11 @@ fn parse_and_journal<D: Handover>(
     let grid = TickGrid::new(tick);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Row<D>>>(4);
     let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<Row<D>>>();
-    let outcome: Result<()> = std::thread::scope(|scope| {
+    let outcome: Result<Rounded> = std::thread::scope(|scope| {
         // Dropped when this closure returns, early or not, so a parser
         // waiting to hand over a batch is released before the scope joins it.
         let rx = rx;
-        scope.spawn(move || {
+        let parser = scope.spawn(move || {
             let mut r = r;
             loop {
                 let mut batch = back_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(CSV_BATCH));
@@ -233,7 +233,7 @@ fn parse_and_journal<D: Handover>(
                     }
                 }
                 if tx.send(batch).is_err() || end {
-                    return;
+                    return r.rounded();
                 }
             }
         });
@@ -278,9 +278,12 @@ fn parse_and_journal<D: Handover>(
             }
             let _ = back_tx.send(batch);
         }
-        Ok(())
+        Ok(parser.join().expect("the CSV parsing thread panicked"))
     });
-    outcome?;
+    let rounded = outcome?;
+    if rounded.count > 0 {
+        println!("{file}: {rounded}");
+    }
     Ok(bad)
 }
 
