@@ -50,8 +50,8 @@ pub struct ImportArgs {
     /// CSV: the file has no header line (columns are then indices).
     #[arg(long)]
     no_header: bool,
-    /// CSV: field separator.
-    #[arg(long, default_value = ",")]
+    /// CSV: field separator: one ASCII character, or `\t` / `tab` for a tab.
+    #[arg(long, default_value = ",", value_parser = delimiter)]
     delimiter: char,
     /// CSV: timestamps as `iso`, or numbers of `s`, `ms`, `us`, `ns` since the epoch (a fraction down to the nanosecond allowed).
     #[arg(long, default_value = "iso")]
@@ -146,7 +146,6 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
         o.columns = (0..o.columns.len()).map(|i| i.to_string()).collect();
     }
     o.header = !a.no_header;
-    ensure!(a.delimiter.is_ascii(), "--delimiter must be one ASCII character");
     o.delimiter = a.delimiter as u8;
     o.ts_unit =
         TsUnit::parse(&a.ts_unit).with_context(|| format!("--ts-unit {:?}: use iso, s, ms, us or ns", a.ts_unit))?;
@@ -549,6 +548,18 @@ fn import_dbn(a: &ImportArgs) -> Result<(u64, u64)> {
     Ok((finish(w)?, st.off_scale + st.unknown_order))
 }
 
+/// `--delimiter`: one ASCII character, or `\t` / `tab` (a tab is awkward to
+/// type in a shell).
+fn delimiter(s: &str) -> Result<char, String> {
+    match s {
+        "\\t" | "tab" | "TAB" => Ok('\t'),
+        _ => match s.chars().collect::<Vec<_>>()[..] {
+            [c] if c.is_ascii() => Ok(c),
+            _ => Err(format!("{s:?} is not one ASCII character (a tab: \\t or tab)")),
+        },
+    }
+}
+
 /// Rows per batch handed from the parsing thread to the journalling one.
 const CSV_BATCH: usize = 4096;
 
@@ -665,6 +676,15 @@ mod tests {
     use super::*;
     use foxtrot_engine::records::{DqCode, MdAction, Side};
     use proptest::prelude::*;
+
+    #[test]
+    fn a_tab_delimiter_can_be_typed() {
+        assert_eq!(delimiter("\\t"), Ok('\t'));
+        assert_eq!(delimiter("tab"), Ok('\t'));
+        assert_eq!(delimiter("\t"), Ok('\t'));
+        assert_eq!(delimiter(";"), Ok(';'));
+        assert!(delimiter(";;").is_err() && delimiter("é").is_err() && delimiter("").is_err());
+    }
 
     /// The rows a CSV reader gives: quote rows (of three instruments),
     /// trade rows, findings.
