@@ -203,6 +203,13 @@ impl Book {
             Some(s) => s,
             None => return self.issue(BookIssue::BadAction),
         };
+        if action == MdAction::Quote && md.qty == 0 {
+            // A quote of nothing empties its side, whatever price it carries:
+            // an undefined price (DBN's, a CSV's empty field) reads as 0.
+            self.counters.updates += 1;
+            self.clear_side(side);
+            return Ok(());
+        }
         if md.px <= 0 {
             return self.issue(BookIssue::BadPrice);
         }
@@ -720,6 +727,22 @@ mod tests {
 
     fn ev(a: MdAction, side: Side, px: i64, qty: i64) -> MarketData {
         MarketData::new(a, 0, Some(side), 1, 0, px, qty, 0)
+    }
+
+    #[test]
+    fn a_quote_of_nothing_empties_its_side_whatever_its_price() {
+        let mut b = Book::new(5, 10_000, 256);
+        b.apply(&ev(Quote, Side::Buy, 9_995, 10)).unwrap();
+        b.apply(&ev(Quote, Side::Sell, 10_005, 7)).unwrap();
+        // An undefined price (DBN's, an empty CSV field) arrives as 0; an
+        // off-tick one with no size empties the side as well.
+        b.apply(&ev(Quote, Side::Sell, 0, 0)).unwrap();
+        assert_eq!((b.best_bid(), b.best_ask()), (Some((9_995, 10)), None));
+        b.apply(&ev(Quote, Side::Buy, 9_993, 0)).unwrap();
+        assert_eq!(b.best_bid(), None);
+        assert_eq!((b.counters().bad_price, b.counters().off_tick), (0, 0));
+        // A quote of something still needs a price on the grid.
+        assert!(b.apply(&ev(Quote, Side::Buy, 0, 5)).is_err());
     }
 
     #[test]

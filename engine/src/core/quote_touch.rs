@@ -60,6 +60,11 @@ impl QuoteTouch {
         let Some(side) = Side::from_u8(md.header.side) else {
             return true;
         };
+        if md.qty == 0 {
+            // Empties its side, whatever its price (as the book).
+            self.level[side.index()] = None;
+            return true;
+        }
         let t = match self.grid.index(md.px) {
             Some(t) if t > 0 && md.qty >= 0 => t,
             _ => return true,
