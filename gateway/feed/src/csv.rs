@@ -194,6 +194,13 @@ impl std::fmt::Display for Rounded {
     }
 }
 
+/// Whether a field holds no value: empty, or one of the words pandas and
+/// spreadsheets write for a missing number (`NaN`, `nan`, `NA`, `<NA>`,
+/// `null`, `None`).
+fn missing(t: &[u8]) -> bool {
+    t.is_empty() || t.eq_ignore_ascii_case(b"nan") || matches!(t, b"NA" | b"<NA>" | b"null" | b"NULL" | b"None")
+}
+
 /// A timestamp of `unit`s since the epoch — whole units, and a fraction down
 /// to the nanosecond — in nanoseconds, exactly (no floating point).
 fn epoch_ns(t: &[u8], unit: TsUnit) -> Result<u64, &'static str> {
@@ -852,7 +859,16 @@ impl<'a> CsvReader<'a> {
                     fixed(get(4), qd),
                 ) {
                     (Ok(b), Ok(bs), Ok(a), Ok(as_)) => (b, bs, a, as_),
-                    _ => (px(1)?, qty(2)?, px(3)?, qty(4)?),
+                    _ => {
+                        // A side with no price and no size (or size 0) has no
+                        // quote: pandas writes a NaN as nothing, or `NaN`.
+                        let side = |kp: usize, kq: usize| -> Result<(i64, i64), Error> {
+                            let none = missing(get(kp)) && (missing(get(kq)) || fixed(get(kq), qd) == Ok(0));
+                            Ok(if none { (0, 0) } else { (px(kp)?, qty(kq)?) })
+                        };
+                        let ((b, bs), (a, as_)) = (side(1, 2)?, side(3, 4)?);
+                        (b, bs, a, as_)
+                    }
                 };
                 Ok(Some(Self::quote_row(QuoteRow {
                     ts,
@@ -996,6 +1012,40 @@ mod tests {
             assert_eq!(plain.len(), 4);
             assert_eq!(events(&[&b"\xef\xbb\xbf"[..], &text].concat(), header), plain);
         }
+    }
+
+    #[test]
+    fn a_side_with_no_price_and_no_size_has_no_quote() {
+        let csv = b"timestamp,bid,bid_size,ask,ask_size\n\
+            1000,10.01,5,10.02,7\n\
+            2000,,,10.03,2\n\
+            3000,10.01,5,NaN,0\n\
+            4000,nan,NaN,<NA>,\n\
+            5000,,5,10.02,7\n";
+        let mut o = CsvOptions::new(CsvShape::Quotes);
+        o.ts_unit = TsUnit::Us;
+        o.price_decimals = 2;
+        let mut r = CsvReader::new(csv, o).unwrap();
+        let sides: Vec<(i64, i64)> = (0..8)
+            .map(|_| r.next_event().unwrap().unwrap())
+            .map(|m| (m.px, m.qty))
+            .collect();
+        assert_eq!(
+            sides,
+            [
+                (1001, 5),
+                (1002, 7),
+                (0, 0),
+                (1003, 2),
+                (1001, 5),
+                (0, 0),
+                (0, 0),
+                (0, 0)
+            ]
+        );
+        // A size with no price is not a missing side: an error.
+        let e = r.next_event().unwrap_err().to_string();
+        assert_eq!(e, "line 6, column 2 (bid): empty number: \"\"");
     }
 
     #[test]
