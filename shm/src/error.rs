@@ -56,6 +56,14 @@ pub enum ShmError {
         /// The length its header gives.
         size: u64,
     },
+    /// Another writer holds the journal (see `journal::writer_lock`).
+    #[error("{}: in use by another writer{}: a journal has one writer at a time (stop it first)", .path.display(), .pid.map_or(String::new(), |p| format!(" (pid {p})")))]
+    InUse {
+        /// The journal directory.
+        path: PathBuf,
+        /// The holder's process id, as it wrote it in the lock file.
+        pid: Option<u32>,
+    },
     /// A directory holds no journal (or does not exist).
     #[error("{}: {}", .0.display(), if .0.exists() { "not a journal (no segment files)" } else { "no such journal" })]
     NotAJournal(PathBuf),

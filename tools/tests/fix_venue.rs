@@ -198,6 +198,55 @@ fn fix42_logon_orders_fills_cancels_logout_between_two_processes() {
     logon_orders_fills_logout("FIX.4.2");
 }
 
+/// An operator's mistake: a second engine started on a session store another
+/// one is trading on (a restart while the old process still lives), and a
+/// second venue on the venue's store. Each is refused before it touches the
+/// store, naming the holder's pid; the first trades on unharmed: every order
+/// reached the venue once, fills agree, the run replays.
+#[test]
+fn a_second_process_on_a_live_session_store_is_refused_and_harms_nothing() {
+    let _serial = serial();
+    let dir = tempdir("second-writer");
+    let _cleanup = RemoveOnSuccess(dir.clone());
+    let cfg = config(&dir, "FIX.4.4");
+    let v = venue(&dir, &cfg, "venue", &[]);
+    let e = engine(&dir, &cfg, "run", &[]);
+    let stats = dir.join("stats");
+    wait_for(&stats, "orders", 30);
+    // Its own market-data port and stats file: only the store is shared.
+    let md = format!("venue.market_data=127.0.0.1:{}", free_port(true));
+    let stats2 = format!("runtime.stats_file={}", dir.join("stats2").display());
+    let second = engine(&dir, &cfg, "run2", &["--set", &md, "--set", &stats2]);
+    let out = second.wait_with_output().unwrap();
+    let log = std::fs::read_to_string(dir.join("run2.log")).unwrap();
+    assert!(!out.status.success(), "a second engine on the store ran:\n{log}");
+    let want = format!("engine-store: in use by another writer (pid {})", e.id());
+    assert!(log.contains(&want), "{log}");
+    let port = free_port(false);
+    let listen = format!("127.0.0.1:{port}");
+    let v2 = venue(&dir, &cfg, "venue2", &["--listen", &listen])
+        .wait_with_output()
+        .unwrap();
+    let log = std::fs::read_to_string(dir.join("venue2.log")).unwrap();
+    assert!(!v2.status.success(), "a second venue on the store ran:\n{log}");
+    assert!(
+        log.contains(&format!("venue-store: in use by another writer (pid {})", v.id())),
+        "{log}"
+    );
+    // The first pair trades on.
+    let before = counter(&stats, "orders");
+    wait_for(&stats, "orders", before + 30);
+    end_of_day(&v);
+    let e = finish(&dir, e, "run", Duration::from_secs(120));
+    let v = finish(&dir, v, "venue", Duration::from_secs(30));
+    let got = u(&v, "orders.new") + u(&v, "orders.cancel") + u(&v, "orders.replace");
+    assert_eq!(u(&e, "fix.orders_sent"), got, "orders sent vs received\n{e}\n{v}");
+    assert_eq!(u(&v, "duplicate_cl_ord_ids"), 0);
+    assert_eq!(u(&e, "fix.logons"), 1, "{e}");
+    fills_agree(&e, &v);
+    replays_identically(&dir.join("run"));
+}
+
 #[test]
 fn venue_killed_and_restarted_loses_no_fill_and_counts_none_twice() {
     let _serial = serial();

@@ -10,6 +10,7 @@
 //! loses at most the record being written.
 
 use super::session::{MemoryStore, MessageStore};
+use foxtrot_shm::journal::writer_lock::WriterLock;
 use foxtrot_shm::{JournalConfig, JournalReader, JournalWriter, ShmError};
 use std::path::Path;
 
@@ -32,7 +33,16 @@ impl JournalStore {
     pub fn open(dir: &Path) -> Result<Self, ShmError> {
         let mut mem = MemoryStore::default();
         let mut n = 0u64;
-        if dir.exists() {
+        let existed = dir.exists();
+        std::fs::create_dir_all(dir).map_err(|cause| ShmError::Io {
+            path: dir.to_path_buf(),
+            op: "create the session store",
+            cause,
+        })?;
+        // Taken before the store is read: another process writing it (a
+        // second engine on the same session) is refused, not read mid-record.
+        let lock = WriterLock::acquire(dir)?;
+        if existed {
             let mut r = JournalReader::open(dir)?;
             while let Some(rec) = r.next()? {
                 n += 1;
@@ -76,7 +86,7 @@ impl JournalStore {
         };
         Ok(JournalStore {
             mem,
-            w: JournalWriter::open(dir, cfg)?,
+            w: JournalWriter::open_locked(dir, cfg, lock)?,
             n,
             error: None,
             scratch: Vec::with_capacity(4096),

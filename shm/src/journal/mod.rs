@@ -9,6 +9,7 @@
 //! - [`scan`]: validating one record (shared by reader and recovery).
 //! - [`damage`]: where records stop — the end, a torn tail, or damage.
 //! - [`repair`]: keeping what precedes damage, after a backup.
+//! - [`writer_lock`]: one writer per journal directory.
 //!
 //! The commit protocol is one store: a record's `len` word, written last with
 //! release ordering. Everything a reader needs to know about crashes follows from
@@ -28,6 +29,7 @@ pub mod repair;
 pub mod scan;
 pub mod segment;
 pub mod writer;
+pub mod writer_lock;
 
 pub use reader::{JournalReader, RecordRef};
 pub use segment::MapOptions;

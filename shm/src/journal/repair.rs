@@ -32,6 +32,8 @@ pub struct Repair {
 /// directory). A sound journal is left alone and nothing is copied.
 pub fn repair(dir: &Path, backup: &Path) -> Result<Repair, ShmError> {
     let mut r = JournalReader::open(dir)?;
+    // Not under a live writer, whose tail it would cut.
+    let _lock = super::writer_lock::WriterLock::acquire(dir)?;
     let mut kept = 0u64;
     let mut last_end: Option<(u64, u64)> = None;
     let stop = loop {

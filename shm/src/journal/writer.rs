@@ -128,6 +128,8 @@ pub struct JournalWriter {
     /// (see [`populate`](Self::populate)); `usize::MAX` when there is nothing
     /// to do: the segments are prefaulted, or the kernel cannot populate.
     populated: usize,
+    /// This writer's hold on the directory (one writer at a time).
+    _lock: super::writer_lock::WriterLock,
 }
 
 /// How far ahead of the writer a segment that was not prefaulted is faulted
@@ -173,8 +175,24 @@ fn list_with_blanks(dir: &Path) -> Result<(Segments, Vec<PathBuf>), ShmError> {
 }
 
 impl JournalWriter {
-    /// Opens (creating if needed) the journal in `dir`, recovering a torn tail.
+    /// Opens (creating if needed) the journal in `dir`, recovering a torn tail;
+    /// [`ShmError::InUse`] if another process writes it
+    /// ([`writer_lock`](super::writer_lock)).
     pub fn open(dir: &Path, cfg: JournalConfig) -> Result<Self, ShmError> {
+        Self::open_inner(dir, cfg, None)
+    }
+
+    /// [`open`](Self::open) under a lock the caller took on `dir` (to read the
+    /// journal before writing it, with no other writer in between).
+    pub fn open_locked(dir: &Path, cfg: JournalConfig, lock: super::writer_lock::WriterLock) -> Result<Self, ShmError> {
+        Self::open_inner(dir, cfg, Some(lock))
+    }
+
+    fn open_inner(
+        dir: &Path,
+        cfg: JournalConfig,
+        lock: Option<super::writer_lock::WriterLock>,
+    ) -> Result<Self, ShmError> {
         let bad = |v: u64| v < 64 << 10 || v % 4096 != 0;
         if bad(cfg.segment_size) || (cfg.first_segment_size != 0 && bad(cfg.first_segment_size)) || cfg.index_every == 0
         {
@@ -185,6 +203,11 @@ impl JournalWriter {
             )));
         }
         std::fs::create_dir_all(dir).map_err(ShmError::io(dir, "create journal directory"))?;
+        // Before anything is recovered or removed: no other writer lives.
+        let lock = match lock {
+            Some(l) => l,
+            None => super::writer_lock::WriterLock::acquire(dir)?,
+        };
         // Segments prepared ahead by a writer that died: never begun, removed.
         let (segs, blanks) = list_with_blanks(dir)?;
         for b in blanks {
@@ -221,6 +244,7 @@ impl JournalWriter {
             prepare: None,
             // Nothing populated yet, unless every page is (prefaulted).
             populated: if cfg.map.prefault { usize::MAX } else { 0 },
+            _lock: lock,
         };
         // Preparations of older versions (named `.seg.tmp`): never published.
         for e in std::fs::read_dir(dir)
