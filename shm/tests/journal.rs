@@ -613,6 +613,51 @@ fn crash_test_kill_9() {
     std::fs::remove_dir_all(&d).ok();
 }
 
+/// A journal another process is writing, read to its end again and again as
+/// `foxtrot report` or `journal cat` reads a live run: the end is where the
+/// writer has got to — never damage, never a torn tail — and each read sees
+/// at least what the last one did. (Read mid-record, the stop was classified
+/// as if the writer had died: "non-zero bytes beyond a partly written record"
+/// or "valid records follow an empty record length".)
+#[test]
+fn a_live_journal_read_to_its_end_is_never_damaged() {
+    let d = tmp("live-read");
+    std::fs::create_dir_all(&d).unwrap();
+    let _cleanup = RemoveOnDrop(d.clone());
+    let exe = std::env::current_exe().unwrap();
+    let mut child = KillOnDrop(
+        std::process::Command::new(&exe)
+            .args(["--exact", "crash_child", "--ignored", "--nocapture"])
+            .env(CHILD_ENV, &d)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let start = std::time::Instant::now();
+    let (mut reads, mut seen) = (0u64, 0u64);
+    while start.elapsed() < std::time::Duration::from_millis(1_500) {
+        let Ok(mut r) = JournalReader::open(&d) else { continue };
+        let mut n = 0u64;
+        loop {
+            match r.next() {
+                Ok(Some(rec)) => {
+                    n += 1;
+                    assert_eq!(rec.seq, n, "read {reads}");
+                }
+                Ok(None) => break,
+                Err(e) => panic!("read {reads} of a live journal, after {n} records: {e}"),
+            }
+        }
+        assert_eq!(r.torn_tail(), None, "read {reads}: a live writer's end is no torn tail");
+        assert!(n >= seen, "read {reads}: {n} records after {seen}");
+        (seen, reads) = (n, reads + 1);
+    }
+    child.0.kill().unwrap();
+    child.0.wait().unwrap();
+    assert!(reads > 20 && seen > 10_000, "{reads} reads, {seen} records");
+}
+
 /// Both msync modes really msync here (every 7 records; every 1024 with a zero
 /// period), across segment rolls: a bad flush range would fail the appends.
 #[test]

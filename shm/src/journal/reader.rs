@@ -16,7 +16,11 @@
 //! record it sees is complete; an empty length at the end of the last segment is
 //! where the writer has got to (not classified); at an end-of-segment marker it
 //! moves to the next segment as soon as that file exists. [`JournalReader::open`]
-//! reads a finished journal and classifies its end.
+//! reads to the end and classifies it — but while another process holds the
+//! journal's writer lock ([`super::writer_lock`]), a record found in progress
+//! at the end is the live writer's, not a crash's: the reader waits (up to
+//! 100 ms) for its commit and reads on, or ends there; neither a torn tail nor
+//! damage. Damage that stays is still damage.
 
 use super::damage::{self, Stop};
 use super::index;
@@ -24,8 +28,13 @@ use super::layout::{self, rec, KIND_END, RECORD_HEADER, SEGMENT_HEADER};
 use super::scan::{self, Step};
 use super::segment::ReadSegment;
 use super::writer::list_segments;
+use super::writer_lock;
 use crate::ShmError;
 use std::path::{Path, PathBuf};
+
+/// How many milliseconds a reader waits, at most, for a live writer to
+/// commit the record it found in progress at the end.
+const LIVE_WAITS: u32 = 100;
 
 /// A record, borrowed from the mapping.
 #[derive(Clone, Copy, Debug)]
@@ -96,19 +105,43 @@ impl JournalReader {
             .sum()
     }
 
-    /// Classifies the stop at `at` (its `len` word `len`): `Ok(())` for the clean
-    /// end or a torn tail (recorded), else the damage.
-    fn stop(&mut self, at: usize, len: u32) -> Result<(), ShmError> {
+    /// Classifies the stop at `at` (its `len` word `len`): `Ok(false)` for the
+    /// clean end or a torn tail (recorded), `Ok(true)` when a live writer has
+    /// since committed the record there (read on), else the damage.
+    fn stop(&mut self, at: usize, len: u32) -> Result<bool, ShmError> {
         let last = self.is_last_segment();
         let seg = self.cur.as_ref().expect("iterating a segment");
         if let Some(e) = seg.truncated() {
             return Err(e);
         }
-        match damage::classify(&seg.map, at, len, last) {
-            Stop::Clean => Ok(()),
+        let mut verdict = damage::classify(&seg.map, at, len, last);
+        if verdict != Stop::Clean && writer_lock::held_elsewhere(&self.dir).is_some() {
+            // Another process is writing: read mid-record, the end is its
+            // record in progress, not a crash's (and the length read may be
+            // older than the records and the roll it made since). Once
+            // committed, read on.
+            for _ in 0..LIVE_WAITS {
+                let seg = self.cur.as_ref().expect("iterating a segment");
+                if let Step::Record { .. } = scan::check(&seg.map, at, seg.len_acquire(at)) {
+                    return Ok(true);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            // Uncommitted for all that time: a stalled writer's record in
+            // progress is where it has got to; damage that stays is damage.
+            let last = self.is_last_segment();
+            let seg = self.cur.as_ref().expect("iterating a segment");
+            verdict = match damage::classify(&seg.map, at, seg.len_acquire(at), last) {
+                Stop::Torn => Stop::Clean,
+                v => v,
+            };
+        }
+        let seg = self.cur.as_ref().expect("iterating a segment");
+        match verdict {
+            Stop::Clean => Ok(false),
             Stop::Torn => {
                 self.torn = Some((seg.header.index, at as u64));
-                Ok(())
+                Ok(false)
             }
             Stop::Damage { what, after } => {
                 let (segment, path) = (seg.header.index, seg.path.clone());
@@ -183,13 +216,15 @@ impl JournalReader {
                 Step::Empty => {
                     // Following a live writer, the end of the last segment is
                     // where it has got to; anywhere else the stop is classified.
-                    if !(self.follow && self.is_last_segment()) {
-                        self.stop(at, 0)?;
+                    if !(self.follow && self.is_last_segment()) && self.stop(at, 0)? {
+                        continue;
                     }
                     return Ok(None);
                 }
                 Step::Bad(_) => {
-                    self.stop(at, len)?;
+                    if self.stop(at, len)? {
+                        continue;
+                    }
                     return Ok(None);
                 }
             }

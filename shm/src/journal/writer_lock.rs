@@ -69,6 +69,20 @@ impl WriterLock {
     }
 }
 
+/// The pid of another process holding the lock of the journal directory
+/// `dir` — a live writer — if any. (No lock file: none.)
+pub fn held_elsewhere(dir: &Path) -> Option<u32> {
+    let file = File::open(dir.join(LOCK_FILE)).ok()?;
+    // SAFETY: fcntl(2) F_GETLK with a `flock` record this function owns, on
+    // the descriptor of `file`, which lives across the call.
+    let mut l: libc::flock = unsafe { std::mem::zeroed() };
+    l.l_type = libc::F_WRLCK as libc::c_short;
+    l.l_whence = libc::SEEK_SET as libc::c_short;
+    // SAFETY: as above.
+    let ok = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETLK, &mut l) } == 0;
+    (ok && l.l_type != libc::F_UNLCK as libc::c_short).then_some(l.l_pid as u32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
