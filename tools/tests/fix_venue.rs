@@ -202,7 +202,8 @@ fn fix42_logon_orders_fills_cancels_logout_between_two_processes() {
 /// one is trading on (a restart while the old process still lives), and a
 /// second venue on the venue's store. Each is refused before it touches the
 /// store, naming the holder's pid; the first trades on unharmed: every order
-/// reached the venue once, fills agree, the run replays.
+/// reached the venue once, fills agree, the run replays. Meanwhile the live
+/// run is reported on as it grows.
 #[test]
 fn a_second_process_on_a_live_session_store_is_refused_and_harms_nothing() {
     let _serial = serial();
@@ -233,6 +234,26 @@ fn a_second_process_on_a_live_session_store_is_refused_and_harms_nothing() {
         log.contains(&format!("venue-store: in use by another writer (pid {})", v.id())),
         "{log}"
     );
+    // The live run read as it grows: its report covers what was journalled
+    // (it read a live tail as damage, and inputs and orders read at two
+    // moments as a divergence); --verify, which needs a finished run, says so.
+    let run = dir.join("run");
+    for _ in 0..10 {
+        let out = ok(&["report", run.to_str().unwrap()]);
+        assert!(
+            out.contains(&format!("(still being recorded by pid {}", e.id())),
+            "{out}"
+        );
+        let v = command()
+            .args(["replay", run.to_str().unwrap(), "--verify"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&v.stderr);
+        assert!(
+            !v.status.success() && err.contains("is still being recorded (pid"),
+            "{err}"
+        );
+    }
     // The first pair trades on.
     let before = counter(&stats, "orders");
     wait_for(&stats, "orders", before + 30);

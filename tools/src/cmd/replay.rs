@@ -126,6 +126,16 @@ pub fn run(a: ReplayArgs) -> Result<()> {
     if md {
         return backtest(&a, config);
     }
+    if a.verify {
+        if let Some(pid) = foxtrot_shm::journal::writer_lock::held_elsewhere(&a.run_dir.join("inputs")) {
+            anyhow::bail!(
+                "{} is still being recorded (pid {pid}): --verify compares a finished run's outputs with its \
+                 replay, and a live run's grow while they are read; verify it once the recording ends \
+                 (`foxtrot report` reads a live run)",
+                a.run_dir.display()
+            );
+        }
+    }
     let started = std::time::Instant::now();
     let opts = ReplayOptions {
         config,

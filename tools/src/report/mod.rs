@@ -29,6 +29,7 @@ use foxtrot_engine::records::{
 };
 use foxtrot_engine::runtime::stats::HistSnapshot;
 use foxtrot_engine::runtime::{FusedRun, RunObserver, Sequenced, StreamDigest};
+use foxtrot_shm::journal::writer_lock;
 use foxtrot_shm::{JournalReader, ShmError};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -192,6 +193,10 @@ pub struct Report {
     pub policy_hash: String,
     /// Digest of the order stream (identical to the recorded one).
     pub order_hash: String,
+    /// The process still recording the run, when it is (the report then
+    /// covers the inputs journalled when it was read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recording_pid: Option<u32>,
     /// Digest of the diary stream.
     pub diary_hash: String,
     /// Instrument symbols, by id.
@@ -262,6 +267,9 @@ struct Watch {
     spans: Vec<Span>,
     samples: Vec<Vec<InstrumentSample>>,
     orders: Vec<(u64, Order)>,
+    /// Each replayed order's wire bytes, hashed (to compare with the
+    /// recorded ones one by one).
+    wires: Vec<u64>,
     fills: Vec<(u64, ExecReport)>,
     decided: BTreeMap<u64, (u16, u8)>,
     markouts: BTreeMap<(u16, u8), (f64, u64, u64)>,
@@ -277,8 +285,9 @@ impl RunObserver for Watch {
     fn on_theory(&mut self, p: &TheoryPacket) {
         self.alarms.push(*p);
     }
-    fn on_order(&mut self, o: &Order, _wire: &[u8]) {
+    fn on_order(&mut self, o: &Order, wire: &[u8]) {
         self.orders.push((o.header.ts_ns, *o));
+        self.wires.push(xxhash_rust::xxh3::xxh3_64(wire));
     }
     fn on_diary(&mut self, d: &DiaryRecord) {
         if Verdict::from_u8(d.header.sub) == Some(Verdict::Order) {
@@ -339,16 +348,19 @@ fn mid(core: &Core, i: u32) -> Option<f64> {
     Some(core.book(i)?.top().mid2()? as f64 / 2.0)
 }
 
-/// Digest and count of the FIX messages in a run's recorded orders journal.
-fn recorded_orders(run_dir: &Path) -> Result<StreamDigest, ShmError> {
+/// Digest and count of the FIX messages in a run's recorded orders journal,
+/// and each message hashed.
+fn recorded_orders(run_dir: &Path) -> Result<(StreamDigest, Vec<u64>), ShmError> {
     let mut r = JournalReader::open(&run_dir.join("orders"))?;
-    let mut d = StreamDigest::default();
+    let (mut d, mut each) = (StreamDigest::default(), Vec::new());
     while let Some(rec) = r.next()? {
         if rec.kind == Kind::Order as u16 {
-            d.add(rec.payload.get(64..).unwrap_or(&[]));
+            let wire = rec.payload.get(64..).unwrap_or(&[]);
+            d.add(wire);
+            each.push(xxhash_rust::xxh3::xxh3_64(wire));
         }
     }
-    Ok(d)
+    Ok((d, each))
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -383,6 +395,7 @@ pub fn analyse(run_dir: &Path) -> Result<Report, Error> {
         spans: Vec::new(),
         samples: Vec::new(),
         orders: Vec::new(),
+        wires: Vec::new(),
         fills: Vec::new(),
         decided: BTreeMap::new(),
         markouts: BTreeMap::new(),
@@ -415,8 +428,16 @@ pub fn analyse(run_dir: &Path) -> Result<Report, Error> {
     equity.push((secs(last_ts, start), core.risk().equity()));
     let (orders_hex, orders_n) = summary.order_hash.clone();
 
-    let recorded = recorded_orders(run_dir)?;
-    if recorded.hex() != orders_hex || recorded.count() != orders_n {
+    let (recorded, each) = recorded_orders(run_dir)?;
+    // A run still being recorded was read while it grew: its inputs and its
+    // orders at different moments. Then the shorter stream must begin the
+    // longer, order by order; a finished run's must be the same.
+    let recording_pid = writer_lock::held_elsewhere(&run_dir.join("inputs"));
+    let agree = match recording_pid {
+        Some(_) => each.iter().zip(&w.wires).all(|(a, b)| a == b),
+        None => recorded.hex() == orders_hex && recorded.count() == orders_n,
+    };
+    if !agree {
         return Err(Error::Diverged {
             dir: run_dir.to_path_buf(),
             replayed: orders_n,
@@ -487,6 +508,7 @@ pub fn analyse(run_dir: &Path) -> Result<Report, Error> {
         config_hash: cfg.config_hash(),
         policy_hash: format!("{:016x}", core.policy_hash()),
         order_hash: summary.order_hash.0.clone(),
+        recording_pid,
         diary_hash: summary.diary_hash.0.clone(),
         instruments: cfg.instruments.iter().map(|s| s.symbol.clone()).collect(),
         inputs: count,

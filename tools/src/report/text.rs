@@ -22,6 +22,12 @@ fn opt(v: Option<f64>) -> String {
 pub fn render(r: &Report) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "foxtrot report: {}", r.run_dir);
+    if let Some(pid) = r.recording_pid {
+        let _ = writeln!(
+            o,
+            "  (still being recorded by pid {pid}: this covers the inputs journalled when it was read)"
+        );
+    }
     let _ = writeln!(o, "  config hash   {}   policy hash {}", r.config_hash, r.policy_hash);
     let _ = writeln!(o, "  order hash    {}   diary hash {}", r.order_hash, r.diary_hash);
     let _ = writeln!(
