@@ -27,6 +27,7 @@ use foxtrot_engine::journal::JournalInputs;
 use foxtrot_engine::runtime::replay::{check_journals, Verifier};
 use foxtrot_engine::runtime::{FusedRun, Sequenced};
 use foxtrot_engine::Config;
+use foxtrot_shm::journal::writer_lock::WriterLock;
 use foxtrot_shm::{JournalConfig, JournalReader, JournalWriter};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -204,24 +205,9 @@ pub struct Ledger {
 impl Ledger {
     /// Opens (creating if absent) the ledger in `dir` and reads its entries.
     pub fn open(dir: &Path) -> Result<Ledger, Error> {
-        let journal = dir.join("journal");
-        let mut entries = Vec::new();
-        if journal.exists() {
-            let mut r = JournalReader::open(&journal)?;
-            while let Some(rec) = r.next()? {
-                let e: Entry = serde_json::from_slice(rec.payload).map_err(|e| {
-                    bad(format!(
-                        "{}: entry {} is not a ledger entry ({e})",
-                        journal.display(),
-                        rec.seq
-                    ))
-                })?;
-                entries.push(e);
-            }
-        }
         Ok(Ledger {
             dir: dir.to_path_buf(),
-            entries,
+            entries: read_entries(&dir.join("journal"))?,
         })
     }
 
@@ -397,6 +383,39 @@ impl Ledger {
         gates: Vec<Gate>,
         extra: Extra,
     ) -> Result<Entry, Error> {
+        // One writer at a time (another ledger command's append is short: it
+        // is waited for), and what others appended since this ledger was read
+        // is read first: numbered after it, and a promotion or rollback is not
+        // decided on a state that has changed under it.
+        let journal = self.dir.join("journal");
+        std::fs::create_dir_all(&journal).map_err(|e| bad(format!("{}: {e}", journal.display())))?;
+        let lock = lock_waiting(&journal)?;
+        let fresh = read_entries(&journal)?;
+        if fresh.len() > self.entries.len() {
+            let since = &fresh[self.entries.len()..];
+            let moved = since
+                .iter()
+                .find(|e| matches!(e.kind, EntryKind::Promotion | EntryKind::Rollback));
+            if let (Some(m), EntryKind::Promotion | EntryKind::Rollback) = (moved, kind) {
+                return Err(bad(format!(
+                    "the ledger changed since it was read: entry {} ({:?} of {} by {}) was appended by another \
+                     command; nothing appended, run this one again",
+                    m.n, m.kind, m.config_hash, m.by
+                )));
+            }
+            self.entries = fresh;
+        }
+        if kind == EntryKind::Candidate {
+            // Another command may have added the same configuration meanwhile.
+            let hash = cfg.config_hash();
+            if let Some(e) = self
+                .entries
+                .iter()
+                .find(|e| e.kind == EntryKind::Candidate && e.config_hash == hash)
+            {
+                return Ok(e.clone());
+            }
+        }
         let n = self.entries.len() as u64 + 1;
         let unix_ns = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -424,11 +443,45 @@ impl Ledger {
             prepare_ahead: 0,
             ..JournalConfig::default()
         };
-        let mut w = JournalWriter::open(&self.dir.join("journal"), jc)?;
+        let mut w = JournalWriter::open_locked(&journal, jc, lock)?;
         w.append(ENTRY_KIND, 0, n, unix_ns, &payload)?;
         w.sync()?;
         self.entries.push(e.clone());
         Ok(e)
+    }
+}
+
+/// The entries of the ledger journal `journal` (none when it has no segment yet).
+fn read_entries(journal: &Path) -> Result<Vec<Entry>, Error> {
+    let mut entries = Vec::new();
+    if foxtrot_shm::journal::writer::list_segments(journal).map_or(true, |s| s.is_empty()) {
+        return Ok(entries);
+    }
+    let mut r = JournalReader::open(journal)?;
+    while let Some(rec) = r.next()? {
+        let e: Entry = serde_json::from_slice(rec.payload).map_err(|e| {
+            bad(format!(
+                "{}: entry {} is not a ledger entry ({e})",
+                journal.display(),
+                rec.seq
+            ))
+        })?;
+        entries.push(e);
+    }
+    Ok(entries)
+}
+
+/// The ledger journal's writer lock, waited for up to 10 s (another ledger
+/// command holds it for the moment of one append).
+fn lock_waiting(journal: &Path) -> Result<WriterLock, Error> {
+    let t0 = std::time::Instant::now();
+    loop {
+        match WriterLock::acquire(journal) {
+            Err(foxtrot_shm::ShmError::InUse { .. }) if t0.elapsed() < std::time::Duration::from_secs(10) => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            r => return Ok(r?),
+        }
     }
 }
 

@@ -140,3 +140,62 @@ fn gates_refuse_foreign_evidence_and_rebuild_is_byte_identical() {
     assert_eq!(r["kpis"], k);
     assert_eq!(r["entries"], 5);
 }
+
+/// Two commands on one ledger, the way an operator and a long `foxtrot evolve`
+/// share it: an entry appended by a ledger read before another command's
+/// append is numbered after it (they both took number 1), an identical
+/// candidate is not added twice, and a promotion decided on the state before
+/// another promotion is refused, appending nothing.
+#[test]
+fn a_ledger_read_before_another_commands_append_numbers_after_it_and_refuses_a_stale_promotion() {
+    use foxtrot_tools::policy::{EntryKind, Ledger};
+    let d = tempdir("policy-stale");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs");
+    std::fs::copy(root.join("belief_weights.yaml"), d.join("belief_weights.yaml")).unwrap();
+    let text = std::fs::read_to_string(root.join("sim.yaml")).unwrap();
+    let (a, b) = (d.join("a.yaml"), d.join("b.yaml"));
+    std::fs::write(&a, &text).unwrap();
+    std::fs::write(&b, text.replace("    fast: 20 ", "    fast: 9  ")).unwrap();
+    let ledger = d.join("ledger");
+    let l = ledger.to_str().unwrap();
+    let mut stale = Ledger::open(&ledger).unwrap();
+    let hash = |line: String| line.split_whitespace().nth(2).unwrap().to_string();
+    let ha = hash(ok(&["policy", "add", a.to_str().unwrap(), "--ledger", l, "--by", "op"]));
+    let cb = foxtrot_engine::Config::load(&b).unwrap();
+    let eb = stale.add(&cb, "evolve", "").unwrap();
+    assert_eq!(eb.n, 2, "numbered after the other command's entry");
+    let ca = foxtrot_engine::Config::load(&a).unwrap();
+    assert_eq!(
+        stale.add(&ca, "evolve", "").unwrap().n,
+        1,
+        "the candidate another command added"
+    );
+    let numbers: Vec<u64> = Ledger::open(&ledger).unwrap().entries().iter().map(|e| e.n).collect();
+    assert_eq!(numbers, [1, 2]);
+
+    let ev_a = record_sim(&a, &d.join("ev-a"));
+    let mut stale = Ledger::open(&ledger).unwrap();
+    ok(&[
+        "policy",
+        "promote",
+        &ha,
+        "--evidence",
+        ev_a.to_str().unwrap(),
+        "--ledger",
+        l,
+        "--by",
+        "op",
+    ]);
+    let e = stale.promote(&ha, &[ev_a], "evolve", "").unwrap_err().to_string();
+    assert!(
+        e.contains("the ledger changed since it was read: entry 3 (Promotion"),
+        "{e}"
+    );
+    let fresh = Ledger::open(&ledger).unwrap();
+    let kinds: Vec<EntryKind> = fresh.entries().iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [EntryKind::Candidate, EntryKind::Candidate, EntryKind::Promotion]
+    );
+    std::fs::remove_dir_all(&d).ok();
+}
