@@ -11,6 +11,10 @@
 //! it; it is refused instead, naming the holder's pid. Readers take no lock (a
 //! live journal may be read).
 //!
+//! On a filesystem without record locks (`ENOLCK`: NFS without its lock
+//! daemon; some FUSE filesystems) the writer goes on unguarded, as it did
+//! before this lock existed.
+//!
 //! A POSIX lock, not `flock(2)`: it belongs to the process, so a child
 //! forked while a writer is open (a test harness, a tool spawning workers)
 //! does not hold it until it execs — with `flock` a writer reopened in that
@@ -61,7 +65,15 @@ impl WriterLock {
                     pid,
                 });
             }
-            return Err(ShmError::io(&path, "lock the journal for writing")(e));
+            // A filesystem without record locks (an NFS mount without its
+            // lock daemon, some FUSE ones): the journal is written unguarded,
+            // as before there was a lock, rather than not at all.
+            if !matches!(
+                e.raw_os_error(),
+                Some(libc::ENOLCK | libc::EOPNOTSUPP | libc::ENOSYS | libc::EINVAL)
+            ) {
+                return Err(ShmError::io(&path, "lock the journal for writing")(e));
+            }
         }
         // Held: the pid, for whoever looks at the file.
         let _ = file.set_len(0).and_then(|_| writeln!(file, "{}", std::process::id()));
