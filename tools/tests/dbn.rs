@@ -115,6 +115,26 @@ fn dbn_files_from_databento_import_field_by_field() {
         .enumerate()
         .all(|(i, q)| q[0].px == 49_9900 && q[1].px == 50_0100 && q[0].qty == 100 + i as i64 && q[1].qty == 200));
 
+    // OPRA's option symbols (21 bytes with spaces) named to fit, the full
+    // names beside the data; the ask that went undefined empties its side.
+    let (syms, ev) = import(&d, "opra");
+    assert_eq!(counts["opra"], 6);
+    assert!(
+        syms.len() == 2 && syms[0] != syms[1] && syms.iter().all(|s| s.starts_with("AAPL261~") && s.len() == 12),
+        "{syms:?}"
+    );
+    let names = std::fs::read_to_string(d.join("opra.dbn.md/symbols.csv")).unwrap();
+    assert_eq!(
+        names,
+        format!(
+            "symbol,full_symbol\n{},\"AAPL  261218C00150000\"\n{},\"AAPL  261218C00155000\"\n",
+            syms[0], syms[1]
+        )
+    );
+    let asks: Vec<(i64, i64)> = ev.iter().filter(|m| m.side() == s).map(|m| (m.px, m.qty)).collect();
+    assert_eq!(asks[3], (0, 0), "{asks:?}");
+    assert!(asks.iter().enumerate().all(|(i, a)| i == 3 || a.1 == 9));
+
     // Trades: price, size, aggressor side, instrument by first appearance.
     let (syms, ev) = import(&d, "trades");
     assert_eq!(syms, ["FOXB", "FOXA"]);

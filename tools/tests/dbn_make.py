@@ -17,20 +17,20 @@ PX = 1_000_000_000  # 1.0 in DBN's 1e-9 fixed point
 day = datetime.date(2026, 1, 5)
 
 
-def write(name, schema, records):
+def write(name, schema, records, symbols=(("FOXA", 7), ("FOXB", 9)), dataset="XNAS.ITCH"):
     md = d.Metadata(
-        dataset="XNAS.ITCH",
+        dataset=dataset,
         schema=schema,
         start=T0,
         stype_in=d.SType.RAW_SYMBOL,
         stype_out=d.SType.INSTRUMENT_ID,
         end=T0 + 10**9,
-        symbols=["FOXA", "FOXB"],
+        symbols=[s for s, _ in symbols],
         partial=[],
         not_found=[],
         mappings=[
-            NS(raw_symbol="FOXA", intervals=[NS(start_date=day, end_date=day + datetime.timedelta(days=1), symbol="7")]),
-            NS(raw_symbol="FOXB", intervals=[NS(start_date=day, end_date=day + datetime.timedelta(days=1), symbol="9")]),
+            NS(raw_symbol=s, intervals=[NS(start_date=day, end_date=day + datetime.timedelta(days=1), symbol=str(i))])
+            for s, i in symbols
         ],
     )
     with open(os.path.join(out, name + ".dbn"), "wb") as f:
@@ -78,4 +78,11 @@ bbo = [
     for i in range(12)
 ]
 write("bbo", d.Schema.BBO_1S, bbo)
-print(json.dumps({"mbo": len(mbo), "mbp1": len(mbp1), "mbp10": len(mbp10), "trades": len(trades), "bbo": len(bbo)}))
+# Options as OPRA names them (OSI symbols: 21 bytes, spaces inside), and an
+# ask that goes undefined (the side empties).
+opra = [
+    d.MBP1Msg(publisher_id=30, instrument_id=21 + i % 2, ts_event=T0 + i, ts_recv=T0 + 10 + i, price=0, size=0, action=d.Action.ADD, side=B, depth=0, flags=LAST, sequence=i, levels=pair(5 * PX + i * PX // 100, d.UNDEF_PRICE if i == 3 else 5 * PX + (i + 2) * PX // 100, 7, d.UNDEF_ORDER_SIZE if i == 3 else 9))
+    for i in range(6)
+]
+write("opra", d.Schema.MBP_1, opra, symbols=(("AAPL  261218C00150000", 21), ("AAPL  261218C00155000", 22)), dataset="OPRA.PILLAR")
+print(json.dumps({"mbo": len(mbo), "mbp1": len(mbp1), "mbp10": len(mbp10), "trades": len(trades), "bbo": len(bbo), "opra": len(opra)}))

@@ -104,7 +104,8 @@ fn tick_of(a: &ImportArgs, symbol: &str, grid: &PriceGrid, price_decimals: u8) -
 fn spec(symbol: &str, a: &ImportArgs, price_decimals: u8, ref_price: i64, tick: i64) -> InstrumentSpec {
     let _ = a;
     InstrumentSpec {
-        symbol: symbol.chars().take(12).collect(),
+        // Named to fit by `create` (`instrument_names`).
+        symbol: symbol.to_string(),
         price_decimals,
         tick,
         qty_decimals: a.qty_decimals,
@@ -120,16 +121,90 @@ fn template(a: &ImportArgs) -> Result<Config> {
     })
 }
 
-fn create(out: &Path, cfg: &mut Config, instruments: Vec<InstrumentSpec>) -> Result<MdWriter> {
+fn create(out: &Path, cfg: &mut Config, mut instruments: Vec<InstrumentSpec>) -> Result<MdWriter> {
     ensure!(
         !out.join(MD_DIR).exists() && !out.join("inputs").exists(),
         "{} already holds data; import into a new directory",
         out.display()
     );
+    let full: Vec<String> = instruments.iter().map(|i| i.symbol.clone()).collect();
+    for (i, name) in instrument_names(&full)?.into_iter().enumerate() {
+        instruments[i].symbol = name;
+    }
     cfg.instruments = instruments;
     cfg.check(Path::new("<import>"))
         .context("the imported instruments do not fit the configuration")?;
-    MdWriter::create_compact(out, cfg).with_context(|| format!("creating {}", out.display()))
+    let w = MdWriter::create_compact(out, cfg).with_context(|| format!("creating {}", out.display()))?;
+    let renamed: Vec<(usize, &String)> = full
+        .iter()
+        .enumerate()
+        .filter(|(i, f)| cfg.instruments[*i].symbol != **f)
+        .collect();
+    if !renamed.is_empty() {
+        let path = out.join("symbols.csv");
+        let mut text = String::from("symbol,full_symbol\n");
+        for (i, f) in &renamed {
+            text += &format!("{},\"{}\"\n", cfg.instruments[*i].symbol, f.replace('"', "\"\""));
+        }
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        let shown: Vec<String> = renamed
+            .iter()
+            .take(4)
+            .map(|(i, f)| format!("{f:?} → {}", cfg.instruments[*i].symbol))
+            .collect();
+        println!(
+            "{} symbols named anew to fit foxtrot's 12 printable bytes (every one in {}): {}{}",
+            renamed.len(),
+            path.display(),
+            shown.join(", "),
+            if renamed.len() > 4 { ", …" } else { "" }
+        );
+    }
+    Ok(w)
+}
+
+/// Names for the instruments `full` (the data's symbols) that a configuration
+/// takes — 1 to 12 printable ASCII bytes other than `|`, a letter among them,
+/// one per instrument — the same as the data's where it fits. Else (an OPRA
+/// symbol, `AAPL  261218C00150000`; a future's option, `ESZ6 C5000`): without
+/// spaces and other bytes a name may not hold, if that fits and is free, or the
+/// first seven of those and `~` and four base-36 digits of a hash of the whole
+/// symbol (`AAPL261~…`), the same for the same symbol in any import.
+fn instrument_names(full: &[String]) -> Result<Vec<String>> {
+    use foxtrot_engine::records::fixed::MAX_SYMBOL_LEN;
+    let mut names: Vec<String> = Vec::with_capacity(full.len());
+    for f in full {
+        let mut kept: String = f.chars().filter(|c| c.is_ascii_graphic() && *c != '|').collect();
+        if !kept.bytes().any(|b| b.is_ascii_alphabetic()) {
+            kept.insert(0, 'X');
+        }
+        let name = if kept.len() <= MAX_SYMBOL_LEN && !names.contains(&kept) {
+            kept
+        } else {
+            let mut h = xxhash_rust::xxh3::xxh3_64(f.as_bytes());
+            let mut tag = String::new();
+            for _ in 0..4 {
+                tag.push(
+                    char::from_digit((h % 36) as u32, 36)
+                        .unwrap_or('0')
+                        .to_ascii_uppercase(),
+                );
+                h /= 36;
+            }
+            let prefix: String = kept.chars().take(MAX_SYMBOL_LEN - 5).collect();
+            format!("{prefix}~{tag}")
+        };
+        if let Some(j) = names.iter().position(|n| *n == name) {
+            bail!(
+                "symbols {:?} and {:?} would both be named {name:?} (foxtrot's names are 12 printable bytes): \
+                 import them separately (--symbols)",
+                full[j],
+                f
+            );
+        }
+        names.push(name);
+    }
+    Ok(names)
 }
 
 fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
@@ -676,6 +751,34 @@ mod tests {
     use super::*;
     use foxtrot_engine::records::{DqCode, MdAction, Side};
     use proptest::prelude::*;
+
+    #[test]
+    fn symbols_that_do_not_fit_are_named_to_fit_and_told_apart() {
+        let full: Vec<String> = [
+            "AAPL",
+            "AAPL  261218C00150000",
+            "AAPL  261218C00155000",
+            "ESZ6 C5000",
+            "12345",
+            "BRK|B",
+            "ESZ6C5000",
+        ]
+        .map(String::from)
+        .to_vec();
+        let names = instrument_names(&full).unwrap();
+        assert_eq!(names[0], "AAPL");
+        assert!(names[1].starts_with("AAPL261~") && names[2].starts_with("AAPL261~"));
+        assert_ne!(names[1], names[2]);
+        assert_eq!(&names[3..6], ["ESZ6C5000", "X12345", "BRKB"]);
+        // Free no longer: the same name, with a hash.
+        assert!(names[6].starts_with("ESZ6C50~"), "{names:?}");
+        // Every name is one a configuration takes, and the same symbol gets
+        // the same name in another import.
+        assert!(names
+            .iter()
+            .all(|n| n.len() <= 12 && n.bytes().all(|b| b.is_ascii_graphic() && b != b'|')));
+        assert_eq!(instrument_names(&full[1..2]).unwrap()[0], names[1]);
+    }
 
     #[test]
     fn a_tab_delimiter_can_be_typed() {
