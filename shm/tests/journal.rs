@@ -613,6 +613,49 @@ fn crash_test_kill_9() {
     std::fs::remove_dir_all(&d).ok();
 }
 
+/// A roll that cannot get its next segment (a full disk; here a directory in
+/// the way of its name) fails the append, and every append after it, with the
+/// cause — it wrote a second end-of-segment marker past the segment's end and
+/// panicked on the next append — and once the segment can be made, appends go
+/// on into it: the journal reads back whole, in order.
+#[test]
+fn a_roll_that_cannot_get_its_segment_fails_appends_then_recovers() {
+    let d = tmp("roll-fails");
+    let cfg = JournalConfig {
+        prepare_ahead: 0,
+        ..small()
+    };
+    let mut w = JournalWriter::open(&d, cfg).unwrap();
+    let blocker = d.join("00000000000000000001.seg");
+    std::fs::create_dir_all(&blocker).unwrap();
+    let mut seq = 1u64;
+    while w.segment_index() == 0 {
+        match w.append(1, 0, seq, seq, &payload(seq)) {
+            Ok(()) => seq += 1,
+            Err(e) => {
+                assert!(e.to_string().contains("create segment"), "{e}");
+                break;
+            }
+        }
+    }
+    for _ in 0..3 {
+        let e = w.append(1, 0, seq, seq, &payload(seq)).unwrap_err();
+        assert!(e.to_string().contains("00000000000000000001.seg"), "{e}");
+    }
+    std::fs::remove_dir(&blocker).unwrap();
+    for s in seq..seq + 100 {
+        w.append(1, 0, s, s, &payload(s)).unwrap();
+    }
+    drop(w);
+    let (v, r) = read_all(&d);
+    assert_eq!(
+        v.iter().map(|x| x.0).collect::<Vec<_>>(),
+        (1..seq + 100).collect::<Vec<_>>()
+    );
+    assert_eq!(r.segments().len(), 2);
+    std::fs::remove_dir_all(&d).ok();
+}
+
 /// A journal another process is writing, read to its end again and again as
 /// `foxtrot report` or `journal cat` reads a live run: the end is where the
 /// writer has got to — never damage, never a torn tail — and each read sees

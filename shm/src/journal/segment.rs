@@ -139,6 +139,22 @@ impl WriteSegment {
             .create_new(true)
             .open(&path)
             .map_err(ShmError::io(&path, "create segment"))?;
+        // A preparation that fails half way (a full disk) leaves no file: the
+        // retry would fail on the name ("File exists"), not on the cause.
+        Self::prepare_file(path.clone(), file, index, size, opts, gone).inspect_err(|_| {
+            let _ = std::fs::remove_file(&path);
+        })
+    }
+
+    /// [`prepare_unless`](Self::prepare_unless) once its file is created.
+    fn prepare_file(
+        path: PathBuf,
+        file: File,
+        index: u64,
+        size: u64,
+        opts: MapOptions,
+        gone: &dyn Fn() -> bool,
+    ) -> Result<Self, ShmError> {
         file.set_len(size).map_err(ShmError::io(&path, "size segment"))?;
         if opts.prefault {
             use std::os::fd::AsRawFd;

@@ -404,6 +404,9 @@ impl JournalWriter {
             let (seq, pos) = (self.last_seq, self.pos);
             self.write_at(pos, KIND_END, 0, seq, 0, &[], RECORD_HEADER);
             self.pos += RECORD_HEADER;
+            // Ended: should the next segment not come (a full disk), a retry
+            // looks for it again and writes no second marker past the end.
+            self.ended = true;
         }
         if self.cfg.durability != Durability::None {
             self.msync(true)?;
