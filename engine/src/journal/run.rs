@@ -18,8 +18,14 @@ use crate::records::{DiaryRecord, InputSlot, Kind, Order, RiskReject, TheoryPack
 use crate::runtime::link::RunObserver;
 use foxtrot_shm::{JournalConfig, JournalWriter, ShmError};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
-/// Keeps the first error of a journal that must not stop the run.
+/// Keeps the first error of a journal that must not stop the run. After it,
+/// the journals it covers take no more records (see each `on_*`): a journal
+/// stays a prefix of the run — never one with a hole where a full disk
+/// refused some records and not the next — and no append retries a failing
+/// roll (each retry of a full disk's segment costs milliseconds).
 fn keep(slot: &mut Option<ShmError>, r: Result<(), ShmError>) {
     if let (Err(e), None) = (r, &slot) {
         *slot = Some(e);
@@ -30,6 +36,9 @@ fn keep(slot: &mut Option<ShmError>, r: Result<(), ShmError>) {
 pub struct InputJournal {
     inputs: JournalWriter,
     error: Option<ShmError>,
+    /// Set (release) at the input journal's first error, before the input it
+    /// refused goes on down the pipeline: shared with the output journals.
+    stopped: Arc<AtomicBool>,
 }
 
 /// The output journals of a run, orders and diary (written by the last stage).
@@ -37,6 +46,10 @@ pub struct OutputJournals {
     orders: JournalWriter,
     diary: JournalWriter,
     error: Option<ShmError>,
+    /// The input journal stopped: outputs stop too, so what was recorded is
+    /// what a replay of the recorded inputs gives (up to where it ends), not
+    /// outputs of inputs no journal holds.
+    inputs_stopped: Arc<AtomicBool>,
 }
 
 impl InputJournal {
@@ -51,6 +64,13 @@ impl InputJournal {
 }
 
 impl OutputJournals {
+    /// Whether these journals take no more records: their own error, or the
+    /// input journal's.
+    #[inline]
+    fn stopped(&self) -> bool {
+        self.error.is_some() || self.inputs_stopped.load(Ordering::Acquire)
+    }
+
     /// The first journal error, if any happened.
     pub fn error(&self) -> Option<&ShmError> {
         self.error.as_ref()
@@ -77,12 +97,18 @@ impl RunJournals {
         if inputs.last_seq() == 0 {
             inputs.append(KIND_CONFIG, 0, 0, 0, config_yaml.as_bytes())?;
         }
+        let stopped = Arc::new(AtomicBool::new(false));
         Ok(RunJournals {
-            input: InputJournal { inputs, error: None },
+            input: InputJournal {
+                inputs,
+                error: None,
+                stopped: stopped.clone(),
+            },
             output: OutputJournals {
                 orders: JournalWriter::open(&dir.join("orders"), cfg)?,
                 diary: JournalWriter::open(&dir.join("diary"), cfg)?,
                 error: None,
+                inputs_stopped: stopped,
             },
             dir: dir.to_path_buf(),
         })
@@ -132,18 +158,27 @@ impl RunJournals {
 impl RunObserver for InputJournal {
     #[inline]
     fn on_input(&mut self, slot: &InputSlot) {
+        if self.error.is_some() {
+            return;
+        }
         let h = slot.header();
         let n = input_size(h.kind).unwrap_or(crate::records::SLOT_SIZE);
         let r = self
             .inputs
             .append(h.kind as u16, 0, h.seq, h.ts_ns, &slot.as_bytes()[..n]);
         keep(&mut self.error, r);
+        if self.error.is_some() {
+            self.stopped.store(true, Ordering::Release);
+        }
     }
 }
 
 impl RunObserver for OutputJournals {
     #[inline]
     fn on_order(&mut self, order: &Order, wire: &[u8]) {
+        if self.stopped() {
+            return;
+        }
         let mut buf = [0u8; ORDER_RECORD_MAX];
         let rec = order_record(order, wire, &mut buf);
         let r = self
@@ -154,6 +189,9 @@ impl RunObserver for OutputJournals {
 
     #[inline]
     fn on_reject(&mut self, reject: &RiskReject) {
+        if self.stopped() {
+            return;
+        }
         let mut x = *reject;
         x.header.tsc = 0;
         let r = self.orders.append(
@@ -168,6 +206,9 @@ impl RunObserver for OutputJournals {
 
     #[inline]
     fn on_diary(&mut self, rec: &DiaryRecord) {
+        if self.stopped() {
+            return;
+        }
         let r = self.diary.append(
             Kind::Diary as u16,
             0,
@@ -180,6 +221,9 @@ impl RunObserver for OutputJournals {
 
     #[inline]
     fn on_theory(&mut self, p: &TheoryPacket) {
+        if self.stopped() {
+            return;
+        }
         let r = self.diary.append(
             Kind::Theory as u16,
             0,
@@ -238,4 +282,65 @@ pub fn slot_from_record(kind: u16, payload: &[u8]) -> Option<InputSlot> {
     let mut s = InputSlot::default();
     bytemuck::bytes_of_mut(&mut s)[..n].copy_from_slice(payload);
     (s.kind_byte() as u16 == kind).then_some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::{Header, Kind as RecKind, MarketData, MdAction, Side};
+    use foxtrot_shm::MapOptions;
+
+    /// Once the input journal cannot take a record (its next segment cannot
+    /// be made: a full disk; here a directory in its way), the output
+    /// journals take none either, though they could: what was recorded stays
+    /// what a replay of the recorded inputs gives (a prefix), instead of
+    /// orders and diary records of inputs no journal holds.
+    #[test]
+    fn outputs_stop_with_the_inputs() {
+        let dir = std::env::temp_dir().join(format!("foxtrot-run-journals-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let cfg = JournalConfig {
+            segment_size: 64 << 10,
+            first_segment_size: 0,
+            prepare_ahead: 0,
+            map: MapOptions {
+                prefault: false,
+                ..MapOptions::default()
+            },
+            ..JournalConfig::default()
+        };
+        let mut j = RunJournals::create(&dir, cfg, "config").unwrap();
+        std::fs::create_dir_all(dir.join("inputs/00000000000000000001.seg")).unwrap();
+        let order = |seq: u64| Order {
+            header: Header {
+                kind: RecKind::Order as u8,
+                seq,
+                ..Header::default()
+            },
+            ..Order::default()
+        };
+        let (mut journalled, mut seq) = (0u64, 1u64);
+        while j.error().is_none() {
+            let md = MarketData::new(MdAction::Quote, 0, Some(Side::Buy), seq, 0, 100, 1, 0);
+            let slot = InputSlot::from_md(&md);
+            j.on_input(&slot);
+            if j.error().is_none() {
+                journalled = seq;
+            }
+            j.on_order(&order(seq), b"8=FIX.4.4|");
+            seq += 1;
+        }
+        for s in seq..seq + 50 {
+            j.on_order(&order(s), b"8=FIX.4.4|");
+        }
+        drop(j);
+        let mut r = foxtrot_shm::JournalReader::open(&dir.join("orders")).unwrap();
+        let mut last = 0;
+        while let Some(rec) = r.next().unwrap() {
+            last = rec.seq;
+        }
+        assert!(journalled > 100, "{journalled} inputs journalled");
+        assert_eq!(last, journalled, "orders of inputs no journal holds were recorded");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
