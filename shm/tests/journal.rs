@@ -513,6 +513,20 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// This test binary as [`crash_child`]: a process appending to the journal
+/// in `dir` until it is killed.
+fn writer_child(exe: &Path, dir: &Path) -> KillOnDrop {
+    KillOnDrop(
+        std::process::Command::new(exe)
+            .args(["--exact", "crash_child", "--ignored", "--nocapture"])
+            .env(CHILD_ENV, dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
 /// Removes the test directory however the test ends.
 struct RemoveOnDrop(PathBuf);
 
@@ -533,15 +547,7 @@ fn crash_test_kill_9() {
     let mut ever_tailed = 0u64;
     let mut tail = None::<JournalReader>;
     for run in 0..50 {
-        let mut child = KillOnDrop(
-            std::process::Command::new(&exe)
-                .args(["--exact", "crash_child", "--ignored", "--nocapture"])
-                .env(CHILD_ENV, &d)
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .unwrap(),
-        );
+        let mut child = writer_child(&exe, &d);
         rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         let wait_ms = 2 + (rng >> 33) % 14;
         // Tail the live writer from this (another) process meanwhile.
@@ -667,16 +673,7 @@ fn a_live_journal_read_to_its_end_is_never_damaged() {
     let d = tmp("live-read");
     std::fs::create_dir_all(&d).unwrap();
     let _cleanup = RemoveOnDrop(d.clone());
-    let exe = std::env::current_exe().unwrap();
-    let mut child = KillOnDrop(
-        std::process::Command::new(&exe)
-            .args(["--exact", "crash_child", "--ignored", "--nocapture"])
-            .env(CHILD_ENV, &d)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let mut child = writer_child(&std::env::current_exe().unwrap(), &d);
     let start = std::time::Instant::now();
     let (mut reads, mut seen) = (0u64, 0u64);
     while start.elapsed() < std::time::Duration::from_millis(1_500) {

@@ -29,11 +29,10 @@
 
 mod common;
 
-use common::{command, tempdir, venue_port, RemoveOnSuccess};
+use common::{conformance_venue, tempdir, RemoveOnSuccess};
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const SOH: u8 = 0x01;
@@ -395,21 +394,8 @@ fn cases_dir() -> PathBuf {
 /// let the probe succeed against something else, and all 118 cases failed with
 /// "connection refused").
 fn venue(dir: &Path) -> (std::process::Child, u16) {
-    let cfg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/conformance.yaml");
-    let log = dir.join("venue.log");
-    let mut child = command()
-        .args(["venue", "--config", cfg.to_str().unwrap()])
-        .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
-        .arg("--session-store")
-        .arg(dir.join("stores"))
-        .arg("--message-log")
-        .arg(dir.join("messages"))
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let port = venue_port(&mut child, &log);
-    (child, port)
+    let messages = dir.join("messages");
+    conformance_venue(dir, &["--message-log", messages.to_str().unwrap()])
 }
 
 #[test]

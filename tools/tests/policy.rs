@@ -20,15 +20,22 @@ fn record_sim(config: &std::path::Path, dir: &std::path::Path) -> std::path::Pat
     dir.to_path_buf()
 }
 
-#[test]
-fn gates_refuse_foreign_evidence_and_rebuild_is_byte_identical() {
-    let d = tempdir("policy");
+/// Two configurations in `d`: `configs/sim.yaml` (a) and the same with a
+/// faster momentum EMA (b), beside the weights file they name.
+fn two_configs(d: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs");
     std::fs::copy(root.join("belief_weights.yaml"), d.join("belief_weights.yaml")).unwrap();
     let text = std::fs::read_to_string(root.join("sim.yaml")).unwrap();
     let (a, b) = (d.join("a.yaml"), d.join("b.yaml"));
     std::fs::write(&a, &text).unwrap();
     std::fs::write(&b, text.replace("    fast: 20 ", "    fast: 9  ")).unwrap();
+    (a, b)
+}
+
+#[test]
+fn gates_refuse_foreign_evidence_and_rebuild_is_byte_identical() {
+    let d = tempdir("policy");
+    let (a, b) = two_configs(&d);
     let ledger = d.join("ledger");
     let l = ledger.to_str().unwrap();
     let hash = |line: String| line.split_whitespace().nth(2).unwrap().to_string();
@@ -150,12 +157,7 @@ fn gates_refuse_foreign_evidence_and_rebuild_is_byte_identical() {
 fn a_ledger_read_before_another_commands_append_numbers_after_it_and_refuses_a_stale_promotion() {
     use foxtrot_tools::policy::{EntryKind, Ledger};
     let d = tempdir("policy-stale");
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs");
-    std::fs::copy(root.join("belief_weights.yaml"), d.join("belief_weights.yaml")).unwrap();
-    let text = std::fs::read_to_string(root.join("sim.yaml")).unwrap();
-    let (a, b) = (d.join("a.yaml"), d.join("b.yaml"));
-    std::fs::write(&a, &text).unwrap();
-    std::fs::write(&b, text.replace("    fast: 20 ", "    fast: 9  ")).unwrap();
+    let (a, b) = two_configs(&d);
     let ledger = d.join("ledger");
     let l = ledger.to_str().unwrap();
     let mut stale = Ledger::open(&ledger).unwrap();

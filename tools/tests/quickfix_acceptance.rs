@@ -21,12 +21,11 @@
 
 mod common;
 
-use common::{command, tempdir, venue_port, RemoveOnSuccess};
+use common::{conformance_venue, tempdir, RemoveOnSuccess};
 use regex::Regex;
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 fn at_dir() -> PathBuf {
@@ -323,19 +322,7 @@ fn run_dir(dir: &Path, port: u16) -> (usize, Vec<String>) {
 }
 
 fn venue(dir: &Path) -> (std::process::Child, u16) {
-    let cfg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/conformance.yaml");
-    let log = dir.join("venue.log");
-    let mut child = command()
-        .args(["venue", "--config", cfg.to_str().unwrap()])
-        .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
-        .arg("--session-store")
-        .arg(dir.join("stores"))
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let port = venue_port(&mut child, &log);
-    (child, port)
+    conformance_venue(dir, &[])
 }
 
 /// FIX 4.2 and 4.4 side by side (their sessions are distinct, as QuickFIX's

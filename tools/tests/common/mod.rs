@@ -140,3 +140,24 @@ pub fn paper_config(dir: &Path, begin: &str, fix: u16, md: u16) -> PathBuf {
     std::fs::write(&p, text).unwrap();
     p
 }
+
+/// Starts `foxtrot venue --config configs/conformance.yaml` (the echo
+/// application; ISLD accepting TW42 on FIX 4.2 and TW44 on FIX 4.4) on a port
+/// the kernel gives it, its stores and JSON log (`venue.log`) in `dir`, with
+/// `extra` arguments; the child and its port.
+pub fn conformance_venue(dir: &Path, extra: &[&str]) -> (std::process::Child, u16) {
+    let cfg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/conformance.yaml");
+    let log = dir.join("venue.log");
+    let mut child = command()
+        .args(["venue", "--config", cfg.to_str().unwrap()])
+        .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
+        .arg("--session-store")
+        .arg(dir.join("stores"))
+        .args(extra)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let port = venue_port(&mut child, &log);
+    (child, port)
+}
