@@ -61,7 +61,7 @@ pub enum ShmError {
     InUse {
         /// The journal directory.
         path: PathBuf,
-        /// The holder's process id, as it wrote it in the lock file.
+        /// The holder's process id, as the kernel reports its lock.
         pid: Option<u32>,
     },
     /// A directory holds no journal (or does not exist).

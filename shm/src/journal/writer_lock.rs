@@ -23,17 +23,45 @@
 
 use crate::ShmError;
 use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
+use std::sync::Mutex;
 
 /// The lock file's name in a journal directory.
 pub const LOCK_FILE: &str = "LOCK";
+
+/// The lock files this process holds, by (device, inode). A POSIX lock is
+/// dropped when *any* descriptor of its file is closed by its process, so
+/// [`held_elsewhere`] must not open (and close) the file of a lock held here
+/// — a reader at a torn tail asks it, and the FIX store and the ledger read
+/// under their lock.
+static HELD: Mutex<Vec<(u64, u64)>> = Mutex::new(Vec::new());
 
 /// The held lock; released when dropped (or when the process ends).
 #[derive(Debug)]
 pub struct WriterLock {
     _file: File,
+    key: (u64, u64),
+}
+
+/// A whole-file write lock record, for `F_SETLK` or `F_GETLK`.
+fn whole_file() -> libc::flock {
+    // SAFETY: `flock` is a plain C struct; all zeros is a valid value.
+    let mut l: libc::flock = unsafe { std::mem::zeroed() };
+    l.l_type = libc::F_WRLCK as libc::c_short;
+    l.l_whence = libc::SEEK_SET as libc::c_short;
+    l
+}
+
+/// The pid of the process whose lock on `file` conflicts with a write lock
+/// of this one (never this process: its own locks do not conflict).
+fn holder(file: &File) -> Option<u32> {
+    let mut l = whole_file();
+    // SAFETY: fcntl(2) F_GETLK with a `flock` record this function owns, on
+    // the descriptor of `file`, which lives across the call.
+    let ok = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETLK, &mut l) } == 0;
+    (ok && l.l_type != libc::F_UNLCK as libc::c_short).then_some(l.l_pid as u32)
 }
 
 impl WriterLock {
@@ -41,28 +69,23 @@ impl WriterLock {
     /// [`ShmError::InUse`] at once if another process holds it.
     pub fn acquire(dir: &Path) -> Result<WriterLock, ShmError> {
         let path = dir.join(LOCK_FILE);
-        let mut file = OpenOptions::new()
+        let file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
             .open(&path)
             .map_err(ShmError::io(&path, "open the writer's lock"))?;
-        // SAFETY: fcntl(2) with a `flock` record this function owns, on the
-        // descriptor of `file`, which lives across the calls.
-        let mut l: libc::flock = unsafe { std::mem::zeroed() };
-        l.l_type = libc::F_WRLCK as libc::c_short;
-        l.l_whence = libc::SEEK_SET as libc::c_short;
-        // SAFETY: as above.
+        let meta = file.metadata().map_err(ShmError::io(&path, "stat the writer's lock"))?;
+        let l = whole_file();
+        // SAFETY: fcntl(2) F_SETLK with a `flock` record this function owns, on
+        // the descriptor of `file`, which lives across the call.
         if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLK, &l) } != 0 {
             let e = std::io::Error::last_os_error();
             if matches!(e.raw_os_error(), Some(libc::EACCES | libc::EAGAIN)) {
-                // SAFETY: as above; F_GETLK fills `l` with the holder's lock.
-                let held = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETLK, &mut l) } == 0;
-                let pid = (held && l.l_type != libc::F_UNLCK as libc::c_short).then_some(l.l_pid as u32);
                 return Err(ShmError::InUse {
                     path: dir.to_path_buf(),
-                    pid,
+                    pid: holder(&file),
                 });
             }
             // A filesystem without record locks (an NFS mount without its
@@ -75,24 +98,35 @@ impl WriterLock {
                 return Err(ShmError::io(&path, "lock the journal for writing")(e));
             }
         }
-        // Held: the pid, for whoever looks at the file.
-        let _ = file.set_len(0).and_then(|_| writeln!(file, "{}", std::process::id()));
-        Ok(WriterLock { _file: file })
+        let key = (meta.dev(), meta.ino());
+        HELD.lock().unwrap_or_else(|e| e.into_inner()).push(key);
+        Ok(WriterLock { _file: file, key })
+    }
+}
+
+impl Drop for WriterLock {
+    fn drop(&mut self) {
+        let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = held.iter().position(|k| *k == self.key) {
+            held.swap_remove(i);
+        }
     }
 }
 
 /// The pid of another process holding the lock of the journal directory
-/// `dir` — a live writer — if any. (No lock file: none.)
+/// `dir` — a live writer — if any. (No lock file, or this process's lock:
+/// none.)
 pub fn held_elsewhere(dir: &Path) -> Option<u32> {
-    let file = File::open(dir.join(LOCK_FILE)).ok()?;
-    // SAFETY: fcntl(2) F_GETLK with a `flock` record this function owns, on
-    // the descriptor of `file`, which lives across the call.
-    let mut l: libc::flock = unsafe { std::mem::zeroed() };
-    l.l_type = libc::F_WRLCK as libc::c_short;
-    l.l_whence = libc::SEEK_SET as libc::c_short;
-    // SAFETY: as above.
-    let ok = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETLK, &mut l) } == 0;
-    (ok && l.l_type != libc::F_UNLCK as libc::c_short).then_some(l.l_pid as u32)
+    let path = dir.join(LOCK_FILE);
+    let meta = std::fs::metadata(&path).ok()?;
+    if HELD
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .contains(&(meta.dev(), meta.ino()))
+    {
+        return None;
+    }
+    holder(&File::open(&path).ok()?)
 }
 
 #[cfg(test)]
@@ -141,6 +175,40 @@ mod tests {
         }
         // Killed: the kernel released its lock.
         assert!(WriterLock::acquire(&dir).is_ok());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// This process's own lock survives asking whether another process
+    /// holds it — as a reader does at a torn tail, which the FIX store and
+    /// the ledger read under their lock. (A POSIX lock is dropped when any
+    /// descriptor of its file is closed: the question opened one and closed it.)
+    #[test]
+    fn asking_about_a_lock_this_process_holds_keeps_it() {
+        if let Ok(dir) = std::env::var("FOXTROT_LOCK_PROBE") {
+            // The child: says whether it could take the lock.
+            let got = WriterLock::acquire(Path::new(&dir));
+            println!("{}", if got.is_ok() { "acquired" } else { "refused" });
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("foxtrot-writer-lock-own-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let held = WriterLock::acquire(&dir).unwrap();
+        assert_eq!(held_elsewhere(&dir), None, "held here, not elsewhere");
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "journal::writer_lock::tests::asking_about_a_lock_this_process_holds_keeps_it",
+            ])
+            .args(["--nocapture", "--test-threads", "1"])
+            .env("FOXTROT_LOCK_PROBE", &dir)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            said.contains("refused"),
+            "another process took the lock this one holds: {said}"
+        );
+        drop(held);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
