@@ -154,32 +154,42 @@ fn a_failed_import_leaves_nothing_behind() {
     assert!(!native.exists(), "a failed native import removes what it wrote");
 }
 
-/// A CSV as Python writes one: pandas' unnamed index column, epoch seconds
-/// with a fraction (`time.time()`), prices reached by float arithmetic and
-/// printed to full precision (`1.0999599999999998`), sizes as floats. It
-/// imports to the prices meant, says how many values it rounded, and a
+/// A CSV as Python writes one — written by Python: pandas' unnamed index
+/// column, epoch seconds as floats (`time.time()`), prices reached by float
+/// arithmetic and printed by `repr` (`1.0999599999999998`), sizes as floats.
+/// It imports to the prices meant, says how many values it rounded, and a
 /// price really off the scale is still refused with the option to change.
 #[test]
 fn a_csv_written_by_python_imports_to_the_prices_meant() {
     let d = tempdir("python-csv");
     let _cleanup = RemoveOnSuccess(d.clone());
     let csv = d.join("q.csv");
-    // Rust prints an f64 as Python's repr does: the shortest text that reads back.
-    let (mut bid, mut ticks) = (1.1f64, 110_000i64);
-    let mut text = String::from(",timestamp,bid,ask,bid_size,ask_size\n");
-    let mut want = Vec::new();
-    for i in 0..3000u64 {
-        let step = [1i64, -1, 0, 1, -1, -1][(i % 6) as usize] * if i % 7 == 0 { 2 } else { 1 };
-        bid += step as f64 * 0.00001;
-        ticks += step;
-        let ask = bid + 0.00002;
-        text += &format!(
-            "{i},{}.{:02},{bid},{ask},1000000.0,2500000.0\n",
-            1_767_623_400 + i / 20,
-            i % 20 * 5
-        );
-        want.extend([ticks, ticks + 2]);
-    }
+    // The walk, in ticks of 0.00001: the same steps in both languages.
+    let step = |i: u64| [1i64, -1, 0, 1, -1, -1][(i % 6) as usize] * if i % 7 == 0 { 2 } else { 1 };
+    let script = r#"
+import sys
+bid, t0 = 1.1, 1767623400.0
+with open(sys.argv[1], "w") as f:
+    f.write(",timestamp,bid,ask,bid_size,ask_size\n")
+    for i in range(3000):
+        bid += [1, -1, 0, 1, -1, -1][i % 6] * (2 if i % 7 == 0 else 1) * 0.00001
+        f.write(f"{i},{t0 + i * 0.05!r},{bid!r},{bid + 0.00002!r},{1000000.0!r},{2500000.0!r}\n")
+"#;
+    let py = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut ticks = 110_000i64;
+    let want: Vec<i64> = (0..3000u64)
+        .flat_map(|i| {
+            ticks += step(i);
+            [ticks, ticks + 2]
+        })
+        .collect();
     let noisy = text
         .lines()
         .filter(|l| l.split(',').nth(2).is_some_and(|p| p.len() > 12))
@@ -200,7 +210,9 @@ fn a_csv_written_by_python_imports_to_the_prices_meant() {
         .collect();
     let px: Vec<i64> = events.iter().map(|e| e["px"].as_i64().unwrap()).collect();
     assert_eq!(px, want);
-    assert_eq!(events[2]["event_ts_ns"].as_u64(), Some(1_767_623_400_050_000_000));
+    // Row 1 at 0.05 s: its fraction read to the nanosecond, not cut to the second.
+    let ts = events[2]["event_ts_ns"].as_u64().unwrap();
+    assert!(ts.abs_diff(1_767_623_400_050_000_000) < 1_000, "{ts}");
     assert!(events.iter().all(|e| e["qty"] == 1_000_000 || e["qty"] == 2_500_000));
 
     // At the default four decimals the prices do not fit: said, with the option.

@@ -59,7 +59,7 @@ impl Config {
     pub fn problems(&self, origin: &Path) -> Vec<Error> {
         let bad = |key: &str, message: String| Error::invalid(origin, key, message);
         let mut out = Vec::new();
-        let printable = |v: &str| v.bytes().all(|b| b.is_ascii_graphic() && b != b'|');
+        let printable = |v: &str| v.bytes().all(crate::records::fixed::symbol_byte);
         for (i, ins) in self.instruments.iter().enumerate() {
             let k = |f: &str| format!("instruments[{i}].{f}");
             if ins.symbol.is_empty()

@@ -42,6 +42,12 @@ fn one() -> i64 {
 /// Longest symbol the FIX templates reserve room for.
 pub const MAX_SYMBOL_LEN: usize = 12;
 
+/// Whether byte `b` may stand in a symbol: printable ASCII other than `|`
+/// (a symbol is 1 to [`MAX_SYMBOL_LEN`] of these, a letter among them).
+pub const fn symbol_byte(b: u8) -> bool {
+    b.is_ascii_graphic() && b != b'|'
+}
+
 /// 10^n for n ≤ 18, read from [`POW10`] (a runtime `n` costs one load, not
 /// a loop of multiplies). Past 18 it does not fit: the product wraps.
 pub const fn pow10(n: u8) -> i64 {

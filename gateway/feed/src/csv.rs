@@ -68,12 +68,7 @@ impl TsUnit {
     /// is not an integer).
     #[inline]
     pub fn nanos(self) -> u64 {
-        match self {
-            TsUnit::S => 1_000_000_000,
-            TsUnit::Ms => 1_000_000,
-            TsUnit::Us => 1_000,
-            TsUnit::Ns | TsUnit::Iso => 1,
-        }
+        POW10[self.ns_decimals() as usize]
     }
 
     /// Decimal places down to the nanosecond: a timestamp in this unit may

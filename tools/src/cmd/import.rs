@@ -102,7 +102,6 @@ fn tick_of(a: &ImportArgs, symbol: &str, grid: &PriceGrid, price_decimals: u8) -
 }
 
 fn spec(symbol: &str, a: &ImportArgs, price_decimals: u8, ref_price: i64, tick: i64) -> InstrumentSpec {
-    let _ = a;
     InstrumentSpec {
         // Named to fit by `create` (`instrument_names`).
         symbol: symbol.to_string(),
@@ -171,10 +170,10 @@ fn create(out: &Path, cfg: &mut Config, mut instruments: Vec<InstrumentSpec>) ->
 /// first seven of those and `~` and four base-36 digits of a hash of the whole
 /// symbol (`AAPL261~…`), the same for the same symbol in any import.
 fn instrument_names(full: &[String]) -> Result<Vec<String>> {
-    use foxtrot_engine::records::fixed::MAX_SYMBOL_LEN;
+    use foxtrot_engine::records::fixed::{symbol_byte, MAX_SYMBOL_LEN};
     let mut names: Vec<String> = Vec::with_capacity(full.len());
     for f in full {
-        let mut kept: String = f.chars().filter(|c| c.is_ascii_graphic() && *c != '|').collect();
+        let mut kept: String = f.chars().filter(|c| c.is_ascii() && symbol_byte(*c as u8)).collect();
         if !kept.bytes().any(|b| b.is_ascii_alphabetic()) {
             kept.insert(0, 'X');
         }
