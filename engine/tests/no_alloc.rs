@@ -262,7 +262,8 @@ fn fix_orders_sent_through_the_session_and_its_journal_allocate_nothing() {
         };
         enc.set_next_seq(session.next_out());
         let bytes = enc.encode(&o).unwrap();
-        session.sent_app(bytes, o.header.ts_ns);
+        // A new order's path: it leaves only once the store kept it.
+        assert!(session.sent_app_kept(bytes, o.header.ts_ns));
         session.outbox().clear();
     };
     for k in 1..=1_000 {

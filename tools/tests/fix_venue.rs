@@ -702,6 +702,167 @@ fn operator_controls_reach_the_core_through_the_journal() {
     assert!(!run.join("ctl.sock").exists());
 }
 
+/// Makes the journal in `dir` fail at its next roll, as a full disk would: a
+/// directory where its next segment not yet made must go (the first free
+/// index once segment 1 exists). Returns the blocker, to remove.
+fn block_next_segment(dir: &Path) -> PathBuf {
+    let t0 = Instant::now();
+    while !dir.join("00000000000000000001.seg").exists() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "{} made no second segment",
+            dir.display()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    (2..64)
+        .map(|k| dir.join(format!("{k:020}.seg")))
+        .find(|p| std::fs::create_dir(p).is_ok())
+        .expect("a segment index free for the blocker")
+}
+
+/// Waits until the engine recording `run` is killed with no order open at
+/// the venue and its session still up, then requires no order to leave.
+fn killed_with_nothing_open(run: &Path, stats: &Path) {
+    let t0 = Instant::now();
+    loop {
+        let (_, text) = ctl(run, &["status"]);
+        if text.contains("trading         killed") && text.contains(" 0 open orders") {
+            assert!(text.contains("FIX session active"), "{text}");
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "not killed with every order cancelled:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let orders_then = counter(stats, "orders");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(counter(stats, "orders"), orders_then, "an order left after the kill");
+}
+
+/// Ends the venue's day and waits for the engine, which must fail with
+/// `why` in its log; the engine's summary (written all the same).
+fn ends_failing(dir: &Path, v: &Child, mut e: Child, why: &str) -> Value {
+    end_of_day(v);
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(st) = e.try_wait().unwrap() {
+            break st;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(120), "the engine did not end");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let text = std::fs::read_to_string(dir.join("run.log")).unwrap();
+    assert!(!status.success(), "the run ended with success:\n{text}");
+    assert!(text.contains(why), "{text}");
+    let summary = std::fs::read_to_string(dir.join("run.json")).unwrap();
+    serde_json::from_str(&summary).unwrap_or_else(|e| panic!("no summary ({e}): {summary}\n{text}"))
+}
+
+/// The engine's session store fails mid-session (a full disk; here a
+/// directory where its next segment must go): an order the store cannot keep
+/// never leaves — a restart would not know its ClOrdID — and is reported back
+/// rejected; the kill switch is pulled as an input of the run (cancels still
+/// go out: every open order is cancelled at the venue); the engine keeps its
+/// session and ends with a failure that names the store. Every new order or
+/// replacement the venue received is in the engine's store, and the run
+/// replays with the kill where it happened. (Before: the engine sent on
+/// orders no store held, and ended with success.)
+#[test]
+fn a_session_store_that_cannot_keep_an_order_stops_new_ones_and_cancels_the_open_ones() {
+    let _serial = serial();
+    let dir = tempdir("store-full");
+    let _cleanup = RemoveOnSuccess(dir.clone());
+    let cfg = config(&dir, "FIX.4.4");
+    let v = venue(&dir, &cfg, "venue", &[]);
+    let e = engine(&dir, &cfg, "run", &["--set", "session.store_segment_kib=64"]);
+    let store = dir.join("engine-store");
+    let blocker = block_next_segment(&store);
+    wait_for_log(
+        &dir.join("run.log"),
+        "the FIX session store cannot keep orders",
+        1,
+        Duration::from_secs(90),
+    );
+    let run = dir.join("run");
+    killed_with_nothing_open(&run, &dir.join("stats"));
+    let es = ends_failing(&dir, &v, e, "foxtrot: error: the FIX session store");
+    assert!(u(&es, "fix.unrecorded") >= 1, "{es}");
+    let blocked = blocker.file_name().unwrap().to_str().unwrap();
+    assert!(
+        es["fix"]["store_error"].as_str().is_some_and(|e| e.contains(blocked)),
+        "{es}"
+    );
+    let vs = finish(&dir, v, "venue", Duration::from_secs(60));
+    let venue_got = u(&vs, "orders.new") + u(&vs, "orders.cancel") + u(&vs, "orders.replace");
+    assert_eq!(
+        u(&es, "fix.orders_sent"),
+        venue_got,
+        "orders sent vs received\n{es}\n{vs}"
+    );
+    assert_eq!(u(&vs, "duplicate_cl_ord_ids"), 0, "{vs}");
+    fills_agree(&es, &vs);
+    // Every order a restart must know of is in the store.
+    std::fs::remove_dir(&blocker).unwrap();
+    let kept = foxtrot_fix::store::JournalStore::open(&store).unwrap();
+    let of_type = |t: &[u8]| kept.sent().filter(|(_, m)| m.windows(t.len()).any(|w| w == t)).count() as u64;
+    assert_eq!(
+        u(&vs, "orders.new") + u(&vs, "orders.replace"),
+        of_type(b"\x0135=D\x01") + of_type(b"\x0135=G\x01"),
+        "new orders and replacements the venue received vs the engine's store"
+    );
+    // The kill is an input of the run: the replay reproduces it.
+    let cat = ok_cat(&run.join("inputs"));
+    assert_eq!(
+        cat.lines().filter(|l| l.contains("\"kind\":\"command\"")).count(),
+        1,
+        "{cat}"
+    );
+    replays_identically(&run);
+}
+
+/// The run's input journal fails mid-session (a full disk; a directory where
+/// its next segment must go): the engine can no longer record what it does,
+/// so the kill switch is pulled — every open order cancelled at the venue, no
+/// new one sent — while the session stays up; the run ends with a failure
+/// naming the journal, after its summary. What was recorded replays as a
+/// prefix of the run. (Before: the engine traded on unrecorded.)
+#[test]
+fn a_run_journal_that_stops_pulls_the_kill_switch() {
+    let _serial = serial();
+    let dir = tempdir("journal-full");
+    let _cleanup = RemoveOnSuccess(dir.clone());
+    let cfg = config(&dir, "FIX.4.4");
+    let v = venue(&dir, &cfg, "venue", &[]);
+    let e = engine(&dir, &cfg, "run", &[]);
+    let run = dir.join("run");
+    block_next_segment(&run.join("inputs"));
+    wait_for_log(
+        &dir.join("run.log"),
+        "the run's input journal stopped",
+        1,
+        Duration::from_secs(90),
+    );
+    killed_with_nothing_open(&run, &dir.join("stats"));
+    let es = ends_failing(&dir, &v, e, "foxtrot: error: journalling failed");
+    let vs = finish(&dir, v, "venue", Duration::from_secs(60));
+    let venue_got = u(&vs, "orders.new") + u(&vs, "orders.cancel") + u(&vs, "orders.replace");
+    assert_eq!(
+        u(&es, "fix.orders_sent"),
+        venue_got,
+        "orders sent vs received\n{es}\n{vs}"
+    );
+    assert_eq!(u(&vs, "duplicate_cl_ord_ids"), 0, "{vs}");
+    fills_agree(&es, &vs);
+    let out = ok(&["replay", run.to_str().unwrap(), "--verify", "--killed"]);
+    assert!(
+        out.contains("identical to the recorded orders and diary as far as they go"),
+        "{out}"
+    );
+}
+
 fn ok_cat(journal: &Path) -> String {
     ok(&["journal", "cat", "--json", journal.to_str().unwrap()])
 }

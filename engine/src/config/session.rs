@@ -51,6 +51,26 @@ pub struct SessionConfig {
     )]
     #[schemars(range(max = 100_000))]
     pub answer_spin_us: u32,
+    /// Size of each segment of the session store (the journal of the messages
+    /// sent and the sequence numbers), KiB. Two are on disk from the start
+    /// (the one written and the next, made ahead).
+    #[serde(
+        default = "default_store_segment_kib",
+        skip_serializing_if = "is_default_store_segment_kib"
+    )]
+    #[schemars(range(min = 64, max = 1_048_576))]
+    pub store_segment_kib: u32,
+}
+
+/// The default session-store segment: 16 MiB, some 80,000 orders.
+pub const DEFAULT_STORE_SEGMENT_KIB: u32 = 16 << 10;
+
+fn default_store_segment_kib() -> u32 {
+    DEFAULT_STORE_SEGMENT_KIB
+}
+
+fn is_default_store_segment_kib(v: &u32) -> bool {
+    *v == DEFAULT_STORE_SEGMENT_KIB
 }
 
 /// The default answer spin: a little more than a venue's answer takes over

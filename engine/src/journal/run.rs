@@ -57,6 +57,12 @@ impl InputJournal {
     pub fn error(&self) -> Option<&ShmError> {
         self.error.as_ref()
     }
+    /// Set (release) when the journal stops at its first error, before the
+    /// input it refused goes on down the pipeline: from then on the run is
+    /// not recorded.
+    pub fn stop_signal(&self) -> Arc<AtomicBool> {
+        self.stopped.clone()
+    }
     /// Flushes the journal to disk.
     pub fn sync(&mut self) -> Result<(), ShmError> {
         self.inputs.sync()

@@ -92,13 +92,25 @@ impl CommandKind {
     }
 }
 
+/// [`OperatorCommand::arg0`] of a [`CommandKind::Kill`]: who pulled the switch.
+pub mod kill_cause {
+    /// The operator (`foxtrot ctl kill`).
+    pub const OPERATOR: u64 = 0;
+    /// The FIX session store could not keep an order (a full disk): an order
+    /// no store holds could be sent again after a restart.
+    pub const SESSION_STORE: u64 = 1;
+    /// The run's journals stopped (a full disk): what the engine did from then
+    /// on could not be replayed.
+    pub const RUN_JOURNAL: u64 = 2;
+}
+
 /// An operator command, 64 bytes.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
 pub struct OperatorCommand {
     /// Common header (`kind` = [`Kind::Command`], `sub` = [`CommandKind`]).
     pub header: Header,
-    /// First argument (command-specific).
+    /// First argument (command-specific; a kill's [`kill_cause`]).
     pub arg0: u64,
     /// Second argument (command-specific).
     pub arg1: u64,

@@ -68,6 +68,10 @@ pub enum VenueReject {
     /// Never sent: the engine stopped after deciding the order and before sending
     /// it, and a restart does not send stale decisions (the gateway reports this).
     NotSent = 7,
+    /// Never sent: the session store could not keep it (a full disk), and an
+    /// order no store holds could be sent again after a restart (the gateway
+    /// reports this).
+    Unrecorded = 8,
 }
 
 /// An execution report, 128 bytes.

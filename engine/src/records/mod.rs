@@ -15,7 +15,7 @@ pub mod quality;
 pub mod signal;
 pub mod slot;
 
-pub use control::{CommandKind, OperatorCommand, Timer, TimerKind};
+pub use control::{kill_cause, CommandKind, OperatorCommand, Timer, TimerKind};
 pub use diary::{Detector, DiaryRecord, TheoryPacket, Verdict, THEORY_FEATURES};
 pub use exec::{ExecKind, ExecReport, VenueReject, LIQUIDITY_ADDED, LIQUIDITY_REMOVED};
 pub use fixed::{pow10, InstrumentSpec, POW10};

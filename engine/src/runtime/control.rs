@@ -11,6 +11,7 @@ use super::link::{Polled, VenueLink};
 use crate::core::live::LiveBoard;
 use crate::records::{CommandKind, InputSlot, OperatorCommand, Order};
 use rtrb::{Consumer, Producer, RingBuffer};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// Commands waiting for the pipeline, at most.
@@ -34,13 +35,42 @@ pub struct Controlled<L> {
     inner: L,
     rx: Consumer<OperatorCommand>,
     last_ts: u64,
+    alarm: Option<Alarm>,
+}
+
+/// A flag that pulls the kill switch once it is raised ([`Controlled::kill_when`]).
+struct Alarm {
+    raised: Arc<AtomicBool>,
+    cause: u64,
+    said: Box<dyn FnMut() + Send>,
 }
 
 impl<L: VenueLink> Controlled<L> {
     /// `inner` with a command channel; the sender goes to the operator's thread.
     pub fn new(inner: L) -> (Self, CommandSender) {
         let (tx, rx) = RingBuffer::new(QUEUE);
-        (Controlled { inner, rx, last_ts: 0 }, CommandSender(tx))
+        (
+            Controlled {
+                inner,
+                rx,
+                last_ts: 0,
+                alarm: None,
+            },
+            CommandSender(tx),
+        )
+    }
+
+    /// Pulls the kill switch when `raised` is set (by another part of the
+    /// process: the run's journals stopping, say) — a [`CommandKind::Kill`]
+    /// with `arg0 = cause` ([`kill_cause`](crate::records::kill_cause)) before
+    /// the link's next input, once; `said` runs then (to log why). Costs one
+    /// load per input until then.
+    pub fn kill_when(&mut self, raised: Arc<AtomicBool>, cause: u64, said: impl FnMut() + Send + 'static) {
+        self.alarm = Some(Alarm {
+            raised,
+            cause,
+            said: Box::new(said),
+        });
     }
 
     /// The wrapped link, mutably.
@@ -49,13 +79,21 @@ impl<L: VenueLink> Controlled<L> {
     }
 
     fn command(&mut self) -> Option<InputSlot> {
+        if self.alarm.as_ref().is_some_and(|a| a.raised.load(Ordering::Acquire)) {
+            if let Some(mut a) = self.alarm.take() {
+                (a.said)();
+                let mut c = OperatorCommand::new(CommandKind::Kill, self.last_ts);
+                c.arg0 = a.cause;
+                return Some(InputSlot::from_command(&c));
+            }
+        }
         let mut c = self.rx.pop().ok()?;
         c.header.ts_ns = self.last_ts;
         Some(InputSlot::from_command(&c))
     }
 
     fn has_command(&self) -> bool {
-        !self.rx.is_empty()
+        !self.rx.is_empty() || self.alarm.as_ref().is_some_and(|a| a.raised.load(Ordering::Acquire))
     }
 
     fn seen(&mut self, s: &InputSlot) {
@@ -148,5 +186,36 @@ mod tests {
         }
         assert_eq!(c.poll().unwrap().header().ts_ns, 20);
         assert!(c.poll().is_none());
+    }
+
+    #[test]
+    fn a_raised_alarm_pulls_the_kill_switch_once_before_the_next_input() {
+        let md = |ts| {
+            let mut m = MarketData::default();
+            m.header.kind = Kind::MarketData as u8;
+            m.header.ts_ns = ts;
+            InputSlot::from_md(&m)
+        };
+        let (mut c, _tx) = Controlled::new(Two(vec![md(30), md(20), md(10)]));
+        let flag = Arc::new(AtomicBool::new(false));
+        let said = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let s2 = said.clone();
+        c.kill_when(flag.clone(), crate::records::kill_cause::RUN_JOURNAL, move || {
+            s2.fetch_add(1, Ordering::Relaxed);
+        });
+        assert_eq!(c.poll().unwrap().header().ts_ns, 10);
+        flag.store(true, Ordering::Release);
+        assert!(c.wait_input(std::time::Duration::ZERO), "a raised alarm is input");
+        match c.poll().unwrap().view() {
+            Some(InputView::Command(cmd)) => {
+                assert_eq!(cmd.header.sub, CommandKind::Kill as u8);
+                assert_eq!(cmd.arg0, crate::records::kill_cause::RUN_JOURNAL);
+                assert_eq!(cmd.header.ts_ns, 10);
+            }
+            v => panic!("{v:?}"),
+        }
+        assert_eq!(c.poll().unwrap().header().ts_ns, 20, "one kill, not one per input");
+        assert_eq!(c.poll().unwrap().header().ts_ns, 30);
+        assert_eq!(said.load(Ordering::Relaxed), 1);
     }
 }

@@ -43,7 +43,10 @@ use foxtrot_engine::config::Config;
 use foxtrot_engine::format::fix::encoder::FixEncoder;
 use foxtrot_engine::format::fix::tags;
 use foxtrot_engine::records::CL_PER_INPUT;
-use foxtrot_engine::records::{ExecKind, ExecReport, InputSlot, InputView, Order, Side, VenueReject};
+use foxtrot_engine::records::{
+    kill_cause, CommandKind, ExecKind, ExecReport, InputSlot, InputView, OperatorCommand, Order, OrderAction, Side,
+    VenueReject,
+};
 use foxtrot_engine::runtime::live::{self, LiveBoard};
 use foxtrot_engine::runtime::{Polled, VenueLink};
 use foxtrot_feed::quality::QualityMonitor;
@@ -64,6 +67,8 @@ pub struct FixLinkSettings {
     pub session: SessionSettings,
     /// Directory of the session's journal.
     pub store_dir: PathBuf,
+    /// Size of the journal's segments, bytes.
+    pub store_segment: u64,
     /// `SO_BUSY_POLL` for the FIX socket, µs.
     pub busy_poll: Option<foxtrot_net::BusyPoll>,
     /// Directory for the log of every FIX message sent and received, if any.
@@ -105,6 +110,12 @@ pub struct LinkStats {
     /// Orders not sent and reported back rejected: decided on replayed inputs
     /// but never sent before the restart, or decided after the venue's Logout.
     pub never_sent: u64,
+    /// Orders not sent because the session store could not keep them (a full
+    /// disk), reported back rejected ([`VenueReject::Unrecorded`]).
+    pub unrecorded: u64,
+    /// The session store's error, once it failed: from then on no new order
+    /// or replacement is sent (cancels are), and the kill switch was pulled.
+    pub store_error: Option<String>,
     /// Execution reports received.
     pub reports: u64,
     /// Reports that did not decode.
@@ -180,7 +191,7 @@ impl FixVenueLink {
         resume: Option<Resume>,
         md: Option<Box<dyn Feed + Send>>,
     ) -> std::io::Result<Self> {
-        let store = JournalStore::open(&set.store_dir).map_err(std::io::Error::other)?;
+        let store = JournalStore::open_sized(&set.store_dir, set.store_segment).map_err(std::io::Error::other)?;
 
         let s = &cfg.session;
         let name = format!("{}-{}-{}", s.begin_string, s.sender_comp_id, s.target_comp_id);
@@ -477,6 +488,11 @@ impl FixVenueLink {
     /// An order that will never be sent, reported back `Rejected` (NotSent).
     fn not_sent(&mut self, order: &Order) {
         self.stats.never_sent += 1;
+        self.report_unsent(order, VenueReject::NotSent);
+    }
+
+    /// Reports `order` back `Rejected` for `reason`: it never left.
+    fn report_unsent(&mut self, order: &Order, reason: VenueReject) {
         let mut e = ExecReport::new(
             ExecKind::Rejected,
             order.header.instrument,
@@ -488,8 +504,34 @@ impl FixVenueLink {
         e.order_qty = order.qty;
         e.order_px = order.px;
         e.ord_type = order.header.flags;
-        e.reason = VenueReject::NotSent as u8;
+        e.reason = reason as u8;
         self.reports.push_back(InputSlot::from_exec(&e));
+    }
+
+    /// An order the session store could not keep, reported back `Rejected`
+    /// ([`VenueReject::Unrecorded`]). At the store's first failure the kill
+    /// switch is pulled, as an input (journalled, so a replay shows it): the
+    /// core cancels every open order and decides no new ones.
+    fn unrecorded(&mut self, order: &Order) {
+        self.stats.unrecorded += 1;
+        self.report_unsent(order, VenueReject::Unrecorded);
+        if self.stats.store_error.is_none() {
+            let why = self
+                .session
+                .store()
+                .error()
+                .map_or_else(|| "unknown".into(), |e| e.to_string());
+            tracing::error!(
+                session = %self.name,
+                store = %self.set.store_dir.display(),
+                error = %why,
+                "the FIX session store cannot keep orders: no new order or replacement is sent; kill switch pulled, open orders cancelled"
+            );
+            self.stats.store_error = Some(why);
+            let mut kill = OperatorCommand::new(CommandKind::Kill, self.last_ts);
+            kill.arg0 = kill_cause::SESSION_STORE;
+            self.reports.push_back(InputSlot::from_command(&kill));
+        }
     }
 
     /// After the replay: rewind the expected number past the last journalled report.
@@ -762,7 +804,15 @@ impl FixVenueLink {
         }
         self.encoder.set_next_seq(self.session.next_out());
         if let Ok(bytes) = self.encoder.encode(&o) {
-            self.session.sent_app(bytes, now);
+            // A new order or a replacement leaves only if the store keeps it:
+            // a restart knows its ClOrdIDs from the store. A cancel leaves
+            // whatever the store does (it only takes risk away).
+            if order.action() == Some(OrderAction::Cancel) {
+                self.session.sent_app(bytes, now);
+            } else if !self.session.sent_app_kept(bytes, now) {
+                self.unrecorded(order);
+                return;
+            }
             self.stats.orders_sent += 1;
             self.acks.sent(order.cl_ord_id, self.mono_ns());
         }

@@ -222,6 +222,13 @@ pub trait MessageStore {
     fn set_seqs(&mut self, next_out: u64, next_in: u64);
     /// Records an application message sent with `seq`.
     fn put(&mut self, seq: u64, msg: &[u8]);
+    /// Records it only if it is kept for good (written where a restart finds
+    /// it); `false`, and nothing recorded, when it cannot be (a store whose
+    /// disk is full). A store in memory keeps everything it is given.
+    fn keep(&mut self, seq: u64, msg: &[u8]) -> bool {
+        self.put(seq, msg);
+        true
+    }
     /// The application message sent with `seq`, if any.
     fn get(&self, seq: u64) -> Option<&[u8]>;
     /// Forgets everything (a sequence reset).
@@ -735,6 +742,21 @@ impl<S: MessageStore> Session<S> {
         self.store.set_seqs(seq + 1, next_in);
         self.out.extend_from_slice(msg);
         self.last_sent = now;
+    }
+
+    /// [`sent_app`](Self::sent_app) for a message that must not leave unless
+    /// the store keeps it ([`MessageStore::keep`]): an order a restart must
+    /// know of. `false` when the store could not keep it: nothing is sent and
+    /// no sequence number is used.
+    pub fn sent_app_kept(&mut self, msg: &[u8], now: u64) -> bool {
+        let (seq, next_in) = self.store.seqs();
+        if !self.store.keep(seq, msg) {
+            return false;
+        }
+        self.store.set_seqs(seq + 1, next_in);
+        self.out.extend_from_slice(msg);
+        self.last_sent = now;
+        true
     }
 
     /// Initiator: sends the Logon.

@@ -18,6 +18,9 @@ use foxtrot_engine::journal::kinds::{
     KIND_FIX_RESET as KIND_RESET, KIND_FIX_SENT as KIND_SENT, KIND_FIX_SEQS as KIND_SEQS,
 };
 
+/// The segment size of [`JournalStore::open`]: 16 MiB.
+pub const DEFAULT_SEGMENT: u64 = 16 << 20;
+
 /// See the module docs.
 pub struct JournalStore {
     mem: MemoryStore,
@@ -29,8 +32,14 @@ pub struct JournalStore {
 }
 
 impl JournalStore {
-    /// Opens (or creates) the store in `dir`, replaying what is there.
+    /// Opens (or creates) the store in `dir`, replaying what is there, with
+    /// segments of [`DEFAULT_SEGMENT`] bytes.
     pub fn open(dir: &Path) -> Result<Self, ShmError> {
+        Self::open_sized(dir, DEFAULT_SEGMENT)
+    }
+
+    /// [`open`](Self::open) with new segments of `segment_size` bytes.
+    pub fn open_sized(dir: &Path, segment_size: u64) -> Result<Self, ShmError> {
         let mut mem = MemoryStore::default();
         let mut n = 0u64;
         let existed = dir.exists();
@@ -77,7 +86,7 @@ impl JournalStore {
             }
         }
         let cfg = JournalConfig {
-            segment_size: 16 << 20,
+            segment_size,
             // Full size from the start: the store is written on the session's
             // thread while it trades, and no growing segment should be made then.
             first_segment_size: 0,
@@ -103,11 +112,27 @@ impl JournalStore {
         self.error.as_ref()
     }
 
-    fn append(&mut self, kind: u16, seq: u64, payload: &[u8]) {
+    /// Appends a record unless an earlier append failed; whether it is in
+    /// the journal.
+    fn append(&mut self, kind: u16, seq: u64, payload: &[u8]) -> bool {
         self.n += 1;
         if self.error.is_none() {
             self.error = self.w.append(kind, 0, seq, 0, payload).err();
+            return self.error.is_none();
         }
+        false
+    }
+
+    /// Journals an application message sent as `seq`; whether it is in the journal.
+    fn append_sent(&mut self, seq: u64, msg: &[u8]) -> bool {
+        let mut p = std::mem::take(&mut self.scratch);
+        p.clear();
+        p.extend_from_slice(&seq.to_le_bytes());
+        p.extend_from_slice(msg);
+        let n = self.n + 1;
+        let kept = self.append(KIND_SENT, n, &p);
+        self.scratch = p;
+        kept
     }
 }
 
@@ -130,13 +155,15 @@ impl MessageStore for JournalStore {
 
     fn put(&mut self, seq: u64, msg: &[u8]) {
         self.mem.put(seq, msg);
-        let mut p = std::mem::take(&mut self.scratch);
-        p.clear();
-        p.extend_from_slice(&seq.to_le_bytes());
-        p.extend_from_slice(msg);
-        let n = self.n + 1;
-        self.append(KIND_SENT, n, &p);
-        self.scratch = p;
+        self.append_sent(seq, msg);
+    }
+
+    fn keep(&mut self, seq: u64, msg: &[u8]) -> bool {
+        if self.error.is_some() || !self.append_sent(seq, msg) {
+            return false;
+        }
+        self.mem.put(seq, msg);
+        true
     }
 
     fn get(&self, seq: u64) -> Option<&[u8]> {

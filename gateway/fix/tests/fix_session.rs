@@ -514,6 +514,51 @@ fn a_journal_store_killed_between_a_message_and_its_numbers_resumes_after_it() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A store whose next segment cannot be made (a full disk; here a directory
+/// in its place): `keep` refuses the message that finds it so and every one
+/// after, recording nothing; `put` (a cancel's path) still holds the message
+/// in memory for a resend in this session. A session given a message the
+/// store could not keep queues nothing and uses no sequence number.
+#[test]
+fn a_journal_store_that_cannot_keep_a_message_records_none_of_it() {
+    use foxtrot_fix::session::MessageStore;
+    use foxtrot_fix::store::JournalStore;
+    let dir = std::env::temp_dir().join(format!("foxtrot-fix-store-full-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut st = JournalStore::open_sized(&dir, 64 << 10).unwrap();
+    // Segment 1 is made ahead; segment 2 is the one a roll cannot get.
+    std::fs::create_dir_all(dir.join("00000000000000000002.seg")).unwrap();
+    let msg = fix(&format!("35=D|34=1|49=FOXTROT|56=VENUE|11=1|{}|", "58=x".repeat(100)));
+    let mut seq = 1;
+    while st.keep(seq, &msg) {
+        seq += 1;
+        assert!(seq < 10_000, "the store never failed");
+    }
+    assert!(seq > 100, "failed after {seq} messages");
+    assert!(st.error().is_some());
+    assert_eq!(st.get(seq), None, "a refused message is not held");
+    assert!(!st.keep(seq, &msg), "a failed store keeps nothing more");
+    st.put(seq, &msg);
+    assert_eq!(st.get(seq), Some(&msg[..]), "put still holds it for a resend");
+    drop(st);
+    // The session: nothing queued, no number used.
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut st = JournalStore::open_sized(&dir, 64 << 10).unwrap();
+    std::fs::create_dir_all(dir.join("00000000000000000002.seg")).unwrap();
+    while st.keep(st.seqs().0, &msg) {
+        let (o, i) = st.seqs();
+        st.set_seqs(o + 1, i);
+    }
+    let mut s = Session::new(settings("FOXTROT", "VENUE"), Role::Initiator, st);
+    let before = s.next_out();
+    assert!(!s.sent_app_kept(&msg, 0));
+    assert_eq!(s.next_out(), before);
+    assert!(s.outbox().is_empty(), "a message the store refused was queued");
+    s.sent_app(&msg, 0);
+    assert_eq!(s.next_out(), before + 1, "a cancel still goes");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// One change to an ordinary order, cancel or replace, for the fast-path test.
 #[derive(Clone, Debug)]
 enum Change {

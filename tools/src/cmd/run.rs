@@ -16,6 +16,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use foxtrot_engine::config::{FeedConfig, Layout, MdFormat, WaitStrategy};
 use foxtrot_engine::journal::{InputJournal, JournalInputs, OutputJournals, RunJournals};
+use foxtrot_engine::records::kill_cause;
 use foxtrot_engine::runtime::control::Controlled;
 use foxtrot_engine::runtime::{run_threaded, Sequenced, ThreadedOutcome, VenueLink};
 use foxtrot_engine::Config;
@@ -200,7 +201,7 @@ pub fn run(a: RunArgs) -> Result<()> {
     if cfg.feed.is_some() && a.from.is_none() {
         let feed = market_data(&cfg)?.expect("a feed is configured");
         let venue = TouchVenue::new(&cfg, FeedEvents::new(feed, Some(&STOP)));
-        let (venue, _ctl) = controlled(&a, &cfg, venue)?;
+        let (venue, _ctl) = controlled(&a, &cfg, venue, ij.as_ref())?;
         let out = run_threaded(&cfg, venue, ij, oj, &STOP)?;
         return finish(&a, &cfg, out, t0.elapsed(), None);
     }
@@ -298,8 +299,25 @@ fn status_loop(path: &Path, every: std::time::Duration, stop: &AtomicBool) {
 
 /// `link` with an operator's command channel, and the control server that feeds
 /// it (`foxtrot ctl`), serving until it is dropped.
-fn controlled<L: VenueLink>(a: &RunArgs, cfg: &Config, link: L) -> Result<(Controlled<L>, ControlServer)> {
-    let (link, tx) = Controlled::new(link);
+/// `link` with the operator's control channel in front, and the kill switch
+/// pulled when the run's input journal stops (a full disk): what the engine
+/// did after that could neither be replayed nor be known to a restart.
+fn controlled<L: VenueLink>(
+    a: &RunArgs,
+    cfg: &Config,
+    link: L,
+    journal: Option<&InputJournal>,
+) -> Result<(Controlled<L>, ControlServer)> {
+    let (mut link, tx) = Controlled::new(link);
+    if let Some(j) = journal {
+        let dir = a.record.clone().unwrap_or_default();
+        link.kill_when(j.stop_signal(), kill_cause::RUN_JOURNAL, move || {
+            tracing::error!(
+                run = %dir.display(),
+                "the run's input journal stopped (see the journal error at the end): kill switch pulled, open orders cancelled, no new orders"
+            );
+        });
+    }
     let stats = PathBuf::from(
         cfg.runtime
             .stats_file
@@ -417,6 +435,7 @@ fn run_fix(
             .session_store
             .clone()
             .unwrap_or_else(|| PathBuf::from("fix-store").join(format!("{}-{}", session.sender, session.target))),
+        store_segment: u64::from(cfg.session.store_segment_kib) << 10,
         session,
         busy_poll: cfg.session.busy_poll.map(crate::setup::busy_poll),
         message_log: cfg.session.message_log.as_ref().map(std::path::PathBuf::from),
@@ -435,7 +454,7 @@ fn run_fix(
         record_epoch(rec, link.epoch())?;
     }
     tracing::info!(venue = %address, store = %store, seqs = ?link.seqs(), epoch = link.epoch(), "trading with a FIX venue");
-    let (link, _ctl) = controlled(a, cfg, link)?;
+    let (link, _ctl) = controlled(a, cfg, link, ij.as_ref())?;
     let mut out = run_threaded(cfg, link, ij, oj, &STOP)?;
     let fix = {
         let link = out.source.inner_mut();
@@ -452,6 +471,9 @@ fn run_fix(
         );
         Some((st, link.seqs(), link.reconcile_stats(), link.epoch()))
     };
+    let store_failed = fix
+        .as_ref()
+        .and_then(|f| f.0.store_error.clone().map(|e| (e, f.0.unrecorded)));
     let extra = fix.map(|(st, seqs, rec, epoch)| {
         if !a.json {
             println!(
@@ -487,6 +509,12 @@ fn run_fix(
             if !said.is_empty() {
                 println!("fix: refused or lost on the way in: {}", said.join(", "));
             }
+            if let Some(e) = &st.store_error {
+                println!(
+                    "fix: the session store failed ({e}): {} orders not sent, kill switch pulled",
+                    st.unrecorded
+                );
+            }
         }
         serde_json::json!({
             "logons": st.logons,
@@ -500,6 +528,8 @@ fn run_fix(
             "replayed": st.replayed,
             "resent_suppressed": st.resent_suppressed,
             "never_sent": st.never_sent,
+            "unrecorded": st.unrecorded,
+            "store_error": st.store_error,
             "rewound_to": st.rewound_to,
             "md": st.md,
             "md_findings": st.md_findings,
@@ -514,7 +544,14 @@ fn run_fix(
             "status_gave_up": rec.gave_up,
         })
     });
-    finish(a, cfg, out, t0.elapsed(), extra)
+    finish(a, cfg, out, t0.elapsed(), extra)?;
+    if let Some((e, n)) = store_failed {
+        anyhow::bail!(
+            "the FIX session store {store} failed ({e}): {n} orders were not sent, the kill switch was pulled; \
+             free space there before the next start"
+        );
+    }
+    Ok(())
 }
 
 fn finish<V>(
@@ -524,13 +561,16 @@ fn finish<V>(
     wall: std::time::Duration,
     fix: Option<serde_json::Value>,
 ) -> Result<()> {
+    // A journal that failed fails the run, but after its summary: a live
+    // run's operator needs its fills and positions all the more then.
+    let mut journals = Ok(());
     if let (Some(dir), Some(i), Some(o)) = (&a.record, out.input_observer, out.output_observer) {
-        finish_journals(&mut RunJournals::from_parts(dir, i, o))?;
+        journals = finish_journals(&mut RunJournals::from_parts(dir, i, o));
         let source = format!(
             "foxtrot run (threads: {:?})",
             cfg.runtime.layout.groups().map_err(anyhow::Error::msg)?
         );
-        super::sim::write_latency(dir, &source, &out.stats.hists)?;
+        journals = journals.and(super::sim::write_latency(dir, &source, &out.stats.hists));
     }
     if out.stopped {
         tracing::info!("stopped by signal; rings drained, journals flushed");
@@ -547,5 +587,5 @@ fn finish<V>(
         print_text("foxtrot run", &out.summary, cfg, wall);
         print_table(&out.stats);
     }
-    Ok(())
+    journals
 }
