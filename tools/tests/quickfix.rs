@@ -250,6 +250,10 @@ fn quickfix_initiator_against_venue(begin: &str) {
     // unknown (1). Neither is `0` (too late), which says the order is gone.
     let working = if begin == "FIX.4.2" { "2" } else { "99" };
     assert_eq!(q["cxl_rej_reasons"], format!("{working},1"), "{q}");
+    // OrdStatus, the order's state after the reject: still New (0) for the
+    // refused replace (it said Rejected, 8, which reads as a dead order), and
+    // Rejected for the order the venue does not have, as FIX 4.4 asks.
+    assert_eq!(q["cxl_rej_statuses"], "0,8", "{q}");
     // The only session-level reject is ours, of HandlInst 4: QuickFIX, checking
     // every report against its dictionary, rejected none of them.
     assert_eq!(n(&q, "session_rejects"), 1, "the invalid HandlInst: {q}");

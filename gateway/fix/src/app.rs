@@ -275,6 +275,20 @@ fn order_gone(reason: Option<u64>) -> bool {
     matches!(reason, Some(0 | 1))
 }
 
+/// OrdStatus (39) of an OrderCancelReject: the order's state after the reject
+/// — Rejected (8) for an order the venue does not have (as FIX 4.4 asks for
+/// CxlRejReason "unknown order"), else the working order's New (0) or
+/// PartiallyFilled (1): a counterparty reads a working order as dead from 8.
+fn cancel_reject_status(e: &ExecReport) -> &'static [u8] {
+    if e.reason == VenueReject::UnknownOrder as u8 || e.order_qty <= 0 {
+        b"8"
+    } else if e.cum_qty > 0 {
+        b"1"
+    } else {
+        b"0"
+    }
+}
+
 /// (Inlined where it is called, so the record is built where the caller keeps
 /// it rather than copied there.)
 #[inline(always)]
@@ -422,7 +436,7 @@ pub fn write_exec_body(
         // side (neither version defines them for this message).
         put(out, tags::CL_ORD_ID, echo.cl_ord_id);
         int(out, tags::ORDER_ID, e.venue_order_id);
-        put(out, tags::ORD_STATUS, b"8");
+        put(out, tags::ORD_STATUS, cancel_reject_status(e));
         put(out, tags::ORIG_CL_ORD_ID, echo.orig_cl_ord_id);
         if let Some(t) = echo.text {
             put(out, tags::TEXT, t);
@@ -566,7 +580,7 @@ mod tests {
             // side (neither version defines them for this message).
             f.push((tags::CL_ORD_ID, echo.cl_ord_id.to_vec()));
             f.push((tags::ORDER_ID, txt(&order_id)));
-            f.push((tags::ORD_STATUS, txt("8")));
+            f.push((tags::ORD_STATUS, cancel_reject_status(e).to_vec()));
             f.push((tags::ORIG_CL_ORD_ID, echo.orig_cl_ord_id.to_vec()));
             if let Some(t) = echo.text {
                 f.push((tags::TEXT, t.to_vec()));

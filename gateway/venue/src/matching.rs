@@ -552,7 +552,14 @@ impl MatchingEngine {
         let side = Side::from_u8(r.side).expect("sides are validated on entry");
         let tick = self.ticks[r.instrument as usize];
         if qty <= r.cum || px <= 0 || px % tick != 0 {
-            return self.cancel_reject(cl, orig_cl, r.instrument, side, VenueReject::InvalidPriceOrQty, ts, out);
+            // The order stays working: the reject carries its state (OrdStatus).
+            self.counters.rejects += 1;
+            let mut e = self.er(ExecKind::CancelRejected, &r, side, ts);
+            e.cl_ord_id = cl;
+            e.orig_cl_ord_id = orig_cl;
+            e.reason = VenueReject::InvalidPriceOrQty as u8;
+            out.er.push(e);
+            return;
         }
         self.counters.replaces += 1;
         if px == r.px && qty <= r.qty {

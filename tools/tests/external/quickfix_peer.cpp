@@ -112,6 +112,7 @@ class Peer : public FIX::Application {
     } else if (t == "9") {
       cancel_rejects_++;
       cxl_rej_reasons_ += (cxl_rej_reasons_.empty() ? "" : ",") + get(m, 102);
+      cxl_rej_statuses_ += (cxl_rej_statuses_.empty() ? "" : ",") + get(m, 39);
     }
   }
 
@@ -305,7 +306,8 @@ class Peer : public FIX::Application {
       << ",\"fills\":" << fills_ << ",\"filled_qty\":" << filled_qty_ << ",\"canceled\":" << canceled_
       << ",\"rejected\":" << rejected_ << ",\"cancel_rejects\":" << cancel_rejects_
       << ",\"session_rejects\":" << session_rejects_.load() << ",\"sent\":" << sent_ << ",\"unanswered\":" << unanswered_
-      << ",\"replaced\":" << replaced_ << ",\"cxl_rej_reasons\":\"" << cxl_rej_reasons_ << "\",\"per_logon\":[";
+      << ",\"replaced\":" << replaced_ << ",\"cxl_rej_reasons\":\"" << cxl_rej_reasons_
+      << "\",\"cxl_rej_statuses\":\"" << cxl_rej_statuses_ << "\",\"per_logon\":[";
     for (size_t i = 0; i < per_logon_.size(); i++) j << (i ? "," : "") << per_logon_[i];
     j << "]}";
     return j.str();
@@ -325,6 +327,8 @@ class Peer : public FIX::Application {
   std::map<std::string, long long> filled_by_cl_;
   // CxlRejReason of each OrderCancelReject received, in order, comma-separated.
   std::string cxl_rej_reasons_;
+  // OrdStatus of each OrderCancelReject received, in order, comma-separated.
+  std::string cxl_rej_statuses_;
   long long exec_id_ = 0, order_id_ = 0;
   int orders_ = 0, cancels_ = 0, replaces_ = 0, reports_ = 0, acks_ = 0, fills_ = 0, canceled_ = 0,
       rejected_ = 0, cancel_rejects_ = 0, sent_ = 0,
