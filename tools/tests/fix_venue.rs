@@ -863,6 +863,36 @@ fn a_run_journal_that_stops_pulls_the_kill_switch() {
     );
 }
 
+/// A run that cannot start (its market-data port is taken) removes the record
+/// directory it made, saying so: the same command, run again once the port
+/// is free, records there (it was refused: "already holds a recorded run").
+#[test]
+fn a_run_that_cannot_start_leaves_no_record_directory_behind() {
+    let _serial = serial();
+    let dir = tempdir("failed-start");
+    let _cleanup = RemoveOnSuccess(dir.clone());
+    let md = free_port(true);
+    let cfg = paper_config(&dir, "FIX.4.4", free_port(false), md);
+    let taken = std::net::UdpSocket::bind(("127.0.0.1", md)).unwrap();
+    let e = engine(&dir, &cfg, "run", &[]).wait_with_output().unwrap();
+    let log = std::fs::read_to_string(dir.join("run.log")).unwrap();
+    assert!(!e.status.success(), "{log}");
+    let run = dir.join("run");
+    assert!(
+        log.contains(&format!("(nothing was recorded: {} removed)", run.display())),
+        "{log}"
+    );
+    assert!(!run.exists(), "{log}");
+    drop(taken);
+    let v = venue(&dir, &cfg, "venue", &[]);
+    let e = engine(&dir, &cfg, "run", &[]);
+    wait_for(&dir.join("stats"), "orders", 10);
+    end_of_day(&v);
+    finish(&dir, e, "run", Duration::from_secs(60));
+    finish(&dir, v, "venue", Duration::from_secs(30));
+    replays_identically(&run);
+}
+
 fn ok_cat(journal: &Path) -> String {
     ok(&["journal", "cat", "--json", journal.to_str().unwrap()])
 }

@@ -75,9 +75,24 @@ pub struct RunArgs {
     status_every: f64,
 }
 
-/// Raised by SIGINT/SIGTERM; read by ingest once per pass.
-/// Raised by SIGINT or SIGTERM once [`install_signals`] has run.
+/// Raised by SIGINT or SIGTERM once [`install_signals`] has run; read by
+/// ingest once per pass.
 pub(crate) static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Raised just before the pipeline takes its first input: from then on the
+/// run directory holds a run (see [`run`]).
+static STARTED: AtomicBool = AtomicBool::new(false);
+
+/// `run_threaded`, once the run directory is to be kept.
+fn start<L: VenueLink + Send + 'static>(
+    cfg: &Config,
+    link: L,
+    ij: Option<InputJournal>,
+    oj: Option<OutputJournals>,
+) -> Result<ThreadedOutcome<L, Option<InputJournal>, Option<OutputJournals>>> {
+    STARTED.store(true, Ordering::Relaxed);
+    Ok(run_threaded(cfg, link, ij, oj, &STOP)?)
+}
 
 extern "C" fn on_signal(_: libc::c_int) {
     // Only an atomic store: async-signal-safe.
@@ -111,8 +126,26 @@ pub fn default_stats_path() -> PathBuf {
     }
 }
 
-/// Runs `foxtrot run`.
+/// Runs `foxtrot run`. A run that fails before its pipeline starts (the
+/// market-data port taken, the session store in use…) removes the record
+/// directory it made: it holds nothing but the configuration, and the same
+/// command, run again once the cause is gone, would be refused for it
+/// ("already holds a recorded run"). Nothing was sent by then.
 pub fn run(a: RunArgs) -> Result<()> {
+    let made = a.record.as_ref().filter(|d| !d.exists()).cloned();
+    let r = run_recorded(&a);
+    if let (Err(e), Some(dir), false) = (&r, &made, STARTED.load(Ordering::Relaxed)) {
+        if dir.exists() && std::fs::remove_dir_all(dir).is_ok() {
+            return Err(anyhow::anyhow!(
+                "{e:#} (nothing was recorded: {} removed)",
+                dir.display()
+            ));
+        }
+    }
+    r
+}
+
+fn run_recorded(a: &RunArgs) -> Result<()> {
     let mut cfg = match &a.from {
         Some(dir) => {
             let (yaml, _) = JournalInputs::open(dir).with_context(|| format!("opening {}", dir.display()))?;
@@ -202,7 +235,7 @@ pub fn run(a: RunArgs) -> Result<()> {
         let feed = market_data(&cfg)?.expect("a feed is configured");
         let venue = TouchVenue::new(&cfg, FeedEvents::new(feed, Some(&STOP)));
         let (venue, _ctl) = controlled(&a, &cfg, venue, ij.as_ref())?;
-        let out = run_threaded(&cfg, venue, ij, oj, &STOP)?;
+        let out = start(&cfg, venue, ij, oj)?;
         return finish(&a, &cfg, out, t0.elapsed(), None);
     }
     anyhow::ensure!(
@@ -212,14 +245,14 @@ pub fn run(a: RunArgs) -> Result<()> {
     match &a.from {
         Some(dir) => {
             let (_, inputs) = JournalInputs::open(dir)?;
-            let out = run_threaded(&cfg, Sequenced(inputs), ij, oj, &STOP)?;
+            let out = start(&cfg, Sequenced(inputs), ij, oj)?;
             if let Some(e) = out.source.0.error() {
                 tracing::warn!(error = %e, "the input journal ended early");
             }
             finish(&a, &cfg, out, t0.elapsed(), None)
         }
         None => {
-            let out = run_threaded(&cfg, SimWorld::new(&cfg), ij, oj, &STOP)?;
+            let out = start(&cfg, SimWorld::new(&cfg), ij, oj)?;
             finish(&a, &cfg, out, t0.elapsed(), None)
         }
     }
@@ -455,7 +488,7 @@ fn run_fix(
     }
     tracing::info!(venue = %address, store = %store, seqs = ?link.seqs(), epoch = link.epoch(), "trading with a FIX venue");
     let (link, _ctl) = controlled(a, cfg, link, ij.as_ref())?;
-    let mut out = run_threaded(cfg, link, ij, oj, &STOP)?;
+    let mut out = start(cfg, link, ij, oj)?;
     let fix = {
         let link = out.source.inner_mut();
         link.logout(std::time::Duration::from_secs(2));
