@@ -152,6 +152,13 @@ impl<V: VenueLink, O: RunObserver> FusedRun<V, O> {
         while self.step() {}
     }
 
+    /// Leaves the run unended when its inputs run out: no end-of-run outputs
+    /// (the diary's pending records stay pending), as for a prefix of a run
+    /// that goes on elsewhere (the replay of a run still being recorded).
+    pub fn leave_open(&mut self) {
+        self.finished = true;
+    }
+
     /// Ends the run: releases the diary's pending records. Idempotent.
     pub fn finish(&mut self) {
         if !self.finished {

@@ -42,6 +42,9 @@ pub struct ReplayOutcome {
     pub divergence: Option<Divergence>,
     /// Outputs replayed past a killed run's recorded end (`killed` only).
     pub past_end: u64,
+    /// Recorded outputs past the replay's end (`live` only): of inputs
+    /// journalled after the replay read them.
+    pub recorded_ahead: u64,
     /// The replay's summary: order and diary hashes, positions, PnL, rejects by reason, …
     pub summary: super::RunSummary,
     /// The configuration it replayed under.
@@ -61,6 +64,11 @@ pub struct ReplayOptions {
     /// (a kill cuts outputs after the inputs that decided them were journalled),
     /// but must be a prefix of them.
     pub killed: bool,
+    /// The run is still being recorded: its inputs were read up to where its
+    /// writer had got, and its recorded outputs, read a moment apart, may end
+    /// before the replay's or go past them. Whichever is shorter must begin
+    /// the other; the replay does not end the run (no end-of-run outputs).
+    pub live: bool,
 }
 
 fn describe(kind: u16, seq: u64, payload: &[u8]) -> String {
@@ -89,6 +97,9 @@ pub struct Verifier {
     divergence: Option<Divergence>,
     /// `Some(n)`: a killed run, n outputs replayed past its recorded end.
     past_end: Option<u64>,
+    /// A live run: recorded outputs past the replay's end are counted here,
+    /// not a divergence (`None` for a finished run).
+    ahead: Option<u64>,
 }
 
 impl Verifier {
@@ -99,6 +110,7 @@ impl Verifier {
             diary: Some(JournalReader::open(&run_dir.join("diary"))?),
             divergence: None,
             past_end: None,
+            ahead: None,
         })
     }
 
@@ -116,7 +128,22 @@ impl Verifier {
             diary: open("diary")?,
             divergence: None,
             past_end: Some(0),
+            ahead: None,
         })
+    }
+
+    /// Reads the recorded outputs of a run still being recorded: as a killed
+    /// run's, and those past the replay's end are counted, not a divergence.
+    pub fn open_live(run_dir: &Path) -> Result<Self, Error> {
+        Ok(Verifier {
+            ahead: Some(0),
+            ..Self::open_killed(run_dir)?
+        })
+    }
+
+    /// Recorded outputs past the replay's end (a live run).
+    pub fn recorded_ahead(&self) -> u64 {
+        self.ahead.unwrap_or(0)
     }
 
     /// Outputs replayed past a killed run's recorded end.
@@ -151,6 +178,9 @@ impl Verifier {
                 replayed: describe(kind, seq, bytes),
             }),
             Ok(None) if self.past_end.is_some() => {
+                // Read no further: a live run's journal may grow meanwhile,
+                // and what it gains belongs after what was replayed here.
+                *r = None;
                 self.past_end = self.past_end.map(|n| n + 1);
                 None
             }
@@ -176,6 +206,12 @@ impl Verifier {
         }
         for (stream, r) in [("orders", &mut self.orders), ("diary", &mut self.diary)] {
             let Some(r) = r else { continue };
+            if let Some(n) = &mut self.ahead {
+                while r.next()?.is_some() {
+                    *n += 1;
+                }
+                continue;
+            }
             if let Some(rec) = r.next()? {
                 self.divergence = Some(Divergence {
                     seq: rec.seq,
@@ -246,7 +282,7 @@ pub fn check_journal(dir: &Path) -> Result<(), Error> {
 /// Replays the run in `run_dir`.
 pub fn replay(run_dir: &Path, opts: &ReplayOptions) -> Result<ReplayOutcome, Error> {
     if opts.verify {
-        check_journals_of(run_dir, opts.killed)?;
+        check_journals_of(run_dir, opts.killed || opts.live)?;
     }
     let (journalled, inputs) = JournalInputs::open_with_config(run_dir)?;
     let cfg = opts.config.clone().unwrap_or(journalled);
@@ -255,7 +291,9 @@ pub fn replay(run_dir: &Path, opts: &ReplayOptions) -> Result<ReplayOutcome, Err
         Some(d) => Some(RunJournals::create(d, JournalConfig::default(), &effective)?),
         None => None,
     };
-    let verifier = if opts.verify && opts.killed {
+    let verifier = if opts.verify && opts.live {
+        Some(Verifier::open_live(run_dir)?)
+    } else if opts.verify && opts.killed {
         Some(Verifier::open_killed(run_dir)?)
     } else if opts.verify {
         Some(Verifier::open(run_dir)?)
@@ -263,6 +301,9 @@ pub fn replay(run_dir: &Path, opts: &ReplayOptions) -> Result<ReplayOutcome, Err
         None
     };
     let mut run = FusedRun::with_observer(&cfg, Sequenced(inputs), (verifier, out));
+    if opts.live {
+        run.leave_open();
+    }
     let mut n = 0u64;
     while run.step() {
         n += 1;
@@ -293,6 +334,7 @@ pub fn replay(run_dir: &Path, opts: &ReplayOptions) -> Result<ReplayOutcome, Err
         summary,
         config: cfg,
         past_end: verifier.as_ref().map_or(0, |v| v.past_end()),
+        recorded_ahead: verifier.as_ref().map_or(0, |v| v.recorded_ahead()),
         divergence: verifier.as_mut().and_then(|v| v.divergence.take()),
     })
 }

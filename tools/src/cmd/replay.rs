@@ -126,22 +126,19 @@ pub fn run(a: ReplayArgs) -> Result<()> {
     if md {
         return backtest(&a, config);
     }
-    if a.verify {
-        if let Some(pid) = foxtrot_shm::journal::writer_lock::held_elsewhere(&a.run_dir.join("inputs")) {
-            anyhow::bail!(
-                "{} is still being recorded (pid {pid}): --verify compares a finished run's outputs with its \
-                 replay, and a live run's grow while they are read; verify it once the recording ends \
-                 (`foxtrot report` reads a live run)",
-                a.run_dir.display()
-            );
-        }
-    }
+    // A run still being recorded is verified as far as it was read: its
+    // outputs grow while they are compared.
+    let live = a
+        .verify
+        .then(|| foxtrot_shm::journal::writer_lock::held_elsewhere(&a.run_dir.join("inputs")))
+        .flatten();
     let started = std::time::Instant::now();
     let opts = ReplayOptions {
         config,
         out: a.out.clone(),
         verify: a.verify,
         killed: a.killed,
+        live: live.is_some(),
     };
     let o = replay(&a.run_dir, &opts).with_context(|| format!("replaying {}", a.run_dir.display()))?;
     let wall = started.elapsed();
@@ -158,6 +155,8 @@ pub fn run(a: ReplayArgs) -> Result<()> {
             "positions": super::sim::positions_json(&o.summary, &o.config),
             "rejects": super::sim::rejects_json(&o.summary),
             "past_recorded_end": o.past_end,
+            "recording_pid": live,
+            "recorded_ahead": o.recorded_ahead,
             "divergence": o.divergence.as_ref().map(|d| serde_json::json!({
                 "seq": d.seq, "stream": d.stream, "recorded": d.recorded, "replayed": d.replayed,
             })),
@@ -180,7 +179,13 @@ pub fn run(a: ReplayArgs) -> Result<()> {
             o.summary.diary_hash.0, o.summary.diary_hash.1
         );
         print_outcome(&o.summary, &o.config);
-        if a.verify && o.divergence.is_none() && a.killed {
+        if let (true, None, Some(pid)) = (a.verify, &o.divergence, live) {
+            println!(
+                "  verify        identical to the recorded orders and diary as far as both go \
+                 (still being recorded by pid {pid}: {} replayed past the outputs read, {} recorded past the inputs read)",
+                o.past_end, o.recorded_ahead
+            );
+        } else if a.verify && o.divergence.is_none() && a.killed {
             println!(
                 "  verify        identical to the recorded orders and diary as far as they go ({} outputs past the kill)",
                 o.past_end

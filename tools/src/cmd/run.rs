@@ -229,14 +229,14 @@ fn run_recorded(a: &RunArgs) -> Result<()> {
     }
     if let (Some(address), None) = (&cfg.venue.address, &a.from) {
         let address = address.clone();
-        return run_fix(&a, &cfg, &address, resume, ij, oj, t0);
+        return run_fix(a, &cfg, &address, resume, ij, oj, t0);
     }
     if cfg.feed.is_some() && a.from.is_none() {
         let feed = market_data(&cfg)?.expect("a feed is configured");
         let venue = TouchVenue::new(&cfg, FeedEvents::new(feed, Some(&STOP)));
-        let (venue, _ctl) = controlled(&a, &cfg, venue, ij.as_ref())?;
+        let (venue, _ctl) = controlled(a, &cfg, venue, ij.as_ref())?;
         let out = start(&cfg, venue, ij, oj)?;
-        return finish(&a, &cfg, out, t0.elapsed(), None);
+        return finish(a, &cfg, out, t0.elapsed(), None);
     }
     anyhow::ensure!(
         a.resume.is_none(),
@@ -249,11 +249,11 @@ fn run_recorded(a: &RunArgs) -> Result<()> {
             if let Some(e) = out.source.0.error() {
                 tracing::warn!(error = %e, "the input journal ended early");
             }
-            finish(&a, &cfg, out, t0.elapsed(), None)
+            finish(a, &cfg, out, t0.elapsed(), None)
         }
         None => {
             let out = start(&cfg, SimWorld::new(&cfg), ij, oj)?;
-            finish(&a, &cfg, out, t0.elapsed(), None)
+            finish(a, &cfg, out, t0.elapsed(), None)
         }
     }
 }
