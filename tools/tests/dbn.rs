@@ -177,3 +177,108 @@ fn dbn_files_from_databento_import_field_by_field() {
         );
     }
 }
+
+/// Databento's own test files (`tests/data` of github.com/databento/dbn, at
+/// commit `9096c6d`, Apache-2.0: `tests/external/databento/`), each plain and
+/// as Databento's encoder compressed it (`.dbn.zst`, not compressed here by
+/// the library foxtrot inflates with). Both forms import to the same events,
+/// and those carry the prices, sizes, sides and both timestamps that
+/// Databento's own decoder (`databento_dbn`) reads from the file: a trade for
+/// each trade record, the top of the book as a quote per side for MBP and
+/// TBBO records. The MBO file holds two cancels of orders it never added:
+/// no event, and the import says it skipped two.
+#[test]
+#[cfg_attr(
+    not(has_py_dbn),
+    ignore = "needs the Python package databento-dbn: bash .ci/run installs it"
+)]
+fn databentos_own_files_import_as_databentos_decoder_reads_them() {
+    if !external::python_module("databento_dbn") {
+        return;
+    }
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/external/databento");
+    let d = tempdir("databento-files");
+    // What Databento's decoder reads: [action, side, price (1e-9), size, ts_recv, ts_event].
+    let script = r#"
+import databento_dbn as d, json, sys
+out = {}
+for name in sys.argv[2:]:
+    dec = d.DBNDecoder()
+    dec.write(open(f"{sys.argv[1]}/test_data.{name}.dbn", "rb").read())
+    ev = []
+    side = lambda s: {"A": "sell", "B": "buy"}.get(str(s), "none")
+    for r in dec.decode()[1:]:
+        if str(r.action) == "T":
+            ev.append(["trade", side(r.side), r.price, r.size, r.ts_recv, r.ts_event])
+        if hasattr(r, "levels"):
+            top = r.levels[0]
+            ev.append(["quote", "buy", top.bid_px, top.bid_sz, r.ts_recv, r.ts_event])
+            ev.append(["quote", "sell", top.ask_px, top.ask_sz, r.ts_recv, r.ts_event])
+    out[name] = ev
+print(json.dumps(out))
+"#;
+    let names = ["mbo", "mbp-1", "mbp-10", "tbbo", "trades"];
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(&src)
+        .args(names)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let want: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for name in names {
+        let (plain, zst) = (format!("test_data.{name}.dbn"), format!("test_data.{name}.dbn.zst"));
+        for f in [&plain, &zst] {
+            std::fs::copy(src.join(f), d.join(f)).unwrap();
+        }
+        let (syms, a) = import_file(&d, &plain);
+        let (syms_z, b) = import_file(&d, &zst);
+        assert_eq!((&syms, a.len()), (&syms_z, b.len()), "{name}");
+        assert_eq!(
+            bytemuck::cast_slice::<MarketData, u8>(&a),
+            bytemuck::cast_slice::<MarketData, u8>(&b),
+            "{name}: compressed and plain"
+        );
+        let md = d.join(format!("{plain}.md"));
+        let (cfg, _) = MdSource::open(&md).unwrap();
+        let to_nano = |px: i64, i: u32| px * 10i64.pow(9 - cfg.instruments[i as usize].price_decimals as u32);
+        let got: Vec<serde_json::Value> = a
+            .iter()
+            .map(|m| {
+                let side = match m.side() {
+                    Some(Side::Buy) => "buy",
+                    Some(Side::Sell) => "sell",
+                    None => "none",
+                };
+                let action = match m.action() {
+                    Some(MdAction::Trade) => "trade",
+                    Some(MdAction::Quote) => "quote",
+                    other => panic!("{name}: {other:?}"),
+                };
+                serde_json::json!([
+                    action,
+                    side,
+                    to_nano(m.px, m.header.instrument),
+                    m.qty,
+                    m.header.ts_ns,
+                    m.exch_ts_ns
+                ])
+            })
+            .collect();
+        assert_eq!(serde_json::Value::Array(got), want[name], "{name}");
+        if name == "mbo" {
+            assert!(a.is_empty(), "{name}");
+            let out = command()
+                .args(["import", "--format", "dbn"])
+                .arg(d.join(&plain))
+                .arg("-o")
+                .arg(d.join("mbo-again.md"))
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(text.contains("2 bad rows or data-quality events skipped"), "{text}");
+        } else {
+            assert!(a.len() >= 2, "{name}");
+        }
+    }
+}
