@@ -155,6 +155,18 @@ fn fills_agree(engine: &Value, venue: &Value) {
     );
 }
 
+/// Every order the engine sent reached the venue, once, and the fills agree.
+fn venue_got_what_was_sent(engine: &Value, venue: &Value) {
+    let got = u(venue, "orders.new") + u(venue, "orders.cancel") + u(venue, "orders.replace");
+    assert_eq!(
+        u(engine, "fix.orders_sent"),
+        got,
+        "orders sent vs received\n{engine}\n{venue}"
+    );
+    assert_eq!(u(venue, "duplicate_cl_ord_ids"), 0, "{venue}");
+    fills_agree(engine, venue);
+}
+
 fn logon_orders_fills_logout(begin: &str) {
     let dir = tempdir(&format!("plain-{begin}"));
     let _cleanup = RemoveOnSuccess(dir.clone());
@@ -174,12 +186,9 @@ fn logon_orders_fills_logout(begin: &str) {
     // Every order the engine sent reached the venue, once.
     let sent = u(&e, "fix.orders_sent");
     assert!(sent > 20, "too few orders to test anything: {e}");
-    let got = u(&v, "orders.new") + u(&v, "orders.cancel") + u(&v, "orders.replace");
-    assert_eq!(sent, got, "orders sent vs received\n{e}\n{v}");
     assert!(u(&v, "orders.new") > 0 && u(&v, "orders.cancel") + u(&v, "orders.replace") > 0);
-    assert_eq!(u(&v, "duplicate_cl_ord_ids"), 0);
     assert!(u(&e, "fills") > 0, "{e}");
-    fills_agree(&e, &v);
+    venue_got_what_was_sent(&e, &v);
     // Every report the venue sent arrived, and market data flowed.
     assert_eq!(u(&e, "fix.reports"), u(&v, "reports"));
     assert!(u(&e, "fix.md") > 1000, "{e}");
@@ -259,11 +268,8 @@ fn a_second_process_on_a_live_session_store_is_refused_and_harms_nothing() {
     end_of_day(&v);
     let e = finish(&dir, e, "run", Duration::from_secs(120));
     let v = finish(&dir, v, "venue", Duration::from_secs(30));
-    let got = u(&v, "orders.new") + u(&v, "orders.cancel") + u(&v, "orders.replace");
-    assert_eq!(u(&e, "fix.orders_sent"), got, "orders sent vs received\n{e}\n{v}");
-    assert_eq!(u(&v, "duplicate_cl_ord_ids"), 0);
     assert_eq!(u(&e, "fix.logons"), 1, "{e}");
-    fills_agree(&e, &v);
+    venue_got_what_was_sent(&e, &v);
     replays_identically(&dir.join("run"));
 }
 
@@ -795,14 +801,7 @@ fn a_session_store_that_cannot_keep_an_order_stops_new_ones_and_cancels_the_open
         "{es}"
     );
     let vs = finish(&dir, v, "venue", Duration::from_secs(60));
-    let venue_got = u(&vs, "orders.new") + u(&vs, "orders.cancel") + u(&vs, "orders.replace");
-    assert_eq!(
-        u(&es, "fix.orders_sent"),
-        venue_got,
-        "orders sent vs received\n{es}\n{vs}"
-    );
-    assert_eq!(u(&vs, "duplicate_cl_ord_ids"), 0, "{vs}");
-    fills_agree(&es, &vs);
+    venue_got_what_was_sent(&es, &vs);
     // Every order a restart must know of is in the store.
     std::fs::remove_dir(&blocker).unwrap();
     let kept = foxtrot_fix::store::JournalStore::open(&store).unwrap();
@@ -847,14 +846,7 @@ fn a_run_journal_that_stops_pulls_the_kill_switch() {
     killed_with_nothing_open(&run, &dir.join("stats"));
     let es = ends_failing(&dir, &v, e, "foxtrot: error: journalling failed");
     let vs = finish(&dir, v, "venue", Duration::from_secs(60));
-    let venue_got = u(&vs, "orders.new") + u(&vs, "orders.cancel") + u(&vs, "orders.replace");
-    assert_eq!(
-        u(&es, "fix.orders_sent"),
-        venue_got,
-        "orders sent vs received\n{es}\n{vs}"
-    );
-    assert_eq!(u(&vs, "duplicate_cl_ord_ids"), 0, "{vs}");
-    fills_agree(&es, &vs);
+    venue_got_what_was_sent(&es, &vs);
     let out = ok(&["replay", run.to_str().unwrap(), "--verify", "--killed"]);
     assert!(
         out.contains("identical to the recorded orders and diary as far as they go"),

@@ -156,6 +156,13 @@ mod tests {
     use super::*;
     use crate::records::{InputView, Kind, MarketData};
 
+    fn md(ts: u64) -> InputSlot {
+        let mut m = MarketData::default();
+        m.header.kind = Kind::MarketData as u8;
+        m.header.ts_ns = ts;
+        InputSlot::from_md(&m)
+    }
+
     struct Two(Vec<InputSlot>);
     impl VenueLink for Two {
         fn poll(&mut self) -> Option<InputSlot> {
@@ -166,12 +173,6 @@ mod tests {
 
     #[test]
     fn a_command_comes_before_the_next_input_at_the_last_control_time() {
-        let md = |ts| {
-            let mut m = MarketData::default();
-            m.header.kind = Kind::MarketData as u8;
-            m.header.ts_ns = ts;
-            InputSlot::from_md(&m)
-        };
         let (mut c, mut tx) = Controlled::new(Two(vec![md(20), md(10)]));
         assert_eq!(c.poll().unwrap().header().ts_ns, 10);
         assert!(tx.send(CommandKind::Halt, 2));
@@ -190,12 +191,6 @@ mod tests {
 
     #[test]
     fn a_raised_alarm_pulls_the_kill_switch_once_before_the_next_input() {
-        let md = |ts| {
-            let mut m = MarketData::default();
-            m.header.kind = Kind::MarketData as u8;
-            m.header.ts_ns = ts;
-            InputSlot::from_md(&m)
-        };
         let (mut c, _tx) = Controlled::new(Two(vec![md(30), md(20), md(10)]));
         let flag = Arc::new(AtomicBool::new(false));
         let said = Arc::new(std::sync::atomic::AtomicU32::new(0));
