@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{foxtrot, ok, tempdir};
+use common::{command, foxtrot, ok, ok_cmd, tempdir};
 
 /// `foxtrot sim --config CONFIG --events 15000 --record DIR`; the directory.
 fn record_sim(config: &std::path::Path, dir: &std::path::Path) -> std::path::PathBuf {
@@ -22,6 +22,15 @@ fn record_sim(config: &std::path::Path, dir: &std::path::Path) -> std::path::Pat
 
 /// Two configurations in `d`: `configs/sim.yaml` (a) and the same with a
 /// faster momentum EMA (b), beside the weights file they name.
+/// `foxtrot policy promote HASH --evidence RUN --ledger L --by WHO`.
+fn promote(hash: &str, evidence: &std::path::Path, ledger: &str, by: &str) -> std::process::Command {
+    let mut c = command();
+    c.args(["policy", "promote", hash, "--evidence"])
+        .arg(evidence)
+        .args(["--ledger", ledger, "--by", by]);
+    c
+}
+
 fn two_configs(d: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs");
     std::fs::copy(root.join("belief_weights.yaml"), d.join("belief_weights.yaml")).unwrap();
@@ -48,17 +57,7 @@ fn gates_refuse_foreign_evidence_and_rebuild_is_byte_identical() {
 
     let ev_a = record_sim(&a, &d.join("ev-a"));
     // B's promotion on A's run: another policy decided it; refused, nothing appended.
-    let o = foxtrot(&[
-        "policy",
-        "promote",
-        &hb,
-        "--evidence",
-        ev_a.to_str().unwrap(),
-        "--ledger",
-        l,
-        "--by",
-        "r",
-    ]);
+    let o = promote(&hb, &ev_a, l, "r").output().unwrap();
     assert!(!o.status.success());
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("same policy false"),
@@ -71,31 +70,11 @@ fn gates_refuse_foreign_evidence_and_rebuild_is_byte_identical() {
     let mut bytes = std::fs::read(&seg).unwrap();
     bytes[10_000] ^= 0x20;
     std::fs::write(&seg, bytes).unwrap();
-    let o = foxtrot(&[
-        "policy",
-        "promote",
-        &ha,
-        "--evidence",
-        damaged.to_str().unwrap(),
-        "--ledger",
-        l,
-        "--by",
-        "r",
-    ]);
+    let o = promote(&ha, &damaged, l, "r").output().unwrap();
     assert!(!o.status.success(), "a damaged run was accepted as evidence");
     assert_eq!(ok(&["policy", "list", "--ledger", l]).lines().count(), 2);
 
-    ok(&[
-        "policy",
-        "promote",
-        &ha,
-        "--evidence",
-        ev_a.to_str().unwrap(),
-        "--ledger",
-        l,
-        "--by",
-        "r",
-    ]);
+    ok_cmd(&mut promote(&ha, &ev_a, l, "r"));
     // One promotion: nothing to roll back to.
     let o = foxtrot(&["policy", "rollback", "--ledger", l, "--by", "r", "--reason", "x"]);
     assert!(!o.status.success());
@@ -111,17 +90,7 @@ fn gates_refuse_foreign_evidence_and_rebuild_is_byte_identical() {
     // B promoted on its own run, then rolled back: A is current again, and
     // the KPIs count both promotions, the rollback and its latency.
     let ev_b = record_sim(&b, &d.join("ev-b"));
-    ok(&[
-        "policy",
-        "promote",
-        &hb,
-        "--evidence",
-        ev_b.to_str().unwrap(),
-        "--ledger",
-        l,
-        "--by",
-        "r",
-    ]);
+    ok_cmd(&mut promote(&hb, &ev_b, l, "r"));
     std::thread::sleep(std::time::Duration::from_millis(50));
     ok(&[
         "policy",
@@ -177,17 +146,7 @@ fn a_ledger_read_before_another_commands_append_numbers_after_it_and_refuses_a_s
 
     let ev_a = record_sim(&a, &d.join("ev-a"));
     let mut stale = Ledger::open(&ledger).unwrap();
-    ok(&[
-        "policy",
-        "promote",
-        &ha,
-        "--evidence",
-        ev_a.to_str().unwrap(),
-        "--ledger",
-        l,
-        "--by",
-        "op",
-    ]);
+    ok_cmd(&mut promote(&ha, &ev_a, l, "op"));
     let e = stale.promote(&ha, &[ev_a], "evolve", "").unwrap_err().to_string();
     assert!(
         e.contains("the ledger changed since it was read: entry 3 (Promotion"),

@@ -277,8 +277,10 @@ fn order_gone(reason: Option<u64>) -> bool {
 
 /// OrdStatus (39) of an OrderCancelReject: the order's state after the reject
 /// — Rejected (8) for an order the venue does not have (as FIX 4.4 asks for
-/// CxlRejReason "unknown order"), else the working order's New (0) or
-/// PartiallyFilled (1): a counterparty reads a working order as dead from 8.
+/// CxlRejReason "unknown order") or a request refused before its order was
+/// looked up (a report with no order quantity), else the working order's New
+/// (0) or PartiallyFilled (1): a counterparty reads a working order as dead
+/// from 8.
 fn cancel_reject_status(e: &ExecReport) -> &'static [u8] {
     if e.reason == VenueReject::UnknownOrder as u8 || e.order_qty <= 0 {
         b"8"

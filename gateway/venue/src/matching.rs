@@ -513,26 +513,33 @@ impl MatchingEngine {
                 e.orig_cl_ord_id = orig_cl;
                 out.er.push(e);
             }
-            None => self.cancel_reject(cl, orig_cl, 0, Side::Buy, VenueReject::UnknownOrder, ts, out),
+            None => self.cancel_reject(None, cl, orig_cl, VenueReject::UnknownOrder, ts, out),
         }
         mark_last(out, md_start);
     }
 
     /// Answers a cancel or replace request (ClOrdID `cl`, for `orig_cl`) with a
-    /// cancel reject.
-    #[allow(clippy::too_many_arguments)]
+    /// cancel reject: of the working order `of`, whose state the reject
+    /// carries (OrdStatus), or of an order it does not have.
     fn cancel_reject(
         &mut self,
+        of: Option<&Resting>,
         cl: u64,
         orig_cl: u64,
-        instrument: u32,
-        side: Side,
         reason: VenueReject,
         ts: u64,
         out: &mut VenueOutput,
     ) {
         self.counters.rejects += 1;
-        let mut e = ExecReport::new(ExecKind::CancelRejected, instrument, side, ts);
+        let mut e = match of {
+            Some(r) => self.er(
+                ExecKind::CancelRejected,
+                r,
+                Side::from_u8(r.side).unwrap_or(Side::Buy),
+                ts,
+            ),
+            None => ExecReport::new(ExecKind::CancelRejected, 0, Side::Buy, ts),
+        };
         e.cl_ord_id = cl;
         e.orig_cl_ord_id = orig_cl;
         e.reason = reason as u8;
@@ -546,20 +553,14 @@ impl MatchingEngine {
     pub fn replace_own(&mut self, cl: u64, orig_cl: u64, px: i64, qty: i64, ts: u64, out: &mut VenueOutput) {
         let md_start = out.md.len();
         let Some(slot) = self.own_slot(orig_cl) else {
-            return self.cancel_reject(cl, orig_cl, 0, Side::Buy, VenueReject::UnknownOrder, ts, out);
+            return self.cancel_reject(None, cl, orig_cl, VenueReject::UnknownOrder, ts, out);
         };
         let r = self.arena[slot as usize];
         let side = Side::from_u8(r.side).expect("sides are validated on entry");
         let tick = self.ticks[r.instrument as usize];
         if qty <= r.cum || px <= 0 || px % tick != 0 {
-            // The order stays working: the reject carries its state (OrdStatus).
-            self.counters.rejects += 1;
-            let mut e = self.er(ExecKind::CancelRejected, &r, side, ts);
-            e.cl_ord_id = cl;
-            e.orig_cl_ord_id = orig_cl;
-            e.reason = VenueReject::InvalidPriceOrQty as u8;
-            out.er.push(e);
-            return;
+            // The order stays working.
+            return self.cancel_reject(Some(&r), cl, orig_cl, VenueReject::InvalidPriceOrQty, ts, out);
         }
         self.counters.replaces += 1;
         if px == r.px && qty <= r.qty {
