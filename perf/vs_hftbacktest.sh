@@ -36,7 +36,7 @@ for h in hbt:
 print(f"EMA-cross backtest, {n} quotes, {rounds} rounds alternated; both answer {ans['orders']} orders, "
       f"position {ans['position']}, PnL {ans['pnl']:.2f}")
 rates = {}
-for k in ["tight_array", "tight_journal", "lean", "full"]:
+for k in ["tight_array", "tight_journal", "tight_rows", "lean", "full"]:
     rates[f"foxtrot {k}"] = [f["quotes_per_s"][k]["median"] for f in fox if f["quotes_per_s"][k]]
 for depth in ["hashmap", "roivec"]:
     rates[f"hftbacktest {depth}"] = [n / statistics.median(r["seconds"]) for h in hbt

@@ -110,8 +110,8 @@ pub struct BacktestArgs {
     #[arg(long, default_value_os_t = std::env::temp_dir())]
     pub dir: PathBuf,
     /// The variants to time (default all): `tight-array`, `tight-journal`,
-    /// `lean`, `full` (one alone, for a profiler).
-    #[arg(long, value_delimiter = ',', value_parser = ["tight-array", "tight-journal", "lean", "full"])]
+    /// `tight-rows`, `lean`, `full` (one alone, for a profiler).
+    #[arg(long, value_delimiter = ',', value_parser = ["tight-array", "tight-journal", "tight-rows", "lean", "full"])]
     pub only: Vec<String>,
     /// Also write the walk as the CSV `foxtrot import` reads (for a peer
     /// backtester to run the same quotes: `perf/vs_hftbacktest.sh`).

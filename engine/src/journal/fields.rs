@@ -10,7 +10,7 @@
 //! fixed-point integers (`px`) and, where the instrument is known, as decimals
 //! (`price`).
 
-use super::kinds::{input_size, KIND_CONFIG, KIND_DATA_QUALITY, KIND_MD_BLOCK};
+use super::kinds::{input_size, KIND_CONFIG, KIND_DATA_QUALITY, KIND_MD_BLOCK, KIND_MD_QUOTES};
 use crate::core::belief::Regime;
 use crate::core::risk::{describe, Breach};
 use crate::core::router::policy::policy_name;
@@ -348,6 +348,18 @@ pub fn rows(
             let mut out = Vec::with_capacity(d.remaining());
             while let Some(m) = d.next_event() {
                 out.extend(input_rows(&InputSlot::from_md(&m.ok()?), names));
+            }
+            return Some(out);
+        }
+        KIND_MD_QUOTES => {
+            // Two market-data rows per quote of the block: its bid side, then its ask side.
+            let mut d = super::md_quotes::QuoteDecoder::default();
+            d.load(p).ok()?;
+            let mut out = Vec::with_capacity(2 * d.remaining());
+            while let Some(q) = d.next_quote() {
+                for m in q.ok()?.events() {
+                    out.extend(input_rows(&InputSlot::from_md(&m), names));
+                }
             }
             return Some(out);
         }

@@ -18,6 +18,7 @@
 //! | 100 | `config` | first record of `inputs/` and `market_data/` | the configuration's canonical text |
 //! | 102 | `data_quality` | `market_data/` | [`DqEvent`](crate::records::DqEvent), 32 B |
 //! | 103 | `md_block` | `market_data/` | up to 256 market-data events, compact ([`md_block`](super::md_block)) |
+//! | 104 | `md_quotes` | `market_data/` | up to 256 two-sided quotes, compact ([`md_quotes`](super::md_quotes)) |
 //! | 200 | `fix_sent` | a FIX session store | MsgSeqNum (u64 LE), then the message sent |
 //! | 201 | `fix_seqs` | a FIX session store | `next_out u64 \| next_in u64`, LE |
 //! | 202 | `fix_reset` | a FIX session store | empty: everything before it is void |
@@ -32,6 +33,8 @@ pub const KIND_CONFIG: u16 = 100;
 pub const KIND_DATA_QUALITY: u16 = 102;
 /// A compact block of market-data events ([`super::md_block`]).
 pub const KIND_MD_BLOCK: u16 = 103;
+/// A compact block of two-sided quotes ([`super::md_quotes`]).
+pub const KIND_MD_QUOTES: u16 = 104;
 /// A FIX session store: an application message sent.
 pub const KIND_FIX_SENT: u16 = 200;
 /// A FIX session store: the sequence numbers.
@@ -75,7 +78,7 @@ pub struct KindInfo {
 }
 
 /// Every kind written, in code order.
-pub const ALL: [KindInfo; 14] = [
+pub const ALL: [KindInfo; 15] = [
     KindInfo {
         code: Kind::MarketData as u16,
         name: "market_data",
@@ -129,6 +132,11 @@ pub const ALL: [KindInfo; 14] = [
     KindInfo {
         code: KIND_MD_BLOCK,
         name: "md_block",
+        payload: Payload::AtLeast(4),
+    },
+    KindInfo {
+        code: KIND_MD_QUOTES,
+        name: "md_quotes",
         payload: Payload::AtLeast(4),
     },
     KindInfo {

@@ -60,7 +60,7 @@ impl Default for BlockEncoder {
 /// to a byte (halves of 28 bits, then quarters of 14, then groups of 7), and
 /// every byte before the last gets its continuation bit.
 #[inline(always)]
-fn put_varint(buf: &mut [u8], at: usize, z: u64) -> usize {
+pub(super) fn put_varint(buf: &mut [u8], at: usize, z: u64) -> usize {
     if z < 0x80 {
         // One byte: a price that moved a few ticks, a field back where it was.
         buf[at] = z as u8;
@@ -266,7 +266,7 @@ impl BlockDecoder {
 /// The zigzag LEB128 varint at `buf[*pos..]` as the wrapping difference it
 /// encodes; `None` when it runs past the end or holds more than 64 bits.
 #[inline(always)]
-fn read_delta(buf: &[u8], pos: &mut usize) -> Option<u64> {
+pub(super) fn read_delta(buf: &[u8], pos: &mut usize) -> Option<u64> {
     let mut z = 0u64;
     let mut shift = 0;
     loop {

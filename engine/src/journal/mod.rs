@@ -8,7 +8,8 @@
 //! - [`open`]: the one opener of a journal whose first record is its
 //!   configuration.
 //! - [`inputs`]: a run's sequenced inputs, streamed back.
-//! - [`market_data`]: the market-data directory `foxtrot import` writes.
+//! - [`market_data`]: the market-data directory `foxtrot import` writes, its
+//!   events compact in [`md_block`] blocks and its quotes in [`md_quotes`] rows.
 //! - [`fields`]: one field description per record kind, shared by `journal
 //!   cat`, `export` and `report`.
 
@@ -17,6 +18,7 @@ pub mod inputs;
 pub mod kinds;
 pub mod market_data;
 pub mod md_block;
+pub mod md_quotes;
 pub mod open;
 pub mod run;
 

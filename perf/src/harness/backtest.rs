@@ -9,7 +9,10 @@
 //!
 //! - `tight, array`: the plain EMA cross over the quotes in memory — the floor;
 //! - `tight, journal`: the same over the memory-mapped journal, decoded by
-//!   `MdSource` — the floor with foxtrot's data path;
+//!   `MdSource` into events — the floor with foxtrot's data path;
+//! - `tight, rows`: the same reading the journal's quote rows
+//!   (`MdSource::next_item`), not their events — the floor of a core that
+//!   takes a quote as one input;
 //! - `lean`: `FusedRun` + `TouchVenue` with only what the strategy needs (no
 //!   belief, no drift sentry, no timers) — `foxtrot replay`'s backtest;
 //! - `full`: the same under the default pipeline (every feature, belief,
@@ -22,7 +25,7 @@
 
 use super::common::{exit_if_missed, Target};
 use foxtrot_engine::config::overrides::parse_with_sets;
-use foxtrot_engine::journal::market_data::MdSource;
+use foxtrot_engine::journal::market_data::{MdItem, MdSource};
 use foxtrot_engine::records::{flags::LAST_IN_BATCH, InstrumentSpec, MdAction, Side};
 use foxtrot_engine::runtime::FusedRun;
 use foxtrot_engine::Config;
@@ -84,6 +87,29 @@ fn tight_journal(dir: &Path) -> Outcome {
             Some(Side::Buy) => bid = m.px,
             _ if m.header.flags & LAST_IN_BATCH != 0 => s.on_quote(bid, m.px),
             _ => {}
+        }
+    }
+    Outcome::of(t.elapsed().as_secs_f64(), &s)
+}
+
+fn tight_rows(dir: &Path) -> Outcome {
+    let t = Instant::now();
+    let (_, mut src) = MdSource::open(dir).expect("the data just written opens");
+    let mut s = EmaCross::new(FAST, SLOW, QTY, PRICE_DECIMALS);
+    let mut bid = 0;
+    while let Some(item) = src.next_item() {
+        match item {
+            MdItem::Quote(q) => s.on_quote(q.bid, q.ask),
+            MdItem::Event(m) => {
+                if m.action() != Some(MdAction::Quote) {
+                    continue;
+                }
+                match m.side() {
+                    Some(Side::Buy) => bid = m.px,
+                    _ if m.header.flags & LAST_IN_BATCH != 0 => s.on_quote(bid, m.px),
+                    _ => {}
+                }
+            }
         }
     }
     Outcome::of(t.elapsed().as_secs_f64(), &s)
@@ -162,23 +188,30 @@ pub fn run(a: &crate::BacktestArgs) {
     let base = import(&dir, &quotes);
     let lean = with_sets(&base, &[&EMA_CROSS_SETS[..], &LEAN[..]].concat());
     let full = with_sets(&base, &EMA_CROSS_SETS);
-    const KEYS: [&str; 4] = ["tight-array", "tight-journal", "lean", "full"];
-    let names = ["tight, array", "tight, journal", "lean backtest", "full pipeline"];
+    const KEYS: [&str; 5] = ["tight-array", "tight-journal", "tight-rows", "lean", "full"];
+    let names = [
+        "tight, array",
+        "tight, journal",
+        "tight, rows",
+        "lean backtest",
+        "full pipeline",
+    ];
     let on: Vec<bool> = KEYS
         .iter()
         .map(|k| a.only.is_empty() || a.only.iter().any(|o| o == k))
         .collect();
-    let mut secs: [Vec<f64>; 4] = Default::default();
+    let mut secs: [Vec<f64>; 5] = Default::default();
     let mut full_orders = 0;
     for _ in 0..a.runs {
-        for k in (0..4).filter(|&k| on[k]) {
+        for k in (0..5).filter(|&k| on[k]) {
             let o = match k {
                 0 => tight_array(&quotes),
                 1 => tight_journal(&dir),
-                2 => backtest(&dir, &lean),
+                2 => tight_rows(&dir),
+                3 => backtest(&dir, &lean),
                 _ => backtest(&dir, &full),
             };
-            if k < 3 {
+            if k < 4 {
                 let same = o.orders == want.orders
                     && o.position == want.position
                     && (o.equity - want.pnl(PRICE_DECIMALS)).abs() < 0.005;
@@ -206,9 +239,15 @@ pub fn run(a: &crate::BacktestArgs) {
         })
         .collect();
     // Issue #20's targets, for the median rate; the tight loops are floors, not held to one.
-    let targets = [None, None, Some(Target::AtLeast(25e6)), Some(Target::AtLeast(5e6))];
+    let targets = [
+        None,
+        None,
+        None,
+        Some(Target::AtLeast(25e6)),
+        Some(Target::AtLeast(5e6)),
+    ];
     let met = |k: usize| Some(targets[k]?.met(rates[k]?.0));
-    let all_met = (0..4).all(|k| met(k) != Some(false));
+    let all_met = (0..5).all(|k| met(k) != Some(false));
     let rate = |k: usize| {
         rates[k].map(|(m, b)| {
             let mut j = serde_json::json!({"median": m, "best": b});
@@ -224,7 +263,7 @@ pub fn run(a: &crate::BacktestArgs) {
             "quotes": quotes.len(), "runs": a.runs,
             "answer": {"orders": want.orders, "position": want.position, "pnl": want.pnl(PRICE_DECIMALS)},
             "quotes_per_s": {
-                "tight_array": rate(0), "tight_journal": rate(1), "lean": rate(2), "full": rate(3),
+                "tight_array": rate(0), "tight_journal": rate(1), "tight_rows": rate(2), "lean": rate(3), "full": rate(4),
             },
             "full_orders": full_orders,
         });
@@ -239,7 +278,7 @@ pub fn run(a: &crate::BacktestArgs) {
         want.position,
         want.pnl(PRICE_DECIMALS)
     );
-    for k in 0..4 {
+    for k in 0..5 {
         if let Some((med, best)) = rates[k] {
             let target = targets[k].map_or(String::new(), |t| {
                 format!("target ≥ {}M/s: {}", t.bound() / 1e6, t.verdict(med))
@@ -252,7 +291,7 @@ pub fn run(a: &crate::BacktestArgs) {
             );
         }
     }
-    if on[3] {
+    if on[4] {
         println!(
             "  (full pipeline: {full_orders} orders; its drift sentry scales them, so it is not held to the answer)"
         );

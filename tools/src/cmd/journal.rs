@@ -111,11 +111,12 @@ fn names_config(dir: &Path) -> Option<Config> {
 }
 
 /// Decodes one record for display, through the journal's field descriptions:
-/// one value, or for a compact market-data block one per event (typed
+/// one value, or for a compact market-data block one per event (a quote
+/// block's row gives two; typed
 /// `market_data`, with the block's `seq` and time — the journal's time, which
 /// never goes back — and the event's own as `event_ts_ns`).
 pub fn decode_all(r: &RecordRef, names: &Names) -> Vec<Value> {
-    if r.kind != kinds::KIND_MD_BLOCK {
+    if r.kind != kinds::KIND_MD_BLOCK && r.kind != kinds::KIND_MD_QUOTES {
         return vec![decode(r, names)];
     }
     match fields::rows(r.kind, r.seq, r.ts_ns, r.payload, names) {
