@@ -22,7 +22,7 @@
 //! quote when its time moves by tens of microseconds and both sizes change
 //! at every quote (`foxtrot-perf backtest`'s walk), fewer when they repeat.
 
-use super::md_block::{put_varint, read_delta, BadBlock};
+use super::delta_rows::{max_payload, BadBlock, RowDecoder, RowEncoder};
 use crate::records::{flags::LAST_IN_BATCH, Header, Kind, MarketData, MdAction, Side};
 
 /// Quotes per block at most.
@@ -33,7 +33,7 @@ const VERSION: u16 = 1;
 const COLUMNS: usize = 7;
 /// Bytes a block may take: the header and every row at its longest (a mask
 /// and seven 10-byte varints).
-pub const MAX_PAYLOAD: usize = 4 + MAX_QUOTES * (1 + COLUMNS * 10);
+pub const MAX_PAYLOAD: usize = max_payload(MAX_QUOTES, COLUMNS);
 
 /// A two-sided quote: the two market-data events of one update of an
 /// instrument's touch.
@@ -83,34 +83,50 @@ impl Quote {
         ]
     }
 
-    /// Whether `bid` can open a quote: it is the first of the events of some
-    /// quote ([`Quote::events`]).
+    /// The quote `bid` would be the first event of, its ask side empty.
     #[inline(always)]
-    pub fn opens(bid: &MarketData) -> bool {
-        let q = Quote {
+    fn of_bid(bid: &MarketData) -> Quote {
+        Quote {
             ts_ns: bid.header.ts_ns,
             exch_ts_ns: bid.exch_ts_ns,
             instrument: bid.header.instrument,
             bid: bid.px,
             bid_qty: bid.qty,
             ..Quote::default()
-        };
-        q.events()[0] == *bid
+        }
+    }
+
+    /// Whether `bid` can open a quote: it is the first of the events of some
+    /// quote ([`Quote::events`]).
+    #[inline(always)]
+    pub fn opens(bid: &MarketData) -> bool {
+        Quote::of_bid(bid).events()[0] == *bid
     }
 
     /// The quote whose two events are exactly `bid` then `ask`, if there is one.
     #[inline(always)]
     pub fn of_pair(bid: &MarketData, ask: &MarketData) -> Option<Quote> {
         let q = Quote {
-            ts_ns: bid.header.ts_ns,
-            exch_ts_ns: bid.exch_ts_ns,
-            instrument: bid.header.instrument,
-            bid: bid.px,
-            bid_qty: bid.qty,
             ask: ask.px,
             ask_qty: ask.qty,
+            ..Quote::of_bid(bid)
         };
         (q.events() == [*bid, *ask]).then_some(q)
+    }
+
+    /// The quote of a row's columns; `None` for an instrument column wider
+    /// than an instrument id (damage: the writer's are u32).
+    #[inline(always)]
+    fn from_columns(c: [u64; COLUMNS]) -> Option<Quote> {
+        Some(Quote {
+            ts_ns: c[0],
+            exch_ts_ns: c[0].wrapping_add(c[1]),
+            instrument: u32::try_from(c[2]).ok()?,
+            bid: c[3] as i64,
+            ask: c[3].wrapping_add(c[4]) as i64,
+            bid_qty: c[5] as i64,
+            ask_qty: c[6] as i64,
+        })
     }
 
     /// Its columns, as the block writes them.
@@ -128,28 +144,13 @@ impl Quote {
     }
 }
 
-/// Builds one block of quotes.
-pub struct QuoteEncoder {
-    /// The payload so far in `buf[..end]`; the bytes past [`MAX_PAYLOAD`] are
-    /// slack, so a varint is stored as one eight-byte write.
-    buf: Box<[u8]>,
-    end: usize,
-    prev: [u64; COLUMNS],
-    count: usize,
-    last_ts: u64,
-}
+/// Builds one block of quotes: a block of rows (its length, time and payload
+/// through [`RowEncoder`]) whose columns are each quote's.
+pub struct QuoteEncoder(RowEncoder<COLUMNS>);
 
 impl Default for QuoteEncoder {
     fn default() -> Self {
-        let mut buf = vec![0u8; MAX_PAYLOAD + 8].into_boxed_slice();
-        buf[2..4].copy_from_slice(&VERSION.to_le_bytes());
-        QuoteEncoder {
-            buf,
-            end: 4,
-            prev: [0; COLUMNS],
-            count: 0,
-            last_ts: 0,
-        }
+        QuoteEncoder(RowEncoder::new(VERSION, MAX_QUOTES))
     }
 }
 
@@ -157,167 +158,55 @@ impl QuoteEncoder {
     /// Adds a quote (the block must not be full).
     #[inline(always)]
     pub fn push(&mut self, q: &Quote) {
-        debug_assert!(!self.is_full());
-        let c = q.columns();
-        let mask_at = self.end;
-        let mut at = mask_at + 1;
-        let mut mask = 0u8;
-        for (k, (&now, &before)) in c.iter().zip(&self.prev).enumerate() {
-            let d = now.wrapping_sub(before) as i64;
-            if d != 0 {
-                mask |= 1 << k;
-                at = put_varint(&mut self.buf, at, ((d << 1) ^ (d >> 63)) as u64);
-            }
-        }
-        self.buf[mask_at] = mask;
-        self.end = at;
-        self.prev = c;
-        self.count += 1;
-        self.last_ts = self.last_ts.max(q.ts_ns);
+        self.0.push(q.columns(), q.ts_ns);
     }
+}
 
-    /// Quotes in the block.
-    pub fn len(&self) -> usize {
-        self.count
+impl std::ops::Deref for QuoteEncoder {
+    type Target = RowEncoder<COLUMNS>;
+    fn deref(&self) -> &RowEncoder<COLUMNS> {
+        &self.0
     }
+}
 
-    /// Whether it holds none.
-    pub fn is_empty(&self) -> bool {
-        self.count == 0
-    }
-
-    /// Whether it holds [`MAX_QUOTES`].
-    pub fn is_full(&self) -> bool {
-        self.count == MAX_QUOTES
-    }
-
-    /// The latest quote time in the block.
-    pub fn last_ts(&self) -> u64 {
-        self.last_ts
-    }
-
-    /// The finished payload; the encoder is empty again once `f` has it.
-    pub fn take<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> R {
-        let n = self.count as u16;
-        self.buf[..2].copy_from_slice(&n.to_le_bytes());
-        let r = f(&self.buf[..self.end]);
-        self.end = 4;
-        self.prev = [0; COLUMNS];
-        self.count = 0;
-        self.last_ts = 0;
-        r
+impl std::ops::DerefMut for QuoteEncoder {
+    fn deref_mut(&mut self) -> &mut RowEncoder<COLUMNS> {
+        &mut self.0
     }
 }
 
 /// Reads the quotes of blocks, one block at a time (the payload is copied in:
 /// no allocation after the first block).
-pub struct QuoteDecoder {
-    buf: Vec<u8>,
-    pos: usize,
-    left: usize,
-    prev: [u64; COLUMNS],
-}
+pub struct QuoteDecoder(RowDecoder<COLUMNS>);
 
 impl Default for QuoteDecoder {
     fn default() -> Self {
-        QuoteDecoder {
-            buf: Vec::with_capacity(MAX_PAYLOAD),
-            pos: 0,
-            left: 0,
-            prev: [0; COLUMNS],
-        }
+        QuoteDecoder(RowDecoder::new(VERSION, MAX_QUOTES))
     }
 }
 
 impl QuoteDecoder {
     /// Starts on the block `payload`.
     pub fn load(&mut self, payload: &[u8]) -> Result<(), BadBlock> {
-        if payload.len() < 4 || payload.len() > MAX_PAYLOAD || payload[2..4] != VERSION.to_le_bytes() {
-            return Err(BadBlock);
-        }
-        let n = u16::from_le_bytes([payload[0], payload[1]]) as usize;
-        if n == 0 || n > MAX_QUOTES {
-            return Err(BadBlock);
-        }
-        self.buf.clear();
-        self.buf.extend_from_slice(payload);
-        self.pos = 4;
-        self.left = n;
-        self.prev = [0; COLUMNS];
-        Ok(())
+        self.0.load(payload)
     }
 
     /// Quotes of the current block not yet read.
     pub fn remaining(&self) -> usize {
-        self.left
+        self.0.remaining()
     }
 
     /// The next quote of the current block; an error when the block is
     /// malformed (then nothing more is read from it).
     #[inline]
     pub fn next_quote(&mut self) -> Option<Result<Quote, BadBlock>> {
-        if self.left == 0 {
-            return None;
-        }
-        match self.decode() {
-            Some(c) => {
-                self.left -= 1;
-                if self.left == 0 && self.pos != self.buf.len() {
-                    // Bytes after the last row: the block is not what it says.
-                    return Some(Err(BadBlock));
-                }
-                // The instrument column holds a u32 (the writer's); a wider
-                // value is damage, not an instrument.
-                let Ok(instrument) = u32::try_from(c[2]) else {
-                    self.left = 0;
-                    return Some(Err(BadBlock));
-                };
-                Some(Ok(Quote {
-                    ts_ns: c[0],
-                    exch_ts_ns: c[0].wrapping_add(c[1]),
-                    instrument,
-                    bid: c[3] as i64,
-                    ask: c[3].wrapping_add(c[4]) as i64,
-                    bid_qty: c[5] as i64,
-                    ask_qty: c[6] as i64,
-                }))
-            }
-            None => {
-                self.left = 0;
-                Some(Err(BadBlock))
-            }
-        }
-    }
-
-    #[inline(always)]
-    fn decode(&mut self) -> Option<[u64; COLUMNS]> {
-        let buf = &self.buf[..];
-        let mut pos = self.pos;
-        let mask = *buf.get(pos)?;
-        if mask & 0x80 != 0 {
-            return None;
-        }
-        pos += 1;
-        // Each column is held in a register and stored once (see md_block).
-        let [mut c0, mut c1, mut c2, mut c3, mut c4, mut c5, mut c6] = self.prev;
-        macro_rules! column {
-            ($k:literal, $c:ident) => {
-                if mask & (1 << $k) != 0 {
-                    $c = $c.wrapping_add(read_delta(buf, &mut pos)?);
-                }
-            };
-        }
-        column!(0, c0);
-        column!(1, c1);
-        column!(2, c2);
-        column!(3, c3);
-        column!(4, c4);
-        column!(5, c5);
-        column!(6, c6);
-        self.pos = pos;
-        let c = [c0, c1, c2, c3, c4, c5, c6];
-        self.prev = c;
-        Some(c)
+        Some(match self.0.next_row()? {
+            Ok(c) => Quote::from_columns(c).ok_or_else(|| {
+                self.0.stop();
+                BadBlock
+            }),
+            Err(e) => Err(e),
+        })
     }
 }
 
@@ -418,19 +307,6 @@ mod tests {
             prop_assert_eq!(got, plain_reading(&payload));
         }
 
-        /// Damaged blocks are refused or read as other quotes — never a panic.
-        #[test]
-        fn damaged_blocks_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
-            let mut d = QuoteDecoder::default();
-            if d.load(&bytes).is_ok() {
-                while let Some(r) = d.next_quote() {
-                    if r.is_err() {
-                        break;
-                    }
-                }
-            }
-        }
-
         /// A quote is its events, and the events of a quote are that quote:
         /// a pair is recognised exactly when it rebuilds bit for bit.
         #[test]
@@ -462,55 +338,27 @@ mod tests {
         }
     }
 
-    /// The format read one byte at a time, as its description says: the
-    /// reference the decoder is held to.
+    /// The format read one byte at a time (the rows), each row's columns
+    /// read as the module docs say: the reference the decoder is held to.
     fn plain_reading(payload: &[u8]) -> Vec<Result<Quote, BadBlock>> {
-        let n = u16::from_le_bytes([payload[0], payload[1]]) as usize;
-        let (mut pos, mut prev, mut out) = (4usize, [0u64; COLUMNS], Vec::new());
-        let varint = |pos: &mut usize| -> Option<u64> {
-            let mut z: u128 = 0;
-            for i in 0..10 {
-                let b = *payload.get(*pos)?;
-                *pos += 1;
-                z |= ((b & 0x7f) as u128) << (7 * i);
-                if b & 0x80 == 0 {
-                    return u64::try_from(z).ok();
-                }
-            }
-            None
-        };
-        for e in 0..n {
-            let Some(&mask) = payload.get(pos).filter(|m| **m & 0x80 == 0) else {
+        let mut out = Vec::new();
+        for row in super::super::delta_rows::plain_reading::<COLUMNS>(payload) {
+            let Ok(c) = row else {
                 out.push(Err(BadBlock));
-                return out;
+                break;
             };
-            pos += 1;
-            for (k, col) in prev.iter_mut().enumerate() {
-                if mask & (1 << k) != 0 {
-                    let Some(z) = varint(&mut pos) else {
-                        out.push(Err(BadBlock));
-                        return out;
-                    };
-                    let d = ((z >> 1) as i64) ^ -((z & 1) as i64);
-                    *col = col.wrapping_add(d as u64);
-                }
-            }
-            if e + 1 == n && pos != payload.len() {
+            let Ok(instrument) = u32::try_from(c[2]) else {
                 out.push(Err(BadBlock));
-                return out;
-            }
-            let Ok(instrument) = u32::try_from(prev[2]) else {
-                out.push(Err(BadBlock));
-                return out;
+                break;
             };
             out.push(Ok(Quote {
-                ts_ns: prev[0],
-                exch_ts_ns: prev[0].wrapping_add(prev[1]),
+                ts_ns: c[0],
+                exch_ts_ns: c[0].wrapping_add(c[1]),
                 instrument,
-                bid: prev[3] as i64,
-                ask: prev[3].wrapping_add(prev[4]) as i64,
-                bid_qty: prev[5] as i64,
-                ask_qty: prev[6] as i64,
+                bid: c[3] as i64,
+                ask: c[3].wrapping_add(c[4]) as i64,
+                bid_qty: c[5] as i64,
+                ask_qty: c[6] as i64,
             }));
         }
         out

@@ -9,10 +9,12 @@
 //!   configuration.
 //! - [`inputs`]: a run's sequenced inputs, streamed back.
 //! - [`market_data`]: the market-data directory `foxtrot import` writes, its
-//!   events compact in [`md_block`] blocks and its quotes in [`md_quotes`] rows.
+//!   events compact in [`md_block`] blocks and its quotes in [`md_quotes`] rows,
+//!   both coded by [`delta_rows`].
 //! - [`fields`]: one field description per record kind, shared by `journal
 //!   cat`, `export` and `report`.
 
+pub mod delta_rows;
 pub mod fields;
 pub mod inputs;
 pub mod kinds;

@@ -26,7 +26,7 @@
 use super::common::{exit_if_missed, Target};
 use foxtrot_engine::config::overrides::parse_with_sets;
 use foxtrot_engine::journal::market_data::{MdItem, MdSource};
-use foxtrot_engine::records::{flags::LAST_IN_BATCH, InstrumentSpec, MdAction, Side};
+use foxtrot_engine::records::{flags::LAST_IN_BATCH, InstrumentSpec, MarketData, MdAction, Side};
 use foxtrot_engine::runtime::FusedRun;
 use foxtrot_engine::Config;
 use foxtrot_feed::capture::MdWriter;
@@ -74,45 +74,55 @@ fn tight_array(quotes: &[Quote]) -> Outcome {
     Outcome::of(t.elapsed().as_secs_f64(), &s)
 }
 
-fn tight_journal(dir: &Path) -> Outcome {
-    let t = Instant::now();
-    let (_, src) = MdSource::open(dir).expect("the data just written opens");
-    let mut s = EmaCross::new(FAST, SLOW, QTY, PRICE_DECIMALS);
-    let mut bid = 0;
-    for m in src {
+/// The strategy fed market-data events: a quote's bid side is held until
+/// its ask side ends the batch.
+struct FromEvents {
+    s: EmaCross,
+    bid: i64,
+}
+
+impl FromEvents {
+    fn new() -> Self {
+        FromEvents {
+            s: EmaCross::new(FAST, SLOW, QTY, PRICE_DECIMALS),
+            bid: 0,
+        }
+    }
+
+    #[inline(always)]
+    fn on_event(&mut self, m: &MarketData) {
         if m.action() != Some(MdAction::Quote) {
-            continue;
+            return;
         }
         match m.side() {
-            Some(Side::Buy) => bid = m.px,
-            _ if m.header.flags & LAST_IN_BATCH != 0 => s.on_quote(bid, m.px),
+            Some(Side::Buy) => self.bid = m.px,
+            _ if m.header.flags & LAST_IN_BATCH != 0 => self.s.on_quote(self.bid, m.px),
             _ => {}
         }
     }
-    Outcome::of(t.elapsed().as_secs_f64(), &s)
+}
+
+fn tight_journal(dir: &Path) -> Outcome {
+    let t = Instant::now();
+    let (_, src) = MdSource::open(dir).expect("the data just written opens");
+    let mut f = FromEvents::new();
+    for m in src {
+        f.on_event(&m);
+    }
+    Outcome::of(t.elapsed().as_secs_f64(), &f.s)
 }
 
 fn tight_rows(dir: &Path) -> Outcome {
     let t = Instant::now();
     let (_, mut src) = MdSource::open(dir).expect("the data just written opens");
-    let mut s = EmaCross::new(FAST, SLOW, QTY, PRICE_DECIMALS);
-    let mut bid = 0;
+    let mut f = FromEvents::new();
     while let Some(item) = src.next_item() {
         match item {
-            MdItem::Quote(q) => s.on_quote(q.bid, q.ask),
-            MdItem::Event(m) => {
-                if m.action() != Some(MdAction::Quote) {
-                    continue;
-                }
-                match m.side() {
-                    Some(Side::Buy) => bid = m.px,
-                    _ if m.header.flags & LAST_IN_BATCH != 0 => s.on_quote(bid, m.px),
-                    _ => {}
-                }
-            }
+            MdItem::Quote(q) => f.s.on_quote(q.bid, q.ask),
+            MdItem::Event(m) => f.on_event(&m),
         }
     }
-    Outcome::of(t.elapsed().as_secs_f64(), &s)
+    Outcome::of(t.elapsed().as_secs_f64(), &f.s)
 }
 
 fn backtest(dir: &Path, cfg: &Config) -> Outcome {
