@@ -24,9 +24,10 @@ impl MdWriter {
         Self::with_journal(MdJournal::create(dir, cfg, JournalConfig::default())?, cfg)
     }
 
-    /// The same, writing events compact, in blocks of up to 256 (an import:
-    /// about a quarter of the bytes; see `foxtrot_engine::journal::md_block`),
-    /// into segments whose pages fault in as they are written.
+    /// The same, writing events compact, in blocks of up to 256 (an import: a
+    /// quote's two events as one row, ~12 bytes; any other event ~16; see
+    /// `foxtrot_engine::journal::market_data`), into segments whose pages
+    /// fault in as they are written.
     pub fn create_compact(dir: &Path, cfg: &Config) -> Result<Self, Error> {
         // Pages are not dirtied ahead: an import is a batch, not a trading
         // thread that must never fault, and the helper zeroing segments of
