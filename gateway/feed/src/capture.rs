@@ -25,7 +25,7 @@ impl MdWriter {
     }
 
     /// The same, writing events compact, in blocks of up to 256 (an import: a
-    /// quote's two events as one row, ~12 bytes; any other event ~16; see
+    /// quote's two events as one row, ~12 bytes; a book event ~20; see
     /// `foxtrot_engine::journal::market_data`), into segments whose pages
     /// fault in as they are written.
     pub fn create_compact(dir: &Path, cfg: &Config) -> Result<Self, Error> {
