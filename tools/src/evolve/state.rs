@@ -49,13 +49,39 @@ pub(super) fn read_json<T: for<'de> Deserialize<'de>>(p: &Path) -> Result<T, Err
     serde_json::from_str(&text).map_err(|e| bad(format!("{}: {e}", p.display())))
 }
 
+/// Writes `p` whole: `text` into a temporary file of this writer's own, then
+/// renamed over `p`. Two tasks may file the same shard at once (a task that
+/// helps with a shard whose own task has just started it); each renames its
+/// own file, so `p` is always one writer's whole text — the same bytes either
+/// way. (A temporary name shared by all writers let one rename the other's
+/// file away: the second rename failed, and its task with it.)
 fn write_text(p: &Path, text: &str) -> Result<(), Error> {
     if let Some(d) = p.parent() {
         std::fs::create_dir_all(d).map_err(|e| bad(format!("{}: {e}", d.display())))?;
     }
-    let tmp = p.with_extension("tmp");
+    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = p.with_file_name(format!(".{name}.{}.tmp", writer_tag()));
     std::fs::write(&tmp, text).map_err(|e| bad(format!("{}: {e}", tmp.display())))?;
-    std::fs::rename(&tmp, p).map_err(|e| bad(format!("{}: {e}", p.display())))
+    std::fs::rename(&tmp, p).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        bad(format!("{}: {e}", p.display()))
+    })
+}
+
+/// A name no other writer uses at the same time: this process's id and a
+/// random word (tasks on other machines may share the directory and the id),
+/// and a count of this process's writes.
+fn writer_tag() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    static NONCE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let nonce = NONCE.get_or_init(|| std::collections::hash_map::RandomState::new().build_hasher().finish());
+    format!(
+        "{:x}-{nonce:016x}-{}",
+        std::process::id(),
+        WRITES.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 pub(super) fn write_json<T: Serialize>(p: &Path, v: &T) -> Result<(), Error> {
@@ -377,6 +403,10 @@ impl Evolution {
             // Another task scored this shard and the generation moved on.
             return Ok(0);
         }
+        if self.shard_done(g, shard) {
+            // Another task filed it meanwhile: the same bytes, already there.
+            return Ok(done.len());
+        }
         write_text(&gd.join(format!("shard-{name}.jsonl")), &text)?;
         let events: u64 = done
             .iter()
@@ -673,4 +703,30 @@ fn best_index(rows: &[TableRow]) -> Option<usize> {
         }
     }
     best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writers filing the same file at once (tasks scoring the same shard)
+    /// all succeed, and the file is one writer's whole text.
+    #[test]
+    fn writers_of_the_same_file_at_once_all_succeed() {
+        let dir = std::env::temp_dir().join(format!("foxtrot-evolve-write-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let p = dir.join("gen-001").join("shard-2-of-3.jsonl");
+        let text = "x".repeat(64 * 1024);
+        let failures: usize = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..4)
+                .map(|_| s.spawn(|| (0..200).filter(|_| write_text(&p, &text).is_err()).count()))
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).sum()
+        });
+        assert_eq!(failures, 0);
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), text);
+        let left: Vec<_> = std::fs::read_dir(p.parent().unwrap()).unwrap().collect();
+        assert_eq!(left.len(), 1, "temporary files left: {left:?}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
