@@ -15,6 +15,7 @@
 //! out of time order, or a finding with no time of its own, is filed at the
 //! latest time so far; its payload keeps its own.
 
+use super::delta_rows::RowEncoder;
 use super::kinds::{KIND_CONFIG, KIND_DATA_QUALITY, KIND_MD_BLOCK, KIND_MD_QUOTES};
 use super::md_block::{BlockDecoder, BlockEncoder};
 use super::md_quotes::{Quote, QuoteDecoder, QuoteEncoder};
@@ -36,12 +37,41 @@ pub fn is_market_data(dir: &Path) -> bool {
 
 /// Writes the journal of a market-data directory.
 pub struct MdJournal {
+    out: Records,
+    /// Compact: events gathered into blocks (`None`: one record each).
+    block: Option<Box<Compact>>,
+}
+
+/// The journal's records as they are appended: numbered, their time never
+/// going back, the first error kept.
+struct Records {
     w: JournalWriter,
     n: u64,
     last_ts: u64,
     err: Option<ShmError>,
-    /// Compact: events gathered into blocks (`None`: one record each).
-    block: Option<Box<Compact>>,
+}
+
+impl Records {
+    fn record(&mut self, kind: u16, ts: u64, bytes: &[u8]) -> Result<(), Error> {
+        self.n += 1;
+        self.last_ts = self.last_ts.max(ts);
+        if self.err.is_none() {
+            self.err = self.w.append(kind, 0, self.n, self.last_ts, bytes).err();
+        }
+        match self.err.take() {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes the block `rows` gathers as one record of `kind`, if it holds any.
+    fn block<const N: usize>(&mut self, kind: u16, rows: &mut RowEncoder<N>) -> Result<(), Error> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let ts = rows.last_ts();
+        rows.take(|p| self.record(kind, ts, p))
+    }
 }
 
 /// The blocks a compact journal gathers: at most one of the two holds
@@ -55,16 +85,63 @@ struct Compact {
     bid: Option<MarketData>,
 }
 
+impl Compact {
+    /// One event: the bid side of a quote is held until the next event, which
+    /// makes it a quote row or sends it on alone.
+    #[inline(always)]
+    fn event(&mut self, out: &mut Records, md: &MarketData) -> Result<(), Error> {
+        if let Some(bid) = self.bid.take() {
+            if let Some(q) = Quote::of_pair(&bid, md) {
+                out.block(KIND_MD_BLOCK, &mut self.events)?;
+                self.quotes.push(&q);
+                if self.quotes.is_full() {
+                    out.block(KIND_MD_QUOTES, &mut self.quotes)?;
+                }
+                return Ok(());
+            }
+            self.push_event(out, &bid)?;
+        }
+        if Quote::opens(md) {
+            self.bid = Some(*md);
+            return Ok(());
+        }
+        self.push_event(out, md)
+    }
+
+    /// An event into the event block (the quote block written first).
+    #[inline(always)]
+    fn push_event(&mut self, out: &mut Records, md: &MarketData) -> Result<(), Error> {
+        out.block(KIND_MD_QUOTES, &mut self.quotes)?;
+        self.events.push(md);
+        if self.events.is_full() {
+            out.block(KIND_MD_BLOCK, &mut self.events)?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is gathered: a held bid side as an event, then the block
+    /// that holds anything.
+    fn flush(&mut self, out: &mut Records) -> Result<(), Error> {
+        if let Some(bid) = self.bid.take() {
+            self.push_event(out, &bid)?;
+        }
+        out.block(KIND_MD_QUOTES, &mut self.quotes)?;
+        out.block(KIND_MD_BLOCK, &mut self.events)
+    }
+}
+
 impl MdJournal {
     /// Creates `dir/market_data` with `cfg` as its first record.
     pub fn create(dir: &Path, cfg: &Config, jcfg: JournalConfig) -> Result<Self, Error> {
         let mut w = JournalWriter::open(&dir.join(MD_DIR), jcfg)?;
         w.append(KIND_CONFIG, 0, 0, 0, cfg.canonical_text().as_bytes())?;
         Ok(MdJournal {
-            w,
-            n: 0,
-            last_ts: 0,
-            err: None,
+            out: Records {
+                w,
+                n: 0,
+                last_ts: 0,
+                err: None,
+            },
             block: None,
         })
     }
@@ -78,85 +155,10 @@ impl MdJournal {
     }
 
     /// Writes what is gathered, if anything: a held bid side as an event, then
-    /// the block that holds events.
+    /// the block that holds anything.
     pub fn flush_block(&mut self) -> Result<(), Error> {
-        let Some(mut b) = self.block.take() else {
-            return Ok(());
-        };
-        let mut r = Ok(());
-        if let Some(bid) = b.bid.take() {
-            r = self.push_event(&mut b, &bid);
-        }
-        if r.is_ok() {
-            r = self.write_quotes(&mut b).and_then(|_| self.write_events(&mut b));
-        }
-        self.block = Some(b);
-        r
-    }
-
-    fn write_events(&mut self, b: &mut Compact) -> Result<(), Error> {
-        if b.events.is_empty() {
-            return Ok(());
-        }
-        let ts = b.events.last_ts();
-        b.events.take(|p| self.record(KIND_MD_BLOCK, ts, p))
-    }
-
-    fn write_quotes(&mut self, b: &mut Compact) -> Result<(), Error> {
-        if b.quotes.is_empty() {
-            return Ok(());
-        }
-        let ts = b.quotes.last_ts();
-        b.quotes.take(|p| self.record(KIND_MD_QUOTES, ts, p))
-    }
-
-    /// An event into the event block (the quote block written first).
-    #[inline(always)]
-    fn push_event(&mut self, b: &mut Compact, md: &MarketData) -> Result<(), Error> {
-        self.write_quotes(b)?;
-        b.events.push(md);
-        if b.events.is_full() {
-            return self.write_events(b);
-        }
-        Ok(())
-    }
-
-    /// A quote into the quote block (the event block written first).
-    #[inline(always)]
-    fn push_quote(&mut self, b: &mut Compact, q: &Quote) -> Result<(), Error> {
-        self.write_events(b)?;
-        b.quotes.push(q);
-        if b.quotes.is_full() {
-            return self.write_quotes(b);
-        }
-        Ok(())
-    }
-
-    /// One event into the compact blocks: the bid side of a quote is held
-    /// until the next event, which makes it a quote row or sends it on alone.
-    #[inline(always)]
-    fn compact_event(&mut self, b: &mut Compact, md: &MarketData) -> Result<(), Error> {
-        if let Some(bid) = b.bid.take() {
-            if let Some(q) = Quote::of_pair(&bid, md) {
-                return self.push_quote(b, &q);
-            }
-            self.push_event(b, &bid)?;
-        }
-        if Quote::opens(md) {
-            b.bid = Some(*md);
-            return Ok(());
-        }
-        self.push_event(b, md)
-    }
-
-    fn record(&mut self, kind: u16, ts: u64, bytes: &[u8]) -> Result<(), Error> {
-        self.n += 1;
-        self.last_ts = self.last_ts.max(ts);
-        if self.err.is_none() {
-            self.err = self.w.append(kind, 0, self.n, self.last_ts, bytes).err();
-        }
-        match self.err.take() {
-            Some(e) => Err(e.into()),
+        match &mut self.block {
+            Some(b) => b.flush(&mut self.out),
             None => Ok(()),
         }
     }
@@ -164,24 +166,24 @@ impl MdJournal {
     /// Appends one market-data event.
     #[inline(always)]
     pub fn event(&mut self, md: &MarketData) -> Result<(), Error> {
-        if let Some(mut b) = self.block.take() {
-            let r = self.compact_event(&mut b, md);
-            self.block = Some(b);
-            return r;
+        match &mut self.block {
+            Some(b) => b.event(&mut self.out, md),
+            None => self
+                .out
+                .record(Kind::MarketData as u16, md.header.ts_ns, bytemuck::bytes_of(md)),
         }
-        self.record(Kind::MarketData as u16, md.header.ts_ns, bytemuck::bytes_of(md))
     }
 
     /// Appends one data-quality finding (after the events before it).
     pub fn finding(&mut self, d: &DqEvent) -> Result<(), Error> {
         self.flush_block()?;
-        self.record(KIND_DATA_QUALITY, d.ts_ns, bytemuck::bytes_of(d))
+        self.out.record(KIND_DATA_QUALITY, d.ts_ns, bytemuck::bytes_of(d))
     }
 
     /// Writes what is gathered and flushes the journal to disk.
     pub fn sync(&mut self) -> Result<(), Error> {
         self.flush_block()?;
-        Ok(self.w.sync()?)
+        Ok(self.out.w.sync()?)
     }
 }
 
@@ -454,20 +456,14 @@ mod tests {
                     6 => vec![a, b],
                     _ => vec![MarketData::new(MdAction::Add, inst, Some(Side::Buy), ts, 9, bid, 5, 0)],
                 };
+                // A finding goes before the step's last event.
+                let last = evs.len() - 1;
                 for (k, m) in evs.into_iter().enumerate() {
-                    out.push((finding && k == evs_len_hint(what), m));
+                    out.push((finding && k == last, m));
                 }
             }
             out
         })
-    }
-
-    /// Where a step puts its finding: before its last event.
-    fn evs_len_hint(what: u8) -> usize {
-        match what {
-            0..=3 | 5 | 6 => 1,
-            _ => 0,
-        }
     }
 
     proptest! {

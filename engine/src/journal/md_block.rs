@@ -15,16 +15,13 @@
 //! moving a little, side alternating) takes 10–14 bytes an event.
 
 pub use super::delta_rows::BadBlock;
-use super::delta_rows::{max_payload, RowDecoder, RowEncoder};
+use super::delta_rows::{RowDecoder, RowEncoder};
 use crate::records::MarketData;
 
 /// Events per block at most.
 pub const MAX_EVENTS: usize = 256;
 /// The block format's version.
 const VERSION: u16 = 1;
-/// Bytes a block may take: the header and every event at its longest (a mask
-/// and eight 10-byte varints).
-pub const MAX_PAYLOAD: usize = max_payload(MAX_EVENTS, 8);
 
 /// An event's eight columns: its words.
 #[inline(always)]

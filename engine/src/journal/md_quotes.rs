@@ -22,7 +22,7 @@
 //! quote when its time moves by tens of microseconds and both sizes change
 //! at every quote (`foxtrot-perf backtest`'s walk), fewer when they repeat.
 
-use super::delta_rows::{max_payload, BadBlock, RowDecoder, RowEncoder};
+use super::delta_rows::{BadBlock, RowDecoder, RowEncoder};
 use crate::records::{flags::LAST_IN_BATCH, Header, Kind, MarketData, MdAction, Side};
 
 /// Quotes per block at most.
@@ -31,9 +31,6 @@ pub const MAX_QUOTES: usize = 256;
 const VERSION: u16 = 1;
 /// Columns of a row.
 const COLUMNS: usize = 7;
-/// Bytes a block may take: the header and every row at its longest (a mask
-/// and seven 10-byte varints).
-pub const MAX_PAYLOAD: usize = max_payload(MAX_QUOTES, COLUMNS);
 
 /// A two-sided quote: the two market-data events of one update of an
 /// instrument's touch.
