@@ -549,7 +549,8 @@ fn crash_test_kill_9() {
     for run in 0..50 {
         let mut child = writer_child(&exe, &d);
         rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        let wait_ms = 2 + (rng >> 33) % 14;
+        // Every tenth child is killed at once, most often before its journal exists.
+        let wait_ms = if run % 10 == 0 { 0 } else { 2 + (rng >> 33) % 14 };
         // Tail the live writer from this (another) process meanwhile.
         let start = std::time::Instant::now();
         while start.elapsed() < std::time::Duration::from_millis(wait_ms) {
@@ -590,7 +591,14 @@ fn crash_test_kill_9() {
             .ok()
             .and_then(|b| b.get(..8).map(|x| u64::from_le_bytes(x.try_into().unwrap())))
             .unwrap_or(0);
-        let (v, _) = read_all(&d);
+        // A child killed before it made its first segment leaves no journal:
+        // that is a moment like any other, as long as it reported nothing
+        // committed (a loaded machine can take longer than the wait to start
+        // the child).
+        let v = match JournalReader::open(&d) {
+            Err(ShmError::NotAJournal(_)) if committed == 0 => Vec::new(),
+            _ => read_all(&d).0,
+        };
         assert!(
             v.len() as u64 >= committed,
             "run {run}: {} records, {committed} reported committed",
