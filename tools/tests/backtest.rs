@@ -465,29 +465,35 @@ fn a_fee_schedule_costs_what_the_fills_say() {
 }
 
 /// The lean path: with the belief and the drift sentry off nothing reads the
-/// top-N depth features, so they are not computed — and the backtest sends
-/// the same orders, to the byte, as with every feature computed
+/// top-N depth features, and with the regime classifier off too nothing reads
+/// the volatility group, so they are not computed — and the backtest sends the
+/// same orders, to the byte, as with every feature computed
 /// (`sensory.all_features`). Only the diary's feature digests differ.
 #[test]
 fn unread_features_are_skipped_without_changing_a_decision() {
     let d = tempdir("lean-features");
     let _cleanup = common::RemoveOnSuccess(d.clone());
     let (_, md) = generated_day(&d, "60000");
-    let lean = ["--set", "belief.enabled=false", "--set", "belief.drift.enabled=false"];
-    let mut args = vec!["replay", md.to_str().unwrap(), "--json"];
-    args.extend(lean);
-    let skipped = json(&ok(&args));
-    args.extend(["--set", "sensory.all_features=true"]);
-    let all = json(&ok(&args));
-    assert!(
-        skipped["orders"].as_u64().unwrap() > 50,
-        "a meaningful test trades: {skipped}"
-    );
-    for k in ["order_hash", "orders", "fills", "equity", "positions", "rejects"] {
-        assert_eq!(skipped[k], all[k], "{k}");
+    let mut lean = vec!["--set", "belief.enabled=false", "--set", "belief.drift.enabled=false"];
+    for regime_off in [false, true] {
+        if regime_off {
+            lean.extend(["--set", "belief.regime.enabled=false"]);
+        }
+        let mut args = vec!["replay", md.to_str().unwrap(), "--json"];
+        args.extend(&lean);
+        let skipped = json(&ok(&args));
+        args.extend(["--set", "sensory.all_features=true"]);
+        let all = json(&ok(&args));
+        assert!(
+            skipped["orders"].as_u64().unwrap() > 50,
+            "a meaningful test trades: {skipped}"
+        );
+        for k in ["order_hash", "orders", "fills", "equity", "positions", "rejects"] {
+            assert_eq!(skipped[k], all[k], "{k}, regime off: {regime_off}");
+        }
+        assert_ne!(
+            skipped["diary_hash"], all["diary_hash"],
+            "the unread features were computed in one run only (regime off: {regime_off})"
+        );
     }
-    assert_ne!(
-        skipped["diary_hash"], all["diary_hash"],
-        "the depth features were computed in one run only"
-    );
 }

@@ -263,11 +263,18 @@ pub const DEPTH_GROUP: [usize; 5] = [
     idx::SWEEP_RISK,
 ];
 
+/// The volatility group: the features built on the mid's log return (a
+/// logarithm, a square root and a division per mid update).
+pub const VOL_GROUP: [usize; 3] = [idx::RET_BPS, idx::VOL_BPS, idx::TREND_Z];
+
 /// The sensory stage.
 pub struct Sensory {
     cfg: SensoryConfig,
     /// Whether the [`DEPTH_GROUP`] is computed (else it reads 0).
     depth: bool,
+    /// Whether the [`VOL_GROUP`] is computed (else it reads 0, in the vector
+    /// and in [`ExactFeatures`]).
+    vol: bool,
     bad_prints: u64,
     vol_alpha: f64,
     flow_alpha: f64,
@@ -281,6 +288,7 @@ impl Sensory {
     pub fn new(instruments: &[InstrumentSpec], fast: u32, slow: u32, cfg: &SensoryConfig) -> Self {
         Sensory {
             depth: true,
+            vol: true,
             bad_prints: 0,
             vol_alpha: 2.0 / (cfg.vol_span as f64 + 1.0),
             flow_alpha: 2.0 / (cfg.flow_span as f64 + 1.0),
@@ -338,6 +346,20 @@ impl Sensory {
         self.depth
     }
 
+    /// Whether the [`VOL_GROUP`] is computed; when not, those features (and
+    /// their [`ExactFeatures`]) stay 0 and every other feature is what it
+    /// would have been.
+    pub fn with_vol_group(mut self, on: bool) -> Self {
+        self.vol = on;
+        self
+    }
+
+    /// Whether the [`VOL_GROUP`] is computed.
+    #[cfg(test)]
+    pub fn computes_vol_group(&self) -> bool {
+        self.vol
+    }
+
     /// Updates features after `md` was applied to `book` and copies the instrument's
     /// vector into `out`. Returns true when the mid was updated (a decision point).
     #[inline]
@@ -357,7 +379,7 @@ impl Sensory {
         let levels = self.cfg.depth_levels as usize;
         let auction_updates = self.cfg.auction_updates as u64;
         let sweep_decay = self.cfg.sweep_decay;
-        let depth = self.depth;
+        let (depth, vol_group) = (self.depth, self.vol);
         let Some(st) = self.state.get_mut(md.header.instrument as usize) else {
             return MdUpdate::default();
         };
@@ -440,7 +462,7 @@ impl Sensory {
                 updated = true;
                 changed = true;
                 let mid = (bp + ap) as f64 * 0.5 / st.px_scale;
-                if st.last_mid > 0.0 {
+                if vol_group && st.last_mid > 0.0 {
                     let r = (mid / st.last_mid).ln();
                     st.var += va * (r * r - st.var);
                     v[idx::RET_BPS] = (r * 1e4) as f32;
@@ -475,7 +497,6 @@ impl Sensory {
                     v[idx::DEPTH_BID_N] = (db / st.qty_scale) as f32;
                     v[idx::DEPTH_ASK_N] = (da / st.qty_scale) as f32;
                 }
-                let vol = st.var.sqrt();
                 let tick = st.tick_px / st.px_scale;
                 v[idx::MID] = mid as f32;
                 v[idx::MICROPRICE] = micro as f32;
@@ -487,14 +508,20 @@ impl Sensory {
                 v[idx::EMA_SLOW] = st.slow.value() as f32;
                 v[idx::EMA_LONG] = st.long.value() as f32;
                 v[idx::EMA_SIGNAL] = ((st.fast.value() - st.slow.value()) / tick) as f32;
-                let trend_z = ((st.fast.value() - st.long.value()) / mid) / vol.max(1e-6);
-                v[idx::VOL_BPS] = (vol * 1e4) as f32;
-                v[idx::TREND_Z] = trend_z as f32;
+                let (vol_bps, trend_z) = if vol_group {
+                    let vol = st.var.sqrt();
+                    let trend_z = ((st.fast.value() - st.long.value()) / mid) / vol.max(1e-6);
+                    v[idx::VOL_BPS] = (vol * 1e4) as f32;
+                    v[idx::TREND_Z] = trend_z as f32;
+                    (vol * 1e4, trend_z)
+                } else {
+                    (0.0, 0.0)
+                };
                 st.exact = ExactFeatures {
                     mid,
                     micro_px,
                     ema_long: st.long.value(),
-                    vol_bps: vol * 1e4,
+                    vol_bps,
                     trend_z,
                 };
                 v[idx::MID_UPDATES] = st.slow.count() as f32;
@@ -705,14 +732,16 @@ mod tests {
     /// An input `update` calls unchanged leaves every value, to the bit, as
     /// the later stages last saw it (the copy taken at the last change, or
     /// the vector a halt sent) — over adds, executions, cancels, quotes and
-    /// trades on both sides, halts and reopenings, with the depth group on
-    /// and off; and both kinds of input occur.
+    /// trades on both sides, halts and reopenings, with the depth and
+    /// volatility groups on and off; and both kinds of input occur.
     #[test]
     fn an_unchanged_update_leaves_the_values_the_stages_hold() {
-        for depth in [true, false] {
+        for (depth, vol) in [(true, true), (false, true), (true, false), (false, false)] {
             let mut rng = crate::rng::SeededRng::new(11);
             let mut book = Book::new(1, 10_000, 256);
-            let mut s = Sensory::new(&[spec()], 2, 4, &cfg()).with_depth_group(depth);
+            let mut s = Sensory::new(&[spec()], 2, 4, &cfg())
+                .with_depth_group(depth)
+                .with_vol_group(vol);
             let mut held = [0f32; N_FEATURES];
             let (mut same, mut changed, mut halts) = (0, 0, 0);
             let mut ts = 0u64;
@@ -760,11 +789,12 @@ mod tests {
         }
     }
 
-    /// Without the depth group, its five features read 0 and every other
+    /// Without the depth group or the volatility group, the group's features
+    /// read 0 (the volatility group's exact features too) and every other
     /// feature is, to the bit, what the full computation gives — over adds,
     /// executions (the sweep probe), cancels and quotes on both sides.
     #[test]
-    fn the_depth_group_off_leaves_every_other_feature_as_it_was() {
+    fn a_group_off_leaves_every_other_feature_as_it_was() {
         let mut rng = crate::rng::SeededRng::new(5);
         let mut events = Vec::new();
         for i in 0..5_000u64 {
@@ -778,32 +808,50 @@ mod tests {
             ];
             events.push(random_md(r, i * 1_000, &actions, (r >> 32) & 3 != 0));
         }
-        let run = |depth: bool| {
+        let run = |depth: bool, vol: bool| {
             let mut book = Book::new(1, 10_000, 256);
-            let mut s = Sensory::new(&[spec()], 2, 4, &cfg()).with_depth_group(depth);
+            let mut s = Sensory::new(&[spec()], 2, 4, &cfg())
+                .with_depth_group(depth)
+                .with_vol_group(vol);
             let mut fv = FeatureVector::default();
             events
                 .iter()
                 .map(|m| {
                     let _ = book.apply(m);
                     let d = s.on_md(m, &book, &mut fv);
-                    (d, fv.values)
+                    (d, fv.values, *s.exact(0).unwrap())
                 })
                 .collect::<Vec<_>>()
         };
-        let (full, lean) = (run(true), run(false));
-        let mut depth_seen = false;
-        for ((d1, a), (d2, b)) in full.iter().zip(&lean) {
-            assert_eq!(d1, d2);
-            for f in 0..N_FEATURES {
-                if DEPTH_GROUP.contains(&f) {
-                    assert_eq!(b[f], 0.0);
-                    depth_seen |= a[f] != 0.0;
-                } else {
-                    assert_eq!(a[f].to_bits(), b[f].to_bits(), "feature {}", FEATURE_NAMES[f]);
+        let full = run(true, true);
+        for (depth, vol) in [(false, true), (true, false), (false, false)] {
+            let off = |f: &usize| (!depth && DEPTH_GROUP.contains(f)) || (!vol && VOL_GROUP.contains(f));
+            let mut off_seen = false;
+            for ((d1, a, e1), (d2, b, e2)) in full.iter().zip(&run(depth, vol)) {
+                assert_eq!(d1, d2);
+                for f in 0..N_FEATURES {
+                    if off(&f) {
+                        assert_eq!(b[f], 0.0, "feature {}", FEATURE_NAMES[f]);
+                        off_seen |= a[f] != 0.0;
+                    } else {
+                        assert_eq!(a[f].to_bits(), b[f].to_bits(), "feature {}", FEATURE_NAMES[f]);
+                    }
                 }
+                let want = if vol {
+                    *e1
+                } else {
+                    ExactFeatures {
+                        vol_bps: 0.0,
+                        trend_z: 0.0,
+                        ..*e1
+                    }
+                };
+                assert_eq!(*e2, want);
             }
+            assert!(
+                off_seen,
+                "the full run computed the groups switched off ({depth}, {vol})"
+            );
         }
-        assert!(depth_seen, "the full run computed the depth group");
     }
 }

@@ -14,11 +14,12 @@
 //!   (`MdSource::next_item`), not their events — the floor of a core that
 //!   takes a quote as one input;
 //! - `lean`: `FusedRun` + `TouchVenue` with only what the strategy needs (no
-//!   belief, no drift sentry, no timers) — `foxtrot replay`'s backtest;
+//!   belief, no drift sentry, no regime classifier, no timers) — `foxtrot
+//!   replay`'s backtest;
 //! - `full`: the same under the default pipeline (every feature, belief,
 //!   regime, drift sentry, diary, timers).
 //!
-//! Every timed run of the first three must give the reference's answer
+//! Every timed run of the first four must give the reference's answer
 //! (orders, final position, PnL to the cent), or the harness stops: a fast
 //! wrong backtest is not a figure. `full` is not held to it (its drift sentry
 //! scales orders), and its orders are printed.
@@ -37,9 +38,10 @@ use std::path::Path;
 use std::time::Instant;
 
 /// What the strategy does not read, switched off.
-const LEAN: [&str; 3] = [
+const LEAN: [&str; 4] = [
     "belief.enabled=false",
     "belief.drift.enabled=false",
+    "belief.regime.enabled=false",
     "timers.enabled=false",
 ];
 

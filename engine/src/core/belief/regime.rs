@@ -12,6 +12,12 @@
 //! Confidence says how far inside its regime the instrument is, in [0, 1]:
 //! volatile (vol − exit)/(enter − exit), trending (|trend| − exit)/(enter − exit),
 //! calm min(1 − vol/vol_enter, 1 − |trend|/trend_enter), halted 1, clamped.
+//!
+//! With `belief.regime.enabled: false` the classifier is off: an instrument
+//! stays *unclassified* (confidence 0) and the readings are not looked at,
+//! but halts still apply — stale data is no more a matter of opinion then —
+//! and the first mid update after one returns the instrument to
+//! *unclassified*, a transition like any other.
 
 use crate::core::params::RegimeConfig;
 
@@ -152,6 +158,12 @@ impl RegimeFsm {
         let i = instrument as usize;
         let s = *self.st.get(i)?;
         let c = &self.cfg;
+        if !c.enabled {
+            return match s.regime {
+                Regime::Halted => self.enter(i, Regime::Unclassified, 0.0, 0.0),
+                _ => None,
+            };
+        }
         // Non-finite readings (bad data) count as zero: they never force a regime.
         let vol = if vol_bps.is_finite() { vol_bps } else { 0.0 };
         let trend = if trend_z.is_finite() { trend_z.abs() } else { 0.0 };
@@ -201,6 +213,7 @@ mod tests {
 
     fn cfg() -> RegimeConfig {
         RegimeConfig {
+            enabled: true,
             vol_enter_bps: 2.0,
             vol_exit_bps: 1.0,
             trend_enter: 3.0,
@@ -252,5 +265,27 @@ mod tests {
         assert_eq!(f.transitions(), 3);
         assert_eq!(f.current(0).0, Regime::Unclassified);
         assert!(f.on_update(0, f64::NAN, f64::INFINITY).unwrap().to == Regime::Calm);
+    }
+
+    #[test]
+    fn switched_off_it_classifies_nothing_but_halts() {
+        let off = RegimeConfig {
+            enabled: false,
+            ..cfg()
+        };
+        let mut f = RegimeFsm::new(&off, 1);
+        for (vol, trend) in [(0.5, 0.0), (9.0, 0.0), (0.5, 9.0), (f64::NAN, 0.0)] {
+            assert!(f.on_update(0, vol, trend).is_none());
+            assert_eq!(f.current(0), (Regime::Unclassified, 0.0));
+        }
+        let t = f.halt(0).unwrap();
+        assert_eq!((t.from, t.to), (Regime::Unclassified, Regime::Halted));
+        let t = f.on_update(0, 9.0, 9.0).unwrap();
+        assert_eq!(
+            (t.from, t.to, t.confidence),
+            (Regime::Halted, Regime::Unclassified, 0.0)
+        );
+        assert!(f.on_update(0, 9.0, 9.0).is_none());
+        assert_eq!(f.transitions(), 2);
     }
 }

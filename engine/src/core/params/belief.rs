@@ -47,6 +47,13 @@ pub struct AttentionModel {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegimeConfig {
+    /// The classifier's off switch: `false` leaves every instrument
+    /// `unclassified` (its `strategy.regime_table` entry decides) except while
+    /// it is halted (stale), records no calm/trending/volatile transitions, and
+    /// spares sensory the return, volatility and trend features when nothing
+    /// else reads them — a backtest of a strategy that ignores the regime.
+    #[serde(default = "enabled", skip_serializing_if = "is_enabled")]
+    pub enabled: bool,
     /// Volatile when realised vol (bps per update) rises above this…
     #[schemars(range(min = 0.0, max = 10_000.0))]
     pub vol_enter_bps: f64,

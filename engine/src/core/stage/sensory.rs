@@ -29,7 +29,9 @@ impl SensoryStage {
                 .iter()
                 .map(|s| Book::new(s.tick, s.ref_price, p.book.window_ticks))
                 .collect(),
-            sensory: Sensory::new(ins, m.fast, m.slow, &p.sensory).with_depth_group(depth_group_read(p)),
+            sensory: Sensory::new(ins, m.fast, m.slow, &p.sensory)
+                .with_depth_group(depth_group_read(p))
+                .with_vol_group(vol_group_read(p)),
             was_halted: vec![false; ins.len()],
             counters: CoreCounters::default(),
         }
@@ -39,6 +41,12 @@ impl SensoryStage {
     #[cfg(test)]
     pub fn computes_depth_group(&self) -> bool {
         self.sensory.computes_depth_group()
+    }
+
+    /// Whether the sensory stage computes its volatility group (see [`Sensory::with_vol_group`]).
+    #[cfg(test)]
+    pub fn computes_vol_group(&self) -> bool {
+        self.sensory.computes_vol_group()
     }
 
     /// Handles one message; everything that is not an input passes through.
@@ -122,6 +130,33 @@ pub fn depth_group_read(p: &CoreParams) -> bool {
                 .any(|u| DEPTH_GROUP.iter().any(|&f| u.w.get(f).is_some_and(|w| *w != 0.0))))
 }
 
+/// Whether anything in `p` reads the volatility group: `sensory.all_features`,
+/// the regime classifier (volatility and trend are what it classifies on), the
+/// drift sentry (its signal is the return, and its theory packets summarise
+/// the group), a belief unit with a weight on one of its features, or the
+/// mean-reversion policy (it scales by volatility) wherever a decision can
+/// reach it: the regime table, the attention router, exploration.
+pub fn vol_group_read(p: &CoreParams) -> bool {
+    use crate::core::params::PolicyName;
+    use crate::core::sensory::VOL_GROUP;
+    let t = &p.strategy.regime_table;
+    let mean_reversion = p.flags.linear_attention
+        || p.flags.exploration
+        || [t.unclassified, t.calm, t.trending, t.volatile, t.halted]
+            .iter()
+            .any(|e| e.policy == PolicyName::MeanReversion);
+    p.sensory.all_features
+        || p.belief.regime.enabled
+        || p.belief.drift.enabled
+        || mean_reversion
+        || (p.belief.enabled
+            && p.belief
+                .model
+                .units
+                .iter()
+                .any(|u| VOL_GROUP.iter().any(|&f| u.w.get(f).is_some_and(|w| *w != 0.0))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +187,45 @@ mod tests {
         q.belief.model.units[3].w[crate::core::sensory::DEPTH_GROUP[4]] = 0.25;
         assert!(depth_group_read(&q));
         assert!(SensoryStage::new(&q).computes_depth_group());
+    }
+
+    /// The volatility group is computed exactly when something reads it.
+    #[test]
+    fn the_vol_group_is_computed_when_something_reads_it() {
+        use crate::core::params::PolicyName;
+        use crate::core::sensory::VOL_GROUP;
+        let base = Config::default_backtest().core_params();
+        assert!(vol_group_read(&base), "the default regime classifier reads it");
+        // Nothing reads it: no regime, drift, belief weight, mean reversion.
+        let mut p = base.clone();
+        p.belief.regime.enabled = false;
+        p.belief.drift.enabled = false;
+        for u in &mut p.belief.model.units {
+            for &f in &VOL_GROUP {
+                u.w[f] = 0.0;
+            }
+        }
+        assert!(!vol_group_read(&p));
+        assert!(!SensoryStage::new(&p).computes_vol_group());
+        // Each reader alone turns it on.
+        let readers: [fn(&mut CoreParams); 7] = [
+            |q| q.sensory.all_features = true,
+            |q| q.belief.regime.enabled = true,
+            |q| q.belief.drift.enabled = true,
+            |q| q.belief.model.units[0].w[VOL_GROUP[2]] = 0.5,
+            |q| q.strategy.regime_table.volatile.policy = PolicyName::MeanReversion,
+            |q| q.flags.linear_attention = true,
+            |q| q.flags.exploration = true,
+        ];
+        for (k, read) in readers.iter().enumerate() {
+            let mut q = p.clone();
+            read(&mut q);
+            assert!(vol_group_read(&q), "reader {k}");
+        }
+        // A unit's weight is read only while the belief runs.
+        let mut q = p.clone();
+        q.belief.model.units[0].w[VOL_GROUP[0]] = 0.5;
+        q.belief.enabled = false;
+        assert!(!vol_group_read(&q));
     }
 }
