@@ -18,8 +18,11 @@
 //! A POSIX lock, not `flock(2)`: it belongs to the process, so a child
 //! forked while a writer is open (a test harness, a tool spawning workers)
 //! does not hold it until it execs — with `flock` a writer reopened in that
-//! window was refused by its own process's child. The cost: two writers in
-//! one process are not told apart (a program's bug, not an operator's).
+//! window was refused by its own process's child. The kernel does not tell
+//! two writers of one process apart, so the process keeps its own list of the
+//! locks it holds (`HELD`) and refuses a second writer from it too, naming
+//! its own pid — without opening the lock file, whose closing would drop the
+//! first writer's lock.
 
 use crate::ShmError;
 use std::fs::{File, OpenOptions};
@@ -66,9 +69,23 @@ fn holder(file: &File) -> Option<u32> {
 
 impl WriterLock {
     /// Takes the lock of the journal directory `dir` (which must exist), or
-    /// [`ShmError::InUse`] at once if another process holds it.
+    /// [`ShmError::InUse`] at once if another process, or another writer of
+    /// this one, holds it.
     pub fn acquire(dir: &Path) -> Result<WriterLock, ShmError> {
         let path = dir.join(LOCK_FILE);
+        // Held across the whole acquisition: two threads of this process
+        // taking the same lock at once are one after the other here.
+        let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
+        // Asked by its name's metadata, not through a descriptor: closing one
+        // would release the lock this process may hold.
+        if let Ok(meta) = std::fs::metadata(&path) {
+            if held.contains(&(meta.dev(), meta.ino())) {
+                return Err(ShmError::InUse {
+                    path: dir.to_path_buf(),
+                    pid: Some(std::process::id()),
+                });
+            }
+        }
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -99,7 +116,7 @@ impl WriterLock {
             }
         }
         let key = (meta.dev(), meta.ino());
-        HELD.lock().unwrap_or_else(|e| e.into_inner()).push(key);
+        held.push(key);
         Ok(WriterLock { _file: file, key })
     }
 }
@@ -209,6 +226,58 @@ mod tests {
             "another process took the lock this one holds: {said}"
         );
         drop(held);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A second writer in this process is refused with this process's pid,
+    /// from two threads at once as well, and the refusal leaves the first
+    /// writer's lock in force against other processes; once the first is
+    /// dropped the lock is free again.
+    #[test]
+    fn a_second_writer_in_this_process_is_refused_and_the_first_keeps_its_lock() {
+        if let Ok(dir) = std::env::var("FOXTROT_LOCK_PROBE_2") {
+            let got = WriterLock::acquire(Path::new(&dir));
+            println!("{}", if got.is_ok() { "acquired" } else { "refused" });
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("foxtrot-writer-lock-twice-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let race: Vec<_> = (0..4)
+            .map(|_| {
+                let dir = dir.clone();
+                std::thread::spawn(move || WriterLock::acquire(&dir))
+            })
+            .collect();
+        let mut got: Vec<_> = race.into_iter().map(|t| t.join().unwrap()).collect();
+        assert_eq!(
+            got.iter().filter(|r| r.is_ok()).count(),
+            1,
+            "one of four threads: {got:?}"
+        );
+        for r in &got {
+            if let Err(e) = r {
+                assert!(
+                    matches!(e, ShmError::InUse { pid, .. } if *pid == Some(std::process::id())),
+                    "{e:?}"
+                );
+            }
+        }
+        let first = got.swap_remove(got.iter().position(|r| r.is_ok()).unwrap());
+        drop(got);
+        assert!(WriterLock::acquire(&dir).is_err(), "a second writer, later");
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "journal::writer_lock::tests::a_second_writer_in_this_process_is_refused_and_the_first_keeps_its_lock",
+            ])
+            .args(["--nocapture", "--test-threads", "1"])
+            .env("FOXTROT_LOCK_PROBE_2", &dir)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(said.contains("refused"), "the refusals released the first lock: {said}");
+        drop(first);
+        assert!(WriterLock::acquire(&dir).is_ok(), "free once the first is gone");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
