@@ -92,6 +92,10 @@ pub struct TickToOrderArgs {
     /// Exit with status 2 when the SLO (p50 ≤ 250 ns, p99 ≤ 1 µs) is not met.
     #[arg(long)]
     pub check: bool,
+    /// `key=value` over the default configuration (as `foxtrot run --set`):
+    /// what a stage costs, by switching it off. The SLO is the default's.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
 }
 
 /// `backtest`.
