@@ -201,32 +201,43 @@ mod tests {
     /// descriptor of its file is closed: the question opened one and closed it.)
     #[test]
     fn asking_about_a_lock_this_process_holds_keeps_it() {
-        if let Ok(dir) = std::env::var("FOXTROT_LOCK_PROBE") {
-            // The child: says whether it could take the lock.
-            let got = WriterLock::acquire(Path::new(&dir));
-            println!("{}", if got.is_ok() { "acquired" } else { "refused" });
-            return;
-        }
         let dir = std::env::temp_dir().join(format!("foxtrot-writer-lock-own-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let held = WriterLock::acquire(&dir).unwrap();
         assert_eq!(held_elsewhere(&dir), None, "held here, not elsewhere");
+        assert!(
+            !another_process_can_lock(&dir),
+            "another process took the lock this one holds"
+        );
+        drop(held);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Whether another process (this test binary as [`lock_probe_child`])
+    /// can take the lock of `dir` now.
+    fn another_process_can_lock(dir: &Path) -> bool {
         let out = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "journal::writer_lock::tests::asking_about_a_lock_this_process_holds_keeps_it",
-            ])
+            .args(["--exact", "journal::writer_lock::tests::lock_probe_child", "--ignored"])
             .args(["--nocapture", "--test-threads", "1"])
-            .env("FOXTROT_LOCK_PROBE", &dir)
+            .env("FOXTROT_LOCK_PROBE", dir)
             .output()
             .unwrap();
         let said = String::from_utf8_lossy(&out.stdout);
         assert!(
-            said.contains("refused"),
-            "another process took the lock this one holds: {said}"
+            said.contains("acquired") || said.contains("refused"),
+            "the probe said: {said}"
         );
-        drop(held);
-        let _ = std::fs::remove_dir_all(&dir);
+        said.contains("acquired")
+    }
+
+    /// The child of [`another_process_can_lock`]: says whether it could take the lock.
+    #[test]
+    #[ignore = "run by the lock tests as a child process"]
+    fn lock_probe_child() {
+        if let Ok(dir) = std::env::var("FOXTROT_LOCK_PROBE") {
+            let got = WriterLock::acquire(Path::new(&dir));
+            println!("{}", if got.is_ok() { "acquired" } else { "refused" });
+        }
     }
 
     /// A second writer in this process is refused with this process's pid,
@@ -235,11 +246,6 @@ mod tests {
     /// dropped the lock is free again.
     #[test]
     fn a_second_writer_in_this_process_is_refused_and_the_first_keeps_its_lock() {
-        if let Ok(dir) = std::env::var("FOXTROT_LOCK_PROBE_2") {
-            let got = WriterLock::acquire(Path::new(&dir));
-            println!("{}", if got.is_ok() { "acquired" } else { "refused" });
-            return;
-        }
         let dir = std::env::temp_dir().join(format!("foxtrot-writer-lock-twice-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let race: Vec<_> = (0..4)
@@ -265,17 +271,7 @@ mod tests {
         let first = got.swap_remove(got.iter().position(|r| r.is_ok()).unwrap());
         drop(got);
         assert!(WriterLock::acquire(&dir).is_err(), "a second writer, later");
-        let out = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "journal::writer_lock::tests::a_second_writer_in_this_process_is_refused_and_the_first_keeps_its_lock",
-            ])
-            .args(["--nocapture", "--test-threads", "1"])
-            .env("FOXTROT_LOCK_PROBE_2", &dir)
-            .output()
-            .unwrap();
-        let said = String::from_utf8_lossy(&out.stdout);
-        assert!(said.contains("refused"), "the refusals released the first lock: {said}");
+        assert!(!another_process_can_lock(&dir), "the refusals released the first lock");
         drop(first);
         assert!(WriterLock::acquire(&dir).is_ok(), "free once the first is gone");
         let _ = std::fs::remove_dir_all(&dir);
