@@ -85,6 +85,30 @@ fn same_seed_gives_byte_identical_orders_and_diary() {
     assert_eq!(sa.diary_hash.1, (ca.diary.len() + ca.theory.len()) as u64);
 }
 
+/// An untimed run reads no clock and records no latency, and its outputs are
+/// the timed run's to the byte.
+#[test]
+fn an_untimed_run_gives_the_same_outputs_and_no_latency() {
+    let c = cfg(7, 60_000);
+    let timed = run(&c);
+    let mut untimed = FusedRun::with_observer(&c, SimWorld::new(&c), Capture::default()).untimed();
+    untimed.run_to_end();
+    let (a, b) = (timed.observer(), untimed.observer());
+    assert!(
+        !a.orders.is_empty(),
+        "the run must trade for this test to mean anything"
+    );
+    assert_eq!(a.wire, b.wire, "FIX order stream differs");
+    let (sa, sb) = (timed.summary(), untimed.summary());
+    assert_eq!(
+        (sa.order_hash, sa.diary_hash, sa.input_hash),
+        (sb.order_hash, sb.diary_hash, sb.input_hash)
+    );
+    assert_eq!(timed.latency().len(), a.orders.len() as u64, "every order timed");
+    assert_eq!(untimed.latency().len(), 0, "nothing timed");
+    assert!(b.orders.iter().all(|o| o.header.tsc == 0), "no input stamped");
+}
+
 #[test]
 fn a_different_seed_gives_a_different_stream() {
     let a = run(&cfg(7, 30_000));

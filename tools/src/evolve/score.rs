@@ -115,7 +115,7 @@ pub fn score(cfg: &Config, grid_dir: &Path, slice: &Slice, record: Option<&Path>
         None => None,
     };
     let watch = ((Checker::new(cfg), Seconds::default()), journals);
-    let mut run = FusedRun::with_observer(cfg, TouchVenue::new(cfg, src), watch);
+    let mut run = FusedRun::with_observer(cfg, TouchVenue::new(cfg, src), watch).untimed();
     run.run_to_end();
     run.finish();
     if let Some(e) = run.venue_mut().source_mut().take_error() {
