@@ -821,6 +821,66 @@ fn a_session_store_that_cannot_keep_an_order_stops_new_ones_and_cancels_the_open
     replays_identically(&run);
 }
 
+/// The venue's session store fails mid-session (a full disk; here a directory
+/// where its next segment must go): the venue says so in one line naming the
+/// store, refuses the session's new orders and replacements from then on —
+/// their reports could not be resent after a restart — and its day ends with
+/// a failure, after a summary that counts the refusals. The engine is told
+/// each refusal and trades on. (Before: the venue went on trading, sending
+/// reports no store kept, and ended with success.)
+#[test]
+fn a_venue_store_that_cannot_record_refuses_new_orders_and_ends_failing() {
+    let _serial = serial();
+    let dir = tempdir("venue-store-full");
+    let _cleanup = RemoveOnSuccess(dir.clone());
+    let cfg = config(&dir, "FIX.4.4");
+    let mut v = venue(&dir, &cfg, "venue", &["--set", "session.store_segment_kib=64"]);
+    let e = engine(&dir, &cfg, "run", &[]);
+    let blocker = block_next_segment(&dir.join("venue-store"));
+    wait_for_log(
+        &dir.join("venue.log"),
+        "the venue's session store cannot record",
+        1,
+        Duration::from_secs(90),
+    );
+    // New orders keep coming and are refused.
+    let stats = dir.join("stats");
+    let orders_then = counter(&stats, "orders");
+    wait_for(&stats, "orders", orders_then + 5);
+    end_of_day(&v);
+    let es = finish(&dir, e, "run", Duration::from_secs(120));
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(st) = v.try_wait().unwrap() {
+            break st;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(60), "the venue did not end");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let log = std::fs::read_to_string(dir.join("venue.log")).unwrap();
+    assert!(!status.success(), "the venue's day ended with success:\n{log}");
+    assert!(log.contains("foxtrot: error: the session store failed"), "{log}");
+    assert_eq!(
+        log.lines()
+            .filter(|l| l.contains("the venue's session store cannot record"))
+            .count(),
+        1,
+        "one line: {log}"
+    );
+    let vs: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("venue.json")).unwrap()).unwrap();
+    let blocked = blocker.file_name().unwrap().to_str().unwrap();
+    assert!(vs["store_error"].as_str().is_some_and(|e| e.contains(blocked)), "{vs}");
+    assert!(u(&vs, "unrecorded") >= 1, "{vs}");
+    // Every refusal reached the engine as a venue reject; every order sent
+    // reached the venue, once (the refused ones are not in its order
+    // counts); the fills agree.
+    assert!(u(&es, "rejects.venue") >= u(&vs, "unrecorded"), "{es}\n{vs}");
+    let got = u(&vs, "orders.new") + u(&vs, "orders.cancel") + u(&vs, "orders.replace");
+    assert_eq!(u(&es, "fix.orders_sent"), got + u(&vs, "unrecorded"), "{es}\n{vs}");
+    assert_eq!(u(&vs, "duplicate_cl_ord_ids"), 0, "{vs}");
+    fills_agree(&es, &vs);
+}
+
 /// The run's input journal fails mid-session (a full disk; a directory where
 /// its next segment must go): the engine can no longer record what it does,
 /// so the kill switch is pulled — every open order cancelled at the venue, no

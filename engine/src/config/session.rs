@@ -52,8 +52,8 @@ pub struct SessionConfig {
     #[schemars(range(max = 100_000))]
     pub answer_spin_us: u32,
     /// Size of each segment of the session store (the journal of the messages
-    /// sent and the sequence numbers), KiB. Two are on disk from the start
-    /// (the one written and the next, made ahead).
+    /// sent and the sequence numbers; `foxtrot venue`'s stores too), KiB. Two
+    /// are on disk from the start (the one written and the next, made ahead).
     #[serde(
         default = "default_store_segment_kib",
         skip_serializing_if = "is_default_store_segment_kib"

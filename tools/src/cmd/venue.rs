@@ -190,7 +190,15 @@ pub fn run(a: VenueArgs) -> Result<()> {
     }
     v.shutdown();
     let s = v.stats();
-    print_summary(&s, v.seqs(), a.json)
+    print_summary(&s, v.seqs(), a.json)?;
+    if let Some(e) = &s.store_error {
+        // The day is not a success: reports went out that no store holds.
+        anyhow::bail!(
+            "the session store failed ({e}): {} new orders or replacements refused, and the reports sent after it are not kept for a resend",
+            s.unrecorded
+        );
+    }
+    Ok(())
 }
 
 fn print_summary(s: &VenueStats, seqs: (u64, u64), json: bool) -> Result<()> {
@@ -215,6 +223,8 @@ fn print_summary(s: &VenueStats, seqs: (u64, u64), json: bool) -> Result<()> {
             "duplicates_in_store": s.duplicates_in_store,
             "filled_qty_in_store": s.filled_qty_in_store,
             "net_filled_qty": s.net_filled_qty,
+            "unrecorded": s.unrecorded,
+            "store_error": s.store_error,
             "next_out": seqs.0,
             "next_in": seqs.1,
         });

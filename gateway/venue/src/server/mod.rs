@@ -147,6 +147,14 @@ pub struct VenueStats {
     pub net_filled_qty: Vec<i64>,
     /// Total filled quantity over the stores (absolute).
     pub filled_qty_in_store: i64,
+    /// New orders and replacements refused because their session's store
+    /// could no longer record (see [`store_error`](Self::store_error)).
+    pub unrecorded: u64,
+    /// The first session store that could no longer record, and why (a full
+    /// disk): from then on that session's reports are sent but not kept, so
+    /// a restarted venue could not resend them, and its new orders and
+    /// replacements are refused. The venue's day then ends with a failure.
+    pub store_error: Option<String>,
 }
 
 /// Where the market data goes: native records, or ITCH over MoldUDP64.
@@ -265,7 +273,8 @@ impl VenueServer {
         let (mut max_exec, mut last_ts) = (0u64, 0u64);
         let mut slots = Vec::with_capacity(set.sessions.len());
         for (k, a) in set.sessions.iter().enumerate() {
-            let store = JournalStore::open(&a.store_dir).map_err(std::io::Error::other)?;
+            let store = JournalStore::open_sized(&a.store_dir, u64::from(cfg.session.store_segment_kib) << 10)
+                .map_err(std::io::Error::other)?;
             let s = &a.session;
             let name = format!("{}:{}->{}", s.begin_string, s.sender, s.target);
             let mut orders = SessionOrders::new(k, s.max_cl_ord_id_len);
@@ -635,6 +644,17 @@ impl VenueServer {
         for e in events {
             log_event(&s.name, &e);
         }
+        if self.stats.store_error.is_none() {
+            if let Some(e) = s.session.store().error() {
+                tracing::error!(
+                    session = %s.name,
+                    error = %e,
+                    "the venue's session store cannot record: this session's new orders and replacements are refused, \
+                     and the reports it still sends could not be resent after a restart"
+                );
+                self.stats.store_error = Some(format!("session {}: {e}", s.name));
+            }
+        }
         if lost > 0 {
             tracing::warn!(session = %s.name, lost, "session events not logged (too many at once)");
         }
@@ -677,6 +697,7 @@ impl VenueServer {
             Intake::PossDup => self.stats.possdup_ignored += 1,
             Intake::Duplicate => self.stats.duplicate_cl_ord_ids += 1,
             Intake::Answered => self.stats.malformed_orders += 1,
+            Intake::Unrecorded => self.stats.unrecorded += 1,
             Intake::Order(mut o) => {
                 o.header.ts_ns = now;
                 let action = o.action().unwrap_or(OrderAction::New);

@@ -79,6 +79,10 @@ pub(crate) enum Intake {
     /// An order that cannot go to the book (unknown symbol, missing price…):
     /// answered here.
     Answered,
+    /// A new order or replacement refused because the session's store can
+    /// no longer record (its reports could not be resent after a restart):
+    /// answered here. Cancels still go to the book: they only take risk away.
+    Unrecorded,
 }
 
 struct Ids<'a> {
@@ -191,6 +195,25 @@ impl SessionOrders {
             };
             self.send_report(&e, inst, session, exec_id, &echo, wall);
             return Intake::Duplicate;
+        }
+        if session.store().error().is_some() && matches!(m.msg_type(), b"D" | b"G") {
+            let new = m.msg_type() == b"D";
+            let kind = if new {
+                ExecKind::Rejected
+            } else {
+                ExecKind::CancelRejected
+            };
+            let mut e = ExecReport::new(kind, u32::MAX, side_of(m), now);
+            e.reason = VenueReject::Unrecorded as u8;
+            let echo = Echo {
+                cl_ord_id: cl_text,
+                orig_cl_ord_id: m.get(tags::ORIG_CL_ORD_ID).unwrap_or(b""),
+                symbol: m.get(tags::SYMBOL),
+                text: Some(b"the venue cannot record orders now (its session store failed)"),
+                response_to: if new { b'1' } else { b'2' },
+            };
+            self.send_report(&e, inst, session, exec_id, &echo, wall);
+            return Intake::Unrecorded;
         }
         let mut ids = Ids {
             ids: &mut self.ids,
