@@ -197,22 +197,8 @@ impl SessionOrders {
             return Intake::Duplicate;
         }
         if session.store().error().is_some() && matches!(m.msg_type(), b"D" | b"G") {
-            let new = m.msg_type() == b"D";
-            let kind = if new {
-                ExecKind::Rejected
-            } else {
-                ExecKind::CancelRejected
-            };
-            let mut e = ExecReport::new(kind, u32::MAX, side_of(m), now);
-            e.reason = VenueReject::Unrecorded as u8;
-            let echo = Echo {
-                cl_ord_id: cl_text,
-                orig_cl_ord_id: m.get(tags::ORIG_CL_ORD_ID).unwrap_or(b""),
-                symbol: m.get(tags::SYMBOL),
-                text: Some(b"the venue cannot record orders now (its session store failed)"),
-                response_to: if new { b'1' } else { b'2' },
-            };
-            self.send_report(&e, inst, session, exec_id, &echo, wall);
+            let text = b"the venue cannot record orders now (its session store failed)";
+            self.answer_rejected(m, VenueReject::Unrecorded, text, inst, session, exec_id, now, wall);
             return Intake::Unrecorded;
         }
         let mut ids = Ids {
@@ -269,22 +255,40 @@ impl SessionOrders {
             Some(tags::CL_ORD_ID | tags::ORIG_CL_ORD_ID) => "ClOrdID too long, or too many".to_string(),
             _ => e.to_string(),
         };
-        let new = m.msg_type() == b"D";
-        let kind = if new {
+        let reason = match e.tag() {
+            Some(tags::SYMBOL) => VenueReject::UnknownInstrument,
+            _ => VenueReject::InvalidPriceOrQty,
+        };
+        self.answer_rejected(m, reason, text.as_bytes(), inst, session, exec_id, now, wall);
+    }
+
+    /// Answers `m` itself with `reason` and `text`: an ExecutionReport
+    /// `Rejected` for a new order, an OrderCancelReject for a cancel or a
+    /// replace.
+    #[allow(clippy::too_many_arguments)]
+    fn answer_rejected(
+        &mut self,
+        m: &FixMessage<'_>,
+        reason: VenueReject,
+        text: &[u8],
+        inst: &Instruments,
+        session: &mut Session<JournalStore>,
+        exec_id: &mut u64,
+        now: u64,
+        wall: u64,
+    ) {
+        let kind = if m.msg_type() == b"D" {
             ExecKind::Rejected
         } else {
             ExecKind::CancelRejected
         };
         let mut r = ExecReport::new(kind, u32::MAX, side_of(m), now);
-        r.reason = match e.tag() {
-            Some(tags::SYMBOL) => VenueReject::UnknownInstrument,
-            _ => VenueReject::InvalidPriceOrQty,
-        } as u8;
+        r.reason = reason as u8;
         let echo = Echo {
             cl_ord_id: m.get(tags::CL_ORD_ID).unwrap_or(b""),
             orig_cl_ord_id: m.get(tags::ORIG_CL_ORD_ID).unwrap_or(b""),
             symbol: m.get(tags::SYMBOL),
-            text: Some(text.as_bytes()),
+            text: Some(text),
             response_to: if m.msg_type() == b"G" { b'2' } else { b'1' },
         };
         self.send_report(&r, inst, session, exec_id, &echo, wall);
