@@ -33,6 +33,14 @@ pub struct RegimeTable {
     pub halted: PolicyChoice,
 }
 
+impl RegimeTable {
+    /// The entries indexed by regime code (`Regime as usize`: unclassified,
+    /// calm, trending, volatile, halted).
+    pub fn by_regime(&self) -> [PolicyChoice; 5] {
+        [self.unclassified, self.calm, self.trending, self.volatile, self.halted]
+    }
+}
+
 /// A policy and its execution topology, or nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

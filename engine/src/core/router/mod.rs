@@ -159,7 +159,7 @@ impl Router {
         let t = &cfg.strategy.regime_table;
         let model = &cfg.belief.model;
         Router {
-            table: [t.unclassified, t.calm, t.trending, t.volatile, t.halted],
+            table: t.by_regime(),
             cfg: cfg.strategy.clone(),
             attention: LinearAttention::new(&model.attention, &cfg.router.fast_weights, cfg.flags.fast_weights),
             attention_on: cfg.flags.linear_attention,

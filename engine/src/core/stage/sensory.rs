@@ -142,9 +142,7 @@ pub fn vol_group_read(p: &CoreParams) -> bool {
     let t = &p.strategy.regime_table;
     let mean_reversion = p.flags.linear_attention
         || p.flags.exploration
-        || [t.unclassified, t.calm, t.trending, t.volatile, t.halted]
-            .iter()
-            .any(|e| e.policy == PolicyName::MeanReversion);
+        || t.by_regime().iter().any(|e| e.policy == PolicyName::MeanReversion);
     p.sensory.all_features
         || p.belief.regime.enabled
         || p.belief.drift.enabled
