@@ -241,23 +241,29 @@ fn quickfix_initiator_against_venue(begin: &str) {
     assert_eq!(n(&q, "rejected"), 2, "the off-tick order and the unknown symbol: {q}");
     assert_eq!(
         n(&q, "cancel_rejects"),
-        2,
-        "the off-tick replace and the cancel of no order: {q}"
+        3,
+        "the off-tick replace, the replace of half a lot and the cancel of no order: {q}"
     );
     // CxlRejReason, as QuickFIX read it (checked against its own dictionary):
     // the refused replace leaves the order working — Other (99), or in FIX 4.2,
     // which has no 99, broker option (2) — and the cancel of no order is
     // unknown (1). Neither is `0` (too late), which says the order is gone.
     let working = if begin == "FIX.4.2" { "2" } else { "99" };
-    assert_eq!(q["cxl_rej_reasons"], format!("{working},1"), "{q}");
+    assert_eq!(q["cxl_rej_reasons"], format!("{working},{working},1"), "{q}");
     // OrdStatus, the order's state after the reject: still New (0) for the
-    // refused replace (it said Rejected, 8, which reads as a dead order), and
-    // Rejected for the order the venue does not have, as FIX 4.4 asks.
-    assert_eq!(q["cxl_rej_statuses"], "0,8", "{q}");
+    // refused replaces — the one the book refused and the one the venue's
+    // reader refused before it reached the book (each said Rejected, 8, which
+    // reads as a dead order) — and Rejected for the order the venue does not
+    // have, as FIX 4.4 asks.
+    assert_eq!(q["cxl_rej_statuses"], "0,0,8", "{q}");
     // The only session-level reject is ours, of HandlInst 4: QuickFIX, checking
     // every report against its dictionary, rejected none of them.
     assert_eq!(n(&q, "session_rejects"), 1, "the invalid HandlInst: {q}");
-    assert_eq!(n(&v, "malformed_orders"), 1, "the unknown symbol: {v}");
+    assert_eq!(
+        n(&v, "malformed_orders"),
+        2,
+        "the unknown symbol and the replace of half a lot: {v}"
+    );
     assert_eq!(
         n(&q, "reports") + n(&q, "cancel_rejects"),
         n(&v, "reports"),

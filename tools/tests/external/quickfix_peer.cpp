@@ -14,8 +14,9 @@
 //   quickfix_peer initiator HOST PORT BEGIN SENDER TARGET SYMBOL [SPEC_DIR]
 //       Logs on and trades with QuickFIX-style ClOrdIDs (`C<time>-<n>`, a
 //       cancel's `<orig>-X`, a replace's `<orig>-R`): a marketable buy and
-//       sell, a resting buy that it fails to replace off the tick (a cancel
-//       reject that leaves it working), replaces and then cancels, an off-tick
+//       sell, a resting buy that it fails to replace off the tick and for half
+//       a lot (cancel rejects that leave it working), replaces and
+//       then cancels, an off-tick
 //       order and an order for an unknown symbol (both rejected by the venue),
 //       an order with an invalid HandlInst (a session-level reject), and a
 //       cancel of an order that never was (a cancel reject); waits for the
@@ -420,6 +421,8 @@ int main(int argc, char** argv) {
       wait_until([&] { return app.status(c + "3") == "0"; }, 10000);
       app.replace(c + "3-T", c + "3", sym, "1", "200", "49.0050");  // off the tick: refused, still resting
       wait_until([&] { return app.cancel_rejects() > 0; }, 10000);
+      app.replace(c + "3-Q", c + "3", sym, "1", "100.5", "49.0000");  // half a lot: refused unread, still resting
+      wait_until([&] { return app.cancel_rejects() > 1; }, 10000);
       app.replace(c + "3-R", c + "3", sym, "1", "200", "49.0000");
       wait_until([&] { return !app.status(c + "3-R").empty(); }, 10000);
       app.cancel(c + "3-R-X", c + "3-R", sym, "1", "200");
@@ -431,7 +434,7 @@ int main(int argc, char** argv) {
           [&] {
             return app.filled(c + "1") == 100 && app.filled(c + "2") == 100 && app.status(c + "3-R-X") == "4" &&
                    app.status(c + "5") == "8" && app.status(c + "6") == "8" && app.session_rejects_ > 0 &&
-                   app.cancel_rejects() > 1;
+                   app.cancel_rejects() > 2;
           },
           10000);
       ini.stop();

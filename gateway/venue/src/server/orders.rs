@@ -284,6 +284,19 @@ impl SessionOrders {
         };
         let mut r = ExecReport::new(kind, u32::MAX, side_of(m), now);
         r.reason = reason as u8;
+        // A refused cancel or replace of a working order says so: its OrderID,
+        // quantities and OrdStatus New or PartiallyFilled (a counterparty reads
+        // Rejected, 8, as a dead order).
+        let orig = m.get(tags::ORIG_CL_ORD_ID).and_then(|t| self.ids.get(t));
+        if let Some(o) = orig
+            .and_then(|id| self.known.get(&id))
+            .filter(|o| o.open && kind == ExecKind::CancelRejected)
+        {
+            r.venue_order_id = o.venue_id;
+            r.order_qty = o.qty;
+            r.cum_qty = o.cum;
+            r.leaves_qty = o.qty - o.cum;
+        }
         let echo = Echo {
             cl_ord_id: m.get(tags::CL_ORD_ID).unwrap_or(b""),
             orig_cl_ord_id: m.get(tags::ORIG_CL_ORD_ID).unwrap_or(b""),
@@ -453,9 +466,6 @@ fn side_of(m: &FixMessage<'_>) -> Side {
     }
 }
 
-/// Fill reports in a session's store: (count, total quantity, net quantity per
-/// instrument, buys positive), read from the fields that say so (ExecType,
-/// LastQty, Side, Symbol) whatever the ClOrdIDs are.
 /// Orders the store shows rejected as duplicate ClOrdIDs (OrdRejReason 6), over
 /// every life of the venue that wrote it.
 pub(crate) fn duplicates_in_store(store: &JournalStore) -> u64 {
@@ -470,6 +480,9 @@ pub(crate) fn duplicates_in_store(store: &JournalStore) -> u64 {
     n
 }
 
+/// Fill reports in a session's store: (count, total quantity, net quantity per
+/// instrument, buys positive), read from the fields that say so (ExecType,
+/// LastQty, Side, Symbol) whatever the ClOrdIDs are.
 pub(crate) fn fills_in_store(store: &JournalStore, inst: &Instruments, net: &mut [i64]) -> (u64, i64) {
     let mut dec = FixDecoder::new();
     let (mut n, mut qty) = (0u64, 0i64);
