@@ -127,6 +127,10 @@ const _: () = assert!(core::mem::size_of::<ExecReport>() == 128);
 pub const LIQUIDITY_ADDED: u8 = 1;
 /// `header.flags` of a fill: it took liquidity (851 = 2).
 pub const LIQUIDITY_REMOVED: u8 = 2;
+/// `header.flags` of a fill no report of which reached the engine: the FIX
+/// link recovered it from the venue's CumQty and AvgPx (its report was
+/// garbled or refused), at the price their average implies.
+pub const FILL_RECOVERED: u8 = 4;
 
 impl ExecReport {
     /// An empty report of `kind` for `instrument`, to be filled in by the venue.

@@ -405,6 +405,30 @@ pub struct Echo<'a> {
     pub response_to: u8,
     /// Text (58), if any.
     pub text: Option<&'a [u8]>,
+    /// AvgPx (6) of the order's fills so far, in the instrument's price units
+    /// times 10^[`AVG_PX_EXTRA_DECIMALS`] (an average need not be on the
+    /// tick); `None`: this report's LastPx, or 0 without a fill.
+    pub avg_px: Option<i64>,
+}
+
+/// Decimals an [`Echo::avg_px`] carries beyond the instrument's price decimals.
+pub const AVG_PX_EXTRA_DECIMALS: u8 = 4;
+
+/// AvgPx (6) in the scale of [`Echo::avg_px`]: `notional` (Σ qty × px, in
+/// quantity and price units) over `cum`, rounded half away from zero; 0
+/// without a fill.
+pub fn avg_px_scaled(notional: i128, cum: i64) -> i64 {
+    if cum <= 0 {
+        return 0;
+    }
+    let scaled = notional * 10i128.pow(AVG_PX_EXTRA_DECIMALS as u32);
+    let (q, r) = (scaled / cum as i128, scaled % cum as i128);
+    let q = if 2 * r.abs() >= cum as i128 {
+        q + scaled.signum()
+    } else {
+        q
+    };
+    q.clamp(i64::MIN as i128, i64::MAX as i128) as i64
 }
 
 /// Appends the body of the FIX message that reports `e` to the engine — its
@@ -461,7 +485,10 @@ pub fn write_exec_body(
         ExecKind::Replaced => (b"5", if e.cum_qty > 0 { b"1" } else { b"0" }),
         ExecKind::Rejected | ExecKind::CancelRejected => (b"8", b"8"),
     };
-    fixed(out, tags::AVG_PX, if e.last_qty > 0 { e.last_px } else { 0 }, pd);
+    match echo.avg_px {
+        Some(a) => fixed(out, tags::AVG_PX, a, pd + AVG_PX_EXTRA_DECIMALS),
+        None => fixed(out, tags::AVG_PX, if e.last_qty > 0 { e.last_px } else { 0 }, pd),
+    }
     put(out, tags::CL_ORD_ID, echo.cl_ord_id);
     fixed(out, tags::CUM_QTY, e.cum_qty, qd);
     int(out, tags::EXEC_ID, exec_id);
@@ -606,7 +633,10 @@ mod tests {
         };
         f.push((
             tags::AVG_PX,
-            txt(&to_text(if e.last_qty > 0 { e.last_px } else { 0 }, pd)),
+            txt(&match echo.avg_px {
+                Some(a) => to_text(a, pd + AVG_PX_EXTRA_DECIMALS),
+                None => to_text(if e.last_qty > 0 { e.last_px } else { 0 }, pd),
+            }),
         ));
         f.push((tags::CL_ORD_ID, echo.cl_ord_id.to_vec()));
         f.push((tags::CUM_QTY, txt(&to_text(e.cum_qty, qd))));
@@ -672,6 +702,7 @@ mod tests {
             qty in any::<i64>(), px in any::<i64>(), last in any::<i64>(), cum in any::<i64>(),
             leaves in any::<i64>(), ts in any::<u64>(), market in any::<bool>(), fix42 in any::<bool>(),
             reason in 0u8..6, flags in 0u8..4, exec_id in any::<u64>(), texts in 0u8..16, to in any::<u8>(),
+            avg in proptest::option::of(any::<i64>()),
         ) {
             let kinds = [ExecKind::New, ExecKind::PartialFill, ExecKind::Fill, ExecKind::Canceled,
                          ExecKind::Replaced, ExecKind::Rejected, ExecKind::CancelRejected];
@@ -703,6 +734,7 @@ mod tests {
                 symbol: (texts & 2 != 0).then_some(&b"ECHO"[..]),
                 response_to: to,
                 text: (texts & 4 != 0).then_some(&b"a text"[..]),
+                avg_px: avg,
             };
             let want = exec_to_fix_model(&e, &instruments, exec_id, fix42, &echo);
             let mut body = b"58=before\x01".to_vec();

@@ -32,6 +32,8 @@
 //!   session.
 //! - [`ack_clock`]: order → acknowledgement latency, for the live board.
 //! - [`reconcile`]: after a restart, OrderStatusRequests for orders in doubt.
+//! - [`fill_gaps`]: fills whose reports never reached the core, recovered from
+//!   the venue's CumQty and AvgPx (and its answer about an order gone).
 //! - [`link`]: the engine's [`VenueLink`](foxtrot_engine::runtime::VenueLink)
 //!   over all of the above, with restart reconciliation.
 //!
@@ -48,6 +50,7 @@ pub mod clordid;
 pub mod decode;
 pub mod dictionary;
 pub mod fields;
+pub mod fill_gaps;
 pub mod framing;
 pub mod layout;
 pub mod link;

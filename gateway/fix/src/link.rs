@@ -34,11 +34,12 @@ use super::ack_clock::AckClock;
 use super::app::{exec_from_fix, Instruments};
 use super::decode::FixDecoder;
 use super::fields::Fields;
+use super::fill_gaps::{FillGaps, GapStats, Totals};
 use super::message_log::MessageLog;
 use super::reconcile::{Reconcile, ReconcileStats};
 use super::session::{is_logout, MessageStore, Role, Session, SessionEvent, SessionSettings, Status};
 use super::store::JournalStore;
-use super::transport::{flush, pump, wall_ns, Backoff, Connection};
+use super::transport::{flush, pump_with_refused, wall_ns, Backoff, Connection};
 use foxtrot_engine::config::Config;
 use foxtrot_engine::format::fix::encoder::FixEncoder;
 use foxtrot_engine::format::fix::tags;
@@ -137,6 +138,9 @@ pub struct LinkStats {
     pub rewound_to: u64,
     /// Why the last connection ended.
     pub last_disconnect: Option<String>,
+    /// Fills whose reports never reached the core, recovered from the
+    /// venue's totals ([`fill_gaps`](super::fill_gaps)).
+    pub gaps: GapStats,
 }
 
 /// The link. See the module docs.
@@ -177,6 +181,12 @@ pub struct FixVenueLink {
     acks_published: u64,
     board: Option<Arc<LiveBoard>>,
     rec: Reconcile,
+    gaps: FillGaps,
+    /// Status questions about orders whose fills may be missing, to send
+    /// after a read.
+    questions: Vec<(u64, u32, u8)>,
+    /// Wire ClOrdIDs (this epoch's) of reports the session refused.
+    refused_cl: Vec<u64>,
     /// An eventfd another thread writes to end a [`wait_input`] early.
     wake: Arc<std::os::fd::OwnedFd>,
 }
@@ -248,6 +258,9 @@ impl FixVenueLink {
             acks_published: 0,
             board: None,
             rec,
+            gaps: FillGaps::new(cfg.instruments.iter().map(|i| i.price_decimals).collect()),
+            questions: Vec::with_capacity(64),
+            refused_cl: Vec::with_capacity(64),
             wake: Arc::new(eventfd()?),
             set,
         })
@@ -324,7 +337,7 @@ impl FixVenueLink {
         let now = wall_ns();
         let mono = self.t0.elapsed().as_nanos() as u64;
         let epoch = self.epoch;
-        let (session, dec, inst, reports, stats, last_ts, last_seq, acks, rec) = (
+        let (session, dec, inst, reports, stats, last_ts, last_seq, acks, rec, gaps, questions) = (
             &mut self.session,
             &mut self.dec,
             &self.inst,
@@ -334,6 +347,8 @@ impl FixVenueLink {
             &mut self.last_report_seq,
             &mut self.acks,
             &mut self.rec,
+            &mut self.gaps,
+            &mut self.questions,
         );
         let mut answered = 0u32;
         let app = |bytes: &[u8], session: &mut Session<JournalStore>| {
@@ -369,6 +384,30 @@ impl FixVenueLink {
                         answered += 1;
                     }
                     rec.settle(&e);
+                    // Fills the venue's CumQty says the core never got (their
+                    // reports garbled or refused) go to it first; AvgPx, which
+                    // prices them, is read only then.
+                    let avg = (gaps.missing(&e) > 0)
+                        .then(|| {
+                            dec.decode(bytes)
+                                .ok()
+                                .and_then(|m| m.get(tags::AVG_PX).map(<[u8]>::to_vec))
+                        })
+                        .flatten();
+                    let totals = Totals {
+                        cum: e.cum_qty,
+                        avg_px: avg.as_deref(),
+                    };
+                    if let Some(f) = gaps.before(&e, Some(totals)) {
+                        reports.push_back(InputSlot::from_exec(&f));
+                    }
+                    // A cancel or replace refused as gone: its fills may be
+                    // missing too; the venue is asked what became of it.
+                    if e.kind() == Some(ExecKind::CancelRejected) && e.reason == VenueReject::UnknownOrder as u8 {
+                        if let Some((i, side)) = gaps.ask(e.orig_cl_ord_id) {
+                            questions.push((e.orig_cl_ord_id, i, side));
+                        }
+                    }
                     reports.push_back(InputSlot::from_exec(&e));
                 }
                 Ok(None) => {
@@ -387,6 +426,17 @@ impl FixVenueLink {
                     }
                     let core = cl & ((1u64 << EPOCH_SHIFT) - 1);
                     let known = m.get(tags::ORD_STATUS) != Some(b"8");
+                    // About an order gone in session: the fill its totals say is missing.
+                    let qd = m.get(tags::SYMBOL).and_then(|s| inst.find(s)).map_or(0, |x| x.2);
+                    let totals = Totals {
+                        cum: m.fixed(tags::CUM_QTY, qd).ok().flatten().unwrap_or(0),
+                        avg_px: m.get(tags::AVG_PX),
+                    };
+                    // Done at the venue: filled, cancelled, rejected, expired, done for the day.
+                    let done = matches!(m.get(tags::ORD_STATUS), Some(b"2" | b"3" | b"4" | b"8" | b"C"));
+                    if let Some(f) = gaps.answer(core, totals, done, *last_ts) {
+                        reports.push_back(InputSlot::from_exec(&f));
+                    }
                     if let Some((i, side)) = rec.answer(core, known) {
                         // The venue never had it: closed in the core, journalled.
                         let side =
@@ -400,10 +450,31 @@ impl FixVenueLink {
                 // Not a ClOrdID we wrote: another system's order (a drop copy,
                 // a manual order at the venue), not a damaged report.
                 Err(e) if matches!(e.tag(), Some(tags::CL_ORD_ID | tags::ORIG_CL_ORD_ID)) => stats.foreign_reports += 1,
-                Err(_) => stats.bad_reports += 1,
+                Err(_) => {
+                    stats.bad_reports += 1;
+                    // A report of ours that could not be read may have been a
+                    // fill: the venue is asked about its order.
+                    if let Some(cl) = cl_ord_id_of(bytes).filter(|c| c >> EPOCH_SHIFT == epoch) {
+                        let cl = cl & ((1u64 << EPOCH_SHIFT) - 1);
+                        if let Some((i, side)) = gaps.ask(cl) {
+                            questions.push((cl, i, side));
+                        }
+                    }
+                }
             }
         };
-        let lost = pump(conn, session, now, app).err();
+        // Reports the session refused (a session Reject answered them): the
+        // same question, asked after the read.
+        let refused_cl = &mut self.refused_cl;
+        let refused = |bytes: &[u8], _: &mut Session<JournalStore>| {
+            if matches!(crate::framing::msg_type(bytes), Some(b"8")) {
+                if let Some(cl) = cl_ord_id_of(bytes).filter(|c| c >> EPOCH_SHIFT == epoch) {
+                    refused_cl.push(cl & ((1u64 << EPOCH_SHIFT) - 1));
+                }
+            }
+        };
+        let lost = pump_with_refused(conn, session, now, app, refused).err();
+
         // Bytes that were no FIX message: one line when they start, and
         // again each time their count doubles (not one per read).
         let skipped = conn.skipped();
@@ -421,12 +492,27 @@ impl FixVenueLink {
             // After a restart: ask the venue about every order in doubt.
             let mono = self.mono_ns();
             for (cl, i, side) in self.rec.questions(mono) {
+                // Its answer also says what it filled that the core never got.
+                self.gaps.expect(cl, i, side);
                 self.status_request(cl, i, side);
             }
             if !self.rec.stats.gave_up && self.rec.stats.requests > 0 {
                 tracing::info!(session = %self.name, orders = self.rec.stats.requests, "orders in doubt after the restart: status requested");
             }
         }
+        for k in 0..self.refused_cl.len() {
+            let cl = self.refused_cl[k];
+            if let Some((i, side)) = self.gaps.ask(cl) {
+                self.questions.push((cl, i, side));
+            }
+        }
+        self.refused_cl.clear();
+        self.stats.gaps = self.gaps.stats;
+        for k in 0..self.questions.len() {
+            let (cl, i, side) = self.questions[k];
+            self.status_request(cl, i, side);
+        }
+        self.questions.clear();
         // Quantiles cost a walk of the histogram: published every 64
         // acknowledgements (the first at once, and with every session change),
         // not per report.
@@ -702,6 +788,8 @@ impl VenueLink for FixVenueLink {
                     Some(InputView::Timer(_)) | None => continue,
                     Some(InputView::Exec(e)) => {
                         self.rec.settle(e);
+                        // What the core was given before the restart.
+                        let _ = self.gaps.before(e, None);
                         if e.fix_seq != 0 {
                             self.last_report_seq = e.fix_seq;
                         }
@@ -767,7 +855,14 @@ impl VenueLink for FixVenueLink {
 impl FixVenueLink {
     /// Asks the venue about order `cl` (core id) of `instrument` and `side`.
     fn status_request(&mut self, cl: u64, instrument: u32, side: u8) {
-        let wire = (cl | self.epoch << EPOCH_SHIFT).to_string();
+        // The ClOrdID's text exactly as the order carried it (zero-padded):
+        // to the venue a ClOrdID is a string, and "128" is not the order
+        // "00000000000000000128".
+        let wire = format!(
+            "{:0w$}",
+            cl | self.epoch << EPOCH_SHIFT,
+            w = foxtrot_engine::format::fix::encoder::CLORDID_WIDTH
+        );
         let sym = self.inst.symbol(instrument).unwrap_or(b"").to_vec();
         let side = if side == foxtrot_engine::records::Side::Sell as u8 {
             b"2"
@@ -814,6 +909,7 @@ impl FixVenueLink {
                 return;
             }
             self.stats.orders_sent += 1;
+            self.gaps.sent(order);
             self.acks.sent(order.cl_ord_id, self.mono_ns());
         }
         if let Some(conn) = &mut self.conn {
@@ -821,6 +917,14 @@ impl FixVenueLink {
             let _ = flush(conn, &mut self.session);
         }
     }
+}
+
+/// The ClOrdID (11) of a raw message, when it is a number: read without
+/// decoding (the message may not decode).
+fn cl_ord_id_of(raw: &[u8]) -> Option<u64> {
+    let at = raw.windows(4).position(|w| w == b"\x0111=")? + 4;
+    let end = raw[at..].iter().position(|&b| b == 1).map_or(raw.len(), |k| at + k);
+    std::str::from_utf8(&raw[at..end]).ok()?.parse().ok()
 }
 
 /// A non-blocking eventfd (the link's wake-up).

@@ -325,6 +325,11 @@ pub enum Inbound {
     /// Dropped as garbled (framing, BodyLength, CheckSum, field syntax); no
     /// answer, no sequence number used.
     Garbled(&'static str),
+    /// An application message that failed the dictionary's checks: a session
+    /// Reject answered it. Not to be acted on as valid; the caller may still
+    /// read what it names (an execution report's ClOrdID, to ask the venue
+    /// what it said).
+    Refused,
     /// The session is over; close the connection. The reason, for the log.
     Disconnect(String),
 }
@@ -1104,7 +1109,7 @@ impl<S: MessageStore> Session<S> {
                 return self.disconnect(format!("invalid Logon: {} ({:?})", reason.text(), tag));
             }
             let _ = self.reject(&h, reason, tag, now);
-            return Inbound::Session;
+            return if is_app { Inbound::Refused } else { Inbound::Session };
         }
         let b = session_body(&p);
         match msg_type.as_slice() {

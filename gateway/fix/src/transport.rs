@@ -292,7 +292,19 @@ pub fn pump<S: MessageStore>(
     conn: &mut Connection,
     session: &mut Session<S>,
     now: u64,
+    app: impl FnMut(&[u8], &mut Session<S>),
+) -> Result<(), String> {
+    pump_with_refused(conn, session, now, app, |_, _| {})
+}
+
+/// [`pump`], with the application messages the session refused
+/// ([`Inbound::Refused`]: a session Reject answered them) passed to `refused`.
+pub fn pump_with_refused<S: MessageStore>(
+    conn: &mut Connection,
+    session: &mut Session<S>,
+    now: u64,
     mut app: impl FnMut(&[u8], &mut Session<S>),
+    mut refused: impl FnMut(&[u8], &mut Session<S>),
 ) -> Result<(), String> {
     let mut over: Option<String> = None;
     let open = conn
@@ -302,6 +314,7 @@ pub fn pump<S: MessageStore>(
             }
             let mut handle = |r: Inbound, bytes: &[u8], session: &mut Session<S>| match r {
                 Inbound::App => app(bytes, session),
+                Inbound::Refused => refused(bytes, session),
                 Inbound::Disconnect(why) => over = Some(why),
                 Inbound::Session | Inbound::Garbled(_) => {}
             };

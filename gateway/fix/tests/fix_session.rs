@@ -706,9 +706,9 @@ fn the_acceptor_learns_the_layouts_of_what_passed() {
     assert_eq!(a.app_layouts(), 4);
     // A rejected message teaches nothing.
     let bad = peer_message(0, 9, a.next_in(), &Change::Value(7, "X".into()));
-    assert_eq!(a.on_message(&bad, T0 + S), Inbound::Session);
+    assert_eq!(a.on_message(&bad, T0 + S), Inbound::Refused);
     let bad2 = peer_message(0, 9, a.next_in(), &Change::Add(3, 9999, "x".into()));
-    assert_eq!(a.on_message(&bad2, T0 + S), Inbound::Session);
+    assert_eq!(a.on_message(&bad2, T0 + S), Inbound::Refused);
     assert_eq!(a.app_layouts(), 4);
 }
 

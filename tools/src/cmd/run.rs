@@ -542,6 +542,22 @@ fn run_fix(
             if !said.is_empty() {
                 println!("fix: refused or lost on the way in: {}", said.join(", "));
             }
+            let g = st.gaps;
+            if g.recovered + g.questions + g.unpriced + g.untracked + g.outstanding > 0 {
+                println!(
+                    "fix: {} fills recovered ({} in quantity) whose reports never reached the core, \
+                     from the venue's CumQty and AvgPx; {} orders asked about in session; \
+                     {} missing fills not priced, {} orders not tracked",
+                    g.recovered, g.recovered_qty, g.questions, g.unpriced, g.untracked
+                );
+            }
+            if g.outstanding > 0 {
+                println!(
+                    "fix: {} orders asked about got no answer before the session ended: their fills may be \
+                     missing; a restart with --resume asks again",
+                    g.outstanding
+                );
+            }
             if let Some(e) = &st.store_error {
                 println!(
                     "fix: the session store failed ({e}): {} orders not sent, kill switch pulled",
@@ -567,6 +583,12 @@ fn run_fix(
             "md": st.md,
             "md_findings": st.md_findings,
             "skipped_bytes": st.skipped_bytes,
+            "fills_recovered": st.gaps.recovered,
+            "recovered_qty": st.gaps.recovered_qty,
+            "gone_questions": st.gaps.questions,
+            "fills_unpriced": st.gaps.unpriced,
+            "orders_untracked": st.gaps.untracked,
+            "questions_unanswered": st.gaps.outstanding,
             "next_out": seqs.0,
             "next_in": seqs.1,
             "last_disconnect": st.last_disconnect,

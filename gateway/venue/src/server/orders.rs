@@ -17,7 +17,9 @@
 
 use foxtrot_engine::format::fix::tags;
 use foxtrot_engine::records::{ExecKind, ExecReport, Order, OrderAction, Side, VenueReject};
-use foxtrot_fix::app::{order_from_fix, write_exec_body, ClOrdIdMap, Echo, Instruments};
+use foxtrot_fix::app::{
+    avg_px_scaled, order_from_fix, write_exec_body, ClOrdIdMap, Echo, Instruments, AVG_PX_EXTRA_DECIMALS,
+};
 use foxtrot_fix::clordid::ClOrdIds;
 use foxtrot_fix::decode::{FixDecoder, FixError, FixMessage};
 use foxtrot_fix::fields::Fields;
@@ -43,6 +45,9 @@ pub(crate) struct OwnOrder {
     pub side: Side,
     pub qty: i64,
     pub cum: i64,
+    /// Σ LastQty × LastPx of its fills (with the order it replaced), in
+    /// quantity and price units: its AvgPx is this over `cum`.
+    pub notional: i128,
     pub open: bool,
     pub venue_id: u64,
 }
@@ -137,6 +142,14 @@ impl SessionOrders {
                 continue;
             };
             let status = m.char(tags::ORD_STATUS).ok().flatten().unwrap_or(b'8');
+            let cum = m.fixed(tags::CUM_QTY, qd).ok().flatten().unwrap_or(0);
+            // AvgPx as written, with the decimals it was written with.
+            let pd = inst.decimals(i).map_or(0, |d| d.0);
+            let avg = m
+                .fixed(tags::AVG_PX, pd + AVG_PX_EXTRA_DECIMALS)
+                .ok()
+                .flatten()
+                .unwrap_or(0);
             self.known.insert(
                 cl,
                 OwnOrder {
@@ -147,13 +160,14 @@ impl SessionOrders {
                         Side::Buy
                     },
                     qty: m.fixed(tags::ORDER_QTY, qd).ok().flatten().unwrap_or(0),
-                    cum: m.fixed(tags::CUM_QTY, qd).ok().flatten().unwrap_or(0),
+                    cum,
+                    notional: avg as i128 * cum as i128 / 10i128.pow(AVG_PX_EXTRA_DECIMALS as u32),
                     open: matches!(status, b'0' | b'1' | b'5' | b'6' | b'A' | b'E'),
                     venue_id: m.u64(tags::ORDER_ID).ok().flatten().unwrap_or(0),
                 },
             );
-            // A replace report closes the order it replaced.
-            if m.get(tags::EXEC_TYPE) == Some(b"5") {
+            // A replace or cancel report closes the order it names.
+            if matches!(m.get(tags::EXEC_TYPE), Some(b"5" | b"4")) {
                 if let Some(orig) = m.get(tags::ORIG_CL_ORD_ID).and_then(|t| self.ids.get(t)) {
                     if let Some(o) = self.known.get_mut(&orig) {
                         o.open = false;
@@ -192,6 +206,7 @@ impl SessionOrders {
                 symbol: m.get(tags::SYMBOL),
                 text: Some(b"duplicate ClOrdID"),
                 response_to: 0,
+                avg_px: None,
             };
             self.send_report(&e, inst, session, exec_id, &echo, wall);
             return Intake::Duplicate;
@@ -303,6 +318,7 @@ impl SessionOrders {
             symbol: m.get(tags::SYMBOL),
             text: Some(text),
             response_to: if m.msg_type() == b"G" { b'2' } else { b'1' },
+            avg_px: None,
         };
         self.send_report(&r, inst, session, exec_id, &echo, wall);
     }
@@ -338,12 +354,26 @@ impl SessionOrders {
                 .or_else(|| r.as_ref().map(|r| r.orig_text.clone()))
                 .unwrap_or_default(),
         };
+        // The order's fills so far: a replacement's start with those of the
+        // order it replaced.
+        let before = match self.known.get(&e.cl_ord_id) {
+            Some(o) => o.notional,
+            None if kind == Some(ExecKind::Replaced) => self.known.get(&e.orig_cl_ord_id).map_or(0, |o| o.notional),
+            None => 0,
+        };
+        let notional = before
+            + if e.last_qty > 0 {
+                e.last_qty as i128 * e.last_px as i128
+            } else {
+                0
+            };
         let echo = Echo {
             cl_ord_id: &cl,
             orig_cl_ord_id: &orig,
             symbol: None,
             text,
             response_to: request.as_ref().map_or(b'1', |r| r.response_to),
+            avg_px: (kind != Some(ExecKind::CancelRejected)).then(|| avg_px_scaled(notional, e.cum_qty)),
         };
         self.send_report(e, inst, session, exec_id, &echo, wall);
         if kind == Some(ExecKind::CancelRejected) {
@@ -358,15 +388,22 @@ impl SessionOrders {
             side: e.side().unwrap_or(Side::Buy),
             qty: e.order_qty,
             cum: 0,
+            notional: 0,
             open,
             venue_id: e.venue_order_id,
         });
         entry.cum = e.cum_qty;
+        entry.notional = notional;
         entry.open = open;
         entry.qty = e.order_qty;
         if kind == Some(ExecKind::Replaced) {
             // The replacement lives on under the new ClOrdID.
             entry.open = e.leaves_qty > 0;
+        }
+        if matches!(kind, Some(ExecKind::Replaced | ExecKind::Canceled)) {
+            // The order a replace or cancel names is over (a cancel's report
+            // comes under the cancel request's ClOrdID): a restarted venue
+            // must not cancel it again.
             if let Some(o) = self.known.get_mut(&e.orig_cl_ord_id) {
                 o.open = false;
             }
@@ -408,7 +445,7 @@ impl SessionOrders {
         let own = self.ids.get(cl).and_then(|id| self.known.get(&id)).copied();
         let sym = m.get(tags::SYMBOL).unwrap_or(b"").to_vec();
         let side = m.get(tags::SIDE).unwrap_or(b"1").to_vec();
-        let qd = own.and_then(|o| inst.decimals(o.instrument)).map_or(0, |d| d.1);
+        let (pd, qd) = own.and_then(|o| inst.decimals(o.instrument)).unwrap_or((0, 0));
         let (order_id, status, cum, leaves) = match own {
             Some(o) => {
                 let status = match (o.open, o.cum) {
@@ -423,7 +460,14 @@ impl SessionOrders {
             None => ("NONE".to_string(), "8", 0, 0),
         };
         let mut f: Vec<(u32, Vec<u8>)> = vec![
-            (tags::AVG_PX, b"0".to_vec()),
+            (
+                tags::AVG_PX,
+                to_text(
+                    own.map_or(0, |o| avg_px_scaled(o.notional, o.cum)),
+                    pd + AVG_PX_EXTRA_DECIMALS,
+                )
+                .into_bytes(),
+            ),
             (tags::CL_ORD_ID, cl.to_vec()),
             (tags::CUM_QTY, to_text(cum, qd).into_bytes()),
             (tags::EXEC_ID, exec_id.to_string().into_bytes()),

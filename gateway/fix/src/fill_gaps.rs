@@ -1,0 +1,595 @@
+//! Fills the core never got, found from what the venue says it filled.
+//!
+//! A fill report can be lost to the core in session: garbled so that it
+//! passes the session layer's checks but not the report's (the link counts it
+//! as a bad report), or refused by the session's dictionary check (a session
+//! Reject answers it). FIX resends only what a sequence gap shows, so nothing
+//! brings it back. But the venue's totals do: every later report of the order
+//! carries CumQty (14) and AvgPx (6), and so does the venue's answer to an
+//! OrderStatusRequest (35=H). [`FillGaps`] keeps, per open order, the quantity
+//! and notional of the fills the core was given, and turns a difference into
+//! one fill for the missing quantity at the price the venue's average implies,
+//! flagged [`FILL_RECOVERED`] and journalled like any report: the core's
+//! position and cash then agree with the venue's, and a replay gives the same.
+//!
+//! When a fill is found missing:
+//!
+//! - a report whose CumQty, less its own LastQty, exceeds what the core was
+//!   given: the missing fill goes to the core just before it;
+//! - a report of one of our orders that could not be read, or that the
+//!   session refused: the link asks the venue the order's status at once;
+//! - a cancel or replace refused because the order is gone (CxlRejReason 0 or
+//!   1): the link asks too (the core has closed the order, and books the fill
+//!   as the venue's word);
+//! - after a restart, the orders in doubt the link asks about: their answers
+//!   count here as well, so a question the end of a session left unanswered
+//!   is answered on the next start.
+//!
+//! A question is answered once; a report that ends the order first makes it
+//! moot (its totals said it all). [`GapStats::outstanding`] counts those still
+//! open — at the end of a session, orders whose fills may still be missing.
+//!
+//! The price of a recovered fill is `(CumQty × AvgPx − LastQty × LastPx −
+//! notional given) / missing quantity`, computed exactly from AvgPx's decimal
+//! text and rounded to the nearest price unit (the average of fills at their
+//! limit or better is at it or better, and so is its rounding). A venue that
+//! sends no AvgPx leaves the order's limit price, or the report's LastPx for a
+//! market order; with neither the fill is not recovered and is counted.
+//!
+//! Ids are the core's ClOrdIDs (the link strips the epoch). The table is a
+//! hash map reserved at construction, used only by lookup (no iteration, so
+//! no order depends on hashing), and never grown: an order beyond its capacity
+//! is not tracked and counted; nothing allocates per report. An order the
+//! table does not hold when a live report comes is one that ended: nothing is
+//! recovered for it.
+
+use foxtrot_engine::records::{ExecKind, ExecReport, Order, OrderAction, Side, FILL_RECOVERED};
+use std::collections::HashMap;
+
+/// Orders tracked at most (open orders, and gone ones awaiting an answer).
+pub const CAPACITY: usize = 4096;
+
+/// What gap recovery did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GapStats {
+    /// Fills recovered (each one input for a run of missing quantity).
+    pub recovered: u64,
+    /// Quantity recovered, in quantity units (buys and sells alike).
+    pub recovered_qty: i64,
+    /// OrderStatusRequests sent about orders gone in session.
+    pub questions: u64,
+    /// Missing quantity that could not be priced (no AvgPx, no limit, no
+    /// LastPx), not recovered.
+    pub unpriced: u64,
+    /// Orders not tracked because the table was full.
+    pub untracked: u64,
+    /// Questions (in session, or after a restart) not answered yet: at the
+    /// end of a session, orders whose fills may still be missing (asked
+    /// again after the next restart, as orders in doubt).
+    pub outstanding: u64,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Track {
+    instrument: u32,
+    side: u8,
+    /// The order's limit (0: market) and quantity.
+    px: i64,
+    qty: i64,
+    /// Quantity and notional (Σ qty × px) of the fills the core was given.
+    cum: i64,
+    notional: i128,
+    /// A status question about it is out.
+    asked: bool,
+}
+
+/// The venue's totals as a report states them.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Totals<'a> {
+    /// CumQty (14), in quantity units.
+    pub cum: i64,
+    /// AvgPx (6) as written, if present.
+    pub avg_px: Option<&'a [u8]>,
+}
+
+/// The per-order table. See the module docs.
+pub struct FillGaps {
+    orders: HashMap<u64, Track>,
+    /// Price decimals per instrument (AvgPx's text is in currency units).
+    price_decimals: Vec<u8>,
+    /// What it did.
+    pub stats: GapStats,
+}
+
+impl FillGaps {
+    /// A table for instruments whose prices have `price_decimals`.
+    pub fn new(price_decimals: Vec<u8>) -> Self {
+        FillGaps {
+            orders: HashMap::with_capacity(CAPACITY),
+            price_decimals,
+            stats: GapStats::default(),
+        }
+    }
+
+    fn insert(&mut self, cl: u64, t: Track) -> Option<&mut Track> {
+        if self.orders.len() >= CAPACITY && !self.orders.contains_key(&cl) {
+            self.stats.untracked += 1;
+            return None;
+        }
+        Some(self.orders.entry(cl).or_insert(t))
+    }
+
+    /// Order `o` (core ids) was sent: a new order is tracked from nothing
+    /// given. A replacement is tracked from its Replaced report on.
+    pub fn sent(&mut self, o: &Order) {
+        if o.action() != Some(OrderAction::New) {
+            return;
+        }
+        let _ = self.insert(
+            o.cl_ord_id,
+            Track {
+                instrument: o.header.instrument,
+                side: o.header.side,
+                px: o.px,
+                qty: o.qty,
+                cum: 0,
+                notional: 0,
+                asked: false,
+            },
+        );
+    }
+
+    /// The quantity report `e` says is missing before it when the venue's
+    /// CumQty is `e.cum_qty` (0 when nothing is): a lookup, no change. The
+    /// link reads AvgPx (a walk of the message) only when this is not 0.
+    #[inline]
+    pub fn missing(&self, e: &ExecReport) -> i64 {
+        let Some(kind) = e.kind() else { return 0 };
+        if kind == ExecKind::CancelRejected {
+            return 0;
+        }
+        let given = self.orders.get(&key_of(kind, e)).map_or(0, |t| t.cum);
+        let own = if kind.is_fill() { e.last_qty } else { 0 };
+        (e.cum_qty - own - given).max(0)
+    }
+
+    /// Report `e` (core ids) is about to go to the core, with the venue's
+    /// `totals`: returns the fill missing before it, if any, and counts `e`
+    /// as given. Call for every report the core gets, live or replayed (a
+    /// replayed report passes no totals: nothing is recovered from it again).
+    pub fn before(&mut self, e: &ExecReport, totals: Option<Totals<'_>>) -> Option<ExecReport> {
+        let kind = e.kind()?;
+        // The order the report is about: a cancel's or a replace's names it
+        // by OrigClOrdID; a replacement carries on what its original was given.
+        let key = key_of(kind, e);
+        if kind == ExecKind::CancelRejected {
+            return None;
+        }
+        let fresh = Track {
+            instrument: e.header.instrument,
+            side: e.header.side,
+            px: e.order_px,
+            qty: e.order_qty,
+            cum: 0,
+            notional: 0,
+            asked: false,
+        };
+        // Live, an order not tracked is one that ended (or that the table had
+        // no room for): nothing is missing that can be known. Replayed, its
+        // reports are what the core was given.
+        let t = match (self.orders.get(&key), totals) {
+            (Some(t), _) => *t,
+            (None, Some(_)) => return None,
+            (None, None) if self.orders.len() >= CAPACITY => {
+                self.stats.untracked += 1;
+                return None;
+            }
+            (None, None) => fresh,
+        };
+        let own = if kind.is_fill() { e.last_qty } else { 0 };
+        let missing = totals.map_or(0, |v| v.cum - own - t.cum);
+        let mut recovered = None;
+        let mut t = t;
+        if missing > 0 {
+            let own_notional = if kind.is_fill() {
+                e.last_qty as i128 * e.last_px as i128
+            } else {
+                0
+            };
+            let venue = totals.and_then(|v| self.venue_notional(e.header.instrument, v));
+            let px = match venue {
+                Some(n) => Some(round_div(
+                    n - own_notional * SCALE - t.notional * SCALE,
+                    missing as i128 * SCALE,
+                )),
+                None if t.px != 0 => Some(t.px),
+                None if e.order_px != 0 => Some(e.order_px),
+                None if kind.is_fill() && e.last_px != 0 => Some(e.last_px),
+                None => None,
+            };
+            match px {
+                Some(px) => {
+                    let mut f = *e;
+                    f.header.sub = ExecKind::PartialFill as u8;
+                    f.header.flags = FILL_RECOVERED;
+                    f.cl_ord_id = key;
+                    f.orig_cl_ord_id = 0;
+                    f.last_qty = missing;
+                    f.last_px = px;
+                    f.cum_qty = t.cum + missing;
+                    f.leaves_qty = (e.order_qty - f.cum_qty).max(0);
+                    f.reason = 0;
+                    // Not a message of the session: a restart resumes after
+                    // the report it came with, not at it.
+                    f.fix_seq = 0;
+                    t.cum += missing;
+                    t.notional += missing as i128 * px as i128;
+                    self.stats.recovered += 1;
+                    self.stats.recovered_qty += missing;
+                    recovered = Some(f);
+                }
+                None => self.stats.unpriced += 1,
+            }
+        }
+        if kind.is_fill() {
+            t.cum += e.last_qty;
+            t.notional += e.last_qty as i128 * e.last_px as i128;
+        }
+        // A question out about the order is moot once a report gave the
+        // venue's totals at its end (or its replacement's start): its answer,
+        // should it come, finds nothing to do.
+        let ends = matches!(
+            kind,
+            ExecKind::Fill | ExecKind::Canceled | ExecKind::Rejected | ExecKind::Replaced
+        );
+        if ends && t.asked {
+            t.asked = false;
+            self.stats.outstanding -= 1;
+        }
+        if matches!(kind, ExecKind::Fill | ExecKind::Canceled | ExecKind::Rejected) {
+            self.orders.remove(&key);
+        } else if kind == ExecKind::Replaced {
+            self.orders.remove(&key);
+            if e.leaves_qty > 0 {
+                (t.px, t.qty) = (e.order_px, e.order_qty);
+                if let Some(n) = self.insert(e.cl_ord_id, t) {
+                    *n = t;
+                }
+            }
+        } else if let Some(n) = self.insert(key, t) {
+            *n = t;
+        }
+        recovered
+    }
+
+    /// Fills of order `cl` may be missing — a cancel or replace of it was
+    /// refused because the venue no longer has it, or a report naming it
+    /// could not be read: the status question to ask about it, (instrument,
+    /// side), unless one is already out.
+    pub fn ask(&mut self, cl: u64) -> Option<(u32, u8)> {
+        let t = self.orders.get_mut(&cl)?;
+        if t.asked {
+            return None;
+        }
+        t.asked = true;
+        self.stats.questions += 1;
+        self.stats.outstanding += 1;
+        Some((t.instrument, t.side))
+    }
+
+    /// After a restart the link asks about order `cl` of `instrument` and
+    /// `side` (in doubt: sent, no final report journalled): its answer is
+    /// taken as one to [`ask`](Self::ask) (an order with no report replayed
+    /// was given nothing).
+    pub fn expect(&mut self, cl: u64, instrument: u32, side: u8) {
+        let fresh = Track {
+            instrument,
+            side,
+            px: 0,
+            qty: 0,
+            cum: 0,
+            notional: 0,
+            asked: false,
+        };
+        if let Some(t) = self.insert(cl, fresh) {
+            if !t.asked {
+                t.asked = true;
+                self.stats.outstanding += 1;
+            }
+        }
+    }
+
+    /// The venue's answer about `cl`, asked by [`ask`](Self::ask): the fill
+    /// missing from its totals, if any — a `Fill` when the order is done at
+    /// the venue (`done`: OrdStatus filled, cancelled, rejected, expired),
+    /// which forgets it, else a `PartialFill` of an order still tracked.
+    /// `None` for an order not asked about here.
+    pub fn answer(&mut self, cl: u64, totals: Totals<'_>, done: bool, ts_ns: u64) -> Option<ExecReport> {
+        let t = *self.orders.get(&cl).filter(|t| t.asked)?;
+        self.stats.outstanding -= 1;
+        let side = if t.side == Side::Sell as u8 {
+            Side::Sell
+        } else {
+            Side::Buy
+        };
+        let mut e = ExecReport::new(ExecKind::New, t.instrument, side, ts_ns);
+        e.cl_ord_id = cl;
+        e.order_px = t.px;
+        e.order_qty = t.qty;
+        e.transact_ts_ns = ts_ns;
+        let f = self.before(&e, Some(totals));
+        if done {
+            self.orders.remove(&cl);
+        } else if let Some(t) = self.orders.get_mut(&cl) {
+            t.asked = false;
+        }
+        f.map(|mut f| {
+            if done {
+                f.header.sub = ExecKind::Fill as u8;
+                f.order_qty = f.cum_qty;
+                f.leaves_qty = 0;
+            }
+            f
+        })
+    }
+
+    /// The venue notional `totals` state, in quantity × price units × [`SCALE`].
+    fn venue_notional(&self, instrument: u32, v: Totals<'_>) -> Option<i128> {
+        let pd = *self.price_decimals.get(instrument as usize)? as u32;
+        let (mantissa, decimals) = parse_decimal(v.avg_px?)?;
+        if mantissa <= 0 {
+            return None;
+        }
+        // cum × mantissa / 10^decimals currency → × 10^pd price units, × SCALE.
+        let num = (v.cum as i128).checked_mul(mantissa)?.checked_mul(10i128.pow(pd))?;
+        let scale_exp = SCALE_DECIMALS as i64 - decimals as i64;
+        if scale_exp >= 0 {
+            num.checked_mul(10i128.pow(scale_exp as u32))
+        } else {
+            Some(round_div_wide(num, 10i128.pow((-scale_exp) as u32)))
+        }
+    }
+
+    /// Orders tracked now.
+    pub fn len(&self) -> usize {
+        self.orders.len()
+    }
+
+    /// Whether no order is tracked.
+    pub fn is_empty(&self) -> bool {
+        self.orders.is_empty()
+    }
+}
+
+/// The order report `e` of `kind` is about: a cancel's or a replace's names
+/// it by OrigClOrdID (an unsolicited cancel by ClOrdID).
+#[inline]
+fn key_of(kind: ExecKind, e: &ExecReport) -> u64 {
+    match kind {
+        ExecKind::Canceled | ExecKind::Replaced | ExecKind::CancelRejected if e.orig_cl_ord_id != 0 => e.orig_cl_ord_id,
+        _ => e.cl_ord_id,
+    }
+}
+
+/// Decimals of the fixed point notionals are compared in.
+const SCALE_DECIMALS: u32 = 12;
+const SCALE: i128 = 10i128.pow(SCALE_DECIMALS);
+
+/// `n / d` rounded to the nearest integer, halves away from zero (`d` > 0).
+fn round_div(n: i128, d: i128) -> i64 {
+    round_div_wide(n, d).clamp(i64::MIN as i128, i64::MAX as i128) as i64
+}
+
+fn round_div_wide(n: i128, d: i128) -> i128 {
+    let (q, r) = (n / d, n % d);
+    if 2 * r.abs() >= d {
+        q + n.signum()
+    } else {
+        q
+    }
+}
+
+/// A non-negative decimal's text as (mantissa, decimals): `"1.2050"` is
+/// (12050, 4). `None` for anything else, or more than 24 digits.
+fn parse_decimal(s: &[u8]) -> Option<(i128, u32)> {
+    let (mut m, mut decimals, mut dot, mut digits) = (0i128, 0u32, false, 0u32);
+    for &c in s {
+        match c {
+            b'.' if !dot => dot = true,
+            b'0'..=b'9' => {
+                digits += 1;
+                if digits > 24 {
+                    return None;
+                }
+                m = m * 10 + (c - b'0') as i128;
+                decimals += u32::from(dot);
+            }
+            _ => return None,
+        }
+    }
+    (digits > 0).then_some((m, decimals))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use foxtrot_engine::records::Header;
+
+    fn order(cl: u64, side: Side, px: i64) -> Order {
+        Order {
+            header: Header {
+                kind: foxtrot_engine::records::Kind::Order as u8,
+                sub: OrderAction::New as u8,
+                side: side as u8,
+                instrument: 0,
+                ..Header::default()
+            },
+            cl_ord_id: cl,
+            px,
+            qty: 300,
+            ..Order::default()
+        }
+    }
+
+    fn fill(cl: u64, last_qty: i64, last_px: i64, cum: i64) -> ExecReport {
+        let kind = if cum == 300 {
+            ExecKind::Fill
+        } else {
+            ExecKind::PartialFill
+        };
+        let mut e = ExecReport::new(kind, 0, Side::Buy, 9);
+        e.cl_ord_id = cl;
+        e.order_qty = 300;
+        e.order_px = 1_000_500;
+        e.last_qty = last_qty;
+        e.last_px = last_px;
+        e.cum_qty = cum;
+        e.leaves_qty = 300 - cum;
+        e
+    }
+
+    fn totals(cum: i64, avg: &str) -> Option<Totals<'_>> {
+        Some(Totals {
+            cum,
+            avg_px: Some(avg.as_bytes()),
+        })
+    }
+
+    /// Hand-computed: a buy of 300 (price decimals 4, limit 100.0500) fills
+    /// 100 @ 100.0100, then 100 @ 100.0300 whose report is lost, then 100 @
+    /// 100.0200. The third report says CumQty 300, AvgPx 100.02 (the average
+    /// of the three): the missing 100 is (300 × 100.02 − 100 × 100.02 − 100
+    /// × 100.01) / 100 = 100.03, i.e. 1,000,300 price units.
+    #[test]
+    fn a_lost_fill_is_recovered_before_the_next_report_at_the_price_the_average_implies() {
+        let mut g = FillGaps::new(vec![4]);
+        g.sent(&order(16, Side::Buy, 1_000_500));
+        assert!(g
+            .before(&fill(16, 100, 1_000_100, 100), totals(100, "100.01"))
+            .is_none());
+        // The report of 100 @ 100.0300 (cum 200) never reaches here.
+        let f = g
+            .before(&fill(16, 100, 1_000_200, 300), totals(300, "100.02"))
+            .expect("the missing fill");
+        assert_eq!(
+            (f.kind(), f.cl_ord_id, f.last_qty, f.last_px),
+            (Some(ExecKind::PartialFill), 16, 100, 1_000_300)
+        );
+        assert_eq!(
+            (f.cum_qty, f.leaves_qty, f.fix_seq, f.header.flags),
+            (200, 100, 0, FILL_RECOVERED)
+        );
+        assert_eq!(g.stats.recovered, 1);
+        assert_eq!(g.stats.recovered_qty, 100);
+        assert!(g.is_empty(), "filled: forgotten");
+    }
+
+    /// A run of reports with nothing lost recovers nothing, and a report with
+    /// no totals (replayed) recovers nothing but counts.
+    #[test]
+    fn nothing_lost_nothing_recovered() {
+        let mut g = FillGaps::new(vec![4]);
+        g.sent(&order(16, Side::Buy, 1_000_500));
+        assert!(g
+            .before(&fill(16, 100, 1_000_100, 100), totals(100, "100.01"))
+            .is_none());
+        assert!(g.before(&fill(16, 100, 1_000_300, 200), None).is_none());
+        assert!(g
+            .before(&fill(16, 100, 1_000_200, 300), totals(300, "100.02"))
+            .is_none());
+        assert_eq!(g.stats, GapStats::default());
+    }
+
+    /// An order filled in full whose last fill was lost: the cancel is refused
+    /// as gone, the venue is asked once, and its answer (CumQty 300, AvgPx
+    /// 100.0200) gives the last 200 at (300 × 100.02 − 100 × 100.01) / 200 =
+    /// 100.025, i.e. 1,000,250.
+    #[test]
+    fn a_gone_order_is_asked_about_once_and_its_answer_gives_the_missing_fill() {
+        let mut g = FillGaps::new(vec![4]);
+        g.sent(&order(16, Side::Buy, 1_000_500));
+        assert!(g
+            .before(&fill(16, 100, 1_000_100, 100), totals(100, "100.01"))
+            .is_none());
+        assert_eq!(g.ask(16), Some((0, Side::Buy as u8)));
+        assert_eq!(g.ask(16), None, "asked once");
+        assert!(
+            g.answer(17, totals(300, "100.02").unwrap(), true, 5).is_none(),
+            "not asked about"
+        );
+        let f = g
+            .answer(16, totals(300, "100.02").unwrap(), true, 5)
+            .expect("the missing fill");
+        assert_eq!(
+            (f.kind(), f.last_qty, f.last_px, f.cum_qty, f.leaves_qty),
+            (Some(ExecKind::Fill), 200, 1_000_250, 300, 0)
+        );
+        assert_eq!(g.stats.questions, 1);
+        assert!(g.is_empty());
+        // An order with nothing missing: answered, nothing recovered.
+        g.sent(&order(32, Side::Sell, 990_000));
+        g.ask(32);
+        assert!(g.answer(32, totals(0, "0").unwrap(), true, 6).is_none());
+    }
+
+    /// A report that could not be read: the venue is asked; its answer for an
+    /// order still working gives the fill as partial and keeps the order, so
+    /// the next report finds nothing missing, whichever comes first.
+    #[test]
+    fn an_unreadable_report_is_asked_about_and_the_order_tracked_on() {
+        let mut g = FillGaps::new(vec![4]);
+        g.sent(&order(16, Side::Buy, 1_000_500));
+        // 100 @ 100.0100 unread; asked.
+        assert!(g.ask(16).is_some());
+        let f = g
+            .answer(16, totals(100, "100.0100").unwrap(), false, 5)
+            .expect("the fill");
+        assert_eq!(
+            (f.kind(), f.last_qty, f.last_px, f.cum_qty, f.leaves_qty),
+            (Some(ExecKind::PartialFill), 100, 1_000_100, 100, 200)
+        );
+        assert!(g
+            .before(&fill(16, 200, 1_000_200, 300), totals(300, "100.0166"))
+            .is_none());
+        assert!(g.is_empty());
+        // The next report first, then the answer: nothing twice.
+        g.sent(&order(32, Side::Buy, 1_000_500));
+        assert!(g.ask(32).is_some());
+        let f = g
+            .before(&fill(32, 100, 1_000_200, 200), totals(200, "100.0150"))
+            .expect("the fill");
+        assert_eq!((f.last_qty, f.last_px), (100, 1_000_100));
+        assert!(g.answer(32, totals(200, "100.0150").unwrap(), false, 6).is_none());
+        assert_eq!(g.stats.recovered, 2);
+    }
+
+    /// A replacement carries on its original's fills; a venue without AvgPx
+    /// leaves the limit price.
+    #[test]
+    fn a_replacement_carries_on_and_a_missing_average_takes_the_limit() {
+        let mut g = FillGaps::new(vec![4]);
+        g.sent(&order(16, Side::Buy, 1_000_500));
+        g.before(&fill(16, 100, 1_000_100, 100), totals(100, "100.01"));
+        let mut r = fill(32, 0, 0, 100);
+        r.header.sub = ExecKind::Replaced as u8;
+        r.orig_cl_ord_id = 16;
+        r.order_px = 1_000_400;
+        assert!(g.before(&r, totals(100, "100.01")).is_none());
+        let f = g
+            .before(&fill(32, 50, 1_000_400, 250), Some(Totals { cum: 250, avg_px: None }))
+            .expect("the missing 100");
+        assert_eq!((f.cl_ord_id, f.last_qty, f.last_px), (32, 100, 1_000_400));
+    }
+
+    #[test]
+    fn decimals_parse_exactly() {
+        assert_eq!(parse_decimal(b"100.0250"), Some((1_000_250, 4)));
+        assert_eq!(parse_decimal(b"7"), Some((7, 0)));
+        assert_eq!(parse_decimal(b"1.2.3"), None);
+        assert_eq!(parse_decimal(b"-1"), None);
+        assert_eq!(parse_decimal(b""), None);
+        assert_eq!(round_div(5, 2), 3);
+        assert_eq!(round_div(-5, 2), -3);
+        assert_eq!(round_div(4, 3), 1);
+    }
+}
