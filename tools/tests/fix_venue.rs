@@ -1118,4 +1118,16 @@ fn fills_and_positions_agree(e: &Value, v: &Value) {
         );
     }
     assert_eq!(u(e, "filled_qty"), u(v, "filled_qty_in_store"), "{e}\n{v}");
+    // And its turnover is theirs: a recovered fill is priced from the venue's
+    // average, exactly for one lost fill, within half a price unit (0.00005
+    // here) for several merged into one.
+    let (te, tv) = (
+        e["turnover"].as_f64().unwrap(),
+        v["turnover_in_store"].as_f64().unwrap(),
+    );
+    let slack = u(e, "fix.recovered_qty") as f64 * 0.00005 + 1e-9 * tv;
+    assert!(
+        (te - tv).abs() <= slack,
+        "turnover: engine {te}, venue {tv} (slack {slack})"
+    );
 }

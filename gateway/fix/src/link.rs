@@ -898,6 +898,7 @@ impl FixVenueLink {
             o.orig_cl_ord_id |= base;
         }
         self.encoder.set_next_seq(self.session.next_out());
+        let mut sent = false;
         if let Ok(bytes) = self.encoder.encode(&o) {
             // A new order or a replacement leaves only if the store keeps it:
             // a restart knows its ClOrdIDs from the store. A cancel leaves
@@ -909,12 +910,16 @@ impl FixVenueLink {
                 return;
             }
             self.stats.orders_sent += 1;
-            self.gaps.sent(order);
             self.acks.sent(order.cl_ord_id, self.mono_ns());
+            sent = true;
         }
         if let Some(conn) = &mut self.conn {
             // A failed write shows on the next poll, which reconnects.
             let _ = flush(conn, &mut self.session);
+        }
+        // Bookkeeping after the order is out.
+        if sent {
+            self.gaps.sent(order);
         }
     }
 }

@@ -222,6 +222,7 @@ fn print_summary(s: &VenueStats, seqs: (u64, u64), json: bool) -> Result<()> {
             "fills_in_store": s.fills_in_store,
             "duplicates_in_store": s.duplicates_in_store,
             "filled_qty_in_store": s.filled_qty_in_store,
+            "turnover_in_store": s.turnover_in_store,
             "net_filled_qty": s.net_filled_qty,
             "unrecorded": s.unrecorded,
             "store_error": s.store_error,

@@ -147,6 +147,8 @@ pub struct VenueStats {
     pub net_filled_qty: Vec<i64>,
     /// Total filled quantity over the stores (absolute).
     pub filled_qty_in_store: i64,
+    /// Σ LastQty × LastPx of the fills in the stores, currency units.
+    pub turnover_in_store: f64,
     /// New orders and replacements refused because their session's store
     /// could no longer record (see [`store_error`](Self::store_error)).
     pub unrecorded: u64,
@@ -727,10 +729,12 @@ impl VenueServer {
         s.fills_in_store = 0;
         s.duplicates_in_store = 0;
         s.filled_qty_in_store = 0;
+        s.turnover_in_store = 0.0;
         for slot in &self.slots {
-            let (n, q) = fills_in_store(slot.session.store(), &self.inst, &mut s.net_filled_qty);
+            let (n, q, t) = fills_in_store(slot.session.store(), &self.inst, &mut s.net_filled_qty);
             s.fills_in_store += n;
             s.filled_qty_in_store += q;
+            s.turnover_in_store += t;
             s.duplicates_in_store += duplicates_in_store(slot.session.store());
         }
         s

@@ -524,12 +524,13 @@ pub(crate) fn duplicates_in_store(store: &JournalStore) -> u64 {
     n
 }
 
-/// Fill reports in a session's store: (count, total quantity, net quantity per
-/// instrument, buys positive), read from the fields that say so (ExecType,
-/// LastQty, Side, Symbol) whatever the ClOrdIDs are.
-pub(crate) fn fills_in_store(store: &JournalStore, inst: &Instruments, net: &mut [i64]) -> (u64, i64) {
+/// Fill reports in a session's store: (count, total quantity, turnover in
+/// currency units — Σ LastQty × LastPx —, net quantity per instrument, buys
+/// positive), read from the fields that say so (ExecType, LastQty, LastPx,
+/// Side, Symbol) whatever the ClOrdIDs are.
+pub(crate) fn fills_in_store(store: &JournalStore, inst: &Instruments, net: &mut [i64]) -> (u64, i64, f64) {
     let mut dec = FixDecoder::new();
-    let (mut n, mut qty) = (0u64, 0i64);
+    let (mut n, mut qty, mut turnover) = (0u64, 0i64, 0f64);
     for (_, msg) in store.sent() {
         let Ok(m) = dec.decode(msg) else { continue };
         if m.msg_type() != b"8" || !matches!(m.get(tags::EXEC_TYPE), Some(b"1" | b"2" | b"F")) {
@@ -543,9 +544,13 @@ pub(crate) fn fills_in_store(store: &JournalStore, inst: &Instruments, net: &mut
         };
         n += 1;
         qty += q;
+        let pd = inst.decimals(i).map_or(0, |d| d.0);
+        if let Ok(Some(px)) = m.fixed(tags::LAST_PX, pd) {
+            turnover += q as f64 * px as f64 / 10f64.powi(i32::from(pd) + i32::from(qd));
+        }
         if let Some(x) = net.get_mut(i as usize) {
             *x += if m.get(tags::SIDE) == Some(b"2") { -q } else { q };
         }
     }
-    (n, qty)
+    (n, qty, turnover)
 }
