@@ -581,6 +581,77 @@ mod tests {
         assert_eq!((f.cl_ord_id, f.last_qty, f.last_px), (32, 100, 1_000_400));
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// Any run of fills, any of whose reports are lost, the last report
+        /// (or, when it is lost too, the venue's status answer) read or not:
+        /// the core is given exactly the venue's quantity, and a notional
+        /// within half a price unit per recovered fill of the venue's. The
+        /// venue's side is `foxtrot venue`'s own: its AvgPx
+        /// (`app::avg_px_scaled`) written as it writes it.
+        #[test]
+        fn what_the_core_is_given_adds_up_to_what_the_venue_filled(
+            fills in proptest::collection::vec((1i64..40, 0i64..30), 1..12),
+            lost in proptest::collection::vec(proptest::prelude::any::<bool>(), 12),
+            buy in proptest::prelude::any::<bool>(),
+        ) {
+            use crate::app::{avg_px_scaled, AVG_PX_EXTRA_DECIMALS};
+            use foxtrot_engine::format::decimal::to_text;
+            let (pd, limit) = (4u8, 1_000_000i64);
+            let total: i64 = fills.iter().map(|f| f.0).sum();
+            let side = if buy { Side::Buy } else { Side::Sell };
+            let mut g = FillGaps::new(vec![pd]);
+            let mut o = order(16, side, limit);
+            o.qty = total;
+            g.sent(&o);
+            let (mut cum, mut notional) = (0i64, 0i128);
+            let (mut given, mut given_notional, mut recovered) = (0i64, 0i128, 0i64);
+            let mut book = |f: &ExecReport, given: &mut i64, gn: &mut i128| {
+                *given += f.last_qty;
+                *gn += f.last_qty as i128 * f.last_px as i128;
+            };
+            for (k, &(q, off)) in fills.iter().enumerate() {
+                // At the limit or better.
+                let px = if buy { limit - 100 * off } else { limit + 100 * off };
+                cum += q;
+                notional += q as i128 * px as i128;
+                let avg = to_text(avg_px_scaled(notional, cum), pd + AVG_PX_EXTRA_DECIMALS);
+                let kind = if cum == total { ExecKind::Fill } else { ExecKind::PartialFill };
+                let mut e = ExecReport::new(kind, 0, side, 9);
+                (e.cl_ord_id, e.order_qty, e.order_px) = (16, total, limit);
+                (e.last_qty, e.last_px, e.cum_qty, e.leaves_qty) = (q, px, cum, total - cum);
+                if lost[k] {
+                    continue;
+                }
+                let t = Totals { cum, avg_px: Some(avg.as_bytes()) };
+                if let Some(f) = g.before(&e, Some(t)) {
+                    proptest::prop_assert_eq!(f.cum_qty, given + f.last_qty);
+                    recovered += 1;
+                    book(&f, &mut given, &mut given_notional);
+                }
+                book(&e, &mut given, &mut given_notional);
+            }
+            if given < cum {
+                // The last report was lost: the venue is asked and answers.
+                proptest::prop_assert!(g.ask(16).is_some());
+                let avg = to_text(avg_px_scaled(notional, cum), pd + AVG_PX_EXTRA_DECIMALS);
+                let f = g.answer(16, Totals { cum, avg_px: Some(avg.as_bytes()) }, true, 10);
+                let f = f.expect("the missing fill");
+                recovered += 1;
+                book(&f, &mut given, &mut given_notional);
+            }
+            proptest::prop_assert_eq!(given, cum);
+            // Each recovered fill is off by at most half a price unit in price,
+            // plus what AvgPx's own rounding (half a unit of its last decimal,
+            // times the quantity it covers) carries.
+            let slack = recovered as i128 * (total as i128 / 2 + 1);
+            proptest::prop_assert!((given_notional - notional).abs() <= slack,
+                "given {} venue {} slack {}", given_notional, notional, slack);
+            proptest::prop_assert!(g.is_empty());
+            proptest::prop_assert_eq!(g.stats.outstanding, 0);
+        }
+    }
+
     #[test]
     fn decimals_parse_exactly() {
         assert_eq!(parse_decimal(b"100.0250"), Some((1_000_250, 4)));
