@@ -606,7 +606,7 @@ mod tests {
             g.sent(&o);
             let (mut cum, mut notional) = (0i64, 0i128);
             let (mut given, mut given_notional, mut recovered) = (0i64, 0i128, 0i64);
-            let mut book = |f: &ExecReport, given: &mut i64, gn: &mut i128| {
+            let book = |f: &ExecReport, given: &mut i64, gn: &mut i128| {
                 *given += f.last_qty;
                 *gn += f.last_qty as i128 * f.last_px as i128;
             };
