@@ -313,6 +313,8 @@ fn venue_killed_and_restarted_loses_no_fill_and_counts_none_twice() {
         "{v2}"
     );
     assert_eq!(u(&v2, "duplicate_cl_ord_ids"), 0, "{v2}");
+    // The restarted venue cancelled what was working, and nothing that had ended.
+    assert_eq!(orders_ended_twice(&dir.join("venue-store")), Vec::<String>::new());
     // Fills over both venue lives, from the venue's store, against the engine's count.
     fills_agree(&e, &v2);
     replays_identically(&dir.join("run"));
@@ -1098,7 +1100,33 @@ fn fills_lost_to_garbled_reports_close_their_orders_without_a_storm_of_cancels()
     let v2 = finish(&dir, v2, "venue2", Duration::from_secs(30));
     assert_eq!(u(&e2, "fix.questions_unanswered"), 0, "{e2}");
     fills_and_positions_agree(&e2, &v2);
+    assert_eq!(orders_ended_twice(&dir.join("venue-store")), Vec::<String>::new());
     replays_identically(&dir.join("run2"));
+}
+
+/// Orders the venue reported ended more than once — filled in full or
+/// cancelled, then ended again — over every life of its session store
+/// `store`, read from the messages it sent (OrdStatus, OrderID; not its
+/// answers to status requests, which repeat a status).
+fn orders_ended_twice(store: &Path) -> Vec<String> {
+    use foxtrot_fix::fields::Fields;
+    let kept = foxtrot_fix::store::JournalStore::open(store).unwrap();
+    let mut dec = foxtrot_fix::decode::FixDecoder::new();
+    let mut ended = std::collections::BTreeMap::<Vec<u8>, u32>::new();
+    for (_, msg) in kept.sent() {
+        let Ok(m) = dec.decode(msg) else { continue };
+        let end = matches!(m.get(39), Some(b"2" | b"4")) && m.get(150) != Some(b"I");
+        if m.msg_type() == b"8" && end {
+            if let Some(id) = m.get(37).filter(|id| !matches!(*id, b"NONE" | b"0")) {
+                *ended.entry(id.to_vec()).or_default() += 1;
+            }
+        }
+    }
+    ended
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(id, n)| format!("{} ended {n} times", String::from_utf8_lossy(&id)))
+        .collect()
 }
 
 /// The engine's filled quantity and its position in each instrument are the

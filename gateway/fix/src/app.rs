@@ -421,14 +421,18 @@ pub fn avg_px_scaled(notional: i128, cum: i64) -> i64 {
     if cum <= 0 {
         return 0;
     }
-    let scaled = notional * 10i128.pow(AVG_PX_EXTRA_DECIMALS as u32);
-    let (q, r) = (scaled / cum as i128, scaled % cum as i128);
-    let q = if 2 * r.abs() >= cum as i128 {
-        q + scaled.signum()
+    let q = round_div(notional * 10i128.pow(AVG_PX_EXTRA_DECIMALS as u32), cum as i128);
+    q.clamp(i64::MIN as i128, i64::MAX as i128) as i64
+}
+
+/// `n / d` rounded to the nearest integer, halves away from zero (`d` > 0).
+pub(crate) fn round_div(n: i128, d: i128) -> i128 {
+    let (q, r) = (n / d, n % d);
+    if 2 * r.abs() >= d {
+        q + n.signum()
     } else {
         q
-    };
-    q.clamp(i64::MIN as i128, i64::MAX as i128) as i64
+    }
 }
 
 /// Appends the body of the FIX message that reports `e` to the engine — its

@@ -43,6 +43,8 @@
 //! table does not hold when a live report comes is one that ended: nothing is
 //! recovered for it.
 
+use crate::app::round_div;
+use foxtrot_engine::format::decimal;
 use foxtrot_engine::records::{ExecKind, ExecReport, Order, OrderAction, Side, FILL_RECOVERED};
 use std::collections::HashMap;
 
@@ -56,7 +58,8 @@ pub struct GapStats {
     pub recovered: u64,
     /// Quantity recovered, in quantity units (buys and sells alike).
     pub recovered_qty: i64,
-    /// OrderStatusRequests sent about orders gone in session.
+    /// OrderStatusRequests sent about orders whose fills may be missing, in
+    /// session.
     pub questions: u64,
     /// Missing quantity that could not be priced (no AvgPx, no limit, no
     /// LastPx), not recovered.
@@ -83,13 +86,20 @@ struct Track {
     asked: bool,
 }
 
-/// The venue's totals as a report states them.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Totals<'a> {
-    /// CumQty (14), in quantity units.
-    pub cum: i64,
-    /// AvgPx (6) as written, if present.
-    pub avg_px: Option<&'a [u8]>,
+/// Decimals of AvgPx as it is read ([`avg_px`]), and of the notionals it is
+/// compared with.
+const SCALE_DECIMALS: u8 = 12;
+const SCALE: i128 = 10i128.pow(SCALE_DECIMALS as u32);
+
+/// AvgPx's text in currency units × 10^12, by the shared decimal reader;
+/// decimals beyond the twelfth are dropped (what they hold is far below the
+/// price unit a recovered fill is rounded to). `None` for no number.
+pub fn avg_px(text: &[u8]) -> Option<i64> {
+    let keep = match text.iter().position(|&c| c == b'.') {
+        Some(dot) => text.len().min(dot + 1 + SCALE_DECIMALS as usize),
+        None => text.len(),
+    };
+    decimal::fixed(&text[..keep], SCALE_DECIMALS).ok()
 }
 
 /// The per-order table. See the module docs.
@@ -111,7 +121,8 @@ impl FillGaps {
         }
     }
 
-    fn insert(&mut self, cl: u64, t: Track) -> Option<&mut Track> {
+    /// Tracks `cl` from `t` unless it is tracked already or the table is full.
+    fn track(&mut self, cl: u64, t: Track) -> Option<&mut Track> {
         if self.orders.len() >= CAPACITY && !self.orders.contains_key(&cl) {
             self.stats.untracked += 1;
             return None;
@@ -125,85 +136,83 @@ impl FillGaps {
         if o.action() != Some(OrderAction::New) {
             return;
         }
-        let _ = self.insert(
-            o.cl_ord_id,
-            Track {
-                instrument: o.header.instrument,
-                side: o.header.side,
-                px: o.px,
-                qty: o.qty,
-                cum: 0,
-                notional: 0,
-                asked: false,
-            },
-        );
-    }
-
-    /// The quantity report `e` says is missing before it when the venue's
-    /// CumQty is `e.cum_qty` (0 when nothing is): a lookup, no change. The
-    /// link reads AvgPx (a walk of the message) only when this is not 0.
-    #[inline]
-    pub fn missing(&self, e: &ExecReport) -> i64 {
-        let Some(kind) = e.kind() else { return 0 };
-        if kind == ExecKind::CancelRejected {
-            return 0;
-        }
-        let given = self.orders.get(&key_of(kind, e)).map_or(0, |t| t.cum);
-        let own = if kind.is_fill() { e.last_qty } else { 0 };
-        (e.cum_qty - own - given).max(0)
-    }
-
-    /// Report `e` (core ids) is about to go to the core, with the venue's
-    /// `totals`: returns the fill missing before it, if any, and counts `e`
-    /// as given. Call for every report the core gets, live or replayed (a
-    /// replayed report passes no totals: nothing is recovered from it again).
-    pub fn before(&mut self, e: &ExecReport, totals: Option<Totals<'_>>) -> Option<ExecReport> {
-        let kind = e.kind()?;
-        // The order the report is about: a cancel's or a replace's names it
-        // by OrigClOrdID; a replacement carries on what its original was given.
-        let key = key_of(kind, e);
-        if kind == ExecKind::CancelRejected {
-            return None;
-        }
-        let fresh = Track {
-            instrument: e.header.instrument,
-            side: e.header.side,
-            px: e.order_px,
-            qty: e.order_qty,
+        let t = Track {
+            instrument: o.header.instrument,
+            side: o.header.side,
+            px: o.px,
+            qty: o.qty,
             cum: 0,
             notional: 0,
             asked: false,
         };
+        let _ = self.track(o.cl_ord_id, t);
+    }
+
+    /// A replayed report (before a restart): what the core was given. Orders
+    /// seen first here are tracked from it.
+    pub fn replayed(&mut self, e: &ExecReport) {
+        let _ = self.apply(e, None::<&mut Option<fn() -> Option<i64>>>);
+    }
+
+    /// Report `e` (core ids) is about to go to the core: returns the fill
+    /// missing before it, if any, and counts `e` as given. Its CumQty is the
+    /// venue's; `avg_px` reads its AvgPx ([`avg_px`]'s scale), called only
+    /// when a fill is missing. Call for every report the core gets live.
+    pub fn before(&mut self, e: &ExecReport, avg_px: impl FnOnce() -> Option<i64>) -> Option<ExecReport> {
+        self.apply(e, Some(&mut Some(avg_px)))
+    }
+
+    fn apply<F: FnOnce() -> Option<i64>>(
+        &mut self,
+        e: &ExecReport,
+        live: Option<&mut Option<F>>,
+    ) -> Option<ExecReport> {
+        let kind = e.kind()?;
+        if kind == ExecKind::CancelRejected {
+            return None;
+        }
+        let key = key_of(kind, e);
         // Live, an order not tracked is one that ended (or that the table had
         // no room for): nothing is missing that can be known. Replayed, its
         // reports are what the core was given.
-        let t = match (self.orders.get(&key), totals) {
-            (Some(t), _) => *t,
-            (None, Some(_)) => return None,
-            (None, None) if self.orders.len() >= CAPACITY => {
-                self.stats.untracked += 1;
+        if !self.orders.contains_key(&key) {
+            if live.is_some() {
                 return None;
             }
-            (None, None) => fresh,
-        };
-        let own = if kind.is_fill() { e.last_qty } else { 0 };
-        let missing = totals.map_or(0, |v| v.cum - own - t.cum);
-        let mut recovered = None;
-        let mut t = t;
-        if missing > 0 {
-            let own_notional = if kind.is_fill() {
-                e.last_qty as i128 * e.last_px as i128
-            } else {
-                0
+            let fresh = Track {
+                instrument: e.header.instrument,
+                side: e.header.side,
+                px: e.order_px,
+                qty: e.order_qty,
+                cum: 0,
+                notional: 0,
+                asked: false,
             };
-            let venue = totals.and_then(|v| self.venue_notional(e.header.instrument, v));
+            self.track(key, fresh)?;
+        }
+        let pd = self.price_decimals.get(e.header.instrument as usize).copied();
+        let t = self.orders.get_mut(&key)?;
+        let own = if kind.is_fill() { e.last_qty } else { 0 };
+        let own_notional = if kind.is_fill() {
+            e.last_qty as i128 * e.last_px as i128
+        } else {
+            0
+        };
+        let missing = if live.is_some() { e.cum_qty - own - t.cum } else { 0 };
+        let mut recovered = None;
+        if missing > 0 {
+            // (CumQty × AvgPx − LastQty × LastPx − given) / missing, in price units.
+            let avg = live.and_then(Option::take).and_then(|f| f());
+            let venue = avg
+                .zip(pd)
+                .map(|(a, pd)| e.cum_qty as i128 * a as i128 * 10i128.pow(pd as u32));
             let px = match venue {
-                Some(n) => Some(round_div(
-                    n - own_notional * SCALE - t.notional * SCALE,
+                Some(n) => i64::try_from(round_div(
+                    n - (own_notional + t.notional) * SCALE,
                     missing as i128 * SCALE,
-                )),
+                ))
+                .ok(),
                 None if t.px != 0 => Some(t.px),
-                None if e.order_px != 0 => Some(e.order_px),
                 None if kind.is_fill() && e.last_px != 0 => Some(e.last_px),
                 None => None,
             };
@@ -212,13 +221,10 @@ impl FillGaps {
                     let mut f = *e;
                     f.header.sub = ExecKind::PartialFill as u8;
                     f.header.flags = FILL_RECOVERED;
-                    f.cl_ord_id = key;
-                    f.orig_cl_ord_id = 0;
-                    f.last_qty = missing;
-                    f.last_px = px;
+                    (f.cl_ord_id, f.orig_cl_ord_id, f.reason) = (key, 0, 0);
+                    (f.last_qty, f.last_px) = (missing, px);
                     f.cum_qty = t.cum + missing;
                     f.leaves_qty = (e.order_qty - f.cum_qty).max(0);
-                    f.reason = 0;
                     // Not a message of the session: a restart resumes after
                     // the report it came with, not at it.
                     f.fix_seq = 0;
@@ -231,10 +237,8 @@ impl FillGaps {
                 None => self.stats.unpriced += 1,
             }
         }
-        if kind.is_fill() {
-            t.cum += e.last_qty;
-            t.notional += e.last_qty as i128 * e.last_px as i128;
-        }
+        t.cum += own;
+        t.notional += own_notional;
         // A question out about the order is moot once a report gave the
         // venue's totals at its end (or its replacement's start): its answer,
         // should it come, finds nothing to do.
@@ -246,18 +250,13 @@ impl FillGaps {
             t.asked = false;
             self.stats.outstanding -= 1;
         }
-        if matches!(kind, ExecKind::Fill | ExecKind::Canceled | ExecKind::Rejected) {
-            self.orders.remove(&key);
-        } else if kind == ExecKind::Replaced {
-            self.orders.remove(&key);
-            if e.leaves_qty > 0 {
+        if ends {
+            let mut t = self.orders.remove(&key)?;
+            // The replacement carries on what its original was given.
+            if kind == ExecKind::Replaced && e.leaves_qty > 0 {
                 (t.px, t.qty) = (e.order_px, e.order_qty);
-                if let Some(n) = self.insert(e.cl_ord_id, t) {
-                    *n = t;
-                }
+                let _ = self.track(e.cl_ord_id, t);
             }
-        } else if let Some(n) = self.insert(key, t) {
-            *n = t;
         }
         recovered
     }
@@ -291,7 +290,7 @@ impl FillGaps {
             notional: 0,
             asked: false,
         };
-        if let Some(t) = self.insert(cl, fresh) {
+        if let Some(t) = self.track(cl, fresh) {
             if !t.asked {
                 t.asked = true;
                 self.stats.outstanding += 1;
@@ -299,60 +298,38 @@ impl FillGaps {
         }
     }
 
-    /// The venue's answer about `cl`, asked by [`ask`](Self::ask): the fill
-    /// missing from its totals, if any — a `Fill` when the order is done at
-    /// the venue (`done`: OrdStatus filled, cancelled, rejected, expired),
-    /// which forgets it, else a `PartialFill` of an order still tracked.
-    /// `None` for an order not asked about here.
-    pub fn answer(&mut self, cl: u64, totals: Totals<'_>, done: bool, ts_ns: u64) -> Option<ExecReport> {
+    /// The venue's answer about `cl`, asked by [`ask`](Self::ask) or
+    /// [`expect`](Self::expect), with its CumQty `cum` and AvgPx `avg_px`
+    /// ([`avg_px`]'s scale): the fill missing from those totals, if any — a
+    /// `Fill` when the order is done at the venue (`done`: OrdStatus filled,
+    /// cancelled, rejected, expired), which forgets it, else a `PartialFill`
+    /// of an order still tracked. `None` for an order not asked about here.
+    pub fn answer(&mut self, cl: u64, cum: i64, avg_px: Option<i64>, done: bool, ts_ns: u64) -> Option<ExecReport> {
         let t = *self.orders.get(&cl).filter(|t| t.asked)?;
         self.stats.outstanding -= 1;
+        if let Some(t) = self.orders.get_mut(&cl) {
+            t.asked = false;
+        }
+        // The answer read as a report of the order with the venue's totals.
         let side = if t.side == Side::Sell as u8 {
             Side::Sell
         } else {
             Side::Buy
         };
         let mut e = ExecReport::new(ExecKind::New, t.instrument, side, ts_ns);
-        e.cl_ord_id = cl;
-        e.order_px = t.px;
-        e.order_qty = t.qty;
+        (e.cl_ord_id, e.order_px, e.order_qty, e.cum_qty) = (cl, t.px, t.qty, cum);
         e.transact_ts_ns = ts_ns;
-        let f = self.before(&e, Some(totals));
+        let f = self.before(&e, || avg_px);
         if done {
             self.orders.remove(&cl);
-        } else if let Some(t) = self.orders.get_mut(&cl) {
-            t.asked = false;
         }
         f.map(|mut f| {
             if done {
                 f.header.sub = ExecKind::Fill as u8;
-                f.order_qty = f.cum_qty;
-                f.leaves_qty = 0;
+                (f.order_qty, f.leaves_qty) = (f.cum_qty, 0);
             }
             f
         })
-    }
-
-    /// The venue notional `totals` state, in quantity × price units × [`SCALE`].
-    fn venue_notional(&self, instrument: u32, v: Totals<'_>) -> Option<i128> {
-        let pd = *self.price_decimals.get(instrument as usize)? as u32;
-        let (mantissa, decimals) = parse_decimal(v.avg_px?)?;
-        if mantissa <= 0 {
-            return None;
-        }
-        // cum × mantissa / 10^decimals currency → × 10^pd price units, × SCALE.
-        let num = (v.cum as i128).checked_mul(mantissa)?.checked_mul(10i128.pow(pd))?;
-        let scale_exp = SCALE_DECIMALS as i64 - decimals as i64;
-        if scale_exp >= 0 {
-            num.checked_mul(10i128.pow(scale_exp as u32))
-        } else {
-            Some(round_div_wide(num, 10i128.pow((-scale_exp) as u32)))
-        }
-    }
-
-    /// Orders tracked now.
-    pub fn len(&self) -> usize {
-        self.orders.len()
     }
 
     /// Whether no order is tracked.
@@ -369,45 +346,6 @@ fn key_of(kind: ExecKind, e: &ExecReport) -> u64 {
         ExecKind::Canceled | ExecKind::Replaced | ExecKind::CancelRejected if e.orig_cl_ord_id != 0 => e.orig_cl_ord_id,
         _ => e.cl_ord_id,
     }
-}
-
-/// Decimals of the fixed point notionals are compared in.
-const SCALE_DECIMALS: u32 = 12;
-const SCALE: i128 = 10i128.pow(SCALE_DECIMALS);
-
-/// `n / d` rounded to the nearest integer, halves away from zero (`d` > 0).
-fn round_div(n: i128, d: i128) -> i64 {
-    round_div_wide(n, d).clamp(i64::MIN as i128, i64::MAX as i128) as i64
-}
-
-fn round_div_wide(n: i128, d: i128) -> i128 {
-    let (q, r) = (n / d, n % d);
-    if 2 * r.abs() >= d {
-        q + n.signum()
-    } else {
-        q
-    }
-}
-
-/// A non-negative decimal's text as (mantissa, decimals): `"1.2050"` is
-/// (12050, 4). `None` for anything else, or more than 24 digits.
-fn parse_decimal(s: &[u8]) -> Option<(i128, u32)> {
-    let (mut m, mut decimals, mut dot, mut digits) = (0i128, 0u32, false, 0u32);
-    for &c in s {
-        match c {
-            b'.' if !dot => dot = true,
-            b'0'..=b'9' => {
-                digits += 1;
-                if digits > 24 {
-                    return None;
-                }
-                m = m * 10 + (c - b'0') as i128;
-                decimals += u32::from(dot);
-            }
-            _ => return None,
-        }
-    }
-    (digits > 0).then_some((m, decimals))
 }
 
 #[cfg(test)]
@@ -448,11 +386,9 @@ mod tests {
         e
     }
 
-    fn totals(cum: i64, avg: &str) -> Option<Totals<'_>> {
-        Some(Totals {
-            cum,
-            avg_px: Some(avg.as_bytes()),
-        })
+    /// AvgPx as a report's text says it.
+    fn avg(text: &str) -> impl FnOnce() -> Option<i64> + '_ {
+        move || avg_px(text.as_bytes())
     }
 
     /// Hand-computed: a buy of 300 (price decimals 4, limit 100.0500) fills
@@ -464,12 +400,10 @@ mod tests {
     fn a_lost_fill_is_recovered_before_the_next_report_at_the_price_the_average_implies() {
         let mut g = FillGaps::new(vec![4]);
         g.sent(&order(16, Side::Buy, 1_000_500));
-        assert!(g
-            .before(&fill(16, 100, 1_000_100, 100), totals(100, "100.01"))
-            .is_none());
+        assert!(g.before(&fill(16, 100, 1_000_100, 100), avg("100.01")).is_none());
         // The report of 100 @ 100.0300 (cum 200) never reaches here.
         let f = g
-            .before(&fill(16, 100, 1_000_200, 300), totals(300, "100.02"))
+            .before(&fill(16, 100, 1_000_200, 300), avg("100.02"))
             .expect("the missing fill");
         assert_eq!(
             (f.kind(), f.cl_ord_id, f.last_qty, f.last_px),
@@ -484,19 +418,15 @@ mod tests {
         assert!(g.is_empty(), "filled: forgotten");
     }
 
-    /// A run of reports with nothing lost recovers nothing, and a report with
-    /// no totals (replayed) recovers nothing but counts.
+    /// A run of reports with nothing lost recovers nothing, and a replayed
+    /// report counts as given.
     #[test]
     fn nothing_lost_nothing_recovered() {
         let mut g = FillGaps::new(vec![4]);
         g.sent(&order(16, Side::Buy, 1_000_500));
-        assert!(g
-            .before(&fill(16, 100, 1_000_100, 100), totals(100, "100.01"))
-            .is_none());
-        assert!(g.before(&fill(16, 100, 1_000_300, 200), None).is_none());
-        assert!(g
-            .before(&fill(16, 100, 1_000_200, 300), totals(300, "100.02"))
-            .is_none());
+        assert!(g.before(&fill(16, 100, 1_000_100, 100), avg("100.01")).is_none());
+        g.replayed(&fill(16, 100, 1_000_300, 200));
+        assert!(g.before(&fill(16, 100, 1_000_200, 300), avg("100.02")).is_none());
         assert_eq!(g.stats, GapStats::default());
     }
 
@@ -508,17 +438,15 @@ mod tests {
     fn a_gone_order_is_asked_about_once_and_its_answer_gives_the_missing_fill() {
         let mut g = FillGaps::new(vec![4]);
         g.sent(&order(16, Side::Buy, 1_000_500));
-        assert!(g
-            .before(&fill(16, 100, 1_000_100, 100), totals(100, "100.01"))
-            .is_none());
+        assert!(g.before(&fill(16, 100, 1_000_100, 100), avg("100.01")).is_none());
         assert_eq!(g.ask(16), Some((0, Side::Buy as u8)));
         assert_eq!(g.ask(16), None, "asked once");
         assert!(
-            g.answer(17, totals(300, "100.02").unwrap(), true, 5).is_none(),
+            g.answer(17, 300, avg_px("100.02".as_bytes()), true, 5).is_none(),
             "not asked about"
         );
         let f = g
-            .answer(16, totals(300, "100.02").unwrap(), true, 5)
+            .answer(16, 300, avg_px("100.02".as_bytes()), true, 5)
             .expect("the missing fill");
         assert_eq!(
             (f.kind(), f.last_qty, f.last_px, f.cum_qty, f.leaves_qty),
@@ -529,7 +457,7 @@ mod tests {
         // An order with nothing missing: answered, nothing recovered.
         g.sent(&order(32, Side::Sell, 990_000));
         g.ask(32);
-        assert!(g.answer(32, totals(0, "0").unwrap(), true, 6).is_none());
+        assert!(g.answer(32, 0, avg_px("0".as_bytes()), true, 6).is_none());
     }
 
     /// A report that could not be read: the venue is asked; its answer for an
@@ -542,24 +470,22 @@ mod tests {
         // 100 @ 100.0100 unread; asked.
         assert!(g.ask(16).is_some());
         let f = g
-            .answer(16, totals(100, "100.0100").unwrap(), false, 5)
+            .answer(16, 100, avg_px("100.0100".as_bytes()), false, 5)
             .expect("the fill");
         assert_eq!(
             (f.kind(), f.last_qty, f.last_px, f.cum_qty, f.leaves_qty),
             (Some(ExecKind::PartialFill), 100, 1_000_100, 100, 200)
         );
-        assert!(g
-            .before(&fill(16, 200, 1_000_200, 300), totals(300, "100.0166"))
-            .is_none());
+        assert!(g.before(&fill(16, 200, 1_000_200, 300), avg("100.0166")).is_none());
         assert!(g.is_empty());
         // The next report first, then the answer: nothing twice.
         g.sent(&order(32, Side::Buy, 1_000_500));
         assert!(g.ask(32).is_some());
         let f = g
-            .before(&fill(32, 100, 1_000_200, 200), totals(200, "100.0150"))
+            .before(&fill(32, 100, 1_000_200, 200), avg("100.0150"))
             .expect("the fill");
         assert_eq!((f.last_qty, f.last_px), (100, 1_000_100));
-        assert!(g.answer(32, totals(200, "100.0150").unwrap(), false, 6).is_none());
+        assert!(g.answer(32, 200, avg_px("100.0150".as_bytes()), false, 6).is_none());
         assert_eq!(g.stats.recovered, 2);
     }
 
@@ -569,14 +495,14 @@ mod tests {
     fn a_replacement_carries_on_and_a_missing_average_takes_the_limit() {
         let mut g = FillGaps::new(vec![4]);
         g.sent(&order(16, Side::Buy, 1_000_500));
-        g.before(&fill(16, 100, 1_000_100, 100), totals(100, "100.01"));
+        g.before(&fill(16, 100, 1_000_100, 100), avg("100.01"));
         let mut r = fill(32, 0, 0, 100);
         r.header.sub = ExecKind::Replaced as u8;
         r.orig_cl_ord_id = 16;
         r.order_px = 1_000_400;
-        assert!(g.before(&r, totals(100, "100.01")).is_none());
+        assert!(g.before(&r, avg("100.01")).is_none());
         let f = g
-            .before(&fill(32, 50, 1_000_400, 250), Some(Totals { cum: 250, avg_px: None }))
+            .before(&fill(32, 50, 1_000_400, 250), || None)
             .expect("the missing 100");
         assert_eq!((f.cl_ord_id, f.last_qty, f.last_px), (32, 100, 1_000_400));
     }
@@ -623,8 +549,7 @@ mod tests {
                 if lost[k] {
                     continue;
                 }
-                let t = Totals { cum, avg_px: Some(avg.as_bytes()) };
-                if let Some(f) = g.before(&e, Some(t)) {
+                if let Some(f) = g.before(&e, || avg_px(avg.as_bytes())) {
                     proptest::prop_assert_eq!(f.cum_qty, given + f.last_qty);
                     recovered += 1;
                     book(&f, &mut given, &mut given_notional);
@@ -635,7 +560,7 @@ mod tests {
                 // The last report was lost: the venue is asked and answers.
                 proptest::prop_assert!(g.ask(16).is_some());
                 let avg = to_text(avg_px_scaled(notional, cum), pd + AVG_PX_EXTRA_DECIMALS);
-                let f = g.answer(16, Totals { cum, avg_px: Some(avg.as_bytes()) }, true, 10);
+                let f = g.answer(16, cum, avg_px(avg.as_bytes()), true, 10);
                 let f = f.expect("the missing fill");
                 recovered += 1;
                 book(&f, &mut given, &mut given_notional);
@@ -652,15 +577,14 @@ mod tests {
         }
     }
 
+    /// AvgPx is read by the shared decimal reader, its decimals past the
+    /// twelfth dropped.
     #[test]
-    fn decimals_parse_exactly() {
-        assert_eq!(parse_decimal(b"100.0250"), Some((1_000_250, 4)));
-        assert_eq!(parse_decimal(b"7"), Some((7, 0)));
-        assert_eq!(parse_decimal(b"1.2.3"), None);
-        assert_eq!(parse_decimal(b"-1"), None);
-        assert_eq!(parse_decimal(b""), None);
-        assert_eq!(round_div(5, 2), 3);
-        assert_eq!(round_div(-5, 2), -3);
-        assert_eq!(round_div(4, 3), 1);
+    fn avg_px_reads_as_the_decimal_reader_does() {
+        assert_eq!(avg_px(b"100.0250"), Some(100_025_000_000_000));
+        assert_eq!(avg_px(b"7"), Some(7_000_000_000_000));
+        assert_eq!(avg_px(b"410.50105263157894"), Some(410_501_052_631_578));
+        assert_eq!(avg_px(b"1.2.3"), None);
+        assert_eq!(avg_px(b""), None);
     }
 }

@@ -34,12 +34,12 @@ use super::ack_clock::AckClock;
 use super::app::{exec_from_fix, Instruments};
 use super::decode::FixDecoder;
 use super::fields::Fields;
-use super::fill_gaps::{FillGaps, GapStats, Totals};
+use super::fill_gaps::{avg_px, FillGaps, GapStats};
 use super::message_log::MessageLog;
 use super::reconcile::{Reconcile, ReconcileStats};
 use super::session::{is_logout, MessageStore, Role, Session, SessionEvent, SessionSettings, Status};
 use super::store::JournalStore;
-use super::transport::{flush, pump_with_refused, wall_ns, Backoff, Connection};
+use super::transport::{flush, pump_all, wall_ns, Backoff, Connection};
 use foxtrot_engine::config::Config;
 use foxtrot_engine::format::fix::encoder::FixEncoder;
 use foxtrot_engine::format::fix::tags;
@@ -139,7 +139,8 @@ pub struct LinkStats {
     /// Why the last connection ended.
     pub last_disconnect: Option<String>,
     /// Fills whose reports never reached the core, recovered from the
-    /// venue's totals ([`fill_gaps`](super::fill_gaps)).
+    /// venue's totals ([`fill_gaps`](super::fill_gaps)); filled in by
+    /// [`FixVenueLink::stats`].
     pub gaps: GapStats,
 }
 
@@ -185,8 +186,6 @@ pub struct FixVenueLink {
     /// Status questions about orders whose fills may be missing, to send
     /// after a read.
     questions: Vec<(u64, u32, u8)>,
-    /// Wire ClOrdIDs (this epoch's) of reports the session refused.
-    refused_cl: Vec<u64>,
     /// An eventfd another thread writes to end a [`wait_input`] early.
     wake: Arc<std::os::fd::OwnedFd>,
 }
@@ -260,15 +259,17 @@ impl FixVenueLink {
             rec,
             gaps: FillGaps::new(cfg.instruments.iter().map(|i| i.price_decimals).collect()),
             questions: Vec::with_capacity(64),
-            refused_cl: Vec::with_capacity(64),
             wake: Arc::new(eventfd()?),
             set,
         })
     }
 
     /// What the link did so far.
-    pub fn stats(&self) -> &LinkStats {
-        &self.stats
+    pub fn stats(&self) -> LinkStats {
+        LinkStats {
+            gaps: self.gaps.stats,
+            ..self.stats.clone()
+        }
     }
 
     /// The ClOrdID epoch of this run: wire ClOrdIDs are `epoch << 48 | core id`.
@@ -351,7 +352,25 @@ impl FixVenueLink {
             &mut self.questions,
         );
         let mut answered = 0u32;
-        let app = |bytes: &[u8], session: &mut Session<JournalStore>| {
+        // The venue is asked what became of order `cl` (core id), once.
+        let mut ask = |gaps: &mut FillGaps, cl: u64| {
+            if let Some((i, side)) = gaps.ask(cl) {
+                questions.push((cl, i, side));
+            }
+        };
+        // The core id of a report of ours that could not be read (refused by
+        // the session, or not a report): it may have been a fill.
+        let unread = |dec: &mut FixDecoder, bytes: &[u8]| {
+            let cl = dec.decode(bytes).ok()?.u64(tags::CL_ORD_ID).ok()??;
+            (cl >> EPOCH_SHIFT == epoch).then_some(cl & ((1u64 << EPOCH_SHIFT) - 1))
+        };
+        let app = |bytes: &[u8], session: &mut Session<JournalStore>, refused: bool| {
+            if refused {
+                if let Some(cl) = unread(dec, bytes).filter(|_| crate::framing::msg_type(bytes) == Some(b"8")) {
+                    ask(gaps, cl);
+                }
+                return;
+            }
             // Reports were read by the session's scanner; anything else it let
             // through is decoded here.
             let (seq, exec) = match session.report(bytes) {
@@ -387,26 +406,18 @@ impl FixVenueLink {
                     // Fills the venue's CumQty says the core never got (their
                     // reports garbled or refused) go to it first; AvgPx, which
                     // prices them, is read only then.
-                    let avg = (gaps.missing(&e) > 0)
-                        .then(|| {
-                            dec.decode(bytes)
-                                .ok()
-                                .and_then(|m| m.get(tags::AVG_PX).map(<[u8]>::to_vec))
-                        })
-                        .flatten();
-                    let totals = Totals {
-                        cum: e.cum_qty,
-                        avg_px: avg.as_deref(),
+                    let avg = || {
+                        dec.decode(bytes)
+                            .ok()
+                            .and_then(|m| m.get(tags::AVG_PX).and_then(avg_px))
                     };
-                    if let Some(f) = gaps.before(&e, Some(totals)) {
+                    if let Some(f) = gaps.before(&e, avg) {
                         reports.push_back(InputSlot::from_exec(&f));
                     }
                     // A cancel or replace refused as gone: its fills may be
                     // missing too; the venue is asked what became of it.
                     if e.kind() == Some(ExecKind::CancelRejected) && e.reason == VenueReject::UnknownOrder as u8 {
-                        if let Some((i, side)) = gaps.ask(e.orig_cl_ord_id) {
-                            questions.push((e.orig_cl_ord_id, i, side));
-                        }
+                        ask(gaps, e.orig_cl_ord_id);
                     }
                     reports.push_back(InputSlot::from_exec(&e));
                 }
@@ -428,13 +439,11 @@ impl FixVenueLink {
                     let known = m.get(tags::ORD_STATUS) != Some(b"8");
                     // About an order gone in session: the fill its totals say is missing.
                     let qd = m.get(tags::SYMBOL).and_then(|s| inst.find(s)).map_or(0, |x| x.2);
-                    let totals = Totals {
-                        cum: m.fixed(tags::CUM_QTY, qd).ok().flatten().unwrap_or(0),
-                        avg_px: m.get(tags::AVG_PX),
-                    };
+                    let cum = m.fixed(tags::CUM_QTY, qd).ok().flatten().unwrap_or(0);
+                    let avg = m.get(tags::AVG_PX).and_then(avg_px);
                     // Done at the venue: filled, cancelled, rejected, expired, done for the day.
                     let done = matches!(m.get(tags::ORD_STATUS), Some(b"2" | b"3" | b"4" | b"8" | b"C"));
-                    if let Some(f) = gaps.answer(core, totals, done, *last_ts) {
+                    if let Some(f) = gaps.answer(core, cum, avg, done, *last_ts) {
                         reports.push_back(InputSlot::from_exec(&f));
                     }
                     if let Some((i, side)) = rec.answer(core, known) {
@@ -452,29 +461,13 @@ impl FixVenueLink {
                 Err(e) if matches!(e.tag(), Some(tags::CL_ORD_ID | tags::ORIG_CL_ORD_ID)) => stats.foreign_reports += 1,
                 Err(_) => {
                     stats.bad_reports += 1;
-                    // A report of ours that could not be read may have been a
-                    // fill: the venue is asked about its order.
-                    if let Some(cl) = cl_ord_id_of(bytes).filter(|c| c >> EPOCH_SHIFT == epoch) {
-                        let cl = cl & ((1u64 << EPOCH_SHIFT) - 1);
-                        if let Some((i, side)) = gaps.ask(cl) {
-                            questions.push((cl, i, side));
-                        }
+                    if let Some(cl) = unread(dec, bytes) {
+                        ask(gaps, cl);
                     }
                 }
             }
         };
-        // Reports the session refused (a session Reject answered them): the
-        // same question, asked after the read.
-        let refused_cl = &mut self.refused_cl;
-        let refused = |bytes: &[u8], _: &mut Session<JournalStore>| {
-            if matches!(crate::framing::msg_type(bytes), Some(b"8")) {
-                if let Some(cl) = cl_ord_id_of(bytes).filter(|c| c >> EPOCH_SHIFT == epoch) {
-                    refused_cl.push(cl & ((1u64 << EPOCH_SHIFT) - 1));
-                }
-            }
-        };
-        let lost = pump_with_refused(conn, session, now, app, refused).err();
-
+        let lost = pump_all(conn, session, now, app).err();
         // Bytes that were no FIX message: one line when they start, and
         // again each time their count doubles (not one per read).
         let skipped = conn.skipped();
@@ -500,14 +493,6 @@ impl FixVenueLink {
                 tracing::info!(session = %self.name, orders = self.rec.stats.requests, "orders in doubt after the restart: status requested");
             }
         }
-        for k in 0..self.refused_cl.len() {
-            let cl = self.refused_cl[k];
-            if let Some((i, side)) = self.gaps.ask(cl) {
-                self.questions.push((cl, i, side));
-            }
-        }
-        self.refused_cl.clear();
-        self.stats.gaps = self.gaps.stats;
         for k in 0..self.questions.len() {
             let (cl, i, side) = self.questions[k];
             self.status_request(cl, i, side);
@@ -789,7 +774,7 @@ impl VenueLink for FixVenueLink {
                     Some(InputView::Exec(e)) => {
                         self.rec.settle(e);
                         // What the core was given before the restart.
-                        let _ = self.gaps.before(e, None);
+                        self.gaps.replayed(e);
                         if e.fix_seq != 0 {
                             self.last_report_seq = e.fix_seq;
                         }
@@ -922,14 +907,6 @@ impl FixVenueLink {
             self.gaps.sent(order);
         }
     }
-}
-
-/// The ClOrdID (11) of a raw message, when it is a number: read without
-/// decoding (the message may not decode).
-fn cl_ord_id_of(raw: &[u8]) -> Option<u64> {
-    let at = raw.windows(4).position(|w| w == b"\x0111=")? + 4;
-    let end = raw[at..].iter().position(|&b| b == 1).map_or(raw.len(), |k| at + k);
-    std::str::from_utf8(&raw[at..end]).ok()?.parse().ok()
 }
 
 /// A non-blocking eventfd (the link's wake-up).

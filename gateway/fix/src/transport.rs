@@ -292,19 +292,22 @@ pub fn pump<S: MessageStore>(
     conn: &mut Connection,
     session: &mut Session<S>,
     now: u64,
-    app: impl FnMut(&[u8], &mut Session<S>),
+    mut app: impl FnMut(&[u8], &mut Session<S>),
 ) -> Result<(), String> {
-    pump_with_refused(conn, session, now, app, |_, _| {})
+    pump_all(conn, session, now, |bytes, session, refused| {
+        if !refused {
+            app(bytes, session)
+        }
+    })
 }
 
-/// [`pump`], with the application messages the session refused
-/// ([`Inbound::Refused`]: a session Reject answered them) passed to `refused`.
-pub fn pump_with_refused<S: MessageStore>(
+/// [`pump`], also passing `app` the application messages the session refused
+/// ([`Inbound::Refused`]: a session Reject answered them), with `true`.
+pub fn pump_all<S: MessageStore>(
     conn: &mut Connection,
     session: &mut Session<S>,
     now: u64,
-    mut app: impl FnMut(&[u8], &mut Session<S>),
-    mut refused: impl FnMut(&[u8], &mut Session<S>),
+    mut app: impl FnMut(&[u8], &mut Session<S>, bool),
 ) -> Result<(), String> {
     let mut over: Option<String> = None;
     let open = conn
@@ -313,8 +316,8 @@ pub fn pump_with_refused<S: MessageStore>(
                 return;
             }
             let mut handle = |r: Inbound, bytes: &[u8], session: &mut Session<S>| match r {
-                Inbound::App => app(bytes, session),
-                Inbound::Refused => refused(bytes, session),
+                Inbound::App => app(bytes, session, false),
+                Inbound::Refused => app(bytes, session, true),
                 Inbound::Disconnect(why) => over = Some(why),
                 Inbound::Session | Inbound::Garbled(_) => {}
             };

@@ -61,6 +61,10 @@ pub const SLO_P99_NS: Target = Target::AtMost(1_000.0);
 
 pub fn run(opts: &crate::TickToOrderArgs) {
     let json = opts.json;
+    if opts.check && !opts.sets.is_empty() {
+        eprintln!("foxtrot-perf tick-to-order: --check judges the default configuration; it takes no --set");
+        std::process::exit(2);
+    }
     let mut cfg = Config::default_sim();
     if !opts.sets.is_empty() {
         let text = cfg.canonical_text();
@@ -175,10 +179,6 @@ pub fn run(opts: &crate::TickToOrderArgs) {
                 opts.sets.join(", ")
             );
         }
-    }
-    if opts.check && !judged {
-        eprintln!("foxtrot-perf tick-to-order: --check judges the default configuration; it takes no --set");
-        std::process::exit(2);
     }
     exit_if_missed(opts.check, p50_met && p99_met, "tick-to-order");
 }

@@ -492,7 +492,7 @@ fn run_fix(
     let fix = {
         let link = out.source.inner_mut();
         link.logout(std::time::Duration::from_secs(2));
-        let st = link.stats().clone();
+        let st = link.stats();
         tracing::info!(
             logons = st.logons,
             reconnects = st.reconnects,

@@ -525,9 +525,9 @@ pub(crate) fn duplicates_in_store(store: &JournalStore) -> u64 {
 }
 
 /// Fill reports in a session's store: (count, total quantity, turnover in
-/// currency units — Σ LastQty × LastPx —, net quantity per instrument, buys
-/// positive), read from the fields that say so (ExecType, LastQty, LastPx,
-/// Side, Symbol) whatever the ClOrdIDs are.
+/// currency units — Σ LastQty × LastPx), with the net quantity per instrument
+/// (buys positive) added into `net`, read from the fields that say so
+/// (ExecType, LastQty, LastPx, Side, Symbol) whatever the ClOrdIDs are.
 pub(crate) fn fills_in_store(store: &JournalStore, inst: &Instruments, net: &mut [i64]) -> (u64, i64, f64) {
     let mut dec = FixDecoder::new();
     let (mut n, mut qty, mut turnover) = (0u64, 0i64, 0f64);
