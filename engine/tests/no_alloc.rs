@@ -343,3 +343,161 @@ fn journal_appends_across_segment_rolls_allocate_nothing() {
     assert!(segments > 20, "rolled {segments} times");
     assert_eq!(during, 0, "allocations on the appending thread across 20 rolls");
 }
+
+/// The live FIX link end to end, over a real TCP session with `foxtrot
+/// venue`'s server (matching, on its own thread, not counted): orders written
+/// by the link (encoder, session, journal-backed store, ack clock, the fill-gap
+/// table) and the venue's answers read back (transport, session, decoder,
+/// report conversion, fill-gap check, ack latency) allocate nothing on this
+/// thread once warmed up — resting orders and their cancels, and marketable
+/// orders and their fills.
+#[test]
+fn the_fix_link_allocates_nothing_per_order_and_report() {
+    use foxtrot_engine::records::{ExecKind, Header, InputView, Kind, OrdType, Order, OrderAction, Side};
+    use foxtrot_engine::runtime::VenueLink;
+    use foxtrot_fix::link::{FixLinkSettings, FixVenueLink};
+    use foxtrot_fix::session::SessionSettings;
+    use foxtrot_venue::server::{AcceptorSettings, VenueServer, VenueSettings};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    let dir = std::env::temp_dir().join(format!("foxtrot-noalloc-link-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut cfg = Config::default_sim();
+    cfg.session.begin_string = "FIX.4.4".into();
+    cfg.session.sender_comp_id = "FOXTROT".into();
+    cfg.session.target_comp_id = "VENUE".into();
+    let spec = cfg.instruments[0].clone();
+    let venue_set = VenueSettings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        market_data: None,
+        md_format: Default::default(),
+        retransmit: None,
+        sessions: vec![AcceptorSettings {
+            session: SessionSettings::new("FIX.4.4", "VENUE", "FOXTROT"),
+            store_dir: dir.join("venue-store"),
+        }],
+        application: Default::default(),
+        logon_timeout_s: 10,
+        message_log: None,
+        speed: 1.0,
+        busy_poll: None,
+        spin: false,
+        xdp: None,
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let venue = {
+        let (cfg, stop) = (cfg.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut v = VenueServer::new(&cfg, venue_set).unwrap();
+            addr_tx.send(v.local_addr().unwrap()).unwrap();
+            v.run(&stop).unwrap();
+        })
+    };
+    let connect = addr_rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    let set = FixLinkSettings {
+        connect,
+        session: SessionSettings::new("FIX.4.4", "FOXTROT", "VENUE"),
+        store_dir: dir.join("engine-store"),
+        store_segment: 1 << 20,
+        busy_poll: None,
+        message_log: None,
+        answer_spin: Duration::from_micros(50),
+    };
+    let mut link = FixVenueLink::new(&cfg, set, None, None).unwrap();
+    let t0 = Instant::now();
+    while !link.is_active() {
+        assert!(t0.elapsed() < Duration::from_secs(30), "no logon: {:?}", link.stats());
+        let _ = link.poll();
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // Reports seen, by kind.
+    let mut seen = [0u64; 16];
+    let order = |k: u64, action: OrderAction, side: Side, px: i64, orig: u64| Order {
+        header: Header {
+            kind: Kind::Order as u8,
+            sub: action as u8,
+            side: side as u8,
+            flags: OrdType::Limit as u8,
+            instrument: 0,
+            ts_ns: k,
+            ..Header::default()
+        },
+        cl_ord_id: k * 16,
+        orig_cl_ord_id: orig,
+        px,
+        qty: spec.lot,
+    };
+    // One round: an order resting far from the market and its cancel, then an
+    // order through the whole book (filled against the crowd, or cancelled by
+    // the venue for want of liquidity), each answered before the next.
+    let far = spec.ref_price / 2 / spec.tick * spec.tick;
+    let through = spec.ref_price * 2 / spec.tick * spec.tick;
+    let round = |k: u64, link: &mut FixVenueLink, seen: &mut [u64; 16]| {
+        let steps = [
+            order(3 * k, OrderAction::New, Side::Buy, far, 0),
+            order(3 * k + 1, OrderAction::Cancel, Side::Buy, far, 3 * k * 16),
+            order(3 * k + 2, OrderAction::New, Side::Buy, through, 0),
+        ];
+        for o in &steps {
+            link.send(o, &[]);
+            let t = Instant::now();
+            // Until the order's first answer; what else comes is read on the way.
+            loop {
+                match link.poll().as_ref().and_then(|s| s.view()) {
+                    Some(InputView::Exec(e)) => {
+                        seen[e.header.sub as usize % 16] += 1;
+                        if e.cl_ord_id == o.cl_ord_id {
+                            break;
+                        }
+                    }
+                    Some(_) => {}
+                    None => {
+                        assert!(t.elapsed() < Duration::from_secs(10), "no answer to {o:?}");
+                        std::hint::spin_loop();
+                    }
+                }
+            }
+        }
+    };
+    for k in 1..=300 {
+        round(k, &mut link, &mut seen);
+    }
+    let before = allocs();
+    for k in 301..=3_300 {
+        round(k, &mut link, &mut seen);
+    }
+    let after = allocs();
+    let st = link.stats();
+    link.logout(Duration::from_secs(2));
+    stop.store(true, Ordering::Relaxed);
+    venue.join().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let kind = |k: ExecKind| seen[k as usize];
+    println!(
+        "{} orders: {} new, {} canceled, {} fills, {} rejected; {} allocations while measuring",
+        st.orders_sent,
+        kind(ExecKind::New),
+        kind(ExecKind::Canceled),
+        kind(ExecKind::Fill) + kind(ExecKind::PartialFill),
+        kind(ExecKind::Rejected),
+        after - before
+    );
+    assert_eq!(st.orders_sent, 3 * 3_300);
+    assert!(
+        kind(ExecKind::Canceled) >= 3_300,
+        "every resting order cancelled: {seen:?}"
+    );
+    assert!(
+        kind(ExecKind::Fill) + kind(ExecKind::PartialFill) > 0,
+        "some orders filled: {seen:?}"
+    );
+    assert_eq!(
+        after - before,
+        0,
+        "{} allocations over 9,000 orders and their reports",
+        after - before
+    );
+}
