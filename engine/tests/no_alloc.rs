@@ -431,15 +431,18 @@ fn the_fix_link_allocates_nothing_per_order_and_report() {
         qty: spec.lot,
     };
     // One round: an order resting far from the market and its cancel, then an
-    // order through the whole book (filled against the crowd, or cancelled by
-    // the venue for want of liquidity), each answered before the next.
+    // order through the whole book (filled against the crowd) and a cancel of
+    // it (refused: the link knows the order filled, so it asks nothing), each
+    // answered before the next.
     let far = spec.ref_price / 2 / spec.tick * spec.tick;
     let through = spec.ref_price * 2 / spec.tick * spec.tick;
     let round = |k: u64, link: &mut FixVenueLink, seen: &mut [u64; 16]| {
         let steps = [
-            order(3 * k, OrderAction::New, Side::Buy, far, 0),
-            order(3 * k + 1, OrderAction::Cancel, Side::Buy, far, 3 * k * 16),
-            order(3 * k + 2, OrderAction::New, Side::Buy, through, 0),
+            order(4 * k, OrderAction::New, Side::Buy, far, 0),
+            order(4 * k + 1, OrderAction::Cancel, Side::Buy, far, 4 * k * 16),
+            order(4 * k + 2, OrderAction::New, Side::Buy, through, 0),
+            // Too late (it filled at once): refused by the venue.
+            order(4 * k + 3, OrderAction::Cancel, Side::Buy, through, (4 * k + 2) * 16),
         ];
         for o in &steps {
             link.send(o, &[]);
@@ -477,15 +480,20 @@ fn the_fix_link_allocates_nothing_per_order_and_report() {
     let _ = std::fs::remove_dir_all(&dir);
     let kind = |k: ExecKind| seen[k as usize];
     println!(
-        "{} orders: {} new, {} canceled, {} fills, {} rejected; {} allocations while measuring",
+        "{} orders: {} new, {} canceled, {} fills, {} rejected, {} cancels refused; {} allocations while measuring",
         st.orders_sent,
         kind(ExecKind::New),
         kind(ExecKind::Canceled),
         kind(ExecKind::Fill) + kind(ExecKind::PartialFill),
         kind(ExecKind::Rejected),
+        kind(ExecKind::CancelRejected),
         after - before
     );
-    assert_eq!(st.orders_sent, 3 * 3_300);
+    assert_eq!(st.orders_sent, 4 * 3_300);
+    assert!(
+        kind(ExecKind::CancelRejected) >= 3_300,
+        "every late cancel refused: {seen:?}"
+    );
     assert!(
         kind(ExecKind::Canceled) >= 3_300,
         "every resting order cancelled: {seen:?}"
@@ -497,7 +505,7 @@ fn the_fix_link_allocates_nothing_per_order_and_report() {
     assert_eq!(
         after - before,
         0,
-        "{} allocations over 9,000 orders and their reports",
+        "{} allocations over 12,000 orders and their reports",
         after - before
     );
 }

@@ -34,7 +34,9 @@
 //! text and rounded to the nearest price unit (the average of fills at their
 //! limit or better is at it or better, and so is its rounding). A venue that
 //! sends no AvgPx leaves the order's limit price, or the report's LastPx for a
-//! market order; with neither the fill is not recovered and is counted.
+//! market order; with neither the fill is not recovered and is counted. So
+//! does an AvgPx that puts the missing fill beyond the limit, or at or below
+//! 0 — a venue's error (counted), not a price.
 //!
 //! Ids are the core's ClOrdIDs (the link strips the epoch). The table is a
 //! hash map reserved at construction, used only by lookup (no iteration, so
@@ -66,6 +68,10 @@ pub struct GapStats {
     pub unpriced: u64,
     /// Orders not tracked because the table was full.
     pub untracked: u64,
+    /// Missing fills whose price the venue's AvgPx put beyond the order's
+    /// limit, or at or below 0 (an AvgPx the venue got wrong): priced at the
+    /// limit instead (0 against a sound venue).
+    pub implausible_avg: u64,
     /// Questions (in session, or after a restart) not answered yet: at the
     /// end of a session, orders whose fills may still be missing (asked
     /// again after the next restart, as orders in doubt).
@@ -206,12 +212,29 @@ impl FillGaps {
             let venue = avg
                 .zip(pd)
                 .map(|(a, pd)| e.cum_qty as i128 * a as i128 * 10i128.pow(pd as u32));
-            let px = match venue {
-                Some(n) => i64::try_from(round_div(
+            let implied = venue.and_then(|n| {
+                i64::try_from(round_div(
                     n - (own_notional + t.notional) * SCALE,
                     missing as i128 * SCALE,
                 ))
-                .ok(),
+                .ok()
+            });
+            // Fills are at the limit or better, and so is any average of them
+            // and its rounding: a price the average implies beyond the limit
+            // (or not above 0) says the venue's AvgPx is wrong, not the price.
+            let plausible = |px: i64| {
+                px > 0
+                    && match (t.px, t.side == Side::Sell as u8) {
+                        (0, _) => true,
+                        (limit, true) => px >= limit,
+                        (limit, false) => px <= limit,
+                    }
+            };
+            if implied.is_some_and(|px| !plausible(px)) {
+                self.stats.implausible_avg += 1;
+            }
+            let px = match implied.filter(|&px| plausible(px)) {
+                Some(px) => Some(px),
                 None if t.px != 0 => Some(t.px),
                 None if kind.is_fill() && e.last_px != 0 => Some(e.last_px),
                 None => None,
@@ -416,6 +439,42 @@ mod tests {
         assert_eq!(g.stats.recovered, 1);
         assert_eq!(g.stats.recovered_qty, 100);
         assert!(g.is_empty(), "filled: forgotten");
+    }
+
+    /// An AvgPx that puts the missing fill beyond the order's limit is the
+    /// venue's error: the fill is recovered at the limit and counted. Hand-
+    /// computed: the buy limited at 100.0500 fills 100 @ 100.0100, then
+    /// loses a report of 100; a cancel report says CumQty 200 with AvgPx 0
+    /// (as `foxtrot venue`'s cancel reports did): the average implies
+    /// (200 × 0 − 100 × 100.01) / 100 < 0, so 100 @ 100.0500 is recovered.
+    /// AvgPx 100.10 would imply 100.19, beyond the limit: the limit again. A
+    /// sound AvgPx (100.02: 100.0300) is taken as it is, uncounted.
+    #[test]
+    fn an_average_beyond_the_limit_is_refused_and_the_limit_taken() {
+        for (text, px, counted) in [
+            ("0.00000000", 1_000_500, 1),
+            ("100.10", 1_000_500, 1),
+            ("100.02", 1_000_300, 0),
+        ] {
+            let mut g = FillGaps::new(vec![4]);
+            g.sent(&order(16, Side::Buy, 1_000_500));
+            assert!(g.before(&fill(16, 100, 1_000_100, 100), avg("100.01")).is_none());
+            let mut cancel = ExecReport::new(ExecKind::Canceled, 0, Side::Buy, 9);
+            (cancel.cl_ord_id, cancel.orig_cl_ord_id) = (32, 16);
+            (cancel.order_qty, cancel.order_px, cancel.cum_qty) = (300, 1_000_500, 200);
+            let f = g.before(&cancel, avg(text)).expect("the missing fill");
+            assert_eq!((f.cl_ord_id, f.last_qty, f.last_px), (16, 100, px), "AvgPx {text}");
+            assert_eq!(g.stats.implausible_avg, counted, "AvgPx {text}");
+            assert!(g.is_empty(), "cancelled: forgotten");
+        }
+        // A sell: the limit is a floor.
+        let mut g = FillGaps::new(vec![4]);
+        g.sent(&order(16, Side::Sell, 1_000_500));
+        let mut e = fill(16, 100, 1_000_600, 200);
+        e.header.side = Side::Sell as u8;
+        // 200 × 100.04 − 100 × 100.06 = 100.02 for the missing 100: below the limit.
+        let f = g.before(&e, avg("100.04")).expect("the missing fill");
+        assert_eq!((f.last_qty, f.last_px, g.stats.implausible_avg), (100, 1_000_500, 1));
     }
 
     /// A run of reports with nothing lost recovers nothing, and a replayed

@@ -168,6 +168,8 @@ pub struct FixVenueLink {
     last_report_seq: u64,
     /// Core ClOrdIDs of this epoch the store says were sent.
     sent_cl: BTreeSet<u64>,
+    /// Scratch body of the OrderStatusRequests the link sends.
+    status_body: Vec<u8>,
     /// The ClOrdID epoch: wire ClOrdIDs are `epoch << EPOCH_SHIFT | core id`.
     epoch: u64,
     ended: bool,
@@ -259,6 +261,7 @@ impl FixVenueLink {
             rec,
             gaps: FillGaps::new(cfg.instruments.iter().map(|i| i.price_decimals).collect()),
             questions: Vec::with_capacity(64),
+            status_body: Vec::with_capacity(128),
             wake: Arc::new(eventfd()?),
             set,
         })
@@ -646,6 +649,13 @@ fn sent_in_store(store: &JournalStore, inst: &Instruments) -> BTreeMap<u64, Opti
     let mut sent = BTreeMap::new();
     for (_, msg) in store.sent() {
         let Ok(m) = dec.decode(msg) else { continue };
+        // A status request names an order sent before, under its ClOrdID: it
+        // is no order, and must not hide the one it asks about (it did: every
+        // order asked about in session then dropped out of the restart's
+        // orders in doubt, and a fill its answer never brought stayed lost).
+        if m.msg_type() == b"H" {
+            continue;
+        }
         let Ok(Some(cl)) = m.u64(tags::CL_ORD_ID) else { continue };
         let order = match (m.msg_type(), m.get(tags::SYMBOL).and_then(|s| inst.find(s))) {
             (b"D" | b"G", Some((i, _, _))) => {
@@ -838,28 +848,33 @@ impl VenueLink for FixVenueLink {
 }
 
 impl FixVenueLink {
-    /// Asks the venue about order `cl` (core id) of `instrument` and `side`.
+    /// Asks the venue about order `cl` (core id) of `instrument` and `side`,
+    /// written in the link's kept scratch body: no allocation.
     fn status_request(&mut self, cl: u64, instrument: u32, side: u8) {
         // The ClOrdID's text exactly as the order carried it (zero-padded):
         // to the venue a ClOrdID is a string, and "128" is not the order
         // "00000000000000000128".
-        let wire = format!(
-            "{:0w$}",
-            cl | self.epoch << EPOCH_SHIFT,
-            w = foxtrot_engine::format::fix::encoder::CLORDID_WIDTH
-        );
-        let sym = self.inst.symbol(instrument).unwrap_or(b"").to_vec();
-        let side = if side == foxtrot_engine::records::Side::Sell as u8 {
+        let mut id = [b'0'; foxtrot_engine::format::fix::encoder::CLORDID_WIDTH];
+        let mut v = cl | self.epoch << EPOCH_SHIFT;
+        for d in id.iter_mut().rev() {
+            *d = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        let side: &[u8] = if side == foxtrot_engine::records::Side::Sell as u8 {
             b"2"
         } else {
             b"1"
         };
-        let fields: [(u32, &[u8]); 3] = [
-            (tags::CL_ORD_ID, wire.as_bytes()),
-            (tags::SIDE, side),
-            (tags::SYMBOL, &sym),
-        ];
-        self.session.send_with(b"H", &[], &fields, wall_ns());
+        let body = &mut self.status_body;
+        body.clear();
+        crate::message::put(body, i64::from(tags::CL_ORD_ID), &id);
+        crate::message::put(body, i64::from(tags::SIDE), side);
+        crate::message::put(
+            body,
+            i64::from(tags::SYMBOL),
+            self.inst.symbol(instrument).unwrap_or(b""),
+        );
+        self.session.send_body(b"H", &[], &self.status_body, wall_ns());
         if let Some(conn) = &mut self.conn {
             let _ = flush(conn, &mut self.session);
         }
@@ -919,4 +934,59 @@ fn eventfd() -> std::io::Result<std::os::fd::OwnedFd> {
     }
     // SAFETY: the descriptor eventfd(2) just returned, owned by nothing else.
     Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::SessionSettings;
+
+    /// What a restart reads from the store: the orders sent, with their
+    /// instrument and side — an order asked about later (35=H, under its own
+    /// ClOrdID) among them, a cancel's ClOrdID as used but no order.
+    #[test]
+    fn the_store_s_orders_survive_the_status_requests_about_them() {
+        let dir = std::env::temp_dir().join(format!("foxtrot-link-sent-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let spec = foxtrot_engine::records::InstrumentSpec {
+            symbol: "FOXB".into(),
+            price_decimals: 4,
+            tick: 100,
+            qty_decimals: 0,
+            lot: 1,
+            ref_price: 250_000,
+        };
+        let inst = Instruments::new(std::slice::from_ref(&spec));
+        let mut session = Session::new(
+            SessionSettings::new("FIX.4.4", "FOXTROT", "VENUE"),
+            Role::Initiator,
+            JournalStore::open(&dir).unwrap(),
+        );
+        let f = |pairs: &[(u32, &'static str)]| pairs.iter().map(|&(t, v)| (t, v.as_bytes())).collect::<Vec<_>>();
+        let order = f(&[
+            (11, "00000000000000334096"),
+            (38, "50"),
+            (40, "2"),
+            (44, "25.02"),
+            (54, "2"),
+            (55, "FOXB"),
+        ]);
+        session.send_with(b"D", &[], &order, 1);
+        let cancel = f(&[
+            (11, "00000000000000334112"),
+            (41, "00000000000000334096"),
+            (54, "2"),
+            (55, "FOXB"),
+        ]);
+        session.send_with(b"F", &[], &cancel, 2);
+        let ask = f(&[(11, "00000000000000334096"), (54, "2"), (55, "FOXB")]);
+        session.send_with(b"H", &[], &ask, 3);
+        let sent = sent_in_store(session.store(), &inst);
+        assert_eq!(
+            sent.into_iter().collect::<Vec<_>>(),
+            vec![(334_096, Some((0, Side::Sell as u8))), (334_112, None)]
+        );
+        drop(session);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -551,6 +551,13 @@ fn run_fix(
                     g.recovered, g.recovered_qty, g.questions, g.unpriced, g.untracked
                 );
             }
+            if g.implausible_avg > 0 {
+                println!(
+                    "fix: {} recovered fills priced at their order's limit: the venue's AvgPx put them beyond it \
+                     (a venue error; their prices may be off — reconcile the turnover)",
+                    g.implausible_avg
+                );
+            }
             if g.outstanding > 0 {
                 println!(
                     "fix: {} orders asked about got no answer before the session ended: their fills may be \
@@ -587,6 +594,7 @@ fn run_fix(
             "recovered_qty": st.gaps.recovered_qty,
             "gone_questions": st.gaps.questions,
             "fills_unpriced": st.gaps.unpriced,
+            "fills_implausible_avg": st.gaps.implausible_avg,
             "orders_untracked": st.gaps.untracked,
             "questions_unanswered": st.gaps.outstanding,
             "next_out": seqs.0,
