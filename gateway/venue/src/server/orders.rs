@@ -132,7 +132,12 @@ impl SessionOrders {
             {
                 last_ts = last_ts.max(t);
             }
-            if m.msg_type() != b"8" {
+            // A status answer (ExecType I) repeats what the order's reports
+            // said, without its quantity (OrderQty is not one of its fields):
+            // read as a report it left the order's quantity 0 after a restart
+            // (LeavesQty then negative in later answers, a restart cancel
+            // reporting OrderQty 0), and made a ClOrdID never sent "seen".
+            if m.msg_type() != b"8" || m.get(tags::EXEC_TYPE) == Some(b"I") {
                 continue;
             }
             let Some(Ok((cl, _))) = m.get(tags::CL_ORD_ID).map(|t| self.ids.intern(t)) else {
@@ -569,6 +574,62 @@ mod tests {
         let m = out.split(|&c| c == 1).collect::<Vec<_>>();
         let at = m.iter().rposition(|f| f.starts_with(b"6=")).expect("an AvgPx");
         String::from_utf8_lossy(&m[at][2..]).into_owned()
+    }
+
+    /// A restarted venue rebuilds its orders from the reports in its store;
+    /// a status answer there (no OrderQty, ExecType I) changes nothing: the
+    /// open order keeps its quantity and fills, and its restart cancel and
+    /// later answers say them.
+    #[test]
+    fn a_status_answer_in_the_store_leaves_the_restored_order_as_its_reports_left_it() {
+        let dir = std::env::temp_dir().join(format!("foxtrot-venue-orders-restore-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let spec = InstrumentSpec {
+            symbol: "FOXB".into(),
+            price_decimals: 4,
+            tick: 100,
+            qty_decimals: 0,
+            lot: 1,
+            ref_price: 250_000,
+        };
+        let inst = Instruments::new(&[spec]);
+        let settings = SessionSettings::new("FIX.4.4", "VENUE", "FOXTROT");
+        let mut session = Session::new(settings.clone(), Role::Acceptor, JournalStore::open(&dir).unwrap());
+        let mut orders = SessionOrders::new(0, 20);
+        let (cl, _) = orders.ids.intern(b"00000000000000000016").unwrap();
+        let mut exec_id = 1;
+        let mut e = ExecReport::new(ExecKind::New, 0, Side::Sell, 1);
+        (e.cl_ord_id, e.order_qty, e.order_px, e.leaves_qty) = (cl, 50, 249_100, 50);
+        orders.report(&e, &inst, &mut session, &mut exec_id, None, 1);
+        e.header.sub = ExecKind::PartialFill as u8;
+        (e.last_qty, e.last_px, e.cum_qty, e.leaves_qty) = (20, 249_100, 20, 30);
+        orders.report(&e, &inst, &mut session, &mut exec_id, None, 1);
+        // The answer to a status request about it, as `status` writes one.
+        let f = |pairs: &[(u32, &'static str)]| pairs.iter().map(|&(t, v)| (t, v.as_bytes())).collect::<Vec<_>>();
+        let answer = f(&[
+            (6, "24.91000000"),
+            (11, "00000000000000000016"),
+            (14, "20"),
+            (17, "9"),
+            (37, "1"),
+            (39, "1"),
+            (54, "2"),
+            (55, "FOXB"),
+            (150, "I"),
+            (151, "30"),
+        ]);
+        session.send_with(b"8", &[], &answer, 2);
+        drop(session);
+        let store = JournalStore::open(&dir).unwrap();
+        let mut restored = SessionOrders::new(0, 20);
+        let (max_exec, _) = restored.restore(&store, &inst);
+        let open = restored.open_orders();
+        assert_eq!(open.len(), 1);
+        let o = open[0].1;
+        assert_eq!((o.qty, o.cum, o.notional), (50, 20, 20 * 249_100));
+        assert_eq!(max_exec, 9, "the answer's ExecID is still never reused");
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// A cancel's report comes under the cancel request's ClOrdID: its AvgPx
