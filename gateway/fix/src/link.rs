@@ -854,12 +854,7 @@ impl FixVenueLink {
         // The ClOrdID's text exactly as the order carried it (zero-padded):
         // to the venue a ClOrdID is a string, and "128" is not the order
         // "00000000000000000128".
-        let mut id = [b'0'; foxtrot_engine::format::fix::encoder::CLORDID_WIDTH];
-        let mut v = cl | self.epoch << EPOCH_SHIFT;
-        for d in id.iter_mut().rev() {
-            *d = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
+        let id = foxtrot_engine::format::fix::encoder::clordid_text(cl | self.epoch << EPOCH_SHIFT);
         let side: &[u8] = if side == foxtrot_engine::records::Side::Sell as u8 {
             b"2"
         } else {

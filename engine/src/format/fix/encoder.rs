@@ -26,6 +26,16 @@ use crate::records::{pow10, InstrumentSpec, OrdType, Order, OrderAction, Side};
 pub const SEQ_WIDTH: usize = 10;
 /// Width of ClOrdID / OrigClOrdID (tags 11, 41): any u64.
 pub const CLORDID_WIDTH: usize = 20;
+/// The text of ClOrdID `cl` exactly as an order carries it (tag 11 or 41):
+/// zero-padded to [`CLORDID_WIDTH`] digits. To a counterparty a ClOrdID is a
+/// string, so anything that names an order later (a status request, say)
+/// must write it this way, not as the plain number.
+pub fn clordid_text(cl: u64) -> [u8; CLORDID_WIDTH] {
+    let mut t = [0u8; CLORDID_WIDTH];
+    put_uint(&mut t, cl);
+    t
+}
+
 /// Width of OrderQty (tag 38), decimals included.
 pub const QTY_WIDTH: usize = 12;
 /// Width of Price (tag 44), decimals included.
@@ -466,6 +476,40 @@ mod tests {
             format!("{int:0>iw$}.{frac}", iw = w.saturating_sub(d + 1))
         };
         (text.len() == w).then_some(text)
+    }
+
+    /// A ClOrdID's text is the order's field, byte for byte.
+    #[test]
+    fn clordid_text_is_the_order_s_field() {
+        assert_eq!(&clordid_text(128), b"00000000000000000128");
+        assert_eq!(&clordid_text(u64::MAX), b"18446744073709551615");
+        let spec = InstrumentSpec {
+            symbol: "FOXA".into(),
+            price_decimals: 4,
+            tick: 100,
+            qty_decimals: 0,
+            lot: 1,
+            ref_price: 1_000_000,
+        };
+        let mut enc = FixEncoder::new("FIX.4.4", "FOXTROT", "VENUE", std::slice::from_ref(&spec));
+        for cl in [16, 334_096, 7 << 48 | 12_345] {
+            let o = Order {
+                header: crate::records::Header {
+                    kind: crate::records::Kind::Order as u8,
+                    sub: OrderAction::New as u8,
+                    side: Side::Buy as u8,
+                    flags: OrdType::Limit as u8,
+                    ..Default::default()
+                },
+                cl_ord_id: cl,
+                px: 1_000_000,
+                qty: 10,
+                ..Order::default()
+            };
+            let wire = enc.encode(&o).unwrap().to_vec();
+            let field = [b"\x0111=".as_slice(), &clordid_text(cl), b"\x01"].concat();
+            assert!(wire.windows(field.len()).any(|w| w == field), "{cl}");
+        }
     }
 
     proptest! {
