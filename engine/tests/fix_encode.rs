@@ -2,6 +2,7 @@
 //! back by a naive tag=value splitter written here, and BodyLength and CheckSum are
 //! recomputed from the bytes by their definitions in the FIX specification.
 
+use foxtrot_engine::format::fix::encoder::clordid_text;
 use foxtrot_engine::format::fix::FixEncoder;
 use foxtrot_engine::records::{Header, InstrumentSpec, Kind, OrdType, Order, OrderAction, Side};
 use proptest::prelude::*;
@@ -331,4 +332,30 @@ fn time_of(secs: i64) -> String {
         sod / 60 % 60,
         sod % 60
     )
+}
+
+/// What names an order later (a status request) writes its ClOrdID as the
+/// order carried it: `clordid_text` is field 11 of the encoded order, byte for
+/// byte, as the independent splitter reads it.
+#[test]
+fn clordid_text_is_the_order_s_field() {
+    let mut enc = FixEncoder::new("FIX.4.4", "FOXTROT", "VENUE", &specs());
+    for cl in [16, 334_096, 7 << 48 | 12_345, u64::MAX] {
+        let o = Order {
+            header: Header {
+                kind: Kind::Order as u8,
+                sub: OrderAction::New as u8,
+                side: Side::Buy as u8,
+                flags: OrdType::Limit as u8,
+                ..Header::default()
+            },
+            cl_ord_id: cl,
+            px: 1_000_000,
+            qty: 10,
+            ..Order::default()
+        };
+        let f = fields(enc.encode(&o).unwrap());
+        let text = String::from_utf8(clordid_text(cl).to_vec()).unwrap();
+        assert_eq!(f.iter().find(|(t, _)| *t == 11).map(|(_, v)| v), Some(&text), "{cl}");
+    }
 }

@@ -569,6 +569,18 @@ mod tests {
     use foxtrot_engine::records::InstrumentSpec;
     use foxtrot_fix::session::{Role, SessionSettings};
 
+    /// The instrument the tests trade: FOXB, four price decimals, whole shares.
+    fn foxb() -> Instruments {
+        Instruments::new(&[InstrumentSpec {
+            symbol: "FOXB".into(),
+            price_decimals: 4,
+            tick: 100,
+            qty_decimals: 0,
+            lot: 1,
+            ref_price: 250_000,
+        }])
+    }
+
     /// AvgPx (6) of the last message in `out`.
     fn last_avg_px(out: &[u8]) -> String {
         let m = out.split(|&c| c == 1).collect::<Vec<_>>();
@@ -584,15 +596,7 @@ mod tests {
     fn a_status_answer_in_the_store_leaves_the_restored_order_as_its_reports_left_it() {
         let dir = std::env::temp_dir().join(format!("foxtrot-venue-orders-restore-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let spec = InstrumentSpec {
-            symbol: "FOXB".into(),
-            price_decimals: 4,
-            tick: 100,
-            qty_decimals: 0,
-            lot: 1,
-            ref_price: 250_000,
-        };
-        let inst = Instruments::new(&[spec]);
+        let inst = foxb();
         let settings = SessionSettings::new("FIX.4.4", "VENUE", "FOXTROT");
         let mut session = Session::new(settings.clone(), Role::Acceptor, JournalStore::open(&dir).unwrap());
         let mut orders = SessionOrders::new(0, 20);
@@ -647,15 +651,7 @@ mod tests {
             Role::Acceptor,
             store,
         );
-        let spec = InstrumentSpec {
-            symbol: "FOXB".into(),
-            price_decimals: 4,
-            tick: 100,
-            qty_decimals: 0,
-            lot: 1,
-            ref_price: 250_000,
-        };
-        let inst = Instruments::new(&[spec]);
+        let inst = foxb();
         let mut orders = SessionOrders::new(0, 20);
         let mut exec_id = 1;
         let mut e = ExecReport::new(ExecKind::New, 0, Side::Sell, 1);
