@@ -7,20 +7,32 @@
 #   bash perf/order_ack.sh [SECONDS] [foxtrot run options, e.g. --layout fused --wait busy_spin]
 # FOXTROT_VENUE_OPTS passes options to the venue (default --spin: an exchange's order
 # entry does not sleep between orders; FOXTROT_VENUE_OPTS= runs a venue that does).
+# FOXTROT_PIN=1 (the default where there are two CPUs or more) pins as a deployment
+# does: the venue to the last CPU, the engine and then fix-rtt to the first (the
+# same core for both, so the comparison stays like for like); FOXTROT_PIN=0 leaves
+# placement to the scheduler.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-20}"
 shift || true
 cargo build --release -q -p foxtrot-tools -p foxtrot-perf
+cpus="$(nproc)"
+venue_on=() engine_on=()
+if [ "${FOXTROT_PIN:-$([ "$cpus" -ge 2 ] && echo 1 || echo 0)}" = 1 ]; then
+  venue_on=(taskset -c "$((cpus - 1))") engine_on=(taskset -c 0)
+  echo "pinned: venue on CPU $((cpus - 1)), engine and fix-rtt on CPU 0"
+else
+  echo "not pinned"
+fi
 tmp="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
 sed -e "s#/dev/shm/foxtrot-paper.stats#$tmp/stats#" \
     -e "s#belief_weights.yaml#$PWD/configs/belief_weights.yaml#" configs/paper.yaml > "$tmp/paper.yaml"
 # shellcheck disable=SC2086
-target/release/foxtrot venue --config "$tmp/paper.yaml" --session-store "$tmp/venue-store" \
+"${venue_on[@]}" target/release/foxtrot venue --config "$tmp/paper.yaml" --session-store "$tmp/venue-store" \
   ${FOXTROT_VENUE_OPTS---spin} >/dev/null 2>"$tmp/venue.log" &
 sleep 0.5
-target/release/foxtrot run --config "$tmp/paper.yaml" --session-store "$tmp/engine-store" \
+"${engine_on[@]}" target/release/foxtrot run --config "$tmp/paper.yaml" --session-store "$tmp/engine-store" \
   --record "$tmp/run" "$@" >/dev/null 2>"$tmp/engine.log" &
 engine=$!
 sleep 1
@@ -34,8 +46,8 @@ gap_us=$(( secs * 1000000 / ( count - ${first:-0} > 0 ? count - ${first:-0} : 1 
 echo "live engine (foxtrot ctl status), one order every ${gap_us} µs on average:"
 echo "$live"
 # The engine logged out; the same session identity is free for the harness.
-hot="$(target/release/foxtrot-perf fix-rtt --config "$tmp/paper.yaml" --orders 5000 --label "foxtrot venue, back to back" --json)"
-paced="$(target/release/foxtrot-perf fix-rtt --config "$tmp/paper.yaml" --orders 1000 --warmup 100 \
+hot="$("${engine_on[@]}" target/release/foxtrot-perf fix-rtt --config "$tmp/paper.yaml" --orders 5000 --label "foxtrot venue, back to back" --json)"
+paced="$("${engine_on[@]}" target/release/foxtrot-perf fix-rtt --config "$tmp/paper.yaml" --orders 1000 --warmup 100 \
   --gap-us "$gap_us" --label "foxtrot venue, paced" --json)"
 python3 - "$p50_us" "$hot" "$paced" <<'PY'
 import json, sys

@@ -6,19 +6,25 @@
 # as root). The tracing itself adds ~1 µs a call; compare the two rows, not
 # these figures with perf/order_ack.sh's.
 #   bash perf/order_ack_trace.sh [SECONDS] [foxtrot run options]
+# FOXTROT_PIN as in perf/order_ack.sh (pinned by default where there are two CPUs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-3}"
 shift || true
 [ "$(id -u)" = 0 ] || { echo "run as root (perf record -a of syscall tracepoints)"; exit 1; }
 cargo build --release -q -p foxtrot-tools -p foxtrot-perf
+cpus="$(nproc)"
+venue_on=() engine_on=()
+if [ "${FOXTROT_PIN:-$([ "$cpus" -ge 2 ] && echo 1 || echo 0)}" = 1 ]; then
+  venue_on=(taskset -c "$((cpus - 1))") engine_on=(taskset -c 0)
+fi
 tmp="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
 sed -e "s#/dev/shm/foxtrot-paper.stats#$tmp/stats#" \
     -e "s#belief_weights.yaml#$PWD/configs/belief_weights.yaml#" configs/paper.yaml > "$tmp/paper.yaml"
 port="$(awk '/^ *address:/ {n = split($2, a, ":"); print a[n]; exit}' "$tmp/paper.yaml")"
 port="${port:-9878}"
-target/release/foxtrot venue --config "$tmp/paper.yaml" --session-store "$tmp/venue-store" --spin \
+"${venue_on[@]}" target/release/foxtrot venue --config "$tmp/paper.yaml" --session-store "$tmp/venue-store" --spin \
   >/dev/null 2>"$tmp/venue.log" &
 venue=$!
 sleep 0.5
@@ -42,14 +48,14 @@ trace() {  # LABEL: records SECONDS of the session's system calls, prints the sp
   # shellcheck disable=SC2086
   python3 perf/order_ack_trace.py "$tmp/trace.txt" $i $v "$label"
 }
-target/release/foxtrot run --config "$tmp/paper.yaml" --session-store "$tmp/engine-store" \
+"${engine_on[@]}" target/release/foxtrot run --config "$tmp/paper.yaml" --session-store "$tmp/engine-store" \
   --record "$tmp/run" "$@" >/dev/null 2>"$tmp/engine.log" &
 engine=$!
 sleep 1.5
 trace "live engine"
 kill -TERM "$engine" 2>/dev/null || { echo "the engine ended early:"; tail -5 "$tmp/engine.log"; }
 wait "$engine" 2>/dev/null || true
-target/release/foxtrot-perf fix-rtt --config "$tmp/paper.yaml" --orders 1000000 >/dev/null 2>"$tmp/rtt.log" &
+"${engine_on[@]}" target/release/foxtrot-perf fix-rtt --config "$tmp/paper.yaml" --orders 1000000 >/dev/null 2>"$tmp/rtt.log" &
 rtt=$!
 sleep 1
 trace "fix-rtt, back to back"
