@@ -284,6 +284,70 @@ fn seek_by_seq_and_time() {
     std::fs::remove_dir_all(&d).ok();
 }
 
+/// Records of equal time that an index entry falls among: a seek by time
+/// lands on the first of them, not on the one the entry names.
+#[test]
+fn a_seek_by_time_finds_the_first_of_equal_times() {
+    let d = tmp("seek-equal-ts");
+    let mut w = JournalWriter::open(&d, small()).unwrap();
+    // 40 records per time, so every time spans two or three index entries (one each 16).
+    for seq in 1..=2_000u64 {
+        w.append(1, 0, seq, (seq - 1) / 40 * 1_000, &payload(seq)).unwrap();
+    }
+    drop(w);
+    let mut r = JournalReader::open(&d).unwrap();
+    for t in 0..50u64 {
+        r.seek_ts(t * 1_000).unwrap();
+        assert_eq!(r.next().unwrap().unwrap().seq, t * 40 + 1, "seek to time {}", t * 1_000);
+    }
+    std::fs::remove_dir_all(&d).ok();
+}
+
+/// The index is a hint: whatever bit of an entry is damaged (its seq, its
+/// time, its offset), a seek lands on the record it asks for, never past it.
+#[test]
+fn a_damaged_index_never_makes_a_seek_skip_records() {
+    use foxtrot_shm::journal::index::{index_path, ENTRY};
+    let d = tmp("seek-damaged-index");
+    write_n(&d, small(), 1, 4_000);
+    let seg = JournalReader::open(&d).unwrap().segments()[0].1.clone();
+    let idx = index_path(&seg);
+    let good = std::fs::read(&idx).unwrap();
+    let entries = good.len() / ENTRY;
+    assert!(entries > 10, "the first segment has an index: {entries} entries");
+    let seq_of = |k: usize| u64::from_le_bytes(good[k * ENTRY..k * ENTRY + 8].try_into().unwrap());
+    let mut seeks = 0;
+    for k in 0..entries {
+        // Field (0 seq, 8 ts, 16 offset) and bit.
+        for (field, bit) in (0..12).flat_map(|b| [(0, b), (8, b + 3), (16, b + 3)]) {
+            let mut bad = good.clone();
+            let at = k * ENTRY + field + bit / 8;
+            bad[at] ^= 1 << (bit % 8);
+            std::fs::write(&idx, &bad).unwrap();
+            let mut r = JournalReader::open(&d).unwrap();
+            let s = seq_of(k);
+            for want in [s, s + 1, s + 8, s + 15, s + 16] {
+                r.seek_seq(want).unwrap();
+                assert_eq!(
+                    r.next().unwrap().unwrap().seq,
+                    want,
+                    "entry {k}, byte {at} bit {bit}: seek_seq({want})"
+                );
+                r.seek_ts(want * 1_000).unwrap();
+                assert_eq!(
+                    r.next().unwrap().unwrap().seq,
+                    want,
+                    "entry {k}, byte {at} bit {bit}: seek_ts"
+                );
+                seeks += 2;
+            }
+        }
+    }
+    std::fs::write(&idx, &good).unwrap();
+    assert!(seeks > 1_000);
+    std::fs::remove_dir_all(&d).ok();
+}
+
 fn last_segment(d: &Path) -> PathBuf {
     let r = JournalReader::open(d).unwrap();
     r.segments().last().unwrap().1.clone()

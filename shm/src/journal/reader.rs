@@ -282,30 +282,35 @@ impl JournalReader {
             self.cur = None;
             return Ok(());
         }
-        // The last segment whose first record's key is ≤ want.
+        // The last segment whose first record's key is below `want` (strictly:
+        // records of equal time may end the segment before), else the first.
         let mut chosen = 0;
         for (i, (_, path)) in self.segments.iter().enumerate() {
             let seg = ReadSegment::open(path)?;
             match first_key(&seg, by) {
-                Some(k) if k <= want => chosen = i,
+                Some(k) if k < want => chosen = i,
                 _ => break,
             }
         }
         self.cur_i = chosen;
         let path = self.segments[chosen].1.clone();
         self.cur = Some(ReadSegment::open(&path)?);
-        // Jump to the last index entry at or before the target (checked: the entry
-        // must point at a record boundary), then scan forward.
-        self.pos = index::read(&path)
-            .iter()
-            .filter(|e| by.of_entry(e) <= want && e.offset as usize >= SEGMENT_HEADER && e.offset % 8 == 0)
-            .map(|e| e.offset as usize)
-            .max()
-            .unwrap_or(SEGMENT_HEADER);
+        // Jump to the last index entry before the target (strictly: records of
+        // equal time may come before the entry's), then scan forward. The index
+        // is a hint, so an entry is taken only if the record it points at is
+        // whole and has the entry's key: an entry damaged into a smaller key (or
+        // a different offset) would otherwise start the scan past the target,
+        // and the records between would be skipped without a word.
+        let mut entries = index::read(&path);
+        entries.retain(|e| by.of_entry(e) < want && e.offset as usize >= SEGMENT_HEADER && e.offset % 8 == 0);
+        entries.sort_by_key(|e| std::cmp::Reverse((by.of_entry(e), e.offset)));
+        self.pos = SEGMENT_HEADER;
         if let Some(seg) = self.cur.as_ref() {
-            let len = seg.len_acquire(self.pos);
-            if !matches!(scan::check(&seg.map, self.pos, len), Step::Record { .. }) {
-                self.pos = SEGMENT_HEADER;
+            if let Some(e) = entries
+                .iter()
+                .find(|e| key_at(seg, e.offset as usize, by) == Some(by.of_entry(e)))
+            {
+                self.pos = e.offset as usize;
             }
         }
         loop {
@@ -345,11 +350,16 @@ impl By {
 
 /// The key of a segment's first record, if it has one.
 fn first_key(seg: &ReadSegment, by: By) -> Option<u64> {
-    let len = seg.len_acquire(SEGMENT_HEADER);
-    match scan::check(&seg.map, SEGMENT_HEADER, len) {
-        Step::Record { .. } if layout::le_u16(&seg.map, SEGMENT_HEADER + rec::KIND) != KIND_END => Some(match by {
-            By::Seq => layout::le_u64(&seg.map, SEGMENT_HEADER + rec::SEQ),
-            By::Ts => layout::le_u64(&seg.map, SEGMENT_HEADER + rec::TS),
+    key_at(seg, SEGMENT_HEADER, by)
+}
+
+/// The key of the whole record (not an end marker) at `pos`, if one is there.
+fn key_at(seg: &ReadSegment, pos: usize, by: By) -> Option<u64> {
+    let len = seg.len_acquire(pos);
+    match scan::check(&seg.map, pos, len) {
+        Step::Record { .. } if layout::le_u16(&seg.map, pos + rec::KIND) != KIND_END => Some(match by {
+            By::Seq => layout::le_u64(&seg.map, pos + rec::SEQ),
+            By::Ts => layout::le_u64(&seg.map, pos + rec::TS),
         }),
         _ => None,
     }
