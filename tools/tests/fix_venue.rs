@@ -408,6 +408,119 @@ fn engine_killed_and_restarted_sends_no_order_twice() {
     );
 }
 
+/// Flips one bit in the middle of the records of segment file `seg`.
+fn damage_records_of(seg: &Path) {
+    let mut b = std::fs::read(seg).unwrap();
+    let used = b.iter().rposition(|&x| x != 0).unwrap_or(0);
+    assert!(used > 4096, "{} holds records: {used} bytes", seg.display());
+    b[used / 2] ^= 0x10;
+    std::fs::write(seg, b).unwrap();
+}
+
+/// A restart never trades on from a damaged run journal: damage in a segment
+/// before the last (which a restart's measure of the chain does not read) or
+/// in the last one, the restart is refused before it connects, with one line
+/// that names the damage — where it used to replay up to the damage, log
+/// nothing of it and trade on, a core without the orders and fills after it.
+#[test]
+fn a_restart_refuses_a_damaged_run_journal() {
+    let _serial = serial();
+    let dir = tempdir("damaged-resume");
+    let _cleanup = RemoveOnSuccess(dir.clone());
+    let cfg = config(&dir, "FIX.4.4");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let text = text.replace(
+        "  heartbeat_ms: 1000\n",
+        "  heartbeat_ms: 1000\n  journal_segment_mb: 2\n",
+    );
+    assert!(text.contains("journal_segment_mb: 2"));
+    std::fs::write(&cfg, text).unwrap();
+    let v = venue(&dir, &cfg, "venue", &[]);
+    let e1 = engine(&dir, &cfg, "run1", &[]);
+    // Until the first two input segments are finished (each indexed as it rolls).
+    let inputs = dir.join("run1/inputs");
+    let t0 = Instant::now();
+    while !inputs.join("00000000000000000001.idx").exists() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(90),
+            "run1 journalled less than two segments in 90 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    sigkill(e1);
+    let first = inputs.join("00000000000000000000.seg");
+    // The last segment that holds records.
+    let last = (0..)
+        .map(|k| inputs.join(format!("{k:020}.seg")))
+        .take_while(|p| p.exists())
+        .filter(|p| std::fs::read(p).unwrap().iter().rposition(|&x| x != 0).unwrap_or(0) > 4096)
+        .last()
+        .unwrap();
+    assert_ne!(first, last, "run1 has records in more than one segment");
+    let copy = |to: &str| {
+        let d = dir.join(to).join("inputs");
+        std::fs::create_dir_all(&d).unwrap();
+        for e in std::fs::read_dir(&inputs).unwrap().flatten() {
+            std::fs::copy(e.path(), d.join(e.file_name())).unwrap();
+        }
+        dir.join(to)
+    };
+    let (early, late) = (copy("damaged-early"), copy("damaged-late"));
+    damage_records_of(&early.join("inputs").join(first.file_name().unwrap()));
+    damage_records_of(&late.join("inputs").join(last.file_name().unwrap()));
+    for (run, seg) in [(&early, &first), (&late, &last)] {
+        let record = dir.join(format!("{}-restart", run.file_name().unwrap().to_string_lossy()));
+        let err_file = dir.join("refused.log");
+        let mut c = command()
+            .args(["run", "--config", cfg.to_str().unwrap(), "--json"])
+            .args(["--session-store", dir.join("engine-store").to_str().unwrap()])
+            .args(["--resume", run.to_str().unwrap(), "--record", record.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&err_file).unwrap())
+            .spawn()
+            .unwrap();
+        let t0 = Instant::now();
+        let status = loop {
+            if let Some(st) = c.try_wait().unwrap() {
+                break st;
+            }
+            if t0.elapsed() > Duration::from_secs(30) {
+                let _ = c.kill();
+                let _ = c.wait();
+                panic!(
+                    "a restart from {} was not refused: it traded on for 30 s\n{}",
+                    run.display(),
+                    std::fs::read_to_string(&err_file).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let err = std::fs::read_to_string(&err_file).unwrap();
+        let seg_name = seg.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            !status.success() && err.contains("damaged") && err.contains(&seg_name),
+            "a restart from {} (damage in {seg_name}): {status}\n{err}",
+            run.display(),
+        );
+        assert_eq!(
+            err.lines().filter(|l| l.contains("error")).count(),
+            1,
+            "one line says it: {err}"
+        );
+        assert!(!record.exists(), "a refused restart leaves no run directory");
+    }
+    // The undamaged journal still resumes (the refusals were the damage's).
+    let e2 = engine(&dir, &cfg, "run2", &["--resume", dir.join("run1").to_str().unwrap()]);
+    wait_for_log(&dir.join("venue.log"), "event=logged on", 2, Duration::from_secs(60));
+    end_of_day(&v);
+    let e2 = finish(&dir, e2, "run2", Duration::from_secs(120));
+    let v = finish(&dir, v, "venue", Duration::from_secs(60));
+    assert!(u(&e2, "fix.replayed") > 1000, "{e2}");
+    // Two logons: run1's and run2's; the refused restarts never connected.
+    assert_eq!(u(&v, "logons"), 2, "{v}");
+    assert_eq!(u(&v, "duplicate_cl_ord_ids"), 0, "{v}");
+}
+
 #[test]
 fn a_venue_with_until_done_ends_its_day_by_itself() {
     let _serial = serial();

@@ -82,11 +82,57 @@ fn predecessor(dir: &Path) -> Result<Option<PathBuf>> {
 
 /// The sequence number of a run's last journalled input (read from its last
 /// segment only: restarts stay quick however long the chain); `None` when it has
-/// no journal or no config record (killed before it wrote one).
-fn measure(dir: &Path) -> Option<u64> {
-    JournalInputs::open(dir).ok()?;
-    let mut r = foxtrot_shm::JournalReader::open(&dir.join("inputs")).ok()?;
-    r.last_seq().ok().flatten()
+/// no journal or no config record (killed before it wrote one). A damaged
+/// journal is an error, not a run killed at its start: passed over, its
+/// inputs — orders decided, fills received — would be missing from the
+/// restart's state without a word.
+fn measure(dir: &Path) -> Result<Option<u64>> {
+    let inputs = dir.join("inputs");
+    let last = match foxtrot_shm::JournalReader::open(&inputs).and_then(|mut r| r.last_seq()) {
+        Ok(last) => last,
+        Err(e) if is_damage(&e) => return Err(damaged(dir, &e)),
+        Err(_) => return Ok(None),
+    };
+    match JournalInputs::open(dir) {
+        Ok(_) => Ok(last),
+        Err(foxtrot_engine::Error::Journal(e)) if is_damage(&e) => Err(damaged(dir, &e)),
+        Err(_) => Ok(None),
+    }
+}
+
+/// Whether `e` is damage to journalled records (not a journal that is absent,
+/// not yet begun, or in use).
+fn is_damage(e: &foxtrot_shm::ShmError) -> bool {
+    matches!(
+        e,
+        foxtrot_shm::ShmError::Corrupt { .. } | foxtrot_shm::ShmError::Truncated { .. }
+    )
+}
+
+fn damaged(dir: &Path, e: &foxtrot_shm::ShmError) -> anyhow::Error {
+    anyhow::anyhow!(
+        "--resume: run {} cannot be resumed from: its input journal is damaged ({e}). A restart must replay every \
+         input it traded on; `foxtrot journal verify {}` shows the damage. Resume from an earlier run of the chain \
+         that holds every order the FIX store shows, or start afresh without --resume (a new ClOrdID epoch) and \
+         reconcile positions with the venue",
+        dir.display(),
+        dir.join("inputs").display()
+    )
+}
+
+/// Reads every record of the chosen run's input journal: the replay that
+/// follows must not stop short at damage in a segment before its last (which
+/// [`measure`] does not read), trading on from a state that missed the rest.
+fn verify_inputs(dir: &Path) -> Result<()> {
+    let inputs = dir.join("inputs");
+    let mut r = foxtrot_shm::JournalReader::open(&inputs).map_err(|e| damaged(dir, &e))?;
+    loop {
+        match r.next() {
+            Ok(Some(_)) => {}
+            Ok(None) => return Ok(()),
+            Err(e) => return Err(damaged(dir, &e)),
+        }
+    }
 }
 
 /// Walks the chain back from `start` and opens the run with the most inputs (the
@@ -107,7 +153,7 @@ pub fn choose(start: &Path) -> Result<Chosen> {
             "--resume {}: the resumed-from links form a loop",
             start.display()
         );
-        match measure(&d) {
+        match measure(&d)? {
             Some(last) if best.as_ref().is_none_or(|b| last > b.1) => best = Some((d.clone(), last)),
             Some(_) => {}
             None => {
@@ -122,6 +168,7 @@ pub fn choose(start: &Path) -> Result<Chosen> {
             start.display()
         )
     })?;
+    verify_inputs(&dir)?;
     let (yaml, inputs) = JournalInputs::open(&dir).with_context(|| format!("opening {}", dir.display()))?;
     let epoch = epoch_of(&dir)?;
     Ok(Chosen {
