@@ -348,6 +348,77 @@ fn a_damaged_index_never_makes_a_seek_skip_records() {
     std::fs::remove_dir_all(&d).ok();
 }
 
+/// A segment file missing between two others is damage, named where it is,
+/// not a shorter journal read as sound; a repair keeps what is before it and
+/// counts what it drops once.
+#[test]
+fn a_missing_segment_is_damage_and_a_repair_counts_what_it_drops() {
+    let d = tmp("missing-segment");
+    write_n(&d, small(), 1, 4_000);
+    let segs = JournalReader::open(&d).unwrap().segments().to_vec();
+    assert!(segs.len() > 3, "{} segments", segs.len());
+    let per_segment: Vec<u64> = segs
+        .iter()
+        .map(|(k, _)| {
+            let mut r = JournalReader::open(&d).unwrap();
+            let mut n = 0;
+            while let Some(x) = r.next().unwrap() {
+                n += u64::from(x.segment == *k);
+            }
+            n
+        })
+        .collect();
+    assert_eq!(per_segment.iter().sum::<u64>(), 4_000);
+    std::fs::remove_file(&segs[1].1).unwrap();
+    let mut r = JournalReader::open(&d).unwrap();
+    let mut read = 0;
+    let err = loop {
+        match r.next() {
+            Ok(Some(_)) => read += 1,
+            Ok(None) => panic!("read {read} records as a sound journal without segment 1"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(read, per_segment[0]);
+    let later: u64 = per_segment[2..].iter().sum();
+    match &err {
+        ShmError::Corrupt { segment, after, .. } => assert_eq!((*segment, *after), (1, later), "{err}"),
+        e => panic!("not damage: {e}"),
+    }
+    let fixed = foxtrot_shm::journal::repair::repair(&d, &d.with_extension("backup")).unwrap();
+    assert_eq!((fixed.kept, fixed.dropped), (per_segment[0], later));
+    std::fs::remove_dir_all(&d).ok();
+    std::fs::remove_dir_all(d.with_extension("backup")).ok();
+}
+
+/// A repair of a damaged record counts the valid records it drops once: those
+/// after the damage in its segment and in every later one.
+#[test]
+fn a_repair_counts_the_records_it_drops_once() {
+    let d = tmp("repair-count");
+    write_n(&d, small(), 1, 4_000);
+    let first = JournalReader::open(&d).unwrap().segments()[0].1.clone();
+    let offs: Vec<u64> = {
+        let mut r = JournalReader::open(&d).unwrap();
+        let mut v = Vec::new();
+        while let Some(x) = r.next().unwrap() {
+            if x.segment == 0 {
+                v.push(x.offset);
+            }
+        }
+        v
+    };
+    // The payload of the 100th record of segment 0.
+    let mut b = std::fs::read(&first).unwrap();
+    b[offs[99] as usize + 40] ^= 0x10;
+    std::fs::write(&first, b).unwrap();
+    let fixed = foxtrot_shm::journal::repair::repair(&d, &d.with_extension("backup")).unwrap();
+    assert_eq!(fixed.kept, 99);
+    assert_eq!(fixed.kept + 1 + fixed.dropped, 4_000, "{fixed:?}");
+    std::fs::remove_dir_all(&d).ok();
+    std::fs::remove_dir_all(d.with_extension("backup")).ok();
+}
+
 fn last_segment(d: &Path) -> PathBuf {
     let r = JournalReader::open(d).unwrap();
     r.segments().last().unwrap().1.clone()

@@ -185,6 +185,19 @@ impl JournalReader {
         // Moved to only once the next segment opened: a failed open is retried
         // from the same place, never skipped.
         let next = self.cur_i + 1;
+        // A writer numbers its segments one after another and removes none but
+        // the ones after a repair's cut: a number missing in between is a
+        // segment file lost (deleted, or never copied), and its records with it.
+        let missing = self.segments[self.cur_i].0 + 1;
+        if self.segments[next].0 != missing {
+            return Err(ShmError::Corrupt {
+                segment: missing,
+                path: self.dir.join(layout::segment_name(missing)),
+                offset: 0,
+                what: "the segment file is missing: the records it held are lost",
+                after: self.later_records(),
+            });
+        }
         self.cur = Some(ReadSegment::open(&self.segments[next].1)?);
         self.cur_i = next;
         self.pos = SEGMENT_HEADER;

@@ -43,24 +43,26 @@ pub fn repair(dir: &Path, backup: &Path) -> Result<Repair, ShmError> {
                 let end = rec.offset + super::layout::record_len(rec.payload.len()) as u64;
                 last_end = Some((rec.segment, end));
             }
-            Ok(None) => break r.torn_tail().map(|(s, o)| (s, o, "a torn tail".to_string(), 0)),
+            // `after`: the valid records beyond the stop the reader counted —
+            // for damage, in the later segments too; else none of them.
+            Ok(None) => break r.torn_tail().map(|(s, o)| (s, o, "a torn tail".to_string(), 0, false)),
             Err(e) => match &e {
                 ShmError::Corrupt {
                     segment, offset, after, ..
-                } => break Some((*segment, *offset, e.to_string(), *after)),
+                } => break Some((*segment, *offset, e.to_string(), *after, true)),
                 ShmError::Truncated { segment, .. } => {
                     // Cut after the last whole record of the truncated segment.
                     let at = match last_end {
                         Some((s, end)) if s == *segment => end,
                         _ => SEGMENT_HEADER as u64,
                     };
-                    break Some((*segment, at, e.to_string(), 0));
+                    break Some((*segment, at, e.to_string(), 0, false));
                 }
                 _ => return Err(e),
             },
         }
     };
-    let Some((segment, offset, what, after)) = stop else {
+    let Some((segment, offset, what, after, later_counted)) = stop else {
         return Ok(Repair {
             kept,
             damage: None,
@@ -87,8 +89,10 @@ pub fn repair(dir: &Path, backup: &Path) -> Result<Repair, ShmError> {
             continue;
         }
         if *index > segment {
-            if let Ok(s) = super::segment::ReadSegment::open(path) {
-                dropped += super::damage::records_from(&s.map, SEGMENT_HEADER);
+            if !later_counted {
+                if let Ok(s) = super::segment::ReadSegment::open(path) {
+                    dropped += super::damage::records_from(&s.map, SEGMENT_HEADER);
+                }
             }
             std::fs::remove_file(path).map_err(ShmError::io(path, "remove damaged segment"))?;
             let _ = std::fs::remove_file(path.with_extension("idx"));
