@@ -408,6 +408,17 @@ fn engine_killed_and_restarted_sends_no_order_twice() {
     );
 }
 
+/// Makes the runs of config `cfg` journal in 2 MiB segments (several per run).
+fn small_journal_segments(cfg: &Path) {
+    let text = std::fs::read_to_string(cfg).unwrap();
+    let text = text.replace(
+        "  heartbeat_ms: 1000\n",
+        "  heartbeat_ms: 1000\n  journal_segment_mb: 2\n",
+    );
+    assert!(text.contains("journal_segment_mb: 2"));
+    std::fs::write(cfg, text).unwrap();
+}
+
 /// Flips one bit in the middle of the records of segment file `seg`.
 fn damage_records_of(seg: &Path) {
     let mut b = std::fs::read(seg).unwrap();
@@ -428,13 +439,7 @@ fn a_restart_refuses_a_damaged_run_journal() {
     let dir = tempdir("damaged-resume");
     let _cleanup = RemoveOnSuccess(dir.clone());
     let cfg = config(&dir, "FIX.4.4");
-    let text = std::fs::read_to_string(&cfg).unwrap();
-    let text = text.replace(
-        "  heartbeat_ms: 1000\n",
-        "  heartbeat_ms: 1000\n  journal_segment_mb: 2\n",
-    );
-    assert!(text.contains("journal_segment_mb: 2"));
-    std::fs::write(&cfg, text).unwrap();
+    small_journal_segments(&cfg);
     let v = venue(&dir, &cfg, "venue", &[]);
     let e1 = engine(&dir, &cfg, "run1", &[]);
     // Until the first two input segments are finished (each indexed as it rolls).
@@ -629,13 +634,7 @@ fn kill_loop_across_resume_chains_sends_no_order_twice() {
     let _cleanup = RemoveOnSuccess(dir.clone());
     let cfg = config(&dir, "FIX.4.4");
     // Small journal segments: each of the runs holds a segment per journal.
-    let text = std::fs::read_to_string(&cfg).unwrap();
-    let text = text.replace(
-        "  heartbeat_ms: 1000\n",
-        "  heartbeat_ms: 1000\n  journal_segment_mb: 2\n",
-    );
-    assert!(text.contains("journal_segment_mb: 2"));
-    std::fs::write(&cfg, text).unwrap();
+    small_journal_segments(&cfg);
     let mut venue_life = 1;
     let mut v = venue(&dir, &cfg, "venue1", &[]);
     let mut rng = Lcg(common::seed(0x5eed_f0c5));

@@ -42,7 +42,6 @@ impl JournalStore {
     pub fn open_sized(dir: &Path, segment_size: u64) -> Result<Self, ShmError> {
         let mut mem = MemoryStore::default();
         let mut n = 0u64;
-        let existed = dir.exists();
         std::fs::create_dir_all(dir).map_err(|cause| ShmError::Io {
             path: dir.to_path_buf(),
             op: "create the session store",
@@ -51,8 +50,16 @@ impl JournalStore {
         // Taken before the store is read: another process writing it (a
         // second engine on the same session) is refused, not read mid-record.
         let lock = WriterLock::acquire(dir)?;
-        if existed {
-            let mut r = JournalReader::open(dir)?;
+        // A store killed after its directory was made but before its first
+        // segment was (a kill in the first milliseconds of a run) recorded
+        // nothing: it opens as a new one, where a reader would say "not a
+        // journal" and the restart would never start (found by the kill loop).
+        let recorded = match JournalReader::open(dir) {
+            Ok(r) => Some(r),
+            Err(ShmError::NotAJournal(_)) => None,
+            Err(e) => return Err(e),
+        };
+        if let Some(mut r) = recorded {
             while let Some(rec) = r.next()? {
                 n += 1;
                 match rec.kind {

@@ -514,6 +514,31 @@ fn a_journal_store_killed_between_a_message_and_its_numbers_resumes_after_it() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A store killed after its directory (and lock file) was made but before its
+/// first segment was: it recorded nothing and opens as a new store, where it
+/// was "not a journal (no segment files)" and the restart never started
+/// (found by the kill loop: a kill in the first milliseconds of a run).
+#[test]
+fn a_journal_store_killed_before_its_first_segment_opens_empty() {
+    use foxtrot_fix::session::MessageStore;
+    use foxtrot_fix::store::JournalStore;
+    let dir = std::env::temp_dir().join(format!("foxtrot-fix-store-early-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("LOCK"), b"").unwrap();
+    let fill = fix("35=8|34=1|49=VENUE|52=20260105-14:30:05.000|56=FOXTROT|150=F|");
+    {
+        let mut st = JournalStore::open(&dir).unwrap();
+        assert_eq!(st.seqs(), (1, 1));
+        assert_eq!(st.sent().count(), 0);
+        st.put(1, &fill);
+        st.set_seqs(2, 1);
+    }
+    let st = JournalStore::open(&dir).unwrap();
+    assert_eq!((st.seqs(), st.get(1)), ((2, 1), Some(&fill[..])));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A store whose next segment cannot be made (a full disk; here a directory
 /// in its place): `keep` refuses the message that finds it so and every one
 /// after, recording nothing; `put` (a cancel's path) still holds the message
