@@ -157,7 +157,7 @@ impl FillGaps {
     /// A replayed report (before a restart): what the core was given. Orders
     /// seen first here are tracked from it.
     pub fn replayed(&mut self, e: &ExecReport) {
-        let _ = self.apply(e, None::<&mut Option<fn() -> Option<i64>>>);
+        let _ = self.apply(e, None::<fn() -> Option<i64>>);
     }
 
     /// Report `e` (core ids) is about to go to the core: returns the fill
@@ -165,14 +165,13 @@ impl FillGaps {
     /// venue's; `avg_px` reads its AvgPx ([`avg_px`]'s scale), called only
     /// when a fill is missing. Call for every report the core gets live.
     pub fn before(&mut self, e: &ExecReport, avg_px: impl FnOnce() -> Option<i64>) -> Option<ExecReport> {
-        self.apply(e, Some(&mut Some(avg_px)))
+        self.apply(e, Some(avg_px))
     }
 
-    fn apply<F: FnOnce() -> Option<i64>>(
-        &mut self,
-        e: &ExecReport,
-        live: Option<&mut Option<F>>,
-    ) -> Option<ExecReport> {
+    /// [`before`](Self::before) with the AvgPx reader of a live report, or
+    /// [`replayed`](Self::replayed) without one.
+    fn apply(&mut self, e: &ExecReport, avg_px: Option<impl FnOnce() -> Option<i64>>) -> Option<ExecReport> {
+        let live = avg_px.is_some();
         let kind = e.kind()?;
         if kind == ExecKind::CancelRejected {
             return None;
@@ -182,7 +181,7 @@ impl FillGaps {
         // no room for): nothing is missing that can be known. Replayed, its
         // reports are what the core was given.
         if !self.orders.contains_key(&key) {
-            if live.is_some() {
+            if live {
                 return None;
             }
             let fresh = Track {
@@ -204,11 +203,11 @@ impl FillGaps {
         } else {
             0
         };
-        let missing = if live.is_some() { e.cum_qty - own - t.cum } else { 0 };
+        let missing = if live { e.cum_qty - own - t.cum } else { 0 };
         let mut recovered = None;
         if missing > 0 {
             // (CumQty × AvgPx − LastQty × LastPx − given) / missing, in price units.
-            let avg = live.and_then(Option::take).and_then(|f| f());
+            let avg = avg_px.and_then(|f| f());
             let venue = avg
                 .zip(pd)
                 .map(|(a, pd)| e.cum_qty as i128 * a as i128 * 10i128.pow(pd as u32));

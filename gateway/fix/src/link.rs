@@ -943,15 +943,8 @@ mod tests {
     fn the_store_s_orders_survive_the_status_requests_about_them() {
         let dir = std::env::temp_dir().join(format!("foxtrot-link-sent-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let spec = foxtrot_engine::records::InstrumentSpec {
-            symbol: "FOXB".into(),
-            price_decimals: 4,
-            tick: 100,
-            qty_decimals: 0,
-            lot: 1,
-            ref_price: 250_000,
-        };
-        let inst = Instruments::new(std::slice::from_ref(&spec));
+        // The default configuration's instruments: FOXB is instrument 1.
+        let inst = Instruments::new(&Config::default_sim().instruments);
         let mut session = Session::new(
             SessionSettings::new("FIX.4.4", "FOXTROT", "VENUE"),
             Role::Initiator,
@@ -979,7 +972,7 @@ mod tests {
         let sent = sent_in_store(session.store(), &inst);
         assert_eq!(
             sent.into_iter().collect::<Vec<_>>(),
-            vec![(334_096, Some((0, Side::Sell as u8))), (334_112, None)]
+            vec![(334_096, Some((1, Side::Sell as u8))), (334_112, None)]
         );
         drop(session);
         let _ = std::fs::remove_dir_all(&dir);

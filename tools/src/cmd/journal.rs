@@ -84,8 +84,9 @@ fn open(dir: &Path) -> Result<JournalReader> {
 }
 
 /// Reads a journal to its end: (records, torn tail), or the damage met after
-/// how many records.
-fn check(dir: &Path) -> Result<(u64, Option<(u64, u64)>)> {
+/// how many records (`foxtrot journal verify`; a restart's check of the run it
+/// resumes from).
+pub(crate) fn check(dir: &Path) -> Result<(u64, Option<(u64, u64)>)> {
     let mut r = open(dir)?;
     let mut n = 0u64;
     loop {

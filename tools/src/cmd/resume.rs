@@ -109,7 +109,7 @@ fn is_damage(e: &foxtrot_shm::ShmError) -> bool {
     )
 }
 
-fn damaged(dir: &Path, e: &foxtrot_shm::ShmError) -> anyhow::Error {
+fn damaged(dir: &Path, e: &dyn std::fmt::Display) -> anyhow::Error {
     anyhow::anyhow!(
         "--resume: run {} cannot be resumed from: its input journal is damaged ({e}). A restart must replay every \
          input it traded on; `foxtrot journal verify {}` shows the damage. Resume from an earlier run of the chain \
@@ -120,19 +120,14 @@ fn damaged(dir: &Path, e: &foxtrot_shm::ShmError) -> anyhow::Error {
     )
 }
 
-/// Reads every record of the chosen run's input journal: the replay that
-/// follows must not stop short at damage in a segment before its last (which
-/// [`measure`] does not read), trading on from a state that missed the rest.
+/// Reads every record of the chosen run's input journal, as `foxtrot journal
+/// verify` does: the replay that follows must not stop short at damage in a
+/// segment before its last (which [`measure`] does not read), trading on from
+/// a state that missed the rest.
 fn verify_inputs(dir: &Path) -> Result<()> {
-    let inputs = dir.join("inputs");
-    let mut r = foxtrot_shm::JournalReader::open(&inputs).map_err(|e| damaged(dir, &e))?;
-    loop {
-        match r.next() {
-            Ok(Some(_)) => {}
-            Ok(None) => return Ok(()),
-            Err(e) => return Err(damaged(dir, &e)),
-        }
-    }
+    super::journal::check(&dir.join("inputs"))
+        .map(|_| ())
+        .map_err(|e| damaged(dir, &e))
 }
 
 /// Walks the chain back from `start` and opens the run with the most inputs (the

@@ -566,19 +566,16 @@ pub(crate) fn fills_in_store(store: &JournalStore, inst: &Instruments, net: &mut
 #[cfg(test)]
 mod tests {
     use super::*;
-    use foxtrot_engine::records::InstrumentSpec;
     use foxtrot_fix::session::{Role, SessionSettings};
 
-    /// The instrument the tests trade: FOXB, four price decimals, whole shares.
-    fn foxb() -> Instruments {
-        Instruments::new(&[InstrumentSpec {
-            symbol: "FOXB".into(),
-            price_decimals: 4,
-            tick: 100,
-            qty_decimals: 0,
-            lot: 1,
-            ref_price: 250_000,
-        }])
+    /// The tests trade the default configuration's FOXB (instrument 1: four
+    /// price decimals, whole shares).
+    const FOXB: u32 = 1;
+
+    fn instruments() -> Instruments {
+        let cfg = foxtrot_engine::Config::default_sim();
+        assert_eq!(cfg.instruments[FOXB as usize].symbol, "FOXB");
+        Instruments::new(&cfg.instruments)
     }
 
     /// AvgPx (6) of the last message in `out`.
@@ -596,13 +593,13 @@ mod tests {
     fn a_status_answer_in_the_store_leaves_the_restored_order_as_its_reports_left_it() {
         let dir = std::env::temp_dir().join(format!("foxtrot-venue-orders-restore-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let inst = foxb();
+        let inst = instruments();
         let settings = SessionSettings::new("FIX.4.4", "VENUE", "FOXTROT");
         let mut session = Session::new(settings.clone(), Role::Acceptor, JournalStore::open(&dir).unwrap());
         let mut orders = SessionOrders::new(0, 20);
         let (cl, _) = orders.ids.intern(b"00000000000000000016").unwrap();
         let mut exec_id = 1;
-        let mut e = ExecReport::new(ExecKind::New, 0, Side::Sell, 1);
+        let mut e = ExecReport::new(ExecKind::New, FOXB, Side::Sell, 1);
         (e.cl_ord_id, e.order_qty, e.order_px, e.leaves_qty) = (cl, 50, 249_100, 50);
         orders.report(&e, &inst, &mut session, &mut exec_id, None, 1);
         e.header.sub = ExecKind::PartialFill as u8;
@@ -651,10 +648,10 @@ mod tests {
             Role::Acceptor,
             store,
         );
-        let inst = foxb();
+        let inst = instruments();
         let mut orders = SessionOrders::new(0, 20);
         let mut exec_id = 1;
-        let mut e = ExecReport::new(ExecKind::New, 0, Side::Sell, 1);
+        let mut e = ExecReport::new(ExecKind::New, FOXB, Side::Sell, 1);
         (e.cl_ord_id, e.order_qty, e.order_px, e.leaves_qty) = (16, 50, 249_100, 50);
         orders.report(&e, &inst, &mut session, &mut exec_id, None, 1);
         for (qty, px, cum) in [(39, 249_100, 39), (1, 249_200, 40)] {
@@ -663,7 +660,7 @@ mod tests {
             orders.report(&e, &inst, &mut session, &mut exec_id, None, 1);
         }
         assert_eq!(last_avg_px(session.outbox()), "24.91025000");
-        let mut c = ExecReport::new(ExecKind::Canceled, 0, Side::Sell, 2);
+        let mut c = ExecReport::new(ExecKind::Canceled, FOXB, Side::Sell, 2);
         (c.cl_ord_id, c.orig_cl_ord_id, c.order_qty, c.order_px, c.cum_qty) = (32, 16, 50, 249_100, 40);
         orders.report(&c, &inst, &mut session, &mut exec_id, None, 2);
         let out = session.outbox().clone();
