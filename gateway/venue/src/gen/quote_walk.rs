@@ -62,22 +62,22 @@ pub fn eurusd_spreads(n: usize, seed: u64, spreads: [i64; 4]) -> Vec<Quote> {
 /// The quotes as an import CSV (`timestamp,bid,bid_size,ask,ask_size`, ISO
 /// times, prices with [`PRICE_DECIMALS`] decimals).
 pub fn to_csv(quotes: &[Quote]) -> String {
-    const DAY0: u64 = 1_767_571_200; // 2026-01-05T00:00:00Z
+    use std::fmt::Write;
     let mut out = String::with_capacity(64 * quotes.len() + 40);
     out.push_str("timestamp,bid,bid_size,ask,ask_size\n");
     for q in quotes {
-        let (s, ns) = (q.ts_ns / 1_000_000_000, q.ts_ns % 1_000_000_000);
-        let day_s = s - DAY0;
-        let (h, m, sec) = (day_s / 3600, day_s / 60 % 60, day_s % 60);
-        out.push_str(&format!(
-            "2026-01-05T{h:02}:{m:02}:{sec:02}.{ns:09}Z,{}.{:05},{},{}.{:05},{}\n",
+        // Writing to a String cannot fail.
+        let _ = writeln!(
+            out,
+            "{},{}.{:05},{},{}.{:05},{}",
+            foxtrot_engine::format::calendar::iso8601(q.ts_ns),
             q.bid / 100_000,
             q.bid % 100_000,
             q.bid_size,
             q.ask / 100_000,
             q.ask % 100_000,
             q.ask_size
-        ));
+        );
     }
     out
 }
@@ -261,5 +261,19 @@ mod tests {
         let f: Vec<&str> = rows[1].split(',').collect();
         assert_eq!(f[1].replace('.', "").parse::<i64>().unwrap(), q[0].bid);
         assert_eq!(f[4].parse::<i64>().unwrap(), q[0].ask_size);
+    }
+
+    /// A walk longer than the day it starts in goes on into the next: its
+    /// times are the quotes' own (they were written as hour 24, 25, … of the
+    /// first day, which the importer rightly refuses, past ~1.25M quotes).
+    #[test]
+    fn csv_times_cross_midnight() {
+        let day = 86_400_000_000_000u64;
+        let q = [Quote { ts_ns: 1_767_571_200_000_000_000 + day + 3_600_000_000_007, bid: 110_000, bid_size: 1, ask: 110_001, ask_size: 1 }];
+        let text = to_csv(&q);
+        let row = text.lines().nth(1).unwrap();
+        assert!(row.starts_with("2026-01-06T01:00:00.000000007Z,"), "{row}");
+        let ts = foxtrot_engine::format::calendar::parse_iso8601(row.split(',').next().unwrap().as_bytes());
+        assert_eq!(ts, Ok(q[0].ts_ns));
     }
 }
