@@ -16,8 +16,9 @@
 //! merged directory is byte for byte what one unsharded run writes.
 //!
 //! **Output** (a directory): `sweep.json` (what was swept: grid, base
-//! configuration hash, dataset, shard), `results.jsonl` (one JSON object per
-//! combination, keys sorted), `results.tsv` (the same as a table),
+//! configuration hash, dataset, shard, and the rows and XXH3-64 of
+//! `results.jsonl`, which [`merge`] and [`read`] check), `results.jsonl` (one
+//! JSON object per combination, keys sorted), `results.tsv` (the same as a table),
 //! `results.parquet` (the same columns; parameters as text, as given) and, for a
 //! grid of two axes, `results.html` (the PnL as a heat map).
 
@@ -233,7 +234,7 @@ impl Manifest {
         })
     }
 
-    fn read(dir: &Path) -> Result<Manifest, Error> {
+    fn read(dir: &Path) -> Result<(Manifest, Seal), Error> {
         let path = dir.join("sweep.json");
         let text = std::fs::read_to_string(&path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
         let v: Value = serde_json::from_str(&text).map_err(|e| bad(format!("{}: {e}", path.display())))?;
@@ -253,7 +254,8 @@ impl Manifest {
                 Ok((k, vals))
             })
             .collect::<Result<Vec<_>, Error>>()?;
-        Ok(Manifest {
+        let seal = Seal::read(&v, &path)?;
+        let m = Manifest {
             grid: Grid { axes },
             base_config_hash: v["base_config_hash"].as_str().ok_or_else(err)?.to_string(),
             data: (
@@ -261,7 +263,46 @@ impl Manifest {
                 v["data"]["records"].as_u64().ok_or_else(err)?,
             ),
             shard: Shard::parse(v["shard"].as_str().ok_or_else(err)?)?,
-        })
+        };
+        Ok((m, seal))
+    }
+}
+
+/// What `sweep.json` says of `results.jsonl`: its rows and the XXH3-64 of
+/// its bytes, so that a results file changed after the sweep wrote it (a
+/// flipped digit reads as a valid, wrong figure) is refused by [`merge`] and
+/// [`read`], not joined into a sweep or reported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Seal {
+    rows: u64,
+    xxh3: String,
+}
+
+impl Seal {
+    fn of(text: &str, rows: usize) -> Seal {
+        Seal {
+            rows: rows as u64,
+            xxh3: format!("{:016x}", xxhash_rust::xxh3::xxh3_64(text.as_bytes())),
+        }
+    }
+
+    fn json(&self) -> Value {
+        json!({"file": "results.jsonl", "rows": self.rows, "xxh3_64": self.xxh3})
+    }
+
+    fn read(v: &Value, path: &Path) -> Result<Seal, Error> {
+        let r = &v["results"];
+        match (r["rows"].as_u64(), r["xxh3_64"].as_str()) {
+            (Some(rows), Some(x)) => Ok(Seal {
+                rows,
+                xxh3: x.to_string(),
+            }),
+            _ => Err(bad(format!(
+                "{}: no digest of results.jsonl (results.rows, results.xxh3_64): written by an older foxtrot or \
+                 damaged; run the sweep again",
+                path.display()
+            ))),
+        }
     }
 }
 
@@ -335,12 +376,14 @@ pub fn write(out: &Path, m: &Manifest, rows: &[Row]) -> Result<(), Error> {
         let p = out.join(name);
         std::fs::write(&p, text).map_err(|e| werr(&p, &e))
     };
-    put("sweep.json", format!("{:#}\n", m.json()))?;
     let mut jl = String::new();
     for r in rows {
         jl.push_str(&r.json(&m.grid).to_string());
         jl.push('\n');
     }
+    let mut manifest = m.json();
+    manifest["results"] = Seal::of(&jl, rows.len()).json();
+    put("sweep.json", format!("{manifest:#}\n"))?;
     put("results.jsonl", jl)?;
     put("results.tsv", table(&m.grid, rows))?;
     if let Some(h) = heat_map(&m.grid, rows) {
@@ -454,24 +497,47 @@ fn parquet(path: &Path, grid: &Grid, rows: &[Row]) -> Result<(), Error> {
     Ok(())
 }
 
-/// The rows of a sweep directory's `results.jsonl`, in file order.
-fn read_rows(dir: &Path, m: &Manifest) -> Result<Vec<Row>, Error> {
+/// The rows of a sweep directory's `results.jsonl`, in file order, after
+/// checking them against the manifest's seal: the same bytes as written, and
+/// each row the parameters of its combination number.
+fn read_rows(dir: &Path, m: &Manifest, seal: &Seal) -> Result<Vec<Row>, Error> {
     let path = dir.join("results.jsonl");
     let text = std::fs::read_to_string(&path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+    let lines = text.lines().count();
+    let found = Seal::of(&text, lines);
+    if found != *seal {
+        return Err(bad(format!(
+            "{}: damaged — {lines} rows, XXH3-64 {}, where sweep.json says {} rows, {}: it changed after the sweep \
+             wrote it; run this shard again",
+            path.display(),
+            found.xxh3,
+            seal.rows,
+            seal.xxh3
+        )));
+    }
     text.lines()
         .enumerate()
         .map(|(n, line)| {
             let v: Value =
                 serde_json::from_str(line).map_err(|e| bad(format!("{} line {}: {e}", path.display(), n + 1)))?;
-            Row::from_json(&v, &m.grid, &path)
+            let r = Row::from_json(&v, &m.grid, &path)?;
+            if r.combo >= m.grid.len() || r.params.iter().map(String::as_str).ne(m.grid.combo(r.combo)) {
+                return Err(bad(format!(
+                    "{} line {}: damaged — combination {} is not the parameters it lists",
+                    path.display(),
+                    n + 1,
+                    r.combo
+                )));
+            }
+            Ok(r)
         })
         .collect()
 }
 
 /// A sweep directory (`sweep.json` and `results.jsonl`), read back.
 pub fn read(dir: &Path) -> Result<(Manifest, Vec<Row>), Error> {
-    let m = Manifest::read(dir)?;
-    let rows = read_rows(dir, &m)?;
+    let (m, seal) = Manifest::read(dir)?;
+    let rows = read_rows(dir, &m, &seal)?;
     Ok((m, rows))
 }
 
@@ -481,11 +547,11 @@ pub fn read(dir: &Path) -> Result<(Manifest, Vec<Row>), Error> {
 /// combinations there are.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, Error> {
     let first = dirs.first().ok_or_else(|| bad("merge: no shard directories"))?;
-    let m0 = Manifest::read(first)?;
+    let (m0, _) = Manifest::read(first)?;
     let mut shards = vec![false; m0.shard.count];
     let mut rows: Vec<Option<Row>> = vec![None; m0.grid.len()];
     for d in dirs {
-        let m = Manifest::read(d)?;
+        let (m, seal) = Manifest::read(d)?;
         let same = m.grid == m0.grid && m.base_config_hash == m0.base_config_hash && m.data == m0.data;
         if !same || m.shard.count != m0.shard.count {
             return Err(bad(format!(
@@ -501,7 +567,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, Error> {
             )));
         }
         let path = d.join("results.jsonl");
-        for (n, r) in read_rows(d, &m)?.into_iter().enumerate() {
+        for (n, r) in read_rows(d, &m, &seal)?.into_iter().enumerate() {
             if r.combo >= rows.len() || !m.shard.has(r.combo) {
                 return Err(bad(format!(
                     "{} line {}: combination {} is not shard {}/{}'s",

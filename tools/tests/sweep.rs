@@ -139,6 +139,64 @@ fn a_sharded_sweep_merges_to_the_unsharded_one_and_agrees_with_replay() {
         &["sweep", "merge", p0, other.to_str().unwrap(), "--out", pb],
         "not a shard of the same sweep",
     );
+    // A shard whose results were damaged after it ran (one digit of a PnL,
+    // one combination's number): merge and report refuse it, naming the
+    // file, rather than join a wrong figure into the sweep.
+    let text = std::fs::read_to_string(s0.join("results.jsonl")).unwrap();
+    let first = text.lines().next().unwrap();
+    let pnl = first
+        .split("\"pnl\":")
+        .nth(1)
+        .unwrap()
+        .split([',', '}'])
+        .next()
+        .unwrap();
+    let digit = pnl.rfind(|c: char| c.is_ascii_digit()).unwrap();
+    let mut changed = pnl.as_bytes().to_vec();
+    changed[digit] = b'0' + (changed[digit] - b'0' + 1) % 10;
+    let changed = String::from_utf8(changed).unwrap();
+    for damaged in [
+        text.replacen(&format!("\"pnl\":{pnl}"), &format!("\"pnl\":{changed}"), 1),
+        text.replacen("\"combo\":0", "\"combo\":4", 1),
+    ] {
+        assert_ne!(damaged, text);
+        let s0d = d.join("s0-damaged");
+        let _ = std::fs::remove_dir_all(&s0d);
+        std::fs::create_dir_all(&s0d).unwrap();
+        for (name, bytes) in files(&s0) {
+            std::fs::write(s0d.join(&name), bytes).unwrap();
+        }
+        std::fs::write(s0d.join("results.jsonl"), &damaged).unwrap();
+        let pd = s0d.to_str().unwrap();
+        refuse(&["sweep", "merge", pd, p1, "--out", pb], "results.jsonl: damaged");
+        refuse(&["report", pd], "results.jsonl: damaged");
+        assert!(!bad.exists(), "a refused merge writes nothing");
+    }
+    // A row whose combination number and parameters disagree is refused
+    // even under a seal that matches (forged here: the digest recomputed).
+    let swapped = text.replacen("\"combo\":0", "\"combo\":2", 1);
+    let s0f = d.join("s0-forged");
+    std::fs::create_dir_all(&s0f).unwrap();
+    for (name, bytes) in files(&s0) {
+        std::fs::write(s0f.join(&name), bytes).unwrap();
+    }
+    let manifest = std::fs::read_to_string(s0.join("sweep.json")).unwrap();
+    let digest = |t: &str| format!("{:016x}", xxhash_rust::xxh3::xxh3_64(t.as_bytes()));
+    assert!(
+        manifest.contains(&digest(&text)),
+        "sweep.json seals results.jsonl: {manifest}"
+    );
+    std::fs::write(
+        s0f.join("sweep.json"),
+        manifest.replace(&digest(&text), &digest(&swapped)),
+    )
+    .unwrap();
+    std::fs::write(s0f.join("results.jsonl"), &swapped).unwrap();
+    let pf = s0f.to_str().unwrap();
+    refuse(
+        &["sweep", "merge", pf, p1, "--out", pb],
+        "line 1: damaged — combination 2",
+    );
     // A value the configuration refuses fails the sweep before it runs, naming the key.
     let o = foxtrot(&[
         "sweep",
@@ -151,7 +209,6 @@ fn a_sharded_sweep_merges_to_the_unsharded_one_and_agrees_with_replay() {
     ]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("strategy.momentum.fast"));
-    let _ = p1;
 }
 
 /// The sweep as a real Slurm job array: one task per shard, each running
