@@ -391,6 +391,102 @@ fn a_missing_segment_is_damage_and_a_repair_counts_what_it_drops() {
     std::fs::remove_dir_all(d.with_extension("backup")).ok();
 }
 
+/// A journal whose last segments were removed is damage at the end-of-segment
+/// marker of the one left last (its writer made the next file before it wrote
+/// the marker), not a shorter journal read as sound; a repair cuts the marker,
+/// and the journal then reads whole and sound, and appends go on after it.
+#[test]
+fn a_journal_cut_after_a_segment_is_damage_and_a_repair_ends_it_there() {
+    let d = tmp("cut-journal");
+    write_n(&d, small(), 1, 4_000);
+    let segs = JournalReader::open(&d).unwrap().segments().to_vec();
+    assert!(segs.len() > 3, "{} segments", segs.len());
+    // What the first two segments hold.
+    let kept: u64 = {
+        let mut r = JournalReader::open(&d).unwrap();
+        let mut n = 0;
+        while let Some(x) = r.next().unwrap() {
+            n += u64::from(x.segment <= segs[1].0);
+        }
+        n
+    };
+    for (_, p) in &segs[2..] {
+        std::fs::remove_file(p).unwrap();
+        let _ = std::fs::remove_file(p.with_extension("idx"));
+    }
+    // Any blank preparation after them goes too (the writer has finished).
+    for e in std::fs::read_dir(&d).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".seg") && name > segs[1].1.file_name().unwrap().to_string_lossy().into_owned() {
+            std::fs::remove_file(e.path()).unwrap();
+        }
+    }
+    let mut r = JournalReader::open(&d).unwrap();
+    let mut read = 0;
+    let err = loop {
+        match r.next() {
+            Ok(Some(_)) => read += 1,
+            Ok(None) => panic!("read {read} records as a sound journal without its last segments"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(read, kept);
+    match &err {
+        ShmError::Corrupt { segment, what, .. } => {
+            assert_eq!(*segment, segs[1].0, "{err}");
+            assert!(what.contains("cut"), "{err}");
+        }
+        e => panic!("not damage: {e}"),
+    }
+    assert!(
+        JournalReader::open(&d).unwrap().last_seq().is_err(),
+        "last_seq reads the cut too"
+    );
+    let fixed = foxtrot_shm::journal::repair::repair(&d, &d.with_extension("backup")).unwrap();
+    assert_eq!((fixed.kept, fixed.dropped), (kept, 0));
+    let mut r = JournalReader::open(&d).unwrap();
+    let mut n = 0;
+    while r.next().unwrap().is_some() {
+        n += 1;
+    }
+    assert_eq!(n, kept, "after the repair, a sound journal of what was left");
+    std::fs::remove_dir_all(&d).ok();
+    std::fs::remove_dir_all(d.with_extension("backup")).ok();
+}
+
+/// A writer killed in a roll — after it made the next segment's file, before
+/// it published it — leaves a last segment ending in its marker and a blank
+/// file after it: the end, not a cut.
+#[test]
+fn a_roll_killed_before_it_published_the_next_segment_is_not_a_cut() {
+    let d = tmp("roll-killed");
+    write_n(&d, small(), 1, 4_000);
+    let segs = JournalReader::open(&d).unwrap().segments().to_vec();
+    let last = &segs[segs.len() - 1];
+    // The last segment's file as a fresh preparation: blank (no header).
+    let size = std::fs::metadata(&last.1).unwrap().len();
+    let f = std::fs::OpenOptions::new().write(true).open(&last.1).unwrap();
+    f.set_len(0).unwrap();
+    f.set_len(size).unwrap();
+    drop(f);
+    let _ = std::fs::remove_file(last.1.with_extension("idx"));
+    let mut r = JournalReader::open(&d).unwrap();
+    let mut n = 0;
+    let mut last = 0;
+    while let Some(x) = r.next().unwrap() {
+        n += 1;
+        last = x.seq;
+    }
+    assert!(n > 0 && n < 4_000, "{n}");
+    // A writer reopened on it prepares that blank file again in place (never
+    // a moment without a file after the marker) and goes on there.
+    write_n(&d, small(), last + 1, 100);
+    let (all, _) = read_all(&d);
+    assert_eq!(all.len() as u64, n + 100);
+    assert_eq!(all.last().unwrap().0, last + 100);
+    std::fs::remove_dir_all(&d).ok();
+}
+
 /// A repair of a damaged record counts the valid records it drops once: those
 /// after the damage in its segment and in every later one.
 #[test]

@@ -204,6 +204,26 @@ impl JournalReader {
         Ok(true)
     }
 
+    /// At the end-of-segment marker (offset `at`) of the last segment: the
+    /// writer made the next segment's file before it wrote the marker, so with
+    /// no such file (not even a blank one) the segments after this one were
+    /// removed — the journal was cut, and reading it as a shorter, sound one
+    /// would hide the loss. A repair cuts at the marker.
+    fn check_not_cut(&self, at: usize) -> Result<(), ShmError> {
+        let (index, path) = &self.segments[self.cur_i];
+        if self.dir.join(layout::segment_name(index + 1)).exists() {
+            return Ok(());
+        }
+        Err(ShmError::Corrupt {
+            segment: *index,
+            path: path.clone(),
+            offset: at as u64,
+            what: "the segment ends in a roll to the next, whose file is missing: the journal was cut, and the \
+                   records after this point are lost",
+            after: 0,
+        })
+    }
+
     /// The next record, `Ok(None)` at the end (for now, when tailing), or the
     /// corruption that stops iteration.
     #[allow(clippy::should_implement_trait)] // records borrow the reader: not an Iterator
@@ -220,6 +240,9 @@ impl JournalReader {
                     if layout::le_u16(&seg.map, at + rec::KIND) == KIND_END {
                         if self.advance_segment()? {
                             continue;
+                        }
+                        if !self.follow {
+                            self.check_not_cut(at)?;
                         }
                         return Ok(None);
                     }

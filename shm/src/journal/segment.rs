@@ -133,12 +133,16 @@ impl WriteSegment {
         gone: &dyn Fn() -> bool,
     ) -> Result<Self, ShmError> {
         let path = dir.join(layout::segment_name(index));
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(ShmError::io(&path, "create segment"))?;
+        // A blank file of that name (a preparation never published, kept by a
+        // reopened writer after a segment that ended in its marker) is
+        // prepared again in place; any other file is never overwritten.
+        let file = match OpenOptions::new().read(true).write(true).create_new(true).open(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && is_blank(&path) => {
+                OpenOptions::new().read(true).write(true).truncate(true).open(&path)
+            }
+            r => r,
+        }
+        .map_err(ShmError::io(&path, "create segment"))?;
         // A preparation that fails half way (a full disk) leaves no file: the
         // retry would fail on the name ("File exists"), not on the cause.
         Self::prepare_file(path.clone(), file, index, size, opts, gone).inspect_err(|_| {

@@ -208,11 +208,7 @@ impl JournalWriter {
             Some(l) => l,
             None => super::writer_lock::WriterLock::acquire(dir)?,
         };
-        // Segments prepared ahead by a writer that died: never begun, removed.
         let (segs, blanks) = list_with_blanks(dir)?;
-        for b in blanks {
-            std::fs::remove_file(&b).map_err(ShmError::io(&b, "remove a blank segment"))?;
-        }
         let (seg, r) = match segs.last() {
             None => {
                 let r = Recovered {
@@ -227,6 +223,17 @@ impl JournalWriter {
                 (seg, r)
             }
         };
+        // Segments prepared ahead by a writer that died: never begun, removed —
+        // but for the next one of a segment that ended in its marker, which
+        // is prepared again in place (see `WriteSegment::prepare`): with no
+        // file after the marker, a kill before the roll below made one would
+        // leave the journal looking cut.
+        let keep = r.ended.then(|| dir.join(layout::segment_name(seg.header.index + 1)));
+        for b in blanks {
+            if Some(&b) != keep.as_ref() {
+                std::fs::remove_file(&b).map_err(ShmError::io(&b, "remove a blank segment"))?;
+            }
+        }
         let idx_cap = index_capacity(&cfg);
         let mut w = JournalWriter {
             dir: dir.to_path_buf(),
@@ -399,23 +406,27 @@ impl JournalWriter {
     /// into memory. The finished segment's index is written, and the segment
     /// unmapped, on the helper. No system call here unless the helper has fallen
     /// behind (the journal then grows faster than segments can be prepared).
+    ///
+    /// The next segment's file exists before the end marker is written, so a
+    /// last segment that ends in a marker with no file after it was cut (its
+    /// successors deleted), never left so by a kill: readers report it.
     fn roll(&mut self) -> Result<(), ShmError> {
-        if !self.ended {
-            let (seq, pos) = (self.last_seq, self.pos);
-            self.write_at(pos, KIND_END, 0, seq, 0, &[], RECORD_HEADER);
-            self.pos += RECORD_HEADER;
-            // Ended: should the next segment not come (a full disk), a retry
-            // looks for it again and writes no second marker past the end.
-            self.ended = true;
-        }
-        if self.cfg.durability != Durability::None {
-            self.msync(true)?;
-        }
         let next = self.seg.header.index + 1;
         let mut seg = match &mut self.prepare {
             Some(p) => p.take(next)?,
             None => WriteSegment::prepare(&self.dir, next, self.cfg.segment_size_of(next), self.cfg.map)?,
         };
+        if !self.ended {
+            let (seq, pos) = (self.last_seq, self.pos);
+            self.write_at(pos, KIND_END, 0, seq, 0, &[], RECORD_HEADER);
+            self.pos += RECORD_HEADER;
+            // Ended: should the rest fail, a retry writes no second marker
+            // past the end.
+            self.ended = true;
+        }
+        if self.cfg.durability != Durability::None {
+            self.msync(true)?;
+        }
         seg.publish(self.last_seq);
         let old = std::mem::replace(&mut self.seg, seg);
         match &mut self.prepare {

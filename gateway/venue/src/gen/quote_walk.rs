@@ -269,7 +269,13 @@ mod tests {
     #[test]
     fn csv_times_cross_midnight() {
         let day = 86_400_000_000_000u64;
-        let q = [Quote { ts_ns: 1_767_571_200_000_000_000 + day + 3_600_000_000_007, bid: 110_000, bid_size: 1, ask: 110_001, ask_size: 1 }];
+        let q = [Quote {
+            ts_ns: 1_767_571_200_000_000_000 + day + 3_600_000_000_007,
+            bid: 110_000,
+            bid_size: 1,
+            ask: 110_001,
+            ask_size: 1,
+        }];
         let text = to_csv(&q);
         let row = text.lines().nth(1).unwrap();
         assert!(row.starts_with("2026-01-06T01:00:00.000000007Z,"), "{row}");
