@@ -26,7 +26,7 @@ pub enum Error {
         /// Their digest.
         recorded_hash: String,
     },
-    /// A file beside the journals (`latency.json`) does not parse.
+    /// A file beside the journals (`latency.json`) does not parse, or its check fails.
     #[error("{path}: {message}")]
     Latency {
         /// The file.

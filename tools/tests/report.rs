@@ -181,6 +181,62 @@ fn report_refuses_a_damaged_diary() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A run whose `latency.json` changed after the run wrote it (a digit of its
+/// p50) or no longer parses: the report is still shown from the journals,
+/// says the latency is not shown and why, and the command fails with one
+/// line naming the file — where a changed figure used to be reported as
+/// measured, and a garbled file refused the whole report.
+#[test]
+fn report_shows_the_journals_and_refuses_a_damaged_latency_file() {
+    let dir = tempdir("damaged-latency");
+    let (run, sim) = record(&dir, "a", "1");
+    let file = run.join("latency.json");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let p50 = sim["tick_to_order_ns"]["p50"].as_u64().unwrap();
+    let at = text.find(&format!("\"p50\": {p50}")).expect("the p50 in latency.json");
+    let digit = at + "\"p50\": ".len();
+    let mut changed = text.clone().into_bytes();
+    changed[digit] = if changed[digit] == b'9' {
+        b'1'
+    } else {
+        changed[digit] + 1
+    };
+    for (what, bytes) in [
+        ("a changed p50", changed),
+        ("a garbled file", text.as_bytes()[..text.len() / 2].to_vec()),
+    ] {
+        std::fs::write(&file, &bytes).unwrap();
+        for extra in [&[][..], &["--json"][..]] {
+            let mut args = vec!["report", run.to_str().unwrap()];
+            args.extend_from_slice(extra);
+            let out = foxtrot(&args);
+            let (o, e) = (
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr),
+            );
+            assert!(!out.status.success(), "{what} reported as sound {extra:?}: {o}");
+            let lines: Vec<&str> = e.lines().filter(|l| !l.trim().is_empty()).collect();
+            assert_eq!(lines.len(), 1, "{what}: {e}");
+            assert!(
+                lines[0].contains("latency.json") && lines[0].contains("damaged"),
+                "{what}: {e}"
+            );
+            assert!(
+                o.contains(sim["order_hash"].as_str().unwrap()),
+                "{what}: the report is shown: {o}"
+            );
+            assert!(
+                o.contains("damaged"),
+                "{what}: the report says why the latency is missing: {o}"
+            );
+        }
+    }
+    // The file as written reads back.
+    std::fs::write(&file, &text).unwrap();
+    ok(foxtrot(&["report", run.to_str().unwrap()]));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The attribute `name="…"` of the tag that starts `element`.
 fn attr<'a>(element: &'a str, name: &str) -> Option<&'a str> {
     let tag = &element[..element.find('>').unwrap_or(element.len())];

@@ -91,9 +91,11 @@ pub(crate) fn new_journals(dir: &std::path::Path, cfg: &Config) -> Result<RunJou
 
 /// Writes the run's latency histograms to `dir/latency.json` for `foxtrot report`.
 pub(crate) fn write_latency(dir: &std::path::Path, source: &str, hists: &[HistSnapshot]) -> Result<()> {
-    let j = serde_json::json!({ "source": source, "hists": hists });
-    let p = dir.join(foxtrot_tools::report::LATENCY_FILE);
-    std::fs::write(&p, serde_json::to_string_pretty(&j)?).with_context(|| format!("writing {}", p.display()))
+    let l = foxtrot_tools::report::Latency {
+        source: source.to_string(),
+        hists: hists.to_vec(),
+    };
+    Ok(foxtrot_tools::report::write_latency(dir, l)?)
 }
 
 pub(crate) fn finish_journals(j: &mut RunJournals) -> Result<()> {

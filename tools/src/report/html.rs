@@ -480,7 +480,12 @@ th{{background:#f3f3f3}}h2{{margin-top:28px}}svg{{display:block;margin:8px 0}}</
             }
             o.push_str("</table>\n");
         }
-        None => o.push_str("<p>Not recorded (no latency.json in the run directory).</p>\n"),
+        None => match &r.latency_damage {
+            Some(d) => {
+                let _ = writeln!(o, "<p>Not shown: {}.</p>", escape(d));
+            }
+            None => o.push_str("<p>Not recorded (no latency.json in the run directory).</p>\n"),
+        },
     }
     table(
         &mut o,

@@ -237,6 +237,11 @@ pub struct Report {
     pub drift_alarms: Vec<Alarm>,
     /// Latency per measured stage, if the run wrote `latency.json`.
     pub latency: Option<Latency>,
+    /// Why `latency.json` is not shown: it does not parse, or its check
+    /// does not match (changed after the run wrote it). The rest of the
+    /// report, read from the journals, stands.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_damage: Option<String>,
     /// Per instrument.
     pub per_instrument: Vec<InstrumentReport>,
     /// PnL and markout by policy and topology.
@@ -495,13 +500,9 @@ pub fn analyse(run_dir: &Path) -> Result<Report, Error> {
         .collect();
     let annualised = duration_s >= metrics::MIN_ANNUALISED_S;
     let (per_instrument, attribution, order_rows, fill_rows) = trading(&cfg, core, w, start);
-    let latency_path = run_dir.join(LATENCY_FILE);
-    let latency = match std::fs::read_to_string(&latency_path) {
-        Ok(t) => Some(serde_json::from_str::<Latency>(&t).map_err(|e| Error::Latency {
-            path: latency_path.clone(),
-            message: e.to_string(),
-        })?),
-        Err(_) => None,
+    let (latency, latency_damage) = match read_latency(run_dir) {
+        Ok(l) => (l, None),
+        Err(e) => (None, Some(e.to_string())),
     };
     Ok(Report {
         run_dir: run_dir.display().to_string(),
@@ -509,6 +510,7 @@ pub fn analyse(run_dir: &Path) -> Result<Report, Error> {
         policy_hash: format!("{:016x}", core.policy_hash()),
         order_hash: summary.order_hash.0.clone(),
         recording_pid,
+        latency_damage,
         diary_hash: summary.diary_hash.0.clone(),
         instruments: cfg.instruments.iter().map(|s| s.symbol.clone()).collect(),
         inputs: count,
@@ -652,3 +654,59 @@ fn trading(
 
 /// The file beside a run's journals that holds its latency histograms.
 pub const LATENCY_FILE: &str = "latency.json";
+
+/// `latency.json`: the histograms and the XXH3-64 of their compact JSON, so a
+/// changed figure (a digit of a p99) is refused, not reported as measured.
+#[derive(Serialize, serde::Deserialize)]
+struct SealedLatency {
+    #[serde(flatten)]
+    latency: Latency,
+    check: String,
+}
+
+fn latency_check(l: &Latency) -> String {
+    let text = serde_json::to_string(l).expect("histograms serialise");
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(text.as_bytes()))
+}
+
+/// Writes a run's latency histograms as `dir/latency.json`, sealed.
+pub fn write_latency(dir: &Path, latency: Latency) -> Result<(), Error> {
+    let check = latency_check(&latency);
+    let path = dir.join(LATENCY_FILE);
+    let text = serde_json::to_string_pretty(&SealedLatency { latency, check }).expect("histograms serialise");
+    std::fs::write(&path, text).map_err(|e| Error::Write {
+        path,
+        message: e.to_string(),
+    })
+}
+
+/// A run's `latency.json`: `None` when it wrote none; an error when the file
+/// does not parse or its check does not match what it holds.
+pub fn read_latency(run_dir: &Path) -> Result<Option<Latency>, Error> {
+    let path = run_dir.join(LATENCY_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(Error::Latency {
+                path,
+                message: e.to_string(),
+            })
+        }
+    };
+    let damaged = |message: String| Error::Latency {
+        path: path.clone(),
+        message,
+    };
+    let sealed: SealedLatency =
+        serde_json::from_str(&text).map_err(|e| damaged(format!("damaged: not a latency file ({e})")))?;
+    let want = latency_check(&sealed.latency);
+    if sealed.check != want {
+        return Err(damaged(format!(
+            "damaged: its figures do not match their check ({} here, {want} computed): they changed after the run \
+             wrote them",
+            sealed.check
+        )));
+    }
+    Ok(Some(sealed.latency))
+}

@@ -134,9 +134,14 @@ pub fn render(r: &Report) -> String {
                 );
             }
         }
-        None => {
-            let _ = writeln!(o, "  latency       not recorded (no latency.json in the run directory)");
-        }
+        None => match &r.latency_damage {
+            Some(d) => {
+                let _ = writeln!(o, "  latency       not shown: {d}");
+            }
+            None => {
+                let _ = writeln!(o, "  latency       not recorded (no latency.json in the run directory)");
+            }
+        },
     }
     o
 }
