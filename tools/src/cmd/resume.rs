@@ -49,13 +49,7 @@ fn epoch_of(dir: &Path) -> Result<Option<u64>> {
         anyhow::ensure!(n <= MAX_CHAIN, "{}: the resumed-from links form a loop", dir.display());
         let p = x.join(EPOCH);
         match std::fs::read_to_string(&p) {
-            Ok(s) => {
-                return s
-                    .trim()
-                    .parse()
-                    .map(Some)
-                    .with_context(|| format!("{}: not a number", p.display()))
-            }
+            Ok(s) => return parse_epoch(&s).map(Some).with_context(|| format!("{}", p.display())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => d = predecessor(&x)?,
             Err(e) => return Err(e).with_context(|| format!("reading {}", p.display())),
         }
@@ -63,11 +57,67 @@ fn epoch_of(dir: &Path) -> Result<Option<u64>> {
     Ok(None)
 }
 
+/// The check word of epoch `e` in its file: a changed digit of the epoch would
+/// otherwise read as another valid epoch, and a restart would trade, cancel and
+/// reconcile under ClOrdIDs the venue never saw, leaving the real orders
+/// working out of its control.
+fn epoch_check(e: u64) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(format!("clordid-epoch {e}").as_bytes())
+}
+
+/// An epoch file's text, `EPOCH CHECK` (decimal, then 16 hex digits).
+fn epoch_text(e: u64) -> String {
+    format!("{e} {:016x}\n", epoch_check(e))
+}
+
+/// Reads [`epoch_text`]; anything else is damage.
+fn parse_epoch(text: &str) -> Result<u64> {
+    let mut t = text.split_ascii_whitespace();
+    let (e, check) = match (t.next(), t.next(), t.next()) {
+        (Some(e), Some(c), None) => (e.parse::<u64>().ok(), u64::from_str_radix(c, 16).ok()),
+        _ => (None, None),
+    };
+    match (e, check) {
+        (Some(e), Some(c)) if c == epoch_check(e) && text == epoch_text(e) => Ok(e),
+        _ => anyhow::bail!(
+            "damaged: not an epoch and its check ({:?}); the ClOrdIDs this run sent cannot be known from it. Resume \
+             from another run of the chain, or start afresh without --resume (a new ClOrdID epoch) and reconcile \
+             positions and open orders with the venue",
+            text.chars().take(60).collect::<String>()
+        ),
+    }
+}
+
 /// Records the ClOrdID epoch a run trades under, before it sends anything.
 pub fn record_epoch(record: &Path, epoch: u64) -> Result<()> {
     let tmp = record.join(format!("{EPOCH}.tmp"));
-    std::fs::write(&tmp, format!("{epoch}\n")).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::write(&tmp, epoch_text(epoch)).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, record.join(EPOCH)).with_context(|| format!("writing {}", record.display()))
+}
+
+fn orders_damaged(dir: &Path, e: &dyn std::fmt::Display) -> anyhow::Error {
+    anyhow::anyhow!(
+        "--resume: run {} has no ClOrdID epoch file, and its orders journal, which would say whether it traded, is \
+         damaged ({e})",
+        dir.display()
+    )
+}
+
+/// Whether the run in `dir` recorded an order it decided (kind 19 in its
+/// `orders` journal): a run records its epoch before it trades, so such a run
+/// without an epoch file lost it.
+fn decided_orders(dir: &Path) -> Result<bool> {
+    let mut r = match foxtrot_shm::JournalReader::open(&dir.join("orders")) {
+        Ok(r) => r,
+        Err(foxtrot_shm::ShmError::NotAJournal(_)) => return Ok(false),
+        Err(e) => return Err(orders_damaged(dir, &e)),
+    };
+    while let Some(rec) = r.next().map_err(|e| orders_damaged(dir, &e))? {
+        if rec.kind == foxtrot_engine::records::Kind::Order as u16 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The run's predecessor, if it recorded one.
@@ -166,6 +216,14 @@ pub fn choose(start: &Path) -> Result<Chosen> {
     verify_inputs(&dir)?;
     let (yaml, inputs) = JournalInputs::open(&dir).with_context(|| format!("opening {}", dir.display()))?;
     let epoch = epoch_of(&dir)?;
+    if epoch.is_none() && decided_orders(&dir)? {
+        anyhow::bail!(
+            "--resume: run {} decided orders but no run of its chain holds its ClOrdID epoch ({EPOCH} is missing): \
+             the ClOrdIDs it sent cannot be known. Restore the file, or start afresh without --resume (a new ClOrdID \
+             epoch) and reconcile positions and open orders with the venue",
+            dir.display()
+        );
+    }
     Ok(Chosen {
         epoch,
         dir,
@@ -209,4 +267,31 @@ pub fn link(record: &Path, from: &Path) -> Result<()> {
     std::fs::write(tmp.join(RESUMED_FROM), &text).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, record).with_context(|| format!("creating {}", record.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every one-bit change of an epoch file is refused: none reads as an
+    /// epoch (a digit changed by one bit used to read as another epoch: 4 of
+    /// the 16 flips of `1\n`).
+    #[test]
+    fn no_bit_flip_of_an_epoch_file_reads_as_an_epoch() {
+        for e in [0u64, 1, 7, 12, 255, 1 << 15] {
+            let text = epoch_text(e);
+            assert_eq!(parse_epoch(&text).unwrap(), e);
+            let b = text.as_bytes();
+            for i in 0..b.len() {
+                for bit in 0..8 {
+                    let mut c = b.to_vec();
+                    c[i] ^= 1 << bit;
+                    let Ok(t) = String::from_utf8(c) else { continue };
+                    assert!(parse_epoch(&t).is_err(), "{text:?} → {t:?} read as an epoch");
+                }
+            }
+        }
+        assert!(parse_epoch("1\n").is_err(), "a bare number carries no check");
+        assert!(parse_epoch("").is_err());
+    }
 }
