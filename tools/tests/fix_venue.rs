@@ -1246,7 +1246,9 @@ fn fills_lost_to_garbled_reports_close_their_orders_without_a_storm_of_cancels()
     let e2 = finish(&dir, e2, "run2", Duration::from_secs(120));
     let v2 = finish(&dir, v2, "venue2", Duration::from_secs(30));
     assert_eq!(u(&e2, "fix.questions_unanswered"), 0, "{e2}");
-    fills_and_positions_agree(&e2, &v2);
+    // Day 1's recovered fills are in day 2's turnover (found failing: a
+    // rounding of 0.006 on day 1's 4,475 recovered, held to day 2's slack).
+    fills_and_positions_agree_after(&e2, &v2, recovered);
     assert_eq!(orders_ended_twice(&dir.join("venue-store")), Vec::<String>::new());
     replays_identically(&dir.join("run2"));
 }
@@ -1279,6 +1281,13 @@ fn orders_ended_twice(store: &Path) -> Vec<String> {
 /// The engine's filled quantity and its position in each instrument are the
 /// venue's, as the fills in its session store say.
 fn fills_and_positions_agree(e: &Value, v: &Value) {
+    fills_and_positions_agree_after(e, v, 0)
+}
+
+/// [`fills_and_positions_agree`] for a run that resumed from runs which
+/// recovered `recovered_before` of quantity between them: their recovered
+/// fills are in its turnover too, each within its half price unit.
+fn fills_and_positions_agree_after(e: &Value, v: &Value, recovered_before: u64) {
     let net: Vec<i64> = v["net_filled_qty"]
         .as_array()
         .unwrap()
@@ -1300,7 +1309,7 @@ fn fills_and_positions_agree(e: &Value, v: &Value) {
         e["turnover"].as_f64().unwrap(),
         v["turnover_in_store"].as_f64().unwrap(),
     );
-    let slack = u(e, "fix.recovered_qty") as f64 * 0.00005 + 1e-9 * tv;
+    let slack = (u(e, "fix.recovered_qty") + recovered_before) as f64 * 0.00005 + 1e-9 * tv;
     assert!(
         (te - tv).abs() <= slack,
         "turnover: engine {te}, venue {tv} (slack {slack})"

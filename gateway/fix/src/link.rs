@@ -28,7 +28,9 @@
 //! rather than sent late. So is an order decided after the venue's Logout. Then the session's expected number is rewound to just
 //! after the last report the journal holds ([`ExecReport::fix_seq`]), so a report
 //! that reached the old process but not its journal is asked for again, and none
-//! that is in the journal is processed twice.
+//! that is in the journal is processed twice (what an answer to a status request
+//! put in the journal carries the answer's number: the reports it answered for
+//! are not resent).
 
 use super::ack_clock::AckClock;
 use super::app::{exec_from_fix, Instruments};
@@ -446,7 +448,14 @@ impl FixVenueLink {
                     let avg = m.get(tags::AVG_PX).and_then(avg_px);
                     // Done at the venue: filled, cancelled, rejected, expired, done for the day.
                     let done = matches!(m.get(tags::ORD_STATUS), Some(b"2" | b"3" | b"4" | b"8" | b"C"));
-                    if let Some(f) = gaps.answer(core, cum, avg, done, *last_ts) {
+                    // What an answer puts in the journal carries its MsgSeqNum:
+                    // a restart resumes after it, not before — where the venue
+                    // would resend the answer and the reports it answered for
+                    // (a fill the session refused, say) to be booked a second
+                    // time over the fill this answer recovered.
+                    if let Some(mut f) = gaps.answer(core, cum, avg, done, *last_ts) {
+                        f.fix_seq = seq;
+                        *last_seq = seq;
                         reports.push_back(InputSlot::from_exec(&f));
                     }
                     if let Some((i, side)) = rec.answer(core, known) {
@@ -456,6 +465,8 @@ impl FixVenueLink {
                         let mut e = ExecReport::new(ExecKind::Rejected, i, side, *last_ts);
                         e.cl_ord_id = core;
                         e.reason = VenueReject::UnknownOrder as u8;
+                        e.fix_seq = seq;
+                        *last_seq = seq;
                         reports.push_back(InputSlot::from_exec(&e));
                     }
                 }
