@@ -357,9 +357,7 @@ fn the_fix_link_allocates_nothing_per_order_and_report() {
     use foxtrot_engine::runtime::VenueLink;
     use foxtrot_fix::link::{FixLinkSettings, FixVenueLink};
     use foxtrot_fix::session::SessionSettings;
-    use foxtrot_venue::server::{AcceptorSettings, VenueServer, VenueSettings};
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::Arc;
+    use foxtrot_venue::server::{LocalVenue, VenueSettings};
     use std::time::{Duration, Instant};
 
     let dir = std::env::temp_dir().join(format!("foxtrot-noalloc-link-{}", std::process::id()));
@@ -369,34 +367,15 @@ fn the_fix_link_allocates_nothing_per_order_and_report() {
     cfg.session.sender_comp_id = "FOXTROT".into();
     cfg.session.target_comp_id = "VENUE".into();
     let spec = cfg.instruments[0].clone();
-    let venue_set = VenueSettings {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        market_data: None,
-        md_format: Default::default(),
-        retransmit: None,
-        sessions: vec![AcceptorSettings {
-            session: SessionSettings::new("FIX.4.4", "VENUE", "FOXTROT"),
-            store_dir: dir.join("venue-store"),
-        }],
-        application: Default::default(),
-        logon_timeout_s: 10,
-        message_log: None,
-        speed: 1.0,
-        busy_poll: None,
-        spin: false,
-        xdp: None,
-    };
-    let stop = Arc::new(AtomicBool::new(false));
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let venue = {
-        let (cfg, stop) = (cfg.clone(), stop.clone());
-        std::thread::spawn(move || {
-            let mut v = VenueServer::new(&cfg, venue_set).unwrap();
-            addr_tx.send(v.local_addr().unwrap()).unwrap();
-            v.run(&stop).unwrap();
-        })
-    };
-    let connect = addr_rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    let venue = LocalVenue::spawn(
+        &cfg,
+        VenueSettings::loopback(
+            SessionSettings::new("FIX.4.4", "VENUE", "FOXTROT"),
+            dir.join("venue-store"),
+        ),
+    )
+    .unwrap();
+    let connect = venue.addr;
     let set = FixLinkSettings {
         connect,
         session: SessionSettings::new("FIX.4.4", "FOXTROT", "VENUE"),
@@ -475,8 +454,7 @@ fn the_fix_link_allocates_nothing_per_order_and_report() {
     let after = allocs();
     let st = link.stats();
     link.logout(Duration::from_secs(2));
-    stop.store(true, Ordering::Relaxed);
-    venue.join().unwrap();
+    venue.stop().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     let kind = |k: ExecKind| seen[k as usize];
     println!(

@@ -11,11 +11,11 @@ use foxtrot_engine::records::{
 use foxtrot_engine::runtime::VenueLink;
 use foxtrot_fix::link::{FixLinkSettings, FixVenueLink, Resume};
 use foxtrot_fix::session::SessionSettings;
-use foxtrot_venue::server::{AcceptorSettings, VenueServer, VenueSettings};
+use foxtrot_venue::server::{LocalVenue, VenueSettings};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -132,34 +132,15 @@ fn a_fill_recovered_from_a_status_answer_is_not_booked_again_after_a_restart() {
     cfg.session.sender_comp_id = "FOXTROT".into();
     cfg.session.target_comp_id = "VENUE".into();
     let spec = cfg.instruments[0].clone();
-    let venue_set = VenueSettings {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        market_data: None,
-        md_format: Default::default(),
-        retransmit: None,
-        sessions: vec![AcceptorSettings {
-            session: SessionSettings::new("FIX.4.4", "VENUE", "FOXTROT"),
-            store_dir: dir.join("venue-store"),
-        }],
-        application: Default::default(),
-        logon_timeout_s: 10,
-        message_log: None,
-        speed: 1.0,
-        busy_poll: None,
-        spin: false,
-        xdp: None,
-    };
-    let stop = Arc::new(AtomicBool::new(false));
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let venue = {
-        let (cfg, stop) = (cfg.clone(), stop.clone());
-        std::thread::spawn(move || {
-            let mut v = VenueServer::new(&cfg, venue_set).unwrap();
-            addr_tx.send(v.local_addr().unwrap()).unwrap();
-            v.run(&stop).unwrap();
-        })
-    };
-    let venue_addr = addr_rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    let venue = LocalVenue::spawn(
+        &cfg,
+        VenueSettings::loopback(
+            SessionSettings::new("FIX.4.4", "VENUE", "FOXTROT"),
+            dir.join("venue-store"),
+        ),
+    )
+    .unwrap();
+    let venue_addr = venue.addr;
     let (relay, garbled) = garbling_relay(venue_addr);
 
     // Day 1, through the relay: input 1 decides an order through the book.
@@ -261,7 +242,6 @@ fn a_fill_recovered_from_a_status_answer_is_not_booked_again_after_a_restart() {
         .iter()
         .any(|x| x.0 == Some(ExecKind::Fill) && x.3 == FILL_RECOVERED));
     drop(link);
-    stop.store(true, Ordering::Relaxed);
-    venue.join().unwrap();
+    venue.stop().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }

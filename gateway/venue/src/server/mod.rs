@@ -104,6 +104,74 @@ pub struct VenueSettings {
     pub xdp: Option<foxtrot_net::XdpConfig>,
 }
 
+impl VenueSettings {
+    /// One acceptor session `session` (its store in `store_dir`) on an
+    /// ephemeral loopback port: no market data, the default application, real
+    /// time, sleeping when idle — a venue for tests and demos in one process
+    /// ([`LocalVenue`]).
+    pub fn loopback(session: SessionSettings, store_dir: PathBuf) -> Self {
+        VenueSettings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            market_data: None,
+            md_format: Default::default(),
+            retransmit: None,
+            sessions: vec![AcceptorSettings { session, store_dir }],
+            application: Default::default(),
+            logon_timeout_s: 10,
+            message_log: None,
+            speed: 1.0,
+            busy_poll: None,
+            spin: false,
+            xdp: None,
+        }
+    }
+}
+
+/// A [`VenueServer`] running on a thread of this process until stopped.
+pub struct LocalVenue {
+    /// Where it accepts FIX connections.
+    pub addr: SocketAddr,
+    stop: std::sync::Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<std::io::Result<VenueStats>>>,
+}
+
+impl LocalVenue {
+    /// Starts a venue for `cfg`'s instruments with `set` on a thread of its own.
+    pub fn spawn(cfg: &Config, set: VenueSettings) -> std::io::Result<Self> {
+        let mut v = VenueServer::new(cfg, set)?;
+        let addr = v.local_addr()?;
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let s = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("venue".into())
+            .spawn(move || v.run(&s).map(|()| v.stats()))?;
+        Ok(LocalVenue {
+            addr,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Stops it (it shuts its sessions down) and returns what it did.
+    pub fn stop(mut self) -> std::io::Result<VenueStats> {
+        self.stop.store(true, Ordering::Relaxed);
+        match self.thread.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(r)) => r,
+            Some(Err(_)) => Err(std::io::Error::other("the venue's thread panicked")),
+            None => Ok(VenueStats::default()),
+        }
+    }
+}
+
+impl Drop for LocalVenue {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// What a venue did, for its summary and the tests.
 #[derive(Clone, Debug, Default)]
 pub struct VenueStats {
