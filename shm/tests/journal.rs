@@ -487,6 +487,34 @@ fn a_roll_killed_before_it_published_the_next_segment_is_not_a_cut() {
     std::fs::remove_dir_all(&d).ok();
 }
 
+/// A directory read need not show a file made while it ran: a reader of a
+/// live journal can list a writer's segment N+1 and not N. Before calling N
+/// missing, it asks for the file by name (here N is away while the reader
+/// lists, and back before it gets there; CI once read a live journal as
+/// damaged: "segment 432 … the segment file is missing").
+#[test]
+fn a_segment_the_listing_missed_is_read_not_called_missing() {
+    let d = tmp("listing-missed");
+    write_n(&d, small(), 1, 4_000);
+    let segs = JournalReader::open(&d).unwrap().segments().to_vec();
+    assert!(segs.len() > 3, "{} segments", segs.len());
+    let away = d.with_extension("away");
+    std::fs::rename(&segs[1].1, &away).unwrap();
+    let mut r = JournalReader::open(&d).unwrap();
+    assert!(
+        !r.segments().iter().any(|s| s.0 == segs[1].0),
+        "listed without segment 1"
+    );
+    std::fs::rename(&away, &segs[1].1).unwrap();
+    let mut n = 0u64;
+    while let Some(x) = r.next().unwrap() {
+        n += 1;
+        assert_eq!(x.seq, n);
+    }
+    assert_eq!(n, 4_000);
+    std::fs::remove_dir_all(&d).ok();
+}
+
 /// A repair of a damaged record counts the valid records it drops once: those
 /// after the damage in its segment and in every later one.
 #[test]

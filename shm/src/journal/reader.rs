@@ -175,6 +175,19 @@ impl JournalReader {
         if let Ok(s) = list_segments(&self.dir) {
             self.segments = s;
         }
+        if self.cur_i + 1 >= self.segments.len() {
+            // A directory read need not show a file made while it ran: the
+            // next segment is asked for by name before this one is the last.
+            let next = self
+                .segments
+                .get(self.cur_i)
+                .map(|c| self.dir.join(layout::segment_name(c.0 + 1)));
+            if next.is_some_and(|n| n.exists() && !super::segment::is_blank(&n)) {
+                if let Ok(s) = list_segments(&self.dir) {
+                    self.segments = s;
+                }
+            }
+        }
         self.cur_i + 1 >= self.segments.len()
     }
 
@@ -189,6 +202,16 @@ impl JournalReader {
         // the ones after a repair's cut: a number missing in between is a
         // segment file lost (deleted, or never copied), and its records with it.
         let missing = self.segments[self.cur_i].0 + 1;
+        if self.segments[next].0 != missing && self.dir.join(layout::segment_name(missing)).exists() {
+            // A directory read need not show a file made while it ran (a live
+            // writer's helper prepares segments ahead as fast as it rolls): the
+            // listing missed it — listed again, it is there (or still blank,
+            // and this segment is the last for now).
+            self.segments = list_segments(&self.dir)?;
+            if next >= self.segments.len() {
+                return Ok(false);
+            }
+        }
         if self.segments[next].0 != missing {
             return Err(ShmError::Corrupt {
                 segment: missing,
