@@ -356,29 +356,19 @@ fn the_fix_link_allocates_nothing_per_order_and_report() {
     use foxtrot_engine::records::{ExecKind, Header, InputView, Kind, OrdType, Order, OrderAction, Side};
     use foxtrot_engine::runtime::VenueLink;
     use foxtrot_fix::link::{FixLinkSettings, FixVenueLink};
-    use foxtrot_fix::session::SessionSettings;
-    use foxtrot_venue::server::{LocalVenue, VenueSettings};
+    use foxtrot_fix::session::{Role, SessionSettings};
+    use foxtrot_venue::server::LocalVenue;
     use std::time::{Duration, Instant};
 
     let dir = std::env::temp_dir().join(format!("foxtrot-noalloc-link-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let mut cfg = Config::default_sim();
-    cfg.session.begin_string = "FIX.4.4".into();
-    cfg.session.sender_comp_id = "FOXTROT".into();
-    cfg.session.target_comp_id = "VENUE".into();
+    let cfg = Config::default_sim();
     let spec = cfg.instruments[0].clone();
-    let venue = LocalVenue::spawn(
-        &cfg,
-        VenueSettings::loopback(
-            SessionSettings::new("FIX.4.4", "VENUE", "FOXTROT"),
-            dir.join("venue-store"),
-        ),
-    )
-    .unwrap();
+    let venue = LocalVenue::serving(&cfg, dir.join("venue-store")).unwrap();
     let connect = venue.addr;
     let set = FixLinkSettings {
         connect,
-        session: SessionSettings::new("FIX.4.4", "FOXTROT", "VENUE"),
+        session: SessionSettings::from_config(&cfg.session, Role::Initiator).unwrap(),
         store_dir: dir.join("engine-store"),
         store_segment: 1 << 20,
         busy_poll: None,

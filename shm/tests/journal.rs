@@ -51,6 +51,35 @@ fn read_all(dir: &Path) -> (Records, JournalReader) {
     (v, r)
 }
 
+/// Where each record of a sound journal is: (segment, offset, seq).
+fn located(dir: &Path) -> Vec<(u64, u64, u64)> {
+    let mut r = JournalReader::open(dir).unwrap();
+    let mut v = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        v.push((rec.segment, rec.offset, rec.seq));
+    }
+    v
+}
+
+/// Records read before the reading of a damaged journal stops, and the
+/// damage; `journal` says what was damaged, should it read as sound.
+fn read_to_damage(dir: &Path, journal: &str) -> (u64, ShmError) {
+    let mut r = JournalReader::open(dir).unwrap();
+    let mut read = 0;
+    loop {
+        match r.next() {
+            Ok(Some(_)) => read += 1,
+            Ok(None) => panic!("read {read} records as a sound journal {journal}"),
+            Err(e) => return (read, e),
+        }
+    }
+}
+
+/// The segments of `dir` that hold data, (index, path).
+fn segments(dir: &Path) -> Vec<(u64, std::path::PathBuf)> {
+    JournalReader::open(dir).unwrap().segments().to_vec()
+}
+
 #[test]
 fn round_trip_across_segments() {
     let d = tmp("rt");
@@ -310,7 +339,7 @@ fn a_damaged_index_never_makes_a_seek_skip_records() {
     use foxtrot_shm::journal::index::{index_path, ENTRY};
     let d = tmp("seek-damaged-index");
     write_n(&d, small(), 1, 4_000);
-    let seg = JournalReader::open(&d).unwrap().segments()[0].1.clone();
+    let seg = segments(&d)[0].1.clone();
     let idx = index_path(&seg);
     let good = std::fs::read(&idx).unwrap();
     let entries = good.len() / ENTRY;
@@ -355,30 +384,16 @@ fn a_damaged_index_never_makes_a_seek_skip_records() {
 fn a_missing_segment_is_damage_and_a_repair_counts_what_it_drops() {
     let d = tmp("missing-segment");
     write_n(&d, small(), 1, 4_000);
-    let segs = JournalReader::open(&d).unwrap().segments().to_vec();
+    let segs = segments(&d);
     assert!(segs.len() > 3, "{} segments", segs.len());
+    let all = located(&d);
     let per_segment: Vec<u64> = segs
         .iter()
-        .map(|(k, _)| {
-            let mut r = JournalReader::open(&d).unwrap();
-            let mut n = 0;
-            while let Some(x) = r.next().unwrap() {
-                n += u64::from(x.segment == *k);
-            }
-            n
-        })
+        .map(|(k, _)| all.iter().filter(|x| x.0 == *k).count() as u64)
         .collect();
     assert_eq!(per_segment.iter().sum::<u64>(), 4_000);
     std::fs::remove_file(&segs[1].1).unwrap();
-    let mut r = JournalReader::open(&d).unwrap();
-    let mut read = 0;
-    let err = loop {
-        match r.next() {
-            Ok(Some(_)) => read += 1,
-            Ok(None) => panic!("read {read} records as a sound journal without segment 1"),
-            Err(e) => break e,
-        }
-    };
+    let (read, err) = read_to_damage(&d, "without segment 1");
     assert_eq!(read, per_segment[0]);
     let later: u64 = per_segment[2..].iter().sum();
     match &err {
@@ -394,42 +409,23 @@ fn a_missing_segment_is_damage_and_a_repair_counts_what_it_drops() {
 /// A journal whose last segments were removed is damage at the end-of-segment
 /// marker of the one left last (its writer made the next file before it wrote
 /// the marker), not a shorter journal read as sound; a repair cuts the marker,
-/// and the journal then reads whole and sound, and appends go on after it.
+/// and the journal then reads whole and sound.
 #[test]
 fn a_journal_cut_after_a_segment_is_damage_and_a_repair_ends_it_there() {
     let d = tmp("cut-journal");
     write_n(&d, small(), 1, 4_000);
-    let segs = JournalReader::open(&d).unwrap().segments().to_vec();
+    let segs = segments(&d);
     assert!(segs.len() > 3, "{} segments", segs.len());
     // What the first two segments hold.
-    let kept: u64 = {
-        let mut r = JournalReader::open(&d).unwrap();
-        let mut n = 0;
-        while let Some(x) = r.next().unwrap() {
-            n += u64::from(x.segment <= segs[1].0);
-        }
-        n
-    };
-    for (_, p) in &segs[2..] {
-        std::fs::remove_file(p).unwrap();
-        let _ = std::fs::remove_file(p.with_extension("idx"));
-    }
-    // Any blank preparation after them goes too (the writer has finished).
+    let kept = located(&d).iter().filter(|x| x.0 <= segs[1].0).count() as u64;
+    // Every file of a later segment (a blank preparation too) goes.
     for e in std::fs::read_dir(&d).unwrap().flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".seg") && name > segs[1].1.file_name().unwrap().to_string_lossy().into_owned() {
+        let n = e.path().file_stem().and_then(|s| s.to_str()?.parse::<u64>().ok());
+        if n.is_some_and(|n| n > segs[1].0) {
             std::fs::remove_file(e.path()).unwrap();
         }
     }
-    let mut r = JournalReader::open(&d).unwrap();
-    let mut read = 0;
-    let err = loop {
-        match r.next() {
-            Ok(Some(_)) => read += 1,
-            Ok(None) => panic!("read {read} records as a sound journal without its last segments"),
-            Err(e) => break e,
-        }
-    };
+    let (read, err) = read_to_damage(&d, "without its last segments");
     assert_eq!(read, kept);
     match &err {
         ShmError::Corrupt { segment, what, .. } => {
@@ -444,12 +440,11 @@ fn a_journal_cut_after_a_segment_is_damage_and_a_repair_ends_it_there() {
     );
     let fixed = foxtrot_shm::journal::repair::repair(&d, &d.with_extension("backup")).unwrap();
     assert_eq!((fixed.kept, fixed.dropped), (kept, 0));
-    let mut r = JournalReader::open(&d).unwrap();
-    let mut n = 0;
-    while r.next().unwrap().is_some() {
-        n += 1;
-    }
-    assert_eq!(n, kept, "after the repair, a sound journal of what was left");
+    assert_eq!(
+        located(&d).len() as u64,
+        kept,
+        "after the repair, a sound journal of what was left"
+    );
     std::fs::remove_dir_all(&d).ok();
     std::fs::remove_dir_all(d.with_extension("backup")).ok();
 }
@@ -461,7 +456,7 @@ fn a_journal_cut_after_a_segment_is_damage_and_a_repair_ends_it_there() {
 fn a_roll_killed_before_it_published_the_next_segment_is_not_a_cut() {
     let d = tmp("roll-killed");
     write_n(&d, small(), 1, 4_000);
-    let segs = JournalReader::open(&d).unwrap().segments().to_vec();
+    let segs = segments(&d);
     let last = &segs[segs.len() - 1];
     // The last segment's file as a fresh preparation: blank (no header).
     let size = std::fs::metadata(&last.1).unwrap().len();
@@ -470,13 +465,8 @@ fn a_roll_killed_before_it_published_the_next_segment_is_not_a_cut() {
     f.set_len(size).unwrap();
     drop(f);
     let _ = std::fs::remove_file(last.1.with_extension("idx"));
-    let mut r = JournalReader::open(&d).unwrap();
-    let mut n = 0;
-    let mut last = 0;
-    while let Some(x) = r.next().unwrap() {
-        n += 1;
-        last = x.seq;
-    }
+    let before = located(&d);
+    let (n, last) = (before.len() as u64, before.last().unwrap().2);
     assert!(n > 0 && n < 4_000, "{n}");
     // A writer reopened on it prepares that blank file again in place (never
     // a moment without a file after the marker) and goes on there.
@@ -496,7 +486,7 @@ fn a_roll_killed_before_it_published_the_next_segment_is_not_a_cut() {
 fn a_segment_the_listing_missed_is_read_not_called_missing() {
     let d = tmp("listing-missed");
     write_n(&d, small(), 1, 4_000);
-    let segs = JournalReader::open(&d).unwrap().segments().to_vec();
+    let segs = segments(&d);
     assert!(segs.len() > 3, "{} segments", segs.len());
     let away = d.with_extension("away");
     std::fs::rename(&segs[1].1, &away).unwrap();
@@ -521,17 +511,8 @@ fn a_segment_the_listing_missed_is_read_not_called_missing() {
 fn a_repair_counts_the_records_it_drops_once() {
     let d = tmp("repair-count");
     write_n(&d, small(), 1, 4_000);
-    let first = JournalReader::open(&d).unwrap().segments()[0].1.clone();
-    let offs: Vec<u64> = {
-        let mut r = JournalReader::open(&d).unwrap();
-        let mut v = Vec::new();
-        while let Some(x) = r.next().unwrap() {
-            if x.segment == 0 {
-                v.push(x.offset);
-            }
-        }
-        v
-    };
+    let first = segments(&d)[0].1.clone();
+    let offs: Vec<u64> = located(&d).iter().filter(|x| x.0 == 0).map(|x| x.1).collect();
     // The payload of the 100th record of segment 0.
     let mut b = std::fs::read(&first).unwrap();
     b[offs[99] as usize + 40] ^= 0x10;

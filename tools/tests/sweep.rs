@@ -21,6 +21,15 @@ fn files(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     v
 }
 
+/// A copy of sweep directory `from` at `to` (replacing what is there).
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    let _ = std::fs::remove_dir_all(to);
+    std::fs::create_dir_all(to).unwrap();
+    for (name, bytes) in files(from) {
+        std::fs::write(to.join(&name), bytes).unwrap();
+    }
+}
+
 /// `n` generated market-data events as a CSV of FOXA quotes, imported into
 /// `dir/md`.
 fn imported_quotes(dir: &std::path::Path, n: u32) -> std::path::PathBuf {
@@ -161,11 +170,7 @@ fn a_sharded_sweep_merges_to_the_unsharded_one_and_agrees_with_replay() {
     ] {
         assert_ne!(damaged, text);
         let s0d = d.join("s0-damaged");
-        let _ = std::fs::remove_dir_all(&s0d);
-        std::fs::create_dir_all(&s0d).unwrap();
-        for (name, bytes) in files(&s0) {
-            std::fs::write(s0d.join(&name), bytes).unwrap();
-        }
+        copy_dir(&s0, &s0d);
         std::fs::write(s0d.join("results.jsonl"), &damaged).unwrap();
         let pd = s0d.to_str().unwrap();
         refuse(&["sweep", "merge", pd, p1, "--out", pb], "results.jsonl: damaged");
@@ -176,10 +181,7 @@ fn a_sharded_sweep_merges_to_the_unsharded_one_and_agrees_with_replay() {
     // even under a seal that matches (forged here: the digest recomputed).
     let swapped = text.replacen("\"combo\":0", "\"combo\":2", 1);
     let s0f = d.join("s0-forged");
-    std::fs::create_dir_all(&s0f).unwrap();
-    for (name, bytes) in files(&s0) {
-        std::fs::write(s0f.join(&name), bytes).unwrap();
-    }
+    copy_dir(&s0, &s0f);
     let manifest = std::fs::read_to_string(s0.join("sweep.json")).unwrap();
     let digest = |t: &str| format!("{:016x}", xxhash_rust::xxh3::xxh3_64(t.as_bytes()));
     assert!(

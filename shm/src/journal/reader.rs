@@ -171,46 +171,40 @@ impl JournalReader {
         if self.cur_i + 1 < self.segments.len() {
             return false;
         }
-        // A live writer may have rolled since we listed.
-        if let Ok(s) = list_segments(&self.dir) {
-            self.segments = s;
-        }
-        if self.cur_i + 1 >= self.segments.len() {
-            // A directory read need not show a file made while it ran: the
-            // next segment is asked for by name before this one is the last.
-            let next = self
-                .segments
-                .get(self.cur_i)
-                .map(|c| self.dir.join(layout::segment_name(c.0 + 1)));
-            if next.is_some_and(|n| n.exists() && !super::segment::is_blank(&n)) {
-                if let Ok(s) = list_segments(&self.dir) {
-                    self.segments = s;
-                }
-            }
-        }
+        self.relist();
         self.cur_i + 1 >= self.segments.len()
     }
 
-    fn advance_segment(&mut self) -> Result<bool, ShmError> {
-        if self.is_last_segment() {
-            return Ok(false);
+    /// Lists the segments again (a live writer may have rolled since); on an
+    /// error listing, the last list stands.
+    fn relist(&mut self) {
+        if let Ok(s) = list_segments(&self.dir) {
+            self.segments = s;
         }
-        // Moved to only once the next segment opened: a failed open is retried
-        // from the same place, never skipped.
-        let next = self.cur_i + 1;
+    }
+
+    /// At an end-of-segment marker: moves to the next segment, or says this one
+    /// is the last (for now).
+    fn advance_segment(&mut self) -> Result<bool, ShmError> {
         // A writer numbers its segments one after another and removes none but
         // the ones after a repair's cut: a number missing in between is a
         // segment file lost (deleted, or never copied), and its records with it.
         let missing = self.segments[self.cur_i].0 + 1;
-        if self.segments[next].0 != missing && self.dir.join(layout::segment_name(missing)).exists() {
-            // A directory read need not show a file made while it ran (a live
-            // writer's helper prepares segments ahead as fast as it rolls): the
-            // listing missed it — listed again, it is there (or still blank,
-            // and this segment is the last for now).
-            self.segments = list_segments(&self.dir)?;
-            if next >= self.segments.len() {
-                return Ok(false);
+        let next = self.cur_i + 1;
+        let listed = |r: &Self| r.segments.get(next).map(|s| s.0) == Some(missing);
+        if !listed(self) {
+            // A live writer may have rolled since we listed; and a directory
+            // read need not show a file made while it ran (its helper prepares
+            // segments ahead as fast as it rolls), so a successor that is there
+            // by name, published, is listed for again. Only here, once per
+            // segment end — not at every poll of a tail.
+            self.relist();
+            if !listed(self) && !super::segment::is_blank(&self.dir.join(layout::segment_name(missing))) {
+                self.relist();
             }
+        }
+        if next >= self.segments.len() {
+            return Ok(false);
         }
         if self.segments[next].0 != missing {
             return Err(ShmError::Corrupt {

@@ -70,15 +70,11 @@ fn epoch_text(e: u64) -> String {
     format!("{e} {:016x}\n", epoch_check(e))
 }
 
-/// Reads [`epoch_text`]; anything else is damage.
+/// Reads [`epoch_text`]; anything else is damage (the text must be exactly
+/// what its epoch's [`epoch_text`] is, so its check word is checked with it).
 fn parse_epoch(text: &str) -> Result<u64> {
-    let mut t = text.split_ascii_whitespace();
-    let (e, check) = match (t.next(), t.next(), t.next()) {
-        (Some(e), Some(c), None) => (e.parse::<u64>().ok(), u64::from_str_radix(c, 16).ok()),
-        _ => (None, None),
-    };
-    match (e, check) {
-        (Some(e), Some(c)) if c == epoch_check(e) && text == epoch_text(e) => Ok(e),
+    match text.split(' ').next().and_then(|e| e.parse::<u64>().ok()) {
+        Some(e) if text == epoch_text(e) => Ok(e),
         _ => anyhow::bail!(
             "damaged: not an epoch and its check ({:?}); the ClOrdIDs this run sent cannot be known from it. Resume \
              from another run of the chain, or start afresh without --resume (a new ClOrdID epoch) and reconcile \

@@ -104,13 +104,22 @@ pub struct VenueSettings {
     pub xdp: Option<foxtrot_net::XdpConfig>,
 }
 
-impl VenueSettings {
-    /// One acceptor session `session` (its store in `store_dir`) on an
-    /// ephemeral loopback port: no market data, the default application, real
-    /// time, sleeping when idle — a venue for tests and demos in one process
-    /// ([`LocalVenue`]).
-    pub fn loopback(session: SessionSettings, store_dir: PathBuf) -> Self {
-        VenueSettings {
+/// A [`VenueServer`] running on a thread of this process until stopped.
+pub struct LocalVenue {
+    /// Where it accepts FIX connections.
+    pub addr: SocketAddr,
+    stop: std::sync::Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<std::io::Result<VenueStats>>>,
+}
+
+impl LocalVenue {
+    /// The counterparty of `cfg`'s FIX session (`cfg.session` from the
+    /// acceptor's side, its store in `store_dir`) on an ephemeral loopback
+    /// port: no market data, the default application, real time, sleeping
+    /// when idle — a venue for tests and demos in one process.
+    pub fn serving(cfg: &Config, store_dir: PathBuf) -> std::io::Result<Self> {
+        let session = SessionSettings::from_config(&cfg.session, Role::Acceptor).map_err(std::io::Error::other)?;
+        let set = VenueSettings {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             market_data: None,
             md_format: Default::default(),
@@ -123,19 +132,10 @@ impl VenueSettings {
             busy_poll: None,
             spin: false,
             xdp: None,
-        }
+        };
+        Self::spawn(cfg, set)
     }
-}
 
-/// A [`VenueServer`] running on a thread of this process until stopped.
-pub struct LocalVenue {
-    /// Where it accepts FIX connections.
-    pub addr: SocketAddr,
-    stop: std::sync::Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<std::io::Result<VenueStats>>>,
-}
-
-impl LocalVenue {
     /// Starts a venue for `cfg`'s instruments with `set` on a thread of its own.
     pub fn spawn(cfg: &Config, set: VenueSettings) -> std::io::Result<Self> {
         let mut v = VenueServer::new(cfg, set)?;
@@ -154,21 +154,21 @@ impl LocalVenue {
 
     /// Stops it (it shuts its sessions down) and returns what it did.
     pub fn stop(mut self) -> std::io::Result<VenueStats> {
+        self.halt()
+            .unwrap_or_else(|| Err(std::io::Error::other("the venue was stopped already")))
+    }
+
+    /// Raises the stop flag and joins the thread, once.
+    fn halt(&mut self) -> Option<std::io::Result<VenueStats>> {
         self.stop.store(true, Ordering::Relaxed);
-        match self.thread.take().map(std::thread::JoinHandle::join) {
-            Some(Ok(r)) => r,
-            Some(Err(_)) => Err(std::io::Error::other("the venue's thread panicked")),
-            None => Ok(VenueStats::default()),
-        }
+        let r = self.thread.take()?.join();
+        Some(r.unwrap_or_else(|_| Err(std::io::Error::other("the venue's thread panicked"))))
     }
 }
 
 impl Drop for LocalVenue {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        let _ = self.halt();
     }
 }
 
