@@ -9,6 +9,14 @@
 //! predecessor (a shorter prefix), is passed over instead of starting the core
 //! from too little state — which would decide orders again under ClOrdIDs
 //! already sent.
+//!
+//! A link also records how many inputs the run it names held (the highest
+//! sequence number of its chain when the restart chose), with a check word.
+//! So a predecessor whose directory is gone (deleted, moved, or named by a
+//! damaged link) is judged, not taken for a run killed at its start: if a run
+//! walked already holds those inputs the walk ends there; if not, the restart
+//! is refused, naming the link — the missing run may hold orders and fills no
+//! remaining run knows of.
 
 use anyhow::{Context, Result};
 use foxtrot_engine::journal::JournalInputs;
@@ -50,7 +58,7 @@ fn epoch_of(dir: &Path) -> Result<Option<u64>> {
         let p = x.join(EPOCH);
         match std::fs::read_to_string(&p) {
             Ok(s) => return parse_epoch(&s).map(Some).with_context(|| format!("{}", p.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => d = predecessor(&x)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => d = predecessor(&x)?.map(|l| l.dir),
             Err(e) => return Err(e).with_context(|| format!("reading {}", p.display())),
         }
     }
@@ -116,11 +124,57 @@ fn decided_orders(dir: &Path) -> Result<bool> {
     Ok(false)
 }
 
+/// A run's link to the run it resumed from.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Link {
+    /// The predecessor's directory (as `--resume` named it).
+    pub dir: PathBuf,
+    /// The highest input sequence number of the predecessor's chain when the
+    /// restart chose from it: what a run after it must hold for the
+    /// predecessor to be missed without loss.
+    pub holds: u64,
+}
+
+/// The check word of a link's text (its first two lines).
+fn link_check(body: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(format!("resumed-from {body}").as_bytes())
+}
+
+/// A link's file text: the path, `holds N`, `check HEX`, a line each.
+fn link_text(dir: &Path, holds: u64) -> String {
+    let body = format!("{}\nholds {holds}\n", dir.display());
+    format!("{body}check {:016x}\n", link_check(&body))
+}
+
+/// Reads [`link_text`]; anything else (a changed character, a link written
+/// by a foxtrot before links carried their check) is damage.
+fn parse_link(text: &str) -> Result<Link> {
+    let parsed = (|| {
+        let (body, check) = text.strip_suffix('\n')?.rsplit_once('\n')?;
+        let body = format!("{body}\n");
+        let check = u64::from_str_radix(check.strip_prefix("check ")?, 16).ok()?;
+        let (path, holds) = body.strip_suffix('\n')?.rsplit_once('\n')?;
+        let holds = holds.strip_prefix("holds ")?.parse().ok()?;
+        (check == link_check(&body) && text == link_text(Path::new(path), holds)).then(|| Link {
+            dir: PathBuf::from(path),
+            holds,
+        })
+    })();
+    parsed.with_context(|| {
+        format!(
+            "damaged: not a link and its check ({:?}): which run this one resumed from, and how much it held, cannot \
+             be known. Resume from a run of the chain whose link is sound, or start afresh without --resume (a new \
+             ClOrdID epoch) and reconcile positions and open orders with the venue",
+            text.chars().take(80).collect::<String>()
+        )
+    })
+}
+
 /// The run's predecessor, if it recorded one.
-fn predecessor(dir: &Path) -> Result<Option<PathBuf>> {
+fn predecessor(dir: &Path) -> Result<Option<Link>> {
     let p = dir.join(RESUMED_FROM);
     match std::fs::read_to_string(&p) {
-        Ok(s) => Ok(Some(PathBuf::from(s.trim_end()))),
+        Ok(s) => parse_link(&s).map(Some).with_context(|| format!("{}", p.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e).with_context(|| format!("reading {}", p.display())),
     }
@@ -201,7 +255,26 @@ pub fn choose(start: &Path) -> Result<Chosen> {
                 tracing::warn!(run = %d.display(), "run holds no journalled configuration (killed at its start); its predecessor is used")
             }
         }
-        dir = predecessor(&d)?;
+        let link = predecessor(&d).map_err(|e| anyhow::anyhow!("--resume {}: {e:#}", start.display()))?;
+        dir = match link {
+            Some(l) if !l.dir.is_dir() => {
+                let held = best.as_ref().map_or(0, |b| b.1);
+                anyhow::ensure!(
+                    held >= l.holds,
+                    "--resume {}: run {} resumed from {}, which is missing, and no run after it holds the {} inputs that \
+                     run's chain held ({held} at most): the missing run may hold orders and fills no other knows of. \
+                     Restore it, or start afresh without --resume (a new ClOrdID epoch) and reconcile positions and \
+                     open orders with the venue",
+                    start.display(),
+                    d.display(),
+                    l.dir.display(),
+                    l.holds
+                );
+                tracing::info!(run = %d.display(), missing = %l.dir.display(), inputs = l.holds, "the run it resumed from is missing; a later run holds every input it held");
+                None
+            }
+            l => l.map(|l| l.dir),
+        };
     }
     let (dir, last_seq) = best.with_context(|| {
         format!(
@@ -230,7 +303,8 @@ pub fn choose(start: &Path) -> Result<Chosen> {
     })
 }
 
-/// Records in `record` (created if need be) that it resumes from `from`, before
+/// Records in `record` (created if need be) that it resumes from `from`, whose
+/// chain held inputs up to sequence number `holds` ([`Chosen::last_seq`]), before
 /// its journal exists: a kill at any moment after leaves a chain [`choose`] can walk.
 ///
 /// A new `record` directory appears with its link already inside: it is made
@@ -238,11 +312,11 @@ pub fn choose(start: &Path) -> Result<Chosen> {
 /// between making the directory and writing the link cannot leave a run
 /// directory that belongs to no chain (found by the kill loop: a run killed
 /// there left `runN/` empty, and `--resume runN` had nothing to walk).
-pub fn link(record: &Path, from: &Path) -> Result<()> {
+pub fn link(record: &Path, from: &Path, holds: u64) -> Result<()> {
     let from = from
         .canonicalize()
         .with_context(|| format!("resolving {}", from.display()))?;
-    let text = format!("{}\n", from.display());
+    let text = link_text(&from, holds);
     if record.is_dir() {
         let tmp = record.join(format!("{RESUMED_FROM}.tmp"));
         std::fs::write(&tmp, &text).with_context(|| format!("writing {}", tmp.display()))?;
@@ -289,5 +363,84 @@ mod tests {
         }
         assert!(parse_epoch("1\n").is_err(), "a bare number carries no check");
         assert!(parse_epoch("").is_err());
+    }
+
+    /// Every one-bit change of a link is refused (a changed path would name
+    /// another run, or none; a changed count would excuse a missing run).
+    #[test]
+    fn no_bit_flip_of_a_link_reads_as_a_link() {
+        let text = link_text(Path::new("/runs/day-1"), 12_345);
+        assert_eq!(
+            parse_link(&text).unwrap(),
+            Link {
+                dir: "/runs/day-1".into(),
+                holds: 12_345
+            }
+        );
+        let b = text.as_bytes();
+        for i in 0..b.len() {
+            for bit in 0..8 {
+                let mut c = b.to_vec();
+                c[i] ^= 1 << bit;
+                let Ok(t) = String::from_utf8(c) else { continue };
+                assert!(parse_link(&t).is_err(), "{text:?} → {t:?} read as a link");
+            }
+        }
+        assert!(parse_link("/runs/day-1\n").is_err(), "a bare path carries no check");
+    }
+
+    /// A run directory holding a recorded `foxtrot sim` of `events` events,
+    /// linked to `from` (whose chain held `holds` inputs) when given; returns
+    /// its last input sequence number.
+    fn recorded(dir: &Path, events: u64, from: Option<(&Path, u64)>) -> u64 {
+        use foxtrot_engine::runtime::FusedRun;
+        if let Some((f, holds)) = from {
+            link(dir, f, holds).unwrap();
+        }
+        let mut cfg = foxtrot_engine::Config::default_sim();
+        cfg.gen.events = events;
+        let j = super::super::sim::new_journals(dir, &cfg).unwrap();
+        let mut run = FusedRun::with_observer(&cfg, foxtrot_venue::SimWorld::new(&cfg), j);
+        run.run_to_end();
+        run.observer_mut().sync().unwrap();
+        drop(run);
+        record_epoch(dir, 0).unwrap();
+        measure(dir).unwrap().expect("a recorded run has inputs")
+    }
+
+    /// A chain whose middle run is gone: the walk is refused when no later run
+    /// holds what the gone run's chain held (a restart killed while replaying
+    /// it), and ends at the gap when one does. Before links said how much
+    /// their predecessor held, a missing run was taken for one killed at its
+    /// start and the walk ended there without a word of loss.
+    #[test]
+    fn a_missing_predecessor_is_judged_by_what_its_chain_held() {
+        let root = std::env::temp_dir().join(format!("foxtrot-resume-missing-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        let (a, b, c) = (root.join("a"), root.join("b"), root.join("c"));
+        let held = recorded(&a, 4_000, None);
+        // b: killed while replaying a (fewer inputs); c: resumed from b,
+        // choosing a (the longest of b's chain), and went past it.
+        let short = recorded(&b, 1_000, Some((&a, held)));
+        assert!(short < held);
+        let long = recorded(&c, 8_000, Some((&b, held)));
+        assert!(long > held);
+        assert_eq!(choose(&b).unwrap().dir, a, "the longest run of the chain");
+        std::fs::rename(&a, root.join("a-moved")).unwrap();
+        let e = format!("{:#}", choose(&b).err().expect("b alone does not hold what a held"));
+        assert!(
+            e.contains("which is missing") && e.contains(&a.display().to_string()) && e.contains(&held.to_string()),
+            "{e}"
+        );
+        let got = choose(&c).unwrap();
+        assert_eq!((got.dir, got.last_seq), (c.clone(), long), "c holds everything a held");
+        // A damaged link is refused, naming its file.
+        let l = b.join(RESUMED_FROM);
+        let text = std::fs::read_to_string(&l).unwrap();
+        std::fs::write(&l, text.replacen("holds ", "holds 1", 1)).unwrap();
+        let e = format!("{:#}", choose(&c).err().expect("a damaged link is refused"));
+        assert!(e.contains("damaged") && e.contains(&l.display().to_string()), "{e}");
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }

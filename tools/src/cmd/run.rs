@@ -196,7 +196,7 @@ fn run_recorded(a: &RunArgs) -> Result<()> {
             let chosen = resume_from(dir, &cfg)?;
             // The record directory is made here, with its link: killed from here
             // on, this run is a link of the chain; killed before, it left nothing.
-            link(record, dir)?;
+            link(record, dir, chosen.last_seq)?;
             Some(chosen)
         }
         None => None,
