@@ -163,26 +163,41 @@ impl PacketWriter {
         self.count = 0;
     }
 
-    /// Adds a message; returns the finished packet first if it would not fit.
-    pub fn push(&mut self, msg: &[u8]) -> Option<Vec<u8>> {
+    /// Adds a message; hands `out` the finished packet first if it would not
+    /// fit. Allocates nothing once the packet buffer has grown to the MTU.
+    pub fn push_to(&mut self, msg: &[u8], out: &mut impl FnMut(&[u8])) {
         let full = self.count > 0 && (self.buf.len() + 2 + msg.len() > self.mtu || self.count == END_OF_SESSION - 1);
-        let done = if full { self.flush() } else { None };
+        if full {
+            self.flush_to(out);
+        }
         self.buf.extend_from_slice(&(msg.len() as u16).to_be_bytes());
         self.buf.extend_from_slice(msg);
         self.count += 1;
+    }
+
+    /// Hands `out` the packet being built, if it holds any message.
+    pub fn flush_to(&mut self, out: &mut impl FnMut(&[u8])) {
+        if self.count == 0 {
+            return;
+        }
+        self.buf[18..20].copy_from_slice(&self.count.to_be_bytes());
+        out(&self.buf);
+        self.next_seq += self.count as u64;
+        self.start();
+    }
+
+    /// [`push_to`](Self::push_to), returning the finished packet as its own buffer.
+    pub fn push(&mut self, msg: &[u8]) -> Option<Vec<u8>> {
+        let mut done = None;
+        self.push_to(msg, &mut |p| done = Some(p.to_vec()));
         done
     }
 
-    /// The packet being built, if it holds any message.
+    /// [`flush_to`](Self::flush_to), returning the packet as its own buffer.
     pub fn flush(&mut self) -> Option<Vec<u8>> {
-        if self.count == 0 {
-            return None;
-        }
-        self.buf[18..20].copy_from_slice(&self.count.to_be_bytes());
-        let p = self.buf.clone();
-        self.next_seq += self.count as u64;
-        self.start();
-        Some(p)
+        let mut done = None;
+        self.flush_to(&mut |p| done = Some(p.to_vec()));
+        done
     }
 
     /// Uses `session` (already padded) instead of the name given to [`new`](Self::new).

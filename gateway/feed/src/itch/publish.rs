@@ -13,7 +13,9 @@
 //! out, so a receiver learns of a loss at the end of a burst.
 //!
 //! Nothing blocks: a full socket buffer drops the packet (counted; a receiver
-//! recovers it by request).
+//! recovers it by request). Nothing is allocated per message once the history
+//! has filled: messages are kept in one byte ring, and packets are sent from
+//! the packet writer's buffer.
 
 use super::mold::{PacketWriter, HEADER_LEN};
 use foxtrot_net::{Datagrams, KernelUdp};
@@ -38,6 +40,87 @@ pub struct PublisherStats {
     pub unanswerable: u64,
 }
 
+/// The last `max` messages published, in one byte ring: no allocation per
+/// message once the ring has grown to hold them.
+struct History {
+    /// The messages' bytes, oldest first.
+    bytes: VecDeque<u8>,
+    /// Where each message ends, counted in bytes ever kept (so an entry
+    /// stays valid as older messages leave the front).
+    ends: VecDeque<u64>,
+    /// Bytes ever kept that have left the front.
+    base: u64,
+    /// The sequence number of the oldest message kept.
+    oldest: u64,
+    max: usize,
+}
+
+impl History {
+    fn new(max: usize) -> Self {
+        History {
+            bytes: VecDeque::new(),
+            ends: VecDeque::with_capacity(max.min(1 << 20)),
+            base: 0,
+            oldest: 1,
+            max: max.max(1),
+        }
+    }
+
+    /// Keeps message `seq` (one past the newest kept), dropping the oldest when full.
+    fn push(&mut self, seq: u64, msg: &[u8]) {
+        if self.ends.len() == self.max {
+            let end = self.ends.pop_front().expect("a full history holds messages");
+            self.bytes.drain(..(end - self.base) as usize);
+            self.base = end;
+            self.oldest += 1;
+        }
+        if self.ends.is_empty() {
+            self.oldest = seq;
+        }
+        self.bytes.extend(msg);
+        self.ends.push_back(self.base + self.bytes.len() as u64);
+    }
+
+    /// The sequence number of the oldest message kept (none kept: `u64::MAX`).
+    fn oldest(&self) -> u64 {
+        if self.ends.is_empty() {
+            u64::MAX
+        } else {
+            self.oldest
+        }
+    }
+
+    /// Copies up to `count` messages from sequence number `first` (at or after
+    /// the oldest kept) into `scratch`, one at a time, for `each`.
+    fn each_from(&self, first: u64, count: u64, scratch: &mut Vec<u8>, mut each: impl FnMut(&[u8])) {
+        let skip = (first - self.oldest) as usize;
+        let mut start = match skip {
+            0 => self.base,
+            k => match self.ends.get(k - 1) {
+                Some(&e) => e,
+                None => return,
+            },
+        };
+        for &end in self.ends.iter().skip(skip).take(count as usize) {
+            scratch.clear();
+            scratch.extend(
+                self.bytes
+                    .range((start - self.base) as usize..(end - self.base) as usize),
+            );
+            each(scratch);
+            start = end;
+        }
+    }
+}
+
+/// Sends one packet, counting it as sent or dropped.
+fn send_packet(net: &mut dyn Datagrams, dest: SocketAddr, stats: &mut PublisherStats, p: &[u8]) {
+    match net.send_to(p, dest) {
+        Ok(_) => stats.packets += 1,
+        Err(_) => stats.dropped += 1,
+    }
+}
+
 /// See the module docs.
 pub struct MoldPublisher {
     net: Box<dyn Datagrams>,
@@ -45,9 +128,9 @@ pub struct MoldPublisher {
     writer: PacketWriter,
     session: [u8; 10],
     mtu: usize,
-    /// (seq, message) of the last `history` messages.
-    history: VecDeque<(u64, Vec<u8>)>,
-    max_history: usize,
+    history: History,
+    /// A message copied out of the history for a retransmission.
+    scratch: Vec<u8>,
     rtx: Option<UdpSocket>,
     last_sent: Instant,
     next_seq: u64,
@@ -101,8 +184,8 @@ impl MoldPublisher {
             writer,
             session: s,
             mtu: 1400,
-            history: VecDeque::with_capacity(history.min(1 << 20)),
-            max_history: history.max(1),
+            history: History::new(history),
+            scratch: Vec::new(),
             rtx,
             last_sent: Instant::now(),
             next_seq: 1,
@@ -126,10 +209,7 @@ impl MoldPublisher {
     }
 
     fn send(&mut self, p: &[u8]) {
-        match self.net.send_to(p, self.dest) {
-            Ok(_) => self.stats.packets += 1,
-            Err(_) => self.stats.dropped += 1,
-        }
+        send_packet(&mut *self.net, self.dest, &mut self.stats, p);
         self.last_sent = Instant::now();
     }
 
@@ -137,21 +217,30 @@ impl MoldPublisher {
     pub fn push(&mut self, msg: &[u8]) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        if self.history.len() == self.max_history {
-            self.history.pop_front();
-        }
-        self.history.push_back((seq, msg.to_vec()));
+        self.history.push(seq, msg);
         self.stats.messages += 1;
-        if let Some(p) = self.writer.push(msg) {
-            self.send(&p);
+        let (net, dest, stats) = (&mut *self.net, self.dest, &mut self.stats);
+        let mut sent = false;
+        self.writer.push_to(msg, &mut |p| {
+            send_packet(net, dest, stats, p);
+            sent = true;
+        });
+        if sent {
+            self.last_sent = Instant::now();
         }
     }
 
     /// Sends the packet being built; a heartbeat if nothing went out for a
     /// second; answers retransmission requests.
     pub fn flush(&mut self) {
-        if let Some(p) = self.writer.flush() {
-            self.send(&p);
+        let (net, dest, stats) = (&mut *self.net, self.dest, &mut self.stats);
+        let mut sent = false;
+        self.writer.flush_to(&mut |p| {
+            send_packet(net, dest, stats, p);
+            sent = true;
+        });
+        if sent {
+            self.last_sent = Instant::now();
         } else if self.last_sent.elapsed() >= Duration::from_secs(1) {
             let hb = self.writer.heartbeat();
             self.send(&hb);
@@ -170,24 +259,22 @@ impl MoldPublisher {
             let first = u64::from_be_bytes(buf[10..18].try_into().expect("8 bytes"));
             let count = u16::from_be_bytes([buf[18], buf[19]]) as u64;
             self.stats.requests += 1;
-            let oldest = self.history.front().map_or(u64::MAX, |(s, _)| *s);
+            let oldest = self.history.oldest();
             if first < oldest || count == 0 {
                 self.stats.unanswerable += 1;
                 continue;
             }
-            let start = (first - oldest) as usize;
             let mut w = PacketWriter::new("", first, self.mtu);
             w.set_session(self.session);
             let mut sent = 0u64;
-            for (_, m) in self.history.iter().skip(start).take(count as usize) {
-                if let Some(p) = w.push(m) {
-                    let _ = rtx.send_to(&p, from);
-                }
+            let to = |p: &[u8]| {
+                let _ = rtx.send_to(p, from);
+            };
+            self.history.each_from(first, count, &mut self.scratch, |m| {
+                w.push_to(m, &mut { to });
                 sent += 1;
-            }
-            if let Some(p) = w.flush() {
-                let _ = rtx.send_to(&p, from);
-            }
+            });
+            w.flush_to(&mut { to });
             self.stats.resent += sent;
         }
         self.rtx = Some(rtx);
@@ -201,5 +288,47 @@ impl MoldPublisher {
         let mut p = self.writer.heartbeat();
         p[18..20].copy_from_slice(&super::mold::END_OF_SESSION.to_be_bytes());
         self.send(&p);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::History;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The byte ring answers every request as a plain list of the last
+        /// `max` messages would, across evictions and the ring's wrap-around.
+        #[test]
+        fn history_answers_as_a_list_of_the_last_messages(
+            max in 1usize..12,
+            lens in prop::collection::vec(0usize..60, 1..80),
+            first_back in 0u64..16,
+            count in 0u64..16,
+        ) {
+            let mut h = History::new(max);
+            let mut model: Vec<(u64, Vec<u8>)> = Vec::new();
+            let mut scratch = Vec::new();
+            for (i, &len) in lens.iter().enumerate() {
+                let seq = i as u64 + 1;
+                let msg: Vec<u8> = (0..len).map(|k| (seq as usize * 31 + k) as u8).collect();
+                h.push(seq, &msg);
+                model.push((seq, msg));
+                if model.len() > max {
+                    model.remove(0);
+                }
+                prop_assert_eq!(h.oldest(), model[0].0);
+                let first = (seq + 1).saturating_sub(first_back).max(model[0].0);
+                let mut got = Vec::new();
+                h.each_from(first, count, &mut scratch, |m| got.push(m.to_vec()));
+                let want: Vec<Vec<u8>> = model
+                    .iter()
+                    .filter(|(s, _)| *s >= first)
+                    .take(count as usize)
+                    .map(|(_, m)| m.clone())
+                    .collect();
+                prop_assert_eq!(got, want);
+            }
+        }
     }
 }
