@@ -119,6 +119,12 @@ pub struct LinkStats {
     /// The session store's error, once it failed: from then on no new order
     /// or replacement is sent (cancels are), and the kill switch was pulled.
     pub store_error: Option<String>,
+    /// The resumed run's inputs ended before its last one (a read failed
+    /// after the restart checked them): the core's state misses what the run
+    /// decided and received after that point, and orders decided from here
+    /// would reuse ClOrdIDs already sent. The link then never connects and
+    /// the run ends, failing.
+    pub replay_short: Option<String>,
     /// Execution reports received.
     pub reports: u64,
     /// Reports that did not decode.
@@ -167,6 +173,8 @@ pub struct FixVenueLink {
     /// Highest trigger seq among replayed inputs; orders of triggers up to it are
     /// replays.
     replay_upto: u64,
+    /// Highest seq among every replayed record, timers included.
+    replay_seen: u64,
     last_report_seq: u64,
     /// Core ClOrdIDs of this epoch the store says were sent.
     sent_cl: BTreeSet<u64>,
@@ -249,6 +257,7 @@ impl FixVenueLink {
             last_ts: 0,
             resume,
             replay_upto: 0,
+            replay_seen: 0,
             last_report_seq: 0,
             sent_cl,
             epoch,
@@ -621,7 +630,18 @@ impl FixVenueLink {
 
     /// After the replay: rewind the expected number past the last journalled report.
     fn finish_replay(&mut self) {
-        self.resume = None;
+        let expected = self.resume.take().map_or(0, |r| r.last_seq);
+        if self.replay_seen < expected {
+            let why = format!(
+                "the resumed run's inputs ended at seq {} of {expected}: a read of its journal failed after the \
+                 restart checked it",
+                self.replay_seen
+            );
+            tracing::error!(session = %self.name, error = %why, "replay stopped short: not connecting, the run ends");
+            self.stats.replay_short = Some(why);
+            self.ended = true;
+            return;
+        }
         self.rec.arm();
         tracing::info!(session = %self.name, orders = self.rec.in_doubt(), "replay done; orders sent without a final report");
         let (out, next_in) = self.session.store().seqs();
@@ -790,6 +810,7 @@ impl VenueLink for FixVenueLink {
         if let Some(r) = &mut self.resume {
             for s in r.inputs.by_ref() {
                 let h = *s.header();
+                self.replay_seen = self.replay_seen.max(h.seq);
                 match s.view() {
                     Some(InputView::Timer(_)) | None => continue,
                     Some(InputView::Exec(e)) => {
@@ -808,6 +829,9 @@ impl VenueLink for FixVenueLink {
                 return Polled::Input(s);
             }
             self.finish_replay();
+        }
+        if self.stats.replay_short.is_some() {
+            return Polled::Exhausted;
         }
         if let Some(s) = self.reports.pop_front() {
             return Polled::Input(s);

@@ -235,3 +235,41 @@ fn a_fill_recovered_from_a_status_answer_is_not_booked_again_after_a_restart() {
     venue.stop().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A resumed run whose inputs end before the last one the restart measured
+/// (a read of its journal failed after `--resume` checked it) must not trade:
+/// the core would miss what the run decided after that point, and orders
+/// decided from there would reuse ClOrdIDs already sent. The link replays
+/// what it got, never connects, and says why.
+#[test]
+fn a_replay_that_stops_short_never_connects() {
+    let dir = std::env::temp_dir().join(format!("foxtrot-link-short-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let cfg = Config::default_sim();
+    let spec = cfg.instruments[0].clone();
+    let venue = LocalVenue::serving(&cfg, dir.join("venue-store")).unwrap();
+    let mut md = MarketData::new(MdAction::Quote, 0, Some(Side::Sell), 1, 0, spec.ref_price, 1, 0);
+    md.header.seq = 1;
+    let resume = Resume {
+        inputs: Box::new(std::iter::once(InputSlot::from_md(&md))),
+        last_seq: 40,
+        epoch: Some(0),
+    };
+    let mut link = FixVenueLink::new(&cfg, settings(&cfg, venue.addr, &dir), Some(resume), None).unwrap();
+    let mut got = 0;
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(2) {
+        match link.poll() {
+            Some(_) => got += 1,
+            None => std::thread::sleep(Duration::from_millis(1)),
+        }
+        assert!(!link.is_active(), "logged on after a short replay");
+    }
+    assert_eq!(got, 1, "the replayed input, and nothing after it");
+    let why = link.stats().replay_short.expect("the short replay is reported");
+    assert!(why.contains("ended at seq 1 of 40"), "{why}");
+    drop(link);
+    let v = venue.stop().unwrap();
+    assert_eq!(v.logons, 0, "the venue saw no logon");
+    let _ = std::fs::remove_dir_all(&dir);
+}

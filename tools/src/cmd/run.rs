@@ -507,6 +507,7 @@ fn run_fix(
     let store_failed = fix
         .as_ref()
         .and_then(|f| f.0.store_error.clone().map(|e| (e, f.0.unrecorded)));
+    let replay_short = fix.as_ref().and_then(|f| f.0.replay_short.clone());
     let extra = fix.map(|(st, seqs, rec, epoch)| {
         if !a.json {
             println!(
@@ -608,6 +609,9 @@ fn run_fix(
         })
     });
     finish(a, cfg, out, t0.elapsed(), extra)?;
+    if let Some(e) = replay_short {
+        anyhow::bail!("--resume: {e}; nothing was sent. Check the journal (`foxtrot journal verify`) and restart");
+    }
     if let Some((e, n)) = store_failed {
         anyhow::bail!(
             "the FIX session store {store} failed ({e}): {n} orders were not sent, the kill switch was pulled; \
