@@ -110,6 +110,36 @@ fn the_counter_counts() {
 /// The feed handler's path — MoldUDP64 packets through the sequencer, ITCH
 /// decoding, the normaliser's order map and the books — allocates nothing once
 /// every instrument has been seen.
+/// `foxtrot venue` publishes every book change through the MoldUDP64
+/// publisher: once its retransmission history is full, nothing per message.
+#[test]
+fn the_moldudp64_publisher_allocates_nothing_once_its_history_is_full() {
+    // A receiver that never reads: sends succeed until its buffer fills, then
+    // are dropped (counted) — both paths run.
+    let sink = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let rtx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let mut p =
+        foxtrot_feed::itch::publish::MoldPublisher::new("NOALLOC001", sink.local_addr().unwrap(), Some(rtx), 10_000)
+            .unwrap();
+    // ITCH-sized messages of varying length (an add order is 36 bytes).
+    let msgs: Vec<Vec<u8>> = (0..64u8).map(|k| vec![k; 20 + (k as usize * 7) % 31]).collect();
+    let publish = |p: &mut foxtrot_feed::itch::publish::MoldPublisher, n: usize| {
+        for i in 0..n {
+            p.push(&msgs[i % msgs.len()]);
+            if i % 5 == 4 {
+                p.flush();
+            }
+        }
+    };
+    // Warm-up: the history fills (and its ring grows to hold it) twice over.
+    publish(&mut p, 30_000);
+    let before = allocs();
+    publish(&mut p, 200_000);
+    let after = allocs();
+    assert!(p.stats().packets + p.stats().dropped > 40_000, "{:?}", p.stats());
+    assert_eq!(after - before, 0, "allocations while publishing 200k messages");
+}
+
 #[test]
 fn itch_over_mold_allocates_nothing_after_warm_up() {
     use foxtrot_feed::itch::mold::{MoldEvent, PacketWriter, Sequencer};

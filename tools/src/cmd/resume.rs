@@ -343,6 +343,15 @@ pub fn link(record: &Path, from: &Path, holds: u64) -> Result<()> {
 mod tests {
     use super::*;
 
+    /// Every text one bit away from `text` (the changes that leave it UTF-8).
+    fn one_bit_changes(text: &str) -> impl Iterator<Item = String> + '_ {
+        (0..text.len() * 8).filter_map(|k| {
+            let mut c = text.as_bytes().to_vec();
+            c[k / 8] ^= 1 << (k % 8);
+            String::from_utf8(c).ok()
+        })
+    }
+
     /// Every one-bit change of an epoch file is refused: none reads as an
     /// epoch (a digit changed by one bit used to read as another epoch: 4 of
     /// the 16 flips of `1\n`).
@@ -351,14 +360,8 @@ mod tests {
         for e in [0u64, 1, 7, 12, 255, 1 << 15] {
             let text = epoch_text(e);
             assert_eq!(parse_epoch(&text).unwrap(), e);
-            let b = text.as_bytes();
-            for i in 0..b.len() {
-                for bit in 0..8 {
-                    let mut c = b.to_vec();
-                    c[i] ^= 1 << bit;
-                    let Ok(t) = String::from_utf8(c) else { continue };
-                    assert!(parse_epoch(&t).is_err(), "{text:?} → {t:?} read as an epoch");
-                }
+            for t in one_bit_changes(&text) {
+                assert!(parse_epoch(&t).is_err(), "{text:?} → {t:?} read as an epoch");
             }
         }
         assert!(parse_epoch("1\n").is_err(), "a bare number carries no check");
@@ -377,14 +380,8 @@ mod tests {
                 holds: 12_345
             }
         );
-        let b = text.as_bytes();
-        for i in 0..b.len() {
-            for bit in 0..8 {
-                let mut c = b.to_vec();
-                c[i] ^= 1 << bit;
-                let Ok(t) = String::from_utf8(c) else { continue };
-                assert!(parse_link(&t).is_err(), "{text:?} → {t:?} read as a link");
-            }
+        for t in one_bit_changes(&text) {
+            assert!(parse_link(&t).is_err(), "{text:?} → {t:?} read as a link");
         }
         assert!(parse_link("/runs/day-1\n").is_err(), "a bare path carries no check");
     }
