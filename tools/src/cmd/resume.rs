@@ -162,10 +162,15 @@ fn parse_link(text: &str) -> Result<Link> {
     })();
     parsed.with_context(|| {
         format!(
-            "damaged: not a link and its check ({:?}): which run this one resumed from, and how much it held, cannot \
-             be known. Resume from a run of the chain whose link is sound, or start afresh without --resume (a new \
-             ClOrdID epoch) and reconcile positions and open orders with the venue",
-            text.chars().take(80).collect::<String>()
+            "damaged: not a link and its check ({:?}{}): which run this one resumed from, and how much it held, \
+             cannot be known. Resume from a run of the chain whose link is sound, or start afresh without --resume \
+             (a new ClOrdID epoch) and reconcile positions and open orders with the venue",
+            text.chars().take(80).collect::<String>(),
+            if text.lines().count() == 1 {
+                "; a bare path is also what a foxtrot before links carried their count and check wrote"
+            } else {
+                ""
+            }
         )
     })
 }
