@@ -494,6 +494,14 @@ fn a_restart_refuses_a_damaged_run_journal() {
     assert!(text.starts_with("0 "), "run1 traded in epoch 0: {text:?}");
     std::fs::write(changed.join("clordid-epoch"), text.replacen('0', "1", 1)).unwrap();
     std::fs::remove_file(lost.join("clordid-epoch")).unwrap();
+    // A restart killed at its start (its directory holds only its link)
+    // whose predecessor is gone: nothing left holds what that run held. The
+    // link is written as docs/formats.md describes it.
+    let orphan = dir.join("orphan");
+    std::fs::create_dir_all(&orphan).unwrap();
+    let body = format!("{}\nholds 5000\n", dir.join("gone").display());
+    let check = xxhash_rust::xxh3::xxh3_64(format!("resumed-from {body}").as_bytes());
+    std::fs::write(orphan.join("resumed-from"), format!("{body}check {check:016x}\n")).unwrap();
     let first_name = first.file_name().unwrap().to_string_lossy().into_owned();
     let last_name = last.file_name().unwrap().to_string_lossy().into_owned();
     for (run, says) in [
@@ -501,6 +509,7 @@ fn a_restart_refuses_a_damaged_run_journal() {
         (&late, ["damaged", last_name.as_str()]),
         (&changed, ["damaged", "clordid-epoch"]),
         (&lost, ["clordid-epoch is missing", "decided orders"]),
+        (&orphan, ["which is missing", "holds the 5000 inputs"]),
     ] {
         let record = dir.join(format!("{}-restart", run.file_name().unwrap().to_string_lossy()));
         let err_file = dir.join("refused.log");
