@@ -760,6 +760,16 @@ impl VenueServer {
             return;
         };
         let active = s.session.status() == Status::Active;
+        let msg_type = foxtrot_fix::framing::msg_type(raw);
+        if !active && matches!(msg_type, Some(b"D" | b"G")) && s.session.store().error().is_some() {
+            // Refused for the failed store, but it crossed the session's
+            // Logout: the peer reads nothing after it, so it is not answered
+            // (a refusal sent now would be lost, and counted as told), and
+            // counted as any order that arrives once the session is closing.
+            self.stats.orders[if msg_type == Some(b"D") { 0 } else { 2 }] += 1;
+            self.stats.orders_after_logout += 1;
+            return;
+        }
         match s
             .orders
             .intake(raw, &m, &self.inst, &mut s.session, &mut self.next_exec_id, now, wall)
