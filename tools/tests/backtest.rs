@@ -5,7 +5,7 @@
 mod common;
 mod external;
 
-use common::{foxtrot, ok, tempdir};
+use common::{foxtrot, ok, tempdir, RemoveOnSuccess};
 use foxtrot_venue::gen::quote_walk;
 
 /// `foxtrot import --format csv CSV -o OUT EXTRA…`, whatever its outcome.
@@ -41,6 +41,7 @@ fn json(s: &str) -> serde_json::Value {
 #[test]
 fn csv_quotes_backtest_deterministically_and_record_a_verifiable_run() {
     let d = tempdir("csv");
+    let _cleanup = RemoveOnSuccess(d.clone());
     let (csv, md) = generated_day(&d, "150000");
     let rows = std::fs::read_to_string(&csv).unwrap().lines().count() - 1;
     let a = json(&ok(&["replay", md.to_str().unwrap(), "--json"]));
@@ -70,6 +71,7 @@ fn csv_quotes_backtest_deterministically_and_record_a_verifiable_run() {
 #[test]
 fn bad_csv_rows_are_named_and_can_be_skipped() {
     let d = tempdir("bad");
+    let _cleanup = RemoveOnSuccess(d.clone());
     let csv = d.join("q.csv");
     std::fs::write(
         &csv,
@@ -101,6 +103,7 @@ fn bad_csv_rows_are_named_and_can_be_skipped() {
 #[test]
 fn an_itch_day_imports_and_backtests() {
     let d = tempdir("itch");
+    let _cleanup = RemoveOnSuccess(d.clone());
     let f = d.join("day.itch");
     let md = d.join("md");
     ok(&[
@@ -132,6 +135,7 @@ fn an_itch_day_imports_and_backtests() {
 #[test]
 fn import_journals_data_quality_findings() {
     let d = tempdir("dq");
+    let _cleanup = RemoveOnSuccess(d.clone());
     let csv = d.join("q.csv");
     std::fs::write(
         &csv,
@@ -425,6 +429,7 @@ fn ema_cross_backtest_agrees_with_hftbacktest() {
 #[test]
 fn a_fee_schedule_costs_what_the_fills_say() {
     let d = tempdir("fees");
+    let _cleanup = RemoveOnSuccess(d.clone());
     let (_, md) = generated_day(&d, "40000");
     let plain = json(&ok(&["replay", md.to_str().unwrap(), "--json"]));
     let run = d.join("run");

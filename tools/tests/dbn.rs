@@ -5,7 +5,7 @@
 mod common;
 mod external;
 
-use common::{command, tempdir};
+use common::{command, tempdir, RemoveOnSuccess};
 
 use foxtrot_engine::journal::market_data::MdSource;
 use foxtrot_engine::records::{MarketData, MdAction, Side};
@@ -45,6 +45,7 @@ fn dbn_files_from_databento_import_field_by_field() {
         return;
     }
     let d = tempdir("schemas");
+    let _cleanup = RemoveOnSuccess(d.clone());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/dbn_make.py");
     let out = Command::new("python3").arg(script).arg(&d).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -198,6 +199,7 @@ fn databentos_own_files_import_as_databentos_decoder_reads_them() {
     }
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/external/databento");
     let d = tempdir("databento-files");
+    let _cleanup = RemoveOnSuccess(d.clone());
     // What Databento's decoder reads: [action, side, price (1e-9), size, ts_recv, ts_event].
     let script = r#"
 import databento_dbn as d, json, sys

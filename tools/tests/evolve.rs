@@ -224,6 +224,7 @@ fn sharded_generations_merge_to_the_one_machine_evolution() {
 #[cfg_attr(not(has_slurm), ignore = "needs slurm-wlm and munge: bash .ci/run installs it")]
 fn the_same_command_on_a_slurm_job_array_promotes_the_same_policy() {
     let d = tempdir("slurm");
+    let _cleanup = RemoveOnSuccess(d.clone());
     let Some(cluster) = external::SlurmCluster::start(&d.join("cluster")) else {
         return;
     };

@@ -3,18 +3,12 @@
 
 mod external;
 
+mod common;
+use common::{tempdir, RemoveOnSuccess};
 use foxtrot_engine::journal::JournalInputs;
 use foxtrot_engine::records::{InputView, Kind, Order};
 use foxtrot_shm::JournalReader;
-use std::path::PathBuf;
 use std::process::Command;
-
-fn tempdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("foxtrot-export-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn foxtrot(args: &[&str]) -> std::process::Output {
     let out = Command::new(env!("CARGO_BIN_EXE_foxtrot"))
@@ -35,6 +29,7 @@ fn parquet_export_reads_back_in_duckdb() {
         return;
     }
     let dir = tempdir("duckdb");
+    let _cleanup = RemoveOnSuccess(dir.clone());
     let run = dir.join("run");
     let sim: serde_json::Value = serde_json::from_slice(
         &foxtrot(&[

@@ -12,7 +12,7 @@ use foxtrot_shm::JournalReader;
 use foxtrot_venue::gen::itch::{ItchGen, ItchGenConfig};
 mod common;
 
-use common::{command, ok_cmd, tempdir};
+use common::{command, ok_cmd, tempdir, RemoveOnSuccess};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -100,6 +100,7 @@ const DATE_NS: u64 = 1_767_571_200_000_000_000; // 2026-01-05T00:00:00Z
 #[test]
 fn feed_process_to_ring_to_record_process_loses_nothing() {
     let d = tempdir("shm");
+    let _cleanup = RemoveOnSuccess(d.clone());
     let f = d.join("day.itch");
     gen_itch(&f, 200_000);
     let direct = d.join("direct");
@@ -126,6 +127,7 @@ fn feed_process_to_ring_to_record_process_loses_nothing() {
 #[test]
 fn mold_udp_with_loss_duplicates_and_reordering() {
     let d = tempdir("udp");
+    let _cleanup = RemoveOnSuccess(d.clone());
     let msgs: Vec<Vec<u8>> = ItchGen::new(ItchGenConfig {
         seed: 21,
         messages: 20_000,
@@ -231,6 +233,7 @@ fn mold_udp_with_loss_duplicates_and_reordering() {
 #[test]
 fn the_engine_trades_the_ring_as_the_backtest_does() {
     let d = tempdir("run");
+    let _cleanup = RemoveOnSuccess(d.clone());
     let f = d.join("day.itch");
     let cfg = concat!(env!("CARGO_MANIFEST_DIR"), "/../configs/backtest.yaml");
     gen_itch(&f, 300_000);
@@ -262,6 +265,7 @@ fn the_engine_trades_the_ring_as_the_backtest_does() {
 #[test]
 fn record_stops_cleanly_on_sigint() {
     let d = tempdir("sigint");
+    let _cleanup = RemoveOnSuccess(d.clone());
     let port = std::net::UdpSocket::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

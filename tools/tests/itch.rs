@@ -5,7 +5,7 @@
 mod common;
 mod external;
 
-use common::{command, ok, tempdir};
+use common::{command, ok, tempdir, RemoveOnSuccess};
 
 use std::process::Command;
 
@@ -29,6 +29,7 @@ fn itchfeed_decodes_our_generated_file_as_we_do() {
         return;
     }
     let d = tempdir("itchfeed");
+    let _cleanup = RemoveOnSuccess(d.clone());
     let f = d.join("day.itch");
     let fs = f.to_str().unwrap();
     ok(&["gen", "--format", "itch", "--events", "30000", "--seed", "9", "-o", fs]);
@@ -67,6 +68,7 @@ fn itchfeed_decodes_our_generated_file_as_we_do() {
 #[test]
 fn raw_files_read_by_inference_and_wrong_framing_is_named() {
     let d = tempdir("raw");
+    let _cleanup = RemoveOnSuccess(d.clone());
     let (p, r) = (d.join("p.itch"), d.join("r.itch"));
     let (ps, rs) = (p.to_str().unwrap(), r.to_str().unwrap());
     ok(&["gen", "--format", "itch", "--events", "3000", "-o", ps]);
@@ -139,6 +141,7 @@ fn itch_add(r: u64, side: u8, shares: u32, price: u32, ts: u64) -> Vec<u8> {
 #[test]
 fn zero_length_prefixes_are_detected_and_read() {
     let d = tempdir("zero");
+    let _cleanup = RemoveOnSuccess(d.clone());
     let (p, z) = (d.join("p.itch"), d.join("z.itch"));
     ok(&["gen", "--format", "itch", "--events", "3000", "-o", p.to_str().unwrap()]);
     let mut bytes = std::fs::read(&p).unwrap();
@@ -182,6 +185,7 @@ fn zero_length_prefixes_are_detected_and_read() {
 #[test]
 fn sub_penny_books_are_right_and_import_journals_the_feeds_issues() {
     let d = tempdir("subpenny");
+    let _cleanup = RemoveOnSuccess(d.clone());
     let f = d.join("s.itch");
     let mut bytes = Vec::new();
     for (i, m) in [

@@ -2,6 +2,8 @@
 //! field names, and a configured secret appears in no log line, no output and no
 //! journalled byte.
 
+mod common;
+use common::{tempdir, RemoveOnSuccess};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -22,13 +24,6 @@ fn config_with_password(dir: &Path, password_yaml: &str) -> PathBuf {
     let p = dir.join("with-secret.yaml");
     std::fs::write(&p, text).unwrap();
     p
-}
-
-fn tempdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("foxtrot-logs-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 fn contains(hay: &[u8], needle: &str) -> bool {
@@ -73,6 +68,7 @@ fn run_sim(cfg: &Path, run_dir: &Path, format: &str) -> std::process::Output {
 #[test]
 fn json_logs_have_stable_fields_and_no_secret() {
     let dir = tempdir("json");
+    let _cleanup = RemoveOnSuccess(dir.clone());
     let cfg = config_with_password(&dir, PASSWORD);
     let run_dir = dir.join("run");
     let out = run_sim(&cfg, &run_dir, "json");
@@ -126,6 +122,7 @@ fn json_logs_have_stable_fields_and_no_secret() {
 #[test]
 fn human_logs_and_env_secrets_are_redacted_too() {
     let dir = tempdir("human");
+    let _cleanup = RemoveOnSuccess(dir.clone());
     let cfg = config_with_password(&dir, "env:FOXTROT_TEST_FIX_PASSWORD");
     let run_dir = dir.join("run");
     let out = run_sim(&cfg, &run_dir, "human");

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{command, foxtrot, ok, ok_cmd, tempdir};
+use common::{command, foxtrot, ok, ok_cmd, tempdir, RemoveOnSuccess};
 
 /// `foxtrot sim --config CONFIG --events 15000 --record DIR`; the directory.
 fn record_sim(config: &std::path::Path, dir: &std::path::Path) -> std::path::PathBuf {
@@ -44,6 +44,7 @@ fn two_configs(d: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) 
 #[test]
 fn gates_refuse_foreign_evidence_and_rebuild_is_byte_identical() {
     let d = tempdir("policy");
+    let _cleanup = RemoveOnSuccess(d.clone());
     let (a, b) = two_configs(&d);
     let ledger = d.join("ledger");
     let l = ledger.to_str().unwrap();
@@ -126,6 +127,7 @@ fn gates_refuse_foreign_evidence_and_rebuild_is_byte_identical() {
 fn a_ledger_read_before_another_commands_append_numbers_after_it_and_refuses_a_stale_promotion() {
     use foxtrot_tools::policy::{EntryKind, Ledger};
     let d = tempdir("policy-stale");
+    let _cleanup = RemoveOnSuccess(d.clone());
     let (a, b) = two_configs(&d);
     let ledger = d.join("ledger");
     let l = ledger.to_str().unwrap();

@@ -257,6 +257,7 @@ fn replay_verify_names_a_truncated_input_journal() {
 #[test]
 fn a_run_without_housekeeping_timers_records_and_replays() {
     let d = common::tempdir("notimers");
+    let _cleanup = common::RemoveOnSuccess(d.clone());
     let run = d.join("run");
     let out = common::ok(&[
         "sim",
@@ -283,6 +284,7 @@ fn a_run_without_housekeeping_timers_records_and_replays() {
 #[test]
 fn a_run_without_the_belief_emitter_records_and_replays() {
     let d = common::tempdir("nobelief");
+    let _cleanup = common::RemoveOnSuccess(d.clone());
     let run = d.join("run");
     let args = |off: bool| {
         let mut a = vec!["sim", "--no-progress", "--events", "60000", "--json"];

@@ -4,6 +4,8 @@
 
 mod external;
 
+mod common;
+use common::{tempdir, RemoveOnSuccess};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -17,13 +19,6 @@ fn foxtrot(args: &[&str]) -> std::process::Output {
 fn ok(out: std::process::Output) -> std::process::Output {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     out
-}
-
-fn tempdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("foxtrot-report-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 /// Records a sim run under `dir/name`; returns its directory and `sim --json` summary.
@@ -45,6 +40,7 @@ fn record(dir: &Path, name: &str, seed: &str) -> (PathBuf, serde_json::Value) {
 #[test]
 fn report_agrees_with_the_run() {
     let dir = tempdir("agree");
+    let _cleanup = RemoveOnSuccess(dir.clone());
     let (run, sim) = record(&dir, "run", "7");
     let out = ok(foxtrot(&["report", "--json", run.to_str().unwrap()]));
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -139,6 +135,7 @@ fn report_agrees_with_the_run() {
 #[test]
 fn report_refuses_journals_that_do_not_replay() {
     let dir = tempdir("diverged");
+    let _cleanup = RemoveOnSuccess(dir.clone());
     let (a, _) = record(&dir, "a", "1");
     let (b, _) = record(&dir, "b", "2");
     // Run a's inputs with run b's orders: the replay cannot reproduce them.
@@ -159,6 +156,7 @@ fn report_refuses_journals_that_do_not_replay() {
 #[test]
 fn report_refuses_a_damaged_diary() {
     let dir = tempdir("damaged-diary");
+    let _cleanup = RemoveOnSuccess(dir.clone());
     let (run, _) = record(&dir, "a", "1");
     let seg = run.join("diary/00000000000000000000.seg");
     let mut bytes = std::fs::read(&seg).unwrap();
@@ -189,6 +187,7 @@ fn report_refuses_a_damaged_diary() {
 #[test]
 fn report_shows_the_journals_and_refuses_a_damaged_latency_file() {
     let dir = tempdir("damaged-latency");
+    let _cleanup = RemoveOnSuccess(dir.clone());
     let (run, sim) = record(&dir, "a", "1");
     let file = run.join("latency.json");
     let text = std::fs::read_to_string(&file).unwrap();
@@ -268,6 +267,7 @@ fn html_report_renders_in_chromium() {
         return;
     };
     let dir = tempdir("html");
+    let _cleanup = RemoveOnSuccess(dir.clone());
     let (run, _) = record(&dir, "run", "42");
     let page = dir.join("report.html");
     // The check itself: an empty chart is caught.

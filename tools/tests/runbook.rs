@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{free_port, ok, paper_config, tempdir};
+use common::{free_port, ok, paper_config, tempdir, RemoveOnSuccess};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -50,6 +50,7 @@ fn u(v: &serde_json::Value, k: &str) -> u64 {
 #[test]
 fn every_runbook_step_runs_in_order() {
     let dir = tempdir("runbook");
+    let _cleanup = RemoveOnSuccess(dir.clone());
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let page = std::fs::read_to_string(root.join("docs/runbook.md")).unwrap();
     let steps = blocks(&page);

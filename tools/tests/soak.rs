@@ -3,11 +3,12 @@
 
 mod common;
 
-use common::{ok, tempdir};
+use common::{ok, tempdir, RemoveOnSuccess};
 
 #[test]
 fn a_short_soak_samples_every_hour_and_passes_its_verdict() {
     let d = tempdir("soak");
+    let _cleanup = RemoveOnSuccess(d.clone());
     let html = d.join("soak.html");
     let out = ok(&[
         "soak",

@@ -4,7 +4,7 @@
 mod common;
 mod external;
 
-use common::{foxtrot, ok, tempdir};
+use common::{foxtrot, ok, tempdir, RemoveOnSuccess};
 
 fn files(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     let mut v: Vec<_> = std::fs::read_dir(dir)
@@ -44,6 +44,7 @@ fn imported_quotes(dir: &std::path::Path, n: u32) -> std::path::PathBuf {
 #[test]
 fn a_sharded_sweep_merges_to_the_unsharded_one_and_agrees_with_replay() {
     let d = tempdir("sweep");
+    let _cleanup = RemoveOnSuccess(d.clone());
     let md = imported_quotes(&d, 40000);
     let grid = [
         "--grid",
@@ -220,6 +221,7 @@ fn a_sharded_sweep_merges_to_the_unsharded_one_and_agrees_with_replay() {
 #[cfg_attr(not(has_slurm), ignore = "needs slurm-wlm and munge: bash .ci/run installs it")]
 fn a_slurm_job_array_runs_the_shards_and_merges_to_the_whole_sweep() {
     let d = tempdir("slurm");
+    let _cleanup = RemoveOnSuccess(d.clone());
     let cluster_dir = d.join("cluster");
     let Some(cluster) = external::SlurmCluster::start(&cluster_dir) else {
         return;
