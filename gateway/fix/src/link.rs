@@ -639,7 +639,10 @@ impl FixVenueLink {
             );
             tracing::error!(session = %self.name, error = %why, "replay stopped short: not connecting, the run ends");
             self.stats.replay_short = Some(why);
+            // Ended, with no market data to follow: the next polls find the
+            // link exhausted, as at a logout.
             self.ended = true;
+            self.md = None;
             return;
         }
         self.rec.arm();
@@ -829,9 +832,6 @@ impl VenueLink for FixVenueLink {
                 return Polled::Input(s);
             }
             self.finish_replay();
-        }
-        if self.stats.replay_short.is_some() {
-            return Polled::Exhausted;
         }
         if let Some(s) = self.reports.pop_front() {
             return Polled::Input(s);

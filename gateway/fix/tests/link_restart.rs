@@ -8,7 +8,7 @@ use foxtrot_engine::records::{
     ExecKind, Header, InputSlot, InputView, Kind, MarketData, MdAction, OrdType, Order, OrderAction, Side,
     FILL_RECOVERED,
 };
-use foxtrot_engine::runtime::VenueLink;
+use foxtrot_engine::runtime::{Polled, VenueLink};
 use foxtrot_fix::link::{FixLinkSettings, FixVenueLink, Resume};
 use foxtrot_fix::session::{Role, SessionSettings};
 use foxtrot_venue::server::LocalVenue;
@@ -266,6 +266,10 @@ fn a_replay_that_stops_short_never_connects() {
         assert!(!link.is_active(), "logged on after a short replay");
     }
     assert_eq!(got, 1, "the replayed input, and nothing after it");
+    assert!(
+        matches!(link.poll_before(u64::MAX), Polled::Exhausted),
+        "the run ends there"
+    );
     let why = link.stats().replay_short.expect("the short replay is reported");
     assert!(why.contains("ended at seq 1 of 40"), "{why}");
     drop(link);

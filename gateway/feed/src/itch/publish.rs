@@ -50,8 +50,8 @@ struct History {
     ends: VecDeque<u64>,
     /// Bytes ever kept that have left the front.
     base: u64,
-    /// The sequence number of the oldest message kept.
-    oldest: u64,
+    /// The sequence number the next message takes (the first is 1).
+    next: u64,
     max: usize,
 }
 
@@ -61,24 +61,21 @@ impl History {
             bytes: VecDeque::new(),
             ends: VecDeque::with_capacity(max.min(1 << 20)),
             base: 0,
-            oldest: 1,
+            next: 1,
             max: max.max(1),
         }
     }
 
-    /// Keeps message `seq` (one past the newest kept), dropping the oldest when full.
-    fn push(&mut self, seq: u64, msg: &[u8]) {
+    /// Keeps the next message, dropping the oldest when full.
+    fn push(&mut self, msg: &[u8]) {
         if self.ends.len() == self.max {
             let end = self.ends.pop_front().expect("a full history holds messages");
             self.bytes.drain(..(end - self.base) as usize);
             self.base = end;
-            self.oldest += 1;
-        }
-        if self.ends.is_empty() {
-            self.oldest = seq;
         }
         self.bytes.extend(msg);
         self.ends.push_back(self.base + self.bytes.len() as u64);
+        self.next += 1;
     }
 
     /// The sequence number of the oldest message kept (none kept: `u64::MAX`).
@@ -86,14 +83,14 @@ impl History {
         if self.ends.is_empty() {
             u64::MAX
         } else {
-            self.oldest
+            self.next - self.ends.len() as u64
         }
     }
 
     /// Copies up to `count` messages from sequence number `first` (at or after
     /// the oldest kept) into `scratch`, one at a time, for `each`.
     fn each_from(&self, first: u64, count: u64, scratch: &mut Vec<u8>, mut each: impl FnMut(&[u8])) {
-        let skip = (first - self.oldest) as usize;
+        let skip = (first - self.oldest()) as usize;
         let mut start = match skip {
             0 => self.base,
             k => match self.ends.get(k - 1) {
@@ -113,18 +110,28 @@ impl History {
     }
 }
 
-/// Sends one packet, counting it as sent or dropped.
-fn send_packet(net: &mut dyn Datagrams, dest: SocketAddr, stats: &mut PublisherStats, p: &[u8]) {
-    match net.send_to(p, dest) {
-        Ok(_) => stats.packets += 1,
-        Err(_) => stats.dropped += 1,
+/// Where packets go, and what became of them.
+struct Out {
+    net: Box<dyn Datagrams>,
+    dest: SocketAddr,
+    stats: PublisherStats,
+    last_sent: Instant,
+}
+
+impl Out {
+    /// Sends one packet, counting it as sent or dropped.
+    fn send(&mut self, p: &[u8]) {
+        match self.net.send_to(p, self.dest) {
+            Ok(_) => self.stats.packets += 1,
+            Err(_) => self.stats.dropped += 1,
+        }
+        self.last_sent = Instant::now();
     }
 }
 
 /// See the module docs.
 pub struct MoldPublisher {
-    net: Box<dyn Datagrams>,
-    dest: SocketAddr,
+    out: Out,
     writer: PacketWriter,
     session: [u8; 10],
     mtu: usize,
@@ -132,9 +139,6 @@ pub struct MoldPublisher {
     /// A message copied out of the history for a retransmission.
     scratch: Vec<u8>,
     rtx: Option<UdpSocket>,
-    last_sent: Instant,
-    next_seq: u64,
-    stats: PublisherStats,
 }
 
 impl MoldPublisher {
@@ -179,17 +183,18 @@ impl MoldPublisher {
             *d = c;
         }
         Ok(MoldPublisher {
-            net,
-            dest,
+            out: Out {
+                net,
+                dest,
+                stats: PublisherStats::default(),
+                last_sent: Instant::now(),
+            },
             writer,
             session: s,
             mtu: 1400,
             history: History::new(history),
             scratch: Vec::new(),
             rtx,
-            last_sent: Instant::now(),
-            next_seq: 1,
-            stats: PublisherStats::default(),
         })
     }
 
@@ -200,50 +205,30 @@ impl MoldPublisher {
 
     /// What it sends through.
     pub fn path(&self) -> String {
-        self.net.describe()
+        self.out.net.describe()
     }
 
     /// The counters.
     pub fn stats(&self) -> &PublisherStats {
-        &self.stats
-    }
-
-    fn send(&mut self, p: &[u8]) {
-        send_packet(&mut *self.net, self.dest, &mut self.stats, p);
-        self.last_sent = Instant::now();
+        &self.out.stats
     }
 
     /// Queues one message (sent when its packet is full, or at [`flush`](Self::flush)).
     pub fn push(&mut self, msg: &[u8]) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.history.push(seq, msg);
-        self.stats.messages += 1;
-        let (net, dest, stats) = (&mut *self.net, self.dest, &mut self.stats);
-        let mut sent = false;
-        self.writer.push_to(msg, &mut |p| {
-            send_packet(net, dest, stats, p);
-            sent = true;
-        });
-        if sent {
-            self.last_sent = Instant::now();
-        }
+        self.history.push(msg);
+        self.out.stats.messages += 1;
+        let out = &mut self.out;
+        self.writer.push_to(msg, &mut |p| out.send(p));
     }
 
     /// Sends the packet being built; a heartbeat if nothing went out for a
     /// second; answers retransmission requests.
     pub fn flush(&mut self) {
-        let (net, dest, stats) = (&mut *self.net, self.dest, &mut self.stats);
-        let mut sent = false;
-        self.writer.flush_to(&mut |p| {
-            send_packet(net, dest, stats, p);
-            sent = true;
-        });
-        if sent {
-            self.last_sent = Instant::now();
-        } else if self.last_sent.elapsed() >= Duration::from_secs(1) {
+        let out = &mut self.out;
+        self.writer.flush_to(&mut |p| out.send(p));
+        if self.out.last_sent.elapsed() >= Duration::from_secs(1) {
             let hb = self.writer.heartbeat();
-            self.send(&hb);
+            self.out.send(&hb);
         }
         self.serve_requests();
     }
@@ -258,10 +243,10 @@ impl MoldPublisher {
             }
             let first = u64::from_be_bytes(buf[10..18].try_into().expect("8 bytes"));
             let count = u16::from_be_bytes([buf[18], buf[19]]) as u64;
-            self.stats.requests += 1;
+            self.out.stats.requests += 1;
             let oldest = self.history.oldest();
             if first < oldest || count == 0 {
-                self.stats.unanswerable += 1;
+                self.out.stats.unanswerable += 1;
                 continue;
             }
             let mut w = PacketWriter::new("", first, self.mtu);
@@ -275,19 +260,18 @@ impl MoldPublisher {
                 sent += 1;
             });
             w.flush_to(&mut { to });
-            self.stats.resent += sent;
+            self.out.stats.resent += sent;
         }
         self.rtx = Some(rtx);
     }
 
     /// Ends the session: the last packet, then an end-of-session packet.
     pub fn end(&mut self) {
-        if let Some(p) = self.writer.flush() {
-            self.send(&p);
-        }
+        let out = &mut self.out;
+        self.writer.flush_to(&mut |p| out.send(p));
         let mut p = self.writer.heartbeat();
         p[18..20].copy_from_slice(&super::mold::END_OF_SESSION.to_be_bytes());
-        self.send(&p);
+        self.out.send(&p);
     }
 }
 
@@ -312,7 +296,7 @@ mod tests {
             for (i, &len) in lens.iter().enumerate() {
                 let seq = i as u64 + 1;
                 let msg: Vec<u8> = (0..len).map(|k| (seq as usize * 31 + k) as u8).collect();
-                h.push(seq, &msg);
+                h.push(&msg);
                 model.push((seq, msg));
                 if model.len() > max {
                     model.remove(0);

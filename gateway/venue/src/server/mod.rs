@@ -759,17 +759,6 @@ impl VenueServer {
             self.stats.malformed_orders += 1;
             return;
         };
-        let active = s.session.status() == Status::Active;
-        let msg_type = foxtrot_fix::framing::msg_type(raw);
-        if !active && matches!(msg_type, Some(b"D" | b"G")) && s.session.store().error().is_some() {
-            // Refused for the failed store, but it crossed the session's
-            // Logout: the peer reads nothing after it, so it is not answered
-            // (a refusal sent now would be lost, and counted as told), and
-            // counted as any order that arrives once the session is closing.
-            self.stats.orders[if msg_type == Some(b"D") { 0 } else { 2 }] += 1;
-            self.stats.orders_after_logout += 1;
-            return;
-        }
         match s
             .orders
             .intake(raw, &m, &self.inst, &mut s.session, &mut self.next_exec_id, now, wall)
@@ -778,6 +767,14 @@ impl VenueServer {
             Intake::Duplicate => self.stats.duplicate_cl_ord_ids += 1,
             Intake::Answered => self.stats.malformed_orders += 1,
             Intake::Unrecorded => self.stats.unrecorded += 1,
+            Intake::Closing => {
+                self.stats.orders[match foxtrot_fix::framing::msg_type(raw) {
+                    Some(b"D") => 0,
+                    Some(b"F") => 1,
+                    _ => 2,
+                }] += 1;
+                self.stats.orders_after_logout += 1;
+            }
             Intake::Order(mut o) => {
                 o.header.ts_ns = now;
                 let action = o.action().unwrap_or(OrderAction::New);
@@ -786,13 +783,6 @@ impl VenueServer {
                     OrderAction::Cancel => 1,
                     OrderAction::Replace => 2,
                 }] += 1;
-                if !active {
-                    // The session is closing (a Logout was sent or received):
-                    // nothing more trades, or it would be reported to a peer
-                    // no longer reading.
-                    self.stats.orders_after_logout += 1;
-                    return;
-                }
                 self.world.send(&o, &[]);
                 self.advance(now);
             }

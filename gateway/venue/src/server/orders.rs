@@ -23,7 +23,7 @@ use foxtrot_fix::app::{
 use foxtrot_fix::clordid::ClOrdIds;
 use foxtrot_fix::decode::{FixDecoder, FixError, FixMessage};
 use foxtrot_fix::fields::Fields;
-use foxtrot_fix::session::{BusinessReason, Session};
+use foxtrot_fix::session::{BusinessReason, Session, Status};
 use foxtrot_fix::store::JournalStore;
 use std::collections::BTreeMap;
 
@@ -79,8 +79,12 @@ pub(crate) enum Intake {
     Order(Order),
     /// A resend of an order already handled: ignored.
     PossDup,
-    /// A ClOrdID seen before: rejected here.
+    /// A ClOrdID seen before: rejected here (unless the session is closing).
     Duplicate,
+    /// An order that arrived once the session was closing (a Logout sent or
+    /// received): the peer reads nothing more, so it is neither taken nor
+    /// answered — an answer would be lost, and counted as told.
+    Closing,
     /// An order that cannot go to the book (unknown symbol, missing price…):
     /// answered here.
     Answered,
@@ -198,9 +202,13 @@ impl SessionOrders {
     ) -> Intake {
         let resend = m.get(tags::POSS_DUP_FLAG) == Some(b"Y") || m.get(tags::POSS_RESEND) == Some(b"Y");
         let cl_text = m.get(tags::CL_ORD_ID).unwrap_or(b"");
+        let closing = session.status() != Status::Active;
         if self.ids.get(cl_text).is_some() {
             if resend {
                 return Intake::PossDup;
+            }
+            if closing {
+                return Intake::Duplicate;
             }
             // Not tracked: the ClOrdID belongs to the first order.
             let mut e = ExecReport::new(ExecKind::Rejected, u32::MAX, side_of(m), now);
@@ -215,6 +223,9 @@ impl SessionOrders {
             };
             self.send_report(&e, inst, session, exec_id, &echo, wall);
             return Intake::Duplicate;
+        }
+        if closing {
+            return Intake::Closing;
         }
         if session.store().error().is_some() && matches!(m.msg_type(), b"D" | b"G") {
             let text = b"the venue cannot record orders now (its session store failed)";
@@ -583,6 +594,92 @@ mod tests {
         let m = out.split(|&c| c == 1).collect::<Vec<_>>();
         let at = m.iter().rposition(|f| f.starts_with(b"6=")).expect("an AvgPx");
         String::from_utf8_lossy(&m[at][2..]).into_owned()
+    }
+
+    /// Orders that arrive once the venue's side of the session is closing (its
+    /// Logout sent) are classified but never answered — the peer reads nothing
+    /// after a Logout, so an answer would be lost and counted as told (CI
+    /// once counted refusals sent so as delivered) — and never taken.
+    #[test]
+    fn orders_after_the_logout_are_neither_answered_nor_taken() {
+        use foxtrot_fix::framing::split_frames;
+        use foxtrot_fix::session::MemoryStore;
+        let dir = std::env::temp_dir().join(format!("foxtrot-venue-orders-closing-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let inst = instruments();
+        let t0 = 1_767_623_400_000_000_000u64;
+        let mut venue = Session::new(
+            SessionSettings::new("FIX.4.4", "VENUE", "FOXTROT"),
+            Role::Acceptor,
+            JournalStore::open(&dir).unwrap(),
+        );
+        let mut peer = Session::new(
+            SessionSettings::new("FIX.4.4", "FOXTROT", "VENUE"),
+            Role::Initiator,
+            MemoryStore::default(),
+        );
+        // Everything one side queued, handed to the other; the messages the
+        // venue's session passes on to the application.
+        fn deliver<A: foxtrot_fix::session::MessageStore, B: foxtrot_fix::session::MessageStore>(
+            from: &mut Session<A>,
+            to: &mut Session<B>,
+            now: u64,
+        ) -> Vec<Vec<u8>> {
+            let bytes = std::mem::take(from.outbox());
+            let mut app = Vec::new();
+            split_frames(&bytes, |m| {
+                if to.on_message(m, now) == foxtrot_fix::session::Inbound::App {
+                    app.push(m.to_vec());
+                }
+            });
+            app
+        }
+        peer.start(t0);
+        for _ in 0..3 {
+            deliver(&mut peer, &mut venue, t0);
+            deliver(&mut venue, &mut peer, t0);
+        }
+        assert_eq!(venue.status(), Status::Active);
+        let order = |peer: &mut Session<MemoryStore>, cl: &str| {
+            peer.send(
+                "D",
+                &[
+                    (11, cl),
+                    (55, "FOXB"),
+                    (54, "1"),
+                    (38, "10"),
+                    (40, "2"),
+                    (44, "24.91"),
+                    (60, "20260105-14:30:00.000"),
+                ],
+                t0,
+            );
+        };
+        let mut orders = SessionOrders::new(0, 20);
+        let (mut dec, mut exec_id) = (FixDecoder::new(), 1);
+        let mut intake = |venue: &mut Session<JournalStore>, raw: &[u8]| {
+            let m = dec.decode(raw).unwrap();
+            orders.intake(raw, &m, &inst, venue, &mut exec_id, t0, t0)
+        };
+        order(&mut peer, "1");
+        let raw = deliver(&mut peer, &mut venue, t0);
+        assert!(matches!(intake(&mut venue, &raw[0]), Intake::Order(_)));
+        venue.logout("the day ends", t0);
+        venue.outbox().clear();
+        // Crossing the Logout: a new order and a duplicate of the first.
+        order(&mut peer, "2");
+        order(&mut peer, "1");
+        let raw = deliver(&mut peer, &mut venue, t0);
+        assert_eq!(raw.len(), 2, "both reach the application");
+        assert!(matches!(intake(&mut venue, &raw[0]), Intake::Closing));
+        assert!(matches!(intake(&mut venue, &raw[1]), Intake::Duplicate));
+        assert!(
+            venue.outbox().is_empty(),
+            "answered after the Logout: {}",
+            String::from_utf8_lossy(venue.outbox())
+        );
+        drop(venue);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// A restarted venue rebuilds its orders from the reports in its store;
