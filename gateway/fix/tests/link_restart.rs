@@ -105,6 +105,47 @@ fn pump(link: &mut FixVenueLink, journal: &mut Vec<InputSlot>, for_: Duration, d
     }
 }
 
+/// Polls `link` until it is logged on (30 s at most), keeping what it gives
+/// (a resumed link's replay) in `got`.
+fn log_on(link: &mut FixVenueLink, got: &mut Vec<InputSlot>) {
+    let t0 = Instant::now();
+    while !link.is_active() {
+        assert!(t0.elapsed() < Duration::from_secs(30), "no logon: {:?}", link.stats());
+        if let Some(s) = link.poll() {
+            got.push(s);
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// A limit buy of instrument 0: core order `cl`, decided by input `seq`.
+fn buy(cl: u64, seq: u64, px: i64, qty: i64) -> Order {
+    Order {
+        header: Header {
+            kind: Kind::Order as u8,
+            sub: OrderAction::New as u8,
+            side: Side::Buy as u8,
+            flags: OrdType::Limit as u8,
+            instrument: 0,
+            ts_ns: seq,
+            seq,
+            ..Header::default()
+        },
+        cl_ord_id: cl,
+        orig_cl_ord_id: 0,
+        px,
+        qty,
+    }
+}
+
+/// The OrderID the venue acknowledged core order `cl` with, among `inputs`.
+fn acked(inputs: &[InputSlot], cl: u64) -> Option<u64> {
+    inputs.iter().find_map(|s| match s.view() {
+        Some(InputView::Exec(e)) if e.cl_ord_id == cl && e.kind() == Some(ExecKind::New) => Some(e.venue_order_id),
+        _ => None,
+    })
+}
+
 /// Fills (reports and recovered) of core order `cl` among `inputs`: (count, quantity).
 fn fills_of(inputs: &[InputSlot], cl: u64) -> (u64, i64) {
     inputs
@@ -139,30 +180,9 @@ fn a_fill_recovered_from_a_status_answer_is_not_booked_again_after_a_restart() {
     let mut md = MarketData::new(MdAction::Quote, 0, Some(Side::Sell), 1, 0, spec.ref_price, 1, 0);
     md.header.seq = 1;
     let mut journal = vec![InputSlot::from_md(&md)];
-    let t0 = Instant::now();
-    while !link.is_active() {
-        assert!(t0.elapsed() < Duration::from_secs(30), "no logon: {:?}", link.stats());
-        let _ = link.poll();
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    log_on(&mut link, &mut Vec::new());
     let cl = 16;
-    let order = Order {
-        header: Header {
-            kind: Kind::Order as u8,
-            sub: OrderAction::New as u8,
-            side: Side::Buy as u8,
-            flags: OrdType::Limit as u8,
-            instrument: 0,
-            ts_ns: 1,
-            seq: 1,
-            ..Header::default()
-        },
-        cl_ord_id: cl,
-        orig_cl_ord_id: 0,
-        px: spec.ref_price * 2 / spec.tick * spec.tick,
-        qty: spec.lot,
-    };
-    link.send(&order, &[]);
+    link.send(&buy(cl, 1, spec.ref_price * 2 / spec.tick * spec.tick, spec.lot), &[]);
     let recovered = |j: &[InputSlot]| {
         j.iter()
             .any(|s| matches!(s.view(), Some(InputView::Exec(e)) if e.header.flags & FILL_RECOVERED != 0))
@@ -199,15 +219,8 @@ fn a_fill_recovered_from_a_status_answer_is_not_booked_again_after_a_restart() {
         epoch: Some(0),
     };
     let mut link = FixVenueLink::new(&cfg, settings(&cfg, venue_addr, &dir), Some(resume), None).unwrap();
-    let t0 = Instant::now();
     let mut day2 = Vec::new();
-    while !link.is_active() {
-        assert!(t0.elapsed() < Duration::from_secs(30), "no logon: {:?}", link.stats());
-        if let Some(s) = link.poll() {
-            day2.push(s);
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    log_on(&mut link, &mut day2);
     // Whatever the venue resends arrives within this.
     let t0 = Instant::now();
     while t0.elapsed() < Duration::from_secs(2) {
@@ -275,5 +288,64 @@ fn a_replay_that_stops_short_never_connects() {
     drop(link);
     let v = venue.stop().unwrap();
     assert_eq!(v.logons, 0, "the venue saw no logon");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A restarted venue numbers its orders after every OrderID its store holds:
+/// an OrderID names one order over the session's every life. Found in CI: the
+/// new process started numbering again (generation 1, growing with the
+/// crowd's orders as well), and an order on each side of a restart took
+/// OrderID 29691108917342 — a counterparty keying on OrderID read one order
+/// ended twice. Day 1 acknowledges its order after a second of the crowd's
+/// numbering; day 2 orders at once, so without the numbering carried on its
+/// OrderID comes out lower.
+#[test]
+fn a_restarted_venue_never_gives_an_order_id_again() {
+    let dir = std::env::temp_dir().join(format!("foxtrot-link-order-ids-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let cfg = Config::default_sim();
+    let spec = cfg.instruments[0].clone();
+    // Far below the market: the orders rest, each acknowledged once.
+    let low = spec.tick;
+    let venue = LocalVenue::serving(&cfg, dir.join("venue-store")).unwrap();
+    let mut link = FixVenueLink::new(&cfg, settings(&cfg, venue.addr, &dir), None, None).unwrap();
+    let mut journal = Vec::new();
+    log_on(&mut link, &mut journal);
+    let mut md = MarketData::new(MdAction::Quote, 0, Some(Side::Sell), 1, 0, spec.ref_price, 1, 0);
+    md.header.seq = 1;
+    journal.push(InputSlot::from_md(&md));
+    std::thread::sleep(Duration::from_secs(1));
+    link.send(&buy(16, 1, low, spec.lot), &[]);
+    pump(&mut link, &mut journal, Duration::from_secs(30), |j| {
+        acked(j, 16).is_some()
+    });
+    let first = acked(&journal, 16).expect("day 1's order acknowledged");
+    drop(link);
+    venue.stop().unwrap();
+
+    let venue = LocalVenue::serving(&cfg, dir.join("venue-store")).unwrap();
+    let resume = Resume {
+        inputs: Box::new(journal.clone().into_iter()),
+        last_seq: journal.last().unwrap().header().seq,
+        epoch: Some(0),
+    };
+    let mut link = FixVenueLink::new(&cfg, settings(&cfg, venue.addr, &dir), Some(resume), None).unwrap();
+    let mut day2 = Vec::new();
+    log_on(&mut link, &mut day2);
+    let seq = journal.last().unwrap().header().seq + 1;
+    link.send(&buy(seq * 16, seq, low, spec.lot), &[]);
+    pump(&mut link, &mut day2, Duration::from_secs(30), |j| {
+        acked(j, seq * 16).is_some()
+    });
+    let second = acked(&day2, seq * 16).expect("day 2's order acknowledged");
+    assert!(
+        second >> 32 > first >> 32,
+        "day 2's order was given OrderID {second} ({:#x}), not numbered after day 1's {first} ({:#x})",
+        second,
+        first
+    );
+    drop(link);
+    let v = venue.stop().unwrap();
+    assert_eq!(v.restart_cancels, 1, "day 1's order cancelled once by the restart");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -147,6 +147,15 @@ impl MatchingEngine {
         }
     }
 
+    /// Numbers every order from now on above `id`: its generation (the id's
+    /// upper 32 bits) is never given again. A restarted venue calls it with
+    /// the highest OrderID its session store reported, so an OrderID names one
+    /// order over every life of the session (a new process otherwise starts
+    /// again at generation 1 and reuses the ids of the orders before).
+    pub fn number_orders_after(&mut self, id: u64) {
+        self.next_gen = self.next_gen.max((id >> 32) + 1);
+    }
+
     /// What the venue has done so far.
     pub fn counters(&self) -> &VenueCounters {
         &self.counters

@@ -76,6 +76,12 @@ impl SimWorld {
         }
     }
 
+    /// Numbers the venue's orders from now on above OrderID `id` (see
+    /// [`MatchingEngine::number_orders_after`]).
+    pub fn number_orders_after(&mut self, id: u64) {
+        self.venue.number_orders_after(id);
+    }
+
     /// The matching engine (for inspection).
     pub fn venue(&self) -> &MatchingEngine {
         &self.venue

@@ -314,3 +314,31 @@ fn engine_fills_say_whether_they_added_or_took_liquidity() {
         .filter(|e| e.kind() == Some(ExecKind::New))
         .all(|e| e.header.flags == 0));
 }
+
+/// Orders numbered after an id (a restarted venue, after the highest OrderID
+/// its store reported) never take an id at or below it, the cancelled
+/// orders' freed slots included.
+#[test]
+fn orders_numbered_after_an_id_never_take_one_below_it() {
+    let (mut v, mut out) = engine();
+    let before = (7u64 << 32) | 3;
+    v.number_orders_after(before);
+    for k in 0..50u64 {
+        out.clear();
+        v.submit(&lim(ENGINE, k + 1, Side::Buy, 10 + k as i64 % 3, 1), k, &mut out);
+        let id = out.er[0].venue_order_id;
+        assert!(
+            id >> 32 > before >> 32,
+            "order {k} numbered {id:#x}, not after {before:#x}"
+        );
+        if k % 2 == 0 {
+            out.clear();
+            v.cancel_own(1000 + k, k + 1, k, &mut out);
+        }
+    }
+    // Numbering after an id below the current generation changes nothing.
+    v.number_orders_after(1 << 32);
+    out.clear();
+    v.submit(&lim(ENGINE, 100, Side::Buy, 10, 1), 100, &mut out);
+    assert!(out.er[0].venue_order_id >> 32 > 50 + 7);
+}

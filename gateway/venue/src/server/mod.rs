@@ -38,7 +38,9 @@
 //!   crowd) are stored and reach it on its next logon; a **restarted venue**
 //!   knows which orders it had reported open and no longer holds (its book died
 //!   with the old process), and cancels them with an unsolicited
-//!   ExecutionReport (ExecType 4, Text "venue restarted").
+//!   ExecutionReport (ExecType 4, Text "venue restarted"); its OrderIDs carry
+//!   on after the highest its store holds, so each names one order over every
+//!   life of the session.
 //! - **echo** (`echo`): application messages are reflected back, as
 //!   certification test harnesses expect of an acceptor under test.
 
@@ -46,7 +48,7 @@ mod echo;
 mod orders;
 
 use self::echo::{Answer, Echo};
-use self::orders::{duplicates_in_store, fills_in_store, session_of, Intake, SessionOrders};
+use self::orders::{duplicates_in_store, fills_in_store, session_of, Intake, Restored, SessionOrders};
 use super::sim::SimWorld;
 use foxtrot_engine::config::MdFormat;
 use foxtrot_engine::config::{Config, VenueApplication};
@@ -340,7 +342,7 @@ impl VenueServer {
         c.venue.ack_latency_ns = 0;
         c.venue.md_latency_ns = 0;
         let inst = Instruments::new(&cfg.instruments);
-        let (mut max_exec, mut last_ts) = (0u64, 0u64);
+        let mut last = Restored::default();
         let mut slots = Vec::with_capacity(set.sessions.len());
         for (k, a) in set.sessions.iter().enumerate() {
             let store = JournalStore::open_sized(&a.store_dir, u64::from(cfg.session.store_segment_kib) << 10)
@@ -348,9 +350,10 @@ impl VenueServer {
             let s = &a.session;
             let name = format!("{}:{}->{}", s.begin_string, s.sender, s.target);
             let mut orders = SessionOrders::new(k, s.max_cl_ord_id_len);
-            let (e, t) = orders.restore(&store, &inst);
-            max_exec = max_exec.max(e);
-            last_ts = last_ts.max(t);
+            let r = orders.restore(&store, &inst);
+            last.exec_id = last.exec_id.max(r.exec_id);
+            last.order_id = last.order_id.max(r.order_id);
+            last.transact_time = last.transact_time.max(r.transact_time);
             let log = match &set.message_log {
                 Some(dir) => Some(MessageLog::open(
                     dir,
@@ -370,8 +373,8 @@ impl VenueServer {
         // A restarted venue's clock carries on after the last report it sent
         // (the crowd starts afresh from there), so time never runs backwards
         // for the engine across the restart.
-        if last_ts >= c.gen.start_ns {
-            c.gen.start_ns = last_ts + 1_000_000;
+        if last.transact_time >= c.gen.start_ns {
+            c.gen.start_ns = last.transact_time + 1_000_000;
         }
         let mut listener = mio::net::TcpListener::bind(set.listen)?;
         let poll = mio::Poll::new()?;
@@ -396,8 +399,13 @@ impl VenueServer {
                 Some(MdOut::Mold(Box::new((enc, p))))
             }
         };
+        // Its OrderIDs carry on after those it reported, so each names one
+        // order over the session's every life (found reused across a restart:
+        // a counterparty keying on OrderID took two orders for one).
+        let mut world = SimWorld::new(&c);
+        world.number_orders_after(last.order_id);
         let mut v = VenueServer {
-            world: SimWorld::new(&c),
+            world,
             inst,
             listener,
             poll,
@@ -408,7 +416,7 @@ impl VenueServer {
             pending: Vec::new(),
             next_token: 1,
             md,
-            next_exec_id: max_exec + 1,
+            next_exec_id: last.exec_id + 1,
             dec: FixDecoder::new(),
             inbox: Vec::with_capacity(1 << 16),
             inbox_ends: Vec::with_capacity(256),

@@ -59,6 +59,18 @@ struct Request {
     orig_text: Vec<u8>,
 }
 
+/// The highest of what a session's store says the venue sent, which a
+/// restarted venue carries on after.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Restored {
+    /// ExecID (numbers every report).
+    pub exec_id: u64,
+    /// OrderID (names an order for the session's whole life).
+    pub order_id: u64,
+    /// TransactTime, nanoseconds since the epoch.
+    pub transact_time: u64,
+}
+
 /// The matching application's state for one session.
 pub(crate) struct SessionOrders {
     pub ids: ClOrdIds,
@@ -123,18 +135,20 @@ impl SessionOrders {
     }
 
     /// Rebuilds what the session's store says it reported: the ClOrdIDs, and
-    /// which orders it left open. Returns (highest ExecID, latest TransactTime).
-    pub(crate) fn restore(&mut self, store: &JournalStore, inst: &Instruments) -> (u64, u64) {
+    /// which orders it left open; returns the highest ids and time it sent.
+    pub(crate) fn restore(&mut self, store: &JournalStore, inst: &Instruments) -> Restored {
         let mut dec = FixDecoder::new();
-        let (mut max_exec, mut last_ts) = (0u64, 0u64);
+        let mut last = Restored::default();
         for (_, msg) in store.sent() {
             let Ok(m) = dec.decode(msg) else { continue };
-            max_exec = max_exec.max(m.u64(tags::EXEC_ID).ok().flatten().unwrap_or(0));
+            let id = |tag| m.u64(tag).ok().flatten().unwrap_or(0);
+            last.exec_id = last.exec_id.max(id(tags::EXEC_ID));
+            last.order_id = last.order_id.max(id(tags::ORDER_ID));
             if let Some(t) = m
                 .get(tags::TRANSACT_TIME)
                 .and_then(foxtrot_fix::app::parse_utc_timestamp)
             {
-                last_ts = last_ts.max(t);
+                last.transact_time = last.transact_time.max(t);
             }
             // A status answer (ExecType I) repeats what the order's reports
             // said, without its quantity (OrderQty is not one of its fields):
@@ -184,7 +198,7 @@ impl SessionOrders {
                 }
             }
         }
-        (max_exec, last_ts)
+        last
     }
 
     /// Reads an order message (`D`, `F`, `G`) the session accepted, at
@@ -698,6 +712,7 @@ mod tests {
         let mut exec_id = 1;
         let mut e = ExecReport::new(ExecKind::New, FOXB, Side::Sell, 1);
         (e.cl_ord_id, e.order_qty, e.order_px, e.leaves_qty) = (cl, 50, 249_100, 50);
+        e.venue_order_id = (5 << 32) | 2;
         orders.report(&e, &inst, &mut session, &mut exec_id, None, 1);
         e.header.sub = ExecKind::PartialFill as u8;
         (e.last_qty, e.last_px, e.cum_qty, e.leaves_qty) = (20, 249_100, 20, 30);
@@ -709,7 +724,7 @@ mod tests {
             (11, "00000000000000000016"),
             (14, "20"),
             (17, "9"),
-            (37, "1"),
+            (37, "21474836482"),
             (39, "1"),
             (54, "2"),
             (55, "FOXB"),
@@ -720,12 +735,13 @@ mod tests {
         drop(session);
         let store = JournalStore::open(&dir).unwrap();
         let mut restored = SessionOrders::new(0, 20);
-        let (max_exec, _) = restored.restore(&store, &inst);
+        let last = restored.restore(&store, &inst);
         let open = restored.open_orders();
         assert_eq!(open.len(), 1);
         let o = open[0].1;
         assert_eq!((o.qty, o.cum, o.notional), (50, 20, 20 * 249_100));
-        assert_eq!(max_exec, 9, "the answer's ExecID is still never reused");
+        assert_eq!(last.exec_id, 9, "the answer's ExecID is still never reused");
+        assert_eq!(last.order_id, (5 << 32) | 2, "nor the order's OrderID");
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }
