@@ -11,6 +11,7 @@
 //! | [`DqCode::PriceJump`] | a trade or the mid moved beyond the band from the last mid: `a` = last mid, `b` = new price |
 //! | [`DqCode::Decode`] | a message could not be decoded (`a` = offset or sequence number) |
 //! | [`DqCode::Book`] | the feed referred to an unknown order, or similar (`a` = order id) |
+//! | [`DqCode::Session`] | the feed's session changed (its publisher restarted): every order of the old session withdrawn, `a` = how many, `b` = messages of the old session received |
 
 use bytemuck::{Pod, Zeroable};
 
@@ -37,11 +38,14 @@ pub enum DqCode {
     /// An event that cannot be: a non-positive price or a negative size (or a
     /// crossed quote row): dropped, never journalled as data.
     Invalid = 9,
+    /// The feed's session changed (a MoldUDP64 publisher restarted under a
+    /// new session name): the old session's book was withdrawn.
+    Session = 10,
 }
 
 impl DqCode {
     /// All codes, in order.
-    pub const ALL: [DqCode; 9] = [
+    pub const ALL: [DqCode; 10] = [
         DqCode::Gap,
         DqCode::OutOfOrder,
         DqCode::Crossed,
@@ -51,6 +55,7 @@ impl DqCode {
         DqCode::Decode,
         DqCode::Book,
         DqCode::Invalid,
+        DqCode::Session,
     ];
 
     /// Decodes a code.
@@ -70,6 +75,7 @@ impl DqCode {
             DqCode::Decode => "decode",
             DqCode::Book => "book",
             DqCode::Invalid => "invalid",
+            DqCode::Session => "session",
         }
     }
 }

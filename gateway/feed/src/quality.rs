@@ -13,6 +13,7 @@
 //! | [`DqCode::PriceJump`] | a trade or the mid moved beyond the band from the last mid: `a` = last mid, `b` = new price |
 //! | [`DqCode::Decode`] | a message could not be decoded (`a` = offset or sequence number) |
 //! | [`DqCode::Book`] | the feed referred to an unknown order, or similar (`a` = order id) |
+//! | [`DqCode::Session`] | the feed's session changed (its publisher restarted): every order of the old session withdrawn, `a` = how many, `b` = messages of the old session received |
 //! | [`DqCode::Invalid`] | an event that cannot be — a non-positive price with a size, a negative size, a trade of nothing: `a` = price, `b` = size. **The event is dropped**: it never reaches a book, a journal or a strategy |
 //!
 //! None stops the feed: each is counted and handed to the caller, who journals it
@@ -23,6 +24,9 @@
 
 use foxtrot_engine::core::TouchBook;
 use foxtrot_engine::records::{flags, DqCode, DqEvent, MarketData, MdAction, Side};
+
+/// Counts by code (codes start at 1).
+const CODES: usize = DqCode::ALL.len() + 1;
 
 /// Limits of a [`QualityMonitor`].
 #[derive(Clone, Copy, Debug)]
@@ -61,7 +65,7 @@ pub struct QualityMonitor {
     lim: QualityLimits,
     insts: Vec<Inst>,
     last_ts: u64,
-    counts: [u64; 10],
+    counts: [u64; CODES],
 }
 
 impl QualityMonitor {
@@ -71,7 +75,7 @@ impl QualityMonitor {
             lim,
             insts: Vec::new(),
             last_ts: 0,
-            counts: [0; 10],
+            counts: [0; CODES],
         }
     }
 
@@ -113,7 +117,7 @@ impl QualityMonitor {
     pub fn check(&mut self, md: &MarketData, out: &mut impl FnMut(DqEvent)) -> bool {
         let ts = md.header.ts_ns;
         let i = md.header.instrument;
-        let mut emit = |counts: &mut [u64; 10], e: DqEvent| {
+        let mut emit = |counts: &mut [u64; CODES], e: DqEvent| {
             counts[e.code as usize] += 1;
             out(e);
         };

@@ -225,12 +225,27 @@ pub struct MoldUdpFeed {
     waiting: Option<(Instant, u32, u64)>,
     /// Retransmission requests sent.
     pub requests: u64,
+    /// Since when packets of another session have been arriving, and the
+    /// followed session's packet count then (any packet of its since means it
+    /// is alive).
+    other_since: Option<(Instant, u64)>,
+    /// Messages delivered before the session followed now.
+    messages_before: u64,
+}
+
+/// The finding of messages `first .. first + count` lost.
+fn gap(first: u64, count: u64) -> Next {
+    Next::Quality(DqEvent::new(DqCode::Gap, u32::MAX, 0, first as i64, count as i64))
 }
 
 /// How long a gap is waited for before it is declared lost.
 const RECOVERY_TIMEOUT: Duration = Duration::from_millis(1000);
 /// How often a request is repeated while waiting.
 const REQUEST_EVERY: Duration = Duration::from_millis(250);
+/// How long the followed session must be silent, while another one speaks,
+/// before the feed moves to the other: two of a MoldUDP64 publisher's idle
+/// heartbeat intervals (one second), so a live publisher is never left.
+pub const SESSION_SILENCE: Duration = Duration::from_secs(2);
 
 impl MoldUdpFeed {
     /// Listens on `addr` (for a multicast group, binds its port on all interfaces
@@ -276,7 +291,58 @@ impl MoldUdpFeed {
             retransmit,
             waiting: None,
             requests: 0,
+            other_since: None,
+            messages_before: 0,
         }
+    }
+
+    /// A datagram of another session than the one followed (its first bytes
+    /// name it): dropped, unless the followed session has said nothing for
+    /// [`SESSION_SILENCE`] while the other spoke — its publisher restarted.
+    /// Then what the old session still held is delivered, every order of its
+    /// book withdrawn (a Cancel each, then a [`DqCode::Session`] finding), and
+    /// the new session followed from its first message (asked for again where
+    /// this datagram starts later). Returns whether the datagram is to be
+    /// dropped. Reads the clock only for datagrams of another session.
+    fn other_session(&mut self, n: usize) -> bool {
+        let Some(cur) = self.seq.session() else { return false };
+        if n < 10 || self.buf[..10] == cur {
+            return false;
+        }
+        let heard = self.seq.stats().packets;
+        match self.other_since {
+            Some((since, h)) if h == heard => {
+                if since.elapsed() < SESSION_SILENCE {
+                    return true;
+                }
+            }
+            _ => {
+                self.other_since = Some((Instant::now(), heard));
+                return true;
+            }
+        }
+        let mut name = [0u8; 10];
+        name.copy_from_slice(&self.buf[..10]);
+        let stage = &mut self.stage;
+        self.seq.follow(name, &mut |e| match e {
+            MoldEvent::Message { seq, msg } => stage.message(msg, seq as i64),
+            MoldEvent::Gap { first, count } => stage.q.push_back(gap(first, count)),
+            MoldEvent::Missing { .. } | MoldEvent::EndOfSession => {}
+        });
+        let q = &mut stage.q;
+        let withdrawn = stage.norm.withdraw_all(&mut |md| q.push_back(Next::Event(*md)));
+        let received = self.seq.stats().messages - self.messages_before;
+        self.messages_before = self.seq.stats().messages;
+        stage.q.push_back(Next::Quality(DqEvent::new(
+            DqCode::Session,
+            u32::MAX,
+            0,
+            withdrawn as i64,
+            received as i64,
+        )));
+        self.other_since = None;
+        self.waiting = None;
+        false
     }
 
     /// Asks the retransmission server for `first .. first + count`.
@@ -311,13 +377,7 @@ impl MoldUdpFeed {
             let stage = &mut self.stage;
             self.seq.give_up(&mut |e| {
                 if let MoldEvent::Gap { first, count } = e {
-                    stage.q.push_back(Next::Quality(DqEvent::new(
-                        DqCode::Gap,
-                        u32::MAX,
-                        0,
-                        first as i64,
-                        count as i64,
-                    )));
+                    stage.q.push_back(gap(first, count));
                 } else if let MoldEvent::Message { seq, msg } = e {
                     stage.message(msg, seq as i64);
                 }
@@ -384,18 +444,17 @@ impl Feed for MoldUdpFeed {
                     return Next::Idle;
                 }
             };
+            if self.other_session(n) {
+                // Counted by the sequencer as another session's.
+                let _ = self.seq.push(&self.buf[..n], &mut |_| {});
+                continue;
+            }
             let (stage, ended) = (&mut self.stage, &mut self.ended);
             let mut missing = None;
             let r = self.seq.push(&self.buf[..n], &mut |e| match e {
                 MoldEvent::Missing { first, count } => missing = Some((first, count)),
                 MoldEvent::Message { seq, msg } => stage.message(msg, seq as i64),
-                MoldEvent::Gap { first, count } => stage.q.push_back(Next::Quality(DqEvent::new(
-                    DqCode::Gap,
-                    u32::MAX,
-                    0,
-                    first as i64,
-                    count as i64,
-                ))),
+                MoldEvent::Gap { first, count } => stage.q.push_back(gap(first, count)),
                 MoldEvent::EndOfSession => *ended = true,
             });
             if let Some((first, count)) = missing {

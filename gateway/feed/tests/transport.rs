@@ -143,3 +143,131 @@ fn moldudp64_gaps_are_recovered_by_retransmission() {
     assert_eq!(got.len(), clean.len(), "{} of {total} messages' events", got.len());
     assert!(got == clean, "recovered events differ from a clean read");
 }
+
+/// A MoldUDP64 publisher that dies without ending its session (kill -9) and
+/// comes back under a new session name, numbering from 1 again and with a new
+/// book (the same order references reused): the feed keeps dropping the new
+/// session while the old one might still speak, then — the old one silent
+/// for [`SESSION_SILENCE`] — withdraws every order of the old book (a Cancel
+/// each, in reference order, the last ending the batch), reports the change,
+/// and follows the new session from its first message, the ones it dropped
+/// asked for again. Under the old name the restarted publisher's messages read
+/// as duplicates and the feed went blind.
+#[test]
+fn a_restarted_publisher_is_followed_once_the_old_session_falls_silent() {
+    use foxtrot_engine::records::{flags::LAST_IN_BATCH, DqCode, MdAction};
+    use foxtrot_feed::itch::publish::MoldPublisher;
+    use foxtrot_feed::transport::{MoldUdpFeed, SESSION_SILENCE};
+    use std::collections::BTreeMap;
+    let msgs: Vec<Vec<u8>> = ItchGen::new(ItchGenConfig {
+        seed: 9,
+        messages: 4_000,
+        ..ItchGenConfig::default()
+    })
+    .collect();
+    let (clean, live_at_end) = {
+        let p = std::env::temp_dir().join(format!("foxtrot-mold-restart-{}.itch", std::process::id()));
+        let mut bytes = Vec::new();
+        for m in &msgs {
+            foxtrot_feed::itch::file::write_prefixed(&mut bytes, m);
+        }
+        std::fs::write(&p, &bytes).unwrap();
+        let mut f = ItchFileFeed::open(&p, Subscription::All, 0, None, None).unwrap();
+        let v = drain(&mut f);
+        std::fs::remove_file(&p).ok();
+        (v, f.normaliser().orders().len())
+    };
+    assert!(live_at_end > 10, "the first session leaves orders in its book");
+    // Both lives answer retransmission requests on one port, as a venue
+    // restarted with the same configuration does.
+    let rtx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let mut feed = MoldUdpFeed::bind("127.0.0.1:0".parse().unwrap(), Subscription::All, 0, 4096, Some(rtx)).unwrap();
+    let to = feed.local_addr().unwrap();
+    let publish = |session: &str| {
+        let mut p = MoldPublisher::new(session, to, Some(rtx), 1 << 20).unwrap();
+        for (i, m) in msgs.iter().enumerate() {
+            p.push(m);
+            if i % 50 == 49 {
+                p.flush();
+                std::thread::sleep(Duration::from_micros(100));
+            }
+        }
+        p.flush();
+        p
+    };
+    let mut got = Vec::new();
+    let mut findings = Vec::new();
+    let mut read = |feed: &mut MoldUdpFeed, got: &mut Vec<MarketData>, until: &dyn Fn(&[MarketData]) -> bool| {
+        let t0 = Instant::now();
+        while !until(got) && t0.elapsed() < Duration::from_secs(30) {
+            match feed.next() {
+                Next::Event(m) => got.push(m),
+                Next::Quality(q) => findings.push(q),
+                Next::Idle | Next::End => feed.wait(Duration::from_millis(1)),
+            }
+        }
+    };
+    // The first life publishes its stream and dies (dropped: no end of session).
+    let a = publish("SESSIONA01");
+    read(&mut feed, &mut got, &|g| g.len() >= clean.len());
+    assert!(got == clean, "the first session's events");
+    drop(a);
+    // The second life, on the same port: its stream, then heartbeats and
+    // answers to requests until told to stop.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop2 = stop.clone();
+    let t_restart = Instant::now();
+    let b = std::thread::scope(|s| {
+        let b = s.spawn(|| {
+            let mut b = publish("SESSIONB01");
+            while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
+                b.flush();
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            b
+        });
+        let want = clean.len() + live_at_end + clean.len();
+        read(&mut feed, &mut got, &|g| g.len() >= want);
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        b.join().unwrap()
+    });
+    let took = t_restart.elapsed();
+    assert!(took >= SESSION_SILENCE, "followed the new session after {took:?}");
+    assert_eq!(feed.sequencer().stats().sessions, 1);
+    assert!(
+        feed.sequencer().stats().foreign > 0,
+        "nothing of the new session was dropped first"
+    );
+    assert!(
+        b.stats().resent > 0,
+        "the dropped start of the new session was not asked for again"
+    );
+    // The withdrawals: every order the old book held, in reference order.
+    let withdrawn = &got[clean.len()..clean.len() + live_at_end];
+    assert!(withdrawn.iter().all(|m| m.action() == Some(MdAction::Cancel)));
+    assert!(withdrawn.windows(2).all(|w| w[0].order_id < w[1].order_id));
+    assert!(withdrawn[..live_at_end - 1]
+        .iter()
+        .all(|m| m.header.flags & LAST_IN_BATCH == 0));
+    assert!(withdrawn[live_at_end - 1].header.flags & LAST_IN_BATCH != 0);
+    // The old book with them is empty, level by level.
+    let mut levels = BTreeMap::<(u32, u8, i64), i64>::new();
+    for m in &got[..clean.len() + live_at_end] {
+        let q = levels.entry((m.header.instrument, m.header.side, m.px)).or_default();
+        match m.action() {
+            Some(MdAction::Add) => *q += m.qty,
+            Some(MdAction::Cancel | MdAction::Execute) => *q -= m.qty,
+            _ => {}
+        }
+    }
+    assert!(levels.values().all(|q| *q == 0), "a level survived the withdrawal");
+    // Then the new session from its first message, as a clean read gives it.
+    assert!(
+        got[clean.len() + live_at_end..] == clean[..],
+        "the new session's events"
+    );
+    assert_eq!(
+        findings.iter().map(|f| (f.code, f.a, f.b)).collect::<Vec<_>>(),
+        vec![(DqCode::Session as u16, live_at_end as i64, msgs.len() as i64)]
+    );
+}

@@ -45,11 +45,11 @@ use super::transport::{flush, pump_all, wall_ns, Backoff, Connection};
 use foxtrot_engine::config::Config;
 use foxtrot_engine::format::fix::encoder::FixEncoder;
 use foxtrot_engine::format::fix::tags;
-use foxtrot_engine::records::CL_PER_INPUT;
 use foxtrot_engine::records::{
     kill_cause, CommandKind, ExecKind, ExecReport, InputSlot, InputView, OperatorCommand, Order, OrderAction, Side,
     VenueReject,
 };
+use foxtrot_engine::records::{DqCode, CL_PER_INPUT};
 use foxtrot_engine::runtime::live::{self, LiveBoard};
 use foxtrot_engine::runtime::{Polled, VenueLink};
 use foxtrot_feed::quality::QualityMonitor;
@@ -138,8 +138,10 @@ pub struct LinkStats {
     pub held_for_logon: u64,
     /// Market-data records received.
     pub md: u64,
-    /// Market-data findings (gaps, malformed datagrams).
+    /// Market-data findings (gaps, malformed datagrams, a session change).
     pub md_findings: u64,
+    /// The same by code, indexed by [`DqCode`] (its value; 0 unused).
+    pub md_findings_by_code: [u64; DqCode::ALL.len() + 1],
     /// Bytes from the venue that were no FIX message (skipped by the framing).
     pub skipped_bytes: u64,
     /// Session rewound to this expected MsgSeqNum on resume (0: not rewound).
@@ -150,6 +152,25 @@ pub struct LinkStats {
     /// venue's totals ([`fill_gaps`](super::fill_gaps)); filled in by
     /// [`FixVenueLink::stats`].
     pub gaps: GapStats,
+}
+
+impl LinkStats {
+    /// Counts a market-data finding of code `code`.
+    fn finding(&mut self, code: u16) {
+        self.md_findings += 1;
+        if let Some(n) = self.md_findings_by_code.get_mut(code as usize) {
+            *n += 1;
+        }
+    }
+
+    /// The market-data findings by code name, those with none left out.
+    pub fn md_findings_named(&self) -> Vec<(&'static str, u64)> {
+        DqCode::ALL
+            .iter()
+            .map(|c| (c.name(), self.md_findings_by_code[*c as usize]))
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
 }
 
 /// The link. See the module docs.
@@ -660,7 +681,7 @@ impl FixVenueLink {
         loop {
             match md.next() {
                 // An event that cannot be never reaches the core.
-                Next::Event(m) if !QualityMonitor::possible(&m) => self.stats.md_findings += 1,
+                Next::Event(m) if !QualityMonitor::possible(&m) => self.stats.finding(DqCode::Invalid as u16),
                 Next::Event(mut m) => {
                     let ts = m.header.ts_ns.max(self.last_ts);
                     self.last_ts = ts;
@@ -668,7 +689,7 @@ impl FixVenueLink {
                     self.stats.md += 1;
                     return Some(InputSlot::from_md(&m));
                 }
-                Next::Quality(_) => self.stats.md_findings += 1,
+                Next::Quality(d) => self.stats.finding(d.code),
                 Next::Idle | Next::End => return None,
             }
         }

@@ -526,7 +526,7 @@ fn run_fix(
             );
             // What was refused or lost on the way in: one line, when anything was.
             let bad = [
-                (st.md_findings, "market-data findings (gaps, malformed datagrams)"),
+                (st.md_findings, "market-data findings (gaps, malformed datagrams, session changes)"),
                 (st.skipped_bytes, "bytes from the venue that were no FIX message"),
                 (st.bad_reports, "reports that did not decode"),
                 (
@@ -590,6 +590,7 @@ fn run_fix(
             "rewound_to": st.rewound_to,
             "md": st.md,
             "md_findings": st.md_findings,
+            "md_findings_by_code": st.md_findings_named().into_iter().map(|(k, n)| (k.to_string(), serde_json::Value::from(n))).collect::<serde_json::Map<_, _>>(),
             "skipped_bytes": st.skipped_bytes,
             "fills_recovered": st.gaps.recovered,
             "recovered_qty": st.gaps.recovered_qty,

@@ -26,6 +26,13 @@
 //! of session behind a gap is held the same way: the gap is asked for, and
 //! [`MoldEvent::EndOfSession`] comes after it is filled (or given up), so the
 //! last packets of a day are not lost to the end's arrival.
+//!
+//! **Sessions**: the first packet names the session followed; packets of any
+//! other are counted ([`SequencerStats::foreign`]) and dropped, so a stray
+//! publisher on the same group changes nothing. A publisher that restarts
+//! starts a new session (another name, sequence numbers from 1): the receiver
+//! that judges the old one over — silent while the new one speaks — moves to
+//! it with [`Sequencer::follow`].
 
 use crate::Error;
 use zerocopy::byteorder::big_endian::{U16, U64};
@@ -267,6 +274,8 @@ pub struct SequencerStats {
     pub malformed: u64,
     /// Packets of another session, ignored.
     pub foreign: u64,
+    /// Sessions followed after the first ([`Sequencer::follow`]).
+    pub sessions: u64,
 }
 
 /// Orders packets by sequence number; see the module docs.
@@ -321,6 +330,24 @@ impl Sequencer {
     /// The session's name, once a packet has told it.
     pub fn session(&self) -> Option<[u8; 10]> {
         self.session
+    }
+
+    /// Leaves the session followed for `session`, from its sequence number 1:
+    /// what the old one still holds is delivered first, in order, each gap
+    /// before a held packet declared lost (nothing more of the old session will
+    /// come), and its pending end of session dropped. For a receiver whose
+    /// publisher restarted under a new session name; deciding that the old
+    /// one is over is the caller's (see the module docs).
+    pub fn follow(&mut self, session: [u8; 10], out: &mut impl FnMut(MoldEvent<'_>)) {
+        while let Some((_, s)) = self.lowest_held() {
+            self.drain_until(s, out);
+        }
+        self.session = Some(session);
+        self.next = 1;
+        self.asked = 0;
+        self.proven = 0;
+        self.end_at = None;
+        self.stats.sessions += 1;
     }
 
     /// Whether messages are known to be missing and not yet declared lost.
@@ -523,16 +550,49 @@ fn deliver(next: &mut u64, stats: &mut SequencerStats, p: &MoldPacket<'_>, out: 
 mod tests {
     use super::*;
 
+    fn packet(session: &[u8; 10], seq: u64, msgs: &[u8]) -> Vec<u8> {
+        let mut p = session.to_vec();
+        p.extend_from_slice(&seq.to_be_bytes());
+        p.extend_from_slice(&(msgs.len() as u16).to_be_bytes());
+        for m in msgs {
+            p.extend_from_slice(&[0, 1, *m]);
+        }
+        p
+    }
+
+    /// Following a new session delivers what the old one held (the gap before
+    /// it declared lost), then takes the new one from 1; the old one's packets
+    /// are then another session's.
+    #[test]
+    fn following_a_new_session_delivers_the_old_ones_held_packets_first() {
+        let (old, new) = (b"OLDSESSION", b"NEWSESSION");
+        let mut s = Sequencer::new(1, 8);
+        let mut got = Vec::new();
+        let mut note = |e: MoldEvent<'_>| {
+            got.push(match e {
+                MoldEvent::Message { seq, msg } => format!("{seq}:{}", msg[0] as char),
+                MoldEvent::Gap { first, count } => format!("gap {first}+{count}"),
+                MoldEvent::Missing { first, count } => format!("missing {first}+{count}"),
+                MoldEvent::EndOfSession => "end".into(),
+            })
+        };
+        s.push(&packet(old, 1, b"a"), &mut note).unwrap();
+        s.push(&packet(old, 3, b"c"), &mut note).unwrap();
+        s.push(&packet(new, 1, b"x"), &mut note).unwrap();
+        s.follow(*new, &mut note);
+        s.push(&packet(new, 1, b"x"), &mut note).unwrap();
+        s.push(&packet(old, 4, b"d"), &mut note).unwrap();
+        s.push(&packet(new, 2, b"y"), &mut note).unwrap();
+        assert_eq!(got, ["1:a", "gap 2+1", "3:c", "1:x", "2:y"]);
+        assert_eq!((s.session(), s.next_seq()), (Some(*new), 3));
+        assert_eq!((s.stats().foreign, s.stats().sessions, s.stats().lost), (2, 1, 1));
+    }
+
     /// Found by the fuzzer: a packet whose sequence numbers run past u64::MAX
     /// ends there, and the sequencer survives it.
     #[test]
     fn sequence_numbers_at_the_top_of_the_range() {
-        let mut p = b"SESSION   ".to_vec();
-        p.extend_from_slice(&u64::MAX.to_be_bytes());
-        p.extend_from_slice(&2u16.to_be_bytes());
-        for _ in 0..2 {
-            p.extend_from_slice(&[0, 1, b'S']);
-        }
+        let p = packet(b"SESSION   ", u64::MAX, b"SS");
         let pk = MoldPacket::parse(&p).unwrap();
         assert_eq!(pk.messages().map(|(s, _)| s).collect::<Vec<_>>(), vec![u64::MAX]);
         let mut s = Sequencer::new(u64::MAX, 2);

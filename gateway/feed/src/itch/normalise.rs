@@ -32,7 +32,7 @@
 //! clamped; none panics.
 
 use super::msg::{self, Message};
-use super::orders::OrderMap;
+use super::orders::{LiveOrder, OrderMap};
 use crate::Error;
 use foxtrot_engine::records::{flags, MarketData, MdAction, Side};
 
@@ -108,6 +108,8 @@ pub struct Normaliser {
     /// Symbols of instruments `0..n`, in instrument order.
     symbols: Vec<String>,
     date_ns: u64,
+    /// Time of the last message normalised.
+    last_ts: u64,
     stats: ItchStats,
 }
 
@@ -128,6 +130,7 @@ impl Normaliser {
             sub,
             symbols,
             date_ns,
+            last_ts: date_ns,
             stats: ItchStats::default(),
         }
     }
@@ -145,6 +148,36 @@ impl Normaliser {
     /// The live orders.
     pub fn orders(&self) -> &OrderMap {
         &self.orders
+    }
+
+    /// Withdraws every live order: the session they were published in is over
+    /// (its publisher restarted, and its book went with it). Calls `out` with a
+    /// Cancel of each order's shares left, in order-reference order (never the
+    /// table's), at the time of the last message, the last one ending the
+    /// batch; forgets the locates (a new session tells them again, perhaps
+    /// otherwise). Instrument numbers stay. Returns how many were withdrawn.
+    pub fn withdraw_all(&mut self, out: &mut impl FnMut(&MarketData)) -> usize {
+        let mut live: Vec<LiveOrder> = self.orders.iter().copied().collect();
+        live.sort_unstable_by_key(|o| o.order_ref);
+        for (k, o) in live.iter().enumerate() {
+            let side = if o.side == b'B' { Side::Buy } else { Side::Sell };
+            let last = if k + 1 == live.len() { LAST } else { 0 };
+            let md = MarketData::new(
+                MdAction::Cancel,
+                o.instrument,
+                Some(side),
+                self.last_ts,
+                o.order_ref,
+                o.price as i64,
+                o.shares as i64,
+                last,
+            );
+            self.stats.events += 1;
+            out(&md);
+        }
+        self.orders.clear();
+        self.by_locate.fill(UNSEEN);
+        live.len()
     }
 
     /// The instrument of `locate`, deciding it from `stock` the first time.
@@ -190,6 +223,7 @@ impl Normaliser {
         self.stats.messages += 1;
         let head = m.head();
         let ts = self.date_ns.wrapping_add(head.timestamp());
+        self.last_ts = ts;
         let locate = head.locate();
         let mut emit = |stats: &mut ItchStats, md: MarketData| {
             stats.events += 1;

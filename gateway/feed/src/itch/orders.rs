@@ -167,6 +167,12 @@ impl OrderMap {
         Some(gone)
     }
 
+    /// The live orders, in no meaningful order (the table's): sort them before
+    /// anything depends on it.
+    pub fn iter(&self) -> impl Iterator<Item = &LiveOrder> {
+        self.slots.iter().filter(|s| s.used != 0)
+    }
+
     /// Forgets every order (start of a new day); keeps the table.
     pub fn clear(&mut self) {
         self.slots.fill(LiveOrder::default());

@@ -386,12 +386,12 @@ impl VenueServer {
             (Some(dest), MdFormat::Moldudp64) => {
                 let enc = ItchEncoder::new(&cfg.instruments);
                 let mut p = match &set.xdp {
-                    None => MoldPublisher::new("FOXTROT01", dest, set.retransmit, 4 << 20)?,
+                    None => MoldPublisher::new(&mold_session(), dest, set.retransmit, 4 << 20)?,
                     Some(x) => {
                         let from = SocketAddr::from(([0, 0, 0, 0], 0));
                         let net = foxtrot_net::open_udp(from, Some(x))?;
                         tracing::info!(path = %net.describe(), "publishing market data");
-                        MoldPublisher::with_sender("FOXTROT01", net, dest, set.retransmit, 4 << 20)?
+                        MoldPublisher::with_sender(&mold_session(), net, dest, set.retransmit, 4 << 20)?
                     }
                 };
                 enc.open(c.gen.start_ns, &mut |m| p.push(m));
@@ -850,6 +850,25 @@ impl VenueServer {
 
 /// The session the first message `m` is for, by its BeginString,
 /// SenderCompID and TargetCompID, if it has no connection.
+/// The MoldUDP64 session name of this life of the venue: `FX` and the wall
+/// clock's milliseconds in eight base-36 digits (they wrap in 2059). A
+/// restarted venue publishes a new session — its sequence numbers start
+/// again at 1 and its book is a new one — and a receiver tells it from the
+/// old one by the name (under the old name its first messages read as
+/// duplicates of those already received, and were dropped).
+fn mold_session() -> String {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let mut digits = [b'0'; 8];
+    let mut x = ms % 36u64.pow(8);
+    for d in digits.iter_mut().rev() {
+        *d = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[(x % 36) as usize];
+        x /= 36;
+    }
+    format!("FX{}", String::from_utf8_lossy(&digits))
+}
+
 fn identify(slots: &[Slot], m: &[u8]) -> Result<usize, String> {
     let (mut begin, mut sender, mut target) = (None, None, None);
     for f in m.split(|&c| c == foxtrot_fix::SOH).take(64) {
