@@ -1378,3 +1378,53 @@ fn fills_and_positions_agree_after(e: &Value, v: &Value, recovered_before: u64) 
         "turnover: engine {te}, venue {tv} (slack {slack})"
     );
 }
+
+/// A restart given another session store than the run it resumes traded on
+/// (a changed `--session-store`, or the default `fix-store/…` taken from
+/// another working directory) is refused before it connects: that store
+/// knows none of the ClOrdIDs the run sent, so its orders would all read as
+/// never sent (reported back rejected though working at the venue), and its
+/// sequence numbers would not be the venue's. The right store then resumes.
+#[test]
+fn a_restart_on_another_session_store_is_refused() {
+    let _serial = serial();
+    let dir = tempdir("other-store");
+    let _cleanup = RemoveOnSuccess(dir.clone());
+    let cfg = config(&dir, "FIX.4.4");
+    let v = venue(&dir, &cfg, "venue", &[]);
+    let e = engine(&dir, &cfg, "run", &[]);
+    wait_for(&dir.join("stats"), "orders", 30);
+    sigkill(e);
+    let run = dir.join("run");
+    let out = command()
+        .current_dir(&dir)
+        .args(["run", "--config", cfg.to_str().unwrap(), "--json"])
+        .args(["--session-store", dir.join("other-store").to_str().unwrap()])
+        .args(["--record", dir.join("run2").to_str().unwrap()])
+        .args(["--resume", run.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("traded on the session store") && err.contains("other-store"),
+        "{err}"
+    );
+    // Refused before it connected: the venue saw the first run's logon only.
+    assert_eq!(
+        std::fs::read_to_string(dir.join("venue.log"))
+            .unwrap()
+            .matches("event=logged on")
+            .count(),
+        1
+    );
+    let e = engine(&dir, &cfg, "run3", &["--resume", run.to_str().unwrap()]);
+    wait_for_log(&dir.join("venue.log"), "event=logged on", 2, Duration::from_secs(60));
+    std::thread::sleep(Duration::from_millis(1500));
+    end_of_day(&v);
+    let e = finish(&dir, e, "run3", Duration::from_secs(120));
+    let v = finish(&dir, v, "venue", Duration::from_secs(30));
+    assert_eq!(u(&v, "duplicate_cl_ord_ids"), 0, "{v}");
+    fills_agree(&e, &v);
+    replays_identically(&dir.join("run3"));
+}

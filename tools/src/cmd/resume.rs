@@ -26,6 +26,8 @@ use std::path::{Path, PathBuf};
 pub const RESUMED_FROM: &str = "resumed-from";
 /// The file in a run directory holding its FIX ClOrdID epoch.
 pub const EPOCH: &str = "clordid-epoch";
+/// The file in a run directory naming the FIX session store it traded on.
+pub const STORE: &str = "session-store";
 
 /// A longer chain than this is taken as a loop of links.
 const MAX_CHAIN: usize = 100_000;
@@ -47,22 +49,81 @@ pub struct Chosen {
     pub epoch: Option<u64>,
 }
 
-/// The ClOrdID epoch recorded by `dir` or, failing that, by the nearest run
-/// before it in its chain.
-fn epoch_of(dir: &Path) -> Result<Option<u64>> {
+/// The text of the file `name` in `dir` or, failing that, in the nearest run
+/// before it in its chain, with the file's path (none: no run has one).
+fn nearest(dir: &Path, name: &str) -> Result<Option<(PathBuf, String)>> {
     let mut d = Some(dir.to_path_buf());
     let mut n = 0;
     while let Some(x) = d {
         n += 1;
         anyhow::ensure!(n <= MAX_CHAIN, "{}: the resumed-from links form a loop", dir.display());
-        let p = x.join(EPOCH);
+        let p = x.join(name);
         match std::fs::read_to_string(&p) {
-            Ok(s) => return parse_epoch(&s).map(Some).with_context(|| format!("{}", p.display())),
+            Ok(s) => return Ok(Some((p, s))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => d = predecessor(&x)?.map(|l| l.dir),
             Err(e) => return Err(e).with_context(|| format!("reading {}", p.display())),
         }
     }
     Ok(None)
+}
+
+/// The ClOrdID epoch recorded by `dir` or, failing that, by the nearest run
+/// before it in its chain.
+fn epoch_of(dir: &Path) -> Result<Option<u64>> {
+    match nearest(dir, EPOCH)? {
+        Some((p, s)) => parse_epoch(&s).map(Some).with_context(|| format!("{}", p.display())),
+        None => Ok(None),
+    }
+}
+
+/// Where `store` is: its canonical path, or (not made yet) its absolute one.
+fn resolved(store: &Path) -> PathBuf {
+    store
+        .canonicalize()
+        .or_else(|_| std::path::absolute(store))
+        .unwrap_or_else(|_| store.to_path_buf())
+}
+
+/// Records the FIX session store a run trades on (its canonical path, one
+/// line), before it sends anything.
+pub fn record_store(record: &Path, store: &Path) -> Result<()> {
+    let tmp = record.join(format!("{STORE}.tmp"));
+    let text = format!("{}\n", resolved(store).display());
+    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, record.join(STORE)).with_context(|| format!("writing {}", record.display()))
+}
+
+/// Refuses a restart of `dir`'s chain on another session store than the one
+/// its runs recorded trading on: that store holds neither the ClOrdIDs they
+/// sent (every order of theirs would read as never sent: reported back
+/// rejected while it works at the venue) nor the venue's sequence numbers. A
+/// chain that recorded none (an older foxtrot's) is not checked.
+pub fn check_store(dir: &Path, store: &Path) -> Result<()> {
+    let Some((p, text)) = nearest(dir, STORE)? else {
+        return Ok(());
+    };
+    let recorded = match text.strip_suffix('\n') {
+        Some(line) if !line.is_empty() && !line.contains('\n') => PathBuf::from(line),
+        _ => anyhow::bail!(
+            "--resume: {} is damaged ({:?}): the session store the run traded on cannot be known from it; restore \
+             it, or write the store's path in it",
+            p.display(),
+            text.chars().take(60).collect::<String>()
+        ),
+    };
+    let given = resolved(store);
+    anyhow::ensure!(
+        given == recorded,
+        "--resume: run {} traded on the session store {} ({}); this restart was given {}, which holds neither the \
+         ClOrdIDs it sent nor the venue's sequence numbers. Restart with --session-store {} (without the option the \
+         store is fix-store/SENDER-TARGET under the working directory)",
+        dir.display(),
+        recorded.display(),
+        p.display(),
+        given.display(),
+        recorded.display()
+    );
+    Ok(())
 }
 
 /// The check word of epoch `e` in its file: a changed digit of the epoch would
@@ -442,6 +503,40 @@ mod tests {
         std::fs::write(&l, text.replacen("holds ", "holds 1", 1)).unwrap();
         let e = format!("{:#}", choose(&c).err().expect("a damaged link is refused"));
         assert!(e.contains("damaged") && e.contains(&l.display().to_string()), "{e}");
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// The store a chain traded on is found in the nearest run that recorded
+    /// it; the same store (by any path to it) passes, another is refused
+    /// naming both, a damaged record is refused naming its file, and a chain
+    /// with no record (an older foxtrot's) is not checked.
+    #[test]
+    fn a_chain_resumes_only_on_the_store_it_recorded() {
+        let root = std::env::temp_dir().join(format!("foxtrot-resume-store-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let (a, b, store) = (root.join("a"), root.join("b"), root.join("store"));
+        for d in [&a, &store] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        assert!(
+            check_store(&a, &root.join("elsewhere")).is_ok(),
+            "no record: not checked"
+        );
+        record_store(&a, &store).unwrap();
+        link(&b, &a, 10).unwrap();
+        check_store(&b, &store).unwrap();
+        check_store(&b, &root.join("a").join("..").join("store")).unwrap();
+        let e = format!("{:#}", check_store(&b, &root.join("other")).unwrap_err());
+        assert!(
+            e.contains(&store.canonicalize().unwrap().display().to_string()) && e.contains("other"),
+            "{e}"
+        );
+        std::fs::write(a.join(STORE), "no newline").unwrap();
+        let e = format!("{:#}", check_store(&b, &store).unwrap_err());
+        assert!(
+            e.contains("damaged") && e.contains(&a.join(STORE).display().to_string()),
+            "{e}"
+        );
         std::fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -8,7 +8,7 @@
 //! and prints the final statistics.
 
 use super::ctl::{serve, ControlServer};
-use super::resume::{choose, link, record_epoch, Chosen};
+use super::resume::{check_store, choose, link, record_epoch, record_store, Chosen};
 use super::sim::{finish_journals, new_journals, print_text, to_json};
 use super::stat::print_table;
 use crate::setup::{load_config, CommonArgs};
@@ -474,6 +474,10 @@ fn run_fix(
         message_log: cfg.session.message_log.as_ref().map(std::path::PathBuf::from),
         answer_spin: std::time::Duration::from_micros(cfg.session.answer_spin_us.into()),
     };
+    if let Some(c) = &resume {
+        check_store(&c.dir, &set.store_dir)?;
+    }
+    let store_dir = set.store_dir.clone();
     let resume = resume.map(|c| Resume {
         inputs: Box::new(c.inputs),
         last_seq: c.last_seq,
@@ -483,7 +487,9 @@ fn run_fix(
     let md = market_data(cfg)?;
     let link = FixVenueLink::new(cfg, set, resume, md).context("starting the FIX link")?;
     if let Some(rec) = &a.record {
-        // Before any order: a restart of this run must trade in its epoch.
+        // Before any order: a restart of this run must trade in its epoch,
+        // on its store.
+        record_store(rec, &store_dir)?;
         record_epoch(rec, link.epoch())?;
     }
     tracing::info!(venue = %address, store = %store, seqs = ?link.seqs(), epoch = link.epoch(), "trading with a FIX venue");
