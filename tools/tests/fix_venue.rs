@@ -6,7 +6,7 @@
 mod common;
 mod external;
 
-use common::{command, free_port, ok, paper_config, tempdir, RemoveOnSuccess};
+use common::{command, free_port, ok, paper_config, tempdir, wait_for_log, RemoveOnSuccess};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Child;
@@ -105,22 +105,6 @@ fn wait_for(stats: &Path, name: &str, n: u64) {
 fn end_of_day(v: &Child) {
     // SAFETY: signalling a child process this test spawned and still owns.
     assert_eq!(unsafe { libc::kill(v.id() as libc::pid_t, libc::SIGTERM) }, 0);
-}
-
-/// Waits until `log` holds `n` lines containing `what`.
-fn wait_for_log(log: &Path, what: &str, n: usize, limit: Duration) {
-    let t0 = Instant::now();
-    loop {
-        let text = std::fs::read_to_string(log).unwrap_or_default();
-        if text.lines().filter(|l| l.contains(what)).count() >= n {
-            return;
-        }
-        assert!(
-            t0.elapsed() < limit,
-            "{what:?} not seen {n} times in {limit:?}:\n{text}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn sigkill(mut c: Child) {

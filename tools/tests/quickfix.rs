@@ -19,7 +19,7 @@
 mod common;
 mod external;
 
-use common::{command, free_port, ok, paper_config, tempdir, RemoveOnSuccess};
+use common::{command, free_port, ok, paper_config, tempdir, wait_for_log, RemoveOnSuccess};
 use external::{quickfix_peer, quickfix_spec, KillOnDrop};
 use serde_json::Value;
 use std::io::{Read, Write};
@@ -200,15 +200,20 @@ fn quickfix_initiator_against_venue(begin: &str) {
     let _cleanup = RemoveOnSuccess(dir.clone());
     let (fix, md) = (free_port(false), free_port(true));
     let cfg = paper_config(&dir, begin, fix, md);
+    let log = dir.join("venue.log");
     let venue = command()
         .args(["venue", "--config", cfg.to_str().unwrap(), "--speed", "4", "--json"])
         .arg("--session-store")
         .arg(dir.join("venue-store"))
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    // Let the crowd build a book to fill against.
+    // Let the crowd build a book to fill against: six seconds of its time from
+    // the venue's start (counted from the spawn, a venue slow to start under
+    // load had built so little that a crowd sell swept the bids down to the
+    // order meant to rest far below them, and filled it: CI, FIX 4.2).
+    wait_for_log(&log, "venue listening", 1, Duration::from_secs(30));
     std::thread::sleep(Duration::from_millis(1500));
     let qf = std::process::Command::new(&peer)
         .args([

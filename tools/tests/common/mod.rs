@@ -111,6 +111,23 @@ pub fn venue_port(child: &mut std::process::Child, log: &Path) -> u16 {
     }
 }
 
+/// Waits until `log` holds `n` lines containing `what`.
+#[allow(dead_code)]
+pub fn wait_for_log(log: &Path, what: &str, n: usize, limit: std::time::Duration) {
+    let t0 = std::time::Instant::now();
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if text.lines().filter(|l| l.contains(what)).count() >= n {
+            return;
+        }
+        assert!(
+            t0.elapsed() < limit,
+            "{what:?} not seen {n} times in {limit:?}:\n{text}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// A loopback port free a moment ago (TCP or UDP).
 pub fn free_port(udp: bool) -> u16 {
     let a = if udp {

@@ -156,6 +156,8 @@ impl Normaliser {
     /// table's), at the time of the last message, the last one ending the
     /// batch; forgets the locates (a new session tells them again, perhaps
     /// otherwise). Instrument numbers stay. Returns how many were withdrawn.
+    /// Allocates the sorted list: a session change is a recovery, not the
+    /// steady state.
     pub fn withdraw_all(&mut self, out: &mut impl FnMut(&MarketData)) -> usize {
         let mut live: Vec<LiveOrder> = self.orders.iter().copied().collect();
         live.sort_unstable_by_key(|o| o.order_ref);
