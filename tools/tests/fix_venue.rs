@@ -693,8 +693,10 @@ impl Lcg {
 /// the engine at random moments — a third within its first second, before or
 /// during logon and the replay of its predecessor — each restart resuming from
 /// the run just killed; every twelfth round the venue is killed too and
-/// restarted on its store. Then a last engine trades until the venue ends the
-/// day. The venue (over all its lives) must have seen no ClOrdID twice, the
+/// restarted on its store (ITCH over MoldUDP64: each venue life publishes a
+/// new session, which the engines follow). Then a last engine trades until the
+/// venue ends the day. The venue (over all its lives) must have seen no
+/// ClOrdID twice and given no OrderID twice, the
 /// engine's fills must be the venue's, and every run must replay to its
 /// recorded outputs.
 #[test]
@@ -706,7 +708,11 @@ fn kill_loop_across_resume_chains_sends_no_order_twice() {
         .unwrap_or(50);
     let dir = tempdir("kill-loop");
     let _cleanup = RemoveOnSuccess(dir.clone());
-    let cfg = config(&dir, "FIX.4.4");
+    // The production topology: ITCH over MoldUDP64 in (each venue life a new
+    // session, gaps asked for again), FIX orders out.
+    let md = free_port(true);
+    let cfg = paper_config(&dir, "FIX.4.4", free_port(false), md);
+    moldudp64(&cfg, md, md, free_port(true), &cfg);
     // Small journal segments: each of the runs holds a segment per journal.
     small_journal_segments(&cfg);
     let mut venue_life = 1;
@@ -771,6 +777,8 @@ fn kill_loop_across_resume_chains_sends_no_order_twice() {
     // No ClOrdID twice, over every life of the venue (its store keeps them all).
     assert_eq!(u(&vs, "duplicates_in_store"), 0, "{vs}");
     assert_eq!(u(&vs, "duplicate_cl_ord_ids"), 0, "{vs}");
+    // No OrderID given to two orders, nor an order ended twice, over them.
+    assert_eq!(orders_ended_twice(&dir.join("venue-store")), Vec::<String>::new());
     // Every fill the venue ever reported is in the last engine's journal chain, once.
     fills_agree(&e, &vs);
     // Every run replays to its recorded outputs: the killed ones as far as
