@@ -257,28 +257,35 @@ fn a_second_process_on_a_live_session_store_is_refused_and_harms_nothing() {
     replays_identically(&dir.join("run"));
 }
 
+/// An engine trading on `cfg` against a venue killed (-9) once the engine has
+/// `orders` orders, and restarted on its store 0.7 s later — the engine is
+/// left alone, retrying — then `md` more market-data events on the second
+/// venue's market (whether the strategy orders there is its business) before
+/// the day ends: the engine's and the second venue's summaries.
+fn across_a_venue_kill(dir: &Path, cfg: &Path, orders: u64, md: u64) -> (Value, Value) {
+    let v1 = venue(dir, cfg, "venue1", &[]);
+    let e = engine(dir, cfg, "run", &[]);
+    let stats = dir.join("stats");
+    wait_for(&stats, "orders", orders);
+    sigkill(v1);
+    std::thread::sleep(Duration::from_millis(700));
+    let v2 = venue(dir, cfg, "venue2", &[]);
+    wait_for_log(&dir.join("venue2.log"), "event=logged on", 1, Duration::from_secs(60));
+    let before = counter(&stats, "market_data");
+    wait_for(&stats, "market_data", before + md);
+    end_of_day(&v2);
+    let e = finish(dir, e, "run", Duration::from_secs(120));
+    let v2 = finish(dir, v2, "venue2", Duration::from_secs(30));
+    (e, v2)
+}
+
 #[test]
 fn venue_killed_and_restarted_loses_no_fill_and_counts_none_twice() {
     let _serial = serial();
     let dir = tempdir("venue-kill");
     let _cleanup = RemoveOnSuccess(dir.clone());
     let cfg = config(&dir, "FIX.4.4");
-    let v1 = venue(&dir, &cfg, "venue1", &[]);
-    let e = engine(&dir, &cfg, "run", &[]);
-    let stats = dir.join("stats");
-    wait_for(&stats, "orders", 100);
-    sigkill(v1);
-    // The engine is left alone, retrying; the venue comes back on the same store.
-    std::thread::sleep(Duration::from_millis(700));
-    let v2 = venue(&dir, &cfg, "venue2", &[]);
-    wait_for_log(&dir.join("venue2.log"), "event=logged on", 1, Duration::from_secs(60));
-    // Trade on the second venue's market for a while (whether the strategy
-    // orders there is its business), then end the day.
-    let md = counter(&stats, "market_data");
-    wait_for(&stats, "market_data", md + 20_000);
-    end_of_day(&v2);
-    let e = finish(&dir, e, "run", Duration::from_secs(120));
-    let v2 = finish(&dir, v2, "venue2", Duration::from_secs(30));
+    let (e, v2) = across_a_venue_kill(&dir, &cfg, 100, 20_000);
     assert!(u(&e, "fix.logons") >= 2, "{e}");
     assert!(u(&e, "fix.reconnects") >= 1, "{e}");
     // Sequence numbers resumed: the second venue opened its store with the first
@@ -642,19 +649,7 @@ fn venue_killed_under_moldudp64_is_followed_into_its_new_session() {
     let (md, rtx) = (free_port(true), free_port(true));
     let cfg = paper_config(&dir, "FIX.4.4", free_port(false), md);
     moldudp64(&cfg, md, md, rtx, &cfg);
-    let v1 = venue(&dir, &cfg, "venue1", &[]);
-    let e = engine(&dir, &cfg, "run", &[]);
-    let stats = dir.join("stats");
-    wait_for(&stats, "orders", 50);
-    sigkill(v1);
-    std::thread::sleep(Duration::from_millis(700));
-    let v2 = venue(&dir, &cfg, "venue2", &[]);
-    wait_for_log(&dir.join("venue2.log"), "event=logged on", 1, Duration::from_secs(60));
-    let before = counter(&stats, "market_data");
-    wait_for(&stats, "market_data", before + 5_000);
-    end_of_day(&v2);
-    let e = finish(&dir, e, "run", Duration::from_secs(120));
-    let v2 = finish(&dir, v2, "venue2", Duration::from_secs(30));
+    let (e, v2) = across_a_venue_kill(&dir, &cfg, 50, 5_000);
     assert!(u(&e, "fix.logons") >= 2, "{e}");
     // The session change is a finding, once; nothing of the new session was
     // taken for the old one's (without the change: 113 and 132 findings in

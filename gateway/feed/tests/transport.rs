@@ -19,6 +19,21 @@ fn drain(f: &mut dyn Feed) -> Vec<MarketData> {
     }
 }
 
+/// The events of `msgs` read from a file (an ITCH file feed: no transport),
+/// and the orders live after them; `name` tells the file apart.
+fn clean_read(msgs: &[Vec<u8>], name: &str) -> (Vec<MarketData>, usize) {
+    let p = std::env::temp_dir().join(format!("foxtrot-mold-{name}-{}.itch", std::process::id()));
+    let mut bytes = Vec::new();
+    for m in msgs {
+        foxtrot_feed::itch::file::write_prefixed(&mut bytes, m);
+    }
+    std::fs::write(&p, &bytes).unwrap();
+    let mut f = ItchFileFeed::open(&p, Subscription::All, 0, None, None).unwrap();
+    let v = drain(&mut f);
+    std::fs::remove_file(&p).ok();
+    (v, f.normaliser().orders().len())
+}
+
 /// Paced at real time, a file takes at least as long as the time its events
 /// span, and yields exactly what the unpaced read yields.
 #[test]
@@ -60,17 +75,7 @@ fn moldudp64_gaps_are_recovered_by_retransmission() {
     })
     .collect();
     // The clean read, for comparison.
-    let clean = {
-        let p = std::env::temp_dir().join(format!("foxtrot-mold-clean-{}.itch", std::process::id()));
-        let mut bytes = Vec::new();
-        for m in &msgs {
-            foxtrot_feed::itch::file::write_prefixed(&mut bytes, m);
-        }
-        std::fs::write(&p, &bytes).unwrap();
-        let v = drain(&mut ItchFileFeed::open(&p, Subscription::All, 0, None, None).unwrap());
-        std::fs::remove_file(&p).ok();
-        v
-    };
+    let (clean, _) = clean_read(&msgs, "clean");
     // The retransmission server's port, then the feed that asks it.
     let rtx: std::net::SocketAddr = {
         let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -165,18 +170,7 @@ fn a_restarted_publisher_is_followed_once_the_old_session_falls_silent() {
         ..ItchGenConfig::default()
     })
     .collect();
-    let (clean, live_at_end) = {
-        let p = std::env::temp_dir().join(format!("foxtrot-mold-restart-{}.itch", std::process::id()));
-        let mut bytes = Vec::new();
-        for m in &msgs {
-            foxtrot_feed::itch::file::write_prefixed(&mut bytes, m);
-        }
-        std::fs::write(&p, &bytes).unwrap();
-        let mut f = ItchFileFeed::open(&p, Subscription::All, 0, None, None).unwrap();
-        let v = drain(&mut f);
-        std::fs::remove_file(&p).ok();
-        (v, f.normaliser().orders().len())
-    };
+    let (clean, live_at_end) = clean_read(&msgs, "restart");
     assert!(live_at_end > 10, "the first session leaves orders in its book");
     // Both lives answer retransmission requests on one port, as a venue
     // restarted with the same configuration does.
