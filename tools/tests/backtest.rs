@@ -267,6 +267,66 @@ fn ema_cross_backtest_agrees_with_a_plain_reference() {
     println!("{n} quotes: {orders} orders, final position {pos}, PnL {pnl:.2}: foxtrot and the reference agree");
 }
 
+/// The drift sentry of the backtest template scales a strategy's orders down
+/// on its alarms; a backtest it did that to says so, in its text and its
+/// JSON, with the switch that turns it off — before, the EMA cross of issue
+/// #20 answered a sixteenth of the reference's final position with nothing
+/// printed about why. Its final position is the strategy's size times the
+/// factor it reports; with the sentry off there is no such line and the
+/// answer is the reference's.
+#[test]
+fn a_backtest_the_drift_sentry_scaled_says_so() {
+    let d = tempdir("ema-drift");
+    let _cleanup = common::RemoveOnSuccess(d.clone());
+    let quotes = quote_walk::eurusd(200_000, common::seed(11));
+    let (_, md) = import_walk(&d, &quotes);
+    let mut args = vec!["replay".to_string(), md.to_str().unwrap().to_string()];
+    for s in quote_walk::EMA_CROSS_SETS {
+        args.extend(["--set".to_string(), s.to_string()]);
+    }
+    let run = |extra: &[&str]| {
+        let a: Vec<&str> = args.iter().map(String::as_str).chain(extra.iter().copied()).collect();
+        ok(&a)
+    };
+    let text = run(&[]);
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("drift sentry"))
+        .unwrap_or_else(|| panic!("no drift sentry line:\n{text}"));
+    assert!(line.contains("belief.drift.enabled=false"), "{line}");
+    let j = json(&run(&["--json"]));
+    let drift = &j["drift"];
+    let alarms = drift["alarms"].as_u64().unwrap();
+    let sized = drift["orders_sized_down"].as_u64().unwrap();
+    let factor = drift["size_factor"]["EURUSD"].as_f64().unwrap();
+    assert!(alarms > 0 && sized > 0 && factor < 1.0, "{drift}");
+    assert!(sized <= j["orders"].as_u64().unwrap(), "{j}");
+    assert!(
+        line.contains(&format!("{alarms} alarms")) && line.contains(&format!("{sized} orders")),
+        "{line}"
+    );
+    // Smaller than the strategy's, and no smaller than the factor it ended at.
+    let pos = j["positions"]["EURUSD"]["position"].as_i64().unwrap().unsigned_abs() as f64;
+    let qty = quote_walk::QTY as f64;
+    assert!(pos < qty && pos >= qty * factor, "{j}");
+    // Off: nothing scaled, nothing said, the reference's answer.
+    let off = run(&["--set", "belief.drift.enabled=false"]);
+    assert!(!off.contains("drift sentry"), "{off}");
+    let j = json(&run(&["--set", "belief.drift.enabled=false", "--json"]));
+    assert_eq!(
+        (j["drift"]["alarms"].as_u64(), j["drift"]["orders_sized_down"].as_u64()),
+        (Some(0), Some(0))
+    );
+    let want = quote_walk::ema_cross(&quotes, quote_walk::FAST, quote_walk::SLOW, quote_walk::QTY);
+    assert_eq!(
+        (
+            j["orders"].as_u64().unwrap(),
+            j["positions"]["EURUSD"]["position"].as_i64().unwrap()
+        ),
+        (want.orders, want.position)
+    );
+}
+
 /// Locked quotes (bid = ask: FX venues and consolidated feeds show them) are
 /// prices: the mid the EMAs take and the mark. A walk where a quarter of the
 /// quotes are locked, against the plain reference (which takes every quote's

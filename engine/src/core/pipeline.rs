@@ -89,6 +89,11 @@ pub struct CoreCounters {
     pub transitions: u64,
     /// Drift-sentry alarms (theory packets).
     pub drift_alarms: u64,
+    /// New and replace orders a decision asked for while the drift sentry
+    /// held its instrument's order size below the strategy's (each alarm
+    /// halves it, see `belief.drift`): the strategy traded smaller than
+    /// configured. 0 with the sentry off or never alarmed.
+    pub drift_sized: u64,
     /// Orders that passed risk but failed to encode (0 unless the encoder and the
     /// rules decide checks disagree; such an order is never sent).
     pub encode_failures: u64,
@@ -125,6 +130,7 @@ impl CoreCounters {
         self.decisions += o.decisions;
         self.transitions += o.transitions;
         self.drift_alarms += o.drift_alarms;
+        self.drift_sized += o.drift_sized;
         self.encode_failures += o.encode_failures;
         self.explored += o.explored;
         self.unplaced += o.unplaced;

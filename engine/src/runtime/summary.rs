@@ -27,6 +27,9 @@ pub struct RunSummary {
     /// Per instrument, in config order: final position, realised and
     /// unrealised PnL (currency units, at the last mark).
     pub positions: Vec<(i64, f64, f64)>,
+    /// Per instrument, in config order: the drift sentry's order-size factor
+    /// at the end (1 unless an alarm scaled the instrument's orders down).
+    pub drift_size_factors: Vec<f32>,
     /// Tick-to-order latency (p50, p99, p99.9, max) in ns.
     pub tick_to_order_ns: [u64; 4],
     /// Number of orders the latency was measured on.
@@ -86,6 +89,9 @@ pub(crate) fn summarize(
         pnl: core.risk().snapshot(),
         positions: (0..core.risk().instruments() as u32)
             .map(|i| core.risk().figures(i))
+            .collect(),
+        drift_size_factors: (0..core.risk().instruments() as u32)
+            .map(|i| core.drift().size_factor(i))
             .collect(),
         tick_to_order_ns: super::latency::percentiles(latency),
         latency_samples: latency.len(),

@@ -62,6 +62,7 @@ fn backtest(a: &ReplayArgs, config: Option<Config>) -> Result<()> {
             "positions": super::sim::positions_json(s, &o.config),
             "rejects": super::sim::rejects_json(s),
             "anomalies": super::sim::anomalies_json(&s.counters),
+            "drift": super::sim::drift_json(s, &o.config),
             "wall_seconds": wall, "market_data_per_sec": md_rate,
             "updates_per_sec": o.venue.updates as f64 / wall.max(1e-9),
         });
@@ -98,6 +99,9 @@ fn print_outcome(s: &foxtrot_engine::runtime::RunSummary, cfg: &Config) {
     println!("  risk rejects  {rejects}");
     println!("  positions     {}", super::sim::positions_text(s, cfg));
     for line in super::sim::anomaly_lines(&s.counters) {
+        println!("{line}");
+    }
+    if let Some(line) = super::sim::drift_line(s, cfg) {
         println!("{line}");
     }
 }
@@ -154,6 +158,7 @@ pub fn run(a: ReplayArgs) -> Result<()> {
             "fills": o.summary.pnl.fills,
             "positions": super::sim::positions_json(&o.summary, &o.config),
             "rejects": super::sim::rejects_json(&o.summary),
+            "drift": super::sim::drift_json(&o.summary, &o.config),
             "past_recorded_end": o.past_end,
             "recording_pid": live,
             "recorded_ahead": o.recorded_ahead,

@@ -221,6 +221,7 @@ pub(crate) fn to_json(s: &RunSummary, cfg: &Config, wall: Duration) -> serde_jso
         "regime_updates": s.regime_updates.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
         "transitions": c.transitions,
         "drift_alarms": c.drift_alarms,
+        "drift": drift_json(s, cfg),
         "explored": c.explored,
         "pnl": s.pnl.equity,
         "max_drawdown": s.pnl.max_drawdown,
@@ -281,6 +282,52 @@ pub(crate) fn anomaly_lines(c: &foxtrot_engine::core::CoreCounters) -> Vec<Strin
     v
 }
 
+/// What the drift sentry did to the orders, when it did anything: its alarms,
+/// the orders placed below the strategy's size, and the instruments still
+/// scaled at the end — a line, since an answer smaller than the strategy's
+/// must not pass unremarked (a backtest compared with another backtester's
+/// would otherwise just look wrong).
+pub(crate) fn drift_line(s: &RunSummary, cfg: &Config) -> Option<String> {
+    let c = &s.counters;
+    if c.drift_alarms == 0 && c.drift_sized == 0 {
+        return None;
+    }
+    let scaled: Vec<String> = cfg
+        .instruments
+        .iter()
+        .zip(&s.drift_size_factors)
+        .filter(|(_, f)| **f < 1.0)
+        .map(|(i, f)| format!("{} ×{f}", i.symbol))
+        .collect();
+    let end = if scaled.is_empty() {
+        "none scaled at the end".to_string()
+    } else {
+        format!("scaled at the end: {}", scaled.join(", "))
+    };
+    Some(format!(
+        "  drift sentry  {} alarms: {} orders placed below the strategy's size (each alarm halves it, to ×{} at \
+         least); {end} (belief.drift.enabled=false turns the sentry off)",
+        c.drift_alarms,
+        c.drift_sized,
+        foxtrot_engine::core::belief::drift::MIN_SIZE_FACTOR
+    ))
+}
+
+/// [`drift_line`]'s figures, for `--json`.
+pub(crate) fn drift_json(s: &RunSummary, cfg: &Config) -> serde_json::Value {
+    let factors: serde_json::Map<_, _> = cfg
+        .instruments
+        .iter()
+        .zip(&s.drift_size_factors)
+        .map(|(i, f)| (i.symbol.clone(), serde_json::json!(f)))
+        .collect();
+    serde_json::json!({
+        "alarms": s.counters.drift_alarms,
+        "orders_sized_down": s.counters.drift_sized,
+        "size_factor": factors,
+    })
+}
+
 /// [`anomaly_lines`]' counts, for `--json`.
 pub(crate) fn anomalies_json(c: &foxtrot_engine::core::CoreCounters) -> serde_json::Value {
     serde_json::json!({ "suspect_fills": c.suspect_fills, "orders_gone": c.orders_gone })
@@ -338,6 +385,9 @@ pub(crate) fn print_text(title: &str, s: &RunSummary, cfg: &Config, wall: Durati
         foxtrot_tools::report::text::venue_rejects(c.venue_rejects, c.venue_cancel_rejects)
     );
     for line in anomaly_lines(c) {
+        println!("{line}");
+    }
+    if let Some(line) = drift_line(s, cfg) {
         println!("{line}");
     }
     println!("  positions     {}", positions_text(s, cfg));

@@ -243,6 +243,15 @@ impl DecideStage {
         if route.explored {
             self.counters.explored += 1;
         }
+        if s.size_factor < 1.0 {
+            let placed = self.intents.as_slice().iter().filter(|it| {
+                matches!(
+                    OrderAction::from_u8(it.header.sub),
+                    Some(OrderAction::New | OrderAction::Replace)
+                )
+            });
+            self.counters.drift_sized += placed.count() as u64;
+        }
         self.act(h, route, emit);
     }
 
