@@ -327,6 +327,30 @@ fn a_backtest_the_drift_sentry_scaled_says_so() {
     );
 }
 
+/// FX tick files often carry no sizes (`timestamp,bid,ask`): such a file
+/// imports (each side quoted at one unit, said on stdout) and the EMA cross,
+/// which reads only prices, answers the reference's orders, position and PnL
+/// over it. Before, the import stopped at its header ("bid_size" not found).
+#[test]
+fn quotes_without_sizes_import_and_backtest_to_the_reference() {
+    let d = tempdir("ema-sizeless");
+    let _cleanup = common::RemoveOnSuccess(d.clone());
+    let quotes = quote_walk::eurusd(200_000, common::seed(13));
+    let full = quote_walk::to_csv(&quotes);
+    let mut text = String::from("timestamp,bid,ask\n");
+    for l in full.lines().skip(1) {
+        let f: Vec<&str> = l.split(',').collect();
+        text += &format!("{},{},{}\n", f[0], f[1], f[3]);
+    }
+    let (csv, md) = (d.join("eurusd.csv"), d.join("md"));
+    std::fs::write(&csv, text).unwrap();
+    let out = import_csv(&csv, &md, &["--symbol", "EURUSD", "--price-decimals", "5"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains("no size columns"), "{said}");
+    replay_as_reference(&md, &quotes, quote_walk::FAST, quote_walk::SLOW);
+}
+
 /// Locked quotes (bid = ask: FX venues and consolidated feeds show them) are
 /// prices: the mid the EMAs take and the mark. A walk where a quarter of the
 /// quotes are locked, against the plain reference (which takes every quote's

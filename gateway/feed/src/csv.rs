@@ -141,6 +141,12 @@ impl CsvOptions {
 }
 
 const QUOTE_FIELDS: [&str; 5] = ["timestamp", "bid", "bid_size", "ask", "ask_size"];
+
+/// The size of each quoted side of a file without sizes
+/// ([`CsvReader::sizes_absent`]): one quantity unit — the size is unknown, so
+/// both sides weigh the same (imbalance and microprice read as balanced), and
+/// the touch venue fills market orders in full at the touch whatever its size.
+pub const SIZELESS_QTY: i64 = 1;
 const TRADE_FIELDS: [&str; 4] = ["timestamp", "price", "size", "side"];
 
 /// Reads rows from an in-memory file; see the module docs.
@@ -526,6 +532,37 @@ impl<'a> CsvReader<'a> {
         } else {
             Vec::new()
         };
+        if r.opts.shape == CsvShape::Quotes {
+            let has = |n: &str| header.iter().any(|h| h == n);
+            let given = r
+                .opts
+                .columns
+                .iter()
+                .map(|c| c.trim().to_lowercase())
+                .collect::<Vec<_>>();
+            // Quotes without sizes (FX tick files often have none): three
+            // columns given (timestamp, bid, ask), or the default columns
+            // over a header that has timestamp, bid and ask but no size.
+            let sizeless = given.len() == 3
+                || (r.opts.header
+                    && given == QUOTE_FIELDS
+                    && ["timestamp", "bid", "ask"].iter().all(|n| has(n))
+                    && !has("bid_size")
+                    && !has("ask_size"));
+            if sizeless {
+                r.opts.columns = vec![
+                    given[0].clone(),
+                    given[1].clone(),
+                    String::new(),
+                    given
+                        .get(2)
+                        .filter(|_| given.len() == 3)
+                        .cloned()
+                        .unwrap_or_else(|| "ask".into()),
+                    String::new(),
+                ];
+            }
+        }
         for (k, _) in names.iter().enumerate() {
             let want = r
                 .opts
@@ -534,8 +571,12 @@ impl<'a> CsvReader<'a> {
                 .map(|s| s.trim().to_lowercase())
                 .unwrap_or_default();
             if want.is_empty() {
-                // Only the trade side may be absent.
-                if r.opts.shape == CsvShape::Trades && k == 3 {
+                // Only the trade side may be absent, and a quote's two sizes together.
+                let sizes = r.opts.shape == CsvShape::Quotes
+                    && (k == 2 || k == 4)
+                    && r.opts.columns.get(2).is_none_or(|c| c.trim().is_empty())
+                    && r.opts.columns.get(4).is_none_or(|c| c.trim().is_empty());
+                if (r.opts.shape == CsvShape::Trades && k == 3) || sizes {
                     continue;
                 }
                 return Err(Error::NoColumn {
@@ -564,6 +605,12 @@ impl<'a> CsvReader<'a> {
             && r.idx == [0, 1, 2, 3, 4]
             && !(d.is_ascii_alphanumeric() || b".-+:\r\n\" ".contains(&d));
         Ok(r)
+    }
+
+    /// Whether the quotes have no size columns: each side with a price is
+    /// then quoted at [`SIZELESS_QTY`].
+    pub fn sizes_absent(&self) -> bool {
+        self.opts.shape == CsvShape::Quotes && self.idx[2] == usize::MAX
     }
 
     /// 1-based number of the line last read.
@@ -844,6 +891,26 @@ impl<'a> CsvReader<'a> {
         let px = |k: usize| self.value(k, get(k), pd);
         let qty = |k: usize| self.value(k, get(k), qd);
         match self.opts.shape {
+            CsvShape::Quotes if self.idx[2] == usize::MAX => {
+                // No sizes: a side with a price is quoted at one unit, a side
+                // with none has no quote.
+                let side = |k: usize| -> Result<(i64, i64), Error> {
+                    Ok(if missing(get(k)) {
+                        (0, 0)
+                    } else {
+                        (px(k)?, SIZELESS_QTY)
+                    })
+                };
+                let ((b, bs), (a, as_)) = (side(1)?, side(3)?);
+                Ok(Some(Self::quote_row(QuoteRow {
+                    ts,
+                    bid: b,
+                    bid_size: bs,
+                    ask: a,
+                    ask_size: as_,
+                    instrument: inst,
+                })))
+            }
             CsvShape::Quotes => {
                 // All four read (the usual case) without building an error;
                 // else the first that did not, with its error.
@@ -1104,6 +1171,54 @@ mod tests {
             e,
             "line 4, column 2 (bid): more decimals than the price scale holds (--price-decimals): \"1.099965\""
         );
+    }
+
+    /// Quotes without sizes — a header of timestamp, bid and ask and no size,
+    /// or three columns named — are quoted at [`SIZELESS_QTY`] a side; a side
+    /// with no price has no quote. One size without the other is refused, not
+    /// taken as size-less.
+    #[test]
+    fn quotes_without_sizes_weigh_one_unit_a_side() {
+        let rows = |csv: &[u8], columns: Option<[&str; 3]>| {
+            let mut o = CsvOptions::new(CsvShape::Quotes);
+            o.ts_unit = TsUnit::Us;
+            o.price_decimals = 2;
+            if let Some(c) = columns {
+                o.columns = c.map(String::from).to_vec();
+            }
+            let mut r = CsvReader::new(csv, o).unwrap();
+            assert!(r.sizes_absent());
+            let mut got = Vec::new();
+            while let Some(m) = r.next_event().unwrap() {
+                got.push((m.side(), m.px, m.qty));
+            }
+            got
+        };
+        let want = vec![
+            (Some(Side::Buy), 1001, SIZELESS_QTY),
+            (Some(Side::Sell), 1002, SIZELESS_QTY),
+            (Some(Side::Buy), 0, 0),
+            (Some(Side::Sell), 1003, SIZELESS_QTY),
+        ];
+        assert_eq!(rows(b"timestamp,bid,ask\n1000,10.01,10.02\n2000,,10.03\n", None), want);
+        assert_eq!(
+            rows(
+                b"t,x,b,a\n1000,?,10.01,10.02\n2000,?,NaN,10.03\n",
+                Some(["t", "b", "a"])
+            ),
+            want
+        );
+        // With sizes the file is read as ever.
+        let mut o = CsvOptions::new(CsvShape::Quotes);
+        o.price_decimals = 2;
+        let r = CsvReader::new(&b"timestamp,bid,bid_size,ask,ask_size\n"[..], o.clone()).unwrap();
+        assert!(!r.sizes_absent());
+        // One size only: the missing one is named.
+        let e = CsvReader::new(&b"timestamp,bid,bid_size,ask\n"[..], o)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("\"ask_size\" not found"), "{e}");
     }
 
     #[test]

@@ -150,7 +150,11 @@ pub enum Error {
         what: &'static str,
     },
     /// A configured column is not in the header (or the index is too large).
-    #[error("line 1: column {name:?} not found in header {header:?}")]
+    #[error(
+        "line 1: column {name:?} not found in header {header:?} (--columns names the columns in order: \
+         timestamp,bid,bid_size,ask,ask_size or timestamp,bid,ask for quotes, timestamp,price,size[,side] for \
+         trades)"
+    )]
     NoColumn {
         /// The column asked for.
         name: String,

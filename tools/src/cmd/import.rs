@@ -249,6 +249,14 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
     // One thread parses batches of rows while this one journals them.
     let instrument = o.instrument;
     let r = CsvReader::new(&bytes, o).with_context(|| format!("{file}"))?;
+    if r.sizes_absent() {
+        println!(
+            "{}: no size columns: each quoted side taken as {} quantity unit (imbalance and microprice read as \
+             balanced; market orders fill in full at the touch whatever its size)",
+            a.symbol,
+            foxtrot_feed::csv::SIZELESS_QTY
+        );
+    }
     let bad = match shape {
         CsvShape::Quotes => parse_and_journal::<Packed>(a, r, instrument, tick, &mut w, &mut cfg)?,
         CsvShape::Trades => parse_and_journal::<CsvRow>(a, r, instrument, tick, &mut w, &mut cfg)?,
