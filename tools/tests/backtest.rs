@@ -327,6 +327,37 @@ fn a_backtest_the_drift_sentry_scaled_says_so() {
     );
 }
 
+/// A backtest whose orders a limit of the template refused names the limit
+/// beside the count (the researcher: ±100,000 against the template's
+/// `max_order_qty` of 1,000, every order refused, and nothing to say which
+/// key to raise); raised, the orders pass.
+#[test]
+fn risk_rejects_name_the_limit_that_refused_them() {
+    let d = tempdir("ema-limits");
+    let _cleanup = common::RemoveOnSuccess(d.clone());
+    let quotes = quote_walk::eurusd(20_000, common::seed(17));
+    let (_, md) = import_walk(&d, &quotes);
+    let md = md.to_str().unwrap();
+    let text = ok(&["replay", md, "--set", "strategy.momentum.qty=100000"]);
+    let line = text.lines().find(|l| l.contains("risk rejects")).unwrap();
+    assert!(
+        line.contains("MAX_ORDER_QTY=") && line.contains("(limits: risk.max_order_qty 1000)"),
+        "{line}"
+    );
+    let j = json(&ok(&["replay", md, "--set", "strategy.momentum.qty=100000", "--json"]));
+    assert_eq!(j["orders"], 0, "{j}");
+    let raised = ok(&[
+        "replay",
+        md,
+        "--set",
+        "strategy.momentum.qty=100000",
+        "--set",
+        "risk.max_order_qty=200000",
+    ]);
+    let line = raised.lines().find(|l| l.contains("risk rejects")).unwrap();
+    assert!(!line.contains("MAX_ORDER_QTY"), "{line}");
+}
+
 /// FX tick files often carry no sizes (`timestamp,bid,ask`): such a file
 /// imports (each side quoted at one unit, said on stdout) and the EMA cross,
 /// which reads only prices, answers the reference's orders, position and PnL

@@ -91,7 +91,7 @@ fn backtest(a: &ReplayArgs, config: Option<Config>) -> Result<()> {
 
 /// PnL, fills, risk rejects by reason and final positions.
 fn print_outcome(s: &foxtrot_engine::runtime::RunSummary, cfg: &Config) {
-    let rejects = super::sim::rejects_text(s);
+    let rejects = super::sim::rejects_text(s) + &super::sim::reject_limits(s, cfg);
     println!(
         "  pnl           {:.2} (max drawdown {:.2}); {} fills",
         s.pnl.equity, s.pnl.max_drawdown, s.pnl.fills

@@ -345,6 +345,37 @@ pub(crate) fn rejects_text(s: &RunSummary) -> String {
         .join(", ")
 }
 
+/// The configured limits behind the run's risk rejects, as `key value`
+/// pairs (`risk.max_order_qty 1000`), for the reasons that have one: a
+/// backtest whose every order a template's limit refused says which key to
+/// raise. Empty when no reject has a configured limit.
+pub(crate) fn reject_limits(s: &RunSummary, cfg: &Config) -> String {
+    let r = &cfg.risk;
+    let limit = |name: &str| -> Option<String> {
+        Some(match name {
+            "MAX_ORDER_QTY" => format!("risk.max_order_qty {}", r.max_order_qty),
+            "MAX_NOTIONAL" => format!("risk.max_notional {}", r.max_notional),
+            "PRICE_BAND" => format!("risk.price_band_bps {}", r.price_band_bps),
+            "POSITION_LIMIT" => format!("risk.position_limit {}", r.position_limit),
+            "MAX_OPEN_ORDERS" => format!("risk.max_open_orders {}", r.max_open_orders),
+            "GROSS_EXPOSURE" => format!("risk.max_gross {}", r.max_gross),
+            "THROTTLE" => format!(
+                "risk.orders_per_sec {}, risk.order_burst {}",
+                r.orders_per_sec, r.order_burst
+            ),
+            "REDUCE_ONLY" => format!("risk.reduce_only_drawdown {}", r.reduce_only_drawdown),
+            "DRAWDOWN_HALT" => format!("risk.halt_drawdown {}", r.halt_drawdown),
+            _ => return None,
+        })
+    };
+    let v: Vec<String> = s.rejects_by_reason.iter().filter_map(|(k, _)| limit(k)).collect();
+    if v.is_empty() {
+        String::new()
+    } else {
+        format!(" (limits: {})", v.join("; "))
+    }
+}
+
 /// Risk rejects by reason, as a JSON object.
 pub(crate) fn rejects_json(s: &RunSummary) -> serde_json::Value {
     s.rejects_by_reason
@@ -357,7 +388,7 @@ pub(crate) fn rejects_json(s: &RunSummary) -> serde_json::Value {
 /// The text summary of a run, titled by the command that ran it.
 pub(crate) fn print_text(title: &str, s: &RunSummary, cfg: &Config, wall: Duration) {
     let c = &s.counters;
-    let rejects = rejects_text(s);
+    let rejects = rejects_text(s) + &reject_limits(s, cfg);
     println!(
         "{title}: policy {} (hash {}), seed {}, {} instruments",
         s.policy,
