@@ -891,45 +891,39 @@ impl<'a> CsvReader<'a> {
         let px = |k: usize| self.value(k, get(k), pd);
         let qty = |k: usize| self.value(k, get(k), qd);
         match self.opts.shape {
-            CsvShape::Quotes if self.idx[2] == usize::MAX => {
-                // No sizes: a side with a price is quoted at one unit, a side
-                // with none has no quote.
-                let side = |k: usize| -> Result<(i64, i64), Error> {
-                    Ok(if missing(get(k)) {
-                        (0, 0)
-                    } else {
-                        (px(k)?, SIZELESS_QTY)
-                    })
-                };
-                let ((b, bs), (a, as_)) = (side(1)?, side(3)?);
-                Ok(Some(Self::quote_row(QuoteRow {
-                    ts,
-                    bid: b,
-                    bid_size: bs,
-                    ask: a,
-                    ask_size: as_,
-                    instrument: inst,
-                })))
-            }
             CsvShape::Quotes => {
-                // All four read (the usual case) without building an error;
-                // else the first that did not, with its error.
-                let (b, bs, a, as_) = match (
-                    fixed(get(1), pd),
-                    fixed(get(2), qd),
-                    fixed(get(3), pd),
-                    fixed(get(4), qd),
-                ) {
-                    (Ok(b), Ok(bs), Ok(a), Ok(as_)) => (b, bs, a, as_),
-                    _ => {
-                        // A side with no price and no size (or size 0) has no
-                        // quote: pandas writes a NaN as nothing, or `NaN`.
-                        let side = |kp: usize, kq: usize| -> Result<(i64, i64), Error> {
-                            let none = missing(get(kp)) && (missing(get(kq)) || fixed(get(kq), qd) == Ok(0));
-                            Ok(if none { (0, 0) } else { (px(kp)?, qty(kq)?) })
-                        };
-                        let ((b, bs), (a, as_)) = (side(1, 2)?, side(3, 4)?);
-                        (b, bs, a, as_)
+                let (b, bs, a, as_) = if self.idx[2] == usize::MAX {
+                    // No sizes: a side with a price is quoted at one unit, a
+                    // side with none has no quote.
+                    let side = |k: usize| -> Result<(i64, i64), Error> {
+                        Ok(if missing(get(k)) {
+                            (0, 0)
+                        } else {
+                            (px(k)?, SIZELESS_QTY)
+                        })
+                    };
+                    let ((b, bs), (a, as_)) = (side(1)?, side(3)?);
+                    (b, bs, a, as_)
+                } else {
+                    // All four read (the usual case) without building an
+                    // error; else the first that did not, with its error.
+                    match (
+                        fixed(get(1), pd),
+                        fixed(get(2), qd),
+                        fixed(get(3), pd),
+                        fixed(get(4), qd),
+                    ) {
+                        (Ok(b), Ok(bs), Ok(a), Ok(as_)) => (b, bs, a, as_),
+                        _ => {
+                            // A side with no price and no size (or size 0) has no
+                            // quote: pandas writes a NaN as nothing, or `NaN`.
+                            let side = |kp: usize, kq: usize| -> Result<(i64, i64), Error> {
+                                let none = missing(get(kp)) && (missing(get(kq)) || fixed(get(kq), qd) == Ok(0));
+                                Ok(if none { (0, 0) } else { (px(kp)?, qty(kq)?) })
+                            };
+                            let ((b, bs), (a, as_)) = (side(1, 2)?, side(3, 4)?);
+                            (b, bs, a, as_)
+                        }
                     }
                 };
                 Ok(Some(Self::quote_row(QuoteRow {
