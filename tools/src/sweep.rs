@@ -139,6 +139,10 @@ pub struct Row {
     pub fills: u64,
     /// Risk rejects (all reasons).
     pub risk_rejects: u64,
+    /// Orders the drift sentry sized below the strategy's (see
+    /// `CoreCounters::drift_sized`): non-zero, the combination traded smaller
+    /// than configured.
+    pub orders_sized_down: u64,
     /// Final equity (realised + unrealised PnL, currency units).
     pub pnl: f64,
     /// Largest drawdown from the equity peak.
@@ -152,10 +156,11 @@ pub struct Row {
 }
 
 /// The numeric columns of a result row, in output order.
-const METRICS: [&str; 8] = [
+const METRICS: [&str; 9] = [
     "orders",
     "fills",
     "risk_rejects",
+    "orders_sized_down",
     "pnl",
     "max_drawdown",
     "gross_position",
@@ -173,6 +178,7 @@ impl Row {
         m.insert("orders".into(), json!(self.orders));
         m.insert("fills".into(), json!(self.fills));
         m.insert("risk_rejects".into(), json!(self.risk_rejects));
+        m.insert("orders_sized_down".into(), json!(self.orders_sized_down));
         m.insert("pnl".into(), json!(self.pnl));
         m.insert("max_drawdown".into(), json!(self.max_drawdown));
         m.insert("gross_position".into(), json!(self.gross_position));
@@ -197,6 +203,7 @@ impl Row {
             orders: u("orders")?,
             fills: u("fills")?,
             risk_rejects: u("risk_rejects")?,
+            orders_sized_down: u("orders_sized_down")?,
             pnl: f("pnl")?,
             max_drawdown: f("max_drawdown")?,
             gross_position: v
@@ -357,6 +364,7 @@ fn one(data: &Path, cfg: &Config, combo: usize, grid: &Grid) -> Result<Row, Erro
         orders: o.venue.orders,
         fills: s.pnl.fills,
         risk_rejects: s.rejects_by_reason.iter().map(|(_, n)| n).sum(),
+        orders_sized_down: s.counters.drift_sized,
         pnl: s.pnl.equity,
         max_drawdown: s.pnl.max_drawdown,
         gross_position: s.positions.iter().map(|p| p.0.abs()).sum(),
@@ -458,8 +466,16 @@ pub fn table(grid: &Grid, rows: &[Row]) -> String {
             t.push_str(p);
         }
         t.push_str(&format!(
-            "\t{}\t{}\t{}\t{:.2}\t{:.2}\t{}\t{}\t{}\n",
-            r.orders, r.fills, r.risk_rejects, r.pnl, r.max_drawdown, r.gross_position, r.order_hash, r.config_hash
+            "\t{}\t{}\t{}\t{}\t{:.2}\t{:.2}\t{}\t{}\t{}\n",
+            r.orders,
+            r.fills,
+            r.risk_rejects,
+            r.orders_sized_down,
+            r.pnl,
+            r.max_drawdown,
+            r.gross_position,
+            r.order_hash,
+            r.config_hash
         ));
     }
     t
@@ -471,7 +487,7 @@ fn parquet(path: &Path, grid: &Grid, rows: &[Row]) -> Result<(), Error> {
         msg.push_str(&format!("  REQUIRED BINARY {} (UTF8);\n", k.replace('.', "_")));
     }
     for (c, ty) in METRICS.iter().zip([
-        "INT64", "INT64", "INT64", "DOUBLE", "DOUBLE", "INT64", "BINARY", "BINARY",
+        "INT64", "INT64", "INT64", "INT64", "DOUBLE", "DOUBLE", "INT64", "BINARY", "BINARY",
     ]) {
         let ann = if ty == "BINARY" { " (UTF8)" } else { "" };
         msg.push_str(&format!("  REQUIRED {ty} {c}{ann};\n"));
@@ -485,6 +501,7 @@ fn parquet(path: &Path, grid: &Grid, rows: &[Row]) -> Result<(), Error> {
             Cell::I(r.orders as i64),
             Cell::I(r.fills as i64),
             Cell::I(r.risk_rejects as i64),
+            Cell::I(r.orders_sized_down as i64),
             Cell::F(r.pnl),
             Cell::F(r.max_drawdown),
             Cell::I(r.gross_position),

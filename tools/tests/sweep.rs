@@ -59,7 +59,7 @@ fn a_sharded_sweep_merges_to_the_unsharded_one_and_agrees_with_replay() {
         ok(&a)
     };
     let whole = d.join("whole");
-    sweep(&whole, &["--jobs", "2"]);
+    let said = sweep(&whole, &["--jobs", "2"]);
     let (s0, s1) = (d.join("s0"), d.join("s1"));
     sweep(&s0, &["--shard", "0/2", "--jobs", "1"]);
     sweep(&s1, &["--shard", "1/2", "--jobs", "1"]);
@@ -109,7 +109,15 @@ fn a_sharded_sweep_merges_to_the_unsharded_one_and_agrees_with_replay() {
         assert_eq!(j["order_hash"], r["order_hash"], "{fast} {slow}");
         assert_eq!(j["orders"], r["orders"], "{fast} {slow}");
         assert_eq!(j["equity"].as_f64(), r["pnl"].as_f64(), "{fast} {slow}");
+        assert_eq!(j["drift"]["orders_sized_down"], r["orders_sized_down"], "{fast} {slow}");
     }
+    // The template's drift sentry scaled some combinations' orders: the
+    // sweep says so (and only then).
+    let scaled = rows
+        .iter()
+        .filter(|r| r["orders_sized_down"].as_u64().unwrap() > 0)
+        .count();
+    assert_eq!(said.contains("drift sentry:"), scaled > 0, "{scaled} scaled:\n{said}");
 
     // `foxtrot report` reads a sweep's directory: every combination, and the
     // heat map with the table on its page.

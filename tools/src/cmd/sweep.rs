@@ -99,5 +99,13 @@ pub fn run(a: SweepArgs) -> Result<()> {
         started.elapsed().as_secs_f64(),
         out.display()
     );
+    let scaled = rows.iter().filter(|r| r.orders_sized_down > 0).count();
+    if scaled > 0 {
+        println!(
+            "  drift sentry: {scaled} of {} combinations traded below the strategy's size (orders_sized_down): \
+             --set belief.drift.enabled=false turns the sentry off",
+            rows.len()
+        );
+    }
     Ok(())
 }
