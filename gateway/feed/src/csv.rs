@@ -202,6 +202,25 @@ fn missing(t: &[u8]) -> bool {
     t.is_empty() || t.eq_ignore_ascii_case(b"nan") || matches!(t, b"NA" | b"<NA>" | b"null" | b"NULL" | b"None")
 }
 
+/// What to say of a number where an ISO timestamp was expected: the
+/// `--ts-unit` its digits before any point suggest (10: seconds, 13: ms, 16:
+/// µs, 19: ns — epoch times since 2001), or the option's values. `None` for
+/// anything but digits with at most one point.
+fn epoch_hint(t: &[u8]) -> Option<&'static str> {
+    let int = t.split(|&c| c == b'.').next()?;
+    let points = t.iter().filter(|&&c| c == b'.').count();
+    if int.is_empty() || points > 1 || !t.iter().all(|&c| c.is_ascii_digit() || c == b'.') {
+        return None;
+    }
+    Some(match int.len() {
+        10 => "a number, not an ISO 8601 timestamp: seconds since the epoch? give --ts-unit s",
+        13 => "a number, not an ISO 8601 timestamp: milliseconds since the epoch? give --ts-unit ms",
+        16 => "a number, not an ISO 8601 timestamp: microseconds since the epoch? give --ts-unit us",
+        19 => "a number, not an ISO 8601 timestamp: nanoseconds since the epoch? give --ts-unit ns",
+        _ => "a number, not an ISO 8601 timestamp: for a time since the epoch give --ts-unit s|ms|us|ns",
+    })
+}
+
 /// A timestamp of `unit`s since the epoch — whole units, and a fraction down
 /// to the nanosecond — in nanoseconds, exactly (no floating point).
 fn epoch_ns(t: &[u8], unit: TsUnit) -> Result<u64, &'static str> {
@@ -882,7 +901,7 @@ impl<'a> CsvReader<'a> {
         let ts = match self.opts.ts_unit {
             TsUnit::Iso => match self.iso(t) {
                 Ok(v) => v,
-                Err(w) => return Err(self.err(0, w, t)),
+                Err(w) => return Err(self.err(0, epoch_hint(t).unwrap_or(w), t)),
             },
             u => epoch_ns(t, u).map_err(|w| self.err(0, w, t))?,
         };
@@ -1165,6 +1184,35 @@ mod tests {
             e,
             "line 4, column 2 (bid): more decimals than the price scale holds (--price-decimals): \"1.099965\""
         );
+    }
+
+    /// A number where an ISO timestamp was expected is named as one, with
+    /// the `--ts-unit` its length suggests; anything else keeps the ISO error.
+    #[test]
+    fn an_epoch_number_read_as_iso_names_the_unit_to_give() {
+        let first_error = |ts: &str| {
+            let text = format!("timestamp,bid,bid_size,ask,ask_size\n{ts},1.01,1,1.02,1\n");
+            let mut r = CsvReader::new(text.as_bytes(), CsvOptions::new(CsvShape::Quotes)).unwrap();
+            r.next_event().unwrap_err().to_string()
+        };
+        for (ts, unit) in [
+            ("1767623400005718673", "--ts-unit ns"),
+            ("1767623400005718", "--ts-unit us"),
+            ("1767623400005", "--ts-unit ms"),
+            ("1767623400", "--ts-unit s"),
+            ("1767623400.05", "--ts-unit s"),
+            ("17676234", "--ts-unit s|ms|us|ns"),
+        ] {
+            let e = first_error(ts);
+            assert!(
+                e.contains("a number, not an ISO 8601 timestamp") && e.contains(unit),
+                "{ts}: {e}"
+            );
+        }
+        for ts in ["yesterday", "1.2.3", "12a"] {
+            let e = first_error(ts);
+            assert!(e.contains("not an ISO 8601 timestamp (YYYY"), "{ts}: {e}");
+        }
     }
 
     /// Quotes without sizes — a header of timestamp, bid and ask and no size,
