@@ -350,25 +350,36 @@ pub(crate) fn rejects_text(s: &RunSummary) -> String {
 /// backtest whose every order a template's limit refused says which key to
 /// raise. Empty when no reject has a configured limit.
 pub(crate) fn reject_limits(s: &RunSummary, cfg: &Config) -> String {
+    use foxtrot_engine::records::RejectReason as R;
     let r = &cfg.risk;
-    let limit = |name: &str| -> Option<String> {
-        Some(match name {
-            "MAX_ORDER_QTY" => format!("risk.max_order_qty {}", r.max_order_qty),
-            "MAX_NOTIONAL" => format!("risk.max_notional {}", r.max_notional),
-            "PRICE_BAND" => format!("risk.price_band_bps {}", r.price_band_bps),
-            "POSITION_LIMIT" => format!("risk.position_limit {}", r.position_limit),
-            "MAX_OPEN_ORDERS" => format!("risk.max_open_orders {}", r.max_open_orders),
-            "GROSS_EXPOSURE" => format!("risk.max_gross {}", r.max_gross),
-            "THROTTLE" => format!(
+    // Every reason named, so a new one is a decision here, not a silent gap.
+    let limit = |reason: R| -> Option<String> {
+        Some(match reason {
+            R::MaxOrderQty => format!("risk.max_order_qty {}", r.max_order_qty),
+            R::MaxNotional => format!("risk.max_notional {}", r.max_notional),
+            R::PriceBand => format!("risk.price_band_bps {}", r.price_band_bps),
+            R::PositionLimit => format!("risk.position_limit {}", r.position_limit),
+            R::MaxOpenOrders => format!("risk.max_open_orders {}", r.max_open_orders),
+            R::GrossExposure => format!("risk.max_gross {}", r.max_gross),
+            R::Throttle => format!(
                 "risk.orders_per_sec {}, risk.order_burst {}",
                 r.orders_per_sec, r.order_burst
             ),
-            "REDUCE_ONLY" => format!("risk.reduce_only_drawdown {}", r.reduce_only_drawdown),
-            "DRAWDOWN_HALT" => format!("risk.halt_drawdown {}", r.halt_drawdown),
-            _ => return None,
+            R::ReduceOnly => format!("risk.reduce_only_drawdown {}", r.reduce_only_drawdown),
+            R::DrawdownHalt => format!("risk.halt_drawdown {}", r.halt_drawdown),
+            R::NoReference
+            | R::Malformed
+            | R::UnknownOrder
+            | R::KillSwitch
+            | R::OperatorReduceOnly
+            | R::InstrumentHalted => return None,
         })
     };
-    let v: Vec<String> = s.rejects_by_reason.iter().filter_map(|(k, _)| limit(k)).collect();
+    let v: Vec<String> = R::ALL
+        .iter()
+        .filter(|&&reason| s.counters.rejects[reason as usize] > 0)
+        .filter_map(|&reason| limit(reason))
+        .collect();
     if v.is_empty() {
         String::new()
     } else {
