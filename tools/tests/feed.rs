@@ -124,10 +124,20 @@ fn feed_process_to_ring_to_record_process_loses_nothing() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("waits on a full ring"));
 }
 
-#[test]
-fn mold_udp_with_loss_duplicates_and_reordering() {
-    let d = tempdir("udp");
-    let _cleanup = RemoveOnSuccess(d.clone());
+/// 20,000 generated ITCH messages in MoldUDP64 packets, the session's end
+/// packet, and the order a lossy link delivers them in: two packets lost for
+/// good, one pair swapped, one sent twice.
+struct LossyMold {
+    msgs: Vec<Vec<u8>>,
+    packets: Vec<Vec<u8>>,
+    end: Vec<u8>,
+    /// Indexes of `packets`, as delivered.
+    order: Vec<usize>,
+    /// Indexes of the packets lost.
+    lost: [usize; 2],
+}
+
+fn lossy_mold() -> LossyMold {
     let msgs: Vec<Vec<u8>> = ItchGen::new(ItchGenConfig {
         seed: 21,
         messages: 20_000,
@@ -142,18 +152,65 @@ fn mold_udp_with_loss_duplicates_and_reordering() {
         e[18..20].copy_from_slice(&0xFFFFu16.to_be_bytes());
         e
     };
-    // The link: two packets lost for good, one pair swapped, one sent twice.
     let n = packets.len();
     let lost = [n / 3, 2 * n / 3];
     let mut order: Vec<usize> = (0..n).filter(|i| !lost.contains(i)).collect();
     let s = order.iter().position(|&i| i == n / 2).unwrap();
     order.swap(s, s + 1);
     order.insert(10, 9);
-    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+    LossyMold {
+        msgs,
+        packets,
+        end,
+        order,
+        lost,
+    }
+}
+
+/// Sends `packets` in `order` to `port`, paced to stay inside the socket
+/// buffer, then the session's end three times.
+fn send_mold(port: u16, packets: &[Vec<u8>], order: &[usize], end: &[u8]) {
+    let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    for (k, &i) in order.iter().enumerate() {
+        tx.send_to(&packets[i], ("127.0.0.1", port)).unwrap();
+        if k % 4 == 0 {
+            std::thread::sleep(Duration::from_micros(500));
+        }
+    }
+    for _ in 0..3 {
+        tx.send_to(end, ("127.0.0.1", port)).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port();
+        .port()
+}
+
+/// The sequence numbers (first, count) of the `lost` packets' messages.
+fn gaps_of(packets: &[Vec<u8>], lost: &[usize]) -> Vec<(i64, i64)> {
+    let first_seq = |i: usize| u64::from_be_bytes(packets[i][10..18].try_into().unwrap());
+    lost.iter()
+        .map(|&i| (first_seq(i) as i64, (first_seq(i + 1) - first_seq(i)) as i64))
+        .collect()
+}
+
+#[test]
+fn mold_udp_with_loss_duplicates_and_reordering() {
+    let d = tempdir("udp");
+    let _cleanup = RemoveOnSuccess(d.clone());
+    let LossyMold {
+        msgs,
+        packets,
+        end,
+        order,
+        lost,
+    } = lossy_mold();
+    let port = free_udp_port();
     let rec = d.join("rec");
     let child = command()
         .args([
@@ -172,25 +229,11 @@ fn mold_udp_with_loss_duplicates_and_reordering() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(700));
-    let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    for (k, &i) in order.iter().enumerate() {
-        tx.send_to(&packets[i], ("127.0.0.1", port)).unwrap();
-        if k % 4 == 0 {
-            std::thread::sleep(Duration::from_micros(500)); // stay inside the socket buffer
-        }
-    }
-    for _ in 0..3 {
-        tx.send_to(&end, ("127.0.0.1", port)).unwrap();
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    send_mold(port, &packets, &order, &end);
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // Expected: the messages that got through, in sequence order, normalised.
-    let first_seq = |i: usize| u64::from_be_bytes(packets[i][10..18].try_into().unwrap());
-    let gaps: Vec<(i64, i64)> = lost
-        .iter()
-        .map(|&i| (first_seq(i) as i64, (first_seq(i + 1) - first_seq(i)) as i64))
-        .collect();
+    let gaps = gaps_of(&packets, &lost);
     let mut norm = Normaliser::new(
         Subscription::Symbols(["FOXA", "FOXB", "FOXC", "FOXD"].map(String::from).to_vec()),
         1 << 20,
@@ -225,6 +268,78 @@ fn mold_udp_with_loss_duplicates_and_reordering() {
     assert_eq!(f.iter().filter(|e| e.code() == Some(DqCode::Book)).count(), book_issues);
     let s = String::from_utf8_lossy(&out.stdout);
     assert!(s.contains("gap 2"), "{s}");
+}
+
+/// A paper-trading run on a live MoldUDP64 feed that loses packets for good
+/// (no retransmission server) trades on what got through, and says so: each
+/// gap is one log line naming the feed, where the loss starts and how much
+/// was lost, and the run's summary counts the findings by code. (Before, the
+/// run counted them where nobody read the count: a lossy day looked clean.)
+#[test]
+fn a_paper_run_on_a_lossy_feed_says_each_gap_it_could_not_recover() {
+    let d = tempdir("lossy-run");
+    let _cleanup = RemoveOnSuccess(d.clone());
+    let LossyMold {
+        packets,
+        end,
+        order,
+        lost,
+        ..
+    } = lossy_mold();
+    let port = free_udp_port();
+    let stats = d.join("stats");
+    let cfg = concat!(env!("CARGO_MANIFEST_DIR"), "/../configs/backtest.yaml");
+    let child = command()
+        .args(["run", "--wait", "park", "--json", "--config", cfg, "--stats"])
+        .arg(&stats)
+        .arg("--feed")
+        .arg(format!("mold:127.0.0.1:{port}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The feed's socket is bound before the pipeline (and its stats file) starts.
+    for _ in 0..500 {
+        if stats.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    send_mold(port, &packets, &order, &end);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(j["events"]["market_data"].as_u64().unwrap() > 1000, "{j}");
+    let gaps = gaps_of(&packets, &lost);
+    assert_eq!(j["feed"]["md_findings_by_code"]["gap"], 2, "{}", j["feed"]);
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("market data refused or lost"))
+        .collect();
+    for (first, count) in &gaps {
+        let said = format!("gap: {count} messages lost from sequence {first}, not recovered");
+        let n = lines.iter().filter(|l| l.contains(&said)).count();
+        assert_eq!(n, 1, "{said:?} said {n} times in:\n{err}");
+    }
+    assert!(
+        lines.iter().all(|l| l.contains(&format!("mold:127.0.0.1:{port}"))),
+        "each line names the feed: {lines:?}"
+    );
+    // The book findings the gaps cause (orders added in the lost packets,
+    // referred to later) come in a burst: past the second's lines they are
+    // counted, and said in one line.
+    let total = j["feed"]["md_findings"].as_u64().unwrap() as usize;
+    let per_second = foxtrot_feed::findings::LINES_PER_SECOND as usize;
+    assert!(
+        lines.len() <= total && lines.len() >= total.min(per_second),
+        "{} of {total}: {err}",
+        lines.len()
+    );
+    if lines.len() < total {
+        assert!(err.contains("more market-data findings in that second"), "{err}");
+    }
 }
 
 /// The engine itself on the ring: `foxtrot run --feed shm:PATH` paper-trades what a

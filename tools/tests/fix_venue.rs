@@ -663,6 +663,16 @@ fn venue_killed_under_moldudp64_is_followed_into_its_new_session() {
         1 + by_code["gap"].as_u64().unwrap_or(0),
         "{e}"
     );
+    // And it is said as it happens, in one line naming the feed.
+    let log = std::fs::read_to_string(dir.join("run.log")).unwrap();
+    let said: Vec<&str> = log
+        .lines()
+        .filter(|l| {
+            l.contains("market data refused or lost") && l.contains("finding=session: the feed's session changed")
+        })
+        .collect();
+    assert_eq!(said.len(), 1, "{log}");
+    assert!(said[0].contains(&format!("feed=mold:127.0.0.1:{md}")), "{}", said[0]);
     assert_eq!(u(&e, "events.book_issues"), 0, "{e}");
     assert_eq!(u(&v2, "duplicate_cl_ord_ids"), 0, "{v2}");
     assert_eq!(orders_ended_twice(&dir.join("venue-store")), Vec::<String>::new());

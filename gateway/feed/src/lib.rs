@@ -7,6 +7,7 @@
 //! - [`native`]: the native `.fxmd` file format.
 //! - [`grid`]: an instrument's price grid (tick, range) inferred from its data.
 //! - [`mapped`]: input files mapped read-only rather than read into memory.
+//! - [`findings`]: a live feed's findings counted and each told in one log line.
 //! - [`quality`]: data-quality checks on normalised market data.
 //! - [`capture`]: a market-data journal written with its quality findings
 //!   (`foxtrot import`, `foxtrot record`).
@@ -20,6 +21,7 @@ pub mod capture;
 pub mod csv;
 pub mod dbn;
 mod error;
+pub mod findings;
 pub mod grid;
 pub mod itch;
 pub mod mapped;

@@ -581,27 +581,29 @@ impl ShmPublisher {
 }
 
 /// A feed as an iterator of its market-data events, for a venue to read (the
-/// touch venue paper-trading a live feed, say): findings are counted and passed
-/// over, and an idle feed is waited on — until `stop` is raised, if given.
+/// touch venue paper-trading a live feed, say): findings are passed over —
+/// each counted and logged by `log` — and an idle feed is waited on — until
+/// `stop` is raised, if given.
 pub struct FeedEvents<F: Feed> {
     feed: F,
-    findings: u64,
+    log: crate::findings::FindingLog,
     stop: Option<&'static std::sync::atomic::AtomicBool>,
 }
 
 impl<F: Feed> FeedEvents<F> {
-    /// Events of `feed`; iteration also ends when `stop` is raised while idle.
-    pub fn new(feed: F, stop: Option<&'static std::sync::atomic::AtomicBool>) -> Self {
-        FeedEvents {
-            feed,
-            findings: 0,
-            stop,
-        }
+    /// Events of `feed`, its findings told to `log`; iteration also ends when
+    /// `stop` is raised while idle.
+    pub fn new(
+        feed: F,
+        log: crate::findings::FindingLog,
+        stop: Option<&'static std::sync::atomic::AtomicBool>,
+    ) -> Self {
+        FeedEvents { feed, log, stop }
     }
 
-    /// Data-quality findings passed over.
-    pub fn findings(&self) -> u64 {
-        self.findings
+    /// Data-quality findings passed over, by code.
+    pub fn findings(&self) -> &crate::findings::FindingCounts {
+        self.log.counts()
     }
 }
 
@@ -612,10 +614,14 @@ impl<F: Feed> Iterator for FeedEvents<F> {
         loop {
             match self.feed.next() {
                 Next::Event(m) => return Some(m),
-                Next::Quality(_) => self.findings += 1,
-                Next::End => return None,
+                Next::Quality(d) => self.log.note(&d),
+                Next::End => {
+                    self.log.finish();
+                    return None;
+                }
                 Next::Idle => {
                     if self.stop.is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed)) {
+                        self.log.finish();
                         return None;
                     }
                     self.feed.wait(Duration::from_millis(1));

@@ -49,9 +49,10 @@ use foxtrot_engine::records::{
     kill_cause, CommandKind, ExecKind, ExecReport, InputSlot, InputView, OperatorCommand, Order, OrderAction, Side,
     VenueReject,
 };
-use foxtrot_engine::records::{DqCode, CL_PER_INPUT};
+use foxtrot_engine::records::{DqCode, DqEvent, CL_PER_INPUT};
 use foxtrot_engine::runtime::live::{self, LiveBoard};
 use foxtrot_engine::runtime::{Polled, VenueLink};
+use foxtrot_feed::findings::{FindingCounts, FindingLog};
 use foxtrot_feed::quality::QualityMonitor;
 use foxtrot_feed::transport::{Feed, Next};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -138,10 +139,9 @@ pub struct LinkStats {
     pub held_for_logon: u64,
     /// Market-data records received.
     pub md: u64,
-    /// Market-data findings (gaps, malformed datagrams, a session change).
-    pub md_findings: u64,
-    /// The same by code, indexed by [`DqCode`] (its value; 0 unused).
-    pub md_findings_by_code: [u64; DqCode::ALL.len() + 1],
+    /// Market-data findings (gaps, malformed datagrams, a session change),
+    /// by code.
+    pub md_findings: FindingCounts,
     /// Bytes from the venue that were no FIX message (skipped by the framing).
     pub skipped_bytes: u64,
     /// Session rewound to this expected MsgSeqNum on resume (0: not rewound).
@@ -152,25 +152,6 @@ pub struct LinkStats {
     /// venue's totals ([`fill_gaps`](super::fill_gaps)); filled in by
     /// [`FixVenueLink::stats`].
     pub gaps: GapStats,
-}
-
-impl LinkStats {
-    /// Counts a market-data finding of code `code`.
-    fn finding(&mut self, code: u16) {
-        self.md_findings += 1;
-        if let Some(n) = self.md_findings_by_code.get_mut(code as usize) {
-            *n += 1;
-        }
-    }
-
-    /// The market-data findings by code name, those with none left out.
-    pub fn md_findings_named(&self) -> Vec<(&'static str, u64)> {
-        DqCode::ALL
-            .iter()
-            .map(|c| (c.name(), self.md_findings_by_code[*c as usize]))
-            .filter(|(_, n)| *n > 0)
-            .collect()
-    }
 }
 
 /// The link. See the module docs.
@@ -187,6 +168,8 @@ pub struct FixVenueLink {
     t0: Instant,
     encoder: FixEncoder,
     md: Option<Box<dyn Feed + Send>>,
+    /// The feed's findings, counted and told.
+    md_findings: FindingLog,
     dec: FixDecoder,
     reports: VecDeque<InputSlot>,
     last_ts: u64,
@@ -226,13 +209,18 @@ pub struct FixVenueLink {
 impl FixVenueLink {
     /// A link for `cfg`'s instruments and session identity with `set`, its
     /// market data from `md` (any feed: the venue's, an exchange's, a feed
-    /// handler's ring); opens the session journal. Connects on first poll.
+    /// handler's ring), whose findings it tells to the log given with it;
+    /// opens the session journal. Connects on first poll.
     pub fn new(
         cfg: &Config,
         set: FixLinkSettings,
         resume: Option<Resume>,
-        md: Option<Box<dyn Feed + Send>>,
+        md: Option<(Box<dyn Feed + Send>, FindingLog)>,
     ) -> std::io::Result<Self> {
+        let (md, md_findings) = match md {
+            Some((f, log)) => (Some(f), log),
+            None => (None, FindingLog::new("none", Vec::new())),
+        };
         let store = JournalStore::open_sized(&set.store_dir, set.store_segment).map_err(std::io::Error::other)?;
 
         let s = &cfg.session;
@@ -273,6 +261,7 @@ impl FixVenueLink {
             t0: Instant::now(),
             encoder: FixEncoder::new(&s.begin_string, &s.sender_comp_id, &s.target_comp_id, &cfg.instruments),
             md,
+            md_findings,
             dec: FixDecoder::new(),
             reports: VecDeque::with_capacity(1024),
             last_ts: 0,
@@ -303,8 +292,15 @@ impl FixVenueLink {
     pub fn stats(&self) -> LinkStats {
         LinkStats {
             gaps: self.gaps.stats,
+            md_findings: *self.md_findings.counts(),
             ..self.stats.clone()
         }
+    }
+
+    /// Says how many market-data findings of the last second went unlogged
+    /// (past the lines a second), if any: at the run's end.
+    pub fn finish_findings(&mut self) {
+        self.md_findings.finish();
     }
 
     /// The ClOrdID epoch of this run: wire ClOrdIDs are `epoch << 48 | core id`.
@@ -681,7 +677,10 @@ impl FixVenueLink {
         loop {
             match md.next() {
                 // An event that cannot be never reaches the core.
-                Next::Event(m) if !QualityMonitor::possible(&m) => self.stats.finding(DqCode::Invalid as u16),
+                Next::Event(m) if !QualityMonitor::possible(&m) => {
+                    let d = DqEvent::new(DqCode::Invalid, m.header.instrument, m.header.ts_ns, m.px, m.qty);
+                    self.md_findings.note(&d);
+                }
                 Next::Event(mut m) => {
                     let ts = m.header.ts_ns.max(self.last_ts);
                     self.last_ts = ts;
@@ -689,7 +688,7 @@ impl FixVenueLink {
                     self.stats.md += 1;
                     return Some(InputSlot::from_md(&m));
                 }
-                Next::Quality(d) => self.stats.finding(d.code),
+                Next::Quality(d) => self.md_findings.note(&d),
                 Next::Idle | Next::End => return None,
             }
         }

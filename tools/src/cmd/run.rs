@@ -20,6 +20,7 @@ use foxtrot_engine::records::kill_cause;
 use foxtrot_engine::runtime::control::Controlled;
 use foxtrot_engine::runtime::{run_threaded, Sequenced, ThreadedOutcome, VenueLink};
 use foxtrot_engine::Config;
+use foxtrot_feed::findings::{FindingCounts, FindingLog};
 use foxtrot_feed::transport::FeedEvents;
 use foxtrot_fix::link::{FixLinkSettings, FixVenueLink, Resume};
 use foxtrot_fix::session::{Role, SessionSettings};
@@ -232,11 +233,16 @@ fn run_recorded(a: &RunArgs) -> Result<()> {
         return run_fix(a, &cfg, &address, resume, ij, oj, t0);
     }
     if cfg.feed.is_some() && a.from.is_none() {
-        let feed = market_data(&cfg)?.expect("a feed is configured");
-        let venue = TouchVenue::new(&cfg, FeedEvents::new(feed, Some(&STOP)));
+        let (feed, log) = market_data(&cfg)?.expect("a feed is configured");
+        let venue = TouchVenue::new(&cfg, FeedEvents::new(feed, log, Some(&STOP)));
         let (venue, _ctl) = controlled(a, &cfg, venue, ij.as_ref())?;
-        let out = start(&cfg, venue, ij, oj)?;
-        return finish(a, &cfg, out, t0.elapsed(), None);
+        let mut out = start(&cfg, venue, ij, oj)?;
+        let findings = *out.source.inner_mut().source_mut().findings();
+        if !a.json && findings.total() > 0 {
+            println!("{}", findings_line("feed", &findings));
+        }
+        let feed = serde_json::json!({"md_findings": findings.total(), "md_findings_by_code": by_code(&findings)});
+        return finish(a, &cfg, out, t0.elapsed(), Some(("feed", feed)));
     }
     anyhow::ensure!(
         a.resume.is_none(),
@@ -389,7 +395,9 @@ fn resume_from(dir: &Path, cfg: &Config) -> Result<Chosen> {
 /// feed, a feed handler's ring), else the venue's at `venue.market_data` in its
 /// `venue.market_data_format` (MoldUDP64 gaps asked for at `venue.retransmit`);
 /// `None` when neither is configured.
-fn market_data(cfg: &Config) -> Result<Option<Box<dyn foxtrot_feed::transport::Feed + Send>>> {
+/// The configured market data (the `feed` section, else the FIX venue's own),
+/// with the log its findings are told to.
+fn market_data(cfg: &Config) -> Result<Option<(Box<dyn foxtrot_feed::transport::Feed + Send>, FindingLog)>> {
     let symbols: Vec<String> = cfg.instruments.iter().map(|i| i.symbol.clone()).collect();
     let day = |date: Option<&str>| -> Result<u64> {
         Ok(match date {
@@ -432,8 +440,9 @@ fn market_data(cfg: &Config) -> Result<Option<Box<dyn foxtrot_feed::transport::F
         .feed
         .as_ref()
         .and_then(|f| f.xdp.as_ref().map(|x| crate::setup::xdp(x, f.busy_poll)));
-    let feed = foxtrot_feed::transport::open_source(&spec, symbols, date, pace, window, retransmit, xdp.as_ref())
-        .map_err(anyhow::Error::msg)?;
+    let feed =
+        foxtrot_feed::transport::open_source(&spec, symbols.clone(), date, pace, window, retransmit, xdp.as_ref())
+            .map_err(anyhow::Error::msg)?;
     if let Some(x) = &xdp {
         // The AF_XDP socket was opened with its busy polling set.
         tracing::info!(source = %spec, interface = %x.interface, queue = x.queue, "market data through AF_XDP");
@@ -448,7 +457,7 @@ fn market_data(cfg: &Config) -> Result<Option<Box<dyn foxtrot_feed::transport::F
         tracing::info!(source = %spec, usecs = bp.usecs, prefer = bp.prefer, budget = ?bp.budget, "busy polling the feed's socket");
     }
     tracing::info!(source = %spec, retransmit = ?retransmit, path = feed.receive_path().as_deref().unwrap_or("-"), "market data");
-    Ok(Some(feed))
+    Ok(Some((feed, FindingLog::new(spec, symbols))))
 }
 
 /// `foxtrot run` against a `foxtrot venue` process over FIX.
@@ -498,6 +507,7 @@ fn run_fix(
     let fix = {
         let link = out.source.inner_mut();
         link.logout(std::time::Duration::from_secs(2));
+        link.finish_findings();
         let st = link.stats();
         tracing::info!(
             logons = st.logons,
@@ -532,7 +542,10 @@ fn run_fix(
             );
             // What was refused or lost on the way in: one line, when anything was.
             let bad = [
-                (st.md_findings, "market-data findings (gaps, malformed datagrams, session changes)"),
+                (
+                    st.md_findings.total(),
+                    "market-data findings (gaps, malformed datagrams, session changes)",
+                ),
                 (st.skipped_bytes, "bytes from the venue that were no FIX message"),
                 (st.bad_reports, "reports that did not decode"),
                 (
@@ -595,8 +608,8 @@ fn run_fix(
             "store_error": st.store_error,
             "rewound_to": st.rewound_to,
             "md": st.md,
-            "md_findings": st.md_findings,
-            "md_findings_by_code": st.md_findings_named().into_iter().map(|(k, n)| (k.to_string(), serde_json::Value::from(n))).collect::<serde_json::Map<_, _>>(),
+            "md_findings": st.md_findings.total(),
+            "md_findings_by_code": by_code(&st.md_findings),
             "skipped_bytes": st.skipped_bytes,
             "fills_recovered": st.gaps.recovered,
             "recovered_qty": st.gaps.recovered_qty,
@@ -615,7 +628,7 @@ fn run_fix(
             "status_gave_up": rec.gave_up,
         })
     });
-    finish(a, cfg, out, t0.elapsed(), extra)?;
+    finish(a, cfg, out, t0.elapsed(), extra.map(|e| ("fix", e)))?;
     if let Some(e) = replay_short {
         anyhow::bail!("--resume: {e}; nothing was sent. Check the journal (`foxtrot journal verify`) and restart");
     }
@@ -628,12 +641,31 @@ fn run_fix(
     Ok(())
 }
 
+/// Findings by code name, as JSON.
+fn by_code(f: &FindingCounts) -> serde_json::Value {
+    f.named()
+        .into_iter()
+        .map(|(k, n)| (k.to_string(), serde_json::Value::from(n)))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// One summary line of a live feed's findings: how many, by code.
+fn findings_line(who: &str, f: &FindingCounts) -> String {
+    let by: Vec<String> = f.named().iter().map(|(k, n)| format!("{k} {n}")).collect();
+    format!(
+        "{who}: {} market-data findings passed over (each logged as it came; by code: {})",
+        f.total(),
+        by.join(", ")
+    )
+}
+
 fn finish<V>(
     a: &RunArgs,
     cfg: &Config,
     out: ThreadedOutcome<V, Option<InputJournal>, Option<OutputJournals>>,
     wall: std::time::Duration,
-    fix: Option<serde_json::Value>,
+    extra: Option<(&str, serde_json::Value)>,
 ) -> Result<()> {
     // A journal that failed fails the run, but after its summary: a live
     // run's operator needs its fills and positions all the more then.
@@ -653,8 +685,8 @@ fn finish<V>(
         let mut j = to_json(&out.summary, cfg, wall);
         j["runtime"] = serde_json::to_value(&out.stats)?;
         j["stopped"] = serde_json::json!(out.stopped);
-        if let Some(f) = fix {
-            j["fix"] = f;
+        if let Some((key, v)) = extra {
+            j[key] = v;
         }
         println!("{}", serde_json::to_string_pretty(&j)?);
     } else {
