@@ -28,9 +28,12 @@
 //!   `prob`, by a share of the level's other decreases), `fifo` (L3: exactly the
 //!   orders resting at the price when it joined are ahead). Such an order
 //!   fills when the queue ahead is gone and trades reach it (`risk_averse`,
-//!   `prob`: in part, by the traded quantity beyond the queue), when an order
-//!   behind it executes (`fifo`), and in every model when the far touch
-//!   reaches its price.
+//!   `prob`: in part, by the traded quantity beyond the queue, to the nearest
+//!   unit), when an order behind it executes (`fifo`), and in every model when
+//!   the far touch reaches its price or a print passes it (a trade or an
+//!   execution beyond its price, on the side it rests on). The L2 models agree
+//!   with hftbacktest 2.4.4's exchange on the same data
+//!   (`tools/tests/queue_peer.rs`).
 //! - **Latency**: `constant` and `interpolated` — market data reaches the
 //!   engine `md_latency_ns` after the venue saw it (`interpolated` with a
 //!   recorded feed table: that table's latency at the event's time, in
@@ -386,6 +389,37 @@ impl<I: Iterator<Item = MarketData>> TouchVenue<I> {
         }
     }
 
+    /// Fills in full, at their own prices, the resting orders of `instrument`
+    /// a print passed: a trade, or an execution of a feed order, at a price
+    /// worse for the side it hit than theirs (a sell at 98 while our buy rests
+    /// at 99) — under price priority ours would have traded first. The side
+    /// hit is the resting side of an execution and the side against a
+    /// trade's aggressor; a trade of unknown side passes the orders of both
+    /// sides it is beyond.
+    fn sweep_traded_through(&mut self, instrument: u32, md: &MarketData, ts: u64) {
+        if md.px <= 0 || md.qty <= 0 {
+            return;
+        }
+        let hit = match md.action() {
+            Some(MdAction::Trade) => md.side().map(Side::opposite),
+            _ => md.side(),
+        };
+        let mut i = 0;
+        while i < self.resting.len() {
+            let o = self.resting[i];
+            let passed = match o.side {
+                Side::Buy => o.px > md.px,
+                Side::Sell => o.px < md.px,
+            };
+            if o.instrument == instrument && passed && hit.is_none_or(|s| s == o.side) {
+                self.resting.swap_remove(i);
+                self.fill(&o, o.px, ts, OrdType::Limit, LIQUIDITY_ADDED);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
     /// Puts `o` in the book: behind the quantity resting at its price now.
     fn rest(&mut self, mut o: Resting) {
         o.level = self
@@ -438,7 +472,7 @@ impl<I: Iterator<Item = MarketData>> TouchVenue<I> {
         while i < self.resting.len() {
             let r = self.resting[i];
             if r.instrument == instrument && r.front < 0.0 {
-                let traded = (-r.front).floor() as i64;
+                let traded = (-r.front).round() as i64;
                 let before = self.resting.len();
                 self.fill_part(i, traded - r.filled, ts);
                 if self.resting.len() < before {
@@ -540,8 +574,15 @@ impl<I: Iterator<Item = MarketData>> TouchVenue<I> {
             return;
         };
         b.apply(md);
-        if md.action() != Some(MdAction::Trade) && !self.resting.is_empty() {
-            self.sweep_resting(i, report_ts);
+        if !self.resting.is_empty() {
+            match md.action() {
+                Some(MdAction::Trade) => self.sweep_traded_through(i, md, report_ts),
+                Some(MdAction::Execute) => {
+                    self.sweep_traded_through(i, md, report_ts);
+                    self.sweep_resting(i, report_ts);
+                }
+                _ => self.sweep_resting(i, report_ts),
+            }
         }
         if self.queue != QueueModel::Touch && !self.resting.is_empty() {
             self.queue_on_md(md, report_ts);
@@ -1053,10 +1094,11 @@ mod tests {
         /// - 30 → 50: an increase, behind us: front 30.
         /// - 50 → 20: 30 cancelled; back = 50 − 30 = 20, p = 20² / (20² + 30²)
         ///   = 4/13; front = 30 − (9/13)·30 + min(20 − (4/13)·30, 0) = 9.2308.
-        /// - trade 15: front −5.7692: ⌊5.7692⌋ = 5 filled.
+        /// - trade 15: front −5.7692: 5.7692 past the queue, to the nearest
+        ///   unit 6 filled.
         /// - 20 → 5: the 15 traded explain it all: no change.
-        /// - trade 8: front −13.7692: 13 traded past the queue, the last 5 of
-        ///   ours fill.
+        /// - trade 8: front −13.7692: 14 past the queue, the last 4 of ours
+        ///   fill.
         ///
         /// (With f(x) = x, p = 0.4 and front 12: 3, then 7 — another answer.)
         /// The reports of a buy of 10 at the bid on the L2 day, and the ack latency.
@@ -1075,8 +1117,8 @@ mod tests {
                 got,
                 vec![
                     (New, 1, 0, 0, 1_000 + ack),
-                    (PartialFill, 1, BID, 5, 4_000 + ack),
-                    (Fill, 1, BID, 5, 5_000 + ack)
+                    (PartialFill, 1, BID, 6, 4_000 + ack),
+                    (Fill, 1, BID, 4, 5_000 + ack)
                 ]
             );
         }
@@ -1092,6 +1134,79 @@ mod tests {
                 got,
                 vec![(New, 1, 0, 0, 1_000 + ack), (PartialFill, 1, BID, 3, 5_000 + ack)]
             );
+        }
+
+        /// A print beyond a resting order's price passed it: under price
+        /// priority it traded first, in full, at its own price — in every
+        /// model, the queue ahead notwithstanding. Our buy of 10 rests at the
+        /// bid 99.0000 behind 30 (the ask 99.0100 never comes down); then, at
+        /// 2,000 ns, one print:
+        /// - a sell (aggressor) at 98.9900: it hit the bids below ours: all 10 fill;
+        /// - a trade of unknown side at 98.9900: someone sold below our bid: all 10;
+        /// - an execution of a feed buy order at 98.9900: the same;
+        /// - a buy (aggressor) at 98.9900: it hit asks, not bids: nothing;
+        /// - a sell at 99.0000, our own price: not beyond it (the queue models
+        ///   count it against the queue ahead, 30: nothing for us either).
+        #[test]
+        fn a_print_beyond_a_resting_order_fills_it_in_every_model() {
+            const BELOW: i64 = BID - 100;
+            let prints = [
+                (MdAction::Trade, Some(Side::Sell), BELOW, true),
+                (MdAction::Trade, None, BELOW, true),
+                (MdAction::Execute, Some(Side::Buy), BELOW, true),
+                (MdAction::Trade, Some(Side::Buy), BELOW, false),
+                (MdAction::Trade, Some(Side::Sell), BID, false),
+            ];
+            for queue in [
+                QueueModel::Touch,
+                QueueModel::RiskAverse,
+                QueueModel::Prob,
+                QueueModel::Fifo,
+            ] {
+                for (action, side, px, fills) in prints {
+                    let print = MarketData::new(action, 0, side, 2_000, 77, px, 5, flags::LAST_IN_BATCH);
+                    let (ack, mut v) = venue(
+                        queue,
+                        vec![
+                            md(MdAction::Quote, Side::Buy, 1_000, 0, BID, 30),
+                            md(MdAction::Quote, Side::Sell, 1_000, 0, ASK, 10),
+                            print,
+                        ],
+                    );
+                    skip(&mut v, 2);
+                    v.send(&buy(BID, 10, 1_000), &[]);
+                    let mut want = vec![(ExecKind::New, 1, 0, 0, 1_000 + ack)];
+                    if fills {
+                        want.push((ExecKind::Fill, 1, BID, 10, 2_000 + ack));
+                    }
+                    assert_eq!(drain(&mut v), want, "{queue:?}, {action:?} {side:?} at {px}");
+                }
+            }
+        }
+
+        /// The same on the ask side: our sell of 10 at 99.0100; a buy at
+        /// 99.0200 passes it (all 10 fill), a sell at 99.0200 does not.
+        #[test]
+        fn a_print_above_a_resting_sell_fills_it() {
+            for (side, fills) in [(Side::Buy, true), (Side::Sell, false)] {
+                let (ack, mut v) = venue(
+                    QueueModel::RiskAverse,
+                    vec![
+                        md(MdAction::Quote, Side::Buy, 1_000, 0, BID, 30),
+                        md(MdAction::Quote, Side::Sell, 1_000, 0, ASK, 10),
+                        md(MdAction::Trade, side, 2_000, 0, ASK + 100, 3),
+                    ],
+                );
+                skip(&mut v, 2);
+                let mut sell = buy(ASK, 10, 1_000);
+                sell.header.side = Side::Sell as u8;
+                v.send(&sell, &[]);
+                let mut want = vec![(ExecKind::New, 1, 0, 0, 1_000 + ack)];
+                if fills {
+                    want.push((ExecKind::Fill, 1, ASK, 10, 2_000 + ack));
+                }
+                assert_eq!(drain(&mut v), want, "{side:?}");
+            }
         }
 
         /// The touch model on the same day: the ask never comes down to our
