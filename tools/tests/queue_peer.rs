@@ -330,32 +330,22 @@ fn differences(ours: &Fills, theirs: &Fills) -> String {
         .join("\n")
 }
 
-#[test]
-#[cfg_attr(
-    not(has_py_hftbacktest),
-    ignore = "needs the Python package hftbacktest: bash .ci/run installs it"
-)]
-fn risk_averse_queue_fills_as_hftbacktest_does() {
-    if !external::python_module("hftbacktest") {
-        return;
-    }
-    let d = common::tempdir("queue-peer");
+/// One seeded day through both under `queue` (the peer's name for it
+/// `peer`): the fills must be the same, and each cause must be among them.
+fn agree(queue: QueueModel, peer: &str, seed: u64) {
+    let d = common::tempdir(&format!("queue-peer-{peer}"));
     let _cleanup = common::RemoveOnSuccess(d.clone());
-    let (events, orders) = day(common::seed(20), 20_000);
-    let ours = foxtrot_fills(&events, &orders, QueueModel::RiskAverse);
-    let theirs = peer_fills(&d, &events, &orders, "risk_averse");
-    let filled = |f: &Fills| f.values().map(|v| v.1).sum::<i64>();
-    eprintln!(
-        "{} orders ({} lots): foxtrot {} fills, {} lots; hftbacktest {} fills, {} lots",
-        orders.len(),
-        orders.iter().map(|o| o.qty).sum::<i64>(),
-        ours.len(),
-        filled(&ours),
-        theirs.len(),
-        filled(&theirs)
-    );
+    let (events, orders) = day(common::seed(seed), 20_000);
+    let ours = foxtrot_fills(&events, &orders, queue);
+    let theirs = peer_fills(&d, &events, &orders, peer);
     let [queue, through, far] = by_cause(&events, &orders, &ours);
-    eprintln!("by cause: {queue} queue passed, {through} printed through, {far} far touch");
+    eprintln!(
+        "{} orders of one lot: foxtrot {} fills, hftbacktest {}; by cause: {queue} queue passed, \
+         {through} printed through, {far} far touch",
+        orders.len(),
+        ours.len(),
+        theirs.len()
+    );
     assert!(queue >= 20 && through >= 10 && far >= 5, "{queue} {through} {far}");
     assert!(ours == theirs, "{}", differences(&ours, &theirs));
 }
@@ -365,23 +355,19 @@ fn risk_averse_queue_fills_as_hftbacktest_does() {
     not(has_py_hftbacktest),
     ignore = "needs the Python package hftbacktest: bash .ci/run installs it"
 )]
-fn prob_queue_fills_as_hftbacktest_does() {
-    if !external::python_module("hftbacktest") {
-        return;
+fn risk_averse_queue_fills_as_hftbacktest_does() {
+    if external::python_module("hftbacktest") {
+        agree(QueueModel::RiskAverse, "risk_averse", 20);
     }
-    let d = common::tempdir("queue-peer-prob");
-    let _cleanup = common::RemoveOnSuccess(d.clone());
-    let (events, orders) = day(common::seed(21), 20_000);
-    let ours = foxtrot_fills(&events, &orders, QueueModel::Prob);
-    let theirs = peer_fills(&d, &events, &orders, "prob");
-    eprintln!(
-        "{} orders: foxtrot {} fills; hftbacktest {} fills",
-        orders.len(),
-        ours.len(),
-        theirs.len()
-    );
-    let [queue, through, far] = by_cause(&events, &orders, &ours);
-    eprintln!("by cause: {queue} queue passed, {through} printed through, {far} far touch");
-    assert!(queue >= 20 && through >= 10 && far >= 5, "{queue} {through} {far}");
-    assert!(ours == theirs, "{}", differences(&ours, &theirs));
+}
+
+#[test]
+#[cfg_attr(
+    not(has_py_hftbacktest),
+    ignore = "needs the Python package hftbacktest: bash .ci/run installs it"
+)]
+fn prob_queue_fills_as_hftbacktest_does() {
+    if external::python_module("hftbacktest") {
+        agree(QueueModel::Prob, "prob", 21);
+    }
 }
