@@ -1,8 +1,8 @@
 //! `venue.fill_model`: how the backtest venue (`foxtrot replay` of data users
 //! bring, filled against its touch) places resting orders in the queue and
-//! when orders and data reach it. The default is the touch venue as it always
-//! was: an order is matched when it is decided, a resting order fills when the
-//! far touch reaches its price, reports come `ack_latency_ns` later.
+//! when orders and data reach it. The default is the touch venue: an order is
+//! matched when it is decided, a resting order fills when the far touch
+//! reaches its price or a print passes it, reports come `ack_latency_ns` later.
 //! `docs/backtest-models.md` states each model's assumptions.
 
 use schemars::JsonSchema;
@@ -62,7 +62,8 @@ pub struct FillModelConfig {
 #[serde(rename_all = "snake_case")]
 pub enum QueueModel {
     /// No queue: a resting order fills, in full, when the far touch reaches its
-    /// price.
+    /// price, or when a print passes it (a trade or an execution beyond its
+    /// price on its side — as in every model).
     #[default]
     Touch,
     /// L2: the quantity ahead is the level's when the order joins; it shrinks
