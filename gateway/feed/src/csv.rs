@@ -212,12 +212,17 @@ fn epoch_hint(t: &[u8]) -> Option<&'static str> {
     if int.is_empty() || points > 1 || !t.iter().all(|&c| c.is_ascii_digit() || c == b'.') {
         return None;
     }
+    macro_rules! hint {
+        ($unit:literal) => {
+            concat!("a number, not an ISO 8601 timestamp: ", $unit)
+        };
+    }
     Some(match int.len() {
-        10 => "a number, not an ISO 8601 timestamp: seconds since the epoch? give --ts-unit s",
-        13 => "a number, not an ISO 8601 timestamp: milliseconds since the epoch? give --ts-unit ms",
-        16 => "a number, not an ISO 8601 timestamp: microseconds since the epoch? give --ts-unit us",
-        19 => "a number, not an ISO 8601 timestamp: nanoseconds since the epoch? give --ts-unit ns",
-        _ => "a number, not an ISO 8601 timestamp: for a time since the epoch give --ts-unit s|ms|us|ns",
+        10 => hint!("seconds since the epoch? give --ts-unit s"),
+        13 => hint!("milliseconds since the epoch? give --ts-unit ms"),
+        16 => hint!("microseconds since the epoch? give --ts-unit us"),
+        19 => hint!("nanoseconds since the epoch? give --ts-unit ns"),
+        _ => hint!("for a time since the epoch give --ts-unit s|ms|us|ns"),
     })
 }
 

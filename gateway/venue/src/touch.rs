@@ -377,10 +377,18 @@ impl<I: Iterator<Item = MarketData>> TouchVenue<I> {
 
     /// Fills resting orders the new touch of `instrument` has reached.
     fn sweep_resting(&mut self, instrument: u32, ts: u64) {
+        self.fill_resting_where(instrument, ts, |v, o| {
+            v.crossing(instrument, o.side, o.px, false).is_some()
+        });
+    }
+
+    /// Fills in full, at their own prices (liquidity added), the resting
+    /// orders of `instrument` that `done` says are done, and takes them out.
+    fn fill_resting_where(&mut self, instrument: u32, ts: u64, done: impl Fn(&Self, &Resting) -> bool) {
         let mut i = 0;
         while i < self.resting.len() {
             let o = self.resting[i];
-            if o.instrument == instrument && self.crossing(instrument, o.side, o.px, false).is_some() {
+            if o.instrument == instrument && done(self, &o) {
                 self.resting.swap_remove(i);
                 self.fill(&o, o.px, ts, OrdType::Limit, LIQUIDITY_ADDED);
             } else {
@@ -404,20 +412,14 @@ impl<I: Iterator<Item = MarketData>> TouchVenue<I> {
             Some(MdAction::Trade) => md.side().map(Side::opposite),
             _ => md.side(),
         };
-        let mut i = 0;
-        while i < self.resting.len() {
-            let o = self.resting[i];
+        let px = md.px;
+        self.fill_resting_where(instrument, ts, |_, o| {
             let passed = match o.side {
-                Side::Buy => o.px > md.px,
-                Side::Sell => o.px < md.px,
+                Side::Buy => o.px > px,
+                Side::Sell => o.px < px,
             };
-            if o.instrument == instrument && passed && hit.is_none_or(|s| s == o.side) {
-                self.resting.swap_remove(i);
-                self.fill(&o, o.px, ts, OrdType::Limit, LIQUIDITY_ADDED);
-            } else {
-                i += 1;
-            }
-        }
+            passed && hit.is_none_or(|s| s == o.side)
+        });
     }
 
     /// Puts `o` in the book: behind the quantity resting at its price now.
