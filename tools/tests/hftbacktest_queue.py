@@ -1,18 +1,24 @@
 """Resting limit orders run through hftbacktest's exchange, a peer's queue models.
 
-    python3 hftbacktest_queue.py EVENTS.csv ORDERS.csv --queue risk_averse|prob
+    python3 hftbacktest_queue.py EVENTS.csv ORDERS.csv --queue risk_averse|prob|fifo
 
-EVENTS.csv rows `ts_ns,kind,side,px,qty` (no header): kind `Q` sets a side's
-top of book (side `B` bid, `S` ask; one level a side, the old level deleted
-when the price moved), kind `T` is a trade (side = the aggressor's). Prices
-are in ticks (tick size 1), quantities in lots (lot size 1). ORDERS.csv rows
-`ts_ns,id,side,px,qty`: a GTC limit order submitted at ts_ns (never
-cancelled; none crosses the touch when it arrives).
+EVENTS.csv rows (no header), for the L2 models `ts_ns,kind,side,px,qty`:
+kind `Q` sets a side's top of book (side `B` bid, `S` ask; one level a side,
+the old level deleted when the price moved), kind `T` is a trade (side = the
+aggressor's). For `fifo` (L3, order by order) `ts_ns,kind,side,px,qty,id`, as
+ITCH tells them: `A` adds order `id` of `qty`, `X` cancels `qty` of it (it
+keeps its place), `D` deletes it, `E` executes `qty` of it (side = the
+resting order's). Prices are in ticks (tick size 1), quantities in lots (lot
+size 1). ORDERS.csv rows `ts_ns,id,side,px,qty`: a GTC limit order submitted
+at ts_ns (never cancelled; none crosses the touch when it arrives).
 
 The orders go to hftbacktest 2.4.4's NoPartialFillExchange with the
-RiskAdverseQueueModel or the ProbQueueModel with PowerProbQueueFunc(2), order
-latency 1 ns each way (data events are milliseconds apart: an order meets the
-book of its submission time), no feed latency. The strategy loop submits
+RiskAdverseQueueModel or the ProbQueueModel with PowerProbQueueFunc(2), or
+its L3NoPartialFillExchange with the L3FIFOQueueModel; order latency 1 ns
+each way (data events are milliseconds apart: an order meets the book of its
+submission time), no feed latency. An execution reaches hftbacktest's L3
+exchange as its fill event followed by the order's new size (a modify) or,
+when nothing is left, its cancel — the form its L3 data takes. The strategy loop submits
 each order at its time and, after each feed or order response, reads every
 order's leaves quantity: a decrease is a fill, stamped with the exchange
 time hftbacktest gives it.
@@ -31,7 +37,11 @@ from numba import njit
 from hftbacktest import (
     BacktestAsset,
     HashMapMarketDepthBacktest,
+    ADD_ORDER_EVENT,
     BUY_EVENT,
+    CANCEL_ORDER_EVENT,
+    FILL_EVENT,
+    MODIFY_ORDER_EVENT,
     SELL_EVENT,
     DEPTH_EVENT,
     TRADE_EVENT,
@@ -67,6 +77,38 @@ def read_events(path):
     last = rows[-1]
     rows.append((seen | DEPTH_EVENT | SELL_EVENT, last[1] + 1_000_000, last[2] + 1_000_000, top["S"], 0.0, 0, 0, 0.0))
     rows.append((seen | DEPTH_EVENT | SELL_EVENT, last[1] + 1_000_001, last[2] + 1_000_001, top["S"], 1.0, 0, 0, 0.0))
+    return np.array(rows, dtype=event_dtype)
+
+
+def read_l3_events(path):
+    seen = EXCH_EVENT | LOCAL_EVENT
+    rows = []
+    left = {}
+    with open(path) as f:
+        for line in f:
+            ts, kind, side, px, qty, oid = line.strip().split(",")
+            ts, px, qty, oid = int(ts), float(px), float(qty), int(oid)
+            flag = BUY_EVENT if side == "B" else SELL_EVENT
+            if kind == "A":
+                rows.append((seen | ADD_ORDER_EVENT | flag, ts, ts, px, qty, oid, 0, 0.0))
+                left[oid] = qty
+                continue
+            if kind == "E":
+                rows.append((seen | FILL_EVENT | flag, ts, ts, px, qty, oid, 0, 0.0))
+            elif kind not in "XD":
+                sys.exit(f"{path}: unknown kind {kind!r}")
+            left[oid] = 0.0 if kind == "D" else left[oid] - qty
+            if left[oid] > 0:
+                rows.append((seen | MODIFY_ORDER_EVENT | flag, ts, ts, px, left[oid], oid, 0, 0.0))
+            else:
+                rows.append((seen | CANCEL_ORDER_EVENT | flag, ts, ts, px, 0.0, oid, 0, 0.0))
+                del left[oid]
+    # As for the L2 data: a last event that changes nothing, after the end.
+    last = rows[-1]
+    end = 1 << 40
+    for k in range(2):
+        flag = ADD_ORDER_EVENT if k == 0 else CANCEL_ORDER_EVENT
+        rows.append((seen | flag | SELL_EVENT, last[1] + 1_000_000 + k, last[2] + 1_000_000 + k, 1e9, 1.0, end, 0, 0.0))
     return np.array(rows, dtype=event_dtype)
 
 
@@ -125,9 +167,9 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("events")
     p.add_argument("orders")
-    p.add_argument("--queue", choices=["risk_averse", "prob"], required=True)
+    p.add_argument("--queue", choices=["risk_averse", "prob", "fifo"], required=True)
     a = p.parse_args()
-    data = read_events(a.events)
+    data = read_l3_events(a.events) if a.queue == "fifo" else read_events(a.events)
     o_ts, o_id, o_side, o_px, o_qty = read_orders(a.orders)
     asset = (
         BacktestAsset()
@@ -141,6 +183,8 @@ def main():
     )
     if a.queue == "risk_averse":
         asset = asset.risk_adverse_queue_model()
+    elif a.queue == "fifo":
+        asset = asset.l3_fifo_queue_model()
     else:
         asset = asset.power_prob_queue_model(2.0)
     hbt = HashMapMarketDepthBacktest([asset])

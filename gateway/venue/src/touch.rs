@@ -31,9 +31,10 @@
 //!   `prob`: in part, by the traded quantity beyond the queue, to the nearest
 //!   unit), when an order behind it executes (`fifo`), and in every model when
 //!   the far touch reaches its price or a print passes it (a trade or an
-//!   execution beyond its price, on the side it rests on). The L2 models agree
-//!   with hftbacktest 2.4.4's exchange on the same data
-//!   (`tools/tests/queue_peer.rs`).
+//!   execution beyond its price, on the side it rests on). The models agree
+//!   with hftbacktest 2.4.4's exchanges on the same data
+//!   (`tools/tests/queue_peer.rs`; `fifo` but for an order alone at the top,
+//!   which the peer leaves unfilled by an execution beyond it).
 //! - **Latency**: `constant` and `interpolated` — market data reaches the
 //!   engine `md_latency_ns` after the venue saw it (`interpolated` with a
 //!   recorded feed table: that table's latency at the event's time, in
