@@ -40,6 +40,7 @@ pub struct Decision<'a> {
     pub requote_ticks: i64,
 }
 
+/// A limit order's intent (the price of a cancel is not read).
 fn intent(d: &Decision, action: OrderAction, side: Side, px: i64, qty: i64, target: u64) -> OrderIntent {
     OrderIntent {
         header: Header {
@@ -54,13 +55,21 @@ fn intent(d: &Decision, action: OrderAction, side: Side, px: i64, qty: i64, targ
         target_cl_ord_id: target,
         policy_id: d.policy_id,
         topology: d.topology as u8,
-        ord_type: if d.topology == Topology::Market && action == OrderAction::New {
-            OrdType::Market as u8
-        } else {
-            OrdType::Limit as u8
-        },
+        ord_type: OrdType::Limit as u8,
         _pad: [0; 4],
     }
+}
+
+/// A directional target's new order: a market order under the `Market`
+/// topology (no price), else a limit at `px`. Quotes are always limits: a
+/// quoting policy under `Market` quotes as under `Aggressive`.
+fn directional(d: &Decision, side: Side, px: i64, qty: i64) -> OrderIntent {
+    let mut i = intent(d, OrderAction::New, side, px, qty, 0);
+    if d.topology == Topology::Market {
+        i.ord_type = OrdType::Market as u8;
+        i.px = 0;
+    }
+    i
 }
 
 fn cancel(d: &Decision, o: &OpenOrder, out: &mut IntentBuf) {
@@ -112,7 +121,7 @@ pub fn execute(d: &Decision, target: Target, out: &mut IntentBuf) -> bool {
             if !any && delta != 0 {
                 let side = if delta > 0 { Side::Buy } else { Side::Sell };
                 if let Some(px) = directional_price(d.topology, side, d.book, d.slip_ticks) {
-                    out.push(intent(d, OrderAction::New, side, px, delta.abs(), 0));
+                    out.push(directional(d, side, px, delta.abs()));
                     acted = true;
                 }
             }
@@ -299,5 +308,28 @@ mod tests {
         out.clear();
         assert!(execute(&ctx(&h, &b, 0, &t, Topology::Passive), Target::Flat, &mut out));
         assert_eq!(out.as_slice().len(), 2);
+    }
+
+    /// Under the `Market` topology a position target's order is a market
+    /// order (no price); quotes stay limit orders at their prices — a market
+    /// order carrying a quote's price was booked as a limit, and every fill
+    /// of it at the far touch counted as beyond that limit.
+    #[test]
+    fn only_a_directional_order_is_a_market_order() {
+        let (h, b) = (Header::default(), book());
+        let t = OrderTracker::new(8);
+        let mut out = IntentBuf::default();
+        execute(&ctx(&h, &b, 0, &t, Topology::Market), Target::Position(5), &mut out);
+        let i = out.as_slice()[0];
+        assert_eq!((i.ord_type, i.px, i.qty), (OrdType::Market as u8, 0, 5));
+        out.clear();
+        let quotes = Target::Quotes {
+            bid: Some((999, 3)),
+            ask: Some((1001, 3)),
+        };
+        execute(&ctx(&h, &b, 0, &t, Topology::Market), quotes, &mut out);
+        let a: Vec<_> = out.as_slice().iter().map(|i| (i.ord_type, i.side(), i.px)).collect();
+        let limit = OrdType::Limit as u8;
+        assert_eq!(a, vec![(limit, Some(Side::Buy), 999), (limit, Some(Side::Sell), 1001)]);
     }
 }
