@@ -105,6 +105,33 @@ fn stat_watches_a_running_pipeline_and_sigint_drains_it() {
     }
     assert_eq!(second["threads"].as_array().unwrap().len(), 5, "one thread per stage");
 
+    // An operator's controls reach a paper run against the simulated venue
+    // too: kill (every open order cancelled, no new one), then re-arm.
+    let ctl = |cmd: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_foxtrot"))
+            .arg("ctl")
+            .arg(&rec)
+            .arg(cmd)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "ctl {cmd}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text
+    };
+    let killed = ctl("kill");
+    assert!(
+        killed.contains("kill applied")
+            && killed.contains("trading         killed")
+            && killed.contains(", 0 open orders"),
+        "{killed}"
+    );
+    let rearmed = ctl("rearm");
+    assert!(rearmed.contains("trading         normal"), "{rearmed}");
+
     // Long enough for a few status lines (every 0.2 s) whatever the machine's speed.
     std::thread::sleep(Duration::from_millis(800));
     // SIGINT: the run stops, drains, flushes and reports.
@@ -137,7 +164,8 @@ fn stat_watches_a_running_pipeline_and_sigint_drains_it() {
     assert_eq!(last["state"], "finished");
     assert_eq!(global(&last, "inputs"), v["events"]["inputs"].as_u64().unwrap());
 
-    // The journal holds every input that was processed: replay verifies.
+    // The journal holds every input that was processed, the operator's two
+    // commands among them: replay verifies.
     let out = Command::new(env!("CARGO_BIN_EXE_foxtrot"))
         .args(["replay", "--verify"])
         .arg(&rec)
@@ -149,4 +177,15 @@ fn stat_watches_a_running_pipeline_and_sigint_drains_it() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    let cat = Command::new(env!("CARGO_BIN_EXE_foxtrot"))
+        .args(["journal", "cat"])
+        .arg(rec.join("inputs"))
+        .output()
+        .unwrap();
+    let commands: Vec<String> = String::from_utf8_lossy(&cat.stdout)
+        .lines()
+        .filter(|l| l.contains(" command "))
+        .map(|l| l.split_whitespace().last().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(commands, ["action=kill", "action=rearm"]);
 }

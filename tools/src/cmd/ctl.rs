@@ -1,6 +1,7 @@
 //! `foxtrot ctl`: an operator's controls over a running engine — kill,
 //! re-arm, reduce-only, halt and resume an instrument, status — and the control
-//! server `foxtrot run` starts for them.
+//! server `foxtrot run` starts for them (every run but one from a recorded
+//! journal, `--from`).
 //!
 //! The channel is a Unix stream socket at `<stats file>.ctl`, linked from
 //! `<run-dir>/ctl.sock` for a recorded run. It is made mode 0600 (only the engine's user may

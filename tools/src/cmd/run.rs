@@ -235,7 +235,8 @@ fn run_recorded(a: &RunArgs) -> Result<()> {
     if cfg.feed.is_some() && a.from.is_none() {
         let (feed, log) = market_data(&cfg)?.expect("a feed is configured");
         let venue = TouchVenue::new(&cfg, FeedEvents::new(feed, log, Some(&STOP)));
-        let (venue, _ctl) = controlled(a, &cfg, venue, ij.as_ref())?;
+        let (venue, ctl) = controlled(a, &cfg, venue, ij.as_ref());
+        let _ctl = ctl?;
         let mut out = start(&cfg, venue, ij, oj)?;
         let findings = *out.source.inner_mut().source_mut().findings();
         if !a.json && findings.total() > 0 {
@@ -258,7 +259,16 @@ fn run_recorded(a: &RunArgs) -> Result<()> {
             finish(a, &cfg, out, t0.elapsed(), None)
         }
         None => {
-            let out = start(&cfg, SimWorld::new(&cfg), ij, oj)?;
+            // A paper run against the simulated venue takes an operator's
+            // commands too; where another engine already serves this stats
+            // file's socket, it runs without them (and says so).
+            let (sim, ctl) = controlled(a, &cfg, SimWorld::new(&cfg), ij.as_ref());
+            let _ctl = ctl
+                .map_err(
+                    |e| tracing::warn!(error = %format!("{e:#}"), "no operator controls for this run (foxtrot ctl)"),
+                )
+                .ok();
+            let out = start(&cfg, sim, ij, oj)?;
             finish(a, &cfg, out, t0.elapsed(), None)
         }
     }
@@ -336,17 +346,17 @@ fn status_loop(path: &Path, every: std::time::Duration, stop: &AtomicBool) {
     }
 }
 
-/// `link` with an operator's command channel, and the control server that feeds
-/// it (`foxtrot ctl`), serving until it is dropped.
 /// `link` with the operator's control channel in front, and the kill switch
 /// pulled when the run's input journal stops (a full disk): what the engine
-/// did after that could neither be replayed nor be known to a restart.
+/// did after that could neither be replayed nor be known to a restart. With
+/// it, the control server that feeds the channel (`foxtrot ctl`), serving
+/// until it is dropped — or why it could not start.
 fn controlled<L: VenueLink>(
     a: &RunArgs,
     cfg: &Config,
     link: L,
     journal: Option<&InputJournal>,
-) -> Result<(Controlled<L>, ControlServer)> {
+) -> (Controlled<L>, Result<ControlServer>) {
     let (mut link, tx) = Controlled::new(link);
     if let Some(j) = journal {
         let dir = a.record.clone().unwrap_or_default();
@@ -364,8 +374,7 @@ fn controlled<L: VenueLink>(
             .expect("the stats file is set before the run"),
     );
     let symbols = cfg.instruments.iter().map(|i| i.symbol.clone()).collect();
-    let server = serve(a.record.as_deref(), stats, symbols, tx)?;
-    Ok((link, server))
+    (link, serve(a.record.as_deref(), stats, symbols, tx))
 }
 
 /// The run of `dir`'s restart chain to resume from ([`choose`]), refused unless
@@ -502,7 +511,8 @@ fn run_fix(
         record_epoch(rec, link.epoch())?;
     }
     tracing::info!(venue = %address, store = %store, seqs = ?link.seqs(), epoch = link.epoch(), "trading with a FIX venue");
-    let (link, _ctl) = controlled(a, cfg, link, ij.as_ref())?;
+    let (link, ctl) = controlled(a, cfg, link, ij.as_ref());
+    let _ctl = ctl?;
     let mut out = start(cfg, link, ij, oj)?;
     let fix = {
         let link = out.source.inner_mut();
