@@ -2,18 +2,30 @@
 //! said in one log line naming what was refused or lost and where.
 //!
 //! A live run passes findings over (the data that got through is traded on),
-//! so they must not pass unsaid: [`FindingLog::note`] logs each one as a
-//! `WARN` line with the feed's source and a sentence built from the finding
-//! (`market data refused or lost: 38 messages lost from sequence 4001, not
-//! recovered`), at most [`LINES_PER_SECOND`] lines a second — a storm of
+//! so they must not pass unsaid: [`FindingLog::note`] counts each one and hands
+//! it to a thread of its own (the *teller*, over an SPSC ring), which logs it
+//! as a `WARN` line with the feed's source and a sentence built from the
+//! finding (`market data refused or lost: 38 messages lost from sequence 4001,
+//! not recovered`), at most [`LINES_PER_SECOND`] lines a second — a storm of
 //! malformed datagrams must not become a storm of log lines — and the ones
 //! past that as one line counting them when the second is over (or at
-//! [`finish`](FindingLog::finish)). The counts by code go into the run's
-//! summary. Findings are rare and never on the path of an event that got
-//! through: the line's formatting allocates, the counting does not.
+//! [`finish`](FindingLog::finish)). The thread that reads the feed only counts
+//! and pushes: no clock, no formatting, no allocation, no system call; a
+//! finding that finds the ring full is counted and said in the teller's last
+//! line. The counts by code go into the run's summary.
 
 use foxtrot_engine::records::{DqCode, DqEvent};
+use rtrb::{Consumer, Producer, RingBuffer};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+/// Findings waiting for the teller, at most.
+const RING: usize = 1024;
+
+/// How often the teller looks for findings.
+const TELLER_PERIOD: Duration = Duration::from_millis(20);
 
 /// Lines a second before the rest of the second's findings are only counted.
 pub const LINES_PER_SECOND: u32 = 20;
@@ -82,38 +94,114 @@ pub fn describe(d: &DqEvent, symbols: &[String]) -> String {
     }
 }
 
-/// Counts a live feed's findings and logs each (see the module docs).
+/// Counts a live feed's findings and has each told (see the module docs).
 pub struct FindingLog {
+    counts: FindingCounts,
+    tx: Producer<DqEvent>,
+    /// Findings the ring had no room for (shared with the teller).
+    untold: Arc<AtomicU64>,
+    done: Arc<AtomicBool>,
+    teller: Option<JoinHandle<()>>,
+}
+
+impl FindingLog {
+    /// A log for the feed `source` (its spec, as configured), whose instrument
+    /// `i` is `symbols[i]`; its teller thread starts here.
+    pub fn new(source: impl Into<String>, symbols: Vec<String>) -> Self {
+        let (tx, rx) = RingBuffer::new(RING);
+        let (untold, done) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicBool::new(false)));
+        let mut teller = Teller::new(source.into(), symbols);
+        let (u, d) = (untold.clone(), done.clone());
+        let thread = std::thread::Builder::new()
+            .name("md-findings".into())
+            .spawn(move || teller.run(rx, &u, &d))
+            .ok();
+        FindingLog {
+            counts: FindingCounts::default(),
+            tx,
+            untold,
+            done,
+            teller: thread,
+        }
+    }
+
+    /// Counts `d` and hands it to the teller (counted untold when its ring is
+    /// full). No clock, no formatting, no allocation, no system call.
+    pub fn note(&mut self, d: &DqEvent) {
+        self.counts.count(d.code);
+        if self.tx.push(*d).is_err() {
+            self.untold.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Ends the log: the teller tells what is waiting and what went unsaid,
+    /// and stops. The counts stay readable.
+    pub fn finish(&mut self) {
+        self.done.store(true, Ordering::Release);
+        if let Some(t) = self.teller.take() {
+            let _ = t.join();
+        }
+    }
+
+    /// The findings counted by code.
+    pub fn counts(&self) -> &FindingCounts {
+        &self.counts
+    }
+}
+
+impl Drop for FindingLog {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+/// The teller: logs findings, at most [`LINES_PER_SECOND`] lines a second.
+struct Teller {
     source: String,
     symbols: Vec<String>,
-    counts: FindingCounts,
     /// The current second's start, lines logged in it, findings past them.
     second: Option<Instant>,
     said: u32,
     unsaid: u64,
 }
 
-impl FindingLog {
-    /// A log for the feed `source` (its spec, as configured), whose instrument
-    /// `i` is `symbols[i]`.
-    pub fn new(source: impl Into<String>, symbols: Vec<String>) -> Self {
-        FindingLog {
-            source: source.into(),
+impl Teller {
+    fn new(source: String, symbols: Vec<String>) -> Self {
+        Teller {
+            source,
             symbols,
-            counts: FindingCounts::default(),
             second: None,
             said: 0,
             unsaid: 0,
         }
     }
 
-    /// Counts `d` and logs it (or counts it unsaid past the second's lines).
-    pub fn note(&mut self, d: &DqEvent) {
-        self.note_at(d, Instant::now());
+    /// Tells what arrives on `rx` until `done` is raised and nothing is left;
+    /// then what went unsaid, and the `untold` the ring had no room for.
+    fn run(&mut self, mut rx: Consumer<DqEvent>, untold: &AtomicU64, done: &AtomicBool) {
+        loop {
+            let last = done.load(Ordering::Acquire);
+            while let Ok(d) = rx.pop() {
+                self.tell_at(&d, Instant::now());
+            }
+            if last {
+                break;
+            }
+            std::thread::sleep(TELLER_PERIOD);
+        }
+        self.flush();
+        let n = untold.load(Ordering::Relaxed);
+        if n > 0 {
+            tracing::warn!(
+                feed = %self.source,
+                findings = n,
+                "market-data findings came faster than they could be told: counted by code in the run's summary"
+            );
+        }
     }
 
-    fn note_at(&mut self, d: &DqEvent, now: Instant) {
-        self.counts.count(d.code);
+    /// Logs `d` (or counts it unsaid past the second's lines).
+    fn tell_at(&mut self, d: &DqEvent, now: Instant) {
         if self
             .second
             .is_none_or(|s| now.duration_since(s) >= Duration::from_secs(1))
@@ -141,16 +229,6 @@ impl FindingLog {
             self.unsaid = 0;
         }
     }
-
-    /// Ends the log: says what went unsaid. The counts stay readable.
-    pub fn finish(&mut self) {
-        self.flush();
-    }
-
-    /// The findings counted by code.
-    pub fn counts(&self) -> &FindingCounts {
-        &self.counts
-    }
 }
 
 #[cfg(test)]
@@ -174,17 +252,31 @@ mod tests {
 
     #[test]
     fn past_the_seconds_lines_findings_are_counted_unsaid_until_it_ends() {
-        let mut log = FindingLog::new("mold:127.0.0.1:1", vec![]);
-        let t = Instant::now();
+        let mut t = Teller::new("mold:127.0.0.1:1".into(), vec![]);
+        let t0 = Instant::now();
         let d = DqEvent::new(DqCode::Decode, u32::MAX, 0, 7, -1);
         for k in 0..LINES_PER_SECOND + 5 {
-            log.note_at(&d, t + Duration::from_millis(k as u64));
+            t.tell_at(&d, t0 + Duration::from_millis(k as u64));
         }
-        assert_eq!((log.said, log.unsaid), (LINES_PER_SECOND, 5));
+        assert_eq!((t.said, t.unsaid), (LINES_PER_SECOND, 5));
         // The next second says the last one's unsaid and starts again.
-        log.note_at(&d, t + Duration::from_millis(1500));
-        assert_eq!((log.said, log.unsaid), (1, 0));
-        assert_eq!(log.counts().named(), vec![("decode", LINES_PER_SECOND as u64 + 6)]);
-        assert_eq!(log.counts().total(), LINES_PER_SECOND as u64 + 6);
+        t.tell_at(&d, t0 + Duration::from_millis(1500));
+        assert_eq!((t.said, t.unsaid), (1, 0));
+    }
+
+    /// Every finding is counted on the feed's thread, the ones the ring had
+    /// no room for too; the teller ends with the log.
+    #[test]
+    fn every_finding_is_counted_whether_or_not_it_is_told() {
+        let mut log = FindingLog::new("mold:127.0.0.1:1", vec![]);
+        let d = DqEvent::new(DqCode::Gap, u32::MAX, 0, 7, 3);
+        let n = 3 * RING as u64;
+        for _ in 0..n {
+            log.note(&d);
+        }
+        assert_eq!(log.counts().named(), vec![("gap", n)]);
+        log.finish();
+        assert!(log.teller.is_none());
+        assert_eq!(log.counts().total(), n);
     }
 }

@@ -169,7 +169,8 @@ pub struct FixVenueLink {
     encoder: FixEncoder,
     md: Option<Box<dyn Feed + Send>>,
     /// The feed's findings, counted and told.
-    md_findings: FindingLog,
+    /// With a feed: its findings' log.
+    md_findings: Option<FindingLog>,
     dec: FixDecoder,
     reports: VecDeque<InputSlot>,
     last_ts: u64,
@@ -217,10 +218,7 @@ impl FixVenueLink {
         resume: Option<Resume>,
         md: Option<(Box<dyn Feed + Send>, FindingLog)>,
     ) -> std::io::Result<Self> {
-        let (md, md_findings) = match md {
-            Some((f, log)) => (Some(f), log),
-            None => (None, FindingLog::new("none", Vec::new())),
-        };
+        let (md, md_findings) = md.unzip();
         let store = JournalStore::open_sized(&set.store_dir, set.store_segment).map_err(std::io::Error::other)?;
 
         let s = &cfg.session;
@@ -292,7 +290,7 @@ impl FixVenueLink {
     pub fn stats(&self) -> LinkStats {
         LinkStats {
             gaps: self.gaps.stats,
-            md_findings: *self.md_findings.counts(),
+            md_findings: self.md_findings.as_ref().map(|l| *l.counts()).unwrap_or_default(),
             ..self.stats.clone()
         }
     }
@@ -300,7 +298,9 @@ impl FixVenueLink {
     /// Says how many market-data findings of the last second went unlogged
     /// (past the lines a second), if any: at the run's end.
     pub fn finish_findings(&mut self) {
-        self.md_findings.finish();
+        if let Some(l) = &mut self.md_findings {
+            l.finish();
+        }
     }
 
     /// The ClOrdID epoch of this run: wire ClOrdIDs are `epoch << 48 | core id`.
@@ -679,7 +679,7 @@ impl FixVenueLink {
                 // An event that cannot be never reaches the core.
                 Next::Event(m) if !QualityMonitor::possible(&m) => {
                     let d = DqEvent::new(DqCode::Invalid, m.header.instrument, m.header.ts_ns, m.px, m.qty);
-                    self.md_findings.note(&d);
+                    note_finding(&mut self.md_findings, &d);
                 }
                 Next::Event(mut m) => {
                     let ts = m.header.ts_ns.max(self.last_ts);
@@ -688,7 +688,7 @@ impl FixVenueLink {
                     self.stats.md += 1;
                     return Some(InputSlot::from_md(&m));
                 }
-                Next::Quality(d) => self.md_findings.note(&d),
+                Next::Quality(d) => note_finding(&mut self.md_findings, &d),
                 Next::Idle | Next::End => return None,
             }
         }
@@ -766,6 +766,13 @@ impl FixVenueLink {
             }
         }
         self.acks_published = self.acks.count();
+    }
+}
+
+/// Notes a market-data finding in the feed's log (there is one with a feed).
+fn note_finding(log: &mut Option<FindingLog>, d: &DqEvent) {
+    if let Some(l) = log {
+        l.note(d);
     }
 }
 
