@@ -15,9 +15,7 @@
 //! line. The counts by code go into the run's summary.
 
 use foxtrot_engine::records::{DqCode, DqEvent};
-use rtrb::{Consumer, Producer, RingBuffer};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use rtrb::{Consumer, Producer, PushError, RingBuffer};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -97,11 +95,17 @@ pub fn describe(d: &DqEvent, symbols: &[String]) -> String {
 /// Counts a live feed's findings and has each told (see the module docs).
 pub struct FindingLog {
     counts: FindingCounts,
-    tx: Producer<DqEvent>,
-    /// Findings the ring had no room for (shared with the teller).
-    untold: Arc<AtomicU64>,
-    done: Arc<AtomicBool>,
+    tx: Producer<Told>,
+    /// Findings the ring had no room for.
+    untold: u64,
     teller: Option<JoinHandle<()>>,
+}
+
+/// What the teller is handed: a finding, or the end (with the findings the
+/// ring had no room for). The ring is the only thing the two threads share.
+enum Told {
+    Finding(DqEvent),
+    End { untold: u64 },
 }
 
 impl FindingLog {
@@ -109,18 +113,15 @@ impl FindingLog {
     /// `i` is `symbols[i]`; its teller thread starts here.
     pub fn new(source: impl Into<String>, symbols: Vec<String>) -> Self {
         let (tx, rx) = RingBuffer::new(RING);
-        let (untold, done) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicBool::new(false)));
         let mut teller = Teller::new(source.into(), symbols);
-        let (u, d) = (untold.clone(), done.clone());
         let thread = std::thread::Builder::new()
             .name("md-findings".into())
-            .spawn(move || teller.run(rx, &u, &d))
+            .spawn(move || teller.run(rx))
             .ok();
         FindingLog {
             counts: FindingCounts::default(),
             tx,
-            untold,
-            done,
+            untold: 0,
             teller: thread,
         }
     }
@@ -129,18 +130,27 @@ impl FindingLog {
     /// full). No clock, no formatting, no allocation, no system call.
     pub fn note(&mut self, d: &DqEvent) {
         self.counts.count(d.code);
-        if self.tx.push(*d).is_err() {
-            self.untold.fetch_add(1, Ordering::Relaxed);
+        if self.tx.push(Told::Finding(*d)).is_err() {
+            self.untold += 1;
         }
     }
 
     /// Ends the log: the teller tells what is waiting and what went unsaid,
-    /// and stops. The counts stay readable.
+    /// and stops (this waits for it). The counts stay readable.
     pub fn finish(&mut self) {
-        self.done.store(true, Ordering::Release);
-        if let Some(t) = self.teller.take() {
-            let _ = t.join();
+        let Some(t) = self.teller.take() else { return };
+        let mut end = Told::End { untold: self.untold };
+        // The teller empties the ring every TELLER_PERIOD: room comes.
+        while !t.is_finished() {
+            match self.tx.push(end) {
+                Ok(()) => break,
+                Err(PushError::Full(e)) => {
+                    end = e;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
         }
+        let _ = t.join();
     }
 
     /// The findings counted by code.
@@ -176,25 +186,26 @@ impl Teller {
         }
     }
 
-    /// Tells what arrives on `rx` until `done` is raised and nothing is left;
-    /// then what went unsaid, and the `untold` the ring had no room for.
-    fn run(&mut self, mut rx: Consumer<DqEvent>, untold: &AtomicU64, done: &AtomicBool) {
+    /// Tells what arrives on `rx` until its end; then what went unsaid, and
+    /// the findings the ring had no room for.
+    fn run(&mut self, mut rx: Consumer<Told>) {
         loop {
-            let last = done.load(Ordering::Acquire);
-            while let Ok(d) = rx.pop() {
-                self.tell_at(&d, Instant::now());
-            }
-            if last {
-                break;
+            while let Ok(t) = rx.pop() {
+                match t {
+                    Told::Finding(d) => self.tell_at(&d, Instant::now()),
+                    Told::End { untold } => return self.end(untold),
+                }
             }
             std::thread::sleep(TELLER_PERIOD);
         }
+    }
+
+    fn end(&mut self, untold: u64) {
         self.flush();
-        let n = untold.load(Ordering::Relaxed);
-        if n > 0 {
+        if untold > 0 {
             tracing::warn!(
                 feed = %self.source,
-                findings = n,
+                findings = untold,
                 "market-data findings came faster than they could be told: counted by code in the run's summary"
             );
         }
