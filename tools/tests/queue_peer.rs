@@ -58,137 +58,133 @@ struct Ord {
 
 const STEP_NS: u64 = 1_000_000;
 
+/// An L2 day being generated: each side's one level (price, quantity),
+/// indexed by [`Side::index`], and the events that made it.
+struct L2Day {
+    r: SeededRng,
+    levels: [(i64, i64); 2],
+    ts: u64,
+    out: Vec<Ev>,
+}
+
+impl L2Day {
+    fn ev(&mut self, kind: char, side: Side, px: i64, qty: i64) {
+        self.out.push(Ev {
+            ts: self.ts,
+            kind,
+            side,
+            px,
+            qty,
+        });
+        self.ts += STEP_NS;
+    }
+
+    /// `side`'s level moves to `px` with a fresh quantity, quoted.
+    fn renew(&mut self, side: Side, px: i64) {
+        let q = 5 + self.r.below(36) as i64;
+        self.levels[side.index()] = (px, q);
+        self.ev('Q', side, px, q);
+    }
+
+    fn spread(&self) -> i64 {
+        self.levels[1].0 - self.levels[0].0
+    }
+}
+
+/// Buy or sell, even odds.
+fn coin_side(r: &mut SeededRng) -> Side {
+    if r.chance(0.5) {
+        Side::Buy
+    } else {
+        Side::Sell
+    }
+}
+
+/// A tick away from the spread on `side`: down for the bid, up for the ask.
+fn away(side: Side) -> i64 {
+    -side.sign()
+}
+
 fn day(seed: u64, events: usize) -> (Vec<Ev>, Vec<Ord>) {
-    let mut r = SeededRng::new(seed);
-    let (mut b, mut bq, mut a, mut aq) = (10_000i64, 20i64, 10_001i64, 20i64);
-    let mut ts = 1_000_000_000u64;
-    let mut out = Vec::with_capacity(events + 64);
+    let mut d = L2Day {
+        r: SeededRng::new(seed),
+        levels: [(10_000, 20), (10_001, 20)],
+        ts: 1_000_000_000,
+        out: Vec::with_capacity(events + 64),
+    };
     let mut orders = Vec::new();
-    let fresh = |r: &mut SeededRng| 5 + r.below(36) as i64;
-    while out.len() < events {
-        ts += STEP_NS;
-        let mut ev = |kind, side, px, qty, ts: &mut u64| {
-            out.push(Ev {
-                ts: *ts,
-                kind,
-                side,
-                px,
-                qty,
-            });
-            *ts += STEP_NS;
-        };
-        match r.below(100) {
+    let by = |x: u64, buy_below: u64| if x < buy_below { Side::Buy } else { Side::Sell };
+    while d.out.len() < events {
+        d.ts += STEP_NS;
+        let x = d.r.below(100);
+        match x {
             // Additions and cancellations at the touch.
-            0..=29 => {
-                bq = (bq + r.below(11) as i64 - 5).max(1);
-                ev('Q', Side::Buy, b, bq, &mut ts);
+            0..=59 => {
+                let s = by(x, 30);
+                let q = (d.levels[s.index()].1 + d.r.below(11) as i64 - 5).max(1);
+                d.levels[s.index()].1 = q;
+                d.ev('Q', s, d.levels[s.index()].0, q);
             }
-            30..=59 => {
-                aq = (aq + r.below(11) as i64 - 5).max(1);
-                ev('Q', Side::Sell, a, aq, &mut ts);
-            }
-            // A sell at the bid; a level taken whole steps the bid down.
-            60..=74 => {
-                let q = 1 + r.below(bq as u64) as i64;
-                ev('T', Side::Sell, b, q, &mut ts);
-                bq -= q;
-                if bq == 0 {
-                    b -= 1;
-                    bq = fresh(&mut r);
+            // A trade at a side's level (an aggressor of the other side); a
+            // level taken whole steps that side away.
+            60..=89 => {
+                let s = by(x, 75);
+                let (px, left) = d.levels[s.index()];
+                let q = 1 + d.r.below(left as u64) as i64;
+                d.ev('T', s.opposite(), px, q);
+                if q == left {
+                    d.renew(s, px + away(s));
+                } else {
+                    d.levels[s.index()].1 -= q;
+                    d.ev('Q', s, px, left - q);
                 }
-                ev('Q', Side::Buy, b, bq, &mut ts);
-            }
-            75..=89 => {
-                let q = 1 + r.below(aq as u64) as i64;
-                ev('T', Side::Buy, a, q, &mut ts);
-                aq -= q;
-                if aq == 0 {
-                    a += 1;
-                    aq = fresh(&mut r);
-                }
-                ev('Q', Side::Sell, a, aq, &mut ts);
             }
             // Sweeps: the whole level, then a print one tick beyond it.
-            90..=92 => {
-                ev('T', Side::Sell, b, bq, &mut ts);
-                ev('T', Side::Sell, b - 1, 1 + r.below(5) as i64, &mut ts);
-                b -= 2;
-                bq = fresh(&mut r);
-                ev('Q', Side::Buy, b, bq, &mut ts);
-            }
-            93..=95 => {
-                ev('T', Side::Buy, a, aq, &mut ts);
-                ev('T', Side::Buy, a + 1, 1 + r.below(5) as i64, &mut ts);
-                a += 2;
-                aq = fresh(&mut r);
-                ev('Q', Side::Sell, a, aq, &mut ts);
+            90..=95 => {
+                let s = by(x, 93);
+                let (px, left) = d.levels[s.index()];
+                d.ev('T', s.opposite(), px, left);
+                let q = 1 + d.r.below(5) as i64;
+                d.ev('T', s.opposite(), px + away(s), q);
+                d.renew(s, px + 2 * away(s));
             }
             // The book shifts a tick without a print: a side steps back (its
             // level cancelled), and the other comes to the price it left
             // (the far touch comes to the orders resting there).
-            96 => {
-                b -= 1;
-                bq = fresh(&mut r);
-                ev('Q', Side::Buy, b, bq, &mut ts);
-                a = b + 1;
-                aq = fresh(&mut r);
-                ev('Q', Side::Sell, a, aq, &mut ts);
-            }
-            97 => {
-                a += 1;
-                aq = fresh(&mut r);
-                ev('Q', Side::Sell, a, aq, &mut ts);
-                b = a - 1;
-                bq = fresh(&mut r);
-                ev('Q', Side::Buy, b, bq, &mut ts);
+            96 | 97 => {
+                let s = by(x, 97);
+                let px = d.levels[s.index()].0 + away(s);
+                d.renew(s, px);
+                d.renew(s.opposite(), px - away(s));
             }
             // A wide spread narrows: the far touch may come to resting orders.
             _ => {
-                if a - b >= 2 {
-                    if r.chance(0.5) {
-                        b += 1;
-                        bq = fresh(&mut r);
-                        ev('Q', Side::Buy, b, bq, &mut ts);
-                    } else {
-                        a -= 1;
-                        aq = fresh(&mut r);
-                        ev('Q', Side::Sell, a, aq, &mut ts);
-                    }
+                if d.spread() >= 2 {
+                    let s = coin_side(&mut d.r);
+                    d.renew(s, d.levels[s.index()].0 - away(s));
                 }
             }
         }
         // Keep the spread within three ticks: the stepped-away side comes back.
-        while a - b > 3 {
-            if r.chance(0.5) {
-                b += 1;
-                bq = fresh(&mut r);
-                ev('Q', Side::Buy, b, bq, &mut ts);
-            } else {
-                a -= 1;
-                aq = fresh(&mut r);
-                ev('Q', Side::Sell, a, aq, &mut ts);
-            }
+        while d.spread() > 3 {
+            let s = coin_side(&mut d.r);
+            d.renew(s, d.levels[s.index()].0 - away(s));
         }
         // Now and then an order at (or a tick behind) the touch, half-way to
         // the next event.
-        if out.len() > 10 && r.chance(0.02) {
-            let behind = r.below(2) as i64;
-            let (side, px) = if r.chance(0.5) {
-                (Side::Buy, b - behind)
-            } else {
-                (Side::Sell, a + behind)
-            };
-            let id = orders.len() as u64 + 1;
+        if d.out.len() > 10 && d.r.chance(0.02) {
+            let behind = d.r.below(2) as i64;
+            let side = coin_side(&mut d.r);
             orders.push(Ord {
-                ts: ts - STEP_NS / 2,
-                id,
+                ts: d.ts - STEP_NS / 2,
+                id: orders.len() as u64 + 1,
                 side,
-                px,
+                px: d.levels[side.index()].0 + away(side) * behind,
                 qty: 1,
             });
         }
     }
-    (out, orders)
+    (d.out, orders)
 }
 
 /// One event of an order-level day, as ITCH tells it: `A`dd order `id`, `X`
@@ -293,19 +289,11 @@ impl L3Day {
     /// it, or — `improve` — one tick inside the spread where there is room.
     fn price(&self, side: Side, behind: i64, improve: bool) -> i64 {
         let (b, a) = (self.best(Side::Buy).unwrap(), self.best(Side::Sell).unwrap());
-        match (side, improve && a - b >= 2) {
-            (Side::Buy, true) => b + 1,
-            (Side::Sell, true) => a - 1,
-            (Side::Buy, false) => b - behind,
-            (Side::Sell, false) => a + behind,
-        }
-    }
-
-    fn coin_side(&mut self) -> Side {
-        if self.r.chance(0.5) {
-            Side::Buy
+        let best = self.best(side).unwrap();
+        if improve && a - b >= 2 {
+            best - away(side)
         } else {
-            Side::Sell
+            best + away(side) * behind
         }
     }
 }
@@ -337,7 +325,7 @@ fn l3_day(seed: u64, events: usize) -> (Vec<L3Ev>, Vec<Ord>) {
     let mut orders = Vec::new();
     while d.out.len() < events {
         d.ts += STEP_NS;
-        let side = d.coin_side();
+        let side = coin_side(&mut d.r);
         match d.r.below(100) {
             0..=34 => {
                 let (behind, improve) = match d.r.below(20) {
@@ -396,23 +384,19 @@ fn l3_day(seed: u64, events: usize) -> (Vec<L3Ev>, Vec<Ord>) {
         // Each side keeps two levels, the spread at most three ticks.
         for side in [Side::Buy, Side::Sell] {
             while d.levels(side).len() < 2 {
-                let px = match (side, d.best(side)) {
-                    (Side::Buy, Some(b)) => b - 1,
-                    (Side::Sell, Some(a)) => a + 1,
-                    (Side::Buy, None) => d.best(Side::Sell).unwrap() - 1,
-                    (Side::Sell, None) => d.best(Side::Buy).unwrap() + 1,
-                };
+                // Behind its best, or a tick off the other side's.
+                let px = d.best(side).or(d.best(side.opposite())).unwrap() + away(side);
                 let q = 1 + d.r.below(20) as i64;
                 d.add(side, px, q);
             }
         }
         while d.best(Side::Sell).unwrap() - d.best(Side::Buy).unwrap() > 3 {
-            let side = d.coin_side();
+            let side = coin_side(&mut d.r);
             let q = 1 + d.r.below(20) as i64;
             d.add(side, d.price(side, 0, true), q);
         }
         if d.out.len() > 50 && d.r.chance(0.03) {
-            let side = d.coin_side();
+            let side = coin_side(&mut d.r);
             let px = match d.r.below(10) {
                 0..=4 => d.price(side, 0, false),
                 5..=7 => d.price(side, 1, false),

@@ -1150,65 +1150,49 @@ mod tests {
         /// - a buy (aggressor) at 98.9900: it hit asks, not bids: nothing;
         /// - a sell at 99.0000, our own price: not beyond it (the queue models
         ///   count it against the queue ahead, 30: nothing for us either).
+        ///
+        /// And the mirror on the ask: our sell of 10 at 99.0100 behind 10, the
+        /// prints at 99.0200 (a buy passes it, a sell does not) or at 99.0100
+        /// (a buy of 5 against the 10 ahead: nothing).
         #[test]
         fn a_print_beyond_a_resting_order_fills_it_in_every_model() {
-            const BELOW: i64 = BID - 100;
-            let prints = [
-                (MdAction::Trade, Some(Side::Sell), BELOW, true),
-                (MdAction::Trade, None, BELOW, true),
-                (MdAction::Execute, Some(Side::Buy), BELOW, true),
-                (MdAction::Trade, Some(Side::Buy), BELOW, false),
-                (MdAction::Trade, Some(Side::Sell), BID, false),
-            ];
-            for queue in [
-                QueueModel::Touch,
-                QueueModel::RiskAverse,
-                QueueModel::Prob,
-                QueueModel::Fifo,
-            ] {
-                for (action, side, px, fills) in prints {
-                    let print = MarketData::new(action, 0, side, 2_000, 77, px, 5, flags::LAST_IN_BATCH);
-                    let (ack, mut v) = venue(
-                        queue,
-                        vec![
-                            md(MdAction::Quote, Side::Buy, 1_000, 0, BID, 30),
-                            md(MdAction::Quote, Side::Sell, 1_000, 0, ASK, 10),
-                            print,
-                        ],
-                    );
-                    skip(&mut v, 2);
-                    v.send(&buy(BID, 10, 1_000), &[]);
-                    let mut want = vec![(ExecKind::New, 1, 0, 0, 1_000 + ack)];
-                    if fills {
-                        want.push((ExecKind::Fill, 1, BID, 10, 2_000 + ack));
-                    }
-                    assert_eq!(drain(&mut v), want, "{queue:?}, {action:?} {side:?} at {px}");
-                }
-            }
-        }
-
-        /// The same on the ask side: our sell of 10 at 99.0100; a buy at
-        /// 99.0200 passes it (all 10 fill), a sell at 99.0200 does not.
-        #[test]
-        fn a_print_above_a_resting_sell_fills_it() {
-            for (side, fills) in [(Side::Buy, true), (Side::Sell, false)] {
-                let (ack, mut v) = venue(
+            for (ours, at) in [(Side::Buy, BID), (Side::Sell, ASK)] {
+                let beyond = at - 100 * ours.sign();
+                let hitting = ours.opposite();
+                let prints = [
+                    (MdAction::Trade, Some(hitting), beyond, true),
+                    (MdAction::Trade, None, beyond, true),
+                    (MdAction::Execute, Some(ours), beyond, true),
+                    (MdAction::Trade, Some(ours), beyond, false),
+                    (MdAction::Trade, Some(hitting), at, false),
+                ];
+                for queue in [
+                    QueueModel::Touch,
                     QueueModel::RiskAverse,
-                    vec![
-                        md(MdAction::Quote, Side::Buy, 1_000, 0, BID, 30),
-                        md(MdAction::Quote, Side::Sell, 1_000, 0, ASK, 10),
-                        md(MdAction::Trade, side, 2_000, 0, ASK + 100, 3),
-                    ],
-                );
-                skip(&mut v, 2);
-                let mut sell = buy(ASK, 10, 1_000);
-                sell.header.side = Side::Sell as u8;
-                v.send(&sell, &[]);
-                let mut want = vec![(ExecKind::New, 1, 0, 0, 1_000 + ack)];
-                if fills {
-                    want.push((ExecKind::Fill, 1, ASK, 10, 2_000 + ack));
+                    QueueModel::Prob,
+                    QueueModel::Fifo,
+                ] {
+                    for (action, side, px, fills) in prints {
+                        let print = MarketData::new(action, 0, side, 2_000, 77, px, 5, flags::LAST_IN_BATCH);
+                        let (ack, mut v) = venue(
+                            queue,
+                            vec![
+                                md(MdAction::Quote, Side::Buy, 1_000, 0, BID, 30),
+                                md(MdAction::Quote, Side::Sell, 1_000, 0, ASK, 10),
+                                print,
+                            ],
+                        );
+                        skip(&mut v, 2);
+                        let mut order = buy(at, 10, 1_000);
+                        order.header.side = ours as u8;
+                        v.send(&order, &[]);
+                        let mut want = vec![(ExecKind::New, 1, 0, 0, 1_000 + ack)];
+                        if fills {
+                            want.push((ExecKind::Fill, 1, at, 10, 2_000 + ack));
+                        }
+                        assert_eq!(drain(&mut v), want, "{ours:?} {queue:?}, {action:?} {side:?} at {px}");
+                    }
                 }
-                assert_eq!(drain(&mut v), want, "{side:?}");
             }
         }
 

@@ -60,14 +60,14 @@ fn intent(d: &Decision, action: OrderAction, side: Side, px: i64, qty: i64, targ
     }
 }
 
-/// A directional target's new order: a market order under the `Market`
-/// topology (no price), else a limit at `px`. Quotes are always limits: a
-/// quoting policy under `Market` quotes as under `Aggressive`.
+/// A directional target's new order at `px` ([`directional_price`]: 0, no
+/// price, under the `Market` topology): a market order under `Market`, else a
+/// limit. Quotes are always limits: a quoting policy under `Market` quotes as
+/// under `Aggressive`.
 fn directional(d: &Decision, side: Side, px: i64, qty: i64) -> OrderIntent {
     let mut i = intent(d, OrderAction::New, side, px, qty, 0);
     if d.topology == Topology::Market {
         i.ord_type = OrdType::Market as u8;
-        i.px = 0;
     }
     i
 }
