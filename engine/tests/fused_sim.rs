@@ -153,6 +153,18 @@ fn every_order_has_exactly_one_diary_record_and_fills_happen() {
     assert_eq!(sent.len(), before);
 }
 
+/// Against the simulated venue, a sound counterparty, every execution report
+/// names an order of ours: a cancel refused as too late (the order filled
+/// first) is a venue cancel reject, not an unknown report — the unknown
+/// count is for reports a venue should not have sent.
+#[test]
+fn a_sound_venue_sends_no_unknown_reports() {
+    let r = run(&cfg(42, 100_000));
+    let c = r.summary().counters;
+    assert!(c.venue_cancel_rejects > 0, "no cancel came too late: the run tests nothing");
+    assert_eq!(c.unknown_exec, 0, "{} of {} reports unknown", c.unknown_exec, c.exec_reports);
+}
+
 #[test]
 fn control_time_never_runs_backwards() {
     let r = run(&cfg(3, 60_000));

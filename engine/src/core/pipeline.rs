@@ -53,7 +53,10 @@ pub struct CoreCounters {
     pub md: u64,
     /// Execution reports.
     pub exec_reports: u64,
-    /// Execution reports naming no open order of ours.
+    /// Execution reports naming no open order of ours (a late, duplicate or
+    /// foreign report; 0 against a sound venue). A cancel/replace refused
+    /// for an order already closed — it filled before the request arrived —
+    /// is not one: it is counted in `venue_cancel_rejects`.
     pub unknown_exec: u64,
     /// Timers.
     pub timers: u64,

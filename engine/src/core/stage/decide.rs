@@ -168,6 +168,11 @@ impl DecideStage {
             Some(InputView::Exec(er)) => {
                 self.counters.exec_reports += 1;
                 match self.orders.on_exec(er) {
+                    // A cancel refused for an order already closed here is
+                    // the race of a cancel with the order's last fill (the
+                    // venue's too-late answer, counted below), not a report
+                    // the venue should not have sent.
+                    ExecOutcome::Unknown if er.kind() == Some(ExecKind::CancelRejected) => {}
                     ExecOutcome::Unknown => self.counters.unknown_exec += 1,
                     ExecOutcome::Gone => self.counters.orders_gone += 1,
                     ExecOutcome::SuspectFill => self.counters.suspect_fills += 1,
