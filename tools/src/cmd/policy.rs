@@ -19,7 +19,8 @@ pub struct PolicyArgs {
 
 #[derive(Subcommand, Debug)]
 enum PolicyCmd {
-    /// Add a configuration as a candidate; prints its config hash.
+    /// Add a configuration as a candidate; prints its ledger entry (number,
+    /// kind, config hash — what `promote` and `rebuild` take — and policy hash).
     Add {
         /// The configuration file.
         config: PathBuf,
