@@ -161,8 +161,15 @@ fn every_order_has_exactly_one_diary_record_and_fills_happen() {
 fn a_sound_venue_sends_no_unknown_reports() {
     let r = run(&cfg(42, 100_000));
     let c = r.summary().counters;
-    assert!(c.venue_cancel_rejects > 0, "no cancel came too late: the run tests nothing");
-    assert_eq!(c.unknown_exec, 0, "{} of {} reports unknown", c.unknown_exec, c.exec_reports);
+    assert!(
+        c.venue_cancel_rejects > 0,
+        "no cancel came too late: the run tests nothing"
+    );
+    assert_eq!(
+        c.unknown_exec, 0,
+        "{} of {} reports unknown",
+        c.unknown_exec, c.exec_reports
+    );
 }
 
 #[test]

@@ -275,6 +275,8 @@ fn mold_udp_with_loss_duplicates_and_reordering() {
 /// gap is one log line naming the feed, where the loss starts and how much
 /// was lost, and the run's summary counts the findings by code. (Before, the
 /// run counted them where nobody read the count: a lossy day looked clean.)
+/// The run is recorded: every finding is journalled with it, and its report
+/// says them, where the gaps start first.
 #[test]
 fn a_paper_run_on_a_lossy_feed_says_each_gap_it_could_not_recover() {
     let d = tempdir("lossy-run");
@@ -292,6 +294,8 @@ fn a_paper_run_on_a_lossy_feed_says_each_gap_it_could_not_recover() {
     let child = command()
         .args(["run", "--wait", "park", "--json", "--config", cfg, "--stats"])
         .arg(&stats)
+        .arg("--record")
+        .arg(d.join("rec"))
         .arg("--feed")
         .arg(format!("mold:127.0.0.1:{port}"))
         .stdout(Stdio::piped())
@@ -340,6 +344,34 @@ fn a_paper_run_on_a_lossy_feed_says_each_gap_it_could_not_recover() {
     if lines.len() < total {
         assert!(err.contains("more market-data findings in that second"), "{err}");
     }
+    // Journalled with the run, each one, said or not; the report says them.
+    let rep = command()
+        .args(["report", "--json"])
+        .arg(d.join("rec"))
+        .output()
+        .unwrap();
+    assert!(rep.status.success(), "{}", String::from_utf8_lossy(&rep.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&rep.stdout).unwrap();
+    assert_eq!(
+        r["md_findings"]["total"].as_u64(),
+        Some(total as u64),
+        "{}",
+        r["md_findings"]
+    );
+    assert_eq!(r["md_findings"]["by_code"], j["feed"]["md_findings_by_code"]);
+    let rep = command().arg("report").arg(d.join("rec")).output().unwrap();
+    let text = String::from_utf8_lossy(&rep.stdout);
+    assert!(
+        text.contains(&format!("market data: {total} findings passed over")),
+        "{text}"
+    );
+    let (first, count) = gaps[0];
+    assert!(
+        text.contains(&format!(
+            "gap: {count} messages lost from sequence {first}, not recovered"
+        )),
+        "{text}"
+    );
 }
 
 /// The engine itself on the ring: `foxtrot run --feed shm:PATH` paper-trades what a

@@ -16,7 +16,7 @@
 //! | 21 | `diary` | `diary/` | [`DiaryRecord`](crate::records::DiaryRecord), 128 B |
 //! | 22 | `theory` | `diary/` | [`TheoryPacket`](crate::records::TheoryPacket), 128 B |
 //! | 100 | `config` | first record of `inputs/` and `market_data/` | the configuration's canonical text |
-//! | 102 | `data_quality` | `market_data/` | [`DqEvent`](crate::records::DqEvent), 32 B |
+//! | 102 | `data_quality` | `market_data/`, a live run's `md_findings/` | [`DqEvent`](crate::records::DqEvent), 32 B |
 //! | 103 | `md_block` | `market_data/` | up to 256 market-data events, compact ([`md_block`](super::md_block)) |
 //! | 104 | `md_quotes` | `market_data/` | up to 256 two-sided quotes, compact ([`md_quotes`](super::md_quotes)) |
 //! | 200 | `fix_sent` | a FIX session store | MsgSeqNum (u64 LE), then the message sent |

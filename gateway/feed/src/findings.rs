@@ -13,9 +13,19 @@
 //! and pushes: no clock, no formatting, no allocation, no system call; a
 //! finding that finds the ring full is counted and said in the teller's last
 //! line. The counts by code go into the run's summary.
+//!
+//! A recorded run's teller also journals every finding it is handed, each
+//! line said or not, as a `data_quality` record (kind 102, the 32-byte
+//! [`DqEvent`], numbered from 1, stamped with its event time) in
+//! `RUN_DIR/md_findings/` ([`FindingLog::journalled`]): what the live run
+//! passed over stays with the run for `foxtrot report` and `journal cat`.
+//! Findings the ring had no room for are counted, not journalled one by one.
 
+use foxtrot_engine::journal::kinds::KIND_DATA_QUALITY;
 use foxtrot_engine::records::{DqCode, DqEvent};
+use foxtrot_shm::{JournalConfig, JournalWriter, ShmError};
 use rtrb::{Consumer, Producer, PushError, RingBuffer};
+use std::path::Path;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -27,6 +37,9 @@ const TELLER_PERIOD: Duration = Duration::from_millis(20);
 
 /// Lines a second before the rest of the second's findings are only counted.
 pub const LINES_PER_SECOND: u32 = 20;
+
+/// The directory, under a recorded run's, of its feed's findings.
+pub const FINDINGS_DIR: &str = "md_findings";
 
 /// Findings counted by code (index = code; 0 unused).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -92,6 +105,48 @@ pub fn describe(d: &DqEvent, symbols: &[String]) -> String {
     }
 }
 
+/// The findings a recorded run's teller journalled in `run_dir`, in order;
+/// `None` when the run journalled none (no live feed, or not recorded). A
+/// record that is not a finding, or damage in the journal, is an error
+/// naming where.
+pub fn read_journalled(run_dir: &Path) -> Result<Option<Vec<DqEvent>>, ShmError> {
+    let dir = run_dir.join(FINDINGS_DIR);
+    if !dir.is_dir() {
+        return Ok(None);
+    }
+    let mut r = foxtrot_shm::JournalReader::open(&dir)?;
+    let mut out = Vec::new();
+    loop {
+        let bad = match r.next()? {
+            None => break,
+            Some(rec) => match bytemuck::try_pod_read_unaligned::<DqEvent>(rec.payload) {
+                Ok(d) if rec.kind == KIND_DATA_QUALITY => {
+                    out.push(d);
+                    continue;
+                }
+                _ => (rec.segment, rec.offset),
+            },
+        };
+        let path = r
+            .segments()
+            .iter()
+            .find(|(i, _)| *i == bad.0)
+            .map_or(dir, |(_, p)| p.clone());
+        let mut after = 0;
+        while let Ok(Some(_)) = r.next() {
+            after += 1;
+        }
+        return Err(ShmError::Corrupt {
+            segment: bad.0,
+            path,
+            offset: bad.1,
+            what: "a record that is not a data-quality finding (kind 102, 32 bytes)",
+            after,
+        });
+    }
+    Ok(Some(out))
+}
+
 /// Counts a live feed's findings and has each told (see the module docs).
 pub struct FindingLog {
     counts: FindingCounts,
@@ -112,8 +167,26 @@ impl FindingLog {
     /// A log for the feed `source` (its spec, as configured), whose instrument
     /// `i` is `symbols[i]`; its teller thread starts here.
     pub fn new(source: impl Into<String>, symbols: Vec<String>) -> Self {
-        let (tx, rx) = RingBuffer::new(RING);
+        Self::with_teller(Teller::new(source.into(), symbols))
+    }
+
+    /// A log as [`new`](Self::new) whose teller also journals every finding
+    /// it is handed in `run_dir`'s [`FINDINGS_DIR`] (created, or continued).
+    pub fn journalled(source: impl Into<String>, symbols: Vec<String>, run_dir: &Path) -> Result<Self, ShmError> {
+        let cfg = JournalConfig {
+            segment_size: 16 << 20,
+            first_segment_size: 64 << 10,
+            prepare_ahead: 0,
+            ..JournalConfig::default()
+        };
+        let journal = JournalWriter::open(&run_dir.join(FINDINGS_DIR), cfg)?;
         let mut teller = Teller::new(source.into(), symbols);
+        teller.journal = Some(journal);
+        Ok(Self::with_teller(teller))
+    }
+
+    fn with_teller(mut teller: Teller) -> Self {
+        let (tx, rx) = RingBuffer::new(RING);
         let thread = std::thread::Builder::new()
             .name("md-findings".into())
             .spawn(move || teller.run(rx))
@@ -173,6 +246,8 @@ struct Teller {
     second: Option<Instant>,
     said: u32,
     unsaid: u64,
+    /// A recorded run's findings journal; dropped at its first error (said once).
+    journal: Option<JournalWriter>,
 }
 
 impl Teller {
@@ -183,6 +258,19 @@ impl Teller {
             second: None,
             said: 0,
             unsaid: 0,
+            journal: None,
+        }
+    }
+
+    /// Journals `d`, if the run is recorded; a journal error is said once and
+    /// ends the journal (it stays a prefix of the findings told).
+    fn record(&mut self, d: &DqEvent) {
+        let Some(j) = &mut self.journal else { return };
+        let seq = j.last_seq() + 1;
+        if let Err(e) = j.append(KIND_DATA_QUALITY, 0, seq, d.ts_ns, bytemuck::bytes_of(d)) {
+            tracing::warn!(feed = %self.source, dir = %j.dir().display(), error = %e,
+                "journalling market-data findings failed: the ones from here on are logged and counted only");
+            self.journal = None;
         }
     }
 
@@ -192,7 +280,10 @@ impl Teller {
         loop {
             while let Ok(t) = rx.pop() {
                 match t {
-                    Told::Finding(d) => self.tell_at(&d, Instant::now()),
+                    Told::Finding(d) => {
+                        self.record(&d);
+                        self.tell_at(&d, Instant::now())
+                    }
                     Told::End { untold } => return self.end(untold),
                 }
             }
@@ -202,6 +293,11 @@ impl Teller {
 
     fn end(&mut self, untold: u64) {
         self.flush();
+        if let Some(j) = &mut self.journal {
+            if let Err(e) = j.sync() {
+                tracing::warn!(feed = %self.source, dir = %j.dir().display(), error = %e, "syncing the market-data findings journal failed");
+            }
+        }
         if untold > 0 {
             tracing::warn!(
                 feed = %self.source,
@@ -273,6 +369,39 @@ mod tests {
         // The next second says the last one's unsaid and starts again.
         t.tell_at(&d, t0 + Duration::from_millis(1500));
         assert_eq!((t.said, t.unsaid), (1, 0));
+    }
+
+    /// A recorded run's findings are journalled, every one the teller is
+    /// handed — the lines past the second's too — in order, and read back.
+    #[test]
+    fn a_recorded_runs_findings_are_journalled_in_order() {
+        let dir = std::env::temp_dir().join(format!("foxtrot-findings-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        assert_eq!(read_journalled(&dir).unwrap(), None, "nothing journalled yet");
+        let mut log = FindingLog::journalled("mold:127.0.0.1:1", vec!["FOXA".into()], &dir).unwrap();
+        let sent: Vec<DqEvent> = (0..3 * LINES_PER_SECOND as i64)
+            .map(|k| {
+                DqEvent::new(
+                    if k % 2 == 0 { DqCode::Gap } else { DqCode::Decode },
+                    0,
+                    1_000 + k as u64,
+                    k,
+                    2,
+                )
+            })
+            .collect();
+        for d in &sent {
+            log.note(d);
+        }
+        log.finish();
+        assert_eq!(read_journalled(&dir).unwrap(), Some(sent.clone()));
+        // A restart of the run continues the journal.
+        let mut log = FindingLog::journalled("mold:127.0.0.1:1", vec![], &dir).unwrap();
+        log.note(&sent[0]);
+        log.finish();
+        assert_eq!(read_journalled(&dir).unwrap().map(|v| v.len()), Some(sent.len() + 1));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// Every finding is counted on the feed's thread, the ones the ring had

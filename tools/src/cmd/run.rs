@@ -233,7 +233,7 @@ fn run_recorded(a: &RunArgs) -> Result<()> {
         return run_fix(a, &cfg, &address, resume, ij, oj, t0);
     }
     if cfg.feed.is_some() && a.from.is_none() {
-        let (feed, log) = market_data(&cfg)?.expect("a feed is configured");
+        let (feed, log) = market_data(&cfg, a.record.as_deref())?.expect("a feed is configured");
         let venue = TouchVenue::new(&cfg, FeedEvents::new(feed, log, Some(&STOP)));
         let (venue, ctl) = controlled(a, &cfg, venue, ij.as_ref());
         let _ctl = ctl?;
@@ -403,10 +403,12 @@ fn resume_from(dir: &Path, cfg: &Config) -> Result<Chosen> {
 /// The market data of a run that does not simulate it: `feed` (an exchange's
 /// feed, a feed handler's ring), else the venue's at `venue.market_data` in its
 /// `venue.market_data_format` (MoldUDP64 gaps asked for at `venue.retransmit`);
-/// `None` when neither is configured.
-/// The configured market data (the `feed` section, else the FIX venue's own),
-/// with the log its findings are told to.
-fn market_data(cfg: &Config) -> Result<Option<(Box<dyn foxtrot_feed::transport::Feed + Send>, FindingLog)>> {
+/// `None` when neither is configured. With it, the log its findings are told
+/// to (and journalled in, for a run recorded in `record`).
+fn market_data(
+    cfg: &Config,
+    record: Option<&Path>,
+) -> Result<Option<(Box<dyn foxtrot_feed::transport::Feed + Send>, FindingLog)>> {
     let symbols: Vec<String> = cfg.instruments.iter().map(|i| i.symbol.clone()).collect();
     let day = |date: Option<&str>| -> Result<u64> {
         Ok(match date {
@@ -466,7 +468,12 @@ fn market_data(cfg: &Config) -> Result<Option<(Box<dyn foxtrot_feed::transport::
         tracing::info!(source = %spec, usecs = bp.usecs, prefer = bp.prefer, budget = ?bp.budget, "busy polling the feed's socket");
     }
     tracing::info!(source = %spec, retransmit = ?retransmit, path = feed.receive_path().as_deref().unwrap_or("-"), "market data");
-    Ok(Some((feed, FindingLog::new(spec, symbols))))
+    let log = match record {
+        Some(dir) => FindingLog::journalled(spec, symbols, dir)
+            .with_context(|| format!("journalling the feed's findings in {}", dir.display()))?,
+        None => FindingLog::new(spec, symbols),
+    };
+    Ok(Some((feed, log)))
 }
 
 /// `foxtrot run` against a `foxtrot venue` process over FIX.
@@ -502,7 +509,7 @@ fn run_fix(
         epoch: c.epoch,
     });
     let store = set.store_dir.display().to_string();
-    let md = market_data(cfg)?;
+    let md = market_data(cfg, a.record.as_deref())?;
     let link = FixVenueLink::new(cfg, set, resume, md).context("starting the FIX link")?;
     if let Some(rec) = &a.record {
         // Before any order: a restart of this run must trade in its epoch,

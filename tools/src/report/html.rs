@@ -431,6 +431,9 @@ th{{background:#f3f3f3}}h2{{margin-top:28px}}svg{{display:block;margin:8px 0}}</
         "venue rejects",
         &super::text::venue_rejects(r.venue_rejects, r.venue_cancel_rejects),
     );
+    if let Some(f) = &r.md_findings {
+        row(&mut o, "feed", &super::text::md_findings_line(f));
+    }
     let _ = writeln!(o, "</table>\n<h2>Equity</h2>\n{s_eq}\n<h2>Drawdown</h2>\n{s_dd}");
     per_instrument(&mut o, r);
     let _ = writeln!(o, "{s_ipnl}\n{s_pos}\n<h2>Prices and fills</h2>\n{s_prices}");

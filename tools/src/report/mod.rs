@@ -182,6 +182,40 @@ pub struct Latency {
     pub hists: Vec<HistSnapshot>,
 }
 
+/// A live feed's data-quality findings, as the run journalled them.
+#[derive(Clone, Debug, Serialize)]
+pub struct MdFindings {
+    /// Findings journalled.
+    pub total: u64,
+    /// By code name (codes with none left out).
+    pub by_code: BTreeMap<&'static str, u64>,
+    /// The first few, in words.
+    pub first: Vec<String>,
+}
+
+/// Findings [`MdFindings::first`] says in words.
+const FIRST_FINDINGS: usize = 5;
+
+/// Summarises a run's journalled feed findings (`None`: none journalled).
+fn md_findings(run_dir: &Path, symbols: &[String]) -> Result<Option<MdFindings>, Error> {
+    let Some(all) = foxtrot_feed::findings::read_journalled(run_dir)? else {
+        return Ok(None);
+    };
+    let mut by_code = BTreeMap::new();
+    for d in &all {
+        *by_code.entry(d.code().map_or("unknown", |c| c.name())).or_insert(0) += 1;
+    }
+    Ok(Some(MdFindings {
+        total: all.len() as u64,
+        by_code,
+        first: all
+            .iter()
+            .take(FIRST_FINDINGS)
+            .map(|d| foxtrot_feed::findings::describe(d, symbols))
+            .collect(),
+    }))
+}
+
 /// Everything `foxtrot report` shows.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -242,6 +276,10 @@ pub struct Report {
     /// report, read from the journals, stands.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency_damage: Option<String>,
+    /// A live run's feed findings, journalled in `md_findings/` (see
+    /// `foxtrot_feed::findings`); `None` when the run journalled none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub md_findings: Option<MdFindings>,
     /// Per instrument.
     pub per_instrument: Vec<InstrumentReport>,
     /// PnL and markout by policy and topology.
@@ -504,6 +542,8 @@ pub fn analyse(run_dir: &Path) -> Result<Report, Error> {
         Ok(l) => (l, None),
         Err(e) => (None, Some(e.to_string())),
     };
+    let symbols: Vec<String> = cfg.instruments.iter().map(|s| s.symbol.clone()).collect();
+    let md_findings = md_findings(run_dir, &symbols)?;
     Ok(Report {
         run_dir: run_dir.display().to_string(),
         config_hash: cfg.config_hash(),
@@ -511,8 +551,9 @@ pub fn analyse(run_dir: &Path) -> Result<Report, Error> {
         order_hash: summary.order_hash.0.clone(),
         recording_pid,
         latency_damage,
+        md_findings,
         diary_hash: summary.diary_hash.0.clone(),
-        instruments: cfg.instruments.iter().map(|s| s.symbol.clone()).collect(),
+        instruments: symbols,
         inputs: count,
         duration_s,
         pnl: snap.equity,

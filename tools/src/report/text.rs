@@ -93,6 +93,19 @@ pub fn render(r: &Report) -> String {
         "  rejects       risk: {rejects}; venue: {}",
         venue_rejects(r.venue_rejects, r.venue_cancel_rejects)
     );
+    if let Some(f) = &r.md_findings {
+        let _ = writeln!(o, "  feed          {}", md_findings_line(f));
+        for line in &f.first {
+            let _ = writeln!(o, "    {line}");
+        }
+        if f.total > f.first.len() as u64 {
+            let _ = writeln!(
+                o,
+                "    … {} more (journal cat RUN/md_findings)",
+                f.total - f.first.len() as u64
+            );
+        }
+    }
     let _ = writeln!(o, "  regimes       {} transitions", r.transitions);
     for g in &r.regimes {
         let _ = writeln!(
@@ -157,4 +170,13 @@ pub fn venue_rejects(total: u64, too_late: u64) -> String {
         "{total} ({too_late} cancels/replaces too late: the order had filled or gone; {} orders refused)",
         total - too_late.min(total)
     )
+}
+
+/// A live run's journalled feed findings in one line: how many, by code.
+pub fn md_findings_line(f: &super::MdFindings) -> String {
+    if f.total == 0 {
+        return "market data: no findings journalled".into();
+    }
+    let by: Vec<String> = f.by_code.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    format!("market data: {} findings passed over ({})", f.total, by.join(", "))
 }
