@@ -13,6 +13,7 @@
 //! | `fills.parquet` | every execution report with a fill (`last_qty > 0`) |
 //! | `diary.parquet` | every decision-diary record |
 //! | `drift_alarms.parquet` | every theory packet (drift alarm) |
+//! | `md_findings.parquet` | a live run's feed findings (`md_findings/`), when it journalled any |
 //!
 //! Prices keep their fixed-point integers (`px`) and add the decimal value
 //! (`price`, `px / 10^price_decimals`) so a reader needs no config.
@@ -198,6 +199,9 @@ pub struct ExportCounts {
     pub diary: u64,
     /// `drift_alarms.parquet`.
     pub drift_alarms: u64,
+    /// `md_findings.parquet`, written for a run that journalled its feed's
+    /// findings (a live run's; `None`: no such journal, no file).
+    pub md_findings: Option<u64>,
 }
 
 /// Writes the Parquet files of `run_dir` into `out`.
@@ -264,6 +268,27 @@ pub fn export(run_dir: &Path, out: &Path) -> Result<ExportCounts, Error> {
     }
     for t in [t_orders, t_rejects, t_diary, t_alarms] {
         t.finish()?;
+    }
+    let findings = run_dir.join(foxtrot_feed::findings::FINDINGS_DIR);
+    if findings.is_dir() {
+        let journal = foxtrot_feed::findings::FINDINGS_DIR;
+        let mut t = Table::create(&out.join(format!("{journal}.parquet")), &fields::DATA_QUALITY)?;
+        let mut r = JournalReader::open(&findings)?;
+        while let Some(rec) = r.next()? {
+            // Findings only: any other record is not this journal's.
+            let rows = fields::rows(rec.kind, rec.seq, rec.ts_ns, rec.payload, &names)
+                .filter(|rows| rows.iter().all(|(table, _)| table.name == fields::DATA_QUALITY.name))
+                .ok_or(Error::BadRecord {
+                    journal,
+                    seq: rec.seq,
+                    kind: rec.kind,
+                    len: rec.payload.len(),
+                })?;
+            for (_, row) in rows {
+                t.push(row)?;
+            }
+        }
+        counts.md_findings = Some(t.finish()?);
     }
     Ok(counts)
 }

@@ -372,6 +372,16 @@ fn a_paper_run_on_a_lossy_feed_says_each_gap_it_could_not_recover() {
         )),
         "{text}"
     );
+    // And exported with the run's other tables.
+    let ex = command()
+        .args(["export", "--parquet"])
+        .arg(d.join("rec"))
+        .output()
+        .unwrap();
+    let ex_out = String::from_utf8_lossy(&ex.stdout);
+    assert!(ex.status.success(), "{}", String::from_utf8_lossy(&ex.stderr));
+    assert!(ex_out.contains(&format!("feed findings {total}")), "{ex_out}");
+    assert!(d.join("rec/parquet/md_findings.parquet").is_file());
 }
 
 /// The engine itself on the ring: `foxtrot run --feed shm:PATH` paper-trades what a

@@ -16,7 +16,8 @@
 //!
 //! A recorded run's teller also journals every finding it is handed, each
 //! line said or not, as a `data_quality` record (kind 102, the 32-byte
-//! [`DqEvent`], numbered from 1, stamped with its event time) in
+//! [`DqEvent`], numbered from 1, the record stamped with the finding's event
+//! time, or when the teller took it for a transport's finding, which has none) in
 //! `RUN_DIR/md_findings/` ([`FindingLog::journalled`]): what the live run
 //! passed over stays with the run for `foxtrot report` and `journal cat`.
 //! Findings the ring had no room for are counted, not journalled one by one.
@@ -147,6 +148,13 @@ pub fn read_journalled(run_dir: &Path) -> Result<Option<Vec<DqEvent>>, ShmError>
     Ok(Some(out))
 }
 
+/// Nanoseconds since the Unix epoch, now (the teller's clock, not the feed's).
+fn wall_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
 /// Counts a live feed's findings and has each told (see the module docs).
 pub struct FindingLog {
     counts: FindingCounts,
@@ -267,7 +275,10 @@ impl Teller {
     fn record(&mut self, d: &DqEvent) {
         let Some(j) = &mut self.journal else { return };
         let seq = j.last_seq() + 1;
-        if let Err(e) = j.append(KIND_DATA_QUALITY, 0, seq, d.ts_ns, bytemuck::bytes_of(d)) {
+        // A transport's finding (a gap, a datagram that does not decode) has
+        // no event time: the record is stamped when the teller takes it.
+        let ts = if d.ts_ns != 0 { d.ts_ns } else { wall_ns() };
+        if let Err(e) = j.append(KIND_DATA_QUALITY, 0, seq, ts, bytemuck::bytes_of(d)) {
             tracing::warn!(feed = %self.source, dir = %j.dir().display(), error = %e,
                 "journalling market-data findings failed: the ones from here on are logged and counted only");
             self.journal = None;

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 pub struct ExportArgs {
     /// A run directory recorded by `foxtrot sim --record` or `foxtrot run --record`.
     run_dir: PathBuf,
-    /// Write Parquet files (inputs, orders, rejects, fills, diary, drift_alarms).
+    /// Write Parquet files (inputs, orders, rejects, fills, diary, drift_alarms;
+    /// md_findings for a live run that journalled its feed's findings).
     #[arg(long, required = true)]
     parquet: bool,
     /// Output directory (default: RUN_DIR/parquet).
@@ -39,5 +40,8 @@ pub fn run(a: ExportArgs) -> Result<()> {
         c.drift_alarms,
         c.diary + c.drift_alarms
     );
+    if let Some(n) = c.md_findings {
+        println!("  feed findings {n}");
+    }
     Ok(())
 }
