@@ -251,7 +251,9 @@ impl MoldUdpFeed {
     /// Listens on `addr` (for a multicast group, binds its port on all interfaces
     /// and joins it), expecting sequence number 1 first. With `retransmit` (the
     /// publisher's retransmission server), a gap is asked for again and waited
-    /// for (up to a second, the request repeated every 250 ms) before it is
+    /// for — what is still missing asked for again as each answer arrives (a
+    /// server answers a request with one packet), the request repeated every
+    /// 250 ms while none does — up to a second without progress before it is
     /// declared lost.
     pub fn bind(
         addr: std::net::SocketAddr,
@@ -366,11 +368,17 @@ impl MoldUdpFeed {
             return;
         }
         let next = self.seq.next_seq();
-        let (mut since, mut asks, at) = *self.waiting.get_or_insert((Instant::now(), 1, next));
+        let (since, asks, at) = *self.waiting.get_or_insert((Instant::now(), 1, next));
         if at != next {
-            // Retransmissions are arriving: wait afresh for what is still missing.
-            (since, asks) = (Instant::now(), 1);
-            self.waiting = Some((since, asks, next));
+            // An answer came and the socket is drained: a re-request server
+            // answers a request with one packet (MoldUDP64 1.00: "a standard
+            // Downstream Packet"), so what is still missing is asked for now,
+            // and waited for afresh.
+            if let Some((first, count)) = self.seq.missing() {
+                self.request(first, count);
+            }
+            self.waiting = Some((Instant::now(), 1, next));
+            return;
         }
         let waited = since.elapsed();
         if waited >= RECOVERY_TIMEOUT {

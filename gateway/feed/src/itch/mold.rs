@@ -170,11 +170,16 @@ impl PacketWriter {
         self.count = 0;
     }
 
+    /// Whether `msg` goes into the packet being built ([`push_to`](Self::push_to)
+    /// would not hand it on first): it is empty, or has room for it.
+    pub fn fits(&self, msg: &[u8]) -> bool {
+        self.count == 0 || (self.buf.len() + 2 + msg.len() <= self.mtu && self.count < END_OF_SESSION - 1)
+    }
+
     /// Adds a message; hands `out` the finished packet first if it would not
     /// fit. Allocates nothing once the packet buffer has grown to the MTU.
     pub fn push_to(&mut self, msg: &[u8], out: &mut impl FnMut(&[u8])) {
-        let full = self.count > 0 && (self.buf.len() + 2 + msg.len() > self.mtu || self.count == END_OF_SESSION - 1);
-        if full {
+        if !self.fits(msg) {
             self.flush_to(out);
         }
         self.buf.extend_from_slice(&(msg.len() as u16).to_be_bytes());

@@ -6,8 +6,10 @@
 //! multicast group). Every message sent is kept, up to `history` messages, so a
 //! receiver that lost some can ask for them again: a **request** is a packet
 //! header alone — session, the first sequence number wanted, the number of
-//! messages wanted — sent to the retransmission port; the answer is the same
-//! messages in ordinary packets, sent back to the requester. Messages older than
+//! messages wanted — sent to the retransmission port; the answer is one
+//! ordinary packet, sent back to the requester, holding the messages asked for
+//! from the first, as many as fit (MoldUDP64 1.00: "a standard Downstream
+//! Packet"; the receiver asks for the rest). Messages older than
 //! the history are not answered (the receiver declares them lost). When nothing
 //! was sent for a second a heartbeat (count 0, the next sequence number) goes
 //! out, so a receiver learns of a loss at the end of a burst.
@@ -88,8 +90,9 @@ impl History {
     }
 
     /// Copies up to `count` messages from sequence number `first` (at or after
-    /// the oldest kept) into `scratch`, one at a time, for `each`.
-    fn each_from(&self, first: u64, count: u64, scratch: &mut Vec<u8>, mut each: impl FnMut(&[u8])) {
+    /// the oldest kept) into `scratch`, one at a time, for `each`, until it
+    /// returns false.
+    fn each_from(&self, first: u64, count: u64, scratch: &mut Vec<u8>, mut each: impl FnMut(&[u8]) -> bool) {
         let skip = (first - self.oldest()) as usize;
         let mut start = match skip {
             0 => self.base,
@@ -104,7 +107,9 @@ impl History {
                 self.bytes
                     .range((start - self.base) as usize..(end - self.base) as usize),
             );
-            each(scratch);
+            if !each(scratch) {
+                return;
+            }
             start = end;
         }
     }
@@ -249,17 +254,24 @@ impl MoldPublisher {
                 self.out.stats.unanswerable += 1;
                 continue;
             }
+            // One packet (MoldUDP64 1.00: the answer is "a standard Downstream
+            // Packet"): the messages asked for from `first`, as many as fit.
+            // The receiver asks for the rest as it arrives; a 20-byte request
+            // never brings a burst of packets down on its sender.
             let mut w = PacketWriter::new("", first, self.mtu);
             w.set_session(self.session);
             let mut sent = 0u64;
-            let to = |p: &[u8]| {
-                let _ = rtx.send_to(p, from);
-            };
             self.history.each_from(first, count, &mut self.scratch, |m| {
-                w.push_to(m, &mut { to });
-                sent += 1;
+                let fits = w.fits(m);
+                if fits {
+                    w.push_to(m, &mut |_| {});
+                    sent += 1;
+                }
+                fits
             });
-            w.flush_to(&mut { to });
+            w.flush_to(&mut |p| {
+                let _ = rtx.send_to(p, from);
+            });
             self.out.stats.resent += sent;
         }
         self.rtx = Some(rtx);
@@ -277,8 +289,51 @@ impl MoldPublisher {
 
 #[cfg(test)]
 mod tests {
-    use super::History;
+    use super::{History, MoldPublisher};
+    use crate::itch::mold::MoldPacket as Packet;
     use proptest::prelude::*;
+    use std::net::UdpSocket;
+    use std::time::Duration;
+
+    /// A request for more messages than a packet holds is answered with one
+    /// packet, from the first asked for, as full as the MTU allows (MoldUDP64
+    /// 1.00); the next request, for the rest, with the next packet.
+    #[test]
+    fn a_request_is_answered_with_one_packet() {
+        let rtx = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let mut p = MoldPublisher::new("FOXTROT01", sink.local_addr().unwrap(), Some(rtx), 1 << 12).unwrap();
+        let msgs: Vec<Vec<u8>> = (0..500u32).map(|i| vec![b'S'; 20 + (i % 7) as usize]).collect();
+        for m in &msgs {
+            p.push(m);
+        }
+        p.flush();
+        let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+        client.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+        let mut next = 3u64;
+        for _ in 0..2 {
+            let mut r = b"FOXTROT01 ".to_vec();
+            r.extend_from_slice(&next.to_be_bytes());
+            r.extend_from_slice(&400u16.to_be_bytes());
+            client.send_to(&r, rtx).unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+            p.serve_requests();
+            let mut buf = [0u8; 2048];
+            let n = client.recv(&mut buf).expect("an answer");
+            let pk = Packet::parse(&buf[..n]).unwrap();
+            assert_eq!(pk.seq(), next);
+            assert!(n <= 1400 && n + 29 > 1400, "{n} bytes: not as full as the MTU allows");
+            for (seq, m) in pk.messages() {
+                assert_eq!(m, &msgs[seq as usize - 1][..]);
+            }
+            next += pk.count() as u64;
+            assert!(
+                client.recv(&mut [0u8; 2048]).is_err(),
+                "a second packet for one request"
+            );
+        }
+        assert_eq!(p.stats().requests, 2);
+    }
 
     proptest! {
         /// The byte ring answers every request as a plain list of the last
@@ -304,7 +359,10 @@ mod tests {
                 prop_assert_eq!(h.oldest(), model[0].0);
                 let first = (seq + 1).saturating_sub(first_back).max(model[0].0);
                 let mut got = Vec::new();
-                h.each_from(first, count, &mut scratch, |m| got.push(m.to_vec()));
+                h.each_from(first, count, &mut scratch, |m| {
+                    got.push(m.to_vec());
+                    true
+                });
                 let want: Vec<Vec<u8>> = model
                     .iter()
                     .filter(|(s, _)| *s >= first)
