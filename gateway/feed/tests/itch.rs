@@ -389,3 +389,129 @@ fn an_end_of_session_behind_a_gap_waits_for_its_recovery() {
         assert!(!seq.is_waiting());
     }
 }
+
+/// What `foxtrot venue` publishes over MoldUDP64 — its simulated book's
+/// events through the ITCH encoder — reads in `itchy` (a decoder nobody here
+/// wrote) as the events it published, message by message: the session's
+/// opening system event and stock directory, then an `A` per add, an `E` per
+/// execution, an `X` or `D` per reduction or cancel, a `P` per trade, with
+/// the event's order, side, shares, symbol, price (in ITCH's four decimals)
+/// and time of day. (The encoder was held only to our own decoder before.)
+#[test]
+fn the_venues_itch_reads_in_itchy_as_the_events_it_published() {
+    use foxtrot_engine::config::Config;
+    use foxtrot_engine::records::{InputView, MarketData};
+    use foxtrot_engine::runtime::VenueLink;
+    use foxtrot_feed::itch::encode::ItchEncoder;
+    use itchy::Body;
+    let mut cfg = Config::default_sim();
+    cfg.gen.events = 60_000;
+    let mut world = foxtrot_venue::sim::SimWorld::new(&cfg);
+    let mut events: Vec<MarketData> = Vec::new();
+    while let Some(slot) = world.poll() {
+        if let Some(InputView::Md(m)) = slot.view() {
+            events.push(*m);
+        }
+    }
+    // The simulated crowd neither reduces an order in part nor prints a
+    // trade of its own: an order that does both, at the end of the day.
+    let last = *events.last().unwrap();
+    let (t, px, id) = (last.header.ts_ns, last.px.max(1), 1 << 40);
+    let ev = |a: MdAction, side: Side, k: u64, qty: i64| MarketData::new(a, 1, Some(side), t + k, id, px, qty, 1);
+    events.extend([
+        ev(MdAction::Add, Side::Sell, 1, 300),
+        ev(MdAction::Cancel, Side::Sell, 2, 100),
+        ev(MdAction::Modify, Side::Sell, 3, -50),
+        MarketData::new(MdAction::Trade, 1, Some(Side::Buy), t + 4, 0, px, 20, 1),
+        ev(MdAction::Cancel, Side::Sell, 5, 150),
+    ]);
+    let mut enc = ItchEncoder::new(&cfg.instruments);
+    let mut bytes = Vec::new();
+    enc.open(events[0].header.ts_ns, &mut |m| file::write_prefixed(&mut bytes, m));
+    let opening = itchy::MessageStream::from_reader(&bytes[..]).count();
+    // Each published message beside the event it came from.
+    let mut published: Vec<MarketData> = Vec::new();
+    for e in &events {
+        enc.encode(e, &mut |m| {
+            file::write_prefixed(&mut bytes, m);
+            published.push(*e);
+        });
+    }
+    let theirs: Vec<itchy::Message> = itchy::MessageStream::from_reader(&bytes[..])
+        .map(|m| m.expect("itchy decodes what the venue publishes"))
+        .collect();
+    assert_eq!(theirs.len(), opening + published.len());
+    for (k, t) in theirs[..opening].iter().enumerate() {
+        match &t.body {
+            Body::SystemEvent { .. } => {}
+            Body::StockDirectory(d) => {
+                let want = &cfg.instruments[t.stock_locate as usize - 1].symbol;
+                assert_eq!(d.stock.trim_end(), want, "directory entry {k}");
+            }
+            b => panic!("opening message {k}: {b:?}"),
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (k, (t, e)) in theirs[opening..].iter().zip(&published).enumerate() {
+        let at = format!("message {k}, from {e:?}");
+        let i = e.header.instrument as usize;
+        let spec = &cfg.instruments[i];
+        // ITCH prices have four decimals.
+        let price = |px: i64| px * 10i64.pow(4 - spec.price_decimals as u32);
+        assert_eq!(t.stock_locate as usize, i + 1, "{at}");
+        assert_eq!(t.timestamp, e.header.ts_ns % 86_400_000_000_000, "{at}");
+        let buy = |s: &itchy::Side| matches!(s, itchy::Side::Buy);
+        let shares = e.qty.unsigned_abs() as u32;
+        match (&t.body, e.action()) {
+            (Body::AddOrder(a), Some(MdAction::Add)) => {
+                assert_eq!(
+                    (
+                        a.reference,
+                        a.shares,
+                        a.stock.trim_end(),
+                        a.price.raw() as i64,
+                        buy(&a.side)
+                    ),
+                    (
+                        e.order_id,
+                        shares,
+                        spec.symbol.as_str(),
+                        price(e.px),
+                        e.side() == Some(Side::Buy)
+                    ),
+                    "{at}"
+                );
+                seen.insert('A');
+            }
+            (
+                Body::OrderExecuted {
+                    reference, executed, ..
+                },
+                Some(MdAction::Execute),
+            ) => {
+                assert_eq!((*reference, *executed), (e.order_id, shares), "{at}");
+                seen.insert('E');
+            }
+            (Body::OrderCancelled { reference, cancelled }, Some(MdAction::Cancel | MdAction::Modify)) => {
+                assert_eq!((*reference, *cancelled), (e.order_id, shares), "{at}");
+                seen.insert('X');
+            }
+            (Body::DeleteOrder { reference }, Some(MdAction::Cancel | MdAction::Modify)) => {
+                assert_eq!(*reference, e.order_id, "{at}");
+                seen.insert('D');
+            }
+            (Body::NonCrossTrade(n), Some(MdAction::Trade)) => {
+                assert_eq!(
+                    (n.shares, n.stock.trim_end(), n.price.raw() as i64),
+                    (shares, spec.symbol.as_str(), price(e.px)),
+                    "{at}"
+                );
+                seen.insert('P');
+            }
+            (b, a) => panic!("{at}: itchy read {b:?} for a {a:?}"),
+        }
+    }
+    for k in ['A', 'E', 'X', 'D', 'P'] {
+        assert!(seen.contains(&k), "the venue's day published no {k} message ({seen:?})");
+    }
+}

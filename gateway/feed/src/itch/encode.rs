@@ -80,7 +80,10 @@ impl ItchEncoder {
             m.extend_from_slice(b"QN"); // market category, financial status
             m.extend_from_slice(&100u32.to_be_bytes()); // round lot size
             m.extend_from_slice(b"NCZ "); // round lots only, classification, subtype
-            m.extend_from_slice(b"PN N"); // authenticity, short-sale threshold, IPO, LULD tier
+                                          // Authenticity (production), short-sale threshold (no), IPO flag
+                                          // (no), LULD reference price tier (' ': not applicable; ITCH 5.0
+                                          // has '1', '2' and ' ' only).
+            m.extend_from_slice(b"PNN ");
             m.push(b'N'); // ETP flag
             m.extend_from_slice(&0u32.to_be_bytes()); // ETP leverage
             m.push(b'N'); // inverse
