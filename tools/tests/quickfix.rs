@@ -183,8 +183,15 @@ fn engine_against_quickfix_acceptor(begin: &str, line: Option<Duration>) {
     let got = n(&q, "orders") + n(&q, "cancels") + n(&q, "replaces");
     assert!(n(&q, "orders") >= 3, "{q}");
     assert_eq!(n(&e, "fix.orders_sent"), got, "engine {e}\nQuickFIX {q}");
+    // Each order's Pending New (ExecType A) is read, and changes nothing the
+    // core keeps: it is neither a bad report nor a record.
+    assert!(n(&q, "pending_new") >= 3, "{q}");
     assert_eq!(n(&e, "fix.bad_reports"), 0, "{e}");
-    assert_eq!(n(&e, "fix.reports"), n(&q, "sent"), "reports: engine {e}\nQuickFIX {q}");
+    assert_eq!(
+        n(&e, "fix.reports") + n(&q, "pending_new"),
+        n(&q, "sent"),
+        "reports: engine {e}\nQuickFIX {q}"
+    );
     assert!(n(&q, "fills") > 0, "{q}");
     assert_eq!(n(&e, "fills"), n(&q, "fills"), "fills: engine {e}\nQuickFIX {q}");
     assert_eq!(n(&e, "filled_qty"), n(&q, "filled_qty"));

@@ -133,6 +133,11 @@ pub struct LinkStats {
     /// Reports whose ClOrdID is not one of ours (not a number foxtrot wrote):
     /// counted and dropped.
     pub foreign_reports: u64,
+    /// Trade corrections and cancels (ExecType G, H) of our orders: a fill
+    /// the core booked changed or undone at the venue. Not applied (each is
+    /// said in a WARN line): positions and PnL here may differ from the
+    /// venue's by them — reconcile with its records.
+    pub trade_corrections: u64,
     /// Session Rejects and BusinessMessageRejects sent to the venue.
     pub rejects_sent: u64,
     /// Orders decided while the Logon was unanswered, held and sent after it.
@@ -459,7 +464,25 @@ impl FixVenueLink {
                         rec.unsupported();
                         return;
                     }
-                    if m.msg_type() != b"8" || m.get(tags::EXEC_TYPE) != Some(b"I") {
+                    if m.msg_type() != b"8" {
+                        return;
+                    }
+                    if let Some(t @ (b"G" | b"H")) = m.get(tags::EXEC_TYPE) {
+                        if let Ok(Some(cl)) = m.u64(tags::CL_ORD_ID) {
+                            if cl >> EPOCH_SHIFT == epoch {
+                                stats.trade_corrections += 1;
+                                tracing::warn!(
+                                    cl_ord_id = cl & ((1u64 << EPOCH_SHIFT) - 1),
+                                    exec_id = %String::from_utf8_lossy(m.get(tags::EXEC_ID).unwrap_or(b"")),
+                                    "the venue {} a fill of this order (ExecType {}): not applied here — positions and PnL may differ from the venue's by it; reconcile",
+                                    if t == b"G" { "corrected" } else { "cancelled" },
+                                    t[0] as char
+                                );
+                            }
+                        }
+                        return;
+                    }
+                    if m.get(tags::EXEC_TYPE) != Some(b"I") {
                         return;
                     }
                     let Ok(Some(cl)) = m.u64(tags::CL_ORD_ID) else { return };

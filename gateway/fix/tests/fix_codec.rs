@@ -215,6 +215,45 @@ fn execution_reports_of_4_2_and_4_4_decode_into_engine_records() {
     );
 }
 
+/// Every ExecType FIX 4.2 and 4.4 define is read: as a record the core takes
+/// (new, fills, cancelled or expired, replaced, rejected), or as a report
+/// that changes nothing the core keeps (pending new, cancel or replace,
+/// stopped, suspended, calculated, restated, done for day, order status,
+/// trade correct or cancel) — never as a report that does not decode. A
+/// broker's Pending New (150=A) before each order's New counted as a bad
+/// report and sent an OrderStatusRequest about every order.
+#[test]
+fn every_exec_type_the_versions_define_is_read() {
+    let inst = Instruments::new(&specs());
+    let mut dec = FixDecoder::new();
+    let takes = |t: &str| matches!(t, "0" | "1" | "2" | "4" | "5" | "8" | "C" | "F");
+    for t in "0 1 2 3 4 5 6 7 8 9 A B C D E F G H I".split(' ') {
+        let er = fix(
+            "FIX.4.4",
+            &format!(
+                "35=8|34=19|49=V|52=20260105-14:30:01|56=F|6=0|11=44|14=0|17=E9|31=100.25|32=1|37=1|\
+                 38=10|39=0|40=2|44=100.25|54=1|55=FOXA|150={t}|151=10|"
+            ),
+        );
+        let got = exec_from_fix(&dec.decode(&er).unwrap(), &inst, 0);
+        match got {
+            Ok(Some(_)) => assert!(takes(t), "ExecType {t} became a record"),
+            Ok(None) => assert!(!takes(t), "ExecType {t} was passed over"),
+            Err(e) => panic!("ExecType {t}: {e}"),
+        }
+    }
+    let undefined = fix(
+        "FIX.4.4",
+        "35=8|34=20|49=V|52=20260105-14:30:01|56=F|11=44|14=0|37=1|39=0|54=1|55=FOXA|150=Z|151=5|",
+    );
+    assert_eq!(
+        exec_from_fix(&dec.decode(&undefined).unwrap(), &inst, 0)
+            .unwrap_err()
+            .tag(),
+        Some(150)
+    );
+}
+
 #[test]
 fn malformed_messages_name_tag_and_offset() {
     let mut dec = FixDecoder::new();

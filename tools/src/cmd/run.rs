@@ -570,6 +570,10 @@ fn run_fix(
                     "session or business rejects sent (a malformed message refused)",
                 ),
                 (st.foreign_reports, "reports of ClOrdIDs not ours"),
+                (
+                    st.trade_corrections,
+                    "fills corrected or cancelled at the venue, not applied here (reconcile)",
+                ),
             ];
             let said: Vec<String> = bad
                 .iter()
@@ -616,6 +620,7 @@ fn run_fix(
             "reports": st.reports,
             "bad_reports": st.bad_reports,
             "foreign_reports": st.foreign_reports,
+            "trade_corrections": st.trade_corrections,
             "rejects_sent": st.rejects_sent,
             "held_for_logon": st.held_for_logon,
             "replayed": st.replayed,
