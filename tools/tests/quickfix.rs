@@ -187,6 +187,11 @@ fn engine_against_quickfix_acceptor(begin: &str, line: Option<Duration>) {
     // core keeps: it is neither a bad report nor a record.
     assert!(n(&q, "pending_new") >= 3, "{q}");
     assert_eq!(n(&e, "fix.bad_reports"), 0, "{e}");
+    // Each order QuickFIX refused with a BusinessMessageReject is a venue
+    // rejection to the core (not an order left pending for ever).
+    assert!(n(&q, "business_rejects") >= 1, "{q}");
+    assert_eq!(n(&e, "fix.business_rejects"), n(&q, "business_rejects"), "{e}\n{q}");
+    assert!(n(&e, "rejects.venue") >= n(&q, "business_rejects"), "{e}\n{q}");
     assert_eq!(
         n(&e, "fix.reports") + n(&q, "pending_new"),
         n(&q, "sent"),

@@ -133,6 +133,10 @@ pub struct LinkStats {
     /// Reports whose ClOrdID is not one of ours (not a number foxtrot wrote):
     /// counted and dropped.
     pub foreign_reports: u64,
+    /// BusinessMessageRejects received. One of a new order, cancel or replace
+    /// of ours goes to the core as the order's rejection or the request's
+    /// (see `business_reject`).
+    pub business_rejects: u64,
     /// Trade corrections and cancels (ExecType G, H) of our orders: a fill
     /// the core booked changed or undone at the venue. Not applied (each is
     /// said in a WARN line): positions and PnL here may differ from the
@@ -157,6 +161,32 @@ pub struct LinkStats {
     /// venue's totals ([`fill_gaps`](super::fill_gaps)); filled in by
     /// [`FixVenueLink::stats`].
     pub gaps: GapStats,
+}
+
+/// What a BusinessMessageReject (35=j) of one of our orders, cancels or
+/// replaces means to the core: the order was refused (a NewOrderSingle's,
+/// `D`: Rejected, the order's instrument and side as sent), or the request
+/// was (a cancel's or replace's, `F`/`G`: CancelRejected, the order left
+/// working) — named by BusinessRejectRefID, the message's ClOrdID (wire id,
+/// of `epoch`). `None` for anything else (an OrderStatusRequest's is the
+/// caller's), another epoch's, or a new order the link does not track.
+fn business_reject<'a>(m: &impl Fields<'a>, gaps: &FillGaps, epoch: u64) -> Option<ExecReport> {
+    let wire = m.u64(tags::BUSINESS_REJECT_REF_ID).ok()??;
+    if wire >> EPOCH_SHIFT != epoch {
+        return None;
+    }
+    let core = wire & ((1u64 << EPOCH_SHIFT) - 1);
+    let mut e = match m.get(tags::REF_MSG_TYPE)? {
+        b"D" => {
+            let (i, side) = gaps.order_of(core)?;
+            ExecReport::new(ExecKind::Rejected, i, Side::from_u8(side).unwrap_or(Side::Buy), 0)
+        }
+        b"F" | b"G" => ExecReport::new(ExecKind::CancelRejected, u32::MAX, Side::Buy, 0),
+        _ => return None,
+    };
+    e.cl_ord_id = wire;
+    e.reason = VenueReject::None as u8;
+    Some(e)
 }
 
 /// The link. See the module docs.
@@ -412,6 +442,10 @@ impl FixVenueLink {
             let (seq, exec) = match session.report(bytes) {
                 Some(r) => (r.u64(tags::MSG_SEQ_NUM), exec_from_fix(&r, inst, 0)),
                 None => match dec.decode(bytes) {
+                    Ok(m) if m.msg_type() == b"j" => {
+                        stats.business_rejects += 1;
+                        (m.u64(tags::MSG_SEQ_NUM), Ok(business_reject(&m, gaps, epoch)))
+                    }
                     Ok(m) => (m.u64(tags::MSG_SEQ_NUM), exec_from_fix(&m, inst, 0)),
                     Err(_) => {
                         stats.bad_reports += 1;

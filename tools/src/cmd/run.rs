@@ -621,6 +621,7 @@ fn run_fix(
             "bad_reports": st.bad_reports,
             "foreign_reports": st.foreign_reports,
             "trade_corrections": st.trade_corrections,
+            "business_rejects": st.business_rejects,
             "rejects_sent": st.rejects_sent,
             "held_for_logon": st.held_for_logon,
             "replayed": st.replayed,

@@ -3,9 +3,10 @@
 // QuickFIX's session layer, parser and store talking to ours.
 //
 //   quickfix_peer acceptor  PORT BEGIN SENDER TARGET SECONDS [LOGONS [SPEC_DIR]]
-//       Accepts one session; answers every NewOrderSingle with a Pending New
-//       (ExecType A, as a broker that routes the order on does), then
-//       acknowledges it (ExecType 0), fills two of
+//       Accepts one session; refuses every tenth NewOrderSingle with a
+//       BusinessMessageReject (as a broker's throttle does), answers the others
+//       with a Pending New (ExecType A, as a broker that routes the order on
+//       does), then acknowledges them (ExecType 0), fills two of
 //       every three at their limit price and leaves the third resting; cancels
 //       and replaces resting orders, and answers anything else with an
 //       OrderCancelReject. Logs out after SECONDS (or when the peer does); an
@@ -151,6 +152,19 @@ class Peer : public FIX::Application {
     orders_++;
     Resting o{get(m, 55), get(m, 54), get(m, 38), get(m, 44), std::to_string(++order_id_)};
     std::string cl = get(m, 11);
+    if (orders_ % 10 == 5) {
+      // Refused above the session, as a broker's throttle or risk check does.
+      FIX::Message j;
+      j.getHeader().setField(35, "j");
+      j.setField(45, get(m.getHeader(), 34));
+      j.setField(372, "D");
+      j.setField(379, cl);
+      j.setField(380, "0");
+      j.setField(58, "throttled");
+      send(j, s);
+      business_rejects_++;
+      return;
+    }
     FIX::Message pending = report("A", "A", cl, o, "0", o.qty);
     send(pending, s);
     pending_new_++;
@@ -311,7 +325,7 @@ class Peer : public FIX::Application {
       << ",\"replaces\":" << replaces_ << ",\"reports\":" << reports_ << ",\"acks\":" << acks_
       << ",\"fills\":" << fills_ << ",\"filled_qty\":" << filled_qty_ << ",\"canceled\":" << canceled_
       << ",\"rejected\":" << rejected_ << ",\"cancel_rejects\":" << cancel_rejects_
-      << ",\"session_rejects\":" << session_rejects_.load() << ",\"sent\":" << sent_ << ",\"pending_new\":" << pending_new_ << ",\"unanswered\":" << unanswered_
+      << ",\"session_rejects\":" << session_rejects_.load() << ",\"sent\":" << sent_ << ",\"pending_new\":" << pending_new_ << ",\"business_rejects\":" << business_rejects_ << ",\"unanswered\":" << unanswered_
       << ",\"replaced\":" << replaced_ << ",\"cxl_rej_reasons\":\"" << cxl_rej_reasons_
       << "\",\"cxl_rej_statuses\":\"" << cxl_rej_statuses_ << "\",\"per_logon\":[";
     for (size_t i = 0; i < per_logon_.size(); i++) j << (i ? "," : "") << per_logon_[i];
@@ -337,7 +351,7 @@ class Peer : public FIX::Application {
   std::string cxl_rej_statuses_;
   long long exec_id_ = 0, order_id_ = 0;
   int orders_ = 0, cancels_ = 0, replaces_ = 0, reports_ = 0, acks_ = 0, fills_ = 0, canceled_ = 0,
-      rejected_ = 0, cancel_rejects_ = 0, sent_ = 0, pending_new_ = 0,
+      rejected_ = 0, cancel_rejects_ = 0, sent_ = 0, pending_new_ = 0, business_rejects_ = 0,
       unanswered_ = 0, replaced_ = 0, counted_ = 0;
   std::vector<int> per_logon_;
   long long filled_qty_ = 0;
