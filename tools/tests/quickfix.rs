@@ -139,7 +139,12 @@ fn relay(client: TcpStream, to: u16, delay: Duration) {
 }
 
 fn engine_against_quickfix_acceptor(begin: &str, line: Option<Duration>) {
-    let Some(peer) = quickfix_peer() else { return };
+    // QuickFIX checks every order, cancel and replace against its own data
+    // dictionary: one that does not conform is refused at its session layer,
+    // never counted by the peer's application.
+    let (Some(peer), Some(spec)) = (quickfix_peer(), quickfix_spec()) else {
+        return;
+    };
     let slow = if line.is_some() { "-slow" } else { "" };
     let dir = tempdir(&format!("acceptor-{begin}{slow}"));
     let _cleanup = RemoveOnSuccess(dir.clone());
@@ -152,7 +157,7 @@ fn engine_against_quickfix_acceptor(begin: &str, line: Option<Duration>) {
     let cfg = paper_config(&dir, begin, fix, md);
     // Market data only: this venue's own FIX port is a spare one nobody uses.
     let _md = market_data_venue(&dir, &cfg);
-    let qf = quickfix_acceptor(&peer, qf_port, begin, &["5"]);
+    let qf = quickfix_acceptor(&peer, qf_port, begin, &["5", "1", spec.to_str().unwrap()]);
     let run = dir.join("run");
     let engine = command()
         .args([
