@@ -193,10 +193,17 @@ fn engine_against_quickfix_acceptor(begin: &str, line: Option<Duration>) {
     assert!(n(&q, "pending_new") >= 3, "{q}");
     assert_eq!(n(&e, "fix.bad_reports"), 0, "{e}");
     // Each order QuickFIX refused with a BusinessMessageReject is a venue
-    // rejection to the core (not an order left pending for ever).
+    // rejection to the core (not an order left pending new for ever).
     assert!(n(&q, "business_rejects") >= 1, "{q}");
     assert_eq!(n(&e, "fix.business_rejects"), n(&q, "business_rejects"), "{e}\n{q}");
-    assert!(n(&e, "rejects.venue") >= n(&q, "business_rejects"), "{e}\n{q}");
+    // And each one it refused at its session layer (a Reject naming the
+    // order's MsgSeqNum).
+    assert!(n(&q, "session_rejects_sent") >= 1, "{q}");
+    assert_eq!(n(&e, "fix.session_rejects"), n(&q, "session_rejects_sent"), "{e}\n{q}");
+    assert!(
+        n(&e, "rejects.venue") >= n(&q, "business_rejects") + n(&q, "session_rejects_sent"),
+        "{e}\n{q}"
+    );
     assert_eq!(
         n(&e, "fix.reports") + n(&q, "pending_new"),
         n(&q, "sent"),

@@ -133,6 +133,10 @@ pub struct LinkStats {
     /// Reports whose ClOrdID is not one of ours (not a number foxtrot wrote):
     /// counted and dropped.
     pub foreign_reports: u64,
+    /// Session-level Rejects (35=3) received. One of an order, cancel or
+    /// replace of ours (by its RefSeqNum) goes to the core as its refusal,
+    /// as a BusinessMessageReject's does.
+    pub session_rejects: u64,
     /// BusinessMessageRejects received. One of a new order, cancel or replace
     /// of ours goes to the core as the order's rejection or the request's
     /// (see `business_reject`).
@@ -161,6 +165,58 @@ pub struct LinkStats {
     /// venue's totals ([`fill_gaps`](super::fill_gaps)); filled in by
     /// [`FixVenueLink::stats`].
     pub gaps: GapStats,
+}
+
+/// Messages kept in [`SentBySeq`].
+const SENT_BY_SEQ: usize = 4096;
+
+/// The last [`SENT_BY_SEQ`] orders, cancels and replaces sent, each at its
+/// MsgSeqNum modulo the size: a session Reject names the message it refuses
+/// by MsgSeqNum only. Fixed size, written once per order sent.
+struct SentBySeq(Box<[(u64, Order); SENT_BY_SEQ]>);
+
+impl Default for SentBySeq {
+    fn default() -> Self {
+        SentBySeq(Box::new([(0, Order::default()); SENT_BY_SEQ]))
+    }
+}
+
+impl SentBySeq {
+    /// Order `o` (wire ids) went out as MsgSeqNum `seq`.
+    fn sent(&mut self, seq: u64, o: &Order) {
+        self.0[seq as usize % SENT_BY_SEQ] = (seq, *o);
+    }
+
+    /// What a session Reject (35=3) of one of ours means to the core, as a
+    /// [`business_reject`]: the order's rejection (a NewOrderSingle's), or
+    /// the request's (a cancel's or replace's). `None` when RefSeqNum names
+    /// no order kept here, or its RefMsgType says it was another message
+    /// (a sequence reset reuses numbers).
+    fn refused<'a>(&self, m: &impl Fields<'a>) -> Option<ExecReport> {
+        let seq = m.u64(tags::REF_SEQ_NUM).ok()??;
+        let (at, o) = &self.0[seq as usize % SENT_BY_SEQ];
+        if *at != seq || seq == 0 {
+            return None;
+        }
+        let action = o.action()?;
+        let wire_type: &[u8] = match action {
+            OrderAction::New => b"D",
+            OrderAction::Cancel => b"F",
+            OrderAction::Replace => b"G",
+        };
+        if m.get(tags::REF_MSG_TYPE).is_some_and(|t| t != wire_type) {
+            return None;
+        }
+        let side = Side::from_u8(o.header.side).unwrap_or(Side::Buy);
+        let mut e = match action {
+            OrderAction::New => ExecReport::new(ExecKind::Rejected, o.header.instrument, side, 0),
+            _ => ExecReport::new(ExecKind::CancelRejected, o.header.instrument, side, 0),
+        };
+        e.cl_ord_id = o.cl_ord_id;
+        e.orig_cl_ord_id = o.orig_cl_ord_id;
+        e.reason = VenueReject::None as u8;
+        Some(e)
+    }
 }
 
 /// What a BusinessMessageReject (35=j) of one of our orders, cancels or
@@ -235,6 +291,9 @@ pub struct FixVenueLink {
     board: Option<Arc<LiveBoard>>,
     rec: Reconcile,
     gaps: FillGaps,
+    /// The orders, cancels and replaces sent lately, by MsgSeqNum (see
+    /// [`SentBySeq`]): what a session Reject names.
+    sent_by_seq: SentBySeq,
     /// Status questions about orders whose fills may be missing, to send
     /// after a read.
     questions: Vec<(u64, u32, u8)>,
@@ -314,6 +373,7 @@ impl FixVenueLink {
             board: None,
             rec,
             gaps: FillGaps::new(cfg.instruments.iter().map(|i| i.price_decimals).collect()),
+            sent_by_seq: SentBySeq::default(),
             questions: Vec::with_capacity(64),
             status_body: Vec::with_capacity(128),
             wake: Arc::new(eventfd()?),
@@ -404,6 +464,7 @@ impl FixVenueLink {
         let now = wall_ns();
         let mono = self.t0.elapsed().as_nanos() as u64;
         let epoch = self.epoch;
+        let sent_by_seq = &self.sent_by_seq;
         let (session, dec, inst, reports, stats, last_ts, last_seq, acks, rec, gaps, questions) = (
             &mut self.session,
             &mut self.dec,
@@ -442,6 +503,10 @@ impl FixVenueLink {
             let (seq, exec) = match session.report(bytes) {
                 Some(r) => (r.u64(tags::MSG_SEQ_NUM), exec_from_fix(&r, inst, 0)),
                 None => match dec.decode(bytes) {
+                    Ok(m) if m.msg_type() == b"3" => {
+                        stats.session_rejects += 1;
+                        (m.u64(tags::MSG_SEQ_NUM), Ok(sent_by_seq.refused(&m)))
+                    }
                     Ok(m) if m.msg_type() == b"j" => {
                         stats.business_rejects += 1;
                         (m.u64(tags::MSG_SEQ_NUM), Ok(business_reject(&m, gaps, epoch)))
@@ -1011,7 +1076,8 @@ impl FixVenueLink {
         if o.orig_cl_ord_id != 0 {
             o.orig_cl_ord_id |= base;
         }
-        self.encoder.set_next_seq(self.session.next_out());
+        let seq = self.session.next_out();
+        self.encoder.set_next_seq(seq);
         let mut sent = false;
         if let Ok(bytes) = self.encoder.encode(&o) {
             // A new order or a replacement leaves only if the store keeps it:
@@ -1025,6 +1091,7 @@ impl FixVenueLink {
             }
             self.stats.orders_sent += 1;
             self.acks.sent(order.cl_ord_id, self.mono_ns());
+            self.sent_by_seq.sent(seq, &o);
             sent = true;
         }
         if let Some(conn) = &mut self.conn {

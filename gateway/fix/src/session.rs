@@ -325,6 +325,10 @@ pub enum Inbound {
     /// Dropped as garbled (framing, BodyLength, CheckSum, field syntax); no
     /// answer, no sequence number used.
     Garbled(&'static str),
+    /// A session-level Reject (35=3) of one of our messages, in sequence and
+    /// counted: the caller may read what it names (RefSeqNum, RefMsgType) —
+    /// an order the counterparty refused before its application saw it.
+    SessionReject,
     /// An application message that failed the dictionary's checks: a session
     /// Reject answered it. Not to be acted on as valid; the caller may still
     /// read what it names (an execution report's ClOrdID, to ask the venue
@@ -1137,10 +1141,14 @@ impl<S: MessageStore> Session<S> {
             mt::LOGOUT => self.on_logout(raw, &h, now),
             mt::RESEND_REQUEST => self.on_resend_request(raw, &h, &b, now),
             mt::REJECT => {
-                if self.verify(raw, &h, false, true, now) {
-                    self.incr_in();
+                if !self.verify(raw, &h, false, true, now) {
+                    return self.after_verify();
                 }
-                self.after_verify()
+                self.incr_in();
+                match self.after_verify() {
+                    Inbound::Session => Inbound::SessionReject,
+                    other => other,
+                }
             }
             _ => {
                 if !self.verify(raw, &h, true, true, now) {

@@ -295,14 +295,17 @@ pub fn pump<S: MessageStore>(
     mut app: impl FnMut(&[u8], &mut Session<S>),
 ) -> Result<(), String> {
     pump_all(conn, session, now, |bytes, session, refused| {
-        if !refused {
+        // Application messages only: not a refused one, not a session Reject.
+        if !refused && crate::framing::msg_type(bytes) != Some(foxtrot_engine::format::fix::tags::msg_type::REJECT) {
             app(bytes, session)
         }
     })
 }
 
 /// [`pump`], also passing `app` the application messages the session refused
-/// ([`Inbound::Refused`]: a session Reject answered them), with `true`.
+/// ([`Inbound::Refused`]: a session Reject answered them), with `true`, and
+/// the session Rejects the counterparty sent ([`Inbound::SessionReject`]),
+/// with `false`.
 pub fn pump_all<S: MessageStore>(
     conn: &mut Connection,
     session: &mut Session<S>,
@@ -316,7 +319,7 @@ pub fn pump_all<S: MessageStore>(
                 return;
             }
             let mut handle = |r: Inbound, bytes: &[u8], session: &mut Session<S>| match r {
-                Inbound::App => app(bytes, session, false),
+                Inbound::App | Inbound::SessionReject => app(bytes, session, false),
                 Inbound::Refused => app(bytes, session, true),
                 Inbound::Disconnect(why) => over = Some(why),
                 Inbound::Session | Inbound::Garbled(_) => {}

@@ -622,6 +622,7 @@ fn run_fix(
             "foreign_reports": st.foreign_reports,
             "trade_corrections": st.trade_corrections,
             "business_rejects": st.business_rejects,
+            "session_rejects": st.session_rejects,
             "rejects_sent": st.rejects_sent,
             "held_for_logon": st.held_for_logon,
             "replayed": st.replayed,

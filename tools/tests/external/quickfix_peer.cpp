@@ -3,8 +3,9 @@
 // QuickFIX's session layer, parser and store talking to ours.
 //
 //   quickfix_peer acceptor  PORT BEGIN SENDER TARGET SECONDS [LOGONS [SPEC_DIR]]
-//       Accepts one session; refuses every tenth NewOrderSingle with a
-//       BusinessMessageReject (as a broker's throttle does), answers the others
+//       Accepts one session; refuses one NewOrderSingle in ten with a
+//       BusinessMessageReject (as a broker's throttle does) and another with a
+//       session Reject (as its checks of a field would), answers the others
 //       with a Pending New (ExecType A, as a broker that routes the order on
 //       does), then acknowledges them (ExecType 0), fills two of
 //       every three at their limit price and leaves the third resting; cancels
@@ -163,6 +164,19 @@ class Peer : public FIX::Application {
       j.setField(58, "throttled");
       send(j, s);
       business_rejects_++;
+      return;
+    }
+    if (orders_ % 10 == 8) {
+      // Refused at the session layer, as a broker whose checks find a field
+      // wanting does: a Reject names the message by its MsgSeqNum only.
+      FIX::Message r;
+      r.getHeader().setField(35, "3");
+      r.setField(45, get(m.getHeader(), 34));
+      r.setField(372, "D");
+      r.setField(373, "5");
+      r.setField(58, "value is incorrect (test)");
+      send(r, s);
+      session_rejects_sent_++;
       return;
     }
     FIX::Message pending = report("A", "A", cl, o, "0", o.qty);
@@ -325,7 +339,7 @@ class Peer : public FIX::Application {
       << ",\"replaces\":" << replaces_ << ",\"reports\":" << reports_ << ",\"acks\":" << acks_
       << ",\"fills\":" << fills_ << ",\"filled_qty\":" << filled_qty_ << ",\"canceled\":" << canceled_
       << ",\"rejected\":" << rejected_ << ",\"cancel_rejects\":" << cancel_rejects_
-      << ",\"session_rejects\":" << session_rejects_.load() << ",\"sent\":" << sent_ << ",\"pending_new\":" << pending_new_ << ",\"business_rejects\":" << business_rejects_ << ",\"unanswered\":" << unanswered_
+      << ",\"session_rejects\":" << session_rejects_.load() << ",\"sent\":" << sent_ << ",\"pending_new\":" << pending_new_ << ",\"business_rejects\":" << business_rejects_ << ",\"session_rejects_sent\":" << session_rejects_sent_ << ",\"unanswered\":" << unanswered_
       << ",\"replaced\":" << replaced_ << ",\"cxl_rej_reasons\":\"" << cxl_rej_reasons_
       << "\",\"cxl_rej_statuses\":\"" << cxl_rej_statuses_ << "\",\"per_logon\":[";
     for (size_t i = 0; i < per_logon_.size(); i++) j << (i ? "," : "") << per_logon_[i];
@@ -351,7 +365,7 @@ class Peer : public FIX::Application {
   std::string cxl_rej_statuses_;
   long long exec_id_ = 0, order_id_ = 0;
   int orders_ = 0, cancels_ = 0, replaces_ = 0, reports_ = 0, acks_ = 0, fills_ = 0, canceled_ = 0,
-      rejected_ = 0, cancel_rejects_ = 0, sent_ = 0, pending_new_ = 0, business_rejects_ = 0,
+      rejected_ = 0, cancel_rejects_ = 0, sent_ = 0, pending_new_ = 0, business_rejects_ = 0, session_rejects_sent_ = 0,
       unanswered_ = 0, replaced_ = 0, counted_ = 0;
   std::vector<int> per_logon_;
   long long filled_qty_ = 0;
