@@ -20,6 +20,7 @@
 
 use crate::Error;
 use foxtrot_engine::journal::fields::{self, Cell, Names, Ty};
+use foxtrot_engine::journal::kinds::KIND_DATA_QUALITY;
 use foxtrot_engine::journal::JournalInputs;
 use foxtrot_shm::JournalReader;
 use parquet::basic::{Compression, Repetition, Type as Physical};
@@ -269,22 +270,14 @@ pub fn export(run_dir: &Path, out: &Path) -> Result<ExportCounts, Error> {
     for t in [t_orders, t_rejects, t_diary, t_alarms] {
         t.finish()?;
     }
-    let findings = run_dir.join(foxtrot_feed::findings::FINDINGS_DIR);
-    if findings.is_dir() {
-        let journal = foxtrot_feed::findings::FINDINGS_DIR;
-        let mut t = Table::create(&out.join(format!("{journal}.parquet")), &fields::DATA_QUALITY)?;
-        let mut r = JournalReader::open(&findings)?;
-        while let Some(rec) = r.next()? {
-            // Findings only: any other record is not this journal's.
-            let rows = fields::rows(rec.kind, rec.seq, rec.ts_ns, rec.payload, &names)
-                .filter(|rows| rows.iter().all(|(table, _)| table.name == fields::DATA_QUALITY.name))
-                .ok_or(Error::BadRecord {
-                    journal,
-                    seq: rec.seq,
-                    kind: rec.kind,
-                    len: rec.payload.len(),
-                })?;
-            for (_, row) in rows {
+    // A live run's feed findings, as the teller journalled them (checked
+    // there: every record a finding).
+    if let Some(all) = foxtrot_feed::findings::read_journalled(run_dir)? {
+        let name = foxtrot_feed::findings::FINDINGS_DIR;
+        let mut t = Table::create(&out.join(format!("{name}.parquet")), &fields::DATA_QUALITY)?;
+        for (seq, d) in &all {
+            let bytes = bytemuck::bytes_of(d);
+            for (_, row) in fields::rows(KIND_DATA_QUALITY, *seq, d.ts_ns, bytes, &names).unwrap_or_default() {
                 t.push(row)?;
             }
         }

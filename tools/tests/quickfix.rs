@@ -200,8 +200,10 @@ fn engine_against_quickfix_acceptor(begin: &str, line: Option<Duration>) {
     // order's MsgSeqNum).
     assert!(n(&q, "session_rejects_sent") >= 1, "{q}");
     assert_eq!(n(&e, "fix.session_rejects"), n(&q, "session_rejects_sent"), "{e}\n{q}");
-    assert!(
-        n(&e, "rejects.venue") >= n(&q, "business_rejects") + n(&q, "session_rejects_sent"),
+    // The core's venue rejections are exactly those and QuickFIX's cancel rejects.
+    assert_eq!(
+        n(&e, "rejects.venue"),
+        n(&q, "business_rejects") + n(&q, "session_rejects_sent") + n(&q, "cancel_rejects"),
         "{e}\n{q}"
     );
     assert_eq!(

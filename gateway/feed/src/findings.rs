@@ -16,8 +16,8 @@
 //!
 //! A recorded run's teller also journals every finding it is handed, each
 //! line said or not, as a `data_quality` record (kind 102, the 32-byte
-//! [`DqEvent`], numbered from 1, the record stamped with the finding's event
-//! time, or when the teller took it for a transport's finding, which has none) in
+//! [`DqEvent`], numbered from 1; a transport's finding, which has no event
+//! time, carries the time the teller took it) in
 //! `RUN_DIR/md_findings/` ([`FindingLog::journalled`]): what the live run
 //! passed over stays with the run for `foxtrot report` and `journal cat`.
 //! Findings the ring had no room for are counted, not journalled one by one.
@@ -106,11 +106,11 @@ pub fn describe(d: &DqEvent, symbols: &[String]) -> String {
     }
 }
 
-/// The findings a recorded run's teller journalled in `run_dir`, in order;
-/// `None` when the run journalled none (no live feed, or not recorded). A
-/// record that is not a finding, or damage in the journal, is an error
-/// naming where.
-pub fn read_journalled(run_dir: &Path) -> Result<Option<Vec<DqEvent>>, ShmError> {
+/// The findings a recorded run's teller journalled in `run_dir`, in order,
+/// each with its record's sequence number; `None` when the run journalled
+/// none (no live feed, or not recorded). A record that is not a finding, or
+/// damage in the journal, is an error naming where.
+pub fn read_journalled(run_dir: &Path) -> Result<Option<Vec<(u64, DqEvent)>>, ShmError> {
     let dir = run_dir.join(FINDINGS_DIR);
     if !dir.is_dir() {
         return Ok(None);
@@ -122,7 +122,7 @@ pub fn read_journalled(run_dir: &Path) -> Result<Option<Vec<DqEvent>>, ShmError>
             None => break,
             Some(rec) => match bytemuck::try_pod_read_unaligned::<DqEvent>(rec.payload) {
                 Ok(d) if rec.kind == KIND_DATA_QUALITY => {
-                    out.push(d);
+                    out.push((rec.seq, d));
                     continue;
                 }
                 _ => (rec.segment, rec.offset),
@@ -276,9 +276,13 @@ impl Teller {
         let Some(j) = &mut self.journal else { return };
         let seq = j.last_seq() + 1;
         // A transport's finding (a gap, a datagram that does not decode) has
-        // no event time: the record is stamped when the teller takes it.
-        let ts = if d.ts_ns != 0 { d.ts_ns } else { wall_ns() };
-        if let Err(e) = j.append(KIND_DATA_QUALITY, 0, seq, ts, bytemuck::bytes_of(d)) {
+        // no event time: it is journalled with the time the teller took it,
+        // in the finding itself (what every reader of the journal shows).
+        let mut d = *d;
+        if d.ts_ns == 0 {
+            d.ts_ns = wall_ns();
+        }
+        if let Err(e) = j.append(KIND_DATA_QUALITY, 0, seq, d.ts_ns, bytemuck::bytes_of(&d)) {
             tracing::warn!(feed = %self.source, dir = %j.dir().display(), error = %e,
                 "journalling market-data findings failed: the ones from here on are logged and counted only");
             self.journal = None;
@@ -405,13 +409,24 @@ mod tests {
         for d in &sent {
             log.note(d);
         }
+        // A transport's finding: no event time.
+        let gap = DqEvent::new(DqCode::Gap, u32::MAX, 0, 4001, 38);
+        log.note(&gap);
         log.finish();
-        assert_eq!(read_journalled(&dir).unwrap(), Some(sent.clone()));
+        let mut got = read_journalled(&dir).unwrap().unwrap();
+        let (last_seq, last) = got.pop().unwrap();
+        let seqs: Vec<u64> = got.iter().map(|(s, _)| *s).collect();
+        assert_eq!(seqs, (1..=sent.len() as u64).collect::<Vec<_>>());
+        assert_eq!(got.into_iter().map(|(_, d)| d).collect::<Vec<_>>(), sent);
+        // Journalled with the time the teller took it, in the finding itself.
+        assert_eq!(last_seq, sent.len() as u64 + 1);
+        assert!(last.ts_ns > 1_700_000_000_000_000_000, "{last:?}");
+        assert_eq!((last.a, last.b, last.code), (gap.a, gap.b, gap.code));
         // A restart of the run continues the journal.
         let mut log = FindingLog::journalled("mold:127.0.0.1:1", vec![], &dir).unwrap();
         log.note(&sent[0]);
         log.finish();
-        assert_eq!(read_journalled(&dir).unwrap().map(|v| v.len()), Some(sent.len() + 1));
+        assert_eq!(read_journalled(&dir).unwrap().map(|v| v.len()), Some(sent.len() + 2));
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -19,6 +19,32 @@ fn drain(f: &mut dyn Feed) -> Vec<MarketData> {
     }
 }
 
+/// A generated ITCH day of about `messages` messages.
+fn itch_day(seed: u64, messages: u64) -> Vec<Vec<u8>> {
+    ItchGen::new(ItchGenConfig {
+        seed,
+        messages,
+        ..ItchGenConfig::default()
+    })
+    .collect()
+}
+
+/// Reads `feed` into `got` until it holds `want` events or `limit` has passed
+/// since `t0` — with no limit, only what has already come; a finding fails
+/// the test (every gap is to be recovered).
+fn read_until(feed: &mut dyn Feed, got: &mut Vec<MarketData>, want: usize, t0: Instant, limit: Option<Duration>) {
+    while got.len() < want {
+        match feed.next() {
+            Next::Event(m) => got.push(m),
+            Next::Quality(q) => panic!("a finding after {} events: {q:?}", got.len()),
+            Next::Idle | Next::End => match limit {
+                Some(l) if t0.elapsed() < l => feed.wait(Duration::from_micros(200)),
+                _ => return,
+            },
+        }
+    }
+}
+
 /// The events of `msgs` read from a file (an ITCH file feed: no transport),
 /// and the orders live after them; `name` tells the file apart.
 fn clean_read(msgs: &[Vec<u8>], name: &str) -> (Vec<MarketData>, usize) {
@@ -40,11 +66,7 @@ fn clean_read(msgs: &[Vec<u8>], name: &str) -> (Vec<MarketData>, usize) {
 fn a_paced_file_keeps_its_timestamps_apart() {
     let p = std::env::temp_dir().join(format!("foxtrot-pace-{}.itch", std::process::id()));
     let mut bytes = Vec::new();
-    for m in ItchGen::new(ItchGenConfig {
-        seed: 3,
-        messages: 20_000,
-        ..ItchGenConfig::default()
-    }) {
+    for m in itch_day(3, 20_000) {
         foxtrot_feed::itch::file::write_prefixed(&mut bytes, &m);
     }
     std::fs::write(&p, &bytes).unwrap();
@@ -68,12 +90,7 @@ fn a_paced_file_keeps_its_timestamps_apart() {
 fn moldudp64_gaps_are_recovered_by_retransmission() {
     use foxtrot_feed::itch::publish::MoldPublisher;
     use foxtrot_feed::transport::MoldUdpFeed;
-    let msgs: Vec<Vec<u8>> = ItchGen::new(ItchGenConfig {
-        seed: 9,
-        messages: 20_000,
-        ..ItchGenConfig::default()
-    })
-    .collect();
+    let msgs = itch_day(9, 20_000);
     // The clean read, for comparison.
     let (clean, _) = clean_read(&msgs, "clean");
     // The retransmission server's port, then the feed that asks it.
@@ -124,13 +141,7 @@ fn moldudp64_gaps_are_recovered_by_retransmission() {
     });
     let mut got = Vec::new();
     let t0 = Instant::now();
-    while got.len() < clean.len() && t0.elapsed() < Duration::from_secs(30) {
-        match feed.next() {
-            Next::Event(m) => got.push(m),
-            Next::Quality(q) => panic!("a finding after {} events: {q:?}", got.len()),
-            Next::Idle | Next::End => feed.wait(Duration::from_millis(1)),
-        }
-    }
+    read_until(&mut feed, &mut got, clean.len(), t0, Some(Duration::from_secs(30)));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let publisher = publisher.join().unwrap();
     let dropped = line.join().unwrap();
@@ -164,12 +175,7 @@ fn a_restarted_publisher_is_followed_once_the_old_session_falls_silent() {
     use foxtrot_feed::itch::publish::MoldPublisher;
     use foxtrot_feed::transport::{MoldUdpFeed, SESSION_SILENCE};
     use std::collections::BTreeMap;
-    let msgs: Vec<Vec<u8>> = ItchGen::new(ItchGenConfig {
-        seed: 9,
-        messages: 4_000,
-        ..ItchGenConfig::default()
-    })
-    .collect();
+    let msgs = itch_day(9, 4_000);
     let (clean, live_at_end) = clean_read(&msgs, "restart");
     assert!(live_at_end > 10, "the first session leaves orders in its book");
     // Both lives answer retransmission requests on one port, as a venue
@@ -325,12 +331,7 @@ fn one_packet_per_request_server(
 fn a_long_gap_is_recovered_from_a_server_that_answers_one_packet_per_request() {
     use foxtrot_feed::itch::mold::PacketWriter;
     use foxtrot_feed::transport::MoldUdpFeed;
-    let msgs: Vec<Vec<u8>> = ItchGen::new(ItchGenConfig {
-        seed: 11,
-        messages: 3_000,
-        ..ItchGenConfig::default()
-    })
-    .collect();
+    let msgs = itch_day(11, 3_000);
     let (clean, _) = clean_read(&msgs, "one-per-request");
     let mut w = PacketWriter::new("FOXTROT02", 1, 1400);
     let mut packets: Vec<Vec<u8>> = msgs.iter().filter_map(|m| w.push(m)).collect();
@@ -351,18 +352,10 @@ fn a_long_gap_is_recovered_from_a_server_that_answers_one_packet_per_request() {
         if !lost.contains(&i) {
             line.send_to(p, to).unwrap();
         }
-        // Read as it comes (a socket buffer holds only so much).
-        while let Next::Event(m) = feed.next() {
-            got.push(m);
-        }
+        // Read what has come (a socket buffer holds only so much).
+        read_until(&mut feed, &mut got, clean.len(), t0, None);
     }
-    while got.len() < clean.len() && t0.elapsed() < Duration::from_secs(20) {
-        match feed.next() {
-            Next::Event(m) => got.push(m),
-            Next::Quality(q) => panic!("a finding after {} events: {q:?}", got.len()),
-            Next::Idle | Next::End => feed.wait(Duration::from_micros(200)),
-        }
-    }
+    read_until(&mut feed, &mut got, clean.len(), t0, Some(Duration::from_secs(20)));
     let took = t0.elapsed();
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let answered = server.join().unwrap();

@@ -283,11 +283,6 @@ impl FillGaps {
         recovered
     }
 
-    /// The instrument and side of new order `cl` (core id), if tracked.
-    pub fn order_of(&self, cl: u64) -> Option<(u32, u8)> {
-        self.orders.get(&cl).map(|t| (t.instrument, t.side))
-    }
-
     /// Fills of order `cl` may be missing — a cancel or replace of it was
     /// refused because the venue no longer has it, or a report naming it
     /// could not be read: the status question to ask about it, (instrument,

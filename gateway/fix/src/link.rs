@@ -39,7 +39,7 @@ use super::fields::Fields;
 use super::fill_gaps::{avg_px, FillGaps, GapStats};
 use super::message_log::MessageLog;
 use super::reconcile::{Reconcile, ReconcileStats};
-use super::session::{is_logout, MessageStore, Role, Session, SessionEvent, SessionSettings, Status};
+use super::session::{is_logout, Inbound, MessageStore, Role, Session, SessionEvent, SessionSettings, Status};
 use super::store::JournalStore;
 use super::transport::{flush, pump_all, wall_ns, Backoff, Connection};
 use foxtrot_engine::config::Config;
@@ -138,8 +138,8 @@ pub struct LinkStats {
     /// as a BusinessMessageReject's does.
     pub session_rejects: u64,
     /// BusinessMessageRejects received. One of a new order, cancel or replace
-    /// of ours goes to the core as the order's rejection or the request's
-    /// (see `business_reject`).
+    /// of ours (by BusinessRejectRefID, its ClOrdID) goes to the core as the
+    /// order's rejection or the request's.
     pub business_rejects: u64,
     /// Trade corrections and cancels (ExecType G, H) of our orders: a fill
     /// the core booked changed or undone at the venue. Not applied (each is
@@ -170,9 +170,10 @@ pub struct LinkStats {
 /// Messages kept in [`SentBySeq`].
 const SENT_BY_SEQ: usize = 4096;
 
-/// The last [`SENT_BY_SEQ`] orders, cancels and replaces sent, each at its
-/// MsgSeqNum modulo the size: a session Reject names the message it refuses
-/// by MsgSeqNum only. Fixed size, written once per order sent.
+/// The last [`SENT_BY_SEQ`] orders, cancels and replaces sent (wire ids),
+/// each at its MsgSeqNum modulo the size: what a counterparty's refusal of
+/// one names — a session Reject by MsgSeqNum, a BusinessMessageReject by
+/// ClOrdID. Fixed size, written once per order sent.
 struct SentBySeq(Box<[(u64, Order); SENT_BY_SEQ]>);
 
 impl Default for SentBySeq {
@@ -187,60 +188,42 @@ impl SentBySeq {
         self.0[seq as usize % SENT_BY_SEQ] = (seq, *o);
     }
 
-    /// What a session Reject (35=3) of one of ours means to the core, as a
-    /// [`business_reject`]: the order's rejection (a NewOrderSingle's), or
-    /// the request's (a cancel's or replace's). `None` when RefSeqNum names
-    /// no order kept here, or its RefMsgType says it was another message
-    /// (a sequence reset reuses numbers).
-    fn refused<'a>(&self, m: &impl Fields<'a>) -> Option<ExecReport> {
+    /// The core's record of a session Reject (35=3) of one of ours, named by
+    /// RefSeqNum (and RefMsgType, when given: a sequence reset reuses numbers).
+    fn session_reject<'a>(&self, m: &impl Fields<'a>) -> Option<ExecReport> {
         let seq = m.u64(tags::REF_SEQ_NUM).ok()??;
         let (at, o) = &self.0[seq as usize % SENT_BY_SEQ];
-        if *at != seq || seq == 0 {
-            return None;
-        }
-        let action = o.action()?;
-        let wire_type: &[u8] = match action {
-            OrderAction::New => b"D",
-            OrderAction::Cancel => b"F",
-            OrderAction::Replace => b"G",
-        };
-        if m.get(tags::REF_MSG_TYPE).is_some_and(|t| t != wire_type) {
-            return None;
-        }
-        let side = Side::from_u8(o.header.side).unwrap_or(Side::Buy);
-        let mut e = match action {
-            OrderAction::New => ExecReport::new(ExecKind::Rejected, o.header.instrument, side, 0),
-            _ => ExecReport::new(ExecKind::CancelRejected, o.header.instrument, side, 0),
-        };
-        e.cl_ord_id = o.cl_ord_id;
-        e.orig_cl_ord_id = o.orig_cl_ord_id;
-        e.reason = VenueReject::None as u8;
-        Some(e)
+        (*at == seq && seq != 0).then_some(o).and_then(|o| refusal(o, m))
+    }
+
+    /// The core's record of a BusinessMessageReject (35=j) of one of ours,
+    /// named by BusinessRejectRefID, its ClOrdID (and RefMsgType). One of an
+    /// OrderStatusRequest is not here: the caller's.
+    fn business_reject<'a>(&self, m: &impl Fields<'a>) -> Option<ExecReport> {
+        let cl = m.u64(tags::BUSINESS_REJECT_REF_ID).ok()??;
+        let (_, o) = self.0.iter().find(|(at, o)| *at != 0 && o.cl_ord_id == cl)?;
+        refusal(o, m)
     }
 }
 
-/// What a BusinessMessageReject (35=j) of one of our orders, cancels or
-/// replaces means to the core: the order was refused (a NewOrderSingle's,
-/// `D`: Rejected, the order's instrument and side as sent), or the request
-/// was (a cancel's or replace's, `F`/`G`: CancelRejected, the order left
-/// working) — named by BusinessRejectRefID, the message's ClOrdID (wire id,
-/// of `epoch`). `None` for anything else (an OrderStatusRequest's is the
-/// caller's), another epoch's, or a new order the link does not track.
-fn business_reject<'a>(m: &impl Fields<'a>, gaps: &FillGaps, epoch: u64) -> Option<ExecReport> {
-    let wire = m.u64(tags::BUSINESS_REJECT_REF_ID).ok()??;
-    if wire >> EPOCH_SHIFT != epoch {
+/// What the counterparty's refusal `m` of our message `o` (wire ids) means
+/// to the core: a NewOrderSingle's, the order's rejection; a cancel's or
+/// replace's, the request's (CancelRejected, the order left working). `None`
+/// when `m`'s RefMsgType names another kind of message.
+fn refusal<'a>(o: &Order, m: &impl Fields<'a>) -> Option<ExecReport> {
+    let action = o.action()?;
+    let (kind, msg_type): (ExecKind, &[u8]) = match action {
+        OrderAction::New => (ExecKind::Rejected, b"D"),
+        OrderAction::Cancel => (ExecKind::CancelRejected, b"F"),
+        OrderAction::Replace => (ExecKind::CancelRejected, b"G"),
+    };
+    if m.get(tags::REF_MSG_TYPE).is_some_and(|t| t != msg_type) {
         return None;
     }
-    let core = wire & ((1u64 << EPOCH_SHIFT) - 1);
-    let mut e = match m.get(tags::REF_MSG_TYPE)? {
-        b"D" => {
-            let (i, side) = gaps.order_of(core)?;
-            ExecReport::new(ExecKind::Rejected, i, Side::from_u8(side).unwrap_or(Side::Buy), 0)
-        }
-        b"F" | b"G" => ExecReport::new(ExecKind::CancelRejected, u32::MAX, Side::Buy, 0),
-        _ => return None,
-    };
-    e.cl_ord_id = wire;
+    let side = Side::from_u8(o.header.side).unwrap_or(Side::Buy);
+    let mut e = ExecReport::new(kind, o.header.instrument, side, 0);
+    e.cl_ord_id = o.cl_ord_id;
+    e.orig_cl_ord_id = o.orig_cl_ord_id;
     e.reason = VenueReject::None as u8;
     Some(e)
 }
@@ -291,8 +274,8 @@ pub struct FixVenueLink {
     board: Option<Arc<LiveBoard>>,
     rec: Reconcile,
     gaps: FillGaps,
-    /// The orders, cancels and replaces sent lately, by MsgSeqNum (see
-    /// [`SentBySeq`]): what a session Reject names.
+    /// The orders, cancels and replaces sent lately (see [`SentBySeq`]):
+    /// what a counterparty's refusal names.
     sent_by_seq: SentBySeq,
     /// Status questions about orders whose fills may be missing, to send
     /// after a read.
@@ -491,8 +474,8 @@ impl FixVenueLink {
             let cl = dec.decode(bytes).ok()?.u64(tags::CL_ORD_ID).ok()??;
             (cl >> EPOCH_SHIFT == epoch).then_some(cl & ((1u64 << EPOCH_SHIFT) - 1))
         };
-        let app = |bytes: &[u8], session: &mut Session<JournalStore>, refused: bool| {
-            if refused {
+        let app = |bytes: &[u8], session: &mut Session<JournalStore>, kind: &Inbound| {
+            if *kind == Inbound::Refused {
                 if let Some(cl) = unread(dec, bytes).filter(|_| crate::framing::msg_type(bytes) == Some(b"8")) {
                     ask(gaps, cl);
                 }
@@ -505,11 +488,11 @@ impl FixVenueLink {
                 None => match dec.decode(bytes) {
                     Ok(m) if m.msg_type() == b"3" => {
                         stats.session_rejects += 1;
-                        (m.u64(tags::MSG_SEQ_NUM), Ok(sent_by_seq.refused(&m)))
+                        (m.u64(tags::MSG_SEQ_NUM), Ok(sent_by_seq.session_reject(&m)))
                     }
                     Ok(m) if m.msg_type() == b"j" => {
                         stats.business_rejects += 1;
-                        (m.u64(tags::MSG_SEQ_NUM), Ok(business_reject(&m, gaps, epoch)))
+                        (m.u64(tags::MSG_SEQ_NUM), Ok(sent_by_seq.business_reject(&m)))
                     }
                     Ok(m) => (m.u64(tags::MSG_SEQ_NUM), exec_from_fix(&m, inst, 0)),
                     Err(_) => {

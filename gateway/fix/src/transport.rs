@@ -294,23 +294,22 @@ pub fn pump<S: MessageStore>(
     now: u64,
     mut app: impl FnMut(&[u8], &mut Session<S>),
 ) -> Result<(), String> {
-    pump_all(conn, session, now, |bytes, session, refused| {
-        // Application messages only: not a refused one, not a session Reject.
-        if !refused && crate::framing::msg_type(bytes) != Some(foxtrot_engine::format::fix::tags::msg_type::REJECT) {
+    pump_all(conn, session, now, |bytes, session, kind| {
+        if *kind == Inbound::App {
             app(bytes, session)
         }
     })
 }
 
 /// [`pump`], also passing `app` the application messages the session refused
-/// ([`Inbound::Refused`]: a session Reject answered them), with `true`, and
-/// the session Rejects the counterparty sent ([`Inbound::SessionReject`]),
-/// with `false`.
+/// ([`Inbound::Refused`]: a session Reject answered them) and the session
+/// Rejects the counterparty sent ([`Inbound::SessionReject`]), each with what
+/// it is.
 pub fn pump_all<S: MessageStore>(
     conn: &mut Connection,
     session: &mut Session<S>,
     now: u64,
-    mut app: impl FnMut(&[u8], &mut Session<S>, bool),
+    mut app: impl FnMut(&[u8], &mut Session<S>, &Inbound),
 ) -> Result<(), String> {
     let mut over: Option<String> = None;
     let open = conn
@@ -319,8 +318,7 @@ pub fn pump_all<S: MessageStore>(
                 return;
             }
             let mut handle = |r: Inbound, bytes: &[u8], session: &mut Session<S>| match r {
-                Inbound::App | Inbound::SessionReject => app(bytes, session, false),
-                Inbound::Refused => app(bytes, session, true),
+                Inbound::App | Inbound::Refused | Inbound::SessionReject => app(bytes, session, &r),
                 Inbound::Disconnect(why) => over = Some(why),
                 Inbound::Session | Inbound::Garbled(_) => {}
             };

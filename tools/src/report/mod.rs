@@ -202,7 +202,7 @@ fn md_findings(run_dir: &Path, symbols: &[String]) -> Result<Option<MdFindings>,
         return Ok(None);
     };
     let mut by_code = BTreeMap::new();
-    for d in &all {
+    for (_, d) in &all {
         *by_code.entry(d.code().map_or("unknown", |c| c.name())).or_insert(0) += 1;
     }
     Ok(Some(MdFindings {
@@ -211,7 +211,7 @@ fn md_findings(run_dir: &Path, symbols: &[String]) -> Result<Option<MdFindings>,
         first: all
             .iter()
             .take(FIRST_FINDINGS)
-            .map(|d| foxtrot_feed::findings::describe(d, symbols))
+            .map(|(_, d)| foxtrot_feed::findings::describe(d, symbols))
             .collect(),
     }))
 }

@@ -80,8 +80,8 @@ impl ItchEncoder {
             m.extend_from_slice(b"QN"); // market category, financial status
             m.extend_from_slice(&100u32.to_be_bytes()); // round lot size
             m.extend_from_slice(b"NCZ "); // round lots only, classification, subtype
-                                          // Authenticity (production), short-sale threshold (no), IPO flag
-                                          // (no), LULD reference price tier (' ': not applicable; ITCH 5.0
+                                          // Authenticity (production), short-sale threshold and IPO flag
+                                          // (no), LULD reference price tier (' ', not applicable: ITCH 5.0
                                           // has '1', '2' and ' ' only).
             m.extend_from_slice(b"PNN ");
             m.push(b'N'); // ETP flag
