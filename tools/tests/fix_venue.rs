@@ -1324,7 +1324,8 @@ fn orders_ended_twice(store: &Path) -> Vec<String> {
     let mut ended = std::collections::BTreeMap::<Vec<u8>, u32>::new();
     for (_, msg) in kept.sent() {
         let Ok(m) = dec.decode(msg) else { continue };
-        let end = matches!(m.get(39), Some(b"2" | b"4")) && m.get(150) != Some(b"I");
+        let end = matches!(m.get(39), Some(b"2" | b"4"))
+            && foxtrot_fix::app::report_purpose(&m) != foxtrot_fix::app::ReportPurpose::Status;
         if m.msg_type() == b"8" && end {
             if let Some(id) = m.get(37).filter(|id| !matches!(*id, b"NONE" | b"0")) {
                 *ended.entry(id.to_vec()).or_default() += 1;

@@ -207,10 +207,15 @@ fn engine_against_quickfix_acceptor(begin: &str, line: Option<Duration>) {
         "{e}\n{q}"
     );
     assert_eq!(
-        n(&e, "fix.reports") + n(&q, "pending_new"),
+        n(&e, "fix.reports") + n(&q, "pending_new") + n(&q, "busts"),
         n(&q, "sent"),
         "reports: engine {e}\nQuickFIX {q}"
     );
+    // Each bust of a fill (FIX 4.4: ExecType H; FIX 4.2: ExecTransType 1 with
+    // the fill's ExecType and LastShares) is counted and said, not booked as
+    // a fill (nor applied: the core has no record that undoes one).
+    assert!(n(&q, "busts") >= 1, "{q}");
+    assert_eq!(n(&e, "fix.trade_corrections"), n(&q, "busts"), "{e}\n{q}");
     assert!(n(&q, "fills") > 0, "{q}");
     assert_eq!(n(&e, "fills"), n(&q, "fills"), "fills: engine {e}\nQuickFIX {q}");
     assert_eq!(n(&e, "filled_qty"), n(&q, "filled_qty"));
@@ -288,8 +293,18 @@ fn quickfix_initiator_against_venue(begin: &str) {
     // have, as FIX 4.4 asks.
     assert_eq!(q["cxl_rej_statuses"], "0,0,8", "{q}");
     // The only session-level reject is ours, of HandlInst 4: QuickFIX, checking
-    // every report against its dictionary, rejected none of them.
+    // every report against its dictionary, rejected none of them — nor the
+    // answers to its OrderStatusRequests (FIX 4.2 has no ExecType I: its
+    // answer is ExecTransType 3 with the order's state as ExecType).
     assert_eq!(n(&q, "session_rejects"), 1, "the invalid HandlInst: {q}");
+    // The filled order is filled (2); the one never sent, unknown (8).
+    let c1 = q["status_answers"]
+        .as_str()
+        .unwrap_or("")
+        .split(',')
+        .map(|a| a.rsplit(':').next().unwrap_or(""))
+        .collect::<Vec<_>>();
+    assert_eq!(c1, ["2", "8"], "status answers: {q}");
     assert_eq!(
         n(&v, "malformed_orders"),
         2,

@@ -291,6 +291,46 @@ fn cancel_reject_status(e: &ExecReport) -> &'static [u8] {
     }
 }
 
+/// What an ExecutionReport (35=8) is for, beyond the order's state it gives.
+///
+/// FIX 4.3 and later say it in ExecType (150): `I` answers an
+/// OrderStatusRequest, `G` corrects and `H` cancels (busts) a trade reported
+/// before. FIX 4.2 has none of those values: it says it in ExecTransType (20)
+/// — `0` new, `1` cancel (a bust of the execution ExecRefID names), `2`
+/// correct, `3` status — and ExecType then gives the state of the order (a
+/// bust of a fill comes as ExecType `2` with the busted LastShares).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportPurpose {
+    /// A report of something that happened now (ExecTransType 0, or absent).
+    New,
+    /// An answer to an OrderStatusRequest: repeats, reports nothing new.
+    Status,
+    /// A trade reported before, corrected.
+    TradeCorrect,
+    /// A trade reported before, cancelled (busted).
+    TradeCancel,
+    /// An ExecTransType FIX 4.2 does not define.
+    Unknown,
+}
+
+/// The purpose of ExecutionReport `m` (see [`ReportPurpose`]).
+#[inline]
+pub fn report_purpose<'a>(m: &impl Fields<'a>) -> ReportPurpose {
+    match m.get(tags::EXEC_TRANS_TYPE) {
+        None | Some(b"0") => {}
+        Some(b"1") => return ReportPurpose::TradeCancel,
+        Some(b"2") => return ReportPurpose::TradeCorrect,
+        Some(b"3") => return ReportPurpose::Status,
+        Some(_) => return ReportPurpose::Unknown,
+    }
+    match m.get(tags::EXEC_TYPE) {
+        Some(b"I") => ReportPurpose::Status,
+        Some(b"G") => ReportPurpose::TradeCorrect,
+        Some(b"H") => ReportPurpose::TradeCancel,
+        _ => ReportPurpose::New,
+    }
+}
+
 /// (Inlined where it is called, so the record is built where the caller keeps
 /// it rather than copied there.)
 #[inline(always)]
@@ -319,6 +359,13 @@ pub fn exec_from_fix<'a>(m: &impl Fields<'a>, inst: &Instruments, ts_ns: u64) ->
     }
     if m.msg_type() != b"8" {
         return Err(m.bad(tags::MSG_TYPE, "execution report (8) or cancel reject (9)"));
+    }
+    // A FIX 4.2 status answer, bust or correction gives the order's state in
+    // ExecType: read as a report, a bust of a fill would book the fill again.
+    match report_purpose(m) {
+        ReportPurpose::New => {}
+        ReportPurpose::Unknown => return Err(m.bad(tags::EXEC_TRANS_TYPE, "ExecTransType")),
+        _ => return Ok(None),
     }
     let status = m.char(tags::ORD_STATUS)?;
     let kind = match m

@@ -33,7 +33,7 @@
 //! are not resent).
 
 use super::ack_clock::AckClock;
-use super::app::{exec_from_fix, Instruments};
+use super::app::{exec_from_fix, report_purpose, Instruments, ReportPurpose};
 use super::decode::FixDecoder;
 use super::fields::Fields;
 use super::fill_gaps::{avg_px, FillGaps, GapStats};
@@ -549,22 +549,23 @@ impl FixVenueLink {
                     if m.msg_type() != b"8" {
                         return;
                     }
-                    if let Some(t @ (b"G" | b"H")) = m.get(tags::EXEC_TYPE) {
+                    let purpose = report_purpose(&m);
+                    if let p @ (ReportPurpose::TradeCorrect | ReportPurpose::TradeCancel) = purpose {
                         if let Ok(Some(cl)) = m.u64(tags::CL_ORD_ID) {
                             if cl >> EPOCH_SHIFT == epoch {
                                 stats.trade_corrections += 1;
                                 tracing::warn!(
                                     cl_ord_id = cl & ((1u64 << EPOCH_SHIFT) - 1),
                                     exec_id = %String::from_utf8_lossy(m.get(tags::EXEC_ID).unwrap_or(b"")),
-                                    "the venue {} a fill of this order (ExecType {}): not applied here — positions and PnL may differ from the venue's by it; reconcile",
-                                    if t == b"G" { "corrected" } else { "cancelled" },
-                                    t[0] as char
+                                    exec_ref_id = %String::from_utf8_lossy(m.get(tags::EXEC_REF_ID).unwrap_or(b"")),
+                                    "the venue {} a fill of this order: not applied here — positions and PnL may differ from the venue's by it; reconcile",
+                                    if p == ReportPurpose::TradeCorrect { "corrected" } else { "cancelled (busted)" },
                                 );
                             }
                         }
                         return;
                     }
-                    if m.get(tags::EXEC_TYPE) != Some(b"I") {
+                    if purpose != ReportPurpose::Status {
                         return;
                     }
                     let Ok(Some(cl)) = m.u64(tags::CL_ORD_ID) else { return };

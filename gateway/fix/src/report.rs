@@ -48,9 +48,9 @@ pub const MAX_SCAN: usize = 4096;
 /// of every message (SendingTime for its accuracy), and every field
 /// [`exec_from_fix`](super::app::exec_from_fix) reads. (Not TestReqID (112),
 /// which the rules read of session messages only, and those are never scanned.)
-pub const KEPT: [u32; 28] = [
-    7, 11, 14, 16, 31, 32, 34, 36, 37, 38, 39, 40, 41, 43, 44, 49, 52, 54, 55, 56, 60, 103, 108, 122, 123, 141, 150,
-    151,
+pub const KEPT: [u32; 29] = [
+    7, 11, 14, 16, 20, 31, 32, 34, 36, 37, 38, 39, 40, 41, 43, 44, 49, 52, 54, 55, 56, 60, 103, 108, 122, 123, 141,
+    150, 151,
 ];
 
 /// Slots: 0 takes the values of tags not kept; `1 + i` is `KEPT[i]`'s.

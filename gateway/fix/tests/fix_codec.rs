@@ -254,6 +254,76 @@ fn every_exec_type_the_versions_define_is_read() {
     );
 }
 
+/// FIX 4.2 says what a report is for in ExecTransType (20), and ExecType then
+/// gives the order's state: a status answer (3), a bust (1) or a correction
+/// (2) of a fill comes as ExecType 2 with its LastShares — not a fill the
+/// core may book (it would be booked twice, or a bust booked as a trade).
+/// Read alike by the full decoder and the receive path's scanner, along a
+/// learned layout too (the same message twice).
+#[test]
+fn a_fix42_status_answer_bust_or_correction_is_no_new_fill() {
+    use foxtrot_fix::app::{report_purpose, ReportPurpose};
+    use foxtrot_fix::report::ReportScanner;
+    let inst = Instruments::new(&specs());
+    let mut dec = FixDecoder::new();
+    let mut scan = ReportScanner::new();
+    let cases = [
+        ("0", ReportPurpose::New),
+        ("1", ReportPurpose::TradeCancel),
+        ("2", ReportPurpose::TradeCorrect),
+        ("3", ReportPurpose::Status),
+    ];
+    for (t, purpose) in cases {
+        let er = fix(
+            "FIX.4.2",
+            &format!(
+                "35=8|34=19|49=V|52=20260105-14:30:01|56=F|6=100.25|11=44|14=10|17=E9|19=E8|20={t}|31=100.25|32=10|\
+                 37=1|38=10|39=2|40=2|44=100.25|54=1|55=FOXA|150=2|151=0|"
+            ),
+        );
+        let full = dec.decode(&er).unwrap();
+        assert_eq!(report_purpose(&full), purpose, "ExecTransType {t}");
+        let by_full = exec_from_fix(&full, &inst, 0).unwrap();
+        for pass in 0..2 {
+            let r = scan.scan(&er).expect("a well-formed report scans");
+            assert_eq!(report_purpose(&r), purpose, "ExecTransType {t}, scan {pass}");
+            let by_scan = exec_from_fix(&r, &inst, 0).unwrap();
+            assert_eq!(
+                by_scan.map(|e| e.kind()),
+                by_full.map(|e| e.kind()),
+                "ExecTransType {t}"
+            );
+        }
+        match purpose {
+            ReportPurpose::New => assert_eq!(by_full.and_then(|e| e.kind()), Some(ExecKind::Fill)),
+            _ => assert!(by_full.is_none(), "ExecTransType {t} became a record: {by_full:?}"),
+        }
+    }
+    // FIX 4.4 says the same in ExecType.
+    for (t, purpose) in [
+        ("I", ReportPurpose::Status),
+        ("G", ReportPurpose::TradeCorrect),
+        ("H", ReportPurpose::TradeCancel),
+    ] {
+        let er = fix(
+            "FIX.4.4",
+            &format!(
+                "35=8|34=19|49=V|52=20260105-14:30:01|56=F|6=0|11=44|14=0|17=E9|37=1|39=0|54=1|55=FOXA|150={t}|151=10|"
+            ),
+        );
+        assert_eq!(report_purpose(&dec.decode(&er).unwrap()), purpose, "ExecType {t}");
+    }
+    // A value 4.2 does not define is refused, naming the tag.
+    let bad = fix(
+        "FIX.4.2",
+        "35=8|34=20|49=V|52=20260105-14:30:01|56=F|6=0|11=44|14=0|17=E9|20=7|37=1|39=0|54=1|55=FOXA|150=0|151=5|",
+    );
+    assert_eq!(
+        exec_from_fix(&dec.decode(&bad).unwrap(), &inst, 0).unwrap_err().tag(),
+        Some(20)
+    );
+}
+
 #[test]
 fn malformed_messages_name_tag_and_offset() {
     let mut dec = FixDecoder::new();

@@ -20,8 +20,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A TCP relay from a port of its own to `venue` that garbles every fill
-/// report the venue sends (ExecType `F` → `Z`, BodyLength and CheckSum kept
-/// right): the link's session refuses it, and the fill is lost to the core.
+/// report the venue sends (ExecType `F`, or in FIX 4.2 `2` of a new report —
+/// not of a status answer, ExecTransType 3 — → `Z`, BodyLength and CheckSum
+/// kept right): the link's session refuses it, and the fill is lost to the core.
 /// Returns the relay's address and its count of garbled fills.
 fn garbling_relay(venue: SocketAddr) -> (SocketAddr, Arc<AtomicU64>) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -51,7 +52,8 @@ fn garbling_relay(venue: SocketAddr) -> (SocketAddr, Arc<AtomicU64>) {
             // Whole messages: each ends with `10=NNN<SOH>`.
             while let Some(end) = message_end(&buf) {
                 let mut m: Vec<u8> = buf.drain(..end).collect();
-                if let Some(at) = find(&m, b"\x01150=F\x01") {
+                let fill42 = || find(&m, b"\x0120=0\x01").and(find(&m, b"\x01150=2\x01"));
+                if let Some(at) = find(&m, b"\x01150=F\x01").or_else(fill42) {
                     m[at + 5] = b'Z';
                     let body_end = m.len() - 7;
                     let sum = m[..body_end].iter().map(|&x| x as u32).sum::<u32>() % 256;
@@ -166,9 +168,22 @@ fn fills_of(inputs: &[InputSlot], cl: u64) -> (u64, i64) {
 /// `fills_lost_to_garbled_reports_…`: once in ~50 runs).
 #[test]
 fn a_fill_recovered_from_a_status_answer_is_not_booked_again_after_a_restart() {
-    let dir = std::env::temp_dir().join(format!("foxtrot-link-restart-{}", std::process::id()));
+    fill_recovered_once("FIX.4.4");
+}
+
+/// The same in FIX 4.2, whose status answer is ExecTransType 3 with the
+/// order's state as ExecType — a filled order's answer says ExecType 2, which
+/// read as a report would be a fill.
+#[test]
+fn a_fill_recovered_from_a_fix42_status_answer_is_not_booked_again_after_a_restart() {
+    fill_recovered_once("FIX.4.2");
+}
+
+fn fill_recovered_once(begin: &str) {
+    let dir = std::env::temp_dir().join(format!("foxtrot-link-restart-{begin}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let cfg = Config::default_sim();
+    let mut cfg = Config::default_sim();
+    cfg.session.begin_string = begin.to_string();
     let spec = cfg.instruments[0].clone();
     let venue = LocalVenue::serving(&cfg, dir.join("venue-store")).unwrap();
     let venue_addr = venue.addr;

@@ -8,8 +8,9 @@
 //       session Reject (as its checks of a field would), answers the others
 //       with a Pending New (ExecType A, as a broker that routes the order on
 //       does), then acknowledges them (ExecType 0), fills two of
-//       every three at their limit price and leaves the third resting; cancels
-//       and replaces resting orders, and answers anything else with an
+//       every three at their limit price (busting one fill in ten again, in
+//       the version's way: ExecType H, or ExecTransType 1) and leaves the
+//       third resting; cancels and replaces resting orders, and answers anything else with an
 //       OrderCancelReject. Logs out after SECONDS (or when the peer does); an
 //       order that arrives once it has decided to log out is counted but not
 //       answered, so no report follows its Logout. With LOGONS, it serves that
@@ -23,8 +24,9 @@
 //       then cancels, an off-tick
 //       order and an order for an unknown symbol (both rejected by the venue),
 //       an order with an invalid HandlInst (a session-level reject), and a
-//       cancel of an order that never was (a cancel reject); waits for the
-//       answers, logs out.
+//       cancel of an order that never was (a cancel reject); asks the status
+//       of its first order and of one it never sent (OrderStatusRequest);
+//       waits for the answers, logs out.
 //
 // With SPEC_DIR (QuickFIX's FIX42.xml / FIX44.xml), QuickFIX checks every
 // message it receives against its data dictionary and rejects what does not
@@ -39,6 +41,7 @@
 #include <quickfix/SocketAcceptor.h>
 #include <quickfix/SocketInitiator.h>
 
+#include <algorithm>
 #include <atomic>
 #include <ctime>
 #include <vector>
@@ -104,6 +107,12 @@ class Peer : public FIX::Application {
     } else if (t == "8") {
       reports_++;
       std::string et = get(m, 150), st = get(m, 39);
+      // An answer to an OrderStatusRequest: FIX 4.4 says so in ExecType (I),
+      // FIX 4.2 in ExecTransType (3), its ExecType then the order's state.
+      if (et == "I" || get(m, 20) == "3") {
+        status_answers_ += (status_answers_.empty() ? "" : ",") + get(m, 11) + ":" + st;
+        return;
+      }
       if (et == "0") acks_++;
       if (et == "5") replaced_++;
       if (et == "1" || et == "2" || et == "F") {
@@ -192,9 +201,22 @@ class Peer : public FIX::Application {
     FIX::Message fill = report(fix42 ? "2" : "F", "2", cl, o, o.qty, "0");
     fill.setField(31, o.px.empty() ? "100" : o.px);
     fill.setField(32, o.qty);
+    std::string fill_id = fill.getField(17);
     send(fill, s);
     fills_++;
     filled_qty_ += to_ll(o.qty);
+    if (orders_ % 10 == 4) {
+      // The trade busted, as venues do after an erroneous trade: FIX 4.4 by
+      // ExecType H, FIX 4.2 by ExecTransType 1 with the busted fill's
+      // ExecType (2) and LastShares; ExecRefID names the fill.
+      FIX::Message bust = report(fix42 ? "2" : "H", "4", cl, o, "0", "0");
+      if (fix42) bust.setField(20, "1");
+      bust.setField(19, fill_id);
+      bust.setField(31, o.px.empty() ? "100" : o.px);
+      bust.setField(32, o.qty);
+      send(bust, s);
+      busts_++;
+    }
   }
 
   void cancel_reject(const FIX::Message& m, const FIX::SessionID& s, const char* response_to) {
@@ -284,6 +306,20 @@ class Peer : public FIX::Application {
     FIX::Session::sendToTarget(o, session_);
   }
 
+  void status_request(const std::string& cl, const std::string& symbol, const std::string& side) {
+    FIX::Message o;
+    o.getHeader().setField(35, "H");
+    o.setField(11, cl);
+    o.setField(55, symbol);
+    o.setField(54, side);
+    FIX::Session::sendToTarget(o, session_);
+  }
+
+  int status_answers() {
+    std::lock_guard<std::mutex> g(mu_);
+    return status_answers_.empty() ? 0 : 1 + std::count(status_answers_.begin(), status_answers_.end(), ',');
+  }
+
   void cancel(const std::string& cl, const std::string& orig, const std::string& symbol, const std::string& side,
               const std::string& qty) {
     FIX::Message o;
@@ -340,7 +376,8 @@ class Peer : public FIX::Application {
       << ",\"fills\":" << fills_ << ",\"filled_qty\":" << filled_qty_ << ",\"canceled\":" << canceled_
       << ",\"rejected\":" << rejected_ << ",\"cancel_rejects\":" << cancel_rejects_
       << ",\"session_rejects\":" << session_rejects_.load() << ",\"sent\":" << sent_ << ",\"pending_new\":" << pending_new_ << ",\"business_rejects\":" << business_rejects_ << ",\"session_rejects_sent\":" << session_rejects_sent_ << ",\"unanswered\":" << unanswered_
-      << ",\"replaced\":" << replaced_ << ",\"cxl_rej_reasons\":\"" << cxl_rej_reasons_
+      << ",\"replaced\":" << replaced_ << ",\"busts\":" << busts_ << ",\"status_answers\":\"" << status_answers_
+      << "\",\"cxl_rej_reasons\":\"" << cxl_rej_reasons_
       << "\",\"cxl_rej_statuses\":\"" << cxl_rej_statuses_ << "\",\"per_logon\":[";
     for (size_t i = 0; i < per_logon_.size(); i++) j << (i ? "," : "") << per_logon_[i];
     j << "]}";
@@ -363,10 +400,12 @@ class Peer : public FIX::Application {
   std::string cxl_rej_reasons_;
   // OrdStatus of each OrderCancelReject received, in order, comma-separated.
   std::string cxl_rej_statuses_;
+  // ClOrdID:OrdStatus of each answer to an OrderStatusRequest, in order.
+  std::string status_answers_;
   long long exec_id_ = 0, order_id_ = 0;
   int orders_ = 0, cancels_ = 0, replaces_ = 0, reports_ = 0, acks_ = 0, fills_ = 0, canceled_ = 0,
       rejected_ = 0, cancel_rejects_ = 0, sent_ = 0, pending_new_ = 0, business_rejects_ = 0, session_rejects_sent_ = 0,
-      unanswered_ = 0, replaced_ = 0, counted_ = 0;
+      unanswered_ = 0, replaced_ = 0, counted_ = 0, busts_ = 0;
   std::vector<int> per_logon_;
   long long filled_qty_ = 0;
 };
@@ -470,6 +509,10 @@ int main(int argc, char** argv) {
                    app.cancel_rejects() > 2;
           },
           10000);
+      // What the venue says of a filled order and of one it never had.
+      app.status_request(c + "1", sym, "1");
+      app.status_request(c + "9", sym, "1");
+      wait_until([&] { return app.status_answers() >= 2; }, 10000);
       ini.stop();
       std::printf("%s\n", app.summary().c_str());
       return 0;

@@ -109,6 +109,8 @@ pub const CL_ORD_ID: Tag = 11;
 pub const CUM_QTY: Tag = 14;
 /// ExecID.
 pub const EXEC_ID: Tag = 17;
+/// ExecRefID: the execution a bust or correction refers to.
+pub const EXEC_REF_ID: Tag = 19;
 /// ExecTransType (FIX 4.2).
 pub const EXEC_TRANS_TYPE: Tag = 20;
 /// HandlInst.

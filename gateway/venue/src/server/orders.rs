@@ -18,7 +18,8 @@
 use foxtrot_engine::format::fix::tags;
 use foxtrot_engine::records::{ExecKind, ExecReport, Order, OrderAction, Side, VenueReject};
 use foxtrot_fix::app::{
-    avg_px_scaled, order_from_fix, write_exec_body, ClOrdIdMap, Echo, Instruments, AVG_PX_EXTRA_DECIMALS,
+    avg_px_scaled, order_from_fix, report_purpose, write_exec_body, ClOrdIdMap, Echo, Instruments, ReportPurpose,
+    AVG_PX_EXTRA_DECIMALS,
 };
 use foxtrot_fix::clordid::ClOrdIds;
 use foxtrot_fix::decode::{FixDecoder, FixError, FixMessage};
@@ -150,12 +151,13 @@ impl SessionOrders {
             {
                 last.transact_time = last.transact_time.max(t);
             }
-            // A status answer (ExecType I) repeats what the order's reports
-            // said, without its quantity (OrderQty is not one of its fields):
-            // read as a report it left the order's quantity 0 after a restart
-            // (LeavesQty then negative in later answers, a restart cancel
-            // reporting OrderQty 0), and made a ClOrdID never sent "seen".
-            if m.msg_type() != b"8" || m.get(tags::EXEC_TYPE) == Some(b"I") {
+            // A status answer (ExecType I; in FIX 4.2 ExecTransType 3)
+            // repeats what the order's reports said, without its quantity
+            // (OrderQty is not one of its fields): read as a report it left
+            // the order's quantity 0 after a restart (LeavesQty then negative
+            // in later answers, a restart cancel reporting OrderQty 0), and
+            // made a ClOrdID never sent "seen".
+            if m.msg_type() != b"8" || report_purpose(&m) == ReportPurpose::Status {
                 continue;
             }
             let Some(Ok((cl, _))) = m.get(tags::CL_ORD_ID).map(|t| self.ids.intern(t)) else {
@@ -461,7 +463,8 @@ impl SessionOrders {
     }
 
     /// Answers an OrderStatusRequest (35=H) with an ExecutionReport of
-    /// ExecType `I`: the order's status, cumulative and leaves quantity as this
+    /// ExecType `I` (in FIX 4.2, ExecTransType `3` and the order's state as
+    /// ExecType): the order's status, cumulative and leaves quantity as this
     /// session reported them; OrdStatus `8` (Rejected) with Text "unknown order"
     /// for a ClOrdID it never reported on. Returns whether it knew the order.
     pub(crate) fn status(
@@ -516,7 +519,9 @@ impl SessionOrders {
         if own.is_none() {
             f.push((tags::TEXT, b"unknown order".to_vec()));
         }
-        f.push((tags::EXEC_TYPE, b"I".to_vec()));
+        // FIX 4.2 has no ExecType I: its status answer is ExecTransType 3
+        // with the order's state as ExecType.
+        f.push((tags::EXEC_TYPE, if fix42 { status } else { "I" }.as_bytes().to_vec()));
         f.push((tags::LEAVES_QTY, to_text(leaves, qd).into_bytes()));
         let refs: Vec<(u32, &[u8])> = f.iter().map(|(t, v)| (*t, v.as_slice())).collect();
         session.send_with(b"8", &[], &refs, wall);
@@ -566,7 +571,10 @@ pub(crate) fn fills_in_store(store: &JournalStore, inst: &Instruments, net: &mut
     let (mut n, mut qty, mut turnover) = (0u64, 0i64, 0f64);
     for (_, msg) in store.sent() {
         let Ok(m) = dec.decode(msg) else { continue };
-        if m.msg_type() != b"8" || !matches!(m.get(tags::EXEC_TYPE), Some(b"1" | b"2" | b"F")) {
+        if m.msg_type() != b"8"
+            || report_purpose(&m) != ReportPurpose::New
+            || !matches!(m.get(tags::EXEC_TYPE), Some(b"1" | b"2" | b"F"))
+        {
             continue;
         }
         let Some((i, _, qd)) = m.get(tags::SYMBOL).and_then(|s| inst.find(s)) else {
