@@ -9,6 +9,10 @@
 //!     cancelled, two the venue rejects, one the session rejects, a cancel of
 //!     no order. QuickFIX checks every report against its own data dictionary.
 //!
+//! (c) Our engine killed (-9) mid-session against the QuickFIX acceptor and
+//!     resumed: QuickFIX resends what it never read, and answers its
+//!     OrderStatusRequests for the orders in doubt as each version says.
+//!
 //! Both complete logon → orders → execution reports → logout, in FIX 4.2 and 4.4.
 //! (a) also runs over a slow line: a relay that holds what QuickFIX sends back for
 //! 300 ms, so its Logout reaches the engine after more orders have left; and 50
@@ -298,13 +302,13 @@ fn quickfix_initiator_against_venue(begin: &str) {
     // answer is ExecTransType 3 with the order's state as ExecType).
     assert_eq!(n(&q, "session_rejects"), 1, "the invalid HandlInst: {q}");
     // The filled order is filled (2); the one never sent, unknown (8).
-    let c1 = q["status_answers"]
+    let statuses = q["status_answers"]
         .as_str()
         .unwrap_or("")
         .split(',')
         .map(|a| a.rsplit(':').next().unwrap_or(""))
         .collect::<Vec<_>>();
-    assert_eq!(c1, ["2", "8"], "status answers: {q}");
+    assert_eq!(statuses, ["2", "8"], "status answers: {q}");
     assert_eq!(
         n(&v, "malformed_orders"),
         2,
@@ -319,6 +323,80 @@ fn quickfix_initiator_against_venue(begin: &str) {
     assert_eq!(n(&v, "orders.replace"), 2, "{v}");
     assert_eq!(n(&v, "orders.cancel"), 2, "{v}");
     assert_eq!(n(&v, "duplicate_cl_ord_ids"), 0, "{v}");
+}
+
+/// `foxtrot run` killed (-9) mid-session against a QuickFIX acceptor and
+/// resumed from its run: the second logon carries the session's numbers on,
+/// QuickFIX resends what the dead engine never read, and the resumed engine
+/// asks about every order it holds no final report of (OrderStatusRequest,
+/// checked against QuickFIX's dictionary; answered as the version says — in
+/// FIX 4.2 with ExecTransType 3 and the order's state as ExecType, which read
+/// as a report would book a filled order's fill again). No order twice, every
+/// question answered, the chain's fills equal to QuickFIX's, the resumed run
+/// replays to its outputs.
+fn engine_killed_and_resumed_against_quickfix(begin: &str) {
+    let (Some(peer), Some(spec)) = (quickfix_peer(), quickfix_spec()) else {
+        return;
+    };
+    let dir = tempdir(&format!("restart-{begin}"));
+    let _cleanup = RemoveOnSuccess(dir.clone());
+    let (qf_port, md) = (free_port(false), free_port(true));
+    let cfg = paper_config(&dir, begin, qf_port, md);
+    let _md = market_data_venue(&dir, &cfg);
+    let qf = quickfix_acceptor(&peer, qf_port, begin, &["4", "2", spec.to_str().unwrap()]);
+    let engine = |run: &str, extra: &[&str]| {
+        command()
+            .args(["run", "--config", cfg.to_str().unwrap(), "--json", "--record"])
+            .arg(dir.join(run))
+            .args(extra)
+            .arg("--session-store")
+            .arg(dir.join("engine-store"))
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(dir.join(format!("{run}.log"))).unwrap())
+            .spawn()
+            .unwrap()
+    };
+    let mut e1 = engine("run1", &[]);
+    wait_for_log(&dir.join("run1.log"), "event=logged on", 1, Duration::from_secs(60));
+    std::thread::sleep(Duration::from_millis(2500));
+    e1.kill().unwrap();
+    e1.wait().unwrap();
+    let run1 = dir.join("run1");
+    let e2 = engine("run2", &["--resume", run1.to_str().unwrap()]);
+    let e2 = json_of(e2, "the resumed foxtrot run", Duration::from_secs(90));
+    let q = json_of(qf, "QuickFIX acceptor", Duration::from_secs(30));
+    assert_eq!(n(&q, "logons"), 2, "{q}");
+    assert_eq!(n(&q, "duplicate_cl_ord_ids"), 0, "an order sent twice: {q}");
+    assert!(n(&e2, "fix.replayed") > 0, "{e2}");
+    // Every order in doubt asked about, every question answered (none given
+    // up on), and QuickFIX refused none of them: its only session Rejects
+    // are the ones it sends orders on purpose.
+    assert!(n(&e2, "fix.status_requests") > 0, "no order was in doubt: {e2}\n{q}");
+    assert_eq!(n(&e2, "fix.status_requests"), n(&q, "status_requests"), "{e2}\n{q}");
+    assert_eq!(n(&e2, "fix.status_answers"), n(&q, "status_answers_sent"), "{e2}\n{q}");
+    assert_eq!(e2["fix"]["status_gave_up"], false, "{e2}");
+    assert_eq!(n(&q, "session_rejects"), 0, "QuickFIX refused a message of ours: {q}");
+    // The chain's venue rejections: QuickFIX's refusals (business, session,
+    // cancel), the orders the venue did not know when asked, and the orders
+    // the dead engine decided but never sent (decided again by the replay,
+    // too late to send).
+    assert_eq!(
+        n(&e2, "rejects.venue"),
+        n(&q, "business_rejects")
+            + n(&q, "session_rejects_sent")
+            + n(&q, "cancel_rejects")
+            + n(&e2, "fix.status_unknown")
+            + n(&e2, "fix.never_sent"),
+        "{e2}\n{q}"
+    );
+    assert_eq!(n(&e2, "fix.bad_reports"), 0, "{e2}");
+    assert_eq!(n(&e2, "fix.rejects_sent"), 0, "{e2}");
+    // The chain's fills are QuickFIX's: none lost with the dead engine, none
+    // booked twice from a status answer or a resend.
+    assert_eq!(n(&e2, "fills"), n(&q, "fills"), "fills: engine {e2}\nQuickFIX {q}");
+    assert_eq!(n(&e2, "filled_qty"), n(&q, "filled_qty"), "{e2}\n{q}");
+    let out = ok(&["replay", dir.join("run2").to_str().unwrap(), "--verify"]);
+    assert!(out.contains("identical"), "{out}");
 }
 
 /// 50 runs of `foxtrot run`, one after another, against one QuickFIX acceptor
@@ -429,4 +507,22 @@ fn fix42_quickfix_initiator_against_foxtrot_venue() {
 )]
 fn fix44_engine_logs_on_50_times_against_a_quickfix_acceptor_and_loses_no_order() {
     engine_logs_on_50_times("FIX.4.4");
+}
+
+#[test]
+#[cfg_attr(
+    not(has_quickfix),
+    ignore = "needs QuickFIX (libquickfix-dev) and g++: bash .ci/run installs it"
+)]
+fn fix44_engine_killed_and_resumed_against_a_quickfix_acceptor() {
+    engine_killed_and_resumed_against_quickfix("FIX.4.4");
+}
+
+#[test]
+#[cfg_attr(
+    not(has_quickfix),
+    ignore = "needs QuickFIX (libquickfix-dev) and g++: bash .ci/run installs it"
+)]
+fn fix42_engine_killed_and_resumed_against_a_quickfix_acceptor() {
+    engine_killed_and_resumed_against_quickfix("FIX.4.2");
 }

@@ -10,7 +10,9 @@
 //       does), then acknowledges them (ExecType 0), fills two of
 //       every three at their limit price (busting one fill in ten again, in
 //       the version's way: ExecType H, or ExecTransType 1) and leaves the
-//       third resting; cancels and replaces resting orders, and answers anything else with an
+//       third resting; cancels and replaces resting orders, answers an
+//       OrderStatusRequest as the version says (ExecType I; in FIX 4.2
+//       ExecTransType 3), and answers anything else with an
 //       OrderCancelReject. Logs out after SECONDS (or when the peer does); an
 //       order that arrives once it has decided to log out is counted but not
 //       answered, so no report follows its Logout. With LOGONS, it serves that
@@ -49,6 +51,7 @@
 #include <cstdio>
 #include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -104,6 +107,7 @@ class Peer : public FIX::Application {
       if (t == "D") on_new(m, s);
       else if (t == "F") on_cancel(m, s);
       else if (t == "G") on_replace(m, s);
+      else if (t == "H") on_status(m, s);
     } else if (t == "8") {
       reports_++;
       std::string et = get(m, 150), st = get(m, 39);
@@ -162,6 +166,7 @@ class Peer : public FIX::Application {
     orders_++;
     Resting o{get(m, 55), get(m, 54), get(m, 38), get(m, 44), std::to_string(++order_id_)};
     std::string cl = get(m, 11);
+    if (!seen_.insert(cl).second) duplicate_cl_ord_ids_++;
     if (orders_ % 10 == 5) {
       // Refused above the session, as a broker's throttle or risk check does.
       FIX::Message j;
@@ -205,6 +210,7 @@ class Peer : public FIX::Application {
     send(fill, s);
     fills_++;
     filled_qty_ += to_ll(o.qty);
+    done_[cl] = {o, "2", o.qty};
     if (orders_ % 10 == 4) {
       // The trade busted, as venues do after an erroneous trade: FIX 4.4 by
       // ExecType H, FIX 4.2 by ExecTransType 1 with the busted fill's
@@ -216,6 +222,7 @@ class Peer : public FIX::Application {
       bust.setField(32, o.qty);
       send(bust, s);
       busts_++;
+      done_[cl] = {o, "4", "0"};
     }
   }
 
@@ -239,6 +246,7 @@ class Peer : public FIX::Application {
     FIX::Message r = report("4", "4", get(m, 11), it->second, "0", "0");
     r.setField(41, get(m, 41));
     send(r, s);
+    done_[get(m, 41)] = {it->second, "4", "0"};
     resting_.erase(it);
     canceled_++;
   }
@@ -256,6 +264,32 @@ class Peer : public FIX::Application {
     r.setField(41, get(m, 41));
     send(r, s);
     resting_[get(m, 11)] = o;
+  }
+
+  // An OrderStatusRequest, answered as the version says: FIX 4.4 with
+  // ExecType I, FIX 4.2 with ExecTransType 3 and the order's state as
+  // ExecType; an order it never had as Rejected (8).
+  void on_status(const FIX::Message& m, const FIX::SessionID& s) {
+    status_requests_++;
+    std::string cl = get(m, 11), st = "8", cum = "0", leaves = "0";
+    Resting o{get(m, 55), get(m, 54), "0", "", "NONE"};
+    auto r = resting_.find(cl);
+    auto d = done_.find(cl);
+    if (r != resting_.end()) {
+      o = r->second;
+      st = "0";
+      leaves = o.qty;
+    } else if (d != done_.end()) {
+      o = d->second.order;
+      st = d->second.status;
+      cum = d->second.cum;
+    }
+    bool fix42 = s.getBeginString().getValue() == "FIX.4.2";
+    FIX::Message a = report(fix42 ? st : "I", st, cl, o, cum, leaves);
+    if (fix42) a.setField(20, "3");
+    if (st == "8") a.setField(58, "unknown order");
+    send(a, s);
+    status_answers_sent_++;
   }
 
   // --- initiator side --------------------------------------------------------
@@ -376,7 +410,8 @@ class Peer : public FIX::Application {
       << ",\"fills\":" << fills_ << ",\"filled_qty\":" << filled_qty_ << ",\"canceled\":" << canceled_
       << ",\"rejected\":" << rejected_ << ",\"cancel_rejects\":" << cancel_rejects_
       << ",\"session_rejects\":" << session_rejects_.load() << ",\"sent\":" << sent_ << ",\"pending_new\":" << pending_new_ << ",\"business_rejects\":" << business_rejects_ << ",\"session_rejects_sent\":" << session_rejects_sent_ << ",\"unanswered\":" << unanswered_
-      << ",\"replaced\":" << replaced_ << ",\"busts\":" << busts_ << ",\"status_answers\":\"" << status_answers_
+      << ",\"replaced\":" << replaced_ << ",\"busts\":" << busts_ << ",\"status_requests\":" << status_requests_
+      << ",\"status_answers_sent\":" << status_answers_sent_ << ",\"duplicate_cl_ord_ids\":" << duplicate_cl_ord_ids_ << ",\"status_answers\":\"" << status_answers_
       << "\",\"cxl_rej_reasons\":\"" << cxl_rej_reasons_
       << "\",\"cxl_rej_statuses\":\"" << cxl_rej_statuses_ << "\",\"per_logon\":[";
     for (size_t i = 0; i < per_logon_.size(); i++) j << (i ? "," : "") << per_logon_[i];
@@ -394,6 +429,14 @@ class Peer : public FIX::Application {
   std::mutex mu_;
   FIX::SessionID session_;
   std::map<std::string, Resting> resting_;
+  // Orders no longer working: what a status request about one is told.
+  struct Done {
+    Resting order;
+    std::string status, cum;
+  };
+  std::map<std::string, Done> done_;
+  // Every ClOrdID of a NewOrderSingle received, over all logons.
+  std::set<std::string> seen_;
   std::map<std::string, std::string> last_status_;
   std::map<std::string, long long> filled_by_cl_;
   // CxlRejReason of each OrderCancelReject received, in order, comma-separated.
@@ -405,7 +448,8 @@ class Peer : public FIX::Application {
   long long exec_id_ = 0, order_id_ = 0;
   int orders_ = 0, cancels_ = 0, replaces_ = 0, reports_ = 0, acks_ = 0, fills_ = 0, canceled_ = 0,
       rejected_ = 0, cancel_rejects_ = 0, sent_ = 0, pending_new_ = 0, business_rejects_ = 0, session_rejects_sent_ = 0,
-      unanswered_ = 0, replaced_ = 0, counted_ = 0, busts_ = 0;
+      unanswered_ = 0, replaced_ = 0, counted_ = 0, busts_ = 0, status_requests_ = 0, status_answers_sent_ = 0,
+      duplicate_cl_ord_ids_ = 0;
   std::vector<int> per_logon_;
   long long filled_qty_ = 0;
 };
