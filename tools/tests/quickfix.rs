@@ -53,10 +53,22 @@ fn market_data_venue(dir: &Path, cfg: &Path) -> KillOnDrop {
 /// The QuickFIX peer as an acceptor on `port` for the paper session, with its
 /// trailing arguments `rest` (seconds per logon, logons); given time to listen.
 fn quickfix_acceptor(peer: &Path, port: u16, begin: &str, rest: &[&str]) -> std::process::Child {
+    quickfix_acceptor_with(peer, port, begin, rest, &[])
+}
+
+/// [`quickfix_acceptor`] with environment variables `env` set.
+fn quickfix_acceptor_with(
+    peer: &Path,
+    port: u16,
+    begin: &str,
+    rest: &[&str],
+    env: &[(&str, &str)],
+) -> std::process::Child {
     let port = port.to_string();
     let child = std::process::Command::new(peer)
         .args(["acceptor", &port, begin, "PAPERVENUE", "FOXTROT_PAPER"])
         .args(rest)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -334,16 +346,36 @@ fn quickfix_initiator_against_venue(begin: &str) {
 /// as a report would book a filled order's fill again). No order twice, every
 /// question answered, the chain's fills equal to QuickFIX's, the resumed run
 /// replays to its outputs.
-fn engine_killed_and_resumed_against_quickfix(begin: &str) {
+/// How the QuickFIX acceptor takes an OrderStatusRequest.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum StatusRequests {
+    Answered,
+    /// QuickFIX's BusinessMessageReject (UnsupportedMessageType).
+    Unsupported,
+    /// QuickFIX's session Reject (a value it finds incorrect).
+    Refused,
+}
+
+fn engine_killed_and_resumed_against_quickfix(begin: &str, status: StatusRequests) {
     let (Some(peer), Some(spec)) = (quickfix_peer(), quickfix_spec()) else {
         return;
     };
-    let dir = tempdir(&format!("restart-{begin}"));
+    let mode = match status {
+        StatusRequests::Answered => "answered",
+        StatusRequests::Unsupported => "unsupported",
+        StatusRequests::Refused => "refused",
+    };
+    let dir = tempdir(&format!("restart-{begin}-{mode}"));
     let _cleanup = RemoveOnSuccess(dir.clone());
     let (qf_port, md) = (free_port(false), free_port(true));
     let cfg = paper_config(&dir, begin, qf_port, md);
     let _md = market_data_venue(&dir, &cfg);
-    let qf = quickfix_acceptor(&peer, qf_port, begin, &["4", "2", spec.to_str().unwrap()]);
+    let env: &[(&str, &str)] = match status {
+        StatusRequests::Answered => &[],
+        StatusRequests::Unsupported => &[("QF_PEER_STATUS", "unsupported")],
+        StatusRequests::Refused => &[("QF_PEER_STATUS", "refused")],
+    };
+    let qf = quickfix_acceptor_with(&peer, qf_port, begin, &["4", "2", spec.to_str().unwrap()], env);
     let engine = |run: &str, extra: &[&str]| {
         command()
             .args(["run", "--config", cfg.to_str().unwrap(), "--json", "--record"])
@@ -374,8 +406,33 @@ fn engine_killed_and_resumed_against_quickfix(begin: &str) {
     assert!(n(&e2, "fix.status_requests") > 0, "no order was in doubt: {e2}\n{q}");
     assert_eq!(n(&e2, "fix.status_requests"), n(&q, "status_requests"), "{e2}\n{q}");
     assert_eq!(n(&e2, "fix.status_answers"), n(&q, "status_answers_sent"), "{e2}\n{q}");
-    assert_eq!(e2["fix"]["status_gave_up"], false, "{e2}");
     assert_eq!(n(&q, "session_rejects"), 0, "QuickFIX refused a message of ours: {q}");
+    let refused = match status {
+        StatusRequests::Answered => {
+            assert_eq!(e2["fix"]["status_gave_up"], false, "{e2}");
+            0
+        }
+        // A counterparty that refuses the question ends the wait at its
+        // first refusal, not at the 5 s deadline: the resumed engine trades
+        // in the second logon (4 s long).
+        _ => {
+            assert_eq!(n(&q, "status_answers_sent"), 0, "{q}");
+            assert_eq!(e2["fix"]["status_gave_up"], true, "{e2}");
+            let second = q["per_logon"][1].as_u64().unwrap_or(0);
+            assert!(
+                second > 0,
+                "no order in the second logon: the engine waited out its deadline\n{e2}\n{q}"
+            );
+            n(&e2, "fix.status_requests")
+        }
+    };
+    // QuickFIX's own refusals of the questions (35=j, 35=3) are counted as
+    // such, and are no venue rejection of an order.
+    match status {
+        StatusRequests::Unsupported => assert!(n(&e2, "fix.business_rejects") >= refused, "{e2}"),
+        StatusRequests::Refused => assert!(n(&e2, "fix.session_rejects") >= refused, "{e2}"),
+        StatusRequests::Answered => {}
+    }
     // The chain's venue rejections: QuickFIX's refusals (business, session,
     // cancel), the orders the venue did not know when asked, and the orders
     // the dead engine decided but never sent (decided again by the replay,
@@ -515,7 +572,25 @@ fn fix44_engine_logs_on_50_times_against_a_quickfix_acceptor_and_loses_no_order(
     ignore = "needs QuickFIX (libquickfix-dev) and g++: bash .ci/run installs it"
 )]
 fn fix44_engine_killed_and_resumed_against_a_quickfix_acceptor() {
-    engine_killed_and_resumed_against_quickfix("FIX.4.4");
+    engine_killed_and_resumed_against_quickfix("FIX.4.4", StatusRequests::Answered);
+}
+
+#[test]
+#[cfg_attr(
+    not(has_quickfix),
+    ignore = "needs QuickFIX (libquickfix-dev) and g++: bash .ci/run installs it"
+)]
+fn fix44_engine_resumed_against_a_quickfix_acceptor_without_status_requests() {
+    engine_killed_and_resumed_against_quickfix("FIX.4.4", StatusRequests::Unsupported);
+}
+
+#[test]
+#[cfg_attr(
+    not(has_quickfix),
+    ignore = "needs QuickFIX (libquickfix-dev) and g++: bash .ci/run installs it"
+)]
+fn fix42_engine_resumed_against_a_quickfix_acceptor_that_rejects_status_requests() {
+    engine_killed_and_resumed_against_quickfix("FIX.4.2", StatusRequests::Refused);
 }
 
 #[test]
@@ -524,5 +599,5 @@ fn fix44_engine_killed_and_resumed_against_a_quickfix_acceptor() {
     ignore = "needs QuickFIX (libquickfix-dev) and g++: bash .ci/run installs it"
 )]
 fn fix42_engine_killed_and_resumed_against_a_quickfix_acceptor() {
-    engine_killed_and_resumed_against_quickfix("FIX.4.2");
+    engine_killed_and_resumed_against_quickfix("FIX.4.2", StatusRequests::Answered);
 }

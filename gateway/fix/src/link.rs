@@ -542,7 +542,10 @@ impl FixVenueLink {
                 Ok(None) => {
                     // Not a report the core takes: an answer to a status request?
                     let Ok(m) = dec.decode(bytes) else { return };
-                    if m.msg_type() == b"j" && m.get(tags::REF_MSG_TYPE) == Some(b"H") {
+                    // A status question refused — by a BusinessMessageReject
+                    // (not supported) or a session Reject (its checks): no
+                    // answer is coming, so new orders stop waiting for one.
+                    if matches!(m.msg_type(), b"j" | b"3") && m.get(tags::REF_MSG_TYPE) == Some(b"H") {
                         rec.unsupported();
                         return;
                     }

@@ -12,7 +12,8 @@
 //       the version's way: ExecType H, or ExecTransType 1) and leaves the
 //       third resting; cancels and replaces resting orders, answers an
 //       OrderStatusRequest as the version says (ExecType I; in FIX 4.2
-//       ExecTransType 3), and answers anything else with an
+//       ExecTransType 3; or refuses it, QF_PEER_STATUS=unsupported|refused),
+//       and answers anything else with an
 //       OrderCancelReject. Logs out after SECONDS (or when the peer does); an
 //       order that arrives once it has decided to log out is counted but not
 //       answered, so no report follows its Logout. With LOGONS, it serves that
@@ -48,6 +49,7 @@
 #include <ctime>
 #include <vector>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <map>
 #include <mutex>
@@ -271,6 +273,12 @@ class Peer : public FIX::Application {
   // ExecType; an order it never had as Rejected (8).
   void on_status(const FIX::Message& m, const FIX::SessionID& s) {
     status_requests_++;
+    // QF_PEER_STATUS=unsupported: a broker that does not take the message
+    // (QuickFIX answers it with a BusinessMessageReject); =refused: one whose
+    // checks refuse it (QuickFIX answers with a session Reject).
+    const char* mode = std::getenv("QF_PEER_STATUS");
+    if (mode && std::string(mode) == "unsupported") throw FIX::UnsupportedMessageType();
+    if (mode && std::string(mode) == "refused") throw FIX::IncorrectTagValue(11);
     std::string cl = get(m, 11), st = "8", cum = "0", leaves = "0";
     Resting o{get(m, 55), get(m, 54), "0", "", "NONE"};
     auto r = resting_.find(cl);
