@@ -382,16 +382,18 @@ pub fn exec_from_fix<'a>(m: &impl Fields<'a>, inst: &Instruments, ts_ns: u64) ->
                 ExecKind::PartialFill
             }
         }
-        b'4' | b'C' => ExecKind::Canceled,
+        // Canceled, expired, or done for the day (3: no further executions
+        // this day — the order is over as far as the core is concerned).
+        b'3' | b'4' | b'C' => ExecKind::Canceled,
         b'5' => ExecKind::Replaced,
         b'8' => ExecKind::Rejected,
-        // Nothing the core keeps changes: done for day (3), pending cancel
-        // (6), stopped (7), suspended (9), pending new (A), calculated (B),
-        // restated (D), pending replace (E), order status (I) — the order's
-        // next report says what becomes of it. A trade correction (G) or
+        // Nothing the core keeps changes: pending cancel (6), stopped (7),
+        // suspended (9), pending new (A), calculated (B), restated (D),
+        // pending replace (E), order status (I) — the order's next report
+        // says what becomes of it. A trade correction (G) or
         // cancel (H) changes a fill the core booked: the link says so (it
         // is not applied).
-        b'3' | b'6' | b'7' | b'9' | b'A' | b'B' | b'D' | b'E' | b'G' | b'H' | b'I' => return Ok(None),
+        b'6' | b'7' | b'9' | b'A' | b'B' | b'D' | b'E' | b'G' | b'H' | b'I' => return Ok(None),
         _ => return Err(m.bad(tags::EXEC_TYPE, "ExecType")),
     };
     let (i, pd, qd) = instrument(m, inst)?;
