@@ -188,13 +188,19 @@ impl Checker {
                     || (e.orig_cl_ord_id != 0 && **cl == e.orig_cl_ord_id)
             })
             .map(|(cl, _)| *cl);
-        if kind.is_fill() && e.last_qty > 0 {
+        if (kind.is_fill() || kind == ExecKind::TradeBust) && e.last_qty > 0 {
             if let (Some(side), Some(b)) = (
                 Side::from_u8(e.header.side),
                 self.inst.get_mut(e.header.instrument as usize),
             ) {
-                b.position += side.sign() * e.last_qty;
-                b.cash -= side.sign() as i128 * e.last_px as i128 * e.last_qty as i128;
+                // A bust takes its fill back: the opposite trade, fee returned.
+                let (sign, k) = if kind == ExecKind::TradeBust {
+                    (-side.sign(), -1.0)
+                } else {
+                    (side.sign(), 1.0)
+                };
+                b.position += sign * e.last_qty;
+                b.cash -= sign as i128 * e.last_px as i128 * e.last_qty as i128;
                 // Fees as the schedule reads: maker only when the venue said the
                 // fill added liquidity; per unit of whole quantity.
                 let spec = &self.specs[e.header.instrument as usize];
@@ -206,7 +212,7 @@ impl Checker {
                     };
                     let units = e.last_qty as f64 / 10f64.powi(spec.qty_decimals as i32);
                     let px = e.last_px as f64 / 10f64.powi(spec.price_decimals as i32);
-                    b.fees += px * units * bps / 10_000.0 + units * f.per_unit;
+                    b.fees += k * (px * units * bps / 10_000.0 + units * f.per_unit);
                 }
                 if b.mark2 == 0 {
                     b.mark2 = 2 * e.last_px;
@@ -233,6 +239,7 @@ impl Checker {
                 o.pending_qty = 0;
             }
             ExecKind::Canceled | ExecKind::Rejected => {}
+            ExecKind::TradeBust => o.cum = (o.cum - e.last_qty).max(0),
         }
         let done = kind.is_terminal() || (kind.is_fill() && e.leaves_qty == 0);
         if !done {

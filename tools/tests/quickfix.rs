@@ -228,10 +228,13 @@ fn engine_against_quickfix_acceptor(begin: &str, line: Option<Duration>) {
         "reports: engine {e}\nQuickFIX {q}"
     );
     // Each bust of a fill (FIX 4.4: ExecType H; FIX 4.2: ExecTransType 1 with
-    // the fill's ExecType and LastShares) is counted and said, not booked as
-    // a fill (nor applied: the core has no record that undoes one).
+    // the fill's ExecType and LastShares) is taken back, not booked as a
+    // second fill: the engine's positions are QuickFIX's net of its busts.
     assert!(n(&q, "busts") >= 1, "{q}");
-    assert_eq!(n(&e, "fix.trade_corrections"), n(&q, "busts"), "{e}\n{q}");
+    assert_eq!(n(&e, "fix.trade_busts"), n(&q, "busts"), "{e}\n{q}");
+    assert_eq!(n(&e, "anomalies.trade_busts"), n(&q, "busts"), "{e}\n{q}");
+    assert_eq!(n(&e, "fix.trade_corrections"), 0, "{e}");
+    positions_are_quickfix_net(&e, &q);
     assert!(n(&q, "fills") > 0, "{q}");
     assert_eq!(n(&e, "fills"), n(&q, "fills"), "fills: engine {e}\nQuickFIX {q}");
     assert_eq!(n(&e, "filled_qty"), n(&q, "filled_qty"));
@@ -346,6 +349,17 @@ fn quickfix_initiator_against_venue(begin: &str) {
 /// as a report would book a filled order's fill again). No order twice, every
 /// question answered, the chain's fills equal to QuickFIX's, the resumed run
 /// replays to its outputs.
+/// The engine's final position in each instrument is QuickFIX's net of the
+/// fills it reported less the ones it busted.
+fn positions_are_quickfix_net(e: &Value, q: &Value) {
+    let positions = e["positions"].as_object().expect("positions in the summary");
+    assert!(!positions.is_empty(), "{e}");
+    for (sym, p) in positions {
+        let want = q["net"][sym.as_str()].as_i64().unwrap_or(0);
+        assert_eq!(p["position"].as_i64(), Some(want), "{sym}: engine {e}\nQuickFIX {q}");
+    }
+}
+
 /// How the QuickFIX acceptor takes an OrderStatusRequest.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum StatusRequests {
@@ -452,6 +466,7 @@ fn engine_killed_and_resumed_against_quickfix(begin: &str, status: StatusRequest
     // booked twice from a status answer or a resend.
     assert_eq!(n(&e2, "fills"), n(&q, "fills"), "fills: engine {e2}\nQuickFIX {q}");
     assert_eq!(n(&e2, "filled_qty"), n(&q, "filled_qty"), "{e2}\n{q}");
+    positions_are_quickfix_net(&e2, &q);
     let out = ok(&["replay", dir.join("run2").to_str().unwrap(), "--verify"]);
     assert!(out.contains("identical"), "{out}");
 }

@@ -236,6 +236,9 @@ impl OrderTracker {
                 o.state = OrderState::Working;
             }
             ExecKind::Canceled | ExecKind::Rejected => {}
+            // A bust of a fill of an order still working: what it has done
+            // is less by the busted quantity (the venue's CumQty is).
+            ExecKind::TradeBust => o.cum_qty = (o.cum_qty - er.last_qty).max(0),
         }
         let done = kind.is_terminal() || (kind.is_fill() && er.leaves_qty == 0);
         if done {

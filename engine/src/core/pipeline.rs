@@ -86,6 +86,9 @@ pub struct CoreCounters {
     /// them and counted here: a venue error or a garbled report (0 against
     /// a sound venue).
     pub suspect_fills: u64,
+    /// Fills the venue cancelled (busted) after reporting them, taken back
+    /// from positions and cash ([`ExecKind::TradeBust`](crate::records::ExecKind::TradeBust)).
+    pub trade_busts: u64,
     /// Decisions recorded in the diary (orders, rejects, no-ops).
     pub decisions: u64,
     /// Regime transitions.
@@ -130,6 +133,7 @@ impl CoreCounters {
         self.venue_cancel_rejects += o.venue_cancel_rejects;
         self.orders_gone += o.orders_gone;
         self.suspect_fills += o.suspect_fills;
+        self.trade_busts += o.trade_busts;
         self.decisions += o.decisions;
         self.transitions += o.transitions;
         self.drift_alarms += o.drift_alarms;

@@ -25,7 +25,7 @@
 use super::book::Top;
 use super::orders::{OrderState, OrderTracker};
 use crate::core::params::RiskConfig;
-use crate::records::{pow10, ExecReport, InstrumentSpec, OrdType, OrderAction, OrderIntent, RejectReason};
+use crate::records::{pow10, ExecKind, ExecReport, InstrumentSpec, OrdType, OrderAction, OrderIntent, RejectReason};
 
 /// A failed check: the reason, the limit and the value that breached it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -362,24 +362,33 @@ impl Risk {
             || self.tokens_at(ts) < 1.0
     }
 
-    /// Applies a fill to positions and cash.
+    /// Applies a fill to positions and cash; a bust of one takes it back.
     pub fn on_exec(&mut self, er: &ExecReport) {
         let Some(kind) = er.kind() else { return };
         let Some(side) = er.side() else { return };
-        if !kind.is_fill() || er.last_qty <= 0 {
+        let bust = kind == ExecKind::TradeBust;
+        if !(kind.is_fill() || bust) || er.last_qty <= 0 {
             return;
         }
         let Some(r) = self.inst.get_mut(er.header.instrument as usize) else {
             return;
         };
-        r.cost = cost_after(r.cost, r.position, side.sign() * er.last_qty, er.last_px);
-        r.position += side.sign() * er.last_qty;
+        // A bust is the same trade the other way at the same price, with its
+        // fee given back: position and cash (so equity) return exactly to
+        // what they would have been; the realised/unrealised split follows
+        // the average cost through both trades. The fill counts and traded
+        // totals (what was reported) keep the busted fill.
+        let sign = if bust { -side.sign() } else { side.sign() };
+        r.cost = cost_after(r.cost, r.position, sign * er.last_qty, er.last_px);
+        r.position += sign * er.last_qty;
         let notional = er.last_px as i128 * er.last_qty as i128;
-        r.cash -= side.sign() as i128 * notional;
-        r.fills += 1;
-        r.filled_qty += er.last_qty;
-        r.traded_notional_raw += notional;
-        r.fees += fee(
+        r.cash -= sign as i128 * notional;
+        if !bust {
+            r.fills += 1;
+            r.filled_qty += er.last_qty;
+            r.traded_notional_raw += notional;
+        }
+        let f = fee(
             r.maker_rate,
             r.taker_rate,
             r.per_unit,
@@ -388,6 +397,7 @@ impl Risk {
             r.notional_scale,
             er.last_qty,
         );
+        r.fees += if bust { -f } else { f };
         if r.mark2 == 0 {
             r.mark2 = 2 * er.last_px;
         }
@@ -912,6 +922,54 @@ mod tests {
         (quiet.last_px, quiet.last_qty) = (10_000, 10);
         r.on_exec(&quiet);
         assert!((r.fees(0) - 0.599).abs() < 1e-12, "{}", r.fees(0));
+    }
+
+    /// A bust takes its fill back by hand: long 10 @ 100.00 (fee 0.30), then
+    /// a sell of 10 @ 101.00 (rebate 0.001); the venue busts the sell. Back
+    /// to long 10 from 100.00, its fee returned: position 10, fees 0.30,
+    /// and at a 102.00 mark equity +20 − 0.30 — what the buy alone gives.
+    /// The fill counts keep the busted fill (it was reported).
+    #[test]
+    fn a_bust_takes_its_fill_back_by_hand() {
+        let mut l = limits();
+        l.fees = vec![crate::core::params::FeeSchedule {
+            symbol: spec().symbol,
+            maker_bps: -1.0,
+            taker_bps: 2.0,
+            per_unit: 0.01,
+        }];
+        let mut alone = Risk::new(&l, &[spec()]);
+        let mut r = Risk::new(&l, &[spec()]);
+        let mut buy = ExecReport::new(ExecKind::Fill, 0, Side::Buy, 1);
+        (buy.last_px, buy.last_qty, buy.header.flags) = (10_000, 10, crate::records::LIQUIDITY_REMOVED);
+        alone.on_exec(&buy);
+        r.on_exec(&buy);
+        let mut sell = ExecReport::new(ExecKind::Fill, 0, Side::Sell, 2);
+        (sell.last_px, sell.last_qty, sell.header.flags) = (10_100, 10, crate::records::LIQUIDITY_ADDED);
+        r.on_exec(&sell);
+        assert_eq!(r.position(0), 0);
+        let mut bust = sell;
+        bust.header.sub = ExecKind::TradeBust as u8;
+        r.on_exec(&bust);
+        assert_eq!(r.position(0), 10);
+        assert!((r.fees(0) - 0.30).abs() < 1e-12, "{}", r.fees(0));
+        for rk in [&mut r, &mut alone] {
+            rk.mark(0, &book_at(10_195, 10_205));
+        }
+        assert!((r.equity() - (20.0 - 0.30)).abs() < 1e-9, "{}", r.equity());
+        assert_eq!(r.equity().to_bits(), alone.equity().to_bits());
+        // Booked as the opposite trade at the busted price: the sell's 10.00
+        // realised stays realised and the position's cost is now 101.00, so
+        // the split is 10 + 10 where the buy alone gives 0 + 20 — the same 20.
+        let ((p, re, un), (pa, rea, una)) = (r.figures(0), alone.figures(0));
+        assert_eq!((p, re, un), (10, 10.0, 10.0));
+        assert_eq!((pa, rea + una), (10, re + un));
+        assert_eq!(r.snapshot().fills, 2);
+        // A bust that names no quantity changes nothing.
+        let mut empty = bust;
+        empty.last_qty = 0;
+        r.on_exec(&empty);
+        assert_eq!(r.position(0), 10);
     }
 
     #[test]

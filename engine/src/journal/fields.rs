@@ -524,7 +524,8 @@ pub fn input_rows(slot: &InputSlot, names: &Names) -> Vec<(&'static Table, Vec<C
                 Ci(e.cum_qty),
                 Ci(e.leaves_qty),
             ]);
-            if e.last_qty > 0 {
+            // A bust's last quantity is the fill it takes back, not a fill.
+            if e.last_qty > 0 && ExecKind::from_u8(h.sub).is_some_and(ExecKind::is_fill) {
                 out.push((&INPUTS, r));
                 out.push((
                     &FILLS,

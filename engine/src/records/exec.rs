@@ -21,6 +21,14 @@ pub enum ExecKind {
     Rejected = 6,
     /// A cancel or replace request was rejected (FIX 35=9).
     CancelRejected = 7,
+    /// A fill reported before was cancelled (busted) by the venue (FIX 150=H;
+    /// in FIX 4.2, 20=1): `last_qty` and `last_px` are the busted fill's.
+    /// Booked as the opposite trade at the busted price with the fee given
+    /// back: position, cash, fees and so equity are what they would have been
+    /// without the fill (the realised/unrealised split follows the average
+    /// cost through both trades). The order's cumulative quantity is less by
+    /// it; its state is not changed.
+    TradeBust = 8,
 }
 
 impl ExecKind {
@@ -34,6 +42,7 @@ impl ExecKind {
             5 => ExecKind::Replaced,
             6 => ExecKind::Rejected,
             7 => ExecKind::CancelRejected,
+            8 => ExecKind::TradeBust,
             _ => return None,
         })
     }

@@ -331,6 +331,38 @@ pub fn report_purpose<'a>(m: &impl Fields<'a>) -> ReportPurpose {
     }
 }
 
+/// The core's record of a bust (a [`ReportPurpose::TradeCancel`] report): the
+/// busted fill's quantity and price (LastQty/LastShares, LastPx) on the
+/// order's ClOrdID, instrument and side. `None` for any other report.
+pub fn bust_from_fix<'a>(m: &impl Fields<'a>, inst: &Instruments, ts_ns: u64) -> Result<Option<ExecReport>, FixError> {
+    if m.msg_type() != b"8" || report_purpose(m) != ReportPurpose::TradeCancel {
+        return Ok(None);
+    }
+    let (i, pd, qd) = instrument(m, inst)?;
+    let mut e = ExecReport::new(ExecKind::TradeBust, i, side(m)?, ts_ns);
+    e.cl_ord_id = m
+        .u64(tags::CL_ORD_ID)?
+        .ok_or(FixError::Missing { tag: tags::CL_ORD_ID })?;
+    e.venue_order_id = m.get(tags::ORDER_ID).map_or(0, order_id);
+    e.last_qty = m
+        .fixed(tags::LAST_QTY, qd)?
+        .ok_or(FixError::Missing { tag: tags::LAST_QTY })?;
+    e.last_px = m
+        .fixed(tags::LAST_PX, pd)?
+        .ok_or(FixError::Missing { tag: tags::LAST_PX })?;
+    e.cum_qty = m.fixed(tags::CUM_QTY, qd)?.unwrap_or(0);
+    e.leaves_qty = m.fixed(tags::LEAVES_QTY, qd)?.unwrap_or(0);
+    e.header.flags = match m.u64(tags::LAST_LIQUIDITY_IND)? {
+        Some(1) => LIQUIDITY_ADDED,
+        Some(2) => LIQUIDITY_REMOVED,
+        _ => 0,
+    };
+    if let Some(t) = m.get(tags::TRANSACT_TIME).and_then(parse_utc_timestamp) {
+        e.transact_ts_ns = t;
+    }
+    Ok(Some(e))
+}
+
 /// (Inlined where it is called, so the record is built where the caller keeps
 /// it rather than copied there.)
 #[inline(always)]
@@ -543,6 +575,21 @@ pub fn write_exec_body(
         ExecKind::Replaced if fix42 => (b"5", b"5"),
         ExecKind::Replaced => (b"5", if e.cum_qty > 0 { b"1" } else { b"0" }),
         ExecKind::Rejected | ExecKind::CancelRejected => (b"8", b"8"),
+        // A bust: FIX 4.4 says so in ExecType (H), FIX 4.2 in ExecTransType
+        // (1, below) with the busted fill's ExecType; OrdStatus the order's
+        // state after it.
+        ExecKind::TradeBust => (
+            if fix42 { b"2" } else { b"H" },
+            if e.leaves_qty > 0 {
+                if e.cum_qty > 0 {
+                    b"1"
+                } else {
+                    b"0"
+                }
+            } else {
+                b"4"
+            },
+        ),
     };
     match echo.avg_px {
         Some(a) => fixed(out, tags::AVG_PX, a, pd + AVG_PX_EXTRA_DECIMALS),
@@ -552,9 +599,13 @@ pub fn write_exec_body(
     fixed(out, tags::CUM_QTY, e.cum_qty, qd);
     int(out, tags::EXEC_ID, exec_id);
     if fix42 {
-        put(out, tags::EXEC_TRANS_TYPE, b"0");
+        put(
+            out,
+            tags::EXEC_TRANS_TYPE,
+            if kind == ExecKind::TradeBust { b"1" } else { b"0" },
+        );
     }
-    if kind.is_fill() {
+    if kind.is_fill() || kind == ExecKind::TradeBust {
         fixed(out, tags::LAST_PX, e.last_px, pd);
         fixed(out, tags::LAST_QTY, e.last_qty, qd);
     }
@@ -689,6 +740,14 @@ mod tests {
             ExecKind::Replaced if fix42 => ("5", "5"),
             ExecKind::Replaced => ("5", if e.cum_qty > 0 { "1" } else { "0" }),
             ExecKind::Rejected | ExecKind::CancelRejected => ("8", "8"),
+            ExecKind::TradeBust => (
+                if fix42 { "2" } else { "H" },
+                match (e.leaves_qty > 0, e.cum_qty > 0) {
+                    (true, true) => "1",
+                    (true, false) => "0",
+                    _ => "4",
+                },
+            ),
         };
         f.push((
             tags::AVG_PX,
@@ -701,9 +760,12 @@ mod tests {
         f.push((tags::CUM_QTY, txt(&to_text(e.cum_qty, qd))));
         f.push((tags::EXEC_ID, txt(&exec_id.to_string())));
         if fix42 {
-            f.push((tags::EXEC_TRANS_TYPE, txt("0")));
+            f.push((
+                tags::EXEC_TRANS_TYPE,
+                txt(if kind == ExecKind::TradeBust { "1" } else { "0" }),
+            ));
         }
-        if kind.is_fill() {
+        if kind.is_fill() || kind == ExecKind::TradeBust {
             f.push((tags::LAST_PX, txt(&to_text(e.last_px, pd))));
             f.push((tags::LAST_QTY, txt(&to_text(e.last_qty, qd))));
         }

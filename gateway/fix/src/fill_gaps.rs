@@ -176,6 +176,16 @@ impl FillGaps {
         if kind == ExecKind::CancelRejected {
             return None;
         }
+        if kind == ExecKind::TradeBust {
+            // The venue's CumQty no longer counts the busted fill: neither
+            // does what the core was given (else the next report's total
+            // would hide a fill that is missing).
+            if let Some(t) = self.orders.get_mut(&e.cl_ord_id) {
+                t.cum = (t.cum - e.last_qty).max(0);
+                t.notional -= e.last_qty as i128 * e.last_px as i128;
+            }
+            return None;
+        }
         let key = key_of(kind, e);
         // Live, an order not tracked is one that ended (or that the table had
         // no room for): nothing is missing that can be known. Replayed, its

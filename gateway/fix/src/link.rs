@@ -33,7 +33,7 @@
 //! are not resent).
 
 use super::ack_clock::AckClock;
-use super::app::{exec_from_fix, report_purpose, Instruments, ReportPurpose};
+use super::app::{bust_from_fix, exec_from_fix, report_purpose, Instruments, ReportPurpose};
 use super::decode::FixDecoder;
 use super::fields::Fields;
 use super::fill_gaps::{avg_px, FillGaps, GapStats};
@@ -141,11 +141,15 @@ pub struct LinkStats {
     /// of ours (by BusinessRejectRefID, its ClOrdID) goes to the core as the
     /// order's rejection or the request's.
     pub business_rejects: u64,
-    /// Trade corrections and cancels (ExecType G, H) of our orders: a fill
-    /// the core booked changed or undone at the venue. Not applied (each is
-    /// said in a WARN line): positions and PnL here may differ from the
+    /// Trade corrections (ExecType G; FIX 4.2 ExecTransType 2) of our
+    /// orders: a fill the core booked changed at the venue. Not applied (each
+    /// is said in a WARN line): positions and PnL here may differ from the
     /// venue's by them — reconcile with its records.
     pub trade_corrections: u64,
+    /// Trade cancels (busts: ExecType H; FIX 4.2 ExecTransType 1) of our
+    /// fills, each journalled and taken back from positions and cash in the
+    /// core ([`ExecKind::TradeBust`](foxtrot_engine::records::ExecKind::TradeBust)).
+    pub trade_busts: u64,
     /// Session Rejects and BusinessMessageRejects sent to the venue.
     pub rejects_sent: u64,
     /// Orders decided while the Logon was unanswered, held and sent after it.
@@ -553,7 +557,33 @@ impl FixVenueLink {
                         return;
                     }
                     let purpose = report_purpose(&m);
-                    if let p @ (ReportPurpose::TradeCorrect | ReportPurpose::TradeCancel) = purpose {
+                    if purpose == ReportPurpose::TradeCancel {
+                        // A bust of one of our fills: taken back in the core,
+                        // journalled like any report.
+                        match bust_from_fix(&m, inst, 0) {
+                            Ok(Some(mut b)) if b.cl_ord_id >> EPOCH_SHIFT == epoch => {
+                                b.cl_ord_id &= (1u64 << EPOCH_SHIFT) - 1;
+                                let ts = b.transact_ts_ns.max(*last_ts);
+                                *last_ts = ts;
+                                b.header.ts_ns = ts;
+                                b.fix_seq = seq;
+                                *last_seq = seq;
+                                stats.trade_busts += 1;
+                                tracing::warn!(
+                                    cl_ord_id = b.cl_ord_id,
+                                    qty = b.last_qty,
+                                    exec_ref_id = %String::from_utf8_lossy(m.get(tags::EXEC_REF_ID).unwrap_or(b"")),
+                                    "the venue cancelled (busted) a fill of this order: taken back from the position"
+                                );
+                                reports.push_back(InputSlot::from_exec(&b));
+                            }
+                            Ok(Some(_)) => stats.foreign_reports += 1,
+                            Ok(None) => {}
+                            Err(_) => stats.bad_reports += 1,
+                        }
+                        return;
+                    }
+                    if purpose == ReportPurpose::TradeCorrect {
                         if let Ok(Some(cl)) = m.u64(tags::CL_ORD_ID) {
                             if cl >> EPOCH_SHIFT == epoch {
                                 stats.trade_corrections += 1;
@@ -561,8 +591,7 @@ impl FixVenueLink {
                                     cl_ord_id = cl & ((1u64 << EPOCH_SHIFT) - 1),
                                     exec_id = %String::from_utf8_lossy(m.get(tags::EXEC_ID).unwrap_or(b"")),
                                     exec_ref_id = %String::from_utf8_lossy(m.get(tags::EXEC_REF_ID).unwrap_or(b"")),
-                                    "the venue {} a fill of this order: not applied here — positions and PnL may differ from the venue's by it; reconcile",
-                                    if p == ReportPurpose::TradeCorrect { "corrected" } else { "cancelled (busted)" },
+                                    "the venue corrected a fill of this order: not applied here — positions and PnL may differ from the venue's by it; reconcile",
                                 );
                             }
                         }

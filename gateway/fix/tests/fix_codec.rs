@@ -263,7 +263,7 @@ fn every_exec_type_the_versions_define_is_read() {
 /// learned layout too (the same message twice).
 #[test]
 fn a_fix42_status_answer_bust_or_correction_is_no_new_fill() {
-    use foxtrot_fix::app::{report_purpose, ReportPurpose};
+    use foxtrot_fix::app::{bust_from_fix, report_purpose, ReportPurpose};
     use foxtrot_fix::report::ReportScanner;
     let inst = Instruments::new(&specs());
     let mut dec = FixDecoder::new();
@@ -299,7 +299,33 @@ fn a_fix42_status_answer_bust_or_correction_is_no_new_fill() {
             ReportPurpose::New => assert_eq!(by_full.and_then(|e| e.kind()), Some(ExecKind::Fill)),
             _ => assert!(by_full.is_none(), "ExecTransType {t} became a record: {by_full:?}"),
         }
+        // Only the bust is the core's record of a bust: the fill taken back.
+        let bust = bust_from_fix(&full, &inst, 0).unwrap();
+        match purpose {
+            ReportPurpose::TradeCancel => {
+                let b = bust.expect("a bust");
+                assert_eq!(b.kind(), Some(ExecKind::TradeBust));
+                assert_eq!(
+                    (b.cl_ord_id, b.last_qty, b.last_px, b.header.side),
+                    (44, 10, 1_002_500, 1)
+                );
+            }
+            _ => assert!(bust.is_none(), "ExecTransType {t}: {bust:?}"),
+        }
     }
+    // FIX 4.4's bust, ExecType H, alike.
+    let h = fix(
+        "FIX.4.4",
+        "35=8|34=21|49=V|52=20260105-14:30:01|56=F|6=0|11=45|14=0|17=E10|19=E8|31=100.5|32=7|37=1|38=10|39=4|\
+         54=2|55=FOXA|150=H|151=0|",
+    );
+    let b = bust_from_fix(&dec.decode(&h).unwrap(), &inst, 0)
+        .unwrap()
+        .expect("a bust");
+    assert_eq!(
+        (b.cl_ord_id, b.last_qty, b.last_px, b.header.side),
+        (45, 7, 1_005_000, 2)
+    );
     // FIX 4.4 says the same in ExecType.
     for (t, purpose) in [
         ("I", ReportPurpose::Status),

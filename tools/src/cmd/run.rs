@@ -572,7 +572,11 @@ fn run_fix(
                 (st.foreign_reports, "reports of ClOrdIDs not ours"),
                 (
                     st.trade_corrections,
-                    "fills corrected or cancelled at the venue, not applied here (reconcile)",
+                    "fills corrected at the venue, not applied here (reconcile)",
+                ),
+                (
+                    st.trade_busts,
+                    "fills cancelled (busted) at the venue, taken back from positions",
                 ),
             ];
             let said: Vec<String> = bad
@@ -621,6 +625,7 @@ fn run_fix(
             "bad_reports": st.bad_reports,
             "foreign_reports": st.foreign_reports,
             "trade_corrections": st.trade_corrections,
+            "trade_busts": st.trade_busts,
             "business_rejects": st.business_rejects,
             "session_rejects": st.session_rejects,
             "rejects_sent": st.rejects_sent,

@@ -279,6 +279,12 @@ pub(crate) fn anomaly_lines(c: &foxtrot_engine::core::CoreCounters) -> Vec<Strin
             c.orders_gone
         ));
     }
+    if c.trade_busts > 0 {
+        v.push(format!(
+            "  trade busts    {} fills the venue cancelled after reporting them, taken back from positions, cash and fees",
+            c.trade_busts
+        ));
+    }
     v
 }
 
@@ -330,7 +336,7 @@ pub(crate) fn drift_json(s: &RunSummary, cfg: &Config) -> serde_json::Value {
 
 /// [`anomaly_lines`]' counts, for `--json`.
 pub(crate) fn anomalies_json(c: &foxtrot_engine::core::CoreCounters) -> serde_json::Value {
-    serde_json::json!({ "suspect_fills": c.suspect_fills, "orders_gone": c.orders_gone })
+    serde_json::json!({ "suspect_fills": c.suspect_fills, "orders_gone": c.orders_gone, "trade_busts": c.trade_busts })
 }
 
 /// Risk rejects by reason as `reason=n, …`, or `none`.

@@ -212,6 +212,7 @@ class Peer : public FIX::Application {
     send(fill, s);
     fills_++;
     filled_qty_ += to_ll(o.qty);
+    net_[o.symbol] += (o.side == "2" ? -1 : 1) * to_ll(o.qty);
     done_[cl] = {o, "2", o.qty};
     if (orders_ % 10 == 4) {
       // The trade busted, as venues do after an erroneous trade: FIX 4.4 by
@@ -224,6 +225,7 @@ class Peer : public FIX::Application {
       bust.setField(32, o.qty);
       send(bust, s);
       busts_++;
+      net_[o.symbol] -= (o.side == "2" ? -1 : 1) * to_ll(o.qty);
       done_[cl] = {o, "4", "0"};
     }
   }
@@ -423,7 +425,13 @@ class Peer : public FIX::Application {
       << "\",\"cxl_rej_reasons\":\"" << cxl_rej_reasons_
       << "\",\"cxl_rej_statuses\":\"" << cxl_rej_statuses_ << "\",\"per_logon\":[";
     for (size_t i = 0; i < per_logon_.size(); i++) j << (i ? "," : "") << per_logon_[i];
-    j << "]}";
+    j << "],\"net\":{";
+    bool first = true;
+    for (auto& kv : net_) {
+      j << (first ? "" : ",") << "\"" << kv.first << "\":" << kv.second;
+      first = false;
+    }
+    j << "}}";
     return j.str();
   }
 
@@ -445,6 +453,8 @@ class Peer : public FIX::Application {
   std::map<std::string, Done> done_;
   // Every ClOrdID of a NewOrderSingle received, over all logons.
   std::set<std::string> seen_;
+  // Net position per symbol of the fills it reported, less the busted ones.
+  std::map<std::string, long long> net_;
   std::map<std::string, std::string> last_status_;
   std::map<std::string, long long> filled_by_cl_;
   // CxlRejReason of each OrderCancelReject received, in order, comma-separated.

@@ -173,12 +173,17 @@ impl DecideStage {
                     // venue's too-late answer, counted below), not a report
                     // the venue should not have sent.
                     ExecOutcome::Unknown if er.kind() == Some(ExecKind::CancelRejected) => {}
+                    // A bust names a fill, often of an order long closed.
+                    ExecOutcome::Unknown if er.kind() == Some(ExecKind::TradeBust) => {}
                     ExecOutcome::Unknown => self.counters.unknown_exec += 1,
                     ExecOutcome::Gone => self.counters.orders_gone += 1,
                     ExecOutcome::SuspectFill => self.counters.suspect_fills += 1,
                     ExecOutcome::Applied => {}
                 }
                 self.risk.on_exec(er);
+                if er.kind() == Some(ExecKind::TradeBust) {
+                    self.counters.trade_busts += 1;
+                }
                 if matches!(er.kind(), Some(ExecKind::Rejected | ExecKind::CancelRejected)) {
                     self.counters.venue_rejects += 1;
                     if er.kind() == Some(ExecKind::CancelRejected) {
