@@ -148,7 +148,7 @@ pub struct LinkStats {
     pub trade_corrections: u64,
     /// Trade cancels (busts: ExecType H; FIX 4.2 ExecTransType 1) of our
     /// fills, each journalled and taken back from positions and cash in the
-    /// core ([`ExecKind::TradeBust`](foxtrot_engine::records::ExecKind::TradeBust)).
+    /// core ([`ExecKind::TradeBust`]).
     pub trade_busts: u64,
     /// Session Rejects and BusinessMessageRejects sent to the venue.
     pub rejects_sent: u64,
