@@ -632,6 +632,18 @@ mod tests {
             max_open_orders: 2,
         }
     }
+    /// [`limits`] with a fee schedule: 2 bps taking, a 1 bp rebate adding,
+    /// 0.01 a unit.
+    fn with_fees() -> RiskConfig {
+        let mut l = limits();
+        l.fees = vec![crate::core::params::FeeSchedule {
+            symbol: spec().symbol,
+            maker_bps: -1.0,
+            taker_bps: 2.0,
+            per_unit: 0.01,
+        }];
+        l
+    }
     fn book() -> Top {
         let mut b = Book::new(5, 10_000, 256);
         b.apply(&MarketData::new(MdAction::Add, 0, Some(Side::Buy), 0, 1, 9_995, 50, 0))
@@ -900,14 +912,7 @@ mod tests {
     /// unit), −1,010 × 0.0001 plus 0.10 = −0.001. Equity: 10.00 − 0.299 = 9.701.
     #[test]
     fn fees_and_rebates_by_hand() {
-        let mut l = limits();
-        l.fees = vec![crate::core::params::FeeSchedule {
-            symbol: spec().symbol,
-            maker_bps: -1.0,
-            taker_bps: 2.0,
-            per_unit: 0.01,
-        }];
-        let mut r = Risk::new(&l, &[spec()]);
+        let mut r = Risk::new(&with_fees(), &[spec()]);
         let mut buy = ExecReport::new(ExecKind::Fill, 0, Side::Buy, 1);
         (buy.last_px, buy.last_qty, buy.header.flags) = (10_000, 10, crate::records::LIQUIDITY_REMOVED);
         r.on_exec(&buy);
@@ -931,15 +936,8 @@ mod tests {
     /// The fill counts keep the busted fill (it was reported).
     #[test]
     fn a_bust_takes_its_fill_back_by_hand() {
-        let mut l = limits();
-        l.fees = vec![crate::core::params::FeeSchedule {
-            symbol: spec().symbol,
-            maker_bps: -1.0,
-            taker_bps: 2.0,
-            per_unit: 0.01,
-        }];
-        let mut alone = Risk::new(&l, &[spec()]);
-        let mut r = Risk::new(&l, &[spec()]);
+        let mut alone = Risk::new(&with_fees(), &[spec()]);
+        let mut r = Risk::new(&with_fees(), &[spec()]);
         let mut buy = ExecReport::new(ExecKind::Fill, 0, Side::Buy, 1);
         (buy.last_px, buy.last_qty, buy.header.flags) = (10_000, 10, crate::records::LIQUIDITY_REMOVED);
         alone.on_exec(&buy);

@@ -344,23 +344,32 @@ pub fn bust_from_fix<'a>(m: &impl Fields<'a>, inst: &Instruments, ts_ns: u64) ->
         .u64(tags::CL_ORD_ID)?
         .ok_or(FixError::Missing { tag: tags::CL_ORD_ID })?;
     e.venue_order_id = m.get(tags::ORDER_ID).map_or(0, order_id);
+    last_trade(m, pd, qd, &mut e)?;
+    e.cum_qty = m.fixed(tags::CUM_QTY, qd)?.unwrap_or(0);
+    e.leaves_qty = m.fixed(tags::LEAVES_QTY, qd)?.unwrap_or(0);
+    if let Some(t) = m.get(tags::TRANSACT_TIME).and_then(parse_utc_timestamp) {
+        e.transact_ts_ns = t;
+    }
+    Ok(Some(e))
+}
+
+/// The trade a report is about into `e`: LastQty (LastShares) and LastPx,
+/// both required, and maker or taker when the venue says (LastLiquidityInd:
+/// the fee schedule's rates).
+#[inline(always)]
+fn last_trade<'a>(m: &impl Fields<'a>, pd: u8, qd: u8, e: &mut ExecReport) -> Result<(), FixError> {
     e.last_qty = m
         .fixed(tags::LAST_QTY, qd)?
         .ok_or(FixError::Missing { tag: tags::LAST_QTY })?;
     e.last_px = m
         .fixed(tags::LAST_PX, pd)?
         .ok_or(FixError::Missing { tag: tags::LAST_PX })?;
-    e.cum_qty = m.fixed(tags::CUM_QTY, qd)?.unwrap_or(0);
-    e.leaves_qty = m.fixed(tags::LEAVES_QTY, qd)?.unwrap_or(0);
     e.header.flags = match m.u64(tags::LAST_LIQUIDITY_IND)? {
         Some(1) => LIQUIDITY_ADDED,
         Some(2) => LIQUIDITY_REMOVED,
         _ => 0,
     };
-    if let Some(t) = m.get(tags::TRANSACT_TIME).and_then(parse_utc_timestamp) {
-        e.transact_ts_ns = t;
-    }
-    Ok(Some(e))
+    Ok(())
 }
 
 /// (Inlined where it is called, so the record is built where the caller keeps
@@ -422,9 +431,8 @@ pub fn exec_from_fix<'a>(m: &impl Fields<'a>, inst: &Instruments, ts_ns: u64) ->
         // Nothing the core keeps changes: pending cancel (6), stopped (7),
         // suspended (9), pending new (A), calculated (B), restated (D),
         // pending replace (E), order status (I) — the order's next report
-        // says what becomes of it. A trade correction (G) or
-        // cancel (H) changes a fill the core booked: the link says so (it
-        // is not applied).
+        // says what becomes of it. A trade correction (G) or cancel (H)
+        // changes a fill the core booked: the link's (`bust_from_fix`).
         b'6' | b'7' | b'9' | b'A' | b'B' | b'D' | b'E' | b'G' | b'H' | b'I' => return Ok(None),
         _ => return Err(m.bad(tags::EXEC_TYPE, "ExecType")),
     };
@@ -444,18 +452,7 @@ pub fn exec_from_fix<'a>(m: &impl Fields<'a>, inst: &Instruments, ts_ns: u64) ->
         .fixed(tags::LEAVES_QTY, qd)?
         .ok_or(FixError::Missing { tag: tags::LEAVES_QTY })?;
     if kind.is_fill() {
-        e.last_qty = m
-            .fixed(tags::LAST_QTY, qd)?
-            .ok_or(FixError::Missing { tag: tags::LAST_QTY })?;
-        e.last_px = m
-            .fixed(tags::LAST_PX, pd)?
-            .ok_or(FixError::Missing { tag: tags::LAST_PX })?;
-        // Maker or taker, when the venue says (the fee schedule's rates).
-        e.header.flags = match m.u64(tags::LAST_LIQUIDITY_IND)? {
-            Some(1) => LIQUIDITY_ADDED,
-            Some(2) => LIQUIDITY_REMOVED,
-            _ => 0,
-        };
+        last_trade(m, pd, qd, &mut e)?;
     }
     e.ord_type = match m.char(tags::ORD_TYPE)? {
         Some(b'1') => OrdType::Market as u8,
