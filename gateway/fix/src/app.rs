@@ -331,47 +331,6 @@ pub fn report_purpose<'a>(m: &impl Fields<'a>) -> ReportPurpose {
     }
 }
 
-/// The core's record of a bust (a [`ReportPurpose::TradeCancel`] report): the
-/// busted fill's quantity and price (LastQty/LastShares, LastPx) on the
-/// order's ClOrdID, instrument and side. `None` for any other report.
-pub fn bust_from_fix<'a>(m: &impl Fields<'a>, inst: &Instruments, ts_ns: u64) -> Result<Option<ExecReport>, FixError> {
-    if m.msg_type() != b"8" || report_purpose(m) != ReportPurpose::TradeCancel {
-        return Ok(None);
-    }
-    let (i, pd, qd) = instrument(m, inst)?;
-    let mut e = ExecReport::new(ExecKind::TradeBust, i, side(m)?, ts_ns);
-    e.cl_ord_id = m
-        .u64(tags::CL_ORD_ID)?
-        .ok_or(FixError::Missing { tag: tags::CL_ORD_ID })?;
-    e.venue_order_id = m.get(tags::ORDER_ID).map_or(0, order_id);
-    last_trade(m, pd, qd, &mut e)?;
-    e.cum_qty = m.fixed(tags::CUM_QTY, qd)?.unwrap_or(0);
-    e.leaves_qty = m.fixed(tags::LEAVES_QTY, qd)?.unwrap_or(0);
-    if let Some(t) = m.get(tags::TRANSACT_TIME).and_then(parse_utc_timestamp) {
-        e.transact_ts_ns = t;
-    }
-    Ok(Some(e))
-}
-
-/// The trade a report is about into `e`: LastQty (LastShares) and LastPx,
-/// both required, and maker or taker when the venue says (LastLiquidityInd:
-/// the fee schedule's rates).
-#[inline(always)]
-fn last_trade<'a>(m: &impl Fields<'a>, pd: u8, qd: u8, e: &mut ExecReport) -> Result<(), FixError> {
-    e.last_qty = m
-        .fixed(tags::LAST_QTY, qd)?
-        .ok_or(FixError::Missing { tag: tags::LAST_QTY })?;
-    e.last_px = m
-        .fixed(tags::LAST_PX, pd)?
-        .ok_or(FixError::Missing { tag: tags::LAST_PX })?;
-    e.header.flags = match m.u64(tags::LAST_LIQUIDITY_IND)? {
-        Some(1) => LIQUIDITY_ADDED,
-        Some(2) => LIQUIDITY_REMOVED,
-        _ => 0,
-    };
-    Ok(())
-}
-
 /// (Inlined where it is called, so the record is built where the caller keeps
 /// it rather than copied there.)
 #[inline(always)]
@@ -403,38 +362,45 @@ pub fn exec_from_fix<'a>(m: &impl Fields<'a>, inst: &Instruments, ts_ns: u64) ->
     }
     // A FIX 4.2 status answer, bust or correction gives the order's state in
     // ExecType: read as a report, a bust of a fill would book the fill again.
-    match report_purpose(m) {
-        ReportPurpose::New => {}
+    // A bust is the core's TradeBust (its LastQty/LastPx the fill taken back);
+    // a status answer or a correction is the link's.
+    let bust = match report_purpose(m) {
+        ReportPurpose::New => false,
+        ReportPurpose::TradeCancel => true,
         ReportPurpose::Unknown => return Err(m.bad(tags::EXEC_TRANS_TYPE, "ExecTransType")),
-        _ => return Ok(None),
-    }
+        ReportPurpose::Status | ReportPurpose::TradeCorrect => return Ok(None),
+    };
     let status = m.char(tags::ORD_STATUS)?;
-    let kind = match m
+    let exec_type = m
         .char(tags::EXEC_TYPE)?
-        .ok_or(FixError::Missing { tag: tags::EXEC_TYPE })?
-    {
-        b'0' => ExecKind::New,
-        b'1' => ExecKind::PartialFill,
-        b'2' => ExecKind::Fill,
-        b'F' => {
-            if status == Some(b'2') {
-                ExecKind::Fill
-            } else {
-                ExecKind::PartialFill
+        .ok_or(FixError::Missing { tag: tags::EXEC_TYPE })?;
+    let kind = if bust {
+        ExecKind::TradeBust
+    } else {
+        match exec_type {
+            b'0' => ExecKind::New,
+            b'1' => ExecKind::PartialFill,
+            b'2' => ExecKind::Fill,
+            b'F' => {
+                if status == Some(b'2') {
+                    ExecKind::Fill
+                } else {
+                    ExecKind::PartialFill
+                }
             }
+            // Canceled, expired, or done for the day (3: no further executions
+            // this day — the order is over as far as the core is concerned).
+            b'3' | b'4' | b'C' => ExecKind::Canceled,
+            b'5' => ExecKind::Replaced,
+            b'8' => ExecKind::Rejected,
+            // Nothing the core keeps changes: pending cancel (6), stopped (7),
+            // suspended (9), pending new (A), calculated (B), restated (D),
+            // pending replace (E) — the order's next report says what becomes of
+            // it. (Order status, I, and trade correct and cancel, G and H, are
+            // purposes, read above.)
+            b'6' | b'7' | b'9' | b'A' | b'B' | b'D' | b'E' => return Ok(None),
+            _ => return Err(m.bad(tags::EXEC_TYPE, "ExecType")),
         }
-        // Canceled, expired, or done for the day (3: no further executions
-        // this day — the order is over as far as the core is concerned).
-        b'3' | b'4' | b'C' => ExecKind::Canceled,
-        b'5' => ExecKind::Replaced,
-        b'8' => ExecKind::Rejected,
-        // Nothing the core keeps changes: pending cancel (6), stopped (7),
-        // suspended (9), pending new (A), calculated (B), restated (D),
-        // pending replace (E), order status (I) — the order's next report
-        // says what becomes of it. A trade correction (G) or cancel (H)
-        // changes a fill the core booked: the link's (`bust_from_fix`).
-        b'6' | b'7' | b'9' | b'A' | b'B' | b'D' | b'E' | b'G' | b'H' | b'I' => return Ok(None),
-        _ => return Err(m.bad(tags::EXEC_TYPE, "ExecType")),
     };
     let (i, pd, qd) = instrument(m, inst)?;
     let mut e = ExecReport::new(kind, i, side(m)?, ts_ns);
@@ -451,8 +417,20 @@ pub fn exec_from_fix<'a>(m: &impl Fields<'a>, inst: &Instruments, ts_ns: u64) ->
     e.leaves_qty = m
         .fixed(tags::LEAVES_QTY, qd)?
         .ok_or(FixError::Missing { tag: tags::LEAVES_QTY })?;
-    if kind.is_fill() {
-        last_trade(m, pd, qd, &mut e)?;
+    // A fill's trade, or the one a bust takes back.
+    if kind.is_fill() || bust {
+        e.last_qty = m
+            .fixed(tags::LAST_QTY, qd)?
+            .ok_or(FixError::Missing { tag: tags::LAST_QTY })?;
+        e.last_px = m
+            .fixed(tags::LAST_PX, pd)?
+            .ok_or(FixError::Missing { tag: tags::LAST_PX })?;
+        // Maker or taker, when the venue says (the fee schedule's rates).
+        e.header.flags = match m.u64(tags::LAST_LIQUIDITY_IND)? {
+            Some(1) => LIQUIDITY_ADDED,
+            Some(2) => LIQUIDITY_REMOVED,
+            _ => 0,
+        };
     }
     e.ord_type = match m.char(tags::ORD_TYPE)? {
         Some(b'1') => OrdType::Market as u8,
@@ -633,7 +611,7 @@ pub fn write_exec_body(
         push_utc_timestamp(o, e.transact_ts_ns, 6)
     });
     // LastLiquidityInd is FIX 4.3+: a 4.2 counterparty's dictionary does not know it.
-    if kind.is_fill() && !fix42 {
+    if (kind.is_fill() || kind == ExecKind::TradeBust) && !fix42 {
         if e.header.flags & LIQUIDITY_ADDED != 0 {
             put(out, tags::LAST_LIQUIDITY_IND, b"1");
         } else if e.header.flags & LIQUIDITY_REMOVED != 0 {
@@ -786,7 +764,7 @@ mod tests {
         }
         f.push((tags::TRANSACT_TIME, txt(&utc_timestamp(e.transact_ts_ns, 6))));
         // LastLiquidityInd is FIX 4.3+: a 4.2 counterparty's dictionary does not know it.
-        if kind.is_fill() && !fix42 {
+        if (kind.is_fill() || kind == ExecKind::TradeBust) && !fix42 {
             if e.header.flags & LIQUIDITY_ADDED != 0 {
                 f.push((tags::LAST_LIQUIDITY_IND, txt("1")));
             } else if e.header.flags & LIQUIDITY_REMOVED != 0 {

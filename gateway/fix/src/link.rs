@@ -33,7 +33,7 @@
 //! are not resent).
 
 use super::ack_clock::AckClock;
-use super::app::{bust_from_fix, exec_from_fix, report_purpose, Instruments, ReportPurpose};
+use super::app::{exec_from_fix, report_purpose, Instruments, ReportPurpose};
 use super::decode::FixDecoder;
 use super::fields::Fields;
 use super::fill_gaps::{avg_px, FillGaps, GapStats};
@@ -521,6 +521,16 @@ impl FixVenueLink {
                     e.fix_seq = seq;
                     *last_seq = seq;
                     stats.reports += 1;
+                    if e.kind() == Some(ExecKind::TradeBust) {
+                        // Taken back in the core; said, as the venue's
+                        // records and ours differ by it until then.
+                        stats.trade_busts += 1;
+                        tracing::warn!(
+                            cl_ord_id = e.cl_ord_id,
+                            qty = e.last_qty,
+                            "the venue cancelled (busted) a fill of this order: taken back from the position"
+                        );
+                    }
                     if acks.answered(e.cl_ord_id, mono) {
                         answered += 1;
                     }
@@ -557,32 +567,6 @@ impl FixVenueLink {
                         return;
                     }
                     let purpose = report_purpose(&m);
-                    if purpose == ReportPurpose::TradeCancel {
-                        // A bust of one of our fills: taken back in the core,
-                        // journalled like any report.
-                        match bust_from_fix(&m, inst, 0) {
-                            Ok(Some(mut b)) if b.cl_ord_id >> EPOCH_SHIFT == epoch => {
-                                b.cl_ord_id &= (1u64 << EPOCH_SHIFT) - 1;
-                                let ts = b.transact_ts_ns.max(*last_ts);
-                                *last_ts = ts;
-                                b.header.ts_ns = ts;
-                                b.fix_seq = seq;
-                                *last_seq = seq;
-                                stats.trade_busts += 1;
-                                tracing::warn!(
-                                    cl_ord_id = b.cl_ord_id,
-                                    qty = b.last_qty,
-                                    exec_ref_id = %String::from_utf8_lossy(m.get(tags::EXEC_REF_ID).unwrap_or(b"")),
-                                    "the venue cancelled (busted) a fill of this order: taken back from the position"
-                                );
-                                reports.push_back(InputSlot::from_exec(&b));
-                            }
-                            Ok(Some(_)) => stats.foreign_reports += 1,
-                            Ok(None) => {}
-                            Err(_) => stats.bad_reports += 1,
-                        }
-                        return;
-                    }
                     if purpose == ReportPurpose::TradeCorrect {
                         if let Ok(Some(cl)) = m.u64(tags::CL_ORD_ID) {
                             if cl >> EPOCH_SHIFT == epoch {

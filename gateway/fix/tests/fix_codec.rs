@@ -226,8 +226,9 @@ fn execution_reports_of_4_2_and_4_4_decode_into_engine_records() {
 fn every_exec_type_the_versions_define_is_read() {
     let inst = Instruments::new(&specs());
     let mut dec = FixDecoder::new();
-    // Done for day (3) ends the order as cancelled and expired (C) do.
-    let takes = |t: &str| matches!(t, "0" | "1" | "2" | "3" | "4" | "5" | "8" | "C" | "F");
+    // Done for day (3) ends the order as cancelled and expired (C) do; a
+    // trade cancel (H) is the core's bust.
+    let takes = |t: &str| matches!(t, "0" | "1" | "2" | "3" | "4" | "5" | "8" | "C" | "F" | "H");
     for t in "0 1 2 3 4 5 6 7 8 9 A B C D E F G H I".split(' ') {
         let er = fix(
             "FIX.4.4",
@@ -258,23 +259,24 @@ fn every_exec_type_the_versions_define_is_read() {
 /// FIX 4.2 says what a report is for in ExecTransType (20), and ExecType then
 /// gives the order's state: a status answer (3), a bust (1) or a correction
 /// (2) of a fill comes as ExecType 2 with its LastShares — not a fill the
-/// core may book (it would be booked twice, or a bust booked as a trade).
-/// Read alike by the full decoder and the receive path's scanner, along a
-/// learned layout too (the same message twice).
+/// core may book (it would be booked twice). A bust is the core's TradeBust,
+/// the fill taken back; the others are not the core's. Read alike by the full
+/// decoder and the receive path's scanner, along a learned layout too (the
+/// same message twice).
 #[test]
 fn a_fix42_status_answer_bust_or_correction_is_no_new_fill() {
-    use foxtrot_fix::app::{bust_from_fix, report_purpose, ReportPurpose};
+    use foxtrot_fix::app::{report_purpose, ReportPurpose};
     use foxtrot_fix::report::ReportScanner;
     let inst = Instruments::new(&specs());
     let mut dec = FixDecoder::new();
     let mut scan = ReportScanner::new();
     let cases = [
-        ("0", ReportPurpose::New),
-        ("1", ReportPurpose::TradeCancel),
-        ("2", ReportPurpose::TradeCorrect),
-        ("3", ReportPurpose::Status),
+        ("0", ReportPurpose::New, Some(ExecKind::Fill)),
+        ("1", ReportPurpose::TradeCancel, Some(ExecKind::TradeBust)),
+        ("2", ReportPurpose::TradeCorrect, None),
+        ("3", ReportPurpose::Status, None),
     ];
-    for (t, purpose) in cases {
+    for (t, purpose, kind) in cases {
         let er = fix(
             "FIX.4.2",
             &format!(
@@ -288,29 +290,19 @@ fn a_fix42_status_answer_bust_or_correction_is_no_new_fill() {
         for pass in 0..2 {
             let r = scan.scan(&er).expect("a well-formed report scans");
             assert_eq!(report_purpose(&r), purpose, "ExecTransType {t}, scan {pass}");
-            let by_scan = exec_from_fix(&r, &inst, 0).unwrap();
             assert_eq!(
-                by_scan.map(|e| e.kind()),
-                by_full.map(|e| e.kind()),
-                "ExecTransType {t}"
+                exec_from_fix(&r, &inst, 0).unwrap(),
+                by_full,
+                "ExecTransType {t}, scan {pass}"
             );
         }
-        match purpose {
-            ReportPurpose::New => assert_eq!(by_full.and_then(|e| e.kind()), Some(ExecKind::Fill)),
-            _ => assert!(by_full.is_none(), "ExecTransType {t} became a record: {by_full:?}"),
-        }
-        // Only the bust is the core's record of a bust: the fill taken back.
-        let bust = bust_from_fix(&full, &inst, 0).unwrap();
-        match purpose {
-            ReportPurpose::TradeCancel => {
-                let b = bust.expect("a bust");
-                assert_eq!(b.kind(), Some(ExecKind::TradeBust));
-                assert_eq!(
-                    (b.cl_ord_id, b.last_qty, b.last_px, b.header.side),
-                    (44, 10, 1_002_500, 1)
-                );
-            }
-            _ => assert!(bust.is_none(), "ExecTransType {t}: {bust:?}"),
+        assert_eq!(by_full.and_then(|e| e.kind()), kind, "ExecTransType {t}: {by_full:?}");
+        if let Some(e) = by_full {
+            // The fill, or the fill the bust takes back.
+            assert_eq!(
+                (e.cl_ord_id, e.last_qty, e.last_px, e.header.side),
+                (44, 10, 1_002_500, 1)
+            );
         }
     }
     // FIX 4.4's bust, ExecType H, alike.
@@ -319,12 +311,12 @@ fn a_fix42_status_answer_bust_or_correction_is_no_new_fill() {
         "35=8|34=21|49=V|52=20260105-14:30:01|56=F|6=0|11=45|14=0|17=E10|19=E8|31=100.5|32=7|37=1|38=10|39=4|\
          54=2|55=FOXA|150=H|151=0|",
     );
-    let b = bust_from_fix(&dec.decode(&h).unwrap(), &inst, 0)
+    let b = exec_from_fix(&dec.decode(&h).unwrap(), &inst, 0)
         .unwrap()
         .expect("a bust");
     assert_eq!(
-        (b.cl_ord_id, b.last_qty, b.last_px, b.header.side),
-        (45, 7, 1_005_000, 2)
+        (b.kind(), b.cl_ord_id, b.last_qty, b.last_px, b.header.side),
+        (Some(ExecKind::TradeBust), 45, 7, 1_005_000, 2)
     );
     // FIX 4.4 says the same in ExecType.
     for (t, purpose) in [
@@ -473,7 +465,7 @@ proptest! {
     /// decodes back into the same engine record (every field the engine reads).
     #[test]
     fn execution_reports_round_trip(
-        kind in 0u8..7, inst in 0u32..2, buy in any::<bool>(), cl in any::<u64>(), orig in 0u64..1_000,
+        kind in 0u8..8, inst in 0u32..2, buy in any::<bool>(), cl in any::<u64>(), orig in 0u64..1_000,
         venue_id in any::<u64>(), qty in 1i64..1_000_000_000, px in 1i64..1_000_000_000,
         last in 1i64..1_000_000, cum in 0i64..1_000_000_000, leaves in 0i64..1_000_000_000,
         ts in 0u64..4_000_000_000_000_000_000, market in any::<bool>(), fix42 in any::<bool>(), reason in 0u8..7,
@@ -483,7 +475,7 @@ proptest! {
         use foxtrot_fix::app::write_exec_body_numeric;
         use foxtrot_fix::session::{MemoryStore, Role, Session, SessionSettings};
         let kinds = [ExecKind::New, ExecKind::PartialFill, ExecKind::Fill, ExecKind::Canceled,
-                     ExecKind::Replaced, ExecKind::Rejected, ExecKind::CancelRejected];
+                     ExecKind::Replaced, ExecKind::Rejected, ExecKind::CancelRejected, ExecKind::TradeBust];
         let k = kinds[kind as usize];
         let side = if buy { Side::Buy } else { Side::Sell };
         let mut e = ExecReport::new(k, inst, side, 777);
@@ -499,7 +491,8 @@ proptest! {
             e.cum_qty = cum;
             e.leaves_qty = leaves;
             e.ord_type = if market { OrdType::Market as u8 } else { OrdType::Limit as u8 };
-            if k.is_fill() {
+            // A bust carries the trade it takes back.
+            if k.is_fill() || k == ExecKind::TradeBust {
                 e.last_qty = last;
                 e.last_px = px;
                 e.header.flags = liquidity; // 0 unsaid, 1 added, 2 removed (851)

@@ -279,8 +279,10 @@ class Peer : public FIX::Application {
     // (QuickFIX answers it with a BusinessMessageReject); =refused: one whose
     // checks refuse it (QuickFIX answers with a session Reject).
     const char* mode = std::getenv("QF_PEER_STATUS");
-    if (mode && std::string(mode) == "unsupported") throw FIX::UnsupportedMessageType();
-    if (mode && std::string(mode) == "refused") throw FIX::IncorrectTagValue(11);
+    std::string m_ = mode ? mode : "";
+    if (m_ == "unsupported" || m_ == "refused") status_refused_++;
+    if (m_ == "unsupported") throw FIX::UnsupportedMessageType();
+    if (m_ == "refused") throw FIX::IncorrectTagValue(11);
     std::string cl = get(m, 11), st = "8", cum = "0", leaves = "0";
     Resting o{get(m, 55), get(m, 54), "0", "", "NONE"};
     auto r = resting_.find(cl);
@@ -421,7 +423,7 @@ class Peer : public FIX::Application {
       << ",\"rejected\":" << rejected_ << ",\"cancel_rejects\":" << cancel_rejects_
       << ",\"session_rejects\":" << session_rejects_.load() << ",\"sent\":" << sent_ << ",\"pending_new\":" << pending_new_ << ",\"business_rejects\":" << business_rejects_ << ",\"session_rejects_sent\":" << session_rejects_sent_ << ",\"unanswered\":" << unanswered_
       << ",\"replaced\":" << replaced_ << ",\"busts\":" << busts_ << ",\"status_requests\":" << status_requests_
-      << ",\"status_answers_sent\":" << status_answers_sent_ << ",\"duplicate_cl_ord_ids\":" << duplicate_cl_ord_ids_ << ",\"status_answers\":\"" << status_answers_
+      << ",\"status_answers_sent\":" << status_answers_sent_ << ",\"status_refused\":" << status_refused_ << ",\"duplicate_cl_ord_ids\":" << duplicate_cl_ord_ids_ << ",\"status_answers\":\"" << status_answers_
       << "\",\"cxl_rej_reasons\":\"" << cxl_rej_reasons_
       << "\",\"cxl_rej_statuses\":\"" << cxl_rej_statuses_ << "\",\"per_logon\":[";
     for (size_t i = 0; i < per_logon_.size(); i++) j << (i ? "," : "") << per_logon_[i];
@@ -467,7 +469,7 @@ class Peer : public FIX::Application {
   int orders_ = 0, cancels_ = 0, replaces_ = 0, reports_ = 0, acks_ = 0, fills_ = 0, canceled_ = 0,
       rejected_ = 0, cancel_rejects_ = 0, sent_ = 0, pending_new_ = 0, business_rejects_ = 0, session_rejects_sent_ = 0,
       unanswered_ = 0, replaced_ = 0, counted_ = 0, busts_ = 0, status_requests_ = 0, status_answers_sent_ = 0,
-      duplicate_cl_ord_ids_ = 0;
+      duplicate_cl_ord_ids_ = 0, status_refused_ = 0;
   std::vector<int> per_logon_;
   long long filled_qty_ = 0;
 };
