@@ -401,3 +401,194 @@ fn attention_blend_mode_is_deterministic_and_differs_from_choose() {
         "blending changes the targets"
     );
 }
+
+/// A run of `c` (momentum, passive everywhere) stepped until at least
+/// `enough` orders are working at the venue; panics if none appears.
+fn with_working_orders<V: foxtrot_engine::runtime::VenueLink>(
+    c: &Config,
+    venue: V,
+    enough: usize,
+) -> FusedRun<V, Capture> {
+    let mut r = FusedRun::with_observer(c, venue, Capture::default());
+    let working = |r: &FusedRun<V, Capture>| {
+        r.core()
+            .open_orders()
+            .iter()
+            .filter(|o| o.state == foxtrot_engine::core::orders::OrderState::Working)
+            .count()
+    };
+    while r.step() {
+        if working(&r) >= enough {
+            return r;
+        }
+    }
+    panic!("never {enough} working orders");
+}
+
+/// Momentum, passive in every regime: orders rest at the venue.
+fn passive(seed: u64, events: u64, instruments: usize) -> Config {
+    let mut c = cfg(seed, events);
+    let base = c.instruments[0].clone();
+    c.instruments = (0..instruments)
+        .map(|k| {
+            let mut s = base.clone();
+            s.symbol = format!("FX{k:02}");
+            s
+        })
+        .collect();
+    c.risk.max_open_orders = 128;
+    let passive = foxtrot_engine::config::PolicyChoice {
+        policy: foxtrot_engine::config::PolicyName::Momentum,
+        topology: foxtrot_engine::config::TopologyName::Passive,
+    };
+    let t = &mut c.strategy.regime_table;
+    (t.unclassified, t.calm, t.trending, t.volatile) = (passive, passive, passive, passive);
+    c.venue.mass_cancel = true;
+    c.validate(std::path::Path::new("test")).expect("a valid configuration");
+    c
+}
+
+/// With `venue.mass_cancel`, a kill sends one OrderMassCancelRequest for
+/// every order (530=7), however many are open — not one cancel per order —
+/// and the venue's cancels of each close them all in the core; nothing new
+/// is sent after it.
+#[test]
+fn a_kill_sends_one_mass_cancel_and_every_order_it_covers_is_cancelled() {
+    let c = passive(5, 400_000, 24);
+    let mut r = with_working_orders(&c, SimWorld::new(&c), 20);
+    let open = r.core().open_orders().len();
+    let before = r.observer().orders.len();
+    let wire_before = r.observer().wire.len();
+    r.command(OperatorCommand::new(CommandKind::Kill, r.observer().last_ts));
+    let sent = &r.observer().orders[before..];
+    assert_eq!(sent.len(), 1, "one message for {open} open orders");
+    assert_eq!(sent[0].action(), Some(OrderAction::MassCancel));
+    assert_eq!(
+        sent[0].header.flags,
+        foxtrot_engine::records::MassCancelScope::All as u8
+    );
+    let wire = String::from_utf8_lossy(&r.observer().wire[wire_before..]).replace('\x01', "|");
+    assert!(
+        wire.contains("|35=q|") && wire.contains("|530=7|") && !wire.contains("|55="),
+        "{wire}"
+    );
+    use foxtrot_engine::core::orders::OrderState;
+    assert!(
+        r.core()
+            .open_orders()
+            .iter()
+            .all(|o| !matches!(o.state, OrderState::Working | OrderState::PendingNew)),
+        "every order working or unacknowledged is pending cancel under the request: {:?}",
+        r.core().open_orders().iter().collect::<Vec<_>>()
+    );
+    r.run_to_end();
+    assert_eq!(r.observer().orders.len(), before + 1, "nothing sent after the kill");
+    assert!(r.core().open_orders().is_empty(), "the venue cancelled them all");
+    let k = r.core().counters();
+    assert_eq!((k.mass_cancels, k.mass_cancel_refusals, k.unknown_exec), (1, 0, 0));
+}
+
+/// A halt cancels its instrument's orders in one request (530=1 with the
+/// symbol); the other instruments' orders stay working.
+#[test]
+fn a_halt_mass_cancels_its_instruments_orders_only() {
+    let c = passive(5, 400_000, 24);
+    let mut r = with_working_orders(&c, SimWorld::new(&c), 20);
+    let of =
+        |r: &FusedRun<SimWorld, Capture>, i: u32| r.core().open_orders().iter().filter(|o| o.instrument == i).count();
+    let i = (0..24).max_by_key(|&i| of(&r, i)).unwrap();
+    let others: usize = (0..24).filter(|&j| j != i).map(|j| of(&r, j)).sum();
+    assert!(
+        of(&r, i) > 0 && others > 0,
+        "orders on the halted instrument and on others"
+    );
+    let before = r.observer().orders.len();
+    let wire_before = r.observer().wire.len();
+    let mut cmd = OperatorCommand::new(CommandKind::Halt, r.observer().last_ts);
+    cmd.header.instrument = i;
+    r.command(cmd);
+    let sent = &r.observer().orders[before..];
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        (sent[0].action(), sent[0].header.instrument),
+        (Some(OrderAction::MassCancel), i)
+    );
+    let wire = String::from_utf8_lossy(&r.observer().wire[wire_before..]).replace('\x01', "|");
+    assert!(
+        wire.contains("|530=1|") && wire.contains(&format!("|55=FX{i:02}|")),
+        "{wire}"
+    );
+    // The venue's answers come within the entry and report latencies.
+    for _ in 0..200 {
+        r.step();
+    }
+    assert_eq!(of(&r, i), 0, "the halted instrument's orders are cancelled");
+    assert!(
+        r.core().open_orders().iter().any(|o| o.instrument != i),
+        "the others' are not"
+    );
+}
+
+/// A venue that refuses every mass cancel (FIX 35=r, MassCancelResponse 0)
+/// and is the simulated venue otherwise.
+struct RefusesMassCancels {
+    inner: SimWorld,
+    refusals: std::collections::VecDeque<InputSlot>,
+}
+
+impl foxtrot_engine::runtime::VenueLink for RefusesMassCancels {
+    fn poll(&mut self) -> Option<InputSlot> {
+        self.refusals.pop_front().or_else(|| self.inner.poll())
+    }
+    fn send(&mut self, order: &Order, wire: &[u8]) {
+        if order.action() == Some(OrderAction::MassCancel) {
+            use foxtrot_engine::records::{ExecKind, ExecReport, Side};
+            let mut e = ExecReport::new(ExecKind::MassCancelRefused, u32::MAX, Side::Buy, order.header.ts_ns + 1);
+            e.cl_ord_id = order.cl_ord_id;
+            self.refusals.push_back(InputSlot::from_exec(&e));
+        } else {
+            self.inner.send(order, wire);
+        }
+    }
+    fn feedback_delay(&self) -> Option<u64> {
+        self.inner.feedback_delay()
+    }
+    fn poll_before(&mut self, horizon: u64) -> foxtrot_engine::runtime::Polled {
+        match self.refusals.pop_front() {
+            Some(s) => foxtrot_engine::runtime::Polled::Input(s),
+            None => self.inner.poll_before(horizon),
+        }
+    }
+}
+
+/// Refused, a mass cancel falls back to one cancel per order it covered:
+/// each order working at the kill is cancelled once, and all are closed.
+#[test]
+fn a_refused_mass_cancel_cancels_order_by_order() {
+    let c = passive(5, 400_000, 24);
+    let venue = RefusesMassCancels {
+        inner: SimWorld::new(&c),
+        refusals: Default::default(),
+    };
+    let mut r = with_working_orders(&c, venue, 20);
+    let mut open: Vec<u64> = r.core().open_orders().iter().map(|o| o.cl_ord_id).collect();
+    let before = r.observer().orders.len();
+    r.command(OperatorCommand::new(CommandKind::Kill, r.observer().last_ts));
+    assert_eq!(r.observer().orders.len(), before + 1, "first, the mass cancel");
+    r.run_to_end();
+    let after = &r.observer().orders[before + 1..];
+    let mut cancelled: Vec<u64> = after
+        .iter()
+        .inspect(|o| assert_eq!(o.action(), Some(OrderAction::Cancel), "only cancels after the kill"))
+        .map(|o| o.orig_cl_ord_id)
+        .collect();
+    cancelled.sort_unstable();
+    open.sort_unstable();
+    assert_eq!(
+        cancelled, open,
+        "every order the refused request covered is cancelled, once"
+    );
+    assert!(r.core().open_orders().is_empty());
+    let k = r.core().counters();
+    assert_eq!((k.mass_cancels, k.mass_cancel_refusals), (1, 1));
+}

@@ -136,6 +136,7 @@ impl Config {
             diary: self.diary.clone(),
             flags: self.flags.clone(),
             policy_hash: self.policy_hash(),
+            mass_cancel: self.venue.mass_cancel,
         }
     }
 

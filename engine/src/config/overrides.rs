@@ -168,4 +168,23 @@ mod live_rules {
         .to_string();
         assert!(e.contains("flags.exploration") && e.contains("venue.address"), "{e}");
     }
+
+    /// A mass cancel is FIX 4.4's (4.3 on): a FIX 4.2 session refuses it,
+    /// naming the key, and a FIX 4.4 one takes it.
+    #[test]
+    fn a_fix42_session_refuses_mass_cancel() {
+        let text = crate::config::DEFAULT_SIM_YAML;
+        let origin = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/sim.yaml");
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let c = parse_with_sets(text, &s(&["venue.mass_cancel=true"]), &origin).unwrap();
+        assert!(c.venue.mass_cancel && c.core_params().mass_cancel);
+        let e = parse_with_sets(
+            text,
+            &s(&["venue.mass_cancel=true", "session.begin_string=FIX.4.2"]),
+            &origin,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("venue.mass_cancel") && e.contains("FIX 4.2"), "{e}");
+    }
 }

@@ -286,6 +286,14 @@ impl Config {
                     .into(),
             ));
         }
+        if self.venue.mass_cancel && self.session.begin_string == "FIX.4.2" {
+            out.push(bad(
+                "venue.mass_cancel",
+                "FIX 4.2 has no OrderMassCancelRequest (35=q, from FIX 4.3): turn it off, and a kill \
+                 cancels order by order"
+                    .into(),
+            ));
+        }
         if self.flags.exploration && self.venue.address.is_some() {
             out.push(bad(
                 "flags.exploration",

@@ -27,6 +27,15 @@ pub struct VenueConfig {
     /// network's, not simulated). `foxtrot sim` always simulates in-process.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
+    /// Whether the counterparty takes an OrderMassCancelRequest (FIX 4.4,
+    /// 35=q). Then a kill cancels every order of the session in one message
+    /// (MassCancelRequestType 7) and a halt its instrument's (1, with the
+    /// Symbol); the orders it covers are pending cancel until their own
+    /// reports come, and if the venue refuses the request (35=r with
+    /// MassCancelResponse 0) they are cancelled one by one. Off (the
+    /// default): one OrderCancelRequest per order. FIX 4.2 has no mass cancel.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mass_cancel: bool,
     /// UDP `host:port` where `foxtrot venue` publishes its market data and
     /// `foxtrot run` receives it.
     #[serde(default, skip_serializing_if = "Option::is_none")]

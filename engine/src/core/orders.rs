@@ -6,7 +6,7 @@
 //! its iteration order is deterministic. Capacity is set once; nothing allocates
 //! afterwards.
 
-use crate::records::{ExecKind, ExecReport, Order, OrderAction, Side, VenueReject};
+use crate::records::{ExecKind, ExecReport, MassCancelScope, Order, OrderAction, Side, VenueReject};
 
 /// Lifecycle of one of our orders.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,6 +147,10 @@ impl OrderTracker {
     /// Records an order that left risk. Returns false (and records nothing) if the
     /// table is full or the order is malformed; risk checks capacity first.
     pub fn on_sent(&mut self, o: &Order) -> bool {
+        if o.action() == Some(OrderAction::MassCancel) {
+            // No side: it names orders by instrument.
+            return self.mark_mass_cancel(o) > 0;
+        }
         let Some(side) = o.side() else { return false };
         match o.action() {
             Some(OrderAction::New) => {
@@ -170,8 +174,44 @@ impl OrderTracker {
             }
             Some(OrderAction::Cancel) => self.mark_pending(o, OrderState::PendingCancel),
             Some(OrderAction::Replace) => self.mark_pending(o, OrderState::PendingReplace),
-            None => false,
+            Some(OrderAction::MassCancel) | None => false,
         }
+    }
+
+    /// A mass cancel `o` was sent: every order it covers that is working or
+    /// not yet acknowledged — of its instrument (or of all, by its scope),
+    /// sent before it (a lower ClOrdID) — is pending cancel under its
+    /// ClOrdID. Returns how many.
+    fn mark_mass_cancel(&mut self, o: &Order) -> usize {
+        let all = MassCancelScope::from_u8(o.header.flags) == Some(MassCancelScope::All);
+        let mut n = 0;
+        for x in self.orders.iter_mut() {
+            let covered = (all || x.instrument == o.header.instrument) && x.cl_ord_id < o.cl_ord_id;
+            if covered && matches!(x.state, OrderState::Working | OrderState::PendingNew) {
+                x.state = OrderState::PendingCancel;
+                x.pending_cl_ord_id = o.cl_ord_id;
+                x.pending_px = 0;
+                x.pending_qty = 0;
+                x.sent_ts = o.header.ts_ns;
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// The venue refused mass cancel `cl`: the orders it marked pending
+    /// cancel are working again (as a refused cancel leaves its order).
+    /// Returns how many.
+    pub fn mass_cancel_refused(&mut self, cl: u64) -> usize {
+        let mut n = 0;
+        for x in self.orders.iter_mut() {
+            if x.state == OrderState::PendingCancel && x.pending_cl_ord_id == cl {
+                x.state = OrderState::Working;
+                x.pending_cl_ord_id = 0;
+                n += 1;
+            }
+        }
+        n
     }
 
     fn mark_pending(&mut self, o: &Order, state: OrderState) -> bool {
@@ -194,11 +234,20 @@ impl OrderTracker {
         let Some(kind) = er.kind() else {
             return ExecOutcome::Unknown;
         };
-        // Reports for a replace or cancel name the new ClOrdID and the original.
-        let idx = self.orders.iter().position(|o| {
-            o.cl_ord_id == er.cl_ord_id
-                || (o.pending_cl_ord_id != 0 && o.pending_cl_ord_id == er.cl_ord_id)
-                || (er.orig_cl_ord_id != 0 && o.cl_ord_id == er.orig_cl_ord_id)
+        if kind.is_mass_cancel() {
+            // They name the request, which several orders may be pending on.
+            return ExecOutcome::Unknown;
+        }
+        // Reports for a replace or cancel name the new ClOrdID and the
+        // original: the original first, as the orders one mass cancel
+        // covers are all pending on its ClOrdID.
+        let by_orig = (er.orig_cl_ord_id != 0)
+            .then(|| self.orders.iter().position(|o| o.cl_ord_id == er.orig_cl_ord_id))
+            .flatten();
+        let idx = by_orig.or_else(|| {
+            self.orders.iter().position(|o| {
+                o.cl_ord_id == er.cl_ord_id || (o.pending_cl_ord_id != 0 && o.pending_cl_ord_id == er.cl_ord_id)
+            })
         });
         let Some(i) = idx else { return ExecOutcome::Unknown };
         let o = &mut self.orders[i];
@@ -239,6 +288,7 @@ impl OrderTracker {
             // A bust of a fill of an order still working: what it has done
             // is less by the busted quantity (the venue's CumQty is).
             ExecKind::TradeBust => o.cum_qty = (o.cum_qty - er.last_qty).max(0),
+            ExecKind::MassCancelDone | ExecKind::MassCancelRefused => {}
         }
         let done = kind.is_terminal() || (kind.is_fill() && er.leaves_qty == 0);
         if done {

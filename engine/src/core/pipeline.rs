@@ -89,6 +89,11 @@ pub struct CoreCounters {
     /// Fills the venue cancelled (busted) after reporting them, taken back
     /// from positions and cash ([`ExecKind::TradeBust`](crate::records::ExecKind::TradeBust)).
     pub trade_busts: u64,
+    /// OrderMassCancelRequests sent by kills and halts (`venue.mass_cancel`;
+    /// counted in `orders[1]` too, as cancels).
+    pub mass_cancels: u64,
+    /// Of those, refused by the venue (their orders then cancelled one by one).
+    pub mass_cancel_refusals: u64,
     /// Decisions recorded in the diary (orders, rejects, no-ops).
     pub decisions: u64,
     /// Regime transitions.
@@ -134,6 +139,8 @@ impl CoreCounters {
         self.orders_gone += o.orders_gone;
         self.suspect_fills += o.suspect_fills;
         self.trade_busts += o.trade_busts;
+        self.mass_cancels += o.mass_cancels;
+        self.mass_cancel_refusals += o.mass_cancel_refusals;
         self.decisions += o.decisions;
         self.transitions += o.transitions;
         self.drift_alarms += o.drift_alarms;

@@ -29,6 +29,15 @@ pub enum ExecKind {
     /// cost through both trades). The order's cumulative quantity is less by
     /// it; its state is not changed.
     TradeBust = 8,
+    /// The venue took an OrderMassCancelRequest of ours (FIX 35=r, 531≠0):
+    /// `cl_ord_id` is the request's. Each order it cancels comes in a report
+    /// of its own (Canceled, OrigClOrdID the order's); this one changes no
+    /// order.
+    MassCancelDone = 9,
+    /// The venue refused an OrderMassCancelRequest of ours (FIX 35=r, 531=0):
+    /// `cl_ord_id` is the request's. The orders it was to cancel are still
+    /// working: the core cancels them one by one.
+    MassCancelRefused = 10,
 }
 
 impl ExecKind {
@@ -43,6 +52,8 @@ impl ExecKind {
             6 => ExecKind::Rejected,
             7 => ExecKind::CancelRejected,
             8 => ExecKind::TradeBust,
+            9 => ExecKind::MassCancelDone,
+            10 => ExecKind::MassCancelRefused,
             _ => return None,
         })
     }
@@ -53,6 +64,10 @@ impl ExecKind {
     /// True when the order is no longer working after this report.
     pub const fn is_terminal(self) -> bool {
         matches!(self, ExecKind::Fill | ExecKind::Canceled | ExecKind::Rejected)
+    }
+    /// True for the answers to a mass cancel, which name the request, not an order.
+    pub const fn is_mass_cancel(self) -> bool {
+        matches!(self, ExecKind::MassCancelDone | ExecKind::MassCancelRefused)
     }
 }
 

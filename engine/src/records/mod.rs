@@ -21,7 +21,9 @@ pub use exec::{ExecKind, ExecReport, VenueReject, FILL_RECOVERED, LIQUIDITY_ADDE
 pub use fixed::{pow10, InstrumentSpec, POW10};
 pub use header::{flags, Header, Kind, Side};
 pub use market::{MarketData, MdAction};
-pub use order::{OrdType, Order, OrderAction, OrderIntent, RejectReason, RiskReject, Topology, CL_PER_INPUT};
+pub use order::{
+    MassCancelScope, OrdType, Order, OrderAction, OrderIntent, RejectReason, RiskReject, Topology, CL_PER_INPUT,
+};
 pub use quality::{DqCode, DqEvent};
 pub use signal::{Belief, FeatureVector, BELIEF_K_MAX, N_FEATURES};
 pub use slot::{InputSlot, InputView, SLOT_SIZE};

@@ -18,6 +18,33 @@ pub enum OrderAction {
     Cancel = b'F',
     /// OrderCancelReplaceRequest (FIX 35=G).
     Replace = b'G',
+    /// OrderMassCancelRequest (FIX 4.4 35=q): every working order of ours (of
+    /// one instrument, or of all: [`MassCancelScope`] in `header.flags`) in
+    /// one message. Sent by a kill or a halt when the counterparty takes it
+    /// (`venue.mass_cancel`); never by a policy.
+    MassCancel = b'q',
+}
+
+/// What an [`OrderAction::MassCancel`] cancels, carried in its order's
+/// `header.flags`: FIX MassCancelRequestType (530) codes.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MassCancelScope {
+    /// The orders of the order's instrument (530=1, with its Symbol).
+    Instrument = 1,
+    /// Every order of the session (530=7).
+    All = 7,
+}
+
+impl MassCancelScope {
+    /// Decodes a scope code; `None` for an unknown code.
+    pub const fn from_u8(v: u8) -> Option<MassCancelScope> {
+        match v {
+            1 => Some(MassCancelScope::Instrument),
+            7 => Some(MassCancelScope::All),
+            _ => None,
+        }
+    }
 }
 
 impl OrderAction {
@@ -27,6 +54,7 @@ impl OrderAction {
             b'D' => Some(OrderAction::New),
             b'F' => Some(OrderAction::Cancel),
             b'G' => Some(OrderAction::Replace),
+            b'q' => Some(OrderAction::MassCancel),
             _ => None,
         }
     }
@@ -110,7 +138,9 @@ impl OrderIntent {
 ///  | Header | cl_ord_id  | orig_cl_ord_id | px   | qty  |
 ///  +--------+------------+----------------+------+------+
 /// ```
-/// `header.sub` is the [`OrderAction`]; `header.flags` holds the [`OrdType`] code.
+/// `header.sub` is the [`OrderAction`]; `header.flags` holds the [`OrdType`]
+/// code (of a mass cancel: its [`MassCancelScope`] code; its side, price,
+/// quantity and OrigClOrdID are 0).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
 pub struct Order {

@@ -80,4 +80,6 @@ pub struct CoreParams {
     /// Hash of the running policies' canonical encoding (strategy, router, flags),
     /// carried by every diary record.
     pub policy_hash: u64,
+    /// Kills and halts cancel in one OrderMassCancelRequest (`venue.mass_cancel`).
+    pub mass_cancel: bool,
 }

@@ -22,8 +22,8 @@ use crate::core::risk::Risk;
 use crate::core::router::{DecideCtx, IntentBuf, Route, Router, MAX_INTENTS};
 use crate::format::fix::EncodeRules;
 use crate::records::{
-    CommandKind, DiaryRecord, ExecKind, Header, InputView, Kind, OrdType, Order, OrderAction, OrderIntent,
-    RejectReason, RiskReject, Verdict, CL_PER_INPUT,
+    CommandKind, DiaryRecord, ExecKind, ExecReport, Header, InputView, Kind, MassCancelScope, OrdType, Order,
+    OrderAction, OrderIntent, RejectReason, RiskReject, Verdict, CL_PER_INPUT,
 };
 
 /// Order numbers of an input the cancels of a kill or halt may take when they
@@ -56,6 +56,11 @@ pub struct DecideStage {
     sweeps: Vec<Option<u64>>,
     /// Whether any slot of `sweeps` is set (one test per input, not a scan).
     sweeping: bool,
+    /// Kills and halts send one mass cancel (`venue.mass_cancel`).
+    mass_cancel: bool,
+    /// The ClOrdID of the mass cancel last sent for each of `sweeps`' slots
+    /// and not yet answered: a refusal of it cancels its orders one by one.
+    masses: Vec<Option<u64>>,
 }
 
 impl DecideStage {
@@ -76,6 +81,8 @@ impl DecideStage {
             k_next: 0,
             sweeps: vec![None; ins.len() + 1],
             sweeping: false,
+            mass_cancel: p.mass_cancel,
+            masses: vec![None; ins.len() + 1],
             counters: CoreCounters::default(),
             board: None,
             drift_alarms: 0,
@@ -164,6 +171,10 @@ impl DecideStage {
                         self.decide(&md.header, s, emit);
                     }
                 }
+            }
+            Some(InputView::Exec(er)) if er.kind().is_some_and(ExecKind::is_mass_cancel) => {
+                self.counters.exec_reports += 1;
+                self.on_mass_answer(er, emit);
             }
             Some(InputView::Exec(er)) => {
                 self.counters.exec_reports += 1;
@@ -271,11 +282,77 @@ impl DecideStage {
     }
 
     /// A command's cancels of every order open before it (of `instrument`, or
-    /// of all): what does not fit in its input is left to the inputs after.
-    /// The command's own input takes no decision, so the cancels may use
-    /// all its order numbers.
+    /// of all): one mass cancel where the venue takes it, else one cancel
+    /// per order.
     fn sweep(&mut self, trigger: &Header, instrument: Option<u32>, emit: &mut impl FnMut(&mut Msg)) {
-        let below = trigger.seq * CL_PER_INPUT;
+        if self.mass_cancel && self.k_next < CL_PER_INPUT {
+            self.send_mass_cancel(trigger, instrument, emit);
+        } else {
+            self.sweep_each(trigger, instrument, trigger.seq * CL_PER_INPUT, emit);
+        }
+    }
+
+    /// One OrderMassCancelRequest for the orders of `instrument` (or of
+    /// all), which marks the orders it covers pending cancel. Sent even when
+    /// none is open here: the venue may hold orders this engine cannot know
+    /// of (sent by a run that died before it journalled them).
+    fn send_mass_cancel(&mut self, trigger: &Header, instrument: Option<u32>, emit: &mut impl FnMut(&mut Msg)) {
+        let (slot, scope, i) = match instrument {
+            Some(i) if (i as usize) < self.ticks.len() => (i as usize, MassCancelScope::Instrument, i),
+            // A halt of an instrument this engine does not have: nothing of it is open.
+            Some(_) => return,
+            None => (self.masses.len() - 1, MassCancelScope::All, 0),
+        };
+        let cl = trigger.seq * CL_PER_INPUT + self.k_next;
+        let order = Order {
+            header: Header {
+                kind: Kind::Order as u8,
+                sub: OrderAction::MassCancel as u8,
+                side: 0,
+                flags: scope as u8,
+                instrument: i,
+                ..*trigger
+            },
+            cl_ord_id: cl,
+            orig_cl_ord_id: 0,
+            px: 0,
+            qty: 0,
+        };
+        self.orders.on_sent(&order);
+        self.k_next += 1;
+        self.masses[slot] = Some(cl);
+        self.counters.mass_cancels += 1;
+        emit(&mut Msg::Order(order));
+    }
+
+    /// The venue's answer to a mass cancel: taken, nothing to do (each order
+    /// it cancels has its own report); refused, the orders it covered are
+    /// working again, and are cancelled one by one.
+    fn on_mass_answer(&mut self, er: &ExecReport, emit: &mut impl FnMut(&mut Msg)) {
+        let cl = er.cl_ord_id;
+        let slot = self.masses.iter().position(|m| *m == Some(cl));
+        if let Some(s) = slot {
+            self.masses[s] = None;
+        }
+        if er.kind() != Some(ExecKind::MassCancelRefused) {
+            return;
+        }
+        self.counters.venue_rejects += 1;
+        self.counters.mass_cancel_refusals += 1;
+        self.orders.mass_cancel_refused(cl);
+        // Unanswered before a newer one of its scope replaced it, the newer
+        // covers its orders (or its refusal will).
+        if let Some(s) = slot {
+            let instrument = (s < self.masses.len() - 1).then_some(s as u32);
+            self.sweep_each(&er.header, instrument, cl, emit);
+        }
+    }
+
+    /// Cancels, one by one, every order (of `instrument`, or of all) open
+    /// with a ClOrdID below `below`: what does not fit in the input is left
+    /// to the inputs after. A command's or a report's input takes no
+    /// decision, so the cancels may use all its order numbers.
+    fn sweep_each(&mut self, trigger: &Header, instrument: Option<u32>, below: u64, emit: &mut impl FnMut(&mut Msg)) {
         if !self.cancel_open(trigger, instrument, below, CL_PER_INPUT, emit) {
             let slot = instrument.map_or(self.sweeps.len() - 1, |i| i as usize);
             if let Some(w) = self.sweeps.get_mut(slot) {
@@ -438,7 +515,7 @@ impl DecideStage {
                         self.risk.on_sent(action, it.header.ts_ns);
                         self.counters.orders[match action {
                             OrderAction::New => 0,
-                            OrderAction::Cancel => 1,
+                            OrderAction::Cancel | OrderAction::MassCancel => 1,
                             OrderAction::Replace => 2,
                         }] += 1;
                         emit(&mut Msg::Order(order));

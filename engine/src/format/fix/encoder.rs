@@ -15,12 +15,14 @@
 //! 59=0|60=YYYYMMDD-HH:MM:SS.sss|10=KKK|
 //! ```
 //! Cancel (35=F) carries 41/11/38/54/55/60; replace (35=G) carries 41/11/21/38/40/44/
-//! 54/55/59/60; the market NewOrderSingle has 40=1 and no 44.
+//! 54/55/59/60; the market NewOrderSingle has 40=1 and no 44. The
+//! OrderMassCancelRequest (35=q, FIX 4.4) carries 11/530=1/55/60 for an
+//! instrument's orders and 11/530=7/60 for all (no side, quantity or price).
 
 use super::tags::{self, Tag};
 use crate::error::Error;
 use crate::format::calendar::fix_second;
-use crate::records::{pow10, InstrumentSpec, OrdType, Order, OrderAction, Side};
+use crate::records::{pow10, InstrumentSpec, MassCancelScope, OrdType, Order, OrderAction, Side};
 
 /// Width of MsgSeqNum (tag 34).
 pub const SEQ_WIDTH: usize = 10;
@@ -73,7 +75,19 @@ enum Shape {
     NewMarket,
     Cancel,
     Replace,
+    MassInstrument,
+    MassAll,
 }
+
+/// Every shape, in template order (the index [`shape_of`] returns).
+const SHAPES: [Shape; 6] = [
+    Shape::NewLimit,
+    Shape::NewMarket,
+    Shape::Cancel,
+    Shape::Replace,
+    Shape::MassInstrument,
+    Shape::MassAll,
+];
 
 const SOH: u8 = 0x01;
 
@@ -101,7 +115,9 @@ fn build(shape: Shape, begin: &str, sender: &str, target: &str, spec: &Instrumen
         Shape::NewLimit | Shape::NewMarket => b"D",
         Shape::Cancel => b"F",
         Shape::Replace => b"G",
+        Shape::MassInstrument | Shape::MassAll => b"q",
     };
+    let mass = matches!(shape, Shape::MassInstrument | Shape::MassAll);
     let mut body = Builder {
         buf: Vec::new(),
         slots: Slots::default(),
@@ -115,10 +131,22 @@ fn build(shape: Shape, begin: &str, sender: &str, target: &str, spec: &Instrumen
     if matches!(shape, Shape::Cancel | Shape::Replace) {
         body.slots.orig = body.slot(tags::ORIG_CL_ORD_ID, CLORDID_WIDTH);
     }
-    if shape != Shape::Cancel {
+    match shape {
+        Shape::MassInstrument => {
+            body.field(tags::MASS_CANCEL_REQUEST_TYPE, b"1");
+            body.field(tags::SYMBOL, spec.symbol.as_bytes());
+        }
+        Shape::MassAll => {
+            body.field(tags::MASS_CANCEL_REQUEST_TYPE, b"7");
+        }
+        _ => {}
+    }
+    if !mass && shape != Shape::Cancel {
         body.field(tags::HANDL_INST, b"1");
     }
-    body.slots.qty = body.slot(tags::ORDER_QTY, QTY_WIDTH);
+    if !mass {
+        body.slots.qty = body.slot(tags::ORDER_QTY, QTY_WIDTH);
+    }
     match shape {
         Shape::NewLimit | Shape::Replace => {
             body.field(tags::ORD_TYPE, b"2");
@@ -127,11 +155,13 @@ fn build(shape: Shape, begin: &str, sender: &str, target: &str, spec: &Instrumen
         Shape::NewMarket => {
             body.field(tags::ORD_TYPE, b"1");
         }
-        Shape::Cancel => {}
+        Shape::Cancel | Shape::MassInstrument | Shape::MassAll => {}
     }
-    body.slots.side = body.slot(tags::SIDE, 1);
-    body.field(tags::SYMBOL, spec.symbol.as_bytes());
-    if shape != Shape::Cancel {
+    if !mass {
+        body.slots.side = body.slot(tags::SIDE, 1);
+        body.field(tags::SYMBOL, spec.symbol.as_bytes());
+    }
+    if !mass && shape != Shape::Cancel {
         body.field(tags::TIME_IN_FORCE, b"0");
     }
     body.slots.transact = body.slot(tags::TRANSACT_TIME, TS_WIDTH);
@@ -195,7 +225,7 @@ struct TimeCache {
 /// The encoder: templates per instrument and message type, and the outbound
 /// MsgSeqNum counter.
 pub struct FixEncoder {
-    templates: Vec<[Template; 4]>,
+    templates: Vec<[Template; SHAPES.len()]>,
     rules: EncodeRules,
     next_seq: u64,
     time: TimeCache,
@@ -206,10 +236,7 @@ impl FixEncoder {
     pub fn new(begin: &str, sender: &str, target: &str, instruments: &[InstrumentSpec]) -> Self {
         let templates = instruments
             .iter()
-            .map(|spec| {
-                [Shape::NewLimit, Shape::NewMarket, Shape::Cancel, Shape::Replace]
-                    .map(|shape| build(shape, begin, sender, target, spec))
-            })
+            .map(|spec| SHAPES.map(|shape| build(shape, begin, sender, target, spec)))
             .collect();
         FixEncoder {
             templates,
@@ -262,7 +289,9 @@ impl FixEncoder {
         let s = t.slots;
         let b = &mut t.buf[..];
         let mut sum = t.fixed_sum;
-        sum += put_fixed(&mut b[s.qty..s.qty + QTY_WIDTH], order.qty, qty_dec, tags::ORDER_QTY)?;
+        if s.qty != 0 {
+            sum += put_fixed(&mut b[s.qty..s.qty + QTY_WIDTH], order.qty, qty_dec, tags::ORDER_QTY)?;
+        }
         if s.px != 0 {
             sum += put_fixed(&mut b[s.px..s.px + PX_WIDTH], order.px, px_dec, tags::PRICE)?;
         }
@@ -271,11 +300,13 @@ impl FixEncoder {
         if s.orig != 0 {
             sum += put_uint(&mut b[s.orig..s.orig + CLORDID_WIDTH], order.orig_cl_ord_id);
         }
-        b[s.side] = match side {
-            Side::Buy => b'1',
-            Side::Sell => b'2',
-        };
-        sum += b[s.side] as u32;
+        if s.side != 0 {
+            b[s.side] = match side {
+                Some(Side::Sell) => b'2',
+                _ => b'1',
+            };
+            sum += b[s.side] as u32;
+        }
         let ms = [
             b'.',
             b'0' + (millis / 100) as u8,
@@ -298,14 +329,27 @@ impl FixEncoder {
     }
 }
 
-/// Which template encodes `order`, its side, and its instrument's decimals.
+/// An instrument's (price, quantity) decimals.
+type Decimals = (u8, u8);
+
+/// Which template encodes `order` (its index in [`SHAPES`]), its side
+/// (`None` only for a mass cancel, which has none), and its instrument's
+/// decimals.
 #[inline]
-fn shape_of(decimals: &[(u8, u8)], order: &Order) -> Result<(usize, Side, (u8, u8)), Error> {
+fn shape_of(decimals: &[Decimals], order: &Order) -> Result<(usize, Option<Side>, Decimals), Error> {
     let i = order.header.instrument;
     let dec = *decimals.get(i as usize).ok_or(Error::UnknownInstrument(i))?;
-    let (Some(action), Some(side)) = (order.action(), order.side()) else {
+    let Some(action) = order.action() else {
         return Err(Error::BadOrderCodes);
     };
+    if action == OrderAction::MassCancel {
+        return match MassCancelScope::from_u8(order.header.flags) {
+            Some(MassCancelScope::Instrument) => Ok((4, None, dec)),
+            Some(MassCancelScope::All) => Ok((5, None, dec)),
+            None => Err(Error::BadOrderCodes),
+        };
+    }
+    let side = order.side().ok_or(Error::BadOrderCodes)?;
     let shape = match (action, order.ord_type()) {
         (OrderAction::New, Some(OrdType::Limit)) => 0,
         (OrderAction::New, Some(OrdType::Market)) => 1,
@@ -313,7 +357,7 @@ fn shape_of(decimals: &[(u8, u8)], order: &Order) -> Result<(usize, Side, (u8, u
         (OrderAction::Replace, Some(OrdType::Limit)) => 3,
         _ => return Err(Error::BadOrderCodes),
     };
-    Ok((shape, side, dec))
+    Ok((shape, Some(side), dec))
 }
 
 /// The rules [`FixEncoder::encode`] applies, without the templates: a known
@@ -335,6 +379,10 @@ impl EncodeRules {
     #[inline]
     pub fn check(&self, order: &Order) -> Result<(), Error> {
         let (shape, _, (px_dec, qty_dec)) = shape_of(&self.decimals, order)?;
+        if shape >= 4 {
+            // A mass cancel carries no quantity or price.
+            return Ok(());
+        }
         fits_fixed(order.qty, qty_dec, QTY_WIDTH, tags::ORDER_QTY)?;
         // Shapes 0 (new limit) and 3 (replace) carry a price.
         if shape == 0 || shape == 3 {

@@ -155,6 +155,8 @@ pub const CXL_REJ_RESPONSE_TO: Tag = 434;
 pub const MASS_CANCEL_REQUEST_TYPE: Tag = 530;
 /// MassCancelResponse (OrderMassCancelReport).
 pub const MASS_CANCEL_RESPONSE: Tag = 531;
+/// MassCancelRejectReason (OrderMassCancelReport).
+pub const MASS_CANCEL_REJECT_REASON: Tag = 532;
 /// TotalAffectedOrders (OrderMassCancelReport).
 pub const TOTAL_AFFECTED_ORDERS: Tag = 533;
 /// MassStatusReqID / OrdStatusReqID context: OrdStatusReqID (FIX 4.4).
