@@ -179,6 +179,11 @@ impl Checker {
         let Some(kind) = ExecKind::from_u8(e.header.sub) else {
             return;
         };
+        // The answer to a mass cancel names the request; its orders have
+        // their own reports.
+        if kind.is_mass_cancel() {
+            return;
+        }
         let key = self
             .open
             .iter()
@@ -240,6 +245,7 @@ impl Checker {
             }
             ExecKind::Canceled | ExecKind::Rejected => {}
             ExecKind::TradeBust => o.cum = (o.cum - e.last_qty).max(0),
+            ExecKind::MassCancelDone | ExecKind::MassCancelRefused => {}
         }
         let done = kind.is_terminal() || (kind.is_fill() && e.leaves_qty == 0);
         if !done {
@@ -318,6 +324,26 @@ impl Checker {
 
     fn check_order(&mut self, o: &Order, wire: &[u8]) {
         self.orders += 1;
+        if o.action() == Some(OrderAction::MassCancel) {
+            // No side, quantity or price: its request type, and its symbol
+            // when it cancels one instrument's orders.
+            let has = |f: &[u8]| wire.windows(f.len()).any(|w| w == f);
+            let sym = [
+                b"\x0155=",
+                self.specs[o.header.instrument as usize].symbol.as_bytes(),
+                b"\x01",
+            ]
+            .concat();
+            let ok = match o.header.flags {
+                1 => has(b"\x01530=1\x01") && has(&sym),
+                7 => has(b"\x01530=7\x01") && !has(b"\x0155="),
+                _ => false,
+            };
+            if !ok {
+                self.violation("WIRE_MISMATCH", format!("mass cancel cl {}", o.cl_ord_id));
+            }
+            return;
+        }
         self.check_wire(o, wire);
         let i = o.header.instrument;
         let iu = i as usize;

@@ -17,8 +17,8 @@ use super::fields::Fields;
 use foxtrot_engine::format::calendar::days_from_civil_u;
 use foxtrot_engine::format::fix::tags;
 use foxtrot_engine::records::{
-    ExecKind, ExecReport, Header, InstrumentSpec, Kind, OrdType, Order, OrderAction, Side, VenueReject,
-    LIQUIDITY_ADDED, LIQUIDITY_REMOVED,
+    ExecKind, ExecReport, Header, InstrumentSpec, Kind, MassCancelScope, OrdType, Order, OrderAction, Side,
+    VenueReject, LIQUIDITY_ADDED, LIQUIDITY_REMOVED,
 };
 
 /// Symbol → (instrument index, price decimals, quantity decimals).
@@ -269,6 +269,18 @@ pub fn cxl_rej_reason(reason: u8, fix42: bool) -> &'static str {
     }
 }
 
+/// MassCancelRejectReason (532) of a refused mass cancel whose reason is
+/// `reason` (a [`VenueReject`] code): `1` for an unknown instrument, `0` (mass
+/// cancel not supported) for none given — a request of a type the venue does
+/// not take — and `99` (other) for the rest (a duplicate ClOrdID, say).
+pub fn mass_cancel_reject_reason(reason: u8) -> &'static str {
+    match reason {
+        r if r == VenueReject::UnknownInstrument as u8 => "1",
+        r if r == VenueReject::None as u8 => "0",
+        _ => "99",
+    }
+}
+
 /// Whether a CxlRejReason says the order is no longer working at the venue:
 /// `0` (too late to cancel: it filled or ended) or `1` (unknown order).
 fn order_gone(reason: Option<u64>) -> bool {
@@ -357,8 +369,14 @@ pub fn exec_from_fix<'a>(m: &impl Fields<'a>, inst: &Instruments, ts_ns: u64) ->
         } as u8;
         return Ok(Some(e));
     }
+    if m.msg_type() == b"r" {
+        return mass_cancel_report(m, inst, ts_ns).map(Some);
+    }
     if m.msg_type() != b"8" {
-        return Err(m.bad(tags::MSG_TYPE, "execution report (8) or cancel reject (9)"));
+        return Err(m.bad(
+            tags::MSG_TYPE,
+            "execution report (8), cancel reject (9) or mass cancel report (r)",
+        ));
     }
     // A FIX 4.2 status answer, bust or correction gives the order's state in
     // ExecType: read as a report, a bust of a fill would book the fill again.
@@ -451,6 +469,42 @@ pub fn exec_from_fix<'a>(m: &impl Fields<'a>, inst: &Instruments, ts_ns: u64) ->
     Ok(Some(e))
 }
 
+/// An OrderMassCancelReport (35=r): [`ExecKind::MassCancelDone`], or
+/// [`ExecKind::MassCancelRefused`] for MassCancelResponse 0; `ord_type` the
+/// request's scope ([`MassCancelScope`] code), `order_qty` the orders it
+/// affected (TotalAffectedOrders, 0 when not given), `reason`
+/// `UnknownInstrument` for MassCancelRejectReason 1.
+fn mass_cancel_report<'a>(m: &impl Fields<'a>, inst: &Instruments, ts_ns: u64) -> Result<ExecReport, FixError> {
+    let refused = match m.req(tags::MASS_CANCEL_RESPONSE)? {
+        b"0" => true,
+        [b'1'..=b'9'] => false,
+        _ => return Err(m.bad(tags::MASS_CANCEL_RESPONSE, "MassCancelResponse")),
+    };
+    let kind = if refused {
+        ExecKind::MassCancelRefused
+    } else {
+        ExecKind::MassCancelDone
+    };
+    let i = m.get(tags::SYMBOL).and_then(|s| inst.find(s)).map_or(u32::MAX, |x| x.0);
+    let mut e = ExecReport::new(kind, i, Side::Buy, ts_ns);
+    e.cl_ord_id = m
+        .u64(tags::CL_ORD_ID)?
+        .ok_or(FixError::Missing { tag: tags::CL_ORD_ID })?;
+    e.venue_order_id = m.get(tags::ORDER_ID).map_or(0, order_id);
+    e.ord_type = match m.req(tags::MASS_CANCEL_REQUEST_TYPE)? {
+        b"1" => MassCancelScope::Instrument,
+        _ => MassCancelScope::All,
+    } as u8;
+    e.order_qty = m.u64(tags::TOTAL_AFFECTED_ORDERS)?.unwrap_or(0).min(i64::MAX as u64) as i64;
+    if refused && m.u64(tags::MASS_CANCEL_REJECT_REASON).ok().flatten() == Some(1) {
+        e.reason = VenueReject::UnknownInstrument as u8;
+    }
+    if let Some(t) = m.get(tags::TRANSACT_TIME) {
+        e.transact_ts_ns = parse_utc_timestamp(t).ok_or_else(|| m.bad(tags::TRANSACT_TIME, "UTCTimestamp"))?;
+    }
+    Ok(e)
+}
+
 /// What a report echoes of the request it answers, as the counterparty wrote
 /// it: its ClOrdID and OrigClOrdID (any FIX string), the symbol (when the
 /// instrument is unknown to the venue), and for a cancel reject whether it
@@ -541,6 +595,37 @@ pub fn write_exec_body(
         );
         return "9";
     }
+    if kind.is_mass_cancel() {
+        // OrderMassCancelReport (FIX 4.4): the request's ClOrdID and scope,
+        // taken (531 = the scope) or refused (0, with the reason), and how
+        // many orders it cancelled.
+        put(out, tags::CL_ORD_ID, echo.cl_ord_id);
+        int(out, tags::ORDER_ID, e.venue_order_id);
+        let scope: &[u8] = if e.ord_type == MassCancelScope::Instrument as u8 {
+            b"1"
+        } else {
+            b"7"
+        };
+        if scope == b"1" {
+            put(out, tags::SYMBOL, sym);
+        }
+        if let Some(t) = echo.text {
+            put(out, tags::TEXT, t);
+        }
+        put(out, tags::MASS_CANCEL_REQUEST_TYPE, scope);
+        if kind == ExecKind::MassCancelRefused {
+            put(out, tags::MASS_CANCEL_RESPONSE, b"0");
+            put(
+                out,
+                tags::MASS_CANCEL_REJECT_REASON,
+                mass_cancel_reject_reason(e.reason).as_bytes(),
+            );
+        } else {
+            put(out, tags::MASS_CANCEL_RESPONSE, scope);
+        }
+        int(out, tags::TOTAL_AFFECTED_ORDERS, e.order_qty.max(0) as u64);
+        return "r";
+    }
     let (exec_type, status): (&[u8], &[u8]) = match kind {
         ExecKind::New => (b"0", b"0"),
         ExecKind::PartialFill => (if fix42 { b"1" } else { b"F" }, b"1"),
@@ -549,7 +634,9 @@ pub fn write_exec_body(
         // FIX 4.4 has no OrdStatus Replaced: the order's own state stands.
         ExecKind::Replaced if fix42 => (b"5", b"5"),
         ExecKind::Replaced => (b"5", if e.cum_qty > 0 { b"1" } else { b"0" }),
-        ExecKind::Rejected | ExecKind::CancelRejected => (b"8", b"8"),
+        ExecKind::Rejected | ExecKind::CancelRejected | ExecKind::MassCancelDone | ExecKind::MassCancelRefused => {
+            (b"8", b"8")
+        }
         // A bust: FIX 4.4 says so in ExecType (H), FIX 4.2 in ExecTransType
         // (1, below) with the busted fill's ExecType; OrdStatus the order's
         // state after it.
@@ -706,6 +793,35 @@ mod tests {
             ));
             return ("9", f);
         }
+        if kind.is_mass_cancel() {
+            let scope = if e.ord_type == MassCancelScope::Instrument as u8 {
+                "1"
+            } else {
+                "7"
+            };
+            f.push((tags::CL_ORD_ID, echo.cl_ord_id.to_vec()));
+            f.push((tags::ORDER_ID, txt(&order_id)));
+            if scope == "1" {
+                f.push((tags::SYMBOL, sym));
+            }
+            if let Some(t) = echo.text {
+                f.push((tags::TEXT, t.to_vec()));
+            }
+            f.push((tags::MASS_CANCEL_REQUEST_TYPE, txt(scope)));
+            if kind == ExecKind::MassCancelRefused {
+                f.push((tags::MASS_CANCEL_RESPONSE, txt("0")));
+                let reason = match e.reason {
+                    r if r == VenueReject::UnknownInstrument as u8 => "1",
+                    r if r == VenueReject::None as u8 => "0",
+                    _ => "99",
+                };
+                f.push((tags::MASS_CANCEL_REJECT_REASON, txt(reason)));
+            } else {
+                f.push((tags::MASS_CANCEL_RESPONSE, txt(scope)));
+            }
+            f.push((tags::TOTAL_AFFECTED_ORDERS, txt(&e.order_qty.max(0).to_string())));
+            return ("r", f);
+        }
         let (exec_type, status) = match kind {
             ExecKind::New => ("0", "0"),
             ExecKind::PartialFill => (if fix42 { "1" } else { "F" }, "1"),
@@ -714,7 +830,9 @@ mod tests {
             // FIX 4.4 has no OrdStatus Replaced: the order's own state stands.
             ExecKind::Replaced if fix42 => ("5", "5"),
             ExecKind::Replaced => ("5", if e.cum_qty > 0 { "1" } else { "0" }),
-            ExecKind::Rejected | ExecKind::CancelRejected => ("8", "8"),
+            ExecKind::Rejected | ExecKind::CancelRejected | ExecKind::MassCancelDone | ExecKind::MassCancelRefused => {
+                ("8", "8")
+            }
             ExecKind::TradeBust => (
                 if fix42 { "2" } else { "H" },
                 match (e.leaves_qty > 0, e.cum_qty > 0) {

@@ -173,7 +173,9 @@ impl FillGaps {
     fn apply(&mut self, e: &ExecReport, avg_px: Option<impl FnOnce() -> Option<i64>>) -> Option<ExecReport> {
         let live = avg_px.is_some();
         let kind = e.kind()?;
-        if kind == ExecKind::CancelRejected {
+        // A refused request changes no fill; a mass cancel's answer names
+        // the request, no order.
+        if kind == ExecKind::CancelRejected || kind.is_mass_cancel() {
             return None;
         }
         if kind == ExecKind::TradeBust {

@@ -220,6 +220,7 @@ fn refusal<'a>(o: &Order, m: &impl Fields<'a>) -> Option<ExecReport> {
         OrderAction::New => (ExecKind::Rejected, b"D"),
         OrderAction::Cancel => (ExecKind::CancelRejected, b"F"),
         OrderAction::Replace => (ExecKind::CancelRejected, b"G"),
+        OrderAction::MassCancel => (ExecKind::MassCancelRefused, b"q"),
     };
     if m.get(tags::REF_MSG_TYPE).is_some_and(|t| t != msg_type) {
         return None;
@@ -529,6 +530,12 @@ impl FixVenueLink {
                             cl_ord_id = e.cl_ord_id,
                             qty = e.last_qty,
                             "the venue cancelled (busted) a fill of this order: taken back from the position"
+                        );
+                    }
+                    if e.kind() == Some(ExecKind::MassCancelRefused) {
+                        tracing::warn!(
+                            cl_ord_id = e.cl_ord_id,
+                            "the venue refused the mass cancel: its orders are cancelled one by one"
                         );
                     }
                     if acks.answered(e.cl_ord_id, mono) {
@@ -1081,9 +1088,10 @@ impl FixVenueLink {
         let mut sent = false;
         if let Ok(bytes) = self.encoder.encode(&o) {
             // A new order or a replacement leaves only if the store keeps it:
-            // a restart knows its ClOrdIDs from the store. A cancel leaves
-            // whatever the store does (it only takes risk away).
-            if order.action() == Some(OrderAction::Cancel) {
+            // a restart knows its ClOrdIDs from the store. A cancel (or a
+            // mass cancel) leaves whatever the store does (it only takes
+            // risk away).
+            if matches!(order.action(), Some(OrderAction::Cancel | OrderAction::MassCancel)) {
                 self.session.sent_app(bytes, now);
             } else if !self.session.sent_app_kept(bytes, now) {
                 self.unrecorded(order);

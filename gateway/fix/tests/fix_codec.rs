@@ -4,7 +4,9 @@
 //! offset; stream framing handles partial reads; no bytes make it panic.
 
 use foxtrot_engine::format::fix::FixEncoder;
-use foxtrot_engine::records::{ExecKind, Header, InstrumentSpec, Kind, OrdType, Order, OrderAction, Side};
+use foxtrot_engine::records::{
+    ExecKind, Header, InstrumentSpec, Kind, MassCancelScope, OrdType, Order, OrderAction, Side,
+};
 use foxtrot_fix::app::parse_utc_timestamp;
 use foxtrot_fix::{exec_from_fix, frame_len, order_from_fix, Fields, FixDecoder, FixError, Instruments};
 use proptest::prelude::*;
@@ -81,6 +83,56 @@ proptest! {
         prop_assert_eq!(m.get(49), Some(&b"FOXTROT"[..]));
         let back = order_from_fix(&m, &Instruments::new(&specs()), ts, &mut foxtrot_fix::app::NumericIds).unwrap();
         prop_assert_eq!(back, order);
+    }
+
+    /// A mass cancel encodes as the OrderMassCancelRequest FIX 4.4's
+    /// dictionary defines: its ClOrdID, MassCancelRequestType 1 with the
+    /// instrument's Symbol or 7 with none, TransactTime; no side, quantity or
+    /// price, whatever the record's other fields hold. Framed (BodyLength,
+    /// CheckSum) like every template.
+    #[test]
+    fn mass_cancels_encode_as_the_dictionary_says(
+        all in any::<bool>(), inst in 0u32..2, cl in any::<u64>(), junk in any::<i64>(),
+        ts in 0u64..4_000_000_000_000_000_000, seq in 1u64..9_999_999_999,
+    ) {
+        let scope = if all { MassCancelScope::All } else { MassCancelScope::Instrument };
+        let order = Order {
+            header: Header {
+                kind: Kind::Order as u8,
+                sub: OrderAction::MassCancel as u8,
+                flags: scope as u8,
+                instrument: inst,
+                ts_ns: ts,
+                ..Header::default()
+            },
+            cl_ord_id: cl,
+            orig_cl_ord_id: 0,
+            px: junk,
+            qty: junk,
+        };
+        let mut enc = FixEncoder::new("FIX.4.4", "FOXTROT", "VENUE", &specs());
+        enc.set_next_seq(seq);
+        let wire = enc.encode(&order).unwrap().to_vec();
+        prop_assert_eq!(frame_len(&wire), Ok(Some(wire.len())));
+        let dict = foxtrot_fix::session::SessionSettings::new("FIX.4.4", "FOXTROT", "VENUE").dictionary;
+        let parsed = foxtrot_fix::message::parse(&wire, &dict).unwrap();
+        prop_assert_eq!(
+            foxtrot_fix::validate::validate(&parsed, &dict, &foxtrot_fix::validate::Validation::default()),
+            Ok(()),
+            "{}", String::from_utf8_lossy(&wire).replace('\x01', "|")
+        );
+        let mut dec = FixDecoder::new();
+        let m = dec.decode(&wire).unwrap();
+        prop_assert_eq!(m.get(35), Some(&b"q"[..]));
+        prop_assert_eq!(m.u64(34).unwrap(), Some(seq));
+        prop_assert_eq!(m.u64(11).unwrap(), Some(cl));
+        prop_assert_eq!(m.get(530), Some(if all { &b"7"[..] } else { &b"1"[..] }));
+        let sym = specs()[inst as usize].symbol.clone();
+        prop_assert_eq!(m.get(55), (!all).then_some(sym.as_bytes()));
+        prop_assert!(m.get(60).is_some());
+        for tag in [38, 44, 54, 41] {
+            prop_assert_eq!(m.get(tag), None);
+        }
     }
 
     /// Any bytes: framing and decoding return a value or an error, never panic,
@@ -465,7 +517,7 @@ proptest! {
     /// decodes back into the same engine record (every field the engine reads).
     #[test]
     fn execution_reports_round_trip(
-        kind in 0u8..8, inst in 0u32..2, buy in any::<bool>(), cl in any::<u64>(), orig in 0u64..1_000,
+        kind in 0u8..10, inst in 0u32..2, buy in any::<bool>(), cl in any::<u64>(), orig in 0u64..1_000,
         venue_id in any::<u64>(), qty in 1i64..1_000_000_000, px in 1i64..1_000_000_000,
         last in 1i64..1_000_000, cum in 0i64..1_000_000_000, leaves in 0i64..1_000_000_000,
         ts in 0u64..4_000_000_000_000_000_000, market in any::<bool>(), fix42 in any::<bool>(), reason in 0u8..7,
@@ -475,8 +527,13 @@ proptest! {
         use foxtrot_fix::app::write_exec_body_numeric;
         use foxtrot_fix::session::{MemoryStore, Role, Session, SessionSettings};
         let kinds = [ExecKind::New, ExecKind::PartialFill, ExecKind::Fill, ExecKind::Canceled,
-                     ExecKind::Replaced, ExecKind::Rejected, ExecKind::CancelRejected, ExecKind::TradeBust];
-        let k = kinds[kind as usize];
+                     ExecKind::Replaced, ExecKind::Rejected, ExecKind::CancelRejected, ExecKind::TradeBust,
+                     ExecKind::MassCancelDone, ExecKind::MassCancelRefused];
+        // FIX 4.2 has no mass cancel.
+        let k = match kinds[kind as usize] {
+            k if fix42 && k.is_mass_cancel() => ExecKind::Canceled,
+            k => k,
+        };
         let side = if buy { Side::Buy } else { Side::Sell };
         let mut e = ExecReport::new(k, inst, side, 777);
         e.cl_ord_id = cl;
@@ -485,7 +542,19 @@ proptest! {
         e.orig_cl_ord_id = if k == ExecKind::CancelRejected { orig.max(1) } else { orig };
         e.venue_order_id = venue_id % 10_000_000_000_000_000_000;
         e.transact_ts_ns = ts / 1_000 * 1_000; // microseconds on the wire
-        if k != ExecKind::CancelRejected {
+        if k.is_mass_cancel() {
+            // The request's scope (an instrument's orders, or all), how many
+            // orders it cancelled, and a refusal's reason.
+            e = ExecReport::new(k, inst, Side::Buy, 777);
+            e.cl_ord_id = cl;
+            e.venue_order_id = venue_id % 10_000_000_000_000_000_000;
+            e.ord_type = if market { MassCancelScope::Instrument } else { MassCancelScope::All } as u8;
+            e.order_qty = qty;
+            if k == ExecKind::MassCancelRefused {
+                let r = [VenueReject::None, VenueReject::UnknownInstrument, VenueReject::DuplicateClOrdId];
+                e.reason = r[reason as usize % 3] as u8;
+            }
+        } else if k != ExecKind::CancelRejected {
             e.order_qty = qty;
             e.order_px = if market { 0 } else { px };
             e.cum_qty = cum;
@@ -526,7 +595,17 @@ proptest! {
         let mut dec = FixDecoder::new();
         let m = dec.decode(&wire).unwrap();
         let mut back = exec_from_fix(&m, &inst_t, 777).unwrap().unwrap();
-        if k == ExecKind::CancelRejected {
+        if k.is_mass_cancel() {
+            // An OrderMassCancelReport names an instrument only when the
+            // request did; a refusal says whether the symbol was unknown.
+            if e.ord_type == MassCancelScope::All as u8 {
+                e.header.instrument = u32::MAX;
+            }
+            if e.reason != VenueReject::UnknownInstrument as u8 {
+                e.reason = VenueReject::None as u8;
+            }
+            prop_assert_eq!(back, e);
+        } else if k == ExecKind::CancelRejected {
             // The cancel reject carries the ids, and whether the order is gone
             // (CxlRejReason 1) or may still be working (any other): nothing else.
             let gone = if e.reason == VenueReject::UnknownOrder as u8 { e.reason } else { VenueReject::None as u8 };

@@ -14,7 +14,8 @@
 //! resting order's filled quantities rise by the same amount.
 
 use foxtrot_engine::records::{
-    flags, ExecKind, ExecReport, MarketData, MdAction, OrdType, Side, VenueReject, LIQUIDITY_ADDED, LIQUIDITY_REMOVED,
+    flags, ExecKind, ExecReport, MarketData, MassCancelScope, MdAction, OrdType, Side, VenueReject, LIQUIDITY_ADDED,
+    LIQUIDITY_REMOVED,
 };
 
 /// Owner id of crowd (simulated third-party) orders: no execution reports.
@@ -525,6 +526,34 @@ impl MatchingEngine {
             None => self.cancel_reject(None, cl, orig_cl, VenueReject::UnknownOrder, ts, out),
         }
         mark_last(out, md_start);
+    }
+
+    /// Cancels, for mass cancel request `cl`, every open engine order (of
+    /// `instrument`, or of all), oldest first: each with its Canceled report
+    /// (ClOrdID `cl`, OrigClOrdID the order's), then the request's
+    /// [`ExecKind::MassCancelDone`] (its scope in `ord_type`, the orders
+    /// cancelled in `order_qty`). Returns how many it cancelled.
+    pub fn mass_cancel_own(&mut self, cl: u64, instrument: Option<u32>, ts: u64, out: &mut VenueOutput) -> usize {
+        let mut n = 0;
+        let mut k = 0;
+        while let Some(&(orig_cl, slot)) = self.own.get(k) {
+            if instrument.is_some_and(|i| self.arena[slot as usize].instrument != i) {
+                k += 1;
+                continue;
+            }
+            // Cancelling takes the order out of `own`: the next is at `k`.
+            self.cancel_own(cl, orig_cl, ts, out);
+            n += 1;
+        }
+        let mut e = ExecReport::new(ExecKind::MassCancelDone, instrument.unwrap_or(0), Side::Buy, ts);
+        e.cl_ord_id = cl;
+        e.ord_type = match instrument {
+            Some(_) => MassCancelScope::Instrument,
+            None => MassCancelScope::All,
+        } as u8;
+        e.order_qty = n as i64;
+        out.er.push(e);
+        n
     }
 
     /// Answers a cancel or replace request (ClOrdID `cl`, for `orig_cl`) with a

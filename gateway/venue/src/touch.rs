@@ -49,8 +49,8 @@
 use foxtrot_engine::config::{Config, LatencyModel, QueueModel};
 use foxtrot_engine::core::{Book, TouchBook};
 use foxtrot_engine::records::{
-    ExecKind, ExecReport, InputSlot, MarketData, MdAction, OrdType, Order, OrderAction, Side, VenueReject,
-    LIQUIDITY_ADDED, LIQUIDITY_REMOVED,
+    ExecKind, ExecReport, InputSlot, MarketData, MassCancelScope, MdAction, OrdType, Order, OrderAction, Side,
+    VenueReject, LIQUIDITY_ADDED, LIQUIDITY_REMOVED,
 };
 use foxtrot_engine::runtime::{Polled, VenueLink};
 use std::collections::VecDeque;
@@ -635,6 +635,33 @@ impl<I: Iterator<Item = MarketData>> TouchVenue<I> {
         }
     }
 
+    /// A mass cancel: every resting order of ours (of its instrument, or of
+    /// all, by its scope) cancelled, oldest first, each reported under the
+    /// request's ClOrdID; then the request's own report.
+    fn on_mass_cancel(&mut self, order: &Order, ts: u64) {
+        let instrument = (MassCancelScope::from_u8(order.header.flags) == Some(MassCancelScope::Instrument))
+            .then_some(order.header.instrument);
+        let mut n = 0;
+        let mut k = 0;
+        while k < self.resting.len() {
+            if instrument.is_some_and(|i| self.resting[k].instrument != i) {
+                k += 1;
+                continue;
+            }
+            let old = self.resting.remove(k);
+            let mut e = self.report(ExecKind::Canceled, &old, ts);
+            e.orig_cl_ord_id = old.cl_ord_id;
+            e.cl_ord_id = order.cl_ord_id;
+            self.push_report(e);
+            n += 1;
+        }
+        let mut e = ExecReport::new(ExecKind::MassCancelDone, order.header.instrument, Side::Buy, ts);
+        e.cl_ord_id = order.cl_ord_id;
+        e.ord_type = order.header.flags;
+        e.order_qty = n;
+        self.push_report(e);
+    }
+
     fn on_cancel_or_replace(&mut self, order: &Order, side: Side, replace: bool, ts: u64) {
         let Some(i) = self.resting.iter().position(|r| r.cl_ord_id == order.orig_cl_ord_id) else {
             let mut e = ExecReport::new(ExecKind::CancelRejected, order.header.instrument, side, ts);
@@ -753,6 +780,7 @@ impl<I: Iterator<Item = MarketData>> TouchVenue<I> {
             Some(OrderAction::New) => self.on_new(order, side, ts),
             Some(OrderAction::Cancel) => self.on_cancel_or_replace(order, side, false, ts),
             Some(OrderAction::Replace) => self.on_cancel_or_replace(order, side, true, ts),
+            Some(OrderAction::MassCancel) => self.on_mass_cancel(order, ts),
             None => self.reject(order, side, VenueReject::InvalidPriceOrQty, ts),
         }
     }

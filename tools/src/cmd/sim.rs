@@ -206,7 +206,10 @@ pub(crate) fn to_json(s: &RunSummary, cfg: &Config, wall: Duration) -> serde_jso
             "book_issues": c.book_issues, "unknown_exec_reports": c.unknown_exec,
             "out_of_order": s.out_of_order_inputs,
         },
-        "orders": { "total": c.orders.iter().sum::<u64>(), "new": c.orders[0], "cancel": c.orders[1], "replace": c.orders[2] },
+        "orders": {
+            "total": c.orders.iter().sum::<u64>(), "new": c.orders[0], "cancel": c.orders[1], "replace": c.orders[2],
+            "mass_cancel": c.mass_cancels, "mass_cancel_refused": c.mass_cancel_refusals,
+        },
         "fills": s.pnl.fills,
         "filled_qty": s.pnl.filled_qty,
         "turnover": s.pnl.turnover,
@@ -417,8 +420,13 @@ pub(crate) fn print_text(title: &str, s: &RunSummary, cfg: &Config, wall: Durati
         "  events        {} inputs: {} market data, {} exec reports, {} timers",
         c.inputs, c.md, c.exec_reports, c.timers
     );
+    let mass = match (c.mass_cancels, c.mass_cancel_refusals) {
+        (0, _) => String::new(),
+        (n, 0) => format!(" — of the cancels, {n} mass cancels"),
+        (n, r) => format!(" — of the cancels, {n} mass cancels, {r} refused (their orders then cancelled one by one)"),
+    };
     println!(
-        "  orders        {} (new {}, cancel {}, replace {})",
+        "  orders        {} (new {}, cancel {}, replace {}){mass}",
         c.orders.iter().sum::<u64>(),
         c.orders[0],
         c.orders[1],

@@ -209,6 +209,8 @@ fn print_summary(s: &VenueStats, seqs: (u64, u64), json: bool) -> Result<()> {
             "malformed_orders": s.malformed_orders,
             "duplicate_cl_ord_ids": s.duplicate_cl_ord_ids,
             "status_requests": s.status_requests,
+            "mass_cancels": s.mass_cancels,
+            "mass_cancels_refused": s.mass_cancels_refused,
             "possdup_ignored": s.possdup_ignored,
             "refused_connections": s.refused_connections,
             "logon_timeouts": s.logon_timeouts,

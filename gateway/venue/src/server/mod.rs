@@ -48,7 +48,7 @@ mod echo;
 mod orders;
 
 use self::echo::{Answer, Echo};
-use self::orders::{duplicates_in_store, fills_in_store, session_of, Intake, Restored, SessionOrders};
+use self::orders::{duplicates_in_store, fills_in_store, session_of, Intake, MassIntake, Restored, SessionOrders};
 use super::sim::SimWorld;
 use foxtrot_engine::config::MdFormat;
 use foxtrot_engine::config::{Config, VenueApplication};
@@ -192,6 +192,10 @@ pub struct VenueStats {
     pub duplicate_cl_ord_ids: u64,
     /// OrderStatusRequests answered (ExecType I).
     pub status_requests: u64,
+    /// OrderMassCancelRequests taken (FIX 4.4; their cancels are not in `orders`).
+    pub mass_cancels: u64,
+    /// OrderMassCancelRequests refused (unknown symbol, request type not supported).
+    pub mass_cancels_refused: u64,
     /// PossDup/PossResend resends of orders already handled (ignored).
     pub possdup_ignored: u64,
     /// Orders that arrived once the session was closing (not executed).
@@ -752,6 +756,11 @@ impl VenueServer {
             }
             return;
         }
+        // FIX 4.2 has no mass cancel: refused as any message it does not define.
+        if foxtrot_fix::framing::msg_type(raw) == Some(b"q") && s.session.settings().begin_string != "FIX.4.2" {
+            self.on_mass_cancel(k, raw, now, wall);
+            return;
+        }
         if !matches!(foxtrot_fix::framing::msg_type(raw), Some(b"D" | b"F" | b"G")) {
             s.session.business_reject(
                 raw,
@@ -788,13 +797,42 @@ impl VenueServer {
                 let action = o.action().unwrap_or(OrderAction::New);
                 self.stats.orders[match action {
                     OrderAction::New => 0,
-                    OrderAction::Cancel => 1,
+                    OrderAction::Cancel | OrderAction::MassCancel => 1,
                     OrderAction::Replace => 2,
                 }] += 1;
                 self.world.send(&o, &[]);
                 self.advance(now);
             }
         }
+    }
+
+    /// An OrderMassCancelRequest: the session's open orders it covers go to
+    /// the book as cancels under its ClOrdID (each reported as cancelled),
+    /// then the request is answered with an OrderMassCancelReport.
+    fn on_mass_cancel(&mut self, k: usize, raw: &[u8], now: u64, wall: u64) {
+        let s = &mut self.slots[k];
+        let Ok(m) = self.dec.decode(raw) else {
+            self.stats.malformed_orders += 1;
+            return;
+        };
+        let mc = match s
+            .orders
+            .mass_intake(&m, &self.inst, &mut s.session, &mut self.next_exec_id, now, wall)
+        {
+            MassIntake::Cancel(mc) => mc,
+            MassIntake::PossDup => return self.stats.possdup_ignored += 1,
+            MassIntake::Duplicate => return self.stats.duplicate_cl_ord_ids += 1,
+            MassIntake::Closing => return self.stats.orders_after_logout += 1,
+            MassIntake::Refused => return self.stats.mass_cancels_refused += 1,
+        };
+        self.stats.mass_cancels += 1;
+        for o in &mc.cancels {
+            self.world.send(o, &[]);
+        }
+        self.advance(now);
+        let s = &mut self.slots[k];
+        s.orders
+            .mass_report(&mc, &self.inst, &mut s.session, &mut self.next_exec_id, now, wall);
     }
 
     /// The summary: counters, plus the fills recorded in the stores.

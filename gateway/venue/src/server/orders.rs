@@ -16,7 +16,9 @@
 //! it is a resend (PossDupFlag or PossResend), which is ignored as handled.
 
 use foxtrot_engine::format::fix::tags;
-use foxtrot_engine::records::{ExecKind, ExecReport, Order, OrderAction, Side, VenueReject};
+use foxtrot_engine::records::{
+    ExecKind, ExecReport, Header, Kind, MassCancelScope, OrdType, Order, OrderAction, Side, VenueReject,
+};
 use foxtrot_fix::app::{
     avg_px_scaled, order_from_fix, report_purpose, write_exec_body, ClOrdIdMap, Echo, Instruments, ReportPurpose,
     AVG_PX_EXTRA_DECIMALS,
@@ -105,6 +107,34 @@ pub(crate) enum Intake {
     /// no longer record (its reports could not be resent after a restart):
     /// answered here. Cancels still go to the book: they only take risk away.
     Unrecorded,
+}
+
+/// An OrderMassCancelRequest (35=q) taken: the cancels of the session's
+/// open orders it covers, for the matching engine, all under its ClOrdID.
+#[derive(Debug)]
+pub(crate) struct MassCancel {
+    /// The request's id.
+    pub cl: u64,
+    /// Its instrument (MassCancelRequestType 1), or none (7: all).
+    pub instrument: Option<u32>,
+    /// One cancel per open order it covers, oldest first.
+    pub cancels: Vec<Order>,
+}
+
+/// What an OrderMassCancelRequest came to.
+#[derive(Debug)]
+pub(crate) enum MassIntake {
+    /// For the matching engine; [`SessionOrders::mass_report`] answers it after.
+    Cancel(MassCancel),
+    /// A resend of a request already handled: ignored.
+    PossDup,
+    /// A ClOrdID seen before: refused here (unless the session is closing).
+    Duplicate,
+    /// Arrived once the session was closing: neither taken nor answered.
+    Closing,
+    /// Refused here (an unknown symbol, a request type not supported, a
+    /// ClOrdID too long): answered with MassCancelResponse 0.
+    Refused,
 }
 
 struct Ids<'a> {
@@ -276,6 +306,128 @@ impl SessionOrders {
         }
     }
 
+    /// Reads an OrderMassCancelRequest (35=q, FIX 4.4) the session accepted:
+    /// MassCancelRequestType 1 (the orders of its Symbol) or 7 (all the
+    /// session's orders); refuses any other itself.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn mass_intake(
+        &mut self,
+        m: &FixMessage<'_>,
+        inst: &Instruments,
+        session: &mut Session<JournalStore>,
+        exec_id: &mut u64,
+        now: u64,
+        wall: u64,
+    ) -> MassIntake {
+        let resend = m.get(tags::POSS_DUP_FLAG) == Some(b"Y") || m.get(tags::POSS_RESEND) == Some(b"Y");
+        let cl_text = m.get(tags::CL_ORD_ID).unwrap_or(b"");
+        let closing = session.status() != Status::Active;
+        let scope = match m.get(tags::MASS_CANCEL_REQUEST_TYPE) {
+            Some(b"1") => MassCancelScope::Instrument,
+            _ => MassCancelScope::All,
+        };
+        let mut refuse = |this: &mut Self, reason: VenueReject, text: &[u8]| {
+            let mut e = ExecReport::new(ExecKind::MassCancelRefused, u32::MAX, Side::Buy, now);
+            e.ord_type = scope as u8;
+            e.reason = reason as u8;
+            let echo = Echo {
+                cl_ord_id: cl_text,
+                symbol: m.get(tags::SYMBOL),
+                text: Some(text),
+                ..Echo::default()
+            };
+            this.send_report(&e, inst, session, exec_id, &echo, wall);
+        };
+        if self.ids.get(cl_text).is_some() {
+            if resend {
+                return MassIntake::PossDup;
+            }
+            if closing {
+                return MassIntake::Duplicate;
+            }
+            refuse(self, VenueReject::DuplicateClOrdId, b"duplicate ClOrdID");
+            return MassIntake::Duplicate;
+        }
+        if closing {
+            return MassIntake::Closing;
+        }
+        let instrument = match m.get(tags::MASS_CANCEL_REQUEST_TYPE) {
+            Some(b"7") => None,
+            Some(b"1") => match m.get(tags::SYMBOL).and_then(|s| inst.find(s)) {
+                Some((i, _, _)) => Some(i),
+                None => {
+                    refuse(self, VenueReject::UnknownInstrument, b"unknown symbol");
+                    return MassIntake::Refused;
+                }
+            },
+            _ => {
+                refuse(
+                    self,
+                    VenueReject::None,
+                    b"MassCancelRequestType not supported (1, by symbol, and 7, all, are)",
+                );
+                return MassIntake::Refused;
+            }
+        };
+        let Ok((cl, _)) = self.ids.intern(cl_text) else {
+            refuse(self, VenueReject::None, b"ClOrdID too long, or too many");
+            return MassIntake::Refused;
+        };
+        let cancels = self
+            .known
+            .iter()
+            .filter(|(_, o)| o.open && instrument.is_none_or(|i| o.instrument == i))
+            .map(|(&id, o)| Order {
+                header: Header {
+                    kind: Kind::Order as u8,
+                    sub: OrderAction::Cancel as u8,
+                    side: o.side as u8,
+                    flags: OrdType::Limit as u8,
+                    instrument: o.instrument,
+                    ts_ns: now,
+                    ..Header::default()
+                },
+                cl_ord_id: cl,
+                orig_cl_ord_id: id,
+                px: 0,
+                qty: o.qty,
+            })
+            .collect();
+        MassIntake::Cancel(MassCancel {
+            cl,
+            instrument,
+            cancels,
+        })
+    }
+
+    /// Answers mass cancel `mc` (once the matching engine has its cancels):
+    /// an OrderMassCancelReport saying it was taken, and how many orders it
+    /// cancelled.
+    pub(crate) fn mass_report(
+        &mut self,
+        mc: &MassCancel,
+        inst: &Instruments,
+        session: &mut Session<JournalStore>,
+        exec_id: &mut u64,
+        now: u64,
+        wall: u64,
+    ) {
+        let mut e = ExecReport::new(ExecKind::MassCancelDone, mc.instrument.unwrap_or(0), Side::Buy, now);
+        e.cl_ord_id = mc.cl;
+        e.venue_order_id = mc.cl;
+        e.ord_type = match mc.instrument {
+            Some(_) => MassCancelScope::Instrument,
+            None => MassCancelScope::All,
+        } as u8;
+        e.order_qty = mc.cancels.len() as i64;
+        let cl = self.ids.text(mc.cl).unwrap_or(b"").to_vec();
+        let echo = Echo {
+            cl_ord_id: &cl,
+            ..Echo::default()
+        };
+        self.send_report(&e, inst, session, exec_id, &echo, wall);
+    }
+
     /// Answers an order foxtrot cannot take: a BusinessMessageReject for a
     /// conditionally required field missing (a limit order's price, say), else
     /// an ExecutionReport (new orders) or OrderCancelReject (cancels, replaces)
@@ -367,6 +519,15 @@ impl SessionOrders {
         wall: u64,
     ) {
         let kind = e.kind();
+        if kind.is_some_and(ExecKind::is_mass_cancel) {
+            // Names the request, no order: nothing to track.
+            let cl = self.ids.text(e.cl_ord_id).unwrap_or(b"").to_vec();
+            let echo = Echo {
+                cl_ord_id: &cl,
+                ..Echo::default()
+            };
+            return self.send_report(e, inst, session, exec_id, &echo, wall);
+        }
         let answers_request = matches!(
             kind,
             Some(ExecKind::Replaced | ExecKind::Canceled | ExecKind::CancelRejected)
