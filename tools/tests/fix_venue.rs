@@ -908,6 +908,83 @@ fn operator_controls_reach_the_core_through_the_journal() {
     assert!(!run.join("ctl.sock").exists());
 }
 
+/// With `venue.mass_cancel`, `foxtrot ctl kill` cancels the engine's orders
+/// at `foxtrot venue` in one OrderMassCancelRequest (35=q, 530=7): the venue
+/// cancels every open order of the session, each reported cancelled, and
+/// answers with an OrderMassCancelReport; the engine holds nothing open, sends
+/// nothing more, and the replay reproduces the run, the request included.
+#[test]
+fn a_kill_cancels_at_the_venue_in_one_mass_cancel() {
+    let _serial = serial();
+    let dir = tempdir("mass-cancel");
+    let _cleanup = RemoveOnSuccess(dir.clone());
+    let cfg = config(&dir, "FIX.4.4");
+    let log = dir.join("messages");
+    let v = venue(
+        &dir,
+        &cfg,
+        "venue",
+        &["--set", &format!("venue.message_log={}", log.display())],
+    );
+    let e = engine(&dir, &cfg, "run", &["--set", "venue.mass_cancel=true"]);
+    let run = dir.join("run");
+    let stats = dir.join("stats");
+    wait_for(&stats, "orders", 30);
+    // Kill while orders rest at the venue, so there is something to cancel.
+    let t0 = Instant::now();
+    let open = loop {
+        let (_, text) = ctl(&run, &["status"]);
+        let open = text
+            .lines()
+            .find_map(|l| l.split(" open orders").next().filter(|_| l.contains(" open orders")))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0);
+        if open > 0 {
+            break open;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(30), "no order ever open:\n{text}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let (ok, text) = ctl(&run, &["kill"]);
+    assert!(ok && text.contains("ok: kill applied"), "{text}");
+    killed_with_nothing_open(&run, &stats);
+    end_of_day(&v);
+    let es = finish(&dir, e, "run", Duration::from_secs(120));
+    let vs = finish(&dir, v, "venue", Duration::from_secs(60));
+    assert_eq!(u(&es, "orders.mass_cancel"), 1, "{es}");
+    assert_eq!(u(&es, "orders.mass_cancel_refused"), 0, "{es}");
+    assert_eq!((u(&vs, "mass_cancels"), u(&vs, "mass_cancels_refused")), (1, 0), "{vs}");
+    assert_eq!(u(&vs, "duplicate_cl_ord_ids"), 0, "{vs}");
+    assert_eq!(u(&es, "events.unknown_exec_reports"), 0, "{es}");
+    fills_agree(&es, &vs);
+    // On the wire, once: the request for every order, and its report (the
+    // venue's log of the session's messages).
+    let store: String = std::fs::read_dir(&log)
+        .unwrap()
+        .map(|f| std::fs::read_to_string(f.unwrap().path()).unwrap())
+        .collect::<String>()
+        .replace('\x01', "|");
+    let q: Vec<&str> = store.lines().filter(|l| l.contains("|35=q|")).collect();
+    assert_eq!(q.len(), 1, "{q:?}");
+    assert!(q[0].contains("530=7"), "{}", q[0]);
+    let r: Vec<&str> = store.lines().filter(|l| l.contains("|35=r|")).collect();
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert!(r[0].contains("531=7"), "{}", r[0]);
+    let affected: u64 = r[0]
+        .split('|')
+        .find_map(|f| f.strip_prefix("533="))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        affected >= 1,
+        "{} open at the kill (the engine's count {open}): {}",
+        affected,
+        r[0]
+    );
+    replays_identically(&run);
+}
+
 /// Makes the journal in `dir` fail at its next roll, as a full disk would: a
 /// directory where its next segment not yet made must go (the first free
 /// index once segment 1 exists). Returns the blocker, to remove.

@@ -292,7 +292,19 @@ fn quickfix_initiator_against_venue(begin: &str) {
     assert_eq!(n(&q, "filled_qty"), 200, "{q}");
     assert_eq!(n(&q, "fills"), n(&v, "fills_in_store"), "QuickFIX {q}\nvenue {v}");
     assert_eq!(n(&q, "replaced"), 1, "the resting order, replaced: {q}");
-    assert_eq!(n(&q, "canceled"), 1, "then cancelled under its `-R-X` id: {q}");
+    // FIX 4.4: two more resting orders, cancelled by one OrderMassCancelRequest
+    // for the symbol — each reported cancelled, then the venue's
+    // OrderMassCancelReport, which QuickFIX read against its dictionary:
+    // taken for the symbol (MassCancelResponse 1), two orders affected.
+    let mass = u64::from(begin == "FIX.4.4");
+    assert_eq!(
+        n(&q, "canceled"),
+        1 + 2 * mass,
+        "then cancelled under its `-R-X` id: {q}"
+    );
+    assert_eq!(n(&q, "mass_reports"), mass, "{q}");
+    assert_eq!(q["mass_responses"], if mass == 1 { "1:2" } else { "" }, "{q}");
+    assert_eq!((n(&v, "mass_cancels"), n(&v, "mass_cancels_refused")), (mass, 0), "{v}");
     assert_eq!(n(&q, "rejected"), 2, "the off-tick order and the unknown symbol: {q}");
     assert_eq!(
         n(&q, "cancel_rejects"),
@@ -330,11 +342,11 @@ fn quickfix_initiator_against_venue(begin: &str) {
         "the unknown symbol and the replace of half a lot: {v}"
     );
     assert_eq!(
-        n(&q, "reports") + n(&q, "cancel_rejects"),
+        n(&q, "reports") + n(&q, "cancel_rejects") + n(&q, "mass_reports"),
         n(&v, "reports"),
         "QuickFIX {q}\nvenue {v}"
     );
-    assert_eq!(n(&v, "orders.new"), 4, "{v}");
+    assert_eq!(n(&v, "orders.new"), 4 + 2 * mass, "{v}");
     assert_eq!(n(&v, "orders.replace"), 2, "{v}");
     assert_eq!(n(&v, "orders.cancel"), 2, "{v}");
     assert_eq!(n(&v, "duplicate_cl_ord_ids"), 0, "{v}");
@@ -467,6 +479,108 @@ fn engine_killed_and_resumed_against_quickfix(begin: &str, status: StatusRequest
     assert!(out.contains("identical"), "{out}");
 }
 
+/// `foxtrot ctl <run> <args>`: what it printed.
+fn ctl(run: &Path, args: &[&str]) -> String {
+    let out = command().arg("ctl").arg(run).args(args).output().unwrap();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The open orders `foxtrot ctl status` shows.
+fn open_orders(status: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.contains(" open orders"))?;
+    line.split(" open orders")
+        .next()?
+        .split_whitespace()
+        .last()?
+        .parse()
+        .ok()
+}
+
+/// `foxtrot ctl kill` of an engine trading FIX 4.4 with a QuickFIX acceptor,
+/// with `venue.mass_cancel`: one OrderMassCancelRequest (530=7), which
+/// QuickFIX checks against its dictionary; QuickFIX cancels every resting
+/// order, each in its own report, and answers with an OrderMassCancelReport
+/// — or, `refused`, refuses the request (MassCancelResponse 0), and the
+/// engine cancels order by order. Either way nothing rests at QuickFIX after
+/// the kill, nothing new is sent, the fills are QuickFIX's and the run
+/// replays.
+fn engine_killed_by_ctl_against_quickfix(refused: bool) {
+    let (Some(peer), Some(spec)) = (quickfix_peer(), quickfix_spec()) else {
+        return;
+    };
+    let dir = tempdir(&format!("ctl-kill-{}", if refused { "refused" } else { "taken" }));
+    let _cleanup = RemoveOnSuccess(dir.clone());
+    let (qf_port, md) = (free_port(false), free_port(true));
+    let cfg = paper_config(&dir, "FIX.4.4", qf_port, md);
+    let _md = market_data_venue(&dir, &cfg);
+    let env: &[(&str, &str)] = if refused { &[("QF_PEER_MASS", "refused")] } else { &[] };
+    let qf = quickfix_acceptor_with(&peer, qf_port, "FIX.4.4", &["8", "1", spec.to_str().unwrap()], env);
+    let run = dir.join("run");
+    let engine = command()
+        .args(["run", "--config", cfg.to_str().unwrap(), "--json", "--record"])
+        .arg(&run)
+        .args(["--set", "venue.mass_cancel=true", "--session-store"])
+        .arg(dir.join("engine-store"))
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(dir.join("run.log")).unwrap())
+        .spawn()
+        .unwrap();
+    wait_for_log(&dir.join("run.log"), "event=logged on", 1, Duration::from_secs(60));
+    // Kill while orders rest at QuickFIX.
+    let t0 = Instant::now();
+    while open_orders(&ctl(&run, &["status"])).unwrap_or(0) == 0 {
+        assert!(t0.elapsed() < Duration::from_secs(6), "no order ever open");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let text = ctl(&run, &["kill"]);
+    assert!(text.contains("ok: kill applied"), "{text}");
+    let t0 = Instant::now();
+    loop {
+        let text = ctl(&run, &["status"]);
+        if open_orders(&text) == Some(0) {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "orders still open after the kill:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let e = json_of(engine, "foxtrot run", Duration::from_secs(90));
+    let q = json_of(qf, "QuickFIX acceptor", Duration::from_secs(30));
+    assert_eq!(n(&q, "mass_cancels"), 1, "{q}");
+    assert_eq!(q["mass_types"], "7", "every order of the session: {q}");
+    assert_eq!(n(&e, "orders.mass_cancel"), 1, "{e}");
+    if refused {
+        assert_eq!(n(&q, "mass_refused"), 1, "{q}");
+        assert_eq!(n(&e, "orders.mass_cancel_refused"), 1, "{e}");
+        assert!(n(&q, "cancels") >= 1, "no order cancelled one by one: {q}");
+    } else {
+        assert_eq!(n(&e, "orders.mass_cancel_refused"), 0, "{e}");
+        assert!(n(&q, "mass_canceled") >= 1, "{q}");
+    }
+    assert_eq!(
+        n(&q, "resting"),
+        0,
+        "orders still resting at QuickFIX after the kill: {q}"
+    );
+    // QuickFIX refused none of our messages but its deliberate ones.
+    assert_eq!(n(&e, "fix.session_rejects"), n(&q, "session_rejects_sent"), "{e}\n{q}");
+    assert_eq!(n(&e, "fix.business_rejects"), n(&q, "business_rejects"), "{e}\n{q}");
+    assert_eq!(n(&q, "session_rejects"), 0, "{q}");
+    assert_eq!(n(&e, "events.unknown_exec_reports"), 0, "{e}");
+    assert_eq!(n(&e, "fix.bad_reports"), 0, "{e}");
+    assert_eq!(n(&e, "fix.reports") + n(&q, "pending_new"), n(&q, "sent"), "{e}\n{q}");
+    assert_eq!(n(&e, "fills"), n(&q, "fills"), "fills: engine {e}\nQuickFIX {q}");
+    positions_are_quickfix_net(&e, &q);
+    let out = ok(&["replay", run.to_str().unwrap(), "--verify"]);
+    assert!(out.contains("identical"), "{out}");
+}
+
 /// 50 runs of `foxtrot run`, one after another, against one QuickFIX acceptor
 /// that logs each out after a second; the engine's session store carries its
 /// numbers from run to run. The line holds QuickFIX's answers for 150 ms, so
@@ -575,6 +689,24 @@ fn fix42_quickfix_initiator_against_foxtrot_venue() {
 )]
 fn fix44_engine_logs_on_50_times_against_a_quickfix_acceptor_and_loses_no_order() {
     engine_logs_on_50_times("FIX.4.4");
+}
+
+#[test]
+#[cfg_attr(
+    not(has_quickfix),
+    ignore = "needs QuickFIX (libquickfix-dev) and g++: bash .ci/run installs it"
+)]
+fn fix44_kill_mass_cancels_at_a_quickfix_acceptor() {
+    engine_killed_by_ctl_against_quickfix(false);
+}
+
+#[test]
+#[cfg_attr(
+    not(has_quickfix),
+    ignore = "needs QuickFIX (libquickfix-dev) and g++: bash .ci/run installs it"
+)]
+fn fix44_kill_cancels_order_by_order_when_quickfix_refuses_the_mass_cancel() {
+    engine_killed_by_ctl_against_quickfix(true);
 }
 
 #[test]

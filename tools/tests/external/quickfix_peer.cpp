@@ -13,6 +13,9 @@
 //       third resting; cancels and replaces resting orders, answers an
 //       OrderStatusRequest as the version says (ExecType I; in FIX 4.2
 //       ExecTransType 3; or refuses it, QF_PEER_STATUS=unsupported|refused),
+//       cancels every resting order an OrderMassCancelRequest covers (FIX 4.4:
+//       each reported cancelled, then an OrderMassCancelReport; or refuses it
+//       with MassCancelResponse 0, QF_PEER_MASS=refused),
 //       and answers anything else with an
 //       OrderCancelReject. Logs out after SECONDS (or when the peer does); an
 //       order that arrives once it has decided to log out is counted but not
@@ -29,7 +32,8 @@
 //       an order with an invalid HandlInst (a session-level reject), and a
 //       cancel of an order that never was (a cancel reject); asks the status
 //       of its first order and of one it never sent (OrderStatusRequest);
-//       waits for the answers, logs out.
+//       in FIX 4.4, rests a buy and a sell and cancels both with one
+//       OrderMassCancelRequest for the symbol; waits for the answers, logs out.
 //
 // With SPEC_DIR (QuickFIX's FIX42.xml / FIX44.xml), QuickFIX checks every
 // message it receives against its data dictionary and rejects what does not
@@ -104,12 +108,17 @@ class Peer : public FIX::Application {
       if (t == "D") orders_++;
       else if (t == "F") cancels_++;
       else if (t == "G") replaces_++;
+      else if (t == "q") mass_cancels_++;
       unanswered_++;
     } else if (acceptor_) {
       if (t == "D") on_new(m, s);
       else if (t == "F") on_cancel(m, s);
       else if (t == "G") on_replace(m, s);
       else if (t == "H") on_status(m, s);
+      else if (t == "q") on_mass_cancel(m, s);
+    } else if (t == "r") {
+      mass_reports_++;
+      mass_responses_ += (mass_responses_.empty() ? "" : ",") + get(m, 531) + ":" + get(m, 533);
     } else if (t == "8") {
       reports_++;
       std::string et = get(m, 150), st = get(m, 39);
@@ -129,6 +138,9 @@ class Peer : public FIX::Application {
       if (et == "4") canceled_++;
       if (et == "8") rejected_++;
       last_status_[get(m, 11)] = st;
+      // A cancel's report names the order it cancelled in OrigClOrdID (one
+      // of a mass cancel, under the request's ClOrdID).
+      if (et == "4" && !get(m, 41).empty()) last_status_[get(m, 41)] = st;
     } else if (t == "9") {
       cancel_rejects_++;
       cxl_rej_reasons_ += (cxl_rej_reasons_.empty() ? "" : ",") + get(m, 102);
@@ -268,6 +280,63 @@ class Peer : public FIX::Application {
     r.setField(41, get(m, 41));
     send(r, s);
     resting_[get(m, 11)] = o;
+  }
+
+  // An OrderMassCancelRequest (FIX 4.4): every resting order of the session
+  // (MassCancelRequestType 7) or of its Symbol (1) cancelled, each in a report
+  // of its own (ClOrdID the request's, OrigClOrdID the order's), then the
+  // OrderMassCancelReport; QF_PEER_MASS=refused: MassCancelResponse 0 (mass
+  // cancel not supported), nothing cancelled.
+  void on_mass_cancel(const FIX::Message& m, const FIX::SessionID& s) {
+    mass_cancels_++;
+    std::string type = get(m, 530), sym = get(m, 55), cl = get(m, 11);
+    mass_types_ += (mass_types_.empty() ? "" : ",") + type;
+    FIX::Message r;
+    r.getHeader().setField(35, "r");
+    r.setField(11, cl);
+    r.setField(37, "MC" + std::to_string(++order_id_));
+    r.setField(530, type);
+    const char* mode = std::getenv("QF_PEER_MASS");
+    if (mode && std::string(mode) == "refused") {
+      r.setField(531, "0");
+      r.setField(532, "0");
+      send(r, s);
+      mass_refused_++;
+      return;
+    }
+    int n = 0;
+    for (auto it = resting_.begin(); it != resting_.end();) {
+      if (type == "1" && it->second.symbol != sym) {
+        ++it;
+        continue;
+      }
+      FIX::Message c = report("4", "4", cl, it->second, "0", "0");
+      c.setField(41, it->first);
+      send(c, s);
+      done_[it->first] = {it->second, "4", "0"};
+      canceled_++;
+      mass_canceled_++;
+      n++;
+      it = resting_.erase(it);
+    }
+    r.setField(531, type);
+    r.setField(533, std::to_string(n));
+    send(r, s);
+  }
+
+  void mass_cancel(const std::string& cl, const std::string& symbol) {
+    FIX::Message o;
+    o.getHeader().setField(35, "q");
+    o.setField(11, cl);
+    o.setField(530, "1");
+    o.setField(55, symbol);
+    o.setField(60, FIX::UtcTimeStampConvertor::convert(FIX::UtcTimeStamp(), 3));
+    FIX::Session::sendToTarget(o, session_);
+  }
+
+  int mass_reports() {
+    std::lock_guard<std::mutex> g(mu_);
+    return mass_reports_;
   }
 
   // An OrderStatusRequest, answered as the version says: FIX 4.4 with
@@ -425,7 +494,10 @@ class Peer : public FIX::Application {
       << ",\"replaced\":" << replaced_ << ",\"busts\":" << busts_ << ",\"status_requests\":" << status_requests_
       << ",\"status_answers_sent\":" << status_answers_sent_ << ",\"status_refused\":" << status_refused_ << ",\"duplicate_cl_ord_ids\":" << duplicate_cl_ord_ids_ << ",\"status_answers\":\"" << status_answers_
       << "\",\"cxl_rej_reasons\":\"" << cxl_rej_reasons_
-      << "\",\"cxl_rej_statuses\":\"" << cxl_rej_statuses_ << "\",\"per_logon\":[";
+      << "\",\"cxl_rej_statuses\":\"" << cxl_rej_statuses_ << "\",\"mass_cancels\":" << mass_cancels_
+      << ",\"mass_refused\":" << mass_refused_ << ",\"mass_canceled\":" << mass_canceled_ << ",\"mass_types\":\""
+      << mass_types_ << "\",\"mass_reports\":" << mass_reports_ << ",\"mass_responses\":\"" << mass_responses_
+      << "\",\"resting\":" << resting_.size() << ",\"per_logon\":[";
     for (size_t i = 0; i < per_logon_.size(); i++) j << (i ? "," : "") << per_logon_[i];
     j << "],\"net\":{";
     bool first = true;
@@ -465,6 +537,10 @@ class Peer : public FIX::Application {
   std::string cxl_rej_statuses_;
   // ClOrdID:OrdStatus of each answer to an OrderStatusRequest, in order.
   std::string status_answers_;
+  // MassCancelRequestType of each OrderMassCancelRequest received; and, on
+  // the initiator side, MassCancelResponse:TotalAffectedOrders of each report.
+  std::string mass_types_, mass_responses_;
+  int mass_cancels_ = 0, mass_refused_ = 0, mass_canceled_ = 0, mass_reports_ = 0;
   long long exec_id_ = 0, order_id_ = 0;
   int orders_ = 0, cancels_ = 0, replaces_ = 0, reports_ = 0, acks_ = 0, fills_ = 0, canceled_ = 0,
       rejected_ = 0, cancel_rejects_ = 0, sent_ = 0, pending_new_ = 0, business_rejects_ = 0, session_rejects_sent_ = 0,
@@ -577,6 +653,16 @@ int main(int argc, char** argv) {
       app.status_request(c + "1", sym, "1");
       app.status_request(c + "9", sym, "1");
       wait_until([&] { return app.status_answers() >= 2; }, 10000);
+      if (std::string(argv[4]) == "FIX.4.4") {
+        // Two orders far from the touch, cancelled together for the symbol.
+        app.order(c + "10", sym, "1", "100", "50.0000");
+        app.order(c + "11", sym, "2", "100", "300.0000");
+        wait_until([&] { return app.status(c + "10") == "0" && app.status(c + "11") == "0"; }, 10000);
+        app.mass_cancel(c + "12", sym);
+        wait_until(
+            [&] { return app.mass_reports() >= 1 && app.status(c + "10") == "4" && app.status(c + "11") == "4"; },
+            10000);
+      }
       ini.stop();
       std::printf("%s\n", app.summary().c_str());
       return 0;
