@@ -193,7 +193,8 @@ impl Checker {
                     || (e.orig_cl_ord_id != 0 && **cl == e.orig_cl_ord_id)
             })
             .map(|(cl, _)| *cl);
-        if (kind.is_fill() || kind == ExecKind::TradeBust) && e.last_qty > 0 {
+        // A corrected trade books as a fill (after the bust of the one it corrects).
+        if (kind.is_fill() || matches!(kind, ExecKind::TradeBust | ExecKind::TradeCorrected)) && e.last_qty > 0 {
             if let (Some(side), Some(b)) = (
                 Side::from_u8(e.header.side),
                 self.inst.get_mut(e.header.instrument as usize),
@@ -245,6 +246,7 @@ impl Checker {
             }
             ExecKind::Canceled | ExecKind::Rejected => {}
             ExecKind::TradeBust => o.cum = (o.cum - e.last_qty).max(0),
+            ExecKind::TradeCorrected => o.cum += e.last_qty.max(0),
             ExecKind::MassCancelDone | ExecKind::MassCancelRefused => {}
         }
         let done = kind.is_terminal() || (kind.is_fill() && e.leaves_qty == 0);

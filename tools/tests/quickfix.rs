@@ -232,8 +232,19 @@ fn engine_against_quickfix_acceptor(begin: &str, line: Option<Duration>) {
     // second fill: the engine's positions are QuickFIX's net of its busts.
     assert!(n(&q, "busts") >= 1, "{q}");
     assert_eq!(n(&e, "fix.trade_busts"), n(&q, "busts"), "{e}\n{q}");
-    assert_eq!(n(&e, "anomalies.trade_busts"), n(&q, "busts"), "{e}\n{q}");
-    assert_eq!(n(&e, "fix.trade_corrections"), 0, "{e}");
+    // The core books a correction as a bust and the corrected trade.
+    assert_eq!(
+        n(&e, "anomalies.trade_busts"),
+        n(&q, "busts") + n(&q, "corrections"),
+        "{e}\n{q}"
+    );
+    // Each correction of a fill (FIX 4.4: ExecType G; FIX 4.2: ExecTransType
+    // 2), to half its quantity, is booked as the bust of the fill it names
+    // (ExecRefID) and the corrected trade: the positions below fail without.
+    assert!(n(&q, "corrections") >= 1, "{q}");
+    assert_eq!(n(&e, "fix.trade_corrections"), n(&q, "corrections"), "{e}\n{q}");
+    assert_eq!(n(&e, "anomalies.trade_corrections"), n(&q, "corrections"), "{e}\n{q}");
+    assert_eq!(n(&e, "fix.trade_corrections_unapplied"), 0, "{e}");
     positions_are_quickfix_net(&e, &q);
     assert!(n(&q, "fills") > 0, "{q}");
     assert_eq!(n(&e, "fills"), n(&q, "fills"), "fills: engine {e}\nQuickFIX {q}");
@@ -472,6 +483,11 @@ fn engine_killed_and_resumed_against_quickfix(begin: &str, status: StatusRequest
     assert_eq!(n(&e2, "fix.rejects_sent"), 0, "{e2}");
     // The chain's fills are QuickFIX's: none lost with the dead engine, none
     // booked twice from a status answer or a resend.
+    // The chain's corrections, booked in the core whichever run read them
+    // (a resumed link knows the fills its predecessor booked, by their
+    // journalled keys).
+    assert_eq!(n(&e2, "anomalies.trade_corrections"), n(&q, "corrections"), "{e2}\n{q}");
+    assert_eq!(n(&e2, "fix.trade_corrections_unapplied"), 0, "{e2}");
     assert_eq!(n(&e2, "fills"), n(&q, "fills"), "fills: engine {e2}\nQuickFIX {q}");
     assert_eq!(n(&e2, "filled_qty"), n(&q, "filled_qty"), "{e2}\n{q}");
     positions_are_quickfix_net(&e2, &q);

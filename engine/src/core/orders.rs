@@ -288,6 +288,8 @@ impl OrderTracker {
             // A bust of a fill of an order still working: what it has done
             // is less by the busted quantity (the venue's CumQty is).
             ExecKind::TradeBust => o.cum_qty = (o.cum_qty - er.last_qty).max(0),
+            // The corrected trade, after the bust of the one it corrects.
+            ExecKind::TradeCorrected => o.cum_qty += er.last_qty.max(0),
             ExecKind::MassCancelDone | ExecKind::MassCancelRefused => {}
         }
         let done = kind.is_terminal() || (kind.is_fill() && er.leaves_qty == 0);

@@ -87,8 +87,12 @@ pub struct CoreCounters {
     /// a sound venue).
     pub suspect_fills: u64,
     /// Fills the venue cancelled (busted) after reporting them, taken back
-    /// from positions and cash ([`ExecKind::TradeBust`](crate::records::ExecKind::TradeBust)).
+    /// from positions and cash ([`ExecKind::TradeBust`](crate::records::ExecKind::TradeBust)),
+    /// the busts that begin a correction included (`trade_corrections`).
     pub trade_busts: u64,
+    /// Fills the venue corrected after reporting them: each booked as the
+    /// bust of the fill and the corrected trade ([`ExecKind::TradeCorrected`](crate::records::ExecKind::TradeCorrected)).
+    pub trade_corrections: u64,
     /// OrderMassCancelRequests sent by kills and halts (`venue.mass_cancel`;
     /// counted in `orders[1]` too, as cancels).
     pub mass_cancels: u64,
@@ -139,6 +143,7 @@ impl CoreCounters {
         self.orders_gone += o.orders_gone;
         self.suspect_fills += o.suspect_fills;
         self.trade_busts += o.trade_busts;
+        self.trade_corrections += o.trade_corrections;
         self.mass_cancels += o.mass_cancels;
         self.mass_cancel_refusals += o.mass_cancel_refusals;
         self.decisions += o.decisions;

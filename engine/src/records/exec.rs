@@ -38,6 +38,16 @@ pub enum ExecKind {
     /// `cl_ord_id` is the request's. The orders it was to cancel are still
     /// working: the core cancels them one by one.
     MassCancelRefused = 10,
+    /// A fill reported before, corrected by the venue (FIX 150=G; in FIX 4.2,
+    /// 20=2): the trade as it now stands, `last_qty`/`last_px` the corrected
+    /// ones. The FIX link journals it right after the [`TradeBust`] of the
+    /// trade it corrects (found by ExecRefID among the fills it has seen), so
+    /// position, cash and fees are as if the corrected trade alone had
+    /// happened. The order's cumulative quantity grows by it; its state is not
+    /// changed; fill counts and traded totals (what was reported) are not.
+    ///
+    /// [`TradeBust`]: ExecKind::TradeBust
+    TradeCorrected = 11,
 }
 
 impl ExecKind {
@@ -54,6 +64,7 @@ impl ExecKind {
             8 => ExecKind::TradeBust,
             9 => ExecKind::MassCancelDone,
             10 => ExecKind::MassCancelRefused,
+            11 => ExecKind::TradeCorrected,
             _ => return None,
         })
     }
@@ -138,13 +149,27 @@ pub struct ExecReport {
     pub reason: u8,
     /// 1 = limit, 2 = market (FIX tag 40 values).
     pub ord_type: u8,
-    /// Padding (zero).
-    pub _pad: [u8; 5],
+    /// The trade's key at the venue: the low 40 bits of the xxh3 of its FIX
+    /// ExecID (of a fill, a corrected trade; of a bust, the ExecID of the
+    /// trade it takes back), little-endian; zero when not known (in-process
+    /// venues, recovered fills). Journalled so that a restarted FIX link
+    /// still knows which fill a later correction names ([`exec_key`]).
+    pub exec_key: [u8; 5],
     /// The FIX MsgSeqNum the report arrived with (0 when it did not come over
     /// FIX): a restarted engine resumes its session after the last one journalled.
     pub fix_seq: u64,
 }
 const _: () = assert!(core::mem::size_of::<ExecReport>() == 128);
+
+/// The key [`ExecReport::exec_key`] holds for the venue's ExecID `id`: the
+/// low 40 bits of its xxh3 (never all zero: 0 means "not known"). Two
+/// ExecIDs among the 65,536 fills a FIX link remembers share a key with a
+/// probability of about 2⁻²⁴.
+pub fn exec_key(id: &[u8]) -> [u8; 5] {
+    let h = xxhash_rust::xxh3::xxh3_64(id) | 1;
+    let b = h.to_le_bytes();
+    [b[0], b[1], b[2], b[3], b[4]]
+}
 
 /// `header.flags` of a fill: it added liquidity (it rested; FIX
 /// LastLiquidityInd 851 = 1). Neither bit: the venue did not say.

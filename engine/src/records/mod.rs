@@ -17,7 +17,7 @@ pub mod slot;
 
 pub use control::{kill_cause, CommandKind, OperatorCommand, Timer, TimerKind};
 pub use diary::{Detector, DiaryRecord, TheoryPacket, Verdict, THEORY_FEATURES};
-pub use exec::{ExecKind, ExecReport, VenueReject, FILL_RECOVERED, LIQUIDITY_ADDED, LIQUIDITY_REMOVED};
+pub use exec::{exec_key, ExecKind, ExecReport, VenueReject, FILL_RECOVERED, LIQUIDITY_ADDED, LIQUIDITY_REMOVED};
 pub use fixed::{pow10, InstrumentSpec, POW10};
 pub use header::{flags, Header, Kind, Side};
 pub use market::{MarketData, MdAction};

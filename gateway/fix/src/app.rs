@@ -17,7 +17,7 @@ use super::fields::Fields;
 use foxtrot_engine::format::calendar::days_from_civil_u;
 use foxtrot_engine::format::fix::tags;
 use foxtrot_engine::records::{
-    ExecKind, ExecReport, Header, InstrumentSpec, Kind, MassCancelScope, OrdType, Order, OrderAction, Side,
+    exec_key, ExecKind, ExecReport, Header, InstrumentSpec, Kind, MassCancelScope, OrdType, Order, OrderAction, Side,
     VenueReject, LIQUIDITY_ADDED, LIQUIDITY_REMOVED,
 };
 
@@ -381,7 +381,8 @@ pub fn exec_from_fix<'a>(m: &impl Fields<'a>, inst: &Instruments, ts_ns: u64) ->
     // A FIX 4.2 status answer, bust or correction gives the order's state in
     // ExecType: read as a report, a bust of a fill would book the fill again.
     // A bust is the core's TradeBust (its LastQty/LastPx the fill taken back);
-    // a status answer or a correction is the link's.
+    // a status answer is the link's, and so is a correction
+    // ([`trade_correction`]), which needs the fill it names.
     let bust = match report_purpose(m) {
         ReportPurpose::New => false,
         ReportPurpose::TradeCancel => true,
@@ -420,6 +421,49 @@ pub fn exec_from_fix<'a>(m: &impl Fields<'a>, inst: &Instruments, ts_ns: u64) ->
             _ => return Err(m.bad(tags::EXEC_TYPE, "ExecType")),
         }
     };
+    let mut e = report_fields(m, inst, kind, ts_ns)?;
+    // The trade's key: a fill's own ExecID; a bust's, the ExecID of the fill
+    // it takes back.
+    let id = match kind {
+        ExecKind::TradeBust => m.get(tags::EXEC_REF_ID),
+        k if k.is_fill() => m.get(tags::EXEC_ID),
+        _ => None,
+    };
+    if let Some(id) = id {
+        e.exec_key = exec_key(id);
+    }
+    Ok(Some(e))
+}
+
+/// A trade correction (FIX 4.4 ExecType G; FIX 4.2 ExecTransType 2) read as
+/// the [`ExecKind::TradeCorrected`] record of the trade as it now stands
+/// (LastQty, LastPx, the order's CumQty and LeavesQty after it; its key the
+/// correction's ExecID), with the key of the trade it corrects (ExecRefID).
+/// `Ok(None)` for any other report.
+pub fn trade_correction<'a>(
+    m: &impl Fields<'a>,
+    inst: &Instruments,
+    ts_ns: u64,
+) -> Result<Option<(ExecReport, [u8; 5])>, FixError> {
+    if m.msg_type() != b"8" || report_purpose(m) != ReportPurpose::TradeCorrect {
+        return Ok(None);
+    }
+    let mut e = report_fields(m, inst, ExecKind::TradeCorrected, ts_ns)?;
+    e.exec_key = exec_key(m.req(tags::EXEC_ID)?);
+    let corrects = exec_key(m.req(tags::EXEC_REF_ID)?);
+    Ok(Some((e, corrects)))
+}
+
+/// The fields of a report of `kind` every kind has (instrument, side, ids,
+/// quantities, time), and those its kind has: a trade's (fill, bust,
+/// corrected trade) LastQty, LastPx and liquidity; a rejection's reason.
+#[inline(always)]
+fn report_fields<'a>(
+    m: &impl Fields<'a>,
+    inst: &Instruments,
+    kind: ExecKind,
+    ts_ns: u64,
+) -> Result<ExecReport, FixError> {
     let (i, pd, qd) = instrument(m, inst)?;
     let mut e = ExecReport::new(kind, i, side(m)?, ts_ns);
     e.cl_ord_id = m
@@ -435,8 +479,8 @@ pub fn exec_from_fix<'a>(m: &impl Fields<'a>, inst: &Instruments, ts_ns: u64) ->
     e.leaves_qty = m
         .fixed(tags::LEAVES_QTY, qd)?
         .ok_or(FixError::Missing { tag: tags::LEAVES_QTY })?;
-    // A fill's trade, or the one a bust takes back.
-    if kind.is_fill() || bust {
+    // A fill's trade, the one a bust takes back, or a corrected one.
+    if kind.is_fill() || matches!(kind, ExecKind::TradeBust | ExecKind::TradeCorrected) {
         e.last_qty = m
             .fixed(tags::LAST_QTY, qd)?
             .ok_or(FixError::Missing { tag: tags::LAST_QTY })?;
@@ -466,7 +510,7 @@ pub fn exec_from_fix<'a>(m: &impl Fields<'a>, inst: &Instruments, ts_ns: u64) ->
             _ => VenueReject::None,
         } as u8;
     }
-    Ok(Some(e))
+    Ok(e)
 }
 
 /// An OrderMassCancelReport (35=r): [`ExecKind::MassCancelDone`], or
@@ -640,8 +684,13 @@ pub fn write_exec_body(
         // A bust: FIX 4.4 says so in ExecType (H), FIX 4.2 in ExecTransType
         // (1, below) with the busted fill's ExecType; OrdStatus the order's
         // state after it.
-        ExecKind::TradeBust => (
-            if fix42 { b"2" } else { b"H" },
+        // A correction: FIX 4.4 ExecType G, FIX 4.2 ExecTransType 2 (below).
+        ExecKind::TradeBust | ExecKind::TradeCorrected => (
+            match (fix42, kind) {
+                (true, _) => b"2",
+                (false, ExecKind::TradeBust) => b"H",
+                _ => b"G",
+            },
             if e.leaves_qty > 0 {
                 if e.cum_qty > 0 {
                     b"1"
@@ -664,10 +713,14 @@ pub fn write_exec_body(
         put(
             out,
             tags::EXEC_TRANS_TYPE,
-            if kind == ExecKind::TradeBust { b"1" } else { b"0" },
+            match kind {
+                ExecKind::TradeBust => b"1",
+                ExecKind::TradeCorrected => b"2",
+                _ => b"0",
+            },
         );
     }
-    if kind.is_fill() || kind == ExecKind::TradeBust {
+    if kind.is_fill() || matches!(kind, ExecKind::TradeBust | ExecKind::TradeCorrected) {
         fixed(out, tags::LAST_PX, e.last_px, pd);
         fixed(out, tags::LAST_QTY, e.last_qty, qd);
     }
@@ -833,8 +886,12 @@ mod tests {
             ExecKind::Rejected | ExecKind::CancelRejected | ExecKind::MassCancelDone | ExecKind::MassCancelRefused => {
                 ("8", "8")
             }
-            ExecKind::TradeBust => (
-                if fix42 { "2" } else { "H" },
+            ExecKind::TradeBust | ExecKind::TradeCorrected => (
+                match (fix42, kind) {
+                    (true, _) => "2",
+                    (false, ExecKind::TradeBust) => "H",
+                    _ => "G",
+                },
                 match (e.leaves_qty > 0, e.cum_qty > 0) {
                     (true, true) => "1",
                     (true, false) => "0",
@@ -855,10 +912,14 @@ mod tests {
         if fix42 {
             f.push((
                 tags::EXEC_TRANS_TYPE,
-                txt(if kind == ExecKind::TradeBust { "1" } else { "0" }),
+                txt(match kind {
+                    ExecKind::TradeBust => "1",
+                    ExecKind::TradeCorrected => "2",
+                    _ => "0",
+                }),
             ));
         }
-        if kind.is_fill() || kind == ExecKind::TradeBust {
+        if kind.is_fill() || matches!(kind, ExecKind::TradeBust | ExecKind::TradeCorrected) {
             f.push((tags::LAST_PX, txt(&to_text(e.last_px, pd))));
             f.push((tags::LAST_QTY, txt(&to_text(e.last_qty, qd))));
         }

@@ -188,6 +188,15 @@ impl FillGaps {
             }
             return None;
         }
+        if kind == ExecKind::TradeCorrected {
+            // The corrected trade, after the bust of the one it corrects:
+            // what the core was given grows by it, as the venue's CumQty did.
+            if let Some(t) = self.orders.get_mut(&e.cl_ord_id) {
+                t.cum += e.last_qty;
+                t.notional += e.last_qty as i128 * e.last_px as i128;
+            }
+            return None;
+        }
         let key = key_of(kind, e);
         // Live, an order not tracked is one that ended (or that the table had
         // no room for): nothing is missing that can be known. Replayed, its

@@ -34,6 +34,9 @@
 //! - [`reconcile`]: after a restart, OrderStatusRequests for orders in doubt.
 //! - [`fill_gaps`]: fills whose reports never reached the core, recovered from
 //!   the venue's CumQty and AvgPx (and its answer about an order gone).
+//! - [`fill_ledger`]: the trades given to the core by their venue key, so a
+//!   trade correction is booked as the bust of the trade it names and the
+//!   corrected one.
 //! - [`link`]: the engine's [`VenueLink`](foxtrot_engine::runtime::VenueLink)
 //!   over all of the above, with restart reconciliation.
 //!
@@ -51,6 +54,7 @@ pub mod decode;
 pub mod dictionary;
 pub mod fields;
 pub mod fill_gaps;
+pub mod fill_ledger;
 pub mod framing;
 pub mod layout;
 pub mod link;

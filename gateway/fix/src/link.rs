@@ -33,10 +33,11 @@
 //! are not resent).
 
 use super::ack_clock::AckClock;
-use super::app::{exec_from_fix, report_purpose, Instruments, ReportPurpose};
+use super::app::{exec_from_fix, report_purpose, trade_correction, Instruments, ReportPurpose};
 use super::decode::FixDecoder;
 use super::fields::Fields;
 use super::fill_gaps::{avg_px, FillGaps, GapStats};
+use super::fill_ledger::{FillLedger, Trade};
 use super::message_log::MessageLog;
 use super::reconcile::{Reconcile, ReconcileStats};
 use super::session::{is_logout, Inbound, MessageStore, Role, Session, SessionEvent, SessionSettings, Status};
@@ -142,10 +143,15 @@ pub struct LinkStats {
     /// order's rejection or the request's.
     pub business_rejects: u64,
     /// Trade corrections (ExecType G; FIX 4.2 ExecTransType 2) of our
-    /// orders: a fill the core booked changed at the venue. Not applied (each
-    /// is said in a WARN line): positions and PnL here may differ from the
-    /// venue's by them — reconcile with its records.
+    /// fills, each journalled as the bust of the trade it names (ExecRefID,
+    /// among the trades the link keeps) and the trade as corrected
+    /// ([`ExecKind::TradeCorrected`]), and said in a WARN line.
     pub trade_corrections: u64,
+    /// Trade corrections of a trade the link does not know (older than the
+    /// 65,536 it keeps, or unreadable): not applied (each said in a WARN
+    /// line) — positions and PnL here may differ from the venue's by them;
+    /// reconcile with its records.
+    pub trade_corrections_unapplied: u64,
     /// Trade cancels (busts: ExecType H; FIX 4.2 ExecTransType 1) of our
     /// fills, each journalled and taken back from positions and cash in the
     /// core ([`ExecKind::TradeBust`]).
@@ -233,6 +239,27 @@ fn refusal<'a>(o: &Order, m: &impl Fields<'a>) -> Option<ExecReport> {
     Some(e)
 }
 
+/// The bust of trade `t` (under key `key`) that correction `c` replaces:
+/// the trade taken back at its own quantity, price and liquidity, on `c`'s
+/// order (wire ids), the order's totals before the corrected trade.
+fn bust_of(t: &Trade, c: &ExecReport, key: [u8; 5]) -> ExecReport {
+    let side = Side::from_u8(t.side).unwrap_or(Side::Buy);
+    let mut b = ExecReport::new(ExecKind::TradeBust, t.instrument, side, c.header.ts_ns);
+    b.cl_ord_id = c.cl_ord_id;
+    b.venue_order_id = c.venue_order_id;
+    b.order_qty = c.order_qty;
+    b.order_px = c.order_px;
+    b.last_qty = t.qty;
+    b.last_px = t.px;
+    b.cum_qty = (c.cum_qty - c.last_qty).max(0);
+    b.leaves_qty = c.leaves_qty;
+    b.transact_ts_ns = c.transact_ts_ns;
+    b.ord_type = c.ord_type;
+    b.header.flags = t.flags;
+    b.exec_key = key;
+    b
+}
+
 /// The link. See the module docs.
 pub struct FixVenueLink {
     set: FixLinkSettings,
@@ -287,6 +314,8 @@ pub struct FixVenueLink {
     questions: Vec<(u64, u32, u8)>,
     /// An eventfd another thread writes to end a [`wait_input`] early.
     wake: Arc<std::os::fd::OwnedFd>,
+    /// The trades given to the core, by key: what a correction names.
+    ledger: FillLedger,
 }
 
 impl FixVenueLink {
@@ -365,6 +394,7 @@ impl FixVenueLink {
             questions: Vec::with_capacity(64),
             status_body: Vec::with_capacity(128),
             wake: Arc::new(eventfd()?),
+            ledger: FillLedger::default(),
             set,
         })
     }
@@ -453,7 +483,7 @@ impl FixVenueLink {
         let mono = self.t0.elapsed().as_nanos() as u64;
         let epoch = self.epoch;
         let sent_by_seq = &self.sent_by_seq;
-        let (session, dec, inst, reports, stats, last_ts, last_seq, acks, rec, gaps, questions) = (
+        let (session, dec, inst, reports, stats, last_ts, last_seq, acks, rec, gaps, questions, ledger) = (
             &mut self.session,
             &mut self.dec,
             &self.inst,
@@ -465,6 +495,7 @@ impl FixVenueLink {
             &mut self.rec,
             &mut self.gaps,
             &mut self.questions,
+            &mut self.ledger,
         );
         let mut answered = 0u32;
         // The venue is asked what became of order `cl` (core id), once.
@@ -507,58 +538,87 @@ impl FixVenueLink {
                 },
             };
             let seq = seq.ok().flatten().unwrap_or(0);
+            // A correction of a trade this link gave the core: the bust of
+            // that trade, then the trade as corrected, one after the other.
+            let mut corrected = None;
+            let exec = match exec {
+                Ok(None) => match dec.decode(bytes).map(|m| trade_correction(&m, inst, 0)) {
+                    Ok(Ok(Some((c, corrects)))) if c.cl_ord_id >> EPOCH_SHIFT == epoch => match ledger.get(corrects) {
+                        Some(t) => {
+                            corrected = Some(c);
+                            Ok(Some(bust_of(&t, &c, corrects)))
+                        }
+                        None => Ok(None),
+                    },
+                    _ => Ok(None),
+                },
+                other => other,
+            };
             match exec {
                 // Another epoch's order (a run before a fresh start): not ours now.
                 Ok(Some(e)) if e.cl_ord_id >> EPOCH_SHIFT != epoch => stats.foreign_reports += 1,
-                Ok(Some(mut e)) => {
-                    let low = (1u64 << EPOCH_SHIFT) - 1;
-                    e.cl_ord_id &= low;
-                    if e.orig_cl_ord_id >> EPOCH_SHIFT == epoch {
-                        e.orig_cl_ord_id &= low;
-                    }
-                    let ts = e.transact_ts_ns.max(*last_ts);
-                    *last_ts = ts;
-                    e.header.ts_ns = ts;
-                    e.fix_seq = seq;
-                    *last_seq = seq;
-                    stats.reports += 1;
-                    if e.kind() == Some(ExecKind::TradeBust) {
-                        // Taken back in the core; said, as the venue's
-                        // records and ours differ by it until then.
-                        stats.trade_busts += 1;
-                        tracing::warn!(
+                Ok(Some(first)) => {
+                    for (k, mut e) in [Some(first), corrected].into_iter().flatten().enumerate() {
+                        let low = (1u64 << EPOCH_SHIFT) - 1;
+                        e.cl_ord_id &= low;
+                        if e.orig_cl_ord_id >> EPOCH_SHIFT == epoch {
+                            e.orig_cl_ord_id &= low;
+                        }
+                        let ts = e.transact_ts_ns.max(*last_ts);
+                        *last_ts = ts;
+                        e.header.ts_ns = ts;
+                        e.fix_seq = seq;
+                        *last_seq = seq;
+                        // One report, though a correction gives the core two records.
+                        stats.reports += u64::from(k == 0);
+                        if e.kind() == Some(ExecKind::TradeCorrected) {
+                            stats.trade_corrections += 1;
+                            tracing::warn!(
                             cl_ord_id = e.cl_ord_id,
                             qty = e.last_qty,
-                            "the venue cancelled (busted) a fill of this order: taken back from the position"
+                            "the venue corrected a fill of this order: booked as the bust of the fill and the trade as corrected"
                         );
+                        } else if e.kind() == Some(ExecKind::TradeBust) && corrected.is_some() {
+                            // The first half of a correction: said with the second.
+                        } else if e.kind() == Some(ExecKind::TradeBust) {
+                            // Taken back in the core; said, as the venue's
+                            // records and ours differ by it until then.
+                            stats.trade_busts += 1;
+                            tracing::warn!(
+                                cl_ord_id = e.cl_ord_id,
+                                qty = e.last_qty,
+                                "the venue cancelled (busted) a fill of this order: taken back from the position"
+                            );
+                        }
+                        if e.kind() == Some(ExecKind::MassCancelRefused) {
+                            tracing::warn!(
+                                cl_ord_id = e.cl_ord_id,
+                                "the venue refused the mass cancel: its orders are cancelled one by one"
+                            );
+                        }
+                        if acks.answered(e.cl_ord_id, mono) {
+                            answered += 1;
+                        }
+                        rec.settle(&e);
+                        // Fills the venue's CumQty says the core never got (their
+                        // reports garbled or refused) go to it first; AvgPx, which
+                        // prices them, is read only then.
+                        let avg = || {
+                            dec.decode(bytes)
+                                .ok()
+                                .and_then(|m| m.get(tags::AVG_PX).and_then(avg_px))
+                        };
+                        if let Some(f) = gaps.before(&e, avg) {
+                            reports.push_back(InputSlot::from_exec(&f));
+                        }
+                        // A cancel or replace refused as gone: its fills may be
+                        // missing too; the venue is asked what became of it.
+                        if e.kind() == Some(ExecKind::CancelRejected) && e.reason == VenueReject::UnknownOrder as u8 {
+                            ask(gaps, e.orig_cl_ord_id);
+                        }
+                        ledger.note(&e);
+                        reports.push_back(InputSlot::from_exec(&e));
                     }
-                    if e.kind() == Some(ExecKind::MassCancelRefused) {
-                        tracing::warn!(
-                            cl_ord_id = e.cl_ord_id,
-                            "the venue refused the mass cancel: its orders are cancelled one by one"
-                        );
-                    }
-                    if acks.answered(e.cl_ord_id, mono) {
-                        answered += 1;
-                    }
-                    rec.settle(&e);
-                    // Fills the venue's CumQty says the core never got (their
-                    // reports garbled or refused) go to it first; AvgPx, which
-                    // prices them, is read only then.
-                    let avg = || {
-                        dec.decode(bytes)
-                            .ok()
-                            .and_then(|m| m.get(tags::AVG_PX).and_then(avg_px))
-                    };
-                    if let Some(f) = gaps.before(&e, avg) {
-                        reports.push_back(InputSlot::from_exec(&f));
-                    }
-                    // A cancel or replace refused as gone: its fills may be
-                    // missing too; the venue is asked what became of it.
-                    if e.kind() == Some(ExecKind::CancelRejected) && e.reason == VenueReject::UnknownOrder as u8 {
-                        ask(gaps, e.orig_cl_ord_id);
-                    }
-                    reports.push_back(InputSlot::from_exec(&e));
                 }
                 Ok(None) => {
                     // Not a report the core takes: an answer to a status request?
@@ -577,12 +637,13 @@ impl FixVenueLink {
                     if purpose == ReportPurpose::TradeCorrect {
                         if let Ok(Some(cl)) = m.u64(tags::CL_ORD_ID) {
                             if cl >> EPOCH_SHIFT == epoch {
-                                stats.trade_corrections += 1;
+                                stats.trade_corrections_unapplied += 1;
                                 tracing::warn!(
                                     cl_ord_id = cl & ((1u64 << EPOCH_SHIFT) - 1),
                                     exec_id = %String::from_utf8_lossy(m.get(tags::EXEC_ID).unwrap_or(b"")),
                                     exec_ref_id = %String::from_utf8_lossy(m.get(tags::EXEC_REF_ID).unwrap_or(b"")),
-                                    "the venue corrected a fill of this order: not applied here — positions and PnL may differ from the venue's by it; reconcile",
+                                    "the venue corrected a fill this link does not know (older than the trades it keeps, \
+                                     or unreadable): not applied — positions and PnL may differ from the venue's by it; reconcile",
                                 );
                             }
                         }
@@ -976,6 +1037,7 @@ impl VenueLink for FixVenueLink {
                         self.rec.settle(e);
                         // What the core was given before the restart.
                         self.gaps.replayed(e);
+                        self.ledger.note(e);
                         if e.fix_seq != 0 {
                             self.last_report_seq = e.fix_seq;
                         }

@@ -48,14 +48,15 @@ pub const MAX_SCAN: usize = 4096;
 /// of every message (SendingTime for its accuracy), and every field
 /// [`exec_from_fix`](super::app::exec_from_fix) reads. (Not TestReqID (112),
 /// which the rules read of session messages only, and those are never scanned.)
-pub const KEPT: [u32; 29] = [
-    7, 11, 14, 16, 20, 31, 32, 34, 36, 37, 38, 39, 40, 41, 43, 44, 49, 52, 54, 55, 56, 60, 103, 108, 122, 123, 141,
+pub const KEPT: [u32; 30] = [
+    7, 11, 14, 16, 17, 20, 31, 32, 34, 36, 37, 38, 39, 40, 41, 43, 44, 49, 52, 54, 55, 56, 60, 103, 108, 122, 123, 141,
     150, 151,
 ];
 
 /// Slots: 0 takes the values of tags not kept; `1 + i` is `KEPT[i]`'s.
 pub(super) const SLOTS: usize = 32;
-const _: () = assert!(KEPT.len() < SLOTS);
+// Slots 1..=KEPT.len() are the kept tags'; the last, END, CheckSum's.
+const _: () = assert!(KEPT.len() < SLOTS - 1);
 
 /// Tags below this are looked up in [`SLOT_OF`] (every tag of up to three
 /// digits); longer ones are never kept.

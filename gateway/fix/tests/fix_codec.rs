@@ -350,11 +350,31 @@ fn a_fix42_status_answer_bust_or_correction_is_no_new_fill() {
         }
         assert_eq!(by_full.and_then(|e| e.kind()), kind, "ExecTransType {t}: {by_full:?}");
         if let Some(e) = by_full {
-            // The fill, or the fill the bust takes back.
+            // The fill, or the fill the bust takes back: its key is the
+            // fill's ExecID, or the ExecRefID the bust names.
             assert_eq!(
                 (e.cl_ord_id, e.last_qty, e.last_px, e.header.side),
                 (44, 10, 1_002_500, 1)
             );
+            let id: &[u8] = if t == "1" { b"E8" } else { b"E9" };
+            assert_eq!(e.exec_key, foxtrot_engine::records::exec_key(id), "ExecTransType {t}");
+        }
+        // A correction is the trade as corrected, with the key of the one it
+        // corrects (ExecRefID); read alike by the scanner.
+        let c = foxtrot_fix::app::trade_correction(&full, &inst, 0).unwrap();
+        let by_scan = foxtrot_fix::app::trade_correction(&scan.scan(&er).unwrap(), &inst, 0).unwrap();
+        assert_eq!(c, by_scan, "ExecTransType {t}");
+        match c {
+            Some((c, corrects)) => {
+                assert_eq!(t, "2");
+                assert_eq!(
+                    (c.kind(), c.cl_ord_id, c.last_qty, c.last_px, c.cum_qty),
+                    (Some(ExecKind::TradeCorrected), 44, 10, 1_002_500, 10)
+                );
+                use foxtrot_engine::records::exec_key;
+                assert_eq!((c.exec_key, corrects), (exec_key(b"E9"), exec_key(b"E8")));
+            }
+            None => assert_ne!(t, "2"),
         }
     }
     // FIX 4.4's bust, ExecType H, alike.
@@ -621,6 +641,10 @@ proptest! {
             if fix42 && e.reason == VenueReject::InvalidPriceOrQty as u8 {
                 // FIX 4.2 has no OrdRejReason for it: "broker option" (0).
                 e.reason = VenueReject::None as u8;
+            }
+            if k.is_fill() {
+                // A fill's key: its ExecID (the 42 written).
+                e.exec_key = foxtrot_engine::records::exec_key(b"42");
             }
             prop_assert_eq!(back, e);
         }

@@ -572,7 +572,11 @@ fn run_fix(
                 (st.foreign_reports, "reports of ClOrdIDs not ours"),
                 (
                     st.trade_corrections,
-                    "fills corrected at the venue, not applied here (reconcile)",
+                    "fills corrected at the venue, booked as the fill's bust and the corrected trade",
+                ),
+                (
+                    st.trade_corrections_unapplied,
+                    "fills corrected at the venue that this engine no longer knows, not applied (reconcile)",
                 ),
                 (
                     st.trade_busts,
@@ -625,6 +629,7 @@ fn run_fix(
             "bad_reports": st.bad_reports,
             "foreign_reports": st.foreign_reports,
             "trade_corrections": st.trade_corrections,
+            "trade_corrections_unapplied": st.trade_corrections_unapplied,
             "trade_busts": st.trade_busts,
             "business_rejects": st.business_rejects,
             "session_rejects": st.session_rejects,

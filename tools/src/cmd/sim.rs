@@ -288,6 +288,12 @@ pub(crate) fn anomaly_lines(c: &foxtrot_engine::core::CoreCounters) -> Vec<Strin
             c.trade_busts
         ));
     }
+    if c.trade_corrections > 0 {
+        v.push(format!(
+            "  corrections   {} fills the venue corrected after reporting them, booked as the trade as corrected",
+            c.trade_corrections
+        ));
+    }
     v
 }
 
@@ -339,7 +345,10 @@ pub(crate) fn drift_json(s: &RunSummary, cfg: &Config) -> serde_json::Value {
 
 /// [`anomaly_lines`]' counts, for `--json`.
 pub(crate) fn anomalies_json(c: &foxtrot_engine::core::CoreCounters) -> serde_json::Value {
-    serde_json::json!({ "suspect_fills": c.suspect_fills, "orders_gone": c.orders_gone, "trade_busts": c.trade_busts })
+    serde_json::json!({
+        "suspect_fills": c.suspect_fills, "orders_gone": c.orders_gone, "trade_busts": c.trade_busts,
+        "trade_corrections": c.trade_corrections,
+    })
 }
 
 /// Risk rejects by reason as `reason=n, …`, or `none`.

@@ -9,7 +9,8 @@
 //       with a Pending New (ExecType A, as a broker that routes the order on
 //       does), then acknowledges them (ExecType 0), fills two of
 //       every three at their limit price (busting one fill in ten again, in
-//       the version's way: ExecType H, or ExecTransType 1) and leaves the
+//       the version's way: ExecType H, or ExecTransType 1, and correcting
+//       another to half its quantity: ExecType G, or ExecTransType 2) and leaves the
 //       third resting; cancels and replaces resting orders, answers an
 //       OrderStatusRequest as the version says (ExecType I; in FIX 4.2
 //       ExecTransType 3; or refuses it, QF_PEER_STATUS=unsupported|refused),
@@ -239,6 +240,23 @@ class Peer : public FIX::Application {
       busts_++;
       net_[o.symbol] -= (o.side == "2" ? -1 : 1) * to_ll(o.qty);
       done_[cl] = {o, "4", "0"};
+    }
+    if (orders_ % 10 == 7) {
+      // The trade corrected to half its quantity, as venues do after an
+      // erroneous trade: FIX 4.4 by ExecType G, FIX 4.2 by ExecTransType 2
+      // with the order's state as ExecType; ExecRefID names the fill,
+      // LastQty/LastPx are the trade as it now stands.
+      long long q = to_ll(o.qty), half = q / 2;
+      std::string h = std::to_string(half);
+      FIX::Message c = report(fix42 ? "2" : "G", "2", cl, o, h, "0");
+      if (fix42) c.setField(20, "2");
+      c.setField(19, fill_id);
+      c.setField(31, o.px.empty() ? "100" : o.px);
+      c.setField(32, h);
+      send(c, s);
+      corrections_++;
+      net_[o.symbol] -= (o.side == "2" ? -1 : 1) * (q - half);
+      done_[cl] = {o, "2", h};
     }
   }
 
@@ -491,7 +509,7 @@ class Peer : public FIX::Application {
       << ",\"fills\":" << fills_ << ",\"filled_qty\":" << filled_qty_ << ",\"canceled\":" << canceled_
       << ",\"rejected\":" << rejected_ << ",\"cancel_rejects\":" << cancel_rejects_
       << ",\"session_rejects\":" << session_rejects_.load() << ",\"sent\":" << sent_ << ",\"pending_new\":" << pending_new_ << ",\"business_rejects\":" << business_rejects_ << ",\"session_rejects_sent\":" << session_rejects_sent_ << ",\"unanswered\":" << unanswered_
-      << ",\"replaced\":" << replaced_ << ",\"busts\":" << busts_ << ",\"status_requests\":" << status_requests_
+      << ",\"replaced\":" << replaced_ << ",\"busts\":" << busts_ << ",\"corrections\":" << corrections_ << ",\"status_requests\":" << status_requests_
       << ",\"status_answers_sent\":" << status_answers_sent_ << ",\"status_refused\":" << status_refused_ << ",\"duplicate_cl_ord_ids\":" << duplicate_cl_ord_ids_ << ",\"status_answers\":\"" << status_answers_
       << "\",\"cxl_rej_reasons\":\"" << cxl_rej_reasons_
       << "\",\"cxl_rej_statuses\":\"" << cxl_rej_statuses_ << "\",\"mass_cancels\":" << mass_cancels_
@@ -545,7 +563,7 @@ class Peer : public FIX::Application {
   int orders_ = 0, cancels_ = 0, replaces_ = 0, reports_ = 0, acks_ = 0, fills_ = 0, canceled_ = 0,
       rejected_ = 0, cancel_rejects_ = 0, sent_ = 0, pending_new_ = 0, business_rejects_ = 0, session_rejects_sent_ = 0,
       unanswered_ = 0, replaced_ = 0, counted_ = 0, busts_ = 0, status_requests_ = 0, status_answers_sent_ = 0,
-      duplicate_cl_ord_ids_ = 0, status_refused_ = 0;
+      duplicate_cl_ord_ids_ = 0, status_refused_ = 0, corrections_ = 0;
   std::vector<int> per_logon_;
   long long filled_qty_ = 0;
 };

@@ -184,16 +184,19 @@ impl DecideStage {
                     // venue's too-late answer, counted below), not a report
                     // the venue should not have sent.
                     ExecOutcome::Unknown if er.kind() == Some(ExecKind::CancelRejected) => {}
-                    // A bust names a fill, often of an order long closed.
-                    ExecOutcome::Unknown if er.kind() == Some(ExecKind::TradeBust) => {}
+                    // A bust or a correction names a fill, often of an order long closed.
+                    ExecOutcome::Unknown
+                        if matches!(er.kind(), Some(ExecKind::TradeBust | ExecKind::TradeCorrected)) => {}
                     ExecOutcome::Unknown => self.counters.unknown_exec += 1,
                     ExecOutcome::Gone => self.counters.orders_gone += 1,
                     ExecOutcome::SuspectFill => self.counters.suspect_fills += 1,
                     ExecOutcome::Applied => {}
                 }
                 self.risk.on_exec(er);
-                if er.kind() == Some(ExecKind::TradeBust) {
-                    self.counters.trade_busts += 1;
+                match er.kind() {
+                    Some(ExecKind::TradeBust) => self.counters.trade_busts += 1,
+                    Some(ExecKind::TradeCorrected) => self.counters.trade_corrections += 1,
+                    _ => {}
                 }
                 if matches!(er.kind(), Some(ExecKind::Rejected | ExecKind::CancelRejected)) {
                     self.counters.venue_rejects += 1;
