@@ -239,23 +239,7 @@ fn kill_switch_cancels_open_orders_and_blocks_new_ones() {
 fn a_kill_of_more_open_orders_than_one_input_may_send_cancels_them_all() {
     use foxtrot_engine::core::orders::OrderState;
     use foxtrot_engine::records::CL_PER_INPUT;
-    let mut c = cfg(5, 400_000);
-    let base = c.instruments[0].clone();
-    c.instruments = (0..48)
-        .map(|k| {
-            let mut s = base.clone();
-            s.symbol = format!("FX{k:02}");
-            s
-        })
-        .collect();
-    c.risk.max_open_orders = 128;
-    let passive = foxtrot_engine::config::PolicyChoice {
-        policy: foxtrot_engine::config::PolicyName::Momentum,
-        topology: foxtrot_engine::config::TopologyName::Passive,
-    };
-    let t = &mut c.strategy.regime_table;
-    (t.unclassified, t.calm, t.trending, t.volatile) = (passive, passive, passive, passive);
-    c.validate(std::path::Path::new("test")).expect("a valid configuration");
+    let c = passive(5, 400_000, 48, false);
     let mut r = FusedRun::with_observer(&c, SimWorld::new(&c), Capture::default());
     let working = |r: &FusedRun<SimWorld, Capture>| -> Vec<u64> {
         r.core()
@@ -425,8 +409,10 @@ fn with_working_orders<V: foxtrot_engine::runtime::VenueLink>(
     panic!("never {enough} working orders");
 }
 
-/// Momentum, passive in every regime: orders rest at the venue.
-fn passive(seed: u64, events: u64, instruments: usize) -> Config {
+/// Momentum, passive in every regime, over `instruments` copies of the
+/// first instrument: orders rest at the venue. Kills and halts cancel with
+/// one mass cancel if `mass_cancel`, else order by order.
+fn passive(seed: u64, events: u64, instruments: usize, mass_cancel: bool) -> Config {
     let mut c = cfg(seed, events);
     let base = c.instruments[0].clone();
     c.instruments = (0..instruments)
@@ -443,7 +429,7 @@ fn passive(seed: u64, events: u64, instruments: usize) -> Config {
     };
     let t = &mut c.strategy.regime_table;
     (t.unclassified, t.calm, t.trending, t.volatile) = (passive, passive, passive, passive);
-    c.venue.mass_cancel = true;
+    c.venue.mass_cancel = mass_cancel;
     c.validate(std::path::Path::new("test")).expect("a valid configuration");
     c
 }
@@ -454,7 +440,7 @@ fn passive(seed: u64, events: u64, instruments: usize) -> Config {
 /// is sent after it.
 #[test]
 fn a_kill_sends_one_mass_cancel_and_every_order_it_covers_is_cancelled() {
-    let c = passive(5, 400_000, 24);
+    let c = passive(5, 400_000, 24, true);
     let mut r = with_working_orders(&c, SimWorld::new(&c), 20);
     let open = r.core().open_orders().len();
     let before = r.observer().orders.len();
@@ -492,7 +478,7 @@ fn a_kill_sends_one_mass_cancel_and_every_order_it_covers_is_cancelled() {
 /// symbol); the other instruments' orders stay working.
 #[test]
 fn a_halt_mass_cancels_its_instruments_orders_only() {
-    let c = passive(5, 400_000, 24);
+    let c = passive(5, 400_000, 24, true);
     let mut r = with_working_orders(&c, SimWorld::new(&c), 20);
     let of =
         |r: &FusedRun<SimWorld, Capture>, i: u32| r.core().open_orders().iter().filter(|o| o.instrument == i).count();
@@ -565,7 +551,7 @@ impl foxtrot_engine::runtime::VenueLink for RefusesMassCancels {
 /// each order working at the kill is cancelled once, and all are closed.
 #[test]
 fn a_refused_mass_cancel_cancels_order_by_order() {
-    let c = passive(5, 400_000, 24);
+    let c = passive(5, 400_000, 24, true);
     let venue = RefusesMassCancels {
         inner: SimWorld::new(&c),
         refusals: Default::default(),

@@ -11,6 +11,15 @@ use foxtrot_fix::app::parse_utc_timestamp;
 use foxtrot_fix::{exec_from_fix, frame_len, order_from_fix, Fields, FixDecoder, FixError, Instruments};
 use proptest::prelude::*;
 
+/// Whether `wire` is a message `dict` defines (parsed and validated as a
+/// counterparty checking against it would); the message and the problem if not.
+fn conforms(wire: &[u8], dict: &foxtrot_fix::dictionary::Dictionary) -> Result<(), String> {
+    let shown = || String::from_utf8_lossy(wire).replace('\x01', "|");
+    let parsed = foxtrot_fix::message::parse(wire, dict).map_err(|e| format!("{e:?}: {}", shown()))?;
+    foxtrot_fix::validate::validate(&parsed, dict, &foxtrot_fix::validate::Validation::default())
+        .map_err(|e| format!("{e:?}: {}", shown()))
+}
+
 fn specs() -> Vec<InstrumentSpec> {
     vec![
         InstrumentSpec {
@@ -115,12 +124,7 @@ proptest! {
         let wire = enc.encode(&order).unwrap().to_vec();
         prop_assert_eq!(frame_len(&wire), Ok(Some(wire.len())));
         let dict = foxtrot_fix::session::SessionSettings::new("FIX.4.4", "FOXTROT", "VENUE").dictionary;
-        let parsed = foxtrot_fix::message::parse(&wire, &dict).unwrap();
-        prop_assert_eq!(
-            foxtrot_fix::validate::validate(&parsed, &dict, &foxtrot_fix::validate::Validation::default()),
-            Ok(()),
-            "{}", String::from_utf8_lossy(&wire).replace('\x01', "|")
-        );
+        prop_assert_eq!(conforms(&wire, &dict), Ok(()));
         let mut dec = FixDecoder::new();
         let m = dec.decode(&wire).unwrap();
         prop_assert_eq!(m.get(35), Some(&b"q"[..]));
@@ -606,12 +610,7 @@ proptest! {
         s.send_body(t.as_bytes(), &[], &body, 1_767_623_400_000_000_000);
         let wire = s.outbox().clone();
         // What a counterparty validating against the version's dictionary accepts.
-        let parsed = foxtrot_fix::message::parse(&wire, &dict).unwrap();
-        prop_assert_eq!(
-            foxtrot_fix::validate::validate(&parsed, &dict, &foxtrot_fix::validate::Validation::default()),
-            Ok(()),
-            "{}", String::from_utf8_lossy(&wire).replace('\x01', "|")
-        );
+        prop_assert_eq!(conforms(&wire, &dict), Ok(()));
         let mut dec = FixDecoder::new();
         let m = dec.decode(&wire).unwrap();
         let mut back = exec_from_fix(&m, &inst_t, 777).unwrap().unwrap();

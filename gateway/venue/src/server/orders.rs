@@ -137,6 +137,17 @@ pub(crate) enum MassIntake {
     Refused,
 }
 
+/// A request, before it is read: new to the session; a resend (PossDup or
+/// PossResend) of one handled, ignored; a ClOrdID seen before, refused —
+/// `answer`ed unless the session is closing; or, new, arriving once the
+/// session is closing, neither taken nor answered.
+enum Before {
+    Fresh,
+    PossDup,
+    Duplicate { answer: bool },
+    Closing,
+}
+
 struct Ids<'a> {
     ids: &'a mut ClOrdIds,
     unknown: u64,
@@ -233,6 +244,24 @@ impl SessionOrders {
         last
     }
 
+    /// What a request's ClOrdID and the session's state say before it is
+    /// read: see [`Before`].
+    fn before(&self, m: &FixMessage<'_>, session: &Session<JournalStore>) -> Before {
+        let resend = m.get(tags::POSS_DUP_FLAG) == Some(b"Y") || m.get(tags::POSS_RESEND) == Some(b"Y");
+        let closing = session.status() != Status::Active;
+        if self.ids.get(m.get(tags::CL_ORD_ID).unwrap_or(b"")).is_some() {
+            if resend {
+                return Before::PossDup;
+            }
+            return Before::Duplicate { answer: !closing };
+        }
+        if closing {
+            Before::Closing
+        } else {
+            Before::Fresh
+        }
+    }
+
     /// Reads an order message (`D`, `F`, `G`) the session accepted, at
     /// control time `now`; answers it itself when it cannot go to the book.
     #[allow(clippy::too_many_arguments)]
@@ -246,32 +275,27 @@ impl SessionOrders {
         now: u64,
         wall: u64,
     ) -> Intake {
-        let resend = m.get(tags::POSS_DUP_FLAG) == Some(b"Y") || m.get(tags::POSS_RESEND) == Some(b"Y");
         let cl_text = m.get(tags::CL_ORD_ID).unwrap_or(b"");
-        let closing = session.status() != Status::Active;
-        if self.ids.get(cl_text).is_some() {
-            if resend {
-                return Intake::PossDup;
-            }
-            if closing {
+        match self.before(m, session) {
+            Before::Fresh => {}
+            Before::PossDup => return Intake::PossDup,
+            Before::Closing => return Intake::Closing,
+            Before::Duplicate { answer: false } => return Intake::Duplicate,
+            Before::Duplicate { answer: true } => {
+                // Not tracked: the ClOrdID belongs to the first order.
+                let mut e = ExecReport::new(ExecKind::Rejected, u32::MAX, side_of(m), now);
+                e.reason = VenueReject::DuplicateClOrdId as u8;
+                let echo = Echo {
+                    cl_ord_id: cl_text,
+                    orig_cl_ord_id: m.get(tags::ORIG_CL_ORD_ID).unwrap_or(b""),
+                    symbol: m.get(tags::SYMBOL),
+                    text: Some(b"duplicate ClOrdID"),
+                    response_to: 0,
+                    avg_px: None,
+                };
+                self.send_report(&e, inst, session, exec_id, &echo, wall);
                 return Intake::Duplicate;
             }
-            // Not tracked: the ClOrdID belongs to the first order.
-            let mut e = ExecReport::new(ExecKind::Rejected, u32::MAX, side_of(m), now);
-            e.reason = VenueReject::DuplicateClOrdId as u8;
-            let echo = Echo {
-                cl_ord_id: cl_text,
-                orig_cl_ord_id: m.get(tags::ORIG_CL_ORD_ID).unwrap_or(b""),
-                symbol: m.get(tags::SYMBOL),
-                text: Some(b"duplicate ClOrdID"),
-                response_to: 0,
-                avg_px: None,
-            };
-            self.send_report(&e, inst, session, exec_id, &echo, wall);
-            return Intake::Duplicate;
-        }
-        if closing {
-            return Intake::Closing;
         }
         if session.store().error().is_some() && matches!(m.msg_type(), b"D" | b"G") {
             let text = b"the venue cannot record orders now (its session store failed)";
@@ -319,9 +343,8 @@ impl SessionOrders {
         now: u64,
         wall: u64,
     ) -> MassIntake {
-        let resend = m.get(tags::POSS_DUP_FLAG) == Some(b"Y") || m.get(tags::POSS_RESEND) == Some(b"Y");
         let cl_text = m.get(tags::CL_ORD_ID).unwrap_or(b"");
-        let closing = session.status() != Status::Active;
+        let before = self.before(m, session);
         let scope = match m.get(tags::MASS_CANCEL_REQUEST_TYPE) {
             Some(b"1") => MassCancelScope::Instrument,
             _ => MassCancelScope::All,
@@ -338,18 +361,16 @@ impl SessionOrders {
             };
             this.send_report(&e, inst, session, exec_id, &echo, wall);
         };
-        if self.ids.get(cl_text).is_some() {
-            if resend {
-                return MassIntake::PossDup;
-            }
-            if closing {
+        match before {
+            Before::Fresh => {}
+            Before::PossDup => return MassIntake::PossDup,
+            Before::Closing => return MassIntake::Closing,
+            Before::Duplicate { answer } => {
+                if answer {
+                    refuse(self, VenueReject::DuplicateClOrdId, b"duplicate ClOrdID");
+                }
                 return MassIntake::Duplicate;
             }
-            refuse(self, VenueReject::DuplicateClOrdId, b"duplicate ClOrdID");
-            return MassIntake::Duplicate;
-        }
-        if closing {
-            return MassIntake::Closing;
         }
         let instrument = match m.get(tags::MASS_CANCEL_REQUEST_TYPE) {
             Some(b"7") => None,
