@@ -194,7 +194,7 @@ impl Checker {
             })
             .map(|(cl, _)| *cl);
         // A corrected trade books as a fill (after the bust of the one it corrects).
-        if (kind.is_fill() || matches!(kind, ExecKind::TradeBust | ExecKind::TradeCorrected)) && e.last_qty > 0 {
+        if kind.is_trade() && e.last_qty > 0 {
             if let (Some(side), Some(b)) = (
                 Side::from_u8(e.header.side),
                 self.inst.get_mut(e.header.instrument as usize),

@@ -955,6 +955,11 @@ fn a_kill_cancels_at_the_venue_in_one_mass_cancel() {
     assert_eq!(u(&es, "orders.mass_cancel"), 1, "{es}");
     assert_eq!(u(&es, "orders.mass_cancel_refused"), 0, "{es}");
     assert_eq!((u(&vs, "mass_cancels"), u(&vs, "mass_cancels_refused")), (1, 0), "{vs}");
+    // Every message the engine sent reached the venue once: the request is
+    // counted apart from the orders.
+    let got = u(&vs, "orders.new") + u(&vs, "orders.cancel") + u(&vs, "orders.replace") + u(&vs, "mass_cancels");
+    assert_eq!(u(&es, "fix.orders_sent"), got, "{es}\n{vs}");
+    assert_eq!(u(&es, "orders.total"), got, "{es}\n{vs}");
     assert_eq!(u(&vs, "duplicate_cl_ord_ids"), 0, "{vs}");
     assert_eq!(u(&es, "events.unknown_exec_reports"), 0, "{es}");
     fills_agree(&es, &vs);

@@ -6,7 +6,7 @@
 //! its iteration order is deterministic. Capacity is set once; nothing allocates
 //! afterwards.
 
-use crate::records::{ExecKind, ExecReport, MassCancelScope, Order, OrderAction, Side, VenueReject};
+use crate::records::{ExecKind, ExecReport, Order, OrderAction, Side, VenueReject};
 
 /// Lifecycle of one of our orders.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -183,10 +183,10 @@ impl OrderTracker {
     /// sent before it (a lower ClOrdID) — is pending cancel under its
     /// ClOrdID. Returns how many.
     fn mark_mass_cancel(&mut self, o: &Order) -> usize {
-        let all = MassCancelScope::from_u8(o.header.flags) == Some(MassCancelScope::All);
+        let only = o.mass_cancel_instrument();
         let mut n = 0;
         for x in self.orders.iter_mut() {
-            let covered = (all || x.instrument == o.header.instrument) && x.cl_ord_id < o.cl_ord_id;
+            let covered = only.is_none_or(|i| x.instrument == i) && x.cl_ord_id < o.cl_ord_id;
             if covered && matches!(x.state, OrderState::Working | OrderState::PendingNew) {
                 x.state = OrderState::PendingCancel;
                 x.pending_cl_ord_id = o.cl_ord_id;
@@ -201,17 +201,13 @@ impl OrderTracker {
 
     /// The venue refused mass cancel `cl`: the orders it marked pending
     /// cancel are working again (as a refused cancel leaves its order).
-    /// Returns how many.
-    pub fn mass_cancel_refused(&mut self, cl: u64) -> usize {
-        let mut n = 0;
+    pub fn mass_cancel_refused(&mut self, cl: u64) {
         for x in self.orders.iter_mut() {
             if x.state == OrderState::PendingCancel && x.pending_cl_ord_id == cl {
                 x.state = OrderState::Working;
                 x.pending_cl_ord_id = 0;
-                n += 1;
             }
         }
-        n
     }
 
     fn mark_pending(&mut self, o: &Order, state: OrderState) -> bool {

@@ -369,8 +369,7 @@ impl Risk {
         let bust = kind == ExecKind::TradeBust;
         // A correction's trade is booked as a fill; what was reported (fill
         // counts, traded totals) keeps the fill it corrects, as for a bust.
-        let corrected = kind == ExecKind::TradeCorrected;
-        if !(kind.is_fill() || bust || corrected) || er.last_qty <= 0 {
+        if !kind.is_trade() || er.last_qty <= 0 {
             return;
         }
         let Some(r) = self.inst.get_mut(er.header.instrument as usize) else {
@@ -386,7 +385,7 @@ impl Risk {
         r.position += sign * er.last_qty;
         let notional = er.last_px as i128 * er.last_qty as i128;
         r.cash -= sign as i128 * notional;
-        if !(bust || corrected) {
+        if kind.is_fill() {
             r.fills += 1;
             r.filled_qty += er.last_qty;
             r.traded_notional_raw += notional;

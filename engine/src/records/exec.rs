@@ -76,6 +76,14 @@ impl ExecKind {
     pub const fn is_terminal(self) -> bool {
         matches!(self, ExecKind::Fill | ExecKind::Canceled | ExecKind::Rejected)
     }
+    /// True for the kinds that carry a trade in `last_qty`/`last_px`: a fill,
+    /// the bust of one, a corrected one.
+    pub const fn is_trade(self) -> bool {
+        matches!(
+            self,
+            ExecKind::PartialFill | ExecKind::Fill | ExecKind::TradeBust | ExecKind::TradeCorrected
+        )
+    }
     /// True for the answers to a mass cancel, which name the request, not an order.
     pub const fn is_mass_cancel(self) -> bool {
         matches!(self, ExecKind::MassCancelDone | ExecKind::MassCancelRefused)

@@ -170,6 +170,12 @@ impl Order {
     pub fn ord_type(&self) -> Option<OrdType> {
         OrdType::from_u8(self.header.flags)
     }
+    /// Of a mass cancel: the instrument whose orders it cancels, or `None`
+    /// for every order (its scope [`MassCancelScope::All`]).
+    pub fn mass_cancel_instrument(&self) -> Option<u32> {
+        (MassCancelScope::from_u8(self.header.flags) == Some(MassCancelScope::Instrument))
+            .then_some(self.header.instrument)
+    }
 }
 
 /// Pre-trade risk reject reasons: stable codes, never renumbered.

@@ -480,7 +480,7 @@ fn report_fields<'a>(
         .fixed(tags::LEAVES_QTY, qd)?
         .ok_or(FixError::Missing { tag: tags::LEAVES_QTY })?;
     // A fill's trade, the one a bust takes back, or a corrected one.
-    if kind.is_fill() || matches!(kind, ExecKind::TradeBust | ExecKind::TradeCorrected) {
+    if kind.is_trade() {
         e.last_qty = m
             .fixed(tags::LAST_QTY, qd)?
             .ok_or(FixError::Missing { tag: tags::LAST_QTY })?;
@@ -720,7 +720,7 @@ pub fn write_exec_body(
             },
         );
     }
-    if kind.is_fill() || matches!(kind, ExecKind::TradeBust | ExecKind::TradeCorrected) {
+    if kind.is_trade() {
         fixed(out, tags::LAST_PX, e.last_px, pd);
         fixed(out, tags::LAST_QTY, e.last_qty, qd);
     }
@@ -919,7 +919,7 @@ mod tests {
                 }),
             ));
         }
-        if kind.is_fill() || matches!(kind, ExecKind::TradeBust | ExecKind::TradeCorrected) {
+        if kind.is_trade() {
             f.push((tags::LAST_PX, txt(&to_text(e.last_px, pd))));
             f.push((tags::LAST_QTY, txt(&to_text(e.last_qty, qd))));
         }

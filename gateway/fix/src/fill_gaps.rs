@@ -178,22 +178,15 @@ impl FillGaps {
         if kind == ExecKind::CancelRejected || kind.is_mass_cancel() {
             return None;
         }
-        if kind == ExecKind::TradeBust {
-            // The venue's CumQty no longer counts the busted fill: neither
-            // does what the core was given (else the next report's total
+        if matches!(kind, ExecKind::TradeBust | ExecKind::TradeCorrected) {
+            // The venue's CumQty no longer counts a busted fill, and counts
+            // a corrected trade (after the bust of the one it corrects):
+            // so does what the core was given (else the next report's total
             // would hide a fill that is missing).
+            let sign = if kind == ExecKind::TradeBust { -1 } else { 1 };
             if let Some(t) = self.orders.get_mut(&e.cl_ord_id) {
-                t.cum = (t.cum - e.last_qty).max(0);
-                t.notional -= e.last_qty as i128 * e.last_px as i128;
-            }
-            return None;
-        }
-        if kind == ExecKind::TradeCorrected {
-            // The corrected trade, after the bust of the one it corrects:
-            // what the core was given grows by it, as the venue's CumQty did.
-            if let Some(t) = self.orders.get_mut(&e.cl_ord_id) {
-                t.cum += e.last_qty;
-                t.notional += e.last_qty as i128 * e.last_px as i128;
+                t.cum = (t.cum + sign * e.last_qty).max(0);
+                t.notional += sign as i128 * e.last_qty as i128 * e.last_px as i128;
             }
             return None;
         }

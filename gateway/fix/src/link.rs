@@ -34,7 +34,7 @@
 
 use super::ack_clock::AckClock;
 use super::app::{exec_from_fix, report_purpose, trade_correction, Instruments, ReportPurpose};
-use super::decode::FixDecoder;
+use super::decode::{FixDecoder, FixError};
 use super::fields::Fields;
 use super::fill_gaps::{avg_px, FillGaps, GapStats};
 use super::fill_ledger::{FillLedger, Trade};
@@ -237,6 +237,24 @@ fn refusal<'a>(o: &Order, m: &impl Fields<'a>) -> Option<ExecReport> {
     e.orig_cl_ord_id = o.orig_cl_ord_id;
     e.reason = VenueReject::None as u8;
     Some(e)
+}
+
+/// Report `m` as the core's record; for one the core does not take (`Ok(None)`),
+/// the trade correction it is, if it is one that reads (one that does not is
+/// said and counted where other such reports are). Fills and the like are
+/// read once, as before.
+#[inline(always)]
+#[allow(clippy::type_complexity)]
+fn read_report<'a>(
+    m: &impl Fields<'a>,
+    inst: &Instruments,
+) -> (Result<Option<ExecReport>, FixError>, Option<(ExecReport, [u8; 5])>) {
+    let exec = exec_from_fix(m, inst, 0);
+    let correction = match exec {
+        Ok(None) => trade_correction(m, inst, 0).ok().flatten(),
+        _ => None,
+    };
+    (exec, correction)
 }
 
 /// The bust of trade `t` (under key `key`) that correction `c` replaces:
@@ -519,18 +537,26 @@ impl FixVenueLink {
             }
             // Reports were read by the session's scanner; anything else it let
             // through is decoded here.
-            let (seq, exec) = match session.report(bytes) {
-                Some(r) => (r.u64(tags::MSG_SEQ_NUM), exec_from_fix(&r, inst, 0)),
+            // A report the core takes, and for one it does not, a trade
+            // correction (read from the same view: no second decode).
+            let (seq, exec, correction) = match session.report(bytes) {
+                Some(r) => {
+                    let (exec, correction) = read_report(&r, inst);
+                    (r.u64(tags::MSG_SEQ_NUM), exec, correction)
+                }
                 None => match dec.decode(bytes) {
                     Ok(m) if m.msg_type() == b"3" => {
                         stats.session_rejects += 1;
-                        (m.u64(tags::MSG_SEQ_NUM), Ok(sent_by_seq.session_reject(&m)))
+                        (m.u64(tags::MSG_SEQ_NUM), Ok(sent_by_seq.session_reject(&m)), None)
                     }
                     Ok(m) if m.msg_type() == b"j" => {
                         stats.business_rejects += 1;
-                        (m.u64(tags::MSG_SEQ_NUM), Ok(sent_by_seq.business_reject(&m)))
+                        (m.u64(tags::MSG_SEQ_NUM), Ok(sent_by_seq.business_reject(&m)), None)
                     }
-                    Ok(m) => (m.u64(tags::MSG_SEQ_NUM), exec_from_fix(&m, inst, 0)),
+                    Ok(m) => {
+                        let (exec, correction) = read_report(&m, inst);
+                        (m.u64(tags::MSG_SEQ_NUM), exec, correction)
+                    }
                     Err(_) => {
                         stats.bad_reports += 1;
                         return;
@@ -541,18 +567,15 @@ impl FixVenueLink {
             // A correction of a trade this link gave the core: the bust of
             // that trade, then the trade as corrected, one after the other.
             let mut corrected = None;
-            let exec = match exec {
-                Ok(None) => match dec.decode(bytes).map(|m| trade_correction(&m, inst, 0)) {
-                    Ok(Ok(Some((c, corrects)))) if c.cl_ord_id >> EPOCH_SHIFT == epoch => match ledger.get(corrects) {
-                        Some(t) => {
-                            corrected = Some(c);
-                            Ok(Some(bust_of(&t, &c, corrects)))
-                        }
-                        None => Ok(None),
-                    },
-                    _ => Ok(None),
+            let exec = match (exec, correction) {
+                (Ok(None), Some((c, corrects))) if c.cl_ord_id >> EPOCH_SHIFT == epoch => match ledger.get(corrects) {
+                    Some(t) => {
+                        corrected = Some(c);
+                        Ok(Some(bust_of(&t, &c, corrects)))
+                    }
+                    None => Ok(None),
                 },
-                other => other,
+                (exec, _) => exec,
             };
             match exec {
                 // Another epoch's order (a run before a fresh start): not ours now.

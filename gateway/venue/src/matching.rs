@@ -532,8 +532,8 @@ impl MatchingEngine {
     /// `instrument`, or of all), oldest first: each with its Canceled report
     /// (ClOrdID `cl`, OrigClOrdID the order's), then the request's
     /// [`ExecKind::MassCancelDone`] (its scope in `ord_type`, the orders
-    /// cancelled in `order_qty`). Returns how many it cancelled.
-    pub fn mass_cancel_own(&mut self, cl: u64, instrument: Option<u32>, ts: u64, out: &mut VenueOutput) -> usize {
+    /// cancelled in `order_qty`).
+    pub fn mass_cancel_own(&mut self, cl: u64, instrument: Option<u32>, ts: u64, out: &mut VenueOutput) {
         let mut n = 0;
         let mut k = 0;
         while let Some(&(orig_cl, slot)) = self.own.get(k) {
@@ -553,7 +553,6 @@ impl MatchingEngine {
         } as u8;
         e.order_qty = n as i64;
         out.er.push(e);
-        n
     }
 
     /// Answers a cancel or replace request (ClOrdID `cl`, for `orig_cl`) with a

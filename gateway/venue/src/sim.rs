@@ -13,9 +13,7 @@ use crate::gen::crowd::{CrowdAction, CrowdGen};
 use crate::matching::{MatchingEngine, NewOrder, VenueOutput, CROWD, ENGINE};
 use foxtrot_engine::config::AdversarialConfig;
 use foxtrot_engine::config::Config;
-use foxtrot_engine::records::{
-    flags, ExecReport, InputSlot, MarketData, MassCancelScope, MdAction, OrdType, Order, OrderAction, Side,
-};
+use foxtrot_engine::records::{flags, ExecReport, InputSlot, MarketData, MdAction, OrdType, Order, OrderAction, Side};
 use foxtrot_engine::rng::SeededRng;
 use foxtrot_engine::runtime::{Polled, VenueLink};
 use std::collections::VecDeque;
@@ -257,9 +255,8 @@ impl SimWorld {
     fn run_order(&mut self, ts: u64, o: Order) {
         self.out.clear();
         if o.action() == Some(OrderAction::MassCancel) {
-            let instrument = (MassCancelScope::from_u8(o.header.flags) == Some(MassCancelScope::Instrument))
-                .then_some(o.header.instrument);
-            self.venue.mass_cancel_own(o.cl_ord_id, instrument, ts, &mut self.out);
+            self.venue
+                .mass_cancel_own(o.cl_ord_id, o.mass_cancel_instrument(), ts, &mut self.out);
             self.enqueue_outputs(ts);
             return;
         }

@@ -49,8 +49,8 @@
 use foxtrot_engine::config::{Config, LatencyModel, QueueModel};
 use foxtrot_engine::core::{Book, TouchBook};
 use foxtrot_engine::records::{
-    ExecKind, ExecReport, InputSlot, MarketData, MassCancelScope, MdAction, OrdType, Order, OrderAction, Side,
-    VenueReject, LIQUIDITY_ADDED, LIQUIDITY_REMOVED,
+    ExecKind, ExecReport, InputSlot, MarketData, MdAction, OrdType, Order, OrderAction, Side, VenueReject,
+    LIQUIDITY_ADDED, LIQUIDITY_REMOVED,
 };
 use foxtrot_engine::runtime::{Polled, VenueLink};
 use std::collections::VecDeque;
@@ -639,8 +639,7 @@ impl<I: Iterator<Item = MarketData>> TouchVenue<I> {
     /// all, by its scope) cancelled, oldest first, each reported under the
     /// request's ClOrdID; then the request's own report.
     fn on_mass_cancel(&mut self, order: &Order, ts: u64) {
-        let instrument = (MassCancelScope::from_u8(order.header.flags) == Some(MassCancelScope::Instrument))
-            .then_some(order.header.instrument);
+        let instrument = order.mass_cancel_instrument();
         let mut n = 0;
         let mut k = 0;
         while k < self.resting.len() {

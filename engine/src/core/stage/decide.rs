@@ -324,6 +324,8 @@ impl DecideStage {
         self.orders.on_sent(&order);
         self.k_next += 1;
         self.masses[slot] = Some(cl);
+        // A cancel among the orders sent, and counted as mass cancel.
+        self.counters.orders[1] += 1;
         self.counters.mass_cancels += 1;
         emit(&mut Msg::Order(order));
     }
