@@ -23,9 +23,11 @@ use super::book::Book;
 use super::orders::OrderTracker;
 use super::risk::Risk;
 use super::router::Router;
-use super::stage::{BeliefStage, DecideStage, EncodeStage, Msg, SensoryStage, Staged};
+use super::stage::{
+    BeliefStage, DecideStage, EncodeStage, Msg, SensoryStage, Staged, STAGED_BAD_INSTRUMENT, STAGED_DECIDE,
+};
 use crate::core::params::CoreParams;
-use crate::records::{DiaryRecord, InputSlot, Order, RiskReject, TheoryPacket};
+use crate::records::{DiaryRecord, InputSlot, Kind, Order, RiskReject, TheoryPacket};
 
 /// Where the core's outputs go.
 pub trait CoreSink {
@@ -215,6 +217,18 @@ impl Core {
             encode,
             msg,
         } = self;
+        if let Msg::Input(s) = msg {
+            if slot.header().kind == Kind::MarketData as u8 {
+                // Market data goes the stages' way without the messages
+                // between them: sensory's only message for it is the input.
+                sensory.on_md(s);
+                if s.flags & (STAGED_DECIDE | STAGED_BAD_INSTRUMENT) == 0 {
+                    belief.on_quiet_md(slot.header().instrument);
+                    return decide.on_input(s, &mut |m| encode.on(m, out));
+                }
+                return belief.on(msg, &mut |m| decide.on(m, &mut |m| encode.on(m, out)));
+            }
+        }
         run(sensory, belief, decide, encode, msg, out);
     }
 
@@ -266,5 +280,139 @@ impl Core {
     /// Hash of the running policies' canonical configuration (strategy, router, flags).
     pub fn policy_hash(&self) -> u64 {
         self.decide.policy_hash()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::core::Sequencer;
+    use crate::records::{flags, CommandKind, MarketData, MdAction, OperatorCommand, Side};
+
+    /// Every output the core gives, as bytes, in order.
+    #[derive(Default)]
+    struct Outputs(Vec<(u8, Vec<u8>)>);
+
+    impl CoreSink for Outputs {
+        fn on_order(&mut self, _: &Order, wire: &[u8]) {
+            self.0.push((0, wire.to_vec()));
+        }
+        fn on_reject(&mut self, r: &RiskReject) {
+            self.0.push((1, bytemuck::bytes_of(r).to_vec()));
+        }
+        fn on_diary(&mut self, d: &DiaryRecord) {
+            self.0.push((2, bytemuck::bytes_of(d).to_vec()));
+        }
+        fn on_theory(&mut self, t: &TheoryPacket) {
+            self.0.push((3, bytemuck::bytes_of(t).to_vec()));
+        }
+        fn on_input_done(&mut self, seq: u64, _: u64) {
+            self.0.push((4, seq.to_le_bytes().to_vec()));
+        }
+    }
+
+    /// A seeded day of inputs on the configured instruments and one the core
+    /// does not know: adds, executions, cancels, trades, quotes with and
+    /// without the end of their batch, gaps past the stale limit (halts and
+    /// reopenings on the timers), and kills and re-arms.
+    fn inputs(cfg: &Config, n: usize) -> Vec<InputSlot> {
+        let mut rng = crate::rng::SeededRng::new(0x91e7);
+        let mut seq = Sequencer::new(1, cfg.timers.tick_ns).with_timers(true);
+        let ins = cfg.instruments.len() as u64;
+        let mut ts = 1_000_000u64;
+        let mut out = Vec::with_capacity(n);
+        // Each instrument's price walks, a tick at a time.
+        let mut mids: Vec<i64> = cfg.instruments.iter().map(|s| s.ref_price).collect();
+        let mut push = |seq: &mut Sequencer, mut slot: InputSlot, out: &mut Vec<InputSlot>| {
+            let t = slot.header().ts_ns;
+            while let Some(tm) = seq.due_timer(t) {
+                let mut s = InputSlot::from_timer(&tm);
+                seq.stamp(&mut s);
+                out.push(s);
+            }
+            seq.stamp(&mut slot);
+            out.push(slot);
+        };
+        while out.len() < n {
+            let r = rng.next_u64();
+            ts += if r % 211 == 0 {
+                5_000_000_000
+            } else {
+                1_000 + (r >> 44) % 200_000
+            };
+            if r % 997 == 0 {
+                let kind = if (r >> 20) % 4 == 0 {
+                    CommandKind::Kill
+                } else {
+                    CommandKind::Rearm
+                };
+                push(
+                    &mut seq,
+                    InputSlot::from_command(&OperatorCommand::new(kind, ts)),
+                    &mut out,
+                );
+                continue;
+            }
+            let i = ((r >> 8) % (ins + 1)) as u32;
+            let spec = cfg.instruments.get(i as usize).unwrap_or(&cfg.instruments[0]);
+            let side = if r & 2 == 0 { Side::Buy } else { Side::Sell };
+            let off = (1 + (r >> 24) % 4) as i64 * spec.tick;
+            let mid = mids.get_mut(i as usize).map_or(spec.ref_price, |m| {
+                *m += spec.tick * ((r >> 50) % 3) as i64 - spec.tick;
+                *m
+            });
+            let px = mid + if side == Side::Buy { -off } else { off };
+            let qty = (1 + (r >> 32) % 40) as i64 * spec.lot;
+            let action = [
+                MdAction::Add,
+                MdAction::Execute,
+                MdAction::Cancel,
+                MdAction::Trade,
+                MdAction::Quote,
+                MdAction::Quote,
+            ][((r >> 16) % 6) as usize];
+            let last = if (r >> 40) % 3 == 0 { 0 } else { flags::LAST_IN_BATCH };
+            let md = MarketData::new(action, i, Some(side), ts, r >> 48, px, qty, last);
+            push(&mut seq, InputSlot::from_md(&md), &mut out);
+        }
+        out
+    }
+
+    /// The fused core's short way for market data (`on_input`) gives, output
+    /// for output and counter for counter, what the stages give when every
+    /// input travels through them as messages (the threaded runtime's way).
+    #[test]
+    fn the_short_way_for_market_data_gives_what_the_stages_give() {
+        for belief in [true, false] {
+            let mut cfg = Config::default_sim();
+            cfg.belief.enabled = belief;
+            let p = cfg.core_params();
+            let (mut short, mut staged) = (Core::new(&p), Core::new(&p));
+            let (mut a, mut b) = (Outputs::default(), Outputs::default());
+            let slots = inputs(&cfg, 40_000);
+            for slot in &slots {
+                short.on_input(slot, &mut a);
+                staged.msg.set_input(slot);
+                let Core {
+                    sensory,
+                    belief,
+                    decide,
+                    encode,
+                    msg,
+                } = &mut staged;
+                run(sensory, belief, decide, encode, msg, &mut b);
+            }
+            short.finish(&mut a);
+            staged.finish(&mut b);
+            let c = short.counters();
+            assert!(c.decisions > 100 && c.commands > 10 && c.bad_inputs > 100, "{c:?}");
+            assert!(c.transitions > 0 || !belief, "{c:?}");
+            assert_eq!(c, staged.counters());
+            assert_eq!(a.0.len(), b.0.len());
+            for (k, (x, y)) in a.0.iter().zip(&b.0).enumerate() {
+                assert_eq!(x, y, "output {k}");
+            }
+        }
     }
 }

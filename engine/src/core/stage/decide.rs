@@ -150,8 +150,9 @@ impl DecideStage {
         }
     }
 
+    /// Handles one staged input, as [`on`](Self::on) does a [`Msg::Input`].
     #[inline]
-    fn on_input(&mut self, s: &Staged, emit: &mut impl FnMut(&mut Msg)) {
+    pub fn on_input(&mut self, s: &Staged, emit: &mut impl FnMut(&mut Msg)) {
         self.counters.inputs += 1;
         self.intents.clear();
         self.k_next = 0;

@@ -4,7 +4,7 @@
 //! flags decision points. On a timer it halts stale instruments and sends a
 //! [`Msg::Halted`] for each one that halted on it, ahead of the timer itself.
 
-use super::{Msg, STAGED_BAD_INSTRUMENT, STAGED_DECIDE, STAGED_FV_SAME};
+use super::{Msg, Staged, STAGED_BAD_INSTRUMENT, STAGED_DECIDE, STAGED_FV_SAME};
 use crate::core::book::Book;
 use crate::core::params::CoreParams;
 use crate::core::pipeline::CoreCounters;
@@ -56,35 +56,8 @@ impl SensoryStage {
             return emit(msg);
         };
         match s.input.view() {
-            Some(InputView::Md(md)) => {
-                self.counters.md += 1;
-                match self.books.get_mut(md.header.instrument as usize) {
-                    Some(book) => {
-                        if book.apply(md).is_err() {
-                            self.counters.book_issues += 1;
-                        }
-                        s.top = book.top();
-                        let i = md.header.instrument;
-                        let u = self.sensory.update(md, book);
-                        if !u.changed {
-                            // The later stages' copies of the values are current.
-                            s.flags |= STAGED_FV_SAME;
-                        } else if let Some(fv) = self.sensory.features(i) {
-                            s.fv = *fv;
-                        }
-                        if u.decision {
-                            s.flags |= STAGED_DECIDE;
-                            // Read only at decision points (regime, policies).
-                            if let Some(e) = self.sensory.exact(i) {
-                                s.exact = *e;
-                            }
-                        }
-                    }
-                    None => {
-                        self.counters.bad_inputs += 1;
-                        s.flags |= STAGED_BAD_INSTRUMENT;
-                    }
-                }
+            Some(InputView::Md(_)) => {
+                self.on_md(s);
             }
             Some(InputView::Timer(t)) => {
                 for (i, w) in self.was_halted.iter_mut().enumerate() {
@@ -102,6 +75,48 @@ impl SensoryStage {
             _ => {}
         }
         emit(msg)
+    }
+
+    /// Applies the market data `s` carries (its input must be market data)
+    /// to its instrument's book and features, and stamps on `s` what the
+    /// stages after read: the touch, the features unless unchanged
+    /// ([`STAGED_FV_SAME`]), a decision point ([`STAGED_DECIDE`], with the
+    /// exact features) or an unknown instrument ([`STAGED_BAD_INSTRUMENT`]).
+    #[inline]
+    pub fn on_md(&mut self, s: &mut Staged) {
+        let Some(InputView::Md(md)) = s.input.view() else {
+            return;
+        };
+        let md = *md;
+        let md = &md;
+        self.counters.md += 1;
+        match self.books.get_mut(md.header.instrument as usize) {
+            Some(book) => {
+                if book.apply(md).is_err() {
+                    self.counters.book_issues += 1;
+                }
+                s.top = book.top();
+                let i = md.header.instrument;
+                let u = self.sensory.update(md, book);
+                if !u.changed {
+                    // The later stages' copies of the values are current.
+                    s.flags |= STAGED_FV_SAME;
+                } else if let Some(fv) = self.sensory.features(i) {
+                    s.fv = *fv;
+                }
+                if u.decision {
+                    s.flags |= STAGED_DECIDE;
+                    // Read only at decision points (regime, policies).
+                    if let Some(e) = self.sensory.exact(i) {
+                        s.exact = *e;
+                    }
+                }
+            }
+            None => {
+                self.counters.bad_inputs += 1;
+                s.flags |= STAGED_BAD_INSTRUMENT;
+            }
+        }
     }
 
     /// The book of `instrument`.
