@@ -324,7 +324,7 @@ mod tests {
         let mut out = Vec::with_capacity(n);
         // Each instrument's price walks, a tick at a time.
         let mut mids: Vec<i64> = cfg.instruments.iter().map(|s| s.ref_price).collect();
-        let mut push = |seq: &mut Sequencer, mut slot: InputSlot, out: &mut Vec<InputSlot>| {
+        let push = |seq: &mut Sequencer, mut slot: InputSlot, out: &mut Vec<InputSlot>| {
             let t = slot.header().ts_ns;
             while let Some(tm) = seq.due_timer(t) {
                 let mut s = InputSlot::from_timer(&tm);
