@@ -248,8 +248,20 @@ impl Checker {
             ExecKind::TradeBust => o.cum = (o.cum - e.last_qty).max(0),
             ExecKind::TradeCorrected => o.cum += e.last_qty.max(0),
             ExecKind::MassCancelDone | ExecKind::MassCancelRefused => {}
+            // The venue's own restatement: the order as it now stands.
+            ExecKind::Restated => {
+                if e.order_qty > 0 {
+                    o.qty = e.order_qty;
+                }
+                if e.order_px > 0 {
+                    o.px = e.order_px;
+                }
+                o.cum = o.cum.max(e.cum_qty);
+            }
         }
-        let done = kind.is_terminal() || (kind.is_fill() && e.leaves_qty == 0);
+        let done = kind.is_terminal()
+            || (kind.is_fill() && e.leaves_qty == 0)
+            || (kind == ExecKind::Restated && e.leaves_qty <= 0);
         if !done {
             self.open.insert(cl, o);
         }

@@ -249,6 +249,24 @@ fn engine_against_quickfix_acceptor(begin: &str, line: Option<Duration>) {
     assert!(n(&q, "fills") > 0, "{q}");
     assert_eq!(n(&e, "fills"), n(&q, "fills"), "fills: engine {e}\nQuickFIX {q}");
     assert_eq!(n(&e, "filled_qty"), n(&q, "filled_qty"));
+    // Orders QuickFIX restated on its own (ExecType D): one with its quantity
+    // halved — any cancel of it names the new quantity — and one ended
+    // (OrdStatus 4), which the engine closes: its open orders at the end are
+    // exactly those resting at QuickFIX and those it left unanswered.
+    if n(&q, "orders") >= 6 {
+        assert!(n(&q, "restated") >= 1 && n(&q, "restated_ended") >= 1, "{q}");
+    }
+    assert_eq!(
+        n(&e, "fix.restatements"),
+        n(&q, "restated") + n(&q, "restated_ended"),
+        "{e}\n{q}"
+    );
+    assert_eq!(n(&q, "cancel_qty_mismatches"), 0, "{q}");
+    assert_eq!(
+        n(&e, "orders.open_at_end"),
+        n(&q, "resting") + n(&q, "unanswered_new"),
+        "engine {e}\nQuickFIX {q}"
+    );
     let out = ok(&["replay", run.to_str().unwrap(), "--verify"]);
     assert!(out.contains("identical"), "{out}");
 }

@@ -287,8 +287,20 @@ impl OrderTracker {
             // The corrected trade, after the bust of the one it corrects.
             ExecKind::TradeCorrected => o.cum_qty += er.last_qty.max(0),
             ExecKind::MassCancelDone | ExecKind::MassCancelRefused => {}
+            // The order as the venue now has it; a request pending stays so.
+            ExecKind::Restated => {
+                if er.order_qty > 0 {
+                    o.qty = er.order_qty;
+                }
+                if er.order_px > 0 {
+                    o.px = er.order_px;
+                }
+                o.cum_qty = er.cum_qty.max(o.cum_qty);
+            }
         }
-        let done = kind.is_terminal() || (kind.is_fill() && er.leaves_qty == 0);
+        let done = kind.is_terminal()
+            || (kind.is_fill() && er.leaves_qty == 0)
+            || (kind == ExecKind::Restated && er.leaves_qty <= 0);
         if done {
             // `remove` keeps the oldest-first order the router relies on.
             self.orders.remove(i);
@@ -351,6 +363,35 @@ mod tests {
         assert_eq!((o.px, o.qty, o.leaves(), o.state), (101, 6, 4, OrderState::Working));
         assert!(t.on_sent(&order(OrderAction::Cancel, 12, 11, Side::Buy, 0, 6)));
         t.on_exec(&er(ExecKind::Canceled, 12, 11, 2, 0));
+        assert!(t.is_empty());
+    }
+
+    /// A venue's restatement is the order as it now stands: its quantity
+    /// and price (each when given), what is done of it — working exposure
+    /// follows — with a request pending left pending; with nothing left,
+    /// the order is closed.
+    #[test]
+    fn a_restatement_is_the_order_as_the_venue_now_has_it() {
+        let mut t = OrderTracker::new(4);
+        t.on_sent(&order(OrderAction::New, 10, 0, Side::Buy, 100, 8));
+        t.on_exec(&er(ExecKind::New, 10, 0, 0, 8));
+        t.on_exec(&er(ExecKind::PartialFill, 10, 0, 2, 6));
+        // The quantity halved: 4, of which 2 done.
+        let mut r = er(ExecKind::Restated, 10, 0, 2, 2);
+        r.order_qty = 4;
+        assert_eq!(t.on_exec(&r), ExecOutcome::Applied);
+        let o = t.get(10).unwrap();
+        assert_eq!((o.qty, o.px, o.leaves(), o.state), (4, 100, 2, OrderState::Working));
+        assert_eq!(t.working_signed(4), 2);
+        // Repriced, while a cancel is pending: still pending, at the new price.
+        t.on_sent(&order(OrderAction::Cancel, 11, 10, Side::Buy, 0, 4));
+        let mut p = er(ExecKind::Restated, 10, 0, 2, 2);
+        p.order_px = 99;
+        t.on_exec(&p);
+        let o = t.get(10).unwrap();
+        assert_eq!((o.qty, o.px, o.pending_cl_ord_id), (4, 99, 11));
+        // Nothing left: closed.
+        assert_eq!(t.on_exec(&er(ExecKind::Restated, 10, 0, 2, 0)), ExecOutcome::Applied);
         assert!(t.is_empty());
     }
 

@@ -48,6 +48,17 @@ pub enum ExecKind {
     ///
     /// [`TradeBust`]: ExecKind::TradeBust
     TradeCorrected = 11,
+    /// The venue restated the order on its own (FIX 150=D: a quantity
+    /// reduced, a price changed, a GT order renewed): `order_qty`, `order_px`
+    /// (each when given), `cum_qty` and `leaves_qty` are the order as it now
+    /// stands. The order keeps its state (a cancel or replace pending stays
+    /// pending) and closes when nothing is left of it (`leaves_qty` 0). A
+    /// restatement whose OrdStatus says the order is over is read as that
+    /// ([`Canceled`], [`Rejected`]), not as this.
+    ///
+    /// [`Canceled`]: ExecKind::Canceled
+    /// [`Rejected`]: ExecKind::Rejected
+    Restated = 12,
 }
 
 impl ExecKind {
@@ -65,6 +76,7 @@ impl ExecKind {
             9 => ExecKind::MassCancelDone,
             10 => ExecKind::MassCancelRefused,
             11 => ExecKind::TradeCorrected,
+            12 => ExecKind::Restated,
             _ => return None,
         })
     }

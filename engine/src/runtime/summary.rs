@@ -42,6 +42,9 @@ pub struct RunSummary {
     pub input_hash: (String, u64),
     /// Inputs whose time ran backwards.
     pub out_of_order_inputs: u64,
+    /// Orders still open at the end (working, or with a request pending), as
+    /// the core knows them.
+    pub open_orders: u64,
 }
 
 /// The name of the policy arbitration a config selects.
@@ -99,5 +102,6 @@ pub(crate) fn summarize(
         diary_hash: (diary.hex(), diary.count()),
         input_hash: (inputs.hex(), inputs.count()),
         out_of_order_inputs: out_of_order,
+        open_orders: core.open_orders().len() as u64,
     }
 }

@@ -412,12 +412,21 @@ pub fn exec_from_fix<'a>(m: &impl Fields<'a>, inst: &Instruments, ts_ns: u64) ->
             b'3' | b'4' | b'C' => ExecKind::Canceled,
             b'5' => ExecKind::Replaced,
             b'8' => ExecKind::Rejected,
+            // Restated on the venue's own account: the order as it now
+            // stands — or over, when its OrdStatus says so (cancelled,
+            // expired, done for the day, rejected): a restatement is how some
+            // venues cancel an order on a halt or a system failure.
+            b'D' => match status {
+                Some(b'3' | b'4' | b'C') => ExecKind::Canceled,
+                Some(b'8') => ExecKind::Rejected,
+                _ => ExecKind::Restated,
+            },
             // Nothing the core keeps changes: pending cancel (6), stopped (7),
-            // suspended (9), pending new (A), calculated (B), restated (D),
-            // pending replace (E) — the order's next report says what becomes of
-            // it. (Order status, I, and trade correct and cancel, G and H, are
-            // purposes, read above.)
-            b'6' | b'7' | b'9' | b'A' | b'B' | b'D' | b'E' => return Ok(None),
+            // suspended (9), pending new (A), calculated (B), pending replace
+            // (E) — the order's next report says what becomes of it. (Order
+            // status, I, and trade correct and cancel, G and H, are purposes,
+            // read above.)
+            b'6' | b'7' | b'9' | b'A' | b'B' | b'E' => return Ok(None),
             _ => return Err(m.bad(tags::EXEC_TYPE, "ExecType")),
         }
     };
@@ -685,8 +694,10 @@ pub fn write_exec_body(
         // (1, below) with the busted fill's ExecType; OrdStatus the order's
         // state after it.
         // A correction: FIX 4.4 ExecType G, FIX 4.2 ExecTransType 2 (below).
-        ExecKind::TradeBust | ExecKind::TradeCorrected => (
+        // A restatement: ExecType D in both versions.
+        ExecKind::TradeBust | ExecKind::TradeCorrected | ExecKind::Restated => (
             match (fix42, kind) {
+                (_, ExecKind::Restated) => b"D",
                 (true, _) => b"2",
                 (false, ExecKind::TradeBust) => b"H",
                 _ => b"G",
@@ -886,8 +897,9 @@ mod tests {
             ExecKind::Rejected | ExecKind::CancelRejected | ExecKind::MassCancelDone | ExecKind::MassCancelRefused => {
                 ("8", "8")
             }
-            ExecKind::TradeBust | ExecKind::TradeCorrected => (
+            ExecKind::TradeBust | ExecKind::TradeCorrected | ExecKind::Restated => (
                 match (fix42, kind) {
+                    (_, ExecKind::Restated) => "D",
                     (true, _) => "2",
                     (false, ExecKind::TradeBust) => "H",
                     _ => "G",

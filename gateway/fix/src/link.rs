@@ -156,6 +156,11 @@ pub struct LinkStats {
     /// fills, each journalled and taken back from positions and cash in the
     /// core ([`ExecKind::TradeBust`]).
     pub trade_busts: u64,
+    /// Restatements (ExecType D) of our orders by the venue on its own
+    /// account — a quantity reduced, a price changed, or the order ended (on a
+    /// halt, say) — each taken by the core as the order now stands and said
+    /// in a WARN line.
+    pub restatements: u64,
     /// Session Rejects and BusinessMessageRejects sent to the venue.
     pub rejects_sent: u64,
     /// Orders decided while the Logon was unanswered, held and sent after it.
@@ -248,13 +253,18 @@ fn refusal<'a>(o: &Order, m: &impl Fields<'a>) -> Option<ExecReport> {
 fn read_report<'a>(
     m: &impl Fields<'a>,
     inst: &Instruments,
-) -> (Result<Option<ExecReport>, FixError>, Option<(ExecReport, [u8; 5])>) {
+) -> (
+    Result<Option<ExecReport>, FixError>,
+    Option<(ExecReport, [u8; 5])>,
+    bool,
+) {
     let exec = exec_from_fix(m, inst, 0);
     let correction = match exec {
         Ok(None) => trade_correction(m, inst, 0).ok().flatten(),
         _ => None,
     };
-    (exec, correction)
+    let restated = m.msg_type() == b"8" && m.char(tags::EXEC_TYPE).ok().flatten() == Some(b'D');
+    (exec, correction, restated)
 }
 
 /// The bust of trade `t` (under key `key`) that correction `c` replaces:
@@ -539,23 +549,33 @@ impl FixVenueLink {
             // through is decoded here.
             // A report the core takes, and for one it does not, a trade
             // correction (read from the same view: no second decode).
-            let (seq, exec, correction) = match session.report(bytes) {
+            let (seq, exec, correction, restated) = match session.report(bytes) {
                 Some(r) => {
-                    let (exec, correction) = read_report(&r, inst);
-                    (r.u64(tags::MSG_SEQ_NUM), exec, correction)
+                    let (exec, correction, restated) = read_report(&r, inst);
+                    (r.u64(tags::MSG_SEQ_NUM), exec, correction, restated)
                 }
                 None => match dec.decode(bytes) {
                     Ok(m) if m.msg_type() == b"3" => {
                         stats.session_rejects += 1;
-                        (m.u64(tags::MSG_SEQ_NUM), Ok(sent_by_seq.session_reject(&m)), None)
+                        (
+                            m.u64(tags::MSG_SEQ_NUM),
+                            Ok(sent_by_seq.session_reject(&m)),
+                            None,
+                            false,
+                        )
                     }
                     Ok(m) if m.msg_type() == b"j" => {
                         stats.business_rejects += 1;
-                        (m.u64(tags::MSG_SEQ_NUM), Ok(sent_by_seq.business_reject(&m)), None)
+                        (
+                            m.u64(tags::MSG_SEQ_NUM),
+                            Ok(sent_by_seq.business_reject(&m)),
+                            None,
+                            false,
+                        )
                     }
                     Ok(m) => {
-                        let (exec, correction) = read_report(&m, inst);
-                        (m.u64(tags::MSG_SEQ_NUM), exec, correction)
+                        let (exec, correction, restated) = read_report(&m, inst);
+                        (m.u64(tags::MSG_SEQ_NUM), exec, correction, restated)
                     }
                     Err(_) => {
                         stats.bad_reports += 1;
@@ -611,6 +631,16 @@ impl FixVenueLink {
                                 cl_ord_id = e.cl_ord_id,
                                 qty = e.last_qty,
                                 "the venue cancelled (busted) a fill of this order: taken back from the position"
+                            );
+                        }
+                        if restated {
+                            stats.restatements += 1;
+                            tracing::warn!(
+                                cl_ord_id = e.cl_ord_id,
+                                qty = e.order_qty,
+                                leaves = e.leaves_qty,
+                                closed = e.kind() != Some(ExecKind::Restated),
+                                "the venue restated this order on its own: taken as the order now stands"
                             );
                         }
                         if e.kind() == Some(ExecKind::MassCancelRefused) {

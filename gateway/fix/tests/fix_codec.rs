@@ -272,9 +272,9 @@ fn execution_reports_of_4_2_and_4_4_decode_into_engine_records() {
 }
 
 /// Every ExecType FIX 4.2 and 4.4 define is read: as a record the core takes
-/// (new, fills, cancelled or expired, replaced, rejected), or as a report
-/// that changes nothing the core keeps (pending new, cancel or replace,
-/// stopped, suspended, calculated, restated, done for day, order status,
+/// (new, fills, cancelled or expired, replaced, rejected, restated), or as a
+/// report that changes nothing the core keeps (pending new, cancel or
+/// replace, stopped, suspended, calculated, done for day, order status,
 /// trade correct or cancel) — never as a report that does not decode. A
 /// broker's Pending New (150=A) before each order's New counted as a bad
 /// report and sent an OrderStatusRequest about every order.
@@ -284,7 +284,7 @@ fn every_exec_type_the_versions_define_is_read() {
     let mut dec = FixDecoder::new();
     // Done for day (3) ends the order as cancelled and expired (C) do; a
     // trade cancel (H) is the core's bust.
-    let takes = |t: &str| matches!(t, "0" | "1" | "2" | "3" | "4" | "5" | "8" | "C" | "F" | "H");
+    let takes = |t: &str| matches!(t, "0" | "1" | "2" | "3" | "4" | "5" | "8" | "C" | "D" | "F" | "H");
     for t in "0 1 2 3 4 5 6 7 8 9 A B C D E F G H I".split(' ') {
         let er = fix(
             "FIX.4.4",
@@ -310,6 +310,47 @@ fn every_exec_type_the_versions_define_is_read() {
             .tag(),
         Some(150)
     );
+}
+
+/// A restatement (ExecType D, the venue's own change to an order) is the
+/// order as it now stands — its OrderQty, Price, CumQty and LeavesQty — or,
+/// when its OrdStatus says the order is over, that end: cancelled (4, and
+/// expired C, done for day 3) or rejected (8). Both versions, read alike by
+/// the full decoder and the receive path's scanner.
+#[test]
+fn a_restatement_is_the_order_as_it_now_stands() {
+    use foxtrot_fix::report::ReportScanner;
+    let inst = Instruments::new(&specs());
+    let mut dec = FixDecoder::new();
+    let mut scan = ReportScanner::new();
+    for begin in ["FIX.4.2", "FIX.4.4"] {
+        let trans = if begin == "FIX.4.2" { "20=0|" } else { "" };
+        for (status, leaves, kind) in [
+            ("0", "5", ExecKind::Restated),
+            ("1", "3", ExecKind::Restated),
+            ("4", "0", ExecKind::Canceled),
+            ("C", "0", ExecKind::Canceled),
+            ("3", "0", ExecKind::Canceled),
+            ("8", "0", ExecKind::Rejected),
+        ] {
+            let er = fix(
+                begin,
+                &format!(
+                    "35=8|34=19|49=V|52=20260105-14:30:01|56=F|6=0|11=44|14=2|17=E9|{trans}37=1|38=7|39={status}|\
+                     40=2|44=100.5|54=1|55=FOXA|150=D|151={leaves}|378=5|"
+                ),
+            );
+            let e = exec_from_fix(&dec.decode(&er).unwrap(), &inst, 0)
+                .unwrap()
+                .expect("a restatement is a record");
+            assert_eq!(
+                (e.kind(), e.cl_ord_id, e.order_qty, e.order_px, e.cum_qty, e.leaves_qty),
+                (Some(kind), 44, 7, 1_005_000, 2, leaves.parse().unwrap()),
+                "{begin} OrdStatus {status}"
+            );
+            assert_eq!(exec_from_fix(&scan.scan(&er).unwrap(), &inst, 0).unwrap(), Some(e));
+        }
+    }
 }
 
 /// FIX 4.2 says what a report is for in ExecTransType (20), and ExecType then
@@ -541,7 +582,7 @@ proptest! {
     /// decodes back into the same engine record (every field the engine reads).
     #[test]
     fn execution_reports_round_trip(
-        kind in 0u8..10, inst in 0u32..2, buy in any::<bool>(), cl in any::<u64>(), orig in 0u64..1_000,
+        kind in 0u8..11, inst in 0u32..2, buy in any::<bool>(), cl in any::<u64>(), orig in 0u64..1_000,
         venue_id in any::<u64>(), qty in 1i64..1_000_000_000, px in 1i64..1_000_000_000,
         last in 1i64..1_000_000, cum in 0i64..1_000_000_000, leaves in 0i64..1_000_000_000,
         ts in 0u64..4_000_000_000_000_000_000, market in any::<bool>(), fix42 in any::<bool>(), reason in 0u8..7,
@@ -552,7 +593,7 @@ proptest! {
         use foxtrot_fix::session::{MemoryStore, Role, Session, SessionSettings};
         let kinds = [ExecKind::New, ExecKind::PartialFill, ExecKind::Fill, ExecKind::Canceled,
                      ExecKind::Replaced, ExecKind::Rejected, ExecKind::CancelRejected, ExecKind::TradeBust,
-                     ExecKind::MassCancelDone, ExecKind::MassCancelRefused];
+                     ExecKind::MassCancelDone, ExecKind::MassCancelRefused, ExecKind::Restated];
         // FIX 4.2 has no mass cancel.
         let k = match kinds[kind as usize] {
             k if fix42 && k.is_mass_cancel() => ExecKind::Canceled,
@@ -644,6 +685,10 @@ proptest! {
             if k.is_fill() {
                 // A fill's key: its ExecID (the 42 written).
                 e.exec_key = foxtrot_engine::records::exec_key(b"42");
+            }
+            if k == ExecKind::Restated && e.leaves_qty == 0 {
+                // Restated with nothing left (OrdStatus 4): the order ended.
+                e.header.sub = ExecKind::Canceled as u8;
             }
             prop_assert_eq!(back, e);
         }

@@ -582,6 +582,10 @@ fn run_fix(
                     st.trade_busts,
                     "fills cancelled (busted) at the venue, taken back from positions",
                 ),
+                (
+                    st.restatements,
+                    "orders restated by the venue on its own (quantity, price, or ended)",
+                ),
             ];
             let said: Vec<String> = bad
                 .iter()
@@ -631,6 +635,7 @@ fn run_fix(
             "trade_corrections": st.trade_corrections,
             "trade_corrections_unapplied": st.trade_corrections_unapplied,
             "trade_busts": st.trade_busts,
+            "restatements": st.restatements,
             "business_rejects": st.business_rejects,
             "session_rejects": st.session_rejects,
             "rejects_sent": st.rejects_sent,

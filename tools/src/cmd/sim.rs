@@ -209,6 +209,7 @@ pub(crate) fn to_json(s: &RunSummary, cfg: &Config, wall: Duration) -> serde_jso
         "orders": {
             "total": c.orders.iter().sum::<u64>(), "new": c.orders[0], "cancel": c.orders[1], "replace": c.orders[2],
             "mass_cancel": c.mass_cancels, "mass_cancel_refused": c.mass_cancel_refusals,
+            "open_at_end": s.open_orders,
         },
         "fills": s.pnl.fills,
         "filled_qty": s.pnl.filled_qty,

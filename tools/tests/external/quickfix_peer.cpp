@@ -11,7 +11,10 @@
 //       every three at their limit price (busting one fill in ten again, in
 //       the version's way: ExecType H, or ExecTransType 1, and correcting
 //       another to half its quantity: ExecType G, or ExecTransType 2) and leaves the
-//       third resting; cancels and replaces resting orders, answers an
+//       third resting (restating one in two of those, ExecType D: its
+//       quantity halved, or the order ended, OrdStatus 4); cancels and
+//       replaces resting orders (counting cancels whose OrderQty is not the
+//       order's as it stands), answers an
 //       OrderStatusRequest as the version says (ExecType I; in FIX 4.2
 //       ExecTransType 3; or refuses it, QF_PEER_STATUS=unsupported|refused),
 //       cancels every resting order an OrderMassCancelRequest covers (FIX 4.4:
@@ -106,7 +109,7 @@ class Peer : public FIX::Application {
     std::string t = get(m.getHeader(), 35);
     if (acceptor_ && closing_) {
       // Too late to answer: a report now could follow our Logout on the wire.
-      if (t == "D") orders_++;
+      if (t == "D") orders_++, unanswered_new_++;
       else if (t == "F") cancels_++;
       else if (t == "G") replaces_++;
       else if (t == "q") mass_cancels_++;
@@ -214,6 +217,25 @@ class Peer : public FIX::Application {
     FIX::Message ack = report("0", "0", cl, o, "0", o.qty);
     send(ack, s);
     if (orders_ % 3 == 0) {
+      if (orders_ % 12 == 6) {
+        // Ended by a restatement, as some venues end an order on a halt or
+        // a system failure: ExecType D, OrdStatus 4, nothing left.
+        FIX::Message r = report("D", "4", cl, o, "0", "0");
+        r.setField(378, "4");
+        send(r, s);
+        restated_ended_++;
+        done_[cl] = {o, "4", "0"};
+        return;
+      }
+      if (orders_ % 6 == 3 && to_ll(o.qty) / 2 > 0) {
+        // Its quantity restated to half (a partial decline of OrderQty):
+        // ExecType D, the order working at the new OrderQty.
+        o.qty = std::to_string(to_ll(o.qty) / 2);
+        FIX::Message r = report("D", "0", cl, o, "0", o.qty);
+        r.setField(378, "5");
+        send(r, s);
+        restated_++;
+      }
       resting_[cl] = o;
       return;
     }
@@ -277,6 +299,8 @@ class Peer : public FIX::Application {
     cancels_++;
     auto it = resting_.find(get(m, 41));
     if (it == resting_.end()) return cancel_reject(m, s, "1");
+    // A cancel names the order's quantity as it stands (after a restatement).
+    if (m.isSetField(38) && to_ll(get(m, 38)) != to_ll(it->second.qty)) cancel_qty_mismatches_++;
     FIX::Message r = report("4", "4", get(m, 11), it->second, "0", "0");
     r.setField(41, get(m, 41));
     send(r, s);
@@ -508,8 +532,8 @@ class Peer : public FIX::Application {
       << ",\"replaces\":" << replaces_ << ",\"reports\":" << reports_ << ",\"acks\":" << acks_
       << ",\"fills\":" << fills_ << ",\"filled_qty\":" << filled_qty_ << ",\"canceled\":" << canceled_
       << ",\"rejected\":" << rejected_ << ",\"cancel_rejects\":" << cancel_rejects_
-      << ",\"session_rejects\":" << session_rejects_.load() << ",\"sent\":" << sent_ << ",\"pending_new\":" << pending_new_ << ",\"business_rejects\":" << business_rejects_ << ",\"session_rejects_sent\":" << session_rejects_sent_ << ",\"unanswered\":" << unanswered_
-      << ",\"replaced\":" << replaced_ << ",\"busts\":" << busts_ << ",\"corrections\":" << corrections_ << ",\"status_requests\":" << status_requests_
+      << ",\"session_rejects\":" << session_rejects_.load() << ",\"sent\":" << sent_ << ",\"pending_new\":" << pending_new_ << ",\"business_rejects\":" << business_rejects_ << ",\"session_rejects_sent\":" << session_rejects_sent_ << ",\"unanswered\":" << unanswered_ << ",\"unanswered_new\":" << unanswered_new_
+      << ",\"replaced\":" << replaced_ << ",\"busts\":" << busts_ << ",\"corrections\":" << corrections_ << ",\"restated\":" << restated_ << ",\"restated_ended\":" << restated_ended_ << ",\"cancel_qty_mismatches\":" << cancel_qty_mismatches_ << ",\"status_requests\":" << status_requests_
       << ",\"status_answers_sent\":" << status_answers_sent_ << ",\"status_refused\":" << status_refused_ << ",\"duplicate_cl_ord_ids\":" << duplicate_cl_ord_ids_ << ",\"status_answers\":\"" << status_answers_
       << "\",\"cxl_rej_reasons\":\"" << cxl_rej_reasons_
       << "\",\"cxl_rej_statuses\":\"" << cxl_rej_statuses_ << "\",\"mass_cancels\":" << mass_cancels_
@@ -563,7 +587,8 @@ class Peer : public FIX::Application {
   int orders_ = 0, cancels_ = 0, replaces_ = 0, reports_ = 0, acks_ = 0, fills_ = 0, canceled_ = 0,
       rejected_ = 0, cancel_rejects_ = 0, sent_ = 0, pending_new_ = 0, business_rejects_ = 0, session_rejects_sent_ = 0,
       unanswered_ = 0, replaced_ = 0, counted_ = 0, busts_ = 0, status_requests_ = 0, status_answers_sent_ = 0,
-      duplicate_cl_ord_ids_ = 0, status_refused_ = 0, corrections_ = 0;
+      duplicate_cl_ord_ids_ = 0, status_refused_ = 0, corrections_ = 0, restated_ = 0, restated_ended_ = 0,
+      cancel_qty_mismatches_ = 0, unanswered_new_ = 0;
   std::vector<int> per_logon_;
   long long filled_qty_ = 0;
 };
