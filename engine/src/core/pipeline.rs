@@ -199,7 +199,7 @@ impl Core {
     pub fn from_stages(sensory: SensoryStage, belief: BeliefStage, decide: DecideStage, encode: EncodeStage) -> Core {
         Core {
             sensory,
-            belief,
+            belief: belief.deferring(),
             decide,
             encode,
             msg: Msg::Input(Staged::new(InputSlot::default())),
@@ -209,6 +209,16 @@ impl Core {
     /// Processes one sequenced input.
     #[inline]
     pub fn on_input(&mut self, slot: &InputSlot, out: &mut impl CoreSink) {
+        self.staged(slot, out);
+        // What waited for the decision (see `BeliefStage::deferring`).
+        if let Some((i, b)) = self.belief.settle() {
+            self.decide.settle_belief(i, &b);
+        }
+    }
+
+    /// The input through the stages.
+    #[inline]
+    fn staged(&mut self, slot: &InputSlot, out: &mut impl CoreSink) {
         self.msg.set_input(slot);
         let Core {
             sensory,
@@ -379,16 +389,36 @@ mod tests {
         out
     }
 
-    /// The fused core's short way for market data (`on_input`) gives, output
-    /// for output and counter for counter, what the stages give when every
-    /// input travels through them as messages (the threaded runtime's way).
+    /// The fused core's short way for market data and its belief computed
+    /// after the decision (`on_input`) give, output for output and counter
+    /// for counter, what the stages give when every input travels through
+    /// them as messages with its belief computed before (the threaded
+    /// runtime's way) — with the belief on and off, and the drift sentry
+    /// watching the prediction's error or the return.
     #[test]
-    fn the_short_way_for_market_data_gives_what_the_stages_give() {
-        for belief in [true, false] {
+    fn the_fused_short_ways_give_what_the_stages_give() {
+        use crate::core::params::DriftSignal;
+        for (belief, signal) in [
+            (true, DriftSignal::PredictionError),
+            (true, DriftSignal::AbsReturn),
+            (false, DriftSignal::PredictionError),
+        ] {
             let mut cfg = Config::default_sim();
             cfg.belief.enabled = belief;
+            cfg.belief.drift.signal = signal;
+            // A sentry quick to alarm, so that alarms and transitions occur.
+            cfg.belief.drift.warmup = 20;
+            cfg.belief.drift.ph_lambda = 5.0;
+            cfg.belief.drift.cusum_h = 5.0;
             let p = cfg.core_params();
-            let (mut short, mut staged) = (Core::new(&p), Core::new(&p));
+            let mut short = Core::new(&p);
+            let mut staged = Core {
+                sensory: SensoryStage::new(&p),
+                belief: BeliefStage::new(&p),
+                decide: DecideStage::new(&p),
+                encode: EncodeStage::new(&p),
+                msg: Msg::Input(Staged::new(InputSlot::default())),
+            };
             let (mut a, mut b) = (Outputs::default(), Outputs::default());
             let slots = inputs(&cfg, 40_000);
             for slot in &slots {
@@ -408,6 +438,7 @@ mod tests {
             let c = short.counters();
             assert!(c.decisions > 100 && c.commands > 10 && c.bad_inputs > 100, "{c:?}");
             assert!(c.transitions > 0 || !belief, "{c:?}");
+            assert!(c.drift_alarms > 0 || !belief, "{c:?}");
             assert_eq!(c, staged.counters());
             assert_eq!(a.0.len(), b.0.len());
             for (k, (x, y)) in a.0.iter().zip(&b.0).enumerate() {

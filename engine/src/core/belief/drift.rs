@@ -119,6 +119,33 @@ impl DriftSentry {
         prediction_bps: f32,
         fv: &FeatureVector,
     ) -> [Option<Alarm>; 2] {
+        let fired = self.check(instrument, ret_bps, fv);
+        self.predicted(instrument, prediction_bps);
+        fired
+    }
+
+    /// The belief's prediction of the next return, made at the update just
+    /// [`check`](Self::check)ed: what that update's alarms did not read (they
+    /// compare the return with the prediction made at the update before), so
+    /// it may come after them — after the update's decision, off its
+    /// critical path. [`on_update`](Self::on_update) is `check` then this.
+    #[inline]
+    pub fn predicted(&mut self, instrument: u32, prediction_bps: f32) {
+        if !self.cfg.enabled {
+            return;
+        }
+        if let Some(s) = self.st.get_mut(instrument as usize) {
+            s.last_prediction = prediction_bps;
+            if self.cfg.signal == DriftSignal::PredictionError {
+                s.has_prediction = true;
+            }
+        }
+    }
+
+    /// One mid update without its prediction (see [`predicted`](Self::predicted)):
+    /// the alarms that fired, at most one per detector.
+    #[inline]
+    pub fn check(&mut self, instrument: u32, ret_bps: f64, fv: &FeatureVector) -> [Option<Alarm>; 2] {
         let mut fired = [None, None];
         if !self.cfg.enabled {
             return fired;
@@ -142,13 +169,9 @@ impl DriftSentry {
         let x = match self.cfg.signal {
             DriftSignal::AbsReturn => ret_bps.abs(),
             DriftSignal::PredictionError if s.has_prediction => (ret_bps - s.last_prediction as f64).abs(),
-            DriftSignal::PredictionError => {
-                s.last_prediction = prediction_bps;
-                s.has_prediction = true;
-                return fired;
-            }
+            // The first prediction is yet to come.
+            DriftSignal::PredictionError => return fired,
         };
-        s.last_prediction = prediction_bps;
         if !x.is_finite() {
             return fired;
         }

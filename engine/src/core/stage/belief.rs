@@ -5,13 +5,13 @@
 //! Drift alarms (theory packets) and regime transitions (diary records) are sent
 //! ahead of the input, in the order the fused core has always emitted them.
 
-use super::{Msg, Replicas, Staged, STAGED_BAD_INSTRUMENT, STAGED_DECIDE};
+use super::{Msg, Replicas, Staged, STAGED_BAD_INSTRUMENT, STAGED_BELIEF_LATER, STAGED_DECIDE};
 use crate::core::belief::{BeliefEmitter, DriftSentry, Regime, RegimeFsm, Transition};
 use crate::core::params::CoreParams;
 use crate::core::pipeline::CoreCounters;
 use crate::core::router::Route;
 use crate::core::sensory::idx;
-use crate::records::{CommandKind, Header, InputView, Verdict};
+use crate::records::{Belief, CommandKind, Header, InputView, Verdict};
 
 /// The belief stage's state.
 pub struct BeliefStage {
@@ -22,6 +22,13 @@ pub struct BeliefStage {
     counters: CoreCounters,
     /// `belief.enabled`: the emitter (and so the drift sentry) runs.
     enabled: bool,
+    /// Whether the router reads the belief when it decides (the attention
+    /// router does): then it cannot wait for the decision.
+    router_reads: bool,
+    /// The emitter runs after the decision ([`deferring`](Self::deferring)).
+    defer: bool,
+    /// The instrument whose decision point's belief is still to compute.
+    pending: Option<u32>,
 }
 
 impl BeliefStage {
@@ -35,7 +42,39 @@ impl BeliefStage {
             rep: Replicas::new(p),
             counters: CoreCounters::default(),
             enabled: p.belief.enabled,
+            router_reads: p.flags.linear_attention,
+            defer: false,
+            pending: None,
         }
+    }
+
+    /// Computes a decision point's belief after the decision rather than
+    /// before it — unless the router reads it. Nothing the decision reads
+    /// waits on it: the drift sentry's alarms compare the return with the
+    /// prediction made at the update before (the new one is handed to it
+    /// after, [`DriftSentry::predicted`]); the regime does not read it; the
+    /// diary's records of the decision do, and decide computes it for them
+    /// (after the orders are out). Whoever runs the stages must then call
+    /// [`settle`](Self::settle) after each input, before the next: the fused
+    /// core does. The outputs are the same to the byte.
+    pub fn deferring(mut self) -> Self {
+        self.defer = self.enabled && !self.router_reads;
+        self
+    }
+
+    /// Computes the belief of the input just processed, if it was deferred:
+    /// the instrument and its belief (regime and confidence included), for
+    /// [`DecideStage::settle_belief`](super::DecideStage::settle_belief).
+    #[inline]
+    pub fn settle(&mut self) -> Option<(u32, Belief)> {
+        let i = self.pending.take()?;
+        let (fv, b) = (
+            self.rep.features.get(i as usize)?,
+            self.rep.beliefs.get_mut(i as usize)?,
+        );
+        let prediction = self.emitter.emit(fv, b);
+        self.drift.predicted(i, prediction);
+        Some((i, *b))
     }
 
     /// Handles one message.
@@ -100,16 +139,29 @@ impl BeliefStage {
     fn decide(&mut self, h: Header, s: &mut Staged, emit: &mut impl FnMut(&mut Msg)) {
         let i = h.instrument;
         if self.enabled {
-            let b = &mut self.rep.beliefs[i as usize];
-            let prediction = self.emitter.emit(&s.fv, b);
             let ret = s.fv.values[idx::RET_BPS] as f64;
-            for a in self.drift.on_update(i, ret, prediction, &s.fv).into_iter().flatten() {
+            let alarms = if self.defer {
+                // The belief after the decision (see `deferring`).
+                self.pending = Some(i);
+                s.flags |= STAGED_BELIEF_LATER;
+                self.drift.check(i, ret, &s.fv)
+            } else {
+                let b = &mut self.rep.beliefs[i as usize];
+                let prediction = self.emitter.emit(&s.fv, b);
+                self.drift.on_update(i, ret, prediction, &s.fv)
+            };
+            for a in alarms.into_iter().flatten() {
                 self.counters.drift_alarms += 1;
                 emit(&mut Msg::Theory(self.drift.packet(&h, i, &a)));
             }
         }
         // The regime's thresholds are compared on the exact features.
         if let Some(tr) = self.regime.on_update(i, s.exact.vol_bps, s.exact.trend_z) {
+            // A transition's record carries the belief: computed now, and
+            // so sent with the input after all.
+            if self.settle().is_some() {
+                s.flags &= !STAGED_BELIEF_LATER;
+            }
             self.transition(&h, tr, emit);
         }
         let (regime, confidence) = self.regime.current(i);

@@ -10,8 +10,8 @@
 
 use std::sync::Arc;
 
-use super::{Msg, Replicas, Staged, STAGED_BAD_INSTRUMENT, STAGED_DECIDE};
-use crate::core::belief::Regime;
+use super::{Msg, Replicas, Staged, STAGED_BAD_INSTRUMENT, STAGED_BELIEF_LATER, STAGED_DECIDE};
+use crate::core::belief::{BeliefEmitter, Regime};
 use crate::core::book::Top;
 use crate::core::diary::Diary;
 use crate::core::live::{self, word, InstrumentFigures, LiveBoard};
@@ -22,7 +22,7 @@ use crate::core::risk::Risk;
 use crate::core::router::{DecideCtx, IntentBuf, Route, Router, MAX_INTENTS};
 use crate::format::fix::EncodeRules;
 use crate::records::{
-    CommandKind, DiaryRecord, ExecKind, ExecReport, Header, InputView, Kind, MassCancelScope, OrdType, Order,
+    Belief, CommandKind, DiaryRecord, ExecKind, ExecReport, Header, InputView, Kind, MassCancelScope, OrdType, Order,
     OrderAction, OrderIntent, RejectReason, RiskReject, Verdict, CL_PER_INPUT,
 };
 
@@ -61,6 +61,14 @@ pub struct DecideStage {
     /// The ClOrdID of the mass cancel last sent for each of `sweeps`' slots
     /// and not yet answered: a refusal of it cancels its orders one by one.
     masses: Vec<Option<u64>>,
+    /// The instrument of this input's decision point whose belief the belief
+    /// stage computes after the decision ([`STAGED_BELIEF_LATER`]): until
+    /// [`settle_belief`](Self::settle_belief), its replica has the regime
+    /// and confidence only.
+    belief_due: Option<u32>,
+    /// The belief's emitter, for a record of such a decision (the same
+    /// weights as the belief stage's: the same values).
+    emitter: Option<BeliefEmitter>,
 }
 
 impl DecideStage {
@@ -86,6 +94,40 @@ impl DecideStage {
             counters: CoreCounters::default(),
             board: None,
             drift_alarms: 0,
+            belief_due: None,
+            emitter: p
+                .belief
+                .enabled
+                .then(|| BeliefEmitter::new(&p.belief.model, p.belief.k)),
+        }
+    }
+
+    /// The belief of this input's decision point on `i`, computed after the
+    /// decision by the belief stage: taken into the replica, unless decide
+    /// already computed it (for a record).
+    #[inline]
+    pub fn settle_belief(&mut self, i: u32, b: &Belief) {
+        if self.belief_due == Some(i) {
+            self.belief_due = None;
+            if let Some(r) = self.rep.beliefs.get_mut(i as usize) {
+                *r = *b;
+            }
+        }
+    }
+
+    /// Makes instrument `i`'s belief in the replica whole before a record
+    /// reads it (a decision whose belief comes after it, see `belief_due`).
+    #[inline]
+    fn belief_for_record(&mut self, i: u32) {
+        if self.belief_due == Some(i) {
+            self.belief_due = None;
+            if let (Some(e), Some(fv), Some(b)) = (
+                self.emitter.as_mut(),
+                self.rep.features.get(i as usize),
+                self.rep.beliefs.get_mut(i as usize),
+            ) {
+                e.emit(fv, b);
+            }
         }
     }
 
@@ -252,6 +294,9 @@ impl DecideStage {
     fn decide(&mut self, h: &Header, s: &Staged, emit: &mut impl FnMut(&mut Msg)) {
         let i = h.instrument;
         self.rep.beliefs[i as usize] = s.belief;
+        if s.flags & STAGED_BELIEF_LATER != 0 {
+            self.belief_due = Some(i);
+        }
         let ctx = DecideCtx {
             trigger: h,
             fv: &s.fv,
@@ -471,6 +516,7 @@ impl DecideStage {
                 .get(trigger.instrument as usize)
                 .and_then(Top::mid)
                 .unwrap_or(0);
+            self.belief_for_record(trigger.instrument);
             let rec = self
                 .rep
                 .diary_record(trigger, Verdict::NoOp, side as u8, 0, mid, 0, 0, route);
@@ -525,6 +571,7 @@ impl DecideStage {
                             OrderAction::Replace => 2,
                         }] += 1;
                         emit(&mut Msg::Order(order));
+                        self.belief_for_record(it.header.instrument);
                         let rec = self.rep.diary_record(
                             &it.header,
                             Verdict::Order,
@@ -570,6 +617,7 @@ impl DecideStage {
             px: it.px,
         }));
         self.router.on_reject(it.header.instrument, it.header.ts_ns);
+        self.belief_for_record(it.header.instrument);
         let rec = self.rep.diary_record(
             &it.header,
             Verdict::Reject,

@@ -50,6 +50,12 @@ pub const STAGED_BAD_INSTRUMENT: u8 = 1 << 1;
 /// false): `fv` was not set, and the values the later stages hold for the
 /// instrument are current. Never set together with [`STAGED_DECIDE`].
 pub const STAGED_FV_SAME: u8 = 1 << 2;
+/// [`Staged::flags`]: a decision point whose belief the belief stage computes
+/// after the decision (the fused core's deferred emitter, see
+/// [`BeliefStage::deferring`]): `belief` carries the regime and confidence
+/// only, and decide computes the rest itself if a record of the decision
+/// needs it before the core hands it over ([`DecideStage::settle_belief`]).
+pub const STAGED_BELIEF_LATER: u8 = 1 << 3;
 
 /// One sequenced input with what the stages before have learned from it.
 #[derive(Clone, Copy, Debug)]
