@@ -15,7 +15,11 @@
 //! as a message of its own ([`Msg::Halted`] when sensory halts a stale
 //! instrument). Later stages keep replicas of those per-instrument values. Nothing
 //! flows backwards, so the stages can run fused on one thread (the [`Core`]) or on
-//! threads joined by rings, and produce the same bytes either way.
+//! threads joined by rings, and produce the same bytes either way. One thing waits
+//! in the fused core: a decision point's belief, which the decision does not read
+//! unless the attention router runs, is computed after the input's orders are out
+//! ([`BeliefStage::deferring`]) and handed to decide by the core before the next
+//! input; on threads it is computed before, as the message's.
 //!
 //! Router and risk are one stage, `decide`: the router's next decision reads the
 //! positions and open orders that risk changes as it passes orders, and the
