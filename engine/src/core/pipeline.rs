@@ -298,15 +298,18 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use crate::core::Sequencer;
-    use crate::records::{flags, CommandKind, MarketData, MdAction, OperatorCommand, Side};
+    use crate::records::{
+        flags, CommandKind, ExecKind, ExecReport, MarketData, MdAction, OperatorCommand, OrderAction, Side,
+    };
 
-    /// Every output the core gives, as bytes, in order.
+    /// Every output the core gives, as bytes, in order; and its orders.
     #[derive(Default)]
-    struct Outputs(Vec<(u8, Vec<u8>)>);
+    struct Outputs(Vec<(u8, Vec<u8>)>, Vec<Order>);
 
     impl CoreSink for Outputs {
-        fn on_order(&mut self, _: &Order, wire: &[u8]) {
+        fn on_order(&mut self, o: &Order, wire: &[u8]) {
             self.0.push((0, wire.to_vec()));
+            self.1.push(*o);
         }
         fn on_reject(&mut self, r: &RiskReject) {
             self.0.push((1, bytemuck::bytes_of(r).to_vec()));
@@ -322,31 +325,73 @@ mod tests {
         }
     }
 
-    /// A seeded day of inputs on the configured instruments and one the core
-    /// does not know: adds, executions, cancels, trades, quotes with and
-    /// without the end of their batch, gaps past the stale limit (halts and
-    /// reopenings on the timers), and kills and re-arms.
-    fn inputs(cfg: &Config, n: usize) -> Vec<InputSlot> {
-        let mut rng = crate::rng::SeededRng::new(0x91e7);
-        let mut seq = Sequencer::new(1, cfg.timers.tick_ns).with_timers(true);
-        let ins = cfg.instruments.len() as u64;
-        let mut ts = 1_000_000u64;
-        let mut out = Vec::with_capacity(n);
-        // Each instrument's price walks, a tick at a time.
-        let mut mids: Vec<i64> = cfg.instruments.iter().map(|s| s.ref_price).collect();
-        let push = |seq: &mut Sequencer, mut slot: InputSlot, out: &mut Vec<InputSlot>| {
-            let t = slot.header().ts_ns;
-            while let Some(tm) = seq.due_timer(t) {
-                let mut s = InputSlot::from_timer(&tm);
-                seq.stamp(&mut s);
-                out.push(s);
+    /// A seeded day on the configured instruments and one the core does not
+    /// know: adds, executions, cancels, trades, quotes with and without the
+    /// end of their batch, gaps past the stale limit (halts and reopenings on
+    /// the timers), kills and re-arms — and a venue's answer to each order at
+    /// the next input (a new order filled at its limit, or at the reference
+    /// price for a market order, or one in three left working; a cancel done;
+    /// a replace done).
+    struct Day {
+        rng: crate::rng::SeededRng,
+        ts: u64,
+        /// Each instrument's price walks, a tick at a time.
+        mids: Vec<i64>,
+        answers: Vec<ExecReport>,
+    }
+
+    impl Day {
+        fn new(cfg: &Config, seed: u64) -> Self {
+            Day {
+                rng: crate::rng::SeededRng::new(seed),
+                ts: 1_000_000,
+                mids: cfg.instruments.iter().map(|s| s.ref_price).collect(),
+                answers: Vec::new(),
             }
-            seq.stamp(&mut slot);
-            out.push(slot);
-        };
-        while out.len() < n {
-            let r = rng.next_u64();
-            ts += if r % 211 == 0 {
+        }
+
+        /// The venue's answers to `orders`, at the next inputs.
+        fn answer(&mut self, cfg: &Config, orders: &[Order]) {
+            for o in orders {
+                let (Some(action), Some(side)) = (o.action(), o.side()) else {
+                    continue;
+                };
+                let kind = match action {
+                    // One in three left working, for housekeeping and kills to cancel.
+                    OrderAction::New if o.cl_ord_id % 3 == 0 => ExecKind::New,
+                    OrderAction::New => ExecKind::Fill,
+                    OrderAction::Cancel => ExecKind::Canceled,
+                    OrderAction::Replace => ExecKind::Replaced,
+                    OrderAction::MassCancel => continue,
+                };
+                let mut e = ExecReport::new(kind, o.header.instrument, side, self.ts);
+                e.cl_ord_id = o.cl_ord_id;
+                e.orig_cl_ord_id = o.orig_cl_ord_id;
+                e.order_qty = o.qty;
+                e.order_px = o.px;
+                if kind == ExecKind::Fill {
+                    let reference = cfg
+                        .instruments
+                        .get(o.header.instrument as usize)
+                        .map_or(1, |s| s.ref_price);
+                    e.last_qty = o.qty;
+                    e.last_px = if o.px > 0 { o.px } else { reference };
+                    e.cum_qty = o.qty;
+                } else if matches!(kind, ExecKind::New | ExecKind::Replaced) {
+                    e.leaves_qty = o.qty;
+                }
+                self.answers.push(e);
+            }
+        }
+
+        /// The next input, unsequenced.
+        fn next(&mut self, cfg: &Config) -> InputSlot {
+            if let Some(mut e) = self.answers.pop() {
+                e.header.ts_ns = self.ts;
+                return InputSlot::from_exec(&e);
+            }
+            let r = self.rng.next_u64();
+            self.ts += if r % 211 == 0 {
                 5_000_000_000
             } else {
                 1_000 + (r >> 44) % 200_000
@@ -357,18 +402,13 @@ mod tests {
                 } else {
                     CommandKind::Rearm
                 };
-                push(
-                    &mut seq,
-                    InputSlot::from_command(&OperatorCommand::new(kind, ts)),
-                    &mut out,
-                );
-                continue;
+                return InputSlot::from_command(&OperatorCommand::new(kind, self.ts));
             }
-            let i = ((r >> 8) % (ins + 1)) as u32;
+            let i = ((r >> 8) % (cfg.instruments.len() as u64 + 1)) as u32;
             let spec = cfg.instruments.get(i as usize).unwrap_or(&cfg.instruments[0]);
             let side = if r & 2 == 0 { Side::Buy } else { Side::Sell };
             let off = (1 + (r >> 24) % 4) as i64 * spec.tick;
-            let mid = mids.get_mut(i as usize).map_or(spec.ref_price, |m| {
+            let mid = self.mids.get_mut(i as usize).map_or(spec.ref_price, |m| {
                 *m += spec.tick * ((r >> 50) % 3) as i64 - spec.tick;
                 *m
             });
@@ -383,10 +423,8 @@ mod tests {
                 MdAction::Quote,
             ][((r >> 16) % 6) as usize];
             let last = if (r >> 40) % 3 == 0 { 0 } else { flags::LAST_IN_BATCH };
-            let md = MarketData::new(action, i, Some(side), ts, r >> 48, px, qty, last);
-            push(&mut seq, InputSlot::from_md(&md), &mut out);
+            InputSlot::from_md(&MarketData::new(action, i, Some(side), self.ts, r >> 48, px, qty, last))
         }
-        out
     }
 
     /// The fused core's short way for market data and its belief computed
@@ -394,55 +432,71 @@ mod tests {
     /// for counter, what the stages give when every input travels through
     /// them as messages with its belief computed before (the threaded
     /// runtime's way) — with the belief on and off, and the drift sentry
-    /// watching the prediction's error or the return.
+    /// watching the prediction's error or the return; over three seeded days.
     #[test]
     fn the_fused_short_ways_give_what_the_stages_give() {
         use crate::core::params::DriftSignal;
-        for (belief, signal) in [
-            (true, DriftSignal::PredictionError),
-            (true, DriftSignal::AbsReturn),
-            (false, DriftSignal::PredictionError),
-        ] {
-            let mut cfg = Config::default_sim();
-            cfg.belief.enabled = belief;
-            cfg.belief.drift.signal = signal;
-            // A sentry quick to alarm, so that alarms and transitions occur.
-            cfg.belief.drift.warmup = 20;
-            cfg.belief.drift.ph_lambda = 5.0;
-            cfg.belief.drift.cusum_h = 5.0;
-            let p = cfg.core_params();
-            let mut short = Core::new(&p);
-            let mut staged = Core {
-                sensory: SensoryStage::new(&p),
-                belief: BeliefStage::new(&p),
-                decide: DecideStage::new(&p),
-                encode: EncodeStage::new(&p),
-                msg: Msg::Input(Staged::new(InputSlot::default())),
-            };
-            let (mut a, mut b) = (Outputs::default(), Outputs::default());
-            let slots = inputs(&cfg, 40_000);
-            for slot in &slots {
-                short.on_input(slot, &mut a);
-                staged.msg.set_input(slot);
-                let Core {
-                    sensory,
-                    belief,
-                    decide,
-                    encode,
-                    msg,
-                } = &mut staged;
-                run(sensory, belief, decide, encode, msg, &mut b);
-            }
-            short.finish(&mut a);
-            staged.finish(&mut b);
-            let c = short.counters();
-            assert!(c.decisions > 100 && c.commands > 10 && c.bad_inputs > 100, "{c:?}");
-            assert!(c.transitions > 0 || !belief, "{c:?}");
-            assert!(c.drift_alarms > 0 || !belief, "{c:?}");
-            assert_eq!(c, staged.counters());
-            assert_eq!(a.0.len(), b.0.len());
-            for (k, (x, y)) in a.0.iter().zip(&b.0).enumerate() {
-                assert_eq!(x, y, "output {k}");
+        for seed in [0x91e7, 7, 0x5eed] {
+            for (belief, signal) in [
+                (true, DriftSignal::PredictionError),
+                (true, DriftSignal::AbsReturn),
+                (false, DriftSignal::PredictionError),
+            ] {
+                let mut cfg = Config::default_sim();
+                cfg.belief.enabled = belief;
+                cfg.belief.drift.signal = signal;
+                // A sentry quick to alarm, so that alarms and transitions occur.
+                cfg.belief.drift.warmup = 20;
+                cfg.belief.drift.ph_lambda = 5.0;
+                cfg.belief.drift.cusum_h = 5.0;
+                let p = cfg.core_params();
+                let mut short = Core::new(&p);
+                let mut staged = Core {
+                    sensory: SensoryStage::new(&p),
+                    belief: BeliefStage::new(&p),
+                    decide: DecideStage::new(&p),
+                    encode: EncodeStage::new(&p),
+                    msg: Msg::Input(Staged::new(InputSlot::default())),
+                };
+                let (mut a, mut b) = (Outputs::default(), Outputs::default());
+                let mut day = Day::new(&cfg, seed);
+                let mut seq = Sequencer::new(1, cfg.timers.tick_ns).with_timers(true);
+                for _ in 0..40_000 {
+                    let slot = day.next(&cfg);
+                    let t = slot.header().ts_ns;
+                    let mut slots = Vec::new();
+                    while let Some(tm) = seq.due_timer(t) {
+                        slots.push(InputSlot::from_timer(&tm));
+                    }
+                    slots.push(slot);
+                    for slot in &mut slots {
+                        seq.stamp(slot);
+                        let sent = a.1.len();
+                        short.on_input(slot, &mut a);
+                        staged.msg.set_input(slot);
+                        let Core {
+                            sensory,
+                            belief,
+                            decide,
+                            encode,
+                            msg,
+                        } = &mut staged;
+                        run(sensory, belief, decide, encode, msg, &mut b);
+                        day.answer(&cfg, &a.1[sent..]);
+                    }
+                }
+                short.finish(&mut a);
+                staged.finish(&mut b);
+                let c = short.counters();
+                assert!(c.decisions > 100 && c.commands > 10 && c.bad_inputs > 100, "{c:?}");
+                assert!(c.orders[0] > 100 && c.orders[1] > 10 && c.exec_reports > 100, "{c:?}");
+                assert!(c.transitions > 0 || !belief, "{c:?}");
+                assert!(c.drift_alarms > 0 || !belief, "{c:?}");
+                assert_eq!(c, staged.counters());
+                assert_eq!(a.0.len(), b.0.len());
+                for (k, (x, y)) in a.0.iter().zip(&b.0).enumerate() {
+                    assert_eq!(x, y, "seed {seed:#x}, output {k}");
+                }
             }
         }
     }
