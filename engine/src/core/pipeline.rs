@@ -212,7 +212,7 @@ impl Core {
         self.staged(slot, out);
         // What waited for the decision (see `BeliefStage::deferring`).
         if let Some((i, b)) = self.belief.settle() {
-            self.decide.settle_belief(i, &b);
+            self.decide.settle_belief(i, b);
         }
     }
 

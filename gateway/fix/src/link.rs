@@ -263,7 +263,10 @@ fn read_report<'a>(
         Ok(None) => trade_correction(m, inst, 0).ok().flatten(),
         _ => None,
     };
-    let restated = m.msg_type() == b"8" && m.char(tags::EXEC_TYPE).ok().flatten() == Some(b'D');
+    // A restatement is read as one of these kinds (see `exec_from_fix`):
+    // ExecType is read again only for them.
+    let restated = matches!(&exec, Ok(Some(e)) if matches!(e.kind(), Some(ExecKind::Restated | ExecKind::Canceled | ExecKind::Rejected)))
+        && m.char(tags::EXEC_TYPE).ok().flatten() == Some(b'D');
     (exec, correction, restated)
 }
 

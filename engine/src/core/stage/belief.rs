@@ -66,7 +66,7 @@ impl BeliefStage {
     /// the instrument and its belief (regime and confidence included), for
     /// [`DecideStage::settle_belief`](super::DecideStage::settle_belief).
     #[inline]
-    pub fn settle(&mut self) -> Option<(u32, Belief)> {
+    pub fn settle(&mut self) -> Option<(u32, &Belief)> {
         let i = self.pending.take()?;
         let (fv, b) = (
             self.rep.features.get(i as usize)?,
@@ -74,7 +74,7 @@ impl BeliefStage {
         );
         let prediction = self.emitter.emit(fv, b);
         self.drift.predicted(i, prediction);
-        Some((i, *b))
+        Some((i, b))
     }
 
     /// Handles one message.

@@ -87,8 +87,6 @@ impl SensoryStage {
         let Some(InputView::Md(md)) = s.input.view() else {
             return;
         };
-        let md = *md;
-        let md = &md;
         self.counters.md += 1;
         match self.books.get_mut(md.header.instrument as usize) {
             Some(book) => {
