@@ -154,3 +154,28 @@ pub fn fix_report_stream(orders: u64) -> Vec<Vec<u8>> {
     }
     out
 }
+
+/// 1,024 NewOrderSingles (limit) over the sim's three instruments, varied so
+/// that the encoder's digit writers and its time cache do real work: ClOrdIDs
+/// 16 apart, both sides, prices about the reference, quantities of 100–160,
+/// ~300 µs apart (a new second every ~3,300 orders).
+pub fn fix_orders() -> Vec<foxtrot_engine::records::Order> {
+    use foxtrot_engine::records::{Header, Kind, OrdType, Order, OrderAction, Side};
+    (0..1024u64)
+        .map(|i| Order {
+            header: Header {
+                kind: Kind::Order as u8,
+                sub: OrderAction::New as u8,
+                side: if i % 3 == 0 { Side::Sell } else { Side::Buy } as u8,
+                flags: OrdType::Limit as u8,
+                instrument: (i % 3) as u32,
+                ts_ns: 1_767_623_400_000_000_000 + i * 300_123,
+                ..Header::default()
+            },
+            cl_ord_id: 1_000_000 + i * 16,
+            orig_cl_ord_id: 0,
+            px: 1_000_000 + (i as i64 % 50 - 25) * 100,
+            qty: 100 + (i as i64 % 7) * 10,
+        })
+        .collect()
+}

@@ -2,7 +2,7 @@
 # Instructions per ExecutionReport on the receive path, by part, counted with
 # callgrind: each part runs at two iteration counts and the difference is
 # divided by the extra iterations, so start-up costs cancel out.
-# Usage: bash perf/fix_decode_instr.sh [parts...]   (default: receive stream scan convert full)
+# Usage: bash perf/fix_decode_instr.sh [parts...]   (default: receive stream scan convert full; also encode)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build -q --profile bench -p foxtrot-benches --example fix_decode_instructions

@@ -9,7 +9,8 @@
 //! runs it under callgrind at two `N`s and prints the difference per report.
 //! Parts: `receive` (scan + conversion, what the engine's link does),
 //! `stream` (the same over what `foxtrot venue` sends for 64 orders), `scan`,
-//! `convert`, `full` (the general decoder + conversion).
+//! `convert`, `full` (the general decoder + conversion); and `encode`, a
+//! NewOrderSingle into its template (the send path's encoder).
 
 use foxtrot_benches::{fix_execution_report, fix_instruments, fix_report_stream};
 use foxtrot_fix::{exec_from_fix, FixDecoder, ReportScanner};
@@ -61,8 +62,27 @@ fn main() {
                 converted += black_box(&e).is_some() as u64;
             }
         }
+        "encode" => {
+            // The other way: a NewOrderSingle into its template (what the
+            // core's encode stage does for each order).
+            let cfg = foxtrot_benches::sim_config(1);
+            let s = &cfg.session;
+            let mut enc = foxtrot_engine::format::fix::FixEncoder::new(
+                &s.begin_string,
+                &s.sender_comp_id,
+                &s.target_comp_id,
+                &cfg.instruments,
+            );
+            let os = foxtrot_benches::fix_orders();
+            for i in 0..n {
+                let wire = enc
+                    .encode(black_box(&os[i as usize % os.len()]))
+                    .expect("a valid order");
+                converted += !black_box(wire).is_empty() as u64;
+            }
+        }
         other => {
-            eprintln!("unknown part {other:?}: receive, stream, scan, convert or full");
+            eprintln!("unknown part {other:?}: receive, stream, scan, convert, full or encode");
             std::process::exit(2);
         }
     }

@@ -338,7 +338,11 @@ type Decimals = (u8, u8);
 #[inline]
 fn shape_of(decimals: &[Decimals], order: &Order) -> Result<(usize, Option<Side>, Decimals), Error> {
     let i = order.header.instrument;
-    let dec = *decimals.get(i as usize).ok_or(Error::UnknownInstrument(i))?;
+    // `let … else`, not `ok_or`: an error built eagerly is dropped on every
+    // call that does not fail (the drop glue ran twice per order).
+    let Some(&dec) = decimals.get(i as usize) else {
+        return Err(Error::UnknownInstrument(i));
+    };
     let Some(action) = order.action() else {
         return Err(Error::BadOrderCodes);
     };
@@ -349,7 +353,9 @@ fn shape_of(decimals: &[Decimals], order: &Order) -> Result<(usize, Option<Side>
             None => Err(Error::BadOrderCodes),
         };
     }
-    let side = order.side().ok_or(Error::BadOrderCodes)?;
+    let Some(side) = order.side() else {
+        return Err(Error::BadOrderCodes);
+    };
     let shape = match (action, order.ord_type()) {
         (OrderAction::New, Some(OrdType::Limit)) => 0,
         (OrderAction::New, Some(OrdType::Market)) => 1,
@@ -415,30 +421,71 @@ const DIGITS: [u8; 200] = {
     t
 };
 
-/// Writes `v` right-aligned and zero-padded into `out` (at most 20 bytes, what
-/// a u64 needs), two digits per step, and returns the byte sum of what it
-/// wrote. Digits that do not fit are dropped.
-#[inline]
+/// Writes the last `out.len()` decimal digits of `v` (at most 24: a u64 has
+/// 20), zero-padded, and returns their byte sum. Digits that do not fit are
+/// dropped. Eight digits at a time, side by side in one word ([`digits8`]):
+/// no chain of divisions digit pair by digit pair, no table.
+#[inline(always)]
 fn put_uint(out: &mut [u8], v: u64) -> u32 {
-    let w = zero_fill(out);
-    w as u32 * b'0' as u32 + put_digits(&mut out[..w], v)
+    let w = out.len();
+    debug_assert!(w <= 24, "a slot of {w} bytes");
+    let w = w.min(24);
+    // The widths are constants where this is inlined: the groups a slot
+    // does not reach are not computed, nor those all zeros (sequence
+    // numbers and ClOrdIDs have most of their twenty digits zero).
+    let c = digits8(v % E8);
+    let b = if w > 8 && v >= E8 { digits8(v / E8 % E8) } else { 0 };
+    let a = if w > 16 && v >= E16 { digits8(v / E16) } else { 0 };
+    let mut text = [0u8; 24];
+    text[..8].copy_from_slice(&(a | ASCII_ZEROS).to_le_bytes());
+    text[8..16].copy_from_slice(&(b | ASCII_ZEROS).to_le_bytes());
+    text[16..].copy_from_slice(&(c | ASCII_ZEROS).to_le_bytes());
+    out[..w].copy_from_slice(&text[24 - w..]);
+    // The digits written: the last `w` of the 24, group by group.
+    let kept = |d: u64, n: usize| match n {
+        0 => 0,
+        n if n >= 8 => digit_sum(d),
+        n => digit_sum(d >> (8 * (8 - n))),
+    };
+    w as u32 * b'0' as u32 + kept(c, w) + kept(b, w.saturating_sub(8)) + kept(a, w.saturating_sub(16))
 }
 
-/// `b'0'` over `out` (up to 20 bytes), returning how many were written: a
-/// slot's width is a constant where this is inlined, so these are a store or
-/// two, not a call to `memset` for the leading zeros.
-#[inline]
-fn zero_fill(out: &mut [u8]) -> usize {
-    const ZEROS: [u8; 20] = [b'0'; 20];
-    debug_assert!(out.len() <= ZEROS.len(), "a slot of {} bytes", out.len());
-    let w = out.len().min(ZEROS.len());
-    out[..w].copy_from_slice(&ZEROS[..w]);
-    w
+/// 10^8 and 10^16: the groups of eight digits.
+const E8: u64 = 100_000_000;
+const E16: u64 = E8 * E8;
+
+/// `b'0'` in every byte: a word of digits 0–9 made text.
+const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
+
+/// The eight decimal digits of `v` (below 10^8), most significant first, as
+/// the bytes of a little-endian word (each 0–9: `| ASCII_ZEROS` makes them
+/// text). Splits into halves of four digits in 32-bit lanes, each into pairs
+/// in 16-bit lanes, each into digits in bytes: three steps for all eight,
+/// each a multiply by a reciprocal (exact over the lane's range: `x · 5243 >>
+/// 19` is `x / 100` for `x` < 43,699; `x · 103 >> 10` is `x / 10` for `x` <
+/// 179) and a mask that drops what the next lane's bits shifted in.
+#[inline(always)]
+fn digits8(v: u64) -> u64 {
+    debug_assert!(v < E8);
+    let hi = v / 10_000;
+    let y = hi | (v - hi * 10_000) << 32;
+    let hundreds = ((y * 5243) >> 19) & 0x0000_007F_0000_007F;
+    let z = hundreds | (y - hundreds * 100) << 16;
+    let tens = ((z * 103) >> 10) & 0x000F_000F_000F_000F;
+    tens | (z - tens * 10) << 8
+}
+
+/// The sum of a word's bytes, each 0–9 (so the sum, at most 72, fits the
+/// top byte of the product).
+#[inline(always)]
+fn digit_sum(d: u64) -> u32 {
+    (d.wrapping_mul(0x0101_0101_0101_0101) >> 56) as u32
 }
 
 /// The digits of `v` right-aligned over the zeros already in `out`; returns
-/// their sum (each byte's value less `b'0'`). Digits that do not fit are dropped.
-#[inline]
+/// their sum (each byte's value less `b'0'`). Digits that do not fit are
+/// dropped. Digit pair by digit pair: for the fields wider than the fast
+/// path of [`put_fixed`] takes.
 fn put_digits(out: &mut [u8], mut v: u64) -> u32 {
     let mut i = out.len();
     let mut digit_sum = 0u32;
@@ -481,18 +528,49 @@ fn overflow(tag: Tag, value: i64, width: usize) -> Error {
 
 /// Writes a fixed-point decimal (`decimals` places) right-aligned and zero-padded,
 /// returning the byte sum; an error if it is negative or does not fit. The
-/// fraction's digits are peeled off by constant divisions, so nothing divides
-/// by the instrument's runtime scale (a hardware division, tens of cycles).
-#[inline]
+/// digits are written as a whole number ([`digits8`]), and the point put in
+/// by a shift of the word that holds them: nothing divides by the
+/// instrument's runtime scale (a hardware division, tens of cycles).
+#[inline(always)]
 fn put_fixed(out: &mut [u8], v: i64, decimals: u8, tag: Tag) -> Result<u32, Error> {
     fits_fixed(v, decimals, out.len(), tag)?;
+    Ok(put_fixed_unchecked(out, v as u64, decimals))
+}
+
+/// [`put_fixed`] of a value [`fits_fixed`] passed.
+#[inline(always)]
+fn put_fixed_unchecked(out: &mut [u8], v: u64, decimals: u8) -> u32 {
+    let w = out.len();
     if decimals == 0 {
-        return Ok(put_uint(out, v as u64));
+        return put_uint(out, v);
     }
-    let w = zero_fill(out);
-    // `fits_fixed` holds `decimals < w`.
+    if w > 16 {
+        return put_fixed_wide(out, v, decimals);
+    }
+    // `fits_fixed` holds `decimals < w` and `v < 10^(w - 1)`: the last
+    // sixteen digits, of which the text shows `w - 1`, the point after
+    // `w - 1 - decimals` of them.
+    let high = if v >= E8 { digits8(v / E8 % E8) } else { 0 };
+    let d = high as u128 | (digits8(v % E8) as u128) << 64;
+    let sum = w as u32 * b'0' as u32 - (b'0' - b'.') as u32 + digit_sum(d as u64) + digit_sum((d >> 64) as u64);
+    let shown = d >> (8 * (17 - w)); // the first (zero) digits dropped
+    let int_w = w - 1 - decimals as usize;
+    let low = (1u128 << (8 * int_w)) - 1;
+    let zeros = u128::from_le_bytes([b'0'; 16]);
+    let text = ((shown & low) | (u128::from(b'.') << (8 * int_w)) | (shown & !low) << 8)
+        | (zeros & !(0xFFu128 << (8 * int_w)));
+    out.copy_from_slice(&text.to_le_bytes()[..w]);
+    sum
+}
+
+/// [`put_fixed_unchecked`] for a field wider than sixteen characters (no
+/// template has one): digit by digit.
+#[cold]
+fn put_fixed_wide(out: &mut [u8], mut v: u64, decimals: u8) -> u32 {
+    out.fill(b'0');
+    let w = out.len();
     let int_w = w - decimals as usize - 1;
-    let (mut v, mut digit_sum) = (v as u64, 0u32);
+    let mut digit_sum = 0u32;
     for i in (int_w + 1..w).rev() {
         let d = (v % 10) as u8;
         v /= 10;
@@ -501,7 +579,7 @@ fn put_fixed(out: &mut [u8], v: i64, decimals: u8, tag: Tag) -> Result<u32, Erro
     }
     out[int_w] = b'.';
     digit_sum += put_digits(&mut out[..int_w], v);
-    Ok((w as u32 - 1) * b'0' as u32 + b'.' as u32 + digit_sum)
+    (w as u32 - 1) * b'0' as u32 + b'.' as u32 + digit_sum
 }
 
 #[cfg(test)]
