@@ -28,9 +28,11 @@ impl RunObserver for Recorder {
 
 /// Every sequenced input of a fused sim run (market data, execution reports,
 /// timers). Fed in order to a fresh `Core` with the same config, it reproduces the
-/// run's decisions exactly — the replay property.
+/// run's decisions exactly — the replay property. Recorded untimed: the
+/// inputs carry no TSC stamp, and recording them reads no clock (so the
+/// instruction counts of `perf/core_instr.sh` are the same from run to run).
 pub fn recorded_inputs(cfg: &Config) -> Vec<InputSlot> {
-    let mut run = FusedRun::with_observer(cfg, SimWorld::new(cfg), Recorder::default());
+    let mut run = FusedRun::with_observer(cfg, SimWorld::new(cfg), Recorder::default()).untimed();
     run.run_to_end();
     run.observer().0.clone()
 }

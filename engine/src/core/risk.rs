@@ -50,6 +50,9 @@ struct InstrumentRisk {
     lot: i64,
     /// 10^(price_decimals + qty_decimals): price × qty units per currency unit.
     notional_scale: i128,
+    /// The widest instrument's `notional_scale` over this one's: its price ×
+    /// qty units times this are in the common units gross exposure is summed in.
+    to_common: i128,
     max_notional_raw: i128,
     position: i64,
     /// Cash in price × quantity units (sells add, buys subtract).
@@ -114,6 +117,9 @@ pub struct Risk {
     peak_equity: f64,
     max_drawdown: f64,
     equity_samples: u64,
+    /// Twice the widest `notional_scale`, as f64: common units per currency
+    /// unit, doubled as `mark2` is.
+    common2: f64,
 }
 
 /// Positions and PnL at a point in time.
@@ -150,8 +156,17 @@ impl Risk {
                     ..InstrumentRisk::default()
                 }
             })
+            .collect::<Vec<InstrumentRisk>>();
+        let common = inst.iter().map(|r| r.notional_scale).max().unwrap_or(1);
+        let inst = inst
+            .into_iter()
+            .map(|r| InstrumentRisk {
+                to_common: common / r.notional_scale,
+                ..r
+            })
             .collect();
         Risk {
+            common2: to_f64(2 * common),
             cfg: cfg.clone(),
             inst,
             killed: false,
@@ -261,13 +276,15 @@ impl Risk {
             return Err(Breach::new(RejectReason::PositionLimit, self.cfg.position_limit, worst));
         }
         if adds_exposure {
-            let replaced = match action {
+            // Summed exactly, rounded once.
+            let replaced2 = match action {
                 OrderAction::Replace => orders
                     .get(it.target_cl_ord_id)
-                    .map_or(0.0, |o| self.notional(o.instrument, o.px, o.leaves())),
-                _ => 0.0,
+                    .map_or(0, |o| self.working2(o.instrument, o.px, o.leaves())),
+                _ => 0,
             };
-            let gross = self.gross(orders) - replaced + self.notional(it.header.instrument, px, it.qty);
+            let gross2 = self.gross2(orders) - replaced2 + self.working2(it.header.instrument, px, it.qty);
+            let gross = to_f64(gross2) / self.common2;
             if gross > self.cfg.max_gross {
                 return Err(Breach::new(
                     RejectReason::GrossExposure,
@@ -294,25 +311,31 @@ impl Risk {
         Ok(())
     }
 
-    /// Notional of `qty` at `px` on `instrument`, in currency units.
-    fn notional(&self, instrument: u32, px: i64, qty: i64) -> f64 {
-        self.inst
-            .get(instrument as usize)
-            .map_or(0.0, |r| to_f64(px as i128 * qty as i128) / to_f64(r.notional_scale))
+    /// Σ |position| × mark + Σ working notional, in currency units: the exact
+    /// sum ([`gross2`](Self::gross2)) rounded once.
+    pub fn gross(&self, orders: &OrderTracker) -> f64 {
+        to_f64(self.gross2(orders)) / self.common2
     }
 
-    /// Σ |position| × mark + Σ working notional, in currency units.
-    pub fn gross(&self, orders: &OrderTracker) -> f64 {
-        let held: f64 = self
-            .inst
-            .iter()
-            .map(|r| to_f64(r.position.abs() as i128 * r.mark2 as i128) / to_f64(2 * r.notional_scale))
-            .sum();
-        let working: f64 = orders
-            .iter()
-            .map(|o| self.notional(o.instrument, o.px, o.leaves()))
-            .sum();
-        held + working
+    /// Gross exposure in common units, doubled (see `common2`): exact — an
+    /// integer product per position and per working order, and no division
+    /// (a division per open order was most of a risk check's time).
+    fn gross2(&self, orders: &OrderTracker) -> i128 {
+        let held = self.inst.iter().fold(0i128, |acc, r| {
+            acc.saturating_add((r.position.unsigned_abs() as i128 * r.mark2 as i128).saturating_mul(r.to_common))
+        });
+        orders.iter().fold(held, |acc, o| {
+            acc.saturating_add(self.working2(o.instrument, o.px, o.leaves()))
+        })
+    }
+
+    /// A working quantity's notional in common units, doubled (0 for an
+    /// instrument out of range).
+    #[inline]
+    fn working2(&self, instrument: u32, px: i64, qty: i64) -> i128 {
+        self.inst
+            .get(instrument as usize)
+            .map_or(0, |r| (2 * px as i128 * qty as i128).saturating_mul(r.to_common))
     }
 
     /// Tokens in the throttle's bucket at control time `ts` (refill is computed, not applied).
@@ -802,6 +825,30 @@ mod tests {
         assert_eq!(reason(&r, &c, &t), None);
         r.rearm();
         assert_eq!(reason(&r, &intent(OrderAction::New, Side::Buy, 10_000, 10), &t2), None);
+    }
+
+    /// Gross exposure is summed exactly and rounded once: an order that
+    /// brings it exactly to the limit passes. Summed order by order in f64,
+    /// 0.1 working + 0.2 new made 0.30000000000000004 > 0.3, and refused it.
+    #[test]
+    fn gross_exposure_at_the_limit_exactly_passes() {
+        let mut l = limits();
+        l.max_gross = 0.3;
+        // Quantity in 10^-4 units: 10 @ 100.00 is 0.1 in currency.
+        let s = InstrumentSpec {
+            qty_decimals: 4,
+            ..spec()
+        };
+        let r = Risk::new(&l, &[s]);
+        let mut t = OrderTracker::new(8);
+        sent(&mut t, 1, Side::Buy, 10);
+        assert_eq!(r.gross(&t), 0.1);
+        assert_eq!(reason(&r, &intent(OrderAction::New, Side::Buy, 10_000, 20), &t), None);
+        // One lot more is over.
+        assert_eq!(
+            reason(&r, &intent(OrderAction::New, Side::Buy, 10_000, 30), &t),
+            Some(RejectReason::GrossExposure)
+        );
     }
 
     #[test]
