@@ -89,17 +89,17 @@ impl BeliefEmitter {
     /// the predicted next mid return in bps.
     #[inline]
     pub fn emit(&mut self, fv: &FeatureVector, out: &mut Belief) -> f32 {
-        let mut x = [0.0f32; N_FEATURES];
-        for (((xi, f), m), s) in x.iter_mut().zip(&fv.values).zip(&self.mean).zip(&self.inv_scale) {
-            let v = (f - m) * s;
-            // A non-finite feature (bad data upstream) contributes nothing.
-            *xi = if v.is_finite() { v } else { 0.0 };
-        }
         let groups = self.wt.chunks_exact(N_FEATURES).zip(&self.rows);
         for ((group, (rows, n)), units) in groups.zip(self.units.chunks_mut(LANES)) {
             let mut acc = [-0.0f32; LANES];
+            // Only the features the group weighs are normalised (a layer
+            // weighs a few of the 24), each as the whole vector's would be.
             for &f in &rows[..*n as usize] {
-                let (w, xf) = (&group[f as usize], x[f as usize]);
+                let f = f as usize;
+                let v = (fv.values[f] - self.mean[f]) * self.inv_scale[f];
+                // A non-finite feature (bad data upstream) contributes nothing.
+                let xf = if v.is_finite() { v } else { 0.0 };
+                let w = &group[f];
                 for l in 0..LANES {
                     acc[l] += w[l] * xf;
                 }
