@@ -370,10 +370,9 @@ impl MoldUdpFeed {
         let next = self.seq.next_seq();
         let (since, asks, at) = *self.waiting.get_or_insert((Instant::now(), 1, next));
         if at != next {
-            // An answer came and the socket is drained: a re-request server
-            // answers a request with one packet (MoldUDP64 1.00: "a standard
-            // Downstream Packet"), so what is still missing is asked for now,
-            // and waited for afresh.
+            // An answer came: a re-request server answers a request with one
+            // packet (MoldUDP64 1.00: "a standard Downstream Packet"), so what
+            // is still missing is asked for now, and waited for afresh.
             if let Some((first, count)) = self.seq.missing() {
                 self.request(first, count);
             }
@@ -469,6 +468,12 @@ impl Feed for MoldUdpFeed {
                 self.request(first, count);
                 let next = self.seq.next_seq();
                 self.waiting.get_or_insert((Instant::now(), 1, next));
+            } else if self.waiting.is_some() {
+                // A gap is open and the stream goes on: on a busy line the
+                // socket may not empty until the reorder window has filled,
+                // so an answer's follow-up request, the repeats and the
+                // timeout are not left for the moment it does.
+                self.recovery_tick();
             }
             if r.is_err() {
                 let at = self.seq.next_seq() as i64;

@@ -284,7 +284,6 @@ fn one_packet_per_request_server(
     msgs: Vec<Vec<u8>>,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> std::thread::JoinHandle<u64> {
-    const MTU: usize = 1400;
     std::thread::spawn(move || {
         socket.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
         let mut answered = 0;
@@ -296,29 +295,128 @@ fn one_packet_per_request_server(
             if n != 20 || req[..10] != session {
                 continue;
             }
-            let first = u64::from_be_bytes(req[10..18].try_into().unwrap());
-            let want = u16::from_be_bytes([req[18], req[19]]) as u64;
-            let mut p = req[..18].to_vec();
-            p.extend_from_slice(&[0, 0]);
-            let mut count = 0u16;
-            // Sequence number s is msgs[s - 1].
-            while (count as u64) < want {
-                let Some(m) = msgs.get((first - 1 + count as u64) as usize) else {
-                    break;
-                };
-                if count > 0 && p.len() + 2 + m.len() > MTU {
-                    break;
-                }
-                p.extend_from_slice(&(m.len() as u16).to_be_bytes());
-                p.extend_from_slice(m);
-                count += 1;
-            }
-            p[18..20].copy_from_slice(&count.to_be_bytes());
-            socket.send_to(&p, from).unwrap();
+            socket.send_to(&one_packet_answer(&req[..20], &msgs), from).unwrap();
             answered += 1;
         }
         answered
     })
+}
+
+/// The one downstream packet the specification's re-request server sends for
+/// request `req` (session, first sequence number, count): the messages asked
+/// for from the first, as many as fit 1,400 bytes. Sequence number s is
+/// `msgs[s - 1]`.
+fn one_packet_answer(req: &[u8], msgs: &[Vec<u8>]) -> Vec<u8> {
+    const MTU: usize = 1400;
+    let first = u64::from_be_bytes(req[10..18].try_into().unwrap());
+    let want = u16::from_be_bytes([req[18], req[19]]) as u64;
+    let mut p = req[..18].to_vec();
+    p.extend_from_slice(&[0, 0]);
+    let mut count = 0u16;
+    while (count as u64) < want {
+        let Some(m) = msgs.get((first - 1 + count as u64) as usize) else {
+            break;
+        };
+        if count > 0 && p.len() + 2 + m.len() > MTU {
+            break;
+        }
+        p.extend_from_slice(&(m.len() as u16).to_be_bytes());
+        p.extend_from_slice(m);
+        count += 1;
+    }
+    p[18..20].copy_from_slice(&count.to_be_bytes());
+    p
+}
+
+/// A line that never goes quiet: each read finds a packet of the live
+/// stream waiting (until the day ends), and the answer to a re-request comes
+/// behind the next live packet, as on a busy feed, where the socket is never
+/// empty while a gap is being recovered. The re-request server behind it
+/// answers each request with one packet (`one_packet_answer`). A simulated
+/// network, written from the specification, at the feed's `Datagrams` seam.
+struct BusyLine {
+    live: std::collections::VecDeque<Vec<u8>>,
+    answers: std::collections::VecDeque<Vec<u8>>,
+    msgs: Vec<Vec<u8>>,
+    /// Live packets still to pass before the first answer is due.
+    behind: usize,
+}
+
+impl foxtrot_net::Datagrams for BusyLine {
+    fn recv_from(&mut self, buf: &mut [u8]) -> std::io::Result<(usize, std::net::SocketAddr)> {
+        let from = "127.0.0.1:1".parse().unwrap();
+        let p = match self.answers.front() {
+            Some(_) if self.behind == 0 || self.live.is_empty() => {
+                // The next answer, if any, behind the next live packet.
+                self.behind = 1;
+                self.answers.pop_front()
+            }
+            _ => {
+                self.behind = self.behind.saturating_sub(1);
+                self.live.pop_front()
+            }
+        };
+        let Some(p) = p else {
+            return Err(std::io::ErrorKind::WouldBlock.into());
+        };
+        buf[..p.len()].copy_from_slice(&p);
+        Ok((p.len(), from))
+    }
+    fn send_to(&mut self, buf: &[u8], _to: std::net::SocketAddr) -> std::io::Result<usize> {
+        if self.answers.is_empty() {
+            self.behind = 1;
+        }
+        self.answers.push_back(one_packet_answer(buf, &self.msgs));
+        Ok(buf.len())
+    }
+    fn wait(&mut self, _timeout: Duration) {}
+    fn fd(&self) -> std::os::fd::RawFd {
+        -1
+    }
+    fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        Ok("127.0.0.1:2".parse().unwrap())
+    }
+    fn describe(&self) -> String {
+        "a line that never goes quiet".into()
+    }
+}
+
+/// A gap of forty packets on a line that never goes quiet, recovered from a
+/// server that answers each request with one packet: the feed asks for the
+/// rest as each answer arrives, whether or not the socket has emptied. When it
+/// asked again only once it had read the socket dry, the first answer's
+/// packet came and no second request followed while the stream flowed: the
+/// reorder window (64 packets here) filled and the gap was declared lost.
+#[test]
+fn a_gap_is_recovered_while_the_stream_never_pauses() {
+    use foxtrot_feed::itch::mold::PacketWriter;
+    use foxtrot_feed::transport::MoldUdpFeed;
+    let msgs = itch_day(12, 12_000);
+    let (clean, _) = clean_read(&msgs, "busy-line");
+    let mut w = PacketWriter::new("FOXTROT03", 1, 1400);
+    let mut packets: Vec<Vec<u8>> = msgs.iter().filter_map(|m| w.push(m)).collect();
+    packets.extend(w.flush());
+    let lost = 10..50;
+    assert!(packets.len() > lost.end + 200, "{} packets", packets.len());
+    let live = packets
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !lost.contains(i))
+        .map(|(_, p)| p.clone())
+        .collect();
+    let line = BusyLine {
+        live,
+        answers: Default::default(),
+        msgs: msgs.clone(),
+        behind: 0,
+    };
+    let rtx = "127.0.0.1:3".parse().unwrap();
+    let mut feed = MoldUdpFeed::over(Box::new(line), Subscription::All, 0, 64, Some(rtx));
+    let mut got = Vec::new();
+    let t0 = Instant::now();
+    read_until(&mut feed, &mut got, clean.len(), t0, Some(Duration::from_secs(5)));
+    assert_eq!(got.len(), clean.len(), "{} of {} events", got.len(), clean.len());
+    assert!(got == clean, "recovered events differ from a clean read");
 }
 
 /// Forty packets in a row lost (~1,000 messages), recovered from a re-request
