@@ -312,7 +312,7 @@ impl Risk {
     }
 
     /// Σ |position| × mark + Σ working notional, in currency units: the exact
-    /// sum ([`gross2`](Self::gross2)) rounded once.
+    /// sum rounded once.
     pub fn gross(&self, orders: &OrderTracker) -> f64 {
         to_f64(self.gross2(orders)) / self.common2
     }
