@@ -302,6 +302,15 @@ fn one_packet_per_request_server(
     })
 }
 
+/// `msgs` in MoldUDP64 packets of session `session` from sequence number 1,
+/// up to 1,400 bytes each.
+fn mold_packets(msgs: &[Vec<u8>], session: &str) -> Vec<Vec<u8>> {
+    let mut w = foxtrot_feed::itch::mold::PacketWriter::new(session, 1, 1400);
+    let mut packets: Vec<Vec<u8>> = msgs.iter().filter_map(|m| w.push(m)).collect();
+    packets.extend(w.flush());
+    packets
+}
+
 /// The one downstream packet the specification's re-request server sends for
 /// request `req` (session, first sequence number, count): the messages asked
 /// for from the first, as many as fit 1,400 bytes. Sequence number s is
@@ -389,13 +398,10 @@ impl foxtrot_net::Datagrams for BusyLine {
 /// reorder window (64 packets here) filled and the gap was declared lost.
 #[test]
 fn a_gap_is_recovered_while_the_stream_never_pauses() {
-    use foxtrot_feed::itch::mold::PacketWriter;
     use foxtrot_feed::transport::MoldUdpFeed;
     let msgs = itch_day(12, 12_000);
     let (clean, _) = clean_read(&msgs, "busy-line");
-    let mut w = PacketWriter::new("FOXTROT03", 1, 1400);
-    let mut packets: Vec<Vec<u8>> = msgs.iter().filter_map(|m| w.push(m)).collect();
-    packets.extend(w.flush());
+    let packets = mold_packets(&msgs, "FOXTROT03");
     let lost = 10..50;
     assert!(packets.len() > lost.end + 200, "{} packets", packets.len());
     let live = packets
@@ -427,13 +433,10 @@ fn a_gap_is_recovered_while_the_stream_never_pauses() {
 /// order, well within the recovery timeout.
 #[test]
 fn a_long_gap_is_recovered_from_a_server_that_answers_one_packet_per_request() {
-    use foxtrot_feed::itch::mold::PacketWriter;
     use foxtrot_feed::transport::MoldUdpFeed;
     let msgs = itch_day(11, 3_000);
     let (clean, _) = clean_read(&msgs, "one-per-request");
-    let mut w = PacketWriter::new("FOXTROT02", 1, 1400);
-    let mut packets: Vec<Vec<u8>> = msgs.iter().filter_map(|m| w.push(m)).collect();
-    packets.extend(w.flush());
+    let packets = mold_packets(&msgs, "FOXTROT02");
     let lost = 10..50;
     assert!(packets.len() > lost.end + 10, "{} packets", packets.len());
     let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
