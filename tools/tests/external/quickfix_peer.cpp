@@ -82,7 +82,14 @@ long long to_ll(const std::string& s) {
 
 struct Resting {
   std::string symbol, side, qty, px, order_id;
+  // When its quantity was restated (a default time point: never).
+  std::chrono::steady_clock::time_point restated_at{};
 };
+
+// A cancel that names the quantity from before a restatement sent less than
+// this long ago crossed the restatement on the wire: the engine could not
+// have known of it yet.
+constexpr auto CROSSING = std::chrono::milliseconds(200);
 
 class Peer : public FIX::Application {
  public:
@@ -231,6 +238,7 @@ class Peer : public FIX::Application {
         // Its quantity restated to half (a partial decline of OrderQty):
         // ExecType D, the order working at the new OrderQty.
         o.qty = std::to_string(to_ll(o.qty) / 2);
+        o.restated_at = std::chrono::steady_clock::now();
         FIX::Message r = report("D", "0", cl, o, "0", o.qty);
         r.setField(378, "5");
         send(r, s);
@@ -300,7 +308,15 @@ class Peer : public FIX::Application {
     auto it = resting_.find(get(m, 41));
     if (it == resting_.end()) return cancel_reject(m, s, "1");
     // A cancel names the order's quantity as it stands (after a restatement).
-    if (m.isSetField(38) && to_ll(get(m, 38)) != to_ll(it->second.qty)) cancel_qty_mismatches_++;
+    if (m.isSetField(38) && to_ll(get(m, 38)) != to_ll(it->second.qty)) {
+      const auto& at = it->second.restated_at;
+      bool crossed = at != std::chrono::steady_clock::time_point{} &&
+                     std::chrono::steady_clock::now() - at < CROSSING;
+      // Sent before the restatement could have reached the engine: a race
+      // of the wire, counted apart; after that, a stale quantity.
+      if (crossed) cancel_qty_crossings_++;
+      else cancel_qty_mismatches_++;
+    }
     FIX::Message r = report("4", "4", get(m, 11), it->second, "0", "0");
     r.setField(41, get(m, 41));
     send(r, s);
@@ -533,7 +549,7 @@ class Peer : public FIX::Application {
       << ",\"fills\":" << fills_ << ",\"filled_qty\":" << filled_qty_ << ",\"canceled\":" << canceled_
       << ",\"rejected\":" << rejected_ << ",\"cancel_rejects\":" << cancel_rejects_
       << ",\"session_rejects\":" << session_rejects_.load() << ",\"sent\":" << sent_ << ",\"pending_new\":" << pending_new_ << ",\"business_rejects\":" << business_rejects_ << ",\"session_rejects_sent\":" << session_rejects_sent_ << ",\"unanswered\":" << unanswered_ << ",\"unanswered_new\":" << unanswered_new_
-      << ",\"replaced\":" << replaced_ << ",\"busts\":" << busts_ << ",\"corrections\":" << corrections_ << ",\"restated\":" << restated_ << ",\"restated_ended\":" << restated_ended_ << ",\"cancel_qty_mismatches\":" << cancel_qty_mismatches_ << ",\"status_requests\":" << status_requests_
+      << ",\"replaced\":" << replaced_ << ",\"busts\":" << busts_ << ",\"corrections\":" << corrections_ << ",\"restated\":" << restated_ << ",\"restated_ended\":" << restated_ended_ << ",\"cancel_qty_mismatches\":" << cancel_qty_mismatches_ << ",\"cancel_qty_crossings\":" << cancel_qty_crossings_ << ",\"status_requests\":" << status_requests_
       << ",\"status_answers_sent\":" << status_answers_sent_ << ",\"status_refused\":" << status_refused_ << ",\"duplicate_cl_ord_ids\":" << duplicate_cl_ord_ids_ << ",\"status_answers\":\"" << status_answers_
       << "\",\"cxl_rej_reasons\":\"" << cxl_rej_reasons_
       << "\",\"cxl_rej_statuses\":\"" << cxl_rej_statuses_ << "\",\"mass_cancels\":" << mass_cancels_
@@ -588,7 +604,7 @@ class Peer : public FIX::Application {
       rejected_ = 0, cancel_rejects_ = 0, sent_ = 0, pending_new_ = 0, business_rejects_ = 0, session_rejects_sent_ = 0,
       unanswered_ = 0, replaced_ = 0, counted_ = 0, busts_ = 0, status_requests_ = 0, status_answers_sent_ = 0,
       duplicate_cl_ord_ids_ = 0, status_refused_ = 0, corrections_ = 0, restated_ = 0, restated_ended_ = 0,
-      cancel_qty_mismatches_ = 0, unanswered_new_ = 0;
+      cancel_qty_mismatches_ = 0, cancel_qty_crossings_ = 0, unanswered_new_ = 0;
   std::vector<int> per_logon_;
   long long filled_qty_ = 0;
 };
