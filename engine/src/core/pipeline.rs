@@ -474,14 +474,15 @@ mod tests {
                         let sent = a.1.len();
                         short.on_input(slot, &mut a);
                         staged.msg.set_input(slot);
-                        let Core {
-                            sensory,
-                            belief,
-                            decide,
-                            encode,
-                            msg,
-                        } = &mut staged;
-                        run(sensory, belief, decide, encode, msg, &mut b);
+                        let s = &mut staged;
+                        run(
+                            &mut s.sensory,
+                            &mut s.belief,
+                            &mut s.decide,
+                            &mut s.encode,
+                            &mut s.msg,
+                            &mut b,
+                        );
                         day.answer(&cfg, &a.1[sent..]);
                     }
                 }
