@@ -443,15 +443,20 @@ fn the_fix_link_allocates_nothing_per_order_and_report() {
             // Too late (it filled at once): refused by the venue.
             order(4 * k + 3, OrderAction::Cancel, Side::Buy, through, (4 * k + 2) * 16),
         ];
-        for o in &steps {
+        for (j, o) in steps.iter().enumerate() {
             link.send(o, &[]);
             let t = Instant::now();
-            // Until the order's first answer; what else comes is read on the way.
+            // Until the order's first answer — for the order through the book,
+            // its fill: the venue acknowledges before it matches, and a cancel
+            // sent on the acknowledgement could reach it first on a slow run
+            // (seen once in CI: 14 of 3,300 cancelled, not refused). What else
+            // comes is read on the way.
+            let until_fill = j == 2;
             loop {
                 match link.poll().as_ref().and_then(|s| s.view()) {
                     Some(InputView::Exec(e)) => {
                         seen[e.header.sub as usize % 16] += 1;
-                        if e.cl_ord_id == o.cl_ord_id {
+                        if e.cl_ord_id == o.cl_ord_id && (!until_fill || e.kind() == Some(ExecKind::Fill)) {
                             break;
                         }
                     }
