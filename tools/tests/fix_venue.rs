@@ -910,9 +910,15 @@ fn operator_controls_reach_the_core_through_the_journal() {
 
 /// With `venue.mass_cancel`, `foxtrot ctl kill` cancels the engine's orders
 /// at `foxtrot venue` in one OrderMassCancelRequest (35=q, 530=7): the venue
-/// cancels every open order of the session, each reported cancelled, and
-/// answers with an OrderMassCancelReport; the engine holds nothing open, sends
-/// nothing more, and the replay reproduces the run, the request included.
+/// cancels every open order of the session, each reported cancelled under the
+/// request's ClOrdID, and answers with an OrderMassCancelReport counting them;
+/// the engine holds nothing open, sends nothing more, and the replay
+/// reproduces the run, the requests included.
+///
+/// An order the engine counts open may be filled or cancelled at the venue
+/// before the request arrives (the strategy keeps repricing), so a kill can
+/// find nothing to cancel. The test then re-arms and kills again, until a
+/// request has cancelled at least one order (up to twelve kills).
 #[test]
 fn a_kill_cancels_at_the_venue_in_one_mass_cancel() {
     let _serial = serial();
@@ -930,32 +936,37 @@ fn a_kill_cancels_at_the_venue_in_one_mass_cancel() {
     let run = dir.join("run");
     let stats = dir.join("stats");
     wait_for(&stats, "orders", 30);
-    // Kill while orders rest at the venue, so there is something to cancel.
-    let t0 = Instant::now();
-    let open = loop {
-        let (_, text) = ctl(&run, &["status"]);
-        let open = text
-            .lines()
-            .find_map(|l| l.split(" open orders").next().filter(|_| l.contains(" open orders")))
-            .and_then(|l| l.split_whitespace().last())
-            .and_then(|n| n.parse::<u64>().ok())
-            .unwrap_or(0);
-        if open > 0 {
-            break open;
+    let mut kills = 0u64;
+    let mut open_at_kills = Vec::new();
+    loop {
+        // Kill while orders rest at the venue, so there is something to cancel.
+        open_at_kills.push(wait_for_open_orders(&run));
+        let (ok, text) = ctl(&run, &["kill"]);
+        assert!(ok && text.contains("ok: kill applied"), "{text}");
+        kills += 1;
+        killed_with_nothing_open(&run, &stats);
+        let reports = mass_cancel_reports(&log, kills as usize);
+        if reports.last().is_some_and(|r| r.affected >= 1) {
+            break;
         }
-        assert!(t0.elapsed() < Duration::from_secs(30), "no order ever open:\n{text}");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let (ok, text) = ctl(&run, &["kill"]);
-    assert!(ok && text.contains("ok: kill applied"), "{text}");
-    killed_with_nothing_open(&run, &stats);
+        assert!(
+            kills < 12,
+            "{kills} kills found nothing open at the venue (the engine's counts {open_at_kills:?})"
+        );
+        let (ok, text) = ctl(&run, &["rearm"]);
+        assert!(ok && text.contains("trading         normal"), "{text}");
+    }
     end_of_day(&v);
     let es = finish(&dir, e, "run", Duration::from_secs(120));
     let vs = finish(&dir, v, "venue", Duration::from_secs(60));
-    assert_eq!(u(&es, "orders.mass_cancel"), 1, "{es}");
+    assert_eq!(u(&es, "orders.mass_cancel"), kills, "{es}");
     assert_eq!(u(&es, "orders.mass_cancel_refused"), 0, "{es}");
-    assert_eq!((u(&vs, "mass_cancels"), u(&vs, "mass_cancels_refused")), (1, 0), "{vs}");
-    // Every message the engine sent reached the venue once: the request is
+    assert_eq!(
+        (u(&vs, "mass_cancels"), u(&vs, "mass_cancels_refused")),
+        (kills, 0),
+        "{vs}"
+    );
+    // Every message the engine sent reached the venue once: the requests are
     // counted apart from the orders.
     let got = u(&vs, "orders.new") + u(&vs, "orders.cancel") + u(&vs, "orders.replace") + u(&vs, "mass_cancels");
     assert_eq!(u(&es, "fix.orders_sent"), got, "{es}\n{vs}");
@@ -963,31 +974,109 @@ fn a_kill_cancels_at_the_venue_in_one_mass_cancel() {
     assert_eq!(u(&vs, "duplicate_cl_ord_ids"), 0, "{vs}");
     assert_eq!(u(&es, "events.unknown_exec_reports"), 0, "{es}");
     fills_agree(&es, &vs);
-    // On the wire, once: the request for every order, and its report (the
-    // venue's log of the session's messages).
-    let store: String = std::fs::read_dir(&log)
-        .unwrap()
+    // On the wire, once per kill: the request for every order, and its report
+    // (the venue's log of the session's messages), whose count is the number
+    // of orders reported cancelled under the request's ClOrdID.
+    let store = message_lines(&log);
+    let q: Vec<&str> = store
+        .iter()
+        .map(String::as_str)
+        .filter(|l| l.contains("|35=q|"))
+        .collect();
+    assert_eq!(q.len() as u64, kills, "{q:?}");
+    assert!(q.iter().all(|l| l.contains("|530=7|")), "{q:?}");
+    let reports = mass_cancel_reports(&log, kills as usize);
+    eprintln!("{kills} kill(s), the engine's open counts {open_at_kills:?}, the venue's reports {reports:?}");
+    for r in &reports {
+        let cancelled = store
+            .iter()
+            .filter(|l| {
+                l.contains(" OUT ")
+                    && l.contains("|35=8|")
+                    && l.contains("|150=4|")
+                    && field(l, "11") == Some(r.cl_ord_id.as_str())
+            })
+            .count() as u64;
+        assert_eq!(r.affected, cancelled, "{r:?}");
+    }
+    replays_identically(&run);
+}
+
+/// Waits until the engine behind `run` says it has orders open; how many.
+fn wait_for_open_orders(run: &Path) -> u64 {
+    let t0 = Instant::now();
+    loop {
+        let (_, text) = ctl(run, &["status"]);
+        let open = text
+            .lines()
+            .find_map(|l| l.split(" open orders").next().filter(|_| l.contains(" open orders")))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0);
+        if open > 0 {
+            return open;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(30), "no order ever open:\n{text}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Every line of the FIX message logs in `dir`, SOH shown as `|`.
+fn message_lines(dir: &Path) -> Vec<String> {
+    let Ok(files) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    files
         .map(|f| std::fs::read_to_string(f.unwrap().path()).unwrap())
         .collect::<String>()
-        .replace('\x01', "|");
-    let q: Vec<&str> = store.lines().filter(|l| l.contains("|35=q|")).collect();
-    assert_eq!(q.len(), 1, "{q:?}");
-    assert!(q[0].contains("530=7"), "{}", q[0]);
-    let r: Vec<&str> = store.lines().filter(|l| l.contains("|35=r|")).collect();
-    assert_eq!(r.len(), 1, "{r:?}");
-    assert!(r[0].contains("531=7"), "{}", r[0]);
-    let affected: u64 = r[0]
-        .split('|')
-        .find_map(|f| f.strip_prefix("533="))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    assert!(
-        affected >= 1,
-        "{} open at the kill (the engine's count {open}): {}",
-        affected,
-        r[0]
-    );
-    replays_identically(&run);
+        .replace('\x01', "|")
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The value of `tag` in a message line with `|` for SOH.
+fn field<'a>(line: &'a str, tag: &str) -> Option<&'a str> {
+    line.split('|').find_map(|f| f.strip_prefix(tag)?.strip_prefix('='))
+}
+
+/// An OrderMassCancelReport as the venue sent it.
+#[derive(Debug)]
+struct MassReport {
+    cl_ord_id: String,
+    affected: u64,
+}
+
+/// The OrderMassCancelReports (35=r) in the message logs in `dir`, waiting
+/// (up to 10 s: the log is written by a thread of its own) until there are
+/// `n`; each must say the request was taken (531=7).
+fn mass_cancel_reports(dir: &Path, n: usize) -> Vec<MassReport> {
+    let t0 = Instant::now();
+    loop {
+        let r: Vec<String> = message_lines(dir)
+            .into_iter()
+            .filter(|l| l.contains("|35=r|"))
+            .collect();
+        if r.len() >= n {
+            assert_eq!(r.len(), n, "{r:?}");
+            return r
+                .iter()
+                .map(|l| {
+                    assert_eq!(field(l, "531"), Some("7"), "{l}");
+                    MassReport {
+                        cl_ord_id: field(l, "11").unwrap_or_default().to_owned(),
+                        affected: field(l, "533").and_then(|n| n.parse().ok()).unwrap_or(0),
+                    }
+                })
+                .collect();
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "{} of {n} mass cancel reports: {r:?}",
+            r.len()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// Makes the journal in `dir` fail at its next roll, as a full disk would: a
