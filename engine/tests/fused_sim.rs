@@ -117,6 +117,21 @@ fn a_different_seed_gives_a_different_stream() {
     assert_ne!(a.summary().input_hash.0, b.summary().input_hash.0);
 }
 
+/// Every order sent has exactly one diary record (Verdict::Order), matched
+/// by ClOrdID: the diary accounts for every message that left.
+fn one_diary_record_per_order(c: &Capture) {
+    let mut recorded: Vec<u64> = c
+        .diary
+        .iter()
+        .filter(|d| d.header.sub == Verdict::Order as u8)
+        .map(|d| d.cl_ord_id)
+        .collect();
+    let mut sent: Vec<u64> = c.orders.iter().map(|o| o.cl_ord_id).collect();
+    sent.sort_unstable();
+    recorded.sort_unstable();
+    assert_eq!(sent, recorded, "one diary record per order, matched by ClOrdID");
+}
+
 #[test]
 fn every_order_has_exactly_one_diary_record_and_fills_happen() {
     let r = run(&cfg(11, 80_000));
@@ -124,17 +139,7 @@ fn every_order_has_exactly_one_diary_record_and_fills_happen() {
     let s = r.summary();
     assert!(s.pnl.fills > 0, "no fills");
     assert!(c.exec_reports > 0);
-    let order_records: Vec<u64> = c
-        .diary
-        .iter()
-        .filter(|d| d.header.sub == Verdict::Order as u8)
-        .map(|d| d.cl_ord_id)
-        .collect();
-    let mut sent: Vec<u64> = c.orders.iter().map(|o| o.cl_ord_id).collect();
-    let mut recorded = order_records.clone();
-    sent.sort_unstable();
-    recorded.sort_unstable();
-    assert_eq!(sent, recorded, "one diary record per order, matched by ClOrdID");
+    one_diary_record_per_order(c);
     let reject_records = c.diary.iter().filter(|d| d.header.sub == Verdict::Reject as u8).count();
     assert_eq!(reject_records, c.rejects.len());
     // Every decision left the diary with its markout horizon filled in (all but those
@@ -148,6 +153,8 @@ fn every_order_has_exactly_one_diary_record_and_fills_happen() {
     let late = decisions.iter().filter(|d| d.markout_events == 0).count();
     assert!(late <= 1, "{late} decisions without a markout horizon");
     // ClOrdIDs are unique.
+    let mut sent: Vec<u64> = c.orders.iter().map(|o| o.cl_ord_id).collect();
+    sent.sort_unstable();
     let before = sent.len();
     sent.dedup();
     assert_eq!(sent.len(), before);
@@ -453,6 +460,7 @@ fn a_kill_sends_one_mass_cancel_and_every_order_it_covers_is_cancelled() {
         sent[0].header.flags,
         foxtrot_engine::records::MassCancelScope::All as u8
     );
+    let sent_cl = sent[0].cl_ord_id;
     let wire = String::from_utf8_lossy(&r.observer().wire[wire_before..]).replace('\x01', "|");
     assert!(
         wire.contains("|35=q|") && wire.contains("|530=7|") && !wire.contains("|55="),
@@ -472,6 +480,10 @@ fn a_kill_sends_one_mass_cancel_and_every_order_it_covers_is_cancelled() {
     assert!(r.core().open_orders().is_empty(), "the venue cancelled them all");
     let k = r.core().counters();
     assert_eq!((k.mass_cancels, k.mass_cancel_refusals, k.unknown_exec), (1, 0, 0));
+    // The request has its diary record, as every order has.
+    one_diary_record_per_order(r.observer());
+    let rec = r.observer().diary.iter().find(|d| d.cl_ord_id == sent_cl).unwrap();
+    assert_eq!((rec.px, rec.qty, rec.header.side, rec.markout), (0, 0, 0, 0), "{rec:?}");
 }
 
 /// A halt cancels its instrument's orders in one request (530=1 with the
@@ -577,4 +589,5 @@ fn a_refused_mass_cancel_cancels_order_by_order() {
     assert!(r.core().open_orders().is_empty());
     let k = r.core().counters();
     assert_eq!((k.mass_cancels, k.mass_cancel_refusals), (1, 1));
+    one_diary_record_per_order(r.observer());
 }

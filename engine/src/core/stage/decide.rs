@@ -374,6 +374,13 @@ impl DecideStage {
         self.counters.orders[1] += 1;
         self.counters.mass_cancels += 1;
         emit(&mut Msg::Order(order));
+        // Its diary record, as every order sent has one: no side and no
+        // price (so no markout), the scope's instrument.
+        self.belief_for_record(i);
+        let rec = self
+            .rep
+            .diary_record(&order.header, Verdict::Order, 0, cl, 0, 0, 0, Route::default());
+        self.record(rec, self.counters.inputs, emit);
     }
 
     /// The venue's answer to a mass cancel: taken, nothing to do (each order
