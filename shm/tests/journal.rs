@@ -477,6 +477,32 @@ fn a_roll_killed_before_it_published_the_next_segment_is_not_a_cut() {
     std::fs::remove_dir_all(&d).ok();
 }
 
+/// A writer killed as it created a journal's first segment — the file made,
+/// its header not yet written — leaves a blank segment 0 and nothing else. The
+/// next writer prepares that blank file again in place and writes there: what
+/// it writes must stay in the journal. (Found by the engine's kill loop: the
+/// writer removed the blank it had just reused, so a FIX session store wrote
+/// a whole run into an unlinked file and the next restart began at sequence
+/// number 1.)
+#[test]
+fn a_journal_whose_first_segment_was_left_blank_keeps_what_is_written_next() {
+    for blank_len in [0, 64 << 10] {
+        let d = tmp(&format!("first-blank-{blank_len}"));
+        std::fs::create_dir_all(&d).unwrap();
+        let seg0 = d.join("00000000000000000000.seg");
+        std::fs::File::create(&seg0).unwrap().set_len(blank_len).unwrap();
+        assert!(matches!(JournalReader::open(&d), Err(ShmError::NotAJournal(_))));
+        write_n(&d, small(), 1, 50);
+        let (all, _) = read_all(&d);
+        assert_eq!(all.len(), 50, "blank segment 0 of {blank_len} bytes");
+        assert_eq!(all.last().unwrap().0, 50);
+        // And a writer after that one goes on from it.
+        write_n(&d, small(), 51, 10);
+        assert_eq!(read_all(&d).0.len(), 60);
+        std::fs::remove_dir_all(&d).ok();
+    }
+}
+
 /// A directory read need not show a file made while it ran: a reader of a
 /// live journal can list a writer's segment N+1 and not N. Before calling N
 /// missing, it asks for the file by name (here N is away while the reader

@@ -539,6 +539,38 @@ fn a_journal_store_killed_before_its_first_segment_opens_empty() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A store killed while it made its first segment — the file there, its
+/// header not yet written — opens empty, and what the next life records
+/// stays recorded. (Found by the kill loop: that life wrote its whole session
+/// into a file the journal had just removed as a blank, and the restart after
+/// it logged on at MsgSeqNum 1, which the venue refused as too low.)
+#[test]
+fn a_journal_store_killed_while_making_its_first_segment_keeps_the_next_life() {
+    use foxtrot_fix::session::MessageStore;
+    use foxtrot_fix::store::JournalStore;
+    let dir = std::env::temp_dir().join(format!("foxtrot-fix-store-blank-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("LOCK"), b"").unwrap();
+    std::fs::File::create(dir.join("00000000000000000000.seg"))
+        .unwrap()
+        .set_len(16 << 20)
+        .unwrap();
+    let fill = fix("35=8|34=1|49=VENUE|52=20260105-14:30:05.000|56=FOXTROT|150=F|");
+    {
+        let mut st = JournalStore::open(&dir).unwrap();
+        assert_eq!(st.seqs(), (1, 1));
+        for seq in 1..=100 {
+            st.put(seq, &fill);
+            st.set_seqs(seq + 1, 1);
+        }
+        assert!(st.error().is_none());
+    }
+    let st = JournalStore::open(&dir).unwrap();
+    assert_eq!((st.seqs(), st.sent().count()), ((101, 1), 100));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A store whose next segment cannot be made (a full disk; here a directory
 /// in its place): `keep` refuses the message that finds it so and every one
 /// after, recording nothing; `put` (a cancel's path) still holds the message

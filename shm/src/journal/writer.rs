@@ -227,10 +227,13 @@ impl JournalWriter {
         // but for the next one of a segment that ended in its marker, which
         // is prepared again in place (see `WriteSegment::prepare`): with no
         // file after the marker, a kill before the roll below made one would
-        // leave the journal looking cut.
+        // leave the journal looking cut. Nor the one just made: a first
+        // segment left blank (a writer killed before it wrote the header) is
+        // prepared again in place above, and removing it would leave this
+        // writer appending to an unlinked file.
         let keep = r.ended.then(|| dir.join(layout::segment_name(seg.header.index + 1)));
         for b in blanks {
-            if Some(&b) != keep.as_ref() {
+            if Some(&b) != keep.as_ref() && b != seg.path {
                 std::fs::remove_file(&b).map_err(ShmError::io(&b, "remove a blank segment"))?;
             }
         }
