@@ -6,7 +6,7 @@
 mod common;
 mod external;
 
-use common::{command, free_port, ok, paper_config, tempdir, wait_for_log, RemoveOnSuccess};
+use common::{command, free_port, ok, open_orders, paper_config, tempdir, wait_for_log, RemoveOnSuccess};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Child;
@@ -864,7 +864,7 @@ fn operator_controls_reach_the_core_through_the_journal() {
     let t0 = Instant::now();
     loop {
         let (_, text) = ctl(&run, &["status"]);
-        if text.contains(" 0 open orders") {
+        if open_orders(&text) == Some(0) {
             break;
         }
         assert!(
@@ -1007,12 +1007,7 @@ fn wait_for_open_orders(run: &Path) -> u64 {
     let t0 = Instant::now();
     loop {
         let (_, text) = ctl(run, &["status"]);
-        let open = text
-            .lines()
-            .find_map(|l| l.split(" open orders").next().filter(|_| l.contains(" open orders")))
-            .and_then(|l| l.split_whitespace().last())
-            .and_then(|n| n.parse::<u64>().ok())
-            .unwrap_or(0);
+        let open = open_orders(&text).unwrap_or(0);
         if open > 0 {
             return open;
         }
@@ -1104,7 +1099,7 @@ fn killed_with_nothing_open(run: &Path, stats: &Path) {
     let t0 = Instant::now();
     loop {
         let (_, text) = ctl(run, &["status"]);
-        if text.contains("trading         killed") && text.contains(" 0 open orders") {
+        if text.contains("trading         killed") && open_orders(&text) == Some(0) {
             assert!(text.contains("FIX session active"), "{text}");
             break;
         }

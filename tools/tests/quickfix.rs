@@ -23,7 +23,7 @@
 mod common;
 mod external;
 
-use common::{command, free_port, ok, paper_config, tempdir, wait_for_log, RemoveOnSuccess};
+use common::{command, free_port, ok, open_orders, paper_config, tempdir, wait_for_log, RemoveOnSuccess};
 use external::{quickfix_peer, quickfix_spec, KillOnDrop};
 use serde_json::Value;
 use std::io::{Read, Write};
@@ -525,17 +525,6 @@ fn ctl(run: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
-}
-
-/// The open orders `foxtrot ctl status` shows.
-fn open_orders(status: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.contains(" open orders"))?;
-    line.split(" open orders")
-        .next()?
-        .split_whitespace()
-        .last()?
-        .parse()
-        .ok()
 }
 
 /// `foxtrot ctl kill` of an engine trading FIX 4.4 with a QuickFIX acceptor,

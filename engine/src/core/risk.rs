@@ -276,7 +276,7 @@ impl Risk {
             return Err(Breach::new(RejectReason::PositionLimit, self.cfg.position_limit, worst));
         }
         if adds_exposure {
-            // Summed exactly, rounded once.
+            // Summed exactly; rounded only in the conversion to currency.
             let replaced2 = match action {
                 OrderAction::Replace => orders
                     .get(it.target_cl_ord_id)
@@ -312,7 +312,8 @@ impl Risk {
     }
 
     /// Σ |position| × mark + Σ working notional, in currency units: the exact
-    /// sum rounded once.
+    /// integer sum, then converted (exact below 2^53 common units) and
+    /// scaled (one rounding) — never rounded term by term.
     pub fn gross(&self, orders: &OrderTracker) -> f64 {
         to_f64(self.gross2(orders)) / self.common2
     }
@@ -827,7 +828,7 @@ mod tests {
         assert_eq!(reason(&r, &intent(OrderAction::New, Side::Buy, 10_000, 10), &t2), None);
     }
 
-    /// Gross exposure is summed exactly and rounded once: an order that
+    /// Gross exposure is summed exactly and rounded only at the end: an order that
     /// brings it exactly to the limit passes. Summed order by order in f64,
     /// 0.1 working + 0.2 new made 0.30000000000000004 > 0.3, and refused it.
     #[test]

@@ -514,6 +514,16 @@ fn a_journal_store_killed_between_a_message_and_its_numbers_resumes_after_it() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A fresh session store directory as a process killed in its first
+/// milliseconds leaves it: the directory and its lock file, nothing else.
+fn store_killed_early(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("foxtrot-fix-store-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("LOCK"), b"").unwrap();
+    dir
+}
+
 /// A store killed after its directory (and lock file) was made but before its
 /// first segment was: it recorded nothing and opens as a new store, where it
 /// was "not a journal (no segment files)" and the restart never started
@@ -522,10 +532,7 @@ fn a_journal_store_killed_between_a_message_and_its_numbers_resumes_after_it() {
 fn a_journal_store_killed_before_its_first_segment_opens_empty() {
     use foxtrot_fix::session::MessageStore;
     use foxtrot_fix::store::JournalStore;
-    let dir = std::env::temp_dir().join(format!("foxtrot-fix-store-early-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("LOCK"), b"").unwrap();
+    let dir = store_killed_early("early");
     let fill = fix("35=8|34=1|49=VENUE|52=20260105-14:30:05.000|56=FOXTROT|150=F|");
     {
         let mut st = JournalStore::open(&dir).unwrap();
@@ -548,10 +555,7 @@ fn a_journal_store_killed_before_its_first_segment_opens_empty() {
 fn a_journal_store_killed_while_making_its_first_segment_keeps_the_next_life() {
     use foxtrot_fix::session::MessageStore;
     use foxtrot_fix::store::JournalStore;
-    let dir = std::env::temp_dir().join(format!("foxtrot-fix-store-blank-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("LOCK"), b"").unwrap();
+    let dir = store_killed_early("blank");
     std::fs::File::create(dir.join("00000000000000000000.seg"))
         .unwrap()
         .set_len(16 << 20)

@@ -178,3 +178,14 @@ pub fn conformance_venue(dir: &Path, extra: &[&str]) -> (std::process::Child, u1
     let port = venue_port(&mut child, &log);
     (child, port)
 }
+
+/// The open orders `foxtrot ctl status` shows (none when it shows no count).
+pub fn open_orders(status: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.contains(" open orders"))?;
+    line.split(" open orders")
+        .next()?
+        .split_whitespace()
+        .last()?
+        .parse()
+        .ok()
+}
