@@ -7,13 +7,20 @@
 //! ```text
 //!  0        8        12       16              24              32              40              48         56       64
 //!  +--------+--------+--------+---------------+---------------+---------------+---------------+----------+--------+
-//!  | magic  |version |hdr_len | segment_index | first_seq     | created_ns    | segment_size  | base_seq |reserved|
+//!  | magic  |version |hdr_len | segment_index | first_seq     | created_ns    | segment_size  | base_seq |hdr_crc |
 //!  +--------+--------+--------+---------------+---------------+---------------+---------------+----------+--------+
 //! ```
 //! `magic` = `FXJRNL01`; `first_seq` is the seq of the segment's first record (0
 //! until one is written); `base_seq` the seq of the last record written before this
 //! segment (so a writer recovering an empty segment knows where numbering stood);
-//! `created_ns` is wall time, informational only.
+//! `created_ns` is wall time, informational only. `hdr_crc` (version 2; bytes
+//! 56..60, then 4 zero bytes) is CRC32C over bytes `0..24` and `32..56` — every
+//! field the header is published with. `first_seq` is left out because it is
+//! written later, by the segment's first append, while readers in other processes
+//! may be reading the header; it is checked against the first record's seq
+//! instead. Version 1 (written before the checksum; its bytes 56..64 are zero)
+//! is still read, with the checks that need no checksum: magic, version,
+//! header length, the index against the file name, the size against the file.
 //!
 //! Records follow from byte 64, each 8-byte aligned:
 //! ```text
@@ -33,8 +40,10 @@
 
 /// Segment file magic.
 pub const SEGMENT_MAGIC: &[u8; 8] = b"FXJRNL01";
-/// Segment format version.
-pub const SEGMENT_VERSION: u32 = 1;
+/// Segment format version written: 2, the header with its checksum.
+pub const SEGMENT_VERSION: u32 = 2;
+/// The first segment format version (no header checksum), still read.
+pub const SEGMENT_VERSION_1: u32 = 1;
 /// Size of the segment header; the first record starts here.
 pub const SEGMENT_HEADER: usize = 64;
 /// Size of a record header.
@@ -62,6 +71,8 @@ pub mod seg {
     pub const SIZE: usize = 40;
     /// Last seq before this segment.
     pub const BASE_SEQ: usize = 48;
+    /// Header checksum (version 2).
+    pub const HEADER_CRC: usize = 56;
 }
 
 /// Offsets in a record header.
@@ -123,6 +134,15 @@ unsafe fn crc_sse42(len: u32, body: &[u8]) -> u32 {
         c = _mm_crc32_u8(c, b);
     }
     !c
+}
+
+/// The header checksum (version 2) of the 64 header bytes `h`: CRC32C over
+/// bytes `0..24` and `32..56` (all but `first_seq` and the checksum itself).
+pub fn header_crc(h: &[u8]) -> u32 {
+    crc32c::crc32c_append(
+        crc32c::crc32c(&h[..seg::FIRST_SEQ]),
+        &h[seg::CREATED_NS..seg::HEADER_CRC],
+    )
 }
 
 /// The file name of segment `index`.

@@ -284,6 +284,9 @@ impl JournalReader {
         };
         let seg = self.cur.as_ref().expect("a record was just read from it");
         let b = &seg.map[at..at + len];
+        if at == SEGMENT_HEADER {
+            check_first_seq(seg, layout::le_u64(b, rec::SEQ))?;
+        }
         let payload_len = layout::le_u32(b, rec::PAYLOAD_LEN) as usize;
         Ok(Some(RecordRef {
             kind: layout::le_u16(b, rec::KIND),
@@ -399,6 +402,18 @@ impl By {
             By::Ts => r.ts_ns,
         }
     }
+}
+
+/// The header's `first_seq`, outside its checksum (see [`layout`]), against
+/// the seq of the segment's first record, `seq`. Read from the mapping after
+/// that record's `len` was loaded with acquire ordering: the writer stores it
+/// before it commits the record, so a live writer's is seen whole.
+fn check_first_seq(seg: &ReadSegment, seq: u64) -> Result<(), ShmError> {
+    let first = layout::le_u64(&seg.map, layout::seg::FIRST_SEQ);
+    if first != seq {
+        return Err(super::segment::first_seq_damaged(&seg.path, first, seq));
+    }
+    Ok(())
 }
 
 /// The key of a segment's first record, if it has one.

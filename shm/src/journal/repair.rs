@@ -4,11 +4,16 @@
 //! The journal is read as any reader reads it; where it stops with damage
 //! ([`super::damage`]), the damaged segment is restored to its full size, zeroed
 //! from the damage on (its index removed: it may point past the cut), and every
-//! later segment is removed. A torn tail is cut the same way. Before any change,
-//! every segment and index file of the journal is copied into the backup
-//! directory, so nothing is lost that was there.
+//! later segment is removed. A torn tail is cut the same way. A segment whose
+//! header is damaged (its checksum, or a field against the file: see
+//! [`super::layout`]) has it rebuilt from what the file shows — its index from
+//! its name, its size from its length, `first_seq` from its first record,
+//! `base_seq` from the records before it — so records behind a damaged header
+//! are kept, not dropped. Before any change, every segment and index file of
+//! the journal is copied into the backup directory, so nothing is lost that was
+//! there.
 
-use super::layout::SEGMENT_HEADER;
+use super::layout::{self, seg, SEGMENT_HEADER, SEGMENT_MAGIC, SEGMENT_VERSION};
 use super::reader::JournalReader;
 use super::writer::list_segments;
 use crate::ShmError;
@@ -31,57 +36,53 @@ pub struct Repair {
 /// Repairs the journal in `dir`, copying its files into `backup` first (a new
 /// directory). A sound journal is left alone and nothing is copied.
 pub fn repair(dir: &Path, backup: &Path) -> Result<Repair, ShmError> {
-    let mut r = JournalReader::open(dir)?;
+    if list_segments(dir)?.is_empty() {
+        return Err(ShmError::NotAJournal(dir.to_path_buf()));
+    }
     // Not under a live writer, whose tail it would cut.
     let _lock = super::writer_lock::WriterLock::acquire(dir)?;
-    let mut kept = 0u64;
-    let mut last_end: Option<(u64, u64)> = None;
-    let stop = loop {
-        match r.next() {
-            Ok(Some(rec)) => {
-                kept += 1;
-                let end = rec.offset + super::layout::record_len(rec.payload.len()) as u64;
-                last_end = Some((rec.segment, end));
-            }
-            // `after`: the valid records beyond the stop the reader counted —
-            // for damage, in the later segments too; else none of them.
-            Ok(None) => break r.torn_tail().map(|(s, o)| (s, o, "a torn tail".to_string(), 0, false)),
-            Err(e) => match &e {
-                ShmError::Corrupt {
-                    segment, offset, after, ..
-                } => break Some((*segment, *offset, e.to_string(), *after, true)),
-                ShmError::Truncated { segment, .. } => {
-                    // Cut after the last whole record of the truncated segment.
-                    let at = match last_end {
-                        Some((s, end)) if s == *segment => end,
-                        _ => SEGMENT_HEADER as u64,
-                    };
-                    break Some((*segment, at, e.to_string(), 0, false));
+    let mut backed_up = false;
+    let mut rebuilt: Vec<String> = Vec::new();
+    // Each pass either reads to its stop or rebuilds one damaged header (a
+    // segment's at most once: a header rebuilt that still reads as damaged
+    // is an error).
+    let (kept, stop) = loop {
+        match scan_to_stop(dir) {
+            Err(ShmError::BadHeader { path, what, .. }) if path.parent() == Some(dir) => {
+                let name = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default()
+                    .to_string();
+                if rebuilt.iter().any(|r| r.starts_with(&name)) {
+                    return Err(ShmError::BadHeader { path, offset: 0, what });
                 }
-                _ => return Err(e),
-            },
+                if !backed_up {
+                    back_up(dir, backup)?;
+                    backed_up = true;
+                }
+                rebuild_header(dir, &path)?;
+                rebuilt.push(format!("{name} ({what})"));
+            }
+            r => break r?,
         }
     };
+    let rebuilt = (!rebuilt.is_empty()).then(|| format!("header rebuilt: {}", rebuilt.join("; ")));
     let Some((segment, offset, what, after, later_counted)) = stop else {
         return Ok(Repair {
             kept,
-            damage: None,
+            backup: backed_up.then(|| backup.to_path_buf()),
+            damage: rebuilt,
             dropped: 0,
-            backup: None,
         });
     };
-    drop(r);
+    let what = match rebuilt {
+        Some(r) => format!("{r}; {what}"),
+        None => what,
+    };
     let segments = list_segments(dir)?;
-    std::fs::create_dir_all(backup).map_err(ShmError::io(backup, "create backup directory"))?;
-    for e in std::fs::read_dir(dir)
-        .map_err(ShmError::io(dir, "list journal"))?
-        .flatten()
-    {
-        let p = e.path();
-        if p.is_file() {
-            let to = backup.join(e.file_name());
-            std::fs::copy(&p, &to).map_err(ShmError::io(&to, "back up"))?;
-        }
+    if !backed_up {
+        back_up(dir, backup)?;
     }
     let mut dropped = after;
     for (index, path) in &segments {
@@ -122,4 +123,139 @@ pub fn repair(dir: &Path, backup: &Path) -> Result<Repair, ShmError> {
         dropped,
         backup: Some(backup.to_path_buf()),
     })
+}
+
+/// Where a read of the whole journal stops: `(segment, offset, what,
+/// records after it, whether those count the later segments)`, `None` at a
+/// clean end; with the records read before it.
+type Stop = Option<(u64, u64, String, u64, bool)>;
+
+/// Reads the journal in `dir` as any reader does, to its stop.
+fn scan_to_stop(dir: &Path) -> Result<(u64, Stop), ShmError> {
+    let mut r = JournalReader::open(dir)?;
+    let mut kept = 0u64;
+    let mut last_end: Option<(u64, u64)> = None;
+    let stop = loop {
+        match r.next() {
+            Ok(Some(rec)) => {
+                kept += 1;
+                let end = rec.offset + layout::record_len(rec.payload.len()) as u64;
+                last_end = Some((rec.segment, end));
+            }
+            // `after`: the valid records beyond the stop the reader counted —
+            // for damage, in the later segments too; else none of them.
+            Ok(None) => break r.torn_tail().map(|(s, o)| (s, o, "a torn tail".to_string(), 0, false)),
+            Err(e) => match &e {
+                ShmError::Corrupt {
+                    segment, offset, after, ..
+                } => break Some((*segment, *offset, e.to_string(), *after, true)),
+                ShmError::Truncated { segment, .. } => {
+                    // Cut after the last whole record of the truncated segment.
+                    let at = match last_end {
+                        Some((s, end)) if s == *segment => end,
+                        _ => SEGMENT_HEADER as u64,
+                    };
+                    break Some((*segment, at, e.to_string(), 0, false));
+                }
+                _ => return Err(e),
+            },
+        }
+    };
+    Ok((kept, stop))
+}
+
+/// Copies every file of `dir` into `backup` (created).
+fn back_up(dir: &Path, backup: &Path) -> Result<(), ShmError> {
+    std::fs::create_dir_all(backup).map_err(ShmError::io(backup, "create backup directory"))?;
+    for e in std::fs::read_dir(dir)
+        .map_err(ShmError::io(dir, "list journal"))?
+        .flatten()
+    {
+        let p = e.path();
+        if p.is_file() {
+            let to = backup.join(e.file_name());
+            std::fs::copy(&p, &to).map_err(ShmError::io(&to, "back up"))?;
+        }
+    }
+    Ok(())
+}
+
+/// The seq of the last valid record of `map` from its first record on (up to
+/// the first damage or the end), if it has one.
+fn last_seq_in(map: &[u8]) -> Option<u64> {
+    let mut at = SEGMENT_HEADER;
+    let mut last = None;
+    while at + layout::RECORD_HEADER <= map.len() {
+        match super::scan::check(map, at, layout::le_u32(map, at)) {
+            super::scan::Step::Record { len } if layout::le_u16(map, at + layout::rec::KIND) != layout::KIND_END => {
+                last = Some(layout::le_u64(map, at + layout::rec::SEQ));
+                at += len;
+            }
+            _ => break,
+        }
+    }
+    last
+}
+
+/// Writes a new version-2 header for the segment at `path` from what the
+/// journal shows: its index from its name, its size from its length (rounded
+/// up to 8, the file restored to it), `first_seq` from its first record,
+/// `base_seq` from the last record before it (else one below its first, else
+/// 0), the creation time kept.
+fn rebuild_header(dir: &Path, path: &Path) -> Result<(), ShmError> {
+    use std::os::unix::fs::FileExt;
+    let unusable = |what: &str| ShmError::BadHeader {
+        path: path.to_path_buf(),
+        offset: 0,
+        what: format!("the header cannot be rebuilt: {what}"),
+    };
+    let index = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(layout::parse_segment_name)
+        .ok_or_else(|| unusable("the file is not named as a segment"))?;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(ShmError::io(path, "open segment"))?;
+    let len = f.metadata().map_err(ShmError::io(path, "stat segment"))?.len();
+    let size = len.next_multiple_of(layout::ALIGN as u64);
+    if size < (SEGMENT_HEADER + 2 * layout::RECORD_HEADER) as u64 {
+        return Err(unusable("the file is shorter than a header and two records"));
+    }
+    f.set_len(size).map_err(ShmError::io(path, "restore segment size"))?;
+    let mut body = vec![0u8; size as usize];
+    f.read_exact_at(&mut body, 0)
+        .map_err(ShmError::io(path, "read segment"))?;
+    let first = match super::scan::check(&body, SEGMENT_HEADER, layout::le_u32(&body, SEGMENT_HEADER)) {
+        super::scan::Step::Record { .. }
+            if layout::le_u16(&body, SEGMENT_HEADER + layout::rec::KIND) != layout::KIND_END =>
+        {
+            Some(layout::le_u64(&body, SEGMENT_HEADER + layout::rec::SEQ))
+        }
+        _ => None,
+    };
+    let before = list_segments(dir)?
+        .into_iter()
+        .rfind(|(i, _)| *i < index)
+        .and_then(|(_, p)| {
+            let b = std::fs::read(&p).ok()?;
+            // An empty segment before: where numbering stood before it.
+            last_seq_in(&b).or_else(|| super::segment::parse_header(&p, &b).ok().map(|h| h.base_seq))
+        });
+    let base_seq = before.or(first.map(|s| s.saturating_sub(1))).unwrap_or(0);
+    let mut h = [0u8; SEGMENT_HEADER];
+    h[..8].copy_from_slice(SEGMENT_MAGIC);
+    h[seg::VERSION..seg::VERSION + 4].copy_from_slice(&SEGMENT_VERSION.to_le_bytes());
+    h[seg::HEADER_LEN..seg::HEADER_LEN + 4].copy_from_slice(&(SEGMENT_HEADER as u32).to_le_bytes());
+    h[seg::INDEX..seg::INDEX + 8].copy_from_slice(&index.to_le_bytes());
+    h[seg::FIRST_SEQ..seg::FIRST_SEQ + 8].copy_from_slice(&first.unwrap_or(0).to_le_bytes());
+    h[seg::CREATED_NS..seg::CREATED_NS + 8].copy_from_slice(&body[seg::CREATED_NS..seg::CREATED_NS + 8]);
+    h[seg::SIZE..seg::SIZE + 8].copy_from_slice(&size.to_le_bytes());
+    h[seg::BASE_SEQ..seg::BASE_SEQ + 8].copy_from_slice(&base_seq.to_le_bytes());
+    let crc = layout::header_crc(&h);
+    h[seg::HEADER_CRC..seg::HEADER_CRC + 4].copy_from_slice(&crc.to_le_bytes());
+    f.write_all_at(&h, 0).map_err(ShmError::io(path, "rebuild header"))?;
+    f.sync_all().map_err(ShmError::io(path, "sync rebuilt header"))
 }

@@ -5,7 +5,7 @@
 //! being killed (they are in the page cache); only `msync` makes them durable
 //! against power loss. Readers map segments read-only.
 
-use super::layout::{self, seg, SEGMENT_HEADER, SEGMENT_MAGIC, SEGMENT_VERSION};
+use super::layout::{self, seg, SEGMENT_HEADER, SEGMENT_MAGIC, SEGMENT_VERSION, SEGMENT_VERSION_1};
 use crate::ShmError;
 use memmap2::{Mmap, MmapMut, MmapOptions};
 use std::fs::{File, OpenOptions};
@@ -42,7 +42,9 @@ pub struct SegmentHeader {
     pub base_seq: u64,
 }
 
-/// Checks and parses a segment header from the first bytes of a file.
+/// Checks and parses a segment header from the first bytes of a file: its
+/// magic, version and length, its checksum (version 2), its size, and its
+/// index against the file's name (when `path` names a segment).
 pub fn parse_header(path: &Path, b: &[u8]) -> Result<SegmentHeader, ShmError> {
     let bad = |offset: usize, what: String| ShmError::BadHeader {
         path: path.to_path_buf(),
@@ -62,8 +64,11 @@ pub fn parse_header(path: &Path, b: &[u8]) -> Result<SegmentHeader, ShmError> {
         return Err(bad(seg::MAGIC, format!("magic {:?}, expected \"FXJRNL01\"", &b[..8])));
     }
     let v = layout::le_u32(b, seg::VERSION);
-    if v != SEGMENT_VERSION {
-        return Err(bad(seg::VERSION, format!("version {v}, expected {SEGMENT_VERSION}")));
+    if v != SEGMENT_VERSION && v != SEGMENT_VERSION_1 {
+        return Err(bad(
+            seg::VERSION,
+            format!("version {v}, expected {SEGMENT_VERSION} (or {SEGMENT_VERSION_1})"),
+        ));
     }
     let hl = layout::le_u32(b, seg::HEADER_LEN);
     if hl as usize != SEGMENT_HEADER {
@@ -72,17 +77,75 @@ pub fn parse_header(path: &Path, b: &[u8]) -> Result<SegmentHeader, ShmError> {
             format!("header length {hl}, expected {SEGMENT_HEADER}"),
         ));
     }
+    // The bytes after the checksum (version 2), after `base_seq` (version 1):
+    // written as zeros, so any other value there is damage.
+    let zeros_from = if v == SEGMENT_VERSION {
+        seg::HEADER_CRC + 4
+    } else {
+        seg::HEADER_CRC
+    };
+    if let Some(at) = (zeros_from..SEGMENT_HEADER).find(|&i| b[i] != 0) {
+        return Err(bad(
+            at,
+            format!("byte {at} is {:#04x} where the header has zeros", b[at]),
+        ));
+    }
+    if v == SEGMENT_VERSION {
+        let (stored, computed) = (layout::le_u32(b, seg::HEADER_CRC), layout::header_crc(b));
+        if stored != computed {
+            return Err(bad(
+                seg::HEADER_CRC,
+                format!("header CRC32C {stored:#010x}, computed {computed:#010x}: the header is damaged"),
+            ));
+        }
+    }
     let size = layout::le_u64(b, seg::SIZE);
     if size < (SEGMENT_HEADER + 2 * layout::RECORD_HEADER) as u64 || size % 8 != 0 {
         return Err(bad(seg::SIZE, format!("segment size {size} is too small or unaligned")));
     }
+    let index = layout::le_u64(b, seg::INDEX);
+    let named = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(layout::parse_segment_name);
+    if let Some(named) = named.filter(|&n| n != index) {
+        return Err(bad(
+            seg::INDEX,
+            format!("segment index {index}, but the file is segment {named}"),
+        ));
+    }
     Ok(SegmentHeader {
-        index: layout::le_u64(b, seg::INDEX),
+        index,
         first_seq: layout::le_u64(b, seg::FIRST_SEQ),
         created_ns: layout::le_u64(b, seg::CREATED_NS),
         size,
         base_seq: layout::le_u64(b, seg::BASE_SEQ),
     })
+}
+
+/// A file longer than its header says is damage too (segments are made at
+/// their size and never grow): the header's size field, not the file, is
+/// taken to be wrong.
+fn check_not_longer(path: &Path, header: &SegmentHeader, len: u64) -> Result<(), ShmError> {
+    if len > header.size {
+        return Err(ShmError::BadHeader {
+            path: path.to_path_buf(),
+            offset: seg::SIZE as u64,
+            what: format!("segment size {}, but the file is {len} bytes", header.size),
+        });
+    }
+    Ok(())
+}
+
+/// The damage of a header whose `first_seq` (`first`) is not the seq of the
+/// segment's first record (`seq`): the field is outside the checksum, so it
+/// is checked against the record (by readers and by a writer recovering).
+pub(crate) fn first_seq_damaged(path: &Path, first: u64, seq: u64) -> ShmError {
+    ShmError::BadHeader {
+        path: path.to_path_buf(),
+        offset: seg::FIRST_SEQ as u64,
+        what: format!("first_seq {first}, but the first record's seq is {seq}: the header is damaged"),
+    }
 }
 
 /// A writer's mapping of one segment.
@@ -206,13 +269,19 @@ impl WriteSegment {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64);
         let (index, size) = (self.header.index, self.header.size);
-        let h = &mut self.map[..SEGMENT_HEADER];
+        // The header is built whole, its checksum over it (magic included),
+        // and written but for the magic, which goes last.
+        let mut h = [0u8; SEGMENT_HEADER];
+        h[..8].copy_from_slice(SEGMENT_MAGIC);
         h[seg::VERSION..seg::VERSION + 4].copy_from_slice(&SEGMENT_VERSION.to_le_bytes());
         h[seg::HEADER_LEN..seg::HEADER_LEN + 4].copy_from_slice(&(SEGMENT_HEADER as u32).to_le_bytes());
         h[seg::INDEX..seg::INDEX + 8].copy_from_slice(&index.to_le_bytes());
         h[seg::CREATED_NS..seg::CREATED_NS + 8].copy_from_slice(&created.to_le_bytes());
         h[seg::SIZE..seg::SIZE + 8].copy_from_slice(&size.to_le_bytes());
         h[seg::BASE_SEQ..seg::BASE_SEQ + 8].copy_from_slice(&base_seq.to_le_bytes());
+        let crc = layout::header_crc(&h);
+        h[seg::HEADER_CRC..seg::HEADER_CRC + 4].copy_from_slice(&crc.to_le_bytes());
+        self.map[8..SEGMENT_HEADER].copy_from_slice(&h[8..]);
         const _: () = assert!(seg::MAGIC == 0);
         // SAFETY: offset 0 of the page-aligned mapping is 8-aligned and in bounds
         // (the mapping is at least a header long); AtomicU64 has the layout of
@@ -251,6 +320,7 @@ impl WriteSegment {
                 .map_err(ShmError::io(path, "read segment header"))?;
         }
         let header = parse_header(path, &head[..(len as usize).min(SEGMENT_HEADER)])?;
+        check_not_longer(path, &header, len)?;
         // Segments are created at full size: a shorter one lost its end, which a
         // writer must not paper over (`foxtrot journal repair` keeps what is left).
         if len < header.size {
@@ -407,6 +477,7 @@ impl ReadSegment {
         let map = unsafe { Mmap::map(&file) }.map_err(ShmError::io(path, "mmap segment"))?;
         let _ = map.advise(memmap2::Advice::Sequential);
         let header = parse_header(path, &map)?;
+        check_not_longer(path, &header, len)?;
         Ok(ReadSegment {
             path: path.to_path_buf(),
             map,

@@ -27,7 +27,7 @@ use super::index::{self, Entry};
 use super::layout::{self, rec, KIND_END, RECORD_HEADER, SEGMENT_HEADER};
 use super::prepare::Preparer;
 use super::scan::{self, Step};
-use super::segment::{MapOptions, WriteSegment};
+use super::segment::{first_seq_damaged, MapOptions, WriteSegment};
 use crate::ShmError;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -521,6 +521,9 @@ fn recover(seg: &mut WriteSegment) -> Result<Recovered, ShmError> {
                 r.ended = layout::le_u16(&seg.map, at + rec::KIND) == KIND_END;
                 if !r.ended {
                     r.last_seq = layout::le_u64(&seg.map, at + rec::SEQ);
+                    if at == SEGMENT_HEADER && seg.header.first_seq != r.last_seq {
+                        return Err(first_seq_damaged(&seg.path, seg.header.first_seq, r.last_seq));
+                    }
                     r.records += 1;
                 }
                 r.pos += len;
