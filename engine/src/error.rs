@@ -69,8 +69,23 @@ pub enum Error {
     #[error(transparent)]
     Journal(#[from] ShmError),
     /// A journal's first record is not its configuration.
-    #[error("{0}: holds no configuration record (kind 100) first: empty (a run killed before its first record?) or not an input journal")]
+    #[error("{0}: holds no configuration record (kind 100) first: empty (its run or import killed before its first record?) or not an input or market-data journal")]
     NoConfig(PathBuf),
+    /// A market-data journal whose writer marks its end has no end: the
+    /// writer was killed or failed before it finished (or is writing still),
+    /// or the journal lost its last records; what it holds is not the whole.
+    #[error(
+        "{journal}: the market data is incomplete: {} — {records} records read, none marking the end (import it again, or replay it with --partial to backtest what is there)",
+        if *live { "its writer is still writing it" } else { "its writer did not finish (killed, or failed), or its last records were lost" }
+    )]
+    Unfinished {
+        /// The journal directory.
+        journal: PathBuf,
+        /// Records read after the configuration.
+        records: u64,
+        /// Whether a writer holds the journal now.
+        live: bool,
+    },
     /// A journal record has a kind or size its journal does not hold.
     #[error("{journal}: segment {segment} offset {offset} (seq {seq}): record of kind {kind} and {len} bytes is not valid here")]
     BadRecord {

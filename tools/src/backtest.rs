@@ -25,12 +25,18 @@ pub struct BacktestOutcome {
     pub summary: RunSummary,
     /// The venue's counters.
     pub venue: TouchStats,
+    /// The market data's writer did not finish it: the backtest covers only
+    /// what it wrote (run with `partial`; otherwise such data is an error).
+    pub unfinished: bool,
 }
 
 /// Runs the market-data directory `dir` (under `config` if given, else its own)
-/// against the touch venue; records the run under `record` if given.
-pub fn run(dir: &Path, config: Option<Config>, record: Option<&Path>) -> Result<BacktestOutcome, Error> {
+/// against the touch venue; records the run under `record` if given. Data its
+/// writer did not finish is an error ([`foxtrot_engine::Error::Unfinished`]),
+/// or with `partial` backtested as far as it goes.
+pub fn run(dir: &Path, config: Option<Config>, record: Option<&Path>, partial: bool) -> Result<BacktestOutcome, Error> {
     let (own, src) = MdSource::open(dir)?;
+    let src = if partial { src.partial() } else { src };
     let cfg = config.unwrap_or(own);
     let journals = match record {
         Some(d) => Some(RunJournals::create(d, JournalConfig::default(), &cfg.canonical_text())?),
@@ -54,6 +60,7 @@ pub fn run(dir: &Path, config: Option<Config>, record: Option<&Path>) -> Result<
     Ok(BacktestOutcome {
         summary: run.summary(),
         venue: *run.venue().stats(),
+        unfinished: run.venue_mut().source_mut().unfinished(),
         config: cfg,
     })
 }

@@ -356,7 +356,7 @@ pub fn run(s: &Sweep) -> Result<(Manifest, Vec<Row>), Error> {
 
 /// One combination's backtest.
 fn one(data: &Path, cfg: &Config, combo: usize, grid: &Grid) -> Result<Row, Error> {
-    let o = crate::backtest::run(data, Some(cfg.clone()), None)?;
+    let o = crate::backtest::run(data, Some(cfg.clone()), None, false)?;
     let s = &o.summary;
     Ok(Row {
         combo,

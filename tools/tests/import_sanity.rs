@@ -227,3 +227,78 @@ with open(sys.argv[1], "w") as f:
         "{err}"
     );
 }
+
+/// An import killed half way (`kill -9`, a real process) leaves a journal
+/// whose every record reads as sound; it is refused as incomplete, not
+/// backtested as if it were the whole file — before the import wrote its
+/// end, `replay` ran it and exited 0. `--partial` runs what is there and
+/// says so; the finished import of the same file is complete.
+#[test]
+fn a_killed_import_is_refused_as_incomplete_not_backtested_as_the_whole() {
+    let d = tempdir("killed-import");
+    let _cleanup = RemoveOnSuccess(d.clone());
+    let csv = d.join("q.csv");
+    let rows = 600_000u64;
+    let mut text = String::with_capacity(rows as usize * 60);
+    text.push_str("timestamp,bid,bid_size,ask,ask_size\n");
+    for i in 0..rows {
+        let bid = 10_000 + (i * 7919 % 13) as i64;
+        text.push_str(&format!(
+            "2026-01-05T{:02}:{:02}:{:02}.{:06}Z,{}.{:02},5,{}.{:02},7\n",
+            14 + i / 360_000,
+            i / 6_000 % 60,
+            i / 100 % 60,
+            i % 100 * 10_000,
+            bid / 100,
+            bid % 100,
+            (bid + 1) / 100,
+            (bid + 1) % 100
+        ));
+    }
+    std::fs::write(&csv, &text).unwrap();
+    let md = d.join("md");
+    // Killed once its journal has filled a first segment (~87k quotes of the
+    // 600k): once the second is published (its magic written; the file
+    // itself is made ahead, blank).
+    let published = |p: &std::path::Path| {
+        use std::io::Read;
+        let mut magic = [0u8; 8];
+        std::fs::File::open(p)
+            .and_then(|mut f| f.read_exact(&mut magic))
+            .is_ok()
+            && &magic == b"FXJRNL01"
+    };
+    let killed = (0..5).any(|_| {
+        let _ = std::fs::remove_dir_all(&md);
+        let mut child = import_cmd(&csv, "csv", &md)
+            .args(["--tick", "1"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let second = md.join("market_data").join("00000000000000000001.seg");
+        let t = std::time::Instant::now();
+        while !published(&second) && t.elapsed() < std::time::Duration::from_secs(20) {
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        !status.success()
+    });
+    assert!(killed, "no import was killed before it finished, in five tries");
+    let dir = md.to_str().unwrap();
+    let o = common::foxtrot(&["replay", dir]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && e.contains("the market data is incomplete") && e.contains("--partial"),
+        "{e}"
+    );
+    let j: serde_json::Value = serde_json::from_str(&ok(&["replay", dir, "--partial", "--json"])).unwrap();
+    let events = j["market_data"].as_u64().unwrap();
+    assert!(j["complete"] == false && events > 0 && events < 2 * rows, "{j}");
+    let text = ok(&["replay", dir, "--partial"]);
+    assert!(text.contains("INCOMPLETE"), "{text}");
+    std::fs::remove_dir_all(&md).unwrap();
+    ok_cmd(import_cmd(&csv, "csv", &md).args(["--tick", "1"]));
+    let j: serde_json::Value = serde_json::from_str(&ok(&["replay", dir, "--json"])).unwrap();
+    assert!(j["complete"] == true && j["market_data"] == 2 * rows, "{j}");
+}

@@ -10,7 +10,7 @@
 //! fixed-point integers (`px`) and, where the instrument is known, as decimals
 //! (`price`).
 
-use super::kinds::{input_size, KIND_CONFIG, KIND_DATA_QUALITY, KIND_MD_BLOCK, KIND_MD_QUOTES};
+use super::kinds::{input_size, KIND_CONFIG, KIND_DATA_QUALITY, KIND_MD_BLOCK, KIND_MD_END, KIND_MD_QUOTES};
 use crate::core::belief::Regime;
 use crate::core::risk::{describe, Breach};
 use crate::core::router::policy::policy_name;
@@ -208,6 +208,12 @@ pub const DATA_QUALITY: Table = Table {
         req("a", I),
         req("b", I),
     ],
+};
+
+/// The end of a market-data journal: what its writer wrote before it.
+pub const MD_END: Table = Table {
+    name: "md_end",
+    columns: &[req("seq", I), req("ts_ns", I), req("records", I), req("events", I)],
 };
 
 /// The configuration record.
@@ -452,6 +458,13 @@ pub fn rows(
                     Cell::F(t.size_factor as f64),
                     Ci(t.alarms as i64),
                 ],
+            )]
+        }
+        KIND_MD_END if p.len() == 16 => {
+            let (records, events) = super::market_data::md_end_counts(p)?;
+            vec![(
+                &MD_END,
+                vec![Ci(seq as i64), Ci(ts_ns as i64), Ci(records as i64), Ci(events as i64)],
             )]
         }
         KIND_DATA_QUALITY if p.len() == 32 => {

@@ -19,6 +19,7 @@
 //! | 102 | `data_quality` | `market_data/`, a live run's `md_findings/` | [`DqEvent`](crate::records::DqEvent), 32 B |
 //! | 103 | `md_block` | `market_data/` | up to 256 market-data events, compact ([`md_block`](super::md_block)) |
 //! | 104 | `md_quotes` | `market_data/` | up to 256 two-sided quotes, compact ([`md_quotes`](super::md_quotes)) |
+//! | 105 | `md_end` | last record of `market_data/` | `records u64 \| events u64`, LE: the records before it (config excluded) and the events they hold — its writer finished ([`market_data`](super::market_data)) |
 //! | 200 | `fix_sent` | a FIX session store | MsgSeqNum (u64 LE), then the message sent |
 //! | 201 | `fix_seqs` | a FIX session store | `next_out u64 \| next_in u64`, LE |
 //! | 202 | `fix_reset` | a FIX session store | empty: everything before it is void |
@@ -35,6 +36,9 @@ pub const KIND_DATA_QUALITY: u16 = 102;
 pub const KIND_MD_BLOCK: u16 = 103;
 /// A compact block of two-sided quotes ([`super::md_quotes`]).
 pub const KIND_MD_QUOTES: u16 = 104;
+/// The end of a market-data journal: its writer finished
+/// ([`super::market_data`]).
+pub const KIND_MD_END: u16 = 105;
 /// A FIX session store: an application message sent.
 pub const KIND_FIX_SENT: u16 = 200;
 /// A FIX session store: the sequence numbers.
@@ -78,7 +82,7 @@ pub struct KindInfo {
 }
 
 /// Every kind written, in code order.
-pub const ALL: [KindInfo; 15] = [
+pub const ALL: [KindInfo; 16] = [
     KindInfo {
         code: Kind::MarketData as u16,
         name: "market_data",
@@ -138,6 +142,11 @@ pub const ALL: [KindInfo; 15] = [
         code: KIND_MD_QUOTES,
         name: "md_quotes",
         payload: Payload::AtLeast(4),
+    },
+    KindInfo {
+        code: KIND_MD_END,
+        name: "md_end",
+        payload: Payload::Exactly(16),
     },
     KindInfo {
         code: KIND_FIX_SENT,

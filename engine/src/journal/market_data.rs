@@ -14,9 +14,21 @@
 //! The journal's time never goes back (seeking by time relies on it): an event
 //! out of time order, or a finding with no time of its own, is filed at the
 //! latest time so far; its payload keeps its own.
+//!
+//! **Its end is written.** A writer that finishes ([`MdJournal::finish`]) ends
+//! the journal with an `md_end` record (kind 105: the records before it and
+//! the events they hold), and says it will in its configuration record's flags
+//! ([`MD_FLAG_ENDS`]). A reader of such a journal that reaches its end without
+//! that record — an import killed half way, a capture killed, a journal that
+//! lost its last records at a record boundary, which nothing else can show —
+//! stops with [`Error::Unfinished`] rather than give part of the data as the
+//! whole ([`MdSource::partial`] reads it anyway, for a caller that says so);
+//! an end record that does not count the records read before it, or a record
+//! after it, is damage. Directories written before the flag (it is 0 there)
+//! are read as they always were.
 
 use super::delta_rows::RowEncoder;
-use super::kinds::{KIND_CONFIG, KIND_DATA_QUALITY, KIND_MD_BLOCK, KIND_MD_QUOTES};
+use super::kinds::{KIND_CONFIG, KIND_DATA_QUALITY, KIND_MD_BLOCK, KIND_MD_END, KIND_MD_QUOTES};
 use super::md_block::{BlockDecoder, BlockEncoder};
 use super::md_quotes::{Quote, QuoteDecoder, QuoteEncoder};
 use super::open::Configured;
@@ -29,6 +41,17 @@ use std::path::{Path, PathBuf};
 
 /// The journal's directory name inside a market-data directory.
 pub const MD_DIR: &str = "market_data";
+
+/// Configuration-record flag of a market-data journal: its writer ends it
+/// with an `md_end` record when it finishes (see the module docs).
+pub const MD_FLAG_ENDS: u16 = 1;
+
+/// The `(records, events)` of an `md_end` payload.
+pub fn md_end_counts(p: &[u8]) -> Option<(u64, u64)> {
+    let p: &[u8; 16] = p.try_into().ok()?;
+    let word = |i: usize| u64::from_le_bytes(p[i..i + 8].try_into().expect("8 bytes"));
+    Some((word(0), word(8)))
+}
 
 /// Whether `dir` is a market-data directory (and not a recorded run).
 pub fn is_market_data(dir: &Path) -> bool {
@@ -134,7 +157,7 @@ impl MdJournal {
     /// Creates `dir/market_data` with `cfg` as its first record.
     pub fn create(dir: &Path, cfg: &Config, jcfg: JournalConfig) -> Result<Self, Error> {
         let mut w = JournalWriter::open(&dir.join(MD_DIR), jcfg)?;
-        w.append(KIND_CONFIG, 0, 0, 0, cfg.canonical_text().as_bytes())?;
+        w.append(KIND_CONFIG, MD_FLAG_ENDS, 0, 0, cfg.canonical_text().as_bytes())?;
         Ok(MdJournal {
             out: Records {
                 w,
@@ -185,6 +208,19 @@ impl MdJournal {
         self.flush_block()?;
         Ok(self.out.w.sync()?)
     }
+
+    /// Ends the journal: what is gathered, then the `md_end` record — the
+    /// records written before it and `events`, the events they hold — and
+    /// flushes it to disk. Nothing is appended after it.
+    pub fn finish(mut self, events: u64) -> Result<(), Error> {
+        self.flush_block()?;
+        let mut end = [0u8; 16];
+        end[..8].copy_from_slice(&self.out.n.to_le_bytes());
+        end[8..].copy_from_slice(&events.to_le_bytes());
+        let ts = self.out.last_ts;
+        self.out.record(KIND_MD_END, ts, &end)?;
+        Ok(self.out.w.sync()?)
+    }
 }
 
 /// The events of a market-data directory, streamed from the mapping. Iteration
@@ -202,6 +238,14 @@ pub struct MdSource {
     ask: Option<MarketData>,
     /// Where the block being read is: (segment, offset, seq, kind, length).
     block_at: (u64, u64, u64, u16, usize),
+    /// The journal's writer ends it with an `md_end` record ([`MD_FLAG_ENDS`]).
+    ends: bool,
+    /// That record has been read.
+    ended: bool,
+    /// Records read after the configuration.
+    records: u64,
+    /// An end without the `md_end` record is not an error ([`MdSource::partial`]).
+    partial: bool,
 }
 
 /// What a market-data directory holds next: a two-sided quote (two events,
@@ -230,8 +274,39 @@ impl MdSource {
                 quotes: QuoteDecoder::default(),
                 ask: None,
                 block_at: (0, 0, 0, 0, 0),
+                ends: j.flags & MD_FLAG_ENDS != 0,
+                ended: false,
+                records: 0,
+                partial: false,
             },
         ))
+    }
+
+    /// Reads a journal whose writer did not finish as far as it goes, where
+    /// it would otherwise end in [`Error::Unfinished`]; [`unfinished`](Self::unfinished)
+    /// then says so.
+    pub fn partial(mut self) -> Self {
+        self.partial = true;
+        self
+    }
+
+    /// Whether iteration reached the end of a journal whose writer did not
+    /// finish it (read with [`partial`](Self::partial)).
+    pub fn unfinished(&self) -> bool {
+        self.ends && !self.ended && self.error.is_none()
+    }
+
+    /// The end of the journal's records: an error if its writer promised an
+    /// end record it did not write (unless read [`partial`](Self::partial)).
+    #[cold]
+    fn at_end(&mut self) {
+        if self.ends && !self.ended && !self.partial {
+            self.error = Some(Error::Unfinished {
+                journal: self.path.clone(),
+                records: self.records,
+                live: foxtrot_shm::journal::writer_lock::held_elsewhere(&self.path).is_some(),
+            });
+        }
     }
 
     /// Data-quality records passed over so far.
@@ -293,20 +368,38 @@ impl MdSource {
                 None => {}
             }
             let r = match self.reader.next() {
-                Ok(Some(r)) if r.kind == KIND_DATA_QUALITY => {
-                    self.quality += 1;
-                    continue;
-                }
                 Ok(Some(r)) => r,
-                Ok(None) => return None,
+                Ok(None) => {
+                    self.at_end();
+                    return None;
+                }
                 Err(e) => {
                     self.error = Some(e.into());
                     return None;
                 }
             };
+            if self.ended {
+                // Nothing follows the end.
+                self.error = Some(Error::bad_record(&self.path, &r));
+                return None;
+            }
+            self.records += 1;
             let loaded = match r.kind {
+                KIND_DATA_QUALITY => {
+                    self.quality += 1;
+                    continue;
+                }
                 KIND_MD_QUOTES => Some(self.quotes.load(r.payload).is_ok()),
                 KIND_MD_BLOCK => Some(self.block.load(r.payload).is_ok()),
+                KIND_MD_END => {
+                    // It counts the records before it: fewer were read, some were lost.
+                    if md_end_counts(r.payload).map(|c| c.0) != Some(self.records - 1) {
+                        self.error = Some(Error::bad_record(&self.path, &r));
+                        return None;
+                    }
+                    self.ended = true;
+                    continue;
+                }
                 _ => None,
             };
             match loaded {
@@ -389,8 +482,7 @@ mod tests {
                 }
                 j.event(m).unwrap();
             }
-            j.sync().unwrap();
-            drop(j);
+            j.finish(evs.len() as u64).unwrap();
             let (_, mut src) = MdSource::open(&dir).unwrap();
             let got: Vec<MarketData> = src.by_ref().collect();
             assert!(src.error().is_none());
@@ -493,8 +585,7 @@ mod tests {
                     }
                     j.event(m).unwrap();
                 }
-                j.sync().unwrap();
-                drop(j);
+                j.finish(stream.len() as u64).unwrap();
                 // Events, and the findings counted before each.
                 let (_, mut src) = MdSource::open(&dir).unwrap();
                 let mut got = Vec::new();
@@ -550,8 +641,7 @@ mod tests {
                 j.event(&m).unwrap();
             }
         }
-        j.sync().unwrap();
-        drop(j);
+        j.finish(2 * n).unwrap();
         let mut r = JournalReader::open(&dir.join(MD_DIR)).unwrap();
         let (mut rows, mut bytes) = (0usize, 0usize);
         while let Some(x) = r.next().unwrap() {
@@ -565,5 +655,119 @@ mod tests {
         let per_quote = bytes as f64 / n as f64;
         assert!(per_quote < 12.0, "{per_quote} bytes a quote");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Events of a walk of quotes, two a quote.
+    fn walk(n: u64) -> Vec<MarketData> {
+        (0..n)
+            .flat_map(|i| {
+                let bid = 1_000_000 + (i as i64 % 5) * 100;
+                Quote {
+                    ts_ns: 1_000 + i * 1_000,
+                    exch_ts_ns: 1_000 + i * 1_000,
+                    instrument: 0,
+                    bid,
+                    bid_qty: 100,
+                    ask: bid + 100,
+                    ask_qty: 200,
+                }
+                .events()
+            })
+            .collect()
+    }
+
+    /// Reads `dir` to its end: the events and the error it ended in.
+    fn read_md(dir: &Path, partial: bool) -> (Vec<MarketData>, Option<Error>, bool) {
+        let (_, src) = MdSource::open(dir).unwrap();
+        let mut src = if partial { src.partial() } else { src };
+        let got: Vec<MarketData> = src.by_ref().collect();
+        let unfinished = src.unfinished();
+        (got, src.take_error(), unfinished)
+    }
+
+    /// A journal whose writer did not finish — an import killed half way,
+    /// which leaves only records that read as sound — is not read as the
+    /// whole data: reading it ends in `Unfinished`, naming the records read,
+    /// unless the caller reads it `partial`. Its end record lost at a record
+    /// boundary reads the same way. One written before writers ended their
+    /// journals (no flag) reads as it always did.
+    #[test]
+    fn a_journal_its_writer_did_not_finish_is_not_read_as_the_whole() {
+        let cfg = Config::default_backtest();
+        let base = std::env::temp_dir().join(format!("foxtrot-md-end-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let evs = walk(3_000);
+        let write = |name: &str, finish: bool| {
+            let dir = base.join(name);
+            let mut j = MdJournal::create(&dir, &cfg, JournalConfig::default())
+                .unwrap()
+                .compact();
+            for m in &evs {
+                j.event(m).unwrap();
+            }
+            if finish {
+                j.finish(evs.len() as u64).unwrap();
+            } else {
+                // What a kill leaves: every block written so far, no end.
+                j.sync().unwrap();
+                std::mem::forget(j);
+            }
+            dir
+        };
+        let done = write("done", true);
+        let (got, err, unfinished) = read_md(&done, false);
+        assert_eq!(
+            (got, err.map(|e| e.to_string()), unfinished),
+            (evs.clone(), None, false)
+        );
+        let killed = write("killed", false);
+        let (got, err, _) = read_md(&killed, false);
+        assert_eq!(got, evs, "every event written is read");
+        match err {
+            Some(Error::Unfinished { records, live, .. }) => assert_eq!((records, live), (12, false)),
+            e => panic!("not unfinished: {e:?}"),
+        }
+        let (got, err, unfinished) = read_md(&killed, true);
+        assert_eq!((got.len(), err.is_none(), unfinished), (evs.len(), true, true));
+        // The finished journal with its end record cut away (zeroed, as a
+        // truncation at a record boundary restored to size leaves it).
+        let mut r = JournalReader::open(&done.join(MD_DIR)).unwrap();
+        let mut end = None;
+        while let Some(x) = r.next().unwrap() {
+            if x.kind == KIND_MD_END {
+                end = Some((x.segment, x.offset, x.payload.len()));
+            }
+        }
+        drop(r);
+        let (seg, off, len) = end.expect("an end record");
+        let path = done.join(MD_DIR).join(foxtrot_shm::journal::layout::segment_name(seg));
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[off as usize..off as usize + foxtrot_shm::journal::layout::record_len(len)].fill(0);
+        std::fs::write(&path, bytes).unwrap();
+        assert!(matches!(
+            read_md(&done, false).1,
+            Some(Error::Unfinished { records: 12, .. })
+        ));
+        // Written as before the flag: read whole, end or no end.
+        let old = base.join("old");
+        let mut w = JournalWriter::open(&old.join(MD_DIR), JournalConfig::default()).unwrap();
+        w.append(KIND_CONFIG, 0, 0, 0, cfg.canonical_text().as_bytes()).unwrap();
+        for (i, m) in evs.iter().enumerate() {
+            w.append(
+                Kind::MarketData as u16,
+                0,
+                i as u64 + 1,
+                m.header.ts_ns,
+                bytemuck::bytes_of(m),
+            )
+            .unwrap();
+        }
+        drop(w);
+        let (got, err, unfinished) = read_md(&old, false);
+        assert_eq!(
+            (got, err.map(|e| e.to_string()), unfinished),
+            (evs.clone(), None, false)
+        );
+        let _ = std::fs::remove_dir_all(&base);
     }
 }

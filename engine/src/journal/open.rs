@@ -14,6 +14,9 @@ pub struct Configured {
     pub dir: PathBuf,
     /// The configuration record's text.
     pub text: String,
+    /// The configuration record's flags (what the journal's writer promises
+    /// about the rest, as a market-data journal's end record).
+    pub flags: u16,
     /// The reader, at the first record after the configuration.
     pub reader: JournalReader,
 }
@@ -30,13 +33,14 @@ impl Configured {
             }
             Err(e) => return Err(e.into()),
         };
-        let text = match reader.next()? {
-            Some(r) if r.kind == KIND_CONFIG => String::from_utf8_lossy(r.payload).into_owned(),
+        let (text, flags) = match reader.next()? {
+            Some(r) if r.kind == KIND_CONFIG => (String::from_utf8_lossy(r.payload).into_owned(), r.flags),
             _ => return Err(Error::NoConfig(dir.to_path_buf())),
         };
         Ok(Configured {
             dir: dir.to_path_buf(),
             text,
+            flags,
             reader,
         })
     }

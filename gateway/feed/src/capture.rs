@@ -108,9 +108,11 @@ impl MdWriter {
         self.events
     }
 
-    /// Flushes the journal to disk; returns the events written.
-    pub fn finish(mut self) -> Result<u64, Error> {
-        self.journal.sync()?;
+    /// Ends the journal (its `md_end` record: see
+    /// `foxtrot_engine::journal::market_data`) and flushes it to disk; returns
+    /// the events written.
+    pub fn finish(self) -> Result<u64, Error> {
+        self.journal.finish(self.events)?;
         Ok(self.events)
     }
 }

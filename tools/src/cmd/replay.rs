@@ -33,6 +33,11 @@ pub struct ReplayArgs {
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
+    /// Backtest imported market data whose writer did not finish (an import or
+    /// a capture killed half way), as far as it goes, instead of refusing it;
+    /// the result says the data was incomplete.
+    #[arg(long)]
+    partial: bool,
 }
 
 /// A backtest of a market-data directory (`foxtrot import`'s output).
@@ -44,14 +49,20 @@ fn backtest(a: &ReplayArgs, config: Option<Config>) -> Result<()> {
         a.run_dir.display()
     );
     let started = std::time::Instant::now();
-    let o = foxtrot_tools::backtest::run(&a.run_dir, config, a.out.as_deref())
+    let o = foxtrot_tools::backtest::run(&a.run_dir, config, a.out.as_deref(), a.partial)
         .with_context(|| format!("backtesting {}", a.run_dir.display()))?;
+    let incomplete = o.unfinished.then(|| {
+        format!(
+            "INCOMPLETE: the market data's writer did not finish it (--partial): this backtest covers its first {} events only",
+            o.venue.md
+        )
+    });
     let wall = started.elapsed().as_secs_f64();
     let s = &o.summary;
     let md_rate = o.venue.md as f64 / wall.max(1e-9);
     if a.json {
         let j = serde_json::json!({
-            "backtest": true,
+            "backtest": true, "complete": !o.unfinished,
             "market_data": o.venue.md, "updates": o.venue.updates, "inputs": s.counters.inputs,
             "order_hash": s.order_hash.0, "orders_hashed": s.order_hash.1,
             "diary_hash": s.diary_hash.0, "diary_records": s.diary_hash.1,
@@ -67,7 +78,13 @@ fn backtest(a: &ReplayArgs, config: Option<Config>) -> Result<()> {
             "updates_per_sec": o.venue.updates as f64 / wall.max(1e-9),
         });
         println!("{j}");
+        if let Some(w) = &incomplete {
+            eprintln!("foxtrot replay: {w}");
+        }
     } else {
+        if let Some(w) = &incomplete {
+            println!("  data          {w}");
+        }
         println!(
             "foxtrot replay (backtest against the touch venue): {} market-data events, {} updates (quotes) in {wall:.3} s ({md_rate:.0} events/s, {:.0} updates/s)",
             o.venue.md,
@@ -130,6 +147,11 @@ pub fn run(a: ReplayArgs) -> Result<()> {
     if md {
         return backtest(&a, config);
     }
+    anyhow::ensure!(
+        !a.partial,
+        "--partial is for imported market data; {} is a recorded run, and a killed run replays as far as it was recorded",
+        a.run_dir.display()
+    );
     // A run still being recorded is verified as far as it was read: its
     // outputs grow while they are compared.
     let live = a
