@@ -179,12 +179,12 @@ fn kill_9_at_random_moments_loses_nothing_committed_and_leaves_only_unlisted_pre
     );
 }
 
-/// One damaged copy: a random byte flipped in the written region, or the
-/// segment file truncated at a random point.
+/// One damaged copy: a random byte flipped in the written region (its
+/// segment header included), or the segment file truncated at a random point.
 fn damage(seg: &Path, written_end: u64, rng: &mut Rng) -> String {
     let mut b = std::fs::read(seg).unwrap();
     if rng.below(2) == 0 {
-        let at = 64 + rng.below(written_end - 64) as usize;
+        let at = rng.below(written_end) as usize;
         let bit = 1u8 << rng.below(8);
         b[at] ^= bit;
         std::fs::write(seg, &b).unwrap();
