@@ -30,15 +30,29 @@ pub struct CommonArgs {
 
 /// Loads `path` (or the embedded default) with `sets` applied.
 pub fn load_with_sets(path: Option<&std::path::Path>, sets: &[String]) -> Result<Config> {
-    use foxtrot_engine::config::overrides::parse_with_sets;
     use foxtrot_engine::config::{DEFAULT_SIM_YAML, EMBEDDED_ORIGIN};
+    load_or(path, sets, DEFAULT_SIM_YAML, EMBEDDED_ORIGIN)
+}
+
+/// Loads `path` (or the embedded backtest template `configs/backtest.yaml`)
+/// with `sets` applied: the template of the commands that write market data
+/// (`import`, `record`).
+pub fn load_template_with_sets(path: Option<&std::path::Path>, sets: &[String]) -> Result<Config> {
+    use foxtrot_engine::config::{BACKTEST_ORIGIN, BACKTEST_YAML};
+    load_or(path, sets, BACKTEST_YAML, BACKTEST_ORIGIN)
+}
+
+/// Loads `path`, or else the embedded `text` (named `origin`), with `sets` applied.
+fn load_or(path: Option<&std::path::Path>, sets: &[String], text: &str, origin: &str) -> Result<Config> {
+    use foxtrot_engine::config::overrides::parse_with_sets;
     Ok(match path {
         Some(p) if !sets.is_empty() => {
             let text = std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
             parse_with_sets(&text, sets, p)?
         }
         Some(p) => Config::load(p)?,
-        None => parse_with_sets(DEFAULT_SIM_YAML, sets, std::path::Path::new(EMBEDDED_ORIGIN))?,
+        None if sets.is_empty() => Config::from_yaml(text, std::path::Path::new(origin))?,
+        None => parse_with_sets(text, sets, std::path::Path::new(origin))?,
     })
 }
 

@@ -165,6 +165,107 @@ fn set_overrides_a_key_exactly_as_editing_the_file_would() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Every command that takes a configuration takes `--set` too (issue #20),
+/// read from the binary's own help: `import`, `record`, `stat` and
+/// `host-check` took `--config` without it. And each applies it: an import's
+/// template, the stats file `stat` looks for, the cores `host-check` checks.
+#[test]
+fn every_command_that_takes_a_configuration_takes_set() {
+    let help = String::from_utf8_lossy(&foxtrot(&["--help"]).stdout).into_owned();
+    let commands: Vec<String> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|c| c != "help")
+        .collect();
+    assert!(commands.len() > 10, "{help}");
+    let mut configured = Vec::new();
+    for c in &commands {
+        let h = String::from_utf8_lossy(&foxtrot(&[c, "--help"]).stdout).into_owned();
+        if h.contains("--config") || h.contains("[CONFIG]") {
+            assert!(
+                h.contains("--set <KEY=VALUE>"),
+                "foxtrot {c} takes a configuration but no --set:\n{h}"
+            );
+            configured.push(c.as_str());
+        }
+    }
+    for c in [
+        "sim",
+        "run",
+        "replay",
+        "import",
+        "record",
+        "stat",
+        "host-check",
+        "sweep",
+    ] {
+        assert!(configured.contains(&c), "{c} not among {configured:?}");
+    }
+    let dir = std::env::temp_dir().join(format!("foxtrot-cli-set-all-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // import: the key is in the directory's configuration.
+    let csv = dir.join("q.csv");
+    std::fs::write(
+        &csv,
+        "timestamp,bid,bid_size,ask,ask_size\n2026-01-05T14:30:00Z,100.00,5,100.01,5\n",
+    )
+    .unwrap();
+    let md = dir.join("md");
+    let out = foxtrot(&[
+        "import",
+        "--format",
+        "csv",
+        "--tick",
+        "1",
+        "--out",
+        md.to_str().unwrap(),
+        csv.to_str().unwrap(),
+        "--set",
+        "risk.max_order_qty=4321",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (cfg, _) = foxtrot_engine::journal::market_data::MdSource::open(&md).unwrap();
+    assert_eq!(cfg.risk.max_order_qty, 4321);
+    let bad = foxtrot(&[
+        "import",
+        "--format",
+        "csv",
+        "--tick",
+        "1",
+        "--out",
+        dir.join("md2").to_str().unwrap(),
+        csv.to_str().unwrap(),
+        "--set",
+        "risk.max_order_qtx=1",
+    ]);
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("max_order_qtx"));
+    // stat: the stats file of a run started with that key.
+    let stats = dir.join("set.stats");
+    let out = foxtrot(&[
+        "stat",
+        "--once",
+        "--set",
+        &format!("runtime.stats_file={}", stats.display()),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains(&stats.display().to_string()),
+        "{err}"
+    );
+    // host-check: the cores set.
+    let out = foxtrot(&["host-check", "--json", "--set", "runtime.cores=[1]"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines().any(|l| l.contains("pinned cores") && l.contains('1')),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// The final positions are in the summary, and their realised plus unrealised
 /// PnL is the run's PnL (the split adds up; half ticks are not lost).
 #[test]

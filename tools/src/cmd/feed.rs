@@ -14,7 +14,6 @@
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use foxtrot_engine::records::InstrumentSpec;
-use foxtrot_engine::Config;
 use foxtrot_feed::capture::MdWriter;
 use foxtrot_feed::itch::Subscription;
 use foxtrot_feed::transport::{Feed, ItchFileFeed, MoldUdpFeed, Next, ShmFeed, ShmPublisher};
@@ -100,6 +99,9 @@ pub struct RecordArgs {
     /// Configuration template (default: the embedded `configs/backtest.yaml`).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Set one configuration key (repeatable) on the template (its instruments are the recorded symbols, whatever is set): `--set book.window_ticks=8192`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
     /// Tick size of the instruments, in price units of 10^-4.
     #[arg(long, default_value_t = 100)]
     tick: i64,
@@ -215,10 +217,7 @@ pub fn run_record(a: RecordArgs) -> Result<()> {
         "{} already holds data; record into a new directory",
         a.out.display()
     );
-    let mut cfg = match &a.config {
-        Some(p) => Config::load(p)?,
-        None => Config::default_backtest(),
-    };
+    let mut cfg = crate::setup::load_template_with_sets(a.config.as_deref(), &a.set)?;
     cfg.instruments = a
         .src
         .symbols

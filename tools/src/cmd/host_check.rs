@@ -16,6 +16,10 @@ pub struct HostCheckArgs {
     /// Config whose `runtime.cores` to check.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Set one configuration key (repeatable) as the run will be started
+    /// with (on --config's, or the embedded default): `--set runtime.cores=[3]`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
     /// The network interface the feed arrives on (its driver's XDP support,
     /// queues and busy-poll settings are checked).
     #[arg(long, value_name = "IFACE")]
@@ -379,9 +383,9 @@ pub fn check_bypass(root: &Path, nic: Option<&str>) -> Vec<Finding> {
 /// Runs `foxtrot host-check`.
 pub fn run(a: HostCheckArgs) -> Result<()> {
     let cores = if a.cores.is_empty() {
-        match &a.config {
-            Some(p) => foxtrot_engine::Config::load(p)?.runtime.cores,
-            None => Vec::new(),
+        match (&a.config, a.set.is_empty()) {
+            (None, true) => Vec::new(),
+            (c, _) => crate::setup::load_with_sets(c.as_deref(), &a.set)?.runtime.cores,
         }
     } else {
         a.cores.clone()

@@ -40,6 +40,9 @@ pub struct ImportArgs {
     /// Configuration template (default: the embedded `configs/backtest.yaml`).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Set one configuration key (repeatable) on the template (its instruments are the data's, whatever is set): `--set belief.drift.enabled=false`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
     /// CSV: `quotes` or `trades`.
     #[arg(long, default_value = "quotes", value_parser = ["quotes", "trades"])]
     shape: String,
@@ -114,10 +117,7 @@ fn spec(symbol: &str, a: &ImportArgs, price_decimals: u8, ref_price: i64, tick: 
 }
 
 fn template(a: &ImportArgs) -> Result<Config> {
-    Ok(match &a.config {
-        Some(p) => Config::load(p)?,
-        None => Config::default_backtest(),
-    })
+    crate::setup::load_template_with_sets(a.config.as_deref(), &a.set)
 }
 
 fn create(out: &Path, cfg: &mut Config, mut instruments: Vec<InstrumentSpec>) -> Result<MdWriter> {

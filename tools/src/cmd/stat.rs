@@ -18,6 +18,10 @@ pub struct StatArgs {
     /// The configuration the run was started with: its `runtime.stats_file`.
     #[arg(long, value_name = "FILE", conflicts_with = "file")]
     config: Option<PathBuf>,
+    /// Set one configuration key (repeatable) as the run was started with
+    /// (on --config's, or the embedded default): `--set runtime.stats_file=/dev/shm/a.stats`.
+    #[arg(long = "set", value_name = "KEY=VALUE", conflicts_with = "file")]
+    set: Vec<String>,
     /// Print one snapshot and exit.
     #[arg(long)]
     once: bool,
@@ -37,18 +41,21 @@ pub struct StatArgs {
 pub fn run(a: StatArgs) -> Result<()> {
     let path = match (&a.file, &a.config) {
         (Some(f), _) => f.clone(),
-        (None, Some(c)) => {
-            let cfg = foxtrot_engine::Config::load(c)?;
+        (None, None) if a.set.is_empty() => default_stats_path(),
+        (None, c) => {
+            let cfg = crate::setup::load_with_sets(c.as_deref(), &a.set)?;
             cfg.runtime
                 .stats_file
                 .as_ref()
                 .map(PathBuf::from)
                 .unwrap_or_else(default_stats_path)
         }
-        (None, None) => default_stats_path(),
     };
     if !path.exists() {
-        anyhow::bail!("{}", no_stats_file(&path, a.file.is_none() && a.config.is_none()));
+        anyhow::bail!(
+            "{}",
+            no_stats_file(&path, a.file.is_none() && a.config.is_none() && a.set.is_empty())
+        );
     }
     let r = StatsReader::open(&path)?;
     if let Some(addr) = &a.prometheus {
