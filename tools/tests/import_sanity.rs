@@ -297,8 +297,17 @@ fn a_killed_import_is_refused_as_incomplete_not_backtested_as_the_whole() {
     assert!(j["complete"] == false && events > 0 && events < 2 * rows, "{j}");
     let text = ok(&["replay", dir, "--partial"]);
     assert!(text.contains("INCOMPLETE"), "{text}");
+    // Its journal's records are all sound; `journal verify` says it is incomplete.
+    let journal = md.join("market_data");
+    let v = common::foxtrot(&["journal", "verify", journal.to_str().unwrap()]);
+    let e = String::from_utf8_lossy(&v.stderr);
+    assert!(
+        !v.status.success() && e.contains("records OK, but the market data is incomplete"),
+        "{e}"
+    );
     std::fs::remove_dir_all(&md).unwrap();
     ok_cmd(import_cmd(&csv, "csv", &md).args(["--tick", "1"]));
     let j: serde_json::Value = serde_json::from_str(&ok(&["replay", dir, "--json"])).unwrap();
     assert!(j["complete"] == true && j["market_data"] == 2 * rows, "{j}");
+    ok(&["journal", "verify", journal.to_str().unwrap()]);
 }

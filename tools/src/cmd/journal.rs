@@ -86,12 +86,39 @@ fn open(dir: &Path) -> Result<JournalReader> {
 /// Reads a journal to its end: (records, torn tail), or the damage met after
 /// how many records (`foxtrot journal verify`; a restart's check of the run it
 /// resumes from).
+///
+/// A market-data journal whose writer promised to end it (see
+/// `foxtrot_engine::journal::market_data`) is held to that end too: its
+/// records all sound, but no end record after them, it is reported
+/// incomplete — what an import killed half way leaves.
 pub(crate) fn check(dir: &Path) -> Result<(u64, Option<(u64, u64)>)> {
+    use foxtrot_engine::journal::market_data::MD_FLAG_ENDS;
     let mut r = open(dir)?;
     let mut n = 0u64;
+    // Whether the journal promises an end record, and the last kind read.
+    let (mut ends, mut last) = (false, None);
     loop {
         match r.next() {
-            Ok(Some(_)) => n += 1,
+            Ok(Some(x)) => {
+                if n == 0 {
+                    ends = x.kind == kinds::KIND_CONFIG && x.flags & MD_FLAG_ENDS != 0;
+                }
+                if last == Some(kinds::KIND_MD_END) && ends {
+                    bail!(
+                        "{}: seq {}: a record after the market data's end record: the journal was appended to after it was finished",
+                        dir.display(),
+                        x.seq
+                    );
+                }
+                last = Some(x.kind);
+                n += 1;
+            }
+            Ok(None) if ends && last != Some(kinds::KIND_MD_END) => bail!(
+                "{}: {n} records OK, but the market data is incomplete: no end record after them — its writer did not \
+                 finish (killed, or failed), or its last records were lost (import it again, or `foxtrot replay --partial` \
+                 backtests what is there)",
+                dir.display()
+            ),
             Ok(None) => return Ok((n, r.torn_tail())),
             Err(e) => bail!(
                 "{e} (after {n} good records; `foxtrot journal repair {}` keeps them)",
