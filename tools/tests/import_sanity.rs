@@ -305,6 +305,24 @@ fn a_killed_import_is_refused_as_incomplete_not_backtested_as_the_whole() {
         !v.status.success() && e.contains("records OK, but the market data is incomplete"),
         "{e}"
     );
+    // A repair ends it where it stops (a killed capture's data is all there
+    // is): then whole, and what `--partial` ran.
+    let sealed = d.join("sealed");
+    std::fs::create_dir_all(sealed.join("market_data")).unwrap();
+    for f in std::fs::read_dir(&journal).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), sealed.join("market_data").join(f.file_name())).unwrap();
+    }
+    let said = ok(&["journal", "repair", sealed.join("market_data").to_str().unwrap()]);
+    assert!(said.contains("sealed: the market data now ends after its"), "{said}");
+    ok(&["journal", "verify", sealed.join("market_data").to_str().unwrap()]);
+    let s: serde_json::Value = serde_json::from_str(&ok(&["replay", sealed.to_str().unwrap(), "--json"])).unwrap();
+    assert!(
+        s["complete"] == true && s["market_data"] == events && s["order_hash"] == j["order_hash"],
+        "{s}"
+    );
+    let again = ok(&["journal", "repair", sealed.join("market_data").to_str().unwrap()]);
+    assert!(again.contains("nothing to repair"), "{again}");
     std::fs::remove_dir_all(&md).unwrap();
     ok_cmd(import_cmd(&csv, "csv", &md).args(["--tick", "1"]));
     let j: serde_json::Value = serde_json::from_str(&ok(&["replay", dir, "--json"])).unwrap();

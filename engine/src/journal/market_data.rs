@@ -53,6 +53,52 @@ pub fn md_end_counts(p: &[u8]) -> Option<(u64, u64)> {
     Some((word(0), word(8)))
 }
 
+/// Ends the market-data journal `journal` (a `market_data/` directory) that its
+/// writer did not finish, where its records stop: appends its `md_end` record,
+/// counting them and the events they hold; `before` runs just before that
+/// append (a backup). What `foxtrot journal repair` does once any damage is cut:
+/// a capture killed half way holds all it captured, and sealed it serves
+/// wherever finished data does (an import killed half way is better imported
+/// again). `None` when the journal promises no end, or has one.
+pub fn seal(journal: &Path, before: impl FnOnce() -> Result<(), Error>) -> Result<Option<(u64, u64)>, Error> {
+    let j = match Configured::open(journal) {
+        // Not a journal with a configuration first (orders, a diary): no end promised.
+        Err(Error::NoConfig(_)) => return Ok(None),
+        j => j?,
+    };
+    if j.flags & MD_FLAG_ENDS == 0 {
+        return Ok(None);
+    }
+    let (mut records, mut last_seq, mut ts, mut last_kind) = (0u64, 0u64, 0u64, KIND_CONFIG);
+    let mut r = j.reader;
+    while let Some(x) = r.next()? {
+        (records, last_seq, ts, last_kind) = (records + 1, x.seq, ts.max(x.ts_ns), x.kind);
+    }
+    drop(r);
+    if last_kind == KIND_MD_END {
+        return Ok(None);
+    }
+    let not_md = || Error::NoConfig(journal.to_path_buf());
+    if journal.file_name().and_then(|n| n.to_str()) != Some(MD_DIR) {
+        return Err(not_md());
+    }
+    let (_, src) = MdSource::open(journal.parent().ok_or_else(not_md)?)?;
+    let mut src = src.partial();
+    let events = src.by_ref().count() as u64;
+    if let Some(e) = src.take_error() {
+        return Err(e);
+    }
+    drop(src);
+    before()?;
+    let mut w = JournalWriter::open(journal, JournalConfig::default())?;
+    let mut end = [0u8; 16];
+    end[..8].copy_from_slice(&records.to_le_bytes());
+    end[8..].copy_from_slice(&events.to_le_bytes());
+    w.append(KIND_MD_END, 0, last_seq + 1, ts, &end)?;
+    w.sync()?;
+    Ok(Some((records, events)))
+}
+
 /// Whether `dir` is a market-data directory (and not a recorded run).
 pub fn is_market_data(dir: &Path) -> bool {
     dir.join(MD_DIR).is_dir() && !dir.join("inputs").exists()

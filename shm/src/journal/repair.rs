@@ -165,7 +165,7 @@ fn scan_to_stop(dir: &Path) -> Result<(u64, Stop), ShmError> {
 }
 
 /// Copies every file of `dir` into `backup` (created).
-fn back_up(dir: &Path, backup: &Path) -> Result<(), ShmError> {
+pub fn back_up(dir: &Path, backup: &Path) -> Result<(), ShmError> {
     std::fs::create_dir_all(backup).map_err(ShmError::io(backup, "create backup directory"))?;
     for e in std::fs::read_dir(dir)
         .map_err(ShmError::io(dir, "list journal"))?

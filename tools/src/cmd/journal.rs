@@ -341,6 +341,12 @@ pub fn run(a: JournalArgs) -> Result<()> {
                 PathBuf::from(format!("{}.backup-{secs}", dir.display()))
             });
             let r = foxtrot_shm::journal::repair::repair(&dir, &backup)?;
+            // Market data its writer did not finish (after any damage is cut):
+            // ended where its records stop, the files backed up first.
+            let sealed = foxtrot_engine::journal::market_data::seal(&dir, || match r.backup {
+                Some(_) => Ok(()),
+                None => Ok(foxtrot_shm::journal::repair::back_up(&dir, &backup)?),
+            })?;
             match (&r.damage, &r.backup) {
                 (Some(d), Some(b)) => println!(
                     "{}: repaired: {d}; kept {} records, dropped {} (the original files are in {})",
@@ -349,7 +355,17 @@ pub fn run(a: JournalArgs) -> Result<()> {
                     r.dropped,
                     b.display()
                 ),
+                _ if sealed.is_some() => {}
                 _ => println!("{}: {} records OK; nothing to repair", dir.display(), r.kept),
+            }
+            if let Some((records, events)) = sealed {
+                println!(
+                    "{}: sealed: the market data now ends after its {records} records ({events} events): its writer had not \
+                     finished it (killed, or failed); a capture so ended holds all it captured, an import is better run \
+                     again (the original files are in {})",
+                    dir.display(),
+                    backup.display()
+                );
             }
             Ok(())
         }
