@@ -747,22 +747,14 @@ fn a_repair_rebuilds_a_damaged_header_and_keeps_its_records() {
         .iter()
         .map(|(_, p)| std::fs::read(p).unwrap()[..SEGMENT_HEADER].to_vec())
         .collect();
+    let in_segment_0 = located(&d).iter().filter(|x| x.0 == segs[0].0).count();
     // created_ns of segment 1, base_seq of segment 2, first_seq of the last.
     let last = segs.len() - 1;
     flip(&segs[1].1, 35, 2);
     flip(&segs[2].1, 50, 0);
     flip(&segs[last].1, 24, 5);
     let (read, err) = read_to_damage(&d, "with three damaged headers");
-    let in_segment_0 = located(&{
-        let c = tmp("header-repair-copy");
-        std::fs::create_dir_all(&c).unwrap();
-        std::fs::copy(&segs[0].1, c.join(segs[0].1.file_name().unwrap())).unwrap();
-        let n = std::fs::read(&segs[1].1).unwrap();
-        // Segment 0 alone ends in a roll to a successor: give it a blank one.
-        std::fs::write(c.join(segs[1].1.file_name().unwrap()), vec![0u8; n.len()]).unwrap();
-        c
-    });
-    assert_eq!(read as usize, in_segment_0.len(), "read up to segment 1's header");
+    assert_eq!(read as usize, in_segment_0, "read up to segment 1's header");
     assert!(
         matches!(&err, ShmError::BadHeader { what, .. } if what.contains("damaged")),
         "{err}"
@@ -797,7 +789,7 @@ fn a_repair_rebuilds_a_damaged_header_and_keeps_its_records() {
     assert_eq!(read_all(&d).0, before);
     write_n(&d, small(), 1_501, 10);
     assert_eq!(read_all(&d).0.len(), 1_510);
-    for p in [d.clone(), backup, tmp("header-repair-copy")] {
+    for p in [d, backup] {
         std::fs::remove_dir_all(p).ok();
     }
 }

@@ -214,34 +214,18 @@ fn every_command_that_takes_a_configuration_takes_set() {
         "timestamp,bid,bid_size,ask,ask_size\n2026-01-05T14:30:00Z,100.00,5,100.01,5\n",
     )
     .unwrap();
+    let import = |out: &std::path::Path, set: &str| {
+        let (out, csv) = (out.to_str().unwrap(), csv.to_str().unwrap());
+        foxtrot(&[
+            "import", "--format", "csv", "--tick", "1", "--out", out, csv, "--set", set,
+        ])
+    };
     let md = dir.join("md");
-    let out = foxtrot(&[
-        "import",
-        "--format",
-        "csv",
-        "--tick",
-        "1",
-        "--out",
-        md.to_str().unwrap(),
-        csv.to_str().unwrap(),
-        "--set",
-        "risk.max_order_qty=4321",
-    ]);
+    let out = import(&md, "risk.max_order_qty=4321");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (cfg, _) = foxtrot_engine::journal::market_data::MdSource::open(&md).unwrap();
     assert_eq!(cfg.risk.max_order_qty, 4321);
-    let bad = foxtrot(&[
-        "import",
-        "--format",
-        "csv",
-        "--tick",
-        "1",
-        "--out",
-        dir.join("md2").to_str().unwrap(),
-        csv.to_str().unwrap(),
-        "--set",
-        "risk.max_order_qtx=1",
-    ]);
+    let bad = import(&dir.join("md2"), "risk.max_order_qtx=1");
     assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("max_order_qtx"));
     // stat: the stats file of a run started with that key.
     let stats = dir.join("set.stats");

@@ -46,6 +46,14 @@ pub const MD_DIR: &str = "market_data";
 /// with an `md_end` record when it finishes (see the module docs).
 pub const MD_FLAG_ENDS: u16 = 1;
 
+/// The `md_end` payload of `records` records holding `events` events.
+fn md_end_payload(records: u64, events: u64) -> [u8; 16] {
+    let mut p = [0u8; 16];
+    p[..8].copy_from_slice(&records.to_le_bytes());
+    p[8..].copy_from_slice(&events.to_le_bytes());
+    p
+}
+
 /// The `(records, events)` of an `md_end` payload.
 pub fn md_end_counts(p: &[u8]) -> Option<(u64, u64)> {
     let p: &[u8; 16] = p.try_into().ok()?;
@@ -91,10 +99,7 @@ pub fn seal(journal: &Path, before: impl FnOnce() -> Result<(), Error>) -> Resul
     drop(src);
     before()?;
     let mut w = JournalWriter::open(journal, JournalConfig::default())?;
-    let mut end = [0u8; 16];
-    end[..8].copy_from_slice(&records.to_le_bytes());
-    end[8..].copy_from_slice(&events.to_le_bytes());
-    w.append(KIND_MD_END, 0, last_seq + 1, ts, &end)?;
+    w.append(KIND_MD_END, 0, last_seq + 1, ts, &md_end_payload(records, events))?;
     w.sync()?;
     Ok(Some((records, events)))
 }
@@ -260,10 +265,7 @@ impl MdJournal {
     /// flushes it to disk. Nothing is appended after it.
     pub fn finish(mut self, events: u64) -> Result<(), Error> {
         self.flush_block()?;
-        let mut end = [0u8; 16];
-        end[..8].copy_from_slice(&self.out.n.to_le_bytes());
-        end[8..].copy_from_slice(&events.to_le_bytes());
-        let ts = self.out.last_ts;
+        let (end, ts) = (md_end_payload(self.out.n, events), self.out.last_ts);
         self.out.record(KIND_MD_END, ts, &end)?;
         Ok(self.out.w.sync()?)
     }

@@ -13,7 +13,7 @@
 //! the journal is copied into the backup directory, so nothing is lost that was
 //! there.
 
-use super::layout::{self, seg, SEGMENT_HEADER, SEGMENT_MAGIC, SEGMENT_VERSION};
+use super::layout::{self, seg, SEGMENT_HEADER};
 use super::reader::JournalReader;
 use super::writer::list_segments;
 use crate::ShmError;
@@ -245,17 +245,13 @@ fn rebuild_header(dir: &Path, path: &Path) -> Result<(), ShmError> {
             last_seq_in(&b).or_else(|| super::segment::parse_header(&p, &b).ok().map(|h| h.base_seq))
         });
     let base_seq = before.or(first.map(|s| s.saturating_sub(1))).unwrap_or(0);
-    let mut h = [0u8; SEGMENT_HEADER];
-    h[..8].copy_from_slice(SEGMENT_MAGIC);
-    h[seg::VERSION..seg::VERSION + 4].copy_from_slice(&SEGMENT_VERSION.to_le_bytes());
-    h[seg::HEADER_LEN..seg::HEADER_LEN + 4].copy_from_slice(&(SEGMENT_HEADER as u32).to_le_bytes());
-    h[seg::INDEX..seg::INDEX + 8].copy_from_slice(&index.to_le_bytes());
-    h[seg::FIRST_SEQ..seg::FIRST_SEQ + 8].copy_from_slice(&first.unwrap_or(0).to_le_bytes());
-    h[seg::CREATED_NS..seg::CREATED_NS + 8].copy_from_slice(&body[seg::CREATED_NS..seg::CREATED_NS + 8]);
-    h[seg::SIZE..seg::SIZE + 8].copy_from_slice(&size.to_le_bytes());
-    h[seg::BASE_SEQ..seg::BASE_SEQ + 8].copy_from_slice(&base_seq.to_le_bytes());
-    let crc = layout::header_crc(&h);
-    h[seg::HEADER_CRC..seg::HEADER_CRC + 4].copy_from_slice(&crc.to_le_bytes());
+    let h = super::segment::header_image(&super::segment::SegmentHeader {
+        index,
+        first_seq: first.unwrap_or(0),
+        created_ns: layout::le_u64(&body, seg::CREATED_NS),
+        size,
+        base_seq,
+    });
     f.write_all_at(&h, 0).map_err(ShmError::io(path, "rebuild header"))?;
     f.sync_all().map_err(ShmError::io(path, "sync rebuilt header"))
 }

@@ -123,6 +123,27 @@ pub fn parse_header(path: &Path, b: &[u8]) -> Result<SegmentHeader, ShmError> {
     })
 }
 
+/// The 64 bytes of a version-2 header holding `h`, its checksum over them
+/// (the magic included: a writer stores it last).
+pub(crate) fn header_image(h: &SegmentHeader) -> [u8; SEGMENT_HEADER] {
+    let mut b = [0u8; SEGMENT_HEADER];
+    b[..8].copy_from_slice(SEGMENT_MAGIC);
+    b[seg::VERSION..seg::VERSION + 4].copy_from_slice(&SEGMENT_VERSION.to_le_bytes());
+    b[seg::HEADER_LEN..seg::HEADER_LEN + 4].copy_from_slice(&(SEGMENT_HEADER as u32).to_le_bytes());
+    for (at, v) in [
+        (seg::INDEX, h.index),
+        (seg::FIRST_SEQ, h.first_seq),
+        (seg::CREATED_NS, h.created_ns),
+        (seg::SIZE, h.size),
+        (seg::BASE_SEQ, h.base_seq),
+    ] {
+        b[at..at + 8].copy_from_slice(&v.to_le_bytes());
+    }
+    let crc = layout::header_crc(&b);
+    b[seg::HEADER_CRC..seg::HEADER_CRC + 4].copy_from_slice(&crc.to_le_bytes());
+    b
+}
+
 /// A file longer than its header says is damage too (segments are made at
 /// their size and never grow): the header's size field, not the file, is
 /// taken to be wrong.
@@ -269,18 +290,14 @@ impl WriteSegment {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64);
         let (index, size) = (self.header.index, self.header.size);
-        // The header is built whole, its checksum over it (magic included),
-        // and written but for the magic, which goes last.
-        let mut h = [0u8; SEGMENT_HEADER];
-        h[..8].copy_from_slice(SEGMENT_MAGIC);
-        h[seg::VERSION..seg::VERSION + 4].copy_from_slice(&SEGMENT_VERSION.to_le_bytes());
-        h[seg::HEADER_LEN..seg::HEADER_LEN + 4].copy_from_slice(&(SEGMENT_HEADER as u32).to_le_bytes());
-        h[seg::INDEX..seg::INDEX + 8].copy_from_slice(&index.to_le_bytes());
-        h[seg::CREATED_NS..seg::CREATED_NS + 8].copy_from_slice(&created.to_le_bytes());
-        h[seg::SIZE..seg::SIZE + 8].copy_from_slice(&size.to_le_bytes());
-        h[seg::BASE_SEQ..seg::BASE_SEQ + 8].copy_from_slice(&base_seq.to_le_bytes());
-        let crc = layout::header_crc(&h);
-        h[seg::HEADER_CRC..seg::HEADER_CRC + 4].copy_from_slice(&crc.to_le_bytes());
+        let h = header_image(&SegmentHeader {
+            index,
+            first_seq: 0,
+            created_ns: created,
+            size,
+            base_seq,
+        });
+        // Written but for the magic, which goes last.
         self.map[8..SEGMENT_HEADER].copy_from_slice(&h[8..]);
         const _: () = assert!(seg::MAGIC == 0);
         // SAFETY: offset 0 of the page-aligned mapping is 8-aligned and in bounds
