@@ -243,8 +243,15 @@ fn every_command_that_takes_a_configuration_takes_set() {
     // host-check: the cores set.
     let out = foxtrot(&["host-check", "--json", "--set", "runtime.cores=[1]"]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.lines().any(|l| l.contains("pinned cores") && l.contains('1')),
+    let pinned: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|f| f["item"] == "pinned cores")
+        .collect();
+    assert_eq!(pinned.len(), 1, "{text}");
+    assert_eq!(
+        (&pinned[0]["level"], &pinned[0]["detail"]),
+        (&"OK".into(), &"1".into()),
         "{text}"
     );
     std::fs::remove_dir_all(&dir).unwrap();

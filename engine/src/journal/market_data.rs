@@ -61,41 +61,90 @@ pub fn md_end_counts(p: &[u8]) -> Option<(u64, u64)> {
     Some((word(0), word(8)))
 }
 
+/// The end rule of a market-data journal (see the module docs), applied to
+/// its records one by one after the configuration: the one place it is kept,
+/// for [`MdSource`], `foxtrot journal verify` and [`seal`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MdEnd {
+    /// The writer promised an `md_end` record ([`MD_FLAG_ENDS`]).
+    ends: bool,
+    /// It has been read.
+    ended: bool,
+    /// Records after the configuration, the end record included.
+    records: u64,
+    /// Seq and time of the last record.
+    last: (u64, u64),
+}
+
+impl MdEnd {
+    /// The rule of a journal whose configuration record has `flags`.
+    pub fn new(flags: u16) -> MdEnd {
+        MdEnd {
+            ends: flags & MD_FLAG_ENDS != 0,
+            ..MdEnd::default()
+        }
+    }
+
+    /// One record after the configuration; false when it breaks the rule:
+    /// any record after the end, or an end that does not count the records
+    /// before it (some were lost). A journal that promised no end has no rule.
+    #[inline]
+    pub fn record(&mut self, kind: u16, seq: u64, ts_ns: u64, payload: &[u8]) -> bool {
+        self.records += 1;
+        self.last = (seq, ts_ns);
+        if !self.ends {
+            return true;
+        }
+        if self.ended {
+            return false;
+        }
+        if kind == KIND_MD_END {
+            self.ended = true;
+            return md_end_counts(payload).map(|c| c.0) == Some(self.records - 1);
+        }
+        true
+    }
+
+    /// The journal promised an end and none has been read.
+    pub fn unfinished(&self) -> bool {
+        self.ends && !self.ended
+    }
+
+    /// [`Error::Unfinished`] for `journal`, as far as it was read.
+    #[cold]
+    pub fn unfinished_error(&self, journal: &Path) -> Error {
+        Error::Unfinished {
+            journal: journal.to_path_buf(),
+            records: self.records,
+            live: foxtrot_shm::journal::writer_lock::held_elsewhere(journal).is_some(),
+        }
+    }
+}
+
 /// Ends the market-data journal `journal` (a `market_data/` directory) that its
 /// writer did not finish, where its records stop: appends its `md_end` record,
 /// counting them and the events they hold; `before` runs just before that
 /// append (a backup). What `foxtrot journal repair` does once any damage is cut:
 /// a capture killed half way holds all it captured, and sealed it serves
 /// wherever finished data does (an import killed half way is better imported
-/// again). `None` when the journal promises no end, or has one.
+/// again). `None` for any other journal, or one that promises no end or has one.
 pub fn seal(journal: &Path, before: impl FnOnce() -> Result<(), Error>) -> Result<Option<(u64, u64)>, Error> {
-    let j = match Configured::open(journal) {
-        // Not a journal with a configuration first (orders, a diary): no end promised.
-        Err(Error::NoConfig(_)) => return Ok(None),
-        j => j?,
+    let Some(dir) = journal
+        .parent()
+        .filter(|_| journal.file_name().and_then(|n| n.to_str()) == Some(MD_DIR))
+    else {
+        return Ok(None);
     };
-    if j.flags & MD_FLAG_ENDS == 0 {
-        return Ok(None);
-    }
-    let (mut records, mut last_seq, mut ts, mut last_kind) = (0u64, 0u64, 0u64, KIND_CONFIG);
-    let mut r = j.reader;
-    while let Some(x) = r.next()? {
-        (records, last_seq, ts, last_kind) = (records + 1, x.seq, ts.max(x.ts_ns), x.kind);
-    }
-    drop(r);
-    if last_kind == KIND_MD_END {
-        return Ok(None);
-    }
-    let not_md = || Error::NoConfig(journal.to_path_buf());
-    if journal.file_name().and_then(|n| n.to_str()) != Some(MD_DIR) {
-        return Err(not_md());
-    }
-    let (_, src) = MdSource::open(journal.parent().ok_or_else(not_md)?)?;
+    let (_, src) = MdSource::open(dir)?;
     let mut src = src.partial();
     let events = src.by_ref().count() as u64;
     if let Some(e) = src.take_error() {
         return Err(e);
     }
+    if !src.unfinished() {
+        return Ok(None);
+    }
+    let (records, (last_seq, ts)) = (src.end.records, src.end.last);
     drop(src);
     before()?;
     let mut w = JournalWriter::open(journal, JournalConfig::default())?;
@@ -286,12 +335,8 @@ pub struct MdSource {
     ask: Option<MarketData>,
     /// Where the block being read is: (segment, offset, seq, kind, length).
     block_at: (u64, u64, u64, u16, usize),
-    /// The journal's writer ends it with an `md_end` record ([`MD_FLAG_ENDS`]).
-    ends: bool,
-    /// That record has been read.
-    ended: bool,
-    /// Records read after the configuration.
-    records: u64,
+    /// Its end rule, as far as it was read.
+    end: MdEnd,
     /// An end without the `md_end` record is not an error ([`MdSource::partial`]).
     partial: bool,
 }
@@ -322,9 +367,7 @@ impl MdSource {
                 quotes: QuoteDecoder::default(),
                 ask: None,
                 block_at: (0, 0, 0, 0, 0),
-                ends: j.flags & MD_FLAG_ENDS != 0,
-                ended: false,
-                records: 0,
+                end: MdEnd::new(j.flags),
                 partial: false,
             },
         ))
@@ -341,19 +384,15 @@ impl MdSource {
     /// Whether iteration reached the end of a journal whose writer did not
     /// finish it (read with [`partial`](Self::partial)).
     pub fn unfinished(&self) -> bool {
-        self.ends && !self.ended && self.error.is_none()
+        self.end.unfinished() && self.error.is_none()
     }
 
     /// The end of the journal's records: an error if its writer promised an
     /// end record it did not write (unless read [`partial`](Self::partial)).
     #[cold]
     fn at_end(&mut self) {
-        if self.ends && !self.ended && !self.partial {
-            self.error = Some(Error::Unfinished {
-                journal: self.path.clone(),
-                records: self.records,
-                live: foxtrot_shm::journal::writer_lock::held_elsewhere(&self.path).is_some(),
-            });
+        if self.end.unfinished() && !self.partial {
+            self.error = Some(self.end.unfinished_error(&self.path));
         }
     }
 
@@ -426,12 +465,10 @@ impl MdSource {
                     return None;
                 }
             };
-            if self.ended {
-                // Nothing follows the end.
+            if !self.end.record(r.kind, r.seq, r.ts_ns, r.payload) {
                 self.error = Some(Error::bad_record(&self.path, &r));
                 return None;
             }
-            self.records += 1;
             let loaded = match r.kind {
                 KIND_DATA_QUALITY => {
                     self.quality += 1;
@@ -439,15 +476,7 @@ impl MdSource {
                 }
                 KIND_MD_QUOTES => Some(self.quotes.load(r.payload).is_ok()),
                 KIND_MD_BLOCK => Some(self.block.load(r.payload).is_ok()),
-                KIND_MD_END => {
-                    // It counts the records before it: fewer were read, some were lost.
-                    if md_end_counts(r.payload).map(|c| c.0) != Some(self.records - 1) {
-                        self.error = Some(Error::bad_record(&self.path, &r));
-                        return None;
-                    }
-                    self.ended = true;
-                    continue;
-                }
+                KIND_MD_END => continue,
                 _ => None,
             };
             match loaded {
@@ -817,5 +846,26 @@ mod tests {
             (evs.clone(), None, false)
         );
         let _ = std::fs::remove_dir_all(&base);
+    }
+
+    /// The end rule, record by record: an end that counts the records before
+    /// it closes the journal, one that miscounts (records lost) or any record
+    /// after it breaks it; a journal that promised no end has no rule.
+    #[test]
+    fn the_end_rule_counts_what_came_before_and_allows_nothing_after() {
+        let end = |n: u64| md_end_payload(n, 2 * n);
+        let mut e = MdEnd::new(MD_FLAG_ENDS);
+        assert!(e.record(KIND_MD_QUOTES, 1, 10, &[]) && e.record(KIND_DATA_QUALITY, 2, 11, &[]));
+        assert!(e.unfinished());
+        assert!(e.record(KIND_MD_END, 3, 11, &end(2)) && !e.unfinished());
+        assert!(!e.record(KIND_DATA_QUALITY, 4, 12, &[]), "a record after the end");
+        let mut lost = MdEnd::new(MD_FLAG_ENDS);
+        assert!(lost.record(KIND_MD_QUOTES, 1, 10, &[]));
+        assert!(
+            !lost.record(KIND_MD_END, 3, 11, &end(2)),
+            "an end counting a record not read"
+        );
+        let mut old = MdEnd::new(0);
+        assert!(old.record(KIND_MD_QUOTES, 1, 10, &[]) && !old.unfinished());
     }
 }

@@ -42,32 +42,36 @@ pub fn repair(dir: &Path, backup: &Path) -> Result<Repair, ShmError> {
     // Not under a live writer, whose tail it would cut.
     let _lock = super::writer_lock::WriterLock::acquire(dir)?;
     let mut backed_up = false;
-    let mut rebuilt: Vec<String> = Vec::new();
+    // Headers rebuilt: the segment and what was wrong with it.
+    let mut rebuilt: Vec<(PathBuf, String)> = Vec::new();
     // Each pass either reads to its stop or rebuilds one damaged header (a
     // segment's at most once: a header rebuilt that still reads as damaged
-    // is an error).
+    // is an error). The last record read before a damaged header is where
+    // the numbering stood before its segment.
     let (kept, stop) = loop {
-        match scan_to_stop(dir) {
+        let mut last_seq = None;
+        match scan_to_stop(dir, &mut last_seq) {
             Err(ShmError::BadHeader { path, what, .. }) if path.parent() == Some(dir) => {
-                let name = path
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .unwrap_or_default()
-                    .to_string();
-                if rebuilt.iter().any(|r| r.starts_with(&name)) {
+                if rebuilt.iter().any(|(p, _)| *p == path) {
                     return Err(ShmError::BadHeader { path, offset: 0, what });
                 }
                 if !backed_up {
                     back_up(dir, backup)?;
                     backed_up = true;
                 }
-                rebuild_header(dir, &path)?;
-                rebuilt.push(format!("{name} ({what})"));
+                rebuild_header(&path, last_seq)?;
+                rebuilt.push((path, what));
             }
             r => break r?,
         }
     };
-    let rebuilt = (!rebuilt.is_empty()).then(|| format!("header rebuilt: {}", rebuilt.join("; ")));
+    let rebuilt = (!rebuilt.is_empty()).then(|| {
+        let each: Vec<String> = rebuilt
+            .iter()
+            .map(|(p, what)| format!("{} ({what})", p.file_name().unwrap_or_default().to_string_lossy()))
+            .collect();
+        format!("header rebuilt: {}", each.join("; "))
+    });
     let Some((segment, offset, what, after, later_counted)) = stop else {
         return Ok(Repair {
             kept,
@@ -130,8 +134,9 @@ pub fn repair(dir: &Path, backup: &Path) -> Result<Repair, ShmError> {
 /// clean end; with the records read before it.
 type Stop = Option<(u64, u64, String, u64, bool)>;
 
-/// Reads the journal in `dir` as any reader does, to its stop.
-fn scan_to_stop(dir: &Path) -> Result<(u64, Stop), ShmError> {
+/// Reads the journal in `dir` as any reader does, to its stop; `last_seq`
+/// follows the records read (it is left where reading stopped, on an error too).
+fn scan_to_stop(dir: &Path, last_seq: &mut Option<u64>) -> Result<(u64, Stop), ShmError> {
     let mut r = JournalReader::open(dir)?;
     let mut kept = 0u64;
     let mut last_end: Option<(u64, u64)> = None;
@@ -139,6 +144,7 @@ fn scan_to_stop(dir: &Path) -> Result<(u64, Stop), ShmError> {
         match r.next() {
             Ok(Some(rec)) => {
                 kept += 1;
+                *last_seq = Some(rec.seq);
                 let end = rec.offset + layout::record_len(rec.payload.len()) as u64;
                 last_end = Some((rec.segment, end));
             }
@@ -180,29 +186,12 @@ pub fn back_up(dir: &Path, backup: &Path) -> Result<(), ShmError> {
     Ok(())
 }
 
-/// The seq of the last valid record of `map` from its first record on (up to
-/// the first damage or the end), if it has one.
-fn last_seq_in(map: &[u8]) -> Option<u64> {
-    let mut at = SEGMENT_HEADER;
-    let mut last = None;
-    while at + layout::RECORD_HEADER <= map.len() {
-        match super::scan::check(map, at, layout::le_u32(map, at)) {
-            super::scan::Step::Record { len } if layout::le_u16(map, at + layout::rec::KIND) != layout::KIND_END => {
-                last = Some(layout::le_u64(map, at + layout::rec::SEQ));
-                at += len;
-            }
-            _ => break,
-        }
-    }
-    last
-}
-
 /// Writes a new version-2 header for the segment at `path` from what the
 /// journal shows: its index from its name, its size from its length (rounded
 /// up to 8, the file restored to it), `first_seq` from its first record,
-/// `base_seq` from the last record before it (else one below its first, else
-/// 0), the creation time kept.
-fn rebuild_header(dir: &Path, path: &Path) -> Result<(), ShmError> {
+/// `base_seq` from `before` — the last record read before it — (else one
+/// below its first, else 0), the creation time kept.
+fn rebuild_header(path: &Path, before: Option<u64>) -> Result<(), ShmError> {
     use std::os::unix::fs::FileExt;
     let unusable = |what: &str| ShmError::BadHeader {
         path: path.to_path_buf(),
@@ -236,14 +225,6 @@ fn rebuild_header(dir: &Path, path: &Path) -> Result<(), ShmError> {
         }
         _ => None,
     };
-    let before = list_segments(dir)?
-        .into_iter()
-        .rfind(|(i, _)| *i < index)
-        .and_then(|(_, p)| {
-            let b = std::fs::read(&p).ok()?;
-            // An empty segment before: where numbering stood before it.
-            last_seq_in(&b).or_else(|| super::segment::parse_header(&p, &b).ok().map(|h| h.base_seq))
-        });
     let base_seq = before.or(first.map(|s| s.saturating_sub(1))).unwrap_or(0);
     let h = super::segment::header_image(&super::segment::SegmentHeader {
         index,

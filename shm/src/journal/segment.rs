@@ -284,7 +284,8 @@ impl WriteSegment {
     /// The fast half: writes the header (with `base_seq`, the last seq before this
     /// segment), its magic last with release ordering, so a reader that sees the
     /// magic sees the whole header. No system call: the file already has its name
-    /// and its pages, so a roll costs the appending thread a few stores.
+    /// and its pages, so a roll costs the appending thread a clock read (the
+    /// informational `created_ns`), a CRC32C of 48 bytes and a few stores.
     pub fn publish(&mut self, base_seq: u64) {
         let created = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

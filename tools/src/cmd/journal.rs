@@ -92,34 +92,34 @@ fn open(dir: &Path) -> Result<JournalReader> {
 /// records all sound, but no end record after them, it is reported
 /// incomplete — what an import killed half way leaves.
 pub(crate) fn check(dir: &Path) -> Result<(u64, Option<(u64, u64)>)> {
-    use foxtrot_engine::journal::market_data::MD_FLAG_ENDS;
+    use foxtrot_engine::journal::market_data::MdEnd;
     let mut r = open(dir)?;
     let mut n = 0u64;
-    // Whether the journal promises an end record, and the last kind read.
-    let (mut ends, mut last) = (false, None);
+    // The end rule, for a journal whose first record is a configuration.
+    let mut end: Option<MdEnd> = None;
     loop {
         match r.next() {
             Ok(Some(x)) => {
-                if n == 0 {
-                    ends = x.kind == kinds::KIND_CONFIG && x.flags & MD_FLAG_ENDS != 0;
-                }
-                if last == Some(kinds::KIND_MD_END) && ends {
+                if n == 0 && x.kind == kinds::KIND_CONFIG {
+                    end = Some(MdEnd::new(x.flags));
+                } else if end
+                    .as_mut()
+                    .is_some_and(|e| !e.record(x.kind, x.seq, x.ts_ns, x.payload))
+                {
                     bail!(
-                        "{}: seq {}: a record after the market data's end record: the journal was appended to after it was finished",
+                        "{}: seq {}: a record of kind {} the market data's end forbids: after its end record, or an end \
+                         record that does not count the records before it",
                         dir.display(),
-                        x.seq
+                        x.seq,
+                        x.kind
                     );
                 }
-                last = Some(x.kind);
                 n += 1;
             }
-            Ok(None) if ends && last != Some(kinds::KIND_MD_END) => bail!(
-                "{}: {n} records OK, but the market data is incomplete: no end record after them — its writer did not \
-                 finish (killed, or failed), or its last records were lost (import it again, or `foxtrot replay --partial` \
-                 backtests what is there)",
-                dir.display()
-            ),
-            Ok(None) => return Ok((n, r.torn_tail())),
+            Ok(None) => match end {
+                Some(e) if e.unfinished() => bail!("{} ({n} records OK)", e.unfinished_error(dir)),
+                _ => return Ok((n, r.torn_tail())),
+            },
             Err(e) => bail!(
                 "{e} (after {n} good records; `foxtrot journal repair {}` keeps them)",
                 dir.display()
