@@ -1,7 +1,8 @@
 //! Which outside tools the tests that drive them will find, as `cfg`s
 //! (`has_promtool`, `has_prometheus`, `has_chromium`, `has_slurm`,
 //! `has_quickfix`, `has_py_duckdb`, `has_py_itch`, `has_py_dbn`, `has_py_hftbacktest`, `has_podman`,
-//! `has_netns`: root with `ip`, `tc`, `ethtool` and `nft`, for the AF_XDP test bed): a test whose
+//! `has_netns`: root with `ip`, `tc`, `ethtool` and `nft`, for the AF_XDP test bed;
+//! `has_mount`: root with `mount` and `umount`, for a small tmpfs to fill): a test whose
 //! tool is missing is marked ignored, with the reason, so the skip shows in
 //! `cargo test`'s summary instead of passing silently. With
 //! `FOXTROT_REQUIRE_EXTERNAL=1` (`.ci/run`) every one is set: such a test runs
@@ -37,7 +38,7 @@ fn main() {
         .arg("-u")
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    let probes: [(&str, bool); 11] = [
+    let probes: [(&str, bool); 12] = [
         ("has_promtool", on_path("promtool")),
         ("has_prometheus", on_path("prometheus")),
         ("has_chromium", on_path("chromium")),
@@ -55,6 +56,7 @@ fn main() {
             "has_netns",
             root && ["ip", "tc", "ethtool", "nft"].iter().all(|t| on_path(t)),
         ),
+        ("has_mount", root && on_path("mount") && on_path("umount")),
     ];
     for (cfg, found) in probes {
         println!("cargo::rustc-check-cfg=cfg({cfg})");

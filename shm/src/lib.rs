@@ -7,6 +7,8 @@
 //!   memory file, with records committed in-band (DESIGN §7).
 //! - [`seqlock`]: consistent snapshots of a block of words written by one process
 //!   and read by others (the runtime's stats file).
+//! - [`reserve`]: a file's blocks reserved before a mapping writes them, so a
+//!   full filesystem is an error, not a `SIGBUS`.
 //!
 //! It depends on nothing else of foxtrot's, so a feed handler or an inspection
 //! tool can link it alone.
@@ -15,10 +17,12 @@
 
 mod error;
 pub mod journal;
+pub mod reserve;
 pub mod ring;
 pub mod seqlock;
 
 pub use error::ShmError;
 pub use journal::{Durability, JournalConfig, JournalReader, JournalWriter, MapOptions, RecordRef};
+pub use reserve::reserve;
 #[cfg(not(loom))]
 pub use ring::{ShmConsumer, ShmProducer, ShmRing};

@@ -399,6 +399,8 @@ impl StatsWriter {
             .open(path)
             .map_err(io)?;
         f.set_len(FILE_SIZE as u64).map_err(io)?;
+        // Its pages before any store: a full /dev/shm is this error, not a SIGBUS.
+        foxtrot_shm::reserve(&f, 0, FILE_SIZE as u64).map_err(io)?;
         // SAFETY: the file was just created by us at its full size; other processes
         // only read it through atomics (see `Mapped::words`), and no one truncates it
         // while it is mapped.

@@ -177,6 +177,8 @@ pub struct WriteSegment {
     pub map: MmapMut,
     /// Parsed header.
     pub header: SegmentHeader,
+    /// The file, kept open to reserve its blocks as the writer reaches them.
+    file: File,
     /// Prepared and not yet published: the file has its name but a blank
     /// header, so [`list_segments`](super::writer::list_segments) does not
     /// list it.
@@ -244,16 +246,12 @@ impl WriteSegment {
         gone: &dyn Fn() -> bool,
     ) -> Result<Self, ShmError> {
         file.set_len(size).map_err(ShmError::io(&path, "size segment"))?;
-        if opts.prefault {
-            use std::os::fd::AsRawFd;
-            // SAFETY: a valid open file descriptor and an in-range length.
-            let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, size as libc::off_t) };
-            if rc != 0 {
-                return Err(ShmError::io(&path, "allocate segment")(
-                    std::io::Error::from_raw_os_error(rc),
-                ));
-            }
-        }
+        // Blocks before any store (a full disk is then an error here, not a
+        // SIGBUS at a store: `crate::reserve`): all of them when every page is
+        // dirtied now, else the header's page — the writer reserves the rest a
+        // step ahead of its appends (`WriteSegment::reserve`).
+        let reserved = if opts.prefault { size } else { size.min(4096) };
+        crate::reserve(&file, 0, reserved).map_err(ShmError::io(&path, "allocate segment"))?;
         if opts.prefault && !is_tmpfs(&file) {
             // Bring every page into the page cache with its blocks allocated, by a
             // few large writes (cheaper than letting each fault do it: 12–16 ms
@@ -349,6 +347,11 @@ impl WriteSegment {
                 size: header.size,
             });
         }
+        if opts.prefault {
+            // Every page is dirtied when it is mapped: a segment another writer
+            // left sparse (an import's) gets its blocks first.
+            crate::reserve(&file, 0, len).map_err(ShmError::io(path, "allocate segment"))?;
+        }
         let mut s = Self::map(path.to_path_buf(), file, opts)?;
         s.header = header;
         Ok(s)
@@ -404,8 +407,16 @@ impl WriteSegment {
             path,
             map,
             header,
+            file,
             unpublished: false,
         })
+    }
+
+    /// Reserves the blocks of bytes `from..from + len` (see [`crate::reserve`]):
+    /// a full filesystem is an error here, before a store into them would
+    /// have been a `SIGBUS`.
+    pub fn reserve(&self, from: usize, len: usize) -> Result<(), ShmError> {
+        crate::reserve(&self.file, from as u64, len as u64).map_err(ShmError::io(&self.path, "allocate segment"))
     }
 
     /// Records the first seq in the header (on the segment's first append).

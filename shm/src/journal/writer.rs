@@ -124,10 +124,12 @@ pub struct JournalWriter {
     /// Prepares the next segments and unmaps finished ones, on a helper thread.
     /// `None` only while `open` is building the writer.
     prepare: Option<Preparer>,
-    /// Bytes of the current segment, from its start, faulted in for writing
-    /// (see [`populate`](Self::populate)); `usize::MAX` when there is nothing
-    /// to do: the segments are prefaulted, or the kernel cannot populate.
+    /// Bytes of the current segment, from its start, reserved and (where the
+    /// kernel can) faulted in for writing (see [`populate`](Self::populate));
+    /// `usize::MAX` when there is nothing to do: the segments are prefaulted.
     populated: usize,
+    /// Whether `MADV_POPULATE_WRITE` works here (Linux ≥ 5.14).
+    can_populate: bool,
     /// This writer's hold on the directory (one writer at a time).
     _lock: super::writer_lock::WriterLock,
 }
@@ -254,6 +256,7 @@ impl JournalWriter {
             prepare: None,
             // Nothing populated yet, unless every page is (prefaulted).
             populated: if cfg.map.prefault { usize::MAX } else { 0 },
+            can_populate: true,
             _lock: lock,
         };
         // Preparations of older versions (named `.seg.tmp`): never published.
@@ -332,11 +335,12 @@ impl JournalWriter {
         if self.pos + len + RECORD_HEADER > self.seg.map.len() {
             self.roll()?;
         }
+        if self.pos + len > self.populated {
+            // Before anything is written: a full disk leaves the journal as it was.
+            self.populate(self.pos + len)?;
+        }
         if self.in_segment == 0 {
             self.seg.set_first_seq(seq);
-        }
-        if self.pos + len > self.populated {
-            self.populate(self.pos + len);
         }
         self.write_at(self.pos, kind, flags, seq, ts_ns, payload, len);
         if self.in_segment % self.cfg.index_every as u64 == 0 && self.index.len() < self.index.capacity() {
@@ -453,28 +457,32 @@ impl JournalWriter {
         Ok(())
     }
 
-    /// Faults in the pages of a segment that was not prefaulted (an import's:
+    /// Reserves the blocks of a segment that was not prefaulted (an import's:
     /// see `MapOptions::prefault`) up to past `need`, [`POPULATE_STEP`] at a
-    /// time, with one `MADV_POPULATE_WRITE` (Linux ≥ 5.14), where the stores
-    /// would otherwise take a page fault each. Where the kernel refuses, the
-    /// stores fault as before, and this is not tried again.
+    /// time — a full filesystem is an error here, where a store would have
+    /// been a `SIGBUS` (see [`crate::reserve`]) — and faults their pages in
+    /// with one `MADV_POPULATE_WRITE` (Linux ≥ 5.14), where the stores would
+    /// otherwise take a page fault each. Where the kernel refuses to populate,
+    /// the stores fault as before, and populating is not tried again.
     #[cold]
     #[inline(never)]
-    fn populate(&mut self, need: usize) {
+    fn populate(&mut self, need: usize) -> Result<(), ShmError> {
         let len = self.seg.map.len();
         let from = self.populated & !4095;
         // `need` is past `populated` and within the segment, so `from < to`.
         let to = (need.next_multiple_of(4096) + POPULATE_STEP).min(len);
-        if self
-            .seg
-            .map
-            .advise_range(memmap2::Advice::PopulateWrite, from, to - from)
-            .is_err()
+        self.seg.reserve(from, to - from)?;
+        if self.can_populate
+            && self
+                .seg
+                .map
+                .advise_range(memmap2::Advice::PopulateWrite, from, to - from)
+                .is_err()
         {
-            self.populated = usize::MAX;
-            return;
+            self.can_populate = false;
         }
         self.populated = to;
+        Ok(())
     }
 
     /// Flushes everything written so far to disk (`msync(MS_SYNC)`) and writes the
@@ -579,10 +587,6 @@ mod tests {
         let payload = [7u8; 1000];
         for seq in 1..=3000u64 {
             w.append(1, 0, seq, seq, &payload).unwrap();
-            if w.populated == usize::MAX {
-                // This kernel cannot populate (before Linux 5.14): stores fault.
-                continue;
-            }
             assert!(
                 w.populated >= w.pos,
                 "seq {seq}: populated {} behind {}",

@@ -35,6 +35,9 @@ impl ShmRing {
             .open(path)
             .map_err(ShmError::io(path, "create ring"))?;
         f.set_len(bytes as u64).map_err(ShmError::io(path, "size ring"))?;
+        // Its pages before any store (a full /dev/shm is then this error, not a
+        // SIGBUS at the first write: `crate::reserve`).
+        crate::reserve(&f, 0, bytes as u64).map_err(ShmError::io(path, "allocate ring"))?;
         // SAFETY: a shared mapping of a file we just created; every cross-process
         // access goes through the atomic protocol in `ring::core`.
         let mut map = unsafe { MmapOptions::new().populate().map_mut(&f) }.map_err(ShmError::io(path, "mmap ring"))?;
