@@ -329,3 +329,114 @@ fn a_killed_import_is_refused_as_incomplete_not_backtested_as_the_whole() {
     assert!(j["complete"] == true && j["market_data"] == 2 * rows, "{j}");
     ok(&["journal", "verify", journal.to_str().unwrap()]);
 }
+
+/// Data as it is shipped: an ITCH day gzipped (as Nasdaq publishes them; by the
+/// system's `gzip`, two members joined as `cat` joins them) or zstd-compressed,
+/// and a CSV piped in on standard input (`-`) straight from `gzip -c`, import to
+/// the very records of the plain file. A gzip file cut short is refused, naming
+/// it, and leaves no market data behind — not imported as a shorter day.
+/// (Before: "length prefix 8075 is followed by 0x08, not an ITCH message type",
+/// and a CSV header of binary garbage.)
+#[test]
+fn compressed_and_piped_inputs_import_as_the_plain_file() {
+    use std::process::{Command, Stdio};
+    let d = tempdir("compressed");
+    let _cleanup = RemoveOnSuccess(d.clone());
+    let cat = |md: &std::path::Path| ok(&["journal", "cat", "--json", md.join("market_data").to_str().unwrap()]);
+    let import = |file: &std::path::Path, format: &str, name: &str| {
+        let md = d.join(name);
+        ok_cmd(import_cmd(file, format, &md).args(["--tick", "1"]));
+        cat(&md)
+    };
+
+    let itch = d.join("day.itch");
+    ok(&[
+        "gen",
+        "--format",
+        "itch",
+        "--events",
+        "20000",
+        "-o",
+        itch.to_str().unwrap(),
+    ]);
+    let plain = import(&itch, "itch", "plain");
+    // Two gzip members: the first half and the rest of the file.
+    let bytes = std::fs::read(&itch).unwrap();
+    let gz = d.join("day.itch.gz");
+    let mut joined = Vec::new();
+    for (k, part) in [&bytes[..bytes.len() / 2], &bytes[bytes.len() / 2..]]
+        .iter()
+        .enumerate()
+    {
+        let p = d.join(format!("part{k}"));
+        std::fs::write(&p, part).unwrap();
+        let st = Command::new("gzip").arg("-f").arg(&p).status().unwrap();
+        assert!(st.success(), "gzip {}", p.display());
+        joined.extend(std::fs::read(d.join(format!("part{k}.gz"))).unwrap());
+    }
+    std::fs::write(&gz, &joined).unwrap();
+    assert_eq!(
+        import(&gz, "itch", "gz"),
+        plain,
+        "the gzipped day imports as the plain one"
+    );
+    let zst = d.join("day.itch.zst");
+    let mut z = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+    z.include_checksum(true).unwrap();
+    std::io::Write::write_all(&mut z, &bytes).unwrap();
+    std::fs::write(&zst, z.finish().unwrap()).unwrap();
+    assert_eq!(
+        import(&zst, "itch", "zst"),
+        plain,
+        "the zstd day imports as the plain one"
+    );
+
+    // Cut short: refused, nothing left.
+    let cut = d.join("cut.itch.gz");
+    std::fs::write(&cut, &joined[..joined.len() * 3 / 4]).unwrap();
+    let md = d.join("cut");
+    let out = import_cmd(&cut, "itch", &md).args(["--tick", "1"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}: gzip: the compressed data is damaged or cut short",
+            cut.display()
+        )),
+        "{err}"
+    );
+    assert!(!md.exists(), "the refused import left {}", md.display());
+
+    // A CSV on standard input, from a pipe.
+    let csv = d.join("q.csv");
+    let mut text = String::from("timestamp,bid,bid_size,ask,ask_size\n");
+    for i in 0..50_000u64 {
+        let bid = 10_000 + (i * 7919 % 13);
+        text.push_str(&format!(
+            "2026-01-05T14:{:02}:{:02}.{:06}Z,{}.{:02},5,{}.{:02},7\n",
+            i / 6_000 % 60,
+            i / 100 % 60,
+            i % 100 * 10_000,
+            bid / 100,
+            bid % 100,
+            (bid + 1) / 100,
+            (bid + 1) % 100
+        ));
+    }
+    std::fs::write(&csv, &text).unwrap();
+    let plain = import(&csv, "csv", "csv-plain");
+    let mut gzip = Command::new("gzip")
+        .arg("-c")
+        .arg(&csv)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let md = d.join("csv-pipe");
+    ok_cmd(
+        import_cmd(std::path::Path::new("-"), "csv", &md)
+            .args(["--tick", "1"])
+            .stdin(Stdio::from(gzip.stdout.take().unwrap())),
+    );
+    assert!(gzip.wait().unwrap().success());
+    assert_eq!(cat(&md), plain, "the piped CSV imports as the file");
+}

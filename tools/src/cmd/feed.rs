@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 /// What both commands need to open a source.
 #[derive(Args, Debug)]
 pub struct SourceArgs {
-    /// `itch:PATH` (an ITCH 5.0 file), `mold:ADDR:PORT` (MoldUDP64 over UDP) or,
+    /// `itch:PATH` (an ITCH 5.0 file, gzip or zstd too), `mold:ADDR:PORT` (MoldUDP64 over UDP) or,
     /// for `record`, `shm:PATH` (the ring of a `foxtrot feed`).
     #[arg(long)]
     from: String,

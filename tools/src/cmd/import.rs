@@ -29,7 +29,8 @@ use std::path::{Path, PathBuf};
 /// Arguments of `foxtrot import`.
 #[derive(Args, Debug)]
 pub struct ImportArgs {
-    /// The file to import.
+    /// The file to import: gzip- or zstd-compressed files are inflated first,
+    /// and `-` reads standard input (CSV, ITCH, native; DBN: plain or zstd).
     file: PathBuf,
     /// Its format (`native`: a `.fxmd` file from `foxtrot gen`, instruments from its header).
     #[arg(long, value_parser = ["csv", "itch", "dbn", "native"])]

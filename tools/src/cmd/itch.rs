@@ -30,7 +30,7 @@ pub struct ItchArgs {
 enum ItchCmd {
     /// Print each message.
     Cat {
-        /// The ITCH file.
+        /// The ITCH file (gzip- or zstd-compressed files are inflated first; `-`: standard input).
         file: PathBuf,
         /// One JSON object per line.
         #[arg(long)]
@@ -48,7 +48,7 @@ enum ItchCmd {
     Publish(PublishArgs),
     /// Build the book from the file and print counters and each symbol's touch.
     Book {
-        /// The ITCH file.
+        /// The ITCH file (gzip- or zstd-compressed files are inflated first; `-`: standard input).
         file: PathBuf,
         /// `auto` (detected), `prefixed`, `zero-prefixed` or `raw`.
         #[arg(long, default_value = "auto", value_parser = foxtrot_feed::itch::file::FRAMING_NAMES)]
@@ -62,7 +62,7 @@ enum ItchCmd {
 /// Arguments of `foxtrot itch publish`.
 #[derive(Args, Debug)]
 pub struct PublishArgs {
-    /// The ITCH file.
+    /// The ITCH file (gzip- or zstd-compressed files are inflated first; `-`: standard input).
     file: PathBuf,
     /// Where to send the stream (ADDR:PORT, unicast or a multicast group).
     #[arg(long)]
