@@ -440,3 +440,92 @@ fn compressed_and_piped_inputs_import_as_the_plain_file() {
     assert!(gzip.wait().unwrap().success());
     assert_eq!(cat(&md), plain, "the piped CSV imports as the file");
 }
+
+/// A CSV of several instruments (a `symbol` column, as vendors' multi-symbol
+/// files have) is not imported as one instrument's book made of several —
+/// before, it was, without a word: it is refused, naming the symbols, unless
+/// `--symbol` picks one, whose rows then import exactly as a file of that
+/// symbol alone (filtered here by hand) does. A file of one symbol takes its
+/// name from the column.
+#[test]
+fn a_csv_of_several_instruments_imports_the_one_asked_for() {
+    let d = tempdir("symbols");
+    let _cleanup = RemoveOnSuccess(d.clone());
+    let header = "timestamp,symbol,bid,bid_size,ask,ask_size";
+    let mut rows = Vec::new();
+    for i in 0..6_000u64 {
+        let (s, base) = [("AAPL", 19_000), ("MSFT", 41_000), ("IBM", 15_000)][(i % 3) as usize];
+        let bid = base + i * 7919 % 13;
+        rows.push(format!(
+            "2026-01-05T14:{:02}:{:02}.{:06}Z,{s},{}.{:02},{},{}.{:02},7",
+            i / 6_000 % 60,
+            i / 100 % 60,
+            i % 100 * 10_000,
+            bid / 100,
+            bid % 100,
+            1 + i % 5,
+            (bid + 1) / 100,
+            (bid + 1) % 100
+        ));
+    }
+    let write = |name: &str, head: &str, rows: &[String]| {
+        let p = d.join(name);
+        std::fs::write(&p, format!("{head}\n{}\n", rows.join("\n"))).unwrap();
+        p
+    };
+    let multi = write("multi.csv", header, &rows);
+    let msft: Vec<String> = rows.iter().filter(|r| r.contains(",MSFT,")).cloned().collect();
+    let only = write("msft.csv", header, &msft);
+    let plain = write(
+        "plain.csv",
+        "timestamp,bid,bid_size,ask,ask_size",
+        &msft.iter().map(|r| r.replace(",MSFT,", ",")).collect::<Vec<_>>(),
+    );
+    let cat = |md: &std::path::Path| ok(&["journal", "cat", "--json", md.join("market_data").to_str().unwrap()]);
+    for tick in [None, Some("1")] {
+        let import = |file: &std::path::Path, name: &str, extra: &[&str]| {
+            let md = d.join(format!("{name}-{tick:?}"));
+            let mut c = import_cmd(file, "csv", &md);
+            c.args(extra);
+            if let Some(t) = tick {
+                c.args(["--tick", t]);
+            }
+            (c.output().unwrap(), md)
+        };
+        let (out, md) = import(&multi, "refused", &[]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("names 3 instruments — AAPL (2000 rows), IBM (2000 rows), MSFT (2000 rows)")
+                && err.contains("--symbol"),
+            "{err}"
+        );
+        assert!(!md.exists());
+        let (out, md) = import(&multi, "picked", &["--symbol", "MSFT"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            said.contains("MSFT: 2000 rows imported; 4000 rows of 2 other symbols left out"),
+            "{said}"
+        );
+        let reference = {
+            let (out, md) = import(&plain, "plain", &["--symbol", "MSFT"]);
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            cat(&md)
+        };
+        assert_eq!(
+            cat(&md),
+            reference,
+            "MSFT picked from the file of three (tick {tick:?})"
+        );
+        let (out, md) = import(&only, "named", &[]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(cat(&md), reference, "a file of MSFT alone is named by its column");
+        let (out, _) = import(&multi, "absent", &["--symbol", "TSLA"]);
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("no row of TSLA in column \"symbol\""),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

@@ -117,6 +117,10 @@ pub struct CsvOptions {
     pub ts_unit: TsUnit,
     /// Instrument index of every event.
     pub instrument: u32,
+    /// A file of several instruments: the column that names each row's (a
+    /// header name or a 0-based index) and the one to keep; rows of the
+    /// others are left out and counted ([`CsvReader::others`]).
+    pub keep_symbol: Option<(String, String)>,
 }
 
 impl CsvOptions {
@@ -136,6 +140,7 @@ impl CsvOptions {
             qty_decimals: 0,
             ts_unit: TsUnit::Iso,
             instrument: 0,
+            keep_symbol: None,
         }
     }
 }
@@ -168,6 +173,10 @@ pub struct CsvReader<'a> {
     fast: bool,
     /// Values rounded off binary floating-point noise ([`float_noise`]).
     rounded: std::cell::RefCell<Rounded>,
+    /// The symbol column and the symbol kept ([`CsvOptions::keep_symbol`]).
+    symbol: Option<(usize, Vec<u8>)>,
+    /// Rows of other symbols left out.
+    others: u64,
 }
 
 /// Prices and sizes written from binary floating point ("1.0999599999999998",
@@ -523,6 +532,58 @@ use foxtrot_engine::format::decimal::{scaled, MORE_DECIMALS, POW10};
 
 use foxtrot_engine::format::calendar::parse_iso8601;
 
+/// The 0-based index of column `want` (a header name, any case, or an index)
+/// among the (lower-cased) `header`'s, at most 31.
+fn column_index(header: &[String], has_header: bool, want: &str) -> Result<usize, Error> {
+    let want = want.trim().to_lowercase();
+    let no = || Error::NoColumn {
+        name: want.clone(),
+        header: header.join(","),
+    };
+    let i = match want.parse::<usize>() {
+        Ok(i) if !has_header || header.get(i).is_some() => i,
+        _ => header.iter().position(|h| *h == want).ok_or_else(no)?,
+    };
+    if i >= 32 {
+        return Err(no());
+    }
+    Ok(i)
+}
+
+/// The rows of each value of column `col` (a header name or an index) in a
+/// CSV file with a header line, in the order of the values: the symbols of a
+/// file of several instruments (at most `limit` of them, then `None`). `None`
+/// too when there is no such column.
+pub fn symbols_in(buf: &[u8], delimiter: u8, col: &str, limit: usize) -> Option<Vec<(String, u64)>> {
+    let buf = buf.strip_prefix(b"\xef\xbb\xbf").unwrap_or(buf);
+    let mut lines = buf.split(|&b| b == b'\n');
+    let mut f = [&b""[..]; 32];
+    let n = split(lines.next()?, delimiter, &mut f).min(32);
+    let header: Vec<String> = f[..n]
+        .iter()
+        .map(|x| String::from_utf8_lossy(trim(x)).to_lowercase())
+        .collect();
+    let i = column_index(&header, true, col).ok()?;
+    let mut seen: std::collections::BTreeMap<&[u8], u64> = Default::default();
+    for l in lines {
+        if trim(l).is_empty() {
+            continue;
+        }
+        let n = split(l, delimiter, &mut f);
+        if n > i {
+            *seen.entry(trim(f[i])).or_default() += 1;
+            if seen.len() > limit {
+                return None;
+            }
+        }
+    }
+    Some(
+        seen.into_iter()
+            .map(|(k, v)| (String::from_utf8_lossy(k).into_owned(), v))
+            .collect(),
+    )
+}
+
 impl<'a> CsvReader<'a> {
     /// A reader over `buf`; reads the header (when there is one) to find columns.
     /// A UTF-8 byte-order mark at its start (spreadsheets write one) is skipped.
@@ -544,6 +605,8 @@ impl<'a> CsvReader<'a> {
             iso_second: None,
             fast: false,
             rounded: Default::default(),
+            symbol: None,
+            others: 0,
         };
         let header: Vec<String> = if r.opts.header {
             let l = r.next_line().unwrap_or_default();
@@ -608,27 +671,26 @@ impl<'a> CsvReader<'a> {
                     header: header.join(","),
                 });
             }
-            let i = match want.parse::<usize>() {
-                Ok(i) if !r.opts.header || header.get(i).is_some() => i,
-                _ => header.iter().position(|h| *h == want).ok_or_else(|| Error::NoColumn {
-                    name: want.clone(),
-                    header: header.join(","),
-                })?,
-            };
-            if i >= 32 {
-                return Err(Error::NoColumn {
-                    name: want,
-                    header: header.join(","),
-                });
-            }
+            let i = column_index(&header, r.opts.header, &want)?;
             r.idx[k] = i;
+            r.need = r.need.max(i + 1);
+        }
+        if let Some((col, keep)) = r.opts.keep_symbol.clone() {
+            let i = column_index(&header, r.opts.header, &col)?;
+            r.symbol = Some((i, keep.into_bytes()));
             r.need = r.need.max(i + 1);
         }
         let d = r.opts.delimiter;
         r.fast = r.opts.shape == CsvShape::Quotes
+            && r.symbol.is_none()
             && r.idx == [0, 1, 2, 3, 4]
             && !(d.is_ascii_alphanumeric() || b".-+:\r\n\" ".contains(&d));
         Ok(r)
+    }
+
+    /// Rows of other symbols left out so far ([`CsvOptions::keep_symbol`]).
+    pub fn others(&self) -> u64 {
+        self.others
     }
 
     /// Whether the quotes have no size columns: each side with a price is
@@ -701,6 +763,8 @@ impl<'a> CsvReader<'a> {
                 iso_second: None,
                 fast: self.fast,
                 rounded: Default::default(),
+                symbol: self.symbol.clone(),
+                others: 0,
             });
             line += memchr::memchr_iter(b'\n', &self.buf[from..to]).count() as u64;
             from = to;
@@ -886,11 +950,17 @@ impl<'a> CsvReader<'a> {
                 return Ok(Some(Self::quote_row(q)));
             }
         }
-        let Some(l) = self.next_line() else {
-            return Ok(None);
-        };
         let mut f = [&b""[..]; 32];
-        let n = split(l, self.opts.delimiter, &mut f);
+        let n = loop {
+            let Some(l) = self.next_line() else {
+                return Ok(None);
+            };
+            let n = split(l, self.opts.delimiter, &mut f);
+            match &self.symbol {
+                Some((i, keep)) if *i < n && trim(f[*i]) != &keep[..] => self.others += 1,
+                _ => break n,
+            }
+        };
         if n < self.need {
             let k = (0..self.names.len())
                 .find(|&k| self.idx[k] != usize::MAX && self.idx[k] >= n)

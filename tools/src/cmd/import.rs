@@ -27,7 +27,7 @@ use foxtrot_feed::itch::{self, Frames, Framing, ItchBook, Subscription};
 use std::path::{Path, PathBuf};
 
 /// Arguments of `foxtrot import`.
-#[derive(Args, Debug)]
+#[derive(Args, Clone, Debug)]
 pub struct ImportArgs {
     /// The file to import: gzip- or zstd-compressed files are inflated first,
     /// and `-` reads standard input (CSV, ITCH, native; DBN: plain or zstd).
@@ -60,9 +60,15 @@ pub struct ImportArgs {
     /// CSV: timestamps as `iso`, or numbers of `s`, `ms`, `us`, `ns` since the epoch (a fraction down to the nanosecond allowed).
     #[arg(long, default_value = "iso")]
     ts_unit: String,
-    /// CSV: the instrument's symbol.
-    #[arg(long, default_value = "CSV")]
-    symbol: String,
+    /// CSV: the instrument's symbol (default: the one symbol of the file's
+    /// symbol column, else `CSV`); in a file of several instruments, the one
+    /// to import — the rows of the others are left out.
+    #[arg(long)]
+    symbol: Option<String>,
+    /// CSV: the column naming each row's instrument (a header name or a
+    /// 0-based index; default: a column named `symbol`, if the header has one).
+    #[arg(long)]
+    symbol_column: Option<String>,
     /// Price decimals (CSV prices are scaled by 10^this; ITCH prices have 4).
     #[arg(long, default_value_t = 4)]
     price_decimals: u8,
@@ -207,8 +213,84 @@ fn instrument_names(full: &[String]) -> Result<Vec<String>> {
     Ok(names)
 }
 
+impl ImportArgs {
+    /// The CSV instrument's symbol.
+    fn symbol(&self) -> &str {
+        self.symbol.as_deref().unwrap_or("CSV")
+    }
+}
+
+/// Of a CSV file of several instruments (a symbol column: `--symbol-column`, or
+/// a header column named `symbol`): the column and the symbol to import —
+/// `--symbol`, or the file's only one — said on stdout with the rows left
+/// out. `None` for a file without a symbol column. A file of several symbols
+/// and no `--symbol` is refused, naming them: imported whole it would be one
+/// instrument's book made of several (before: it was, without a word).
+fn csv_symbol(a: &ImportArgs, bytes: &[u8]) -> Result<Option<(String, String)>> {
+    let file = a.file.display();
+    let col = match (&a.symbol_column, a.no_header) {
+        (Some(_), true) => bail!("{file}: --symbol-column needs the file's header line (not --no-header)"),
+        (Some(c), false) => c.clone(),
+        (None, true) => return Ok(None),
+        (None, false) => "symbol".to_string(),
+    };
+    const MAX_SYMBOLS: usize = 100_000;
+    let Some(seen) = foxtrot_feed::csv::symbols_in(bytes, a.delimiter as u8, &col, MAX_SYMBOLS) else {
+        ensure!(
+            a.symbol_column.is_none(),
+            "{file}: no column {col:?} (--symbol-column) in its header, or more than {MAX_SYMBOLS} symbols in it"
+        );
+        return Ok(None);
+    };
+    let rows: u64 = seen.iter().map(|(_, n)| n).sum();
+    let listed = || {
+        let mut v: Vec<String> = seen.iter().take(10).map(|(s, n)| format!("{s} ({n} rows)")).collect();
+        if seen.len() > 10 {
+            v.push(format!("… {} more", seen.len() - 10));
+        }
+        v.join(", ")
+    };
+    let keep = match &a.symbol {
+        Some(s) => {
+            ensure!(
+                seen.iter().any(|(x, _)| x == s),
+                "{file}: no row of {s} in column {col:?}; it holds {}",
+                listed()
+            );
+            s.clone()
+        }
+        None if seen.len() == 1 => seen[0].0.clone(),
+        None => bail!(
+            "{file}: column {col:?} names {} instruments — {}; an import is one instrument: choose it with --symbol (one import per symbol)",
+            seen.len(),
+            listed()
+        ),
+    };
+    let kept = seen.iter().find(|(x, _)| *x == keep).map_or(0, |(_, n)| *n);
+    if kept < rows {
+        println!(
+            "{file}: {keep}: {kept} rows imported; {} rows of {} other symbols left out",
+            rows - kept,
+            seen.len() - 1
+        );
+    }
+    Ok(Some((col, keep)))
+}
+
 fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
     let bytes = foxtrot_feed::mapped::MappedFile::open(&a.file).with_context(|| format!("{}", a.file.display()))?;
+    let keep_symbol = csv_symbol(a, &bytes)?;
+    let named;
+    let a = match &keep_symbol {
+        Some((_, s)) => {
+            named = ImportArgs {
+                symbol: Some(s.clone()),
+                ..a.clone()
+            };
+            &named
+        }
+        None => a,
+    };
     let shape = if a.shape == "trades" {
         CsvShape::Trades
     } else {
@@ -226,6 +308,7 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
         TsUnit::parse(&a.ts_unit).with_context(|| format!("--ts-unit {:?}: use iso, s, ms, us or ns", a.ts_unit))?;
     o.price_decimals = a.price_decimals;
     o.qty_decimals = a.qty_decimals;
+    o.keep_symbol = keep_symbol;
     let file = a.file.display();
     // Without --tick, pass 1 (on every core) finds the price grid and the
     // first good row's price (the reference) before anything is written.
@@ -235,7 +318,7 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
         Some(t) => (None, t.max(1)),
         None => {
             let (first, grid) = csv_prices(a, &bytes, &o)?;
-            (Some(first), tick_of(a, &a.symbol, &grid, a.price_decimals))
+            (Some(first), tick_of(a, a.symbol(), &grid, a.price_decimals))
         }
     };
     let mut w: Option<MdWriter> = None;
@@ -244,7 +327,7 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
         w = Some(create(
             &a.out,
             &mut cfg,
-            vec![spec(&a.symbol, a, a.price_decimals, first, tick)],
+            vec![spec(a.symbol(), a, a.price_decimals, first, tick)],
         )?);
     }
     // One thread parses batches of rows while this one journals them.
@@ -254,7 +337,7 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
         println!(
             "{}: no size columns: each quoted side taken as {} quantity unit (imbalance and microprice read as \
              balanced; market orders fill in full at the touch whatever its size)",
-            a.symbol,
+            a.symbol(),
             foxtrot_feed::csv::SIZELESS_QTY
         );
     }
@@ -345,7 +428,7 @@ fn parse_and_journal<D: Handover>(
                             early.push(*row);
                             continue;
                         };
-                        let made = create(&a.out, cfg, vec![spec(&a.symbol, a, a.price_decimals, px, tick)])?;
+                        let made = create(&a.out, cfg, vec![spec(a.symbol(), a, a.price_decimals, px, tick)])?;
                         let writer = w.insert(made);
                         for held in early.drain(..) {
                             journal(writer, &held)?;
