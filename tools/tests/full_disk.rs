@@ -14,7 +14,7 @@
 
 mod common;
 
-use common::{command, import_cmd, ok, tempdir, RemoveOnSuccess};
+use common::{command, import_cmd, ok, quote_csv, tempdir, RemoveOnSuccess};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -105,21 +105,7 @@ fn a_full_filesystem_is_an_error_naming_the_file_not_a_crash() {
     // ~7 MB of journal) stops with the error, and leaves no half-written
     // market data behind (as a failed import promises).
     let csv = d.join("q.csv");
-    let mut text = String::from("timestamp,bid,bid_size,ask,ask_size\n");
-    for i in 0..600_000u64 {
-        let bid = 10_000 + (i * 7919 % 13);
-        text.push_str(&format!(
-            "2026-01-05T{:02}:{:02}:{:02}.{:06}Z,{}.{:02},5,{}.{:02},7\n",
-            14 + i / 360_000,
-            i / 6_000 % 60,
-            i / 100 % 60,
-            i % 100 * 10_000,
-            bid / 100,
-            bid % 100,
-            (bid + 1) / 100,
-            (bid + 1) % 100
-        ));
-    }
+    let text = quote_csv(600_000);
     std::fs::write(&csv, &text).unwrap();
     let md = small.join("md");
     let seg = format!("{}/", md.join("market_data").display());

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{import_cmd, ok, ok_cmd, tempdir, RemoveOnSuccess};
+use common::{import_cmd, ok, ok_cmd, quote_csv, tempdir, RemoveOnSuccess};
 
 #[test]
 fn impossible_and_crossed_csv_rows_become_findings_not_data() {
@@ -239,23 +239,7 @@ fn a_killed_import_is_refused_as_incomplete_not_backtested_as_the_whole() {
     let _cleanup = RemoveOnSuccess(d.clone());
     let csv = d.join("q.csv");
     let rows = 600_000u64;
-    let mut text = String::with_capacity(rows as usize * 60);
-    text.push_str("timestamp,bid,bid_size,ask,ask_size\n");
-    for i in 0..rows {
-        let bid = 10_000 + (i * 7919 % 13) as i64;
-        text.push_str(&format!(
-            "2026-01-05T{:02}:{:02}:{:02}.{:06}Z,{}.{:02},5,{}.{:02},7\n",
-            14 + i / 360_000,
-            i / 6_000 % 60,
-            i / 100 % 60,
-            i % 100 * 10_000,
-            bid / 100,
-            bid % 100,
-            (bid + 1) / 100,
-            (bid + 1) % 100
-        ));
-    }
-    std::fs::write(&csv, &text).unwrap();
+    std::fs::write(&csv, quote_csv(rows)).unwrap();
     let md = d.join("md");
     // Killed once its journal has filled a first segment (~87k quotes of the
     // 600k): once the second is published (its magic written; the file
@@ -409,20 +393,7 @@ fn compressed_and_piped_inputs_import_as_the_plain_file() {
 
     // A CSV on standard input, from a pipe.
     let csv = d.join("q.csv");
-    let mut text = String::from("timestamp,bid,bid_size,ask,ask_size\n");
-    for i in 0..50_000u64 {
-        let bid = 10_000 + (i * 7919 % 13);
-        text.push_str(&format!(
-            "2026-01-05T14:{:02}:{:02}.{:06}Z,{}.{:02},5,{}.{:02},7\n",
-            i / 6_000 % 60,
-            i / 100 % 60,
-            i % 100 * 10_000,
-            bid / 100,
-            bid % 100,
-            (bid + 1) / 100,
-            (bid + 1) % 100
-        ));
-    }
+    let text = quote_csv(50_000);
     std::fs::write(&csv, &text).unwrap();
     let plain = import(&csv, "csv", "csv-plain");
     let mut gzip = Command::new("gzip")

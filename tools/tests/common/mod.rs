@@ -189,3 +189,26 @@ pub fn open_orders(status: &str) -> Option<u64> {
         .parse()
         .ok()
 }
+
+/// A quote CSV of one instrument, header and `rows` rows: ten rows a
+/// millisecond apart from 14:00:00, bids 100.00–100.12 by a fixed rule, the
+/// ask a cent above, sizes 5 and 7 (~60 bytes a row).
+pub fn quote_csv(rows: u64) -> String {
+    let mut text = String::with_capacity(rows as usize * 60 + 40);
+    text.push_str("timestamp,bid,bid_size,ask,ask_size\n");
+    for i in 0..rows {
+        let bid = 10_000 + i * 7919 % 13;
+        text.push_str(&format!(
+            "2026-01-05T{:02}:{:02}:{:02}.{:06}Z,{}.{:02},5,{}.{:02},7\n",
+            14 + i / 360_000,
+            i / 6_000 % 60,
+            i / 100 % 60,
+            i % 100 * 10_000,
+            bid / 100,
+            bid % 100,
+            (bid + 1) / 100,
+            (bid + 1) % 100
+        ));
+    }
+    text
+}
