@@ -7,7 +7,7 @@
 //!   memory file, with records committed in-band (DESIGN §7).
 //! - [`seqlock`]: consistent snapshots of a block of words written by one process
 //!   and read by others (the runtime's stats file).
-//! - [`reserve`]: a file's blocks reserved before a mapping writes them, so a
+//! - [`mod@reserve`]: a file's blocks reserved before a mapping writes them, so a
 //!   full filesystem is an error, not a `SIGBUS`.
 //!
 //! It depends on nothing else of foxtrot's, so a feed handler or an inspection

@@ -412,7 +412,7 @@ impl WriteSegment {
         })
     }
 
-    /// Reserves the blocks of bytes `from..from + len` (see [`crate::reserve`]):
+    /// Reserves the blocks of bytes `from..from + len` (see [`crate::reserve()`]):
     /// a full filesystem is an error here, before a store into them would
     /// have been a `SIGBUS`.
     pub fn reserve(&self, from: usize, len: usize) -> Result<(), ShmError> {

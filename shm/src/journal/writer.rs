@@ -460,7 +460,7 @@ impl JournalWriter {
     /// Reserves the blocks of a segment that was not prefaulted (an import's:
     /// see `MapOptions::prefault`) up to past `need`, [`POPULATE_STEP`] at a
     /// time — a full filesystem is an error here, where a store would have
-    /// been a `SIGBUS` (see [`crate::reserve`]) — and faults their pages in
+    /// been a `SIGBUS` (see [`crate::reserve()`]) — and faults their pages in
     /// with one `MADV_POPULATE_WRITE` (Linux ≥ 5.14), where the stores would
     /// otherwise take a page fault each. Where the kernel refuses to populate,
     /// the stores fault as before, and populating is not tried again.
