@@ -387,8 +387,10 @@ impl FixVenueLink {
             check_restart(&set.store_dir, &sent_cl, r.last_seq)?;
             // The replay settles what it holds final reports for; the rest of
             // what this epoch sent is in doubt.
-            for (&cl, &(i, side)) in mine.filter_map(|(c, o)| o.as_ref().map(|o| (c, o))) {
-                rec.sent_before(cl & low, i, side);
+            for (&cl, &(i, side, orig)) in mine.filter_map(|(c, o)| o.as_ref().map(|o| (c, o))) {
+                // The order a replace replaces, if this epoch's (core ids).
+                let orig = if orig >> EPOCH_SHIFT == epoch { orig & low } else { 0 };
+                rec.sent_before(cl & low, orig, i, side);
             }
         }
         Ok(FixVenueLink {
@@ -770,9 +772,9 @@ impl FixVenueLink {
             self.backoff.succeeded();
             // After a restart: ask the venue about every order in doubt.
             let mono = self.mono_ns();
-            for (cl, i, side) in self.rec.questions(mono) {
+            for (cl, orig, i, side) in self.rec.questions(mono) {
                 // Its answer also says what it filled that the core never got.
-                self.gaps.expect(cl, i, side);
+                self.gaps.expect(cl, orig, i, side);
                 self.status_request(cl, i, side);
             }
             if !self.rec.stats.gave_up && self.rec.stats.requests > 0 {
@@ -944,7 +946,7 @@ impl FixVenueLink {
 /// Every ClOrdID the session store holds as sent (orders and cancels alike:
 /// each ClOrdID is used once), with the instrument and side of the new orders
 /// and replaces among them — one pass over the store.
-fn sent_in_store(store: &JournalStore, inst: &Instruments) -> BTreeMap<u64, Option<(u32, u8)>> {
+fn sent_in_store(store: &JournalStore, inst: &Instruments) -> BTreeMap<u64, Option<(u32, u8, u64)>> {
     let mut dec = FixDecoder::new();
     let mut sent = BTreeMap::new();
     for (_, msg) in store.sent() {
@@ -964,7 +966,9 @@ fn sent_in_store(store: &JournalStore, inst: &Instruments) -> BTreeMap<u64, Opti
                 } else {
                     Side::Buy
                 };
-                Some((i, side as u8))
+                // A replace's OrigClOrdID (0 for a new order).
+                let orig = m.u64(tags::ORIG_CL_ORD_ID).ok().flatten().unwrap_or(0);
+                Some((i, side as u8, if m.msg_type() == b"G" { orig } else { 0 }))
             }
             _ => None,
         };
@@ -1284,7 +1288,7 @@ mod tests {
         let sent = sent_in_store(session.store(), &inst);
         assert_eq!(
             sent.into_iter().collect::<Vec<_>>(),
-            vec![(334_096, Some((1, Side::Sell as u8))), (334_112, None)]
+            vec![(334_096, Some((1, Side::Sell as u8, 0))), (334_112, None)]
         );
         drop(session);
         let _ = std::fs::remove_dir_all(&dir);

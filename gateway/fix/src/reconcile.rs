@@ -30,8 +30,9 @@ pub struct ReconcileStats {
 /// Orders in doubt, and the questions in flight.
 #[derive(Default)]
 pub struct Reconcile {
-    /// Sent before the restart, no final report seen yet: (instrument, side).
-    in_doubt: BTreeMap<u64, (u32, u8)>,
+    /// Sent before the restart, no final report seen yet: (instrument, side,
+    /// the order a replace replaces or 0).
+    in_doubt: BTreeMap<u64, (u32, u8, u64)>,
     asked: BTreeSet<u64>,
     deadline: u64,
     armed: bool,
@@ -41,9 +42,10 @@ pub struct Reconcile {
 
 impl Reconcile {
     /// A new order or replace `cl` of `instrument` and `side` that the session
-    /// store shows sent before the restart.
-    pub fn sent_before(&mut self, cl: u64, instrument: u32, side: u8) {
-        self.in_doubt.insert(cl, (instrument, side));
+    /// store shows sent before the restart (`orig`: the order a replace
+    /// replaces, else 0).
+    pub fn sent_before(&mut self, cl: u64, orig: u64, instrument: u32, side: u8) {
+        self.in_doubt.insert(cl, (instrument, side, orig));
     }
 
     /// A report (replayed or live): what it ends is no longer in doubt. Once
@@ -78,14 +80,15 @@ impl Reconcile {
         self.armed = true;
     }
 
-    /// After a logon at `now_ns`: the orders to ask about (once per restart).
-    pub fn questions(&mut self, now_ns: u64) -> Vec<(u64, u32, u8)> {
+    /// After a logon at `now_ns`: the orders to ask about (once per
+    /// restart): (ClOrdID, the order it replaces or 0, instrument, side).
+    pub fn questions(&mut self, now_ns: u64) -> Vec<(u64, u64, u32, u8)> {
         if !self.armed {
             return Vec::new();
         }
         self.armed = false;
         self.deadline = now_ns + WAIT_NS;
-        let q: Vec<(u64, u32, u8)> = self.in_doubt.iter().map(|(&cl, &(i, s))| (cl, i, s)).collect();
+        let q: Vec<(u64, u64, u32, u8)> = self.in_doubt.iter().map(|(&cl, &(i, s, o))| (cl, o, i, s)).collect();
         self.asked = q.iter().map(|x| x.0).collect();
         self.stats.requests += q.len() as u64;
         q
@@ -102,7 +105,7 @@ impl Reconcile {
             return None;
         }
         // Still in doubt (no final report came meanwhile): the venue never had it.
-        let gone = self.in_doubt.remove(&cl);
+        let gone = self.in_doubt.remove(&cl).map(|(i, s, _)| (i, s));
         self.stats.unknown += u64::from(gone.is_some());
         gone
     }
@@ -145,7 +148,7 @@ mod tests {
     fn only_orders_without_a_final_report_are_asked_about() {
         let mut r = Reconcile::default();
         for cl in [16, 32, 48, 64] {
-            r.sent_before(cl, 2, Side::Sell as u8);
+            r.sent_before(cl, 0, 2, Side::Sell as u8);
         }
         r.settle(&report(ExecKind::Fill, 16, 0));
         r.settle(&report(ExecKind::Canceled, 81, 32));
@@ -153,7 +156,7 @@ mod tests {
         assert!(r.questions(0).is_empty(), "not armed before the replay ends");
         r.arm();
         let q = r.questions(100);
-        assert_eq!(q, vec![(48, 2, Side::Sell as u8), (64, 2, Side::Sell as u8)]);
+        assert_eq!(q, vec![(48, 0, 2, Side::Sell as u8), (64, 0, 2, Side::Sell as u8)]);
         assert!(r.holding(200));
         assert_eq!(r.answer(48, true), None);
         assert!(r.holding(300));
@@ -174,14 +177,14 @@ mod tests {
     #[test]
     fn the_wait_ends_at_the_deadline_or_on_a_venue_without_status_requests() {
         let mut r = Reconcile::default();
-        r.sent_before(16, 2, Side::Sell as u8);
+        r.sent_before(16, 0, 2, Side::Sell as u8);
         r.arm();
         assert_eq!(r.questions(0).len(), 1);
         assert!(r.holding(WAIT_NS - 1));
         assert!(!r.holding(WAIT_NS));
         assert!(r.stats.gave_up);
         let mut r = Reconcile::default();
-        r.sent_before(16, 2, Side::Sell as u8);
+        r.sent_before(16, 0, 2, Side::Sell as u8);
         r.arm();
         r.questions(0);
         r.unsupported();
