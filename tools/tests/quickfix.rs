@@ -535,11 +535,35 @@ fn ctl(run: &Path, args: &[&str]) -> String {
 /// engine cancels order by order. Either way nothing rests at QuickFIX after
 /// the kill, nothing new is sent, the fills are QuickFIX's and the run
 /// replays.
+///
+/// That the mass cancel cancelled something at QuickFIX needs an order
+/// resting there when it comes, which the engine's open count cannot promise
+/// (an order in flight counts open, and may fill on arrival): a run where
+/// nothing rested (once in CI) is run again, up to three times in all, and
+/// the test fails when none of them cancelled anything by the mass cancel.
 fn engine_killed_by_ctl_against_quickfix(refused: bool) {
+    for attempt in 0..3 {
+        match kill_at_quickfix(refused, attempt) {
+            None | Some(true) => return,
+            Some(false) => eprintln!(
+                "attempt {attempt}: nothing rested at QuickFIX when the mass cancel came (the open orders were in flight): again"
+            ),
+        }
+    }
+    panic!("in three runs the mass cancel never cancelled an order resting at QuickFIX");
+}
+
+/// One run of [`engine_killed_by_ctl_against_quickfix`]: `None` when QuickFIX
+/// is missing; else whether the mass cancel (or the refusal) was shown at
+/// work.
+fn kill_at_quickfix(refused: bool, attempt: u32) -> Option<bool> {
     let (Some(peer), Some(spec)) = (quickfix_peer(), quickfix_spec()) else {
-        return;
+        return None;
     };
-    let dir = tempdir(&format!("ctl-kill-{}", if refused { "refused" } else { "taken" }));
+    let dir = tempdir(&format!(
+        "ctl-kill-{}-{attempt}",
+        if refused { "refused" } else { "taken" }
+    ));
     let _cleanup = RemoveOnSuccess(dir.clone());
     let (qf_port, md) = (free_port(false), free_port(true));
     let cfg = paper_config(&dir, "FIX.4.4", qf_port, md);
@@ -588,8 +612,8 @@ fn engine_killed_by_ctl_against_quickfix(refused: bool) {
         assert!(n(&q, "cancels") >= 1, "no order cancelled one by one: {q}");
     } else {
         assert_eq!(n(&e, "orders.mass_cancel_refused"), 0, "{e}");
-        assert!(n(&q, "mass_canceled") >= 1, "{q}");
     }
+    let shown = refused || n(&q, "mass_canceled") >= 1;
     assert_eq!(
         n(&q, "resting"),
         0,
@@ -606,6 +630,7 @@ fn engine_killed_by_ctl_against_quickfix(refused: bool) {
     positions_are_quickfix_net(&e, &q);
     let out = ok(&["replay", run.to_str().unwrap(), "--verify"]);
     assert!(out.contains("identical"), "{out}");
+    Some(shown)
 }
 
 /// 50 runs of `foxtrot run`, one after another, against one QuickFIX acceptor
