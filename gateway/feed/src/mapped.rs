@@ -124,48 +124,19 @@ impl MappedFile {
     }
 }
 
-/// A new file under `TMPDIR` with no name: `O_TMPFILE` where the filesystem
-/// has it, else created and unlinked at once.
+/// A new file under `TMPDIR` with no name (`tempfile`: `O_TMPFILE` where the
+/// filesystem has it, else created and unlinked at once), its error naming
+/// the directory.
 fn unlinked_temp() -> io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let dir = std::env::temp_dir();
-    let with_dir = |e: io::Error| {
+    tempfile::tempfile().map_err(|e| {
         io::Error::new(
             e.kind(),
             format!(
                 "a temporary file under {} for the plain bytes (TMPDIR chooses where): {e}",
-                dir.display()
+                std::env::temp_dir().display()
             ),
         )
-    };
-    let tmp = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .mode(0o600)
-        .custom_flags(libc::O_TMPFILE)
-        .open(&dir);
-    match tmp {
-        Ok(f) => Ok(f),
-        Err(_) => {
-            let path = dir.join(format!(".foxtrot-input-{}-{:x}", std::process::id(), rand_suffix()));
-            let f = std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&path)
-                .map_err(with_dir)?;
-            std::fs::remove_file(&path).map_err(with_dir)?;
-            Ok(f)
-        }
-    }
-}
-
-/// A name suffix that differs between calls in one process.
-fn rand_suffix() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    N.fetch_add(1, Ordering::Relaxed)
+    })
 }
 
 impl Deref for MappedFile {
