@@ -493,13 +493,23 @@ fn the_fix_link_allocates_nothing_per_order_and_report() {
         after - before
     );
     assert_eq!(st.orders_sent, 4 * 3_300);
-    assert!(
-        kind(ExecKind::CancelRejected) >= 3_300,
-        "every late cancel refused: {seen:?}"
+    // Every cancel is answered once: cancelled, or refused because its order
+    // had filled. Each order through the book fills; an order far from the
+    // market rests until its cancel unless a crowd market order sweeps the
+    // whole bid side down to it first (seen once in CI: 3,299 of 3,300).
+    assert_eq!(
+        kind(ExecKind::Canceled) + kind(ExecKind::CancelRejected),
+        2 * 3_300,
+        "every cancel answered once: {seen:?}"
+    );
+    assert_eq!(
+        kind(ExecKind::CancelRejected),
+        kind(ExecKind::Fill),
+        "every refused cancel is of an order that filled: {seen:?}"
     );
     assert!(
-        kind(ExecKind::Canceled) >= 3_300,
-        "every resting order cancelled: {seen:?}"
+        kind(ExecKind::CancelRejected) >= 3_300 && kind(ExecKind::Canceled) >= 3_000,
+        "the late cancels refused, nearly every resting order cancelled: {seen:?}"
     );
     assert!(
         kind(ExecKind::Fill) + kind(ExecKind::PartialFill) > 0,
