@@ -385,7 +385,15 @@ pub struct StatsWriter {
 }
 
 impl StatsWriter {
-    /// Creates (or truncates) the file at `path` and writes its header.
+    /// Creates the file at `path`, or takes over the one a previous run left
+    /// there, and writes its header; the snapshot reads as `starting` until
+    /// the first [`publish`](Self::publish).
+    ///
+    /// A file of the stats size is never truncated, only rewritten in place:
+    /// a reader still mapping it — `foxtrot stat`, a Prometheus exporter
+    /// watching across an engine's restart — would take a `SIGBUS` from a load
+    /// in the moment it had no pages. Such a reader goes on reading the new
+    /// run's snapshots.
     pub fn create(path: &Path) -> Result<Self, Error> {
         let io = |cause| Error::StatsIo {
             path: path.to_path_buf(),
@@ -395,29 +403,32 @@ impl StatsWriter {
             .read(true)
             .write(true)
             .create(true)
-            .truncate(true)
+            .truncate(false)
             .open(path)
             .map_err(io)?;
-        f.set_len(FILE_SIZE as u64).map_err(io)?;
+        // A file of another size is no stats file a reader maps (they check).
+        if f.metadata().map_err(io)?.len() != FILE_SIZE as u64 {
+            f.set_len(FILE_SIZE as u64).map_err(io)?;
+        }
         // Its pages before any store: a full /dev/shm is this error, not a SIGBUS.
         foxtrot_shm::reserve(&f, 0, FILE_SIZE as u64).map_err(io)?;
-        // SAFETY: the file was just created by us at its full size; other processes
-        // only read it through atomics (see `Mapped::words`), and no one truncates it
-        // while it is mapped.
+        // SAFETY: the file has its full size (set above, never shrunk while it
+        // has that size); other processes only read it through atomics (see
+        // `Mapped::words`), and no one truncates it while it is mapped.
         let map = unsafe { MmapMut::map_mut(&f) }.map_err(io)?;
         let m = Mapped {
             map,
             path: path.to_path_buf(),
         };
+        let buf = vec![0; SNAP_WORDS];
         let w = m.words();
+        // The last run's snapshot, if any, gone before the new pid shows.
+        seqlock::write(&w[SEQ_WORD..], &buf);
         use std::sync::atomic::Ordering::Release;
         w[1].store(VERSION, Release);
         w[2].store(std::process::id() as u64, Release);
         w[0].store(MAGIC, Release);
-        Ok(StatsWriter {
-            m,
-            buf: vec![0; SNAP_WORDS],
-        })
+        Ok(StatsWriter { m, buf })
     }
 
     /// The file's path.
@@ -656,6 +667,58 @@ mod tests {
             StatsReader::open(&dir.join("short")),
             Err(Error::StatsFormat { .. })
         ));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// An engine restarting on the stats file a reader has mapped (a
+    /// `foxtrot stat` or Prometheus exporter left running) takes the file
+    /// over in place: the reader, reading all the while, never faults and
+    /// reads the new run's snapshots. Truncating it, as a create once did,
+    /// killed the reader with a `SIGBUS` in the moment it had no pages.
+    #[test]
+    fn a_restart_keeps_a_reader_of_the_file_reading() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let dir = std::env::temp_dir().join(format!("foxtrot-stats-restart-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s.stats");
+        let snap = |updated| StatsSnapshot {
+            pid: std::process::id() as u64,
+            updated_unix_ns: updated,
+            state: "running".into(),
+            globals: GLOBALS.iter().map(|n| (n.to_string(), updated)).collect(),
+            threads: vec![],
+            hists: vec![],
+            symbols: vec![],
+            live: vec![],
+        };
+        StatsWriter::create(&path).unwrap().publish(&snap(1));
+        let r = StatsReader::open(&path).unwrap();
+        let done = AtomicBool::new(false);
+        let reads = std::thread::scope(|s| {
+            let reader = s.spawn(|| {
+                let mut reads = 0u64;
+                while !done.load(Ordering::Relaxed) {
+                    // Busy is possible (a writer mid-snapshot); a fault is not.
+                    if let Ok(s) = r.read() {
+                        assert!(s.updated_unix_ns <= 300, "{}", s.updated_unix_ns);
+                        reads += 1;
+                    }
+                }
+                reads
+            });
+            for k in 2..=300 {
+                StatsWriter::create(&path).unwrap().publish(&snap(k));
+            }
+            done.store(true, Ordering::Relaxed);
+            reader.join().unwrap()
+        });
+        assert!(reads > 0);
+        assert_eq!(r.read().unwrap(), snap(300));
+        // The new writer's file reads as starting until it publishes.
+        let _w = StatsWriter::create(&path).unwrap();
+        let s = r.read().unwrap();
+        assert_eq!((s.state.as_str(), s.updated_unix_ns), ("starting", 0));
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), FILE_SIZE as u64);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
