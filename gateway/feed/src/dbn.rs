@@ -1,5 +1,6 @@
 //! Databento DBN files → the engine's market-data events (through the `dbn`
-//! crate; plain or zstd-compressed, any DBN version it upgrades).
+//! crate; plain, zstd- or gzip-compressed, from a file or standard input, any
+//! DBN version it upgrades).
 //!
 //! | schema | record | events |
 //! |---|---|---|
@@ -21,6 +22,7 @@
 //! only there); quotes always end theirs. Instruments are numbered by first
 //! appearance and named from the metadata's symbol mappings (else `ID<n>`).
 
+use crate::mapped::{Compression, MappedFile};
 use crate::Error;
 use dbn::decode::{DbnMetadata, DecodeRecordRef, DynDecoder};
 use dbn::{
@@ -31,7 +33,7 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 /// Counters of one conversion.
@@ -295,14 +297,22 @@ impl DbnConverter {
         }
     }
 
-    /// Reads `path` (DBN or DBN.zst), calling `out` for each event in file order.
+    /// Reads `path` (see [`DbnInput::open`]), calling `out` for each event in
+    /// file order.
     pub fn convert(&mut self, path: &Path, out: &mut impl FnMut(&MarketData)) -> Result<(), Error> {
+        self.convert_input(&DbnInput::open(path)?, out)
+    }
+
+    /// Reads `input` from its start, calling `out` for each event in file
+    /// order; an input may be converted any number of times.
+    pub fn convert_input(&mut self, input: &DbnInput, out: &mut impl FnMut(&MarketData)) -> Result<(), Error> {
+        let path = input.path.as_path();
         let err = |cause| Error::Dbn {
             path: path.display().to_string(),
             cause: Box::new(cause),
         };
-        let (file, head) = open_with_head(path).map_err(err)?;
-        let compressed = head.starts_with(&ZSTD_MAGIC);
+        let (file, head) = input.reader().map_err(err)?;
+        let compressed = Compression::of(&head) == Compression::Zstd;
         let meta_len = plain_metadata_len(&head);
         let bad_length = Rc::new(Cell::new(None));
         // A bad record length is named as such, not as what `dbn` was doing
@@ -388,7 +398,7 @@ impl DbnConverter {
         // An uncompressed file is its metadata then its records, back to back:
         // bytes beyond the last whole record mean it was cut inside one.
         if let Some(meta_len) = meta_len {
-            let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            let len = input.plain_len();
             let used = meta_len + bytes;
             if len > used {
                 return Err(Error::DbnTruncated {
@@ -406,40 +416,98 @@ impl DbnConverter {
 /// number from 1, stream offset, length in bytes).
 type BadLength = Rc<Cell<Option<(u64, u64, u64)>>>;
 
-/// The first four bytes of a zstd frame.
-const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
-
-/// `path` opened, with its first (up to) eight bytes, which tell its form;
-/// the file is left at its start.
-fn open_with_head(path: &Path) -> dbn::Result<(File, Vec<u8>)> {
-    use std::io::{Seek, SeekFrom};
-    let io = |e| dbn::Error::io(e, format!("opening file to decode at path '{}'", path.display()));
-    let mut file = File::open(path).map_err(io)?;
-    let mut head = [0u8; 8];
-    let n = read_full(&mut file, &mut head);
-    file.seek(SeekFrom::Start(0)).map_err(io)?;
-    Ok((file, head[..n].to_vec()))
+/// A DBN input, opened once for the passes that read it (an import reads
+/// twice: its instruments and tick grids, then its events).
+///
+/// A regular file, plain or zstd (as Databento ships it), is read from its
+/// path at each pass, streamed: nothing is written anywhere. Anything else —
+/// a gzip file, standard input (`-`), a pipe or FIFO, which cannot be read
+/// twice — is inflated or copied once to an unlinked temporary file under
+/// `TMPDIR` ([`MappedFile`]) that each pass reads; a damaged or cut
+/// compressed stream is then an error naming the input.
+pub struct DbnInput {
+    path: PathBuf,
+    /// The plain bytes, for an input that cannot be streamed from its path.
+    spooled: Option<MappedFile>,
 }
 
-/// The decoder of `file` (whose first bytes are `head`): a DBN stream
+impl DbnInput {
+    /// Opens `path` (`-`: standard input).
+    pub fn open(path: &Path) -> Result<Self, Error> {
+        let err = |e: std::io::Error| Error::Io(std::io::Error::new(e.kind(), format!("{}: {e}", path.display())));
+        let spooled = if path == Path::new("-") {
+            Some(MappedFile::open(path).map_err(err)?)
+        } else {
+            let f = File::open(path).map_err(err)?;
+            let meta = f.metadata().map_err(err)?;
+            if meta.is_file() {
+                let mut head = [0u8; 4];
+                let n = {
+                    use std::os::unix::fs::FileExt;
+                    f.read_at(&mut head, 0).map_err(err)?
+                };
+                match Compression::of(&head[..n]) {
+                    Compression::Gzip => Some(MappedFile::open(path).map_err(err)?),
+                    _ => None,
+                }
+            } else if meta.is_dir() {
+                None
+            } else {
+                // A pipe or FIFO: read once, from the descriptor just opened.
+                Some(MappedFile::spool(f).map_err(err)?)
+            }
+        };
+        Ok(DbnInput {
+            path: path.to_path_buf(),
+            spooled,
+        })
+    }
+
+    /// A reader of the input from its start, with its first (up to) eight
+    /// bytes, which tell its form.
+    fn reader(&self) -> dbn::Result<(Box<dyn Read + '_>, Vec<u8>)> {
+        let mut head = [0u8; 8];
+        if let Some(bytes) = &self.spooled {
+            let bytes: &[u8] = bytes;
+            let n = bytes.len().min(8);
+            head[..n].copy_from_slice(&bytes[..n]);
+            return Ok((Box::new(bytes), head[..n].to_vec()));
+        }
+        use std::io::{Seek, SeekFrom};
+        let io = |e| dbn::Error::io(e, format!("opening file to decode at path '{}'", self.path.display()));
+        let mut file = File::open(&self.path).map_err(io)?;
+        let n = read_full(&mut file, &mut head);
+        file.seek(SeekFrom::Start(0)).map_err(io)?;
+        Ok((Box::new(file), head[..n].to_vec()))
+    }
+
+    /// The length of the input's bytes as stored (inflated, when spooled).
+    fn plain_len(&self) -> u64 {
+        match &self.spooled {
+            Some(bytes) => bytes.len() as u64,
+            None => std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0),
+        }
+    }
+}
+
+/// The decoder of `stream` (whose first bytes are `head`): a DBN stream
 /// (plain, or inflated from zstd) read through [`Framed`], which records its
 /// first bad record length in `bad_length`; any other file as `dbn` infers it
 /// (a legacy DBZ file, or one it refuses).
-fn decoder(
-    file: File,
+fn decoder<'a>(
+    stream: Box<dyn Read + 'a>,
     head: &[u8],
     bad_length: &BadLength,
-) -> dbn::Result<DynDecoder<'static, BufReader<Box<dyn Read>>>> {
-    use dbn::Compression;
-    let stream: Box<dyn Read> = if head.starts_with(&ZSTD_MAGIC) {
-        Box::new(zstd::stream::read::Decoder::new(file).map_err(|e| dbn::Error::io(e, "creating zstd decoder"))?)
-    } else if head.starts_with(b"DBN") {
-        Box::new(file)
-    } else {
-        return DynDecoder::new_inferred(Box::new(file) as Box<dyn Read>, VersionUpgradePolicy::default());
+) -> dbn::Result<DynDecoder<'static, BufReader<Box<dyn Read + 'a>>>> {
+    let stream: Box<dyn Read + 'a> = match Compression::of(head) {
+        Compression::Zstd => {
+            Box::new(zstd::stream::read::Decoder::new(stream).map_err(|e| dbn::Error::io(e, "creating zstd decoder"))?)
+        }
+        _ if head.starts_with(b"DBN") => stream,
+        _ => return DynDecoder::new_inferred(stream, VersionUpgradePolicy::default()),
     };
-    let framed: Box<dyn Read> = Box::new(Framed::new(stream, bad_length.clone()));
-    DynDecoder::new(framed, Compression::None, VersionUpgradePolicy::default())
+    let framed: Box<dyn Read + 'a> = Box::new(Framed::new(stream, bad_length.clone()));
+    DynDecoder::new(framed, dbn::Compression::None, VersionUpgradePolicy::default())
 }
 
 /// A DBN stream passed through with its record framing checked: each

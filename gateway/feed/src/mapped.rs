@@ -26,21 +26,25 @@ pub struct MappedFile {
 
 /// How an input's bytes are stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Coding {
+pub enum Compression {
+    /// As they are.
     Plain,
+    /// gzip (RFC 1952), one member or several.
     Gzip,
+    /// zstd, one frame or several.
     Zstd,
 }
 
-impl Coding {
-    /// By the first bytes (fewer when the input is shorter).
-    fn of(head: &[u8]) -> Coding {
+impl Compression {
+    /// By the first bytes (fewer when the input is shorter): gzip's magic
+    /// `1f 8b`, zstd's frame magic `28 b5 2f fd`, else plain.
+    pub fn of(head: &[u8]) -> Compression {
         if head.starts_with(&[0x1f, 0x8b]) {
-            Coding::Gzip
+            Compression::Gzip
         } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-            Coding::Zstd
+            Compression::Zstd
         } else {
-            Coding::Plain
+            Compression::Plain
         }
     }
 }
@@ -51,7 +55,7 @@ impl MappedFile {
     /// the module docs).
     pub fn open(path: &Path) -> io::Result<Self> {
         if path == Path::new("-") {
-            return Self::spooled(io::stdin().lock());
+            return Self::spool(io::stdin().lock());
         }
         let f = File::open(path)?;
         let meta = f.metadata()?;
@@ -63,7 +67,7 @@ impl MappedFile {
         }
         if !meta.is_file() {
             // A pipe, a FIFO, a character device: read once, as it comes.
-            return Self::spooled(f);
+            return Self::spool(f);
         }
         if meta.len() == 0 {
             return Ok(MappedFile { map: None });
@@ -73,8 +77,8 @@ impl MappedFile {
             use std::os::unix::fs::FileExt;
             f.read_at(&mut head, 0)?
         };
-        if Coding::of(&head[..n]) != Coding::Plain {
-            return Self::spooled(f);
+        if Compression::of(&head[..n]) != Compression::Plain {
+            return Self::spool(f);
         }
         Self::map(&f)
     }
@@ -95,27 +99,28 @@ impl MappedFile {
     }
 
     /// Writes `input`'s bytes — inflated, if its first bytes are gzip's or
-    /// zstd's magic — to an unlinked temporary file, and maps that.
-    fn spooled(input: impl Read) -> io::Result<Self> {
+    /// zstd's magic — to an unlinked temporary file, and maps that: a stream
+    /// (a pipe, standard input) read once and then as a file.
+    pub fn spool(input: impl Read) -> io::Result<Self> {
         let mut input = io::BufReader::with_capacity(1 << 20, input);
         let head = {
             use std::io::BufRead;
             input.fill_buf()?.to_vec()
         };
         let mut out = io::BufWriter::with_capacity(1 << 20, unlinked_temp()?);
-        let copied = match Coding::of(&head) {
-            Coding::Plain => io::copy(&mut input, &mut out),
+        let copied = match Compression::of(&head) {
+            Compression::Plain => io::copy(&mut input, &mut out),
             // Every member of a file of several (`cat a.gz b.gz`, pigz), as gzip -d.
-            Coding::Gzip => io::copy(&mut flate2::read::MultiGzDecoder::new(input), &mut out),
-            Coding::Zstd => io::copy(&mut zstd::stream::read::Decoder::with_buffer(input)?, &mut out),
+            Compression::Gzip => io::copy(&mut flate2::read::MultiGzDecoder::new(input), &mut out),
+            Compression::Zstd => io::copy(&mut zstd::stream::read::Decoder::with_buffer(input)?, &mut out),
         };
-        copied.map_err(|e| match Coding::of(&head) {
-            Coding::Plain => e,
+        copied.map_err(|e| match Compression::of(&head) {
+            Compression::Plain => e,
             c => io::Error::new(
                 e.kind(),
                 format!(
                     "{}: the compressed data is damaged or cut short ({e})",
-                    if c == Coding::Gzip { "gzip" } else { "zstd" }
+                    if c == Compression::Gzip { "gzip" } else { "zstd" }
                 ),
             ),
         })?;

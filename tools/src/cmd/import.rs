@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 #[derive(Args, Clone, Debug)]
 pub struct ImportArgs {
     /// The file to import: gzip- or zstd-compressed files are inflated first,
-    /// and `-` reads standard input (CSV, ITCH, native; DBN: plain or zstd).
+    /// and `-` reads standard input (every format).
     file: PathBuf,
     /// Its format (`native`: a `.fxmd` file from `foxtrot gen`, instruments from its header).
     #[arg(long, value_parser = ["csv", "itch", "dbn", "native"])]
@@ -648,11 +648,13 @@ fn import_itch(a: &ImportArgs) -> Result<(u64, u64)> {
 }
 
 fn import_dbn(a: &ImportArgs) -> Result<(u64, u64)> {
-    use foxtrot_feed::dbn::DbnConverter;
+    use foxtrot_feed::dbn::{DbnConverter, DbnInput};
     let mut first: Vec<Option<i64>> = Vec::new();
     let mut grids: Vec<PriceGrid> = Vec::new();
+    // Opened once for both passes: a piped or gzipped input is read once.
+    let input = DbnInput::open(&a.file)?;
     let mut conv = DbnConverter::new(a.price_decimals);
-    conv.convert(&a.file, &mut |md: &MarketData| {
+    conv.convert_input(&input, &mut |md: &MarketData| {
         let i = md.header.instrument as usize;
         if first.len() <= i {
             first.resize(i + 1, None);
@@ -687,7 +689,7 @@ fn import_dbn(a: &ImportArgs) -> Result<(u64, u64)> {
     let mut w = create(&a.out, &mut cfg, instruments)?;
     let mut conv = DbnConverter::new(a.price_decimals);
     let mut err = None;
-    conv.convert(&a.file, &mut |md: &MarketData| {
+    conv.convert_input(&input, &mut |md: &MarketData| {
         if err.is_none() {
             err = w.append(md).err();
         }
