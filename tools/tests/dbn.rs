@@ -342,21 +342,5 @@ fn gzipped_and_piped_dbn_files_import_as_the_file() {
     let cut = d.join("cut.dbn.gz");
     std::fs::write(&cut, &gz[..gz.len() * 3 / 4]).unwrap();
     let md = d.join("cut.md");
-    let o = command()
-        .args(["import", "--format", "dbn"])
-        .arg(&cut)
-        .arg("-o")
-        .arg(&md)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains(&format!(
-            "{}: gzip: the compressed data is damaged or cut short",
-            cut.display()
-        )),
-        "{err}"
-    );
-    assert!(!md.exists(), "the refused import left {}", md.display());
+    common::refused_as_cut_gzip(&mut common::import_cmd(&cut, "dbn", &md), &cut, &md);
 }

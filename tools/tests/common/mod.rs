@@ -63,6 +63,23 @@ pub fn import_cmd(file: &Path, format: &str, out: &Path) -> Command {
     c
 }
 
+/// Runs `import` (an import of the gzip file `cut`, cut short, into `out`)
+/// and checks that it is refused as a compressed input should be: exit
+/// status 1, one line naming the file and the damage, and no `out` left.
+pub fn refused_as_cut_gzip(import: &mut Command, cut: &Path, out: &Path) {
+    let o = import.output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}: gzip: the compressed data is damaged or cut short",
+            cut.display()
+        )),
+        "{err}"
+    );
+    assert!(!out.exists(), "the refused import left {}", out.display());
+}
+
 /// Removes a test's directory when dropped — unless the test is failing, when
 /// the journals and logs are worth keeping (recorded runs preallocate their
 /// segments, so a passing test should not leave them behind). A failing test's
