@@ -264,8 +264,10 @@ fn render_live(o: &mut String, l: &LiveFigures) {
 }
 
 /// Serves `GET /metrics` from `reader` on `listener` until the process ends.
-/// Other paths get 404; a stats file that cannot be read gives 503 with the reason.
-pub fn serve(listener: TcpListener, reader: &StatsReader) -> std::io::Result<()> {
+/// Other paths get 404; a stats file that cannot be read gives 503 with the
+/// reason. A stats file deleted and made again is followed
+/// ([`StatsReader::follow`]): the exporter outlives the engines it watches.
+pub fn serve(listener: TcpListener, mut reader: StatsReader) -> std::io::Result<()> {
     for conn in listener.incoming() {
         let Ok(mut stream) = conn else { continue };
         let mut line = String::new();
@@ -280,6 +282,9 @@ pub fn serve(listener: TcpListener, reader: &StatsReader) -> std::io::Result<()>
         }
         let path = line.split_whitespace().nth(1).unwrap_or("");
         let (status, body) = if path == "/metrics" {
+            if reader.follow() {
+                tracing::info!("the stats file was replaced: reading the new one");
+            }
             match reader.read() {
                 Ok(s) => ("200 OK", render(&s)),
                 Err(e) => ("503 Service Unavailable", format!("stats file unreadable: {e}\n")),
@@ -299,6 +304,46 @@ pub fn serve(listener: TcpListener, reader: &StatsReader) -> std::io::Result<()>
 #[cfg(test)]
 mod tests {
     use foxtrot_engine::runtime::stats::{HistSnapshot, StatsSnapshot, ThreadSnapshot};
+
+    /// The exporter outlives the engines it watches: a stats file deleted
+    /// and made again by the next engine (a cleaned `/dev/shm` between two
+    /// runs) is served, not the orphan's last snapshot for ever — over a
+    /// real socket, as Prometheus scrapes it.
+    #[test]
+    fn the_exporter_follows_a_stats_file_made_again() {
+        use foxtrot_engine::runtime::stats::{StatsReader, StatsWriter};
+        use std::io::{Read, Write};
+        let dir = std::env::temp_dir().join(format!("foxtrot-prom-follow-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s.stats");
+        let run = |orders: u64| {
+            let mut w = StatsWriter::create(&path).unwrap();
+            w.publish(&StatsSnapshot {
+                state: "running".into(),
+                globals: vec![("orders".into(), orders)],
+                ..Default::default()
+            });
+        };
+        run(11);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let reader = StatsReader::open(&path).unwrap();
+        // Serves until the test process ends.
+        std::thread::spawn(move || super::serve(listener, reader));
+        let scrape = || {
+            let mut c = std::net::TcpStream::connect(addr).unwrap();
+            c.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+            let mut text = String::new();
+            c.read_to_string(&mut text).unwrap();
+            text
+        };
+        assert!(scrape().contains("foxtrot_orders_total 11\n"));
+        std::fs::remove_file(&path).unwrap();
+        run(22);
+        let t = scrape();
+        assert!(t.contains("foxtrot_orders_total 22\n"), "{t}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn histogram_buckets_are_cumulative_and_end_at_the_count() {

@@ -486,6 +486,8 @@ impl StatsWriter {
 /// The reading side (`foxtrot stat`, tests).
 pub struct StatsReader {
     m: Mapped,
+    /// (device, inode) of the file mapped.
+    file: (u64, u64),
 }
 
 impl StatsReader {
@@ -496,7 +498,8 @@ impl StatsReader {
             cause,
         };
         let f = OpenOptions::new().read(true).write(true).open(path).map_err(io)?;
-        let len = f.metadata().map_err(io)?.len();
+        let meta = f.metadata().map_err(io)?;
+        let len = meta.len();
         if len != FILE_SIZE as u64 {
             return Err(Error::StatsFormat {
                 path: path.to_path_buf(),
@@ -518,7 +521,40 @@ impl StatsReader {
                 what: format!("not a version-{VERSION} foxtrot stats file (bad magic or version)"),
             });
         }
-        Ok(StatsReader { m })
+        use std::os::unix::fs::MetadataExt;
+        Ok(StatsReader {
+            m,
+            file: (meta.dev(), meta.ino()),
+        })
+    }
+
+    /// Whether the path now names another file than the one mapped: the
+    /// file was deleted and made again (a cleaned `/dev/shm`, a deployment
+    /// that removes it), and the mapped one is an orphan no engine writes.
+    /// No file at the path at all is not a replacement (yet).
+    pub fn replaced(&self) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(&self.m.path).is_ok_and(|m| (m.dev(), m.ino()) != self.file)
+    }
+
+    /// Follows a replaced file (see [`replaced`](Self::replaced)): maps the
+    /// one the path now names once it is a whole stats file, and says so.
+    /// A reader that outlives engines — a Prometheus exporter, `foxtrot
+    /// stat` — calls it before each read, or would serve the orphan's last
+    /// snapshot for ever. (An engine restarting on the file rewrites it in
+    /// place, which needs nothing of the reader.)
+    pub fn follow(&mut self) -> bool {
+        if !self.replaced() {
+            return false;
+        }
+        match StatsReader::open(&self.m.path) {
+            Ok(r) => {
+                *self = r;
+                true
+            }
+            // Still being made, or not a stats file: the old one until it is.
+            Err(_) => false,
+        }
     }
 
     /// A consistent snapshot.
@@ -719,6 +755,41 @@ mod tests {
         let s = r.read().unwrap();
         assert_eq!((s.state.as_str(), s.updated_unix_ns), ("starting", 0));
         assert_eq!(std::fs::metadata(&path).unwrap().len(), FILE_SIZE as u64);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A stats file deleted and made again under a reader (a cleaned
+    /// `/dev/shm`, say) is followed: the reader maps the new file once it is
+    /// whole, and until then reads the old; a path with no file, or with a
+    /// file that is not a stats file, is not followed.
+    #[test]
+    fn a_reader_follows_a_replaced_file() {
+        let dir = std::env::temp_dir().join(format!("foxtrot-stats-follow-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s.stats");
+        let snap = |updated| StatsSnapshot {
+            pid: std::process::id() as u64,
+            updated_unix_ns: updated,
+            state: "running".into(),
+            globals: GLOBALS.iter().map(|n| (n.to_string(), updated)).collect(),
+            threads: vec![],
+            hists: vec![],
+            symbols: vec![],
+            live: vec![],
+        };
+        StatsWriter::create(&path).unwrap().publish(&snap(1));
+        let mut r = StatsReader::open(&path).unwrap();
+        assert!(!r.replaced() && !r.follow());
+        std::fs::remove_file(&path).unwrap();
+        assert!(!r.replaced() && !r.follow(), "no file: nothing to follow");
+        std::fs::write(&path, b"half made").unwrap();
+        assert!(r.replaced() && !r.follow(), "not yet a stats file: the old one");
+        assert_eq!(r.read().unwrap(), snap(1));
+        std::fs::remove_file(&path).unwrap();
+        StatsWriter::create(&path).unwrap().publish(&snap(2));
+        assert!(r.follow(), "the new file, whole");
+        assert!(!r.replaced());
+        assert_eq!(r.read().unwrap(), snap(2));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -57,17 +57,19 @@ pub fn run(a: StatArgs) -> Result<()> {
             no_stats_file(&path, a.file.is_none() && a.config.is_none() && a.set.is_empty())
         );
     }
-    let r = StatsReader::open(&path)?;
+    let mut r = StatsReader::open(&path)?;
     if let Some(addr) = &a.prometheus {
         let listener = std::net::TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?;
         let bound = listener.local_addr()?;
         println!("foxtrot stat: serving Prometheus metrics on http://{bound}/metrics");
         std::io::Write::flush(&mut std::io::stdout())?;
         tracing::info!(addr = %bound, file = %path.display(), "serving Prometheus metrics");
-        foxtrot_tools::prometheus::serve(listener, &r)?;
+        foxtrot_tools::prometheus::serve(listener, r)?;
         return Ok(());
     }
     loop {
+        // A file deleted and made again (a cleaned /dev/shm) is followed.
+        r.follow();
         let s = r.read()?;
         if a.json {
             let mut j = serde_json::to_value(&s)?;
