@@ -77,18 +77,52 @@ fn finish(dir: &Path, mut c: Child, name: &str, limit: Duration) -> Value {
     }
 }
 
-/// The counter `name` (`orders`, `market_data`, …) of the engine writing `stats`.
-fn counter(stats: &Path, name: &str) -> u64 {
+/// The last snapshot of the engine writing `stats` (`foxtrot stat --once --json`).
+fn snapshot(stats: &Path) -> Value {
     let out = command()
         .args(["stat", "--once", "--json", "--file", stats.to_str().unwrap()])
         .output()
         .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+/// The counter `name` of snapshot `v`.
+fn global(v: &Value, name: &str) -> u64 {
     v["globals"]
         .as_array()
         .and_then(|g| g.iter().find(|kv| kv[0] == name))
         .and_then(|kv| kv[1].as_u64())
         .unwrap_or(0)
+}
+
+/// The counter `name` (`orders`, `market_data`, …) of the engine writing `stats`.
+fn counter(stats: &Path, name: &str) -> u64 {
+    global(&snapshot(stats), name)
+}
+
+/// The counter `name` from the first snapshot of `stats` written after this
+/// call. The stats thread publishes every 100 ms, behind the control
+/// channel, which answers from the core itself: a count read just after
+/// `ctl status` showed a state can predate the orders that led to it (seen
+/// in CI: 17 orders, sent before a kill, counted only after the check began).
+fn counter_from_now(stats: &Path, name: &str) -> u64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let t0 = Instant::now();
+    loop {
+        let v = snapshot(stats);
+        if v["updated_unix_ns"].as_u64().is_some_and(|t| t > since) {
+            return global(&v, name);
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "no new snapshot of {}",
+            stats.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Waits (up to 90 s: a loaded machine is slow, not wrong) until the engine
@@ -873,7 +907,7 @@ fn operator_controls_reach_the_core_through_the_journal() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    let orders_at_kill = counter(&stats, "orders");
+    let orders_at_kill = counter_from_now(&stats, "orders");
     std::thread::sleep(Duration::from_millis(1500));
     // Killed: risk rejects every new order (reason kill_switch), none is sent.
     assert_eq!(
@@ -1109,7 +1143,7 @@ fn killed_with_nothing_open(run: &Path, stats: &Path) {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    let orders_then = counter(stats, "orders");
+    let orders_then = counter_from_now(stats, "orders");
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(counter(stats, "orders"), orders_then, "an order left after the kill");
 }

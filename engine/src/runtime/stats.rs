@@ -706,6 +706,21 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// A running snapshot of this process whose time and every counter are
+    /// `updated`: one run's state told apart from another's.
+    fn snap(updated: u64) -> StatsSnapshot {
+        StatsSnapshot {
+            pid: std::process::id() as u64,
+            updated_unix_ns: updated,
+            state: "running".into(),
+            globals: GLOBALS.iter().map(|n| (n.to_string(), updated)).collect(),
+            threads: vec![],
+            hists: vec![],
+            symbols: vec![],
+            live: vec![],
+        }
+    }
+
     /// An engine restarting on the stats file a reader has mapped (a
     /// `foxtrot stat` or Prometheus exporter left running) takes the file
     /// over in place: the reader, reading all the while, never faults and
@@ -717,16 +732,6 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("foxtrot-stats-restart-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("s.stats");
-        let snap = |updated| StatsSnapshot {
-            pid: std::process::id() as u64,
-            updated_unix_ns: updated,
-            state: "running".into(),
-            globals: GLOBALS.iter().map(|n| (n.to_string(), updated)).collect(),
-            threads: vec![],
-            hists: vec![],
-            symbols: vec![],
-            live: vec![],
-        };
         StatsWriter::create(&path).unwrap().publish(&snap(1));
         let r = StatsReader::open(&path).unwrap();
         let done = AtomicBool::new(false);
@@ -767,16 +772,6 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("foxtrot-stats-follow-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("s.stats");
-        let snap = |updated| StatsSnapshot {
-            pid: std::process::id() as u64,
-            updated_unix_ns: updated,
-            state: "running".into(),
-            globals: GLOBALS.iter().map(|n| (n.to_string(), updated)).collect(),
-            threads: vec![],
-            hists: vec![],
-            symbols: vec![],
-            live: vec![],
-        };
         StatsWriter::create(&path).unwrap().publish(&snap(1));
         let mut r = StatsReader::open(&path).unwrap();
         assert!(!r.replaced() && !r.follow());
