@@ -658,9 +658,7 @@ mod tests {
 
     #[test]
     fn a_published_snapshot_reads_back_whole() {
-        let dir = std::env::temp_dir().join(format!("foxtrot-stats-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("s.stats");
+        let (dir, path) = stats_path("snapshot");
         let mut w = StatsWriter::create(&path).unwrap();
         let mut h = Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 3).unwrap();
         for v in [100u64, 200, 300, 5_000] {
@@ -706,6 +704,15 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// A fresh directory for test `name` and the stats file path in it.
+    fn stats_path(name: &str) -> (PathBuf, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("foxtrot-stats-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s.stats");
+        (dir, path)
+    }
+
     /// A running snapshot of this process whose time and every counter are
     /// `updated`: one run's state told apart from another's.
     fn snap(updated: u64) -> StatsSnapshot {
@@ -729,9 +736,7 @@ mod tests {
     #[test]
     fn a_restart_keeps_a_reader_of_the_file_reading() {
         use std::sync::atomic::{AtomicBool, Ordering};
-        let dir = std::env::temp_dir().join(format!("foxtrot-stats-restart-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("s.stats");
+        let (dir, path) = stats_path("restart");
         StatsWriter::create(&path).unwrap().publish(&snap(1));
         let r = StatsReader::open(&path).unwrap();
         let done = AtomicBool::new(false);
@@ -769,9 +774,7 @@ mod tests {
     /// file that is not a stats file, is not followed.
     #[test]
     fn a_reader_follows_a_replaced_file() {
-        let dir = std::env::temp_dir().join(format!("foxtrot-stats-follow-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("s.stats");
+        let (dir, path) = stats_path("follow");
         StatsWriter::create(&path).unwrap().publish(&snap(1));
         let mut r = StatsReader::open(&path).unwrap();
         assert!(!r.replaced() && !r.follow());

@@ -22,7 +22,7 @@
 //! only there); quotes always end theirs. Instruments are numbered by first
 //! appearance and named from the metadata's symbol mappings (else `ID<n>`).
 
-use crate::mapped::{Compression, MappedFile};
+use crate::mapped::{Compression, MappedFile, Source};
 use crate::Error;
 use dbn::decode::{DbnMetadata, DecodeRecordRef, DynDecoder};
 use dbn::{
@@ -419,47 +419,40 @@ type BadLength = Rc<Cell<Option<(u64, u64, u64)>>>;
 /// A DBN input, opened once for the passes that read it (an import reads
 /// twice: its instruments and tick grids, then its events).
 ///
-/// A regular file, plain or zstd (as Databento ships it), is read from its
-/// path at each pass, streamed: nothing is written anywhere. Anything else —
-/// a gzip file, standard input (`-`), a pipe or FIFO, which cannot be read
-/// twice — is inflated or copied once to an unlinked temporary file under
+/// A regular file, plain or zstd (as Databento ships it), is held open and
+/// streamed from its start at each pass: nothing is written anywhere.
+/// Anything else ([`Source`]) — a gzip file, standard input (`-`), a pipe or
+/// FIFO, which cannot be read twice — is inflated or copied once to an unlinked temporary file under
 /// `TMPDIR` ([`MappedFile`]) that each pass reads; a damaged or cut
 /// compressed stream is then an error naming the input.
 pub struct DbnInput {
     path: PathBuf,
-    /// The plain bytes, for an input that cannot be streamed from its path.
-    spooled: Option<MappedFile>,
+    bytes: DbnBytes,
+}
+
+/// Where a [`DbnInput`]'s bytes are read from at each pass.
+enum DbnBytes {
+    /// A regular file, plain or zstd, held open.
+    File(File),
+    /// The plain bytes of an input that cannot be streamed twice.
+    Spooled(MappedFile),
 }
 
 impl DbnInput {
     /// Opens `path` (`-`: standard input).
     pub fn open(path: &Path) -> Result<Self, Error> {
-        let err = |e: std::io::Error| Error::Io(std::io::Error::new(e.kind(), format!("{}: {e}", path.display())));
-        let spooled = if path == Path::new("-") {
-            Some(MappedFile::open(path).map_err(err)?)
-        } else {
-            let f = File::open(path).map_err(err)?;
-            let meta = f.metadata().map_err(err)?;
-            if meta.is_file() {
-                let mut head = [0u8; 4];
-                let n = {
-                    use std::os::unix::fs::FileExt;
-                    f.read_at(&mut head, 0).map_err(err)?
-                };
-                match Compression::of(&head[..n]) {
-                    Compression::Gzip => Some(MappedFile::open(path).map_err(err)?),
-                    _ => None,
-                }
-            } else if meta.is_dir() {
-                None
-            } else {
-                // A pipe or FIFO: read once, from the descriptor just opened.
-                Some(MappedFile::spool(f).map_err(err)?)
-            }
+        let err = |cause| Error::Open {
+            path: path.display().to_string(),
+            cause,
+        };
+        let bytes = match Source::open(path).map_err(err)? {
+            Source::File(f, Compression::Gzip) => DbnBytes::Spooled(MappedFile::spool(f).map_err(err)?),
+            Source::File(f, _) => DbnBytes::File(f),
+            Source::Stream(s) => DbnBytes::Spooled(MappedFile::spool(s).map_err(err)?),
         };
         Ok(DbnInput {
             path: path.to_path_buf(),
-            spooled,
+            bytes,
         })
     }
 
@@ -467,25 +460,30 @@ impl DbnInput {
     /// bytes, which tell its form.
     fn reader(&self) -> dbn::Result<(Box<dyn Read + '_>, Vec<u8>)> {
         let mut head = [0u8; 8];
-        if let Some(bytes) = &self.spooled {
-            let bytes: &[u8] = bytes;
-            let n = bytes.len().min(8);
-            head[..n].copy_from_slice(&bytes[..n]);
-            return Ok((Box::new(bytes), head[..n].to_vec()));
+        match &self.bytes {
+            DbnBytes::Spooled(bytes) => {
+                let bytes: &[u8] = bytes;
+                let n = bytes.len().min(8);
+                head[..n].copy_from_slice(&bytes[..n]);
+                Ok((Box::new(bytes), head[..n].to_vec()))
+            }
+            DbnBytes::File(f) => {
+                use std::io::{Seek, SeekFrom};
+                let io = |e| dbn::Error::io(e, format!("reading file to decode at path '{}'", self.path.display()));
+                let mut file: &File = f;
+                file.seek(SeekFrom::Start(0)).map_err(io)?;
+                let n = read_full(&mut file, &mut head);
+                file.seek(SeekFrom::Start(0)).map_err(io)?;
+                Ok((Box::new(file), head[..n].to_vec()))
+            }
         }
-        use std::io::{Seek, SeekFrom};
-        let io = |e| dbn::Error::io(e, format!("opening file to decode at path '{}'", self.path.display()));
-        let mut file = File::open(&self.path).map_err(io)?;
-        let n = read_full(&mut file, &mut head);
-        file.seek(SeekFrom::Start(0)).map_err(io)?;
-        Ok((Box::new(file), head[..n].to_vec()))
     }
 
     /// The length of the input's bytes as stored (inflated, when spooled).
     fn plain_len(&self) -> u64 {
-        match &self.spooled {
-            Some(bytes) => bytes.len() as u64,
-            None => std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0),
+        match &self.bytes {
+            DbnBytes::Spooled(bytes) => bytes.len() as u64,
+            DbnBytes::File(f) => f.metadata().map(|m| m.len()).unwrap_or(0),
         }
     }
 }

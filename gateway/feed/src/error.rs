@@ -187,6 +187,15 @@ pub enum Error {
         /// Which field.
         field: &'static str,
     },
+    /// An input could not be opened, or its compressed bytes inflated
+    /// (`cause` is not a `source`: its text is said once).
+    #[error("{path}: {cause}")]
+    Open {
+        /// The input (`-`: standard input).
+        path: String,
+        /// Why.
+        cause: std::io::Error,
+    },
     /// The `dbn` crate could not read the file.
     #[error("{path}: {}", dbn_text(cause))]
     Dbn {

@@ -49,13 +49,23 @@ impl Compression {
     }
 }
 
-impl MappedFile {
-    /// Maps `path` read-only; `-` is standard input. A compressed file or a
-    /// stream is inflated or copied to an unlinked temporary file first (see
-    /// the module docs).
-    pub fn open(path: &Path) -> io::Result<Self> {
+/// An input as opened: a regular file, with how its bytes are stored, or a
+/// stream that can be read only once (`-` for standard input, a pipe, a
+/// FIFO, a character device). Each reader decides what to do with each:
+/// [`MappedFile`] maps a plain file and spools the rest; the DBN reader
+/// streams a plain or zstd file and spools the rest.
+pub enum Source {
+    /// A regular file, at its start.
+    File(File, Compression),
+    /// Read once, as it comes.
+    Stream(Box<dyn Read>),
+}
+
+impl Source {
+    /// Opens `path` (`-`: standard input); a directory is an error.
+    pub fn open(path: &Path) -> io::Result<Source> {
         if path == Path::new("-") {
-            return Self::spool(io::stdin().lock());
+            return Ok(Source::Stream(Box::new(io::stdin().lock())));
         }
         let f = File::open(path)?;
         let meta = f.metadata()?;
@@ -66,21 +76,27 @@ impl MappedFile {
             ));
         }
         if !meta.is_file() {
-            // A pipe, a FIFO, a character device: read once, as it comes.
-            return Self::spool(f);
-        }
-        if meta.len() == 0 {
-            return Ok(MappedFile { map: None });
+            return Ok(Source::Stream(Box::new(f)));
         }
         let mut head = [0u8; 4];
         let n = {
             use std::os::unix::fs::FileExt;
             f.read_at(&mut head, 0)?
         };
-        if Compression::of(&head[..n]) != Compression::Plain {
-            return Self::spool(f);
+        Ok(Source::File(f, Compression::of(&head[..n])))
+    }
+}
+
+impl MappedFile {
+    /// Maps `path` read-only; `-` is standard input. A compressed file or a
+    /// stream is inflated or copied to an unlinked temporary file first (see
+    /// the module docs).
+    pub fn open(path: &Path) -> io::Result<Self> {
+        match Source::open(path)? {
+            Source::File(f, Compression::Plain) => Self::map(&f),
+            Source::File(f, _) => Self::spool(f),
+            Source::Stream(s) => Self::spool(s),
         }
-        Self::map(&f)
     }
 
     /// A read-only private view of `f`.

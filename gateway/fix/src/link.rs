@@ -967,8 +967,11 @@ fn sent_in_store(store: &JournalStore, inst: &Instruments) -> BTreeMap<u64, Opti
                     Side::Buy
                 };
                 // A replace's OrigClOrdID (0 for a new order).
-                let orig = m.u64(tags::ORIG_CL_ORD_ID).ok().flatten().unwrap_or(0);
-                Some((i, side as u8, if m.msg_type() == b"G" { orig } else { 0 }))
+                let orig = match m.msg_type() {
+                    b"G" => m.u64(tags::ORIG_CL_ORD_ID).ok().flatten().unwrap_or(0),
+                    _ => 0,
+                };
+                Some((i, side as u8, orig))
             }
             _ => None,
         };
