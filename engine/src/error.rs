@@ -102,6 +102,21 @@ pub enum Error {
         /// Payload length.
         len: usize,
     },
+    /// A run's input journal whose end record does not end it: a count that
+    /// is not the inputs before it, or records after it.
+    #[error("{journal}: the run's end record (seq {seq}) {what}: the journal is damaged")]
+    RunEnd {
+        /// The journal directory.
+        journal: PathBuf,
+        /// The end record's seq.
+        seq: u64,
+        /// What is wrong with it.
+        what: String,
+    },
+    /// `--killed` given for a run whose input journal has its end record:
+    /// the run ended on its own terms, so its outputs must be whole.
+    #[error("{0}: the run ended on its own terms (its input journal ends with an end record), so every output it made is journalled: --killed, which accepts outputs cut short, does not apply; verify it without --killed")]
+    RunEnded(PathBuf),
     /// The runtime section's layout is not valid.
     #[error("config runtime.layout: {0}")]
     Layout(String),

@@ -55,7 +55,7 @@ pub fn run(dir: &Path, config: Option<Config>, record: Option<&Path>, partial: b
                 foxtrot_engine::Error::Journal(ShmError::Config(format!("recording the backtest: {e}"))).into(),
             );
         }
-        j.sync()?;
+        j.end()?;
     }
     Ok(BacktestOutcome {
         summary: run.summary(),

@@ -153,10 +153,12 @@ fn u(v: &Value, path: &str) -> u64 {
         .unwrap_or_else(|| panic!("{path} missing in {v}"))
 }
 
-/// Replays a recorded run and requires its outputs to match byte for byte.
+/// Replays a recorded run that ended (stopped and drained: its end record
+/// written) and requires its outputs to match byte for byte.
 fn replays_identically(run: &Path) {
     let out = ok(&["replay", run.to_str().unwrap(), "--verify"]);
     assert!(out.contains("identical"), "{out}");
+    assert!(out.contains("run end       ended on its own terms"), "{out}");
 }
 
 /// Fills the engine counted must be exactly those the venue reported.
@@ -841,6 +843,7 @@ fn kill_loop_across_resume_chains_sends_no_order_twice() {
             out.status.success() && text.contains("identical"),
             "run{i}: {text}{err}"
         );
+        assert!(text.contains("run end       no end record"), "run{i}: {text}");
     }
     replays_identically(&last);
 }

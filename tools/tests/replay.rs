@@ -307,3 +307,56 @@ fn a_run_without_the_belief_emitter_records_and_replays() {
     assert_eq!(v["verified"], true);
     assert_eq!(v["order_hash"], off["order_hash"]);
 }
+
+/// A run that ended on its own terms has an end record, and its outputs must
+/// then be whole: a diary that lost its last records (zeroed from a record's
+/// start, as a lost tail reads) fails `--verify` — and `--verify --killed`,
+/// which accepts a killed run's outputs cut short, is refused for it rather
+/// than reporting the loss as "identical as far as they go".
+#[test]
+fn an_ended_run_is_held_to_whole_outputs() {
+    let d = tmp("ended");
+    record(&d);
+    let r = json(&foxtrot(&["replay", d.to_str().unwrap(), "--verify", "--json"]));
+    assert_eq!(
+        (r["verified"].as_bool(), r["ended"].as_bool()),
+        (Some(true), Some(true))
+    );
+    let text = foxtrot(&["replay", d.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("run end       ended on its own terms"), "{text}");
+
+    // The diary's last 5 records lost.
+    let mut r = foxtrot_shm::JournalReader::open(&d.join("diary")).unwrap();
+    let mut starts = Vec::new();
+    while let Some(x) = r.next().unwrap() {
+        starts.push((x.segment, x.offset));
+    }
+    drop(r);
+    assert!(starts.len() > 100, "{} diary records", starts.len());
+    let (seg, from) = starts[starts.len() - 5];
+    assert!(
+        starts[starts.len() - 1].0 == seg,
+        "the last 5 diary records share a segment"
+    );
+    let path = d.join(format!("diary/{seg:020}.seg"));
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[from as usize..].fill(0);
+    std::fs::write(&path, bytes).unwrap();
+
+    let v = foxtrot(&["replay", d.to_str().unwrap(), "--verify"]);
+    let err = String::from_utf8_lossy(&v.stderr);
+    assert!(
+        !v.status.success() && err.contains("first divergence") && err.contains("diary"),
+        "{err}"
+    );
+    assert!(!err.contains("no end record"), "{err}");
+    let k = foxtrot(&["replay", d.to_str().unwrap(), "--verify", "--killed"]);
+    let err = String::from_utf8_lossy(&k.stderr);
+    assert!(!k.status.success(), "{}", String::from_utf8_lossy(&k.stdout));
+    assert!(
+        err.contains("the run ended on its own terms") && err.contains("--killed"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&d).ok();
+}

@@ -10,7 +10,9 @@
 //! fixed-point integers (`px`) and, where the instrument is known, as decimals
 //! (`price`).
 
-use super::kinds::{input_size, KIND_CONFIG, KIND_DATA_QUALITY, KIND_MD_BLOCK, KIND_MD_END, KIND_MD_QUOTES};
+use super::kinds::{
+    input_size, KIND_CONFIG, KIND_DATA_QUALITY, KIND_MD_BLOCK, KIND_MD_END, KIND_MD_QUOTES, KIND_RUN_END,
+};
 use crate::core::belief::Regime;
 use crate::core::risk::{describe, Breach};
 use crate::core::router::policy::policy_name;
@@ -214,6 +216,12 @@ pub const DATA_QUALITY: Table = Table {
 pub const MD_END: Table = Table {
     name: "md_end",
     columns: &[req("seq", I), req("ts_ns", I), req("records", I), req("events", I)],
+};
+
+/// The end of a run's input journal: the inputs before it.
+pub const RUN_END: Table = Table {
+    name: "run_end",
+    columns: &[req("seq", I), req("ts_ns", I), req("inputs", I)],
 };
 
 /// The configuration record.
@@ -467,6 +475,10 @@ pub fn rows(
                 vec![Ci(seq as i64), Ci(ts_ns as i64), Ci(records as i64), Ci(events as i64)],
             )]
         }
+        KIND_RUN_END if p.len() == 8 => {
+            let inputs = u64::from_le_bytes(p.try_into().ok()?);
+            vec![(&RUN_END, vec![Ci(seq as i64), Ci(ts_ns as i64), Ci(inputs as i64)])]
+        }
         KIND_DATA_QUALITY if p.len() == 32 => {
             let d: DqEvent = pod(p)?;
             vec![(
@@ -604,6 +616,7 @@ mod tests {
             (1u16, bytemuck::bytes_of(&md).to_vec()),
             (2, bytemuck::bytes_of(&e).to_vec()),
             (KIND_CONFIG, b"a: 1".to_vec()),
+            (KIND_RUN_END, 7u64.to_le_bytes().to_vec()),
         ] {
             let rows = rows(kind, 1, 2, &payload, &names).expect("decodes");
             for (t, r) in rows {

@@ -20,6 +20,7 @@
 //! | 103 | `md_block` | `market_data/` | up to 256 market-data events, compact ([`md_block`](super::md_block)) |
 //! | 104 | `md_quotes` | `market_data/` | up to 256 two-sided quotes, compact ([`md_quotes`](super::md_quotes)) |
 //! | 105 | `md_end` | last record of `market_data/` | `records u64 \| events u64`, LE: the records before it (config excluded) and the events they hold — its writer finished ([`market_data`](super::market_data)) |
+//! | 106 | `run_end` | last record of `inputs/` | `inputs u64`, LE: the inputs journalled before it — the run ended on its own terms, its outputs all journalled ([`run`](super::run)) |
 //! | 200 | `fix_sent` | a FIX session store | MsgSeqNum (u64 LE), then the message sent |
 //! | 201 | `fix_seqs` | a FIX session store | `next_out u64 \| next_in u64`, LE |
 //! | 202 | `fix_reset` | a FIX session store | empty: everything before it is void |
@@ -39,6 +40,10 @@ pub const KIND_MD_QUOTES: u16 = 104;
 /// The end of a market-data journal: its writer finished
 /// ([`super::market_data`]).
 pub const KIND_MD_END: u16 = 105;
+/// The end of a run's input journal: the run ended on its own terms (its
+/// inputs ran out, or it was stopped and drained) with every output
+/// journalled ([`super::run`]). A run killed has none.
+pub const KIND_RUN_END: u16 = 106;
 /// A FIX session store: an application message sent.
 pub const KIND_FIX_SENT: u16 = 200;
 /// A FIX session store: the sequence numbers.
@@ -82,7 +87,7 @@ pub struct KindInfo {
 }
 
 /// Every kind written, in code order.
-pub const ALL: [KindInfo; 16] = [
+pub const ALL: [KindInfo; 17] = [
     KindInfo {
         code: Kind::MarketData as u16,
         name: "market_data",
@@ -147,6 +152,11 @@ pub const ALL: [KindInfo; 16] = [
         code: KIND_MD_END,
         name: "md_end",
         payload: Payload::Exactly(16),
+    },
+    KindInfo {
+        code: KIND_RUN_END,
+        name: "run_end",
+        payload: Payload::Exactly(8),
     },
     KindInfo {
         code: KIND_FIX_SENT,

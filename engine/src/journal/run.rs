@@ -5,7 +5,11 @@
 //! RUN_DIR/inputs/   kind 1–4: the input record (market data 64 B, execution report
 //!                   128 B, timer 64 B, command 64 B), seq and ts from its header;
 //!                   the first record is kind 100: the effective config
-//!                   (its canonical text, which loads as YAML).
+//!                   (its canonical text, which loads as YAML); the last,
+//!                   kind 106 (`inputs u64` LE), when the run ended on its own
+//!                   terms — its inputs ran out, or it was stopped and drained —
+//!                   with every output journalled ([`RunJournals::end`]). A run
+//!                   killed has none: its outputs may stop short of its inputs.
 //! RUN_DIR/orders/   kind 19: Order (64 B) followed by its FIX message;
 //!                   kind 20: RiskReject (64 B). TSC stamps are zeroed.
 //! RUN_DIR/diary/    kind 21: DiaryRecord (128 B); kind 22: TheoryPacket (128 B).
@@ -13,7 +17,7 @@
 //! Output journals therefore depend only on the inputs, the config and the seeds:
 //! two runs of the same journal produce byte-identical output journals.
 
-use super::kinds::{input_size, KIND_CONFIG};
+use super::kinds::{input_size, KIND_CONFIG, KIND_RUN_END};
 use crate::records::{DiaryRecord, InputSlot, Kind, Order, RiskReject, TheoryPacket};
 use crate::runtime::link::RunObserver;
 use foxtrot_shm::{JournalConfig, JournalWriter, ShmError};
@@ -36,6 +40,9 @@ fn keep(slot: &mut Option<ShmError>, r: Result<(), ShmError>) {
 pub struct InputJournal {
     inputs: JournalWriter,
     error: Option<ShmError>,
+    /// Inputs journalled, and the time of the last.
+    count: u64,
+    last_ts: u64,
     /// Set (release) at the input journal's first error, before the input it
     /// refused goes on down the pipeline: shared with the output journals.
     stopped: Arc<AtomicBool>,
@@ -65,6 +72,29 @@ impl InputJournal {
     }
     /// Flushes the journal to disk.
     pub fn sync(&mut self) -> Result<(), ShmError> {
+        self.inputs.sync()
+    }
+
+    /// Inputs journalled so far.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Ends the journal with its end record (the inputs journalled before
+    /// it) and flushes it to disk. For a run that ended on its own terms
+    /// once every output it caused is journalled: see [`RunJournals::end`].
+    /// Refused after a journal error (the run was not recorded whole).
+    fn end(&mut self) -> Result<(), ShmError> {
+        if let Some(e) = &self.error {
+            return Err(ShmError::Config(format!(
+                "the input journal stopped early ({e}): no end record"
+            )));
+        }
+        // The last input's seq (the configuration's, 0, when there is none):
+        // the seq a restart measures a run by stays its last input's.
+        let seq = self.inputs.last_seq();
+        self.inputs
+            .append(KIND_RUN_END, 0, seq, self.last_ts, &self.count.to_le_bytes())?;
         self.inputs.sync()
     }
 }
@@ -108,6 +138,8 @@ impl RunJournals {
             input: InputJournal {
                 inputs,
                 error: None,
+                count: 0,
+                last_ts: 0,
                 stopped: stopped.clone(),
             },
             output: OutputJournals {
@@ -159,6 +191,22 @@ impl RunJournals {
         self.input.sync()?;
         self.output.sync()
     }
+
+    /// Ends a run that ended on its own terms — its inputs ran out, or it was
+    /// stopped and drained, and the core's end-of-run outputs (the diary's
+    /// pending records) are journalled: flushes the outputs, then writes the
+    /// input journal's end record and flushes it. A replay then knows the
+    /// outputs are whole, where a run killed has no end record and its
+    /// outputs may stop short of its inputs. Refused after a journal error.
+    pub fn end(&mut self) -> Result<(), ShmError> {
+        if let Some(e) = self.output.error() {
+            return Err(ShmError::Config(format!(
+                "an output journal stopped early ({e}): no end record"
+            )));
+        }
+        self.output.sync()?;
+        self.input.end()
+    }
 }
 
 impl RunObserver for InputJournal {
@@ -172,6 +220,10 @@ impl RunObserver for InputJournal {
         let r = self
             .inputs
             .append(h.kind as u16, 0, h.seq, h.ts_ns, &slot.as_bytes()[..n]);
+        if r.is_ok() {
+            self.count += 1;
+            self.last_ts = h.ts_ns;
+        }
         keep(&mut self.error, r);
         if self.error.is_some() {
             self.stopped.store(true, Ordering::Release);
@@ -305,17 +357,7 @@ mod tests {
     fn outputs_stop_with_the_inputs() {
         let dir = std::env::temp_dir().join(format!("foxtrot-run-journals-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let cfg = JournalConfig {
-            segment_size: 64 << 10,
-            first_segment_size: 0,
-            prepare_ahead: 0,
-            map: MapOptions {
-                prefault: false,
-                ..MapOptions::default()
-            },
-            ..JournalConfig::default()
-        };
-        let mut j = RunJournals::create(&dir, cfg, "config").unwrap();
+        let mut j = RunJournals::create(&dir, small(), "config").unwrap();
         std::fs::create_dir_all(dir.join("inputs/00000000000000000001.seg")).unwrap();
         let order = |seq: u64| Order {
             header: Header {
@@ -339,6 +381,7 @@ mod tests {
         for s in seq..seq + 50 {
             j.on_order(&order(s), b"8=FIX.4.4|");
         }
+        assert!(j.end().is_err(), "a run that was not recorded whole took an end record");
         drop(j);
         let mut r = foxtrot_shm::JournalReader::open(&dir.join("orders")).unwrap();
         let mut last = 0;
@@ -348,5 +391,93 @@ mod tests {
         assert!(journalled > 100, "{journalled} inputs journalled");
         assert_eq!(last, journalled, "orders of inputs no journal holds were recorded");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn small() -> JournalConfig {
+        JournalConfig {
+            segment_size: 64 << 10,
+            first_segment_size: 0,
+            prepare_ahead: 0,
+            map: MapOptions {
+                prefault: false,
+                ..MapOptions::default()
+            },
+            ..JournalConfig::default()
+        }
+    }
+
+    /// A run's journals in `dir` holding `n` market-data inputs, seq 1..=n.
+    fn with_inputs(dir: &Path, n: u64) -> RunJournals {
+        let _ = std::fs::remove_dir_all(dir);
+        let mut j = RunJournals::create(dir, small(), "a: 1").unwrap();
+        for seq in 1..=n {
+            j.on_input(&input(seq));
+        }
+        j
+    }
+
+    fn input(seq: u64) -> InputSlot {
+        let mut md = MarketData::new(MdAction::Quote, 0, Some(Side::Buy), seq, 0, 100, 1, 0);
+        md.header.seq = seq;
+        InputSlot::from_md(&md)
+    }
+
+    /// What reading `dir`'s inputs gives: how many, whether they ended with
+    /// the end record, and the error that stopped them.
+    fn read(dir: &Path) -> (u64, bool, Option<String>) {
+        let (_, mut inputs) = crate::journal::JournalInputs::open(dir).unwrap();
+        let n = inputs.by_ref().count() as u64;
+        (n, inputs.ended(), inputs.take_error().map(|e| e.to_string()))
+    }
+
+    /// A run that ended has its end record after its inputs, under its last
+    /// input's seq (what a restart measures a run by); a run that did not
+    /// (killed) reads the same inputs and says it did not end; an end record
+    /// that miscounts, or that a record follows, is damage.
+    #[test]
+    fn the_end_record_closes_the_inputs_and_is_checked() {
+        let base = std::env::temp_dir().join(format!("foxtrot-run-end-{}", std::process::id()));
+
+        let ended = base.join("ended");
+        with_inputs(&ended, 10).end().unwrap();
+        assert_eq!(read(&ended), (10, true, None));
+        let last = foxtrot_shm::JournalReader::open(&ended.join("inputs"))
+            .unwrap()
+            .last_seq();
+        assert_eq!(last.unwrap(), Some(10));
+
+        let killed = base.join("killed");
+        drop(with_inputs(&killed, 10));
+        assert_eq!(read(&killed), (10, false, None));
+
+        let empty = base.join("empty");
+        with_inputs(&empty, 0).end().unwrap();
+        assert_eq!(read(&empty), (0, true, None));
+
+        // Damage: after 10 inputs, `tail` written; what reading them says.
+        let damaged = |name: &str, tail: &dyn Fn(&mut RunJournals), says: &str| {
+            let dir = base.join(name);
+            let mut j = with_inputs(&dir, 10);
+            tail(&mut j);
+            drop(j);
+            let (n, end, e) = read(&dir);
+            assert_eq!((n, end), (10, false), "{name}");
+            assert!(e.as_deref().is_some_and(|e| e.contains(says)), "{name}: {e:?}");
+        };
+        let end_of = |payload: &'static [u8]| {
+            move |j: &mut RunJournals| j.input.inputs.append(KIND_RUN_END, 0, 10, 10, payload).unwrap()
+        };
+        damaged(
+            "miscounted",
+            &end_of(&[9, 0, 0, 0, 0, 0, 0, 0]),
+            "counts 9 inputs, but 10 come before it",
+        );
+        damaged("short", &end_of(&[10, 0, 0, 0]), "has 4 bytes, not 8");
+        let followed = |j: &mut RunJournals| {
+            j.end().unwrap();
+            j.on_input(&input(11));
+        };
+        damaged("followed", &followed, "is followed by a record (seq 11");
+        let _ = std::fs::remove_dir_all(&base);
     }
 }

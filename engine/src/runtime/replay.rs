@@ -45,6 +45,10 @@ pub struct ReplayOutcome {
     /// Recorded outputs past the replay's end (`live` only): of inputs
     /// journalled after the replay read them.
     pub recorded_ahead: u64,
+    /// Whether the run's input journal ends with its end record: the run
+    /// ended on its own terms, every output journalled. A run killed (or
+    /// still being recorded) has none.
+    pub ended: bool,
     /// The replay's summary: order and diary hashes, positions, PnL, rejects by reason, …
     pub summary: super::RunSummary,
     /// The configuration it replayed under.
@@ -315,6 +319,16 @@ pub fn replay(run_dir: &Path, opts: &ReplayOptions) -> Result<ReplayOutcome, Err
         return Err(e);
     }
     let diverged = run.observer().0.as_ref().is_some_and(|v| v.divergence.is_some());
+    // A replay that stopped at a divergence did not read the end record.
+    let ended = if diverged {
+        crate::journal::inputs::has_end_record(run_dir)?
+    } else {
+        run.venue().0.ended()
+    };
+    if ended && opts.killed {
+        // Its outputs are whole: a prefix of the replay's is not enough.
+        return Err(Error::RunEnded(run_dir.join("inputs")));
+    }
     if !diverged {
         run.finish();
     }
@@ -331,6 +345,7 @@ pub fn replay(run_dir: &Path, opts: &ReplayOptions) -> Result<ReplayOutcome, Err
     }
     Ok(ReplayOutcome {
         inputs: n,
+        ended,
         summary,
         config: cfg,
         past_end: verifier.as_ref().map_or(0, |v| v.past_end()),

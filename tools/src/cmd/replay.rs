@@ -181,6 +181,7 @@ pub fn run(a: ReplayArgs) -> Result<()> {
             "positions": super::sim::positions_json(&o.summary, &o.config),
             "rejects": super::sim::rejects_json(&o.summary),
             "drift": super::sim::drift_json(&o.summary, &o.config),
+            "ended": o.ended,
             "past_recorded_end": o.past_end,
             "recording_pid": live,
             "recorded_ahead": o.recorded_ahead,
@@ -206,6 +207,7 @@ pub fn run(a: ReplayArgs) -> Result<()> {
             o.summary.diary_hash.0, o.summary.diary_hash.1
         );
         print_outcome(&o.summary, &o.config);
+        println!("  run end       {}", end_line(&o, live));
         if let (true, None, Some(pid)) = (a.verify, &o.divergence, live) {
             println!(
                 "  verify        identical to the recorded orders and diary as far as both go \
@@ -223,12 +225,29 @@ pub fn run(a: ReplayArgs) -> Result<()> {
     }
     if let Some(d) = &o.divergence {
         anyhow::bail!(
-            "first divergence at seq {} in the {} stream:\n  recorded: {}\n  replayed: {}",
+            "first divergence at seq {} in the {} stream:\n  recorded: {}\n  replayed: {}{}",
             d.seq,
             d.stream,
             d.recorded,
-            d.replayed
+            d.replayed,
+            if !o.ended && !a.killed && d.recorded == "end of journal" {
+                "\n  the run has no end record: it was killed (or its journal's tail was lost), and a killed run's \
+                 outputs stop short of its inputs; `--verify --killed` checks them as a prefix of the replay's"
+            } else {
+                ""
+            }
         );
     }
     Ok(())
+}
+
+/// How the recorded run ended, as its input journal says.
+fn end_line(o: &foxtrot_engine::runtime::replay::ReplayOutcome, live: Option<u32>) -> String {
+    match (o.ended, live) {
+        (true, _) => "ended on its own terms: its input journal ends with the run's end record".into(),
+        (false, Some(pid)) => format!("none yet: still being recorded by pid {pid}"),
+        (false, None) => "no end record: the engine was killed (or its journal's tail was lost), \
+                          so its outputs may stop short of its inputs"
+            .into(),
+    }
 }

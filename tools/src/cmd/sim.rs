@@ -98,11 +98,13 @@ pub(crate) fn write_latency(dir: &std::path::Path, source: &str, hists: &[HistSn
     Ok(foxtrot_tools::report::write_latency(dir, l)?)
 }
 
+/// Ends the journals of a run that ended on its own terms (its inputs ran
+/// out, or it was stopped and drained): their end record, after every output.
 pub(crate) fn finish_journals(j: &mut RunJournals) -> Result<()> {
     if let Some(e) = j.error() {
         anyhow::bail!("journalling failed: {e}");
     }
-    j.sync()?;
+    j.end()?;
     tracing::info!(dir = %j.dir().display(), "recorded");
     Ok(())
 }

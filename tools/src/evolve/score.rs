@@ -125,7 +125,7 @@ pub fn score(cfg: &Config, grid_dir: &Path, slice: &Slice, record: Option<&Path>
         if let Some(e) = j.error() {
             return Err(Error::Evolve(format!("recording {}: {e}", slice.id)));
         }
-        j.sync()?;
+        j.end()?;
     }
     let s = run.summary();
     let orders = run.venue().stats().orders;

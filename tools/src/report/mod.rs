@@ -237,6 +237,9 @@ pub struct Report {
     pub instruments: Vec<String>,
     /// Inputs in the journal.
     pub inputs: u64,
+    /// Whether the input journal ends with the run's end record: the run
+    /// ended on its own terms. A run killed (or still recording) has none.
+    pub ended: bool,
     /// Event time covered, seconds.
     pub duration_s: f64,
     /// Final PnL (currency).
@@ -455,6 +458,7 @@ pub fn analyse(run_dir: &Path) -> Result<Report, Error> {
     }
     let summary = run.summary();
     let count = summary.input_hash.1;
+    let ended = run.venue().0.ended();
     let core = run.core();
     let w = run.observer();
     let (start, last_ts) = (w.t0.unwrap_or(0), w.last_ts);
@@ -555,6 +559,7 @@ pub fn analyse(run_dir: &Path) -> Result<Report, Error> {
         diary_hash: summary.diary_hash.0.clone(),
         instruments: symbols,
         inputs: count,
+        ended,
         duration_s,
         pnl: snap.equity,
         max_drawdown: max_drawdown.max(snap.max_drawdown),
