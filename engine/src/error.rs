@@ -113,6 +113,21 @@ pub enum Error {
         /// What is wrong with it.
         what: String,
     },
+    /// An output journal of a run that ended holds fewer (or more) records
+    /// than its end record counts: records were lost after the run wrote
+    /// them.
+    #[error("{journal}: holds {holds} records, but the run's end record counts {counted}: the run ended with them all journalled, so this is not the journal it wrote ({})", if holds < counted { "its tail was lost" } else { "records were added" })]
+    OutputsCut {
+        /// The output journal.
+        journal: PathBuf,
+        /// Records it holds.
+        holds: u64,
+        /// Records the end record counts.
+        counted: u64,
+    },
+    /// A run is to be recorded into a directory that holds one already.
+    #[error("{0} already holds a recorded run; record into a new directory")]
+    RunExists(PathBuf),
     /// `--killed` given for a run whose input journal has its end record:
     /// the run ended on its own terms, so its outputs must be whole.
     #[error("{0}: the run ended on its own terms (its input journal ends with an end record), so every output it made is journalled: --killed, which accepts outputs cut short, does not apply; verify it without --killed")]

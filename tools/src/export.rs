@@ -212,6 +212,11 @@ pub fn export(run_dir: &Path, out: &Path) -> Result<ExportCounts, Error> {
         message: e.to_string(),
     })?;
     let (cfg, mut inputs) = JournalInputs::open_with_config(run_dir)?;
+    // A run that ended counts its outputs: a lost tail is not exported as
+    // the whole.
+    if let Some(end) = foxtrot_engine::journal::inputs::run_end(run_dir)? {
+        foxtrot_engine::journal::run::check_outputs(run_dir, &end)?;
+    }
     let names = Names {
         instruments: &cfg.instruments,
     };

@@ -310,9 +310,11 @@ fn a_run_without_the_belief_emitter_records_and_replays() {
 
 /// A run that ended on its own terms has an end record, and its outputs must
 /// then be whole: a diary that lost its last records (zeroed from a record's
-/// start, as a lost tail reads) fails `--verify` — and `--verify --killed`,
-/// which accepts a killed run's outputs cut short, is refused for it rather
-/// than reporting the loss as "identical as far as they go".
+/// start, as a lost tail reads, which no check of the records can see) fails
+/// `replay --verify`, `report` and `export`, named against the end record's
+/// count — and `--verify --killed`, which accepts a killed run's outputs cut
+/// short, is refused for it rather than reporting the loss as "identical as
+/// far as they go".
 #[test]
 fn an_ended_run_is_held_to_whole_outputs() {
     let d = tmp("ended");
@@ -325,6 +327,21 @@ fn an_ended_run_is_held_to_whole_outputs() {
     let text = foxtrot(&["replay", d.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("run end       ended on its own terms"), "{text}");
+    // A replay's own recording ends as the run did; it is not written twice.
+    let again = d.join("again");
+    let (run, out) = (d.to_str().unwrap(), again.to_str().unwrap());
+    json(&foxtrot(&["replay", run, "--json", "--out", out]));
+    let r = json(&foxtrot(&["replay", out, "--verify", "--json"]));
+    assert_eq!(
+        (r["verified"].as_bool(), r["ended"].as_bool()),
+        (Some(true), Some(true))
+    );
+    let twice = foxtrot(&["replay", run, "--out", out]);
+    let err = String::from_utf8_lossy(&twice.stderr);
+    assert!(
+        !twice.status.success() && err.contains("already holds a recorded run"),
+        "{err}"
+    );
 
     // The diary's last 5 records lost.
     let mut r = foxtrot_shm::JournalReader::open(&d.join("diary")).unwrap();
@@ -344,13 +361,18 @@ fn an_ended_run_is_held_to_whole_outputs() {
     bytes[from as usize..].fill(0);
     std::fs::write(&path, bytes).unwrap();
 
-    let v = foxtrot(&["replay", d.to_str().unwrap(), "--verify"]);
-    let err = String::from_utf8_lossy(&v.stderr);
-    assert!(
-        !v.status.success() && err.contains("first divergence") && err.contains("diary"),
-        "{err}"
+    // The end record counts the diary's records: every reader of the
+    // outputs names the loss before using them.
+    let cut = format!(
+        "diary: holds {} records, but the run's end record counts {}",
+        starts.len() - 5,
+        starts.len()
     );
-    assert!(!err.contains("no end record"), "{err}");
+    for args in [&["replay", "--verify"][..], &["report"], &["export", "--parquet"]] {
+        let v = foxtrot(&[args, &[d.to_str().unwrap()]].concat());
+        let err = String::from_utf8_lossy(&v.stderr);
+        assert!(!v.status.success() && err.contains(&cut), "{args:?}: {err}");
+    }
     let k = foxtrot(&["replay", d.to_str().unwrap(), "--verify", "--killed"]);
     let err = String::from_utf8_lossy(&k.stderr);
     assert!(!k.status.success(), "{}", String::from_utf8_lossy(&k.stdout));

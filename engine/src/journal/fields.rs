@@ -218,10 +218,16 @@ pub const MD_END: Table = Table {
     columns: &[req("seq", I), req("ts_ns", I), req("records", I), req("events", I)],
 };
 
-/// The end of a run's input journal: the inputs before it.
+/// The end of a run's input journal: the records of its three journals.
 pub const RUN_END: Table = Table {
     name: "run_end",
-    columns: &[req("seq", I), req("ts_ns", I), req("inputs", I)],
+    columns: &[
+        req("seq", I),
+        req("ts_ns", I),
+        req("inputs", I),
+        req("orders", I),
+        req("diary", I),
+    ],
 };
 
 /// The configuration record.
@@ -475,9 +481,18 @@ pub fn rows(
                 vec![Ci(seq as i64), Ci(ts_ns as i64), Ci(records as i64), Ci(events as i64)],
             )]
         }
-        KIND_RUN_END if p.len() == 8 => {
-            let inputs = u64::from_le_bytes(p.try_into().ok()?);
-            vec![(&RUN_END, vec![Ci(seq as i64), Ci(ts_ns as i64), Ci(inputs as i64)])]
+        KIND_RUN_END => {
+            let e = super::run::RunEnd::from_bytes(p)?;
+            vec![(
+                &RUN_END,
+                vec![
+                    Ci(seq as i64),
+                    Ci(ts_ns as i64),
+                    Ci(e.inputs as i64),
+                    Ci(e.orders as i64),
+                    Ci(e.diary as i64),
+                ],
+            )]
         }
         KIND_DATA_QUALITY if p.len() == 32 => {
             let d: DqEvent = pod(p)?;
@@ -616,7 +631,7 @@ mod tests {
             (1u16, bytemuck::bytes_of(&md).to_vec()),
             (2, bytemuck::bytes_of(&e).to_vec()),
             (KIND_CONFIG, b"a: 1".to_vec()),
-            (KIND_RUN_END, 7u64.to_le_bytes().to_vec()),
+            (KIND_RUN_END, super::super::run::RunEnd::default().to_bytes().to_vec()),
         ] {
             let rows = rows(kind, 1, 2, &payload, &names).expect("decodes");
             for (t, r) in rows {

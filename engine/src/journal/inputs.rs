@@ -3,7 +3,7 @@
 
 use super::kinds::KIND_RUN_END;
 use super::open::Configured;
-use super::run::slot_from_record;
+use super::run::{slot_from_record, RunEnd};
 use crate::config::Config;
 use crate::error::Error;
 use crate::records::InputSlot;
@@ -21,7 +21,7 @@ pub struct JournalInputs {
     dir: PathBuf,
     error: Option<Error>,
     read: u64,
-    ended: bool,
+    end: Option<RunEnd>,
 }
 
 impl JournalInputs {
@@ -36,7 +36,7 @@ impl JournalInputs {
                 dir: j.dir,
                 error: None,
                 read: 0,
-                ended: false,
+                end: None,
             },
         ))
     }
@@ -67,24 +67,28 @@ impl JournalInputs {
     /// its own terms with every output journalled. False for a run killed
     /// (or still being recorded) — and until the iteration gets there.
     pub fn ended(&self) -> bool {
-        self.ended
+        self.end.is_some()
+    }
+
+    /// The run's end record, once the iteration reached it (see [`ended`](Self::ended)).
+    pub fn end(&self) -> Option<RunEnd> {
+        self.end
     }
 
     /// Checks the end record (seq `seq`, payload `payload`): it counts the
     /// inputs read, and nothing follows it.
-    fn end(&mut self, seq: u64, payload: &[u8]) -> Result<(), Error> {
+    fn check_end(&mut self, seq: u64, payload: &[u8]) -> Result<RunEnd, Error> {
         let bad = |what: String| Error::RunEnd {
             journal: self.dir.clone(),
             seq,
             what,
         };
-        let counted = <[u8; 8]>::try_from(payload)
-            .map(u64::from_le_bytes)
-            .map_err(|_| bad(format!("has {} bytes, not 8", payload.len())))?;
-        if counted != self.read {
+        let end = RunEnd::from_bytes(payload)
+            .ok_or_else(|| bad(format!("has {} bytes, not {}", payload.len(), RunEnd::LEN)))?;
+        if end.inputs != self.read {
             return Err(bad(format!(
-                "counts {counted} inputs, but {} come before it",
-                self.read
+                "counts {} inputs, but {} come before it",
+                end.inputs, self.read
             )));
         }
         if let Some(after) = self.reader.next()? {
@@ -93,26 +97,27 @@ impl JournalInputs {
                 after.seq, after.kind
             )));
         }
-        self.ended = true;
-        Ok(())
+        Ok(end)
     }
 }
 
-/// Whether `run_dir`'s input journal ends with the run's end record, read
-/// from its last records alone (not checked against the inputs before it:
-/// iterating [`JournalInputs`] does that).
-pub fn has_end_record(run_dir: &Path) -> Result<bool, Error> {
+/// The end record of `run_dir`'s input journal, if the journal ends with
+/// one, read from its last records alone (its count of inputs is not held to
+/// the inputs before it: iterating [`JournalInputs`] does that).
+pub fn run_end(run_dir: &Path) -> Result<Option<RunEnd>, Error> {
     let mut r = JournalReader::open(&run_dir.join("inputs"))?;
     let Some(last) = r.last_seq()? else {
-        return Ok(false);
+        return Ok(None);
     };
     // The end record carries its run's last input's seq.
     r.seek_seq(last)?;
-    let mut ended = false;
+    let mut end = None;
     while let Some(x) = r.next()? {
-        ended = x.kind == KIND_RUN_END;
+        end = (x.kind == KIND_RUN_END)
+            .then(|| RunEnd::from_bytes(x.payload))
+            .flatten();
     }
-    Ok(ended)
+    Ok(end)
 }
 
 impl Iterator for JournalInputs {
@@ -122,14 +127,15 @@ impl Iterator for JournalInputs {
         if self.error.is_some() {
             return None;
         }
-        if self.ended {
+        if self.end.is_some() {
             return None;
         }
         match self.reader.next() {
             Ok(Some(r)) if r.kind == KIND_RUN_END => {
                 let (seq, payload) = (r.seq, r.payload.to_vec());
-                if let Err(e) = self.end(seq, &payload) {
-                    self.error = Some(e);
+                match self.check_end(seq, &payload) {
+                    Ok(end) => self.end = Some(end),
+                    Err(e) => self.error = Some(e),
                 }
                 None
             }

@@ -20,7 +20,7 @@
 //! | 103 | `md_block` | `market_data/` | up to 256 market-data events, compact ([`md_block`](super::md_block)) |
 //! | 104 | `md_quotes` | `market_data/` | up to 256 two-sided quotes, compact ([`md_quotes`](super::md_quotes)) |
 //! | 105 | `md_end` | last record of `market_data/` | `records u64 \| events u64`, LE: the records before it (config excluded) and the events they hold — its writer finished ([`market_data`](super::market_data)) |
-//! | 106 | `run_end` | last record of `inputs/` | `inputs u64`, LE: the inputs journalled before it — the run ended on its own terms, its outputs all journalled ([`run`](super::run)) |
+//! | 106 | `run_end` | last record of `inputs/` | `inputs u64 \| orders u64 \| diary u64`, LE: the records of the run's three journals — it ended on its own terms, its outputs all journalled ([`RunEnd`](super::run::RunEnd)) |
 //! | 200 | `fix_sent` | a FIX session store | MsgSeqNum (u64 LE), then the message sent |
 //! | 201 | `fix_seqs` | a FIX session store | `next_out u64 \| next_in u64`, LE |
 //! | 202 | `fix_reset` | a FIX session store | empty: everything before it is void |
@@ -156,7 +156,7 @@ pub const ALL: [KindInfo; 17] = [
     KindInfo {
         code: KIND_RUN_END,
         name: "run_end",
-        payload: Payload::Exactly(8),
+        payload: Payload::Exactly(24),
     },
     KindInfo {
         code: KIND_FIX_SENT,

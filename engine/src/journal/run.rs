@@ -36,6 +36,69 @@ fn keep(slot: &mut Option<ShmError>, r: Result<(), ShmError>) {
     }
 }
 
+/// What a run's end record says (kind 106, `inputs u64 | orders u64 | diary
+/// u64`, LE): the records its journals hold — inputs before it, and in its
+/// `orders/` and `diary/` journals — when it ended on its own terms. A
+/// reader checks the inputs as it reads them ([`super::JournalInputs`]) and
+/// the outputs by counting them ([`check_outputs`]): a lost tail of any of
+/// the three, which no check of the records themselves can see, is damage.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunEnd {
+    /// Inputs journalled.
+    pub inputs: u64,
+    /// Records in `orders/` (orders and risk rejects).
+    pub orders: u64,
+    /// Records in `diary/` (diary records and theory packets).
+    pub diary: u64,
+}
+
+impl RunEnd {
+    /// The payload's size.
+    pub const LEN: usize = 24;
+
+    /// The payload.
+    pub fn to_bytes(&self) -> [u8; Self::LEN] {
+        let mut b = [0u8; Self::LEN];
+        for (k, v) in [self.inputs, self.orders, self.diary].into_iter().enumerate() {
+            b[8 * k..8 * k + 8].copy_from_slice(&v.to_le_bytes());
+        }
+        b
+    }
+
+    /// The end record of payload `p`, if it has the payload's size.
+    pub fn from_bytes(p: &[u8]) -> Option<RunEnd> {
+        let p: &[u8; Self::LEN] = p.try_into().ok()?;
+        let w = |k: usize| u64::from_le_bytes(p[8 * k..8 * k + 8].try_into().expect("8 bytes"));
+        Some(RunEnd {
+            inputs: w(0),
+            orders: w(1),
+            diary: w(2),
+        })
+    }
+}
+
+/// Counts the records of `run_dir`'s `orders/` and `diary/` journals (each
+/// read to its end: its damage is the error) and holds them to the run's end
+/// record `end`.
+pub fn check_outputs(run_dir: &Path, end: &RunEnd) -> Result<(), crate::Error> {
+    for (name, counted) in [("orders", end.orders), ("diary", end.diary)] {
+        let dir = run_dir.join(name);
+        let mut r = foxtrot_shm::JournalReader::open(&dir)?;
+        let mut holds = 0u64;
+        while r.next()?.is_some() {
+            holds += 1;
+        }
+        if holds != counted {
+            return Err(crate::Error::OutputsCut {
+                journal: dir,
+                holds,
+                counted,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// The input journal of a run (written by ingest).
 pub struct InputJournal {
     inputs: JournalWriter,
@@ -53,6 +116,8 @@ pub struct OutputJournals {
     orders: JournalWriter,
     diary: JournalWriter,
     error: Option<ShmError>,
+    /// Records journalled in `orders` and in `diary`.
+    counts: [u64; 2],
     /// The input journal stopped: outputs stop too, so what was recorded is
     /// what a replay of the recorded inputs gives (up to where it ends), not
     /// outputs of inputs no journal holds.
@@ -84,7 +149,7 @@ impl InputJournal {
     /// it) and flushes it to disk. For a run that ended on its own terms
     /// once every output it caused is journalled: see [`RunJournals::end`].
     /// Refused after a journal error (the run was not recorded whole).
-    fn end(&mut self) -> Result<(), ShmError> {
+    fn end(&mut self, [orders, diary]: [u64; 2]) -> Result<(), ShmError> {
         if let Some(e) = &self.error {
             return Err(ShmError::Config(format!(
                 "the input journal stopped early ({e}): no end record"
@@ -93,13 +158,28 @@ impl InputJournal {
         // The last input's seq (the configuration's, 0, when there is none):
         // the seq a restart measures a run by stays its last input's.
         let seq = self.inputs.last_seq();
+        let end = RunEnd {
+            inputs: self.count,
+            orders,
+            diary,
+        };
         self.inputs
-            .append(KIND_RUN_END, 0, seq, self.last_ts, &self.count.to_le_bytes())?;
+            .append(KIND_RUN_END, 0, seq, self.last_ts, &end.to_bytes())?;
         self.inputs.sync()
     }
 }
 
 impl OutputJournals {
+    /// Counts a record appended to journal `k` (0 orders, 1 diary), or keeps
+    /// its error.
+    #[inline]
+    fn kept(&mut self, k: usize, r: Result<(), ShmError>) {
+        match r {
+            Ok(()) => self.counts[k] += 1,
+            r => keep(&mut self.error, r),
+        }
+    }
+
     /// Whether these journals take no more records: their own error, or the
     /// input journal's.
     #[inline]
@@ -146,6 +226,7 @@ impl RunJournals {
                 orders: JournalWriter::open(&dir.join("orders"), cfg)?,
                 diary: JournalWriter::open(&dir.join("diary"), cfg)?,
                 error: None,
+                counts: [0; 2],
                 inputs_stopped: stopped,
             },
             dir: dir.to_path_buf(),
@@ -205,7 +286,7 @@ impl RunJournals {
             )));
         }
         self.output.sync()?;
-        self.input.end()
+        self.input.end(self.output.counts)
     }
 }
 
@@ -242,7 +323,7 @@ impl RunObserver for OutputJournals {
         let r = self
             .orders
             .append(Kind::Order as u16, 0, order.header.seq, order.header.ts_ns, rec);
-        keep(&mut self.error, r);
+        self.kept(0, r);
     }
 
     #[inline]
@@ -259,7 +340,7 @@ impl RunObserver for OutputJournals {
             x.header.ts_ns,
             bytemuck::bytes_of(&x),
         );
-        keep(&mut self.error, r);
+        self.kept(0, r);
     }
 
     #[inline]
@@ -274,7 +355,7 @@ impl RunObserver for OutputJournals {
             rec.header.ts_ns,
             bytemuck::bytes_of(rec),
         );
-        keep(&mut self.error, r);
+        self.kept(1, r);
     }
 
     #[inline]
@@ -289,7 +370,7 @@ impl RunObserver for OutputJournals {
             p.header.ts_ns,
             bytemuck::bytes_of(p),
         );
-        keep(&mut self.error, r);
+        self.kept(1, r);
     }
 }
 
@@ -439,12 +520,48 @@ mod tests {
         let base = std::env::temp_dir().join(format!("foxtrot-run-end-{}", std::process::id()));
 
         let ended = base.join("ended");
-        with_inputs(&ended, 10).end().unwrap();
+        let mut j = with_inputs(&ended, 10);
+        for seq in [3, 7] {
+            j.on_order(&Order::default(), b"8=FIX.4.4|");
+            j.on_diary(&DiaryRecord {
+                header: Header {
+                    seq,
+                    ..Header::default()
+                },
+                ..DiaryRecord::default()
+            });
+        }
+        j.on_reject(&RiskReject::default());
+        j.end().unwrap();
+        drop(j);
         assert_eq!(read(&ended), (10, true, None));
         let last = foxtrot_shm::JournalReader::open(&ended.join("inputs"))
             .unwrap()
             .last_seq();
         assert_eq!(last.unwrap(), Some(10));
+        let (_, mut inputs) = crate::journal::JournalInputs::open(&ended).unwrap();
+        inputs.by_ref().for_each(drop);
+        let end = RunEnd {
+            inputs: 10,
+            orders: 3,
+            diary: 2,
+        };
+        assert_eq!(
+            (inputs.end(), crate::journal::inputs::run_end(&ended).unwrap()),
+            (Some(end), Some(end))
+        );
+        check_outputs(&ended, &end).unwrap();
+        // Outputs that are not what the end record counts.
+        for (other, journal) in [
+            (RunEnd { orders: 4, ..end }, "orders"),
+            (RunEnd { diary: 1, ..end }, "diary"),
+        ] {
+            let e = check_outputs(&ended, &other).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("{journal}: holds ")) && e.contains("end record counts"),
+                "{e}"
+            );
+        }
 
         let killed = base.join("killed");
         drop(with_inputs(&killed, 10));
@@ -467,12 +584,13 @@ mod tests {
         let end_of = |payload: &'static [u8]| {
             move |j: &mut RunJournals| j.input.inputs.append(KIND_RUN_END, 0, 10, 10, payload).unwrap()
         };
-        damaged(
-            "miscounted",
-            &end_of(&[9, 0, 0, 0, 0, 0, 0, 0]),
-            "counts 9 inputs, but 10 come before it",
-        );
-        damaged("short", &end_of(&[10, 0, 0, 0]), "has 4 bytes, not 8");
+        const NINE: [u8; 24] = {
+            let mut b = [0u8; 24];
+            b[0] = 9;
+            b
+        };
+        damaged("miscounted", &end_of(&NINE), "counts 9 inputs, but 10 come before it");
+        damaged("short", &end_of(&[10, 0, 0, 0, 0, 0, 0, 0]), "has 8 bytes, not 24");
         let followed = |j: &mut RunJournals| {
             j.end().unwrap();
             j.on_input(&input(11));

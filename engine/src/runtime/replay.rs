@@ -14,7 +14,8 @@ use super::fused::FusedRun;
 use super::link::{RunObserver, Sequenced};
 use crate::config::Config;
 use crate::error::Error;
-use crate::journal::run::{order_record, ORDER_RECORD_MAX};
+use crate::journal::inputs::run_end;
+use crate::journal::run::{check_outputs, order_record, ORDER_RECORD_MAX};
 use crate::journal::{JournalInputs, RunJournals};
 use crate::records::{DiaryRecord, Kind, Order, RiskReject, TheoryPacket};
 use foxtrot_shm::{JournalConfig, JournalReader, ShmError};
@@ -289,9 +290,19 @@ pub fn replay(run_dir: &Path, opts: &ReplayOptions) -> Result<ReplayOutcome, Err
         check_journals_of(run_dir, opts.killed || opts.live)?;
     }
     let (journalled, inputs) = JournalInputs::open_with_config(run_dir)?;
+    let end = run_end(run_dir)?;
+    if end.is_some() && opts.killed {
+        // Its outputs are whole: a prefix of the replay's is not enough.
+        return Err(Error::RunEnded(run_dir.join("inputs")));
+    }
+    if let (true, Some(e)) = (opts.verify, &end) {
+        // A lost tail of an output journal, named before any comparison.
+        check_outputs(run_dir, e)?;
+    }
     let cfg = opts.config.clone().unwrap_or(journalled);
     let effective = cfg.canonical_text();
     let out = match &opts.out {
+        Some(d) if d.join("inputs").exists() => return Err(Error::RunExists(d.clone())),
         Some(d) => Some(RunJournals::create(d, JournalConfig::default(), &effective)?),
         None => None,
     };
@@ -319,16 +330,6 @@ pub fn replay(run_dir: &Path, opts: &ReplayOptions) -> Result<ReplayOutcome, Err
         return Err(e);
     }
     let diverged = run.observer().0.as_ref().is_some_and(|v| v.divergence.is_some());
-    // A replay that stopped at a divergence did not read the end record.
-    let ended = if diverged {
-        crate::journal::inputs::has_end_record(run_dir)?
-    } else {
-        run.venue().0.ended()
-    };
-    if ended && opts.killed {
-        // Its outputs are whole: a prefix of the replay's is not enough.
-        return Err(Error::RunEnded(run_dir.join("inputs")));
-    }
     if !diverged {
         run.finish();
     }
@@ -338,14 +339,19 @@ pub fn replay(run_dir: &Path, opts: &ReplayOptions) -> Result<ReplayOutcome, Err
         v.finish()?;
     }
     if let Some(j) = out.as_mut() {
-        j.sync()?;
         if let Some(e) = j.error() {
             return Err(Error::Journal(ShmError::Config(format!("writing replay outputs: {e}"))));
+        }
+        if diverged || opts.live {
+            // A prefix: not every input replayed, or the run goes on.
+            j.sync()?;
+        } else {
+            j.end()?;
         }
     }
     Ok(ReplayOutcome {
         inputs: n,
-        ended,
+        ended: end.is_some(),
         summary,
         config: cfg,
         past_end: verifier.as_ref().map_or(0, |v| v.past_end()),

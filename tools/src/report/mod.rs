@@ -493,6 +493,11 @@ pub fn analyse(run_dir: &Path) -> Result<Report, Error> {
             recorded_hash: recorded.hex(),
         });
     }
+    // A run that ended counts its outputs: a lost tail of its diary, which
+    // the report does not compare, is named, not reported on as the whole.
+    if let Some(end) = foxtrot_engine::journal::inputs::run_end(run_dir)? {
+        foxtrot_engine::journal::run::check_outputs(run_dir, &end)?;
+    }
 
     let c = core.counters();
     let snap = core.risk().snapshot();
