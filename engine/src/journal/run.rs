@@ -6,10 +6,11 @@
 //!                   128 B, timer 64 B, command 64 B), seq and ts from its header;
 //!                   the first record is kind 100: the effective config
 //!                   (its canonical text, which loads as YAML); the last,
-//!                   kind 106 (`inputs u64` LE), when the run ended on its own
-//!                   terms — its inputs ran out, or it was stopped and drained —
-//!                   with every output journalled ([`RunJournals::end`]). A run
-//!                   killed has none: its outputs may stop short of its inputs.
+//!                   kind 106 ([`RunEnd`]: the records of all three journals),
+//!                   when the run ended on its own terms — its inputs ran out,
+//!                   or it was stopped and drained — with every output
+//!                   journalled ([`RunJournals::end`]). A run killed has none:
+//!                   its outputs may stop short of its inputs.
 //! RUN_DIR/orders/   kind 19: Order (64 B) followed by its FIX message;
 //!                   kind 20: RiskReject (64 B). TSC stamps are zeroed.
 //! RUN_DIR/diary/    kind 21: DiaryRecord (128 B); kind 22: TheoryPacket (128 B).
