@@ -212,11 +212,6 @@ pub fn export(run_dir: &Path, out: &Path) -> Result<ExportCounts, Error> {
         message: e.to_string(),
     })?;
     let (cfg, mut inputs) = JournalInputs::open_with_config(run_dir)?;
-    // A run that ended counts its outputs: a lost tail is not exported as
-    // the whole.
-    if let Some(end) = foxtrot_engine::journal::inputs::run_end(run_dir)? {
-        foxtrot_engine::journal::run::check_outputs(run_dir, &end)?;
-    }
     let names = Names {
         instruments: &cfg.instruments,
     };
@@ -243,9 +238,11 @@ pub fn export(run_dir: &Path, out: &Path) -> Result<ExportCounts, Error> {
 
     let (mut t_orders, mut t_rejects) = (create(&fields::ORDERS)?, create(&fields::REJECTS)?);
     let (mut t_diary, mut t_alarms) = (create(&fields::DIARY)?, create(&fields::DRIFT_ALARMS)?);
-    for journal in ["orders", "diary"] {
+    let mut records = [0u64; 2];
+    for (k, journal) in ["orders", "diary"].into_iter().enumerate() {
         let mut r = JournalReader::open(&run_dir.join(journal))?;
         while let Some(rec) = r.next()? {
+            records[k] += 1;
             let rows = fields::rows(rec.kind, rec.seq, rec.ts_ns, rec.payload, &names).ok_or(Error::BadRecord {
                 journal,
                 seq: rec.seq,
@@ -271,6 +268,11 @@ pub fn export(run_dir: &Path, out: &Path) -> Result<ExportCounts, Error> {
                 *n += 1;
             }
         }
+    }
+    // A run that ended counts its outputs: a lost tail is not exported as
+    // the whole (its tables are left unfinished).
+    if let Some(end) = foxtrot_engine::journal::inputs::run_end(run_dir)? {
+        end.hold_outputs(run_dir, records)?;
     }
     for t in [t_orders, t_rejects, t_diary, t_alarms] {
         t.finish()?;

@@ -75,16 +75,15 @@ impl JournalInputs {
         self.end
     }
 
-    /// Checks the end record (seq `seq`, payload `payload`): it counts the
-    /// inputs read, and nothing follows it.
-    fn check_end(&mut self, seq: u64, payload: &[u8]) -> Result<RunEnd, Error> {
+    /// Checks the end record (seq `seq`, `end` read from its `len`-byte
+    /// payload): it counts the inputs read, and nothing follows it.
+    fn check_end(&mut self, seq: u64, end: Option<RunEnd>, len: usize) -> Result<RunEnd, Error> {
         let bad = |what: String| Error::RunEnd {
             journal: self.dir.clone(),
             seq,
             what,
         };
-        let end = RunEnd::from_bytes(payload)
-            .ok_or_else(|| bad(format!("has {} bytes, not {}", payload.len(), RunEnd::LEN)))?;
+        let end = end.ok_or_else(|| bad(format!("has {len} bytes, not {}", RunEnd::LEN)))?;
         if end.inputs != self.read {
             return Err(bad(format!(
                 "counts {} inputs, but {} come before it",
@@ -132,8 +131,8 @@ impl Iterator for JournalInputs {
         }
         match self.reader.next() {
             Ok(Some(r)) if r.kind == KIND_RUN_END => {
-                let (seq, payload) = (r.seq, r.payload.to_vec());
-                match self.check_end(seq, &payload) {
+                let (seq, end, len) = (r.seq, RunEnd::from_bytes(r.payload), r.payload.len());
+                match self.check_end(seq, end, len) {
                     Ok(end) => self.end = Some(end),
                     Err(e) => self.error = Some(e),
                 }

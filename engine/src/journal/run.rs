@@ -41,8 +41,9 @@ fn keep(slot: &mut Option<ShmError>, r: Result<(), ShmError>) {
 /// u64`, LE): the records its journals hold — inputs before it, and in its
 /// `orders/` and `diary/` journals — when it ended on its own terms. A
 /// reader checks the inputs as it reads them ([`super::JournalInputs`]) and
-/// the outputs by counting them ([`check_outputs`]): a lost tail of any of
-/// the three, which no check of the records themselves can see, is damage.
+/// the outputs by counting them ([`hold_outputs`](Self::hold_outputs)): a
+/// lost tail of any of the three, which no check of the records themselves
+/// can see, is damage.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RunEnd {
     /// Inputs journalled.
@@ -66,6 +67,22 @@ impl RunEnd {
         b
     }
 
+    /// Holds the output journals of the run in `run_dir`, found to hold
+    /// `orders` and `diary` records (each read to its end), to the counts
+    /// here: a lost tail (or added records) is the error.
+    pub fn hold_outputs(&self, run_dir: &Path, [orders, diary]: [u64; 2]) -> Result<(), crate::Error> {
+        for (name, holds, counted) in [("orders", orders, self.orders), ("diary", diary, self.diary)] {
+            if holds != counted {
+                return Err(crate::Error::OutputsCut {
+                    journal: run_dir.join(name),
+                    holds,
+                    counted,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The end record of payload `p`, if it has the payload's size.
     pub fn from_bytes(p: &[u8]) -> Option<RunEnd> {
         let p: &[u8; Self::LEN] = p.try_into().ok()?;
@@ -76,28 +93,6 @@ impl RunEnd {
             diary: w(2),
         })
     }
-}
-
-/// Counts the records of `run_dir`'s `orders/` and `diary/` journals (each
-/// read to its end: its damage is the error) and holds them to the run's end
-/// record `end`.
-pub fn check_outputs(run_dir: &Path, end: &RunEnd) -> Result<(), crate::Error> {
-    for (name, counted) in [("orders", end.orders), ("diary", end.diary)] {
-        let dir = run_dir.join(name);
-        let mut r = foxtrot_shm::JournalReader::open(&dir)?;
-        let mut holds = 0u64;
-        while r.next()?.is_some() {
-            holds += 1;
-        }
-        if holds != counted {
-            return Err(crate::Error::OutputsCut {
-                journal: dir,
-                holds,
-                counted,
-            });
-        }
-    }
-    Ok(())
 }
 
 /// The input journal of a run (written by ingest).
@@ -139,11 +134,6 @@ impl InputJournal {
     /// Flushes the journal to disk.
     pub fn sync(&mut self) -> Result<(), ShmError> {
         self.inputs.sync()
-    }
-
-    /// Inputs journalled so far.
-    pub fn count(&self) -> u64 {
-        self.count
     }
 
     /// Ends the journal with its end record (the inputs journalled before
@@ -551,13 +541,12 @@ mod tests {
             (inputs.end(), crate::journal::inputs::run_end(&ended).unwrap()),
             (Some(end), Some(end))
         );
-        check_outputs(&ended, &end).unwrap();
+        let holds = ["orders", "diary"].map(|j| crate::runtime::replay::check_journal(&ended.join(j)).unwrap());
+        assert_eq!(holds, [3, 2]);
+        end.hold_outputs(&ended, holds).unwrap();
         // Outputs that are not what the end record counts.
-        for (other, journal) in [
-            (RunEnd { orders: 4, ..end }, "orders"),
-            (RunEnd { diary: 1, ..end }, "diary"),
-        ] {
-            let e = check_outputs(&ended, &other).unwrap_err().to_string();
+        for (other, journal) in [([4, 2], "orders"), ([3, 1], "diary")] {
+            let e = end.hold_outputs(&ended, other).unwrap_err().to_string();
             assert!(
                 e.contains(&format!("{journal}: holds ")) && e.contains("end record counts"),
                 "{e}"

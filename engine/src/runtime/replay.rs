@@ -15,7 +15,7 @@ use super::link::{RunObserver, Sequenced};
 use crate::config::Config;
 use crate::error::Error;
 use crate::journal::inputs::run_end;
-use crate::journal::run::{check_outputs, order_record, ORDER_RECORD_MAX};
+use crate::journal::run::{order_record, ORDER_RECORD_MAX};
 use crate::journal::{JournalInputs, RunJournals};
 use crate::records::{DiaryRecord, Kind, Order, RiskReject, TheoryPacket};
 use foxtrot_shm::{JournalConfig, JournalReader, ShmError};
@@ -251,9 +251,12 @@ impl RunObserver for Verifier {
 }
 
 /// Reads each of a run's journals (inputs, orders, diary) to its end: the first
-/// damaged one is the error (a torn tail is not damage). A verification names
-/// the damage before comparing outputs, so a damaged input journal is never
-/// blamed on the outputs it no longer produces.
+/// damaged one is the error (a torn tail is not damage), and for a run that
+/// ended (its end record, [`RunEnd`](crate::journal::run::RunEnd)) output
+/// journals that do not hold the records it counts — a lost tail no check of
+/// the records can see. A verification names the damage before comparing
+/// outputs, so a damaged input journal is never blamed on the outputs it no
+/// longer produces.
 pub fn check_journals(run_dir: &Path) -> Result<(), Error> {
     check_journals_of(run_dir, false)
 }
@@ -261,9 +264,10 @@ pub fn check_journals(run_dir: &Path) -> Result<(), Error> {
 /// [`check_journals`], where a `killed` run may lack the output journals it had
 /// not made yet.
 fn check_journals_of(run_dir: &Path, killed: bool) -> Result<(), Error> {
-    for j in ["inputs", "orders", "diary"] {
+    let mut holds = [0u64; 3];
+    for (k, j) in ["inputs", "orders", "diary"].into_iter().enumerate() {
         let dir = run_dir.join(j);
-        match check_journal(&dir) {
+        holds[k] = match check_journal(&dir) {
             Err(Error::Journal(ShmError::NotAJournal(_))) if killed && j != "inputs" => continue,
             // Killed between making the directory and its first segment:
             // nothing journalled, as a run killed before its configuration.
@@ -271,34 +275,39 @@ fn check_journals_of(run_dir: &Path, killed: bool) -> Result<(), Error> {
                 return Err(Error::NoConfig(dir))
             }
             r => r?,
-        }
+        };
     }
-    Ok(())
+    match run_end(run_dir)? {
+        Some(end) => end.hold_outputs(run_dir, [holds[1], holds[2]]),
+        None => Ok(()),
+    }
 }
 
-/// Reads the journal in `dir` to its end: its first damage is the error (a
-/// torn tail is not damage).
-pub fn check_journal(dir: &Path) -> Result<(), Error> {
+/// Reads the journal in `dir` to its end and counts its records: its first
+/// damage is the error (a torn tail is not damage).
+pub fn check_journal(dir: &Path) -> Result<u64, Error> {
     let mut r = JournalReader::open(dir)?;
-    while r.next()?.is_some() {}
-    Ok(())
+    let mut n = 0u64;
+    while r.next()?.is_some() {
+        n += 1;
+    }
+    Ok(n)
 }
 
 /// Replays the run in `run_dir`.
 pub fn replay(run_dir: &Path, opts: &ReplayOptions) -> Result<ReplayOutcome, Error> {
+    // A run that ended has whole outputs: --killed, which takes a prefix of
+    // the replay's, does not apply (said first: its outputs' damage is
+    // named by the verification without it). A journal that cannot be read
+    // is named by the checks below.
+    if opts.killed && run_end(run_dir).ok().flatten().is_some() {
+        return Err(Error::RunEnded(run_dir.join("inputs")));
+    }
     if opts.verify {
         check_journals_of(run_dir, opts.killed || opts.live)?;
     }
     let (journalled, inputs) = JournalInputs::open_with_config(run_dir)?;
     let end = run_end(run_dir)?;
-    if end.is_some() && opts.killed {
-        // Its outputs are whole: a prefix of the replay's is not enough.
-        return Err(Error::RunEnded(run_dir.join("inputs")));
-    }
-    if let (true, Some(e)) = (opts.verify, &end) {
-        // A lost tail of an output journal, named before any comparison.
-        check_outputs(run_dir, e)?;
-    }
     let cfg = opts.config.clone().unwrap_or(journalled);
     let effective = cfg.canonical_text();
     let out = match &opts.out {

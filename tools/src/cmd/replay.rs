@@ -207,7 +207,7 @@ pub fn run(a: ReplayArgs) -> Result<()> {
             o.summary.diary_hash.0, o.summary.diary_hash.1
         );
         print_outcome(&o.summary, &o.config);
-        println!("  run end       {}", end_line(&o, live));
+        println!("  run end       {}", foxtrot_tools::report::run_end_line(o.ended, live));
         if let (true, None, Some(pid)) = (a.verify, &o.divergence, live) {
             println!(
                 "  verify        identical to the recorded orders and diary as far as both go \
@@ -239,15 +239,4 @@ pub fn run(a: ReplayArgs) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// How the recorded run ended, as its input journal says.
-fn end_line(o: &foxtrot_engine::runtime::replay::ReplayOutcome, live: Option<u32>) -> String {
-    match (o.ended, live) {
-        (true, _) => "ended on its own terms: its input journal ends with the run's end record".into(),
-        (false, Some(pid)) => format!("none yet: still being recorded by pid {pid}"),
-        (false, None) => "no end record: the engine was killed (or its journal's tail was lost), \
-                          so its outputs may stop short of its inputs"
-            .into(),
-    }
 }

@@ -395,18 +395,19 @@ fn mid(core: &Core, i: u32) -> Option<f64> {
 }
 
 /// Digest and count of the FIX messages in a run's recorded orders journal,
-/// and each message hashed.
-fn recorded_orders(run_dir: &Path) -> Result<(StreamDigest, Vec<u64>), ShmError> {
+/// each message hashed, and the journal's records (rejects included).
+fn recorded_orders(run_dir: &Path) -> Result<(StreamDigest, Vec<u64>, u64), ShmError> {
     let mut r = JournalReader::open(&run_dir.join("orders"))?;
-    let (mut d, mut each) = (StreamDigest::default(), Vec::new());
+    let (mut d, mut each, mut records) = (StreamDigest::default(), Vec::new(), 0u64);
     while let Some(rec) = r.next()? {
+        records += 1;
         if rec.kind == Kind::Order as u16 {
             let wire = rec.payload.get(64..).unwrap_or(&[]);
             d.add(wire);
             each.push(xxhash_rust::xxh3::xxh3_64(wire));
         }
     }
-    Ok((d, each))
+    Ok((d, each, records))
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -422,13 +423,26 @@ fn median(v: &mut [f64]) -> f64 {
     }
 }
 
+/// How a recorded run ended, as its input journal says (`replay` and
+/// `report` print it): `ended`, its end record; `recording`, a writer holds
+/// it still.
+pub fn run_end_line(ended: bool, recording: Option<u32>) -> String {
+    match (ended, recording) {
+        (true, _) => "ended on its own terms: its input journal ends with the run's end record".into(),
+        (false, Some(pid)) => format!("none yet: still being recorded by pid {pid}"),
+        (false, None) => "no end record: the engine was killed (or its journal's tail was lost), \
+                          so its outputs may stop short of its inputs"
+            .into(),
+    }
+}
+
 /// Replays `run_dir` and measures it.
 pub fn analyse(run_dir: &Path) -> Result<Report, Error> {
     // The report reads the inputs (replayed) and the orders (compared), and
     // either's damage ends it; the diary it does not read is read to its end
     // here, so its damage is named, not passed over under a report that
     // reads as sound.
-    foxtrot_engine::runtime::replay::check_journal(&run_dir.join("diary"))?;
+    let diary_records = foxtrot_engine::runtime::replay::check_journal(&run_dir.join("diary"))?;
     let (cfg, inputs) = JournalInputs::open_with_config(run_dir)?;
     let n = cfg.instruments.len();
     let watch = Watch {
@@ -475,7 +489,7 @@ pub fn analyse(run_dir: &Path) -> Result<Report, Error> {
     equity.push((secs(last_ts, start), core.risk().equity()));
     let (orders_hex, orders_n) = summary.order_hash.clone();
 
-    let (recorded, each) = recorded_orders(run_dir)?;
+    let (recorded, each, order_records) = recorded_orders(run_dir)?;
     // A run still being recorded was read while it grew: its inputs and its
     // orders at different moments. Then the shorter stream must begin the
     // longer, order by order; a finished run's must be the same.
@@ -496,7 +510,7 @@ pub fn analyse(run_dir: &Path) -> Result<Report, Error> {
     // A run that ended counts its outputs: a lost tail of its diary, which
     // the report does not compare, is named, not reported on as the whole.
     if let Some(end) = foxtrot_engine::journal::inputs::run_end(run_dir)? {
-        foxtrot_engine::journal::run::check_outputs(run_dir, &end)?;
+        end.hold_outputs(run_dir, [order_records, diary_records])?;
     }
 
     let c = core.counters();

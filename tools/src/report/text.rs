@@ -37,15 +37,7 @@ pub fn render(r: &Report) -> String {
         r.duration_s,
         r.instruments.join(", ")
     );
-    let _ = writeln!(
-        o,
-        "  run end       {}",
-        match (r.ended, r.recording_pid) {
-            (true, _) => "ended on its own terms (the input journal's end record)",
-            (false, Some(_)) => "none yet (still being recorded)",
-            (false, None) => "no end record: the engine was killed (or the journal's tail was lost)",
-        }
-    );
+    let _ = writeln!(o, "  run end       {}", super::run_end_line(r.ended, r.recording_pid));
     let _ = writeln!(o, "  pnl           {:+.2}   max drawdown {:.2}", r.pnl, r.max_drawdown);
     if r.duration_s >= super::metrics::MIN_ANNUALISED_S {
         let _ = writeln!(
