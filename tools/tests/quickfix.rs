@@ -173,7 +173,16 @@ fn engine_against_quickfix_acceptor(begin: &str, line: Option<Duration>) {
     let cfg = paper_config(&dir, begin, fix, md);
     // Market data only: this venue's own FIX port is a spare one nobody uses.
     let _md = market_data_venue(&dir, &cfg);
-    let qf = quickfix_acceptor(&peer, qf_port, begin, &["5", "1", spec.to_str().unwrap()]);
+    // A restatement reaches the engine the line's delay late: a cancel
+    // crossing it may come that much later than over a direct line.
+    let line_ms = line.map_or(0, |d| d.as_millis()).to_string();
+    let qf = quickfix_acceptor_with(
+        &peer,
+        qf_port,
+        begin,
+        &["5", "1", spec.to_str().unwrap()],
+        &[("QF_PEER_LINE_MS", &line_ms)],
+    );
     let run = dir.join("run");
     let engine = command()
         .args([

@@ -88,8 +88,10 @@ struct Resting {
 
 // A cancel that names the quantity from before a restatement sent less than
 // this long ago crossed the restatement on the wire: the engine could not
-// have known of it yet.
-constexpr auto CROSSING = std::chrono::milliseconds(200);
+// have known of it yet. A slow line between the two (QF_PEER_LINE_MS, the
+// delay it holds what this peer sends for) widens the window by its delay.
+const auto CROSSING = std::chrono::milliseconds(
+    200 + (std::getenv("QF_PEER_LINE_MS") ? std::stoll(std::getenv("QF_PEER_LINE_MS")) : 0));
 
 class Peer : public FIX::Application {
  public:
