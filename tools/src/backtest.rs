@@ -39,7 +39,6 @@ pub fn run(dir: &Path, config: Option<Config>, record: Option<&Path>, partial: b
     let src = if partial { src.partial() } else { src };
     let cfg = config.unwrap_or(own);
     let journals = match record {
-        Some(d) if d.join("inputs").exists() => return Err(foxtrot_engine::Error::RunExists(d.to_path_buf()).into()),
         Some(d) => Some(RunJournals::create(d, JournalConfig::default(), &cfg.canonical_text())?),
         None => None,
     };

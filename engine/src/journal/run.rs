@@ -21,6 +21,7 @@
 use super::kinds::{input_size, KIND_CONFIG, KIND_RUN_END};
 use crate::records::{DiaryRecord, InputSlot, Kind, Order, RiskReject, TheoryPacket};
 use crate::runtime::link::RunObserver;
+use crate::Error;
 use foxtrot_shm::{JournalConfig, JournalWriter, ShmError};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -70,10 +71,10 @@ impl RunEnd {
     /// Holds the output journals of the run in `run_dir`, found to hold
     /// `orders` and `diary` records (each read to its end), to the counts
     /// here: a lost tail (or added records) is the error.
-    pub fn hold_outputs(&self, run_dir: &Path, [orders, diary]: [u64; 2]) -> Result<(), crate::Error> {
+    pub fn hold_outputs(&self, run_dir: &Path, [orders, diary]: [u64; 2]) -> Result<(), Error> {
         for (name, holds, counted) in [("orders", orders, self.orders), ("diary", diary, self.diary)] {
             if holds != counted {
-                return Err(crate::Error::OutputsCut {
+                return Err(Error::OutputsCut {
                     journal: run_dir.join(name),
                     holds,
                     counted,
@@ -197,13 +198,18 @@ pub struct RunJournals {
 }
 
 impl RunJournals {
-    /// Creates (or continues) the journals under `dir` and writes `config_yaml` as
-    /// the first input record of a new run.
-    pub fn create(dir: &Path, cfg: JournalConfig, config_yaml: &str) -> Result<Self, ShmError> {
-        let mut inputs = JournalWriter::open(&dir.join("inputs"), cfg)?;
-        if inputs.last_seq() == 0 {
-            inputs.append(KIND_CONFIG, 0, 0, 0, config_yaml.as_bytes())?;
+    /// Creates the journals of a new run under `dir` and writes `config_yaml`
+    /// as its first input record.
+    ///
+    /// A `dir` that holds an input journal already is refused
+    /// ([`Error::RunExists`]): a second run appended to the first would make
+    /// one journal that replays as neither.
+    pub fn create(dir: &Path, cfg: JournalConfig, config_yaml: &str) -> Result<Self, Error> {
+        if dir.join("inputs").exists() {
+            return Err(Error::RunExists(dir.to_path_buf()));
         }
+        let mut inputs = JournalWriter::open(&dir.join("inputs"), cfg)?;
+        inputs.append(KIND_CONFIG, 0, 0, 0, config_yaml.as_bytes())?;
         let stopped = Arc::new(AtomicBool::new(false));
         Ok(RunJournals {
             input: InputJournal {
@@ -476,6 +482,28 @@ mod tests {
             },
             ..JournalConfig::default()
         }
+    }
+
+    /// A directory that holds a run takes no second one: appended, the two
+    /// would make one input journal that replays as neither (its second
+    /// configuration record read as an input of the first run).
+    #[test]
+    fn a_directory_holding_a_run_is_refused() {
+        let dir = std::env::temp_dir().join(format!("foxtrot-run-twice-{}", std::process::id()));
+        let mut j = with_inputs(&dir, 3);
+        j.end().unwrap();
+        drop(j);
+        let again = RunJournals::create(&dir, small(), "a: 2");
+        assert!(
+            matches!(&again, Err(Error::RunExists(d)) if d == &dir),
+            "{:?}",
+            again.as_ref().err()
+        );
+        // The first run is as it was written: its 3 inputs, ended.
+        let (_, mut inputs) = crate::journal::inputs::JournalInputs::open(&dir).unwrap();
+        assert_eq!(inputs.by_ref().count(), 3);
+        assert!(inputs.ended());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// A run's journals in `dir` holding `n` market-data inputs, seq 1..=n.

@@ -311,7 +311,6 @@ pub fn replay(run_dir: &Path, opts: &ReplayOptions) -> Result<ReplayOutcome, Err
     let cfg = opts.config.clone().unwrap_or(journalled);
     let effective = cfg.canonical_text();
     let out = match &opts.out {
-        Some(d) if d.join("inputs").exists() => return Err(Error::RunExists(d.clone())),
         Some(d) => Some(RunJournals::create(d, JournalConfig::default(), &effective)?),
         None => None,
     };

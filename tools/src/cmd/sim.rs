@@ -2,7 +2,7 @@
 //! through the fused pipeline against the in-process simulated venue.
 
 use crate::setup::{load_config, CommonArgs};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use foxtrot_engine::journal::RunJournals;
 use foxtrot_engine::runtime::stats::HistSnapshot;
@@ -73,11 +73,6 @@ pub fn run(a: SimArgs) -> Result<()> {
 /// Journals for a new run in `dir`, starting with `cfg`; refuses a directory
 /// that already holds a run.
 pub(crate) fn new_journals(dir: &std::path::Path, cfg: &Config) -> Result<RunJournals> {
-    anyhow::ensure!(
-        !dir.join("inputs").exists(),
-        "{} already holds a recorded run; record into a new directory",
-        dir.display()
-    );
     // Small runs stay small: the first segment is `journal_first_segment_mb`
     // (1 MiB by default), doubling per roll up to `journal_segment_mb`.
     let jc = JournalConfig {
@@ -85,8 +80,11 @@ pub(crate) fn new_journals(dir: &std::path::Path, cfg: &Config) -> Result<RunJou
         first_segment_size: cfg.runtime.journal_first_segment_mb << 20,
         ..JournalConfig::default()
     };
-    RunJournals::create(dir, jc, &cfg.canonical_text())
-        .with_context(|| format!("creating journals in {}", dir.display()))
+    RunJournals::create(dir, jc, &cfg.canonical_text()).map_err(|e| match e {
+        // Says the directory itself.
+        foxtrot_engine::Error::RunExists(_) => anyhow::Error::new(e),
+        e => anyhow::Error::new(e).context(format!("creating journals in {}", dir.display())),
+    })
 }
 
 /// Writes the run's latency histograms to `dir/latency.json` for `foxtrot report`.
