@@ -203,6 +203,13 @@ pub struct ExportCounts {
     /// `md_findings.parquet`, written for a run that journalled its feed's
     /// findings (a live run's; `None`: no such journal, no file).
     pub md_findings: Option<u64>,
+    /// Whether the run's input journal ends with its end record (the
+    /// outputs exported are then whole, held to its counts); a killed run's
+    /// are what was journalled before the kill.
+    pub ended: bool,
+    /// The process still recording the run, when one is: the export is of
+    /// what was journalled when it was read.
+    pub recording_pid: Option<u32>,
 }
 
 /// Writes the Parquet files of `run_dir` into `out`.
@@ -215,7 +222,12 @@ pub fn export(run_dir: &Path, out: &Path) -> Result<ExportCounts, Error> {
     let names = Names {
         instruments: &cfg.instruments,
     };
-    let mut counts = ExportCounts::default();
+    let mut counts = ExportCounts {
+        // Before any journal is read: a run recording then is exported as
+        // far as it had got.
+        recording_pid: foxtrot_shm::journal::writer_lock::held_elsewhere(&run_dir.join("inputs")),
+        ..ExportCounts::default()
+    };
     let create = |t: &fields::Table| Table::create(&out.join(format!("{}.parquet", t.name)), t);
 
     let (mut t_in, mut t_fills) = (create(&fields::INPUTS)?, create(&fields::FILLS)?);
@@ -273,6 +285,7 @@ pub fn export(run_dir: &Path, out: &Path) -> Result<ExportCounts, Error> {
     // the whole (its tables are left unfinished).
     if let Some(end) = foxtrot_engine::journal::inputs::run_end(run_dir)? {
         end.hold_outputs(run_dir, records)?;
+        counts.ended = true;
     }
     for t in [t_orders, t_rejects, t_diary, t_alarms] {
         t.finish()?;

@@ -308,6 +308,16 @@ fn a_run_without_the_belief_emitter_records_and_replays() {
     assert_eq!(v["order_hash"], off["order_hash"]);
 }
 
+/// Where the last record of the journal in `dir` starts: (segment, offset).
+fn last_record(dir: &Path) -> (u64, u64) {
+    let mut r = foxtrot_shm::JournalReader::open(dir).unwrap();
+    let mut last = None;
+    while let Some(x) = r.next().unwrap() {
+        last = Some((x.segment, x.offset));
+    }
+    last.expect("a record")
+}
+
 /// A run that ended on its own terms has an end record, and its outputs must
 /// then be whole: a diary that lost its last records (zeroed from a record's
 /// start, as a lost tail reads, which no check of the records can see) fails
@@ -341,6 +351,25 @@ fn an_ended_run_is_held_to_whole_outputs() {
     assert!(
         !twice.status.success() && err.contains("already holds a recorded run"),
         "{err}"
+    );
+    let said = foxtrot(&["export", "--parquet", out]);
+    let said = String::from_utf8_lossy(&said.stdout);
+    assert!(said.contains("run end  ended on its own terms"), "{said}");
+    // Without its end record (as a kill after the last input leaves it), the
+    // copy exports what it holds and says it may stop short; `--killed`
+    // verifies it as a prefix.
+    let (seg, at) = last_record(&again.join("inputs"));
+    let path = again.join(format!("inputs/{seg:020}.seg"));
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[at as usize..].fill(0);
+    std::fs::write(&path, bytes).unwrap();
+    let said = foxtrot(&["export", "--parquet", out, "--out", again.join("pq2").to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&said.stdout);
+    assert!(said.contains("run end  no end record: the engine was killed"), "{said}");
+    let k = json(&foxtrot(&["replay", out, "--verify", "--killed", "--json"]));
+    assert_eq!(
+        (k["verified"].as_bool(), k["ended"].as_bool()),
+        (Some(true), Some(false))
     );
 
     // The diary's last 5 records lost.

@@ -43,5 +43,9 @@ pub fn run(a: ExportArgs) -> Result<()> {
     if let Some(n) = c.md_findings {
         println!("  feed findings {n}");
     }
+    println!(
+        "  run end  {}",
+        foxtrot_tools::report::run_end_line(c.ended, c.recording_pid)
+    );
     Ok(())
 }
