@@ -371,6 +371,25 @@ fn an_ended_run_is_held_to_whole_outputs() {
         (k["verified"].as_bool(), k["ended"].as_bool()),
         (Some(true), Some(false))
     );
+    // And its diary's last record lost too, as a kill leaves outputs: the
+    // verify that holds them whole fails, saying why; `--killed` passes.
+    let (seg, at) = last_record(&again.join("diary"));
+    let path = again.join(format!("diary/{seg:020}.seg"));
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[at as usize..].fill(0);
+    std::fs::write(&path, bytes).unwrap();
+    let v = foxtrot(&["replay", out, "--verify"]);
+    let err = String::from_utf8_lossy(&v.stderr);
+    assert!(
+        !v.status.success() && err.contains("recorded: end of journal") && err.contains("the run has no end record"),
+        "{err}"
+    );
+    let k = json(&foxtrot(&["replay", out, "--verify", "--killed", "--json"]));
+    assert_eq!(
+        (k["verified"].as_bool(), k["past_recorded_end"].as_u64()),
+        (Some(true), Some(1)),
+        "{k}"
+    );
 
     // The diary's last 5 records lost.
     let mut r = foxtrot_shm::JournalReader::open(&d.join("diary")).unwrap();

@@ -32,6 +32,9 @@ pub struct Divergence {
     pub recorded: String,
     /// The replayed output, described (or `end of replay`).
     pub replayed: String,
+    /// The recorded stream ended where the replay went on: it holds fewer
+    /// outputs than the inputs make (a killed run's, or a lost tail).
+    pub recorded_short: bool,
 }
 
 /// What a replay did.
@@ -181,6 +184,7 @@ impl Verifier {
                 stream,
                 recorded: describe(rec.kind, rec.seq, rec.payload),
                 replayed: describe(kind, seq, bytes),
+                recorded_short: false,
             }),
             Ok(None) if self.past_end.is_some() => {
                 // Read no further: a live run's journal may grow meanwhile,
@@ -194,12 +198,14 @@ impl Verifier {
                 stream,
                 recorded: "end of journal".into(),
                 replayed: describe(kind, seq, bytes),
+                recorded_short: true,
             }),
             Err(e) => Some(Divergence {
                 seq,
                 stream,
                 recorded: format!("unreadable: {e}"),
                 replayed: describe(kind, seq, bytes),
+                recorded_short: false,
             }),
         };
     }
@@ -223,6 +229,7 @@ impl Verifier {
                     stream,
                     recorded: describe(rec.kind, rec.seq, rec.payload),
                     replayed: "end of replay".into(),
+                    recorded_short: false,
                 });
                 break;
             }

@@ -230,7 +230,7 @@ pub fn run(a: ReplayArgs) -> Result<()> {
             d.stream,
             d.recorded,
             d.replayed,
-            if !o.ended && !a.killed && d.recorded == "end of journal" {
+            if !o.ended && !a.killed && d.recorded_short {
                 "\n  the run has no end record: it was killed (or its journal's tail was lost), and a killed run's \
                  outputs stop short of its inputs; `--verify --killed` checks them as a prefix of the replay's"
             } else {
