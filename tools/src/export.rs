@@ -214,11 +214,13 @@ pub struct ExportCounts {
 
 /// Writes the Parquet files of `run_dir` into `out`.
 pub fn export(run_dir: &Path, out: &Path) -> Result<ExportCounts, Error> {
+    // The run first: a mistyped run directory is refused, not made (with
+    // an empty `parquet` in it).
+    let (cfg, mut inputs) = JournalInputs::open_with_config(run_dir)?;
     std::fs::create_dir_all(out).map_err(|e| Error::Write {
         path: out.to_path_buf(),
         message: e.to_string(),
     })?;
-    let (cfg, mut inputs) = JournalInputs::open_with_config(run_dir)?;
     let names = Names {
         instruments: &cfg.instruments,
     };

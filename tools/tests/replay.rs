@@ -352,6 +352,12 @@ fn an_ended_run_is_held_to_whole_outputs() {
         !twice.status.success() && err.contains("already holds a recorded run"),
         "{err}"
     );
+    // A run directory mistyped is refused, and not made.
+    let typo = d.join("agian");
+    let e = foxtrot(&["export", "--parquet", typo.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&e.stderr);
+    assert!(!e.status.success() && err.contains("no such journal"), "{err}");
+    assert!(!typo.exists(), "export made {}", typo.display());
     let said = foxtrot(&["export", "--parquet", out]);
     let said = String::from_utf8_lossy(&said.stdout);
     assert!(said.contains("run end  ended on its own terms"), "{said}");
