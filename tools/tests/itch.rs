@@ -7,6 +7,7 @@ mod external;
 
 use common::{command, ok, tempdir, RemoveOnSuccess};
 
+use std::path::Path;
 use std::process::Command;
 
 fn lines(out: &[u8]) -> Vec<serde_json::Map<String, serde_json::Value>> {
@@ -220,5 +221,126 @@ fn sub_penny_books_are_right_and_import_journals_the_feeds_issues() {
         .filter(|l| l.contains("\"data_quality\"") && l.contains("\"book\""))
         .count();
     assert_eq!(findings, 1, "{cat}");
+    std::fs::remove_dir_all(&d).ok();
+}
+
+/// A third party's ITCH 5.0 file — RITCH's test file, as its own writer wrote
+/// it (every length prefix zero; see `tests/external/ritch/README.md`) —
+/// reads as RITCH's test suite holds RITCH's reader to read it (the counts
+/// below are that suite's), builds the book a plain reference of our own
+/// (`itch_ref_book.py`, its own decoder) builds from the same bytes, and
+/// imports and backtests with the feed's issues journalled, the same twice.
+#[test]
+fn ritchs_test_file_reads_as_ritch_reads_it_and_builds_the_reference_book() {
+    let f = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/external/ritch/ex20101224.TEST_ITCH_50.gz"
+    );
+    let msgs = lines(ok(&["itch", "cat", "--json", f]).as_bytes());
+    let text = |m: &serde_json::Map<String, serde_json::Value>, k: &str| {
+        m[k].as_str()
+            .unwrap_or_else(|| panic!("{k} in {m:?}"))
+            .trim()
+            .to_string()
+    };
+    let mut by_type = std::collections::BTreeMap::<String, u64>::new();
+    let mut tally = std::collections::BTreeMap::<(String, String), u64>::new();
+    let mut events = Vec::new();
+    for m in &msgs {
+        let t = text(m, "message_type");
+        *by_type.entry(t.clone()).or_default() += 1;
+        let mut count = |what: &str, v: String| *tally.entry((what.to_string(), v)).or_default() += 1;
+        match t.as_str() {
+            "A" | "F" => {
+                count("order side", text(m, "buy_sell_indicator"));
+                count("order stock", text(m, "stock"));
+            }
+            "P" => {
+                count("trade side", text(m, "buy_sell_indicator"));
+                count("trade stock", text(m, "stock"));
+            }
+            "S" => events.push(text(m, "event_code")),
+            _ => {}
+        }
+    }
+    // RITCH's `count_messages`, `read_orders`, `read_trades`,
+    // `read_modifications` and `read_system_events` expectations.
+    let want: std::collections::BTreeMap<String, u64> = [
+        ("S", 6),
+        ("R", 3),
+        ("H", 3),
+        ("A", 4997),
+        ("F", 3),
+        ("E", 198),
+        ("X", 45),
+        ("D", 1745),
+        ("U", 12),
+        ("P", 5000),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    assert_eq!(by_type, want);
+    assert_eq!(msgs.len(), 12_012);
+    let want: std::collections::BTreeMap<(String, String), u64> = [
+        ("order side", "S", 2568),
+        ("order side", "B", 2432),
+        ("order stock", "ALC", 950),
+        ("order stock", "BOB", 2482),
+        ("order stock", "CHAR", 1568),
+        ("trade side", "B", 5000),
+        ("trade stock", "ALC", 1885),
+        ("trade stock", "BOB", 1658),
+        ("trade stock", "CHAR", 1457),
+    ]
+    .into_iter()
+    .map(|(w, v, n)| ((w.to_string(), v.to_string()), n))
+    .collect();
+    assert_eq!(tally, want);
+    assert_eq!(events, ["O", "S", "Q", "M", "E", "C"]);
+
+    // The book, against the reference's.
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/itch_ref_book.py");
+    let out = Command::new("python3").arg(script).arg(f).output().expect("python3");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let book: serde_json::Value = serde_json::from_str(&ok(&["itch", "book", f, "--json", "--depth", "4096"])).unwrap();
+    assert_eq!(book["orders_live"], r["live"], "{book}");
+    assert_eq!(book["unknown_order"], r["unknown"], "{book}");
+    assert_eq!(book["book_issues"], 0, "{book}");
+    // Every level of every book, not only the touch.
+    let levels = |v: &serde_json::Value| v.as_array().map_or(0, Vec::len);
+    for sym in ["ALC", "BOB", "CHAR"] {
+        for side in ["bids", "asks"] {
+            let (ours, theirs) = (&book["symbols"][sym][side], &r["symbols"][sym][side]);
+            assert!(levels(theirs) > 10, "{sym} {side}: {theirs}");
+            let (a, b) = (ours.as_array().unwrap(), theirs.as_array().unwrap());
+            let first = (0..a.len().max(b.len())).find(|&k| a.get(k) != b.get(k));
+            assert!(
+                first.is_none(),
+                "{sym} {side}: level {first:?} is {:?} here, {:?} in the reference ({} levels against {})",
+                first.and_then(|k| a.get(k)),
+                first.and_then(|k| b.get(k)),
+                a.len(),
+                b.len()
+            );
+        }
+    }
+
+    // Imported: every event the book took, the unknown orders journalled as
+    // findings; backtested twice to the same orders.
+    let d = tempdir("ritch");
+    let _cleanup = RemoveOnSuccess(d.clone());
+    let md = d.join("md");
+    let said = common::ok_cmd(&mut common::import_cmd(Path::new(f), "itch", &md));
+    assert!(
+        said.contains(&format!("imported {} market-data events", book["events"])),
+        "{said}\n{book}"
+    );
+    assert!(said.contains(&format!("book {}", r["unknown"])), "{said}");
+    let hash = |s: &str| s.lines().find(|l| l.contains("order hash")).map(str::to_string);
+    let a = ok(&["replay", md.to_str().unwrap()]);
+    assert!(hash(&a).is_some(), "{a}");
+    assert_eq!(hash(&a), hash(&ok(&["replay", md.to_str().unwrap()])));
     std::fs::remove_dir_all(&d).ok();
 }

@@ -56,6 +56,13 @@ enum ItchCmd {
         /// Keep only these symbols (comma-separated); default all.
         #[arg(long, value_delimiter = ',')]
         symbols: Vec<String>,
+        /// Price levels shown per side: the touch (1), or more of the book.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=4096))]
+        depth: u16,
+        /// One JSON object: the counters, and each symbol's levels as
+        /// `[price, quantity]` (prices in ITCH's units, 1e-4), best first.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -286,6 +293,8 @@ pub fn run(a: ItchArgs) -> Result<()> {
             file,
             framing: f,
             symbols,
+            depth,
+            json,
         } => {
             let bytes = foxtrot_feed::mapped::MappedFile::open(&file).with_context(|| format!("{}", file.display()))?;
             let sub = if symbols.is_empty() {
@@ -337,6 +346,42 @@ pub fn run(a: ItchArgs) -> Result<()> {
             }
             let secs = t.elapsed().as_secs_f64();
             let st = book.normaliser().stats();
+            let mut levels = vec![(0i64, 0i64); depth as usize];
+            let mut side_levels = |b: &foxtrot_engine::core::Book, side| {
+                let k = b.depth(side, &mut levels);
+                levels[..k].to_vec()
+            };
+            let symbols: Vec<(&str, Levels, Levels)> = book
+                .normaliser()
+                .symbols()
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| {
+                    let b = book.book(i)?;
+                    Some((
+                        s.trim(),
+                        side_levels(b, foxtrot_engine::records::Side::Buy),
+                        side_levels(b, foxtrot_engine::records::Side::Sell),
+                    ))
+                })
+                .collect();
+            if json {
+                let by_symbol: Map<String, Value> = symbols
+                    .iter()
+                    .map(|(s, bids, asks)| (s.to_string(), json!({"bids": bids, "asks": asks})))
+                    .collect();
+                println!(
+                    "{}",
+                    json!({
+                        "messages": n, "events": st.events, "filtered": st.filtered, "data_quality": issues,
+                        "unknown_order": st.unknown_order, "duplicate_order": st.duplicate_order,
+                        "overfill": st.overfill, "map_full": st.map_full, "bad_side": st.bad_side,
+                        "crossed_or_locked": book.crossed(), "book_issues": book.book_issues(),
+                        "orders_live": book.normaliser().orders().len(), "symbols": by_symbol,
+                    })
+                );
+                return Ok(());
+            }
             println!(
                 "{n} messages in {secs:.3} s ({:.1} M/s): {} events, {} filtered; data-quality: {issues} ({} unknown order, {} duplicate, {} overfill, {} map full, {} bad side), {} crossed/locked, {} book issues; {} orders live",
                 n as f64 / secs / 1e6,
@@ -351,15 +396,23 @@ pub fn run(a: ItchArgs) -> Result<()> {
                 book.book_issues(),
                 book.normaliser().orders().len()
             );
-            for (i, s) in book.normaliser().symbols().iter().enumerate() {
-                if let Some(b) = book.book(i) {
-                    let px = |l: Option<(i64, i64)>| {
-                        l.map_or("-".to_string(), |(p, q)| format!("{q} @ {:.4}", p as f64 / 1e4))
-                    };
-                    println!("  {s:<8} bid {:<22} ask {}", px(b.best_bid()), px(b.best_ask()));
+            let px = |l: Option<&(i64, i64)>| l.map_or("-".to_string(), |(p, q)| format!("{q} @ {}", price4(*p)));
+            for (s, bids, asks) in &symbols {
+                println!("  {s:<8} bid {:<22} ask {}", px(bids.first()), px(asks.first()));
+                for k in 1..bids.len().max(asks.len()) {
+                    println!("  {:<8}     {:<22}     {}", "", px(bids.get(k)), px(asks.get(k)));
                 }
             }
             Ok(())
         }
     }
+}
+
+/// A side's price levels, best first, as (price, quantity).
+type Levels = Vec<(i64, i64)>;
+
+/// An ITCH price (four implied decimals) as its decimal text, exactly.
+fn price4(p: i64) -> String {
+    let sign = if p < 0 { "-" } else { "" };
+    format!("{sign}{}.{:04}", p.unsigned_abs() / 10_000, p.unsigned_abs() % 10_000)
 }
