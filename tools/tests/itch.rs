@@ -344,3 +344,139 @@ fn ritchs_test_file_reads_as_ritch_reads_it_and_builds_the_reference_book() {
     assert_eq!(hash(&a), hash(&ok(&["replay", md.to_str().unwrap()])));
     std::fs::remove_dir_all(&d).ok();
 }
+
+/// `foxtrot itch publish` is MoldUDP64 as Wireshark reads it: its stream of
+/// RITCH's file, captured on loopback by `tshark` and decoded by Wireshark's
+/// own MoldUDP64 dissector, has one session, sequence numbers that follow
+/// each packet's count, no length or count Wireshark calls invalid, every
+/// message of the file — byte for byte, in order — and an end-of-session
+/// packet last.
+#[test]
+fn itch_publish_is_moldudp64_as_wireshark_reads_it() {
+    let Some(tshark) = external::tool("tshark") else { return };
+    let f = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/external/ritch/ex20101224.TEST_ITCH_50.gz"
+    );
+    let d = tempdir("wireshark");
+    let _cleanup = RemoveOnSuccess(d.clone());
+    let (pcap, port, probe) = (d.join("mold.pcap"), common::free_port(true), common::free_port(true));
+    let filter = format!("udp port {port} or udp port {probe}");
+    // `-P`: a line per packet as it is captured, so the test knows when the
+    // capture is live (datagrams to `probe` until one shows).
+    let mut cap = Command::new(&tshark)
+        .args(["-i", "lo", "-P", "-f", &filter, "-w"])
+        .arg(&pcap)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("tshark");
+    let seen = {
+        let out = cap.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for l in std::io::BufRead::lines(std::io::BufReader::new(out)) {
+                if l.is_err() || tx.send(()).is_err() {
+                    break;
+                }
+            }
+        });
+        rx
+    };
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let live = (0..200).any(|_| {
+        sock.send_to(b"probe", ("127.0.0.1", probe)).unwrap();
+        seen.recv_timeout(std::time::Duration::from_millis(50)).is_ok()
+    });
+    assert!(live, "tshark captured nothing in 10 s");
+    let to = format!("127.0.0.1:{port}");
+    let out = ok(&[
+        "itch",
+        "publish",
+        f,
+        "--to",
+        &to,
+        "--rate",
+        "50000",
+        "--linger",
+        "0",
+        "--session",
+        "RITCH0001",
+    ]);
+    assert!(out.contains("12012 messages"), "{out}");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // SAFETY: signals the capture this test started, by its pid.
+    unsafe { libc::kill(cap.id() as i32, libc::SIGINT) };
+    let st = cap.wait().unwrap();
+    assert!(st.success(), "tshark: {st}");
+    let decode_as = format!("udp.port=={port},moldudp64");
+    let fields = Command::new(&tshark)
+        .args(["-r", pcap.to_str().unwrap(), "-d", &decode_as, "-T", "fields"])
+        .args(["-Y", &format!("udp.dstport == {port}")])
+        .args(["-E", "occurrence=a", "-E", "aggregator=,", "-E", "separator=|"])
+        .args([
+            "-e",
+            "moldudp64.session",
+            "-e",
+            "moldudp64.sequence",
+            "-e",
+            "moldudp64.count",
+        ])
+        .args(["-e", "moldudp64.msglen", "-e", "moldudp64.msgdata"])
+        .args(["-e", "moldudp64.msglen.invalid", "-e", "moldudp64.count.invalid"])
+        .output()
+        .expect("tshark");
+    assert!(fields.status.success(), "{}", String::from_utf8_lossy(&fields.stderr));
+    let text = String::from_utf8(fields.stdout).unwrap();
+    let gunzip = Command::new("gzip").args(["-dc", f]).output().expect("gzip");
+    assert!(gunzip.status.success());
+    let file = gunzip.stdout;
+    // RITCH's file prefixes every message with a zero length: the bytes
+    // Wireshark saw must be the file's, message by message.
+    let (mut at, mut next_seq, mut messages, mut ended) = (0usize, 1u64, 0u64, false);
+    for (k, line) in text.lines().enumerate() {
+        let c: Vec<&str> = line.split('|').collect();
+        assert_eq!(c.len(), 7, "packet {k}: {line}");
+        assert!(!ended, "packet {k} after the end of session: {line}");
+        assert_eq!(c[0].trim_end(), "RITCH0001", "packet {k}: {line}");
+        assert!(
+            c[5].is_empty() && c[6].is_empty(),
+            "packet {k}: Wireshark calls it invalid: {line}"
+        );
+        let (seq, count): (u64, u64) = (c[1].parse().unwrap(), c[2].parse().unwrap());
+        assert_eq!(seq, next_seq, "packet {k}: {line}");
+        if count == 0xFFFF {
+            ended = true;
+            continue;
+        }
+        let lens: Vec<usize> = c[3]
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().unwrap())
+            .collect();
+        let datas: Vec<&str> = c[4].split(',').filter(|s| !s.is_empty()).collect();
+        assert_eq!(
+            (lens.len(), datas.len()),
+            (count as usize, count as usize),
+            "packet {k}: {line}"
+        );
+        for (len, hex) in lens.into_iter().zip(datas) {
+            let bytes: Vec<u8> = (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+                .collect();
+            assert_eq!(bytes.len(), len, "packet {k}");
+            assert_eq!(&file[at..at + 2], &[0, 0], "message {messages}: at byte {at}");
+            assert!(
+                file[at + 2..].starts_with(&bytes),
+                "message {messages} (byte {at}) differs"
+            );
+            at += 2 + len;
+            messages += 1;
+        }
+        next_seq = seq + count;
+    }
+    assert!(ended, "no end-of-session packet");
+    assert_eq!((messages, at), (12_012, file.len()));
+    std::fs::remove_dir_all(&d).ok();
+}
