@@ -345,12 +345,67 @@ fn ritchs_test_file_reads_as_ritch_reads_it_and_builds_the_reference_book() {
     std::fs::remove_dir_all(&d).ok();
 }
 
+/// A MoldUDP64 packet as Wireshark's dissector reads it.
+struct MoldPacket {
+    session: String,
+    seq: u64,
+    count: u64,
+    messages: Vec<Vec<u8>>,
+    /// What Wireshark calls invalid in it (a length or a count), if anything.
+    invalid: String,
+}
+
+/// The MoldUDP64 packets of `pcap` that `filter` (a display filter) keeps,
+/// decoded by `tshark` as MoldUDP64 on `port`.
+fn wireshark_mold(tshark: &Path, pcap: &Path, port: u16, filter: &str) -> Vec<MoldPacket> {
+    let out = Command::new(tshark)
+        .arg("-r")
+        .arg(pcap)
+        .args([
+            "-d",
+            &format!("udp.port=={port},moldudp64"),
+            "-Y",
+            filter,
+            "-T",
+            "fields",
+        ])
+        .args(["-E", "occurrence=a", "-E", "aggregator=,", "-E", "separator=|"])
+        .args(["-e", "moldudp64.session", "-e", "moldudp64.sequence"])
+        .args(["-e", "moldudp64.count", "-e", "moldudp64.msgdata"])
+        .args(["-e", "moldudp64.msglen.invalid", "-e", "moldudp64.count.invalid"])
+        .output()
+        .expect("tshark");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let hex = |h: &str| -> Vec<u8> {
+        (0..h.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+            .collect()
+    };
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let c: Vec<&str> = line.split('|').collect();
+            assert_eq!(c.len(), 6, "{line}");
+            MoldPacket {
+                session: c[0].trim_end().to_string(),
+                seq: c[1].parse().unwrap_or_else(|_| panic!("{line}")),
+                count: c[2].parse().unwrap_or_else(|_| panic!("{line}")),
+                messages: c[3].split(',').filter(|m| !m.is_empty()).map(hex).collect(),
+                invalid: format!("{}{}", c[4], c[5]),
+            }
+        })
+        .collect()
+}
+
 /// `foxtrot itch publish` is MoldUDP64 as Wireshark reads it: its stream of
 /// RITCH's file, captured on loopback by `tshark` and decoded by Wireshark's
 /// own MoldUDP64 dissector, has one session, sequence numbers that follow
 /// each packet's count, no length or count Wireshark calls invalid, every
 /// message of the file — byte for byte, in order — and an end-of-session
-/// packet last.
+/// packet last; and a retransmission request sent to its server (as
+/// Wireshark reads the request) is answered with the messages asked for.
 #[test]
 fn itch_publish_is_moldudp64_as_wireshark_reads_it() {
     let Some(tshark) = external::tool("tshark") else { return };
@@ -360,8 +415,9 @@ fn itch_publish_is_moldudp64_as_wireshark_reads_it() {
     );
     let d = tempdir("wireshark");
     let _cleanup = RemoveOnSuccess(d.clone());
-    let (pcap, port, probe) = (d.join("mold.pcap"), common::free_port(true), common::free_port(true));
-    let filter = format!("udp port {port} or udp port {probe}");
+    let pcap = d.join("mold.pcap");
+    let [port, rtx, probe] = [0; 3].map(|_| common::free_port(true));
+    let filter = format!("udp port {port} or udp port {rtx} or udp port {probe}");
     // `-P`: a line per packet as it is captured, so the test knows when the
     // capture is live (datagrams to `probe` until one shows).
     let mut cap = Command::new(&tshark)
@@ -389,94 +445,87 @@ fn itch_publish_is_moldudp64_as_wireshark_reads_it() {
         seen.recv_timeout(std::time::Duration::from_millis(50)).is_ok()
     });
     assert!(live, "tshark captured nothing in 10 s");
-    let to = format!("127.0.0.1:{port}");
-    let out = ok(&[
-        "itch",
-        "publish",
-        f,
-        "--to",
-        &to,
-        "--rate",
-        "50000",
-        "--linger",
-        "0",
-        "--session",
-        "RITCH0001",
-    ]);
-    assert!(out.contains("12012 messages"), "{out}");
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    let (to, server) = (format!("127.0.0.1:{port}"), format!("127.0.0.1:{rtx}"));
+    let mut publish = command();
+    publish
+        .args(["itch", "publish", f, "--to", &to, "--retransmit", &server])
+        .args(["--rate", "50000", "--linger", "1", "--session", "RITCH0001"]);
+    let publisher = std::thread::spawn(move || publish.output().expect("foxtrot itch publish"));
+    // Messages 100..=119 asked for again, as a receiver that lost them asks
+    // (they went out in the stream's first milliseconds).
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let mut ask = b"RITCH0001 ".to_vec();
+    ask.extend_from_slice(&100u64.to_be_bytes());
+    ask.extend_from_slice(&20u16.to_be_bytes());
+    sock.send_to(&ask, ("127.0.0.1", rtx)).unwrap();
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+    let mut answer = [0u8; 2048];
+    let (n, _) = sock.recv_from(&mut answer).expect("an answer to the request");
+    assert!(n > 20, "{n} bytes");
+    let out = publisher.join().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && said.contains("12012 messages"), "{said}");
+    std::thread::sleep(std::time::Duration::from_millis(300));
     // SAFETY: signals the capture this test started, by its pid.
     unsafe { libc::kill(cap.id() as i32, libc::SIGINT) };
     let st = cap.wait().unwrap();
     assert!(st.success(), "tshark: {st}");
-    let decode_as = format!("udp.port=={port},moldudp64");
-    let fields = Command::new(&tshark)
-        .args(["-r", pcap.to_str().unwrap(), "-d", &decode_as, "-T", "fields"])
-        .args(["-Y", &format!("udp.dstport == {port}")])
-        .args(["-E", "occurrence=a", "-E", "aggregator=,", "-E", "separator=|"])
-        .args([
-            "-e",
-            "moldudp64.session",
-            "-e",
-            "moldudp64.sequence",
-            "-e",
-            "moldudp64.count",
-        ])
-        .args(["-e", "moldudp64.msglen", "-e", "moldudp64.msgdata"])
-        .args(["-e", "moldudp64.msglen.invalid", "-e", "moldudp64.count.invalid"])
-        .output()
-        .expect("tshark");
-    assert!(fields.status.success(), "{}", String::from_utf8_lossy(&fields.stderr));
-    let text = String::from_utf8(fields.stdout).unwrap();
+
     let gunzip = Command::new("gzip").args(["-dc", f]).output().expect("gzip");
     assert!(gunzip.status.success());
     let file = gunzip.stdout;
     // RITCH's file prefixes every message with a zero length: the bytes
     // Wireshark saw must be the file's, message by message.
-    let (mut at, mut next_seq, mut messages, mut ended) = (0usize, 1u64, 0u64, false);
-    for (k, line) in text.lines().enumerate() {
-        let c: Vec<&str> = line.split('|').collect();
-        assert_eq!(c.len(), 7, "packet {k}: {line}");
-        assert!(!ended, "packet {k} after the end of session: {line}");
-        assert_eq!(c[0].trim_end(), "RITCH0001", "packet {k}: {line}");
+    let stream = wireshark_mold(&tshark, &pcap, port, &format!("udp.dstport == {port}"));
+    let (mut at, mut next_seq, mut ended) = (0usize, 1u64, false);
+    let mut messages: Vec<&[u8]> = Vec::new();
+    for (k, p) in stream.iter().enumerate() {
+        assert!(!ended, "packet {k} after the end of session");
+        assert_eq!(p.session, "RITCH0001", "packet {k}");
         assert!(
-            c[5].is_empty() && c[6].is_empty(),
-            "packet {k}: Wireshark calls it invalid: {line}"
+            p.invalid.is_empty(),
+            "packet {k}: Wireshark calls it invalid: {}",
+            p.invalid
         );
-        let (seq, count): (u64, u64) = (c[1].parse().unwrap(), c[2].parse().unwrap());
-        assert_eq!(seq, next_seq, "packet {k}: {line}");
-        if count == 0xFFFF {
+        assert_eq!(p.seq, next_seq, "packet {k}");
+        if p.count == 0xFFFF {
             ended = true;
             continue;
         }
-        let lens: Vec<usize> = c[3]
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(|s| s.parse().unwrap())
-            .collect();
-        let datas: Vec<&str> = c[4].split(',').filter(|s| !s.is_empty()).collect();
-        assert_eq!(
-            (lens.len(), datas.len()),
-            (count as usize, count as usize),
-            "packet {k}: {line}"
-        );
-        for (len, hex) in lens.into_iter().zip(datas) {
-            let bytes: Vec<u8> = (0..hex.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-                .collect();
-            assert_eq!(bytes.len(), len, "packet {k}");
-            assert_eq!(&file[at..at + 2], &[0, 0], "message {messages}: at byte {at}");
+        assert_eq!(p.messages.len() as u64, p.count, "packet {k}");
+        for m in &p.messages {
+            assert_eq!(&file[at..at + 2], &[0, 0], "message {}: at byte {at}", messages.len());
             assert!(
-                file[at + 2..].starts_with(&bytes),
-                "message {messages} (byte {at}) differs"
+                file[at + 2..].starts_with(m),
+                "message {} (byte {at}) differs",
+                messages.len()
             );
-            at += 2 + len;
-            messages += 1;
+            messages.push(&file[at + 2..at + 2 + m.len()]);
+            at += 2 + m.len();
         }
-        next_seq = seq + count;
+        next_seq = p.seq + p.count;
     }
     assert!(ended, "no end-of-session packet");
-    assert_eq!((messages, at), (12_012, file.len()));
+    assert_eq!((messages.len(), at), (12_012, file.len()));
+    // The request as Wireshark reads it, and the answer.
+    let asked = wireshark_mold(&tshark, &pcap, rtx, &format!("udp.dstport == {rtx}"));
+    assert_eq!(asked.len(), 1);
+    assert_eq!(
+        (asked[0].session.as_str(), asked[0].seq, asked[0].count),
+        ("RITCH0001", 100, 20)
+    );
+    let answered = wireshark_mold(&tshark, &pcap, rtx, &format!("udp.srcport == {rtx}"));
+    assert_eq!(answered.len(), 1, "one answer");
+    let a = &answered[0];
+    assert!(
+        a.invalid.is_empty(),
+        "Wireshark calls the answer invalid: {}",
+        a.invalid
+    );
+    assert_eq!((a.session.as_str(), a.seq), ("RITCH0001", 100));
+    assert!((1..=20).contains(&a.count), "{} messages", a.count);
+    for (k, m) in a.messages.iter().enumerate() {
+        assert_eq!(m.as_slice(), messages[99 + k], "message {}", 100 + k);
+    }
     std::fs::remove_dir_all(&d).ok();
 }
