@@ -449,11 +449,14 @@ fn itch_publish_is_moldudp64_as_wireshark_reads_it() {
     let mut publish = command();
     publish
         .args(["itch", "publish", f, "--to", &to, "--retransmit", &server])
-        .args(["--rate", "50000", "--linger", "1", "--session", "RITCH0001"]);
+        .args(["--rate", "50000", "--linger", "3", "--session", "RITCH0001"]);
     let publisher = std::thread::spawn(move || publish.output().expect("foxtrot itch publish"));
-    // Messages 100..=119 asked for again, as a receiver that lost them asks
-    // (they went out in the stream's first milliseconds).
-    std::thread::sleep(std::time::Duration::from_millis(700));
+    // Messages 100..=119 asked for again, as a receiver that lost them asks,
+    // once the capture has seen them go (in the stream's first 100 packets).
+    for k in 0..100 {
+        let got = seen.recv_timeout(std::time::Duration::from_secs(10));
+        assert!(got.is_ok(), "the capture saw {k} packets of the stream");
+    }
     let mut ask = b"RITCH0001 ".to_vec();
     ask.extend_from_slice(&100u64.to_be_bytes());
     ask.extend_from_slice(&20u16.to_be_bytes());
