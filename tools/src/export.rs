@@ -283,9 +283,10 @@ pub fn export(run_dir: &Path, out: &Path) -> Result<ExportCounts, Error> {
             }
         }
     }
-    // A run that ended counts its outputs: a lost tail is not exported as
-    // the whole (its tables are left unfinished).
-    if let Some(end) = foxtrot_engine::journal::inputs::run_end(run_dir)? {
+    // A run that ended counts its outputs (its end record, checked against
+    // the inputs read above): a lost tail is not exported as the whole (its
+    // tables are left unfinished).
+    if let Some(end) = inputs.end() {
         end.hold_outputs(run_dir, records)?;
         counts.ended = true;
     }

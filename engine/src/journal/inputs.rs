@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 /// The sequenced inputs of a run's input journal, as an iterator for a threaded
 /// replay. It ends at the end of the journal or at the first bad record, which
 /// [`JournalInputs::error`] then holds. The run's end record, when it has one,
-/// ends it too ([`JournalInputs::ended`]); it must count the inputs before it
+/// ends it too ([`JournalInputs::end`]); it must count the inputs before it
 /// and be the journal's last record, or the journal is damaged
 /// ([`Error::RunEnd`]).
 pub struct JournalInputs {
@@ -63,14 +63,10 @@ impl JournalInputs {
         self.read
     }
 
-    /// Whether the iteration reached the run's end record: the run ended on
-    /// its own terms with every output journalled. False for a run killed
-    /// (or still being recorded) — and until the iteration gets there.
-    pub fn ended(&self) -> bool {
-        self.end.is_some()
-    }
-
-    /// The run's end record, once the iteration reached it (see [`ended`](Self::ended)).
+    /// The run's end record, once the iteration reached it (checked: it
+    /// counts the inputs before it, and nothing follows it): the run ended on
+    /// its own terms with every output journalled. None for a run killed (or
+    /// still being recorded) — and until the iteration gets there.
     pub fn end(&self) -> Option<RunEnd> {
         self.end
     }

@@ -502,7 +502,7 @@ mod tests {
         // The first run is as it was written: its 3 inputs, ended.
         let (_, mut inputs) = crate::journal::inputs::JournalInputs::open(&dir).unwrap();
         assert_eq!(inputs.by_ref().count(), 3);
-        assert!(inputs.ended());
+        assert!(inputs.end().is_some());
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -527,7 +527,7 @@ mod tests {
     fn read(dir: &Path) -> (u64, bool, Option<String>) {
         let (_, mut inputs) = crate::journal::JournalInputs::open(dir).unwrap();
         let n = inputs.by_ref().count() as u64;
-        (n, inputs.ended(), inputs.take_error().map(|e| e.to_string()))
+        (n, inputs.end().is_some(), inputs.take_error().map(|e| e.to_string()))
     }
 
     /// A run that ended has its end record after its inputs, under its last

@@ -472,7 +472,9 @@ pub fn analyse(run_dir: &Path) -> Result<Report, Error> {
     }
     let summary = run.summary();
     let count = summary.input_hash.1;
-    let ended = run.venue().0.ended();
+    // The run's end record, checked against the inputs replayed.
+    let end = run.venue().0.end();
+    let ended = end.is_some();
     let core = run.core();
     let w = run.observer();
     let (start, last_ts) = (w.t0.unwrap_or(0), w.last_ts);
@@ -509,7 +511,7 @@ pub fn analyse(run_dir: &Path) -> Result<Report, Error> {
     }
     // A run that ended counts its outputs: a lost tail of its diary, which
     // the report does not compare, is named, not reported on as the whole.
-    if let Some(end) = foxtrot_engine::journal::inputs::run_end(run_dir)? {
+    if let Some(end) = end {
         end.hold_outputs(run_dir, [order_records, diary_records])?;
     }
 
