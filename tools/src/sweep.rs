@@ -15,7 +15,18 @@
 //! dataset) and that together they cover every combination exactly once. The
 //! merged directory is byte for byte what one unsharded run writes.
 //!
-//! **Output** (a directory): `sweep.json` (what was swept: grid, base
+//! **Combinations the configuration refuses.** Every combination's
+//! configuration is checked before any backtest starts, on every shard alike.
+//! A value refused in every combination it is part of (`fast=5,x`, or a
+//! `fast` of 50 where every `slow` is smaller) is a mistake: the sweep fails
+//! at once, naming it. A combination refused only as a whole — each of its
+//! values valid elsewhere, as `fast=50` with `slow=10` in a grid that also
+//! has `slow=100` — is not run: it is listed with the configuration's reason
+//! (on stdout, in `sweep.json`'s `not_run`, as a grey cell of the heat map),
+//! and the other combinations run.
+//!
+//! **Output** (a directory that does not exist yet, or is empty: a sweep never
+//! writes over another's results): `sweep.json` (what was swept: grid, base
 //! configuration hash, dataset, shard, and the rows and XXH3-64 of
 //! `results.jsonl`, which [`merge`] and [`read`] check), `results.jsonl` (one
 //! JSON object per combination, keys sorted), `results.tsv` (the same as a table),
@@ -43,7 +54,7 @@ pub struct Grid {
 
 impl Grid {
     /// Parses `key=v1,v2,…` per axis. A key may appear once; every axis has at
-    /// least one value, none empty.
+    /// least one value, none empty, none twice.
     pub fn parse(specs: &[String]) -> Result<Grid, Error> {
         let mut axes: Vec<(String, Vec<String>)> = Vec::new();
         for s in specs {
@@ -57,6 +68,13 @@ impl Grid {
             }
             if axes.iter().any(|(a, _)| *a == k) {
                 return Err(bad(format!("--grid {k}: the key is given twice")));
+            }
+            if let Some((n, v)) = vals.iter().enumerate().find(|(n, v)| vals[..*n].contains(v)) {
+                return Err(bad(format!(
+                    "--grid {k}: the value {v:?} is given twice (values {} and {})",
+                    vals[..n].iter().position(|x| x == v).unwrap_or(0) + 1,
+                    n + 1
+                )));
             }
             axes.push((k, vals));
         }
@@ -228,6 +246,9 @@ pub struct Manifest {
     pub data: (String, u64),
     /// The part of the sweep this directory holds.
     pub shard: Shard,
+    /// The combinations the configuration refuses as a whole (see the module
+    /// docs), with its reason: the whole grid's, the same on every shard.
+    pub not_run: Vec<(usize, String)>,
 }
 
 impl Manifest {
@@ -238,7 +259,32 @@ impl Manifest {
             "base_config_hash": self.base_config_hash,
             "data": {"config_hash": self.data.0, "records": self.data.1},
             "shard": format!("{}/{}", self.shard.index, self.shard.count),
+            "not_run": self.not_run.iter().map(|(c, r)| json!({"combo": c, "reason": r})).collect::<Vec<_>>(),
         })
+    }
+
+    /// Whether combination `i` is one the configuration refuses.
+    pub fn refused(&self, i: usize) -> bool {
+        self.not_run.iter().any(|(c, _)| *c == i)
+    }
+
+    /// One line per combination not run: its number, its values and why.
+    pub fn not_run_lines(&self) -> String {
+        let mut t = String::new();
+        for (c, why) in &self.not_run {
+            let values: Vec<String> = self
+                .grid
+                .axes
+                .iter()
+                .zip(self.grid.combo(*c))
+                .map(|((k, _), v)| format!("{k}={v}"))
+                .collect();
+            t.push_str(&format!(
+                "combination {c} ({}) not run: the configuration refuses it: {why}\n",
+                values.join(", ")
+            ));
+        }
+        t
     }
 
     fn read(dir: &Path) -> Result<(Manifest, Seal), Error> {
@@ -270,6 +316,19 @@ impl Manifest {
                 v["data"]["records"].as_u64().ok_or_else(err)?,
             ),
             shard: Shard::parse(v["shard"].as_str().ok_or_else(err)?)?,
+            not_run: match v.get("not_run") {
+                // Written before combinations could be refused: none were.
+                None => Vec::new(),
+                Some(list) => list
+                    .as_array()
+                    .ok_or_else(err)?
+                    .iter()
+                    .map(|x| {
+                        let c = x["combo"].as_u64().ok_or_else(err)? as usize;
+                        Ok((c, x["reason"].as_str().ok_or_else(err)?.to_string()))
+                    })
+                    .collect::<Result<Vec<_>, Error>>()?,
+            },
         };
         Ok((m, seal))
     }
@@ -332,26 +391,88 @@ pub struct Sweep<'a> {
 
 /// Runs this shard's combinations on `jobs` threads; the rows in combination
 /// order, and the manifest. Every combination's configuration is checked
-/// before any backtest starts, so a bad value fails the sweep at once.
+/// before any backtest starts (the whole grid's, on every shard alike): a
+/// value refused wherever it appears fails the sweep at once; a combination
+/// refused only as a whole is left out and listed (see the module docs).
 pub fn run(s: &Sweep) -> Result<(Manifest, Vec<Row>), Error> {
     let origin = &s.origin;
     let base = parse_with_sets(&s.base_text, &[], origin)?;
     let (own, _) = foxtrot_engine::journal::market_data::MdSource::open(s.data)?;
     let md = s.data.join(foxtrot_engine::journal::market_data::MD_DIR);
     let records = foxtrot_shm::JournalReader::open(&md)?.last_seq()?.unwrap_or(0);
-    let mine: Vec<usize> = (0..s.grid.len()).filter(|&i| s.shard.has(i)).collect();
-    let configs: Vec<Config> = mine
+    let checked = check_grid(s)?;
+    let not_run: Vec<(usize, String)> = checked
         .iter()
-        .map(|&i| parse_with_sets(&s.base_text, &s.grid.sets(i), origin).map_err(Error::from))
-        .collect::<Result<_, _>>()?;
-    let rows = crate::pool::map(mine.len(), s.jobs, |k| one(s.data, &configs[k], mine[k], &s.grid))?;
+        .enumerate()
+        .filter_map(|(i, c)| c.as_ref().err().map(|why| (i, why.clone())))
+        .collect();
+    let mut mine: Vec<(usize, Config)> = Vec::new();
+    for (i, c) in checked.into_iter().enumerate() {
+        if let (true, Ok(cfg)) = (s.shard.has(i), c) {
+            mine.push((i, cfg));
+        }
+    }
+    let rows = crate::pool::map(mine.len(), s.jobs, |k| one(s.data, &mine[k].1, mine[k].0, &s.grid))?;
     let manifest = Manifest {
         grid: s.grid.clone(),
         base_config_hash: base.config_hash(),
         data: (own.config_hash(), records),
         shard: s.shard,
+        not_run,
     };
     Ok((manifest, rows))
+}
+
+/// Every combination's configuration, or the reason the configuration refuses
+/// it; an error when some value of an axis is refused in every combination it
+/// is part of (the first such value's first combination, with its `--set`s).
+fn check_grid(s: &Sweep) -> Result<Vec<Result<Config, String>>, Error> {
+    let checked: Vec<Result<Config, String>> = (0..s.grid.len())
+        .map(|i| {
+            let sets = s.grid.sets(i);
+            foxtrot_engine::config::overrides::apply_sets(&s.base_text, &sets, &s.origin)
+                .and_then(|text| Config::from_yaml(&text, &s.origin))
+                .map_err(|e| refusal(&e))
+        })
+        .collect();
+    let mut stride = s.grid.len();
+    for (key, vals) in &s.grid.axes {
+        // Combination `i` holds value `(i / stride) % vals.len()` of this axis.
+        stride /= vals.len();
+        for (v, value) in vals.iter().enumerate() {
+            let mut with = (0..s.grid.len()).filter(|i| (i / stride) % vals.len() == v);
+            if with.clone().all(|i| checked[i].is_err()) {
+                let first = with.next().unwrap_or(0);
+                // The whole error: the file and the `--set`s that made it.
+                let whole = parse_with_sets(&s.base_text, &s.grid.sets(first), &s.origin)
+                    .err()
+                    .map_or_else(
+                        || checked[first].as_ref().err().cloned().unwrap_or_default(),
+                        |e| e.to_string(),
+                    );
+                let everywhere = if s.grid.len() / vals.len() > 1 {
+                    " in every combination it is part of"
+                } else {
+                    ""
+                };
+                return Err(bad(format!("--grid {key}={value} is refused{everywhere}: {whole}")));
+            }
+        }
+    }
+    Ok(checked)
+}
+
+/// Why the configuration refuses a combination, without the file it names
+/// (a shard's path to the data is its own) or the `--set`s (the combination's
+/// values are listed beside it).
+fn refusal(e: &foxtrot_engine::Error) -> String {
+    use foxtrot_engine::Error as E;
+    match e {
+        E::ConfigInvalid { key, message, .. } => format!("{key}: {message}"),
+        E::ConfigParse { message, .. } => message.clone(),
+        E::ConfigInvalidMany(all) => all.iter().map(refusal).collect::<Vec<_>>().join("; "),
+        e => e.to_string(),
+    }
 }
 
 /// One combination's backtest.
@@ -373,12 +494,36 @@ fn one(data: &Path, cfg: &Config, combo: usize, grid: &Grid) -> Result<Row, Erro
     })
 }
 
-/// Writes a sweep's directory (see the module docs).
+/// Refuses `out` unless it is free for a sweep's results: absent, or an empty
+/// directory. Checked before a sweep or a merge starts (and again as it
+/// writes), so results are never written over, or mixed with, another's.
+pub fn check_out(out: &Path) -> Result<(), Error> {
+    match std::fs::read_dir(out) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(bad(format!("--out {}: {e}", out.display()))),
+        Ok(mut entries) => match entries.next() {
+            None => Ok(()),
+            Some(_) => Err(bad(format!(
+                "--out {}: {} — a sweep writes only into a new or empty directory; choose another or remove it",
+                out.display(),
+                if out.join("sweep.json").exists() {
+                    "it holds a sweep's results already"
+                } else {
+                    "the directory is not empty"
+                }
+            ))),
+        },
+    }
+}
+
+/// Writes a sweep's directory (see the module docs) into `out`, absent or
+/// empty ([`check_out`]).
 pub fn write(out: &Path, m: &Manifest, rows: &[Row]) -> Result<(), Error> {
     let werr = |p: &Path, e: &dyn std::fmt::Display| Error::Write {
         path: p.to_path_buf(),
         message: e.to_string(),
     };
+    check_out(out)?;
     std::fs::create_dir_all(out).map_err(|e| werr(out, &e))?;
     let put = |name: &str, text: String| {
         let p = out.join(name);
@@ -394,20 +539,27 @@ pub fn write(out: &Path, m: &Manifest, rows: &[Row]) -> Result<(), Error> {
     put("sweep.json", format!("{manifest:#}\n"))?;
     put("results.jsonl", jl)?;
     put("results.tsv", table(&m.grid, rows))?;
-    if let Some(h) = heat_map(&m.grid, rows) {
+    if let Some(h) = heat_map(m, rows) {
         put("results.html", h)?;
     }
     parquet(&out.join("results.parquet"), &m.grid, rows)
 }
 
-/// For a grid of two axes with every combination present: an HTML page with
-/// the PnL of each combination as a heat map (rows: the first axis, columns:
-/// the second; red below zero, green above, saturated at the largest |PnL|).
-pub fn heat_map(grid: &Grid, rows: &[Row]) -> Option<String> {
+/// For a grid of two axes with every combination present (run, or refused by
+/// the configuration): an HTML page with the PnL of each combination as a
+/// heat map (rows: the first axis, columns: the second; red below zero, green
+/// above, saturated at the largest |PnL|; grey where a combination was not
+/// run, its reason on hover).
+pub fn heat_map(m: &Manifest, rows: &[Row]) -> Option<String> {
+    let grid = &m.grid;
     let [(ka, va), (kb, vb)] = grid.axes.as_slice() else {
         return None;
     };
-    if rows.len() != grid.len() {
+    let mut cells: Vec<Option<&Row>> = vec![None; grid.len()];
+    for r in rows {
+        *cells.get_mut(r.combo)? = Some(r);
+    }
+    if (0..grid.len()).any(|i| cells[i].is_none() != m.refused(i)) {
         return None;
     }
     let esc = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
@@ -428,7 +580,15 @@ pub fn heat_map(grid: &Grid, rows: &[Row]) -> Option<String> {
     for (i, a) in va.iter().enumerate() {
         h.push_str(&format!("<tr><th>{}</th>", esc(a)));
         for j in 0..vb.len() {
-            let r = &rows[i * vb.len() + j];
+            let c = i * vb.len() + j;
+            let Some(r) = cells[c] else {
+                let why = m.not_run.iter().find(|(n, _)| *n == c).map_or("", |(_, w)| w.as_str());
+                h.push_str(&format!(
+                    "<td style=\"background:rgb(200,200,200)\" title=\"not run: {}\">—</td>",
+                    esc(why).replace('"', "&quot;")
+                ));
+                continue;
+            };
             let x = (r.pnl / top).clamp(-1.0, 1.0);
             let (red, green) = if x < 0.0 {
                 (255, (255.0 * (1.0 + x)) as u8)
@@ -538,7 +698,10 @@ fn read_rows(dir: &Path, m: &Manifest, seal: &Seal) -> Result<Vec<Row>, Error> {
             let v: Value =
                 serde_json::from_str(line).map_err(|e| bad(format!("{} line {}: {e}", path.display(), n + 1)))?;
             let r = Row::from_json(&v, &m.grid, &path)?;
-            if r.combo >= m.grid.len() || r.params.iter().map(String::as_str).ne(m.grid.combo(r.combo)) {
+            if r.combo >= m.grid.len()
+                || m.refused(r.combo)
+                || r.params.iter().map(String::as_str).ne(m.grid.combo(r.combo))
+            {
                 return Err(bad(format!(
                     "{} line {}: damaged — combination {} is not the parameters it lists",
                     path.display(),
@@ -558,18 +721,22 @@ pub fn read(dir: &Path) -> Result<(Manifest, Vec<Row>), Error> {
     Ok((m, rows))
 }
 
-/// Joins the output directories of a sharded sweep into `out`: they must hold
-/// the same sweep (grid, base configuration, dataset), shards `0..N` of one `N`
-/// each once, and together every combination exactly once. Returns how many
-/// combinations there are.
+/// Joins the output directories of a sharded sweep into `out` (absent or
+/// empty): they must hold the same sweep (grid, base configuration, dataset,
+/// refused combinations), shards `0..N` of one `N` each once, and together
+/// every combination run exactly once. Returns how many combinations ran.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, Error> {
+    check_out(out)?;
     let first = dirs.first().ok_or_else(|| bad("merge: no shard directories"))?;
     let (m0, _) = Manifest::read(first)?;
     let mut shards = vec![false; m0.shard.count];
     let mut rows: Vec<Option<Row>> = vec![None; m0.grid.len()];
     for d in dirs {
         let (m, seal) = Manifest::read(d)?;
-        let same = m.grid == m0.grid && m.base_config_hash == m0.base_config_hash && m.data == m0.data;
+        let same = m.grid == m0.grid
+            && m.base_config_hash == m0.base_config_hash
+            && m.data == m0.data
+            && m.not_run == m0.not_run;
         if !same || m.shard.count != m0.shard.count {
             return Err(bad(format!(
                 "merge: {} is not a shard of the same sweep as {} (grid, base configuration, data or shard count differ)",
@@ -607,6 +774,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, Error> {
     let rows = rows
         .into_iter()
         .enumerate()
+        .filter(|(i, _)| !m0.refused(*i))
         .map(|(i, r)| r.ok_or_else(|| bad(format!("merge: combination {i} has no result"))))
         .collect::<Result<Vec<_>, _>>()?;
     let m = Manifest {
@@ -637,6 +805,7 @@ mod tests {
         assert!(Grid::parse(&["a".into()]).is_err());
         assert!(Grid::parse(&["a=1,,2".into()]).is_err());
         assert!(Grid::parse(&["a=1".into(), "a=2".into()]).is_err());
+        assert!(Grid::parse(&["a=1,2,1".into()]).is_err());
         assert_eq!(Shard::parse("1/3").unwrap(), Shard { index: 1, count: 3 });
         for s in ["3/3", "1", "a/2", "0/0"] {
             assert!(Shard::parse(s).is_err(), "{s}");

@@ -222,6 +222,126 @@ fn a_sharded_sweep_merges_to_the_unsharded_one_and_agrees_with_replay() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("strategy.momentum.fast"));
 }
 
+/// A grid with a combination the configuration refuses as a whole (fast 50
+/// with slow 10, where 50 runs with slow 100 and 10 with fast 5): the others
+/// run, it is listed with the reason, and shards agree on it; a value refused
+/// everywhere, a value given twice, and an output directory in use are
+/// refused before anything runs.
+#[test]
+fn combinations_the_configuration_refuses_are_listed_and_the_rest_run() {
+    let d = tempdir("sweep-refused");
+    let _cleanup = RemoveOnSuccess(d.clone());
+    let md = imported_quotes(&d, 4000);
+    let m = md.to_str().unwrap();
+    let grid = [
+        "--grid",
+        "strategy.momentum.fast=5,50",
+        "--grid",
+        "strategy.momentum.slow=10,100",
+    ];
+    let sweep = |out: &std::path::Path, extra: &[&str]| {
+        let mut a = vec!["sweep", "--data", m, "--out", out.to_str().unwrap()];
+        a.extend_from_slice(&grid);
+        a.extend_from_slice(extra);
+        foxtrot(&a)
+    };
+    let whole = d.join("whole");
+    let o = sweep(&whole, &[]);
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{said}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        said.contains(
+            "combination 2 (strategy.momentum.fast=50, strategy.momentum.slow=10) not run: the configuration refuses \
+             it: strategy.momentum.slow: need fast (50) < slow (10)"
+        ),
+        "{said}"
+    );
+    assert!(said.contains("3 of 4 combinations"), "{said}");
+    let combos: Vec<u64> = std::fs::read_to_string(whole.join("results.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["combo"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(combos, [0, 1, 3]);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(whole.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(manifest["not_run"][0]["combo"], 2, "{manifest}");
+    let html = std::fs::read_to_string(whole.join("results.html")).unwrap();
+    assert_eq!(
+        html.matches("title=\"not run: strategy.momentum.slow").count(),
+        1,
+        "{html}"
+    );
+    // Shards list the same refusal and merge to the whole sweep; the shard
+    // that holds combination 2 runs only combination 0.
+    let (s0, s1, merged) = (d.join("s0"), d.join("s1"), d.join("merged"));
+    assert!(sweep(&s0, &["--shard", "0/2"]).status.success());
+    assert!(sweep(&s1, &["--shard", "1/2"]).status.success());
+    assert_eq!(
+        std::fs::read_to_string(s0.join("results.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        1
+    );
+    let (p0, p1, pm) = (s0.to_str().unwrap(), s1.to_str().unwrap(), merged.to_str().unwrap());
+    ok(&["sweep", "merge", p0, p1, "--out", pm]);
+    assert_eq!(files(&whole), files(&merged));
+    let report = ok(&["report", merged.to_str().unwrap()]);
+    assert!(report.contains("combination 2 ("), "{report}");
+
+    let refused = |args: &[&str], why: &str| {
+        let o = foxtrot(args);
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && e.contains(why), "{args:?}: {e}");
+    };
+    // Results are never written over: not a sweep's, nor a merge's.
+    let before = files(&whole);
+    let o = sweep(&whole, &[]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("holds a sweep's results already"));
+    refused(
+        &["sweep", "merge", p0, p1, "--out", pm],
+        "holds a sweep's results already",
+    );
+    assert_eq!(files(&whole), before);
+    // Fast 60 is refused with every slow: a mistake, failing the sweep at once
+    // (naming the first combination, with its file and `--set`s).
+    let none = d.join("none");
+    let pn = none.to_str().unwrap();
+    refused(
+        &[
+            "sweep",
+            "--data",
+            m,
+            "--out",
+            pn,
+            "--grid",
+            "strategy.momentum.fast=5,60",
+            "--grid",
+            "strategy.momentum.slow=10,50",
+        ],
+        "--grid strategy.momentum.fast=60 is refused in every combination it is part of: config ",
+    );
+    refused(
+        &[
+            "sweep",
+            "--data",
+            m,
+            "--out",
+            pn,
+            "--grid",
+            "strategy.momentum.fast=5,10,5",
+        ],
+        "the value \"5\" is given twice (values 1 and 3)",
+    );
+    assert!(!none.exists(), "a refused sweep makes nothing");
+}
+
 /// The sweep as a real Slurm job array: one task per shard, each running
 /// `foxtrot sweep --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`, then
 /// `foxtrot sweep merge` — equal, byte for byte, to the unsharded sweep run here.

@@ -61,7 +61,7 @@ fn sweep(a: &ReportArgs) -> Result<()> {
         let v: Vec<serde_json::Value> = text.lines().map(serde_json::from_str).collect::<Result<_, _>>()?;
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        print!("{}", foxtrot_tools::sweep::table(&m.grid, &rows));
+        print!("{}{}", foxtrot_tools::sweep::table(&m.grid, &rows), m.not_run_lines());
     }
     Ok(())
 }

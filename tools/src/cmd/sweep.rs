@@ -61,6 +61,7 @@ pub fn run(a: SweepArgs) -> Result<()> {
     }
     let data = a.data.context("--data DIR: the imported dataset to sweep over")?;
     let out = a.out.context("--out DIR: where the results go")?;
+    sweep::check_out(&out)?;
     let grid = Grid::parse(&a.grid)?;
     let shard = Shard::parse(&a.shard)?;
     let (text, origin) = match &a.config {
@@ -89,9 +90,13 @@ pub fn run(a: SweepArgs) -> Result<()> {
     };
     let (m, rows) = sweep::run(&s).with_context(|| format!("sweeping over {}", data.display()))?;
     sweep::write(&out, &m, &rows)?;
-    print!("{}", sweep::table(&m.grid, &rows));
+    print!("{}{}", sweep::table(&m.grid, &rows), m.not_run_lines());
+    let refused = match m.not_run.len() {
+        0 => String::new(),
+        n => format!(" ({n} of the grid's not run: the configuration refuses them)"),
+    };
     println!(
-        "foxtrot sweep: {} of {} combinations (shard {}/{}) on {jobs} threads in {:.2} s → {}",
+        "foxtrot sweep: {} of {} combinations (shard {}/{}){refused} on {jobs} threads in {:.2} s → {}",
         rows.len(),
         m.grid.len(),
         shard.index,

@@ -686,10 +686,11 @@ pub fn render_sweep(dir: &str, m: &crate::sweep::Manifest, rows: &[crate::sweep:
         escape(&m.base_config_hash)
     );
     let table = format!(
-        "<h2>Every combination</h2>\n<pre>{}</pre>\n",
-        escape(&crate::sweep::table(&m.grid, rows))
+        "<h2>Every combination</h2>\n<pre>{}{}</pre>\n",
+        escape(&crate::sweep::table(&m.grid, rows)),
+        escape(&m.not_run_lines())
     );
-    match crate::sweep::heat_map(&m.grid, rows) {
+    match crate::sweep::heat_map(m, rows) {
         Some(page) => page.replacen("</body>", &format!("{about}{table}</body>"), 1),
         None => format!(
             "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>foxtrot sweep</title></head>\
