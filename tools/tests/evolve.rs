@@ -558,3 +558,32 @@ fn mu_plus_lambda_keeps_the_best_half() {
         }
     }
 }
+
+/// `--data` that is not a regime grid — an imported dataset, a mistyped
+/// path — is one line saying what it is and what makes a grid, and nothing
+/// is created.
+#[test]
+fn data_that_is_not_a_regime_grid_is_named_as_such() {
+    let d = tempdir("evolve-not-a-grid");
+    let _cleanup = RemoveOnSuccess(d.clone());
+    let (csv, md) = (d.join("q.csv"), d.join("md"));
+    ok(&["gen", "--format", "csv", "--events", "2000", "-o", s(&csv)]);
+    ok(&["import", "--format", "csv", s(&csv), "-o", s(&md)]);
+    let (out, ledger) = (d.join("evo"), d.join("ledger"));
+    for (data, why) in [
+        (
+            md.clone(),
+            "not a regime grid: no grid.json (it is a market-data directory: `foxtrot sweep --data`",
+        ),
+        (
+            d.join("typo"),
+            "typo: no such directory (a regime grid: `foxtrot evolve data --out DIR` makes one)",
+        ),
+    ] {
+        let o = foxtrot(&["evolve", "--data", s(&data), "--out", s(&out), "--ledger", s(&ledger)]);
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && e.contains(why), "{e}");
+        assert_eq!(e.lines().count(), 1, "{e}");
+        assert!(!out.exists() && !ledger.exists());
+    }
+}

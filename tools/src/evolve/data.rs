@@ -122,7 +122,7 @@ impl Grid {
     /// Reads `dir/grid.json`.
     pub fn open(dir: &Path) -> Result<Grid, Error> {
         let p = dir.join("grid.json");
-        let text = std::fs::read_to_string(&p).map_err(|e| bad(format!("{}: {e}", p.display())))?;
+        let text = read_grid_json(dir)?;
         serde_json::from_str(&text).map_err(|e| bad(format!("{}: not a regime grid ({e})", p.display())))
     }
 
@@ -130,6 +130,33 @@ impl Grid {
     pub fn part(&self, part: Part) -> impl Iterator<Item = &Slice> {
         self.slices.iter().filter(move |s| s.part == part)
     }
+}
+
+/// The text of `dir/grid.json`; a directory without one is named as not a
+/// regime grid, with what makes one (and what it is, if a market-data
+/// directory: evolution scores on a grid's regimes, not one dataset).
+pub(crate) fn read_grid_json(dir: &Path) -> Result<String, Error> {
+    let p = dir.join("grid.json");
+    std::fs::read_to_string(&p).map_err(|e| {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            return bad(format!("{}: {e}", p.display()));
+        }
+        if !dir.exists() {
+            return bad(format!(
+                "{}: no such directory (a regime grid: `foxtrot evolve data --out DIR` makes one)",
+                dir.display()
+            ));
+        }
+        let what = if dir.join(foxtrot_engine::journal::market_data::MD_DIR).is_dir() {
+            " (it is a market-data directory: `foxtrot sweep --data` searches parameters over one dataset)"
+        } else {
+            ""
+        };
+        bad(format!(
+            "{}: not a regime grid: no grid.json{what}; `foxtrot evolve data --out DIR` makes one",
+            dir.display()
+        ))
+    })
 }
 
 /// The engine's stream digest of a market-data directory's events as read

@@ -219,8 +219,7 @@ pub(super) fn gen_dir(dir: &Path, g: u32) -> PathBuf {
 }
 
 fn grid_hash(data: &Path) -> Result<String, Error> {
-    let p = data.join("grid.json");
-    let text = std::fs::read_to_string(&p).map_err(|e| bad(format!("{}: {e}", p.display())))?;
+    let text = super::data::read_grid_json(data)?;
     Ok(format!("{:016x}", foxtrot_engine::config::canonical::hash(&text)))
 }
 
