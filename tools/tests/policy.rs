@@ -162,3 +162,29 @@ fn a_ledger_read_before_another_commands_append_numbers_after_it_and_refuses_a_s
     );
     std::fs::remove_dir_all(&d).ok();
 }
+
+/// Reading a ledger that is not there — a mistyped `--ledger` — is an error
+/// naming it, not an empty ledger's answer; an empty directory is an empty
+/// ledger.
+#[test]
+fn a_ledger_that_is_not_there_is_named_not_read_as_empty() {
+    let d = tempdir("policy-no-ledger");
+    let _cleanup = RemoveOnSuccess(d.clone());
+    let typo = d.join("ledgr");
+    let t = typo.to_str().unwrap();
+    for cmd in [&["list"][..], &["kpi"], &["current"], &["rebuild", "abc"]] {
+        let mut a = vec!["policy", "--ledger", t];
+        a.extend_from_slice(cmd);
+        let o = foxtrot(&a);
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success() && e.contains("ledgr: no such directory, so no ledger"),
+            "{a:?}: {e}"
+        );
+        assert!(o.stdout.is_empty(), "{a:?}");
+    }
+    assert!(!typo.exists());
+    let empty = d.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    assert_eq!(ok(&["policy", "--ledger", empty.to_str().unwrap(), "list"]), "");
+}

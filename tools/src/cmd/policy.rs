@@ -141,6 +141,17 @@ fn line(e: &Entry) -> String {
 /// Runs `foxtrot policy`.
 pub fn run(a: PolicyArgs) -> Result<()> {
     let mut ledger = Ledger::open(&a.ledger).with_context(|| format!("opening the ledger {}", a.ledger.display()))?;
+    let reads_only = matches!(
+        a.cmd,
+        PolicyCmd::List { .. } | PolicyCmd::Kpi { .. } | PolicyCmd::Current { .. } | PolicyCmd::Rebuild { .. }
+    );
+    if reads_only && !a.ledger.exists() {
+        // A mistyped --ledger would otherwise read as an empty ledger.
+        anyhow::bail!(
+            "{}: no such directory, so no ledger (`foxtrot policy add` starts one; --ledger names another)",
+            a.ledger.display()
+        );
+    }
     match a.cmd {
         PolicyCmd::Add { config, by, note } => {
             let cfg = foxtrot_engine::Config::load(&config)?;
