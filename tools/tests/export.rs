@@ -142,3 +142,31 @@ fn parquet_export_reads_back_in_duckdb() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Imported market data is not a run: `report` and `export` say so and what
+/// to do (nothing is made), and doing it works.
+#[test]
+fn imported_data_is_named_as_such_by_report_and_export() {
+    let d = tempdir("export-imported");
+    let _cleanup = RemoveOnSuccess(d.clone());
+    let (csv, md, run) = (d.join("q.csv"), d.join("md"), d.join("run"));
+    let p = |x: &std::path::Path| x.to_str().unwrap().to_string();
+    foxtrot(&["gen", "--format", "csv", "--events", "2000", "-o", &p(&csv)]);
+    foxtrot(&["import", "--format", "csv", &p(&csv), "-o", &p(&md)]);
+    for cmd in [&["report"][..], &["export", "--parquet"]] {
+        let mut a = cmd.to_vec();
+        let mdp = p(&md);
+        a.push(&mdp);
+        let o = common::foxtrot(&a);
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success() && e.contains("is imported market data, not a recorded run") && e.contains("--out RUN"),
+            "{a:?}: {e}"
+        );
+    }
+    assert!(!md.join("parquet").exists());
+    foxtrot(&["replay", &p(&md), "--out", &p(&run)]);
+    foxtrot(&["report", &p(&run)]);
+    foxtrot(&["export", "--parquet", &p(&run)]);
+    assert!(run.join("parquet/orders.parquet").exists());
+}
