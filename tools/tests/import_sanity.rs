@@ -43,6 +43,31 @@ fn impossible_and_crossed_csv_rows_become_findings_not_data() {
     assert_eq!(findings, ["invalid", "invalid", "crossed"], "{cat}");
 }
 
+/// A file with nothing to import says why: no rows at all, or how many rows
+/// and what each was refused as — not that no price was positive when every
+/// row was a crossed quote.
+#[test]
+fn a_file_with_nothing_to_import_says_what_its_rows_were() {
+    let d = tempdir("nothing");
+    let _cleanup = RemoveOnSuccess(d.clone());
+    let header = "timestamp,bid,bid_size,ask,ask_size\n";
+    for (rows, why) in [
+        ("", "no data rows (nothing after the header): nothing to import"),
+        (
+            "2026-01-05T14:30:00Z,100.05,5,100.01,5\n2026-01-05T14:30:01Z,-1,5,100.01,5\n",
+            "no row with a positive price in 2 data rows; refused as data-quality findings: crossed 1, invalid 1",
+        ),
+    ] {
+        let csv = d.join("q.csv");
+        std::fs::write(&csv, format!("{header}{rows}")).unwrap();
+        let md = d.join("md");
+        let o = import_cmd(&csv, "csv", &md).output().unwrap();
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && e.contains(why), "{rows:?}: {e}");
+        assert!(!md.exists());
+    }
+}
+
 /// A file large enough to be scanned on several threads: an off-tick price
 /// and a bad row are reported at their own line, as one reader would.
 #[test]

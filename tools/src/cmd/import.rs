@@ -739,8 +739,11 @@ fn csv_prices(a: &ImportArgs, bytes: &[u8], o: &CsvOptions) -> Result<(i64, Pric
     let r = CsvReader::new(bytes, o.clone()).with_context(|| format!("{file}"))?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let parts = r.split_lines(if bytes.len() < 1 << 20 { 1 } else { threads });
-    let scan = |mut r: CsvReader| -> Result<(Option<i64>, PriceGrid)> {
-        let (mut first, mut grid) = (None, PriceGrid::default());
+    // Also counted: data rows, and findings by code (what the error says when
+    // no row has a price).
+    type Scan = (Option<i64>, PriceGrid, u64, [u64; 16]);
+    let scan = |mut r: CsvReader| -> Result<Scan> {
+        let (mut first, mut grid, mut rows, mut found) = (None, PriceGrid::default(), 0u64, [0u64; 16]);
         let mut see = |m: &MarketData| {
             if priced(m) {
                 first.get_or_insert(m.px);
@@ -748,31 +751,52 @@ fn csv_prices(a: &ImportArgs, bytes: &[u8], o: &CsvOptions) -> Result<(i64, Pric
             }
         };
         loop {
-            match r.next_row() {
+            let row = r.next_row();
+            rows += u64::from(matches!(row, Ok(Some(_))));
+            match row {
                 Ok(Some(CsvRow::Quote(q))) => q.events().iter().for_each(&mut see),
                 Ok(Some(CsvRow::Item(CsvItem::Event(m)))) => see(&m),
-                Ok(Some(CsvRow::Item(CsvItem::Finding(_)))) => continue,
-                Ok(None) => return Ok((first, grid)),
+                Ok(Some(CsvRow::Item(CsvItem::Finding(d)))) => found[usize::from(d.code).min(15)] += 1,
+                Ok(None) => return Ok((first, grid, rows, found)),
                 Err(_) if a.skip_bad_rows => continue,
                 Err(e) => bail!("{file}: {e}"),
             }
         }
     };
-    let found: Vec<Result<(Option<i64>, PriceGrid)>> = std::thread::scope(|s| {
+    let found: Vec<Result<Scan>> = std::thread::scope(|s| {
         let hs: Vec<_> = parts.into_iter().map(|p| s.spawn(move || scan(p))).collect();
         hs.into_iter()
             .map(|h| h.join().expect("a scanning thread panicked"))
             .collect()
     });
-    let (mut first, mut grid) = (None, PriceGrid::default());
+    let (mut first, mut grid, mut rows, mut findings) = (None, PriceGrid::default(), 0u64, [0u64; 16]);
     // In file order: the first chunk's error is the file's first error.
     for f in found {
-        let (f, g) = f?;
+        let (f, g, n, by_code) = f?;
         first = first.or(f);
         grid.merge(&g);
+        rows += n;
+        findings.iter_mut().zip(by_code).for_each(|(t, n)| *t += n);
     }
     let Some(first) = first else {
-        bail!("{file}: no row with a positive price");
+        if rows == 0 {
+            bail!("{file}: no data rows (nothing after the header): nothing to import");
+        }
+        let refused: Vec<String> = findings
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(c, n)| {
+                let name = foxtrot_engine::records::DqCode::from_u16(c as u16).map_or("other", |c| c.name());
+                format!("{name} {n}")
+            })
+            .collect();
+        let why = if refused.is_empty() {
+            String::new()
+        } else {
+            format!("; refused as data-quality findings: {}", refused.join(", "))
+        };
+        bail!("{file}: no row with a positive price in {rows} data rows{why}: nothing to import");
     };
     Ok((first, grid))
 }
