@@ -61,10 +61,12 @@ fn a_file_with_nothing_to_import_says_what_its_rows_were() {
         let csv = d.join("q.csv");
         std::fs::write(&csv, format!("{header}{rows}")).unwrap();
         let md = d.join("md");
-        let o = import_cmd(&csv, "csv", &md).output().unwrap();
-        let e = String::from_utf8_lossy(&o.stderr);
-        assert!(!o.status.success() && e.contains(why), "{rows:?}: {e}");
-        assert!(!md.exists());
+        for tick in [&[][..], &["--tick", "1"]] {
+            let o = import_cmd(&csv, "csv", &md).args(tick).output().unwrap();
+            let e = String::from_utf8_lossy(&o.stderr);
+            assert!(!o.status.success() && e.contains(why), "{rows:?} {tick:?}: {e}");
+            assert!(!md.exists());
+        }
     }
 }
 

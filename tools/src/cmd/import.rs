@@ -332,6 +332,7 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
     }
     // One thread parses batches of rows while this one journals them.
     let instrument = o.instrument;
+    let again = o.clone();
     let r = CsvReader::new(&bytes, o).with_context(|| format!("{file}"))?;
     if r.sizes_absent() {
         println!(
@@ -347,7 +348,11 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
     };
     match w {
         Some(w) => Ok((finish(w)?, bad)),
-        None => bail!("{file}: no row with a positive price"),
+        None => {
+            // The scan says what the rows were (it fails where nothing has a price).
+            csv_prices(a, &bytes, &again)?;
+            bail!("{file}: no row with a positive price")
+        }
     }
 }
 
