@@ -342,6 +342,19 @@ fn ritchs_test_file_reads_as_ritch_reads_it_and_builds_the_reference_book() {
     let a = ok(&["replay", md.to_str().unwrap()]);
     assert!(hash(&a).is_some(), "{a}");
     assert_eq!(hash(&a), hash(&ok(&["replay", md.to_str().unwrap()])));
+    // A symbol the file does not have is an error naming the file's symbols
+    // (it imported as an instrument with no data, successfully).
+    let none = d.join("none");
+    let o = common::import_cmd(Path::new(f), "itch", &none)
+        .args(["--symbols", "ALC,NOPE"])
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && e.contains("--symbols NOPE: not in the file, whose 3 symbols are ALC, BOB, CHAR"),
+        "{e}"
+    );
+    assert!(!none.exists());
     std::fs::remove_dir_all(&d).ok();
 }
 

@@ -23,7 +23,7 @@ use foxtrot_engine::Config;
 use foxtrot_feed::capture::MdWriter;
 use foxtrot_feed::csv::{CsvItem, CsvOptions, CsvReader, CsvRow, CsvShape, QuoteRow, Rounded, TsUnit};
 use foxtrot_feed::grid::PriceGrid;
-use foxtrot_feed::itch::{self, Frames, Framing, ItchBook, Subscription};
+use foxtrot_feed::itch::{self, Frames, Framing, ItchBook, Message, Subscription};
 use std::path::{Path, PathBuf};
 
 /// Arguments of `foxtrot import`.
@@ -601,9 +601,19 @@ fn import_itch(a: &ImportArgs) -> Result<(u64, u64)> {
     let mut norm = itch::Normaliser::new(sub(), 1 << 22, midnight);
     let mut first: Vec<Option<i64>> = Vec::new();
     let mut grids: Vec<PriceGrid> = Vec::new();
+    // Every symbol the file names (for a --symbols it does not have).
+    let mut named: std::collections::BTreeSet<[u8; 8]> = std::collections::BTreeSet::new();
     for r in Frames::new(&bytes, framing) {
         let (off, raw) = r.with_context(|| format!("{file}"))?;
         let m = itch::decode(raw).with_context(|| format!("{file}: offset {off}"))?;
+        match &m {
+            Message::StockDirectory(r) => named.insert(r.stock),
+            Message::AddOrder(o) => named.insert(o.stock),
+            Message::AddOrderMpid(o) => named.insert(o.add.stock),
+            Message::Trade(t) => named.insert(t.stock),
+            Message::CrossTrade(t) => named.insert(t.stock),
+            _ => false,
+        };
         let _ = norm.on_message(&m, &mut |md: &MarketData| {
             let i = md.header.instrument as usize;
             if first.len() <= i {
@@ -617,6 +627,24 @@ fn import_itch(a: &ImportArgs) -> Result<(u64, u64)> {
         });
     }
     let symbols = norm.symbols().to_vec();
+    let named: Vec<&str> = named.iter().map(itch::msg::symbol).collect();
+    let absent: Vec<&str> = a
+        .symbols
+        .iter()
+        .map(String::as_str)
+        .filter(|s| !named.contains(s))
+        .collect();
+    ensure!(
+        absent.is_empty(),
+        "{file}: --symbols {}: not in the file, whose {} symbols are {}",
+        absent.join(","),
+        named.len(),
+        if named.len() > 20 {
+            format!("{}, … ({} more)", named[..20].join(", "), named.len() - 20)
+        } else {
+            named.join(", ")
+        }
+    );
     ensure!(!symbols.is_empty(), "{file}: no messages for the symbols asked for");
     let mut instruments = Vec::with_capacity(symbols.len());
     let mut book_grids = Vec::with_capacity(symbols.len());
