@@ -436,3 +436,24 @@ fn an_ended_run_is_held_to_whole_outputs() {
     );
     std::fs::remove_dir_all(&d).ok();
 }
+
+/// `--verify` under a configuration of the replay's own (`--set`): a
+/// divergence says the configuration was changed from the recorded one, not
+/// only that outputs differ; without the `--set` the run verifies.
+#[test]
+fn a_divergence_under_a_changed_configuration_says_so() {
+    let d = common::tempdir("replay-set-verify");
+    let _cleanup = common::RemoveOnSuccess(d.clone());
+    let run = d.join("run");
+    let r = run.to_str().unwrap();
+    common::ok(&["sim", "--events", "20000", "--record", r]);
+    common::ok(&["replay", r, "--verify"]);
+    let o = common::foxtrot(&["replay", r, "--verify", "--set", "strategy.momentum.fast=3"]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && e.contains("first divergence at seq"), "{e}");
+    assert!(
+        e.contains("replayed under another configuration than the recorded one")
+            && e.contains("--set/--config changed it"),
+        "{e}"
+    );
+}

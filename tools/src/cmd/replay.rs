@@ -123,6 +123,16 @@ fn print_outcome(s: &foxtrot_engine::runtime::RunSummary, cfg: &Config) {
     }
 }
 
+/// The configuration hash of the run `dir` recorded (none when it cannot be read).
+fn recorded_config_hash(dir: &std::path::Path) -> Option<String> {
+    let (text, _) = foxtrot_engine::journal::JournalInputs::open(dir).ok()?;
+    Some(
+        Config::from_yaml(&text, &dir.join("inputs/config.yaml"))
+            .ok()?
+            .config_hash(),
+    )
+}
+
 /// Runs `foxtrot replay`.
 pub fn run(a: ReplayArgs) -> Result<()> {
     let md = foxtrot_engine::journal::market_data::is_market_data(&a.run_dir);
@@ -224,8 +234,22 @@ pub fn run(a: ReplayArgs) -> Result<()> {
         }
     }
     if let Some(d) = &o.divergence {
+        // Replayed under a configuration of its own (--set, --config): the
+        // outputs may differ by design, which the divergence should say.
+        let changed = (a.config.is_some() || !a.set.is_empty())
+            .then(|| recorded_config_hash(&a.run_dir))
+            .flatten()
+            .filter(|h| *h != o.config.config_hash())
+            .map(|h| {
+                format!(
+                    "\n  replayed under another configuration than the recorded one (config hash {}, recorded {h}: \
+                     --set/--config changed it), so its outputs may differ by design; without them the run replays \
+                     as recorded",
+                    o.config.config_hash()
+                )
+            });
         anyhow::bail!(
-            "first divergence at seq {} in the {} stream:\n  recorded: {}\n  replayed: {}{}",
+            "first divergence at seq {} in the {} stream:\n  recorded: {}\n  replayed: {}{}{}",
             d.seq,
             d.stream,
             d.recorded,
@@ -235,7 +259,8 @@ pub fn run(a: ReplayArgs) -> Result<()> {
                  outputs stop short of its inputs; `--verify --killed` checks them as a prefix of the replay's"
             } else {
                 ""
-            }
+            },
+            changed.unwrap_or_default()
         );
     }
     Ok(())
