@@ -135,9 +135,10 @@ pub enum Error {
     /// The runtime section's layout is not valid.
     #[error("config runtime.layout: {0}")]
     Layout(String),
-    /// A pinned core does not exist on this host.
-    #[error("runtime.cores: core {0} is not available to this process")]
-    Core(usize),
+    /// A pinned core does not exist on this host (or is outside the
+    /// process's affinity mask); the CPUs it may use, listed.
+    #[error("runtime.cores: core {0} is not available to this process (its CPUs: {1})")]
+    Core(usize, String),
     /// The stats file could not be created, opened or mapped.
     #[error("stats file {path}: {cause}")]
     StatsIo {

@@ -393,3 +393,31 @@ fn an_empty_run_says_it_was_killed_before_its_first_record() {
     assert!(err.contains("holds no configuration record"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A run pinned to a core this process may not use fails before it makes
+/// anything — no run directory a replay would call killed, no stats file —
+/// naming the core and the CPUs it has.
+#[test]
+fn a_run_pinned_to_a_missing_core_records_nothing() {
+    let d = std::env::temp_dir().join(format!("foxtrot-cli-missing-core-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    let (run, stats) = (d.join("run"), d.join("stats"));
+    let o = foxtrot(&[
+        "run",
+        "--set",
+        "runtime.layout=fused",
+        "--set",
+        "runtime.cores=[4095]",
+        "--record",
+        run.to_str().unwrap(),
+        "--stats",
+        stats.to_str().unwrap(),
+    ]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && e.contains("runtime.cores: core 4095 is not available to this process (its CPUs: 0"),
+        "{e}"
+    );
+    assert!(!run.exists() && !stats.exists(), "{e}");
+    let _ = std::fs::remove_dir_all(&d);
+}

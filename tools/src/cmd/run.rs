@@ -176,6 +176,10 @@ fn run_recorded(a: &RunArgs) -> Result<()> {
     cfg.runtime.stats_file = Some(stats.display().to_string());
     cfg.check(Path::new("<command line>"))?;
     cfg.check_paths(Path::new("<command line>"))?;
+    // Before anything is made (the run directory, the session store, the
+    // control socket): a run that cannot start records nothing.
+    foxtrot_engine::runtime::threaded::check_cores(&cfg.runtime.cores)
+        .map_err(|e| anyhow::anyhow!("{e}; `--layout fused --wait park` runs unpinned on a small host"))?;
     install_signals()?;
 
     // A restart's predecessor is linked before its journal exists (see `resume`).

@@ -47,6 +47,7 @@ mod hist;
 mod ingest;
 mod stats_thread;
 mod topology;
+pub use topology::check_cores;
 
 use self::group::{run_group, End, MidStage};
 use self::ingest::{run_ingest, Ingest};

@@ -71,15 +71,19 @@ impl StagePool {
     }
 }
 
-/// Checks that every pinned core exists on this host.
-fn check_cores(cores: &[usize]) -> Result<(), Error> {
+/// Checks that every pinned core exists on this host and is in this
+/// process's affinity mask (a run checks it before it records anything).
+pub fn check_cores(cores: &[usize]) -> Result<(), Error> {
     let available: Vec<usize> = core_affinity::get_core_ids()
         .unwrap_or_default()
         .iter()
         .map(|c| c.id)
         .collect();
     match cores.iter().find(|c| !available.contains(c)) {
-        Some(c) => Err(Error::Core(*c)),
+        Some(c) => Err(Error::Core(
+            *c,
+            available.iter().map(usize::to_string).collect::<Vec<_>>().join(","),
+        )),
         None => Ok(()),
     }
 }
