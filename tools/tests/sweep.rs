@@ -312,31 +312,19 @@ fn combinations_the_configuration_refuses_are_listed_and_the_rest_run() {
     // Fast 60 is refused with every slow: a mistake, failing the sweep at once
     // (naming the first combination, with its file and `--set`s).
     let none = d.join("none");
-    let pn = none.to_str().unwrap();
-    refused(
-        &[
-            "sweep",
-            "--data",
-            m,
-            "--out",
-            pn,
-            "--grid",
-            "strategy.momentum.fast=5,60",
-            "--grid",
-            "strategy.momentum.slow=10,50",
-        ],
+    let refused_grid = |grids: &[&str], why: &str| {
+        let mut a = vec!["sweep", "--data", m, "--out", none.to_str().unwrap()];
+        for g in grids {
+            a.extend(["--grid", g]);
+        }
+        refused(&a, why)
+    };
+    refused_grid(
+        &["strategy.momentum.fast=5,60", "strategy.momentum.slow=10,50"],
         "--grid strategy.momentum.fast=60 is refused in every combination it is part of: config ",
     );
-    refused(
-        &[
-            "sweep",
-            "--data",
-            m,
-            "--out",
-            pn,
-            "--grid",
-            "strategy.momentum.fast=5,10,5",
-        ],
+    refused_grid(
+        &["strategy.momentum.fast=5,10,5"],
         "the value \"5\" is given twice (values 1 and 3)",
     );
     assert!(!none.exists(), "a refused sweep makes nothing");
