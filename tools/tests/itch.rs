@@ -342,6 +342,26 @@ fn ritchs_test_file_reads_as_ritch_reads_it_and_builds_the_reference_book() {
     let a = ok(&["replay", md.to_str().unwrap()]);
     assert!(hash(&a).is_some(), "{a}");
     assert_eq!(hash(&a), hash(&ok(&["replay", md.to_str().unwrap()])));
+    // The import widened the books' window to hold every price (ALC's span
+    // 262,144 ticks of 0.0001 around its first price), so the backtest's books
+    // applied every event; at the template's 4096 ticks they refuse hundreds,
+    // and the replay says so.
+    assert!(
+        said.contains("book window: 262144 ticks, widened from the template's 4096 to hold every price of ALC"),
+        "{said}"
+    );
+    assert!(!a.contains("book issues"), "{a}");
+    let narrow = ok(&["replay", md.to_str().unwrap(), "--set", "book.window_ticks=4096"]);
+    assert!(narrow.contains("  book issues   "), "{narrow}");
+    let count = |extra: &[&str]| {
+        let mut args = vec!["replay", md.to_str().unwrap(), "--json"];
+        args.extend_from_slice(extra);
+        let out = ok(&args);
+        let j: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+        j["book_issues"].as_u64().unwrap()
+    };
+    assert_eq!(count(&[]), 0);
+    assert!(count(&["--set", "book.window_ticks=4096"]) > 0);
     // A symbol the file does not have is an error naming the file's symbols
     // (it imported as an instrument with no data, successfully).
     let none = d.join("none");

@@ -236,9 +236,16 @@ pub fn run_record(a: RecordArgs) -> Result<()> {
     let path = feed.receive_path();
     let mut w = MdWriter::create(&a.out, &cfg).with_context(|| format!("creating {}", a.out.display()))?;
     let t = Instant::now();
+    // Events per instrument: a symbol with none is named at the end.
+    let mut per = vec![0u64; cfg.instruments.len()];
     pump(feed.as_mut(), a.src.idle_timeout, |n| {
         match n {
-            Next::Event(md) => w.append(md)?,
+            Next::Event(md) => {
+                if let Some(c) = per.get_mut(md.header.instrument as usize) {
+                    *c += 1;
+                }
+                w.append(md)?
+            }
             Next::Quality(d) => w.append_quality(d)?,
             _ => {}
         }
@@ -262,6 +269,25 @@ pub fn run_record(a: RecordArgs) -> Result<()> {
     );
     if !counters.is_empty() {
         println!("foxtrot record: {counters}");
+    }
+    let silent: Vec<&str> = cfg
+        .instruments
+        .iter()
+        .zip(&per)
+        .filter(|(_, n)| **n == 0)
+        .map(|(i, _)| i.symbol.as_str())
+        .collect();
+    anyhow::ensure!(
+        n > 0,
+        "nothing recorded from {}: no event for {} (symbols the source does not have, or it sent nothing)",
+        a.src.from,
+        silent.join(", ")
+    );
+    if !silent.is_empty() {
+        tracing::warn!(
+            symbols = %silent.join(","),
+            "no event recorded for these symbols: not in the source, or they did not trade"
+        );
     }
     Ok(())
 }

@@ -111,6 +111,49 @@ fn tick_of(a: &ImportArgs, symbol: &str, grid: &PriceGrid, price_decimals: u8) -
     }
 }
 
+/// Widens `cfg.book.window_ticks` to what the data needs (`need`: each
+/// symbol and the window holding its prices around its reference price, as
+/// [`PriceGrid::window`] gives it) where the template's is narrower: a
+/// backtest's books refuse every price outside the window, and count it as a
+/// book issue. Not past what the configuration allows (its memory limit):
+/// then the template's window stays, and the import says what will be refused.
+/// A window set with `--set book.window_ticks=…` is kept as set.
+fn fit_book_window(a: &ImportArgs, cfg: &mut Config, need: &[(&str, usize)]) {
+    let Some(&(symbol, want)) = need.iter().max_by_key(|(_, w)| *w) else {
+        return;
+    };
+    let (have, want) = (cfg.book.window_ticks, want.next_power_of_two());
+    if want <= have || a.set.iter().any(|s| s.trim_start().starts_with("book.window_ticks")) {
+        return;
+    }
+    // The memory the books take, for as many instruments as the data has.
+    let mut trial = cfg.clone();
+    trial.book.window_ticks = want;
+    trial.instruments = vec![
+        trial
+            .instruments
+            .first()
+            .cloned()
+            .unwrap_or_else(|| spec(symbol, a, 4, 1, 1));
+        need.len()
+    ];
+    let (mb, limit) = (trial.memory_estimate() >> 20, cfg.runtime.max_memory_mb);
+    if mb > limit {
+        println!(
+            "{symbol}: its prices need a book window of {want} ticks, which {} instruments' books cannot have under \
+             runtime.max_memory_mb ({mb} MiB over {limit}); the backtest's books keep {have} ticks and will refuse the \
+             prices outside them (book issues)",
+            need.len()
+        );
+        return;
+    }
+    cfg.book.window_ticks = want;
+    println!(
+        "book window: {want} ticks, widened from the template's {have} to hold every price of {symbol} \
+         (--set book.window_ticks=N chooses it)"
+    );
+}
+
 fn spec(symbol: &str, a: &ImportArgs, price_decimals: u8, ref_price: i64, tick: i64) -> InstrumentSpec {
     InstrumentSpec {
         // Named to fit by `create` (`instrument_names`).
@@ -314,15 +357,19 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
     // first good row's price (the reference) before anything is written.
     // With --tick there is no grid to find: one pass checks every price
     // against it, and the directory is created at the first good row.
-    let (first, tick) = match a.tick {
-        Some(t) => (None, t.max(1)),
+    let (first, tick, window) = match a.tick {
+        Some(t) => (None, t.max(1), None),
         None => {
             let (first, grid) = csv_prices(a, &bytes, &o)?;
-            (Some(first), tick_of(a, a.symbol(), &grid, a.price_decimals))
+            let tick = tick_of(a, a.symbol(), &grid, a.price_decimals);
+            (Some(first), tick, Some(grid.window(tick)))
         }
     };
     let mut w: Option<MdWriter> = None;
     let mut cfg = template(a)?;
+    if let Some(need) = window {
+        fit_book_window(a, &mut cfg, &[(a.symbol(), need)]);
+    }
     if let Some(first) = first {
         w = Some(create(
             &a.out,
@@ -655,6 +702,12 @@ fn import_itch(a: &ImportArgs) -> Result<(u64, u64)> {
         book_grids.push((tick, g.window(tick)));
     }
     let mut cfg = template(a)?;
+    let need: Vec<(&str, usize)> = symbols
+        .iter()
+        .map(String::as_str)
+        .zip(book_grids.iter().map(|g| g.1))
+        .collect();
+    fit_book_window(a, &mut cfg, &need);
     let mut w = create(&a.out, &mut cfg, instruments)?;
     // Pass 2: the events, each book on its instrument's grid; the feed's own
     // issues (an unknown order, an overfill) journalled as findings.
@@ -707,9 +760,11 @@ fn import_dbn(a: &ImportArgs) -> Result<(u64, u64)> {
         skipped
     );
     let mut instruments = Vec::with_capacity(symbols.len());
+    let mut need = Vec::with_capacity(symbols.len());
     for (i, s) in symbols.iter().enumerate() {
         let g = grids.get(i).copied().unwrap_or_default();
         let tick = tick_of(a, s, &g, a.price_decimals);
+        need.push((s.as_str(), g.window(tick)));
         instruments.push(spec(
             s,
             a,
@@ -719,6 +774,7 @@ fn import_dbn(a: &ImportArgs) -> Result<(u64, u64)> {
         ));
     }
     let mut cfg = template(a)?;
+    fit_book_window(a, &mut cfg, &need);
     let mut w = create(&a.out, &mut cfg, instruments)?;
     let mut conv = DbnConverter::new(a.price_decimals);
     let mut err = None;

@@ -74,6 +74,7 @@ fn backtest(a: &ReplayArgs, config: Option<Config>) -> Result<()> {
             "rejects": super::sim::rejects_json(s),
             "anomalies": super::sim::anomalies_json(&s.counters),
             "drift": super::sim::drift_json(s, &o.config),
+            "book_issues": s.counters.book_issues,
             "wall_seconds": wall, "market_data_per_sec": md_rate,
             "updates_per_sec": o.venue.updates as f64 / wall.max(1e-9),
         });
@@ -115,7 +116,16 @@ fn print_outcome(s: &foxtrot_engine::runtime::RunSummary, cfg: &Config) {
     );
     println!("  risk rejects  {rejects}");
     println!("  positions     {}", super::sim::positions_text(s, cfg));
-    for line in super::sim::anomaly_lines(&s.counters) {
+    let c = &s.counters;
+    if c.book_issues > 0 {
+        println!(
+            "  book issues   {} of {} market-data events the books could not apply (a price off the instrument's tick \
+             grid or outside the book's window, an unknown order id): decisions saw the books without them; data \
+             recorded at a tick coarser than its prices', or a window narrower than their span, is the usual cause",
+            c.book_issues, c.md
+        );
+    }
+    for line in super::sim::anomaly_lines(c) {
         println!("{line}");
     }
     if let Some(line) = super::sim::drift_line(s, cfg) {
@@ -191,6 +201,7 @@ pub fn run(a: ReplayArgs) -> Result<()> {
             "positions": super::sim::positions_json(&o.summary, &o.config),
             "rejects": super::sim::rejects_json(&o.summary),
             "drift": super::sim::drift_json(&o.summary, &o.config),
+            "book_issues": o.summary.counters.book_issues,
             "ended": o.ended,
             "past_recorded_end": o.past_end,
             "recording_pid": live,
