@@ -446,3 +446,39 @@ fn record_stops_cleanly_on_sigint() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("foxtrot record: 0 events"));
     assert!(events(&rec).is_empty());
 }
+
+/// `record` of symbols the source never names: with one that does, the
+/// recording is kept and the silent symbol named; with none, it fails and
+/// keeps no directory (an empty day would backtest as clean).
+#[test]
+fn a_symbol_the_feed_never_names_is_reported() {
+    let d = tempdir("record-silent");
+    let _cleanup = RemoveOnSuccess(d.clone());
+    let f = d.join("day.itch");
+    gen_itch(&f, 2000);
+    let (some, none) = (d.join("some"), d.join("none"));
+    let record = |symbols: &str, out: &Path| {
+        command()
+            .args(["record", "--symbols", symbols, "--from"])
+            .arg(format!("itch:{}", f.display()))
+            .arg("-o")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let o = record("FOXA,NOPE", &some);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{e}");
+    assert!(
+        e.contains("no event recorded for these symbols") && e.contains("symbols=NOPE"),
+        "{e}"
+    );
+    assert!(!events(&some).is_empty());
+    let o = record("NOPE", &none);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && e.contains("nothing recorded from itch:") && e.contains("no event for NOPE"),
+        "{e}"
+    );
+    assert!(!none.exists(), "{e}");
+}

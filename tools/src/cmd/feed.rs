@@ -277,12 +277,19 @@ pub fn run_record(a: RecordArgs) -> Result<()> {
         .filter(|(_, n)| **n == 0)
         .map(|(i, _)| i.symbol.as_str())
         .collect();
-    anyhow::ensure!(
-        n > 0,
-        "nothing recorded from {}: no event for {} (symbols the source does not have, or it sent nothing)",
-        a.src.from,
-        silent.join(", ")
-    );
+    if n == 0 {
+        // Nothing to keep: a directory of no events would backtest as a clean,
+        // empty day. Its findings (a decode error, a gap) were printed above.
+        let _ = std::fs::remove_dir_all(a.out.join(foxtrot_engine::journal::market_data::MD_DIR));
+        let _ = std::fs::remove_dir(&a.out);
+        anyhow::bail!(
+            "nothing recorded from {}: no event for {} (symbols the source does not have, or it sent nothing); \
+             {} not kept",
+            a.src.from,
+            silent.join(", "),
+            a.out.display()
+        );
+    }
     if !silent.is_empty() {
         tracing::warn!(
             symbols = %silent.join(","),
