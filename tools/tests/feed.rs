@@ -447,9 +447,10 @@ fn record_stops_cleanly_on_sigint() {
     assert!(events(&rec).is_empty());
 }
 
-/// `record` of symbols the source never names: with one that does, the
+/// `record` of symbols an ITCH file never names: with one that does, the
 /// recording is kept and the silent symbol named; with none, it fails and
-/// keeps no directory (an empty day would backtest as clean).
+/// keeps no directory (an empty day would backtest as clean). A live capture
+/// stopped before any event is kept: `record_stops_cleanly_on_sigint`.
 #[test]
 fn a_symbol_the_feed_never_names_is_reported() {
     let d = tempdir("record-silent");

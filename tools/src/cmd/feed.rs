@@ -277,9 +277,11 @@ pub fn run_record(a: RecordArgs) -> Result<()> {
         .filter(|(_, n)| **n == 0)
         .map(|(i, _)| i.symbol.as_str())
         .collect();
-    if n == 0 {
-        // Nothing to keep: a directory of no events would backtest as a clean,
-        // empty day. Its findings (a decode error, a gap) were printed above.
+    if n == 0 && a.src.from.starts_with("itch:") {
+        // A file that has none of the symbols: nothing to keep (a directory of
+        // no events would backtest as a clean, empty day). A live capture
+        // stopped before any event is a clean, empty recording, and is kept.
+        // Its findings (a decode error, a gap) were printed above.
         let _ = std::fs::remove_dir_all(a.out.join(foxtrot_engine::journal::market_data::MD_DIR));
         let _ = std::fs::remove_dir(&a.out);
         anyhow::bail!(
