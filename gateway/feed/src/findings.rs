@@ -54,6 +54,11 @@ impl FindingCounts {
         }
     }
 
+    /// Adds `other`'s counts (what two passes over parts of one input found).
+    pub fn add(&mut self, other: &FindingCounts) {
+        self.0.iter_mut().zip(other.0).for_each(|(t, n)| *t += n);
+    }
+
     /// Findings in all.
     pub fn total(&self) -> u64 {
         self.0.iter().sum()

@@ -20,13 +20,7 @@ pub struct ExportArgs {
 
 /// Runs `foxtrot export`.
 pub fn run(a: ExportArgs) -> Result<()> {
-    anyhow::ensure!(
-        !foxtrot_engine::journal::market_data::is_market_data(&a.run_dir),
-        "{} is imported market data, not a recorded run: export reads a run's journals \
-         (backtest it into one with `foxtrot replay {} --out RUN`, then export RUN)",
-        a.run_dir.display(),
-        a.run_dir.display()
-    );
+    super::ensure_recorded_run(&a.run_dir, "export")?;
     let out = a.out.clone().unwrap_or_else(|| a.run_dir.join("parquet"));
     let c = foxtrot_tools::export::export(&a.run_dir, &out)
         .with_context(|| format!("exporting {}", a.run_dir.display()))?;

@@ -22,6 +22,7 @@ use foxtrot_engine::records::{DqEvent, InstrumentSpec, MarketData};
 use foxtrot_engine::Config;
 use foxtrot_feed::capture::MdWriter;
 use foxtrot_feed::csv::{CsvItem, CsvOptions, CsvReader, CsvRow, CsvShape, QuoteRow, Rounded, TsUnit};
+use foxtrot_feed::findings::FindingCounts;
 use foxtrot_feed::grid::PriceGrid;
 use foxtrot_feed::itch::{self, Frames, Framing, ItchBook, Message, Subscription};
 use std::path::{Path, PathBuf};
@@ -111,39 +112,38 @@ fn tick_of(a: &ImportArgs, symbol: &str, grid: &PriceGrid, price_decimals: u8) -
     }
 }
 
-/// Widens `cfg.book.window_ticks` to what the data needs (`need`: each
-/// symbol and the window holding its prices around its reference price, as
-/// [`PriceGrid::window`] gives it) where the template's is narrower: a
+/// Widens `cfg.book.window_ticks` to what the data needs (`need`: per
+/// instrument of `instruments`, the window holding its prices around its
+/// reference price, as [`PriceGrid::window`] gives it) where the template's is
+/// narrower: a
 /// backtest's books refuse every price outside the window, and count it as a
 /// book issue. Not past what the configuration allows (its memory limit):
 /// then the template's window stays, and the import says what will be refused.
 /// A window set with `--set book.window_ticks=…` is kept as set.
-fn fit_book_window(a: &ImportArgs, cfg: &mut Config, need: &[(&str, usize)]) {
-    let Some(&(symbol, want)) = need.iter().max_by_key(|(_, w)| *w) else {
+fn fit_book_window(a: &ImportArgs, cfg: &mut Config, instruments: &[InstrumentSpec], need: &[usize]) {
+    let Some((symbol, &want)) = instruments
+        .iter()
+        .map(|i| i.symbol.as_str())
+        .zip(need)
+        .max_by_key(|(_, w)| **w)
+    else {
         return;
     };
     let (have, want) = (cfg.book.window_ticks, want.next_power_of_two());
     if want <= have || a.set.iter().any(|s| s.trim_start().starts_with("book.window_ticks")) {
         return;
     }
-    // The memory the books take, for as many instruments as the data has.
+    // The memory the books take, for the data's instruments.
     let mut trial = cfg.clone();
     trial.book.window_ticks = want;
-    trial.instruments = vec![
-        trial
-            .instruments
-            .first()
-            .cloned()
-            .unwrap_or_else(|| spec(symbol, a, 4, 1, 1));
-        need.len()
-    ];
+    trial.instruments = instruments.to_vec();
     let (mb, limit) = (trial.memory_estimate() >> 20, cfg.runtime.max_memory_mb);
     if mb > limit {
         println!(
             "{symbol}: its prices need a book window of {want} ticks, which {} instruments' books cannot have under \
              runtime.max_memory_mb ({mb} MiB over {limit}); the backtest's books keep {have} ticks and will refuse the \
              prices outside them (book issues)",
-            need.len()
+            instruments.len()
         );
         return;
     }
@@ -357,25 +357,21 @@ fn import_csv(a: &ImportArgs) -> Result<(u64, u64)> {
     // first good row's price (the reference) before anything is written.
     // With --tick there is no grid to find: one pass checks every price
     // against it, and the directory is created at the first good row.
-    let (first, tick, window) = match a.tick {
-        Some(t) => (None, t.max(1), None),
+    // Inferred: the reference price and the book window the prices need.
+    let (first, tick) = match a.tick {
+        Some(t) => (None, t.max(1)),
         None => {
             let (first, grid) = csv_prices(a, &bytes, &o)?;
             let tick = tick_of(a, a.symbol(), &grid, a.price_decimals);
-            (Some(first), tick, Some(grid.window(tick)))
+            (Some((first, grid.window(tick))), tick)
         }
     };
     let mut w: Option<MdWriter> = None;
     let mut cfg = template(a)?;
-    if let Some(need) = window {
-        fit_book_window(a, &mut cfg, &[(a.symbol(), need)]);
-    }
-    if let Some(first) = first {
-        w = Some(create(
-            &a.out,
-            &mut cfg,
-            vec![spec(a.symbol(), a, a.price_decimals, first, tick)],
-        )?);
+    if let Some((first, need)) = first {
+        let instruments = vec![spec(a.symbol(), a, a.price_decimals, first, tick)];
+        fit_book_window(a, &mut cfg, &instruments, &[need]);
+        w = Some(create(&a.out, &mut cfg, instruments)?);
     }
     // One thread parses batches of rows while this one journals them.
     let instrument = o.instrument;
@@ -702,12 +698,8 @@ fn import_itch(a: &ImportArgs) -> Result<(u64, u64)> {
         book_grids.push((tick, g.window(tick)));
     }
     let mut cfg = template(a)?;
-    let need: Vec<(&str, usize)> = symbols
-        .iter()
-        .map(String::as_str)
-        .zip(book_grids.iter().map(|g| g.1))
-        .collect();
-    fit_book_window(a, &mut cfg, &need);
+    let need: Vec<usize> = book_grids.iter().map(|g| g.1).collect();
+    fit_book_window(a, &mut cfg, &instruments, &need);
     let mut w = create(&a.out, &mut cfg, instruments)?;
     // Pass 2: the events, each book on its instrument's grid; the feed's own
     // issues (an unknown order, an overfill) journalled as findings.
@@ -764,7 +756,7 @@ fn import_dbn(a: &ImportArgs) -> Result<(u64, u64)> {
     for (i, s) in symbols.iter().enumerate() {
         let g = grids.get(i).copied().unwrap_or_default();
         let tick = tick_of(a, s, &g, a.price_decimals);
-        need.push((s.as_str(), g.window(tick)));
+        need.push(g.window(tick));
         instruments.push(spec(
             s,
             a,
@@ -774,7 +766,7 @@ fn import_dbn(a: &ImportArgs) -> Result<(u64, u64)> {
         ));
     }
     let mut cfg = template(a)?;
-    fit_book_window(a, &mut cfg, &need);
+    fit_book_window(a, &mut cfg, &instruments, &need);
     let mut w = create(&a.out, &mut cfg, instruments)?;
     let mut conv = DbnConverter::new(a.price_decimals);
     let mut err = None;
@@ -830,9 +822,9 @@ fn csv_prices(a: &ImportArgs, bytes: &[u8], o: &CsvOptions) -> Result<(i64, Pric
     let parts = r.split_lines(if bytes.len() < 1 << 20 { 1 } else { threads });
     // Also counted: data rows, and findings by code (what the error says when
     // no row has a price).
-    type Scan = (Option<i64>, PriceGrid, u64, [u64; 16]);
+    type Scan = (Option<i64>, PriceGrid, u64, FindingCounts);
     let scan = |mut r: CsvReader| -> Result<Scan> {
-        let (mut first, mut grid, mut rows, mut found) = (None, PriceGrid::default(), 0u64, [0u64; 16]);
+        let (mut first, mut grid, mut rows, mut found) = (None, PriceGrid::default(), 0u64, FindingCounts::default());
         let mut see = |m: &MarketData| {
             if priced(m) {
                 first.get_or_insert(m.px);
@@ -845,7 +837,7 @@ fn csv_prices(a: &ImportArgs, bytes: &[u8], o: &CsvOptions) -> Result<(i64, Pric
             match row {
                 Ok(Some(CsvRow::Quote(q))) => q.events().iter().for_each(&mut see),
                 Ok(Some(CsvRow::Item(CsvItem::Event(m)))) => see(&m),
-                Ok(Some(CsvRow::Item(CsvItem::Finding(d)))) => found[usize::from(d.code).min(15)] += 1,
+                Ok(Some(CsvRow::Item(CsvItem::Finding(d)))) => found.count(d.code),
                 Ok(None) => return Ok((first, grid, rows, found)),
                 Err(_) if a.skip_bad_rows => continue,
                 Err(e) => bail!("{file}: {e}"),
@@ -858,28 +850,20 @@ fn csv_prices(a: &ImportArgs, bytes: &[u8], o: &CsvOptions) -> Result<(i64, Pric
             .map(|h| h.join().expect("a scanning thread panicked"))
             .collect()
     });
-    let (mut first, mut grid, mut rows, mut findings) = (None, PriceGrid::default(), 0u64, [0u64; 16]);
+    let (mut first, mut grid, mut rows, mut findings) = (None, PriceGrid::default(), 0u64, FindingCounts::default());
     // In file order: the first chunk's error is the file's first error.
     for f in found {
         let (f, g, n, by_code) = f?;
         first = first.or(f);
         grid.merge(&g);
         rows += n;
-        findings.iter_mut().zip(by_code).for_each(|(t, n)| *t += n);
+        findings.add(&by_code);
     }
     let Some(first) = first else {
         if rows == 0 {
             bail!("{file}: no data rows (nothing after the header): nothing to import");
         }
-        let refused: Vec<String> = findings
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| **n > 0)
-            .map(|(c, n)| {
-                let name = foxtrot_engine::records::DqCode::from_u16(c as u16).map_or("other", |c| c.name());
-                format!("{name} {n}")
-            })
-            .collect();
+        let refused: Vec<String> = findings.named().iter().map(|(name, n)| format!("{name} {n}")).collect();
         let why = if refused.is_empty() {
             String::new()
         } else {

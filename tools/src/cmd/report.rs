@@ -28,13 +28,7 @@ pub fn run(a: ReportArgs) -> Result<()> {
     if a.run_dir.join("journal").is_dir() && !a.run_dir.join("inputs").exists() {
         return ledger(&a);
     }
-    anyhow::ensure!(
-        !foxtrot_engine::journal::market_data::is_market_data(&a.run_dir),
-        "{} is imported market data, not a recorded run: a report reads a run's journals \
-         (backtest it into one with `foxtrot replay {} --out RUN`, then report RUN)",
-        a.run_dir.display(),
-        a.run_dir.display()
-    );
+    super::ensure_recorded_run(&a.run_dir, "report")?;
     let r = analyse(&a.run_dir).with_context(|| format!("reporting on {}", a.run_dir.display()))?;
     if let Some(path) = &a.html {
         let page = html::render(&r)
