@@ -362,6 +362,15 @@ fn ritchs_test_file_reads_as_ritch_reads_it_and_builds_the_reference_book() {
     };
     assert_eq!(count(&[]), 0);
     assert!(count(&["--set", "book.window_ticks=4096"]) > 0);
+    // Under a memory limit the wide books do not fit: the template's window
+    // stays, and the import says what the backtest will refuse.
+    let tight = d.join("tight");
+    let said =
+        common::ok_cmd(common::import_cmd(Path::new(f), "itch", &tight).args(["--set", "runtime.max_memory_mb=70"]));
+    assert!(
+        said.contains("ALC: its prices need a book window of 262144 ticks, which 3 instruments' books cannot have"),
+        "{said}"
+    );
     // A symbol the file does not have is an error naming the file's symbols
     // (it imported as an instrument with no data, successfully).
     let none = d.join("none");
